@@ -1,0 +1,62 @@
+/** The `segqc` command line: compare, check, guideline, diff. Errors print one clear line, never a stack trace. */
+import { isSegqcError } from '../../shared/errors.js';
+import { runCompare } from './commands/compare.js';
+import { VERSION } from './version.js';
+
+const help = `segqc ${VERSION} — guidelines-as-code quality control for medical image segmentation
+
+Usage:
+  segqc compare <reference> <candidate> [--labels 1,2] [--tolerance 1,2] [--surface voxel|surfel] [--json]
+  segqc check [dir] [--json FILE] [--markdown FILE] [--fail-on error|warning|never]
+  segqc guideline validate <file>
+  segqc guideline labelconfig <file>
+  segqc diff --base REF [--head REF] [dir]
+
+Run "segqc <command> --help" for a command's options.
+Exit codes: 0 done (gate passed), 1 gate failed, 2 usage error or unreadable input.
+`;
+
+type Command = (argv: string[], out: (s: string) => void, err: (s: string) => void) => number | Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  compare: async () => runCompare,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const out = (s: string) => process.stdout.write(s);
+  const err = (s: string) => process.stderr.write(s);
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    out(help);
+    return 0;
+  }
+  if (cmd === '--version') {
+    out(`${VERSION}\n`);
+    return 0;
+  }
+  const load = commands[cmd];
+  if (!load) {
+    err(`segqc: unknown command "${cmd}"\n\n${help}`);
+    return 2;
+  }
+  try {
+    return await (await load())(rest, out, err);
+  } catch (e) {
+    if (isSegqcError(e)) {
+      err(`segqc ${cmd}: error [${e.code}] ${e.message}\n`);
+      return 2;
+    }
+    err(`segqc ${cmd}: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+    return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`segqc: ${(e as Error)?.message ?? e}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,82 @@
+/** Deterministic synthetic data for benchmarks: a CT-like two-label pair and Label Studio brush masks. */
+import type { Geometry } from '../shared/model.js';
+
+/** Small deterministic PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const ctGeometry = (nx = 512, ny = 512, nz = 96): Geometry => ({
+  shape: [nx, ny, nz],
+  spacing: [0.7, 0.7, 2.5],
+  origin: [0, 0, 0],
+  direction: [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ],
+  spacingKnown: true,
+});
+
+/**
+ * An organ (label 1, an ellipsoid of about 300k voxels with a wavy surface) and a small lesion inside it (label 2),
+ * in mm around the volume's centre; `variant` perturbs the radii and the wave so two raters differ at the boundary.
+ */
+export function ctLabelMap(variant: number, g: Geometry = ctGeometry()): Uint8Array {
+  const [nx, ny, nz] = g.shape;
+  const [sx, sy, sz] = g.spacing;
+  const out = new Uint8Array(nx * ny * nz);
+  const r = rng(1000 + variant);
+  const ra = 52 + r() * 1.5, rb = 40 + r() * 1.5, rc = 56 + r() * 2;
+  const phase = r() * Math.PI * 2;
+  const cx = nx * sx * 0.45, cy = ny * sy * 0.5, cz = nz * sz * 0.5;
+  const lx = cx + 18 + r() * 0.6, ly = cy - 6, lz = cz + 5, lr = 6.5 + r() * 0.4;
+  const k0 = Math.max(0, Math.floor((cz - rc * 1.1) / sz)), k1 = Math.min(nz - 1, Math.ceil((cz + rc * 1.1) / sz));
+  const j0 = Math.max(0, Math.floor((cy - rb * 1.1) / sy)), j1 = Math.min(ny - 1, Math.ceil((cy + rb * 1.1) / sy));
+  const i0 = Math.max(0, Math.floor((cx - ra * 1.1) / sx)), i1 = Math.min(nx - 1, Math.ceil((cx + ra * 1.1) / sx));
+  for (let k = k0; k <= k1; k++) {
+    const z = k * sz - cz;
+    for (let j = j0; j <= j1; j++) {
+      const y = j * sy - cy;
+      const row = (k * ny + j) * nx;
+      for (let i = i0; i <= i1; i++) {
+        const x = i * sx - cx;
+        const wave = 1 + 0.04 * Math.sin(x * 0.15 + phase) * Math.cos(z * 0.1 + phase);
+        const e = (x * x) / (ra * ra) + (y * y) / (rb * rb) + (z * z) / (rc * rc);
+        if (e <= wave) {
+          const dx = i * sx - lx, dy = j * sy - ly, dz = k * sz - lz;
+          out[row + i] = dx * dx + dy * dy + dz * dz <= lr * lr ? 2 : 1;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** A 2D alpha mask (0 or 255, with an anti-aliased rim of intermediate values) of a few blobs, as a brush stroke. */
+export function brushAlpha(width: number, height: number, seed: number): Uint8Array {
+  const a = new Uint8Array(width * height);
+  const r = rng(seed);
+  const blobs = 3;
+  for (let b = 0; b < blobs; b++) {
+    const cx = (0.2 + 0.6 * r()) * width, cy = (0.2 + 0.6 * r()) * height, rad = (0.05 + 0.08 * r()) * Math.min(width, height);
+    const y0 = Math.max(0, Math.floor(cy - rad - 2)), y1 = Math.min(height - 1, Math.ceil(cy + rad + 2));
+    const x0 = Math.max(0, Math.floor(cx - rad - 2)), x1 = Math.min(width - 1, Math.ceil(cx + rad + 2));
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        const d = Math.hypot(x + 0.5 - cx, y + 0.5 - cy) - rad;
+        const v = d <= -1 ? 255 : d >= 1 ? 0 : Math.round(((1 - d) / 2) * 255);
+        const p = y * width + x;
+        if (v > a[p]) a[p] = v;
+      }
+    }
+  }
+  return a;
+}

@@ -1,0 +1,81 @@
+// Builds the CLI (dist/), the GitHub Action bundle (action/dist/, committed) and the Label Studio extension
+// (extension/dist/). `node scripts/build.mjs --out DIR` writes the action bundle to DIR instead (staleness test).
+import { build } from 'esbuild';
+import { existsSync, mkdirSync, writeFileSync, cpSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const outIdx = args.indexOf('--out');
+const actionOnly = outIdx >= 0;
+const actionOut = actionOnly ? resolve(args[outIdx + 1]) : join(root, 'action/dist');
+
+const nodeBanner = {
+  js: "import { createRequire as __segqcCreateRequire } from 'node:module'; const require = __segqcCreateRequire(import.meta.url);",
+};
+
+export const actionBuildOptions = (outfile) => ({
+  entryPoints: [join(root, 'action/src/main.ts')],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  banner: nodeBanner,
+  legalComments: 'none',
+  logLevel: 'warning',
+  minify: false,
+  sourcemap: false,
+});
+
+async function main() {
+  if (existsSync(join(root, 'action/src/main.ts'))) {
+    mkdirSync(actionOut, { recursive: true });
+    await build(actionBuildOptions(join(actionOut, 'index.js')));
+    writeFileSync(join(actionOut, 'package.json'), '{ "type": "module" }\n');
+  }
+  if (actionOnly) return;
+
+  await build({
+    entryPoints: [join(root, 'action/src/cli.ts')],
+    outfile: join(root, 'dist/segqc.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    banner: nodeBanner,
+    logLevel: 'warning',
+    sourcemap: 'linked',
+  });
+
+  const ext = join(root, 'extension/src');
+  const browserEntries = [
+    ['index.ts', 'segqc-labelstudio.js', 'iife', 'SegQCModule'],
+    ['index.ts', 'segqc-labelstudio.mjs', 'esm', null],
+    ['plugin.ts', 'segqc-plugin.js', 'iife', null],
+    ['browser/content.ts', 'browser/content.js', 'iife', null],
+    ['browser/options.ts', 'browser/options.js', 'iife', null],
+  ];
+  for (const [src, out, format, globalName] of browserEntries) {
+    if (!existsSync(join(ext, src))) continue;
+    await build({
+      entryPoints: [join(ext, src)],
+      outfile: join(root, 'extension/dist', out),
+      bundle: true,
+      platform: 'browser',
+      format,
+      ...(globalName ? { globalName } : {}),
+      target: 'es2022',
+      logLevel: 'warning',
+      define: { 'process.env.NODE_ENV': '"production"' },
+    });
+  }
+  const staticDir = join(ext, 'browser/static');
+  if (existsSync(staticDir)) cpSync(staticDir, join(root, 'extension/dist/browser'), { recursive: true });
+}
+
+main().catch((e) => {
+  console.error(e.message ?? e);
+  process.exit(1);
+});

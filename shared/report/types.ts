@@ -1,0 +1,66 @@
+/** The dataset report: what `segqc check` computes and `--json` writes (schema `guidelines/report.schema.json`). */
+import type { Finding, RuleCode, Severity } from '../rules/types.js';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+/** One label of one annotation: its size and shape. */
+export interface LabelSummary {
+  label: string;
+  value: number;
+  /** mm³ in 3D, mm² in 2D, pixels when the spacing is unknown (`units` says which). */
+  volume: number;
+  units: 'mm3' | 'mm2' | 'px';
+  voxels: number;
+  components: number;
+}
+
+/** One annotation of an item. */
+export interface AnnotationSummary {
+  id: string | null;
+  annotator: string | null;
+  source: string;
+  labels: LabelSummary[];
+}
+
+/** One image and everything said about it. */
+export interface ItemReport {
+  id: string;
+  /** Files the item was read from (masks, export, image), repository-relative. */
+  files: string[];
+  annotations: AnnotationSummary[];
+  findings: Finding[];
+  /** Per-label agreement between annotations or with the reference. */
+  agreement: Array<{ label: string; a: string; b: string; dice: number; nsd: number | null; hd95: number | null }>;
+}
+
+export interface AnnotatorReport {
+  annotator: string;
+  items: number;
+  findings: Partial<Record<RuleCode, number>>;
+  mean_dice_vs_others: number | null;
+  mean_dice_vs_reference: number | null;
+}
+
+export interface DatasetReport {
+  schema_version: typeof REPORT_SCHEMA_VERSION;
+  tool: { name: 'segqc'; version: string };
+  guideline: { id: string; version: string; sha256: string; path: string };
+  config: { path: string; fail_on: Severity | 'never' };
+  /** Brush masks are binarized at this alpha (Label Studio). */
+  brush_alpha_threshold: number;
+  items: ItemReport[];
+  annotators: AnnotatorReport[];
+  totals: {
+    items: number;
+    annotations: number;
+    errors: number;
+    warnings: number;
+    infos: number;
+    by_rule: Partial<Record<RuleCode, number>>;
+    items_without_annotations: number;
+    annotations_without_images: number;
+  };
+  /** Item ids drawn for senior review at the guideline's audit rate, deterministically. */
+  audit_sample: string[];
+  verdict: 'pass' | 'fail';
+}
