@@ -1,0 +1,193 @@
+/** Bounding boxes of labels found in one pass over a label map, and per-mask statistics computed on the crop. */
+import type { Geometry, Vec3 } from '../model.js';
+import { connectedComponents } from './components.js';
+
+/** A mask: the voxels of `data` equal to `value`. */
+export interface MaskRef {
+  data: Uint8Array | Uint16Array | Uint32Array;
+  value: number;
+}
+
+/** Inclusive voxel box [i0, j0, k0, i1, j1, k1]. */
+export type Box = [number, number, number, number, number, number];
+
+type LabelData = MaskRef['data'];
+
+/** A Uint32 view over the same bytes when the data is 4-byte aligned, else null. */
+function wordView(data: LabelData): Uint32Array | null {
+  if (data instanceof Uint32Array) return data;
+  if (data.byteOffset % 4 !== 0) return null;
+  return new Uint32Array(data.buffer, data.byteOffset, data.byteLength >>> 2);
+}
+
+/** First index in [s, e) holding v, or -1; skips zero words when v is not 0. */
+function firstIn(data: LabelData, w: Uint32Array | null, per: number, s: number, e: number, v: number): number {
+  let x = s;
+  if (w !== null && v !== 0 && per > 1) {
+    while (x < e && x % per !== 0) {
+      if (data[x] === v) return x;
+      x++;
+    }
+    let wi = x / per;
+    const we = Math.floor(e / per);
+    while (wi < we) {
+      if (w[wi] !== 0) {
+        const b = wi * per;
+        for (let t = b; t < b + per; t++) if (data[t] === v) return t;
+      }
+      wi++;
+    }
+    x = Math.max(x, we * per);
+  }
+  for (; x < e; x++) if (data[x] === v) return x;
+  return -1;
+}
+
+/** Last index in [s, e) holding v, or -1. */
+function lastIn(data: LabelData, w: Uint32Array | null, per: number, s: number, e: number, v: number): number {
+  let x = e - 1;
+  if (w !== null && v !== 0 && per > 1) {
+    while (x >= s && (x + 1) % per !== 0) {
+      if (data[x] === v) return x;
+      x--;
+    }
+    let wi = Math.floor((x + 1) / per) - 1;
+    const ws = Math.ceil(s / per);
+    while (wi >= ws) {
+      if (w[wi] !== 0) {
+        const b = wi * per;
+        for (let t = b + per - 1; t >= b; t--) if (data[t] === v) return t;
+      }
+      wi--;
+    }
+    x = Math.min(x, ws * per - 1);
+  }
+  for (; x >= s; x--) if (data[x] === v) return x;
+  return -1;
+}
+
+/** Bounding box of the voxels equal to `mask.value`, or null when there are none (an empty `data` is an empty mask). */
+export function boundingBox(mask: MaskRef, shape: Vec3): Box | null {
+  const [nx, ny, nz] = shape;
+  const { data, value } = mask;
+  if (data.length === 0) return null;
+  if (data.length !== nx * ny * nz) throw new RangeError(`mask has ${data.length} voxels, shape ${shape.join('x')} needs ${nx * ny * nz}`);
+  const w = wordView(data);
+  const per = data instanceof Uint8Array ? 4 : data instanceof Uint16Array ? 2 : 1;
+  let i0 = nx, j0 = ny, k0 = nz, i1 = -1, j1 = -1, k1 = -1;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      const rs = (k * ny + j) * nx;
+      const f = firstIn(data, w, per, rs, rs + nx, value);
+      if (f < 0) continue;
+      const l = lastIn(data, w, per, f, rs + nx, value);
+      if (f - rs < i0) i0 = f - rs;
+      if (l - rs > i1) i1 = l - rs;
+      if (j < j0) j0 = j;
+      if (j > j1) j1 = j;
+      if (k < k0) k0 = k;
+      k1 = k;
+    }
+  }
+  return i1 < 0 ? null : [i0, j0, k0, i1, j1, k1];
+}
+
+/** Bounding boxes of several labels of one label map in a single pass; null for a label with no voxel. */
+export function boundingBoxes(data: LabelData, shape: Vec3, values: number[]): (Box | null)[] {
+  const [nx, ny, nz] = shape;
+  const n = nx * ny * nz;
+  const m = values.length;
+  const out: (Box | null)[] = values.map(() => null);
+  if (m === 0 || data.length === 0) return out;
+  if (data.length !== n) throw new RangeError(`label map has ${data.length} voxels, shape ${shape.join('x')} needs ${n}`);
+  const lut = new Map<number, number>();
+  values.forEach((v, i) => lut.set(v, i));
+  const small = new Int32Array(256).fill(-1);
+  for (const [v, i] of lut) if (v >= 0 && v < 256) small[v] = i;
+  const zeroWanted = lut.has(0);
+  const b = new Int32Array(6 * m);
+  for (let t = 0; t < m; t++) {
+    b[6 * t] = nx; b[6 * t + 1] = ny; b[6 * t + 2] = nz;
+    b[6 * t + 3] = -1; b[6 * t + 4] = -1; b[6 * t + 5] = -1;
+  }
+  const w = zeroWanted ? null : wordView(data);
+  const per = data instanceof Uint8Array ? 4 : data instanceof Uint16Array ? 2 : 1;
+  const hit = (x: number, v: number) => {
+    const t = v < 256 ? small[v] : (lut.get(v) ?? -1);
+    if (t < 0) return;
+    const i = x % nx, r = (x - i) / nx, j = r % ny, k = (r - j) / ny, o = 6 * t;
+    if (i < b[o]) b[o] = i;
+    if (j < b[o + 1]) b[o + 1] = j;
+    if (k < b[o + 2]) b[o + 2] = k;
+    if (i > b[o + 3]) b[o + 3] = i;
+    if (j > b[o + 4]) b[o + 4] = j;
+    b[o + 5] = k;
+  };
+  if (w !== null && per > 1) {
+    const nw = Math.floor(n / per);
+    for (let wi = 0; wi < nw; wi++) {
+      if (w[wi] === 0) continue;
+      const s = wi * per;
+      for (let x = s; x < s + per; x++) {
+        const v = data[x];
+        if (v !== 0) hit(x, v);
+      }
+    }
+    for (let x = nw * per; x < n; x++) if (data[x] !== 0) hit(x, data[x]);
+  } else {
+    for (let x = 0; x < n; x++) {
+      const v = data[x];
+      if (v !== 0 || zeroWanted) hit(x, v);
+    }
+  }
+  for (let t = 0; t < m; t++) {
+    const o = 6 * t;
+    if (b[o + 3] >= 0) out[t] = [b[o], b[o + 1], b[o + 2], b[o + 3], b[o + 4], b[o + 5]];
+  }
+  return out;
+}
+
+/** Smallest box holding both boxes (either may be null). */
+export function unionBox(a: Box | null, b: Box | null): Box | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.min(a[2], b[2]), Math.max(a[3], b[3]), Math.max(a[4], b[4]), Math.max(a[5], b[5])];
+}
+
+/** Size, components, box and occupied slices of one mask. */
+export interface MaskStats {
+  voxels: number;
+  /** mm³, or mm² for a 2D image (spacing[0]·spacing[1]). */
+  volume_mm3: number;
+  components: number;
+  /** Voxels per component, descending. */
+  componentSizes: number[];
+  bbox: Box | null;
+  /** k indices holding voxels, ascending. */
+  slices: number[];
+}
+
+/** Voxel volume in mm³ (pixel area in mm² for a 2D image). */
+export const voxelVolume = (g: Geometry): number => (g.shape[2] === 1 ? g.spacing[0] * g.spacing[1] : g.spacing[0] * g.spacing[1] * g.spacing[2]);
+
+/** Statistics of one mask: found in one pass for its box, then computed on the box only. */
+export function maskStats(mask: MaskRef, geometry: Geometry): MaskStats {
+  const shape = geometry.shape;
+  const bbox = boundingBox(mask, shape);
+  if (bbox === null) return { voxels: 0, volume_mm3: 0, components: 0, componentSizes: [], bbox: null, slices: [] };
+  const [nx, ny] = shape;
+  const { data, value } = mask;
+  let voxels = 0;
+  const slices: number[] = [];
+  for (let k = bbox[2]; k <= bbox[5]; k++) {
+    let c = 0;
+    for (let j = bbox[1]; j <= bbox[4]; j++) {
+      const rs = (k * ny + j) * nx;
+      for (let x = rs + bbox[0], e = rs + bbox[3]; x <= e; x++) if (data[x] === value) c++;
+    }
+    if (c > 0) slices.push(k);
+    voxels += c;
+  }
+  const cc = connectedComponents(mask, shape, { bbox });
+  return { voxels, volume_mm3: voxels * voxelVolume(geometry), components: cc.count, componentSizes: cc.sizes, bbox, slices };
+}
