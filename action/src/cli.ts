@@ -20,6 +20,9 @@ type Command = (argv: string[], out: (s: string) => void, err: (s: string) => vo
 
 const commands: Record<string, () => Promise<Command>> = {
   compare: async () => runCompare,
+  check: async () => (await import('./commands/check.js')).runCheck,
+  guideline: async () => (await import('./commands/guideline.js')).runGuideline,
+  diff: async () => (await import('./commands/diff.js')).runDiff,
 };
 
 async function main(argv: string[]): Promise<number> {

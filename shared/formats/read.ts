@@ -18,9 +18,18 @@ export interface ReadOptions {
   labelValues?: Record<string, number>;
 }
 
+const LFS_POINTER = 'version https://git-lfs.github.com/spec/v1';
+
+/** True when the bytes are a Git LFS pointer instead of the file itself. */
+export const isLfsPointer = (b: Uint8Array): boolean =>
+  b.length < 1024 && b.length >= LFS_POINTER.length && new TextDecoder().decode(b.subarray(0, LFS_POINTER.length)) === LFS_POINTER;
+
 /** Reads one segmentation from a file's bytes; a Label Studio export must then hold exactly one annotation. */
 export function readSegmentation(bytes: Uint8Array, file: string, opts: ReadOptions = {}): Segmentation {
   const limits = opts.limits ?? DEFAULT_LIMITS;
+  if (isLfsPointer(bytes)) {
+    throw new SegqcError('format.unreadable', 'is a Git LFS pointer, not the mask itself: fetch the LFS objects (actions/checkout with lfs: true, or git lfs pull)', { file });
+  }
   const format = opts.format ?? detectFormat(bytes, file);
   switch (format) {
     case 'nifti':

@@ -1,0 +1,66 @@
+/** `segqc check [dir]`: the whole dataset against its guideline; exit 0 pass, 1 fail, 2 bad config or usage. */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { SegqcError } from '../../../shared/errors.js';
+import { checkDataset } from '../../../shared/dataset/check.js';
+import { renderCheckMarkdown, renderCheckTerminal } from '../../../shared/report/render-check.js';
+import type { Severity } from '../../../shared/rules/types.js';
+import { parseArgs } from '../args.js';
+import { fsTree } from '../fs-tree.js';
+import { loadDatasetContext } from '../dataset-context.js';
+import { writeFileAtomic } from '../write-atomic.js';
+import { VERSION } from '../version.js';
+
+export const checkHelp = `Usage: segqc check [dir] [options]
+
+Checks every item of the dataset in dir (default .) against the guideline named by its segqc.yaml.
+
+Options:
+  --config FILE            the dataset config, relative to dir (default segqc.yaml)
+  --json FILE              write the JSON report (schema guidelines/report.schema.json)
+  --markdown FILE          write the Markdown report
+  --fail-on error|warning|never   override the config's gate
+  --max-voxels N           refuse masks larger than N voxels
+  --quiet                  print only the verdict line
+Exit codes: 0 gate passed, 1 gate failed, 2 bad config or usage.
+`;
+
+export const parseFailOn = (v: string): Severity | 'never' => {
+  if (v === 'error' || v === 'warning' || v === 'never') return v;
+  throw new SegqcError('usage', `--fail-on is error, warning or never, got "${v}"`);
+};
+
+export function runCheck(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
+  const { positional, flags } = parseArgs(argv, ['json', 'markdown', 'fail-on', 'config', 'max-voxels'], ['help', 'quiet']);
+  if (flags.help) {
+    out(checkHelp);
+    return 0;
+  }
+  if (positional.length > 1) throw new SegqcError('usage', `check takes one directory, got ${positional.length}`);
+  const dir = resolve(positional[0] ?? '.');
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new SegqcError('usage', 'is not a directory', { file: positional[0] ?? '.' });
+  const failOn = flags['fail-on'] ? parseFailOn(String(flags['fail-on'])) : undefined;
+  const maxVoxels = flags['max-voxels'] ? Number(flags['max-voxels']) : undefined;
+  const tree = fsTree(dir);
+  const ctx = loadDatasetContext(tree, String(flags.config ?? 'segqc.yaml'));
+  const tty = process.stderr.isTTY && !flags.quiet;
+  const report = checkDataset(tree, ctx.config, ctx.guideline, {
+    guidelinePath: ctx.guidelinePath,
+    configPath: ctx.configPath,
+    failOn,
+    maxVoxels,
+    toolVersion: VERSION,
+    onProgress: tty
+      ? (done, total) => {
+          const w = 30;
+          const fill = Math.round((done / total) * w);
+          err(`\r[${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${done}/${total}${done === total ? '\r\x1b[K' : ''}`);
+        }
+      : undefined,
+  });
+  if (flags.json) writeFileAtomic(String(flags.json), JSON.stringify(report, null, 2) + '\n');
+  if (flags.markdown) writeFileAtomic(String(flags.markdown), renderCheckMarkdown(report));
+  const text = renderCheckTerminal(report, { color: Boolean(process.stdout.isTTY) });
+  out(flags.quiet ? text.trimEnd().split('\n').pop() + '\n' : text);
+  return report.verdict === 'pass' ? 0 : 1;
+}

@@ -1,0 +1,68 @@
+/** `segqc diff --base REF [--head REF] [dir]`: the pull-request comment, locally. */
+import { resolve } from 'node:path';
+import { SegqcError } from '../../../shared/errors.js';
+import { analyzePullRequest, requireBaseConfig } from '../../../shared/dataset/pull-request.js';
+import { renderDiffMarkdown } from '../../../shared/report/render-diff.js';
+import { parseArgs } from '../args.js';
+import { fsTree } from '../fs-tree.js';
+import { loadDatasetContext } from '../dataset-context.js';
+import { changedFiles, commitTree, repoPrefix, resolveCommit } from '../git-tree.js';
+import { parseFailOn } from './check.js';
+import { writeFileAtomic } from '../write-atomic.js';
+import { VERSION } from '../version.js';
+
+export const diffHelp = `Usage: segqc diff --base REF [--head REF] [dir] [options]
+
+Prints the Markdown that the GitHub Action posts on a pull request: the items that changed between base and head
+(head defaults to the working tree), checked with the base commit's guideline, with the metric diff.
+
+Options:
+  --config FILE    the dataset config, relative to dir (default segqc.yaml)
+  --fail-on error|warning|never
+  --full           check every item, not only the changed ones
+  --json FILE      also write the analysis as JSON
+  --quiet          print only the verdict line
+`;
+
+export function runDiff(argv: string[], out: (s: string) => void): number {
+  const { positional, flags } = parseArgs(argv, ['base', 'head', 'config', 'fail-on', 'json'], ['help', 'full', 'quiet']);
+  if (flags.help) {
+    out(diffHelp);
+    return 0;
+  }
+  if (!flags.base) throw new SegqcError('usage', `diff needs --base REF\n\n${diffHelp}`);
+  const dir = resolve(positional[0] ?? '.');
+  const prefix = repoPrefix(dir);
+  const baseSha = resolveCommit(dir, String(flags.base));
+  const headSha = flags.head ? resolveCommit(dir, String(flags.head)) : null;
+  const configPath = String(flags.config ?? 'segqc.yaml');
+  const base = commitTree(dir, baseSha, prefix);
+  requireBaseConfig(base.list(), configPath, baseSha);
+  const context = loadDatasetContext(base, configPath);
+  const head = headSha ? commitTree(dir, headSha, prefix) : fsTree(dir);
+  const failOn = flags['fail-on'] ? parseFailOn(String(flags['fail-on'])) : (context.config.gate.fail_on ?? 'error');
+  const analysis = analyzePullRequest({
+    base,
+    head,
+    baseSha,
+    headSha: headSha ?? 'working tree',
+    changed: changedFiles(dir, baseSha, headSha, prefix),
+    context,
+    failOn,
+    full: Boolean(flags.full),
+    shard: null,
+    toolVersion: VERSION,
+  });
+  if (flags.json) writeFileAtomic(String(flags.json), JSON.stringify({ diff: analysis.diff, report: analysis.report, guideline_change: analysis.guidelineChange }, null, 2) + '\n');
+  const md = renderDiffMarkdown({
+    diff: analysis.diff,
+    verdict: analysis.report.verdict,
+    failOn,
+    guideline: { id: context.guideline.id, version: context.guideline.version, path: context.guidelinePath },
+    auditSample: analysis.report.audit_sample,
+    runUrl: null,
+    guidelineChange: analysis.guidelineChange,
+  });
+  out(flags.quiet ? `${analysis.report.verdict}: ${analysis.diff.items.length} items changed, ${analysis.report.totals.errors} errors, ${analysis.report.totals.warnings} warnings\n` : md);
+  return analysis.report.verdict === 'pass' ? 0 : 1;
+}

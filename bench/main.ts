@@ -1,0 +1,79 @@
+/** Benchmarks of segqc; prints figures. Sections: metrics, compare, brush RLE, dataset check, PR action. */
+import { performance } from 'node:perf_hooks';
+import { ctGeometry, ctLabelMap, brushAlpha } from './synthetic.js';
+import { compareMasks } from '../shared/metrics/compare.js';
+import { boundingBoxes } from '../shared/metrics/bbox.js';
+import { overlapStats } from '../shared/metrics/overlap.js';
+import { encodeBrushRle, decodeBrushRle } from '../shared/formats/brush-rle.js';
+import { encodeNifti } from '../shared/formats/nifti-write.js';
+import { readNifti } from '../shared/formats/nifti.js';
+
+const only = process.argv.slice(2);
+const want = (s: string) => only.length === 0 || only.includes(s);
+
+/** Median and p95 of `runs` timings of fn, in ms, after one warm-up. */
+function time(fn: () => unknown, runs = 7): { median: number; p95: number; min: number } {
+  fn();
+  const ts: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    ts.push(performance.now() - t0);
+  }
+  ts.sort((a, b) => a - b);
+  return { median: ts[Math.floor(ts.length / 2)], p95: ts[Math.min(ts.length - 1, Math.ceil(ts.length * 0.95) - 1)], min: ts[0] };
+}
+
+const fmt = (t: { median: number; p95: number; min: number }) => `median ${t.median.toFixed(1)} ms (min ${t.min.toFixed(1)}, p95 ${t.p95.toFixed(1)})`;
+
+async function main() {
+  console.log(`segqc bench — node ${process.version}, ${process.arch}`);
+  if (want('metrics') || want('compare')) {
+    const g = ctGeometry();
+    const ref = ctLabelMap(0, g);
+    const cand = ctLabelMap(1, g);
+    let organ = 0, lesion = 0;
+    for (let i = 0; i < ref.length; i++) if (ref[i] === 1) organ++; else if (ref[i] === 2) lesion++;
+    console.log(`\nCT-like pair 512x512x96 @ 0.7x0.7x2.5 mm: organ ${organ} voxels, lesion ${lesion} voxels (reference)`);
+    const pass = time(() => {
+      let s = 0;
+      for (let i = 0; i < ref.length; i++) s += ref[i];
+      return s;
+    });
+    console.log(`  one pass over the label map (sum):             ${fmt(pass)}`);
+    const ov = time(() => overlapStats(ref, cand, [1, 2]));
+    console.log(`  Dice/IoU/volumes, both labels, one pass:       ${fmt(ov)}  (${(ov.median / pass.median).toFixed(1)}x one pass)`);
+    const bb = time(() => boundingBoxes(ref, g.shape, [1, 2]));
+    console.log(`  bounding boxes, both labels, one pass:         ${fmt(bb)}`);
+    for (const surface of ['voxel', 'surfel'] as const) {
+      const full = time(() => [1, 2].map((v) => compareMasks({ data: ref, value: v }, { data: cand, value: v }, g, { tolerances: [1, 2], surface })));
+      console.log(`  full metric set, both labels (${surface.padEnd(6)}):      ${fmt(full)}   [DeepMind ~250 ms, MONAI ~470 ms]`);
+    }
+    if (want('compare')) {
+      const a = encodeNifti({ geometry: g, data: ref }, { gzip: true });
+      const b = encodeNifti({ geometry: g, data: cand }, { gzip: true });
+      const whole = time(() => {
+        const r = readNifti(a, 'ref.nii.gz');
+        const c = readNifti(b, 'cand.nii.gz');
+        return [1, 2].map((v) => compareMasks({ data: r.layers[0].data, value: v }, { data: c.layers[0].data, value: v }, g, { tolerances: [1, 2] }));
+      }, 5);
+      console.log(`  whole compare incl. reading two .nii.gz (${(a.length / 1024).toFixed(0)} KiB, ${(b.length / 1024).toFixed(0)} KiB): ${fmt(whole)}`);
+    }
+  }
+  if (want('rle')) {
+    const w = 4096, h = 4096;
+    const alpha = brushAlpha(w, h, 7);
+    const rle = encodeBrushRle(alpha, w, h);
+    const dec = time(() => decodeBrushRle(rle, w, h, 'bench.json'), 5);
+    console.log(`\nLabel Studio brush RLE 4096x4096 (${rle.length} numbers) decode + binarize: ${fmt(dec)}`);
+  }
+  if (want('check') || want('action')) {
+    const { runDatasetBenches } = await import('./dataset.js');
+    await runDatasetBenches({ check: want('check'), action: want('action') });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

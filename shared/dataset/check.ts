@@ -1,0 +1,242 @@
+/** `segqc check`: every item of a dataset through the rule engine, streamed, into one DatasetReport. */
+import type { Geometry, Segmentation } from '../model.js';
+import { presentValues, labelLayer, is2D } from '../model.js';
+import { isSegqcError } from '../errors.js';
+import type { AnnotationInput, Finding, ItemInput, RuleCode, Severity } from '../rules/types.js';
+import type { AnnotationSummary, AnnotatorReport, DatasetReport, ItemReport, LabelSummary } from '../report/types.js';
+import { REPORT_SCHEMA_VERSION } from '../report/types.js';
+import type { Guideline } from '../guideline/types.js';
+import type { DatasetConfig } from '../guideline/config.js';
+import { guidelineSha256, sha256Hex } from '../guideline/hash.js';
+import { checkItem } from '../rules/engine.js';
+import { maskStats } from '../metrics/bbox.js';
+import { compareMasks } from '../metrics/compare.js';
+import { BRUSH_ALPHA_THRESHOLD } from '../formats/brush-rle.js';
+import type { DatasetTree } from './tree.js';
+import { discoverItems, type PendingItem, type SourceSpec } from './items.js';
+import { readImageGeometry } from '../formats/image-geometry.js';
+
+/** Options of a dataset check. */
+export interface CheckOptions {
+  guidelinePath: string;
+  configPath: string;
+  failOn?: Severity | 'never';
+  toolVersion: string;
+  /** Only these item ids (a PR's changed items); all when absent. */
+  onlyItems?: Set<string> | null;
+  /** Called after each item, for progress bars. */
+  onProgress?: (done: number, total: number, itemId: string) => void;
+  maxVoxels?: number;
+}
+
+const finding = (item: string, rule: RuleCode, severity: Severity, message: string, extra: Partial<Finding> = {}): Finding => ({
+  item,
+  annotation: null,
+  annotator: null,
+  label: null,
+  rule,
+  severity,
+  message,
+  value: null,
+  limit: null,
+  location: null,
+  ...extra,
+});
+
+function labelSummaries(seg: Segmentation, guideline: Guideline): LabelSummary[] {
+  const g = seg.geometry;
+  const units: LabelSummary['units'] = !g.spacingKnown ? 'px' : is2D(g) ? 'mm2' : 'mm3';
+  return presentValues(seg).map((value) => {
+    const mask = labelLayer(seg, value)!;
+    const st = maskStats(mask, g);
+    const name = seg.labels.find((l) => l.value === value)?.name ?? guideline.labels.find((l) => l.value === value)?.name ?? String(value);
+    return { label: name, value, volume: g.spacingKnown ? st.volume_mm3 : st.voxels, units, voxels: st.voxels, components: st.components };
+  });
+}
+
+function agreementOf(guideline: Guideline, annotations: AnnotationInput[], reference: AnnotationInput | null): ItemReport['agreement'] {
+  const rules = guideline.agreement ?? [];
+  if (rules.length === 0) return [];
+  const pairs: Array<[AnnotationInput, AnnotationInput]> = [];
+  for (let a = 0; a < annotations.length; a++) {
+    for (let b = a + 1; b < annotations.length; b++) pairs.push([annotations[a], annotations[b]]);
+    if (reference) pairs.push([reference, annotations[a]]);
+  }
+  const out: ItemReport['agreement'] = [];
+  for (const rule of rules) {
+    const value = guideline.labels.find((l) => l.name === rule.label)?.value;
+    if (value === undefined) continue;
+    const tol = rule.tolerance_mm ?? 2;
+    for (const [x, y] of pairs) {
+      if (x.segmentation.geometry.shape.some((v, i) => v !== y.segmentation.geometry.shape[i])) continue;
+      const empty = { data: new Uint8Array(0), value: 1 };
+      const m = compareMasks(labelLayer(x.segmentation, value) ?? empty, labelLayer(y.segmentation, value) ?? empty, x.segmentation.geometry, {
+        tolerances: [tol],
+      });
+      out.push({
+        label: rule.label,
+        a: x === reference ? 'reference' : (x.annotator ?? x.id ?? '?'),
+        b: y.annotator ?? y.id ?? '?',
+        dice: m.dice,
+        nsd: m.nsd[String(tol)] ?? null,
+        hd95: m.hd95,
+      });
+    }
+  }
+  return out;
+}
+
+function loadImageGeometry(tree: DatasetTree, paths: string[]): { path: string; geometry: Geometry } {
+  return { path: paths[0], geometry: readImageGeometry(paths.map((p) => ({ bytes: tree.read(p), file: p }))) };
+}
+
+/** Checks one pending item: reading failures become findings, never the end of the run. */
+/** Annotations as read, for callers that compare them further (the PR diff). */
+export type LoadedAnnotations = { annotations: AnnotationInput[]; reference: AnnotationInput | null };
+
+export function checkPendingItem(
+  guideline: Guideline,
+  tree: DatasetTree,
+  pending: PendingItem,
+  orphan: boolean,
+  onLoaded?: (loaded: LoadedAnnotations) => void,
+): ItemReport {
+  const findings: Finding[] = [];
+  for (const u of pending.unreadable) {
+    findings.push(finding(pending.id, 'format.unreadable', 'error', `${u.file}: ${u.detail}`, { location: { file: u.file } }));
+  }
+  const load = (p: { file: string; load(): AnnotationInput }): AnnotationInput | null => {
+    try {
+      return p.load();
+    } catch (e) {
+      const detail = isSegqcError(e) ? `${e.detail} (${e.code})` : `unexpected error: ${(e as Error)?.message ?? e}`;
+      findings.push(finding(pending.id, 'format.unreadable', 'error', `${p.file} cannot be read: ${detail}`, { location: { file: p.file } }));
+      return null;
+    }
+  };
+  const annotations = pending.annotations.map(load).filter((a): a is AnnotationInput => a !== null);
+  const reference = pending.reference ? load(pending.reference) : null;
+  let image: ItemInput['image'] = null;
+  if (pending.image) {
+    try {
+      image = loadImageGeometry(tree, pending.image);
+    } catch (e) {
+      const detail = isSegqcError(e) ? e.detail : String((e as Error)?.message ?? e);
+      findings.push(finding(pending.id, 'format.unreadable', 'error', `image ${pending.image[0]} cannot be read: ${detail}`, { location: { file: pending.image[0] } }));
+    }
+  }
+  if (pending.annotations.length === 0 && pending.image) {
+    findings.push(finding(pending.id, 'dataset.missing_annotation', 'error', `image ${pending.image[0]} has no annotation`, { location: { file: pending.image[0] } }));
+  }
+  if (orphan) {
+    findings.push(
+      finding(pending.id, 'dataset.orphan_annotation', 'warning', `annotation ${pending.files[0]} has no matching image`, { location: { file: pending.files[0] } }),
+    );
+  }
+  if (annotations.length > 0 || reference) {
+    findings.push(...checkItem(guideline, { id: pending.id, annotations, reference, image }));
+  }
+  onLoaded?.({ annotations, reference });
+  const summaries: AnnotationSummary[] = annotations.map((a) => ({
+    id: a.id,
+    annotator: a.annotator,
+    source: a.segmentation.path,
+    labels: labelSummaries(a.segmentation, guideline),
+  }));
+  return { id: pending.id, files: [...pending.files, ...(pending.image ?? [])], annotations: summaries, findings, agreement: agreementOf(guideline, annotations, reference) };
+}
+
+/** Deterministic audit sample: items ranked by sha256(guideline id + item id), the first ⌈rate·n⌉ taken. */
+export function auditSample(guidelineId: string, itemIds: string[], rate: number): string[] {
+  if (!(rate > 0) || itemIds.length === 0) return [];
+  const n = Math.min(itemIds.length, Math.ceil(rate * itemIds.length));
+  const enc = new TextEncoder();
+  return itemIds
+    .map((id) => ({ id, h: sha256Hex(enc.encode(`${guidelineId}\u0000${id}`)) }))
+    .sort((a, b) => (a.h < b.h ? -1 : a.h > b.h ? 1 : 0))
+    .slice(0, n)
+    .map((x) => x.id)
+    .sort();
+}
+
+/** Whether findings fail a gate. */
+export function gateFails(counts: { errors: number; warnings: number }, failOn: Severity | 'never'): boolean {
+  if (failOn === 'never') return false;
+  if (failOn === 'warning') return counts.errors + counts.warnings > 0;
+  return counts.errors > 0;
+}
+
+/** Sums item reports into the dataset report (also used to merge shards: sums and counts only). */
+export function buildReport(items: ItemReport[], base: Pick<DatasetReport, 'tool' | 'guideline' | 'config'>, auditRate: number): DatasetReport {
+  const byRule: Partial<Record<RuleCode, number>> = {};
+  let errors = 0, warnings = 0, infos = 0, annotations = 0, withoutAnn = 0, withoutImage = 0;
+  const annotators = new Map<string, { items: Set<string>; findings: Partial<Record<RuleCode, number>>; others: number[]; ref: number[] }>();
+  const ann = (name: string) => {
+    let a = annotators.get(name);
+    if (!a) annotators.set(name, (a = { items: new Set(), findings: {}, others: [], ref: [] }));
+    return a;
+  };
+  for (const it of items) {
+    annotations += it.annotations.length;
+    for (const a of it.annotations) if (a.annotator) ann(a.annotator).items.add(it.id);
+    for (const f of it.findings) {
+      byRule[f.rule] = (byRule[f.rule] ?? 0) + 1;
+      if (f.severity === 'error') errors++;
+      else if (f.severity === 'warning') warnings++;
+      else infos++;
+      if (f.rule === 'dataset.missing_annotation') withoutAnn++;
+      if (f.rule === 'dataset.orphan_annotation') withoutImage++;
+      if (f.annotator) {
+        const a = ann(f.annotator);
+        a.findings[f.rule] = (a.findings[f.rule] ?? 0) + 1;
+      }
+    }
+    for (const g of it.agreement) {
+      if (g.a === 'reference') ann(g.b).ref.push(g.dice);
+      else {
+        ann(g.a).others.push(g.dice);
+        ann(g.b).others.push(g.dice);
+      }
+    }
+  }
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null);
+  const annotatorReports: AnnotatorReport[] = [...annotators.entries()]
+    .filter(([name]) => name !== 'reference')
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([annotator, a]) => ({ annotator, items: a.items.size, findings: a.findings, mean_dice_vs_others: mean(a.others), mean_dice_vs_reference: mean(a.ref) }));
+  const totals = { items: items.length, annotations, errors, warnings, infos, by_rule: byRule, items_without_annotations: withoutAnn, annotations_without_images: withoutImage };
+  return {
+    schema_version: REPORT_SCHEMA_VERSION,
+    ...base,
+    brush_alpha_threshold: BRUSH_ALPHA_THRESHOLD,
+    items,
+    annotators: annotatorReports,
+    totals,
+    audit_sample: auditSample(base.guideline.id, items.map((i) => i.id), auditRate),
+    verdict: gateFails(totals, base.config.fail_on) ? 'fail' : 'pass',
+  };
+}
+
+/** Checks a whole dataset tree against its guideline and config. */
+export function checkDataset(tree: DatasetTree, config: DatasetConfig, guideline: Guideline, opts: CheckOptions): DatasetReport {
+  const labelValues = Object.fromEntries(guideline.labels.map((l) => [l.name, l.value]));
+  const limits = opts.maxVoxels ? { maxVoxels: opts.maxVoxels } : undefined;
+  const { items, orphans } = discoverItems(tree, config.sources as SourceSpec[], { labelValues, limits, reference: (config.reference as SourceSpec | undefined) ?? null });
+  const orphanSet = new Set(orphans);
+  const selected = opts.onlyItems ? items.filter((i) => opts.onlyItems!.has(i.id)) : items;
+  const reports: ItemReport[] = [];
+  selected.forEach((p, idx) => {
+    reports.push(checkPendingItem(guideline, tree, p, orphanSet.has(p.id)));
+    opts.onProgress?.(idx + 1, selected.length, p.id);
+  });
+  const failOn = opts.failOn ?? config.gate.fail_on ?? 'error';
+  return buildReport(
+    reports,
+    {
+      tool: { name: 'segqc', version: opts.toolVersion },
+      guideline: { id: guideline.id, version: guideline.version, sha256: guidelineSha256(guideline), path: opts.guidelinePath },
+      config: { path: opts.configPath, fail_on: failOn },
+    },
+    guideline.review?.audit_rate ?? 0,
+  );
+}

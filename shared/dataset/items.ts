@@ -1,0 +1,245 @@
+/** Turns the sources of `segqc.yaml` into items (one image's annotations), loaded one at a time. */
+import type { ReadLimits, Segmentation } from '../model.js';
+import type { SourceConfig } from '../guideline/config.js';
+import { DEFAULT_LIMITS } from '../model.js';
+import { SegqcError } from '../errors.js';
+import type { AnnotationInput } from '../rules/types.js';
+import { ATTESTATION_FROM_NAME, CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES } from '../rules/types.js';
+import type { DatasetTree } from './tree.js';
+import { matchGlob } from './glob.js';
+import { readSegmentation } from '../formats/read.js';
+import { readLabelStudioResult, type LabelStudioAnnotation } from '../formats/labelstudio.js';
+
+/** One source of `segqc.yaml`: `annotator` names the annotator of every file, or `{dir}` for the parent directory. */
+export type SourceSpec = SourceConfig;
+
+/** An annotation not yet read: reading happens when its item is checked, so a dataset is streamed. */
+export interface PendingAnnotation {
+  file: string;
+  /** Reads the segmentation; a failure becomes a `format.unreadable` finding of the item. */
+  load(): AnnotationInput;
+}
+
+/** One image and its annotations, before reading. */
+export interface PendingItem {
+  id: string;
+  files: string[];
+  annotations: PendingAnnotation[];
+  reference: PendingAnnotation | null;
+  image: string[] | null;
+  /** Why an item could not even be listed (an unreadable Label Studio export). */
+  unreadable: Array<{ file: string; detail: string }>;
+}
+
+const MASK_SUFFIXES = ['.segqc.json', '.nii.gz', '.nii', '.seg.dcm', '.dcm', '.png', '.json'];
+
+/** `labels/rater1/ct_001.nii.gz` → `ct_001`. */
+export function itemStem(path: string): string {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  const lower = base.toLowerCase();
+  for (const s of MASK_SUFFIXES) if (lower.endsWith(s)) return base.slice(0, base.length - s.length);
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(0, dot) : base;
+}
+
+const parentDir = (path: string) => {
+  const parts = path.split('/');
+  return parts.length >= 2 ? parts[parts.length - 2] : null;
+};
+
+const sidecarOf = (path: string) => {
+  const dir = path.lastIndexOf('/') >= 0 ? path.slice(0, path.lastIndexOf('/') + 1) : '';
+  return `${dir}${itemStem(path)}.segqc.json`;
+};
+
+/** Options of item discovery. */
+export interface DiscoverOptions {
+  labelValues: Record<string, number>;
+  limits?: ReadLimits;
+  reference?: SourceSpec | null;
+}
+
+function readSidecar(tree: DatasetTree, files: Set<string>, path: string): unknown | null {
+  const side = sidecarOf(path);
+  if (!files.has(side)) return null;
+  const text = new TextDecoder().decode(tree.read(side));
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return { invalid: `${side} is not valid JSON: ${(e as Error).message}` };
+  }
+}
+
+function checklistFrom(ann: LabelStudioAnnotation): AnnotationInput['checklist'] {
+  const answers: Record<string, boolean> = {};
+  let any = false;
+  for (const [name, values] of Object.entries(ann.choices) as Array<[string, string[]]>) {
+    if (!name.startsWith(CHECKLIST_FROM_NAME_PREFIX)) continue;
+    any = true;
+    answers[name.slice(CHECKLIST_FROM_NAME_PREFIX.length)] = values.includes(CHECKLIST_YES);
+  }
+  return any ? answers : null;
+}
+
+function attestationFrom(ann: LabelStudioAnnotation): unknown | null {
+  const text = ann.texts[ATTESTATION_FROM_NAME]?.[0];
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return { invalid: `the ${ATTESTATION_FROM_NAME} text is not valid JSON: ${(e as Error).message}` };
+  }
+}
+
+/** A Label Studio annotation as the rule engine sees it. */
+export function labelStudioAnnotationInput(ann: LabelStudioAnnotation): AnnotationInput {
+  return { id: ann.id, annotator: ann.author, segmentation: ann.segmentation, checklist: checklistFrom(ann), attestation: attestationFrom(ann) };
+}
+
+interface RawTask {
+  id?: unknown;
+  data?: Record<string, unknown>;
+  annotations?: Array<Record<string, unknown>>;
+}
+
+function taskItemId(task: RawTask, index: number): string {
+  const image = task.data && typeof task.data.image === 'string' ? task.data.image : null;
+  if (image) return itemStem(image.split('?')[0]);
+  return `task-${task.id ?? index}`;
+}
+
+function annotatorName(a: Record<string, unknown>): string | null {
+  const c = a.completed_by;
+  if (c === null || c === undefined) return null;
+  if (typeof c === 'object') {
+    const o = c as Record<string, unknown>;
+    return String(o.email ?? o.username ?? o.id ?? 'unknown');
+  }
+  return String(c);
+}
+
+function labelStudioItems(tree: DatasetTree, file: string, src: SourceSpec, opts: DiscoverOptions): PendingItem[] {
+  const text = new TextDecoder().decode(tree.read(file));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    return [{ id: itemStem(file), files: [file], annotations: [], reference: null, image: null, unreadable: [{ file, detail: `not valid JSON: ${(e as Error).message}` }] }];
+  }
+  const tasks: RawTask[] = Array.isArray(parsed) ? (parsed as RawTask[]) : [parsed as RawTask];
+  return tasks.map((task, index) => {
+    const id = taskItemId(task, index);
+    const item: PendingItem = { id, files: [file], annotations: [], reference: null, image: null, unreadable: [] };
+    if (!task || typeof task !== 'object' || !Array.isArray(task.annotations)) {
+      item.unreadable.push({ file, detail: `task ${index} has no "annotations" array` });
+      return item;
+    }
+    for (const raw of task.annotations) {
+      if (!raw || raw.was_cancelled === true) continue;
+      const annId = String(raw.id ?? `${index}`);
+      const pending: PendingAnnotation = {
+        file,
+        load: () => {
+          if (!Array.isArray(raw.result)) {
+            throw new SegqcError('format.unreadable', `annotation ${annId} has no "result" array`, { file, item: id });
+          }
+          const ann = readLabelStudioResult(raw.result as unknown[], {
+            file,
+            task: task.data ?? {},
+            id: annId,
+            author: annotatorName(raw),
+            labelValues: opts.labelValues,
+            spacingField: src.spacing ?? null,
+            limits: opts.limits ?? DEFAULT_LIMITS,
+          });
+          return labelStudioAnnotationInput(ann);
+        },
+      };
+      if (raw.ground_truth === true && item.reference === null) item.reference = pending;
+      else item.annotations.push(pending);
+    }
+    return item;
+  });
+}
+
+function maskAnnotation(tree: DatasetTree, files: Set<string>, path: string, src: SourceSpec, annotator: string | null, opts: DiscoverOptions): PendingAnnotation {
+  return {
+    file: path,
+    load: () => {
+      const seg: Segmentation = readSegmentation(tree.read(path), path, { format: src.format, limits: opts.limits ?? DEFAULT_LIMITS, labelValues: opts.labelValues });
+      return { id: path, annotator, segmentation: seg, checklist: null, attestation: readSidecar(tree, files, path) };
+    },
+  };
+}
+
+/** Lists the items of a dataset: Label Studio tasks and mask files grouped by stem, with images and references. */
+export function discoverItems(tree: DatasetTree, sources: SourceSpec[], opts: DiscoverOptions): { items: PendingItem[]; orphans: string[] } {
+  const all = tree.list();
+  const files = new Set(all);
+  const items = new Map<string, PendingItem>();
+  const get = (id: string) => {
+    let it = items.get(id);
+    if (!it) {
+      it = { id, files: [], annotations: [], reference: null, image: null, unreadable: [] };
+      items.set(id, it);
+    }
+    return it;
+  };
+  const imageGlobs: string[] = [];
+  for (const src of sources) {
+    const matched = matchGlob(all, src.path).filter((p) => !p.endsWith('.segqc.json'));
+    if (src.images) imageGlobs.push(src.images);
+    if (src.format === 'labelstudio') {
+      for (const f of matched) {
+        for (const it of labelStudioItems(tree, f, src, opts)) {
+          const target = get(it.id);
+          target.files.push(...it.files.filter((x) => !target.files.includes(x)));
+          target.annotations.push(...it.annotations);
+          target.reference ??= it.reference;
+          target.unreadable.push(...it.unreadable);
+        }
+      }
+      continue;
+    }
+    const stems = new Map<string, string[]>();
+    for (const f of matched) {
+      const s = itemStem(f);
+      stems.set(s, [...(stems.get(s) ?? []), f]);
+    }
+    for (const [stem, paths] of stems) {
+      const it = get(stem);
+      for (const p of paths) {
+        const annotator = src.annotator === '{dir}' || (!src.annotator && paths.length > 1) ? parentDir(p) : (src.annotator ?? null);
+        it.files.push(p);
+        it.annotations.push(maskAnnotation(tree, files, p, src, annotator, opts));
+      }
+    }
+  }
+  if (opts.reference) {
+    for (const p of matchGlob(all, opts.reference.path)) {
+      const it = items.get(itemStem(p));
+      if (it && !it.reference) {
+        it.files.push(p);
+        it.reference = maskAnnotation(tree, files, p, opts.reference, 'reference', opts);
+      }
+    }
+  }
+  const orphans: string[] = [];
+  if (imageGlobs.length > 0) {
+    const images = new Map<string, string[]>();
+    for (const g of imageGlobs) {
+      for (const p of matchGlob(all, g.replace(/\{id\}/g, '*'))) {
+        const isSeriesFile = p.toLowerCase().endsWith('.dcm') && parentDir(p) !== null;
+        const stem = isSeriesFile ? (parentDir(p) as string) : itemStem(p);
+        images.set(stem, [...(images.get(stem) ?? []), p]);
+      }
+    }
+    for (const [stem, paths] of images) {
+      const it = get(stem);
+      it.image = paths.sort();
+    }
+    for (const it of items.values()) if (it.image === null && it.annotations.length > 0) orphans.push(it.id);
+  }
+  const sorted = [...items.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { items: sorted, orphans };
+}

@@ -1,0 +1,332 @@
+/**
+ * Label Studio JSON exports (the project export array or one task): brush (RLE), polygon and rectangle regions are
+ * rasterized on the image grid (`original_width` × `original_height`), one mask layer per region; choices and
+ * text areas are kept for checklists and attestations.
+ */
+import type { LabelInfo, MaskLayer, ReadLimits, Segmentation } from '../model.js';
+import { DEFAULT_LIMITS } from '../model.js';
+import { SegqcError } from '../errors.js';
+import { BRUSH_ALPHA_THRESHOLD, decodeBrushRle } from './brush-rle.js';
+import { parsePixelSpacing, planarGeometry } from './png.js';
+
+/** A region of an annotation and the mask layer it became. */
+export interface LabelStudioRegion {
+  id: string;
+  type: 'brush' | 'polygon' | 'rectangle';
+  label: string;
+  /** Index into `segmentation.layers`. */
+  layer: number;
+}
+
+/** One annotation (or prediction) of a task, read. */
+export interface LabelStudioAnnotation {
+  id: string;
+  author: string | null;
+  createdAt: string | null;
+  updatedAt: string | null;
+  segmentation: Segmentation;
+  /** Selected choices by control name (`from_name`). */
+  choices: Record<string, string[]>;
+  /** Text area values by control name. */
+  texts: Record<string, string[]>;
+  regions: LabelStudioRegion[];
+}
+
+/** One task of an export. */
+export interface LabelStudioTask {
+  id: string | null;
+  data: Record<string, unknown>;
+  annotations: LabelStudioAnnotation[];
+  predictions: LabelStudioAnnotation[];
+}
+
+/**
+ * Rasterized regions kept between calls (the editor re-checks after every edit): a region whose id and content are
+ * unchanged is not decoded again. Create with `new Map()`.
+ */
+export type RegionCache = Map<string, { key: string; data: MaskLayer['data']; any: boolean }>;
+
+/** Options of `readLabelStudioResult`. */
+export interface ResultOptions {
+  file: string;
+  task?: Record<string, unknown>;
+  id: string;
+  author?: string | null;
+  createdAt?: string | null;
+  updatedAt?: string | null;
+  /** Label values by label name (the guideline's); other names get values after the largest known one. */
+  labelValues?: Record<string, number>;
+  /** The task data field that holds the pixel spacing ([row, column] mm or one number). */
+  spacingField?: string | null;
+  limits?: ReadLimits;
+  cache?: RegionCache;
+  /** Alpha at or above which a brush pixel is foreground. */
+  brushThreshold?: number;
+}
+
+const REGION_KEYS: Record<string, LabelStudioRegion['type']> = { brushlabels: 'brush', polygonlabels: 'polygon', rectanglelabels: 'rectangle' };
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function hashNumbers(xs: ArrayLike<number>): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < xs.length; i++) {
+    h ^= xs[i] & 0xff;
+    h = Math.imul(h, 0x01000193);
+    h ^= (xs[i] >>> 8) & 0xff;
+    h = Math.imul(h, 0x01000193);
+  }
+  return `${xs.length}:${(h >>> 0).toString(16)}`;
+}
+
+function regionType(r: Obj, value: Obj): LabelStudioRegion['type'] | null {
+  const t = typeof r.type === 'string' ? r.type.toLowerCase() : '';
+  if (REGION_KEYS[t]) return REGION_KEYS[t];
+  if (t === 'labels' || t === '') {
+    if (Array.isArray(value.rle)) return 'brush';
+    if (Array.isArray(value.points)) return 'polygon';
+    if (typeof value.width === 'number' && typeof value.height === 'number') return 'rectangle';
+  }
+  return null;
+}
+
+function labelOf(value: Obj): string | null {
+  for (const k of ['brushlabels', 'polygonlabels', 'rectanglelabels', 'labels']) {
+    const v = value[k];
+    if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
+  }
+  return null;
+}
+
+/** Fills pixels whose centres lie inside the polygon (even-odd rule); points in pixels. */
+export function rasterizePolygon(points: Array<[number, number]>, width: number, height: number, out: Uint8Array): void {
+  const n = points.length;
+  let minY = Infinity, maxY = -Infinity;
+  for (const [, y] of points) {
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+  }
+  const y0 = Math.max(0, Math.ceil(minY - 0.5));
+  const y1 = Math.min(height - 1, Math.floor(maxY - 0.5));
+  const xs: number[] = [];
+  for (let j = y0; j <= y1; j++) {
+    const cy = j + 0.5;
+    xs.length = 0;
+    for (let a = 0, b = n - 1; a < n; b = a++) {
+      const [xa, ya] = points[a];
+      const [xb, yb] = points[b];
+      if (ya > cy !== yb > cy) xs.push(xa + ((cy - ya) * (xb - xa)) / (yb - ya));
+    }
+    xs.sort((p, q) => p - q);
+    for (let k = 0; k + 1 < xs.length; k += 2) {
+      const i0 = Math.max(0, Math.ceil(xs[k] - 0.5));
+      const i1 = Math.min(width - 1, Math.ceil(xs[k + 1] - 0.5) - 1);
+      if (i1 >= i0) out.fill(1, j * width + i0, j * width + i1 + 1);
+    }
+  }
+}
+
+function rectanglePoints(value: Obj, w: number, h: number): Array<[number, number]> {
+  const x = (Number(value.x) / 100) * w;
+  const y = (Number(value.y) / 100) * h;
+  const rw = (Number(value.width) / 100) * w;
+  const rh = (Number(value.height) / 100) * h;
+  const rot = ((Number(value.rotation) || 0) * Math.PI) / 180;
+  const c = Math.cos(rot), s = Math.sin(rot);
+  // Label Studio rotates a rectangle about its top-left corner (x, y).
+  return ([[0, 0], [rw, 0], [rw, rh], [0, rh]] as Array<[number, number]>).map(([dx, dy]) => [x + dx * c - dy * s, y + dx * s + dy * c]);
+}
+
+function regionMask(type: LabelStudioRegion['type'], value: Obj, w: number, h: number, ctx: { file: string; item: string; threshold: number }): Uint8Array {
+  if (type === 'brush') {
+    if (!Array.isArray(value.rle)) throw new SegqcError('format.unsupported', 'brush region without an "rle" array (only the RLE brush format is read)', { file: ctx.file, item: ctx.item });
+    return decodeBrushRle(value.rle as number[], w, h, ctx.file, ctx.threshold);
+  }
+  const mask = new Uint8Array(w * h);
+  if (type === 'polygon') {
+    const pts = value.points;
+    if (!Array.isArray(pts) || pts.length < 3) {
+      throw new SegqcError('format.polygon', `polygon has ${Array.isArray(pts) ? pts.length : 0} point(s); at least 3 are needed`, { file: ctx.file, item: ctx.item });
+    }
+    const px = pts.map((p, i) => {
+      if (!Array.isArray(p) || p.length < 2 || !Number.isFinite(Number(p[0])) || !Number.isFinite(Number(p[1]))) {
+        throw new SegqcError('format.polygon', `polygon point ${i} is not [x, y]`, { file: ctx.file, item: ctx.item });
+      }
+      return [(Number(p[0]) / 100) * w, (Number(p[1]) / 100) * h] as [number, number];
+    });
+    rasterizePolygon(px, w, h, mask);
+    return mask;
+  }
+  for (const k of ['x', 'y', 'width', 'height']) {
+    if (!Number.isFinite(Number(value[k]))) throw new SegqcError('format.unreadable', `rectangle has no numeric "${k}"`, { file: ctx.file, item: ctx.item });
+  }
+  rasterizePolygon(rectanglePoints(value, w, h), w, h, mask);
+  return mask;
+}
+
+/** Reads the `result` array of one annotation into a segmentation plus its choices and texts. */
+export function readLabelStudioResult(result: unknown[], opts: ResultOptions): LabelStudioAnnotation {
+  const file = opts.file;
+  const item = opts.id;
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const threshold = opts.brushThreshold ?? BRUSH_ALPHA_THRESHOLD;
+  const labelValues = { ...(opts.labelValues ?? {}) };
+  let nextValue = Math.max(0, ...Object.values(labelValues)) + 1;
+  const choices: Record<string, string[]> = {};
+  const texts: Record<string, string[]> = {};
+  const warnings: string[] = [];
+  const regionResults: Array<{ r: Obj; value: Obj; type: LabelStudioRegion['type'] }> = [];
+  let width = 0, height = 0;
+  for (const [idx, raw] of result.entries()) {
+    if (!isObj(raw) || !isObj(raw.value)) throw new SegqcError('format.unreadable', `result ${idx} has no "value" object`, { file, item });
+    const value = raw.value;
+    const from = typeof raw.from_name === 'string' ? raw.from_name : `result_${idx}`;
+    if (raw.type === 'choices' && Array.isArray(value.choices)) {
+      choices[from] = [...(choices[from] ?? []), ...value.choices.map(String)];
+      continue;
+    }
+    if (raw.type === 'textarea' && Array.isArray(value.text)) {
+      texts[from] = [...(texts[from] ?? []), ...value.text.map(String)];
+      continue;
+    }
+    const type = regionType(raw, value);
+    if (!type) continue;
+    const w = Number(raw.original_width), h = Number(raw.original_height);
+    if (!(Number.isInteger(w) && w > 0 && Number.isInteger(h) && h > 0)) {
+      throw new SegqcError('format.unreadable', `region ${String(raw.id ?? idx)} has no valid original_width/original_height`, { file, item });
+    }
+    if (width && (w !== width || h !== height)) {
+      throw new SegqcError('format.unreadable', `region ${String(raw.id ?? idx)} is on a ${w}x${h} image, others on ${width}x${height}`, { file, item });
+    }
+    width = w;
+    height = h;
+    if (Number(raw.image_rotation) % 360 !== 0 && !Number.isNaN(Number(raw.image_rotation))) {
+      warnings.push(`${file} [${item}]: image_rotation ${String(raw.image_rotation)} is ignored; regions are read in image coordinates`);
+    }
+    regionResults.push({ r: raw, value, type });
+  }
+  if (width * height * Math.max(1, regionResults.length) > limits.maxVoxels) {
+    throw new SegqcError('format.too_large', `${regionResults.length} region(s) of ${width}x${height} pixels exceed the limit of ${limits.maxVoxels}`, { file, item });
+  }
+  let spacing: [number, number] | null = null;
+  if (opts.spacingField) {
+    spacing = parsePixelSpacing(opts.task?.[opts.spacingField], `task field "${opts.spacingField}" of ${item}`);
+    if (!spacing) warnings.push(`${file} [${item}]: task field "${opts.spacingField}" is missing; sizes are in pixels`);
+  } else warnings.push(`${file} [${item}]: no pixel spacing field configured; sizes are in pixels`);
+  if (regionResults.length === 0) {
+    width = 1;
+    height = 1;
+  }
+  const layers: MaskLayer[] = [];
+  const regions: LabelStudioRegion[] = [];
+  const labels = new Map<string, LabelInfo>();
+  const seen = new Set<string>();
+  for (const { r, value, type } of regionResults) {
+    const name = labelOf(value);
+    const rid = String(r.id ?? `region_${layers.length}`);
+    if (name === null) {
+      warnings.push(`${file} [${item}]: region ${rid} has no label and is ignored`);
+      continue;
+    }
+    if (!(name in labelValues)) labelValues[name] = nextValue++;
+    const lv = labelValues[name];
+    if (!labels.has(name)) labels.set(name, { value: lv, name });
+    const key = `${type}|${width}x${height}|${threshold}|${lv}|${type === 'brush' ? hashNumbers(value.rle as number[]) : JSON.stringify([value.points, value.x, value.y, value.width, value.height, value.rotation])}`;
+    const cacheId = seen.has(rid) ? `${rid}#${layers.length}` : rid;
+    seen.add(rid);
+    let entry = opts.cache?.get(cacheId);
+    if (!entry || entry.key !== key) {
+      let mask: Uint8Array;
+      try {
+        mask = regionMask(type, value, width, height, { file, item, threshold });
+      } catch (e) {
+        if (e instanceof SegqcError && e.item === null) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item });
+        throw e;
+      }
+      let data: MaskLayer['data'] = mask;
+      let any = false;
+      if (lv <= 0xff) {
+        for (let i = 0; i < mask.length; i++) if (mask[i]) { mask[i] = lv; any = true; }
+      } else {
+        data = lv <= 0xffff ? new Uint16Array(mask.length) : new Uint32Array(mask.length);
+        for (let i = 0; i < mask.length; i++) if (mask[i]) { data[i] = lv; any = true; }
+      }
+      entry = { key, data, any };
+      opts.cache?.set(cacheId, entry);
+    }
+    const { data, any } = entry;
+    regions.push({ id: rid, type, label: name, layer: layers.length });
+    layers.push({ data, values: any ? [lv] : [], id: rid });
+  }
+  const segmentation: Segmentation = {
+    path: file,
+    format: 'labelstudio',
+    geometry: planarGeometry(width, height, spacing),
+    layers,
+    labels: [...labels.values()].sort((a, b) => a.value - b.value),
+    warnings,
+  };
+  return {
+    id: opts.id,
+    author: opts.author ?? null,
+    createdAt: opts.createdAt ?? null,
+    updatedAt: opts.updatedAt ?? null,
+    segmentation,
+    choices,
+    texts,
+    regions,
+  };
+}
+
+function authorOf(a: Obj): string | null {
+  const c = a.completed_by;
+  if (c === null || c === undefined) return typeof a.model_version === 'string' ? `model:${a.model_version}` : null;
+  if (isObj(c)) return String(c.email ?? c.username ?? c.id ?? 'unknown');
+  return String(c);
+}
+
+/** Options of `parseLabelStudioExport`. */
+export interface ExportOptions {
+  labelValues?: Record<string, number>;
+  spacingField?: string | null;
+  limits?: ReadLimits;
+}
+
+/** Parses a Label Studio JSON export (an array of tasks, or a single task). Cancelled annotations are skipped. */
+export function parseLabelStudioExport(text: string, file: string, opts: ExportOptions = {}): LabelStudioTask[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new SegqcError('format.unreadable', `not valid JSON: ${(e as Error).message}`, { file });
+  }
+  const tasks = Array.isArray(parsed) ? parsed : [parsed];
+  return tasks.map((t, index) => {
+    if (!isObj(t)) throw new SegqcError('format.unreadable', `task ${index} is not an object`, { file });
+    const data = isObj(t.data) ? t.data : {};
+    const taskId = t.id === undefined || t.id === null ? null : String(t.id);
+    const read = (list: unknown, kind: string): LabelStudioAnnotation[] => {
+      if (list === undefined || list === null) return [];
+      if (!Array.isArray(list)) throw new SegqcError('format.unreadable', `task ${taskId ?? index}: "${kind}" is not an array`, { file });
+      return list
+        .filter((a): a is Obj => isObj(a) && a.was_cancelled !== true)
+        .map((a, k) => {
+          const id = String(a.id ?? `${kind}-${k}`);
+          if (!Array.isArray(a.result)) throw new SegqcError('format.unreadable', `${kind.slice(0, -1)} ${id} has no "result" array`, { file, item: `task ${taskId ?? index}` });
+          return readLabelStudioResult(a.result, {
+            file,
+            task: data,
+            id,
+            author: authorOf(a),
+            createdAt: typeof a.created_at === 'string' ? a.created_at : null,
+            updatedAt: typeof a.updated_at === 'string' ? a.updated_at : null,
+            labelValues: opts.labelValues,
+            spacingField: opts.spacingField ?? null,
+            limits: opts.limits,
+          });
+        });
+    };
+    return { id: taskId, data, annotations: read(t.annotations, 'annotations'), predictions: read(t.predictions, 'predictions') };
+  });
+}

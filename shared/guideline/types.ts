@@ -1,0 +1,88 @@
+/** A parsed annotation guideline (`guidelines/guideline.schema.json`), exactly as written: snake_case keys. */
+import type { CodedConcept } from '../model.js';
+import type { RuleCode, Severity } from '../rules/types.js';
+
+export const GUIDELINE_SCHEMA_VERSION = 1;
+
+/** `inside: Liver` or `inside: { label: Liver, tolerance_mm: 2 }`. */
+export type InsideRule = string | { label: string; tolerance_mm?: number };
+
+/** One label and the rules it must satisfy. Volumes are mm³ in 3D and mm² in 2D. */
+export interface GuidelineLabel {
+  name: string;
+  value: number;
+  color?: string;
+  description?: string;
+  concept?: CodedConcept;
+  required?: boolean;
+  min_volume_mm3?: number;
+  max_volume_mm3?: number;
+  max_components?: number;
+  min_component_volume_mm3?: number;
+  inside?: InsideRule;
+  exclusive_with?: string[];
+  contiguous_slices?: boolean;
+}
+
+/** Ask a checklist item only when a label is present, or only when it is absent. */
+export type ChecklistCondition = { label_present: string } | { label_absent: string };
+
+/** One question the annotator confirms. `required` defaults to true. */
+export interface ChecklistItem {
+  id: string;
+  prompt: string;
+  required?: boolean;
+  help?: string;
+  when?: ChecklistCondition;
+}
+
+/** Agreement thresholds for one label. */
+export interface AgreementRule {
+  label: string;
+  dice_min?: number;
+  nsd_min?: number;
+  tolerance_mm?: number;
+  hd95_max_mm?: number;
+}
+
+/** Severity per rule; `off` disables a rule. */
+export type SeverityOverrides = Partial<Record<RuleCode, Severity | 'off'>>;
+
+export interface Guideline {
+  schema_version: typeof GUIDELINE_SCHEMA_VERSION;
+  id: string;
+  version: string;
+  title: string;
+  description?: string;
+  modalities?: string[];
+  labels: GuidelineLabel[];
+  checklist?: ChecklistItem[];
+  agreement?: AgreementRule[];
+  review?: { min_annotations?: number; audit_rate?: number };
+  attestation?: { required: boolean };
+  overrides?: { allowed: boolean; rules?: RuleCode[] };
+  severity?: SeverityOverrides;
+  labelstudio?: { tool?: 'brush' | 'polygon' | 'both'; image_field?: string };
+}
+
+/** A problem in a guideline or config file, located so an annotator can fix it. Line and column are 1-based. */
+export interface GuidelineError {
+  file: string;
+  line: number;
+  column: number;
+  /** Where in the document, e.g. `labels[1].color`. */
+  path: string;
+  /** The schema rule that failed, e.g. `#/$defs/label/properties/color/pattern`; `cross-field` for checks after the schema. */
+  schemaPath: string;
+  message: string;
+}
+
+/** The container and tolerance of an `inside` rule. */
+export function insideOf(label: GuidelineLabel): { label: string; tolerance_mm: number } | null {
+  const r = label.inside;
+  if (r === undefined) return null;
+  return typeof r === 'string' ? { label: r, tolerance_mm: 0 } : { label: r.label, tolerance_mm: r.tolerance_mm ?? 0 };
+}
+
+/** Whether a checklist item must be ticked when its condition holds. */
+export const isRequiredItem = (item: ChecklistItem): boolean => item.required !== false;

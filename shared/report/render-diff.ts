@@ -1,0 +1,109 @@
+/** The pull-request comment and job summary: the metric diff of a dataset change, as Markdown. */
+import type { Finding } from '../rules/types.js';
+import type { DatasetDiff, ItemDiff } from './diff.js';
+import { sortWorstFirst } from './diff.js';
+import { escapeMarkdown, markdownCode } from './escape.js';
+import { sortFindings } from './render-check.js';
+
+/** The marker that identifies segqc's one comment on a pull request. */
+export const COMMENT_MARKER = '<!-- segqc:report -->';
+
+/** What the guideline change of a PR would do, judged on the PR's items. */
+export interface GuidelineChange {
+  base: { id: string; version: string; sha256: string };
+  head: { id: string; version: string; sha256: string };
+  /** Top-level and per-label fields that differ, as "labels[Liver].min_volume_mm3: 800000 → 700000". */
+  changes: string[];
+  items_failing_base: number;
+  items_failing_head: number;
+  items_checked: number;
+  /** Set when the head guideline does not even validate. */
+  error?: string;
+}
+
+/** Everything the comment shows. */
+export interface DiffView {
+  diff: DatasetDiff;
+  verdict: 'pass' | 'fail';
+  failOn: string;
+  guideline: { id: string; version: string; path: string };
+  auditSample: string[];
+  runUrl: string | null;
+  guidelineChange: GuidelineChange | null;
+  /** Items skipped because the run is a shard or partial; shown as a note. */
+  note?: string;
+}
+
+const n = (x: number | null, d = 2) => (x === null || !Number.isFinite(x) ? '—' : String(+x.toFixed(d)));
+const pct = (x: number | null) => (x === null ? '' : ` (${x > 0 ? '+' : ''}${x.toFixed(1)}%)`);
+const arrow = (a: number | null, b: number | null, d = 2) => (a === b ? n(b, d) : `${n(a, d)} → ${n(b, d)}`);
+
+function findingsTable(fs: Finding[]): string[] {
+  const rows = ['| item | severity | rule | label | message |', '|---|---|---|---|---|'];
+  for (const f of sortFindings(fs)) {
+    rows.push(`| ${escapeMarkdown(f.item)} | ${f.severity} | ${markdownCode(f.rule)} | ${escapeMarkdown(f.label ?? '')} | ${escapeMarkdown(f.message)} |`);
+  }
+  return rows;
+}
+
+function itemRows(d: ItemDiff): string[] {
+  const added = d.findings_added.length ? `+${d.findings_added.length}` : '';
+  const resolved = d.findings_resolved.length ? `−${d.findings_resolved.length}` : '';
+  const fcell = [added, resolved].filter(Boolean).join(' ') || '·';
+  if (d.labels.length === 0) return [`| ${escapeMarkdown(d.id)} (${d.status}) | — | — | — | — | — | ${fcell} |`];
+  return d.labels.map((l, i) => {
+    const item = i === 0 ? `${escapeMarkdown(d.id)}${d.status === 'modified' ? '' : ` (${d.status})`}` : '';
+    const vol = `${arrow(l.volume_base, l.volume_head, 1)}${pct(l.volume_change_pct)}`;
+    return `| ${item} | ${escapeMarkdown(l.label)} | ${vol} | ${arrow(l.components_base, l.components_head, 0)} | ${n(l.dice, 3)} | ${n(l.nsd, 3)} | ${n(l.hd95)} | ${i === 0 ? fcell : ''} |`;
+  });
+}
+
+/** The comment body (marker first). The job summary uses the same text with every section open. */
+export function renderDiffMarkdown(v: DiffView, opts: { summary?: boolean } = {}): string {
+  const { diff } = v;
+  const added = diff.items.flatMap((i) => i.findings_added);
+  const resolved = diff.items.flatMap((i) => i.findings_resolved);
+  const newErrors = added.filter((f) => f.severity === 'error').length;
+  const icon = v.verdict === 'pass' ? '✅' : '❌';
+  const out: string[] = [COMMENT_MARKER];
+  out.push(`## ${icon} segqc: ${v.verdict} — ${diff.items.length} item${diff.items.length === 1 ? '' : 's'} changed, ${added.length} new finding${added.length === 1 ? '' : 's'} (${newErrors} error${newErrors === 1 ? '' : 's'}), ${resolved.length} resolved`);
+  out.push('');
+  out.push(`Guideline ${markdownCode(v.guideline.id)} ${escapeMarkdown(v.guideline.version)} from the base commit ${markdownCode(diff.base_sha.slice(0, 7))} · head ${markdownCode(diff.head_sha.slice(0, 7))} · gate fails on ${escapeMarkdown(v.failOn)}`);
+  if (v.note) out.push('', `> ${escapeMarkdown(v.note)}`);
+  out.push('');
+  const b = diff.totals.base;
+  const h = diff.totals.head;
+  out.push('| changed items | base | head |', '|---|---:|---:|');
+  out.push(`| errors | ${b ? b.errors : '—'} | ${h.errors} |`);
+  out.push(`| warnings | ${b ? b.warnings : '—'} | ${h.warnings} |`);
+  out.push(`| annotations | ${b ? b.annotations : '—'} | ${h.annotations} |`);
+  out.push('');
+  if (diff.items.length) {
+    out.push(`### Changed items, worst first`, '');
+    out.push(`Dice, NSD@${diff.tolerance_mm} mm and HD95 compare the base and head masks of the same item: how far the edit moved the boundary.`, '');
+    out.push('| item | label | volume base → head | components | Dice | NSD | HD95 mm | findings |', '|---|---|---|---|---:|---:|---:|---|');
+    for (const d of sortWorstFirst(diff.items)) out.push(...itemRows(d));
+    out.push('');
+  }
+  const open = opts.summary ? ' open' : '';
+  if (added.length) out.push(`<details${open}><summary>New findings (${added.length})</summary>`, '', ...findingsTable(added), '', '</details>', '');
+  if (resolved.length) out.push(`<details${open}><summary>Resolved findings (${resolved.length})</summary>`, '', ...findingsTable(resolved), '', '</details>', '');
+  const agreement = diff.items.flatMap((d) => d.agreement.map((a) => ({ ...a, item: d.id })));
+  if (agreement.length) {
+    out.push(`<details${open}><summary>Agreement changes (${agreement.length})</summary>`, '', '| item | label | between | Dice base → head |', '|---|---|---|---|');
+    for (const a of agreement) out.push(`| ${escapeMarkdown(a.item)} | ${escapeMarkdown(a.label)} | ${escapeMarkdown(a.a)} · ${escapeMarkdown(a.b)} | ${arrow(a.dice_base, a.dice_head, 3)} |`);
+    out.push('', '</details>', '');
+  }
+  const g = v.guidelineChange;
+  if (g) {
+    out.push('### This PR changes the guideline', '');
+    out.push(`${markdownCode(g.base.id)} ${escapeMarkdown(g.base.version)} → ${markdownCode(g.head.id)} ${escapeMarkdown(g.head.version)}. This run still enforces the base guideline; the new one applies after merge.`, '');
+    if (g.error) out.push(`The new guideline does not validate: ${escapeMarkdown(g.error)}`, '');
+    else out.push(`Under the new guideline ${g.items_failing_head} of ${g.items_checked} checked item${g.items_checked === 1 ? '' : 's'} would fail (${g.items_failing_base} under the current one).`, '');
+    if (g.changes.length) out.push(`<details${open}><summary>What changed (${g.changes.length})</summary>`, '', ...g.changes.map((c) => `- ${escapeMarkdown(c)}`), '', '</details>', '');
+  }
+  if (v.auditSample.length) out.push(`**Audit sample for senior review:** ${v.auditSample.map(escapeMarkdown).join(', ')}`, '');
+  const links = [v.runUrl ? `[Workflow run](${v.runUrl})` : null, 'the full report is in the job summary'].filter(Boolean);
+  out.push(`<sub>${links.join(' · ')} · segqc</sub>`);
+  return out.join('\n') + '\n';
+}

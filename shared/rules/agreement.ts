@@ -1,0 +1,109 @@
+/** `agreement.below_threshold`: Dice, NSD and HD95 between the annotations of an item, and of each against the reference. */
+import type { Segmentation } from '../model.js';
+import type { AgreementRule, Guideline } from '../guideline/types.js';
+import { compareMasks } from '../metrics/compare.js';
+import type { MaskRef } from '../metrics/bbox.js';
+import { emit, num } from './findings.js';
+import type { FindingDraft } from './findings.js';
+import { resolveLabels, resolvedMask } from './labels.js';
+import type { AnnotationInput, Finding, ItemInput } from './types.js';
+
+/** One label scored between two annotations (`b` is `reference` for the gold set); null where not computed. */
+export interface AgreementScore {
+  label: string;
+  a: string;
+  b: string;
+  dice: number;
+  nsd: number | null;
+  hd95: number | null;
+}
+
+const REFERENCE = 'reference';
+
+const nameOf = (a: AnnotationInput, index: number): string => a.id ?? a.annotator ?? `annotation ${index + 1}`;
+
+/** The mask of each guideline label in a segmentation, by label name. */
+function masksByLabel(guideline: Guideline, seg: Segmentation): Map<string, MaskRef> {
+  const out = new Map<string, MaskRef>();
+  for (const r of resolveLabels(guideline, seg).labels) {
+    const m = resolvedMask(seg, r.values);
+    if (m) out.set(r.label.name, m);
+  }
+  return out;
+}
+
+const sameGrid = (a: Segmentation, b: Segmentation) => a.geometry.shape.every((s, i) => s === b.geometry.shape[i]);
+
+/** Scores one label of a pair and says which thresholds it misses. */
+function scorePair(rule: AgreementRule, a: MaskRef | null, b: MaskRef | null, seg: Segmentation): { score: Omit<AgreementScore, 'a' | 'b'>; misses: string[] } | null {
+  if (!a && !b) return null;
+  const g = seg.geometry;
+  const wantSurface = rule.nsd_min !== undefined || rule.hd95_max_mm !== undefined;
+  const empty: MaskRef = { data: new Uint8Array(0), value: 1 };
+  const tol = rule.tolerance_mm ?? 0;
+  const m = compareMasks(a ?? empty, b ?? empty, g, { tolerances: [tol], surface: 'voxel', overlapOnly: !wantSurface || !g.spacingKnown });
+  const nsd = wantSurface && g.spacingKnown ? (m.nsd[String(tol)] ?? null) : null;
+  const hd95 = wantSurface && g.spacingKnown ? m.hd95 : null;
+  const misses: string[] = [];
+  if (rule.dice_min !== undefined && m.dice < rule.dice_min) misses.push(`Dice ${num(m.dice)} < ${num(rule.dice_min)}`);
+  if (rule.nsd_min !== undefined && nsd !== null && nsd < rule.nsd_min) misses.push(`NSD@${num(tol)} mm ${num(nsd)} < ${num(rule.nsd_min)}`);
+  if (rule.hd95_max_mm !== undefined && g.spacingKnown) {
+    if (hd95 === null) misses.push(`HD95 undefined (one side empty), max ${num(rule.hd95_max_mm)} mm`);
+    else if (hd95 > rule.hd95_max_mm) misses.push(`HD95 ${num(hd95)} mm > ${num(rule.hd95_max_mm)} mm`);
+  }
+  return { score: { label: rule.label, dice: m.dice, nsd, hd95 }, misses };
+}
+
+/** Scores every agreement rule between each pair of annotations and of each annotation against the reference. */
+export function agreementRules(guideline: Guideline, item: ItemInput): { findings: Finding[]; scores: AgreementScore[] } {
+  const rules = guideline.agreement ?? [];
+  const findings: Finding[] = [];
+  const scores: AgreementScore[] = [];
+  if (rules.length === 0) return { findings, scores };
+  const anns = item.annotations;
+  const masks = anns.map((a) => masksByLabel(guideline, a.segmentation));
+  const ref = item.reference ?? null;
+  const refMasks = ref ? masksByLabel(guideline, ref.segmentation) : null;
+  const pairs: Array<[number, number]> = [];
+  for (let i = 0; i < anns.length; i++) for (let j = i + 1; j < anns.length; j++) pairs.push([i, j]);
+  for (const rule of rules) {
+    for (const [i, j] of pairs) {
+      if (!sameGrid(anns[i].segmentation, anns[j].segmentation)) continue;
+      const r = scorePair(rule, masks[i].get(rule.label) ?? null, masks[j].get(rule.label) ?? null, anns[i].segmentation);
+      if (!r) continue;
+      const a = nameOf(anns[i], i);
+      const b = nameOf(anns[j], j);
+      scores.push({ ...r.score, a, b });
+      if (r.misses.length === 0) continue;
+      const draft: FindingDraft = {
+        rule: 'agreement.below_threshold',
+        label: rule.label,
+        message: `${rule.label}: annotations ${a} and ${b} disagree (${r.misses.join(', ')}); the guideline asks for closer agreement`,
+        value: r.score.dice,
+        limit: rule.dice_min ?? null,
+        location: { region: `${a} vs ${b}` },
+      };
+      findings.push(...emit({ guideline, item: item.id, annotation: null, annotator: null }, [draft]));
+    }
+    if (ref && refMasks) {
+      anns.forEach((ann, i) => {
+        if (!sameGrid(ann.segmentation, ref.segmentation)) return;
+        const r = scorePair(rule, refMasks.get(rule.label) ?? null, masks[i].get(rule.label) ?? null, ref.segmentation);
+        if (!r) return;
+        const a = nameOf(ann, i);
+        scores.push({ ...r.score, a, b: REFERENCE });
+        if (r.misses.length === 0) return;
+        const draft: FindingDraft = {
+          rule: 'agreement.below_threshold',
+          label: rule.label,
+          message: `${rule.label}: annotation ${a} disagrees with the reference (${r.misses.join(', ')})`,
+          value: r.score.dice,
+          limit: rule.dice_min ?? null,
+          location: { region: `${a} vs ${REFERENCE}` },
+        };
+        findings.push(...emit({ guideline, item: item.id, annotation: ann.id, annotator: ann.annotator }, [draft]));
+      });
+    }
+  }
+  return { findings, scores };
+}

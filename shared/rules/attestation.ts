@@ -1,0 +1,103 @@
+/** `attestation.missing`, `attestation.invalid`, `attestation.stale_guideline`, and overrides recorded in attestations. */
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import schema from '../../guidelines/attestation.schema.json';
+import { compileSchema, formatPath } from '../guideline/document.js';
+import type { Guideline } from '../guideline/types.js';
+import type { FindingDraft } from './findings.js';
+import type { Attestation, Finding } from './types.js';
+
+let validator: ValidateFunction | undefined;
+const attestationValidator = (): ValidateFunction => (validator ??= compileSchema(schema));
+
+/** Parses a raw attestation (an object, or JSON text from a Label Studio TextArea) and lists its schema problems. */
+export function validateAttestation(raw: unknown): { attestation?: Attestation; problems: string[] } {
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return { problems: ['it is not JSON'] };
+    }
+  }
+  const validate = attestationValidator();
+  if (validate(value)) return { attestation: value as unknown as Attestation, problems: [] };
+  const problems = (validate.errors ?? []).map((e) => {
+    const where = formatPath(e.instancePath.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? Number(p) : p))) || 'the attestation';
+    if (e.keyword === 'required') return `${where} needs '${String((e.params as { missingProperty: string }).missingProperty)}'`;
+    if (e.keyword === 'additionalProperties') return `${where} has an unknown field '${String((e.params as { additionalProperty: string }).additionalProperty)}'`;
+    const exp = (e.parentSchema as Record<string, unknown> | undefined)?.['x-expected'];
+    return `${where} ${typeof exp === 'string' ? `must be ${exp}` : (e.message ?? 'is invalid')}`;
+  });
+  return { problems: [...new Set(problems)] };
+}
+
+/** Checks an annotation's attestation against the schema and the current guideline (`sha256` of its canonical JSON). */
+export function attestationRules(guideline: Guideline, sha256: string, raw: unknown): { drafts: FindingDraft[]; attestation: Attestation | null } {
+  if (raw === null || raw === undefined) {
+    if (!guideline.attestation?.required) return { drafts: [], attestation: null };
+    return {
+      drafts: [
+        {
+          rule: 'attestation.missing',
+          label: null,
+          message: `The annotation has no attestation; the guideline requires one (submit through the segqc Label Studio extension, or add a .segqc.json sidecar beside the mask)`,
+        },
+      ],
+      attestation: null,
+    };
+  }
+  const { attestation, problems } = validateAttestation(raw);
+  if (!attestation) {
+    return {
+      drafts: [
+        {
+          rule: 'attestation.invalid',
+          label: null,
+          message: `The attestation does not follow guidelines/attestation.schema.json: ${problems.slice(0, 5).join('; ')}${
+            problems.length > 5 ? `; and ${problems.length - 5} more` : ''
+          }`,
+          value: problems.length,
+        },
+      ],
+      attestation: null,
+    };
+  }
+  const a = attestation.guideline;
+  const diffs: string[] = [];
+  if (a.id !== guideline.id) diffs.push(`guideline id '${a.id}' (current: '${guideline.id}')`);
+  if (a.version !== guideline.version) diffs.push(`version ${a.version} (current: ${guideline.version})`);
+  if (a.sha256 !== sha256) diffs.push(`sha256 ${a.sha256.slice(0, 12)}… (current: ${sha256.slice(0, 12)}…)`);
+  if (diffs.length === 0) return { drafts: [], attestation };
+  const sameVersion = a.id === guideline.id && a.version === guideline.version;
+  return {
+    drafts: [
+      {
+        rule: 'attestation.stale_guideline',
+        label: null,
+        message: `The attestation was made under ${diffs.join(', ')}${
+          sameVersion ? ': the guideline changed without a version bump' : ''
+        }; re-check the annotation against the current guideline`,
+        value: `${a.id}@${a.version}#${a.sha256}`,
+        limit: `${guideline.id}@${guideline.version}#${sha256}`,
+      },
+    ],
+    attestation,
+  };
+}
+
+/**
+ * Applies the overrides of an attestation the guideline allows: a matching finding (same rule, same label or a
+ * label-less override) becomes `info`, with the reason in its message.
+ */
+export function applyOverrides(guideline: Guideline, attestation: Attestation | null, findings: Finding[]): Finding[] {
+  const policy = guideline.overrides;
+  if (!attestation || !policy?.allowed || attestation.overrides.length === 0) return findings;
+  const allowed = policy.rules ? new Set(policy.rules) : null;
+  return findings.map((f) => {
+    if (allowed && !allowed.has(f.rule)) return f;
+    if (f.rule.startsWith('attestation.')) return f;
+    const o = attestation.overrides.find((x) => x.rule === f.rule && (x.label === null || x.label === f.label));
+    if (!o) return f;
+    return { ...f, severity: 'info', message: `${f.message} — overridden${o.by ? ` by ${o.by}` : ''}: "${o.reason}"` };
+  });
+}

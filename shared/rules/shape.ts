@@ -1,0 +1,76 @@
+/** The shape of one label in one pass: voxels, connected components with their sizes and boxes, occupied slices. */
+import type { Geometry } from '../model.js';
+import { boundingBox } from '../metrics/bbox.js';
+import type { Box, MaskRef } from '../metrics/bbox.js';
+import { connectedComponents } from '../metrics/components.js';
+
+/** One connected component. */
+export interface Component {
+  voxels: number;
+  bbox: Box;
+}
+
+/** What the size, component and slice rules need to know about a label. */
+export interface LabelShape {
+  voxels: number;
+  bbox: Box | null;
+  /** Largest first. */
+  components: Component[];
+  /** k indices holding voxels, ascending. */
+  slices: number[];
+}
+
+/** Components with full connectivity (26 in 3D, 8 in 2D), computed on the label's bounding box only. */
+export function labelShape(mask: MaskRef, geometry: Geometry): LabelShape {
+  const bbox = boundingBox(mask, geometry.shape);
+  if (bbox === null) return { voxels: 0, bbox: null, components: [], slices: [] };
+  const cc = connectedComponents(mask, geometry.shape, { bbox, labels: true });
+  const labels = cc.labels as Int32Array;
+  const n = cc.count;
+  const sizes = new Float64Array(n + 1);
+  const boxes = new Int32Array(6 * (n + 1));
+  for (let c = 1; c <= n; c++) boxes.set([2 ** 30, 2 ** 30, 2 ** 30, -1, -1, -1], 6 * c);
+  const bx = bbox[3] - bbox[0] + 1;
+  const by = bbox[4] - bbox[1] + 1;
+  const bz = bbox[5] - bbox[2] + 1;
+  const slices: number[] = [];
+  let voxels = 0;
+  let t = 0;
+  for (let k = 0; k < bz; k++) {
+    let inSlice = 0;
+    for (let j = 0; j < by; j++) {
+      for (let i = 0; i < bx; i++, t++) {
+        const c = labels[t];
+        if (c === 0) continue;
+        inSlice++;
+        sizes[c]++;
+        const o = 6 * c;
+        if (i < boxes[o]) boxes[o] = i;
+        if (j < boxes[o + 1]) boxes[o + 1] = j;
+        if (k < boxes[o + 2]) boxes[o + 2] = k;
+        if (i > boxes[o + 3]) boxes[o + 3] = i;
+        if (j > boxes[o + 4]) boxes[o + 4] = j;
+        if (k > boxes[o + 5]) boxes[o + 5] = k;
+      }
+    }
+    if (inSlice > 0) slices.push(k + bbox[2]);
+    voxels += inSlice;
+  }
+  const components: Component[] = [];
+  for (let c = 1; c <= n; c++) {
+    const o = 6 * c;
+    components.push({
+      voxels: sizes[c],
+      bbox: [
+        boxes[o] + bbox[0],
+        boxes[o + 1] + bbox[1],
+        boxes[o + 2] + bbox[2],
+        boxes[o + 3] + bbox[0],
+        boxes[o + 4] + bbox[1],
+        boxes[o + 5] + bbox[2],
+      ],
+    });
+  }
+  components.sort((a, b) => b.voxels - a.voxels || a.bbox[2] - b.bbox[2]);
+  return { voxels, bbox, components, slices };
+}

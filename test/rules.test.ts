@@ -1,0 +1,328 @@
+import { describe, expect, test } from 'vitest';
+import type { Geometry, LabelInfo, MaskLayer, Segmentation, Vec3 } from '../shared/model.js';
+import type { Guideline } from '../shared/guideline/types.js';
+import { guidelineSha256 } from '../shared/guideline/hash.js';
+import { checkAnnotation, checkItem } from '../shared/rules/engine.js';
+import { checklistState } from '../shared/rules/checklist.js';
+import { missingAnnotation, orphanAnnotation } from '../shared/rules/findings.js';
+import type { AnnotationInput, Attestation, Finding, RuleCode } from '../shared/rules/types.js';
+
+const geom = (shape: Vec3, spacing: Vec3 = [1, 1, 1]): Geometry => ({
+  shape,
+  spacing,
+  origin: [0, 0, 0],
+  direction: [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ],
+  spacingKnown: true,
+});
+
+const layerOf = (data: Uint8Array, id?: string): MaskLayer => ({
+  data,
+  values: [...new Set(data)].filter((v) => v !== 0).sort((a, b) => a - b),
+  ...(id ? { id } : {}),
+});
+
+const seg = (g: Geometry, layers: Uint8Array[], labels: LabelInfo[] = [], format: Segmentation['format'] = 'nifti'): Segmentation => ({
+  path: 'mask.nii.gz',
+  format,
+  geometry: g,
+  layers: layers.map((d, i) => layerOf(d, String(i))),
+  labels,
+  warnings: [],
+});
+
+/** Sets voxels of a box [i0..i1]x[j0..j1]x[k0..k1] to v. */
+function box(data: Uint8Array, shape: Vec3, b: [number, number, number, number, number, number], v: number) {
+  for (let k = b[2]; k <= b[5]; k++) for (let j = b[1]; j <= b[4]; j++) for (let i = b[0]; i <= b[3]; i++) data[(k * shape[1] + j) * shape[0] + i] = v;
+}
+
+const ann = (s: Segmentation, extra: Partial<AnnotationInput> = {}): AnnotationInput => ({
+  id: 'a1',
+  annotator: 'rater1',
+  segmentation: s,
+  checklist: null,
+  attestation: null,
+  ...extra,
+});
+
+const base: Guideline = {
+  schema_version: 1,
+  id: 't',
+  version: '1.0.0',
+  title: 't',
+  labels: [
+    { name: 'Liver', value: 1, required: true },
+    { name: 'Tumour', value: 2, inside: { label: 'Liver', tolerance_mm: 0 } },
+  ],
+};
+
+const rules = (fs: Finding[]) => fs.map((f) => f.rule);
+const only = (fs: Finding[], r: RuleCode) => fs.filter((f) => f.rule === r);
+
+const S: Vec3 = [20, 20, 20];
+/** A 12x12x12 liver with a 4x4x4 tumour replacing its centre. */
+function liverWithTumour(): Uint8Array {
+  const d = new Uint8Array(8000);
+  box(d, S, [4, 4, 4, 15, 15, 15], 1);
+  box(d, S, [8, 8, 8, 11, 11, 11], 2);
+  return d;
+}
+
+describe('sizes and components', () => {
+  test('a 10x10x10 cube at 2 mm is 8000 mm³: below a 9000 minimum, above a 7000 maximum, fine in between', () => {
+    const d = new Uint8Array(8000);
+    box(d, S, [0, 0, 0, 9, 9, 9], 1);
+    const s = seg(geom(S, [2, 2, 2]), [d]);
+    const g = (min?: number, max?: number): Guideline => ({ ...base, labels: [{ name: 'Liver', value: 1, min_volume_mm3: min, max_volume_mm3: max }] });
+    const below = only(checkAnnotation(g(9000), ann(s)), 'volume.below_min');
+    expect(below).toHaveLength(1);
+    expect(below[0]).toMatchObject({ value: 8000, limit: 9000, severity: 'error', label: 'Liver', item: 'mask.nii.gz', annotator: 'rater1' });
+    expect(below[0].message).toBe("Liver volume is 8,000 mm³, below the guideline's minimum of 9,000 mm³");
+    expect(only(checkAnnotation(g(undefined, 7000), ann(s)), 'volume.above_max')[0].value).toBe(8000);
+    expect(checkAnnotation(g(7000, 9000), ann(s))).toEqual([]);
+  });
+
+  test('2D areas are mm²', () => {
+    const d = new Uint8Array(100);
+    box(d, [10, 10, 1], [0, 0, 0, 4, 4, 0], 1);
+    const s = seg(geom([10, 10, 1], [0.5, 0.5, 1]), [d]);
+    const f = checkAnnotation({ ...base, labels: [{ name: 'Liver', value: 1, min_volume_mm3: 10 }] }, ann(s));
+    expect(f[0].value).toBe(6.25);
+    expect(f[0].message).toContain('area is 6.25 mm²');
+  });
+
+  test('too many components and each too-small component, with its slice', () => {
+    const d = new Uint8Array(8000);
+    box(d, S, [0, 0, 0, 4, 4, 4], 1); // 125 voxels
+    box(d, S, [10, 10, 10, 10, 10, 10], 1); // 1 voxel at slice 10
+    box(d, S, [15, 15, 15, 16, 16, 15], 1); // 4 voxels at slice 15, diagonal-free
+    const s = seg(geom(S), [d]);
+    const g: Guideline = { ...base, labels: [{ name: 'Liver', value: 1, max_components: 1, min_component_volume_mm3: 5 }] };
+    const f = checkAnnotation(g, ann(s));
+    expect(only(f, 'components.too_many')[0]).toMatchObject({ value: 3, limit: 1 });
+    const small = only(f, 'component.too_small');
+    expect(small.map((x) => [x.value, x.location?.slice])).toEqual([
+      [4, 15],
+      [1, 10],
+    ]);
+    expect(small[1].message).toBe("Liver component of 1 mm³ at slice 10 is below the guideline's minimum of 5 mm³");
+    expect(small[1].location?.bbox).toEqual([10, 10, 10, 10, 10, 10]);
+    // A guideline may downgrade a rule.
+    const w = checkAnnotation({ ...g, severity: { 'components.too_many': 'warning', 'component.too_small': 'off' } }, ann(s));
+    expect(only(w, 'components.too_many')[0].severity).toBe('warning');
+    expect(only(w, 'component.too_small')).toEqual([]);
+  });
+
+  test('diagonal neighbours are one component (26-connectivity)', () => {
+    const d = new Uint8Array(8000);
+    box(d, S, [1, 1, 1, 1, 1, 1], 1);
+    box(d, S, [2, 2, 2, 2, 2, 2], 1);
+    const f = checkAnnotation({ ...base, labels: [{ name: 'Liver', value: 1, max_components: 1 }] }, ann(seg(geom(S), [d])));
+    expect(f).toEqual([]);
+  });
+
+  test('slice gaps name the missing range', () => {
+    const d = new Uint8Array(8000);
+    box(d, S, [0, 0, 2, 3, 3, 4], 1);
+    box(d, S, [0, 0, 8, 3, 3, 9], 1);
+    const f = checkAnnotation({ ...base, labels: [{ name: 'Liver', value: 1, contiguous_slices: true }] }, ann(seg(geom(S), [d])));
+    expect(rules(f)).toEqual(['slices.gap']);
+    expect(f[0]).toMatchObject({ severity: 'warning', value: '5-7', location: { slice: 5 } });
+    expect(f[0].message).toContain('slices 5–7 are empty between slice 4 and slice 8');
+  });
+});
+
+describe('labels', () => {
+  test('an unnamed value not in the guideline is unknown; required labels must be drawn', () => {
+    const d = new Uint8Array(8000);
+    box(d, S, [0, 0, 0, 1, 1, 1], 5);
+    const f = checkAnnotation(base, ann(seg(geom(S), [d])));
+    expect(rules(f).sort()).toEqual(['label.required_missing', 'label.unknown']);
+    expect(only(f, 'label.unknown')[0].value).toBe(5);
+    expect(only(f, 'label.required_missing')[0].label).toBe('Liver');
+  });
+
+  test('a DICOM SEG segment "liver" numbered 2 is Liver by name, with a value mismatch; a coded concept matches too', () => {
+    const d = new Uint8Array(8000);
+    box(d, S, [0, 0, 0, 3, 3, 3], 2);
+    const s = seg(geom(S), [d], [{ value: 2, name: 'liver' }], 'dicom-seg');
+    const f = checkAnnotation(base, ann(s));
+    expect(rules(f)).toEqual(['label.value_mismatch']);
+    expect(f[0]).toMatchObject({ value: 2, limit: 1, label: 'Liver' });
+    const g: Guideline = { ...base, labels: [{ name: 'Liver', value: 2, required: true, concept: { scheme: 'SCT', code: '10200004', meaning: 'Liver' } }] };
+    const s2 = seg(geom(S), [d], [{ value: 2, name: 'Hepar', concept: { scheme: 'SRT', code: '10200004', meaning: 'Liver' } }], 'dicom-seg');
+    expect(checkAnnotation(g, ann(s2))).toEqual([]);
+    const s3 = seg(geom(S), [d], [{ value: 2, name: 'Spleen' }], 'dicom-seg');
+    expect(rules(checkAnnotation(g, ann(s3))).sort()).toEqual(['label.required_missing', 'label.unknown']);
+  });
+});
+
+describe('containment', () => {
+  test('a tumour replacing the liver voxels at its centre is inside (the filled envelope)', () => {
+    expect(checkAnnotation(base, ann(seg(geom(S), [liverWithTumour()])))).toEqual([]);
+  });
+
+  test('a tumour poking out of the liver is reported with the voxels and distance outside', () => {
+    const d = liverWithTumour();
+    box(d, S, [16, 8, 8, 17, 11, 11], 2); // 2 layers beyond the liver's face at i = 15
+    const f = checkAnnotation(base, ann(seg(geom(S, [1, 1, 2]), [d])));
+    expect(rules(f)).toEqual(['containment.outside']);
+    // 2x4x4 = 32 voxels of 2 mm³, the farthest 2 voxels (2 mm) from the liver.
+    expect(f[0].value).toBe(64);
+    expect(f[0].message).toContain('32 voxels (64 mm³) of Tumour lie outside Liver, up to 2 mm away, at slices 8–11');
+    // With a 2 mm tolerance it passes; with 1.5 mm only the outer layer (16 voxels) is outside.
+    const tol = (t: number): Guideline => ({ ...base, labels: [base.labels[0], { name: 'Tumour', value: 2, inside: { label: 'Liver', tolerance_mm: t } }] });
+    expect(checkAnnotation(tol(2), ann(seg(geom(S, [1, 1, 2]), [d])))).toEqual([]);
+    expect(checkAnnotation(tol(1.5), ann(seg(geom(S, [1, 1, 2]), [d])))[0].value).toBe(32);
+  });
+
+  test('a tumour with no liver at all is outside', () => {
+    const d = new Uint8Array(8000);
+    box(d, S, [0, 0, 0, 1, 1, 1], 2);
+    const f = checkAnnotation({ ...base, labels: [{ name: 'Liver', value: 1 }, base.labels[1]] }, ann(seg(geom(S), [d])));
+    expect(rules(f)).toEqual(['containment.outside']);
+    expect(f[0].message).toContain('Liver is not drawn at all');
+  });
+
+  test('2D: a nucleus in a hole of a region passes; one outside fails', () => {
+    const sh: Vec3 = [12, 12, 1];
+    const d = new Uint8Array(144);
+    box(d, sh, [1, 1, 0, 9, 9, 0], 1);
+    box(d, sh, [4, 4, 0, 5, 5, 0], 2);
+    const g2 = geom(sh, [0.5, 0.5, 1]);
+    expect(checkAnnotation({ ...base, labels: [{ name: 'Liver', value: 1 }, base.labels[1]] }, ann(seg(g2, [d])))).toEqual([]);
+    box(d, sh, [11, 11, 0, 11, 11, 0], 2);
+    const f = checkAnnotation({ ...base, labels: [{ name: 'Liver', value: 1 }, base.labels[1]] }, ann(seg(g2, [d])));
+    expect(rules(f)).toEqual(['containment.outside']);
+    expect(f[0].value).toBe(0.25);
+  });
+
+  test('a hole enclosed only on one slice (open in 3D through a vessel channel) still counts as inside', () => {
+    const d = liverWithTumour();
+    box(d, S, [9, 9, 12, 10, 10, 15], 0); // channel from the tumour through the top face
+    expect(checkAnnotation(base, ann(seg(geom(S), [d])))).toEqual([]);
+  });
+});
+
+describe('overlap', () => {
+  const g: Guideline = { ...base, labels: [{ name: 'Tumour region', value: 1, exclusive_with: ['Stroma'] }, { name: 'Stroma', value: 2 }] };
+  test('separate layers that overlap are reported; disjoint ones are not', () => {
+    const sh: Vec3 = [10, 10, 1];
+    const a = new Uint8Array(100);
+    const b = new Uint8Array(100);
+    box(a, sh, [0, 0, 0, 4, 4, 0], 1);
+    box(b, sh, [3, 3, 0, 8, 8, 0], 2);
+    const f = checkAnnotation(g, ann(seg(geom(sh, [0.5, 0.5, 1]), [a, b], [], 'labelstudio')));
+    expect(rules(f)).toEqual(['overlap.forbidden']);
+    expect(f[0].value).toBe(1); // 2x2 pixels of 0.25 mm²
+    expect(f[0].message).toContain('Tumour region and Stroma overlap in 4 voxels (1 mm²)');
+    const b2 = new Uint8Array(100);
+    box(b2, sh, [5, 5, 0, 8, 8, 0], 2);
+    expect(checkAnnotation(g, ann(seg(geom(sh), [a, b2], [], 'labelstudio')))).toEqual([]);
+  });
+});
+
+describe('checklist and attestation', () => {
+  const g: Guideline = {
+    ...base,
+    checklist: [
+      { id: 'veins', prompt: 'Veins excluded', required: true },
+      { id: 'margins', prompt: 'Margins reviewed', when: { label_present: 'Tumour' } },
+      { id: 'none', prompt: 'No tumour confirmed', when: { label_absent: 'Tumour' } },
+      { id: 'optional', prompt: 'Optional', required: false },
+    ],
+    attestation: { required: true },
+  };
+  const s = () => seg(geom(S), [liverWithTumour()]);
+  const sha = guidelineSha256(g);
+  const att = (over: Partial<Attestation> = {}): Attestation => ({
+    schema: 'segqc-attestation/1',
+    guideline: { id: 't', version: '1.0.0', sha256: sha },
+    answers: { veins: true, margins: true },
+    findings: [],
+    overrides: [],
+    tool: { name: 'segqc-labelstudio', version: '0.1.0' },
+    submitted_at: '2026-12-02T21:00:00Z',
+    ...over,
+  });
+
+  test('no answers and no attestation', () => {
+    expect(rules(checkAnnotation(g, ann(s()))).sort()).toEqual(['attestation.missing', 'checklist.missing']);
+  });
+  test('incomplete answers name the prompts whose condition holds', () => {
+    const f = only(checkAnnotation(g, ann(s(), { checklist: { veins: true } })), 'checklist.incomplete');
+    expect(f.map((x) => x.value)).toEqual(['margins']);
+    expect(f[0].message).toBe('Checklist item not confirmed: "Margins reviewed"');
+  });
+  test('answers fall back to the attestation; a valid, current attestation passes', () => {
+    expect(checkAnnotation(g, ann(s(), { attestation: att() }))).toEqual([]);
+    expect(checkAnnotation(g, ann(s(), { attestation: JSON.stringify(att()) }))).toEqual([]);
+  });
+  test('invalid and stale attestations', () => {
+    const inv = checkAnnotation(g, ann(s(), { checklist: { veins: true, margins: true }, attestation: { schema: 'x' } }));
+    expect(rules(inv)).toEqual(['attestation.invalid']);
+    const stale = checkAnnotation(g, ann(s(), { attestation: att({ guideline: { id: 't', version: '0.9.0', sha256: 'a'.repeat(64) } }) }));
+    expect(rules(stale)).toEqual(['attestation.stale_guideline']);
+    expect(stale[0].severity).toBe('warning');
+    expect(stale[0].message).toContain('version 0.9.0 (current: 1.0.0)');
+  });
+  test('an allowed override turns a finding into info with the reason', () => {
+    const d = liverWithTumour();
+    box(d, S, [0, 0, 0, 0, 0, 0], 1);
+    const go: Guideline = { ...g, labels: [{ name: 'Liver', value: 1, max_components: 1 }, base.labels[1]], overrides: { allowed: true } };
+    const a = att({ guideline: { id: 't', version: '1.0.0', sha256: guidelineSha256(go) }, overrides: [{ rule: 'components.too_many', label: 'Liver', reason: 'accessory lobe', by: 'rater1' }] });
+    const f = checkAnnotation(go, ann(seg(geom(S), [d]), { attestation: a }));
+    expect(f).toHaveLength(1);
+    expect(f[0].severity).toBe('info');
+    expect(f[0].message).toContain('accessory lobe');
+  });
+  test('checklistState for the panel', () => {
+    const st = checklistState(g, ['Liver'], { veins: true });
+    expect(st.map((x) => [x.item.id, x.visible, x.answered])).toEqual([
+      ['veins', true, true],
+      ['margins', false, false],
+      ['none', true, false],
+      ['optional', true, false],
+    ]);
+  });
+});
+
+describe('items', () => {
+  test('geometry mismatch says which aspect and shows both', () => {
+    const s = seg(geom(S), [liverWithTumour()]);
+    const img = { ...geom(S), origin: [0, 0, 5] as Vec3 };
+    const f = checkItem(base, { id: 'ct_001', annotations: [ann(s)], image: { path: 'img.nii.gz', geometry: img } });
+    expect(rules(f)).toEqual(['geometry.mismatch']);
+    expect(f[0]).toMatchObject({ item: 'ct_001', value: '(0, 0, 0)', limit: '(0, 0, 5)' });
+    const close = { ...geom(S), origin: [0, 0, 0.0005] as Vec3 };
+    expect(checkItem(base, { id: 'x', annotations: [ann(s)], image: { path: 'i', geometry: close } })).toEqual([]);
+  });
+
+  test('agreement below the threshold between two annotators and against the reference', () => {
+    const a = liverWithTumour();
+    const b = new Uint8Array(8000);
+    box(b, S, [4, 4, 4, 15, 15, 9], 1); // half the liver: Dice = 2·(6·12·12 − 32)/((12³ − 64) + 6·12·12) 
+    const g: Guideline = { ...base, agreement: [{ label: 'Liver', dice_min: 0.9 }] };
+    const f = checkItem(g, {
+      id: 'ct',
+      annotations: [ann(seg(geom(S), [a])), ann(seg(geom(S), [b]), { id: 'a2', annotator: 'rater2' })],
+      reference: ann(seg(geom(S), [a]), { id: 'gold' }),
+    });
+    const ag = only(f, 'agreement.below_threshold');
+    // Liver of a: 1728 − 64 = 1664 voxels. b: 864 voxels, of which a holds 864 − (tumour voxels at k 8..9 = 32) = 832.
+    const dice = (2 * 832) / (1664 + 864);
+    expect(ag).toHaveLength(2);
+    expect(ag[0].value).toBeCloseTo(dice, 12);
+    expect(ag[0].severity).toBe('warning');
+    expect(ag[1].annotation).toBe('a2');
+  });
+
+  test('dataset helpers build findings', () => {
+    const ctx = { guideline: base, item: 'ct_9', annotation: null, annotator: null };
+    expect(missingAnnotation(ctx)[0]).toMatchObject({ rule: 'dataset.missing_annotation', severity: 'error', item: 'ct_9' });
+    expect(orphanAnnotation(ctx, 'labels/x.nii.gz')[0]).toMatchObject({ rule: 'dataset.orphan_annotation', severity: 'warning' });
+  });
+});
