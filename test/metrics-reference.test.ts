@@ -3,20 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareMasks, type LabelMetrics } from '../shared/metrics/compare.js';
 import { loadNifti } from './metrics-nifti-loader.js';
+import { close } from './close.js';
 
 const dir = join(__dirname, 'fixtures', 'metrics');
 const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8'));
-
-export function close(actual: number | null | undefined, want: number | null, what: string): void {
-  if (want === null) {
-    expect(actual ?? null, what).toBeNull();
-    return;
-  }
-  expect(actual, what).not.toBeNull();
-  const a = actual as number;
-  const tol = Math.abs(want) < 1e-4 ? Math.max(1e-9, Math.abs(want) * 1e-5) : Math.abs(want) * 1e-5;
-  expect(Math.abs(a - want) <= tol, `${what}: got ${a}, want ${want}`).toBe(true);
-}
 
 describe('metric reference cases (fixtures/metrics/expected.json)', () => {
   for (const [name, c] of Object.entries<any>(expected)) {

@@ -12,6 +12,11 @@ function firstNonSpace(b: Uint8Array): number {
   return i < b.length ? b[i] : -1;
 }
 
+const niftiSize = (b: Uint8Array): boolean => {
+  const v = new DataView(b.buffer, b.byteOffset, 4);
+  return [348, 540].includes(v.getInt32(0, true)) || [348, 540].includes(v.getInt32(0, false));
+};
+
 /** The format of a file's bytes, or null when none of the readers recognises it. */
 export function detectFormat(bytes: Uint8Array, file: string): FormatName | null {
   if (isGzip(bytes)) {
@@ -21,7 +26,8 @@ export function detectFormat(bytes: Uint8Array, file: string): FormatName | null
     } catch {
       return /\.nii\.gz$/i.test(file) ? 'nifti' : null;
     }
-    return looksLikeNifti(head) ? 'nifti' : null;
+    if (looksLikeNifti(head) || (head.length >= 4 && niftiSize(head))) return 'nifti';
+    return /\.nii\.gz$/i.test(file) ? 'nifti' : null;
   }
   if (looksLikeNifti(bytes)) return 'nifti';
   if (isDicom(bytes)) return 'dicom-seg';

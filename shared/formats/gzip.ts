@@ -28,7 +28,9 @@ export function gunzipBounded(bytes: Uint8Array, file: string, maxBytes: number,
     }
   } catch (e) {
     if (!(e instanceof Enough)) {
-      throw new SegqcError('format.unreadable', `gzip data is corrupt: ${(e as Error).message}`, { file });
+      const msg = (e as Error).message ?? String(e);
+      if (prefixOnly && total > 0) ended = true;
+      else throw new SegqcError(/EOF|end/i.test(msg) ? 'format.truncated' : 'format.unreadable', `gzip data is ${/EOF|end/i.test(msg) ? 'truncated' : 'corrupt'}: ${msg}`, { file });
     }
     if (!prefixOnly) {
       throw new SegqcError('format.too_large', `decompresses to more than ${maxBytes} bytes, the limit for this file`, { file });

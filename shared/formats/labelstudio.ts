@@ -241,7 +241,7 @@ export function readLabelStudioResult(result: unknown[], opts: ResultOptions): L
       try {
         mask = regionMask(type, value, width, height, { file, item, threshold });
       } catch (e) {
-        if (e instanceof SegqcError && e.item === null) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item });
+        if (e instanceof SegqcError) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item });
         throw e;
       }
       let data: MaskLayer['data'] = mask;
