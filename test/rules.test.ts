@@ -218,7 +218,7 @@ describe('overlap', () => {
     const f = checkAnnotation(g, ann(seg(geom(sh, [0.5, 0.5, 1]), [a, b], [], 'labelstudio')));
     expect(rules(f)).toEqual(['overlap.forbidden']);
     expect(f[0].value).toBe(1); // 2x2 pixels of 0.25 mm²
-    expect(f[0].message).toContain('Tumour region and Stroma overlap in 4 voxels (1 mm²)');
+    expect(f[0].message).toContain('Tumour region and Stroma overlap in 4 pixels (1 mm²)');
     const b2 = new Uint8Array(100);
     box(b2, sh, [5, 5, 0, 8, 8, 0], 2);
     expect(checkAnnotation(g, ann(seg(geom(sh), [a, b2], [], 'labelstudio')))).toEqual([]);

@@ -103,5 +103,5 @@ export function encodeNifti(vol: NiftiVolume, opts: { gzip?: boolean } = {}): Ui
       } else v.setUint32(352 + i * 4, src[i], true);
     }
   }
-  return opts.gzip ? gzipSync(out, { level: 6 }) : out;
+  return opts.gzip ? gzipSync(out, { level: 6, mtime: 0 }) : out;
 }

@@ -2,6 +2,7 @@
 import type { Finding } from '../rules/types.js';
 import type { DatasetReport, ItemReport } from './types.js';
 import { escapeMarkdown, markdownCode } from './escape.js';
+import { size, type SizeUnits } from '../rules/findings.js';
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 
@@ -12,7 +13,7 @@ export const sortFindings = (fs: Finding[]): Finding[] =>
   );
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-const fmtVolume = (v: number, units: string) => `${+v.toFixed(v >= 100 ? 0 : 2)} ${units === 'mm3' ? 'mm³' : units === 'mm2' ? 'mm²' : 'px'}`;
+const fmtVolume = (v: number, units: SizeUnits) => size(v, units);
 
 const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
 

@@ -89,7 +89,7 @@ export function containmentRule(
   if (o.voxels === 0 || o.bbox === null) return [];
   const units = sizeUnits(geometry);
   const amount =
-    units === 'px' ? `${o.voxels} pixel${o.voxels === 1 ? '' : 's'}` : `${o.voxels} voxel${o.voxels === 1 ? '' : 's'} (${size(o.voxels * voxelSize(geometry), units)})`;
+    units === 'px' ? `${o.voxels} pixel${o.voxels === 1 ? '' : 's'}` : `${o.voxels} ${units === 'mm2' ? 'pixel' : 'voxel'}${o.voxels === 1 ? '' : 's'} (${size(o.voxels * voxelSize(geometry), units)})`;
   const tol = rule.tolerance_mm > 0 ? (geometry.spacingKnown ? ` beyond the ${num(rule.tolerance_mm)} mm tolerance` : ' (tolerance not applied: the pixel spacing is unknown)') : '';
   const message =
     o.farthest === Infinity

@@ -59,7 +59,7 @@ export function overlapRules(seg: Segmentation, drawn: DrawnLabel[], file?: stri
       const o = overlapOf(a.mask, a.bbox, b.mask, b.bbox, g);
       if (o.voxels === 0 || !o.bbox) continue;
       const units = sizeUnits(g);
-      const amount = units === 'px' ? `${o.voxels} pixels` : `${o.voxels} voxel${o.voxels === 1 ? '' : 's'} (${size(o.voxels * voxelSize(g), units)})`;
+      const amount = units === 'px' ? `${o.voxels} pixels` : `${o.voxels} ${units === 'mm2' ? 'pixel' : 'voxel'}${o.voxels === 1 ? '' : 's'} (${size(o.voxels * voxelSize(g), units)})`;
       out.push({
         rule: 'overlap.forbidden',
         label: a.resolved.label.name,
