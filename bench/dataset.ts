@@ -1,13 +1,13 @@
 /** Dataset-scale benchmarks: `segqc check` over a generated dataset, and a PR diff over a generated git repository. */
 import { mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { ctGeometry, ctLabelMap, brushAlpha } from './synthetic.js';
 import { encodeNifti } from '../shared/formats/nifti-write.js';
 import { encodeBrushRle } from '../shared/formats/brush-rle.js';
 
-const root = resolve(import.meta.dirname ?? '.', '..');
+const root = process.env.SEGQC_ROOT ?? resolve(import.meta.dirname ?? '.', '..');
 const work = join(process.cwd(), '.tmp/bench-data');
 
 export const BENCH_GUIDELINE = `schema_version: 1
@@ -72,9 +72,11 @@ const cli = join(root, 'bin/segqc.js');
 
 function timedRun(args: string[], cwd: string): { ms: number; rssMb: number } {
   const t0 = performance.now();
-  const out = execFileSync('/usr/bin/time', ['-f', '%M', process.execPath, cli, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] }).toString();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, cli, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = performance.now() - t0;
-  const rssKb = Number(out.trim().split('\n').pop());
+  const stderr = r.stderr?.toString() ?? '';
+  if (r.status !== 0 && r.status !== 1) throw new Error(`segqc ${args[0]} failed (${r.status}): ${stderr}`);
+  const rssKb = Number(stderr.trim().split('\n').pop());
   return { ms, rssMb: rssKb / 1024 };
 }
 

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+process.env.SEGQC_ROOT = root;
 const out = join(root, '.tmp/bench/main.mjs');
 mkdirSync(dirname(out), { recursive: true });
 await build({

@@ -52,8 +52,11 @@ function readHeader(r: BitReader): RleHeader {
   return { words, wordSize, rleSizes };
 }
 
-/** Decodes a brush RLE of a `width`×`height` image into its alpha channel (one byte per pixel). */
-export function decodeBrushAlpha(rle: BrushRle, width: number, height: number, file: string): Uint8Array {
+/**
+ * Decodes a brush RLE of a `width`×`height` image. Each pixel gets `map(alpha)`: the alpha itself by default, or a
+ * label value for foreground pixels when binarizing (one pass, no RGBA buffer).
+ */
+function decodeInto(rle: BrushRle, width: number, height: number, file: string, threshold: number | null, fg: number, out?: Uint8Array | Uint16Array | Uint32Array) {
   const r = new BitReader(rle, file);
   const h = readHeader(r);
   const want = width * height * 4;
@@ -61,31 +64,57 @@ export function decodeBrushAlpha(rle: BrushRle, width: number, height: number, f
     throw new SegqcError('format.rle_length', `brush RLE holds ${h.words} values, but a ${width}x${height} RGBA image needs ${want}`, { file });
   }
   if (h.wordSize !== 8) throw new SegqcError('format.unreadable', `brush RLE uses ${h.wordSize}-bit words; Label Studio writes 8-bit RGBA`, { file });
-  const alpha = new Uint8Array(width * height);
+  const mask = out ?? new Uint8Array(width * height);
   const sizes = h.rleSizes;
+  let any = false;
   for (let i = 0; i < want; ) {
     const repeat = r.read(1);
     const j = i + 1 + r.read(sizes[r.read(2)]);
     if (j > want) throw new SegqcError('format.rle_length', `brush RLE runs past the end of the ${width}x${height} image`, { file });
     if (repeat) {
       const v = r.read(8);
-      if (v !== 0) alpha.fill(v, i >> 2, j >> 2);
+      const m = threshold === null ? v : v >= threshold ? fg : 0;
+      if (m !== 0 && (j >> 2) > (i >> 2)) {
+        mask.fill(m, i >> 2, j >> 2);
+        any = true;
+      }
       i = j;
     } else {
       for (; i < j; i++) {
         const v = r.read(8);
-        if ((i & 3) === 3) alpha[i >> 2] = v;
+        if ((i & 3) === 3) {
+          const m = threshold === null ? v : v >= threshold ? fg : 0;
+          mask[i >> 2] = m;
+          if (m !== 0) any = true;
+        }
       }
     }
   }
-  return alpha;
+  return { mask, any };
+}
+
+/** Decodes a brush RLE of a `width`×`height` image into its alpha channel (one byte per pixel). */
+export function decodeBrushAlpha(rle: BrushRle, width: number, height: number, file: string): Uint8Array {
+  return decodeInto(rle, width, height, file, null, 0).mask as Uint8Array;
 }
 
 /** Decodes a brush RLE into a 0/1 mask, foreground where alpha ≥ `threshold`. */
 export function decodeBrushRle(rle: BrushRle, width: number, height: number, file: string, threshold = BRUSH_ALPHA_THRESHOLD): Uint8Array {
-  const alpha = decodeBrushAlpha(rle, width, height, file);
-  for (let i = 0; i < alpha.length; i++) alpha[i] = alpha[i] >= threshold ? 1 : 0;
-  return alpha;
+  return decodeInto(rle, width, height, file, threshold, 1).mask as Uint8Array;
+}
+
+/** Decodes a brush RLE straight into a label layer: `value` where alpha ≥ `threshold`, else 0. */
+export function decodeBrushLayer(
+  rle: BrushRle,
+  width: number,
+  height: number,
+  file: string,
+  value: number,
+  threshold = BRUSH_ALPHA_THRESHOLD,
+): { data: Uint8Array | Uint16Array | Uint32Array; any: boolean } {
+  const out = value <= 0xff ? new Uint8Array(width * height) : value <= 0xffff ? new Uint16Array(width * height) : new Uint32Array(width * height);
+  const { mask, any } = decodeInto(rle, width, height, file, threshold, value, out);
+  return { data: mask, any };
 }
 
 class BitWriter {

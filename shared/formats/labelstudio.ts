@@ -6,7 +6,7 @@
 import type { LabelInfo, MaskLayer, ReadLimits, Segmentation } from '../model.js';
 import { DEFAULT_LIMITS } from '../model.js';
 import { SegqcError } from '../errors.js';
-import { BRUSH_ALPHA_THRESHOLD, decodeBrushRle } from './brush-rle.js';
+import { BRUSH_ALPHA_THRESHOLD, decodeBrushLayer } from './brush-rle.js';
 import { parsePixelSpacing, planarGeometry } from './png.js';
 
 /** A region of an annotation and the mask layer it became. */
@@ -138,10 +138,17 @@ function rectanglePoints(value: Obj, w: number, h: number): Array<[number, numbe
   return ([[0, 0], [rw, 0], [rw, rh], [0, rh]] as Array<[number, number]>).map(([dx, dy]) => [x + dx * c - dy * s, y + dx * s + dy * c]);
 }
 
-function regionMask(type: LabelStudioRegion['type'], value: Obj, w: number, h: number, ctx: { file: string; item: string; threshold: number }): Uint8Array {
+function regionLayer(
+  type: LabelStudioRegion['type'],
+  value: Obj,
+  w: number,
+  h: number,
+  lv: number,
+  ctx: { file: string; item: string; threshold: number },
+): { data: MaskLayer['data']; any: boolean } {
   if (type === 'brush') {
     if (!Array.isArray(value.rle)) throw new SegqcError('format.unsupported', 'brush region without an "rle" array (only the RLE brush format is read)', { file: ctx.file, item: ctx.item });
-    return decodeBrushRle(value.rle as number[], w, h, ctx.file, ctx.threshold);
+    return decodeBrushLayer(value.rle as number[], w, h, ctx.file, lv, ctx.threshold);
   }
   const mask = new Uint8Array(w * h);
   if (type === 'polygon') {
@@ -156,13 +163,21 @@ function regionMask(type: LabelStudioRegion['type'], value: Obj, w: number, h: n
       return [(Number(p[0]) / 100) * w, (Number(p[1]) / 100) * h] as [number, number];
     });
     rasterizePolygon(px, w, h, mask);
-    return mask;
+  } else {
+    for (const k of ['x', 'y', 'width', 'height']) {
+      if (!Number.isFinite(Number(value[k]))) throw new SegqcError('format.unreadable', `rectangle has no numeric "${k}"`, { file: ctx.file, item: ctx.item });
+    }
+    rasterizePolygon(rectanglePoints(value, w, h), w, h, mask);
   }
-  for (const k of ['x', 'y', 'width', 'height']) {
-    if (!Number.isFinite(Number(value[k]))) throw new SegqcError('format.unreadable', `rectangle has no numeric "${k}"`, { file: ctx.file, item: ctx.item });
+  const data: MaskLayer['data'] = lv <= 0xff ? mask : lv <= 0xffff ? new Uint16Array(mask.length) : new Uint32Array(mask.length);
+  let any = false;
+  for (let i = 0; i < mask.length; i++) {
+    if (mask[i]) {
+      data[i] = lv;
+      any = true;
+    }
   }
-  rasterizePolygon(rectanglePoints(value, w, h), w, h, mask);
-  return mask;
+  return { data, any };
 }
 
 /** Reads the `result` array of one annotation into a segmentation plus its choices and texts. */
@@ -237,22 +252,12 @@ export function readLabelStudioResult(result: unknown[], opts: ResultOptions): L
     seen.add(rid);
     let entry = opts.cache?.get(cacheId);
     if (!entry || entry.key !== key) {
-      let mask: Uint8Array;
       try {
-        mask = regionMask(type, value, width, height, { file, item, threshold });
+        entry = { key, ...regionLayer(type, value, width, height, lv, { file, item, threshold }) };
       } catch (e) {
         if (e instanceof SegqcError) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item });
         throw e;
       }
-      let data: MaskLayer['data'] = mask;
-      let any = false;
-      if (lv <= 0xff) {
-        for (let i = 0; i < mask.length; i++) if (mask[i]) { mask[i] = lv; any = true; }
-      } else {
-        data = lv <= 0xffff ? new Uint16Array(mask.length) : new Uint32Array(mask.length);
-        for (let i = 0; i < mask.length; i++) if (mask[i]) { data[i] = lv; any = true; }
-      }
-      entry = { key, data, any };
       opts.cache?.set(cacheId, entry);
     }
     const { data, any } = entry;

@@ -56,13 +56,19 @@ export function fillHoles(mask: Uint8Array, size: Vec3): void {
   };
   const sxy = nx * ny;
   for (let k = 0; k < nz; k++) {
+    const capK = nz > 1 && (k === 0 || k === nz - 1);
     for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++) {
-        if (i === 0 || j === 0 || i === nx - 1 || j === ny - 1 || (nz > 1 && (k === 0 || k === nz - 1))) seed(k * sxy + j * nx + i);
+      const row = k * sxy + j * nx;
+      if (capK || j === 0 || j === ny - 1) for (let i = 0; i < nx; i++) seed(row + i);
+      else {
+        seed(row);
+        if (nx > 1) seed(row + nx - 1);
       }
     }
   }
-  while (head < tail) {
+  // The seeds are the border voxels; everything queued after them is interior, with all six neighbours in the crop.
+  const borderEnd = tail;
+  while (head < borderEnd) {
     const x = queue[head++];
     const i = x % nx;
     const j = ((x - i) / nx) % ny;
@@ -74,8 +80,24 @@ export function fillHoles(mask: Uint8Array, size: Vec3): void {
     if (k > 0) seed(x - sxy);
     if (k < nz - 1) seed(x + sxy);
   }
+  const threeD = nz > 1;
+  while (head < tail) {
+    const x = queue[head++];
+    if (mask[x - 1] === 0) { mask[x - 1] = OUTSIDE; queue[tail++] = x - 1; }
+    if (mask[x + 1] === 0) { mask[x + 1] = OUTSIDE; queue[tail++] = x + 1; }
+    if (mask[x - nx] === 0) { mask[x - nx] = OUTSIDE; queue[tail++] = x - nx; }
+    if (mask[x + nx] === 0) { mask[x + nx] = OUTSIDE; queue[tail++] = x + nx; }
+    if (threeD) {
+      if (mask[x - sxy] === 0) { mask[x - sxy] = OUTSIDE; queue[tail++] = x - sxy; }
+      if (mask[x + sxy] === 0) { mask[x + sxy] = OUTSIDE; queue[tail++] = x + sxy; }
+    }
+  }
+  if (nz === 1) {
+    for (let x = 0; x < n; x++) mask[x] = mask[x] === OUTSIDE ? 0 : 1;
+    return;
+  }
   for (let x = 0; x < n; x++) if (mask[x] === 0) mask[x] = 1;
-  if (nz > 1) {
+  {
     const seen = new Uint8Array(sxy);
     for (let k = 0; k < nz; k++) {
       const o = k * sxy;
@@ -96,7 +118,8 @@ export function fillHoles(mask: Uint8Array, size: Vec3): void {
         seed2(j * nx);
         seed2(j * nx + nx - 1);
       }
-      while (head < tail) {
+      const edgeEnd = tail;
+      while (head < edgeEnd) {
         const p = queue[head++];
         const i = p % nx;
         const j = (p - i) / nx;
@@ -104,6 +127,13 @@ export function fillHoles(mask: Uint8Array, size: Vec3): void {
         if (i < nx - 1) seed2(p + 1);
         if (j > 0) seed2(p - nx);
         if (j < ny - 1) seed2(p + nx);
+      }
+      while (head < tail) {
+        const p = queue[head++];
+        if (seen[p - 1] === 0 && mask[o + p - 1] !== 1) { seen[p - 1] = 1; queue[tail++] = p - 1; }
+        if (seen[p + 1] === 0 && mask[o + p + 1] !== 1) { seen[p + 1] = 1; queue[tail++] = p + 1; }
+        if (seen[p - nx] === 0 && mask[o + p - nx] !== 1) { seen[p - nx] = 1; queue[tail++] = p - nx; }
+        if (seen[p + nx] === 0 && mask[o + p + nx] !== 1) { seen[p + nx] = 1; queue[tail++] = p + nx; }
       }
       for (let p = 0; p < sxy; p++) if (seen[p] === 0) mask[o + p] = 1;
     }
