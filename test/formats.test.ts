@@ -350,6 +350,13 @@ describe('format detection and the common entry point', () => {
   it('reads image geometry from a DICOM series, a NIfTI header or a PNG header', () => {
     const series = ['17106', '17136', '17166', '17196'].map((s) => ({ bytes: fx(`dicom-ct-series/${s}.dcm`), file: `${s}.dcm` }));
     const g = readImageGeometry(series);
+    // Node's readFileSync returns small files as views into a shared pool: the reader must copy only its own bytes.
+    const pooled = series.map(({ bytes, file }) => {
+      const pool = Buffer.alloc(bytes.length + 1000, 7);
+      Buffer.from(bytes).copy(pool, 500);
+      return { bytes: pool.subarray(500, 500 + bytes.length), file };
+    });
+    expect(readImageGeometry(pooled).shape).toEqual([16, 16, 4]);
     expect(g.shape).toEqual([16, 16, 4]);
     expect(g.unevenSlicePositions?.length).toBe(4);
     expect(readImageGeometry([{ bytes: fx('nifti/anatomical.nii'), file: 'a.nii' }]).shape).toEqual([33, 41, 25]);

@@ -15,6 +15,7 @@ import { BRUSH_ALPHA_THRESHOLD } from '../formats/brush-rle.js';
 import type { DatasetTree } from './tree.js';
 import { discoverItems, type PendingItem, type SourceSpec } from './items.js';
 import { readImageGeometry } from '../formats/image-geometry.js';
+import { embedOnImageSlices, geometryDifferences } from '../geometry.js';
 
 /** Options of a dataset check. */
 export interface CheckOptions {
@@ -115,7 +116,7 @@ export function checkPendingItem(
     }
   };
   const annotations = pending.annotations.map(load).filter((a): a is AnnotationInput => a !== null);
-  const reference = pending.reference ? load(pending.reference) : null;
+  let reference = pending.reference ? load(pending.reference) : null;
   let image: ItemInput['image'] = null;
   if (pending.image) {
     try {
@@ -124,6 +125,16 @@ export function checkPendingItem(
       const detail = isSegqcError(e) ? e.detail : String((e as Error)?.message ?? e);
       findings.push(finding(pending.id, 'format.unreadable', 'error', `image ${pending.image[0]} cannot be read: ${detail}`, { location: { file: pending.image[0] } }));
     }
+  }
+  if (image) {
+    const img = image;
+    const place = (a: AnnotationInput | null): AnnotationInput | null => {
+      if (!a || a.segmentation.format !== 'dicom-seg' || geometryDifferences(a.segmentation.geometry, img.geometry).length === 0) return a;
+      const placed = embedOnImageSlices(a.segmentation, img.geometry);
+      return placed ? { ...a, segmentation: placed } : a;
+    };
+    annotations.splice(0, annotations.length, ...annotations.map((a) => place(a) as AnnotationInput));
+    reference = place(reference);
   }
   if (pending.annotations.length === 0 && pending.image) {
     findings.push(finding(pending.id, 'dataset.missing_annotation', 'error', `image ${pending.image[0]} has no annotation`, { location: { file: pending.image[0] } }));

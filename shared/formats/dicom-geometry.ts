@@ -112,7 +112,8 @@ export function parseDicom(bytes: Uint8Array, file: string): ParsedDicom {
     throw new SegqcError('format.unreadable', detail, { file });
   }
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-  const buffer = whole ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
+  // Uint8Array.prototype.slice copies even when `bytes` is a Node Buffer (whose own slice() is a view of a shared pool).
+  const buffer = whole ? (bytes.buffer as ArrayBuffer) : (Uint8Array.prototype.slice.call(bytes).buffer as ArrayBuffer);
   let meta: Dataset;
   let dataset: Dataset;
   try {
