@@ -67,9 +67,13 @@ async function main() {
     const dec = time(() => decodeBrushRle(rle, w, h, 'bench.json'), 5);
     console.log(`\nLabel Studio brush RLE 4096x4096 (${rle.length} numbers) decode + binarize: ${fmt(dec)}`);
   }
-  if (want('check') || want('action')) {
+  if (want('check')) {
     const { runDatasetBenches } = await import('./dataset.js');
-    await runDatasetBenches({ check: want('check'), action: want('action') });
+    await runDatasetBenches({ check: true, action: false });
+  }
+  if (want('action')) {
+    const { benchAction } = await import('./action.js');
+    await benchAction();
   }
 }
 

@@ -21,17 +21,34 @@ export function resolveCommit(cwd: string, ref: string): string {
   try {
     return execFileSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
   } catch {
-    const shallow = (() => {
-      try {
-        return execFileSync('git', ['rev-parse', '--is-shallow-repository'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() === 'true';
-      } catch {
-        return false;
-      }
-    })();
-    const hint = shallow
+    const hint = isShallow(cwd)
       ? 'this is a shallow clone: use actions/checkout with fetch-depth: 0 (or git fetch --deepen) so the base commit is present'
       : 'check the ref name, or fetch it first';
     throw new SegqcError('usage', `commit ${ref} is not in this clone; ${hint}`);
+  }
+}
+
+/** Whether the clone is shallow (history cut off: a base commit or merge base may be missing). */
+export function isShallow(cwd: string): boolean {
+  try {
+    return execFileSync('git', ['rev-parse', '--is-shallow-repository'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() === 'true';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The merge base of two commits: a pull request's changes are what its head adds since it branched off, as GitHub's
+ * "Files changed" shows (`git diff base...head`). Null when the histories share no commit.
+ */
+export function mergeBase(cwd: string, a: string, b: string): string | null {
+  try {
+    return execFileSync('git', ['merge-base', a, b], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+  } catch {
+    if (isShallow(cwd)) {
+      throw new SegqcError('usage', `the merge base of ${a.slice(0, 7)} and ${b.slice(0, 7)} is not in this shallow clone; use actions/checkout with fetch-depth: 0 (or git fetch --deepen)`);
+    }
+    return null;
   }
 }
 
@@ -46,8 +63,13 @@ export function commitTree(cwd: string, sha: string, prefix: string): DatasetTre
     name: `commit ${sha.slice(0, 7)}`,
     list: () => {
       if (!files) {
-        const out = git(top, ['ls-tree', '-r', '-z', '--name-only', sha, '--', prefix || '.']).toString();
-        files = out.split('\0').filter(Boolean).map((p) => p.slice(prefix.length)).sort();
+        // `<mode> <type> <object>\t<path>` records: blobs only (a submodule's gitlink has no content to read).
+        const out = git(top, ['ls-tree', '-r', '-z', sha, '--', prefix || '.']).toString();
+        files = out
+          .split('\0')
+          .filter((rec) => rec.split(' ', 2)[1] === 'blob')
+          .map((rec) => rec.slice(rec.indexOf('\t') + 1).slice(prefix.length))
+          .sort();
       }
       return files;
     },
@@ -58,7 +80,7 @@ export function commitTree(cwd: string, sha: string, prefix: string): DatasetTre
 /** Files changed between two commits under `prefix` (renames followed), relative to `prefix`. */
 export function changedFiles(cwd: string, base: string, head: string | null, prefix: string): ChangedFile[] {
   const top = git(cwd, ['rev-parse', '--show-toplevel']).toString().trim();
-  const args = ['diff', '--name-status', '-M', '-z', '--no-color', base, ...(head ? [head] : []), '--', prefix || '.'];
+  const args = ['diff', '--name-status', '-M', '-z', '--no-color', '--no-ext-diff', '--no-relative', base, ...(head ? [head] : []), '--', prefix || '.'];
   const parts = git(top, args).toString().split('\0').filter((s) => s.length > 0);
   const out: ChangedFile[] = [];
   const rel = (p: string) => p.slice(prefix.length);

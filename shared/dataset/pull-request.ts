@@ -5,10 +5,11 @@ import type { DatasetTree } from './tree.js';
 import type { Guideline } from '../guideline/types.js';
 import type { DatasetConfig } from '../guideline/config.js';
 import { validateGuideline } from '../guideline/load.js';
-import { guidelineSha256 } from '../guideline/hash.js';
+import { canonicalJson, guidelineSha256 } from '../guideline/hash.js';
+import { globToRegExp } from './glob.js';
 import type { DatasetReport, ItemReport } from '../report/types.js';
 import type { Severity } from '../rules/types.js';
-import { discoverItems, type PendingItem, type SourceSpec } from './items.js';
+import { discoverItems, itemStem, type PendingItem, type SourceSpec } from './items.js';
 import { buildReport, checkPendingItem, type LoadedAnnotations } from './check.js';
 import { inShard, type Shard } from './shard.js';
 import { itemDiff, labelDiffs, type DatasetDiff, type ItemDiff, type SideMasks } from '../report/diff.js';
@@ -92,6 +93,45 @@ export function guidelineChanges(a: Guideline, b: Guideline): string[] {
   return out;
 }
 
+const sidecarOf = (path: string) => `${path.slice(0, path.lastIndexOf('/') + 1)}${itemStem(path)}.segqc.json`;
+
+const matchGlobs = (globs: string[]) => {
+  const res = globs.map(globToRegExp);
+  return (path: string) => res.some((re) => re.test(path));
+};
+
+/** The item a task belongs to; the same rule as the dataset reader (`items.ts`): the image's file stem, else the task id. */
+function taskItemId(task: unknown, index: number): string {
+  const t = (task && typeof task === 'object' ? task : {}) as { id?: unknown; data?: { image?: unknown } };
+  const image = t.data && typeof t.data.image === 'string' ? t.data.image : null;
+  return image ? itemStem(image.split('?')[0]) : `task-${t.id ?? index}`;
+}
+
+/** Canonical JSON of each item's tasks in an export, or null when the file is not a readable export. */
+function tasksByItem(tree: DatasetTree, path: string): Map<string, string> | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(tree.read(path)));
+  } catch {
+    return null;
+  }
+  const tasks = Array.isArray(parsed) ? parsed : [parsed];
+  const out = new Map<string, string>();
+  tasks.forEach((task, i) => {
+    const id = taskItemId(task, i);
+    out.set(id, (out.get(id) ?? '') + canonicalJson(task));
+  });
+  return out;
+}
+
+/** Items whose tasks differ between the two sides of an edited export; null: judge the file as a whole. */
+function changedTasks(base: DatasetTree, head: DatasetTree, path: string): string[] | null {
+  const b = tasksByItem(base, path);
+  const h = tasksByItem(head, path);
+  if (!b || !h) return null;
+  return [...new Set([...b.keys(), ...h.keys()])].filter((id) => b.get(id) !== h.get(id));
+}
+
 const failing = (r: ItemReport) => r.findings.some((f) => f.severity === 'error');
 
 /** Checks the items a PR touches on base and head with the base guideline, and diffs them. */
@@ -101,15 +141,24 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
   const base = discover(input.base, ctx, ctx.guideline);
   const head = discover(input.head, ctx, ctx.guideline);
   const touched = new Set<string>();
+  const exports = matchGlobs(ctx.config.sources.filter((src) => src.format === 'labelstudio').map((src) => src.path));
+  const touchedTasks = new Set<string>();
   for (const c of input.changed) {
-    touched.add(c.path);
+    // A Label Studio export edited in place touches only the tasks whose JSON changed, not every task of the file.
+    const perTask = c.status === 'M' && exports(c.path) ? changedTasks(input.base, input.head, c.path) : null;
+    // Only when every id names a discovered item: if the reader's rule ever differs, the whole file counts.
+    if (perTask && perTask.every((id) => base.items.has(id) || head.items.has(id))) for (const id of perTask) touchedTasks.add(id);
+    else touched.add(c.path);
     if (c.oldPath) touched.add(c.oldPath);
   }
-  const affects = (p: PendingItem) => p.files.some((f) => touched.has(f)) || (p.image ?? []).some((f) => touched.has(f));
+  // An item is touched through its masks, its image, the `.segqc.json` attestation sidecar next to a mask, or its tasks.
+  const affects = (p: PendingItem) =>
+    touchedTasks.has(p.id) || [...p.files, ...p.files.map(sidecarOf), ...(p.image ?? [])].some((f) => touched.has(f));
   const ids = new Set<string>();
   for (const side of [base, head]) for (const [id, p] of side.items) if (input.full || affects(p)) ids.add(id);
   const selected = [...ids].filter((id) => !input.shard || inShard(id, input.shard)).sort();
 
+  const names = new Map(ctx.guideline.labels.map((l) => [l.value, l.name]));
   const headReports: ItemReport[] = [];
   const baseReports: ItemReport[] = [];
   const diffs: ItemDiff[] = [];
@@ -121,7 +170,7 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
     const hr = hp ? checkPendingItem(ctx.guideline, input.head, hp, head.orphans.has(id), (l) => (hm = masksOf(l))) : null;
     if (br) baseReports.push(br);
     if (hr) headReports.push(hr);
-    diffs.push(itemDiff(id, br, hr, labelDiffs(bm, hm, tol)));
+    diffs.push(itemDiff(id, br, hr, labelDiffs(bm, hm, tol, names)));
   }
   const meta = {
     tool: { name: 'segqc' as const, version: input.toolVersion },
@@ -143,6 +192,9 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
 
 function guidelineChangeOf(input: PullRequestInput, selected: string[], headReports: ItemReport[]): GuidelineChange | null {
   const ctx = input.context;
+  // The PR changes the guideline only when its own commits do: a guideline edited on the base branch since the PR
+  // branched off is not this PR's change (the changed files come from the merge base).
+  if (!input.changed.some((c) => c.path === ctx.guidelinePath || c.oldPath === ctx.guidelinePath)) return null;
   const headFiles = new Set(input.head.list());
   if (!headFiles.has(ctx.guidelinePath)) return null;
   const text = new TextDecoder().decode(input.head.read(ctx.guidelinePath));
@@ -185,3 +237,41 @@ export function requireBaseConfig(files: string[], configPath: string, baseSha: 
   }
 }
 
+/** What a `mode: check` run writes (and uploads) and what `mode: comment` and `mode: merge` read back. */
+export interface PullRequestReport {
+  kind: 'segqc-pull-request-report';
+  schema_version: 1;
+  /** `owner/name`, when run on GitHub. */
+  repository: string | null;
+  pull_request: number | null;
+  base_sha: string;
+  head_sha: string;
+  /** This run's share of the items (1-based `index`), or null for the whole PR. */
+  shard: { index: number; count: number } | null;
+  /** The guideline's audit rate, so merged shards draw the same audit sample as one run. */
+  audit_rate: number;
+  /** The head side of the changed items, judged by the base guideline. */
+  report: DatasetReport;
+  diff: DatasetDiff;
+  guideline_change: GuidelineChange | null;
+}
+
+/** The report file of an analysis. */
+export function pullRequestReport(
+  analysis: PullRequestAnalysis,
+  where: { repository: string | null; pullRequest: number | null; shard: Shard | null; auditRate: number },
+): PullRequestReport {
+  return {
+    kind: 'segqc-pull-request-report',
+    schema_version: 1,
+    repository: where.repository,
+    pull_request: where.pullRequest,
+    base_sha: analysis.diff.base_sha,
+    head_sha: analysis.diff.head_sha,
+    shard: where.shard ? { index: where.shard.index + 1, count: where.shard.count } : null,
+    audit_rate: where.auditRate,
+    report: analysis.report,
+    diff: analysis.diff,
+    guideline_change: analysis.guidelineChange,
+  };
+}

@@ -63,10 +63,14 @@ export function findingsNotIn(after: Finding[], before: Finding[]): Finding[] {
 /** The masks of one item on one side, keyed by annotation identity (file path or Label Studio annotation id). */
 export type SideMasks = Map<string, Segmentation>;
 
-const nameOf = (s: Segmentation, v: number) => s.labels.find((l) => l.value === v)?.name ?? String(v);
+/** A label's name: the file's own (SEG segment, Label Studio label), else the guideline's for its value, else the value. */
+const nameOf = (s: Segmentation, v: number, names: ReadonlyMap<number, string>) => s.labels.find((l) => l.value === v)?.name ?? names.get(v) ?? String(v);
 
-/** Per label of each annotation present on either side: volumes, components and base-vs-head agreement. */
-export function labelDiffs(base: SideMasks, head: SideMasks, toleranceMm: number): LabelDiff[] {
+/**
+ * Per label of each annotation present on either side: volumes, components and base-vs-head agreement. `names` maps
+ * label values to the guideline's names, for label maps (NIfTI, PNG) that carry values only.
+ */
+export function labelDiffs(base: SideMasks, head: SideMasks, toleranceMm: number, names: ReadonlyMap<number, string> = new Map()): LabelDiff[] {
   const out: LabelDiff[] = [];
   const keys = [...new Set([...base.keys(), ...head.keys()])].sort();
   for (const key of keys) {
@@ -91,7 +95,7 @@ export function labelDiffs(base: SideMasks, head: SideMasks, toleranceMm: number
       }
       out.push({
         annotation: key,
-        label: nameOf(h ?? b!, v),
+        label: nameOf(h ?? b!, v, names),
         volume_base: vb,
         volume_head: vh,
         volume_change_pct: vb && vh !== null ? ((vh - vb) / vb) * 100 : null,

@@ -10,10 +10,13 @@ export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => HT
  * `@mentions` and `#123` references are defused, newlines become spaces.
  */
 export function escapeMarkdown(s: string): string {
-  return escapeHtml(String(s))
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/([\\`*_{}[\]()#+\-!|~])/g, '\\$1')
-    .replace(/@(?=\w)/g, '@\u200b');
+  // Backslashes first, entities second: backslashing after would break the entities' own `#` (`&\#39;`).
+  return escapeHtml(
+    String(s)
+      .replace(/[\r\n]+/g, ' ')
+      .replace(/#(?=\d)/g, '#\u200b')
+      .replace(/([\\`*_{}[\]()#+\-!|~])/g, '\\$1'),
+  ).replace(/@(?=\w)/g, '@\u200b');
 }
 
 /** Inline code that cannot be broken out of: backticks and pipes are replaced. */

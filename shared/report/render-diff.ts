@@ -35,8 +35,20 @@ export interface DiffView {
 }
 
 const n = (x: number | null, d = 2) => (x === null || !Number.isFinite(x) ? '—' : String(+x.toFixed(d)));
-const pct = (x: number | null) => (x === null ? '' : ` (${x > 0 ? '+' : ''}${x.toFixed(1)}%)`);
+const pct = (x: number | null) => (x === null || x === 0 ? '' : ` (${x > 0 ? '+' : ''}${x.toFixed(1)}%)`);
 const arrow = (a: number | null, b: number | null, d = 2) => (a === b ? n(b, d) : `${n(a, d)} → ${n(b, d)}`);
+/** A volume or area: whole units with thousands separators when large, three significant digits when tiny (pathology mm²). */
+const vol = (x: number | null): string => {
+  if (x === null || !Number.isFinite(x)) return '—';
+  const a = Math.abs(x);
+  if (a === 0) return '0';
+  if (a >= 100) return Math.round(x).toLocaleString('en-US');
+  if (a >= 1) return String(+x.toFixed(1));
+  return String(+x.toPrecision(3));
+};
+const volArrow = (a: number | null, b: number | null) => (a === b ? vol(b) : `${vol(a)} → ${vol(b)}`);
+/** The annotation a row belongs to, when an item has several: the file's last folder and name, or the annotation id. */
+const shortAnnotation = (key: string) => key.split('/').slice(-2).join('/');
 
 function findingsTable(fs: Finding[]): string[] {
   const rows = ['| item | severity | rule | label | message |', '|---|---|---|---|---|'];
@@ -50,13 +62,18 @@ function itemRows(d: ItemDiff): string[] {
   const added = d.findings_added.length ? `+${d.findings_added.length}` : '';
   const resolved = d.findings_resolved.length ? `−${d.findings_resolved.length}` : '';
   const fcell = [added, resolved].filter(Boolean).join(' ') || '·';
-  if (d.labels.length === 0) return [`| ${escapeMarkdown(d.id)} (${d.status}) | — | — | — | — | — | ${fcell} |`];
+  const itemCell = `${escapeMarkdown(d.id)}${d.status === 'modified' ? '' : ` (${d.status})`}`;
+  if (d.labels.length === 0) return [`| ${itemCell} | — | — | — | — | — | — | ${fcell} |`];
+  const several = new Set(d.labels.map((l) => l.annotation)).size > 1;
   return d.labels.map((l, i) => {
-    const item = i === 0 ? `${escapeMarkdown(d.id)}${d.status === 'modified' ? '' : ` (${d.status})`}` : '';
-    const vol = `${arrow(l.volume_base, l.volume_head, 1)}${pct(l.volume_change_pct)}`;
-    return `| ${item} | ${escapeMarkdown(l.label)} | ${vol} | ${arrow(l.components_base, l.components_head, 0)} | ${n(l.dice, 3)} | ${n(l.nsd, 3)} | ${n(l.hd95)} | ${i === 0 ? fcell : ''} |`;
+    const label = `${escapeMarkdown(l.label)}${several ? ` · ${escapeMarkdown(shortAnnotation(l.annotation))}` : ''}`;
+    const volume = `${volArrow(l.volume_base, l.volume_head)}${l.volume_base === l.volume_head ? '' : pct(l.volume_change_pct)}`;
+    return `| ${i === 0 ? itemCell : ''} | ${label} | ${volume} | ${arrow(l.components_base, l.components_head, 0)} | ${n(l.dice, 3)} | ${n(l.nsd, 3)} | ${n(l.hd95)} | ${i === 0 ? fcell : ''} |`;
   });
 }
+
+/** Changed items in the open table; the rest, still worst first, fold into `<details>`. */
+export const ITEMS_SHOWN = 20;
 
 /** The comment body (marker first). The job summary uses the same text with every section open. */
 export function renderDiffMarkdown(v: DiffView, opts: { summary?: boolean } = {}): string {
@@ -81,9 +98,16 @@ export function renderDiffMarkdown(v: DiffView, opts: { summary?: boolean } = {}
   if (diff.items.length) {
     out.push(`### Changed items, worst first`, '');
     out.push(`Dice, NSD@${diff.tolerance_mm} mm and HD95 compare the base and head masks of the same item: how far the edit moved the boundary.`, '');
-    out.push('| item | label | volume base → head | components | Dice | NSD | HD95 mm | findings |', '|---|---|---|---|---:|---:|---:|---|');
-    for (const d of sortWorstFirst(diff.items)) out.push(...itemRows(d));
+    const header = ['| item | label | volume base → head (mm³, mm² in 2D) | components | Dice | NSD | HD95 mm | findings |', '|---|---|---|---|---:|---:|---:|---|'];
+    const sorted = sortWorstFirst(diff.items);
+    out.push(...header);
+    for (const d of sorted.slice(0, ITEMS_SHOWN)) out.push(...itemRows(d));
     out.push('');
+    if (sorted.length > ITEMS_SHOWN) {
+      out.push(`<details${opts.summary ? ' open' : ''}><summary>${sorted.length - ITEMS_SHOWN} more changed items</summary>`, '', ...header);
+      for (const d of sorted.slice(ITEMS_SHOWN)) out.push(...itemRows(d));
+      out.push('', '</details>', '');
+    }
   }
   const open = opts.summary ? ' open' : '';
   if (added.length) out.push(`<details${open}><summary>New findings (${added.length})</summary>`, '', ...findingsTable(added), '', '</details>', '');

@@ -6,7 +6,7 @@ import { renderDiffMarkdown } from '../../../shared/report/render-diff.js';
 import { parseArgs } from '../args.js';
 import { fsTree } from '../fs-tree.js';
 import { loadDatasetContext } from '../dataset-context.js';
-import { changedFiles, commitTree, repoPrefix, resolveCommit } from '../git-tree.js';
+import { changedFiles, commitTree, mergeBase, repoPrefix, resolveCommit } from '../git-tree.js';
 import { parseFailOn } from './check.js';
 import { writeFileAtomic } from '../write-atomic.js';
 import { VERSION } from '../version.js';
@@ -46,7 +46,8 @@ export function runDiff(argv: string[], out: (s: string) => void): number {
     head,
     baseSha,
     headSha: headSha ?? 'working tree',
-    changed: changedFiles(dir, baseSha, headSha, prefix),
+    // What the head changed since it branched off the base, as the action and GitHub's "Files changed" see it.
+    changed: changedFiles(dir, mergeBase(dir, baseSha, headSha ?? resolveCommit(dir, 'HEAD')) ?? baseSha, headSha, prefix),
     context,
     failOn,
     full: Boolean(flags.full),

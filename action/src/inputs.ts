@@ -1,0 +1,56 @@
+/** The action's inputs (action.yml), read the way the runner passes them: `INPUT_<NAME>`, upper case, hyphens kept. */
+import { getInput } from '@actions/core';
+import { SegqcError } from '../../shared/errors.js';
+import { parseShard, type Shard } from '../../shared/dataset/shard.js';
+import type { FailOn } from '../../shared/guideline/config.js';
+
+export type Mode = 'check' | 'comment' | 'merge';
+
+/** Parsed inputs, defaults applied (the runner applies action.yml's defaults; a direct run gets the same here). */
+export interface Inputs {
+  config: string;
+  token: string;
+  comment: boolean;
+  failOn: FailOn;
+  base: string | null;
+  head: string | null;
+  full: boolean;
+  mode: Mode;
+  shard: Shard | null;
+  reports: string;
+}
+
+const bool = (name: string, fallback: boolean): boolean => {
+  const v = getInput(name).trim().toLowerCase();
+  if (v === '') return fallback;
+  if (['true', 'yes', 'on', '1'].includes(v)) return true;
+  if (['false', 'no', 'off', '0'].includes(v)) return false;
+  throw new SegqcError('usage', `input ${name} is true or false, got "${getInput(name)}"`);
+};
+
+const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+  const v = getInput(name).trim() || fallback;
+  if ((allowed as readonly string[]).includes(v)) return v as T;
+  throw new SegqcError('usage', `input ${name} is one of ${allowed.join(', ')}, got "${v}"`);
+};
+
+export function readInputs(): Inputs {
+  const shard = getInput('shard').trim();
+  return {
+    config: getInput('config').trim() || 'segqc.yaml',
+    token: getInput('github-token').trim(),
+    comment: bool('comment', true),
+    failOn: oneOf('fail-on', ['error', 'warning', 'never'] as const, 'error'),
+    base: getInput('base').trim() || null,
+    head: getInput('head').trim() || null,
+    full: bool('full', false),
+    mode: oneOf('mode', ['check', 'comment', 'merge'] as const, 'check'),
+    shard: shard ? parseShard(shard) : null,
+    reports: getInput('reports').trim() || 'segqc-report',
+  };
+}
+
+const STRICTNESS: Record<FailOn, number> = { never: 0, error: 1, warning: 2 };
+
+/** The stricter of two gates: the workflow's input cannot loosen the base commit's `gate.fail-on`, nor the reverse. */
+export const stricterGate = (a: FailOn, b: FailOn): FailOn => (STRICTNESS[a] >= STRICTNESS[b] ? a : b);

@@ -1,0 +1,111 @@
+/** `mode: check`: git decides what the pull request changed; the base commit's guideline judges both sides. */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
+import * as core from '@actions/core';
+import { SegqcError } from '../../../shared/errors.js';
+import { analyzePullRequest, pullRequestReport, requireBaseConfig } from '../../../shared/dataset/pull-request.js';
+import { changedFiles, commitTree, git, mergeBase, resolveCommit } from '../git-tree.js';
+import { loadDatasetContext } from '../dataset-context.js';
+import { writeFileAtomic } from '../write-atomic.js';
+import { VERSION } from '../version.js';
+import { stricterGate } from '../inputs.js';
+import { publish } from '../publish.js';
+import type { ActionContext } from './context.js';
+
+/** The repository's top directory, with a clear message when the workspace is not a checkout. */
+function topLevel(dir: string): string {
+  try {
+    return git(dir, ['rev-parse', '--show-toplevel']).toString().trim();
+  } catch (e) {
+    throw new SegqcError('usage', `${dir} is not in a git checkout (${(e as Error).message}); run actions/checkout with fetch-depth: 0 before segqc`);
+  }
+}
+
+/** `config` (relative to the workspace) as a path inside the repository, refusing one outside it. */
+function configInRepo(top: string, workspace: string, config: string): string {
+  const abs = resolve(workspace, config);
+  const rel = relative(top, abs);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new SegqcError('usage', `input config "${config}" is not a file inside the repository ${top}`);
+  return rel.split(sep).join('/');
+}
+
+export async function runCheckMode(ctx: ActionContext): Promise<number> {
+  const { inputs, env } = ctx;
+  const pr = ctx.pullRequest;
+  const baseRef = inputs.base ?? (pr?.baseSha || null);
+  const headRef = inputs.head ?? (pr?.headSha || null);
+  if (!baseRef || !headRef) {
+    throw new SegqcError('usage', 'no base and head commits: run on a pull_request event, or set the inputs base and head');
+  }
+  // The repository is the one holding the config (actions/checkout `path:` may put it below the workspace).
+  let probe = dirname(resolve(ctx.workspace, inputs.config));
+  while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
+  const top = topLevel(probe);
+  const baseSha = resolveCommit(top, baseRef);
+  const headSha = resolveCommit(top, headRef);
+  const configRel = configInRepo(top, ctx.workspace, inputs.config);
+  const dir = posix.dirname(configRel);
+  const prefix = dir === '.' ? '' : `${dir}/`;
+  const configName = posix.basename(configRel);
+
+  const base = commitTree(top, baseSha, prefix);
+  const head = commitTree(top, headSha, prefix);
+  requireBaseConfig(base.list(), configName, baseSha);
+  const context = loadDatasetContext(base, configName);
+  const failOn = stricterGate(inputs.failOn, context.config.gate.fail_on);
+  const since = mergeBase(top, baseSha, headSha);
+  if (!since) core.warning(`${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)} share no history; comparing the two commits directly`);
+  const changed = changedFiles(top, since ?? baseSha, headSha, prefix);
+  core.info(`segqc ${VERSION}: ${changed.length} changed file${changed.length === 1 ? '' : 's'} under ${prefix || 'the repository root'} between ${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)}; guideline ${context.guidelinePath} from the base commit`);
+
+  const analysis = analyzePullRequest({
+    base,
+    head,
+    baseSha,
+    headSha,
+    changed,
+    context,
+    failOn,
+    full: inputs.full,
+    shard: inputs.shard,
+    toolVersion: VERSION,
+  });
+  const report = pullRequestReport(analysis, {
+    repository: ctx.repository,
+    pullRequest: pr?.number ?? null,
+    shard: inputs.shard,
+    auditRate: context.guideline.review?.audit_rate ?? 0,
+  });
+  const name = inputs.shard ? `segqc-report-shard-${inputs.shard.index + 1}-of-${inputs.shard.count}.json` : 'segqc-report.json';
+  const reportPath = join(ctx.outDir, name);
+  mkdirSync(dirname(reportPath), { recursive: true });
+  writeFileAtomic(reportPath, JSON.stringify(report) + '\n');
+
+  if (analysis.report.items.some((i) => i.findings.some((f) => f.rule === 'format.unreadable' && f.message.includes('Git LFS pointer')))) {
+    core.warning('Some masks are Git LFS pointers, not the masks: check out with actions/checkout `lfs: true` (or run git lfs pull).', { title: 'segqc: Git LFS' });
+  }
+  const sharded = inputs.shard !== null;
+  const notes = [
+    inputs.full ? 'full: every item of the dataset is checked, changed or not.' : '',
+    sharded ? `Shard ${inputs.shard!.index + 1} of ${inputs.shard!.count}: a partial report; mode: merge combines the shards.` : '',
+  ].filter(Boolean);
+  const note = notes.length ? notes.join(' ') : undefined;
+  await publish({
+    report,
+    runUrl: ctx.runUrl,
+    // A shard never comments: the merge job posts the one comment.
+    issue: inputs.comment && !sharded ? (pr?.number ?? null) : null,
+    platform: ctx.platform(),
+    annotations: { prefix },
+    reportPath,
+    note,
+    summaryPath: env.GITHUB_STEP_SUMMARY || null,
+  });
+  // A shard's verdict is partial: the merge job gates.
+  if (sharded) return 0;
+  if (report.report.verdict === 'fail') {
+    core.setFailed(`segqc: the gate failed (fail on ${failOn}): ${report.report.totals.errors} errors, ${report.report.totals.warnings} warnings in the changed items`);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,118 @@
+/** What every mode leaves behind: the job summary, annotations, outputs and the one pull request comment. */
+import { appendFileSync } from 'node:fs';
+import * as core from '@actions/core';
+import type { PullRequestReport } from '../../shared/dataset/pull-request.js';
+import { renderDiffMarkdown, type DiffView } from '../../shared/report/render-diff.js';
+import { renderCheckMarkdown, sortFindings } from '../../shared/report/render-check.js';
+import type { Finding } from '../../shared/rules/types.js';
+import type { ItemReport } from '../../shared/report/types.js';
+import { COMMENT_LIMIT, SUMMARY_LIMIT_BYTES, fitMarkdown, utf8Bytes, withDigest } from './comment-body.js';
+import { isGitHubApiError, type GitHubPlatform } from './github/platform.js';
+import { upsertStickyComment, type StickyResult } from './sticky-comment.js';
+
+/** At most this many findings become file annotations; one notice counts the rest. */
+export const MAX_ANNOTATIONS = 10;
+
+export interface PublishOptions {
+  report: PullRequestReport;
+  /** Link to the run whose job summary holds the full report. */
+  runUrl: string | null;
+  /** Pull request to comment on; null: no comment. */
+  issue: number | null;
+  platform: GitHubPlatform | null;
+  /** File annotations: `prefix` (the dataset's repository-relative directory) goes before finding files; null prefix: no files. */
+  annotations: { prefix: string | null } | null;
+  /** Path of the report file, for the `report` output. */
+  reportPath: string;
+  note?: string;
+  /** Where the step summary goes (`GITHUB_STEP_SUMMARY`); null when not on a runner. */
+  summaryPath: string | null;
+}
+
+/** Log text from a dataset can never start a workflow command (`::set-output`, `::add-mask`, ...). */
+export const inert = (s: string): string => s.replace(/[\r\n]+/g, ' ').replace(/::/g, ':\u200b:');
+
+export function viewOf(r: PullRequestReport, runUrl: string | null, note?: string): DiffView {
+  return {
+    diff: r.diff,
+    verdict: r.report.verdict,
+    failOn: r.report.config.fail_on,
+    guideline: { id: r.report.guideline.id, version: r.report.guideline.version, path: r.report.guideline.path },
+    auditSample: r.report.audit_sample,
+    runUrl,
+    guidelineChange: r.guideline_change,
+    ...(note ? { note } : {}),
+  };
+}
+
+const truncationTail = (runUrl: string | null, limit: string) =>
+  `> ✂️ **Truncated** to fit ${limit}. The full report is in the job summary of ${runUrl ? `[the workflow run](${runUrl})` : 'the workflow run'} and in the report artifact.`;
+
+/** The comment body: marker, digest, the diff; truncated to GitHub's limit with a pointer to the job summary. */
+export function commentBody(r: PullRequestReport, runUrl: string | null, note?: string): string {
+  const full = renderDiffMarkdown(viewOf(r, runUrl, note));
+  const stable = renderDiffMarkdown(viewOf(r, null, note));
+  // The digest line is added after fitting: keep room for it.
+  return withDigest(fitMarkdown(full, COMMENT_LIMIT - 200, truncationTail(runUrl, "GitHub's 65,536-character comment limit")), stable);
+}
+
+/** The job summary: the diff with every section open, then the full check report of the changed items; under 1 MiB. */
+export function summaryText(r: PullRequestReport, runUrl: string | null, note?: string): string {
+  const text = `${renderDiffMarkdown(viewOf(r, runUrl, note), { summary: true })}\n---\n\n${renderCheckMarkdown(r.report)}\n`;
+  return fitMarkdown(text, SUMMARY_LIMIT_BYTES, '> ✂️ **Truncated** to fit the 1 MiB job summary limit. The full report is in the report artifact (output `report`).', utf8Bytes);
+}
+
+function annotate(items: ItemReport[], prefix: string | null): void {
+  // A finding without a file of its own is shown on its item's first file (the mask, or the Label Studio export).
+  const fileOf = new Map<Finding, string | undefined>();
+  for (const it of items) for (const f of it.findings) fileOf.set(f, f.location?.file ?? it.files[0]);
+  const top = sortFindings([...fileOf.keys()].filter((f) => f.severity !== 'info'));
+  for (const f of top.slice(0, MAX_ANNOTATIONS)) {
+    const file = fileOf.get(f);
+    const props = { title: `segqc ${f.rule}`, ...(file && prefix !== null ? { file: `${prefix}${file}` } : {}) };
+    const message = `${f.item}${f.label ? ` · ${f.label}` : ''}: ${f.message}`;
+    if (f.severity === 'error') core.error(message, props);
+    else core.warning(message, props);
+  }
+  if (top.length > MAX_ANNOTATIONS) core.notice(`${top.length - MAX_ANNOTATIONS} more errors and warnings are in the job summary and the report.`, { title: 'segqc' });
+}
+
+/** Posts or updates the comment; a refusal never costs the summary, the outputs or the gate. */
+async function comment(o: PublishOptions, body: string): Promise<StickyResult | null> {
+  if (o.issue === null || !o.platform) return null;
+  try {
+    const result = await upsertStickyComment(o.platform, o.issue, body);
+    const dup = result.deleted.length ? `; deleted ${result.deleted.length} duplicate${result.deleted.length === 1 ? '' : 's'}` : '';
+    core.info(`segqc comment ${result.id} on #${o.issue}: ${result.action}${dup}`);
+    return result;
+  } catch (e) {
+    if (isGitHubApiError(e) && (e.status === 403 || e.status === 404)) {
+      core.warning(
+        `segqc could not comment on pull request #${o.issue} (${inert(e.message)}). A pull request from a fork gets a read-only token: ` +
+          'use the fork-safe setup (this workflow uploads the report; a workflow_run workflow runs the action with mode: comment; see the README). ' +
+          'The job summary, the outputs and the report are complete.',
+        { title: 'segqc: comment not posted' },
+      );
+    } else {
+      core.warning(`segqc could not comment on pull request #${o.issue}: ${inert((e as Error)?.message ?? String(e))}. The job summary, the outputs and the report are complete.`, {
+        title: 'segqc: comment not posted',
+      });
+    }
+    return null;
+  }
+}
+
+/** Summary, annotations and outputs first (they never depend on the API), then the comment. */
+export async function publish(o: PublishOptions): Promise<StickyResult | null> {
+  const r = o.report;
+  if (o.summaryPath) appendFileSync(o.summaryPath, summaryText(r, o.runUrl, o.note));
+  if (o.annotations) annotate(r.report.items, o.annotations.prefix);
+  core.setOutput('verdict', r.report.verdict);
+  core.setOutput('errors', String(r.report.totals.errors));
+  core.setOutput('warnings', String(r.report.totals.warnings));
+  core.setOutput('report', o.reportPath);
+  core.info(
+    `segqc: ${r.report.verdict} — ${r.diff.items.length} changed item${r.diff.items.length === 1 ? '' : 's'}, ${r.report.totals.errors} errors, ${r.report.totals.warnings} warnings (gate fails on ${r.report.config.fail_on})`,
+  );
+  return comment(o, commentBody(r, o.runUrl, o.note));
+}
