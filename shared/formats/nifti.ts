@@ -142,37 +142,108 @@ export function readNifti(bytes: Uint8Array, file: string, limits: ReadLimits = 
   if (!dt) throw new SegqcError('format.unsupported', `datatype ${h.datatypeCode} is not a label datatype (use uint8, int16, uint16, int32, uint32, int8, float32 or float64)`, { file });
   const offset = Math.max(Math.round(h.vox_offset), h instanceof nifti.NIFTI2 ? 540 : 348);
   const need = offset + n * dt.bytes;
-  const all = isGzip(bytes) ? gunzipBounded(bytes, file, need + 1024 * 1024) : bytes;
+  const gz = isGzip(bytes);
+  // The header gives the size: decompress once, straight into a buffer of that size.
+  const all = gz ? gunzipBounded(bytes, file, need + 1024 * 1024, false, need) : bytes;
   if (all.length < need) {
     throw new SegqcError('format.truncated', `holds ${all.length} bytes, but the header's ${shape.join('x')} ${dt.name} voxels at offset ${offset} need ${need}`, { file });
   }
   const warnings: string[] = [];
   const geometry = geometryOf(h, shape, file, warnings);
-  const data = decodeVoxels(all, offset, n, h, dt.name, file);
-  const values = new Set<number>();
-  let max = 0;
-  for (let i = 0; i < n; i++) if (data[i] > max) max = data[i];
-  const out = max <= 0xff ? new Uint8Array(n) : max <= 0xffff ? new Uint16Array(n) : new Uint32Array(n);
-  const seen = new Uint8Array(max <= 0xffff ? max + 1 : 0);
-  for (let i = 0; i < n; i++) {
-    const v = data[i];
-    out[i] = v;
-    if (v !== 0) {
-      if (seen.length) seen[v] = 1;
-      else values.add(v);
-    }
-  }
-  for (let v = 1; v < seen.length; v++) if (seen[v]) values.add(v);
-  const sorted = [...values].sort((a, b) => a - b);
+  const { data: out, values: sorted } = labelData(all, offset, n, h, dt.name, file, gz);
   const labels: LabelInfo[] = sorted.map((value) => ({ value, name: null }));
   return { path: file, format: 'nifti', geometry, layers: [{ data: out, values: sorted }], labels, warnings };
 }
 
-function decodeVoxels(b: Uint8Array, offset: number, n: number, h: Header, type: string, file: string): Float64Array | Uint8Array {
+const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Non-zero values flagged in `seen`, ascending. */
+function flagged(seen: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let v = 1; v < seen.length; v++) if (seen[v]) out.push(v);
+  return out;
+}
+
+/** Flags every value of a uint8 array in `seen` (256 entries), skipping zero words. */
+function flagBytes(src: Uint8Array, seen: Uint8Array): void {
+  const n = src.length;
+  let x = 0;
+  if (src.byteOffset % 4 === 0) {
+    const nw = n >>> 2;
+    const w = new Uint32Array(src.buffer, src.byteOffset, nw);
+    const n4 = nw - (nw % 4);
+    for (let i = 0; i < n4; i += 4) {
+      if ((w[i] | w[i + 1] | w[i + 2] | w[i + 3]) === 0) continue;
+      for (let b = i << 2, e = b + 16; b < e; b++) seen[src[b]] = 1;
+    }
+    x = n4 << 2;
+  }
+  for (; x < n; x++) seen[src[x]] = 1;
+}
+
+type IntView = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array;
+
+/** A typed view of the voxels when they are integers in the host's byte order and aligned, else null. */
+function intView(b: Uint8Array, offset: number, n: number, type: string, le: boolean): IntView | null {
+  const at = b.byteOffset + offset;
+  if (type === 'uint8') return b.subarray(offset, offset + n);
+  if (type === 'int8') return new Int8Array(b.buffer, at, n);
+  if (le !== littleEndianHost) return null;
+  if (type === 'int16' || type === 'uint16') {
+    if (at % 2 !== 0) return null;
+    return type === 'int16' ? new Int16Array(b.buffer, at, n) : new Uint16Array(b.buffer, at, n);
+  }
+  if (type === 'int32' || type === 'uint32') {
+    if (at % 4 !== 0) return null;
+    return type === 'int32' ? new Int32Array(b.buffer, at, n) : new Uint32Array(b.buffer, at, n);
+  }
+  return null;
+}
+
+/**
+ * The label map of the voxels (uint8 when the largest value fits, else uint16 or uint32) and its non-zero values,
+ * ascending. `own`: `b` is a fresh buffer of ours, so a uint8 map may be a view of it rather than a copy.
+ */
+function labelData(b: Uint8Array, offset: number, n: number, h: Header, type: string, file: string, own: boolean): { data: Uint8Array | Uint16Array | Uint32Array; values: number[] } {
+  const slope = h.scl_slope && Number.isFinite(h.scl_slope) ? h.scl_slope : 1;
+  const inter = Number.isFinite(h.scl_inter) ? h.scl_inter : 0;
+  const view = slope === 1 && inter === 0 ? intView(b, offset, n, type, h.littleEndian) : null;
+  if (view instanceof Uint8Array) {
+    const seen = new Uint8Array(256);
+    flagBytes(view, seen);
+    const data = own && view.byteOffset % 8 === 0 ? view : new Uint8Array(view);
+    return { data, values: flagged(seen) };
+  }
+  const src: IntView | Float64Array = view ?? decodeVoxels(b, offset, n, h, type, file);
+  let max = 0;
+  for (let i = 0; i < n; i++) {
+    const v = src[i];
+    if (v > max) max = v;
+    else if (v < 0) throw new SegqcError('format.unsupported', `voxel ${i} holds ${v}; label values must be 0 to 4294967295`, { file });
+  }
+  const out = max <= 0xff ? new Uint8Array(n) : max <= 0xffff ? new Uint16Array(n) : new Uint32Array(n);
+  if (max <= 0xffff) {
+    const seen = new Uint8Array(max + 1);
+    for (let i = 0; i < n; i++) {
+      const v = src[i];
+      out[i] = v;
+      seen[v] = 1;
+    }
+    return { data: out, values: flagged(seen) };
+  }
+  const values = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    const v = src[i];
+    out[i] = v;
+    if (v !== 0) values.add(v);
+  }
+  return { data: out, values: [...values].sort((x, y) => x - y) };
+}
+
+function decodeVoxels(b: Uint8Array, offset: number, n: number, h: Header, type: string, file: string): Float64Array {
   const le = h.littleEndian;
   const slope = h.scl_slope && Number.isFinite(h.scl_slope) ? h.scl_slope : 1;
   const inter = Number.isFinite(h.scl_inter) ? h.scl_inter : 0;
-  if (type === 'uint8' && slope === 1 && inter === 0) return b.subarray(offset, offset + n);
   const v = new DataView(b.buffer, b.byteOffset + offset, b.byteLength - offset);
   const out = new Float64Array(n);
   const get: (i: number) => number =

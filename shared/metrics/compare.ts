@@ -1,10 +1,10 @@
 /** The per-label metric set of a reference and a candidate mask: overlap, surface distances, NSD, volumes, components. */
 import type { Geometry, Vec3 } from '../model.js';
-import { boundingBox, unionBox, voxelVolume, type Box, type MaskRef } from './bbox.js';
-import { connectedComponents } from './components.js';
-import { squaredDistancesAt } from './distance.js';
+import { unionBox, voxelVolume, type MaskRef } from './bbox.js';
+import { componentsOfRuns } from './components.js';
+import { squaredDistancesToPoints } from './distance.js';
 import { diceOf, iouOf } from './overlap.js';
-import { contourLengthTable2D, cropPair, surfelAreaTable3D, surfelSurface, voxelSurface, type SurfacePoints } from './surface.js';
+import { contourLengthTable2D, cropRuns, maskRuns, surfelAreaTable3D, surfelSurface, voxelSurface, type SurfacePoints } from './surface.js';
 
 export type { MaskRef } from './bbox.js';
 
@@ -79,37 +79,120 @@ interface Directed {
 
 function directed(from: SurfacePoints, to: SurfacePoints, spacing: Vec3): Directed {
   const d = new Float64Array(from.index.length);
-  squaredDistancesAt(to.map, to.dims, spacing, from.index, d);
+  squaredDistancesToPoints(to.index, to.dims, spacing, from.index, d);
   for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(d[i]);
   return { dist: d, weight: from.weight };
 }
 
-/** Sorts distances ascending, ties by weight ascending (as DeepMind's sort of (distance, area) pairs). */
-function sortWithWeights(dist: Float64Array, weight: Float64Array): { d: Float64Array; w: Float64Array } {
-  const n = dist.length;
-  const d = Float64Array.from(dist).sort();
-  // Distinct distances, then the weights of each distance group, each group sorted.
+/** Distinct values of an array, ascending, and the rank of each element among them. */
+interface Ranked {
+  distinct: Float64Array;
+  rank: Int32Array;
+}
+
+/**
+ * Ranks the values of `x` by hashing their bits: distances and surfel areas take few distinct values, so only those
+ * are sorted (all of them in the worst case).
+ */
+function rankValues(x: Float64Array): Ranked {
+  const n = x.length;
+  let cap = 16;
+  while (cap < 2 * n) cap *= 2;
+  const mask = cap - 1;
+  const slot = new Int32Array(cap).fill(-1);
+  const bits = new Uint32Array(x.buffer, x.byteOffset, 2 * n);
+  const vals = new Float64Array(n);
+  const id = new Int32Array(n);
   let u = 0;
-  const distinct = new Float64Array(n);
-  for (let i = 0; i < n; i++) if (i === 0 || d[i] !== d[i - 1]) distinct[u++] = d[i];
-  const start = new Int32Array(u + 1);
-  const group = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    const x = dist[i];
-    let lo = 0, hi = u - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (distinct[mid] < x) lo = mid + 1;
-      else hi = mid;
+    const v = x[i];
+    let h = v === 0 ? 0 : (Math.imul(bits[2 * i] ^ Math.imul(bits[2 * i + 1], 0x85ebca6b), 0x9e3779b1) >>> 7) & mask;
+    for (;;) {
+      const s = slot[h];
+      if (s < 0) {
+        slot[h] = u;
+        vals[u] = v;
+        id[i] = u++;
+        break;
+      }
+      if (vals[s] === v) {
+        id[i] = s;
+        break;
+      }
+      h = (h + 1) & mask;
     }
-    group[i] = lo;
-    start[lo + 1]++;
   }
-  for (let g = 0; g < u; g++) start[g + 1] += start[g];
-  const fill = start.slice(0, u);
-  const w = new Float64Array(n);
-  for (let i = 0; i < n; i++) w[fill[group[i]]++] = weight[i];
-  for (let g = 0; g < u; g++) if (start[g + 1] - start[g] > 1) w.subarray(start[g], start[g + 1]).sort();
+  const distinct = vals.slice(0, u).sort();
+  // Rank of each distinct value: look the sorted values up again.
+  const rankOf = new Int32Array(u);
+  const dbits = new Uint32Array(distinct.buffer, distinct.byteOffset, 2 * u);
+  for (let r = 0; r < u; r++) {
+    const v = distinct[r];
+    let h = v === 0 ? 0 : (Math.imul(dbits[2 * r] ^ Math.imul(dbits[2 * r + 1], 0x85ebca6b), 0x9e3779b1) >>> 7) & mask;
+    for (let probe = 0; probe < cap && slot[h] >= 0 && vals[slot[h]] !== v; probe++) h = (h + 1) & mask;
+    if (slot[h] >= 0) rankOf[slot[h]] = r;
+  }
+  const rank = new Int32Array(n);
+  for (let i = 0; i < n; i++) rank[i] = rankOf[id[i]];
+  return { distinct, rank };
+}
+
+/** The values of `x` ascending (as `Float64Array.from(x).sort()`), by counting their ranks. */
+function sortedCopy(x: Float64Array): Float64Array {
+  const { distinct, rank } = rankValues(x);
+  const u = distinct.length;
+  const count = new Int32Array(u);
+  for (let i = 0; i < rank.length; i++) count[rank[i]]++;
+  const out = new Float64Array(x.length);
+  let o = 0;
+  for (let r = 0; r < u; r++) {
+    const v = distinct[r];
+    for (let e = o + count[r]; o < e; o++) out[o] = v;
+  }
+  return out;
+}
+
+/** Rank of each table entry among the table's distinct values. */
+function tableRanks(table: Float64Array): Int32Array {
+  const sorted = Float64Array.from(table).sort();
+  const rank = new Int32Array(table.length);
+  for (let c = 0; c < table.length; c++) {
+    let r = 0;
+    for (let t = 1; t < sorted.length && sorted[t] <= table[c]; t++) if (sorted[t] !== sorted[t - 1]) r++;
+    rank[c] = r;
+  }
+  return rank;
+}
+
+/**
+ * Sorts distances ascending, ties by weight ascending (as DeepMind's sort of (distance, area) pairs). Each weight is
+ * `table[code[i]]`, so weights are ranked through the table.
+ */
+function sortWithWeights(dist: Float64Array, weight: Float64Array, code: Uint8Array, table: Float64Array): { d: Float64Array; w: Float64Array } {
+  const n = dist.length;
+  const D = rankValues(dist);
+  const byCode = tableRanks(table);
+  let nw = 0;
+  for (let c = 0; c < byCode.length; c++) if (byCode[c] + 1 > nw) nw = byCode[c] + 1;
+  const wRank = new Int32Array(n);
+  for (let i = 0; i < n; i++) wRank[i] = byCode[code[i]];
+  const W = { distinct: { length: nw }, rank: wRank };
+  // Two stable counting passes: by weight rank, then by distance rank.
+  const byW = new Int32Array(W.distinct.length + 1);
+  for (let i = 0; i < n; i++) byW[W.rank[i] + 1]++;
+  for (let r = 0; r < W.distinct.length; r++) byW[r + 1] += byW[r];
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[byW[W.rank[i]]++] = i;
+  const byD = new Int32Array(D.distinct.length + 1);
+  for (let i = 0; i < n; i++) byD[D.rank[i] + 1]++;
+  for (let r = 0; r < D.distinct.length; r++) byD[r + 1] += byD[r];
+  const d = new Float64Array(n), w = new Float64Array(n);
+  for (let t = 0; t < n; t++) {
+    const i = order[t];
+    const p = byD[D.rank[i]]++;
+    d[p] = dist[i];
+    w[p] = weight[i];
+  }
   return { d, w };
 }
 
@@ -141,8 +224,6 @@ function emptyResult(both: boolean, tolerances: number[], overlapOnly: boolean, 
   };
 }
 
-const shift = (b: Box, o: Vec3): Box => [b[0] - o[0], b[1] - o[1], b[2] - o[2], b[3] - o[0], b[4] - o[1], b[5] - o[2]];
-
 /**
  * Compares a candidate mask with a reference mask on one grid: each mask's box is found in one pass, then all work
  * happens on their union box padded by one voxel. A grid whose third dimension is 1 is 2D.
@@ -154,14 +235,15 @@ export function compareMasks(ref: MaskRef, cand: MaskRef, geometry: Geometry, op
   const surface = opts.surface ?? 'voxel';
   const overlapOnly = opts.overlapOnly === true;
   const tolerances = opts.tolerances;
-  const boxA = boundingBox(ref, shape), boxB = boundingBox(cand, shape);
+  const runsA = maskRuns(ref, shape), runsB = maskRuns(cand, shape);
+  const boxA = runsA.box, boxB = runsB.box;
   const box = unionBox(boxA, boxB);
   if (box === null) return emptyResult(true, tolerances, overlapOnly, 0, 0, 0, 0);
-  const crop = cropPair(ref, cand, shape, box, 1);
+  const crop = cropRuns(runsA, runsB, shape, box, 1);
   const vv = voxelVolume(geometry);
   const conn = flat ? 8 : 26;
-  const ccA = boxA === null ? 0 : connectedComponents({ data: crop.a, value: 1 }, crop.dims, { connectivity: conn, bbox: shift(boxA, crop.origin) }).count;
-  const ccB = boxB === null ? 0 : connectedComponents({ data: crop.b, value: 1 }, crop.dims, { connectivity: conn, bbox: shift(boxB, crop.origin) }).count;
+  const ccA = crop.countA === 0 ? 0 : componentsOfRuns(crop.a.rowStart, crop.a.start, crop.a.end, crop.dims[1], crop.dims[2], conn).count;
+  const ccB = crop.countB === 0 ? 0 : componentsOfRuns(crop.b.rowStart, crop.b.start, crop.b.end, crop.dims[1], crop.dims[2], conn).count;
   const volA = crop.countA * vv, volB = crop.countB * vv;
   if (boxA === null || boxB === null) return emptyResult(false, tolerances, overlapOnly, volA, volB, ccA, ccB);
   const base = {
@@ -175,8 +257,8 @@ export function compareMasks(ref: MaskRef, cand: MaskRef, geometry: Geometry, op
   if (overlapOnly) return { ...base, hd: null, hd95: null, assd: null, nsd: {} };
 
   let sA: SurfacePoints, sB: SurfacePoints;
-  if (surface === 'surfel') {
-    const table = flat ? contourLengthTable2D(spacing) : surfelAreaTable3D(spacing);
+  const table = surface !== 'surfel' ? null : flat ? contourLengthTable2D(spacing) : surfelAreaTable3D(spacing);
+  if (table !== null) {
     sA = surfelSurface(crop.a, crop.dims, table);
     sB = surfelSurface(crop.b, crop.dims, table);
   } else {
@@ -190,7 +272,7 @@ export function compareMasks(ref: MaskRef, cand: MaskRef, geometry: Geometry, op
   for (const x of [ab.dist, ba.dist]) for (let i = 0; i < x.length; i++) if (x[i] > hd) hd = x[i];
 
   if (surface === 'voxel') {
-    const sa = Float64Array.from(ab.dist).sort(), sb = Float64Array.from(ba.dist).sort();
+    const sa = sortedCopy(ab.dist), sb = sortedCopy(ba.dist);
     const hd95 = Math.max(percentileSorted(sa, 0.95), percentileSorted(sb, 0.95));
     let sum = 0;
     for (const x of [ab.dist, ba.dist]) for (let i = 0; i < x.length; i++) sum += x[i];
@@ -212,7 +294,7 @@ export function compareMasks(ref: MaskRef, cand: MaskRef, geometry: Geometry, op
     return { ...base, hd, hd95, assd: sum / n, nsd };
   }
 
-  const A = sortWithWeights(ab.dist, ab.weight!), B = sortWithWeights(ba.dist, ba.weight!);
+  const A = sortWithWeights(ab.dist, ab.weight!, sA.code!, table!), B = sortWithWeights(ba.dist, ba.weight!, sB.code!, table!);
   const totA = pairwiseSum(A.w), totB = pairwiseSum(B.w);
   const robust = (p: number) => Math.max(weightedPercentile(A.d, A.w, totA, p), weightedPercentile(B.d, B.w, totB, p));
   const meanOf = (s: { d: Float64Array; w: Float64Array }, tot: number) => {

@@ -81,6 +81,33 @@ export function connectedComponents(
     }
   }
   rowStart[rows] = nr;
+  const { sizes, compOf } = componentsOfRuns(rowStart, rs, re, by, bz, conn);
+  const out: Components = { count: sizes.length, sizes: [...sizes].sort((x, y) => y - x) };
+  if (opts.labels) {
+    const labels = new Int32Array(bx * by * bz);
+    for (let r = 0; r < rows; r++) {
+      for (let t = rowStart[r]; t < rowStart[r + 1]; t++) labels.fill(compOf[t], r * bx + rs[t], r * bx + re[t] + 1);
+    }
+    out.labels = labels;
+    out.box = box;
+  }
+  return out;
+}
+
+/**
+ * Components of a mask given as runs along i, row by row over a `by`×`bz` grid of rows (row r = k·by + j; runs of
+ * row r are rowStart[r] .. rowStart[r + 1] - 1, inclusive [rs, re]). Returns the count, the voxels per component (in
+ * order of first run) and the component (1-based) of each run.
+ */
+export function componentsOfRuns(
+  rowStart: Int32Array,
+  rs: Int32Array,
+  re: Int32Array,
+  by: number,
+  bz: number,
+  conn: Connectivity,
+): { count: number; sizes: number[]; compOf: Int32Array } {
+  const nr = rowStart[by * bz];
   const parent = new Int32Array(nr);
   for (let t = 0; t < nr; t++) parent[t] = t;
   // Neighbour rows already visited: [dj, dk, diagonal allowed along i].
@@ -129,14 +156,5 @@ export function connectedComponents(
     } else compOf[t] = compOf[root];
     sizes[compOf[t] - 1] += re[t] - rs[t] + 1;
   }
-  const out: Components = { count: sizes.length, sizes: [...sizes].sort((x, y) => y - x) };
-  if (opts.labels) {
-    const labels = new Int32Array(bx * by * bz);
-    for (let r = 0; r < rows; r++) {
-      for (let t = rowStart[r]; t < rowStart[r + 1]; t++) labels.fill(compOf[t], r * bx + rs[t], r * bx + re[t] + 1);
-    }
-    out.labels = labels;
-    out.box = box;
-  }
-  return out;
+  return { count: sizes.length, sizes, compOf };
 }

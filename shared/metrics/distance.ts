@@ -155,9 +155,20 @@ export function squaredEdt(feature: Uint8Array, dims: Vec3, spacing: Vec3, out?:
 
 /**
  * Squared distances (mm²) from the grid points `queries` (linear indices) to the nearest feature, written to `out`
- * (Infinity when there is no feature). Only the lines holding queries get the last pass.
+ * (Infinity when there is no feature): by `squaredDistancesToPoints`, which searches around each query and falls back
+ * to the transform when that would cost more.
  */
 export function squaredDistancesAt(feature: Uint8Array, dims: Vec3, spacing: Vec3, queries: Int32Array, out: Dist, work?: Dist): Dist {
+  const n = dims[0] * dims[1] * dims[2];
+  let nf = 0;
+  for (let x = 0; x < n; x++) if (feature[x] !== 0) nf++;
+  const list = new Int32Array(nf);
+  for (let x = 0, t = 0; t < nf; x++) if (feature[x] !== 0) list[t++] = x;
+  return squaredDistancesToPoints(list, dims, spacing, queries, out, feature, work);
+}
+
+/** The transform's squared distances at `queries`; only the lines holding queries get the last pass. */
+function transformAt(feature: Uint8Array, dims: Vec3, spacing: Vec3, queries: Int32Array, out: Dist, work?: Dist): Dist {
   const [nx, ny] = dims;
   let lines: Uint8Array | undefined;
   if (dims[2] > 1) {
@@ -167,5 +178,126 @@ export function squaredDistancesAt(feature: Uint8Array, dims: Vec3, spacing: Vec
   }
   const g = squaredEdt(feature, dims, spacing, work, lines);
   for (let t = 0; t < queries.length; t++) out[t] = g[queries[t]];
+  return out;
+}
+
+/**
+ * Squared distances (mm²) from the grid points `queries` to the nearest of the grid points `features` (both linear
+ * indices; `features` ascending), written to `out` (Infinity when there is no feature). Each query searches outward
+ * from itself, plane by plane and row by row, and stops as soon as no unvisited row can hold a nearer feature; a row's
+ * nearest feature is found by binary search in that row's sorted features. The values are the separable transform's,
+ * summed in the same order: ((Δi·sx)² + (Δj·sy)²) + (Δk·sz)². When the surfaces lie far apart, so that the searches
+ * would cost more than the whole transform (judged on a sample of queries, and checked as they run), the queries
+ * go to `squaredEdt` instead (on `featureMap` when given; `buffer`, of the grid's size, is its buffer).
+ */
+export function squaredDistancesToPoints(features: Int32Array, dims: Vec3, spacing: Vec3, queries: Int32Array, out: Dist, featureMap?: Uint8Array, buffer?: Dist): Dist {
+  const [nx, ny, nz] = dims;
+  const nq = queries.length;
+  const nf = features.length;
+  if (nf === 0) {
+    out.fill(Infinity, 0, nq);
+    return out;
+  }
+  const [sx, sy, sz] = spacing;
+  // Features by row: rowStart (rows + 1) into col (the i of each feature, ascending within a row).
+  const rows = ny * nz;
+  const rowStart = new Int32Array(rows + 1);
+  const col = new Int32Array(nf);
+  {
+    let r = 0;
+    for (let t = 0; t < nf; t++) {
+      const f = features[t];
+      const fr = (f / nx) | 0;
+      while (r < fr) rowStart[++r] = t;
+      col[t] = f - fr * nx;
+    }
+    while (r < rows) rowStart[++r] = nf;
+  }
+  // Squared Δk·sz and Δj·sy per step (as the transform computes them: ((index difference)·spacing)²).
+  const dk2 = new Float64Array(nz), dj2 = new Float64Array(ny);
+  for (let a = 0; a < nz; a++) {
+    const t = a * sz;
+    dk2[a] = t * t;
+  }
+  for (let b = 0; b < ny; b++) {
+    const t = b * sy;
+    dj2[b] = t * t;
+  }
+  let work = 0;
+  const nearest = (x: number): number => {
+    const r0 = (x / nx) | 0;
+    const i = x - r0 * nx;
+    const k = (r0 / ny) | 0;
+    const j = r0 - k * ny;
+    let best = Infinity;
+    for (let a = 0; a < nz; a++) {
+      const ck = dk2[a];
+      if (ck >= best) break;
+      const lo = k - a, hi = k + a;
+      if (lo < 0 && hi >= nz) break;
+      for (let side = 0; side < 2; side++) {
+        const kk = side === 0 ? lo : hi;
+        if (kk < 0 || kk >= nz || (side === 1 && a === 0)) continue;
+        const pr = kk * ny;
+        for (let b = 0; b < ny; b++) {
+          const cj = dj2[b];
+          if (cj + ck >= best) break;
+          const jl = j - b, jh = j + b;
+          if (jl < 0 && jh >= ny) break;
+          for (let s2 = 0; s2 < 2; s2++) {
+            const jj = s2 === 0 ? jl : jh;
+            if (jj < 0 || jj >= ny || (s2 === 1 && b === 0)) continue;
+            const row = pr + jj;
+            const s = rowStart[row];
+            const e = rowStart[row + 1];
+            work++;
+            if (s === e) continue;
+            // Nearest feature column to i in col[s..e).
+            let di: number;
+            if (col[s] >= i) di = col[s] - i;
+            else if (col[e - 1] <= i) di = i - col[e - 1];
+            else {
+              let lo2 = s, hi2 = e - 1; // col[lo2] < i < col[hi2]
+              while (hi2 - lo2 > 1) {
+                const m = (lo2 + hi2) >> 1;
+                if (col[m] < i) lo2 = m;
+                else hi2 = m;
+              }
+              const l = i - col[lo2], h = col[hi2] - i;
+              di = l < h ? l : h;
+              work += 2;
+            }
+            const ti = di * sx;
+            const v = ti * ti + cj + ck;
+            if (v < best) best = v;
+          }
+        }
+      }
+    }
+    return best;
+  };
+  // A row lookup costs a small fraction of a voxel of the transform: search while that stays cheaper.
+  const grid = nx * ny * nz;
+  const sample = Math.min(nq, 64);
+  for (let t = 0; t < sample; t++) {
+    const q = Math.floor((t * nq) / sample);
+    out[q] = nearest(queries[q]);
+  }
+  let q0 = nq;
+  if (nq > sample && (work / sample) * nq <= 4 * grid) {
+    const budget = 6 * grid + work;
+    for (q0 = 0; q0 < nq; q0++) {
+      if (work > budget) break;
+      out[q0] = nearest(queries[q0]);
+    }
+  } else if (nq > sample) q0 = 0;
+  if (q0 < nq) {
+    let map = featureMap;
+    if (map === undefined) {
+      map = new Uint8Array(grid);
+      for (let t = 0; t < nf; t++) map[features[t]] = 1;
+    }
+    transformAt(map, dims, spacing, queries.subarray(q0), out.subarray(q0), buffer);
+  }
   return out;
 }

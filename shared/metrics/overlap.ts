@@ -53,7 +53,26 @@ export function overlapStats(ref: LabelData, cand: LabelData, values: number[]):
   const zero = lut.has(0);
   const per = ref instanceof Uint8Array && cand instanceof Uint8Array ? 4 : 0;
   const wa = A === null || per === 0 ? null : words(A), wb = B === null || per === 0 ? null : words(B);
-  if (!zero && per === 4 && (A === null || wa !== null) && (B === null || wb !== null)) {
+  if (!zero && A !== null && B !== null && wa !== null && wb !== null && A instanceof Uint8Array && B instanceof Uint8Array) {
+    // Both maps bytes: skip groups of four words where both are zero, count the rest inline.
+    const nw = n >>> 2;
+    const n4 = nw - (nw % 4);
+    for (let w = 0; w < n4; w += 4) {
+      if ((wa[w] | wa[w + 1] | wa[w + 2] | wa[w + 3] | wb[w] | wb[w + 1] | wb[w + 2] | wb[w + 3]) === 0) continue;
+      for (let x = w << 2, e = x + 16; x < e; x++) {
+        const a = A[x], b = B[x];
+        if ((a | b) === 0) continue;
+        const ta = small[a];
+        if (ta >= 0) {
+          cr[ta]++;
+          if (a === b) ci[ta]++;
+        }
+        const tb = small[b];
+        if (tb >= 0) cc[tb]++;
+      }
+    }
+    for (let x = n4 << 2; x < n; x++) visit(x);
+  } else if (!zero && per === 4 && (A === null || wa !== null) && (B === null || wb !== null)) {
     const nw = n >>> 2;
     for (let w = 0; w < nw; w++) {
       if ((wa === null ? 0 : wa[w]) === 0 && (wb === null ? 0 : wb[w]) === 0) continue;
