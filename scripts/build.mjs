@@ -1,5 +1,6 @@
-// Builds the CLI (dist/), the GitHub Action bundle (action/dist/, committed) and the Label Studio extension
-// (extension/dist/). `node scripts/build.mjs --out DIR` writes the action bundle to DIR instead (staleness test).
+// Builds the CLI (dist/) and the Label Studio extension (extension/dist/); with `--action`, also the GitHub Action
+// bundle (action/dist/, committed). `npm ci` (prepare) leaves the committed bundle alone, so the staleness test checks
+// what was committed. `node scripts/build.mjs --out DIR` writes only the action bundle, to DIR.
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, writeFileSync, cpSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -30,7 +31,7 @@ export const actionBuildOptions = (outfile) => ({
 });
 
 async function main() {
-  if (existsSync(join(root, 'action/src/main.ts'))) {
+  if ((actionOnly || args.includes('--action')) && existsSync(join(root, 'action/src/main.ts'))) {
     mkdirSync(actionOut, { recursive: true });
     await build(actionBuildOptions(join(actionOut, 'index.js')));
     writeFileSync(join(actionOut, 'package.json'), '{ "type": "module" }\n');

@@ -37603,11 +37603,15 @@ function fillHoles(mask, size2) {
 }
 
 // shared/rules/containment.ts
-function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox) {
+function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
+  let mm = outer && memo ? memo.get(outer.data) : void 0;
+  if (outer && memo && !mm) memo.set(outer.data, mm = /* @__PURE__ */ new Map());
   const shape = geometry.shape;
   const ib = innerBox === void 0 ? boundingBox(inner, shape) : innerBox;
   if (ib === null) return { voxels: 0, farthest: 0, bbox: null };
-  const ob = outer ? boundingBox(outer, shape) : null;
+  const obKey = `bbox:${outer?.value}`;
+  const ob = outer ? mm?.get(obKey) ?? boundingBox(outer, shape) : null;
+  if (outer && mm) mm.set(obKey, ob);
   if (ob === null) {
     let voxels2 = 0;
     const { data: data3, value: value3 } = inner;
@@ -37617,16 +37621,21 @@ function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox) {
   const spacing = geometry.spacingKnown ? geometry.spacing : [1, 1, 1];
   const margin = [1, 1, 1];
   const crop = cropAround(unionBox(ib, ob), margin, shape);
-  const env = cropMask(outer, shape, crop);
-  fillHoles(env, crop.size);
-  const [cx, cy, cz] = crop.size;
+  const envKey = `env:${outer.value}:${crop.box.join(",")}`;
+  let env = mm?.get(envKey);
+  if (!env) {
+    env = cropMask(outer, shape, crop);
+    fillHoles(env, crop.size);
+    mm?.set(envKey, env);
+  }
+  const [cx, cy] = crop.size;
   const { data: data2, value: value2 } = inner;
   const out = [];
-  let t = 0;
-  for (let k = 0; k < cz; k++) {
-    for (let j = 0; j < cy; j++) {
+  for (let k = ib[2] - crop.box[2]; k <= ib[5] - crop.box[2]; k++) {
+    for (let j = ib[1] - crop.box[1]; j <= ib[4] - crop.box[1]; j++) {
       const base = ((k + crop.box[2]) * shape[1] + (j + crop.box[1])) * shape[0] + crop.box[0];
-      for (let i2 = 0; i2 < cx; i2++, t++) if (env[t] === 0 && data2[base + i2] === value2) out.push(t);
+      const row = (k * cy + j) * cx;
+      for (let i2 = ib[0] - crop.box[0]; i2 <= ib[3] - crop.box[0]; i2++) if (env[row + i2] === 0 && data2[base + i2] === value2) out.push(row + i2);
     }
   }
   if (out.length === 0) return { voxels: 0, farthest: 0, bbox: null };
@@ -37653,11 +37662,11 @@ function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox) {
   }
   return voxels === 0 ? { voxels: 0, farthest: 0, bbox: null } : { voxels, farthest: Math.sqrt(farthest), bbox: box };
 }
-function containmentRule(label, inner, innerBox, container, geometry, file) {
+function containmentRule(label, inner, innerBox, container, geometry, file, memo) {
   const rule = insideOf(label);
   if (!rule) return [];
   const tolerance = geometry.spacingKnown ? rule.tolerance_mm : 0;
-  const o = outsideEnvelope(inner, container, geometry, tolerance, innerBox);
+  const o = outsideEnvelope(inner, container, geometry, tolerance, innerBox, memo);
   if (o.voxels === 0 || o.bbox === null) return [];
   const units = sizeUnits(geometry);
   const amount = units === "px" ? `${o.voxels} pixel${o.voxels === 1 ? "" : "s"}` : `${o.voxels} ${units === "mm2" ? "pixel" : "voxel"}${o.voxels === 1 ? "" : "s"} (${size(o.voxels * voxelSize(geometry), units)})`;
@@ -37877,6 +37886,14 @@ function volumeRules(label, shape, geometry) {
 }
 
 // shared/rules/engine.ts
+function memoShape(memo, mask, g) {
+  if (!memo) return labelShape(mask, g);
+  let byValue = memo.shapes.get(mask.data);
+  if (!byValue) memo.shapes.set(mask.data, byValue = /* @__PURE__ */ new Map());
+  let shape = byValue.get(mask.value);
+  if (!shape) byValue.set(mask.value, shape = labelShape(mask, g));
+  return shape;
+}
 var shaMemo = /* @__PURE__ */ new WeakMap();
 var shaOf = (g, opts) => {
   if (opts.guidelineSha256) return opts.guidelineSha256;
@@ -37913,7 +37930,7 @@ function checkAnnotation(guideline, annotation, itemId, opts = {}) {
   for (const r of labels) {
     const mask = resolvedMask(seg, r.values);
     if (!mask) continue;
-    const shape = labelShape(mask, g);
+    const shape = memoShape(opts.memo, mask, g);
     if (shape.voxels === 0) continue;
     drawn.push({ resolved: r, mask, bbox: shape.bbox, box: shape.bbox });
     drafts.push(...volumeRules(r.label, shape, g), ...componentRules(r.label, shape, g, file), ...sliceRules(r.label, shape, g, file));
@@ -37922,7 +37939,7 @@ function checkAnnotation(guideline, annotation, itemId, opts = {}) {
   for (const d of drawn) {
     const inside = insideOf(d.resolved.label);
     if (!inside) continue;
-    drafts.push(...containmentRule(d.resolved.label, d.mask, d.box, maskOf.get(inside.label) ?? null, g, file));
+    drafts.push(...containmentRule(d.resolved.label, d.mask, d.box, maskOf.get(inside.label) ?? null, g, file, opts.memo?.envelopes));
   }
   drafts.push(...overlapRules(seg, drawn, file));
   const raw = parseAttestation(annotation.attestation);
@@ -64406,7 +64423,8 @@ function labelOf2(value2) {
   }
   return null;
 }
-function rasterizePolygon(points, width, height, out) {
+function rasterizePolygon(points, width, height, out, value2 = 1) {
+  let filled = 0;
   const n2 = points.length;
   let minY = Infinity, maxY = -Infinity;
   for (const [, y] of points) {
@@ -64428,9 +64446,13 @@ function rasterizePolygon(points, width, height, out) {
     for (let k = 0; k + 1 < xs.length; k += 2) {
       const i0 = Math.max(0, Math.ceil(xs[k] - 0.5));
       const i1 = Math.min(width - 1, Math.ceil(xs[k + 1] - 0.5) - 1);
-      if (i1 >= i0) out.fill(1, j * width + i0, j * width + i1 + 1);
+      if (i1 >= i0) {
+        out.fill(value2, j * width + i0, j * width + i1 + 1);
+        filled += i1 - i0 + 1;
+      }
     }
   }
+  return filled;
 }
 function rectanglePoints(value2, w, h3) {
   const x2 = Number(value2.x) / 100 * w;
@@ -64446,7 +64468,8 @@ function regionLayer(type, value2, w, h3, lv, ctx) {
     if (!Array.isArray(value2.rle)) throw new SegqcError("format.unsupported", 'brush region without an "rle" array (only the RLE brush format is read)', { file: ctx.file, item: ctx.item });
     return decodeBrushLayer(value2.rle, w, h3, ctx.file, lv, ctx.threshold);
   }
-  const mask = new Uint8Array(w * h3);
+  const data2 = lv <= 255 ? new Uint8Array(w * h3) : lv <= 65535 ? new Uint16Array(w * h3) : new Uint32Array(w * h3);
+  let filled = 0;
   if (type === "polygon") {
     const pts = value2.points;
     if (!Array.isArray(pts) || pts.length < 3) {
@@ -64458,22 +64481,14 @@ function regionLayer(type, value2, w, h3, lv, ctx) {
       }
       return [Number(p[0]) / 100 * w, Number(p[1]) / 100 * h3];
     });
-    rasterizePolygon(px, w, h3, mask);
+    filled = rasterizePolygon(px, w, h3, data2, lv);
   } else {
     for (const k of ["x", "y", "width", "height"]) {
       if (!Number.isFinite(Number(value2[k]))) throw new SegqcError("format.unreadable", `rectangle has no numeric "${k}"`, { file: ctx.file, item: ctx.item });
     }
-    rasterizePolygon(rectanglePoints(value2, w, h3), w, h3, mask);
+    filled = rasterizePolygon(rectanglePoints(value2, w, h3), w, h3, data2, lv);
   }
-  const data2 = lv <= 255 ? mask : lv <= 65535 ? new Uint16Array(mask.length) : new Uint32Array(mask.length);
-  let any = false;
-  for (let i2 = 0; i2 < mask.length; i2++) {
-    if (mask[i2]) {
-      data2[i2] = lv;
-      any = true;
-    }
-  }
-  return { data: data2, any };
+  return { data: data2, any: filled > 0 };
 }
 function readLabelStudioResult(result, opts) {
   const file = opts.file;

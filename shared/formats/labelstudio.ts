@@ -100,7 +100,8 @@ function labelOf(value: Obj): string | null {
 }
 
 /** Fills pixels whose centres lie inside the polygon (even-odd rule); points in pixels. */
-export function rasterizePolygon(points: Array<[number, number]>, width: number, height: number, out: Uint8Array): void {
+export function rasterizePolygon(points: Array<[number, number]>, width: number, height: number, out: Uint8Array | Uint16Array | Uint32Array, value = 1): number {
+  let filled = 0;
   const n = points.length;
   let minY = Infinity, maxY = -Infinity;
   for (const [, y] of points) {
@@ -122,9 +123,13 @@ export function rasterizePolygon(points: Array<[number, number]>, width: number,
     for (let k = 0; k + 1 < xs.length; k += 2) {
       const i0 = Math.max(0, Math.ceil(xs[k] - 0.5));
       const i1 = Math.min(width - 1, Math.ceil(xs[k + 1] - 0.5) - 1);
-      if (i1 >= i0) out.fill(1, j * width + i0, j * width + i1 + 1);
+      if (i1 >= i0) {
+        out.fill(value, j * width + i0, j * width + i1 + 1);
+        filled += i1 - i0 + 1;
+      }
     }
   }
+  return filled;
 }
 
 function rectanglePoints(value: Obj, w: number, h: number): Array<[number, number]> {
@@ -150,7 +155,8 @@ function regionLayer(
     if (!Array.isArray(value.rle)) throw new SegqcError('format.unsupported', 'brush region without an "rle" array (only the RLE brush format is read)', { file: ctx.file, item: ctx.item });
     return decodeBrushLayer(value.rle as number[], w, h, ctx.file, lv, ctx.threshold);
   }
-  const mask = new Uint8Array(w * h);
+  const data: MaskLayer['data'] = lv <= 0xff ? new Uint8Array(w * h) : lv <= 0xffff ? new Uint16Array(w * h) : new Uint32Array(w * h);
+  let filled = 0;
   if (type === 'polygon') {
     const pts = value.points;
     if (!Array.isArray(pts) || pts.length < 3) {
@@ -162,22 +168,14 @@ function regionLayer(
       }
       return [(Number(p[0]) / 100) * w, (Number(p[1]) / 100) * h] as [number, number];
     });
-    rasterizePolygon(px, w, h, mask);
+    filled = rasterizePolygon(px, w, h, data, lv);
   } else {
     for (const k of ['x', 'y', 'width', 'height']) {
       if (!Number.isFinite(Number(value[k]))) throw new SegqcError('format.unreadable', `rectangle has no numeric "${k}"`, { file: ctx.file, item: ctx.item });
     }
-    rasterizePolygon(rectanglePoints(value, w, h), w, h, mask);
+    filled = rasterizePolygon(rectanglePoints(value, w, h), w, h, data, lv);
   }
-  const data: MaskLayer['data'] = lv <= 0xff ? mask : lv <= 0xffff ? new Uint16Array(mask.length) : new Uint32Array(mask.length);
-  let any = false;
-  for (let i = 0; i < mask.length; i++) {
-    if (mask[i]) {
-      data[i] = lv;
-      any = true;
-    }
-  }
-  return { data, any };
+  return { data, any: filled > 0 };
 }
 
 /** Reads the `result` array of one annotation into a segmentation plus its choices and texts. */

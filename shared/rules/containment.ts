@@ -22,11 +22,15 @@ export interface Outside {
 }
 
 /** Measures how much of `inner` lies outside `outer`'s filled envelope beyond the tolerance. */
-export function outsideEnvelope(inner: MaskRef, outer: MaskRef | null, geometry: Geometry, toleranceMm: number, innerBox?: Box | null): Outside {
+export function outsideEnvelope(inner: MaskRef, outer: MaskRef | null, geometry: Geometry, toleranceMm: number, innerBox?: Box | null, memo?: WeakMap<object, Map<string, unknown>>): Outside {
+  let mm = outer && memo ? memo.get(outer.data) : undefined;
+  if (outer && memo && !mm) memo.set(outer.data, (mm = new Map()));
   const shape = geometry.shape;
   const ib = innerBox === undefined ? boundingBox(inner, shape) : innerBox;
   if (ib === null) return { voxels: 0, farthest: 0, bbox: null };
-  const ob = outer ? boundingBox(outer, shape) : null;
+  const obKey = `bbox:${outer?.value}`;
+  const ob = outer ? ((mm?.get(obKey) as Box | null | undefined) ?? boundingBox(outer, shape)) : null;
+  if (outer && mm) mm.set(obKey, ob);
   if (ob === null) {
     let voxels = 0;
     const { data, value } = inner;
@@ -36,16 +40,22 @@ export function outsideEnvelope(inner: MaskRef, outer: MaskRef | null, geometry:
   const spacing: Vec3 = geometry.spacingKnown ? geometry.spacing : [1, 1, 1];
   const margin: Vec3 = [1, 1, 1];
   const crop = cropAround(unionBox(ib, ob) as Box, margin, shape);
-  const env = cropMask(outer as MaskRef, shape, crop);
-  fillHoles(env, crop.size);
-  const [cx, cy, cz] = crop.size;
+  const envKey = `env:${outer!.value}:${crop.box.join(',')}`;
+  let env = mm?.get(envKey) as Uint8Array | undefined;
+  if (!env) {
+    env = cropMask(outer as MaskRef, shape, crop);
+    fillHoles(env, crop.size);
+    mm?.set(envKey, env);
+  }
+  const [cx, cy] = crop.size;
   const { data, value } = inner;
   const out: number[] = [];
-  let t = 0;
-  for (let k = 0; k < cz; k++) {
-    for (let j = 0; j < cy; j++) {
+  // Only the inner label's box can hold its voxels.
+  for (let k = ib[2] - crop.box[2]; k <= ib[5] - crop.box[2]; k++) {
+    for (let j = ib[1] - crop.box[1]; j <= ib[4] - crop.box[1]; j++) {
       const base = ((k + crop.box[2]) * shape[1] + (j + crop.box[1])) * shape[0] + crop.box[0];
-      for (let i = 0; i < cx; i++, t++) if (env[t] === 0 && data[base + i] === value) out.push(t);
+      const row = (k * cy + j) * cx;
+      for (let i = ib[0] - crop.box[0]; i <= ib[3] - crop.box[0]; i++) if (env[row + i] === 0 && data[base + i] === value) out.push(row + i);
     }
   }
   if (out.length === 0) return { voxels: 0, farthest: 0, bbox: null };
@@ -81,11 +91,12 @@ export function containmentRule(
   container: MaskRef | null,
   geometry: Geometry,
   file?: string,
+  memo?: WeakMap<object, Map<string, unknown>>,
 ): FindingDraft[] {
   const rule = insideOf(label);
   if (!rule) return [];
   const tolerance = geometry.spacingKnown ? rule.tolerance_mm : 0;
-  const o = outsideEnvelope(inner, container, geometry, tolerance, innerBox);
+  const o = outsideEnvelope(inner, container, geometry, tolerance, innerBox, memo);
   if (o.voxels === 0 || o.bbox === null) return [];
   const units = sizeUnits(geometry);
   const amount =

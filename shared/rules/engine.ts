@@ -15,6 +15,8 @@ import { requiredMissing, resolveLabels, resolvedMask } from './labels.js';
 import { overlapRules } from './overlap.js';
 import type { DrawnLabel } from './overlap.js';
 import { labelShape } from './shape.js';
+import type { LabelShape } from './shape.js';
+import type { Geometry } from '../model.js';
 import { sliceRules } from './slices.js';
 import { volumeRules } from './volume.js';
 import type { AnnotationInput, Finding, ItemInput } from './types.js';
@@ -28,6 +30,25 @@ export interface CheckOptions {
   labelValuesByName?: Record<string, number>;
   /** The guideline's sha256, when the caller has it already. */
   guidelineSha256?: string;
+  /** Results kept between calls, keyed by mask arrays (which callers never change in place). */
+  memo?: RuleMemo;
+}
+
+/** Shapes and container envelopes of masks seen before. */
+export interface RuleMemo {
+  shapes: WeakMap<object, Map<number, LabelShape>>;
+  envelopes: WeakMap<object, Map<string, unknown>>;
+}
+export const ruleMemo = (): RuleMemo => ({ shapes: new WeakMap(), envelopes: new WeakMap() });
+
+/** `labelShape`, looked up first in the caller's memo. */
+function memoShape(memo: RuleMemo | undefined, mask: MaskRef, g: Geometry): LabelShape {
+  if (!memo) return labelShape(mask, g);
+  let byValue = memo.shapes.get(mask.data);
+  if (!byValue) memo.shapes.set(mask.data, (byValue = new Map()));
+  let shape = byValue.get(mask.value);
+  if (!shape) byValue.set(mask.value, (shape = labelShape(mask, g)));
+  return shape;
 }
 
 const shaMemo = new WeakMap<Guideline, string>();
@@ -71,7 +92,7 @@ export function checkAnnotation(guideline: Guideline, annotation: AnnotationInpu
   for (const r of labels) {
     const mask = resolvedMask(seg, r.values);
     if (!mask) continue;
-    const shape = labelShape(mask, g);
+    const shape = memoShape(opts.memo, mask, g);
     if (shape.voxels === 0) continue;
     drawn.push({ resolved: r, mask, bbox: shape.bbox, box: shape.bbox });
     drafts.push(...volumeRules(r.label, shape, g), ...componentRules(r.label, shape, g, file), ...sliceRules(r.label, shape, g, file));
@@ -80,7 +101,7 @@ export function checkAnnotation(guideline: Guideline, annotation: AnnotationInpu
   for (const d of drawn) {
     const inside = insideOf(d.resolved.label);
     if (!inside) continue;
-    drafts.push(...containmentRule(d.resolved.label, d.mask, d.box, maskOf.get(inside.label) ?? null, g, file));
+    drafts.push(...containmentRule(d.resolved.label, d.mask, d.box, maskOf.get(inside.label) ?? null, g, file, opts.memo?.envelopes));
   }
   drafts.push(...overlapRules(seg, drawn, file));
 

@@ -1,0 +1,220 @@
+// Live-check speed of the Label Studio extension in the real editor (headless Debian chromium): a 2048x2048 image with
+// 20 regions (5 brush, 15 polygons); after each edit (a polygon point moved through the editor's own store action)
+// the time of one `check()` — serializing what changed, rasterizing it, and the whole rule engine — is recorded.
+// Then brush strokes painted with the mouse (`--strokes`, default 12), each timed the same way.
+// Target: p95 ≤ 16 ms. Run: `node scripts/build.mjs && node bench/extension.mjs [--edits 80] [--pace 150] [--json out.json]`.
+import { createServer } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, normalize, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { encode as encodePng } from 'fast-png';
+import { chromium } from 'playwright-core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const EDITS = Number(opt('--edits', '80'));
+// Edits arrive at most once per debounce interval (150 ms) in the extension; 0 runs them back to back.
+const PACE = Number(opt('--pace', '150'));
+const WARMUP = 5;
+const jsonOut = opt('--json', null);
+const N = 2048;
+
+const lsf = join(root, 'node_modules/label-studio-frontend/dist/lsf');
+const ext = process.env.SEGQC_EXT_DIST ? resolve(process.env.SEGQC_EXT_DIST) : join(root, 'extension/dist');
+if (!existsSync(join(ext, 'segqc-labelstudio.js'))) {
+  console.error('bench/extension: extension/dist/segqc-labelstudio.js is missing; run: node scripts/build.mjs');
+  process.exit(2);
+}
+
+const bundled = await build({
+  stdin: {
+    contents: "export { labelConfig } from './shared/guideline/labelconfig.ts'; export { encodeBrushRle } from './shared/formats/brush-rle.ts';",
+    resolveDir: root,
+    loader: 'ts',
+  },
+  bundle: true,
+  write: false,
+  format: 'esm',
+  platform: 'neutral',
+  logLevel: 'error',
+});
+const { labelConfig, encodeBrushRle } = await import(`data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0].text).toString('base64')}`);
+const { parse: parseYaml } = await import('yaml');
+const guidelineText = readFileSync(join(root, 'guidelines/examples/liver-ct.yaml'), 'utf8');
+const config = labelConfig(parseYaml(guidelineText), { tool: 'both' });
+
+// 5 liver brush regions (one large, four small discs at its edge) and 15 tumour polygons inside the liver.
+const disc = (cx, cy, r) => {
+  const a = new Uint8Array(N * N);
+  for (let y = Math.max(0, cy - r); y < Math.min(N, cy + r); y++) for (let x = Math.max(0, cx - r); x < Math.min(N, cx + r); x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) a[y * N + x] = 255;
+  return encodeBrushRle(a, N, N);
+};
+const result = [];
+const brushes = [
+  [1000, 1000, 700],
+  [1600, 700, 120],
+  [450, 1350, 100],
+  [1300, 1600, 90],
+  [700, 500, 80],
+];
+brushes.forEach(([cx, cy, r], i) =>
+  result.push({ id: `liver_${i}`, from_name: 'label', to_name: 'image', type: 'brushlabels', original_width: N, original_height: N, image_rotation: 0, value: { format: 'rle', rle: disc(cx, cy, r), brushlabels: ['Liver'] } }),
+);
+for (let i = 0; i < 15; i++) {
+  const cx = 700 + (i % 5) * 150;
+  const cy = 750 + Math.floor(i / 5) * 220;
+  const pts = Array.from({ length: 8 }, (_, k) => {
+    const t = (k / 8) * 2 * Math.PI;
+    return [((cx + 45 * Math.cos(t)) / N) * 100, ((cy + 35 * Math.sin(t)) / N) * 100];
+  });
+  result.push({ id: `tumour_${i}`, from_name: 'label_polygon', to_name: 'image', type: 'polygonlabels', original_width: N, original_height: N, image_rotation: 0, value: { points: pts, closed: true, polygonlabels: ['Liver tumour'] } });
+}
+
+const gray = new Uint8Array(N * N);
+for (let i = 0; i < gray.length; i++) gray[i] = 40 + ((i * 7) % 23);
+const png = encodePng({ width: N, height: N, data: gray, channels: 1, depth: 8 });
+
+const page = `<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="/lsf/css/main.css">
+<script src="/ext/segqc-labelstudio.js"></script></head><body>
+<div style="display:flex"><div id="label-studio" style="flex:1"></div><div id="segqc" style="width:360px"></div></div>
+<script src="/lsf/js/main.js"></script><script>
+window.ls = new LabelStudio('label-studio', {
+  config: ${JSON.stringify(config)},
+  task: { id: 1, data: { image: '/img.png', pixel_spacing: [0.5, 0.5] }, annotations: [], predictions: [] },
+  interfaces: ['panel', 'update', 'submit', 'controls', 'side-column', 'topbar'],
+  user: { pk: 1, id: 1, firstName: 'Bench', lastName: 'Mark' },
+  onLabelStudioLoad(store) {
+    const c = store.annotationStore.addAnnotation({ userGenerate: true });
+    store.annotationStore.selectAnnotation(c.id);
+    c.deserializeResults(${JSON.stringify(result)});
+  },
+});
+window.segqc = SegQC.attach(window.ls, { guideline: ${JSON.stringify(guidelineText)}, panel: '#segqc', pollMs: 60000, debounceMs: 60000 });
+</script></body></html>`;
+
+const types = { '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
+const server = createServer((req, res) => {
+  const path = new URL(req.url ?? '/', 'http://x').pathname;
+  if (path === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(page);
+  if (path === '/img.png') return res.writeHead(200, { 'content-type': 'image/png' }).end(png);
+  for (const [prefix, dir] of [['/lsf/', lsf], ['/ext/', ext]]) {
+    const file = normalize(join(dir, path.slice(prefix.length)));
+    if (path.startsWith(prefix) && file.startsWith(dir) && existsSync(file)) return res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+  }
+  res.writeHead(404).end();
+});
+await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+const profile = mkdtempSync(join(tmpdir(), 'segqc-bench-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.SEGQC_CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1400, height: 1000 },
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const p = await context.newPage();
+  await p.goto(`http://127.0.0.1:${server.address().port}/`);
+  await p.waitForFunction(() => window.Htx?.annotationStore?.selected?.regionStore?.regions?.length === 20, null, { timeout: 180_000 });
+  const out = await p.evaluate(
+    async ({ edits, warmup, pace }) => {
+      const ann = window.Htx.annotationStore.selected;
+      const polys = ann.regionStore.regions.filter((r) => r.type === 'polygonregion');
+      const t0 = performance.now();
+      const cold = window.segqc.check();
+      const coldMs = performance.now() - t0;
+      const live = [];
+      const engine = [];
+      for (let i = 0; i < warmup + edits; i++) {
+        const poly = polys[i % polys.length];
+        const pt = poly.points[i % poly.points.length];
+        pt.movePoint(i % 2 ? 1.5 : -1.5, i % 3 ? 1 : -1);
+        const s = performance.now();
+        const r = window.segqc.check();
+        const ms = performance.now() - s;
+        if (pace > 0) await new Promise((ok) => setTimeout(ok, pace));
+        if (i >= warmup) {
+          live.push(ms);
+          engine.push(r.ms);
+        }
+      }
+      const exact = [];
+      for (let i = 0; i < 5; i++) {
+        const s = performance.now();
+        window.segqc.beforeSave();
+        exact.push(performance.now() - s);
+      }
+      return { coldMs, live, engine, exact, findings: cold.findings.map((f) => f.rule) };
+    },
+    { edits: EDITS, warmup: WARMUP, pace: PACE },
+  );
+  // Brush strokes painted with the mouse, each a new tumour region inside the liver: the editor exports the stroke's
+  // canvas (its own serialization), segqc decodes and checks it.
+  const STROKES = Number(opt('--strokes', '12'));
+  const brush = [];
+  for (let k = 0; k < STROKES; k++) {
+    // A stroke extends the selected region: deselect, so that each stroke is a new region.
+    await p.evaluate(() => window.Htx.annotationStore.selected.unselectAll());
+    await p.getByText('Liver tumour', { exact: true }).first().click();
+    await p.waitForFunction(() => window.Htx.annotationStore.selected.names.get('label').selectedLabels.length === 1, null, { timeout: 30_000 });
+    const geo = await p.evaluate(() => {
+      const img = window.Htx.annotationStore.selected.objects[0];
+      const r = document.querySelector('.konvajs-content canvas').getBoundingClientRect();
+      return { x: r.x, y: r.y, scale: img.stageWidth / img.naturalWidth };
+    });
+    const before = await p.evaluate(() => window.Htx.annotationStore.selected.regionStore.regions.length);
+    const sx = geo.x + (600 + 60 * k) * geo.scale;
+    const sy = geo.y + 1350 * geo.scale;
+    await p.mouse.move(sx, sy);
+    await p.mouse.down();
+    for (let t = 1; t <= 6; t++) await p.mouse.move(sx + 6 * t * geo.scale, sy + 4 * t * geo.scale);
+    await p.mouse.up();
+    await p.waitForFunction((n) => window.Htx.annotationStore.selected.regionStore.regions.length === n + 1, before, { timeout: 30_000 }).catch(async (e) => {
+      await p.screenshot({ path: 'test-artifacts/bench-stroke-failure.png' });
+      throw e;
+    });
+    brush.push(
+      await p.evaluate(async (pace) => {
+        const s = performance.now();
+        const r = window.segqc.check();
+        const ms = performance.now() - s;
+        await new Promise((ok) => setTimeout(ok, pace));
+        return { ms, engine: r.ms };
+      }, PACE),
+    );
+  }
+  const q = (xs, p) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+  };
+  const fmt = (x) => `${x.toFixed(1)} ms`;
+  const summary = {
+    image: `${N}x${N}`,
+    regions: 20,
+    edits: EDITS,
+    pace_ms: PACE,
+    live_check_ms: { p50: q(out.live, 50), p95: q(out.live, 95), max: Math.max(...out.live) },
+    reader_and_rules_ms: { p50: q(out.engine, 50), p95: q(out.engine, 95) },
+    brush_stroke_check_ms: brush.length ? { strokes: brush.length, p50: q(brush.map((b) => b.ms), 50), p95: q(brush.map((b) => b.ms), 95), reader_and_rules_p50: q(brush.map((b) => b.engine), 50) } : null,
+    cold_check_ms: out.coldMs,
+    gate_exact_check_ms: { p50: q(out.exact, 50), max: Math.max(...out.exact) },
+    target_p95_ms: 16,
+  };
+  console.log(`segqc live check, ${summary.image}, ${summary.regions} regions, ${EDITS} edits ${PACE} ms apart (chromium ${context.browser()?.version() ?? ''})`);
+  console.log(`  after an edit: p50 ${fmt(summary.live_check_ms.p50)}  p95 ${fmt(summary.live_check_ms.p95)}  max ${fmt(summary.live_check_ms.max)}   (target p95 ≤ 16 ms: ${summary.live_check_ms.p95 <= 16 ? 'met' : 'NOT met'})`);
+  console.log(`    of which reading + rules: p50 ${fmt(summary.reader_and_rules_ms.p50)}  p95 ${fmt(summary.reader_and_rules_ms.p95)}`);
+  if (summary.brush_stroke_check_ms) {
+    const b = summary.brush_stroke_check_ms;
+    console.log(`  after a brush stroke (${b.strokes} strokes, new regions): p50 ${fmt(b.p50)}  p95 ${fmt(b.p95)}; reading + rules p50 ${fmt(b.reader_and_rules_p50)}`);
+  }
+  console.log(`  first check (nothing cached): ${fmt(summary.cold_check_ms)}`);
+  console.log(`  submit gate (exact, serializes every region as saving does): p50 ${fmt(summary.gate_exact_check_ms.p50)}  max ${fmt(summary.gate_exact_check_ms.max)}`);
+  console.log(`  findings: ${[...new Set(out.findings)].join(', ') || 'none'}`);
+  if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify(summary, null, 2)}\n`);
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+  server.close();
+}

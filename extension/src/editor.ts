@@ -1,0 +1,218 @@
+/**
+ * The Label Studio editor as segqc uses it, reached by feature detection only (internal APIs differ between editor
+ * builds): the app store, the selected annotation, its areas and results, and the controls segqc writes.
+ */
+
+import { strokesOf, type Stroke } from './strokes.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Any = any;
+
+/** A serialized result entry, as in a Label Studio export. */
+export type ResultEntry = Record<string, unknown> & { id?: string; from_name?: string; type?: string; value?: Record<string, unknown> };
+
+/** The app store of an editor instance: `ls.store`, the store itself, or `window.Htx`. */
+export function findStore(ls: unknown): Any | null {
+  const o = ls as Any;
+  if (o?.store?.annotationStore) return o.store;
+  if (o?.annotationStore) return o;
+  const htx = (globalThis as Any).Htx;
+  return htx?.annotationStore ? htx : null;
+}
+
+/** The event bus of an editor instance (`ls.events`, with `on`/`off`), when it has one. */
+export function findEvents(ls: unknown): Any | null {
+  const e = (ls as Any)?.events;
+  return e && typeof e.on === 'function' && typeof e.off === 'function' ? e : null;
+}
+
+/** Editor instances on the page (`LabelStudio.instances` in builds that keep them). */
+export function editorInstances(win: Any = globalThis): Any[] {
+  const set = win.LabelStudio?.instances;
+  return set && typeof set[Symbol.iterator] === 'function' ? [...set] : [];
+}
+
+export const selectedAnnotation = (store: Any): Any | null => store?.annotationStore?.selected ?? null;
+
+/** The task data (`task.dataObj`, or the JSON string in `task.data`). */
+export function taskData(store: Any): Record<string, unknown> {
+  const t = store?.task;
+  if (!t) return {};
+  if (t.dataObj && typeof t.dataObj === 'object') return t.dataObj;
+  if (typeof t.data === 'string') {
+    try {
+      return JSON.parse(t.data);
+    } catch {
+      return {};
+    }
+  }
+  return typeof t.data === 'object' && t.data ? t.data : {};
+}
+
+export const taskId = (store: Any): string | null => (store?.task?.id === undefined || store?.task?.id === null ? null : String(store.task.id));
+
+/** Who is annotating: e-mail, username, full name or id, whichever the store has. */
+export function currentUser(store: Any): string | null {
+  const u = store?.user;
+  if (!u) return null;
+  const name = [u.firstName, u.lastName].filter((x: unknown) => typeof x === 'string' && x).join(' ');
+  const v = u.email || u.username || name || u.id;
+  return v === undefined || v === null || v === '' ? null : String(v);
+}
+
+/** A control tag of the annotation's labeling config, by name. */
+export function control(annotation: Any, name: string): Any | null {
+  const names = annotation?.names;
+  if (names && typeof names.get === 'function') return names.get(name) ?? null;
+  return null;
+}
+
+/** Control names of the config (the keys of `annotation.names`). */
+export function controlNames(annotation: Any): string[] {
+  const names = annotation?.names;
+  if (names && typeof names.keys === 'function') return [...names.keys()].map(String);
+  return [];
+}
+
+/** The id a region has in exports (`cleanId`, or `id` without the editor's `#annotation` suffix). */
+export const exportId = (area: Any): string => String(area?.cleanId ?? String(area?.id ?? '').split('#')[0]);
+
+/** Every area (regions and classifications) of the annotation. */
+export function areas(annotation: Any): Any[] {
+  const a = annotation?.areas;
+  if (a && typeof a.values === 'function') return [...a.values()];
+  const regs = annotation?.regionStore?.regions;
+  return Array.isArray(regs) ? regs : [];
+}
+
+/** A token that changes whenever the annotation's areas change: the current undo snapshot, when the editor has one. */
+export function changeToken(annotation: Any): unknown {
+  const h = annotation?.history;
+  if (h && Array.isArray(h.history) && typeof h.undoIdx === 'number') return h.history[h.undoIdx];
+  return undefined;
+}
+
+/** Per-area serialization memo: an area whose undo snapshot is the same object as last time is not re-serialized. */
+export type SerializeCache = Map<string, { token: unknown; results: ResultEntry[] }>;
+
+/** A brush region whose mask is its stored RLE (no strokes drawn since): serializing it needs no canvas. */
+const settledBrush = (area: Any): boolean => Array.isArray(area?.rle) && area.rle.length > 0 && (area.touches?.length ?? 0) === 0;
+
+/** A brush region with strokes not yet turned into RLE (and no mask image): the live check paints them itself. */
+const strokedBrush = (area: Any): boolean =>
+  area?.type === 'brushregion' && (area.touches?.length ?? 0) > 0 && !area.maskDataURL && (area.rle === undefined || area.rle === null || Array.isArray(area.rle));
+
+/** A result entry of a stroked brush region: its stored RLE in `value.rle`, its strokes beside. */
+export type StrokedEntry = ResultEntry & { segqcStrokes: Stroke[] };
+
+export const isStroked = (r: ResultEntry): r is StrokedEntry => Array.isArray((r as Partial<StrokedEntry>).segqcStrokes);
+
+/** A serialized region that came out empty because its canvas was not drawn yet (brush regions export their canvas). */
+const unrendered = (r: ResultEntry | null): boolean => !r || (!isStroked(r) && Array.isArray(r.value?.rle) && (r.value.rle as unknown[]).length === 0);
+
+/**
+ * The annotation's result as the editor would save it. With a cache, only areas whose undo snapshot changed are
+ * serialized again, and settled brush regions give their stored RLE instead of exporting their canvas; `exact`
+ * serializes everything the way saving does. `incomplete` is set when a region could not be serialized yet.
+ */
+export function serializeResult(annotation: Any, cache?: SerializeCache, exact = false): { result: ResultEntry[]; incomplete: boolean } {
+  const snap = changeToken(annotation) as Record<string, unknown> | undefined;
+  const list = areas(annotation);
+  const canIncrement = !exact && cache && snap && typeof snap === 'object' && list.every((a) => Array.isArray(a?.results));
+  if (!canIncrement) {
+    if (typeof annotation?.serializeAnnotation === 'function') return { result: annotation.serializeAnnotation() as ResultEntry[], incomplete: false };
+    return { result: [], incomplete: false };
+  }
+  const out: ResultEntry[] = [];
+  const live = new Set<string>();
+  let incomplete = false;
+  for (const area of list) {
+    const id = String(area.id);
+    live.add(id);
+    const token = snap[id];
+    const hit = cache.get(id);
+    if (hit && token !== undefined && hit.token === token) {
+      out.push(...hit.results);
+      continue;
+    }
+    const stroked = strokedBrush(area);
+    const fast = settledBrush(area) || stroked ? { fast: true } : undefined;
+    const raw = (area.results as Any[]).map((r) => {
+      const e = typeof r.serialize === 'function' ? (r.serialize(fast) as ResultEntry | null) : null;
+      if (!e || !stroked) return e;
+      const { touches: _touches, ...value } = (e.value ?? {}) as Record<string, unknown>;
+      return { ...e, value: { ...value, rle: Array.isArray(area.rle) ? area.rle : [] }, segqcStrokes: strokesOf(area.touches) } as StrokedEntry;
+    });
+    const results = raw.filter((r): r is ResultEntry => !unrendered(r));
+    if (results.length < raw.length) incomplete = true;
+    else cache.set(id, { token, results });
+    out.push(...results);
+  }
+  for (const k of [...cache.keys()]) if (!live.has(k)) cache.delete(k);
+  return { result: out, incomplete };
+}
+
+/** Selects regions by their export ids; returns how many were found. */
+export function selectRegions(annotation: Any, ids: string[]): number {
+  const want = new Set(ids);
+  const found = areas(annotation).filter((a) => want.has(exportId(a)) && !a.classification);
+  if (found.length === 0) return 0;
+  if (typeof annotation.selectAreas === 'function') annotation.selectAreas(found);
+  else if (typeof annotation.selectArea === 'function') annotation.selectArea(found[0]);
+  else if (typeof annotation.regionStore?.selectRegionsByIds === 'function') annotation.regionStore.selectRegionsByIds(found.map((a) => a.id));
+  else return 0;
+  return found.length;
+}
+
+/** Whether a Choices control has the choice whose value or alias is `value` selected. */
+export function choiceSelected(ctrl: Any, value: string): boolean {
+  const c = findChoice(ctrl, value);
+  return !!c && (c.sel === true || c._sel === true);
+}
+
+function findChoice(ctrl: Any, value: string): Any | null {
+  const kids: Any[] = ctrl?.tiedChildren ?? ctrl?.children ?? [];
+  return kids.find((c) => c?.alias === value || c?.value === value || c?.resultValue === value) ?? null;
+}
+
+/** Selects or clears one choice of a Choices control and updates the annotation's result. */
+export function setChoice(ctrl: Any, value: string, on: boolean): boolean {
+  const c = findChoice(ctrl, value);
+  if (!c) return false;
+  const sel = c.sel === true || c._sel === true;
+  if (sel === on) return true;
+  if (typeof c.toggleSelected === 'function') {
+    c.toggleSelected();
+    return true;
+  }
+  if (typeof c.setSelected === 'function' && typeof ctrl.updateResult === 'function') {
+    c.setSelected(on);
+    ctrl.updateResult();
+    return true;
+  }
+  return false;
+}
+
+/** Replaces the text of a TextArea control with one value, keeping its result (and region id) when it has one. */
+export function setText(ctrl: Any, text: string): boolean {
+  if (!ctrl) return false;
+  if (ctrl.result && typeof ctrl.updateFromResult === 'function' && typeof ctrl.onChange === 'function') {
+    ctrl.updateFromResult([text]);
+    ctrl.onChange();
+    return true;
+  }
+  if (typeof ctrl.addText === 'function') {
+    if (Array.isArray(ctrl.regions) && typeof ctrl.remove === 'function') for (const r of [...ctrl.regions]) ctrl.remove(r);
+    ctrl.addText(text);
+    return true;
+  }
+  return false;
+}
+
+/** The values of a TextArea control's result. */
+export function textValues(ctrl: Any): string[] {
+  const v = ctrl?.result?.mainValue ?? ctrl?.result?.value?.text;
+  if (Array.isArray(v)) return v.map(String);
+  if (v && typeof v.toJSON === 'function') return (v.toJSON() as unknown[]).map(String);
+  return [];
+}

@@ -1,0 +1,167 @@
+/**
+ * One mask layer per label instead of one per region, kept up to date between live checks. The rule engine unions
+ * the layers of a label on every call (a full pass over the image per region); here only the pixels inside the
+ * boxes of the regions that changed are touched. Rules compare labels, never regions of one label, so the findings
+ * are the same (`overlap.forbidden` pairs different labels, which stay in different layers).
+ */
+import type { MaskLayer, Segmentation } from '../../shared/model.js';
+import type { LabelStudioRegion } from '../../shared/formats/labelstudio.js';
+
+/** [i0, j0, i1, j1], inclusive; null when empty. */
+type Box2 = [number, number, number, number] | null;
+
+interface Merged {
+  parts: Array<MaskLayer['data']>;
+  boxes: Box2[];
+  counts: Uint16Array;
+  data: Uint8Array;
+}
+
+function scanBox(data: MaskLayer['data'], w: number, h: number): Box2 {
+  let i0 = w, j0 = h, i1 = -1, j1 = -1;
+  for (let j = 0; j < h; j++) {
+    const row = j * w;
+    let first = -1;
+    for (let i = 0; i < w; i++) {
+      if (data[row + i] !== 0) {
+        first = i;
+        break;
+      }
+    }
+    if (first < 0) continue;
+    let last = first;
+    for (let i = w - 1; i > first; i--) {
+      if (data[row + i] !== 0) {
+        last = i;
+        break;
+      }
+    }
+    if (j < j0) j0 = j;
+    j1 = j;
+    if (first < i0) i0 = first;
+    if (last > i1) i1 = last;
+  }
+  return i1 < 0 ? null : [i0, j0, i1, j1];
+}
+
+const union = (a: Box2, b: Box2): Box2 => (!a ? b : !b ? a : [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])]);
+
+/** Keeps per-label layers between calls; give it each new read of the same annotation. */
+export class LabelLayers {
+  private readonly boxes = new WeakMap<object, Box2>();
+  private merged = new Map<number, Merged>();
+  private shape = '';
+
+  /** Box of a region's pixels, from its polygon or rectangle points when it has them, else by scanning once. */
+  private boxOf(data: MaskLayer['data'], w: number, h: number, hint: Box2 | undefined): Box2 {
+    let b = this.boxes.get(data);
+    if (b === undefined) {
+      b = hint !== undefined ? hint : scanBox(data, w, h);
+      this.boxes.set(data, b);
+    }
+    return b;
+  }
+
+  /**
+   * The segmentation with the layers of each label merged (2D only; 3D passes through). `hints` are pixel boxes of
+   * polygon and rectangle regions by region id, a superset of their pixels.
+   */
+  merge(seg: Segmentation, regions: LabelStudioRegion[], hints: Map<string, Box2> = new Map()): Segmentation {
+    const [w, h, d] = seg.geometry.shape;
+    if (d !== 1) return seg;
+    const shapeKey = `${w}x${h}`;
+    if (shapeKey !== this.shape) {
+      this.merged = new Map();
+      this.shape = shapeKey;
+    }
+    const layerRegion = new Map(regions.map((r) => [r.layer, r.id]));
+    const byValue = new Map<number, Array<{ layer: MaskLayer; index: number }>>();
+    seg.layers.forEach((layer, index) => {
+      for (const v of layer.values) byValue.set(v, [...(byValue.get(v) ?? []), { layer, index }]);
+    });
+    const layers: MaskLayer[] = [];
+    const seen = new Set<number>();
+    for (const [v, holders] of byValue) {
+      seen.add(v);
+      if (holders.length === 1) {
+        layers.push(holders[0].layer);
+        continue;
+      }
+      const parts = holders.map((x) => x.layer.data);
+      const boxes = holders.map((x) => this.boxOf(x.layer.data, w, h, hints.get(layerRegion.get(x.index) ?? '')));
+      layers.push({ data: this.update(v, parts, boxes, w, h), values: [v], id: `label:${v}` });
+    }
+    for (const v of [...this.merged.keys()]) if (!seen.has(v)) this.merged.delete(v);
+    // Layers without pixels carry no values and stay out, as they add nothing to any rule.
+    return { ...seg, layers };
+  }
+
+  private update(v: number, parts: Array<MaskLayer['data']>, boxes: Box2[], w: number, h: number): Uint8Array {
+    let m = this.merged.get(v);
+    let added = parts.map((p, k) => [p, boxes[k]] as const);
+    let removed: Array<readonly [MaskLayer['data'], Box2]> = [];
+    if (m) {
+      const before = new Set(m.parts);
+      const now = new Set(parts);
+      removed = m.parts.map((p, k) => [p, m!.boxes[k]] as const).filter(([p]) => !now.has(p));
+      added = added.filter(([p]) => !before.has(p));
+      if (removed.length === 0 && added.length === 0) return m.data;
+    } else {
+      m = { parts: [], boxes: [], counts: new Uint16Array(w * h), data: new Uint8Array(w * h) };
+    }
+    let dirty: Box2 = null;
+    const apply = (p: MaskLayer['data'], b: Box2, delta: number) => {
+      if (!b) return;
+      dirty = union(dirty, b);
+      const counts = m!.counts;
+      for (let j = b[1]; j <= b[3]; j++) {
+        const row = j * w;
+        for (let i = row + b[0], end = row + b[2]; i <= end; i++) if (p[i] === v) counts[i] += delta;
+      }
+    };
+    for (const [p, b] of removed) apply(p, b, -1);
+    for (const [p, b] of added) apply(p, b, 1);
+    const db = dirty as Box2;
+    if (db) {
+      const { counts, data } = m;
+      for (let j = db[1]; j <= db[3]; j++) {
+        const row = j * w;
+        for (let i = row + db[0], end = row + db[2]; i <= end; i++) data[i] = counts[i] > 0 ? v : 0;
+      }
+    }
+    m.parts = parts;
+    m.boxes = boxes;
+    // A new view of the same buffer: results memoized by the old view are never looked up again.
+    m.data = m.data.subarray(0);
+    this.merged.set(v, m);
+    return m.data;
+  }
+}
+
+/** Pixel boxes of polygon and rectangle results (points in percent), widened by a pixel and clipped to the image. */
+export function pointBoxes(result: unknown[]): Map<string, Box2> {
+  const out = new Map<string, Box2>();
+  for (const raw of result) {
+    const r = raw as { id?: unknown; original_width?: unknown; original_height?: unknown; value?: Record<string, unknown> };
+    const w = Number(r.original_width), h = Number(r.original_height);
+    const v = r.value;
+    if (!v || typeof r.id !== 'string' || !(w > 0 && h > 0)) continue;
+    let pts: Array<[number, number]> | null = null;
+    if (Array.isArray(v.points)) pts = (v.points as unknown[]).map((p) => (Array.isArray(p) ? [Number(p[0]), Number(p[1])] : [NaN, NaN]));
+    else if (['x', 'y', 'width', 'height'].every((k) => Number.isFinite(Number(v[k]))) && !Number(v.rotation)) {
+      const x = Number(v.x), y = Number(v.y), rw = Number(v.width), rh = Number(v.height);
+      pts = [[x, y], [x + rw, y + rh]];
+    }
+    if (!pts || pts.length === 0 || pts.some(([x, y]) => !Number.isFinite(x) || !Number.isFinite(y))) continue;
+    const xs = pts.map(([x]) => (x / 100) * w);
+    const ys = pts.map(([, y]) => (y / 100) * h);
+    const box: Box2 = [
+      Math.max(0, Math.floor(Math.min(...xs)) - 1),
+      Math.max(0, Math.floor(Math.min(...ys)) - 1),
+      Math.min(w - 1, Math.ceil(Math.max(...xs)) + 1),
+      Math.min(h - 1, Math.ceil(Math.max(...ys)) + 1),
+    ];
+    out.set(r.id, box[0] > box[2] || box[1] > box[3] ? null : box);
+  }
+  return out;
+}

@@ -1,0 +1,239 @@
+/** The QC panel: guideline, live findings, the checklist and the gate message. Text goes in with textContent only. */
+import type { Finding } from '../../shared/rules/types.js';
+import type { ChecklistRow, GateVerdict, LiveState, Override } from './live.js';
+
+/** What the panel shows. */
+export interface PanelView {
+  guideline: { id: string; version: string; title: string };
+  notes: string[];
+  state: LiveState;
+  verdict: GateVerdict;
+  overrides: Override[];
+}
+
+/** What the panel asks its owner to do. */
+export interface PanelHandlers {
+  selectFinding(f: Finding): void;
+  answer(itemId: string, yes: boolean): void;
+  override(f: Finding, reason: string): void;
+  withdraw(index: number): void;
+  /** Draw again with the last view (the panel's own state changed). */
+  rerender(): void;
+}
+
+const CSS = `
+.segqc-panel{font:13px/1.4 system-ui,sans-serif;color:#1d1d1f;background:#fff;border:1px solid #c9c9cf;border-radius:6px;padding:8px 10px;box-sizing:border-box;max-height:100%;overflow:auto}
+.segqc-panel h2{font-size:14px;margin:0 0 4px}
+.segqc-panel h3{font-size:12px;margin:10px 0 4px;text-transform:uppercase;letter-spacing:.04em;color:#555}
+.segqc-panel ul{list-style:none;margin:0;padding:0}
+.segqc-panel li{margin:2px 0}
+.segqc-panel .segqc-finding{display:block;width:100%;text-align:left;border:1px solid transparent;border-radius:4px;background:#f6f6f8;padding:4px 6px;cursor:pointer;font:inherit;color:inherit}
+.segqc-panel .segqc-finding:focus-visible,.segqc-panel button:focus-visible,.segqc-panel input:focus-visible{outline:2px solid #0b5fff;outline-offset:1px}
+.segqc-panel [data-severity=error] .segqc-finding{border-left:4px solid #c62828}
+.segqc-panel [data-severity=warning] .segqc-finding{border-left:4px solid #e6a700}
+.segqc-panel [data-severity=info] .segqc-finding{border-left:4px solid #607d8b}
+.segqc-panel .segqc-rule{font:11px ui-monospace,monospace;color:#666}
+.segqc-panel .segqc-note{background:#fff8e1;border:1px solid #f0d58c;border-radius:4px;padding:4px 6px;margin:4px 0}
+.segqc-panel .segqc-ok{color:#1b5e20}
+.segqc-panel .segqc-gate{margin-top:8px}
+.segqc-panel .segqc-gate:not(:empty){background:#fdecea;border:1px solid #e57373;border-radius:4px;padding:6px}
+.segqc-panel .segqc-help{display:block;color:#666;font-size:12px;margin-left:22px}
+.segqc-panel .segqc-override{margin-top:4px;display:flex;gap:4px}
+.segqc-panel .segqc-override input{flex:1;min-width:0}
+.segqc-floating{position:fixed;right:12px;bottom:12px;width:360px;max-height:70vh;z-index:2147483000;box-shadow:0 4px 16px rgba(0,0,0,.2)}
+`;
+
+function el<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+  const e = doc.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+const findingKey = (f: Finding) => `${f.rule}|${f.label ?? ''}`;
+
+/** The panel, mounted in a host element (or floating at the bottom right of the page). */
+export class Panel {
+  readonly root: HTMLElement;
+  private readonly doc: Document;
+  private readonly style: HTMLStyleElement;
+  private readonly parts: Record<'title' | 'notes' | 'status' | 'findings' | 'checklist' | 'overrides' | 'gate', HTMLElement>;
+  private lastSig = '';
+  private openOverride: string | null = null;
+
+  constructor(
+    host: HTMLElement | null,
+    private readonly handlers: PanelHandlers,
+    doc: Document = document,
+  ) {
+    this.doc = doc;
+    this.style = el(doc, 'style', { 'data-segqc': 'style' }, CSS);
+    doc.head.appendChild(this.style);
+    this.root = el(doc, 'section', { class: `segqc-panel${host ? '' : ' segqc-floating'}`, 'aria-label': 'segqc quality check', 'data-segqc': 'panel' });
+    const title = el(doc, 'h2', { 'data-segqc': 'title' });
+    const notes = el(doc, 'div', { 'data-segqc': 'notes' });
+    const status = el(doc, 'p', { 'data-segqc': 'status', 'aria-live': 'polite' });
+    const findings = el(doc, 'ul', { 'data-segqc': 'findings', 'aria-label': 'Findings' });
+    const checklist = el(doc, 'ul', { 'data-segqc': 'checklist', 'aria-label': 'Checklist' });
+    const overrides = el(doc, 'ul', { 'data-segqc': 'overrides', 'aria-label': 'Overrides' });
+    const gate = el(doc, 'div', { 'data-segqc': 'gate', class: 'segqc-gate', role: 'alert' });
+    this.root.append(title, notes, el(doc, 'h3', {}, 'Findings'), status, findings, el(doc, 'h3', {}, 'Checklist'), checklist, overrides, gate);
+    this.parts = { title, notes, status, findings, checklist, overrides, gate };
+    (host ?? doc.body).appendChild(this.root);
+  }
+
+  /** Redraws what changed, keeping keyboard focus on the same control. */
+  render(v: PanelView): void {
+    const sig = JSON.stringify([
+      v.guideline,
+      v.notes,
+      v.state.findings.map((f) => [f.rule, f.severity, f.label, f.message]),
+      v.state.checklist.map((r) => [r.item.id, r.visible, r.answered]),
+      v.overrides,
+      v.verdict.overridable.map(findingKey),
+      this.openOverride,
+    ]);
+    if (sig === this.lastSig) return;
+    this.lastSig = sig;
+    const active = this.doc.activeElement as HTMLElement | null;
+    const focusKey = active && this.root.contains(active) ? active.getAttribute('data-key') : null;
+    const draft = this.root.querySelector<HTMLInputElement>('input[data-key^="reason:"]');
+    const draftValue = draft ? [draft.getAttribute('data-key'), draft.value] : null;
+
+    this.parts.title.textContent = `${v.guideline.title} — ${v.guideline.id} ${v.guideline.version}`;
+    this.parts.notes.replaceChildren(...v.notes.map((n) => el(this.doc, 'p', { class: 'segqc-note' }, n)));
+    this.renderFindings(v);
+    this.renderChecklist(v.state.checklist);
+    this.renderOverrides(v.overrides);
+
+    if (draftValue) {
+      const again = this.root.querySelector<HTMLInputElement>(`input[data-key="${CSS_escape(draftValue[0] ?? '')}"]`);
+      if (again) again.value = draftValue[1] ?? '';
+    }
+    const opened = this.openOverride ? this.root.querySelector<HTMLInputElement>(`input[data-key="reason:${CSS_escape(this.openOverride)}"]`) : null;
+    if (opened && focusKey?.startsWith('override:')) opened.focus();
+    else if (focusKey) this.root.querySelector<HTMLElement>(`[data-key="${CSS_escape(focusKey)}"]`)?.focus();
+  }
+
+  private renderFindings(v: PanelView): void {
+    const { findings } = v.state;
+    const isOverridden = (f: Finding) => f.severity === 'error' && v.overrides.some((o) => o.rule === f.rule && (o.label === null || o.label === f.label));
+    const overridden = findings.filter(isOverridden).length;
+    const errors = findings.filter((f) => f.severity === 'error').length - overridden;
+    const warnings = findings.filter((f) => f.severity === 'warning').length;
+    this.parts.status.textContent = v.state.readError
+      ? `Cannot read the annotation: ${v.state.readError}`
+      : findings.length === 0
+        ? 'No findings: the drawing follows the guideline.'
+        : `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}${overridden ? `, ${overridden} overridden` : ''}`;
+    this.parts.status.className = findings.length === 0 && !v.state.readError ? 'segqc-ok' : '';
+    const overridable = new Set(v.verdict.overridable.map(findingKey));
+    const items = findings.map((f, i) => {
+      const li = el(this.doc, 'li', { 'data-rule': f.rule, 'data-severity': isOverridden(f) ? 'info' : f.severity, ...(isOverridden(f) ? { 'data-overridden': 'true' } : {}) });
+      const b = el(this.doc, 'button', { type: 'button', class: 'segqc-finding', 'data-key': `finding:${i}:${findingKey(f)}` });
+      const icon = isOverridden(f) ? '✔ overridden:' : f.severity === 'error' ? '✖' : f.severity === 'warning' ? '▲' : 'ℹ';
+      b.append(el(this.doc, 'span', {}, `${icon} ${f.message} `), el(this.doc, 'span', { class: 'segqc-rule' }, f.rule));
+      b.addEventListener('click', () => this.handlers.selectFinding(f));
+      li.appendChild(b);
+      const key = findingKey(f);
+      if (overridable.has(key)) {
+        if (this.openOverride === key) {
+          const form = el(this.doc, 'form', { class: 'segqc-override' });
+          const input = el(this.doc, 'input', {
+            type: 'text',
+            'data-key': `reason:${key}`,
+            'aria-label': `Reason for overriding ${f.rule}${f.label ? ` on ${f.label}` : ''}`,
+            placeholder: 'Reason (at least 3 characters)',
+            minlength: '3',
+            required: '',
+          });
+          const ok = el(this.doc, 'button', { type: 'submit', 'data-key': `record:${key}` }, 'Record override');
+          const cancel = el(this.doc, 'button', { type: 'button', 'data-key': `cancel:${key}` }, 'Cancel');
+          cancel.addEventListener('click', () => {
+            this.openOverride = null;
+            this.lastSig = '';
+            this.handlers.rerender();
+          });
+          form.addEventListener('submit', (e) => {
+            e.preventDefault();
+            const reason = input.value.trim();
+            if (reason.length < 3) {
+              input.setCustomValidity('Type a reason of at least 3 characters');
+              input.reportValidity();
+              return;
+            }
+            this.openOverride = null;
+            this.handlers.override(f, reason);
+          });
+          form.append(input, ok, cancel);
+          li.appendChild(form);
+        } else {
+          const open = el(this.doc, 'button', { type: 'button', 'data-key': `override:${key}` }, 'Override…');
+          open.addEventListener('click', () => {
+            this.openOverride = key;
+            this.lastSig = '';
+            this.handlers.rerender();
+          });
+          li.appendChild(open);
+        }
+      }
+      return li;
+    });
+    this.parts.findings.replaceChildren(...items);
+  }
+
+  private renderChecklist(rows: ChecklistRow[]): void {
+    const visible = rows.filter((r) => r.visible);
+    if (visible.length === 0) {
+      this.parts.checklist.replaceChildren(el(this.doc, 'li', {}, 'No checklist items apply.'));
+      return;
+    }
+    this.parts.checklist.replaceChildren(
+      ...visible.map((r) => {
+        const li = el(this.doc, 'li', { 'data-item': r.item.id });
+        const id = `segqc-check-${r.item.id}`;
+        const box = el(this.doc, 'input', { type: 'checkbox', id, 'data-key': `check:${r.item.id}` });
+        box.checked = r.answered;
+        box.addEventListener('change', () => this.handlers.answer(r.item.id, box.checked));
+        const label = el(this.doc, 'label', { for: id });
+        label.append(box, this.doc.createTextNode(` ${r.item.prompt}${r.required ? '' : ' (optional)'}`));
+        li.appendChild(label);
+        if (r.item.help) li.appendChild(el(this.doc, 'small', { class: 'segqc-help' }, r.item.help));
+        return li;
+      }),
+    );
+  }
+
+  private renderOverrides(overrides: Override[]): void {
+    this.parts.overrides.replaceChildren(
+      ...overrides.map((o, i) => {
+        const li = el(this.doc, 'li', { 'data-override': o.rule });
+        li.append(el(this.doc, 'span', {}, `Overridden ${o.rule}${o.label ? ` (${o.label})` : ''}: “${o.reason}” `));
+        const w = el(this.doc, 'button', { type: 'button', 'data-key': `withdraw:${i}` }, 'Withdraw');
+        w.addEventListener('click', () => this.handlers.withdraw(i));
+        li.appendChild(w);
+        return li;
+      }),
+    );
+  }
+
+  /** Shows why saving was blocked, or clears the message. */
+  showGate(lines: string[] | null, heading = 'Not saved — segqc found what the guideline does not allow:'): void {
+    if (!lines || lines.length === 0) {
+      this.parts.gate.replaceChildren();
+      return;
+    }
+    const list = el(this.doc, 'ul');
+    list.append(...lines.map((l) => el(this.doc, 'li', {}, l)));
+    this.parts.gate.replaceChildren(el(this.doc, 'strong', {}, heading), list);
+  }
+
+  destroy(): void {
+    this.root.remove();
+    this.style.remove();
+  }
+}
+
+function CSS_escape(s: string): string {
+  return s.replace(/["\\]/g, '\\$&');
+}

@@ -1,0 +1,362 @@
+/**
+ * The embedding API in the real Label Studio editor (label-studio-frontend 1.7.1) in headless Debian chromium:
+ * live findings, the inline checklist, the submit gate, overrides, and an attestation that `segqc check` accepts.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { ARTIFACTS, EXT_DIST, LSF_DIR, assertFreshBuild, editorPage, launch, serve, slicePng, watchConsole } from './extension-harness.js';
+import { GUIDELINE, GUIDELINE_TEXT, H, PLAIN_CONFIG, TASK, W, editorSetup } from './extension-scenario.js';
+import { validateAttestation } from '../shared/rules/attestation.js';
+import { guidelineSha256 } from '../shared/guideline/hash.js';
+import { checkDataset } from '../shared/dataset/check.js';
+import { memoryTree } from '../shared/dataset/tree.js';
+import { parseConfig } from '../shared/guideline/config.js';
+import type { Attestation } from '../shared/rules/types.js';
+
+const BUNDLE = join(EXT_DIST, 'segqc-labelstudio.js');
+
+let server: Awaited<ReturnType<typeof serve>>;
+let browser: Awaited<ReturnType<typeof launch>>;
+let context: BrowserContext;
+
+const attachScript = `window.segqc = SegQC.attach(window.ls, { guideline: ${JSON.stringify(GUIDELINE_TEXT)}, panel: '#segqc-panel-host' });`;
+
+beforeAll(async () => {
+  assertFreshBuild([BUNDLE]);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = await serve({
+    '/lsf/': { dir: LSF_DIR },
+    '/ext/': { dir: EXT_DIST },
+    '/img/ct_001.png': slicePng(W, H),
+    '/gated.html': editorPage({ head: '<script src="/ext/segqc-labelstudio.js"></script>', setup: editorSetup({ attach: attachScript }) }),
+    '/plain.html': editorPage({ head: '<script src="/ext/segqc-labelstudio.js"></script>', setup: editorSetup({ config: PLAIN_CONFIG, attach: attachScript }) }),
+    // A page that hands segqc only the app store (window.Htx), as plugin code and content scripts often have it.
+    '/htx.html': editorPage({
+      head: '<script src="/ext/segqc-labelstudio.js"></script>',
+      setup: editorSetup({
+        attach: `const wait = setInterval(() => { if (window.Htx && window.Htx.annotationStore.selected) { clearInterval(wait); window.segqc = SegQC.attach(window.Htx, { guideline: ${JSON.stringify(GUIDELINE_TEXT)}, panel: '#segqc-panel-host' }); } }, 20);`,
+      }),
+    }),
+    // A page whose Content-Security-Policy forbids compiled code, as a hardened Label Studio server may send.
+    '/csp.html': {
+      body: editorPage({
+        head: '<script src="/ext/segqc-labelstudio.js"></script>',
+        setup: editorSetup({ attach: attachScript, extra: "try { new Function('return 1'); window.__eval = 'allowed'; } catch (e) { window.__eval = e.constructor.name; }" }),
+      }),
+      headers: { 'content-security-policy': "script-src 'self' 'unsafe-inline'; object-src 'none'" },
+    },
+  });
+  browser = await launch();
+  context = browser.context;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const panelText = (page: Page, part: string) => page.locator(`[data-segqc="${part}"]`).innerText();
+
+async function openEditor(path: string): Promise<{ page: Page; log: string[] }> {
+  const page = await context.newPage();
+  const log = watchConsole(page);
+  await page.goto(`${server.url}${path}`);
+  await page.waitForFunction(() => (window as any).Htx?.annotationStore?.selected?.regionStore?.regions?.length === 2, null, { timeout: 90_000 });
+  return { page, log };
+}
+
+/** Ticks a checklist item in the panel with the keyboard (focus, Space). */
+async function tickInPanel(page: Page, id: string) {
+  const box = page.locator(`#segqc-check-${id}`);
+  await box.focus();
+  await page.keyboard.press('Space');
+  await page.waitForFunction((i) => (document.getElementById(`segqc-check-${i}`) as HTMLInputElement | null)?.checked === true, id, { timeout: 30_000 });
+}
+
+describe('segqc in the Label Studio editor', () => {
+  test('live findings, the checklist and the gate; the saved attestation passes segqc check', async () => {
+    const { page, log } = await openEditor('/gated.html');
+    try {
+      // The panel shows the guideline and the two findings of the pre-annotation.
+      await page.waitForFunction(() => {
+        const t = document.querySelector('[data-segqc="findings"]')?.textContent ?? '';
+        return t.includes('volume.below_min') && t.includes('containment.outside');
+      }, null, { timeout: 60_000 });
+      expect(await panelText(page, 'title')).toContain('liver-ct 1.2.0');
+      const rules = await page.locator('[data-segqc="findings"] li').evaluateAll((lis) => lis.map((li) => `${li.getAttribute('data-rule')}:${li.getAttribute('data-severity')}`));
+      expect(rules.sort()).toEqual(['containment.outside:error', 'volume.below_min:error']);
+      expect(await panelText(page, 'findings')).toMatch(/mm²/);
+      // The tumour is drawn: its checklist item shows, the "no tumour" one does not.
+      const items = () => page.locator('[data-segqc="checklist"] li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-item')));
+      expect(await items()).toEqual(['veins_excluded', 'margins_reviewed']);
+      expect(await panelText(page, 'notes')).toBe('');
+      await page.screenshot({ path: join(ARTIFACTS, 'editor-1-findings.png') });
+
+      // Ticking a checklist choice in the editor's own form shows in the panel (one source of truth: the result).
+      await page.getByText('Yes, confirmed').first().click();
+      await page.waitForFunction(() => (document.getElementById('segqc-check-veins_excluded') as HTMLInputElement | null)?.checked === true, null, { timeout: 30_000 });
+
+      // Submit is blocked: a required item is unanswered and there are error findings. The message says what is missing.
+      await page.getByRole('button', { name: 'Submit' }).click();
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes('not confirmed'), null, { timeout: 30_000 });
+      const gate1 = await panelText(page, 'gate');
+      expect(gate1).toContain('Tumour margins reviewed on adjacent slices');
+      expect(gate1).toContain('containment.outside');
+      expect(gate1).toContain('volume.below_min');
+      expect(await page.evaluate(() => (window as any).__submitted.length)).toBe(0);
+      await page.screenshot({ path: join(ARTIFACTS, 'editor-2-blocked.png') });
+
+      // Clicking the containment finding selects the tumour polygon; Backspace (the editor's hotkey) deletes it.
+      await page.locator('[data-rule="containment.outside"] .segqc-finding').click();
+      await page.waitForFunction(
+        () => ((window as any).Htx.annotationStore.selected.selectedRegions ?? []).map((r: any) => r.cleanId ?? r.id).join(',') === 'tumour_poly',
+        null,
+        { timeout: 30_000 },
+      );
+      await page.keyboard.press('Backspace');
+      await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.regionStore.regions.length === 1, null, { timeout: 30_000 });
+      // The live check follows: containment is gone, and the checklist now asks the "no tumour" question instead.
+      await page.waitForFunction(() => {
+        const t = document.querySelector('[data-segqc="findings"]')?.textContent ?? '';
+        return !t.includes('containment.outside') && !!document.querySelector('[data-item="no_tumour_confirmed"]');
+      }, null, { timeout: 30_000 });
+      expect(await items()).toEqual(['veins_excluded', 'no_tumour_confirmed']);
+
+      // Still blocked: the "no tumour" item and the size finding.
+      await page.getByRole('button', { name: 'Submit' }).click();
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes('No tumour visible'), null, { timeout: 30_000 });
+      expect(await panelText(page, 'gate')).not.toContain('containment.outside');
+      expect(await page.evaluate(() => (window as any).__submitted.length)).toBe(0);
+
+      // Tick the remaining item and override the size finding with a typed reason (the guideline allows it).
+      await tickInPanel(page, 'no_tumour_confirmed');
+      await page.locator('[data-key="override:volume.below_min|Liver"]').click();
+      const reason = page.locator('input[data-key="reason:volume.below_min|Liver"]');
+      await reason.fill('single axial slice, not the whole liver');
+      await reason.press('Enter');
+      await page.waitForFunction(() => !!document.querySelector('[data-override="volume.below_min"]'), null, { timeout: 30_000 });
+      await page.screenshot({ path: join(ARTIFACTS, 'editor-3-ready.png') });
+
+      await page.getByRole('button', { name: 'Submit' }).click();
+      await page.waitForFunction(() => (window as any).__submitted.length === 1, null, { timeout: 30_000 });
+      expect(await panelText(page, 'gate')).toBe('');
+      const result = (await page.evaluate(() => (window as any).__submitted[0])) as Array<Record<string, any>>;
+      await page.screenshot({ path: join(ARTIFACTS, 'editor-4-submitted.png') });
+
+      // The attestation is in the result, valid, and records the answers, the override and the guideline's sha256.
+      const att = result.find((r) => r.from_name === 'segqc_attestation');
+      expect(att?.type).toBe('textarea');
+      const parsed = validateAttestation(att?.value.text[0]);
+      expect(parsed.problems).toEqual([]);
+      const a = parsed.attestation as Attestation;
+      expect(a.guideline).toEqual({ id: 'liver-ct', version: '1.2.0', sha256: guidelineSha256(GUIDELINE) });
+      expect(a.answers).toEqual({ veins_excluded: true, margins_reviewed: false, no_tumour_confirmed: true });
+      expect(a.overrides).toEqual([{ rule: 'volume.below_min', label: 'Liver', reason: 'single axial slice, not the whole liver', by: 'ann@example.org' }]);
+      expect(a.findings.map((f) => f.rule)).toEqual(['volume.below_min']);
+      expect(a.tool.name).toBe('segqc-labelstudio');
+      const choices = result.filter((r) => r.type === 'choices').map((r) => `${r.from_name}=${r.value.choices.join('|')}`).sort();
+      expect(choices).toEqual(['segqc_checklist_no_tumour_confirmed=yes', 'segqc_checklist_veins_excluded=yes']);
+      expect(result.filter((r) => r.type === 'brushlabels')).toHaveLength(1);
+
+      // Exported as Label Studio would, the annotation passes the dataset check; without its attestation it fails.
+      const exportOf = (res: unknown[]) =>
+        JSON.stringify([{ id: TASK.id, data: TASK.data, annotations: [{ id: 1001, completed_by: { id: 1, email: 'ann@example.org' }, result: res, was_cancelled: false, ground_truth: false }] }]);
+      const configText = 'guideline: guideline.yaml\nsources:\n  - format: labelstudio\n    path: export/*.json\n    spacing: pixel_spacing\n';
+      const check = (res: unknown[]) =>
+        checkDataset(
+          memoryTree({ 'segqc.yaml': configText, 'guideline.yaml': GUIDELINE_TEXT, 'export/project-1.json': exportOf(res) }),
+          parseConfig(configText, 'segqc.yaml'),
+          GUIDELINE,
+          { guidelinePath: 'guideline.yaml', configPath: 'segqc.yaml', toolVersion: 'test' },
+        );
+      const report = check(result);
+      const findings = report.items.flatMap((i) => i.findings);
+      expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
+      expect(findings.find((f) => f.rule === 'volume.below_min')?.severity).toBe('info');
+      expect(report.verdict).toBe('pass');
+      const stripped = check(result.filter((r) => r.from_name !== 'segqc_attestation'));
+      expect(stripped.verdict).toBe('fail');
+      expect(stripped.items.flatMap((i) => i.findings).map((f) => f.rule)).toContain('attestation.missing');
+    } catch (e) {
+      await page.screenshot({ path: join(ARTIFACTS, 'editor-failure.png') }).catch(() => {});
+      throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).map((l) => l.slice(0, 300)).join("\n")}`);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('dragging the tumour polygon into the liver with the mouse clears the containment finding', async () => {
+    const { page, log } = await openEditor('/gated.html');
+    try {
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 60_000 });
+      // Image pixels to screen: the stage canvas shows the whole 160x120 image.
+      const { x, y, scale } = await page.evaluate(() => {
+        const img = (window as any).Htx.annotationStore.selected.objects[0];
+        const r = (document.querySelector('.konvajs-content canvas') as HTMLCanvasElement).getBoundingClientRect();
+        return { x: r.x, y: r.y, scale: img.stageWidth / img.naturalWidth };
+      });
+      const cx = x + 114 * scale;
+      const cy = y + 61 * scale;
+      await page.mouse.click(cx, cy);
+      await page.waitForFunction(() => ((window as any).Htx.annotationStore.selected.selectedRegions ?? []).map((r: any) => r.cleanId).join() === 'tumour_poly', null, {
+        timeout: 30_000,
+      });
+      await page.mouse.down();
+      for (let k = 1; k <= 10; k++) await page.mouse.move(cx - k * 4 * scale, cy);
+      await page.mouse.up();
+      // No editor event reports a moved region: the live check follows the store's undo snapshots.
+      await page.waitForFunction(() => !(document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 30_000 });
+      const rules = await page.locator('[data-segqc="findings"] li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-rule')));
+      expect(rules).toEqual(['volume.below_min']);
+      const xs = await page.evaluate(() => {
+        const poly = (window as any).Htx.annotationStore.selected.regionStore.regions.find((r: any) => r.type === 'polygonregion');
+        const img = (window as any).Htx.annotationStore.selected.objects[0];
+        return poly.points.map((p: any) => (p.x / img.stageWidth) * img.naturalWidth);
+      });
+      expect(Math.max(...xs)).toBeLessThan(105);
+      await page.screenshot({ path: join(ARTIFACTS, 'editor-dragged.png') });
+    } catch (e) {
+      await page.screenshot({ path: join(ARTIFACTS, 'editor-drag-failure.png') }).catch(() => {});
+      throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).map((l) => l.slice(0, 300)).join('\n')}`);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('a brush stroke drawn with the mouse is checked live: a tumour painted outside the liver', async () => {
+    const { page, log } = await openEditor('/gated.html');
+    try {
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 60_000 });
+      // Remove the polygon first, so the containment finding can only come from the stroke.
+      await page.locator('[data-rule="containment.outside"] .segqc-finding').click();
+      await page.waitForFunction(() => ((window as any).Htx.annotationStore.selected.selectedRegions ?? []).length === 1, null, { timeout: 30_000 });
+      await page.keyboard.press('Backspace');
+      await page.waitForFunction(() => !(document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 30_000 });
+      // The brush labels come first in the config: their "Liver tumour" selects the brush with that label.
+      await page.getByText('Liver tumour', { exact: true }).first().click();
+      await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.names.get('label').selectedLabels.map((l: any) => l.value).join() === 'Liver tumour', null, {
+        timeout: 30_000,
+      });
+      const { x, y, scale } = await page.evaluate(() => {
+        const img = (window as any).Htx.annotationStore.selected.objects[0];
+        const r = (document.querySelector('.konvajs-content canvas') as HTMLCanvasElement).getBoundingClientRect();
+        return { x: r.x, y: r.y, scale: img.stageWidth / img.naturalWidth };
+      });
+      // Paint across image x 125..150 at y 30, well outside the liver disc (x 35..105).
+      await page.mouse.move(x + 125 * scale, y + 30 * scale);
+      await page.mouse.down();
+      for (let k = 1; k <= 10; k++) await page.mouse.move(x + (125 + 2.5 * k) * scale, y + 30 * scale);
+      await page.mouse.up();
+      await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.regionStore.regions.some((r: any) => r.type === 'brushregion' && r.labels?.includes?.('Liver tumour')), null, {
+        timeout: 30_000,
+      });
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 30_000 });
+      expect(await page.locator('[data-rule="containment.outside"]').innerText()).toContain('Liver tumour');
+      // The live check paints the fresh stroke itself; the editor's own export (what saving uses) agrees closely.
+      const [live, exact, touches] = await page.evaluate(() => {
+        const area = (r: any) => r.findings.find((f: any) => f.rule === 'containment.outside')?.value;
+        const qc = (window as any).segqc;
+        const stroke = (window as any).Htx.annotationStore.selected.regionStore.regions.find((r: any) => r.type === 'brushregion' && r.labels?.includes?.('Liver tumour'));
+        return [area(qc.check()), area(qc.check({ exact: true })), stroke.touches.length];
+      });
+      // The stroke is still strokes (the editor turns them into RLE only when it exports): the live path painted it.
+      expect(touches).toBeGreaterThan(0);
+      expect(typeof live).toBe('number');
+      expect(typeof exact).toBe('number');
+      expect(Math.abs(live - exact) / exact).toBeLessThan(0.2);
+      await page.screenshot({ path: join(ARTIFACTS, 'editor-brush-stroke.png') });
+    } catch (e) {
+      await page.screenshot({ path: join(ARTIFACTS, 'editor-brush-failure.png') }).catch(() => {});
+      throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).map((l) => l.slice(0, 300)).join('\n')}`);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('attached to the store alone (window.Htx): live findings and the gate work without the editor instance', async () => {
+    const { page, log } = await openEditor('/htx.html');
+    try {
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 60_000 });
+      await page.getByText('Yes, confirmed').first().click();
+      await page.getByRole('button', { name: 'Submit' }).click();
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes('Tumour margins reviewed'), null, { timeout: 30_000 });
+      expect(await page.evaluate(() => (window as any).__submitted.length)).toBe(0);
+      expect(await panelText(page, 'notes')).toBe('');
+    } catch (e) {
+      await page.screenshot({ path: join(ARTIFACTS, 'editor-htx-failure.png') }).catch(() => {});
+      throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).map((l) => l.slice(0, 300)).join('\n')}`);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('under a Content-Security-Policy without unsafe-eval: the panel says the schema was not checked, and the gate works', async () => {
+    const { page, log } = await openEditor('/csp.html');
+    try {
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 60_000 });
+      expect(await panelText(page, 'notes')).toContain('Content-Security-Policy');
+      // The policy really refuses compiled code on this page.
+      expect(await page.evaluate(() => (window as any).__eval)).toBe('EvalError');
+      await page.getByText('Yes, confirmed').first().click();
+      await page.waitForFunction(() => (document.getElementById('segqc-check-veins_excluded') as HTMLInputElement | null)?.checked === true, null, { timeout: 30_000 });
+      await page.getByRole('button', { name: 'Submit' }).click();
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 30_000 });
+      expect(await page.evaluate(() => (window as any).__submitted.length)).toBe(0);
+      await page.locator('[data-rule="containment.outside"] .segqc-finding').click();
+      await page.waitForFunction(() => ((window as any).Htx.annotationStore.selected.selectedRegions ?? []).length === 1, null, { timeout: 30_000 });
+      await page.keyboard.press('Backspace');
+      await page.waitForFunction(() => !!document.querySelector('[data-item="no_tumour_confirmed"]'), null, { timeout: 30_000 });
+      await tickInPanel(page, 'no_tumour_confirmed');
+      expect(await page.evaluate(() => (window as any).segqc.override('volume.below_min', 'Liver', 'one slice only'))).toBe(true);
+      await page.getByRole('button', { name: 'Submit' }).click();
+      await page.waitForFunction(() => (window as any).__submitted.length === 1, null, { timeout: 30_000 });
+      const result = (await page.evaluate(() => (window as any).__submitted[0])) as Array<Record<string, any>>;
+      const parsed = validateAttestation(result.find((r) => r.from_name === 'segqc_attestation')?.value.text[0]);
+      expect(parsed.problems).toEqual([]);
+      expect(parsed.attestation?.guideline.sha256).toBe(guidelineSha256(GUIDELINE));
+    } catch (e) {
+      await page.screenshot({ path: join(ARTIFACTS, 'editor-csp-failure.png') }).catch(() => {});
+      throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).map((l) => l.slice(0, 300)).join("\n")}`);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('a config without the segqc fields: the panel says so and still gates', async () => {
+    const { page, log } = await openEditor('/plain.html');
+    try {
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="notes"]')?.textContent ?? '').includes('segqc_attestation'), null, { timeout: 60_000 });
+      const notes = await panelText(page, 'notes');
+      expect(notes).toContain('attestation cannot be saved');
+      expect(notes).toContain('answers stay in this panel');
+      await page.getByRole('button', { name: 'Submit' }).click();
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes('Portal and hepatic veins'), null, { timeout: 30_000 });
+      expect(await page.evaluate(() => (window as any).__submitted.length)).toBe(0);
+      // Answers kept in the panel count for the gate: tick both, override the size, fix containment by deleting the polygon.
+      await tickInPanel(page, 'veins_excluded');
+      await tickInPanel(page, 'margins_reviewed');
+      expect(await page.evaluate(() => (window as any).segqc.override('volume.below_min', 'Liver', 'one slice only'))).toBe(true);
+      await page.getByRole('button', { name: 'Submit' }).click();
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 30_000 });
+      expect(await panelText(page, 'gate')).not.toContain('not confirmed');
+      expect(await page.evaluate(() => (window as any).__submitted.length)).toBe(0);
+      await page.screenshot({ path: join(ARTIFACTS, 'editor-plain-config.png') });
+      // detach() removes the panel and gives the editor its own save actions back: this config has no required field.
+      await page.evaluate(() => (window as any).segqc.detach());
+      expect(await page.locator('[data-segqc="panel"]').count()).toBe(0);
+      expect(await page.evaluate(() => Object.getOwnPropertyDescriptor((window as any).Htx, 'submitAnnotation')?.writable)).toBe(false);
+      await page.getByRole('button', { name: 'Submit' }).click();
+      await page.waitForFunction(() => (window as any).__submitted.length === 1, null, { timeout: 30_000 });
+    } catch (e) {
+      await page.screenshot({ path: join(ARTIFACTS, 'editor-plain-failure.png') }).catch(() => {});
+      throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).map((l) => l.slice(0, 300)).join("\n")}`);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+
+

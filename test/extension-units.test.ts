@@ -1,0 +1,156 @@
+/** The extension's pure parts, in Node: per-label layers, the gate's verdict, the attestation, finding → region. */
+import { describe, expect, test } from 'vitest';
+import type { Geometry, MaskLayer, Segmentation } from '../shared/model.js';
+import type { LabelStudioRegion } from '../shared/formats/labelstudio.js';
+import { rasterizePolygon } from '../shared/formats/labelstudio.js';
+import { validateAttestation } from '../shared/rules/attestation.js';
+import { LabelLayers, pointBoxes } from '../extension/src/merge.js';
+import { LiveChecker, buildAttestation, canOverride, gateVerdict } from '../extension/src/live.js';
+import { regionsOfFinding } from '../extension/src/locate.js';
+import { strokeMask } from '../extension/src/strokes.js';
+import { GUIDELINE, H, W, preAnnotation } from './extension-scenario.js';
+
+const geometry = (w: number, h: number): Geometry => ({
+  shape: [w, h, 1],
+  spacing: [1, 1, 1],
+  origin: [0, 0, 0],
+  direction: [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ],
+  spacingKnown: true,
+});
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function rng(seed: number) {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('per-label layers', () => {
+  test('stay equal to the plain union of each label\'s regions through adds, moves and deletions', () => {
+    const w = 64, h = 48;
+    const rand = rng(7);
+    type Poly = { id: string; label: number; pts: Array<[number, number]>; data: Uint8Array };
+    const polyOf = (id: string, label: number): Poly => {
+      const cx = rand() * w, cy = rand() * h, r = 3 + rand() * 10;
+      const pts = Array.from({ length: 6 }, (_, k) => [cx + r * Math.cos(k), cy + r * Math.sin(k)] as [number, number]);
+      const data = new Uint8Array(w * h);
+      rasterizePolygon(pts, w, h, data);
+      for (let i = 0; i < data.length; i++) if (data[i]) data[i] = label;
+      return { id, label, pts, data };
+    };
+    let polys: Poly[] = Array.from({ length: 8 }, (_, i) => polyOf(`p${i}`, 1 + (i % 2)));
+    const merger = new LabelLayers();
+    for (let step = 0; step < 40; step++) {
+      const k = Math.floor(rand() * polys.length);
+      const op = rand();
+      if (op < 0.5) polys[k] = polyOf(polys[k].id, polys[k].label);
+      else if (op < 0.7 && polys.length > 2) polys = polys.filter((_, i) => i !== k);
+      else polys.push(polyOf(`n${step}`, 1 + Math.floor(rand() * 2)));
+      const layers: MaskLayer[] = polys.map((p) => ({ data: p.data, values: p.data.some((v) => v) ? [p.label] : [], id: p.id }));
+      const regions: LabelStudioRegion[] = polys.map((p, i) => ({ id: p.id, type: 'polygon', label: `L${p.label}`, layer: i }));
+      const seg: Segmentation = { path: 'x', format: 'labelstudio', geometry: geometry(w, h), layers, labels: [], warnings: [] };
+      const result = polys.map((p) => ({ id: p.id, original_width: w, original_height: h, value: { points: p.pts.map(([x, y]) => [(x / w) * 100, (y / h) * 100]) } }));
+      const merged = merger.merge(seg, regions, pointBoxes(result));
+      for (const label of [1, 2]) {
+        const expected = new Uint8Array(w * h);
+        for (const p of polys) if (p.label === label) for (let i = 0; i < expected.length; i++) if (p.data[i]) expected[i] = label;
+        const holders = merged.layers.filter((l) => l.values.includes(label));
+        const got = new Uint8Array(w * h);
+        for (const l of holders) for (let i = 0; i < got.length; i++) if (l.data[i] === label) got[i] = label;
+        expect(holders.length).toBeLessThanOrEqual(1);
+        expect(Buffer.from(got).equals(Buffer.from(expected)), `label ${label} at step ${step}`).toBe(true);
+      }
+    }
+  });
+});
+
+describe('brush strokes painted for the live check', () => {
+  test('a stroke is a round-capped band; an eraser stroke clears what it covers', () => {
+    const w = 100, h = 80;
+    // From (20, 40) to (60, 40) px, 10 px wide: a 40x10 band plus two half discs of radius 5.
+    const add = { type: 'add' as const, relativePoints: [20, 50, 60, 50], relativeStrokeWidth: 10 };
+    const { data: m, any, box } = strokeMask(null, [add], w, h);
+    const count = Array.from(m).reduce((a, v) => a + v, 0);
+    expect(any).toBe(true);
+    expect(Math.abs(count - (40 * 10 + Math.PI * 25))).toBeLessThan(20);
+    expect(m[40 * w + 40]).toBe(1);
+    expect(m[30 * w + 40]).toBe(0);
+    // The box holds every painted pixel.
+    expect(box).not.toBeNull();
+    const [i0, j0, i1, j1] = box!;
+    for (let j = 0; j < h; j++) for (let i = 0; i < w; i++) if (m[j * w + i]) expect(i >= i0 && i <= i1 && j >= j0 && j <= j1).toBe(true);
+    const erase = { type: 'eraser' as const, relativePoints: [40, 50, 40, 50], relativeStrokeWidth: 6 };
+    const e = strokeMask(null, [add, erase], w, h, 3).data;
+    expect(e[40 * w + 40]).toBe(0);
+    expect(e[40 * w + 25]).toBe(3);
+    expect(Array.from(e).filter((v) => v !== 0).length).toBeLessThan(count - 20);
+  });
+});
+
+describe('gate and attestation', () => {
+  const checker = new LiveChecker(GUIDELINE);
+  const task = { pixel_spacing: [0.8, 0.8] };
+  const state = checker.check(preAnnotation(), { task, item: 'task 1', annotation: 'a1', author: 'ann' });
+
+  test('the live check of the scenario: a small liver and a tumour outside it, in mm²', () => {
+    expect(state.readError).toBeNull();
+    expect(state.findings.map((f) => f.rule).sort()).toEqual(['containment.outside', 'volume.below_min']);
+    expect(state.pixelsOnly).toBe(false);
+    expect(state.checklist.filter((r) => r.visible).map((r) => r.item.id)).toEqual(['veins_excluded', 'margins_reviewed']);
+    expect(state.presentLabels).toEqual(['Liver', 'Liver tumour']);
+  });
+
+  test('the verdict lists findings and unticked items; only the rules the guideline names can be overridden', () => {
+    const v = gateVerdict(GUIDELINE, state, []);
+    expect(v.blocked).toBe(true);
+    expect(v.missing.filter((m) => m.startsWith('checklist:'))).toHaveLength(2);
+    expect(v.overridable.map((f) => f.rule)).toEqual(['volume.below_min']);
+    expect(canOverride(GUIDELINE, 'containment.outside')).toBe(false);
+    // An override of a rule the guideline does not allow changes nothing.
+    const v2 = gateVerdict(GUIDELINE, state, [{ rule: 'containment.outside', label: 'Liver tumour', reason: 'looks fine', by: null }]);
+    expect(v2.missing.some((m) => m.includes('[containment.outside]'))).toBe(true);
+    const v3 = gateVerdict(GUIDELINE, state, [{ rule: 'volume.below_min', label: 'Liver', reason: 'one slice', by: null }]);
+    expect(v3.missing.some((m) => m.includes('[volume.below_min]'))).toBe(false);
+  });
+
+  test('without pixel spacing the check says sizes are in pixels', () => {
+    const s = new LiveChecker(GUIDELINE).check(preAnnotation(), { task: {}, item: 't', annotation: 'a', author: null });
+    expect(s.pixelsOnly).toBe(true);
+  });
+
+  test('answers come from the segqc_checklist choices; the attestation follows the schema', () => {
+    const withAnswers = [
+      ...preAnnotation(),
+      { id: 'c1', from_name: 'segqc_checklist_veins_excluded', to_name: 'image', type: 'choices', value: { choices: ['yes'] } },
+      { id: 'c2', from_name: 'segqc_checklist_margins_reviewed', to_name: 'image', type: 'choices', value: { choices: [] } },
+    ];
+    const s = checker.check(withAnswers, { task, item: 'task 1', annotation: 'a1', author: 'ann' });
+    expect(s.answers).toEqual({ veins_excluded: true, margins_reviewed: false, no_tumour_confirmed: false });
+    const overrides = [
+      { rule: 'volume.below_min' as const, label: 'Liver', reason: 'one slice', by: 'ann' },
+      { rule: 'components.too_many' as const, label: 'Liver', reason: 'not found anyway', by: 'ann' },
+    ];
+    const att = buildAttestation(checker, s, overrides, new Date('2026-12-03T08:00:00Z'));
+    expect(validateAttestation(att).problems).toEqual([]);
+    // Only overrides of findings that exist are recorded.
+    expect(att.overrides.map((o) => o.rule)).toEqual(['volume.below_min']);
+    expect(att.submitted_at).toBe('2026-12-03T08:00:00.000Z');
+    expect(att.guideline.sha256).toBe(checker.sha256);
+  });
+
+  test('a finding points at the region of its label inside its box', () => {
+    const f = state.findings.find((x) => x.rule === 'containment.outside')!;
+    expect(regionsOfFinding(f, state.regions, state.segmentation)).toEqual(['tumour_poly']);
+    const v = state.findings.find((x) => x.rule === 'volume.below_min')!;
+    expect(regionsOfFinding(v, state.regions, state.segmentation)).toEqual(['liver_brush']);
+    expect([W, H]).toEqual(state.segmentation?.geometry.shape.slice(0, 2));
+  });
+});
