@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { importTs } from '../scripts/run-ts.mjs';
 import { encode as encodePng } from 'fast-png';
 import { chromium } from 'playwright-core';
 
@@ -29,19 +29,9 @@ if (!existsSync(join(ext, 'segqc-labelstudio.js'))) {
   process.exit(2);
 }
 
-const bundled = await build({
-  stdin: {
-    contents: "export { labelConfig } from './shared/guideline/labelconfig.ts'; export { encodeBrushRle } from './shared/formats/brush-rle.ts';",
-    resolveDir: root,
-    loader: 'ts',
-  },
-  bundle: true,
-  write: false,
-  format: 'esm',
-  platform: 'neutral',
-  logLevel: 'error',
-});
-const { labelConfig, encodeBrushRle } = await import(`data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0].text).toString('base64')}`);
+const { labelConfig, encodeBrushRle } = await importTs(
+  "export { labelConfig } from './shared/guideline/labelconfig.ts'; export { encodeBrushRle } from './shared/formats/brush-rle.ts';",
+);
 const { parse: parseYaml } = await import('yaml');
 const guidelineText = readFileSync(join(root, 'guidelines/examples/liver-ct.yaml'), 'utf8');
 const config = labelConfig(parseYaml(guidelineText), { tool: 'both' });

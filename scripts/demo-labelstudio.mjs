@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { importTs } from './run-ts.mjs';
 import { parse as parseYaml } from 'yaml';
 import { encode as encodePng } from 'fast-png';
 
@@ -33,19 +33,9 @@ for (const [path, hint] of [
 }
 
 // The labeling config and the brush encoder come from the same TypeScript sources the extension is built from.
-const bundled = await build({
-  stdin: {
-    contents: "export { labelConfig } from './shared/guideline/labelconfig.ts'; export { encodeBrushRle } from './shared/formats/brush-rle.ts';",
-    resolveDir: root,
-    loader: 'ts',
-  },
-  bundle: true,
-  write: false,
-  format: 'esm',
-  platform: 'neutral',
-  logLevel: 'error',
-});
-const { labelConfig, encodeBrushRle } = await import(`data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0].text).toString('base64')}`);
+const { labelConfig, encodeBrushRle } = await importTs(
+  "export { labelConfig } from './shared/guideline/labelconfig.ts'; export { encodeBrushRle } from './shared/formats/brush-rle.ts';",
+);
 
 const guidelinePath = join(root, 'guidelines/examples/liver-ct.yaml');
 const guidelineText = readFileSync(guidelinePath, 'utf8');
