@@ -88,10 +88,16 @@ describe('bundled examples', () => {
     expect(validateReport(r.report), JSON.stringify(validateReport.errors)).toBe(true);
     expect(findingKeys(r.report)).toEqual([
       'tile_002 error containment.outside Tumour nucleus ana@lab.example',
+      'tile_002 error dataset.missing_annotation - -',
       'tile_002 error overlap.forbidden Tumour region ana@lab.example',
       'tile_003 error checklist.incomplete - ben@lab.example',
+      'tile_003 error dataset.missing_annotation - -',
       'tile_003 error label.unknown Necrosis ben@lab.example',
     ]);
+    // review.min_annotations is 2: the two single-annotator tiles are short of one, not without annotations.
+    expect(r.report.totals.items_without_annotations).toBe(0);
+    const short = r.report.items.find((i: any) => i.id === 'tile_002').findings.find((f: any) => f.rule === 'dataset.missing_annotation');
+    expect([short.value, short.limit]).toEqual([1, 2]);
     const tile1 = r.report.items.find((i: any) => i.id === 'tile_001');
     const region = tile1.annotations[0].labels.find((l: any) => l.label === 'Tumour region');
     expect(region.units).toBe('mm2');

@@ -36624,6 +36624,37 @@ function emit(ctx, drafts) {
   }
   return out;
 }
+var missingAnnotation = (ctx, file) => emit(ctx, [
+  {
+    rule: "dataset.missing_annotation",
+    label: null,
+    message: `Item ${ctx.item} has no annotation${file ? ` (image ${file})` : ""}; every item needs ${ctx.guideline?.review?.min_annotations ?? 1}`,
+    value: 0,
+    limit: ctx.guideline?.review?.min_annotations ?? 1,
+    location: file ? { file } : null
+  }
+]);
+var tooFewAnnotations = (ctx, count) => {
+  const min2 = ctx.guideline?.review?.min_annotations ?? 1;
+  if (count >= min2) return [];
+  return emit(ctx, [
+    {
+      rule: "dataset.missing_annotation",
+      label: null,
+      message: `Item ${ctx.item} has ${count} annotation${count === 1 ? "" : "s"}; the guideline asks for at least ${min2}`,
+      value: count,
+      limit: min2
+    }
+  ]);
+};
+var orphanAnnotation = (ctx, file) => emit(ctx, [
+  {
+    rule: "dataset.orphan_annotation",
+    label: null,
+    message: `Annotation ${file} matches no image of the dataset: check its file name or the images pattern in segqc.yaml`,
+    location: { file }
+  }
+]);
 var sizeUnits = (g) => !g.spacingKnown ? "px" : is2D(g) ? "mm2" : "mm3";
 var voxelSize = (g) => !g.spacingKnown ? 1 : is2D(g) ? g.spacing[0] * g.spacing[1] : g.spacing[0] * g.spacing[1] * g.spacing[2];
 function num(x2) {
@@ -65129,14 +65160,10 @@ function checkPendingItem(guideline, tree, pending, orphan, onLoaded) {
     annotations.splice(0, annotations.length, ...annotations.map((a) => place(a)));
     reference = place(reference);
   }
-  if (pending.annotations.length === 0 && pending.image) {
-    findings.push(finding(pending.id, "dataset.missing_annotation", "error", `image ${pending.image[0]} has no annotation`, { location: { file: pending.image[0] } }));
-  }
-  if (orphan) {
-    findings.push(
-      finding(pending.id, "dataset.orphan_annotation", "warning", `annotation ${pending.files[0]} has no matching image`, { location: { file: pending.files[0] } })
-    );
-  }
+  const ctx = { guideline, item: pending.id, annotation: null, annotator: null };
+  if (pending.annotations.length === 0 && pending.image) findings.push(...missingAnnotation(ctx, pending.image[0]));
+  else if (pending.annotations.length > 0) findings.push(...tooFewAnnotations(ctx, pending.annotations.length));
+  if (orphan) findings.push(...orphanAnnotation(ctx, pending.files[0]));
   if (annotations.length > 0 || reference) {
     findings.push(...checkItem(guideline, { id: pending.id, annotations, reference, image }));
   }
@@ -65177,7 +65204,7 @@ function buildReport(items2, base, auditRate) {
       if (f.severity === "error") errors++;
       else if (f.severity === "warning") warnings++;
       else infos++;
-      if (f.rule === "dataset.missing_annotation") withoutAnn++;
+      if (f.rule === "dataset.missing_annotation" && f.value === 0) withoutAnn++;
       if (f.rule === "dataset.orphan_annotation") withoutImage++;
       if (f.annotator) {
         const a = ann(f.annotator);

@@ -9,6 +9,7 @@ import type { Guideline } from '../guideline/types.js';
 import type { DatasetConfig } from '../guideline/config.js';
 import { guidelineSha256, sha256Hex } from '../guideline/hash.js';
 import { checkItem } from '../rules/engine.js';
+import { missingAnnotation, orphanAnnotation, tooFewAnnotations } from '../rules/findings.js';
 import { maskStats } from '../metrics/bbox.js';
 import { compareMasks } from '../metrics/compare.js';
 import { BRUSH_ALPHA_THRESHOLD } from '../formats/brush-rle.js';
@@ -136,14 +137,10 @@ export function checkPendingItem(
     annotations.splice(0, annotations.length, ...annotations.map((a) => place(a) as AnnotationInput));
     reference = place(reference);
   }
-  if (pending.annotations.length === 0 && pending.image) {
-    findings.push(finding(pending.id, 'dataset.missing_annotation', 'error', `image ${pending.image[0]} has no annotation`, { location: { file: pending.image[0] } }));
-  }
-  if (orphan) {
-    findings.push(
-      finding(pending.id, 'dataset.orphan_annotation', 'warning', `annotation ${pending.files[0]} has no matching image`, { location: { file: pending.files[0] } }),
-    );
-  }
+  const ctx = { guideline, item: pending.id, annotation: null, annotator: null };
+  if (pending.annotations.length === 0 && pending.image) findings.push(...missingAnnotation(ctx, pending.image[0]));
+  else if (pending.annotations.length > 0) findings.push(...tooFewAnnotations(ctx, pending.annotations.length));
+  if (orphan) findings.push(...orphanAnnotation(ctx, pending.files[0]));
   if (annotations.length > 0 || reference) {
     findings.push(...checkItem(guideline, { id: pending.id, annotations, reference, image }));
   }
@@ -195,7 +192,7 @@ export function buildReport(items: ItemReport[], base: Pick<DatasetReport, 'tool
       if (f.severity === 'error') errors++;
       else if (f.severity === 'warning') warnings++;
       else infos++;
-      if (f.rule === 'dataset.missing_annotation') withoutAnn++;
+      if (f.rule === 'dataset.missing_annotation' && f.value === 0) withoutAnn++;
       if (f.rule === 'dataset.orphan_annotation') withoutImage++;
       if (f.annotator) {
         const a = ann(f.annotator);
