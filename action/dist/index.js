@@ -64694,6 +64694,7 @@ function readSegmentation(bytes, file, opts = {}) {
 }
 
 // shared/dataset/items.ts
+var MAX_EXPORT_BYTES = 256 * 1024 * 1024;
 var MASK_SUFFIXES = [".segqc.json", ".nii.gz", ".nii", ".seg.dcm", ".dcm", ".png", ".json"];
 function itemStem(path) {
   const base = path.slice(path.lastIndexOf("/") + 1);
@@ -64757,12 +64758,16 @@ function annotatorName(a) {
   return String(c);
 }
 function labelStudioItems(tree, file, src, opts) {
-  const text = new TextDecoder().decode(tree.read(file));
+  const unreadable = (detail) => [{ id: itemStem(file), files: [file], annotations: [], reference: null, image: null, unreadable: [{ file, detail }] }];
+  const bytes = tree.read(file);
+  if (bytes.length > MAX_EXPORT_BYTES) {
+    return unreadable(`is ${bytes.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for one Label Studio export: export the project in parts`);
+  }
   let parsed;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
   } catch (e) {
-    return [{ id: itemStem(file), files: [file], annotations: [], reference: null, image: null, unreadable: [{ file, detail: `not valid JSON: ${e.message}` }] }];
+    return unreadable(`not valid JSON: ${e.message}`);
   }
   const tasks = Array.isArray(parsed) ? parsed : [parsed];
   return tasks.map((task, index) => {

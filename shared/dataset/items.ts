@@ -31,6 +31,9 @@ export interface PendingItem {
   unreadable: Array<{ file: string; detail: string }>;
 }
 
+/** Largest Label Studio export read as one JSON document (V8 strings stop near 512 MiB). */
+export const MAX_EXPORT_BYTES = 256 * 1024 * 1024;
+
 const MASK_SUFFIXES = ['.segqc.json', '.nii.gz', '.nii', '.seg.dcm', '.dcm', '.png', '.json'];
 
 /** `labels/rater1/ct_001.nii.gz` → `ct_001`. */
@@ -119,12 +122,16 @@ function annotatorName(a: Record<string, unknown>): string | null {
 }
 
 function labelStudioItems(tree: DatasetTree, file: string, src: SourceSpec, opts: DiscoverOptions): PendingItem[] {
-  const text = new TextDecoder().decode(tree.read(file));
+  const unreadable = (detail: string): PendingItem[] => [{ id: itemStem(file), files: [file], annotations: [], reference: null, image: null, unreadable: [{ file, detail }] }];
+  const bytes = tree.read(file);
+  if (bytes.length > MAX_EXPORT_BYTES) {
+    return unreadable(`is ${bytes.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for one Label Studio export: export the project in parts`);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
   } catch (e) {
-    return [{ id: itemStem(file), files: [file], annotations: [], reference: null, image: null, unreadable: [{ file, detail: `not valid JSON: ${(e as Error).message}` }] }];
+    return unreadable(`not valid JSON: ${(e as Error).message}`);
   }
   const tasks: RawTask[] = Array.isArray(parsed) ? (parsed as RawTask[]) : [parsed as RawTask];
   return tasks.map((task, index) => {
