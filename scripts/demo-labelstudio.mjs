@@ -1,4 +1,4 @@
-// `npm run demo:labelstudio`: serves the real Label Studio editor with the segqc extension, the liver-ct example
+// `npm run demo:labelstudio`: serves the real Label Studio editor with the segqc extension, the liver-ct-slice example
 // guideline and a synthetic CT slice on 127.0.0.1, and prints the address.
 //   --port N             port to listen on (default 8765; 0 picks a free one)
 //   --screenshot FILE    open the page in headless chromium, save a screenshot, and exit (the README's picture)
@@ -37,7 +37,7 @@ const { labelConfig, encodeBrushRle } = await importTs(
   "export { labelConfig } from './shared/guideline/labelconfig.ts'; export { encodeBrushRle } from './shared/formats/brush-rle.ts';",
 );
 
-const guidelinePath = join(root, 'guidelines/examples/liver-ct.yaml');
+const guidelinePath = join(root, 'guidelines/examples/liver-ct-slice.yaml');
 const guidelineText = readFileSync(guidelinePath, 'utf8');
 const guideline = parseYaml(guidelineText);
 const config = labelConfig(guideline, { tool: 'both' });
@@ -165,7 +165,7 @@ const url = `http://127.0.0.1:${server.address().port}/`;
 
 if (!screenshot) {
   console.log(`segqc Label Studio demo: ${url}`);
-  console.log('Guideline: guidelines/examples/liver-ct.yaml (liver-ct 1.2.0). Ctrl+C stops the server.');
+  console.log(`Guideline: guidelines/examples/liver-ct-slice.yaml (${guideline.id} ${guideline.version}). Ctrl+C stops the server.`);
 } else {
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'segqc-demo-'));

@@ -18,7 +18,7 @@ labels:
 `;
 
 describe('guideline examples', () => {
-  test.each(['liver-ct.yaml', 'pathology-nuclei.yaml'])('%s validates and starts with the schema modeline', (name) => {
+  test.each(['liver-ct.yaml', 'liver-ct-slice.yaml', 'pathology-nuclei.yaml'])('%s validates and starts with the schema modeline', (name) => {
     const text = example(name);
     expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../guideline.schema.json');
     const { guideline, errors } = validateGuideline(text, name);
