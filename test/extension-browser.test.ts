@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, EXT_DIST, LSF_DIR, assertFreshBuild, editorPage, launch, serve, slicePng, watchConsole } from './extension-harness.js';
+import { ARTIFACTS, EDITOR_BUILDS, EXT_DIST, assertEditorBuild, assertFreshBuild, editorPage, launch, serve, slicePng, watchConsole } from './extension-harness.js';
 import { GUIDELINE_TEXT, H, W, editorSetup } from './extension-scenario.js';
 import { guidelineFor, projectIdFromUrl, sanitizeProjects } from '../extension/src/browser/projects.js';
 
@@ -17,21 +17,16 @@ const EXT_DIR = join(EXT_DIST, 'browser');
 const unpackedId = (dir: string) =>
   [...createHash('sha256').update(dir).digest('hex').slice(0, 32)].map((c) => String.fromCharCode(97 + parseInt(c, 16))).join('');
 
-let server: Awaited<ReturnType<typeof serve>>;
 let browser: Awaited<ReturnType<typeof launch>>;
 
 beforeAll(async () => {
   assertFreshBuild(['manifest.json', 'content.js', 'bridge.js', 'options.html', 'options.js', 'sandbox.html'].map((f) => join(EXT_DIR, f)));
   mkdirSync(ARTIFACTS, { recursive: true });
-  // The editor page carries no segqc script: only the extension can put the panel there.
-  const page = editorPage({ setup: editorSetup() });
-  server = await serve({ '/lsf/': { dir: LSF_DIR }, '/img/ct_001.png': slicePng(W, H), '/projects/7/data': page, '/projects/8/data': page });
   browser = await launch({ extensionDir: EXT_DIR });
 });
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
 });
 
 describe('project mapping', () => {
@@ -59,6 +54,22 @@ describe('the Chromium extension', () => {
     expect(m.content_scripts.find((c: { world?: string }) => c.world === 'MAIN')?.js).toEqual(['content.js']);
     expect(m.options_page).toBe('options.html');
   });
+});
+
+describe.each(EDITOR_BUILDS)('the Chromium extension in a page hosting the editor ($name)', (build) => {
+  let server: Awaited<ReturnType<typeof serve>>;
+  const shot = (file: string) => join(ARTIFACTS, `browser-extension-${build.name.replace(/^@/, '').replace(/[^\w.@-]+/g, '_')}-${file}`);
+
+  beforeAll(async () => {
+    assertEditorBuild(build);
+    // The editor page carries no segqc script: only the extension can put the panel there.
+    const page = editorPage({ setup: editorSetup() });
+    server = await serve({ '/lsf/': { dir: build.dir }, '/img/ct_001.png': slicePng(W, H), '/projects/7/data': page, '/projects/8/data': page });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
 
   test('loads in chromium, stores a guideline for project 7 and attaches to the editor of that project only', async () => {
     const id = unpackedId(EXT_DIR);
@@ -77,7 +88,7 @@ describe('the Chromium extension', () => {
       await options.locator('#save').click();
       await options.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').startsWith('Saved'), null, { timeout: 30_000 });
       expect(await options.locator('#projects').innerText()).toContain('liver-ct 1.2.0');
-      await options.screenshot({ path: join(ARTIFACTS, 'browser-extension-options.png') });
+      await options.screenshot({ path: shot('options.png') });
 
       page = await browser.context.newPage();
       const log = watchConsole(page);
@@ -95,7 +106,7 @@ describe('the Chromium extension', () => {
       await page.getByRole('button', { name: 'Submit' }).click();
       await page.waitForFunction(() => (document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes('not confirmed'), null, { timeout: 30_000 });
       expect(await page.evaluate(() => (window as any).__submitted.length)).toBe(0);
-      await page.screenshot({ path: join(ARTIFACTS, 'browser-extension-attached.png') });
+      await page.screenshot({ path: shot('attached.png') });
 
       // Project 8 has no guideline (and there is no * entry): the extension leaves that editor alone.
       const other = await browser.context.newPage();

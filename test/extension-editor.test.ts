@@ -1,12 +1,13 @@
 /**
- * The embedding API in the real Label Studio editor (label-studio-frontend 1.7.1) in headless Debian chromium:
- * live findings, the inline checklist, the submit gate, overrides, and an attestation that `segqc check` accepts.
+ * The embedding API in the real Label Studio editor in headless Debian chromium, once per editor build
+ * (label-studio-frontend 1.7.1, @heartexlabs/label-studio 1.4.0): live findings, the inline checklist, the submit
+ * gate, overrides, and an attestation that `segqc check` accepts.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ARTIFACTS, EXT_DIST, LSF_DIR, assertFreshBuild, editorPage, launch, serve, slicePng, watchConsole } from './extension-harness.js';
+import { ARTIFACTS, EDITOR_BUILDS, EXT_DIST, assertEditorBuild, assertFreshBuild, type EditorBuild, editorPage, launch, serve, slicePng, watchConsole } from './extension-harness.js';
 import { GUIDELINE, GUIDELINE_TEXT, H, PLAIN_CONFIG, TASK, W, editorSetup } from './extension-scenario.js';
 import { validateAttestation } from '../shared/rules/attestation.js';
 import { guidelineSha256 } from '../shared/guideline/hash.js';
@@ -17,52 +18,52 @@ import type { Attestation } from '../shared/rules/types.js';
 
 const BUNDLE = join(EXT_DIST, 'segqc-labelstudio.js');
 
-let server: Awaited<ReturnType<typeof serve>>;
 let browser: Awaited<ReturnType<typeof launch>>;
 let context: BrowserContext;
 
 const attachScript = `window.segqc = SegQC.attach(window.ls, { guideline: ${JSON.stringify(GUIDELINE_TEXT)}, panel: '#segqc-panel-host' });`;
 
+/** The pages of the tests, with the editor build served under /lsf/. */
+const routes = (build: EditorBuild) => ({
+  '/lsf/': { dir: build.dir },
+  '/ext/': { dir: EXT_DIST },
+  '/img/ct_001.png': slicePng(W, H),
+  '/gated.html': editorPage({ head: '<script src="/ext/segqc-labelstudio.js"></script>', setup: editorSetup({ attach: attachScript }) }),
+  '/plain.html': editorPage({ head: '<script src="/ext/segqc-labelstudio.js"></script>', setup: editorSetup({ config: PLAIN_CONFIG, attach: attachScript }) }),
+  // A page that hands segqc only the app store (window.Htx), as plugin code and content scripts often have it.
+  '/htx.html': editorPage({
+    head: '<script src="/ext/segqc-labelstudio.js"></script>',
+    setup: editorSetup({
+      attach: `const wait = setInterval(() => { if (window.Htx && window.Htx.annotationStore.selected) { clearInterval(wait); window.segqc = SegQC.attach(window.Htx, { guideline: ${JSON.stringify(GUIDELINE_TEXT)}, panel: '#segqc-panel-host' }); } }, 20);`,
+    }),
+  }),
+  // A page whose Content-Security-Policy forbids compiled code, as a hardened Label Studio server may send.
+  '/csp.html': {
+    body: editorPage({
+      head: '<script src="/ext/segqc-labelstudio.js"></script>',
+      setup: editorSetup({ attach: attachScript, extra: "try { new Function('return 1'); window.__eval = 'allowed'; } catch (e) { window.__eval = e.constructor.name; }" }),
+    }),
+    headers: { 'content-security-policy': "script-src 'self' 'unsafe-inline'; object-src 'none'" },
+  },
+});
+
 beforeAll(async () => {
   assertFreshBuild([BUNDLE]);
   mkdirSync(ARTIFACTS, { recursive: true });
-  server = await serve({
-    '/lsf/': { dir: LSF_DIR },
-    '/ext/': { dir: EXT_DIST },
-    '/img/ct_001.png': slicePng(W, H),
-    '/gated.html': editorPage({ head: '<script src="/ext/segqc-labelstudio.js"></script>', setup: editorSetup({ attach: attachScript }) }),
-    '/plain.html': editorPage({ head: '<script src="/ext/segqc-labelstudio.js"></script>', setup: editorSetup({ config: PLAIN_CONFIG, attach: attachScript }) }),
-    // A page that hands segqc only the app store (window.Htx), as plugin code and content scripts often have it.
-    '/htx.html': editorPage({
-      head: '<script src="/ext/segqc-labelstudio.js"></script>',
-      setup: editorSetup({
-        attach: `const wait = setInterval(() => { if (window.Htx && window.Htx.annotationStore.selected) { clearInterval(wait); window.segqc = SegQC.attach(window.Htx, { guideline: ${JSON.stringify(GUIDELINE_TEXT)}, panel: '#segqc-panel-host' }); } }, 20);`,
-      }),
-    }),
-    // A page whose Content-Security-Policy forbids compiled code, as a hardened Label Studio server may send.
-    '/csp.html': {
-      body: editorPage({
-        head: '<script src="/ext/segqc-labelstudio.js"></script>',
-        setup: editorSetup({ attach: attachScript, extra: "try { new Function('return 1'); window.__eval = 'allowed'; } catch (e) { window.__eval = e.constructor.name; }" }),
-      }),
-      headers: { 'content-security-policy': "script-src 'self' 'unsafe-inline'; object-src 'none'" },
-    },
-  });
   browser = await launch();
   context = browser.context;
 });
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
 });
 
 const panelText = (page: Page, part: string) => page.locator(`[data-segqc="${part}"]`).innerText();
 
-async function openEditor(path: string): Promise<{ page: Page; log: string[] }> {
+async function openEditorAt(base: string, path: string): Promise<{ page: Page; log: string[] }> {
   const page = await context.newPage();
   const log = watchConsole(page);
-  await page.goto(`${server.url}${path}`);
+  await page.goto(`${base}${path}`);
   await page.waitForFunction(() => (window as any).Htx?.annotationStore?.selected?.regionStore?.regions?.length === 2, null, { timeout: 90_000 });
   return { page, log };
 }
@@ -75,7 +76,21 @@ async function tickInPanel(page: Page, id: string) {
   await page.waitForFunction((i) => (document.getElementById(`segqc-check-${i}`) as HTMLInputElement | null)?.checked === true, id, { timeout: 30_000 });
 }
 
-describe('segqc in the Label Studio editor', () => {
+describe.each(EDITOR_BUILDS)('segqc in the Label Studio editor ($name)', (build) => {
+  let server: Awaited<ReturnType<typeof serve>>;
+  /** Screenshots name the build: `editor-<package>@<version>-<file>.png`. */
+  const shot = (file: string) => join(ARTIFACTS, `editor-${build.name.replace(/^@/, '').replace(/[^\w.@-]+/g, '_')}-${file}`);
+  const openEditor = (path: string) => openEditorAt(server.url, path);
+
+  beforeAll(async () => {
+    assertEditorBuild(build);
+    server = await serve(routes(build));
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
   test('live findings, the checklist and the gate; the saved attestation passes segqc check', async () => {
     const { page, log } = await openEditor('/gated.html');
     try {
@@ -92,7 +107,7 @@ describe('segqc in the Label Studio editor', () => {
       const items = () => page.locator('[data-segqc="checklist"] li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-item')));
       expect(await items()).toEqual(['veins_excluded', 'margins_reviewed']);
       expect(await panelText(page, 'notes')).toBe('');
-      await page.screenshot({ path: join(ARTIFACTS, 'editor-1-findings.png') });
+      await page.screenshot({ path: shot('1-findings.png') });
 
       // Ticking a checklist choice in the editor's own form shows in the panel (one source of truth: the result).
       await page.getByText('Yes, confirmed').first().click();
@@ -106,7 +121,7 @@ describe('segqc in the Label Studio editor', () => {
       expect(gate1).toContain('containment.outside');
       expect(gate1).toContain('volume.below_min');
       expect(await page.evaluate(() => (window as any).__submitted.length)).toBe(0);
-      await page.screenshot({ path: join(ARTIFACTS, 'editor-2-blocked.png') });
+      await page.screenshot({ path: shot('2-blocked.png') });
 
       // Clicking the containment finding selects the tumour polygon; Backspace (the editor's hotkey) deletes it.
       await page.locator('[data-rule="containment.outside"] .segqc-finding').click();
@@ -137,13 +152,13 @@ describe('segqc in the Label Studio editor', () => {
       await reason.fill('single axial slice, not the whole liver');
       await reason.press('Enter');
       await page.waitForFunction(() => !!document.querySelector('[data-override="volume.below_min"]'), null, { timeout: 30_000 });
-      await page.screenshot({ path: join(ARTIFACTS, 'editor-3-ready.png') });
+      await page.screenshot({ path: shot('3-ready.png') });
 
       await page.getByRole('button', { name: 'Submit' }).click();
       await page.waitForFunction(() => (window as any).__submitted.length === 1, null, { timeout: 30_000 });
       expect(await panelText(page, 'gate')).toBe('');
       const result = (await page.evaluate(() => (window as any).__submitted[0])) as Array<Record<string, any>>;
-      await page.screenshot({ path: join(ARTIFACTS, 'editor-4-submitted.png') });
+      await page.screenshot({ path: shot('4-submitted.png') });
 
       // The attestation is in the result, valid, and records the answers, the override and the guideline's sha256.
       const att = result.find((r) => r.from_name === 'segqc_attestation');
@@ -180,7 +195,7 @@ describe('segqc in the Label Studio editor', () => {
       expect(stripped.verdict).toBe('fail');
       expect(stripped.items.flatMap((i) => i.findings).map((f) => f.rule)).toContain('attestation.missing');
     } catch (e) {
-      await page.screenshot({ path: join(ARTIFACTS, 'editor-failure.png') }).catch(() => {});
+      await page.screenshot({ path: shot('failure.png') }).catch(() => {});
       throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).map((l) => l.slice(0, 300)).join("\n")}`);
     } finally {
       await page.close();
@@ -216,9 +231,9 @@ describe('segqc in the Label Studio editor', () => {
         return poly.points.map((p: any) => (p.x / img.stageWidth) * img.naturalWidth);
       });
       expect(Math.max(...xs)).toBeLessThan(105);
-      await page.screenshot({ path: join(ARTIFACTS, 'editor-dragged.png') });
+      await page.screenshot({ path: shot('dragged.png') });
     } catch (e) {
-      await page.screenshot({ path: join(ARTIFACTS, 'editor-drag-failure.png') }).catch(() => {});
+      await page.screenshot({ path: shot('drag-failure.png') }).catch(() => {});
       throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).map((l) => l.slice(0, 300)).join('\n')}`);
     } finally {
       await page.close();
@@ -266,9 +281,9 @@ describe('segqc in the Label Studio editor', () => {
       expect(typeof live).toBe('number');
       expect(typeof exact).toBe('number');
       expect(Math.abs(live - exact) / exact).toBeLessThan(0.2);
-      await page.screenshot({ path: join(ARTIFACTS, 'editor-brush-stroke.png') });
+      await page.screenshot({ path: shot('brush-stroke.png') });
     } catch (e) {
-      await page.screenshot({ path: join(ARTIFACTS, 'editor-brush-failure.png') }).catch(() => {});
+      await page.screenshot({ path: shot('brush-failure.png') }).catch(() => {});
       throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).map((l) => l.slice(0, 300)).join('\n')}`);
     } finally {
       await page.close();
@@ -285,7 +300,7 @@ describe('segqc in the Label Studio editor', () => {
       expect(await page.evaluate(() => (window as any).__submitted.length)).toBe(0);
       expect(await panelText(page, 'notes')).toBe('');
     } catch (e) {
-      await page.screenshot({ path: join(ARTIFACTS, 'editor-htx-failure.png') }).catch(() => {});
+      await page.screenshot({ path: shot('htx-failure.png') }).catch(() => {});
       throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).map((l) => l.slice(0, 300)).join('\n')}`);
     } finally {
       await page.close();
@@ -317,7 +332,7 @@ describe('segqc in the Label Studio editor', () => {
       expect(parsed.problems).toEqual([]);
       expect(parsed.attestation?.guideline.sha256).toBe(guidelineSha256(GUIDELINE));
     } catch (e) {
-      await page.screenshot({ path: join(ARTIFACTS, 'editor-csp-failure.png') }).catch(() => {});
+      await page.screenshot({ path: shot('csp-failure.png') }).catch(() => {});
       throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).map((l) => l.slice(0, 300)).join("\n")}`);
     } finally {
       await page.close();
@@ -342,7 +357,7 @@ describe('segqc in the Label Studio editor', () => {
       await page.waitForFunction(() => (document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 30_000 });
       expect(await panelText(page, 'gate')).not.toContain('not confirmed');
       expect(await page.evaluate(() => (window as any).__submitted.length)).toBe(0);
-      await page.screenshot({ path: join(ARTIFACTS, 'editor-plain-config.png') });
+      await page.screenshot({ path: shot('plain-config.png') });
       // detach() removes the panel and gives the editor its own save actions back: this config has no required field.
       await page.evaluate(() => (window as any).segqc.detach());
       expect(await page.locator('[data-segqc="panel"]').count()).toBe(0);
@@ -350,7 +365,7 @@ describe('segqc in the Label Studio editor', () => {
       await page.getByRole('button', { name: 'Submit' }).click();
       await page.waitForFunction(() => (window as any).__submitted.length === 1, null, { timeout: 30_000 });
     } catch (e) {
-      await page.screenshot({ path: join(ARTIFACTS, 'editor-plain-failure.png') }).catch(() => {});
+      await page.screenshot({ path: shot('plain-failure.png') }).catch(() => {});
       throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).map((l) => l.slice(0, 300)).join("\n")}`);
     } finally {
       await page.close();

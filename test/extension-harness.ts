@@ -9,6 +9,44 @@ import { encode as encodePng } from 'fast-png';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LSF_DIR = join(ROOT, 'node_modules/label-studio-frontend/dist/lsf');
+
+/** An editor build the extension is tested against: its `js/main.js` and `css/main.css` are served under `/lsf/`. */
+export interface EditorBuild {
+  /** Package and version, as the test names show them. */
+  name: string;
+  /** The directory holding `js/main.js` and `css/main.css`. */
+  dir: string;
+}
+
+const packageVersion = (pkgDir: string): string => {
+  try {
+    return String(JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version);
+  } catch {
+    return '?';
+  }
+};
+
+const editorBuild = (pkg: string, sub: string): EditorBuild => {
+  const pkgDir = join(ROOT, 'node_modules', pkg);
+  return { name: `${pkg}@${packageVersion(pkgDir)}`, dir: join(pkgDir, sub) };
+};
+
+/**
+ * The editor builds the browser tests run against (both set `window.LabelStudio` from a UMD bundle): the standalone
+ * `label-studio-frontend` and the editor published as `@heartexlabs/label-studio` (its 1.8.0 is empty: 1.4.0).
+ * `SEGQC_EDITORS` (comma-separated package names) selects some of them.
+ */
+export const EDITOR_BUILDS: EditorBuild[] = [
+  editorBuild('label-studio-frontend', 'dist/lsf'),
+  editorBuild('@heartexlabs/label-studio', 'build/static'),
+].filter((b) => !process.env.SEGQC_EDITORS || process.env.SEGQC_EDITORS.split(',').some((n) => b.name.startsWith(`${n.trim()}@`)));
+
+/** Fails when an editor build is not installed (both are devDependencies). */
+export function assertEditorBuild(b: EditorBuild): void {
+  for (const f of ['js/main.js', 'css/main.css']) {
+    if (!existsSync(join(b.dir, f))) throw new Error(`${join(b.dir, f)} is missing: run "npm install" (${b.name.split('@').slice(0, -1).join('@')} is a devDependency)`);
+  }
+}
 /** The extension build under test (`SEGQC_EXT_DIST` to test another build). */
 export const EXT_DIST = process.env.SEGQC_EXT_DIST ? resolve(process.env.SEGQC_EXT_DIST) : join(ROOT, 'extension/dist');
 export const CHROMIUM = process.env.SEGQC_CHROMIUM ?? '/usr/bin/chromium';

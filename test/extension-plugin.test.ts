@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACTS, EXT_DIST, LSF_DIR, assertFreshBuild, editorPage, launch, serve, slicePng, watchConsole } from './extension-harness.js';
+import { ARTIFACTS, EDITOR_BUILDS, EXT_DIST, assertEditorBuild, assertFreshBuild, editorPage, launch, serve, slicePng, watchConsole } from './extension-harness.js';
 import { GUIDELINE_TEXT, H, W, editorSetup } from './extension-scenario.js';
 import { validateAttestation } from '../shared/rules/attestation.js';
 
@@ -32,23 +32,32 @@ fetch('/ext/segqc-plugin.js').then((r) => r.text()).then((code) => {
 });
 `);
 
-let server: Awaited<ReturnType<typeof serve>>;
 let browser: Awaited<ReturnType<typeof launch>>;
 
 beforeAll(async () => {
   assertFreshBuild([PLUGIN]);
   mkdirSync(ARTIFACTS, { recursive: true });
   expect(setup.match(/window\.__saveVia\(store, annotation\)/g)).toHaveLength(2);
-  server = await serve({ '/lsf/': { dir: LSF_DIR }, '/ext/': { dir: EXT_DIST }, '/img/ct_001.png': slicePng(W, H), '/plugin.html': editorPage({ setup }) });
   browser = await launch();
 });
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
 });
 
-describe('the Enterprise plugin', () => {
+describe.each(EDITOR_BUILDS)('the Enterprise plugin ($name)', (build) => {
+  let server: Awaited<ReturnType<typeof serve>>;
+  const shot = (file: string) => join(ARTIFACTS, `plugin-${build.name.replace(/^@/, '').replace(/[^\w.@-]+/g, '_')}-${file}`);
+
+  beforeAll(async () => {
+    assertEditorBuild(build);
+    server = await serve({ '/lsf/': { dir: build.dir }, '/ext/': { dir: EXT_DIST }, '/img/ct_001.png': slicePng(W, H), '/plugin.html': editorPage({ setup }) });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
   test('beforeSaveAnnotation returns false until the guideline is met, then the saved result carries the attestation', async () => {
     const page = await browser.context.newPage();
     const log = watchConsole(page);
@@ -90,9 +99,9 @@ describe('the Enterprise plugin', () => {
       expect(parsed.problems).toEqual([]);
       expect(parsed.attestation?.answers).toEqual({ veins_excluded: true, margins_reviewed: false, no_tumour_confirmed: true });
       expect(parsed.attestation?.overrides.map((o) => o.rule)).toEqual(['volume.below_min']);
-      await page.screenshot({ path: join(ARTIFACTS, 'plugin-saved.png') });
+      await page.screenshot({ path: shot('saved.png') });
     } catch (e) {
-      await page.screenshot({ path: join(ARTIFACTS, 'plugin-failure.png') }).catch(() => {});
+      await page.screenshot({ path: shot('failure.png') }).catch(() => {});
       throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).join('\n')}`);
     } finally {
       await page.close();

@@ -7,6 +7,7 @@ import { validateAttestation } from '../shared/rules/attestation.js';
 import { LabelLayers, pointBoxes } from '../extension/src/merge.js';
 import { LiveChecker, buildAttestation, canOverride, gateVerdict } from '../extension/src/live.js';
 import { regionsOfFinding } from '../extension/src/locate.js';
+import { addActionMiddleware, currentUser, editorOptions, serializeResult, type SerializeCache } from '../extension/src/editor.js';
 import { strokeMask } from '../extension/src/strokes.js';
 import { GUIDELINE, H, W, preAnnotation } from './extension-scenario.js';
 
@@ -152,5 +153,59 @@ describe('gate and attestation', () => {
     const v = state.findings.find((x) => x.rule === 'volume.below_min')!;
     expect(regionsOfFinding(v, state.regions, state.segmentation)).toEqual(['liver_brush']);
     expect([W, H]).toEqual(state.segmentation?.geometry.shape.slice(0, 2));
+  });
+});
+
+describe('the editor adapter, by feature detection', () => {
+  test('the user: the store\'s, completed from the editor\'s options when the store model dropped the e-mail', () => {
+    const given = { pk: 1, id: 1, firstName: 'Ann', lastName: 'Otator', email: 'ann@example.org' };
+    // A build whose user model keeps only id, pk and names (what @heartexlabs/label-studio 1.4.0 does).
+    expect(currentUser({ user: { id: 1, pk: 1, firstName: 'Ann', lastName: 'Otator' } }, given)).toBe('ann@example.org');
+    expect(currentUser({ user: { id: 1, firstName: 'Ann', lastName: 'Otator', email: 'a@x.org' } }, given)).toBe('a@x.org');
+    expect(currentUser({ user: { id: 1, firstName: 'Ann', lastName: 'Otator' } })).toBe('Ann Otator');
+    expect(currentUser({ user: { id: 7 } })).toBe('7');
+    expect(currentUser({})).toBeNull();
+    // The options of the instance that owns a bare store (LabelStudio.instances), or of the instance itself.
+    const store = { annotationStore: {} };
+    const ls = { store, options: { user: given } };
+    const win = { LabelStudio: { instances: new Set([{ store: { annotationStore: {} }, options: {} }, ls]) } };
+    expect(editorOptions(store, store, win)?.user).toBe(given);
+    expect(editorOptions(ls, store, {})?.user).toBe(given);
+    expect(editorOptions(store, store, {})).toBeNull();
+  });
+
+  test('regions of an image that has not loaded yet are left out and marked incomplete, not cached', () => {
+    const image = { isReady: false, naturalWidth: 1, naturalHeight: 1 };
+    const entry = (w: number) => ({ id: 'p', from_name: 'label_polygon', to_name: 'image', type: 'polygonlabels', original_width: w, original_height: w, value: { points: [] } });
+    const area = { id: 'p#a', results: [{ serialize: () => entry(image.naturalWidth) }] };
+    const snapshot = { 'p#a': {} };
+    const annotation = {
+      areas: new Map([[area.id, area]]),
+      objects: [image],
+      names: new Map<string, unknown>([['image', image]]),
+      history: { history: [snapshot], undoIdx: 0 },
+      serializeAnnotation: () => [entry(image.naturalWidth)],
+    };
+    const cache: SerializeCache = new Map();
+    expect(serializeResult(annotation, cache)).toEqual({ result: [], incomplete: true });
+    expect(cache.size).toBe(0);
+    expect(serializeResult(annotation, undefined, true).incomplete).toBe(true);
+    // Loaded: the same undo snapshot, now with the image's sizes.
+    Object.assign(image, { isReady: true, naturalWidth: 160, naturalHeight: 120 });
+    expect(serializeResult(annotation, cache)).toEqual({ result: [entry(160)], incomplete: false });
+    expect(cache.size).toBe(1);
+    // A build that knows the natural size before it calls the image ready is not held back.
+    Object.assign(image, { isReady: false });
+    expect(serializeResult(annotation, new Map()).incomplete).toBe(false);
+  });
+
+  test('the save gate as a mobx-state-tree middleware on the store node, when the build exposes one', () => {
+    const added: unknown[] = [];
+    const store = { $treenode: { addMiddleWare: (m: unknown) => (added.push(m), () => added.splice(added.indexOf(m), 1)) } };
+    const remove = addActionMiddleware(store, (call, next) => void next(call));
+    expect(added).toHaveLength(1);
+    remove?.();
+    expect(added).toHaveLength(0);
+    expect(addActionMiddleware({ annotationStore: {} }, (call, next) => void next(call))).toBeNull();
   });
 });

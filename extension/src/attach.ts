@@ -4,10 +4,11 @@ import type { ChecklistAnswers, Finding } from '../../shared/rules/types.js';
 import { ATTESTATION_FROM_NAME, CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES } from '../../shared/rules/types.js';
 import { validateAttestation } from '../../shared/rules/attestation.js';
 import {
+  addActionMiddleware,
   changeToken,
-
   control,
   currentUser,
+  editorOptions,
   findEvents,
   findStore,
   selectRegions,
@@ -121,7 +122,7 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
   let pendingRegions = false;
   let lastVerdict: GateVerdict | null = null;
   /** Where saving is gated, once the editor's store is there. */
-  let gateInstalled: 'store' | 'events' | 'dom' | null = null;
+  let gateInstalled: 'middleware' | 'store' | 'events' | 'dom' | null = null;
   const cleanups: Array<() => void> = [];
 
   const store = (): Any => findStore(labelStudio);
@@ -150,7 +151,11 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
     return notes;
   };
 
-  const userName = () => (options.user !== undefined ? options.user : currentUser(store()));
+  const userName = () => {
+    if (options.user !== undefined) return options.user;
+    const st = store();
+    return currentUser(st, editorOptions(labelStudio, st)?.user);
+  };
 
   const runCheck = (exact: boolean): LiveState | null => {
     const st = store();
@@ -298,12 +303,27 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
 
   /**
    * The gate goes where the editor decides to save: its `submitAnnotation` / `updateAnnotation` actions, before they
-   * mark the annotation as sent (their properties are configurable in the builds we know). Without them: the event
-   * bus's `invoke`; without that: the Submit/Update buttons and Ctrl+Enter.
+   * mark the annotation as sent. Preferably as a mobx-state-tree middleware on the store, which sees every call of
+   * them, also through a reference a toolbar took before segqc attached (some builds render
+   * `onClick={store.submitAnnotation}`); else by replacing the actions (their properties are configurable in the
+   * builds we know), which misses such references. Without them: the event bus's `invoke`; without that: the
+   * Submit/Update buttons and Ctrl+Enter.
    */
   const installGate = () => {
     if (gateInstalled || options.gate === 'external' || detached) return;
     const st = store();
+    const remove =
+      st &&
+      addActionMiddleware(st, (call, next, abort) => {
+        const saving = !detached && call.context === st && GATED_EVENTS.has(call.name) && (call.type === undefined || call.type === 'action' || call.type === 'flow_spawn');
+        if (saving && !beforeSave()) abort(undefined);
+        else next(call);
+      });
+    if (remove) {
+      cleanups.push(remove);
+      gateInstalled = 'middleware';
+      return;
+    }
     if (st && wrapActions(st, ['submitAnnotation', 'updateAnnotation'], beforeSave, cleanups)) {
       gateInstalled = 'store';
       return;

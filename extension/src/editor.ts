@@ -51,12 +51,35 @@ export function taskData(store: Any): Record<string, unknown> {
 
 export const taskId = (store: Any): string | null => (store?.task?.id === undefined || store?.task?.id === null ? null : String(store.task.id));
 
-/** Who is annotating: e-mail, username, full name or id, whichever the store has. */
-export function currentUser(store: Any): string | null {
-  const u = store?.user;
-  if (!u) return null;
-  const name = [u.firstName, u.lastName].filter((x: unknown) => typeof x === 'string' && x).join(' ');
-  const v = u.email || u.username || name || u.id;
+/**
+ * The options an editor instance was created with (`new LabelStudio(el, options)` keeps them as `ls.options`): from
+ * the instance, or for a bare store from the instance in `LabelStudio.instances` that owns it.
+ */
+export function editorOptions(ls: unknown, store: Any, win: Any = globalThis): Any | null {
+  const o = ls as Any;
+  if (o?.store?.annotationStore && o.options && typeof o.options === 'object') return o.options;
+  if (!store) return null;
+  const inst = editorInstances(win).find((i) => i?.store === store && i.options && typeof i.options === 'object');
+  return inst ? inst.options : null;
+}
+
+const nonEmpty = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
+
+/**
+ * Who is annotating: e-mail, username, full name or id, whichever the store has. Some builds keep only the id and
+ * name in the store's user model and drop the rest of what the page gave: `given` (the user of the editor's options)
+ * fills in what the store lacks.
+ */
+export function currentUser(store: Any, given?: Any): string | null {
+  const users = [store?.user, given].filter((u): u is Any => !!u && typeof u === 'object');
+  const first = (...keys: string[]): string | null => {
+    for (const k of keys) for (const u of users) if (nonEmpty(u[k])) return u[k];
+    return null;
+  };
+  const name = users
+    .map((u) => [u.firstName ?? u.first_name, u.lastName ?? u.last_name].filter((x: unknown) => nonEmpty(x)).join(' '))
+    .find((n) => n !== '');
+  const v = first('email') ?? first('username') ?? name ?? users.map((u) => u.id ?? u.pk).find((x) => x !== undefined && x !== null && x !== '');
   return v === undefined || v === null || v === '' ? null : String(v);
 }
 
@@ -107,8 +130,31 @@ export type StrokedEntry = ResultEntry & { segqcStrokes: Stroke[] };
 
 export const isStroked = (r: ResultEntry): r is StrokedEntry => Array.isArray((r as Partial<StrokedEntry>).segqcStrokes);
 
-/** A serialized region that came out empty because its canvas was not drawn yet (brush regions export their canvas). */
-const unrendered = (r: ResultEntry | null): boolean => !r || (!isStroked(r) && Array.isArray(r.value?.rle) && (r.value.rle as unknown[]).length === 0);
+/**
+ * An object tag whose image has not loaded yet: it says it is not ready and its natural size is still the 1×1
+ * placeholder (results serialized now would carry `original_width` 1; builds that know the size early are fine).
+ */
+export function objectNotLoaded(obj: Any): boolean {
+  if (!obj || obj.isReady !== false) return false;
+  const w = obj.naturalWidth;
+  const h = obj.naturalHeight;
+  return typeof w === 'number' && typeof h === 'number' && w <= 1 && h <= 1;
+}
+
+/** Whether any object tag of the annotation (`annotation.objects`) has not loaded its image yet. */
+export function objectsLoading(annotation: Any): boolean {
+  const objs = annotation?.objects;
+  return Array.isArray(objs) && objs.some(objectNotLoaded);
+}
+
+/**
+ * A serialized region that came out empty because its canvas was not drawn yet (brush regions export their canvas),
+ * or that belongs to an image not loaded yet (its sizes are placeholders).
+ */
+const unrendered = (annotation: Any, r: ResultEntry | null): boolean =>
+  !r ||
+  (!isStroked(r) && Array.isArray(r.value?.rle) && (r.value.rle as unknown[]).length === 0) ||
+  (typeof r.to_name === 'string' && objectNotLoaded(control(annotation, r.to_name)));
 
 /**
  * The annotation's result as the editor would save it. With a cache, only areas whose undo snapshot changed are
@@ -120,8 +166,10 @@ export function serializeResult(annotation: Any, cache?: SerializeCache, exact =
   const list = areas(annotation);
   const canIncrement = !exact && cache && snap && typeof snap === 'object' && list.every((a) => Array.isArray(a?.results));
   if (!canIncrement) {
-    if (typeof annotation?.serializeAnnotation === 'function') return { result: annotation.serializeAnnotation() as ResultEntry[], incomplete: false };
-    return { result: [], incomplete: false };
+    // Before an image has loaded the editor serializes placeholder sizes: the caller checks again once it has.
+    const incomplete = objectsLoading(annotation);
+    if (typeof annotation?.serializeAnnotation === 'function') return { result: annotation.serializeAnnotation() as ResultEntry[], incomplete };
+    return { result: [], incomplete };
   }
   const out: ResultEntry[] = [];
   const live = new Set<string>();
@@ -143,13 +191,37 @@ export function serializeResult(annotation: Any, cache?: SerializeCache, exact =
       const { touches: _touches, ...value } = (e.value ?? {}) as Record<string, unknown>;
       return { ...e, value: { ...value, rle: Array.isArray(area.rle) ? area.rle : [] }, segqcStrokes: strokesOf(area.touches) } as StrokedEntry;
     });
-    const results = raw.filter((r): r is ResultEntry => !unrendered(r));
+    const results = raw.filter((r): r is ResultEntry => !unrendered(annotation, r));
     if (results.length < raw.length) incomplete = true;
     else cache.set(id, { token, results });
     out.push(...results);
   }
   for (const k of [...cache.keys()]) if (!live.has(k)) cache.delete(k);
   return { result: out, incomplete };
+}
+
+/** An action call as mobx-state-tree middleware sees it. */
+export interface ActionCall {
+  name: string;
+  type?: string;
+  context: unknown;
+}
+
+/** A mobx-state-tree middleware: calls `next(call)` to run the action, or `abort(value)` to return without it. */
+export type ActionMiddleware = (call: ActionCall, next: (call: ActionCall) => unknown, abort: (value: unknown) => unknown) => void;
+
+/**
+ * Runs `middleware` around every action of the store's tree, through mobx-state-tree's middleware on the store's
+ * node (`store.$treenode.addMiddleWare`, what MST's `addMiddleware` calls): unlike replacing an action, this also
+ * catches calls through references taken before (a toolbar that rendered `onClick={store.submitAnnotation}`).
+ * Returns the remover, or null when the build does not expose it.
+ */
+export function addActionMiddleware(store: Any, middleware: ActionMiddleware): (() => void) | null {
+  const node = store?.$treenode;
+  if (!node || typeof node.addMiddleWare !== 'function') return null;
+  const remove = node.addMiddleWare(middleware, false);
+  // A build whose remover is not a function keeps the middleware: the caller's middleware must pass calls through once detached.
+  return typeof remove === 'function' ? () => void remove() : () => {};
 }
 
 /** Selects regions by their export ids; returns how many were found. */
