@@ -36655,8 +36655,14 @@ var orphanAnnotation = (ctx, file) => emit(ctx, [
     location: { file }
   }
 ]);
+var unreadable = (ctx, file, detail, what = "") => emit(ctx, [{ rule: "format.unreadable", label: null, message: `${what}${file} cannot be read: ${detail}`, location: { file } }]);
 var sizeUnits = (g) => !g.spacingKnown ? "px" : is2D(g) ? "mm2" : "mm3";
-var voxelSize = (g) => !g.spacingKnown ? 1 : is2D(g) ? g.spacing[0] * g.spacing[1] : g.spacing[0] * g.spacing[1] * g.spacing[2];
+var voxelSize = (g) => !g.spacingKnown ? 1 : voxelVolume(g);
+function voxelAmount(n2, g) {
+  const units = sizeUnits(g);
+  const word = `${units === "mm3" ? "voxel" : "pixel"}${n2 === 1 ? "" : "s"}`;
+  return units === "px" ? `${n2} ${word}` : `${n2} ${word} (${size(n2 * voxelSize(g), units)})`;
+}
 function num(x2) {
   if (!Number.isFinite(x2)) return String(x2);
   if (x2 === 0) return "0";
@@ -36767,13 +36773,28 @@ function masksByLabel(guideline, seg) {
   return out;
 }
 var sameGrid = (a, b) => a.geometry.shape.every((s, i2) => s === b.geometry.shape[i2]);
-function scorePair(rule, a, b, seg) {
+var EMPTY_MASK = { data: new Uint8Array(0), value: 1 };
+var REPORT_TOLERANCE_MM = 2;
+function pairMetrics(rule, a, b, seg, memo) {
+  const tolerances = [.../* @__PURE__ */ new Set([rule.tolerance_mm ?? 0, rule.tolerance_mm ?? REPORT_TOLERANCE_MM])];
+  const key = `${a.value}|${b.value}|${tolerances.join(",")}`;
+  let byB = memo?.get(a.data);
+  if (memo && !byB) memo.set(a.data, byB = /* @__PURE__ */ new WeakMap());
+  let byKey = byB?.get(b.data);
+  if (byB && !byKey) byB.set(b.data, byKey = /* @__PURE__ */ new Map());
+  let m = byKey?.get(key);
+  if (!m) {
+    m = compareMasks(a, b, seg.geometry, { tolerances, surface: "voxel" });
+    byKey?.set(key, m);
+  }
+  return m;
+}
+function scorePair(rule, a, b, seg, memo) {
   if (!a && !b) return null;
   const g = seg.geometry;
   const wantSurface = rule.nsd_min !== void 0 || rule.hd95_max_mm !== void 0;
-  const empty2 = { data: new Uint8Array(0), value: 1 };
   const tol = rule.tolerance_mm ?? 0;
-  const m = compareMasks(a ?? empty2, b ?? empty2, g, { tolerances: [tol], surface: "voxel", overlapOnly: !wantSurface || !g.spacingKnown });
+  const m = pairMetrics(rule, a ?? EMPTY_MASK, b ?? EMPTY_MASK, seg, memo);
   const nsd = wantSurface && g.spacingKnown ? m.nsd[String(tol)] ?? null : null;
   const hd95 = wantSurface && g.spacingKnown ? m.hd95 : null;
   const misses = [];
@@ -36785,7 +36806,7 @@ function scorePair(rule, a, b, seg) {
   }
   return { score: { label: rule.label, dice: m.dice, nsd, hd95 }, misses };
 }
-function agreementRules(guideline, item2) {
+function agreementRules(guideline, item2, memo) {
   const rules = guideline.agreement ?? [];
   const findings = [];
   const scores = [];
@@ -36799,7 +36820,7 @@ function agreementRules(guideline, item2) {
   for (const rule of rules) {
     for (const [i2, j] of pairs) {
       if (!sameGrid(anns[i2].segmentation, anns[j].segmentation)) continue;
-      const r = scorePair(rule, masks[i2].get(rule.label) ?? null, masks[j].get(rule.label) ?? null, anns[i2].segmentation);
+      const r = scorePair(rule, masks[i2].get(rule.label) ?? null, masks[j].get(rule.label) ?? null, anns[i2].segmentation, memo);
       if (!r) continue;
       const a = nameOf(anns[i2], i2);
       const b = nameOf(anns[j], j);
@@ -36818,7 +36839,7 @@ function agreementRules(guideline, item2) {
     if (ref && refMasks) {
       anns.forEach((ann, i2) => {
         if (!sameGrid(ann.segmentation, ref.segmentation)) return;
-        const r = scorePair(rule, refMasks.get(rule.label) ?? null, masks[i2].get(rule.label) ?? null, ref.segmentation);
+        const r = scorePair(rule, refMasks.get(rule.label) ?? null, masks[i2].get(rule.label) ?? null, ref.segmentation, memo);
         if (!r) return;
         const a = nameOf(ann, i2);
         scores.push({ ...r.score, a, b: REFERENCE });
@@ -37700,7 +37721,7 @@ function containmentRule(label, inner, innerBox, container, geometry, file, memo
   const o = outsideEnvelope(inner, container, geometry, tolerance, innerBox, memo);
   if (o.voxels === 0 || o.bbox === null) return [];
   const units = sizeUnits(geometry);
-  const amount = units === "px" ? `${o.voxels} pixel${o.voxels === 1 ? "" : "s"}` : `${o.voxels} ${units === "mm2" ? "pixel" : "voxel"}${o.voxels === 1 ? "" : "s"} (${size(o.voxels * voxelSize(geometry), units)})`;
+  const amount = voxelAmount(o.voxels, geometry);
   const tol = rule.tolerance_mm > 0 ? geometry.spacingKnown ? ` beyond the ${num(rule.tolerance_mm)} mm tolerance` : " (tolerance not applied: the pixel spacing is unknown)" : "";
   const message2 = o.farthest === Infinity ? `${label.name} is drawn ${whereIs(o.bbox, geometry)} but ${rule.label} is not drawn at all; the guideline says ${label.name} lies inside ${rule.label}` : `${amount} of ${label.name} lie outside ${rule.label}${tol}, up to ${num(o.farthest)} ${geometry.spacingKnown ? "mm" : "pixels"} away, ${whereIs(
     o.bbox,
@@ -37790,7 +37811,7 @@ function overlapRules(seg, drawn, file) {
       const o = overlapOf(a.mask, a.bbox, b.mask, b.bbox, g);
       if (o.voxels === 0 || !o.bbox) continue;
       const units = sizeUnits(g);
-      const amount = units === "px" ? `${o.voxels} pixels` : `${o.voxels} ${units === "mm2" ? "pixel" : "voxel"}${o.voxels === 1 ? "" : "s"} (${size(o.voxels * voxelSize(g), units)})`;
+      const amount = voxelAmount(o.voxels, g);
       out.push({
         rule: "overlap.forbidden",
         label: a.resolved.label.name,
@@ -37917,6 +37938,7 @@ function volumeRules(label, shape, geometry) {
 }
 
 // shared/rules/engine.ts
+var ruleMemo = () => ({ shapes: /* @__PURE__ */ new WeakMap(), envelopes: /* @__PURE__ */ new WeakMap(), pairs: /* @__PURE__ */ new WeakMap() });
 function memoShape(memo, mask, g) {
   if (!memo) return labelShape(mask, g);
   let byValue = memo.shapes.get(mask.data);
@@ -37989,7 +38011,7 @@ function checkItemDetailed(guideline, item2, opts = {}) {
       findings.push(...emit(ctx, geometryRules(a.segmentation.geometry, item2.image.geometry, item2.image.path, a.segmentation.path)));
     }
   }
-  const agreement = agreementRules(guideline, item2);
+  const agreement = agreementRules(guideline, item2, opts.memo?.pairs);
   findings.push(...agreement.findings);
   return { findings, agreement: agreement.scores };
 }
@@ -54954,11 +54976,11 @@ var TID300Measurement = /* @__PURE__ */ (function() {
   }, {
     key: "getFindingGroup",
     value: function getFindingGroup() {
-      var finding2 = this.props.finding;
-      if (!finding2) {
+      var finding = this.props.finding;
+      if (!finding) {
         return [];
       }
-      var CodeValue = finding2.CodeValue, CodingSchemeDesignator2 = finding2.CodingSchemeDesignator, CodeMeaning = finding2.CodeMeaning;
+      var CodeValue = finding.CodeValue, CodingSchemeDesignator2 = finding.CodingSchemeDesignator, CodeMeaning = finding.CodeMeaning;
       return [{
         RelationshipType: "CONTAINS",
         ValueType: "CODE",
@@ -55363,7 +55385,7 @@ var Length$1 = /* @__PURE__ */ (function() {
   }, {
     key: "getTID300RepresentationArguments",
     value: function getTID300RepresentationArguments(tool) {
-      var handles = tool.handles, finding2 = tool.finding, findingSites = tool.findingSites;
+      var handles = tool.handles, finding = tool.finding, findingSites = tool.findingSites;
       var point1 = handles.start;
       var point2 = handles.end;
       var distance2 = tool.length;
@@ -55373,7 +55395,7 @@ var Length$1 = /* @__PURE__ */ (function() {
         point2,
         distance: distance2,
         trackingIdentifierTextValue: trackingIdentifierTextValue2,
-        finding: finding2,
+        finding,
         findingSites: findingSites || []
       };
     }
@@ -55586,7 +55608,7 @@ var FreehandRoi = /* @__PURE__ */ (function() {
   }, {
     key: "getTID300RepresentationArguments",
     value: function getTID300RepresentationArguments(tool) {
-      var handles = tool.handles, finding2 = tool.finding, findingSites = tool.findingSites, _tool$cachedStats = tool.cachedStats, cachedStats = _tool$cachedStats === void 0 ? {} : _tool$cachedStats;
+      var handles = tool.handles, finding = tool.finding, findingSites = tool.findingSites, _tool$cachedStats = tool.cachedStats, cachedStats = _tool$cachedStats === void 0 ? {} : _tool$cachedStats;
       var points = handles.points;
       var _cachedStats$area = cachedStats.area, area = _cachedStats$area === void 0 ? 0 : _cachedStats$area, _cachedStats$perimete = cachedStats.perimeter, perimeter = _cachedStats$perimete === void 0 ? 0 : _cachedStats$perimete;
       var trackingIdentifierTextValue2 = "cornerstoneTools@^4.0.0:FreehandRoi";
@@ -55595,7 +55617,7 @@ var FreehandRoi = /* @__PURE__ */ (function() {
         area,
         perimeter,
         trackingIdentifierTextValue: trackingIdentifierTextValue2,
-        finding: finding2,
+        finding,
         findingSites: findingSites || []
       };
     }
@@ -55787,7 +55809,7 @@ var Bidirectional$1 = /* @__PURE__ */ (function() {
     key: "getTID300RepresentationArguments",
     value: function getTID300RepresentationArguments(tool) {
       var _tool$handles = tool.handles, start = _tool$handles.start, end = _tool$handles.end, perpendicularStart = _tool$handles.perpendicularStart, perpendicularEnd = _tool$handles.perpendicularEnd;
-      var shortestDiameter = tool.shortestDiameter, longestDiameter = tool.longestDiameter, finding2 = tool.finding, findingSites = tool.findingSites;
+      var shortestDiameter = tool.shortestDiameter, longestDiameter = tool.longestDiameter, finding = tool.finding, findingSites = tool.findingSites;
       var trackingIdentifierTextValue2 = "cornerstoneTools@^4.0.0:Bidirectional";
       return {
         longAxis: {
@@ -55801,7 +55823,7 @@ var Bidirectional$1 = /* @__PURE__ */ (function() {
         longAxisLength: longestDiameter,
         shortAxisLength: shortestDiameter,
         trackingIdentifierTextValue: trackingIdentifierTextValue2,
-        finding: finding2,
+        finding,
         findingSites: findingSites || []
       };
     }
@@ -55948,7 +55970,7 @@ var EllipticalRoi = /* @__PURE__ */ (function() {
   }, {
     key: "getTID300RepresentationArguments",
     value: function getTID300RepresentationArguments(tool) {
-      var _tool$cachedStats = tool.cachedStats, cachedStats = _tool$cachedStats === void 0 ? {} : _tool$cachedStats, handles = tool.handles, finding2 = tool.finding, findingSites = tool.findingSites;
+      var _tool$cachedStats = tool.cachedStats, cachedStats = _tool$cachedStats === void 0 ? {} : _tool$cachedStats, handles = tool.handles, finding = tool.finding, findingSites = tool.findingSites;
       var start = handles.start, end = handles.end;
       var area = cachedStats.area;
       var halfXLength = Math.abs(start.x - end.x) / 2;
@@ -55998,7 +56020,7 @@ var EllipticalRoi = /* @__PURE__ */ (function() {
         area,
         points,
         trackingIdentifierTextValue: trackingIdentifierTextValue2,
-        finding: finding2,
+        finding,
         findingSites: findingSites || []
       };
     }
@@ -56138,7 +56160,7 @@ var CircleRoi = /* @__PURE__ */ (function() {
   }, {
     key: "getTID300RepresentationArguments",
     value: function getTID300RepresentationArguments(tool) {
-      var _tool$cachedStats = tool.cachedStats, cachedStats = _tool$cachedStats === void 0 ? {} : _tool$cachedStats, handles = tool.handles, finding2 = tool.finding, findingSites = tool.findingSites;
+      var _tool$cachedStats = tool.cachedStats, cachedStats = _tool$cachedStats === void 0 ? {} : _tool$cachedStats, handles = tool.handles, finding = tool.finding, findingSites = tool.findingSites;
       var center = handles.start, end = handles.end;
       var area = cachedStats.area, _cachedStats$areaUnit = cachedStats.areaUnit, areaUnit = _cachedStats$areaUnit === void 0 ? "mm2" : _cachedStats$areaUnit, _cachedStats$unit = cachedStats.unit, unit = _cachedStats$unit === void 0 ? "mm" : _cachedStats$unit, radius = cachedStats.radius;
       var perimeter = 2 * Math.PI * radius;
@@ -56154,7 +56176,7 @@ var CircleRoi = /* @__PURE__ */ (function() {
         radius,
         points,
         trackingIdentifierTextValue: trackingIdentifierTextValue2,
-        finding: finding2,
+        finding,
         findingSites: findingSites || []
       };
     }
@@ -56263,20 +56285,20 @@ var ArrowAnnotate$2 = /* @__PURE__ */ (function() {
     key: "getTID300RepresentationArguments",
     value: function getTID300RepresentationArguments(tool) {
       var points = [tool.handles.start, tool.handles.end];
-      var finding2 = tool.finding, findingSites = tool.findingSites;
+      var finding = tool.finding, findingSites = tool.findingSites;
       var TID300RepresentationArguments = {
         points,
         trackingIdentifierTextValue: "cornerstoneTools@^4.0.0:ArrowAnnotate",
         findingSites: findingSites || []
       };
-      if (!finding2 || finding2.CodeValue !== CORNERSTONEFREETEXT$1) {
-        finding2 = {
+      if (!finding || finding.CodeValue !== CORNERSTONEFREETEXT$1) {
+        finding = {
           CodeValue: CORNERSTONEFREETEXT$1,
           CodingSchemeDesignator: "CST4",
           CodeMeaning: tool.text
         };
       }
-      TID300RepresentationArguments.finding = finding2;
+      TID300RepresentationArguments.finding = finding;
       return TID300RepresentationArguments;
     }
   }]);
@@ -58420,7 +58442,7 @@ var CobbAngle = /* @__PURE__ */ (function() {
   }, {
     key: "getTID300RepresentationArguments",
     value: function getTID300RepresentationArguments(tool) {
-      var handles = tool.handles, finding2 = tool.finding, findingSites = tool.findingSites;
+      var handles = tool.handles, finding = tool.finding, findingSites = tool.findingSites;
       var point1 = handles.start;
       var point2 = handles.end;
       var point3 = handles.start2;
@@ -58434,7 +58456,7 @@ var CobbAngle = /* @__PURE__ */ (function() {
         point4,
         rAngle,
         trackingIdentifierTextValue: trackingIdentifierTextValue2,
-        finding: finding2,
+        finding,
         findingSites: findingSites || []
       };
     }
@@ -58493,7 +58515,7 @@ var Angle = /* @__PURE__ */ (function() {
   }, {
     key: "getTID300RepresentationArguments",
     value: function getTID300RepresentationArguments(tool) {
-      var handles = tool.handles, finding2 = tool.finding, findingSites = tool.findingSites;
+      var handles = tool.handles, finding = tool.finding, findingSites = tool.findingSites;
       var point1 = handles.start;
       var point2 = handles.middle;
       var point3 = handles.middle;
@@ -58507,7 +58529,7 @@ var Angle = /* @__PURE__ */ (function() {
         point4,
         rAngle,
         trackingIdentifierTextValue: trackingIdentifierTextValue2,
-        finding: finding2,
+        finding,
         findingSites: findingSites || []
       };
     }
@@ -58568,7 +58590,7 @@ var RectangleRoi = /* @__PURE__ */ (function() {
   }, {
     key: "getTID300RepresentationArguments",
     value: function getTID300RepresentationArguments(tool) {
-      var finding2 = tool.finding, findingSites = tool.findingSites, _tool$cachedStats = tool.cachedStats, cachedStats = _tool$cachedStats === void 0 ? {} : _tool$cachedStats, handles = tool.handles;
+      var finding = tool.finding, findingSites = tool.findingSites, _tool$cachedStats = tool.cachedStats, cachedStats = _tool$cachedStats === void 0 ? {} : _tool$cachedStats, handles = tool.handles;
       console.log("getTID300 Rectangle", tool, cachedStats, handles);
       var start = handles.start, end = handles.end;
       var points = [start, {
@@ -58586,7 +58608,7 @@ var RectangleRoi = /* @__PURE__ */ (function() {
         area,
         perimeter,
         trackingIdentifierTextValue: trackingIdentifierTextValue2,
-        finding: finding2,
+        finding,
         findingSites: findingSites || []
       };
     }
@@ -58678,15 +58700,15 @@ var MeasurementReport$2 = /* @__PURE__ */ (function() {
   return _createClass(MeasurementReport2, null, [{
     key: "getCornerstoneLabelFromDefaultState",
     value: function getCornerstoneLabelFromDefaultState(defaultState) {
-      var _defaultState$finding = defaultState.findingSites, findingSites = _defaultState$finding === void 0 ? [] : _defaultState$finding, finding2 = defaultState.finding;
+      var _defaultState$finding = defaultState.findingSites, findingSites = _defaultState$finding === void 0 ? [] : _defaultState$finding, finding = defaultState.finding;
       var freeTextLabel = findingSites.find(function(fs3) {
         return isFreeTextCodeValue(fs3.CodeValue) || isLegacyFreeTextCodeValue(fs3.CodeValue);
       });
       if (freeTextLabel) {
         return freeTextLabel.CodeMeaning;
       }
-      if (finding2 && (isFreeTextCodeValue(finding2.CodeValue) || isLegacyFreeTextCodeValue(finding2.CodeValue))) {
-        return finding2.CodeMeaning;
+      if (finding && (isFreeTextCodeValue(finding.CodeValue) || isLegacyFreeTextCodeValue(finding.CodeValue))) {
+        return finding.CodeMeaning;
       }
     }
   }, {
@@ -58753,7 +58775,7 @@ var MeasurementReport$2 = /* @__PURE__ */ (function() {
       var ReferencedSOPInstanceUID = ReferencedSOPSequence.ReferencedSOPInstanceUID, ReferencedFrameNumber = ReferencedSOPSequence.ReferencedFrameNumber;
       var referencedImageId = sopInstanceUIDToImageIdMap[ReferencedSOPInstanceUID];
       var imagePlaneModule = metadata.get("imagePlaneModule", referencedImageId);
-      var finding2 = findingGroup ? addAccessors(findingGroup.ConceptCodeSequence) : void 0;
+      var finding = findingGroup ? addAccessors(findingGroup.ConceptCodeSequence) : void 0;
       var findingSites = findingSiteGroups.map(function(fsg) {
         return addAccessors(fsg.ConceptCodeSequence);
       });
@@ -58768,7 +58790,7 @@ var MeasurementReport$2 = /* @__PURE__ */ (function() {
             label: ""
           }
         },
-        finding: finding2,
+        finding,
         findingSites
       };
       if (defaultState.finding) {
@@ -58927,7 +58949,7 @@ var Length = /* @__PURE__ */ (function() {
   }, {
     key: "getTID300RepresentationArguments",
     value: function getTID300RepresentationArguments(tool, worldToImageCoords) {
-      var data2 = tool.data, finding2 = tool.finding, findingSites = tool.findingSites, metadata = tool.metadata;
+      var data2 = tool.data, finding = tool.finding, findingSites = tool.findingSites, metadata = tool.metadata;
       var _data$cachedStats = data2.cachedStats, cachedStats = _data$cachedStats === void 0 ? {} : _data$cachedStats, handles = data2.handles;
       var referencedImageId = metadata.referencedImageId;
       if (!referencedImageId) {
@@ -58949,7 +58971,7 @@ var Length = /* @__PURE__ */ (function() {
         point2,
         distance: distance2,
         trackingIdentifierTextValue: trackingIdentifierTextValue$5,
-        finding: finding2,
+        finding,
         findingSites: findingSites || []
       };
     }
@@ -59023,7 +59045,7 @@ var Bidirectional = /* @__PURE__ */ (function() {
   }, {
     key: "getTID300RepresentationArguments",
     value: function getTID300RepresentationArguments(tool, worldToImageCoords) {
-      var data2 = tool.data, finding2 = tool.finding, findingSites = tool.findingSites, metadata = tool.metadata;
+      var data2 = tool.data, finding = tool.finding, findingSites = tool.findingSites, metadata = tool.metadata;
       var _data$cachedStats = data2.cachedStats, cachedStats = _data$cachedStats === void 0 ? {} : _data$cachedStats, handles = data2.handles;
       var referencedImageId = metadata.referencedImageId;
       if (!referencedImageId) {
@@ -59072,7 +59094,7 @@ var Bidirectional = /* @__PURE__ */ (function() {
         longAxisLength: length2,
         shortAxisLength: width,
         trackingIdentifierTextValue: trackingIdentifierTextValue$4,
-        finding: finding2,
+        finding,
         findingSites: findingSites || []
       };
     }
@@ -59554,7 +59576,7 @@ var EllipticalROI = /* @__PURE__ */ (function() {
   }, {
     key: "getTID300RepresentationArguments",
     value: function getTID300RepresentationArguments(tool, worldToImageCoords) {
-      var data2 = tool.data, finding2 = tool.finding, findingSites = tool.findingSites, metadata = tool.metadata;
+      var data2 = tool.data, finding = tool.finding, findingSites = tool.findingSites, metadata = tool.metadata;
       var _data$cachedStats = data2.cachedStats, cachedStats = _data$cachedStats === void 0 ? {} : _data$cachedStats, handles = data2.handles;
       var referencedImageId = metadata.referencedImageId;
       if (!referencedImageId) {
@@ -59611,7 +59633,7 @@ var EllipticalROI = /* @__PURE__ */ (function() {
         stdDev: stats.stdDev,
         points,
         trackingIdentifierTextValue: trackingIdentifierTextValue$3,
-        finding: finding2,
+        finding,
         findingSites: findingSites || []
       };
     }
@@ -59716,7 +59738,7 @@ var ArrowAnnotate = /* @__PURE__ */ (function() {
     key: "getTID300RepresentationArguments",
     value: function getTID300RepresentationArguments(tool, worldToImageCoords) {
       var data2 = tool.data, metadata = tool.metadata;
-      var finding2 = tool.finding, findingSites = tool.findingSites;
+      var finding = tool.finding, findingSites = tool.findingSites;
       var referencedImageId = metadata.referencedImageId;
       if (!referencedImageId) {
         throw new Error("ArrowAnnotate.getTID300RepresentationArguments: referencedImageId is not defined");
@@ -59737,14 +59759,14 @@ var ArrowAnnotate = /* @__PURE__ */ (function() {
         trackingIdentifierTextValue: trackingIdentifierTextValue$2,
         findingSites: findingSites || []
       };
-      if (!finding2 || !isFreeTextCodeValue(finding2.CodeValue) && !isLegacyFreeTextCodeValue(finding2.CodeValue)) {
-        finding2 = {
+      if (!finding || !isFreeTextCodeValue(finding.CodeValue) && !isLegacyFreeTextCodeValue(finding.CodeValue)) {
+        finding = {
           CodeValue: codeValues.FREE_TEXT_CODE_VALUE,
           CodingSchemeDesignator,
           CodeMeaning: data2.text
         };
       }
-      TID300RepresentationArguments.finding = finding2;
+      TID300RepresentationArguments.finding = finding;
       return TID300RepresentationArguments;
     }
   }]);
@@ -59797,7 +59819,7 @@ var Probe = /* @__PURE__ */ (function() {
     key: "getTID300RepresentationArguments",
     value: function getTID300RepresentationArguments(tool, worldToImageCoords) {
       var data2 = tool.data, metadata = tool.metadata;
-      var finding2 = tool.finding, findingSites = tool.findingSites;
+      var finding = tool.finding, findingSites = tool.findingSites;
       var referencedImageId = metadata.referencedImageId;
       if (!referencedImageId) {
         throw new Error("Probe.getTID300RepresentationArguments: referencedImageId is not defined");
@@ -59814,7 +59836,7 @@ var Probe = /* @__PURE__ */ (function() {
         points: pointsImage,
         trackingIdentifierTextValue: trackingIdentifierTextValue$1,
         findingSites: findingSites || [],
-        finding: finding2
+        finding
       };
       return TID300RepresentationArguments;
     }
@@ -59880,7 +59902,7 @@ var PlanarFreehandROI = /* @__PURE__ */ (function() {
   }, {
     key: "getTID300RepresentationArguments",
     value: function getTID300RepresentationArguments(tool, worldToImageCoords) {
-      var data2 = tool.data, finding2 = tool.finding, findingSites = tool.findingSites, metadata = tool.metadata;
+      var data2 = tool.data, finding = tool.finding, findingSites = tool.findingSites, metadata = tool.metadata;
       var isOpenContour = data2.isOpenContour, polyline = data2.polyline;
       var referencedImageId = metadata.referencedImageId;
       if (!referencedImageId) {
@@ -59900,7 +59922,7 @@ var PlanarFreehandROI = /* @__PURE__ */ (function() {
         area,
         perimeter,
         trackingIdentifierTextValue,
-        finding: finding2,
+        finding,
         findingSites: findingSites || []
       };
     }
@@ -64623,7 +64645,7 @@ function readLabelStudioResult(result, opts) {
     regions
   };
 }
-function authorOf(a) {
+function annotationAuthor(a) {
   const c = a.completed_by;
   if (c === null || c === void 0) return typeof a.model_version === "string" ? `model:${a.model_version}` : null;
   if (isObj(c)) return String(c.email ?? c.username ?? c.id ?? "unknown");
@@ -64651,7 +64673,7 @@ function parseLabelStudioExport(text, file, opts = {}) {
           file,
           task: data2,
           id,
-          author: authorOf(a),
+          author: annotationAuthor(a),
           createdAt: typeof a.created_at === "string" ? a.created_at : null,
           updatedAt: typeof a.updated_at === "string" ? a.updated_at : null,
           labelValues: opts.labelValues,
@@ -64748,26 +64770,17 @@ function taskItemId(task, index) {
   if (image) return itemStem(image.split("?")[0]);
   return `task-${task.id ?? index}`;
 }
-function annotatorName(a) {
-  const c = a.completed_by;
-  if (c === null || c === void 0) return null;
-  if (typeof c === "object") {
-    const o = c;
-    return String(o.email ?? o.username ?? o.id ?? "unknown");
-  }
-  return String(c);
-}
 function labelStudioItems(tree, file, src, opts) {
-  const unreadable = (detail) => [{ id: itemStem(file), files: [file], annotations: [], reference: null, image: null, unreadable: [{ file, detail }] }];
+  const unreadable2 = (detail) => [{ id: itemStem(file), files: [file], annotations: [], reference: null, image: null, unreadable: [{ file, detail }] }];
   const bytes = tree.read(file);
   if (bytes.length > MAX_EXPORT_BYTES) {
-    return unreadable(`is ${bytes.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for one Label Studio export: export the project in parts`);
+    return unreadable2(`is ${bytes.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for one Label Studio export: export the project in parts`);
   }
   let parsed;
   try {
     parsed = JSON.parse(new TextDecoder().decode(bytes));
   } catch (e) {
-    return unreadable(`not valid JSON: ${e.message}`);
+    return unreadable2(`not valid JSON: ${e.message}`);
   }
   const tasks = Array.isArray(parsed) ? parsed : [parsed];
   return tasks.map((task, index) => {
@@ -64790,7 +64803,7 @@ function labelStudioItems(tree, file, src, opts) {
             file,
             task: task.data ?? {},
             id: annId,
-            author: annotatorName(raw),
+            author: annotationAuthor(raw),
             labelValues: opts.labelValues,
             spacingField: src.spacing ?? null,
             limits: opts.limits ?? DEFAULT_LIMITS
@@ -65073,30 +65086,16 @@ function embedOnImageSlices(seg, image, tol = DEFAULT_GEOMETRY_TOLERANCE) {
 }
 
 // shared/dataset/check.ts
-var finding = (item2, rule, severity, message2, extra = {}) => ({
-  item: item2,
-  annotation: null,
-  annotator: null,
-  label: null,
-  rule,
-  severity,
-  message: message2,
-  value: null,
-  limit: null,
-  location: null,
-  ...extra
-});
-function labelSummaries(seg, guideline) {
+function labelSummaries(seg, guideline, memo) {
   const g = seg.geometry;
-  const units = !g.spacingKnown ? "px" : is2D(g) ? "mm2" : "mm3";
+  const units = sizeUnits(g);
   return presentValues(seg).map((value2) => {
-    const mask = labelLayer(seg, value2);
-    const st = maskStats(mask, g);
+    const st = memoShape(memo, labelLayer(seg, value2), g);
     const name = seg.labels.find((l) => l.value === value2)?.name ?? guideline.labels.find((l) => l.value === value2)?.name ?? String(value2);
-    return { label: name, value: value2, volume: g.spacingKnown ? st.volume_mm3 : st.voxels, units, voxels: st.voxels, components: st.components };
+    return { label: name, value: value2, volume: g.spacingKnown ? st.voxels * voxelVolume(g) : st.voxels, units, voxels: st.voxels, components: st.components.length };
   });
 }
-function agreementOf(guideline, annotations, reference) {
+function agreementOf(guideline, annotations, reference, memo) {
   const rules = guideline.agreement ?? [];
   if (rules.length === 0) return [];
   const pairs = [];
@@ -65108,13 +65107,10 @@ function agreementOf(guideline, annotations, reference) {
   for (const rule of rules) {
     const value2 = guideline.labels.find((l) => l.name === rule.label)?.value;
     if (value2 === void 0) continue;
-    const tol = rule.tolerance_mm ?? 2;
+    const tol = rule.tolerance_mm ?? REPORT_TOLERANCE_MM;
     for (const [x2, y] of pairs) {
       if (x2.segmentation.geometry.shape.some((v3, i2) => v3 !== y.segmentation.geometry.shape[i2])) continue;
-      const empty2 = { data: new Uint8Array(0), value: 1 };
-      const m = compareMasks(labelLayer(x2.segmentation, value2) ?? empty2, labelLayer(y.segmentation, value2) ?? empty2, x2.segmentation.geometry, {
-        tolerances: [tol]
-      });
+      const m = pairMetrics(rule, labelLayer(x2.segmentation, value2) ?? EMPTY_MASK, labelLayer(y.segmentation, value2) ?? EMPTY_MASK, x2.segmentation, memo.pairs);
       out.push({
         label: rule.label,
         a: x2 === reference ? "reference" : x2.annotator ?? x2.id ?? "?",
@@ -65132,15 +65128,17 @@ function loadImageGeometry(tree, paths) {
 }
 function checkPendingItem(guideline, tree, pending, orphan, onLoaded) {
   const findings = [];
+  const memo = ruleMemo();
+  const ctx = { guideline, item: pending.id, annotation: null, annotator: null };
   for (const u of pending.unreadable) {
-    findings.push(finding(pending.id, "format.unreadable", "error", `${u.file}: ${u.detail}`, { location: { file: u.file } }));
+    findings.push(...unreadable(ctx, u.file, u.detail));
   }
   const load = (p) => {
     try {
       return p.load();
     } catch (e) {
       const detail = isSegqcError(e) ? `${e.detail} (${e.code})` : `unexpected error: ${e?.message ?? e}`;
-      findings.push(finding(pending.id, "format.unreadable", "error", `${p.file} cannot be read: ${detail}`, { location: { file: p.file } }));
+      findings.push(...unreadable(ctx, p.file, detail));
       return null;
     }
   };
@@ -65152,7 +65150,7 @@ function checkPendingItem(guideline, tree, pending, orphan, onLoaded) {
       image = loadImageGeometry(tree, pending.image);
     } catch (e) {
       const detail = isSegqcError(e) ? e.detail : String(e?.message ?? e);
-      findings.push(finding(pending.id, "format.unreadable", "error", `image ${pending.image[0]} cannot be read: ${detail}`, { location: { file: pending.image[0] } }));
+      findings.push(...unreadable(ctx, pending.image[0], detail, "image "));
     }
   }
   if (image) {
@@ -65165,21 +65163,20 @@ function checkPendingItem(guideline, tree, pending, orphan, onLoaded) {
     annotations.splice(0, annotations.length, ...annotations.map((a) => place(a)));
     reference = place(reference);
   }
-  const ctx = { guideline, item: pending.id, annotation: null, annotator: null };
   if (pending.annotations.length === 0 && pending.image) findings.push(...missingAnnotation(ctx, pending.image[0]));
   else if (pending.annotations.length > 0) findings.push(...tooFewAnnotations(ctx, pending.annotations.length));
   if (orphan) findings.push(...orphanAnnotation(ctx, pending.files[0]));
   if (annotations.length > 0 || reference) {
-    findings.push(...checkItem(guideline, { id: pending.id, annotations, reference, image }));
+    findings.push(...checkItem(guideline, { id: pending.id, annotations, reference, image }, { memo }));
   }
   onLoaded?.({ annotations, reference });
   const summaries = annotations.map((a) => ({
     id: a.id,
     annotator: a.annotator,
     source: a.segmentation.path,
-    labels: labelSummaries(a.segmentation, guideline)
+    labels: labelSummaries(a.segmentation, guideline, memo)
   }));
-  return { id: pending.id, files: [...pending.files, ...pending.image ?? []], annotations: summaries, findings, agreement: agreementOf(guideline, annotations, reference) };
+  return { id: pending.id, files: [...pending.files, ...pending.image ?? []], annotations: summaries, findings, agreement: agreementOf(guideline, annotations, reference, memo) };
 }
 function auditSample(guidelineId, itemIds, rate) {
   if (!(rate > 0) || itemIds.length === 0) return [];

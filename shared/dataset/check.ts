@@ -1,6 +1,6 @@
 /** `segqc check`: every item of a dataset through the rule engine, streamed, into one DatasetReport. */
 import type { Geometry, Segmentation } from '../model.js';
-import { presentValues, labelLayer, is2D } from '../model.js';
+import { presentValues, labelLayer } from '../model.js';
 import { isSegqcError } from '../errors.js';
 import type { AnnotationInput, Finding, ItemInput, RuleCode, Severity } from '../rules/types.js';
 import type { AnnotationSummary, AnnotatorReport, DatasetReport, ItemReport, LabelSummary } from '../report/types.js';
@@ -8,10 +8,10 @@ import { REPORT_SCHEMA_VERSION } from '../report/types.js';
 import type { Guideline } from '../guideline/types.js';
 import type { DatasetConfig } from '../guideline/config.js';
 import { guidelineSha256, sha256Hex } from '../guideline/hash.js';
-import { checkItem } from '../rules/engine.js';
-import { missingAnnotation, orphanAnnotation, tooFewAnnotations } from '../rules/findings.js';
-import { maskStats } from '../metrics/bbox.js';
-import { compareMasks } from '../metrics/compare.js';
+import { checkItem, memoShape, ruleMemo, type RuleMemo } from '../rules/engine.js';
+import { EMPTY_MASK, REPORT_TOLERANCE_MM, pairMetrics } from '../rules/agreement.js';
+import { missingAnnotation, orphanAnnotation, sizeUnits, tooFewAnnotations, unreadable } from '../rules/findings.js';
+import { voxelVolume } from '../metrics/bbox.js';
 import { BRUSH_ALPHA_THRESHOLD } from '../formats/brush-rle.js';
 import type { DatasetTree } from './tree.js';
 import { discoverItems, type PendingItem, type SourceSpec } from './items.js';
@@ -31,32 +31,17 @@ export interface CheckOptions {
   maxVoxels?: number;
 }
 
-const finding = (item: string, rule: RuleCode, severity: Severity, message: string, extra: Partial<Finding> = {}): Finding => ({
-  item,
-  annotation: null,
-  annotator: null,
-  label: null,
-  rule,
-  severity,
-  message,
-  value: null,
-  limit: null,
-  location: null,
-  ...extra,
-});
-
-function labelSummaries(seg: Segmentation, guideline: Guideline): LabelSummary[] {
+function labelSummaries(seg: Segmentation, guideline: Guideline, memo: RuleMemo): LabelSummary[] {
   const g = seg.geometry;
-  const units: LabelSummary['units'] = !g.spacingKnown ? 'px' : is2D(g) ? 'mm2' : 'mm3';
+  const units: LabelSummary['units'] = sizeUnits(g);
   return presentValues(seg).map((value) => {
-    const mask = labelLayer(seg, value)!;
-    const st = maskStats(mask, g);
+    const st = memoShape(memo, labelLayer(seg, value)!, g);
     const name = seg.labels.find((l) => l.value === value)?.name ?? guideline.labels.find((l) => l.value === value)?.name ?? String(value);
-    return { label: name, value, volume: g.spacingKnown ? st.volume_mm3 : st.voxels, units, voxels: st.voxels, components: st.components };
+    return { label: name, value, volume: g.spacingKnown ? st.voxels * voxelVolume(g) : st.voxels, units, voxels: st.voxels, components: st.components.length };
   });
 }
 
-function agreementOf(guideline: Guideline, annotations: AnnotationInput[], reference: AnnotationInput | null): ItemReport['agreement'] {
+function agreementOf(guideline: Guideline, annotations: AnnotationInput[], reference: AnnotationInput | null, memo: RuleMemo): ItemReport['agreement'] {
   const rules = guideline.agreement ?? [];
   if (rules.length === 0) return [];
   const pairs: Array<[AnnotationInput, AnnotationInput]> = [];
@@ -68,13 +53,10 @@ function agreementOf(guideline: Guideline, annotations: AnnotationInput[], refer
   for (const rule of rules) {
     const value = guideline.labels.find((l) => l.name === rule.label)?.value;
     if (value === undefined) continue;
-    const tol = rule.tolerance_mm ?? 2;
+    const tol = rule.tolerance_mm ?? REPORT_TOLERANCE_MM;
     for (const [x, y] of pairs) {
       if (x.segmentation.geometry.shape.some((v, i) => v !== y.segmentation.geometry.shape[i])) continue;
-      const empty = { data: new Uint8Array(0), value: 1 };
-      const m = compareMasks(labelLayer(x.segmentation, value) ?? empty, labelLayer(y.segmentation, value) ?? empty, x.segmentation.geometry, {
-        tolerances: [tol],
-      });
+      const m = pairMetrics(rule, labelLayer(x.segmentation, value) ?? EMPTY_MASK, labelLayer(y.segmentation, value) ?? EMPTY_MASK, x.segmentation, memo.pairs);
       out.push({
         label: rule.label,
         a: x === reference ? 'reference' : (x.annotator ?? x.id ?? '?'),
@@ -104,15 +86,18 @@ export function checkPendingItem(
   onLoaded?: (loaded: LoadedAnnotations) => void,
 ): ItemReport {
   const findings: Finding[] = [];
+  // Shapes and pair metrics the rules compute are reused by the summaries and agreement rows of the report.
+  const memo = ruleMemo();
+  const ctx = { guideline, item: pending.id, annotation: null, annotator: null };
   for (const u of pending.unreadable) {
-    findings.push(finding(pending.id, 'format.unreadable', 'error', `${u.file}: ${u.detail}`, { location: { file: u.file } }));
+    findings.push(...unreadable(ctx, u.file, u.detail));
   }
   const load = (p: { file: string; load(): AnnotationInput }): AnnotationInput | null => {
     try {
       return p.load();
     } catch (e) {
       const detail = isSegqcError(e) ? `${e.detail} (${e.code})` : `unexpected error: ${(e as Error)?.message ?? e}`;
-      findings.push(finding(pending.id, 'format.unreadable', 'error', `${p.file} cannot be read: ${detail}`, { location: { file: p.file } }));
+      findings.push(...unreadable(ctx, p.file, detail));
       return null;
     }
   };
@@ -124,7 +109,7 @@ export function checkPendingItem(
       image = loadImageGeometry(tree, pending.image);
     } catch (e) {
       const detail = isSegqcError(e) ? e.detail : String((e as Error)?.message ?? e);
-      findings.push(finding(pending.id, 'format.unreadable', 'error', `image ${pending.image[0]} cannot be read: ${detail}`, { location: { file: pending.image[0] } }));
+      findings.push(...unreadable(ctx, pending.image[0], detail, 'image '));
     }
   }
   if (image) {
@@ -137,21 +122,20 @@ export function checkPendingItem(
     annotations.splice(0, annotations.length, ...annotations.map((a) => place(a) as AnnotationInput));
     reference = place(reference);
   }
-  const ctx = { guideline, item: pending.id, annotation: null, annotator: null };
   if (pending.annotations.length === 0 && pending.image) findings.push(...missingAnnotation(ctx, pending.image[0]));
   else if (pending.annotations.length > 0) findings.push(...tooFewAnnotations(ctx, pending.annotations.length));
   if (orphan) findings.push(...orphanAnnotation(ctx, pending.files[0]));
   if (annotations.length > 0 || reference) {
-    findings.push(...checkItem(guideline, { id: pending.id, annotations, reference, image }));
+    findings.push(...checkItem(guideline, { id: pending.id, annotations, reference, image }, { memo }));
   }
   onLoaded?.({ annotations, reference });
   const summaries: AnnotationSummary[] = annotations.map((a) => ({
     id: a.id,
     annotator: a.annotator,
     source: a.segmentation.path,
-    labels: labelSummaries(a.segmentation, guideline),
+    labels: labelSummaries(a.segmentation, guideline, memo),
   }));
-  return { id: pending.id, files: [...pending.files, ...(pending.image ?? [])], annotations: summaries, findings, agreement: agreementOf(guideline, annotations, reference) };
+  return { id: pending.id, files: [...pending.files, ...(pending.image ?? [])], annotations: summaries, findings, agreement: agreementOf(guideline, annotations, reference, memo) };
 }
 
 /** Deterministic audit sample: items ranked by sha256(guideline id + item id), the first ⌈rate·n⌉ taken. */

@@ -8,7 +8,7 @@ import { ATTESTATION_FROM_NAME, CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES } from
 import type { DatasetTree } from './tree.js';
 import { matchGlob } from './glob.js';
 import { readSegmentation } from '../formats/read.js';
-import { readLabelStudioResult, type LabelStudioAnnotation } from '../formats/labelstudio.js';
+import { annotationAuthor, readLabelStudioResult, type LabelStudioAnnotation } from '../formats/labelstudio.js';
 
 /** One source of `segqc.yaml`: `annotator` names the annotator of every file, or `{dir}` for the parent directory. */
 export type SourceSpec = SourceConfig;
@@ -111,16 +111,6 @@ function taskItemId(task: RawTask, index: number): string {
   return `task-${task.id ?? index}`;
 }
 
-function annotatorName(a: Record<string, unknown>): string | null {
-  const c = a.completed_by;
-  if (c === null || c === undefined) return null;
-  if (typeof c === 'object') {
-    const o = c as Record<string, unknown>;
-    return String(o.email ?? o.username ?? o.id ?? 'unknown');
-  }
-  return String(c);
-}
-
 function labelStudioItems(tree: DatasetTree, file: string, src: SourceSpec, opts: DiscoverOptions): PendingItem[] {
   const unreadable = (detail: string): PendingItem[] => [{ id: itemStem(file), files: [file], annotations: [], reference: null, image: null, unreadable: [{ file, detail }] }];
   const bytes = tree.read(file);
@@ -154,7 +144,7 @@ function labelStudioItems(tree: DatasetTree, file: string, src: SourceSpec, opts
             file,
             task: task.data ?? {},
             id: annId,
-            author: annotatorName(raw),
+            author: annotationAuthor(raw),
             labelValues: opts.labelValues,
             spacingField: src.spacing ?? null,
             limits: opts.limits ?? DEFAULT_LIMITS,

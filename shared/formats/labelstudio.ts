@@ -282,7 +282,8 @@ export function readLabelStudioResult(result: unknown[], opts: ResultOptions): L
   };
 }
 
-function authorOf(a: Obj): string | null {
+/** Who made an annotation: `completed_by` (its e-mail, username or id), or `model:<version>` for a prediction. */
+export function annotationAuthor(a: Record<string, unknown>): string | null {
   const c = a.completed_by;
   if (c === null || c === undefined) return typeof a.model_version === 'string' ? `model:${a.model_version}` : null;
   if (isObj(c)) return String(c.email ?? c.username ?? c.id ?? 'unknown');
@@ -321,7 +322,7 @@ export function parseLabelStudioExport(text: string, file: string, opts: ExportO
             file,
             task: data,
             id,
-            author: authorOf(a),
+            author: annotationAuthor(a),
             createdAt: typeof a.created_at === 'string' ? a.created_at : null,
             updatedAt: typeof a.updated_at === 'string' ? a.updated_at : null,
             labelValues: opts.labelValues,

@@ -1,7 +1,7 @@
 /** `agreement.below_threshold`: Dice, NSD and HD95 between the annotations of an item, and of each against the reference. */
 import type { Segmentation } from '../model.js';
 import type { AgreementRule, Guideline } from '../guideline/types.js';
-import { compareMasks } from '../metrics/compare.js';
+import { compareMasks, type LabelMetrics } from '../metrics/compare.js';
 import type { MaskRef } from '../metrics/bbox.js';
 import { emit, num } from './findings.js';
 import type { FindingDraft } from './findings.js';
@@ -34,14 +34,41 @@ function masksByLabel(guideline: Guideline, seg: Segmentation): Map<string, Mask
 
 const sameGrid = (a: Segmentation, b: Segmentation) => a.geometry.shape.every((s, i) => s === b.geometry.shape[i]);
 
+/** A label absent from one side of a pair; one object, so that memo keys match across callers. */
+export const EMPTY_MASK: MaskRef = { data: new Uint8Array(0), value: 1 };
+
+/** NSD tolerance of the report when a rule names none. */
+export const REPORT_TOLERANCE_MM = 2;
+
+/** Metrics of mask pairs already compared, keyed by the masks' arrays (which callers never change in place). */
+export type PairMemo = WeakMap<object, WeakMap<object, Map<string, LabelMetrics>>>;
+
+/**
+ * Every metric of one label between two masks, at the rule's tolerance and at the report's: computed once per pair
+ * and shared by the agreement rule and the dataset report through `memo`.
+ */
+export function pairMetrics(rule: AgreementRule, a: MaskRef, b: MaskRef, seg: Segmentation, memo?: PairMemo): LabelMetrics {
+  const tolerances = [...new Set([rule.tolerance_mm ?? 0, rule.tolerance_mm ?? REPORT_TOLERANCE_MM])];
+  const key = `${a.value}|${b.value}|${tolerances.join(',')}`;
+  let byB = memo?.get(a.data);
+  if (memo && !byB) memo.set(a.data, (byB = new WeakMap()));
+  let byKey = byB?.get(b.data);
+  if (byB && !byKey) byB.set(b.data, (byKey = new Map()));
+  let m = byKey?.get(key);
+  if (!m) {
+    m = compareMasks(a, b, seg.geometry, { tolerances, surface: 'voxel' });
+    byKey?.set(key, m);
+  }
+  return m;
+}
+
 /** Scores one label of a pair and says which thresholds it misses. */
-function scorePair(rule: AgreementRule, a: MaskRef | null, b: MaskRef | null, seg: Segmentation): { score: Omit<AgreementScore, 'a' | 'b'>; misses: string[] } | null {
+function scorePair(rule: AgreementRule, a: MaskRef | null, b: MaskRef | null, seg: Segmentation, memo?: PairMemo): { score: Omit<AgreementScore, 'a' | 'b'>; misses: string[] } | null {
   if (!a && !b) return null;
   const g = seg.geometry;
   const wantSurface = rule.nsd_min !== undefined || rule.hd95_max_mm !== undefined;
-  const empty: MaskRef = { data: new Uint8Array(0), value: 1 };
   const tol = rule.tolerance_mm ?? 0;
-  const m = compareMasks(a ?? empty, b ?? empty, g, { tolerances: [tol], surface: 'voxel', overlapOnly: !wantSurface || !g.spacingKnown });
+  const m = pairMetrics(rule, a ?? EMPTY_MASK, b ?? EMPTY_MASK, seg, memo);
   const nsd = wantSurface && g.spacingKnown ? (m.nsd[String(tol)] ?? null) : null;
   const hd95 = wantSurface && g.spacingKnown ? m.hd95 : null;
   const misses: string[] = [];
@@ -55,7 +82,7 @@ function scorePair(rule: AgreementRule, a: MaskRef | null, b: MaskRef | null, se
 }
 
 /** Scores every agreement rule between each pair of annotations and of each annotation against the reference. */
-export function agreementRules(guideline: Guideline, item: ItemInput): { findings: Finding[]; scores: AgreementScore[] } {
+export function agreementRules(guideline: Guideline, item: ItemInput, memo?: PairMemo): { findings: Finding[]; scores: AgreementScore[] } {
   const rules = guideline.agreement ?? [];
   const findings: Finding[] = [];
   const scores: AgreementScore[] = [];
@@ -69,7 +96,7 @@ export function agreementRules(guideline: Guideline, item: ItemInput): { finding
   for (const rule of rules) {
     for (const [i, j] of pairs) {
       if (!sameGrid(anns[i].segmentation, anns[j].segmentation)) continue;
-      const r = scorePair(rule, masks[i].get(rule.label) ?? null, masks[j].get(rule.label) ?? null, anns[i].segmentation);
+      const r = scorePair(rule, masks[i].get(rule.label) ?? null, masks[j].get(rule.label) ?? null, anns[i].segmentation, memo);
       if (!r) continue;
       const a = nameOf(anns[i], i);
       const b = nameOf(anns[j], j);
@@ -88,7 +115,7 @@ export function agreementRules(guideline: Guideline, item: ItemInput): { finding
     if (ref && refMasks) {
       anns.forEach((ann, i) => {
         if (!sameGrid(ann.segmentation, ref.segmentation)) return;
-        const r = scorePair(rule, refMasks.get(rule.label) ?? null, masks[i].get(rule.label) ?? null, ref.segmentation);
+        const r = scorePair(rule, refMasks.get(rule.label) ?? null, masks[i].get(rule.label) ?? null, ref.segmentation, memo);
         if (!r) return;
         const a = nameOf(ann, i);
         scores.push({ ...r.score, a, b: REFERENCE });

@@ -11,7 +11,7 @@ import type { Box, MaskRef } from '../metrics/bbox.js';
 import { squaredDistancesAt } from '../metrics/distance.js';
 import { cropAround, cropMask, fillHoles } from './envelope.js';
 import type { FindingDraft } from './findings.js';
-import { bboxLocation, num, size, sizeUnits, voxelSize, whereIs } from './findings.js';
+import { bboxLocation, num, sizeUnits, voxelAmount, voxelSize, whereIs } from './findings.js';
 
 /** Voxels of `inner` outside the filled envelope of `outer` by more than `toleranceMm`, and how far out they reach. */
 export interface Outside {
@@ -99,8 +99,7 @@ export function containmentRule(
   const o = outsideEnvelope(inner, container, geometry, tolerance, innerBox, memo);
   if (o.voxels === 0 || o.bbox === null) return [];
   const units = sizeUnits(geometry);
-  const amount =
-    units === 'px' ? `${o.voxels} pixel${o.voxels === 1 ? '' : 's'}` : `${o.voxels} ${units === 'mm2' ? 'pixel' : 'voxel'}${o.voxels === 1 ? '' : 's'} (${size(o.voxels * voxelSize(geometry), units)})`;
+  const amount = voxelAmount(o.voxels, geometry);
   const tol = rule.tolerance_mm > 0 ? (geometry.spacingKnown ? ` beyond the ${num(rule.tolerance_mm)} mm tolerance` : ' (tolerance not applied: the pixel spacing is unknown)') : '';
   const message =
     o.farthest === Infinity

@@ -3,7 +3,7 @@ import type { Guideline } from '../guideline/types.js';
 import { guidelineSha256 } from '../guideline/hash.js';
 import type { Box, MaskRef } from '../metrics/bbox.js';
 import { agreementRules } from './agreement.js';
-import type { AgreementScore } from './agreement.js';
+import type { AgreementScore, PairMemo } from './agreement.js';
 import { applyOverrides, attestationRules } from './attestation.js';
 import { answersOf, checklistRules } from './checklist.js';
 import { componentRules } from './components.js';
@@ -34,15 +34,16 @@ export interface CheckOptions {
   memo?: RuleMemo;
 }
 
-/** Shapes and container envelopes of masks seen before. */
+/** Shapes, container envelopes and pair metrics of masks seen before. */
 export interface RuleMemo {
   shapes: WeakMap<object, Map<number, LabelShape>>;
   envelopes: WeakMap<object, Map<string, unknown>>;
+  pairs: PairMemo;
 }
-export const ruleMemo = (): RuleMemo => ({ shapes: new WeakMap(), envelopes: new WeakMap() });
+export const ruleMemo = (): RuleMemo => ({ shapes: new WeakMap(), envelopes: new WeakMap(), pairs: new WeakMap() });
 
 /** `labelShape`, looked up first in the caller's memo. */
-function memoShape(memo: RuleMemo | undefined, mask: MaskRef, g: Geometry): LabelShape {
+export function memoShape(memo: RuleMemo | undefined, mask: MaskRef, g: Geometry): LabelShape {
   if (!memo) return labelShape(mask, g);
   let byValue = memo.shapes.get(mask.data);
   if (!byValue) memo.shapes.set(mask.data, (byValue = new Map()));
@@ -130,7 +131,7 @@ export function checkItemDetailed(guideline: Guideline, item: ItemInput, opts: C
       findings.push(...emit(ctx, geometryRules(a.segmentation.geometry, item.image.geometry, item.image.path, a.segmentation.path)));
     }
   }
-  const agreement = agreementRules(guideline, item);
+  const agreement = agreementRules(guideline, item, opts.memo?.pairs);
   findings.push(...agreement.findings);
   return { findings, agreement: agreement.scores };
 }

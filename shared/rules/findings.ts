@@ -1,6 +1,7 @@
 /** Building findings: default severities, the guideline's severity overrides, and the words and numbers in messages. */
 import type { Geometry } from '../model.js';
 import { is2D } from '../model.js';
+import { voxelVolume } from '../metrics/bbox.js';
 import type { Guideline } from '../guideline/types.js';
 import type { Finding, FindingLocation, RuleCode, Severity } from './types.js';
 
@@ -117,8 +118,8 @@ export const orphanAnnotation = (ctx: FindingContext, file: string): Finding[] =
   ]);
 
 /** A finding that a file could not be read (raised by the dataset runner). */
-export const unreadable = (ctx: FindingContext, file: string, detail: string): Finding[] =>
-  emit(ctx, [{ rule: 'format.unreadable', label: null, message: `Cannot read ${file}: ${detail}`, location: { file } }]);
+export const unreadable = (ctx: FindingContext, file: string, detail: string, what = ''): Finding[] =>
+  emit(ctx, [{ rule: 'format.unreadable', label: null, message: `${what}${file} cannot be read: ${detail}`, location: { file } }]);
 
 /** Units of sizes in a geometry: mm³ in 3D, mm² in 2D, pixels (voxels) when the spacing is unknown. */
 export type SizeUnits = 'mm3' | 'mm2' | 'px';
@@ -126,8 +127,14 @@ export type SizeUnits = 'mm3' | 'mm2' | 'px';
 export const sizeUnits = (g: Geometry): SizeUnits => (!g.spacingKnown ? 'px' : is2D(g) ? 'mm2' : 'mm3');
 
 /** mm³ (mm² in 2D) of one voxel; 1 when the spacing is unknown. */
-export const voxelSize = (g: Geometry): number =>
-  !g.spacingKnown ? 1 : is2D(g) ? g.spacing[0] * g.spacing[1] : g.spacing[0] * g.spacing[1] * g.spacing[2];
+export const voxelSize = (g: Geometry): number => (!g.spacingKnown ? 1 : voxelVolume(g));
+
+/** A count of voxels (pixels in 2D) with its size: "12 voxels (30 mm³)", "4 pixels (1 mm²)", "52 pixels". */
+export function voxelAmount(n: number, g: Geometry): string {
+  const units = sizeUnits(g);
+  const word = `${units === 'mm3' ? 'voxel' : 'pixel'}${n === 1 ? '' : 's'}`;
+  return units === 'px' ? `${n} ${word}` : `${n} ${word} (${size(n * voxelSize(g), units)})`;
+}
 
 /** A number with three significant digits and no exponent for everyday magnitudes. */
 export function num(x: number): string {

@@ -2,7 +2,7 @@
 import type { Geometry, Segmentation } from '../model.js';
 import type { Box, MaskRef } from '../metrics/bbox.js';
 import type { FindingDraft } from './findings.js';
-import { bboxLocation, size, sizeUnits, voxelSize, whereIs } from './findings.js';
+import { bboxLocation, sizeUnits, voxelAmount, voxelSize, whereIs } from './findings.js';
 import { layersHolding } from './labels.js';
 import type { ResolvedLabel } from './labels.js';
 
@@ -59,7 +59,7 @@ export function overlapRules(seg: Segmentation, drawn: DrawnLabel[], file?: stri
       const o = overlapOf(a.mask, a.bbox, b.mask, b.bbox, g);
       if (o.voxels === 0 || !o.bbox) continue;
       const units = sizeUnits(g);
-      const amount = units === 'px' ? `${o.voxels} pixels` : `${o.voxels} ${units === 'mm2' ? 'pixel' : 'voxel'}${o.voxels === 1 ? '' : 's'} (${size(o.voxels * voxelSize(g), units)})`;
+      const amount = voxelAmount(o.voxels, g);
       out.push({
         rule: 'overlap.forbidden',
         label: a.resolved.label.name,
