@@ -109,6 +109,10 @@ export async function serve(routes: Routes): Promise<{ url: string; close: () =>
         }
       }
     }
+    if (body === null && path === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
     if (body === null) {
       res.writeHead(404).end('not found');
       return;
@@ -195,5 +199,9 @@ export function watchConsole(page: Page): string[] {
   const lines: string[] = [];
   page.on('console', (m) => lines.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => lines.push(`pageerror: ${e.message}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) lines.push(`http ${r.status()}: ${r.url()}`);
+  });
+  page.on('requestfailed', (r) => lines.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
   return lines;
 }

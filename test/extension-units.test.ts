@@ -7,7 +7,7 @@ import { validateAttestation } from '../shared/rules/attestation.js';
 import { LabelLayers, pointBoxes } from '../extension/src/merge.js';
 import { LiveChecker, buildAttestation, canOverride, gateVerdict } from '../extension/src/live.js';
 import { regionsOfFinding } from '../extension/src/locate.js';
-import { addActionMiddleware, currentUser, editorOptions, serializeResult, type SerializeCache } from '../extension/src/editor.js';
+import { addActionMiddleware, currentUser, editorOptions, objectSizes, serializeResult, type SerializeCache } from '../extension/src/editor.js';
 import { strokeMask } from '../extension/src/strokes.js';
 import { GUIDELINE, H, W, preAnnotation } from './extension-scenario.js';
 
@@ -197,6 +197,26 @@ describe('the editor adapter, by feature detection', () => {
     // A build that knows the natural size before it calls the image ready is not held back.
     Object.assign(image, { isReady: false });
     expect(serializeResult(annotation, new Map()).incomplete).toBe(false);
+  });
+
+  test('a build without isReady (1.4.0): 1×1 results are not kept, and a size change outdates what was cached', () => {
+    const image: Record<string, unknown> = { name: 'image', naturalWidth: 1, naturalHeight: 1 };
+    let calls = 0;
+    const entry = () => ({ id: 'b', from_name: 'label', to_name: 'image', type: 'brushlabels', original_width: image.naturalWidth, original_height: image.naturalHeight, value: { rle: [1] } });
+    const area = { id: 'b#a', results: [{ serialize: () => (calls++, entry()) }] };
+    const annotation = { areas: new Map([[area.id, area]]), objects: [image], names: new Map<string, unknown>([['image', image]]), history: { history: [{ 'b#a': {} }], undoIdx: 0 } };
+    const cache: SerializeCache = new Map();
+    expect(serializeResult(annotation, cache)).toEqual({ result: [], incomplete: true });
+    expect(cache.size).toBe(0);
+    Object.assign(image, { naturalWidth: 160, naturalHeight: 120 });
+    expect(serializeResult(annotation, cache).result.map((r) => r.original_width)).toEqual([160]);
+    expect(serializeResult(annotation, cache).result.map((r) => r.original_width)).toEqual([160]);
+    expect(calls).toBe(2);
+    // Same undo step, other sizes (the editor reloaded the image at another resolution): serialized again.
+    Object.assign(image, { naturalWidth: 320, naturalHeight: 240 });
+    expect(serializeResult(annotation, cache).result.map((r) => r.original_width)).toEqual([320]);
+    expect(calls).toBe(3);
+    expect(objectSizes(annotation)).toBe('image:320x240');
   });
 
   test('the save gate as a mobx-state-tree middleware on the store node, when the build exposes one', () => {

@@ -14,6 +14,7 @@ import {
   selectRegions,
   selectedAnnotation,
   serializeResult,
+  objectSizes,
   setChoice,
   setText,
   taskData,
@@ -112,6 +113,7 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
 
   let annotation: Any = null;
   let lastToken: unknown = undefined;
+  let lastSizes = '';
   let serializeCache: SerializeCache = new Map();
   let localAnswers: ChecklistAnswers = {};
   let overrides: Override[] = [];
@@ -168,6 +170,7 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
     }
     if (!ann) return null;
     lastToken = changeToken(ann);
+    lastSizes = objectSizes(ann);
     const { result, incomplete } = serializeResult(ann, exact ? undefined : serializeCache, exact);
     pendingRegions = incomplete;
     const f = fields(ann);
@@ -378,7 +381,7 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
     installGate();
     const ann = selectedAnnotation(store());
     if (!ann) return;
-    if (ann !== annotation || changeToken(ann) !== lastToken || pendingRegions) schedule();
+    if (ann !== annotation || changeToken(ann) !== lastToken || objectSizes(ann) !== lastSizes || pendingRegions) schedule();
   }, pollMs);
   cleanups.push(() => clearInterval(poll));
 

@@ -116,7 +116,7 @@ export function changeToken(annotation: Any): unknown {
 }
 
 /** Per-area serialization memo: an area whose undo snapshot is the same object as last time is not re-serialized. */
-export type SerializeCache = Map<string, { token: unknown; results: ResultEntry[] }>;
+export type SerializeCache = Map<string, { token: unknown; sizes: string; results: ResultEntry[] }>;
 
 /** A brush region whose mask is its stored RLE (no strokes drawn since): serializing it needs no canvas. */
 const settledBrush = (area: Any): boolean => Array.isArray(area?.rle) && area.rle.length > 0 && (area.touches?.length ?? 0) === 0;
@@ -135,10 +135,21 @@ export const isStroked = (r: ResultEntry): r is StrokedEntry => Array.isArray((r
  * placeholder (results serialized now would carry `original_width` 1; builds that know the size early are fine).
  */
 export function objectNotLoaded(obj: Any): boolean {
-  if (!obj || obj.isReady !== false) return false;
+  if (!obj || obj.isReady === true) return false;
   const w = obj.naturalWidth;
   const h = obj.naturalHeight;
   return typeof w === 'number' && typeof h === 'number' && w <= 1 && h <= 1;
+}
+
+/**
+ * The natural sizes of the annotation's object tags. Loading an image changes them without an undo step (builds
+ * without `isReady`, such as @heartexlabs/label-studio 1.4.0, serialize 1×1 until then), so results serialized
+ * under other sizes are stale.
+ */
+export function objectSizes(annotation: Any): string {
+  const objs = annotation?.objects;
+  if (!Array.isArray(objs)) return '';
+  return objs.map((o: Any) => `${o?.name ?? ''}:${o?.naturalWidth ?? ''}x${o?.naturalHeight ?? ''}`).join(';');
 }
 
 /** Whether any object tag of the annotation (`annotation.objects`) has not loaded its image yet. */
@@ -173,13 +184,14 @@ export function serializeResult(annotation: Any, cache?: SerializeCache, exact =
   }
   const out: ResultEntry[] = [];
   const live = new Set<string>();
+  const sizes = objectSizes(annotation);
   let incomplete = false;
   for (const area of list) {
     const id = String(area.id);
     live.add(id);
     const token = snap[id];
     const hit = cache.get(id);
-    if (hit && token !== undefined && hit.token === token) {
+    if (hit && token !== undefined && hit.token === token && hit.sizes === sizes) {
       out.push(...hit.results);
       continue;
     }
@@ -193,7 +205,7 @@ export function serializeResult(annotation: Any, cache?: SerializeCache, exact =
     });
     const results = raw.filter((r): r is ResultEntry => !unrendered(annotation, r));
     if (results.length < raw.length) incomplete = true;
-    else cache.set(id, { token, results });
+    else cache.set(id, { token, sizes, results });
     out.push(...results);
   }
   for (const k of [...cache.keys()]) if (!live.has(k)) cache.delete(k);
