@@ -18,6 +18,8 @@ import { ACTION, TestRepo, pullRequestEvent, runAction as runActionIn, type Acti
 // A 12×12×6 grid of 1×1×2 mm voxels: one voxel is 2 mm³.
 const GRID: Geometry = { shape: [12, 12, 6], spacing: [1, 1, 2], origin: [0, 0, 0], direction: [[1, 0, 0], [0, 1, 0], [0, 0, 1]], spacingKnown: true };
 const ODD = 'case_<1>|*';
+/** The line that tells the comment of the dataset under data/ from those of other datasets in the repository. */
+const DATA_LINE = '<!-- segqc:dataset data%2Fsegqc.yaml -->';
 const LESION = 'Lesion <b>|*x*';
 
 /** A label map with boxes [i0, i1) × [j0, j1) × [k0, k1) of a value. */
@@ -156,6 +158,11 @@ describe('mode: check', () => {
     expect(c.body).toContain('| case01 | Organ | 288 → 336 (+16.7%) | 1 |');
     expect(c.body).toContain(`| ${(288 / 312).toFixed(3)} |`);
     expect(c.body).toContain('## ✅ segqc: pass — 1 item changed');
+    // Totals: the whole dataset (3 masks on each side) and the one item this PR touched.
+    expect(c.body).toContain('| items in the dataset | 3 | 3 |');
+    expect(c.body).toContain('| items checked | 1 | 1 |');
+    // The dataset is not at the repository's top: its comment names it (and is told apart by it).
+    expect(c.body).toContain(DATA_LINE);
     expect(c.body).toContain('[Workflow run](https://github.example/acme/ct-data/actions/runs/4242)');
     expect(c.body.length).toBeLessThanOrEqual(65_536);
     // The job summary carries the diff and the full report of the changed items.
@@ -207,14 +214,16 @@ describe('mode: check', () => {
   it('a duplicate comment is deleted and the oldest kept; a person quoting the marker is left alone', async () => {
     const quote = fake.addComment(7, `> ${COMMENT_MARKER}\n> why did this fail?`, 'alice');
     const pasted = fake.addComment(7, `${COMMENT_MARKER}\nI pasted the bot's comment`, 'bob');
-    const a = fake.addComment(7, `${COMMENT_MARKER}\nold report`, 'github-actions[bot]');
-    const b = fake.addComment(7, `${COMMENT_MARKER}\nrace duplicate`, 'github-actions[bot]');
+    const a = fake.addComment(7, `${COMMENT_MARKER}\n${DATA_LINE}\nold report`, 'github-actions[bot]');
+    const b = fake.addComment(7, `${COMMENT_MARKER}\n${DATA_LINE}\nrace duplicate`, 'github-actions[bot]');
+    // Ours, but about the dataset at the repository's top: another dataset's comment, left alone.
+    const root = fake.addComment(7, `${COMMENT_MARKER}\nthe top-level dataset's report`, 'github-actions[bot]');
     const other = fake.addComment(7, `${COMMENT_MARKER}\nsome other bot`, 'renovate[bot]');
     const r = await check('good');
     expect(r.code).toBe(0);
     expect(fake.writes().map((w) => `${w.method} ${w.path.split('/').pop()}`)).toEqual([`PATCH ${a}`, `DELETE ${b}`]);
     const ids = fake.list(7).map((c) => c.id);
-    expect(ids).toEqual([quote, pasted, a, other]);
+    expect(ids).toEqual([quote, pasted, a, root, other]);
     expect(fake.list(7).find((c) => c.id === pasted)!.body).toBe(`${COMMENT_MARKER}\nI pasted the bot's comment`);
     expect(ours()[0].body).toContain('288 → 336');
     expect(r.stdout).toContain('deleted 1 duplicate');
@@ -280,6 +289,7 @@ describe('mode: check', () => {
     expect(r.code, r.stdout).toBe(0);
     const d = readPullRequestReport(r.outputs.report).diff.items;
     expect(d.map((i) => [i.id, i.status])).toEqual([['case02', 'removed'], ['case03', 'added']]);
+    expect(readPullRequestReport(r.outputs.report).diff.dataset_items).toEqual({ base: 3, head: 3 });
     expect(ours()[0].body).toContain('| case03 (added) | Organ | — → 288 | — → 1 |');
   });
 
@@ -302,8 +312,34 @@ describe('mode: check', () => {
     expect(report.diff.items.map((i) => i.id)).toEqual(['case01']);
     expect(report.guideline_change).toBeNull();
     // The base side is the base branch as it is now; the guideline is the moved base's (version 1.1.0).
-    expect(ours()[0].body).toContain('Guideline <code>test-organ</code> 1.1.0 from the base commit');
+    expect(ours()[0].body).toContain('Dataset <code>data/segqc.yaml</code> · guideline <code>test-organ</code> 1.1.0 from the base commit');
     expect(ours()[0].body).not.toContain('This PR changes the guideline');
+  });
+
+  it('two datasets in one repository keep one comment each', async () => {
+    // A second dataset beside data/: its own config and guideline, one mask; the PR edits a mask in each.
+    repo.git('checkout', '-q', '-b', 'two-base', sha.base);
+    const twoBase = repo.commit({ 'mr/segqc.yaml': config('error'), 'mr/guideline.yaml': guideline(100), 'mr/labels/mr01.nii.gz': organ }, 'add the MR dataset');
+    const twoHead = repo.commit({ 'mr/labels/mr01.nii.gz': organGrown, 'data/labels/case02.nii.gz': organGrown }, 'edit both datasets');
+    repo.git('checkout', '-q', 'good');
+    const run = (cfg: string, runId: number) =>
+      runAction({ workspace: repo.dir, event: pullRequestEvent(7, twoBase, twoHead), apiUrl: fake.url, inputs: { config: cfg }, runId });
+    const data = await run('data/segqc.yaml', 1);
+    const mr = await run('mr/segqc.yaml', 2);
+    expect([data.code, mr.code], data.stdout + mr.stdout).toEqual([0, 0]);
+    expect(readPullRequestReport(data.outputs.report).diff.items.map((i) => i.id)).toEqual(['case02']);
+    expect(readPullRequestReport(mr.outputs.report).diff.items.map((i) => i.id)).toEqual(['mr01']);
+    const bodies = ours().map((c) => c.body);
+    expect(bodies).toHaveLength(2);
+    expect(bodies[0]).toContain('Dataset <code>data/segqc.yaml</code>');
+    expect(bodies[0]).toContain('| case02 | Organ | 288 → 336');
+    expect(bodies[1]).toContain('Dataset <code>mr/segqc.yaml</code>');
+    expect(bodies[1]).toContain('| mr01 | Organ | 288 → 336');
+    expect(bodies[1]).toContain('| items in the dataset | 1 | 1 |');
+    // Re-running one dataset's check leaves the other's comment alone.
+    await run('data/segqc.yaml', 3);
+    expect(ours().map((c) => c.body)).toEqual(bodies);
+    expect(fake.writes().map((w) => w.method)).toEqual(['POST', 'POST']);
   });
 
   it("a PR cannot loosen its own gate through its segqc.yaml", async () => {
@@ -375,6 +411,8 @@ describe('mode: merge (a shard matrix)', () => {
     const m = readPullRequestReport(merged.outputs.report);
     expect(m.report.totals).toEqual(whole.report.totals);
     expect(m.diff.totals).toEqual(whole.diff.totals);
+    expect(m.diff.dataset_items).toEqual({ base: 3, head: 3 });
+    expect(m.config_path).toBe('data/segqc.yaml');
     expect(m.report.audit_sample).toEqual(whole.report.audit_sample);
     expect(ours()).toHaveLength(1);
     expect(ours()[0].body).toContain('3 items changed');

@@ -8,7 +8,7 @@ import { buildReport } from '../shared/dataset/check.js';
 import type { PullRequestReport } from '../shared/dataset/pull-request.js';
 import type { Finding } from '../shared/rules/types.js';
 import type { ItemReport } from '../shared/report/types.js';
-import { COMMENT_MARKER } from '../shared/report/render-diff.js';
+import { COMMENT_MARKER, datasetOf } from '../shared/report/render-diff.js';
 import { parsePullRequestReport } from '../action/src/pr-report-file.js';
 import { upsertStickyComment } from '../action/src/sticky-comment.js';
 import type { GitHubPlatform, IssueComment } from '../action/src/github/platform.js';
@@ -201,6 +201,32 @@ describe('the sticky comment, against an in-memory GitHubPlatform', () => {
     expect(await upsertStickyComment(gh, 7, body)).toEqual({ action: 'unchanged', id: 3, deleted: [] });
     expect(gh.calls).toEqual(['list', 'create', 'list']);
     expect(gh.comments.map((c) => c.id)).toEqual([1, 2, 3]);
+  });
+
+  it('each dataset of a repository keeps its own comment; the default dataset keeps the bare marker', async () => {
+    const gh = new MemoryPlatform('github-actions[bot]');
+    const of = (configPath: string | undefined, n: number) => commentBody({ ...bigReport(n), ...(configPath ? { config_path: configPath } : {}) }, null);
+    const root = of('segqc.yaml', 2);
+    expect(datasetOf(root)).toBeNull();
+    expect(root).toBe(of(undefined, 2));
+    // A path that could close the HTML comment is carried encoded, and read back exactly.
+    const odd = 'x --> <b>y</b>/seg qc.yaml';
+    const ct = of('ct/segqc.yaml', 2);
+    expect(datasetOf(ct)).toBe('ct/segqc.yaml');
+    expect(ct).toContain('Dataset <code>ct/segqc.yaml</code>');
+    expect(datasetOf(of(odd, 1))).toBe(odd);
+    expect(of(odd, 1)).not.toContain('x -->');
+    expect(digestOf(ct)).not.toBeNull();
+
+    expect((await upsertStickyComment(gh, 7, root)).action).toBe('created');
+    expect((await upsertStickyComment(gh, 7, ct)).action).toBe('created');
+    expect((await upsertStickyComment(gh, 7, of(odd, 1))).action).toBe('created');
+    expect(gh.comments).toHaveLength(3);
+    // A new result for one dataset rewrites its comment only.
+    const ct3 = of('ct/segqc.yaml', 3);
+    expect(await upsertStickyComment(gh, 7, ct3)).toEqual({ action: 'updated', id: 2, deleted: [] });
+    expect(gh.comments.map((c) => c.body)).toEqual([root, ct3, of(odd, 1)]);
+    expect((await upsertStickyComment(gh, 7, root)).action).toBe('unchanged');
   });
 
   it('rewrites a comment of ours that carries no digest (an older segqc, or edited by hand)', async () => {

@@ -65284,6 +65284,8 @@ function mergeShardReports(parts) {
   sameEverywhere(parts, "the head commit", (p) => p.head_sha);
   sameEverywhere(parts, "the repository", (p) => p.repository);
   sameEverywhere(parts, "the pull request", (p) => p.pull_request);
+  sameEverywhere(parts, "the dataset", (p) => p.config_path ?? null);
+  sameEverywhere(parts, "the dataset size", (p) => p.diff.dataset_items ?? null);
   sameEverywhere(parts, "the guideline", (p) => p.report.guideline);
   sameEverywhere(parts, "the gate", (p) => p.report.config);
   sameEverywhere(parts, "the audit rate", (p) => p.audit_rate);
@@ -70377,7 +70379,8 @@ function analyzePullRequest(input) {
     head_sha: input.headSha,
     tolerance_mm: tol,
     items: diffs,
-    totals: { base: baseReport.totals, head: report.totals }
+    totals: { base: baseReport.totals, head: report.totals },
+    dataset_items: { base: base.items.size, head: head.items.size }
   };
   return { report, baseReport, diff, guidelineChange: guidelineChangeOf(input, selected, headReports) };
 }
@@ -70431,6 +70434,7 @@ function pullRequestReport(analysis, where) {
     pull_request: where.pullRequest,
     base_sha: analysis.diff.base_sha,
     head_sha: analysis.diff.head_sha,
+    ...where.configPath !== void 0 ? { config_path: where.configPath } : {},
     shard: where.shard ? { index: where.shard.index + 1, count: where.shard.count } : null,
     audit_rate: where.auditRate,
     report: analysis.report,
@@ -70742,6 +70746,21 @@ function renderCheckMarkdown(r) {
 
 // shared/report/render-diff.ts
 var COMMENT_MARKER = "<!-- segqc:report -->";
+var DEFAULT_CONFIG_PATH = "segqc.yaml";
+var DATASET_LINE = /^<!-- segqc:dataset ([^\s]+) -->$/m;
+function datasetLine(configPath) {
+  if (!configPath || configPath === DEFAULT_CONFIG_PATH) return null;
+  return `<!-- segqc:dataset ${encodeURIComponent(configPath)} -->`;
+}
+function datasetOf(body) {
+  const m = DATASET_LINE.exec(body.split("\n", 4).join("\n"));
+  if (!m) return null;
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return m[1];
+  }
+}
 var n = (x2, d = 2) => x2 === null || !Number.isFinite(x2) ? "\u2014" : String(+x2.toFixed(d));
 var pct = (x2) => x2 === null || x2 === 0 ? "" : ` (${x2 > 0 ? "+" : ""}${x2.toFixed(1)}%)`;
 var arrow = (a, b, d = 2) => a === b ? n(b, d) : `${n(a, d)} \u2192 ${n(b, d)}`;
@@ -70783,17 +70802,23 @@ function renderDiffMarkdown(v3, opts = {}) {
   const newErrors = added.filter((f) => f.severity === "error").length;
   const icon = v3.verdict === "pass" ? "\u2705" : "\u274C";
   const out = [COMMENT_MARKER];
+  const dsLine = datasetLine(v3.dataset);
+  if (dsLine) out.push(dsLine);
   out.push(`## ${icon} segqc: ${v3.verdict} \u2014 ${diff.items.length} item${diff.items.length === 1 ? "" : "s"} changed, ${added.length} new finding${added.length === 1 ? "" : "s"} (${newErrors} error${newErrors === 1 ? "" : "s"}), ${resolved.length} resolved`);
   out.push("");
-  out.push(`Guideline ${markdownCode(v3.guideline.id)} ${escapeMarkdown(v3.guideline.version)} from the base commit ${markdownCode(diff.base_sha.slice(0, 7))} \xB7 head ${markdownCode(diff.head_sha.slice(0, 7))} \xB7 gate fails on ${escapeMarkdown(v3.failOn)}`);
+  const where = dsLine ? `Dataset ${markdownCode(v3.dataset)} \xB7 g` : "G";
+  out.push(`${where}uideline ${markdownCode(v3.guideline.id)} ${escapeMarkdown(v3.guideline.version)} from the base commit ${markdownCode(diff.base_sha.slice(0, 7))} \xB7 head ${markdownCode(diff.head_sha.slice(0, 7))} \xB7 gate fails on ${escapeMarkdown(v3.failOn)}`);
   if (v3.note) out.push("", `> ${escapeMarkdown(v3.note)}`);
   out.push("");
   const b = diff.totals.base;
   const h3 = diff.totals.head;
-  out.push("| changed items | base | head |", "|---|---:|---:|");
-  out.push(`| errors | ${b ? b.errors : "\u2014"} | ${h3.errors} |`);
-  out.push(`| warnings | ${b ? b.warnings : "\u2014"} | ${h3.warnings} |`);
-  out.push(`| annotations | ${b ? b.annotations : "\u2014"} | ${h3.annotations} |`);
+  const all = diff.dataset_items;
+  out.push("| totals | base | head |", "|---|---:|---:|");
+  if (all) out.push(`| items in the dataset | ${all.base} | ${all.head} |`);
+  out.push(`| items checked | ${b ? b.items : "\u2014"} | ${h3.items} |`);
+  out.push(`| errors in them | ${b ? b.errors : "\u2014"} | ${h3.errors} |`);
+  out.push(`| warnings in them | ${b ? b.warnings : "\u2014"} | ${h3.warnings} |`);
+  out.push(`| annotations in them | ${b ? b.annotations : "\u2014"} | ${h3.annotations} |`);
   out.push("");
   if (diff.items.length) {
     out.push(`### Changed items, worst first`, "");
@@ -70876,10 +70901,11 @@ ${tail}
 }
 
 // action/src/sticky-comment.ts
-var isOwnReport = (c, login) => c.author === login && c.body.trimStart().startsWith(COMMENT_MARKER);
+var isOwnReport = (c, login, dataset = null) => c.author === login && c.body.trimStart().startsWith(COMMENT_MARKER) && datasetOf(c.body.trimStart()) === dataset;
 async function upsertStickyComment(platform2, issue2, body) {
   const login = await platform2.viewerLogin();
-  const ours = (await platform2.listIssueComments(issue2)).filter((c) => isOwnReport(c, login)).sort((a, b) => a.id - b.id);
+  const dataset = datasetOf(body);
+  const ours = (await platform2.listIssueComments(issue2)).filter((c) => isOwnReport(c, login, dataset)).sort((a, b) => a.id - b.id);
   if (ours.length === 0) {
     const created = await platform2.createIssueComment(issue2, body);
     return { action: "created", id: created.id, deleted: [] };
@@ -70903,6 +70929,7 @@ function viewOf(r, runUrl, note) {
     auditSample: r.report.audit_sample,
     runUrl,
     guidelineChange: r.guideline_change,
+    dataset: r.config_path ?? null,
     ...note ? { note } : {}
   };
 }
@@ -71024,7 +71051,8 @@ async function runCheckMode(ctx) {
     repository: ctx.repository,
     pullRequest: pr?.number ?? null,
     shard: inputs.shard,
-    auditRate: context4.guideline.review?.audit_rate ?? 0
+    auditRate: context4.guideline.review?.audit_rate ?? 0,
+    configPath: configRel
   });
   const name = inputs.shard ? `segqc-report-shard-${inputs.shard.index + 1}-of-${inputs.shard.count}.json` : "segqc-report.json";
   const reportPath = join(ctx.outDir, name);
@@ -71651,6 +71679,12 @@ var pull_request_report_schema_default = {
       type: "string",
       pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$"
     },
+    config_path: {
+      description: "The dataset's segqc config inside the repository; each dataset keeps its own comment.",
+      type: "string",
+      minLength: 1,
+      maxLength: 1024
+    },
     shard: {
       oneOf: [
         {
@@ -71750,6 +71784,25 @@ var pull_request_report_schema_default = {
             },
             head: {
               $ref: "https://segqc.dev/schemas/report/1/report.schema.json#/$defs/totals"
+            }
+          }
+        },
+        dataset_items: {
+          description: "Items in the whole dataset on each side, changed or not.",
+          type: "object",
+          additionalProperties: false,
+          required: [
+            "base",
+            "head"
+          ],
+          properties: {
+            base: {
+              type: "integer",
+              minimum: 0
+            },
+            head: {
+              type: "integer",
+              minimum: 0
             }
           }
         }

@@ -41,6 +41,7 @@ export function viewOf(r: PullRequestReport, runUrl: string | null, note?: strin
     auditSample: r.report.audit_sample,
     runUrl,
     guidelineChange: r.guideline_change,
+    dataset: r.config_path ?? null,
     ...(note ? { note } : {}),
   };
 }

@@ -1,5 +1,5 @@
 /** segqc's one comment per pull request: found by marker among the token's own comments, updated in place. */
-import { COMMENT_MARKER } from '../../shared/report/render-diff.js';
+import { COMMENT_MARKER, datasetOf } from '../../shared/report/render-diff.js';
 import type { GitHubPlatform, IssueComment } from './github/platform.js';
 import { digestOf } from './comment-body.js';
 
@@ -11,17 +11,23 @@ export interface StickyResult {
   deleted: number[];
 }
 
-/** True for a comment segqc wrote: the marker opens the body and the token's own identity is the author. */
-export const isOwnReport = (c: IssueComment, login: string): boolean => c.author === login && c.body.trimStart().startsWith(COMMENT_MARKER);
+/**
+ * True for a comment segqc wrote about `dataset` (a config path; null for the default): the marker opens the body,
+ * the token's own identity is the author, and the dataset line names the same dataset.
+ */
+export const isOwnReport = (c: IssueComment, login: string, dataset: string | null = null): boolean =>
+  c.author === login && c.body.trimStart().startsWith(COMMENT_MARKER) && datasetOf(c.body.trimStart()) === dataset;
 
 /**
  * Creates or updates segqc's comment on `issue`. Only comments by the token's own identity count: a person quoting
  * the marker is never touched. The oldest of ours is kept (its place in the conversation) and the others deleted;
- * the body is rewritten only when its digest changed, so a re-run with the same result notifies nobody.
+ * the body is rewritten only when its digest changed, so a re-run with the same result notifies nobody. Each dataset
+ * of a repository (the dataset line of `body`) keeps its own comment.
  */
 export async function upsertStickyComment(platform: GitHubPlatform, issue: number, body: string): Promise<StickyResult> {
   const login = await platform.viewerLogin();
-  const ours = (await platform.listIssueComments(issue)).filter((c) => isOwnReport(c, login)).sort((a, b) => a.id - b.id);
+  const dataset = datasetOf(body);
+  const ours = (await platform.listIssueComments(issue)).filter((c) => isOwnReport(c, login, dataset)).sort((a, b) => a.id - b.id);
   if (ours.length === 0) {
     const created = await platform.createIssueComment(issue, body);
     return { action: 'created', id: created.id, deleted: [] };

@@ -186,6 +186,7 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
     tolerance_mm: tol,
     items: diffs,
     totals: { base: baseReport.totals, head: report.totals },
+    dataset_items: { base: base.items.size, head: head.items.size },
   };
   return { report, baseReport, diff, guidelineChange: guidelineChangeOf(input, selected, headReports) };
 }
@@ -246,6 +247,11 @@ export interface PullRequestReport {
   pull_request: number | null;
   base_sha: string;
   head_sha: string;
+  /**
+   * The dataset's config inside the repository (`segqc.yaml`, `ct/segqc.yaml`): datasets of one repository each keep
+   * their own comment on a pull request.
+   */
+  config_path?: string;
   /** This run's share of the items (1-based `index`), or null for the whole PR. */
   shard: { index: number; count: number } | null;
   /** The guideline's audit rate, so merged shards draw the same audit sample as one run. */
@@ -259,7 +265,7 @@ export interface PullRequestReport {
 /** The report file of an analysis. */
 export function pullRequestReport(
   analysis: PullRequestAnalysis,
-  where: { repository: string | null; pullRequest: number | null; shard: Shard | null; auditRate: number },
+  where: { repository: string | null; pullRequest: number | null; shard: Shard | null; auditRate: number; configPath?: string },
 ): PullRequestReport {
   return {
     kind: 'segqc-pull-request-report',
@@ -268,6 +274,7 @@ export function pullRequestReport(
     pull_request: where.pullRequest,
     base_sha: analysis.diff.base_sha,
     head_sha: analysis.diff.head_sha,
+    ...(where.configPath !== undefined ? { config_path: where.configPath } : {}),
     shard: where.shard ? { index: where.shard.index + 1, count: where.shard.count } : null,
     audit_rate: where.auditRate,
     report: analysis.report,

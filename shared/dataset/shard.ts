@@ -73,6 +73,8 @@ export function mergeShardReports(parts: PullRequestReport[]): PullRequestReport
   sameEverywhere(parts, 'the head commit', (p) => p.head_sha);
   sameEverywhere(parts, 'the repository', (p) => p.repository);
   sameEverywhere(parts, 'the pull request', (p) => p.pull_request);
+  sameEverywhere(parts, 'the dataset', (p) => p.config_path ?? null);
+  sameEverywhere(parts, 'the dataset size', (p) => p.diff.dataset_items ?? null);
   sameEverywhere(parts, 'the guideline', (p) => p.report.guideline);
   sameEverywhere(parts, 'the gate', (p) => p.report.config);
   sameEverywhere(parts, 'the audit rate', (p) => p.audit_rate);

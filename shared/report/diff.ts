@@ -42,6 +42,8 @@ export interface DatasetDiff {
     base: DatasetReport['totals'] | null;
     head: DatasetReport['totals'];
   };
+  /** Items in the whole dataset on each side, changed or not (the totals above cover the items checked). */
+  dataset_items?: { base: number; head: number };
 }
 
 const findingKey = (f: Finding) => `${f.rule}\u0000${f.label ?? ''}\u0000${f.annotation ?? ''}\u0000${f.annotator ?? ''}\u0000${f.location?.region ?? ''}`;

@@ -8,6 +8,28 @@ import { sortFindings } from './render-check.js';
 /** The marker that identifies segqc's one comment on a pull request. */
 export const COMMENT_MARKER = '<!-- segqc:report -->';
 
+/** The config of a dataset at the repository's top; its comment carries no dataset line (as before there was one). */
+export const DEFAULT_CONFIG_PATH = 'segqc.yaml';
+
+const DATASET_LINE = /^<!-- segqc:dataset ([^\s]+) -->$/m;
+
+/** The line after the marker that tells apart the comments of several datasets in one repository; null for the default. */
+export function datasetLine(configPath: string | null | undefined): string | null {
+  if (!configPath || configPath === DEFAULT_CONFIG_PATH) return null;
+  return `<!-- segqc:dataset ${encodeURIComponent(configPath)} -->`;
+}
+
+/** The dataset a comment body is about (its config path), or null for the default dataset. */
+export function datasetOf(body: string): string | null {
+  const m = DATASET_LINE.exec(body.split('\n', 4).join('\n'));
+  if (!m) return null;
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return m[1];
+  }
+}
+
 /** What the guideline change of a PR would do, judged on the PR's items. */
 export interface GuidelineChange {
   base: { id: string; version: string; sha256: string };
@@ -32,6 +54,8 @@ export interface DiffView {
   guidelineChange: GuidelineChange | null;
   /** Items skipped because the run is a shard or partial; shown as a note. */
   note?: string;
+  /** The dataset's config path inside the repository, when the report says. */
+  dataset?: string | null;
 }
 
 const n = (x: number | null, d = 2) => (x === null || !Number.isFinite(x) ? '—' : String(+x.toFixed(d)));
@@ -83,17 +107,23 @@ export function renderDiffMarkdown(v: DiffView, opts: { summary?: boolean } = {}
   const newErrors = added.filter((f) => f.severity === 'error').length;
   const icon = v.verdict === 'pass' ? '✅' : '❌';
   const out: string[] = [COMMENT_MARKER];
+  const dsLine = datasetLine(v.dataset);
+  if (dsLine) out.push(dsLine);
   out.push(`## ${icon} segqc: ${v.verdict} — ${diff.items.length} item${diff.items.length === 1 ? '' : 's'} changed, ${added.length} new finding${added.length === 1 ? '' : 's'} (${newErrors} error${newErrors === 1 ? '' : 's'}), ${resolved.length} resolved`);
   out.push('');
-  out.push(`Guideline ${markdownCode(v.guideline.id)} ${escapeMarkdown(v.guideline.version)} from the base commit ${markdownCode(diff.base_sha.slice(0, 7))} · head ${markdownCode(diff.head_sha.slice(0, 7))} · gate fails on ${escapeMarkdown(v.failOn)}`);
+  const where = dsLine ? `Dataset ${markdownCode(v.dataset!)} · g` : 'G';
+  out.push(`${where}uideline ${markdownCode(v.guideline.id)} ${escapeMarkdown(v.guideline.version)} from the base commit ${markdownCode(diff.base_sha.slice(0, 7))} · head ${markdownCode(diff.head_sha.slice(0, 7))} · gate fails on ${escapeMarkdown(v.failOn)}`);
   if (v.note) out.push('', `> ${escapeMarkdown(v.note)}`);
   out.push('');
   const b = diff.totals.base;
   const h = diff.totals.head;
-  out.push('| changed items | base | head |', '|---|---:|---:|');
-  out.push(`| errors | ${b ? b.errors : '—'} | ${h.errors} |`);
-  out.push(`| warnings | ${b ? b.warnings : '—'} | ${h.warnings} |`);
-  out.push(`| annotations | ${b ? b.annotations : '—'} | ${h.annotations} |`);
+  const all = diff.dataset_items;
+  out.push('| totals | base | head |', '|---|---:|---:|');
+  if (all) out.push(`| items in the dataset | ${all.base} | ${all.head} |`);
+  out.push(`| items checked | ${b ? b.items : '—'} | ${h.items} |`);
+  out.push(`| errors in them | ${b ? b.errors : '—'} | ${h.errors} |`);
+  out.push(`| warnings in them | ${b ? b.warnings : '—'} | ${h.warnings} |`);
+  out.push(`| annotations in them | ${b ? b.annotations : '—'} | ${h.annotations} |`);
   out.push('');
   if (diff.items.length) {
     out.push(`### Changed items, worst first`, '');

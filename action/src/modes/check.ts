@@ -75,6 +75,7 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
     pullRequest: pr?.number ?? null,
     shard: inputs.shard,
     auditRate: context.guideline.review?.audit_rate ?? 0,
+    configPath: configRel,
   });
   const name = inputs.shard ? `segqc-report-shard-${inputs.shard.index + 1}-of-${inputs.shard.count}.json` : 'segqc-report.json';
   const reportPath = join(ctx.outDir, name);
