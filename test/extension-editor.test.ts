@@ -190,6 +190,11 @@ describe.each(EDITOR_BUILDS)('segqc in the Label Studio editor ($name)', (build)
       const findings = report.items.flatMap((i) => i.findings);
       expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
       expect(findings.find((f) => f.rule === 'volume.below_min')?.severity).toBe('info');
+      // The gate took the settled brush's stored RLE; the editor saved its canvas export: the same liver, to the pixel.
+      const saved = findings.find((f) => f.rule === 'volume.below_min')!;
+      const area = (m: string) => /([\d,.]+) mm²/.exec(m)?.[1];
+      expect(area(a.findings[0].message)).toMatch(/^[\d,]+$/);
+      expect(area(a.findings[0].message)).toBe(area(saved.message));
       expect(report.verdict).toBe('pass');
       const stripped = check(result.filter((r) => r.from_name !== 'segqc_attestation'));
       expect(stripped.verdict).toBe('fail');
