@@ -219,6 +219,24 @@ describe('the editor adapter, by feature detection', () => {
     expect(objectSizes(annotation)).toBe('image:320x240');
   });
 
+  test('the exact serialization: settled brushes give their stored RLE, stroked ones and polygons serialize in full', () => {
+    const calls: string[] = [];
+    const result = (id: string) => ({ serialize: (o?: { fast?: boolean }) => (calls.push(`${id}:${o?.fast ? 'fast' : 'full'}`), { id, from_name: 'label', to_name: 'image', type: 'x', value: {} }) });
+    const settled = { id: 's', type: 'brushregion', rle: [1, 2, 3], touches: [], results: [result('s')] };
+    const stroked = { id: 't', type: 'brushregion', rle: [1, 2, 3], touches: [{ points: [1, 1] }], results: [result('t')] };
+    const polygon = { id: 'p', type: 'polygonregion', results: [result('p')] };
+    const annotation = {
+      areas: new Map<string, unknown>([['s', settled], ['t', stroked], ['p', polygon]]),
+      objects: [{ name: 'image', isReady: true, naturalWidth: 8, naturalHeight: 8 }],
+      history: { history: [{}], undoIdx: 0 },
+      serializeAnnotation: () => (calls.push('whole'), []),
+    };
+    const out = serializeResult(annotation, undefined, true);
+    expect(calls).toEqual(['s:fast', 't:full', 'p:full']);
+    expect(out.result.map((r) => r.id)).toEqual(['s', 't', 'p']);
+    expect(out.result.some((r) => 'segqcStrokes' in r)).toBe(false);
+  });
+
   test('the save gate as a mobx-state-tree middleware on the store node, when the build exposes one', () => {
     const added: unknown[] = [];
     const store = { $treenode: { addMiddleWare: (m: unknown) => (added.push(m), () => added.splice(added.indexOf(m), 1)) } };
