@@ -172,14 +172,18 @@ try {
     });
     brush.push(
       await p.evaluate(async (pace) => {
+        const regs = window.Htx.annotationStore.selected.regionStore.regions;
+        const last = regs[regs.length - 1];
+        const state = `touches=${last.touches?.length ?? '-'} rle=${Array.isArray(last.rle) ? last.rle.length : typeof last.rle} mask=${!!last.maskDataURL}`;
         const s = performance.now();
         const r = window.segqc.check();
         const ms = performance.now() - s;
         await new Promise((ok) => setTimeout(ok, pace));
-        return { ms, engine: r.ms };
+        return { ms, engine: r.ms, state };
       }, PACE),
     );
   }
+  if (process.env.SEGQC_BENCH_VERBOSE) for (const b of brush) console.log(`    stroke: ${b.ms.toFixed(1)} ms (reading + rules ${b.engine.toFixed(1)} ms) ${b.state}`);
   const q = (xs, p) => {
     const s = [...xs].sort((a, b) => a - b);
     return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];

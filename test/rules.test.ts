@@ -4,6 +4,8 @@ import type { Guideline } from '../shared/guideline/types.js';
 import { guidelineSha256 } from '../shared/guideline/hash.js';
 import { checkAnnotation, checkItem } from '../shared/rules/engine.js';
 import { checklistState } from '../shared/rules/checklist.js';
+import { outsideEnvelope } from '../shared/rules/containment.js';
+import { fillHoles } from '../shared/rules/envelope.js';
 import { missingAnnotation, orphanAnnotation } from '../shared/rules/findings.js';
 import type { AnnotationInput, Attestation, Finding, RuleCode } from '../shared/rules/types.js';
 
@@ -204,6 +206,57 @@ describe('containment', () => {
     const d = liverWithTumour();
     box(d, S, [9, 9, 12, 10, 10, 15], 0); // channel from the tumour through the top face
     expect(checkAnnotation(base, ann(seg(geom(S), [d])))).toEqual([]);
+  });
+});
+
+describe('containment distances against brute force', () => {
+  // A small deterministic generator, so the cases are the same on every run.
+  const rng = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+
+  test.each([1, 2, 3, 4, 5, 6])('random case %i: voxels and farthest distance match an exhaustive search', (seed) => {
+    const rnd = rng(seed * 7919);
+    const sh: Vec3 = seed % 2 ? [17, 13, 7] : [26, 21, 1];
+    const spacing: Vec3 = [0.5 + rnd(), 0.5 + rnd(), 1 + 2 * rnd()];
+    const [nx, ny, nz] = sh;
+    const n = nx * ny * nz;
+    const outer = new Uint8Array(n);
+    const inner = new Uint8Array(n);
+    // A shell with a cavity (the envelope fills it), then an inner blob that is partly inside and partly out.
+    // The shell, the inner blob and their union start at different corners, so the three grids' offsets differ.
+    const o = [4 + Math.floor(rnd() * 3), 3 + Math.floor(rnd() * 2), nz > 1 ? 1 : 0];
+    const oe = [nx - 3 - Math.floor(rnd() * 3), ny - 2 - Math.floor(rnd() * 2), nz > 1 ? nz - 2 : 0];
+    box(outer, sh, [o[0], o[1], o[2], oe[0], oe[1], oe[2]], 1);
+    box(outer, sh, [o[0] + 1, o[1] + 1, nz > 1 ? o[2] + 1 : 0, oe[0] - 1, oe[1] - 1, nz > 1 ? oe[2] - 1 : 0], 0);
+    for (let x = 0; x < n; x++) {
+      const [i, j] = [x % nx, Math.floor(x / nx) % ny];
+      if (i >= o[0] + 2 && i <= nx - 2 && j >= 1 && j <= oe[1] - 1 && rnd() < 0.25) inner[x] = 2;
+    }
+    for (const tol of [0, 1.2]) {
+      const g = { ...geom(sh, spacing), spacingKnown: true };
+      const got = outsideEnvelope({ data: inner, value: 2 }, { data: outer, value: 1 }, g, tol);
+      // The reference: the envelope on the whole image, then every inner voxel against every envelope voxel.
+      const env = outer.slice();
+      fillHoles(env, sh);
+      const envIdx: number[] = [];
+      for (let x = 0; x < n; x++) if (env[x] === 1) envIdx.push(x);
+      let voxels = 0;
+      let farthest = 0;
+      for (let x = 0; x < n; x++) {
+        if (inner[x] !== 2 || env[x] === 1) continue;
+        const [i, j, k] = [x % nx, Math.floor(x / nx) % ny, Math.floor(x / (nx * ny))];
+        let best = Infinity;
+        for (const y of envIdx) {
+          const di = (y % nx) - i, dj = (Math.floor(y / nx) % ny) - j, dk = Math.floor(y / (nx * ny)) - k;
+          best = Math.min(best, (di * spacing[0]) ** 2 + (dj * spacing[1]) ** 2 + (dk * spacing[2]) ** 2);
+        }
+        if (best <= tol * tol * (1 + 1e-9)) continue;
+        voxels++;
+        farthest = Math.max(farthest, best);
+      }
+      expect(voxels).toBeGreaterThan(0);
+      expect(got.voxels).toBe(voxels);
+      expect(got.farthest).toBeCloseTo(Math.sqrt(farthest), 9);
+    }
   });
 });
 

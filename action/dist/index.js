@@ -35803,14 +35803,6 @@ function squaredEdt(feature, dims, spacing, out, lines) {
   }
   return g;
 }
-function squaredDistancesAt(feature, dims, spacing, queries, out, work) {
-  const n2 = dims[0] * dims[1] * dims[2];
-  let nf = 0;
-  for (let x2 = 0; x2 < n2; x2++) if (feature[x2] !== 0) nf++;
-  const list = new Int32Array(nf);
-  for (let x2 = 0, t = 0; t < nf; x2++) if (feature[x2] !== 0) list[t++] = x2;
-  return squaredDistancesToPoints(list, dims, spacing, queries, out, feature, work);
-}
 function transformAt(feature, dims, spacing, queries, out, work) {
   const [nx, ny] = dims;
   let lines;
@@ -37655,6 +37647,32 @@ function fillHoles(mask, size2) {
 }
 
 // shared/rules/containment.ts
+function envelopeOf(outer, shape, ob) {
+  const crop = cropAround(ob, [1, 1, 1], shape);
+  const env = cropMask(outer, shape, crop);
+  fillHoles(env, crop.size);
+  const [cx, cy, cz] = crop.size;
+  const [bx, by, bz] = crop.box;
+  const plane = cx * cy;
+  const faces = [];
+  const open2 = (i2, j, k, di, dj, dk, x2, step) => {
+    const ii = i2 + di, jj = j + dj, kk = k + dk;
+    if (ii >= 0 && ii < cx && jj >= 0 && jj < cy && kk >= 0 && kk < cz) return env[x2 + step] !== 1;
+    const gi = bx + ii, gj = by + jj, gk = bz + kk;
+    return gi >= 0 && gi < shape[0] && gj >= 0 && gj < shape[1] && gk >= 0 && gk < shape[2];
+  };
+  for (let k = 0, x2 = 0; k < cz; k++) {
+    for (let j = 0; j < cy; j++) {
+      for (let i2 = 0; i2 < cx; i2++, x2++) {
+        if (env[x2] !== 1) continue;
+        if (open2(i2, j, k, -1, 0, 0, x2, -1) || open2(i2, j, k, 1, 0, 0, x2, 1) || open2(i2, j, k, 0, -1, 0, x2, -cx) || open2(i2, j, k, 0, 1, 0, x2, cx) || open2(i2, j, k, 0, 0, -1, x2, -plane) || open2(i2, j, k, 0, 0, 1, x2, plane)) {
+          faces.push(x2);
+        }
+      }
+    }
+  }
+  return { crop, env, boundary: Int32Array.from(faces) };
+}
 function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
   let mm = outer && memo ? memo.get(outer.data) : void 0;
   if (outer && memo && !mm) memo.set(outer.data, mm = /* @__PURE__ */ new Map());
@@ -37670,29 +37688,46 @@ function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
     for (let x2 = 0; x2 < data3.length; x2++) if (data3[x2] === value3) voxels2++;
     return { voxels: voxels2, farthest: Infinity, bbox: ib };
   }
-  const spacing = geometry.spacingKnown ? geometry.spacing : [1, 1, 1];
-  const margin = [1, 1, 1];
-  const crop = cropAround(unionBox(ib, ob), margin, shape);
-  const envKey = `env:${outer.value}:${crop.box.join(",")}`;
-  let env = mm?.get(envKey);
-  if (!env) {
-    env = cropMask(outer, shape, crop);
-    fillHoles(env, crop.size);
-    mm?.set(envKey, env);
+  const envKey = `envelope:${outer.value}`;
+  let e = mm?.get(envKey);
+  if (!e) {
+    e = envelopeOf(outer, shape, ob);
+    mm?.set(envKey, e);
   }
-  const [cx, cy] = crop.size;
+  const spacing = geometry.spacingKnown ? geometry.spacing : [1, 1, 1];
+  const grid = cropAround(unionBox(ib, e.crop.box), [0, 0, 0], shape);
+  const [gx, gy] = grid.size;
+  const [ex, ey, ez] = e.crop.size;
+  const [e0, e1, e2] = e.crop.box;
   const { data: data2, value: value2 } = inner;
   const out = [];
-  for (let k = ib[2] - crop.box[2]; k <= ib[5] - crop.box[2]; k++) {
-    for (let j = ib[1] - crop.box[1]; j <= ib[4] - crop.box[1]; j++) {
-      const base = ((k + crop.box[2]) * shape[1] + (j + crop.box[1])) * shape[0] + crop.box[0];
-      const row = (k * cy + j) * cx;
-      for (let i2 = ib[0] - crop.box[0]; i2 <= ib[3] - crop.box[0]; i2++) if (env[row + i2] === 0 && data2[base + i2] === value2) out.push(row + i2);
+  for (let k = ib[2]; k <= ib[5]; k++) {
+    const ek = k - e2;
+    for (let j = ib[1]; j <= ib[4]; j++) {
+      const ej = j - e1;
+      const rowIn = ek >= 0 && ek < ez && ej >= 0 && ej < ey;
+      const base = (k * shape[1] + j) * shape[0];
+      const envRow = (ek * ey + ej) * ex - e0;
+      const gridRow = ((k - grid.box[2]) * gy + (j - grid.box[1])) * gx - grid.box[0];
+      for (let i2 = ib[0]; i2 <= ib[3]; i2++) {
+        if (data2[base + i2] !== value2) continue;
+        if (rowIn && i2 >= e0 && i2 < e0 + ex && e.env[envRow + i2] === 1) continue;
+        out.push(gridRow + i2);
+      }
     }
   }
   if (out.length === 0) return { voxels: 0, farthest: 0, bbox: null };
+  const features = new Int32Array(e.boundary.length);
+  const plane = ex * ey;
+  for (let t = 0; t < features.length; t++) {
+    const x2 = e.boundary[t];
+    const i2 = x2 % ex + e0 - grid.box[0];
+    const j = Math.floor(x2 / ex) % ey + e1 - grid.box[1];
+    const k = Math.floor(x2 / plane) + e2 - grid.box[2];
+    features[t] = (k * gy + j) * gx + i2;
+  }
   const queries = Int32Array.from(out);
-  const d2 = squaredDistancesAt(env, crop.size, spacing, queries, new Float64Array(queries.length));
+  const d2 = squaredDistancesToPoints(features, grid.size, spacing, queries, new Float64Array(queries.length));
   const tol2 = toleranceMm * toleranceMm;
   let voxels = 0;
   let farthest = 0;
@@ -37702,9 +37737,9 @@ function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
     voxels++;
     if (d2[q] > farthest) farthest = d2[q];
     const x2 = queries[q];
-    const i2 = x2 % cx + crop.box[0];
-    const j = Math.floor(x2 / cx) % cy + crop.box[1];
-    const k = Math.floor(x2 / (cx * cy)) + crop.box[2];
+    const i2 = x2 % gx + grid.box[0];
+    const j = Math.floor(x2 / gx) % gy + grid.box[1];
+    const k = Math.floor(x2 / (gx * gy)) + grid.box[2];
     if (i2 < box[0]) box[0] = i2;
     if (j < box[1]) box[1] = j;
     if (k < box[2]) box[2] = k;
