@@ -37651,6 +37651,10 @@ function envelopeOf(outer, shape, ob) {
   const crop = cropAround(ob, [1, 1, 1], shape);
   const env = cropMask(outer, shape, crop);
   fillHoles(env, crop.size);
+  return { crop, env, boundary: null };
+}
+function faceVoxels(e, shape) {
+  const { crop, env } = e;
   const [cx, cy, cz] = crop.size;
   const [bx, by, bz] = crop.box;
   const plane = cx * cy;
@@ -37671,7 +37675,7 @@ function envelopeOf(outer, shape, ob) {
       }
     }
   }
-  return { crop, env, boundary: Int32Array.from(faces) };
+  return Int32Array.from(faces);
 }
 function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
   let mm = outer && memo ? memo.get(outer.data) : void 0;
@@ -37717,10 +37721,11 @@ function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
     }
   }
   if (out.length === 0) return { voxels: 0, farthest: 0, bbox: null };
-  const features = new Int32Array(e.boundary.length);
+  const boundary = e.boundary ??= faceVoxels(e, shape);
+  const features = new Int32Array(boundary.length);
   const plane = ex * ey;
   for (let t = 0; t < features.length; t++) {
-    const x2 = e.boundary[t];
+    const x2 = boundary[t];
     const i2 = x2 % ex + e0 - grid.box[0];
     const j = Math.floor(x2 / ex) % ey + e1 - grid.box[1];
     const k = Math.floor(x2 / plane) + e2 - grid.box[2];

@@ -27,15 +27,21 @@ interface Envelope {
   env: Uint8Array;
   /**
    * Envelope voxels with a face neighbour in the image that is not envelope, as crop indices, ascending. The envelope
-   * voxel nearest to any voxel outside it is one of these (a step from an interior one toward it is nearer).
+   * voxel nearest to any voxel outside it is one of these (a step from an interior one toward it is nearer). Found
+   * the first time a voxel lies outside.
    */
-  boundary: Int32Array;
+  boundary: Int32Array | null;
 }
 
 function envelopeOf(outer: MaskRef, shape: Vec3, ob: Box): Envelope {
   const crop = cropAround(ob, [1, 1, 1], shape);
   const env = cropMask(outer, shape, crop);
   fillHoles(env, crop.size);
+  return { crop, env, boundary: null };
+}
+
+function faceVoxels(e: Envelope, shape: Vec3): Int32Array {
+  const { crop, env } = e;
   const [cx, cy, cz] = crop.size;
   const [bx, by, bz] = crop.box;
   const plane = cx * cy;
@@ -63,7 +69,7 @@ function envelopeOf(outer: MaskRef, shape: Vec3, ob: Box): Envelope {
       }
     }
   }
-  return { crop, env, boundary: Int32Array.from(faces) };
+  return Int32Array.from(faces);
 }
 
 /**
@@ -116,10 +122,11 @@ export function outsideEnvelope(inner: MaskRef, outer: MaskRef | null, geometry:
     }
   }
   if (out.length === 0) return { voxels: 0, farthest: 0, bbox: null };
-  const features = new Int32Array(e.boundary.length);
+  const boundary = (e.boundary ??= faceVoxels(e, shape));
+  const features = new Int32Array(boundary.length);
   const plane = ex * ey;
   for (let t = 0; t < features.length; t++) {
-    const x = e.boundary[t];
+    const x = boundary[t];
     const i = (x % ex) + e0 - grid.box[0];
     const j = (Math.floor(x / ex) % ey) + e1 - grid.box[1];
     const k = Math.floor(x / plane) + e2 - grid.box[2];
