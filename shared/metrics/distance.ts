@@ -153,20 +153,6 @@ export function squaredEdt(feature: Uint8Array, dims: Vec3, spacing: Vec3, out?:
   return g;
 }
 
-/**
- * Squared distances (mm²) from the grid points `queries` (linear indices) to the nearest feature, written to `out`
- * (Infinity when there is no feature): by `squaredDistancesToPoints`, which searches around each query and falls back
- * to the transform when that would cost more.
- */
-export function squaredDistancesAt(feature: Uint8Array, dims: Vec3, spacing: Vec3, queries: Int32Array, out: Dist, work?: Dist): Dist {
-  const n = dims[0] * dims[1] * dims[2];
-  let nf = 0;
-  for (let x = 0; x < n; x++) if (feature[x] !== 0) nf++;
-  const list = new Int32Array(nf);
-  for (let x = 0, t = 0; t < nf; x++) if (feature[x] !== 0) list[t++] = x;
-  return squaredDistancesToPoints(list, dims, spacing, queries, out, feature, work);
-}
-
 /** The transform's squared distances at `queries`; only the lines holding queries get the last pass. */
 function transformAt(feature: Uint8Array, dims: Vec3, spacing: Vec3, queries: Int32Array, out: Dist, work?: Dist): Dist {
   const [nx, ny] = dims;
