@@ -149,6 +149,12 @@ try {
   // canvas (its own serialization), segqc decodes and checks it.
   const STROKES = Number(opt('--strokes', '12'));
   const brush = [];
+  const cdp = process.env.SEGQC_BENCH_PROFILE ? await context.newCDPSession(p) : null;
+  if (cdp) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+  }
   for (let k = 0; k < STROKES; k++) {
     // A stroke extends the selected region: deselect, so that each stroke is a new region.
     await p.evaluate(() => window.Htx.annotationStore.selected.unselectAll());
@@ -182,6 +188,18 @@ try {
         return { ms, engine: r.ms, state };
       }, PACE),
     );
+  }
+  if (cdp) {
+    const { profile } = await cdp.send('Profiler.stop');
+    const self = new Map();
+    const dt = profile.timeDeltas;
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    profile.samples.forEach((id, k) => {
+      const n = byId.get(id);
+      const name = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`;
+      self.set(name, (self.get(name) ?? 0) + (dt[k] ?? 0) / 1000);
+    });
+    for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`    profile: ${ms.toFixed(0).padStart(6)} ms  ${name}`);
   }
   if (process.env.SEGQC_BENCH_VERBOSE) for (const b of brush) console.log(`    stroke: ${b.ms.toFixed(1)} ms (reading + rules ${b.engine.toFixed(1)} ms) ${b.state}`);
   const q = (xs, p) => {

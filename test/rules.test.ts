@@ -225,15 +225,22 @@ describe('containment distances against brute force', () => {
     // The shell, the inner blob and their union start at different corners, so the three grids' offsets differ.
     const o = [4 + Math.floor(rnd() * 3), 3 + Math.floor(rnd() * 2), nz > 1 ? 1 : 0];
     const oe = [nx - 3 - Math.floor(rnd() * 3), ny - 2 - Math.floor(rnd() * 2), nz > 1 ? nz - 2 : 0];
+    // Seeds 4 to 6: the shell touches the image's edges, where the envelope's crop has no margin.
+    if (seed > 3) [o[0], oe[1]] = [0, ny - 1];
     box(outer, sh, [o[0], o[1], o[2], oe[0], oe[1], oe[2]], 1);
     box(outer, sh, [o[0] + 1, o[1] + 1, nz > 1 ? o[2] + 1 : 0, oe[0] - 1, oe[1] - 1, nz > 1 ? oe[2] - 1 : 0], 0);
     for (let x = 0; x < n; x++) {
       const [i, j] = [x % nx, Math.floor(x / nx) % ny];
-      if (i >= o[0] + 2 && i <= nx - 2 && j >= 1 && j <= oe[1] - 1 && rnd() < 0.25) inner[x] = 2;
+      if (i >= 2 && i <= nx - 2 && j >= 1 && j <= ny - 2 && rnd() < 0.25) inner[x] = 2;
     }
+    // Half of the inner voxels measured first into the memo: the full measurement then mixes kept and new distances.
+    const memo = new WeakMap<object, Map<string, unknown>>();
+    const half = inner.map((v, x) => (x % 2 ? v : 0));
+    outsideEnvelope({ data: half, value: 2 }, { data: outer, value: 1 }, { ...geom(sh, spacing), spacingKnown: true }, 0, undefined, memo);
     for (const tol of [0, 1.2]) {
       const g = { ...geom(sh, spacing), spacingKnown: true };
       const got = outsideEnvelope({ data: inner, value: 2 }, { data: outer, value: 1 }, g, tol);
+      expect(outsideEnvelope({ data: inner, value: 2 }, { data: outer, value: 1 }, g, tol, undefined, memo)).toEqual(got);
       // The reference: the envelope on the whole image, then every inner voxel against every envelope voxel.
       const env = outer.slice();
       fillHoles(env, sh);

@@ -37647,35 +37647,72 @@ function fillHoles(mask, size2) {
 }
 
 // shared/rules/containment.ts
+var MAX_KEPT_DISTANCES = 5e5;
 function envelopeOf(outer, shape, ob) {
   const crop = cropAround(ob, [1, 1, 1], shape);
   const env = cropMask(outer, shape, crop);
   fillHoles(env, crop.size);
-  return { crop, env, boundary: null };
+  return { crop, env, boundary: null, dist: /* @__PURE__ */ new Map(), distSpacing: "" };
 }
 function faceVoxels(e, shape) {
   const { crop, env } = e;
   const [cx, cy, cz] = crop.size;
-  const [bx, by, bz] = crop.box;
   const plane = cx * cy;
   const faces = [];
-  const open2 = (i2, j, k, di, dj, dk, x2, step) => {
-    const ii = i2 + di, jj = j + dj, kk = k + dk;
-    if (ii >= 0 && ii < cx && jj >= 0 && jj < cy && kk >= 0 && kk < cz) return env[x2 + step] !== 1;
-    const gi = bx + ii, gj = by + jj, gk = bz + kk;
-    return gi >= 0 && gi < shape[0] && gj >= 0 && gj < shape[1] && gk >= 0 && gk < shape[2];
-  };
   for (let k = 0, x2 = 0; k < cz; k++) {
     for (let j = 0; j < cy; j++) {
       for (let i2 = 0; i2 < cx; i2++, x2++) {
         if (env[x2] !== 1) continue;
-        if (open2(i2, j, k, -1, 0, 0, x2, -1) || open2(i2, j, k, 1, 0, 0, x2, 1) || open2(i2, j, k, 0, -1, 0, x2, -cx) || open2(i2, j, k, 0, 1, 0, x2, cx) || open2(i2, j, k, 0, 0, -1, x2, -plane) || open2(i2, j, k, 0, 0, 1, x2, plane)) {
-          faces.push(x2);
-        }
+        const open2 = i2 > 0 && env[x2 - 1] !== 1 || i2 < cx - 1 && env[x2 + 1] !== 1 || j > 0 && env[x2 - cx] !== 1 || j < cy - 1 && env[x2 + cx] !== 1 || k > 0 && env[x2 - plane] !== 1 || k < cz - 1 && env[x2 + plane] !== 1;
+        if (open2) faces.push(x2);
       }
     }
   }
   return Int32Array.from(faces);
+}
+function distancesOutside(e, at, shape, ib, spacing) {
+  const key = spacing.join(",");
+  if (e.distSpacing !== key || e.dist.size > MAX_KEPT_DISTANCES) {
+    e.dist = /* @__PURE__ */ new Map();
+    e.distSpacing = key;
+  }
+  const d2 = new Float64Array(at.length);
+  const missing = [];
+  for (let q = 0; q < at.length; q++) {
+    const known = e.dist.get(at[q]);
+    if (known === void 0) missing.push(q);
+    else d2[q] = known;
+  }
+  if (missing.length === 0) return d2;
+  const grid = cropAround(unionBox(ib, e.crop.box), [0, 0, 0], shape);
+  const [gx, gy] = grid.size;
+  const [ex, ey] = e.crop.size;
+  const [e0, e1, e2] = e.crop.box;
+  const boundary = e.boundary ??= faceVoxels(e, shape);
+  const features = new Int32Array(boundary.length);
+  const plane = ex * ey;
+  for (let t = 0; t < features.length; t++) {
+    const x2 = boundary[t];
+    const i2 = x2 % ex + e0 - grid.box[0];
+    const j = Math.floor(x2 / ex) % ey + e1 - grid.box[1];
+    const k = Math.floor(x2 / plane) + e2 - grid.box[2];
+    features[t] = (k * gy + j) * gx + i2;
+  }
+  const sxy = shape[0] * shape[1];
+  const queries = new Int32Array(missing.length);
+  for (let t = 0; t < missing.length; t++) {
+    const x2 = at[missing[t]];
+    const i2 = x2 % shape[0] - grid.box[0];
+    const j = Math.floor(x2 / shape[0]) % shape[1] - grid.box[1];
+    const k = Math.floor(x2 / sxy) - grid.box[2];
+    queries[t] = (k * gy + j) * gx + i2;
+  }
+  const found = squaredDistancesToPoints(features, grid.size, spacing, queries, new Float64Array(queries.length));
+  for (let t = 0; t < missing.length; t++) {
+    d2[missing[t]] = found[t];
+    e.dist.set(at[missing[t]], found[t]);
+  }
+  return d2;
 }
 function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
   let mm = outer && memo ? memo.get(outer.data) : void 0;
@@ -37699,8 +37736,6 @@ function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
     mm?.set(envKey, e);
   }
   const spacing = geometry.spacingKnown ? geometry.spacing : [1, 1, 1];
-  const grid = cropAround(unionBox(ib, e.crop.box), [0, 0, 0], shape);
-  const [gx, gy] = grid.size;
   const [ex, ey, ez] = e.crop.size;
   const [e0, e1, e2] = e.crop.box;
   const { data: data2, value: value2 } = inner;
@@ -37712,39 +37747,28 @@ function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
       const rowIn = ek >= 0 && ek < ez && ej >= 0 && ej < ey;
       const base = (k * shape[1] + j) * shape[0];
       const envRow = (ek * ey + ej) * ex - e0;
-      const gridRow = ((k - grid.box[2]) * gy + (j - grid.box[1])) * gx - grid.box[0];
       for (let i2 = ib[0]; i2 <= ib[3]; i2++) {
         if (data2[base + i2] !== value2) continue;
         if (rowIn && i2 >= e0 && i2 < e0 + ex && e.env[envRow + i2] === 1) continue;
-        out.push(gridRow + i2);
+        out.push(base + i2);
       }
     }
   }
   if (out.length === 0) return { voxels: 0, farthest: 0, bbox: null };
-  const boundary = e.boundary ??= faceVoxels(e, shape);
-  const features = new Int32Array(boundary.length);
-  const plane = ex * ey;
-  for (let t = 0; t < features.length; t++) {
-    const x2 = boundary[t];
-    const i2 = x2 % ex + e0 - grid.box[0];
-    const j = Math.floor(x2 / ex) % ey + e1 - grid.box[1];
-    const k = Math.floor(x2 / plane) + e2 - grid.box[2];
-    features[t] = (k * gy + j) * gx + i2;
-  }
-  const queries = Int32Array.from(out);
-  const d2 = squaredDistancesToPoints(features, grid.size, spacing, queries, new Float64Array(queries.length));
+  const d2 = distancesOutside(e, Int32Array.from(out), shape, ib, spacing);
   const tol2 = toleranceMm * toleranceMm;
   let voxels = 0;
   let farthest = 0;
   const box = [Infinity, Infinity, Infinity, -1, -1, -1];
-  for (let q = 0; q < queries.length; q++) {
+  const sxy = shape[0] * shape[1];
+  for (let q = 0; q < out.length; q++) {
     if (d2[q] <= tol2 * (1 + 1e-9)) continue;
     voxels++;
     if (d2[q] > farthest) farthest = d2[q];
-    const x2 = queries[q];
-    const i2 = x2 % gx + grid.box[0];
-    const j = Math.floor(x2 / gx) % gy + grid.box[1];
-    const k = Math.floor(x2 / (gx * gy)) + grid.box[2];
+    const x2 = out[q];
+    const i2 = x2 % shape[0];
+    const j = Math.floor(x2 / shape[0]) % shape[1];
+    const k = Math.floor(x2 / sxy);
     if (i2 < box[0]) box[0] = i2;
     if (j < box[1]) box[1] = j;
     if (k < box[2]) box[2] = k;

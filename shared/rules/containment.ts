@@ -31,45 +31,94 @@ interface Envelope {
    * the first time a voxel lies outside.
    */
   boundary: Int32Array | null;
+  /**
+   * Squared distances (mm²) of voxels outside the envelope already measured, by image index, under `distSpacing`:
+   * a live check after a new stroke measures only the new stroke's voxels.
+   */
+  dist: Map<number, number>;
+  distSpacing: string;
 }
+
+/** Distances kept per envelope at most; past this the memo starts again (a Map entry costs tens of bytes). */
+const MAX_KEPT_DISTANCES = 500_000;
 
 function envelopeOf(outer: MaskRef, shape: Vec3, ob: Box): Envelope {
   const crop = cropAround(ob, [1, 1, 1], shape);
   const env = cropMask(outer, shape, crop);
   fillHoles(env, crop.size);
-  return { crop, env, boundary: null };
+  return { crop, env, boundary: null, dist: new Map(), distSpacing: '' };
 }
 
 function faceVoxels(e: Envelope, shape: Vec3): Int32Array {
   const { crop, env } = e;
   const [cx, cy, cz] = crop.size;
-  const [bx, by, bz] = crop.box;
   const plane = cx * cy;
+  // The envelope lies inside the container's box, one voxel in from the crop's edges except where the image ends:
+  // a step off the crop leaves the image, which is never open.
   const faces: number[] = [];
-  const open = (i: number, j: number, k: number, di: number, dj: number, dk: number, x: number, step: number): boolean => {
-    const ii = i + di, jj = j + dj, kk = k + dk;
-    if (ii >= 0 && ii < cx && jj >= 0 && jj < cy && kk >= 0 && kk < cz) return env[x + step] !== 1;
-    const gi = bx + ii, gj = by + jj, gk = bz + kk;
-    return gi >= 0 && gi < shape[0] && gj >= 0 && gj < shape[1] && gk >= 0 && gk < shape[2];
-  };
   for (let k = 0, x = 0; k < cz; k++) {
     for (let j = 0; j < cy; j++) {
       for (let i = 0; i < cx; i++, x++) {
         if (env[x] !== 1) continue;
-        if (
-          open(i, j, k, -1, 0, 0, x, -1) ||
-          open(i, j, k, 1, 0, 0, x, 1) ||
-          open(i, j, k, 0, -1, 0, x, -cx) ||
-          open(i, j, k, 0, 1, 0, x, cx) ||
-          open(i, j, k, 0, 0, -1, x, -plane) ||
-          open(i, j, k, 0, 0, 1, x, plane)
-        ) {
-          faces.push(x);
-        }
+        const open =
+          (i > 0 && env[x - 1] !== 1) ||
+          (i < cx - 1 && env[x + 1] !== 1) ||
+          (j > 0 && env[x - cx] !== 1) ||
+          (j < cy - 1 && env[x + cx] !== 1) ||
+          (k > 0 && env[x - plane] !== 1) ||
+          (k < cz - 1 && env[x + plane] !== 1);
+        if (open) faces.push(x);
       }
     }
   }
   return Int32Array.from(faces);
+}
+
+/** Squared distances (mm²) of the voxels `at` (image indices, outside the envelope, within `ib`) to the envelope. */
+function distancesOutside(e: Envelope, at: Int32Array, shape: Vec3, ib: Box, spacing: Vec3): Float64Array {
+  const key = spacing.join(',');
+  if (e.distSpacing !== key || e.dist.size > MAX_KEPT_DISTANCES) {
+    e.dist = new Map();
+    e.distSpacing = key;
+  }
+  const d2 = new Float64Array(at.length);
+  const missing: number[] = [];
+  for (let q = 0; q < at.length; q++) {
+    const known = e.dist.get(at[q]);
+    if (known === undefined) missing.push(q);
+    else d2[q] = known;
+  }
+  if (missing.length === 0) return d2;
+  // Measured on a grid that holds both the inner box and the envelope, against the envelope's face voxels.
+  const grid = cropAround(unionBox(ib, e.crop.box) as Box, [0, 0, 0], shape);
+  const [gx, gy] = grid.size;
+  const [ex, ey] = e.crop.size;
+  const [e0, e1, e2] = e.crop.box;
+  const boundary = (e.boundary ??= faceVoxels(e, shape));
+  const features = new Int32Array(boundary.length);
+  const plane = ex * ey;
+  for (let t = 0; t < features.length; t++) {
+    const x = boundary[t];
+    const i = (x % ex) + e0 - grid.box[0];
+    const j = (Math.floor(x / ex) % ey) + e1 - grid.box[1];
+    const k = Math.floor(x / plane) + e2 - grid.box[2];
+    features[t] = (k * gy + j) * gx + i;
+  }
+  const sxy = shape[0] * shape[1];
+  const queries = new Int32Array(missing.length);
+  for (let t = 0; t < missing.length; t++) {
+    const x = at[missing[t]];
+    const i = (x % shape[0]) - grid.box[0];
+    const j = (Math.floor(x / shape[0]) % shape[1]) - grid.box[1];
+    const k = Math.floor(x / sxy) - grid.box[2];
+    queries[t] = (k * gy + j) * gx + i;
+  }
+  const found = squaredDistancesToPoints(features, grid.size, spacing, queries, new Float64Array(queries.length));
+  for (let t = 0; t < missing.length; t++) {
+    d2[missing[t]] = found[t];
+    e.dist.set(at[missing[t]], found[t]);
+  }
+  return d2;
 }
 
 /**
@@ -100,8 +149,6 @@ export function outsideEnvelope(inner: MaskRef, outer: MaskRef | null, geometry:
   }
   const spacing: Vec3 = geometry.spacingKnown ? geometry.spacing : [1, 1, 1];
   // Inner voxels not in the envelope, on a grid that holds both the inner box and the envelope.
-  const grid = cropAround(unionBox(ib, e.crop.box) as Box, [0, 0, 0], shape);
-  const [gx, gy] = grid.size;
   const [ex, ey, ez] = e.crop.size;
   const [e0, e1, e2] = e.crop.box;
   const { data, value } = inner;
@@ -113,39 +160,28 @@ export function outsideEnvelope(inner: MaskRef, outer: MaskRef | null, geometry:
       const rowIn = ek >= 0 && ek < ez && ej >= 0 && ej < ey;
       const base = (k * shape[1] + j) * shape[0];
       const envRow = (ek * ey + ej) * ex - e0;
-      const gridRow = ((k - grid.box[2]) * gy + (j - grid.box[1])) * gx - grid.box[0];
       for (let i = ib[0]; i <= ib[3]; i++) {
         if (data[base + i] !== value) continue;
         if (rowIn && i >= e0 && i < e0 + ex && e.env[envRow + i] === 1) continue;
-        out.push(gridRow + i);
+        out.push(base + i);
       }
     }
   }
   if (out.length === 0) return { voxels: 0, farthest: 0, bbox: null };
-  const boundary = (e.boundary ??= faceVoxels(e, shape));
-  const features = new Int32Array(boundary.length);
-  const plane = ex * ey;
-  for (let t = 0; t < features.length; t++) {
-    const x = boundary[t];
-    const i = (x % ex) + e0 - grid.box[0];
-    const j = (Math.floor(x / ex) % ey) + e1 - grid.box[1];
-    const k = Math.floor(x / plane) + e2 - grid.box[2];
-    features[t] = (k * gy + j) * gx + i;
-  }
-  const queries = Int32Array.from(out);
-  const d2 = squaredDistancesToPoints(features, grid.size, spacing, queries, new Float64Array(queries.length));
+  const d2 = distancesOutside(e, Int32Array.from(out), shape, ib, spacing);
   const tol2 = toleranceMm * toleranceMm;
   let voxels = 0;
   let farthest = 0;
   const box: Box = [Infinity, Infinity, Infinity, -1, -1, -1];
-  for (let q = 0; q < queries.length; q++) {
+  const sxy = shape[0] * shape[1];
+  for (let q = 0; q < out.length; q++) {
     if (d2[q] <= tol2 * (1 + 1e-9)) continue;
     voxels++;
     if (d2[q] > farthest) farthest = d2[q];
-    const x = queries[q];
-    const i = (x % gx) + grid.box[0];
-    const j = (Math.floor(x / gx) % gy) + grid.box[1];
-    const k = Math.floor(x / (gx * gy)) + grid.box[2];
+    const x = out[q];
+    const i = x % shape[0];
+    const j = Math.floor(x / shape[0]) % shape[1];
+    const k = Math.floor(x / sxy);
     if (i < box[0]) box[0] = i;
     if (j < box[1]) box[1] = j;
     if (k < box[2]) box[2] = k;
