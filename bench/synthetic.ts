@@ -1,5 +1,6 @@
 /** Deterministic synthetic data for benchmarks: a CT-like two-label pair and Label Studio brush masks. */
 import type { Geometry } from '../shared/model.js';
+import { axisGeometry } from '../shared/model.js';
 
 /** Small deterministic PRNG (mulberry32). */
 export function rng(seed: number): () => number {
@@ -13,17 +14,7 @@ export function rng(seed: number): () => number {
   };
 }
 
-export const ctGeometry = (nx = 512, ny = 512, nz = 96): Geometry => ({
-  shape: [nx, ny, nz],
-  spacing: [0.7, 0.7, 2.5],
-  origin: [0, 0, 0],
-  direction: [
-    [1, 0, 0],
-    [0, 1, 0],
-    [0, 0, 1],
-  ],
-  spacingKnown: true,
-});
+export const ctGeometry = (nx = 512, ny = 512, nz = 96): Geometry => axisGeometry([nx, ny, nz], [0.7, 0.7, 2.5]);
 
 /**
  * An organ (label 1, an ellipsoid of about 300k voxels with a wavy surface) and a small lesion inside it (label 2),

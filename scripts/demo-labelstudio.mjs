@@ -67,6 +67,16 @@ for (let y = 0; y < N; y++) {
 // The liver mask leaves a stray island, and the tumour polygon is drawn partly outside the liver: two findings to show.
 for (let y = 120; y < 132; y++) for (let x = 330; x < 342; x++) liverAlpha[y * N + x] = 255;
 const pct = (x, y) => [(x / N) * 100, (y / N) * 100];
+const tumourPolygon = (id, points) => ({
+  id,
+  from_name: 'label_polygon',
+  to_name: 'image',
+  type: 'polygonlabels',
+  original_width: N,
+  original_height: N,
+  image_rotation: 0,
+  value: { points, closed: true, polygonlabels: ['Liver tumour'] },
+});
 const pre = [
   {
     id: 'liver',
@@ -78,26 +88,8 @@ const pre = [
     image_rotation: 0,
     value: { format: 'rle', rle: encodeBrushRle(liverAlpha, N, N), brushlabels: ['Liver'] },
   },
-  {
-    id: 'tumour',
-    from_name: 'label_polygon',
-    to_name: 'image',
-    type: 'polygonlabels',
-    original_width: N,
-    original_height: N,
-    image_rotation: 0,
-    value: { points: [pct(150, 236), pct(182, 238), pct(184, 262), pct(152, 266)], closed: true, polygonlabels: ['Liver tumour'] },
-  },
-  {
-    id: 'tumour2',
-    from_name: 'label_polygon',
-    to_name: 'image',
-    type: 'polygonlabels',
-    original_width: N,
-    original_height: N,
-    image_rotation: 0,
-    value: { points: [pct(286, 170), pct(318, 172), pct(316, 200), pct(288, 198)], closed: true, polygonlabels: ['Liver tumour'] },
-  },
+  tumourPolygon('tumour', [pct(150, 236), pct(182, 238), pct(184, 262), pct(152, 266)]),
+  tumourPolygon('tumour2', [pct(286, 170), pct(318, 172), pct(316, 200), pct(288, 198)]),
 ];
 const task = { id: 1, data: { image: '/img/ct_slice.png', pixel_spacing: [0.78, 0.78] }, annotations: [], predictions: [] };
 

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Geometry } from '../shared/model.js';
+import { axisGeometry } from '../shared/model.js';
 import { encodeNifti } from '../shared/formats/nifti-write.js';
 import { encodeBrushRle } from '../shared/formats/brush-rle.js';
 import { loadGuideline } from '../shared/guideline/load.js';
@@ -32,13 +33,7 @@ function attestation(guidelineText: string, file: string, answers: Record<string
 
 // ---------------------------------------------------------------- liver CT (NIfTI, two raters, images)
 
-const CT: Geometry = {
-  shape: [128, 128, 40],
-  spacing: [2.8, 2.8, 5],
-  origin: [-179.2, -179.2, -100],
-  direction: [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
-  spacingKnown: true,
-};
+const CT: Geometry = axisGeometry([128, 128, 40], [2.8, 2.8, 5], [-179.2, -179.2, -100]);
 
 type Ball = { c: [number, number, number]; r: [number, number, number]; value: number };
 

@@ -63,6 +63,19 @@ export interface Segmentation {
 
 export const is2D = (g: Geometry): boolean => g.shape[2] === 1;
 
+/** A grid on the patient axes (identity direction) with known spacing. */
+export const axisGeometry = (shape: Vec3, spacing: Vec3 = [1, 1, 1], origin: Vec3 = [0, 0, 0]): Geometry => ({
+  shape,
+  spacing,
+  origin,
+  direction: [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ],
+  spacingKnown: true,
+});
+
 export const voxelCount = (g: Geometry): number => g.shape[0] * g.shape[1] * g.shape[2];
 
 /** Limits applied by readers before they allocate. */

@@ -10,13 +10,14 @@ import { execFileSync } from 'node:child_process';
 import { encodeNifti } from '../shared/formats/nifti-write.js';
 import { encodeBrushRle } from '../shared/formats/brush-rle.js';
 import type { Geometry } from '../shared/model.js';
+import { axisGeometry } from '../shared/model.js';
 import { COMMENT_MARKER } from '../shared/report/render-diff.js';
 import { readPullRequestReport } from '../action/src/pr-report-file.js';
 import { FakeGitHub } from './action-fake-github.js';
 import { ACTION, TestRepo, pullRequestEvent, runAction as runActionIn, type ActionRun, type RunOptions } from './action-runner.js';
 
 // A 12×12×6 grid of 1×1×2 mm voxels: one voxel is 2 mm³.
-const GRID: Geometry = { shape: [12, 12, 6], spacing: [1, 1, 2], origin: [0, 0, 0], direction: [[1, 0, 0], [0, 1, 0], [0, 0, 1]], spacingKnown: true };
+const GRID: Geometry = axisGeometry([12, 12, 6], [1, 1, 2]);
 const ODD = 'case_<1>|*';
 /** The line that tells the comment of the dataset under data/ from those of other datasets in the repository. */
 const DATA_LINE = '<!-- segqc:dataset data%2Fsegqc.yaml -->';

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNifti } from '../shared/formats/nifti-write.js';
 import type { Geometry } from '../shared/model.js';
+import { axisGeometry } from '../shared/model.js';
 import { close } from './close.js';
 
 const root = join(__dirname, '..');
@@ -17,14 +18,7 @@ function segqc(...args: string[]) {
 }
 
 let tmp: string;
-const grid = (over: Partial<Geometry> = {}): Geometry => ({
-  shape: [8, 8, 4],
-  spacing: [1, 1, 2],
-  origin: [0, 0, 0],
-  direction: [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
-  spacingKnown: true,
-  ...over,
-});
+const grid = (over: Partial<Geometry> = {}): Geometry => ({ ...axisGeometry([8, 8, 4], [1, 1, 2]), ...over });
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'segqc-compare-'));

@@ -1,6 +1,7 @@
 /** The extension's pure parts, in Node: per-label layers, the gate's verdict, the attestation, finding → region. */
 import { describe, expect, test } from 'vitest';
 import type { Geometry, MaskLayer, Segmentation } from '../shared/model.js';
+import { axisGeometry } from '../shared/model.js';
 import type { LabelStudioRegion } from '../shared/formats/labelstudio.js';
 import { rasterizePolygon } from '../shared/formats/labelstudio.js';
 import { validateAttestation } from '../shared/rules/attestation.js';
@@ -11,17 +12,7 @@ import { addActionMiddleware, currentUser, editorOptions, objectSizes, serialize
 import { strokeMask } from '../extension/src/strokes.js';
 import { GUIDELINE, H, W, preAnnotation } from './extension-scenario.js';
 
-const geometry = (w: number, h: number): Geometry => ({
-  shape: [w, h, 1],
-  spacing: [1, 1, 1],
-  origin: [0, 0, 0],
-  direction: [
-    [1, 0, 0],
-    [0, 1, 0],
-    [0, 0, 1],
-  ],
-  spacingKnown: true,
-});
+const geometry = (w: number, h: number): Geometry => axisGeometry([w, h, 1]);
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 function rng(seed: number) {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { Geometry, LabelInfo, MaskLayer, Segmentation, Vec3 } from '../shared/model.js';
+import { axisGeometry } from '../shared/model.js';
 import type { Guideline } from '../shared/guideline/types.js';
 import { guidelineSha256 } from '../shared/guideline/hash.js';
 import { checkAnnotation, checkItem } from '../shared/rules/engine.js';
@@ -9,17 +10,7 @@ import { fillHoles } from '../shared/rules/envelope.js';
 import { missingAnnotation, orphanAnnotation } from '../shared/rules/findings.js';
 import type { AnnotationInput, Attestation, Finding, RuleCode } from '../shared/rules/types.js';
 
-const geom = (shape: Vec3, spacing: Vec3 = [1, 1, 1]): Geometry => ({
-  shape,
-  spacing,
-  origin: [0, 0, 0],
-  direction: [
-    [1, 0, 0],
-    [0, 1, 0],
-    [0, 0, 1],
-  ],
-  spacingKnown: true,
-});
+const geom = (shape: Vec3, spacing: Vec3 = [1, 1, 1]): Geometry => axisGeometry(shape, spacing);
 
 const layerOf = (data: Uint8Array, id?: string): MaskLayer => ({
   data,

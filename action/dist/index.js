@@ -35390,6 +35390,17 @@ var guidelineSha256 = (guideline) => sha256Text(canonicalJson(guideline));
 
 // shared/model.ts
 var is2D = (g) => g.shape[2] === 1;
+var axisGeometry = (shape, spacing = [1, 1, 1], origin = [0, 0, 0]) => ({
+  shape,
+  spacing,
+  origin,
+  direction: [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1]
+  ],
+  spacingKnown: true
+});
 var voxelCount = (g) => g.shape[0] * g.shape[1] * g.shape[2];
 var DEFAULT_LIMITS = { maxVoxels: 1024 * 1024 * 1024 };
 function labelLayer(seg, value2) {
@@ -35635,6 +35646,15 @@ function boundingBox(mask, shape) {
     }
   }
   return i1 < 0 ? null : [i0, j0, k0, i1, j1, k1];
+}
+var emptyBox = () => [Infinity, Infinity, Infinity, -1, -1, -1];
+function extendBox(box, i2, j, k) {
+  if (i2 < box[0]) box[0] = i2;
+  if (j < box[1]) box[1] = j;
+  if (k < box[2]) box[2] = k;
+  if (i2 > box[3]) box[3] = i2;
+  if (j > box[4]) box[4] = j;
+  if (k > box[5]) box[5] = k;
 }
 function unionBox(a, b) {
   if (a === null) return b;
@@ -37647,6 +37667,17 @@ function fillHoles(mask, size2) {
 }
 
 // shared/rules/containment.ts
+function countIn(mask, shape, box) {
+  const { data: data2, value: value2 } = mask;
+  let n2 = 0;
+  for (let k = box[2]; k <= box[5]; k++) {
+    for (let j = box[1]; j <= box[4]; j++) {
+      const row = (k * shape[1] + j) * shape[0];
+      for (let x2 = row + box[0], end = row + box[3]; x2 <= end; x2++) if (data2[x2] === value2) n2++;
+    }
+  }
+  return n2;
+}
 var MAX_KEPT_DISTANCES = 5e5;
 function envelopeOf(outer, shape, ob) {
   const crop = cropAround(ob, [1, 1, 1], shape);
@@ -37723,12 +37754,7 @@ function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
   const obKey = `bbox:${outer?.value}`;
   const ob = outer ? mm?.get(obKey) ?? boundingBox(outer, shape) : null;
   if (outer && mm) mm.set(obKey, ob);
-  if (ob === null) {
-    let voxels2 = 0;
-    const { data: data3, value: value3 } = inner;
-    for (let x2 = 0; x2 < data3.length; x2++) if (data3[x2] === value3) voxels2++;
-    return { voxels: voxels2, farthest: Infinity, bbox: ib };
-  }
+  if (ob === null) return { voxels: countIn(inner, shape, ib), farthest: Infinity, bbox: ib };
   const envKey = `envelope:${outer.value}`;
   let e = mm?.get(envKey);
   if (!e) {
@@ -37759,7 +37785,7 @@ function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
   const tol2 = toleranceMm * toleranceMm;
   let voxels = 0;
   let farthest = 0;
-  const box = [Infinity, Infinity, Infinity, -1, -1, -1];
+  const box = emptyBox();
   const sxy = shape[0] * shape[1];
   for (let q = 0; q < out.length; q++) {
     if (d2[q] <= tol2 * (1 + 1e-9)) continue;
@@ -37768,13 +37794,7 @@ function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
     const x2 = out[q];
     const i2 = x2 % shape[0];
     const j = Math.floor(x2 / shape[0]) % shape[1];
-    const k = Math.floor(x2 / sxy);
-    if (i2 < box[0]) box[0] = i2;
-    if (j < box[1]) box[1] = j;
-    if (k < box[2]) box[2] = k;
-    if (i2 > box[3]) box[3] = i2;
-    if (j > box[4]) box[4] = j;
-    if (k > box[5]) box[5] = k;
+    extendBox(box, i2, j, Math.floor(x2 / sxy));
   }
   return voxels === 0 ? { voxels: 0, farthest: 0, bbox: null } : { voxels, farthest: Math.sqrt(farthest), bbox: box };
 }
@@ -37838,7 +37858,7 @@ function overlapOf(a, ab, b, bb, geometry) {
   if (lo[0] > hi[0] || lo[1] > hi[1] || lo[2] > hi[2]) return { voxels: 0, bbox: null };
   const [nx, ny] = geometry.shape;
   let voxels = 0;
-  const box = [Infinity, Infinity, Infinity, -1, -1, -1];
+  const box = emptyBox();
   for (let k = lo[2]; k <= hi[2]; k++) {
     for (let j = lo[1]; j <= hi[1]; j++) {
       const row = (k * ny + j) * nx;
@@ -37846,12 +37866,7 @@ function overlapOf(a, ab, b, bb, geometry) {
         const x2 = row + i2;
         if (a.data[x2] !== a.value || b.data[x2] !== b.value) continue;
         voxels++;
-        if (i2 < box[0]) box[0] = i2;
-        if (j < box[1]) box[1] = j;
-        if (k < box[2]) box[2] = k;
-        if (i2 > box[3]) box[3] = i2;
-        if (j > box[4]) box[4] = j;
-        if (k > box[5]) box[5] = k;
+        extendBox(box, i2, j, k);
       }
     }
   }
@@ -42008,7 +42023,7 @@ function parsePixelSpacing(v3, where) {
 }
 function planarGeometry(width, height, spacing) {
   const s = spacing ? [spacing[1], spacing[0], 1] : [1, 1, 1];
-  return { shape: [width, height, 1], spacing: s, origin: [0, 0, 0], direction: [[1, 0, 0], [0, 1, 0], [0, 0, 1]], spacingKnown: spacing !== null };
+  return { ...axisGeometry([width, height, 1], s), spacingKnown: spacing !== null };
 }
 function pngSize(b, file) {
   if (!isPng(b)) throw new SegqcError("format.unreadable", "not a PNG file", { file });

@@ -167,6 +167,10 @@ const unrendered = (annotation: Any, r: ResultEntry | null): boolean =>
   (!isStroked(r) && Array.isArray(r.value?.rle) && (r.value.rle as unknown[]).length === 0) ||
   (typeof r.to_name === 'string' && objectNotLoaded(control(annotation, r.to_name)));
 
+/** The entries of an area's results, as `serialize(options)` gives them (null where a result cannot). */
+const serializeArea = (area: Any, options: { fast: true } | undefined): Array<ResultEntry | null> =>
+  (area.results as Any[]).map((r) => (typeof r.serialize === 'function' ? (r.serialize(options) as ResultEntry | null) : null));
+
 /**
  * The annotation's result as the editor would save it. With a cache, only areas whose undo snapshot changed are
  * serialized again, and settled brush regions give their stored RLE instead of exporting their canvas; `exact`
@@ -181,11 +185,8 @@ export function serializeResult(annotation: Any, cache?: SerializeCache, exact =
   if (exact && perArea) {
     const out: ResultEntry[] = [];
     for (const area of list) {
-      const fast = settledBrush(area) ? { fast: true } : undefined;
-      for (const r of area.results as Any[]) {
-        const e = typeof r.serialize === 'function' ? (r.serialize(fast) as ResultEntry | null) : null;
-        if (e) out.push(e);
-      }
+      const entries = serializeArea(area, settledBrush(area) ? { fast: true } : undefined);
+      out.push(...entries.filter((e): e is ResultEntry => e !== null));
     }
     return { result: out, incomplete: objectsLoading(annotation) };
   }
@@ -210,9 +211,7 @@ export function serializeResult(annotation: Any, cache?: SerializeCache, exact =
       continue;
     }
     const stroked = strokedBrush(area);
-    const fast = settledBrush(area) || stroked ? { fast: true } : undefined;
-    const raw = (area.results as Any[]).map((r) => {
-      const e = typeof r.serialize === 'function' ? (r.serialize(fast) as ResultEntry | null) : null;
+    const raw = serializeArea(area, settledBrush(area) || stroked ? { fast: true } : undefined).map((e) => {
       if (!e || !stroked) return e;
       const { touches: _touches, ...value } = (e.value ?? {}) as Record<string, unknown>;
       return { ...e, value: { ...value, rle: Array.isArray(area.rle) ? area.rle : [] }, segqcStrokes: strokesOf(area.touches) } as StrokedEntry;

@@ -4,7 +4,7 @@
  */
 import { decode } from 'fast-png';
 import type { Geometry, LabelInfo, ReadLimits, Segmentation, Vec3 } from '../model.js';
-import { DEFAULT_LIMITS } from '../model.js';
+import { DEFAULT_LIMITS, axisGeometry } from '../model.js';
 import { SegqcError } from '../errors.js';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -36,7 +36,7 @@ export function parsePixelSpacing(v: unknown, where: string): [number, number] |
 /** The grid of a 2D image of `width`×`height` pixels with optional [row, column] spacing. */
 export function planarGeometry(width: number, height: number, spacing: [number, number] | null): Geometry {
   const s: Vec3 = spacing ? [spacing[1], spacing[0], 1] : [1, 1, 1];
-  return { shape: [width, height, 1], spacing: s, origin: [0, 0, 0], direction: [[1, 0, 0], [0, 1, 0], [0, 0, 1]], spacingKnown: spacing !== null };
+  return { ...axisGeometry([width, height, 1], s), spacingKnown: spacing !== null };
 }
 
 /** Width and height from the IHDR chunk, read before any pixel is decoded. */

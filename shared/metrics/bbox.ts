@@ -203,6 +203,19 @@ export function boundingBoxes(data: LabelData, shape: Vec3, values: number[]): (
   return out;
 }
 
+/** A box that holds nothing yet: `extendBox` grows it. */
+export const emptyBox = (): Box => [Infinity, Infinity, Infinity, -1, -1, -1];
+
+/** Grows `box` to hold voxel (i, j, k). */
+export function extendBox(box: Box, i: number, j: number, k: number): void {
+  if (i < box[0]) box[0] = i;
+  if (j < box[1]) box[1] = j;
+  if (k < box[2]) box[2] = k;
+  if (i > box[3]) box[3] = i;
+  if (j > box[4]) box[4] = j;
+  if (k > box[5]) box[5] = k;
+}
+
 /** Smallest box holding both boxes (either may be null). */
 export function unionBox(a: Box | null, b: Box | null): Box | null {
   if (a === null) return b;

@@ -6,7 +6,7 @@
 import type { Geometry, Vec3 } from '../model.js';
 import type { GuidelineLabel } from '../guideline/types.js';
 import { insideOf } from '../guideline/types.js';
-import { boundingBox, unionBox } from '../metrics/bbox.js';
+import { boundingBox, emptyBox, extendBox, unionBox } from '../metrics/bbox.js';
 import type { Box, MaskRef } from '../metrics/bbox.js';
 import { squaredDistancesToPoints } from '../metrics/distance.js';
 import { cropAround, cropMask, fillHoles, type Crop } from './envelope.js';
@@ -19,6 +19,19 @@ export interface Outside {
   /** Largest distance (mm; pixels when the spacing is unknown) of an outside voxel to the envelope; Infinity when the container is empty. */
   farthest: number;
   bbox: Box | null;
+}
+
+/** Voxels of `mask` in `box`. */
+function countIn(mask: MaskRef, shape: Vec3, box: Box): number {
+  const { data, value } = mask;
+  let n = 0;
+  for (let k = box[2]; k <= box[5]; k++) {
+    for (let j = box[1]; j <= box[4]; j++) {
+      const row = (k * shape[1] + j) * shape[0];
+      for (let x = row + box[0], end = row + box[3]; x <= end; x++) if (data[x] === value) n++;
+    }
+  }
+  return n;
 }
 
 /** A container's filled envelope on its own box (plus a voxel), and the envelope voxels that face non-envelope ones. */
@@ -135,12 +148,7 @@ export function outsideEnvelope(inner: MaskRef, outer: MaskRef | null, geometry:
   const obKey = `bbox:${outer?.value}`;
   const ob = outer ? ((mm?.get(obKey) as Box | null | undefined) ?? boundingBox(outer, shape)) : null;
   if (outer && mm) mm.set(obKey, ob);
-  if (ob === null) {
-    let voxels = 0;
-    const { data, value } = inner;
-    for (let x = 0; x < data.length; x++) if (data[x] === value) voxels++;
-    return { voxels, farthest: Infinity, bbox: ib };
-  }
+  if (ob === null) return { voxels: countIn(inner, shape, ib), farthest: Infinity, bbox: ib };
   const envKey = `envelope:${outer!.value}`;
   let e = mm?.get(envKey) as Envelope | undefined;
   if (!e) {
@@ -172,7 +180,7 @@ export function outsideEnvelope(inner: MaskRef, outer: MaskRef | null, geometry:
   const tol2 = toleranceMm * toleranceMm;
   let voxels = 0;
   let farthest = 0;
-  const box: Box = [Infinity, Infinity, Infinity, -1, -1, -1];
+  const box = emptyBox();
   const sxy = shape[0] * shape[1];
   for (let q = 0; q < out.length; q++) {
     if (d2[q] <= tol2 * (1 + 1e-9)) continue;
@@ -181,13 +189,7 @@ export function outsideEnvelope(inner: MaskRef, outer: MaskRef | null, geometry:
     const x = out[q];
     const i = x % shape[0];
     const j = Math.floor(x / shape[0]) % shape[1];
-    const k = Math.floor(x / sxy);
-    if (i < box[0]) box[0] = i;
-    if (j < box[1]) box[1] = j;
-    if (k < box[2]) box[2] = k;
-    if (i > box[3]) box[3] = i;
-    if (j > box[4]) box[4] = j;
-    if (k > box[5]) box[5] = k;
+    extendBox(box, i, j, Math.floor(x / sxy));
   }
   return voxels === 0 ? { voxels: 0, farthest: 0, bbox: null } : { voxels, farthest: Math.sqrt(farthest), bbox: box };
 }

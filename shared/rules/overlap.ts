@@ -1,6 +1,7 @@
 /** `overlap.forbidden`: labels declared `exclusive_with` each other share voxels (only possible across separate layers). */
 import type { Geometry, Segmentation } from '../model.js';
 import type { Box, MaskRef } from '../metrics/bbox.js';
+import { emptyBox, extendBox } from '../metrics/bbox.js';
 import type { FindingDraft } from './findings.js';
 import { bboxLocation, sizeUnits, voxelAmount, voxelSize, whereIs } from './findings.js';
 import { layersHolding } from './labels.js';
@@ -20,7 +21,7 @@ export function overlapOf(a: MaskRef, ab: Box, b: MaskRef, bb: Box, geometry: Ge
   if (lo[0] > hi[0] || lo[1] > hi[1] || lo[2] > hi[2]) return { voxels: 0, bbox: null };
   const [nx, ny] = geometry.shape;
   let voxels = 0;
-  const box: Box = [Infinity, Infinity, Infinity, -1, -1, -1];
+  const box = emptyBox();
   for (let k = lo[2]; k <= hi[2]; k++) {
     for (let j = lo[1]; j <= hi[1]; j++) {
       const row = (k * ny + j) * nx;
@@ -28,12 +29,7 @@ export function overlapOf(a: MaskRef, ab: Box, b: MaskRef, bb: Box, geometry: Ge
         const x = row + i;
         if (a.data[x] !== a.value || b.data[x] !== b.value) continue;
         voxels++;
-        if (i < box[0]) box[0] = i;
-        if (j < box[1]) box[1] = j;
-        if (k < box[2]) box[2] = k;
-        if (i > box[3]) box[3] = i;
-        if (j > box[4]) box[4] = j;
-        if (k > box[5]) box[5] = k;
+        extendBox(box, i, j, k);
       }
     }
   }
