@@ -39,7 +39,7 @@ async function main() {
   if (actionOnly) return;
 
   await build({
-    entryPoints: [join(root, 'action/src/cli.ts')],
+    entryPoints: [join(root, 'cli/main.ts')],
     outfile: join(root, 'dist/segqc.js'),
     bundle: true,
     platform: 'node',

@@ -70522,7 +70522,7 @@ function pullRequestReport(analysis, where) {
   };
 }
 
-// action/src/git-tree.ts
+// node/git-tree.ts
 import { execFileSync } from "node:child_process";
 var MAX_BUFFER = 2 * 1024 * 1024 * 1024;
 function git(cwd, args) {
@@ -70717,7 +70717,7 @@ function parseConfig(text, file) {
   return config;
 }
 
-// action/src/dataset-context.ts
+// shared/dataset/context.ts
 var norm5 = (p) => {
   const out = [];
   for (const part of p.split("/")) {
@@ -70741,7 +70741,7 @@ function loadDatasetContext(tree, configPath = "segqc.yaml") {
   return { config, configPath, guideline: parseGuideline(guidelineText, guidelinePath), guidelinePath, guidelineText };
 }
 
-// action/src/write-atomic.ts
+// node/write-atomic.ts
 import { renameSync, writeFileSync, unlinkSync } from "node:fs";
 function writeFileAtomic(path, content) {
   const tmp = `${path}.${process.pid}.tmp`;
@@ -70757,7 +70757,7 @@ function writeFileAtomic(path, content) {
   }
 }
 
-// action/src/version.ts
+// node/version.ts
 var VERSION7 = "0.1.0";
 
 // action/src/publish.ts

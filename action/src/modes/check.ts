@@ -4,10 +4,10 @@ import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:p
 import * as core from '@actions/core';
 import { SegqcError } from '../../../shared/errors.js';
 import { analyzePullRequest, pullRequestReport, requireBaseConfig } from '../../../shared/dataset/pull-request.js';
-import { changedFiles, commitTree, git, mergeBase, resolveCommit } from '../git-tree.js';
-import { loadDatasetContext } from '../dataset-context.js';
-import { writeFileAtomic } from '../write-atomic.js';
-import { VERSION } from '../version.js';
+import { changedFiles, commitTree, git, mergeBase, resolveCommit } from '../../../node/git-tree.js';
+import { loadDatasetContext } from '../../../shared/dataset/context.js';
+import { writeFileAtomic } from '../../../node/write-atomic.js';
+import { VERSION } from '../../../node/version.js';
 import { stricterGate } from '../inputs.js';
 import { publish } from '../publish.js';
 import type { ActionContext } from './context.js';

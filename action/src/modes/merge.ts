@@ -5,7 +5,7 @@ import * as core from '@actions/core';
 import { SegqcError } from '../../../shared/errors.js';
 import { mergeShardReports } from '../../../shared/dataset/shard.js';
 import { readPullRequestReport, reportFiles } from '../pr-report-file.js';
-import { writeFileAtomic } from '../write-atomic.js';
+import { writeFileAtomic } from '../../../node/write-atomic.js';
 import { publish } from '../publish.js';
 import type { ActionContext } from './context.js';
 

@@ -1,15 +1,15 @@
 /** `segqc check [dir]`: the whole dataset against its guideline; exit 0 pass, 1 fail, 2 bad config or usage. */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { SegqcError } from '../../../shared/errors.js';
-import { checkDataset } from '../../../shared/dataset/check.js';
-import { renderCheckMarkdown, renderCheckTerminal } from '../../../shared/report/render-check.js';
-import type { Severity } from '../../../shared/rules/types.js';
+import { SegqcError } from '../../shared/errors.js';
+import { checkDataset } from '../../shared/dataset/check.js';
+import { renderCheckMarkdown, renderCheckTerminal } from '../../shared/report/render-check.js';
+import type { Severity } from '../../shared/rules/types.js';
 import { parseArgs } from '../args.js';
-import { fsTree } from '../fs-tree.js';
-import { loadDatasetContext } from '../dataset-context.js';
-import { writeFileAtomic } from '../write-atomic.js';
-import { VERSION } from '../version.js';
+import { fsTree } from '../../node/fs-tree.js';
+import { loadDatasetContext } from '../../shared/dataset/context.js';
+import { writeFileAtomic } from '../../node/write-atomic.js';
+import { VERSION } from '../../node/version.js';
 
 export const checkHelp = `Usage: segqc check [dir] [options]
 

@@ -1,9 +1,9 @@
 /** `segqc guideline validate <file>` and `segqc guideline labelconfig <file>`. */
 import { readFileSync } from 'node:fs';
-import { SegqcError } from '../../../shared/errors.js';
-import { validateGuideline } from '../../../shared/guideline/load.js';
-import { labelConfig } from '../../../shared/guideline/labelconfig.js';
-import { guidelineSha256 } from '../../../shared/guideline/hash.js';
+import { SegqcError } from '../../shared/errors.js';
+import { validateGuideline } from '../../shared/guideline/load.js';
+import { labelConfig } from '../../shared/guideline/labelconfig.js';
+import { guidelineSha256 } from '../../shared/guideline/hash.js';
 import { parseArgs } from '../args.js';
 
 export const guidelineHelp = `Usage:

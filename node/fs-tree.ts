@@ -1,7 +1,7 @@
 /** The working directory as a DatasetTree. */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import type { DatasetTree } from '../../shared/dataset/tree.js';
+import type { DatasetTree } from '../shared/dataset/tree.js';
 
 const SKIP = new Set(['.git', 'node_modules']);
 

@@ -1,11 +1,11 @@
 /** `segqc compare <reference> <candidate>`: the metric set per label, as a table or one JSON object. */
 import { readFileSync, statSync } from 'node:fs';
-import { SegqcError } from '../../../shared/errors.js';
-import type { Segmentation } from '../../../shared/model.js';
-import { presentValues, labelLayer, DEFAULT_LIMITS } from '../../../shared/model.js';
-import { readSegmentation } from '../../../shared/formats/read.js';
-import { geometryDifferences, describeGeometryDifferences } from '../../../shared/geometry.js';
-import { compareMasks, type LabelMetrics, type SurfaceConvention } from '../../../shared/metrics/compare.js';
+import { SegqcError } from '../../shared/errors.js';
+import type { Segmentation } from '../../shared/model.js';
+import { presentValues, labelLayer, DEFAULT_LIMITS } from '../../shared/model.js';
+import { readSegmentation } from '../../shared/formats/read.js';
+import { geometryDifferences, describeGeometryDifferences } from '../../shared/geometry.js';
+import { compareMasks, type LabelMetrics, type SurfaceConvention } from '../../shared/metrics/compare.js';
 import { parseArgs, numberList } from '../args.js';
 
 export const compareHelp = `Usage: segqc compare <reference> <candidate> [options]

@@ -1,6 +1,6 @@
 /** Writes a file whole or not at all: a temporary sibling renamed into place. */
 import { renameSync, writeFileSync, unlinkSync } from 'node:fs';
-import { SegqcError } from '../../shared/errors.js';
+import { SegqcError } from '../shared/errors.js';
 
 export function writeFileAtomic(path: string, content: string): void {
   const tmp = `${path}.${process.pid}.tmp`;

@@ -1,5 +1,5 @@
 /** A small, strict argument parser: unknown flags are usage errors, never silently ignored. */
-import { SegqcError } from '../../shared/errors.js';
+import { SegqcError } from '../shared/errors.js';
 
 export interface ParsedArgs {
   positional: string[];

@@ -1,15 +1,15 @@
 /** `segqc diff --base REF [--head REF] [dir]`: the pull-request comment, locally. */
 import { resolve } from 'node:path';
-import { SegqcError } from '../../../shared/errors.js';
-import { analyzePullRequest, requireBaseConfig } from '../../../shared/dataset/pull-request.js';
-import { renderDiffMarkdown } from '../../../shared/report/render-diff.js';
+import { SegqcError } from '../../shared/errors.js';
+import { analyzePullRequest, requireBaseConfig } from '../../shared/dataset/pull-request.js';
+import { renderDiffMarkdown } from '../../shared/report/render-diff.js';
 import { parseArgs } from '../args.js';
-import { fsTree } from '../fs-tree.js';
-import { loadDatasetContext } from '../dataset-context.js';
-import { changedFiles, commitTree, mergeBase, repoPrefix, resolveCommit } from '../git-tree.js';
+import { fsTree } from '../../node/fs-tree.js';
+import { loadDatasetContext } from '../../shared/dataset/context.js';
+import { changedFiles, commitTree, mergeBase, repoPrefix, resolveCommit } from '../../node/git-tree.js';
 import { parseFailOn } from './check.js';
-import { writeFileAtomic } from '../write-atomic.js';
-import { VERSION } from '../version.js';
+import { writeFileAtomic } from '../../node/write-atomic.js';
+import { VERSION } from '../../node/version.js';
 
 export const diffHelp = `Usage: segqc diff --base REF [--head REF] [dir] [options]
 

@@ -1,8 +1,8 @@
 /** A git commit as a DatasetTree, and what changed between two commits: git decides, never the API. */
 import { execFileSync } from 'node:child_process';
-import { SegqcError } from '../../shared/errors.js';
-import type { DatasetTree } from '../../shared/dataset/tree.js';
-import type { ChangedFile } from '../../shared/dataset/pull-request.js';
+import { SegqcError } from '../shared/errors.js';
+import type { DatasetTree } from '../shared/dataset/tree.js';
+import type { ChangedFile } from '../shared/dataset/pull-request.js';
 
 const MAX_BUFFER = 2 * 1024 * 1024 * 1024;
 

@@ -1,7 +1,7 @@
 /** The `segqc` command line: compare, check, guideline, diff. Errors print one clear line, never a stack trace. */
-import { isSegqcError } from '../../shared/errors.js';
+import { isSegqcError } from '../shared/errors.js';
 import { runCompare } from './commands/compare.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../node/version.js';
 
 const help = `segqc ${VERSION} — guidelines-as-code quality control for medical image segmentation
 

@@ -1,9 +1,9 @@
 /** Loads a dataset's `segqc.yaml` and its guideline from a tree: the same for a directory and for a git commit. */
-import { SegqcError } from '../../shared/errors.js';
-import type { DatasetTree } from '../../shared/dataset/tree.js';
-import { parseConfig, type DatasetConfig } from '../../shared/guideline/config.js';
-import { parseGuideline } from '../../shared/guideline/load.js';
-import type { Guideline } from '../../shared/guideline/types.js';
+import { SegqcError } from '../errors.js';
+import type { DatasetTree } from './tree.js';
+import { parseConfig, type DatasetConfig } from '../guideline/config.js';
+import { parseGuideline } from '../guideline/load.js';
+import type { Guideline } from '../guideline/types.js';
 
 /** A dataset's configuration, its guideline and where each came from. */
 export interface DatasetContext {
