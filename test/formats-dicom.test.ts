@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { readDicomSeg, readDicomSegDetailed } from '../shared/formats/dicom-seg.js';
 import { readDicomImageGeometry } from '../shared/formats/dicom-image.js';
-import { sliceStack, type FramePlane } from '../shared/formats/dicom-geometry.js';
+import { sliceStack, type FramePlane } from '../shared/formats/slice-stack.js';
 import { geometryDifferences } from '../shared/geometry.js';
 import { SegqcError } from '../shared/errors.js';
 import type { Segmentation, Vec3 } from '../shared/model.js';

@@ -5,7 +5,6 @@
 import type { Geometry } from '../model.js';
 import { SegqcError } from '../errors.js';
 import {
-  type FramePlane,
   type ParsedDicom,
   SOP_CLASS,
   describeSopClass,
@@ -16,9 +15,9 @@ import {
   num,
   parseDicom,
   singleFramePlane,
-  sliceStack,
   str,
-} from './dicom-geometry.js';
+} from './dicom-dataset.js';
+import { type FramePlane, sliceStack } from './slice-stack.js';
 
 export interface DicomImageSeriesGeometry {
   geometry: Geometry;

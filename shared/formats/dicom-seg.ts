@@ -18,10 +18,10 @@ import {
   num,
   nums,
   parseDicom,
-  sliceStack,
   str,
   functionalGroup,
-} from './dicom-geometry.js';
+} from './dicom-dataset.js';
+import { sliceStack } from './slice-stack.js';
 
 const GAP_NOTE = 'the SEG may cover only some slices of its source series, with gaps between them';
 
