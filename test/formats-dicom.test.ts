@@ -8,6 +8,7 @@ import { readDicomSeg, readDicomSegDetailed } from '../shared/formats/dicom-seg.
 import { readDicomImageGeometry } from '../shared/formats/dicom-image.js';
 import { sliceStack, type FramePlane } from '../shared/formats/slice-stack.js';
 import { geometryDifferences } from '../shared/geometry.js';
+import { compareMasks } from '../shared/metrics/compare.js';
 import { SegqcError } from '../shared/errors.js';
 import type { Segmentation, Vec3 } from '../shared/model.js';
 
@@ -29,6 +30,26 @@ function rawPixelData(bytes: Uint8Array): Uint8Array {
     if (start + len <= bytes.length && len > 0) return bytes.subarray(start, start + len);
   }
   throw new Error('no PixelData tag');
+}
+
+/** `bytes` with its PixelData (explicit VR OB, the last element) replaced by `px`. */
+function withPixelData(bytes: Uint8Array, px: Uint8Array): Uint8Array {
+  const old = rawPixelData(bytes);
+  const start = old.byteOffset - bytes.byteOffset;
+  expect(start + old.length).toBe(bytes.length);
+  const out = concat(bytes.subarray(0, start), px);
+  new DataView(out.buffer).setUint32(start - 4, px.length, true);
+  return out;
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
 const bitAt = (px: Uint8Array, i: number) => (px[i >> 3] >> (i & 7)) & 1;
@@ -233,6 +254,83 @@ describe('DICOM SEG reader', () => {
     let differs = 0;
     for (let p = 0; p < 874; p++) if (bitAt(px, frame1Start + p) !== bitAt(px, 874 + p)) differs++;
     expect(differs).toBeGreaterThan(0);
+  });
+
+  it("reads pydicom's liver_1frame.dcm: no NumberOfFrames, three per-frame items for its one frame, with a warning", () => {
+    const bytes = load('dicom-seg/liver_1frame.dcm');
+    const expected = JSON.parse(readFileSync(join(dir, 'dicom-seg/liver_1frame.expected.json'), 'utf8')) as { voxels: number; runs: [number, number][] };
+    const { segmentation: seg, info } = readDicomSegDetailed(bytes, 'liver_1frame.dcm');
+    expect(seg.warnings).toEqual([
+      'NumberOfFrames is missing (1 frame is implied) and PixelData holds 1 frame, but PerFrameFunctionalGroupsSequence holds 3 items: ' +
+        'the frame is placed by the first item and items 2-3 are ignored',
+    ]);
+    expect(seg.geometry.shape).toEqual([512, 512, 1]);
+    expect(seg.geometry.origin).toEqual([-235.2, -226.8, -128.69]);
+    expect(seg.geometry.spacing).toEqual([0.810547, 0.810547, 1]);
+    expect(info.slicePositions).toEqual([-128.69]);
+    expect(seg.labels.map((l) => [l.value, l.name])).toEqual([[1, 'Liver']]);
+    expect(seg.layers).toHaveLength(1);
+    expect(seg.layers[0].values).toEqual([1]);
+    // pydicom's pixel_array, as runs of set pixels (row * 512 + column).
+    const want = new Uint8Array(512 * 512);
+    for (const [start, len] of expected.runs) want.fill(1, start, start + len);
+    expect(expected.voxels).toBe(36233);
+    expect(nonzero(seg.layers[0].data)).toBe(expected.voxels);
+    let mismatches = 0;
+    for (let i = 0; i < want.length; i++) if ((seg.layers[0].data[i] !== 0 ? 1 : 0) !== want[i]) mismatches++;
+    expect(mismatches).toBe(0);
+  });
+
+  it('reads one frame per per-frame item when NumberOfFrames is missing and PixelData holds that many; refuses counts it cannot match', () => {
+    const bytes = load('dicom-seg/liver_1frame.dcm');
+    const frame = rawPixelData(bytes);
+    expect(frame.length).toBe(512 * 64);
+    const second = frame.map((b) => b ^ 0xff);
+    const three = withPixelData(bytes, concat(frame, second, new Uint8Array(frame.length)));
+    const seg = readDicomSeg(three, 'three.dcm');
+    expect(seg.warnings).toEqual([
+      'NumberOfFrames is missing, but PixelData holds 3 frames, one for each of the 3 PerFrameFunctionalGroupsSequence items: 3 frames are read',
+    ]);
+    expect(seg.geometry.shape).toEqual([512, 512, 3]);
+    const px = concat(frame, second, new Uint8Array(frame.length));
+    expect(nonzero(seg.layers[0].data)).toBe(popcount(px, 512 * 512 * 3));
+    expect(seg.geometry.origin[2]).toBe(-128.69);
+    expect(seg.geometry.spacing[2]).toBeCloseTo(1, 6);
+    let misplaced = 0;
+    for (let i = 0; i < 512 * 512 * 3; i++) if ((seg.layers[0].data[i] !== 0 ? 1 : 0) !== bitAt(px, i)) misplaced++;
+    expect(misplaced).toBe(0);
+
+    const e = expectError(() => readDicomSeg(withPixelData(bytes, concat(frame, second)), 'two.dcm'), ['format.unreadable']);
+    expect(e.detail).toBe(
+      'PerFrameFunctionalGroupsSequence holds 3 items, NumberOfFrames is missing (1 frame is implied) and PixelData holds 65536 bytes ' +
+        '(262144 1-bit pixels a frame): the frames cannot be matched to their items with certainty',
+    );
+    expect(e.file).toBe('two.dcm');
+  });
+
+  it('keeps segment numbers above 65535 exact (SegmentNumber is UL)', () => {
+    const reference = readDicomSeg(load('dcmqi-23x38x3/label_seg.dcm'), 'label_seg.dcm');
+    const px = rawPixelData(load('dcmqi-23x38x3/label_seg.dcm'));
+    const fg = popcount(px, 874 * 3);
+    for (const n of [256, 65536, 70000]) {
+      const file = `bad-input/dicom_seg_segment_number_${n}_UL.dcm`;
+      const bytes = load(file);
+      expect(rawPixelData(bytes)).toEqual(px);
+      const seg = readDicomSeg(bytes, file);
+      expect(seg.layers).toHaveLength(1);
+      const layer = seg.layers[0];
+      expect([layer.id, layer.values]).toEqual([String(n), [n]]);
+      expect(seg.labels.map((l) => l.value)).toEqual([n]);
+      const held = new Set(layer.data);
+      expect([...held].sort((a, b) => a - b)).toEqual([0, n]);
+      expect(nonzero(layer.data)).toBe(fg);
+      expectFramesPlaced(seg, px, [String(n), String(n), String(n)], [-177.75, -175.25, -172.75]);
+      for (let i = 0; i < layer.data.length; i++) if ((layer.data[i] !== 0) !== (reference.layers[0].data[i] !== 0)) throw new Error(`voxel ${i} differs`);
+      const self = compareMasks({ data: layer.data, value: n }, { data: layer.data, value: n }, seg.geometry, { tolerances: [1], overlapOnly: true });
+      expect(self.dice).toBe(1);
+      expect(self.volume_reference_mm3).toBeCloseTo(fg * 0.7 * 0.7 * 2.5, 3);
+    }
+    expect(fg).toBe(322);
   });
 
   it('refuses a slide-microscopy SEG with a clear error', () => {

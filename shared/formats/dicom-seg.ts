@@ -88,9 +88,10 @@ export function readDicomSegDetailed(bytes: Uint8Array, file: string, limits: Re
   const warnings: string[] = [];
   const rows = requiredPositiveInt(ds, 'Rows', file);
   const columns = requiredPositiveInt(ds, 'Columns', file);
-  const frames = num(ds, 'NumberOfFrames') ?? 1;
+  const declaredFrames = num(ds, 'NumberOfFrames');
+  let frames = declaredFrames ?? 1;
   if (!Number.isInteger(frames) || frames < 1) throw new SegqcError('format.unreadable', `NumberOfFrames is ${frames}`, { file });
-  const perFrame = items(ds, 'PerFrameFunctionalGroupsSequence');
+  let perFrame = items(ds, 'PerFrameFunctionalGroupsSequence');
   const shared = item(ds, 'SharedFunctionalGroupsSequence');
 
   const sm = slideMicroscopyEvidence(ds, perFrame, shared, rows, columns);
@@ -122,12 +123,11 @@ export function readDicomSegDetailed(bytes: Uint8Array, file: string, limits: Re
       { file },
     );
   }
+  let pixels: Uint8Array | undefined;
   if (perFrame.length !== frames && !(perFrame.length === 0 && frames === 1)) {
-    throw new SegqcError(
-      perFrame.length < frames ? 'format.truncated' : 'format.unreadable',
-      `PerFrameFunctionalGroupsSequence holds ${perFrame.length} items for NumberOfFrames ${frames}`,
-      { file },
-    );
+    pixels = nativePixelData(parsed, file);
+    frames = reconcileFrameCount(declaredFrames, perFrame.length, pixels.length, framePixels, bitsAllocated, file, warnings);
+    perFrame = perFrame.slice(0, frames);
   }
 
   const planes = multiFramePlanes(perFrame, shared, frames);
@@ -136,8 +136,8 @@ export function readDicomSegDetailed(bytes: Uint8Array, file: string, limits: Re
   for (const w of stack.warnings) warnings.push(w);
   const volume = geometry.shape[0] * geometry.shape[1] * geometry.shape[2];
 
-  const pixels = nativePixelData(parsed, file);
-  const neededBytes = segType === 'BINARY' ? Math.ceil((framePixels * frames) / 8) : framePixels * frames * (bitsAllocated / 8);
+  pixels ??= nativePixelData(parsed, file);
+  const neededBytes = pixelDataBytes(frames, framePixels, bitsAllocated);
   if (pixels.length < neededBytes) {
     throw new SegqcError(
       'format.truncated',
@@ -153,12 +153,14 @@ export function readDicomSegDetailed(bytes: Uint8Array, file: string, limits: Re
     checkVolume(volume, 1, limits, file);
     ({ layers, labels } = decodeLabelMap(ds, segments, pixels, bitsAllocated, stack.sliceOfFrame, framePixels, volume, warnings));
   } else {
-    const frameSegment = new Int32Array(frames);
+    const frameSegment = new Uint32Array(frames);
     const missing: number[] = [];
     for (let f = 0; f < frames; f++) {
       const s = num(functionalGroup(perFrame[f], shared, 'SegmentIdentificationSequence'), 'ReferencedSegmentNumber');
       if (s === null || !Number.isInteger(s) || s < 1) missing.push(f + 1);
-      else frameSegment[f] = s;
+      else if (s > MAX_SEGMENT_NUMBER) {
+        throw new SegqcError('format.unreadable', `frame ${f + 1} refers to segment number ${s}, above ${MAX_SEGMENT_NUMBER} (the largest UL value)`, { file });
+      } else frameSegment[f] = s;
     }
     if (missing.length > 0) {
       throw new SegqcError(
@@ -187,12 +189,12 @@ export function readDicomSegDetailed(bytes: Uint8Array, file: string, limits: Re
         `FRACTIONAL (${fractional.type ?? 'unknown type'}) segments binarized at value >= ${threshold} of ${max} (50% of MaximumFractionalValue)`,
       );
     }
-    const data = new Map<number, Uint8Array | Uint16Array>();
-    for (const s of layerNumbers) data.set(s, s > 255 ? new Uint16Array(volume) : new Uint8Array(volume));
+    const data = new Map<number, MaskLayer['data']>();
+    for (const s of layerNumbers) data.set(s, s <= 0xff ? new Uint8Array(volume) : s <= 0xffff ? new Uint16Array(volume) : new Uint32Array(volume));
     const present = new Set<number>();
     for (let f = 0; f < frames; f++) {
       const s = frameSegment[f];
-      const out = data.get(s) as Uint8Array | Uint16Array;
+      const out = data.get(s) as MaskLayer['data'];
       const base = stack.sliceOfFrame[f] * framePixels;
       const found =
         segType === 'BINARY'
@@ -200,7 +202,7 @@ export function readDicomSegDetailed(bytes: Uint8Array, file: string, limits: Re
           : thresholdInto(pixels, f * framePixels, framePixels, out, base, s, threshold);
       if (found) present.add(s);
     }
-    layers = layerNumbers.map((s) => ({ data: data.get(s) as Uint8Array | Uint16Array, values: present.has(s) ? [s] : [], id: String(s) }));
+    layers = layerNumbers.map((s) => ({ data: data.get(s) as MaskLayer['data'], values: present.has(s) ? [s] : [], id: String(s) }));
     labels = segments.map((s) => labelOf(s));
   }
 
@@ -231,6 +233,59 @@ function requiredPositiveInt(ds: Dataset, key: string, file: string): number {
   if (v === null) throw new SegqcError('format.truncated', `${key} is missing: the file is truncated or not a complete SEG`, { file });
   if (!Number.isInteger(v) || v < 1) throw new SegqcError('format.unreadable', `${key} is ${v}`, { file });
   return v;
+}
+
+/** SegmentNumber and ReferencedSegmentNumber are UL. */
+const MAX_SEGMENT_NUMBER = 0xffffffff;
+
+/** Bytes of PixelData that `frames` frames hold (BINARY frames are packed 1-bit pixels), before padding to even. */
+function pixelDataBytes(frames: number, framePixels: number, bitsAllocated: number): number {
+  return bitsAllocated === 1 ? Math.ceil((frames * framePixels) / 8) : (frames * framePixels * bitsAllocated) / 8;
+}
+
+/**
+ * The number of frames to read when PerFrameFunctionalGroupsSequence does not hold one item per frame: the frame count
+ * that PixelData holds exactly, when it is NumberOfFrames (or the implied 1) with surplus items, or the item count with
+ * NumberOfFrames missing. Anything else cannot be placed with certainty and is refused.
+ */
+function reconcileFrameCount(
+  declared: number | null,
+  itemCount: number,
+  pixelBytes: number,
+  framePixels: number,
+  bitsAllocated: number,
+  file: string,
+  warnings: string[],
+): number {
+  const holds = (k: number) => {
+    const n = pixelDataBytes(k, framePixels, bitsAllocated);
+    return pixelBytes === n || pixelBytes === n + (n % 2);
+  };
+  const implied = declared ?? 1;
+  const framesWord = (k: number) => `${k} frame${k === 1 ? '' : 's'}`;
+  const numberOfFrames = declared === null ? 'NumberOfFrames is missing (1 frame is implied)' : `NumberOfFrames is ${declared}`;
+  const itemsWord = `PerFrameFunctionalGroupsSequence holds ${itemCount} items`;
+  const holdsImplied = holds(implied);
+  const holdsItems = declared === null && holds(itemCount);
+  if (itemCount > implied && holdsImplied && !holdsItems) {
+    const ignored = implied + 1 === itemCount ? `item ${itemCount} is` : `items ${implied + 1}-${itemCount} are`;
+    warnings.push(
+      `${numberOfFrames} and PixelData holds ${framesWord(implied)}, but ${itemsWord}: ` +
+        `${implied === 1 ? 'the frame is' : 'the frames are'} placed by the first ${implied === 1 ? 'item' : `${implied} items`} and ${ignored} ignored`,
+    );
+    return implied;
+  }
+  if (holdsItems && !holdsImplied) {
+    warnings.push(`NumberOfFrames is missing, but PixelData holds ${framesWord(itemCount)}, one for each of the ${itemCount} PerFrameFunctionalGroupsSequence items: ${framesWord(itemCount)} are read`);
+    return itemCount;
+  }
+  const bits = `${bitsAllocated}-bit`;
+  throw new SegqcError(
+    itemCount < implied ? 'format.truncated' : 'format.unreadable',
+    `${itemsWord}, ${numberOfFrames} and PixelData holds ${pixelBytes} bytes (${framePixels} ${bits} pixels a frame)` +
+      `${holdsImplied && holdsItems ? ', which fits either count' : ''}: the frames cannot be matched to their items with certainty`,
+    { file },
+  );
 }
 
 function segmentationTypeOf(ds: Dataset, sopClassUID: string, file: string): SegmentationType {
@@ -362,7 +417,7 @@ function checkVolume(volume: number, layers: number, limits: ReadLimits, file: s
 }
 
 /** Writes `value` where bits [start, start + count) of LSB-first packed `bits` are set; true when any is. */
-function unpackBitsInto(bits: Uint8Array, start: number, count: number, out: Uint8Array | Uint16Array, base: number, value: number): boolean {
+function unpackBitsInto(bits: Uint8Array, start: number, count: number, out: MaskLayer['data'], base: number, value: number): boolean {
   let bit = start;
   let o = base;
   const end = start + count;
@@ -392,7 +447,7 @@ function thresholdInto(
   bytes: Uint8Array,
   start: number,
   count: number,
-  out: Uint8Array | Uint16Array,
+  out: MaskLayer['data'],
   base: number,
   value: number,
   threshold: number,
