@@ -64210,9 +64210,10 @@ function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
   const warnings = [];
   const rows = requiredPositiveInt(ds, "Rows", file);
   const columns = requiredPositiveInt(ds, "Columns", file);
-  const frames = num2(ds, "NumberOfFrames") ?? 1;
+  const declaredFrames = num2(ds, "NumberOfFrames");
+  let frames = declaredFrames ?? 1;
   if (!Number.isInteger(frames) || frames < 1) throw new SegqcError("format.unreadable", `NumberOfFrames is ${frames}`, { file });
-  const perFrame = items(ds, "PerFrameFunctionalGroupsSequence");
+  let perFrame = items(ds, "PerFrameFunctionalGroupsSequence");
   const shared = item(ds, "SharedFunctionalGroupsSequence");
   const sm = slideMicroscopyEvidence(ds, perFrame, shared, rows, columns);
   if (sm.length > 0) {
@@ -64240,20 +64241,19 @@ function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
       { file }
     );
   }
+  let pixels;
   if (perFrame.length !== frames && !(perFrame.length === 0 && frames === 1)) {
-    throw new SegqcError(
-      perFrame.length < frames ? "format.truncated" : "format.unreadable",
-      `PerFrameFunctionalGroupsSequence holds ${perFrame.length} items for NumberOfFrames ${frames}`,
-      { file }
-    );
+    pixels = nativePixelData(parsed, file);
+    frames = reconcileFrameCount(declaredFrames, perFrame.length, pixels.length, framePixels, bitsAllocated, file, warnings);
+    perFrame = perFrame.slice(0, frames);
   }
   const planes = multiFramePlanes(perFrame, shared, frames);
   const stack = sliceStack(rows, columns, planes, "SEG frames", file, GAP_NOTE);
   const geometry = stack.geometry;
   for (const w of stack.warnings) warnings.push(w);
   const volume = geometry.shape[0] * geometry.shape[1] * geometry.shape[2];
-  const pixels = nativePixelData(parsed, file);
-  const neededBytes = segType === "BINARY" ? Math.ceil(framePixels * frames / 8) : framePixels * frames * (bitsAllocated / 8);
+  pixels ??= nativePixelData(parsed, file);
+  const neededBytes = pixelDataBytes(frames, framePixels, bitsAllocated);
   if (pixels.length < neededBytes) {
     throw new SegqcError(
       "format.truncated",
@@ -64268,12 +64268,14 @@ function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
     checkVolume(volume, 1, limits, file);
     ({ layers, labels } = decodeLabelMap(ds, segments, pixels, bitsAllocated, stack.sliceOfFrame, framePixels, volume, warnings));
   } else {
-    const frameSegment = new Int32Array(frames);
+    const frameSegment = new Uint32Array(frames);
     const missing = [];
     for (let f = 0; f < frames; f++) {
       const s = num2(functionalGroup(perFrame[f], shared, "SegmentIdentificationSequence"), "ReferencedSegmentNumber");
       if (s === null || !Number.isInteger(s) || s < 1) missing.push(f + 1);
-      else frameSegment[f] = s;
+      else if (s > MAX_SEGMENT_NUMBER) {
+        throw new SegqcError("format.unreadable", `frame ${f + 1} refers to segment number ${s}, above ${MAX_SEGMENT_NUMBER} (the largest UL value)`, { file });
+      } else frameSegment[f] = s;
     }
     if (missing.length > 0) {
       throw new SegqcError(
@@ -64303,7 +64305,7 @@ function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
       );
     }
     const data2 = /* @__PURE__ */ new Map();
-    for (const s of layerNumbers) data2.set(s, s > 255 ? new Uint16Array(volume) : new Uint8Array(volume));
+    for (const s of layerNumbers) data2.set(s, s <= 255 ? new Uint8Array(volume) : s <= 65535 ? new Uint16Array(volume) : new Uint32Array(volume));
     const present = /* @__PURE__ */ new Set();
     for (let f = 0; f < frames; f++) {
       const s = frameSegment[f];
@@ -64340,6 +64342,39 @@ function requiredPositiveInt(ds, key, file) {
   if (v3 === null) throw new SegqcError("format.truncated", `${key} is missing: the file is truncated or not a complete SEG`, { file });
   if (!Number.isInteger(v3) || v3 < 1) throw new SegqcError("format.unreadable", `${key} is ${v3}`, { file });
   return v3;
+}
+var MAX_SEGMENT_NUMBER = 4294967295;
+function pixelDataBytes(frames, framePixels, bitsAllocated) {
+  return bitsAllocated === 1 ? Math.ceil(frames * framePixels / 8) : frames * framePixels * bitsAllocated / 8;
+}
+function reconcileFrameCount(declared, itemCount, pixelBytes, framePixels, bitsAllocated, file, warnings) {
+  const holds = (k) => {
+    const n2 = pixelDataBytes(k, framePixels, bitsAllocated);
+    return pixelBytes === n2 || pixelBytes === n2 + n2 % 2;
+  };
+  const implied = declared ?? 1;
+  const framesWord = (k) => `${k} frame${k === 1 ? "" : "s"}`;
+  const numberOfFrames = declared === null ? "NumberOfFrames is missing (1 frame is implied)" : `NumberOfFrames is ${declared}`;
+  const itemsWord = `PerFrameFunctionalGroupsSequence holds ${itemCount} items`;
+  const holdsImplied = holds(implied);
+  const holdsItems = declared === null && holds(itemCount);
+  if (itemCount > implied && holdsImplied && !holdsItems) {
+    const ignored = implied + 1 === itemCount ? `item ${itemCount} is` : `items ${implied + 1}-${itemCount} are`;
+    warnings.push(
+      `${numberOfFrames} and PixelData holds ${framesWord(implied)}, but ${itemsWord}: ${implied === 1 ? "the frame is" : "the frames are"} placed by the first ${implied === 1 ? "item" : `${implied} items`} and ${ignored} ignored`
+    );
+    return implied;
+  }
+  if (holdsItems && !holdsImplied) {
+    warnings.push(`NumberOfFrames is missing, but PixelData holds ${framesWord(itemCount)}, one for each of the ${itemCount} PerFrameFunctionalGroupsSequence items: ${framesWord(itemCount)} are read`);
+    return itemCount;
+  }
+  const bits2 = `${bitsAllocated}-bit`;
+  throw new SegqcError(
+    itemCount < implied ? "format.truncated" : "format.unreadable",
+    `${itemsWord}, ${numberOfFrames} and PixelData holds ${pixelBytes} bytes (${framePixels} ${bits2} pixels a frame)${holdsImplied && holdsItems ? ", which fits either count" : ""}: the frames cannot be matched to their items with certainty`,
+    { file }
+  );
 }
 function segmentationTypeOf(ds, sopClassUID, file) {
   const t = str2(ds, "SegmentationType")?.toUpperCase() ?? (sopClassUID === SOP_CLASS.labelMapSegmentation ? "LABELMAP" : null);
