@@ -7,7 +7,7 @@ const help = `segqc ${VERSION} — guidelines-as-code quality control for medica
 
 Usage:
   segqc compare <reference> <candidate> [--labels 1,2] [--tolerance 1,2] [--surface voxel|surfel] [--json]
-  segqc check [dir] [--json FILE] [--markdown FILE] [--fail-on error|warning|never]
+  segqc check [dir] [--json FILE] [--markdown FILE] [--fail-on error|warning|never [--override-config]]
   segqc guideline validate <file>
   segqc guideline labelconfig <file>
   segqc diff --base REF [--head REF] [dir]

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { globToRegExp, matchGlob } from '../shared/dataset/glob.js';
 import { itemStem } from '../shared/dataset/items.js';
 import { inShard, parseShard } from '../shared/dataset/shard.js';
-import { auditSample, gateFails } from '../shared/dataset/check.js';
+import { auditSample } from '../shared/dataset/check.js';
 
 describe('glob', () => {
   const paths = ['labels/a.nii.gz', 'labels/r1/b.nii.gz', 'labels/r1/deep/c.nii.gz', 'images/a.nii.gz', 'ls/export.json', 'x.nii'];
@@ -50,11 +50,5 @@ describe('shards and audit samples', () => {
     expect(auditSample('other', ids, 0.1)).not.toEqual(a);
     expect(auditSample('liver', ids, 0)).toEqual([]);
     expect(auditSample('liver', ids.slice(0, 3), 0.1)).toHaveLength(1);
-  });
-  it('gate', () => {
-    expect(gateFails({ errors: 0, warnings: 2 }, 'error')).toBe(false);
-    expect(gateFails({ errors: 0, warnings: 2 }, 'warning')).toBe(true);
-    expect(gateFails({ errors: 3, warnings: 0 }, 'never')).toBe(false);
-    expect(gateFails({ errors: 1, warnings: 0 }, 'error')).toBe(true);
   });
 });

@@ -107,8 +107,8 @@ describe('bundled examples', () => {
     expect(r.report.annotators.map((a: any) => a.annotator)).toEqual(['ana@lab.example', 'ben@lab.example']);
   });
 
-  it('--fail-on never passes the gate; --quiet prints the verdict line only', () => {
-    const r = segqc(['check', 'examples/pathology', '--fail-on', 'never', '--quiet']);
+  it('--fail-on never --override-config passes the gate; --quiet prints the verdict line only', () => {
+    const r = segqc(['check', 'examples/pathology', '--fail-on', 'never', '--override-config', '--quiet']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     expect(r.stdout).toMatch(/gate \(fail on never\): PASS/);

@@ -65201,6 +65201,26 @@ function embedOnImageSlices(seg, image, tol = DEFAULT_GEOMETRY_TOLERANCE) {
   return { ...seg, geometry, layers };
 }
 
+// shared/rules/gate.ts
+var FAIL_ON = ["error", "warning", "never"];
+var DEFAULT_FAIL_ON = "error";
+var STRICTNESS = { never: 0, error: 1, warning: 2 };
+function parseFailOn(text, source) {
+  const v3 = text.trim();
+  if (FAIL_ON.includes(v3)) return v3;
+  throw new SegqcError("usage", `${source} is one of ${FAIL_ON.join(", ")}, got "${text}"`);
+}
+function decideGate(config, requested, override = false) {
+  if (requested === null) return { failOn: config, refused: null };
+  if (override || STRICTNESS[requested] >= STRICTNESS[config]) return { failOn: requested, refused: null };
+  return { failOn: config, refused: requested };
+}
+function gateFails(counts, failOn) {
+  if (failOn === "never") return false;
+  if (failOn === "warning") return counts.errors + counts.warnings > 0;
+  return counts.errors > 0;
+}
+
 // shared/dataset/check.ts
 function labelSummaries(seg, guideline, memo) {
   const g = seg.geometry;
@@ -65299,11 +65319,6 @@ function auditSample(guidelineId, itemIds, rate) {
   const n2 = Math.min(itemIds.length, Math.ceil(rate * itemIds.length));
   const enc = new TextEncoder();
   return itemIds.map((id) => ({ id, h: sha256Hex(enc.encode(`${guidelineId}\0${id}`)) })).sort((a, b) => a.h < b.h ? -1 : a.h > b.h ? 1 : 0).slice(0, n2).map((x2) => x2.id).sort();
-}
-function gateFails(counts, failOn) {
-  if (failOn === "never") return false;
-  if (failOn === "warning") return counts.errors + counts.warnings > 0;
-  return counts.errors > 0;
 }
 function buildReport(items2, base, auditRate) {
   const byRule = {};
@@ -65453,7 +65468,7 @@ function readInputs() {
     config: getInput("config").trim() || "segqc.yaml",
     token: getInput("github-token").trim(),
     comment: bool("comment", true),
-    failOn: oneOf("fail-on", ["error", "warning", "never"], "error"),
+    failOn: parseFailOn(getInput("fail-on").trim() || DEFAULT_FAIL_ON, "input fail-on"),
     base: getInput("base").trim() || null,
     head: getInput("head").trim() || null,
     full: bool("full", false),
@@ -65462,8 +65477,7 @@ function readInputs() {
     reports: getInput("reports").trim() || "segqc-report"
   };
 }
-var STRICTNESS = { never: 0, error: 1, warning: 2 };
-var stricterGate = (a, b) => STRICTNESS[a] >= STRICTNESS[b] ? a : b;
+var actionGate = (inputs, configGate) => decideGate(configGate, inputs.failOn);
 
 // action/src/event.ts
 import { readFileSync } from "node:fs";
@@ -70744,7 +70758,7 @@ function validateConfig(text, file) {
   if (errors.length > 0) return { errors: errors.sort(byPosition) };
   const raw = parsed.doc.data;
   return {
-    config: { guideline: raw.guideline, sources: raw.sources, reference: raw.reference ?? null, gate: { fail_on: raw.gate?.["fail-on"] ?? "error" } },
+    config: { guideline: raw.guideline, sources: raw.sources, reference: raw.reference ?? null, gate: { fail_on: raw.gate?.["fail-on"] ?? DEFAULT_FAIL_ON } },
     errors: []
   };
 }
@@ -71146,7 +71160,8 @@ async function runCheckMode(ctx) {
   const head = commitTree(top, headSha, prefix);
   requireBaseConfig(base.list(), configName, baseSha);
   const context4 = loadDatasetContext(base, configName);
-  const failOn = stricterGate(inputs.failOn, context4.config.gate.fail_on);
+  const { failOn, refused } = actionGate(inputs, context4.config.gate.fail_on);
+  if (refused) info(`segqc: the base commit's ${configRel} gate (fail on ${failOn}) is stricter than the input fail-on (${refused}) and applies: the input can only tighten it`);
   const since = mergeBase(top, baseSha, headSha);
   if (!since) warning(`${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)} share no history; comparing the two commits directly`);
   const changed = changedFiles(top, since ?? baseSha, headSha, prefix);

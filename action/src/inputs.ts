@@ -2,7 +2,7 @@
 import { getInput } from '@actions/core';
 import { SegqcError } from '../../shared/errors.js';
 import { parseShard, type Shard } from '../../shared/dataset/shard.js';
-import type { FailOn } from '../../shared/guideline/config.js';
+import { DEFAULT_FAIL_ON, decideGate, parseFailOn, type FailOn, type GateDecision } from '../../shared/rules/gate.js';
 
 export type Mode = 'check' | 'comment' | 'merge';
 
@@ -40,7 +40,7 @@ export function readInputs(): Inputs {
     config: getInput('config').trim() || 'segqc.yaml',
     token: getInput('github-token').trim(),
     comment: bool('comment', true),
-    failOn: oneOf('fail-on', ['error', 'warning', 'never'] as const, 'error'),
+    failOn: parseFailOn(getInput('fail-on').trim() || DEFAULT_FAIL_ON, 'input fail-on'),
     base: getInput('base').trim() || null,
     head: getInput('head').trim() || null,
     full: bool('full', false),
@@ -50,7 +50,8 @@ export function readInputs(): Inputs {
   };
 }
 
-const STRICTNESS: Record<FailOn, number> = { never: 0, error: 1, warning: 2 };
-
-/** The stricter of two gates: the workflow's input cannot loosen the base commit's `gate.fail-on`, nor the reverse. */
-export const stricterGate = (a: FailOn, b: FailOn): FailOn => (STRICTNESS[a] >= STRICTNESS[b] ? a : b);
+/**
+ * The gate of a run: the input `fail-on` may only tighten the base commit's `gate.fail-on`. The workflow file comes
+ * from the pull request's head and the config from its base, so a pull request cannot loosen its own gate.
+ */
+export const actionGate = (inputs: Pick<Inputs, 'failOn'>, configGate: FailOn): GateDecision => decideGate(configGate, inputs.failOn);

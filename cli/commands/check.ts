@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { SegqcError } from '../../shared/errors.js';
 import { checkDataset } from '../../shared/dataset/check.js';
 import { renderCheckMarkdown, renderCheckTerminal } from '../../shared/report/render-check.js';
-import type { Severity } from '../../shared/rules/types.js';
+import { GATE_FLAGS, gateFromFlags, gateHelp } from '../gate.js';
 import { parseArgs } from '../args.js';
 import { fsTree } from '../../node/fs-tree.js';
 import { loadDatasetContext } from '../../shared/dataset/context.js';
@@ -19,19 +19,13 @@ Options:
   --config FILE            the dataset config, relative to dir (default segqc.yaml)
   --json FILE              write the JSON report (schema guidelines/report.schema.json)
   --markdown FILE          write the Markdown report
-  --fail-on error|warning|never   override the config's gate
-  --max-voxels N           refuse masks larger than N voxels
+${gateHelp}  --max-voxels N           refuse masks larger than N voxels
   --quiet                  print only the verdict line
 Exit codes: 0 gate passed, 1 gate failed, 2 bad config or usage.
 `;
 
-export const parseFailOn = (v: string): Severity | 'never' => {
-  if (v === 'error' || v === 'warning' || v === 'never') return v;
-  throw new SegqcError('usage', `--fail-on is error, warning or never, got "${v}"`);
-};
-
 export function runCheck(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
-  const { positional, flags } = parseArgs(argv, ['json', 'markdown', 'fail-on', 'config', 'max-voxels'], ['help', 'quiet']);
+  const { positional, flags } = parseArgs(argv, ['json', 'markdown', 'config', 'max-voxels', ...GATE_FLAGS.valued], ['help', 'quiet', ...GATE_FLAGS.booleans]);
   if (flags.help) {
     out(checkHelp);
     return 0;
@@ -39,10 +33,10 @@ export function runCheck(argv: string[], out: (s: string) => void, err: (s: stri
   if (positional.length > 1) throw new SegqcError('usage', `check takes one directory, got ${positional.length}`);
   const dir = resolve(positional[0] ?? '.');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new SegqcError('usage', 'is not a directory', { file: positional[0] ?? '.' });
-  const failOn = flags['fail-on'] ? parseFailOn(String(flags['fail-on'])) : undefined;
   const maxVoxels = flags['max-voxels'] ? Number(flags['max-voxels']) : undefined;
   const tree = fsTree(dir);
   const ctx = loadDatasetContext(tree, String(flags.config ?? 'segqc.yaml'));
+  const failOn = gateFromFlags(flags, ctx.config.gate.fail_on, ctx.configPath, err);
   const tty = process.stderr.isTTY && !flags.quiet;
   const report = checkDataset(tree, ctx.config, ctx.guideline, {
     guidelinePath: ctx.guidelinePath,

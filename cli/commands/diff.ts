@@ -7,7 +7,7 @@ import { parseArgs } from '../args.js';
 import { fsTree } from '../../node/fs-tree.js';
 import { loadDatasetContext } from '../../shared/dataset/context.js';
 import { changedFiles, commitTree, mergeBase, repoPrefix, resolveCommit } from '../../node/git-tree.js';
-import { parseFailOn } from './check.js';
+import { GATE_FLAGS, gateFromFlags, gateHelp } from '../gate.js';
 import { writeFileAtomic } from '../../node/write-atomic.js';
 import { VERSION } from '../../node/version.js';
 
@@ -17,15 +17,14 @@ Prints the Markdown that the GitHub Action posts on a pull request: the items th
 (head defaults to the working tree), checked with the base commit's guideline, with the metric diff.
 
 Options:
-  --config FILE    the dataset config, relative to dir (default segqc.yaml)
-  --fail-on error|warning|never
-  --full           check every item, not only the changed ones
-  --json FILE      also write the analysis as JSON
-  --quiet          print only the verdict line
+  --config FILE            the dataset config, relative to dir (default segqc.yaml)
+${gateHelp}  --full                   check every item, not only the changed ones
+  --json FILE              also write the analysis as JSON
+  --quiet                  print only the verdict line
 `;
 
-export function runDiff(argv: string[], out: (s: string) => void): number {
-  const { positional, flags } = parseArgs(argv, ['base', 'head', 'config', 'fail-on', 'json'], ['help', 'full', 'quiet']);
+export function runDiff(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
+  const { positional, flags } = parseArgs(argv, ['base', 'head', 'config', 'json', ...GATE_FLAGS.valued], ['help', 'full', 'quiet', ...GATE_FLAGS.booleans]);
   if (flags.help) {
     out(diffHelp);
     return 0;
@@ -40,7 +39,7 @@ export function runDiff(argv: string[], out: (s: string) => void): number {
   requireBaseConfig(base.list(), configPath, baseSha);
   const context = loadDatasetContext(base, configPath);
   const head = headSha ? commitTree(dir, headSha, prefix) : fsTree(dir);
-  const failOn = flags['fail-on'] ? parseFailOn(String(flags['fail-on'])) : (context.config.gate.fail_on ?? 'error');
+  const failOn = gateFromFlags(flags, context.config.gate.fail_on, configPath, err);
   const analysis = analyzePullRequest({
     base,
     head,

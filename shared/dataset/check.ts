@@ -2,7 +2,7 @@
 import type { Geometry, Segmentation } from '../model.js';
 import { presentValues, labelLayer } from '../model.js';
 import { isSegqcError } from '../errors.js';
-import type { AnnotationInput, Finding, ItemInput, RuleCode, Severity } from '../rules/types.js';
+import type { AnnotationInput, Finding, ItemInput, RuleCode } from '../rules/types.js';
 import type { AnnotationSummary, AnnotatorReport, DatasetReport, ItemReport, LabelSummary } from '../report/types.js';
 import { REPORT_SCHEMA_VERSION } from '../report/types.js';
 import type { Guideline } from '../guideline/types.js';
@@ -17,12 +17,14 @@ import type { DatasetTree } from './tree.js';
 import { discoverItems, type PendingItem, type SourceSpec } from './items.js';
 import { readImageGeometry } from '../formats/image-geometry.js';
 import { embedOnImageSlices, geometryDifferences } from '../geometry.js';
+import { gateFails, type FailOn } from '../rules/gate.js';
 
 /** Options of a dataset check. */
 export interface CheckOptions {
   guidelinePath: string;
   configPath: string;
-  failOn?: Severity | 'never';
+  /** The gate; the config's when absent. */
+  failOn?: FailOn;
   toolVersion: string;
   /** Only these item ids (a PR's changed items); all when absent. */
   onlyItems?: Set<string> | null;
@@ -151,13 +153,6 @@ export function auditSample(guidelineId: string, itemIds: string[], rate: number
     .sort();
 }
 
-/** Whether findings fail a gate. */
-export function gateFails(counts: { errors: number; warnings: number }, failOn: Severity | 'never'): boolean {
-  if (failOn === 'never') return false;
-  if (failOn === 'warning') return counts.errors + counts.warnings > 0;
-  return counts.errors > 0;
-}
-
 /** Sums item reports into the dataset report (also used to merge shards: sums and counts only). */
 export function buildReport(items: ItemReport[], base: Pick<DatasetReport, 'tool' | 'guideline' | 'config'>, auditRate: number): DatasetReport {
   const byRule: Partial<Record<RuleCode, number>> = {};
@@ -221,13 +216,12 @@ export function checkDataset(tree: DatasetTree, config: DatasetConfig, guideline
     reports.push(checkPendingItem(guideline, tree, p, orphanSet.has(p.id)));
     opts.onProgress?.(idx + 1, selected.length, p.id);
   });
-  const failOn = opts.failOn ?? config.gate.fail_on ?? 'error';
   return buildReport(
     reports,
     {
       tool: { name: 'segqc', version: opts.toolVersion },
       guideline: { id: guideline.id, version: guideline.version, sha256: guidelineSha256(guideline), path: opts.guidelinePath },
-      config: { path: opts.configPath, fail_on: failOn },
+      config: { path: opts.configPath, fail_on: opts.failOn ?? config.gate.fail_on },
     },
     guideline.review?.audit_rate ?? 0,
   );

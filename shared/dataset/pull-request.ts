@@ -8,7 +8,7 @@ import { validateGuideline } from '../guideline/load.js';
 import { canonicalJson, guidelineSha256 } from '../guideline/hash.js';
 import { globToRegExp } from './glob.js';
 import type { DatasetReport, ItemReport } from '../report/types.js';
-import type { Severity } from '../rules/types.js';
+import type { FailOn } from '../rules/gate.js';
 import { discoverItems, itemStem, type PendingItem, type SourceSpec } from './items.js';
 import { buildReport, checkPendingItem, type LoadedAnnotations } from './check.js';
 import { inShard, type Shard } from './shard.js';
@@ -40,7 +40,7 @@ export interface PullRequestInput {
   headSha: string;
   changed: ChangedFile[];
   context: BaseContext;
-  failOn: Severity | 'never';
+  failOn: FailOn;
   full: boolean;
   shard: Shard | null;
   toolVersion: string;

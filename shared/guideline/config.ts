@@ -6,6 +6,7 @@ import type { FormatName } from '../model.js';
 import { byPosition, compileSchema, formatPath, listErrors, parseSource, schemaErrors, valueAt } from './document.js';
 import type { PathSegment } from './document.js';
 import type { GuidelineError } from './types.js';
+import { DEFAULT_FAIL_ON, type FailOn } from '../rules/gate.js';
 
 /** Where one set of annotations lives. Paths are relative to `segqc.yaml`. */
 export interface SourceConfig {
@@ -21,9 +22,7 @@ export interface SourceConfig {
   annotator?: string;
 }
 
-export type FailOn = 'error' | 'warning' | 'never';
-
-/** A parsed `segqc.yaml`, with defaults applied (`gate.fail_on` defaults to `error`). */
+/** A parsed `segqc.yaml`, with defaults applied (`gate.fail_on`: `DEFAULT_FAIL_ON`). */
 export interface DatasetConfig {
   guideline: string;
   sources: SourceConfig[];
@@ -58,7 +57,7 @@ export function validateConfig(text: string, file: string): { config?: DatasetCo
     gate?: { 'fail-on'?: FailOn };
   };
   return {
-    config: { guideline: raw.guideline, sources: raw.sources, reference: raw.reference ?? null, gate: { fail_on: raw.gate?.['fail-on'] ?? 'error' } },
+    config: { guideline: raw.guideline, sources: raw.sources, reference: raw.reference ?? null, gate: { fail_on: raw.gate?.['fail-on'] ?? DEFAULT_FAIL_ON } },
     errors: [],
   };
 }

@@ -1,5 +1,6 @@
 /** The pull-request comment and job summary: the metric diff of a dataset change, as Markdown. */
 import type { Finding } from '../rules/types.js';
+import type { FailOn } from '../rules/gate.js';
 import type { DatasetDiff, ItemDiff } from './diff.js';
 import { sortWorstFirst } from './diff.js';
 import { escapeMarkdown, markdownCode } from './escape.js';
@@ -47,7 +48,7 @@ export interface GuidelineChange {
 export interface DiffView {
   diff: DatasetDiff;
   verdict: 'pass' | 'fail';
-  failOn: string;
+  failOn: FailOn;
   guideline: { id: string; version: string; path: string };
   auditSample: string[];
   runUrl: string | null;

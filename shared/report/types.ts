@@ -1,5 +1,6 @@
 /** The dataset report: what `segqc check` computes and `--json` writes (schema `guidelines/report.schema.json`). */
-import type { Finding, RuleCode, Severity } from '../rules/types.js';
+import type { Finding, RuleCode } from '../rules/types.js';
+import type { FailOn } from '../rules/gate.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -45,7 +46,7 @@ export interface DatasetReport {
   schema_version: typeof REPORT_SCHEMA_VERSION;
   tool: { name: 'segqc'; version: string };
   guideline: { id: string; version: string; sha256: string; path: string };
-  config: { path: string; fail_on: Severity | 'never' };
+  config: { path: string; fail_on: FailOn };
   /** Brush masks are binarized at this alpha (Label Studio). */
   brush_alpha_threshold: number;
   items: ItemReport[];

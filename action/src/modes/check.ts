@@ -8,7 +8,7 @@ import { changedFiles, commitTree, git, mergeBase, resolveCommit } from '../../.
 import { loadDatasetContext } from '../../../shared/dataset/context.js';
 import { writeFileAtomic } from '../../../node/write-atomic.js';
 import { VERSION } from '../../../node/version.js';
-import { stricterGate } from '../inputs.js';
+import { actionGate } from '../inputs.js';
 import { publish } from '../publish.js';
 import type { ActionContext } from './context.js';
 
@@ -52,7 +52,8 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
   const head = commitTree(top, headSha, prefix);
   requireBaseConfig(base.list(), configName, baseSha);
   const context = loadDatasetContext(base, configName);
-  const failOn = stricterGate(inputs.failOn, context.config.gate.fail_on);
+  const { failOn, refused } = actionGate(inputs, context.config.gate.fail_on);
+  if (refused) core.info(`segqc: the base commit's ${configRel} gate (fail on ${failOn}) is stricter than the input fail-on (${refused}) and applies: the input can only tighten it`);
   const since = mergeBase(top, baseSha, headSha);
   if (!since) core.warning(`${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)} share no history; comparing the two commits directly`);
   const changed = changedFiles(top, since ?? baseSha, headSha, prefix);
