@@ -11,6 +11,12 @@ import { SegqcError } from '../errors.js';
 
 export const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
+/**
+ * The most that `compressed` bytes of deflate data can expand to: a 258-byte match coded in two bits (1 bit length,
+ * 1 bit distance) is the best deflate does, 1032 bytes per input byte.
+ */
+export const maxInflatedSize = (compressed: number): number => compressed * 1032 + 1032;
+
 const LEN_BASE = new Uint16Array([3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]);
 const LEN_EXTRA = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]);
 const DIST_BASE = new Uint16Array([1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577]);
@@ -372,7 +378,11 @@ function memberStart(b: Uint8Array, p: number): number {
  * a header) sizes the output buffer up front, so the data is written once and returned without a copy.
  */
 export function gunzipBounded(bytes: Uint8Array, file: string, maxBytes: number, prefixOnly = false, expectedBytes?: number): Uint8Array {
-  const initial = expectedBytes ?? Math.min(maxBytes, Math.max(1 << 16, bytes.length * 4));
+  if (!(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) throw new SegqcError('format.too_large', `cannot be decompressed into ${maxBytes} bytes`, { file });
+  // Never allocate more than the data could possibly expand to, whatever a header claims.
+  const cap = Math.min(maxBytes, maxInflatedSize(bytes.length));
+  const wanted = expectedBytes !== undefined && Number.isSafeInteger(expectedBytes) && expectedBytes >= 0 ? expectedBytes : Math.max(1 << 16, bytes.length * 4);
+  const initial = Math.min(cap, wanted);
   const z = new Inflater(bytes, 0, initial, maxBytes, prefixOnly);
   try {
     let p = 0;
