@@ -12404,7 +12404,7 @@ var require_response = __commonJS({
     var assert = __require("node:assert");
     var { types } = __require("node:util");
     var textEncoder = new TextEncoder("utf-8");
-    var Response2 = class _Response {
+    var Response = class _Response {
       // Creates network error Response.
       static error() {
         const responseObject = fromInnerResponse(makeNetworkError(), "immutable");
@@ -12547,8 +12547,8 @@ var require_response = __commonJS({
         return `Response ${nodeUtil.formatWithOptions(options, properties)}`;
       }
     };
-    mixinBody(Response2);
-    Object.defineProperties(Response2.prototype, {
+    mixinBody(Response);
+    Object.defineProperties(Response.prototype, {
       type: kEnumerableProperty,
       url: kEnumerableProperty,
       status: kEnumerableProperty,
@@ -12564,7 +12564,7 @@ var require_response = __commonJS({
         configurable: true
       }
     });
-    Object.defineProperties(Response2, {
+    Object.defineProperties(Response, {
       json: kEnumerableProperty,
       redirect: kEnumerableProperty,
       error: kEnumerableProperty
@@ -12697,7 +12697,7 @@ var require_response = __commonJS({
       }
     }
     function fromInnerResponse(innerResponse, guard) {
-      const response = new Response2(kConstruct);
+      const response = new Response(kConstruct);
       response[kState] = innerResponse;
       response[kHeaders] = new Headers2(kConstruct);
       setHeadersList(response[kHeaders], innerResponse.headersList);
@@ -12765,7 +12765,7 @@ var require_response = __commonJS({
       makeResponse,
       makeAppropriateNetworkError,
       filterResponse,
-      Response: Response2,
+      Response,
       cloneResponse,
       fromInnerResponse
     };
@@ -15435,7 +15435,7 @@ var require_cache = __commonJS({
     var { urlEquals, getFieldValues } = require_util5();
     var { kEnumerableProperty, isDisturbed } = require_util();
     var { webidl } = require_webidl();
-    var { Response: Response2, cloneResponse, fromInnerResponse } = require_response();
+    var { Response, cloneResponse, fromInnerResponse } = require_response();
     var { Request, fromInnerRequest } = require_request2();
     var { kState } = require_symbols2();
     var { fetching } = require_fetch();
@@ -15962,7 +15962,7 @@ var require_cache = __commonJS({
         converter: webidl.converters.DOMString
       }
     ]);
-    webidl.converters.Response = webidl.interfaceConverter(Response2);
+    webidl.converters.Response = webidl.interfaceConverter(Response);
     webidl.converters["sequence<RequestInfo>"] = webidl.sequenceConverter(
       webidl.converters.RequestInfo
     );
@@ -16949,7 +16949,7 @@ var require_util7 = __commonJS({
         if (ws[kBinaryType] === "blob") {
           dataForEvent = new Blob([data2]);
         } else {
-          dataForEvent = toArrayBuffer2(data2);
+          dataForEvent = toArrayBuffer(data2);
         }
       }
       fireEvent("message", ws, createFastMessageEvent, {
@@ -16957,7 +16957,7 @@ var require_util7 = __commonJS({
         data: dataForEvent
       });
     }
-    function toArrayBuffer2(buffer) {
+    function toArrayBuffer(buffer) {
       if (buffer.byteLength === buffer.buffer.byteLength) {
         return buffer.buffer;
       }
@@ -38217,6 +38217,7 @@ function matchGlob(paths, glob) {
 
 // shared/formats/gzip.ts
 var isGzip = (b) => b.length >= 2 && b[0] === 31 && b[1] === 139;
+var maxInflatedSize = (compressed) => compressed * 1032 + 1032;
 var LEN_BASE = new Uint16Array([3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]);
 var LEN_EXTRA = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]);
 var DIST_BASE = new Uint16Array([1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577]);
@@ -38542,7 +38543,10 @@ function memberStart(b, p) {
   return s;
 }
 function gunzipBounded(bytes, file, maxBytes, prefixOnly = false, expectedBytes) {
-  const initial = expectedBytes ?? Math.min(maxBytes, Math.max(1 << 16, bytes.length * 4));
+  if (!(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) throw new SegqcError("format.too_large", `cannot be decompressed into ${maxBytes} bytes`, { file });
+  const cap = Math.min(maxBytes, maxInflatedSize(bytes.length));
+  const wanted = expectedBytes !== void 0 && Number.isSafeInteger(expectedBytes) && expectedBytes >= 0 ? expectedBytes : Math.max(1 << 16, bytes.length * 4);
+  const initial = Math.min(cap, wanted);
   const z = new Inflater(bytes, 0, initial, maxBytes, prefixOnly);
   try {
     let p = 0;
@@ -38561,6 +38565,320 @@ function gunzipBounded(bytes, file, maxBytes, prefixOnly = false, expectedBytes)
     throw new SegqcError("format.unreadable", `gzip data is corrupt: ${e.message}`, { file });
   }
   return z.out.subarray(0, prefixOnly ? Math.min(z.op, maxBytes) : z.op);
+}
+
+// shared/formats/nifti.ts
+var DATATYPES = {
+  2: { name: "uint8", bytes: 1 },
+  4: { name: "int16", bytes: 2 },
+  8: { name: "int32", bytes: 4 },
+  16: { name: "float32", bytes: 4 },
+  64: { name: "float64", bytes: 8 },
+  256: { name: "int8", bytes: 1 },
+  512: { name: "uint16", bytes: 2 },
+  768: { name: "uint32", bytes: 4 }
+};
+var HEADER_PREFIX = 540 + 8;
+var MAX_FILE_BYTES = 2 ** 32 - 2 ** 21;
+var MIN_SPACING_MM = 1e-6;
+var MAX_SPACING_MM = 1e6;
+var MAX_ORIGIN_MM = 1e9;
+var MAX_VOX_OFFSET = 2 ** 31 - 1;
+function looksLikeNifti(b) {
+  if (b.length < 348) return false;
+  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const size2 = v3.getInt32(0, true);
+  const sizeBE = v3.getInt32(0, false);
+  return size2 === 348 || sizeBE === 348 || size2 === 540 || sizeBE === 540;
+}
+function rawHeader(b, file) {
+  if (!looksLikeNifti(b)) {
+    throw new SegqcError(b.length < 348 ? "format.truncated" : "format.unreadable", b.length < 348 ? `only ${b.length} bytes: too short for a NIfTI header` : "not a NIfTI-1 or NIfTI-2 file (sizeof_hdr is neither 348 nor 540)", { file });
+  }
+  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const le = v3.getInt32(0, true) === 348 || v3.getInt32(0, true) === 540;
+  const size2 = v3.getInt32(0, le);
+  if (b.length < size2) throw new SegqcError("format.truncated", `only ${b.length} bytes: too short for a NIfTI-2 header`, { file });
+  const i16 = (o) => v3.getInt16(o, le);
+  const i322 = (o) => v3.getInt32(o, le);
+  const f32 = (o) => v3.getFloat32(o, le);
+  const f64 = (o) => v3.getFloat64(o, le);
+  const i64 = (o) => Number(v3.getBigInt64(o, le));
+  const range = (n2, at) => Array.from({ length: n2 }, (_, i2) => at(i2));
+  if (size2 === 348) {
+    return {
+      version: 1,
+      littleEndian: le,
+      size: size2,
+      dims: range(8, (i2) => i16(40 + i2 * 2)),
+      datatype: i16(70),
+      pixdim: range(8, (i2) => f32(76 + i2 * 4)),
+      voxOffset: f32(108),
+      slope: f32(112),
+      inter: f32(116),
+      xyztUnits: b[123],
+      qformCode: i16(252),
+      sformCode: i16(254),
+      quatern: range(3, (i2) => f32(256 + i2 * 4)),
+      qoffset: range(3, (i2) => f32(268 + i2 * 4)),
+      srow: range(3, (r) => range(4, (c) => f32(280 + r * 16 + c * 4)))
+    };
+  }
+  return {
+    version: 2,
+    littleEndian: le,
+    size: size2,
+    dims: range(8, (i2) => i64(16 + i2 * 8)),
+    datatype: i16(12),
+    pixdim: range(8, (i2) => f64(104 + i2 * 8)),
+    voxOffset: i64(168),
+    slope: f64(176),
+    inter: f64(184),
+    xyztUnits: i322(500),
+    qformCode: i322(344),
+    sformCode: i322(348),
+    quatern: range(3, (i2) => f64(352 + i2 * 8)),
+    qoffset: range(3, (i2) => f64(376 + i2 * 8)),
+    srow: range(3, (r) => range(4, (c) => f64(400 + r * 32 + c * 8)))
+  };
+}
+var unitScale = (xyztUnits) => {
+  const u = xyztUnits & 7;
+  return u === 1 ? 1e3 : u === 3 ? 1e-3 : 1;
+};
+var affineDiffers = (a, b) => {
+  for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) if (Math.abs(a[r][c] - b[r][c]) > 1e-3 + 1e-4 * Math.abs(b[r][c])) return true;
+  return false;
+};
+function qformAffine(q, offset, pixdim) {
+  let [b, c, d] = q;
+  let a = 1 - (b * b + c * c + d * d);
+  if (a < 1e-7) {
+    const s = 1 / Math.sqrt(b * b + c * c + d * d);
+    b *= s;
+    c *= s;
+    d *= s;
+    a = 0;
+  } else a = Math.sqrt(a);
+  const xd = pixdim[1] > 0 ? pixdim[1] : 1;
+  const yd = pixdim[2] > 0 ? pixdim[2] : 1;
+  const zd = (pixdim[3] > 0 ? pixdim[3] : 1) * (pixdim[0] < 0 ? -1 : 1);
+  return [
+    [(a * a + b * b - c * c - d * d) * xd, 2 * (b * c - a * d) * yd, 2 * (b * d + a * c) * zd, offset[0]],
+    [2 * (b * c + a * d) * xd, (a * a + c * c - b * b - d * d) * yd, 2 * (c * d - a * b) * zd, offset[1]],
+    [2 * (b * d - a * c) * xd, 2 * (c * d + a * b) * yd, (a * a + d * d - c * c - b * b) * zd, offset[2]],
+    [0, 0, 0, 1]
+  ];
+}
+var det3 = (m) => m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+function checkHeader(h3, file) {
+  const bad = (detail) => new SegqcError("format.unreadable", detail, { file });
+  const ndim = h3.dims[0];
+  if (!(Number.isInteger(ndim) && ndim >= 1 && ndim <= 7)) throw bad(`dim[0] is ${ndim}; a NIfTI image has 1 to 7 dimensions`);
+  for (let i2 = 1; i2 <= ndim; i2++) {
+    const d = h3.dims[i2];
+    if (!(Number.isInteger(d) && d >= 1 && d <= 2 ** 31 - 1)) throw bad(`dim[${i2}] is ${d}; dimensions are 1 to 2147483647`);
+  }
+  for (let i2 = 4; i2 <= ndim; i2++) {
+    if (h3.dims[i2] > 1) throw new SegqcError("format.unsupported", `is ${ndim}-dimensional (dim[${i2}] = ${h3.dims[i2]}); segqc reads one 2D or 3D label map per file`, { file });
+  }
+  const shape = [h3.dims[1], ndim >= 2 ? h3.dims[2] : 1, ndim >= 3 ? h3.dims[3] : 1];
+  const vo = h3.voxOffset;
+  if (!(Number.isInteger(vo) && vo >= 0 && vo <= MAX_VOX_OFFSET)) throw bad(`vox_offset ${vo} is out of range (a whole number of bytes, 0 to ${MAX_VOX_OFFSET})`);
+  let slope = h3.slope;
+  let inter = h3.inter;
+  if (slope === 0 || !Number.isFinite(slope)) {
+    slope = 1;
+    inter = 0;
+  } else if (!Number.isFinite(inter)) throw bad(`scl_slope is ${slope} but scl_inter is ${inter}`);
+  const pixdim = h3.pixdim.slice();
+  for (let i2 = 1; i2 <= 3; i2++) {
+    if (Number.isFinite(pixdim[i2])) continue;
+    if (i2 <= ndim) throw bad(`pixdim[${i2}] is ${pixdim[i2]}; voxel sizes must be finite`);
+    pixdim[i2] = 1;
+  }
+  if (!Number.isFinite(pixdim[0])) pixdim[0] = 1;
+  let qform = null;
+  if (h3.qformCode > 0) {
+    const names = ["quatern_b", "quatern_c", "quatern_d", "qoffset_x", "qoffset_y", "qoffset_z"];
+    [...h3.quatern, ...h3.qoffset].forEach((x2, i2) => {
+      if (!Number.isFinite(x2)) throw bad(`${names[i2]} is ${x2} but qform_code is ${h3.qformCode}`);
+    });
+    const [b, c, d] = h3.quatern;
+    if (b * b + c * c + d * d > 1 + 1e-6) throw bad(`the qform quaternion (${b}, ${c}, ${d}) is longer than 1: not a rotation`);
+    qform = qformAffine(h3.quatern, h3.qoffset, pixdim);
+  }
+  let sform = null;
+  if (h3.sformCode > 0) {
+    h3.srow.forEach(
+      (row, r) => row.forEach((x2, c) => {
+        if (!Number.isFinite(x2)) throw bad(`srow_${"xyz"[r]}[${c}] is ${x2} but sform_code is ${h3.sformCode}`);
+      })
+    );
+    sform = [...h3.srow.map((r) => [...r]), [0, 0, 0, 1]];
+  }
+  const warnings = [];
+  const pix = [1, 2, 3].map((i2) => Math.abs(pixdim[i2]) || 1);
+  let affine;
+  if (sform) {
+    affine = sform;
+    if (qform && affineDiffers(sform, qform)) warnings.push(`${file}: the qform and sform disagree (qform_code ${h3.qformCode}, sform_code ${h3.sformCode}); the sform is used`);
+  } else if (qform) affine = qform;
+  else affine = [[pix[0], 0, 0, 0], [0, pix[1], 0, 0], [0, 0, pix[2], 0], [0, 0, 0, 1]];
+  const scale3 = unitScale(h3.xyztUnits);
+  const lps = affine.map((r, i2) => i2 < 2 ? r.map((x2) => -x2) : r);
+  const spacing = [0, 1, 2].map((c) => Math.hypot(lps[0][c], lps[1][c], lps[2][c]));
+  const direction = [0, 1, 2].map((c) => {
+    const s = spacing[c] || 1;
+    return [lps[0][c] / s, lps[1][c] / s, lps[2][c] / s];
+  });
+  for (let c = 0; c < 3; c++) {
+    if (spacing[c] === 0) {
+      spacing[c] = pix[c];
+      direction[c] = c === 0 ? [-1, 0, 0] : c === 1 ? [0, -1, 0] : [0, 0, 1];
+    }
+  }
+  const geometry = {
+    shape,
+    spacing: spacing.map((s) => s * scale3),
+    origin: [lps[0][3] * scale3, lps[1][3] * scale3, lps[2][3] * scale3],
+    direction,
+    spacingKnown: true
+  };
+  const from = sform ? "sform" : qform ? "qform" : "pixdim";
+  if (!geometry.spacing.every((s) => s >= MIN_SPACING_MM && s <= MAX_SPACING_MM) || !geometry.origin.every((x2) => Math.abs(x2) <= MAX_ORIGIN_MM) || !direction.flat().every(Number.isFinite)) {
+    throw bad(`the ${from} gives a geometry out of range (spacing ${geometry.spacing.join(", ")} mm, origin ${geometry.origin.join(", ")} mm; spacing must be ${MIN_SPACING_MM} to ${MAX_SPACING_MM} mm, the origin within \xB1${MAX_ORIGIN_MM} mm)`);
+  }
+  if (Math.abs(det3(direction)) < 1e-6) throw bad(`the ${from}'s axes are not independent: the voxel grid is degenerate`);
+  const dt = DATATYPES[h3.datatype] ?? null;
+  return {
+    littleEndian: h3.littleEndian,
+    shape,
+    datatype: dt && { code: h3.datatype, ...dt },
+    datatypeCode: h3.datatype,
+    offset: Math.max(vo, h3.size),
+    slope,
+    inter,
+    geometry,
+    warnings
+  };
+}
+var headerOf = (b, file) => checkHeader(rawHeader(b, file), file);
+function readNiftiGeometry(bytes, file) {
+  const head = isGzip(bytes) ? gunzipBounded(bytes, file, HEADER_PREFIX, true) : bytes.subarray(0, HEADER_PREFIX);
+  const h3 = headerOf(head, file);
+  return { geometry: h3.geometry, warnings: h3.warnings };
+}
+function readNifti(bytes, file, limits = DEFAULT_LIMITS) {
+  const gz = isGzip(bytes);
+  const head = gz ? gunzipBounded(bytes, file, HEADER_PREFIX, true) : bytes;
+  const h3 = headerOf(head, file);
+  const { shape, offset } = h3;
+  const n2 = shape[0] * shape[1] * shape[2];
+  if (n2 > limits.maxVoxels) {
+    throw new SegqcError("format.too_large", `header claims ${shape.join("x")} = ${n2} voxels, over the limit of ${limits.maxVoxels}`, { file });
+  }
+  const dt = h3.datatype;
+  if (!dt) throw new SegqcError("format.unsupported", `datatype ${h3.datatypeCode} is not a label datatype (use uint8, int16, uint16, int32, uint32, int8, float32 or float64)`, { file });
+  const need = offset + n2 * dt.bytes;
+  if (need > MAX_FILE_BYTES) {
+    throw new SegqcError("format.too_large", `header claims ${shape.join("x")} ${dt.name} voxels at offset ${offset}: ${need} bytes, over the ${MAX_FILE_BYTES}-byte limit of one file`, { file });
+  }
+  const truncated = (have) => new SegqcError("format.truncated", `holds ${have} bytes, but the header's ${shape.join("x")} ${dt.name} voxels at offset ${offset} need ${need}`, { file });
+  if (gz && need > maxInflatedSize(bytes.length)) throw truncated(`at most ${maxInflatedSize(bytes.length)} (decompressed)`);
+  const all = gz ? gunzipBounded(bytes, file, Math.min(need + 1024 * 1024, MAX_FILE_BYTES), false, need) : bytes;
+  if (all.length < need) throw truncated(String(all.length));
+  const { data: out, values: sorted } = labelData(all, n2, h3, dt.name, file, gz);
+  const labels = sorted.map((value2) => ({ value: value2, name: null }));
+  return { path: file, format: "nifti", geometry: h3.geometry, layers: [{ data: out, values: sorted }], labels, warnings: h3.warnings };
+}
+var littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+function flagged(seen) {
+  const out = [];
+  for (let v3 = 1; v3 < seen.length; v3++) if (seen[v3]) out.push(v3);
+  return out;
+}
+function flagBytes(src, seen) {
+  const n2 = src.length;
+  let x2 = 0;
+  if (src.byteOffset % 4 === 0) {
+    const nw = n2 >>> 2;
+    const w = new Uint32Array(src.buffer, src.byteOffset, nw);
+    const n4 = nw - nw % 4;
+    for (let i2 = 0; i2 < n4; i2 += 4) {
+      if ((w[i2] | w[i2 + 1] | w[i2 + 2] | w[i2 + 3]) === 0) continue;
+      for (let b = i2 << 2, e = b + 16; b < e; b++) seen[src[b]] = 1;
+    }
+    x2 = n4 << 2;
+  }
+  for (; x2 < n2; x2++) seen[src[x2]] = 1;
+}
+function intView(b, offset, n2, type, le) {
+  const at = b.byteOffset + offset;
+  if (type === "uint8") return b.subarray(offset, offset + n2);
+  if (type === "int8") return new Int8Array(b.buffer, at, n2);
+  if (le !== littleEndianHost) return null;
+  if (type === "int16" || type === "uint16") {
+    if (at % 2 !== 0) return null;
+    return type === "int16" ? new Int16Array(b.buffer, at, n2) : new Uint16Array(b.buffer, at, n2);
+  }
+  if (type === "int32" || type === "uint32") {
+    if (at % 4 !== 0) return null;
+    return type === "int32" ? new Int32Array(b.buffer, at, n2) : new Uint32Array(b.buffer, at, n2);
+  }
+  return null;
+}
+function labelData(b, n2, h3, type, file, own) {
+  const offset = h3.offset;
+  const view = h3.slope === 1 && h3.inter === 0 ? intView(b, offset, n2, type, h3.littleEndian) : null;
+  if (view instanceof Uint8Array) {
+    const seen = new Uint8Array(256);
+    flagBytes(view, seen);
+    const data2 = own && view.byteOffset % 8 === 0 ? view : new Uint8Array(view);
+    return { data: data2, values: flagged(seen) };
+  }
+  const src = view ?? decodeVoxels(b, offset, n2, h3, type, file);
+  let max3 = 0;
+  for (let i2 = 0; i2 < n2; i2++) {
+    const v3 = src[i2];
+    if (v3 > max3) max3 = v3;
+    else if (v3 < 0) throw new SegqcError("format.unsupported", `voxel ${i2} holds ${v3}; label values must be 0 to 4294967295`, { file });
+  }
+  const out = max3 <= 255 ? new Uint8Array(n2) : max3 <= 65535 ? new Uint16Array(n2) : new Uint32Array(n2);
+  if (max3 <= 65535) {
+    const seen = new Uint8Array(max3 + 1);
+    for (let i2 = 0; i2 < n2; i2++) {
+      const v3 = src[i2];
+      out[i2] = v3;
+      seen[v3] = 1;
+    }
+    return { data: out, values: flagged(seen) };
+  }
+  const values = /* @__PURE__ */ new Set();
+  for (let i2 = 0; i2 < n2; i2++) {
+    const v3 = src[i2];
+    out[i2] = v3;
+    if (v3 !== 0) values.add(v3);
+  }
+  return { data: out, values: [...values].sort((x2, y) => x2 - y) };
+}
+function decodeVoxels(b, offset, n2, h3, type, file) {
+  const le = h3.littleEndian;
+  const { slope, inter } = h3;
+  const v3 = new DataView(b.buffer, b.byteOffset + offset, b.byteLength - offset);
+  const out = new Float64Array(n2);
+  const get3 = type === "uint8" ? (i2) => v3.getUint8(i2) : type === "int8" ? (i2) => v3.getInt8(i2) : type === "int16" ? (i2) => v3.getInt16(i2 * 2, le) : type === "uint16" ? (i2) => v3.getUint16(i2 * 2, le) : type === "int32" ? (i2) => v3.getInt32(i2 * 4, le) : type === "uint32" ? (i2) => v3.getUint32(i2 * 4, le) : type === "float32" ? (i2) => v3.getFloat32(i2 * 4, le) : (i2) => v3.getFloat64(i2 * 8, le);
+  for (let i2 = 0; i2 < n2; i2++) {
+    let x2 = get3(i2) * slope + inter;
+    const r = Math.round(x2);
+    if (Math.abs(x2 - r) > 1e-4 || !Number.isFinite(x2)) {
+      throw new SegqcError("format.unsupported", `voxel ${i2} holds ${x2}, not a whole label value: segqc reads label maps (threshold probability maps first)`, { file });
+    }
+    x2 = r;
+    if (x2 < 0 || x2 > 4294967295) throw new SegqcError("format.unsupported", `voxel ${i2} holds ${x2}; label values must be 0 to 4294967295`, { file });
+    out[i2] = x2;
+  }
+  return out;
 }
 
 // ../../main/node_modules/fflate/esm/index.mjs
@@ -38927,21 +39245,6 @@ var inflt = function(dat, st, buf, dict) {
   return bt != buf.length && noBuf ? slc(buf, 0, bt) : buf.subarray(0, bt);
 };
 var et = /* @__PURE__ */ new u8(0);
-var gzs = function(d) {
-  if (d[0] != 31 || d[1] != 139 || d[2] != 8)
-    err(6, "invalid gzip data");
-  var flg = d[3];
-  var st = 10;
-  if (flg & 4)
-    st += (d[10] | d[11] << 8) + 2;
-  for (var zs = (flg >> 3 & 1) + (flg >> 4 & 1); zs > 0; zs -= !d[st++])
-    ;
-  return st + (flg & 2);
-};
-var gzl = function(d) {
-  var l = d.length;
-  return (d[l - 4] | d[l - 3] << 8 | d[l - 2] << 16 | d[l - 1] << 24) >>> 0;
-};
 var zls = function(d, dict) {
   if ((d[0] & 15) != 8 || d[0] >> 4 > 7 || (d[0] << 8 | d[1]) % 31)
     err(6, "invalid zlib data");
@@ -38986,15 +39289,6 @@ var Inflate = /* @__PURE__ */ (function() {
   };
   return Inflate3;
 })();
-function inflateSync(data2, opts) {
-  return inflt(data2, { i: 2 }, opts && opts.out, opts && opts.dictionary);
-}
-function gunzipSync(data2, opts) {
-  var st = gzs(data2);
-  if (st + 8 > data2.length)
-    err(6, "invalid gzip data");
-  return inflt(data2.subarray(st, -8), { i: 2 }, opts && opts.out || new u8(gzl(data2)), opts && opts.dictionary);
-}
 var Unzlib = /* @__PURE__ */ (function() {
   function Unzlib2(opts, cb) {
     Inflate.call(this, opts, cb);
@@ -39019,1514 +39313,12 @@ var Unzlib = /* @__PURE__ */ (function() {
 function unzlibSync(data2, opts) {
   return inflt(data2.subarray(zls(data2, opts && opts.dictionary), -4), { i: 2 }, opts && opts.out, opts && opts.dictionary);
 }
-function decompressSync(data2, opts) {
-  return data2[0] == 31 && data2[1] == 139 && data2[2] == 8 ? gunzipSync(data2, opts) : (data2[0] & 15) != 8 || data2[0] >> 4 > 7 || (data2[0] << 8 | data2[1]) % 31 ? inflateSync(data2, opts) : unzlibSync(data2, opts);
-}
 var td = typeof TextDecoder != "undefined" && /* @__PURE__ */ new TextDecoder();
 var tds = 0;
 try {
   td.decode(et, { stream: true });
   tds = 1;
 } catch (e) {
-}
-
-// ../../main/node_modules/nifti-reader-js/dist/nifti-extension.js
-var NIFTIEXTENSION = class {
-  esize;
-  ecode;
-  edata;
-  littleEndian;
-  constructor(esize, ecode, edata, littleEndian2) {
-    if (esize % 16 != 0) {
-      throw new Error("This does not appear to be a NIFTI extension");
-    }
-    this.esize = esize;
-    this.ecode = ecode;
-    this.edata = edata;
-    this.littleEndian = littleEndian2;
-  }
-  /**
-   * Returns extension as ArrayBuffer.
-   * @returns {ArrayBuffer}
-   */
-  toArrayBuffer() {
-    let byteArray = new Uint8Array(this.esize);
-    let data2 = new Uint8Array(this.edata);
-    byteArray.set(data2, 8);
-    let view = new DataView(byteArray.buffer);
-    view.setInt32(0, this.esize, this.littleEndian);
-    view.setInt32(4, this.ecode, this.littleEndian);
-    return byteArray.buffer;
-  }
-};
-
-// ../../main/node_modules/nifti-reader-js/dist/utilities.js
-var Utils = class _Utils {
-  /*** Static Pseudo-constants ***/
-  static crcTable = null;
-  static GUNZIP_MAGIC_COOKIE1 = 31;
-  static GUNZIP_MAGIC_COOKIE2 = 139;
-  /*** Static methods ***/
-  static getStringAt(data2, start, end) {
-    var str4 = "", ctr, ch;
-    for (ctr = start; ctr < end; ctr += 1) {
-      ch = data2.getUint8(ctr);
-      if (ch !== 0) {
-        str4 += String.fromCharCode(ch);
-      }
-    }
-    return str4;
-  }
-  static getByteAt = function(data2, start) {
-    return data2.getUint8(start);
-  };
-  static getShortAt = function(data2, start, littleEndian2) {
-    return data2.getInt16(start, littleEndian2);
-  };
-  static getIntAt(data2, start, littleEndian2) {
-    return data2.getInt32(start, littleEndian2);
-  }
-  static getFloatAt(data2, start, littleEndian2) {
-    return data2.getFloat32(start, littleEndian2);
-  }
-  static getDoubleAt(data2, start, littleEndian2) {
-    return data2.getFloat64(start, littleEndian2);
-  }
-  static getInt64At(dataView, index, littleEndian2) {
-    const low = dataView.getUint32(index, littleEndian2);
-    const high = dataView.getInt32(index + 4, littleEndian2);
-    let result;
-    if (littleEndian2) {
-      result = high * 2 ** 32 + low;
-    } else {
-      result = low * 2 ** 32 + high;
-    }
-    if (high < 0) {
-      result += -1 * 2 ** 32 * 2 ** 32;
-    }
-    return result;
-  }
-  static getUint64At(dataView, index, littleEndian2) {
-    const low = dataView.getUint32(index + (littleEndian2 ? 0 : 4), littleEndian2);
-    const high = dataView.getUint32(index + (littleEndian2 ? 4 : 0), littleEndian2);
-    return littleEndian2 ? high * 2 ** 32 + low : low * 2 ** 32 + high;
-  }
-  static getExtensionsAt(data2, start, littleEndian2, voxOffset) {
-    let extensions = [];
-    let extensionByteIndex = start;
-    while (extensionByteIndex < voxOffset) {
-      let extensionLittleEndian = littleEndian2;
-      let esize = _Utils.getIntAt(data2, extensionByteIndex, littleEndian2);
-      if (!esize) {
-        break;
-      }
-      if (esize + extensionByteIndex > voxOffset) {
-        extensionLittleEndian = !extensionLittleEndian;
-        esize = _Utils.getIntAt(data2, extensionByteIndex, extensionLittleEndian);
-        if (esize + extensionByteIndex > voxOffset) {
-          throw new Error("This does not appear to be a valid NIFTI extension");
-        }
-      }
-      if (esize % 16 != 0) {
-        throw new Error("This does not appear to be a NIFTI extension");
-      }
-      let ecode = _Utils.getIntAt(data2, extensionByteIndex + 4, extensionLittleEndian);
-      let edata = data2.buffer.slice(extensionByteIndex + 8, extensionByteIndex + esize);
-      let extension = new NIFTIEXTENSION(esize, ecode, edata, extensionLittleEndian);
-      extensions.push(extension);
-      extensionByteIndex += esize;
-    }
-    return extensions;
-  }
-  static toArrayBuffer(buffer) {
-    var ab, view, i2;
-    ab = new ArrayBuffer(buffer.length);
-    view = new Uint8Array(ab);
-    for (i2 = 0; i2 < buffer.length; i2 += 1) {
-      view[i2] = buffer[i2];
-    }
-    return ab;
-  }
-  static isString(obj2) {
-    return typeof obj2 === "string" || obj2 instanceof String;
-  }
-  static formatNumber(num3, shortFormat = void 0) {
-    let val;
-    if (_Utils.isString(num3)) {
-      val = Number(num3);
-    } else {
-      val = num3;
-    }
-    if (shortFormat) {
-      val = val.toPrecision(5);
-    } else {
-      val = val.toPrecision(7);
-    }
-    return parseFloat(val);
-  }
-  // http://stackoverflow.com/questions/18638900/javascript-crc32
-  static makeCRCTable() {
-    let c;
-    let crcTable3 = [];
-    for (var n2 = 0; n2 < 256; n2++) {
-      c = n2;
-      for (var k = 0; k < 8; k++) {
-        c = c & 1 ? 3988292384 ^ c >>> 1 : c >>> 1;
-      }
-      crcTable3[n2] = c;
-    }
-    return crcTable3;
-  }
-  static crc32(dataView) {
-    if (!_Utils.crcTable) {
-      _Utils.crcTable = _Utils.makeCRCTable();
-    }
-    const crcTable3 = _Utils.crcTable;
-    let crc2 = 0 ^ -1;
-    for (var i2 = 0; i2 < dataView.byteLength; i2++) {
-      crc2 = crc2 >>> 8 ^ crcTable3[(crc2 ^ dataView.getUint8(i2)) & 255];
-    }
-    return (crc2 ^ -1) >>> 0;
-  }
-};
-
-// ../../main/node_modules/nifti-reader-js/dist/nifti1.js
-var NIFTI1 = class _NIFTI1 {
-  littleEndian = false;
-  dim_info = 0;
-  dims = [];
-  intent_p1 = 0;
-  intent_p2 = 0;
-  intent_p3 = 0;
-  intent_code = 0;
-  datatypeCode = 0;
-  numBitsPerVoxel = 0;
-  slice_start = 0;
-  slice_end = 0;
-  slice_code = 0;
-  pixDims = [];
-  vox_offset = 0;
-  scl_slope = 1;
-  scl_inter = 0;
-  xyzt_units = 0;
-  cal_max = 0;
-  cal_min = 0;
-  slice_duration = 0;
-  toffset = 0;
-  description = "";
-  aux_file = "";
-  intent_name = "";
-  qform_code = 0;
-  sform_code = 0;
-  quatern_a = 0;
-  quatern_b = 0;
-  quatern_c = 0;
-  quatern_d = 0;
-  qoffset_x = 0;
-  qoffset_y = 0;
-  qoffset_z = 0;
-  affine = [
-    [1, 0, 0, 0],
-    [0, 1, 0, 0],
-    [0, 0, 1, 0],
-    [0, 0, 0, 1]
-  ];
-  qfac = 1;
-  quatern_R;
-  magic = "0";
-  isHDR = false;
-  extensionFlag = [0, 0, 0, 0];
-  extensionSize = 0;
-  extensionCode = 0;
-  extensions = [];
-  /*** Static Pseudo-constants ***/
-  // datatype codes
-  static TYPE_NONE = 0;
-  static TYPE_BINARY = 1;
-  static TYPE_UINT8 = 2;
-  static TYPE_INT16 = 4;
-  static TYPE_INT32 = 8;
-  static TYPE_FLOAT32 = 16;
-  static TYPE_COMPLEX64 = 32;
-  static TYPE_FLOAT64 = 64;
-  static TYPE_RGB24 = 128;
-  static TYPE_INT8 = 256;
-  static TYPE_UINT16 = 512;
-  static TYPE_UINT32 = 768;
-  static TYPE_INT64 = 1024;
-  static TYPE_UINT64 = 1280;
-  static TYPE_FLOAT128 = 1536;
-  static TYPE_COMPLEX128 = 1792;
-  static TYPE_COMPLEX256 = 2048;
-  // transform codes
-  static XFORM_UNKNOWN = 0;
-  static XFORM_SCANNER_ANAT = 1;
-  static XFORM_ALIGNED_ANAT = 2;
-  static XFORM_TALAIRACH = 3;
-  static XFORM_MNI_152 = 4;
-  // unit codes
-  static SPATIAL_UNITS_MASK = 7;
-  static TEMPORAL_UNITS_MASK = 56;
-  static UNITS_UNKNOWN = 0;
-  static UNITS_METER = 1;
-  static UNITS_MM = 2;
-  static UNITS_MICRON = 3;
-  static UNITS_SEC = 8;
-  static UNITS_MSEC = 16;
-  static UNITS_USEC = 24;
-  static UNITS_HZ = 32;
-  static UNITS_PPM = 40;
-  static UNITS_RADS = 48;
-  // nifti1 codes
-  static MAGIC_COOKIE = 348;
-  static STANDARD_HEADER_SIZE = 348;
-  static MAGIC_NUMBER_LOCATION = 344;
-  static MAGIC_NUMBER = [110, 43, 49];
-  // n+1 (.nii)
-  static MAGIC_NUMBER2 = [110, 105, 49];
-  // ni1 (.hdr/.img)
-  static EXTENSION_HEADER_SIZE = 8;
-  /*** Prototype Methods ***/
-  /**
-   * Reads the header data.
-   * @param {ArrayBuffer} data
-   */
-  readHeader(data2) {
-    var rawData = new DataView(data2), magicCookieVal = Utils.getIntAt(rawData, 0, this.littleEndian), ctr, ctrOut, ctrIn, index;
-    if (magicCookieVal !== _NIFTI1.MAGIC_COOKIE) {
-      this.littleEndian = true;
-      magicCookieVal = Utils.getIntAt(rawData, 0, this.littleEndian);
-    }
-    if (magicCookieVal !== _NIFTI1.MAGIC_COOKIE) {
-      throw new Error("This does not appear to be a NIFTI file!");
-    }
-    this.dim_info = Utils.getByteAt(rawData, 39);
-    for (ctr = 0; ctr < 8; ctr += 1) {
-      index = 40 + ctr * 2;
-      this.dims[ctr] = Utils.getShortAt(rawData, index, this.littleEndian);
-    }
-    this.intent_p1 = Utils.getFloatAt(rawData, 56, this.littleEndian);
-    this.intent_p2 = Utils.getFloatAt(rawData, 60, this.littleEndian);
-    this.intent_p3 = Utils.getFloatAt(rawData, 64, this.littleEndian);
-    this.intent_code = Utils.getShortAt(rawData, 68, this.littleEndian);
-    this.datatypeCode = Utils.getShortAt(rawData, 70, this.littleEndian);
-    this.numBitsPerVoxel = Utils.getShortAt(rawData, 72, this.littleEndian);
-    this.slice_start = Utils.getShortAt(rawData, 74, this.littleEndian);
-    for (ctr = 0; ctr < 8; ctr += 1) {
-      index = 76 + ctr * 4;
-      this.pixDims[ctr] = Utils.getFloatAt(rawData, index, this.littleEndian);
-    }
-    this.vox_offset = Utils.getFloatAt(rawData, 108, this.littleEndian);
-    this.scl_slope = Utils.getFloatAt(rawData, 112, this.littleEndian);
-    this.scl_inter = Utils.getFloatAt(rawData, 116, this.littleEndian);
-    this.slice_end = Utils.getShortAt(rawData, 120, this.littleEndian);
-    this.slice_code = Utils.getByteAt(rawData, 122);
-    this.xyzt_units = Utils.getByteAt(rawData, 123);
-    this.cal_max = Utils.getFloatAt(rawData, 124, this.littleEndian);
-    this.cal_min = Utils.getFloatAt(rawData, 128, this.littleEndian);
-    this.slice_duration = Utils.getFloatAt(rawData, 132, this.littleEndian);
-    this.toffset = Utils.getFloatAt(rawData, 136, this.littleEndian);
-    this.description = Utils.getStringAt(rawData, 148, 228);
-    this.aux_file = Utils.getStringAt(rawData, 228, 252);
-    this.qform_code = Utils.getShortAt(rawData, 252, this.littleEndian);
-    this.sform_code = Utils.getShortAt(rawData, 254, this.littleEndian);
-    this.quatern_b = Utils.getFloatAt(rawData, 256, this.littleEndian);
-    this.quatern_c = Utils.getFloatAt(rawData, 260, this.littleEndian);
-    this.quatern_d = Utils.getFloatAt(rawData, 264, this.littleEndian);
-    this.quatern_a = Math.sqrt(1 - (Math.pow(this.quatern_b, 2) + Math.pow(this.quatern_c, 2) + Math.pow(this.quatern_d, 2)));
-    this.qoffset_x = Utils.getFloatAt(rawData, 268, this.littleEndian);
-    this.qoffset_y = Utils.getFloatAt(rawData, 272, this.littleEndian);
-    this.qoffset_z = Utils.getFloatAt(rawData, 276, this.littleEndian);
-    if (this.qform_code < 1 && this.sform_code < 1) {
-      this.affine[0][0] = this.pixDims[1];
-      this.affine[1][1] = this.pixDims[2];
-      this.affine[2][2] = this.pixDims[3];
-    }
-    if (this.qform_code > 0 && this.sform_code < this.qform_code) {
-      const a = this.quatern_a;
-      const b = this.quatern_b;
-      const c = this.quatern_c;
-      const d = this.quatern_d;
-      this.qfac = this.pixDims[0] === 0 ? 1 : this.pixDims[0];
-      this.quatern_R = [
-        [a * a + b * b - c * c - d * d, 2 * b * c - 2 * a * d, 2 * b * d + 2 * a * c],
-        [2 * b * c + 2 * a * d, a * a + c * c - b * b - d * d, 2 * c * d - 2 * a * b],
-        [2 * b * d - 2 * a * c, 2 * c * d + 2 * a * b, a * a + d * d - c * c - b * b]
-      ];
-      for (ctrOut = 0; ctrOut < 3; ctrOut += 1) {
-        for (ctrIn = 0; ctrIn < 3; ctrIn += 1) {
-          this.affine[ctrOut][ctrIn] = this.quatern_R[ctrOut][ctrIn] * this.pixDims[ctrIn + 1];
-          if (ctrIn === 2) {
-            this.affine[ctrOut][ctrIn] *= this.qfac;
-          }
-        }
-      }
-      this.affine[0][3] = this.qoffset_x;
-      this.affine[1][3] = this.qoffset_y;
-      this.affine[2][3] = this.qoffset_z;
-    } else if (this.sform_code > 0) {
-      for (ctrOut = 0; ctrOut < 3; ctrOut += 1) {
-        for (ctrIn = 0; ctrIn < 4; ctrIn += 1) {
-          index = 280 + (ctrOut * 4 + ctrIn) * 4;
-          this.affine[ctrOut][ctrIn] = Utils.getFloatAt(rawData, index, this.littleEndian);
-        }
-      }
-    }
-    this.affine[3][0] = 0;
-    this.affine[3][1] = 0;
-    this.affine[3][2] = 0;
-    this.affine[3][3] = 1;
-    this.intent_name = Utils.getStringAt(rawData, 328, 344);
-    this.magic = Utils.getStringAt(rawData, 344, 348);
-    this.isHDR = this.magic === String.fromCharCode.apply(null, _NIFTI1.MAGIC_NUMBER2);
-    if (rawData.byteLength > _NIFTI1.MAGIC_COOKIE) {
-      this.extensionFlag[0] = Utils.getByteAt(rawData, 348);
-      this.extensionFlag[1] = Utils.getByteAt(rawData, 348 + 1);
-      this.extensionFlag[2] = Utils.getByteAt(rawData, 348 + 2);
-      this.extensionFlag[3] = Utils.getByteAt(rawData, 348 + 3);
-      let isExtensionCapable = true;
-      if (!this.isHDR && this.vox_offset <= 352)
-        isExtensionCapable = false;
-      if (rawData.byteLength <= 352 + 16)
-        isExtensionCapable = false;
-      if (isExtensionCapable && this.extensionFlag[0]) {
-        this.extensions = Utils.getExtensionsAt(rawData, this.getExtensionLocation(), this.littleEndian, this.vox_offset);
-        this.extensionSize = this.extensions[0].esize;
-        this.extensionCode = this.extensions[0].ecode;
-      }
-    }
-  }
-  /**
-   * Returns a formatted string of header fields.
-   * @returns {string}
-   */
-  toFormattedString() {
-    var fmt2 = Utils.formatNumber, string = "";
-    string += "Dim Info = " + this.dim_info + "\n";
-    string += "Image Dimensions (1-8): " + this.dims[0] + ", " + this.dims[1] + ", " + this.dims[2] + ", " + this.dims[3] + ", " + this.dims[4] + ", " + this.dims[5] + ", " + this.dims[6] + ", " + this.dims[7] + "\n";
-    string += "Intent Parameters (1-3): " + this.intent_p1 + ", " + this.intent_p2 + ", " + this.intent_p3 + "\n";
-    string += "Intent Code = " + this.intent_code + "\n";
-    string += "Datatype = " + this.datatypeCode + " (" + this.getDatatypeCodeString(this.datatypeCode) + ")\n";
-    string += "Bits Per Voxel = " + this.numBitsPerVoxel + "\n";
-    string += "Slice Start = " + this.slice_start + "\n";
-    string += "Voxel Dimensions (1-8): " + fmt2(this.pixDims[0]) + ", " + fmt2(this.pixDims[1]) + ", " + fmt2(this.pixDims[2]) + ", " + fmt2(this.pixDims[3]) + ", " + fmt2(this.pixDims[4]) + ", " + fmt2(this.pixDims[5]) + ", " + fmt2(this.pixDims[6]) + ", " + fmt2(this.pixDims[7]) + "\n";
-    string += "Image Offset = " + this.vox_offset + "\n";
-    string += "Data Scale:  Slope = " + fmt2(this.scl_slope) + "  Intercept = " + fmt2(this.scl_inter) + "\n";
-    string += "Slice End = " + this.slice_end + "\n";
-    string += "Slice Code = " + this.slice_code + "\n";
-    string += "Units Code = " + this.xyzt_units + " (" + this.getUnitsCodeString(_NIFTI1.SPATIAL_UNITS_MASK & this.xyzt_units) + ", " + this.getUnitsCodeString(_NIFTI1.TEMPORAL_UNITS_MASK & this.xyzt_units) + ")\n";
-    string += "Display Range:  Max = " + fmt2(this.cal_max) + "  Min = " + fmt2(this.cal_min) + "\n";
-    string += "Slice Duration = " + this.slice_duration + "\n";
-    string += "Time Axis Shift = " + this.toffset + "\n";
-    string += 'Description: "' + this.description + '"\n';
-    string += 'Auxiliary File: "' + this.aux_file + '"\n';
-    string += "Q-Form Code = " + this.qform_code + " (" + this.getTransformCodeString(this.qform_code) + ")\n";
-    string += "S-Form Code = " + this.sform_code + " (" + this.getTransformCodeString(this.sform_code) + ")\n";
-    string += "Quaternion Parameters:  b = " + fmt2(this.quatern_b) + "  c = " + fmt2(this.quatern_c) + "  d = " + fmt2(this.quatern_d) + "\n";
-    string += "Quaternion Offsets:  x = " + this.qoffset_x + "  y = " + this.qoffset_y + "  z = " + this.qoffset_z + "\n";
-    string += "S-Form Parameters X: " + fmt2(this.affine[0][0]) + ", " + fmt2(this.affine[0][1]) + ", " + fmt2(this.affine[0][2]) + ", " + fmt2(this.affine[0][3]) + "\n";
-    string += "S-Form Parameters Y: " + fmt2(this.affine[1][0]) + ", " + fmt2(this.affine[1][1]) + ", " + fmt2(this.affine[1][2]) + ", " + fmt2(this.affine[1][3]) + "\n";
-    string += "S-Form Parameters Z: " + fmt2(this.affine[2][0]) + ", " + fmt2(this.affine[2][1]) + ", " + fmt2(this.affine[2][2]) + ", " + fmt2(this.affine[2][3]) + "\n";
-    string += 'Intent Name: "' + this.intent_name + '"\n';
-    if (this.extensionFlag[0]) {
-      string += "Extension: Size = " + this.extensionSize + "  Code = " + this.extensionCode + "\n";
-    }
-    return string;
-  }
-  /**
-   * Returns a human-readable string of datatype.
-   * @param {number} code
-   * @returns {string}
-   */
-  getDatatypeCodeString = function(code) {
-    if (code === _NIFTI1.TYPE_UINT8) {
-      return "1-Byte Unsigned Integer";
-    } else if (code === _NIFTI1.TYPE_INT16) {
-      return "2-Byte Signed Integer";
-    } else if (code === _NIFTI1.TYPE_INT32) {
-      return "4-Byte Signed Integer";
-    } else if (code === _NIFTI1.TYPE_FLOAT32) {
-      return "4-Byte Float";
-    } else if (code === _NIFTI1.TYPE_FLOAT64) {
-      return "8-Byte Float";
-    } else if (code === _NIFTI1.TYPE_RGB24) {
-      return "RGB";
-    } else if (code === _NIFTI1.TYPE_INT8) {
-      return "1-Byte Signed Integer";
-    } else if (code === _NIFTI1.TYPE_UINT16) {
-      return "2-Byte Unsigned Integer";
-    } else if (code === _NIFTI1.TYPE_UINT32) {
-      return "4-Byte Unsigned Integer";
-    } else if (code === _NIFTI1.TYPE_INT64) {
-      return "8-Byte Signed Integer";
-    } else if (code === _NIFTI1.TYPE_UINT64) {
-      return "8-Byte Unsigned Integer";
-    } else {
-      return "Unknown";
-    }
-  };
-  /**
-   * Returns a human-readable string of transform type.
-   * @param {number} code
-   * @returns {string}
-   */
-  getTransformCodeString = function(code) {
-    if (code === _NIFTI1.XFORM_SCANNER_ANAT) {
-      return "Scanner";
-    } else if (code === _NIFTI1.XFORM_ALIGNED_ANAT) {
-      return "Aligned";
-    } else if (code === _NIFTI1.XFORM_TALAIRACH) {
-      return "Talairach";
-    } else if (code === _NIFTI1.XFORM_MNI_152) {
-      return "MNI";
-    } else {
-      return "Unknown";
-    }
-  };
-  /**
-   * Returns a human-readable string of spatial and temporal units.
-   * @param {number} code
-   * @returns {string}
-   */
-  getUnitsCodeString = function(code) {
-    if (code === _NIFTI1.UNITS_METER) {
-      return "Meters";
-    } else if (code === _NIFTI1.UNITS_MM) {
-      return "Millimeters";
-    } else if (code === _NIFTI1.UNITS_MICRON) {
-      return "Microns";
-    } else if (code === _NIFTI1.UNITS_SEC) {
-      return "Seconds";
-    } else if (code === _NIFTI1.UNITS_MSEC) {
-      return "Milliseconds";
-    } else if (code === _NIFTI1.UNITS_USEC) {
-      return "Microseconds";
-    } else if (code === _NIFTI1.UNITS_HZ) {
-      return "Hz";
-    } else if (code === _NIFTI1.UNITS_PPM) {
-      return "PPM";
-    } else if (code === _NIFTI1.UNITS_RADS) {
-      return "Rads";
-    } else {
-      return "Unknown";
-    }
-  };
-  /**
-   * Returns the qform matrix.
-   * @returns {Array.<Array.<number>>}
-   */
-  getQformMat() {
-    return this.convertNiftiQFormToNiftiSForm(this.quatern_b, this.quatern_c, this.quatern_d, this.qoffset_x, this.qoffset_y, this.qoffset_z, this.pixDims[1], this.pixDims[2], this.pixDims[3], this.pixDims[0]);
-  }
-  /**
-   * Converts qform to an affine.  (See http://nifti.nimh.nih.gov/pub/dist/src/niftilib/nifti1_io.c)
-   * @param {number} qb
-   * @param {number} qc
-   * @param {number} qd
-   * @param {number} qx
-   * @param {number} qy
-   * @param {number} qz
-   * @param {number} dx
-   * @param {number} dy
-   * @param {number} dz
-   * @param {number} qfac
-   * @returns {Array.<Array.<number>>}
-   */
-  convertNiftiQFormToNiftiSForm(qb, qc, qd, qx, qy, qz, dx2, dy, dz, qfac) {
-    var R = [
-      [0, 0, 0, 0],
-      [0, 0, 0, 0],
-      [0, 0, 0, 0],
-      [0, 0, 0, 0]
-    ], a, b = qb, c = qc, d = qd, xd, yd, zd;
-    R[3][0] = R[3][1] = R[3][2] = 0;
-    R[3][3] = 1;
-    a = 1 - (b * b + c * c + d * d);
-    if (a < 1e-7) {
-      a = 1 / Math.sqrt(b * b + c * c + d * d);
-      b *= a;
-      c *= a;
-      d *= a;
-      a = 0;
-    } else {
-      a = Math.sqrt(a);
-    }
-    xd = dx2 > 0 ? dx2 : 1;
-    yd = dy > 0 ? dy : 1;
-    zd = dz > 0 ? dz : 1;
-    if (qfac < 0) {
-      zd = -zd;
-    }
-    R[0][0] = (a * a + b * b - c * c - d * d) * xd;
-    R[0][1] = 2 * (b * c - a * d) * yd;
-    R[0][2] = 2 * (b * d + a * c) * zd;
-    R[1][0] = 2 * (b * c + a * d) * xd;
-    R[1][1] = (a * a + c * c - b * b - d * d) * yd;
-    R[1][2] = 2 * (c * d - a * b) * zd;
-    R[2][0] = 2 * (b * d - a * c) * xd;
-    R[2][1] = 2 * (c * d + a * b) * yd;
-    R[2][2] = (a * a + d * d - c * c - b * b) * zd;
-    R[0][3] = qx;
-    R[1][3] = qy;
-    R[2][3] = qz;
-    return R;
-  }
-  /**
-   * Converts sform to an orientation string (e.g., XYZ+--).  (See http://nifti.nimh.nih.gov/pub/dist/src/niftilib/nifti1_io.c)
-   * @param {Array.<Array.<number>>} R
-   * @returns {string}
-   */
-  convertNiftiSFormToNEMA(R) {
-    var xi, xj, xk, yi, yj, yk, zi, zj, zk, val, detQ, detP, i2, j, k, p, q, r, ibest, jbest, kbest, pbest, qbest, rbest, M, vbest, Q, P, iChar, jChar, kChar, iSense, jSense, kSense;
-    k = 0;
-    Q = [
-      [0, 0, 0],
-      [0, 0, 0],
-      [0, 0, 0]
-    ];
-    P = [
-      [0, 0, 0],
-      [0, 0, 0],
-      [0, 0, 0]
-    ];
-    xi = R[0][0];
-    xj = R[0][1];
-    xk = R[0][2];
-    yi = R[1][0];
-    yj = R[1][1];
-    yk = R[1][2];
-    zi = R[2][0];
-    zj = R[2][1];
-    zk = R[2][2];
-    val = Math.sqrt(xi * xi + yi * yi + zi * zi);
-    if (val === 0) {
-      return null;
-    }
-    xi /= val;
-    yi /= val;
-    zi /= val;
-    val = Math.sqrt(xj * xj + yj * yj + zj * zj);
-    if (val === 0) {
-      return null;
-    }
-    xj /= val;
-    yj /= val;
-    zj /= val;
-    val = xi * xj + yi * yj + zi * zj;
-    if (Math.abs(val) > 1e-4) {
-      xj -= val * xi;
-      yj -= val * yi;
-      zj -= val * zi;
-      val = Math.sqrt(xj * xj + yj * yj + zj * zj);
-      if (val === 0) {
-        return null;
-      }
-      xj /= val;
-      yj /= val;
-      zj /= val;
-    }
-    val = Math.sqrt(xk * xk + yk * yk + zk * zk);
-    if (val === 0) {
-      xk = yi * zj - zi * yj;
-      yk = zi * xj - zj * xi;
-      zk = xi * yj - yi * xj;
-    } else {
-      xk /= val;
-      yk /= val;
-      zk /= val;
-    }
-    val = xi * xk + yi * yk + zi * zk;
-    if (Math.abs(val) > 1e-4) {
-      xk -= val * xi;
-      yk -= val * yi;
-      zk -= val * zi;
-      val = Math.sqrt(xk * xk + yk * yk + zk * zk);
-      if (val === 0) {
-        return null;
-      }
-      xk /= val;
-      yk /= val;
-      zk /= val;
-    }
-    val = xj * xk + yj * yk + zj * zk;
-    if (Math.abs(val) > 1e-4) {
-      xk -= val * xj;
-      yk -= val * yj;
-      zk -= val * zj;
-      val = Math.sqrt(xk * xk + yk * yk + zk * zk);
-      if (val === 0) {
-        return null;
-      }
-      xk /= val;
-      yk /= val;
-      zk /= val;
-    }
-    Q[0][0] = xi;
-    Q[0][1] = xj;
-    Q[0][2] = xk;
-    Q[1][0] = yi;
-    Q[1][1] = yj;
-    Q[1][2] = yk;
-    Q[2][0] = zi;
-    Q[2][1] = zj;
-    Q[2][2] = zk;
-    detQ = this.nifti_mat33_determ(Q);
-    if (detQ === 0) {
-      return null;
-    }
-    vbest = -666;
-    ibest = pbest = qbest = rbest = 1;
-    jbest = 2;
-    kbest = 3;
-    for (i2 = 1; i2 <= 3; i2 += 1) {
-      for (j = 1; j <= 3; j += 1) {
-        if (i2 !== j) {
-          for (k = 1; k <= 3; k += 1) {
-            if (!(i2 === k || j === k)) {
-              P[0][0] = P[0][1] = P[0][2] = P[1][0] = P[1][1] = P[1][2] = P[2][0] = P[2][1] = P[2][2] = 0;
-              for (p = -1; p <= 1; p += 2) {
-                for (q = -1; q <= 1; q += 2) {
-                  for (r = -1; r <= 1; r += 2) {
-                    P[0][i2 - 1] = p;
-                    P[1][j - 1] = q;
-                    P[2][k - 1] = r;
-                    detP = this.nifti_mat33_determ(P);
-                    if (detP * detQ > 0) {
-                      M = this.nifti_mat33_mul(P, Q);
-                      val = M[0][0] + M[1][1] + M[2][2];
-                      if (val > vbest) {
-                        vbest = val;
-                        ibest = i2;
-                        jbest = j;
-                        kbest = k;
-                        pbest = p;
-                        qbest = q;
-                        rbest = r;
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-    iChar = jChar = kChar = iSense = jSense = kSense = "";
-    switch (ibest * pbest) {
-      case 1:
-        iChar = "X";
-        iSense = "+";
-        break;
-      case -1:
-        iChar = "X";
-        iSense = "-";
-        break;
-      case 2:
-        iChar = "Y";
-        iSense = "+";
-        break;
-      case -2:
-        iChar = "Y";
-        iSense = "-";
-        break;
-      case 3:
-        iChar = "Z";
-        iSense = "+";
-        break;
-      case -3:
-        iChar = "Z";
-        iSense = "-";
-        break;
-    }
-    switch (jbest * qbest) {
-      case 1:
-        jChar = "X";
-        jSense = "+";
-        break;
-      case -1:
-        jChar = "X";
-        jSense = "-";
-        break;
-      case 2:
-        jChar = "Y";
-        jSense = "+";
-        break;
-      case -2:
-        jChar = "Y";
-        jSense = "-";
-        break;
-      case 3:
-        jChar = "Z";
-        jSense = "+";
-        break;
-      case -3:
-        jChar = "Z";
-        jSense = "-";
-        break;
-    }
-    switch (kbest * rbest) {
-      case 1:
-        kChar = "X";
-        kSense = "+";
-        break;
-      case -1:
-        kChar = "X";
-        kSense = "-";
-        break;
-      case 2:
-        kChar = "Y";
-        kSense = "+";
-        break;
-      case -2:
-        kChar = "Y";
-        kSense = "-";
-        break;
-      case 3:
-        kChar = "Z";
-        kSense = "+";
-        break;
-      case -3:
-        kChar = "Z";
-        kSense = "-";
-        break;
-    }
-    return iChar + jChar + kChar + iSense + jSense + kSense;
-  }
-  nifti_mat33_mul = function(A, B) {
-    var C = [
-      [0, 0, 0],
-      [0, 0, 0],
-      [0, 0, 0]
-    ], i2, j;
-    for (i2 = 0; i2 < 3; i2 += 1) {
-      for (j = 0; j < 3; j += 1) {
-        C[i2][j] = A[i2][0] * B[0][j] + A[i2][1] * B[1][j] + A[i2][2] * B[2][j];
-      }
-    }
-    return C;
-  };
-  nifti_mat33_determ = function(R) {
-    var r11, r12, r13, r21, r22, r23, r31, r32, r33;
-    r11 = R[0][0];
-    r12 = R[0][1];
-    r13 = R[0][2];
-    r21 = R[1][0];
-    r22 = R[1][1];
-    r23 = R[1][2];
-    r31 = R[2][0];
-    r32 = R[2][1];
-    r33 = R[2][2];
-    return r11 * r22 * r33 - r11 * r32 * r23 - r21 * r12 * r33 + r21 * r32 * r13 + r31 * r12 * r23 - r31 * r22 * r13;
-  };
-  /**
-   * Returns the byte index of the extension.
-   * @returns {number}
-   */
-  getExtensionLocation() {
-    return _NIFTI1.MAGIC_COOKIE + 4;
-  }
-  /**
-   * Returns the extension size.
-   * @param {DataView} data
-   * @returns {number}
-   */
-  getExtensionSize(data2) {
-    return Utils.getIntAt(data2, this.getExtensionLocation(), this.littleEndian);
-  }
-  /**
-   * Returns the extension code.
-   * @param {DataView} data
-   * @returns {number}
-   */
-  getExtensionCode(data2) {
-    return Utils.getIntAt(data2, this.getExtensionLocation() + 4, this.littleEndian);
-  }
-  /**
-   * Adds an extension
-   * @param {NIFTIEXTENSION} extension
-   * @param {number} index
-   */
-  addExtension(extension, index = -1) {
-    if (index == -1) {
-      this.extensions.push(extension);
-    } else {
-      this.extensions.splice(index, 0, extension);
-    }
-    this.vox_offset += extension.esize;
-  }
-  /**
-   * Removes an extension
-   * @param {number} index
-   */
-  removeExtension(index) {
-    let extension = this.extensions[index];
-    if (extension) {
-      this.vox_offset -= extension.esize;
-    }
-    this.extensions.splice(index, 1);
-  }
-  /**
-   * Returns header as ArrayBuffer.
-   * @param {boolean} includeExtensions - should extension bytes be included
-   * @returns {ArrayBuffer}
-   */
-  toArrayBuffer(includeExtensions = false) {
-    const SHORT_SIZE = 2;
-    const FLOAT32_SIZE = 4;
-    let byteSize = 348 + 4;
-    if (includeExtensions) {
-      for (let extension of this.extensions) {
-        byteSize += extension.esize;
-      }
-    }
-    let byteArray = new Uint8Array(byteSize);
-    let view = new DataView(byteArray.buffer);
-    view.setInt32(0, 348, this.littleEndian);
-    view.setUint8(39, this.dim_info);
-    for (let i2 = 0; i2 < 8; i2++) {
-      view.setUint16(40 + SHORT_SIZE * i2, this.dims[i2], this.littleEndian);
-    }
-    view.setFloat32(56, this.intent_p1, this.littleEndian);
-    view.setFloat32(60, this.intent_p2, this.littleEndian);
-    view.setFloat32(64, this.intent_p3, this.littleEndian);
-    view.setInt16(68, this.intent_code, this.littleEndian);
-    view.setInt16(70, this.datatypeCode, this.littleEndian);
-    view.setInt16(72, this.numBitsPerVoxel, this.littleEndian);
-    view.setInt16(74, this.slice_start, this.littleEndian);
-    for (let i2 = 0; i2 < 8; i2++) {
-      view.setFloat32(76 + FLOAT32_SIZE * i2, this.pixDims[i2], this.littleEndian);
-    }
-    view.setFloat32(108, this.vox_offset, this.littleEndian);
-    view.setFloat32(112, this.scl_slope, this.littleEndian);
-    view.setFloat32(116, this.scl_inter, this.littleEndian);
-    view.setInt16(120, this.slice_end, this.littleEndian);
-    view.setUint8(122, this.slice_code);
-    view.setUint8(123, this.xyzt_units);
-    view.setFloat32(124, this.cal_max, this.littleEndian);
-    view.setFloat32(128, this.cal_min, this.littleEndian);
-    view.setFloat32(132, this.slice_duration, this.littleEndian);
-    view.setFloat32(136, this.toffset, this.littleEndian);
-    byteArray.set(new TextEncoder().encode(this.description), 148);
-    byteArray.set(new TextEncoder().encode(this.aux_file), 228);
-    view.setInt16(252, this.qform_code, this.littleEndian);
-    view.setInt16(254, this.sform_code, this.littleEndian);
-    view.setFloat32(256, this.quatern_b, this.littleEndian);
-    view.setFloat32(260, this.quatern_c, this.littleEndian);
-    view.setFloat32(264, this.quatern_d, this.littleEndian);
-    view.setFloat32(268, this.qoffset_x, this.littleEndian);
-    view.setFloat32(272, this.qoffset_y, this.littleEndian);
-    view.setFloat32(276, this.qoffset_z, this.littleEndian);
-    const flattened = this.affine.flat();
-    for (let i2 = 0; i2 < 12; i2++) {
-      view.setFloat32(280 + FLOAT32_SIZE * i2, flattened[i2], this.littleEndian);
-    }
-    byteArray.set(new TextEncoder().encode(this.intent_name), 328);
-    byteArray.set(new TextEncoder().encode(this.magic), 344);
-    if (includeExtensions) {
-      byteArray.set(Uint8Array.from([1, 0, 0, 0]), 348);
-      let extensionByteIndex = this.getExtensionLocation();
-      for (const extension of this.extensions) {
-        view.setInt32(extensionByteIndex, extension.esize, extension.littleEndian);
-        view.setInt32(extensionByteIndex + 4, extension.ecode, extension.littleEndian);
-        byteArray.set(new Uint8Array(extension.edata), extensionByteIndex + 8);
-        extensionByteIndex += extension.esize;
-      }
-    } else {
-      byteArray.set(new Uint8Array(4).fill(0), 348);
-    }
-    return byteArray.buffer;
-  }
-};
-
-// ../../main/node_modules/nifti-reader-js/dist/nifti2.js
-var NIFTI2 = class _NIFTI2 {
-  littleEndian = false;
-  dim_info = 0;
-  dims = [];
-  intent_p1 = 0;
-  intent_p2 = 0;
-  intent_p3 = 0;
-  intent_code = 0;
-  datatypeCode = 0;
-  numBitsPerVoxel = 0;
-  slice_start = 0;
-  slice_end = 0;
-  slice_code = 0;
-  pixDims = [];
-  vox_offset = 0;
-  scl_slope = 1;
-  scl_inter = 0;
-  xyzt_units = 0;
-  cal_max = 0;
-  cal_min = 0;
-  slice_duration = 0;
-  toffset = 0;
-  description = "";
-  aux_file = "";
-  intent_name = "";
-  qform_code = 0;
-  sform_code = 0;
-  quatern_b = 0;
-  quatern_c = 0;
-  quatern_d = 0;
-  qoffset_x = 0;
-  qoffset_y = 0;
-  qoffset_z = 0;
-  affine = [
-    [1, 0, 0, 0],
-    [0, 1, 0, 0],
-    [0, 0, 1, 0],
-    [0, 0, 0, 1]
-  ];
-  magic = "0";
-  extensionFlag = [0, 0, 0, 0];
-  extensions = [];
-  extensionSize = 0;
-  extensionCode = 0;
-  /*** Static Pseudo-constants ***/
-  static MAGIC_COOKIE = 540;
-  static MAGIC_NUMBER_LOCATION = 4;
-  static MAGIC_NUMBER = [110, 43, 50, 0, 13, 10, 26, 10];
-  // n+2\0
-  static MAGIC_NUMBER2 = [110, 105, 50, 0, 13, 10, 26, 10];
-  // ni2\0
-  /*** Prototype Methods ***/
-  /**
-   * Reads the header data.
-   * @param {ArrayBuffer} data
-   */
-  readHeader(data2) {
-    var rawData = new DataView(data2), magicCookieVal = Utils.getIntAt(rawData, 0, this.littleEndian), ctr, ctrOut, ctrIn, index, array;
-    if (magicCookieVal !== _NIFTI2.MAGIC_COOKIE) {
-      this.littleEndian = true;
-      magicCookieVal = Utils.getIntAt(rawData, 0, this.littleEndian);
-    }
-    if (magicCookieVal !== _NIFTI2.MAGIC_COOKIE) {
-      throw new Error("This does not appear to be a NIFTI file!");
-    }
-    this.magic = Utils.getStringAt(rawData, 4, 12);
-    this.datatypeCode = Utils.getShortAt(rawData, 12, this.littleEndian);
-    this.numBitsPerVoxel = Utils.getShortAt(rawData, 14, this.littleEndian);
-    for (ctr = 0; ctr < 8; ctr += 1) {
-      index = 16 + ctr * 8;
-      this.dims[ctr] = Utils.getInt64At(rawData, index, this.littleEndian);
-    }
-    this.intent_p1 = Utils.getDoubleAt(rawData, 80, this.littleEndian);
-    this.intent_p2 = Utils.getDoubleAt(rawData, 88, this.littleEndian);
-    this.intent_p3 = Utils.getDoubleAt(rawData, 96, this.littleEndian);
-    for (ctr = 0; ctr < 8; ctr += 1) {
-      index = 104 + ctr * 8;
-      this.pixDims[ctr] = Utils.getDoubleAt(rawData, index, this.littleEndian);
-    }
-    this.vox_offset = Utils.getInt64At(rawData, 168, this.littleEndian);
-    this.scl_slope = Utils.getDoubleAt(rawData, 176, this.littleEndian);
-    this.scl_inter = Utils.getDoubleAt(rawData, 184, this.littleEndian);
-    this.cal_max = Utils.getDoubleAt(rawData, 192, this.littleEndian);
-    this.cal_min = Utils.getDoubleAt(rawData, 200, this.littleEndian);
-    this.slice_duration = Utils.getDoubleAt(rawData, 208, this.littleEndian);
-    this.toffset = Utils.getDoubleAt(rawData, 216, this.littleEndian);
-    this.slice_start = Utils.getInt64At(rawData, 224, this.littleEndian);
-    this.slice_end = Utils.getInt64At(rawData, 232, this.littleEndian);
-    this.description = Utils.getStringAt(rawData, 240, 240 + 80);
-    this.aux_file = Utils.getStringAt(rawData, 320, 320 + 24);
-    this.qform_code = Utils.getIntAt(rawData, 344, this.littleEndian);
-    this.sform_code = Utils.getIntAt(rawData, 348, this.littleEndian);
-    this.quatern_b = Utils.getDoubleAt(rawData, 352, this.littleEndian);
-    this.quatern_c = Utils.getDoubleAt(rawData, 360, this.littleEndian);
-    this.quatern_d = Utils.getDoubleAt(rawData, 368, this.littleEndian);
-    this.qoffset_x = Utils.getDoubleAt(rawData, 376, this.littleEndian);
-    this.qoffset_y = Utils.getDoubleAt(rawData, 384, this.littleEndian);
-    this.qoffset_z = Utils.getDoubleAt(rawData, 392, this.littleEndian);
-    for (ctrOut = 0; ctrOut < 3; ctrOut += 1) {
-      for (ctrIn = 0; ctrIn < 4; ctrIn += 1) {
-        index = 400 + (ctrOut * 4 + ctrIn) * 8;
-        this.affine[ctrOut][ctrIn] = Utils.getDoubleAt(rawData, index, this.littleEndian);
-      }
-    }
-    this.affine[3][0] = 0;
-    this.affine[3][1] = 0;
-    this.affine[3][2] = 0;
-    this.affine[3][3] = 1;
-    this.slice_code = Utils.getIntAt(rawData, 496, this.littleEndian);
-    this.xyzt_units = Utils.getIntAt(rawData, 500, this.littleEndian);
-    this.intent_code = Utils.getIntAt(rawData, 504, this.littleEndian);
-    this.intent_name = Utils.getStringAt(rawData, 508, 508 + 16);
-    this.dim_info = Utils.getByteAt(rawData, 524);
-    if (rawData.byteLength > _NIFTI2.MAGIC_COOKIE) {
-      this.extensionFlag[0] = Utils.getByteAt(rawData, 540);
-      this.extensionFlag[1] = Utils.getByteAt(rawData, 540 + 1);
-      this.extensionFlag[2] = Utils.getByteAt(rawData, 540 + 2);
-      this.extensionFlag[3] = Utils.getByteAt(rawData, 540 + 3);
-      if (this.extensionFlag[0]) {
-        this.extensions = Utils.getExtensionsAt(rawData, this.getExtensionLocation(), this.littleEndian, this.vox_offset);
-        this.extensionSize = this.extensions[0].esize;
-        this.extensionCode = this.extensions[0].ecode;
-      }
-    }
-  }
-  /**
-   * Returns a formatted string of header fields.
-   * @returns {string}
-   */
-  toFormattedString() {
-    var fmt2 = Utils.formatNumber, string = "";
-    string += "Datatype = " + +this.datatypeCode + " (" + this.getDatatypeCodeString(this.datatypeCode) + ")\n";
-    string += "Bits Per Voxel =  = " + this.numBitsPerVoxel + "\n";
-    string += "Image Dimensions (1-8): " + this.dims[0] + ", " + this.dims[1] + ", " + this.dims[2] + ", " + this.dims[3] + ", " + this.dims[4] + ", " + this.dims[5] + ", " + this.dims[6] + ", " + this.dims[7] + "\n";
-    string += "Intent Parameters (1-3): " + this.intent_p1 + ", " + this.intent_p2 + ", " + this.intent_p3 + "\n";
-    string += "Voxel Dimensions (1-8): " + fmt2(this.pixDims[0]) + ", " + fmt2(this.pixDims[1]) + ", " + fmt2(this.pixDims[2]) + ", " + fmt2(this.pixDims[3]) + ", " + fmt2(this.pixDims[4]) + ", " + fmt2(this.pixDims[5]) + ", " + fmt2(this.pixDims[6]) + ", " + fmt2(this.pixDims[7]) + "\n";
-    string += "Image Offset = " + this.vox_offset + "\n";
-    string += "Data Scale:  Slope = " + fmt2(this.scl_slope) + "  Intercept = " + fmt2(this.scl_inter) + "\n";
-    string += "Display Range:  Max = " + fmt2(this.cal_max) + "  Min = " + fmt2(this.cal_min) + "\n";
-    string += "Slice Duration = " + this.slice_duration + "\n";
-    string += "Time Axis Shift = " + this.toffset + "\n";
-    string += "Slice Start = " + this.slice_start + "\n";
-    string += "Slice End = " + this.slice_end + "\n";
-    string += 'Description: "' + this.description + '"\n';
-    string += 'Auxiliary File: "' + this.aux_file + '"\n';
-    string += "Q-Form Code = " + this.qform_code + " (" + this.getTransformCodeString(this.qform_code) + ")\n";
-    string += "S-Form Code = " + this.sform_code + " (" + this.getTransformCodeString(this.sform_code) + ")\n";
-    string += "Quaternion Parameters:  b = " + fmt2(this.quatern_b) + "  c = " + fmt2(this.quatern_c) + "  d = " + fmt2(this.quatern_d) + "\n";
-    string += "Quaternion Offsets:  x = " + this.qoffset_x + "  y = " + this.qoffset_y + "  z = " + this.qoffset_z + "\n";
-    string += "S-Form Parameters X: " + fmt2(this.affine[0][0]) + ", " + fmt2(this.affine[0][1]) + ", " + fmt2(this.affine[0][2]) + ", " + fmt2(this.affine[0][3]) + "\n";
-    string += "S-Form Parameters Y: " + fmt2(this.affine[1][0]) + ", " + fmt2(this.affine[1][1]) + ", " + fmt2(this.affine[1][2]) + ", " + fmt2(this.affine[1][3]) + "\n";
-    string += "S-Form Parameters Z: " + fmt2(this.affine[2][0]) + ", " + fmt2(this.affine[2][1]) + ", " + fmt2(this.affine[2][2]) + ", " + fmt2(this.affine[2][3]) + "\n";
-    string += "Slice Code = " + this.slice_code + "\n";
-    string += "Units Code = " + this.xyzt_units + " (" + this.getUnitsCodeString(NIFTI1.SPATIAL_UNITS_MASK & this.xyzt_units) + ", " + this.getUnitsCodeString(NIFTI1.TEMPORAL_UNITS_MASK & this.xyzt_units) + ")\n";
-    string += "Intent Code = " + this.intent_code + "\n";
-    string += 'Intent Name: "' + this.intent_name + '"\n';
-    string += "Dim Info = " + this.dim_info + "\n";
-    return string;
-  }
-  /**
-   * Returns the byte index of the extension.
-   * @returns {number}
-   */
-  getExtensionLocation = function() {
-    return _NIFTI2.MAGIC_COOKIE + 4;
-  };
-  /**
-   * Returns the extension size.
-   * @param {DataView} data
-   * @returns {number}
-   */
-  getExtensionSize = NIFTI1.prototype.getExtensionSize;
-  /**
-   * Returns the extension code.
-   * @param {DataView} data
-   * @returns {number}
-   */
-  getExtensionCode = NIFTI1.prototype.getExtensionCode;
-  /**
-   * Adds an extension
-   * @param {NIFTIEXTENSION} extension
-   * @param {number} index
-   */
-  addExtension = NIFTI1.prototype.addExtension;
-  /**
-   * Removes an extension
-   * @param {number} index
-   */
-  removeExtension = NIFTI1.prototype.removeExtension;
-  /**
-   * Returns a human-readable string of datatype.
-   * @param {number} code
-   * @returns {string}
-   */
-  getDatatypeCodeString = NIFTI1.prototype.getDatatypeCodeString;
-  /**
-   * Returns a human-readable string of transform type.
-   * @param {number} code
-   * @returns {string}
-   */
-  getTransformCodeString = NIFTI1.prototype.getTransformCodeString;
-  /**
-   * Returns a human-readable string of spatial and temporal units.
-   * @param {number} code
-   * @returns {string}
-   */
-  getUnitsCodeString = NIFTI1.prototype.getUnitsCodeString;
-  /**
-   * Returns the qform matrix.
-   * @returns {Array.<Array.<number>>}
-   */
-  getQformMat = NIFTI1.prototype.getQformMat;
-  /**
-   * Converts qform to an affine.  (See http://nifti.nimh.nih.gov/pub/dist/src/niftilib/nifti1_io.c)
-   * @param {number} qb
-   * @param {number} qc
-   * @param {number} qd
-   * @param {number} qx
-   * @param {number} qy
-   * @param {number} qz
-   * @param {number} dx
-   * @param {number} dy
-   * @param {number} dz
-   * @param {number} qfac
-   * @returns {Array.<Array.<number>>}
-   */
-  convertNiftiQFormToNiftiSForm = NIFTI1.prototype.convertNiftiQFormToNiftiSForm;
-  /**
-   * Converts sform to an orientation string (e.g., XYZ+--).  (See http://nimh.nih.gov/pub/dist/src/niftilib/nifti1_io.c)
-   * @param {Array.<Array.<number>>} R
-   * @returns {string}
-   */
-  convertNiftiSFormToNEMA = NIFTI1.prototype.convertNiftiSFormToNEMA;
-  nifti_mat33_mul = NIFTI1.prototype.nifti_mat33_mul;
-  nifti_mat33_determ = NIFTI1.prototype.nifti_mat33_determ;
-  /**
-   * Returns header as ArrayBuffer.
-   * @param {boolean} includeExtensions - should extension bytes be included
-   * @returns {ArrayBuffer}
-   */
-  toArrayBuffer(includeExtensions = false) {
-    const INT64_SIZE = 8;
-    const DOUBLE_SIZE = 8;
-    let byteSize = 540 + 4;
-    if (includeExtensions) {
-      for (let extension of this.extensions) {
-        byteSize += extension.esize;
-      }
-    }
-    let byteArray = new Uint8Array(byteSize);
-    let view = new DataView(byteArray.buffer);
-    view.setInt32(0, 540, this.littleEndian);
-    byteArray.set(new TextEncoder().encode(this.magic), 4);
-    view.setInt16(12, this.datatypeCode, this.littleEndian);
-    view.setInt16(14, this.numBitsPerVoxel, this.littleEndian);
-    for (let i2 = 0; i2 < 8; i2++) {
-      view.setBigInt64(16 + INT64_SIZE * i2, BigInt(this.dims[i2]), this.littleEndian);
-    }
-    view.setFloat64(80, this.intent_p1, this.littleEndian);
-    view.setFloat64(88, this.intent_p2, this.littleEndian);
-    view.setFloat64(96, this.intent_p3, this.littleEndian);
-    for (let i2 = 0; i2 < 8; i2++) {
-      view.setFloat64(104 + DOUBLE_SIZE * i2, this.pixDims[i2], this.littleEndian);
-    }
-    view.setBigInt64(168, BigInt(this.vox_offset), this.littleEndian);
-    view.setFloat64(176, this.scl_slope, this.littleEndian);
-    view.setFloat64(184, this.scl_inter, this.littleEndian);
-    view.setFloat64(192, this.cal_max, this.littleEndian);
-    view.setFloat64(200, this.cal_min, this.littleEndian);
-    view.setFloat64(208, this.slice_duration, this.littleEndian);
-    view.setFloat64(216, this.toffset, this.littleEndian);
-    view.setBigInt64(224, BigInt(this.slice_start), this.littleEndian);
-    view.setBigInt64(232, BigInt(this.slice_end), this.littleEndian);
-    byteArray.set(new TextEncoder().encode(this.description), 240);
-    byteArray.set(new TextEncoder().encode(this.aux_file), 320);
-    view.setInt32(344, this.qform_code, this.littleEndian);
-    view.setInt32(348, this.sform_code, this.littleEndian);
-    view.setFloat64(352, this.quatern_b, this.littleEndian);
-    view.setFloat64(360, this.quatern_c, this.littleEndian);
-    view.setFloat64(368, this.quatern_d, this.littleEndian);
-    view.setFloat64(376, this.qoffset_x, this.littleEndian);
-    view.setFloat64(384, this.qoffset_y, this.littleEndian);
-    view.setFloat64(392, this.qoffset_z, this.littleEndian);
-    const flattened = this.affine.flat();
-    for (let i2 = 0; i2 < 12; i2++) {
-      view.setFloat64(400 + DOUBLE_SIZE * i2, flattened[i2], this.littleEndian);
-    }
-    view.setInt32(496, this.slice_code, this.littleEndian);
-    view.setInt32(500, this.xyzt_units, this.littleEndian);
-    view.setInt32(504, this.intent_code, this.littleEndian);
-    byteArray.set(new TextEncoder().encode(this.intent_name), 508);
-    view.setUint8(524, this.dim_info);
-    if (includeExtensions) {
-      byteArray.set(Uint8Array.from([1, 0, 0, 0]), 540);
-      let extensionByteIndex = this.getExtensionLocation();
-      for (const extension of this.extensions) {
-        view.setInt32(extensionByteIndex, extension.esize, extension.littleEndian);
-        view.setInt32(extensionByteIndex + 4, extension.ecode, extension.littleEndian);
-        byteArray.set(new Uint8Array(extension.edata), extensionByteIndex + 8);
-        extensionByteIndex += extension.esize;
-      }
-    } else {
-      byteArray.set(new Uint8Array(4).fill(0), 540);
-    }
-    return byteArray.buffer;
-  }
-};
-
-// ../../main/node_modules/nifti-reader-js/dist/nifti.js
-function isNIFTI1(data2, isHdrImgPairOK = false) {
-  var buf, mag1, mag2, mag3;
-  if (data2.byteLength < NIFTI1.STANDARD_HEADER_SIZE) {
-    return false;
-  }
-  buf = new DataView(data2);
-  if (buf)
-    mag1 = buf.getUint8(NIFTI1.MAGIC_NUMBER_LOCATION);
-  mag2 = buf.getUint8(NIFTI1.MAGIC_NUMBER_LOCATION + 1);
-  mag3 = buf.getUint8(NIFTI1.MAGIC_NUMBER_LOCATION + 2);
-  if (isHdrImgPairOK && mag1 === NIFTI1.MAGIC_NUMBER2[0] && mag2 === NIFTI1.MAGIC_NUMBER2[1] && mag3 === NIFTI1.MAGIC_NUMBER2[2])
-    return true;
-  return !!(mag1 === NIFTI1.MAGIC_NUMBER[0] && mag2 === NIFTI1.MAGIC_NUMBER[1] && mag3 === NIFTI1.MAGIC_NUMBER[2]);
-}
-function isNIFTI2(data2, isHdrImgPairOK = false) {
-  var buf, mag1, mag2, mag3;
-  if (data2.byteLength < NIFTI1.STANDARD_HEADER_SIZE) {
-    return false;
-  }
-  buf = new DataView(data2);
-  mag1 = buf.getUint8(NIFTI2.MAGIC_NUMBER_LOCATION);
-  mag2 = buf.getUint8(NIFTI2.MAGIC_NUMBER_LOCATION + 1);
-  mag3 = buf.getUint8(NIFTI2.MAGIC_NUMBER_LOCATION + 2);
-  if (isHdrImgPairOK && mag1 === NIFTI2.MAGIC_NUMBER2[0] && mag2 === NIFTI2.MAGIC_NUMBER2[1] && mag3 === NIFTI2.MAGIC_NUMBER2[2])
-    return true;
-  return !!(mag1 === NIFTI2.MAGIC_NUMBER[0] && mag2 === NIFTI2.MAGIC_NUMBER[1] && mag3 === NIFTI2.MAGIC_NUMBER[2]);
-}
-function isCompressed(data2) {
-  var buf, magicCookie1, magicCookie2;
-  if (data2) {
-    buf = new DataView(data2);
-    magicCookie1 = buf.getUint8(0);
-    magicCookie2 = buf.getUint8(1);
-    if (magicCookie1 === Utils.GUNZIP_MAGIC_COOKIE1) {
-      return true;
-    }
-    if (magicCookie2 === Utils.GUNZIP_MAGIC_COOKIE2) {
-      return true;
-    }
-  }
-  return false;
-}
-function decompress(data2) {
-  return decompressSync(new Uint8Array(data2)).buffer;
-}
-function readHeader2(data2, isHdrImgPairOK = false) {
-  let header = null;
-  if (isCompressed(data2)) {
-    data2 = decompress(data2);
-  }
-  if (isNIFTI1(data2, isHdrImgPairOK)) {
-    header = new NIFTI1();
-  } else if (isNIFTI2(data2, isHdrImgPairOK)) {
-    header = new NIFTI2();
-  }
-  if (header) {
-    header.readHeader(data2);
-  } else {
-    throw new Error("That file does not appear to be NIFTI!");
-  }
-  return header;
-}
-
-// shared/formats/nifti.ts
-var DATATYPES = {
-  2: { name: "uint8", bytes: 1 },
-  4: { name: "int16", bytes: 2 },
-  8: { name: "int32", bytes: 4 },
-  16: { name: "float32", bytes: 4 },
-  64: { name: "float64", bytes: 8 },
-  256: { name: "int8", bytes: 1 },
-  512: { name: "uint16", bytes: 2 },
-  768: { name: "uint32", bytes: 4 }
-};
-var HEADER_PREFIX = 540 + 8;
-var toArrayBuffer = (b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-function looksLikeNifti(b) {
-  if (b.length < 348) return false;
-  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const size2 = v3.getInt32(0, true);
-  const sizeBE = v3.getInt32(0, false);
-  return size2 === 348 || sizeBE === 348 || size2 === 540 || sizeBE === 540;
-}
-function parseHeader(b, file) {
-  if (!looksLikeNifti(b)) {
-    throw new SegqcError(b.length < 348 ? "format.truncated" : "format.unreadable", b.length < 348 ? `only ${b.length} bytes: too short for a NIfTI header` : "not a NIfTI-1 or NIfTI-2 file (sizeof_hdr is neither 348 nor 540)", { file });
-  }
-  let h3;
-  try {
-    h3 = readHeader2(toArrayBuffer(b));
-  } catch (e) {
-    throw new SegqcError("format.unreadable", `NIfTI header cannot be parsed: ${e.message}`, { file });
-  }
-  if (!h3) throw new SegqcError("format.unreadable", "NIfTI header cannot be parsed", { file });
-  return h3;
-}
-var unitScale = (xyztUnits) => {
-  const u = xyztUnits & 7;
-  return u === 1 ? 1e3 : u === 3 ? 1e-3 : 1;
-};
-function shapeOf(h3, file) {
-  const d = h3.dims;
-  const ndim = d[0];
-  if (!(ndim >= 1 && ndim <= 7)) throw new SegqcError("format.unreadable", `dim[0] is ${ndim}; a NIfTI image has 1 to 7 dimensions`, { file });
-  for (let i2 = 4; i2 <= ndim; i2++) {
-    if (d[i2] > 1) throw new SegqcError("format.unsupported", `is ${ndim}-dimensional (dim[${i2}] = ${d[i2]}); segqc reads one 2D or 3D label map per file`, { file });
-  }
-  const shape = [d[1], ndim >= 2 ? d[2] : 1, ndim >= 3 ? d[3] : 1];
-  if (shape.some((x2) => !Number.isInteger(x2) || x2 < 1)) throw new SegqcError("format.unreadable", `dimensions ${shape.join("x")} are not positive`, { file });
-  return shape;
-}
-var affineDiffers = (a, b) => {
-  for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) if (Math.abs(a[r][c] - b[r][c]) > 1e-3 + 1e-4 * Math.abs(b[r][c])) return true;
-  return false;
-};
-function qformAffine(h3) {
-  const p = h3.pixDims;
-  const qfac = p[0] < 0 ? -1 : 1;
-  return h3.convertNiftiQFormToNiftiSForm(h3.quatern_b, h3.quatern_c, h3.quatern_d, h3.qoffset_x, h3.qoffset_y, h3.qoffset_z, p[1], p[2], p[3], qfac);
-}
-function geometryOf(h3, shape, file, warnings) {
-  const scale3 = unitScale(h3.xyzt_units);
-  const pix = [1, 2, 3].map((i2) => Math.abs(h3.pixDims[i2] || 0) || 1);
-  let affine = null;
-  if (h3.sform_code > 0) {
-    affine = h3.affine.map((r) => [...r]);
-    if (h3.qform_code > 0 && affineDiffers(affine, qformAffine(h3))) {
-      warnings.push(`${file}: the qform and sform disagree; the sform (code ${h3.sform_code}) is used`);
-    }
-  } else if (h3.qform_code > 0) {
-    affine = qformAffine(h3);
-  }
-  if (!affine || affine.slice(0, 3).some((r) => r.some((x2) => !Number.isFinite(x2)))) {
-    affine = [
-      [pix[0], 0, 0, 0],
-      [0, pix[1], 0, 0],
-      [0, 0, pix[2], 0],
-      [0, 0, 0, 1]
-    ];
-  }
-  const lps = affine.map((r, i2) => i2 < 2 ? r.map((x2) => -x2) : r);
-  const spacing = [0, 1, 2].map((c) => Math.hypot(lps[0][c], lps[1][c], lps[2][c]));
-  const direction = [0, 1, 2].map((c) => {
-    const s = spacing[c] || 1;
-    return [lps[0][c] / s, lps[1][c] / s, lps[2][c] / s];
-  });
-  for (let c = 0; c < 3; c++) {
-    if (spacing[c] === 0) {
-      spacing[c] = pix[c];
-      direction[c] = c === 0 ? [-1, 0, 0] : c === 1 ? [0, -1, 0] : [0, 0, 1];
-    }
-  }
-  return {
-    shape,
-    spacing: spacing.map((s) => s * scale3),
-    origin: [lps[0][3] * scale3, lps[1][3] * scale3, lps[2][3] * scale3],
-    direction,
-    spacingKnown: true
-  };
-}
-function readNiftiGeometry(bytes, file) {
-  const head = isGzip(bytes) ? gunzipBounded(bytes, file, HEADER_PREFIX, true) : bytes.subarray(0, HEADER_PREFIX);
-  const h3 = parseHeader(head, file);
-  const warnings = [];
-  return { geometry: geometryOf(h3, shapeOf(h3, file), file, warnings), warnings };
-}
-function readNifti(bytes, file, limits = DEFAULT_LIMITS) {
-  const head = isGzip(bytes) ? gunzipBounded(bytes, file, HEADER_PREFIX, true) : bytes;
-  const h3 = parseHeader(head, file);
-  const shape = shapeOf(h3, file);
-  const n2 = shape[0] * shape[1] * shape[2];
-  if (n2 > limits.maxVoxels) {
-    throw new SegqcError("format.too_large", `header claims ${shape.join("x")} = ${n2} voxels, over the limit of ${limits.maxVoxels}`, { file });
-  }
-  const dt = DATATYPES[h3.datatypeCode];
-  if (!dt) throw new SegqcError("format.unsupported", `datatype ${h3.datatypeCode} is not a label datatype (use uint8, int16, uint16, int32, uint32, int8, float32 or float64)`, { file });
-  const offset = Math.max(Math.round(h3.vox_offset), h3 instanceof NIFTI2 ? 540 : 348);
-  const need = offset + n2 * dt.bytes;
-  const gz = isGzip(bytes);
-  const all = gz ? gunzipBounded(bytes, file, need + 1024 * 1024, false, need) : bytes;
-  if (all.length < need) {
-    throw new SegqcError("format.truncated", `holds ${all.length} bytes, but the header's ${shape.join("x")} ${dt.name} voxels at offset ${offset} need ${need}`, { file });
-  }
-  const warnings = [];
-  const geometry = geometryOf(h3, shape, file, warnings);
-  const { data: out, values: sorted } = labelData(all, offset, n2, h3, dt.name, file, gz);
-  const labels = sorted.map((value2) => ({ value: value2, name: null }));
-  return { path: file, format: "nifti", geometry, layers: [{ data: out, values: sorted }], labels, warnings };
-}
-var littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-function flagged(seen) {
-  const out = [];
-  for (let v3 = 1; v3 < seen.length; v3++) if (seen[v3]) out.push(v3);
-  return out;
-}
-function flagBytes(src, seen) {
-  const n2 = src.length;
-  let x2 = 0;
-  if (src.byteOffset % 4 === 0) {
-    const nw = n2 >>> 2;
-    const w = new Uint32Array(src.buffer, src.byteOffset, nw);
-    const n4 = nw - nw % 4;
-    for (let i2 = 0; i2 < n4; i2 += 4) {
-      if ((w[i2] | w[i2 + 1] | w[i2 + 2] | w[i2 + 3]) === 0) continue;
-      for (let b = i2 << 2, e = b + 16; b < e; b++) seen[src[b]] = 1;
-    }
-    x2 = n4 << 2;
-  }
-  for (; x2 < n2; x2++) seen[src[x2]] = 1;
-}
-function intView(b, offset, n2, type, le) {
-  const at = b.byteOffset + offset;
-  if (type === "uint8") return b.subarray(offset, offset + n2);
-  if (type === "int8") return new Int8Array(b.buffer, at, n2);
-  if (le !== littleEndianHost) return null;
-  if (type === "int16" || type === "uint16") {
-    if (at % 2 !== 0) return null;
-    return type === "int16" ? new Int16Array(b.buffer, at, n2) : new Uint16Array(b.buffer, at, n2);
-  }
-  if (type === "int32" || type === "uint32") {
-    if (at % 4 !== 0) return null;
-    return type === "int32" ? new Int32Array(b.buffer, at, n2) : new Uint32Array(b.buffer, at, n2);
-  }
-  return null;
-}
-function labelData(b, offset, n2, h3, type, file, own) {
-  const slope = h3.scl_slope && Number.isFinite(h3.scl_slope) ? h3.scl_slope : 1;
-  const inter = Number.isFinite(h3.scl_inter) ? h3.scl_inter : 0;
-  const view = slope === 1 && inter === 0 ? intView(b, offset, n2, type, h3.littleEndian) : null;
-  if (view instanceof Uint8Array) {
-    const seen = new Uint8Array(256);
-    flagBytes(view, seen);
-    const data2 = own && view.byteOffset % 8 === 0 ? view : new Uint8Array(view);
-    return { data: data2, values: flagged(seen) };
-  }
-  const src = view ?? decodeVoxels(b, offset, n2, h3, type, file);
-  let max3 = 0;
-  for (let i2 = 0; i2 < n2; i2++) {
-    const v3 = src[i2];
-    if (v3 > max3) max3 = v3;
-    else if (v3 < 0) throw new SegqcError("format.unsupported", `voxel ${i2} holds ${v3}; label values must be 0 to 4294967295`, { file });
-  }
-  const out = max3 <= 255 ? new Uint8Array(n2) : max3 <= 65535 ? new Uint16Array(n2) : new Uint32Array(n2);
-  if (max3 <= 65535) {
-    const seen = new Uint8Array(max3 + 1);
-    for (let i2 = 0; i2 < n2; i2++) {
-      const v3 = src[i2];
-      out[i2] = v3;
-      seen[v3] = 1;
-    }
-    return { data: out, values: flagged(seen) };
-  }
-  const values = /* @__PURE__ */ new Set();
-  for (let i2 = 0; i2 < n2; i2++) {
-    const v3 = src[i2];
-    out[i2] = v3;
-    if (v3 !== 0) values.add(v3);
-  }
-  return { data: out, values: [...values].sort((x2, y) => x2 - y) };
-}
-function decodeVoxels(b, offset, n2, h3, type, file) {
-  const le = h3.littleEndian;
-  const slope = h3.scl_slope && Number.isFinite(h3.scl_slope) ? h3.scl_slope : 1;
-  const inter = Number.isFinite(h3.scl_inter) ? h3.scl_inter : 0;
-  const v3 = new DataView(b.buffer, b.byteOffset + offset, b.byteLength - offset);
-  const out = new Float64Array(n2);
-  const get3 = type === "uint8" ? (i2) => v3.getUint8(i2) : type === "int8" ? (i2) => v3.getInt8(i2) : type === "int16" ? (i2) => v3.getInt16(i2 * 2, le) : type === "uint16" ? (i2) => v3.getUint16(i2 * 2, le) : type === "int32" ? (i2) => v3.getInt32(i2 * 4, le) : type === "uint32" ? (i2) => v3.getUint32(i2 * 4, le) : type === "float32" ? (i2) => v3.getFloat32(i2 * 4, le) : (i2) => v3.getFloat64(i2 * 8, le);
-  for (let i2 = 0; i2 < n2; i2++) {
-    let x2 = get3(i2) * slope + inter;
-    const r = Math.round(x2);
-    if (Math.abs(x2 - r) > 1e-4 || !Number.isFinite(x2)) {
-      throw new SegqcError("format.unsupported", `voxel ${i2} holds ${x2}, not a whole label value: segqc reads label maps (threshold probability maps first)`, { file });
-    }
-    x2 = r;
-    if (x2 < 0 || x2 > 4294967295) throw new SegqcError("format.unsupported", `voxel ${i2} holds ${x2}; label values must be 0 to 4294967295`, { file });
-    out[i2] = x2;
-  }
-  return out;
 }
 
 // ../../main/node_modules/iobuffer/lib/text.js
@@ -65017,7 +63809,7 @@ function discoverItems(tree, sources, opts) {
 var SEGMENTATION_LIKE = /* @__PURE__ */ new Set([SOP_CLASS.segmentation, SOP_CLASS.labelMapSegmentation, "1.2.840.10008.5.1.4.1.1.66.5"]);
 function readDicomImageGeometry(files) {
   if (files.length === 0) throw new SegqcError("usage", "no DICOM image files given");
-  const headers = files.map(({ bytes, file }) => readHeader3(bytes, file));
+  const headers = files.map(({ bytes, file }) => readHeader2(bytes, file));
   const first = headers[0];
   const seriesName = files.length === 1 ? first.file : `the series of ${files.length} files (${first.file}, \u2026)`;
   for (const key of ["seriesInstanceUID", "frameOfReferenceUID"]) {
@@ -65091,7 +63883,7 @@ function readDicomImageGeometry(files) {
     warnings
   };
 }
-function readHeader3(bytes, file) {
+function readHeader2(bytes, file) {
   const parsed = parseDicom(bytes, file);
   const ds = parsed.dataset;
   const sopClass = str2(ds, "SOPClassUID") ?? str2(parsed.meta, "MediaStorageSOPClassUID");
