@@ -1,2 +1,2 @@
-/** The tool's version, written into reports and attestations. */
-export const VERSION = '0.1.0';
+/** The tool's version (package.json's), written into reports and attestations and printed by `segqc --version`. */
+export { version as VERSION } from '../package.json';
