@@ -36,6 +36,8 @@ export interface RunOptions {
   runnerTemp?: string;
   /** Directory for the runner's files (event, outputs, temp); the system temp directory when absent. */
   scratch?: string;
+  /** The action bundle to run; this checkout's `action/dist/index.js` when absent. */
+  action?: string;
 }
 
 /** Parses `name<<delimiter` blocks of a GITHUB_OUTPUT file. */
@@ -85,7 +87,7 @@ export async function runAction(o: RunOptions): Promise<ActionRun> {
     GIT_CEILING_DIRECTORIES: o.scratch ?? tmpdir(),
   };
   for (const [k, v] of Object.entries(inputs)) env[inputEnvName(k)] = v;
-  const child = spawn(process.execPath, [ACTION], { cwd: o.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [o.action ?? ACTION], { cwd: o.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '', stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
