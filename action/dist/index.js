@@ -1501,36 +1501,36 @@ var require_diagnostics = __commonJS({
       const debuglog = fetchDebuglog.enabled ? fetchDebuglog : undiciDebugLog;
       diagnosticsChannel.channel("undici:client:beforeConnect").subscribe((evt) => {
         const {
-          connectParams: { version, protocol, port, host }
+          connectParams: { version: version2, protocol, port, host }
         } = evt;
         debuglog(
           "connecting to %s using %s%s",
           `${host}${port ? `:${port}` : ""}`,
           protocol,
-          version
+          version2
         );
       });
       diagnosticsChannel.channel("undici:client:connected").subscribe((evt) => {
         const {
-          connectParams: { version, protocol, port, host }
+          connectParams: { version: version2, protocol, port, host }
         } = evt;
         debuglog(
           "connected to %s using %s%s",
           `${host}${port ? `:${port}` : ""}`,
           protocol,
-          version
+          version2
         );
       });
       diagnosticsChannel.channel("undici:client:connectError").subscribe((evt) => {
         const {
-          connectParams: { version, protocol, port, host },
+          connectParams: { version: version2, protocol, port, host },
           error: error2
         } = evt;
         debuglog(
           "connection to %s using %s%s errored - %s",
           `${host}${port ? `:${port}` : ""}`,
           protocol,
-          version,
+          version2,
           error2.message
         );
       });
@@ -1579,31 +1579,31 @@ var require_diagnostics = __commonJS({
         const debuglog = undiciDebugLog.enabled ? undiciDebugLog : websocketDebuglog;
         diagnosticsChannel.channel("undici:client:beforeConnect").subscribe((evt) => {
           const {
-            connectParams: { version, protocol, port, host }
+            connectParams: { version: version2, protocol, port, host }
           } = evt;
           debuglog(
             "connecting to %s%s using %s%s",
             host,
             port ? `:${port}` : "",
             protocol,
-            version
+            version2
           );
         });
         diagnosticsChannel.channel("undici:client:connected").subscribe((evt) => {
           const {
-            connectParams: { version, protocol, port, host }
+            connectParams: { version: version2, protocol, port, host }
           } = evt;
           debuglog(
             "connected to %s%s using %s%s",
             host,
             port ? `:${port}` : "",
             protocol,
-            version
+            version2
           );
         });
         diagnosticsChannel.channel("undici:client:connectError").subscribe((evt) => {
           const {
-            connectParams: { version, protocol, port, host },
+            connectParams: { version: version2, protocol, port, host },
             error: error2
           } = evt;
           debuglog(
@@ -1611,7 +1611,7 @@ var require_diagnostics = __commonJS({
             host,
             port ? `:${port}` : "",
             protocol,
-            version,
+            version2,
             error2.message
           );
         });
@@ -26925,13 +26925,13 @@ var require_directives = __commonJS({
               onError(0, "%YAML directive should contain exactly one part");
               return false;
             }
-            const [version] = parts;
-            if (version === "1.1" || version === "1.2") {
-              this.yaml.version = version;
+            const [version2] = parts;
+            if (version2 === "1.1" || version2 === "1.2") {
+              this.yaml.version = version2;
               return true;
             } else {
-              const isValid = /^\d+\.\d+$/.test(version);
-              onError(6, `Unsupported YAML version ${version}`, isValid);
+              const isValid = /^\d+\.\d+$/.test(version2);
+              onError(6, `Unsupported YAML version ${version2}`, isValid);
               return false;
             }
           }
@@ -30033,14 +30033,14 @@ var require_Document = __commonJS({
           version: "1.2"
         }, options);
         this.options = opt;
-        let { version } = opt;
+        let { version: version2 } = opt;
         if (options?._directives) {
           this.directives = options._directives.atDocument();
           if (this.directives.yaml.explicit)
-            version = this.directives.yaml.version;
+            version2 = this.directives.yaml.version;
         } else
-          this.directives = new directives.Directives({ version });
-        this.setSchema(version, options);
+          this.directives = new directives.Directives({ version: version2 });
+        this.setSchema(version2, options);
         this.contents = value2 === void 0 ? null : this.createNode(value2, _replacer, options);
       }
       /**
@@ -30220,11 +30220,11 @@ var require_Document = __commonJS({
        *
        * Overrides all previously set schema options.
        */
-      setSchema(version, options = {}) {
-        if (typeof version === "number")
-          version = String(version);
+      setSchema(version2, options = {}) {
+        if (typeof version2 === "number")
+          version2 = String(version2);
         let opt;
-        switch (version) {
+        switch (version2) {
           case "1.1":
             if (this.directives)
               this.directives.yaml.version = "1.1";
@@ -30235,9 +30235,9 @@ var require_Document = __commonJS({
           case "1.2":
           case "next":
             if (this.directives)
-              this.directives.yaml.version = version;
+              this.directives.yaml.version = version2;
             else
-              this.directives = new directives.Directives({ version });
+              this.directives = new directives.Directives({ version: version2 });
             opt = { resolveKnownTags: true, schema: "core" };
             break;
           case null:
@@ -30246,7 +30246,7 @@ var require_Document = __commonJS({
             opt = null;
             break;
           default: {
-            const sv = JSON.stringify(version);
+            const sv = JSON.stringify(version2);
             throw new Error(`Expected '1.1', '1.2' or null as first argument, but found: ${sv}`);
           }
         }
@@ -62269,14 +62269,14 @@ var Comprehensive3DSR = /* @__PURE__ */ _createClass(function Comprehensive3DSR2
   }
   if (options.previousVersions !== void 0) {
     var preCollection = {};
-    options.previousVersions.forEach(function(version) {
-      if (version.StudyInstanceUID != options.evidence[0].StudyInstanceUID) {
+    options.previousVersions.forEach(function(version2) {
+      if (version2.StudyInstanceUID != options.evidence[0].StudyInstanceUID) {
         throw new Error("Previous version data sets must belong to the same study.");
       }
       var instanceItem = {};
-      instanceItem.ReferencedSOPClassUID = version.SOPClassUID;
-      instanceItem.ReferencedSOPInstanceUID = version.SOPInstanceUID;
-      preCollection[version.SeriesInstanceUID].push(instanceItem);
+      instanceItem.ReferencedSOPClassUID = version2.SOPClassUID;
+      instanceItem.ReferencedSOPInstanceUID = version2.SOPInstanceUID;
+      preCollection[version2.SeriesInstanceUID].push(instanceItem);
     });
     var preStudyItem = {};
     preStudyItem.StudyInstanceUID = options.previousVersions[0].StudyInstanceUID;
@@ -69600,8 +69600,8 @@ function writeFileAtomic(path, content) {
   }
 }
 
-// node/version.ts
-var VERSION7 = "0.1.0";
+// package.json
+var version = "0.1.0";
 
 // action/src/publish.ts
 import { appendFileSync as appendFileSync2 } from "node:fs";
@@ -69957,7 +69957,7 @@ async function runCheckMode(ctx) {
   const since = mergeBase(top, baseSha, headSha);
   if (!since) warning(`${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)} share no history; comparing the two commits directly`);
   const changed = changedFiles(top, since ?? baseSha, headSha, prefix);
-  info(`segqc ${VERSION7}: ${changed.length} changed file${changed.length === 1 ? "" : "s"} under ${prefix || "the repository root"} between ${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)}; guideline ${context4.guidelinePath} from the base commit`);
+  info(`segqc ${version}: ${changed.length} changed file${changed.length === 1 ? "" : "s"} under ${prefix || "the repository root"} between ${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)}; guideline ${context4.guidelinePath} from the base commit`);
   const analysis = analyzePullRequest({
     base,
     head,
@@ -69968,7 +69968,7 @@ async function runCheckMode(ctx) {
     failOn,
     full: inputs.full,
     shard: inputs.shard,
-    toolVersion: VERSION7
+    toolVersion: version
   });
   const report = pullRequestReport(analysis, {
     repository: ctx.repository,
