@@ -250,3 +250,84 @@ gate:
     }
   });
 });
+
+describe('YAML aliases', () => {
+  const bad = (name: string) => readFileSync(`test/fixtures/bad-input/${name}`, 'utf8');
+  const thrown = (fn: () => unknown): SegqcError => {
+    try {
+      fn();
+    } catch (e) {
+      expect(e).toBeInstanceOf(SegqcError);
+      return e as SegqcError;
+    }
+    throw new Error('no error thrown');
+  };
+  const selfAlias = 'cannot read the file: the alias *a refers to the node anchored &a that contains it (a recursive structure)';
+
+  // The timeout is a backstop: resolving these aliases took 94 s before they were refused up front.
+  test('a self-referencing alias in segqc.yaml is refused before it is resolved', { timeout: 5000 }, () => {
+    const text = bad('yaml_segqc_selfalias_1000.yaml');
+    expect(text.match(/\*a/g)).toHaveLength(1000);
+    const { config, errors } = validateConfig(text, 'segqc.yaml');
+    expect(config).toBeUndefined();
+    expect(errors).toEqual([{ file: 'segqc.yaml', line: 1, column: 8, path: '', schemaPath: 'syntax', message: selfAlias }]);
+    const e = thrown(() => parseConfig(text, 'segqc.yaml'));
+    expect(e.code).toBe('config.invalid');
+    expect(e.file).toBe('segqc.yaml');
+    expect(e.detail).toContain(selfAlias);
+  });
+
+  test('a self-referencing alias in a guideline is refused before it is resolved', { timeout: 5000 }, () => {
+    const text = bad('yaml_guideline_selfalias_300.yaml');
+    const line = text.split('\n').findIndex((l) => l.startsWith('a: &a [*a')) + 1;
+    expect(line).toBeGreaterThan(0);
+    expect(text).toContain('labels:');
+    const { guideline, errors } = validateGuideline(text, 'g.yaml');
+    expect(guideline).toBeUndefined();
+    expect(errors.map((x) => [x.line, x.column, x.message])).toEqual([[line, 8, selfAlias]]);
+    const e = thrown(() => loadGuideline(text, 'g.yaml'));
+    expect(e.code).toBe('guideline.invalid');
+    expect(e.detail).toContain(selfAlias);
+  });
+
+  test('an alias nested deeper in its own anchor, or in a key, is refused too', () => {
+    const deep = validateConfig('a: &x {b: [1, {c: *x}]}\n', 'segqc.yaml');
+    expect(deep.errors.map((e) => [e.line, e.column, e.message])).toEqual([
+      [1, 19, 'cannot read the file: the alias *x refers to the node anchored &x that contains it (a recursive structure)'],
+    ]);
+    const key = validateConfig('? &k [*k]\n: 1\n', 'segqc.yaml');
+    expect(key.errors.map((e) => e.message)).toEqual([
+      'cannot read the file: the alias *k refers to the node anchored &k that contains it (a recursive structure)',
+    ]);
+  });
+
+  test('aliases that do not refer to an enclosing node still work', () => {
+    const text = `schema_version: 1
+id: liver-ct
+version: 1.0.0
+title: &t Liver
+labels:
+  - {name: *t, value: 1, color: &red "#ff0000"}
+  - {name: Tumour, value: 2, color: *red, inside: *t}
+`;
+    const g = loadGuideline(text, 'g.yaml');
+    expect(g.labels.map((l) => [l.name, l.value, l.color, l.inside ?? null])).toEqual([
+      ['Liver', 1, '#ff0000', null],
+      ['Tumour', 2, '#ff0000', 'Liver'],
+    ]);
+    // An anchor name reused inside a node refers to the inner node, which does not contain the alias.
+    expect(validateConfig('guideline: &g g.yaml\nsources: &s [{format: png, path: &g "m/*.png", annotator: *g}]\n', 'segqc.yaml').errors).toEqual([]);
+  });
+
+  test('more than 1000 aliases are refused', () => {
+    // The yaml library itself refuses too many uses of one anchor, so the aliases refer to 21 anchors.
+    const config = (n: number) => {
+      const lists = Array.from({ length: Math.ceil(n / 50) }, (_, a) => `  - [&v${a} ${a}, ${Array(Math.min(50, n - 50 * a)).fill(`*v${a}`).join(', ')}]\n`);
+      return `guideline: g.yaml\nsources:\n  - {format: png, path: "m/*.png"}\nx:\n${lists.join('')}`;
+    };
+    const over = validateConfig(config(1001), 'segqc.yaml').errors;
+    expect(over.map((e) => [e.line, e.column, e.message])).toEqual([[25, 15, 'cannot read the file: more than 1000 aliases (*name); write the values out']]);
+    const at = validateConfig(config(1000), 'segqc.yaml').errors;
+    expect(at.map((e) => e.message)).toEqual([expect.stringContaining("unknown field 'x'")]);
+  });
+});

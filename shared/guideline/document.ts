@@ -1,7 +1,7 @@
 /** YAML/JSON documents validated against a JSON Schema, with errors located by line and column and worded for people. */
 import Ajv2020 from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { LineCounter, isAlias, isCollection, isMap, isNode, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import type { GuidelineError } from './types.js';
 
@@ -35,6 +35,11 @@ export function parseSource(text: string, file: string): { doc?: SourceDocument;
     return { file, line: pos.line, column: pos.col, path: '', schemaPath: 'syntax', message: `cannot read the file: ${first}` };
   });
   if (errors.length > 0) return { errors };
+  const aliasError = aliasProblem(doc.contents);
+  if (aliasError) {
+    const pos = lineCounter.linePos(aliasError.node.range?.[0] ?? 0);
+    return { errors: [{ file, line: pos.line, column: pos.col, path: '', schemaPath: 'syntax', message: `cannot read the file: ${aliasError.message}` }] };
+  }
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });
@@ -42,6 +47,43 @@ export function parseSource(text: string, file: string): { doc?: SourceDocument;
     return { errors: [{ file, line: 1, column: 1, path: '', schemaPath: 'syntax', message: `cannot read the file: ${(e as Error).message}` }] };
   }
   return { doc: { file, data, root: doc.contents, lineCounter }, errors };
+}
+
+/** More aliases than this are refused: the yaml library resolves each alias by a scan of the document's anchors and aliases. */
+const MAX_ALIASES = 1000;
+
+/**
+ * An alias inside the node it refers to (a recursive structure, whose resolution costs time growing with the cube of
+ * its aliases), or one alias too many; found on the parsed document, in the library's resolution order, before any
+ * alias is resolved.
+ */
+function aliasProblem(root: unknown): { node: YamlNode; message: string } | null {
+  const anchors = new Map<string, unknown>();
+  const open = new Set<unknown>();
+  let aliases = 0;
+  const stack: Array<{ node: unknown; exit: boolean }> = [{ node: root, exit: false }];
+  while (stack.length > 0) {
+    const { node, exit } = stack.pop() as { node: unknown; exit: boolean };
+    if (exit) {
+      open.delete(node);
+    } else if (isAlias(node)) {
+      if (++aliases > MAX_ALIASES) return { node, message: `more than ${MAX_ALIASES} aliases (*name); write the values out` };
+      const target = anchors.get(node.source);
+      if (target !== undefined && open.has(target)) {
+        return { node, message: `the alias *${node.source} refers to the node anchored &${node.source} that contains it (a recursive structure)` };
+      }
+    } else if (isPair(node)) {
+      stack.push({ node: node.value, exit: false }, { node: node.key, exit: false });
+    } else if (isNode(node)) {
+      if (node.anchor) anchors.set(node.anchor, node);
+      if (isCollection(node)) {
+        open.add(node);
+        stack.push({ node, exit: true });
+        for (let i = node.items.length - 1; i >= 0; i--) stack.push({ node: node.items[i], exit: false });
+      }
+    }
+  }
+  return null;
 }
 
 /** `labels[1].color` for ['labels', 1, 'color']. */
