@@ -26644,13 +26644,13 @@ var require_identity = __commonJS({
     var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
     var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
-    var isAlias = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
+    var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
     var isMap2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
-    var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
+    var isPair2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
     var isScalar2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
     var isSeq2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
-    function isCollection(node) {
+    function isCollection2(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
           case MAP:
@@ -26659,7 +26659,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    function isNode(node) {
+    function isNode2(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
           case ALIAS:
@@ -26670,7 +26670,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar2(node) || isCollection(node)) && !!node.anchor;
+    var hasAnchor = (node) => (isScalar2(node) || isCollection2(node)) && !!node.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -26679,12 +26679,12 @@ var require_identity = __commonJS({
     exports.SCALAR = SCALAR;
     exports.SEQ = SEQ;
     exports.hasAnchor = hasAnchor;
-    exports.isAlias = isAlias;
-    exports.isCollection = isCollection;
+    exports.isAlias = isAlias2;
+    exports.isCollection = isCollection2;
     exports.isDocument = isDocument;
     exports.isMap = isMap2;
-    exports.isNode = isNode;
-    exports.isPair = isPair;
+    exports.isNode = isNode2;
+    exports.isPair = isPair2;
     exports.isScalar = isScalar2;
     exports.isSeq = isSeq2;
   }
@@ -32229,7 +32229,7 @@ var require_cst = __commonJS({
     var DOCUMENT = "";
     var FLOW_END = "";
     var SCALAR = "";
-    var isCollection = (token) => !!token && "items" in token;
+    var isCollection2 = (token) => !!token && "items" in token;
     var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
@@ -32313,7 +32313,7 @@ var require_cst = __commonJS({
     exports.DOCUMENT = DOCUMENT;
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
-    exports.isCollection = isCollection;
+    exports.isCollection = isCollection2;
     exports.isScalar = isScalar2;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
@@ -37067,6 +37067,11 @@ function parseSource(text, file) {
     return { file, line: pos.line, column: pos.col, path: "", schemaPath: "syntax", message: `cannot read the file: ${first}` };
   });
   if (errors.length > 0) return { errors };
+  const aliasError = aliasProblem(doc.contents);
+  if (aliasError) {
+    const pos = lineCounter.linePos(aliasError.node.range?.[0] ?? 0);
+    return { errors: [{ file, line: pos.line, column: pos.col, path: "", schemaPath: "syntax", message: `cannot read the file: ${aliasError.message}` }] };
+  }
   let data2;
   try {
     data2 = doc.toJS({ maxAliasCount: 100 });
@@ -37074,6 +37079,35 @@ function parseSource(text, file) {
     return { errors: [{ file, line: 1, column: 1, path: "", schemaPath: "syntax", message: `cannot read the file: ${e.message}` }] };
   }
   return { doc: { file, data: data2, root: doc.contents, lineCounter }, errors };
+}
+var MAX_ALIASES = 1e3;
+function aliasProblem(root) {
+  const anchors = /* @__PURE__ */ new Map();
+  const open2 = /* @__PURE__ */ new Set();
+  let aliases = 0;
+  const stack = [{ node: root, exit: false }];
+  while (stack.length > 0) {
+    const { node, exit } = stack.pop();
+    if (exit) {
+      open2.delete(node);
+    } else if ((0, import_yaml.isAlias)(node)) {
+      if (++aliases > MAX_ALIASES) return { node, message: `more than ${MAX_ALIASES} aliases (*name); write the values out` };
+      const target = anchors.get(node.source);
+      if (target !== void 0 && open2.has(target)) {
+        return { node, message: `the alias *${node.source} refers to the node anchored &${node.source} that contains it (a recursive structure)` };
+      }
+    } else if ((0, import_yaml.isPair)(node)) {
+      stack.push({ node: node.value, exit: false }, { node: node.key, exit: false });
+    } else if ((0, import_yaml.isNode)(node)) {
+      if (node.anchor) anchors.set(node.anchor, node);
+      if ((0, import_yaml.isCollection)(node)) {
+        open2.add(node);
+        stack.push({ node, exit: true });
+        for (let i2 = node.items.length - 1; i2 >= 0; i2--) stack.push({ node: node.items[i2], exit: false });
+      }
+    }
+  }
+  return null;
 }
 function formatPath(path) {
   let s = "";
