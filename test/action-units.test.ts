@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { commentBody, inert, summaryText } from '../action/src/publish.js';
 import { digestOf } from '../action/src/comment-body.js';
 import { retryDelay, MAX_RETRIES } from '../action/src/github/retry.js';
-import { mergeShardReports } from '../shared/dataset/shard.js';
+import { mergeShardReports } from '../shared/dataset/merge-shards.js';
 import { buildReport } from '../shared/dataset/check.js';
 import type { PullRequestReport } from '../shared/dataset/pull-request.js';
 import type { Finding } from '../shared/rules/types.js';

@@ -7,13 +7,12 @@ import type { DatasetConfig } from '../guideline/config.js';
 import { validateGuideline } from '../guideline/load.js';
 import { canonicalJson, guidelineSha256 } from '../guideline/hash.js';
 import { globToRegExp } from './glob.js';
-import type { DatasetReport, ItemReport } from '../report/types.js';
+import type { DatasetReport, GuidelineChange, ItemReport } from '../report/types.js';
 import type { FailOn } from '../rules/gate.js';
 import { discoverItems, itemStem, type PendingItem, type SourceSpec } from './items.js';
 import { buildReport, checkPendingItem, type LoadedAnnotations } from './check.js';
 import { inShard, type Shard } from './shard.js';
 import { itemDiff, labelDiffs, type DatasetDiff, type ItemDiff, type SideMasks } from '../report/diff.js';
-import type { GuidelineChange } from '../report/render-diff.js';
 
 /** A file the PR adds, modifies, deletes or renames (from git, not the API). */
 export interface ChangedFile {

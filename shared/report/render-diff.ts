@@ -2,6 +2,7 @@
 import type { Finding } from '../rules/types.js';
 import type { FailOn } from '../rules/gate.js';
 import type { DatasetDiff, ItemDiff } from './diff.js';
+import type { GuidelineChange } from './types.js';
 import { sortWorstFirst } from './diff.js';
 import { escapeMarkdown, markdownCode } from './escape.js';
 import { sortFindings } from './render-check.js';
@@ -29,19 +30,6 @@ export function datasetOf(body: string): string | null {
   } catch {
     return m[1];
   }
-}
-
-/** What the guideline change of a PR would do, judged on the PR's items. */
-export interface GuidelineChange {
-  base: { id: string; version: string; sha256: string };
-  head: { id: string; version: string; sha256: string };
-  /** Top-level and per-label fields that differ, as "labels[Liver].min_volume_mm3: 800000 → 700000". */
-  changes: string[];
-  items_failing_base: number;
-  items_failing_head: number;
-  items_checked: number;
-  /** Set when the head guideline does not even validate. */
-  error?: string;
 }
 
 /** Everything the comment shows. */

@@ -65,3 +65,16 @@ export interface DatasetReport {
   audit_sample: string[];
   verdict: 'pass' | 'fail';
 }
+
+/** What the guideline change of a PR would do, judged on the PR's items. */
+export interface GuidelineChange {
+  base: { id: string; version: string; sha256: string };
+  head: { id: string; version: string; sha256: string };
+  /** Top-level and per-label fields that differ, as "labels[Liver].min_volume_mm3: 800000 → 700000". */
+  changes: string[];
+  items_failing_base: number;
+  items_failing_head: number;
+  items_checked: number;
+  /** Set when the head guideline does not even validate. */
+  error?: string;
+}

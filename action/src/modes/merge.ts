@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { SegqcError } from '../../../shared/errors.js';
-import { mergeShardReports } from '../../../shared/dataset/shard.js';
+import { mergeShardReports } from '../../../shared/dataset/merge-shards.js';
 import { readPullRequestReport, reportFiles } from '../pr-report-file.js';
 import { writeFileAtomic } from '../../../node/write-atomic.js';
 import { publish } from '../publish.js';
