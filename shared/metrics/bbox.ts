@@ -1,6 +1,5 @@
-/** Bounding boxes of labels found in one pass over a label map, and per-mask statistics computed on the crop. */
+/** Bounding boxes of labels found in one pass over a label map, and the box arithmetic the metrics share. */
 import type { Geometry, Vec3 } from '../model.js';
-import { connectedComponents } from './components.js';
 
 /** A mask: the voxels of `data` equal to `value`. */
 export interface MaskRef {
@@ -223,40 +222,5 @@ export function unionBox(a: Box | null, b: Box | null): Box | null {
   return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.min(a[2], b[2]), Math.max(a[3], b[3]), Math.max(a[4], b[4]), Math.max(a[5], b[5])];
 }
 
-/** Size, components, box and occupied slices of one mask. */
-export interface MaskStats {
-  voxels: number;
-  /** mm³, or mm² for a 2D image (spacing[0]·spacing[1]). */
-  volume_mm3: number;
-  components: number;
-  /** Voxels per component, descending. */
-  componentSizes: number[];
-  bbox: Box | null;
-  /** k indices holding voxels, ascending. */
-  slices: number[];
-}
-
 /** Voxel volume in mm³ (pixel area in mm² for a 2D image). */
 export const voxelVolume = (g: Geometry): number => (g.shape[2] === 1 ? g.spacing[0] * g.spacing[1] : g.spacing[0] * g.spacing[1] * g.spacing[2]);
-
-/** Statistics of one mask: found in one pass for its box, then computed on the box only. */
-export function maskStats(mask: MaskRef, geometry: Geometry): MaskStats {
-  const shape = geometry.shape;
-  const bbox = boundingBox(mask, shape);
-  if (bbox === null) return { voxels: 0, volume_mm3: 0, components: 0, componentSizes: [], bbox: null, slices: [] };
-  const [nx, ny] = shape;
-  const { data, value } = mask;
-  let voxels = 0;
-  const slices: number[] = [];
-  for (let k = bbox[2]; k <= bbox[5]; k++) {
-    let c = 0;
-    for (let j = bbox[1]; j <= bbox[4]; j++) {
-      const rs = (k * ny + j) * nx;
-      for (let x = rs + bbox[0], e = rs + bbox[3]; x <= e; x++) if (data[x] === value) c++;
-    }
-    if (c > 0) slices.push(k);
-    voxels += c;
-  }
-  const cc = connectedComponents(mask, shape, { bbox });
-  return { voxels, volume_mm3: voxels * voxelVolume(geometry), components: cc.count, componentSizes: cc.sizes, bbox, slices };
-}

@@ -4,7 +4,7 @@ import { labelLayer, presentValues, is2D } from '../model.js';
 import type { Finding } from '../rules/types.js';
 import type { DatasetReport, ItemReport } from './types.js';
 import { compareMasks } from '../metrics/compare.js';
-import { maskStats } from '../metrics/bbox.js';
+import { maskStats } from '../metrics/mask-stats.js';
 
 /** One label of one annotation, base → head. Volumes in mm³ (mm² in 2D, px without spacing). */
 export interface LabelDiff {
