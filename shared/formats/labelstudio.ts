@@ -334,3 +334,8 @@ export function parseLabelStudioExport(text: string, file: string, opts: ExportO
     return { id: taskId, data, annotations: read(t.annotations, 'annotations'), predictions: read(t.predictions, 'predictions') };
   });
 }
+
+/** Names the generated Label Studio config uses: `<Choices name="segqc_checklist_{id}">` and a hidden attestation `<TextArea>`. */
+export const CHECKLIST_FROM_NAME_PREFIX = 'segqc_checklist_';
+export const CHECKLIST_YES = 'yes';
+export const ATTESTATION_FROM_NAME = 'segqc_attestation';

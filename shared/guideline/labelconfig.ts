@@ -1,5 +1,5 @@
 /** Generates the Label Studio labeling config of a guideline: its labels, its checklist and the hidden attestation field. */
-import { ATTESTATION_FROM_NAME, CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES } from '../rules/types.js';
+import { ATTESTATION_FROM_NAME, CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES } from '../formats/labelstudio.js';
 import type { Guideline } from './types.js';
 import { isRequiredItem } from './types.js';
 

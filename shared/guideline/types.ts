@@ -1,6 +1,6 @@
 /** A parsed annotation guideline (`guidelines/guideline.schema.json`), exactly as written: snake_case keys. */
 import type { CodedConcept } from '../model.js';
-import type { RuleCode, Severity } from '../rules/types.js';
+import type { RuleCode, Severity } from '../rule-codes.js';
 
 export const GUIDELINE_SCHEMA_VERSION = 1;
 

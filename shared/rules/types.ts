@@ -1,29 +1,10 @@
 /** Findings and the inputs of the rule engine. Rule codes are public API: see CHANGELOG.md before changing one. */
 import type { Geometry, Segmentation } from '../model.js';
+import type { RuleCode, Severity } from '../rule-codes.js';
 
-export type Severity = 'error' | 'warning' | 'info';
-
-export type RuleCode =
-  | 'label.unknown'
-  | 'label.value_mismatch'
-  | 'label.required_missing'
-  | 'volume.below_min'
-  | 'volume.above_max'
-  | 'components.too_many'
-  | 'component.too_small'
-  | 'containment.outside'
-  | 'overlap.forbidden'
-  | 'slices.gap'
-  | 'checklist.missing'
-  | 'checklist.incomplete'
-  | 'attestation.missing'
-  | 'attestation.invalid'
-  | 'attestation.stale_guideline'
-  | 'geometry.mismatch'
-  | 'dataset.missing_annotation'
-  | 'dataset.orphan_annotation'
-  | 'agreement.below_threshold'
-  | 'format.unreadable';
+// Defined a floor down (the guideline uses them too); findings are typed by them.
+export type { RuleCode, Severity };
+export { ATTESTATION_FROM_NAME, CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES } from '../formats/labelstudio.js';
 
 /** Where in an item a finding is: a slice (0-based k index), a region or segment id, a voxel bounding box. */
 export interface FindingLocation {
@@ -82,8 +63,3 @@ export interface Attestation {
   tool: { name: string; version: string };
   submitted_at: string;
 }
-
-/** Names the generated Label Studio config uses: `<Choices name="segqc_checklist_{id}">` and a hidden attestation `<TextArea>`. */
-export const CHECKLIST_FROM_NAME_PREFIX = 'segqc_checklist_';
-export const CHECKLIST_YES = 'yes';
-export const ATTESTATION_FROM_NAME = 'segqc_attestation';
