@@ -1,4 +1,4 @@
-/** Rule codes and severities: the vocabulary findings carry, guidelines configure and reports count. Public API: see CHANGELOG.md before changing one. */
+/** Rule codes, severities and gates: the vocabulary findings carry, guidelines and configs set and reports count. Public API: see CHANGELOG.md before changing one. */
 /** How bad a finding is; the gate fails on a severity and everything worse. */
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -24,3 +24,12 @@ export type RuleCode =
   | 'dataset.orphan_annotation'
   | 'agreement.below_threshold'
   | 'format.unreadable';
+
+/** The gate names, in the order messages list them. */
+export const FAIL_ON = ['error', 'warning', 'never'] as const;
+
+/** Which findings fail the gate: any error, any error or warning, or none. */
+export type FailOn = (typeof FAIL_ON)[number];
+
+/** The gate of a `segqc.yaml` without `gate.fail-on`. */
+export const DEFAULT_FAIL_ON: FailOn = 'error';

@@ -6,7 +6,7 @@ import type { FormatName } from '../model.js';
 import { byPosition, compileSchema, formatPath, listErrors, parseSource, schemaErrors, valueAt } from './document.js';
 import type { PathSegment } from './document.js';
 import type { GuidelineError } from './types.js';
-import { DEFAULT_FAIL_ON, type FailOn } from '../rules/gate.js';
+import { DEFAULT_FAIL_ON, type FailOn } from '../rule-codes.js';
 
 /** Where one set of annotations lives. Paths are relative to `segqc.yaml`. */
 export interface SourceConfig {

@@ -3,15 +3,10 @@
  * the Action's `fail-on` input may tighten it, and only the CLI's `--override-config` lets a flag loosen it.
  */
 import { SegqcError } from '../errors.js';
+import { DEFAULT_FAIL_ON, FAIL_ON, type FailOn } from '../rule-codes.js';
 
-/** The gate names, in the order messages list them. */
-export const FAIL_ON = ['error', 'warning', 'never'] as const;
-
-/** Which findings fail the gate: any error, any error or warning, or none. */
-export type FailOn = (typeof FAIL_ON)[number];
-
-/** The gate of a `segqc.yaml` without `gate.fail-on`. */
-export const DEFAULT_FAIL_ON: FailOn = 'error';
+// Defined a floor down (the dataset config names the gate too).
+export { DEFAULT_FAIL_ON, FAIL_ON, type FailOn };
 
 const STRICTNESS: Record<FailOn, number> = { never: 0, error: 1, warning: 2 };
 
