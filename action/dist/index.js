@@ -19153,6 +19153,778 @@ var require_undici = __commonJS({
   }
 });
 
+// ../../main/node_modules/@actions/github/node_modules/@actions/http-client/lib/proxy.js
+var require_proxy = __commonJS({
+  "../../main/node_modules/@actions/github/node_modules/@actions/http-client/lib/proxy.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.getProxyUrl = getProxyUrl2;
+    exports.checkBypass = checkBypass;
+    function getProxyUrl2(reqUrl) {
+      const usingSsl = reqUrl.protocol === "https:";
+      if (checkBypass(reqUrl)) {
+        return void 0;
+      }
+      const proxyVar = (() => {
+        if (usingSsl) {
+          return process.env["https_proxy"] || process.env["HTTPS_PROXY"];
+        } else {
+          return process.env["http_proxy"] || process.env["HTTP_PROXY"];
+        }
+      })();
+      if (proxyVar) {
+        try {
+          return new DecodedURL(proxyVar);
+        } catch (_a2) {
+          if (!proxyVar.startsWith("http://") && !proxyVar.startsWith("https://"))
+            return new DecodedURL(`http://${proxyVar}`);
+        }
+      } else {
+        return void 0;
+      }
+    }
+    function checkBypass(reqUrl) {
+      if (!reqUrl.hostname) {
+        return false;
+      }
+      const reqHost = reqUrl.hostname;
+      if (isLoopbackAddress(reqHost)) {
+        return true;
+      }
+      const noProxy = process.env["no_proxy"] || process.env["NO_PROXY"] || "";
+      if (!noProxy) {
+        return false;
+      }
+      let reqPort;
+      if (reqUrl.port) {
+        reqPort = Number(reqUrl.port);
+      } else if (reqUrl.protocol === "http:") {
+        reqPort = 80;
+      } else if (reqUrl.protocol === "https:") {
+        reqPort = 443;
+      }
+      const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+      if (typeof reqPort === "number") {
+        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+      }
+      for (const upperNoProxyItem of noProxy.split(",").map((x2) => x2.trim().toUpperCase()).filter((x2) => x2)) {
+        if (upperNoProxyItem === "*" || upperReqHosts.some((x2) => x2 === upperNoProxyItem || x2.endsWith(`.${upperNoProxyItem}`) || upperNoProxyItem.startsWith(".") && x2.endsWith(`${upperNoProxyItem}`))) {
+          return true;
+        }
+      }
+      return false;
+    }
+    function isLoopbackAddress(host) {
+      const hostLower = host.toLowerCase();
+      return hostLower === "localhost" || hostLower.startsWith("127.") || hostLower.startsWith("[::1]") || hostLower.startsWith("[0:0:0:0:0:0:0:1]");
+    }
+    var DecodedURL = class extends URL {
+      constructor(url, base) {
+        super(url, base);
+        this._decodedUsername = decodeURIComponent(super.username);
+        this._decodedPassword = decodeURIComponent(super.password);
+      }
+      get username() {
+        return this._decodedUsername;
+      }
+      get password() {
+        return this._decodedPassword;
+      }
+    };
+  }
+});
+
+// ../../main/node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
+var require_lib = __commonJS({
+  "../../main/node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js"(exports) {
+    "use strict";
+    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: function() {
+          return m[k];
+        } };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v3) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v3 });
+    }) : function(o, v3) {
+      o["default"] = v3;
+    });
+    var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys2 = function(o) {
+        ownKeys2 = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys2(o);
+      };
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys2(mod), i2 = 0; i2 < k.length; i2++) if (k[i2] !== "default") __createBinding(result, mod, k[i2]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    var __awaiter3 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
+      function adopt(value2) {
+        return value2 instanceof P ? value2 : new P(function(resolve4) {
+          resolve4(value2);
+        });
+      }
+      return new (P || (P = Promise))(function(resolve4, reject) {
+        function fulfilled(value2) {
+          try {
+            step(generator.next(value2));
+          } catch (e) {
+            reject(e);
+          }
+        }
+        function rejected(value2) {
+          try {
+            step(generator["throw"](value2));
+          } catch (e) {
+            reject(e);
+          }
+        }
+        function step(result) {
+          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
+        }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+      });
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.HttpClient = exports.HttpClientResponse = exports.HttpClientError = exports.MediaTypes = exports.Headers = exports.HttpCodes = void 0;
+    exports.getProxyUrl = getProxyUrl2;
+    exports.isHttps = isHttps;
+    var http = __importStar(__require("http"));
+    var https = __importStar(__require("https"));
+    var pm = __importStar(require_proxy());
+    var tunnel2 = __importStar(require_tunnel2());
+    var undici_1 = require_undici();
+    var HttpCodes2;
+    (function(HttpCodes3) {
+      HttpCodes3[HttpCodes3["OK"] = 200] = "OK";
+      HttpCodes3[HttpCodes3["MultipleChoices"] = 300] = "MultipleChoices";
+      HttpCodes3[HttpCodes3["MovedPermanently"] = 301] = "MovedPermanently";
+      HttpCodes3[HttpCodes3["ResourceMoved"] = 302] = "ResourceMoved";
+      HttpCodes3[HttpCodes3["SeeOther"] = 303] = "SeeOther";
+      HttpCodes3[HttpCodes3["NotModified"] = 304] = "NotModified";
+      HttpCodes3[HttpCodes3["UseProxy"] = 305] = "UseProxy";
+      HttpCodes3[HttpCodes3["SwitchProxy"] = 306] = "SwitchProxy";
+      HttpCodes3[HttpCodes3["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+      HttpCodes3[HttpCodes3["PermanentRedirect"] = 308] = "PermanentRedirect";
+      HttpCodes3[HttpCodes3["BadRequest"] = 400] = "BadRequest";
+      HttpCodes3[HttpCodes3["Unauthorized"] = 401] = "Unauthorized";
+      HttpCodes3[HttpCodes3["PaymentRequired"] = 402] = "PaymentRequired";
+      HttpCodes3[HttpCodes3["Forbidden"] = 403] = "Forbidden";
+      HttpCodes3[HttpCodes3["NotFound"] = 404] = "NotFound";
+      HttpCodes3[HttpCodes3["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+      HttpCodes3[HttpCodes3["NotAcceptable"] = 406] = "NotAcceptable";
+      HttpCodes3[HttpCodes3["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+      HttpCodes3[HttpCodes3["RequestTimeout"] = 408] = "RequestTimeout";
+      HttpCodes3[HttpCodes3["Conflict"] = 409] = "Conflict";
+      HttpCodes3[HttpCodes3["Gone"] = 410] = "Gone";
+      HttpCodes3[HttpCodes3["TooManyRequests"] = 429] = "TooManyRequests";
+      HttpCodes3[HttpCodes3["InternalServerError"] = 500] = "InternalServerError";
+      HttpCodes3[HttpCodes3["NotImplemented"] = 501] = "NotImplemented";
+      HttpCodes3[HttpCodes3["BadGateway"] = 502] = "BadGateway";
+      HttpCodes3[HttpCodes3["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+      HttpCodes3[HttpCodes3["GatewayTimeout"] = 504] = "GatewayTimeout";
+    })(HttpCodes2 || (exports.HttpCodes = HttpCodes2 = {}));
+    var Headers2;
+    (function(Headers3) {
+      Headers3["Accept"] = "accept";
+      Headers3["ContentType"] = "content-type";
+    })(Headers2 || (exports.Headers = Headers2 = {}));
+    var MediaTypes2;
+    (function(MediaTypes3) {
+      MediaTypes3["ApplicationJson"] = "application/json";
+    })(MediaTypes2 || (exports.MediaTypes = MediaTypes2 = {}));
+    function getProxyUrl2(serverUrl) {
+      const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+      return proxyUrl ? proxyUrl.href : "";
+    }
+    var HttpRedirectCodes2 = [
+      HttpCodes2.MovedPermanently,
+      HttpCodes2.ResourceMoved,
+      HttpCodes2.SeeOther,
+      HttpCodes2.TemporaryRedirect,
+      HttpCodes2.PermanentRedirect
+    ];
+    var HttpResponseRetryCodes2 = [
+      HttpCodes2.BadGateway,
+      HttpCodes2.ServiceUnavailable,
+      HttpCodes2.GatewayTimeout
+    ];
+    var RetryableHttpVerbs = ["OPTIONS", "GET", "DELETE", "HEAD"];
+    var ExponentialBackoffCeiling = 10;
+    var ExponentialBackoffTimeSlice = 5;
+    var HttpClientError = class _HttpClientError extends Error {
+      constructor(message2, statusCode) {
+        super(message2);
+        this.name = "HttpClientError";
+        this.statusCode = statusCode;
+        Object.setPrototypeOf(this, _HttpClientError.prototype);
+      }
+    };
+    exports.HttpClientError = HttpClientError;
+    var HttpClientResponse = class {
+      constructor(message2) {
+        this.message = message2;
+      }
+      readBody() {
+        return __awaiter3(this, void 0, void 0, function* () {
+          return new Promise((resolve4) => __awaiter3(this, void 0, void 0, function* () {
+            let output = Buffer.alloc(0);
+            this.message.on("data", (chunk) => {
+              output = Buffer.concat([output, chunk]);
+            });
+            this.message.on("end", () => {
+              resolve4(output.toString());
+            });
+          }));
+        });
+      }
+      readBodyBuffer() {
+        return __awaiter3(this, void 0, void 0, function* () {
+          return new Promise((resolve4) => __awaiter3(this, void 0, void 0, function* () {
+            const chunks = [];
+            this.message.on("data", (chunk) => {
+              chunks.push(chunk);
+            });
+            this.message.on("end", () => {
+              resolve4(Buffer.concat(chunks));
+            });
+          }));
+        });
+      }
+    };
+    exports.HttpClientResponse = HttpClientResponse;
+    function isHttps(requestUrl) {
+      const parsedUrl = new URL(requestUrl);
+      return parsedUrl.protocol === "https:";
+    }
+    var HttpClient3 = class {
+      constructor(userAgent2, handlers, requestOptions) {
+        this._ignoreSslError = false;
+        this._allowRedirects = true;
+        this._allowRedirectDowngrade = false;
+        this._maxRedirects = 50;
+        this._allowRetries = false;
+        this._maxRetries = 1;
+        this._keepAlive = false;
+        this._disposed = false;
+        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent2);
+        this.handlers = handlers || [];
+        this.requestOptions = requestOptions;
+        if (requestOptions) {
+          if (requestOptions.ignoreSslError != null) {
+            this._ignoreSslError = requestOptions.ignoreSslError;
+          }
+          this._socketTimeout = requestOptions.socketTimeout;
+          if (requestOptions.allowRedirects != null) {
+            this._allowRedirects = requestOptions.allowRedirects;
+          }
+          if (requestOptions.allowRedirectDowngrade != null) {
+            this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
+          }
+          if (requestOptions.maxRedirects != null) {
+            this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
+          }
+          if (requestOptions.keepAlive != null) {
+            this._keepAlive = requestOptions.keepAlive;
+          }
+          if (requestOptions.allowRetries != null) {
+            this._allowRetries = requestOptions.allowRetries;
+          }
+          if (requestOptions.maxRetries != null) {
+            this._maxRetries = requestOptions.maxRetries;
+          }
+        }
+      }
+      options(requestUrl, additionalHeaders) {
+        return __awaiter3(this, void 0, void 0, function* () {
+          return this.request("OPTIONS", requestUrl, null, additionalHeaders || {});
+        });
+      }
+      get(requestUrl, additionalHeaders) {
+        return __awaiter3(this, void 0, void 0, function* () {
+          return this.request("GET", requestUrl, null, additionalHeaders || {});
+        });
+      }
+      del(requestUrl, additionalHeaders) {
+        return __awaiter3(this, void 0, void 0, function* () {
+          return this.request("DELETE", requestUrl, null, additionalHeaders || {});
+        });
+      }
+      post(requestUrl, data2, additionalHeaders) {
+        return __awaiter3(this, void 0, void 0, function* () {
+          return this.request("POST", requestUrl, data2, additionalHeaders || {});
+        });
+      }
+      patch(requestUrl, data2, additionalHeaders) {
+        return __awaiter3(this, void 0, void 0, function* () {
+          return this.request("PATCH", requestUrl, data2, additionalHeaders || {});
+        });
+      }
+      put(requestUrl, data2, additionalHeaders) {
+        return __awaiter3(this, void 0, void 0, function* () {
+          return this.request("PUT", requestUrl, data2, additionalHeaders || {});
+        });
+      }
+      head(requestUrl, additionalHeaders) {
+        return __awaiter3(this, void 0, void 0, function* () {
+          return this.request("HEAD", requestUrl, null, additionalHeaders || {});
+        });
+      }
+      sendStream(verb, requestUrl, stream, additionalHeaders) {
+        return __awaiter3(this, void 0, void 0, function* () {
+          return this.request(verb, requestUrl, stream, additionalHeaders);
+        });
+      }
+      /**
+       * Gets a typed object from an endpoint
+       * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
+       */
+      getJson(requestUrl_1) {
+        return __awaiter3(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+          additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
+          const res = yield this.get(requestUrl, additionalHeaders);
+          return this._processResponse(res, this.requestOptions);
+        });
+      }
+      postJson(requestUrl_1, obj_1) {
+        return __awaiter3(this, arguments, void 0, function* (requestUrl, obj2, additionalHeaders = {}) {
+          const data2 = JSON.stringify(obj2, null, 2);
+          additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
+          additionalHeaders[Headers2.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes2.ApplicationJson);
+          const res = yield this.post(requestUrl, data2, additionalHeaders);
+          return this._processResponse(res, this.requestOptions);
+        });
+      }
+      putJson(requestUrl_1, obj_1) {
+        return __awaiter3(this, arguments, void 0, function* (requestUrl, obj2, additionalHeaders = {}) {
+          const data2 = JSON.stringify(obj2, null, 2);
+          additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
+          additionalHeaders[Headers2.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes2.ApplicationJson);
+          const res = yield this.put(requestUrl, data2, additionalHeaders);
+          return this._processResponse(res, this.requestOptions);
+        });
+      }
+      patchJson(requestUrl_1, obj_1) {
+        return __awaiter3(this, arguments, void 0, function* (requestUrl, obj2, additionalHeaders = {}) {
+          const data2 = JSON.stringify(obj2, null, 2);
+          additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
+          additionalHeaders[Headers2.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes2.ApplicationJson);
+          const res = yield this.patch(requestUrl, data2, additionalHeaders);
+          return this._processResponse(res, this.requestOptions);
+        });
+      }
+      /**
+       * Makes a raw http request.
+       * All other methods such as get, post, patch, and request ultimately call this.
+       * Prefer get, del, post and patch
+       */
+      request(verb, requestUrl, data2, headers) {
+        return __awaiter3(this, void 0, void 0, function* () {
+          if (this._disposed) {
+            throw new Error("Client has already been disposed.");
+          }
+          const parsedUrl = new URL(requestUrl);
+          let info2 = this._prepareRequest(verb, parsedUrl, headers);
+          const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb) ? this._maxRetries + 1 : 1;
+          let numTries = 0;
+          let response;
+          do {
+            response = yield this.requestRaw(info2, data2);
+            if (response && response.message && response.message.statusCode === HttpCodes2.Unauthorized) {
+              let authenticationHandler;
+              for (const handler3 of this.handlers) {
+                if (handler3.canHandleAuthentication(response)) {
+                  authenticationHandler = handler3;
+                  break;
+                }
+              }
+              if (authenticationHandler) {
+                return authenticationHandler.handleAuthentication(this, info2, data2);
+              } else {
+                return response;
+              }
+            }
+            let redirectsRemaining = this._maxRedirects;
+            while (response.message.statusCode && HttpRedirectCodes2.includes(response.message.statusCode) && this._allowRedirects && redirectsRemaining > 0) {
+              const redirectUrl = response.message.headers["location"];
+              if (!redirectUrl) {
+                break;
+              }
+              const parsedRedirectUrl = new URL(redirectUrl);
+              if (parsedUrl.protocol === "https:" && parsedUrl.protocol !== parsedRedirectUrl.protocol && !this._allowRedirectDowngrade) {
+                throw new Error("Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.");
+              }
+              yield response.readBody();
+              if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
+                for (const header in headers) {
+                  if (header.toLowerCase() === "authorization") {
+                    delete headers[header];
+                  }
+                }
+              }
+              info2 = this._prepareRequest(verb, parsedRedirectUrl, headers);
+              response = yield this.requestRaw(info2, data2);
+              redirectsRemaining--;
+            }
+            if (!response.message.statusCode || !HttpResponseRetryCodes2.includes(response.message.statusCode)) {
+              return response;
+            }
+            numTries += 1;
+            if (numTries < maxTries) {
+              yield response.readBody();
+              yield this._performExponentialBackoff(numTries);
+            }
+          } while (numTries < maxTries);
+          return response;
+        });
+      }
+      /**
+       * Needs to be called if keepAlive is set to true in request options.
+       */
+      dispose() {
+        if (this._agent) {
+          this._agent.destroy();
+        }
+        this._disposed = true;
+      }
+      /**
+       * Raw request.
+       * @param info
+       * @param data
+       */
+      requestRaw(info2, data2) {
+        return __awaiter3(this, void 0, void 0, function* () {
+          return new Promise((resolve4, reject) => {
+            function callbackForResult(err3, res) {
+              if (err3) {
+                reject(err3);
+              } else if (!res) {
+                reject(new Error("Unknown error"));
+              } else {
+                resolve4(res);
+              }
+            }
+            this.requestRawWithCallback(info2, data2, callbackForResult);
+          });
+        });
+      }
+      /**
+       * Raw request with callback.
+       * @param info
+       * @param data
+       * @param onResult
+       */
+      requestRawWithCallback(info2, data2, onResult) {
+        if (typeof data2 === "string") {
+          if (!info2.options.headers) {
+            info2.options.headers = {};
+          }
+          info2.options.headers["Content-Length"] = Buffer.byteLength(data2, "utf8");
+        }
+        let callbackCalled = false;
+        function handleResult(err3, res) {
+          if (!callbackCalled) {
+            callbackCalled = true;
+            onResult(err3, res);
+          }
+        }
+        const req = info2.httpModule.request(info2.options, (msg) => {
+          const res = new HttpClientResponse(msg);
+          handleResult(void 0, res);
+        });
+        let socket;
+        req.on("socket", (sock) => {
+          socket = sock;
+        });
+        req.setTimeout(this._socketTimeout || 3 * 6e4, () => {
+          if (socket) {
+            socket.end();
+          }
+          handleResult(new Error(`Request timeout: ${info2.options.path}`));
+        });
+        req.on("error", function(err3) {
+          handleResult(err3);
+        });
+        if (data2 && typeof data2 === "string") {
+          req.write(data2, "utf8");
+        }
+        if (data2 && typeof data2 !== "string") {
+          data2.on("close", function() {
+            req.end();
+          });
+          data2.pipe(req);
+        } else {
+          req.end();
+        }
+      }
+      /**
+       * Gets an http agent. This function is useful when you need an http agent that handles
+       * routing through a proxy server - depending upon the url and proxy environment variables.
+       * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+       */
+      getAgent(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        return this._getAgent(parsedUrl);
+      }
+      getAgentDispatcher(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (!useProxy) {
+          return;
+        }
+        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
+      }
+      _prepareRequest(method, requestUrl, headers) {
+        const info2 = {};
+        info2.parsedUrl = requestUrl;
+        const usingSsl = info2.parsedUrl.protocol === "https:";
+        info2.httpModule = usingSsl ? https : http;
+        const defaultPort = usingSsl ? 443 : 80;
+        info2.options = {};
+        info2.options.host = info2.parsedUrl.hostname;
+        info2.options.port = info2.parsedUrl.port ? parseInt(info2.parsedUrl.port) : defaultPort;
+        info2.options.path = (info2.parsedUrl.pathname || "") + (info2.parsedUrl.search || "");
+        info2.options.method = method;
+        info2.options.headers = this._mergeHeaders(headers);
+        if (this.userAgent != null) {
+          info2.options.headers["user-agent"] = this.userAgent;
+        }
+        info2.options.agent = this._getAgent(info2.parsedUrl);
+        if (this.handlers) {
+          for (const handler3 of this.handlers) {
+            handler3.prepareRequest(info2.options);
+          }
+        }
+        return info2;
+      }
+      _mergeHeaders(headers) {
+        if (this.requestOptions && this.requestOptions.headers) {
+          return Object.assign({}, lowercaseKeys2(this.requestOptions.headers), lowercaseKeys2(headers || {}));
+        }
+        return lowercaseKeys2(headers || {});
+      }
+      /**
+       * Gets an existing header value or returns a default.
+       * Handles converting number header values to strings since HTTP headers must be strings.
+       * Note: This returns string | string[] since some headers can have multiple values.
+       * For headers that must always be a single string (like Content-Type), use the
+       * specialized _getExistingOrDefaultContentTypeHeader method instead.
+       */
+      _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+          const headerValue = lowercaseKeys2(this.requestOptions.headers)[header];
+          if (headerValue) {
+            clientHeader = typeof headerValue === "number" ? headerValue.toString() : headerValue;
+          }
+        }
+        const additionalValue = additionalHeaders[header];
+        if (additionalValue !== void 0) {
+          return typeof additionalValue === "number" ? additionalValue.toString() : additionalValue;
+        }
+        if (clientHeader !== void 0) {
+          return clientHeader;
+        }
+        return _default;
+      }
+      /**
+       * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
+       * Always returns a single string (not an array) since Content-Type should be a single value.
+       * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
+       * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
+       * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
+       */
+      _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+          const headerValue = lowercaseKeys2(this.requestOptions.headers)[Headers2.ContentType];
+          if (headerValue) {
+            if (typeof headerValue === "number") {
+              clientHeader = String(headerValue);
+            } else if (Array.isArray(headerValue)) {
+              clientHeader = headerValue.join(", ");
+            } else {
+              clientHeader = headerValue;
+            }
+          }
+        }
+        const additionalValue = additionalHeaders[Headers2.ContentType];
+        if (additionalValue !== void 0) {
+          if (typeof additionalValue === "number") {
+            return String(additionalValue);
+          } else if (Array.isArray(additionalValue)) {
+            return additionalValue.join(", ");
+          } else {
+            return additionalValue;
+          }
+        }
+        if (clientHeader !== void 0) {
+          return clientHeader;
+        }
+        return _default;
+      }
+      _getAgent(parsedUrl) {
+        let agent;
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (this._keepAlive && useProxy) {
+          agent = this._proxyAgent;
+        }
+        if (!useProxy) {
+          agent = this._agent;
+        }
+        if (agent) {
+          return agent;
+        }
+        const usingSsl = parsedUrl.protocol === "https:";
+        let maxSockets = 100;
+        if (this.requestOptions) {
+          maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+        }
+        if (proxyUrl && proxyUrl.hostname) {
+          const agentOptions = {
+            maxSockets,
+            keepAlive: this._keepAlive,
+            proxy: Object.assign(Object.assign({}, (proxyUrl.username || proxyUrl.password) && {
+              proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
+            }), { host: proxyUrl.hostname, port: proxyUrl.port })
+          };
+          let tunnelAgent;
+          const overHttps = proxyUrl.protocol === "https:";
+          if (usingSsl) {
+            tunnelAgent = overHttps ? tunnel2.httpsOverHttps : tunnel2.httpsOverHttp;
+          } else {
+            tunnelAgent = overHttps ? tunnel2.httpOverHttps : tunnel2.httpOverHttp;
+          }
+          agent = tunnelAgent(agentOptions);
+          this._proxyAgent = agent;
+        }
+        if (!agent) {
+          const options = { keepAlive: this._keepAlive, maxSockets };
+          agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+          this._agent = agent;
+        }
+        if (usingSsl && this._ignoreSslError) {
+          agent.options = Object.assign(agent.options || {}, {
+            rejectUnauthorized: false
+          });
+        }
+        return agent;
+      }
+      _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
+        let proxyAgent;
+        if (this._keepAlive) {
+          proxyAgent = this._proxyAgentDispatcher;
+        }
+        if (proxyAgent) {
+          return proxyAgent;
+        }
+        const usingSsl = parsedUrl.protocol === "https:";
+        proxyAgent = new undici_1.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, (proxyUrl.username || proxyUrl.password) && {
+          token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString("base64")}`
+        }));
+        this._proxyAgentDispatcher = proxyAgent;
+        if (usingSsl && this._ignoreSslError) {
+          proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
+            rejectUnauthorized: false
+          });
+        }
+        return proxyAgent;
+      }
+      _getUserAgentWithOrchestrationId(userAgent2) {
+        const baseUserAgent = userAgent2 || "actions/http-client";
+        const orchId = process.env["ACTIONS_ORCHESTRATION_ID"];
+        if (orchId) {
+          const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, "_");
+          return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
+        }
+        return baseUserAgent;
+      }
+      _performExponentialBackoff(retryNumber) {
+        return __awaiter3(this, void 0, void 0, function* () {
+          retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
+          const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+          return new Promise((resolve4) => setTimeout(() => resolve4(), ms));
+        });
+      }
+      _processResponse(res, options) {
+        return __awaiter3(this, void 0, void 0, function* () {
+          return new Promise((resolve4, reject) => __awaiter3(this, void 0, void 0, function* () {
+            const statusCode = res.message.statusCode || 0;
+            const response = {
+              statusCode,
+              result: null,
+              headers: {}
+            };
+            if (statusCode === HttpCodes2.NotFound) {
+              resolve4(response);
+            }
+            function dateTimeDeserializer(key, value2) {
+              if (typeof value2 === "string") {
+                const a = new Date(value2);
+                if (!isNaN(a.valueOf())) {
+                  return a;
+                }
+              }
+              return value2;
+            }
+            let obj2;
+            let contents;
+            try {
+              contents = yield res.readBody();
+              if (contents && contents.length > 0) {
+                if (options && options.deserializeDates) {
+                  obj2 = JSON.parse(contents, dateTimeDeserializer);
+                } else {
+                  obj2 = JSON.parse(contents);
+                }
+                response.result = obj2;
+              }
+              response.headers = res.message.headers;
+            } catch (err3) {
+            }
+            if (statusCode > 299) {
+              let msg;
+              if (obj2 && obj2.message) {
+                msg = obj2.message;
+              } else if (contents && contents.length > 0) {
+                msg = contents;
+              } else {
+                msg = `Failed request: (${statusCode})`;
+              }
+              const err3 = new HttpClientError(msg, statusCode);
+              err3.result = response.result;
+              reject(err3);
+            } else {
+              resolve4(response);
+            }
+          }));
+        });
+      }
+    };
+    exports.HttpClient = HttpClient3;
+    var lowercaseKeys2 = (obj2) => Object.keys(obj2).reduce((c, k) => (c[k.toLowerCase()] = obj2[k], c), {});
+  }
+});
+
 // ../../main/node_modules/ajv/dist/compile/codegen/code.js
 var require_code = __commonJS({
   "../../main/node_modules/ajv/dist/compile/codegen/code.js"(exports) {
@@ -33963,778 +34735,6 @@ var require_dist = __commonJS({
   }
 });
 
-// ../../main/node_modules/@actions/github/node_modules/@actions/http-client/lib/proxy.js
-var require_proxy = __commonJS({
-  "../../main/node_modules/@actions/github/node_modules/@actions/http-client/lib/proxy.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.getProxyUrl = getProxyUrl2;
-    exports.checkBypass = checkBypass;
-    function getProxyUrl2(reqUrl) {
-      const usingSsl = reqUrl.protocol === "https:";
-      if (checkBypass(reqUrl)) {
-        return void 0;
-      }
-      const proxyVar = (() => {
-        if (usingSsl) {
-          return process.env["https_proxy"] || process.env["HTTPS_PROXY"];
-        } else {
-          return process.env["http_proxy"] || process.env["HTTP_PROXY"];
-        }
-      })();
-      if (proxyVar) {
-        try {
-          return new DecodedURL(proxyVar);
-        } catch (_a2) {
-          if (!proxyVar.startsWith("http://") && !proxyVar.startsWith("https://"))
-            return new DecodedURL(`http://${proxyVar}`);
-        }
-      } else {
-        return void 0;
-      }
-    }
-    function checkBypass(reqUrl) {
-      if (!reqUrl.hostname) {
-        return false;
-      }
-      const reqHost = reqUrl.hostname;
-      if (isLoopbackAddress(reqHost)) {
-        return true;
-      }
-      const noProxy = process.env["no_proxy"] || process.env["NO_PROXY"] || "";
-      if (!noProxy) {
-        return false;
-      }
-      let reqPort;
-      if (reqUrl.port) {
-        reqPort = Number(reqUrl.port);
-      } else if (reqUrl.protocol === "http:") {
-        reqPort = 80;
-      } else if (reqUrl.protocol === "https:") {
-        reqPort = 443;
-      }
-      const upperReqHosts = [reqUrl.hostname.toUpperCase()];
-      if (typeof reqPort === "number") {
-        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
-      }
-      for (const upperNoProxyItem of noProxy.split(",").map((x2) => x2.trim().toUpperCase()).filter((x2) => x2)) {
-        if (upperNoProxyItem === "*" || upperReqHosts.some((x2) => x2 === upperNoProxyItem || x2.endsWith(`.${upperNoProxyItem}`) || upperNoProxyItem.startsWith(".") && x2.endsWith(`${upperNoProxyItem}`))) {
-          return true;
-        }
-      }
-      return false;
-    }
-    function isLoopbackAddress(host) {
-      const hostLower = host.toLowerCase();
-      return hostLower === "localhost" || hostLower.startsWith("127.") || hostLower.startsWith("[::1]") || hostLower.startsWith("[0:0:0:0:0:0:0:1]");
-    }
-    var DecodedURL = class extends URL {
-      constructor(url, base) {
-        super(url, base);
-        this._decodedUsername = decodeURIComponent(super.username);
-        this._decodedPassword = decodeURIComponent(super.password);
-      }
-      get username() {
-        return this._decodedUsername;
-      }
-      get password() {
-        return this._decodedPassword;
-      }
-    };
-  }
-});
-
-// ../../main/node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
-var require_lib = __commonJS({
-  "../../main/node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js"(exports) {
-    "use strict";
-    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: function() {
-          return m[k];
-        } };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v3) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v3 });
-    }) : function(o, v3) {
-      o["default"] = v3;
-    });
-    var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys2 = function(o) {
-        ownKeys2 = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys2(o);
-      };
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys2(mod), i2 = 0; i2 < k.length; i2++) if (k[i2] !== "default") __createBinding(result, mod, k[i2]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    var __awaiter3 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
-      function adopt(value2) {
-        return value2 instanceof P ? value2 : new P(function(resolve4) {
-          resolve4(value2);
-        });
-      }
-      return new (P || (P = Promise))(function(resolve4, reject) {
-        function fulfilled(value2) {
-          try {
-            step(generator.next(value2));
-          } catch (e) {
-            reject(e);
-          }
-        }
-        function rejected(value2) {
-          try {
-            step(generator["throw"](value2));
-          } catch (e) {
-            reject(e);
-          }
-        }
-        function step(result) {
-          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
-        }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-      });
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.HttpClient = exports.HttpClientResponse = exports.HttpClientError = exports.MediaTypes = exports.Headers = exports.HttpCodes = void 0;
-    exports.getProxyUrl = getProxyUrl2;
-    exports.isHttps = isHttps;
-    var http = __importStar(__require("http"));
-    var https = __importStar(__require("https"));
-    var pm = __importStar(require_proxy());
-    var tunnel2 = __importStar(require_tunnel2());
-    var undici_1 = require_undici();
-    var HttpCodes2;
-    (function(HttpCodes3) {
-      HttpCodes3[HttpCodes3["OK"] = 200] = "OK";
-      HttpCodes3[HttpCodes3["MultipleChoices"] = 300] = "MultipleChoices";
-      HttpCodes3[HttpCodes3["MovedPermanently"] = 301] = "MovedPermanently";
-      HttpCodes3[HttpCodes3["ResourceMoved"] = 302] = "ResourceMoved";
-      HttpCodes3[HttpCodes3["SeeOther"] = 303] = "SeeOther";
-      HttpCodes3[HttpCodes3["NotModified"] = 304] = "NotModified";
-      HttpCodes3[HttpCodes3["UseProxy"] = 305] = "UseProxy";
-      HttpCodes3[HttpCodes3["SwitchProxy"] = 306] = "SwitchProxy";
-      HttpCodes3[HttpCodes3["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-      HttpCodes3[HttpCodes3["PermanentRedirect"] = 308] = "PermanentRedirect";
-      HttpCodes3[HttpCodes3["BadRequest"] = 400] = "BadRequest";
-      HttpCodes3[HttpCodes3["Unauthorized"] = 401] = "Unauthorized";
-      HttpCodes3[HttpCodes3["PaymentRequired"] = 402] = "PaymentRequired";
-      HttpCodes3[HttpCodes3["Forbidden"] = 403] = "Forbidden";
-      HttpCodes3[HttpCodes3["NotFound"] = 404] = "NotFound";
-      HttpCodes3[HttpCodes3["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-      HttpCodes3[HttpCodes3["NotAcceptable"] = 406] = "NotAcceptable";
-      HttpCodes3[HttpCodes3["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-      HttpCodes3[HttpCodes3["RequestTimeout"] = 408] = "RequestTimeout";
-      HttpCodes3[HttpCodes3["Conflict"] = 409] = "Conflict";
-      HttpCodes3[HttpCodes3["Gone"] = 410] = "Gone";
-      HttpCodes3[HttpCodes3["TooManyRequests"] = 429] = "TooManyRequests";
-      HttpCodes3[HttpCodes3["InternalServerError"] = 500] = "InternalServerError";
-      HttpCodes3[HttpCodes3["NotImplemented"] = 501] = "NotImplemented";
-      HttpCodes3[HttpCodes3["BadGateway"] = 502] = "BadGateway";
-      HttpCodes3[HttpCodes3["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-      HttpCodes3[HttpCodes3["GatewayTimeout"] = 504] = "GatewayTimeout";
-    })(HttpCodes2 || (exports.HttpCodes = HttpCodes2 = {}));
-    var Headers2;
-    (function(Headers3) {
-      Headers3["Accept"] = "accept";
-      Headers3["ContentType"] = "content-type";
-    })(Headers2 || (exports.Headers = Headers2 = {}));
-    var MediaTypes2;
-    (function(MediaTypes3) {
-      MediaTypes3["ApplicationJson"] = "application/json";
-    })(MediaTypes2 || (exports.MediaTypes = MediaTypes2 = {}));
-    function getProxyUrl2(serverUrl) {
-      const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
-      return proxyUrl ? proxyUrl.href : "";
-    }
-    var HttpRedirectCodes2 = [
-      HttpCodes2.MovedPermanently,
-      HttpCodes2.ResourceMoved,
-      HttpCodes2.SeeOther,
-      HttpCodes2.TemporaryRedirect,
-      HttpCodes2.PermanentRedirect
-    ];
-    var HttpResponseRetryCodes2 = [
-      HttpCodes2.BadGateway,
-      HttpCodes2.ServiceUnavailable,
-      HttpCodes2.GatewayTimeout
-    ];
-    var RetryableHttpVerbs = ["OPTIONS", "GET", "DELETE", "HEAD"];
-    var ExponentialBackoffCeiling = 10;
-    var ExponentialBackoffTimeSlice = 5;
-    var HttpClientError = class _HttpClientError extends Error {
-      constructor(message2, statusCode) {
-        super(message2);
-        this.name = "HttpClientError";
-        this.statusCode = statusCode;
-        Object.setPrototypeOf(this, _HttpClientError.prototype);
-      }
-    };
-    exports.HttpClientError = HttpClientError;
-    var HttpClientResponse = class {
-      constructor(message2) {
-        this.message = message2;
-      }
-      readBody() {
-        return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve4) => __awaiter3(this, void 0, void 0, function* () {
-            let output = Buffer.alloc(0);
-            this.message.on("data", (chunk) => {
-              output = Buffer.concat([output, chunk]);
-            });
-            this.message.on("end", () => {
-              resolve4(output.toString());
-            });
-          }));
-        });
-      }
-      readBodyBuffer() {
-        return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve4) => __awaiter3(this, void 0, void 0, function* () {
-            const chunks = [];
-            this.message.on("data", (chunk) => {
-              chunks.push(chunk);
-            });
-            this.message.on("end", () => {
-              resolve4(Buffer.concat(chunks));
-            });
-          }));
-        });
-      }
-    };
-    exports.HttpClientResponse = HttpClientResponse;
-    function isHttps(requestUrl) {
-      const parsedUrl = new URL(requestUrl);
-      return parsedUrl.protocol === "https:";
-    }
-    var HttpClient3 = class {
-      constructor(userAgent2, handlers, requestOptions) {
-        this._ignoreSslError = false;
-        this._allowRedirects = true;
-        this._allowRedirectDowngrade = false;
-        this._maxRedirects = 50;
-        this._allowRetries = false;
-        this._maxRetries = 1;
-        this._keepAlive = false;
-        this._disposed = false;
-        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent2);
-        this.handlers = handlers || [];
-        this.requestOptions = requestOptions;
-        if (requestOptions) {
-          if (requestOptions.ignoreSslError != null) {
-            this._ignoreSslError = requestOptions.ignoreSslError;
-          }
-          this._socketTimeout = requestOptions.socketTimeout;
-          if (requestOptions.allowRedirects != null) {
-            this._allowRedirects = requestOptions.allowRedirects;
-          }
-          if (requestOptions.allowRedirectDowngrade != null) {
-            this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
-          }
-          if (requestOptions.maxRedirects != null) {
-            this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
-          }
-          if (requestOptions.keepAlive != null) {
-            this._keepAlive = requestOptions.keepAlive;
-          }
-          if (requestOptions.allowRetries != null) {
-            this._allowRetries = requestOptions.allowRetries;
-          }
-          if (requestOptions.maxRetries != null) {
-            this._maxRetries = requestOptions.maxRetries;
-          }
-        }
-      }
-      options(requestUrl, additionalHeaders) {
-        return __awaiter3(this, void 0, void 0, function* () {
-          return this.request("OPTIONS", requestUrl, null, additionalHeaders || {});
-        });
-      }
-      get(requestUrl, additionalHeaders) {
-        return __awaiter3(this, void 0, void 0, function* () {
-          return this.request("GET", requestUrl, null, additionalHeaders || {});
-        });
-      }
-      del(requestUrl, additionalHeaders) {
-        return __awaiter3(this, void 0, void 0, function* () {
-          return this.request("DELETE", requestUrl, null, additionalHeaders || {});
-        });
-      }
-      post(requestUrl, data2, additionalHeaders) {
-        return __awaiter3(this, void 0, void 0, function* () {
-          return this.request("POST", requestUrl, data2, additionalHeaders || {});
-        });
-      }
-      patch(requestUrl, data2, additionalHeaders) {
-        return __awaiter3(this, void 0, void 0, function* () {
-          return this.request("PATCH", requestUrl, data2, additionalHeaders || {});
-        });
-      }
-      put(requestUrl, data2, additionalHeaders) {
-        return __awaiter3(this, void 0, void 0, function* () {
-          return this.request("PUT", requestUrl, data2, additionalHeaders || {});
-        });
-      }
-      head(requestUrl, additionalHeaders) {
-        return __awaiter3(this, void 0, void 0, function* () {
-          return this.request("HEAD", requestUrl, null, additionalHeaders || {});
-        });
-      }
-      sendStream(verb, requestUrl, stream, additionalHeaders) {
-        return __awaiter3(this, void 0, void 0, function* () {
-          return this.request(verb, requestUrl, stream, additionalHeaders);
-        });
-      }
-      /**
-       * Gets a typed object from an endpoint
-       * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
-       */
-      getJson(requestUrl_1) {
-        return __awaiter3(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-          additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
-          const res = yield this.get(requestUrl, additionalHeaders);
-          return this._processResponse(res, this.requestOptions);
-        });
-      }
-      postJson(requestUrl_1, obj_1) {
-        return __awaiter3(this, arguments, void 0, function* (requestUrl, obj2, additionalHeaders = {}) {
-          const data2 = JSON.stringify(obj2, null, 2);
-          additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
-          additionalHeaders[Headers2.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes2.ApplicationJson);
-          const res = yield this.post(requestUrl, data2, additionalHeaders);
-          return this._processResponse(res, this.requestOptions);
-        });
-      }
-      putJson(requestUrl_1, obj_1) {
-        return __awaiter3(this, arguments, void 0, function* (requestUrl, obj2, additionalHeaders = {}) {
-          const data2 = JSON.stringify(obj2, null, 2);
-          additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
-          additionalHeaders[Headers2.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes2.ApplicationJson);
-          const res = yield this.put(requestUrl, data2, additionalHeaders);
-          return this._processResponse(res, this.requestOptions);
-        });
-      }
-      patchJson(requestUrl_1, obj_1) {
-        return __awaiter3(this, arguments, void 0, function* (requestUrl, obj2, additionalHeaders = {}) {
-          const data2 = JSON.stringify(obj2, null, 2);
-          additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
-          additionalHeaders[Headers2.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes2.ApplicationJson);
-          const res = yield this.patch(requestUrl, data2, additionalHeaders);
-          return this._processResponse(res, this.requestOptions);
-        });
-      }
-      /**
-       * Makes a raw http request.
-       * All other methods such as get, post, patch, and request ultimately call this.
-       * Prefer get, del, post and patch
-       */
-      request(verb, requestUrl, data2, headers) {
-        return __awaiter3(this, void 0, void 0, function* () {
-          if (this._disposed) {
-            throw new Error("Client has already been disposed.");
-          }
-          const parsedUrl = new URL(requestUrl);
-          let info2 = this._prepareRequest(verb, parsedUrl, headers);
-          const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb) ? this._maxRetries + 1 : 1;
-          let numTries = 0;
-          let response;
-          do {
-            response = yield this.requestRaw(info2, data2);
-            if (response && response.message && response.message.statusCode === HttpCodes2.Unauthorized) {
-              let authenticationHandler;
-              for (const handler3 of this.handlers) {
-                if (handler3.canHandleAuthentication(response)) {
-                  authenticationHandler = handler3;
-                  break;
-                }
-              }
-              if (authenticationHandler) {
-                return authenticationHandler.handleAuthentication(this, info2, data2);
-              } else {
-                return response;
-              }
-            }
-            let redirectsRemaining = this._maxRedirects;
-            while (response.message.statusCode && HttpRedirectCodes2.includes(response.message.statusCode) && this._allowRedirects && redirectsRemaining > 0) {
-              const redirectUrl = response.message.headers["location"];
-              if (!redirectUrl) {
-                break;
-              }
-              const parsedRedirectUrl = new URL(redirectUrl);
-              if (parsedUrl.protocol === "https:" && parsedUrl.protocol !== parsedRedirectUrl.protocol && !this._allowRedirectDowngrade) {
-                throw new Error("Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.");
-              }
-              yield response.readBody();
-              if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-                for (const header in headers) {
-                  if (header.toLowerCase() === "authorization") {
-                    delete headers[header];
-                  }
-                }
-              }
-              info2 = this._prepareRequest(verb, parsedRedirectUrl, headers);
-              response = yield this.requestRaw(info2, data2);
-              redirectsRemaining--;
-            }
-            if (!response.message.statusCode || !HttpResponseRetryCodes2.includes(response.message.statusCode)) {
-              return response;
-            }
-            numTries += 1;
-            if (numTries < maxTries) {
-              yield response.readBody();
-              yield this._performExponentialBackoff(numTries);
-            }
-          } while (numTries < maxTries);
-          return response;
-        });
-      }
-      /**
-       * Needs to be called if keepAlive is set to true in request options.
-       */
-      dispose() {
-        if (this._agent) {
-          this._agent.destroy();
-        }
-        this._disposed = true;
-      }
-      /**
-       * Raw request.
-       * @param info
-       * @param data
-       */
-      requestRaw(info2, data2) {
-        return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve4, reject) => {
-            function callbackForResult(err3, res) {
-              if (err3) {
-                reject(err3);
-              } else if (!res) {
-                reject(new Error("Unknown error"));
-              } else {
-                resolve4(res);
-              }
-            }
-            this.requestRawWithCallback(info2, data2, callbackForResult);
-          });
-        });
-      }
-      /**
-       * Raw request with callback.
-       * @param info
-       * @param data
-       * @param onResult
-       */
-      requestRawWithCallback(info2, data2, onResult) {
-        if (typeof data2 === "string") {
-          if (!info2.options.headers) {
-            info2.options.headers = {};
-          }
-          info2.options.headers["Content-Length"] = Buffer.byteLength(data2, "utf8");
-        }
-        let callbackCalled = false;
-        function handleResult(err3, res) {
-          if (!callbackCalled) {
-            callbackCalled = true;
-            onResult(err3, res);
-          }
-        }
-        const req = info2.httpModule.request(info2.options, (msg) => {
-          const res = new HttpClientResponse(msg);
-          handleResult(void 0, res);
-        });
-        let socket;
-        req.on("socket", (sock) => {
-          socket = sock;
-        });
-        req.setTimeout(this._socketTimeout || 3 * 6e4, () => {
-          if (socket) {
-            socket.end();
-          }
-          handleResult(new Error(`Request timeout: ${info2.options.path}`));
-        });
-        req.on("error", function(err3) {
-          handleResult(err3);
-        });
-        if (data2 && typeof data2 === "string") {
-          req.write(data2, "utf8");
-        }
-        if (data2 && typeof data2 !== "string") {
-          data2.on("close", function() {
-            req.end();
-          });
-          data2.pipe(req);
-        } else {
-          req.end();
-        }
-      }
-      /**
-       * Gets an http agent. This function is useful when you need an http agent that handles
-       * routing through a proxy server - depending upon the url and proxy environment variables.
-       * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
-       */
-      getAgent(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        return this._getAgent(parsedUrl);
-      }
-      getAgentDispatcher(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (!useProxy) {
-          return;
-        }
-        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
-      }
-      _prepareRequest(method, requestUrl, headers) {
-        const info2 = {};
-        info2.parsedUrl = requestUrl;
-        const usingSsl = info2.parsedUrl.protocol === "https:";
-        info2.httpModule = usingSsl ? https : http;
-        const defaultPort = usingSsl ? 443 : 80;
-        info2.options = {};
-        info2.options.host = info2.parsedUrl.hostname;
-        info2.options.port = info2.parsedUrl.port ? parseInt(info2.parsedUrl.port) : defaultPort;
-        info2.options.path = (info2.parsedUrl.pathname || "") + (info2.parsedUrl.search || "");
-        info2.options.method = method;
-        info2.options.headers = this._mergeHeaders(headers);
-        if (this.userAgent != null) {
-          info2.options.headers["user-agent"] = this.userAgent;
-        }
-        info2.options.agent = this._getAgent(info2.parsedUrl);
-        if (this.handlers) {
-          for (const handler3 of this.handlers) {
-            handler3.prepareRequest(info2.options);
-          }
-        }
-        return info2;
-      }
-      _mergeHeaders(headers) {
-        if (this.requestOptions && this.requestOptions.headers) {
-          return Object.assign({}, lowercaseKeys2(this.requestOptions.headers), lowercaseKeys2(headers || {}));
-        }
-        return lowercaseKeys2(headers || {});
-      }
-      /**
-       * Gets an existing header value or returns a default.
-       * Handles converting number header values to strings since HTTP headers must be strings.
-       * Note: This returns string | string[] since some headers can have multiple values.
-       * For headers that must always be a single string (like Content-Type), use the
-       * specialized _getExistingOrDefaultContentTypeHeader method instead.
-       */
-      _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-          const headerValue = lowercaseKeys2(this.requestOptions.headers)[header];
-          if (headerValue) {
-            clientHeader = typeof headerValue === "number" ? headerValue.toString() : headerValue;
-          }
-        }
-        const additionalValue = additionalHeaders[header];
-        if (additionalValue !== void 0) {
-          return typeof additionalValue === "number" ? additionalValue.toString() : additionalValue;
-        }
-        if (clientHeader !== void 0) {
-          return clientHeader;
-        }
-        return _default;
-      }
-      /**
-       * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
-       * Always returns a single string (not an array) since Content-Type should be a single value.
-       * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
-       * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
-       * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
-       */
-      _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-          const headerValue = lowercaseKeys2(this.requestOptions.headers)[Headers2.ContentType];
-          if (headerValue) {
-            if (typeof headerValue === "number") {
-              clientHeader = String(headerValue);
-            } else if (Array.isArray(headerValue)) {
-              clientHeader = headerValue.join(", ");
-            } else {
-              clientHeader = headerValue;
-            }
-          }
-        }
-        const additionalValue = additionalHeaders[Headers2.ContentType];
-        if (additionalValue !== void 0) {
-          if (typeof additionalValue === "number") {
-            return String(additionalValue);
-          } else if (Array.isArray(additionalValue)) {
-            return additionalValue.join(", ");
-          } else {
-            return additionalValue;
-          }
-        }
-        if (clientHeader !== void 0) {
-          return clientHeader;
-        }
-        return _default;
-      }
-      _getAgent(parsedUrl) {
-        let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (this._keepAlive && useProxy) {
-          agent = this._proxyAgent;
-        }
-        if (!useProxy) {
-          agent = this._agent;
-        }
-        if (agent) {
-          return agent;
-        }
-        const usingSsl = parsedUrl.protocol === "https:";
-        let maxSockets = 100;
-        if (this.requestOptions) {
-          maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
-        }
-        if (proxyUrl && proxyUrl.hostname) {
-          const agentOptions = {
-            maxSockets,
-            keepAlive: this._keepAlive,
-            proxy: Object.assign(Object.assign({}, (proxyUrl.username || proxyUrl.password) && {
-              proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
-            }), { host: proxyUrl.hostname, port: proxyUrl.port })
-          };
-          let tunnelAgent;
-          const overHttps = proxyUrl.protocol === "https:";
-          if (usingSsl) {
-            tunnelAgent = overHttps ? tunnel2.httpsOverHttps : tunnel2.httpsOverHttp;
-          } else {
-            tunnelAgent = overHttps ? tunnel2.httpOverHttps : tunnel2.httpOverHttp;
-          }
-          agent = tunnelAgent(agentOptions);
-          this._proxyAgent = agent;
-        }
-        if (!agent) {
-          const options = { keepAlive: this._keepAlive, maxSockets };
-          agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
-          this._agent = agent;
-        }
-        if (usingSsl && this._ignoreSslError) {
-          agent.options = Object.assign(agent.options || {}, {
-            rejectUnauthorized: false
-          });
-        }
-        return agent;
-      }
-      _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
-        let proxyAgent;
-        if (this._keepAlive) {
-          proxyAgent = this._proxyAgentDispatcher;
-        }
-        if (proxyAgent) {
-          return proxyAgent;
-        }
-        const usingSsl = parsedUrl.protocol === "https:";
-        proxyAgent = new undici_1.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, (proxyUrl.username || proxyUrl.password) && {
-          token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString("base64")}`
-        }));
-        this._proxyAgentDispatcher = proxyAgent;
-        if (usingSsl && this._ignoreSslError) {
-          proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
-            rejectUnauthorized: false
-          });
-        }
-        return proxyAgent;
-      }
-      _getUserAgentWithOrchestrationId(userAgent2) {
-        const baseUserAgent = userAgent2 || "actions/http-client";
-        const orchId = process.env["ACTIONS_ORCHESTRATION_ID"];
-        if (orchId) {
-          const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, "_");
-          return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
-        }
-        return baseUserAgent;
-      }
-      _performExponentialBackoff(retryNumber) {
-        return __awaiter3(this, void 0, void 0, function* () {
-          retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
-          const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-          return new Promise((resolve4) => setTimeout(() => resolve4(), ms));
-        });
-      }
-      _processResponse(res, options) {
-        return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve4, reject) => __awaiter3(this, void 0, void 0, function* () {
-            const statusCode = res.message.statusCode || 0;
-            const response = {
-              statusCode,
-              result: null,
-              headers: {}
-            };
-            if (statusCode === HttpCodes2.NotFound) {
-              resolve4(response);
-            }
-            function dateTimeDeserializer(key, value2) {
-              if (typeof value2 === "string") {
-                const a = new Date(value2);
-                if (!isNaN(a.valueOf())) {
-                  return a;
-                }
-              }
-              return value2;
-            }
-            let obj2;
-            let contents;
-            try {
-              contents = yield res.readBody();
-              if (contents && contents.length > 0) {
-                if (options && options.deserializeDates) {
-                  obj2 = JSON.parse(contents, dateTimeDeserializer);
-                } else {
-                  obj2 = JSON.parse(contents);
-                }
-                response.result = obj2;
-              }
-              response.headers = res.message.headers;
-            } catch (err3) {
-            }
-            if (statusCode > 299) {
-              let msg;
-              if (obj2 && obj2.message) {
-                msg = obj2.message;
-              } else if (contents && contents.length > 0) {
-                msg = contents;
-              } else {
-                msg = `Failed request: (${statusCode})`;
-              }
-              const err3 = new HttpClientError(msg, statusCode);
-              err3.result = response.result;
-              reject(err3);
-            } else {
-              resolve4(response);
-            }
-          }));
-        });
-      }
-    };
-    exports.HttpClient = HttpClient3;
-    var lowercaseKeys2 = (obj2) => Object.keys(obj2).reduce((c, k) => (c[k.toLowerCase()] = obj2[k], c), {});
-  }
-});
-
 // action/src/main.ts
 import { tmpdir } from "node:os";
 import { join as join4 } from "node:path";
@@ -35388,1640 +35388,4761 @@ function canonicalJson(value2) {
 }
 var guidelineSha256 = (guideline) => sha256Text(canonicalJson(guideline));
 
-// shared/model.ts
-var is2D = (g) => g.shape[2] === 1;
-var axisGeometry = (shape, spacing = [1, 1, 1], origin = [0, 0, 0]) => ({
-  shape,
-  spacing,
-  origin,
-  direction: [
-    [1, 0, 0],
-    [0, 1, 0],
-    [0, 0, 1]
-  ],
-  spacingKnown: true
-});
-var voxelCount = (g) => g.shape[0] * g.shape[1] * g.shape[2];
-var DEFAULT_LIMITS = { maxVoxels: 1024 * 1024 * 1024 };
-function labelLayer(seg, value2) {
-  const holders = seg.layers.filter((l) => l.values.includes(value2));
-  if (holders.length === 0) return null;
-  if (holders.length === 1) return { data: holders[0].data, value: value2 };
-  const n2 = voxelCount(seg.geometry);
-  const out = new Uint8Array(n2);
-  for (const l of holders) {
-    const d = l.data;
-    for (let i2 = 0; i2 < n2; i2++) if (d[i2] === value2) out[i2] = 1;
-  }
-  return { data: out, value: 1 };
+// shared/dataset/shard.ts
+function parseShard(text) {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  const i2 = m ? Number(m[1]) : NaN, n2 = m ? Number(m[2]) : NaN;
+  if (!m || n2 < 1 || i2 < 1 || i2 > n2) throw new SegqcError("usage", `shard must look like i/n with 1 <= i <= n, got "${text}"`);
+  return { index: i2 - 1, count: n2 };
 }
-function presentValues(seg) {
-  const s = /* @__PURE__ */ new Set();
-  for (const l of seg.layers) for (const v3 of l.values) s.add(v3);
-  return [...s].sort((a, b) => a - b);
+function inShard(itemId, shard) {
+  if (shard.count === 1) return true;
+  const h3 = parseInt(sha256Hex(new TextEncoder().encode(itemId)).slice(0, 8), 16);
+  return h3 % shard.count === shard.index;
 }
 
-// shared/report/types.ts
-var REPORT_SCHEMA_VERSION = 1;
+// shared/rule-codes.ts
+var FAIL_ON = ["error", "warning", "never"];
+var DEFAULT_FAIL_ON = "error";
 
-// shared/metrics/components.ts
-function find(parent, x2) {
-  let r = x2;
-  while (parent[r] !== r) r = parent[r];
-  while (parent[x2] !== r) {
-    const n2 = parent[x2];
-    parent[x2] = r;
-    x2 = n2;
-  }
-  return r;
+// shared/rules/gate.ts
+var STRICTNESS = { never: 0, error: 1, warning: 2 };
+function parseFailOn(text, source) {
+  const v3 = text.trim();
+  if (FAIL_ON.includes(v3)) return v3;
+  throw new SegqcError("usage", `${source} is one of ${FAIL_ON.join(", ")}, got "${text}"`);
 }
-function union(parent, a, b) {
-  const ra = find(parent, a), rb = find(parent, b);
-  if (ra < rb) parent[rb] = ra;
-  else if (rb < ra) parent[ra] = rb;
+function decideGate(config, requested, override = false) {
+  if (requested === null) return { failOn: config, refused: null };
+  if (override || STRICTNESS[requested] >= STRICTNESS[config]) return { failOn: requested, refused: null };
+  return { failOn: config, refused: requested };
 }
-function connectedComponents(mask, shape, opts = {}) {
-  const box = opts.bbox === void 0 ? boundingBox(mask, shape) : opts.bbox;
-  if (box === null) return { count: 0, sizes: [] };
-  const conn = opts.connectivity ?? (shape[2] === 1 ? 8 : 26);
-  const [nx, ny] = shape;
-  const { data: data2, value: value2 } = mask;
-  const bx = box[3] - box[0] + 1, by = box[4] - box[1] + 1, bz = box[5] - box[2] + 1;
-  const rows = by * bz;
-  const rowStart = new Int32Array(rows + 1);
-  let cap = 1024;
-  let rs = new Int32Array(cap), re = new Int32Array(cap);
-  let nr = 0;
-  for (let k = 0; k < bz; k++) {
-    for (let j = 0; j < by; j++) {
-      const r = k * by + j;
-      rowStart[r] = nr;
-      const base = ((k + box[2]) * ny + (j + box[1])) * nx + box[0];
-      let i2 = 0;
-      while (i2 < bx) {
-        if (data2[base + i2] !== value2) {
-          i2++;
-          continue;
-        }
-        const s = i2;
-        while (i2 < bx && data2[base + i2] === value2) i2++;
-        if (nr === cap) {
-          cap *= 2;
-          const a = new Int32Array(cap), b = new Int32Array(cap);
-          a.set(rs);
-          b.set(re);
-          rs = a;
-          re = b;
-        }
-        rs[nr] = s;
-        re[nr] = i2 - 1;
-        nr++;
-      }
-    }
-  }
-  rowStart[rows] = nr;
-  const { sizes, compOf } = componentsOfRuns(rowStart, rs, re, by, bz, conn);
-  const out = { count: sizes.length, sizes: [...sizes].sort((x2, y) => y - x2) };
-  if (opts.labels) {
-    const labels = new Int32Array(bx * by * bz);
-    for (let r = 0; r < rows; r++) {
-      for (let t = rowStart[r]; t < rowStart[r + 1]; t++) labels.fill(compOf[t], r * bx + rs[t], r * bx + re[t] + 1);
-    }
-    out.labels = labels;
-    out.box = box;
-  }
-  return out;
-}
-function componentsOfRuns(rowStart, rs, re, by, bz, conn) {
-  const nr = rowStart[by * bz];
-  const parent = new Int32Array(nr);
-  for (let t = 0; t < nr; t++) parent[t] = t;
-  const nb = [];
-  const full = conn === 8 || conn === 26;
-  nb.push([-1, 0, full || conn === 18]);
-  if (conn === 6 || conn === 18 || conn === 26) {
-    nb.push([0, -1, conn !== 6]);
-    if (conn !== 6) {
-      nb.push([-1, -1, conn === 26]);
-      nb.push([1, -1, conn === 26]);
-    }
-  }
-  for (let k = 0; k < bz; k++) {
-    for (let j = 0; j < by; j++) {
-      const r = k * by + j;
-      const a0 = rowStart[r], a1 = rowStart[r + 1];
-      if (a0 === a1) continue;
-      for (const [dj, dk, diag] of nb) {
-        const jj = j + dj, kk = k + dk;
-        if (jj < 0 || jj >= by || kk < 0) continue;
-        const q = kk * by + jj;
-        let b = rowStart[q];
-        const b1 = rowStart[q + 1];
-        const ext = diag ? 1 : 0;
-        let a = a0;
-        while (a < a1 && b < b1) {
-          if (re[b] + ext < rs[a]) b++;
-          else if (re[a] + ext < rs[b]) a++;
-          else {
-            union(parent, a, b);
-            if (re[a] < re[b]) a++;
-            else b++;
-          }
-        }
-      }
-    }
-  }
-  const compOf = new Int32Array(nr);
-  const sizes = [];
-  for (let t = 0; t < nr; t++) {
-    const root = find(parent, t);
-    if (root === t) {
-      sizes.push(0);
-      compOf[t] = sizes.length;
-    } else compOf[t] = compOf[root];
-    sizes[compOf[t] - 1] += re[t] - rs[t] + 1;
-  }
-  return { count: sizes.length, sizes, compOf };
+function gateFails(counts, failOn) {
+  if (failOn === "never") return false;
+  if (failOn === "warning") return counts.errors + counts.warnings > 0;
+  return counts.errors > 0;
 }
 
-// shared/metrics/bbox.ts
-function wordView(data2) {
-  if (data2 instanceof Uint32Array) return data2;
-  if (data2.byteOffset % 4 !== 0) return null;
-  return new Uint32Array(data2.buffer, data2.byteOffset, data2.byteLength >>> 2);
-}
-var littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-function floatView(data2, v3) {
-  if (!littleEndian || data2.byteOffset % 8 !== 0) return null;
-  const minusZero = data2 instanceof Uint8Array ? 128 : data2 instanceof Uint16Array ? 32768 : 2147483648;
-  if (v3 === minusZero) return null;
-  return new Float64Array(data2.buffer, data2.byteOffset, data2.byteLength >>> 3);
-}
-function firstIn(data2, w, per, s, e, v3, f = null) {
-  let x2 = s;
-  if (f !== null && v3 !== 0) {
-    const group = 8 * per;
-    const ge = e - e % group;
-    while (x2 < ge && x2 % group !== 0) {
-      if (data2[x2] === v3) return x2;
-      x2++;
-    }
-    if (x2 < ge) {
-      const fe = ge / group * 4;
-      for (let fi = x2 / group * 4; fi < fe; fi += 4) {
-        if (f[fi] !== 0 || f[fi + 1] !== 0 || f[fi + 2] !== 0 || f[fi + 3] !== 0) {
-          const b = fi / 4 * group;
-          for (let t = b; t < b + group; t++) if (data2[t] === v3) return t;
-        }
-      }
-      x2 = ge;
-    }
-  } else if (w !== null && v3 !== 0) {
-    const group = 4 * per;
-    const ge = e - e % group;
-    while (x2 < ge && x2 % group !== 0) {
-      if (data2[x2] === v3) return x2;
-      x2++;
-    }
-    if (x2 < ge) {
-      let wi = x2 / per;
-      const we = ge / per;
-      for (; wi < we; wi += 4) {
-        if ((w[wi] | w[wi + 1] | w[wi + 2] | w[wi + 3]) !== 0) {
-          const b = wi * per;
-          for (let t = b; t < b + group; t++) if (data2[t] === v3) return t;
-        }
-      }
-      x2 = ge;
-    }
-  }
-  for (; x2 < e; x2++) if (data2[x2] === v3) return x2;
-  return -1;
-}
-function lastIn(data2, w, per, s, e, v3) {
-  let x2 = e - 1;
-  if (w !== null && v3 !== 0) {
-    const group = 4 * per;
-    const gs = s + (group - s % group) % group;
-    while (x2 >= gs && (x2 + 1) % group !== 0) {
-      if (data2[x2] === v3) return x2;
-      x2--;
-    }
-    if (x2 >= gs) {
-      let wi = (x2 + 1) / per - 4;
-      const ws = gs / per;
-      for (; wi >= ws; wi -= 4) {
-        if ((w[wi] | w[wi + 1] | w[wi + 2] | w[wi + 3]) !== 0) {
-          const b = wi * per;
-          for (let t = b + group - 1; t >= b; t--) if (data2[t] === v3) return t;
-        }
-      }
-      x2 = gs - 1;
-    }
-  }
-  for (; x2 >= s; x2--) if (data2[x2] === v3) return x2;
-  return -1;
-}
-function boundingBox(mask, shape) {
-  const [nx, ny, nz] = shape;
-  const { data: data2, value: value2 } = mask;
-  if (data2.length === 0) return null;
-  if (data2.length !== nx * ny * nz) throw new RangeError(`mask has ${data2.length} voxels, shape ${shape.join("x")} needs ${nx * ny * nz}`);
-  const w = wordView(data2);
-  const fv = floatView(data2, value2);
-  const per = data2 instanceof Uint8Array ? 4 : data2 instanceof Uint16Array ? 2 : 1;
-  let i0 = nx, j0 = ny, k0 = nz, i1 = -1, j1 = -1, k1 = -1;
-  for (let k = 0; k < nz; k++) {
-    for (let j = 0; j < ny; j++) {
-      const rs = (k * ny + j) * nx;
-      const f = firstIn(data2, w, per, rs, rs + nx, value2, fv);
-      if (f < 0) continue;
-      const l = lastIn(data2, w, per, f, rs + nx, value2);
-      if (f - rs < i0) i0 = f - rs;
-      if (l - rs > i1) i1 = l - rs;
-      if (j < j0) j0 = j;
-      if (j > j1) j1 = j;
-      if (k < k0) k0 = k;
-      k1 = k;
-    }
-  }
-  return i1 < 0 ? null : [i0, j0, k0, i1, j1, k1];
-}
-var emptyBox = () => [Infinity, Infinity, Infinity, -1, -1, -1];
-function extendBox(box, i2, j, k) {
-  if (i2 < box[0]) box[0] = i2;
-  if (j < box[1]) box[1] = j;
-  if (k < box[2]) box[2] = k;
-  if (i2 > box[3]) box[3] = i2;
-  if (j > box[4]) box[4] = j;
-  if (k > box[5]) box[5] = k;
-}
-function unionBox(a, b) {
-  if (a === null) return b;
-  if (b === null) return a;
-  return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.min(a[2], b[2]), Math.max(a[3], b[3]), Math.max(a[4], b[4]), Math.max(a[5], b[5])];
-}
-var voxelVolume = (g) => g.shape[2] === 1 ? g.spacing[0] * g.spacing[1] : g.spacing[0] * g.spacing[1] * g.spacing[2];
-function maskStats(mask, geometry) {
-  const shape = geometry.shape;
-  const bbox = boundingBox(mask, shape);
-  if (bbox === null) return { voxels: 0, volume_mm3: 0, components: 0, componentSizes: [], bbox: null, slices: [] };
-  const [nx, ny] = shape;
-  const { data: data2, value: value2 } = mask;
-  let voxels = 0;
-  const slices = [];
-  for (let k = bbox[2]; k <= bbox[5]; k++) {
-    let c = 0;
-    for (let j = bbox[1]; j <= bbox[4]; j++) {
-      const rs = (k * ny + j) * nx;
-      for (let x2 = rs + bbox[0], e = rs + bbox[3]; x2 <= e; x2++) if (data2[x2] === value2) c++;
-    }
-    if (c > 0) slices.push(k);
-    voxels += c;
-  }
-  const cc = connectedComponents(mask, shape, { bbox });
-  return { voxels, volume_mm3: voxels * voxelVolume(geometry), components: cc.count, componentSizes: cc.sizes, bbox, slices };
-}
-
-// shared/metrics/distance.ts
-var scratchV = new Int32Array(0);
-var scratchZ = new Float64Array(0);
-var scratchF = new Float64Array(0);
-var scratchD = new Float64Array(0);
-function lineScratch(n2) {
-  if (scratchV.length < n2) {
-    scratchV = new Int32Array(n2);
-    scratchZ = new Float64Array(n2 + 1);
-    scratchF = new Float64Array(n2);
-    scratchD = new Float64Array(n2);
-  }
-}
-function envelope(f, n2, s, d) {
-  const v3 = scratchV, z = scratchZ;
-  let k = -1;
-  for (let q = 0; q < n2; q++) {
-    const fq = f[q];
-    if (fq === Infinity) continue;
-    const xq = q * s;
-    const hq = fq + xq * xq;
-    if (k < 0) {
-      k = 0;
-      v3[0] = q;
-      z[0] = -Infinity;
-      z[1] = Infinity;
-      continue;
-    }
-    let x2 = 0;
-    for (; ; ) {
-      const p = v3[k];
-      const xp = p * s;
-      x2 = (hq - (f[p] + xp * xp)) / (2 * (xq - xp));
-      if (x2 <= z[k] && k > 0) k--;
-      else break;
-    }
-    k++;
-    v3[k] = q;
-    z[k] = x2;
-    z[k + 1] = Infinity;
-  }
-  if (k < 0) return false;
-  let j = 0;
-  for (let q = 0; q < n2; q++) {
-    const xq = q * s;
-    while (z[j + 1] < xq) j++;
-    const t = (q - v3[j]) * s;
-    d[q] = f[v3[j]] + t * t;
-  }
-  return true;
-}
-function squaredEdt(feature, dims, spacing, out, lines) {
-  const [nx, ny, nz] = dims;
-  const n2 = nx * ny * nz;
-  const g = out ?? new Float64Array(n2);
-  lineScratch(Math.max(nx, ny, nz));
-  const [sx, sy, sz] = spacing;
-  const planeHas = new Uint8Array(nz);
-  for (let r = 0, rows = ny * nz; r < rows; r++) {
-    const b = r * nx;
-    let last = -1;
-    for (let i2 = 0; i2 < nx; i2++) {
-      if (feature[b + i2] !== 0) {
-        last = i2;
-        g[b + i2] = 0;
-      } else if (last < 0) g[b + i2] = Infinity;
-      else {
-        const t = (i2 - last) * sx;
-        g[b + i2] = t * t;
-      }
-    }
-    if (last < 0) continue;
-    planeHas[r / ny | 0] = 1;
-    let next = -1;
-    for (let i2 = nx - 1; i2 >= 0; i2--) {
-      if (feature[b + i2] !== 0) next = i2;
-      else if (next >= 0) {
-        const t = (next - i2) * sx;
-        const d2 = t * t;
-        if (d2 < g[b + i2]) g[b + i2] = d2;
-      }
-    }
-  }
-  const f = scratchF, d = scratchD;
-  if (ny > 1) {
-    const pbuf = new Float64Array(nx * ny);
-    for (let k = 0; k < nz; k++) {
-      if (planeHas[k] === 0) continue;
-      const pb = k * nx * ny;
-      for (let j = 0; j < ny; j++) {
-        const src = pb + j * nx;
-        for (let i2 = 0; i2 < nx; i2++) pbuf[i2 * ny + j] = g[src + i2];
-      }
-      for (let i2 = 0; i2 < nx; i2++) {
-        const o = i2 * ny;
-        for (let j = 0; j < ny; j++) f[j] = pbuf[o + j];
-        if (!envelope(f, ny, sy, d)) continue;
-        for (let j = 0; j < ny; j++) pbuf[o + j] = d[j];
-      }
-      for (let j = 0; j < ny; j++) {
-        const dst = pb + j * nx;
-        for (let i2 = 0; i2 < nx; i2++) g[dst + i2] = pbuf[i2 * ny + j];
-      }
-    }
-  }
-  if (nz > 1) {
-    let any = false;
-    for (let k = 0; k < nz; k++) if (planeHas[k]) any = true;
-    if (!any) return g;
-    const plane = nx * ny;
-    const buf = new Float64Array(nx * nz);
-    for (let j = 0; j < ny; j++) {
-      const rb = j * nx;
-      let need = lines === void 0;
-      if (!need) {
-        for (let i2 = 0; i2 < nx; i2++) if (lines[rb + i2] !== 0) {
-          need = true;
-          break;
-        }
-      }
-      if (!need) continue;
-      for (let k = 0; k < nz; k++) {
-        const src = k * plane + rb;
-        for (let i2 = 0; i2 < nx; i2++) buf[i2 * nz + k] = g[src + i2];
-      }
-      for (let i2 = 0; i2 < nx; i2++) {
-        if (lines !== void 0 && lines[rb + i2] === 0) continue;
-        const o = i2 * nz;
-        for (let k = 0; k < nz; k++) f[k] = buf[o + k];
-        if (!envelope(f, nz, sz, d)) continue;
-        for (let k = 0; k < nz; k++) buf[o + k] = d[k];
-      }
-      for (let k = 0; k < nz; k++) {
-        const dst = k * plane + rb;
-        for (let i2 = 0; i2 < nx; i2++) g[dst + i2] = buf[i2 * nz + k];
-      }
-    }
-  }
-  return g;
-}
-function transformAt(feature, dims, spacing, queries, out, work) {
-  const [nx, ny] = dims;
-  let lines;
-  if (dims[2] > 1) {
-    lines = new Uint8Array(nx * ny);
-    const plane = nx * ny;
-    for (let t = 0; t < queries.length; t++) lines[queries[t] % plane] = 1;
-  }
-  const g = squaredEdt(feature, dims, spacing, work, lines);
-  for (let t = 0; t < queries.length; t++) out[t] = g[queries[t]];
-  return out;
-}
-function squaredDistancesToPoints(features, dims, spacing, queries, out, featureMap, buffer) {
-  const [nx, ny, nz] = dims;
-  const nq = queries.length;
-  const nf = features.length;
-  if (nf === 0) {
-    out.fill(Infinity, 0, nq);
-    return out;
-  }
-  const [sx, sy, sz] = spacing;
-  const rows = ny * nz;
-  const rowStart = new Int32Array(rows + 1);
-  const col = new Int32Array(nf);
-  {
-    let r = 0;
-    for (let t = 0; t < nf; t++) {
-      const f = features[t];
-      const fr = f / nx | 0;
-      while (r < fr) rowStart[++r] = t;
-      col[t] = f - fr * nx;
-    }
-    while (r < rows) rowStart[++r] = nf;
-  }
-  const dk2 = new Float64Array(nz), dj2 = new Float64Array(ny);
-  for (let a = 0; a < nz; a++) {
-    const t = a * sz;
-    dk2[a] = t * t;
-  }
-  for (let b = 0; b < ny; b++) {
-    const t = b * sy;
-    dj2[b] = t * t;
-  }
-  let work = 0;
-  const nearest = (x2) => {
-    const r0 = x2 / nx | 0;
-    const i2 = x2 - r0 * nx;
-    const k = r0 / ny | 0;
-    const j = r0 - k * ny;
-    let best = Infinity;
-    for (let a = 0; a < nz; a++) {
-      const ck = dk2[a];
-      if (ck >= best) break;
-      const lo = k - a, hi = k + a;
-      if (lo < 0 && hi >= nz) break;
-      for (let side = 0; side < 2; side++) {
-        const kk = side === 0 ? lo : hi;
-        if (kk < 0 || kk >= nz || side === 1 && a === 0) continue;
-        const pr = kk * ny;
-        for (let b = 0; b < ny; b++) {
-          const cj = dj2[b];
-          if (cj + ck >= best) break;
-          const jl = j - b, jh = j + b;
-          if (jl < 0 && jh >= ny) break;
-          for (let s2 = 0; s2 < 2; s2++) {
-            const jj = s2 === 0 ? jl : jh;
-            if (jj < 0 || jj >= ny || s2 === 1 && b === 0) continue;
-            const row = pr + jj;
-            const s = rowStart[row];
-            const e = rowStart[row + 1];
-            work++;
-            if (s === e) continue;
-            let di;
-            if (col[s] >= i2) di = col[s] - i2;
-            else if (col[e - 1] <= i2) di = i2 - col[e - 1];
-            else {
-              let lo2 = s, hi2 = e - 1;
-              while (hi2 - lo2 > 1) {
-                const m = lo2 + hi2 >> 1;
-                if (col[m] < i2) lo2 = m;
-                else hi2 = m;
-              }
-              const l = i2 - col[lo2], h3 = col[hi2] - i2;
-              di = l < h3 ? l : h3;
-              work += 2;
-            }
-            const ti = di * sx;
-            const v3 = ti * ti + cj + ck;
-            if (v3 < best) best = v3;
-          }
-        }
-      }
-    }
-    return best;
+// action/src/inputs.ts
+var bool = (name, fallback) => {
+  const v3 = getInput(name).trim().toLowerCase();
+  if (v3 === "") return fallback;
+  if (["true", "yes", "on", "1"].includes(v3)) return true;
+  if (["false", "no", "off", "0"].includes(v3)) return false;
+  throw new SegqcError("usage", `input ${name} is true or false, got "${getInput(name)}"`);
+};
+var oneOf = (name, allowed, fallback) => {
+  const v3 = getInput(name).trim() || fallback;
+  if (allowed.includes(v3)) return v3;
+  throw new SegqcError("usage", `input ${name} is one of ${allowed.join(", ")}, got "${v3}"`);
+};
+function readInputs() {
+  const shard = getInput("shard").trim();
+  return {
+    config: getInput("config").trim() || "segqc.yaml",
+    token: getInput("github-token").trim(),
+    comment: bool("comment", true),
+    failOn: parseFailOn(getInput("fail-on").trim() || DEFAULT_FAIL_ON, "input fail-on"),
+    base: getInput("base").trim() || null,
+    head: getInput("head").trim() || null,
+    full: bool("full", false),
+    mode: oneOf("mode", ["check", "comment", "merge"], "check"),
+    shard: shard ? parseShard(shard) : null,
+    reports: getInput("reports").trim() || "segqc-report"
   };
-  const grid = nx * ny * nz;
-  const sample = Math.min(nq, 64);
-  for (let t = 0; t < sample; t++) {
-    const q = Math.floor(t * nq / sample);
-    out[q] = nearest(queries[q]);
+}
+var actionGate = (inputs, configGate) => decideGate(configGate, inputs.failOn);
+
+// action/src/event.ts
+import { readFileSync } from "node:fs";
+function readEvent(path) {
+  if (!path) return {};
+  try {
+    const data2 = JSON.parse(readFileSync(path, "utf8"));
+    return data2 && typeof data2 === "object" ? data2 : {};
+  } catch (e) {
+    throw new SegqcError("usage", `the event payload cannot be read: ${e.message}`, { file: path });
   }
-  let q0 = nq;
-  if (nq > sample && work / sample * nq <= 4 * grid) {
-    const budget = 6 * grid + work;
-    for (q0 = 0; q0 < nq; q0++) {
-      if (work > budget) break;
-      out[q0] = nearest(queries[q0]);
-    }
-  } else if (nq > sample) q0 = 0;
-  if (q0 < nq) {
-    let map = featureMap;
-    if (map === void 0) {
-      map = new Uint8Array(grid);
-      for (let t = 0; t < nf; t++) map[features[t]] = 1;
-    }
-    transformAt(map, dims, spacing, queries.subarray(q0), out.subarray(q0), buffer);
-  }
-  return out;
+}
+var obj = (v3) => v3 && typeof v3 === "object" ? v3 : null;
+var str = (v3) => typeof v3 === "string" && v3.length > 0 ? v3 : null;
+function eventPullRequest(event, repository) {
+  const pr = obj(event.pull_request);
+  if (!pr || typeof pr.number !== "number") return null;
+  const base = obj(pr.base), head = obj(pr.head);
+  const headRepo = str(obj(head?.repo)?.full_name);
+  return {
+    number: pr.number,
+    baseSha: str(base?.sha) ?? "",
+    headSha: str(head?.sha) ?? "",
+    fromFork: headRepo !== null && repository !== null && headRepo.toLowerCase() !== repository.toLowerCase()
+  };
+}
+function eventWorkflowRun(event) {
+  const run = obj(event.workflow_run);
+  if (!run || typeof run.id !== "number" || !str(run.head_sha)) return null;
+  const prs = Array.isArray(run.pull_requests) ? run.pull_requests : [];
+  return {
+    id: run.id,
+    headSha: str(run.head_sha),
+    htmlUrl: str(run.html_url),
+    pullRequests: prs.map((p) => obj(p)?.number).filter((n2) => typeof n2 === "number")
+  };
 }
 
-// shared/metrics/overlap.ts
-var diceOf = (a, b, ab) => a + b === 0 ? 1 : 2 * ab / (a + b);
-var iouOf = (a, b, ab) => a + b === 0 ? 1 : ab / (a + b - ab);
-
-// shared/metrics/surface.ts
-var RunList = class {
-  rowStart;
-  start = new Int32Array(256);
-  end = new Int32Array(256);
-  /** Row of each run (kept by `rowsFrom`). */
-  row = new Int32Array(0);
-  n = 0;
-  constructor(rows) {
-    this.rowStart = new Int32Array(rows + 1);
-  }
-  push(s, e) {
-    if (this.n === this.start.length) {
-      const a = new Int32Array(this.n * 2), b = new Int32Array(this.n * 2);
-      a.set(this.start);
-      b.set(this.end);
-      this.start = a;
-      this.end = b;
+// ../../main/node_modules/@actions/github/lib/context.js
+import { readFileSync as readFileSync2, existsSync as existsSync2 } from "fs";
+import { EOL as EOL5 } from "os";
+var Context = class {
+  /**
+   * Hydrate the context from the environment
+   */
+  constructor() {
+    var _a2, _b2, _c;
+    this.payload = {};
+    if (process.env.GITHUB_EVENT_PATH) {
+      if (existsSync2(process.env.GITHUB_EVENT_PATH)) {
+        this.payload = JSON.parse(readFileSync2(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+      } else {
+        const path = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${EOL5}`);
+      }
     }
-    this.start[this.n] = s;
-    this.end[this.n++] = e;
+    this.eventName = process.env.GITHUB_EVENT_NAME;
+    this.sha = process.env.GITHUB_SHA;
+    this.ref = process.env.GITHUB_REF;
+    this.workflow = process.env.GITHUB_WORKFLOW;
+    this.action = process.env.GITHUB_ACTION;
+    this.actor = process.env.GITHUB_ACTOR;
+    this.job = process.env.GITHUB_JOB;
+    this.runAttempt = parseInt(process.env.GITHUB_RUN_ATTEMPT, 10);
+    this.runNumber = parseInt(process.env.GITHUB_RUN_NUMBER, 10);
+    this.runId = parseInt(process.env.GITHUB_RUN_ID, 10);
+    this.apiUrl = (_a2 = process.env.GITHUB_API_URL) !== null && _a2 !== void 0 ? _a2 : `https://api.github.com`;
+    this.serverUrl = (_b2 = process.env.GITHUB_SERVER_URL) !== null && _b2 !== void 0 ? _b2 : `https://github.com`;
+    this.graphqlUrl = (_c = process.env.GITHUB_GRAPHQL_URL) !== null && _c !== void 0 ? _c : `https://api.github.com/graphql`;
   }
-  /** Records row `r` for the runs pushed since run `from`. */
-  rowsFrom(from, r) {
-    if (this.row.length < this.n) {
-      const t = new Int32Array(this.start.length);
-      t.set(this.row.subarray(0, from));
-      this.row = t;
+  get issue() {
+    const payload = this.payload;
+    return Object.assign(Object.assign({}, this.repo), { number: (payload.issue || payload.pull_request || payload).number });
+  }
+  get repo() {
+    if (process.env.GITHUB_REPOSITORY) {
+      const [owner, repo] = process.env.GITHUB_REPOSITORY.split("/");
+      return { owner, repo };
     }
-    this.row.fill(r, from, this.n);
+    if (this.payload.repository) {
+      return {
+        owner: this.payload.repository.owner.login,
+        repo: this.payload.repository.name
+      };
+    }
+    throw new Error("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'");
   }
 };
-function scanRow(data2, v3, src, w, off, out) {
-  let c = 0;
-  let i2 = 0;
-  while (i2 < w) {
-    if (data2[src + i2] !== v3) {
-      i2++;
-      continue;
-    }
-    const s = i2++;
-    while (i2 < w && data2[src + i2] === v3) i2++;
-    out.push(s + off, i2 - 1 + off);
-    c += i2 - s;
+
+// ../../main/node_modules/@actions/github/lib/internal/utils.js
+var httpClient = __toESM(require_lib(), 1);
+var import_undici2 = __toESM(require_undici(), 1);
+var __awaiter2 = function(thisArg, _arguments, P, generator) {
+  function adopt(value2) {
+    return value2 instanceof P ? value2 : new P(function(resolve4) {
+      resolve4(value2);
+    });
   }
-  return c;
+  return new (P || (P = Promise))(function(resolve4, reject) {
+    function fulfilled(value2) {
+      try {
+        step(generator.next(value2));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value2) {
+      try {
+        step(generator["throw"](value2));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+function getAuthString(token, options) {
+  if (!token && !options.auth) {
+    throw new Error("Parameter token or opts.auth is required");
+  } else if (token && options.auth) {
+    throw new Error("Parameters token and opts.auth may not both be specified");
+  }
+  return typeof options.auth === "string" ? options.auth : `token ${token}`;
 }
-function scanRowBytes(data2, w32, v3, src, w, off, out) {
-  const vv = v3 * 16843009 >>> 0;
-  let c = 0;
-  const end = src + w;
-  let x2 = src;
-  while (x2 < end) {
-    if ((x2 & 3) === 0 && x2 + 4 <= end) {
-      const y = w32[x2 >> 2] ^ vv;
-      if ((y - 16843009 & ~y & 2155905152) === 0) {
-        x2 += 4;
-        continue;
+function getProxyAgent(destinationUrl) {
+  const hc = new httpClient.HttpClient();
+  return hc.getAgent(destinationUrl);
+}
+function getProxyAgentDispatcher(destinationUrl) {
+  const hc = new httpClient.HttpClient();
+  return hc.getAgentDispatcher(destinationUrl);
+}
+function getProxyFetch(destinationUrl) {
+  const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
+  const proxyFetch = (url, opts) => __awaiter2(this, void 0, void 0, function* () {
+    return (0, import_undici2.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
+  });
+  return proxyFetch;
+}
+function getApiBaseUrl() {
+  return process.env["GITHUB_API_URL"] || "https://api.github.com";
+}
+function getUserAgentWithOrchestrationId(baseUserAgent) {
+  var _a2;
+  const orchId = (_a2 = process.env["ACTIONS_ORCHESTRATION_ID"]) === null || _a2 === void 0 ? void 0 : _a2.trim();
+  if (orchId) {
+    const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, "_");
+    const tag = `actions_orchestration_id/${sanitizedId}`;
+    if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag))
+      return baseUserAgent;
+    const ua = baseUserAgent ? `${baseUserAgent} ` : "";
+    return `${ua}${tag}`;
+  }
+  return baseUserAgent;
+}
+
+// ../../main/node_modules/universal-user-agent/index.js
+function getUserAgent() {
+  if (typeof navigator === "object" && "userAgent" in navigator) {
+    return navigator.userAgent;
+  }
+  if (typeof process === "object" && process.version !== void 0) {
+    return `Node.js/${process.version.substr(1)} (${process.platform}; ${process.arch})`;
+  }
+  return "<environment undetectable>";
+}
+
+// ../../main/node_modules/before-after-hook/lib/register.js
+function register(state, name, method, options) {
+  if (typeof method !== "function") {
+    throw new Error("method for before hook must be a function");
+  }
+  if (!options) {
+    options = {};
+  }
+  if (Array.isArray(name)) {
+    return name.reverse().reduce((callback, name2) => {
+      return register.bind(null, state, name2, callback, options);
+    }, method)();
+  }
+  return Promise.resolve().then(() => {
+    if (!state.registry[name]) {
+      return method(options);
+    }
+    return state.registry[name].reduce((method2, registered) => {
+      return registered.hook.bind(null, method2, options);
+    }, method)();
+  });
+}
+
+// ../../main/node_modules/before-after-hook/lib/add.js
+function addHook(state, kind, name, hook2) {
+  const orig = hook2;
+  if (!state.registry[name]) {
+    state.registry[name] = [];
+  }
+  if (kind === "before") {
+    hook2 = (method, options) => {
+      return Promise.resolve().then(orig.bind(null, options)).then(method.bind(null, options));
+    };
+  }
+  if (kind === "after") {
+    hook2 = (method, options) => {
+      let result;
+      return Promise.resolve().then(method.bind(null, options)).then((result_) => {
+        result = result_;
+        return orig(result, options);
+      }).then(() => {
+        return result;
+      });
+    };
+  }
+  if (kind === "error") {
+    hook2 = (method, options) => {
+      return Promise.resolve().then(method.bind(null, options)).catch((error2) => {
+        return orig(error2, options);
+      });
+    };
+  }
+  state.registry[name].push({
+    hook: hook2,
+    orig
+  });
+}
+
+// ../../main/node_modules/before-after-hook/lib/remove.js
+function removeHook(state, name, method) {
+  if (!state.registry[name]) {
+    return;
+  }
+  const index = state.registry[name].map((registered) => {
+    return registered.orig;
+  }).indexOf(method);
+  if (index === -1) {
+    return;
+  }
+  state.registry[name].splice(index, 1);
+}
+
+// ../../main/node_modules/before-after-hook/index.js
+var bind = Function.bind;
+var bindable = bind.bind(bind);
+function bindApi(hook2, state, name) {
+  const removeHookRef = bindable(removeHook, null).apply(
+    null,
+    name ? [state, name] : [state]
+  );
+  hook2.api = { remove: removeHookRef };
+  hook2.remove = removeHookRef;
+  ["before", "error", "after", "wrap"].forEach((kind) => {
+    const args = name ? [state, kind, name] : [state, kind];
+    hook2[kind] = hook2.api[kind] = bindable(addHook, null).apply(null, args);
+  });
+}
+function Singular() {
+  const singularHookName = /* @__PURE__ */ Symbol("Singular");
+  const singularHookState = {
+    registry: {}
+  };
+  const singularHook = register.bind(null, singularHookState, singularHookName);
+  bindApi(singularHook, singularHookState, singularHookName);
+  return singularHook;
+}
+function Collection() {
+  const state = {
+    registry: {}
+  };
+  const hook2 = register.bind(null, state);
+  bindApi(hook2, state);
+  return hook2;
+}
+var before_after_hook_default = { Singular, Collection };
+
+// ../../main/node_modules/@octokit/endpoint/dist-bundle/index.js
+var VERSION = "0.0.0-development";
+var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
+var DEFAULTS = {
+  method: "GET",
+  baseUrl: "https://api.github.com",
+  headers: {
+    accept: "application/vnd.github.v3+json",
+    "user-agent": userAgent
+  },
+  mediaType: {
+    format: ""
+  }
+};
+function lowercaseKeys(object) {
+  if (!object) {
+    return {};
+  }
+  return Object.keys(object).reduce((newObj, key) => {
+    newObj[key.toLowerCase()] = object[key];
+    return newObj;
+  }, {});
+}
+function isPlainObject(value2) {
+  if (typeof value2 !== "object" || value2 === null) return false;
+  if (Object.prototype.toString.call(value2) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value2);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value2);
+}
+function mergeDeep(defaults2, options) {
+  const result = Object.assign({}, defaults2);
+  Object.keys(options).forEach((key) => {
+    if (isPlainObject(options[key])) {
+      if (!(key in defaults2)) Object.assign(result, { [key]: options[key] });
+      else result[key] = mergeDeep(defaults2[key], options[key]);
+    } else {
+      Object.assign(result, { [key]: options[key] });
+    }
+  });
+  return result;
+}
+function removeUndefinedProperties(obj2) {
+  for (const key in obj2) {
+    if (obj2[key] === void 0) {
+      delete obj2[key];
+    }
+  }
+  return obj2;
+}
+function merge(defaults2, route, options) {
+  if (typeof route === "string") {
+    let [method, url] = route.split(" ");
+    options = Object.assign(url ? { method, url } : { url: method }, options);
+  } else {
+    options = Object.assign({}, route);
+  }
+  options.headers = lowercaseKeys(options.headers);
+  removeUndefinedProperties(options);
+  removeUndefinedProperties(options.headers);
+  const mergedOptions = mergeDeep(defaults2 || {}, options);
+  if (options.url === "/graphql") {
+    if (defaults2 && defaults2.mediaType.previews?.length) {
+      mergedOptions.mediaType.previews = defaults2.mediaType.previews.filter(
+        (preview) => !mergedOptions.mediaType.previews.includes(preview)
+      ).concat(mergedOptions.mediaType.previews);
+    }
+    mergedOptions.mediaType.previews = (mergedOptions.mediaType.previews || []).map((preview) => preview.replace(/-preview/, ""));
+  }
+  return mergedOptions;
+}
+function addQueryParameters(url, parameters) {
+  const separator = /\?/.test(url) ? "&" : "?";
+  const names = Object.keys(parameters);
+  if (names.length === 0) {
+    return url;
+  }
+  return url + separator + names.map((name) => {
+    if (name === "q") {
+      return "q=" + parameters.q.split("+").map(encodeURIComponent).join("+");
+    }
+    return `${name}=${encodeURIComponent(parameters[name])}`;
+  }).join("&");
+}
+var urlVariableRegex = /\{[^{}}]+\}/g;
+function removeNonChars(variableName) {
+  return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
+}
+function extractUrlVariableNames(url) {
+  const matches = url.match(urlVariableRegex);
+  if (!matches) {
+    return [];
+  }
+  return matches.map(removeNonChars).reduce((a, b) => a.concat(b), []);
+}
+function omit(object, keysToOmit) {
+  const result = { __proto__: null };
+  for (const key of Object.keys(object)) {
+    if (keysToOmit.indexOf(key) === -1) {
+      result[key] = object[key];
+    }
+  }
+  return result;
+}
+function encodeReserved(str4) {
+  return str4.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+    if (!/%[0-9A-Fa-f]/.test(part)) {
+      part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
+    }
+    return part;
+  }).join("");
+}
+function encodeUnreserved(str4) {
+  return encodeURIComponent(str4).replace(/[!'()*]/g, function(c) {
+    return "%" + c.charCodeAt(0).toString(16).toUpperCase();
+  });
+}
+function encodeValue(operator, value2, key) {
+  value2 = operator === "+" || operator === "#" ? encodeReserved(value2) : encodeUnreserved(value2);
+  if (key) {
+    return encodeUnreserved(key) + "=" + value2;
+  } else {
+    return value2;
+  }
+}
+function isDefined(value2) {
+  return value2 !== void 0 && value2 !== null;
+}
+function isKeyOperator(operator) {
+  return operator === ";" || operator === "&" || operator === "?";
+}
+function getValues(context4, operator, key, modifier) {
+  var value2 = context4[key], result = [];
+  if (isDefined(value2) && value2 !== "") {
+    if (typeof value2 === "string" || typeof value2 === "number" || typeof value2 === "bigint" || typeof value2 === "boolean") {
+      value2 = value2.toString();
+      if (modifier && modifier !== "*") {
+        value2 = value2.substring(0, parseInt(modifier, 10));
+      }
+      result.push(
+        encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
+      );
+    } else {
+      if (modifier === "*") {
+        if (Array.isArray(value2)) {
+          value2.filter(isDefined).forEach(function(value22) {
+            result.push(
+              encodeValue(operator, value22, isKeyOperator(operator) ? key : "")
+            );
+          });
+        } else {
+          Object.keys(value2).forEach(function(k) {
+            if (isDefined(value2[k])) {
+              result.push(encodeValue(operator, value2[k], k));
+            }
+          });
+        }
+      } else {
+        const tmp = [];
+        if (Array.isArray(value2)) {
+          value2.filter(isDefined).forEach(function(value22) {
+            tmp.push(encodeValue(operator, value22));
+          });
+        } else {
+          Object.keys(value2).forEach(function(k) {
+            if (isDefined(value2[k])) {
+              tmp.push(encodeUnreserved(k));
+              tmp.push(encodeValue(operator, value2[k].toString()));
+            }
+          });
+        }
+        if (isKeyOperator(operator)) {
+          result.push(encodeUnreserved(key) + "=" + tmp.join(","));
+        } else if (tmp.length !== 0) {
+          result.push(tmp.join(","));
+        }
       }
     }
-    if (data2[x2] !== v3) {
-      x2++;
-      continue;
+  } else {
+    if (operator === ";") {
+      if (isDefined(value2)) {
+        result.push(encodeUnreserved(key));
+      }
+    } else if (value2 === "" && (operator === "&" || operator === "?")) {
+      result.push(encodeUnreserved(key) + "=");
+    } else if (value2 === "") {
+      result.push("");
     }
-    const s = x2++;
-    for (; ; ) {
-      if ((x2 & 3) === 0 && x2 + 4 <= end && w32[x2 >> 2] === vv) {
-        x2 += 4;
-        continue;
+  }
+  return result;
+}
+function parseUrl(template) {
+  return {
+    expand: expand.bind(null, template)
+  };
+}
+function expand(template, context4) {
+  var operators = ["+", "#", ".", "/", ";", "?", "&"];
+  template = template.replace(
+    /\{([^\{\}]+)\}|([^\{\}]+)/g,
+    function(_, expression, literal) {
+      if (expression) {
+        let operator = "";
+        const values = [];
+        if (operators.indexOf(expression.charAt(0)) !== -1) {
+          operator = expression.charAt(0);
+          expression = expression.substr(1);
+        }
+        expression.split(/,/g).forEach(function(variable) {
+          var tmp = /([^:\*]*)(?::(\d+)|(\*))?/.exec(variable);
+          values.push(getValues(context4, operator, tmp[1], tmp[2] || tmp[3]));
+        });
+        if (operator && operator !== "+") {
+          var separator = ",";
+          if (operator === "?") {
+            separator = "&";
+          } else if (operator !== "#") {
+            separator = operator;
+          }
+          return (values.length !== 0 ? operator : "") + values.join(separator);
+        } else {
+          return values.join(",");
+        }
+      } else {
+        return encodeReserved(literal);
       }
-      if (x2 < end && data2[x2] === v3) {
-        x2++;
-        continue;
+    }
+  );
+  if (template === "/") {
+    return template;
+  } else {
+    return template.replace(/\/$/, "");
+  }
+}
+function parse(options) {
+  let method = options.method.toUpperCase();
+  let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
+  let headers = Object.assign({}, options.headers);
+  let body;
+  let parameters = omit(options, [
+    "method",
+    "baseUrl",
+    "url",
+    "headers",
+    "request",
+    "mediaType"
+  ]);
+  const urlVariableNames = extractUrlVariableNames(url);
+  url = parseUrl(url).expand(parameters);
+  if (!/^http/.test(url)) {
+    url = options.baseUrl + url;
+  }
+  const omittedParameters = Object.keys(options).filter((option) => urlVariableNames.includes(option)).concat("baseUrl");
+  const remainingParameters = omit(parameters, omittedParameters);
+  const isBinaryRequest = /application\/octet-stream/i.test(headers.accept);
+  if (!isBinaryRequest) {
+    if (options.mediaType.format) {
+      headers.accept = headers.accept.split(/,/).map(
+        (format) => format.replace(
+          /application\/vnd(\.\w+)(\.v3)?(\.\w+)?(\+json)?$/,
+          `application/vnd$1$2.${options.mediaType.format}`
+        )
+      ).join(",");
+    }
+    if (url.endsWith("/graphql")) {
+      if (options.mediaType.previews?.length) {
+        const previewsFromAcceptHeader = headers.accept.match(/(?<![\w-])[\w-]+(?=-preview)/g) || [];
+        headers.accept = previewsFromAcceptHeader.concat(options.mediaType.previews).map((preview) => {
+          const format = options.mediaType.format ? `.${options.mediaType.format}` : "+json";
+          return `application/vnd.github.${preview}-preview${format}`;
+        }).join(",");
       }
+    }
+  }
+  if (["GET", "HEAD"].includes(method)) {
+    url = addQueryParameters(url, remainingParameters);
+  } else {
+    if ("data" in remainingParameters) {
+      body = remainingParameters.data;
+    } else {
+      if (Object.keys(remainingParameters).length) {
+        body = remainingParameters;
+      }
+    }
+  }
+  if (!headers["content-type"] && typeof body !== "undefined") {
+    headers["content-type"] = "application/json; charset=utf-8";
+  }
+  if (["PATCH", "PUT"].includes(method) && typeof body === "undefined") {
+    body = "";
+  }
+  return Object.assign(
+    { method, url, headers },
+    typeof body !== "undefined" ? { body } : null,
+    options.request ? { request: options.request } : null
+  );
+}
+function endpointWithDefaults(defaults2, route, options) {
+  return parse(merge(defaults2, route, options));
+}
+function withDefaults(oldDefaults, newDefaults) {
+  const DEFAULTS2 = merge(oldDefaults, newDefaults);
+  const endpoint2 = endpointWithDefaults.bind(null, DEFAULTS2);
+  return Object.assign(endpoint2, {
+    DEFAULTS: DEFAULTS2,
+    defaults: withDefaults.bind(null, DEFAULTS2),
+    merge: merge.bind(null, DEFAULTS2),
+    parse
+  });
+}
+var endpoint = withDefaults(null, DEFAULTS);
+
+// ../../main/node_modules/content-type/dist/index.js
+var SP = 32;
+var HTAB = 9;
+var SEMI = 59;
+var EQ = 61;
+var DQUOTE = 34;
+var BSLASH = 92;
+var COMMA = 44;
+var LOWER_CASE = 1;
+var OWS = 2;
+var SEMI_FLAG = 4;
+var COMMA_FLAG = 8;
+var TOKEN_FLAG = 16;
+var NON_ASCII = 65280;
+var CASE_FLAGS = LOWER_CASE | NON_ASCII;
+var CHAR_MAP = new Uint8Array(256);
+CHAR_MAP[HTAB] |= OWS;
+CHAR_MAP[SP] |= OWS;
+CHAR_MAP[SEMI] |= SEMI_FLAG;
+CHAR_MAP[COMMA] |= COMMA_FLAG;
+for (let code = 128; code <= 255; code++) {
+  CHAR_MAP[code] |= LOWER_CASE;
+}
+for (const char of "!#$%&'*+-.^_`|~") {
+  CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
+}
+for (let code = 48; code <= 57; code++) {
+  CHAR_MAP[code] |= TOKEN_FLAG;
+}
+for (let code = 65; code <= 90; code++) {
+  CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
+}
+for (let code = 97; code <= 122; code++) {
+  CHAR_MAP[code] |= TOKEN_FLAG;
+}
+var NullObject = /* @__PURE__ */ (() => {
+  const C = function() {
+  };
+  C.prototype = /* @__PURE__ */ Object.create(null);
+  return C;
+})();
+function parse2(header, options) {
+  const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
+  const len2 = header.length;
+  let valueStart = options?.start ?? 0;
+  while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
+    valueStart++;
+  }
+  let index = valueStart;
+  let typeFlags = 0;
+  let whitespace = -1;
+  let stop = options?.parameters === false ? COMMA_FLAG : 0;
+  while (index < len2) {
+    const code = header.charCodeAt(index);
+    const flags = CHAR_MAP[code];
+    if ((flags & stopFlags) !== 0) {
+      stop |= flags & COMMA_FLAG;
       break;
     }
-    out.push(s - src + off, x2 - 1 - src + off);
-    c += x2 - s;
-  }
-  return c;
-}
-var bytesWords = (d) => d instanceof Uint8Array && d.byteOffset % 4 === 0 ? new Uint32Array(d.buffer, d.byteOffset, d.length >>> 2) : null;
-function maskRuns(mask, shape) {
-  const [nx, ny, nz] = shape;
-  const { data: data2, value: value2 } = mask;
-  const none = { box: null, count: 0, n: 0, row: new Int32Array(0), start: new Int32Array(0), end: new Int32Array(0) };
-  if (data2.length === 0) return none;
-  if (data2.length !== nx * ny * nz) throw new RangeError(`mask has ${data2.length} voxels, shape ${shape.join("x")} needs ${nx * ny * nz}`);
-  const w = wordView(data2);
-  const fv = floatView(data2, value2);
-  const per = data2 instanceof Uint8Array ? 4 : data2 instanceof Uint16Array ? 2 : 1;
-  const w8 = bytesWords(data2);
-  const fast = w8 !== null && value2 > 0 && value2 < 256;
-  const out = new RunList(0);
-  let count = 0;
-  let i0 = nx, j0 = ny, k0 = nz, i1 = -1, j1 = -1, k1 = -1;
-  const readRow = (r, from) => {
-    const rs = r * nx, re = rs + nx;
-    const n0 = out.n;
-    count += fast ? scanRowBytes(data2, w8, value2, from, re - from, from - rs, out) : scanRow(data2, value2, from, re - from, from - rs, out);
-    if (out.n === n0) return;
-    out.rowsFrom(n0, r);
-    const j = r % ny, k = (r - j) / ny;
-    if (out.start[n0] < i0) i0 = out.start[n0];
-    if (out.end[out.n - 1] > i1) i1 = out.end[out.n - 1];
-    if (j < j0) j0 = j;
-    if (j > j1) j1 = j;
-    if (k < k0) k0 = k;
-    k1 = k;
-  };
-  const rows = ny * nz;
-  if (fast && fv !== null) {
-    const n2 = nx * rows;
-    const ng = fv.length >>> 2;
-    let done = -1;
-    for (let gi = 0; gi < ng; gi++) {
-      const q = gi << 2;
-      if (fv[q] === 0 && fv[q + 1] === 0 && fv[q + 2] === 0 && fv[q + 3] === 0) continue;
-      const x2 = gi << 5;
-      const ra = Math.floor(x2 / nx), rb = Math.floor((x2 + 31) / nx);
-      for (let r = ra > done ? ra : done + 1; r <= rb && r < rows; r++) readRow(r, r === ra ? x2 : r * nx);
-      done = rb;
-      const next = Math.floor((rb + 1) * nx / 32) - 1;
-      if (next > gi) gi = next;
-    }
-    for (let x2 = ng << 5; x2 < n2; x2++) {
-      const r = Math.floor(x2 / nx);
-      if (r > done && data2[x2] === value2) {
-        readRow(r, x2);
-        done = r;
-      }
-    }
-  } else {
-    for (let r = 0; r < rows; r++) {
-      const rs = r * nx;
-      const f = firstIn(data2, w, per, rs, rs + nx, value2, fv);
-      if (f >= 0) readRow(r, f);
-    }
-  }
-  if (i1 < 0) return none;
-  return { box: [i0, j0, k0, i1, j1, k1], count, n: out.n, row: out.row, start: out.start, end: out.end };
-}
-function cropRunsOf(m, ny, o, dy, rows) {
-  const rowStart = new Int32Array(rows + 1);
-  const start = new Int32Array(m.n), end = new Int32Array(m.n);
-  let cr = 0;
-  for (let t = 0; t < m.n; t++) {
-    const r = m.row[t];
-    const j = r % ny, k = (r - j) / ny;
-    const c = (k - o[2]) * dy + (j - o[1]);
-    while (cr < c) rowStart[++cr] = t;
-    start[t] = m.start[t] - o[0];
-    end[t] = m.end[t] - o[0];
-  }
-  while (cr < rows) rowStart[++cr] = m.n;
-  return { rowStart, start, end };
-}
-function cropRuns(ra, rb, shape, box, pad) {
-  const ny = shape[1];
-  const flat = shape[2] === 1;
-  const pz = flat ? 0 : pad;
-  const o = [box[0] - pad, box[1] - pad, box[2] - pz];
-  const dx2 = box[3] - box[0] + 1 + 2 * pad, dy = box[4] - box[1] + 1 + 2 * pad, dz = box[5] - box[2] + 1 + 2 * pz;
-  const rows = dy * dz;
-  const a = cropRunsOf(ra, ny, o, dy, rows), b = cropRunsOf(rb, ny, o, dy, rows);
-  let countAB = 0;
-  for (let r = 0; r < rows; r++) {
-    let p = a.rowStart[r], q = b.rowStart[r];
-    const pe = a.rowStart[r + 1], qe = b.rowStart[r + 1];
-    while (p < pe && q < qe) {
-      const lo = a.start[p] > b.start[q] ? a.start[p] : b.start[q];
-      const hi = a.end[p] < b.end[q] ? a.end[p] : b.end[q];
-      if (hi >= lo) countAB += hi - lo + 1;
-      if (a.end[p] < b.end[q]) p++;
-      else q++;
-    }
-  }
-  return { dims: [dx2, dy, dz], origin: o, a, b, countA: ra.count, countB: rb.count, countAB };
-}
-var PointList = class {
-  index = new Int32Array(1024);
-  weight;
-  code;
-  n = 0;
-  constructor(weighted) {
-    this.weight = weighted ? new Float64Array(1024) : null;
-    this.code = weighted ? new Uint8Array(1024) : null;
-  }
-  grow() {
-    const t = new Int32Array(this.n * 2);
-    t.set(this.index);
-    this.index = t;
-    if (this.weight !== null && this.code !== null) {
-      const u = new Float64Array(this.n * 2);
-      u.set(this.weight);
-      this.weight = u;
-      const c = new Uint8Array(this.n * 2);
-      c.set(this.code);
-      this.code = c;
-    }
-  }
-};
-var evPos = new Int32Array(64);
-var evMask = new Int32Array(64);
-var cur = new Int32Array(4);
-var lim = new Int32Array(4);
-var phase = new Int32Array(4);
-function sweep(runs, rows, bits2, nr) {
-  const { rowStart, start, end } = runs;
-  let total = 0;
-  for (let t = 0; t < nr; t++) {
-    const r = rows[t];
-    if (r < 0) {
-      cur[t] = lim[t] = 0;
+    if ((flags & OWS) !== 0) {
+      if (whitespace === -1)
+        whitespace = index;
     } else {
-      cur[t] = rowStart[r];
-      lim[t] = rowStart[r + 1];
+      whitespace = -1;
     }
-    phase[t] = 0;
-    total += 2 * (lim[t] - cur[t]);
+    typeFlags |= code & NON_ASCII | flags;
+    index++;
   }
-  if (evPos.length < total) {
-    evPos = new Int32Array(total * 2);
-    evMask = new Int32Array(total * 2);
+  const valueEnd = whitespace === -1 ? index : whitespace;
+  const value2 = header.slice(valueStart, valueEnd);
+  const type = (typeFlags & CASE_FLAGS) === 0 ? value2 : value2.toLowerCase();
+  if (index === len2 || stop !== 0) {
+    return { type, index, parameters: new NullObject() };
   }
-  let n2 = 0;
-  let mask = 0;
-  for (; ; ) {
-    let p = 2147483647;
-    for (let t = 0; t < nr; t++) {
-      if (cur[t] >= lim[t]) continue;
-      const x2 = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
-      if (x2 < p) p = x2;
-    }
-    if (p === 2147483647) break;
-    for (let t = 0; t < nr; t++) {
-      if (cur[t] >= lim[t]) continue;
-      const x2 = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
-      if (x2 !== p) continue;
-      mask ^= bits2[t];
-      if (phase[t] === 0) phase[t] = 1;
-      else {
-        phase[t] = 0;
-        cur[t]++;
-      }
-    }
-    evPos[n2] = p;
-    evMask[n2++] = mask;
-  }
-  return n2;
+  return parseParameters(header, type, index, len2, stopFlags);
 }
-var nbRows = new Int32Array(4);
-var nbBits = new Int32Array([1, 2, 4, 8]);
-function voxelSurface(runs, dims) {
-  const [nx, ny, nz] = dims;
-  const flat = nz === 1;
-  const { rowStart, start, end } = runs;
-  const out = new PointList(false);
-  const nn = flat ? 2 : 4;
-  const full = (1 << nn) - 1;
-  for (let k = 0; k < nz; k++) {
-    for (let j = 0; j < ny; j++) {
-      const r = k * ny + j;
-      const r0 = rowStart[r], r1 = rowStart[r + 1];
-      if (r0 === r1) continue;
-      nbRows[0] = j > 0 ? r - 1 : -1;
-      nbRows[1] = j < ny - 1 ? r + 1 : -1;
-      nbRows[2] = !flat && k > 0 ? r - ny : -1;
-      nbRows[3] = !flat && k < nz - 1 ? r + ny : -1;
-      const ne = sweep(runs, nbRows, nbBits, nn);
-      const base = r * nx;
-      let e = 0;
-      for (let t = r0; t < r1; t++) {
-        const s = start[t], f = end[t];
-        while (e < ne - 1 && evPos[e + 1] <= s + 1) e++;
-        let x2 = s;
-        for (let g = e; g < ne - 1 && evPos[g] <= f - 1; g++) {
-          if (evMask[g] !== full) continue;
-          const lo = evPos[g] > s + 1 ? evPos[g] : s + 1;
-          const hi = evPos[g + 1] - 1 < f - 1 ? evPos[g + 1] - 1 : f - 1;
-          if (lo > hi) continue;
-          for (; x2 < lo; x2++) {
-            if (out.n === out.index.length) out.grow();
-            out.index[out.n++] = base + x2;
+function parseParameters(header, type, index, len2, stopFlags) {
+  const parameters = new NullObject();
+  parameter: while (index < len2) {
+    index++;
+    while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+      index++;
+    }
+    const keyStart = index;
+    let keyFlags = 0;
+    let keyWhitespace = -1;
+    while (index < len2) {
+      const code = header.charCodeAt(index);
+      const flags = CHAR_MAP[code];
+      if ((flags & stopFlags) !== 0) {
+        if ((flags & COMMA_FLAG) !== 0)
+          break parameter;
+        continue parameter;
+      }
+      if (code === EQ) {
+        const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
+        const value2 = header.slice(keyStart, keyEnd);
+        const key = (keyFlags & CASE_FLAGS) === 0 ? value2 : value2.toLowerCase();
+        index++;
+        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+          index++;
+        }
+        if (index < len2 && header.charCodeAt(index) === DQUOTE) {
+          const quotedStart = ++index;
+          let escaped = false;
+          while (index < len2) {
+            const code2 = header.charCodeAt(index);
+            if (code2 === DQUOTE) {
+              if (parameters[key] === void 0) {
+                parameters[key] = escaped ? unescapeQuotedPairs(header, quotedStart, index) : header.slice(quotedStart, index);
+              }
+              index++;
+              let stop2 = 0;
+              while (index < len2) {
+                const code3 = header.charCodeAt(index);
+                const flags2 = CHAR_MAP[code3];
+                if ((flags2 & stopFlags) !== 0) {
+                  stop2 = flags2 & COMMA_FLAG;
+                  break;
+                }
+                index++;
+              }
+              if (stop2 !== 0)
+                break parameter;
+              continue parameter;
+            }
+            if (code2 === BSLASH && index + 1 < len2) {
+              escaped = true;
+              index += 2;
+              continue;
+            }
+            index++;
           }
-          x2 = hi + 1;
+          continue parameter;
         }
-        for (; x2 <= f; x2++) {
-          if (out.n === out.index.length) out.grow();
-          out.index[out.n++] = base + x2;
+        const valueStart = index;
+        let stop = 0;
+        let valueWhitespace = -1;
+        while (index < len2) {
+          const code2 = header.charCodeAt(index);
+          const flags2 = CHAR_MAP[code2];
+          if ((flags2 & stopFlags) !== 0) {
+            stop = flags2 & COMMA_FLAG;
+            break;
+          }
+          if ((flags2 & OWS) !== 0) {
+            if (valueWhitespace === -1)
+              valueWhitespace = index;
+          } else {
+            valueWhitespace = -1;
+          }
+          index++;
         }
+        if (parameters[key] === void 0) {
+          const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
+          parameters[key] = header.slice(valueStart, valueEnd);
+        }
+        if (stop !== 0)
+          break parameter;
+        continue parameter;
       }
-    }
-  }
-  return { dims, index: out.index.subarray(0, out.n), weight: null, code: null };
-}
-var TRIANGLES = "000 111 111 220,220 111 202,202 111,111 400,222,111 111 111,111 202,202 400,222,111 220,220 400,222,111 400,222,111 400,400 111 022,022 111,111 040,222,111 111,111 004,222,111 111,111,111 111,222,222,111 111,111 022,022,111 202,202,111 111,333,022,202 111,220,220 333,022,111,220 400,111,222,111 400,111,222 111 111,111 022,022 040,111,222 111,111 111,202,202 022,022,111 333,022,111,202 111,111 111,111,111 004,222,111 222,222,111,111 111,220,220 400,222,111,111 022,333,111,220 400,222,111 220,220 040,222,111 040,111,222 040,040 220,220,111 333,202,111,220 111,040,222,111 040,222,111 111,220,220 040,222,111,111 333,220,111,202 040,222,111 220,220,220,220 220,220,111 111,220,220 220,220 111 111,111 111,111 111,220,220 022,022 004,222,111 022,022,111 333,022,111,220 111,111 111,111,111 111,202,202 400,222,111,111 040,222,111 222,222,111,111 202,333,022,111 400,222,111 202,202 004,222,111 111,202,202 202,333,220,111 004,222,111 004,004 111,111,222,004 111,222,004 202,202,111 004,222,111,111 202,202,202,202 111,202,202 202,333,220,111 004,222,111 111,202,202 202,202 111,111 111,111,111 111,022,022 040,111,222,111 022,022,111 004,222,111,111 022,022,022,022 022,022,111 111,111,111 111,111,111,111 004,222,111,111 111,111,111 040,222,111,111 111,111,111 022,022,111 111,111 400,222,111 222,111,222,111 333,022,111,202 040,222,111 333,220,022,111 111,222,004 111,022,022 022,022 400,222,111,111 111,111,111 202,202,111 111,111 220,220,111 111,111 111,111 111 111 111,111 111,111 220,220,111 111,111 202,202,111 111,111,111 400,222,111,111 022,022 111,022,022 111,222,004 333,220,022,111 040,222,111 333,022,111,202 222,111,222,111 400,222,111 111,111 022,022,111 111,111,111 040,222,111,111 111,111,111 004,222,111,111 111,111,111,111 111,111,111 022,022,111 022,022,022,022 004,222,111,111 022,022,111 040,111,222,111 111,022,022 111,111,111 111,111 202,202 111,202,202 004,222,111 202,333,220,111 111,202,202 202,202,202,202 004,222,111,111 202,202,111 111,222,004 111,111,222,004 004,004 004,222,111 202,333,220,111 111,202,202 004,222,111 202,202 400,222,111 202,333,022,111 222,222,111,111 040,222,111 400,222,111,111 111,202,202 111,111,111 111,111 333,022,111,220 022,022,111 004,222,111 022,022 111,220,220 111,111 111,111 111 220,220 111,220,220 220,220,111 220,220,220,220 040,222,111 333,220,111,202 040,222,111,111 111,220,220 040,222,111 111,040,222,111 333,202,111,220 220,220,111 040,040 040,111,222 040,222,111 220,220 400,222,111 022,333,111,220 400,222,111,111 111,220,220 222,222,111,111 004,222,111 111,111,111 111,111 333,022,111,202 022,022,111 111,202,202 111,111 040,111,222 022,022 111,111 111 400,111,222 400,111,222,111 333,022,111,220 111,220,220 111,333,022,202 202,202,111 022,022,111 111,111 111,222,222,111 111,111,111 004,222,111 111,111 040,222,111 111,111 022,022 111 400,400 400,222,111 400,222,111 220,220 400,222,111 202,202 111,111 111 400,222,111 111,111 202,202 111 220,220 111 111 000";
-var triangles = null;
-function surfelAreaTable3D(spacing) {
-  if (triangles === null) {
-    triangles = TRIANGLES.split(" ").map((code) => {
-      const ts = code.split(",");
-      const out = new Float64Array(ts.length * 3);
-      ts.forEach((t, i2) => {
-        for (let a = 0; a < 3; a++) out[3 * i2 + a] = Number(t[a]) / 8;
-      });
-      return out;
-    });
-  }
-  const [s0, s1, s2] = spacing;
-  const table = new Float64Array(256);
-  for (let code = 0; code < 256; code++) {
-    const t = triangles[code];
-    let sum = 0;
-    for (let i2 = 0; i2 < t.length; i2 += 3) {
-      const n0 = t[i2] * s1 * s2, n1 = t[i2 + 1] * s0 * s2, n2 = t[i2 + 2] * s0 * s1;
-      sum += Math.sqrt(n0 * n0 + n1 * n1 + n2 * n2);
-    }
-    table[code] = sum;
-  }
-  return table;
-}
-function contourLengthTable2D(spacing) {
-  const along0 = spacing[0], along1 = spacing[1];
-  const diag = 0.5 * Math.sqrt(spacing[0] ** 2 + spacing[1] ** 2);
-  const t = new Float64Array(16);
-  for (const c of [1, 2, 4, 8, 7, 11, 13, 14]) t[c] = diag;
-  t[3] = along1;
-  t[12] = along1;
-  t[5] = along0;
-  t[10] = along0;
-  t[6] = 2 * diag;
-  t[9] = 2 * diag;
-  return t;
-}
-function surfelSurface(runs, dims, table) {
-  const [nx, ny, nz] = dims;
-  const flat = nz === 1;
-  const cx = nx - 1, cy = ny - 1, cz = flat ? 1 : nz - 1;
-  const cd = [cx, cy, cz];
-  const { rowStart } = runs;
-  const out = new PointList(true);
-  const rows = new Int32Array(4);
-  const bits2 = flat ? new Int32Array([2, 1, 0, 0]) : new Int32Array([8, 4, 2, 1]);
-  const nr = flat ? 2 : 4;
-  const shift = flat ? 2 : 4;
-  const all = (1 << nr) - 1;
-  const has2 = (r) => rowStart[r + 1] > rowStart[r];
-  for (let k = 0; k < cz; k++) {
-    for (let j = 0; j < cy; j++) {
-      const r = k * ny + j;
-      if (flat) {
-        if (!has2(r) && !has2(r + 1)) continue;
-        rows[0] = r;
-        rows[1] = r + 1;
+      if ((flags & OWS) !== 0) {
+        if (keyWhitespace === -1)
+          keyWhitespace = index;
       } else {
-        if (!has2(r) && !has2(r + ny) && !has2(r + 1) && !has2(r + ny + 1)) continue;
-        rows[0] = r;
-        rows[1] = r + ny;
-        rows[2] = r + 1;
-        rows[3] = r + ny + 1;
+        keyWhitespace = -1;
       }
-      const ne = sweep(runs, rows, bits2, nr);
-      const base = (k * cy + j) * cx;
-      let prev = 0;
-      for (let e = 0; e < ne; e++) {
-        const p = evPos[e], m = evMask[e];
-        const c0 = p - 1;
-        if (c0 >= 0 && c0 < cx) {
-          const code = prev << shift | m;
-          if (out.n === out.index.length) out.grow();
-          out.index[out.n] = base + c0;
-          out.code[out.n] = code;
-          out.weight[out.n++] = table[code];
-        }
-        if (m !== 0 && m !== all) {
-          const next = e + 1 < ne ? evPos[e + 1] : cx + 1;
-          const code = m << shift | m;
-          const wt = table[code];
-          const hi = next - 2 < cx - 1 ? next - 2 : cx - 1;
-          for (let c = p < 0 ? 0 : p; c <= hi; c++) {
-            if (out.n === out.index.length) out.grow();
-            out.index[out.n] = base + c;
-            out.code[out.n] = code;
-            out.weight[out.n++] = wt;
+      keyFlags |= code & NON_ASCII | flags;
+      index++;
+    }
+  }
+  return { type, index, parameters };
+}
+function unescapeQuotedPairs(str4, start, end) {
+  let result = "";
+  for (let index = start; index < end; index++) {
+    if (str4.charCodeAt(index) === BSLASH) {
+      result += str4.slice(start, index);
+      start = ++index;
+    }
+  }
+  return result + str4.slice(start, end);
+}
+
+// ../../main/node_modules/json-with-bigint/json-with-bigint.js
+var intRegex = /^-?\d+$/;
+var noiseValue = /^-?\d+n+$/;
+var originalStringify = JSON.stringify;
+var originalParse = JSON.parse;
+var customFormat = /^-?\d+n$/;
+var bigIntsStringify = /([\[:])?"(-?\d+)n"($|\s*[,\}\]])/g;
+var noiseStringify = /([\[:])?("-?\d+n+)n("$|"\s*[,\}\]])/g;
+var isUnstringifiable = (val) => val === void 0 || typeof val === "function" || typeof val === "symbol";
+var isRawJSON = (val) => val !== null && typeof val === "object" && val.constructor && val.constructor.name === "RawJSON";
+var stringifyIteratively = (rootValue, replacer, spaceParam) => {
+  let space = "";
+  if (typeof spaceParam === "number") {
+    space = " ".repeat(Math.min(10, Math.max(0, Math.floor(spaceParam))));
+  } else if (typeof spaceParam === "string") {
+    space = spaceParam.slice(0, 10);
+  }
+  const isFunctionReplacer = typeof replacer === "function";
+  const propertyList = Array.isArray(replacer) ? new Set(replacer.map(String)) : null;
+  const prepareVal = (parent, key, val) => {
+    const isObject = val !== null && typeof val === "object";
+    const hasToJSON = isObject && typeof val.toJSON === "function";
+    if (hasToJSON) {
+      val = val.toJSON(key);
+    }
+    const isNoise = typeof val === "string" && noiseValue.test(val);
+    if (isNoise) return val + "n";
+    const isBigInt = typeof val === "bigint";
+    if (isBigInt) {
+      const supportsRawJSON = "rawJSON" in JSON;
+      if (supportsRawJSON) return JSON.rawJSON(val.toString());
+      return val.toString() + "n";
+    }
+    if (isFunctionReplacer) {
+      val = replacer.call(parent, key, val);
+    }
+    const isPostReplacerObject = val !== null && typeof val === "object";
+    if (isPostReplacerObject) {
+      const isPrimitiveWrapper = val instanceof Number || val instanceof String || val instanceof Boolean;
+      if (isPrimitiveWrapper) {
+        val = val.valueOf();
+      }
+    }
+    return val;
+  };
+  const rootProcessed = prepareVal({ "": rootValue }, "", rootValue);
+  if (isUnstringifiable(rootProcessed)) {
+    return void 0;
+  }
+  const isRootPrimitive = rootProcessed === null || typeof rootProcessed !== "object";
+  const isRootNativeRawJSON = isRawJSON(rootProcessed);
+  if (isRootPrimitive || isRootNativeRawJSON) {
+    return originalStringify(rootProcessed);
+  }
+  const chunks = [];
+  let level = 0;
+  const stack = [
+    {
+      parent: { "": rootProcessed },
+      key: "",
+      val: rootProcessed,
+      isArray: Array.isArray(rootProcessed),
+      keys: Array.isArray(rootProcessed) ? null : Object.keys(rootProcessed),
+      index: 0,
+      first: true
+    }
+  ];
+  const visited = new WeakSet([rootProcessed]);
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1];
+    if (node.index === 0) {
+      chunks.push(node.isArray ? "[" : "{");
+      level++;
+    }
+    let isDone = false;
+    if (node.isArray) {
+      if (node.index < node.val.length) {
+        if (!node.first) chunks.push(",");
+        if (space) chunks.push("\n" + space.repeat(level));
+        const childRaw = node.val[node.index];
+        const childVal = prepareVal(node.val, String(node.index), childRaw);
+        if (isUnstringifiable(childVal)) {
+          chunks.push("null");
+          node.first = false;
+          node.index++;
+        } else {
+          const isComplexObject = childVal !== null && typeof childVal === "object";
+          const isNativeRaw = isRawJSON(childVal);
+          if (isComplexObject && !isNativeRaw) {
+            if (visited.has(childVal)) {
+              throw new TypeError("Converting circular structure to JSON");
+            }
+            visited.add(childVal);
+            stack.push({
+              parent: node.val,
+              key: String(node.index),
+              val: childVal,
+              isArray: Array.isArray(childVal),
+              keys: Array.isArray(childVal) ? null : Object.keys(childVal),
+              index: 0,
+              first: true
+            });
+            node.first = false;
+            node.index++;
+          } else {
+            chunks.push(originalStringify(childVal));
+            node.first = false;
+            node.index++;
           }
         }
-        prev = m;
+      } else {
+        isDone = true;
       }
-    }
-  }
-  return { dims: cd, index: out.index.subarray(0, out.n), weight: out.weight.subarray(0, out.n), code: out.code.subarray(0, out.n) };
-}
-
-// shared/metrics/compare.ts
-function pairwiseSum(a, start = 0, end = a.length) {
-  const n2 = end - start;
-  if (n2 < 8) {
-    let s = 0;
-    for (let i2 = start; i2 < end; i2++) s += a[i2];
-    return s;
-  }
-  if (n2 <= 128) {
-    let r0 = a[start], r1 = a[start + 1], r2 = a[start + 2], r3 = a[start + 3];
-    let r4 = a[start + 4], r5 = a[start + 5], r6 = a[start + 6], r7 = a[start + 7];
-    let i2 = 8;
-    for (; i2 < n2 - n2 % 8; i2 += 8) {
-      const b = start + i2;
-      r0 += a[b];
-      r1 += a[b + 1];
-      r2 += a[b + 2];
-      r3 += a[b + 3];
-      r4 += a[b + 4];
-      r5 += a[b + 5];
-      r6 += a[b + 6];
-      r7 += a[b + 7];
-    }
-    let s = r0 + r1 + (r2 + r3) + (r4 + r5 + (r6 + r7));
-    for (; i2 < n2; i2++) s += a[start + i2];
-    return s;
-  }
-  let n22 = Math.floor(n2 / 2);
-  n22 -= n22 % 8;
-  return pairwiseSum(a, start, start + n22) + pairwiseSum(a, start + n22, end);
-}
-function percentileSorted(s, q) {
-  const n2 = s.length;
-  const vi = n2 * q + (1 - q) - 1;
-  const lo = Math.max(0, Math.min(n2 - 1, Math.floor(vi)));
-  const hi = Math.min(n2 - 1, lo + 1);
-  const t = vi - lo;
-  const a = s[lo], b = s[hi], d = b - a;
-  return t >= 0.5 ? b - d * (1 - t) : a + d * t;
-}
-function directed(from, to, spacing) {
-  const d = new Float64Array(from.index.length);
-  squaredDistancesToPoints(to.index, to.dims, spacing, from.index, d);
-  for (let i2 = 0; i2 < d.length; i2++) d[i2] = Math.sqrt(d[i2]);
-  return { dist: d, weight: from.weight };
-}
-function rankValues(x2) {
-  const n2 = x2.length;
-  let cap = 16;
-  while (cap < 2 * n2) cap *= 2;
-  const mask = cap - 1;
-  const slot = new Int32Array(cap).fill(-1);
-  const bits2 = new Uint32Array(x2.buffer, x2.byteOffset, 2 * n2);
-  const vals = new Float64Array(n2);
-  const id = new Int32Array(n2);
-  let u = 0;
-  for (let i2 = 0; i2 < n2; i2++) {
-    const v3 = x2[i2];
-    let h3 = v3 === 0 ? 0 : Math.imul(bits2[2 * i2] ^ Math.imul(bits2[2 * i2 + 1], 2246822507), 2654435761) >>> 7 & mask;
-    for (; ; ) {
-      const s = slot[h3];
-      if (s < 0) {
-        slot[h3] = u;
-        vals[u] = v3;
-        id[i2] = u++;
-        break;
-      }
-      if (vals[s] === v3) {
-        id[i2] = s;
-        break;
-      }
-      h3 = h3 + 1 & mask;
-    }
-  }
-  const distinct = vals.slice(0, u).sort();
-  const rankOf = new Int32Array(u);
-  const dbits = new Uint32Array(distinct.buffer, distinct.byteOffset, 2 * u);
-  for (let r = 0; r < u; r++) {
-    const v3 = distinct[r];
-    let h3 = v3 === 0 ? 0 : Math.imul(dbits[2 * r] ^ Math.imul(dbits[2 * r + 1], 2246822507), 2654435761) >>> 7 & mask;
-    for (let probe = 0; probe < cap && slot[h3] >= 0 && vals[slot[h3]] !== v3; probe++) h3 = h3 + 1 & mask;
-    if (slot[h3] >= 0) rankOf[slot[h3]] = r;
-  }
-  const rank2 = new Int32Array(n2);
-  for (let i2 = 0; i2 < n2; i2++) rank2[i2] = rankOf[id[i2]];
-  return { distinct, rank: rank2 };
-}
-function sortedCopy(x2) {
-  const { distinct, rank: rank2 } = rankValues(x2);
-  const u = distinct.length;
-  const count = new Int32Array(u);
-  for (let i2 = 0; i2 < rank2.length; i2++) count[rank2[i2]]++;
-  const out = new Float64Array(x2.length);
-  let o = 0;
-  for (let r = 0; r < u; r++) {
-    const v3 = distinct[r];
-    for (let e = o + count[r]; o < e; o++) out[o] = v3;
-  }
-  return out;
-}
-function tableRanks(table) {
-  const sorted = Float64Array.from(table).sort();
-  const rank2 = new Int32Array(table.length);
-  for (let c = 0; c < table.length; c++) {
-    let r = 0;
-    for (let t = 1; t < sorted.length && sorted[t] <= table[c]; t++) if (sorted[t] !== sorted[t - 1]) r++;
-    rank2[c] = r;
-  }
-  return rank2;
-}
-function sortWithWeights(dist2, weight, code, table) {
-  const n2 = dist2.length;
-  const D = rankValues(dist2);
-  const byCode = tableRanks(table);
-  let nw = 0;
-  for (let c = 0; c < byCode.length; c++) if (byCode[c] + 1 > nw) nw = byCode[c] + 1;
-  const wRank = new Int32Array(n2);
-  for (let i2 = 0; i2 < n2; i2++) wRank[i2] = byCode[code[i2]];
-  const W = { distinct: { length: nw }, rank: wRank };
-  const byW = new Int32Array(W.distinct.length + 1);
-  for (let i2 = 0; i2 < n2; i2++) byW[W.rank[i2] + 1]++;
-  for (let r = 0; r < W.distinct.length; r++) byW[r + 1] += byW[r];
-  const order = new Int32Array(n2);
-  for (let i2 = 0; i2 < n2; i2++) order[byW[W.rank[i2]]++] = i2;
-  const byD = new Int32Array(D.distinct.length + 1);
-  for (let i2 = 0; i2 < n2; i2++) byD[D.rank[i2] + 1]++;
-  for (let r = 0; r < D.distinct.length; r++) byD[r + 1] += byD[r];
-  const d = new Float64Array(n2), w = new Float64Array(n2);
-  for (let t = 0; t < n2; t++) {
-    const i2 = order[t];
-    const p = byD[D.rank[i2]]++;
-    d[p] = dist2[i2];
-    w[p] = weight[i2];
-  }
-  return { d, w };
-}
-function weightedPercentile(d, w, total, p) {
-  let cum = 0;
-  for (let i2 = 0; i2 < d.length; i2++) {
-    cum += w[i2];
-    if (cum / total >= p) return d[i2];
-  }
-  return d[d.length - 1];
-}
-function emptyResult(both, tolerances, overlapOnly, volA, volB, ccA, ccB) {
-  const nsd = {};
-  if (!overlapOnly) for (const t of tolerances) nsd[String(t)] = both ? 1 : 0;
-  const dist2 = both && !overlapOnly ? 0 : null;
-  return {
-    dice: both ? 1 : 0,
-    iou: both ? 1 : 0,
-    hd: dist2,
-    hd95: dist2,
-    assd: dist2,
-    nsd,
-    volume_reference_mm3: volA,
-    volume_candidate_mm3: volB,
-    components_reference: ccA,
-    components_candidate: ccB
-  };
-}
-function compareMasks(ref, cand, geometry, opts) {
-  const shape = geometry.shape;
-  const spacing = [geometry.spacing[0], geometry.spacing[1], geometry.spacing[2]];
-  const flat = shape[2] === 1;
-  const surface = opts.surface ?? "voxel";
-  const overlapOnly = opts.overlapOnly === true;
-  const tolerances = opts.tolerances;
-  const runsA = maskRuns(ref, shape), runsB = maskRuns(cand, shape);
-  const boxA = runsA.box, boxB = runsB.box;
-  const box = unionBox(boxA, boxB);
-  if (box === null) return emptyResult(true, tolerances, overlapOnly, 0, 0, 0, 0);
-  const crop = cropRuns(runsA, runsB, shape, box, 1);
-  const vv = voxelVolume(geometry);
-  const conn = flat ? 8 : 26;
-  const ccA = crop.countA === 0 ? 0 : componentsOfRuns(crop.a.rowStart, crop.a.start, crop.a.end, crop.dims[1], crop.dims[2], conn).count;
-  const ccB = crop.countB === 0 ? 0 : componentsOfRuns(crop.b.rowStart, crop.b.start, crop.b.end, crop.dims[1], crop.dims[2], conn).count;
-  const volA = crop.countA * vv, volB = crop.countB * vv;
-  if (boxA === null || boxB === null) return emptyResult(false, tolerances, overlapOnly, volA, volB, ccA, ccB);
-  const base = {
-    dice: diceOf(crop.countA, crop.countB, crop.countAB),
-    iou: iouOf(crop.countA, crop.countB, crop.countAB),
-    volume_reference_mm3: volA,
-    volume_candidate_mm3: volB,
-    components_reference: ccA,
-    components_candidate: ccB
-  };
-  if (overlapOnly) return { ...base, hd: null, hd95: null, assd: null, nsd: {} };
-  let sA, sB;
-  const table = surface !== "surfel" ? null : flat ? contourLengthTable2D(spacing) : surfelAreaTable3D(spacing);
-  if (table !== null) {
-    sA = surfelSurface(crop.a, crop.dims, table);
-    sB = surfelSurface(crop.b, crop.dims, table);
-  } else {
-    sA = voxelSurface(crop.a, crop.dims);
-    sB = voxelSurface(crop.b, crop.dims);
-  }
-  const ab = directed(sA, sB, spacing);
-  const ba = directed(sB, sA, spacing);
-  const nsd = {};
-  let hd = 0;
-  for (const x2 of [ab.dist, ba.dist]) for (let i2 = 0; i2 < x2.length; i2++) if (x2[i2] > hd) hd = x2[i2];
-  if (surface === "voxel") {
-    const sa = sortedCopy(ab.dist), sb = sortedCopy(ba.dist);
-    const hd95 = Math.max(percentileSorted(sa, 0.95), percentileSorted(sb, 0.95));
-    let sum = 0;
-    for (const x2 of [ab.dist, ba.dist]) for (let i2 = 0; i2 < x2.length; i2++) sum += x2[i2];
-    const n2 = sa.length + sb.length;
-    for (const t of tolerances) {
-      let c = 0;
-      for (const x2 of [sa, sb]) {
-        let lo = 0, hi = x2.length;
-        while (lo < hi) {
-          const mid = lo + hi >> 1;
-          if (x2[mid] <= t) lo = mid + 1;
-          else hi = mid;
+    } else {
+      while (node.index < node.keys.length) {
+        const k = node.keys[node.index++];
+        const isFilteredOutByArray = propertyList && !propertyList.has(k);
+        if (isFilteredOutByArray) continue;
+        const childRaw = node.val[k];
+        const childVal = prepareVal(node.val, k, childRaw);
+        if (isUnstringifiable(childVal)) continue;
+        if (!node.first) chunks.push(",");
+        if (space) {
+          chunks.push("\n" + space.repeat(level) + originalStringify(k) + ": ");
+        } else {
+          chunks.push(originalStringify(k) + ":");
         }
-        c += lo;
+        const isComplexObject = childVal !== null && typeof childVal === "object";
+        const isNativeRaw = isRawJSON(childVal);
+        if (isComplexObject && !isNativeRaw) {
+          if (visited.has(childVal)) {
+            throw new TypeError("Converting circular structure to JSON");
+          }
+          visited.add(childVal);
+          stack.push({
+            parent: node.val,
+            key: k,
+            val: childVal,
+            isArray: Array.isArray(childVal),
+            keys: Array.isArray(childVal) ? null : Object.keys(childVal),
+            index: 0,
+            first: true
+          });
+          node.first = false;
+          break;
+        } else {
+          chunks.push(originalStringify(childVal));
+          node.first = false;
+        }
       }
-      nsd[String(t)] = c / n2;
+      const isNodeFullyProcessed = node.index >= node.keys.length && stack[stack.length - 1] === node;
+      if (isNodeFullyProcessed) {
+        isDone = true;
+      }
     }
-    return { ...base, hd, hd95, assd: sum / n2, nsd };
-  }
-  const A = sortWithWeights(ab.dist, ab.weight, sA.code, table), B = sortWithWeights(ba.dist, ba.weight, sB.code, table);
-  const totA = pairwiseSum(A.w), totB = pairwiseSum(B.w);
-  const robust = (p) => Math.max(weightedPercentile(A.d, A.w, totA, p), weightedPercentile(B.d, B.w, totB, p));
-  const meanOf = (s, tot) => {
-    const prod = new Float64Array(s.d.length);
-    for (let i2 = 0; i2 < prod.length; i2++) prod[i2] = s.d[i2] * s.w[i2];
-    return pairwiseSum(prod) / tot;
-  };
-  const prefix = (s, t) => {
-    let lo = 0, hi = s.length;
-    while (lo < hi) {
-      const mid = lo + hi >> 1;
-      if (s[mid] <= t) lo = mid + 1;
-      else hi = mid;
+    if (isDone) {
+      level--;
+      if (!node.first && space) chunks.push("\n" + space.repeat(level));
+      chunks.push(node.isArray ? "]" : "}");
+      visited.delete(node.val);
+      stack.pop();
     }
-    return lo;
-  };
-  for (const t of tolerances) {
-    const oa = pairwiseSum(A.w, 0, prefix(A.d, t)), ob = pairwiseSum(B.w, 0, prefix(B.d, t));
-    nsd[String(t)] = (oa + ob) / (totA + totB);
   }
-  return { ...base, hd: robust(1), hd95: robust(0.95), assd: (meanOf(A, totA) + meanOf(B, totB)) / 2, nsd };
-}
-
-// shared/rules/findings.ts
-var DEFAULT_SEVERITY = {
-  "label.unknown": "error",
-  "label.value_mismatch": "error",
-  "label.required_missing": "error",
-  "volume.below_min": "error",
-  "volume.above_max": "error",
-  "components.too_many": "error",
-  "component.too_small": "error",
-  "containment.outside": "error",
-  "overlap.forbidden": "error",
-  "slices.gap": "warning",
-  "checklist.missing": "error",
-  "checklist.incomplete": "error",
-  "attestation.missing": "error",
-  "attestation.invalid": "error",
-  "attestation.stale_guideline": "warning",
-  "geometry.mismatch": "error",
-  "dataset.missing_annotation": "error",
-  "dataset.orphan_annotation": "warning",
-  "agreement.below_threshold": "warning",
-  "format.unreadable": "error"
+  return chunks.join("");
 };
-function severityOf(guideline, rule) {
-  const s = guideline?.severity?.[rule];
-  if (s === "off") return null;
-  return s ?? DEFAULT_SEVERITY[rule];
+var JSONStringify = (value2, replacer, space) => {
+  try {
+    const supportsRawJSON = "rawJSON" in JSON;
+    if (supportsRawJSON) {
+      return originalStringify(
+        value2,
+        (key, val) => {
+          if (typeof val === "bigint") return JSON.rawJSON(val.toString());
+          const hasFunctionReplacer = typeof replacer === "function";
+          if (hasFunctionReplacer) return replacer(key, val);
+          const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key);
+          if (isKeyInArrayReplacer) return val;
+          return val;
+        },
+        space
+      );
+    }
+    if (!value2) return originalStringify(value2, replacer, space);
+    const convertedToCustomJSON = originalStringify(
+      value2,
+      (key, val) => {
+        const isNoise = typeof val === "string" && noiseValue.test(val);
+        if (isNoise) return val.toString() + "n";
+        if (typeof val === "bigint") return val.toString() + "n";
+        const hasFunctionReplacer = typeof replacer === "function";
+        if (hasFunctionReplacer) return replacer(key, val);
+        const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key);
+        if (isKeyInArrayReplacer) return val;
+        return val;
+      },
+      space
+    );
+    const processedJSON = convertedToCustomJSON.replace(
+      bigIntsStringify,
+      "$1$2$3"
+    );
+    const denoisedJSON = processedJSON.replace(noiseStringify, "$1$2$3");
+    return denoisedJSON;
+  } catch (error2) {
+    if (error2 instanceof RangeError) {
+      const convertedJSON = stringifyIteratively(value2, replacer, space);
+      if (convertedJSON === void 0) return void 0;
+      const supportsRawJSON = "rawJSON" in JSON;
+      if (supportsRawJSON) return convertedJSON;
+      const processedJSON = convertedJSON.replace(bigIntsStringify, "$1$2$3");
+      return processedJSON.replace(noiseStringify, "$1$2$3");
+    }
+    throw error2;
+  }
+};
+var featureCache = /* @__PURE__ */ new Map();
+var isContextSourceSupported = () => {
+  const parseFingerprint = JSON.parse.toString();
+  if (featureCache.has(parseFingerprint)) {
+    return featureCache.get(parseFingerprint);
+  }
+  try {
+    const result = JSON.parse(
+      "1",
+      (_, __, context4) => !!context4?.source && context4.source === "1"
+    );
+    featureCache.set(parseFingerprint, result);
+    return result;
+  } catch {
+    featureCache.set(parseFingerprint, false);
+    return false;
+  }
+};
+var convertMarkedBigIntsReviver = (key, value2, context4, userReviver) => {
+  const isCustomFormatBigInt = typeof value2 === "string" && customFormat.test(value2);
+  if (isCustomFormatBigInt) return BigInt(value2.slice(0, -1));
+  const isNoiseValue = typeof value2 === "string" && noiseValue.test(value2);
+  if (isNoiseValue) return value2.slice(0, -1);
+  const hasUserReviver = typeof userReviver === "function";
+  if (!hasUserReviver) return value2;
+  return userReviver(key, value2, context4);
+};
+var JSONParseV2 = (text, reviver) => {
+  return JSON.parse(text, (key, value2, context4) => {
+    const isNumber = typeof value2 === "number";
+    const isOutOfBounds = value2 > Number.MAX_SAFE_INTEGER || value2 < Number.MIN_SAFE_INTEGER;
+    const isBigNumber = isNumber && isOutOfBounds;
+    const isInt = context4 && intRegex.test(context4.source);
+    const isBigInt = isBigNumber && isInt;
+    if (isBigInt) return BigInt(context4.source);
+    const hasCustomReviver = typeof reviver === "function";
+    if (!hasCustomReviver) return value2;
+    return reviver(key, value2, context4);
+  });
+};
+var MAX_INT = Number.MAX_SAFE_INTEGER.toString();
+var MAX_DIGITS = MAX_INT.length;
+var stringsOrLargeNumbers = /"(?:[^"\\]|\\.)*"|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/g;
+var noiseValueWithQuotes = /^"-?\d+n+"$/;
+var applyReviverIteratively = (parsed, userReviver) => {
+  const rootHolder = { "": parsed };
+  const stack = [{ parent: rootHolder, key: "", visited: false }];
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1];
+    if (!node.visited) {
+      node.visited = true;
+      const value2 = node.parent[node.key];
+      const isComplexObject = value2 !== null && typeof value2 === "object";
+      if (isComplexObject) {
+        const keys = Object.keys(value2);
+        for (let i2 = keys.length - 1; i2 >= 0; i2--) {
+          stack.push({ parent: value2, key: keys[i2], visited: false });
+        }
+      }
+    } else {
+      const { parent, key } = node;
+      let value2 = parent[key];
+      if (typeof value2 === "string") {
+        const isCustomFormatBigInt = customFormat.test(value2);
+        if (isCustomFormatBigInt) {
+          value2 = BigInt(value2.slice(0, -1));
+        } else {
+          const isNoise = noiseValue.test(value2);
+          if (isNoise) value2 = value2.slice(0, -1);
+        }
+      }
+      const hasUserReviver = typeof userReviver === "function";
+      if (hasUserReviver) {
+        value2 = userReviver.call(parent, key, value2);
+      }
+      const isDeleted = value2 === void 0;
+      if (isDeleted) {
+        delete parent[key];
+      } else {
+        parent[key] = value2;
+      }
+      stack.pop();
+    }
+  }
+  return rootHolder[""];
+};
+var serializeBigInts = (text) => {
+  return text.replace(
+    stringsOrLargeNumbers,
+    (match, digits, fractional, exponential) => {
+      const isString = match[0] === '"';
+      const isNoise = isString && noiseValueWithQuotes.test(match);
+      if (isNoise) return match.substring(0, match.length - 1) + 'n"';
+      const hasFractionalOrExponential = fractional || exponential;
+      const isLessThanMaxSafeInt = digits && (digits.length < MAX_DIGITS || digits.length === MAX_DIGITS && digits <= MAX_INT);
+      const isStandardValue = isString || hasFractionalOrExponential || isLessThanMaxSafeInt;
+      if (isStandardValue) return match;
+      return '"' + match + 'n"';
+    }
+  );
+};
+var JSONParse = (text, reviver) => {
+  if (!text) return originalParse(text, reviver);
+  try {
+    if (isContextSourceSupported()) return JSONParseV2(text, reviver);
+    const serializedData = serializeBigInts(text);
+    return originalParse(
+      serializedData,
+      (key, value2, context4) => convertMarkedBigIntsReviver(key, value2, context4, reviver)
+    );
+  } catch (error2) {
+    if (error2 instanceof RangeError) {
+      const serializedData = serializeBigInts(text);
+      const parsed = originalParse(serializedData);
+      return applyReviverIteratively(parsed, reviver);
+    }
+    throw error2;
+  }
+};
+
+// ../../main/node_modules/@octokit/request-error/dist-src/index.js
+var RequestError = class extends Error {
+  name;
+  /**
+   * http status code
+   */
+  status;
+  /**
+   * Request options that lead to the error.
+   */
+  request;
+  /**
+   * Response object if a response was received
+   */
+  response;
+  constructor(message2, statusCode, options) {
+    super(message2, { cause: options.cause });
+    this.name = "HttpError";
+    this.status = Number.parseInt(statusCode);
+    if (Number.isNaN(this.status)) {
+      this.status = 0;
+    }
+    if ("response" in options) {
+      this.response = options.response;
+    }
+    const requestCopy = Object.assign({}, options.request);
+    if (options.request.headers.authorization) {
+      requestCopy.headers = Object.assign({}, options.request.headers, {
+        authorization: options.request.headers.authorization.replace(
+          /(?<! ) .*$/,
+          " [REDACTED]"
+        )
+      });
+    }
+    requestCopy.url = requestCopy.url.replace(/\bclient_secret=\w+/g, "client_secret=[REDACTED]").replace(/\baccess_token=\w+/g, "access_token=[REDACTED]");
+    this.request = requestCopy;
+  }
+};
+
+// ../../main/node_modules/@octokit/request/dist-bundle/index.js
+var VERSION2 = "10.0.16";
+var defaults_default = {
+  headers: {
+    "user-agent": `octokit-request.js/${VERSION2} ${getUserAgent()}`
+  }
+};
+function isPlainObject2(value2) {
+  if (typeof value2 !== "object" || value2 === null) return false;
+  if (Object.prototype.toString.call(value2) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value2);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value2);
 }
-function emit(ctx, drafts) {
-  const out = [];
-  for (const d of drafts) {
-    const severity = severityOf(ctx.guideline, d.rule);
-    if (severity === null) continue;
-    out.push({
-      item: ctx.item,
-      annotation: ctx.annotation,
-      annotator: ctx.annotator,
-      label: d.label,
-      rule: d.rule,
-      severity,
-      message: d.message,
-      value: d.value ?? null,
-      limit: d.limit ?? null,
-      location: d.location ?? null
+var noop = () => "";
+async function fetchWrapper(requestOptions) {
+  const fetch2 = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch2) {
+    throw new Error(
+      "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
+    );
+  }
+  const log2 = requestOptions.request?.log || console;
+  const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
+  const body = isPlainObject2(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
+  const requestHeaders = Object.fromEntries(
+    Object.entries(requestOptions.headers).map(([name, value2]) => [
+      name,
+      String(value2)
+    ])
+  );
+  let fetchResponse;
+  try {
+    fetchResponse = await fetch2(requestOptions.url, {
+      method: requestOptions.method,
+      body,
+      redirect: requestOptions.request?.redirect,
+      headers: requestHeaders,
+      signal: requestOptions.request?.signal,
+      // duplex must be set if request.body is ReadableStream or Async Iterables.
+      // See https://fetch.spec.whatwg.org/#dom-requestinit-duplex.
+      ...requestOptions.body && { duplex: "half" }
+    });
+  } catch (error2) {
+    let message2 = "Unknown Error";
+    if (error2 instanceof Error) {
+      if (error2.name === "AbortError") {
+        error2.status = 500;
+        throw error2;
+      }
+      message2 = error2.message;
+      if (error2.name === "TypeError" && "cause" in error2) {
+        if (error2.cause instanceof Error) {
+          message2 = error2.cause.message;
+        } else if (typeof error2.cause === "string") {
+          message2 = error2.cause;
+        }
+      }
+    }
+    const requestError = new RequestError(message2, 500, {
+      request: requestOptions
+    });
+    requestError.cause = error2;
+    throw requestError;
+  }
+  const status = fetchResponse.status;
+  const url = fetchResponse.url;
+  const responseHeaders = {};
+  for (const [key, value2] of fetchResponse.headers) {
+    responseHeaders[key] = value2;
+  }
+  const octokitResponse = {
+    url,
+    status,
+    headers: responseHeaders,
+    data: ""
+  };
+  if ("deprecation" in responseHeaders) {
+    const matches = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
+    const deprecationLink = matches && matches.pop();
+    log2.warn(
+      `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
+    );
+  }
+  if (status === 204 || status === 205) {
+    return octokitResponse;
+  }
+  if (requestOptions.method === "HEAD") {
+    if (status < 400) {
+      return octokitResponse;
+    }
+    throw new RequestError(fetchResponse.statusText, status, {
+      response: octokitResponse,
+      request: requestOptions
     });
   }
-  return out;
-}
-var missingAnnotation = (ctx, file) => emit(ctx, [
-  {
-    rule: "dataset.missing_annotation",
-    label: null,
-    message: `Item ${ctx.item} has no annotation${file ? ` (image ${file})` : ""}; every item needs ${ctx.guideline?.review?.min_annotations ?? 1}`,
-    value: 0,
-    limit: ctx.guideline?.review?.min_annotations ?? 1,
-    location: file ? { file } : null
+  if (status === 304) {
+    octokitResponse.data = await getResponseData(fetchResponse);
+    throw new RequestError("Not modified", status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
   }
-]);
-var tooFewAnnotations = (ctx, count) => {
-  const min2 = ctx.guideline?.review?.min_annotations ?? 1;
-  if (count >= min2) return [];
-  return emit(ctx, [
-    {
-      rule: "dataset.missing_annotation",
-      label: null,
-      message: `Item ${ctx.item} has ${count} annotation${count === 1 ? "" : "s"}; the guideline asks for at least ${min2}`,
-      value: count,
-      limit: min2
+  if (status >= 400) {
+    octokitResponse.data = await getResponseData(fetchResponse);
+    throw new RequestError(toErrorMessage(octokitResponse.data), status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  octokitResponse.data = parseSuccessResponseBody ? await getResponseData(fetchResponse) : fetchResponse.body;
+  return octokitResponse;
+}
+async function getResponseData(response) {
+  const contentType = response.headers.get("content-type");
+  if (!contentType) {
+    return response.text().catch(noop);
+  }
+  const mimetype = parse2(contentType);
+  if (isJSONResponse(mimetype)) {
+    let text = "";
+    try {
+      text = await response.text();
+      return JSONParse(text);
+    } catch (err3) {
+      return text;
     }
-  ]);
+  } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
+  // (RFC 2046) and must never be decoded as text, even when the response
+  // carries a (misleading) `charset=utf-8` parameter — see #751.
+  mimetype.parameters.charset?.toLowerCase() === "utf-8" && mimetype.type !== "application/octet-stream") {
+    return response.text().catch(noop);
+  } else {
+    return response.arrayBuffer().catch(
+      /* v8 ignore next -- @preserve */
+      () => new ArrayBuffer(0)
+    );
+  }
+}
+function isJSONResponse(mimetype) {
+  return mimetype.type === "application/json" || mimetype.type === "application/scim+json";
+}
+function toErrorMessage(data2) {
+  if (typeof data2 === "string") {
+    return data2;
+  }
+  if (data2 instanceof ArrayBuffer) {
+    return "Unknown error";
+  }
+  if (typeof data2 === "object" && data2 !== null && "message" in data2) {
+    const objectData = data2;
+    const suffix = "documentation_url" in objectData ? ` - ${objectData.documentation_url}` : "";
+    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v3) => JSON.stringify(v3)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
+  }
+  return `Unknown error: ${JSON.stringify(data2)}`;
+}
+function withDefaults2(oldEndpoint, newDefaults) {
+  const endpoint2 = oldEndpoint.defaults(newDefaults);
+  const newApi = function(route, parameters) {
+    const endpointOptions = endpoint2.merge(route, parameters);
+    if (!endpointOptions.request || !endpointOptions.request.hook) {
+      return fetchWrapper(endpoint2.parse(endpointOptions));
+    }
+    const request2 = (route2, parameters2) => {
+      return fetchWrapper(
+        endpoint2.parse(endpoint2.merge(route2, parameters2))
+      );
+    };
+    Object.assign(request2, {
+      endpoint: endpoint2,
+      defaults: withDefaults2.bind(null, endpoint2)
+    });
+    return endpointOptions.request.hook(request2, endpointOptions);
+  };
+  return Object.assign(newApi, {
+    endpoint: endpoint2,
+    defaults: withDefaults2.bind(null, endpoint2)
+  });
+}
+var request = withDefaults2(endpoint, defaults_default);
+
+// ../../main/node_modules/@octokit/graphql/dist-bundle/index.js
+var VERSION3 = "0.0.0-development";
+function _buildMessageForResponseErrors(data2) {
+  return `Request failed due to following response errors:
+` + data2.errors.map((e) => ` - ${e.message}`).join("\n");
+}
+var GraphqlResponseError = class extends Error {
+  constructor(request2, headers, response) {
+    super(_buildMessageForResponseErrors(response));
+    this.request = request2;
+    this.headers = headers;
+    this.response = response;
+    this.errors = response.errors;
+    this.data = response.data;
+    if (Error.captureStackTrace) {
+      Error.captureStackTrace(this, this.constructor);
+    }
+  }
+  request;
+  headers;
+  response;
+  name = "GraphqlResponseError";
+  errors;
+  data;
 };
-var orphanAnnotation = (ctx, file) => emit(ctx, [
-  {
-    rule: "dataset.orphan_annotation",
-    label: null,
-    message: `Annotation ${file} matches no image of the dataset: check its file name or the images pattern in segqc.yaml`,
-    location: { file }
+var NON_VARIABLE_OPTIONS = [
+  "method",
+  "baseUrl",
+  "url",
+  "headers",
+  "request",
+  "query",
+  "mediaType",
+  "operationName"
+];
+var FORBIDDEN_VARIABLE_OPTIONS = ["query", "method", "url"];
+var GHES_V3_SUFFIX_REGEX = /\/api\/v3\/?$/;
+function graphql(request2, query, options) {
+  if (options) {
+    if (typeof query === "string" && "query" in options) {
+      return Promise.reject(
+        new Error(`[@octokit/graphql] "query" cannot be used as variable name`)
+      );
+    }
+    for (const key in options) {
+      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key)) continue;
+      return Promise.reject(
+        new Error(
+          `[@octokit/graphql] "${key}" cannot be used as variable name`
+        )
+      );
+    }
   }
-]);
-var unreadable = (ctx, file, detail, what = "") => emit(ctx, [{ rule: "format.unreadable", label: null, message: `${what}${file} cannot be read: ${detail}`, location: { file } }]);
-var sizeUnits = (g) => !g.spacingKnown ? "px" : is2D(g) ? "mm2" : "mm3";
-var voxelSize = (g) => !g.spacingKnown ? 1 : voxelVolume(g);
-function voxelAmount(n2, g) {
-  const units = sizeUnits(g);
-  const word = `${units === "mm3" ? "voxel" : "pixel"}${n2 === 1 ? "" : "s"}`;
-  return units === "px" ? `${n2} ${word}` : `${n2} ${word} (${size(n2 * voxelSize(g), units)})`;
+  const parsedOptions = typeof query === "string" ? Object.assign({ query }, options) : query;
+  const requestOptions = Object.keys(
+    parsedOptions
+  ).reduce((result, key) => {
+    if (NON_VARIABLE_OPTIONS.includes(key)) {
+      result[key] = parsedOptions[key];
+      return result;
+    }
+    if (!result.variables) {
+      result.variables = {};
+    }
+    result.variables[key] = parsedOptions[key];
+    return result;
+  }, {});
+  const baseUrl2 = parsedOptions.baseUrl || request2.endpoint.DEFAULTS.baseUrl;
+  if (GHES_V3_SUFFIX_REGEX.test(baseUrl2)) {
+    requestOptions.url = baseUrl2.replace(GHES_V3_SUFFIX_REGEX, "/api/graphql");
+  }
+  return request2(requestOptions).then((response) => {
+    if (response.data.errors) {
+      const headers = {};
+      for (const key of Object.keys(response.headers)) {
+        headers[key] = response.headers[key];
+      }
+      throw new GraphqlResponseError(
+        requestOptions,
+        headers,
+        response.data
+      );
+    }
+    return response.data.data;
+  });
 }
-function num(x2) {
-  if (!Number.isFinite(x2)) return String(x2);
-  if (x2 === 0) return "0";
-  const a = Math.abs(x2);
-  if (a >= 1e3) return Math.round(x2).toLocaleString("en-US");
-  if (a < 1e-3) return x2.toPrecision(3);
-  return String(Number(x2.toPrecision(3)));
+function withDefaults3(request2, newDefaults) {
+  const newRequest = request2.defaults(newDefaults);
+  const newApi = (query, options) => {
+    return graphql(newRequest, query, options);
+  };
+  return Object.assign(newApi, {
+    defaults: withDefaults3.bind(null, newRequest),
+    endpoint: newRequest.endpoint
+  });
 }
-function size(x2, units) {
-  if (units === "px") return `${num(x2)} pixel${x2 === 1 ? "" : "s"}`;
-  if (units === "mm2") return `${num(x2)} mm\xB2`;
-  return x2 >= 1e4 ? `${num(x2)} mm\xB3 (${num(x2 / 1e3)} mL)` : `${num(x2)} mm\xB3`;
-}
-function whereIs(bbox, g) {
-  if (is2D(g)) return `around pixel (${Math.round((bbox[0] + bbox[3]) / 2)}, ${Math.round((bbox[1] + bbox[4]) / 2)})`;
-  return bbox[2] === bbox[5] ? `at slice ${bbox[2]}` : `at slices ${bbox[2]}\u2013${bbox[5]}`;
-}
-var bboxLocation = (bbox, file) => ({
-  ...file ? { file } : {},
-  slice: Math.round((bbox[2] + bbox[5]) / 2),
-  bbox
+var graphql2 = withDefaults3(request, {
+  headers: {
+    "user-agent": `octokit-graphql.js/${VERSION3} ${getUserAgent()}`
+  },
+  method: "POST",
+  url: "/graphql"
 });
-
-// shared/rules/labels.ts
-var VALUED_FORMATS = /* @__PURE__ */ new Set(["nifti", "png", "dicom-seg"]);
-var norm = (s) => s.trim().toLowerCase().replace(/\s+/g, " ");
-var scheme = (s) => s.toUpperCase() === "SRT" ? "SCT" : s.toUpperCase();
-var sameConcept = (a, b) => !!a && !!b && scheme(a.scheme) === scheme(b.scheme) && a.code.trim() === b.code.trim();
-var describeSegLabel = (info2) => info2.name !== null ? `'${info2.name}' (value ${info2.value})` : `value ${info2.value}`;
-function resolveLabels(guideline, seg) {
-  const drafts = [];
-  const present = new Set(presentValues(seg));
-  const infos = /* @__PURE__ */ new Map();
-  for (const l of seg.labels) if (!infos.has(l.value)) infos.set(l.value, l);
-  for (const v3 of present) if (!infos.has(v3)) infos.set(v3, { value: v3, name: null });
-  const byLabel = /* @__PURE__ */ new Map();
-  const known = guideline.labels.map((l) => `${l.value} ${l.name}`).join(", ");
-  for (const info2 of [...infos.values()].sort((a, b) => a.value - b.value)) {
-    const named = info2.name !== null && info2.name.trim() !== "";
-    const match = named ? guideline.labels.find((l) => norm(l.name) === norm(info2.name)) ?? guideline.labels.find((l) => sameConcept(l.concept, info2.concept)) : guideline.labels.find((l) => l.value === info2.value);
-    if (!match) {
-      if (!named && !present.has(info2.value)) continue;
-      drafts.push({
-        rule: "label.unknown",
-        label: info2.name,
-        message: `Label ${describeSegLabel(info2)} is not in the guideline, which has ${known}`,
-        value: info2.name ?? info2.value,
-        limit: null,
-        location: { region: info2.name ?? String(info2.value) }
-      });
-      continue;
-    }
-    if (named && VALUED_FORMATS.has(seg.format) && info2.value !== match.value) {
-      drafts.push({
-        rule: "label.value_mismatch",
-        label: match.name,
-        message: `Label '${info2.name}' is stored as value ${info2.value}, but the guideline numbers ${match.name} ${match.value}`,
-        value: info2.value,
-        limit: match.value,
-        location: { region: info2.name }
-      });
-    }
-    if (!present.has(info2.value)) continue;
-    const vs = byLabel.get(match) ?? [];
-    vs.push(info2.value);
-    byLabel.set(match, vs);
-  }
-  const labels = guideline.labels.filter((l) => byLabel.has(l)).map((l) => ({ label: l, values: byLabel.get(l) }));
-  return { labels, drafts };
-}
-function requiredMissing(guideline, resolved) {
-  const have = new Set(resolved.map((r) => r.label));
-  return guideline.labels.filter((l) => l.required && !have.has(l)).map((l) => ({
-    rule: "label.required_missing",
-    label: l.name,
-    message: `${l.name} is not drawn; the guideline requires it on every image`,
-    value: 0,
-    limit: null
-  }));
-}
-function resolvedMask(seg, values) {
-  if (values.length === 1) return labelLayer(seg, values[0]);
-  const n2 = voxelCount(seg.geometry);
-  const out = new Uint8Array(n2);
-  let any = false;
-  for (const v3 of values) {
-    const m = labelLayer(seg, v3);
-    if (!m) continue;
-    any = true;
-    const d = m.data;
-    for (let i2 = 0; i2 < n2; i2++) if (d[i2] === m.value) out[i2] = 1;
-  }
-  return any ? { data: out, value: 1 } : null;
-}
-function layersHolding(seg, values) {
-  return seg.layers.filter((l) => values.some((v3) => l.values.includes(v3)));
+function withCustomRequest(customRequest) {
+  return withDefaults3(customRequest, {
+    method: "POST",
+    url: "/graphql"
+  });
 }
 
-// shared/rules/agreement.ts
-var REFERENCE = "reference";
-var nameOf = (a, index) => a.id ?? a.annotator ?? `annotation ${index + 1}`;
-function masksByLabel(guideline, seg) {
-  const out = /* @__PURE__ */ new Map();
-  for (const r of resolveLabels(guideline, seg).labels) {
-    const m = resolvedMask(seg, r.values);
-    if (m) out.set(r.label.name, m);
-  }
-  return out;
+// ../../main/node_modules/@octokit/auth-token/dist-bundle/index.js
+var b64url = "(?:[a-zA-Z0-9_-]+)";
+var sep = "\\.";
+var jwtRE = new RegExp(`^${b64url}${sep}${b64url}${sep}${b64url}$`);
+var isJWT = jwtRE.test.bind(jwtRE);
+async function auth(token) {
+  const isApp = isJWT(token);
+  const isInstallation = token.startsWith("v1.") || token.startsWith("ghs_");
+  const isUserToServer = token.startsWith("ghu_");
+  const tokenType = isApp ? "app" : isInstallation ? "installation" : isUserToServer ? "user-to-server" : "oauth";
+  return {
+    type: "token",
+    token,
+    tokenType
+  };
 }
-var sameGrid = (a, b) => a.geometry.shape.every((s, i2) => s === b.geometry.shape[i2]);
-var EMPTY_MASK = { data: new Uint8Array(0), value: 1 };
-var REPORT_TOLERANCE_MM = 2;
-function pairMetrics(rule, a, b, seg, memo) {
-  const tolerances = [.../* @__PURE__ */ new Set([rule.tolerance_mm ?? 0, rule.tolerance_mm ?? REPORT_TOLERANCE_MM])];
-  const key = `${a.value}|${b.value}|${tolerances.join(",")}`;
-  let byB = memo?.get(a.data);
-  if (memo && !byB) memo.set(a.data, byB = /* @__PURE__ */ new WeakMap());
-  let byKey = byB?.get(b.data);
-  if (byB && !byKey) byB.set(b.data, byKey = /* @__PURE__ */ new Map());
-  let m = byKey?.get(key);
-  if (!m) {
-    m = compareMasks(a, b, seg.geometry, { tolerances, surface: "voxel" });
-    byKey?.set(key, m);
+function withAuthorizationPrefix(token) {
+  if (token.split(/\./).length === 3) {
+    return `bearer ${token}`;
   }
-  return m;
+  return `token ${token}`;
 }
-function scorePair(rule, a, b, seg, memo) {
-  if (!a && !b) return null;
-  const g = seg.geometry;
-  const wantSurface = rule.nsd_min !== void 0 || rule.hd95_max_mm !== void 0;
-  const tol = rule.tolerance_mm ?? 0;
-  const m = pairMetrics(rule, a ?? EMPTY_MASK, b ?? EMPTY_MASK, seg, memo);
-  const nsd = wantSurface && g.spacingKnown ? m.nsd[String(tol)] ?? null : null;
-  const hd95 = wantSurface && g.spacingKnown ? m.hd95 : null;
-  const misses = [];
-  if (rule.dice_min !== void 0 && m.dice < rule.dice_min) misses.push(`Dice ${num(m.dice)} < ${num(rule.dice_min)}`);
-  if (rule.nsd_min !== void 0 && nsd !== null && nsd < rule.nsd_min) misses.push(`NSD@${num(tol)} mm ${num(nsd)} < ${num(rule.nsd_min)}`);
-  if (rule.hd95_max_mm !== void 0 && g.spacingKnown) {
-    if (hd95 === null) misses.push(`HD95 undefined (one side empty), max ${num(rule.hd95_max_mm)} mm`);
-    else if (hd95 > rule.hd95_max_mm) misses.push(`HD95 ${num(hd95)} mm > ${num(rule.hd95_max_mm)} mm`);
+async function hook(token, request2, route, parameters) {
+  const endpoint2 = request2.endpoint.merge(
+    route,
+    parameters
+  );
+  endpoint2.headers.authorization = withAuthorizationPrefix(token);
+  return request2(endpoint2);
+}
+var createTokenAuth = function createTokenAuth2(token) {
+  if (!token) {
+    throw new Error("[@octokit/auth-token] No token passed to createTokenAuth");
   }
-  return { score: { label: rule.label, dice: m.dice, nsd, hd95 }, misses };
+  if (typeof token !== "string") {
+    throw new Error(
+      "[@octokit/auth-token] Token passed to createTokenAuth is not a string"
+    );
+  }
+  token = token.replace(/^(token|bearer) +/i, "");
+  return Object.assign(auth.bind(null, token), {
+    hook: hook.bind(null, token)
+  });
+};
+
+// ../../main/node_modules/@octokit/core/dist-src/version.js
+var VERSION4 = "7.0.8";
+
+// ../../main/node_modules/@octokit/core/dist-src/index.js
+var noop2 = () => {
+};
+var consoleWarn = console.warn.bind(console);
+var consoleError = console.error.bind(console);
+function createLogger(logger = {}) {
+  if (typeof logger.debug !== "function") {
+    logger.debug = noop2;
+  }
+  if (typeof logger.info !== "function") {
+    logger.info = noop2;
+  }
+  if (typeof logger.warn !== "function") {
+    logger.warn = consoleWarn;
+  }
+  if (typeof logger.error !== "function") {
+    logger.error = consoleError;
+  }
+  return logger;
 }
-function agreementRules(guideline, item2, memo) {
-  const rules = guideline.agreement ?? [];
-  const findings = [];
-  const scores = [];
-  if (rules.length === 0) return { findings, scores };
-  const anns = item2.annotations;
-  const masks = anns.map((a) => masksByLabel(guideline, a.segmentation));
-  const ref = item2.reference ?? null;
-  const refMasks = ref ? masksByLabel(guideline, ref.segmentation) : null;
-  const pairs = [];
-  for (let i2 = 0; i2 < anns.length; i2++) for (let j = i2 + 1; j < anns.length; j++) pairs.push([i2, j]);
-  for (const rule of rules) {
-    for (const [i2, j] of pairs) {
-      if (!sameGrid(anns[i2].segmentation, anns[j].segmentation)) continue;
-      const r = scorePair(rule, masks[i2].get(rule.label) ?? null, masks[j].get(rule.label) ?? null, anns[i2].segmentation, memo);
-      if (!r) continue;
-      const a = nameOf(anns[i2], i2);
-      const b = nameOf(anns[j], j);
-      scores.push({ ...r.score, a, b });
-      if (r.misses.length === 0) continue;
-      const draft = {
-        rule: "agreement.below_threshold",
-        label: rule.label,
-        message: `${rule.label}: annotations ${a} and ${b} disagree (${r.misses.join(", ")}); the guideline asks for closer agreement`,
-        value: r.score.dice,
-        limit: rule.dice_min ?? null,
-        location: { region: `${a} vs ${b}` }
-      };
-      findings.push(...emit({ guideline, item: item2.id, annotation: null, annotator: null }, [draft]));
+var userAgentTrail = `octokit-core.js/${VERSION4} ${getUserAgent()}`;
+var Octokit = class {
+  static VERSION = VERSION4;
+  static defaults(defaults2) {
+    const OctokitWithDefaults = class extends this {
+      constructor(...args) {
+        const options = args[0] || {};
+        if (typeof defaults2 === "function") {
+          super(defaults2(options));
+          return;
+        }
+        super(
+          Object.assign(
+            {},
+            defaults2,
+            options,
+            options.userAgent && defaults2.userAgent ? {
+              userAgent: `${options.userAgent} ${defaults2.userAgent}`
+            } : null
+          )
+        );
+      }
+    };
+    return OctokitWithDefaults;
+  }
+  static plugins = [];
+  /**
+   * Attach a plugin (or many) to your Octokit instance.
+   *
+   * @example
+   * const API = Octokit.plugin(plugin1, plugin2, plugin3, ...)
+   */
+  static plugin(...newPlugins) {
+    const currentPlugins = this.plugins;
+    const NewOctokit = class extends this {
+      static plugins = currentPlugins.concat(
+        newPlugins.filter((plugin) => !currentPlugins.includes(plugin))
+      );
+    };
+    return NewOctokit;
+  }
+  constructor(options = {}) {
+    const hook2 = new before_after_hook_default.Collection();
+    const requestDefaults = {
+      baseUrl: request.endpoint.DEFAULTS.baseUrl,
+      headers: {},
+      request: Object.assign({}, options.request, {
+        // @ts-ignore internal usage only, no need to type
+        hook: hook2.bind(null, "request")
+      }),
+      mediaType: {
+        previews: [],
+        format: ""
+      }
+    };
+    requestDefaults.headers["user-agent"] = options.userAgent ? `${options.userAgent} ${userAgentTrail}` : userAgentTrail;
+    if (options.baseUrl) {
+      requestDefaults.baseUrl = options.baseUrl;
     }
-    if (ref && refMasks) {
-      anns.forEach((ann, i2) => {
-        if (!sameGrid(ann.segmentation, ref.segmentation)) return;
-        const r = scorePair(rule, refMasks.get(rule.label) ?? null, masks[i2].get(rule.label) ?? null, ref.segmentation, memo);
-        if (!r) return;
-        const a = nameOf(ann, i2);
-        scores.push({ ...r.score, a, b: REFERENCE });
-        if (r.misses.length === 0) return;
-        const draft = {
-          rule: "agreement.below_threshold",
-          label: rule.label,
-          message: `${rule.label}: annotation ${a} disagrees with the reference (${r.misses.join(", ")})`,
-          value: r.score.dice,
-          limit: rule.dice_min ?? null,
-          location: { region: `${a} vs ${REFERENCE}` }
-        };
-        findings.push(...emit({ guideline, item: item2.id, annotation: ann.id, annotator: ann.annotator }, [draft]));
+    if (options.previews) {
+      requestDefaults.mediaType.previews = options.previews;
+    }
+    if (options.timeZone) {
+      requestDefaults.headers["time-zone"] = options.timeZone;
+    }
+    this.request = request.defaults(requestDefaults);
+    this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
+    this.log = createLogger(options.log);
+    this.hook = hook2;
+    if (!options.authStrategy) {
+      if (!options.auth) {
+        this.auth = async () => ({
+          type: "unauthenticated"
+        });
+      } else {
+        const auth2 = createTokenAuth(options.auth);
+        hook2.wrap("request", auth2.hook);
+        this.auth = auth2;
+      }
+    } else {
+      const { authStrategy, ...otherOptions } = options;
+      const auth2 = authStrategy(
+        Object.assign(
+          {
+            request: this.request,
+            log: this.log,
+            // we pass the current octokit instance as well as its constructor options
+            // to allow for authentication strategies that return a new octokit instance
+            // that shares the same internal state as the current one. The original
+            // requirement for this was the "event-octokit" authentication strategy
+            // of https://github.com/probot/octokit-auth-probot.
+            octokit: this,
+            octokitOptions: otherOptions
+          },
+          options.auth
+        )
+      );
+      hook2.wrap("request", auth2.hook);
+      this.auth = auth2;
+    }
+    const classConstructor = this.constructor;
+    for (let i2 = 0; i2 < classConstructor.plugins.length; ++i2) {
+      Object.assign(this, classConstructor.plugins[i2](this, options));
+    }
+  }
+  // assigned during constructor
+  request;
+  graphql;
+  log;
+  hook;
+  // TODO: type `octokit.auth` based on passed options.authStrategy
+  auth;
+};
+
+// ../../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
+var VERSION5 = "17.0.0";
+
+// ../../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
+var Endpoints = {
+  actions: {
+    addCustomLabelsToSelfHostedRunnerForOrg: [
+      "POST /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    addCustomLabelsToSelfHostedRunnerForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    addRepoAccessToSelfHostedRunnerGroupInOrg: [
+      "PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgVariable: [
+      "PUT /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
+    ],
+    approveWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/approve"
+    ],
+    cancelWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel"
+    ],
+    createEnvironmentVariable: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/variables"
+    ],
+    createHostedRunnerForOrg: ["POST /orgs/{org}/actions/hosted-runners"],
+    createOrUpdateEnvironmentSecret: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    createOrUpdateOrgSecret: ["PUT /orgs/{org}/actions/secrets/{secret_name}"],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}"
+    ],
+    createOrgVariable: ["POST /orgs/{org}/actions/variables"],
+    createRegistrationTokenForOrg: [
+      "POST /orgs/{org}/actions/runners/registration-token"
+    ],
+    createRegistrationTokenForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/registration-token"
+    ],
+    createRemoveTokenForOrg: ["POST /orgs/{org}/actions/runners/remove-token"],
+    createRemoveTokenForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/remove-token"
+    ],
+    createRepoVariable: ["POST /repos/{owner}/{repo}/actions/variables"],
+    createWorkflowDispatch: [
+      "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"
+    ],
+    deleteActionsCacheById: [
+      "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
+    ],
+    deleteActionsCacheByKey: [
+      "DELETE /repos/{owner}/{repo}/actions/caches{?key,ref}"
+    ],
+    deleteArtifact: [
+      "DELETE /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"
+    ],
+    deleteCustomImageFromOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
+    ],
+    deleteCustomImageVersionFromOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
+    ],
+    deleteEnvironmentSecret: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    deleteEnvironmentVariable: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    deleteHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/actions/secrets/{secret_name}"],
+    deleteOrgVariable: ["DELETE /orgs/{org}/actions/variables/{name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/actions/secrets/{secret_name}"
+    ],
+    deleteRepoVariable: [
+      "DELETE /repos/{owner}/{repo}/actions/variables/{name}"
+    ],
+    deleteSelfHostedRunnerFromOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}"
+    ],
+    deleteSelfHostedRunnerFromRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}"
+    ],
+    deleteWorkflowRun: ["DELETE /repos/{owner}/{repo}/actions/runs/{run_id}"],
+    deleteWorkflowRunLogs: [
+      "DELETE /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
+    ],
+    disableSelectedRepositoryGithubActionsOrganization: [
+      "DELETE /orgs/{org}/actions/permissions/repositories/{repository_id}"
+    ],
+    disableWorkflow: [
+      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable"
+    ],
+    downloadArtifact: [
+      "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}"
+    ],
+    downloadJobLogsForWorkflowRun: [
+      "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs"
+    ],
+    downloadWorkflowRunAttemptLogs: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs"
+    ],
+    downloadWorkflowRunLogs: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
+    ],
+    enableSelectedRepositoryGithubActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/repositories/{repository_id}"
+    ],
+    enableWorkflow: [
+      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable"
+    ],
+    forceCancelWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel"
+    ],
+    generateRunnerJitconfigForOrg: [
+      "POST /orgs/{org}/actions/runners/generate-jitconfig"
+    ],
+    generateRunnerJitconfigForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig"
+    ],
+    getActionsCacheList: ["GET /repos/{owner}/{repo}/actions/caches"],
+    getActionsCacheUsage: ["GET /repos/{owner}/{repo}/actions/cache/usage"],
+    getActionsCacheUsageByRepoForOrg: [
+      "GET /orgs/{org}/actions/cache/usage-by-repository"
+    ],
+    getActionsCacheUsageForOrg: ["GET /orgs/{org}/actions/cache/usage"],
+    getAllowedActionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/selected-actions"
+    ],
+    getAllowedActionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/selected-actions"
+    ],
+    getArtifact: ["GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"],
+    getCustomImageForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
+    ],
+    getCustomImageVersionForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
+    ],
+    getCustomOidcSubClaimForRepo: [
+      "GET /repos/{owner}/{repo}/actions/oidc/customization/sub"
+    ],
+    getEnvironmentPublicKey: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key"
+    ],
+    getEnvironmentSecret: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    getEnvironmentVariable: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    getGithubActionsDefaultWorkflowPermissionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/workflow"
+    ],
+    getGithubActionsDefaultWorkflowPermissionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/workflow"
+    ],
+    getGithubActionsPermissionsOrganization: [
+      "GET /orgs/{org}/actions/permissions"
+    ],
+    getGithubActionsPermissionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions"
+    ],
+    getHostedRunnerForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    getHostedRunnersGithubOwnedImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/github-owned"
+    ],
+    getHostedRunnersLimitsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/limits"
+    ],
+    getHostedRunnersMachineSpecsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/machine-sizes"
+    ],
+    getHostedRunnersPartnerImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/partner"
+    ],
+    getHostedRunnersPlatformsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/platforms"
+    ],
+    getJobForWorkflowRun: ["GET /repos/{owner}/{repo}/actions/jobs/{job_id}"],
+    getOrgPublicKey: ["GET /orgs/{org}/actions/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/actions/secrets/{secret_name}"],
+    getOrgVariable: ["GET /orgs/{org}/actions/variables/{name}"],
+    getPendingDeploymentsForRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
+    ],
+    getRepoPermissions: [
+      "GET /repos/{owner}/{repo}/actions/permissions",
+      {},
+      { renamed: ["actions", "getGithubActionsPermissionsRepository"] }
+    ],
+    getRepoPublicKey: ["GET /repos/{owner}/{repo}/actions/secrets/public-key"],
+    getRepoSecret: ["GET /repos/{owner}/{repo}/actions/secrets/{secret_name}"],
+    getRepoVariable: ["GET /repos/{owner}/{repo}/actions/variables/{name}"],
+    getReviewsForRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals"
+    ],
+    getSelfHostedRunnerForOrg: ["GET /orgs/{org}/actions/runners/{runner_id}"],
+    getSelfHostedRunnerForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}"
+    ],
+    getWorkflow: ["GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}"],
+    getWorkflowAccessToRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/access"
+    ],
+    getWorkflowRun: ["GET /repos/{owner}/{repo}/actions/runs/{run_id}"],
+    getWorkflowRunAttempt: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}"
+    ],
+    getWorkflowRunUsage: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing"
+    ],
+    getWorkflowUsage: [
+      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing"
+    ],
+    listArtifactsForRepo: ["GET /repos/{owner}/{repo}/actions/artifacts"],
+    listCustomImageVersionsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions"
+    ],
+    listCustomImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom"
+    ],
+    listEnvironmentSecrets: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets"
+    ],
+    listEnvironmentVariables: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables"
+    ],
+    listGithubHostedRunnersInGroupForOrg: [
+      "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners"
+    ],
+    listHostedRunnersForOrg: ["GET /orgs/{org}/actions/hosted-runners"],
+    listJobsForWorkflowRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
+    ],
+    listJobsForWorkflowRunAttempt: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
+    ],
+    listLabelsForSelfHostedRunnerForOrg: [
+      "GET /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    listLabelsForSelfHostedRunnerForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    listOrgSecrets: ["GET /orgs/{org}/actions/secrets"],
+    listOrgVariables: ["GET /orgs/{org}/actions/variables"],
+    listRepoOrganizationSecrets: [
+      "GET /repos/{owner}/{repo}/actions/organization-secrets"
+    ],
+    listRepoOrganizationVariables: [
+      "GET /repos/{owner}/{repo}/actions/organization-variables"
+    ],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/actions/secrets"],
+    listRepoVariables: ["GET /repos/{owner}/{repo}/actions/variables"],
+    listRepoWorkflows: ["GET /repos/{owner}/{repo}/actions/workflows"],
+    listRunnerApplicationsForOrg: ["GET /orgs/{org}/actions/runners/downloads"],
+    listRunnerApplicationsForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/downloads"
+    ],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/actions/secrets/{secret_name}/repositories"
+    ],
+    listSelectedReposForOrgVariable: [
+      "GET /orgs/{org}/actions/variables/{name}/repositories"
+    ],
+    listSelectedRepositoriesEnabledGithubActionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/repositories"
+    ],
+    listSelfHostedRunnersForOrg: ["GET /orgs/{org}/actions/runners"],
+    listSelfHostedRunnersForRepo: ["GET /repos/{owner}/{repo}/actions/runners"],
+    listWorkflowRunArtifacts: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts"
+    ],
+    listWorkflowRuns: [
+      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
+    ],
+    listWorkflowRunsForRepo: ["GET /repos/{owner}/{repo}/actions/runs"],
+    reRunJobForWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun"
+    ],
+    reRunWorkflow: ["POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun"],
+    reRunWorkflowFailedJobs: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"
+    ],
+    removeAllCustomLabelsFromSelfHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    removeAllCustomLabelsFromSelfHostedRunnerForRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    removeCustomLabelFromSelfHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels/{name}"
+    ],
+    removeCustomLabelFromSelfHostedRunnerForRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels/{name}"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    removeSelectedRepoFromOrgVariable: [
+      "DELETE /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
+    ],
+    reviewCustomGatesForRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule"
+    ],
+    reviewPendingDeploymentsForRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
+    ],
+    setAllowedActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/selected-actions"
+    ],
+    setAllowedActionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/selected-actions"
+    ],
+    setCustomLabelsForSelfHostedRunnerForOrg: [
+      "PUT /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    setCustomLabelsForSelfHostedRunnerForRepo: [
+      "PUT /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    setCustomOidcSubClaimForRepo: [
+      "PUT /repos/{owner}/{repo}/actions/oidc/customization/sub"
+    ],
+    setGithubActionsDefaultWorkflowPermissionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/workflow"
+    ],
+    setGithubActionsDefaultWorkflowPermissionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/workflow"
+    ],
+    setGithubActionsPermissionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions"
+    ],
+    setGithubActionsPermissionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories"
+    ],
+    setSelectedReposForOrgVariable: [
+      "PUT /orgs/{org}/actions/variables/{name}/repositories"
+    ],
+    setSelectedRepositoriesEnabledGithubActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/repositories"
+    ],
+    setWorkflowAccessToRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/access"
+    ],
+    updateEnvironmentVariable: [
+      "PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    updateHostedRunnerForOrg: [
+      "PATCH /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    updateOrgVariable: ["PATCH /orgs/{org}/actions/variables/{name}"],
+    updateRepoVariable: [
+      "PATCH /repos/{owner}/{repo}/actions/variables/{name}"
+    ]
+  },
+  activity: {
+    checkRepoIsStarredByAuthenticatedUser: ["GET /user/starred/{owner}/{repo}"],
+    deleteRepoSubscription: ["DELETE /repos/{owner}/{repo}/subscription"],
+    deleteThreadSubscription: [
+      "DELETE /notifications/threads/{thread_id}/subscription"
+    ],
+    getFeeds: ["GET /feeds"],
+    getRepoSubscription: ["GET /repos/{owner}/{repo}/subscription"],
+    getThread: ["GET /notifications/threads/{thread_id}"],
+    getThreadSubscriptionForAuthenticatedUser: [
+      "GET /notifications/threads/{thread_id}/subscription"
+    ],
+    listEventsForAuthenticatedUser: ["GET /users/{username}/events"],
+    listNotificationsForAuthenticatedUser: ["GET /notifications"],
+    listOrgEventsForAuthenticatedUser: [
+      "GET /users/{username}/events/orgs/{org}"
+    ],
+    listPublicEvents: ["GET /events"],
+    listPublicEventsForRepoNetwork: ["GET /networks/{owner}/{repo}/events"],
+    listPublicEventsForUser: ["GET /users/{username}/events/public"],
+    listPublicOrgEvents: ["GET /orgs/{org}/events"],
+    listReceivedEventsForUser: ["GET /users/{username}/received_events"],
+    listReceivedPublicEventsForUser: [
+      "GET /users/{username}/received_events/public"
+    ],
+    listRepoEvents: ["GET /repos/{owner}/{repo}/events"],
+    listRepoNotificationsForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/notifications"
+    ],
+    listReposStarredByAuthenticatedUser: ["GET /user/starred"],
+    listReposStarredByUser: ["GET /users/{username}/starred"],
+    listReposWatchedByUser: ["GET /users/{username}/subscriptions"],
+    listStargazersForRepo: ["GET /repos/{owner}/{repo}/stargazers"],
+    listWatchedReposForAuthenticatedUser: ["GET /user/subscriptions"],
+    listWatchersForRepo: ["GET /repos/{owner}/{repo}/subscribers"],
+    markNotificationsAsRead: ["PUT /notifications"],
+    markRepoNotificationsAsRead: ["PUT /repos/{owner}/{repo}/notifications"],
+    markThreadAsDone: ["DELETE /notifications/threads/{thread_id}"],
+    markThreadAsRead: ["PATCH /notifications/threads/{thread_id}"],
+    setRepoSubscription: ["PUT /repos/{owner}/{repo}/subscription"],
+    setThreadSubscription: [
+      "PUT /notifications/threads/{thread_id}/subscription"
+    ],
+    starRepoForAuthenticatedUser: ["PUT /user/starred/{owner}/{repo}"],
+    unstarRepoForAuthenticatedUser: ["DELETE /user/starred/{owner}/{repo}"]
+  },
+  apps: {
+    addRepoToInstallation: [
+      "PUT /user/installations/{installation_id}/repositories/{repository_id}",
+      {},
+      { renamed: ["apps", "addRepoToInstallationForAuthenticatedUser"] }
+    ],
+    addRepoToInstallationForAuthenticatedUser: [
+      "PUT /user/installations/{installation_id}/repositories/{repository_id}"
+    ],
+    checkToken: ["POST /applications/{client_id}/token"],
+    createFromManifest: ["POST /app-manifests/{code}/conversions"],
+    createInstallationAccessToken: [
+      "POST /app/installations/{installation_id}/access_tokens"
+    ],
+    deleteAuthorization: ["DELETE /applications/{client_id}/grant"],
+    deleteInstallation: ["DELETE /app/installations/{installation_id}"],
+    deleteToken: ["DELETE /applications/{client_id}/token"],
+    getAuthenticated: ["GET /app"],
+    getBySlug: ["GET /apps/{app_slug}"],
+    getInstallation: ["GET /app/installations/{installation_id}"],
+    getOrgInstallation: ["GET /orgs/{org}/installation"],
+    getRepoInstallation: ["GET /repos/{owner}/{repo}/installation"],
+    getSubscriptionPlanForAccount: [
+      "GET /marketplace_listing/accounts/{account_id}"
+    ],
+    getSubscriptionPlanForAccountStubbed: [
+      "GET /marketplace_listing/stubbed/accounts/{account_id}"
+    ],
+    getUserInstallation: ["GET /users/{username}/installation"],
+    getWebhookConfigForApp: ["GET /app/hook/config"],
+    getWebhookDelivery: ["GET /app/hook/deliveries/{delivery_id}"],
+    listAccountsForPlan: ["GET /marketplace_listing/plans/{plan_id}/accounts"],
+    listAccountsForPlanStubbed: [
+      "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts"
+    ],
+    listInstallationReposForAuthenticatedUser: [
+      "GET /user/installations/{installation_id}/repositories"
+    ],
+    listInstallationRequestsForAuthenticatedApp: [
+      "GET /app/installation-requests"
+    ],
+    listInstallations: ["GET /app/installations"],
+    listInstallationsForAuthenticatedUser: ["GET /user/installations"],
+    listPlans: ["GET /marketplace_listing/plans"],
+    listPlansStubbed: ["GET /marketplace_listing/stubbed/plans"],
+    listReposAccessibleToInstallation: ["GET /installation/repositories"],
+    listSubscriptionsForAuthenticatedUser: ["GET /user/marketplace_purchases"],
+    listSubscriptionsForAuthenticatedUserStubbed: [
+      "GET /user/marketplace_purchases/stubbed"
+    ],
+    listWebhookDeliveries: ["GET /app/hook/deliveries"],
+    redeliverWebhookDelivery: [
+      "POST /app/hook/deliveries/{delivery_id}/attempts"
+    ],
+    removeRepoFromInstallation: [
+      "DELETE /user/installations/{installation_id}/repositories/{repository_id}",
+      {},
+      { renamed: ["apps", "removeRepoFromInstallationForAuthenticatedUser"] }
+    ],
+    removeRepoFromInstallationForAuthenticatedUser: [
+      "DELETE /user/installations/{installation_id}/repositories/{repository_id}"
+    ],
+    resetToken: ["PATCH /applications/{client_id}/token"],
+    revokeInstallationAccessToken: ["DELETE /installation/token"],
+    scopeToken: ["POST /applications/{client_id}/token/scoped"],
+    suspendInstallation: ["PUT /app/installations/{installation_id}/suspended"],
+    unsuspendInstallation: [
+      "DELETE /app/installations/{installation_id}/suspended"
+    ],
+    updateWebhookConfigForApp: ["PATCH /app/hook/config"]
+  },
+  billing: {
+    getGithubActionsBillingOrg: ["GET /orgs/{org}/settings/billing/actions"],
+    getGithubActionsBillingUser: [
+      "GET /users/{username}/settings/billing/actions"
+    ],
+    getGithubBillingPremiumRequestUsageReportOrg: [
+      "GET /organizations/{org}/settings/billing/premium_request/usage"
+    ],
+    getGithubBillingPremiumRequestUsageReportUser: [
+      "GET /users/{username}/settings/billing/premium_request/usage"
+    ],
+    getGithubBillingUsageReportOrg: [
+      "GET /organizations/{org}/settings/billing/usage"
+    ],
+    getGithubBillingUsageReportUser: [
+      "GET /users/{username}/settings/billing/usage"
+    ],
+    getGithubPackagesBillingOrg: ["GET /orgs/{org}/settings/billing/packages"],
+    getGithubPackagesBillingUser: [
+      "GET /users/{username}/settings/billing/packages"
+    ],
+    getSharedStorageBillingOrg: [
+      "GET /orgs/{org}/settings/billing/shared-storage"
+    ],
+    getSharedStorageBillingUser: [
+      "GET /users/{username}/settings/billing/shared-storage"
+    ]
+  },
+  campaigns: {
+    createCampaign: ["POST /orgs/{org}/campaigns"],
+    deleteCampaign: ["DELETE /orgs/{org}/campaigns/{campaign_number}"],
+    getCampaignSummary: ["GET /orgs/{org}/campaigns/{campaign_number}"],
+    listOrgCampaigns: ["GET /orgs/{org}/campaigns"],
+    updateCampaign: ["PATCH /orgs/{org}/campaigns/{campaign_number}"]
+  },
+  checks: {
+    create: ["POST /repos/{owner}/{repo}/check-runs"],
+    createSuite: ["POST /repos/{owner}/{repo}/check-suites"],
+    get: ["GET /repos/{owner}/{repo}/check-runs/{check_run_id}"],
+    getSuite: ["GET /repos/{owner}/{repo}/check-suites/{check_suite_id}"],
+    listAnnotations: [
+      "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"
+    ],
+    listForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-runs"],
+    listForSuite: [
+      "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs"
+    ],
+    listSuitesForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-suites"],
+    rerequestRun: [
+      "POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest"
+    ],
+    rerequestSuite: [
+      "POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest"
+    ],
+    setSuitesPreferences: [
+      "PATCH /repos/{owner}/{repo}/check-suites/preferences"
+    ],
+    update: ["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"]
+  },
+  codeScanning: {
+    commitAutofix: [
+      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix/commits"
+    ],
+    createAutofix: [
+      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
+    ],
+    createVariantAnalysis: [
+      "POST /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses"
+    ],
+    deleteAnalysis: [
+      "DELETE /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}{?confirm_delete}"
+    ],
+    deleteCodeqlDatabase: [
+      "DELETE /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
+    ],
+    getAlert: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}",
+      {},
+      { renamedParameters: { alert_id: "alert_number" } }
+    ],
+    getAnalysis: [
+      "GET /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}"
+    ],
+    getAutofix: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
+    ],
+    getCodeqlDatabase: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
+    ],
+    getDefaultSetup: ["GET /repos/{owner}/{repo}/code-scanning/default-setup"],
+    getSarif: ["GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id}"],
+    getVariantAnalysis: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}"
+    ],
+    getVariantAnalysisRepoTask: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name}"
+    ],
+    listAlertInstances: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances"
+    ],
+    listAlertsForOrg: ["GET /orgs/{org}/code-scanning/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/code-scanning/alerts"],
+    listAlertsInstances: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
+      {},
+      { renamed: ["codeScanning", "listAlertInstances"] }
+    ],
+    listCodeqlDatabases: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases"
+    ],
+    listRecentAnalyses: ["GET /repos/{owner}/{repo}/code-scanning/analyses"],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}"
+    ],
+    updateDefaultSetup: [
+      "PATCH /repos/{owner}/{repo}/code-scanning/default-setup"
+    ],
+    uploadSarif: ["POST /repos/{owner}/{repo}/code-scanning/sarifs"]
+  },
+  codeSecurity: {
+    attachConfiguration: [
+      "POST /orgs/{org}/code-security/configurations/{configuration_id}/attach"
+    ],
+    attachEnterpriseConfiguration: [
+      "POST /enterprises/{enterprise}/code-security/configurations/{configuration_id}/attach"
+    ],
+    createConfiguration: ["POST /orgs/{org}/code-security/configurations"],
+    createConfigurationForEnterprise: [
+      "POST /enterprises/{enterprise}/code-security/configurations"
+    ],
+    deleteConfiguration: [
+      "DELETE /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    deleteConfigurationForEnterprise: [
+      "DELETE /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ],
+    detachConfiguration: [
+      "DELETE /orgs/{org}/code-security/configurations/detach"
+    ],
+    getConfiguration: [
+      "GET /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    getConfigurationForRepository: [
+      "GET /repos/{owner}/{repo}/code-security-configuration"
+    ],
+    getConfigurationsForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations"
+    ],
+    getConfigurationsForOrg: ["GET /orgs/{org}/code-security/configurations"],
+    getDefaultConfigurations: [
+      "GET /orgs/{org}/code-security/configurations/defaults"
+    ],
+    getDefaultConfigurationsForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations/defaults"
+    ],
+    getRepositoriesForConfiguration: [
+      "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories"
+    ],
+    getRepositoriesForEnterpriseConfiguration: [
+      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories"
+    ],
+    getSingleConfigurationForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ],
+    setConfigurationAsDefault: [
+      "PUT /orgs/{org}/code-security/configurations/{configuration_id}/defaults"
+    ],
+    setConfigurationAsDefaultForEnterprise: [
+      "PUT /enterprises/{enterprise}/code-security/configurations/{configuration_id}/defaults"
+    ],
+    updateConfiguration: [
+      "PATCH /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    updateEnterpriseConfiguration: [
+      "PATCH /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ]
+  },
+  codesOfConduct: {
+    getAllCodesOfConduct: ["GET /codes_of_conduct"],
+    getConductCode: ["GET /codes_of_conduct/{key}"]
+  },
+  codespaces: {
+    addRepositoryForSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    checkPermissionsForDevcontainer: [
+      "GET /repos/{owner}/{repo}/codespaces/permissions_check"
+    ],
+    codespaceMachinesForAuthenticatedUser: [
+      "GET /user/codespaces/{codespace_name}/machines"
+    ],
+    createForAuthenticatedUser: ["POST /user/codespaces"],
+    createOrUpdateOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}"
+    ],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    createOrUpdateSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}"
+    ],
+    createWithPrForAuthenticatedUser: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces"
+    ],
+    createWithRepoForAuthenticatedUser: [
+      "POST /repos/{owner}/{repo}/codespaces"
+    ],
+    deleteForAuthenticatedUser: ["DELETE /user/codespaces/{codespace_name}"],
+    deleteFromOrganization: [
+      "DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/codespaces/secrets/{secret_name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    deleteSecretForAuthenticatedUser: [
+      "DELETE /user/codespaces/secrets/{secret_name}"
+    ],
+    exportForAuthenticatedUser: [
+      "POST /user/codespaces/{codespace_name}/exports"
+    ],
+    getCodespacesForUserInOrg: [
+      "GET /orgs/{org}/members/{username}/codespaces"
+    ],
+    getExportDetailsForAuthenticatedUser: [
+      "GET /user/codespaces/{codespace_name}/exports/{export_id}"
+    ],
+    getForAuthenticatedUser: ["GET /user/codespaces/{codespace_name}"],
+    getOrgPublicKey: ["GET /orgs/{org}/codespaces/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/codespaces/secrets/{secret_name}"],
+    getPublicKeyForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/public-key"
+    ],
+    getRepoPublicKey: [
+      "GET /repos/{owner}/{repo}/codespaces/secrets/public-key"
+    ],
+    getRepoSecret: [
+      "GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    getSecretForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/{secret_name}"
+    ],
+    listDevcontainersInRepositoryForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/devcontainers"
+    ],
+    listForAuthenticatedUser: ["GET /user/codespaces"],
+    listInOrganization: [
+      "GET /orgs/{org}/codespaces",
+      {},
+      { renamedParameters: { org_id: "org" } }
+    ],
+    listInRepositoryForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces"
+    ],
+    listOrgSecrets: ["GET /orgs/{org}/codespaces/secrets"],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/codespaces/secrets"],
+    listRepositoriesForSecretForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/{secret_name}/repositories"
+    ],
+    listSecretsForAuthenticatedUser: ["GET /user/codespaces/secrets"],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
+    ],
+    preFlightWithRepoForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/new"
+    ],
+    publishForAuthenticatedUser: [
+      "POST /user/codespaces/{codespace_name}/publish"
+    ],
+    removeRepositoryForSecretForAuthenticatedUser: [
+      "DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    repoMachinesForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/machines"
+    ],
+    setRepositoriesForSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}/repositories"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
+    ],
+    startForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/start"],
+    stopForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/stop"],
+    stopInOrganization: [
+      "POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop"
+    ],
+    updateForAuthenticatedUser: ["PATCH /user/codespaces/{codespace_name}"]
+  },
+  copilot: {
+    addCopilotSeatsForTeams: [
+      "POST /orgs/{org}/copilot/billing/selected_teams"
+    ],
+    addCopilotSeatsForUsers: [
+      "POST /orgs/{org}/copilot/billing/selected_users"
+    ],
+    cancelCopilotSeatAssignmentForTeams: [
+      "DELETE /orgs/{org}/copilot/billing/selected_teams"
+    ],
+    cancelCopilotSeatAssignmentForUsers: [
+      "DELETE /orgs/{org}/copilot/billing/selected_users"
+    ],
+    copilotMetricsForOrganization: ["GET /orgs/{org}/copilot/metrics"],
+    copilotMetricsForTeam: ["GET /orgs/{org}/team/{team_slug}/copilot/metrics"],
+    getCopilotOrganizationDetails: ["GET /orgs/{org}/copilot/billing"],
+    getCopilotSeatDetailsForUser: [
+      "GET /orgs/{org}/members/{username}/copilot"
+    ],
+    listCopilotSeats: ["GET /orgs/{org}/copilot/billing/seats"]
+  },
+  credentials: { revoke: ["POST /credentials/revoke"] },
+  dependabot: {
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    createOrUpdateOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}"
+    ],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/dependabot/secrets/{secret_name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    getAlert: ["GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"],
+    getOrgPublicKey: ["GET /orgs/{org}/dependabot/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/dependabot/secrets/{secret_name}"],
+    getRepoPublicKey: [
+      "GET /repos/{owner}/{repo}/dependabot/secrets/public-key"
+    ],
+    getRepoSecret: [
+      "GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    listAlertsForEnterprise: [
+      "GET /enterprises/{enterprise}/dependabot/alerts"
+    ],
+    listAlertsForOrg: ["GET /orgs/{org}/dependabot/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/dependabot/alerts"],
+    listOrgSecrets: ["GET /orgs/{org}/dependabot/secrets"],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/dependabot/secrets"],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    repositoryAccessForOrg: [
+      "GET /organizations/{org}/dependabot/repository-access"
+    ],
+    setRepositoryAccessDefaultLevel: [
+      "PUT /organizations/{org}/dependabot/repository-access/default-level"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
+    ],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"
+    ],
+    updateRepositoryAccessForOrg: [
+      "PATCH /organizations/{org}/dependabot/repository-access"
+    ]
+  },
+  dependencyGraph: {
+    createRepositorySnapshot: [
+      "POST /repos/{owner}/{repo}/dependency-graph/snapshots"
+    ],
+    diffRange: [
+      "GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead}"
+    ],
+    exportSbom: ["GET /repos/{owner}/{repo}/dependency-graph/sbom"]
+  },
+  emojis: { get: ["GET /emojis"] },
+  enterpriseTeamMemberships: {
+    add: [
+      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ],
+    bulkAdd: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/add"
+    ],
+    bulkRemove: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/remove"
+    ],
+    get: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ],
+    list: ["GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships"],
+    remove: [
+      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ]
+  },
+  enterpriseTeamOrganizations: {
+    add: [
+      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    bulkAdd: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/add"
+    ],
+    bulkRemove: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/remove"
+    ],
+    delete: [
+      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    getAssignment: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    getAssignments: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations"
+    ]
+  },
+  enterpriseTeams: {
+    create: ["POST /enterprises/{enterprise}/teams"],
+    delete: ["DELETE /enterprises/{enterprise}/teams/{team_slug}"],
+    get: ["GET /enterprises/{enterprise}/teams/{team_slug}"],
+    list: ["GET /enterprises/{enterprise}/teams"],
+    update: ["PATCH /enterprises/{enterprise}/teams/{team_slug}"]
+  },
+  gists: {
+    checkIsStarred: ["GET /gists/{gist_id}/star"],
+    create: ["POST /gists"],
+    createComment: ["POST /gists/{gist_id}/comments"],
+    delete: ["DELETE /gists/{gist_id}"],
+    deleteComment: ["DELETE /gists/{gist_id}/comments/{comment_id}"],
+    fork: ["POST /gists/{gist_id}/forks"],
+    get: ["GET /gists/{gist_id}"],
+    getComment: ["GET /gists/{gist_id}/comments/{comment_id}"],
+    getRevision: ["GET /gists/{gist_id}/{sha}"],
+    list: ["GET /gists"],
+    listComments: ["GET /gists/{gist_id}/comments"],
+    listCommits: ["GET /gists/{gist_id}/commits"],
+    listForUser: ["GET /users/{username}/gists"],
+    listForks: ["GET /gists/{gist_id}/forks"],
+    listPublic: ["GET /gists/public"],
+    listStarred: ["GET /gists/starred"],
+    star: ["PUT /gists/{gist_id}/star"],
+    unstar: ["DELETE /gists/{gist_id}/star"],
+    update: ["PATCH /gists/{gist_id}"],
+    updateComment: ["PATCH /gists/{gist_id}/comments/{comment_id}"]
+  },
+  git: {
+    createBlob: ["POST /repos/{owner}/{repo}/git/blobs"],
+    createCommit: ["POST /repos/{owner}/{repo}/git/commits"],
+    createRef: ["POST /repos/{owner}/{repo}/git/refs"],
+    createTag: ["POST /repos/{owner}/{repo}/git/tags"],
+    createTree: ["POST /repos/{owner}/{repo}/git/trees"],
+    deleteRef: ["DELETE /repos/{owner}/{repo}/git/refs/{ref}"],
+    getBlob: ["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"],
+    getCommit: ["GET /repos/{owner}/{repo}/git/commits/{commit_sha}"],
+    getRef: ["GET /repos/{owner}/{repo}/git/ref/{ref}"],
+    getTag: ["GET /repos/{owner}/{repo}/git/tags/{tag_sha}"],
+    getTree: ["GET /repos/{owner}/{repo}/git/trees/{tree_sha}"],
+    listMatchingRefs: ["GET /repos/{owner}/{repo}/git/matching-refs/{ref}"],
+    updateRef: ["PATCH /repos/{owner}/{repo}/git/refs/{ref}"]
+  },
+  gitignore: {
+    getAllTemplates: ["GET /gitignore/templates"],
+    getTemplate: ["GET /gitignore/templates/{name}"]
+  },
+  hostedCompute: {
+    createNetworkConfigurationForOrg: [
+      "POST /orgs/{org}/settings/network-configurations"
+    ],
+    deleteNetworkConfigurationFromOrg: [
+      "DELETE /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ],
+    getNetworkConfigurationForOrg: [
+      "GET /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ],
+    getNetworkSettingsForOrg: [
+      "GET /orgs/{org}/settings/network-settings/{network_settings_id}"
+    ],
+    listNetworkConfigurationsForOrg: [
+      "GET /orgs/{org}/settings/network-configurations"
+    ],
+    updateNetworkConfigurationForOrg: [
+      "PATCH /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ]
+  },
+  interactions: {
+    getRestrictionsForAuthenticatedUser: ["GET /user/interaction-limits"],
+    getRestrictionsForOrg: ["GET /orgs/{org}/interaction-limits"],
+    getRestrictionsForRepo: ["GET /repos/{owner}/{repo}/interaction-limits"],
+    getRestrictionsForYourPublicRepos: [
+      "GET /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "getRestrictionsForAuthenticatedUser"] }
+    ],
+    removeRestrictionsForAuthenticatedUser: ["DELETE /user/interaction-limits"],
+    removeRestrictionsForOrg: ["DELETE /orgs/{org}/interaction-limits"],
+    removeRestrictionsForRepo: [
+      "DELETE /repos/{owner}/{repo}/interaction-limits"
+    ],
+    removeRestrictionsForYourPublicRepos: [
+      "DELETE /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "removeRestrictionsForAuthenticatedUser"] }
+    ],
+    setRestrictionsForAuthenticatedUser: ["PUT /user/interaction-limits"],
+    setRestrictionsForOrg: ["PUT /orgs/{org}/interaction-limits"],
+    setRestrictionsForRepo: ["PUT /repos/{owner}/{repo}/interaction-limits"],
+    setRestrictionsForYourPublicRepos: [
+      "PUT /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "setRestrictionsForAuthenticatedUser"] }
+    ]
+  },
+  issues: {
+    addAssignees: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/assignees"
+    ],
+    addBlockedByDependency: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
+    ],
+    addLabels: ["POST /repos/{owner}/{repo}/issues/{issue_number}/labels"],
+    addSubIssue: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
+    ],
+    checkUserCanBeAssigned: ["GET /repos/{owner}/{repo}/assignees/{assignee}"],
+    checkUserCanBeAssignedToIssue: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee}"
+    ],
+    create: ["POST /repos/{owner}/{repo}/issues"],
+    createComment: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"
+    ],
+    createLabel: ["POST /repos/{owner}/{repo}/labels"],
+    createMilestone: ["POST /repos/{owner}/{repo}/milestones"],
+    deleteComment: [
+      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}"
+    ],
+    deleteLabel: ["DELETE /repos/{owner}/{repo}/labels/{name}"],
+    deleteMilestone: [
+      "DELETE /repos/{owner}/{repo}/milestones/{milestone_number}"
+    ],
+    get: ["GET /repos/{owner}/{repo}/issues/{issue_number}"],
+    getComment: ["GET /repos/{owner}/{repo}/issues/comments/{comment_id}"],
+    getEvent: ["GET /repos/{owner}/{repo}/issues/events/{event_id}"],
+    getLabel: ["GET /repos/{owner}/{repo}/labels/{name}"],
+    getMilestone: ["GET /repos/{owner}/{repo}/milestones/{milestone_number}"],
+    getParent: ["GET /repos/{owner}/{repo}/issues/{issue_number}/parent"],
+    list: ["GET /issues"],
+    listAssignees: ["GET /repos/{owner}/{repo}/assignees"],
+    listComments: ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments"],
+    listCommentsForRepo: ["GET /repos/{owner}/{repo}/issues/comments"],
+    listDependenciesBlockedBy: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
+    ],
+    listDependenciesBlocking: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking"
+    ],
+    listEvents: ["GET /repos/{owner}/{repo}/issues/{issue_number}/events"],
+    listEventsForRepo: ["GET /repos/{owner}/{repo}/issues/events"],
+    listEventsForTimeline: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline"
+    ],
+    listForAuthenticatedUser: ["GET /user/issues"],
+    listForOrg: ["GET /orgs/{org}/issues"],
+    listForRepo: ["GET /repos/{owner}/{repo}/issues"],
+    listLabelsForMilestone: [
+      "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels"
+    ],
+    listLabelsForRepo: ["GET /repos/{owner}/{repo}/labels"],
+    listLabelsOnIssue: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/labels"
+    ],
+    listMilestones: ["GET /repos/{owner}/{repo}/milestones"],
+    listSubIssues: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
+    ],
+    lock: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/lock"],
+    removeAllLabels: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels"
+    ],
+    removeAssignees: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees"
+    ],
+    removeDependencyBlockedBy: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}"
+    ],
+    removeLabel: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}"
+    ],
+    removeSubIssue: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue"
+    ],
+    reprioritizeSubIssue: [
+      "PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority"
+    ],
+    setLabels: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/labels"],
+    unlock: ["DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock"],
+    update: ["PATCH /repos/{owner}/{repo}/issues/{issue_number}"],
+    updateComment: ["PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}"],
+    updateLabel: ["PATCH /repos/{owner}/{repo}/labels/{name}"],
+    updateMilestone: [
+      "PATCH /repos/{owner}/{repo}/milestones/{milestone_number}"
+    ]
+  },
+  licenses: {
+    get: ["GET /licenses/{license}"],
+    getAllCommonlyUsed: ["GET /licenses"],
+    getForRepo: ["GET /repos/{owner}/{repo}/license"]
+  },
+  markdown: {
+    render: ["POST /markdown"],
+    renderRaw: [
+      "POST /markdown/raw",
+      { headers: { "content-type": "text/plain; charset=utf-8" } }
+    ]
+  },
+  meta: {
+    get: ["GET /meta"],
+    getAllVersions: ["GET /versions"],
+    getOctocat: ["GET /octocat"],
+    getZen: ["GET /zen"],
+    root: ["GET /"]
+  },
+  migrations: {
+    deleteArchiveForAuthenticatedUser: [
+      "DELETE /user/migrations/{migration_id}/archive"
+    ],
+    deleteArchiveForOrg: [
+      "DELETE /orgs/{org}/migrations/{migration_id}/archive"
+    ],
+    downloadArchiveForOrg: [
+      "GET /orgs/{org}/migrations/{migration_id}/archive"
+    ],
+    getArchiveForAuthenticatedUser: [
+      "GET /user/migrations/{migration_id}/archive"
+    ],
+    getStatusForAuthenticatedUser: ["GET /user/migrations/{migration_id}"],
+    getStatusForOrg: ["GET /orgs/{org}/migrations/{migration_id}"],
+    listForAuthenticatedUser: ["GET /user/migrations"],
+    listForOrg: ["GET /orgs/{org}/migrations"],
+    listReposForAuthenticatedUser: [
+      "GET /user/migrations/{migration_id}/repositories"
+    ],
+    listReposForOrg: ["GET /orgs/{org}/migrations/{migration_id}/repositories"],
+    listReposForUser: [
+      "GET /user/migrations/{migration_id}/repositories",
+      {},
+      { renamed: ["migrations", "listReposForAuthenticatedUser"] }
+    ],
+    startForAuthenticatedUser: ["POST /user/migrations"],
+    startForOrg: ["POST /orgs/{org}/migrations"],
+    unlockRepoForAuthenticatedUser: [
+      "DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock"
+    ],
+    unlockRepoForOrg: [
+      "DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock"
+    ]
+  },
+  oidc: {
+    getOidcCustomSubTemplateForOrg: [
+      "GET /orgs/{org}/actions/oidc/customization/sub"
+    ],
+    updateOidcCustomSubTemplateForOrg: [
+      "PUT /orgs/{org}/actions/oidc/customization/sub"
+    ]
+  },
+  orgs: {
+    addSecurityManagerTeam: [
+      "PUT /orgs/{org}/security-managers/teams/{team_slug}",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.addSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#add-a-security-manager-team"
+      }
+    ],
+    assignTeamToOrgRole: [
+      "PUT /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
+    ],
+    assignUserToOrgRole: [
+      "PUT /orgs/{org}/organization-roles/users/{username}/{role_id}"
+    ],
+    blockUser: ["PUT /orgs/{org}/blocks/{username}"],
+    cancelInvitation: ["DELETE /orgs/{org}/invitations/{invitation_id}"],
+    checkBlockedUser: ["GET /orgs/{org}/blocks/{username}"],
+    checkMembershipForUser: ["GET /orgs/{org}/members/{username}"],
+    checkPublicMembershipForUser: ["GET /orgs/{org}/public_members/{username}"],
+    convertMemberToOutsideCollaborator: [
+      "PUT /orgs/{org}/outside_collaborators/{username}"
+    ],
+    createArtifactStorageRecord: [
+      "POST /orgs/{org}/artifacts/metadata/storage-record"
+    ],
+    createInvitation: ["POST /orgs/{org}/invitations"],
+    createIssueType: ["POST /orgs/{org}/issue-types"],
+    createWebhook: ["POST /orgs/{org}/hooks"],
+    customPropertiesForOrgsCreateOrUpdateOrganizationValues: [
+      "PATCH /organizations/{org}/org-properties/values"
+    ],
+    customPropertiesForOrgsGetOrganizationValues: [
+      "GET /organizations/{org}/org-properties/values"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationDefinition: [
+      "PUT /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationDefinitions: [
+      "PATCH /orgs/{org}/properties/schema"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationValues: [
+      "PATCH /orgs/{org}/properties/values"
+    ],
+    customPropertiesForReposDeleteOrganizationDefinition: [
+      "DELETE /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposGetOrganizationDefinition: [
+      "GET /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposGetOrganizationDefinitions: [
+      "GET /orgs/{org}/properties/schema"
+    ],
+    customPropertiesForReposGetOrganizationValues: [
+      "GET /orgs/{org}/properties/values"
+    ],
+    delete: ["DELETE /orgs/{org}"],
+    deleteAttestationsBulk: ["POST /orgs/{org}/attestations/delete-request"],
+    deleteAttestationsById: [
+      "DELETE /orgs/{org}/attestations/{attestation_id}"
+    ],
+    deleteAttestationsBySubjectDigest: [
+      "DELETE /orgs/{org}/attestations/digest/{subject_digest}"
+    ],
+    deleteIssueType: ["DELETE /orgs/{org}/issue-types/{issue_type_id}"],
+    deleteWebhook: ["DELETE /orgs/{org}/hooks/{hook_id}"],
+    disableSelectedRepositoryImmutableReleasesOrganization: [
+      "DELETE /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
+    ],
+    enableSelectedRepositoryImmutableReleasesOrganization: [
+      "PUT /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
+    ],
+    get: ["GET /orgs/{org}"],
+    getImmutableReleasesSettings: [
+      "GET /orgs/{org}/settings/immutable-releases"
+    ],
+    getImmutableReleasesSettingsRepositories: [
+      "GET /orgs/{org}/settings/immutable-releases/repositories"
+    ],
+    getMembershipForAuthenticatedUser: ["GET /user/memberships/orgs/{org}"],
+    getMembershipForUser: ["GET /orgs/{org}/memberships/{username}"],
+    getOrgRole: ["GET /orgs/{org}/organization-roles/{role_id}"],
+    getOrgRulesetHistory: ["GET /orgs/{org}/rulesets/{ruleset_id}/history"],
+    getOrgRulesetVersion: [
+      "GET /orgs/{org}/rulesets/{ruleset_id}/history/{version_id}"
+    ],
+    getWebhook: ["GET /orgs/{org}/hooks/{hook_id}"],
+    getWebhookConfigForOrg: ["GET /orgs/{org}/hooks/{hook_id}/config"],
+    getWebhookDelivery: [
+      "GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}"
+    ],
+    list: ["GET /organizations"],
+    listAppInstallations: ["GET /orgs/{org}/installations"],
+    listArtifactStorageRecords: [
+      "GET /orgs/{org}/artifacts/{subject_digest}/metadata/storage-records"
+    ],
+    listAttestationRepositories: ["GET /orgs/{org}/attestations/repositories"],
+    listAttestations: ["GET /orgs/{org}/attestations/{subject_digest}"],
+    listAttestationsBulk: [
+      "POST /orgs/{org}/attestations/bulk-list{?per_page,before,after}"
+    ],
+    listBlockedUsers: ["GET /orgs/{org}/blocks"],
+    listFailedInvitations: ["GET /orgs/{org}/failed_invitations"],
+    listForAuthenticatedUser: ["GET /user/orgs"],
+    listForUser: ["GET /users/{username}/orgs"],
+    listInvitationTeams: ["GET /orgs/{org}/invitations/{invitation_id}/teams"],
+    listIssueTypes: ["GET /orgs/{org}/issue-types"],
+    listMembers: ["GET /orgs/{org}/members"],
+    listMembershipsForAuthenticatedUser: ["GET /user/memberships/orgs"],
+    listOrgRoleTeams: ["GET /orgs/{org}/organization-roles/{role_id}/teams"],
+    listOrgRoleUsers: ["GET /orgs/{org}/organization-roles/{role_id}/users"],
+    listOrgRoles: ["GET /orgs/{org}/organization-roles"],
+    listOrganizationFineGrainedPermissions: [
+      "GET /orgs/{org}/organization-fine-grained-permissions"
+    ],
+    listOutsideCollaborators: ["GET /orgs/{org}/outside_collaborators"],
+    listPatGrantRepositories: [
+      "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories"
+    ],
+    listPatGrantRequestRepositories: [
+      "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories"
+    ],
+    listPatGrantRequests: ["GET /orgs/{org}/personal-access-token-requests"],
+    listPatGrants: ["GET /orgs/{org}/personal-access-tokens"],
+    listPendingInvitations: ["GET /orgs/{org}/invitations"],
+    listPublicMembers: ["GET /orgs/{org}/public_members"],
+    listSecurityManagerTeams: [
+      "GET /orgs/{org}/security-managers",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.listSecurityManagerTeams() is deprecated, see https://docs.github.com/rest/orgs/security-managers#list-security-manager-teams"
+      }
+    ],
+    listWebhookDeliveries: ["GET /orgs/{org}/hooks/{hook_id}/deliveries"],
+    listWebhooks: ["GET /orgs/{org}/hooks"],
+    pingWebhook: ["POST /orgs/{org}/hooks/{hook_id}/pings"],
+    redeliverWebhookDelivery: [
+      "POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
+    ],
+    removeMember: ["DELETE /orgs/{org}/members/{username}"],
+    removeMembershipForUser: ["DELETE /orgs/{org}/memberships/{username}"],
+    removeOutsideCollaborator: [
+      "DELETE /orgs/{org}/outside_collaborators/{username}"
+    ],
+    removePublicMembershipForAuthenticatedUser: [
+      "DELETE /orgs/{org}/public_members/{username}"
+    ],
+    removeSecurityManagerTeam: [
+      "DELETE /orgs/{org}/security-managers/teams/{team_slug}",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.removeSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#remove-a-security-manager-team"
+      }
+    ],
+    reviewPatGrantRequest: [
+      "POST /orgs/{org}/personal-access-token-requests/{pat_request_id}"
+    ],
+    reviewPatGrantRequestsInBulk: [
+      "POST /orgs/{org}/personal-access-token-requests"
+    ],
+    revokeAllOrgRolesTeam: [
+      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}"
+    ],
+    revokeAllOrgRolesUser: [
+      "DELETE /orgs/{org}/organization-roles/users/{username}"
+    ],
+    revokeOrgRoleTeam: [
+      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
+    ],
+    revokeOrgRoleUser: [
+      "DELETE /orgs/{org}/organization-roles/users/{username}/{role_id}"
+    ],
+    setImmutableReleasesSettings: [
+      "PUT /orgs/{org}/settings/immutable-releases"
+    ],
+    setImmutableReleasesSettingsRepositories: [
+      "PUT /orgs/{org}/settings/immutable-releases/repositories"
+    ],
+    setMembershipForUser: ["PUT /orgs/{org}/memberships/{username}"],
+    setPublicMembershipForAuthenticatedUser: [
+      "PUT /orgs/{org}/public_members/{username}"
+    ],
+    unblockUser: ["DELETE /orgs/{org}/blocks/{username}"],
+    update: ["PATCH /orgs/{org}"],
+    updateIssueType: ["PUT /orgs/{org}/issue-types/{issue_type_id}"],
+    updateMembershipForAuthenticatedUser: [
+      "PATCH /user/memberships/orgs/{org}"
+    ],
+    updatePatAccess: ["POST /orgs/{org}/personal-access-tokens/{pat_id}"],
+    updatePatAccesses: ["POST /orgs/{org}/personal-access-tokens"],
+    updateWebhook: ["PATCH /orgs/{org}/hooks/{hook_id}"],
+    updateWebhookConfigForOrg: ["PATCH /orgs/{org}/hooks/{hook_id}/config"]
+  },
+  packages: {
+    deletePackageForAuthenticatedUser: [
+      "DELETE /user/packages/{package_type}/{package_name}"
+    ],
+    deletePackageForOrg: [
+      "DELETE /orgs/{org}/packages/{package_type}/{package_name}"
+    ],
+    deletePackageForUser: [
+      "DELETE /users/{username}/packages/{package_type}/{package_name}"
+    ],
+    deletePackageVersionForAuthenticatedUser: [
+      "DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    deletePackageVersionForOrg: [
+      "DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    deletePackageVersionForUser: [
+      "DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getAllPackageVersionsForAPackageOwnedByAnOrg: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
+      {},
+      { renamed: ["packages", "getAllPackageVersionsForPackageOwnedByOrg"] }
+    ],
+    getAllPackageVersionsForAPackageOwnedByTheAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions",
+      {},
+      {
+        renamed: [
+          "packages",
+          "getAllPackageVersionsForPackageOwnedByAuthenticatedUser"
+        ]
+      }
+    ],
+    getAllPackageVersionsForPackageOwnedByAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions"
+    ],
+    getAllPackageVersionsForPackageOwnedByOrg: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions"
+    ],
+    getAllPackageVersionsForPackageOwnedByUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}/versions"
+    ],
+    getPackageForAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}"
+    ],
+    getPackageForOrganization: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}"
+    ],
+    getPackageForUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}"
+    ],
+    getPackageVersionForAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getPackageVersionForOrganization: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getPackageVersionForUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    listDockerMigrationConflictingPackagesForAuthenticatedUser: [
+      "GET /user/docker/conflicts"
+    ],
+    listDockerMigrationConflictingPackagesForOrganization: [
+      "GET /orgs/{org}/docker/conflicts"
+    ],
+    listDockerMigrationConflictingPackagesForUser: [
+      "GET /users/{username}/docker/conflicts"
+    ],
+    listPackagesForAuthenticatedUser: ["GET /user/packages"],
+    listPackagesForOrganization: ["GET /orgs/{org}/packages"],
+    listPackagesForUser: ["GET /users/{username}/packages"],
+    restorePackageForAuthenticatedUser: [
+      "POST /user/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageForOrg: [
+      "POST /orgs/{org}/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageForUser: [
+      "POST /users/{username}/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageVersionForAuthenticatedUser: [
+      "POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ],
+    restorePackageVersionForOrg: [
+      "POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ],
+    restorePackageVersionForUser: [
+      "POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ]
+  },
+  privateRegistries: {
+    createOrgPrivateRegistry: ["POST /orgs/{org}/private-registries"],
+    deleteOrgPrivateRegistry: [
+      "DELETE /orgs/{org}/private-registries/{secret_name}"
+    ],
+    getOrgPrivateRegistry: ["GET /orgs/{org}/private-registries/{secret_name}"],
+    getOrgPublicKey: ["GET /orgs/{org}/private-registries/public-key"],
+    listOrgPrivateRegistries: ["GET /orgs/{org}/private-registries"],
+    updateOrgPrivateRegistry: [
+      "PATCH /orgs/{org}/private-registries/{secret_name}"
+    ]
+  },
+  projects: {
+    addItemForOrg: ["POST /orgs/{org}/projectsV2/{project_number}/items"],
+    addItemForUser: [
+      "POST /users/{username}/projectsV2/{project_number}/items"
+    ],
+    deleteItemForOrg: [
+      "DELETE /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    deleteItemForUser: [
+      "DELETE /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    getFieldForOrg: [
+      "GET /orgs/{org}/projectsV2/{project_number}/fields/{field_id}"
+    ],
+    getFieldForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/fields/{field_id}"
+    ],
+    getForOrg: ["GET /orgs/{org}/projectsV2/{project_number}"],
+    getForUser: ["GET /users/{username}/projectsV2/{project_number}"],
+    getOrgItem: ["GET /orgs/{org}/projectsV2/{project_number}/items/{item_id}"],
+    getUserItem: [
+      "GET /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    listFieldsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/fields"],
+    listFieldsForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/fields"
+    ],
+    listForOrg: ["GET /orgs/{org}/projectsV2"],
+    listForUser: ["GET /users/{username}/projectsV2"],
+    listItemsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/items"],
+    listItemsForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/items"
+    ],
+    updateItemForOrg: [
+      "PATCH /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    updateItemForUser: [
+      "PATCH /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ]
+  },
+  pulls: {
+    checkIfMerged: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
+    create: ["POST /repos/{owner}/{repo}/pulls"],
+    createReplyForReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies"
+    ],
+    createReview: ["POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
+    createReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments"
+    ],
+    deletePendingReview: [
+      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    deleteReviewComment: [
+      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}"
+    ],
+    dismissReview: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals"
+    ],
+    get: ["GET /repos/{owner}/{repo}/pulls/{pull_number}"],
+    getReview: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    getReviewComment: ["GET /repos/{owner}/{repo}/pulls/comments/{comment_id}"],
+    list: ["GET /repos/{owner}/{repo}/pulls"],
+    listCommentsForReview: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments"
+    ],
+    listCommits: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/commits"],
+    listFiles: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/files"],
+    listRequestedReviewers: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    listReviewComments: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments"
+    ],
+    listReviewCommentsForRepo: ["GET /repos/{owner}/{repo}/pulls/comments"],
+    listReviews: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
+    merge: ["PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
+    removeRequestedReviewers: [
+      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    requestReviewers: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    submitReview: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events"
+    ],
+    update: ["PATCH /repos/{owner}/{repo}/pulls/{pull_number}"],
+    updateBranch: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch"
+    ],
+    updateReview: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    updateReviewComment: [
+      "PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}"
+    ]
+  },
+  rateLimit: { get: ["GET /rate_limit"] },
+  reactions: {
+    createForCommitComment: [
+      "POST /repos/{owner}/{repo}/comments/{comment_id}/reactions"
+    ],
+    createForIssue: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/reactions"
+    ],
+    createForIssueComment: [
+      "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+    ],
+    createForPullRequestReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
+    ],
+    createForRelease: [
+      "POST /repos/{owner}/{repo}/releases/{release_id}/reactions"
+    ],
+    createForTeamDiscussionCommentInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
+    ],
+    createForTeamDiscussionInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
+    ],
+    deleteForCommitComment: [
+      "DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForIssue: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}"
+    ],
+    deleteForIssueComment: [
+      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForPullRequestComment: [
+      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForRelease: [
+      "DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id}"
+    ],
+    deleteForTeamDiscussion: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions/{reaction_id}"
+    ],
+    deleteForTeamDiscussionComment: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions/{reaction_id}"
+    ],
+    listForCommitComment: [
+      "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions"
+    ],
+    listForIssue: ["GET /repos/{owner}/{repo}/issues/{issue_number}/reactions"],
+    listForIssueComment: [
+      "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+    ],
+    listForPullRequestReviewComment: [
+      "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
+    ],
+    listForRelease: [
+      "GET /repos/{owner}/{repo}/releases/{release_id}/reactions"
+    ],
+    listForTeamDiscussionCommentInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
+    ],
+    listForTeamDiscussionInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
+    ]
+  },
+  repos: {
+    acceptInvitation: [
+      "PATCH /user/repository_invitations/{invitation_id}",
+      {},
+      { renamed: ["repos", "acceptInvitationForAuthenticatedUser"] }
+    ],
+    acceptInvitationForAuthenticatedUser: [
+      "PATCH /user/repository_invitations/{invitation_id}"
+    ],
+    addAppAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    addCollaborator: ["PUT /repos/{owner}/{repo}/collaborators/{username}"],
+    addStatusCheckContexts: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    addTeamAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    addUserAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    cancelPagesDeployment: [
+      "POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel"
+    ],
+    checkAutomatedSecurityFixes: [
+      "GET /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    checkCollaborator: ["GET /repos/{owner}/{repo}/collaborators/{username}"],
+    checkImmutableReleases: ["GET /repos/{owner}/{repo}/immutable-releases"],
+    checkPrivateVulnerabilityReporting: [
+      "GET /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    checkVulnerabilityAlerts: [
+      "GET /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    codeownersErrors: ["GET /repos/{owner}/{repo}/codeowners/errors"],
+    compareCommits: ["GET /repos/{owner}/{repo}/compare/{base}...{head}"],
+    compareCommitsWithBasehead: [
+      "GET /repos/{owner}/{repo}/compare/{basehead}"
+    ],
+    createAttestation: ["POST /repos/{owner}/{repo}/attestations"],
+    createAutolink: ["POST /repos/{owner}/{repo}/autolinks"],
+    createCommitComment: [
+      "POST /repos/{owner}/{repo}/commits/{commit_sha}/comments"
+    ],
+    createCommitSignatureProtection: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    createCommitStatus: ["POST /repos/{owner}/{repo}/statuses/{sha}"],
+    createDeployKey: ["POST /repos/{owner}/{repo}/keys"],
+    createDeployment: ["POST /repos/{owner}/{repo}/deployments"],
+    createDeploymentBranchPolicy: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
+    ],
+    createDeploymentProtectionRule: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
+    ],
+    createDeploymentStatus: [
+      "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
+    ],
+    createDispatchEvent: ["POST /repos/{owner}/{repo}/dispatches"],
+    createForAuthenticatedUser: ["POST /user/repos"],
+    createFork: ["POST /repos/{owner}/{repo}/forks"],
+    createInOrg: ["POST /orgs/{org}/repos"],
+    createOrUpdateEnvironment: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    createOrUpdateFileContents: ["PUT /repos/{owner}/{repo}/contents/{path}"],
+    createOrgRuleset: ["POST /orgs/{org}/rulesets"],
+    createPagesDeployment: ["POST /repos/{owner}/{repo}/pages/deployments"],
+    createPagesSite: ["POST /repos/{owner}/{repo}/pages"],
+    createRelease: ["POST /repos/{owner}/{repo}/releases"],
+    createRepoRuleset: ["POST /repos/{owner}/{repo}/rulesets"],
+    createUsingTemplate: [
+      "POST /repos/{template_owner}/{template_repo}/generate"
+    ],
+    createWebhook: ["POST /repos/{owner}/{repo}/hooks"],
+    customPropertiesForReposCreateOrUpdateRepositoryValues: [
+      "PATCH /repos/{owner}/{repo}/properties/values"
+    ],
+    customPropertiesForReposGetRepositoryValues: [
+      "GET /repos/{owner}/{repo}/properties/values"
+    ],
+    declineInvitation: [
+      "DELETE /user/repository_invitations/{invitation_id}",
+      {},
+      { renamed: ["repos", "declineInvitationForAuthenticatedUser"] }
+    ],
+    declineInvitationForAuthenticatedUser: [
+      "DELETE /user/repository_invitations/{invitation_id}"
+    ],
+    delete: ["DELETE /repos/{owner}/{repo}"],
+    deleteAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
+    ],
+    deleteAdminBranchProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    deleteAnEnvironment: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    deleteAutolink: ["DELETE /repos/{owner}/{repo}/autolinks/{autolink_id}"],
+    deleteBranchProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    deleteCommitComment: ["DELETE /repos/{owner}/{repo}/comments/{comment_id}"],
+    deleteCommitSignatureProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    deleteDeployKey: ["DELETE /repos/{owner}/{repo}/keys/{key_id}"],
+    deleteDeployment: [
+      "DELETE /repos/{owner}/{repo}/deployments/{deployment_id}"
+    ],
+    deleteDeploymentBranchPolicy: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    deleteFile: ["DELETE /repos/{owner}/{repo}/contents/{path}"],
+    deleteInvitation: [
+      "DELETE /repos/{owner}/{repo}/invitations/{invitation_id}"
+    ],
+    deleteOrgRuleset: ["DELETE /orgs/{org}/rulesets/{ruleset_id}"],
+    deletePagesSite: ["DELETE /repos/{owner}/{repo}/pages"],
+    deletePullRequestReviewProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    deleteRelease: ["DELETE /repos/{owner}/{repo}/releases/{release_id}"],
+    deleteReleaseAsset: [
+      "DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}"
+    ],
+    deleteRepoRuleset: ["DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    deleteWebhook: ["DELETE /repos/{owner}/{repo}/hooks/{hook_id}"],
+    disableAutomatedSecurityFixes: [
+      "DELETE /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    disableDeploymentProtectionRule: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
+    ],
+    disableImmutableReleases: [
+      "DELETE /repos/{owner}/{repo}/immutable-releases"
+    ],
+    disablePrivateVulnerabilityReporting: [
+      "DELETE /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    disableVulnerabilityAlerts: [
+      "DELETE /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    downloadArchive: [
+      "GET /repos/{owner}/{repo}/zipball/{ref}",
+      {},
+      { renamed: ["repos", "downloadZipballArchive"] }
+    ],
+    downloadTarballArchive: ["GET /repos/{owner}/{repo}/tarball/{ref}"],
+    downloadZipballArchive: ["GET /repos/{owner}/{repo}/zipball/{ref}"],
+    enableAutomatedSecurityFixes: [
+      "PUT /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    enableImmutableReleases: ["PUT /repos/{owner}/{repo}/immutable-releases"],
+    enablePrivateVulnerabilityReporting: [
+      "PUT /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    enableVulnerabilityAlerts: [
+      "PUT /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    generateReleaseNotes: [
+      "POST /repos/{owner}/{repo}/releases/generate-notes"
+    ],
+    get: ["GET /repos/{owner}/{repo}"],
+    getAccessRestrictions: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
+    ],
+    getAdminBranchProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    getAllDeploymentProtectionRules: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
+    ],
+    getAllEnvironments: ["GET /repos/{owner}/{repo}/environments"],
+    getAllStatusCheckContexts: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts"
+    ],
+    getAllTopics: ["GET /repos/{owner}/{repo}/topics"],
+    getAppsWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps"
+    ],
+    getAutolink: ["GET /repos/{owner}/{repo}/autolinks/{autolink_id}"],
+    getBranch: ["GET /repos/{owner}/{repo}/branches/{branch}"],
+    getBranchProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    getBranchRules: ["GET /repos/{owner}/{repo}/rules/branches/{branch}"],
+    getClones: ["GET /repos/{owner}/{repo}/traffic/clones"],
+    getCodeFrequencyStats: ["GET /repos/{owner}/{repo}/stats/code_frequency"],
+    getCollaboratorPermissionLevel: [
+      "GET /repos/{owner}/{repo}/collaborators/{username}/permission"
+    ],
+    getCombinedStatusForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/status"],
+    getCommit: ["GET /repos/{owner}/{repo}/commits/{ref}"],
+    getCommitActivityStats: ["GET /repos/{owner}/{repo}/stats/commit_activity"],
+    getCommitComment: ["GET /repos/{owner}/{repo}/comments/{comment_id}"],
+    getCommitSignatureProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    getCommunityProfileMetrics: ["GET /repos/{owner}/{repo}/community/profile"],
+    getContent: ["GET /repos/{owner}/{repo}/contents/{path}"],
+    getContributorsStats: ["GET /repos/{owner}/{repo}/stats/contributors"],
+    getCustomDeploymentProtectionRule: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
+    ],
+    getDeployKey: ["GET /repos/{owner}/{repo}/keys/{key_id}"],
+    getDeployment: ["GET /repos/{owner}/{repo}/deployments/{deployment_id}"],
+    getDeploymentBranchPolicy: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    getDeploymentStatus: [
+      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}"
+    ],
+    getEnvironment: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    getLatestPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/latest"],
+    getLatestRelease: ["GET /repos/{owner}/{repo}/releases/latest"],
+    getOrgRuleSuite: ["GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id}"],
+    getOrgRuleSuites: ["GET /orgs/{org}/rulesets/rule-suites"],
+    getOrgRuleset: ["GET /orgs/{org}/rulesets/{ruleset_id}"],
+    getOrgRulesets: ["GET /orgs/{org}/rulesets"],
+    getPages: ["GET /repos/{owner}/{repo}/pages"],
+    getPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/{build_id}"],
+    getPagesDeployment: [
+      "GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}"
+    ],
+    getPagesHealthCheck: ["GET /repos/{owner}/{repo}/pages/health"],
+    getParticipationStats: ["GET /repos/{owner}/{repo}/stats/participation"],
+    getPullRequestReviewProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    getPunchCardStats: ["GET /repos/{owner}/{repo}/stats/punch_card"],
+    getReadme: ["GET /repos/{owner}/{repo}/readme"],
+    getReadmeInDirectory: ["GET /repos/{owner}/{repo}/readme/{dir}"],
+    getRelease: ["GET /repos/{owner}/{repo}/releases/{release_id}"],
+    getReleaseAsset: ["GET /repos/{owner}/{repo}/releases/assets/{asset_id}"],
+    getReleaseByTag: ["GET /repos/{owner}/{repo}/releases/tags/{tag}"],
+    getRepoRuleSuite: [
+      "GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}"
+    ],
+    getRepoRuleSuites: ["GET /repos/{owner}/{repo}/rulesets/rule-suites"],
+    getRepoRuleset: ["GET /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    getRepoRulesetHistory: [
+      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history"
+    ],
+    getRepoRulesetVersion: [
+      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id}"
+    ],
+    getRepoRulesets: ["GET /repos/{owner}/{repo}/rulesets"],
+    getStatusChecksProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    getTeamsWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams"
+    ],
+    getTopPaths: ["GET /repos/{owner}/{repo}/traffic/popular/paths"],
+    getTopReferrers: ["GET /repos/{owner}/{repo}/traffic/popular/referrers"],
+    getUsersWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users"
+    ],
+    getViews: ["GET /repos/{owner}/{repo}/traffic/views"],
+    getWebhook: ["GET /repos/{owner}/{repo}/hooks/{hook_id}"],
+    getWebhookConfigForRepo: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/config"
+    ],
+    getWebhookDelivery: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}"
+    ],
+    listActivities: ["GET /repos/{owner}/{repo}/activity"],
+    listAttestations: [
+      "GET /repos/{owner}/{repo}/attestations/{subject_digest}"
+    ],
+    listAutolinks: ["GET /repos/{owner}/{repo}/autolinks"],
+    listBranches: ["GET /repos/{owner}/{repo}/branches"],
+    listBranchesForHeadCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head"
+    ],
+    listCollaborators: ["GET /repos/{owner}/{repo}/collaborators"],
+    listCommentsForCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments"
+    ],
+    listCommitCommentsForRepo: ["GET /repos/{owner}/{repo}/comments"],
+    listCommitStatusesForRef: [
+      "GET /repos/{owner}/{repo}/commits/{ref}/statuses"
+    ],
+    listCommits: ["GET /repos/{owner}/{repo}/commits"],
+    listContributors: ["GET /repos/{owner}/{repo}/contributors"],
+    listCustomDeploymentRuleIntegrations: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps"
+    ],
+    listDeployKeys: ["GET /repos/{owner}/{repo}/keys"],
+    listDeploymentBranchPolicies: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
+    ],
+    listDeploymentStatuses: [
+      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
+    ],
+    listDeployments: ["GET /repos/{owner}/{repo}/deployments"],
+    listForAuthenticatedUser: ["GET /user/repos"],
+    listForOrg: ["GET /orgs/{org}/repos"],
+    listForUser: ["GET /users/{username}/repos"],
+    listForks: ["GET /repos/{owner}/{repo}/forks"],
+    listInvitations: ["GET /repos/{owner}/{repo}/invitations"],
+    listInvitationsForAuthenticatedUser: ["GET /user/repository_invitations"],
+    listLanguages: ["GET /repos/{owner}/{repo}/languages"],
+    listPagesBuilds: ["GET /repos/{owner}/{repo}/pages/builds"],
+    listPublic: ["GET /repositories"],
+    listPullRequestsAssociatedWithCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"
+    ],
+    listReleaseAssets: [
+      "GET /repos/{owner}/{repo}/releases/{release_id}/assets"
+    ],
+    listReleases: ["GET /repos/{owner}/{repo}/releases"],
+    listTags: ["GET /repos/{owner}/{repo}/tags"],
+    listTeams: ["GET /repos/{owner}/{repo}/teams"],
+    listWebhookDeliveries: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries"
+    ],
+    listWebhooks: ["GET /repos/{owner}/{repo}/hooks"],
+    merge: ["POST /repos/{owner}/{repo}/merges"],
+    mergeUpstream: ["POST /repos/{owner}/{repo}/merge-upstream"],
+    pingWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/pings"],
+    redeliverWebhookDelivery: [
+      "POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
+    ],
+    removeAppAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    removeCollaborator: [
+      "DELETE /repos/{owner}/{repo}/collaborators/{username}"
+    ],
+    removeStatusCheckContexts: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    removeStatusCheckProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    removeTeamAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    removeUserAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    renameBranch: ["POST /repos/{owner}/{repo}/branches/{branch}/rename"],
+    replaceAllTopics: ["PUT /repos/{owner}/{repo}/topics"],
+    requestPagesBuild: ["POST /repos/{owner}/{repo}/pages/builds"],
+    setAdminBranchProtection: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    setAppAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    setStatusCheckContexts: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    setTeamAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    setUserAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    testPushWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/tests"],
+    transfer: ["POST /repos/{owner}/{repo}/transfer"],
+    update: ["PATCH /repos/{owner}/{repo}"],
+    updateBranchProtection: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    updateCommitComment: ["PATCH /repos/{owner}/{repo}/comments/{comment_id}"],
+    updateDeploymentBranchPolicy: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    updateInformationAboutPagesSite: ["PUT /repos/{owner}/{repo}/pages"],
+    updateInvitation: [
+      "PATCH /repos/{owner}/{repo}/invitations/{invitation_id}"
+    ],
+    updateOrgRuleset: ["PUT /orgs/{org}/rulesets/{ruleset_id}"],
+    updatePullRequestReviewProtection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    updateRelease: ["PATCH /repos/{owner}/{repo}/releases/{release_id}"],
+    updateReleaseAsset: [
+      "PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}"
+    ],
+    updateRepoRuleset: ["PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    updateStatusCheckPotection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
+      {},
+      { renamed: ["repos", "updateStatusCheckProtection"] }
+    ],
+    updateStatusCheckProtection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    updateWebhook: ["PATCH /repos/{owner}/{repo}/hooks/{hook_id}"],
+    updateWebhookConfigForRepo: [
+      "PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config"
+    ],
+    uploadReleaseAsset: [
+      "POST /repos/{owner}/{repo}/releases/{release_id}/assets{?name,label}",
+      { baseUrl: "https://uploads.github.com" }
+    ]
+  },
+  search: {
+    code: ["GET /search/code"],
+    commits: ["GET /search/commits"],
+    issuesAndPullRequests: ["GET /search/issues"],
+    labels: ["GET /search/labels"],
+    repos: ["GET /search/repositories"],
+    topics: ["GET /search/topics"],
+    users: ["GET /search/users"]
+  },
+  secretScanning: {
+    createPushProtectionBypass: [
+      "POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses"
+    ],
+    getAlert: [
+      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
+    ],
+    getScanHistory: ["GET /repos/{owner}/{repo}/secret-scanning/scan-history"],
+    listAlertsForOrg: ["GET /orgs/{org}/secret-scanning/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/secret-scanning/alerts"],
+    listLocationsForAlert: [
+      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations"
+    ],
+    listOrgPatternConfigs: [
+      "GET /orgs/{org}/secret-scanning/pattern-configurations"
+    ],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
+    ],
+    updateOrgPatternConfigs: [
+      "PATCH /orgs/{org}/secret-scanning/pattern-configurations"
+    ]
+  },
+  securityAdvisories: {
+    createFork: [
+      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks"
+    ],
+    createPrivateVulnerabilityReport: [
+      "POST /repos/{owner}/{repo}/security-advisories/reports"
+    ],
+    createRepositoryAdvisory: [
+      "POST /repos/{owner}/{repo}/security-advisories"
+    ],
+    createRepositoryAdvisoryCveRequest: [
+      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve"
+    ],
+    getGlobalAdvisory: ["GET /advisories/{ghsa_id}"],
+    getRepositoryAdvisory: [
+      "GET /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
+    ],
+    listGlobalAdvisories: ["GET /advisories"],
+    listOrgRepositoryAdvisories: ["GET /orgs/{org}/security-advisories"],
+    listRepositoryAdvisories: ["GET /repos/{owner}/{repo}/security-advisories"],
+    updateRepositoryAdvisory: [
+      "PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
+    ]
+  },
+  teams: {
+    addOrUpdateMembershipForUserInOrg: [
+      "PUT /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    addOrUpdateRepoPermissionsInOrg: [
+      "PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    checkPermissionsForRepoInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    create: ["POST /orgs/{org}/teams"],
+    createDiscussionCommentInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
+    ],
+    createDiscussionInOrg: ["POST /orgs/{org}/teams/{team_slug}/discussions"],
+    deleteDiscussionCommentInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    deleteDiscussionInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    deleteInOrg: ["DELETE /orgs/{org}/teams/{team_slug}"],
+    getByName: ["GET /orgs/{org}/teams/{team_slug}"],
+    getDiscussionCommentInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    getDiscussionInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    getMembershipForUserInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    list: ["GET /orgs/{org}/teams"],
+    listChildInOrg: ["GET /orgs/{org}/teams/{team_slug}/teams"],
+    listDiscussionCommentsInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
+    ],
+    listDiscussionsInOrg: ["GET /orgs/{org}/teams/{team_slug}/discussions"],
+    listForAuthenticatedUser: ["GET /user/teams"],
+    listMembersInOrg: ["GET /orgs/{org}/teams/{team_slug}/members"],
+    listPendingInvitationsInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/invitations"
+    ],
+    listReposInOrg: ["GET /orgs/{org}/teams/{team_slug}/repos"],
+    removeMembershipForUserInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    removeRepoInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    updateDiscussionCommentInOrg: [
+      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    updateDiscussionInOrg: [
+      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    updateInOrg: ["PATCH /orgs/{org}/teams/{team_slug}"]
+  },
+  users: {
+    addEmailForAuthenticated: [
+      "POST /user/emails",
+      {},
+      { renamed: ["users", "addEmailForAuthenticatedUser"] }
+    ],
+    addEmailForAuthenticatedUser: ["POST /user/emails"],
+    addSocialAccountForAuthenticatedUser: ["POST /user/social_accounts"],
+    block: ["PUT /user/blocks/{username}"],
+    checkBlocked: ["GET /user/blocks/{username}"],
+    checkFollowingForUser: ["GET /users/{username}/following/{target_user}"],
+    checkPersonIsFollowedByAuthenticated: ["GET /user/following/{username}"],
+    createGpgKeyForAuthenticated: [
+      "POST /user/gpg_keys",
+      {},
+      { renamed: ["users", "createGpgKeyForAuthenticatedUser"] }
+    ],
+    createGpgKeyForAuthenticatedUser: ["POST /user/gpg_keys"],
+    createPublicSshKeyForAuthenticated: [
+      "POST /user/keys",
+      {},
+      { renamed: ["users", "createPublicSshKeyForAuthenticatedUser"] }
+    ],
+    createPublicSshKeyForAuthenticatedUser: ["POST /user/keys"],
+    createSshSigningKeyForAuthenticatedUser: ["POST /user/ssh_signing_keys"],
+    deleteAttestationsBulk: [
+      "POST /users/{username}/attestations/delete-request"
+    ],
+    deleteAttestationsById: [
+      "DELETE /users/{username}/attestations/{attestation_id}"
+    ],
+    deleteAttestationsBySubjectDigest: [
+      "DELETE /users/{username}/attestations/digest/{subject_digest}"
+    ],
+    deleteEmailForAuthenticated: [
+      "DELETE /user/emails",
+      {},
+      { renamed: ["users", "deleteEmailForAuthenticatedUser"] }
+    ],
+    deleteEmailForAuthenticatedUser: ["DELETE /user/emails"],
+    deleteGpgKeyForAuthenticated: [
+      "DELETE /user/gpg_keys/{gpg_key_id}",
+      {},
+      { renamed: ["users", "deleteGpgKeyForAuthenticatedUser"] }
+    ],
+    deleteGpgKeyForAuthenticatedUser: ["DELETE /user/gpg_keys/{gpg_key_id}"],
+    deletePublicSshKeyForAuthenticated: [
+      "DELETE /user/keys/{key_id}",
+      {},
+      { renamed: ["users", "deletePublicSshKeyForAuthenticatedUser"] }
+    ],
+    deletePublicSshKeyForAuthenticatedUser: ["DELETE /user/keys/{key_id}"],
+    deleteSocialAccountForAuthenticatedUser: ["DELETE /user/social_accounts"],
+    deleteSshSigningKeyForAuthenticatedUser: [
+      "DELETE /user/ssh_signing_keys/{ssh_signing_key_id}"
+    ],
+    follow: ["PUT /user/following/{username}"],
+    getAuthenticated: ["GET /user"],
+    getById: ["GET /user/{account_id}"],
+    getByUsername: ["GET /users/{username}"],
+    getContextForUser: ["GET /users/{username}/hovercard"],
+    getGpgKeyForAuthenticated: [
+      "GET /user/gpg_keys/{gpg_key_id}",
+      {},
+      { renamed: ["users", "getGpgKeyForAuthenticatedUser"] }
+    ],
+    getGpgKeyForAuthenticatedUser: ["GET /user/gpg_keys/{gpg_key_id}"],
+    getPublicSshKeyForAuthenticated: [
+      "GET /user/keys/{key_id}",
+      {},
+      { renamed: ["users", "getPublicSshKeyForAuthenticatedUser"] }
+    ],
+    getPublicSshKeyForAuthenticatedUser: ["GET /user/keys/{key_id}"],
+    getSshSigningKeyForAuthenticatedUser: [
+      "GET /user/ssh_signing_keys/{ssh_signing_key_id}"
+    ],
+    list: ["GET /users"],
+    listAttestations: ["GET /users/{username}/attestations/{subject_digest}"],
+    listAttestationsBulk: [
+      "POST /users/{username}/attestations/bulk-list{?per_page,before,after}"
+    ],
+    listBlockedByAuthenticated: [
+      "GET /user/blocks",
+      {},
+      { renamed: ["users", "listBlockedByAuthenticatedUser"] }
+    ],
+    listBlockedByAuthenticatedUser: ["GET /user/blocks"],
+    listEmailsForAuthenticated: [
+      "GET /user/emails",
+      {},
+      { renamed: ["users", "listEmailsForAuthenticatedUser"] }
+    ],
+    listEmailsForAuthenticatedUser: ["GET /user/emails"],
+    listFollowedByAuthenticated: [
+      "GET /user/following",
+      {},
+      { renamed: ["users", "listFollowedByAuthenticatedUser"] }
+    ],
+    listFollowedByAuthenticatedUser: ["GET /user/following"],
+    listFollowersForAuthenticatedUser: ["GET /user/followers"],
+    listFollowersForUser: ["GET /users/{username}/followers"],
+    listFollowingForUser: ["GET /users/{username}/following"],
+    listGpgKeysForAuthenticated: [
+      "GET /user/gpg_keys",
+      {},
+      { renamed: ["users", "listGpgKeysForAuthenticatedUser"] }
+    ],
+    listGpgKeysForAuthenticatedUser: ["GET /user/gpg_keys"],
+    listGpgKeysForUser: ["GET /users/{username}/gpg_keys"],
+    listPublicEmailsForAuthenticated: [
+      "GET /user/public_emails",
+      {},
+      { renamed: ["users", "listPublicEmailsForAuthenticatedUser"] }
+    ],
+    listPublicEmailsForAuthenticatedUser: ["GET /user/public_emails"],
+    listPublicKeysForUser: ["GET /users/{username}/keys"],
+    listPublicSshKeysForAuthenticated: [
+      "GET /user/keys",
+      {},
+      { renamed: ["users", "listPublicSshKeysForAuthenticatedUser"] }
+    ],
+    listPublicSshKeysForAuthenticatedUser: ["GET /user/keys"],
+    listSocialAccountsForAuthenticatedUser: ["GET /user/social_accounts"],
+    listSocialAccountsForUser: ["GET /users/{username}/social_accounts"],
+    listSshSigningKeysForAuthenticatedUser: ["GET /user/ssh_signing_keys"],
+    listSshSigningKeysForUser: ["GET /users/{username}/ssh_signing_keys"],
+    setPrimaryEmailVisibilityForAuthenticated: [
+      "PATCH /user/email/visibility",
+      {},
+      { renamed: ["users", "setPrimaryEmailVisibilityForAuthenticatedUser"] }
+    ],
+    setPrimaryEmailVisibilityForAuthenticatedUser: [
+      "PATCH /user/email/visibility"
+    ],
+    unblock: ["DELETE /user/blocks/{username}"],
+    unfollow: ["DELETE /user/following/{username}"],
+    updateAuthenticated: ["PATCH /user"]
+  }
+};
+var endpoints_default = Endpoints;
+
+// ../../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
+var endpointMethodsMap = /* @__PURE__ */ new Map();
+for (const [scope, endpoints] of Object.entries(endpoints_default)) {
+  for (const [methodName, endpoint2] of Object.entries(endpoints)) {
+    const [route, defaults2, decorations] = endpoint2;
+    const [method, url] = route.split(/ /);
+    const endpointDefaults = Object.assign(
+      {
+        method,
+        url
+      },
+      defaults2
+    );
+    if (!endpointMethodsMap.has(scope)) {
+      endpointMethodsMap.set(scope, /* @__PURE__ */ new Map());
+    }
+    endpointMethodsMap.get(scope).set(methodName, {
+      scope,
+      methodName,
+      endpointDefaults,
+      decorations
+    });
+  }
+}
+var handler = {
+  has({ scope }, methodName) {
+    return endpointMethodsMap.get(scope).has(methodName);
+  },
+  getOwnPropertyDescriptor(target, methodName) {
+    return {
+      value: this.get(target, methodName),
+      // ensures method is in the cache
+      configurable: true,
+      writable: true,
+      enumerable: true
+    };
+  },
+  defineProperty(target, methodName, descriptor) {
+    Object.defineProperty(target.cache, methodName, descriptor);
+    return true;
+  },
+  deleteProperty(target, methodName) {
+    delete target.cache[methodName];
+    return true;
+  },
+  ownKeys({ scope }) {
+    return [...endpointMethodsMap.get(scope).keys()];
+  },
+  set(target, methodName, value2) {
+    return target.cache[methodName] = value2;
+  },
+  get({ octokit, scope, cache: cache2 }, methodName) {
+    if (cache2[methodName]) {
+      return cache2[methodName];
+    }
+    const method = endpointMethodsMap.get(scope).get(methodName);
+    if (!method) {
+      return void 0;
+    }
+    const { endpointDefaults, decorations } = method;
+    if (decorations) {
+      cache2[methodName] = decorate(
+        octokit,
+        scope,
+        methodName,
+        endpointDefaults,
+        decorations
+      );
+    } else {
+      cache2[methodName] = octokit.request.defaults(endpointDefaults);
+    }
+    return cache2[methodName];
+  }
+};
+function endpointsToMethods(octokit) {
+  const newMethods = {};
+  for (const scope of endpointMethodsMap.keys()) {
+    newMethods[scope] = new Proxy({ octokit, scope, cache: {} }, handler);
+  }
+  return newMethods;
+}
+function decorate(octokit, scope, methodName, defaults2, decorations) {
+  const requestWithDefaults = octokit.request.defaults(defaults2);
+  function withDecorations(...args) {
+    let options = requestWithDefaults.endpoint.merge(...args);
+    if (decorations.mapToData) {
+      options = Object.assign({}, options, {
+        data: options[decorations.mapToData],
+        [decorations.mapToData]: void 0
       });
+      return requestWithDefaults(options);
     }
+    if (decorations.renamed) {
+      const [newScope, newMethodName] = decorations.renamed;
+      octokit.log.warn(
+        `octokit.${scope}.${methodName}() has been renamed to octokit.${newScope}.${newMethodName}()`
+      );
+    }
+    if (decorations.deprecated) {
+      octokit.log.warn(decorations.deprecated);
+    }
+    if (decorations.renamedParameters) {
+      const options2 = requestWithDefaults.endpoint.merge(...args);
+      for (const [name, alias] of Object.entries(
+        decorations.renamedParameters
+      )) {
+        if (name in options2) {
+          octokit.log.warn(
+            `"${name}" parameter is deprecated for "octokit.${scope}.${methodName}()". Use "${alias}" instead`
+          );
+          if (!(alias in options2)) {
+            options2[alias] = options2[name];
+          }
+          delete options2[name];
+        }
+      }
+      return requestWithDefaults(options2);
+    }
+    return requestWithDefaults(...args);
   }
-  return { findings, scores };
+  return Object.assign(withDecorations, requestWithDefaults);
 }
 
-// guidelines/attestation.schema.json
-var attestation_schema_default = {
+// ../../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
+function restEndpointMethods(octokit) {
+  const api = endpointsToMethods(octokit);
+  return {
+    rest: api
+  };
+}
+restEndpointMethods.VERSION = VERSION5;
+function legacyRestEndpointMethods(octokit) {
+  const api = endpointsToMethods(octokit);
+  return {
+    ...api,
+    rest: api
+  };
+}
+legacyRestEndpointMethods.VERSION = VERSION5;
+
+// ../../main/node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
+var VERSION6 = "0.0.0-development";
+function normalizePaginatedListResponse(response) {
+  if (!response.data) {
+    return {
+      ...response,
+      data: []
+    };
+  }
+  const responseNeedsNormalization = ("total_count" in response.data || "total_commits" in response.data) && !("url" in response.data);
+  if (!responseNeedsNormalization) return response;
+  const incompleteResults = response.data.incomplete_results;
+  const repositorySelection = response.data.repository_selection;
+  const totalCount = response.data.total_count;
+  const totalCommits = response.data.total_commits;
+  delete response.data.incomplete_results;
+  delete response.data.repository_selection;
+  delete response.data.total_count;
+  delete response.data.total_commits;
+  const namespaceKey = Object.keys(response.data)[0];
+  const data2 = response.data[namespaceKey];
+  response.data = data2;
+  if (typeof incompleteResults !== "undefined") {
+    response.data.incomplete_results = incompleteResults;
+  }
+  if (typeof repositorySelection !== "undefined") {
+    response.data.repository_selection = repositorySelection;
+  }
+  response.data.total_count = totalCount;
+  response.data.total_commits = totalCommits;
+  return response;
+}
+function iterator(octokit, route, parameters) {
+  const options = typeof route === "function" ? route.endpoint(parameters) : octokit.request.endpoint(route, parameters);
+  const requestMethod = typeof route === "function" ? route : octokit.request;
+  const method = options.method;
+  const headers = options.headers;
+  let url = options.url;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      async next() {
+        if (!url) return { done: true };
+        try {
+          const response = await requestMethod({ method, url, headers });
+          const normalizedResponse = normalizePaginatedListResponse(response);
+          url = ((normalizedResponse.headers.link || "").match(
+            /<([^<>]+)>;\s*rel="next"/
+          ) || [])[1];
+          if (!url && "total_commits" in normalizedResponse.data) {
+            const parsedUrl = new URL(normalizedResponse.url);
+            const params = parsedUrl.searchParams;
+            const page = parseInt(params.get("page") || "1", 10);
+            const per_page = parseInt(params.get("per_page") || "250", 10);
+            if (page * per_page < normalizedResponse.data.total_commits) {
+              params.set("page", String(page + 1));
+              url = parsedUrl.toString();
+            }
+          }
+          return { value: normalizedResponse };
+        } catch (error2) {
+          if (error2.status !== 409) throw error2;
+          url = "";
+          return {
+            value: {
+              status: 200,
+              headers: {},
+              data: []
+            }
+          };
+        }
+      }
+    })
+  };
+}
+function paginate(octokit, route, parameters, mapFn) {
+  if (typeof parameters === "function") {
+    mapFn = parameters;
+    parameters = void 0;
+  }
+  return gather(
+    octokit,
+    [],
+    iterator(octokit, route, parameters)[Symbol.asyncIterator](),
+    mapFn
+  );
+}
+function gather(octokit, results, iterator2, mapFn) {
+  return iterator2.next().then((result) => {
+    if (result.done) {
+      return results;
+    }
+    let earlyExit = false;
+    function done() {
+      earlyExit = true;
+    }
+    results = results.concat(
+      mapFn ? mapFn(result.value, done) : result.value.data
+    );
+    if (earlyExit) {
+      return results;
+    }
+    return gather(octokit, results, iterator2, mapFn);
+  });
+}
+var composePaginateRest = Object.assign(paginate, {
+  iterator
+});
+function paginateRest(octokit) {
+  return {
+    paginate: Object.assign(paginate.bind(null, octokit), {
+      iterator: iterator.bind(null, octokit)
+    })
+  };
+}
+paginateRest.VERSION = VERSION6;
+
+// ../../main/node_modules/@actions/github/lib/utils.js
+var context = new Context();
+var baseUrl = getApiBaseUrl();
+var defaults = {
+  baseUrl,
+  request: {
+    agent: getProxyAgent(baseUrl),
+    fetch: getProxyFetch(baseUrl)
+  }
+};
+var GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaults);
+function getOctokitOptions(token, options) {
+  const opts = Object.assign({}, options || {});
+  const auth2 = getAuthString(token, opts);
+  if (auth2) {
+    opts.auth = auth2;
+  }
+  const userAgent2 = getUserAgentWithOrchestrationId(opts.userAgent);
+  if (userAgent2) {
+    opts.userAgent = userAgent2;
+  }
+  return opts;
+}
+
+// ../../main/node_modules/@actions/github/lib/github.js
+var context2 = new Context();
+function getOctokit(token, options, ...additionalPlugins) {
+  const GitHubWithPlugins = GitHub.plugin(...additionalPlugins);
+  return new GitHubWithPlugins(getOctokitOptions(token, options));
+}
+
+// action/src/github/platform.ts
+var GitHubApiError = class extends Error {
+  status;
+  constructor(status, message2) {
+    super(message2);
+    this.name = "GitHubApiError";
+    this.status = status;
+  }
+};
+var isGitHubApiError = (e) => e instanceof GitHubApiError;
+
+// action/src/github/retry.ts
+var MAX_RETRIES = 4;
+var MAX_WAIT_MS = 6e4;
+var isRateLimit = (r) => r.status === 429 || r.status === 403 && (r.headers["retry-after"] !== void 0 || r.headers["x-ratelimit-remaining"] === "0" || /rate limit/i.test(r.message));
+function retryDelay(r, attempt, nowMs, random2 = Math.random) {
+  if (attempt >= MAX_RETRIES) return null;
+  const backoff = 1e3 * 2 ** attempt * (0.75 + 0.5 * random2());
+  if (r.status === 0 || r.status >= 500) return Math.min(backoff, MAX_WAIT_MS);
+  if (!isRateLimit(r)) return null;
+  const after = Number(r.headers["retry-after"]);
+  if (Number.isFinite(after) && after >= 0) return after * 1e3 <= MAX_WAIT_MS ? after * 1e3 : null;
+  const reset = Number(r.headers["x-ratelimit-reset"]);
+  if (r.headers["x-ratelimit-remaining"] === "0" && Number.isFinite(reset)) {
+    const wait = reset * 1e3 - nowMs + 1e3;
+    return wait <= MAX_WAIT_MS ? Math.max(wait, 0) : null;
+  }
+  return Math.min(backoff * 5, MAX_WAIT_MS);
+}
+
+// action/src/github/octokit-platform.ts
+var failed = (e) => {
+  const err3 = e;
+  return {
+    status: typeof err3.status === "number" ? err3.status : 0,
+    headers: err3.response?.headers ?? {},
+    message: err3.response?.data?.message ?? err3.message ?? String(e)
+  };
+};
+var toComment = (c) => ({ id: c.id, body: c.body ?? "", author: c.user?.login ?? null });
+function octokitPlatform(opts) {
+  const [owner, repo] = opts.repository.split("/");
+  const sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  const octokit = getOctokit(opts.token, { baseUrl: opts.apiUrl.replace(/\/+$/, "") });
+  octokit.hook.wrap("request", async (request2, options) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await request2(options);
+      } catch (e) {
+        const r = failed(e);
+        const wait = retryDelay(r, attempt, Date.now());
+        if (wait === null) throw e;
+        opts.log(`GitHub ${options.method} ${String(options.url)} answered ${r.status || "no response"} (${r.message}); retrying in ${(wait / 1e3).toFixed(1)} s`);
+        await sleep(wait);
+      }
+    }
+  });
+  const call = async (what, fn) => {
+    try {
+      return await fn();
+    } catch (e) {
+      const r = failed(e);
+      throw new GitHubApiError(r.status, `${what}: ${r.status || "no response"} ${r.message}`);
+    }
+  };
+  return {
+    async viewerLogin() {
+      try {
+        const data2 = await octokit.graphql("query { viewer { login } }");
+        if (data2?.viewer?.login) return data2.viewer.login;
+      } catch (e) {
+        opts.log(`GraphQL viewer query failed (${failed(e).message}); asking REST GET /user`);
+      }
+      try {
+        const { data: data2 } = await octokit.request("GET /user");
+        if (data2?.login) return data2.login;
+      } catch (e) {
+        opts.log(`GET /user failed (${failed(e).message}); assuming the workflow token, github-actions[bot]`);
+      }
+      return "github-actions[bot]";
+    },
+    listIssueComments: (issue2) => call(`listing the comments of #${issue2}`, async () => {
+      const all = await octokit.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+        owner,
+        repo,
+        issue_number: issue2,
+        per_page: 100
+      });
+      return all.map(toComment);
+    }),
+    createIssueComment: (issue2, body) => call(`commenting on #${issue2}`, async () => {
+      const { data: data2 } = await octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: issue2, body });
+      return toComment(data2);
+    }),
+    updateIssueComment: (id, body) => call(`updating comment ${id}`, async () => {
+      await octokit.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", { owner, repo, comment_id: id, body });
+    }),
+    deleteIssueComment: (id) => call(`deleting comment ${id}`, async () => {
+      await octokit.request("DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}", { owner, repo, comment_id: id });
+    }),
+    pullRequest: (number) => call(`reading pull request #${number}`, async () => {
+      const { data: data2 } = await octokit.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", { owner, repo, pull_number: number });
+      return { number: data2.number, headSha: data2.head.sha, baseSha: data2.base.sha, state: data2.state };
+    })
+  };
+}
+
+// action/src/modes/check.ts
+import { existsSync as existsSync3, mkdirSync } from "node:fs";
+import { dirname, isAbsolute, join, posix, relative, resolve, sep as sep2 } from "node:path";
+
+// guidelines/guideline.schema.json
+var guideline_schema_default = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
-  $id: "https://segqc.dev/schemas/attestation/1/attestation.schema.json",
-  title: "segqc attestation (segqc-attestation/1)",
-  description: "What an annotator confirmed when submitting: the guideline they worked under (id, version and sha256 of its canonical JSON), their checklist answers, the findings shown to them and any overrides with a typed reason. Written by the Label Studio extension into a hidden TextArea result, or beside a mask as a `.segqc.json` sidecar (ct_001.nii.gz -> ct_001.segqc.json).",
+  $id: "https://segqc.dev/schemas/guideline/1/guideline.schema.json",
+  title: "segqc annotation guideline (schema_version 1)",
+  description: "An annotation guideline as code: the labels of a segmentation task, the rules each label must satisfy, the checklist an annotator confirms and the agreement and review policy. Written in YAML or JSON; `segqc check` and the Label Studio extension both enforce it. Volumes are in mm\xB3 for 3D images and areas in mm\xB2 for 2D images, under the same `*_mm3` keys.",
   type: "object",
   additionalProperties: false,
   required: [
-    "schema",
-    "guideline",
-    "answers",
-    "findings",
-    "overrides",
-    "tool",
-    "submitted_at"
+    "schema_version",
+    "id",
+    "version",
+    "title",
+    "labels"
   ],
   properties: {
-    schema: {
-      const: "segqc-attestation/1"
+    schema_version: {
+      description: "Version of this schema. Always 1.",
+      const: 1
     },
-    guideline: {
+    id: {
+      description: "Stable identifier of the guideline, e.g. `liver-ct`.",
+      type: "string",
+      pattern: "^[a-z0-9][a-z0-9._-]*$",
+      "x-expected": "a lower-case identifier such as liver-ct (letters, digits, '.', '_' and '-')"
+    },
+    version: {
+      description: "Semantic version of the guideline. Bump it whenever a rule changes: attestations name the version they were made under.",
+      type: "string",
+      pattern: "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$",
+      "x-expected": "a semantic version such as 1.2.0"
+    },
+    title: {
+      description: "Human-readable title.",
+      type: "string",
+      minLength: 1
+    },
+    description: {
+      description: "Free text shown to annotators.",
+      type: "string"
+    },
+    modalities: {
+      description: "DICOM modality codes the guideline applies to (CT, MR, SM for slide microscopy, US, CR, DX, ...).",
+      type: "array",
+      items: {
+        type: "string",
+        pattern: "^[A-Z]{2,4}$",
+        "x-expected": "a DICOM modality code such as CT, MR or SM"
+      },
+      uniqueItems: true
+    },
+    labels: {
+      description: "The labels annotators may use, with the rules each must satisfy.",
+      type: "array",
+      minItems: 1,
+      items: {
+        $ref: "#/$defs/label"
+      }
+    },
+    checklist: {
+      description: "Questions the annotator confirms before submitting.",
+      type: "array",
+      items: {
+        $ref: "#/$defs/checklistItem"
+      }
+    },
+    agreement: {
+      description: "Agreement thresholds per label, applied between annotations of one item and against the reference set.",
+      type: "array",
+      items: {
+        $ref: "#/$defs/agreement"
+      }
+    },
+    review: {
+      description: "Review policy of the dataset.",
       type: "object",
       additionalProperties: false,
-      required: [
-        "id",
-        "version",
-        "sha256"
-      ],
       properties: {
-        id: {
-          type: "string",
-          minLength: 1
+        min_annotations: {
+          description: "Number of annotations each item needs.",
+          type: "integer",
+          minimum: 1
         },
-        version: {
-          type: "string",
-          minLength: 1
-        },
-        sha256: {
-          type: "string",
-          pattern: "^[0-9a-f]{64}$",
-          "x-expected": "64 lower-case hexadecimal digits"
+        audit_rate: {
+          description: "Fraction of items drawn for senior review, 0 to 1.",
+          type: "number",
+          minimum: 0,
+          maximum: 1
         }
       }
     },
-    answers: {
-      description: "Checklist answers by checklist item id.",
+    attestation: {
+      description: "Whether each annotation must carry an attestation (written by the Label Studio extension or a `.segqc.json` sidecar).",
       type: "object",
-      propertyNames: {
-        type: "string",
-        pattern: "^[a-z0-9_]+$"
-      },
-      additionalProperties: {
-        type: "boolean"
-      }
-    },
-    findings: {
-      type: "array",
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: [
-          "rule",
-          "severity",
-          "label",
-          "message"
-        ],
-        properties: {
-          rule: {
-            $ref: "#/$defs/ruleCode"
-          },
-          severity: {
-            enum: [
-              "error",
-              "warning",
-              "info"
-            ]
-          },
-          label: {
-            type: [
-              "string",
-              "null"
-            ]
-          },
-          message: {
-            type: "string"
-          }
+      additionalProperties: false,
+      required: [
+        "required"
+      ],
+      properties: {
+        required: {
+          type: "boolean"
         }
       }
     },
     overrides: {
-      type: "array",
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: [
-          "rule",
-          "label",
-          "reason",
-          "by"
-        ],
-        properties: {
-          rule: {
+      description: "Whether an annotator may override a finding with a typed reason, and for which rules.",
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "allowed"
+      ],
+      properties: {
+        allowed: {
+          type: "boolean"
+        },
+        rules: {
+          description: "Rules that may be overridden; all rules when absent.",
+          type: "array",
+          items: {
             $ref: "#/$defs/ruleCode"
           },
-          label: {
-            type: [
-              "string",
-              "null"
-            ]
-          },
-          reason: {
-            type: "string",
-            minLength: 3,
-            "x-expected": "a typed reason of at least 3 characters"
-          },
-          by: {
-            type: [
-              "string",
-              "null"
-            ]
-          }
+          uniqueItems: true
         }
       }
     },
-    tool: {
+    severity: {
+      description: "Severity per rule code, replacing the default (errors for required, containment, overlap and volume rules; warnings for agreement, stale attestations and slice gaps). `off` disables the rule.",
+      type: "object",
+      propertyNames: {
+        $ref: "#/$defs/ruleCode"
+      },
+      additionalProperties: {
+        enum: [
+          "error",
+          "warning",
+          "info",
+          "off"
+        ],
+        "x-expected": "one of error, warning, info or off"
+      }
+    },
+    labelstudio: {
+      description: "Defaults for the generated Label Studio labeling config.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        tool: {
+          enum: [
+            "brush",
+            "polygon",
+            "both"
+          ]
+        },
+        image_field: {
+          description: "Task data field holding the image URL (`image` gives `$image`).",
+          type: "string",
+          pattern: "^[A-Za-z_][A-Za-z0-9_]*$",
+          "x-expected": "a task data field name such as image"
+        }
+      }
+    }
+  },
+  $defs: {
+    labelName: {
+      type: "string",
+      minLength: 1,
+      "x-expected": "the name of a label"
+    },
+    label: {
       type: "object",
       additionalProperties: false,
       required: [
         "name",
-        "version"
+        "value"
       ],
       properties: {
         name: {
-          type: "string",
-          minLength: 1
+          description: "Label name as annotators see it (Label Studio label value, SEG segment label).",
+          $ref: "#/$defs/labelName"
         },
-        version: {
+        value: {
+          description: "Integer value of the label in label maps (NIfTI, PNG).",
+          type: "integer",
+          minimum: 1,
+          maximum: 65535,
+          "x-expected": "a whole number from 1 to 65535"
+        },
+        color: {
+          description: "Display colour, #rrggbb.",
           type: "string",
-          minLength: 1
+          pattern: "^#[0-9a-fA-F]{6}$",
+          "x-expected": "a colour like #ff0000"
+        },
+        description: {
+          type: "string"
+        },
+        concept: {
+          description: "Coded concept, e.g. SNOMED CT (scheme SCT) 10200004 Liver.",
+          type: "object",
+          additionalProperties: false,
+          required: [
+            "scheme",
+            "code",
+            "meaning"
+          ],
+          properties: {
+            scheme: {
+              type: "string",
+              minLength: 1,
+              "x-expected": "a coding scheme designator such as SCT"
+            },
+            code: {
+              type: "string",
+              minLength: 1,
+              "x-expected": "a code such as 10200004 (quote it in YAML)"
+            },
+            meaning: {
+              type: "string",
+              minLength: 1
+            }
+          }
+        },
+        required: {
+          description: "Every annotation must contain this label.",
+          type: "boolean"
+        },
+        min_volume_mm3: {
+          description: "Smallest total volume (mm\xB3; mm\xB2 in 2D).",
+          type: "number",
+          minimum: 0
+        },
+        max_volume_mm3: {
+          description: "Largest total volume (mm\xB3; mm\xB2 in 2D).",
+          type: "number",
+          exclusiveMinimum: 0
+        },
+        max_components: {
+          description: "Most connected components allowed.",
+          type: "integer",
+          minimum: 1
+        },
+        min_component_volume_mm3: {
+          description: "Smallest volume of any one connected component (mm\xB3; mm\xB2 in 2D).",
+          type: "number",
+          minimum: 0
+        },
+        inside: {
+          description: "A label this one must lie within (its filled envelope), optionally with a tolerance in mm.",
+          "x-expected": "a label name, or { label: <name>, tolerance_mm: <mm> }",
+          oneOf: [
+            {
+              type: "string",
+              minLength: 1
+            },
+            {
+              type: "object",
+              additionalProperties: false,
+              required: [
+                "label"
+              ],
+              properties: {
+                label: {
+                  type: "string",
+                  minLength: 1
+                },
+                tolerance_mm: {
+                  type: "number",
+                  minimum: 0
+                }
+              }
+            }
+          ]
+        },
+        exclusive_with: {
+          description: "Labels this one must not overlap (checked where masks are separate layers).",
+          type: "array",
+          items: {
+            $ref: "#/$defs/labelName"
+          },
+          uniqueItems: true
+        },
+        contiguous_slices: {
+          description: "The label must occupy a run of slices without gaps.",
+          type: "boolean"
         }
       }
     },
-    submitted_at: {
-      description: "ISO 8601 date-time with a time zone.",
-      type: "string",
-      pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})$",
-      "x-expected": "an ISO 8601 date-time such as 2026-01-31T14:05:00Z"
-    }
-  },
-  $defs: {
+    checklistItem: {
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "id",
+        "prompt"
+      ],
+      properties: {
+        id: {
+          description: "Identifier; the Label Studio control is named segqc_checklist_{id}.",
+          type: "string",
+          pattern: "^[a-z0-9_]+$",
+          "x-expected": "an identifier of lower-case letters, digits and '_' such as veins_excluded"
+        },
+        prompt: {
+          type: "string",
+          minLength: 1
+        },
+        required: {
+          description: "Must be ticked (when its condition holds). Default true.",
+          type: "boolean"
+        },
+        help: {
+          type: "string"
+        },
+        when: {
+          description: "Ask only when a label is present or absent.",
+          "x-expected": "{ label_present: <label name> } or { label_absent: <label name> }",
+          oneOf: [
+            {
+              type: "object",
+              additionalProperties: false,
+              required: [
+                "label_present"
+              ],
+              properties: {
+                label_present: {
+                  type: "string",
+                  minLength: 1
+                }
+              }
+            },
+            {
+              type: "object",
+              additionalProperties: false,
+              required: [
+                "label_absent"
+              ],
+              properties: {
+                label_absent: {
+                  type: "string",
+                  minLength: 1
+                }
+              }
+            }
+          ]
+        }
+      }
+    },
+    agreement: {
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "label"
+      ],
+      properties: {
+        label: {
+          $ref: "#/$defs/labelName"
+        },
+        dice_min: {
+          type: "number",
+          minimum: 0,
+          maximum: 1
+        },
+        nsd_min: {
+          type: "number",
+          minimum: 0,
+          maximum: 1
+        },
+        tolerance_mm: {
+          description: "Tolerance of the normalized surface distance.",
+          type: "number",
+          minimum: 0
+        },
+        hd95_max_mm: {
+          type: "number",
+          minimum: 0
+        }
+      }
+    },
     ruleCode: {
       enum: [
         "label.unknown",
@@ -37044,7 +40165,8 @@ var attestation_schema_default = {
         "dataset.orphan_annotation",
         "agreement.below_threshold",
         "format.unreadable"
-      ]
+      ],
+      "x-expected": "a segqc rule code such as components.too_many"
     }
   }
 };
@@ -37364,90 +40486,6 @@ function listErrors(errors) {
 ${errors.map((e) => `  ${e.file}:${e.line}:${e.column}: ${e.message}`).join("\n")}`;
 }
 
-// shared/rules/attestation.ts
-var validator;
-var attestationValidator = () => validator ??= compileSchema(attestation_schema_default);
-function validateAttestation(raw) {
-  let value2 = raw;
-  if (typeof raw === "string") {
-    try {
-      value2 = JSON.parse(raw);
-    } catch {
-      return { problems: ["it is not JSON"] };
-    }
-  }
-  const validate2 = attestationValidator();
-  if (validate2(value2)) return { attestation: value2, problems: [] };
-  const problems = (validate2.errors ?? []).map((e) => {
-    const where = formatPath(e.instancePath.split("/").slice(1).map((p) => /^\d+$/.test(p) ? Number(p) : p)) || "the attestation";
-    if (e.keyword === "required") return `${where} needs '${String(e.params.missingProperty)}'`;
-    if (e.keyword === "additionalProperties") return `${where} has an unknown field '${String(e.params.additionalProperty)}'`;
-    const exp = e.parentSchema?.["x-expected"];
-    return `${where} ${typeof exp === "string" ? `must be ${exp}` : e.message ?? "is invalid"}`;
-  });
-  return { problems: [...new Set(problems)] };
-}
-function attestationRules(guideline, sha256, raw) {
-  if (raw === null || raw === void 0) {
-    if (!guideline.attestation?.required) return { drafts: [], attestation: null };
-    return {
-      drafts: [
-        {
-          rule: "attestation.missing",
-          label: null,
-          message: `The annotation has no attestation; the guideline requires one (submit through the segqc Label Studio extension, or add a .segqc.json sidecar beside the mask)`
-        }
-      ],
-      attestation: null
-    };
-  }
-  const { attestation, problems } = validateAttestation(raw);
-  if (!attestation) {
-    return {
-      drafts: [
-        {
-          rule: "attestation.invalid",
-          label: null,
-          message: `The attestation does not follow guidelines/attestation.schema.json: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? `; and ${problems.length - 5} more` : ""}`,
-          value: problems.length
-        }
-      ],
-      attestation: null
-    };
-  }
-  const a = attestation.guideline;
-  const diffs = [];
-  if (a.id !== guideline.id) diffs.push(`guideline id '${a.id}' (current: '${guideline.id}')`);
-  if (a.version !== guideline.version) diffs.push(`version ${a.version} (current: ${guideline.version})`);
-  if (a.sha256 !== sha256) diffs.push(`sha256 ${a.sha256.slice(0, 12)}\u2026 (current: ${sha256.slice(0, 12)}\u2026)`);
-  if (diffs.length === 0) return { drafts: [], attestation };
-  const sameVersion = a.id === guideline.id && a.version === guideline.version;
-  return {
-    drafts: [
-      {
-        rule: "attestation.stale_guideline",
-        label: null,
-        message: `The attestation was made under ${diffs.join(", ")}${sameVersion ? ": the guideline changed without a version bump" : ""}; re-check the annotation against the current guideline`,
-        value: `${a.id}@${a.version}#${a.sha256}`,
-        limit: `${guideline.id}@${guideline.version}#${sha256}`
-      }
-    ],
-    attestation
-  };
-}
-function applyOverrides(guideline, attestation, findings) {
-  const policy = guideline.overrides;
-  if (!attestation || !policy?.allowed || attestation.overrides.length === 0) return findings;
-  const allowed = policy.rules ? new Set(policy.rules) : null;
-  return findings.map((f) => {
-    if (allowed && !allowed.has(f.rule)) return f;
-    if (f.rule.startsWith("attestation.")) return f;
-    const o = attestation.overrides.find((x2) => x2.rule === f.rule && (x2.label === null || x2.label === f.label));
-    if (!o) return f;
-    return { ...f, severity: "info", message: `${f.message} \u2014 overridden${o.by ? ` by ${o.by}` : ""}: "${o.reason}"` };
-  });
-}
-
 // shared/guideline/types.ts
 function insideOf(label) {
   const r = label.inside;
@@ -37456,679 +40494,191 @@ function insideOf(label) {
 }
 var isRequiredItem = (item2) => item2.required !== false;
 
-// shared/rules/checklist.ts
-var norm2 = (s) => s.trim().toLowerCase();
-function itemApplies(item2, presentLabelNames) {
-  if (!item2.when) return true;
-  const present = new Set(presentLabelNames.map(norm2));
-  return "label_present" in item2.when ? present.has(norm2(item2.when.label_present)) : !present.has(norm2(item2.when.label_absent));
+// shared/guideline/load.ts
+var validator;
+var guidelineValidator = () => validator ??= compileSchema(guideline_schema_default);
+function describeGuidelinePath(path, data2) {
+  if (path.length === 0) return "the guideline";
+  const top = path[0];
+  if (path.length >= 2 && typeof path[1] === "number") {
+    const entry = valueAt(data2, path.slice(0, 2));
+    const rest = path.length > 2 ? ` (${formatPath(path.slice(2))})` : "";
+    if (top === "labels" && typeof entry?.name === "string") return `label '${entry.name}'${rest}`;
+    if (top === "checklist" && typeof entry?.id === "string") return `checklist item '${entry.id}'${rest}`;
+    if (top === "agreement" && typeof entry?.label === "string") return `the agreement rule for '${entry.label}'${rest}`;
+  }
+  return formatPath(path);
 }
-function checklistState(guideline, presentLabelNames, answers) {
-  return (guideline.checklist ?? []).map((item2) => ({
-    item: item2,
-    visible: itemApplies(item2, presentLabelNames),
-    answered: answers?.[item2.id] === true
-  }));
+function validateGuideline(text, file) {
+  const parsed = parseSource(text, file);
+  if (!parsed.doc) return { errors: parsed.errors };
+  const errors = schemaErrors(guidelineValidator(), parsed.doc, describeGuidelinePath);
+  if (errors.length > 0) return { errors: errors.sort(byPosition) };
+  const guideline = parsed.doc.data;
+  const cross3 = crossFieldErrors(guideline, parsed.doc);
+  if (cross3.length > 0) return { errors: cross3.sort(byPosition) };
+  return { guideline, errors: [] };
 }
-function answersOf(checklist, attestation) {
-  if (checklist) return checklist;
-  if (attestation && typeof attestation === "object") {
-    const a = attestation.answers;
-    if (a && typeof a === "object" && !Array.isArray(a)) {
-      const out = {};
-      for (const [k, v3] of Object.entries(a)) out[k] = v3 === true;
-      return out;
-    }
-  }
-  return null;
+function loadGuideline(text, file) {
+  const { guideline, errors } = validateGuideline(text, file);
+  if (!guideline) throw new SegqcError("guideline.invalid", listErrors(errors), { file });
+  return guideline;
 }
-function checklistRules(guideline, presentLabelNames, answers) {
-  const due = checklistState(guideline, presentLabelNames, answers).filter((s) => s.visible && isRequiredItem(s.item));
-  if (due.length === 0) return [];
-  if (answers === null) {
-    return [
-      {
-        rule: "checklist.missing",
-        label: null,
-        message: `The annotation carries no checklist answers and no attestation; the guideline asks ${due.length} question${due.length === 1 ? "" : "s"}: ${due.map((s) => `"${s.item.prompt}"`).join(", ")}`,
-        value: 0,
-        limit: due.length
-      }
-    ];
-  }
-  return due.filter((s) => !s.answered).map((s) => ({
-    rule: "checklist.incomplete",
-    label: s.item.when ? "label_present" in s.item.when ? s.item.when.label_present : s.item.when.label_absent : null,
-    message: `Checklist item not confirmed: "${s.item.prompt}"${s.item.help ? ` (${s.item.help})` : ""}`,
-    value: s.item.id,
-    limit: null,
-    location: { region: s.item.id }
-  }));
-}
-
-// shared/rules/components.ts
-function componentRules(label, shape, geometry, file) {
-  const out = [];
-  const units = sizeUnits(geometry);
-  const vox = voxelSize(geometry);
-  const n2 = shape.components.length;
-  if (label.max_components !== void 0 && n2 > label.max_components) {
-    const extra = shape.components.slice(label.max_components);
-    const largest = shape.components[0];
-    out.push({
-      rule: "components.too_many",
-      label: label.name,
-      message: `${label.name} is in ${n2} separate pieces; the guideline allows ${label.max_components}. Besides the largest (${size(
-        largest.voxels * vox,
-        units
-      )}) there ${extra.length === 1 ? "is" : "are"} ${extra.slice(0, 5).map((c) => `${size(c.voxels * vox, units)} ${whereIs(c.bbox, geometry)}`).join(", ")}${extra.length > 5 ? ` and ${extra.length - 5} more` : ""}`,
-      value: n2,
-      limit: label.max_components,
-      location: bboxLocation(extra[0].bbox, file)
-    });
-  }
-  const min2 = label.min_component_volume_mm3;
-  if (min2 !== void 0 && geometry.spacingKnown) {
-    const piece = units === "mm2" ? "region" : "component";
-    for (const c of shape.components) {
-      const v3 = c.voxels * vox;
-      if (v3 >= min2) continue;
-      out.push({
-        rule: "component.too_small",
-        label: label.name,
-        message: `${label.name} ${piece} of ${size(v3, units)} ${whereIs(c.bbox, geometry)} is below the guideline's minimum of ${size(min2, units)}`,
-        value: v3,
-        limit: min2,
-        location: bboxLocation(c.bbox, file)
-      });
-    }
-  }
-  return out;
-}
-
-// shared/rules/envelope.ts
-function cropAround(box, margin, shape) {
-  const b = [
-    Math.max(0, box[0] - margin[0]),
-    Math.max(0, box[1] - margin[1]),
-    Math.max(0, box[2] - margin[2]),
-    Math.min(shape[0] - 1, box[3] + margin[0]),
-    Math.min(shape[1] - 1, box[4] + margin[1]),
-    Math.min(shape[2] - 1, box[5] + margin[2])
-  ];
-  return { box: b, size: [b[3] - b[0] + 1, b[4] - b[1] + 1, b[5] - b[2] + 1] };
-}
-function cropMask(mask, shape, crop) {
-  const [cx, cy, cz] = crop.size;
-  const out = new Uint8Array(cx * cy * cz);
-  const { data: data2, value: value2 } = mask;
-  let t = 0;
-  for (let k = 0; k < cz; k++) {
-    for (let j = 0; j < cy; j++) {
-      const base = ((k + crop.box[2]) * shape[1] + (j + crop.box[1])) * shape[0] + crop.box[0];
-      for (let i2 = 0; i2 < cx; i2++, t++) if (data2[base + i2] === value2) out[t] = 1;
-    }
-  }
-  return out;
-}
-var OUTSIDE = 2;
-function fillHoles(mask, size2) {
-  const [nx, ny, nz] = size2;
-  const n2 = nx * ny * nz;
-  const queue = new Int32Array(n2);
-  let head = 0;
-  let tail = 0;
-  const seed = (x2) => {
-    if (mask[x2] === 0) {
-      mask[x2] = OUTSIDE;
-      queue[tail++] = x2;
-    }
-  };
-  const sxy = nx * ny;
-  for (let k = 0; k < nz; k++) {
-    const capK = nz > 1 && (k === 0 || k === nz - 1);
-    for (let j = 0; j < ny; j++) {
-      const row = k * sxy + j * nx;
-      if (capK || j === 0 || j === ny - 1) for (let i2 = 0; i2 < nx; i2++) seed(row + i2);
-      else {
-        seed(row);
-        if (nx > 1) seed(row + nx - 1);
-      }
-    }
-  }
-  const borderEnd = tail;
-  while (head < borderEnd) {
-    const x2 = queue[head++];
-    const i2 = x2 % nx;
-    const j = (x2 - i2) / nx % ny;
-    const k = (x2 - i2 - j * nx) / sxy;
-    if (i2 > 0) seed(x2 - 1);
-    if (i2 < nx - 1) seed(x2 + 1);
-    if (j > 0) seed(x2 - nx);
-    if (j < ny - 1) seed(x2 + nx);
-    if (k > 0) seed(x2 - sxy);
-    if (k < nz - 1) seed(x2 + sxy);
-  }
-  const threeD = nz > 1;
-  while (head < tail) {
-    const x2 = queue[head++];
-    if (mask[x2 - 1] === 0) {
-      mask[x2 - 1] = OUTSIDE;
-      queue[tail++] = x2 - 1;
-    }
-    if (mask[x2 + 1] === 0) {
-      mask[x2 + 1] = OUTSIDE;
-      queue[tail++] = x2 + 1;
-    }
-    if (mask[x2 - nx] === 0) {
-      mask[x2 - nx] = OUTSIDE;
-      queue[tail++] = x2 - nx;
-    }
-    if (mask[x2 + nx] === 0) {
-      mask[x2 + nx] = OUTSIDE;
-      queue[tail++] = x2 + nx;
-    }
-    if (threeD) {
-      if (mask[x2 - sxy] === 0) {
-        mask[x2 - sxy] = OUTSIDE;
-        queue[tail++] = x2 - sxy;
-      }
-      if (mask[x2 + sxy] === 0) {
-        mask[x2 + sxy] = OUTSIDE;
-        queue[tail++] = x2 + sxy;
-      }
-    }
-  }
-  if (nz === 1) {
-    for (let x2 = 0; x2 < n2; x2++) mask[x2] = mask[x2] === OUTSIDE ? 0 : 1;
-    return;
-  }
-  for (let x2 = 0; x2 < n2; x2++) if (mask[x2] === 0) mask[x2] = 1;
-  {
-    const seen = new Uint8Array(sxy);
-    for (let k = 0; k < nz; k++) {
-      const o = k * sxy;
-      seen.fill(0);
-      head = 0;
-      tail = 0;
-      const seed2 = (p) => {
-        if (seen[p] === 0 && mask[o + p] !== 1) {
-          seen[p] = 1;
-          queue[tail++] = p;
-        }
-      };
-      for (let i2 = 0; i2 < nx; i2++) {
-        seed2(i2);
-        seed2((ny - 1) * nx + i2);
-      }
-      for (let j = 0; j < ny; j++) {
-        seed2(j * nx);
-        seed2(j * nx + nx - 1);
-      }
-      const edgeEnd = tail;
-      while (head < edgeEnd) {
-        const p = queue[head++];
-        const i2 = p % nx;
-        const j = (p - i2) / nx;
-        if (i2 > 0) seed2(p - 1);
-        if (i2 < nx - 1) seed2(p + 1);
-        if (j > 0) seed2(p - nx);
-        if (j < ny - 1) seed2(p + nx);
-      }
-      while (head < tail) {
-        const p = queue[head++];
-        if (seen[p - 1] === 0 && mask[o + p - 1] !== 1) {
-          seen[p - 1] = 1;
-          queue[tail++] = p - 1;
-        }
-        if (seen[p + 1] === 0 && mask[o + p + 1] !== 1) {
-          seen[p + 1] = 1;
-          queue[tail++] = p + 1;
-        }
-        if (seen[p - nx] === 0 && mask[o + p - nx] !== 1) {
-          seen[p - nx] = 1;
-          queue[tail++] = p - nx;
-        }
-        if (seen[p + nx] === 0 && mask[o + p + nx] !== 1) {
-          seen[p + nx] = 1;
-          queue[tail++] = p + nx;
-        }
-      }
-      for (let p = 0; p < sxy; p++) if (seen[p] === 0) mask[o + p] = 1;
-    }
-  }
-  for (let x2 = 0; x2 < n2; x2++) if (mask[x2] === OUTSIDE) mask[x2] = 0;
-}
-
-// shared/rules/containment.ts
-function countIn(mask, shape, box) {
-  const { data: data2, value: value2 } = mask;
-  let n2 = 0;
-  for (let k = box[2]; k <= box[5]; k++) {
-    for (let j = box[1]; j <= box[4]; j++) {
-      const row = (k * shape[1] + j) * shape[0];
-      for (let x2 = row + box[0], end = row + box[3]; x2 <= end; x2++) if (data2[x2] === value2) n2++;
-    }
-  }
-  return n2;
-}
-var MAX_KEPT_DISTANCES = 5e5;
-function envelopeOf(outer, shape, ob) {
-  const crop = cropAround(ob, [1, 1, 1], shape);
-  const env = cropMask(outer, shape, crop);
-  fillHoles(env, crop.size);
-  return { crop, env, boundary: null, dist: /* @__PURE__ */ new Map(), distSpacing: "" };
-}
-function faceVoxels(e, shape) {
-  const { crop, env } = e;
-  const [cx, cy, cz] = crop.size;
-  const plane = cx * cy;
-  const faces = [];
-  for (let k = 0, x2 = 0; k < cz; k++) {
-    for (let j = 0; j < cy; j++) {
-      for (let i2 = 0; i2 < cx; i2++, x2++) {
-        if (env[x2] !== 1) continue;
-        const open2 = i2 > 0 && env[x2 - 1] !== 1 || i2 < cx - 1 && env[x2 + 1] !== 1 || j > 0 && env[x2 - cx] !== 1 || j < cy - 1 && env[x2 + cx] !== 1 || k > 0 && env[x2 - plane] !== 1 || k < cz - 1 && env[x2 + plane] !== 1;
-        if (open2) faces.push(x2);
-      }
-    }
-  }
-  return Int32Array.from(faces);
-}
-function distancesOutside(e, at, shape, ib, spacing) {
-  const key = spacing.join(",");
-  if (e.distSpacing !== key || e.dist.size > MAX_KEPT_DISTANCES) {
-    e.dist = /* @__PURE__ */ new Map();
-    e.distSpacing = key;
-  }
-  const d2 = new Float64Array(at.length);
-  const missing = [];
-  for (let q = 0; q < at.length; q++) {
-    const known = e.dist.get(at[q]);
-    if (known === void 0) missing.push(q);
-    else d2[q] = known;
-  }
-  if (missing.length === 0) return d2;
-  const grid = cropAround(unionBox(ib, e.crop.box), [0, 0, 0], shape);
-  const [gx, gy] = grid.size;
-  const [ex, ey] = e.crop.size;
-  const [e0, e1, e2] = e.crop.box;
-  const boundary = e.boundary ??= faceVoxels(e, shape);
-  const features = new Int32Array(boundary.length);
-  const plane = ex * ey;
-  for (let t = 0; t < features.length; t++) {
-    const x2 = boundary[t];
-    const i2 = x2 % ex + e0 - grid.box[0];
-    const j = Math.floor(x2 / ex) % ey + e1 - grid.box[1];
-    const k = Math.floor(x2 / plane) + e2 - grid.box[2];
-    features[t] = (k * gy + j) * gx + i2;
-  }
-  const sxy = shape[0] * shape[1];
-  const queries = new Int32Array(missing.length);
-  for (let t = 0; t < missing.length; t++) {
-    const x2 = at[missing[t]];
-    const i2 = x2 % shape[0] - grid.box[0];
-    const j = Math.floor(x2 / shape[0]) % shape[1] - grid.box[1];
-    const k = Math.floor(x2 / sxy) - grid.box[2];
-    queries[t] = (k * gy + j) * gx + i2;
-  }
-  const found = squaredDistancesToPoints(features, grid.size, spacing, queries, new Float64Array(queries.length));
-  for (let t = 0; t < missing.length; t++) {
-    d2[missing[t]] = found[t];
-    e.dist.set(at[missing[t]], found[t]);
-  }
-  return d2;
-}
-function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
-  let mm = outer && memo ? memo.get(outer.data) : void 0;
-  if (outer && memo && !mm) memo.set(outer.data, mm = /* @__PURE__ */ new Map());
-  const shape = geometry.shape;
-  const ib = innerBox === void 0 ? boundingBox(inner, shape) : innerBox;
-  if (ib === null) return { voxels: 0, farthest: 0, bbox: null };
-  const obKey = `bbox:${outer?.value}`;
-  const ob = outer ? mm?.get(obKey) ?? boundingBox(outer, shape) : null;
-  if (outer && mm) mm.set(obKey, ob);
-  if (ob === null) return { voxels: countIn(inner, shape, ib), farthest: Infinity, bbox: ib };
-  const envKey = `envelope:${outer.value}`;
-  let e = mm?.get(envKey);
-  if (!e) {
-    e = envelopeOf(outer, shape, ob);
-    mm?.set(envKey, e);
-  }
-  const spacing = geometry.spacingKnown ? geometry.spacing : [1, 1, 1];
-  const [ex, ey, ez] = e.crop.size;
-  const [e0, e1, e2] = e.crop.box;
-  const { data: data2, value: value2 } = inner;
-  const out = [];
-  for (let k = ib[2]; k <= ib[5]; k++) {
-    const ek = k - e2;
-    for (let j = ib[1]; j <= ib[4]; j++) {
-      const ej = j - e1;
-      const rowIn = ek >= 0 && ek < ez && ej >= 0 && ej < ey;
-      const base = (k * shape[1] + j) * shape[0];
-      const envRow = (ek * ey + ej) * ex - e0;
-      for (let i2 = ib[0]; i2 <= ib[3]; i2++) {
-        if (data2[base + i2] !== value2) continue;
-        if (rowIn && i2 >= e0 && i2 < e0 + ex && e.env[envRow + i2] === 1) continue;
-        out.push(base + i2);
-      }
-    }
-  }
-  if (out.length === 0) return { voxels: 0, farthest: 0, bbox: null };
-  const d2 = distancesOutside(e, Int32Array.from(out), shape, ib, spacing);
-  const tol2 = toleranceMm * toleranceMm;
-  let voxels = 0;
-  let farthest = 0;
-  const box = emptyBox();
-  const sxy = shape[0] * shape[1];
-  for (let q = 0; q < out.length; q++) {
-    if (d2[q] <= tol2 * (1 + 1e-9)) continue;
-    voxels++;
-    if (d2[q] > farthest) farthest = d2[q];
-    const x2 = out[q];
-    const i2 = x2 % shape[0];
-    const j = Math.floor(x2 / shape[0]) % shape[1];
-    extendBox(box, i2, j, Math.floor(x2 / sxy));
-  }
-  return voxels === 0 ? { voxels: 0, farthest: 0, bbox: null } : { voxels, farthest: Math.sqrt(farthest), bbox: box };
-}
-function containmentRule(label, inner, innerBox, container, geometry, file, memo) {
-  const rule = insideOf(label);
-  if (!rule) return [];
-  const tolerance = geometry.spacingKnown ? rule.tolerance_mm : 0;
-  const o = outsideEnvelope(inner, container, geometry, tolerance, innerBox, memo);
-  if (o.voxels === 0 || o.bbox === null) return [];
-  const units = sizeUnits(geometry);
-  const amount = voxelAmount(o.voxels, geometry);
-  const tol = rule.tolerance_mm > 0 ? geometry.spacingKnown ? ` beyond the ${num(rule.tolerance_mm)} mm tolerance` : " (tolerance not applied: the pixel spacing is unknown)" : "";
-  const message2 = o.farthest === Infinity ? `${label.name} is drawn ${whereIs(o.bbox, geometry)} but ${rule.label} is not drawn at all; the guideline says ${label.name} lies inside ${rule.label}` : `${amount} of ${label.name} lie outside ${rule.label}${tol}, up to ${num(o.farthest)} ${geometry.spacingKnown ? "mm" : "pixels"} away, ${whereIs(
-    o.bbox,
-    geometry
-  )}; the guideline says ${label.name} lies inside ${rule.label}`;
-  return [
-    {
-      rule: "containment.outside",
-      label: label.name,
-      message: message2,
-      value: units === "px" ? o.voxels : o.voxels * voxelSize(geometry),
-      limit: rule.tolerance_mm,
-      location: bboxLocation(o.bbox, file)
-    }
-  ];
-}
-
-// shared/rules/geometry.ts
-var GEOMETRY_RTOL = 1e-5;
-var GEOMETRY_ATOL = 1e-3;
-var allClose = (a, b, rtol = GEOMETRY_RTOL, atol = GEOMETRY_ATOL) => a.length === b.length && a.every((x2, i2) => Math.abs(x2 - b[i2]) <= atol + rtol * Math.abs(b[i2]));
-var vec = (v3) => `(${v3.map((x2) => String(Number(x2.toPrecision(6)))).join(", ")})`;
-function geometryRules(mask, image, imagePath, maskPath) {
-  const out = [];
-  const add2 = (aspect, m, i2, unit = "") => out.push({
-    rule: "geometry.mismatch",
-    label: null,
-    message: `Mask ${aspect} ${m}${unit} differs from the image's ${i2}${unit} (${imagePath}): the mask was not drawn on this image's grid`,
-    value: m,
-    limit: i2,
-    location: maskPath ? { file: maskPath } : null
+function crossFieldErrors(g, doc) {
+  const errors = [];
+  const err3 = (path, message2) => errors.push(crossFieldError(doc, path, message2));
+  const names = g.labels.map((l) => l.name);
+  const byName = /* @__PURE__ */ new Map();
+  const byValue = /* @__PURE__ */ new Map();
+  g.labels.forEach((l, i2) => {
+    const key = l.name.toLowerCase();
+    const prevName = byName.get(key);
+    if (prevName !== void 0) err3(["labels", i2, "name"], `label name '${l.name}' is used twice (labels[${prevName}] and labels[${i2}]); names must be unique`);
+    else byName.set(key, i2);
+    const prevValue = byValue.get(l.value);
+    if (prevValue !== void 0) {
+      err3(["labels", i2, "value"], `label '${l.name}' has value ${l.value}, already used by label '${g.labels[prevValue].name}'; values must be unique`);
+    } else byValue.set(l.value, i2);
   });
-  if (mask.shape.some((s, t) => s !== image.shape[t])) {
-    add2("shape", mask.shape.join("x"), image.shape.join("x"));
-    return out;
-  }
-  if (!mask.spacingKnown || !image.spacingKnown) return out;
-  if (!allClose(mask.spacing, image.spacing)) add2("spacing", vec(mask.spacing), vec(image.spacing), " mm");
-  if (!allClose(mask.origin, image.origin)) add2("origin", vec(mask.origin), vec(image.origin), " mm");
-  if (!allClose(mask.direction.flat(), image.direction.flat())) {
-    add2("direction", mask.direction.map(vec).join(" "), image.direction.map(vec).join(" "));
-  }
-  return out;
-}
-
-// shared/rules/overlap.ts
-function overlapOf(a, ab, b, bb, geometry) {
-  const lo = [Math.max(ab[0], bb[0]), Math.max(ab[1], bb[1]), Math.max(ab[2], bb[2])];
-  const hi = [Math.min(ab[3], bb[3]), Math.min(ab[4], bb[4]), Math.min(ab[5], bb[5])];
-  if (lo[0] > hi[0] || lo[1] > hi[1] || lo[2] > hi[2]) return { voxels: 0, bbox: null };
-  const [nx, ny] = geometry.shape;
-  let voxels = 0;
-  const box = emptyBox();
-  for (let k = lo[2]; k <= hi[2]; k++) {
-    for (let j = lo[1]; j <= hi[1]; j++) {
-      const row = (k * ny + j) * nx;
-      for (let i2 = lo[0]; i2 <= hi[0]; i2++) {
-        const x2 = row + i2;
-        if (a.data[x2] !== a.value || b.data[x2] !== b.value) continue;
-        voxels++;
-        extendBox(box, i2, j, k);
-      }
+  const refers = (path, name, what) => {
+    if (byName.has(name.toLowerCase()) && names.includes(name)) return;
+    const guess = closest(name, names);
+    err3(path, `${what} names '${name}', which is not a label of this guideline${guess ? ` \u2014 did you mean ${guess}?` : ` (labels: ${names.join(", ")})`}`);
+  };
+  g.labels.forEach((l, i2) => {
+    const where = `label '${l.name}'`;
+    const inside = insideOf(l);
+    if (inside) {
+      const path = typeof l.inside === "string" ? ["labels", i2, "inside"] : ["labels", i2, "inside", "label"];
+      if (inside.label === l.name) err3(path, `${where} cannot be inside itself`);
+      else refers(path, inside.label, `'inside' of ${where}`);
     }
-  }
-  return voxels === 0 ? { voxels, bbox: null } : { voxels, bbox: box };
-}
-function overlapRules(seg, drawn, file) {
-  const out = [];
-  const g = seg.geometry;
-  const byName = new Map(drawn.map((d) => [d.resolved.label.name, d]));
-  const done = /* @__PURE__ */ new Set();
-  for (const a of drawn) {
-    for (const otherName of a.resolved.label.exclusive_with ?? []) {
-      const b = byName.get(otherName);
-      if (!b || !a.bbox || !b.bbox) continue;
-      const key = [a.resolved.label.name, otherName].sort().join("\0");
-      if (done.has(key)) continue;
-      done.add(key);
-      const la = layersHolding(seg, a.resolved.values);
-      const lb = layersHolding(seg, b.resolved.values);
-      if (la.length === 1 && lb.length === 1 && la[0] === lb[0]) continue;
-      const o = overlapOf(a.mask, a.bbox, b.mask, b.bbox, g);
-      if (o.voxels === 0 || !o.bbox) continue;
-      const units = sizeUnits(g);
-      const amount = voxelAmount(o.voxels, g);
-      out.push({
-        rule: "overlap.forbidden",
-        label: a.resolved.label.name,
-        message: `${a.resolved.label.name} and ${otherName} overlap in ${amount} ${whereIs(o.bbox, g)}; the guideline says they must not overlap`,
-        value: units === "px" ? o.voxels : o.voxels * voxelSize(g),
-        limit: 0,
-        location: { ...bboxLocation(o.bbox, file), region: `${a.resolved.label.name} / ${otherName}` }
-      });
-    }
-  }
-  return out;
-}
-
-// shared/rules/shape.ts
-function labelShape(mask, geometry) {
-  const bbox = boundingBox(mask, geometry.shape);
-  if (bbox === null) return { voxels: 0, bbox: null, components: [], slices: [] };
-  const cc = connectedComponents(mask, geometry.shape, { bbox, labels: true });
-  const labels = cc.labels;
-  const n2 = cc.count;
-  const sizes = new Float64Array(n2 + 1);
-  const boxes = new Int32Array(6 * (n2 + 1));
-  for (let c = 1; c <= n2; c++) boxes.set([2 ** 30, 2 ** 30, 2 ** 30, -1, -1, -1], 6 * c);
-  const bx = bbox[3] - bbox[0] + 1;
-  const by = bbox[4] - bbox[1] + 1;
-  const bz = bbox[5] - bbox[2] + 1;
-  const slices = [];
-  let voxels = 0;
-  let t = 0;
-  for (let k = 0; k < bz; k++) {
-    let inSlice = 0;
-    for (let j = 0; j < by; j++) {
-      for (let i2 = 0; i2 < bx; i2++, t++) {
-        const c = labels[t];
-        if (c === 0) continue;
-        inSlice++;
-        sizes[c]++;
-        const o = 6 * c;
-        if (i2 < boxes[o]) boxes[o] = i2;
-        if (j < boxes[o + 1]) boxes[o + 1] = j;
-        if (k < boxes[o + 2]) boxes[o + 2] = k;
-        if (i2 > boxes[o + 3]) boxes[o + 3] = i2;
-        if (j > boxes[o + 4]) boxes[o + 4] = j;
-        if (k > boxes[o + 5]) boxes[o + 5] = k;
-      }
-    }
-    if (inSlice > 0) slices.push(k + bbox[2]);
-    voxels += inSlice;
-  }
-  const components = [];
-  for (let c = 1; c <= n2; c++) {
-    const o = 6 * c;
-    components.push({
-      voxels: sizes[c],
-      bbox: [
-        boxes[o] + bbox[0],
-        boxes[o + 1] + bbox[1],
-        boxes[o + 2] + bbox[2],
-        boxes[o + 3] + bbox[0],
-        boxes[o + 4] + bbox[1],
-        boxes[o + 5] + bbox[2]
-      ]
+    (l.exclusive_with ?? []).forEach((n2, j) => {
+      if (n2 === l.name) err3(["labels", i2, "exclusive_with", j], `${where} cannot be exclusive with itself`);
+      else refers(["labels", i2, "exclusive_with", j], n2, `'exclusive_with' of ${where}`);
     });
-  }
-  components.sort((a, b) => b.voxels - a.voxels || a.bbox[2] - b.bbox[2]);
-  return { voxels, bbox, components, slices };
-}
-
-// shared/rules/slices.ts
-function sliceRules(label, shape, geometry, file) {
-  if (!label.contiguous_slices || is2D(geometry) || shape.slices.length < 2) return [];
-  const out = [];
-  const s = shape.slices;
-  const [i0, j0, , i1, j1] = shape.bbox ?? [0, 0, 0, 0, 0, 0];
-  for (let t = 1; t < s.length; t++) {
-    if (s[t] === s[t - 1] + 1) continue;
-    const a = s[t - 1] + 1;
-    const b = s[t] - 1;
-    const range = a === b ? `slice ${a} is` : `slices ${a}\u2013${b} are`;
-    out.push({
-      rule: "slices.gap",
-      label: label.name,
-      message: `${label.name} skips slices: ${range} empty between slice ${s[t - 1]} and slice ${s[t]}; the guideline asks for contiguous slices`,
-      value: `${a}-${b}`,
-      limit: null,
-      location: { ...file ? { file } : {}, slice: a, bbox: [i0, j0, a, i1, j1, b] }
-    });
-  }
-  return out;
-}
-
-// shared/rules/volume.ts
-function volumeRules(label, shape, geometry) {
-  if (!geometry.spacingKnown || shape.voxels === 0) return [];
-  const units = sizeUnits(geometry);
-  const v3 = shape.voxels * voxelSize(geometry);
-  const what = units === "mm2" ? "area" : "volume";
-  const location = shape.bbox ? { bbox: shape.bbox } : null;
-  if (label.min_volume_mm3 !== void 0 && v3 < label.min_volume_mm3) {
-    return [
-      {
-        rule: "volume.below_min",
-        label: label.name,
-        message: `${label.name} ${what} is ${size(v3, units)}, below the guideline's minimum of ${size(label.min_volume_mm3, units)}`,
-        value: v3,
-        limit: label.min_volume_mm3,
-        location
-      }
-    ];
-  }
-  if (label.max_volume_mm3 !== void 0 && v3 > label.max_volume_mm3) {
-    return [
-      {
-        rule: "volume.above_max",
-        label: label.name,
-        message: `${label.name} ${what} is ${size(v3, units)}, above the guideline's maximum of ${size(label.max_volume_mm3, units)}`,
-        value: v3,
-        limit: label.max_volume_mm3,
-        location
-      }
-    ];
-  }
-  return [];
-}
-
-// shared/rules/engine.ts
-var ruleMemo = () => ({ shapes: /* @__PURE__ */ new WeakMap(), envelopes: /* @__PURE__ */ new WeakMap(), pairs: /* @__PURE__ */ new WeakMap() });
-function memoShape(memo, mask, g) {
-  if (!memo) return labelShape(mask, g);
-  let byValue = memo.shapes.get(mask.data);
-  if (!byValue) memo.shapes.set(mask.data, byValue = /* @__PURE__ */ new Map());
-  let shape = byValue.get(mask.value);
-  if (!shape) byValue.set(mask.value, shape = labelShape(mask, g));
-  return shape;
-}
-var shaMemo = /* @__PURE__ */ new WeakMap();
-var shaOf = (g, opts) => {
-  if (opts.guidelineSha256) return opts.guidelineSha256;
-  let s = shaMemo.get(g);
-  if (s === void 0) {
-    s = guidelineSha256(g);
-    shaMemo.set(g, s);
-  }
-  return s;
-};
-var parseAttestation = (raw) => {
-  if (typeof raw !== "string") return raw;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
-};
-function checkAnnotation(guideline, annotation, itemId, opts = {}) {
-  const seg = annotation.segmentation;
-  const g = seg.geometry;
-  const file = seg.path;
-  const ctx = { guideline, item: itemId ?? seg.path, annotation: annotation.id, annotator: annotation.annotator };
-  const drafts = [];
-  const { labels, drafts: labelDrafts } = resolveLabels(guideline, seg);
-  const byName = opts.labelValuesByName;
-  drafts.push(
-    ...labelDrafts.filter(
-      (d) => !(d.rule === "label.value_mismatch" && byName && typeof d.value === "number" && Object.values(byName).includes(d.value))
-    ),
-    ...requiredMissing(guideline, labels)
-  );
-  const drawn = [];
-  for (const r of labels) {
-    const mask = resolvedMask(seg, r.values);
-    if (!mask) continue;
-    const shape = memoShape(opts.memo, mask, g);
-    if (shape.voxels === 0) continue;
-    drawn.push({ resolved: r, mask, bbox: shape.bbox, box: shape.bbox });
-    drafts.push(...volumeRules(r.label, shape, g), ...componentRules(r.label, shape, g, file), ...sliceRules(r.label, shape, g, file));
-  }
-  const maskOf = new Map(drawn.map((d) => [d.resolved.label.name, d.mask]));
-  for (const d of drawn) {
-    const inside = insideOf(d.resolved.label);
-    if (!inside) continue;
-    drafts.push(...containmentRule(d.resolved.label, d.mask, d.box, maskOf.get(inside.label) ?? null, g, file, opts.memo?.envelopes));
-  }
-  drafts.push(...overlapRules(seg, drawn, file));
-  const raw = parseAttestation(annotation.attestation);
-  const { drafts: attDrafts, attestation } = attestationRules(guideline, shaOf(guideline, opts), raw);
-  drafts.push(...attDrafts);
-  const present = drawn.map((d) => d.resolved.label.name);
-  drafts.push(...checklistRules(guideline, present, answersOf(annotation.checklist, raw)));
-  return applyOverrides(guideline, attestation, emit(ctx, drafts));
-}
-function checkItemDetailed(guideline, item2, opts = {}) {
-  const findings = [];
-  for (const a of item2.annotations) {
-    findings.push(...checkAnnotation(guideline, a, item2.id, opts));
-    if (item2.image) {
-      const ctx = { guideline, item: item2.id, annotation: a.id, annotator: a.annotator };
-      findings.push(...emit(ctx, geometryRules(a.segmentation.geometry, item2.image.geometry, item2.image.path, a.segmentation.path)));
+    minMax(l, i2, err3);
+  });
+  insideCycles(g.labels, err3);
+  const ids = /* @__PURE__ */ new Map();
+  (g.checklist ?? []).forEach((c, i2) => {
+    const prev = ids.get(c.id);
+    if (prev !== void 0) err3(["checklist", i2, "id"], `checklist id '${c.id}' is used twice (checklist[${prev}] and checklist[${i2}])`);
+    else ids.set(c.id, i2);
+    if (c.when) {
+      const key = "label_present" in c.when ? "label_present" : "label_absent";
+      const name = "label_present" in c.when ? c.when.label_present : c.when.label_absent;
+      refers(["checklist", i2, "when", key], name, `the condition of checklist item '${c.id}'`);
     }
-  }
-  const agreement = agreementRules(guideline, item2, opts.memo?.pairs);
-  findings.push(...agreement.findings);
-  return { findings, agreement: agreement.scores };
+  });
+  const agreed = /* @__PURE__ */ new Map();
+  (g.agreement ?? []).forEach((a, i2) => {
+    refers(["agreement", i2, "label"], a.label, `agreement rule ${i2 + 1}`);
+    const prev = agreed.get(a.label);
+    if (prev !== void 0) err3(["agreement", i2, "label"], `label '${a.label}' has two agreement rules (agreement[${prev}] and agreement[${i2}])`);
+    else agreed.set(a.label, i2);
+    if (a.nsd_min !== void 0 && a.tolerance_mm === void 0) {
+      err3(["agreement", i2, "nsd_min"], `the agreement rule for '${a.label}' sets nsd_min but no tolerance_mm: the surface distance needs a tolerance in mm`);
+    }
+  });
+  return errors;
 }
-var checkItem = (guideline, item2, opts = {}) => checkItemDetailed(guideline, item2, opts).findings;
+function minMax(l, i2, err3) {
+  const where = `label '${l.name}'`;
+  if (l.min_volume_mm3 !== void 0 && l.max_volume_mm3 !== void 0 && l.min_volume_mm3 > l.max_volume_mm3) {
+    err3(["labels", i2, "min_volume_mm3"], `${where}: min_volume_mm3 (${l.min_volume_mm3}) is larger than max_volume_mm3 (${l.max_volume_mm3})`);
+  }
+  if (l.min_component_volume_mm3 !== void 0 && l.max_volume_mm3 !== void 0 && l.min_component_volume_mm3 > l.max_volume_mm3) {
+    err3(
+      ["labels", i2, "min_component_volume_mm3"],
+      `${where}: min_component_volume_mm3 (${l.min_component_volume_mm3}) is larger than max_volume_mm3 (${l.max_volume_mm3})`
+    );
+  }
+}
+function insideCycles(labels, err3) {
+  const container = /* @__PURE__ */ new Map();
+  for (const l of labels) {
+    const c = insideOf(l);
+    if (c && c.label !== l.name) container.set(l.name, c.label);
+  }
+  labels.forEach((l, i2) => {
+    const chain = [l.name];
+    let cur2 = container.get(l.name);
+    while (cur2 !== void 0 && !chain.includes(cur2)) {
+      chain.push(cur2);
+      cur2 = container.get(cur2);
+    }
+    if (cur2 === l.name) err3(["labels", i2, "inside"], `'inside' rules form a cycle: ${[...chain, l.name].join(" inside ")}`);
+  });
+}
+var parseGuideline = loadGuideline;
+
+// shared/dataset/glob.ts
+function globToRegExp(glob) {
+  let re = "";
+  let i2 = 0;
+  let braces = 0;
+  const g = glob.replace(/^\.\//, "");
+  while (i2 < g.length) {
+    const c = g[i2];
+    if (c === "*") {
+      if (g[i2 + 1] === "*") {
+        const slashAfter = g[i2 + 2] === "/";
+        re += slashAfter ? "(?:[^/]*(?:/|$))*" : ".*";
+        i2 += slashAfter ? 3 : 2;
+        continue;
+      }
+      re += "[^/]*";
+    } else if (c === "?") re += "[^/]";
+    else if (c === "{") {
+      braces++;
+      re += "(?:";
+    } else if (c === "}" && braces > 0) {
+      braces--;
+      re += ")";
+    } else if (c === "," && braces > 0) re += "|";
+    else re += c.replace(/[.+^$()|[\]\\]/g, "\\$&");
+    i2++;
+  }
+  return new RegExp(`^${re}$`);
+}
+function matchGlob(paths, glob) {
+  const re = globToRegExp(glob);
+  return paths.filter((p) => re.test(p));
+}
+
+// shared/model.ts
+var is2D = (g) => g.shape[2] === 1;
+var axisGeometry = (shape, spacing = [1, 1, 1], origin = [0, 0, 0]) => ({
+  shape,
+  spacing,
+  origin,
+  direction: [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1]
+  ],
+  spacingKnown: true
+});
+var voxelCount = (g) => g.shape[0] * g.shape[1] * g.shape[2];
+var DEFAULT_LIMITS = { maxVoxels: 1024 * 1024 * 1024 };
+function labelLayer(seg, value2) {
+  const holders = seg.layers.filter((l) => l.values.includes(value2));
+  if (holders.length === 0) return null;
+  if (holders.length === 1) return { data: holders[0].data, value: value2 };
+  const n2 = voxelCount(seg.geometry);
+  const out = new Uint8Array(n2);
+  for (const l of holders) {
+    const d = l.data;
+    for (let i2 = 0; i2 < n2; i2++) if (d[i2] === value2) out[i2] = 1;
+  }
+  return { data: out, value: 1 };
+}
+function presentValues(seg) {
+  const s = /* @__PURE__ */ new Set();
+  for (const l of seg.layers) for (const v3 of l.values) s.add(v3);
+  return [...s].sort((a, b) => a - b);
+}
 
 // shared/formats/brush-rle.ts
 var BRUSH_ALPHA_THRESHOLD = 128;
@@ -38208,711 +40758,6 @@ function decodeBrushLayer(rle, width, height, file, value2, threshold = BRUSH_AL
   const out = value2 <= 255 ? new Uint8Array(width * height) : value2 <= 65535 ? new Uint16Array(width * height) : new Uint32Array(width * height);
   const { mask, any } = decodeInto(rle, width, height, file, threshold, value2, out);
   return { data: mask, any };
-}
-
-// shared/rules/types.ts
-var CHECKLIST_FROM_NAME_PREFIX = "segqc_checklist_";
-var CHECKLIST_YES = "yes";
-var ATTESTATION_FROM_NAME = "segqc_attestation";
-
-// shared/dataset/glob.ts
-function globToRegExp(glob) {
-  let re = "";
-  let i2 = 0;
-  let braces = 0;
-  const g = glob.replace(/^\.\//, "");
-  while (i2 < g.length) {
-    const c = g[i2];
-    if (c === "*") {
-      if (g[i2 + 1] === "*") {
-        const slashAfter = g[i2 + 2] === "/";
-        re += slashAfter ? "(?:[^/]*(?:/|$))*" : ".*";
-        i2 += slashAfter ? 3 : 2;
-        continue;
-      }
-      re += "[^/]*";
-    } else if (c === "?") re += "[^/]";
-    else if (c === "{") {
-      braces++;
-      re += "(?:";
-    } else if (c === "}" && braces > 0) {
-      braces--;
-      re += ")";
-    } else if (c === "," && braces > 0) re += "|";
-    else re += c.replace(/[.+^$()|[\]\\]/g, "\\$&");
-    i2++;
-  }
-  return new RegExp(`^${re}$`);
-}
-function matchGlob(paths, glob) {
-  const re = globToRegExp(glob);
-  return paths.filter((p) => re.test(p));
-}
-
-// shared/formats/gzip.ts
-var isGzip = (b) => b.length >= 2 && b[0] === 31 && b[1] === 139;
-var maxInflatedSize = (compressed) => compressed * 1032 + 1032;
-var LEN_BASE = new Uint16Array([3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]);
-var LEN_EXTRA = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]);
-var DIST_BASE = new Uint16Array([1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577]);
-var DIST_EXTRA = new Uint8Array([0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]);
-var CL_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
-var Stop = class extends Error {
-  constructor(kind, message2) {
-    super(message2);
-    this.kind = kind;
-  }
-  kind;
-};
-var cut = (pastEnd, message2) => pastEnd ? new Stop("truncated", "unexpected EOF") : new Stop("corrupt", message2);
-function huffman(lens, n2) {
-  const count = new Int32Array(16);
-  let max3 = 0;
-  for (let s = 0; s < n2; s++) {
-    const l = lens[s];
-    count[l]++;
-    if (l > max3) max3 = l;
-  }
-  count[0] = 0;
-  let left = 1;
-  for (let l = 1; l <= 15; l++) {
-    left = (left << 1) - count[l];
-    if (left < 0) throw new Stop("corrupt", "invalid Huffman code lengths (over-subscribed)");
-  }
-  const bits2 = max3 === 0 ? 1 : max3;
-  const table = new Int32Array(1 << bits2);
-  const next = new Int32Array(16);
-  let code = 0;
-  for (let l = 1; l <= 15; l++) {
-    code = code + count[l - 1] << 1;
-    next[l] = code;
-  }
-  for (let s = 0; s < n2; s++) {
-    const l = lens[s];
-    if (l === 0) continue;
-    const c = next[l]++;
-    let r = 0;
-    for (let b = 0; b < l; b++) r |= (c >>> b & 1) << l - 1 - b;
-    const entry = s << 4 | l;
-    for (let x2 = r; x2 < table.length; x2 += 1 << l) table[x2] = entry;
-  }
-  return { table, bits: bits2 };
-}
-var fixedLit = null;
-var fixedDist = null;
-function fixedTables() {
-  if (fixedLit === null || fixedDist === null) {
-    const l = new Uint8Array(288);
-    l.fill(8, 0, 144);
-    l.fill(9, 144, 256);
-    l.fill(7, 256, 280);
-    l.fill(8, 280, 288);
-    fixedLit = huffman(l, 288);
-    fixedDist = huffman(new Uint8Array(30).fill(5), 30);
-  }
-  return [fixedLit, fixedDist];
-}
-var Inflater = class {
-  constructor(src, start, initial, max3, prefixOnly) {
-    this.src = src;
-    this.max = max3;
-    this.prefixOnly = prefixOnly;
-    this.pos = start;
-    this.out = new Uint8Array(prefixOnly ? max3 + 258 : Math.max(0, Math.min(initial, max3)));
-  }
-  src;
-  max;
-  prefixOnly;
-  pos;
-  bitbuf = 0;
-  bitcnt = 0;
-  out;
-  op = 0;
-  /**
-   * Makes room for `n` more output bytes: grows the buffer up to `max`, else stops. With `prefixOnly` the buffer is
-   * `max` plus one longest match, so stopping here means at least `max` bytes are out.
-   */
-  room(n2) {
-    const need = this.op + n2;
-    if (need <= this.out.length) return;
-    if (this.prefixOnly) throw new Stop("enough", "");
-    if (need > this.max) throw new Stop("limit", "");
-    const grown = new Uint8Array(Math.min(this.max, Math.max(need, this.out.length * 2, 1 << 16)));
-    grown.set(this.out.subarray(0, this.op));
-    this.out = grown;
-  }
-  /** Ensures at least `n` (≤ 24) bits in the buffer; past the input's end, zero bits are supplied and counted. */
-  need(n2) {
-    while (this.bitcnt < n2) {
-      const p = this.pos++;
-      this.bitbuf |= (p < this.src.length ? this.src[p] : 0) << this.bitcnt;
-      this.bitcnt += 8;
-    }
-  }
-  /** Consumes `n` bits (after `need`) and returns them. */
-  take(n2) {
-    const v3 = this.bitbuf & (1 << n2) - 1;
-    this.bitbuf >>>= n2;
-    this.bitcnt -= n2;
-    return v3;
-  }
-  /** Fails when more bits were consumed than the input holds. */
-  checkEnd() {
-    if (this.pos > this.src.length && (this.pos - this.src.length) * 8 > this.bitcnt) throw new Stop("truncated", "unexpected EOF");
-  }
-  decodeSym(h3) {
-    this.need(h3.bits);
-    const e = h3.table[this.bitbuf & (1 << h3.bits) - 1];
-    if (e === 0) throw cut(this.pos > this.src.length, "invalid Huffman code");
-    const l = e & 15;
-    this.bitbuf >>>= l;
-    this.bitcnt -= l;
-    return e >> 4;
-  }
-  /** Inflates one deflate stream from the current position; leaves `pos` at the byte after it. */
-  inflate() {
-    for (; ; ) {
-      this.need(3);
-      const final = this.take(1);
-      const type = this.take(2);
-      if (type === 0) this.stored();
-      else if (type === 1) {
-        const [l, d] = fixedTables();
-        this.codes(l, d);
-      } else if (type === 2) {
-        const [l, d] = this.dynamic();
-        this.codes(l, d);
-      } else throw new Stop("corrupt", "invalid block type");
-      this.checkEnd();
-      if (final) break;
-    }
-    const back = this.bitcnt >> 3;
-    this.pos -= back;
-    this.bitbuf = 0;
-    this.bitcnt = 0;
-    if (this.pos > this.src.length) throw new Stop("truncated", "unexpected EOF");
-  }
-  stored() {
-    this.take(this.bitcnt & 7);
-    this.pos -= this.bitcnt >> 3;
-    this.bitbuf = 0;
-    this.bitcnt = 0;
-    const s = this.src;
-    const p = this.pos;
-    if (p + 4 > s.length) throw new Stop("truncated", "unexpected EOF in a stored block");
-    const len2 = s[p] | s[p + 1] << 8;
-    const nlen = s[p + 2] | s[p + 3] << 8;
-    if ((len2 ^ 65535) !== nlen) throw new Stop("corrupt", "invalid stored block length");
-    const from = p + 4;
-    const avail = Math.min(len2, s.length - from);
-    if (this.prefixOnly) {
-      const fit = Math.min(avail, this.out.length - this.op);
-      this.out.set(s.subarray(from, from + fit), this.op);
-      this.op += fit;
-      if (this.op >= this.max) throw new Stop("enough", "");
-      if (avail < len2) throw new Stop("truncated", "unexpected EOF in a stored block");
-    } else {
-      if (avail < len2) throw new Stop("truncated", "unexpected EOF in a stored block");
-      this.room(len2);
-      this.out.set(s.subarray(from, from + len2), this.op);
-      this.op += len2;
-    }
-    this.pos = from + len2;
-  }
-  dynamic() {
-    this.need(14);
-    const hlit = this.take(5) + 257;
-    const hdist = this.take(5) + 1;
-    const hclen = this.take(4) + 4;
-    if (hlit > 286 || hdist > 30) throw new Stop("corrupt", "invalid dynamic block header");
-    const cl = new Uint8Array(19);
-    for (let i2 = 0; i2 < hclen; i2++) {
-      this.need(3);
-      cl[CL_ORDER[i2]] = this.take(3);
-    }
-    const clh = huffman(cl, 19);
-    const lens = new Uint8Array(hlit + hdist);
-    for (let i2 = 0; i2 < hlit + hdist; ) {
-      const sym = this.decodeSym(clh);
-      if (sym < 16) {
-        lens[i2++] = sym;
-        continue;
-      }
-      let rep, val = 0;
-      if (sym === 16) {
-        if (i2 === 0) throw cut(this.pos > this.src.length, "repeat of no code length");
-        this.need(2);
-        rep = 3 + this.take(2);
-        val = lens[i2 - 1];
-      } else if (sym === 17) {
-        this.need(3);
-        rep = 3 + this.take(3);
-      } else {
-        this.need(7);
-        rep = 11 + this.take(7);
-      }
-      if (i2 + rep > hlit + hdist) throw cut(this.pos > this.src.length, "too many code lengths");
-      lens.fill(val, i2, i2 + rep);
-      i2 += rep;
-    }
-    this.checkEnd();
-    if (lens[256] === 0) throw new Stop("corrupt", "no end-of-block code");
-    return [huffman(lens.subarray(0, hlit), hlit), huffman(lens.subarray(hlit), hdist)];
-  }
-  codes(lit, dist2) {
-    const lt = lit.table, lb = lit.bits, lm = (1 << lb) - 1;
-    const dt = dist2.table, db = dist2.bits, dm = (1 << db) - 1;
-    const src = this.src, sl = src.length;
-    let out = this.out;
-    let op = this.op;
-    let bitbuf = this.bitbuf, bitcnt = this.bitcnt, pos = this.pos;
-    for (; ; ) {
-      if (pos > sl && (pos - sl) * 8 > bitcnt) throw new Stop("truncated", "unexpected EOF");
-      while (bitcnt < lb) {
-        bitbuf |= (pos < sl ? src[pos] : 0) << bitcnt;
-        pos++;
-        bitcnt += 8;
-      }
-      const e = lt[bitbuf & lm];
-      if (e === 0) throw cut(pos > sl, "invalid literal/length code");
-      const l = e & 15;
-      bitbuf >>>= l;
-      bitcnt -= l;
-      const sym = e >> 4;
-      if (sym < 256) {
-        if (op >= out.length) {
-          if (pos > sl && (pos - sl) * 8 > bitcnt) throw new Stop("truncated", "unexpected EOF");
-          this.op = op;
-          this.room(1);
-          out = this.out;
-        }
-        out[op++] = sym;
-        continue;
-      }
-      if (sym === 256) break;
-      const li = sym - 257;
-      if (li >= 29) throw cut(pos > sl, "invalid length code");
-      let len2 = LEN_BASE[li];
-      const le = LEN_EXTRA[li];
-      if (le > 0) {
-        while (bitcnt < le) {
-          bitbuf |= (pos < sl ? src[pos] : 0) << bitcnt;
-          pos++;
-          bitcnt += 8;
-        }
-        len2 += bitbuf & (1 << le) - 1;
-        bitbuf >>>= le;
-        bitcnt -= le;
-      }
-      while (bitcnt < db) {
-        bitbuf |= (pos < sl ? src[pos] : 0) << bitcnt;
-        pos++;
-        bitcnt += 8;
-      }
-      const de = dt[bitbuf & dm];
-      if (de === 0) throw cut(pos > sl, "invalid distance code");
-      const dl = de & 15;
-      bitbuf >>>= dl;
-      bitcnt -= dl;
-      const ds = de >> 4;
-      if (ds >= 30) throw cut(pos > sl, "invalid distance code");
-      let d = DIST_BASE[ds];
-      const dx2 = DIST_EXTRA[ds];
-      if (dx2 > 0) {
-        while (bitcnt < dx2) {
-          bitbuf |= (pos < sl ? src[pos] : 0) << bitcnt;
-          pos++;
-          bitcnt += 8;
-        }
-        d += bitbuf & (1 << dx2) - 1;
-        bitbuf >>>= dx2;
-        bitcnt -= dx2;
-      }
-      if (d > op) throw cut(pos > sl, "distance too far back");
-      if (op + len2 > out.length) {
-        if (pos > sl && (pos - sl) * 8 > bitcnt) throw new Stop("truncated", "unexpected EOF");
-        this.op = op;
-        this.room(len2);
-        out = this.out;
-      }
-      if (len2 < 24) {
-        for (let e2 = op + len2; op < e2; op++) out[op] = out[op - d];
-      } else if (d === 1) {
-        out.fill(out[op - 1], op, op + len2);
-        op += len2;
-      } else if (d >= len2) {
-        out.copyWithin(op, op - d, op - d + len2);
-        op += len2;
-      } else {
-        let done = 0;
-        while (done < len2) {
-          const n2 = Math.min(len2 - done, d + done);
-          out.copyWithin(op + done, op - d, op - d + n2);
-          done += n2;
-        }
-        op += len2;
-      }
-    }
-    this.op = op;
-    this.bitbuf = bitbuf;
-    this.bitcnt = bitcnt;
-    this.pos = pos;
-  }
-};
-function memberStart(b, p) {
-  if (p + 10 > b.length) throw new Stop("truncated", "gzip header ends early (unexpected EOF)");
-  if (b[p] !== 31 || b[p + 1] !== 139 || b[p + 2] !== 8) throw new Stop("corrupt", "invalid gzip data");
-  const flg = b[p + 3];
-  let s = p + 10;
-  if (flg & 4) {
-    if (s + 2 > b.length) throw new Stop("truncated", "gzip header ends early (unexpected EOF)");
-    s += 2 + (b[s] | b[s + 1] << 8);
-  }
-  for (let z = (flg >> 3 & 1) + (flg >> 4 & 1); z > 0; z--) {
-    while (s < b.length && b[s] !== 0) s++;
-    s++;
-  }
-  if (flg & 2) s += 2;
-  if (s > b.length) throw new Stop("truncated", "gzip header ends early (unexpected EOF)");
-  return s;
-}
-function gunzipBounded(bytes, file, maxBytes, prefixOnly = false, expectedBytes) {
-  if (!(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) throw new SegqcError("format.too_large", `cannot be decompressed into ${maxBytes} bytes`, { file });
-  const cap = Math.min(maxBytes, maxInflatedSize(bytes.length));
-  const wanted = expectedBytes !== void 0 && Number.isSafeInteger(expectedBytes) && expectedBytes >= 0 ? expectedBytes : Math.max(1 << 16, bytes.length * 4);
-  const initial = Math.min(cap, wanted);
-  const z = new Inflater(bytes, 0, initial, maxBytes, prefixOnly);
-  try {
-    let p = 0;
-    for (; ; ) {
-      z.pos = memberStart(bytes, p);
-      z.inflate();
-      p = z.pos + 8;
-      if (p + 4 > bytes.length) break;
-    }
-  } catch (e) {
-    if (!(e instanceof Stop)) throw e;
-    if (e.kind === "enough") return z.out.subarray(0, maxBytes);
-    if (e.kind === "limit") throw new SegqcError("format.too_large", `decompresses to more than ${maxBytes} bytes, the limit for this file`, { file });
-    if (prefixOnly && z.op > 0) return z.out.subarray(0, Math.min(z.op, maxBytes));
-    if (e.kind === "truncated") throw new SegqcError("format.truncated", `gzip data is truncated: ${e.message}`, { file });
-    throw new SegqcError("format.unreadable", `gzip data is corrupt: ${e.message}`, { file });
-  }
-  return z.out.subarray(0, prefixOnly ? Math.min(z.op, maxBytes) : z.op);
-}
-
-// shared/formats/nifti.ts
-var DATATYPES = {
-  2: { name: "uint8", bytes: 1 },
-  4: { name: "int16", bytes: 2 },
-  8: { name: "int32", bytes: 4 },
-  16: { name: "float32", bytes: 4 },
-  64: { name: "float64", bytes: 8 },
-  256: { name: "int8", bytes: 1 },
-  512: { name: "uint16", bytes: 2 },
-  768: { name: "uint32", bytes: 4 }
-};
-var HEADER_PREFIX = 540 + 8;
-var MAX_FILE_BYTES = 2 ** 32 - 2 ** 21;
-var MIN_SPACING_MM = 1e-6;
-var MAX_SPACING_MM = 1e6;
-var MAX_ORIGIN_MM = 1e9;
-var MAX_VOX_OFFSET = 2 ** 31 - 1;
-function looksLikeNifti(b) {
-  if (b.length < 348) return false;
-  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const size2 = v3.getInt32(0, true);
-  const sizeBE = v3.getInt32(0, false);
-  return size2 === 348 || sizeBE === 348 || size2 === 540 || sizeBE === 540;
-}
-function rawHeader(b, file) {
-  if (!looksLikeNifti(b)) {
-    throw new SegqcError(b.length < 348 ? "format.truncated" : "format.unreadable", b.length < 348 ? `only ${b.length} bytes: too short for a NIfTI header` : "not a NIfTI-1 or NIfTI-2 file (sizeof_hdr is neither 348 nor 540)", { file });
-  }
-  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const le = v3.getInt32(0, true) === 348 || v3.getInt32(0, true) === 540;
-  const size2 = v3.getInt32(0, le);
-  if (b.length < size2) throw new SegqcError("format.truncated", `only ${b.length} bytes: too short for a NIfTI-2 header`, { file });
-  const i16 = (o) => v3.getInt16(o, le);
-  const i322 = (o) => v3.getInt32(o, le);
-  const f32 = (o) => v3.getFloat32(o, le);
-  const f64 = (o) => v3.getFloat64(o, le);
-  const i64 = (o) => Number(v3.getBigInt64(o, le));
-  const range = (n2, at) => Array.from({ length: n2 }, (_, i2) => at(i2));
-  if (size2 === 348) {
-    return {
-      version: 1,
-      littleEndian: le,
-      size: size2,
-      dims: range(8, (i2) => i16(40 + i2 * 2)),
-      datatype: i16(70),
-      pixdim: range(8, (i2) => f32(76 + i2 * 4)),
-      voxOffset: f32(108),
-      slope: f32(112),
-      inter: f32(116),
-      xyztUnits: b[123],
-      qformCode: i16(252),
-      sformCode: i16(254),
-      quatern: range(3, (i2) => f32(256 + i2 * 4)),
-      qoffset: range(3, (i2) => f32(268 + i2 * 4)),
-      srow: range(3, (r) => range(4, (c) => f32(280 + r * 16 + c * 4)))
-    };
-  }
-  return {
-    version: 2,
-    littleEndian: le,
-    size: size2,
-    dims: range(8, (i2) => i64(16 + i2 * 8)),
-    datatype: i16(12),
-    pixdim: range(8, (i2) => f64(104 + i2 * 8)),
-    voxOffset: i64(168),
-    slope: f64(176),
-    inter: f64(184),
-    xyztUnits: i322(500),
-    qformCode: i322(344),
-    sformCode: i322(348),
-    quatern: range(3, (i2) => f64(352 + i2 * 8)),
-    qoffset: range(3, (i2) => f64(376 + i2 * 8)),
-    srow: range(3, (r) => range(4, (c) => f64(400 + r * 32 + c * 8)))
-  };
-}
-var unitScale = (xyztUnits) => {
-  const u = xyztUnits & 7;
-  return u === 1 ? 1e3 : u === 3 ? 1e-3 : 1;
-};
-var affineDiffers = (a, b) => {
-  for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) if (Math.abs(a[r][c] - b[r][c]) > 1e-3 + 1e-4 * Math.abs(b[r][c])) return true;
-  return false;
-};
-function qformAffine(q, offset, pixdim) {
-  let [b, c, d] = q;
-  let a = 1 - (b * b + c * c + d * d);
-  if (a < 1e-7) {
-    const s = 1 / Math.sqrt(b * b + c * c + d * d);
-    b *= s;
-    c *= s;
-    d *= s;
-    a = 0;
-  } else a = Math.sqrt(a);
-  const xd = pixdim[1] > 0 ? pixdim[1] : 1;
-  const yd = pixdim[2] > 0 ? pixdim[2] : 1;
-  const zd = (pixdim[3] > 0 ? pixdim[3] : 1) * (pixdim[0] < 0 ? -1 : 1);
-  return [
-    [(a * a + b * b - c * c - d * d) * xd, 2 * (b * c - a * d) * yd, 2 * (b * d + a * c) * zd, offset[0]],
-    [2 * (b * c + a * d) * xd, (a * a + c * c - b * b - d * d) * yd, 2 * (c * d - a * b) * zd, offset[1]],
-    [2 * (b * d - a * c) * xd, 2 * (c * d + a * b) * yd, (a * a + d * d - c * c - b * b) * zd, offset[2]],
-    [0, 0, 0, 1]
-  ];
-}
-var det3 = (m) => m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-function checkHeader(h3, file) {
-  const bad = (detail) => new SegqcError("format.unreadable", detail, { file });
-  const ndim = h3.dims[0];
-  if (!(Number.isInteger(ndim) && ndim >= 1 && ndim <= 7)) throw bad(`dim[0] is ${ndim}; a NIfTI image has 1 to 7 dimensions`);
-  for (let i2 = 1; i2 <= ndim; i2++) {
-    const d = h3.dims[i2];
-    if (!(Number.isInteger(d) && d >= 1 && d <= 2 ** 31 - 1)) throw bad(`dim[${i2}] is ${d}; dimensions are 1 to 2147483647`);
-  }
-  for (let i2 = 4; i2 <= ndim; i2++) {
-    if (h3.dims[i2] > 1) throw new SegqcError("format.unsupported", `is ${ndim}-dimensional (dim[${i2}] = ${h3.dims[i2]}); segqc reads one 2D or 3D label map per file`, { file });
-  }
-  const shape = [h3.dims[1], ndim >= 2 ? h3.dims[2] : 1, ndim >= 3 ? h3.dims[3] : 1];
-  const vo = h3.voxOffset;
-  if (!(Number.isInteger(vo) && vo >= 0 && vo <= MAX_VOX_OFFSET)) throw bad(`vox_offset ${vo} is out of range (a whole number of bytes, 0 to ${MAX_VOX_OFFSET})`);
-  let slope = h3.slope;
-  let inter = h3.inter;
-  if (slope === 0 || !Number.isFinite(slope)) {
-    slope = 1;
-    inter = 0;
-  } else if (!Number.isFinite(inter)) throw bad(`scl_slope is ${slope} but scl_inter is ${inter}`);
-  const pixdim = h3.pixdim.slice();
-  for (let i2 = 1; i2 <= 3; i2++) {
-    if (Number.isFinite(pixdim[i2])) continue;
-    if (i2 <= ndim) throw bad(`pixdim[${i2}] is ${pixdim[i2]}; voxel sizes must be finite`);
-    pixdim[i2] = 1;
-  }
-  if (!Number.isFinite(pixdim[0])) pixdim[0] = 1;
-  let qform = null;
-  if (h3.qformCode > 0) {
-    const names = ["quatern_b", "quatern_c", "quatern_d", "qoffset_x", "qoffset_y", "qoffset_z"];
-    [...h3.quatern, ...h3.qoffset].forEach((x2, i2) => {
-      if (!Number.isFinite(x2)) throw bad(`${names[i2]} is ${x2} but qform_code is ${h3.qformCode}`);
-    });
-    const [b, c, d] = h3.quatern;
-    if (b * b + c * c + d * d > 1 + 1e-6) throw bad(`the qform quaternion (${b}, ${c}, ${d}) is longer than 1: not a rotation`);
-    qform = qformAffine(h3.quatern, h3.qoffset, pixdim);
-  }
-  let sform = null;
-  if (h3.sformCode > 0) {
-    h3.srow.forEach(
-      (row, r) => row.forEach((x2, c) => {
-        if (!Number.isFinite(x2)) throw bad(`srow_${"xyz"[r]}[${c}] is ${x2} but sform_code is ${h3.sformCode}`);
-      })
-    );
-    sform = [...h3.srow.map((r) => [...r]), [0, 0, 0, 1]];
-  }
-  const warnings = [];
-  const pix = [1, 2, 3].map((i2) => Math.abs(pixdim[i2]) || 1);
-  let affine;
-  if (sform) {
-    affine = sform;
-    if (qform && affineDiffers(sform, qform)) warnings.push(`${file}: the qform and sform disagree (qform_code ${h3.qformCode}, sform_code ${h3.sformCode}); the sform is used`);
-  } else if (qform) affine = qform;
-  else affine = [[pix[0], 0, 0, 0], [0, pix[1], 0, 0], [0, 0, pix[2], 0], [0, 0, 0, 1]];
-  const scale3 = unitScale(h3.xyztUnits);
-  const lps = affine.map((r, i2) => i2 < 2 ? r.map((x2) => -x2) : r);
-  const spacing = [0, 1, 2].map((c) => Math.hypot(lps[0][c], lps[1][c], lps[2][c]));
-  const direction = [0, 1, 2].map((c) => {
-    const s = spacing[c] || 1;
-    return [lps[0][c] / s, lps[1][c] / s, lps[2][c] / s];
-  });
-  for (let c = 0; c < 3; c++) {
-    if (spacing[c] === 0) {
-      spacing[c] = pix[c];
-      direction[c] = c === 0 ? [-1, 0, 0] : c === 1 ? [0, -1, 0] : [0, 0, 1];
-    }
-  }
-  const geometry = {
-    shape,
-    spacing: spacing.map((s) => s * scale3),
-    origin: [lps[0][3] * scale3, lps[1][3] * scale3, lps[2][3] * scale3],
-    direction,
-    spacingKnown: true
-  };
-  const from = sform ? "sform" : qform ? "qform" : "pixdim";
-  if (!geometry.spacing.every((s) => s >= MIN_SPACING_MM && s <= MAX_SPACING_MM) || !geometry.origin.every((x2) => Math.abs(x2) <= MAX_ORIGIN_MM) || !direction.flat().every(Number.isFinite)) {
-    throw bad(`the ${from} gives a geometry out of range (spacing ${geometry.spacing.join(", ")} mm, origin ${geometry.origin.join(", ")} mm; spacing must be ${MIN_SPACING_MM} to ${MAX_SPACING_MM} mm, the origin within \xB1${MAX_ORIGIN_MM} mm)`);
-  }
-  if (Math.abs(det3(direction)) < 1e-6) throw bad(`the ${from}'s axes are not independent: the voxel grid is degenerate`);
-  const dt = DATATYPES[h3.datatype] ?? null;
-  return {
-    littleEndian: h3.littleEndian,
-    shape,
-    datatype: dt && { code: h3.datatype, ...dt },
-    datatypeCode: h3.datatype,
-    offset: Math.max(vo, h3.size),
-    slope,
-    inter,
-    geometry,
-    warnings
-  };
-}
-var headerOf = (b, file) => checkHeader(rawHeader(b, file), file);
-function readNiftiGeometry(bytes, file) {
-  const head = isGzip(bytes) ? gunzipBounded(bytes, file, HEADER_PREFIX, true) : bytes.subarray(0, HEADER_PREFIX);
-  const h3 = headerOf(head, file);
-  return { geometry: h3.geometry, warnings: h3.warnings };
-}
-function readNifti(bytes, file, limits = DEFAULT_LIMITS) {
-  const gz = isGzip(bytes);
-  const head = gz ? gunzipBounded(bytes, file, HEADER_PREFIX, true) : bytes;
-  const h3 = headerOf(head, file);
-  const { shape, offset } = h3;
-  const n2 = shape[0] * shape[1] * shape[2];
-  if (n2 > limits.maxVoxels) {
-    throw new SegqcError("format.too_large", `header claims ${shape.join("x")} = ${n2} voxels, over the limit of ${limits.maxVoxels}`, { file });
-  }
-  const dt = h3.datatype;
-  if (!dt) throw new SegqcError("format.unsupported", `datatype ${h3.datatypeCode} is not a label datatype (use uint8, int16, uint16, int32, uint32, int8, float32 or float64)`, { file });
-  const need = offset + n2 * dt.bytes;
-  if (need > MAX_FILE_BYTES) {
-    throw new SegqcError("format.too_large", `header claims ${shape.join("x")} ${dt.name} voxels at offset ${offset}: ${need} bytes, over the ${MAX_FILE_BYTES}-byte limit of one file`, { file });
-  }
-  const truncated = (have) => new SegqcError("format.truncated", `holds ${have} bytes, but the header's ${shape.join("x")} ${dt.name} voxels at offset ${offset} need ${need}`, { file });
-  if (gz && need > maxInflatedSize(bytes.length)) throw truncated(`at most ${maxInflatedSize(bytes.length)} (decompressed)`);
-  const all = gz ? gunzipBounded(bytes, file, Math.min(need + 1024 * 1024, MAX_FILE_BYTES), false, need) : bytes;
-  if (all.length < need) throw truncated(String(all.length));
-  const { data: out, values: sorted } = labelData(all, n2, h3, dt.name, file, gz);
-  const labels = sorted.map((value2) => ({ value: value2, name: null }));
-  return { path: file, format: "nifti", geometry: h3.geometry, layers: [{ data: out, values: sorted }], labels, warnings: h3.warnings };
-}
-var littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-function flagged(seen) {
-  const out = [];
-  for (let v3 = 1; v3 < seen.length; v3++) if (seen[v3]) out.push(v3);
-  return out;
-}
-function flagBytes(src, seen) {
-  const n2 = src.length;
-  let x2 = 0;
-  if (src.byteOffset % 4 === 0) {
-    const nw = n2 >>> 2;
-    const w = new Uint32Array(src.buffer, src.byteOffset, nw);
-    const n4 = nw - nw % 4;
-    for (let i2 = 0; i2 < n4; i2 += 4) {
-      if ((w[i2] | w[i2 + 1] | w[i2 + 2] | w[i2 + 3]) === 0) continue;
-      for (let b = i2 << 2, e = b + 16; b < e; b++) seen[src[b]] = 1;
-    }
-    x2 = n4 << 2;
-  }
-  for (; x2 < n2; x2++) seen[src[x2]] = 1;
-}
-function intView(b, offset, n2, type, le) {
-  const at = b.byteOffset + offset;
-  if (type === "uint8") return b.subarray(offset, offset + n2);
-  if (type === "int8") return new Int8Array(b.buffer, at, n2);
-  if (le !== littleEndianHost) return null;
-  if (type === "int16" || type === "uint16") {
-    if (at % 2 !== 0) return null;
-    return type === "int16" ? new Int16Array(b.buffer, at, n2) : new Uint16Array(b.buffer, at, n2);
-  }
-  if (type === "int32" || type === "uint32") {
-    if (at % 4 !== 0) return null;
-    return type === "int32" ? new Int32Array(b.buffer, at, n2) : new Uint32Array(b.buffer, at, n2);
-  }
-  return null;
-}
-function labelData(b, n2, h3, type, file, own) {
-  const offset = h3.offset;
-  const view = h3.slope === 1 && h3.inter === 0 ? intView(b, offset, n2, type, h3.littleEndian) : null;
-  if (view instanceof Uint8Array) {
-    const seen = new Uint8Array(256);
-    flagBytes(view, seen);
-    const data2 = own && view.byteOffset % 8 === 0 ? view : new Uint8Array(view);
-    return { data: data2, values: flagged(seen) };
-  }
-  const src = view ?? decodeVoxels(b, offset, n2, h3, type, file);
-  let max3 = 0;
-  for (let i2 = 0; i2 < n2; i2++) {
-    const v3 = src[i2];
-    if (v3 > max3) max3 = v3;
-    else if (v3 < 0) throw new SegqcError("format.unsupported", `voxel ${i2} holds ${v3}; label values must be 0 to 4294967295`, { file });
-  }
-  const out = max3 <= 255 ? new Uint8Array(n2) : max3 <= 65535 ? new Uint16Array(n2) : new Uint32Array(n2);
-  if (max3 <= 65535) {
-    const seen = new Uint8Array(max3 + 1);
-    for (let i2 = 0; i2 < n2; i2++) {
-      const v3 = src[i2];
-      out[i2] = v3;
-      seen[v3] = 1;
-    }
-    return { data: out, values: flagged(seen) };
-  }
-  const values = /* @__PURE__ */ new Set();
-  for (let i2 = 0; i2 < n2; i2++) {
-    const v3 = src[i2];
-    out[i2] = v3;
-    if (v3 !== 0) values.add(v3);
-  }
-  return { data: out, values: [...values].sort((x2, y) => x2 - y) };
-}
-function decodeVoxels(b, offset, n2, h3, type, file) {
-  const le = h3.littleEndian;
-  const { slope, inter } = h3;
-  const v3 = new DataView(b.buffer, b.byteOffset + offset, b.byteLength - offset);
-  const out = new Float64Array(n2);
-  const get3 = type === "uint8" ? (i2) => v3.getUint8(i2) : type === "int8" ? (i2) => v3.getInt8(i2) : type === "int16" ? (i2) => v3.getInt16(i2 * 2, le) : type === "uint16" ? (i2) => v3.getUint16(i2 * 2, le) : type === "int32" ? (i2) => v3.getInt32(i2 * 4, le) : type === "uint32" ? (i2) => v3.getUint32(i2 * 4, le) : type === "float32" ? (i2) => v3.getFloat32(i2 * 4, le) : (i2) => v3.getFloat64(i2 * 8, le);
-  for (let i2 = 0; i2 < n2; i2++) {
-    let x2 = get3(i2) * slope + inter;
-    const r = Math.round(x2);
-    if (Math.abs(x2 - r) > 1e-4 || !Number.isFinite(x2)) {
-      throw new SegqcError("format.unsupported", `voxel ${i2} holds ${x2}, not a whole label value: segqc reads label maps (threshold probability maps first)`, { file });
-    }
-    x2 = r;
-    if (x2 < 0 || x2 > 4294967295) throw new SegqcError("format.unsupported", `voxel ${i2} holds ${x2}; label values must be 0 to 4294967295`, { file });
-    out[i2] = x2;
-  }
-  return out;
 }
 
 // ../../main/node_modules/fflate/esm/index.mjs
@@ -40907,6 +42752,915 @@ function readPng(bytes, file, opts = {}) {
   const spacing = normSpacing(opts.spacing ?? null);
   const warnings = spacing ? [] : [`${file}: no pixel spacing given; sizes are in pixels`];
   return { path: file, format: "png", geometry: planarGeometry(width, height, spacing), layers: [{ data: data2, values }], labels, warnings };
+}
+
+// shared/formats/labelstudio.ts
+var REGION_KEYS = { brushlabels: "brush", polygonlabels: "polygon", rectanglelabels: "rectangle" };
+var isObj = (v3) => typeof v3 === "object" && v3 !== null && !Array.isArray(v3);
+function hashNumbers(xs) {
+  let h3 = 2166136261;
+  for (let i2 = 0; i2 < xs.length; i2++) {
+    h3 ^= xs[i2] & 255;
+    h3 = Math.imul(h3, 16777619);
+    h3 ^= xs[i2] >>> 8 & 255;
+    h3 = Math.imul(h3, 16777619);
+  }
+  return `${xs.length}:${(h3 >>> 0).toString(16)}`;
+}
+function regionType(r, value2) {
+  const t = typeof r.type === "string" ? r.type.toLowerCase() : "";
+  if (REGION_KEYS[t]) return REGION_KEYS[t];
+  if (t === "labels" || t === "") {
+    if (Array.isArray(value2.rle)) return "brush";
+    if (Array.isArray(value2.points)) return "polygon";
+    if (typeof value2.width === "number" && typeof value2.height === "number") return "rectangle";
+  }
+  return null;
+}
+function labelOf(value2) {
+  for (const k of ["brushlabels", "polygonlabels", "rectanglelabels", "labels"]) {
+    const v3 = value2[k];
+    if (Array.isArray(v3) && typeof v3[0] === "string") return v3[0];
+  }
+  return null;
+}
+function rasterizePolygon(points, width, height, out, value2 = 1) {
+  let filled = 0;
+  const n2 = points.length;
+  let minY = Infinity, maxY = -Infinity;
+  for (const [, y] of points) {
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+  }
+  const y0 = Math.max(0, Math.ceil(minY - 0.5));
+  const y1 = Math.min(height - 1, Math.floor(maxY - 0.5));
+  const xs = [];
+  for (let j = y0; j <= y1; j++) {
+    const cy = j + 0.5;
+    xs.length = 0;
+    for (let a = 0, b = n2 - 1; a < n2; b = a++) {
+      const [xa, ya] = points[a];
+      const [xb, yb] = points[b];
+      if (ya > cy !== yb > cy) xs.push(xa + (cy - ya) * (xb - xa) / (yb - ya));
+    }
+    xs.sort((p, q) => p - q);
+    for (let k = 0; k + 1 < xs.length; k += 2) {
+      const i0 = Math.max(0, Math.ceil(xs[k] - 0.5));
+      const i1 = Math.min(width - 1, Math.ceil(xs[k + 1] - 0.5) - 1);
+      if (i1 >= i0) {
+        out.fill(value2, j * width + i0, j * width + i1 + 1);
+        filled += i1 - i0 + 1;
+      }
+    }
+  }
+  return filled;
+}
+function rectanglePoints(value2, w, h3) {
+  const x2 = Number(value2.x) / 100 * w;
+  const y = Number(value2.y) / 100 * h3;
+  const rw = Number(value2.width) / 100 * w;
+  const rh = Number(value2.height) / 100 * h3;
+  const rot = (Number(value2.rotation) || 0) * Math.PI / 180;
+  const c = Math.cos(rot), s = Math.sin(rot);
+  return [[0, 0], [rw, 0], [rw, rh], [0, rh]].map(([dx2, dy]) => [x2 + dx2 * c - dy * s, y + dx2 * s + dy * c]);
+}
+function regionLayer(type, value2, w, h3, lv, ctx) {
+  if (type === "brush") {
+    if (!Array.isArray(value2.rle)) throw new SegqcError("format.unsupported", 'brush region without an "rle" array (only the RLE brush format is read)', { file: ctx.file, item: ctx.item });
+    return decodeBrushLayer(value2.rle, w, h3, ctx.file, lv, ctx.threshold);
+  }
+  const data2 = lv <= 255 ? new Uint8Array(w * h3) : lv <= 65535 ? new Uint16Array(w * h3) : new Uint32Array(w * h3);
+  let filled = 0;
+  if (type === "polygon") {
+    const pts = value2.points;
+    if (!Array.isArray(pts) || pts.length < 3) {
+      throw new SegqcError("format.polygon", `polygon has ${Array.isArray(pts) ? pts.length : 0} point(s); at least 3 are needed`, { file: ctx.file, item: ctx.item });
+    }
+    const px = pts.map((p, i2) => {
+      if (!Array.isArray(p) || p.length < 2 || !Number.isFinite(Number(p[0])) || !Number.isFinite(Number(p[1]))) {
+        throw new SegqcError("format.polygon", `polygon point ${i2} is not [x, y]`, { file: ctx.file, item: ctx.item });
+      }
+      return [Number(p[0]) / 100 * w, Number(p[1]) / 100 * h3];
+    });
+    filled = rasterizePolygon(px, w, h3, data2, lv);
+  } else {
+    for (const k of ["x", "y", "width", "height"]) {
+      if (!Number.isFinite(Number(value2[k]))) throw new SegqcError("format.unreadable", `rectangle has no numeric "${k}"`, { file: ctx.file, item: ctx.item });
+    }
+    filled = rasterizePolygon(rectanglePoints(value2, w, h3), w, h3, data2, lv);
+  }
+  return { data: data2, any: filled > 0 };
+}
+function readLabelStudioResult(result, opts) {
+  const file = opts.file;
+  const item2 = opts.id;
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const threshold = opts.brushThreshold ?? BRUSH_ALPHA_THRESHOLD;
+  const labelValues = { ...opts.labelValues ?? {} };
+  let nextValue = Math.max(0, ...Object.values(labelValues)) + 1;
+  const choices = {};
+  const texts = {};
+  const warnings = [];
+  const regionResults = [];
+  let width = 0, height = 0;
+  for (const [idx, raw] of result.entries()) {
+    if (!isObj(raw) || !isObj(raw.value)) throw new SegqcError("format.unreadable", `result ${idx} has no "value" object`, { file, item: item2 });
+    const value2 = raw.value;
+    const from = typeof raw.from_name === "string" ? raw.from_name : `result_${idx}`;
+    if (raw.type === "choices" && Array.isArray(value2.choices)) {
+      choices[from] = [...choices[from] ?? [], ...value2.choices.map(String)];
+      continue;
+    }
+    if (raw.type === "textarea" && Array.isArray(value2.text)) {
+      texts[from] = [...texts[from] ?? [], ...value2.text.map(String)];
+      continue;
+    }
+    const type = regionType(raw, value2);
+    if (!type) continue;
+    const w = Number(raw.original_width), h3 = Number(raw.original_height);
+    if (!(Number.isInteger(w) && w > 0 && Number.isInteger(h3) && h3 > 0)) {
+      throw new SegqcError("format.unreadable", `region ${String(raw.id ?? idx)} has no valid original_width/original_height`, { file, item: item2 });
+    }
+    if (width && (w !== width || h3 !== height)) {
+      throw new SegqcError("format.unreadable", `region ${String(raw.id ?? idx)} is on a ${w}x${h3} image, others on ${width}x${height}`, { file, item: item2 });
+    }
+    width = w;
+    height = h3;
+    if (Number(raw.image_rotation) % 360 !== 0 && !Number.isNaN(Number(raw.image_rotation))) {
+      warnings.push(`${file} [${item2}]: image_rotation ${String(raw.image_rotation)} is ignored; regions are read in image coordinates`);
+    }
+    regionResults.push({ r: raw, value: value2, type });
+  }
+  if (width * height * Math.max(1, regionResults.length) > limits.maxVoxels) {
+    throw new SegqcError("format.too_large", `${regionResults.length} region(s) of ${width}x${height} pixels exceed the limit of ${limits.maxVoxels}`, { file, item: item2 });
+  }
+  let spacing = null;
+  if (opts.spacingField) {
+    spacing = parsePixelSpacing(opts.task?.[opts.spacingField], `task field "${opts.spacingField}" of ${item2}`);
+    if (!spacing) warnings.push(`${file} [${item2}]: task field "${opts.spacingField}" is missing; sizes are in pixels`);
+  } else warnings.push(`${file} [${item2}]: no pixel spacing field configured; sizes are in pixels`);
+  if (regionResults.length === 0) {
+    width = 1;
+    height = 1;
+  }
+  const layers = [];
+  const regions = [];
+  const labels = /* @__PURE__ */ new Map();
+  const seen = /* @__PURE__ */ new Set();
+  for (const { r, value: value2, type } of regionResults) {
+    const name = labelOf(value2);
+    const rid = String(r.id ?? `region_${layers.length}`);
+    if (name === null) {
+      warnings.push(`${file} [${item2}]: region ${rid} has no label and is ignored`);
+      continue;
+    }
+    if (!(name in labelValues)) labelValues[name] = nextValue++;
+    const lv = labelValues[name];
+    if (!labels.has(name)) labels.set(name, { value: lv, name });
+    const key = `${type}|${width}x${height}|${threshold}|${lv}|${type === "brush" ? hashNumbers(value2.rle) : JSON.stringify([value2.points, value2.x, value2.y, value2.width, value2.height, value2.rotation])}`;
+    const cacheId = seen.has(rid) ? `${rid}#${layers.length}` : rid;
+    seen.add(rid);
+    let entry = opts.cache?.get(cacheId);
+    if (!entry || entry.key !== key) {
+      try {
+        entry = { key, ...regionLayer(type, value2, width, height, lv, { file, item: item2, threshold }) };
+      } catch (e) {
+        if (e instanceof SegqcError) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item: item2 });
+        throw e;
+      }
+      opts.cache?.set(cacheId, entry);
+    }
+    const { data: data2, any } = entry;
+    regions.push({ id: rid, type, label: name, layer: layers.length });
+    layers.push({ data: data2, values: any ? [lv] : [], id: rid });
+  }
+  const segmentation = {
+    path: file,
+    format: "labelstudio",
+    geometry: planarGeometry(width, height, spacing),
+    layers,
+    labels: [...labels.values()].sort((a, b) => a.value - b.value),
+    warnings
+  };
+  return {
+    id: opts.id,
+    author: opts.author ?? null,
+    createdAt: opts.createdAt ?? null,
+    updatedAt: opts.updatedAt ?? null,
+    segmentation,
+    choices,
+    texts,
+    regions
+  };
+}
+function annotationAuthor(a) {
+  const c = a.completed_by;
+  if (c === null || c === void 0) return typeof a.model_version === "string" ? `model:${a.model_version}` : null;
+  if (isObj(c)) return String(c.email ?? c.username ?? c.id ?? "unknown");
+  return String(c);
+}
+function parseLabelStudioExport(text, file, opts = {}) {
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new SegqcError("format.unreadable", `not valid JSON: ${e.message}`, { file });
+  }
+  const tasks = Array.isArray(parsed) ? parsed : [parsed];
+  return tasks.map((t, index) => {
+    if (!isObj(t)) throw new SegqcError("format.unreadable", `task ${index} is not an object`, { file });
+    const data2 = isObj(t.data) ? t.data : {};
+    const taskId = t.id === void 0 || t.id === null ? null : String(t.id);
+    const read = (list, kind) => {
+      if (list === void 0 || list === null) return [];
+      if (!Array.isArray(list)) throw new SegqcError("format.unreadable", `task ${taskId ?? index}: "${kind}" is not an array`, { file });
+      return list.filter((a) => isObj(a) && a.was_cancelled !== true).map((a, k) => {
+        const id = String(a.id ?? `${kind}-${k}`);
+        if (!Array.isArray(a.result)) throw new SegqcError("format.unreadable", `${kind.slice(0, -1)} ${id} has no "result" array`, { file, item: `task ${taskId ?? index}` });
+        return readLabelStudioResult(a.result, {
+          file,
+          task: data2,
+          id,
+          author: annotationAuthor(a),
+          createdAt: typeof a.created_at === "string" ? a.created_at : null,
+          updatedAt: typeof a.updated_at === "string" ? a.updated_at : null,
+          labelValues: opts.labelValues,
+          spacingField: opts.spacingField ?? null,
+          limits: opts.limits
+        });
+      });
+    };
+    return { id: taskId, data: data2, annotations: read(t.annotations, "annotations"), predictions: read(t.predictions, "predictions") };
+  });
+}
+var CHECKLIST_FROM_NAME_PREFIX = "segqc_checklist_";
+var CHECKLIST_YES = "yes";
+var ATTESTATION_FROM_NAME = "segqc_attestation";
+
+// shared/formats/gzip.ts
+var isGzip = (b) => b.length >= 2 && b[0] === 31 && b[1] === 139;
+var maxInflatedSize = (compressed) => compressed * 1032 + 1032;
+var LEN_BASE = new Uint16Array([3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]);
+var LEN_EXTRA = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]);
+var DIST_BASE = new Uint16Array([1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577]);
+var DIST_EXTRA = new Uint8Array([0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]);
+var CL_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+var Stop = class extends Error {
+  constructor(kind, message2) {
+    super(message2);
+    this.kind = kind;
+  }
+  kind;
+};
+var cut = (pastEnd, message2) => pastEnd ? new Stop("truncated", "unexpected EOF") : new Stop("corrupt", message2);
+function huffman(lens, n2) {
+  const count = new Int32Array(16);
+  let max3 = 0;
+  for (let s = 0; s < n2; s++) {
+    const l = lens[s];
+    count[l]++;
+    if (l > max3) max3 = l;
+  }
+  count[0] = 0;
+  let left = 1;
+  for (let l = 1; l <= 15; l++) {
+    left = (left << 1) - count[l];
+    if (left < 0) throw new Stop("corrupt", "invalid Huffman code lengths (over-subscribed)");
+  }
+  const bits2 = max3 === 0 ? 1 : max3;
+  const table = new Int32Array(1 << bits2);
+  const next = new Int32Array(16);
+  let code = 0;
+  for (let l = 1; l <= 15; l++) {
+    code = code + count[l - 1] << 1;
+    next[l] = code;
+  }
+  for (let s = 0; s < n2; s++) {
+    const l = lens[s];
+    if (l === 0) continue;
+    const c = next[l]++;
+    let r = 0;
+    for (let b = 0; b < l; b++) r |= (c >>> b & 1) << l - 1 - b;
+    const entry = s << 4 | l;
+    for (let x2 = r; x2 < table.length; x2 += 1 << l) table[x2] = entry;
+  }
+  return { table, bits: bits2 };
+}
+var fixedLit = null;
+var fixedDist = null;
+function fixedTables() {
+  if (fixedLit === null || fixedDist === null) {
+    const l = new Uint8Array(288);
+    l.fill(8, 0, 144);
+    l.fill(9, 144, 256);
+    l.fill(7, 256, 280);
+    l.fill(8, 280, 288);
+    fixedLit = huffman(l, 288);
+    fixedDist = huffman(new Uint8Array(30).fill(5), 30);
+  }
+  return [fixedLit, fixedDist];
+}
+var Inflater = class {
+  constructor(src, start, initial, max3, prefixOnly) {
+    this.src = src;
+    this.max = max3;
+    this.prefixOnly = prefixOnly;
+    this.pos = start;
+    this.out = new Uint8Array(prefixOnly ? max3 + 258 : Math.max(0, Math.min(initial, max3)));
+  }
+  src;
+  max;
+  prefixOnly;
+  pos;
+  bitbuf = 0;
+  bitcnt = 0;
+  out;
+  op = 0;
+  /**
+   * Makes room for `n` more output bytes: grows the buffer up to `max`, else stops. With `prefixOnly` the buffer is
+   * `max` plus one longest match, so stopping here means at least `max` bytes are out.
+   */
+  room(n2) {
+    const need = this.op + n2;
+    if (need <= this.out.length) return;
+    if (this.prefixOnly) throw new Stop("enough", "");
+    if (need > this.max) throw new Stop("limit", "");
+    const grown = new Uint8Array(Math.min(this.max, Math.max(need, this.out.length * 2, 1 << 16)));
+    grown.set(this.out.subarray(0, this.op));
+    this.out = grown;
+  }
+  /** Ensures at least `n` (≤ 24) bits in the buffer; past the input's end, zero bits are supplied and counted. */
+  need(n2) {
+    while (this.bitcnt < n2) {
+      const p = this.pos++;
+      this.bitbuf |= (p < this.src.length ? this.src[p] : 0) << this.bitcnt;
+      this.bitcnt += 8;
+    }
+  }
+  /** Consumes `n` bits (after `need`) and returns them. */
+  take(n2) {
+    const v3 = this.bitbuf & (1 << n2) - 1;
+    this.bitbuf >>>= n2;
+    this.bitcnt -= n2;
+    return v3;
+  }
+  /** Fails when more bits were consumed than the input holds. */
+  checkEnd() {
+    if (this.pos > this.src.length && (this.pos - this.src.length) * 8 > this.bitcnt) throw new Stop("truncated", "unexpected EOF");
+  }
+  decodeSym(h3) {
+    this.need(h3.bits);
+    const e = h3.table[this.bitbuf & (1 << h3.bits) - 1];
+    if (e === 0) throw cut(this.pos > this.src.length, "invalid Huffman code");
+    const l = e & 15;
+    this.bitbuf >>>= l;
+    this.bitcnt -= l;
+    return e >> 4;
+  }
+  /** Inflates one deflate stream from the current position; leaves `pos` at the byte after it. */
+  inflate() {
+    for (; ; ) {
+      this.need(3);
+      const final = this.take(1);
+      const type = this.take(2);
+      if (type === 0) this.stored();
+      else if (type === 1) {
+        const [l, d] = fixedTables();
+        this.codes(l, d);
+      } else if (type === 2) {
+        const [l, d] = this.dynamic();
+        this.codes(l, d);
+      } else throw new Stop("corrupt", "invalid block type");
+      this.checkEnd();
+      if (final) break;
+    }
+    const back = this.bitcnt >> 3;
+    this.pos -= back;
+    this.bitbuf = 0;
+    this.bitcnt = 0;
+    if (this.pos > this.src.length) throw new Stop("truncated", "unexpected EOF");
+  }
+  stored() {
+    this.take(this.bitcnt & 7);
+    this.pos -= this.bitcnt >> 3;
+    this.bitbuf = 0;
+    this.bitcnt = 0;
+    const s = this.src;
+    const p = this.pos;
+    if (p + 4 > s.length) throw new Stop("truncated", "unexpected EOF in a stored block");
+    const len2 = s[p] | s[p + 1] << 8;
+    const nlen = s[p + 2] | s[p + 3] << 8;
+    if ((len2 ^ 65535) !== nlen) throw new Stop("corrupt", "invalid stored block length");
+    const from = p + 4;
+    const avail = Math.min(len2, s.length - from);
+    if (this.prefixOnly) {
+      const fit = Math.min(avail, this.out.length - this.op);
+      this.out.set(s.subarray(from, from + fit), this.op);
+      this.op += fit;
+      if (this.op >= this.max) throw new Stop("enough", "");
+      if (avail < len2) throw new Stop("truncated", "unexpected EOF in a stored block");
+    } else {
+      if (avail < len2) throw new Stop("truncated", "unexpected EOF in a stored block");
+      this.room(len2);
+      this.out.set(s.subarray(from, from + len2), this.op);
+      this.op += len2;
+    }
+    this.pos = from + len2;
+  }
+  dynamic() {
+    this.need(14);
+    const hlit = this.take(5) + 257;
+    const hdist = this.take(5) + 1;
+    const hclen = this.take(4) + 4;
+    if (hlit > 286 || hdist > 30) throw new Stop("corrupt", "invalid dynamic block header");
+    const cl = new Uint8Array(19);
+    for (let i2 = 0; i2 < hclen; i2++) {
+      this.need(3);
+      cl[CL_ORDER[i2]] = this.take(3);
+    }
+    const clh = huffman(cl, 19);
+    const lens = new Uint8Array(hlit + hdist);
+    for (let i2 = 0; i2 < hlit + hdist; ) {
+      const sym = this.decodeSym(clh);
+      if (sym < 16) {
+        lens[i2++] = sym;
+        continue;
+      }
+      let rep, val = 0;
+      if (sym === 16) {
+        if (i2 === 0) throw cut(this.pos > this.src.length, "repeat of no code length");
+        this.need(2);
+        rep = 3 + this.take(2);
+        val = lens[i2 - 1];
+      } else if (sym === 17) {
+        this.need(3);
+        rep = 3 + this.take(3);
+      } else {
+        this.need(7);
+        rep = 11 + this.take(7);
+      }
+      if (i2 + rep > hlit + hdist) throw cut(this.pos > this.src.length, "too many code lengths");
+      lens.fill(val, i2, i2 + rep);
+      i2 += rep;
+    }
+    this.checkEnd();
+    if (lens[256] === 0) throw new Stop("corrupt", "no end-of-block code");
+    return [huffman(lens.subarray(0, hlit), hlit), huffman(lens.subarray(hlit), hdist)];
+  }
+  codes(lit, dist2) {
+    const lt = lit.table, lb = lit.bits, lm = (1 << lb) - 1;
+    const dt = dist2.table, db = dist2.bits, dm = (1 << db) - 1;
+    const src = this.src, sl = src.length;
+    let out = this.out;
+    let op = this.op;
+    let bitbuf = this.bitbuf, bitcnt = this.bitcnt, pos = this.pos;
+    for (; ; ) {
+      if (pos > sl && (pos - sl) * 8 > bitcnt) throw new Stop("truncated", "unexpected EOF");
+      while (bitcnt < lb) {
+        bitbuf |= (pos < sl ? src[pos] : 0) << bitcnt;
+        pos++;
+        bitcnt += 8;
+      }
+      const e = lt[bitbuf & lm];
+      if (e === 0) throw cut(pos > sl, "invalid literal/length code");
+      const l = e & 15;
+      bitbuf >>>= l;
+      bitcnt -= l;
+      const sym = e >> 4;
+      if (sym < 256) {
+        if (op >= out.length) {
+          if (pos > sl && (pos - sl) * 8 > bitcnt) throw new Stop("truncated", "unexpected EOF");
+          this.op = op;
+          this.room(1);
+          out = this.out;
+        }
+        out[op++] = sym;
+        continue;
+      }
+      if (sym === 256) break;
+      const li = sym - 257;
+      if (li >= 29) throw cut(pos > sl, "invalid length code");
+      let len2 = LEN_BASE[li];
+      const le = LEN_EXTRA[li];
+      if (le > 0) {
+        while (bitcnt < le) {
+          bitbuf |= (pos < sl ? src[pos] : 0) << bitcnt;
+          pos++;
+          bitcnt += 8;
+        }
+        len2 += bitbuf & (1 << le) - 1;
+        bitbuf >>>= le;
+        bitcnt -= le;
+      }
+      while (bitcnt < db) {
+        bitbuf |= (pos < sl ? src[pos] : 0) << bitcnt;
+        pos++;
+        bitcnt += 8;
+      }
+      const de = dt[bitbuf & dm];
+      if (de === 0) throw cut(pos > sl, "invalid distance code");
+      const dl = de & 15;
+      bitbuf >>>= dl;
+      bitcnt -= dl;
+      const ds = de >> 4;
+      if (ds >= 30) throw cut(pos > sl, "invalid distance code");
+      let d = DIST_BASE[ds];
+      const dx2 = DIST_EXTRA[ds];
+      if (dx2 > 0) {
+        while (bitcnt < dx2) {
+          bitbuf |= (pos < sl ? src[pos] : 0) << bitcnt;
+          pos++;
+          bitcnt += 8;
+        }
+        d += bitbuf & (1 << dx2) - 1;
+        bitbuf >>>= dx2;
+        bitcnt -= dx2;
+      }
+      if (d > op) throw cut(pos > sl, "distance too far back");
+      if (op + len2 > out.length) {
+        if (pos > sl && (pos - sl) * 8 > bitcnt) throw new Stop("truncated", "unexpected EOF");
+        this.op = op;
+        this.room(len2);
+        out = this.out;
+      }
+      if (len2 < 24) {
+        for (let e2 = op + len2; op < e2; op++) out[op] = out[op - d];
+      } else if (d === 1) {
+        out.fill(out[op - 1], op, op + len2);
+        op += len2;
+      } else if (d >= len2) {
+        out.copyWithin(op, op - d, op - d + len2);
+        op += len2;
+      } else {
+        let done = 0;
+        while (done < len2) {
+          const n2 = Math.min(len2 - done, d + done);
+          out.copyWithin(op + done, op - d, op - d + n2);
+          done += n2;
+        }
+        op += len2;
+      }
+    }
+    this.op = op;
+    this.bitbuf = bitbuf;
+    this.bitcnt = bitcnt;
+    this.pos = pos;
+  }
+};
+function memberStart(b, p) {
+  if (p + 10 > b.length) throw new Stop("truncated", "gzip header ends early (unexpected EOF)");
+  if (b[p] !== 31 || b[p + 1] !== 139 || b[p + 2] !== 8) throw new Stop("corrupt", "invalid gzip data");
+  const flg = b[p + 3];
+  let s = p + 10;
+  if (flg & 4) {
+    if (s + 2 > b.length) throw new Stop("truncated", "gzip header ends early (unexpected EOF)");
+    s += 2 + (b[s] | b[s + 1] << 8);
+  }
+  for (let z = (flg >> 3 & 1) + (flg >> 4 & 1); z > 0; z--) {
+    while (s < b.length && b[s] !== 0) s++;
+    s++;
+  }
+  if (flg & 2) s += 2;
+  if (s > b.length) throw new Stop("truncated", "gzip header ends early (unexpected EOF)");
+  return s;
+}
+function gunzipBounded(bytes, file, maxBytes, prefixOnly = false, expectedBytes) {
+  if (!(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) throw new SegqcError("format.too_large", `cannot be decompressed into ${maxBytes} bytes`, { file });
+  const cap = Math.min(maxBytes, maxInflatedSize(bytes.length));
+  const wanted = expectedBytes !== void 0 && Number.isSafeInteger(expectedBytes) && expectedBytes >= 0 ? expectedBytes : Math.max(1 << 16, bytes.length * 4);
+  const initial = Math.min(cap, wanted);
+  const z = new Inflater(bytes, 0, initial, maxBytes, prefixOnly);
+  try {
+    let p = 0;
+    for (; ; ) {
+      z.pos = memberStart(bytes, p);
+      z.inflate();
+      p = z.pos + 8;
+      if (p + 4 > bytes.length) break;
+    }
+  } catch (e) {
+    if (!(e instanceof Stop)) throw e;
+    if (e.kind === "enough") return z.out.subarray(0, maxBytes);
+    if (e.kind === "limit") throw new SegqcError("format.too_large", `decompresses to more than ${maxBytes} bytes, the limit for this file`, { file });
+    if (prefixOnly && z.op > 0) return z.out.subarray(0, Math.min(z.op, maxBytes));
+    if (e.kind === "truncated") throw new SegqcError("format.truncated", `gzip data is truncated: ${e.message}`, { file });
+    throw new SegqcError("format.unreadable", `gzip data is corrupt: ${e.message}`, { file });
+  }
+  return z.out.subarray(0, prefixOnly ? Math.min(z.op, maxBytes) : z.op);
+}
+
+// shared/formats/nifti.ts
+var DATATYPES = {
+  2: { name: "uint8", bytes: 1 },
+  4: { name: "int16", bytes: 2 },
+  8: { name: "int32", bytes: 4 },
+  16: { name: "float32", bytes: 4 },
+  64: { name: "float64", bytes: 8 },
+  256: { name: "int8", bytes: 1 },
+  512: { name: "uint16", bytes: 2 },
+  768: { name: "uint32", bytes: 4 }
+};
+var HEADER_PREFIX = 540 + 8;
+var MAX_FILE_BYTES = 2 ** 32 - 2 ** 21;
+var MIN_SPACING_MM = 1e-6;
+var MAX_SPACING_MM = 1e6;
+var MAX_ORIGIN_MM = 1e9;
+var MAX_VOX_OFFSET = 2 ** 31 - 1;
+function looksLikeNifti(b) {
+  if (b.length < 348) return false;
+  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const size2 = v3.getInt32(0, true);
+  const sizeBE = v3.getInt32(0, false);
+  return size2 === 348 || sizeBE === 348 || size2 === 540 || sizeBE === 540;
+}
+function rawHeader(b, file) {
+  if (!looksLikeNifti(b)) {
+    throw new SegqcError(b.length < 348 ? "format.truncated" : "format.unreadable", b.length < 348 ? `only ${b.length} bytes: too short for a NIfTI header` : "not a NIfTI-1 or NIfTI-2 file (sizeof_hdr is neither 348 nor 540)", { file });
+  }
+  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const le = v3.getInt32(0, true) === 348 || v3.getInt32(0, true) === 540;
+  const size2 = v3.getInt32(0, le);
+  if (b.length < size2) throw new SegqcError("format.truncated", `only ${b.length} bytes: too short for a NIfTI-2 header`, { file });
+  const i16 = (o) => v3.getInt16(o, le);
+  const i322 = (o) => v3.getInt32(o, le);
+  const f32 = (o) => v3.getFloat32(o, le);
+  const f64 = (o) => v3.getFloat64(o, le);
+  const i64 = (o) => Number(v3.getBigInt64(o, le));
+  const range = (n2, at) => Array.from({ length: n2 }, (_, i2) => at(i2));
+  if (size2 === 348) {
+    return {
+      version: 1,
+      littleEndian: le,
+      size: size2,
+      dims: range(8, (i2) => i16(40 + i2 * 2)),
+      datatype: i16(70),
+      pixdim: range(8, (i2) => f32(76 + i2 * 4)),
+      voxOffset: f32(108),
+      slope: f32(112),
+      inter: f32(116),
+      xyztUnits: b[123],
+      qformCode: i16(252),
+      sformCode: i16(254),
+      quatern: range(3, (i2) => f32(256 + i2 * 4)),
+      qoffset: range(3, (i2) => f32(268 + i2 * 4)),
+      srow: range(3, (r) => range(4, (c) => f32(280 + r * 16 + c * 4)))
+    };
+  }
+  return {
+    version: 2,
+    littleEndian: le,
+    size: size2,
+    dims: range(8, (i2) => i64(16 + i2 * 8)),
+    datatype: i16(12),
+    pixdim: range(8, (i2) => f64(104 + i2 * 8)),
+    voxOffset: i64(168),
+    slope: f64(176),
+    inter: f64(184),
+    xyztUnits: i322(500),
+    qformCode: i322(344),
+    sformCode: i322(348),
+    quatern: range(3, (i2) => f64(352 + i2 * 8)),
+    qoffset: range(3, (i2) => f64(376 + i2 * 8)),
+    srow: range(3, (r) => range(4, (c) => f64(400 + r * 32 + c * 8)))
+  };
+}
+var unitScale = (xyztUnits) => {
+  const u = xyztUnits & 7;
+  return u === 1 ? 1e3 : u === 3 ? 1e-3 : 1;
+};
+var affineDiffers = (a, b) => {
+  for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) if (Math.abs(a[r][c] - b[r][c]) > 1e-3 + 1e-4 * Math.abs(b[r][c])) return true;
+  return false;
+};
+function qformAffine(q, offset, pixdim) {
+  let [b, c, d] = q;
+  let a = 1 - (b * b + c * c + d * d);
+  if (a < 1e-7) {
+    const s = 1 / Math.sqrt(b * b + c * c + d * d);
+    b *= s;
+    c *= s;
+    d *= s;
+    a = 0;
+  } else a = Math.sqrt(a);
+  const xd = pixdim[1] > 0 ? pixdim[1] : 1;
+  const yd = pixdim[2] > 0 ? pixdim[2] : 1;
+  const zd = (pixdim[3] > 0 ? pixdim[3] : 1) * (pixdim[0] < 0 ? -1 : 1);
+  return [
+    [(a * a + b * b - c * c - d * d) * xd, 2 * (b * c - a * d) * yd, 2 * (b * d + a * c) * zd, offset[0]],
+    [2 * (b * c + a * d) * xd, (a * a + c * c - b * b - d * d) * yd, 2 * (c * d - a * b) * zd, offset[1]],
+    [2 * (b * d - a * c) * xd, 2 * (c * d + a * b) * yd, (a * a + d * d - c * c - b * b) * zd, offset[2]],
+    [0, 0, 0, 1]
+  ];
+}
+var det3 = (m) => m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+function checkHeader(h3, file) {
+  const bad = (detail) => new SegqcError("format.unreadable", detail, { file });
+  const ndim = h3.dims[0];
+  if (!(Number.isInteger(ndim) && ndim >= 1 && ndim <= 7)) throw bad(`dim[0] is ${ndim}; a NIfTI image has 1 to 7 dimensions`);
+  for (let i2 = 1; i2 <= ndim; i2++) {
+    const d = h3.dims[i2];
+    if (!(Number.isInteger(d) && d >= 1 && d <= 2 ** 31 - 1)) throw bad(`dim[${i2}] is ${d}; dimensions are 1 to 2147483647`);
+  }
+  for (let i2 = 4; i2 <= ndim; i2++) {
+    if (h3.dims[i2] > 1) throw new SegqcError("format.unsupported", `is ${ndim}-dimensional (dim[${i2}] = ${h3.dims[i2]}); segqc reads one 2D or 3D label map per file`, { file });
+  }
+  const shape = [h3.dims[1], ndim >= 2 ? h3.dims[2] : 1, ndim >= 3 ? h3.dims[3] : 1];
+  const vo = h3.voxOffset;
+  if (!(Number.isInteger(vo) && vo >= 0 && vo <= MAX_VOX_OFFSET)) throw bad(`vox_offset ${vo} is out of range (a whole number of bytes, 0 to ${MAX_VOX_OFFSET})`);
+  let slope = h3.slope;
+  let inter = h3.inter;
+  if (slope === 0 || !Number.isFinite(slope)) {
+    slope = 1;
+    inter = 0;
+  } else if (!Number.isFinite(inter)) throw bad(`scl_slope is ${slope} but scl_inter is ${inter}`);
+  const pixdim = h3.pixdim.slice();
+  for (let i2 = 1; i2 <= 3; i2++) {
+    if (Number.isFinite(pixdim[i2])) continue;
+    if (i2 <= ndim) throw bad(`pixdim[${i2}] is ${pixdim[i2]}; voxel sizes must be finite`);
+    pixdim[i2] = 1;
+  }
+  if (!Number.isFinite(pixdim[0])) pixdim[0] = 1;
+  let qform = null;
+  if (h3.qformCode > 0) {
+    const names = ["quatern_b", "quatern_c", "quatern_d", "qoffset_x", "qoffset_y", "qoffset_z"];
+    [...h3.quatern, ...h3.qoffset].forEach((x2, i2) => {
+      if (!Number.isFinite(x2)) throw bad(`${names[i2]} is ${x2} but qform_code is ${h3.qformCode}`);
+    });
+    const [b, c, d] = h3.quatern;
+    if (b * b + c * c + d * d > 1 + 1e-6) throw bad(`the qform quaternion (${b}, ${c}, ${d}) is longer than 1: not a rotation`);
+    qform = qformAffine(h3.quatern, h3.qoffset, pixdim);
+  }
+  let sform = null;
+  if (h3.sformCode > 0) {
+    h3.srow.forEach(
+      (row, r) => row.forEach((x2, c) => {
+        if (!Number.isFinite(x2)) throw bad(`srow_${"xyz"[r]}[${c}] is ${x2} but sform_code is ${h3.sformCode}`);
+      })
+    );
+    sform = [...h3.srow.map((r) => [...r]), [0, 0, 0, 1]];
+  }
+  const warnings = [];
+  const pix = [1, 2, 3].map((i2) => Math.abs(pixdim[i2]) || 1);
+  let affine;
+  if (sform) {
+    affine = sform;
+    if (qform && affineDiffers(sform, qform)) warnings.push(`${file}: the qform and sform disagree (qform_code ${h3.qformCode}, sform_code ${h3.sformCode}); the sform is used`);
+  } else if (qform) affine = qform;
+  else affine = [[pix[0], 0, 0, 0], [0, pix[1], 0, 0], [0, 0, pix[2], 0], [0, 0, 0, 1]];
+  const scale3 = unitScale(h3.xyztUnits);
+  const lps = affine.map((r, i2) => i2 < 2 ? r.map((x2) => -x2) : r);
+  const spacing = [0, 1, 2].map((c) => Math.hypot(lps[0][c], lps[1][c], lps[2][c]));
+  const direction = [0, 1, 2].map((c) => {
+    const s = spacing[c] || 1;
+    return [lps[0][c] / s, lps[1][c] / s, lps[2][c] / s];
+  });
+  for (let c = 0; c < 3; c++) {
+    if (spacing[c] === 0) {
+      spacing[c] = pix[c];
+      direction[c] = c === 0 ? [-1, 0, 0] : c === 1 ? [0, -1, 0] : [0, 0, 1];
+    }
+  }
+  const geometry = {
+    shape,
+    spacing: spacing.map((s) => s * scale3),
+    origin: [lps[0][3] * scale3, lps[1][3] * scale3, lps[2][3] * scale3],
+    direction,
+    spacingKnown: true
+  };
+  const from = sform ? "sform" : qform ? "qform" : "pixdim";
+  if (!geometry.spacing.every((s) => s >= MIN_SPACING_MM && s <= MAX_SPACING_MM) || !geometry.origin.every((x2) => Math.abs(x2) <= MAX_ORIGIN_MM) || !direction.flat().every(Number.isFinite)) {
+    throw bad(`the ${from} gives a geometry out of range (spacing ${geometry.spacing.join(", ")} mm, origin ${geometry.origin.join(", ")} mm; spacing must be ${MIN_SPACING_MM} to ${MAX_SPACING_MM} mm, the origin within \xB1${MAX_ORIGIN_MM} mm)`);
+  }
+  if (Math.abs(det3(direction)) < 1e-6) throw bad(`the ${from}'s axes are not independent: the voxel grid is degenerate`);
+  const dt = DATATYPES[h3.datatype] ?? null;
+  return {
+    littleEndian: h3.littleEndian,
+    shape,
+    datatype: dt && { code: h3.datatype, ...dt },
+    datatypeCode: h3.datatype,
+    offset: Math.max(vo, h3.size),
+    slope,
+    inter,
+    geometry,
+    warnings
+  };
+}
+var headerOf = (b, file) => checkHeader(rawHeader(b, file), file);
+function readNiftiGeometry(bytes, file) {
+  const head = isGzip(bytes) ? gunzipBounded(bytes, file, HEADER_PREFIX, true) : bytes.subarray(0, HEADER_PREFIX);
+  const h3 = headerOf(head, file);
+  return { geometry: h3.geometry, warnings: h3.warnings };
+}
+function readNifti(bytes, file, limits = DEFAULT_LIMITS) {
+  const gz = isGzip(bytes);
+  const head = gz ? gunzipBounded(bytes, file, HEADER_PREFIX, true) : bytes;
+  const h3 = headerOf(head, file);
+  const { shape, offset } = h3;
+  const n2 = shape[0] * shape[1] * shape[2];
+  if (n2 > limits.maxVoxels) {
+    throw new SegqcError("format.too_large", `header claims ${shape.join("x")} = ${n2} voxels, over the limit of ${limits.maxVoxels}`, { file });
+  }
+  const dt = h3.datatype;
+  if (!dt) throw new SegqcError("format.unsupported", `datatype ${h3.datatypeCode} is not a label datatype (use uint8, int16, uint16, int32, uint32, int8, float32 or float64)`, { file });
+  const need = offset + n2 * dt.bytes;
+  if (need > MAX_FILE_BYTES) {
+    throw new SegqcError("format.too_large", `header claims ${shape.join("x")} ${dt.name} voxels at offset ${offset}: ${need} bytes, over the ${MAX_FILE_BYTES}-byte limit of one file`, { file });
+  }
+  const truncated = (have) => new SegqcError("format.truncated", `holds ${have} bytes, but the header's ${shape.join("x")} ${dt.name} voxels at offset ${offset} need ${need}`, { file });
+  if (gz && need > maxInflatedSize(bytes.length)) throw truncated(`at most ${maxInflatedSize(bytes.length)} (decompressed)`);
+  const all = gz ? gunzipBounded(bytes, file, Math.min(need + 1024 * 1024, MAX_FILE_BYTES), false, need) : bytes;
+  if (all.length < need) throw truncated(String(all.length));
+  const { data: out, values: sorted } = labelData(all, n2, h3, dt.name, file, gz);
+  const labels = sorted.map((value2) => ({ value: value2, name: null }));
+  return { path: file, format: "nifti", geometry: h3.geometry, layers: [{ data: out, values: sorted }], labels, warnings: h3.warnings };
+}
+var littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+function flagged(seen) {
+  const out = [];
+  for (let v3 = 1; v3 < seen.length; v3++) if (seen[v3]) out.push(v3);
+  return out;
+}
+function flagBytes(src, seen) {
+  const n2 = src.length;
+  let x2 = 0;
+  if (src.byteOffset % 4 === 0) {
+    const nw = n2 >>> 2;
+    const w = new Uint32Array(src.buffer, src.byteOffset, nw);
+    const n4 = nw - nw % 4;
+    for (let i2 = 0; i2 < n4; i2 += 4) {
+      if ((w[i2] | w[i2 + 1] | w[i2 + 2] | w[i2 + 3]) === 0) continue;
+      for (let b = i2 << 2, e = b + 16; b < e; b++) seen[src[b]] = 1;
+    }
+    x2 = n4 << 2;
+  }
+  for (; x2 < n2; x2++) seen[src[x2]] = 1;
+}
+function intView(b, offset, n2, type, le) {
+  const at = b.byteOffset + offset;
+  if (type === "uint8") return b.subarray(offset, offset + n2);
+  if (type === "int8") return new Int8Array(b.buffer, at, n2);
+  if (le !== littleEndianHost) return null;
+  if (type === "int16" || type === "uint16") {
+    if (at % 2 !== 0) return null;
+    return type === "int16" ? new Int16Array(b.buffer, at, n2) : new Uint16Array(b.buffer, at, n2);
+  }
+  if (type === "int32" || type === "uint32") {
+    if (at % 4 !== 0) return null;
+    return type === "int32" ? new Int32Array(b.buffer, at, n2) : new Uint32Array(b.buffer, at, n2);
+  }
+  return null;
+}
+function labelData(b, n2, h3, type, file, own) {
+  const offset = h3.offset;
+  const view = h3.slope === 1 && h3.inter === 0 ? intView(b, offset, n2, type, h3.littleEndian) : null;
+  if (view instanceof Uint8Array) {
+    const seen = new Uint8Array(256);
+    flagBytes(view, seen);
+    const data2 = own && view.byteOffset % 8 === 0 ? view : new Uint8Array(view);
+    return { data: data2, values: flagged(seen) };
+  }
+  const src = view ?? decodeVoxels(b, offset, n2, h3, type, file);
+  let max3 = 0;
+  for (let i2 = 0; i2 < n2; i2++) {
+    const v3 = src[i2];
+    if (v3 > max3) max3 = v3;
+    else if (v3 < 0) throw new SegqcError("format.unsupported", `voxel ${i2} holds ${v3}; label values must be 0 to 4294967295`, { file });
+  }
+  const out = max3 <= 255 ? new Uint8Array(n2) : max3 <= 65535 ? new Uint16Array(n2) : new Uint32Array(n2);
+  if (max3 <= 65535) {
+    const seen = new Uint8Array(max3 + 1);
+    for (let i2 = 0; i2 < n2; i2++) {
+      const v3 = src[i2];
+      out[i2] = v3;
+      seen[v3] = 1;
+    }
+    return { data: out, values: flagged(seen) };
+  }
+  const values = /* @__PURE__ */ new Set();
+  for (let i2 = 0; i2 < n2; i2++) {
+    const v3 = src[i2];
+    out[i2] = v3;
+    if (v3 !== 0) values.add(v3);
+  }
+  return { data: out, values: [...values].sort((x2, y) => x2 - y) };
+}
+function decodeVoxels(b, offset, n2, h3, type, file) {
+  const le = h3.littleEndian;
+  const { slope, inter } = h3;
+  const v3 = new DataView(b.buffer, b.byteOffset + offset, b.byteLength - offset);
+  const out = new Float64Array(n2);
+  const get3 = type === "uint8" ? (i2) => v3.getUint8(i2) : type === "int8" ? (i2) => v3.getInt8(i2) : type === "int16" ? (i2) => v3.getInt16(i2 * 2, le) : type === "uint16" ? (i2) => v3.getUint16(i2 * 2, le) : type === "int32" ? (i2) => v3.getInt32(i2 * 4, le) : type === "uint32" ? (i2) => v3.getUint32(i2 * 4, le) : type === "float32" ? (i2) => v3.getFloat32(i2 * 4, le) : (i2) => v3.getFloat64(i2 * 8, le);
+  for (let i2 = 0; i2 < n2; i2++) {
+    let x2 = get3(i2) * slope + inter;
+    const r = Math.round(x2);
+    if (Math.abs(x2 - r) > 1e-4 || !Number.isFinite(x2)) {
+      throw new SegqcError("format.unsupported", `voxel ${i2} holds ${x2}, not a whole label value: segqc reads label maps (threshold probability maps first)`, { file });
+    }
+    x2 = r;
+    if (x2 < 0 || x2 > 4294967295) throw new SegqcError("format.unsupported", `voxel ${i2} holds ${x2}; label values must be 0 to 4294967295`, { file });
+    out[i2] = x2;
+  }
+  return out;
 }
 
 // shared/formats/detect.ts
@@ -49846,7 +52600,7 @@ var dictionary = new Proxy(/* @__PURE__ */ Object.create(null), {
     return false;
   }
 });
-var handler = {
+var handler2 = {
   /**
    * Get a proxied value from the array or property value
    * Note that the property value get works even if you update the underlying object.
@@ -49879,9 +52633,9 @@ var addAccessors = function addAccessors2(dest, sqZero) {
   if (Array.isArray(dest)) {
     dest.length = 0;
     dest.push(itemZero);
-    return new Proxy(dest, handler);
+    return new Proxy(dest, handler2);
   } else {
-    return new Proxy([itemZero], handler);
+    return new Proxy([itemZero], handler2);
   }
 };
 var DicomMetaDictionary = /* @__PURE__ */ (function() {
@@ -58319,7 +61073,7 @@ function zero(out) {
   out[2] = 0;
   return out;
 }
-function str(a) {
+function str2(a) {
   return "vec3(" + a[0] + ", " + a[1] + ", " + a[2] + ")";
 }
 function exactEquals(a, b) {
@@ -58408,7 +61162,7 @@ var vec3 = /* @__PURE__ */ Object.freeze({
   sqrLen,
   squaredDistance,
   squaredLength,
-  str,
+  str: str2,
   sub,
   subtract: subtract$1,
   transformMat3,
@@ -58871,7 +61625,7 @@ function cross(x2, y, out) {
   out[1] = Zy;
   out[2] = Zz;
 }
-function norm3(x2) {
+function norm(x2) {
   var n2 = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : 3;
   switch (n2) {
     case 1:
@@ -58890,7 +61644,7 @@ function norm3(x2) {
   }
 }
 function normalize(x2) {
-  var den = norm3(x2);
+  var den = norm(x2);
   if (den !== 0) {
     x2[0] /= den;
     x2[1] /= den;
@@ -62773,7 +65527,7 @@ function parseDicom(bytes, file) {
     }
     throw new SegqcError("format.unreadable", `the DICOM file could not be parsed: ${msg}`, { file });
   }
-  return { meta, dataset, transferSyntaxUID: str2(meta, "TransferSyntaxUID") };
+  return { meta, dataset, transferSyntaxUID: str3(meta, "TransferSyntaxUID") };
 }
 function nativePixelData(parsed, file) {
   const ts = parsed.transferSyntaxUID;
@@ -62804,7 +65558,7 @@ function toBytes(v3) {
   if (ArrayBuffer.isView(v3)) return new Uint8Array(v3.buffer, v3.byteOffset, v3.byteLength);
   return null;
 }
-function str2(ds, key) {
+function str3(ds, key) {
   if (!ds) return null;
   let v3 = ds[key];
   if (Array.isArray(v3)) v3 = v3[0];
@@ -62813,7 +65567,7 @@ function str2(ds, key) {
   const t = v3.replace(/\0/g, "").trim();
   return t === "" ? null : t;
 }
-function num2(ds, key) {
+function num(ds, key) {
   if (!ds) return null;
   let v3 = ds[key];
   if (Array.isArray(v3)) v3 = v3[0];
@@ -62836,9 +65590,9 @@ function items(ds, key) {
 var item = (ds, key) => items(ds, key)[0] ?? null;
 function codedConcept(codeItem) {
   if (!codeItem) return void 0;
-  const code = str2(codeItem, "CodeValue") ?? str2(codeItem, "LongCodeValue") ?? str2(codeItem, "URNCodeValue");
+  const code = str3(codeItem, "CodeValue") ?? str3(codeItem, "LongCodeValue") ?? str3(codeItem, "URNCodeValue");
   if (!code) return void 0;
-  return { scheme: str2(codeItem, "CodingSchemeDesignator") ?? "", code, meaning: str2(codeItem, "CodeMeaning") ?? "" };
+  return { scheme: str3(codeItem, "CodingSchemeDesignator") ?? "", code, meaning: str3(codeItem, "CodeMeaning") ?? "" };
 }
 function functionalGroup(perFrame, shared, key) {
   return item(perFrame, key) ?? item(shared, key);
@@ -62853,8 +65607,8 @@ function multiFramePlanes(perFrame, shared, frames) {
       position: pos && pos.length >= 3 ? [pos[0], pos[1], pos[2]] : null,
       orientation: nums(functionalGroup(pf, shared, "PlaneOrientationSequence"), "ImageOrientationPatient"),
       pixelSpacing: nums(measures, "PixelSpacing"),
-      spacingBetweenSlices: num2(measures, "SpacingBetweenSlices"),
-      sliceThickness: num2(measures, "SliceThickness")
+      spacingBetweenSlices: num(measures, "SpacingBetweenSlices"),
+      sliceThickness: num(measures, "SliceThickness")
     });
   }
   return out;
@@ -62865,8 +65619,8 @@ function singleFramePlane(ds) {
     position: pos && pos.length >= 3 ? [pos[0], pos[1], pos[2]] : null,
     orientation: nums(ds, "ImageOrientationPatient"),
     pixelSpacing: nums(ds, "PixelSpacing"),
-    spacingBetweenSlices: num2(ds, "SpacingBetweenSlices"),
-    sliceThickness: num2(ds, "SliceThickness")
+    spacingBetweenSlices: num(ds, "SpacingBetweenSlices"),
+    sliceThickness: num(ds, "SliceThickness")
   };
 }
 
@@ -62875,7 +65629,7 @@ var fmt = (x2) => String(+x2.toFixed(3));
 var fmtList = (xs, max3 = 12) => xs.length <= max3 ? xs.map(fmt).join(", ") : `${xs.slice(0, max3).map(fmt).join(", ")}, \u2026 (${xs.length} in all)`;
 var dot2 = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 var sub2 = (a, b) => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
-var norm4 = (a) => Math.hypot(a[0], a[1], a[2]);
+var norm2 = (a) => Math.hypot(a[0], a[1], a[2]);
 var cross2 = (a, b) => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 var scale2 = (a, s) => [a[0] * s, a[1] * s, a[2] * s];
 var SAME_POSITION_MM = 1e-3;
@@ -62913,8 +65667,8 @@ function sliceStack(rows, columns, planes, what, file, gapNote = "") {
     if (o.length < 6) throw new SegqcError("format.unreadable", `ImageOrientationPatient has ${o.length} values, not 6`, { file });
     const r = [o[0], o[1], o[2]];
     const c = [o[3], o[4], o[5]];
-    const nr = norm4(r);
-    const nc = norm4(c);
+    const nr = norm2(r);
+    const nc = norm2(c);
     if (Math.abs(nr - 1) > 0.01 || Math.abs(nc - 1) > 0.01 || Math.abs(dot2(r, c)) > 1e-3) {
       throw new SegqcError("format.unreadable", `ImageOrientationPatient ${fmtVec(o)} is not two orthogonal unit vectors`, { file });
     }
@@ -62922,7 +65676,7 @@ function sliceStack(rows, columns, planes, what, file, gapNote = "") {
     colDir = scale2(c, 1 / nc);
   }
   const crossRC = cross2(rowDir, colDir);
-  const normal = scale2(crossRC, 1 / norm4(crossRC));
+  const normal = scale2(crossRC, 1 / norm2(crossRC));
   const withPos = planes.filter((p) => p.position).length;
   if (withPos === 0) {
     if (n2 > 1 || !ref.orientation) {
@@ -62969,7 +65723,7 @@ function sliceStack(rows, columns, planes, what, file, gapNote = "") {
   for (let f = 0; f < n2; f++) {
     const off = sub2(planes[f].position, origin);
     const inPlane = sub2(off, scale2(normal, dot2(off, normal)));
-    maxShear = Math.max(maxShear, norm4(inPlane));
+    maxShear = Math.max(maxShear, norm2(inPlane));
   }
   if (maxShear > shearTol) {
     warnings.push(
@@ -63024,9 +65778,9 @@ function readDicomSeg(bytes, file, limits = DEFAULT_LIMITS) {
 function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
   const parsed = parseDicom(bytes, file);
   const ds = parsed.dataset;
-  const sopClassUID = str2(ds, "SOPClassUID") ?? str2(parsed.meta, "MediaStorageSOPClassUID");
+  const sopClassUID = str3(ds, "SOPClassUID") ?? str3(parsed.meta, "MediaStorageSOPClassUID");
   if (sopClassUID !== SOP_CLASS.segmentation && sopClassUID !== SOP_CLASS.labelMapSegmentation) {
-    const modality = str2(ds, "Modality");
+    const modality = str3(ds, "Modality");
     throw new SegqcError(
       "format.not_segmentation",
       `is a DICOM ${describeSopClass(sopClassUID)} object${modality ? ` (Modality ${modality})` : ""}, not a segmentation: expected Segmentation Storage (${SOP_CLASS.segmentation}) or Label Map Segmentation Storage (${SOP_CLASS.labelMapSegmentation})`,
@@ -63036,7 +65790,7 @@ function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
   const warnings = [];
   const rows = requiredPositiveInt(ds, "Rows", file);
   const columns = requiredPositiveInt(ds, "Columns", file);
-  const declaredFrames = num2(ds, "NumberOfFrames");
+  const declaredFrames = num(ds, "NumberOfFrames");
   let frames = declaredFrames ?? 1;
   if (!Number.isInteger(frames) || frames < 1) throw new SegqcError("format.unreadable", `NumberOfFrames is ${frames}`, { file });
   let perFrame = items(ds, "PerFrameFunctionalGroupsSequence");
@@ -63046,7 +65800,7 @@ function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
     throw new SegqcError("format.unsupported", `slide-microscopy (whole-slide) SEG is not supported: ${sm.join("; ")}`, { file });
   }
   const segType = segmentationTypeOf(ds, sopClassUID, file);
-  const bitsAllocated = num2(ds, "BitsAllocated");
+  const bitsAllocated = num(ds, "BitsAllocated");
   const expectedBits = segType === "BINARY" ? [1] : segType === "FRACTIONAL" ? [8] : [8, 16];
   if (bitsAllocated === null || !expectedBits.includes(bitsAllocated)) {
     throw new SegqcError(
@@ -63055,7 +65809,7 @@ function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
       { file }
     );
   }
-  const samples = num2(ds, "SamplesPerPixel") ?? 1;
+  const samples = num(ds, "SamplesPerPixel") ?? 1;
   if (samples !== 1) throw new SegqcError("format.unsupported", `SamplesPerPixel is ${samples}, not 1`, { file });
   const segments = items(ds, "SegmentSequence").map(parseSegment);
   if (segments.length === 0) throw new SegqcError("format.unreadable", "SegmentSequence is missing or empty", { file });
@@ -63097,7 +65851,7 @@ function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
     const frameSegment = new Uint32Array(frames);
     const missing = [];
     for (let f = 0; f < frames; f++) {
-      const s = num2(functionalGroup(perFrame[f], shared, "SegmentIdentificationSequence"), "ReferencedSegmentNumber");
+      const s = num(functionalGroup(perFrame[f], shared, "SegmentIdentificationSequence"), "ReferencedSegmentNumber");
       if (s === null || !Number.isInteger(s) || s < 1) missing.push(f + 1);
       else if (s > MAX_SEGMENT_NUMBER) {
         throw new SegqcError("format.unreadable", `frame ${f + 1} refers to segment number ${s}, above ${MAX_SEGMENT_NUMBER} (the largest UL value)`, { file });
@@ -63119,13 +65873,13 @@ function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
     checkVolume(volume, layerNumbers.length, limits, file);
     let threshold = 1;
     if (segType === "FRACTIONAL") {
-      let max3 = num2(ds, "MaximumFractionalValue");
+      let max3 = num(ds, "MaximumFractionalValue");
       if (max3 === null || max3 <= 0) {
         warnings.push(`MaximumFractionalValue is ${max3 === null ? "missing" : max3}; 255 is assumed`);
         max3 = 255;
       }
       threshold = Math.ceil(max3 / 2);
-      fractional = { type: str2(ds, "SegmentationFractionalType") ?? void 0, max: max3 };
+      fractional = { type: str3(ds, "SegmentationFractionalType") ?? void 0, max: max3 };
       warnings.push(
         `FRACTIONAL (${fractional.type ?? "unknown type"}) segments binarized at value >= ${threshold} of ${max3} (50% of MaximumFractionalValue)`
       );
@@ -63141,21 +65895,21 @@ function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
       if (found) present.add(s);
     }
     layers = layerNumbers.map((s) => ({ data: data2.get(s), values: present.has(s) ? [s] : [], id: String(s) }));
-    labels = segments.map((s) => labelOf(s));
+    labels = segments.map((s) => labelOf2(s));
   }
   const refSeries = items(ds, "ReferencedSeriesSequence");
-  const referencedSeriesUIDs = [...new Set(refSeries.map((r) => str2(r, "SeriesInstanceUID")).filter((u) => !!u))];
+  const referencedSeriesUIDs = [...new Set(refSeries.map((r) => str3(r, "SeriesInstanceUID")).filter((u) => !!u))];
   if (referencedSeriesUIDs.length > 1) {
     warnings.push(`the SEG references ${referencedSeriesUIDs.length} source series; the first is reported as its source`);
   }
   const info2 = {
     sopClassUID,
-    sopInstanceUID: str2(ds, "SOPInstanceUID"),
-    seriesInstanceUID: str2(ds, "SeriesInstanceUID"),
+    sopInstanceUID: str3(ds, "SOPInstanceUID"),
+    seriesInstanceUID: str3(ds, "SeriesInstanceUID"),
     segmentationType: segType,
     ...fractional ? { fractionalType: fractional.type, maximumFractionalValue: fractional.max } : {},
-    segmentsOverlap: str2(ds, "SegmentsOverlap"),
-    frameOfReferenceUID: str2(ds, "FrameOfReferenceUID"),
+    segmentsOverlap: str3(ds, "SegmentsOverlap"),
+    frameOfReferenceUID: str3(ds, "FrameOfReferenceUID"),
     referencedSeriesUID: referencedSeriesUIDs[0] ?? null,
     referencedInstanceUIDs: referencedInstances(ds, refSeries, perFrame),
     segments,
@@ -63164,7 +65918,7 @@ function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
   return { segmentation: { path: file, format: "dicom-seg", geometry, layers, labels, warnings }, info: info2 };
 }
 function requiredPositiveInt(ds, key, file) {
-  const v3 = num2(ds, key);
+  const v3 = num(ds, key);
   if (v3 === null) throw new SegqcError("format.truncated", `${key} is missing: the file is truncated or not a complete SEG`, { file });
   if (!Number.isInteger(v3) || v3 < 1) throw new SegqcError("format.unreadable", `${key} is ${v3}`, { file });
   return v3;
@@ -63203,7 +65957,7 @@ function reconcileFrameCount(declared, itemCount, pixelBytes, framePixels, bitsA
   );
 }
 function segmentationTypeOf(ds, sopClassUID, file) {
-  const t = str2(ds, "SegmentationType")?.toUpperCase() ?? (sopClassUID === SOP_CLASS.labelMapSegmentation ? "LABELMAP" : null);
+  const t = str3(ds, "SegmentationType")?.toUpperCase() ?? (sopClassUID === SOP_CLASS.labelMapSegmentation ? "LABELMAP" : null);
   if (t === "BINARY" || t === "FRACTIONAL" || t === "LABELMAP") return t;
   throw new SegqcError("format.unsupported", `SegmentationType ${t ?? "is missing"}${t ? " is not supported" : ""} (expected BINARY, FRACTIONAL or LABELMAP)`, { file });
 }
@@ -63212,36 +65966,36 @@ function slideMicroscopyEvidence(ds, perFrame, shared, rows, columns) {
   if (item(shared, "PlanePositionSlideSequence") || perFrame.some((f) => item(f, "PlanePositionSlideSequence"))) {
     why.push("frames are placed by PlanePositionSlideSequence in the slide coordinate system, not in patient space");
   }
-  const tr = num2(ds, "TotalPixelMatrixRows");
-  const tc = num2(ds, "TotalPixelMatrixColumns");
+  const tr = num(ds, "TotalPixelMatrixRows");
+  const tc = num(ds, "TotalPixelMatrixColumns");
   if (tr !== null || tc !== null) {
     why.push(`frames are ${columns}x${rows} tiles of a ${tc ?? "?"}x${tr ?? "?"} total pixel matrix`);
   }
-  const org = str2(ds, "DimensionOrganizationType");
+  const org = str3(ds, "DimensionOrganizationType");
   if (org === "TILED_FULL" || org === "TILED_SPARSE") why.push(`DimensionOrganizationType is ${org}`);
   const refClasses = items(ds, "ReferencedSeriesSequence").flatMap(
-    (s) => items(s, "ReferencedInstanceSequence").map((r) => str2(r, "ReferencedSOPClassUID"))
+    (s) => items(s, "ReferencedInstanceSequence").map((r) => str3(r, "ReferencedSOPClassUID"))
   );
   if (refClasses.includes(SOP_CLASS.wholeSlideMicroscopy)) why.push("it references VL Whole Slide Microscopy images");
   return why;
 }
 function parseSegment(s) {
-  const seg = { number: num2(s, "SegmentNumber") ?? 0, label: str2(s, "SegmentLabel") };
-  const description = str2(s, "SegmentDescription");
+  const seg = { number: num(s, "SegmentNumber") ?? 0, label: str3(s, "SegmentLabel") };
+  const description = str3(s, "SegmentDescription");
   if (description) seg.description = description;
   const category = codedConcept(item(s, "SegmentedPropertyCategoryCodeSequence"));
   if (category) seg.category = category;
   const type = codedConcept(item(s, "SegmentedPropertyTypeCodeSequence"));
   if (type) seg.type = type;
-  const algorithmType = str2(s, "SegmentAlgorithmType");
+  const algorithmType = str3(s, "SegmentAlgorithmType");
   if (algorithmType) seg.algorithmType = algorithmType;
-  const algorithmName = str2(s, "SegmentAlgorithmName");
+  const algorithmName = str3(s, "SegmentAlgorithmName");
   if (algorithmName) seg.algorithmName = algorithmName;
   const lab = nums(s, "RecommendedDisplayCIELabValue");
   if (lab && lab.length === 3) seg.color = dicomLabToHex(lab);
   return seg;
 }
-function labelOf(s) {
+function labelOf2(s) {
   const l = { value: s.number, name: s.label };
   if (s.color) l.color = s.color;
   if (s.type) l.concept = s.type;
@@ -63253,8 +66007,8 @@ function decodeLabelMap(ds, segments, pixels, bitsAllocated, sliceOfFrame, frame
   const wide = bitsAllocated === 16;
   const background = new Set(segments.filter(isBackground).map((s) => s.number));
   background.add(0);
-  const padding = num2(ds, "PixelPaddingValue");
-  const paddingLimit = num2(ds, "PixelPaddingRangeLimit");
+  const padding = num(ds, "PixelPaddingValue");
+  const paddingLimit = num(ds, "PixelPaddingRangeLimit");
   const padLo = padding === null ? null : paddingLimit === null ? padding : Math.min(padding, paddingLimit);
   const padHi = padding === null ? null : paddingLimit === null ? padding : Math.max(padding, paddingLimit);
   if (padLo !== null && padHi !== null) {
@@ -63299,7 +66053,7 @@ function decodeLabelMap(ds, segments, pixels, bitsAllocated, sliceOfFrame, frame
   if (undescribed.length > 0) warnings.push(`pixel values ${undescribed.join(", ")} are not described in SegmentSequence`);
   return {
     layers: [{ data: data2, values: [...present].sort((a, b) => a - b) }],
-    labels: segments.filter((s) => !isBackground(s)).map(labelOf)
+    labels: segments.filter((s) => !isBackground(s)).map(labelOf2)
   };
 }
 function checkVolume(volume, layers, limits, file) {
@@ -63350,19 +66104,19 @@ function referencedInstances(ds, refSeries, perFrame) {
   const out = /* @__PURE__ */ new Set();
   for (const s of refSeries) {
     for (const r of items(s, "ReferencedInstanceSequence")) {
-      const u = str2(r, "ReferencedSOPInstanceUID");
+      const u = str3(r, "ReferencedSOPInstanceUID");
       if (u) out.add(u);
     }
   }
   if (out.size > 0) return [...out];
   for (const r of items(ds, "SourceImageSequence")) {
-    const u = str2(r, "ReferencedSOPInstanceUID");
+    const u = str3(r, "ReferencedSOPInstanceUID");
     if (u) out.add(u);
   }
   for (const f of perFrame) {
     for (const d of items(f, "DerivationImageSequence")) {
       for (const r of items(d, "SourceImageSequence")) {
-        const u = str2(r, "ReferencedSOPInstanceUID");
+        const u = str3(r, "ReferencedSOPInstanceUID");
         if (u) out.add(u);
       }
     }
@@ -63386,246 +66140,6 @@ function dicomLabToHex(lab) {
     return Math.round(Math.min(1, Math.max(0, v3)) * 255).toString(16).padStart(2, "0");
   });
   return `#${hex.join("")}`;
-}
-
-// shared/formats/labelstudio.ts
-var REGION_KEYS = { brushlabels: "brush", polygonlabels: "polygon", rectanglelabels: "rectangle" };
-var isObj = (v3) => typeof v3 === "object" && v3 !== null && !Array.isArray(v3);
-function hashNumbers(xs) {
-  let h3 = 2166136261;
-  for (let i2 = 0; i2 < xs.length; i2++) {
-    h3 ^= xs[i2] & 255;
-    h3 = Math.imul(h3, 16777619);
-    h3 ^= xs[i2] >>> 8 & 255;
-    h3 = Math.imul(h3, 16777619);
-  }
-  return `${xs.length}:${(h3 >>> 0).toString(16)}`;
-}
-function regionType(r, value2) {
-  const t = typeof r.type === "string" ? r.type.toLowerCase() : "";
-  if (REGION_KEYS[t]) return REGION_KEYS[t];
-  if (t === "labels" || t === "") {
-    if (Array.isArray(value2.rle)) return "brush";
-    if (Array.isArray(value2.points)) return "polygon";
-    if (typeof value2.width === "number" && typeof value2.height === "number") return "rectangle";
-  }
-  return null;
-}
-function labelOf2(value2) {
-  for (const k of ["brushlabels", "polygonlabels", "rectanglelabels", "labels"]) {
-    const v3 = value2[k];
-    if (Array.isArray(v3) && typeof v3[0] === "string") return v3[0];
-  }
-  return null;
-}
-function rasterizePolygon(points, width, height, out, value2 = 1) {
-  let filled = 0;
-  const n2 = points.length;
-  let minY = Infinity, maxY = -Infinity;
-  for (const [, y] of points) {
-    if (y < minY) minY = y;
-    if (y > maxY) maxY = y;
-  }
-  const y0 = Math.max(0, Math.ceil(minY - 0.5));
-  const y1 = Math.min(height - 1, Math.floor(maxY - 0.5));
-  const xs = [];
-  for (let j = y0; j <= y1; j++) {
-    const cy = j + 0.5;
-    xs.length = 0;
-    for (let a = 0, b = n2 - 1; a < n2; b = a++) {
-      const [xa, ya] = points[a];
-      const [xb, yb] = points[b];
-      if (ya > cy !== yb > cy) xs.push(xa + (cy - ya) * (xb - xa) / (yb - ya));
-    }
-    xs.sort((p, q) => p - q);
-    for (let k = 0; k + 1 < xs.length; k += 2) {
-      const i0 = Math.max(0, Math.ceil(xs[k] - 0.5));
-      const i1 = Math.min(width - 1, Math.ceil(xs[k + 1] - 0.5) - 1);
-      if (i1 >= i0) {
-        out.fill(value2, j * width + i0, j * width + i1 + 1);
-        filled += i1 - i0 + 1;
-      }
-    }
-  }
-  return filled;
-}
-function rectanglePoints(value2, w, h3) {
-  const x2 = Number(value2.x) / 100 * w;
-  const y = Number(value2.y) / 100 * h3;
-  const rw = Number(value2.width) / 100 * w;
-  const rh = Number(value2.height) / 100 * h3;
-  const rot = (Number(value2.rotation) || 0) * Math.PI / 180;
-  const c = Math.cos(rot), s = Math.sin(rot);
-  return [[0, 0], [rw, 0], [rw, rh], [0, rh]].map(([dx2, dy]) => [x2 + dx2 * c - dy * s, y + dx2 * s + dy * c]);
-}
-function regionLayer(type, value2, w, h3, lv, ctx) {
-  if (type === "brush") {
-    if (!Array.isArray(value2.rle)) throw new SegqcError("format.unsupported", 'brush region without an "rle" array (only the RLE brush format is read)', { file: ctx.file, item: ctx.item });
-    return decodeBrushLayer(value2.rle, w, h3, ctx.file, lv, ctx.threshold);
-  }
-  const data2 = lv <= 255 ? new Uint8Array(w * h3) : lv <= 65535 ? new Uint16Array(w * h3) : new Uint32Array(w * h3);
-  let filled = 0;
-  if (type === "polygon") {
-    const pts = value2.points;
-    if (!Array.isArray(pts) || pts.length < 3) {
-      throw new SegqcError("format.polygon", `polygon has ${Array.isArray(pts) ? pts.length : 0} point(s); at least 3 are needed`, { file: ctx.file, item: ctx.item });
-    }
-    const px = pts.map((p, i2) => {
-      if (!Array.isArray(p) || p.length < 2 || !Number.isFinite(Number(p[0])) || !Number.isFinite(Number(p[1]))) {
-        throw new SegqcError("format.polygon", `polygon point ${i2} is not [x, y]`, { file: ctx.file, item: ctx.item });
-      }
-      return [Number(p[0]) / 100 * w, Number(p[1]) / 100 * h3];
-    });
-    filled = rasterizePolygon(px, w, h3, data2, lv);
-  } else {
-    for (const k of ["x", "y", "width", "height"]) {
-      if (!Number.isFinite(Number(value2[k]))) throw new SegqcError("format.unreadable", `rectangle has no numeric "${k}"`, { file: ctx.file, item: ctx.item });
-    }
-    filled = rasterizePolygon(rectanglePoints(value2, w, h3), w, h3, data2, lv);
-  }
-  return { data: data2, any: filled > 0 };
-}
-function readLabelStudioResult(result, opts) {
-  const file = opts.file;
-  const item2 = opts.id;
-  const limits = opts.limits ?? DEFAULT_LIMITS;
-  const threshold = opts.brushThreshold ?? BRUSH_ALPHA_THRESHOLD;
-  const labelValues = { ...opts.labelValues ?? {} };
-  let nextValue = Math.max(0, ...Object.values(labelValues)) + 1;
-  const choices = {};
-  const texts = {};
-  const warnings = [];
-  const regionResults = [];
-  let width = 0, height = 0;
-  for (const [idx, raw] of result.entries()) {
-    if (!isObj(raw) || !isObj(raw.value)) throw new SegqcError("format.unreadable", `result ${idx} has no "value" object`, { file, item: item2 });
-    const value2 = raw.value;
-    const from = typeof raw.from_name === "string" ? raw.from_name : `result_${idx}`;
-    if (raw.type === "choices" && Array.isArray(value2.choices)) {
-      choices[from] = [...choices[from] ?? [], ...value2.choices.map(String)];
-      continue;
-    }
-    if (raw.type === "textarea" && Array.isArray(value2.text)) {
-      texts[from] = [...texts[from] ?? [], ...value2.text.map(String)];
-      continue;
-    }
-    const type = regionType(raw, value2);
-    if (!type) continue;
-    const w = Number(raw.original_width), h3 = Number(raw.original_height);
-    if (!(Number.isInteger(w) && w > 0 && Number.isInteger(h3) && h3 > 0)) {
-      throw new SegqcError("format.unreadable", `region ${String(raw.id ?? idx)} has no valid original_width/original_height`, { file, item: item2 });
-    }
-    if (width && (w !== width || h3 !== height)) {
-      throw new SegqcError("format.unreadable", `region ${String(raw.id ?? idx)} is on a ${w}x${h3} image, others on ${width}x${height}`, { file, item: item2 });
-    }
-    width = w;
-    height = h3;
-    if (Number(raw.image_rotation) % 360 !== 0 && !Number.isNaN(Number(raw.image_rotation))) {
-      warnings.push(`${file} [${item2}]: image_rotation ${String(raw.image_rotation)} is ignored; regions are read in image coordinates`);
-    }
-    regionResults.push({ r: raw, value: value2, type });
-  }
-  if (width * height * Math.max(1, regionResults.length) > limits.maxVoxels) {
-    throw new SegqcError("format.too_large", `${regionResults.length} region(s) of ${width}x${height} pixels exceed the limit of ${limits.maxVoxels}`, { file, item: item2 });
-  }
-  let spacing = null;
-  if (opts.spacingField) {
-    spacing = parsePixelSpacing(opts.task?.[opts.spacingField], `task field "${opts.spacingField}" of ${item2}`);
-    if (!spacing) warnings.push(`${file} [${item2}]: task field "${opts.spacingField}" is missing; sizes are in pixels`);
-  } else warnings.push(`${file} [${item2}]: no pixel spacing field configured; sizes are in pixels`);
-  if (regionResults.length === 0) {
-    width = 1;
-    height = 1;
-  }
-  const layers = [];
-  const regions = [];
-  const labels = /* @__PURE__ */ new Map();
-  const seen = /* @__PURE__ */ new Set();
-  for (const { r, value: value2, type } of regionResults) {
-    const name = labelOf2(value2);
-    const rid = String(r.id ?? `region_${layers.length}`);
-    if (name === null) {
-      warnings.push(`${file} [${item2}]: region ${rid} has no label and is ignored`);
-      continue;
-    }
-    if (!(name in labelValues)) labelValues[name] = nextValue++;
-    const lv = labelValues[name];
-    if (!labels.has(name)) labels.set(name, { value: lv, name });
-    const key = `${type}|${width}x${height}|${threshold}|${lv}|${type === "brush" ? hashNumbers(value2.rle) : JSON.stringify([value2.points, value2.x, value2.y, value2.width, value2.height, value2.rotation])}`;
-    const cacheId = seen.has(rid) ? `${rid}#${layers.length}` : rid;
-    seen.add(rid);
-    let entry = opts.cache?.get(cacheId);
-    if (!entry || entry.key !== key) {
-      try {
-        entry = { key, ...regionLayer(type, value2, width, height, lv, { file, item: item2, threshold }) };
-      } catch (e) {
-        if (e instanceof SegqcError) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item: item2 });
-        throw e;
-      }
-      opts.cache?.set(cacheId, entry);
-    }
-    const { data: data2, any } = entry;
-    regions.push({ id: rid, type, label: name, layer: layers.length });
-    layers.push({ data: data2, values: any ? [lv] : [], id: rid });
-  }
-  const segmentation = {
-    path: file,
-    format: "labelstudio",
-    geometry: planarGeometry(width, height, spacing),
-    layers,
-    labels: [...labels.values()].sort((a, b) => a.value - b.value),
-    warnings
-  };
-  return {
-    id: opts.id,
-    author: opts.author ?? null,
-    createdAt: opts.createdAt ?? null,
-    updatedAt: opts.updatedAt ?? null,
-    segmentation,
-    choices,
-    texts,
-    regions
-  };
-}
-function annotationAuthor(a) {
-  const c = a.completed_by;
-  if (c === null || c === void 0) return typeof a.model_version === "string" ? `model:${a.model_version}` : null;
-  if (isObj(c)) return String(c.email ?? c.username ?? c.id ?? "unknown");
-  return String(c);
-}
-function parseLabelStudioExport(text, file, opts = {}) {
-  let parsed;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new SegqcError("format.unreadable", `not valid JSON: ${e.message}`, { file });
-  }
-  const tasks = Array.isArray(parsed) ? parsed : [parsed];
-  return tasks.map((t, index) => {
-    if (!isObj(t)) throw new SegqcError("format.unreadable", `task ${index} is not an object`, { file });
-    const data2 = isObj(t.data) ? t.data : {};
-    const taskId = t.id === void 0 || t.id === null ? null : String(t.id);
-    const read = (list, kind) => {
-      if (list === void 0 || list === null) return [];
-      if (!Array.isArray(list)) throw new SegqcError("format.unreadable", `task ${taskId ?? index}: "${kind}" is not an array`, { file });
-      return list.filter((a) => isObj(a) && a.was_cancelled !== true).map((a, k) => {
-        const id = String(a.id ?? `${kind}-${k}`);
-        if (!Array.isArray(a.result)) throw new SegqcError("format.unreadable", `${kind.slice(0, -1)} ${id} has no "result" array`, { file, item: `task ${taskId ?? index}` });
-        return readLabelStudioResult(a.result, {
-          file,
-          task: data2,
-          id,
-          author: annotationAuthor(a),
-          createdAt: typeof a.created_at === "string" ? a.created_at : null,
-          updatedAt: typeof a.updated_at === "string" ? a.updated_at : null,
-          labelValues: opts.labelValues,
-          spacingField: opts.spacingField ?? null,
-          limits: opts.limits
-        });
-      });
-    };
-    return { id: taskId, data: data2, annotations: read(t.annotations, "annotations"), predictions: read(t.predictions, "predictions") };
-  });
 }
 
 // shared/formats/read.ts
@@ -63839,6 +66353,2371 @@ function discoverItems(tree, sources, opts) {
   return { items: sorted, orphans };
 }
 
+// shared/report/types.ts
+var REPORT_SCHEMA_VERSION = 1;
+
+// shared/metrics/bbox.ts
+function wordView(data2) {
+  if (data2 instanceof Uint32Array) return data2;
+  if (data2.byteOffset % 4 !== 0) return null;
+  return new Uint32Array(data2.buffer, data2.byteOffset, data2.byteLength >>> 2);
+}
+var littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+function floatView(data2, v3) {
+  if (!littleEndian || data2.byteOffset % 8 !== 0) return null;
+  const minusZero = data2 instanceof Uint8Array ? 128 : data2 instanceof Uint16Array ? 32768 : 2147483648;
+  if (v3 === minusZero) return null;
+  return new Float64Array(data2.buffer, data2.byteOffset, data2.byteLength >>> 3);
+}
+function firstIn(data2, w, per, s, e, v3, f = null) {
+  let x2 = s;
+  if (f !== null && v3 !== 0) {
+    const group = 8 * per;
+    const ge = e - e % group;
+    while (x2 < ge && x2 % group !== 0) {
+      if (data2[x2] === v3) return x2;
+      x2++;
+    }
+    if (x2 < ge) {
+      const fe = ge / group * 4;
+      for (let fi = x2 / group * 4; fi < fe; fi += 4) {
+        if (f[fi] !== 0 || f[fi + 1] !== 0 || f[fi + 2] !== 0 || f[fi + 3] !== 0) {
+          const b = fi / 4 * group;
+          for (let t = b; t < b + group; t++) if (data2[t] === v3) return t;
+        }
+      }
+      x2 = ge;
+    }
+  } else if (w !== null && v3 !== 0) {
+    const group = 4 * per;
+    const ge = e - e % group;
+    while (x2 < ge && x2 % group !== 0) {
+      if (data2[x2] === v3) return x2;
+      x2++;
+    }
+    if (x2 < ge) {
+      let wi = x2 / per;
+      const we = ge / per;
+      for (; wi < we; wi += 4) {
+        if ((w[wi] | w[wi + 1] | w[wi + 2] | w[wi + 3]) !== 0) {
+          const b = wi * per;
+          for (let t = b; t < b + group; t++) if (data2[t] === v3) return t;
+        }
+      }
+      x2 = ge;
+    }
+  }
+  for (; x2 < e; x2++) if (data2[x2] === v3) return x2;
+  return -1;
+}
+function lastIn(data2, w, per, s, e, v3) {
+  let x2 = e - 1;
+  if (w !== null && v3 !== 0) {
+    const group = 4 * per;
+    const gs = s + (group - s % group) % group;
+    while (x2 >= gs && (x2 + 1) % group !== 0) {
+      if (data2[x2] === v3) return x2;
+      x2--;
+    }
+    if (x2 >= gs) {
+      let wi = (x2 + 1) / per - 4;
+      const ws = gs / per;
+      for (; wi >= ws; wi -= 4) {
+        if ((w[wi] | w[wi + 1] | w[wi + 2] | w[wi + 3]) !== 0) {
+          const b = wi * per;
+          for (let t = b + group - 1; t >= b; t--) if (data2[t] === v3) return t;
+        }
+      }
+      x2 = gs - 1;
+    }
+  }
+  for (; x2 >= s; x2--) if (data2[x2] === v3) return x2;
+  return -1;
+}
+function boundingBox(mask, shape) {
+  const [nx, ny, nz] = shape;
+  const { data: data2, value: value2 } = mask;
+  if (data2.length === 0) return null;
+  if (data2.length !== nx * ny * nz) throw new RangeError(`mask has ${data2.length} voxels, shape ${shape.join("x")} needs ${nx * ny * nz}`);
+  const w = wordView(data2);
+  const fv = floatView(data2, value2);
+  const per = data2 instanceof Uint8Array ? 4 : data2 instanceof Uint16Array ? 2 : 1;
+  let i0 = nx, j0 = ny, k0 = nz, i1 = -1, j1 = -1, k1 = -1;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      const rs = (k * ny + j) * nx;
+      const f = firstIn(data2, w, per, rs, rs + nx, value2, fv);
+      if (f < 0) continue;
+      const l = lastIn(data2, w, per, f, rs + nx, value2);
+      if (f - rs < i0) i0 = f - rs;
+      if (l - rs > i1) i1 = l - rs;
+      if (j < j0) j0 = j;
+      if (j > j1) j1 = j;
+      if (k < k0) k0 = k;
+      k1 = k;
+    }
+  }
+  return i1 < 0 ? null : [i0, j0, k0, i1, j1, k1];
+}
+var emptyBox = () => [Infinity, Infinity, Infinity, -1, -1, -1];
+function extendBox(box, i2, j, k) {
+  if (i2 < box[0]) box[0] = i2;
+  if (j < box[1]) box[1] = j;
+  if (k < box[2]) box[2] = k;
+  if (i2 > box[3]) box[3] = i2;
+  if (j > box[4]) box[4] = j;
+  if (k > box[5]) box[5] = k;
+}
+function unionBox(a, b) {
+  if (a === null) return b;
+  if (b === null) return a;
+  return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.min(a[2], b[2]), Math.max(a[3], b[3]), Math.max(a[4], b[4]), Math.max(a[5], b[5])];
+}
+var voxelVolume = (g) => g.shape[2] === 1 ? g.spacing[0] * g.spacing[1] : g.spacing[0] * g.spacing[1] * g.spacing[2];
+
+// shared/metrics/components.ts
+function find(parent, x2) {
+  let r = x2;
+  while (parent[r] !== r) r = parent[r];
+  while (parent[x2] !== r) {
+    const n2 = parent[x2];
+    parent[x2] = r;
+    x2 = n2;
+  }
+  return r;
+}
+function union(parent, a, b) {
+  const ra = find(parent, a), rb = find(parent, b);
+  if (ra < rb) parent[rb] = ra;
+  else if (rb < ra) parent[ra] = rb;
+}
+function connectedComponents(mask, shape, opts = {}) {
+  const box = opts.bbox === void 0 ? boundingBox(mask, shape) : opts.bbox;
+  if (box === null) return { count: 0, sizes: [] };
+  const conn = opts.connectivity ?? (shape[2] === 1 ? 8 : 26);
+  const [nx, ny] = shape;
+  const { data: data2, value: value2 } = mask;
+  const bx = box[3] - box[0] + 1, by = box[4] - box[1] + 1, bz = box[5] - box[2] + 1;
+  const rows = by * bz;
+  const rowStart = new Int32Array(rows + 1);
+  let cap = 1024;
+  let rs = new Int32Array(cap), re = new Int32Array(cap);
+  let nr = 0;
+  for (let k = 0; k < bz; k++) {
+    for (let j = 0; j < by; j++) {
+      const r = k * by + j;
+      rowStart[r] = nr;
+      const base = ((k + box[2]) * ny + (j + box[1])) * nx + box[0];
+      let i2 = 0;
+      while (i2 < bx) {
+        if (data2[base + i2] !== value2) {
+          i2++;
+          continue;
+        }
+        const s = i2;
+        while (i2 < bx && data2[base + i2] === value2) i2++;
+        if (nr === cap) {
+          cap *= 2;
+          const a = new Int32Array(cap), b = new Int32Array(cap);
+          a.set(rs);
+          b.set(re);
+          rs = a;
+          re = b;
+        }
+        rs[nr] = s;
+        re[nr] = i2 - 1;
+        nr++;
+      }
+    }
+  }
+  rowStart[rows] = nr;
+  const { sizes, compOf } = componentsOfRuns(rowStart, rs, re, by, bz, conn);
+  const out = { count: sizes.length, sizes: [...sizes].sort((x2, y) => y - x2) };
+  if (opts.labels) {
+    const labels = new Int32Array(bx * by * bz);
+    for (let r = 0; r < rows; r++) {
+      for (let t = rowStart[r]; t < rowStart[r + 1]; t++) labels.fill(compOf[t], r * bx + rs[t], r * bx + re[t] + 1);
+    }
+    out.labels = labels;
+    out.box = box;
+  }
+  return out;
+}
+function componentsOfRuns(rowStart, rs, re, by, bz, conn) {
+  const nr = rowStart[by * bz];
+  const parent = new Int32Array(nr);
+  for (let t = 0; t < nr; t++) parent[t] = t;
+  const nb = [];
+  const full = conn === 8 || conn === 26;
+  nb.push([-1, 0, full || conn === 18]);
+  if (conn === 6 || conn === 18 || conn === 26) {
+    nb.push([0, -1, conn !== 6]);
+    if (conn !== 6) {
+      nb.push([-1, -1, conn === 26]);
+      nb.push([1, -1, conn === 26]);
+    }
+  }
+  for (let k = 0; k < bz; k++) {
+    for (let j = 0; j < by; j++) {
+      const r = k * by + j;
+      const a0 = rowStart[r], a1 = rowStart[r + 1];
+      if (a0 === a1) continue;
+      for (const [dj, dk, diag] of nb) {
+        const jj = j + dj, kk = k + dk;
+        if (jj < 0 || jj >= by || kk < 0) continue;
+        const q = kk * by + jj;
+        let b = rowStart[q];
+        const b1 = rowStart[q + 1];
+        const ext = diag ? 1 : 0;
+        let a = a0;
+        while (a < a1 && b < b1) {
+          if (re[b] + ext < rs[a]) b++;
+          else if (re[a] + ext < rs[b]) a++;
+          else {
+            union(parent, a, b);
+            if (re[a] < re[b]) a++;
+            else b++;
+          }
+        }
+      }
+    }
+  }
+  const compOf = new Int32Array(nr);
+  const sizes = [];
+  for (let t = 0; t < nr; t++) {
+    const root = find(parent, t);
+    if (root === t) {
+      sizes.push(0);
+      compOf[t] = sizes.length;
+    } else compOf[t] = compOf[root];
+    sizes[compOf[t] - 1] += re[t] - rs[t] + 1;
+  }
+  return { count: sizes.length, sizes, compOf };
+}
+
+// shared/metrics/distance.ts
+var scratchV = new Int32Array(0);
+var scratchZ = new Float64Array(0);
+var scratchF = new Float64Array(0);
+var scratchD = new Float64Array(0);
+function lineScratch(n2) {
+  if (scratchV.length < n2) {
+    scratchV = new Int32Array(n2);
+    scratchZ = new Float64Array(n2 + 1);
+    scratchF = new Float64Array(n2);
+    scratchD = new Float64Array(n2);
+  }
+}
+function envelope(f, n2, s, d) {
+  const v3 = scratchV, z = scratchZ;
+  let k = -1;
+  for (let q = 0; q < n2; q++) {
+    const fq = f[q];
+    if (fq === Infinity) continue;
+    const xq = q * s;
+    const hq = fq + xq * xq;
+    if (k < 0) {
+      k = 0;
+      v3[0] = q;
+      z[0] = -Infinity;
+      z[1] = Infinity;
+      continue;
+    }
+    let x2 = 0;
+    for (; ; ) {
+      const p = v3[k];
+      const xp = p * s;
+      x2 = (hq - (f[p] + xp * xp)) / (2 * (xq - xp));
+      if (x2 <= z[k] && k > 0) k--;
+      else break;
+    }
+    k++;
+    v3[k] = q;
+    z[k] = x2;
+    z[k + 1] = Infinity;
+  }
+  if (k < 0) return false;
+  let j = 0;
+  for (let q = 0; q < n2; q++) {
+    const xq = q * s;
+    while (z[j + 1] < xq) j++;
+    const t = (q - v3[j]) * s;
+    d[q] = f[v3[j]] + t * t;
+  }
+  return true;
+}
+function squaredEdt(feature, dims, spacing, out, lines) {
+  const [nx, ny, nz] = dims;
+  const n2 = nx * ny * nz;
+  const g = out ?? new Float64Array(n2);
+  lineScratch(Math.max(nx, ny, nz));
+  const [sx, sy, sz] = spacing;
+  const planeHas = new Uint8Array(nz);
+  for (let r = 0, rows = ny * nz; r < rows; r++) {
+    const b = r * nx;
+    let last = -1;
+    for (let i2 = 0; i2 < nx; i2++) {
+      if (feature[b + i2] !== 0) {
+        last = i2;
+        g[b + i2] = 0;
+      } else if (last < 0) g[b + i2] = Infinity;
+      else {
+        const t = (i2 - last) * sx;
+        g[b + i2] = t * t;
+      }
+    }
+    if (last < 0) continue;
+    planeHas[r / ny | 0] = 1;
+    let next = -1;
+    for (let i2 = nx - 1; i2 >= 0; i2--) {
+      if (feature[b + i2] !== 0) next = i2;
+      else if (next >= 0) {
+        const t = (next - i2) * sx;
+        const d2 = t * t;
+        if (d2 < g[b + i2]) g[b + i2] = d2;
+      }
+    }
+  }
+  const f = scratchF, d = scratchD;
+  if (ny > 1) {
+    const pbuf = new Float64Array(nx * ny);
+    for (let k = 0; k < nz; k++) {
+      if (planeHas[k] === 0) continue;
+      const pb = k * nx * ny;
+      for (let j = 0; j < ny; j++) {
+        const src = pb + j * nx;
+        for (let i2 = 0; i2 < nx; i2++) pbuf[i2 * ny + j] = g[src + i2];
+      }
+      for (let i2 = 0; i2 < nx; i2++) {
+        const o = i2 * ny;
+        for (let j = 0; j < ny; j++) f[j] = pbuf[o + j];
+        if (!envelope(f, ny, sy, d)) continue;
+        for (let j = 0; j < ny; j++) pbuf[o + j] = d[j];
+      }
+      for (let j = 0; j < ny; j++) {
+        const dst = pb + j * nx;
+        for (let i2 = 0; i2 < nx; i2++) g[dst + i2] = pbuf[i2 * ny + j];
+      }
+    }
+  }
+  if (nz > 1) {
+    let any = false;
+    for (let k = 0; k < nz; k++) if (planeHas[k]) any = true;
+    if (!any) return g;
+    const plane = nx * ny;
+    const buf = new Float64Array(nx * nz);
+    for (let j = 0; j < ny; j++) {
+      const rb = j * nx;
+      let need = lines === void 0;
+      if (!need) {
+        for (let i2 = 0; i2 < nx; i2++) if (lines[rb + i2] !== 0) {
+          need = true;
+          break;
+        }
+      }
+      if (!need) continue;
+      for (let k = 0; k < nz; k++) {
+        const src = k * plane + rb;
+        for (let i2 = 0; i2 < nx; i2++) buf[i2 * nz + k] = g[src + i2];
+      }
+      for (let i2 = 0; i2 < nx; i2++) {
+        if (lines !== void 0 && lines[rb + i2] === 0) continue;
+        const o = i2 * nz;
+        for (let k = 0; k < nz; k++) f[k] = buf[o + k];
+        if (!envelope(f, nz, sz, d)) continue;
+        for (let k = 0; k < nz; k++) buf[o + k] = d[k];
+      }
+      for (let k = 0; k < nz; k++) {
+        const dst = k * plane + rb;
+        for (let i2 = 0; i2 < nx; i2++) g[dst + i2] = buf[i2 * nz + k];
+      }
+    }
+  }
+  return g;
+}
+function transformAt(feature, dims, spacing, queries, out, work) {
+  const [nx, ny] = dims;
+  let lines;
+  if (dims[2] > 1) {
+    lines = new Uint8Array(nx * ny);
+    const plane = nx * ny;
+    for (let t = 0; t < queries.length; t++) lines[queries[t] % plane] = 1;
+  }
+  const g = squaredEdt(feature, dims, spacing, work, lines);
+  for (let t = 0; t < queries.length; t++) out[t] = g[queries[t]];
+  return out;
+}
+function squaredDistancesToPoints(features, dims, spacing, queries, out, featureMap, buffer) {
+  const [nx, ny, nz] = dims;
+  const nq = queries.length;
+  const nf = features.length;
+  if (nf === 0) {
+    out.fill(Infinity, 0, nq);
+    return out;
+  }
+  const [sx, sy, sz] = spacing;
+  const rows = ny * nz;
+  const rowStart = new Int32Array(rows + 1);
+  const col = new Int32Array(nf);
+  {
+    let r = 0;
+    for (let t = 0; t < nf; t++) {
+      const f = features[t];
+      const fr = f / nx | 0;
+      while (r < fr) rowStart[++r] = t;
+      col[t] = f - fr * nx;
+    }
+    while (r < rows) rowStart[++r] = nf;
+  }
+  const dk2 = new Float64Array(nz), dj2 = new Float64Array(ny);
+  for (let a = 0; a < nz; a++) {
+    const t = a * sz;
+    dk2[a] = t * t;
+  }
+  for (let b = 0; b < ny; b++) {
+    const t = b * sy;
+    dj2[b] = t * t;
+  }
+  let work = 0;
+  const nearest = (x2) => {
+    const r0 = x2 / nx | 0;
+    const i2 = x2 - r0 * nx;
+    const k = r0 / ny | 0;
+    const j = r0 - k * ny;
+    let best = Infinity;
+    for (let a = 0; a < nz; a++) {
+      const ck = dk2[a];
+      if (ck >= best) break;
+      const lo = k - a, hi = k + a;
+      if (lo < 0 && hi >= nz) break;
+      for (let side = 0; side < 2; side++) {
+        const kk = side === 0 ? lo : hi;
+        if (kk < 0 || kk >= nz || side === 1 && a === 0) continue;
+        const pr = kk * ny;
+        for (let b = 0; b < ny; b++) {
+          const cj = dj2[b];
+          if (cj + ck >= best) break;
+          const jl = j - b, jh = j + b;
+          if (jl < 0 && jh >= ny) break;
+          for (let s2 = 0; s2 < 2; s2++) {
+            const jj = s2 === 0 ? jl : jh;
+            if (jj < 0 || jj >= ny || s2 === 1 && b === 0) continue;
+            const row = pr + jj;
+            const s = rowStart[row];
+            const e = rowStart[row + 1];
+            work++;
+            if (s === e) continue;
+            let di;
+            if (col[s] >= i2) di = col[s] - i2;
+            else if (col[e - 1] <= i2) di = i2 - col[e - 1];
+            else {
+              let lo2 = s, hi2 = e - 1;
+              while (hi2 - lo2 > 1) {
+                const m = lo2 + hi2 >> 1;
+                if (col[m] < i2) lo2 = m;
+                else hi2 = m;
+              }
+              const l = i2 - col[lo2], h3 = col[hi2] - i2;
+              di = l < h3 ? l : h3;
+              work += 2;
+            }
+            const ti = di * sx;
+            const v3 = ti * ti + cj + ck;
+            if (v3 < best) best = v3;
+          }
+        }
+      }
+    }
+    return best;
+  };
+  const grid = nx * ny * nz;
+  const sample = Math.min(nq, 64);
+  for (let t = 0; t < sample; t++) {
+    const q = Math.floor(t * nq / sample);
+    out[q] = nearest(queries[q]);
+  }
+  let q0 = nq;
+  if (nq > sample && work / sample * nq <= 4 * grid) {
+    const budget = 6 * grid + work;
+    for (q0 = 0; q0 < nq; q0++) {
+      if (work > budget) break;
+      out[q0] = nearest(queries[q0]);
+    }
+  } else if (nq > sample) q0 = 0;
+  if (q0 < nq) {
+    let map = featureMap;
+    if (map === void 0) {
+      map = new Uint8Array(grid);
+      for (let t = 0; t < nf; t++) map[features[t]] = 1;
+    }
+    transformAt(map, dims, spacing, queries.subarray(q0), out.subarray(q0), buffer);
+  }
+  return out;
+}
+
+// shared/metrics/overlap.ts
+var diceOf = (a, b, ab) => a + b === 0 ? 1 : 2 * ab / (a + b);
+var iouOf = (a, b, ab) => a + b === 0 ? 1 : ab / (a + b - ab);
+
+// shared/metrics/marching-cubes-table.ts
+var TABLE2 = "000 111 111 220,220 111 202,202 111,111 400,222,111 111 111,111 202,202 400,222,111 220,220 400,222,111 400,222,111 400,400 111 022,022 111,111 040,222,111 111,111 004,222,111 111,111,111 111,222,222,111 111,111 022,022,111 202,202,111 111,333,022,202 111,220,220 333,022,111,220 400,111,222,111 400,111,222 111 111,111 022,022 040,111,222 111,111 111,202,202 022,022,111 333,022,111,202 111,111 111,111,111 004,222,111 222,222,111,111 111,220,220 400,222,111,111 022,333,111,220 400,222,111 220,220 040,222,111 040,111,222 040,040 220,220,111 333,202,111,220 111,040,222,111 040,222,111 111,220,220 040,222,111,111 333,220,111,202 040,222,111 220,220,220,220 220,220,111 111,220,220 220,220 111 111,111 111,111 111,220,220 022,022 004,222,111 022,022,111 333,022,111,220 111,111 111,111,111 111,202,202 400,222,111,111 040,222,111 222,222,111,111 202,333,022,111 400,222,111 202,202 004,222,111 111,202,202 202,333,220,111 004,222,111 004,004 111,111,222,004 111,222,004 202,202,111 004,222,111,111 202,202,202,202 111,202,202 202,333,220,111 004,222,111 111,202,202 202,202 111,111 111,111,111 111,022,022 040,111,222,111 022,022,111 004,222,111,111 022,022,022,022 022,022,111 111,111,111 111,111,111,111 004,222,111,111 111,111,111 040,222,111,111 111,111,111 022,022,111 111,111 400,222,111 222,111,222,111 333,022,111,202 040,222,111 333,220,022,111 111,222,004 111,022,022 022,022 400,222,111,111 111,111,111 202,202,111 111,111 220,220,111 111,111 111,111 111 111 111,111 111,111 220,220,111 111,111 202,202,111 111,111,111 400,222,111,111 022,022 111,022,022 111,222,004 333,220,022,111 040,222,111 333,022,111,202 222,111,222,111 400,222,111 111,111 022,022,111 111,111,111 040,222,111,111 111,111,111 004,222,111,111 111,111,111,111 111,111,111 022,022,111 022,022,022,022 004,222,111,111 022,022,111 040,111,222,111 111,022,022 111,111,111 111,111 202,202 111,202,202 004,222,111 202,333,220,111 111,202,202 202,202,202,202 004,222,111,111 202,202,111 111,222,004 111,111,222,004 004,004 004,222,111 202,333,220,111 111,202,202 004,222,111 202,202 400,222,111 202,333,022,111 222,222,111,111 040,222,111 400,222,111,111 111,202,202 111,111,111 111,111 333,022,111,220 022,022,111 004,222,111 022,022 111,220,220 111,111 111,111 111 220,220 111,220,220 220,220,111 220,220,220,220 040,222,111 333,220,111,202 040,222,111,111 111,220,220 040,222,111 111,040,222,111 333,202,111,220 220,220,111 040,040 040,111,222 040,222,111 220,220 400,222,111 022,333,111,220 400,222,111,111 111,220,220 222,222,111,111 004,222,111 111,111,111 111,111 333,022,111,202 022,022,111 111,202,202 111,111 040,111,222 022,022 111,111 111 400,111,222 400,111,222,111 333,022,111,220 111,220,220 111,333,022,202 202,202,111 022,022,111 111,111 111,222,222,111 111,111,111 004,222,111 111,111 040,222,111 111,111 022,022 111 400,400 400,222,111 400,222,111 220,220 400,222,111 202,202 111,111 111 400,222,111 111,111 202,202 111 220,220 111 111 000";
+var SURFEL_NORMALS = TABLE2.split(" ").map((code) => {
+  const ts = code.split(",");
+  const out = new Float64Array(ts.length * 3);
+  ts.forEach((t, i2) => {
+    for (let a = 0; a < 3; a++) out[3 * i2 + a] = Number(t[a]) / 8;
+  });
+  return out;
+});
+
+// shared/metrics/surface.ts
+var RunList = class {
+  rowStart;
+  start = new Int32Array(256);
+  end = new Int32Array(256);
+  /** Row of each run (kept by `rowsFrom`). */
+  row = new Int32Array(0);
+  n = 0;
+  constructor(rows) {
+    this.rowStart = new Int32Array(rows + 1);
+  }
+  push(s, e) {
+    if (this.n === this.start.length) {
+      const a = new Int32Array(this.n * 2), b = new Int32Array(this.n * 2);
+      a.set(this.start);
+      b.set(this.end);
+      this.start = a;
+      this.end = b;
+    }
+    this.start[this.n] = s;
+    this.end[this.n++] = e;
+  }
+  /** Records row `r` for the runs pushed since run `from`. */
+  rowsFrom(from, r) {
+    if (this.row.length < this.n) {
+      const t = new Int32Array(this.start.length);
+      t.set(this.row.subarray(0, from));
+      this.row = t;
+    }
+    this.row.fill(r, from, this.n);
+  }
+};
+function scanRow(data2, v3, src, w, off, out) {
+  let c = 0;
+  let i2 = 0;
+  while (i2 < w) {
+    if (data2[src + i2] !== v3) {
+      i2++;
+      continue;
+    }
+    const s = i2++;
+    while (i2 < w && data2[src + i2] === v3) i2++;
+    out.push(s + off, i2 - 1 + off);
+    c += i2 - s;
+  }
+  return c;
+}
+function scanRowBytes(data2, w32, v3, src, w, off, out) {
+  const vv = v3 * 16843009 >>> 0;
+  let c = 0;
+  const end = src + w;
+  let x2 = src;
+  while (x2 < end) {
+    if ((x2 & 3) === 0 && x2 + 4 <= end) {
+      const y = w32[x2 >> 2] ^ vv;
+      if ((y - 16843009 & ~y & 2155905152) === 0) {
+        x2 += 4;
+        continue;
+      }
+    }
+    if (data2[x2] !== v3) {
+      x2++;
+      continue;
+    }
+    const s = x2++;
+    for (; ; ) {
+      if ((x2 & 3) === 0 && x2 + 4 <= end && w32[x2 >> 2] === vv) {
+        x2 += 4;
+        continue;
+      }
+      if (x2 < end && data2[x2] === v3) {
+        x2++;
+        continue;
+      }
+      break;
+    }
+    out.push(s - src + off, x2 - 1 - src + off);
+    c += x2 - s;
+  }
+  return c;
+}
+var bytesWords = (d) => d instanceof Uint8Array && d.byteOffset % 4 === 0 ? new Uint32Array(d.buffer, d.byteOffset, d.length >>> 2) : null;
+function maskRuns(mask, shape) {
+  const [nx, ny, nz] = shape;
+  const { data: data2, value: value2 } = mask;
+  const none = { box: null, count: 0, n: 0, row: new Int32Array(0), start: new Int32Array(0), end: new Int32Array(0) };
+  if (data2.length === 0) return none;
+  if (data2.length !== nx * ny * nz) throw new RangeError(`mask has ${data2.length} voxels, shape ${shape.join("x")} needs ${nx * ny * nz}`);
+  const w = wordView(data2);
+  const fv = floatView(data2, value2);
+  const per = data2 instanceof Uint8Array ? 4 : data2 instanceof Uint16Array ? 2 : 1;
+  const w8 = bytesWords(data2);
+  const fast = w8 !== null && value2 > 0 && value2 < 256;
+  const out = new RunList(0);
+  let count = 0;
+  let i0 = nx, j0 = ny, k0 = nz, i1 = -1, j1 = -1, k1 = -1;
+  const readRow = (r, from) => {
+    const rs = r * nx, re = rs + nx;
+    const n0 = out.n;
+    count += fast ? scanRowBytes(data2, w8, value2, from, re - from, from - rs, out) : scanRow(data2, value2, from, re - from, from - rs, out);
+    if (out.n === n0) return;
+    out.rowsFrom(n0, r);
+    const j = r % ny, k = (r - j) / ny;
+    if (out.start[n0] < i0) i0 = out.start[n0];
+    if (out.end[out.n - 1] > i1) i1 = out.end[out.n - 1];
+    if (j < j0) j0 = j;
+    if (j > j1) j1 = j;
+    if (k < k0) k0 = k;
+    k1 = k;
+  };
+  const rows = ny * nz;
+  if (fast && fv !== null) {
+    const n2 = nx * rows;
+    const ng = fv.length >>> 2;
+    let done = -1;
+    for (let gi = 0; gi < ng; gi++) {
+      const q = gi << 2;
+      if (fv[q] === 0 && fv[q + 1] === 0 && fv[q + 2] === 0 && fv[q + 3] === 0) continue;
+      const x2 = gi << 5;
+      const ra = Math.floor(x2 / nx), rb = Math.floor((x2 + 31) / nx);
+      for (let r = ra > done ? ra : done + 1; r <= rb && r < rows; r++) readRow(r, r === ra ? x2 : r * nx);
+      done = rb;
+      const next = Math.floor((rb + 1) * nx / 32) - 1;
+      if (next > gi) gi = next;
+    }
+    for (let x2 = ng << 5; x2 < n2; x2++) {
+      const r = Math.floor(x2 / nx);
+      if (r > done && data2[x2] === value2) {
+        readRow(r, x2);
+        done = r;
+      }
+    }
+  } else {
+    for (let r = 0; r < rows; r++) {
+      const rs = r * nx;
+      const f = firstIn(data2, w, per, rs, rs + nx, value2, fv);
+      if (f >= 0) readRow(r, f);
+    }
+  }
+  if (i1 < 0) return none;
+  return { box: [i0, j0, k0, i1, j1, k1], count, n: out.n, row: out.row, start: out.start, end: out.end };
+}
+function cropRunsOf(m, ny, o, dy, rows) {
+  const rowStart = new Int32Array(rows + 1);
+  const start = new Int32Array(m.n), end = new Int32Array(m.n);
+  let cr = 0;
+  for (let t = 0; t < m.n; t++) {
+    const r = m.row[t];
+    const j = r % ny, k = (r - j) / ny;
+    const c = (k - o[2]) * dy + (j - o[1]);
+    while (cr < c) rowStart[++cr] = t;
+    start[t] = m.start[t] - o[0];
+    end[t] = m.end[t] - o[0];
+  }
+  while (cr < rows) rowStart[++cr] = m.n;
+  return { rowStart, start, end };
+}
+function cropRuns(ra, rb, shape, box, pad) {
+  const ny = shape[1];
+  const flat = shape[2] === 1;
+  const pz = flat ? 0 : pad;
+  const o = [box[0] - pad, box[1] - pad, box[2] - pz];
+  const dx2 = box[3] - box[0] + 1 + 2 * pad, dy = box[4] - box[1] + 1 + 2 * pad, dz = box[5] - box[2] + 1 + 2 * pz;
+  const rows = dy * dz;
+  const a = cropRunsOf(ra, ny, o, dy, rows), b = cropRunsOf(rb, ny, o, dy, rows);
+  let countAB = 0;
+  for (let r = 0; r < rows; r++) {
+    let p = a.rowStart[r], q = b.rowStart[r];
+    const pe = a.rowStart[r + 1], qe = b.rowStart[r + 1];
+    while (p < pe && q < qe) {
+      const lo = a.start[p] > b.start[q] ? a.start[p] : b.start[q];
+      const hi = a.end[p] < b.end[q] ? a.end[p] : b.end[q];
+      if (hi >= lo) countAB += hi - lo + 1;
+      if (a.end[p] < b.end[q]) p++;
+      else q++;
+    }
+  }
+  return { dims: [dx2, dy, dz], origin: o, a, b, countA: ra.count, countB: rb.count, countAB };
+}
+var PointList = class {
+  index = new Int32Array(1024);
+  weight;
+  code;
+  n = 0;
+  constructor(weighted) {
+    this.weight = weighted ? new Float64Array(1024) : null;
+    this.code = weighted ? new Uint8Array(1024) : null;
+  }
+  grow() {
+    const t = new Int32Array(this.n * 2);
+    t.set(this.index);
+    this.index = t;
+    if (this.weight !== null && this.code !== null) {
+      const u = new Float64Array(this.n * 2);
+      u.set(this.weight);
+      this.weight = u;
+      const c = new Uint8Array(this.n * 2);
+      c.set(this.code);
+      this.code = c;
+    }
+  }
+};
+var evPos = new Int32Array(64);
+var evMask = new Int32Array(64);
+var cur = new Int32Array(4);
+var lim = new Int32Array(4);
+var phase = new Int32Array(4);
+function sweep(runs, rows, bits2, nr) {
+  const { rowStart, start, end } = runs;
+  let total = 0;
+  for (let t = 0; t < nr; t++) {
+    const r = rows[t];
+    if (r < 0) {
+      cur[t] = lim[t] = 0;
+    } else {
+      cur[t] = rowStart[r];
+      lim[t] = rowStart[r + 1];
+    }
+    phase[t] = 0;
+    total += 2 * (lim[t] - cur[t]);
+  }
+  if (evPos.length < total) {
+    evPos = new Int32Array(total * 2);
+    evMask = new Int32Array(total * 2);
+  }
+  let n2 = 0;
+  let mask = 0;
+  for (; ; ) {
+    let p = 2147483647;
+    for (let t = 0; t < nr; t++) {
+      if (cur[t] >= lim[t]) continue;
+      const x2 = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
+      if (x2 < p) p = x2;
+    }
+    if (p === 2147483647) break;
+    for (let t = 0; t < nr; t++) {
+      if (cur[t] >= lim[t]) continue;
+      const x2 = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
+      if (x2 !== p) continue;
+      mask ^= bits2[t];
+      if (phase[t] === 0) phase[t] = 1;
+      else {
+        phase[t] = 0;
+        cur[t]++;
+      }
+    }
+    evPos[n2] = p;
+    evMask[n2++] = mask;
+  }
+  return n2;
+}
+var nbRows = new Int32Array(4);
+var nbBits = new Int32Array([1, 2, 4, 8]);
+function voxelSurface(runs, dims) {
+  const [nx, ny, nz] = dims;
+  const flat = nz === 1;
+  const { rowStart, start, end } = runs;
+  const out = new PointList(false);
+  const nn = flat ? 2 : 4;
+  const full = (1 << nn) - 1;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      const r = k * ny + j;
+      const r0 = rowStart[r], r1 = rowStart[r + 1];
+      if (r0 === r1) continue;
+      nbRows[0] = j > 0 ? r - 1 : -1;
+      nbRows[1] = j < ny - 1 ? r + 1 : -1;
+      nbRows[2] = !flat && k > 0 ? r - ny : -1;
+      nbRows[3] = !flat && k < nz - 1 ? r + ny : -1;
+      const ne = sweep(runs, nbRows, nbBits, nn);
+      const base = r * nx;
+      let e = 0;
+      for (let t = r0; t < r1; t++) {
+        const s = start[t], f = end[t];
+        while (e < ne - 1 && evPos[e + 1] <= s + 1) e++;
+        let x2 = s;
+        for (let g = e; g < ne - 1 && evPos[g] <= f - 1; g++) {
+          if (evMask[g] !== full) continue;
+          const lo = evPos[g] > s + 1 ? evPos[g] : s + 1;
+          const hi = evPos[g + 1] - 1 < f - 1 ? evPos[g + 1] - 1 : f - 1;
+          if (lo > hi) continue;
+          for (; x2 < lo; x2++) {
+            if (out.n === out.index.length) out.grow();
+            out.index[out.n++] = base + x2;
+          }
+          x2 = hi + 1;
+        }
+        for (; x2 <= f; x2++) {
+          if (out.n === out.index.length) out.grow();
+          out.index[out.n++] = base + x2;
+        }
+      }
+    }
+  }
+  return { dims, index: out.index.subarray(0, out.n), weight: null, code: null };
+}
+function surfelAreaTable3D(spacing) {
+  const [s0, s1, s2] = spacing;
+  const table = new Float64Array(256);
+  for (let code = 0; code < 256; code++) {
+    const t = SURFEL_NORMALS[code];
+    let sum = 0;
+    for (let i2 = 0; i2 < t.length; i2 += 3) {
+      const n0 = t[i2] * s1 * s2, n1 = t[i2 + 1] * s0 * s2, n2 = t[i2 + 2] * s0 * s1;
+      sum += Math.sqrt(n0 * n0 + n1 * n1 + n2 * n2);
+    }
+    table[code] = sum;
+  }
+  return table;
+}
+function contourLengthTable2D(spacing) {
+  const along0 = spacing[0], along1 = spacing[1];
+  const diag = 0.5 * Math.sqrt(spacing[0] ** 2 + spacing[1] ** 2);
+  const t = new Float64Array(16);
+  for (const c of [1, 2, 4, 8, 7, 11, 13, 14]) t[c] = diag;
+  t[3] = along1;
+  t[12] = along1;
+  t[5] = along0;
+  t[10] = along0;
+  t[6] = 2 * diag;
+  t[9] = 2 * diag;
+  return t;
+}
+function surfelSurface(runs, dims, table) {
+  const [nx, ny, nz] = dims;
+  const flat = nz === 1;
+  const cx = nx - 1, cy = ny - 1, cz = flat ? 1 : nz - 1;
+  const cd = [cx, cy, cz];
+  const { rowStart } = runs;
+  const out = new PointList(true);
+  const rows = new Int32Array(4);
+  const bits2 = flat ? new Int32Array([2, 1, 0, 0]) : new Int32Array([8, 4, 2, 1]);
+  const nr = flat ? 2 : 4;
+  const shift = flat ? 2 : 4;
+  const all = (1 << nr) - 1;
+  const has2 = (r) => rowStart[r + 1] > rowStart[r];
+  for (let k = 0; k < cz; k++) {
+    for (let j = 0; j < cy; j++) {
+      const r = k * ny + j;
+      if (flat) {
+        if (!has2(r) && !has2(r + 1)) continue;
+        rows[0] = r;
+        rows[1] = r + 1;
+      } else {
+        if (!has2(r) && !has2(r + ny) && !has2(r + 1) && !has2(r + ny + 1)) continue;
+        rows[0] = r;
+        rows[1] = r + ny;
+        rows[2] = r + 1;
+        rows[3] = r + ny + 1;
+      }
+      const ne = sweep(runs, rows, bits2, nr);
+      const base = (k * cy + j) * cx;
+      let prev = 0;
+      for (let e = 0; e < ne; e++) {
+        const p = evPos[e], m = evMask[e];
+        const c0 = p - 1;
+        if (c0 >= 0 && c0 < cx) {
+          const code = prev << shift | m;
+          if (out.n === out.index.length) out.grow();
+          out.index[out.n] = base + c0;
+          out.code[out.n] = code;
+          out.weight[out.n++] = table[code];
+        }
+        if (m !== 0 && m !== all) {
+          const next = e + 1 < ne ? evPos[e + 1] : cx + 1;
+          const code = m << shift | m;
+          const wt = table[code];
+          const hi = next - 2 < cx - 1 ? next - 2 : cx - 1;
+          for (let c = p < 0 ? 0 : p; c <= hi; c++) {
+            if (out.n === out.index.length) out.grow();
+            out.index[out.n] = base + c;
+            out.code[out.n] = code;
+            out.weight[out.n++] = wt;
+          }
+        }
+        prev = m;
+      }
+    }
+  }
+  return { dims: cd, index: out.index.subarray(0, out.n), weight: out.weight.subarray(0, out.n), code: out.code.subarray(0, out.n) };
+}
+
+// shared/metrics/compare.ts
+function pairwiseSum(a, start = 0, end = a.length) {
+  const n2 = end - start;
+  if (n2 < 8) {
+    let s = 0;
+    for (let i2 = start; i2 < end; i2++) s += a[i2];
+    return s;
+  }
+  if (n2 <= 128) {
+    let r0 = a[start], r1 = a[start + 1], r2 = a[start + 2], r3 = a[start + 3];
+    let r4 = a[start + 4], r5 = a[start + 5], r6 = a[start + 6], r7 = a[start + 7];
+    let i2 = 8;
+    for (; i2 < n2 - n2 % 8; i2 += 8) {
+      const b = start + i2;
+      r0 += a[b];
+      r1 += a[b + 1];
+      r2 += a[b + 2];
+      r3 += a[b + 3];
+      r4 += a[b + 4];
+      r5 += a[b + 5];
+      r6 += a[b + 6];
+      r7 += a[b + 7];
+    }
+    let s = r0 + r1 + (r2 + r3) + (r4 + r5 + (r6 + r7));
+    for (; i2 < n2; i2++) s += a[start + i2];
+    return s;
+  }
+  let n22 = Math.floor(n2 / 2);
+  n22 -= n22 % 8;
+  return pairwiseSum(a, start, start + n22) + pairwiseSum(a, start + n22, end);
+}
+function percentileSorted(s, q) {
+  const n2 = s.length;
+  const vi = n2 * q + (1 - q) - 1;
+  const lo = Math.max(0, Math.min(n2 - 1, Math.floor(vi)));
+  const hi = Math.min(n2 - 1, lo + 1);
+  const t = vi - lo;
+  const a = s[lo], b = s[hi], d = b - a;
+  return t >= 0.5 ? b - d * (1 - t) : a + d * t;
+}
+function directed(from, to, spacing) {
+  const d = new Float64Array(from.index.length);
+  squaredDistancesToPoints(to.index, to.dims, spacing, from.index, d);
+  for (let i2 = 0; i2 < d.length; i2++) d[i2] = Math.sqrt(d[i2]);
+  return { dist: d, weight: from.weight };
+}
+function rankValues(x2) {
+  const n2 = x2.length;
+  let cap = 16;
+  while (cap < 2 * n2) cap *= 2;
+  const mask = cap - 1;
+  const slot = new Int32Array(cap).fill(-1);
+  const bits2 = new Uint32Array(x2.buffer, x2.byteOffset, 2 * n2);
+  const vals = new Float64Array(n2);
+  const id = new Int32Array(n2);
+  let u = 0;
+  for (let i2 = 0; i2 < n2; i2++) {
+    const v3 = x2[i2];
+    let h3 = v3 === 0 ? 0 : Math.imul(bits2[2 * i2] ^ Math.imul(bits2[2 * i2 + 1], 2246822507), 2654435761) >>> 7 & mask;
+    for (; ; ) {
+      const s = slot[h3];
+      if (s < 0) {
+        slot[h3] = u;
+        vals[u] = v3;
+        id[i2] = u++;
+        break;
+      }
+      if (vals[s] === v3) {
+        id[i2] = s;
+        break;
+      }
+      h3 = h3 + 1 & mask;
+    }
+  }
+  const distinct = vals.slice(0, u).sort();
+  const rankOf = new Int32Array(u);
+  const dbits = new Uint32Array(distinct.buffer, distinct.byteOffset, 2 * u);
+  for (let r = 0; r < u; r++) {
+    const v3 = distinct[r];
+    let h3 = v3 === 0 ? 0 : Math.imul(dbits[2 * r] ^ Math.imul(dbits[2 * r + 1], 2246822507), 2654435761) >>> 7 & mask;
+    for (let probe = 0; probe < cap && slot[h3] >= 0 && vals[slot[h3]] !== v3; probe++) h3 = h3 + 1 & mask;
+    if (slot[h3] >= 0) rankOf[slot[h3]] = r;
+  }
+  const rank2 = new Int32Array(n2);
+  for (let i2 = 0; i2 < n2; i2++) rank2[i2] = rankOf[id[i2]];
+  return { distinct, rank: rank2 };
+}
+function sortedCopy(x2) {
+  const { distinct, rank: rank2 } = rankValues(x2);
+  const u = distinct.length;
+  const count = new Int32Array(u);
+  for (let i2 = 0; i2 < rank2.length; i2++) count[rank2[i2]]++;
+  const out = new Float64Array(x2.length);
+  let o = 0;
+  for (let r = 0; r < u; r++) {
+    const v3 = distinct[r];
+    for (let e = o + count[r]; o < e; o++) out[o] = v3;
+  }
+  return out;
+}
+function tableRanks(table) {
+  const sorted = Float64Array.from(table).sort();
+  const rank2 = new Int32Array(table.length);
+  for (let c = 0; c < table.length; c++) {
+    let r = 0;
+    for (let t = 1; t < sorted.length && sorted[t] <= table[c]; t++) if (sorted[t] !== sorted[t - 1]) r++;
+    rank2[c] = r;
+  }
+  return rank2;
+}
+function sortWithWeights(dist2, weight, code, table) {
+  const n2 = dist2.length;
+  const D = rankValues(dist2);
+  const byCode = tableRanks(table);
+  let nw = 0;
+  for (let c = 0; c < byCode.length; c++) if (byCode[c] + 1 > nw) nw = byCode[c] + 1;
+  const wRank = new Int32Array(n2);
+  for (let i2 = 0; i2 < n2; i2++) wRank[i2] = byCode[code[i2]];
+  const W = { distinct: { length: nw }, rank: wRank };
+  const byW = new Int32Array(W.distinct.length + 1);
+  for (let i2 = 0; i2 < n2; i2++) byW[W.rank[i2] + 1]++;
+  for (let r = 0; r < W.distinct.length; r++) byW[r + 1] += byW[r];
+  const order = new Int32Array(n2);
+  for (let i2 = 0; i2 < n2; i2++) order[byW[W.rank[i2]]++] = i2;
+  const byD = new Int32Array(D.distinct.length + 1);
+  for (let i2 = 0; i2 < n2; i2++) byD[D.rank[i2] + 1]++;
+  for (let r = 0; r < D.distinct.length; r++) byD[r + 1] += byD[r];
+  const d = new Float64Array(n2), w = new Float64Array(n2);
+  for (let t = 0; t < n2; t++) {
+    const i2 = order[t];
+    const p = byD[D.rank[i2]]++;
+    d[p] = dist2[i2];
+    w[p] = weight[i2];
+  }
+  return { d, w };
+}
+function weightedPercentile(d, w, total, p) {
+  let cum = 0;
+  for (let i2 = 0; i2 < d.length; i2++) {
+    cum += w[i2];
+    if (cum / total >= p) return d[i2];
+  }
+  return d[d.length - 1];
+}
+function emptyResult(both, tolerances, overlapOnly, volA, volB, ccA, ccB) {
+  const nsd = {};
+  if (!overlapOnly) for (const t of tolerances) nsd[String(t)] = both ? 1 : 0;
+  const dist2 = both && !overlapOnly ? 0 : null;
+  return {
+    dice: both ? 1 : 0,
+    iou: both ? 1 : 0,
+    hd: dist2,
+    hd95: dist2,
+    assd: dist2,
+    nsd,
+    volume_reference_mm3: volA,
+    volume_candidate_mm3: volB,
+    components_reference: ccA,
+    components_candidate: ccB
+  };
+}
+function compareMasks(ref, cand, geometry, opts) {
+  const shape = geometry.shape;
+  const spacing = [geometry.spacing[0], geometry.spacing[1], geometry.spacing[2]];
+  const flat = shape[2] === 1;
+  const surface = opts.surface ?? "voxel";
+  const overlapOnly = opts.overlapOnly === true;
+  const tolerances = opts.tolerances;
+  const runsA = maskRuns(ref, shape), runsB = maskRuns(cand, shape);
+  const boxA = runsA.box, boxB = runsB.box;
+  const box = unionBox(boxA, boxB);
+  if (box === null) return emptyResult(true, tolerances, overlapOnly, 0, 0, 0, 0);
+  const crop = cropRuns(runsA, runsB, shape, box, 1);
+  const vv = voxelVolume(geometry);
+  const conn = flat ? 8 : 26;
+  const ccA = crop.countA === 0 ? 0 : componentsOfRuns(crop.a.rowStart, crop.a.start, crop.a.end, crop.dims[1], crop.dims[2], conn).count;
+  const ccB = crop.countB === 0 ? 0 : componentsOfRuns(crop.b.rowStart, crop.b.start, crop.b.end, crop.dims[1], crop.dims[2], conn).count;
+  const volA = crop.countA * vv, volB = crop.countB * vv;
+  if (boxA === null || boxB === null) return emptyResult(false, tolerances, overlapOnly, volA, volB, ccA, ccB);
+  const base = {
+    dice: diceOf(crop.countA, crop.countB, crop.countAB),
+    iou: iouOf(crop.countA, crop.countB, crop.countAB),
+    volume_reference_mm3: volA,
+    volume_candidate_mm3: volB,
+    components_reference: ccA,
+    components_candidate: ccB
+  };
+  if (overlapOnly) return { ...base, hd: null, hd95: null, assd: null, nsd: {} };
+  let sA, sB;
+  const table = surface !== "surfel" ? null : flat ? contourLengthTable2D(spacing) : surfelAreaTable3D(spacing);
+  if (table !== null) {
+    sA = surfelSurface(crop.a, crop.dims, table);
+    sB = surfelSurface(crop.b, crop.dims, table);
+  } else {
+    sA = voxelSurface(crop.a, crop.dims);
+    sB = voxelSurface(crop.b, crop.dims);
+  }
+  const ab = directed(sA, sB, spacing);
+  const ba = directed(sB, sA, spacing);
+  const nsd = {};
+  let hd = 0;
+  for (const x2 of [ab.dist, ba.dist]) for (let i2 = 0; i2 < x2.length; i2++) if (x2[i2] > hd) hd = x2[i2];
+  if (surface === "voxel") {
+    const sa = sortedCopy(ab.dist), sb = sortedCopy(ba.dist);
+    const hd95 = Math.max(percentileSorted(sa, 0.95), percentileSorted(sb, 0.95));
+    let sum = 0;
+    for (const x2 of [ab.dist, ba.dist]) for (let i2 = 0; i2 < x2.length; i2++) sum += x2[i2];
+    const n2 = sa.length + sb.length;
+    for (const t of tolerances) {
+      let c = 0;
+      for (const x2 of [sa, sb]) {
+        let lo = 0, hi = x2.length;
+        while (lo < hi) {
+          const mid = lo + hi >> 1;
+          if (x2[mid] <= t) lo = mid + 1;
+          else hi = mid;
+        }
+        c += lo;
+      }
+      nsd[String(t)] = c / n2;
+    }
+    return { ...base, hd, hd95, assd: sum / n2, nsd };
+  }
+  const A = sortWithWeights(ab.dist, ab.weight, sA.code, table), B = sortWithWeights(ba.dist, ba.weight, sB.code, table);
+  const totA = pairwiseSum(A.w), totB = pairwiseSum(B.w);
+  const robust = (p) => Math.max(weightedPercentile(A.d, A.w, totA, p), weightedPercentile(B.d, B.w, totB, p));
+  const meanOf = (s, tot) => {
+    const prod = new Float64Array(s.d.length);
+    for (let i2 = 0; i2 < prod.length; i2++) prod[i2] = s.d[i2] * s.w[i2];
+    return pairwiseSum(prod) / tot;
+  };
+  const prefix = (s, t) => {
+    let lo = 0, hi = s.length;
+    while (lo < hi) {
+      const mid = lo + hi >> 1;
+      if (s[mid] <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  for (const t of tolerances) {
+    const oa = pairwiseSum(A.w, 0, prefix(A.d, t)), ob = pairwiseSum(B.w, 0, prefix(B.d, t));
+    nsd[String(t)] = (oa + ob) / (totA + totB);
+  }
+  return { ...base, hd: robust(1), hd95: robust(0.95), assd: (meanOf(A, totA) + meanOf(B, totB)) / 2, nsd };
+}
+
+// shared/rules/findings.ts
+var DEFAULT_SEVERITY = {
+  "label.unknown": "error",
+  "label.value_mismatch": "error",
+  "label.required_missing": "error",
+  "volume.below_min": "error",
+  "volume.above_max": "error",
+  "components.too_many": "error",
+  "component.too_small": "error",
+  "containment.outside": "error",
+  "overlap.forbidden": "error",
+  "slices.gap": "warning",
+  "checklist.missing": "error",
+  "checklist.incomplete": "error",
+  "attestation.missing": "error",
+  "attestation.invalid": "error",
+  "attestation.stale_guideline": "warning",
+  "geometry.mismatch": "error",
+  "dataset.missing_annotation": "error",
+  "dataset.orphan_annotation": "warning",
+  "agreement.below_threshold": "warning",
+  "format.unreadable": "error"
+};
+function severityOf(guideline, rule) {
+  const s = guideline?.severity?.[rule];
+  if (s === "off") return null;
+  return s ?? DEFAULT_SEVERITY[rule];
+}
+function emit(ctx, drafts) {
+  const out = [];
+  for (const d of drafts) {
+    const severity = severityOf(ctx.guideline, d.rule);
+    if (severity === null) continue;
+    out.push({
+      item: ctx.item,
+      annotation: ctx.annotation,
+      annotator: ctx.annotator,
+      label: d.label,
+      rule: d.rule,
+      severity,
+      message: d.message,
+      value: d.value ?? null,
+      limit: d.limit ?? null,
+      location: d.location ?? null
+    });
+  }
+  return out;
+}
+var missingAnnotation = (ctx, file) => emit(ctx, [
+  {
+    rule: "dataset.missing_annotation",
+    label: null,
+    message: `Item ${ctx.item} has no annotation${file ? ` (image ${file})` : ""}; every item needs ${ctx.guideline?.review?.min_annotations ?? 1}`,
+    value: 0,
+    limit: ctx.guideline?.review?.min_annotations ?? 1,
+    location: file ? { file } : null
+  }
+]);
+var tooFewAnnotations = (ctx, count) => {
+  const min2 = ctx.guideline?.review?.min_annotations ?? 1;
+  if (count >= min2) return [];
+  return emit(ctx, [
+    {
+      rule: "dataset.missing_annotation",
+      label: null,
+      message: `Item ${ctx.item} has ${count} annotation${count === 1 ? "" : "s"}; the guideline asks for at least ${min2}`,
+      value: count,
+      limit: min2
+    }
+  ]);
+};
+var orphanAnnotation = (ctx, file) => emit(ctx, [
+  {
+    rule: "dataset.orphan_annotation",
+    label: null,
+    message: `Annotation ${file} matches no image of the dataset: check its file name or the images pattern in segqc.yaml`,
+    location: { file }
+  }
+]);
+var unreadable = (ctx, file, detail, what = "") => emit(ctx, [{ rule: "format.unreadable", label: null, message: `${what}${file} cannot be read: ${detail}`, location: { file } }]);
+var sizeUnits = (g) => !g.spacingKnown ? "px" : is2D(g) ? "mm2" : "mm3";
+var voxelSize = (g) => !g.spacingKnown ? 1 : voxelVolume(g);
+function voxelAmount(n2, g) {
+  const units = sizeUnits(g);
+  const word = `${units === "mm3" ? "voxel" : "pixel"}${n2 === 1 ? "" : "s"}`;
+  return units === "px" ? `${n2} ${word}` : `${n2} ${word} (${size(n2 * voxelSize(g), units)})`;
+}
+function num2(x2) {
+  if (!Number.isFinite(x2)) return String(x2);
+  if (x2 === 0) return "0";
+  const a = Math.abs(x2);
+  if (a >= 1e3) return Math.round(x2).toLocaleString("en-US");
+  if (a < 1e-3) return x2.toPrecision(3);
+  return String(Number(x2.toPrecision(3)));
+}
+function size(x2, units) {
+  if (units === "px") return `${num2(x2)} pixel${x2 === 1 ? "" : "s"}`;
+  if (units === "mm2") return `${num2(x2)} mm\xB2`;
+  return x2 >= 1e4 ? `${num2(x2)} mm\xB3 (${num2(x2 / 1e3)} mL)` : `${num2(x2)} mm\xB3`;
+}
+function whereIs(bbox, g) {
+  if (is2D(g)) return `around pixel (${Math.round((bbox[0] + bbox[3]) / 2)}, ${Math.round((bbox[1] + bbox[4]) / 2)})`;
+  return bbox[2] === bbox[5] ? `at slice ${bbox[2]}` : `at slices ${bbox[2]}\u2013${bbox[5]}`;
+}
+var bboxLocation = (bbox, file) => ({
+  ...file ? { file } : {},
+  slice: Math.round((bbox[2] + bbox[5]) / 2),
+  bbox
+});
+
+// shared/rules/labels.ts
+var VALUED_FORMATS = /* @__PURE__ */ new Set(["nifti", "png", "dicom-seg"]);
+var norm3 = (s) => s.trim().toLowerCase().replace(/\s+/g, " ");
+var scheme = (s) => s.toUpperCase() === "SRT" ? "SCT" : s.toUpperCase();
+var sameConcept = (a, b) => !!a && !!b && scheme(a.scheme) === scheme(b.scheme) && a.code.trim() === b.code.trim();
+var describeSegLabel = (info2) => info2.name !== null ? `'${info2.name}' (value ${info2.value})` : `value ${info2.value}`;
+function resolveLabels(guideline, seg) {
+  const drafts = [];
+  const present = new Set(presentValues(seg));
+  const infos = /* @__PURE__ */ new Map();
+  for (const l of seg.labels) if (!infos.has(l.value)) infos.set(l.value, l);
+  for (const v3 of present) if (!infos.has(v3)) infos.set(v3, { value: v3, name: null });
+  const byLabel = /* @__PURE__ */ new Map();
+  const known = guideline.labels.map((l) => `${l.value} ${l.name}`).join(", ");
+  for (const info2 of [...infos.values()].sort((a, b) => a.value - b.value)) {
+    const named = info2.name !== null && info2.name.trim() !== "";
+    const match = named ? guideline.labels.find((l) => norm3(l.name) === norm3(info2.name)) ?? guideline.labels.find((l) => sameConcept(l.concept, info2.concept)) : guideline.labels.find((l) => l.value === info2.value);
+    if (!match) {
+      if (!named && !present.has(info2.value)) continue;
+      drafts.push({
+        rule: "label.unknown",
+        label: info2.name,
+        message: `Label ${describeSegLabel(info2)} is not in the guideline, which has ${known}`,
+        value: info2.name ?? info2.value,
+        limit: null,
+        location: { region: info2.name ?? String(info2.value) }
+      });
+      continue;
+    }
+    if (named && VALUED_FORMATS.has(seg.format) && info2.value !== match.value) {
+      drafts.push({
+        rule: "label.value_mismatch",
+        label: match.name,
+        message: `Label '${info2.name}' is stored as value ${info2.value}, but the guideline numbers ${match.name} ${match.value}`,
+        value: info2.value,
+        limit: match.value,
+        location: { region: info2.name }
+      });
+    }
+    if (!present.has(info2.value)) continue;
+    const vs = byLabel.get(match) ?? [];
+    vs.push(info2.value);
+    byLabel.set(match, vs);
+  }
+  const labels = guideline.labels.filter((l) => byLabel.has(l)).map((l) => ({ label: l, values: byLabel.get(l) }));
+  return { labels, drafts };
+}
+function requiredMissing(guideline, resolved) {
+  const have = new Set(resolved.map((r) => r.label));
+  return guideline.labels.filter((l) => l.required && !have.has(l)).map((l) => ({
+    rule: "label.required_missing",
+    label: l.name,
+    message: `${l.name} is not drawn; the guideline requires it on every image`,
+    value: 0,
+    limit: null
+  }));
+}
+function resolvedMask(seg, values) {
+  if (values.length === 1) return labelLayer(seg, values[0]);
+  const n2 = voxelCount(seg.geometry);
+  const out = new Uint8Array(n2);
+  let any = false;
+  for (const v3 of values) {
+    const m = labelLayer(seg, v3);
+    if (!m) continue;
+    any = true;
+    const d = m.data;
+    for (let i2 = 0; i2 < n2; i2++) if (d[i2] === m.value) out[i2] = 1;
+  }
+  return any ? { data: out, value: 1 } : null;
+}
+function layersHolding(seg, values) {
+  return seg.layers.filter((l) => values.some((v3) => l.values.includes(v3)));
+}
+
+// shared/rules/agreement.ts
+var REFERENCE = "reference";
+var nameOf = (a, index) => a.id ?? a.annotator ?? `annotation ${index + 1}`;
+function masksByLabel(guideline, seg) {
+  const out = /* @__PURE__ */ new Map();
+  for (const r of resolveLabels(guideline, seg).labels) {
+    const m = resolvedMask(seg, r.values);
+    if (m) out.set(r.label.name, m);
+  }
+  return out;
+}
+var sameGrid = (a, b) => a.geometry.shape.every((s, i2) => s === b.geometry.shape[i2]);
+var EMPTY_MASK = { data: new Uint8Array(0), value: 1 };
+var REPORT_TOLERANCE_MM = 2;
+function pairMetrics(rule, a, b, seg, memo) {
+  const tolerances = [.../* @__PURE__ */ new Set([rule.tolerance_mm ?? 0, rule.tolerance_mm ?? REPORT_TOLERANCE_MM])];
+  const key = `${a.value}|${b.value}|${tolerances.join(",")}`;
+  let byB = memo?.get(a.data);
+  if (memo && !byB) memo.set(a.data, byB = /* @__PURE__ */ new WeakMap());
+  let byKey = byB?.get(b.data);
+  if (byB && !byKey) byB.set(b.data, byKey = /* @__PURE__ */ new Map());
+  let m = byKey?.get(key);
+  if (!m) {
+    m = compareMasks(a, b, seg.geometry, { tolerances, surface: "voxel" });
+    byKey?.set(key, m);
+  }
+  return m;
+}
+function scorePair(rule, a, b, seg, memo) {
+  if (!a && !b) return null;
+  const g = seg.geometry;
+  const wantSurface = rule.nsd_min !== void 0 || rule.hd95_max_mm !== void 0;
+  const tol = rule.tolerance_mm ?? 0;
+  const m = pairMetrics(rule, a ?? EMPTY_MASK, b ?? EMPTY_MASK, seg, memo);
+  const nsd = wantSurface && g.spacingKnown ? m.nsd[String(tol)] ?? null : null;
+  const hd95 = wantSurface && g.spacingKnown ? m.hd95 : null;
+  const misses = [];
+  if (rule.dice_min !== void 0 && m.dice < rule.dice_min) misses.push(`Dice ${num2(m.dice)} < ${num2(rule.dice_min)}`);
+  if (rule.nsd_min !== void 0 && nsd !== null && nsd < rule.nsd_min) misses.push(`NSD@${num2(tol)} mm ${num2(nsd)} < ${num2(rule.nsd_min)}`);
+  if (rule.hd95_max_mm !== void 0 && g.spacingKnown) {
+    if (hd95 === null) misses.push(`HD95 undefined (one side empty), max ${num2(rule.hd95_max_mm)} mm`);
+    else if (hd95 > rule.hd95_max_mm) misses.push(`HD95 ${num2(hd95)} mm > ${num2(rule.hd95_max_mm)} mm`);
+  }
+  return { score: { label: rule.label, dice: m.dice, nsd, hd95 }, misses };
+}
+function agreementRules(guideline, item2, memo) {
+  const rules = guideline.agreement ?? [];
+  const findings = [];
+  const scores = [];
+  if (rules.length === 0) return { findings, scores };
+  const anns = item2.annotations;
+  const masks = anns.map((a) => masksByLabel(guideline, a.segmentation));
+  const ref = item2.reference ?? null;
+  const refMasks = ref ? masksByLabel(guideline, ref.segmentation) : null;
+  const pairs = [];
+  for (let i2 = 0; i2 < anns.length; i2++) for (let j = i2 + 1; j < anns.length; j++) pairs.push([i2, j]);
+  for (const rule of rules) {
+    for (const [i2, j] of pairs) {
+      if (!sameGrid(anns[i2].segmentation, anns[j].segmentation)) continue;
+      const r = scorePair(rule, masks[i2].get(rule.label) ?? null, masks[j].get(rule.label) ?? null, anns[i2].segmentation, memo);
+      if (!r) continue;
+      const a = nameOf(anns[i2], i2);
+      const b = nameOf(anns[j], j);
+      scores.push({ ...r.score, a, b });
+      if (r.misses.length === 0) continue;
+      const draft = {
+        rule: "agreement.below_threshold",
+        label: rule.label,
+        message: `${rule.label}: annotations ${a} and ${b} disagree (${r.misses.join(", ")}); the guideline asks for closer agreement`,
+        value: r.score.dice,
+        limit: rule.dice_min ?? null,
+        location: { region: `${a} vs ${b}` }
+      };
+      findings.push(...emit({ guideline, item: item2.id, annotation: null, annotator: null }, [draft]));
+    }
+    if (ref && refMasks) {
+      anns.forEach((ann, i2) => {
+        if (!sameGrid(ann.segmentation, ref.segmentation)) return;
+        const r = scorePair(rule, refMasks.get(rule.label) ?? null, masks[i2].get(rule.label) ?? null, ref.segmentation, memo);
+        if (!r) return;
+        const a = nameOf(ann, i2);
+        scores.push({ ...r.score, a, b: REFERENCE });
+        if (r.misses.length === 0) return;
+        const draft = {
+          rule: "agreement.below_threshold",
+          label: rule.label,
+          message: `${rule.label}: annotation ${a} disagrees with the reference (${r.misses.join(", ")})`,
+          value: r.score.dice,
+          limit: rule.dice_min ?? null,
+          location: { region: `${a} vs ${REFERENCE}` }
+        };
+        findings.push(...emit({ guideline, item: item2.id, annotation: ann.id, annotator: ann.annotator }, [draft]));
+      });
+    }
+  }
+  return { findings, scores };
+}
+
+// guidelines/attestation.schema.json
+var attestation_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://segqc.dev/schemas/attestation/1/attestation.schema.json",
+  title: "segqc attestation (segqc-attestation/1)",
+  description: "What an annotator confirmed when submitting: the guideline they worked under (id, version and sha256 of its canonical JSON), their checklist answers, the findings shown to them and any overrides with a typed reason. Written by the Label Studio extension into a hidden TextArea result, or beside a mask as a `.segqc.json` sidecar (ct_001.nii.gz -> ct_001.segqc.json).",
+  type: "object",
+  additionalProperties: false,
+  required: [
+    "schema",
+    "guideline",
+    "answers",
+    "findings",
+    "overrides",
+    "tool",
+    "submitted_at"
+  ],
+  properties: {
+    schema: {
+      const: "segqc-attestation/1"
+    },
+    guideline: {
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "id",
+        "version",
+        "sha256"
+      ],
+      properties: {
+        id: {
+          type: "string",
+          minLength: 1
+        },
+        version: {
+          type: "string",
+          minLength: 1
+        },
+        sha256: {
+          type: "string",
+          pattern: "^[0-9a-f]{64}$",
+          "x-expected": "64 lower-case hexadecimal digits"
+        }
+      }
+    },
+    answers: {
+      description: "Checklist answers by checklist item id.",
+      type: "object",
+      propertyNames: {
+        type: "string",
+        pattern: "^[a-z0-9_]+$"
+      },
+      additionalProperties: {
+        type: "boolean"
+      }
+    },
+    findings: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: [
+          "rule",
+          "severity",
+          "label",
+          "message"
+        ],
+        properties: {
+          rule: {
+            $ref: "#/$defs/ruleCode"
+          },
+          severity: {
+            enum: [
+              "error",
+              "warning",
+              "info"
+            ]
+          },
+          label: {
+            type: [
+              "string",
+              "null"
+            ]
+          },
+          message: {
+            type: "string"
+          }
+        }
+      }
+    },
+    overrides: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: [
+          "rule",
+          "label",
+          "reason",
+          "by"
+        ],
+        properties: {
+          rule: {
+            $ref: "#/$defs/ruleCode"
+          },
+          label: {
+            type: [
+              "string",
+              "null"
+            ]
+          },
+          reason: {
+            type: "string",
+            minLength: 3,
+            "x-expected": "a typed reason of at least 3 characters"
+          },
+          by: {
+            type: [
+              "string",
+              "null"
+            ]
+          }
+        }
+      }
+    },
+    tool: {
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "name",
+        "version"
+      ],
+      properties: {
+        name: {
+          type: "string",
+          minLength: 1
+        },
+        version: {
+          type: "string",
+          minLength: 1
+        }
+      }
+    },
+    submitted_at: {
+      description: "ISO 8601 date-time with a time zone.",
+      type: "string",
+      pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})$",
+      "x-expected": "an ISO 8601 date-time such as 2026-01-31T14:05:00Z"
+    }
+  },
+  $defs: {
+    ruleCode: {
+      enum: [
+        "label.unknown",
+        "label.value_mismatch",
+        "label.required_missing",
+        "volume.below_min",
+        "volume.above_max",
+        "components.too_many",
+        "component.too_small",
+        "containment.outside",
+        "overlap.forbidden",
+        "slices.gap",
+        "checklist.missing",
+        "checklist.incomplete",
+        "attestation.missing",
+        "attestation.invalid",
+        "attestation.stale_guideline",
+        "geometry.mismatch",
+        "dataset.missing_annotation",
+        "dataset.orphan_annotation",
+        "agreement.below_threshold",
+        "format.unreadable"
+      ]
+    }
+  }
+};
+
+// shared/rules/attestation.ts
+var validator2;
+var attestationValidator = () => validator2 ??= compileSchema(attestation_schema_default);
+function validateAttestation(raw) {
+  let value2 = raw;
+  if (typeof raw === "string") {
+    try {
+      value2 = JSON.parse(raw);
+    } catch {
+      return { problems: ["it is not JSON"] };
+    }
+  }
+  const validate2 = attestationValidator();
+  if (validate2(value2)) return { attestation: value2, problems: [] };
+  const problems = (validate2.errors ?? []).map((e) => {
+    const where = formatPath(e.instancePath.split("/").slice(1).map((p) => /^\d+$/.test(p) ? Number(p) : p)) || "the attestation";
+    if (e.keyword === "required") return `${where} needs '${String(e.params.missingProperty)}'`;
+    if (e.keyword === "additionalProperties") return `${where} has an unknown field '${String(e.params.additionalProperty)}'`;
+    const exp = e.parentSchema?.["x-expected"];
+    return `${where} ${typeof exp === "string" ? `must be ${exp}` : e.message ?? "is invalid"}`;
+  });
+  return { problems: [...new Set(problems)] };
+}
+function attestationRules(guideline, sha256, raw) {
+  if (raw === null || raw === void 0) {
+    if (!guideline.attestation?.required) return { drafts: [], attestation: null };
+    return {
+      drafts: [
+        {
+          rule: "attestation.missing",
+          label: null,
+          message: `The annotation has no attestation; the guideline requires one (submit through the segqc Label Studio extension, or add a .segqc.json sidecar beside the mask)`
+        }
+      ],
+      attestation: null
+    };
+  }
+  const { attestation, problems } = validateAttestation(raw);
+  if (!attestation) {
+    return {
+      drafts: [
+        {
+          rule: "attestation.invalid",
+          label: null,
+          message: `The attestation does not follow guidelines/attestation.schema.json: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? `; and ${problems.length - 5} more` : ""}`,
+          value: problems.length
+        }
+      ],
+      attestation: null
+    };
+  }
+  const a = attestation.guideline;
+  const diffs = [];
+  if (a.id !== guideline.id) diffs.push(`guideline id '${a.id}' (current: '${guideline.id}')`);
+  if (a.version !== guideline.version) diffs.push(`version ${a.version} (current: ${guideline.version})`);
+  if (a.sha256 !== sha256) diffs.push(`sha256 ${a.sha256.slice(0, 12)}\u2026 (current: ${sha256.slice(0, 12)}\u2026)`);
+  if (diffs.length === 0) return { drafts: [], attestation };
+  const sameVersion = a.id === guideline.id && a.version === guideline.version;
+  return {
+    drafts: [
+      {
+        rule: "attestation.stale_guideline",
+        label: null,
+        message: `The attestation was made under ${diffs.join(", ")}${sameVersion ? ": the guideline changed without a version bump" : ""}; re-check the annotation against the current guideline`,
+        value: `${a.id}@${a.version}#${a.sha256}`,
+        limit: `${guideline.id}@${guideline.version}#${sha256}`
+      }
+    ],
+    attestation
+  };
+}
+function applyOverrides(guideline, attestation, findings) {
+  const policy = guideline.overrides;
+  if (!attestation || !policy?.allowed || attestation.overrides.length === 0) return findings;
+  const allowed = policy.rules ? new Set(policy.rules) : null;
+  return findings.map((f) => {
+    if (allowed && !allowed.has(f.rule)) return f;
+    if (f.rule.startsWith("attestation.")) return f;
+    const o = attestation.overrides.find((x2) => x2.rule === f.rule && (x2.label === null || x2.label === f.label));
+    if (!o) return f;
+    return { ...f, severity: "info", message: `${f.message} \u2014 overridden${o.by ? ` by ${o.by}` : ""}: "${o.reason}"` };
+  });
+}
+
+// shared/rules/checklist.ts
+var norm4 = (s) => s.trim().toLowerCase();
+function itemApplies(item2, presentLabelNames) {
+  if (!item2.when) return true;
+  const present = new Set(presentLabelNames.map(norm4));
+  return "label_present" in item2.when ? present.has(norm4(item2.when.label_present)) : !present.has(norm4(item2.when.label_absent));
+}
+function checklistState(guideline, presentLabelNames, answers) {
+  return (guideline.checklist ?? []).map((item2) => ({
+    item: item2,
+    visible: itemApplies(item2, presentLabelNames),
+    answered: answers?.[item2.id] === true
+  }));
+}
+function answersOf(checklist, attestation) {
+  if (checklist) return checklist;
+  if (attestation && typeof attestation === "object") {
+    const a = attestation.answers;
+    if (a && typeof a === "object" && !Array.isArray(a)) {
+      const out = {};
+      for (const [k, v3] of Object.entries(a)) out[k] = v3 === true;
+      return out;
+    }
+  }
+  return null;
+}
+function checklistRules(guideline, presentLabelNames, answers) {
+  const due = checklistState(guideline, presentLabelNames, answers).filter((s) => s.visible && isRequiredItem(s.item));
+  if (due.length === 0) return [];
+  if (answers === null) {
+    return [
+      {
+        rule: "checklist.missing",
+        label: null,
+        message: `The annotation carries no checklist answers and no attestation; the guideline asks ${due.length} question${due.length === 1 ? "" : "s"}: ${due.map((s) => `"${s.item.prompt}"`).join(", ")}`,
+        value: 0,
+        limit: due.length
+      }
+    ];
+  }
+  return due.filter((s) => !s.answered).map((s) => ({
+    rule: "checklist.incomplete",
+    label: s.item.when ? "label_present" in s.item.when ? s.item.when.label_present : s.item.when.label_absent : null,
+    message: `Checklist item not confirmed: "${s.item.prompt}"${s.item.help ? ` (${s.item.help})` : ""}`,
+    value: s.item.id,
+    limit: null,
+    location: { region: s.item.id }
+  }));
+}
+
+// shared/rules/components.ts
+function componentRules(label, shape, geometry, file) {
+  const out = [];
+  const units = sizeUnits(geometry);
+  const vox = voxelSize(geometry);
+  const n2 = shape.components.length;
+  if (label.max_components !== void 0 && n2 > label.max_components) {
+    const extra = shape.components.slice(label.max_components);
+    const largest = shape.components[0];
+    out.push({
+      rule: "components.too_many",
+      label: label.name,
+      message: `${label.name} is in ${n2} separate pieces; the guideline allows ${label.max_components}. Besides the largest (${size(
+        largest.voxels * vox,
+        units
+      )}) there ${extra.length === 1 ? "is" : "are"} ${extra.slice(0, 5).map((c) => `${size(c.voxels * vox, units)} ${whereIs(c.bbox, geometry)}`).join(", ")}${extra.length > 5 ? ` and ${extra.length - 5} more` : ""}`,
+      value: n2,
+      limit: label.max_components,
+      location: bboxLocation(extra[0].bbox, file)
+    });
+  }
+  const min2 = label.min_component_volume_mm3;
+  if (min2 !== void 0 && geometry.spacingKnown) {
+    const piece = units === "mm2" ? "region" : "component";
+    for (const c of shape.components) {
+      const v3 = c.voxels * vox;
+      if (v3 >= min2) continue;
+      out.push({
+        rule: "component.too_small",
+        label: label.name,
+        message: `${label.name} ${piece} of ${size(v3, units)} ${whereIs(c.bbox, geometry)} is below the guideline's minimum of ${size(min2, units)}`,
+        value: v3,
+        limit: min2,
+        location: bboxLocation(c.bbox, file)
+      });
+    }
+  }
+  return out;
+}
+
+// shared/rules/envelope.ts
+function cropAround(box, margin, shape) {
+  const b = [
+    Math.max(0, box[0] - margin[0]),
+    Math.max(0, box[1] - margin[1]),
+    Math.max(0, box[2] - margin[2]),
+    Math.min(shape[0] - 1, box[3] + margin[0]),
+    Math.min(shape[1] - 1, box[4] + margin[1]),
+    Math.min(shape[2] - 1, box[5] + margin[2])
+  ];
+  return { box: b, size: [b[3] - b[0] + 1, b[4] - b[1] + 1, b[5] - b[2] + 1] };
+}
+function cropMask(mask, shape, crop) {
+  const [cx, cy, cz] = crop.size;
+  const out = new Uint8Array(cx * cy * cz);
+  const { data: data2, value: value2 } = mask;
+  let t = 0;
+  for (let k = 0; k < cz; k++) {
+    for (let j = 0; j < cy; j++) {
+      const base = ((k + crop.box[2]) * shape[1] + (j + crop.box[1])) * shape[0] + crop.box[0];
+      for (let i2 = 0; i2 < cx; i2++, t++) if (data2[base + i2] === value2) out[t] = 1;
+    }
+  }
+  return out;
+}
+var OUTSIDE = 2;
+function fillHoles(mask, size2) {
+  const [nx, ny, nz] = size2;
+  const n2 = nx * ny * nz;
+  const queue = new Int32Array(n2);
+  let head = 0;
+  let tail = 0;
+  const seed = (x2) => {
+    if (mask[x2] === 0) {
+      mask[x2] = OUTSIDE;
+      queue[tail++] = x2;
+    }
+  };
+  const sxy = nx * ny;
+  for (let k = 0; k < nz; k++) {
+    const capK = nz > 1 && (k === 0 || k === nz - 1);
+    for (let j = 0; j < ny; j++) {
+      const row = k * sxy + j * nx;
+      if (capK || j === 0 || j === ny - 1) for (let i2 = 0; i2 < nx; i2++) seed(row + i2);
+      else {
+        seed(row);
+        if (nx > 1) seed(row + nx - 1);
+      }
+    }
+  }
+  const borderEnd = tail;
+  while (head < borderEnd) {
+    const x2 = queue[head++];
+    const i2 = x2 % nx;
+    const j = (x2 - i2) / nx % ny;
+    const k = (x2 - i2 - j * nx) / sxy;
+    if (i2 > 0) seed(x2 - 1);
+    if (i2 < nx - 1) seed(x2 + 1);
+    if (j > 0) seed(x2 - nx);
+    if (j < ny - 1) seed(x2 + nx);
+    if (k > 0) seed(x2 - sxy);
+    if (k < nz - 1) seed(x2 + sxy);
+  }
+  const threeD = nz > 1;
+  while (head < tail) {
+    const x2 = queue[head++];
+    if (mask[x2 - 1] === 0) {
+      mask[x2 - 1] = OUTSIDE;
+      queue[tail++] = x2 - 1;
+    }
+    if (mask[x2 + 1] === 0) {
+      mask[x2 + 1] = OUTSIDE;
+      queue[tail++] = x2 + 1;
+    }
+    if (mask[x2 - nx] === 0) {
+      mask[x2 - nx] = OUTSIDE;
+      queue[tail++] = x2 - nx;
+    }
+    if (mask[x2 + nx] === 0) {
+      mask[x2 + nx] = OUTSIDE;
+      queue[tail++] = x2 + nx;
+    }
+    if (threeD) {
+      if (mask[x2 - sxy] === 0) {
+        mask[x2 - sxy] = OUTSIDE;
+        queue[tail++] = x2 - sxy;
+      }
+      if (mask[x2 + sxy] === 0) {
+        mask[x2 + sxy] = OUTSIDE;
+        queue[tail++] = x2 + sxy;
+      }
+    }
+  }
+  if (nz === 1) {
+    for (let x2 = 0; x2 < n2; x2++) mask[x2] = mask[x2] === OUTSIDE ? 0 : 1;
+    return;
+  }
+  for (let x2 = 0; x2 < n2; x2++) if (mask[x2] === 0) mask[x2] = 1;
+  {
+    const seen = new Uint8Array(sxy);
+    for (let k = 0; k < nz; k++) {
+      const o = k * sxy;
+      seen.fill(0);
+      head = 0;
+      tail = 0;
+      const seed2 = (p) => {
+        if (seen[p] === 0 && mask[o + p] !== 1) {
+          seen[p] = 1;
+          queue[tail++] = p;
+        }
+      };
+      for (let i2 = 0; i2 < nx; i2++) {
+        seed2(i2);
+        seed2((ny - 1) * nx + i2);
+      }
+      for (let j = 0; j < ny; j++) {
+        seed2(j * nx);
+        seed2(j * nx + nx - 1);
+      }
+      const edgeEnd = tail;
+      while (head < edgeEnd) {
+        const p = queue[head++];
+        const i2 = p % nx;
+        const j = (p - i2) / nx;
+        if (i2 > 0) seed2(p - 1);
+        if (i2 < nx - 1) seed2(p + 1);
+        if (j > 0) seed2(p - nx);
+        if (j < ny - 1) seed2(p + nx);
+      }
+      while (head < tail) {
+        const p = queue[head++];
+        if (seen[p - 1] === 0 && mask[o + p - 1] !== 1) {
+          seen[p - 1] = 1;
+          queue[tail++] = p - 1;
+        }
+        if (seen[p + 1] === 0 && mask[o + p + 1] !== 1) {
+          seen[p + 1] = 1;
+          queue[tail++] = p + 1;
+        }
+        if (seen[p - nx] === 0 && mask[o + p - nx] !== 1) {
+          seen[p - nx] = 1;
+          queue[tail++] = p - nx;
+        }
+        if (seen[p + nx] === 0 && mask[o + p + nx] !== 1) {
+          seen[p + nx] = 1;
+          queue[tail++] = p + nx;
+        }
+      }
+      for (let p = 0; p < sxy; p++) if (seen[p] === 0) mask[o + p] = 1;
+    }
+  }
+  for (let x2 = 0; x2 < n2; x2++) if (mask[x2] === OUTSIDE) mask[x2] = 0;
+}
+
+// shared/rules/containment.ts
+function countIn(mask, shape, box) {
+  const { data: data2, value: value2 } = mask;
+  let n2 = 0;
+  for (let k = box[2]; k <= box[5]; k++) {
+    for (let j = box[1]; j <= box[4]; j++) {
+      const row = (k * shape[1] + j) * shape[0];
+      for (let x2 = row + box[0], end = row + box[3]; x2 <= end; x2++) if (data2[x2] === value2) n2++;
+    }
+  }
+  return n2;
+}
+var MAX_KEPT_DISTANCES = 5e5;
+function envelopeOf(outer, shape, ob) {
+  const crop = cropAround(ob, [1, 1, 1], shape);
+  const env = cropMask(outer, shape, crop);
+  fillHoles(env, crop.size);
+  return { crop, env, boundary: null, dist: /* @__PURE__ */ new Map(), distSpacing: "" };
+}
+function faceVoxels(e, shape) {
+  const { crop, env } = e;
+  const [cx, cy, cz] = crop.size;
+  const plane = cx * cy;
+  const faces = [];
+  for (let k = 0, x2 = 0; k < cz; k++) {
+    for (let j = 0; j < cy; j++) {
+      for (let i2 = 0; i2 < cx; i2++, x2++) {
+        if (env[x2] !== 1) continue;
+        const open2 = i2 > 0 && env[x2 - 1] !== 1 || i2 < cx - 1 && env[x2 + 1] !== 1 || j > 0 && env[x2 - cx] !== 1 || j < cy - 1 && env[x2 + cx] !== 1 || k > 0 && env[x2 - plane] !== 1 || k < cz - 1 && env[x2 + plane] !== 1;
+        if (open2) faces.push(x2);
+      }
+    }
+  }
+  return Int32Array.from(faces);
+}
+function distancesOutside(e, at, shape, ib, spacing) {
+  const key = spacing.join(",");
+  if (e.distSpacing !== key || e.dist.size > MAX_KEPT_DISTANCES) {
+    e.dist = /* @__PURE__ */ new Map();
+    e.distSpacing = key;
+  }
+  const d2 = new Float64Array(at.length);
+  const missing = [];
+  for (let q = 0; q < at.length; q++) {
+    const known = e.dist.get(at[q]);
+    if (known === void 0) missing.push(q);
+    else d2[q] = known;
+  }
+  if (missing.length === 0) return d2;
+  const grid = cropAround(unionBox(ib, e.crop.box), [0, 0, 0], shape);
+  const [gx, gy] = grid.size;
+  const [ex, ey] = e.crop.size;
+  const [e0, e1, e2] = e.crop.box;
+  const boundary = e.boundary ??= faceVoxels(e, shape);
+  const features = new Int32Array(boundary.length);
+  const plane = ex * ey;
+  for (let t = 0; t < features.length; t++) {
+    const x2 = boundary[t];
+    const i2 = x2 % ex + e0 - grid.box[0];
+    const j = Math.floor(x2 / ex) % ey + e1 - grid.box[1];
+    const k = Math.floor(x2 / plane) + e2 - grid.box[2];
+    features[t] = (k * gy + j) * gx + i2;
+  }
+  const sxy = shape[0] * shape[1];
+  const queries = new Int32Array(missing.length);
+  for (let t = 0; t < missing.length; t++) {
+    const x2 = at[missing[t]];
+    const i2 = x2 % shape[0] - grid.box[0];
+    const j = Math.floor(x2 / shape[0]) % shape[1] - grid.box[1];
+    const k = Math.floor(x2 / sxy) - grid.box[2];
+    queries[t] = (k * gy + j) * gx + i2;
+  }
+  const found = squaredDistancesToPoints(features, grid.size, spacing, queries, new Float64Array(queries.length));
+  for (let t = 0; t < missing.length; t++) {
+    d2[missing[t]] = found[t];
+    e.dist.set(at[missing[t]], found[t]);
+  }
+  return d2;
+}
+function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
+  let mm = outer && memo ? memo.get(outer.data) : void 0;
+  if (outer && memo && !mm) memo.set(outer.data, mm = /* @__PURE__ */ new Map());
+  const shape = geometry.shape;
+  const ib = innerBox === void 0 ? boundingBox(inner, shape) : innerBox;
+  if (ib === null) return { voxels: 0, farthest: 0, bbox: null };
+  const obKey = `bbox:${outer?.value}`;
+  const ob = outer ? mm?.get(obKey) ?? boundingBox(outer, shape) : null;
+  if (outer && mm) mm.set(obKey, ob);
+  if (ob === null) return { voxels: countIn(inner, shape, ib), farthest: Infinity, bbox: ib };
+  const envKey = `envelope:${outer.value}`;
+  let e = mm?.get(envKey);
+  if (!e) {
+    e = envelopeOf(outer, shape, ob);
+    mm?.set(envKey, e);
+  }
+  const spacing = geometry.spacingKnown ? geometry.spacing : [1, 1, 1];
+  const [ex, ey, ez] = e.crop.size;
+  const [e0, e1, e2] = e.crop.box;
+  const { data: data2, value: value2 } = inner;
+  const out = [];
+  for (let k = ib[2]; k <= ib[5]; k++) {
+    const ek = k - e2;
+    for (let j = ib[1]; j <= ib[4]; j++) {
+      const ej = j - e1;
+      const rowIn = ek >= 0 && ek < ez && ej >= 0 && ej < ey;
+      const base = (k * shape[1] + j) * shape[0];
+      const envRow = (ek * ey + ej) * ex - e0;
+      for (let i2 = ib[0]; i2 <= ib[3]; i2++) {
+        if (data2[base + i2] !== value2) continue;
+        if (rowIn && i2 >= e0 && i2 < e0 + ex && e.env[envRow + i2] === 1) continue;
+        out.push(base + i2);
+      }
+    }
+  }
+  if (out.length === 0) return { voxels: 0, farthest: 0, bbox: null };
+  const d2 = distancesOutside(e, Int32Array.from(out), shape, ib, spacing);
+  const tol2 = toleranceMm * toleranceMm;
+  let voxels = 0;
+  let farthest = 0;
+  const box = emptyBox();
+  const sxy = shape[0] * shape[1];
+  for (let q = 0; q < out.length; q++) {
+    if (d2[q] <= tol2 * (1 + 1e-9)) continue;
+    voxels++;
+    if (d2[q] > farthest) farthest = d2[q];
+    const x2 = out[q];
+    const i2 = x2 % shape[0];
+    const j = Math.floor(x2 / shape[0]) % shape[1];
+    extendBox(box, i2, j, Math.floor(x2 / sxy));
+  }
+  return voxels === 0 ? { voxels: 0, farthest: 0, bbox: null } : { voxels, farthest: Math.sqrt(farthest), bbox: box };
+}
+function containmentRule(label, inner, innerBox, container, geometry, file, memo) {
+  const rule = insideOf(label);
+  if (!rule) return [];
+  const tolerance = geometry.spacingKnown ? rule.tolerance_mm : 0;
+  const o = outsideEnvelope(inner, container, geometry, tolerance, innerBox, memo);
+  if (o.voxels === 0 || o.bbox === null) return [];
+  const units = sizeUnits(geometry);
+  const amount = voxelAmount(o.voxels, geometry);
+  const tol = rule.tolerance_mm > 0 ? geometry.spacingKnown ? ` beyond the ${num2(rule.tolerance_mm)} mm tolerance` : " (tolerance not applied: the pixel spacing is unknown)" : "";
+  const message2 = o.farthest === Infinity ? `${label.name} is drawn ${whereIs(o.bbox, geometry)} but ${rule.label} is not drawn at all; the guideline says ${label.name} lies inside ${rule.label}` : `${amount} of ${label.name} lie outside ${rule.label}${tol}, up to ${num2(o.farthest)} ${geometry.spacingKnown ? "mm" : "pixels"} away, ${whereIs(
+    o.bbox,
+    geometry
+  )}; the guideline says ${label.name} lies inside ${rule.label}`;
+  return [
+    {
+      rule: "containment.outside",
+      label: label.name,
+      message: message2,
+      value: units === "px" ? o.voxels : o.voxels * voxelSize(geometry),
+      limit: rule.tolerance_mm,
+      location: bboxLocation(o.bbox, file)
+    }
+  ];
+}
+
+// shared/rules/geometry.ts
+var GEOMETRY_RTOL = 1e-5;
+var GEOMETRY_ATOL = 1e-3;
+var allClose = (a, b, rtol = GEOMETRY_RTOL, atol = GEOMETRY_ATOL) => a.length === b.length && a.every((x2, i2) => Math.abs(x2 - b[i2]) <= atol + rtol * Math.abs(b[i2]));
+var vec = (v3) => `(${v3.map((x2) => String(Number(x2.toPrecision(6)))).join(", ")})`;
+function geometryRules(mask, image, imagePath, maskPath) {
+  const out = [];
+  const add2 = (aspect, m, i2, unit = "") => out.push({
+    rule: "geometry.mismatch",
+    label: null,
+    message: `Mask ${aspect} ${m}${unit} differs from the image's ${i2}${unit} (${imagePath}): the mask was not drawn on this image's grid`,
+    value: m,
+    limit: i2,
+    location: maskPath ? { file: maskPath } : null
+  });
+  if (mask.shape.some((s, t) => s !== image.shape[t])) {
+    add2("shape", mask.shape.join("x"), image.shape.join("x"));
+    return out;
+  }
+  if (!mask.spacingKnown || !image.spacingKnown) return out;
+  if (!allClose(mask.spacing, image.spacing)) add2("spacing", vec(mask.spacing), vec(image.spacing), " mm");
+  if (!allClose(mask.origin, image.origin)) add2("origin", vec(mask.origin), vec(image.origin), " mm");
+  if (!allClose(mask.direction.flat(), image.direction.flat())) {
+    add2("direction", mask.direction.map(vec).join(" "), image.direction.map(vec).join(" "));
+  }
+  return out;
+}
+
+// shared/rules/overlap.ts
+function overlapOf(a, ab, b, bb, geometry) {
+  const lo = [Math.max(ab[0], bb[0]), Math.max(ab[1], bb[1]), Math.max(ab[2], bb[2])];
+  const hi = [Math.min(ab[3], bb[3]), Math.min(ab[4], bb[4]), Math.min(ab[5], bb[5])];
+  if (lo[0] > hi[0] || lo[1] > hi[1] || lo[2] > hi[2]) return { voxels: 0, bbox: null };
+  const [nx, ny] = geometry.shape;
+  let voxels = 0;
+  const box = emptyBox();
+  for (let k = lo[2]; k <= hi[2]; k++) {
+    for (let j = lo[1]; j <= hi[1]; j++) {
+      const row = (k * ny + j) * nx;
+      for (let i2 = lo[0]; i2 <= hi[0]; i2++) {
+        const x2 = row + i2;
+        if (a.data[x2] !== a.value || b.data[x2] !== b.value) continue;
+        voxels++;
+        extendBox(box, i2, j, k);
+      }
+    }
+  }
+  return voxels === 0 ? { voxels, bbox: null } : { voxels, bbox: box };
+}
+function overlapRules(seg, drawn, file) {
+  const out = [];
+  const g = seg.geometry;
+  const byName = new Map(drawn.map((d) => [d.resolved.label.name, d]));
+  const done = /* @__PURE__ */ new Set();
+  for (const a of drawn) {
+    for (const otherName of a.resolved.label.exclusive_with ?? []) {
+      const b = byName.get(otherName);
+      if (!b || !a.bbox || !b.bbox) continue;
+      const key = [a.resolved.label.name, otherName].sort().join("\0");
+      if (done.has(key)) continue;
+      done.add(key);
+      const la = layersHolding(seg, a.resolved.values);
+      const lb = layersHolding(seg, b.resolved.values);
+      if (la.length === 1 && lb.length === 1 && la[0] === lb[0]) continue;
+      const o = overlapOf(a.mask, a.bbox, b.mask, b.bbox, g);
+      if (o.voxels === 0 || !o.bbox) continue;
+      const units = sizeUnits(g);
+      const amount = voxelAmount(o.voxels, g);
+      out.push({
+        rule: "overlap.forbidden",
+        label: a.resolved.label.name,
+        message: `${a.resolved.label.name} and ${otherName} overlap in ${amount} ${whereIs(o.bbox, g)}; the guideline says they must not overlap`,
+        value: units === "px" ? o.voxels : o.voxels * voxelSize(g),
+        limit: 0,
+        location: { ...bboxLocation(o.bbox, file), region: `${a.resolved.label.name} / ${otherName}` }
+      });
+    }
+  }
+  return out;
+}
+
+// shared/rules/shape.ts
+function labelShape(mask, geometry) {
+  const bbox = boundingBox(mask, geometry.shape);
+  if (bbox === null) return { voxels: 0, bbox: null, components: [], slices: [] };
+  const cc = connectedComponents(mask, geometry.shape, { bbox, labels: true });
+  const labels = cc.labels;
+  const n2 = cc.count;
+  const sizes = new Float64Array(n2 + 1);
+  const boxes = new Int32Array(6 * (n2 + 1));
+  for (let c = 1; c <= n2; c++) boxes.set([2 ** 30, 2 ** 30, 2 ** 30, -1, -1, -1], 6 * c);
+  const bx = bbox[3] - bbox[0] + 1;
+  const by = bbox[4] - bbox[1] + 1;
+  const bz = bbox[5] - bbox[2] + 1;
+  const slices = [];
+  let voxels = 0;
+  let t = 0;
+  for (let k = 0; k < bz; k++) {
+    let inSlice = 0;
+    for (let j = 0; j < by; j++) {
+      for (let i2 = 0; i2 < bx; i2++, t++) {
+        const c = labels[t];
+        if (c === 0) continue;
+        inSlice++;
+        sizes[c]++;
+        const o = 6 * c;
+        if (i2 < boxes[o]) boxes[o] = i2;
+        if (j < boxes[o + 1]) boxes[o + 1] = j;
+        if (k < boxes[o + 2]) boxes[o + 2] = k;
+        if (i2 > boxes[o + 3]) boxes[o + 3] = i2;
+        if (j > boxes[o + 4]) boxes[o + 4] = j;
+        if (k > boxes[o + 5]) boxes[o + 5] = k;
+      }
+    }
+    if (inSlice > 0) slices.push(k + bbox[2]);
+    voxels += inSlice;
+  }
+  const components = [];
+  for (let c = 1; c <= n2; c++) {
+    const o = 6 * c;
+    components.push({
+      voxels: sizes[c],
+      bbox: [
+        boxes[o] + bbox[0],
+        boxes[o + 1] + bbox[1],
+        boxes[o + 2] + bbox[2],
+        boxes[o + 3] + bbox[0],
+        boxes[o + 4] + bbox[1],
+        boxes[o + 5] + bbox[2]
+      ]
+    });
+  }
+  components.sort((a, b) => b.voxels - a.voxels || a.bbox[2] - b.bbox[2]);
+  return { voxels, bbox, components, slices };
+}
+
+// shared/rules/slices.ts
+function sliceRules(label, shape, geometry, file) {
+  if (!label.contiguous_slices || is2D(geometry) || shape.slices.length < 2) return [];
+  const out = [];
+  const s = shape.slices;
+  const [i0, j0, , i1, j1] = shape.bbox ?? [0, 0, 0, 0, 0, 0];
+  for (let t = 1; t < s.length; t++) {
+    if (s[t] === s[t - 1] + 1) continue;
+    const a = s[t - 1] + 1;
+    const b = s[t] - 1;
+    const range = a === b ? `slice ${a} is` : `slices ${a}\u2013${b} are`;
+    out.push({
+      rule: "slices.gap",
+      label: label.name,
+      message: `${label.name} skips slices: ${range} empty between slice ${s[t - 1]} and slice ${s[t]}; the guideline asks for contiguous slices`,
+      value: `${a}-${b}`,
+      limit: null,
+      location: { ...file ? { file } : {}, slice: a, bbox: [i0, j0, a, i1, j1, b] }
+    });
+  }
+  return out;
+}
+
+// shared/rules/volume.ts
+function volumeRules(label, shape, geometry) {
+  if (!geometry.spacingKnown || shape.voxels === 0) return [];
+  const units = sizeUnits(geometry);
+  const v3 = shape.voxels * voxelSize(geometry);
+  const what = units === "mm2" ? "area" : "volume";
+  const location = shape.bbox ? { bbox: shape.bbox } : null;
+  if (label.min_volume_mm3 !== void 0 && v3 < label.min_volume_mm3) {
+    return [
+      {
+        rule: "volume.below_min",
+        label: label.name,
+        message: `${label.name} ${what} is ${size(v3, units)}, below the guideline's minimum of ${size(label.min_volume_mm3, units)}`,
+        value: v3,
+        limit: label.min_volume_mm3,
+        location
+      }
+    ];
+  }
+  if (label.max_volume_mm3 !== void 0 && v3 > label.max_volume_mm3) {
+    return [
+      {
+        rule: "volume.above_max",
+        label: label.name,
+        message: `${label.name} ${what} is ${size(v3, units)}, above the guideline's maximum of ${size(label.max_volume_mm3, units)}`,
+        value: v3,
+        limit: label.max_volume_mm3,
+        location
+      }
+    ];
+  }
+  return [];
+}
+
+// shared/rules/engine.ts
+var ruleMemo = () => ({ shapes: /* @__PURE__ */ new WeakMap(), envelopes: /* @__PURE__ */ new WeakMap(), pairs: /* @__PURE__ */ new WeakMap() });
+function memoShape(memo, mask, g) {
+  if (!memo) return labelShape(mask, g);
+  let byValue = memo.shapes.get(mask.data);
+  if (!byValue) memo.shapes.set(mask.data, byValue = /* @__PURE__ */ new Map());
+  let shape = byValue.get(mask.value);
+  if (!shape) byValue.set(mask.value, shape = labelShape(mask, g));
+  return shape;
+}
+var shaMemo = /* @__PURE__ */ new WeakMap();
+var shaOf = (g, opts) => {
+  if (opts.guidelineSha256) return opts.guidelineSha256;
+  let s = shaMemo.get(g);
+  if (s === void 0) {
+    s = guidelineSha256(g);
+    shaMemo.set(g, s);
+  }
+  return s;
+};
+var parseAttestation = (raw) => {
+  if (typeof raw !== "string") return raw;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+};
+function checkAnnotation(guideline, annotation, itemId, opts = {}) {
+  const seg = annotation.segmentation;
+  const g = seg.geometry;
+  const file = seg.path;
+  const ctx = { guideline, item: itemId ?? seg.path, annotation: annotation.id, annotator: annotation.annotator };
+  const drafts = [];
+  const { labels, drafts: labelDrafts } = resolveLabels(guideline, seg);
+  const byName = opts.labelValuesByName;
+  drafts.push(
+    ...labelDrafts.filter(
+      (d) => !(d.rule === "label.value_mismatch" && byName && typeof d.value === "number" && Object.values(byName).includes(d.value))
+    ),
+    ...requiredMissing(guideline, labels)
+  );
+  const drawn = [];
+  for (const r of labels) {
+    const mask = resolvedMask(seg, r.values);
+    if (!mask) continue;
+    const shape = memoShape(opts.memo, mask, g);
+    if (shape.voxels === 0) continue;
+    drawn.push({ resolved: r, mask, bbox: shape.bbox, box: shape.bbox });
+    drafts.push(...volumeRules(r.label, shape, g), ...componentRules(r.label, shape, g, file), ...sliceRules(r.label, shape, g, file));
+  }
+  const maskOf = new Map(drawn.map((d) => [d.resolved.label.name, d.mask]));
+  for (const d of drawn) {
+    const inside = insideOf(d.resolved.label);
+    if (!inside) continue;
+    drafts.push(...containmentRule(d.resolved.label, d.mask, d.box, maskOf.get(inside.label) ?? null, g, file, opts.memo?.envelopes));
+  }
+  drafts.push(...overlapRules(seg, drawn, file));
+  const raw = parseAttestation(annotation.attestation);
+  const { drafts: attDrafts, attestation } = attestationRules(guideline, shaOf(guideline, opts), raw);
+  drafts.push(...attDrafts);
+  const present = drawn.map((d) => d.resolved.label.name);
+  drafts.push(...checklistRules(guideline, present, answersOf(annotation.checklist, raw)));
+  return applyOverrides(guideline, attestation, emit(ctx, drafts));
+}
+function checkItemDetailed(guideline, item2, opts = {}) {
+  const findings = [];
+  for (const a of item2.annotations) {
+    findings.push(...checkAnnotation(guideline, a, item2.id, opts));
+    if (item2.image) {
+      const ctx = { guideline, item: item2.id, annotation: a.id, annotator: a.annotator };
+      findings.push(...emit(ctx, geometryRules(a.segmentation.geometry, item2.image.geometry, item2.image.path, a.segmentation.path)));
+    }
+  }
+  const agreement = agreementRules(guideline, item2, opts.memo?.pairs);
+  findings.push(...agreement.findings);
+  return { findings, agreement: agreement.scores };
+}
+var checkItem = (guideline, item2, opts = {}) => checkItemDetailed(guideline, item2, opts).findings;
+
 // shared/formats/dicom-image.ts
 var SEGMENTATION_LIKE = /* @__PURE__ */ new Set([SOP_CLASS.segmentation, SOP_CLASS.labelMapSegmentation, "1.2.840.10008.5.1.4.1.1.66.5"]);
 function readDicomImageGeometry(files) {
@@ -63920,16 +68799,16 @@ function readDicomImageGeometry(files) {
 function readHeader2(bytes, file) {
   const parsed = parseDicom(bytes, file);
   const ds = parsed.dataset;
-  const sopClass = str2(ds, "SOPClassUID") ?? str2(parsed.meta, "MediaStorageSOPClassUID");
+  const sopClass = str3(ds, "SOPClassUID") ?? str3(parsed.meta, "MediaStorageSOPClassUID");
   if (sopClass && SEGMENTATION_LIKE.has(sopClass)) {
     throw new SegqcError("usage", `is a segmentation (${describeSopClass(sopClass)}), not an image of the source series`, { file });
   }
-  const rows = num2(ds, "Rows");
-  const columns = num2(ds, "Columns");
+  const rows = num(ds, "Rows");
+  const columns = num(ds, "Columns");
   if (rows === null || columns === null || rows < 1 || columns < 1) {
     throw new SegqcError("format.unreadable", `is not an image: it has no Rows/Columns (${describeSopClass(sopClass)})`, { file });
   }
-  const frames = num2(ds, "NumberOfFrames") ?? 1;
+  const frames = num(ds, "NumberOfFrames") ?? 1;
   checkPixelDataLength(parsed, rows, columns, frames, file);
   return {
     file,
@@ -63937,9 +68816,9 @@ function readHeader2(bytes, file) {
     rows,
     columns,
     frames,
-    sopInstanceUID: str2(ds, "SOPInstanceUID"),
-    seriesInstanceUID: str2(ds, "SeriesInstanceUID"),
-    frameOfReferenceUID: str2(ds, "FrameOfReferenceUID")
+    sopInstanceUID: str3(ds, "SOPInstanceUID"),
+    seriesInstanceUID: str3(ds, "SeriesInstanceUID"),
+    frameOfReferenceUID: str3(ds, "FrameOfReferenceUID")
   };
 }
 function checkPixelDataLength(parsed, rows, columns, frames, file) {
@@ -63951,8 +68830,8 @@ function checkPixelDataLength(parsed, rows, columns, frames, file) {
   } catch {
     return;
   }
-  const bits2 = num2(ds, "BitsAllocated") ?? 16;
-  const samples = num2(ds, "SamplesPerPixel") ?? 1;
+  const bits2 = num(ds, "BitsAllocated") ?? 16;
+  const samples = num(ds, "SamplesPerPixel") ?? 1;
   const needed = Math.ceil(rows * columns * frames * samples * bits2 / 8);
   if (pixels.length < needed) {
     throw new SegqcError("format.truncated", `PixelData holds ${pixels.length} bytes of the ${needed} its ${columns}x${rows}x${frames} ${bits2}-bit pixels need`, {
@@ -64025,26 +68904,6 @@ function embedOnImageSlices(seg, image, tol = DEFAULT_GEOMETRY_TOLERANCE) {
   });
   const geometry = { ...image, shape: [...image.shape], spacing: [...image.spacing], origin: [...image.origin], direction: image.direction.map((d) => [...d]) };
   return { ...seg, geometry, layers };
-}
-
-// shared/rules/gate.ts
-var FAIL_ON = ["error", "warning", "never"];
-var DEFAULT_FAIL_ON = "error";
-var STRICTNESS = { never: 0, error: 1, warning: 2 };
-function parseFailOn(text, source) {
-  const v3 = text.trim();
-  if (FAIL_ON.includes(v3)) return v3;
-  throw new SegqcError("usage", `${source} is one of ${FAIL_ON.join(", ")}, got "${text}"`);
-}
-function decideGate(config, requested, override = false) {
-  if (requested === null) return { failOn: config, refused: null };
-  if (override || STRICTNESS[requested] >= STRICTNESS[config]) return { failOn: requested, refused: null };
-  return { failOn: config, refused: requested };
-}
-function gateFails(counts, failOn) {
-  if (failOn === "never") return false;
-  if (failOn === "warning") return counts.errors + counts.warnings > 0;
-  return counts.errors > 0;
 }
 
 // shared/dataset/check.ts
@@ -64193,4954 +69052,27 @@ function buildReport(items2, base, auditRate) {
   };
 }
 
-// shared/dataset/shard.ts
-function parseShard(text) {
-  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
-  const i2 = m ? Number(m[1]) : NaN, n2 = m ? Number(m[2]) : NaN;
-  if (!m || n2 < 1 || i2 < 1 || i2 > n2) throw new SegqcError("usage", `shard must look like i/n with 1 <= i <= n, got "${text}"`);
-  return { index: i2 - 1, count: n2 };
+// shared/metrics/mask-stats.ts
+function maskStats(mask, geometry) {
+  const shape = geometry.shape;
+  const bbox = boundingBox(mask, shape);
+  if (bbox === null) return { voxels: 0, volume_mm3: 0, components: 0, componentSizes: [], bbox: null, slices: [] };
+  const [nx, ny] = shape;
+  const { data: data2, value: value2 } = mask;
+  let voxels = 0;
+  const slices = [];
+  for (let k = bbox[2]; k <= bbox[5]; k++) {
+    let c = 0;
+    for (let j = bbox[1]; j <= bbox[4]; j++) {
+      const rs = (k * ny + j) * nx;
+      for (let x2 = rs + bbox[0], e = rs + bbox[3]; x2 <= e; x2++) if (data2[x2] === value2) c++;
+    }
+    if (c > 0) slices.push(k);
+    voxels += c;
+  }
+  const cc = connectedComponents(mask, shape, { bbox });
+  return { voxels, volume_mm3: voxels * voxelVolume(geometry), components: cc.count, componentSizes: cc.sizes, bbox, slices };
 }
-function inShard(itemId, shard) {
-  if (shard.count === 1) return true;
-  const h3 = parseInt(sha256Hex(new TextEncoder().encode(itemId)).slice(0, 8), 16);
-  return h3 % shard.count === shard.index;
-}
-function sumTotals(parts) {
-  const out = { items: 0, annotations: 0, errors: 0, warnings: 0, infos: 0, by_rule: {}, items_without_annotations: 0, annotations_without_images: 0 };
-  for (const t of parts) {
-    out.items += t.items;
-    out.annotations += t.annotations;
-    out.errors += t.errors;
-    out.warnings += t.warnings;
-    out.infos += t.infos;
-    out.items_without_annotations += t.items_without_annotations;
-    out.annotations_without_images += t.annotations_without_images;
-    for (const [rule, n2] of Object.entries(t.by_rule)) out.by_rule[rule] = (out.by_rule[rule] ?? 0) + n2;
-  }
-  return out;
-}
-var invalid = (detail) => new SegqcError("report.invalid", detail);
-function sameEverywhere(parts, what, get3) {
-  const first = JSON.stringify(get3(parts[0]));
-  const other = parts.find((p) => JSON.stringify(get3(p)) !== first);
-  if (other) throw invalid(`the shard reports disagree on ${what}: shard ${other.shard?.index}/${other.shard?.count} has ${JSON.stringify(get3(other))}, shard ${parts[0].shard?.index}/${parts[0].shard?.count} has ${first}`);
-  return get3(parts[0]);
-}
-function mergeShardReports(parts) {
-  if (parts.length === 0) throw invalid("no shard reports to merge");
-  const unsharded = parts.find((p) => p.shard === null);
-  if (unsharded) throw invalid("a report without a shard was given to merge; merge takes the reports of `shard: i/n` runs");
-  const count = sameEverywhere(parts, "the number of shards", (p) => p.shard.count);
-  const seen = /* @__PURE__ */ new Map();
-  for (const p of parts) seen.set(p.shard.index, (seen.get(p.shard.index) ?? 0) + 1);
-  const missing = Array.from({ length: count }, (_, i2) => i2 + 1).filter((i2) => !seen.has(i2));
-  if (missing.length) throw invalid(`shard${missing.length > 1 ? "s" : ""} ${missing.map((i2) => `${i2}/${count}`).join(", ")} missing: ${parts.length} of ${count} reports were given`);
-  const twice = [...seen].filter(([, n2]) => n2 > 1).map(([i2]) => `${i2}/${count}`);
-  if (twice.length) throw invalid(`shard ${twice.join(", ")} given more than once`);
-  sameEverywhere(parts, "the base commit", (p) => p.base_sha);
-  sameEverywhere(parts, "the head commit", (p) => p.head_sha);
-  sameEverywhere(parts, "the repository", (p) => p.repository);
-  sameEverywhere(parts, "the pull request", (p) => p.pull_request);
-  sameEverywhere(parts, "the dataset", (p) => p.config_path ?? null);
-  sameEverywhere(parts, "the dataset size", (p) => p.diff.dataset_items ?? null);
-  sameEverywhere(parts, "the guideline", (p) => p.report.guideline);
-  sameEverywhere(parts, "the gate", (p) => p.report.config);
-  sameEverywhere(parts, "the audit rate", (p) => p.audit_rate);
-  sameEverywhere(parts, "the tolerance", (p) => p.diff.tolerance_mm);
-  sameEverywhere(parts, "the guideline change", (p) => p.guideline_change ? { ...p.guideline_change, items_failing_base: 0, items_failing_head: 0, items_checked: 0 } : null);
-  const ordered = [...parts].sort((a, b) => a.shard.index - b.shard.index);
-  const byId = (a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-  const items2 = ordered.flatMap((p) => p.report.items).sort(byId);
-  const dup = items2.find((it, i2) => i2 > 0 && items2[i2 - 1].id === it.id);
-  if (dup) throw invalid(`item ${JSON.stringify(dup.id)} appears in two shards`);
-  const first = ordered[0];
-  const report = buildReport(items2, { tool: first.report.tool, guideline: first.report.guideline, config: first.report.config }, first.audit_rate);
-  const bases = ordered.map((p) => p.diff.totals.base);
-  let change = null;
-  if (first.guideline_change) {
-    const gs = ordered.map((p) => p.guideline_change);
-    const add2 = (k) => gs.reduce((s, g) => s + g[k], 0);
-    change = { ...first.guideline_change, items_failing_base: add2("items_failing_base"), items_failing_head: add2("items_failing_head"), items_checked: add2("items_checked") };
-  }
-  return {
-    ...first,
-    shard: null,
-    report,
-    diff: {
-      ...first.diff,
-      items: ordered.flatMap((p) => p.diff.items).sort(byId),
-      totals: { base: bases.every((b) => b === null) ? null : sumTotals(bases.filter((b) => b !== null)), head: report.totals }
-    },
-    guideline_change: change
-  };
-}
-
-// action/src/inputs.ts
-var bool = (name, fallback) => {
-  const v3 = getInput(name).trim().toLowerCase();
-  if (v3 === "") return fallback;
-  if (["true", "yes", "on", "1"].includes(v3)) return true;
-  if (["false", "no", "off", "0"].includes(v3)) return false;
-  throw new SegqcError("usage", `input ${name} is true or false, got "${getInput(name)}"`);
-};
-var oneOf = (name, allowed, fallback) => {
-  const v3 = getInput(name).trim() || fallback;
-  if (allowed.includes(v3)) return v3;
-  throw new SegqcError("usage", `input ${name} is one of ${allowed.join(", ")}, got "${v3}"`);
-};
-function readInputs() {
-  const shard = getInput("shard").trim();
-  return {
-    config: getInput("config").trim() || "segqc.yaml",
-    token: getInput("github-token").trim(),
-    comment: bool("comment", true),
-    failOn: parseFailOn(getInput("fail-on").trim() || DEFAULT_FAIL_ON, "input fail-on"),
-    base: getInput("base").trim() || null,
-    head: getInput("head").trim() || null,
-    full: bool("full", false),
-    mode: oneOf("mode", ["check", "comment", "merge"], "check"),
-    shard: shard ? parseShard(shard) : null,
-    reports: getInput("reports").trim() || "segqc-report"
-  };
-}
-var actionGate = (inputs, configGate) => decideGate(configGate, inputs.failOn);
-
-// action/src/event.ts
-import { readFileSync } from "node:fs";
-function readEvent(path) {
-  if (!path) return {};
-  try {
-    const data2 = JSON.parse(readFileSync(path, "utf8"));
-    return data2 && typeof data2 === "object" ? data2 : {};
-  } catch (e) {
-    throw new SegqcError("usage", `the event payload cannot be read: ${e.message}`, { file: path });
-  }
-}
-var obj = (v3) => v3 && typeof v3 === "object" ? v3 : null;
-var str3 = (v3) => typeof v3 === "string" && v3.length > 0 ? v3 : null;
-function eventPullRequest(event, repository) {
-  const pr = obj(event.pull_request);
-  if (!pr || typeof pr.number !== "number") return null;
-  const base = obj(pr.base), head = obj(pr.head);
-  const headRepo = str3(obj(head?.repo)?.full_name);
-  return {
-    number: pr.number,
-    baseSha: str3(base?.sha) ?? "",
-    headSha: str3(head?.sha) ?? "",
-    fromFork: headRepo !== null && repository !== null && headRepo.toLowerCase() !== repository.toLowerCase()
-  };
-}
-function eventWorkflowRun(event) {
-  const run = obj(event.workflow_run);
-  if (!run || typeof run.id !== "number" || !str3(run.head_sha)) return null;
-  const prs = Array.isArray(run.pull_requests) ? run.pull_requests : [];
-  return {
-    id: run.id,
-    headSha: str3(run.head_sha),
-    htmlUrl: str3(run.html_url),
-    pullRequests: prs.map((p) => obj(p)?.number).filter((n2) => typeof n2 === "number")
-  };
-}
-
-// ../../main/node_modules/@actions/github/lib/context.js
-import { readFileSync as readFileSync2, existsSync as existsSync2 } from "fs";
-import { EOL as EOL5 } from "os";
-var Context = class {
-  /**
-   * Hydrate the context from the environment
-   */
-  constructor() {
-    var _a2, _b2, _c;
-    this.payload = {};
-    if (process.env.GITHUB_EVENT_PATH) {
-      if (existsSync2(process.env.GITHUB_EVENT_PATH)) {
-        this.payload = JSON.parse(readFileSync2(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
-      } else {
-        const path = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${EOL5}`);
-      }
-    }
-    this.eventName = process.env.GITHUB_EVENT_NAME;
-    this.sha = process.env.GITHUB_SHA;
-    this.ref = process.env.GITHUB_REF;
-    this.workflow = process.env.GITHUB_WORKFLOW;
-    this.action = process.env.GITHUB_ACTION;
-    this.actor = process.env.GITHUB_ACTOR;
-    this.job = process.env.GITHUB_JOB;
-    this.runAttempt = parseInt(process.env.GITHUB_RUN_ATTEMPT, 10);
-    this.runNumber = parseInt(process.env.GITHUB_RUN_NUMBER, 10);
-    this.runId = parseInt(process.env.GITHUB_RUN_ID, 10);
-    this.apiUrl = (_a2 = process.env.GITHUB_API_URL) !== null && _a2 !== void 0 ? _a2 : `https://api.github.com`;
-    this.serverUrl = (_b2 = process.env.GITHUB_SERVER_URL) !== null && _b2 !== void 0 ? _b2 : `https://github.com`;
-    this.graphqlUrl = (_c = process.env.GITHUB_GRAPHQL_URL) !== null && _c !== void 0 ? _c : `https://api.github.com/graphql`;
-  }
-  get issue() {
-    const payload = this.payload;
-    return Object.assign(Object.assign({}, this.repo), { number: (payload.issue || payload.pull_request || payload).number });
-  }
-  get repo() {
-    if (process.env.GITHUB_REPOSITORY) {
-      const [owner, repo] = process.env.GITHUB_REPOSITORY.split("/");
-      return { owner, repo };
-    }
-    if (this.payload.repository) {
-      return {
-        owner: this.payload.repository.owner.login,
-        repo: this.payload.repository.name
-      };
-    }
-    throw new Error("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'");
-  }
-};
-
-// ../../main/node_modules/@actions/github/lib/internal/utils.js
-var httpClient = __toESM(require_lib(), 1);
-var import_undici2 = __toESM(require_undici(), 1);
-var __awaiter2 = function(thisArg, _arguments, P, generator) {
-  function adopt(value2) {
-    return value2 instanceof P ? value2 : new P(function(resolve4) {
-      resolve4(value2);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve4, reject) {
-    function fulfilled(value2) {
-      try {
-        step(generator.next(value2));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value2) {
-      try {
-        step(generator["throw"](value2));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-function getAuthString(token, options) {
-  if (!token && !options.auth) {
-    throw new Error("Parameter token or opts.auth is required");
-  } else if (token && options.auth) {
-    throw new Error("Parameters token and opts.auth may not both be specified");
-  }
-  return typeof options.auth === "string" ? options.auth : `token ${token}`;
-}
-function getProxyAgent(destinationUrl) {
-  const hc = new httpClient.HttpClient();
-  return hc.getAgent(destinationUrl);
-}
-function getProxyAgentDispatcher(destinationUrl) {
-  const hc = new httpClient.HttpClient();
-  return hc.getAgentDispatcher(destinationUrl);
-}
-function getProxyFetch(destinationUrl) {
-  const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
-  const proxyFetch = (url, opts) => __awaiter2(this, void 0, void 0, function* () {
-    return (0, import_undici2.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
-  });
-  return proxyFetch;
-}
-function getApiBaseUrl() {
-  return process.env["GITHUB_API_URL"] || "https://api.github.com";
-}
-function getUserAgentWithOrchestrationId(baseUserAgent) {
-  var _a2;
-  const orchId = (_a2 = process.env["ACTIONS_ORCHESTRATION_ID"]) === null || _a2 === void 0 ? void 0 : _a2.trim();
-  if (orchId) {
-    const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, "_");
-    const tag = `actions_orchestration_id/${sanitizedId}`;
-    if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag))
-      return baseUserAgent;
-    const ua = baseUserAgent ? `${baseUserAgent} ` : "";
-    return `${ua}${tag}`;
-  }
-  return baseUserAgent;
-}
-
-// ../../main/node_modules/universal-user-agent/index.js
-function getUserAgent() {
-  if (typeof navigator === "object" && "userAgent" in navigator) {
-    return navigator.userAgent;
-  }
-  if (typeof process === "object" && process.version !== void 0) {
-    return `Node.js/${process.version.substr(1)} (${process.platform}; ${process.arch})`;
-  }
-  return "<environment undetectable>";
-}
-
-// ../../main/node_modules/before-after-hook/lib/register.js
-function register(state, name, method, options) {
-  if (typeof method !== "function") {
-    throw new Error("method for before hook must be a function");
-  }
-  if (!options) {
-    options = {};
-  }
-  if (Array.isArray(name)) {
-    return name.reverse().reduce((callback, name2) => {
-      return register.bind(null, state, name2, callback, options);
-    }, method)();
-  }
-  return Promise.resolve().then(() => {
-    if (!state.registry[name]) {
-      return method(options);
-    }
-    return state.registry[name].reduce((method2, registered) => {
-      return registered.hook.bind(null, method2, options);
-    }, method)();
-  });
-}
-
-// ../../main/node_modules/before-after-hook/lib/add.js
-function addHook(state, kind, name, hook2) {
-  const orig = hook2;
-  if (!state.registry[name]) {
-    state.registry[name] = [];
-  }
-  if (kind === "before") {
-    hook2 = (method, options) => {
-      return Promise.resolve().then(orig.bind(null, options)).then(method.bind(null, options));
-    };
-  }
-  if (kind === "after") {
-    hook2 = (method, options) => {
-      let result;
-      return Promise.resolve().then(method.bind(null, options)).then((result_) => {
-        result = result_;
-        return orig(result, options);
-      }).then(() => {
-        return result;
-      });
-    };
-  }
-  if (kind === "error") {
-    hook2 = (method, options) => {
-      return Promise.resolve().then(method.bind(null, options)).catch((error2) => {
-        return orig(error2, options);
-      });
-    };
-  }
-  state.registry[name].push({
-    hook: hook2,
-    orig
-  });
-}
-
-// ../../main/node_modules/before-after-hook/lib/remove.js
-function removeHook(state, name, method) {
-  if (!state.registry[name]) {
-    return;
-  }
-  const index = state.registry[name].map((registered) => {
-    return registered.orig;
-  }).indexOf(method);
-  if (index === -1) {
-    return;
-  }
-  state.registry[name].splice(index, 1);
-}
-
-// ../../main/node_modules/before-after-hook/index.js
-var bind = Function.bind;
-var bindable = bind.bind(bind);
-function bindApi(hook2, state, name) {
-  const removeHookRef = bindable(removeHook, null).apply(
-    null,
-    name ? [state, name] : [state]
-  );
-  hook2.api = { remove: removeHookRef };
-  hook2.remove = removeHookRef;
-  ["before", "error", "after", "wrap"].forEach((kind) => {
-    const args = name ? [state, kind, name] : [state, kind];
-    hook2[kind] = hook2.api[kind] = bindable(addHook, null).apply(null, args);
-  });
-}
-function Singular() {
-  const singularHookName = /* @__PURE__ */ Symbol("Singular");
-  const singularHookState = {
-    registry: {}
-  };
-  const singularHook = register.bind(null, singularHookState, singularHookName);
-  bindApi(singularHook, singularHookState, singularHookName);
-  return singularHook;
-}
-function Collection() {
-  const state = {
-    registry: {}
-  };
-  const hook2 = register.bind(null, state);
-  bindApi(hook2, state);
-  return hook2;
-}
-var before_after_hook_default = { Singular, Collection };
-
-// ../../main/node_modules/@octokit/endpoint/dist-bundle/index.js
-var VERSION = "0.0.0-development";
-var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
-var DEFAULTS = {
-  method: "GET",
-  baseUrl: "https://api.github.com",
-  headers: {
-    accept: "application/vnd.github.v3+json",
-    "user-agent": userAgent
-  },
-  mediaType: {
-    format: ""
-  }
-};
-function lowercaseKeys(object) {
-  if (!object) {
-    return {};
-  }
-  return Object.keys(object).reduce((newObj, key) => {
-    newObj[key.toLowerCase()] = object[key];
-    return newObj;
-  }, {});
-}
-function isPlainObject(value2) {
-  if (typeof value2 !== "object" || value2 === null) return false;
-  if (Object.prototype.toString.call(value2) !== "[object Object]") return false;
-  const proto = Object.getPrototypeOf(value2);
-  if (proto === null) return true;
-  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
-  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value2);
-}
-function mergeDeep(defaults2, options) {
-  const result = Object.assign({}, defaults2);
-  Object.keys(options).forEach((key) => {
-    if (isPlainObject(options[key])) {
-      if (!(key in defaults2)) Object.assign(result, { [key]: options[key] });
-      else result[key] = mergeDeep(defaults2[key], options[key]);
-    } else {
-      Object.assign(result, { [key]: options[key] });
-    }
-  });
-  return result;
-}
-function removeUndefinedProperties(obj2) {
-  for (const key in obj2) {
-    if (obj2[key] === void 0) {
-      delete obj2[key];
-    }
-  }
-  return obj2;
-}
-function merge(defaults2, route, options) {
-  if (typeof route === "string") {
-    let [method, url] = route.split(" ");
-    options = Object.assign(url ? { method, url } : { url: method }, options);
-  } else {
-    options = Object.assign({}, route);
-  }
-  options.headers = lowercaseKeys(options.headers);
-  removeUndefinedProperties(options);
-  removeUndefinedProperties(options.headers);
-  const mergedOptions = mergeDeep(defaults2 || {}, options);
-  if (options.url === "/graphql") {
-    if (defaults2 && defaults2.mediaType.previews?.length) {
-      mergedOptions.mediaType.previews = defaults2.mediaType.previews.filter(
-        (preview) => !mergedOptions.mediaType.previews.includes(preview)
-      ).concat(mergedOptions.mediaType.previews);
-    }
-    mergedOptions.mediaType.previews = (mergedOptions.mediaType.previews || []).map((preview) => preview.replace(/-preview/, ""));
-  }
-  return mergedOptions;
-}
-function addQueryParameters(url, parameters) {
-  const separator = /\?/.test(url) ? "&" : "?";
-  const names = Object.keys(parameters);
-  if (names.length === 0) {
-    return url;
-  }
-  return url + separator + names.map((name) => {
-    if (name === "q") {
-      return "q=" + parameters.q.split("+").map(encodeURIComponent).join("+");
-    }
-    return `${name}=${encodeURIComponent(parameters[name])}`;
-  }).join("&");
-}
-var urlVariableRegex = /\{[^{}}]+\}/g;
-function removeNonChars(variableName) {
-  return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
-}
-function extractUrlVariableNames(url) {
-  const matches = url.match(urlVariableRegex);
-  if (!matches) {
-    return [];
-  }
-  return matches.map(removeNonChars).reduce((a, b) => a.concat(b), []);
-}
-function omit(object, keysToOmit) {
-  const result = { __proto__: null };
-  for (const key of Object.keys(object)) {
-    if (keysToOmit.indexOf(key) === -1) {
-      result[key] = object[key];
-    }
-  }
-  return result;
-}
-function encodeReserved(str4) {
-  return str4.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
-    if (!/%[0-9A-Fa-f]/.test(part)) {
-      part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
-    }
-    return part;
-  }).join("");
-}
-function encodeUnreserved(str4) {
-  return encodeURIComponent(str4).replace(/[!'()*]/g, function(c) {
-    return "%" + c.charCodeAt(0).toString(16).toUpperCase();
-  });
-}
-function encodeValue(operator, value2, key) {
-  value2 = operator === "+" || operator === "#" ? encodeReserved(value2) : encodeUnreserved(value2);
-  if (key) {
-    return encodeUnreserved(key) + "=" + value2;
-  } else {
-    return value2;
-  }
-}
-function isDefined(value2) {
-  return value2 !== void 0 && value2 !== null;
-}
-function isKeyOperator(operator) {
-  return operator === ";" || operator === "&" || operator === "?";
-}
-function getValues(context4, operator, key, modifier) {
-  var value2 = context4[key], result = [];
-  if (isDefined(value2) && value2 !== "") {
-    if (typeof value2 === "string" || typeof value2 === "number" || typeof value2 === "bigint" || typeof value2 === "boolean") {
-      value2 = value2.toString();
-      if (modifier && modifier !== "*") {
-        value2 = value2.substring(0, parseInt(modifier, 10));
-      }
-      result.push(
-        encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
-      );
-    } else {
-      if (modifier === "*") {
-        if (Array.isArray(value2)) {
-          value2.filter(isDefined).forEach(function(value22) {
-            result.push(
-              encodeValue(operator, value22, isKeyOperator(operator) ? key : "")
-            );
-          });
-        } else {
-          Object.keys(value2).forEach(function(k) {
-            if (isDefined(value2[k])) {
-              result.push(encodeValue(operator, value2[k], k));
-            }
-          });
-        }
-      } else {
-        const tmp = [];
-        if (Array.isArray(value2)) {
-          value2.filter(isDefined).forEach(function(value22) {
-            tmp.push(encodeValue(operator, value22));
-          });
-        } else {
-          Object.keys(value2).forEach(function(k) {
-            if (isDefined(value2[k])) {
-              tmp.push(encodeUnreserved(k));
-              tmp.push(encodeValue(operator, value2[k].toString()));
-            }
-          });
-        }
-        if (isKeyOperator(operator)) {
-          result.push(encodeUnreserved(key) + "=" + tmp.join(","));
-        } else if (tmp.length !== 0) {
-          result.push(tmp.join(","));
-        }
-      }
-    }
-  } else {
-    if (operator === ";") {
-      if (isDefined(value2)) {
-        result.push(encodeUnreserved(key));
-      }
-    } else if (value2 === "" && (operator === "&" || operator === "?")) {
-      result.push(encodeUnreserved(key) + "=");
-    } else if (value2 === "") {
-      result.push("");
-    }
-  }
-  return result;
-}
-function parseUrl(template) {
-  return {
-    expand: expand.bind(null, template)
-  };
-}
-function expand(template, context4) {
-  var operators = ["+", "#", ".", "/", ";", "?", "&"];
-  template = template.replace(
-    /\{([^\{\}]+)\}|([^\{\}]+)/g,
-    function(_, expression, literal) {
-      if (expression) {
-        let operator = "";
-        const values = [];
-        if (operators.indexOf(expression.charAt(0)) !== -1) {
-          operator = expression.charAt(0);
-          expression = expression.substr(1);
-        }
-        expression.split(/,/g).forEach(function(variable) {
-          var tmp = /([^:\*]*)(?::(\d+)|(\*))?/.exec(variable);
-          values.push(getValues(context4, operator, tmp[1], tmp[2] || tmp[3]));
-        });
-        if (operator && operator !== "+") {
-          var separator = ",";
-          if (operator === "?") {
-            separator = "&";
-          } else if (operator !== "#") {
-            separator = operator;
-          }
-          return (values.length !== 0 ? operator : "") + values.join(separator);
-        } else {
-          return values.join(",");
-        }
-      } else {
-        return encodeReserved(literal);
-      }
-    }
-  );
-  if (template === "/") {
-    return template;
-  } else {
-    return template.replace(/\/$/, "");
-  }
-}
-function parse(options) {
-  let method = options.method.toUpperCase();
-  let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
-  let headers = Object.assign({}, options.headers);
-  let body;
-  let parameters = omit(options, [
-    "method",
-    "baseUrl",
-    "url",
-    "headers",
-    "request",
-    "mediaType"
-  ]);
-  const urlVariableNames = extractUrlVariableNames(url);
-  url = parseUrl(url).expand(parameters);
-  if (!/^http/.test(url)) {
-    url = options.baseUrl + url;
-  }
-  const omittedParameters = Object.keys(options).filter((option) => urlVariableNames.includes(option)).concat("baseUrl");
-  const remainingParameters = omit(parameters, omittedParameters);
-  const isBinaryRequest = /application\/octet-stream/i.test(headers.accept);
-  if (!isBinaryRequest) {
-    if (options.mediaType.format) {
-      headers.accept = headers.accept.split(/,/).map(
-        (format) => format.replace(
-          /application\/vnd(\.\w+)(\.v3)?(\.\w+)?(\+json)?$/,
-          `application/vnd$1$2.${options.mediaType.format}`
-        )
-      ).join(",");
-    }
-    if (url.endsWith("/graphql")) {
-      if (options.mediaType.previews?.length) {
-        const previewsFromAcceptHeader = headers.accept.match(/(?<![\w-])[\w-]+(?=-preview)/g) || [];
-        headers.accept = previewsFromAcceptHeader.concat(options.mediaType.previews).map((preview) => {
-          const format = options.mediaType.format ? `.${options.mediaType.format}` : "+json";
-          return `application/vnd.github.${preview}-preview${format}`;
-        }).join(",");
-      }
-    }
-  }
-  if (["GET", "HEAD"].includes(method)) {
-    url = addQueryParameters(url, remainingParameters);
-  } else {
-    if ("data" in remainingParameters) {
-      body = remainingParameters.data;
-    } else {
-      if (Object.keys(remainingParameters).length) {
-        body = remainingParameters;
-      }
-    }
-  }
-  if (!headers["content-type"] && typeof body !== "undefined") {
-    headers["content-type"] = "application/json; charset=utf-8";
-  }
-  if (["PATCH", "PUT"].includes(method) && typeof body === "undefined") {
-    body = "";
-  }
-  return Object.assign(
-    { method, url, headers },
-    typeof body !== "undefined" ? { body } : null,
-    options.request ? { request: options.request } : null
-  );
-}
-function endpointWithDefaults(defaults2, route, options) {
-  return parse(merge(defaults2, route, options));
-}
-function withDefaults(oldDefaults, newDefaults) {
-  const DEFAULTS2 = merge(oldDefaults, newDefaults);
-  const endpoint2 = endpointWithDefaults.bind(null, DEFAULTS2);
-  return Object.assign(endpoint2, {
-    DEFAULTS: DEFAULTS2,
-    defaults: withDefaults.bind(null, DEFAULTS2),
-    merge: merge.bind(null, DEFAULTS2),
-    parse
-  });
-}
-var endpoint = withDefaults(null, DEFAULTS);
-
-// ../../main/node_modules/content-type/dist/index.js
-var SP = 32;
-var HTAB = 9;
-var SEMI = 59;
-var EQ = 61;
-var DQUOTE = 34;
-var BSLASH = 92;
-var COMMA = 44;
-var LOWER_CASE = 1;
-var OWS = 2;
-var SEMI_FLAG = 4;
-var COMMA_FLAG = 8;
-var TOKEN_FLAG = 16;
-var NON_ASCII = 65280;
-var CASE_FLAGS = LOWER_CASE | NON_ASCII;
-var CHAR_MAP = new Uint8Array(256);
-CHAR_MAP[HTAB] |= OWS;
-CHAR_MAP[SP] |= OWS;
-CHAR_MAP[SEMI] |= SEMI_FLAG;
-CHAR_MAP[COMMA] |= COMMA_FLAG;
-for (let code = 128; code <= 255; code++) {
-  CHAR_MAP[code] |= LOWER_CASE;
-}
-for (const char of "!#$%&'*+-.^_`|~") {
-  CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
-}
-for (let code = 48; code <= 57; code++) {
-  CHAR_MAP[code] |= TOKEN_FLAG;
-}
-for (let code = 65; code <= 90; code++) {
-  CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
-}
-for (let code = 97; code <= 122; code++) {
-  CHAR_MAP[code] |= TOKEN_FLAG;
-}
-var NullObject = /* @__PURE__ */ (() => {
-  const C = function() {
-  };
-  C.prototype = /* @__PURE__ */ Object.create(null);
-  return C;
-})();
-function parse2(header, options) {
-  const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
-  const len2 = header.length;
-  let valueStart = options?.start ?? 0;
-  while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
-    valueStart++;
-  }
-  let index = valueStart;
-  let typeFlags = 0;
-  let whitespace = -1;
-  let stop = options?.parameters === false ? COMMA_FLAG : 0;
-  while (index < len2) {
-    const code = header.charCodeAt(index);
-    const flags = CHAR_MAP[code];
-    if ((flags & stopFlags) !== 0) {
-      stop |= flags & COMMA_FLAG;
-      break;
-    }
-    if ((flags & OWS) !== 0) {
-      if (whitespace === -1)
-        whitespace = index;
-    } else {
-      whitespace = -1;
-    }
-    typeFlags |= code & NON_ASCII | flags;
-    index++;
-  }
-  const valueEnd = whitespace === -1 ? index : whitespace;
-  const value2 = header.slice(valueStart, valueEnd);
-  const type = (typeFlags & CASE_FLAGS) === 0 ? value2 : value2.toLowerCase();
-  if (index === len2 || stop !== 0) {
-    return { type, index, parameters: new NullObject() };
-  }
-  return parseParameters(header, type, index, len2, stopFlags);
-}
-function parseParameters(header, type, index, len2, stopFlags) {
-  const parameters = new NullObject();
-  parameter: while (index < len2) {
-    index++;
-    while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-      index++;
-    }
-    const keyStart = index;
-    let keyFlags = 0;
-    let keyWhitespace = -1;
-    while (index < len2) {
-      const code = header.charCodeAt(index);
-      const flags = CHAR_MAP[code];
-      if ((flags & stopFlags) !== 0) {
-        if ((flags & COMMA_FLAG) !== 0)
-          break parameter;
-        continue parameter;
-      }
-      if (code === EQ) {
-        const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
-        const value2 = header.slice(keyStart, keyEnd);
-        const key = (keyFlags & CASE_FLAGS) === 0 ? value2 : value2.toLowerCase();
-        index++;
-        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-          index++;
-        }
-        if (index < len2 && header.charCodeAt(index) === DQUOTE) {
-          const quotedStart = ++index;
-          let escaped = false;
-          while (index < len2) {
-            const code2 = header.charCodeAt(index);
-            if (code2 === DQUOTE) {
-              if (parameters[key] === void 0) {
-                parameters[key] = escaped ? unescapeQuotedPairs(header, quotedStart, index) : header.slice(quotedStart, index);
-              }
-              index++;
-              let stop2 = 0;
-              while (index < len2) {
-                const code3 = header.charCodeAt(index);
-                const flags2 = CHAR_MAP[code3];
-                if ((flags2 & stopFlags) !== 0) {
-                  stop2 = flags2 & COMMA_FLAG;
-                  break;
-                }
-                index++;
-              }
-              if (stop2 !== 0)
-                break parameter;
-              continue parameter;
-            }
-            if (code2 === BSLASH && index + 1 < len2) {
-              escaped = true;
-              index += 2;
-              continue;
-            }
-            index++;
-          }
-          continue parameter;
-        }
-        const valueStart = index;
-        let stop = 0;
-        let valueWhitespace = -1;
-        while (index < len2) {
-          const code2 = header.charCodeAt(index);
-          const flags2 = CHAR_MAP[code2];
-          if ((flags2 & stopFlags) !== 0) {
-            stop = flags2 & COMMA_FLAG;
-            break;
-          }
-          if ((flags2 & OWS) !== 0) {
-            if (valueWhitespace === -1)
-              valueWhitespace = index;
-          } else {
-            valueWhitespace = -1;
-          }
-          index++;
-        }
-        if (parameters[key] === void 0) {
-          const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
-          parameters[key] = header.slice(valueStart, valueEnd);
-        }
-        if (stop !== 0)
-          break parameter;
-        continue parameter;
-      }
-      if ((flags & OWS) !== 0) {
-        if (keyWhitespace === -1)
-          keyWhitespace = index;
-      } else {
-        keyWhitespace = -1;
-      }
-      keyFlags |= code & NON_ASCII | flags;
-      index++;
-    }
-  }
-  return { type, index, parameters };
-}
-function unescapeQuotedPairs(str4, start, end) {
-  let result = "";
-  for (let index = start; index < end; index++) {
-    if (str4.charCodeAt(index) === BSLASH) {
-      result += str4.slice(start, index);
-      start = ++index;
-    }
-  }
-  return result + str4.slice(start, end);
-}
-
-// ../../main/node_modules/json-with-bigint/json-with-bigint.js
-var intRegex = /^-?\d+$/;
-var noiseValue = /^-?\d+n+$/;
-var originalStringify = JSON.stringify;
-var originalParse = JSON.parse;
-var customFormat = /^-?\d+n$/;
-var bigIntsStringify = /([\[:])?"(-?\d+)n"($|\s*[,\}\]])/g;
-var noiseStringify = /([\[:])?("-?\d+n+)n("$|"\s*[,\}\]])/g;
-var isUnstringifiable = (val) => val === void 0 || typeof val === "function" || typeof val === "symbol";
-var isRawJSON = (val) => val !== null && typeof val === "object" && val.constructor && val.constructor.name === "RawJSON";
-var stringifyIteratively = (rootValue, replacer, spaceParam) => {
-  let space = "";
-  if (typeof spaceParam === "number") {
-    space = " ".repeat(Math.min(10, Math.max(0, Math.floor(spaceParam))));
-  } else if (typeof spaceParam === "string") {
-    space = spaceParam.slice(0, 10);
-  }
-  const isFunctionReplacer = typeof replacer === "function";
-  const propertyList = Array.isArray(replacer) ? new Set(replacer.map(String)) : null;
-  const prepareVal = (parent, key, val) => {
-    const isObject = val !== null && typeof val === "object";
-    const hasToJSON = isObject && typeof val.toJSON === "function";
-    if (hasToJSON) {
-      val = val.toJSON(key);
-    }
-    const isNoise = typeof val === "string" && noiseValue.test(val);
-    if (isNoise) return val + "n";
-    const isBigInt = typeof val === "bigint";
-    if (isBigInt) {
-      const supportsRawJSON = "rawJSON" in JSON;
-      if (supportsRawJSON) return JSON.rawJSON(val.toString());
-      return val.toString() + "n";
-    }
-    if (isFunctionReplacer) {
-      val = replacer.call(parent, key, val);
-    }
-    const isPostReplacerObject = val !== null && typeof val === "object";
-    if (isPostReplacerObject) {
-      const isPrimitiveWrapper = val instanceof Number || val instanceof String || val instanceof Boolean;
-      if (isPrimitiveWrapper) {
-        val = val.valueOf();
-      }
-    }
-    return val;
-  };
-  const rootProcessed = prepareVal({ "": rootValue }, "", rootValue);
-  if (isUnstringifiable(rootProcessed)) {
-    return void 0;
-  }
-  const isRootPrimitive = rootProcessed === null || typeof rootProcessed !== "object";
-  const isRootNativeRawJSON = isRawJSON(rootProcessed);
-  if (isRootPrimitive || isRootNativeRawJSON) {
-    return originalStringify(rootProcessed);
-  }
-  const chunks = [];
-  let level = 0;
-  const stack = [
-    {
-      parent: { "": rootProcessed },
-      key: "",
-      val: rootProcessed,
-      isArray: Array.isArray(rootProcessed),
-      keys: Array.isArray(rootProcessed) ? null : Object.keys(rootProcessed),
-      index: 0,
-      first: true
-    }
-  ];
-  const visited = new WeakSet([rootProcessed]);
-  while (stack.length > 0) {
-    const node = stack[stack.length - 1];
-    if (node.index === 0) {
-      chunks.push(node.isArray ? "[" : "{");
-      level++;
-    }
-    let isDone = false;
-    if (node.isArray) {
-      if (node.index < node.val.length) {
-        if (!node.first) chunks.push(",");
-        if (space) chunks.push("\n" + space.repeat(level));
-        const childRaw = node.val[node.index];
-        const childVal = prepareVal(node.val, String(node.index), childRaw);
-        if (isUnstringifiable(childVal)) {
-          chunks.push("null");
-          node.first = false;
-          node.index++;
-        } else {
-          const isComplexObject = childVal !== null && typeof childVal === "object";
-          const isNativeRaw = isRawJSON(childVal);
-          if (isComplexObject && !isNativeRaw) {
-            if (visited.has(childVal)) {
-              throw new TypeError("Converting circular structure to JSON");
-            }
-            visited.add(childVal);
-            stack.push({
-              parent: node.val,
-              key: String(node.index),
-              val: childVal,
-              isArray: Array.isArray(childVal),
-              keys: Array.isArray(childVal) ? null : Object.keys(childVal),
-              index: 0,
-              first: true
-            });
-            node.first = false;
-            node.index++;
-          } else {
-            chunks.push(originalStringify(childVal));
-            node.first = false;
-            node.index++;
-          }
-        }
-      } else {
-        isDone = true;
-      }
-    } else {
-      while (node.index < node.keys.length) {
-        const k = node.keys[node.index++];
-        const isFilteredOutByArray = propertyList && !propertyList.has(k);
-        if (isFilteredOutByArray) continue;
-        const childRaw = node.val[k];
-        const childVal = prepareVal(node.val, k, childRaw);
-        if (isUnstringifiable(childVal)) continue;
-        if (!node.first) chunks.push(",");
-        if (space) {
-          chunks.push("\n" + space.repeat(level) + originalStringify(k) + ": ");
-        } else {
-          chunks.push(originalStringify(k) + ":");
-        }
-        const isComplexObject = childVal !== null && typeof childVal === "object";
-        const isNativeRaw = isRawJSON(childVal);
-        if (isComplexObject && !isNativeRaw) {
-          if (visited.has(childVal)) {
-            throw new TypeError("Converting circular structure to JSON");
-          }
-          visited.add(childVal);
-          stack.push({
-            parent: node.val,
-            key: k,
-            val: childVal,
-            isArray: Array.isArray(childVal),
-            keys: Array.isArray(childVal) ? null : Object.keys(childVal),
-            index: 0,
-            first: true
-          });
-          node.first = false;
-          break;
-        } else {
-          chunks.push(originalStringify(childVal));
-          node.first = false;
-        }
-      }
-      const isNodeFullyProcessed = node.index >= node.keys.length && stack[stack.length - 1] === node;
-      if (isNodeFullyProcessed) {
-        isDone = true;
-      }
-    }
-    if (isDone) {
-      level--;
-      if (!node.first && space) chunks.push("\n" + space.repeat(level));
-      chunks.push(node.isArray ? "]" : "}");
-      visited.delete(node.val);
-      stack.pop();
-    }
-  }
-  return chunks.join("");
-};
-var JSONStringify = (value2, replacer, space) => {
-  try {
-    const supportsRawJSON = "rawJSON" in JSON;
-    if (supportsRawJSON) {
-      return originalStringify(
-        value2,
-        (key, val) => {
-          if (typeof val === "bigint") return JSON.rawJSON(val.toString());
-          const hasFunctionReplacer = typeof replacer === "function";
-          if (hasFunctionReplacer) return replacer(key, val);
-          const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key);
-          if (isKeyInArrayReplacer) return val;
-          return val;
-        },
-        space
-      );
-    }
-    if (!value2) return originalStringify(value2, replacer, space);
-    const convertedToCustomJSON = originalStringify(
-      value2,
-      (key, val) => {
-        const isNoise = typeof val === "string" && noiseValue.test(val);
-        if (isNoise) return val.toString() + "n";
-        if (typeof val === "bigint") return val.toString() + "n";
-        const hasFunctionReplacer = typeof replacer === "function";
-        if (hasFunctionReplacer) return replacer(key, val);
-        const isKeyInArrayReplacer = Array.isArray(replacer) && replacer.includes(key);
-        if (isKeyInArrayReplacer) return val;
-        return val;
-      },
-      space
-    );
-    const processedJSON = convertedToCustomJSON.replace(
-      bigIntsStringify,
-      "$1$2$3"
-    );
-    const denoisedJSON = processedJSON.replace(noiseStringify, "$1$2$3");
-    return denoisedJSON;
-  } catch (error2) {
-    if (error2 instanceof RangeError) {
-      const convertedJSON = stringifyIteratively(value2, replacer, space);
-      if (convertedJSON === void 0) return void 0;
-      const supportsRawJSON = "rawJSON" in JSON;
-      if (supportsRawJSON) return convertedJSON;
-      const processedJSON = convertedJSON.replace(bigIntsStringify, "$1$2$3");
-      return processedJSON.replace(noiseStringify, "$1$2$3");
-    }
-    throw error2;
-  }
-};
-var featureCache = /* @__PURE__ */ new Map();
-var isContextSourceSupported = () => {
-  const parseFingerprint = JSON.parse.toString();
-  if (featureCache.has(parseFingerprint)) {
-    return featureCache.get(parseFingerprint);
-  }
-  try {
-    const result = JSON.parse(
-      "1",
-      (_, __, context4) => !!context4?.source && context4.source === "1"
-    );
-    featureCache.set(parseFingerprint, result);
-    return result;
-  } catch {
-    featureCache.set(parseFingerprint, false);
-    return false;
-  }
-};
-var convertMarkedBigIntsReviver = (key, value2, context4, userReviver) => {
-  const isCustomFormatBigInt = typeof value2 === "string" && customFormat.test(value2);
-  if (isCustomFormatBigInt) return BigInt(value2.slice(0, -1));
-  const isNoiseValue = typeof value2 === "string" && noiseValue.test(value2);
-  if (isNoiseValue) return value2.slice(0, -1);
-  const hasUserReviver = typeof userReviver === "function";
-  if (!hasUserReviver) return value2;
-  return userReviver(key, value2, context4);
-};
-var JSONParseV2 = (text, reviver) => {
-  return JSON.parse(text, (key, value2, context4) => {
-    const isNumber = typeof value2 === "number";
-    const isOutOfBounds = value2 > Number.MAX_SAFE_INTEGER || value2 < Number.MIN_SAFE_INTEGER;
-    const isBigNumber = isNumber && isOutOfBounds;
-    const isInt = context4 && intRegex.test(context4.source);
-    const isBigInt = isBigNumber && isInt;
-    if (isBigInt) return BigInt(context4.source);
-    const hasCustomReviver = typeof reviver === "function";
-    if (!hasCustomReviver) return value2;
-    return reviver(key, value2, context4);
-  });
-};
-var MAX_INT = Number.MAX_SAFE_INTEGER.toString();
-var MAX_DIGITS = MAX_INT.length;
-var stringsOrLargeNumbers = /"(?:[^"\\]|\\.)*"|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/g;
-var noiseValueWithQuotes = /^"-?\d+n+"$/;
-var applyReviverIteratively = (parsed, userReviver) => {
-  const rootHolder = { "": parsed };
-  const stack = [{ parent: rootHolder, key: "", visited: false }];
-  while (stack.length > 0) {
-    const node = stack[stack.length - 1];
-    if (!node.visited) {
-      node.visited = true;
-      const value2 = node.parent[node.key];
-      const isComplexObject = value2 !== null && typeof value2 === "object";
-      if (isComplexObject) {
-        const keys = Object.keys(value2);
-        for (let i2 = keys.length - 1; i2 >= 0; i2--) {
-          stack.push({ parent: value2, key: keys[i2], visited: false });
-        }
-      }
-    } else {
-      const { parent, key } = node;
-      let value2 = parent[key];
-      if (typeof value2 === "string") {
-        const isCustomFormatBigInt = customFormat.test(value2);
-        if (isCustomFormatBigInt) {
-          value2 = BigInt(value2.slice(0, -1));
-        } else {
-          const isNoise = noiseValue.test(value2);
-          if (isNoise) value2 = value2.slice(0, -1);
-        }
-      }
-      const hasUserReviver = typeof userReviver === "function";
-      if (hasUserReviver) {
-        value2 = userReviver.call(parent, key, value2);
-      }
-      const isDeleted = value2 === void 0;
-      if (isDeleted) {
-        delete parent[key];
-      } else {
-        parent[key] = value2;
-      }
-      stack.pop();
-    }
-  }
-  return rootHolder[""];
-};
-var serializeBigInts = (text) => {
-  return text.replace(
-    stringsOrLargeNumbers,
-    (match, digits, fractional, exponential) => {
-      const isString = match[0] === '"';
-      const isNoise = isString && noiseValueWithQuotes.test(match);
-      if (isNoise) return match.substring(0, match.length - 1) + 'n"';
-      const hasFractionalOrExponential = fractional || exponential;
-      const isLessThanMaxSafeInt = digits && (digits.length < MAX_DIGITS || digits.length === MAX_DIGITS && digits <= MAX_INT);
-      const isStandardValue = isString || hasFractionalOrExponential || isLessThanMaxSafeInt;
-      if (isStandardValue) return match;
-      return '"' + match + 'n"';
-    }
-  );
-};
-var JSONParse = (text, reviver) => {
-  if (!text) return originalParse(text, reviver);
-  try {
-    if (isContextSourceSupported()) return JSONParseV2(text, reviver);
-    const serializedData = serializeBigInts(text);
-    return originalParse(
-      serializedData,
-      (key, value2, context4) => convertMarkedBigIntsReviver(key, value2, context4, reviver)
-    );
-  } catch (error2) {
-    if (error2 instanceof RangeError) {
-      const serializedData = serializeBigInts(text);
-      const parsed = originalParse(serializedData);
-      return applyReviverIteratively(parsed, reviver);
-    }
-    throw error2;
-  }
-};
-
-// ../../main/node_modules/@octokit/request-error/dist-src/index.js
-var RequestError = class extends Error {
-  name;
-  /**
-   * http status code
-   */
-  status;
-  /**
-   * Request options that lead to the error.
-   */
-  request;
-  /**
-   * Response object if a response was received
-   */
-  response;
-  constructor(message2, statusCode, options) {
-    super(message2, { cause: options.cause });
-    this.name = "HttpError";
-    this.status = Number.parseInt(statusCode);
-    if (Number.isNaN(this.status)) {
-      this.status = 0;
-    }
-    if ("response" in options) {
-      this.response = options.response;
-    }
-    const requestCopy = Object.assign({}, options.request);
-    if (options.request.headers.authorization) {
-      requestCopy.headers = Object.assign({}, options.request.headers, {
-        authorization: options.request.headers.authorization.replace(
-          /(?<! ) .*$/,
-          " [REDACTED]"
-        )
-      });
-    }
-    requestCopy.url = requestCopy.url.replace(/\bclient_secret=\w+/g, "client_secret=[REDACTED]").replace(/\baccess_token=\w+/g, "access_token=[REDACTED]");
-    this.request = requestCopy;
-  }
-};
-
-// ../../main/node_modules/@octokit/request/dist-bundle/index.js
-var VERSION2 = "10.0.16";
-var defaults_default = {
-  headers: {
-    "user-agent": `octokit-request.js/${VERSION2} ${getUserAgent()}`
-  }
-};
-function isPlainObject2(value2) {
-  if (typeof value2 !== "object" || value2 === null) return false;
-  if (Object.prototype.toString.call(value2) !== "[object Object]") return false;
-  const proto = Object.getPrototypeOf(value2);
-  if (proto === null) return true;
-  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
-  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value2);
-}
-var noop = () => "";
-async function fetchWrapper(requestOptions) {
-  const fetch2 = requestOptions.request?.fetch || globalThis.fetch;
-  if (!fetch2) {
-    throw new Error(
-      "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
-    );
-  }
-  const log2 = requestOptions.request?.log || console;
-  const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
-  const body = isPlainObject2(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
-  const requestHeaders = Object.fromEntries(
-    Object.entries(requestOptions.headers).map(([name, value2]) => [
-      name,
-      String(value2)
-    ])
-  );
-  let fetchResponse;
-  try {
-    fetchResponse = await fetch2(requestOptions.url, {
-      method: requestOptions.method,
-      body,
-      redirect: requestOptions.request?.redirect,
-      headers: requestHeaders,
-      signal: requestOptions.request?.signal,
-      // duplex must be set if request.body is ReadableStream or Async Iterables.
-      // See https://fetch.spec.whatwg.org/#dom-requestinit-duplex.
-      ...requestOptions.body && { duplex: "half" }
-    });
-  } catch (error2) {
-    let message2 = "Unknown Error";
-    if (error2 instanceof Error) {
-      if (error2.name === "AbortError") {
-        error2.status = 500;
-        throw error2;
-      }
-      message2 = error2.message;
-      if (error2.name === "TypeError" && "cause" in error2) {
-        if (error2.cause instanceof Error) {
-          message2 = error2.cause.message;
-        } else if (typeof error2.cause === "string") {
-          message2 = error2.cause;
-        }
-      }
-    }
-    const requestError = new RequestError(message2, 500, {
-      request: requestOptions
-    });
-    requestError.cause = error2;
-    throw requestError;
-  }
-  const status = fetchResponse.status;
-  const url = fetchResponse.url;
-  const responseHeaders = {};
-  for (const [key, value2] of fetchResponse.headers) {
-    responseHeaders[key] = value2;
-  }
-  const octokitResponse = {
-    url,
-    status,
-    headers: responseHeaders,
-    data: ""
-  };
-  if ("deprecation" in responseHeaders) {
-    const matches = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
-    const deprecationLink = matches && matches.pop();
-    log2.warn(
-      `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
-    );
-  }
-  if (status === 204 || status === 205) {
-    return octokitResponse;
-  }
-  if (requestOptions.method === "HEAD") {
-    if (status < 400) {
-      return octokitResponse;
-    }
-    throw new RequestError(fetchResponse.statusText, status, {
-      response: octokitResponse,
-      request: requestOptions
-    });
-  }
-  if (status === 304) {
-    octokitResponse.data = await getResponseData(fetchResponse);
-    throw new RequestError("Not modified", status, {
-      response: octokitResponse,
-      request: requestOptions
-    });
-  }
-  if (status >= 400) {
-    octokitResponse.data = await getResponseData(fetchResponse);
-    throw new RequestError(toErrorMessage(octokitResponse.data), status, {
-      response: octokitResponse,
-      request: requestOptions
-    });
-  }
-  octokitResponse.data = parseSuccessResponseBody ? await getResponseData(fetchResponse) : fetchResponse.body;
-  return octokitResponse;
-}
-async function getResponseData(response) {
-  const contentType = response.headers.get("content-type");
-  if (!contentType) {
-    return response.text().catch(noop);
-  }
-  const mimetype = parse2(contentType);
-  if (isJSONResponse(mimetype)) {
-    let text = "";
-    try {
-      text = await response.text();
-      return JSONParse(text);
-    } catch (err3) {
-      return text;
-    }
-  } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
-  // (RFC 2046) and must never be decoded as text, even when the response
-  // carries a (misleading) `charset=utf-8` parameter — see #751.
-  mimetype.parameters.charset?.toLowerCase() === "utf-8" && mimetype.type !== "application/octet-stream") {
-    return response.text().catch(noop);
-  } else {
-    return response.arrayBuffer().catch(
-      /* v8 ignore next -- @preserve */
-      () => new ArrayBuffer(0)
-    );
-  }
-}
-function isJSONResponse(mimetype) {
-  return mimetype.type === "application/json" || mimetype.type === "application/scim+json";
-}
-function toErrorMessage(data2) {
-  if (typeof data2 === "string") {
-    return data2;
-  }
-  if (data2 instanceof ArrayBuffer) {
-    return "Unknown error";
-  }
-  if (typeof data2 === "object" && data2 !== null && "message" in data2) {
-    const objectData = data2;
-    const suffix = "documentation_url" in objectData ? ` - ${objectData.documentation_url}` : "";
-    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v3) => JSON.stringify(v3)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
-  }
-  return `Unknown error: ${JSON.stringify(data2)}`;
-}
-function withDefaults2(oldEndpoint, newDefaults) {
-  const endpoint2 = oldEndpoint.defaults(newDefaults);
-  const newApi = function(route, parameters) {
-    const endpointOptions = endpoint2.merge(route, parameters);
-    if (!endpointOptions.request || !endpointOptions.request.hook) {
-      return fetchWrapper(endpoint2.parse(endpointOptions));
-    }
-    const request2 = (route2, parameters2) => {
-      return fetchWrapper(
-        endpoint2.parse(endpoint2.merge(route2, parameters2))
-      );
-    };
-    Object.assign(request2, {
-      endpoint: endpoint2,
-      defaults: withDefaults2.bind(null, endpoint2)
-    });
-    return endpointOptions.request.hook(request2, endpointOptions);
-  };
-  return Object.assign(newApi, {
-    endpoint: endpoint2,
-    defaults: withDefaults2.bind(null, endpoint2)
-  });
-}
-var request = withDefaults2(endpoint, defaults_default);
-
-// ../../main/node_modules/@octokit/graphql/dist-bundle/index.js
-var VERSION3 = "0.0.0-development";
-function _buildMessageForResponseErrors(data2) {
-  return `Request failed due to following response errors:
-` + data2.errors.map((e) => ` - ${e.message}`).join("\n");
-}
-var GraphqlResponseError = class extends Error {
-  constructor(request2, headers, response) {
-    super(_buildMessageForResponseErrors(response));
-    this.request = request2;
-    this.headers = headers;
-    this.response = response;
-    this.errors = response.errors;
-    this.data = response.data;
-    if (Error.captureStackTrace) {
-      Error.captureStackTrace(this, this.constructor);
-    }
-  }
-  request;
-  headers;
-  response;
-  name = "GraphqlResponseError";
-  errors;
-  data;
-};
-var NON_VARIABLE_OPTIONS = [
-  "method",
-  "baseUrl",
-  "url",
-  "headers",
-  "request",
-  "query",
-  "mediaType",
-  "operationName"
-];
-var FORBIDDEN_VARIABLE_OPTIONS = ["query", "method", "url"];
-var GHES_V3_SUFFIX_REGEX = /\/api\/v3\/?$/;
-function graphql(request2, query, options) {
-  if (options) {
-    if (typeof query === "string" && "query" in options) {
-      return Promise.reject(
-        new Error(`[@octokit/graphql] "query" cannot be used as variable name`)
-      );
-    }
-    for (const key in options) {
-      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key)) continue;
-      return Promise.reject(
-        new Error(
-          `[@octokit/graphql] "${key}" cannot be used as variable name`
-        )
-      );
-    }
-  }
-  const parsedOptions = typeof query === "string" ? Object.assign({ query }, options) : query;
-  const requestOptions = Object.keys(
-    parsedOptions
-  ).reduce((result, key) => {
-    if (NON_VARIABLE_OPTIONS.includes(key)) {
-      result[key] = parsedOptions[key];
-      return result;
-    }
-    if (!result.variables) {
-      result.variables = {};
-    }
-    result.variables[key] = parsedOptions[key];
-    return result;
-  }, {});
-  const baseUrl2 = parsedOptions.baseUrl || request2.endpoint.DEFAULTS.baseUrl;
-  if (GHES_V3_SUFFIX_REGEX.test(baseUrl2)) {
-    requestOptions.url = baseUrl2.replace(GHES_V3_SUFFIX_REGEX, "/api/graphql");
-  }
-  return request2(requestOptions).then((response) => {
-    if (response.data.errors) {
-      const headers = {};
-      for (const key of Object.keys(response.headers)) {
-        headers[key] = response.headers[key];
-      }
-      throw new GraphqlResponseError(
-        requestOptions,
-        headers,
-        response.data
-      );
-    }
-    return response.data.data;
-  });
-}
-function withDefaults3(request2, newDefaults) {
-  const newRequest = request2.defaults(newDefaults);
-  const newApi = (query, options) => {
-    return graphql(newRequest, query, options);
-  };
-  return Object.assign(newApi, {
-    defaults: withDefaults3.bind(null, newRequest),
-    endpoint: newRequest.endpoint
-  });
-}
-var graphql2 = withDefaults3(request, {
-  headers: {
-    "user-agent": `octokit-graphql.js/${VERSION3} ${getUserAgent()}`
-  },
-  method: "POST",
-  url: "/graphql"
-});
-function withCustomRequest(customRequest) {
-  return withDefaults3(customRequest, {
-    method: "POST",
-    url: "/graphql"
-  });
-}
-
-// ../../main/node_modules/@octokit/auth-token/dist-bundle/index.js
-var b64url = "(?:[a-zA-Z0-9_-]+)";
-var sep = "\\.";
-var jwtRE = new RegExp(`^${b64url}${sep}${b64url}${sep}${b64url}$`);
-var isJWT = jwtRE.test.bind(jwtRE);
-async function auth(token) {
-  const isApp = isJWT(token);
-  const isInstallation = token.startsWith("v1.") || token.startsWith("ghs_");
-  const isUserToServer = token.startsWith("ghu_");
-  const tokenType = isApp ? "app" : isInstallation ? "installation" : isUserToServer ? "user-to-server" : "oauth";
-  return {
-    type: "token",
-    token,
-    tokenType
-  };
-}
-function withAuthorizationPrefix(token) {
-  if (token.split(/\./).length === 3) {
-    return `bearer ${token}`;
-  }
-  return `token ${token}`;
-}
-async function hook(token, request2, route, parameters) {
-  const endpoint2 = request2.endpoint.merge(
-    route,
-    parameters
-  );
-  endpoint2.headers.authorization = withAuthorizationPrefix(token);
-  return request2(endpoint2);
-}
-var createTokenAuth = function createTokenAuth2(token) {
-  if (!token) {
-    throw new Error("[@octokit/auth-token] No token passed to createTokenAuth");
-  }
-  if (typeof token !== "string") {
-    throw new Error(
-      "[@octokit/auth-token] Token passed to createTokenAuth is not a string"
-    );
-  }
-  token = token.replace(/^(token|bearer) +/i, "");
-  return Object.assign(auth.bind(null, token), {
-    hook: hook.bind(null, token)
-  });
-};
-
-// ../../main/node_modules/@octokit/core/dist-src/version.js
-var VERSION4 = "7.0.8";
-
-// ../../main/node_modules/@octokit/core/dist-src/index.js
-var noop2 = () => {
-};
-var consoleWarn = console.warn.bind(console);
-var consoleError = console.error.bind(console);
-function createLogger(logger = {}) {
-  if (typeof logger.debug !== "function") {
-    logger.debug = noop2;
-  }
-  if (typeof logger.info !== "function") {
-    logger.info = noop2;
-  }
-  if (typeof logger.warn !== "function") {
-    logger.warn = consoleWarn;
-  }
-  if (typeof logger.error !== "function") {
-    logger.error = consoleError;
-  }
-  return logger;
-}
-var userAgentTrail = `octokit-core.js/${VERSION4} ${getUserAgent()}`;
-var Octokit = class {
-  static VERSION = VERSION4;
-  static defaults(defaults2) {
-    const OctokitWithDefaults = class extends this {
-      constructor(...args) {
-        const options = args[0] || {};
-        if (typeof defaults2 === "function") {
-          super(defaults2(options));
-          return;
-        }
-        super(
-          Object.assign(
-            {},
-            defaults2,
-            options,
-            options.userAgent && defaults2.userAgent ? {
-              userAgent: `${options.userAgent} ${defaults2.userAgent}`
-            } : null
-          )
-        );
-      }
-    };
-    return OctokitWithDefaults;
-  }
-  static plugins = [];
-  /**
-   * Attach a plugin (or many) to your Octokit instance.
-   *
-   * @example
-   * const API = Octokit.plugin(plugin1, plugin2, plugin3, ...)
-   */
-  static plugin(...newPlugins) {
-    const currentPlugins = this.plugins;
-    const NewOctokit = class extends this {
-      static plugins = currentPlugins.concat(
-        newPlugins.filter((plugin) => !currentPlugins.includes(plugin))
-      );
-    };
-    return NewOctokit;
-  }
-  constructor(options = {}) {
-    const hook2 = new before_after_hook_default.Collection();
-    const requestDefaults = {
-      baseUrl: request.endpoint.DEFAULTS.baseUrl,
-      headers: {},
-      request: Object.assign({}, options.request, {
-        // @ts-ignore internal usage only, no need to type
-        hook: hook2.bind(null, "request")
-      }),
-      mediaType: {
-        previews: [],
-        format: ""
-      }
-    };
-    requestDefaults.headers["user-agent"] = options.userAgent ? `${options.userAgent} ${userAgentTrail}` : userAgentTrail;
-    if (options.baseUrl) {
-      requestDefaults.baseUrl = options.baseUrl;
-    }
-    if (options.previews) {
-      requestDefaults.mediaType.previews = options.previews;
-    }
-    if (options.timeZone) {
-      requestDefaults.headers["time-zone"] = options.timeZone;
-    }
-    this.request = request.defaults(requestDefaults);
-    this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
-    this.log = createLogger(options.log);
-    this.hook = hook2;
-    if (!options.authStrategy) {
-      if (!options.auth) {
-        this.auth = async () => ({
-          type: "unauthenticated"
-        });
-      } else {
-        const auth2 = createTokenAuth(options.auth);
-        hook2.wrap("request", auth2.hook);
-        this.auth = auth2;
-      }
-    } else {
-      const { authStrategy, ...otherOptions } = options;
-      const auth2 = authStrategy(
-        Object.assign(
-          {
-            request: this.request,
-            log: this.log,
-            // we pass the current octokit instance as well as its constructor options
-            // to allow for authentication strategies that return a new octokit instance
-            // that shares the same internal state as the current one. The original
-            // requirement for this was the "event-octokit" authentication strategy
-            // of https://github.com/probot/octokit-auth-probot.
-            octokit: this,
-            octokitOptions: otherOptions
-          },
-          options.auth
-        )
-      );
-      hook2.wrap("request", auth2.hook);
-      this.auth = auth2;
-    }
-    const classConstructor = this.constructor;
-    for (let i2 = 0; i2 < classConstructor.plugins.length; ++i2) {
-      Object.assign(this, classConstructor.plugins[i2](this, options));
-    }
-  }
-  // assigned during constructor
-  request;
-  graphql;
-  log;
-  hook;
-  // TODO: type `octokit.auth` based on passed options.authStrategy
-  auth;
-};
-
-// ../../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
-var VERSION5 = "17.0.0";
-
-// ../../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
-var Endpoints = {
-  actions: {
-    addCustomLabelsToSelfHostedRunnerForOrg: [
-      "POST /orgs/{org}/actions/runners/{runner_id}/labels"
-    ],
-    addCustomLabelsToSelfHostedRunnerForRepo: [
-      "POST /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-    ],
-    addRepoAccessToSelfHostedRunnerGroupInOrg: [
-      "PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id}"
-    ],
-    addSelectedRepoToOrgSecret: [
-      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    addSelectedRepoToOrgVariable: [
-      "PUT /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
-    ],
-    approveWorkflowRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/approve"
-    ],
-    cancelWorkflowRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel"
-    ],
-    createEnvironmentVariable: [
-      "POST /repos/{owner}/{repo}/environments/{environment_name}/variables"
-    ],
-    createHostedRunnerForOrg: ["POST /orgs/{org}/actions/hosted-runners"],
-    createOrUpdateEnvironmentSecret: [
-      "PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
-    ],
-    createOrUpdateOrgSecret: ["PUT /orgs/{org}/actions/secrets/{secret_name}"],
-    createOrUpdateRepoSecret: [
-      "PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}"
-    ],
-    createOrgVariable: ["POST /orgs/{org}/actions/variables"],
-    createRegistrationTokenForOrg: [
-      "POST /orgs/{org}/actions/runners/registration-token"
-    ],
-    createRegistrationTokenForRepo: [
-      "POST /repos/{owner}/{repo}/actions/runners/registration-token"
-    ],
-    createRemoveTokenForOrg: ["POST /orgs/{org}/actions/runners/remove-token"],
-    createRemoveTokenForRepo: [
-      "POST /repos/{owner}/{repo}/actions/runners/remove-token"
-    ],
-    createRepoVariable: ["POST /repos/{owner}/{repo}/actions/variables"],
-    createWorkflowDispatch: [
-      "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"
-    ],
-    deleteActionsCacheById: [
-      "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
-    ],
-    deleteActionsCacheByKey: [
-      "DELETE /repos/{owner}/{repo}/actions/caches{?key,ref}"
-    ],
-    deleteArtifact: [
-      "DELETE /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"
-    ],
-    deleteCustomImageFromOrg: [
-      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
-    ],
-    deleteCustomImageVersionFromOrg: [
-      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
-    ],
-    deleteEnvironmentSecret: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
-    ],
-    deleteEnvironmentVariable: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
-    ],
-    deleteHostedRunnerForOrg: [
-      "DELETE /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
-    ],
-    deleteOrgSecret: ["DELETE /orgs/{org}/actions/secrets/{secret_name}"],
-    deleteOrgVariable: ["DELETE /orgs/{org}/actions/variables/{name}"],
-    deleteRepoSecret: [
-      "DELETE /repos/{owner}/{repo}/actions/secrets/{secret_name}"
-    ],
-    deleteRepoVariable: [
-      "DELETE /repos/{owner}/{repo}/actions/variables/{name}"
-    ],
-    deleteSelfHostedRunnerFromOrg: [
-      "DELETE /orgs/{org}/actions/runners/{runner_id}"
-    ],
-    deleteSelfHostedRunnerFromRepo: [
-      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}"
-    ],
-    deleteWorkflowRun: ["DELETE /repos/{owner}/{repo}/actions/runs/{run_id}"],
-    deleteWorkflowRunLogs: [
-      "DELETE /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
-    ],
-    disableSelectedRepositoryGithubActionsOrganization: [
-      "DELETE /orgs/{org}/actions/permissions/repositories/{repository_id}"
-    ],
-    disableWorkflow: [
-      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable"
-    ],
-    downloadArtifact: [
-      "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}"
-    ],
-    downloadJobLogsForWorkflowRun: [
-      "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs"
-    ],
-    downloadWorkflowRunAttemptLogs: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs"
-    ],
-    downloadWorkflowRunLogs: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
-    ],
-    enableSelectedRepositoryGithubActionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions/repositories/{repository_id}"
-    ],
-    enableWorkflow: [
-      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable"
-    ],
-    forceCancelWorkflowRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel"
-    ],
-    generateRunnerJitconfigForOrg: [
-      "POST /orgs/{org}/actions/runners/generate-jitconfig"
-    ],
-    generateRunnerJitconfigForRepo: [
-      "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig"
-    ],
-    getActionsCacheList: ["GET /repos/{owner}/{repo}/actions/caches"],
-    getActionsCacheUsage: ["GET /repos/{owner}/{repo}/actions/cache/usage"],
-    getActionsCacheUsageByRepoForOrg: [
-      "GET /orgs/{org}/actions/cache/usage-by-repository"
-    ],
-    getActionsCacheUsageForOrg: ["GET /orgs/{org}/actions/cache/usage"],
-    getAllowedActionsOrganization: [
-      "GET /orgs/{org}/actions/permissions/selected-actions"
-    ],
-    getAllowedActionsRepository: [
-      "GET /repos/{owner}/{repo}/actions/permissions/selected-actions"
-    ],
-    getArtifact: ["GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"],
-    getCustomImageForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
-    ],
-    getCustomImageVersionForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
-    ],
-    getCustomOidcSubClaimForRepo: [
-      "GET /repos/{owner}/{repo}/actions/oidc/customization/sub"
-    ],
-    getEnvironmentPublicKey: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key"
-    ],
-    getEnvironmentSecret: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
-    ],
-    getEnvironmentVariable: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
-    ],
-    getGithubActionsDefaultWorkflowPermissionsOrganization: [
-      "GET /orgs/{org}/actions/permissions/workflow"
-    ],
-    getGithubActionsDefaultWorkflowPermissionsRepository: [
-      "GET /repos/{owner}/{repo}/actions/permissions/workflow"
-    ],
-    getGithubActionsPermissionsOrganization: [
-      "GET /orgs/{org}/actions/permissions"
-    ],
-    getGithubActionsPermissionsRepository: [
-      "GET /repos/{owner}/{repo}/actions/permissions"
-    ],
-    getHostedRunnerForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
-    ],
-    getHostedRunnersGithubOwnedImagesForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/github-owned"
-    ],
-    getHostedRunnersLimitsForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/limits"
-    ],
-    getHostedRunnersMachineSpecsForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/machine-sizes"
-    ],
-    getHostedRunnersPartnerImagesForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/partner"
-    ],
-    getHostedRunnersPlatformsForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/platforms"
-    ],
-    getJobForWorkflowRun: ["GET /repos/{owner}/{repo}/actions/jobs/{job_id}"],
-    getOrgPublicKey: ["GET /orgs/{org}/actions/secrets/public-key"],
-    getOrgSecret: ["GET /orgs/{org}/actions/secrets/{secret_name}"],
-    getOrgVariable: ["GET /orgs/{org}/actions/variables/{name}"],
-    getPendingDeploymentsForRun: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
-    ],
-    getRepoPermissions: [
-      "GET /repos/{owner}/{repo}/actions/permissions",
-      {},
-      { renamed: ["actions", "getGithubActionsPermissionsRepository"] }
-    ],
-    getRepoPublicKey: ["GET /repos/{owner}/{repo}/actions/secrets/public-key"],
-    getRepoSecret: ["GET /repos/{owner}/{repo}/actions/secrets/{secret_name}"],
-    getRepoVariable: ["GET /repos/{owner}/{repo}/actions/variables/{name}"],
-    getReviewsForRun: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals"
-    ],
-    getSelfHostedRunnerForOrg: ["GET /orgs/{org}/actions/runners/{runner_id}"],
-    getSelfHostedRunnerForRepo: [
-      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}"
-    ],
-    getWorkflow: ["GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}"],
-    getWorkflowAccessToRepository: [
-      "GET /repos/{owner}/{repo}/actions/permissions/access"
-    ],
-    getWorkflowRun: ["GET /repos/{owner}/{repo}/actions/runs/{run_id}"],
-    getWorkflowRunAttempt: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}"
-    ],
-    getWorkflowRunUsage: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing"
-    ],
-    getWorkflowUsage: [
-      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing"
-    ],
-    listArtifactsForRepo: ["GET /repos/{owner}/{repo}/actions/artifacts"],
-    listCustomImageVersionsForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions"
-    ],
-    listCustomImagesForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/custom"
-    ],
-    listEnvironmentSecrets: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets"
-    ],
-    listEnvironmentVariables: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables"
-    ],
-    listGithubHostedRunnersInGroupForOrg: [
-      "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners"
-    ],
-    listHostedRunnersForOrg: ["GET /orgs/{org}/actions/hosted-runners"],
-    listJobsForWorkflowRun: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
-    ],
-    listJobsForWorkflowRunAttempt: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
-    ],
-    listLabelsForSelfHostedRunnerForOrg: [
-      "GET /orgs/{org}/actions/runners/{runner_id}/labels"
-    ],
-    listLabelsForSelfHostedRunnerForRepo: [
-      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-    ],
-    listOrgSecrets: ["GET /orgs/{org}/actions/secrets"],
-    listOrgVariables: ["GET /orgs/{org}/actions/variables"],
-    listRepoOrganizationSecrets: [
-      "GET /repos/{owner}/{repo}/actions/organization-secrets"
-    ],
-    listRepoOrganizationVariables: [
-      "GET /repos/{owner}/{repo}/actions/organization-variables"
-    ],
-    listRepoSecrets: ["GET /repos/{owner}/{repo}/actions/secrets"],
-    listRepoVariables: ["GET /repos/{owner}/{repo}/actions/variables"],
-    listRepoWorkflows: ["GET /repos/{owner}/{repo}/actions/workflows"],
-    listRunnerApplicationsForOrg: ["GET /orgs/{org}/actions/runners/downloads"],
-    listRunnerApplicationsForRepo: [
-      "GET /repos/{owner}/{repo}/actions/runners/downloads"
-    ],
-    listSelectedReposForOrgSecret: [
-      "GET /orgs/{org}/actions/secrets/{secret_name}/repositories"
-    ],
-    listSelectedReposForOrgVariable: [
-      "GET /orgs/{org}/actions/variables/{name}/repositories"
-    ],
-    listSelectedRepositoriesEnabledGithubActionsOrganization: [
-      "GET /orgs/{org}/actions/permissions/repositories"
-    ],
-    listSelfHostedRunnersForOrg: ["GET /orgs/{org}/actions/runners"],
-    listSelfHostedRunnersForRepo: ["GET /repos/{owner}/{repo}/actions/runners"],
-    listWorkflowRunArtifacts: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts"
-    ],
-    listWorkflowRuns: [
-      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
-    ],
-    listWorkflowRunsForRepo: ["GET /repos/{owner}/{repo}/actions/runs"],
-    reRunJobForWorkflowRun: [
-      "POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun"
-    ],
-    reRunWorkflow: ["POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun"],
-    reRunWorkflowFailedJobs: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"
-    ],
-    removeAllCustomLabelsFromSelfHostedRunnerForOrg: [
-      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels"
-    ],
-    removeAllCustomLabelsFromSelfHostedRunnerForRepo: [
-      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-    ],
-    removeCustomLabelFromSelfHostedRunnerForOrg: [
-      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels/{name}"
-    ],
-    removeCustomLabelFromSelfHostedRunnerForRepo: [
-      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels/{name}"
-    ],
-    removeSelectedRepoFromOrgSecret: [
-      "DELETE /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    removeSelectedRepoFromOrgVariable: [
-      "DELETE /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
-    ],
-    reviewCustomGatesForRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule"
-    ],
-    reviewPendingDeploymentsForRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
-    ],
-    setAllowedActionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions/selected-actions"
-    ],
-    setAllowedActionsRepository: [
-      "PUT /repos/{owner}/{repo}/actions/permissions/selected-actions"
-    ],
-    setCustomLabelsForSelfHostedRunnerForOrg: [
-      "PUT /orgs/{org}/actions/runners/{runner_id}/labels"
-    ],
-    setCustomLabelsForSelfHostedRunnerForRepo: [
-      "PUT /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-    ],
-    setCustomOidcSubClaimForRepo: [
-      "PUT /repos/{owner}/{repo}/actions/oidc/customization/sub"
-    ],
-    setGithubActionsDefaultWorkflowPermissionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions/workflow"
-    ],
-    setGithubActionsDefaultWorkflowPermissionsRepository: [
-      "PUT /repos/{owner}/{repo}/actions/permissions/workflow"
-    ],
-    setGithubActionsPermissionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions"
-    ],
-    setGithubActionsPermissionsRepository: [
-      "PUT /repos/{owner}/{repo}/actions/permissions"
-    ],
-    setSelectedReposForOrgSecret: [
-      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories"
-    ],
-    setSelectedReposForOrgVariable: [
-      "PUT /orgs/{org}/actions/variables/{name}/repositories"
-    ],
-    setSelectedRepositoriesEnabledGithubActionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions/repositories"
-    ],
-    setWorkflowAccessToRepository: [
-      "PUT /repos/{owner}/{repo}/actions/permissions/access"
-    ],
-    updateEnvironmentVariable: [
-      "PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
-    ],
-    updateHostedRunnerForOrg: [
-      "PATCH /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
-    ],
-    updateOrgVariable: ["PATCH /orgs/{org}/actions/variables/{name}"],
-    updateRepoVariable: [
-      "PATCH /repos/{owner}/{repo}/actions/variables/{name}"
-    ]
-  },
-  activity: {
-    checkRepoIsStarredByAuthenticatedUser: ["GET /user/starred/{owner}/{repo}"],
-    deleteRepoSubscription: ["DELETE /repos/{owner}/{repo}/subscription"],
-    deleteThreadSubscription: [
-      "DELETE /notifications/threads/{thread_id}/subscription"
-    ],
-    getFeeds: ["GET /feeds"],
-    getRepoSubscription: ["GET /repos/{owner}/{repo}/subscription"],
-    getThread: ["GET /notifications/threads/{thread_id}"],
-    getThreadSubscriptionForAuthenticatedUser: [
-      "GET /notifications/threads/{thread_id}/subscription"
-    ],
-    listEventsForAuthenticatedUser: ["GET /users/{username}/events"],
-    listNotificationsForAuthenticatedUser: ["GET /notifications"],
-    listOrgEventsForAuthenticatedUser: [
-      "GET /users/{username}/events/orgs/{org}"
-    ],
-    listPublicEvents: ["GET /events"],
-    listPublicEventsForRepoNetwork: ["GET /networks/{owner}/{repo}/events"],
-    listPublicEventsForUser: ["GET /users/{username}/events/public"],
-    listPublicOrgEvents: ["GET /orgs/{org}/events"],
-    listReceivedEventsForUser: ["GET /users/{username}/received_events"],
-    listReceivedPublicEventsForUser: [
-      "GET /users/{username}/received_events/public"
-    ],
-    listRepoEvents: ["GET /repos/{owner}/{repo}/events"],
-    listRepoNotificationsForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/notifications"
-    ],
-    listReposStarredByAuthenticatedUser: ["GET /user/starred"],
-    listReposStarredByUser: ["GET /users/{username}/starred"],
-    listReposWatchedByUser: ["GET /users/{username}/subscriptions"],
-    listStargazersForRepo: ["GET /repos/{owner}/{repo}/stargazers"],
-    listWatchedReposForAuthenticatedUser: ["GET /user/subscriptions"],
-    listWatchersForRepo: ["GET /repos/{owner}/{repo}/subscribers"],
-    markNotificationsAsRead: ["PUT /notifications"],
-    markRepoNotificationsAsRead: ["PUT /repos/{owner}/{repo}/notifications"],
-    markThreadAsDone: ["DELETE /notifications/threads/{thread_id}"],
-    markThreadAsRead: ["PATCH /notifications/threads/{thread_id}"],
-    setRepoSubscription: ["PUT /repos/{owner}/{repo}/subscription"],
-    setThreadSubscription: [
-      "PUT /notifications/threads/{thread_id}/subscription"
-    ],
-    starRepoForAuthenticatedUser: ["PUT /user/starred/{owner}/{repo}"],
-    unstarRepoForAuthenticatedUser: ["DELETE /user/starred/{owner}/{repo}"]
-  },
-  apps: {
-    addRepoToInstallation: [
-      "PUT /user/installations/{installation_id}/repositories/{repository_id}",
-      {},
-      { renamed: ["apps", "addRepoToInstallationForAuthenticatedUser"] }
-    ],
-    addRepoToInstallationForAuthenticatedUser: [
-      "PUT /user/installations/{installation_id}/repositories/{repository_id}"
-    ],
-    checkToken: ["POST /applications/{client_id}/token"],
-    createFromManifest: ["POST /app-manifests/{code}/conversions"],
-    createInstallationAccessToken: [
-      "POST /app/installations/{installation_id}/access_tokens"
-    ],
-    deleteAuthorization: ["DELETE /applications/{client_id}/grant"],
-    deleteInstallation: ["DELETE /app/installations/{installation_id}"],
-    deleteToken: ["DELETE /applications/{client_id}/token"],
-    getAuthenticated: ["GET /app"],
-    getBySlug: ["GET /apps/{app_slug}"],
-    getInstallation: ["GET /app/installations/{installation_id}"],
-    getOrgInstallation: ["GET /orgs/{org}/installation"],
-    getRepoInstallation: ["GET /repos/{owner}/{repo}/installation"],
-    getSubscriptionPlanForAccount: [
-      "GET /marketplace_listing/accounts/{account_id}"
-    ],
-    getSubscriptionPlanForAccountStubbed: [
-      "GET /marketplace_listing/stubbed/accounts/{account_id}"
-    ],
-    getUserInstallation: ["GET /users/{username}/installation"],
-    getWebhookConfigForApp: ["GET /app/hook/config"],
-    getWebhookDelivery: ["GET /app/hook/deliveries/{delivery_id}"],
-    listAccountsForPlan: ["GET /marketplace_listing/plans/{plan_id}/accounts"],
-    listAccountsForPlanStubbed: [
-      "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts"
-    ],
-    listInstallationReposForAuthenticatedUser: [
-      "GET /user/installations/{installation_id}/repositories"
-    ],
-    listInstallationRequestsForAuthenticatedApp: [
-      "GET /app/installation-requests"
-    ],
-    listInstallations: ["GET /app/installations"],
-    listInstallationsForAuthenticatedUser: ["GET /user/installations"],
-    listPlans: ["GET /marketplace_listing/plans"],
-    listPlansStubbed: ["GET /marketplace_listing/stubbed/plans"],
-    listReposAccessibleToInstallation: ["GET /installation/repositories"],
-    listSubscriptionsForAuthenticatedUser: ["GET /user/marketplace_purchases"],
-    listSubscriptionsForAuthenticatedUserStubbed: [
-      "GET /user/marketplace_purchases/stubbed"
-    ],
-    listWebhookDeliveries: ["GET /app/hook/deliveries"],
-    redeliverWebhookDelivery: [
-      "POST /app/hook/deliveries/{delivery_id}/attempts"
-    ],
-    removeRepoFromInstallation: [
-      "DELETE /user/installations/{installation_id}/repositories/{repository_id}",
-      {},
-      { renamed: ["apps", "removeRepoFromInstallationForAuthenticatedUser"] }
-    ],
-    removeRepoFromInstallationForAuthenticatedUser: [
-      "DELETE /user/installations/{installation_id}/repositories/{repository_id}"
-    ],
-    resetToken: ["PATCH /applications/{client_id}/token"],
-    revokeInstallationAccessToken: ["DELETE /installation/token"],
-    scopeToken: ["POST /applications/{client_id}/token/scoped"],
-    suspendInstallation: ["PUT /app/installations/{installation_id}/suspended"],
-    unsuspendInstallation: [
-      "DELETE /app/installations/{installation_id}/suspended"
-    ],
-    updateWebhookConfigForApp: ["PATCH /app/hook/config"]
-  },
-  billing: {
-    getGithubActionsBillingOrg: ["GET /orgs/{org}/settings/billing/actions"],
-    getGithubActionsBillingUser: [
-      "GET /users/{username}/settings/billing/actions"
-    ],
-    getGithubBillingPremiumRequestUsageReportOrg: [
-      "GET /organizations/{org}/settings/billing/premium_request/usage"
-    ],
-    getGithubBillingPremiumRequestUsageReportUser: [
-      "GET /users/{username}/settings/billing/premium_request/usage"
-    ],
-    getGithubBillingUsageReportOrg: [
-      "GET /organizations/{org}/settings/billing/usage"
-    ],
-    getGithubBillingUsageReportUser: [
-      "GET /users/{username}/settings/billing/usage"
-    ],
-    getGithubPackagesBillingOrg: ["GET /orgs/{org}/settings/billing/packages"],
-    getGithubPackagesBillingUser: [
-      "GET /users/{username}/settings/billing/packages"
-    ],
-    getSharedStorageBillingOrg: [
-      "GET /orgs/{org}/settings/billing/shared-storage"
-    ],
-    getSharedStorageBillingUser: [
-      "GET /users/{username}/settings/billing/shared-storage"
-    ]
-  },
-  campaigns: {
-    createCampaign: ["POST /orgs/{org}/campaigns"],
-    deleteCampaign: ["DELETE /orgs/{org}/campaigns/{campaign_number}"],
-    getCampaignSummary: ["GET /orgs/{org}/campaigns/{campaign_number}"],
-    listOrgCampaigns: ["GET /orgs/{org}/campaigns"],
-    updateCampaign: ["PATCH /orgs/{org}/campaigns/{campaign_number}"]
-  },
-  checks: {
-    create: ["POST /repos/{owner}/{repo}/check-runs"],
-    createSuite: ["POST /repos/{owner}/{repo}/check-suites"],
-    get: ["GET /repos/{owner}/{repo}/check-runs/{check_run_id}"],
-    getSuite: ["GET /repos/{owner}/{repo}/check-suites/{check_suite_id}"],
-    listAnnotations: [
-      "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"
-    ],
-    listForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-runs"],
-    listForSuite: [
-      "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs"
-    ],
-    listSuitesForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-suites"],
-    rerequestRun: [
-      "POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest"
-    ],
-    rerequestSuite: [
-      "POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest"
-    ],
-    setSuitesPreferences: [
-      "PATCH /repos/{owner}/{repo}/check-suites/preferences"
-    ],
-    update: ["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"]
-  },
-  codeScanning: {
-    commitAutofix: [
-      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix/commits"
-    ],
-    createAutofix: [
-      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
-    ],
-    createVariantAnalysis: [
-      "POST /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses"
-    ],
-    deleteAnalysis: [
-      "DELETE /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}{?confirm_delete}"
-    ],
-    deleteCodeqlDatabase: [
-      "DELETE /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
-    ],
-    getAlert: [
-      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}",
-      {},
-      { renamedParameters: { alert_id: "alert_number" } }
-    ],
-    getAnalysis: [
-      "GET /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}"
-    ],
-    getAutofix: [
-      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
-    ],
-    getCodeqlDatabase: [
-      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
-    ],
-    getDefaultSetup: ["GET /repos/{owner}/{repo}/code-scanning/default-setup"],
-    getSarif: ["GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id}"],
-    getVariantAnalysis: [
-      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}"
-    ],
-    getVariantAnalysisRepoTask: [
-      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name}"
-    ],
-    listAlertInstances: [
-      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances"
-    ],
-    listAlertsForOrg: ["GET /orgs/{org}/code-scanning/alerts"],
-    listAlertsForRepo: ["GET /repos/{owner}/{repo}/code-scanning/alerts"],
-    listAlertsInstances: [
-      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
-      {},
-      { renamed: ["codeScanning", "listAlertInstances"] }
-    ],
-    listCodeqlDatabases: [
-      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases"
-    ],
-    listRecentAnalyses: ["GET /repos/{owner}/{repo}/code-scanning/analyses"],
-    updateAlert: [
-      "PATCH /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}"
-    ],
-    updateDefaultSetup: [
-      "PATCH /repos/{owner}/{repo}/code-scanning/default-setup"
-    ],
-    uploadSarif: ["POST /repos/{owner}/{repo}/code-scanning/sarifs"]
-  },
-  codeSecurity: {
-    attachConfiguration: [
-      "POST /orgs/{org}/code-security/configurations/{configuration_id}/attach"
-    ],
-    attachEnterpriseConfiguration: [
-      "POST /enterprises/{enterprise}/code-security/configurations/{configuration_id}/attach"
-    ],
-    createConfiguration: ["POST /orgs/{org}/code-security/configurations"],
-    createConfigurationForEnterprise: [
-      "POST /enterprises/{enterprise}/code-security/configurations"
-    ],
-    deleteConfiguration: [
-      "DELETE /orgs/{org}/code-security/configurations/{configuration_id}"
-    ],
-    deleteConfigurationForEnterprise: [
-      "DELETE /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
-    ],
-    detachConfiguration: [
-      "DELETE /orgs/{org}/code-security/configurations/detach"
-    ],
-    getConfiguration: [
-      "GET /orgs/{org}/code-security/configurations/{configuration_id}"
-    ],
-    getConfigurationForRepository: [
-      "GET /repos/{owner}/{repo}/code-security-configuration"
-    ],
-    getConfigurationsForEnterprise: [
-      "GET /enterprises/{enterprise}/code-security/configurations"
-    ],
-    getConfigurationsForOrg: ["GET /orgs/{org}/code-security/configurations"],
-    getDefaultConfigurations: [
-      "GET /orgs/{org}/code-security/configurations/defaults"
-    ],
-    getDefaultConfigurationsForEnterprise: [
-      "GET /enterprises/{enterprise}/code-security/configurations/defaults"
-    ],
-    getRepositoriesForConfiguration: [
-      "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories"
-    ],
-    getRepositoriesForEnterpriseConfiguration: [
-      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories"
-    ],
-    getSingleConfigurationForEnterprise: [
-      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
-    ],
-    setConfigurationAsDefault: [
-      "PUT /orgs/{org}/code-security/configurations/{configuration_id}/defaults"
-    ],
-    setConfigurationAsDefaultForEnterprise: [
-      "PUT /enterprises/{enterprise}/code-security/configurations/{configuration_id}/defaults"
-    ],
-    updateConfiguration: [
-      "PATCH /orgs/{org}/code-security/configurations/{configuration_id}"
-    ],
-    updateEnterpriseConfiguration: [
-      "PATCH /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
-    ]
-  },
-  codesOfConduct: {
-    getAllCodesOfConduct: ["GET /codes_of_conduct"],
-    getConductCode: ["GET /codes_of_conduct/{key}"]
-  },
-  codespaces: {
-    addRepositoryForSecretForAuthenticatedUser: [
-      "PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    addSelectedRepoToOrgSecret: [
-      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    checkPermissionsForDevcontainer: [
-      "GET /repos/{owner}/{repo}/codespaces/permissions_check"
-    ],
-    codespaceMachinesForAuthenticatedUser: [
-      "GET /user/codespaces/{codespace_name}/machines"
-    ],
-    createForAuthenticatedUser: ["POST /user/codespaces"],
-    createOrUpdateOrgSecret: [
-      "PUT /orgs/{org}/codespaces/secrets/{secret_name}"
-    ],
-    createOrUpdateRepoSecret: [
-      "PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
-    ],
-    createOrUpdateSecretForAuthenticatedUser: [
-      "PUT /user/codespaces/secrets/{secret_name}"
-    ],
-    createWithPrForAuthenticatedUser: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces"
-    ],
-    createWithRepoForAuthenticatedUser: [
-      "POST /repos/{owner}/{repo}/codespaces"
-    ],
-    deleteForAuthenticatedUser: ["DELETE /user/codespaces/{codespace_name}"],
-    deleteFromOrganization: [
-      "DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name}"
-    ],
-    deleteOrgSecret: ["DELETE /orgs/{org}/codespaces/secrets/{secret_name}"],
-    deleteRepoSecret: [
-      "DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
-    ],
-    deleteSecretForAuthenticatedUser: [
-      "DELETE /user/codespaces/secrets/{secret_name}"
-    ],
-    exportForAuthenticatedUser: [
-      "POST /user/codespaces/{codespace_name}/exports"
-    ],
-    getCodespacesForUserInOrg: [
-      "GET /orgs/{org}/members/{username}/codespaces"
-    ],
-    getExportDetailsForAuthenticatedUser: [
-      "GET /user/codespaces/{codespace_name}/exports/{export_id}"
-    ],
-    getForAuthenticatedUser: ["GET /user/codespaces/{codespace_name}"],
-    getOrgPublicKey: ["GET /orgs/{org}/codespaces/secrets/public-key"],
-    getOrgSecret: ["GET /orgs/{org}/codespaces/secrets/{secret_name}"],
-    getPublicKeyForAuthenticatedUser: [
-      "GET /user/codespaces/secrets/public-key"
-    ],
-    getRepoPublicKey: [
-      "GET /repos/{owner}/{repo}/codespaces/secrets/public-key"
-    ],
-    getRepoSecret: [
-      "GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
-    ],
-    getSecretForAuthenticatedUser: [
-      "GET /user/codespaces/secrets/{secret_name}"
-    ],
-    listDevcontainersInRepositoryForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/codespaces/devcontainers"
-    ],
-    listForAuthenticatedUser: ["GET /user/codespaces"],
-    listInOrganization: [
-      "GET /orgs/{org}/codespaces",
-      {},
-      { renamedParameters: { org_id: "org" } }
-    ],
-    listInRepositoryForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/codespaces"
-    ],
-    listOrgSecrets: ["GET /orgs/{org}/codespaces/secrets"],
-    listRepoSecrets: ["GET /repos/{owner}/{repo}/codespaces/secrets"],
-    listRepositoriesForSecretForAuthenticatedUser: [
-      "GET /user/codespaces/secrets/{secret_name}/repositories"
-    ],
-    listSecretsForAuthenticatedUser: ["GET /user/codespaces/secrets"],
-    listSelectedReposForOrgSecret: [
-      "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
-    ],
-    preFlightWithRepoForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/codespaces/new"
-    ],
-    publishForAuthenticatedUser: [
-      "POST /user/codespaces/{codespace_name}/publish"
-    ],
-    removeRepositoryForSecretForAuthenticatedUser: [
-      "DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    removeSelectedRepoFromOrgSecret: [
-      "DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    repoMachinesForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/codespaces/machines"
-    ],
-    setRepositoriesForSecretForAuthenticatedUser: [
-      "PUT /user/codespaces/secrets/{secret_name}/repositories"
-    ],
-    setSelectedReposForOrgSecret: [
-      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
-    ],
-    startForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/start"],
-    stopForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/stop"],
-    stopInOrganization: [
-      "POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop"
-    ],
-    updateForAuthenticatedUser: ["PATCH /user/codespaces/{codespace_name}"]
-  },
-  copilot: {
-    addCopilotSeatsForTeams: [
-      "POST /orgs/{org}/copilot/billing/selected_teams"
-    ],
-    addCopilotSeatsForUsers: [
-      "POST /orgs/{org}/copilot/billing/selected_users"
-    ],
-    cancelCopilotSeatAssignmentForTeams: [
-      "DELETE /orgs/{org}/copilot/billing/selected_teams"
-    ],
-    cancelCopilotSeatAssignmentForUsers: [
-      "DELETE /orgs/{org}/copilot/billing/selected_users"
-    ],
-    copilotMetricsForOrganization: ["GET /orgs/{org}/copilot/metrics"],
-    copilotMetricsForTeam: ["GET /orgs/{org}/team/{team_slug}/copilot/metrics"],
-    getCopilotOrganizationDetails: ["GET /orgs/{org}/copilot/billing"],
-    getCopilotSeatDetailsForUser: [
-      "GET /orgs/{org}/members/{username}/copilot"
-    ],
-    listCopilotSeats: ["GET /orgs/{org}/copilot/billing/seats"]
-  },
-  credentials: { revoke: ["POST /credentials/revoke"] },
-  dependabot: {
-    addSelectedRepoToOrgSecret: [
-      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    createOrUpdateOrgSecret: [
-      "PUT /orgs/{org}/dependabot/secrets/{secret_name}"
-    ],
-    createOrUpdateRepoSecret: [
-      "PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
-    ],
-    deleteOrgSecret: ["DELETE /orgs/{org}/dependabot/secrets/{secret_name}"],
-    deleteRepoSecret: [
-      "DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
-    ],
-    getAlert: ["GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"],
-    getOrgPublicKey: ["GET /orgs/{org}/dependabot/secrets/public-key"],
-    getOrgSecret: ["GET /orgs/{org}/dependabot/secrets/{secret_name}"],
-    getRepoPublicKey: [
-      "GET /repos/{owner}/{repo}/dependabot/secrets/public-key"
-    ],
-    getRepoSecret: [
-      "GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
-    ],
-    listAlertsForEnterprise: [
-      "GET /enterprises/{enterprise}/dependabot/alerts"
-    ],
-    listAlertsForOrg: ["GET /orgs/{org}/dependabot/alerts"],
-    listAlertsForRepo: ["GET /repos/{owner}/{repo}/dependabot/alerts"],
-    listOrgSecrets: ["GET /orgs/{org}/dependabot/secrets"],
-    listRepoSecrets: ["GET /repos/{owner}/{repo}/dependabot/secrets"],
-    listSelectedReposForOrgSecret: [
-      "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
-    ],
-    removeSelectedRepoFromOrgSecret: [
-      "DELETE /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    repositoryAccessForOrg: [
-      "GET /organizations/{org}/dependabot/repository-access"
-    ],
-    setRepositoryAccessDefaultLevel: [
-      "PUT /organizations/{org}/dependabot/repository-access/default-level"
-    ],
-    setSelectedReposForOrgSecret: [
-      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
-    ],
-    updateAlert: [
-      "PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"
-    ],
-    updateRepositoryAccessForOrg: [
-      "PATCH /organizations/{org}/dependabot/repository-access"
-    ]
-  },
-  dependencyGraph: {
-    createRepositorySnapshot: [
-      "POST /repos/{owner}/{repo}/dependency-graph/snapshots"
-    ],
-    diffRange: [
-      "GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead}"
-    ],
-    exportSbom: ["GET /repos/{owner}/{repo}/dependency-graph/sbom"]
-  },
-  emojis: { get: ["GET /emojis"] },
-  enterpriseTeamMemberships: {
-    add: [
-      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
-    ],
-    bulkAdd: [
-      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/add"
-    ],
-    bulkRemove: [
-      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/remove"
-    ],
-    get: [
-      "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
-    ],
-    list: ["GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships"],
-    remove: [
-      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
-    ]
-  },
-  enterpriseTeamOrganizations: {
-    add: [
-      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
-    ],
-    bulkAdd: [
-      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/add"
-    ],
-    bulkRemove: [
-      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/remove"
-    ],
-    delete: [
-      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
-    ],
-    getAssignment: [
-      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
-    ],
-    getAssignments: [
-      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations"
-    ]
-  },
-  enterpriseTeams: {
-    create: ["POST /enterprises/{enterprise}/teams"],
-    delete: ["DELETE /enterprises/{enterprise}/teams/{team_slug}"],
-    get: ["GET /enterprises/{enterprise}/teams/{team_slug}"],
-    list: ["GET /enterprises/{enterprise}/teams"],
-    update: ["PATCH /enterprises/{enterprise}/teams/{team_slug}"]
-  },
-  gists: {
-    checkIsStarred: ["GET /gists/{gist_id}/star"],
-    create: ["POST /gists"],
-    createComment: ["POST /gists/{gist_id}/comments"],
-    delete: ["DELETE /gists/{gist_id}"],
-    deleteComment: ["DELETE /gists/{gist_id}/comments/{comment_id}"],
-    fork: ["POST /gists/{gist_id}/forks"],
-    get: ["GET /gists/{gist_id}"],
-    getComment: ["GET /gists/{gist_id}/comments/{comment_id}"],
-    getRevision: ["GET /gists/{gist_id}/{sha}"],
-    list: ["GET /gists"],
-    listComments: ["GET /gists/{gist_id}/comments"],
-    listCommits: ["GET /gists/{gist_id}/commits"],
-    listForUser: ["GET /users/{username}/gists"],
-    listForks: ["GET /gists/{gist_id}/forks"],
-    listPublic: ["GET /gists/public"],
-    listStarred: ["GET /gists/starred"],
-    star: ["PUT /gists/{gist_id}/star"],
-    unstar: ["DELETE /gists/{gist_id}/star"],
-    update: ["PATCH /gists/{gist_id}"],
-    updateComment: ["PATCH /gists/{gist_id}/comments/{comment_id}"]
-  },
-  git: {
-    createBlob: ["POST /repos/{owner}/{repo}/git/blobs"],
-    createCommit: ["POST /repos/{owner}/{repo}/git/commits"],
-    createRef: ["POST /repos/{owner}/{repo}/git/refs"],
-    createTag: ["POST /repos/{owner}/{repo}/git/tags"],
-    createTree: ["POST /repos/{owner}/{repo}/git/trees"],
-    deleteRef: ["DELETE /repos/{owner}/{repo}/git/refs/{ref}"],
-    getBlob: ["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"],
-    getCommit: ["GET /repos/{owner}/{repo}/git/commits/{commit_sha}"],
-    getRef: ["GET /repos/{owner}/{repo}/git/ref/{ref}"],
-    getTag: ["GET /repos/{owner}/{repo}/git/tags/{tag_sha}"],
-    getTree: ["GET /repos/{owner}/{repo}/git/trees/{tree_sha}"],
-    listMatchingRefs: ["GET /repos/{owner}/{repo}/git/matching-refs/{ref}"],
-    updateRef: ["PATCH /repos/{owner}/{repo}/git/refs/{ref}"]
-  },
-  gitignore: {
-    getAllTemplates: ["GET /gitignore/templates"],
-    getTemplate: ["GET /gitignore/templates/{name}"]
-  },
-  hostedCompute: {
-    createNetworkConfigurationForOrg: [
-      "POST /orgs/{org}/settings/network-configurations"
-    ],
-    deleteNetworkConfigurationFromOrg: [
-      "DELETE /orgs/{org}/settings/network-configurations/{network_configuration_id}"
-    ],
-    getNetworkConfigurationForOrg: [
-      "GET /orgs/{org}/settings/network-configurations/{network_configuration_id}"
-    ],
-    getNetworkSettingsForOrg: [
-      "GET /orgs/{org}/settings/network-settings/{network_settings_id}"
-    ],
-    listNetworkConfigurationsForOrg: [
-      "GET /orgs/{org}/settings/network-configurations"
-    ],
-    updateNetworkConfigurationForOrg: [
-      "PATCH /orgs/{org}/settings/network-configurations/{network_configuration_id}"
-    ]
-  },
-  interactions: {
-    getRestrictionsForAuthenticatedUser: ["GET /user/interaction-limits"],
-    getRestrictionsForOrg: ["GET /orgs/{org}/interaction-limits"],
-    getRestrictionsForRepo: ["GET /repos/{owner}/{repo}/interaction-limits"],
-    getRestrictionsForYourPublicRepos: [
-      "GET /user/interaction-limits",
-      {},
-      { renamed: ["interactions", "getRestrictionsForAuthenticatedUser"] }
-    ],
-    removeRestrictionsForAuthenticatedUser: ["DELETE /user/interaction-limits"],
-    removeRestrictionsForOrg: ["DELETE /orgs/{org}/interaction-limits"],
-    removeRestrictionsForRepo: [
-      "DELETE /repos/{owner}/{repo}/interaction-limits"
-    ],
-    removeRestrictionsForYourPublicRepos: [
-      "DELETE /user/interaction-limits",
-      {},
-      { renamed: ["interactions", "removeRestrictionsForAuthenticatedUser"] }
-    ],
-    setRestrictionsForAuthenticatedUser: ["PUT /user/interaction-limits"],
-    setRestrictionsForOrg: ["PUT /orgs/{org}/interaction-limits"],
-    setRestrictionsForRepo: ["PUT /repos/{owner}/{repo}/interaction-limits"],
-    setRestrictionsForYourPublicRepos: [
-      "PUT /user/interaction-limits",
-      {},
-      { renamed: ["interactions", "setRestrictionsForAuthenticatedUser"] }
-    ]
-  },
-  issues: {
-    addAssignees: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/assignees"
-    ],
-    addBlockedByDependency: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
-    ],
-    addLabels: ["POST /repos/{owner}/{repo}/issues/{issue_number}/labels"],
-    addSubIssue: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
-    ],
-    checkUserCanBeAssigned: ["GET /repos/{owner}/{repo}/assignees/{assignee}"],
-    checkUserCanBeAssignedToIssue: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee}"
-    ],
-    create: ["POST /repos/{owner}/{repo}/issues"],
-    createComment: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"
-    ],
-    createLabel: ["POST /repos/{owner}/{repo}/labels"],
-    createMilestone: ["POST /repos/{owner}/{repo}/milestones"],
-    deleteComment: [
-      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}"
-    ],
-    deleteLabel: ["DELETE /repos/{owner}/{repo}/labels/{name}"],
-    deleteMilestone: [
-      "DELETE /repos/{owner}/{repo}/milestones/{milestone_number}"
-    ],
-    get: ["GET /repos/{owner}/{repo}/issues/{issue_number}"],
-    getComment: ["GET /repos/{owner}/{repo}/issues/comments/{comment_id}"],
-    getEvent: ["GET /repos/{owner}/{repo}/issues/events/{event_id}"],
-    getLabel: ["GET /repos/{owner}/{repo}/labels/{name}"],
-    getMilestone: ["GET /repos/{owner}/{repo}/milestones/{milestone_number}"],
-    getParent: ["GET /repos/{owner}/{repo}/issues/{issue_number}/parent"],
-    list: ["GET /issues"],
-    listAssignees: ["GET /repos/{owner}/{repo}/assignees"],
-    listComments: ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments"],
-    listCommentsForRepo: ["GET /repos/{owner}/{repo}/issues/comments"],
-    listDependenciesBlockedBy: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
-    ],
-    listDependenciesBlocking: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking"
-    ],
-    listEvents: ["GET /repos/{owner}/{repo}/issues/{issue_number}/events"],
-    listEventsForRepo: ["GET /repos/{owner}/{repo}/issues/events"],
-    listEventsForTimeline: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline"
-    ],
-    listForAuthenticatedUser: ["GET /user/issues"],
-    listForOrg: ["GET /orgs/{org}/issues"],
-    listForRepo: ["GET /repos/{owner}/{repo}/issues"],
-    listLabelsForMilestone: [
-      "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels"
-    ],
-    listLabelsForRepo: ["GET /repos/{owner}/{repo}/labels"],
-    listLabelsOnIssue: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/labels"
-    ],
-    listMilestones: ["GET /repos/{owner}/{repo}/milestones"],
-    listSubIssues: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
-    ],
-    lock: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/lock"],
-    removeAllLabels: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels"
-    ],
-    removeAssignees: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees"
-    ],
-    removeDependencyBlockedBy: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}"
-    ],
-    removeLabel: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}"
-    ],
-    removeSubIssue: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue"
-    ],
-    reprioritizeSubIssue: [
-      "PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority"
-    ],
-    setLabels: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/labels"],
-    unlock: ["DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock"],
-    update: ["PATCH /repos/{owner}/{repo}/issues/{issue_number}"],
-    updateComment: ["PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}"],
-    updateLabel: ["PATCH /repos/{owner}/{repo}/labels/{name}"],
-    updateMilestone: [
-      "PATCH /repos/{owner}/{repo}/milestones/{milestone_number}"
-    ]
-  },
-  licenses: {
-    get: ["GET /licenses/{license}"],
-    getAllCommonlyUsed: ["GET /licenses"],
-    getForRepo: ["GET /repos/{owner}/{repo}/license"]
-  },
-  markdown: {
-    render: ["POST /markdown"],
-    renderRaw: [
-      "POST /markdown/raw",
-      { headers: { "content-type": "text/plain; charset=utf-8" } }
-    ]
-  },
-  meta: {
-    get: ["GET /meta"],
-    getAllVersions: ["GET /versions"],
-    getOctocat: ["GET /octocat"],
-    getZen: ["GET /zen"],
-    root: ["GET /"]
-  },
-  migrations: {
-    deleteArchiveForAuthenticatedUser: [
-      "DELETE /user/migrations/{migration_id}/archive"
-    ],
-    deleteArchiveForOrg: [
-      "DELETE /orgs/{org}/migrations/{migration_id}/archive"
-    ],
-    downloadArchiveForOrg: [
-      "GET /orgs/{org}/migrations/{migration_id}/archive"
-    ],
-    getArchiveForAuthenticatedUser: [
-      "GET /user/migrations/{migration_id}/archive"
-    ],
-    getStatusForAuthenticatedUser: ["GET /user/migrations/{migration_id}"],
-    getStatusForOrg: ["GET /orgs/{org}/migrations/{migration_id}"],
-    listForAuthenticatedUser: ["GET /user/migrations"],
-    listForOrg: ["GET /orgs/{org}/migrations"],
-    listReposForAuthenticatedUser: [
-      "GET /user/migrations/{migration_id}/repositories"
-    ],
-    listReposForOrg: ["GET /orgs/{org}/migrations/{migration_id}/repositories"],
-    listReposForUser: [
-      "GET /user/migrations/{migration_id}/repositories",
-      {},
-      { renamed: ["migrations", "listReposForAuthenticatedUser"] }
-    ],
-    startForAuthenticatedUser: ["POST /user/migrations"],
-    startForOrg: ["POST /orgs/{org}/migrations"],
-    unlockRepoForAuthenticatedUser: [
-      "DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock"
-    ],
-    unlockRepoForOrg: [
-      "DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock"
-    ]
-  },
-  oidc: {
-    getOidcCustomSubTemplateForOrg: [
-      "GET /orgs/{org}/actions/oidc/customization/sub"
-    ],
-    updateOidcCustomSubTemplateForOrg: [
-      "PUT /orgs/{org}/actions/oidc/customization/sub"
-    ]
-  },
-  orgs: {
-    addSecurityManagerTeam: [
-      "PUT /orgs/{org}/security-managers/teams/{team_slug}",
-      {},
-      {
-        deprecated: "octokit.rest.orgs.addSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#add-a-security-manager-team"
-      }
-    ],
-    assignTeamToOrgRole: [
-      "PUT /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
-    ],
-    assignUserToOrgRole: [
-      "PUT /orgs/{org}/organization-roles/users/{username}/{role_id}"
-    ],
-    blockUser: ["PUT /orgs/{org}/blocks/{username}"],
-    cancelInvitation: ["DELETE /orgs/{org}/invitations/{invitation_id}"],
-    checkBlockedUser: ["GET /orgs/{org}/blocks/{username}"],
-    checkMembershipForUser: ["GET /orgs/{org}/members/{username}"],
-    checkPublicMembershipForUser: ["GET /orgs/{org}/public_members/{username}"],
-    convertMemberToOutsideCollaborator: [
-      "PUT /orgs/{org}/outside_collaborators/{username}"
-    ],
-    createArtifactStorageRecord: [
-      "POST /orgs/{org}/artifacts/metadata/storage-record"
-    ],
-    createInvitation: ["POST /orgs/{org}/invitations"],
-    createIssueType: ["POST /orgs/{org}/issue-types"],
-    createWebhook: ["POST /orgs/{org}/hooks"],
-    customPropertiesForOrgsCreateOrUpdateOrganizationValues: [
-      "PATCH /organizations/{org}/org-properties/values"
-    ],
-    customPropertiesForOrgsGetOrganizationValues: [
-      "GET /organizations/{org}/org-properties/values"
-    ],
-    customPropertiesForReposCreateOrUpdateOrganizationDefinition: [
-      "PUT /orgs/{org}/properties/schema/{custom_property_name}"
-    ],
-    customPropertiesForReposCreateOrUpdateOrganizationDefinitions: [
-      "PATCH /orgs/{org}/properties/schema"
-    ],
-    customPropertiesForReposCreateOrUpdateOrganizationValues: [
-      "PATCH /orgs/{org}/properties/values"
-    ],
-    customPropertiesForReposDeleteOrganizationDefinition: [
-      "DELETE /orgs/{org}/properties/schema/{custom_property_name}"
-    ],
-    customPropertiesForReposGetOrganizationDefinition: [
-      "GET /orgs/{org}/properties/schema/{custom_property_name}"
-    ],
-    customPropertiesForReposGetOrganizationDefinitions: [
-      "GET /orgs/{org}/properties/schema"
-    ],
-    customPropertiesForReposGetOrganizationValues: [
-      "GET /orgs/{org}/properties/values"
-    ],
-    delete: ["DELETE /orgs/{org}"],
-    deleteAttestationsBulk: ["POST /orgs/{org}/attestations/delete-request"],
-    deleteAttestationsById: [
-      "DELETE /orgs/{org}/attestations/{attestation_id}"
-    ],
-    deleteAttestationsBySubjectDigest: [
-      "DELETE /orgs/{org}/attestations/digest/{subject_digest}"
-    ],
-    deleteIssueType: ["DELETE /orgs/{org}/issue-types/{issue_type_id}"],
-    deleteWebhook: ["DELETE /orgs/{org}/hooks/{hook_id}"],
-    disableSelectedRepositoryImmutableReleasesOrganization: [
-      "DELETE /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
-    ],
-    enableSelectedRepositoryImmutableReleasesOrganization: [
-      "PUT /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
-    ],
-    get: ["GET /orgs/{org}"],
-    getImmutableReleasesSettings: [
-      "GET /orgs/{org}/settings/immutable-releases"
-    ],
-    getImmutableReleasesSettingsRepositories: [
-      "GET /orgs/{org}/settings/immutable-releases/repositories"
-    ],
-    getMembershipForAuthenticatedUser: ["GET /user/memberships/orgs/{org}"],
-    getMembershipForUser: ["GET /orgs/{org}/memberships/{username}"],
-    getOrgRole: ["GET /orgs/{org}/organization-roles/{role_id}"],
-    getOrgRulesetHistory: ["GET /orgs/{org}/rulesets/{ruleset_id}/history"],
-    getOrgRulesetVersion: [
-      "GET /orgs/{org}/rulesets/{ruleset_id}/history/{version_id}"
-    ],
-    getWebhook: ["GET /orgs/{org}/hooks/{hook_id}"],
-    getWebhookConfigForOrg: ["GET /orgs/{org}/hooks/{hook_id}/config"],
-    getWebhookDelivery: [
-      "GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}"
-    ],
-    list: ["GET /organizations"],
-    listAppInstallations: ["GET /orgs/{org}/installations"],
-    listArtifactStorageRecords: [
-      "GET /orgs/{org}/artifacts/{subject_digest}/metadata/storage-records"
-    ],
-    listAttestationRepositories: ["GET /orgs/{org}/attestations/repositories"],
-    listAttestations: ["GET /orgs/{org}/attestations/{subject_digest}"],
-    listAttestationsBulk: [
-      "POST /orgs/{org}/attestations/bulk-list{?per_page,before,after}"
-    ],
-    listBlockedUsers: ["GET /orgs/{org}/blocks"],
-    listFailedInvitations: ["GET /orgs/{org}/failed_invitations"],
-    listForAuthenticatedUser: ["GET /user/orgs"],
-    listForUser: ["GET /users/{username}/orgs"],
-    listInvitationTeams: ["GET /orgs/{org}/invitations/{invitation_id}/teams"],
-    listIssueTypes: ["GET /orgs/{org}/issue-types"],
-    listMembers: ["GET /orgs/{org}/members"],
-    listMembershipsForAuthenticatedUser: ["GET /user/memberships/orgs"],
-    listOrgRoleTeams: ["GET /orgs/{org}/organization-roles/{role_id}/teams"],
-    listOrgRoleUsers: ["GET /orgs/{org}/organization-roles/{role_id}/users"],
-    listOrgRoles: ["GET /orgs/{org}/organization-roles"],
-    listOrganizationFineGrainedPermissions: [
-      "GET /orgs/{org}/organization-fine-grained-permissions"
-    ],
-    listOutsideCollaborators: ["GET /orgs/{org}/outside_collaborators"],
-    listPatGrantRepositories: [
-      "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories"
-    ],
-    listPatGrantRequestRepositories: [
-      "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories"
-    ],
-    listPatGrantRequests: ["GET /orgs/{org}/personal-access-token-requests"],
-    listPatGrants: ["GET /orgs/{org}/personal-access-tokens"],
-    listPendingInvitations: ["GET /orgs/{org}/invitations"],
-    listPublicMembers: ["GET /orgs/{org}/public_members"],
-    listSecurityManagerTeams: [
-      "GET /orgs/{org}/security-managers",
-      {},
-      {
-        deprecated: "octokit.rest.orgs.listSecurityManagerTeams() is deprecated, see https://docs.github.com/rest/orgs/security-managers#list-security-manager-teams"
-      }
-    ],
-    listWebhookDeliveries: ["GET /orgs/{org}/hooks/{hook_id}/deliveries"],
-    listWebhooks: ["GET /orgs/{org}/hooks"],
-    pingWebhook: ["POST /orgs/{org}/hooks/{hook_id}/pings"],
-    redeliverWebhookDelivery: [
-      "POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
-    ],
-    removeMember: ["DELETE /orgs/{org}/members/{username}"],
-    removeMembershipForUser: ["DELETE /orgs/{org}/memberships/{username}"],
-    removeOutsideCollaborator: [
-      "DELETE /orgs/{org}/outside_collaborators/{username}"
-    ],
-    removePublicMembershipForAuthenticatedUser: [
-      "DELETE /orgs/{org}/public_members/{username}"
-    ],
-    removeSecurityManagerTeam: [
-      "DELETE /orgs/{org}/security-managers/teams/{team_slug}",
-      {},
-      {
-        deprecated: "octokit.rest.orgs.removeSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#remove-a-security-manager-team"
-      }
-    ],
-    reviewPatGrantRequest: [
-      "POST /orgs/{org}/personal-access-token-requests/{pat_request_id}"
-    ],
-    reviewPatGrantRequestsInBulk: [
-      "POST /orgs/{org}/personal-access-token-requests"
-    ],
-    revokeAllOrgRolesTeam: [
-      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}"
-    ],
-    revokeAllOrgRolesUser: [
-      "DELETE /orgs/{org}/organization-roles/users/{username}"
-    ],
-    revokeOrgRoleTeam: [
-      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
-    ],
-    revokeOrgRoleUser: [
-      "DELETE /orgs/{org}/organization-roles/users/{username}/{role_id}"
-    ],
-    setImmutableReleasesSettings: [
-      "PUT /orgs/{org}/settings/immutable-releases"
-    ],
-    setImmutableReleasesSettingsRepositories: [
-      "PUT /orgs/{org}/settings/immutable-releases/repositories"
-    ],
-    setMembershipForUser: ["PUT /orgs/{org}/memberships/{username}"],
-    setPublicMembershipForAuthenticatedUser: [
-      "PUT /orgs/{org}/public_members/{username}"
-    ],
-    unblockUser: ["DELETE /orgs/{org}/blocks/{username}"],
-    update: ["PATCH /orgs/{org}"],
-    updateIssueType: ["PUT /orgs/{org}/issue-types/{issue_type_id}"],
-    updateMembershipForAuthenticatedUser: [
-      "PATCH /user/memberships/orgs/{org}"
-    ],
-    updatePatAccess: ["POST /orgs/{org}/personal-access-tokens/{pat_id}"],
-    updatePatAccesses: ["POST /orgs/{org}/personal-access-tokens"],
-    updateWebhook: ["PATCH /orgs/{org}/hooks/{hook_id}"],
-    updateWebhookConfigForOrg: ["PATCH /orgs/{org}/hooks/{hook_id}/config"]
-  },
-  packages: {
-    deletePackageForAuthenticatedUser: [
-      "DELETE /user/packages/{package_type}/{package_name}"
-    ],
-    deletePackageForOrg: [
-      "DELETE /orgs/{org}/packages/{package_type}/{package_name}"
-    ],
-    deletePackageForUser: [
-      "DELETE /users/{username}/packages/{package_type}/{package_name}"
-    ],
-    deletePackageVersionForAuthenticatedUser: [
-      "DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    deletePackageVersionForOrg: [
-      "DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    deletePackageVersionForUser: [
-      "DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    getAllPackageVersionsForAPackageOwnedByAnOrg: [
-      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
-      {},
-      { renamed: ["packages", "getAllPackageVersionsForPackageOwnedByOrg"] }
-    ],
-    getAllPackageVersionsForAPackageOwnedByTheAuthenticatedUser: [
-      "GET /user/packages/{package_type}/{package_name}/versions",
-      {},
-      {
-        renamed: [
-          "packages",
-          "getAllPackageVersionsForPackageOwnedByAuthenticatedUser"
-        ]
-      }
-    ],
-    getAllPackageVersionsForPackageOwnedByAuthenticatedUser: [
-      "GET /user/packages/{package_type}/{package_name}/versions"
-    ],
-    getAllPackageVersionsForPackageOwnedByOrg: [
-      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions"
-    ],
-    getAllPackageVersionsForPackageOwnedByUser: [
-      "GET /users/{username}/packages/{package_type}/{package_name}/versions"
-    ],
-    getPackageForAuthenticatedUser: [
-      "GET /user/packages/{package_type}/{package_name}"
-    ],
-    getPackageForOrganization: [
-      "GET /orgs/{org}/packages/{package_type}/{package_name}"
-    ],
-    getPackageForUser: [
-      "GET /users/{username}/packages/{package_type}/{package_name}"
-    ],
-    getPackageVersionForAuthenticatedUser: [
-      "GET /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    getPackageVersionForOrganization: [
-      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    getPackageVersionForUser: [
-      "GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    listDockerMigrationConflictingPackagesForAuthenticatedUser: [
-      "GET /user/docker/conflicts"
-    ],
-    listDockerMigrationConflictingPackagesForOrganization: [
-      "GET /orgs/{org}/docker/conflicts"
-    ],
-    listDockerMigrationConflictingPackagesForUser: [
-      "GET /users/{username}/docker/conflicts"
-    ],
-    listPackagesForAuthenticatedUser: ["GET /user/packages"],
-    listPackagesForOrganization: ["GET /orgs/{org}/packages"],
-    listPackagesForUser: ["GET /users/{username}/packages"],
-    restorePackageForAuthenticatedUser: [
-      "POST /user/packages/{package_type}/{package_name}/restore{?token}"
-    ],
-    restorePackageForOrg: [
-      "POST /orgs/{org}/packages/{package_type}/{package_name}/restore{?token}"
-    ],
-    restorePackageForUser: [
-      "POST /users/{username}/packages/{package_type}/{package_name}/restore{?token}"
-    ],
-    restorePackageVersionForAuthenticatedUser: [
-      "POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
-    ],
-    restorePackageVersionForOrg: [
-      "POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
-    ],
-    restorePackageVersionForUser: [
-      "POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
-    ]
-  },
-  privateRegistries: {
-    createOrgPrivateRegistry: ["POST /orgs/{org}/private-registries"],
-    deleteOrgPrivateRegistry: [
-      "DELETE /orgs/{org}/private-registries/{secret_name}"
-    ],
-    getOrgPrivateRegistry: ["GET /orgs/{org}/private-registries/{secret_name}"],
-    getOrgPublicKey: ["GET /orgs/{org}/private-registries/public-key"],
-    listOrgPrivateRegistries: ["GET /orgs/{org}/private-registries"],
-    updateOrgPrivateRegistry: [
-      "PATCH /orgs/{org}/private-registries/{secret_name}"
-    ]
-  },
-  projects: {
-    addItemForOrg: ["POST /orgs/{org}/projectsV2/{project_number}/items"],
-    addItemForUser: [
-      "POST /users/{username}/projectsV2/{project_number}/items"
-    ],
-    deleteItemForOrg: [
-      "DELETE /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
-    ],
-    deleteItemForUser: [
-      "DELETE /users/{username}/projectsV2/{project_number}/items/{item_id}"
-    ],
-    getFieldForOrg: [
-      "GET /orgs/{org}/projectsV2/{project_number}/fields/{field_id}"
-    ],
-    getFieldForUser: [
-      "GET /users/{username}/projectsV2/{project_number}/fields/{field_id}"
-    ],
-    getForOrg: ["GET /orgs/{org}/projectsV2/{project_number}"],
-    getForUser: ["GET /users/{username}/projectsV2/{project_number}"],
-    getOrgItem: ["GET /orgs/{org}/projectsV2/{project_number}/items/{item_id}"],
-    getUserItem: [
-      "GET /users/{username}/projectsV2/{project_number}/items/{item_id}"
-    ],
-    listFieldsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/fields"],
-    listFieldsForUser: [
-      "GET /users/{username}/projectsV2/{project_number}/fields"
-    ],
-    listForOrg: ["GET /orgs/{org}/projectsV2"],
-    listForUser: ["GET /users/{username}/projectsV2"],
-    listItemsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/items"],
-    listItemsForUser: [
-      "GET /users/{username}/projectsV2/{project_number}/items"
-    ],
-    updateItemForOrg: [
-      "PATCH /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
-    ],
-    updateItemForUser: [
-      "PATCH /users/{username}/projectsV2/{project_number}/items/{item_id}"
-    ]
-  },
-  pulls: {
-    checkIfMerged: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
-    create: ["POST /repos/{owner}/{repo}/pulls"],
-    createReplyForReviewComment: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies"
-    ],
-    createReview: ["POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
-    createReviewComment: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments"
-    ],
-    deletePendingReview: [
-      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
-    ],
-    deleteReviewComment: [
-      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}"
-    ],
-    dismissReview: [
-      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals"
-    ],
-    get: ["GET /repos/{owner}/{repo}/pulls/{pull_number}"],
-    getReview: [
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
-    ],
-    getReviewComment: ["GET /repos/{owner}/{repo}/pulls/comments/{comment_id}"],
-    list: ["GET /repos/{owner}/{repo}/pulls"],
-    listCommentsForReview: [
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments"
-    ],
-    listCommits: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/commits"],
-    listFiles: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/files"],
-    listRequestedReviewers: [
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
-    ],
-    listReviewComments: [
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments"
-    ],
-    listReviewCommentsForRepo: ["GET /repos/{owner}/{repo}/pulls/comments"],
-    listReviews: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
-    merge: ["PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
-    removeRequestedReviewers: [
-      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
-    ],
-    requestReviewers: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
-    ],
-    submitReview: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events"
-    ],
-    update: ["PATCH /repos/{owner}/{repo}/pulls/{pull_number}"],
-    updateBranch: [
-      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch"
-    ],
-    updateReview: [
-      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
-    ],
-    updateReviewComment: [
-      "PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}"
-    ]
-  },
-  rateLimit: { get: ["GET /rate_limit"] },
-  reactions: {
-    createForCommitComment: [
-      "POST /repos/{owner}/{repo}/comments/{comment_id}/reactions"
-    ],
-    createForIssue: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/reactions"
-    ],
-    createForIssueComment: [
-      "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
-    ],
-    createForPullRequestReviewComment: [
-      "POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
-    ],
-    createForRelease: [
-      "POST /repos/{owner}/{repo}/releases/{release_id}/reactions"
-    ],
-    createForTeamDiscussionCommentInOrg: [
-      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
-    ],
-    createForTeamDiscussionInOrg: [
-      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
-    ],
-    deleteForCommitComment: [
-      "DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id}"
-    ],
-    deleteForIssue: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}"
-    ],
-    deleteForIssueComment: [
-      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}"
-    ],
-    deleteForPullRequestComment: [
-      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}"
-    ],
-    deleteForRelease: [
-      "DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id}"
-    ],
-    deleteForTeamDiscussion: [
-      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions/{reaction_id}"
-    ],
-    deleteForTeamDiscussionComment: [
-      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions/{reaction_id}"
-    ],
-    listForCommitComment: [
-      "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions"
-    ],
-    listForIssue: ["GET /repos/{owner}/{repo}/issues/{issue_number}/reactions"],
-    listForIssueComment: [
-      "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
-    ],
-    listForPullRequestReviewComment: [
-      "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
-    ],
-    listForRelease: [
-      "GET /repos/{owner}/{repo}/releases/{release_id}/reactions"
-    ],
-    listForTeamDiscussionCommentInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
-    ],
-    listForTeamDiscussionInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
-    ]
-  },
-  repos: {
-    acceptInvitation: [
-      "PATCH /user/repository_invitations/{invitation_id}",
-      {},
-      { renamed: ["repos", "acceptInvitationForAuthenticatedUser"] }
-    ],
-    acceptInvitationForAuthenticatedUser: [
-      "PATCH /user/repository_invitations/{invitation_id}"
-    ],
-    addAppAccessRestrictions: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
-      {},
-      { mapToData: "apps" }
-    ],
-    addCollaborator: ["PUT /repos/{owner}/{repo}/collaborators/{username}"],
-    addStatusCheckContexts: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
-      {},
-      { mapToData: "contexts" }
-    ],
-    addTeamAccessRestrictions: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
-      {},
-      { mapToData: "teams" }
-    ],
-    addUserAccessRestrictions: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
-      {},
-      { mapToData: "users" }
-    ],
-    cancelPagesDeployment: [
-      "POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel"
-    ],
-    checkAutomatedSecurityFixes: [
-      "GET /repos/{owner}/{repo}/automated-security-fixes"
-    ],
-    checkCollaborator: ["GET /repos/{owner}/{repo}/collaborators/{username}"],
-    checkImmutableReleases: ["GET /repos/{owner}/{repo}/immutable-releases"],
-    checkPrivateVulnerabilityReporting: [
-      "GET /repos/{owner}/{repo}/private-vulnerability-reporting"
-    ],
-    checkVulnerabilityAlerts: [
-      "GET /repos/{owner}/{repo}/vulnerability-alerts"
-    ],
-    codeownersErrors: ["GET /repos/{owner}/{repo}/codeowners/errors"],
-    compareCommits: ["GET /repos/{owner}/{repo}/compare/{base}...{head}"],
-    compareCommitsWithBasehead: [
-      "GET /repos/{owner}/{repo}/compare/{basehead}"
-    ],
-    createAttestation: ["POST /repos/{owner}/{repo}/attestations"],
-    createAutolink: ["POST /repos/{owner}/{repo}/autolinks"],
-    createCommitComment: [
-      "POST /repos/{owner}/{repo}/commits/{commit_sha}/comments"
-    ],
-    createCommitSignatureProtection: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
-    ],
-    createCommitStatus: ["POST /repos/{owner}/{repo}/statuses/{sha}"],
-    createDeployKey: ["POST /repos/{owner}/{repo}/keys"],
-    createDeployment: ["POST /repos/{owner}/{repo}/deployments"],
-    createDeploymentBranchPolicy: [
-      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
-    ],
-    createDeploymentProtectionRule: [
-      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
-    ],
-    createDeploymentStatus: [
-      "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
-    ],
-    createDispatchEvent: ["POST /repos/{owner}/{repo}/dispatches"],
-    createForAuthenticatedUser: ["POST /user/repos"],
-    createFork: ["POST /repos/{owner}/{repo}/forks"],
-    createInOrg: ["POST /orgs/{org}/repos"],
-    createOrUpdateEnvironment: [
-      "PUT /repos/{owner}/{repo}/environments/{environment_name}"
-    ],
-    createOrUpdateFileContents: ["PUT /repos/{owner}/{repo}/contents/{path}"],
-    createOrgRuleset: ["POST /orgs/{org}/rulesets"],
-    createPagesDeployment: ["POST /repos/{owner}/{repo}/pages/deployments"],
-    createPagesSite: ["POST /repos/{owner}/{repo}/pages"],
-    createRelease: ["POST /repos/{owner}/{repo}/releases"],
-    createRepoRuleset: ["POST /repos/{owner}/{repo}/rulesets"],
-    createUsingTemplate: [
-      "POST /repos/{template_owner}/{template_repo}/generate"
-    ],
-    createWebhook: ["POST /repos/{owner}/{repo}/hooks"],
-    customPropertiesForReposCreateOrUpdateRepositoryValues: [
-      "PATCH /repos/{owner}/{repo}/properties/values"
-    ],
-    customPropertiesForReposGetRepositoryValues: [
-      "GET /repos/{owner}/{repo}/properties/values"
-    ],
-    declineInvitation: [
-      "DELETE /user/repository_invitations/{invitation_id}",
-      {},
-      { renamed: ["repos", "declineInvitationForAuthenticatedUser"] }
-    ],
-    declineInvitationForAuthenticatedUser: [
-      "DELETE /user/repository_invitations/{invitation_id}"
-    ],
-    delete: ["DELETE /repos/{owner}/{repo}"],
-    deleteAccessRestrictions: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
-    ],
-    deleteAdminBranchProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
-    ],
-    deleteAnEnvironment: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}"
-    ],
-    deleteAutolink: ["DELETE /repos/{owner}/{repo}/autolinks/{autolink_id}"],
-    deleteBranchProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection"
-    ],
-    deleteCommitComment: ["DELETE /repos/{owner}/{repo}/comments/{comment_id}"],
-    deleteCommitSignatureProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
-    ],
-    deleteDeployKey: ["DELETE /repos/{owner}/{repo}/keys/{key_id}"],
-    deleteDeployment: [
-      "DELETE /repos/{owner}/{repo}/deployments/{deployment_id}"
-    ],
-    deleteDeploymentBranchPolicy: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
-    ],
-    deleteFile: ["DELETE /repos/{owner}/{repo}/contents/{path}"],
-    deleteInvitation: [
-      "DELETE /repos/{owner}/{repo}/invitations/{invitation_id}"
-    ],
-    deleteOrgRuleset: ["DELETE /orgs/{org}/rulesets/{ruleset_id}"],
-    deletePagesSite: ["DELETE /repos/{owner}/{repo}/pages"],
-    deletePullRequestReviewProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
-    ],
-    deleteRelease: ["DELETE /repos/{owner}/{repo}/releases/{release_id}"],
-    deleteReleaseAsset: [
-      "DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}"
-    ],
-    deleteRepoRuleset: ["DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
-    deleteWebhook: ["DELETE /repos/{owner}/{repo}/hooks/{hook_id}"],
-    disableAutomatedSecurityFixes: [
-      "DELETE /repos/{owner}/{repo}/automated-security-fixes"
-    ],
-    disableDeploymentProtectionRule: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
-    ],
-    disableImmutableReleases: [
-      "DELETE /repos/{owner}/{repo}/immutable-releases"
-    ],
-    disablePrivateVulnerabilityReporting: [
-      "DELETE /repos/{owner}/{repo}/private-vulnerability-reporting"
-    ],
-    disableVulnerabilityAlerts: [
-      "DELETE /repos/{owner}/{repo}/vulnerability-alerts"
-    ],
-    downloadArchive: [
-      "GET /repos/{owner}/{repo}/zipball/{ref}",
-      {},
-      { renamed: ["repos", "downloadZipballArchive"] }
-    ],
-    downloadTarballArchive: ["GET /repos/{owner}/{repo}/tarball/{ref}"],
-    downloadZipballArchive: ["GET /repos/{owner}/{repo}/zipball/{ref}"],
-    enableAutomatedSecurityFixes: [
-      "PUT /repos/{owner}/{repo}/automated-security-fixes"
-    ],
-    enableImmutableReleases: ["PUT /repos/{owner}/{repo}/immutable-releases"],
-    enablePrivateVulnerabilityReporting: [
-      "PUT /repos/{owner}/{repo}/private-vulnerability-reporting"
-    ],
-    enableVulnerabilityAlerts: [
-      "PUT /repos/{owner}/{repo}/vulnerability-alerts"
-    ],
-    generateReleaseNotes: [
-      "POST /repos/{owner}/{repo}/releases/generate-notes"
-    ],
-    get: ["GET /repos/{owner}/{repo}"],
-    getAccessRestrictions: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
-    ],
-    getAdminBranchProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
-    ],
-    getAllDeploymentProtectionRules: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
-    ],
-    getAllEnvironments: ["GET /repos/{owner}/{repo}/environments"],
-    getAllStatusCheckContexts: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts"
-    ],
-    getAllTopics: ["GET /repos/{owner}/{repo}/topics"],
-    getAppsWithAccessToProtectedBranch: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps"
-    ],
-    getAutolink: ["GET /repos/{owner}/{repo}/autolinks/{autolink_id}"],
-    getBranch: ["GET /repos/{owner}/{repo}/branches/{branch}"],
-    getBranchProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection"
-    ],
-    getBranchRules: ["GET /repos/{owner}/{repo}/rules/branches/{branch}"],
-    getClones: ["GET /repos/{owner}/{repo}/traffic/clones"],
-    getCodeFrequencyStats: ["GET /repos/{owner}/{repo}/stats/code_frequency"],
-    getCollaboratorPermissionLevel: [
-      "GET /repos/{owner}/{repo}/collaborators/{username}/permission"
-    ],
-    getCombinedStatusForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/status"],
-    getCommit: ["GET /repos/{owner}/{repo}/commits/{ref}"],
-    getCommitActivityStats: ["GET /repos/{owner}/{repo}/stats/commit_activity"],
-    getCommitComment: ["GET /repos/{owner}/{repo}/comments/{comment_id}"],
-    getCommitSignatureProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
-    ],
-    getCommunityProfileMetrics: ["GET /repos/{owner}/{repo}/community/profile"],
-    getContent: ["GET /repos/{owner}/{repo}/contents/{path}"],
-    getContributorsStats: ["GET /repos/{owner}/{repo}/stats/contributors"],
-    getCustomDeploymentProtectionRule: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
-    ],
-    getDeployKey: ["GET /repos/{owner}/{repo}/keys/{key_id}"],
-    getDeployment: ["GET /repos/{owner}/{repo}/deployments/{deployment_id}"],
-    getDeploymentBranchPolicy: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
-    ],
-    getDeploymentStatus: [
-      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}"
-    ],
-    getEnvironment: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}"
-    ],
-    getLatestPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/latest"],
-    getLatestRelease: ["GET /repos/{owner}/{repo}/releases/latest"],
-    getOrgRuleSuite: ["GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id}"],
-    getOrgRuleSuites: ["GET /orgs/{org}/rulesets/rule-suites"],
-    getOrgRuleset: ["GET /orgs/{org}/rulesets/{ruleset_id}"],
-    getOrgRulesets: ["GET /orgs/{org}/rulesets"],
-    getPages: ["GET /repos/{owner}/{repo}/pages"],
-    getPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/{build_id}"],
-    getPagesDeployment: [
-      "GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}"
-    ],
-    getPagesHealthCheck: ["GET /repos/{owner}/{repo}/pages/health"],
-    getParticipationStats: ["GET /repos/{owner}/{repo}/stats/participation"],
-    getPullRequestReviewProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
-    ],
-    getPunchCardStats: ["GET /repos/{owner}/{repo}/stats/punch_card"],
-    getReadme: ["GET /repos/{owner}/{repo}/readme"],
-    getReadmeInDirectory: ["GET /repos/{owner}/{repo}/readme/{dir}"],
-    getRelease: ["GET /repos/{owner}/{repo}/releases/{release_id}"],
-    getReleaseAsset: ["GET /repos/{owner}/{repo}/releases/assets/{asset_id}"],
-    getReleaseByTag: ["GET /repos/{owner}/{repo}/releases/tags/{tag}"],
-    getRepoRuleSuite: [
-      "GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}"
-    ],
-    getRepoRuleSuites: ["GET /repos/{owner}/{repo}/rulesets/rule-suites"],
-    getRepoRuleset: ["GET /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
-    getRepoRulesetHistory: [
-      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history"
-    ],
-    getRepoRulesetVersion: [
-      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id}"
-    ],
-    getRepoRulesets: ["GET /repos/{owner}/{repo}/rulesets"],
-    getStatusChecksProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
-    ],
-    getTeamsWithAccessToProtectedBranch: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams"
-    ],
-    getTopPaths: ["GET /repos/{owner}/{repo}/traffic/popular/paths"],
-    getTopReferrers: ["GET /repos/{owner}/{repo}/traffic/popular/referrers"],
-    getUsersWithAccessToProtectedBranch: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users"
-    ],
-    getViews: ["GET /repos/{owner}/{repo}/traffic/views"],
-    getWebhook: ["GET /repos/{owner}/{repo}/hooks/{hook_id}"],
-    getWebhookConfigForRepo: [
-      "GET /repos/{owner}/{repo}/hooks/{hook_id}/config"
-    ],
-    getWebhookDelivery: [
-      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}"
-    ],
-    listActivities: ["GET /repos/{owner}/{repo}/activity"],
-    listAttestations: [
-      "GET /repos/{owner}/{repo}/attestations/{subject_digest}"
-    ],
-    listAutolinks: ["GET /repos/{owner}/{repo}/autolinks"],
-    listBranches: ["GET /repos/{owner}/{repo}/branches"],
-    listBranchesForHeadCommit: [
-      "GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head"
-    ],
-    listCollaborators: ["GET /repos/{owner}/{repo}/collaborators"],
-    listCommentsForCommit: [
-      "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments"
-    ],
-    listCommitCommentsForRepo: ["GET /repos/{owner}/{repo}/comments"],
-    listCommitStatusesForRef: [
-      "GET /repos/{owner}/{repo}/commits/{ref}/statuses"
-    ],
-    listCommits: ["GET /repos/{owner}/{repo}/commits"],
-    listContributors: ["GET /repos/{owner}/{repo}/contributors"],
-    listCustomDeploymentRuleIntegrations: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps"
-    ],
-    listDeployKeys: ["GET /repos/{owner}/{repo}/keys"],
-    listDeploymentBranchPolicies: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
-    ],
-    listDeploymentStatuses: [
-      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
-    ],
-    listDeployments: ["GET /repos/{owner}/{repo}/deployments"],
-    listForAuthenticatedUser: ["GET /user/repos"],
-    listForOrg: ["GET /orgs/{org}/repos"],
-    listForUser: ["GET /users/{username}/repos"],
-    listForks: ["GET /repos/{owner}/{repo}/forks"],
-    listInvitations: ["GET /repos/{owner}/{repo}/invitations"],
-    listInvitationsForAuthenticatedUser: ["GET /user/repository_invitations"],
-    listLanguages: ["GET /repos/{owner}/{repo}/languages"],
-    listPagesBuilds: ["GET /repos/{owner}/{repo}/pages/builds"],
-    listPublic: ["GET /repositories"],
-    listPullRequestsAssociatedWithCommit: [
-      "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"
-    ],
-    listReleaseAssets: [
-      "GET /repos/{owner}/{repo}/releases/{release_id}/assets"
-    ],
-    listReleases: ["GET /repos/{owner}/{repo}/releases"],
-    listTags: ["GET /repos/{owner}/{repo}/tags"],
-    listTeams: ["GET /repos/{owner}/{repo}/teams"],
-    listWebhookDeliveries: [
-      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries"
-    ],
-    listWebhooks: ["GET /repos/{owner}/{repo}/hooks"],
-    merge: ["POST /repos/{owner}/{repo}/merges"],
-    mergeUpstream: ["POST /repos/{owner}/{repo}/merge-upstream"],
-    pingWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/pings"],
-    redeliverWebhookDelivery: [
-      "POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
-    ],
-    removeAppAccessRestrictions: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
-      {},
-      { mapToData: "apps" }
-    ],
-    removeCollaborator: [
-      "DELETE /repos/{owner}/{repo}/collaborators/{username}"
-    ],
-    removeStatusCheckContexts: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
-      {},
-      { mapToData: "contexts" }
-    ],
-    removeStatusCheckProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
-    ],
-    removeTeamAccessRestrictions: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
-      {},
-      { mapToData: "teams" }
-    ],
-    removeUserAccessRestrictions: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
-      {},
-      { mapToData: "users" }
-    ],
-    renameBranch: ["POST /repos/{owner}/{repo}/branches/{branch}/rename"],
-    replaceAllTopics: ["PUT /repos/{owner}/{repo}/topics"],
-    requestPagesBuild: ["POST /repos/{owner}/{repo}/pages/builds"],
-    setAdminBranchProtection: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
-    ],
-    setAppAccessRestrictions: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
-      {},
-      { mapToData: "apps" }
-    ],
-    setStatusCheckContexts: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
-      {},
-      { mapToData: "contexts" }
-    ],
-    setTeamAccessRestrictions: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
-      {},
-      { mapToData: "teams" }
-    ],
-    setUserAccessRestrictions: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
-      {},
-      { mapToData: "users" }
-    ],
-    testPushWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/tests"],
-    transfer: ["POST /repos/{owner}/{repo}/transfer"],
-    update: ["PATCH /repos/{owner}/{repo}"],
-    updateBranchProtection: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection"
-    ],
-    updateCommitComment: ["PATCH /repos/{owner}/{repo}/comments/{comment_id}"],
-    updateDeploymentBranchPolicy: [
-      "PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
-    ],
-    updateInformationAboutPagesSite: ["PUT /repos/{owner}/{repo}/pages"],
-    updateInvitation: [
-      "PATCH /repos/{owner}/{repo}/invitations/{invitation_id}"
-    ],
-    updateOrgRuleset: ["PUT /orgs/{org}/rulesets/{ruleset_id}"],
-    updatePullRequestReviewProtection: [
-      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
-    ],
-    updateRelease: ["PATCH /repos/{owner}/{repo}/releases/{release_id}"],
-    updateReleaseAsset: [
-      "PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}"
-    ],
-    updateRepoRuleset: ["PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
-    updateStatusCheckPotection: [
-      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
-      {},
-      { renamed: ["repos", "updateStatusCheckProtection"] }
-    ],
-    updateStatusCheckProtection: [
-      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
-    ],
-    updateWebhook: ["PATCH /repos/{owner}/{repo}/hooks/{hook_id}"],
-    updateWebhookConfigForRepo: [
-      "PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config"
-    ],
-    uploadReleaseAsset: [
-      "POST /repos/{owner}/{repo}/releases/{release_id}/assets{?name,label}",
-      { baseUrl: "https://uploads.github.com" }
-    ]
-  },
-  search: {
-    code: ["GET /search/code"],
-    commits: ["GET /search/commits"],
-    issuesAndPullRequests: ["GET /search/issues"],
-    labels: ["GET /search/labels"],
-    repos: ["GET /search/repositories"],
-    topics: ["GET /search/topics"],
-    users: ["GET /search/users"]
-  },
-  secretScanning: {
-    createPushProtectionBypass: [
-      "POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses"
-    ],
-    getAlert: [
-      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
-    ],
-    getScanHistory: ["GET /repos/{owner}/{repo}/secret-scanning/scan-history"],
-    listAlertsForOrg: ["GET /orgs/{org}/secret-scanning/alerts"],
-    listAlertsForRepo: ["GET /repos/{owner}/{repo}/secret-scanning/alerts"],
-    listLocationsForAlert: [
-      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations"
-    ],
-    listOrgPatternConfigs: [
-      "GET /orgs/{org}/secret-scanning/pattern-configurations"
-    ],
-    updateAlert: [
-      "PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
-    ],
-    updateOrgPatternConfigs: [
-      "PATCH /orgs/{org}/secret-scanning/pattern-configurations"
-    ]
-  },
-  securityAdvisories: {
-    createFork: [
-      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks"
-    ],
-    createPrivateVulnerabilityReport: [
-      "POST /repos/{owner}/{repo}/security-advisories/reports"
-    ],
-    createRepositoryAdvisory: [
-      "POST /repos/{owner}/{repo}/security-advisories"
-    ],
-    createRepositoryAdvisoryCveRequest: [
-      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve"
-    ],
-    getGlobalAdvisory: ["GET /advisories/{ghsa_id}"],
-    getRepositoryAdvisory: [
-      "GET /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
-    ],
-    listGlobalAdvisories: ["GET /advisories"],
-    listOrgRepositoryAdvisories: ["GET /orgs/{org}/security-advisories"],
-    listRepositoryAdvisories: ["GET /repos/{owner}/{repo}/security-advisories"],
-    updateRepositoryAdvisory: [
-      "PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
-    ]
-  },
-  teams: {
-    addOrUpdateMembershipForUserInOrg: [
-      "PUT /orgs/{org}/teams/{team_slug}/memberships/{username}"
-    ],
-    addOrUpdateRepoPermissionsInOrg: [
-      "PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-    ],
-    checkPermissionsForRepoInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-    ],
-    create: ["POST /orgs/{org}/teams"],
-    createDiscussionCommentInOrg: [
-      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
-    ],
-    createDiscussionInOrg: ["POST /orgs/{org}/teams/{team_slug}/discussions"],
-    deleteDiscussionCommentInOrg: [
-      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
-    ],
-    deleteDiscussionInOrg: [
-      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
-    ],
-    deleteInOrg: ["DELETE /orgs/{org}/teams/{team_slug}"],
-    getByName: ["GET /orgs/{org}/teams/{team_slug}"],
-    getDiscussionCommentInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
-    ],
-    getDiscussionInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
-    ],
-    getMembershipForUserInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/memberships/{username}"
-    ],
-    list: ["GET /orgs/{org}/teams"],
-    listChildInOrg: ["GET /orgs/{org}/teams/{team_slug}/teams"],
-    listDiscussionCommentsInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
-    ],
-    listDiscussionsInOrg: ["GET /orgs/{org}/teams/{team_slug}/discussions"],
-    listForAuthenticatedUser: ["GET /user/teams"],
-    listMembersInOrg: ["GET /orgs/{org}/teams/{team_slug}/members"],
-    listPendingInvitationsInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/invitations"
-    ],
-    listReposInOrg: ["GET /orgs/{org}/teams/{team_slug}/repos"],
-    removeMembershipForUserInOrg: [
-      "DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}"
-    ],
-    removeRepoInOrg: [
-      "DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-    ],
-    updateDiscussionCommentInOrg: [
-      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
-    ],
-    updateDiscussionInOrg: [
-      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
-    ],
-    updateInOrg: ["PATCH /orgs/{org}/teams/{team_slug}"]
-  },
-  users: {
-    addEmailForAuthenticated: [
-      "POST /user/emails",
-      {},
-      { renamed: ["users", "addEmailForAuthenticatedUser"] }
-    ],
-    addEmailForAuthenticatedUser: ["POST /user/emails"],
-    addSocialAccountForAuthenticatedUser: ["POST /user/social_accounts"],
-    block: ["PUT /user/blocks/{username}"],
-    checkBlocked: ["GET /user/blocks/{username}"],
-    checkFollowingForUser: ["GET /users/{username}/following/{target_user}"],
-    checkPersonIsFollowedByAuthenticated: ["GET /user/following/{username}"],
-    createGpgKeyForAuthenticated: [
-      "POST /user/gpg_keys",
-      {},
-      { renamed: ["users", "createGpgKeyForAuthenticatedUser"] }
-    ],
-    createGpgKeyForAuthenticatedUser: ["POST /user/gpg_keys"],
-    createPublicSshKeyForAuthenticated: [
-      "POST /user/keys",
-      {},
-      { renamed: ["users", "createPublicSshKeyForAuthenticatedUser"] }
-    ],
-    createPublicSshKeyForAuthenticatedUser: ["POST /user/keys"],
-    createSshSigningKeyForAuthenticatedUser: ["POST /user/ssh_signing_keys"],
-    deleteAttestationsBulk: [
-      "POST /users/{username}/attestations/delete-request"
-    ],
-    deleteAttestationsById: [
-      "DELETE /users/{username}/attestations/{attestation_id}"
-    ],
-    deleteAttestationsBySubjectDigest: [
-      "DELETE /users/{username}/attestations/digest/{subject_digest}"
-    ],
-    deleteEmailForAuthenticated: [
-      "DELETE /user/emails",
-      {},
-      { renamed: ["users", "deleteEmailForAuthenticatedUser"] }
-    ],
-    deleteEmailForAuthenticatedUser: ["DELETE /user/emails"],
-    deleteGpgKeyForAuthenticated: [
-      "DELETE /user/gpg_keys/{gpg_key_id}",
-      {},
-      { renamed: ["users", "deleteGpgKeyForAuthenticatedUser"] }
-    ],
-    deleteGpgKeyForAuthenticatedUser: ["DELETE /user/gpg_keys/{gpg_key_id}"],
-    deletePublicSshKeyForAuthenticated: [
-      "DELETE /user/keys/{key_id}",
-      {},
-      { renamed: ["users", "deletePublicSshKeyForAuthenticatedUser"] }
-    ],
-    deletePublicSshKeyForAuthenticatedUser: ["DELETE /user/keys/{key_id}"],
-    deleteSocialAccountForAuthenticatedUser: ["DELETE /user/social_accounts"],
-    deleteSshSigningKeyForAuthenticatedUser: [
-      "DELETE /user/ssh_signing_keys/{ssh_signing_key_id}"
-    ],
-    follow: ["PUT /user/following/{username}"],
-    getAuthenticated: ["GET /user"],
-    getById: ["GET /user/{account_id}"],
-    getByUsername: ["GET /users/{username}"],
-    getContextForUser: ["GET /users/{username}/hovercard"],
-    getGpgKeyForAuthenticated: [
-      "GET /user/gpg_keys/{gpg_key_id}",
-      {},
-      { renamed: ["users", "getGpgKeyForAuthenticatedUser"] }
-    ],
-    getGpgKeyForAuthenticatedUser: ["GET /user/gpg_keys/{gpg_key_id}"],
-    getPublicSshKeyForAuthenticated: [
-      "GET /user/keys/{key_id}",
-      {},
-      { renamed: ["users", "getPublicSshKeyForAuthenticatedUser"] }
-    ],
-    getPublicSshKeyForAuthenticatedUser: ["GET /user/keys/{key_id}"],
-    getSshSigningKeyForAuthenticatedUser: [
-      "GET /user/ssh_signing_keys/{ssh_signing_key_id}"
-    ],
-    list: ["GET /users"],
-    listAttestations: ["GET /users/{username}/attestations/{subject_digest}"],
-    listAttestationsBulk: [
-      "POST /users/{username}/attestations/bulk-list{?per_page,before,after}"
-    ],
-    listBlockedByAuthenticated: [
-      "GET /user/blocks",
-      {},
-      { renamed: ["users", "listBlockedByAuthenticatedUser"] }
-    ],
-    listBlockedByAuthenticatedUser: ["GET /user/blocks"],
-    listEmailsForAuthenticated: [
-      "GET /user/emails",
-      {},
-      { renamed: ["users", "listEmailsForAuthenticatedUser"] }
-    ],
-    listEmailsForAuthenticatedUser: ["GET /user/emails"],
-    listFollowedByAuthenticated: [
-      "GET /user/following",
-      {},
-      { renamed: ["users", "listFollowedByAuthenticatedUser"] }
-    ],
-    listFollowedByAuthenticatedUser: ["GET /user/following"],
-    listFollowersForAuthenticatedUser: ["GET /user/followers"],
-    listFollowersForUser: ["GET /users/{username}/followers"],
-    listFollowingForUser: ["GET /users/{username}/following"],
-    listGpgKeysForAuthenticated: [
-      "GET /user/gpg_keys",
-      {},
-      { renamed: ["users", "listGpgKeysForAuthenticatedUser"] }
-    ],
-    listGpgKeysForAuthenticatedUser: ["GET /user/gpg_keys"],
-    listGpgKeysForUser: ["GET /users/{username}/gpg_keys"],
-    listPublicEmailsForAuthenticated: [
-      "GET /user/public_emails",
-      {},
-      { renamed: ["users", "listPublicEmailsForAuthenticatedUser"] }
-    ],
-    listPublicEmailsForAuthenticatedUser: ["GET /user/public_emails"],
-    listPublicKeysForUser: ["GET /users/{username}/keys"],
-    listPublicSshKeysForAuthenticated: [
-      "GET /user/keys",
-      {},
-      { renamed: ["users", "listPublicSshKeysForAuthenticatedUser"] }
-    ],
-    listPublicSshKeysForAuthenticatedUser: ["GET /user/keys"],
-    listSocialAccountsForAuthenticatedUser: ["GET /user/social_accounts"],
-    listSocialAccountsForUser: ["GET /users/{username}/social_accounts"],
-    listSshSigningKeysForAuthenticatedUser: ["GET /user/ssh_signing_keys"],
-    listSshSigningKeysForUser: ["GET /users/{username}/ssh_signing_keys"],
-    setPrimaryEmailVisibilityForAuthenticated: [
-      "PATCH /user/email/visibility",
-      {},
-      { renamed: ["users", "setPrimaryEmailVisibilityForAuthenticatedUser"] }
-    ],
-    setPrimaryEmailVisibilityForAuthenticatedUser: [
-      "PATCH /user/email/visibility"
-    ],
-    unblock: ["DELETE /user/blocks/{username}"],
-    unfollow: ["DELETE /user/following/{username}"],
-    updateAuthenticated: ["PATCH /user"]
-  }
-};
-var endpoints_default = Endpoints;
-
-// ../../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
-var endpointMethodsMap = /* @__PURE__ */ new Map();
-for (const [scope, endpoints] of Object.entries(endpoints_default)) {
-  for (const [methodName, endpoint2] of Object.entries(endpoints)) {
-    const [route, defaults2, decorations] = endpoint2;
-    const [method, url] = route.split(/ /);
-    const endpointDefaults = Object.assign(
-      {
-        method,
-        url
-      },
-      defaults2
-    );
-    if (!endpointMethodsMap.has(scope)) {
-      endpointMethodsMap.set(scope, /* @__PURE__ */ new Map());
-    }
-    endpointMethodsMap.get(scope).set(methodName, {
-      scope,
-      methodName,
-      endpointDefaults,
-      decorations
-    });
-  }
-}
-var handler2 = {
-  has({ scope }, methodName) {
-    return endpointMethodsMap.get(scope).has(methodName);
-  },
-  getOwnPropertyDescriptor(target, methodName) {
-    return {
-      value: this.get(target, methodName),
-      // ensures method is in the cache
-      configurable: true,
-      writable: true,
-      enumerable: true
-    };
-  },
-  defineProperty(target, methodName, descriptor) {
-    Object.defineProperty(target.cache, methodName, descriptor);
-    return true;
-  },
-  deleteProperty(target, methodName) {
-    delete target.cache[methodName];
-    return true;
-  },
-  ownKeys({ scope }) {
-    return [...endpointMethodsMap.get(scope).keys()];
-  },
-  set(target, methodName, value2) {
-    return target.cache[methodName] = value2;
-  },
-  get({ octokit, scope, cache: cache2 }, methodName) {
-    if (cache2[methodName]) {
-      return cache2[methodName];
-    }
-    const method = endpointMethodsMap.get(scope).get(methodName);
-    if (!method) {
-      return void 0;
-    }
-    const { endpointDefaults, decorations } = method;
-    if (decorations) {
-      cache2[methodName] = decorate(
-        octokit,
-        scope,
-        methodName,
-        endpointDefaults,
-        decorations
-      );
-    } else {
-      cache2[methodName] = octokit.request.defaults(endpointDefaults);
-    }
-    return cache2[methodName];
-  }
-};
-function endpointsToMethods(octokit) {
-  const newMethods = {};
-  for (const scope of endpointMethodsMap.keys()) {
-    newMethods[scope] = new Proxy({ octokit, scope, cache: {} }, handler2);
-  }
-  return newMethods;
-}
-function decorate(octokit, scope, methodName, defaults2, decorations) {
-  const requestWithDefaults = octokit.request.defaults(defaults2);
-  function withDecorations(...args) {
-    let options = requestWithDefaults.endpoint.merge(...args);
-    if (decorations.mapToData) {
-      options = Object.assign({}, options, {
-        data: options[decorations.mapToData],
-        [decorations.mapToData]: void 0
-      });
-      return requestWithDefaults(options);
-    }
-    if (decorations.renamed) {
-      const [newScope, newMethodName] = decorations.renamed;
-      octokit.log.warn(
-        `octokit.${scope}.${methodName}() has been renamed to octokit.${newScope}.${newMethodName}()`
-      );
-    }
-    if (decorations.deprecated) {
-      octokit.log.warn(decorations.deprecated);
-    }
-    if (decorations.renamedParameters) {
-      const options2 = requestWithDefaults.endpoint.merge(...args);
-      for (const [name, alias] of Object.entries(
-        decorations.renamedParameters
-      )) {
-        if (name in options2) {
-          octokit.log.warn(
-            `"${name}" parameter is deprecated for "octokit.${scope}.${methodName}()". Use "${alias}" instead`
-          );
-          if (!(alias in options2)) {
-            options2[alias] = options2[name];
-          }
-          delete options2[name];
-        }
-      }
-      return requestWithDefaults(options2);
-    }
-    return requestWithDefaults(...args);
-  }
-  return Object.assign(withDecorations, requestWithDefaults);
-}
-
-// ../../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
-function restEndpointMethods(octokit) {
-  const api = endpointsToMethods(octokit);
-  return {
-    rest: api
-  };
-}
-restEndpointMethods.VERSION = VERSION5;
-function legacyRestEndpointMethods(octokit) {
-  const api = endpointsToMethods(octokit);
-  return {
-    ...api,
-    rest: api
-  };
-}
-legacyRestEndpointMethods.VERSION = VERSION5;
-
-// ../../main/node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
-var VERSION6 = "0.0.0-development";
-function normalizePaginatedListResponse(response) {
-  if (!response.data) {
-    return {
-      ...response,
-      data: []
-    };
-  }
-  const responseNeedsNormalization = ("total_count" in response.data || "total_commits" in response.data) && !("url" in response.data);
-  if (!responseNeedsNormalization) return response;
-  const incompleteResults = response.data.incomplete_results;
-  const repositorySelection = response.data.repository_selection;
-  const totalCount = response.data.total_count;
-  const totalCommits = response.data.total_commits;
-  delete response.data.incomplete_results;
-  delete response.data.repository_selection;
-  delete response.data.total_count;
-  delete response.data.total_commits;
-  const namespaceKey = Object.keys(response.data)[0];
-  const data2 = response.data[namespaceKey];
-  response.data = data2;
-  if (typeof incompleteResults !== "undefined") {
-    response.data.incomplete_results = incompleteResults;
-  }
-  if (typeof repositorySelection !== "undefined") {
-    response.data.repository_selection = repositorySelection;
-  }
-  response.data.total_count = totalCount;
-  response.data.total_commits = totalCommits;
-  return response;
-}
-function iterator(octokit, route, parameters) {
-  const options = typeof route === "function" ? route.endpoint(parameters) : octokit.request.endpoint(route, parameters);
-  const requestMethod = typeof route === "function" ? route : octokit.request;
-  const method = options.method;
-  const headers = options.headers;
-  let url = options.url;
-  return {
-    [Symbol.asyncIterator]: () => ({
-      async next() {
-        if (!url) return { done: true };
-        try {
-          const response = await requestMethod({ method, url, headers });
-          const normalizedResponse = normalizePaginatedListResponse(response);
-          url = ((normalizedResponse.headers.link || "").match(
-            /<([^<>]+)>;\s*rel="next"/
-          ) || [])[1];
-          if (!url && "total_commits" in normalizedResponse.data) {
-            const parsedUrl = new URL(normalizedResponse.url);
-            const params = parsedUrl.searchParams;
-            const page = parseInt(params.get("page") || "1", 10);
-            const per_page = parseInt(params.get("per_page") || "250", 10);
-            if (page * per_page < normalizedResponse.data.total_commits) {
-              params.set("page", String(page + 1));
-              url = parsedUrl.toString();
-            }
-          }
-          return { value: normalizedResponse };
-        } catch (error2) {
-          if (error2.status !== 409) throw error2;
-          url = "";
-          return {
-            value: {
-              status: 200,
-              headers: {},
-              data: []
-            }
-          };
-        }
-      }
-    })
-  };
-}
-function paginate(octokit, route, parameters, mapFn) {
-  if (typeof parameters === "function") {
-    mapFn = parameters;
-    parameters = void 0;
-  }
-  return gather(
-    octokit,
-    [],
-    iterator(octokit, route, parameters)[Symbol.asyncIterator](),
-    mapFn
-  );
-}
-function gather(octokit, results, iterator2, mapFn) {
-  return iterator2.next().then((result) => {
-    if (result.done) {
-      return results;
-    }
-    let earlyExit = false;
-    function done() {
-      earlyExit = true;
-    }
-    results = results.concat(
-      mapFn ? mapFn(result.value, done) : result.value.data
-    );
-    if (earlyExit) {
-      return results;
-    }
-    return gather(octokit, results, iterator2, mapFn);
-  });
-}
-var composePaginateRest = Object.assign(paginate, {
-  iterator
-});
-function paginateRest(octokit) {
-  return {
-    paginate: Object.assign(paginate.bind(null, octokit), {
-      iterator: iterator.bind(null, octokit)
-    })
-  };
-}
-paginateRest.VERSION = VERSION6;
-
-// ../../main/node_modules/@actions/github/lib/utils.js
-var context = new Context();
-var baseUrl = getApiBaseUrl();
-var defaults = {
-  baseUrl,
-  request: {
-    agent: getProxyAgent(baseUrl),
-    fetch: getProxyFetch(baseUrl)
-  }
-};
-var GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaults);
-function getOctokitOptions(token, options) {
-  const opts = Object.assign({}, options || {});
-  const auth2 = getAuthString(token, opts);
-  if (auth2) {
-    opts.auth = auth2;
-  }
-  const userAgent2 = getUserAgentWithOrchestrationId(opts.userAgent);
-  if (userAgent2) {
-    opts.userAgent = userAgent2;
-  }
-  return opts;
-}
-
-// ../../main/node_modules/@actions/github/lib/github.js
-var context2 = new Context();
-function getOctokit(token, options, ...additionalPlugins) {
-  const GitHubWithPlugins = GitHub.plugin(...additionalPlugins);
-  return new GitHubWithPlugins(getOctokitOptions(token, options));
-}
-
-// action/src/github/platform.ts
-var GitHubApiError = class extends Error {
-  status;
-  constructor(status, message2) {
-    super(message2);
-    this.name = "GitHubApiError";
-    this.status = status;
-  }
-};
-var isGitHubApiError = (e) => e instanceof GitHubApiError;
-
-// action/src/github/retry.ts
-var MAX_RETRIES = 4;
-var MAX_WAIT_MS = 6e4;
-var isRateLimit = (r) => r.status === 429 || r.status === 403 && (r.headers["retry-after"] !== void 0 || r.headers["x-ratelimit-remaining"] === "0" || /rate limit/i.test(r.message));
-function retryDelay(r, attempt, nowMs, random2 = Math.random) {
-  if (attempt >= MAX_RETRIES) return null;
-  const backoff = 1e3 * 2 ** attempt * (0.75 + 0.5 * random2());
-  if (r.status === 0 || r.status >= 500) return Math.min(backoff, MAX_WAIT_MS);
-  if (!isRateLimit(r)) return null;
-  const after = Number(r.headers["retry-after"]);
-  if (Number.isFinite(after) && after >= 0) return after * 1e3 <= MAX_WAIT_MS ? after * 1e3 : null;
-  const reset = Number(r.headers["x-ratelimit-reset"]);
-  if (r.headers["x-ratelimit-remaining"] === "0" && Number.isFinite(reset)) {
-    const wait = reset * 1e3 - nowMs + 1e3;
-    return wait <= MAX_WAIT_MS ? Math.max(wait, 0) : null;
-  }
-  return Math.min(backoff * 5, MAX_WAIT_MS);
-}
-
-// action/src/github/octokit-platform.ts
-var failed = (e) => {
-  const err3 = e;
-  return {
-    status: typeof err3.status === "number" ? err3.status : 0,
-    headers: err3.response?.headers ?? {},
-    message: err3.response?.data?.message ?? err3.message ?? String(e)
-  };
-};
-var toComment = (c) => ({ id: c.id, body: c.body ?? "", author: c.user?.login ?? null });
-function octokitPlatform(opts) {
-  const [owner, repo] = opts.repository.split("/");
-  const sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-  const octokit = getOctokit(opts.token, { baseUrl: opts.apiUrl.replace(/\/+$/, "") });
-  octokit.hook.wrap("request", async (request2, options) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await request2(options);
-      } catch (e) {
-        const r = failed(e);
-        const wait = retryDelay(r, attempt, Date.now());
-        if (wait === null) throw e;
-        opts.log(`GitHub ${options.method} ${String(options.url)} answered ${r.status || "no response"} (${r.message}); retrying in ${(wait / 1e3).toFixed(1)} s`);
-        await sleep(wait);
-      }
-    }
-  });
-  const call = async (what, fn) => {
-    try {
-      return await fn();
-    } catch (e) {
-      const r = failed(e);
-      throw new GitHubApiError(r.status, `${what}: ${r.status || "no response"} ${r.message}`);
-    }
-  };
-  return {
-    async viewerLogin() {
-      try {
-        const data2 = await octokit.graphql("query { viewer { login } }");
-        if (data2?.viewer?.login) return data2.viewer.login;
-      } catch (e) {
-        opts.log(`GraphQL viewer query failed (${failed(e).message}); asking REST GET /user`);
-      }
-      try {
-        const { data: data2 } = await octokit.request("GET /user");
-        if (data2?.login) return data2.login;
-      } catch (e) {
-        opts.log(`GET /user failed (${failed(e).message}); assuming the workflow token, github-actions[bot]`);
-      }
-      return "github-actions[bot]";
-    },
-    listIssueComments: (issue2) => call(`listing the comments of #${issue2}`, async () => {
-      const all = await octokit.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
-        owner,
-        repo,
-        issue_number: issue2,
-        per_page: 100
-      });
-      return all.map(toComment);
-    }),
-    createIssueComment: (issue2, body) => call(`commenting on #${issue2}`, async () => {
-      const { data: data2 } = await octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: issue2, body });
-      return toComment(data2);
-    }),
-    updateIssueComment: (id, body) => call(`updating comment ${id}`, async () => {
-      await octokit.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", { owner, repo, comment_id: id, body });
-    }),
-    deleteIssueComment: (id) => call(`deleting comment ${id}`, async () => {
-      await octokit.request("DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}", { owner, repo, comment_id: id });
-    }),
-    pullRequest: (number) => call(`reading pull request #${number}`, async () => {
-      const { data: data2 } = await octokit.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", { owner, repo, pull_number: number });
-      return { number: data2.number, headSha: data2.head.sha, baseSha: data2.base.sha, state: data2.state };
-    })
-  };
-}
-
-// action/src/modes/check.ts
-import { existsSync as existsSync3, mkdirSync } from "node:fs";
-import { dirname, isAbsolute, join, posix, relative, resolve, sep as sep2 } from "node:path";
-
-// guidelines/guideline.schema.json
-var guideline_schema_default = {
-  $schema: "https://json-schema.org/draft/2020-12/schema",
-  $id: "https://segqc.dev/schemas/guideline/1/guideline.schema.json",
-  title: "segqc annotation guideline (schema_version 1)",
-  description: "An annotation guideline as code: the labels of a segmentation task, the rules each label must satisfy, the checklist an annotator confirms and the agreement and review policy. Written in YAML or JSON; `segqc check` and the Label Studio extension both enforce it. Volumes are in mm\xB3 for 3D images and areas in mm\xB2 for 2D images, under the same `*_mm3` keys.",
-  type: "object",
-  additionalProperties: false,
-  required: [
-    "schema_version",
-    "id",
-    "version",
-    "title",
-    "labels"
-  ],
-  properties: {
-    schema_version: {
-      description: "Version of this schema. Always 1.",
-      const: 1
-    },
-    id: {
-      description: "Stable identifier of the guideline, e.g. `liver-ct`.",
-      type: "string",
-      pattern: "^[a-z0-9][a-z0-9._-]*$",
-      "x-expected": "a lower-case identifier such as liver-ct (letters, digits, '.', '_' and '-')"
-    },
-    version: {
-      description: "Semantic version of the guideline. Bump it whenever a rule changes: attestations name the version they were made under.",
-      type: "string",
-      pattern: "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$",
-      "x-expected": "a semantic version such as 1.2.0"
-    },
-    title: {
-      description: "Human-readable title.",
-      type: "string",
-      minLength: 1
-    },
-    description: {
-      description: "Free text shown to annotators.",
-      type: "string"
-    },
-    modalities: {
-      description: "DICOM modality codes the guideline applies to (CT, MR, SM for slide microscopy, US, CR, DX, ...).",
-      type: "array",
-      items: {
-        type: "string",
-        pattern: "^[A-Z]{2,4}$",
-        "x-expected": "a DICOM modality code such as CT, MR or SM"
-      },
-      uniqueItems: true
-    },
-    labels: {
-      description: "The labels annotators may use, with the rules each must satisfy.",
-      type: "array",
-      minItems: 1,
-      items: {
-        $ref: "#/$defs/label"
-      }
-    },
-    checklist: {
-      description: "Questions the annotator confirms before submitting.",
-      type: "array",
-      items: {
-        $ref: "#/$defs/checklistItem"
-      }
-    },
-    agreement: {
-      description: "Agreement thresholds per label, applied between annotations of one item and against the reference set.",
-      type: "array",
-      items: {
-        $ref: "#/$defs/agreement"
-      }
-    },
-    review: {
-      description: "Review policy of the dataset.",
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        min_annotations: {
-          description: "Number of annotations each item needs.",
-          type: "integer",
-          minimum: 1
-        },
-        audit_rate: {
-          description: "Fraction of items drawn for senior review, 0 to 1.",
-          type: "number",
-          minimum: 0,
-          maximum: 1
-        }
-      }
-    },
-    attestation: {
-      description: "Whether each annotation must carry an attestation (written by the Label Studio extension or a `.segqc.json` sidecar).",
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "required"
-      ],
-      properties: {
-        required: {
-          type: "boolean"
-        }
-      }
-    },
-    overrides: {
-      description: "Whether an annotator may override a finding with a typed reason, and for which rules.",
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "allowed"
-      ],
-      properties: {
-        allowed: {
-          type: "boolean"
-        },
-        rules: {
-          description: "Rules that may be overridden; all rules when absent.",
-          type: "array",
-          items: {
-            $ref: "#/$defs/ruleCode"
-          },
-          uniqueItems: true
-        }
-      }
-    },
-    severity: {
-      description: "Severity per rule code, replacing the default (errors for required, containment, overlap and volume rules; warnings for agreement, stale attestations and slice gaps). `off` disables the rule.",
-      type: "object",
-      propertyNames: {
-        $ref: "#/$defs/ruleCode"
-      },
-      additionalProperties: {
-        enum: [
-          "error",
-          "warning",
-          "info",
-          "off"
-        ],
-        "x-expected": "one of error, warning, info or off"
-      }
-    },
-    labelstudio: {
-      description: "Defaults for the generated Label Studio labeling config.",
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        tool: {
-          enum: [
-            "brush",
-            "polygon",
-            "both"
-          ]
-        },
-        image_field: {
-          description: "Task data field holding the image URL (`image` gives `$image`).",
-          type: "string",
-          pattern: "^[A-Za-z_][A-Za-z0-9_]*$",
-          "x-expected": "a task data field name such as image"
-        }
-      }
-    }
-  },
-  $defs: {
-    labelName: {
-      type: "string",
-      minLength: 1,
-      "x-expected": "the name of a label"
-    },
-    label: {
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "name",
-        "value"
-      ],
-      properties: {
-        name: {
-          description: "Label name as annotators see it (Label Studio label value, SEG segment label).",
-          $ref: "#/$defs/labelName"
-        },
-        value: {
-          description: "Integer value of the label in label maps (NIfTI, PNG).",
-          type: "integer",
-          minimum: 1,
-          maximum: 65535,
-          "x-expected": "a whole number from 1 to 65535"
-        },
-        color: {
-          description: "Display colour, #rrggbb.",
-          type: "string",
-          pattern: "^#[0-9a-fA-F]{6}$",
-          "x-expected": "a colour like #ff0000"
-        },
-        description: {
-          type: "string"
-        },
-        concept: {
-          description: "Coded concept, e.g. SNOMED CT (scheme SCT) 10200004 Liver.",
-          type: "object",
-          additionalProperties: false,
-          required: [
-            "scheme",
-            "code",
-            "meaning"
-          ],
-          properties: {
-            scheme: {
-              type: "string",
-              minLength: 1,
-              "x-expected": "a coding scheme designator such as SCT"
-            },
-            code: {
-              type: "string",
-              minLength: 1,
-              "x-expected": "a code such as 10200004 (quote it in YAML)"
-            },
-            meaning: {
-              type: "string",
-              minLength: 1
-            }
-          }
-        },
-        required: {
-          description: "Every annotation must contain this label.",
-          type: "boolean"
-        },
-        min_volume_mm3: {
-          description: "Smallest total volume (mm\xB3; mm\xB2 in 2D).",
-          type: "number",
-          minimum: 0
-        },
-        max_volume_mm3: {
-          description: "Largest total volume (mm\xB3; mm\xB2 in 2D).",
-          type: "number",
-          exclusiveMinimum: 0
-        },
-        max_components: {
-          description: "Most connected components allowed.",
-          type: "integer",
-          minimum: 1
-        },
-        min_component_volume_mm3: {
-          description: "Smallest volume of any one connected component (mm\xB3; mm\xB2 in 2D).",
-          type: "number",
-          minimum: 0
-        },
-        inside: {
-          description: "A label this one must lie within (its filled envelope), optionally with a tolerance in mm.",
-          "x-expected": "a label name, or { label: <name>, tolerance_mm: <mm> }",
-          oneOf: [
-            {
-              type: "string",
-              minLength: 1
-            },
-            {
-              type: "object",
-              additionalProperties: false,
-              required: [
-                "label"
-              ],
-              properties: {
-                label: {
-                  type: "string",
-                  minLength: 1
-                },
-                tolerance_mm: {
-                  type: "number",
-                  minimum: 0
-                }
-              }
-            }
-          ]
-        },
-        exclusive_with: {
-          description: "Labels this one must not overlap (checked where masks are separate layers).",
-          type: "array",
-          items: {
-            $ref: "#/$defs/labelName"
-          },
-          uniqueItems: true
-        },
-        contiguous_slices: {
-          description: "The label must occupy a run of slices without gaps.",
-          type: "boolean"
-        }
-      }
-    },
-    checklistItem: {
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "id",
-        "prompt"
-      ],
-      properties: {
-        id: {
-          description: "Identifier; the Label Studio control is named segqc_checklist_{id}.",
-          type: "string",
-          pattern: "^[a-z0-9_]+$",
-          "x-expected": "an identifier of lower-case letters, digits and '_' such as veins_excluded"
-        },
-        prompt: {
-          type: "string",
-          minLength: 1
-        },
-        required: {
-          description: "Must be ticked (when its condition holds). Default true.",
-          type: "boolean"
-        },
-        help: {
-          type: "string"
-        },
-        when: {
-          description: "Ask only when a label is present or absent.",
-          "x-expected": "{ label_present: <label name> } or { label_absent: <label name> }",
-          oneOf: [
-            {
-              type: "object",
-              additionalProperties: false,
-              required: [
-                "label_present"
-              ],
-              properties: {
-                label_present: {
-                  type: "string",
-                  minLength: 1
-                }
-              }
-            },
-            {
-              type: "object",
-              additionalProperties: false,
-              required: [
-                "label_absent"
-              ],
-              properties: {
-                label_absent: {
-                  type: "string",
-                  minLength: 1
-                }
-              }
-            }
-          ]
-        }
-      }
-    },
-    agreement: {
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "label"
-      ],
-      properties: {
-        label: {
-          $ref: "#/$defs/labelName"
-        },
-        dice_min: {
-          type: "number",
-          minimum: 0,
-          maximum: 1
-        },
-        nsd_min: {
-          type: "number",
-          minimum: 0,
-          maximum: 1
-        },
-        tolerance_mm: {
-          description: "Tolerance of the normalized surface distance.",
-          type: "number",
-          minimum: 0
-        },
-        hd95_max_mm: {
-          type: "number",
-          minimum: 0
-        }
-      }
-    },
-    ruleCode: {
-      enum: [
-        "label.unknown",
-        "label.value_mismatch",
-        "label.required_missing",
-        "volume.below_min",
-        "volume.above_max",
-        "components.too_many",
-        "component.too_small",
-        "containment.outside",
-        "overlap.forbidden",
-        "slices.gap",
-        "checklist.missing",
-        "checklist.incomplete",
-        "attestation.missing",
-        "attestation.invalid",
-        "attestation.stale_guideline",
-        "geometry.mismatch",
-        "dataset.missing_annotation",
-        "dataset.orphan_annotation",
-        "agreement.below_threshold",
-        "format.unreadable"
-      ],
-      "x-expected": "a segqc rule code such as components.too_many"
-    }
-  }
-};
-
-// shared/guideline/load.ts
-var validator2;
-var guidelineValidator = () => validator2 ??= compileSchema(guideline_schema_default);
-function describeGuidelinePath(path, data2) {
-  if (path.length === 0) return "the guideline";
-  const top = path[0];
-  if (path.length >= 2 && typeof path[1] === "number") {
-    const entry = valueAt(data2, path.slice(0, 2));
-    const rest = path.length > 2 ? ` (${formatPath(path.slice(2))})` : "";
-    if (top === "labels" && typeof entry?.name === "string") return `label '${entry.name}'${rest}`;
-    if (top === "checklist" && typeof entry?.id === "string") return `checklist item '${entry.id}'${rest}`;
-    if (top === "agreement" && typeof entry?.label === "string") return `the agreement rule for '${entry.label}'${rest}`;
-  }
-  return formatPath(path);
-}
-function validateGuideline(text, file) {
-  const parsed = parseSource(text, file);
-  if (!parsed.doc) return { errors: parsed.errors };
-  const errors = schemaErrors(guidelineValidator(), parsed.doc, describeGuidelinePath);
-  if (errors.length > 0) return { errors: errors.sort(byPosition) };
-  const guideline = parsed.doc.data;
-  const cross3 = crossFieldErrors(guideline, parsed.doc);
-  if (cross3.length > 0) return { errors: cross3.sort(byPosition) };
-  return { guideline, errors: [] };
-}
-function loadGuideline(text, file) {
-  const { guideline, errors } = validateGuideline(text, file);
-  if (!guideline) throw new SegqcError("guideline.invalid", listErrors(errors), { file });
-  return guideline;
-}
-function crossFieldErrors(g, doc) {
-  const errors = [];
-  const err3 = (path, message2) => errors.push(crossFieldError(doc, path, message2));
-  const names = g.labels.map((l) => l.name);
-  const byName = /* @__PURE__ */ new Map();
-  const byValue = /* @__PURE__ */ new Map();
-  g.labels.forEach((l, i2) => {
-    const key = l.name.toLowerCase();
-    const prevName = byName.get(key);
-    if (prevName !== void 0) err3(["labels", i2, "name"], `label name '${l.name}' is used twice (labels[${prevName}] and labels[${i2}]); names must be unique`);
-    else byName.set(key, i2);
-    const prevValue = byValue.get(l.value);
-    if (prevValue !== void 0) {
-      err3(["labels", i2, "value"], `label '${l.name}' has value ${l.value}, already used by label '${g.labels[prevValue].name}'; values must be unique`);
-    } else byValue.set(l.value, i2);
-  });
-  const refers = (path, name, what) => {
-    if (byName.has(name.toLowerCase()) && names.includes(name)) return;
-    const guess = closest(name, names);
-    err3(path, `${what} names '${name}', which is not a label of this guideline${guess ? ` \u2014 did you mean ${guess}?` : ` (labels: ${names.join(", ")})`}`);
-  };
-  g.labels.forEach((l, i2) => {
-    const where = `label '${l.name}'`;
-    const inside = insideOf(l);
-    if (inside) {
-      const path = typeof l.inside === "string" ? ["labels", i2, "inside"] : ["labels", i2, "inside", "label"];
-      if (inside.label === l.name) err3(path, `${where} cannot be inside itself`);
-      else refers(path, inside.label, `'inside' of ${where}`);
-    }
-    (l.exclusive_with ?? []).forEach((n2, j) => {
-      if (n2 === l.name) err3(["labels", i2, "exclusive_with", j], `${where} cannot be exclusive with itself`);
-      else refers(["labels", i2, "exclusive_with", j], n2, `'exclusive_with' of ${where}`);
-    });
-    minMax(l, i2, err3);
-  });
-  insideCycles(g.labels, err3);
-  const ids = /* @__PURE__ */ new Map();
-  (g.checklist ?? []).forEach((c, i2) => {
-    const prev = ids.get(c.id);
-    if (prev !== void 0) err3(["checklist", i2, "id"], `checklist id '${c.id}' is used twice (checklist[${prev}] and checklist[${i2}])`);
-    else ids.set(c.id, i2);
-    if (c.when) {
-      const key = "label_present" in c.when ? "label_present" : "label_absent";
-      const name = "label_present" in c.when ? c.when.label_present : c.when.label_absent;
-      refers(["checklist", i2, "when", key], name, `the condition of checklist item '${c.id}'`);
-    }
-  });
-  const agreed = /* @__PURE__ */ new Map();
-  (g.agreement ?? []).forEach((a, i2) => {
-    refers(["agreement", i2, "label"], a.label, `agreement rule ${i2 + 1}`);
-    const prev = agreed.get(a.label);
-    if (prev !== void 0) err3(["agreement", i2, "label"], `label '${a.label}' has two agreement rules (agreement[${prev}] and agreement[${i2}])`);
-    else agreed.set(a.label, i2);
-    if (a.nsd_min !== void 0 && a.tolerance_mm === void 0) {
-      err3(["agreement", i2, "nsd_min"], `the agreement rule for '${a.label}' sets nsd_min but no tolerance_mm: the surface distance needs a tolerance in mm`);
-    }
-  });
-  return errors;
-}
-function minMax(l, i2, err3) {
-  const where = `label '${l.name}'`;
-  if (l.min_volume_mm3 !== void 0 && l.max_volume_mm3 !== void 0 && l.min_volume_mm3 > l.max_volume_mm3) {
-    err3(["labels", i2, "min_volume_mm3"], `${where}: min_volume_mm3 (${l.min_volume_mm3}) is larger than max_volume_mm3 (${l.max_volume_mm3})`);
-  }
-  if (l.min_component_volume_mm3 !== void 0 && l.max_volume_mm3 !== void 0 && l.min_component_volume_mm3 > l.max_volume_mm3) {
-    err3(
-      ["labels", i2, "min_component_volume_mm3"],
-      `${where}: min_component_volume_mm3 (${l.min_component_volume_mm3}) is larger than max_volume_mm3 (${l.max_volume_mm3})`
-    );
-  }
-}
-function insideCycles(labels, err3) {
-  const container = /* @__PURE__ */ new Map();
-  for (const l of labels) {
-    const c = insideOf(l);
-    if (c && c.label !== l.name) container.set(l.name, c.label);
-  }
-  labels.forEach((l, i2) => {
-    const chain = [l.name];
-    let cur2 = container.get(l.name);
-    while (cur2 !== void 0 && !chain.includes(cur2)) {
-      chain.push(cur2);
-      cur2 = container.get(cur2);
-    }
-    if (cur2 === l.name) err3(["labels", i2, "inside"], `'inside' rules form a cycle: ${[...chain, l.name].join(" inside ")}`);
-  });
-}
-var parseGuideline = loadGuideline;
 
 // shared/report/diff.ts
 var findingKey = (f) => `${f.rule}\0${f.label ?? ""}\0${f.annotation ?? ""}\0${f.annotator ?? ""}\0${f.location?.region ?? ""}`;
@@ -71090,6 +71022,79 @@ async function runCommentMode(ctx) {
 // action/src/modes/merge.ts
 import { mkdirSync as mkdirSync2 } from "node:fs";
 import { join as join3, resolve as resolve3 } from "node:path";
+
+// shared/dataset/merge-shards.ts
+function sumTotals(parts) {
+  const out = { items: 0, annotations: 0, errors: 0, warnings: 0, infos: 0, by_rule: {}, items_without_annotations: 0, annotations_without_images: 0 };
+  for (const t of parts) {
+    out.items += t.items;
+    out.annotations += t.annotations;
+    out.errors += t.errors;
+    out.warnings += t.warnings;
+    out.infos += t.infos;
+    out.items_without_annotations += t.items_without_annotations;
+    out.annotations_without_images += t.annotations_without_images;
+    for (const [rule, n2] of Object.entries(t.by_rule)) out.by_rule[rule] = (out.by_rule[rule] ?? 0) + n2;
+  }
+  return out;
+}
+var invalid = (detail) => new SegqcError("report.invalid", detail);
+function sameEverywhere(parts, what, get3) {
+  const first = JSON.stringify(get3(parts[0]));
+  const other = parts.find((p) => JSON.stringify(get3(p)) !== first);
+  if (other) throw invalid(`the shard reports disagree on ${what}: shard ${other.shard?.index}/${other.shard?.count} has ${JSON.stringify(get3(other))}, shard ${parts[0].shard?.index}/${parts[0].shard?.count} has ${first}`);
+  return get3(parts[0]);
+}
+function mergeShardReports(parts) {
+  if (parts.length === 0) throw invalid("no shard reports to merge");
+  const unsharded = parts.find((p) => p.shard === null);
+  if (unsharded) throw invalid("a report without a shard was given to merge; merge takes the reports of `shard: i/n` runs");
+  const count = sameEverywhere(parts, "the number of shards", (p) => p.shard.count);
+  const seen = /* @__PURE__ */ new Map();
+  for (const p of parts) seen.set(p.shard.index, (seen.get(p.shard.index) ?? 0) + 1);
+  const missing = Array.from({ length: count }, (_, i2) => i2 + 1).filter((i2) => !seen.has(i2));
+  if (missing.length) throw invalid(`shard${missing.length > 1 ? "s" : ""} ${missing.map((i2) => `${i2}/${count}`).join(", ")} missing: ${parts.length} of ${count} reports were given`);
+  const twice = [...seen].filter(([, n2]) => n2 > 1).map(([i2]) => `${i2}/${count}`);
+  if (twice.length) throw invalid(`shard ${twice.join(", ")} given more than once`);
+  sameEverywhere(parts, "the base commit", (p) => p.base_sha);
+  sameEverywhere(parts, "the head commit", (p) => p.head_sha);
+  sameEverywhere(parts, "the repository", (p) => p.repository);
+  sameEverywhere(parts, "the pull request", (p) => p.pull_request);
+  sameEverywhere(parts, "the dataset", (p) => p.config_path ?? null);
+  sameEverywhere(parts, "the dataset size", (p) => p.diff.dataset_items ?? null);
+  sameEverywhere(parts, "the guideline", (p) => p.report.guideline);
+  sameEverywhere(parts, "the gate", (p) => p.report.config);
+  sameEverywhere(parts, "the audit rate", (p) => p.audit_rate);
+  sameEverywhere(parts, "the tolerance", (p) => p.diff.tolerance_mm);
+  sameEverywhere(parts, "the guideline change", (p) => p.guideline_change ? { ...p.guideline_change, items_failing_base: 0, items_failing_head: 0, items_checked: 0 } : null);
+  const ordered = [...parts].sort((a, b) => a.shard.index - b.shard.index);
+  const byId = (a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  const items2 = ordered.flatMap((p) => p.report.items).sort(byId);
+  const dup = items2.find((it, i2) => i2 > 0 && items2[i2 - 1].id === it.id);
+  if (dup) throw invalid(`item ${JSON.stringify(dup.id)} appears in two shards`);
+  const first = ordered[0];
+  const report = buildReport(items2, { tool: first.report.tool, guideline: first.report.guideline, config: first.report.config }, first.audit_rate);
+  const bases = ordered.map((p) => p.diff.totals.base);
+  let change = null;
+  if (first.guideline_change) {
+    const gs = ordered.map((p) => p.guideline_change);
+    const add2 = (k) => gs.reduce((s, g) => s + g[k], 0);
+    change = { ...first.guideline_change, items_failing_base: add2("items_failing_base"), items_failing_head: add2("items_failing_head"), items_checked: add2("items_checked") };
+  }
+  return {
+    ...first,
+    shard: null,
+    report,
+    diff: {
+      ...first.diff,
+      items: ordered.flatMap((p) => p.diff.items).sort(byId),
+      totals: { base: bases.every((b) => b === null) ? null : sumTotals(bases.filter((b) => b !== null)), head: report.totals }
+    },
+    guideline_change: change
+  };
+}
+
+// action/src/modes/merge.ts
 async function runMergeMode(ctx) {
   const files = reportFiles(resolve3(ctx.workspace, ctx.inputs.reports));
   const merged = mergeShardReports(files.map((f) => readPullRequestReport(f)));
