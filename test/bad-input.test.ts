@@ -2,11 +2,14 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { crc32, deflateSync, gzipSync } from 'node:zlib';
+import { decode as decodePng, encode as encodePng } from 'fast-png';
 import * as niftiReader from 'nifti-reader-js';
 import { readNifti, readNiftiGeometry } from '../shared/formats/nifti.js';
 import { encodeNifti } from '../shared/formats/nifti-write.js';
 import { readSegmentation } from '../shared/formats/read.js';
+import { readPng } from '../shared/formats/png.js';
+import { readImageGeometry } from '../shared/formats/image-geometry.js';
 import { SegqcError } from '../shared/errors.js';
 import type { Geometry } from '../shared/model.js';
 
@@ -167,5 +170,180 @@ describe('NIfTI: every header number is checked before it is used', () => {
     v.setBigInt64(168, 544n, true);
     v.setBigInt64(24, 2n ** 62n, true);
     expectError(() => readNifti(n2, 'two.nii'), 'format.unreadable', /dim\[1\] is \d+; dimensions are 1 to 2147483647/);
+  });
+});
+
+/** A PNG chunk with its CRC (node:zlib's crc32). */
+function chunk(type: string, data: Uint8Array): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const td = Buffer.concat([Buffer.from(type, 'ascii'), Buffer.from(data)]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(td) >>> 0);
+  return Buffer.concat([len, td, crc]);
+}
+
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/**
+ * An independent PNG writer: `samples` holds every sample of every pixel (row-major); interlaced images are split
+ * into the seven Adam7 passes (PNG spec 8.2) and every row gets a filter chosen by `filterOf` (spec 9.2).
+ */
+function writePng(w: number, h: number, depth: number, colorType: number, samples: number[], interlace: boolean, filterOf: (row: number) => number): Uint8Array {
+  const ch = CHANNELS[colorType];
+  const passes = interlace ? [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] : [[0, 0, 1, 1]];
+  const bytes: number[] = [];
+  let rowNo = 0;
+  for (const [x0, y0, dx, dy] of passes) {
+    const xs: number[] = [];
+    for (let x = x0; x < w; x += dx) xs.push(x);
+    const ys: number[] = [];
+    for (let y = y0; y < h; y += dy) ys.push(y);
+    if (xs.length === 0 || ys.length === 0) continue;
+    const stride = Math.ceil((xs.length * ch * depth) / 8);
+    const bpp = Math.max(1, (ch * depth) / 8);
+    let prev = new Array<number>(stride).fill(0);
+    for (const y of ys) {
+      const line = new Array<number>(stride).fill(0);
+      xs.forEach((x, k) => {
+        for (let c = 0; c < ch; c++) {
+          const s = samples[(y * w + x) * ch + c];
+          if (depth === 16) {
+            line[(k * ch + c) * 2] = s >> 8;
+            line[(k * ch + c) * 2 + 1] = s & 0xff;
+          } else if (depth === 8) line[k * ch + c] = s;
+          else {
+            const bit = k * depth;
+            line[bit >> 3] |= s << (8 - depth - (bit & 7));
+          }
+        }
+      });
+      const f = filterOf(rowNo++);
+      bytes.push(f);
+      line.forEach((x, i) => {
+        const a = i >= bpp ? line[i - bpp] : 0;
+        const b = prev[i];
+        const c = i >= bpp ? prev[i - bpp] : 0;
+        const p = a + b - c;
+        const pr = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+        const pred = [0, a, b, Math.floor((a + b) / 2), pr][f];
+        bytes.push((x - pred + 256) & 0xff);
+      });
+      prev = line;
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = depth;
+  ihdr[9] = colorType;
+  ihdr[12] = interlace ? 1 : 0;
+  const parts = [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr)];
+  if (colorType === 3) parts.push(chunk('PLTE', new Uint8Array(3 * (1 << Math.min(depth, 8)))));
+  const z = deflateSync(Buffer.from(bytes));
+  // Split the data over two IDAT chunks, as encoders may.
+  const cut = Math.floor(z.length / 2);
+  parts.push(chunk('IDAT', z.subarray(0, cut)), chunk('IDAT', z.subarray(cut)), chunk('IEND', new Uint8Array(0)));
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+/** A small deterministic PRNG (mulberry32). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('PNG: dimensions are checked first; every bit depth is decoded correctly, interlaced or not', () => {
+  it('refuses width 0 × height 2^32 − 1 at once (it hung 19–31 s) and a height of 0 (it was accepted)', () => {
+    const t0 = performance.now();
+    expectError(() => readSegmentation(bad('png_width0_height4294967295_interlaced.png'), 'z.png'), 'format.unreadable', /0x4294967295 pixels; width and height must be 1 to 2147483647/);
+    expect(performance.now() - t0).toBeLessThan(100);
+    expectError(() => readSegmentation(bad('png_width17_height0.png'), 'h.png'), 'format.unreadable', /17x0 pixels/);
+    expectError(() => readImageGeometry([{ bytes: bad('png_width17_height0.png'), file: 'h.png' }]), 'format.unreadable', /17x0 pixels/);
+  });
+
+  it('reads the 1-bit Adam7 files fast-png got wrong as their non-interlaced twins', () => {
+    for (const [interlaced, twin, shape] of [
+      ['png_adam7_1bit_9x7_valid_rejected.png', 'png_adam7_1bit_9x7_noninterlaced_same_pixels.png', [9, 7, 1]],
+      ['png_adam7_1bit_silently_wrong.png', 'png_adam7_1bit_silently_wrong_reference_noninterlaced.png', [2, 1, 1]],
+    ] as const) {
+      const a = readSegmentation(bad(interlaced), interlaced);
+      const b = readSegmentation(bad(twin), twin);
+      expect(bad(interlaced)[28]).toBe(1);
+      expect(bad(twin)[28]).toBe(0);
+      expect(a.geometry.shape).toEqual(shape);
+      expect(Array.from(a.layers[0].data)).toEqual(Array.from(b.layers[0].data));
+      expect(a.layers[0].values).toEqual([1]);
+    }
+    // "a pixel of 1 read as 0": the 2x1 file holds 0, 1.
+    expect(Array.from(readSegmentation(bad('png_adam7_1bit_silently_wrong.png'), 'w.png').layers[0].data)).toEqual([0, 1]);
+  });
+
+  it('decodes random images of every colour type, bit depth, filter and interlace as an independent writer wrote them', () => {
+    const rnd = prng(20261207);
+    const kinds: Array<[number, number]> = [[0, 1], [0, 2], [0, 4], [0, 8], [0, 16], [3, 1], [3, 2], [3, 4], [3, 8], [4, 8], [4, 16], [2, 8], [2, 16], [6, 8], [6, 16]];
+    let images = 0;
+    for (const [colorType, depth] of kinds) {
+      for (let t = 0; t < 12; t++) {
+        const w = 1 + Math.floor(rnd() * 19), h = 1 + Math.floor(rnd() * 19);
+        const ch = CHANNELS[colorType];
+        const max = 2 ** depth - 1;
+        const labels = Array.from({ length: w * h }, () => (rnd() < 0.4 ? 0 : Math.floor(rnd() * (max + 1))));
+        // Grey in every colour channel; alpha anything.
+        const samples = labels.flatMap((g) => Array.from({ length: ch }, (_, c) => ((colorType === 4 && c === 1) || (colorType === 6 && c === 3) ? Math.floor(rnd() * (max + 1)) : g)));
+        for (const interlace of [false, true]) {
+          const png = writePng(w, h, depth, colorType, samples, interlace, () => Math.floor(rnd() * 5));
+          const seg = readPng(png, 'r.png');
+          expect(seg.geometry.shape).toEqual([w, h, 1]);
+          expect(Array.from(seg.layers[0].data), `${w}x${h} colour type ${colorType}, depth ${depth}, interlace ${interlace}`).toEqual(labels);
+          images++;
+        }
+      }
+    }
+    expect(images).toBe(kinds.length * 24);
+  });
+
+  it('agrees with fast-png on non-interlaced 8- and 16-bit images', () => {
+    const rnd = prng(5);
+    for (const depth of [8, 16] as const) {
+      const data = depth === 8 ? new Uint8Array(37 * 23) : new Uint16Array(37 * 23);
+      for (let i = 0; i < data.length; i++) data[i] = rnd() < 0.5 ? 0 : Math.floor(rnd() * (depth === 8 ? 256 : 65536));
+      const png = encodePng({ width: 37, height: 23, data, channels: 1, depth });
+      expect(Array.from(readPng(png, 'f.png').layers[0].data)).toEqual(Array.from(decodePng(png).data as ArrayLike<number>));
+    }
+  });
+
+  it('refuses damaged chunks, unknown filters, impossible headers and image data of the wrong length', () => {
+    const samples = [0, 1, 2, 3, 0, 1];
+    const good = writePng(3, 2, 8, 0, samples, false, () => 0);
+    expect(Array.from(readPng(good, 'g.png').layers[0].data)).toEqual(samples);
+    const flipped = good.slice();
+    flipped[good.length - 20] ^= 1;
+    expectError(() => readPng(flipped, 'd.png'), 'format.unreadable', /chunk "IDAT" at byte \d+ is damaged/);
+    expectError(() => readPng(writePng(3, 2, 8, 0, samples, false, () => 5), 'f.png'), 'format.unreadable', /filter type 5/);
+    expectError(() => readPng(writePng(3, 2, 8, 2, samples.flatMap((s) => [s, s, s]), false, () => 0).fill(16, 24, 25), 'x.png'), 'format.unreadable', /damaged/);
+    const header = (depth: number, colorType: number) => {
+      const b = good.slice();
+      b[24] = depth;
+      b[25] = colorType;
+      b.set(Buffer.alloc(4, 0), 29);
+      new DataView(b.buffer).setUint32(29, crc32(b.subarray(12, 29)) >>> 0);
+      return b;
+    };
+    expectError(() => readPng(header(16, 3), 'p.png'), 'format.unreadable', /colour type 3 cannot have bit depth 16/);
+    expectError(() => readPng(header(8, 5), 'p.png'), 'format.unreadable', /colour type 5 does not exist/);
+    // Image data for 3x3 under a 3x2 header: one row too many.
+    const tall = writePng(3, 3, 8, 0, [...samples, 1, 1, 1], false, () => 0);
+    const lie = header(8, 0);
+    const idat = tall.subarray(33, tall.length - 12);
+    const wrong = new Uint8Array(Buffer.concat([Buffer.from(lie.subarray(0, 33)), Buffer.from(idat), chunk('IEND', new Uint8Array(0))]));
+    expectError(() => readPng(wrong, 'l.png'), 'format.unreadable', /holds more than the 8 bytes its header needs/);
+    expectError(() => readPng(good.subarray(0, good.length - 30), 'c.png'), 'format.truncated');
   });
 });

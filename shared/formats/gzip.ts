@@ -403,3 +403,25 @@ export function gunzipBounded(bytes: Uint8Array, file: string, maxBytes: number,
   }
   return z.out.subarray(0, prefixOnly ? Math.min(z.op, maxBytes) : z.op);
 }
+
+/**
+ * Inflates a zlib stream (RFC 1950) that must hold exactly `size` bytes, as a PNG's image data does: more is an
+ * error, less is truncation. `what` names the data in messages. Nothing is allocated past what `src` can expand to.
+ */
+export function inflateZlibExact(src: Uint8Array, file: string, size: number, what: string): Uint8Array {
+  if (src.length < 2) throw new SegqcError('format.truncated', `${what} is empty`, { file });
+  const cmf = src[0], flg = src[1];
+  if ((cmf & 15) !== 8 || cmf >> 4 > 7 || ((cmf << 8) | flg) % 31 !== 0 || flg & 0x20) throw new SegqcError('format.unreadable', `${what} is not a zlib stream`, { file });
+  if (size > maxInflatedSize(src.length)) throw new SegqcError('format.truncated', `${what} is ${src.length} bytes: too short to hold the ${size} bytes its header needs`, { file });
+  const z = new Inflater(src, 2, size, size, false);
+  try {
+    z.inflate();
+  } catch (e) {
+    if (!(e instanceof Stop)) throw e;
+    if (e.kind === 'limit') throw new SegqcError('format.unreadable', `${what} holds more than the ${size} bytes its header needs`, { file });
+    if (e.kind === 'truncated') throw new SegqcError('format.truncated', `${what} is truncated: ${e.message}`, { file });
+    throw new SegqcError('format.unreadable', `${what} is corrupt: ${e.message}`, { file });
+  }
+  if (z.op < size) throw new SegqcError('format.truncated', `${what} ends after ${z.op} of the ${size} bytes its header needs`, { file });
+  return z.out.subarray(0, size);
+}
