@@ -5,11 +5,11 @@ var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
 var __getOwnPropNames = Object.getOwnPropertyNames;
 var __getProtoOf = Object.getPrototypeOf;
 var __hasOwnProp = Object.prototype.hasOwnProperty;
-var __require = /* @__PURE__ */ ((x2) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x2, {
+var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x, {
   get: (a, b) => (typeof require !== "undefined" ? require : a)[b]
-}) : x2)(function(x2) {
+}) : x)(function(x) {
   if (typeof require !== "undefined") return require.apply(this, arguments);
-  throw Error('Dynamic require of "' + x2 + '" is not supported');
+  throw Error('Dynamic require of "' + x + '" is not supported');
 });
 var __commonJS = (cb, mod) => function __require2() {
   try {
@@ -87,10 +87,10 @@ var require_tunnel = __commonJS({
       self2.sockets = [];
       self2.on("free", function onFree(socket, host, port, localAddress) {
         var options2 = toOptions(host, port, localAddress);
-        for (var i2 = 0, len2 = self2.requests.length; i2 < len2; ++i2) {
-          var pending = self2.requests[i2];
+        for (var i = 0, len2 = self2.requests.length; i < len2; ++i) {
+          var pending = self2.requests[i];
           if (pending.host === options2.host && pending.port === options2.port) {
-            self2.requests.splice(i2, 1);
+            self2.requests.splice(i, 1);
             pending.request.onSocket(socket);
             return;
           }
@@ -115,7 +115,7 @@ var require_tunnel = __commonJS({
         function onFree() {
           self2.emit("free", socket, options);
         }
-        function onCloseOrRemove(err3) {
+        function onCloseOrRemove(err2) {
           self2.removeSocket(socket);
           socket.removeListener("free", onFree);
           socket.removeListener("close", onCloseOrRemove);
@@ -236,8 +236,8 @@ var require_tunnel = __commonJS({
       return host;
     }
     function mergeOptions(target) {
-      for (var i2 = 1, len2 = arguments.length; i2 < len2; ++i2) {
-        var overrides = arguments[i2];
+      for (var i = 1, len2 = arguments.length; i < len2; ++i) {
+        var overrides = arguments[i];
         if (typeof overrides === "object") {
           var keys = Object.keys(overrides);
           for (var j = 0, keyLen = keys.length; j < keyLen; ++j) {
@@ -809,8 +809,8 @@ var require_constants = __commonJS({
       "X-Requested-With",
       "X-XSS-Protection"
     ];
-    for (let i2 = 0; i2 < wellknownHeaderNames.length; ++i2) {
-      const key = wellknownHeaderNames[i2];
+    for (let i = 0; i < wellknownHeaderNames.length; ++i) {
+      const key = wellknownHeaderNames[i];
       const lowerCasedKey = key.toLowerCase();
       headerNameLowerCasedRecord[key] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
     }
@@ -951,8 +951,8 @@ var require_tree = __commonJS({
       }
     };
     var tree = new TernarySearchTree();
-    for (let i2 = 0; i2 < wellknownHeaderNames.length; ++i2) {
-      const key = headerNameLowerCasedRecord[wellknownHeaderNames[i2]];
+    for (let i = 0; i < wellknownHeaderNames.length; ++i) {
+      const key = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
       tree.insert(key, key);
     }
     module.exports = {
@@ -1145,7 +1145,7 @@ var require_util = __commonJS({
     function isDestroyed(body) {
       return body && !!(body.destroyed || body[kDestroyed] || stream.isDestroyed?.(body));
     }
-    function destroy(stream2, err3) {
+    function destroy(stream2, err2) {
       if (stream2 == null || !isStream(stream2) || isDestroyed(stream2)) {
         return;
       }
@@ -1153,10 +1153,10 @@ var require_util = __commonJS({
         if (Object.getPrototypeOf(stream2).constructor === IncomingMessage) {
           stream2.socket = null;
         }
-        stream2.destroy(err3);
-      } else if (err3) {
+        stream2.destroy(err2);
+      } else if (err2) {
         queueMicrotask(() => {
-          stream2.emit("error", err3);
+          stream2.emit("error", err2);
         });
       }
       if (stream2.destroyed !== true) {
@@ -1176,21 +1176,21 @@ var require_util = __commonJS({
     }
     function parseHeaders(headers, obj2) {
       if (obj2 === void 0) obj2 = {};
-      for (let i2 = 0; i2 < headers.length; i2 += 2) {
-        const key = headerNameToString(headers[i2]);
+      for (let i = 0; i < headers.length; i += 2) {
+        const key = headerNameToString(headers[i]);
         let val = obj2[key];
         if (val) {
           if (typeof val === "string") {
             val = [val];
             obj2[key] = val;
           }
-          val.push(headers[i2 + 1].toString("utf8"));
+          val.push(headers[i + 1].toString("utf8"));
         } else {
-          const headersValue = headers[i2 + 1];
+          const headersValue = headers[i + 1];
           if (typeof headersValue === "string") {
             obj2[key] = headersValue;
           } else {
-            obj2[key] = Array.isArray(headersValue) ? headersValue.map((x2) => x2.toString("utf8")) : headersValue.toString("utf8");
+            obj2[key] = Array.isArray(headersValue) ? headersValue.map((x) => x.toString("utf8")) : headersValue.toString("utf8");
           }
         }
       }
@@ -1355,8 +1355,8 @@ var require_util = __commonJS({
       if (characters.length === 0) {
         return false;
       }
-      for (let i2 = 0; i2 < characters.length; ++i2) {
-        if (!isTokenCharCode(characters.charCodeAt(i2))) {
+      for (let i = 0; i < characters.length; ++i) {
+        if (!isTokenCharCode(characters.charCodeAt(i))) {
           return false;
         }
       }
@@ -1387,12 +1387,12 @@ var require_util = __commonJS({
       }
       obj2[kListeners] = null;
     }
-    function errorRequest(client, request2, err3) {
+    function errorRequest(client, request2, err2) {
       try {
-        request2.onError(err3);
+        request2.onError(err2);
         assert(request2.aborted);
-      } catch (err4) {
-        client.emit("error", err4);
+      } catch (err3) {
+        client.emit("error", err3);
       }
     }
     var kEnumerableProperty = /* @__PURE__ */ Object.create(null);
@@ -1637,8 +1637,8 @@ var require_diagnostics = __commonJS({
           reason
         );
       });
-      diagnosticsChannel.channel("undici:websocket:socket_error").subscribe((err3) => {
-        websocketDebuglog("connection errored - %s", err3.message);
+      diagnosticsChannel.channel("undici:websocket:socket_error").subscribe((err2) => {
+        websocketDebuglog("connection errored - %s", err2.message);
       });
       diagnosticsChannel.channel("undici:websocket:ping").subscribe((evt) => {
         websocketDebuglog("ping received");
@@ -1743,11 +1743,11 @@ var require_request = __commonJS({
             };
             this.body.on("end", this.endHandler);
           }
-          this.errorHandler = (err3) => {
+          this.errorHandler = (err2) => {
             if (this.abort) {
-              this.abort(err3);
+              this.abort(err2);
             } else {
-              this.error = err3;
+              this.error = err2;
             }
           };
           this.body.on("error", this.errorHandler);
@@ -1781,8 +1781,8 @@ var require_request = __commonJS({
           if (headers.length % 2 !== 0) {
             throw new InvalidArgumentError("headers array must be even");
           }
-          for (let i2 = 0; i2 < headers.length; i2 += 2) {
-            processHeader(this, headers[i2], headers[i2 + 1]);
+          for (let i = 0; i < headers.length; i += 2) {
+            processHeader(this, headers[i], headers[i + 1]);
           }
         } else if (headers && typeof headers === "object") {
           if (headers[Symbol.iterator]) {
@@ -1794,8 +1794,8 @@ var require_request = __commonJS({
             }
           } else {
             const keys = Object.keys(headers);
-            for (let i2 = 0; i2 < keys.length; ++i2) {
-              processHeader(this, keys[i2], headers[keys[i2]]);
+            for (let i = 0; i < keys.length; ++i) {
+              processHeader(this, keys[i], headers[keys[i]]);
             }
           }
         } else if (headers != null) {
@@ -1812,8 +1812,8 @@ var require_request = __commonJS({
         if (this[kHandler].onBodySent) {
           try {
             return this[kHandler].onBodySent(chunk);
-          } catch (err3) {
-            this.abort(err3);
+          } catch (err2) {
+            this.abort(err2);
           }
         }
       }
@@ -1824,8 +1824,8 @@ var require_request = __commonJS({
         if (this[kHandler].onRequestSent) {
           try {
             return this[kHandler].onRequestSent();
-          } catch (err3) {
-            this.abort(err3);
+          } catch (err2) {
+            this.abort(err2);
           }
         }
       }
@@ -1850,8 +1850,8 @@ var require_request = __commonJS({
         }
         try {
           return this[kHandler].onHeaders(statusCode, headers, resume, statusText);
-        } catch (err3) {
-          this.abort(err3);
+        } catch (err2) {
+          this.abort(err2);
         }
       }
       onData(chunk) {
@@ -1859,8 +1859,8 @@ var require_request = __commonJS({
         assert(!this.completed);
         try {
           return this[kHandler].onData(chunk);
-        } catch (err3) {
-          this.abort(err3);
+        } catch (err2) {
+          this.abort(err2);
           return false;
         }
       }
@@ -1934,8 +1934,8 @@ var require_request = __commonJS({
         }
         try {
           return this[kHandler].onComplete(trailers);
-        } catch (err3) {
-          this.onError(err3);
+        } catch (err2) {
+          this.onError(err2);
         }
       }
       onError(error2) {
@@ -1979,18 +1979,18 @@ var require_request = __commonJS({
       }
       if (Array.isArray(val)) {
         const arr = [];
-        for (let i2 = 0; i2 < val.length; i2++) {
-          if (typeof val[i2] === "string") {
-            if (!isValidHeaderValue(val[i2])) {
+        for (let i = 0; i < val.length; i++) {
+          if (typeof val[i] === "string") {
+            if (!isValidHeaderValue(val[i])) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
-            arr.push(val[i2]);
-          } else if (val[i2] === null) {
+            arr.push(val[i]);
+          } else if (val[i] === null) {
             arr.push("");
-          } else if (typeof val[i2] === "object") {
+          } else if (typeof val[i] === "object") {
             throw new InvalidArgumentError(`invalid ${key} header`);
           } else {
-            const str4 = `${val[i2]}`;
+            const str4 = `${val[i]}`;
             if (!isValidHeaderValue(str4)) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
@@ -2153,8 +2153,8 @@ var require_dispatcher_base = __commonJS({
       }
       set interceptors(newInterceptors) {
         if (newInterceptors) {
-          for (let i2 = newInterceptors.length - 1; i2 >= 0; i2--) {
-            const interceptor = this[kInterceptors][i2];
+          for (let i = newInterceptors.length - 1; i >= 0; i--) {
+            const interceptor = this[kInterceptors][i];
             if (typeof interceptor !== "function") {
               throw new InvalidArgumentError("interceptor must be an function");
             }
@@ -2165,8 +2165,8 @@ var require_dispatcher_base = __commonJS({
       close(callback) {
         if (callback === void 0) {
           return new Promise((resolve4, reject) => {
-            this.close((err3, data2) => {
-              return err3 ? reject(err3) : resolve4(data2);
+            this.close((err2, data2) => {
+              return err2 ? reject(err2) : resolve4(data2);
             });
           });
         }
@@ -2190,25 +2190,25 @@ var require_dispatcher_base = __commonJS({
         const onClosed = () => {
           const callbacks = this[kOnClosed];
           this[kOnClosed] = null;
-          for (let i2 = 0; i2 < callbacks.length; i2++) {
-            callbacks[i2](null, null);
+          for (let i = 0; i < callbacks.length; i++) {
+            callbacks[i](null, null);
           }
         };
         this[kClose]().then(() => this.destroy()).then(() => {
           queueMicrotask(onClosed);
         });
       }
-      destroy(err3, callback) {
-        if (typeof err3 === "function") {
-          callback = err3;
-          err3 = null;
+      destroy(err2, callback) {
+        if (typeof err2 === "function") {
+          callback = err2;
+          err2 = null;
         }
         if (callback === void 0) {
           return new Promise((resolve4, reject) => {
-            this.destroy(err3, (err4, data2) => {
-              return err4 ? (
+            this.destroy(err2, (err3, data2) => {
+              return err3 ? (
                 /* istanbul ignore next: should never error */
-                reject(err4)
+                reject(err3)
               ) : resolve4(data2);
             });
           });
@@ -2224,8 +2224,8 @@ var require_dispatcher_base = __commonJS({
           }
           return;
         }
-        if (!err3) {
-          err3 = new ClientDestroyedError();
+        if (!err2) {
+          err2 = new ClientDestroyedError();
         }
         this[kDestroyed] = true;
         this[kOnDestroyed] = this[kOnDestroyed] || [];
@@ -2233,11 +2233,11 @@ var require_dispatcher_base = __commonJS({
         const onDestroyed = () => {
           const callbacks = this[kOnDestroyed];
           this[kOnDestroyed] = null;
-          for (let i2 = 0; i2 < callbacks.length; i2++) {
-            callbacks[i2](null, null);
+          for (let i = 0; i < callbacks.length; i++) {
+            callbacks[i](null, null);
           }
         };
-        this[kDestroy](err3).then(() => {
+        this[kDestroy](err2).then(() => {
           queueMicrotask(onDestroyed);
         });
       }
@@ -2247,8 +2247,8 @@ var require_dispatcher_base = __commonJS({
           return this[kDispatch](opts, handler3);
         }
         let dispatch = this[kDispatch].bind(this);
-        for (let i2 = this[kInterceptors].length - 1; i2 >= 0; i2--) {
-          dispatch = this[kInterceptors][i2](dispatch);
+        for (let i = this[kInterceptors].length - 1; i >= 0; i--) {
+          dispatch = this[kInterceptors][i](dispatch);
         }
         this[kInterceptedDispatch] = dispatch;
         return dispatch(opts, handler3);
@@ -2268,11 +2268,11 @@ var require_dispatcher_base = __commonJS({
             throw new ClientClosedError();
           }
           return this[kInterceptedDispatch](opts, handler3);
-        } catch (err3) {
+        } catch (err2) {
           if (typeof handler3.onError !== "function") {
             throw new InvalidArgumentError("invalid onError method");
           }
-          handler3.onError(err3);
+          handler3.onError(err2);
           return false;
         }
       }
@@ -2633,12 +2633,12 @@ var require_connect = __commonJS({
             callback = null;
             cb(null, this);
           }
-        }).on("error", function(err3) {
+        }).on("error", function(err2) {
           queueMicrotask(clearConnectTimeout);
           if (callback) {
             const cb = callback;
             callback = null;
-            cb(err3);
+            cb(err2);
           }
         });
         return socket;
@@ -2892,9 +2892,9 @@ var require_constants2 = __commonJS({
       FINISH2[FINISH2["UNSAFE"] = 2] = "UNSAFE";
     })(FINISH = exports.FINISH || (exports.FINISH = {}));
     exports.ALPHA = [];
-    for (let i2 = "A".charCodeAt(0); i2 <= "Z".charCodeAt(0); i2++) {
-      exports.ALPHA.push(String.fromCharCode(i2));
-      exports.ALPHA.push(String.fromCharCode(i2 + 32));
+    for (let i = "A".charCodeAt(0); i <= "Z".charCodeAt(0); i++) {
+      exports.ALPHA.push(String.fromCharCode(i));
+      exports.ALPHA.push(String.fromCharCode(i + 32));
     }
     exports.NUM_MAP = {
       0: 0,
@@ -2980,8 +2980,8 @@ var require_constants2 = __commonJS({
       "~"
     ].concat(exports.ALPHANUM);
     exports.URL_CHAR = exports.STRICT_URL_CHAR.concat(["	", "\f"]);
-    for (let i2 = 128; i2 <= 255; i2++) {
-      exports.URL_CHAR.push(i2);
+    for (let i = 128; i <= 255; i++) {
+      exports.URL_CHAR.push(i);
     }
     exports.HEX = exports.NUM.concat(["a", "b", "c", "d", "e", "f", "A", "B", "C", "D", "E", "F"]);
     exports.STRICT_TOKEN = [
@@ -3003,9 +3003,9 @@ var require_constants2 = __commonJS({
     ].concat(exports.ALPHANUM);
     exports.TOKEN = exports.STRICT_TOKEN.concat([" "]);
     exports.HEADER_CHARS = ["	"];
-    for (let i2 = 32; i2 <= 255; i2++) {
-      if (i2 !== 127) {
-        exports.HEADER_CHARS.push(i2);
+    for (let i = 32; i <= 255; i++) {
+      if (i !== 127) {
+        exports.HEADER_CHARS.push(i);
       }
     }
     exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS.filter((c) => c !== 44);
@@ -3310,7 +3310,7 @@ var require_data_url = __commonJS({
   "../../main/node_modules/undici/lib/web/fetch/data-url.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var encoder2 = new TextEncoder();
+    var encoder = new TextEncoder();
     var HTTP_TOKEN_CODEPOINTS = /^[!#$%&'*+\-.^_|~A-Za-z0-9]+$/;
     var HTTP_WHITESPACE_REGEX = /[\u000A\u000D\u0009\u0020]/;
     var ASCII_WHITESPACE_REPLACE_REGEX = /[\u0009\u000A\u000C\u000D\u0020]/g;
@@ -3383,7 +3383,7 @@ var require_data_url = __commonJS({
       return input.slice(start, position.position);
     }
     function stringPercentDecode(input) {
-      const bytes = encoder2.encode(input);
+      const bytes = encoder.encode(input);
       return percentDecode(bytes);
     }
     function isHexCharByte(byte) {
@@ -3399,15 +3399,15 @@ var require_data_url = __commonJS({
       const length2 = input.length;
       const output = new Uint8Array(length2);
       let j = 0;
-      for (let i2 = 0; i2 < length2; ++i2) {
-        const byte = input[i2];
+      for (let i = 0; i < length2; ++i) {
+        const byte = input[i];
         if (byte !== 37) {
           output[j++] = byte;
-        } else if (byte === 37 && !(isHexCharByte(input[i2 + 1]) && isHexCharByte(input[i2 + 2]))) {
+        } else if (byte === 37 && !(isHexCharByte(input[i + 1]) && isHexCharByte(input[i + 2]))) {
           output[j++] = 37;
         } else {
-          output[j++] = hexByteToNumber(input[i2 + 1]) << 4 | hexByteToNumber(input[i2 + 2]);
-          i2 += 2;
+          output[j++] = hexByteToNumber(input[i + 1]) << 4 | hexByteToNumber(input[i + 2]);
+          i += 2;
         }
       }
       return length2 === j ? output : output.subarray(0, j);
@@ -3593,13 +3593,13 @@ var require_data_url = __commonJS({
         return String.fromCharCode.apply(null, input);
       }
       let result = "";
-      let i2 = 0;
+      let i = 0;
       let addition = (2 << 15) - 1;
-      while (i2 < length2) {
-        if (i2 + addition > length2) {
-          addition = length2 - i2;
+      while (i < length2) {
+        if (i + addition > length2) {
+          addition = length2 - i;
         }
-        result += String.fromCharCode.apply(null, input.subarray(i2, i2 += addition));
+        result += String.fromCharCode.apply(null, input.subarray(i, i += addition));
       }
       return result;
     }
@@ -3688,15 +3688,15 @@ var require_webidl = __commonJS({
     webidl.brandCheck = function(V, I, opts) {
       if (opts?.strict !== false) {
         if (!(V instanceof I)) {
-          const err3 = new TypeError("Illegal invocation");
-          err3.code = "ERR_INVALID_THIS";
-          throw err3;
+          const err2 = new TypeError("Illegal invocation");
+          err2.code = "ERR_INVALID_THIS";
+          throw err2;
         }
       } else {
         if (V?.[Symbol.toStringTag] !== I.prototype[Symbol.toStringTag]) {
-          const err3 = new TypeError("Illegal invocation");
-          err3.code = "ERR_INVALID_THIS";
-          throw err3;
+          const err2 = new TypeError("Illegal invocation");
+          err2.code = "ERR_INVALID_THIS";
+          throw err2;
         }
       }
     };
@@ -3756,44 +3756,44 @@ var require_webidl = __commonJS({
         lowerBound = Math.pow(-2, bitLength) - 1;
         upperBound = Math.pow(2, bitLength - 1) - 1;
       }
-      let x2 = Number(V);
-      if (x2 === 0) {
-        x2 = 0;
+      let x = Number(V);
+      if (x === 0) {
+        x = 0;
       }
       if (opts?.enforceRange === true) {
-        if (Number.isNaN(x2) || x2 === Number.POSITIVE_INFINITY || x2 === Number.NEGATIVE_INFINITY) {
+        if (Number.isNaN(x) || x === Number.POSITIVE_INFINITY || x === Number.NEGATIVE_INFINITY) {
           throw webidl.errors.exception({
             header: "Integer conversion",
             message: `Could not convert ${webidl.util.Stringify(V)} to an integer.`
           });
         }
-        x2 = webidl.util.IntegerPart(x2);
-        if (x2 < lowerBound || x2 > upperBound) {
+        x = webidl.util.IntegerPart(x);
+        if (x < lowerBound || x > upperBound) {
           throw webidl.errors.exception({
             header: "Integer conversion",
-            message: `Value must be between ${lowerBound}-${upperBound}, got ${x2}.`
+            message: `Value must be between ${lowerBound}-${upperBound}, got ${x}.`
           });
         }
-        return x2;
+        return x;
       }
-      if (!Number.isNaN(x2) && opts?.clamp === true) {
-        x2 = Math.min(Math.max(x2, lowerBound), upperBound);
-        if (Math.floor(x2) % 2 === 0) {
-          x2 = Math.floor(x2);
+      if (!Number.isNaN(x) && opts?.clamp === true) {
+        x = Math.min(Math.max(x, lowerBound), upperBound);
+        if (Math.floor(x) % 2 === 0) {
+          x = Math.floor(x);
         } else {
-          x2 = Math.ceil(x2);
+          x = Math.ceil(x);
         }
-        return x2;
+        return x;
       }
-      if (Number.isNaN(x2) || x2 === 0 && Object.is(0, x2) || x2 === Number.POSITIVE_INFINITY || x2 === Number.NEGATIVE_INFINITY) {
+      if (Number.isNaN(x) || x === 0 && Object.is(0, x) || x === Number.POSITIVE_INFINITY || x === Number.NEGATIVE_INFINITY) {
         return 0;
       }
-      x2 = webidl.util.IntegerPart(x2);
-      x2 = x2 % Math.pow(2, bitLength);
-      if (signedness === "signed" && x2 >= Math.pow(2, bitLength) - 1) {
-        return x2 - Math.pow(2, bitLength);
+      x = webidl.util.IntegerPart(x);
+      x = x % Math.pow(2, bitLength);
+      if (signedness === "signed" && x >= Math.pow(2, bitLength) - 1) {
+        return x - Math.pow(2, bitLength);
       }
-      return x2;
+      return x;
     };
     webidl.util.IntegerPart = function(n2) {
       const r = Math.floor(Math.abs(n2));
@@ -3872,12 +3872,12 @@ var require_webidl = __commonJS({
         return result;
       };
     };
-    webidl.interfaceConverter = function(i2) {
+    webidl.interfaceConverter = function(i) {
       return (V, prefix, argument, opts) => {
-        if (opts?.strict !== false && !(V instanceof i2)) {
+        if (opts?.strict !== false && !(V instanceof i)) {
           throw webidl.errors.exception({
             header: prefix,
-            message: `Expected ${argument} ("${webidl.util.Stringify(V)}") to be an instance of ${i2.name}.`
+            message: `Expected ${argument} ("${webidl.util.Stringify(V)}") to be an instance of ${i.name}.`
           });
         }
         return V;
@@ -3945,39 +3945,39 @@ var require_webidl = __commonJS({
       return String(V);
     };
     webidl.converters.ByteString = function(V, prefix, argument) {
-      const x2 = webidl.converters.DOMString(V, prefix, argument);
-      for (let index = 0; index < x2.length; index++) {
-        if (x2.charCodeAt(index) > 255) {
+      const x = webidl.converters.DOMString(V, prefix, argument);
+      for (let index = 0; index < x.length; index++) {
+        if (x.charCodeAt(index) > 255) {
           throw new TypeError(
-            `Cannot convert argument to a ByteString because the character at index ${index} has a value of ${x2.charCodeAt(index)} which is greater than 255.`
+            `Cannot convert argument to a ByteString because the character at index ${index} has a value of ${x.charCodeAt(index)} which is greater than 255.`
           );
         }
       }
-      return x2;
+      return x;
     };
     webidl.converters.USVString = toUSVString;
     webidl.converters.boolean = function(V) {
-      const x2 = Boolean(V);
-      return x2;
+      const x = Boolean(V);
+      return x;
     };
     webidl.converters.any = function(V) {
       return V;
     };
     webidl.converters["long long"] = function(V, prefix, argument) {
-      const x2 = webidl.util.ConvertToInt(V, 64, "signed", void 0, prefix, argument);
-      return x2;
+      const x = webidl.util.ConvertToInt(V, 64, "signed", void 0, prefix, argument);
+      return x;
     };
     webidl.converters["unsigned long long"] = function(V, prefix, argument) {
-      const x2 = webidl.util.ConvertToInt(V, 64, "unsigned", void 0, prefix, argument);
-      return x2;
+      const x = webidl.util.ConvertToInt(V, 64, "unsigned", void 0, prefix, argument);
+      return x;
     };
     webidl.converters["unsigned long"] = function(V, prefix, argument) {
-      const x2 = webidl.util.ConvertToInt(V, 32, "unsigned", void 0, prefix, argument);
-      return x2;
+      const x = webidl.util.ConvertToInt(V, 32, "unsigned", void 0, prefix, argument);
+      return x;
     };
     webidl.converters["unsigned short"] = function(V, prefix, argument, opts) {
-      const x2 = webidl.util.ConvertToInt(V, 16, "unsigned", opts, prefix, argument);
-      return x2;
+      const x = webidl.util.ConvertToInt(V, 16, "unsigned", opts, prefix, argument);
+      return x;
     };
     webidl.converters.ArrayBuffer = function(V, prefix, argument, opts) {
       if (webidl.util.Type(V) !== "Object" || !types.isAnyArrayBuffer(V)) {
@@ -4120,8 +4120,8 @@ var require_util2 = __commonJS({
       return location;
     }
     function isValidEncodedURL(url) {
-      for (let i2 = 0; i2 < url.length; ++i2) {
-        const code = url.charCodeAt(i2);
+      for (let i = 0; i < url.length; ++i) {
+        const code = url.charCodeAt(i);
         if (code > 126 || // Non-US-ASCII + DEL
         code < 32) {
           return false;
@@ -4146,8 +4146,8 @@ var require_util2 = __commonJS({
       return object instanceof Error || (object?.constructor?.name === "Error" || object?.constructor?.name === "DOMException");
     }
     function isValidReasonPhrase(statusText) {
-      for (let i2 = 0; i2 < statusText.length; ++i2) {
-        const c = statusText.charCodeAt(i2);
+      for (let i = 0; i < statusText.length; ++i) {
+        const c = statusText.charCodeAt(i);
         if (!(c === 9 || // HTAB
         c >= 32 && c <= 126 || // SP / VCHAR
         c >= 128 && c <= 255)) {
@@ -4165,8 +4165,8 @@ var require_util2 = __commonJS({
       const policyHeader = (headersList.get("referrer-policy", true) ?? "").split(",");
       let policy = "";
       if (policyHeader.length > 0) {
-        for (let i2 = policyHeader.length; i2 !== 0; i2--) {
-          const token = policyHeader[i2 - 1].trim();
+        for (let i = policyHeader.length; i !== 0; i--) {
+          const token = policyHeader[i - 1].trim();
           if (referrerPolicyTokens.has(token)) {
             policy = token;
             break;
@@ -4400,9 +4400,9 @@ var require_util2 = __commonJS({
     var parseHashWithOptions = /(?<algo>sha256|sha384|sha512)-((?<hash>[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}(?:\s|$)( +[!-~]*)?)?/i;
     function parseMetadata(metadata) {
       const result = [];
-      let empty2 = true;
+      let empty = true;
       for (const token of metadata.split(" ")) {
-        empty2 = false;
+        empty = false;
         const parsedToken = parseHashWithOptions.exec(token);
         if (parsedToken === null || parsedToken.groups === void 0 || parsedToken.groups.algo === void 0) {
           continue;
@@ -4412,7 +4412,7 @@ var require_util2 = __commonJS({
           result.push(parsedToken.groups);
         }
       }
-      if (empty2 === true) {
+      if (empty === true) {
         return "no metadata";
       }
       return result;
@@ -4422,8 +4422,8 @@ var require_util2 = __commonJS({
       if (algorithm[3] === "5") {
         return algorithm;
       }
-      for (let i2 = 1; i2 < metadataList.length; ++i2) {
-        const metadata = metadataList[i2];
+      for (let i = 1; i < metadataList.length; ++i) {
+        const metadata = metadataList[i];
         if (metadata.algo[3] === "5") {
           algorithm = "sha512";
           break;
@@ -4440,9 +4440,9 @@ var require_util2 = __commonJS({
         return metadataList;
       }
       let pos = 0;
-      for (let i2 = 0; i2 < metadataList.length; ++i2) {
-        if (metadataList[i2].algo === algorithm) {
-          metadataList[pos++] = metadataList[i2];
+      for (let i = 0; i < metadataList.length; ++i) {
+        if (metadataList[i].algo === algorithm) {
+          metadataList[pos++] = metadataList[i];
         }
       }
       metadataList.length = pos;
@@ -4452,9 +4452,9 @@ var require_util2 = __commonJS({
       if (actualValue.length !== expectedValue.length) {
         return false;
       }
-      for (let i2 = 0; i2 < actualValue.length; ++i2) {
-        if (actualValue[i2] !== expectedValue[i2]) {
-          if (actualValue[i2] === "+" && expectedValue[i2] === "-" || actualValue[i2] === "/" && expectedValue[i2] === "_") {
+      for (let i = 0; i < actualValue.length; ++i) {
+        if (actualValue[i] !== expectedValue[i]) {
+          if (actualValue[i] === "+" && expectedValue[i] === "-" || actualValue[i] === "/" && expectedValue[i] === "_") {
             continue;
           }
           return false;
@@ -4649,9 +4649,9 @@ var require_util2 = __commonJS({
       try {
         controller.close();
         controller.byobRequest?.respond(0);
-      } catch (err3) {
-        if (!err3.message.includes("Controller is already closed") && !err3.message.includes("ReadableStream is already closed")) {
-          throw err3;
+      } catch (err2) {
+        if (!err2.message.includes("Controller is already closed") && !err2.message.includes("ReadableStream is already closed")) {
+          throw err2;
         }
       }
     }
@@ -4784,7 +4784,7 @@ var require_util2 = __commonJS({
           this._inflateStream = (chunk[0] & 15) === 8 ? zlib.createInflate(this.#zlibOptions) : zlib.createInflateRaw(this.#zlibOptions);
           this._inflateStream.on("data", this.push.bind(this));
           this._inflateStream.on("end", () => this.push(null));
-          this._inflateStream.on("error", (err3) => this.destroy(err3));
+          this._inflateStream.on("error", (err2) => this.destroy(err2));
         }
         this._inflateStream.write(chunk, encoding, callback);
       }
@@ -5187,8 +5187,8 @@ var require_formdata_parser = __commonJS({
     var dd = Buffer.from("--");
     var ddcrlf = Buffer.from("--\r\n");
     function isAsciiString(chars2) {
-      for (let i2 = 0; i2 < chars2.length; ++i2) {
-        if ((chars2.charCodeAt(i2) & ~127) !== 0) {
+      for (let i = 0; i < chars2.length; ++i) {
+        if ((chars2.charCodeAt(i) & ~127) !== 0) {
           return false;
         }
       }
@@ -5199,8 +5199,8 @@ var require_formdata_parser = __commonJS({
       if (length2 < 27 || length2 > 70) {
         return false;
       }
-      for (let i2 = 0; i2 < length2; ++i2) {
-        const cp = boundary.charCodeAt(i2);
+      for (let i = 0; i < length2; ++i) {
+        const cp = boundary.charCodeAt(i);
         if (!(cp >= 48 && cp <= 57 || cp >= 65 && cp <= 90 || cp >= 97 && cp <= 122 || cp === 39 || cp === 45 || cp === 95)) {
           return false;
         }
@@ -5407,8 +5407,8 @@ var require_formdata_parser = __commonJS({
       if (buffer.length < start.length) {
         return false;
       }
-      for (let i2 = 0; i2 < start.length; i2++) {
-        if (start[i2] !== buffer[position.position + i2]) {
+      for (let i = 0; i < start.length; i++) {
+        if (start[i] !== buffer[position.position + i]) {
           return false;
         }
       }
@@ -5448,9 +5448,9 @@ var require_body = __commonJS({
     var random2;
     try {
       const crypto2 = __require("node:crypto");
-      random2 = (max3) => crypto2.randomInt(0, max3);
+      random2 = (max2) => crypto2.randomInt(0, max2);
     } catch {
-      random2 = (max3) => Math.floor(Math.random(max3));
+      random2 = (max2) => Math.floor(Math.random(max2));
     }
     var textEncoder = new TextEncoder();
     function noop3() {
@@ -5656,17 +5656,17 @@ Content-Type: ${value2.type || "application/octet-stream"}\r
                   if (parsed === "failure") {
                     throw new TypeError("Failed to parse body as FormData.");
                   }
-                  const fd2 = new FormData();
-                  fd2[kState] = parsed;
-                  return fd2;
+                  const fd = new FormData();
+                  fd[kState] = parsed;
+                  return fd;
                 }
                 case "application/x-www-form-urlencoded": {
                   const entries = new URLSearchParams(value2.toString());
-                  const fd2 = new FormData();
+                  const fd = new FormData();
                   for (const [name, value3] of entries) {
-                    fd2.append(name, value3);
+                    fd.append(name, value3);
                   }
-                  return fd2;
+                  return fd;
                 }
               }
             }
@@ -5952,8 +5952,8 @@ var require_client_h1 = __commonJS({
             currentBufferRef = data2;
             currentParser = this;
             ret = llhttp.llhttp_execute(this.ptr, currentBufferPtr, data2.length);
-          } catch (err3) {
-            throw err3;
+          } catch (err2) {
+            throw err2;
           } finally {
             currentParser = null;
             currentBufferRef = null;
@@ -5970,8 +5970,8 @@ var require_client_h1 = __commonJS({
               throw this.createError(ret, body);
             }
           }
-        } catch (err3) {
-          util.destroy(socket, err3);
+        } catch (err2) {
+          util.destroy(socket, err2);
         }
       }
       finish() {
@@ -6288,9 +6288,9 @@ var require_client_h1 = __commonJS({
       socket[kIdleSocketValidationTimeout] = null;
       socket[kSocketUsed] = false;
       socket[kParser] = new Parser(client, socket, llhttpInstance);
-      addListener(socket, "error", function(err3) {
+      addListener(socket, "error", function(err2) {
         const parser = this[kParser];
-        if (err3.code === "ECONNRESET" && parser.statusCode && !parser.shouldKeepAlive) {
+        if (err2.code === "ECONNRESET" && parser.statusCode && !parser.shouldKeepAlive) {
           const parserErr = parser.finish();
           if (parserErr) {
             this[kError] = parserErr;
@@ -6298,8 +6298,8 @@ var require_client_h1 = __commonJS({
           }
           return;
         }
-        this[kError] = err3;
-        this[kClient][kOnError](err3);
+        this[kError] = err2;
+        this[kClient][kOnError](err2);
       });
       addListener(socket, "readable", function() {
         const parser = this[kParser];
@@ -6329,24 +6329,24 @@ var require_client_h1 = __commonJS({
           this[kParser].destroy();
           this[kParser] = null;
         }
-        const err3 = this[kError] || new SocketError("closed", util.getSocketInfo(this));
+        const err2 = this[kError] || new SocketError("closed", util.getSocketInfo(this));
         client2[kSocket] = null;
         client2[kHTTPContext] = null;
         if (client2.destroyed) {
           assert(client2[kPending] === 0);
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
-          for (let i2 = 0; i2 < requests.length; i2++) {
-            const request2 = requests[i2];
-            util.errorRequest(client2, request2, err3);
+          for (let i = 0; i < requests.length; i++) {
+            const request2 = requests[i];
+            util.errorRequest(client2, request2, err2);
           }
-        } else if (client2[kRunning] > 0 && err3.code !== "UND_ERR_INFO") {
+        } else if (client2[kRunning] > 0 && err2.code !== "UND_ERR_INFO") {
           const request2 = client2[kQueue][client2[kRunningIdx]];
           client2[kQueue][client2[kRunningIdx]++] = null;
-          util.errorRequest(client2, request2, err3);
+          util.errorRequest(client2, request2, err2);
         }
         client2[kPendingIdx] = client2[kRunningIdx];
         assert(client2[kRunning] === 0);
-        client2.emit("disconnect", client2[kUrl], [client2], err3);
+        client2.emit("disconnect", client2[kUrl], [client2], err2);
         client2[kResume]();
       });
       let closed = false;
@@ -6362,11 +6362,11 @@ var require_client_h1 = __commonJS({
         resume() {
           resumeH1(client);
         },
-        destroy(err3, callback) {
+        destroy(err2, callback) {
           if (closed) {
             queueMicrotask(callback);
           } else {
-            socket.destroy(err3).on("close", callback);
+            socket.destroy(err2).on("close", callback);
           }
         },
         get destroyed() {
@@ -6520,8 +6520,8 @@ var require_client_h1 = __commonJS({
       };
       try {
         request2.onConnect(abort);
-      } catch (err3) {
-        util.errorRequest(client, request2, err3);
+      } catch (err2) {
+        util.errorRequest(client, request2, err2);
       }
       if (request2.aborted) {
         return false;
@@ -6563,8 +6563,8 @@ upgrade: ${upgrade}\r
           const key = headers[n2 + 0];
           const val = headers[n2 + 1];
           if (Array.isArray(val)) {
-            for (let i2 = 0; i2 < val.length; i2++) {
-              header += `${key}: ${val[i2]}\r
+            for (let i = 0; i < val.length; i++) {
+              header += `${key}: ${val[i]}\r
 `;
             }
           } else {
@@ -6607,8 +6607,8 @@ upgrade: ${upgrade}\r
           if (!writer.write(chunk) && this.pause) {
             this.pause();
           }
-        } catch (err3) {
-          util.destroy(this, err3);
+        } catch (err2) {
+          util.destroy(this, err2);
         }
       };
       const onDrain = function() {
@@ -6624,11 +6624,11 @@ upgrade: ${upgrade}\r
           body.removeListener("error", onFinished);
         });
         if (!finished) {
-          const err3 = new RequestAbortedError();
-          queueMicrotask(() => onFinished(err3));
+          const err2 = new RequestAbortedError();
+          queueMicrotask(() => onFinished(err2));
         }
       };
-      const onFinished = function(err3) {
+      const onFinished = function(err2) {
         if (finished) {
           return;
         }
@@ -6636,16 +6636,16 @@ upgrade: ${upgrade}\r
         assert(socket.destroyed || socket[kWriting] && client[kRunning] <= 1);
         socket.off("drain", onDrain).off("error", onFinished);
         body.removeListener("data", onData).removeListener("end", onFinished).removeListener("close", onClose);
-        if (!err3) {
+        if (!err2) {
           try {
             writer.end();
           } catch (er) {
-            err3 = er;
+            err2 = er;
           }
         }
-        writer.destroy(err3);
-        if (err3 && (err3.code !== "UND_ERR_INFO" || err3.message !== "reset")) {
-          util.destroy(body, err3);
+        writer.destroy(err2);
+        if (err2 && (err2.code !== "UND_ERR_INFO" || err2.message !== "reset")) {
+          util.destroy(body, err2);
         } else {
           util.destroy(body);
         }
@@ -6691,8 +6691,8 @@ upgrade: ${upgrade}\r
         }
         request2.onRequestSent();
         client[kResume]();
-      } catch (err3) {
-        abort(err3);
+      } catch (err2) {
+        abort(err2);
       }
     }
     async function writeBlob(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
@@ -6714,8 +6714,8 @@ upgrade: ${upgrade}\r
           socket[kReset] = true;
         }
         client[kResume]();
-      } catch (err3) {
-        abort(err3);
+      } catch (err2) {
+        abort(err2);
       }
     }
     async function writeIterable(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
@@ -6748,8 +6748,8 @@ upgrade: ${upgrade}\r
           }
         }
         writer.end();
-      } catch (err3) {
-        writer.destroy(err3);
+      } catch (err2) {
+        writer.destroy(err2);
       } finally {
         socket.off("close", onDrain).off("drain", onDrain);
       }
@@ -6852,12 +6852,12 @@ ${len2.toString(16)}\r
         }
         client[kResume]();
       }
-      destroy(err3) {
+      destroy(err2) {
         const { socket, client, abort } = this;
         socket[kWriting] = false;
-        if (err3) {
+        if (err2) {
           assert(client[kRunning] <= 1, "pipeline should only contain this request");
-          abort(err3);
+          abort(err2);
         }
       }
     };
@@ -6957,36 +6957,36 @@ var require_client_h2 = __commonJS({
       util.addListener(session, "close", function() {
         const { [kClient]: client2 } = this;
         const { [kSocket]: socket2 } = client2;
-        const err3 = this[kSocket][kError] || this[kError] || new SocketError("closed", util.getSocketInfo(socket2));
+        const err2 = this[kSocket][kError] || this[kError] || new SocketError("closed", util.getSocketInfo(socket2));
         client2[kHTTP2Session] = null;
         if (client2.destroyed) {
           assert(client2[kPending] === 0);
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
-          for (let i2 = 0; i2 < requests.length; i2++) {
-            const request2 = requests[i2];
-            util.errorRequest(client2, request2, err3);
+          for (let i = 0; i < requests.length; i++) {
+            const request2 = requests[i];
+            util.errorRequest(client2, request2, err2);
           }
         }
       });
       session.unref();
       client[kHTTP2Session] = session;
       socket[kHTTP2Session] = session;
-      util.addListener(socket, "error", function(err3) {
-        this[kError] = err3;
-        this[kClient][kOnError](err3);
+      util.addListener(socket, "error", function(err2) {
+        this[kError] = err2;
+        this[kClient][kOnError](err2);
       });
       util.addListener(socket, "end", function() {
         util.destroy(this, new SocketError("other side closed", util.getSocketInfo(this)));
       });
       util.addListener(socket, "close", function() {
-        const err3 = this[kError] || new SocketError("closed", util.getSocketInfo(this));
+        const err2 = this[kError] || new SocketError("closed", util.getSocketInfo(this));
         client[kSocket] = null;
         if (this[kHTTP2Session] != null) {
-          this[kHTTP2Session].destroy(err3);
+          this[kHTTP2Session].destroy(err2);
         }
         client[kPendingIdx] = client[kRunningIdx];
         assert(client[kRunning] === 0);
-        client.emit("disconnect", client[kUrl], [client], err3);
+        client.emit("disconnect", client[kUrl], [client], err2);
         client[kResume]();
       });
       let closed = false;
@@ -7002,11 +7002,11 @@ var require_client_h2 = __commonJS({
         resume() {
           resumeH2(client);
         },
-        destroy(err3, callback) {
+        destroy(err2, callback) {
           if (closed) {
             queueMicrotask(callback);
           } else {
-            socket.destroy(err3).on("close", callback);
+            socket.destroy(err2).on("close", callback);
           }
         },
         get destroyed() {
@@ -7029,40 +7029,40 @@ var require_client_h2 = __commonJS({
         }
       }
     }
-    function onHttp2SessionError(err3) {
-      this[kSocket][kError] = err3;
-      this[kClient][kOnError](err3);
+    function onHttp2SessionError(err2) {
+      this[kSocket][kError] = err2;
+      this[kClient][kOnError](err2);
     }
     function onHttp2FrameError(type, code, id) {
       if (id === 0) {
-        const err3 = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`);
-        this[kSocket][kError] = err3;
-        this[kClient][kOnError](err3);
+        const err2 = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`);
+        this[kSocket][kError] = err2;
+        this[kClient][kOnError](err2);
       }
     }
     function onHttp2SessionEnd() {
-      const err3 = new SocketError("other side closed", util.getSocketInfo(this[kSocket]));
-      this.destroy(err3);
-      util.destroy(this[kSocket], err3);
+      const err2 = new SocketError("other side closed", util.getSocketInfo(this[kSocket]));
+      this.destroy(err2);
+      util.destroy(this[kSocket], err2);
     }
     function onHTTP2GoAway(code) {
-      const err3 = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code}`, util.getSocketInfo(this));
+      const err2 = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code}`, util.getSocketInfo(this));
       const client = this[kClient];
       client[kSocket] = null;
       client[kHTTPContext] = null;
       if (this[kHTTP2Session] != null) {
-        this[kHTTP2Session].destroy(err3);
+        this[kHTTP2Session].destroy(err2);
         this[kHTTP2Session] = null;
       }
-      util.destroy(this[kSocket], err3);
+      util.destroy(this[kSocket], err2);
       if (client[kRunningIdx] < client[kQueue].length) {
         const request2 = client[kQueue][client[kRunningIdx]];
         client[kQueue][client[kRunningIdx]++] = null;
-        util.errorRequest(client, request2, err3);
+        util.errorRequest(client, request2, err2);
         client[kPendingIdx] = client[kRunningIdx];
       }
       assert(client[kRunning] === 0);
-      client.emit("disconnect", client[kUrl], [client], err3);
+      client.emit("disconnect", client[kUrl], [client], err2);
       client[kResume]();
     }
     function shouldSendContentLength(method) {
@@ -7081,11 +7081,11 @@ var require_client_h2 = __commonJS({
         const key = reqHeaders[n2 + 0];
         const val = reqHeaders[n2 + 1];
         if (Array.isArray(val)) {
-          for (let i2 = 0; i2 < val.length; i2++) {
+          for (let i = 0; i < val.length; i++) {
             if (headers[key]) {
-              headers[key] += `,${val[i2]}`;
+              headers[key] += `,${val[i]}`;
             } else {
-              headers[key] = val[i2];
+              headers[key] = val[i];
             }
           }
         } else {
@@ -7117,8 +7117,8 @@ var require_client_h2 = __commonJS({
       };
       try {
         request2.onConnect(abort);
-      } catch (err3) {
-        util.errorRequest(client, request2, err3);
+      } catch (err2) {
+        util.errorRequest(client, request2, err2);
       }
       if (request2.aborted) {
         return false;
@@ -7216,9 +7216,9 @@ var require_client_h2 = __commonJS({
         const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
         request2.onResponseStarted();
         if (request2.aborted) {
-          const err3 = new RequestAbortedError();
-          util.errorRequest(client, request2, err3);
-          util.destroy(stream, err3);
+          const err2 = new RequestAbortedError();
+          util.errorRequest(client, request2, err2);
+          util.destroy(stream, err2);
           return;
         }
         if (request2.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream.resume.bind(stream), "") === false) {
@@ -7248,8 +7248,8 @@ var require_client_h2 = __commonJS({
           session.unref();
         }
       });
-      stream.once("error", function(err3) {
-        abort(err3);
+      stream.once("error", function(err2) {
+        abort(err2);
       });
       stream.once("frameError", (type, code) => {
         abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`));
@@ -7353,10 +7353,10 @@ var require_client_h2 = __commonJS({
       const pipe = pipeline(
         body,
         h2stream,
-        (err3) => {
-          if (err3) {
-            util.destroy(pipe, err3);
-            abort(err3);
+        (err2) => {
+          if (err2) {
+            util.destroy(pipe, err2);
+            abort(err2);
           } else {
             util.removeAllListeners(pipe);
             request2.onRequestSent();
@@ -7389,8 +7389,8 @@ var require_client_h2 = __commonJS({
           socket[kReset] = true;
         }
         client[kResume]();
-      } catch (err3) {
-        abort(err3);
+      } catch (err2) {
+        abort(err2);
       }
     }
     async function writeIterable(abort, h2stream, body, client, request2, socket, contentLength, expectsPayload) {
@@ -7429,8 +7429,8 @@ var require_client_h2 = __commonJS({
           socket[kReset] = true;
         }
         client[kResume]();
-      } catch (err3) {
-        abort(err3);
+      } catch (err2) {
+        abort(err2);
       } finally {
         h2stream.off("close", onDrain).off("drain", onDrain);
       }
@@ -7556,9 +7556,9 @@ var require_redirect_handler = __commonJS({
       if (redirectableStatusCodes.indexOf(statusCode) === -1) {
         return null;
       }
-      for (let i2 = 0; i2 < headers.length; i2 += 2) {
-        if (headers[i2].length === 8 && util.headerNameToString(headers[i2]) === "location") {
-          return headers[i2 + 1];
+      for (let i = 0; i < headers.length; i += 2) {
+        if (headers[i].length === 8 && util.headerNameToString(headers[i]) === "location") {
+          return headers[i + 1];
         }
       }
     }
@@ -7578,9 +7578,9 @@ var require_redirect_handler = __commonJS({
     function cleanRequestHeaders(headers, removeContent, unknownOrigin) {
       const ret = [];
       if (Array.isArray(headers)) {
-        for (let i2 = 0; i2 < headers.length; i2 += 2) {
-          if (!shouldRemoveHeader(headers[i2], removeContent, unknownOrigin)) {
-            ret.push(headers[i2], headers[i2 + 1]);
+        for (let i = 0; i < headers.length; i += 2) {
+          if (!shouldRemoveHeader(headers[i], removeContent, unknownOrigin)) {
+            ret.push(headers[i], headers[i + 1]);
           }
         }
       } else if (headers && typeof headers === "object") {
@@ -7839,7 +7839,7 @@ var require_client = __commonJS({
         this[kRunningIdx] = 0;
         this[kPendingIdx] = 0;
         this[kResume] = (sync) => resume(this, sync);
-        this[kOnError] = (err3) => onError(this, err3);
+        this[kOnError] = (err2) => onError(this, err2);
       }
       get pipelining() {
         return this[kPipelining];
@@ -7895,12 +7895,12 @@ var require_client = __commonJS({
           }
         });
       }
-      async [kDestroy](err3) {
+      async [kDestroy](err2) {
         return new Promise((resolve4) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
-          for (let i2 = 0; i2 < requests.length; i2++) {
-            const request2 = requests[i2];
-            util.errorRequest(this, request2, err3);
+          for (let i = 0; i < requests.length; i++) {
+            const request2 = requests[i];
+            util.errorRequest(this, request2, err2);
           }
           const callback = () => {
             if (this[kClosedResolve]) {
@@ -7910,7 +7910,7 @@ var require_client = __commonJS({
             resolve4(null);
           };
           if (this[kHTTPContext]) {
-            this[kHTTPContext].destroy(err3, callback);
+            this[kHTTPContext].destroy(err2, callback);
             this[kHTTPContext] = null;
           } else {
             queueMicrotask(callback);
@@ -7920,13 +7920,13 @@ var require_client = __commonJS({
       }
     };
     var createRedirectInterceptor = require_redirect_interceptor();
-    function onError(client, err3) {
-      if (client[kRunning] === 0 && err3.code !== "UND_ERR_INFO" && err3.code !== "UND_ERR_SOCKET") {
+    function onError(client, err2) {
+      if (client[kRunning] === 0 && err2.code !== "UND_ERR_INFO" && err2.code !== "UND_ERR_SOCKET") {
         assert(client[kPendingIdx] === client[kRunningIdx]);
         const requests = client[kQueue].splice(client[kRunningIdx]);
-        for (let i2 = 0; i2 < requests.length; i2++) {
-          const request2 = requests[i2];
-          util.errorRequest(client, request2, err3);
+        for (let i = 0; i < requests.length; i++) {
+          const request2 = requests[i];
+          util.errorRequest(client, request2, err2);
         }
         assert(client[kSize] === 0);
       }
@@ -7966,9 +7966,9 @@ var require_client = __commonJS({
             port,
             servername: client[kServerName],
             localAddress: client[kLocalAddress]
-          }, (err3, socket2) => {
-            if (err3) {
-              reject(err3);
+          }, (err2, socket2) => {
+            if (err2) {
+              reject(err2);
             } else {
               resolve4(socket2);
             }
@@ -7981,9 +7981,9 @@ var require_client = __commonJS({
         assert(socket);
         try {
           client[kHTTPContext] = socket.alpnProtocol === "h2" ? await connectH2(client, socket) : await connectH1(client, socket);
-        } catch (err3) {
+        } catch (err2) {
           socket.destroy().on("error", noop3);
-          throw err3;
+          throw err2;
         }
         client[kConnecting] = false;
         socket[kCounter] = 0;
@@ -8006,7 +8006,7 @@ var require_client = __commonJS({
           });
         }
         client.emit("connect", client[kUrl], [client]);
-      } catch (err3) {
+      } catch (err2) {
         if (client.destroyed) {
           return;
         }
@@ -8023,19 +8023,19 @@ var require_client = __commonJS({
               localAddress: client[kLocalAddress]
             },
             connector: client[kConnector],
-            error: err3
+            error: err2
           });
         }
-        if (err3.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+        if (err2.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
           assert(client[kRunning] === 0);
           while (client[kPending] > 0 && client[kQueue][client[kPendingIdx]].servername === client[kServerName]) {
             const request2 = client[kQueue][client[kPendingIdx]++];
-            util.errorRequest(client, request2, err3);
+            util.errorRequest(client, request2, err2);
           }
         } else {
-          onError(client, err3);
+          onError(client, err2);
         }
-        client.emit("connectionError", client[kUrl], [client], err3);
+        client.emit("connectionError", client[kUrl], [client], err2);
       }
       client[kResume]();
     }
@@ -8261,11 +8261,11 @@ var require_pool_base = __commonJS({
         this[kOnConnect] = (origin, targets) => {
           pool.emit("connect", origin, [pool, ...targets]);
         };
-        this[kOnDisconnect] = (origin, targets, err3) => {
-          pool.emit("disconnect", origin, [pool, ...targets], err3);
+        this[kOnDisconnect] = (origin, targets, err2) => {
+          pool.emit("disconnect", origin, [pool, ...targets], err2);
         };
-        this[kOnConnectionError] = (origin, targets, err3) => {
-          pool.emit("connectionError", origin, [pool, ...targets], err3);
+        this[kOnConnectionError] = (origin, targets, err2) => {
+          pool.emit("connectionError", origin, [pool, ...targets], err2);
         };
         this[kStats] = new PoolStats(this);
       }
@@ -8311,15 +8311,15 @@ var require_pool_base = __commonJS({
           });
         }
       }
-      async [kDestroy](err3) {
+      async [kDestroy](err2) {
         while (true) {
           const item2 = this[kQueue].shift();
           if (!item2) {
             break;
           }
-          item2.handler.onError(err3);
+          item2.handler.onError(err2);
         }
-        await Promise.all(this[kClients].map((c) => c.destroy(err3)));
+        await Promise.all(this[kClients].map((c) => c.destroy(err2)));
       }
       [kDispatch](opts, handler3) {
         const dispatcher = this[kGetDispatcher]();
@@ -8532,8 +8532,8 @@ var require_balanced_pool = __commonJS({
           this._updateBalancedPoolStats();
         });
         pool.on("disconnect", (...args) => {
-          const err3 = args[2];
-          if (err3 && err3.code === "UND_ERR_SOCKET") {
+          const err2 = args[2];
+          if (err2 && err2.code === "UND_ERR_SOCKET") {
             pool[kWeight] = Math.max(1, pool[kWeight] - this[kErrorPenalty]);
             this._updateBalancedPoolStats();
           }
@@ -8546,8 +8546,8 @@ var require_balanced_pool = __commonJS({
       }
       _updateBalancedPoolStats() {
         let result = 0;
-        for (let i2 = 0; i2 < this[kClients].length; i2++) {
-          result = getGreatestCommonDivisor(this[kClients][i2][kWeight], result);
+        for (let i = 0; i < this[kClients].length; i++) {
+          result = getGreatestCommonDivisor(this[kClients][i][kWeight], result);
         }
         this[kGreatestCommonDivisor] = result;
       }
@@ -8652,11 +8652,11 @@ var require_agent = __commonJS({
         this[kOnConnect] = (origin, targets) => {
           this.emit("connect", origin, [this, ...targets]);
         };
-        this[kOnDisconnect] = (origin, targets, err3) => {
-          this.emit("disconnect", origin, [this, ...targets], err3);
+        this[kOnDisconnect] = (origin, targets, err2) => {
+          this.emit("disconnect", origin, [this, ...targets], err2);
         };
-        this[kOnConnectionError] = (origin, targets, err3) => {
-          this.emit("connectionError", origin, [this, ...targets], err3);
+        this[kOnConnectionError] = (origin, targets, err2) => {
+          this.emit("connectionError", origin, [this, ...targets], err2);
         };
       }
       get [kRunning]() {
@@ -8688,10 +8688,10 @@ var require_agent = __commonJS({
         this[kClients].clear();
         await Promise.all(closePromises);
       }
-      async [kDestroy](err3) {
+      async [kDestroy](err2) {
         const destroyPromises = [];
         for (const client of this[kClients].values()) {
-          destroyPromises.push(client.destroy(err3));
+          destroyPromises.push(client.destroy(err2));
         }
         this[kClients].clear();
         await Promise.all(destroyPromises);
@@ -8775,8 +8775,8 @@ var require_proxy_agent = __commonJS({
       async [kClose]() {
         return this.#client.close();
       }
-      async [kDestroy](err3) {
-        return this.#client.destroy(err3);
+      async [kDestroy](err2) {
+        return this.#client.destroy(err2);
       }
     };
     var ProxyAgent2 = class extends DispatcherBase {
@@ -8857,11 +8857,11 @@ var require_proxy_agent = __commonJS({
                 servername = opts2.servername;
               }
               this[kConnectEndpoint]({ ...opts2, servername, httpSocket: socket }, callback);
-            } catch (err3) {
-              if (err3.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
-                callback(new SecureProxyConnectionError(err3));
+            } catch (err2) {
+              if (err2.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+                callback(new SecureProxyConnectionError(err2));
               } else {
-                callback(err3);
+                callback(err2);
               }
             }
           }
@@ -8907,8 +8907,8 @@ var require_proxy_agent = __commonJS({
     function buildHeaders(headers) {
       if (Array.isArray(headers)) {
         const headersPair = {};
-        for (let i2 = 0; i2 < headers.length; i2 += 2) {
-          headersPair[headers[i2]] = headers[i2 + 1];
+        for (let i = 0; i < headers.length; i += 2) {
+          headersPair[headers[i]] = headers[i + 1];
         }
         return headersPair;
       }
@@ -8980,13 +8980,13 @@ var require_env_http_proxy_agent = __commonJS({
           await this[kHttpsProxyAgent].close();
         }
       }
-      async [kDestroy](err3) {
-        await this[kNoProxyAgent].destroy(err3);
+      async [kDestroy](err2) {
+        await this[kNoProxyAgent].destroy(err2);
         if (!this[kHttpProxyAgent][kDestroyed]) {
-          await this[kHttpProxyAgent].destroy(err3);
+          await this[kHttpProxyAgent].destroy(err2);
         }
         if (!this[kHttpsProxyAgent][kDestroyed]) {
-          await this[kHttpsProxyAgent].destroy(err3);
+          await this[kHttpsProxyAgent].destroy(err2);
         }
       }
       #getProxyAgentForUrl(url) {
@@ -9011,8 +9011,8 @@ var require_env_http_proxy_agent = __commonJS({
         if (this.#noProxyValue === "*") {
           return false;
         }
-        for (let i2 = 0; i2 < this.#noProxyEntries.length; i2++) {
-          const entry = this.#noProxyEntries[i2];
+        for (let i = 0; i < this.#noProxyEntries.length; i++) {
+          const entry = this.#noProxyEntries[i];
           if (entry.port && entry.port !== port) {
             continue;
           }
@@ -9032,8 +9032,8 @@ var require_env_http_proxy_agent = __commonJS({
         const noProxyValue = this.#opts.noProxy ?? this.#noProxyEnv;
         const noProxySplit = noProxyValue.split(/[,\s]/);
         const noProxyEntries = [];
-        for (let i2 = 0; i2 < noProxySplit.length; i2++) {
-          const entry = noProxySplit[i2];
+        for (let i = 0; i < noProxySplit.length; i++) {
+          const entry = noProxySplit[i];
           if (!entry) {
             continue;
           }
@@ -9189,8 +9189,8 @@ var require_retry_handler = __commonJS({
       onBodySent(chunk) {
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
       }
-      static [kRetryHandlerDefaultRetry](err3, { state, opts }, cb) {
-        const { statusCode, code, headers } = err3;
+      static [kRetryHandlerDefaultRetry](err2, { state, opts }, cb) {
+        const { statusCode, code, headers } = err2;
         const { method, retryOptions } = opts;
         const {
           maxRetries,
@@ -9203,19 +9203,19 @@ var require_retry_handler = __commonJS({
         } = retryOptions;
         const { counter } = state;
         if (code && code !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code)) {
-          cb(err3);
+          cb(err2);
           return;
         }
         if (Array.isArray(methods) && !methods.includes(method)) {
-          cb(err3);
+          cb(err2);
           return;
         }
         if (statusCode != null && Array.isArray(statusCodes) && !statusCodes.includes(statusCode)) {
-          cb(err3);
+          cb(err2);
           return;
         }
         if (counter > maxRetries) {
-          cb(err3);
+          cb(err2);
           return;
         }
         let retryAfterHeader = headers?.["retry-after"];
@@ -9347,11 +9347,11 @@ var require_retry_handler = __commonJS({
             statusMessage
           );
         }
-        const err3 = new RequestRetryError("Request failed", statusCode, {
+        const err2 = new RequestRetryError("Request failed", statusCode, {
           headers,
           data: { count: this.retryCount }
         });
-        this.abort(err3);
+        this.abort(err2);
         return false;
       }
       onData(chunk) {
@@ -9362,9 +9362,9 @@ var require_retry_handler = __commonJS({
         this.retryCount = 0;
         return this.handler.onComplete(rawTrailers);
       }
-      onError(err3) {
+      onError(err2) {
         if (this.aborted || isDisturbed(this.opts.body) || this.headersSent && this.resume == null) {
-          return this.handler.onError(err3);
+          return this.handler.onError(err2);
         }
         if (this.retryCount - this.retryCountCheckpoint > 0) {
           this.retryCount = this.retryCountCheckpoint + (this.retryCount - this.retryCountCheckpoint);
@@ -9372,16 +9372,16 @@ var require_retry_handler = __commonJS({
           this.retryCount += 1;
         }
         this.retryOpts.retry(
-          err3,
+          err2,
           {
             state: { counter: this.retryCount },
             opts: { retryOptions: this.retryOpts, ...this.opts }
           },
           onRetry.bind(this)
         );
-        function onRetry(err4) {
-          if (err4 != null || this.aborted || isDisturbed(this.opts.body)) {
-            return this.handler.onError(err4);
+        function onRetry(err3) {
+          if (err3 != null || this.aborted || isDisturbed(this.opts.body)) {
+            return this.handler.onError(err3);
           }
           if (this.start !== 0) {
             const headers = { range: `bytes=${this.start}-${this.end ?? ""}` };
@@ -9399,8 +9399,8 @@ var require_retry_handler = __commonJS({
           try {
             this.retryCountCheckpoint = this.retryCount;
             this.dispatch(this.opts, this);
-          } catch (err5) {
-            this.handler.onError(err5);
+          } catch (err4) {
+            this.handler.onError(err4);
           }
         }
       }
@@ -9483,22 +9483,22 @@ var require_readable = __commonJS({
         this[kContentLength] = contentLength;
         this[kReading] = false;
       }
-      destroy(err3) {
-        if (!err3 && !this._readableState.endEmitted) {
-          err3 = new RequestAbortedError();
+      destroy(err2) {
+        if (!err2 && !this._readableState.endEmitted) {
+          err2 = new RequestAbortedError();
         }
-        if (err3) {
+        if (err2) {
           this[kAbort]();
         }
-        return super.destroy(err3);
+        return super.destroy(err2);
       }
-      _destroy(err3, callback) {
+      _destroy(err2, callback) {
         if (!this[kReading]) {
           setImmediate(() => {
-            callback(err3);
+            callback(err2);
           });
         } else {
-          callback(err3);
+          callback(err2);
         }
       }
       on(ev, ...args) {
@@ -9612,8 +9612,8 @@ var require_readable = __commonJS({
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
-            stream.on("error", (err3) => {
-              reject(err3);
+            stream.on("error", (err2) => {
+              reject(err2);
             }).on("close", () => {
               reject(new TypeError("unusable"));
             });
@@ -9630,8 +9630,8 @@ var require_readable = __commonJS({
               length: 0,
               body: []
             };
-            stream.on("error", function(err3) {
-              consumeFinish(this[kConsume], err3);
+            stream.on("error", function(err2) {
+              consumeFinish(this[kConsume], err2);
             }).on("close", function() {
               if (this[kConsume].body !== null) {
                 consumeFinish(this[kConsume], new RequestAbortedError());
@@ -9687,8 +9687,8 @@ var require_readable = __commonJS({
       }
       const buffer = new Uint8Array(Buffer.allocUnsafeSlow(length2).buffer);
       let offset = 0;
-      for (let i2 = 0; i2 < chunks.length; ++i2) {
-        const chunk = chunks[i2];
+      for (let i = 0; i < chunks.length; ++i) {
+        const chunk = chunks[i];
         buffer.set(chunk, offset);
         offset += chunk.length;
       }
@@ -9709,20 +9709,20 @@ var require_readable = __commonJS({
           resolve4(chunksConcat(body, length2));
         }
         consumeFinish(consume2);
-      } catch (err3) {
-        stream.destroy(err3);
+      } catch (err2) {
+        stream.destroy(err2);
       }
     }
     function consumePush(consume2, chunk) {
       consume2.length += chunk.length;
       consume2.body.push(chunk);
     }
-    function consumeFinish(consume2, err3) {
+    function consumeFinish(consume2, err2) {
       if (consume2.body === null) {
         return;
       }
-      if (err3) {
-        consume2.reject(err3);
+      if (err2) {
+        consume2.reject(err2);
       } else {
         consume2.resolve();
       }
@@ -9831,11 +9831,11 @@ var require_api_request = __commonJS({
             throw new InvalidArgumentError("invalid onInfo callback");
           }
           super("UNDICI_REQUEST");
-        } catch (err3) {
+        } catch (err2) {
           if (util.isStream(body)) {
-            util.destroy(body.on("error", util.nop), err3);
+            util.destroy(body.on("error", util.nop), err2);
           }
-          throw err3;
+          throw err2;
         }
         this.method = method;
         this.responseHeaders = responseHeaders || null;
@@ -9853,8 +9853,8 @@ var require_api_request = __commonJS({
         this.reason = null;
         this.removeAbortListener = null;
         if (util.isStream(body)) {
-          body.on("error", (err3) => {
-            this.onError(err3);
+          body.on("error", (err2) => {
+            this.onError(err2);
           });
         }
         if (this.signal) {
@@ -9936,23 +9936,23 @@ var require_api_request = __commonJS({
         util.parseHeaders(trailers, this.trailers);
         this.res.push(null);
       }
-      onError(err3) {
+      onError(err2) {
         const { res, callback, body, opaque } = this;
         if (callback) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err3, { opaque });
+            this.runInAsyncScope(callback, null, err2, { opaque });
           });
         }
         if (res) {
           this.res = null;
           queueMicrotask(() => {
-            util.destroy(res, err3);
+            util.destroy(res, err2);
           });
         }
         if (body) {
           this.body = null;
-          util.destroy(body, err3);
+          util.destroy(body, err2);
         }
         if (this.removeAbortListener) {
           res?.off("close", this.removeAbortListener);
@@ -9964,19 +9964,19 @@ var require_api_request = __commonJS({
     function request2(opts, callback) {
       if (callback === void 0) {
         return new Promise((resolve4, reject) => {
-          request2.call(this, opts, (err3, data2) => {
-            return err3 ? reject(err3) : resolve4(data2);
+          request2.call(this, opts, (err2, data2) => {
+            return err2 ? reject(err2) : resolve4(data2);
           });
         });
       }
       try {
         this.dispatch(opts, new RequestHandler(opts, callback));
-      } catch (err3) {
+      } catch (err2) {
         if (typeof callback !== "function") {
-          throw err3;
+          throw err2;
         }
         const opaque = opts?.opaque;
-        queueMicrotask(() => callback(err3, { opaque }));
+        queueMicrotask(() => callback(err2, { opaque }));
       }
     }
     module.exports = request2;
@@ -10069,11 +10069,11 @@ var require_api_stream = __commonJS({
             throw new InvalidArgumentError("invalid onInfo callback");
           }
           super("UNDICI_STREAM");
-        } catch (err3) {
+        } catch (err2) {
           if (util.isStream(body)) {
-            util.destroy(body.on("error", util.nop), err3);
+            util.destroy(body.on("error", util.nop), err2);
           }
-          throw err3;
+          throw err2;
         }
         this.responseHeaders = responseHeaders || null;
         this.opaque = opaque || null;
@@ -10087,8 +10087,8 @@ var require_api_stream = __commonJS({
         this.onInfo = onInfo || null;
         this.throwOnError = throwOnError || false;
         if (util.isStream(body)) {
-          body.on("error", (err3) => {
-            this.onError(err3);
+          body.on("error", (err2) => {
+            this.onError(err2);
           });
         }
         addSignal(this, signal);
@@ -10136,15 +10136,15 @@ var require_api_stream = __commonJS({
           if (!res || typeof res.write !== "function" || typeof res.end !== "function" || typeof res.on !== "function") {
             throw new InvalidReturnValueError("expected Writable");
           }
-          finished(res, { readable: false }, (err3) => {
+          finished(res, { readable: false }, (err2) => {
             const { callback: callback2, res: res2, opaque: opaque2, trailers, abort } = this;
             this.res = null;
-            if (err3 || !res2.readable) {
-              util.destroy(res2, err3);
+            if (err2 || !res2.readable) {
+              util.destroy(res2, err2);
             }
             this.callback = null;
-            this.runInAsyncScope(callback2, null, err3 || null, { opaque: opaque2, trailers });
-            if (err3) {
+            this.runInAsyncScope(callback2, null, err2 || null, { opaque: opaque2, trailers });
+            if (err2) {
               abort();
             }
           });
@@ -10167,41 +10167,41 @@ var require_api_stream = __commonJS({
         this.trailers = util.parseHeaders(trailers);
         res.end();
       }
-      onError(err3) {
+      onError(err2) {
         const { res, callback, opaque, body } = this;
         removeSignal(this);
         this.factory = null;
         if (res) {
           this.res = null;
-          util.destroy(res, err3);
+          util.destroy(res, err2);
         } else if (callback) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err3, { opaque });
+            this.runInAsyncScope(callback, null, err2, { opaque });
           });
         }
         if (body) {
           this.body = null;
-          util.destroy(body, err3);
+          util.destroy(body, err2);
         }
       }
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
         return new Promise((resolve4, reject) => {
-          stream.call(this, opts, factory, (err3, data2) => {
-            return err3 ? reject(err3) : resolve4(data2);
+          stream.call(this, opts, factory, (err2, data2) => {
+            return err2 ? reject(err2) : resolve4(data2);
           });
         });
       }
       try {
         this.dispatch(opts, new StreamHandler(opts, factory, callback));
-      } catch (err3) {
+      } catch (err2) {
         if (typeof callback !== "function") {
-          throw err3;
+          throw err2;
         }
         const opaque = opts?.opaque;
-        queueMicrotask(() => callback(err3, { opaque }));
+        queueMicrotask(() => callback(err2, { opaque }));
       }
     }
     module.exports = stream;
@@ -10239,9 +10239,9 @@ var require_api_pipeline = __commonJS({
           resume();
         }
       }
-      _destroy(err3, callback) {
+      _destroy(err2, callback) {
         this._read();
-        callback(err3);
+        callback(err2);
       }
     };
     var PipelineResponse = class extends Readable {
@@ -10252,11 +10252,11 @@ var require_api_pipeline = __commonJS({
       _read() {
         this[kResume]();
       }
-      _destroy(err3, callback) {
-        if (!err3 && !this._readableState.endEmitted) {
-          err3 = new RequestAbortedError();
+      _destroy(err2, callback) {
+        if (!err2 && !this._readableState.endEmitted) {
+          err2 = new RequestAbortedError();
         }
-        callback(err3);
+        callback(err2);
       }
     };
     var PipelineHandler = class extends AsyncResource {
@@ -10302,19 +10302,19 @@ var require_api_pipeline = __commonJS({
               req[kResume] = callback;
             }
           },
-          destroy: (err3, callback) => {
+          destroy: (err2, callback) => {
             const { body, req, res, ret, abort } = this;
-            if (!err3 && !ret._readableState.endEmitted) {
-              err3 = new RequestAbortedError();
+            if (!err2 && !ret._readableState.endEmitted) {
+              err2 = new RequestAbortedError();
             }
-            if (abort && err3) {
+            if (abort && err2) {
               abort();
             }
-            util.destroy(body, err3);
-            util.destroy(req, err3);
-            util.destroy(res, err3);
+            util.destroy(body, err2);
+            util.destroy(req, err2);
+            util.destroy(res, err2);
             removeSignal(this);
-            callback(err3);
+            callback(err2);
           }
         }).on("prefinish", () => {
           const { req } = this;
@@ -10355,9 +10355,9 @@ var require_api_pipeline = __commonJS({
             body: this.res,
             context: context4
           });
-        } catch (err3) {
+        } catch (err2) {
           this.res.on("error", util.nop);
-          throw err3;
+          throw err2;
         }
         if (!body || typeof body.on !== "function") {
           throw new InvalidReturnValueError("expected Readable");
@@ -10367,9 +10367,9 @@ var require_api_pipeline = __commonJS({
           if (!ret.push(chunk) && body2.pause) {
             body2.pause();
           }
-        }).on("error", (err3) => {
+        }).on("error", (err2) => {
           const { ret } = this;
-          util.destroy(ret, err3);
+          util.destroy(ret, err2);
         }).on("end", () => {
           const { ret } = this;
           ret.push(null);
@@ -10389,10 +10389,10 @@ var require_api_pipeline = __commonJS({
         const { res } = this;
         res.push(null);
       }
-      onError(err3) {
+      onError(err2) {
         const { ret } = this;
         this.handler = null;
-        util.destroy(ret, err3);
+        util.destroy(ret, err2);
       }
     };
     function pipeline(opts, handler3) {
@@ -10400,8 +10400,8 @@ var require_api_pipeline = __commonJS({
         const pipelineHandler = new PipelineHandler(opts, handler3);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
         return pipelineHandler.ret;
-      } catch (err3) {
-        return new PassThrough().destroy(err3);
+      } catch (err2) {
+        return new PassThrough().destroy(err2);
       }
     }
     module.exports = pipeline;
@@ -10462,13 +10462,13 @@ var require_api_upgrade = __commonJS({
           context: context4
         });
       }
-      onError(err3) {
+      onError(err2) {
         const { callback, opaque } = this;
         removeSignal(this);
         if (callback) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err3, { opaque });
+            this.runInAsyncScope(callback, null, err2, { opaque });
           });
         }
       }
@@ -10476,8 +10476,8 @@ var require_api_upgrade = __commonJS({
     function upgrade(opts, callback) {
       if (callback === void 0) {
         return new Promise((resolve4, reject) => {
-          upgrade.call(this, opts, (err3, data2) => {
-            return err3 ? reject(err3) : resolve4(data2);
+          upgrade.call(this, opts, (err2, data2) => {
+            return err2 ? reject(err2) : resolve4(data2);
           });
         });
       }
@@ -10488,12 +10488,12 @@ var require_api_upgrade = __commonJS({
           method: opts.method || "GET",
           upgrade: opts.protocol || "Websocket"
         }, upgradeHandler);
-      } catch (err3) {
+      } catch (err2) {
         if (typeof callback !== "function") {
-          throw err3;
+          throw err2;
         }
         const opaque = opts?.opaque;
-        queueMicrotask(() => callback(err3, { opaque }));
+        queueMicrotask(() => callback(err2, { opaque }));
       }
     }
     module.exports = upgrade;
@@ -10556,13 +10556,13 @@ var require_api_connect = __commonJS({
           context: context4
         });
       }
-      onError(err3) {
+      onError(err2) {
         const { callback, opaque } = this;
         removeSignal(this);
         if (callback) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err3, { opaque });
+            this.runInAsyncScope(callback, null, err2, { opaque });
           });
         }
       }
@@ -10570,20 +10570,20 @@ var require_api_connect = __commonJS({
     function connect(opts, callback) {
       if (callback === void 0) {
         return new Promise((resolve4, reject) => {
-          connect.call(this, opts, (err3, data2) => {
-            return err3 ? reject(err3) : resolve4(data2);
+          connect.call(this, opts, (err2, data2) => {
+            return err2 ? reject(err2) : resolve4(data2);
           });
         });
       }
       try {
         const connectHandler = new ConnectHandler(opts, callback);
         this.dispatch({ ...opts, method: "CONNECT" }, connectHandler);
-      } catch (err3) {
+      } catch (err2) {
         if (typeof callback !== "function") {
-          throw err3;
+          throw err2;
         }
         const opaque = opts?.opaque;
-        queueMicrotask(() => callback(err3, { opaque }));
+        queueMicrotask(() => callback(err2, { opaque }));
       }
     }
     module.exports = connect;
@@ -10695,9 +10695,9 @@ var require_mock_utils = __commonJS({
     }
     function getHeaderByName(headers, key) {
       if (Array.isArray(headers)) {
-        for (let i2 = 0; i2 < headers.length; i2 += 2) {
-          if (headers[i2].toLocaleLowerCase() === key.toLocaleLowerCase()) {
-            return headers[i2 + 1];
+        for (let i = 0; i < headers.length; i += 2) {
+          if (headers[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
+            return headers[i + 1];
           }
         }
         return void 0;
@@ -10821,8 +10821,8 @@ var require_mock_utils = __commonJS({
     function generateKeyValues(data2) {
       const keys = Object.keys(data2);
       const result = [];
-      for (let i2 = 0; i2 < keys.length; ++i2) {
-        const key = keys[i2];
+      for (let i = 0; i < keys.length; ++i) {
+        const key = keys[i];
         const value2 = data2[key];
         const name = Buffer.from(`${key}`);
         if (Array.isArray(value2)) {
@@ -10878,7 +10878,7 @@ var require_mock_utils = __commonJS({
         const responseData = getResponseData2(body);
         const responseHeaders = generateKeyValues(headers);
         const responseTrailers = generateKeyValues(trailers);
-        handler3.onConnect?.((err3) => handler3.onError(err3), null);
+        handler3.onConnect?.((err2) => handler3.onError(err2), null);
         handler3.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
         handler3.onData?.(Buffer.from(responseData));
         handler3.onComplete?.(responseTrailers);
@@ -11592,12 +11592,12 @@ var require_dump = __commonJS({
           statusMessage
         );
       }
-      onError(err3) {
+      onError(err2) {
         if (this.#dumped) {
           return;
         }
-        err3 = this.#reason ?? err3;
-        this.#handler.onError(err3);
+        err2 = this.#reason ?? err2;
+        this.#handler.onError(err2);
       }
       onData(chunk) {
         this.#size = this.#size + chunk.length;
@@ -11684,9 +11684,9 @@ var require_dns = __commonJS({
           maxItems: this.#maxItems
         };
         if (ips == null) {
-          this.lookup(origin, newOpts, (err3, addresses) => {
-            if (err3 || addresses == null || addresses.length === 0) {
-              cb(err3 ?? new InformationalError("No DNS entries found"));
+          this.lookup(origin, newOpts, (err2, addresses) => {
+            if (err2 || addresses == null || addresses.length === 0) {
+              cb(err2 ?? new InformationalError("No DNS entries found"));
               return;
             }
             this.setRecords(origin, addresses);
@@ -11742,9 +11742,9 @@ var require_dns = __commonJS({
             family: this.dualStack === false ? this.affinity : 0,
             order: "ipv4first"
           },
-          (err3, addresses) => {
-            if (err3) {
-              return cb(err3);
+          (err2, addresses) => {
+            if (err2) {
+              return cb(err2);
             }
             const results = /* @__PURE__ */ new Map();
             for (const addr of addresses) {
@@ -11829,14 +11829,14 @@ var require_dns = __commonJS({
         this.#state = state;
         this.#dispatch = dispatch;
       }
-      onError(err3) {
-        switch (err3.code) {
+      onError(err2) {
+        switch (err2.code) {
           case "ETIMEDOUT":
           case "ECONNREFUSED": {
             if (this.#state.dualStack) {
-              this.#state.runLookup(this.#origin, this.#opts, (err4, newOrigin) => {
-                if (err4) {
-                  return this.#handler.onError(err4);
+              this.#state.runLookup(this.#origin, this.#opts, (err3, newOrigin) => {
+                if (err3) {
+                  return this.#handler.onError(err3);
                 }
                 const dispatchOpts = {
                   ...this.#opts,
@@ -11846,14 +11846,14 @@ var require_dns = __commonJS({
               });
               return;
             }
-            this.#handler.onError(err3);
+            this.#handler.onError(err2);
             return;
           }
           case "ENOTFOUND":
             this.#state.deleteRecord(this.#origin);
           // eslint-disable-next-line no-fallthrough
           default:
-            this.#handler.onError(err3);
+            this.#handler.onError(err2);
             break;
         }
       }
@@ -11902,9 +11902,9 @@ var require_dns = __commonJS({
           if (isIP(origin.hostname) !== 0) {
             return dispatch(origDispatchOpts, handler3);
           }
-          instance.runLookup(origin, origDispatchOpts, (err3, newOrigin) => {
-            if (err3) {
-              return handler3.onError(err3);
+          instance.runLookup(origin, origDispatchOpts, (err2, newOrigin) => {
+            if (err2) {
+              return handler3.onError(err2);
             }
             let dispatchOpts = null;
             dispatchOpts = {
@@ -11949,16 +11949,16 @@ var require_headers = __commonJS({
       return code === 10 || code === 13 || code === 9 || code === 32;
     }
     function headerValueNormalize(potentialValue) {
-      let i2 = 0;
+      let i = 0;
       let j = potentialValue.length;
-      while (j > i2 && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(j - 1))) --j;
-      while (j > i2 && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i2))) ++i2;
-      return i2 === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i2, j);
+      while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(j - 1))) --j;
+      while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i))) ++i;
+      return i === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i, j);
     }
     function fill(headers, object) {
       if (Array.isArray(object)) {
-        for (let i2 = 0; i2 < object.length; ++i2) {
-          const header = object[i2];
+        for (let i = 0; i < object.length; ++i) {
+          const header = object[i];
           if (header.length !== 2) {
             throw webidl.errors.exception({
               header: "Headers constructor",
@@ -11969,8 +11969,8 @@ var require_headers = __commonJS({
         }
       } else if (typeof object === "object" && object !== null) {
         const keys = Object.keys(object);
-        for (let i2 = 0; i2 < keys.length; ++i2) {
-          appendHeader(headers, keys[i2], object[keys[i2]]);
+        for (let i = 0; i < keys.length; ++i) {
+          appendHeader(headers, keys[i], object[keys[i]]);
         }
       } else {
         throw webidl.errors.conversionFailed({
@@ -12132,26 +12132,26 @@ var require_headers = __commonJS({
           const firstValue = iterator2.next().value;
           array[0] = [firstValue[0], firstValue[1].value];
           assert(firstValue[1].value !== null);
-          for (let i2 = 1, j = 0, right = 0, left = 0, pivot = 0, x2, value2; i2 < size2; ++i2) {
+          for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x, value2; i < size2; ++i) {
             value2 = iterator2.next().value;
-            x2 = array[i2] = [value2[0], value2[1].value];
-            assert(x2[1] !== null);
+            x = array[i] = [value2[0], value2[1].value];
+            assert(x[1] !== null);
             left = 0;
-            right = i2;
+            right = i;
             while (left < right) {
               pivot = left + (right - left >> 1);
-              if (array[pivot][0] <= x2[0]) {
+              if (array[pivot][0] <= x[0]) {
                 left = pivot + 1;
               } else {
                 right = pivot;
               }
             }
-            if (i2 !== pivot) {
-              j = i2;
+            if (i !== pivot) {
+              j = i;
               while (j > left) {
                 array[j] = array[--j];
               }
-              array[left] = x2;
+              array[left] = x;
             }
           }
           if (!iterator2.next().done) {
@@ -12159,9 +12159,9 @@ var require_headers = __commonJS({
           }
           return array;
         } else {
-          let i2 = 0;
+          let i = 0;
           for (const { 0: name, 1: { value: value2 } } of this[kHeadersMap]) {
-            array[i2++] = [name, value2];
+            array[i++] = [name, value2];
             assert(value2 !== null);
           }
           return array.sort(compareHeaderName);
@@ -12289,8 +12289,8 @@ var require_headers = __commonJS({
         if (cookies === null || cookies.length === 1) {
           return this.#headersList[kHeadersSortedMap] = names;
         }
-        for (let i2 = 0; i2 < names.length; ++i2) {
-          const { 0: name, 1: value2 } = names[i2];
+        for (let i = 0; i < names.length; ++i) {
+          const { 0: name, 1: value2 } = names[i];
           if (name === "set-cookie") {
             for (let j = 0; j < cookies.length; ++j) {
               headers.push([name, cookies[j]]);
@@ -12432,8 +12432,8 @@ var require_response = __commonJS({
         let parsedURL;
         try {
           parsedURL = new URL(url, relevantRealm.settingsObject.baseUrl);
-        } catch (err3) {
-          throw new TypeError(`Failed to parse URL from ${url}`, { cause: err3 });
+        } catch (err2) {
+          throw new TypeError(`Failed to parse URL from ${url}`, { cause: err2 });
         }
         if (!redirectStatusSet.has(status)) {
           throw new RangeError(`Invalid status code ${status}`);
@@ -12661,9 +12661,9 @@ var require_response = __commonJS({
         assert(false);
       }
     }
-    function makeAppropriateNetworkError(fetchParams, err3 = null) {
+    function makeAppropriateNetworkError(fetchParams, err2 = null) {
       assert(isCancelled(fetchParams));
-      return isAborted(fetchParams) ? makeNetworkError(Object.assign(new DOMException("The operation was aborted.", "AbortError"), { cause: err3 })) : makeNetworkError(Object.assign(new DOMException("Request was cancelled."), { cause: err3 }));
+      return isAborted(fetchParams) ? makeNetworkError(Object.assign(new DOMException("The operation was aborted.", "AbortError"), { cause: err2 })) : makeNetworkError(Object.assign(new DOMException("Request was cancelled."), { cause: err2 }));
     }
     function initializeResponse(response, init, body) {
       if (init.status !== null && (init.status < 200 || init.status > 599)) {
@@ -12895,8 +12895,8 @@ var require_request2 = __commonJS({
           let parsedURL;
           try {
             parsedURL = new URL(input, baseUrl2);
-          } catch (err3) {
-            throw new TypeError("Failed to parse URL from " + input, { cause: err3 });
+          } catch (err2) {
+            throw new TypeError("Failed to parse URL from " + input, { cause: err2 });
           }
           if (parsedURL.username || parsedURL.password) {
             throw new TypeError(
@@ -12986,8 +12986,8 @@ var require_request2 = __commonJS({
             let parsedReferrer;
             try {
               parsedReferrer = new URL(referrer, baseUrl2);
-            } catch (err3) {
-              throw new TypeError(`Referrer "${referrer}" is not a valid URL.`, { cause: err3 });
+            } catch (err2) {
+              throw new TypeError(`Referrer "${referrer}" is not a valid URL.`, { cause: err2 });
             }
             if (parsedReferrer.protocol === "about:" && parsedReferrer.hostname === "client" || origin && !sameOrigin(parsedReferrer, environmentSettingsObject.settingsObject.baseUrl)) {
               request2.referrer = "client";
@@ -13706,11 +13706,11 @@ var require_fetch = __commonJS({
         p.reject(error2);
       }
       if (request2.body != null && isReadable(request2.body?.stream)) {
-        request2.body.stream.cancel(error2).catch((err3) => {
-          if (err3.code === "ERR_INVALID_STATE") {
+        request2.body.stream.cancel(error2).catch((err2) => {
+          if (err2.code === "ERR_INVALID_STATE") {
             return;
           }
-          throw err3;
+          throw err2;
         });
       }
       if (responseObject == null) {
@@ -13718,11 +13718,11 @@ var require_fetch = __commonJS({
       }
       const response = responseObject[kState];
       if (response.body != null && isReadable(response.body?.stream)) {
-        response.body.stream.cancel(error2).catch((err3) => {
-          if (err3.code === "ERR_INVALID_STATE") {
+        response.body.stream.cancel(error2).catch((err2) => {
+          if (err2.code === "ERR_INVALID_STATE") {
             return;
           }
-          throw err3;
+          throw err2;
         });
       }
     }
@@ -13787,8 +13787,8 @@ var require_fetch = __commonJS({
       }
       if (subresourceSet.has(request2.destination)) {
       }
-      mainFetch(fetchParams).catch((err3) => {
-        fetchParams.controller.terminate(err3);
+      mainFetch(fetchParams).catch((err2) => {
+        fetchParams.controller.terminate(err2);
       });
       return fetchParams.controller;
     }
@@ -13973,7 +13973,7 @@ var require_fetch = __commonJS({
         }
         case "http:":
         case "https:": {
-          return httpFetch(fetchParams).catch((err3) => makeNetworkError(err3));
+          return httpFetch(fetchParams).catch((err2) => makeNetworkError(err2));
         }
         default: {
           return Promise.resolve(makeNetworkError("unknown scheme"));
@@ -14098,8 +14098,8 @@ var require_fetch = __commonJS({
         if (locationURL == null) {
           return response;
         }
-      } catch (err3) {
-        return Promise.resolve(makeNetworkError(err3));
+      } catch (err2) {
+        return Promise.resolve(makeNetworkError(err2));
       }
       if (!urlIsHttpHttpsScheme(locationURL)) {
         return Promise.resolve(makeNetworkError("URL scheme must be a HTTP(S) scheme"));
@@ -14270,11 +14270,11 @@ var require_fetch = __commonJS({
       fetchParams.controller.connection = {
         abort: null,
         destroyed: false,
-        destroy(err3, abort = true) {
+        destroy(err2, abort = true) {
           if (!this.destroyed) {
             this.destroyed = true;
             if (abort) {
-              this.abort?.(err3 ?? new DOMException("The operation was aborted.", "AbortError"));
+              this.abort?.(err2 ?? new DOMException("The operation was aborted.", "AbortError"));
             }
           }
         }
@@ -14325,8 +14325,8 @@ var require_fetch = __commonJS({
               yield* processBodyChunk(bytes);
             }
             processEndOfBody();
-          } catch (err3) {
-            processBodyError(err3);
+          } catch (err2) {
+            processBodyError(err2);
           }
         })();
       }
@@ -14339,12 +14339,12 @@ var require_fetch = __commonJS({
           fetchParams.controller.next = () => iterator2.next();
           response = makeResponse({ status, statusText, headersList });
         }
-      } catch (err3) {
-        if (err3.name === "AbortError") {
+      } catch (err2) {
+        if (err2.name === "AbortError") {
           fetchParams.controller.connection.destroy();
-          return makeAppropriateNetworkError(fetchParams, err3);
+          return makeAppropriateNetworkError(fetchParams, err2);
         }
-        return makeNetworkError(err3);
+        return makeNetworkError(err2);
       }
       const pullAlgorithm = async () => {
         await fetchParams.controller.resume();
@@ -14382,11 +14382,11 @@ var require_fetch = __commonJS({
               break;
             }
             bytes = done ? void 0 : value2;
-          } catch (err3) {
+          } catch (err2) {
             if (fetchParams.controller.ended && !timingInfo.encodedBodySize) {
               bytes = void 0;
             } else {
-              bytes = err3;
+              bytes = err2;
               isFailure = true;
             }
           }
@@ -14467,8 +14467,8 @@ var require_fetch = __commonJS({
               }
               let location = "";
               const headersList = new HeadersList();
-              for (let i2 = 0; i2 < rawHeaders.length; i2 += 2) {
-                headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i2]), rawHeaders[i2 + 1].toString("latin1"), true);
+              for (let i = 0; i < rawHeaders.length; i += 2) {
+                headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
               location = headersList.get("location", true);
               const decoders = [];
@@ -14481,8 +14481,8 @@ var require_fetch = __commonJS({
                   this.abort(new Error(`too many content-encodings in response: ${codings.length}, maximum allowed is ${maxContentEncodings}`));
                   return true;
                 }
-                for (let i2 = codings.length - 1; i2 >= 0; --i2) {
-                  const coding2 = codings[i2].trim();
+                for (let i = codings.length - 1; i >= 0; --i) {
+                  const coding2 = codings[i].trim();
                   if (coding2 === "x-gzip" || coding2 === "gzip") {
                     decoders.push(zlib.createGunzip({
                       // Be less strict when decoding compressed responses, since sometimes
@@ -14514,9 +14514,9 @@ var require_fetch = __commonJS({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline(this.body, ...decoders, (err3) => {
-                  if (err3) {
-                    this.onError(err3);
+                body: decoders.length ? pipeline(this.body, ...decoders, (err2) => {
+                  if (err2) {
+                    this.onError(err2);
                   }
                 }).on("error", onError) : this.body.on("error", onError)
               });
@@ -14550,8 +14550,8 @@ var require_fetch = __commonJS({
                 return;
               }
               const headersList = new HeadersList();
-              for (let i2 = 0; i2 < rawHeaders.length; i2 += 2) {
-                headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i2]), rawHeaders[i2 + 1].toString("latin1"), true);
+              for (let i = 0; i < rawHeaders.length; i += 2) {
+                headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
               resolve4({
                 status,
@@ -15070,7 +15070,7 @@ var require_util4 = __commonJS({
           if (encoding === "failure") {
             encoding = "UTF-8";
           }
-          return decode3(bytes, encoding);
+          return decode2(bytes, encoding);
         }
         case "ArrayBuffer": {
           const sequence = combineByteSequences(bytes);
@@ -15087,7 +15087,7 @@ var require_util4 = __commonJS({
         }
       }
     }
-    function decode3(ioQueue, encoding) {
+    function decode2(ioQueue, encoding) {
       const bytes = combineByteSequences(ioQueue);
       const BOMEncoding = BOMSniffing(bytes);
       let slice = 0;
@@ -16100,8 +16100,8 @@ var require_util6 = __commonJS({
   "../../main/node_modules/undici/lib/web/cookies/util.js"(exports, module) {
     "use strict";
     function isCTLExcludingHtab(value2) {
-      for (let i2 = 0; i2 < value2.length; ++i2) {
-        const code = value2.charCodeAt(i2);
+      for (let i = 0; i < value2.length; ++i) {
+        const code = value2.charCodeAt(i);
         if (code >= 0 && code <= 8 || code >= 10 && code <= 31 || code === 127) {
           return true;
         }
@@ -16109,8 +16109,8 @@ var require_util6 = __commonJS({
       return false;
     }
     function validateCookieName(name) {
-      for (let i2 = 0; i2 < name.length; ++i2) {
-        const code = name.charCodeAt(i2);
+      for (let i = 0; i < name.length; ++i) {
+        const code = name.charCodeAt(i);
         if (code < 33 || // exclude CTLs (0-31), SP and HT
         code > 126 || // exclude non-ascii and DEL
         code === 34 || // "
@@ -16136,16 +16136,16 @@ var require_util6 = __commonJS({
     }
     function validateCookieValue(value2) {
       let len2 = value2.length;
-      let i2 = 0;
+      let i = 0;
       if (value2[0] === '"') {
         if (len2 === 1 || value2[len2 - 1] !== '"') {
           throw new Error("Invalid cookie value");
         }
         --len2;
-        ++i2;
+        ++i;
       }
-      while (i2 < len2) {
-        const code = value2.charCodeAt(i2++);
+      while (i < len2) {
+        const code = value2.charCodeAt(i++);
         if (code < 33 || // exclude CTLs (0-31)
         code > 126 || // non-ascii and DEL (127)
         code === 34 || // "
@@ -16157,8 +16157,8 @@ var require_util6 = __commonJS({
       }
     }
     function validateCookiePath(path) {
-      for (let i2 = 0; i2 < path.length; ++i2) {
-        const code = path.charCodeAt(i2);
+      for (let i = 0; i < path.length; ++i) {
+        const code = path.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -16179,13 +16179,13 @@ var require_util6 = __commonJS({
         throw new Error("Invalid cookie domain");
       }
       let labelLength = 0;
-      for (let i2 = 0; i2 < domain.length; ++i2) {
-        const code = domain.charCodeAt(i2);
+      for (let i = 0; i < domain.length; ++i) {
+        const code = domain.charCodeAt(i);
         if (code === 46) {
           if (labelLength === 0) {
             throw new Error("Invalid cookie domain");
           }
-          if (domain.charCodeAt(i2 - 1) === 45) {
+          if (domain.charCodeAt(i - 1) === 45) {
             throw new Error("Invalid cookie domain");
           }
           labelLength = 0;
@@ -16228,7 +16228,7 @@ var require_util6 = __commonJS({
       "Nov",
       "Dec"
     ];
-    var IMFPaddedNumbers = Array(61).fill(0).map((_, i2) => i2.toString().padStart(2, "0"));
+    var IMFPaddedNumbers = Array(61).fill(0).map((_, i) => i.toString().padStart(2, "0"));
     function toIMFDate(date) {
       if (typeof date === "number") {
         date = new Date(date);
@@ -16967,8 +16967,8 @@ var require_util7 = __commonJS({
       if (protocol.length === 0) {
         return false;
       }
-      for (let i2 = 0; i2 < protocol.length; ++i2) {
-        const code = protocol.charCodeAt(i2);
+      for (let i = 0; i < protocol.length; ++i) {
+        const code = protocol.charCodeAt(i);
         if (code < 33 || // CTL, contains SP (0x20) and HT (0x09)
         code > 126 || code === 34 || // "
         code === 40 || // (
@@ -17043,8 +17043,8 @@ var require_util7 = __commonJS({
       if (value2.length === 0) {
         return false;
       }
-      for (let i2 = 0; i2 < value2.length; i2++) {
-        const byte = value2.charCodeAt(i2);
+      for (let i = 0; i < value2.length; i++) {
+        const byte = value2.charCodeAt(i);
         if (byte < 48 || byte > 57) {
           return false;
         }
@@ -17096,8 +17096,8 @@ var require_frame = __commonJS({
       crypto2 = {
         // not full compatibility, but minimum.
         randomFillSync: function randomFillSync(buffer2, _offset, _size) {
-          for (let i2 = 0; i2 < buffer2.length; ++i2) {
-            buffer2[i2] = Math.random() * 255 | 0;
+          for (let i = 0; i < buffer2.length; ++i) {
+            buffer2[i] = Math.random() * 255 | 0;
           }
           return buffer2;
         }
@@ -17146,8 +17146,8 @@ var require_frame = __commonJS({
           buffer2.writeUIntBE(bodyLength, 4, 6);
         }
         buffer2[1] |= 128;
-        for (let i2 = 0; i2 < bodyLength; ++i2) {
-          buffer2[offset + i2] = frameData[i2] ^ maskKey[i2 & 3];
+        for (let i = 0; i < bodyLength; ++i) {
+          buffer2[offset + i] = frameData[i] ^ maskKey[i & 3];
         }
         return buffer2;
       }
@@ -17384,8 +17384,8 @@ var require_permessage_deflate = __commonJS({
           }
           try {
             this.#inflate = createInflateRaw({ windowBits });
-          } catch (err3) {
-            callback(err3);
+          } catch (err2) {
+            callback(err2);
             return;
           }
           this.#inflate[kBuffer] = [];
@@ -17401,9 +17401,9 @@ var require_permessage_deflate = __commonJS({
             }
             this.#inflate[kBuffer].push(data2);
           });
-          this.#inflate.on("error", (err3) => {
+          this.#inflate.on("error", (err2) => {
             this.#inflate = null;
-            callback(err3);
+            callback(err2);
           });
         }
         this.#inflate.write(chunk);
@@ -17768,8 +17768,8 @@ var require_receiver = __commonJS({
             const closeFrame = new WebsocketFrameSend(body2);
             this.ws[kResponse].socket.write(
               closeFrame.createFrame(opcodes.CLOSE),
-              (err3) => {
-                if (!err3) {
+              (err2) => {
+                if (!err2) {
                   this.ws[kSentClose] = sentCloseFrameState.SENT;
                 }
               }
@@ -18261,16 +18261,16 @@ var require_websocket = __commonJS({
     function onParserDrain() {
       this.ws[kResponse].socket.resume();
     }
-    function onParserError(err3) {
+    function onParserError(err2) {
       let message2;
       let code;
-      if (err3 instanceof CloseEvent) {
-        message2 = err3.reason;
-        code = err3.code;
+      if (err2 instanceof CloseEvent) {
+        message2 = err2.reason;
+        code = err2.code;
       } else {
-        message2 = err3.message;
+        message2 = err2.message;
       }
-      fireEvent("error", this, () => new ErrorEvent("error", { error: err3, message: message2 }));
+      fireEvent("error", this, () => new ErrorEvent("error", { error: err2, message: message2 }));
       closeWebSocketConnection(this, code);
     }
     module.exports = {
@@ -18288,8 +18288,8 @@ var require_util8 = __commonJS({
     }
     function isASCIINumber(value2) {
       if (value2.length === 0) return false;
-      for (let i2 = 0; i2 < value2.length; i2++) {
-        if (value2.charCodeAt(i2) < 48 || value2.charCodeAt(i2) > 57) return false;
+      for (let i = 0; i < value2.length; i++) {
+        if (value2.charCodeAt(i) < 48 || value2.charCodeAt(i) > 57) return false;
       }
       return true;
     }
@@ -18330,16 +18330,16 @@ var require_eventsource_stream = __commonJS({
       if (start >= buffer2.length) {
         return false;
       }
-      for (let i2 = start; i2 < buffer2.length; i2++) {
-        if (buffer2[i2] < 48 || buffer2[i2] > 57) {
+      for (let i = start; i < buffer2.length; i++) {
+        if (buffer2[i] < 48 || buffer2[i] > 57) {
           return false;
         }
       }
       return true;
     }
     function isValidLastEventIdBytes(buffer2, start) {
-      for (let i2 = start; i2 < buffer2.length; i2++) {
-        if (buffer2[i2] === 0) {
+      for (let i = start; i < buffer2.length; i++) {
+        if (buffer2[i] === 0) {
           return false;
         }
       }
@@ -18349,8 +18349,8 @@ var require_eventsource_stream = __commonJS({
       if (length2 !== field.length) {
         return false;
       }
-      for (let i2 = 0; i2 < length2; i2++) {
-        if (line[i2] !== field[i2]) {
+      for (let i = 0; i < length2; i++) {
+        if (line[i] !== field[i]) {
           return false;
         }
       }
@@ -18639,10 +18639,10 @@ ${value2}`;
         }
         const chunks = [];
         let length2 = 0;
-        for (let i2 = this.lineChunkIndex; i2 <= this.chunkIndex; i2++) {
-          const chunk = this.chunks[i2];
-          const start = i2 === this.lineChunkIndex ? this.linePos : 0;
-          const end = i2 === this.chunkIndex ? this.pos : chunk.length;
+        for (let i = this.lineChunkIndex; i <= this.chunkIndex; i++) {
+          const chunk = this.chunks[i];
+          const start = i === this.lineChunkIndex ? this.linePos : 0;
+          const end = i === this.chunkIndex ? this.pos : chunk.length;
           const slice = chunk.subarray(start, end);
           length2 += slice.length;
           chunks.push(slice);
@@ -19107,11 +19107,11 @@ var require_undici = __commonJS({
     module.exports.fetch = async function fetch2(init, options = void 0) {
       try {
         return await fetchImpl(init, options);
-      } catch (err3) {
-        if (err3 && typeof err3 === "object") {
-          Error.captureStackTrace(err3);
+      } catch (err2) {
+        if (err2 && typeof err2 === "object") {
+          Error.captureStackTrace(err2);
         }
-        throw err3;
+        throw err2;
       }
     };
     module.exports.Headers = require_headers().Headers;
@@ -19175,7 +19175,7 @@ var require_proxy = __commonJS({
       if (proxyVar) {
         try {
           return new DecodedURL(proxyVar);
-        } catch (_a2) {
+        } catch (_a) {
           if (!proxyVar.startsWith("http://") && !proxyVar.startsWith("https://"))
             return new DecodedURL(`http://${proxyVar}`);
         }
@@ -19207,8 +19207,8 @@ var require_proxy = __commonJS({
       if (typeof reqPort === "number") {
         upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
       }
-      for (const upperNoProxyItem of noProxy.split(",").map((x2) => x2.trim().toUpperCase()).filter((x2) => x2)) {
-        if (upperNoProxyItem === "*" || upperReqHosts.some((x2) => x2 === upperNoProxyItem || x2.endsWith(`.${upperNoProxyItem}`) || upperNoProxyItem.startsWith(".") && x2.endsWith(`${upperNoProxyItem}`))) {
+      for (const upperNoProxyItem of noProxy.split(",").map((x) => x.trim().toUpperCase()).filter((x) => x)) {
+        if (upperNoProxyItem === "*" || upperReqHosts.some((x) => x === upperNoProxyItem || x.endsWith(`.${upperNoProxyItem}`) || upperNoProxyItem.startsWith(".") && x.endsWith(`${upperNoProxyItem}`))) {
           return true;
         }
       }
@@ -19269,7 +19269,7 @@ var require_lib = __commonJS({
         if (mod && mod.__esModule) return mod;
         var result = {};
         if (mod != null) {
-          for (var k = ownKeys2(mod), i2 = 0; i2 < k.length; i2++) if (k[i2] !== "default") __createBinding(result, mod, k[i2]);
+          for (var k = ownKeys2(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
         }
         __setModuleDefault(result, mod);
         return result;
@@ -19612,9 +19612,9 @@ var require_lib = __commonJS({
       requestRaw(info2, data2) {
         return __awaiter3(this, void 0, void 0, function* () {
           return new Promise((resolve4, reject) => {
-            function callbackForResult(err3, res) {
-              if (err3) {
-                reject(err3);
+            function callbackForResult(err2, res) {
+              if (err2) {
+                reject(err2);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
@@ -19639,10 +19639,10 @@ var require_lib = __commonJS({
           info2.options.headers["Content-Length"] = Buffer.byteLength(data2, "utf8");
         }
         let callbackCalled = false;
-        function handleResult(err3, res) {
+        function handleResult(err2, res) {
           if (!callbackCalled) {
             callbackCalled = true;
-            onResult(err3, res);
+            onResult(err2, res);
           }
         }
         const req = info2.httpModule.request(info2.options, (msg) => {
@@ -19659,8 +19659,8 @@ var require_lib = __commonJS({
           }
           handleResult(new Error(`Request timeout: ${info2.options.path}`));
         });
-        req.on("error", function(err3) {
-          handleResult(err3);
+        req.on("error", function(err2) {
+          handleResult(err2);
         });
         if (data2 && typeof data2 === "string") {
           req.write(data2, "utf8");
@@ -19899,7 +19899,7 @@ var require_lib = __commonJS({
                 response.result = obj2;
               }
               response.headers = res.message.headers;
-            } catch (err3) {
+            } catch (err2) {
             }
             if (statusCode > 299) {
               let msg;
@@ -19910,9 +19910,9 @@ var require_lib = __commonJS({
               } else {
                 msg = `Failed request: (${statusCode})`;
               }
-              const err3 = new HttpClientError(msg, statusCode);
-              err3.result = response.result;
-              reject(err3);
+              const err2 = new HttpClientError(msg, statusCode);
+              err2.result = response.result;
+              reject(err2);
             } else {
               resolve4(response);
             }
@@ -19968,12 +19968,12 @@ var require_code = __commonJS({
         return item2 === "" || item2 === '""';
       }
       get str() {
-        var _a2;
-        return (_a2 = this._str) !== null && _a2 !== void 0 ? _a2 : this._str = this._items.reduce((s, c) => `${s}${c}`, "");
+        var _a;
+        return (_a = this._str) !== null && _a !== void 0 ? _a : this._str = this._items.reduce((s, c) => `${s}${c}`, "");
       }
       get names() {
-        var _a2;
-        return (_a2 = this._names) !== null && _a2 !== void 0 ? _a2 : this._names = this._items.reduce((names, c) => {
+        var _a;
+        return (_a = this._names) !== null && _a !== void 0 ? _a : this._names = this._items.reduce((names, c) => {
           if (c instanceof Name)
             names[c.str] = (names[c.str] || 0) + 1;
           return names;
@@ -19984,10 +19984,10 @@ var require_code = __commonJS({
     exports.nil = new _Code("");
     function _(strs, ...args) {
       const code = [strs[0]];
-      let i2 = 0;
-      while (i2 < args.length) {
-        addCodeArg(code, args[i2]);
-        code.push(strs[++i2]);
+      let i = 0;
+      while (i < args.length) {
+        addCodeArg(code, args[i]);
+        code.push(strs[++i]);
       }
       return new _Code(code);
     }
@@ -19995,11 +19995,11 @@ var require_code = __commonJS({
     var plus = new _Code("+");
     function str4(strs, ...args) {
       const expr = [safeStringify(strs[0])];
-      let i2 = 0;
-      while (i2 < args.length) {
+      let i = 0;
+      while (i < args.length) {
         expr.push(plus);
-        addCodeArg(expr, args[i2]);
-        expr.push(plus, safeStringify(strs[++i2]));
+        addCodeArg(expr, args[i]);
+        expr.push(plus, safeStringify(strs[++i]));
       }
       optimize(expr);
       return new _Code(expr);
@@ -20015,17 +20015,17 @@ var require_code = __commonJS({
     }
     exports.addCodeArg = addCodeArg;
     function optimize(expr) {
-      let i2 = 1;
-      while (i2 < expr.length - 1) {
-        if (expr[i2] === plus) {
-          const res = mergeExprItems(expr[i2 - 1], expr[i2 + 1]);
+      let i = 1;
+      while (i < expr.length - 1) {
+        if (expr[i] === plus) {
+          const res = mergeExprItems(expr[i - 1], expr[i + 1]);
           if (res !== void 0) {
-            expr.splice(i2 - 1, 3, res);
+            expr.splice(i - 1, 3, res);
             continue;
           }
-          expr[i2++] = "+";
+          expr[i++] = "+";
         }
-        i2++;
+        i++;
       }
     }
     function mergeExprItems(a, b) {
@@ -20050,15 +20050,15 @@ var require_code = __commonJS({
       return c2.emptyStr() ? c1 : c1.emptyStr() ? c2 : str4`${c1}${c2}`;
     }
     exports.strConcat = strConcat;
-    function interpolate(x2) {
-      return typeof x2 == "number" || typeof x2 == "boolean" || x2 === null ? x2 : safeStringify(Array.isArray(x2) ? x2.join(",") : x2);
+    function interpolate(x) {
+      return typeof x == "number" || typeof x == "boolean" || x === null ? x : safeStringify(Array.isArray(x) ? x.join(",") : x);
     }
-    function stringify(x2) {
-      return new _Code(safeStringify(x2));
+    function stringify(x) {
+      return new _Code(safeStringify(x));
     }
     exports.stringify = stringify;
-    function safeStringify(x2) {
-      return JSON.stringify(x2).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+    function safeStringify(x) {
+      return JSON.stringify(x).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
     }
     exports.safeStringify = safeStringify;
     function getProperty(key) {
@@ -20119,8 +20119,8 @@ var require_scope = __commonJS({
         return `${prefix}${ng.index++}`;
       }
       _nameGroup(prefix) {
-        var _a2, _b2;
-        if (((_b2 = (_a2 = this._parent) === null || _a2 === void 0 ? void 0 : _a2._prefixes) === null || _b2 === void 0 ? void 0 : _b2.has(prefix)) || this._prefixes && !this._prefixes.has(prefix)) {
+        var _a, _b;
+        if (((_b = (_a = this._parent) === null || _a === void 0 ? void 0 : _a._prefixes) === null || _b === void 0 ? void 0 : _b.has(prefix)) || this._prefixes && !this._prefixes.has(prefix)) {
           throw new Error(`CodeGen: prefix "${prefix}" is not allowed in this scope`);
         }
         return this._names[prefix] = { prefix, index: 0 };
@@ -20153,12 +20153,12 @@ var require_scope = __commonJS({
         return new ValueScopeName(prefix, this._newName(prefix));
       }
       value(nameOrPrefix, value2) {
-        var _a2;
+        var _a;
         if (value2.ref === void 0)
           throw new Error("CodeGen: ref must be passed in value");
         const name = this.toName(nameOrPrefix);
         const { prefix } = name;
-        const valueKey = (_a2 = value2.key) !== null && _a2 !== void 0 ? _a2 : value2.ref;
+        const valueKey = (_a = value2.key) !== null && _a !== void 0 ? _a : value2.ref;
         let vs = this._values[prefix];
         if (vs) {
           const _name = vs.get(valueKey);
@@ -20405,27 +20405,27 @@ var require_codegen = __commonJS({
       }
       optimizeNodes() {
         const { nodes } = this;
-        let i2 = nodes.length;
-        while (i2--) {
-          const n2 = nodes[i2].optimizeNodes();
+        let i = nodes.length;
+        while (i--) {
+          const n2 = nodes[i].optimizeNodes();
           if (Array.isArray(n2))
-            nodes.splice(i2, 1, ...n2);
+            nodes.splice(i, 1, ...n2);
           else if (n2)
-            nodes[i2] = n2;
+            nodes[i] = n2;
           else
-            nodes.splice(i2, 1);
+            nodes.splice(i, 1);
         }
         return nodes.length > 0 ? this : void 0;
       }
       optimizeNames(names, constants4) {
         const { nodes } = this;
-        let i2 = nodes.length;
-        while (i2--) {
-          const n2 = nodes[i2];
+        let i = nodes.length;
+        while (i--) {
+          const n2 = nodes[i];
           if (n2.optimizeNames(names, constants4))
             continue;
           subtractNames(names, n2.names);
-          nodes.splice(i2, 1);
+          nodes.splice(i, 1);
         }
         return nodes.length > 0 ? this : void 0;
       }
@@ -20476,8 +20476,8 @@ var require_codegen = __commonJS({
         return this;
       }
       optimizeNames(names, constants4) {
-        var _a2;
-        this.else = (_a2 = this.else) === null || _a2 === void 0 ? void 0 : _a2.optimizeNames(names, constants4);
+        var _a;
+        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants4);
         if (!(super.optimizeNames(names, constants4) || this.else))
           return;
         this.condition = optimizeExpr(this.condition, names, constants4);
@@ -20581,17 +20581,17 @@ var require_codegen = __commonJS({
         return code;
       }
       optimizeNodes() {
-        var _a2, _b2;
+        var _a, _b;
         super.optimizeNodes();
-        (_a2 = this.catch) === null || _a2 === void 0 ? void 0 : _a2.optimizeNodes();
-        (_b2 = this.finally) === null || _b2 === void 0 ? void 0 : _b2.optimizeNodes();
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNodes();
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNodes();
         return this;
       }
       optimizeNames(names, constants4) {
-        var _a2, _b2;
+        var _a, _b;
         super.optimizeNames(names, constants4);
-        (_a2 = this.catch) === null || _a2 === void 0 ? void 0 : _a2.optimizeNames(names, constants4);
-        (_b2 = this.finally) === null || _b2 === void 0 ? void 0 : _b2.optimizeNames(names, constants4);
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants4);
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants4);
         return this;
       }
       get names() {
@@ -20752,8 +20752,8 @@ var require_codegen = __commonJS({
         const name = this._scope.toName(nameOrPrefix);
         if (this.opts.es5) {
           const arr = iterable instanceof code_1.Name ? iterable : this.var("_arr", iterable);
-          return this.forRange("_i", 0, (0, code_1._)`${arr}.length`, (i2) => {
-            this.var(name, (0, code_1._)`${arr}[${i2}]`);
+          return this.forRange("_i", 0, (0, code_1._)`${arr}.length`, (i) => {
+            this.var(name, (0, code_1._)`${arr}[${i}]`);
             forBody(name);
           });
         }
@@ -20921,8 +20921,8 @@ var require_codegen = __commonJS({
       for (const n2 in from)
         names[n2] = (names[n2] || 0) - (from[n2] || 0);
     }
-    function not(x2) {
-      return typeof x2 == "boolean" || typeof x2 == "number" || x2 === null ? !x2 : (0, code_1._)`!${par(x2)}`;
+    function not(x) {
+      return typeof x == "boolean" || typeof x == "number" || x === null ? !x : (0, code_1._)`!${par(x)}`;
     }
     exports.not = not;
     var andCode = mappend(exports.operators.AND);
@@ -20936,10 +20936,10 @@ var require_codegen = __commonJS({
     }
     exports.or = or;
     function mappend(op) {
-      return (x2, y) => x2 === code_1.nil ? y : y === code_1.nil ? x2 : (0, code_1._)`${par(x2)} ${op} ${par(y)}`;
+      return (x, y) => x === code_1.nil ? y : y === code_1.nil ? x : (0, code_1._)`${par(x)} ${op} ${par(y)}`;
     }
-    function par(x2) {
-      return x2 instanceof code_1.Name ? x2 : (0, code_1._)`(${x2})`;
+    function par(x) {
+      return x instanceof code_1.Name ? x : (0, code_1._)`(${x})`;
     }
   }
 });
@@ -21029,8 +21029,8 @@ var require_util9 = __commonJS({
     exports.unescapeJsonPointer = unescapeJsonPointer;
     function eachItem(xs, f) {
       if (Array.isArray(xs)) {
-        for (const x2 of xs)
-          f(x2);
+        for (const x of xs)
+          f(x);
       } else {
         f(xs);
       }
@@ -21194,21 +21194,21 @@ var require_errors2 = __commonJS({
     function extendErrors({ gen, keyword, schemaValue, data: data2, errsCount, it }) {
       if (errsCount === void 0)
         throw new Error("ajv implementation error");
-      const err3 = gen.name("err");
-      gen.forRange("i", errsCount, names_1.default.errors, (i2) => {
-        gen.const(err3, (0, codegen_1._)`${names_1.default.vErrors}[${i2}]`);
-        gen.if((0, codegen_1._)`${err3}.instancePath === undefined`, () => gen.assign((0, codegen_1._)`${err3}.instancePath`, (0, codegen_1.strConcat)(names_1.default.instancePath, it.errorPath)));
-        gen.assign((0, codegen_1._)`${err3}.schemaPath`, (0, codegen_1.str)`${it.errSchemaPath}/${keyword}`);
+      const err2 = gen.name("err");
+      gen.forRange("i", errsCount, names_1.default.errors, (i) => {
+        gen.const(err2, (0, codegen_1._)`${names_1.default.vErrors}[${i}]`);
+        gen.if((0, codegen_1._)`${err2}.instancePath === undefined`, () => gen.assign((0, codegen_1._)`${err2}.instancePath`, (0, codegen_1.strConcat)(names_1.default.instancePath, it.errorPath)));
+        gen.assign((0, codegen_1._)`${err2}.schemaPath`, (0, codegen_1.str)`${it.errSchemaPath}/${keyword}`);
         if (it.opts.verbose) {
-          gen.assign((0, codegen_1._)`${err3}.schema`, schemaValue);
-          gen.assign((0, codegen_1._)`${err3}.data`, data2);
+          gen.assign((0, codegen_1._)`${err2}.schema`, schemaValue);
+          gen.assign((0, codegen_1._)`${err2}.data`, data2);
         }
       });
     }
     exports.extendErrors = extendErrors;
     function addError(gen, errObj) {
-      const err3 = gen.const("err", errObj);
-      gen.if((0, codegen_1._)`${names_1.default.vErrors} === null`, () => gen.assign(names_1.default.vErrors, (0, codegen_1._)`[${err3}]`), (0, codegen_1._)`${names_1.default.vErrors}.push(${err3})`);
+      const err2 = gen.const("err", errObj);
+      gen.if((0, codegen_1._)`${names_1.default.vErrors} === null`, () => gen.assign(names_1.default.vErrors, (0, codegen_1._)`[${err2}]`), (0, codegen_1._)`${names_1.default.vErrors}.push(${err2})`);
       gen.code((0, codegen_1._)`${names_1.default.errors}++`);
     }
     function returnErrors(it, errs) {
@@ -21331,8 +21331,8 @@ var require_rules = __commonJS({
     exports.getRules = exports.isJSONType = void 0;
     var _jsonTypes = ["string", "number", "integer", "boolean", "null", "object", "array"];
     var jsonTypes = new Set(_jsonTypes);
-    function isJSONType(x2) {
-      return typeof x2 == "string" && jsonTypes.has(x2);
+    function isJSONType(x) {
+      return typeof x == "string" && jsonTypes.has(x);
     }
     exports.isJSONType = isJSONType;
     function getRules() {
@@ -21370,8 +21370,8 @@ var require_applicability = __commonJS({
     }
     exports.shouldUseGroup = shouldUseGroup;
     function shouldUseRule(schema, rule) {
-      var _a2;
-      return schema[rule.keyword] !== void 0 || ((_a2 = rule.definition.implements) === null || _a2 === void 0 ? void 0 : _a2.some((kwd) => schema[kwd] !== void 0));
+      var _a;
+      return schema[rule.keyword] !== void 0 || ((_a = rule.definition.implements) === null || _a === void 0 ? void 0 : _a.some((kwd) => schema[kwd] !== void 0));
     }
     exports.shouldUseRule = shouldUseRule;
   }
@@ -21576,7 +21576,7 @@ var require_defaults = __commonJS({
           assignDefault(it, key, properties[key].default);
         }
       } else if (ty === "array" && Array.isArray(items2)) {
-        items2.forEach((sch, i2) => assignDefault(it, i2, sch.default));
+        items2.forEach((sch, i) => assignDefault(it, i, sch.default));
       }
     }
     exports.assignDefaults = assignDefaults;
@@ -21694,10 +21694,10 @@ var require_code2 = __commonJS({
       return valid;
       function validateItems(notValid) {
         const len2 = gen.const("len", (0, codegen_1._)`${data2}.length`);
-        gen.forRange("i", 0, len2, (i2) => {
+        gen.forRange("i", 0, len2, (i) => {
           cxt.subschema({
             keyword,
-            dataProp: i2,
+            dataProp: i,
             dataPropType: util_1.Type.Num
           }, valid);
           gen.if((0, codegen_1.not)(valid), notValid);
@@ -21714,10 +21714,10 @@ var require_code2 = __commonJS({
         return;
       const valid = gen.let("valid", false);
       const schValid = gen.name("_valid");
-      gen.block(() => schema.forEach((_sch, i2) => {
+      gen.block(() => schema.forEach((_sch, i) => {
         const schCxt = cxt.subschema({
           keyword,
-          schemaProp: i2,
+          schemaProp: i,
           compositeRule: true
         }, schValid);
         gen.assign(valid, (0, codegen_1._)`${valid} || ${schValid}`);
@@ -21759,15 +21759,15 @@ var require_keyword = __commonJS({
     }
     exports.macroKeywordCode = macroKeywordCode;
     function funcKeywordCode(cxt, def) {
-      var _a2;
+      var _a;
       const { gen, keyword, schema, parentSchema, $data, it } = cxt;
       checkAsyncKeyword(it, def);
       const validate2 = !$data && def.compile ? def.compile.call(it.self, schema, parentSchema, it) : def.validate;
       const validateRef = useKeyword(gen, keyword, validate2);
       const valid = gen.let("valid");
-      cxt.block$data(valid, validateKeyword2);
-      cxt.ok((_a2 = def.valid) !== null && _a2 !== void 0 ? _a2 : valid);
-      function validateKeyword2() {
+      cxt.block$data(valid, validateKeyword);
+      cxt.ok((_a = def.valid) !== null && _a !== void 0 ? _a : valid);
+      function validateKeyword() {
         if (def.errors === false) {
           assignValid();
           if (def.modifying)
@@ -21797,8 +21797,8 @@ var require_keyword = __commonJS({
         gen.assign(valid, (0, codegen_1._)`${_await}${(0, code_1.callValidateCode)(cxt, validateRef, passCxt, passSchema)}`, def.modifying);
       }
       function reportErrs(errors) {
-        var _a3;
-        gen.if((0, codegen_1.not)((_a3 = def.valid) !== null && _a3 !== void 0 ? _a3 : valid), errors);
+        var _a2;
+        gen.if((0, codegen_1.not)((_a2 = def.valid) !== null && _a2 !== void 0 ? _a2 : valid), errors);
       }
     }
     exports.funcKeywordCode = funcKeywordCode;
@@ -21940,12 +21940,12 @@ var require_fast_deep_equal = __commonJS({
       if (a === b) return true;
       if (a && b && typeof a == "object" && typeof b == "object") {
         if (a.constructor !== b.constructor) return false;
-        var length2, i2, keys;
+        var length2, i, keys;
         if (Array.isArray(a)) {
           length2 = a.length;
           if (length2 != b.length) return false;
-          for (i2 = length2; i2-- !== 0; )
-            if (!equal(a[i2], b[i2])) return false;
+          for (i = length2; i-- !== 0; )
+            if (!equal(a[i], b[i])) return false;
           return true;
         }
         if (a.constructor === RegExp) return a.source === b.source && a.flags === b.flags;
@@ -21954,10 +21954,10 @@ var require_fast_deep_equal = __commonJS({
         keys = Object.keys(a);
         length2 = keys.length;
         if (length2 !== Object.keys(b).length) return false;
-        for (i2 = length2; i2-- !== 0; )
-          if (!Object.prototype.hasOwnProperty.call(b, keys[i2])) return false;
-        for (i2 = length2; i2-- !== 0; ) {
-          var key = keys[i2];
+        for (i = length2; i-- !== 0; )
+          if (!Object.prototype.hasOwnProperty.call(b, keys[i])) return false;
+        for (i = length2; i-- !== 0; ) {
+          var key = keys[i];
           if (!equal(a[key], b[key])) return false;
         }
         return true;
@@ -22034,8 +22034,8 @@ var require_json_schema_traverse = __commonJS({
           var sch = schema[key];
           if (Array.isArray(sch)) {
             if (key in traverse.arrayKeywords) {
-              for (var i2 = 0; i2 < sch.length; i2++)
-                _traverse(opts, pre, post, sch[i2], jsonPtr + "/" + key + "/" + i2, rootSchema, jsonPtr, key, schema, i2);
+              for (var i = 0; i < sch.length; i++)
+                _traverse(opts, pre, post, sch[i], jsonPtr + "/" + key + "/" + i, rootSchema, jsonPtr, key, schema, i);
             }
           } else if (key in traverse.propsKeywords) {
             if (sch && typeof sch == "object") {
@@ -22766,7 +22766,7 @@ var require_compile = __commonJS({
     var validate_1 = require_validate();
     var SchemaEnv = class {
       constructor(env) {
-        var _a2;
+        var _a;
         this.refs = {};
         this.dynamicAnchors = {};
         let schema;
@@ -22775,7 +22775,7 @@ var require_compile = __commonJS({
         this.schema = env.schema;
         this.schemaId = env.schemaId;
         this.root = env.root || this;
-        this.baseId = (_a2 = env.baseId) !== null && _a2 !== void 0 ? _a2 : (0, resolve_1.normalizeId)(schema === null || schema === void 0 ? void 0 : schema[env.schemaId || "$id"]);
+        this.baseId = (_a = env.baseId) !== null && _a !== void 0 ? _a : (0, resolve_1.normalizeId)(schema === null || schema === void 0 ? void 0 : schema[env.schemaId || "$id"]);
         this.schemaPath = env.schemaPath;
         this.localRefs = env.localRefs;
         this.meta = env.meta;
@@ -22871,14 +22871,14 @@ var require_compile = __commonJS({
     }
     exports.compileSchema = compileSchema2;
     function resolveRef(root, baseId, ref) {
-      var _a2;
+      var _a;
       ref = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, ref);
       const schOrFunc = root.refs[ref];
       if (schOrFunc)
         return schOrFunc;
       let _sch = resolve4.call(this, root, ref);
       if (_sch === void 0) {
-        const schema = (_a2 = root.localRefs) === null || _a2 === void 0 ? void 0 : _a2[ref];
+        const schema = (_a = root.localRefs) === null || _a === void 0 ? void 0 : _a[ref];
         const { schemaId } = this.opts;
         if (schema)
           _sch = new SchemaEnv({ schema, schemaId, root, baseId });
@@ -22947,8 +22947,8 @@ var require_compile = __commonJS({
       "definitions"
     ]);
     function getJsonPointer(parsedRef, { baseId, schema, root }) {
-      var _a2;
-      if (((_a2 = parsedRef.fragment) === null || _a2 === void 0 ? void 0 : _a2[0]) !== "/")
+      var _a;
+      if (((_a = parsedRef.fragment) === null || _a === void 0 ? void 0 : _a[0]) !== "/")
         return;
       for (const part of parsedRef.fragment.slice(1).split("/")) {
         if (typeof schema === "boolean")
@@ -23010,8 +23010,8 @@ var require_utils2 = __commonJS({
     var BYTE_HEX = new Array(256);
     {
       const HEX_DIGITS = "0123456789ABCDEF";
-      for (let i2 = 0; i2 < 256; i2++) {
-        BYTE_HEX[i2] = "%" + HEX_DIGITS[i2 >> 4] + HEX_DIGITS[i2 & 15];
+      for (let i = 0; i < 256; i++) {
+        BYTE_HEX[i] = "%" + HEX_DIGITS[i >> 4] + HEX_DIGITS[i & 15];
       }
     }
     function percentEncodeNonAscii(cp) {
@@ -23026,24 +23026,24 @@ var require_utils2 = __commonJS({
     function stringArrayToHexStripped(input) {
       let acc = "";
       let code = 0;
-      let i2 = 0;
-      for (i2 = 0; i2 < input.length; i2++) {
-        code = input[i2].charCodeAt(0);
+      let i = 0;
+      for (i = 0; i < input.length; i++) {
+        code = input[i].charCodeAt(0);
         if (code === 48) {
           continue;
         }
         if (!(code >= 48 && code <= 57 || code >= 65 && code <= 70 || code >= 97 && code <= 102)) {
           return "";
         }
-        acc += input[i2];
+        acc += input[i];
         break;
       }
-      for (i2 += 1; i2 < input.length; i2++) {
-        code = input[i2].charCodeAt(0);
+      for (i += 1; i < input.length; i++) {
+        code = input[i].charCodeAt(0);
         if (!(code >= 48 && code <= 57 || code >= 65 && code <= 70 || code >= 97 && code <= 102)) {
           return "";
         }
-        acc += input[i2];
+        acc += input[i];
       }
       return acc;
     }
@@ -23053,10 +23053,10 @@ var require_utils2 = __commonJS({
     var nonSimpleDomain = RegExp.prototype.test.bind(/[^!"$&'()*+,\-.;=_`a-z{}~]/u);
     function isZoneIdentifier(zone) {
       if (zone.length === 0) return false;
-      for (let i2 = 0; i2 < zone.length; i2++) {
-        if (isZoneCharacter(zone[i2])) continue;
-        if (zone[i2] === "%" && i2 + 2 < zone.length && isHexPair(zone.slice(i2 + 1, i2 + 3))) {
-          i2 += 2;
+      for (let i = 0; i < zone.length; i++) {
+        if (isZoneCharacter(zone[i])) continue;
+        if (zone[i] === "%" && i + 2 < zone.length && isHexPair(zone.slice(i + 1, i + 3))) {
+          i += 2;
           continue;
         }
         return false;
@@ -23068,9 +23068,9 @@ var require_utils2 = __commonJS({
       let bestLength = 0;
       let runStart = -1;
       let runLength = 0;
-      for (let i2 = 0; i2 < hextets.length; i2++) {
-        if (hextets[i2] === "0") {
-          if (runStart === -1) runStart = i2;
+      for (let i = 0; i < hextets.length; i++) {
+        if (hextets[i] === "0") {
+          if (runStart === -1) runStart = i;
           runLength++;
           if (runLength > bestLength) {
             bestLength = runLength;
@@ -23097,16 +23097,16 @@ var require_utils2 = __commonJS({
       }
       const parts = left.concat(right);
       let hextetCount = 0;
-      for (let i2 = 0; i2 < parts.length; i2++) {
-        const part = parts[i2];
+      for (let i = 0; i < parts.length; i++) {
+        const part = parts[i];
         if (part === "") return void 0;
         if (part.indexOf(".") !== -1) {
-          if (i2 !== parts.length - 1 || compression2 !== -1 && right.length === 0 || !isIPv4(part)) return void 0;
+          if (i !== parts.length - 1 || compression2 !== -1 && right.length === 0 || !isIPv4(part)) return void 0;
           hextetCount += 2;
           continue;
         }
         if (!isHextet(part)) return void 0;
-        parts[i2] = parseInt(part, 16).toString(16);
+        parts[i] = parseInt(part, 16).toString(16);
         hextetCount++;
       }
       if (compression2 === -1) {
@@ -23115,8 +23115,8 @@ var require_utils2 = __commonJS({
       }
       if (hextetCount >= 8) return void 0;
       const expanded = parts.slice(0, left.length);
-      for (let i2 = hextetCount; i2 < 8; i2++) expanded.push("0");
-      for (let i2 = left.length; i2 < parts.length; i2++) expanded.push(parts[i2]);
+      for (let i = hextetCount; i < 8; i++) expanded.push("0");
+      for (let i = left.length; i < parts.length; i++) expanded.push(parts[i]);
       return compressIPv6ZeroRun(expanded);
     }
     function normalizeIPv6(host) {
@@ -23149,8 +23149,8 @@ var require_utils2 = __commonJS({
     }
     function findToken2(str4, token) {
       let ind = 0;
-      for (let i2 = 0; i2 < str4.length; i2++) {
-        if (str4[i2] === token) ind++;
+      for (let i = 0; i < str4.length; i++) {
+        if (str4[i] === token) ind++;
       }
       return ind;
     }
@@ -23237,8 +23237,8 @@ var require_utils2 = __commonJS({
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
-      for (let i2 = 0; i2 <= last; i2++) {
-        const segment = segments[i2];
+      for (let i = 0; i <= last; i++) {
+        const segment = segments[i];
         if (segment === "." || segment === "..") {
           if (segment === "..") {
             if (output.length !== 0 && output[output.length - 1] !== "..") {
@@ -23247,7 +23247,7 @@ var require_utils2 = __commonJS({
               output.push("..");
             }
           }
-          trailingDirectory = i2 === last;
+          trailingDirectory = i === last;
         } else {
           output.push(segment);
         }
@@ -23273,9 +23273,9 @@ var require_utils2 = __commonJS({
         return input;
       }
       let output = "";
-      for (let i2 = 0; i2 < input.length; i2++) {
-        if (input[i2] === "%" && i2 + 2 < input.length) {
-          const hex = input.slice(i2 + 1, i2 + 3);
+      for (let i = 0; i < input.length; i++) {
+        if (input[i] === "%" && i + 2 < input.length) {
+          const hex = input.slice(i + 1, i + 3);
           if (isHexPair(hex)) {
             const normalizedHex = hex.toUpperCase();
             const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
@@ -23284,20 +23284,20 @@ var require_utils2 = __commonJS({
             } else {
               output += "%" + normalizedHex;
             }
-            i2 += 2;
+            i += 2;
             continue;
           }
         }
-        output += input[i2];
+        output += input[i];
       }
       return output;
     }
     function normalizePathEncoding(input) {
       let output = "";
-      for (let i2 = 0; i2 < input.length; i2++) {
-        const ch = input[i2];
-        if (ch === "%" && i2 + 2 < input.length) {
-          const hex = input.slice(i2 + 1, i2 + 3);
+      for (let i = 0; i < input.length; i++) {
+        const ch = input[i];
+        if (ch === "%" && i + 2 < input.length) {
+          const hex = input.slice(i + 1, i + 3);
           if (isHexPair(hex)) {
             const normalizedHex = hex.toUpperCase();
             const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
@@ -23306,23 +23306,23 @@ var require_utils2 = __commonJS({
             } else {
               output += "%" + normalizedHex;
             }
-            i2 += 2;
+            i += 2;
             continue;
           }
         }
         if (isPathCharacter(ch)) {
           output += ch;
         } else {
-          const code = input.charCodeAt(i2);
+          const code = input.charCodeAt(i);
           if (code < 128) {
             output += isEscapeSafe(code) ? ch : BYTE_HEX[code];
           } else if (code < 55296 || code > 57343) {
             output += percentEncodeNonAscii(code);
-          } else if (code <= 56319 && i2 + 1 < input.length) {
-            const low = input.charCodeAt(i2 + 1);
+          } else if (code <= 56319 && i + 1 < input.length) {
+            const low = input.charCodeAt(i + 1);
             if (low >= 56320 && low <= 57343) {
               output += percentEncodeNonAscii(65536 + (code - 55296 << 10) + (low - 56320));
-              i2++;
+              i++;
             } else {
               output += percentEncodeNonAscii(65533);
             }
@@ -23336,13 +23336,13 @@ var require_utils2 = __commonJS({
     function serializePathEncoding(input, pathNoScheme = false) {
       let output = "";
       let firstSegment = pathNoScheme && input[0] !== "/";
-      for (let i2 = 0; i2 < input.length; i2++) {
-        const ch = input[i2];
-        if (ch === "%" && i2 + 2 < input.length) {
-          const hex = input.slice(i2 + 1, i2 + 3);
+      for (let i = 0; i < input.length; i++) {
+        const ch = input[i];
+        if (ch === "%" && i + 2 < input.length) {
+          const hex = input.slice(i + 1, i + 3);
           if (isHexPair(hex)) {
             output += "%" + hex.toUpperCase();
-            i2 += 2;
+            i += 2;
             continue;
           }
         }
@@ -23352,16 +23352,16 @@ var require_utils2 = __commonJS({
         if (isPathCharacter(ch) && (ch !== ":" || !firstSegment)) {
           output += ch;
         } else {
-          const code = input.charCodeAt(i2);
+          const code = input.charCodeAt(i);
           if (code < 128) {
             output += BYTE_HEX[code];
           } else if (code < 55296 || code > 57343) {
             output += percentEncodeNonAscii(code);
-          } else if (code <= 56319 && i2 + 1 < input.length) {
-            const low = input.charCodeAt(i2 + 1);
+          } else if (code <= 56319 && i + 1 < input.length) {
+            const low = input.charCodeAt(i + 1);
             if (low >= 56320 && low <= 57343) {
               output += percentEncodeNonAscii(65536 + (code - 55296 << 10) + (low - 56320));
-              i2++;
+              i++;
             } else {
               output += percentEncodeNonAscii(65533);
             }
@@ -23374,29 +23374,29 @@ var require_utils2 = __commonJS({
     }
     function encodeComponent(input, isAllowed) {
       let output = "";
-      for (let i2 = 0; i2 < input.length; i2++) {
-        const ch = input[i2];
-        if (ch === "%" && i2 + 2 < input.length) {
-          const hex = input.slice(i2 + 1, i2 + 3);
+      for (let i = 0; i < input.length; i++) {
+        const ch = input[i];
+        if (ch === "%" && i + 2 < input.length) {
+          const hex = input.slice(i + 1, i + 3);
           if (isHexPair(hex)) {
             output += "%" + hex.toUpperCase();
-            i2 += 2;
+            i += 2;
             continue;
           }
         }
         if (isAllowed(ch)) {
           output += ch;
         } else {
-          const code = input.charCodeAt(i2);
+          const code = input.charCodeAt(i);
           if (code < 128) {
             output += BYTE_HEX[code];
           } else if (code < 55296 || code > 57343) {
             output += percentEncodeNonAscii(code);
-          } else if (code <= 56319 && i2 + 1 < input.length) {
-            const low = input.charCodeAt(i2 + 1);
+          } else if (code <= 56319 && i + 1 < input.length) {
+            const low = input.charCodeAt(i + 1);
             if (low >= 56320 && low <= 57343) {
               output += percentEncodeNonAscii(65536 + (code - 55296 << 10) + (low - 56320));
-              i2++;
+              i++;
             } else {
               output += percentEncodeNonAscii(65533);
             }
@@ -23421,10 +23421,10 @@ var require_utils2 = __commonJS({
     }
     function normalizeQueryFragmentEncoding(input) {
       let output = "";
-      for (let i2 = 0; i2 < input.length; i2++) {
-        const ch = input[i2];
-        if (ch === "%" && i2 + 2 < input.length) {
-          const hex = input.slice(i2 + 1, i2 + 3);
+      for (let i = 0; i < input.length; i++) {
+        const ch = input[i];
+        if (ch === "%" && i + 2 < input.length) {
+          const hex = input.slice(i + 1, i + 3);
           if (isHexPair(hex)) {
             const normalizedHex = hex.toUpperCase();
             const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
@@ -23433,23 +23433,23 @@ var require_utils2 = __commonJS({
             } else {
               output += "%" + normalizedHex;
             }
-            i2 += 2;
+            i += 2;
             continue;
           }
         }
         if (isQueryFragmentCharacter(ch)) {
           output += ch;
         } else {
-          const code = input.charCodeAt(i2);
+          const code = input.charCodeAt(i);
           if (code < 128) {
             output += isEscapeSafe(code) ? ch : BYTE_HEX[code];
           } else if (code < 55296 || code > 57343) {
             output += percentEncodeNonAscii(code);
-          } else if (code <= 56319 && i2 + 1 < input.length) {
-            const low = input.charCodeAt(i2 + 1);
+          } else if (code <= 56319 && i + 1 < input.length) {
+            const low = input.charCodeAt(i + 1);
             if (low >= 56320 && low <= 57343) {
               output += percentEncodeNonAscii(65536 + (code - 55296 << 10) + (low - 56320));
-              i2++;
+              i++;
             } else {
               output += percentEncodeNonAscii(65533);
             }
@@ -23462,16 +23462,16 @@ var require_utils2 = __commonJS({
     }
     function escapePreservingEscapes(input) {
       let output = "";
-      for (let i2 = 0; i2 < input.length; i2++) {
-        if (input[i2] === "%" && i2 + 2 < input.length) {
-          const hex = input.slice(i2 + 1, i2 + 3);
+      for (let i = 0; i < input.length; i++) {
+        if (input[i] === "%" && i + 2 < input.length) {
+          const hex = input.slice(i + 1, i + 3);
           if (isHexPair(hex)) {
             output += "%" + hex.toUpperCase();
-            i2 += 2;
+            i += 2;
             continue;
           }
         }
-        output += escape(input[i2]);
+        output += escape(input[i]);
       }
       return output;
     }
@@ -24262,11 +24262,11 @@ var require_core = __commonJS({
     };
     var MAX_EXPRESSION = 200;
     function requiredOptions(o) {
-      var _a2, _b2, _c, _d, _e, _f, _g, _h, _j, _k, _l, _m, _o, _p, _q, _r, _s, _t, _u, _v, _w, _x, _y, _z, _0;
+      var _a, _b, _c, _d, _e, _f, _g, _h, _j, _k, _l, _m, _o, _p, _q, _r, _s, _t, _u, _v, _w, _x, _y, _z, _0;
       const s = o.strict;
-      const _optz = (_a2 = o.code) === null || _a2 === void 0 ? void 0 : _a2.optimize;
+      const _optz = (_a = o.code) === null || _a === void 0 ? void 0 : _a.optimize;
       const optimize = _optz === true || _optz === void 0 ? 1 : _optz || 0;
-      const regExp = (_c = (_b2 = o.code) === null || _b2 === void 0 ? void 0 : _b2.regExp) !== null && _c !== void 0 ? _c : defaultRegExp;
+      const regExp = (_c = (_b = o.code) === null || _b === void 0 ? void 0 : _b.regExp) !== null && _c !== void 0 ? _c : defaultRegExp;
       const uriResolver = (_d = o.uriResolver) !== null && _d !== void 0 ? _d : uri_1.default;
       return {
         strictSchema: (_f = (_e = o.strictSchema) !== null && _e !== void 0 ? _e : s) !== null && _f !== void 0 ? _f : true,
@@ -24557,9 +24557,9 @@ var require_core = __commonJS({
         delete RULES.keywords[keyword];
         delete RULES.all[keyword];
         for (const group of RULES.rules) {
-          const i2 = group.rules.findIndex((rule) => rule.keyword === keyword);
-          if (i2 >= 0)
-            group.rules.splice(i2, 1);
+          const i = group.rules.findIndex((rule) => rule.keyword === keyword);
+          if (i >= 0)
+            group.rules.splice(i, 1);
         }
         return this;
       }
@@ -24738,7 +24738,7 @@ var require_core = __commonJS({
       }
     }
     function addRule(keyword, definition, dataType) {
-      var _a2;
+      var _a;
       const post = definition === null || definition === void 0 ? void 0 : definition.post;
       if (dataType && post)
         throw new Error('keyword with "post" flag cannot have "type"');
@@ -24764,12 +24764,12 @@ var require_core = __commonJS({
       else
         ruleGroup.rules.push(rule);
       RULES.all[keyword] = rule;
-      (_a2 = definition.implements) === null || _a2 === void 0 ? void 0 : _a2.forEach((kwd) => this.addKeyword(kwd));
+      (_a = definition.implements) === null || _a === void 0 ? void 0 : _a.forEach((kwd) => this.addKeyword(kwd));
     }
     function addBeforeRule(ruleGroup, rule, before) {
-      const i2 = ruleGroup.rules.findIndex((_rule) => _rule.keyword === before);
-      if (i2 >= 0) {
-        ruleGroup.rules.splice(i2, 0, rule);
+      const i = ruleGroup.rules.findIndex((_rule) => _rule.keyword === before);
+      if (i >= 0) {
+        ruleGroup.rules.splice(i, 0, rule);
       } else {
         ruleGroup.rules.push(rule);
         this.logger.warn(`rule ${before} is not defined`);
@@ -24898,10 +24898,10 @@ var require_ref = __commonJS({
         gen.assign(names_1.default.errors, (0, codegen_1._)`${names_1.default.vErrors}.length`);
       }
       function addEvaluatedFrom(source) {
-        var _a2;
+        var _a;
         if (!it.opts.unevaluated)
           return;
-        const schEvaluated = (_a2 = sch === null || sch === void 0 ? void 0 : sch.validate) === null || _a2 === void 0 ? void 0 : _a2.evaluated;
+        const schEvaluated = (_a = sch === null || sch === void 0 ? void 0 : sch.validate) === null || _a === void 0 ? void 0 : _a.evaluated;
         if (it.props !== true) {
           if (schEvaluated && !schEvaluated.dynamicProps) {
             if (schEvaluated.props !== void 0) {
@@ -25266,8 +25266,8 @@ var require_uniqueItems = __commonJS({
     var util_1 = require_util9();
     var equal_1 = require_equal();
     var error2 = {
-      message: ({ params: { i: i2, j } }) => (0, codegen_1.str)`must NOT have duplicate items (items ## ${j} and ${i2} are identical)`,
-      params: ({ params: { i: i2, j } }) => (0, codegen_1._)`{i: ${i2}, j: ${j}}`
+      message: ({ params: { i, j } }) => (0, codegen_1.str)`must NOT have duplicate items (items ## ${j} and ${i} are identical)`,
+      params: ({ params: { i, j } }) => (0, codegen_1._)`{i: ${i}, j: ${j}}`
     };
     var def = {
       keyword: "uniqueItems",
@@ -25284,21 +25284,21 @@ var require_uniqueItems = __commonJS({
         cxt.block$data(valid, validateUniqueItems, (0, codegen_1._)`${schemaCode} === false`);
         cxt.ok(valid);
         function validateUniqueItems() {
-          const i2 = gen.let("i", (0, codegen_1._)`${data2}.length`);
+          const i = gen.let("i", (0, codegen_1._)`${data2}.length`);
           const j = gen.let("j");
-          cxt.setParams({ i: i2, j });
+          cxt.setParams({ i, j });
           gen.assign(valid, true);
-          gen.if((0, codegen_1._)`${i2} > 1`, () => (canOptimize() ? loopN : loopN2)(i2, j));
+          gen.if((0, codegen_1._)`${i} > 1`, () => (canOptimize() ? loopN : loopN2)(i, j));
         }
         function canOptimize() {
           return itemTypes.length > 0 && !itemTypes.some((t) => t === "object" || t === "array");
         }
-        function loopN(i2, j) {
+        function loopN(i, j) {
           const item2 = gen.name("item");
           const wrongType = (0, dataType_1.checkDataTypes)(itemTypes, item2, it.opts.strictNumbers, dataType_1.DataType.Wrong);
           const indices = gen.const("indices", (0, codegen_1._)`{}`);
-          gen.for((0, codegen_1._)`;${i2}--;`, () => {
-            gen.let(item2, (0, codegen_1._)`${data2}[${i2}]`);
+          gen.for((0, codegen_1._)`;${i}--;`, () => {
+            gen.let(item2, (0, codegen_1._)`${data2}[${i}]`);
             gen.if(wrongType, (0, codegen_1._)`continue`);
             if (itemTypes.length > 1)
               gen.if((0, codegen_1._)`typeof ${item2} == "string"`, (0, codegen_1._)`${item2} += "_"`);
@@ -25306,13 +25306,13 @@ var require_uniqueItems = __commonJS({
               gen.assign(j, (0, codegen_1._)`${indices}[${item2}]`);
               cxt.error();
               gen.assign(valid, false).break();
-            }).code((0, codegen_1._)`${indices}[${item2}] = ${i2}`);
+            }).code((0, codegen_1._)`${indices}[${item2}] = ${i}`);
           });
         }
-        function loopN2(i2, j) {
+        function loopN2(i, j) {
           const eql = (0, util_1.useFunc)(gen, equal_1.default);
           const outer = gen.name("outer");
-          gen.label(outer).for((0, codegen_1._)`;${i2}--;`, () => gen.for((0, codegen_1._)`${j} = ${i2}; ${j}--;`, () => gen.if((0, codegen_1._)`${eql}(${data2}[${i2}], ${data2}[${j}])`, () => {
+          gen.label(outer).for((0, codegen_1._)`;${i}--;`, () => gen.for((0, codegen_1._)`${j} = ${i}; ${j}--;`, () => gen.if((0, codegen_1._)`${eql}(${data2}[${i}], ${data2}[${j}])`, () => {
             cxt.error();
             gen.assign(valid, false).break(outer);
           })));
@@ -25384,16 +25384,16 @@ var require_enum = __commonJS({
           if (!Array.isArray(schema))
             throw new Error("ajv implementation error");
           const vSchema = gen.const("vSchema", schemaCode);
-          valid = (0, codegen_1.or)(...schema.map((_x, i2) => equalCode(vSchema, i2)));
+          valid = (0, codegen_1.or)(...schema.map((_x, i) => equalCode(vSchema, i)));
         }
         cxt.pass(valid);
         function loopEnum() {
           gen.assign(valid, false);
           gen.forOf("v", schemaCode, (v3) => gen.if((0, codegen_1._)`${getEql()}(${data2}, ${v3})`, () => gen.assign(valid, true).break()));
         }
-        function equalCode(vSchema, i2) {
-          const sch = schema[i2];
-          return typeof sch === "object" && sch !== null ? (0, codegen_1._)`${getEql()}(${data2}, ${vSchema}[${i2}])` : (0, codegen_1._)`${data2} === ${sch}`;
+        function equalCode(vSchema, i) {
+          const sch = schema[i];
+          return typeof sch === "object" && sch !== null ? (0, codegen_1._)`${getEql()}(${data2}, ${vSchema}[${i}])` : (0, codegen_1._)`${data2} === ${sch}`;
         }
       }
     };
@@ -25480,8 +25480,8 @@ var require_additionalItems = __commonJS({
         cxt.ok(valid);
       }
       function validateItems(valid) {
-        gen.forRange("i", items2.length, len2, (i2) => {
-          cxt.subschema({ keyword, dataProp: i2, dataPropType: util_1.Type.Num }, valid);
+        gen.forRange("i", items2.length, len2, (i) => {
+          cxt.subschema({ keyword, dataProp: i, dataPropType: util_1.Type.Num }, valid);
           if (!it.allErrors)
             gen.if((0, codegen_1.not)(valid), () => gen.break());
         });
@@ -25524,13 +25524,13 @@ var require_items = __commonJS({
       }
       const valid = gen.name("valid");
       const len2 = gen.const("len", (0, codegen_1._)`${data2}.length`);
-      schArr.forEach((sch, i2) => {
+      schArr.forEach((sch, i) => {
         if ((0, util_1.alwaysValidSchema)(it, sch))
           return;
-        gen.if((0, codegen_1._)`${len2} > ${i2}`, () => cxt.subschema({
+        gen.if((0, codegen_1._)`${len2} > ${i}`, () => cxt.subschema({
           keyword,
-          schemaProp: i2,
-          dataProp: i2
+          schemaProp: i,
+          dataProp: i
         }, valid));
         cxt.ok(valid);
       });
@@ -25609,8 +25609,8 @@ var require_contains = __commonJS({
     var codegen_1 = require_codegen();
     var util_1 = require_util9();
     var error2 = {
-      message: ({ params: { min: min2, max: max3 } }) => max3 === void 0 ? (0, codegen_1.str)`must contain at least ${min2} valid item(s)` : (0, codegen_1.str)`must contain at least ${min2} and no more than ${max3} valid item(s)`,
-      params: ({ params: { min: min2, max: max3 } }) => max3 === void 0 ? (0, codegen_1._)`{minContains: ${min2}}` : (0, codegen_1._)`{minContains: ${min2}, maxContains: ${max3}}`
+      message: ({ params: { min: min2, max: max2 } }) => max2 === void 0 ? (0, codegen_1.str)`must contain at least ${min2} valid item(s)` : (0, codegen_1.str)`must contain at least ${min2} and no more than ${max2} valid item(s)`,
+      params: ({ params: { min: min2, max: max2 } }) => max2 === void 0 ? (0, codegen_1._)`{minContains: ${min2}}` : (0, codegen_1._)`{minContains: ${min2}, maxContains: ${max2}}`
     };
     var def = {
       keyword: "contains",
@@ -25622,39 +25622,39 @@ var require_contains = __commonJS({
       code(cxt) {
         const { gen, schema, parentSchema, data: data2, it } = cxt;
         let min2;
-        let max3;
+        let max2;
         const { minContains, maxContains } = parentSchema;
         if (it.opts.next) {
           min2 = minContains === void 0 ? 1 : minContains;
-          max3 = maxContains;
+          max2 = maxContains;
         } else {
           min2 = 1;
         }
         const len2 = gen.const("len", (0, codegen_1._)`${data2}.length`);
-        cxt.setParams({ min: min2, max: max3 });
-        if (max3 === void 0 && min2 === 0) {
+        cxt.setParams({ min: min2, max: max2 });
+        if (max2 === void 0 && min2 === 0) {
           (0, util_1.checkStrictMode)(it, `"minContains" == 0 without "maxContains": "contains" keyword ignored`);
           return;
         }
-        if (max3 !== void 0 && min2 > max3) {
+        if (max2 !== void 0 && min2 > max2) {
           (0, util_1.checkStrictMode)(it, `"minContains" > "maxContains" is always invalid`);
           cxt.fail();
           return;
         }
         if ((0, util_1.alwaysValidSchema)(it, schema)) {
           let cond = (0, codegen_1._)`${len2} >= ${min2}`;
-          if (max3 !== void 0)
-            cond = (0, codegen_1._)`${cond} && ${len2} <= ${max3}`;
+          if (max2 !== void 0)
+            cond = (0, codegen_1._)`${cond} && ${len2} <= ${max2}`;
           cxt.pass(cond);
           return;
         }
         it.items = true;
         const valid = gen.name("valid");
-        if (max3 === void 0 && min2 === 1) {
+        if (max2 === void 0 && min2 === 1) {
           validateItems(valid, () => gen.if(valid, () => gen.break()));
         } else if (min2 === 0) {
           gen.let(valid, true);
-          if (max3 !== void 0)
+          if (max2 !== void 0)
             gen.if((0, codegen_1._)`${data2}.length > 0`, validateItemsWithCount);
         } else {
           gen.let(valid, false);
@@ -25667,10 +25667,10 @@ var require_contains = __commonJS({
           validateItems(schValid, () => gen.if(schValid, () => checkLimits(count)));
         }
         function validateItems(_valid, block) {
-          gen.forRange("i", 0, len2, (i2) => {
+          gen.forRange("i", 0, len2, (i) => {
             cxt.subschema({
               keyword: "contains",
-              dataProp: i2,
+              dataProp: i,
               dataPropType: util_1.Type.Num,
               compositeRule: true
             }, _valid);
@@ -25679,10 +25679,10 @@ var require_contains = __commonJS({
         }
         function checkLimits(count) {
           gen.code((0, codegen_1._)`${count}++`);
-          if (max3 === void 0) {
+          if (max2 === void 0) {
             gen.if((0, codegen_1._)`${count} >= ${min2}`, () => gen.assign(valid, true).break());
           } else {
-            gen.if((0, codegen_1._)`${count} > ${max3}`, () => gen.assign(valid, false).break());
+            gen.if((0, codegen_1._)`${count} > ${max2}`, () => gen.assign(valid, false).break());
             if (min2 === 1)
               gen.assign(valid, true);
             else
@@ -26148,23 +26148,23 @@ var require_oneOf = __commonJS({
         gen.block(validateOneOf);
         cxt.result(valid, () => cxt.reset(), () => cxt.error(true));
         function validateOneOf() {
-          schArr.forEach((sch, i2) => {
+          schArr.forEach((sch, i) => {
             let schCxt;
             if ((0, util_1.alwaysValidSchema)(it, sch)) {
               gen.var(schValid, true);
             } else {
               schCxt = cxt.subschema({
                 keyword: "oneOf",
-                schemaProp: i2,
+                schemaProp: i,
                 compositeRule: true
               }, schValid);
             }
-            if (i2 > 0) {
-              gen.if((0, codegen_1._)`${schValid} && ${valid}`).assign(valid, false).assign(passing, (0, codegen_1._)`[${passing}, ${i2}]`).else();
+            if (i > 0) {
+              gen.if((0, codegen_1._)`${schValid} && ${valid}`).assign(valid, false).assign(passing, (0, codegen_1._)`[${passing}, ${i}]`).else();
             }
             gen.if(schValid, () => {
               gen.assign(valid, true);
-              gen.assign(passing, i2);
+              gen.assign(passing, i);
               if (schCxt)
                 cxt.mergeEvaluated(schCxt, codegen_1.Name);
             });
@@ -26190,10 +26190,10 @@ var require_allOf = __commonJS({
         if (!Array.isArray(schema))
           throw new Error("ajv implementation error");
         const valid = gen.name("valid");
-        schema.forEach((sch, i2) => {
+        schema.forEach((sch, i) => {
           if ((0, util_1.alwaysValidSchema)(it, sch))
             return;
-          const schCxt = cxt.subschema({ keyword: "allOf", schemaProp: i2 }, valid);
+          const schCxt = cxt.subschema({ keyword: "allOf", schemaProp: i }, valid);
           cxt.ok(valid);
           cxt.mergeEvaluated(schCxt);
         });
@@ -26633,8 +26633,8 @@ var require_unevaluatedItems = __commonJS({
         }
         it.items = true;
         function validateItems(valid, from) {
-          gen.forRange("i", from, len2, (i2) => {
-            cxt.subschema({ keyword: "unevaluatedItems", dataProp: i2, dataPropType: util_1.Type.Num }, valid);
+          gen.forRange("i", from, len2, (i) => {
+            cxt.subschema({ keyword: "unevaluatedItems", dataProp: i, dataPropType: util_1.Type.Num }, valid);
             if (!it.allErrors)
               gen.if((0, codegen_1.not)(valid), () => gen.break());
           });
@@ -26877,12 +26877,12 @@ var require_discriminator = __commonJS({
           return _valid;
         }
         function getMapping() {
-          var _a2;
+          var _a;
           const oneOfMapping = {};
           const topRequired = hasRequired(parentSchema);
           let tagRequired = true;
-          for (let i2 = 0; i2 < oneOf2.length; i2++) {
-            let sch = oneOf2[i2];
+          for (let i = 0; i < oneOf2.length; i++) {
+            let sch = oneOf2[i];
             if ((sch === null || sch === void 0 ? void 0 : sch.$ref) && !(0, util_1.schemaHasRulesButRef)(sch, it.self.RULES)) {
               const ref = sch.$ref;
               sch = compile_1.resolveRef.call(it.self, it.schemaEnv.root, it.baseId, ref);
@@ -26891,12 +26891,12 @@ var require_discriminator = __commonJS({
               if (sch === void 0)
                 throw new ref_error_1.default(it.opts.uriResolver, it.baseId, ref);
             }
-            const propSch = (_a2 = sch === null || sch === void 0 ? void 0 : sch.properties) === null || _a2 === void 0 ? void 0 : _a2[tagName];
+            const propSch = (_a = sch === null || sch === void 0 ? void 0 : sch.properties) === null || _a === void 0 ? void 0 : _a[tagName];
             if (typeof propSch != "object") {
               throw new Error(`discriminator: oneOf subschemas (or referenced schemas) must have "properties/${tagName}"`);
             }
             tagRequired = tagRequired && (topRequired || hasRequired(sch));
-            addMappings(propSch, i2);
+            addMappings(propSch, i);
           }
           if (!tagRequired)
             throw new Error(`discriminator: "${tagName}" must be required`);
@@ -26904,22 +26904,22 @@ var require_discriminator = __commonJS({
           function hasRequired({ required }) {
             return Array.isArray(required) && required.includes(tagName);
           }
-          function addMappings(sch, i2) {
+          function addMappings(sch, i) {
             if (sch.const) {
-              addMapping(sch.const, i2);
+              addMapping(sch.const, i);
             } else if (sch.enum) {
               for (const tagValue of sch.enum) {
-                addMapping(tagValue, i2);
+                addMapping(tagValue, i);
               }
             } else {
               throw new Error(`discriminator: "properties/${tagName}" must have "const" or "enum"`);
             }
           }
-          function addMapping(tagValue, i2) {
+          function addMapping(tagValue, i) {
             if (typeof tagValue != "string" || tagValue in oneOfMapping) {
               throw new Error(`discriminator: "${tagName}" values must be unique strings`);
             }
-            oneOfMapping[tagValue] = i2;
+            oneOfMapping[tagValue] = i;
           }
         }
       }
@@ -27491,15 +27491,15 @@ var require_visit = __commonJS({
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
           path = Object.freeze(path.concat(node));
-          for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci = visit_(i2, node.items[i2], visitor, path);
+          for (let i = 0; i < node.items.length; ++i) {
+            const ci = visit_(i, node.items[i], visitor, path);
             if (typeof ci === "number")
-              i2 = ci - 1;
+              i = ci - 1;
             else if (ci === BREAK)
               return BREAK;
             else if (ci === REMOVE) {
-              node.items.splice(i2, 1);
-              i2 -= 1;
+              node.items.splice(i, 1);
+              i -= 1;
             }
           }
         } else if (identity.isPair(node)) {
@@ -27539,15 +27539,15 @@ var require_visit = __commonJS({
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
           path = Object.freeze(path.concat(node));
-          for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node.items[i2], visitor, path);
+          for (let i = 0; i < node.items.length; ++i) {
+            const ci = await visitAsync_(i, node.items[i], visitor, path);
             if (typeof ci === "number")
-              i2 = ci - 1;
+              i = ci - 1;
             else if (ci === BREAK)
               return BREAK;
             else if (ci === REMOVE) {
-              node.items.splice(i2, 1);
-              i2 -= 1;
+              node.items.splice(i, 1);
+              i -= 1;
             }
           }
         } else if (identity.isPair(node)) {
@@ -27816,8 +27816,8 @@ var require_anchors = __commonJS({
       return anchors;
     }
     function findNewAnchor(prefix, exclude) {
-      for (let i2 = 1; true; ++i2) {
-        const name = `${prefix}${i2}`;
+      for (let i = 1; true; ++i) {
+        const name = `${prefix}${i}`;
         if (!exclude.has(name))
           return name;
       }
@@ -27868,13 +27868,13 @@ var require_applyReviver = __commonJS({
     function applyReviver(reviver, obj2, key, val) {
       if (val && typeof val === "object") {
         if (Array.isArray(val)) {
-          for (let i2 = 0, len2 = val.length; i2 < len2; ++i2) {
-            const v0 = val[i2];
-            const v1 = applyReviver(reviver, val, String(i2), v0);
+          for (let i = 0, len2 = val.length; i < len2; ++i) {
+            const v0 = val[i];
+            const v1 = applyReviver(reviver, val, String(i), v0);
             if (v1 === void 0)
-              delete val[i2];
+              delete val[i];
             else if (v1 !== v0)
-              val[i2] = v1;
+              val[i] = v1;
           }
         } else if (val instanceof Map) {
           for (const k of Array.from(val.keys())) {
@@ -27918,7 +27918,7 @@ var require_toJS = __commonJS({
     var identity = require_identity();
     function toJS(value2, arg, ctx) {
       if (Array.isArray(value2))
-        return value2.map((v3, i2) => toJS(v3, String(i2), ctx));
+        return value2.map((v3, i) => toJS(v3, String(i), ctx));
       if (value2 && typeof value2.toJSON === "function") {
         if (!ctx || !identity.hasAnchor(value2))
           return value2.toJSON(arg, ctx);
@@ -28214,8 +28214,8 @@ var require_Collection = __commonJS({
     var Node = require_Node();
     function collectionFromPath(schema, path, value2) {
       let v3 = value2;
-      for (let i2 = path.length - 1; i2 >= 0; --i2) {
-        const k = path[i2];
+      for (let i = path.length - 1; i >= 0; --i) {
+        const k = path[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v3;
@@ -28392,44 +28392,44 @@ var require_foldFlowLines = __commonJS({
       let split = void 0;
       let prev = void 0;
       let overflow = false;
-      let i2 = -1;
+      let i = -1;
       let escStart = -1;
       let escEnd = -1;
       if (mode === FOLD_BLOCK) {
-        i2 = consumeMoreIndentedLines(text, i2, indent.length);
-        if (i2 !== -1)
-          end = i2 + endStep;
+        i = consumeMoreIndentedLines(text, i, indent.length);
+        if (i !== -1)
+          end = i + endStep;
       }
-      for (let ch; ch = text[i2 += 1]; ) {
+      for (let ch; ch = text[i += 1]; ) {
         if (mode === FOLD_QUOTED && ch === "\\") {
-          escStart = i2;
-          switch (text[i2 + 1]) {
+          escStart = i;
+          switch (text[i + 1]) {
             case "x":
-              i2 += 3;
+              i += 3;
               break;
             case "u":
-              i2 += 5;
+              i += 5;
               break;
             case "U":
-              i2 += 9;
+              i += 9;
               break;
             default:
-              i2 += 1;
+              i += 1;
           }
-          escEnd = i2;
+          escEnd = i;
         }
         if (ch === "\n") {
           if (mode === FOLD_BLOCK)
-            i2 = consumeMoreIndentedLines(text, i2, indent.length);
-          end = i2 + indent.length + endStep;
+            i = consumeMoreIndentedLines(text, i, indent.length);
+          end = i + indent.length + endStep;
           split = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
-            const next = text[i2 + 1];
+            const next = text[i + 1];
             if (next && next !== " " && next !== "\n" && next !== "	")
-              split = i2;
+              split = i;
           }
-          if (i2 >= end) {
+          if (i >= end) {
             if (split) {
               folds.push(split);
               end = split + endStep;
@@ -28437,10 +28437,10 @@ var require_foldFlowLines = __commonJS({
             } else if (mode === FOLD_QUOTED) {
               while (prev === " " || prev === "	") {
                 prev = ch;
-                ch = text[i2 += 1];
+                ch = text[i += 1];
                 overflow = true;
               }
-              const j = i2 > escEnd + 1 ? i2 - 2 : escStart - 1;
+              const j = i > escEnd + 1 ? i - 2 : escStart - 1;
               if (escapedFolds[j])
                 return text;
               folds.push(j);
@@ -28461,9 +28461,9 @@ var require_foldFlowLines = __commonJS({
       if (onFold)
         onFold();
       let res = text.slice(0, folds[0]);
-      for (let i3 = 0; i3 < folds.length; ++i3) {
-        const fold = folds[i3];
-        const end2 = folds[i3 + 1] || text.length;
+      for (let i2 = 0; i2 < folds.length; ++i2) {
+        const fold = folds[i2];
+        const end2 = folds[i2 + 1] || text.length;
         if (fold === 0)
           res = `
 ${indent}${text.slice(0, end2)}`;
@@ -28476,19 +28476,19 @@ ${indent}${text.slice(fold + 1, end2)}`;
       }
       return res;
     }
-    function consumeMoreIndentedLines(text, i2, indent) {
-      let end = i2;
-      let start = i2 + 1;
+    function consumeMoreIndentedLines(text, i, indent) {
+      let end = i;
+      let start = i + 1;
       let ch = text[start];
       while (ch === " " || ch === "	") {
-        if (i2 < start + indent) {
-          ch = text[++i2];
+        if (i < start + indent) {
+          ch = text[++i];
         } else {
           do {
-            ch = text[++i2];
+            ch = text[++i];
           } while (ch && ch !== "\n");
-          end = i2;
-          start = i2 + 1;
+          end = i;
+          start = i + 1;
           ch = text[start];
         }
       }
@@ -28520,11 +28520,11 @@ var require_stringifyString = __commonJS({
       const strLen = str4.length;
       if (strLen <= limit)
         return false;
-      for (let i2 = 0, start = 0; i2 < strLen; ++i2) {
-        if (str4[i2] === "\n") {
-          if (i2 - start > limit)
+      for (let i = 0, start = 0; i < strLen; ++i) {
+        if (str4[i] === "\n") {
+          if (i - start > limit)
             return true;
-          start = i2 + 1;
+          start = i + 1;
           if (strLen - start <= limit)
             return false;
         }
@@ -28540,19 +28540,19 @@ var require_stringifyString = __commonJS({
       const indent = ctx.indent || (containsDocumentMarker(value2) ? "  " : "");
       let str4 = "";
       let start = 0;
-      for (let i2 = 0, ch = json[i2]; ch; ch = json[++i2]) {
-        if (ch === " " && json[i2 + 1] === "\\" && json[i2 + 2] === "n") {
-          str4 += json.slice(start, i2) + "\\ ";
-          i2 += 1;
-          start = i2;
+      for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
+        if (ch === " " && json[i + 1] === "\\" && json[i + 2] === "n") {
+          str4 += json.slice(start, i) + "\\ ";
+          i += 1;
+          start = i;
           ch = "\\";
         }
         if (ch === "\\")
-          switch (json[i2 + 1]) {
+          switch (json[i + 1]) {
             case "u":
               {
-                str4 += json.slice(start, i2);
-                const code = json.substr(i2 + 2, 4);
+                str4 += json.slice(start, i);
+                const code = json.substr(i + 2, 4);
                 switch (code) {
                   case "0000":
                     str4 += "\\0";
@@ -28582,30 +28582,30 @@ var require_stringifyString = __commonJS({
                     if (code.substr(0, 2) === "00")
                       str4 += "\\x" + code.substr(2);
                     else
-                      str4 += json.substr(i2, 6);
+                      str4 += json.substr(i, 6);
                 }
-                i2 += 5;
-                start = i2 + 1;
+                i += 5;
+                start = i + 1;
               }
               break;
             case "n":
-              if (implicitKey || json[i2 + 2] === '"' || json.length < minMultiLineLength) {
-                i2 += 1;
+              if (implicitKey || json[i + 2] === '"' || json.length < minMultiLineLength) {
+                i += 1;
               } else {
-                str4 += json.slice(start, i2) + "\n\n";
-                while (json[i2 + 2] === "\\" && json[i2 + 3] === "n" && json[i2 + 4] !== '"') {
+                str4 += json.slice(start, i) + "\n\n";
+                while (json[i + 2] === "\\" && json[i + 3] === "n" && json[i + 4] !== '"') {
                   str4 += "\n";
-                  i2 += 2;
+                  i += 2;
                 }
                 str4 += indent;
-                if (json[i2 + 2] === " ")
+                if (json[i + 2] === " ")
                   str4 += "\\";
-                i2 += 1;
-                start = i2 + 1;
+                i += 1;
+                start = i + 1;
               }
               break;
             default:
-              i2 += 1;
+              i += 1;
           }
       }
       str4 = start ? str4 + json.slice(start) : json;
@@ -29244,8 +29244,8 @@ var require_stringifyCollection = __commonJS({
       const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
       let chompKeep = false;
       const lines = [];
-      for (let i2 = 0; i2 < items2.length; ++i2) {
-        const item2 = items2[i2];
+      for (let i = 0; i < items2.length; ++i) {
+        const item2 = items2[i];
         let comment3 = null;
         if (identity.isNode(item2)) {
           if (!chompKeep && item2.spaceBefore)
@@ -29274,8 +29274,8 @@ var require_stringifyCollection = __commonJS({
         str4 = flowChars.start + flowChars.end;
       } else {
         str4 = lines[0];
-        for (let i2 = 1; i2 < lines.length; ++i2) {
-          const line = lines[i2];
+        for (let i = 1; i < lines.length; ++i) {
+          const line = lines[i];
           str4 += line ? `
 ${indent}${line}` : "\n";
         }
@@ -29299,8 +29299,8 @@ ${indent}${line}` : "\n";
       let reqNewline = false;
       let linesAtValue = 0;
       const lines = [];
-      for (let i2 = 0; i2 < items2.length; ++i2) {
-        const item2 = items2[i2];
+      for (let i = 0; i < items2.length; ++i) {
+        const item2 = items2[i];
         let comment2 = null;
         if (identity.isNode(item2)) {
           if (item2.spaceBefore)
@@ -29331,7 +29331,7 @@ ${indent}${line}` : "\n";
           reqNewline = true;
         let str4 = stringify.stringify(item2, itemCtx, () => comment2 = null);
         reqNewline || (reqNewline = lines.length > linesAtValue || str4.includes("\n"));
-        if (i2 < items2.length - 1) {
+        if (i < items2.length - 1) {
           str4 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
@@ -29459,11 +29459,11 @@ var require_YAMLMap = __commonJS({
           else
             prev.value = _pair.value;
         } else if (sortEntries) {
-          const i2 = this.items.findIndex((item2) => sortEntries(_pair, item2) < 0);
-          if (i2 === -1)
+          const i = this.items.findIndex((item2) => sortEntries(_pair, item2) < 0);
+          if (i === -1)
             this.items.push(_pair);
           else
-            this.items.splice(i2, 0, _pair);
+            this.items.splice(i, 0, _pair);
         } else {
           this.items.push(_pair);
         }
@@ -29618,9 +29618,9 @@ var require_YAMLSeq = __commonJS({
         const seq = [];
         if (ctx?.onCreate)
           ctx.onCreate(seq);
-        let i2 = 0;
+        let i = 0;
         for (const item2 of this.items)
-          seq.push(toJS.toJS(item2, String(i2++), ctx));
+          seq.push(toJS.toJS(item2, String(i++), ctx));
         return seq;
       }
       toString(ctx, onComment, onChompKeep) {
@@ -29638,10 +29638,10 @@ var require_YAMLSeq = __commonJS({
         const { replacer } = ctx;
         const seq = new this(schema);
         if (obj2 && Symbol.iterator in Object(obj2)) {
-          let i2 = 0;
+          let i = 0;
           for (let it of obj2) {
             if (typeof replacer === "function") {
-              const key = obj2 instanceof Set ? it : String(i2++);
+              const key = obj2 instanceof Set ? it : String(i++);
               it = replacer.call(obj2, key, it);
             }
             seq.items.push(createNode.createNode(it, void 0, ctx));
@@ -29755,12 +29755,12 @@ var require_stringifyNumber = __commonJS({
         return isNaN(num3) ? ".nan" : num3 < 0 ? "-.inf" : ".inf";
       let n2 = Object.is(value2, -0) ? "-0" : JSON.stringify(value2);
       if (!format && minFractionDigits && (!tag || tag === "tag:yaml.org,2002:float") && /^-?\d/.test(n2) && !n2.includes("e")) {
-        let i2 = n2.indexOf(".");
-        if (i2 < 0) {
-          i2 = n2.length;
+        let i = n2.indexOf(".");
+        if (i < 0) {
+          i = n2.length;
           n2 += ".";
         }
-        let d = minFractionDigits - (n2.length - i2 - 1);
+        let d = minFractionDigits - (n2.length - i - 1);
         while (d-- > 0)
           n2 += "0";
       }
@@ -29982,8 +29982,8 @@ var require_binary = __commonJS({
         } else if (typeof atob === "function") {
           const str4 = atob(src.replace(/[\n\r]/g, ""));
           const buffer = new Uint8Array(str4.length);
-          for (let i2 = 0; i2 < str4.length; ++i2)
-            buffer[i2] = str4.charCodeAt(i2);
+          for (let i = 0; i < str4.length; ++i)
+            buffer[i] = str4.charCodeAt(i);
           return buffer;
         } else {
           onError("This environment does not support reading binary tags; either Buffer or atob is required");
@@ -29999,8 +29999,8 @@ var require_binary = __commonJS({
           str4 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
           let s = "";
-          for (let i2 = 0; i2 < buf.length; ++i2)
-            s += String.fromCharCode(buf[i2]);
+          for (let i = 0; i < buf.length; ++i)
+            s += String.fromCharCode(buf[i]);
           str4 = btoa(s);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
@@ -30010,8 +30010,8 @@ var require_binary = __commonJS({
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
           const n2 = Math.ceil(str4.length / lineWidth);
           const lines = new Array(n2);
-          for (let i2 = 0, o = 0; i2 < n2; ++i2, o += lineWidth) {
-            lines[i2] = str4.substr(o, lineWidth);
+          for (let i = 0, o = 0; i < n2; ++i, o += lineWidth) {
+            lines[i] = str4.substr(o, lineWidth);
           }
           str4 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
@@ -30032,8 +30032,8 @@ var require_pairs = __commonJS({
     var YAMLSeq = require_YAMLSeq();
     function resolvePairs(seq, onError) {
       if (identity.isSeq(seq)) {
-        for (let i2 = 0; i2 < seq.items.length; ++i2) {
-          let item2 = seq.items[i2];
+        for (let i = 0; i < seq.items.length; ++i) {
+          let item2 = seq.items[i];
           if (identity.isPair(item2))
             continue;
           else if (identity.isMap(item2)) {
@@ -30050,7 +30050,7 @@ ${cn.comment}` : item2.comment;
             }
             item2 = pair;
           }
-          seq.items[i2] = identity.isPair(item2) ? item2 : new Pair.Pair(item2);
+          seq.items[i] = identity.isPair(item2) ? item2 : new Pair.Pair(item2);
         }
       } else
         onError("Expected a sequence for this tag");
@@ -30060,11 +30060,11 @@ ${cn.comment}` : item2.comment;
       const { replacer } = ctx;
       const pairs2 = new YAMLSeq.YAMLSeq(schema);
       pairs2.tag = "tag:yaml.org,2002:pairs";
-      let i2 = 0;
+      let i = 0;
       if (iterable && Symbol.iterator in Object(iterable))
         for (let it of iterable) {
           if (typeof replacer === "function")
-            it = replacer.call(iterable, String(i2++), it);
+            it = replacer.call(iterable, String(i++), it);
           let key, value2;
           if (Array.isArray(it)) {
             if (it.length === 2) {
@@ -31577,8 +31577,8 @@ var require_resolve_flow_collection = __commonJS({
       if (ctx.atKey)
         ctx.atKey = false;
       let offset = fc.offset + fc.start.source.length;
-      for (let i2 = 0; i2 < fc.items.length; ++i2) {
-        const collItem = fc.items[i2];
+      for (let i = 0; i < fc.items.length; ++i) {
+        const collItem = fc.items[i];
         const { start, key, sep: sep3, value: value2 } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
@@ -31591,9 +31591,9 @@ var require_resolve_flow_collection = __commonJS({
         });
         if (!props.found) {
           if (!props.anchor && !props.tag && !sep3 && !value2) {
-            if (i2 === 0 && props.comma)
+            if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
-            else if (i2 < fc.items.length - 1)
+            else if (i < fc.items.length - 1)
               onError(props.start, "UNEXPECTED_TOKEN", `Unexpected empty item in ${fcName}`);
             if (props.comment) {
               if (coll.comment)
@@ -31612,7 +31612,7 @@ var require_resolve_flow_collection = __commonJS({
               "Implicit keys of flow sequence pairs need to be on a single line"
             );
         }
-        if (i2 === 0) {
+        if (i === 0) {
           if (props.comma)
             onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
         } else {
@@ -31823,10 +31823,10 @@ var require_resolve_block_scalar = __commonJS({
       const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
       const lines = scalar.source ? splitLines(scalar.source) : [];
       let chompStart = lines.length;
-      for (let i2 = lines.length - 1; i2 >= 0; --i2) {
-        const content = lines[i2][1];
+      for (let i = lines.length - 1; i >= 0; --i) {
+        const content = lines[i][1];
         if (content === "" || content === "\r")
-          chompStart = i2;
+          chompStart = i;
         else
           break;
       }
@@ -31840,8 +31840,8 @@ var require_resolve_block_scalar = __commonJS({
       let trimIndent = scalar.indent + header.indent;
       let offset = scalar.offset + header.length;
       let contentStart = 0;
-      for (let i2 = 0; i2 < chompStart; ++i2) {
-        const [indent, content] = lines[i2];
+      for (let i = 0; i < chompStart; ++i) {
+        const [indent, content] = lines[i];
         if (content === "" || content === "\r") {
           if (header.indent === 0 && indent.length > trimIndent)
             trimIndent = indent.length;
@@ -31852,7 +31852,7 @@ var require_resolve_block_scalar = __commonJS({
           }
           if (header.indent === 0)
             trimIndent = indent.length;
-          contentStart = i2;
+          contentStart = i;
           if (trimIndent === 0 && !ctx.atRoot) {
             const message2 = "Block scalar values in collections must be indented";
             onError(offset, "BAD_INDENT", message2);
@@ -31861,17 +31861,17 @@ var require_resolve_block_scalar = __commonJS({
         }
         offset += indent.length + content.length + 1;
       }
-      for (let i2 = lines.length - 1; i2 >= chompStart; --i2) {
-        if (lines[i2][0].length > trimIndent)
-          chompStart = i2 + 1;
+      for (let i = lines.length - 1; i >= chompStart; --i) {
+        if (lines[i][0].length > trimIndent)
+          chompStart = i + 1;
       }
       let value2 = "";
       let sep3 = "";
       let prevMoreIndented = false;
-      for (let i2 = 0; i2 < contentStart; ++i2)
-        value2 += lines[i2][0].slice(trimIndent) + "\n";
-      for (let i2 = contentStart; i2 < chompStart; ++i2) {
-        let [indent, content] = lines[i2];
+      for (let i = 0; i < contentStart; ++i)
+        value2 += lines[i][0].slice(trimIndent) + "\n";
+      for (let i = contentStart; i < chompStart; ++i) {
+        let [indent, content] = lines[i];
         offset += indent.length + content.length + 1;
         const crlf = content[content.length - 1] === "\r";
         if (crlf)
@@ -31908,8 +31908,8 @@ var require_resolve_block_scalar = __commonJS({
         case "-":
           break;
         case "+":
-          for (let i2 = chompStart; i2 < lines.length; ++i2)
-            value2 += "\n" + lines[i2][0].slice(trimIndent);
+          for (let i = chompStart; i < lines.length; ++i)
+            value2 += "\n" + lines[i][0].slice(trimIndent);
           if (value2[value2.length - 1] !== "\n")
             value2 += "\n";
           break;
@@ -31929,8 +31929,8 @@ var require_resolve_block_scalar = __commonJS({
       let indent = 0;
       let chomp = "";
       let error2 = -1;
-      for (let i2 = 1; i2 < source.length; ++i2) {
-        const ch = source[i2];
+      for (let i = 1; i < source.length; ++i) {
+        const ch = source[i];
         if (!chomp && (ch === "-" || ch === "+"))
           chomp = ch;
         else {
@@ -31938,7 +31938,7 @@ var require_resolve_block_scalar = __commonJS({
           if (!indent && n2)
             indent = n2;
           else if (error2 === -1)
-            error2 = offset + i2;
+            error2 = offset + i;
         }
       }
       if (error2 !== -1)
@@ -31946,8 +31946,8 @@ var require_resolve_block_scalar = __commonJS({
       let hasSpace = false;
       let comment2 = "";
       let length2 = source.length;
-      for (let i2 = 1; i2 < props.length; ++i2) {
-        const token = props[i2];
+      for (let i = 1; i < props.length; ++i) {
+        const token = props[i];
         switch (token.type) {
           case "space":
             hasSpace = true;
@@ -31985,8 +31985,8 @@ var require_resolve_block_scalar = __commonJS({
       const m = first.match(/^( *)/);
       const line0 = m?.[1] ? [m[1], first.slice(m[1].length)] : ["", first];
       const lines = [line0];
-      for (let i2 = 1; i2 < split.length; i2 += 2)
-        lines.push([split[i2], split[i2 + 1]]);
+      for (let i = 1; i < split.length; i += 2)
+        lines.push([split[i], split[i + 1]]);
       return lines;
     }
     exports.resolveBlockScalar = resolveBlockScalar;
@@ -32105,43 +32105,43 @@ var require_resolve_flow_scalar = __commonJS({
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
-      for (let i2 = 1; i2 < source.length - 1; ++i2) {
-        const ch = source[i2];
-        if (ch === "\r" && source[i2 + 1] === "\n")
+      for (let i = 1; i < source.length - 1; ++i) {
+        const ch = source[i];
+        if (ch === "\r" && source[i + 1] === "\n")
           continue;
         if (ch === "\n") {
-          const { fold, offset } = foldNewline(source, i2);
+          const { fold, offset } = foldNewline(source, i);
           res += fold;
-          i2 = offset;
+          i = offset;
         } else if (ch === "\\") {
-          let next = source[++i2];
+          let next = source[++i];
           const cc = escapeCodes[next];
           if (cc)
             res += cc;
           else if (next === "\n") {
-            next = source[i2 + 1];
+            next = source[i + 1];
             while (next === " " || next === "	")
-              next = source[++i2 + 1];
-          } else if (next === "\r" && source[i2 + 1] === "\n") {
-            next = source[++i2 + 1];
+              next = source[++i + 1];
+          } else if (next === "\r" && source[i + 1] === "\n") {
+            next = source[++i + 1];
             while (next === " " || next === "	")
-              next = source[++i2 + 1];
+              next = source[++i + 1];
           } else if (next === "x" || next === "u" || next === "U") {
             const length2 = next === "x" ? 2 : next === "u" ? 4 : 8;
-            res += parseCharCode(source, i2 + 1, length2, onError);
-            i2 += length2;
+            res += parseCharCode(source, i + 1, length2, onError);
+            i += length2;
           } else {
-            const raw = source.substr(i2 - 1, 2);
-            onError(i2 - 1, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
+            const raw = source.substr(i - 1, 2);
+            onError(i - 1, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
             res += raw;
           }
         } else if (ch === " " || ch === "	") {
-          const wsStart = i2;
-          let next = source[i2 + 1];
+          const wsStart = i;
+          let next = source[i + 1];
           while (next === " " || next === "	")
-            next = source[++i2 + 1];
-          if (next !== "\n" && !(next === "\r" && source[i2 + 2] === "\n"))
-            res += i2 > wsStart ? source.slice(wsStart, i2 + 1) : ch;
+            next = source[++i + 1];
+          if (next !== "\n" && !(next === "\r" && source[i + 2] === "\n"))
+            res += i > wsStart ? source.slice(wsStart, i + 1) : ch;
         } else {
           res += ch;
         }
@@ -32302,8 +32302,8 @@ var require_util_empty_scalar_position = __commonJS({
     function emptyScalarPosition(offset, before, pos) {
       if (before) {
         pos ?? (pos = before.length);
-        for (let i2 = pos - 1; i2 >= 0; --i2) {
-          let st = before[i2];
+        for (let i = pos - 1; i >= 0; --i) {
+          let st = before[i];
           switch (st.type) {
             case "space":
             case "comment":
@@ -32311,10 +32311,10 @@ var require_util_empty_scalar_position = __commonJS({
               offset -= st.source.length;
               continue;
           }
-          st = before[++i2];
+          st = before[++i];
           while (st?.type === "space") {
             offset += st.source.length;
-            st = before[++i2];
+            st = before[++i];
           }
           break;
         }
@@ -32497,8 +32497,8 @@ var require_composer = __commonJS({
       let comment2 = "";
       let atComment = false;
       let afterEmptyLine = false;
-      for (let i2 = 0; i2 < prelude.length; ++i2) {
-        const source = prelude[i2];
+      for (let i = 0; i < prelude.length; ++i) {
+        const source = prelude[i];
         switch (source[0]) {
           case "#":
             comment2 += (comment2 === "" ? "" : afterEmptyLine ? "\n\n" : "\n") + (source.substring(1) || " ");
@@ -32506,8 +32506,8 @@ var require_composer = __commonJS({
             afterEmptyLine = false;
             break;
           case "%":
-            if (prelude[i2 + 1]?.[0] !== "#")
-              i2 += 1;
+            if (prelude[i + 1]?.[0] !== "#")
+              i += 1;
             atComment = false;
             break;
           default:
@@ -32558,10 +32558,10 @@ ${cb}` : comment2;
           }
         }
         if (afterDoc) {
-          for (let i2 = 0; i2 < this.errors.length; ++i2)
-            doc.errors.push(this.errors[i2]);
-          for (let i2 = 0; i2 < this.warnings.length; ++i2)
-            doc.warnings.push(this.warnings[i2]);
+          for (let i = 0; i < this.errors.length; ++i)
+            doc.errors.push(this.errors[i]);
+          for (let i = 0; i < this.warnings.length; ++i)
+            doc.warnings.push(this.warnings[i]);
         } else {
           doc.errors = this.errors;
           doc.warnings = this.warnings;
@@ -32969,15 +32969,15 @@ var require_cst_visit = __commonJS({
       for (const field of ["key", "value"]) {
         const token = item2[field];
         if (token && "items" in token) {
-          for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path.concat([[field, i2]])), token.items[i2], visitor);
+          for (let i = 0; i < token.items.length; ++i) {
+            const ci = _visit(Object.freeze(path.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
-              i2 = ci - 1;
+              i = ci - 1;
             else if (ci === BREAK)
               return BREAK;
             else if (ci === REMOVE) {
-              token.items.splice(i2, 1);
-              i2 -= 1;
+              token.items.splice(i, 1);
+              i -= 1;
             }
           }
           if (typeof ctrl === "function" && field === "key")
@@ -33147,14 +33147,14 @@ var require_lexer = __commonJS({
           next = yield* this.parseNext(next);
       }
       atLineEnd() {
-        let i2 = this.pos;
-        let ch = this.buffer[i2];
+        let i = this.pos;
+        let ch = this.buffer[i];
         while (ch === " " || ch === "	")
-          ch = this.buffer[++i2];
+          ch = this.buffer[++i];
         if (!ch || ch === "#" || ch === "\n")
           return true;
         if (ch === "\r")
-          return this.buffer[i2 + 1] === "\n";
+          return this.buffer[i + 1] === "\n";
         return false;
       }
       charAt(n2) {
@@ -33449,9 +33449,9 @@ var require_lexer = __commonJS({
       *parseBlockScalarHeader() {
         this.blockScalarIndent = -1;
         this.blockScalarKeep = false;
-        let i2 = this.pos;
+        let i = this.pos;
         while (true) {
-          const ch = this.buffer[++i2];
+          const ch = this.buffer[++i];
           if (ch === "+")
             this.blockScalarKeep = true;
           else if (ch > "0" && ch <= "9")
@@ -33465,17 +33465,17 @@ var require_lexer = __commonJS({
         let nl = this.pos - 1;
         let indent = 0;
         let ch;
-        loop: for (let i3 = this.pos; ch = this.buffer[i3]; ++i3) {
+        loop: for (let i2 = this.pos; ch = this.buffer[i2]; ++i2) {
           switch (ch) {
             case " ":
               indent += 1;
               break;
             case "\n":
-              nl = i3;
+              nl = i2;
               indent = 0;
               break;
             case "\r": {
-              const next = this.buffer[i3 + 1];
+              const next = this.buffer[i2 + 1];
               if (!next && !this.atEnd)
                 return this.setNext("block-scalar");
               if (next === "\n")
@@ -33506,25 +33506,25 @@ var require_lexer = __commonJS({
             nl = this.buffer.length;
           }
         }
-        let i2 = nl + 1;
-        ch = this.buffer[i2];
+        let i = nl + 1;
+        ch = this.buffer[i];
         while (ch === " ")
-          ch = this.buffer[++i2];
+          ch = this.buffer[++i];
         if (ch === "	") {
           while (ch === "	" || ch === " " || ch === "\r" || ch === "\n")
-            ch = this.buffer[++i2];
-          nl = i2 - 1;
+            ch = this.buffer[++i];
+          nl = i - 1;
         } else if (!this.blockScalarKeep) {
           do {
-            let i3 = nl - 1;
-            let ch2 = this.buffer[i3];
+            let i2 = nl - 1;
+            let ch2 = this.buffer[i2];
             if (ch2 === "\r")
-              ch2 = this.buffer[--i3];
-            const lastChar = i3;
+              ch2 = this.buffer[--i2];
+            const lastChar = i2;
             while (ch2 === " ")
-              ch2 = this.buffer[--i3];
-            if (ch2 === "\n" && i3 >= this.pos && i3 + 1 + indent > lastChar)
-              nl = i3;
+              ch2 = this.buffer[--i2];
+            if (ch2 === "\n" && i2 >= this.pos && i2 + 1 + indent > lastChar)
+              nl = i2;
             else
               break;
           } while (true);
@@ -33536,36 +33536,36 @@ var require_lexer = __commonJS({
       *parsePlainScalar() {
         const inFlow = this.flowLevel > 0;
         let end = this.pos - 1;
-        let i2 = this.pos - 1;
+        let i = this.pos - 1;
         let ch;
-        while (ch = this.buffer[++i2]) {
+        while (ch = this.buffer[++i]) {
           if (ch === ":") {
-            const next = this.buffer[i2 + 1];
+            const next = this.buffer[i + 1];
             if (isEmpty(next) || inFlow && flowIndicatorChars.has(next))
               break;
-            end = i2;
+            end = i;
           } else if (isEmpty(ch)) {
-            let next = this.buffer[i2 + 1];
+            let next = this.buffer[i + 1];
             if (ch === "\r") {
               if (next === "\n") {
-                i2 += 1;
+                i += 1;
                 ch = "\n";
-                next = this.buffer[i2 + 1];
+                next = this.buffer[i + 1];
               } else
-                end = i2;
+                end = i;
             }
             if (next === "#" || inFlow && flowIndicatorChars.has(next))
               break;
             if (ch === "\n") {
-              const cs = this.continueScalar(i2 + 1);
+              const cs = this.continueScalar(i + 1);
               if (cs === -1)
                 break;
-              i2 = Math.max(i2, cs - 2);
+              i = Math.max(i, cs - 2);
             }
           } else {
             if (inFlow && flowIndicatorChars.has(ch))
               break;
-            end = i2;
+            end = i;
           }
         }
         if (!ch && !this.atEnd)
@@ -33582,8 +33582,8 @@ var require_lexer = __commonJS({
         }
         return 0;
       }
-      *pushToIndex(i2, allowEmpty) {
-        const s = this.buffer.slice(this.pos, i2);
+      *pushToIndex(i, allowEmpty) {
+        const s = this.buffer.slice(this.pos, i);
         if (s) {
           yield s;
           this.pos += s.length;
@@ -33628,23 +33628,23 @@ var require_lexer = __commonJS({
       }
       *pushTag() {
         if (this.charAt(1) === "<") {
-          let i2 = this.pos + 2;
-          let ch = this.buffer[i2];
+          let i = this.pos + 2;
+          let ch = this.buffer[i];
           while (!isEmpty(ch) && ch !== ">")
-            ch = this.buffer[++i2];
-          return yield* this.pushToIndex(ch === ">" ? i2 + 1 : i2, false);
+            ch = this.buffer[++i];
+          return yield* this.pushToIndex(ch === ">" ? i + 1 : i, false);
         } else {
-          let i2 = this.pos + 1;
-          let ch = this.buffer[i2];
+          let i = this.pos + 1;
+          let ch = this.buffer[i];
           while (ch) {
             if (tagChars.has(ch))
-              ch = this.buffer[++i2];
-            else if (ch === "%" && hexDigits.has(this.buffer[i2 + 1]) && hexDigits.has(this.buffer[i2 + 2])) {
-              ch = this.buffer[i2 += 3];
+              ch = this.buffer[++i];
+            else if (ch === "%" && hexDigits.has(this.buffer[i + 1]) && hexDigits.has(this.buffer[i + 2])) {
+              ch = this.buffer[i += 3];
             } else
               break;
           }
-          return yield* this.pushToIndex(i2, false);
+          return yield* this.pushToIndex(i, false);
         }
       }
       *pushNewline() {
@@ -33657,24 +33657,24 @@ var require_lexer = __commonJS({
           return 0;
       }
       *pushSpaces(allowTabs) {
-        let i2 = this.pos - 1;
+        let i = this.pos - 1;
         let ch;
         do {
-          ch = this.buffer[++i2];
+          ch = this.buffer[++i];
         } while (ch === " " || allowTabs && ch === "	");
-        const n2 = i2 - this.pos;
+        const n2 = i - this.pos;
         if (n2 > 0) {
           yield this.buffer.substr(this.pos, n2);
-          this.pos = i2;
+          this.pos = i;
         }
         return n2;
       }
       *pushUntil(test) {
-        let i2 = this.pos;
-        let ch = this.buffer[i2];
+        let i = this.pos;
+        let ch = this.buffer[i];
         while (!test(ch))
-          ch = this.buffer[++i2];
-        return yield* this.pushToIndex(i2, false);
+          ch = this.buffer[++i];
+        return yield* this.pushToIndex(i, false);
       }
     };
     exports.Lexer = Lexer;
@@ -33720,20 +33720,20 @@ var require_parser = __commonJS({
     var cst = require_cst();
     var lexer = require_lexer();
     function includesToken(list, type) {
-      for (let i2 = 0; i2 < list.length; ++i2)
-        if (list[i2].type === type)
+      for (let i = 0; i < list.length; ++i)
+        if (list[i].type === type)
           return true;
       return false;
     }
     function findNonEmptyIndex(list) {
-      for (let i2 = 0; i2 < list.length; ++i2) {
-        switch (list[i2].type) {
+      for (let i = 0; i < list.length; ++i) {
+        switch (list[i].type) {
           case "space":
           case "comment":
           case "newline":
             break;
           default:
-            return i2;
+            return i;
         }
       }
       return -1;
@@ -33768,9 +33768,9 @@ var require_parser = __commonJS({
     function getFirstKeyStartProps(prev) {
       if (prev.length === 0)
         return [];
-      let i2 = prev.length;
-      loop: while (--i2 >= 0) {
-        switch (prev[i2].type) {
+      let i = prev.length;
+      loop: while (--i >= 0) {
+        switch (prev[i].type) {
           case "doc-start":
           case "explicit-key-ind":
           case "map-value-ind":
@@ -33779,16 +33779,16 @@ var require_parser = __commonJS({
             break loop;
         }
       }
-      while (prev[++i2]?.type === "space") {
+      while (prev[++i]?.type === "space") {
       }
-      return prev.splice(i2, prev.length);
+      return prev.splice(i, prev.length);
     }
     function arrayPushArray(target, source) {
       if (source.length < 1e5)
         Array.prototype.push.apply(target, source);
       else
-        for (let i2 = 0; i2 < source.length; ++i2)
-          target.push(source[i2]);
+        for (let i = 0; i < source.length; ++i)
+          target.push(source[i]);
     }
     function fixFlowSeqItems(fc) {
       if (fc.start.type === "flow-seq-start") {
@@ -34174,11 +34174,11 @@ var require_parser = __commonJS({
           let start = [];
           if (atNextItem && it.sep && !it.value) {
             const nl = [];
-            for (let i2 = 0; i2 < it.sep.length; ++i2) {
-              const st = it.sep[i2];
+            for (let i = 0; i < it.sep.length; ++i) {
+              const st = it.sep[i];
               switch (st.type) {
                 case "newline":
-                  nl.push(i2);
+                  nl.push(i);
                   break;
                 case "space":
                   break;
@@ -34949,7 +34949,7 @@ var Summary = class {
       }
       try {
         yield access(pathFromEnv, constants.R_OK | constants.W_OK);
-      } catch (_a2) {
+      } catch (_a) {
         throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
       }
       this._filePath = pathFromEnv;
@@ -35375,7 +35375,7 @@ function sha256Hex(bytes) {
     h3[7] += hh;
   }
   let hex = "";
-  for (let i2 = 0; i2 < 8; i2++) hex += h3[i2].toString(16).padStart(8, "0");
+  for (let i = 0; i < 8; i++) hex += h3[i].toString(16).padStart(8, "0");
   return hex;
 }
 var sha256Text = (text) => sha256Hex(new TextEncoder().encode(text));
@@ -35391,9 +35391,9 @@ var guidelineSha256 = (guideline) => sha256Text(canonicalJson(guideline));
 // shared/dataset/shard.ts
 function parseShard(text) {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
-  const i2 = m ? Number(m[1]) : NaN, n2 = m ? Number(m[2]) : NaN;
-  if (!m || n2 < 1 || i2 < 1 || i2 > n2) throw new SegqcError("usage", `shard must look like i/n with 1 <= i <= n, got "${text}"`);
-  return { index: i2 - 1, count: n2 };
+  const i = m ? Number(m[1]) : NaN, n2 = m ? Number(m[2]) : NaN;
+  if (!m || n2 < 1 || i < 1 || i > n2) throw new SegqcError("usage", `shard must look like i/n with 1 <= i <= n, got "${text}"`);
+  return { index: i - 1, count: n2 };
 }
 function inShard(itemId, shard) {
   if (shard.count === 1) return true;
@@ -35498,7 +35498,7 @@ var Context = class {
    * Hydrate the context from the environment
    */
   constructor() {
-    var _a2, _b2, _c;
+    var _a, _b, _c;
     this.payload = {};
     if (process.env.GITHUB_EVENT_PATH) {
       if (existsSync2(process.env.GITHUB_EVENT_PATH)) {
@@ -35518,8 +35518,8 @@ var Context = class {
     this.runAttempt = parseInt(process.env.GITHUB_RUN_ATTEMPT, 10);
     this.runNumber = parseInt(process.env.GITHUB_RUN_NUMBER, 10);
     this.runId = parseInt(process.env.GITHUB_RUN_ID, 10);
-    this.apiUrl = (_a2 = process.env.GITHUB_API_URL) !== null && _a2 !== void 0 ? _a2 : `https://api.github.com`;
-    this.serverUrl = (_b2 = process.env.GITHUB_SERVER_URL) !== null && _b2 !== void 0 ? _b2 : `https://github.com`;
+    this.apiUrl = (_a = process.env.GITHUB_API_URL) !== null && _a !== void 0 ? _a : `https://api.github.com`;
+    this.serverUrl = (_b = process.env.GITHUB_SERVER_URL) !== null && _b !== void 0 ? _b : `https://github.com`;
     this.graphqlUrl = (_c = process.env.GITHUB_GRAPHQL_URL) !== null && _c !== void 0 ? _c : `https://api.github.com/graphql`;
   }
   get issue() {
@@ -35598,8 +35598,8 @@ function getApiBaseUrl() {
   return process.env["GITHUB_API_URL"] || "https://api.github.com";
 }
 function getUserAgentWithOrchestrationId(baseUserAgent) {
-  var _a2;
-  const orchId = (_a2 = process.env["ACTIONS_ORCHESTRATION_ID"]) === null || _a2 === void 0 ? void 0 : _a2.trim();
+  var _a;
+  const orchId = (_a = process.env["ACTIONS_ORCHESTRATION_ID"]) === null || _a === void 0 ? void 0 : _a.trim();
   if (orchId) {
     const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, "_");
     const tag = `actions_orchestration_id/${sanitizedId}`;
@@ -36495,8 +36495,8 @@ var applyReviverIteratively = (parsed, userReviver) => {
       const isComplexObject = value2 !== null && typeof value2 === "object";
       if (isComplexObject) {
         const keys = Object.keys(value2);
-        for (let i2 = keys.length - 1; i2 >= 0; i2--) {
-          stack.push({ parent: value2, key: keys[i2], visited: false });
+        for (let i = keys.length - 1; i >= 0; i--) {
+          stack.push({ parent: value2, key: keys[i], visited: false });
         }
       }
     } else {
@@ -36724,7 +36724,7 @@ async function getResponseData(response) {
     try {
       text = await response.text();
       return JSONParse(text);
-    } catch (err3) {
+    } catch (err2) {
       return text;
     }
   } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
@@ -37060,8 +37060,8 @@ var Octokit = class {
       this.auth = auth2;
     }
     const classConstructor = this.constructor;
-    for (let i2 = 0; i2 < classConstructor.plugins.length; ++i2) {
-      Object.assign(this, classConstructor.plugins[i2](this, options));
+    for (let i = 0; i < classConstructor.plugins.length; ++i) {
+      Object.assign(this, classConstructor.plugins[i](this, options));
     }
   }
   // assigned during constructor
@@ -39687,11 +39687,11 @@ function retryDelay(r, attempt, nowMs, random2 = Math.random) {
 
 // action/src/github/octokit-platform.ts
 var failed = (e) => {
-  const err3 = e;
+  const err2 = e;
   return {
-    status: typeof err3.status === "number" ? err3.status : 0,
-    headers: err3.response?.headers ?? {},
-    message: err3.response?.data?.message ?? err3.message ?? String(e)
+    status: typeof err2.status === "number" ? err2.status : 0,
+    headers: err2.response?.headers ?? {},
+    message: err2.response?.data?.message ?? err2.message ?? String(e)
   };
 };
 var toComment = (c) => ({ id: c.id, body: c.body ?? "", author: c.user?.login ?? null });
@@ -40225,7 +40225,7 @@ function aliasProblem(root) {
       if ((0, import_yaml.isCollection)(node)) {
         open2.add(node);
         stack.push({ node, exit: true });
-        for (let i2 = node.items.length - 1; i2 >= 0; i2--) stack.push({ node: node.items[i2], exit: false });
+        for (let i = node.items.length - 1; i >= 0; i--) stack.push({ node: node.items[i], exit: false });
       }
     }
   }
@@ -40243,12 +40243,12 @@ function formatPath(path) {
 function locate(doc, path, key = false) {
   let node = doc.root;
   let at = node;
-  for (let i2 = 0; i2 < path.length; i2++) {
-    const seg = path[i2];
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i];
     if ((0, import_yaml.isMap)(node)) {
       const pair = node.items.find((p) => (0, import_yaml.isScalar)(p.key) && String(p.key.value) === String(seg));
       if (!pair) break;
-      if (key && i2 === path.length - 1) {
+      if (key && i === path.length - 1) {
         at = pair.key;
         break;
       }
@@ -40295,10 +40295,10 @@ function closest(word, candidates) {
 }
 function editDistance(a, b) {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i2 = 1; i2 <= a.length; i2++) {
-    const cur2 = [i2];
+  for (let i = 1; i <= a.length; i++) {
+    const cur2 = [i];
     for (let j = 1; j <= b.length; j++) {
-      cur2[j] = Math.min(prev[j] + 1, cur2[j - 1] + 1, prev[j - 1] + (a[i2 - 1] === b[j - 1] ? 0 : 1));
+      cur2[j] = Math.min(prev[j] + 1, cur2[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     }
     prev = cur2;
   }
@@ -40319,14 +40319,14 @@ function schemaErrors(validate2, doc, describe2) {
   const out = [];
   const seen = /* @__PURE__ */ new Set();
   for (const e of raw) {
-    const err3 = wordError(e, doc, describe2);
-    if (!err3) continue;
+    const err2 = wordError(e, doc, describe2);
+    if (!err2) continue;
     const parent = pointers.get(e.parentSchema);
-    if (parent !== void 0) err3.schemaPath = `${parent}/${e.keyword}`;
-    const k = `${err3.path}|${err3.message}`;
+    if (parent !== void 0) err2.schemaPath = `${parent}/${e.keyword}`;
+    const k = `${err2.path}|${err2.message}`;
     if (seen.has(k)) continue;
     seen.add(k);
-    out.push(err3);
+    out.push(err2);
   }
   return out;
 }
@@ -40345,12 +40345,12 @@ var pointerToPath = (pointer, data2) => {
 function collapseOneOf(errors) {
   const drop = /* @__PURE__ */ new Set();
   const replace = /* @__PURE__ */ new Map();
-  for (let i2 = 0; i2 < errors.length; i2++) {
-    const o = errors[i2];
-    if (o.keyword !== "oneOf" || drop.has(i2)) continue;
+  for (let i = 0; i < errors.length; i++) {
+    const o = errors[i];
+    if (o.keyword !== "oneOf" || drop.has(i)) continue;
     const prefix = `${o.schemaPath}/`;
     const branches = /* @__PURE__ */ new Map();
-    for (let j = i2 - 1; j >= 0 && errors[j].schemaPath.startsWith(prefix); j--) {
+    for (let j = i - 1; j >= 0 && errors[j].schemaPath.startsWith(prefix); j--) {
       const b = errors[j].schemaPath.slice(prefix.length).split("/")[0];
       if (!branches.has(b)) branches.set(b, []);
       branches.get(b).push(j);
@@ -40361,14 +40361,14 @@ function collapseOneOf(errors) {
     );
     fitting.sort((a, b) => a.length - b.length);
     if (fitting.length === 1 || fitting.length > 1 && fitting[0].length < fitting[1].length) {
-      drop.add(i2);
-      replace.set(i2, fitting[0].sort((a, b) => a - b).map((j) => errors[j]));
+      drop.add(i);
+      replace.set(i, fitting[0].sort((a, b) => a - b).map((j) => errors[j]));
     }
   }
   const out = [];
-  for (let i2 = 0; i2 < errors.length; i2++) {
-    if (replace.has(i2)) out.push(...replace.get(i2));
-    else if (!drop.has(i2)) out.push(errors[i2]);
+  for (let i = 0; i < errors.length; i++) {
+    if (replace.has(i)) out.push(...replace.get(i));
+    else if (!drop.has(i)) out.push(errors[i]);
   }
   return out;
 }
@@ -40418,7 +40418,7 @@ function wordError(e, doc, describe2) {
     case "type": {
       const t = Array.isArray(p.type) ? p.type : [String(p.type)];
       const quote = t.includes("string") && (typeof found === "number" || typeof found === "boolean") ? "; put it in quotes" : "";
-      message2 = `${where} must be ${exp ?? t.map((x2) => typeWords[x2] ?? x2).join(" or ")} (found ${show(found)}${quote})`;
+      message2 = `${where} must be ${exp ?? t.map((x) => typeWords[x] ?? x).join(" or ")} (found ${show(found)}${quote})`;
       break;
     }
     case "enum": {
@@ -40526,89 +40526,89 @@ function loadGuideline(text, file) {
 }
 function crossFieldErrors(g, doc) {
   const errors = [];
-  const err3 = (path, message2) => errors.push(crossFieldError(doc, path, message2));
+  const err2 = (path, message2) => errors.push(crossFieldError(doc, path, message2));
   const names = g.labels.map((l) => l.name);
   const byName = /* @__PURE__ */ new Map();
   const byValue = /* @__PURE__ */ new Map();
-  g.labels.forEach((l, i2) => {
+  g.labels.forEach((l, i) => {
     const key = l.name.toLowerCase();
     const prevName = byName.get(key);
-    if (prevName !== void 0) err3(["labels", i2, "name"], `label name '${l.name}' is used twice (labels[${prevName}] and labels[${i2}]); names must be unique`);
-    else byName.set(key, i2);
+    if (prevName !== void 0) err2(["labels", i, "name"], `label name '${l.name}' is used twice (labels[${prevName}] and labels[${i}]); names must be unique`);
+    else byName.set(key, i);
     const prevValue = byValue.get(l.value);
     if (prevValue !== void 0) {
-      err3(["labels", i2, "value"], `label '${l.name}' has value ${l.value}, already used by label '${g.labels[prevValue].name}'; values must be unique`);
-    } else byValue.set(l.value, i2);
+      err2(["labels", i, "value"], `label '${l.name}' has value ${l.value}, already used by label '${g.labels[prevValue].name}'; values must be unique`);
+    } else byValue.set(l.value, i);
   });
   const refers = (path, name, what) => {
     if (byName.has(name.toLowerCase()) && names.includes(name)) return;
     const guess = closest(name, names);
-    err3(path, `${what} names '${name}', which is not a label of this guideline${guess ? ` \u2014 did you mean ${guess}?` : ` (labels: ${names.join(", ")})`}`);
+    err2(path, `${what} names '${name}', which is not a label of this guideline${guess ? ` \u2014 did you mean ${guess}?` : ` (labels: ${names.join(", ")})`}`);
   };
-  g.labels.forEach((l, i2) => {
+  g.labels.forEach((l, i) => {
     const where = `label '${l.name}'`;
     const inside = insideOf(l);
     if (inside) {
-      const path = typeof l.inside === "string" ? ["labels", i2, "inside"] : ["labels", i2, "inside", "label"];
-      if (inside.label === l.name) err3(path, `${where} cannot be inside itself`);
+      const path = typeof l.inside === "string" ? ["labels", i, "inside"] : ["labels", i, "inside", "label"];
+      if (inside.label === l.name) err2(path, `${where} cannot be inside itself`);
       else refers(path, inside.label, `'inside' of ${where}`);
     }
     (l.exclusive_with ?? []).forEach((n2, j) => {
-      if (n2 === l.name) err3(["labels", i2, "exclusive_with", j], `${where} cannot be exclusive with itself`);
-      else refers(["labels", i2, "exclusive_with", j], n2, `'exclusive_with' of ${where}`);
+      if (n2 === l.name) err2(["labels", i, "exclusive_with", j], `${where} cannot be exclusive with itself`);
+      else refers(["labels", i, "exclusive_with", j], n2, `'exclusive_with' of ${where}`);
     });
-    minMax(l, i2, err3);
+    minMax(l, i, err2);
   });
-  insideCycles(g.labels, err3);
+  insideCycles(g.labels, err2);
   const ids = /* @__PURE__ */ new Map();
-  (g.checklist ?? []).forEach((c, i2) => {
+  (g.checklist ?? []).forEach((c, i) => {
     const prev = ids.get(c.id);
-    if (prev !== void 0) err3(["checklist", i2, "id"], `checklist id '${c.id}' is used twice (checklist[${prev}] and checklist[${i2}])`);
-    else ids.set(c.id, i2);
+    if (prev !== void 0) err2(["checklist", i, "id"], `checklist id '${c.id}' is used twice (checklist[${prev}] and checklist[${i}])`);
+    else ids.set(c.id, i);
     if (c.when) {
       const key = "label_present" in c.when ? "label_present" : "label_absent";
       const name = "label_present" in c.when ? c.when.label_present : c.when.label_absent;
-      refers(["checklist", i2, "when", key], name, `the condition of checklist item '${c.id}'`);
+      refers(["checklist", i, "when", key], name, `the condition of checklist item '${c.id}'`);
     }
   });
   const agreed = /* @__PURE__ */ new Map();
-  (g.agreement ?? []).forEach((a, i2) => {
-    refers(["agreement", i2, "label"], a.label, `agreement rule ${i2 + 1}`);
+  (g.agreement ?? []).forEach((a, i) => {
+    refers(["agreement", i, "label"], a.label, `agreement rule ${i + 1}`);
     const prev = agreed.get(a.label);
-    if (prev !== void 0) err3(["agreement", i2, "label"], `label '${a.label}' has two agreement rules (agreement[${prev}] and agreement[${i2}])`);
-    else agreed.set(a.label, i2);
+    if (prev !== void 0) err2(["agreement", i, "label"], `label '${a.label}' has two agreement rules (agreement[${prev}] and agreement[${i}])`);
+    else agreed.set(a.label, i);
     if (a.nsd_min !== void 0 && a.tolerance_mm === void 0) {
-      err3(["agreement", i2, "nsd_min"], `the agreement rule for '${a.label}' sets nsd_min but no tolerance_mm: the surface distance needs a tolerance in mm`);
+      err2(["agreement", i, "nsd_min"], `the agreement rule for '${a.label}' sets nsd_min but no tolerance_mm: the surface distance needs a tolerance in mm`);
     }
   });
   return errors;
 }
-function minMax(l, i2, err3) {
+function minMax(l, i, err2) {
   const where = `label '${l.name}'`;
   if (l.min_volume_mm3 !== void 0 && l.max_volume_mm3 !== void 0 && l.min_volume_mm3 > l.max_volume_mm3) {
-    err3(["labels", i2, "min_volume_mm3"], `${where}: min_volume_mm3 (${l.min_volume_mm3}) is larger than max_volume_mm3 (${l.max_volume_mm3})`);
+    err2(["labels", i, "min_volume_mm3"], `${where}: min_volume_mm3 (${l.min_volume_mm3}) is larger than max_volume_mm3 (${l.max_volume_mm3})`);
   }
   if (l.min_component_volume_mm3 !== void 0 && l.max_volume_mm3 !== void 0 && l.min_component_volume_mm3 > l.max_volume_mm3) {
-    err3(
-      ["labels", i2, "min_component_volume_mm3"],
+    err2(
+      ["labels", i, "min_component_volume_mm3"],
       `${where}: min_component_volume_mm3 (${l.min_component_volume_mm3}) is larger than max_volume_mm3 (${l.max_volume_mm3})`
     );
   }
 }
-function insideCycles(labels, err3) {
+function insideCycles(labels, err2) {
   const container = /* @__PURE__ */ new Map();
   for (const l of labels) {
     const c = insideOf(l);
     if (c && c.label !== l.name) container.set(l.name, c.label);
   }
-  labels.forEach((l, i2) => {
+  labels.forEach((l, i) => {
     const chain = [l.name];
     let cur2 = container.get(l.name);
     while (cur2 !== void 0 && !chain.includes(cur2)) {
       chain.push(cur2);
       cur2 = container.get(cur2);
     }
-    if (cur2 === l.name) err3(["labels", i2, "inside"], `'inside' rules form a cycle: ${[...chain, l.name].join(" inside ")}`);
+    if (cur2 === l.name) err2(["labels", i, "inside"], `'inside' rules form a cycle: ${[...chain, l.name].join(" inside ")}`);
   });
 }
 var parseGuideline = loadGuideline;
@@ -40616,16 +40616,16 @@ var parseGuideline = loadGuideline;
 // shared/dataset/glob.ts
 function globToRegExp(glob) {
   let re = "";
-  let i2 = 0;
+  let i = 0;
   let braces = 0;
   const g = glob.replace(/^\.\//, "");
-  while (i2 < g.length) {
-    const c = g[i2];
+  while (i < g.length) {
+    const c = g[i];
     if (c === "*") {
-      if (g[i2 + 1] === "*") {
-        const slashAfter = g[i2 + 2] === "/";
+      if (g[i + 1] === "*") {
+        const slashAfter = g[i + 2] === "/";
         re += slashAfter ? "(?:[^/]*(?:/|$))*" : ".*";
-        i2 += slashAfter ? 3 : 2;
+        i += slashAfter ? 3 : 2;
         continue;
       }
       re += "[^/]*";
@@ -40638,7 +40638,7 @@ function globToRegExp(glob) {
       re += ")";
     } else if (c === "," && braces > 0) re += "|";
     else re += c.replace(/[.+^$()|[\]\\]/g, "\\$&");
-    i2++;
+    i++;
   }
   return new RegExp(`^${re}$`);
 }
@@ -40670,7 +40670,7 @@ function labelLayer(seg, value2) {
   const out = new Uint8Array(n2);
   for (const l of holders) {
     const d = l.data;
-    for (let i2 = 0; i2 < n2; i2++) if (d[i2] === value2) out[i2] = 1;
+    for (let i = 0; i < n2; i++) if (d[i] === value2) out[i] = 1;
   }
   return { data: out, value: 1 };
 }
@@ -40703,8 +40703,8 @@ var BitReader = class {
       const byte = this.src[pos >>> 3] & 255;
       const off = pos & 7;
       const take = Math.min(8 - off, left);
-      const bits2 = byte >>> 8 - off - take & (1 << take) - 1;
-      v3 = v3 * (1 << take) + bits2;
+      const bits = byte >>> 8 - off - take & (1 << take) - 1;
+      v3 = v3 * (1 << take) + bits;
       pos += take;
       left -= take;
     }
@@ -40729,24 +40729,24 @@ function decodeInto(rle, width, height, file, threshold, fg, out) {
   const mask = out ?? new Uint8Array(width * height);
   const sizes = h3.rleSizes;
   let any = false;
-  for (let i2 = 0; i2 < want; ) {
+  for (let i = 0; i < want; ) {
     const repeat = r.read(1);
-    const j = i2 + 1 + r.read(sizes[r.read(2)]);
+    const j = i + 1 + r.read(sizes[r.read(2)]);
     if (j > want) throw new SegqcError("format.rle_length", `brush RLE runs past the end of the ${width}x${height} image`, { file });
     if (repeat) {
       const v3 = r.read(8);
       const m = threshold === null ? v3 : v3 >= threshold ? fg : 0;
-      if (m !== 0 && j >> 2 > i2 >> 2) {
-        mask.fill(m, i2 >> 2, j >> 2);
+      if (m !== 0 && j >> 2 > i >> 2) {
+        mask.fill(m, i >> 2, j >> 2);
         any = true;
       }
-      i2 = j;
+      i = j;
     } else {
-      for (; i2 < j; i2++) {
+      for (; i < j; i++) {
         const v3 = r.read(8);
-        if ((i2 & 3) === 3) {
+        if ((i & 3) === 3) {
           const m = threshold === null ? v3 : v3 >= threshold ? fg : 0;
-          mask[i2 >> 2] = m;
+          mask[i >> 2] = m;
           if (m !== 0) any = true;
         }
       }
@@ -40760,1933 +40760,390 @@ function decodeBrushLayer(rle, width, height, file, value2, threshold = BRUSH_AL
   return { data: mask, any };
 }
 
-// ../../main/node_modules/fflate/esm/index.mjs
-import { createRequire } from "module";
-var require2 = createRequire("/");
-var _a;
-var Worker;
-var isMarkedAsUntransferable;
-try {
-  _a = require2("worker_threads"), Worker = _a.Worker, isMarkedAsUntransferable = _a.isMarkedAsUntransferable;
-} catch (e) {
+// shared/formats/gzip.ts
+var isGzip = (b) => b.length >= 2 && b[0] === 31 && b[1] === 139;
+var maxInflatedSize = (compressed) => compressed * 1032 + 1032;
+var LEN_BASE = new Uint16Array([3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]);
+var LEN_EXTRA = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]);
+var DIST_BASE = new Uint16Array([1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577]);
+var DIST_EXTRA = new Uint8Array([0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]);
+var CL_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+var Stop = class extends Error {
+  constructor(kind, message2) {
+    super(message2);
+    this.kind = kind;
+  }
+  kind;
+};
+var cut = (pastEnd, message2) => pastEnd ? new Stop("truncated", "unexpected EOF") : new Stop("corrupt", message2);
+function huffman(lens, n2) {
+  const count = new Int32Array(16);
+  let max2 = 0;
+  for (let s = 0; s < n2; s++) {
+    const l = lens[s];
+    count[l]++;
+    if (l > max2) max2 = l;
+  }
+  count[0] = 0;
+  let left = 1;
+  for (let l = 1; l <= 15; l++) {
+    left = (left << 1) - count[l];
+    if (left < 0) throw new Stop("corrupt", "invalid Huffman code lengths (over-subscribed)");
+  }
+  const bits = max2 === 0 ? 1 : max2;
+  const table = new Int32Array(1 << bits);
+  const next = new Int32Array(16);
+  let code = 0;
+  for (let l = 1; l <= 15; l++) {
+    code = code + count[l - 1] << 1;
+    next[l] = code;
+  }
+  for (let s = 0; s < n2; s++) {
+    const l = lens[s];
+    if (l === 0) continue;
+    const c = next[l]++;
+    let r = 0;
+    for (let b = 0; b < l; b++) r |= (c >>> b & 1) << l - 1 - b;
+    const entry = s << 4 | l;
+    for (let x = r; x < table.length; x += 1 << l) table[x] = entry;
+  }
+  return { table, bits };
 }
-var u8 = Uint8Array;
-var u16 = Uint16Array;
-var i32 = Int32Array;
-var fleb = new u8([
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  1,
-  1,
-  1,
-  1,
-  2,
-  2,
-  2,
-  2,
-  3,
-  3,
-  3,
-  3,
-  4,
-  4,
-  4,
-  4,
-  5,
-  5,
-  5,
-  5,
-  0,
-  /* unused */
-  0,
-  0,
-  /* impossible */
-  0
-]);
-var fdeb = new u8([
-  0,
-  0,
-  0,
-  0,
-  1,
-  1,
-  2,
-  2,
-  3,
-  3,
-  4,
-  4,
-  5,
-  5,
-  6,
-  6,
-  7,
-  7,
-  8,
-  8,
-  9,
-  9,
-  10,
-  10,
-  11,
-  11,
-  12,
-  12,
-  13,
-  13,
-  /* unused */
-  0,
-  0
-]);
-var clim = new u8([16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]);
-var freb = function(eb, start) {
-  var b = new u16(31);
-  for (var i2 = 0; i2 < 31; ++i2) {
-    b[i2] = start += 1 << eb[i2 - 1];
+var fixedLit = null;
+var fixedDist = null;
+function fixedTables() {
+  if (fixedLit === null || fixedDist === null) {
+    const l = new Uint8Array(288);
+    l.fill(8, 0, 144);
+    l.fill(9, 144, 256);
+    l.fill(7, 256, 280);
+    l.fill(8, 280, 288);
+    fixedLit = huffman(l, 288);
+    fixedDist = huffman(new Uint8Array(30).fill(5), 30);
   }
-  var r = new i32(b[30]);
-  for (var i2 = 1; i2 < 30; ++i2) {
-    for (var j = b[i2]; j < b[i2 + 1]; ++j) {
-      r[j] = j - b[i2] << 5 | i2;
-    }
-  }
-  return { b, r };
-};
-var _a = freb(fleb, 2);
-var fl = _a.b;
-var revfl = _a.r;
-fl[28] = 258, revfl[258] = 28;
-var _b = freb(fdeb, 0);
-var fd = _b.b;
-var revfd = _b.r;
-var rev = new u16(32768);
-for (i = 0; i < 32768; ++i) {
-  x = (i & 43690) >> 1 | (i & 21845) << 1;
-  x = (x & 52428) >> 2 | (x & 13107) << 2;
-  x = (x & 61680) >> 4 | (x & 3855) << 4;
-  rev[i] = ((x & 65280) >> 8 | (x & 255) << 8) >> 1;
+  return [fixedLit, fixedDist];
 }
-var x;
-var i;
-var hMap = (function(cd, mb, r) {
-  var s = cd.length;
-  var i2 = 0;
-  var l = new u16(mb);
-  for (; i2 < s; ++i2) {
-    if (cd[i2])
-      ++l[cd[i2] - 1];
+var Inflater = class {
+  constructor(src, start, initial, max2, prefixOnly) {
+    this.src = src;
+    this.max = max2;
+    this.prefixOnly = prefixOnly;
+    this.pos = start;
+    this.out = new Uint8Array(prefixOnly ? max2 + 258 : Math.max(0, Math.min(initial, max2)));
   }
-  var le = new u16(mb);
-  for (i2 = 1; i2 < mb; ++i2) {
-    le[i2] = le[i2 - 1] + l[i2 - 1] << 1;
+  src;
+  max;
+  prefixOnly;
+  pos;
+  bitbuf = 0;
+  bitcnt = 0;
+  out;
+  op = 0;
+  /**
+   * Makes room for `n` more output bytes: grows the buffer up to `max`, else stops. With `prefixOnly` the buffer is
+   * `max` plus one longest match, so stopping here means at least `max` bytes are out.
+   */
+  room(n2) {
+    const need = this.op + n2;
+    if (need <= this.out.length) return;
+    if (this.prefixOnly) throw new Stop("enough", "");
+    if (need > this.max) throw new Stop("limit", "");
+    const grown = new Uint8Array(Math.min(this.max, Math.max(need, this.out.length * 2, 1 << 16)));
+    grown.set(this.out.subarray(0, this.op));
+    this.out = grown;
   }
-  var co;
-  if (r) {
-    co = new u16(1 << mb);
-    var rvb = 15 - mb;
-    for (i2 = 0; i2 < s; ++i2) {
-      if (cd[i2]) {
-        var sv = i2 << 4 | cd[i2];
-        var r_1 = mb - cd[i2];
-        var v3 = le[cd[i2] - 1]++ << r_1;
-        for (var m = v3 | (1 << r_1) - 1; v3 <= m; ++v3) {
-          co[rev[v3] >> rvb] = sv;
-        }
-      }
+  /** Ensures at least `n` (≤ 24) bits in the buffer; past the input's end, zero bits are supplied and counted. */
+  need(n2) {
+    while (this.bitcnt < n2) {
+      const p = this.pos++;
+      this.bitbuf |= (p < this.src.length ? this.src[p] : 0) << this.bitcnt;
+      this.bitcnt += 8;
     }
-  } else {
-    co = new u16(s);
-    for (i2 = 0; i2 < s; ++i2) {
-      if (cd[i2]) {
-        co[i2] = rev[le[cd[i2] - 1]++] >> 15 - cd[i2];
-      }
-    }
   }
-  return co;
-});
-var flt = new u8(288);
-for (i = 0; i < 144; ++i)
-  flt[i] = 8;
-var i;
-for (i = 144; i < 256; ++i)
-  flt[i] = 9;
-var i;
-for (i = 256; i < 280; ++i)
-  flt[i] = 7;
-var i;
-for (i = 280; i < 288; ++i)
-  flt[i] = 8;
-var i;
-var fdt = new u8(32);
-for (i = 0; i < 32; ++i)
-  fdt[i] = 5;
-var i;
-var flrm = /* @__PURE__ */ hMap(flt, 9, 1);
-var fdrm = /* @__PURE__ */ hMap(fdt, 5, 1);
-var max = function(a) {
-  var m = a[0];
-  for (var i2 = 1; i2 < a.length; ++i2) {
-    if (a[i2] > m)
-      m = a[i2];
+  /** Consumes `n` bits (after `need`) and returns them. */
+  take(n2) {
+    const v3 = this.bitbuf & (1 << n2) - 1;
+    this.bitbuf >>>= n2;
+    this.bitcnt -= n2;
+    return v3;
   }
-  return m;
-};
-var bits = function(d, p, m) {
-  var o = p / 8 | 0;
-  return (d[o] | d[o + 1] << 8) >> (p & 7) & m;
-};
-var bits16 = function(d, p) {
-  var o = p / 8 | 0;
-  return (d[o] | d[o + 1] << 8 | d[o + 2] << 16) >> (p & 7);
-};
-var shft = function(p) {
-  return (p + 7) / 8 | 0;
-};
-var slc = function(v3, s, e) {
-  if (s == null || s < 0)
-    s = 0;
-  if (e == null || e > v3.length)
-    e = v3.length;
-  return new u8(v3.subarray(s, e));
-};
-var ec = [
-  "unexpected EOF",
-  "invalid block type",
-  "invalid length/literal",
-  "invalid distance",
-  "stream finished",
-  "no stream handler",
-  ,
-  // determined by compression function
-  "no callback",
-  "invalid UTF-8 data",
-  "extra field too long",
-  "date not in range 1980-2099",
-  "filename too long",
-  "stream finishing",
-  "invalid zip data"
-  // determined by unknown compression method
-];
-var err = function(ind, msg, nt) {
-  var e = new Error(msg || ec[ind]);
-  e.code = ind;
-  if (Error.captureStackTrace)
-    Error.captureStackTrace(e, err);
-  if (!nt)
-    throw e;
-  return e;
-};
-var inflt = function(dat, st, buf, dict) {
-  var sl = dat.length, dl = dict ? dict.length : 0;
-  if (!sl || st.f && !st.l)
-    return buf || new u8(0);
-  var noBuf = !buf;
-  var resize = noBuf || st.i != 2;
-  var noSt = st.i;
-  if (noBuf)
-    buf = new u8(sl * 3);
-  var cbuf = function(l2) {
-    var bl = buf.length;
-    if (l2 > bl) {
-      var nbuf = new u8(Math.max(bl * 2, l2));
-      nbuf.set(buf);
-      buf = nbuf;
+  /** Fails when more bits were consumed than the input holds. */
+  checkEnd() {
+    if (this.pos > this.src.length && (this.pos - this.src.length) * 8 > this.bitcnt) throw new Stop("truncated", "unexpected EOF");
+  }
+  decodeSym(h3) {
+    this.need(h3.bits);
+    const e = h3.table[this.bitbuf & (1 << h3.bits) - 1];
+    if (e === 0) throw cut(this.pos > this.src.length, "invalid Huffman code");
+    const l = e & 15;
+    this.bitbuf >>>= l;
+    this.bitcnt -= l;
+    return e >> 4;
+  }
+  /** Inflates one deflate stream from the current position; leaves `pos` at the byte after it. */
+  inflate() {
+    for (; ; ) {
+      this.need(3);
+      const final = this.take(1);
+      const type = this.take(2);
+      if (type === 0) this.stored();
+      else if (type === 1) {
+        const [l, d] = fixedTables();
+        this.codes(l, d);
+      } else if (type === 2) {
+        const [l, d] = this.dynamic();
+        this.codes(l, d);
+      } else throw new Stop("corrupt", "invalid block type");
+      this.checkEnd();
+      if (final) break;
     }
-  };
-  var final = st.f || 0, pos = st.p || 0, bt = st.b || 0, lm = st.l, dm = st.d, lbt = st.m, dbt = st.n;
-  var tbts = sl * 8;
-  do {
-    if (!lm) {
-      final = bits(dat, pos, 1);
-      var type = bits(dat, pos + 1, 3);
-      pos += 3;
-      if (!type) {
-        var s = shft(pos) + 4, l = dat[s - 4] | dat[s - 3] << 8, t = s + l;
-        if (t > sl) {
-          if (noSt)
-            err(0);
-          break;
-        }
-        if (resize)
-          cbuf(bt + l);
-        buf.set(dat.subarray(s, t), bt);
-        st.b = bt += l, st.p = pos = t * 8, st.f = final;
+    const back = this.bitcnt >> 3;
+    this.pos -= back;
+    this.bitbuf = 0;
+    this.bitcnt = 0;
+    if (this.pos > this.src.length) throw new Stop("truncated", "unexpected EOF");
+  }
+  stored() {
+    this.take(this.bitcnt & 7);
+    this.pos -= this.bitcnt >> 3;
+    this.bitbuf = 0;
+    this.bitcnt = 0;
+    const s = this.src;
+    const p = this.pos;
+    if (p + 4 > s.length) throw new Stop("truncated", "unexpected EOF in a stored block");
+    const len2 = s[p] | s[p + 1] << 8;
+    const nlen = s[p + 2] | s[p + 3] << 8;
+    if ((len2 ^ 65535) !== nlen) throw new Stop("corrupt", "invalid stored block length");
+    const from = p + 4;
+    const avail = Math.min(len2, s.length - from);
+    if (this.prefixOnly) {
+      const fit = Math.min(avail, this.out.length - this.op);
+      this.out.set(s.subarray(from, from + fit), this.op);
+      this.op += fit;
+      if (this.op >= this.max) throw new Stop("enough", "");
+      if (avail < len2) throw new Stop("truncated", "unexpected EOF in a stored block");
+    } else {
+      if (avail < len2) throw new Stop("truncated", "unexpected EOF in a stored block");
+      this.room(len2);
+      this.out.set(s.subarray(from, from + len2), this.op);
+      this.op += len2;
+    }
+    this.pos = from + len2;
+  }
+  dynamic() {
+    this.need(14);
+    const hlit = this.take(5) + 257;
+    const hdist = this.take(5) + 1;
+    const hclen = this.take(4) + 4;
+    if (hlit > 286 || hdist > 30) throw new Stop("corrupt", "invalid dynamic block header");
+    const cl = new Uint8Array(19);
+    for (let i = 0; i < hclen; i++) {
+      this.need(3);
+      cl[CL_ORDER[i]] = this.take(3);
+    }
+    const clh = huffman(cl, 19);
+    const lens = new Uint8Array(hlit + hdist);
+    for (let i = 0; i < hlit + hdist; ) {
+      const sym = this.decodeSym(clh);
+      if (sym < 16) {
+        lens[i++] = sym;
         continue;
-      } else if (type == 1)
-        lm = flrm, dm = fdrm, lbt = 9, dbt = 5;
-      else if (type == 2) {
-        var hLit = bits(dat, pos, 31) + 257, hcLen = bits(dat, pos + 10, 15) + 4;
-        var tl = hLit + bits(dat, pos + 5, 31) + 1;
-        pos += 14;
-        var ldt = new u8(tl);
-        var clt = new u8(19);
-        for (var i2 = 0; i2 < hcLen; ++i2) {
-          clt[clim[i2]] = bits(dat, pos + i2 * 3, 7);
-        }
-        pos += hcLen * 3;
-        var clb = max(clt), clbmsk = (1 << clb) - 1;
-        var clm = hMap(clt, clb, 1);
-        for (var i2 = 0; i2 < tl; ) {
-          var r = clm[bits(dat, pos, clbmsk)];
-          pos += r & 15;
-          var s = r >> 4;
-          if (s < 16) {
-            ldt[i2++] = s;
-          } else {
-            var c = 0, n2 = 0;
-            if (s == 16)
-              n2 = 3 + bits(dat, pos, 3), pos += 2, c = ldt[i2 - 1];
-            else if (s == 17)
-              n2 = 3 + bits(dat, pos, 7), pos += 3;
-            else if (s == 18)
-              n2 = 11 + bits(dat, pos, 127), pos += 7;
-            while (n2--)
-              ldt[i2++] = c;
-          }
-        }
-        var lt = ldt.subarray(0, hLit), dt = ldt.subarray(hLit);
-        lbt = max(lt);
-        dbt = max(dt);
-        lm = hMap(lt, lbt, 1);
-        dm = hMap(dt, dbt, 1);
-      } else
-        err(1);
-      if (pos > tbts) {
-        if (noSt)
-          err(0);
-        break;
       }
-    }
-    if (resize)
-      cbuf(bt + 131072);
-    var lms = (1 << lbt) - 1, dms = (1 << dbt) - 1;
-    var lpos = pos;
-    for (; ; lpos = pos) {
-      var c = lm[bits16(dat, pos) & lms], sym = c >> 4;
-      pos += c & 15;
-      if (pos > tbts) {
-        if (noSt)
-          err(0);
-        break;
-      }
-      if (!c)
-        err(2);
-      if (sym < 256)
-        buf[bt++] = sym;
-      else if (sym == 256) {
-        lpos = pos, lm = null;
-        break;
+      let rep, val = 0;
+      if (sym === 16) {
+        if (i === 0) throw cut(this.pos > this.src.length, "repeat of no code length");
+        this.need(2);
+        rep = 3 + this.take(2);
+        val = lens[i - 1];
+      } else if (sym === 17) {
+        this.need(3);
+        rep = 3 + this.take(3);
       } else {
-        var add2 = sym - 254;
-        if (sym > 264) {
-          var i2 = sym - 257, b = fleb[i2];
-          add2 = bits(dat, pos, (1 << b) - 1) + fl[i2];
-          pos += b;
+        this.need(7);
+        rep = 11 + this.take(7);
+      }
+      if (i + rep > hlit + hdist) throw cut(this.pos > this.src.length, "too many code lengths");
+      lens.fill(val, i, i + rep);
+      i += rep;
+    }
+    this.checkEnd();
+    if (lens[256] === 0) throw new Stop("corrupt", "no end-of-block code");
+    return [huffman(lens.subarray(0, hlit), hlit), huffman(lens.subarray(hlit), hdist)];
+  }
+  codes(lit, dist2) {
+    const lt = lit.table, lb = lit.bits, lm = (1 << lb) - 1;
+    const dt = dist2.table, db = dist2.bits, dm = (1 << db) - 1;
+    const src = this.src, sl = src.length;
+    let out = this.out;
+    let op = this.op;
+    let bitbuf = this.bitbuf, bitcnt = this.bitcnt, pos = this.pos;
+    for (; ; ) {
+      if (pos > sl && (pos - sl) * 8 > bitcnt) throw new Stop("truncated", "unexpected EOF");
+      while (bitcnt < lb) {
+        bitbuf |= (pos < sl ? src[pos] : 0) << bitcnt;
+        pos++;
+        bitcnt += 8;
+      }
+      const e = lt[bitbuf & lm];
+      if (e === 0) throw cut(pos > sl, "invalid literal/length code");
+      const l = e & 15;
+      bitbuf >>>= l;
+      bitcnt -= l;
+      const sym = e >> 4;
+      if (sym < 256) {
+        if (op >= out.length) {
+          if (pos > sl && (pos - sl) * 8 > bitcnt) throw new Stop("truncated", "unexpected EOF");
+          this.op = op;
+          this.room(1);
+          out = this.out;
         }
-        var d = dm[bits16(dat, pos) & dms], dsym = d >> 4;
-        if (!d)
-          err(3);
-        pos += d & 15;
-        var dt = fd[dsym];
-        if (dsym > 3) {
-          var b = fdeb[dsym];
-          dt += bits16(dat, pos) & (1 << b) - 1, pos += b;
+        out[op++] = sym;
+        continue;
+      }
+      if (sym === 256) break;
+      const li = sym - 257;
+      if (li >= 29) throw cut(pos > sl, "invalid length code");
+      let len2 = LEN_BASE[li];
+      const le = LEN_EXTRA[li];
+      if (le > 0) {
+        while (bitcnt < le) {
+          bitbuf |= (pos < sl ? src[pos] : 0) << bitcnt;
+          pos++;
+          bitcnt += 8;
         }
-        if (pos > tbts) {
-          if (noSt)
-            err(0);
-          break;
+        len2 += bitbuf & (1 << le) - 1;
+        bitbuf >>>= le;
+        bitcnt -= le;
+      }
+      while (bitcnt < db) {
+        bitbuf |= (pos < sl ? src[pos] : 0) << bitcnt;
+        pos++;
+        bitcnt += 8;
+      }
+      const de = dt[bitbuf & dm];
+      if (de === 0) throw cut(pos > sl, "invalid distance code");
+      const dl = de & 15;
+      bitbuf >>>= dl;
+      bitcnt -= dl;
+      const ds = de >> 4;
+      if (ds >= 30) throw cut(pos > sl, "invalid distance code");
+      let d = DIST_BASE[ds];
+      const dx2 = DIST_EXTRA[ds];
+      if (dx2 > 0) {
+        while (bitcnt < dx2) {
+          bitbuf |= (pos < sl ? src[pos] : 0) << bitcnt;
+          pos++;
+          bitcnt += 8;
         }
-        if (resize)
-          cbuf(bt + 131072);
-        var end = bt + add2;
-        if (bt < dt) {
-          var shift = dl - dt, dend = Math.min(dt, end);
-          if (shift + bt < 0)
-            err(3);
-          for (; bt < dend; ++bt)
-            buf[bt] = dict[shift + bt];
+        d += bitbuf & (1 << dx2) - 1;
+        bitbuf >>>= dx2;
+        bitcnt -= dx2;
+      }
+      if (d > op) throw cut(pos > sl, "distance too far back");
+      if (op + len2 > out.length) {
+        if (pos > sl && (pos - sl) * 8 > bitcnt) throw new Stop("truncated", "unexpected EOF");
+        this.op = op;
+        this.room(len2);
+        out = this.out;
+      }
+      if (len2 < 24) {
+        for (let e2 = op + len2; op < e2; op++) out[op] = out[op - d];
+      } else if (d === 1) {
+        out.fill(out[op - 1], op, op + len2);
+        op += len2;
+      } else if (d >= len2) {
+        out.copyWithin(op, op - d, op - d + len2);
+        op += len2;
+      } else {
+        let done = 0;
+        while (done < len2) {
+          const n2 = Math.min(len2 - done, d + done);
+          out.copyWithin(op + done, op - d, op - d + n2);
+          done += n2;
         }
-        for (; bt < end; ++bt)
-          buf[bt] = buf[bt - dt];
+        op += len2;
       }
     }
-    st.l = lm, st.p = lpos, st.b = bt, st.f = final;
-    if (lm)
-      final = 1, st.m = lbt, st.d = dm, st.n = dbt;
-  } while (!final);
-  return bt != buf.length && noBuf ? slc(buf, 0, bt) : buf.subarray(0, bt);
-};
-var et = /* @__PURE__ */ new u8(0);
-var zls = function(d, dict) {
-  if ((d[0] & 15) != 8 || d[0] >> 4 > 7 || (d[0] << 8 | d[1]) % 31)
-    err(6, "invalid zlib data");
-  if ((d[1] >> 5 & 1) == +!dict)
-    err(6, "invalid zlib data: " + (d[1] & 32 ? "need" : "unexpected") + " dictionary");
-  return (d[1] >> 3 & 4) + 2;
-};
-var Inflate = /* @__PURE__ */ (function() {
-  function Inflate3(opts, cb) {
-    if (typeof opts == "function")
-      cb = opts, opts = {};
-    this.ondata = cb;
-    var dict = opts && opts.dictionary && opts.dictionary.subarray(-32768);
-    this.s = { i: 0, b: dict ? dict.length : 0 };
-    this.o = new u8(32768);
-    this.p = new u8(0);
-    if (dict)
-      this.o.set(dict);
-  }
-  Inflate3.prototype.e = function(c) {
-    if (!this.ondata)
-      err(5);
-    if (this.d)
-      err(4);
-    if (!this.p.length)
-      this.p = c;
-    else if (c.length) {
-      var n2 = new u8(this.p.length + c.length);
-      n2.set(this.p), n2.set(c, this.p.length), this.p = n2;
-    }
-  };
-  Inflate3.prototype.c = function(final) {
-    this.s.i = +(this.d = final || false);
-    var bts = this.s.b;
-    var dt = inflt(this.p, this.s, this.o);
-    this.ondata(slc(dt, bts, this.s.b), this.d);
-    this.o = slc(dt, this.s.b - 32768), this.s.b = this.o.length;
-    this.p = slc(this.p, this.s.p / 8 | 0), this.s.p &= 7;
-  };
-  Inflate3.prototype.push = function(chunk, final) {
-    this.e(chunk), this.c(final);
-  };
-  return Inflate3;
-})();
-var Unzlib = /* @__PURE__ */ (function() {
-  function Unzlib2(opts, cb) {
-    Inflate.call(this, opts, cb);
-    this.v = opts && opts.dictionary ? 2 : 1;
-  }
-  Unzlib2.prototype.push = function(chunk, final) {
-    Inflate.prototype.e.call(this, chunk);
-    if (this.v) {
-      if (this.p.length < 6 && !final)
-        return;
-      this.p = this.p.subarray(zls(this.p, this.v - 1)), this.v = 0;
-    }
-    if (final) {
-      if (this.p.length < 4)
-        err(6, "invalid zlib data");
-      this.p = this.p.subarray(0, -4);
-    }
-    Inflate.prototype.c.call(this, final);
-  };
-  return Unzlib2;
-})();
-function unzlibSync(data2, opts) {
-  return inflt(data2.subarray(zls(data2, opts && opts.dictionary), -4), { i: 2 }, opts && opts.out, opts && opts.dictionary);
-}
-var td = typeof TextDecoder != "undefined" && /* @__PURE__ */ new TextDecoder();
-var tds = 0;
-try {
-  td.decode(et, { stream: true });
-  tds = 1;
-} catch (e) {
-}
-
-// ../../main/node_modules/iobuffer/lib/text.js
-function decode(bytes, encoding = "utf8") {
-  const decoder = new TextDecoder(encoding);
-  return decoder.decode(bytes);
-}
-var encoder = new TextEncoder();
-function encode(str4) {
-  return encoder.encode(str4);
-}
-
-// ../../main/node_modules/iobuffer/lib/iobuffer.js
-var defaultByteLength = 1024 * 8;
-var hostBigEndian = (() => {
-  const array = new Uint8Array(4);
-  const view = new Uint32Array(array.buffer);
-  return !((view[0] = 1) & array[0]);
-})();
-var typedArrays = {
-  int8: globalThis.Int8Array,
-  uint8: globalThis.Uint8Array,
-  int16: globalThis.Int16Array,
-  uint16: globalThis.Uint16Array,
-  int32: globalThis.Int32Array,
-  uint32: globalThis.Uint32Array,
-  uint64: globalThis.BigUint64Array,
-  int64: globalThis.BigInt64Array,
-  float32: globalThis.Float32Array,
-  float64: globalThis.Float64Array
-};
-var IOBuffer = class _IOBuffer {
-  /**
-   * Reference to the internal ArrayBuffer object.
-   */
-  buffer;
-  /**
-   * Byte length of the internal ArrayBuffer.
-   */
-  byteLength;
-  /**
-   * Byte offset of the internal ArrayBuffer.
-   */
-  byteOffset;
-  /**
-   * Byte length of the internal ArrayBuffer.
-   */
-  length;
-  /**
-   * The current offset of the buffer's pointer.
-   */
-  offset;
-  lastWrittenByte;
-  littleEndian;
-  _data;
-  _mark;
-  _marks;
-  /**
-   * Create a new IOBuffer.
-   * @param data - The data to construct the IOBuffer with.
-   * If data is a number, it will be the new buffer's length<br>
-   * If data is `undefined`, the buffer will be initialized with a default length of 8Kb<br>
-   * If data is an ArrayBuffer, SharedArrayBuffer, an ArrayBufferView (Typed Array), an IOBuffer instance,
-   * or a Node.js Buffer, a view will be created over the underlying ArrayBuffer.
-   * @param options - An object for the options.
-   * @returns A new IOBuffer instance.
-   */
-  constructor(data2 = defaultByteLength, options = {}) {
-    let dataIsGiven = false;
-    if (typeof data2 === "number") {
-      data2 = new ArrayBuffer(data2);
-    } else {
-      dataIsGiven = true;
-      this.lastWrittenByte = data2.byteLength;
-    }
-    const offset = options.offset ? options.offset >>> 0 : 0;
-    const byteLength = data2.byteLength - offset;
-    let dvOffset = offset;
-    if (ArrayBuffer.isView(data2) || data2 instanceof _IOBuffer) {
-      if (data2.byteLength !== data2.buffer.byteLength) {
-        dvOffset = data2.byteOffset + offset;
-      }
-      data2 = data2.buffer;
-    }
-    if (dataIsGiven) {
-      this.lastWrittenByte = byteLength;
-    } else {
-      this.lastWrittenByte = 0;
-    }
-    this.buffer = data2;
-    this.length = byteLength;
-    this.byteLength = byteLength;
-    this.byteOffset = dvOffset;
-    this.offset = 0;
-    this.littleEndian = true;
-    this._data = new DataView(this.buffer, dvOffset, byteLength);
-    this._mark = 0;
-    this._marks = [];
-  }
-  /**
-   * Checks if the memory allocated to the buffer is sufficient to store more
-   * bytes after the offset.
-   * @param byteLength - The needed memory in bytes.
-   * @returns `true` if there is sufficient space and `false` otherwise.
-   */
-  available(byteLength = 1) {
-    return this.offset + byteLength <= this.length;
-  }
-  /**
-   * Check if little-endian mode is used for reading and writing multi-byte
-   * values.
-   * @returns `true` if little-endian mode is used, `false` otherwise.
-   */
-  isLittleEndian() {
-    return this.littleEndian;
-  }
-  /**
-   * Set little-endian mode for reading and writing multi-byte values.
-   * @returns This.
-   */
-  setLittleEndian() {
-    this.littleEndian = true;
-    return this;
-  }
-  /**
-   * Check if big-endian mode is used for reading and writing multi-byte values.
-   * @returns `true` if big-endian mode is used, `false` otherwise.
-   */
-  isBigEndian() {
-    return !this.littleEndian;
-  }
-  /**
-   * Switches to big-endian mode for reading and writing multi-byte values.
-   * @returns This.
-   */
-  setBigEndian() {
-    this.littleEndian = false;
-    return this;
-  }
-  /**
-   * Move the pointer n bytes forward.
-   * @param n - Number of bytes to skip.
-   * @returns This.
-   */
-  skip(n2 = 1) {
-    this.offset += n2;
-    return this;
-  }
-  /**
-   * Move the pointer n bytes backward.
-   * @param n - Number of bytes to move back.
-   * @returns This.
-   */
-  back(n2 = 1) {
-    this.offset -= n2;
-    return this;
-  }
-  /**
-   * Move the pointer to the given offset.
-   * @param offset - The offset to move to.
-   * @returns This.
-   */
-  seek(offset) {
-    this.offset = offset;
-    return this;
-  }
-  /**
-   * Store the current pointer offset.
-   * @see {@link IOBuffer#reset}
-   * @returns This.
-   */
-  mark() {
-    this._mark = this.offset;
-    return this;
-  }
-  /**
-   * Move the pointer back to the last pointer offset set by mark.
-   * @see {@link IOBuffer#mark}
-   * @returns This.
-   */
-  reset() {
-    this.offset = this._mark;
-    return this;
-  }
-  /**
-   * Push the current pointer offset to the mark stack.
-   * @see {@link IOBuffer#popMark}
-   * @returns This.
-   */
-  pushMark() {
-    this._marks.push(this.offset);
-    return this;
-  }
-  /**
-   * Pop the last pointer offset from the mark stack, and set the current
-   * pointer offset to the popped value.
-   * @see {@link IOBuffer#pushMark}
-   * @returns This.
-   */
-  popMark() {
-    const offset = this._marks.pop();
-    if (offset === void 0) {
-      throw new Error("Mark stack empty");
-    }
-    this.seek(offset);
-    return this;
-  }
-  /**
-   * Move the pointer offset back to 0.
-   * @returns This.
-   */
-  rewind() {
-    this.offset = 0;
-    return this;
-  }
-  /**
-   * Make sure the buffer has sufficient memory to write a given byteLength at
-   * the current pointer offset.
-   * If the buffer's memory is insufficient, this method will create a new
-   * buffer (a copy) with a length that is twice (byteLength + current offset).
-   * @param byteLength - The needed memory in bytes.
-   * @returns This.
-   */
-  ensureAvailable(byteLength = 1) {
-    if (!this.available(byteLength)) {
-      const lengthNeeded = this.offset + byteLength;
-      const newLength = lengthNeeded * 2;
-      const newArray = new Uint8Array(newLength);
-      newArray.set(new Uint8Array(this.buffer));
-      this.buffer = newArray.buffer;
-      this.length = newLength;
-      this.byteLength = newLength;
-      this._data = new DataView(this.buffer);
-    }
-    return this;
-  }
-  /**
-   * Read a byte and return false if the byte's value is 0, or true otherwise.
-   * Moves pointer forward by one byte.
-   * @returns The read boolean.
-   */
-  readBoolean() {
-    return this.readUint8() !== 0;
-  }
-  /**
-   * Read a signed 8-bit integer and move pointer forward by 1 byte.
-   * @returns The read byte.
-   */
-  readInt8() {
-    return this._data.getInt8(this.offset++);
-  }
-  /**
-   * Read an unsigned 8-bit integer and move pointer forward by 1 byte.
-   * @returns The read byte.
-   */
-  readUint8() {
-    return this._data.getUint8(this.offset++);
-  }
-  /**
-   * Alias for {@link IOBuffer#readUint8}.
-   * @returns The read byte.
-   */
-  readByte() {
-    return this.readUint8();
-  }
-  /**
-   * Read `n` bytes and move pointer forward by `n` bytes.
-   * @param n - Number of bytes to read.
-   * @returns The read bytes.
-   */
-  readBytes(n2 = 1) {
-    return this.readArray(n2, "uint8");
-  }
-  /**
-   * Creates an array of corresponding to the type `type` and size `size`.
-   * For example, type `uint8` will create a `Uint8Array`.
-   * @param size - size of the resulting array
-   * @param type - number type of elements to read
-   * @returns The read array.
-   */
-  readArray(size2, type) {
-    const bytes = typedArrays[type].BYTES_PER_ELEMENT * size2;
-    const offset = this.byteOffset + this.offset;
-    const slice = this.buffer.slice(offset, offset + bytes);
-    if (this.littleEndian === hostBigEndian && type !== "uint8" && type !== "int8") {
-      const slice2 = new Uint8Array(this.buffer.slice(offset, offset + bytes));
-      slice2.reverse();
-      const returnArray2 = new typedArrays[type](slice2.buffer);
-      this.offset += bytes;
-      returnArray2.reverse();
-      return returnArray2;
-    }
-    const returnArray = new typedArrays[type](slice);
-    this.offset += bytes;
-    return returnArray;
-  }
-  /**
-   * Read a 16-bit signed integer and move pointer forward by 2 bytes.
-   * @returns The read value.
-   */
-  readInt16() {
-    const value2 = this._data.getInt16(this.offset, this.littleEndian);
-    this.offset += 2;
-    return value2;
-  }
-  /**
-   * Read a 16-bit unsigned integer and move pointer forward by 2 bytes.
-   * @returns The read value.
-   */
-  readUint16() {
-    const value2 = this._data.getUint16(this.offset, this.littleEndian);
-    this.offset += 2;
-    return value2;
-  }
-  /**
-   * Read a 32-bit signed integer and move pointer forward by 4 bytes.
-   * @returns The read value.
-   */
-  readInt32() {
-    const value2 = this._data.getInt32(this.offset, this.littleEndian);
-    this.offset += 4;
-    return value2;
-  }
-  /**
-   * Read a 32-bit unsigned integer and move pointer forward by 4 bytes.
-   * @returns The read value.
-   */
-  readUint32() {
-    const value2 = this._data.getUint32(this.offset, this.littleEndian);
-    this.offset += 4;
-    return value2;
-  }
-  /**
-   * Read a 32-bit floating number and move pointer forward by 4 bytes.
-   * @returns The read value.
-   */
-  readFloat32() {
-    const value2 = this._data.getFloat32(this.offset, this.littleEndian);
-    this.offset += 4;
-    return value2;
-  }
-  /**
-   * Read a 64-bit floating number and move pointer forward by 8 bytes.
-   * @returns The read value.
-   */
-  readFloat64() {
-    const value2 = this._data.getFloat64(this.offset, this.littleEndian);
-    this.offset += 8;
-    return value2;
-  }
-  /**
-   * Read a 64-bit signed integer number and move pointer forward by 8 bytes.
-   * @returns The read value.
-   */
-  readBigInt64() {
-    const value2 = this._data.getBigInt64(this.offset, this.littleEndian);
-    this.offset += 8;
-    return value2;
-  }
-  /**
-   * Read a 64-bit unsigned integer number and move pointer forward by 8 bytes.
-   * @returns The read value.
-   */
-  readBigUint64() {
-    const value2 = this._data.getBigUint64(this.offset, this.littleEndian);
-    this.offset += 8;
-    return value2;
-  }
-  /**
-   * Read a 1-byte ASCII character and move pointer forward by 1 byte.
-   * @returns The read character.
-   */
-  readChar() {
-    return String.fromCharCode(this.readInt8());
-  }
-  /**
-   * Read `n` 1-byte ASCII characters and move pointer forward by `n` bytes.
-   * @param n - Number of characters to read.
-   * @returns The read characters.
-   */
-  readChars(n2 = 1) {
-    let result = "";
-    for (let i2 = 0; i2 < n2; i2++) {
-      result += this.readChar();
-    }
-    return result;
-  }
-  /**
-   * Read the next `n` bytes, return a UTF-8 decoded string and move pointer
-   * forward by `n` bytes.
-   * @param n - Number of bytes to read.
-   * @returns The decoded string.
-   */
-  readUtf8(n2 = 1) {
-    return decode(this.readBytes(n2));
-  }
-  /**
-   * Read the next `n` bytes, return a string decoded with `encoding` and move pointer
-   * forward by `n` bytes.
-   * If no encoding is passed, the function is equivalent to @see {@link IOBuffer#readUtf8}
-   * @param n - Number of bytes to read.
-   * @param encoding - The encoding to use. Default is 'utf8'.
-   * @returns The decoded string.
-   */
-  decodeText(n2 = 1, encoding = "utf8") {
-    return decode(this.readBytes(n2), encoding);
-  }
-  /**
-   * Write 0xff if the passed value is truthy, 0x00 otherwise and move pointer
-   * forward by 1 byte.
-   * @param value - The value to write.
-   * @returns This.
-   */
-  writeBoolean(value2) {
-    this.writeUint8(value2 ? 255 : 0);
-    return this;
-  }
-  /**
-   * Write `value` as an 8-bit signed integer and move pointer forward by 1 byte.
-   * @param value - The value to write.
-   * @returns This.
-   */
-  writeInt8(value2) {
-    this.ensureAvailable(1);
-    this._data.setInt8(this.offset++, value2);
-    this._updateLastWrittenByte();
-    return this;
-  }
-  /**
-   * Write `value` as an 8-bit unsigned integer and move pointer forward by 1
-   * byte.
-   * @param value - The value to write.
-   * @returns This.
-   */
-  writeUint8(value2) {
-    this.ensureAvailable(1);
-    this._data.setUint8(this.offset++, value2);
-    this._updateLastWrittenByte();
-    return this;
-  }
-  /**
-   * An alias for {@link IOBuffer#writeUint8}.
-   * @param value - The value to write.
-   * @returns This.
-   */
-  writeByte(value2) {
-    return this.writeUint8(value2);
-  }
-  /**
-   * Write all elements of `bytes` as uint8 values and move pointer forward by
-   * `bytes.length` bytes.
-   * @param bytes - The array of bytes to write.
-   * @returns This.
-   */
-  writeBytes(bytes) {
-    this.ensureAvailable(bytes.length);
-    for (let i2 = 0; i2 < bytes.length; i2++) {
-      this._data.setUint8(this.offset++, bytes[i2]);
-    }
-    this._updateLastWrittenByte();
-    return this;
-  }
-  /**
-   * Write `value` as a 16-bit signed integer and move pointer forward by 2
-   * bytes.
-   * @param value - The value to write.
-   * @returns This.
-   */
-  writeInt16(value2) {
-    this.ensureAvailable(2);
-    this._data.setInt16(this.offset, value2, this.littleEndian);
-    this.offset += 2;
-    this._updateLastWrittenByte();
-    return this;
-  }
-  /**
-   * Write `value` as a 16-bit unsigned integer and move pointer forward by 2
-   * bytes.
-   * @param value - The value to write.
-   * @returns This.
-   */
-  writeUint16(value2) {
-    this.ensureAvailable(2);
-    this._data.setUint16(this.offset, value2, this.littleEndian);
-    this.offset += 2;
-    this._updateLastWrittenByte();
-    return this;
-  }
-  /**
-   * Write `value` as a 32-bit signed integer and move pointer forward by 4
-   * bytes.
-   * @param value - The value to write.
-   * @returns This.
-   */
-  writeInt32(value2) {
-    this.ensureAvailable(4);
-    this._data.setInt32(this.offset, value2, this.littleEndian);
-    this.offset += 4;
-    this._updateLastWrittenByte();
-    return this;
-  }
-  /**
-   * Write `value` as a 32-bit unsigned integer and move pointer forward by 4
-   * bytes.
-   * @param value - The value to write.
-   * @returns This.
-   */
-  writeUint32(value2) {
-    this.ensureAvailable(4);
-    this._data.setUint32(this.offset, value2, this.littleEndian);
-    this.offset += 4;
-    this._updateLastWrittenByte();
-    return this;
-  }
-  /**
-   * Write `value` as a 32-bit floating number and move pointer forward by 4
-   * bytes.
-   * @param value - The value to write.
-   * @returns This.
-   */
-  writeFloat32(value2) {
-    this.ensureAvailable(4);
-    this._data.setFloat32(this.offset, value2, this.littleEndian);
-    this.offset += 4;
-    this._updateLastWrittenByte();
-    return this;
-  }
-  /**
-   * Write `value` as a 64-bit floating number and move pointer forward by 8
-   * bytes.
-   * @param value - The value to write.
-   * @returns This.
-   */
-  writeFloat64(value2) {
-    this.ensureAvailable(8);
-    this._data.setFloat64(this.offset, value2, this.littleEndian);
-    this.offset += 8;
-    this._updateLastWrittenByte();
-    return this;
-  }
-  /**
-   * Write `value` as a 64-bit signed bigint and move pointer forward by 8
-   * bytes.
-   * @param value - The value to write.
-   * @returns This.
-   */
-  writeBigInt64(value2) {
-    this.ensureAvailable(8);
-    this._data.setBigInt64(this.offset, value2, this.littleEndian);
-    this.offset += 8;
-    this._updateLastWrittenByte();
-    return this;
-  }
-  /**
-   * Write `value` as a 64-bit unsigned bigint and move pointer forward by 8
-   * bytes.
-   * @param value - The value to write.
-   * @returns This.
-   */
-  writeBigUint64(value2) {
-    this.ensureAvailable(8);
-    this._data.setBigUint64(this.offset, value2, this.littleEndian);
-    this.offset += 8;
-    this._updateLastWrittenByte();
-    return this;
-  }
-  /**
-   * Write the charCode of `str`'s first character as an 8-bit unsigned integer
-   * and move pointer forward by 1 byte.
-   * @param str - The character to write.
-   * @returns This.
-   */
-  writeChar(str4) {
-    return this.writeUint8(str4.charCodeAt(0));
-  }
-  /**
-   * Write the charCodes of all `str`'s characters as 8-bit unsigned integers
-   * and move pointer forward by `str.length` bytes.
-   * @param str - The characters to write.
-   * @returns This.
-   */
-  writeChars(str4) {
-    for (let i2 = 0; i2 < str4.length; i2++) {
-      this.writeUint8(str4.charCodeAt(i2));
-    }
-    return this;
-  }
-  /**
-   * UTF-8 encode and write `str` to the current pointer offset and move pointer
-   * forward according to the encoded length.
-   * @param str - The string to write.
-   * @returns This.
-   */
-  writeUtf8(str4) {
-    return this.writeBytes(encode(str4));
-  }
-  /**
-   * Export a Uint8Array view of the internal buffer.
-   * The view starts at the byte offset and its length
-   * is calculated to stop at the last written byte or the original length.
-   * @returns A new Uint8Array view.
-   */
-  toArray() {
-    return new Uint8Array(this.buffer, this.byteOffset, this.lastWrittenByte);
-  }
-  /**
-   *  Get the total number of bytes written so far, regardless of the current offset.
-   * @returns - Total number of bytes.
-   */
-  getWrittenByteLength() {
-    return this.lastWrittenByte - this.byteOffset;
-  }
-  /**
-   * Update the last written byte offset
-   * @private
-   */
-  _updateLastWrittenByte() {
-    if (this.offset > this.lastWrittenByte) {
-      this.lastWrittenByte = this.offset;
-    }
+    this.op = op;
+    this.bitbuf = bitbuf;
+    this.bitcnt = bitcnt;
+    this.pos = pos;
   }
 };
-
-// ../../main/node_modules/fast-png/lib/helpers/crc.js
-var crcTable = [];
-for (let n2 = 0; n2 < 256; n2++) {
-  let c = n2;
-  for (let k = 0; k < 8; k++) {
-    if (c & 1) {
-      c = 3988292384 ^ c >>> 1;
-    } else {
-      c = c >>> 1;
-    }
+function memberStart(b, p) {
+  if (p + 10 > b.length) throw new Stop("truncated", "gzip header ends early (unexpected EOF)");
+  if (b[p] !== 31 || b[p + 1] !== 139 || b[p + 2] !== 8) throw new Stop("corrupt", "invalid gzip data");
+  const flg = b[p + 3];
+  let s = p + 10;
+  if (flg & 4) {
+    if (s + 2 > b.length) throw new Stop("truncated", "gzip header ends early (unexpected EOF)");
+    s += 2 + (b[s] | b[s + 1] << 8);
   }
-  crcTable[n2] = c;
+  for (let z = (flg >> 3 & 1) + (flg >> 4 & 1); z > 0; z--) {
+    while (s < b.length && b[s] !== 0) s++;
+    s++;
+  }
+  if (flg & 2) s += 2;
+  if (s > b.length) throw new Stop("truncated", "gzip header ends early (unexpected EOF)");
+  return s;
 }
-var initialCrc = 4294967295;
-function updateCrc(currentCrc, data2, length2) {
-  let c = currentCrc;
-  for (let n2 = 0; n2 < length2; n2++) {
-    c = crcTable[(c ^ data2[n2]) & 255] ^ c >>> 8;
+function gunzipBounded(bytes, file, maxBytes, prefixOnly = false, expectedBytes) {
+  if (!(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) throw new SegqcError("format.too_large", `cannot be decompressed into ${maxBytes} bytes`, { file });
+  const cap = Math.min(maxBytes, maxInflatedSize(bytes.length));
+  const wanted = expectedBytes !== void 0 && Number.isSafeInteger(expectedBytes) && expectedBytes >= 0 ? expectedBytes : Math.max(1 << 16, bytes.length * 4);
+  const initial = Math.min(cap, wanted);
+  const z = new Inflater(bytes, 0, initial, maxBytes, prefixOnly);
+  try {
+    let p = 0;
+    for (; ; ) {
+      z.pos = memberStart(bytes, p);
+      z.inflate();
+      p = z.pos + 8;
+      if (p + 4 > bytes.length) break;
+    }
+  } catch (e) {
+    if (!(e instanceof Stop)) throw e;
+    if (e.kind === "enough") return z.out.subarray(0, maxBytes);
+    if (e.kind === "limit") throw new SegqcError("format.too_large", `decompresses to more than ${maxBytes} bytes, the limit for this file`, { file });
+    if (prefixOnly && z.op > 0) return z.out.subarray(0, Math.min(z.op, maxBytes));
+    if (e.kind === "truncated") throw new SegqcError("format.truncated", `gzip data is truncated: ${e.message}`, { file });
+    throw new SegqcError("format.unreadable", `gzip data is corrupt: ${e.message}`, { file });
   }
-  return c;
+  return z.out.subarray(0, prefixOnly ? Math.min(z.op, maxBytes) : z.op);
 }
-function crc(data2, length2) {
-  return (updateCrc(initialCrc, data2, length2) ^ initialCrc) >>> 0;
-}
-function checkCrc(buffer, crcLength, chunkName) {
-  const expectedCrc = buffer.readUint32();
-  const actualCrc = crc(new Uint8Array(buffer.buffer, buffer.byteOffset + buffer.offset - crcLength - 4, crcLength), crcLength);
-  if (actualCrc !== expectedCrc) {
-    throw new Error(`CRC mismatch for chunk ${chunkName}. Expected ${expectedCrc}, found ${actualCrc}`);
+function inflateZlibExact(src, file, size2, what) {
+  if (src.length < 2) throw new SegqcError("format.truncated", `${what} is empty`, { file });
+  const cmf = src[0], flg = src[1];
+  if ((cmf & 15) !== 8 || cmf >> 4 > 7 || (cmf << 8 | flg) % 31 !== 0 || flg & 32) throw new SegqcError("format.unreadable", `${what} is not a zlib stream`, { file });
+  if (size2 > maxInflatedSize(src.length)) throw new SegqcError("format.truncated", `${what} is ${src.length} bytes: too short to hold the ${size2} bytes its header needs`, { file });
+  const z = new Inflater(src, 2, size2, size2, false);
+  try {
+    z.inflate();
+  } catch (e) {
+    if (!(e instanceof Stop)) throw e;
+    if (e.kind === "limit") throw new SegqcError("format.unreadable", `${what} holds more than the ${size2} bytes its header needs`, { file });
+    if (e.kind === "truncated") throw new SegqcError("format.truncated", `${what} is truncated: ${e.message}`, { file });
+    throw new SegqcError("format.unreadable", `${what} is corrupt: ${e.message}`, { file });
   }
-}
-
-// ../../main/node_modules/fast-png/lib/helpers/unfilter.js
-function unfilterNone(currentLine, newLine, bytesPerLine) {
-  for (let i2 = 0; i2 < bytesPerLine; i2++) {
-    newLine[i2] = currentLine[i2];
-  }
-}
-function unfilterSub(currentLine, newLine, bytesPerLine, bytesPerPixel) {
-  let i2 = 0;
-  for (; i2 < bytesPerPixel; i2++) {
-    newLine[i2] = currentLine[i2];
-  }
-  for (; i2 < bytesPerLine; i2++) {
-    newLine[i2] = currentLine[i2] + newLine[i2 - bytesPerPixel] & 255;
-  }
-}
-function unfilterUp(currentLine, newLine, prevLine, bytesPerLine) {
-  let i2 = 0;
-  if (prevLine.length === 0) {
-    for (; i2 < bytesPerLine; i2++) {
-      newLine[i2] = currentLine[i2];
-    }
-  } else {
-    for (; i2 < bytesPerLine; i2++) {
-      newLine[i2] = currentLine[i2] + prevLine[i2] & 255;
-    }
-  }
-}
-function unfilterAverage(currentLine, newLine, prevLine, bytesPerLine, bytesPerPixel) {
-  let i2 = 0;
-  if (prevLine.length === 0) {
-    for (; i2 < bytesPerPixel; i2++) {
-      newLine[i2] = currentLine[i2];
-    }
-    for (; i2 < bytesPerLine; i2++) {
-      newLine[i2] = currentLine[i2] + (newLine[i2 - bytesPerPixel] >> 1) & 255;
-    }
-  } else {
-    for (; i2 < bytesPerPixel; i2++) {
-      newLine[i2] = currentLine[i2] + (prevLine[i2] >> 1) & 255;
-    }
-    for (; i2 < bytesPerLine; i2++) {
-      newLine[i2] = currentLine[i2] + (newLine[i2 - bytesPerPixel] + prevLine[i2] >> 1) & 255;
-    }
-  }
-}
-function unfilterPaeth(currentLine, newLine, prevLine, bytesPerLine, bytesPerPixel) {
-  let i2 = 0;
-  if (prevLine.length === 0) {
-    for (; i2 < bytesPerPixel; i2++) {
-      newLine[i2] = currentLine[i2];
-    }
-    for (; i2 < bytesPerLine; i2++) {
-      newLine[i2] = currentLine[i2] + newLine[i2 - bytesPerPixel] & 255;
-    }
-  } else {
-    for (; i2 < bytesPerPixel; i2++) {
-      newLine[i2] = currentLine[i2] + prevLine[i2] & 255;
-    }
-    for (; i2 < bytesPerLine; i2++) {
-      newLine[i2] = currentLine[i2] + paethPredictor(newLine[i2 - bytesPerPixel], prevLine[i2], prevLine[i2 - bytesPerPixel]) & 255;
-    }
-  }
-}
-function paethPredictor(a, b, c) {
-  const p = a + b - c;
-  const pa = Math.abs(p - a);
-  const pb = Math.abs(p - b);
-  const pc = Math.abs(p - c);
-  if (pa <= pb && pa <= pc)
-    return a;
-  else if (pb <= pc)
-    return b;
-  else
-    return c;
-}
-
-// ../../main/node_modules/fast-png/lib/helpers/apply_unfilter.js
-function applyUnfilter(filterType, currentLine, newLine, prevLine, passLineBytes, bytesPerPixel) {
-  switch (filterType) {
-    case 0:
-      unfilterNone(currentLine, newLine, passLineBytes);
-      break;
-    case 1:
-      unfilterSub(currentLine, newLine, passLineBytes, bytesPerPixel);
-      break;
-    case 2:
-      unfilterUp(currentLine, newLine, prevLine, passLineBytes);
-      break;
-    case 3:
-      unfilterAverage(currentLine, newLine, prevLine, passLineBytes, bytesPerPixel);
-      break;
-    case 4:
-      unfilterPaeth(currentLine, newLine, prevLine, passLineBytes, bytesPerPixel);
-      break;
-    default:
-      throw new Error(`Unsupported filter: ${filterType}`);
-  }
-}
-
-// ../../main/node_modules/fast-png/lib/helpers/decode_interlace_adam7.js
-var uint16 = new Uint16Array([255]);
-var uint8 = new Uint8Array(uint16.buffer);
-var osIsLittleEndian = uint8[0] === 255;
-function decodeInterlaceAdam7(params) {
-  const { data: data2, width, height, channels, depth } = params;
-  const passes = [
-    { x: 0, y: 0, xStep: 8, yStep: 8 },
-    // Pass 1
-    { x: 4, y: 0, xStep: 8, yStep: 8 },
-    // Pass 2
-    { x: 0, y: 4, xStep: 4, yStep: 8 },
-    // Pass 3
-    { x: 2, y: 0, xStep: 4, yStep: 4 },
-    // Pass 4
-    { x: 0, y: 2, xStep: 2, yStep: 4 },
-    // Pass 5
-    { x: 1, y: 0, xStep: 2, yStep: 2 },
-    // Pass 6
-    { x: 0, y: 1, xStep: 1, yStep: 2 }
-    // Pass 7
-  ];
-  const bytesPerPixel = Math.ceil(depth / 8) * channels;
-  const resultData = new Uint8Array(height * width * bytesPerPixel);
-  let offset = 0;
-  for (let passIndex = 0; passIndex < 7; passIndex++) {
-    const pass = passes[passIndex];
-    const passWidth = Math.ceil((width - pass.x) / pass.xStep);
-    const passHeight = Math.ceil((height - pass.y) / pass.yStep);
-    if (passWidth <= 0 || passHeight <= 0)
-      continue;
-    const passLineBytes = passWidth * bytesPerPixel;
-    const prevLine = new Uint8Array(passLineBytes);
-    for (let y = 0; y < passHeight; y++) {
-      const filterType = data2[offset++];
-      const currentLine = data2.subarray(offset, offset + passLineBytes);
-      offset += passLineBytes;
-      const newLine = new Uint8Array(passLineBytes);
-      applyUnfilter(filterType, currentLine, newLine, prevLine, passLineBytes, bytesPerPixel);
-      prevLine.set(newLine);
-      for (let x2 = 0; x2 < passWidth; x2++) {
-        const outputX = pass.x + x2 * pass.xStep;
-        const outputY = pass.y + y * pass.yStep;
-        if (outputX >= width || outputY >= height)
-          continue;
-        for (let i2 = 0; i2 < bytesPerPixel; i2++) {
-          resultData[(outputY * width + outputX) * bytesPerPixel + i2] = newLine[x2 * bytesPerPixel + i2];
-        }
-      }
-    }
-  }
-  if (depth === 16) {
-    const uint16Data = new Uint16Array(resultData.buffer);
-    if (osIsLittleEndian) {
-      for (let k = 0; k < uint16Data.length; k++) {
-        uint16Data[k] = swap16(uint16Data[k]);
-      }
-    }
-    return uint16Data;
-  } else {
-    return resultData;
-  }
-}
-function swap16(val) {
-  return (val & 255) << 8 | val >> 8 & 255;
-}
-
-// ../../main/node_modules/fast-png/lib/helpers/decode_interlace_null.js
-var uint162 = new Uint16Array([255]);
-var uint82 = new Uint8Array(uint162.buffer);
-var osIsLittleEndian2 = uint82[0] === 255;
-var empty = new Uint8Array(0);
-function decodeInterlaceNull(params) {
-  const { data: data2, width, height, channels, depth } = params;
-  const bytesPerPixel = Math.ceil(depth / 8) * channels;
-  const bytesPerLine = Math.ceil(depth / 8 * channels * width);
-  const newData = new Uint8Array(height * bytesPerLine);
-  let prevLine = empty;
-  let offset = 0;
-  let currentLine;
-  let newLine;
-  for (let i2 = 0; i2 < height; i2++) {
-    currentLine = data2.subarray(offset + 1, offset + 1 + bytesPerLine);
-    newLine = newData.subarray(i2 * bytesPerLine, (i2 + 1) * bytesPerLine);
-    switch (data2[offset]) {
-      case 0:
-        unfilterNone(currentLine, newLine, bytesPerLine);
-        break;
-      case 1:
-        unfilterSub(currentLine, newLine, bytesPerLine, bytesPerPixel);
-        break;
-      case 2:
-        unfilterUp(currentLine, newLine, prevLine, bytesPerLine);
-        break;
-      case 3:
-        unfilterAverage(currentLine, newLine, prevLine, bytesPerLine, bytesPerPixel);
-        break;
-      case 4:
-        unfilterPaeth(currentLine, newLine, prevLine, bytesPerLine, bytesPerPixel);
-        break;
-      default:
-        throw new Error(`Unsupported filter: ${data2[offset]}`);
-    }
-    prevLine = newLine;
-    offset += bytesPerLine + 1;
-  }
-  if (depth === 16) {
-    const uint16Data = new Uint16Array(newData.buffer);
-    if (osIsLittleEndian2) {
-      for (let k = 0; k < uint16Data.length; k++) {
-        uint16Data[k] = swap162(uint16Data[k]);
-      }
-    }
-    return uint16Data;
-  } else {
-    return newData;
-  }
-}
-function swap162(val) {
-  return (val & 255) << 8 | val >> 8 & 255;
-}
-
-// ../../main/node_modules/fast-png/lib/helpers/signature.js
-var pngSignature = Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10);
-function checkSignature(buffer) {
-  if (!hasPngSignature(buffer.readBytes(pngSignature.length))) {
-    throw new Error("wrong PNG signature");
-  }
-}
-function hasPngSignature(array) {
-  if (array.length < pngSignature.length) {
-    return false;
-  }
-  for (let i2 = 0; i2 < pngSignature.length; i2++) {
-    if (array[i2] !== pngSignature[i2]) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// ../../main/node_modules/fast-png/lib/helpers/text.js
-var textChunkName = "tEXt";
-var NULL = 0;
-var latin1Decoder = new TextDecoder("latin1");
-function validateKeyword(keyword) {
-  validateLatin1(keyword);
-  if (keyword.length === 0 || keyword.length > 79) {
-    throw new Error("keyword length must be between 1 and 79");
-  }
-}
-var latin1Regex = /^[\u0000-\u00FF]*$/;
-function validateLatin1(text) {
-  if (!latin1Regex.test(text)) {
-    throw new Error("invalid latin1 text");
-  }
-}
-function decodetEXt(text, buffer, length2) {
-  const keyword = readKeyword(buffer);
-  text[keyword] = readLatin1(buffer, length2 - keyword.length - 1);
-}
-function readKeyword(buffer) {
-  buffer.mark();
-  while (buffer.readByte() !== NULL) {
-  }
-  const end = buffer.offset;
-  buffer.reset();
-  const keyword = latin1Decoder.decode(buffer.readBytes(end - buffer.offset - 1));
-  buffer.skip(1);
-  validateKeyword(keyword);
-  return keyword;
-}
-function readLatin1(buffer, length2) {
-  return latin1Decoder.decode(buffer.readBytes(length2));
-}
-
-// ../../main/node_modules/fast-png/lib/internal_types.js
-var ColorType = {
-  UNKNOWN: -1,
-  GREYSCALE: 0,
-  TRUECOLOUR: 2,
-  INDEXED_COLOUR: 3,
-  GREYSCALE_ALPHA: 4,
-  TRUECOLOUR_ALPHA: 6
-};
-var CompressionMethod = {
-  UNKNOWN: -1,
-  DEFLATE: 0
-};
-var FilterMethod = {
-  UNKNOWN: -1,
-  ADAPTIVE: 0
-};
-var InterlaceMethod = {
-  UNKNOWN: -1,
-  NO_INTERLACE: 0,
-  ADAM7: 1
-};
-var DisposeOpType = {
-  NONE: 0,
-  BACKGROUND: 1,
-  PREVIOUS: 2
-};
-var BlendOpType = {
-  SOURCE: 0,
-  OVER: 1
-};
-
-// ../../main/node_modules/fast-png/lib/png_decoder.js
-var PngDecoder = class extends IOBuffer {
-  _checkCrc;
-  _inflator;
-  _png;
-  _apng;
-  _end;
-  _hasPalette;
-  _palette;
-  _hasTransparency;
-  _transparency;
-  _compressionMethod;
-  _filterMethod;
-  _interlaceMethod;
-  _colorType;
-  _isAnimated;
-  _numberOfFrames;
-  _numberOfPlays;
-  _frames;
-  _writingDataChunks;
-  _chunks;
-  _inflatorResult;
-  constructor(data2, options = {}) {
-    super(data2);
-    const { checkCrc: checkCrc2 = false } = options;
-    this._checkCrc = checkCrc2;
-    this._inflator = new Unzlib((chunk, final) => {
-      this._chunks.push(chunk);
-      if (final) {
-        const totalLength = this._chunks.reduce((sum, c) => sum + c.length, 0);
-        this._inflatorResult = new Uint8Array(totalLength);
-        let offset = 0;
-        for (const chunk2 of this._chunks) {
-          this._inflatorResult.set(chunk2, offset);
-          offset += chunk2.length;
-        }
-        this._chunks = [];
-      }
-    });
-    this._chunks = [];
-    this._png = {
-      width: -1,
-      height: -1,
-      channels: -1,
-      data: new Uint8Array(0),
-      depth: 1,
-      text: {}
-    };
-    this._apng = {
-      width: -1,
-      height: -1,
-      channels: -1,
-      depth: 1,
-      numberOfFrames: 1,
-      numberOfPlays: 0,
-      text: {},
-      frames: []
-    };
-    this._end = false;
-    this._hasPalette = false;
-    this._palette = [];
-    this._hasTransparency = false;
-    this._transparency = new Uint16Array(0);
-    this._compressionMethod = CompressionMethod.UNKNOWN;
-    this._filterMethod = FilterMethod.UNKNOWN;
-    this._interlaceMethod = InterlaceMethod.UNKNOWN;
-    this._colorType = ColorType.UNKNOWN;
-    this._isAnimated = false;
-    this._numberOfFrames = 1;
-    this._numberOfPlays = 0;
-    this._frames = [];
-    this._writingDataChunks = false;
-    this._inflatorResult = new Uint8Array(0);
-    this.setBigEndian();
-  }
-  decode() {
-    checkSignature(this);
-    while (!this._end) {
-      const length2 = this.readUint32();
-      const type = this.readChars(4);
-      this.decodeChunk(length2, type);
-    }
-    this._inflator.push(new Uint8Array(0), true);
-    this.decodeImage();
-    return this._png;
-  }
-  decodeApng() {
-    checkSignature(this);
-    while (!this._end) {
-      const length2 = this.readUint32();
-      const type = this.readChars(4);
-      this.decodeApngChunk(length2, type);
-    }
-    this.decodeApngImage();
-    return this._apng;
-  }
-  // https://www.w3.org/TR/PNG/#5Chunk-layout
-  decodeChunk(length2, type) {
-    const offset = this.offset;
-    switch (type) {
-      // 11.2 Critical chunks
-      case "IHDR":
-        this.decodeIHDR();
-        break;
-      case "PLTE":
-        this.decodePLTE(length2);
-        break;
-      case "IDAT":
-        this.decodeIDAT(length2);
-        break;
-      case "IEND":
-        this._end = true;
-        break;
-      // 11.3 Ancillary chunks
-      case "tRNS":
-        this.decodetRNS(length2);
-        break;
-      case "iCCP":
-        this.decodeiCCP(length2);
-        break;
-      case textChunkName:
-        decodetEXt(this._png.text, this, length2);
-        break;
-      case "pHYs":
-        this.decodepHYs();
-        break;
-      default:
-        this.skip(length2);
-        break;
-    }
-    if (this.offset - offset !== length2) {
-      throw new Error(`Length mismatch while decoding chunk ${type}`);
-    }
-    if (this._checkCrc) {
-      checkCrc(this, length2 + 4, type);
-    } else {
-      this.skip(4);
-    }
-  }
-  decodeApngChunk(length2, type) {
-    const offset = this.offset;
-    if (type !== "fdAT" && type !== "IDAT" && this._writingDataChunks) {
-      this.pushDataToFrame();
-    }
-    switch (type) {
-      case "acTL":
-        this.decodeACTL();
-        break;
-      case "fcTL":
-        this.decodeFCTL();
-        break;
-      case "fdAT":
-        this.decodeFDAT(length2);
-        break;
-      default:
-        this.decodeChunk(length2, type);
-        this.offset = offset + length2;
-        break;
-    }
-    if (this.offset - offset !== length2) {
-      throw new Error(`Length mismatch while decoding chunk ${type}`);
-    }
-    if (this._checkCrc) {
-      checkCrc(this, length2 + 4, type);
-    } else {
-      this.skip(4);
-    }
-  }
-  // https://www.w3.org/TR/PNG/#11IHDR
-  decodeIHDR() {
-    const image = this._png;
-    image.width = this.readUint32();
-    image.height = this.readUint32();
-    image.depth = checkBitDepth(this.readUint8());
-    const colorType = this.readUint8();
-    this._colorType = colorType;
-    let channels;
-    switch (colorType) {
-      case ColorType.GREYSCALE:
-        channels = 1;
-        break;
-      case ColorType.TRUECOLOUR:
-        channels = 3;
-        break;
-      case ColorType.INDEXED_COLOUR:
-        channels = 1;
-        break;
-      case ColorType.GREYSCALE_ALPHA:
-        channels = 2;
-        break;
-      case ColorType.TRUECOLOUR_ALPHA:
-        channels = 4;
-        break;
-      // Kept for exhaustiveness.
-      // eslint-disable-next-line unicorn/no-useless-switch-case
-      case ColorType.UNKNOWN:
-      default:
-        throw new Error(`Unknown color type: ${colorType}`);
-    }
-    this._png.channels = channels;
-    this._compressionMethod = this.readUint8();
-    if (this._compressionMethod !== CompressionMethod.DEFLATE) {
-      throw new Error(`Unsupported compression method: ${this._compressionMethod}`);
-    }
-    this._filterMethod = this.readUint8();
-    this._interlaceMethod = this.readUint8();
-  }
-  decodeACTL() {
-    this._numberOfFrames = this.readUint32();
-    this._numberOfPlays = this.readUint32();
-    this._isAnimated = true;
-  }
-  decodeFCTL() {
-    const image = {
-      sequenceNumber: this.readUint32(),
-      width: this.readUint32(),
-      height: this.readUint32(),
-      xOffset: this.readUint32(),
-      yOffset: this.readUint32(),
-      delayNumber: this.readUint16(),
-      delayDenominator: this.readUint16(),
-      disposeOp: this.readUint8(),
-      blendOp: this.readUint8(),
-      data: new Uint8Array(0)
-    };
-    this._frames.push(image);
-  }
-  // https://www.w3.org/TR/PNG/#11PLTE
-  decodePLTE(length2) {
-    if (length2 % 3 !== 0) {
-      throw new RangeError(`PLTE field length must be a multiple of 3. Got ${length2}`);
-    }
-    const l = length2 / 3;
-    this._hasPalette = true;
-    const palette = [];
-    this._palette = palette;
-    for (let i2 = 0; i2 < l; i2++) {
-      palette.push([this.readUint8(), this.readUint8(), this.readUint8()]);
-    }
-  }
-  // https://www.w3.org/TR/PNG/#11IDAT
-  decodeIDAT(length2) {
-    this._writingDataChunks = true;
-    const dataLength = length2;
-    const dataOffset = this.offset + this.byteOffset;
-    try {
-      this._inflator.push(new Uint8Array(this.buffer, dataOffset, dataLength), false);
-    } catch (error2) {
-      throw new Error("Error while decompressing the data:", { cause: error2 });
-    }
-    this.skip(length2);
-  }
-  decodeFDAT(length2) {
-    this._writingDataChunks = true;
-    let dataLength = length2;
-    let dataOffset = this.offset + this.byteOffset;
-    dataOffset += 4;
-    dataLength -= 4;
-    try {
-      this._inflator.push(new Uint8Array(this.buffer, dataOffset, dataLength), false);
-    } catch (error2) {
-      throw new Error("Error while decompressing the data:", { cause: error2 });
-    }
-    this.skip(length2);
-  }
-  // https://www.w3.org/TR/PNG/#11tRNS
-  decodetRNS(length2) {
-    switch (this._colorType) {
-      case ColorType.GREYSCALE:
-      case ColorType.TRUECOLOUR: {
-        if (length2 % 2 !== 0) {
-          throw new RangeError(`tRNS chunk length must be a multiple of 2. Got ${length2}`);
-        }
-        if (length2 / 2 > this._png.width * this._png.height) {
-          throw new Error(`tRNS chunk contains more alpha values than there are pixels (${length2 / 2} vs ${this._png.width * this._png.height})`);
-        }
-        this._hasTransparency = true;
-        this._transparency = new Uint16Array(length2 / 2);
-        for (let i2 = 0; i2 < length2 / 2; i2++) {
-          this._transparency[i2] = this.readUint16();
-        }
-        break;
-      }
-      case ColorType.INDEXED_COLOUR: {
-        if (length2 > this._palette.length) {
-          throw new Error(`tRNS chunk contains more alpha values than there are palette colors (${length2} vs ${this._palette.length})`);
-        }
-        let i2 = 0;
-        for (; i2 < length2; i2++) {
-          const alpha = this.readByte();
-          this._palette[i2].push(alpha);
-        }
-        for (; i2 < this._palette.length; i2++) {
-          this._palette[i2].push(255);
-        }
-        break;
-      }
-      // Kept for exhaustiveness.
-      /* eslint-disable unicorn/no-useless-switch-case */
-      case ColorType.UNKNOWN:
-      case ColorType.GREYSCALE_ALPHA:
-      case ColorType.TRUECOLOUR_ALPHA:
-      default: {
-        throw new Error(`tRNS chunk is not supported for color type ${this._colorType}`);
-      }
-    }
-  }
-  // https://www.w3.org/TR/PNG/#11iCCP
-  decodeiCCP(length2) {
-    const name = readKeyword(this);
-    const compressionMethod = this.readUint8();
-    if (compressionMethod !== CompressionMethod.DEFLATE) {
-      throw new Error(`Unsupported iCCP compression method: ${compressionMethod}`);
-    }
-    const compressedProfile = this.readBytes(length2 - name.length - 2);
-    this._png.iccEmbeddedProfile = {
-      name,
-      profile: unzlibSync(compressedProfile)
-    };
-  }
-  // https://www.w3.org/TR/PNG/#11pHYs
-  decodepHYs() {
-    const ppuX = this.readUint32();
-    const ppuY = this.readUint32();
-    const unitSpecifier = this.readByte();
-    this._png.resolution = {
-      x: ppuX,
-      y: ppuY,
-      unit: unitSpecifier
-    };
-  }
-  decodeApngImage() {
-    this._apng.width = this._png.width;
-    this._apng.height = this._png.height;
-    this._apng.channels = this._png.channels;
-    this._apng.depth = this._png.depth;
-    this._apng.numberOfFrames = this._numberOfFrames;
-    this._apng.numberOfPlays = this._numberOfPlays;
-    this._apng.text = this._png.text;
-    this._apng.resolution = this._png.resolution;
-    for (let i2 = 0; i2 < this._numberOfFrames; i2++) {
-      const newFrame = {
-        sequenceNumber: this._frames[i2].sequenceNumber,
-        delayNumber: this._frames[i2].delayNumber,
-        delayDenominator: this._frames[i2].delayDenominator,
-        data: this._apng.depth === 8 ? new Uint8Array(this._apng.width * this._apng.height * this._apng.channels) : new Uint16Array(this._apng.width * this._apng.height * this._apng.channels)
-      };
-      const frame = this._frames.at(i2);
-      if (frame) {
-        frame.data = decodeInterlaceNull({
-          data: frame.data,
-          width: frame.width,
-          height: frame.height,
-          channels: this._apng.channels,
-          depth: this._apng.depth
-        });
-        if (this._hasPalette) {
-          this._apng.palette = this._palette;
-        }
-        if (this._hasTransparency) {
-          this._apng.transparency = this._transparency;
-        }
-        if (i2 === 0 || frame.xOffset === 0 && frame.yOffset === 0 && frame.width === this._png.width && frame.height === this._png.height) {
-          newFrame.data = frame.data;
-        } else {
-          const prevFrame = this._apng.frames.at(i2 - 1);
-          this.disposeFrame(frame, prevFrame, newFrame);
-          this.addFrameDataToCanvas(newFrame, frame);
-        }
-        this._apng.frames.push(newFrame);
-      }
-    }
-    return this._apng;
-  }
-  disposeFrame(frame, prevFrame, imageFrame) {
-    switch (frame.disposeOp) {
-      case DisposeOpType.NONE:
-        break;
-      case DisposeOpType.BACKGROUND:
-        for (let row = 0; row < this._png.height; row++) {
-          for (let col = 0; col < this._png.width; col++) {
-            const index = (row * frame.width + col) * this._png.channels;
-            for (let channel = 0; channel < this._png.channels; channel++) {
-              imageFrame.data[index + channel] = 0;
-            }
-          }
-        }
-        break;
-      case DisposeOpType.PREVIOUS:
-        imageFrame.data.set(prevFrame.data);
-        break;
-      default:
-        throw new Error("Unknown disposeOp");
-    }
-  }
-  addFrameDataToCanvas(imageFrame, frame) {
-    const maxValue = 1 << this._png.depth;
-    const calculatePixelIndices = (row, col) => {
-      const index = ((row + frame.yOffset) * this._png.width + frame.xOffset + col) * this._png.channels;
-      const frameIndex = (row * frame.width + col) * this._png.channels;
-      return { index, frameIndex };
-    };
-    switch (frame.blendOp) {
-      case BlendOpType.SOURCE:
-        for (let row = 0; row < frame.height; row++) {
-          for (let col = 0; col < frame.width; col++) {
-            const { index, frameIndex } = calculatePixelIndices(row, col);
-            for (let channel = 0; channel < this._png.channels; channel++) {
-              imageFrame.data[index + channel] = frame.data[frameIndex + channel];
-            }
-          }
-        }
-        break;
-      // https://www.w3.org/TR/png-3/#13Alpha-channel-processing
-      case BlendOpType.OVER:
-        for (let row = 0; row < frame.height; row++) {
-          for (let col = 0; col < frame.width; col++) {
-            const { index, frameIndex } = calculatePixelIndices(row, col);
-            for (let channel = 0; channel < this._png.channels; channel++) {
-              const sourceAlpha = frame.data[frameIndex + this._png.channels - 1] / maxValue;
-              const foregroundValue = channel % (this._png.channels - 1) === 0 ? 1 : frame.data[frameIndex + channel];
-              const value2 = Math.floor(sourceAlpha * foregroundValue + (1 - sourceAlpha) * imageFrame.data[index + channel]);
-              imageFrame.data[index + channel] += value2;
-            }
-          }
-        }
-        break;
-      default:
-        throw new Error("Unknown blendOp");
-    }
-  }
-  decodeImage() {
-    const data2 = this._inflatorResult;
-    if (this._filterMethod !== FilterMethod.ADAPTIVE) {
-      throw new Error(`Filter method ${this._filterMethod} not supported`);
-    }
-    if (this._interlaceMethod === InterlaceMethod.NO_INTERLACE) {
-      this._png.data = decodeInterlaceNull({
-        data: data2,
-        width: this._png.width,
-        height: this._png.height,
-        channels: this._png.channels,
-        depth: this._png.depth
-      });
-    } else if (this._interlaceMethod === InterlaceMethod.ADAM7) {
-      this._png.data = decodeInterlaceAdam7({
-        data: data2,
-        width: this._png.width,
-        height: this._png.height,
-        channels: this._png.channels,
-        depth: this._png.depth
-      });
-    } else {
-      throw new Error(`Interlace method ${this._interlaceMethod} not supported`);
-    }
-    if (this._hasPalette) {
-      this._png.palette = this._palette;
-    }
-    if (this._hasTransparency) {
-      this._png.transparency = this._transparency;
-    }
-  }
-  pushDataToFrame() {
-    this._inflator.push(new Uint8Array(0), true);
-    const result = this._inflatorResult;
-    const lastFrame = this._frames.at(-1);
-    if (lastFrame) {
-      lastFrame.data = result;
-    } else {
-      this._frames.push({
-        sequenceNumber: 0,
-        width: this._png.width,
-        height: this._png.height,
-        xOffset: 0,
-        yOffset: 0,
-        delayNumber: 0,
-        delayDenominator: 0,
-        disposeOp: DisposeOpType.NONE,
-        blendOp: BlendOpType.SOURCE,
-        data: result
-      });
-    }
-    this._inflator = new Unzlib((chunk, final) => {
-      this._chunks.push(chunk);
-      if (final) {
-        const totalLength = this._chunks.reduce((sum, c) => sum + c.length, 0);
-        this._inflatorResult = new Uint8Array(totalLength);
-        let offset = 0;
-        for (const chunk2 of this._chunks) {
-          this._inflatorResult.set(chunk2, offset);
-          offset += chunk2.length;
-        }
-        this._chunks = [];
-      }
-    });
-    this._chunks = [];
-    this._writingDataChunks = false;
-  }
-};
-function checkBitDepth(value2) {
-  if (value2 !== 1 && value2 !== 2 && value2 !== 4 && value2 !== 8 && value2 !== 16) {
-    throw new Error(`invalid bit depth: ${value2}`);
-  }
-  return value2;
-}
-
-// ../../main/node_modules/fast-png/lib/index.js
-function decodePng(data2, options) {
-  const decoder = new PngDecoder(data2, options);
-  return decoder.decode();
+  if (z.op < size2) throw new SegqcError("format.truncated", `${what} ends after ${z.op} of the ${size2} bytes its header needs`, { file });
+  return z.out.subarray(0, size2);
 }
 
 // shared/formats/png.ts
 var SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
-var isPng = (b) => b.length >= 8 && SIGNATURE.every((x2, i2) => b[i2] === x2);
+var isPng = (b) => b.length >= 8 && SIGNATURE.every((x, i) => b[i] === x);
 function parsePixelSpacing(v3, where) {
   if (v3 === void 0 || v3 === null || v3 === "") return null;
-  let x2 = v3;
-  if (typeof x2 === "string") {
-    const s = x2.trim();
+  let x = v3;
+  if (typeof x === "string") {
+    const s = x.trim();
     try {
-      x2 = s.startsWith("[") ? JSON.parse(s) : s.includes(",") || s.includes("\\") ? s.split(/[,\\]/).map(Number) : Number(s);
+      x = s.startsWith("[") ? JSON.parse(s) : s.includes(",") || s.includes("\\") ? s.split(/[,\\]/).map(Number) : Number(s);
     } catch {
-      x2 = NaN;
+      x = NaN;
     }
   }
-  const pair = typeof x2 === "number" ? [x2, x2] : Array.isArray(x2) && x2.length === 2 ? x2.map(Number) : Array.isArray(x2) && x2.length === 1 ? [Number(x2[0]), Number(x2[0])] : null;
+  const pair = typeof x === "number" ? [x, x] : Array.isArray(x) && x.length === 2 ? x.map(Number) : Array.isArray(x) && x.length === 1 ? [Number(x[0]), Number(x[0])] : null;
   if (!pair || pair.some((p) => !(typeof p === "number" && Number.isFinite(p) && p > 0))) {
     throw new SegqcError("format.unreadable", `pixel spacing ${JSON.stringify(v3)} in ${where} is not a positive number or [row, column] mm`);
   }
@@ -42696,58 +41153,178 @@ function planarGeometry(width, height, spacing) {
   const s = spacing ? [spacing[1], spacing[0], 1] : [1, 1, 1];
   return { ...axisGeometry([width, height, 1], s), spacingKnown: spacing !== null };
 }
-function pngSize(b, file) {
+var COLOR_TYPES = {
+  0: { depths: [1, 2, 4, 8, 16], channels: 1 },
+  2: { depths: [8, 16], channels: 3 },
+  3: { depths: [1, 2, 4, 8], channels: 1 },
+  4: { depths: [8, 16], channels: 2 },
+  6: { depths: [8, 16], channels: 4 }
+};
+var MAX_DIMENSION = 2 ** 31 - 1;
+function pngHeader(b, file) {
   if (!isPng(b)) throw new SegqcError("format.unreadable", "not a PNG file", { file });
   if (b.length < 33) throw new SegqcError("format.truncated", "PNG ends inside its header", { file });
   const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  return { width: v3.getUint32(16), height: v3.getUint32(20) };
+  if (v3.getUint32(8) !== 13 || String.fromCharCode(b[12], b[13], b[14], b[15]) !== "IHDR") throw new SegqcError("format.unreadable", "PNG does not start with its IHDR chunk", { file });
+  const width = v3.getUint32(16);
+  const height = v3.getUint32(20);
+  if (width < 1 || height < 1 || width > MAX_DIMENSION || height > MAX_DIMENSION) {
+    throw new SegqcError("format.unreadable", `PNG header says ${width}x${height} pixels; width and height must be 1 to ${MAX_DIMENSION}`, { file });
+  }
+  return { width, height, depth: b[24], colorType: b[25], interlaced: b[28] === 1 };
+}
+function pngSize(b, file) {
+  const { width, height } = pngHeader(b, file);
+  return { width, height };
 }
 var normSpacing = (s) => s === null ? null : typeof s === "number" ? [s, s] : s;
+var CRC_TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n2 = 0; n2 < 256; n2++) {
+    let c = n2;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 3988292384 ^ c >>> 1 : c >>> 1;
+    t[n2] = c;
+  }
+  return t;
+})();
+function crc32(b, from, to) {
+  let c = -1;
+  for (let i = from; i < to; i++) c = CRC_TABLE[(c ^ b[i]) & 255] ^ c >>> 8;
+  return (c ^ -1) >>> 0;
+}
+function imageData(b, file) {
+  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const parts = [];
+  let total = 0;
+  let p = 8;
+  let ended = false;
+  while (p < b.length) {
+    if (p + 12 > b.length) throw new SegqcError("format.truncated", `PNG ends inside the chunk at byte ${p}`, { file });
+    const len2 = v3.getUint32(p);
+    const type = String.fromCharCode(b[p + 4], b[p + 5], b[p + 6], b[p + 7]);
+    if (len2 > b.length - p - 12) throw new SegqcError("format.truncated", `PNG ends inside its ${JSON.stringify(type)} chunk (${len2} bytes at byte ${p})`, { file });
+    if (crc32(b, p + 4, p + 8 + len2) !== v3.getUint32(p + 8 + len2)) {
+      throw new SegqcError("format.unreadable", `PNG chunk ${JSON.stringify(type)} at byte ${p} is damaged (its CRC does not match)`, { file });
+    }
+    if (type === "IDAT") {
+      parts.push([p + 8, len2]);
+      total += len2;
+    } else if (type === "IEND") {
+      ended = true;
+      break;
+    }
+    p += 12 + len2;
+  }
+  if (parts.length === 0) throw new SegqcError(ended ? "format.unreadable" : "format.truncated", "PNG has no image data (IDAT chunk)", { file });
+  if (parts.length === 1) return b.subarray(parts[0][0], parts[0][0] + parts[0][1]);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const [at, len2] of parts) {
+    out.set(b.subarray(at, at + len2), o);
+    o += len2;
+  }
+  return out;
+}
+var ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2]
+];
+function passesOf(h3, bitsPerPixel) {
+  const list = h3.interlaced ? ADAM7 : [[0, 0, 1, 1]];
+  return list.map(([x0, y0, dx2, dy]) => {
+    const w = h3.width > x0 ? Math.ceil((h3.width - x0) / dx2) : 0;
+    const rows = h3.height > y0 ? Math.ceil((h3.height - y0) / dy) : 0;
+    return { x0, y0, dx: dx2, dy, w, rows, stride: Math.ceil(w * bitsPerPixel / 8) };
+  }).filter((q) => q.w > 0 && q.rows > 0);
+}
+function unfilter(raw, at, rows, stride, bpp, file) {
+  for (let y = 0; y < rows; y++) {
+    const f = at + y * (stride + 1);
+    const type = raw[f];
+    const row = f + 1;
+    const prev = y > 0 ? row - stride - 1 : -1;
+    if (type === 0) continue;
+    if (type === 1) {
+      for (let i = bpp; i < stride; i++) raw[row + i] = raw[row + i] + raw[row + i - bpp] & 255;
+    } else if (type === 2) {
+      if (prev >= 0) for (let i = 0; i < stride; i++) raw[row + i] = raw[row + i] + raw[prev + i] & 255;
+    } else if (type === 3) {
+      for (let i = 0; i < stride; i++) {
+        const a = i >= bpp ? raw[row + i - bpp] : 0;
+        const b = prev >= 0 ? raw[prev + i] : 0;
+        raw[row + i] = raw[row + i] + (a + b >> 1) & 255;
+      }
+    } else if (type === 4) {
+      for (let i = 0; i < stride; i++) {
+        const a = i >= bpp ? raw[row + i - bpp] : 0;
+        const b = prev >= 0 ? raw[prev + i] : 0;
+        const c = i >= bpp && prev >= 0 ? raw[prev + i - bpp] : 0;
+        const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+        raw[row + i] = raw[row + i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c) & 255;
+      }
+    } else throw new SegqcError("format.unreadable", `PNG row ${y} has filter type ${type}; PNG defines 0 to 4`, { file });
+  }
+}
 function readPng(bytes, file, opts = {}) {
   const limits = opts.limits ?? DEFAULT_LIMITS;
-  const { width, height } = pngSize(bytes, file);
+  const h3 = pngHeader(bytes, file);
+  const { width, height, depth } = h3;
   if (width * height > limits.maxVoxels) {
     throw new SegqcError("format.too_large", `header claims ${width}x${height} pixels, over the limit of ${limits.maxVoxels}`, { file });
   }
-  let png;
-  try {
-    png = decodePng(bytes);
-  } catch (e) {
-    const msg = e.message ?? String(e);
-    throw new SegqcError(/end|eof|unexpected|truncat/i.test(msg) ? "format.truncated" : "format.unreadable", `PNG cannot be decoded: ${msg}`, { file });
+  const ct = COLOR_TYPES[h3.colorType];
+  if (!ct) throw new SegqcError("format.unreadable", `PNG colour type ${h3.colorType} does not exist (0, 2, 3, 4 or 6)`, { file });
+  if (!ct.depths.includes(depth)) throw new SegqcError("format.unreadable", `PNG colour type ${h3.colorType} cannot have bit depth ${depth} (${ct.depths.join(", ")})`, { file });
+  if (bytes[26] !== 0 || bytes[27] !== 0 || bytes[28] > 1) {
+    throw new SegqcError("format.unreadable", `PNG header has compression ${bytes[26]}, filter ${bytes[27]}, interlace ${bytes[28]}; PNG defines 0, 0 and 0 or 1`, { file });
   }
+  const ch = ct.channels;
+  const bitsPerPixel = ch * depth;
+  const bpp = Math.max(1, bitsPerPixel >> 3);
+  const passes = passesOf(h3, bitsPerPixel);
+  const size2 = passes.reduce((s, q) => s + q.rows * (q.stride + 1), 0);
+  const raw = inflateZlibExact(imageData(bytes, file), file, size2, "PNG image data");
   const n2 = width * height;
-  const ch = png.channels;
-  const palette = png.palette;
-  const grey = palette ? 1 : ch <= 2 ? 1 : 3;
-  if (grey === 3) {
-    for (let i2 = 0; i2 < n2; i2++) {
-      const o = i2 * ch;
-      if (png.data[o] !== png.data[o + 1] || png.data[o] !== png.data[o + 2]) {
-        throw new SegqcError("format.unsupported", `is a colour image (pixel ${i2 % width},${Math.floor(i2 / width)} is not grey): store label values as grey levels or palette indices`, { file });
-      }
-    }
-  }
-  const depth = png.depth;
-  const rowBits = width * ch * depth;
-  const stride = Math.ceil(rowBits / 8);
-  const src = png.data;
   const data2 = depth === 16 ? new Uint16Array(n2) : new Uint8Array(n2);
-  for (let y = 0; y < height; y++) {
-    for (let x2 = 0; x2 < width; x2++) {
-      let v3;
-      if (depth >= 8) v3 = src[(y * width + x2) * ch];
-      else {
-        const bit = x2 * ch * depth;
-        const byte = src[y * stride + (bit >> 3)];
-        v3 = byte >> 8 - depth - (bit & 7) & (1 << depth) - 1;
+  const mask = (1 << depth) - 1;
+  let at = 0;
+  for (const q of passes) {
+    unfilter(raw, at, q.rows, q.stride, bpp, file);
+    for (let r = 0; r < q.rows; r++) {
+      const row = at + r * (q.stride + 1) + 1;
+      const y = q.y0 + r * q.dy;
+      const base = y * width + q.x0;
+      if (depth < 8) {
+        for (let c = 0; c < q.w; c++) {
+          const bit = c * depth;
+          data2[base + c * q.dx] = raw[row + (bit >> 3)] >> 8 - depth - (bit & 7) & mask;
+        }
+      } else if (depth === 8) {
+        if (ch === 1 && q.dx === 1) data2.set(raw.subarray(row, row + q.w), base);
+        else for (let c = 0, o = row; c < q.w; c++, o += ch) data2[base + c * q.dx] = raw[o];
+      } else for (let c = 0, o = row; c < q.w; c++, o += 2 * ch) data2[base + c * q.dx] = raw[o] << 8 | raw[o + 1];
+      if (ch >= 3) {
+        const step = (depth >> 3) * ch;
+        for (let c = 0, o = row; c < q.w; c++, o += step) {
+          const same = depth === 8 ? raw[o + 1] === raw[o] && raw[o + 2] === raw[o] : raw[o + 2] === raw[o] && raw[o + 3] === raw[o + 1] && raw[o + 4] === raw[o] && raw[o + 5] === raw[o + 1];
+          if (!same) {
+            const x = q.x0 + c * q.dx;
+            throw new SegqcError("format.unsupported", `is a colour image (pixel ${x},${y} is not grey): store label values as grey levels or palette indices`, { file });
+          }
+        }
       }
-      data2[y * width + x2] = v3;
     }
+    at += q.rows * (q.stride + 1);
   }
-  const present = /* @__PURE__ */ new Set();
-  for (let i2 = 0; i2 < n2; i2++) if (data2[i2] !== 0) present.add(data2[i2]);
-  const values = [...present].sort((a, b) => a - b);
+  const seen = new Uint8Array(depth === 16 ? 65536 : 256);
+  for (let i = 0; i < n2; i++) seen[data2[i]] = 1;
+  const values = [];
+  for (let v3 = 1; v3 < seen.length; v3++) if (seen[v3]) values.push(v3);
   const labels = values.map((value2) => ({ value: value2, name: null }));
   const spacing = normSpacing(opts.spacing ?? null);
   const warnings = spacing ? [] : [`${file}: no pixel spacing given; sizes are in pixels`];
@@ -42759,10 +41336,10 @@ var REGION_KEYS = { brushlabels: "brush", polygonlabels: "polygon", rectanglelab
 var isObj = (v3) => typeof v3 === "object" && v3 !== null && !Array.isArray(v3);
 function hashNumbers(xs) {
   let h3 = 2166136261;
-  for (let i2 = 0; i2 < xs.length; i2++) {
-    h3 ^= xs[i2] & 255;
+  for (let i = 0; i < xs.length; i++) {
+    h3 ^= xs[i] & 255;
     h3 = Math.imul(h3, 16777619);
-    h3 ^= xs[i2] >>> 8 & 255;
+    h3 ^= xs[i] >>> 8 & 255;
     h3 = Math.imul(h3, 16777619);
   }
   return `${xs.length}:${(h3 >>> 0).toString(16)}`;
@@ -42816,13 +41393,13 @@ function rasterizePolygon(points, width, height, out, value2 = 1) {
   return filled;
 }
 function rectanglePoints(value2, w, h3) {
-  const x2 = Number(value2.x) / 100 * w;
+  const x = Number(value2.x) / 100 * w;
   const y = Number(value2.y) / 100 * h3;
   const rw = Number(value2.width) / 100 * w;
   const rh = Number(value2.height) / 100 * h3;
   const rot = (Number(value2.rotation) || 0) * Math.PI / 180;
   const c = Math.cos(rot), s = Math.sin(rot);
-  return [[0, 0], [rw, 0], [rw, rh], [0, rh]].map(([dx2, dy]) => [x2 + dx2 * c - dy * s, y + dx2 * s + dy * c]);
+  return [[0, 0], [rw, 0], [rw, rh], [0, rh]].map(([dx2, dy]) => [x + dx2 * c - dy * s, y + dx2 * s + dy * c]);
 }
 function regionLayer(type, value2, w, h3, lv, ctx) {
   if (type === "brush") {
@@ -42836,9 +41413,9 @@ function regionLayer(type, value2, w, h3, lv, ctx) {
     if (!Array.isArray(pts) || pts.length < 3) {
       throw new SegqcError("format.polygon", `polygon has ${Array.isArray(pts) ? pts.length : 0} point(s); at least 3 are needed`, { file: ctx.file, item: ctx.item });
     }
-    const px = pts.map((p, i2) => {
+    const px = pts.map((p, i) => {
       if (!Array.isArray(p) || p.length < 2 || !Number.isFinite(Number(p[0])) || !Number.isFinite(Number(p[1]))) {
-        throw new SegqcError("format.polygon", `polygon point ${i2} is not [x, y]`, { file: ctx.file, item: ctx.item });
+        throw new SegqcError("format.polygon", `polygon point ${i} is not [x, y]`, { file: ctx.file, item: ctx.item });
       }
       return [Number(p[0]) / 100 * w, Number(p[1]) / 100 * h3];
     });
@@ -42997,358 +41574,6 @@ var CHECKLIST_FROM_NAME_PREFIX = "segqc_checklist_";
 var CHECKLIST_YES = "yes";
 var ATTESTATION_FROM_NAME = "segqc_attestation";
 
-// shared/formats/gzip.ts
-var isGzip = (b) => b.length >= 2 && b[0] === 31 && b[1] === 139;
-var maxInflatedSize = (compressed) => compressed * 1032 + 1032;
-var LEN_BASE = new Uint16Array([3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]);
-var LEN_EXTRA = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]);
-var DIST_BASE = new Uint16Array([1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577]);
-var DIST_EXTRA = new Uint8Array([0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]);
-var CL_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
-var Stop = class extends Error {
-  constructor(kind, message2) {
-    super(message2);
-    this.kind = kind;
-  }
-  kind;
-};
-var cut = (pastEnd, message2) => pastEnd ? new Stop("truncated", "unexpected EOF") : new Stop("corrupt", message2);
-function huffman(lens, n2) {
-  const count = new Int32Array(16);
-  let max3 = 0;
-  for (let s = 0; s < n2; s++) {
-    const l = lens[s];
-    count[l]++;
-    if (l > max3) max3 = l;
-  }
-  count[0] = 0;
-  let left = 1;
-  for (let l = 1; l <= 15; l++) {
-    left = (left << 1) - count[l];
-    if (left < 0) throw new Stop("corrupt", "invalid Huffman code lengths (over-subscribed)");
-  }
-  const bits2 = max3 === 0 ? 1 : max3;
-  const table = new Int32Array(1 << bits2);
-  const next = new Int32Array(16);
-  let code = 0;
-  for (let l = 1; l <= 15; l++) {
-    code = code + count[l - 1] << 1;
-    next[l] = code;
-  }
-  for (let s = 0; s < n2; s++) {
-    const l = lens[s];
-    if (l === 0) continue;
-    const c = next[l]++;
-    let r = 0;
-    for (let b = 0; b < l; b++) r |= (c >>> b & 1) << l - 1 - b;
-    const entry = s << 4 | l;
-    for (let x2 = r; x2 < table.length; x2 += 1 << l) table[x2] = entry;
-  }
-  return { table, bits: bits2 };
-}
-var fixedLit = null;
-var fixedDist = null;
-function fixedTables() {
-  if (fixedLit === null || fixedDist === null) {
-    const l = new Uint8Array(288);
-    l.fill(8, 0, 144);
-    l.fill(9, 144, 256);
-    l.fill(7, 256, 280);
-    l.fill(8, 280, 288);
-    fixedLit = huffman(l, 288);
-    fixedDist = huffman(new Uint8Array(30).fill(5), 30);
-  }
-  return [fixedLit, fixedDist];
-}
-var Inflater = class {
-  constructor(src, start, initial, max3, prefixOnly) {
-    this.src = src;
-    this.max = max3;
-    this.prefixOnly = prefixOnly;
-    this.pos = start;
-    this.out = new Uint8Array(prefixOnly ? max3 + 258 : Math.max(0, Math.min(initial, max3)));
-  }
-  src;
-  max;
-  prefixOnly;
-  pos;
-  bitbuf = 0;
-  bitcnt = 0;
-  out;
-  op = 0;
-  /**
-   * Makes room for `n` more output bytes: grows the buffer up to `max`, else stops. With `prefixOnly` the buffer is
-   * `max` plus one longest match, so stopping here means at least `max` bytes are out.
-   */
-  room(n2) {
-    const need = this.op + n2;
-    if (need <= this.out.length) return;
-    if (this.prefixOnly) throw new Stop("enough", "");
-    if (need > this.max) throw new Stop("limit", "");
-    const grown = new Uint8Array(Math.min(this.max, Math.max(need, this.out.length * 2, 1 << 16)));
-    grown.set(this.out.subarray(0, this.op));
-    this.out = grown;
-  }
-  /** Ensures at least `n` (≤ 24) bits in the buffer; past the input's end, zero bits are supplied and counted. */
-  need(n2) {
-    while (this.bitcnt < n2) {
-      const p = this.pos++;
-      this.bitbuf |= (p < this.src.length ? this.src[p] : 0) << this.bitcnt;
-      this.bitcnt += 8;
-    }
-  }
-  /** Consumes `n` bits (after `need`) and returns them. */
-  take(n2) {
-    const v3 = this.bitbuf & (1 << n2) - 1;
-    this.bitbuf >>>= n2;
-    this.bitcnt -= n2;
-    return v3;
-  }
-  /** Fails when more bits were consumed than the input holds. */
-  checkEnd() {
-    if (this.pos > this.src.length && (this.pos - this.src.length) * 8 > this.bitcnt) throw new Stop("truncated", "unexpected EOF");
-  }
-  decodeSym(h3) {
-    this.need(h3.bits);
-    const e = h3.table[this.bitbuf & (1 << h3.bits) - 1];
-    if (e === 0) throw cut(this.pos > this.src.length, "invalid Huffman code");
-    const l = e & 15;
-    this.bitbuf >>>= l;
-    this.bitcnt -= l;
-    return e >> 4;
-  }
-  /** Inflates one deflate stream from the current position; leaves `pos` at the byte after it. */
-  inflate() {
-    for (; ; ) {
-      this.need(3);
-      const final = this.take(1);
-      const type = this.take(2);
-      if (type === 0) this.stored();
-      else if (type === 1) {
-        const [l, d] = fixedTables();
-        this.codes(l, d);
-      } else if (type === 2) {
-        const [l, d] = this.dynamic();
-        this.codes(l, d);
-      } else throw new Stop("corrupt", "invalid block type");
-      this.checkEnd();
-      if (final) break;
-    }
-    const back = this.bitcnt >> 3;
-    this.pos -= back;
-    this.bitbuf = 0;
-    this.bitcnt = 0;
-    if (this.pos > this.src.length) throw new Stop("truncated", "unexpected EOF");
-  }
-  stored() {
-    this.take(this.bitcnt & 7);
-    this.pos -= this.bitcnt >> 3;
-    this.bitbuf = 0;
-    this.bitcnt = 0;
-    const s = this.src;
-    const p = this.pos;
-    if (p + 4 > s.length) throw new Stop("truncated", "unexpected EOF in a stored block");
-    const len2 = s[p] | s[p + 1] << 8;
-    const nlen = s[p + 2] | s[p + 3] << 8;
-    if ((len2 ^ 65535) !== nlen) throw new Stop("corrupt", "invalid stored block length");
-    const from = p + 4;
-    const avail = Math.min(len2, s.length - from);
-    if (this.prefixOnly) {
-      const fit = Math.min(avail, this.out.length - this.op);
-      this.out.set(s.subarray(from, from + fit), this.op);
-      this.op += fit;
-      if (this.op >= this.max) throw new Stop("enough", "");
-      if (avail < len2) throw new Stop("truncated", "unexpected EOF in a stored block");
-    } else {
-      if (avail < len2) throw new Stop("truncated", "unexpected EOF in a stored block");
-      this.room(len2);
-      this.out.set(s.subarray(from, from + len2), this.op);
-      this.op += len2;
-    }
-    this.pos = from + len2;
-  }
-  dynamic() {
-    this.need(14);
-    const hlit = this.take(5) + 257;
-    const hdist = this.take(5) + 1;
-    const hclen = this.take(4) + 4;
-    if (hlit > 286 || hdist > 30) throw new Stop("corrupt", "invalid dynamic block header");
-    const cl = new Uint8Array(19);
-    for (let i2 = 0; i2 < hclen; i2++) {
-      this.need(3);
-      cl[CL_ORDER[i2]] = this.take(3);
-    }
-    const clh = huffman(cl, 19);
-    const lens = new Uint8Array(hlit + hdist);
-    for (let i2 = 0; i2 < hlit + hdist; ) {
-      const sym = this.decodeSym(clh);
-      if (sym < 16) {
-        lens[i2++] = sym;
-        continue;
-      }
-      let rep, val = 0;
-      if (sym === 16) {
-        if (i2 === 0) throw cut(this.pos > this.src.length, "repeat of no code length");
-        this.need(2);
-        rep = 3 + this.take(2);
-        val = lens[i2 - 1];
-      } else if (sym === 17) {
-        this.need(3);
-        rep = 3 + this.take(3);
-      } else {
-        this.need(7);
-        rep = 11 + this.take(7);
-      }
-      if (i2 + rep > hlit + hdist) throw cut(this.pos > this.src.length, "too many code lengths");
-      lens.fill(val, i2, i2 + rep);
-      i2 += rep;
-    }
-    this.checkEnd();
-    if (lens[256] === 0) throw new Stop("corrupt", "no end-of-block code");
-    return [huffman(lens.subarray(0, hlit), hlit), huffman(lens.subarray(hlit), hdist)];
-  }
-  codes(lit, dist2) {
-    const lt = lit.table, lb = lit.bits, lm = (1 << lb) - 1;
-    const dt = dist2.table, db = dist2.bits, dm = (1 << db) - 1;
-    const src = this.src, sl = src.length;
-    let out = this.out;
-    let op = this.op;
-    let bitbuf = this.bitbuf, bitcnt = this.bitcnt, pos = this.pos;
-    for (; ; ) {
-      if (pos > sl && (pos - sl) * 8 > bitcnt) throw new Stop("truncated", "unexpected EOF");
-      while (bitcnt < lb) {
-        bitbuf |= (pos < sl ? src[pos] : 0) << bitcnt;
-        pos++;
-        bitcnt += 8;
-      }
-      const e = lt[bitbuf & lm];
-      if (e === 0) throw cut(pos > sl, "invalid literal/length code");
-      const l = e & 15;
-      bitbuf >>>= l;
-      bitcnt -= l;
-      const sym = e >> 4;
-      if (sym < 256) {
-        if (op >= out.length) {
-          if (pos > sl && (pos - sl) * 8 > bitcnt) throw new Stop("truncated", "unexpected EOF");
-          this.op = op;
-          this.room(1);
-          out = this.out;
-        }
-        out[op++] = sym;
-        continue;
-      }
-      if (sym === 256) break;
-      const li = sym - 257;
-      if (li >= 29) throw cut(pos > sl, "invalid length code");
-      let len2 = LEN_BASE[li];
-      const le = LEN_EXTRA[li];
-      if (le > 0) {
-        while (bitcnt < le) {
-          bitbuf |= (pos < sl ? src[pos] : 0) << bitcnt;
-          pos++;
-          bitcnt += 8;
-        }
-        len2 += bitbuf & (1 << le) - 1;
-        bitbuf >>>= le;
-        bitcnt -= le;
-      }
-      while (bitcnt < db) {
-        bitbuf |= (pos < sl ? src[pos] : 0) << bitcnt;
-        pos++;
-        bitcnt += 8;
-      }
-      const de = dt[bitbuf & dm];
-      if (de === 0) throw cut(pos > sl, "invalid distance code");
-      const dl = de & 15;
-      bitbuf >>>= dl;
-      bitcnt -= dl;
-      const ds = de >> 4;
-      if (ds >= 30) throw cut(pos > sl, "invalid distance code");
-      let d = DIST_BASE[ds];
-      const dx2 = DIST_EXTRA[ds];
-      if (dx2 > 0) {
-        while (bitcnt < dx2) {
-          bitbuf |= (pos < sl ? src[pos] : 0) << bitcnt;
-          pos++;
-          bitcnt += 8;
-        }
-        d += bitbuf & (1 << dx2) - 1;
-        bitbuf >>>= dx2;
-        bitcnt -= dx2;
-      }
-      if (d > op) throw cut(pos > sl, "distance too far back");
-      if (op + len2 > out.length) {
-        if (pos > sl && (pos - sl) * 8 > bitcnt) throw new Stop("truncated", "unexpected EOF");
-        this.op = op;
-        this.room(len2);
-        out = this.out;
-      }
-      if (len2 < 24) {
-        for (let e2 = op + len2; op < e2; op++) out[op] = out[op - d];
-      } else if (d === 1) {
-        out.fill(out[op - 1], op, op + len2);
-        op += len2;
-      } else if (d >= len2) {
-        out.copyWithin(op, op - d, op - d + len2);
-        op += len2;
-      } else {
-        let done = 0;
-        while (done < len2) {
-          const n2 = Math.min(len2 - done, d + done);
-          out.copyWithin(op + done, op - d, op - d + n2);
-          done += n2;
-        }
-        op += len2;
-      }
-    }
-    this.op = op;
-    this.bitbuf = bitbuf;
-    this.bitcnt = bitcnt;
-    this.pos = pos;
-  }
-};
-function memberStart(b, p) {
-  if (p + 10 > b.length) throw new Stop("truncated", "gzip header ends early (unexpected EOF)");
-  if (b[p] !== 31 || b[p + 1] !== 139 || b[p + 2] !== 8) throw new Stop("corrupt", "invalid gzip data");
-  const flg = b[p + 3];
-  let s = p + 10;
-  if (flg & 4) {
-    if (s + 2 > b.length) throw new Stop("truncated", "gzip header ends early (unexpected EOF)");
-    s += 2 + (b[s] | b[s + 1] << 8);
-  }
-  for (let z = (flg >> 3 & 1) + (flg >> 4 & 1); z > 0; z--) {
-    while (s < b.length && b[s] !== 0) s++;
-    s++;
-  }
-  if (flg & 2) s += 2;
-  if (s > b.length) throw new Stop("truncated", "gzip header ends early (unexpected EOF)");
-  return s;
-}
-function gunzipBounded(bytes, file, maxBytes, prefixOnly = false, expectedBytes) {
-  if (!(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) throw new SegqcError("format.too_large", `cannot be decompressed into ${maxBytes} bytes`, { file });
-  const cap = Math.min(maxBytes, maxInflatedSize(bytes.length));
-  const wanted = expectedBytes !== void 0 && Number.isSafeInteger(expectedBytes) && expectedBytes >= 0 ? expectedBytes : Math.max(1 << 16, bytes.length * 4);
-  const initial = Math.min(cap, wanted);
-  const z = new Inflater(bytes, 0, initial, maxBytes, prefixOnly);
-  try {
-    let p = 0;
-    for (; ; ) {
-      z.pos = memberStart(bytes, p);
-      z.inflate();
-      p = z.pos + 8;
-      if (p + 4 > bytes.length) break;
-    }
-  } catch (e) {
-    if (!(e instanceof Stop)) throw e;
-    if (e.kind === "enough") return z.out.subarray(0, maxBytes);
-    if (e.kind === "limit") throw new SegqcError("format.too_large", `decompresses to more than ${maxBytes} bytes, the limit for this file`, { file });
-    if (prefixOnly && z.op > 0) return z.out.subarray(0, Math.min(z.op, maxBytes));
-    if (e.kind === "truncated") throw new SegqcError("format.truncated", `gzip data is truncated: ${e.message}`, { file });
-    throw new SegqcError("format.unreadable", `gzip data is corrupt: ${e.message}`, { file });
-  }
-  return z.out.subarray(0, prefixOnly ? Math.min(z.op, maxBytes) : z.op);
-}
-
 // shared/formats/nifti.ts
 var DATATYPES = {
   2: { name: "uint8", bytes: 1 },
@@ -43382,27 +41607,27 @@ function rawHeader(b, file) {
   const size2 = v3.getInt32(0, le);
   if (b.length < size2) throw new SegqcError("format.truncated", `only ${b.length} bytes: too short for a NIfTI-2 header`, { file });
   const i16 = (o) => v3.getInt16(o, le);
-  const i322 = (o) => v3.getInt32(o, le);
+  const i32 = (o) => v3.getInt32(o, le);
   const f32 = (o) => v3.getFloat32(o, le);
   const f64 = (o) => v3.getFloat64(o, le);
   const i64 = (o) => Number(v3.getBigInt64(o, le));
-  const range = (n2, at) => Array.from({ length: n2 }, (_, i2) => at(i2));
+  const range = (n2, at) => Array.from({ length: n2 }, (_, i) => at(i));
   if (size2 === 348) {
     return {
       version: 1,
       littleEndian: le,
       size: size2,
-      dims: range(8, (i2) => i16(40 + i2 * 2)),
+      dims: range(8, (i) => i16(40 + i * 2)),
       datatype: i16(70),
-      pixdim: range(8, (i2) => f32(76 + i2 * 4)),
+      pixdim: range(8, (i) => f32(76 + i * 4)),
       voxOffset: f32(108),
       slope: f32(112),
       inter: f32(116),
       xyztUnits: b[123],
       qformCode: i16(252),
       sformCode: i16(254),
-      quatern: range(3, (i2) => f32(256 + i2 * 4)),
-      qoffset: range(3, (i2) => f32(268 + i2 * 4)),
+      quatern: range(3, (i) => f32(256 + i * 4)),
+      qoffset: range(3, (i) => f32(268 + i * 4)),
       srow: range(3, (r) => range(4, (c) => f32(280 + r * 16 + c * 4)))
     };
   }
@@ -43410,17 +41635,17 @@ function rawHeader(b, file) {
     version: 2,
     littleEndian: le,
     size: size2,
-    dims: range(8, (i2) => i64(16 + i2 * 8)),
+    dims: range(8, (i) => i64(16 + i * 8)),
     datatype: i16(12),
-    pixdim: range(8, (i2) => f64(104 + i2 * 8)),
+    pixdim: range(8, (i) => f64(104 + i * 8)),
     voxOffset: i64(168),
     slope: f64(176),
     inter: f64(184),
-    xyztUnits: i322(500),
-    qformCode: i322(344),
-    sformCode: i322(348),
-    quatern: range(3, (i2) => f64(352 + i2 * 8)),
-    qoffset: range(3, (i2) => f64(376 + i2 * 8)),
+    xyztUnits: i32(500),
+    qformCode: i32(344),
+    sformCode: i32(348),
+    quatern: range(3, (i) => f64(352 + i * 8)),
+    qoffset: range(3, (i) => f64(376 + i * 8)),
     srow: range(3, (r) => range(4, (c) => f64(400 + r * 32 + c * 8)))
   };
 }
@@ -43457,12 +41682,12 @@ function checkHeader(h3, file) {
   const bad = (detail) => new SegqcError("format.unreadable", detail, { file });
   const ndim = h3.dims[0];
   if (!(Number.isInteger(ndim) && ndim >= 1 && ndim <= 7)) throw bad(`dim[0] is ${ndim}; a NIfTI image has 1 to 7 dimensions`);
-  for (let i2 = 1; i2 <= ndim; i2++) {
-    const d = h3.dims[i2];
-    if (!(Number.isInteger(d) && d >= 1 && d <= 2 ** 31 - 1)) throw bad(`dim[${i2}] is ${d}; dimensions are 1 to 2147483647`);
+  for (let i = 1; i <= ndim; i++) {
+    const d = h3.dims[i];
+    if (!(Number.isInteger(d) && d >= 1 && d <= 2 ** 31 - 1)) throw bad(`dim[${i}] is ${d}; dimensions are 1 to 2147483647`);
   }
-  for (let i2 = 4; i2 <= ndim; i2++) {
-    if (h3.dims[i2] > 1) throw new SegqcError("format.unsupported", `is ${ndim}-dimensional (dim[${i2}] = ${h3.dims[i2]}); segqc reads one 2D or 3D label map per file`, { file });
+  for (let i = 4; i <= ndim; i++) {
+    if (h3.dims[i] > 1) throw new SegqcError("format.unsupported", `is ${ndim}-dimensional (dim[${i}] = ${h3.dims[i]}); segqc reads one 2D or 3D label map per file`, { file });
   }
   const shape = [h3.dims[1], ndim >= 2 ? h3.dims[2] : 1, ndim >= 3 ? h3.dims[3] : 1];
   const vo = h3.voxOffset;
@@ -43474,17 +41699,17 @@ function checkHeader(h3, file) {
     inter = 0;
   } else if (!Number.isFinite(inter)) throw bad(`scl_slope is ${slope} but scl_inter is ${inter}`);
   const pixdim = h3.pixdim.slice();
-  for (let i2 = 1; i2 <= 3; i2++) {
-    if (Number.isFinite(pixdim[i2])) continue;
-    if (i2 <= ndim) throw bad(`pixdim[${i2}] is ${pixdim[i2]}; voxel sizes must be finite`);
-    pixdim[i2] = 1;
+  for (let i = 1; i <= 3; i++) {
+    if (Number.isFinite(pixdim[i])) continue;
+    if (i <= ndim) throw bad(`pixdim[${i}] is ${pixdim[i]}; voxel sizes must be finite`);
+    pixdim[i] = 1;
   }
   if (!Number.isFinite(pixdim[0])) pixdim[0] = 1;
   let qform = null;
   if (h3.qformCode > 0) {
     const names = ["quatern_b", "quatern_c", "quatern_d", "qoffset_x", "qoffset_y", "qoffset_z"];
-    [...h3.quatern, ...h3.qoffset].forEach((x2, i2) => {
-      if (!Number.isFinite(x2)) throw bad(`${names[i2]} is ${x2} but qform_code is ${h3.qformCode}`);
+    [...h3.quatern, ...h3.qoffset].forEach((x, i) => {
+      if (!Number.isFinite(x)) throw bad(`${names[i]} is ${x} but qform_code is ${h3.qformCode}`);
     });
     const [b, c, d] = h3.quatern;
     if (b * b + c * c + d * d > 1 + 1e-6) throw bad(`the qform quaternion (${b}, ${c}, ${d}) is longer than 1: not a rotation`);
@@ -43493,14 +41718,14 @@ function checkHeader(h3, file) {
   let sform = null;
   if (h3.sformCode > 0) {
     h3.srow.forEach(
-      (row, r) => row.forEach((x2, c) => {
-        if (!Number.isFinite(x2)) throw bad(`srow_${"xyz"[r]}[${c}] is ${x2} but sform_code is ${h3.sformCode}`);
+      (row, r) => row.forEach((x, c) => {
+        if (!Number.isFinite(x)) throw bad(`srow_${"xyz"[r]}[${c}] is ${x} but sform_code is ${h3.sformCode}`);
       })
     );
     sform = [...h3.srow.map((r) => [...r]), [0, 0, 0, 1]];
   }
   const warnings = [];
-  const pix = [1, 2, 3].map((i2) => Math.abs(pixdim[i2]) || 1);
+  const pix = [1, 2, 3].map((i) => Math.abs(pixdim[i]) || 1);
   let affine;
   if (sform) {
     affine = sform;
@@ -43508,7 +41733,7 @@ function checkHeader(h3, file) {
   } else if (qform) affine = qform;
   else affine = [[pix[0], 0, 0, 0], [0, pix[1], 0, 0], [0, 0, pix[2], 0], [0, 0, 0, 1]];
   const scale3 = unitScale(h3.xyztUnits);
-  const lps = affine.map((r, i2) => i2 < 2 ? r.map((x2) => -x2) : r);
+  const lps = affine.map((r, i) => i < 2 ? r.map((x) => -x) : r);
   const spacing = [0, 1, 2].map((c) => Math.hypot(lps[0][c], lps[1][c], lps[2][c]));
   const direction = [0, 1, 2].map((c) => {
     const s = spacing[c] || 1;
@@ -43528,7 +41753,7 @@ function checkHeader(h3, file) {
     spacingKnown: true
   };
   const from = sform ? "sform" : qform ? "qform" : "pixdim";
-  if (!geometry.spacing.every((s) => s >= MIN_SPACING_MM && s <= MAX_SPACING_MM) || !geometry.origin.every((x2) => Math.abs(x2) <= MAX_ORIGIN_MM) || !direction.flat().every(Number.isFinite)) {
+  if (!geometry.spacing.every((s) => s >= MIN_SPACING_MM && s <= MAX_SPACING_MM) || !geometry.origin.every((x) => Math.abs(x) <= MAX_ORIGIN_MM) || !direction.flat().every(Number.isFinite)) {
     throw bad(`the ${from} gives a geometry out of range (spacing ${geometry.spacing.join(", ")} mm, origin ${geometry.origin.join(", ")} mm; spacing must be ${MIN_SPACING_MM} to ${MAX_SPACING_MM} mm, the origin within \xB1${MAX_ORIGIN_MM} mm)`);
   }
   if (Math.abs(det3(direction)) < 1e-6) throw bad(`the ${from}'s axes are not independent: the voxel grid is degenerate`);
@@ -43582,18 +41807,18 @@ function flagged(seen) {
 }
 function flagBytes(src, seen) {
   const n2 = src.length;
-  let x2 = 0;
+  let x = 0;
   if (src.byteOffset % 4 === 0) {
     const nw = n2 >>> 2;
     const w = new Uint32Array(src.buffer, src.byteOffset, nw);
     const n4 = nw - nw % 4;
-    for (let i2 = 0; i2 < n4; i2 += 4) {
-      if ((w[i2] | w[i2 + 1] | w[i2 + 2] | w[i2 + 3]) === 0) continue;
-      for (let b = i2 << 2, e = b + 16; b < e; b++) seen[src[b]] = 1;
+    for (let i = 0; i < n4; i += 4) {
+      if ((w[i] | w[i + 1] | w[i + 2] | w[i + 3]) === 0) continue;
+      for (let b = i << 2, e = b + 16; b < e; b++) seen[src[b]] = 1;
     }
-    x2 = n4 << 2;
+    x = n4 << 2;
   }
-  for (; x2 < n2; x2++) seen[src[x2]] = 1;
+  for (; x < n2; x++) seen[src[x]] = 1;
 }
 function intView(b, offset, n2, type, le) {
   const at = b.byteOffset + offset;
@@ -43620,45 +41845,45 @@ function labelData(b, n2, h3, type, file, own) {
     return { data: data2, values: flagged(seen) };
   }
   const src = view ?? decodeVoxels(b, offset, n2, h3, type, file);
-  let max3 = 0;
-  for (let i2 = 0; i2 < n2; i2++) {
-    const v3 = src[i2];
-    if (v3 > max3) max3 = v3;
-    else if (v3 < 0) throw new SegqcError("format.unsupported", `voxel ${i2} holds ${v3}; label values must be 0 to 4294967295`, { file });
+  let max2 = 0;
+  for (let i = 0; i < n2; i++) {
+    const v3 = src[i];
+    if (v3 > max2) max2 = v3;
+    else if (v3 < 0) throw new SegqcError("format.unsupported", `voxel ${i} holds ${v3}; label values must be 0 to 4294967295`, { file });
   }
-  const out = max3 <= 255 ? new Uint8Array(n2) : max3 <= 65535 ? new Uint16Array(n2) : new Uint32Array(n2);
-  if (max3 <= 65535) {
-    const seen = new Uint8Array(max3 + 1);
-    for (let i2 = 0; i2 < n2; i2++) {
-      const v3 = src[i2];
-      out[i2] = v3;
+  const out = max2 <= 255 ? new Uint8Array(n2) : max2 <= 65535 ? new Uint16Array(n2) : new Uint32Array(n2);
+  if (max2 <= 65535) {
+    const seen = new Uint8Array(max2 + 1);
+    for (let i = 0; i < n2; i++) {
+      const v3 = src[i];
+      out[i] = v3;
       seen[v3] = 1;
     }
     return { data: out, values: flagged(seen) };
   }
   const values = /* @__PURE__ */ new Set();
-  for (let i2 = 0; i2 < n2; i2++) {
-    const v3 = src[i2];
-    out[i2] = v3;
+  for (let i = 0; i < n2; i++) {
+    const v3 = src[i];
+    out[i] = v3;
     if (v3 !== 0) values.add(v3);
   }
-  return { data: out, values: [...values].sort((x2, y) => x2 - y) };
+  return { data: out, values: [...values].sort((x, y) => x - y) };
 }
 function decodeVoxels(b, offset, n2, h3, type, file) {
   const le = h3.littleEndian;
   const { slope, inter } = h3;
   const v3 = new DataView(b.buffer, b.byteOffset + offset, b.byteLength - offset);
   const out = new Float64Array(n2);
-  const get3 = type === "uint8" ? (i2) => v3.getUint8(i2) : type === "int8" ? (i2) => v3.getInt8(i2) : type === "int16" ? (i2) => v3.getInt16(i2 * 2, le) : type === "uint16" ? (i2) => v3.getUint16(i2 * 2, le) : type === "int32" ? (i2) => v3.getInt32(i2 * 4, le) : type === "uint32" ? (i2) => v3.getUint32(i2 * 4, le) : type === "float32" ? (i2) => v3.getFloat32(i2 * 4, le) : (i2) => v3.getFloat64(i2 * 8, le);
-  for (let i2 = 0; i2 < n2; i2++) {
-    let x2 = get3(i2) * slope + inter;
-    const r = Math.round(x2);
-    if (Math.abs(x2 - r) > 1e-4 || !Number.isFinite(x2)) {
-      throw new SegqcError("format.unsupported", `voxel ${i2} holds ${x2}, not a whole label value: segqc reads label maps (threshold probability maps first)`, { file });
+  const get3 = type === "uint8" ? (i) => v3.getUint8(i) : type === "int8" ? (i) => v3.getInt8(i) : type === "int16" ? (i) => v3.getInt16(i * 2, le) : type === "uint16" ? (i) => v3.getUint16(i * 2, le) : type === "int32" ? (i) => v3.getInt32(i * 4, le) : type === "uint32" ? (i) => v3.getUint32(i * 4, le) : type === "float32" ? (i) => v3.getFloat32(i * 4, le) : (i) => v3.getFloat64(i * 8, le);
+  for (let i = 0; i < n2; i++) {
+    let x = get3(i) * slope + inter;
+    const r = Math.round(x);
+    if (Math.abs(x - r) > 1e-4 || !Number.isFinite(x)) {
+      throw new SegqcError("format.unsupported", `voxel ${i} holds ${x}, not a whole label value: segqc reads label maps (threshold probability maps first)`, { file });
     }
-    x2 = r;
-    if (x2 < 0 || x2 > 4294967295) throw new SegqcError("format.unsupported", `voxel ${i2} holds ${x2}; label values must be 0 to 4294967295`, { file });
-    out[i2] = x2;
+    x = r;
+    if (x < 0 || x > 4294967295) throw new SegqcError("format.unsupported", `voxel ${i} holds ${x}; label values must be 0 to 4294967295`, { file });
+    out[i] = x;
   }
   return out;
 }
@@ -43666,9 +41891,9 @@ function decodeVoxels(b, offset, n2, h3, type, file) {
 // shared/formats/detect.ts
 var isDicom = (b) => b.length >= 132 && b[128] === 68 && b[129] === 73 && b[130] === 67 && b[131] === 77;
 function firstNonSpace(b) {
-  let i2 = b[0] === 239 && b[1] === 187 && b[2] === 191 ? 3 : 0;
-  while (i2 < b.length && (b[i2] === 32 || b[i2] === 10 || b[i2] === 13 || b[i2] === 9)) i2++;
-  return i2 < b.length ? b[i2] : -1;
+  let i = b[0] === 239 && b[1] === 187 && b[2] === 191 ? 3 : 0;
+  while (i < b.length && (b[i] === 32 || b[i] === 10 || b[i] === 13 || b[i] === 9)) i++;
+  return i < b.length ? b[i] : -1;
 }
 var niftiSize = (b) => {
   const v3 = new DataView(b.buffer, b.byteOffset, 4);
@@ -43713,8 +41938,8 @@ __export(dcmjs_es_exports, {
   utilities: () => utilities
 });
 var commonjsGlobal = typeof globalThis !== "undefined" ? globalThis : typeof window !== "undefined" ? window : typeof global !== "undefined" ? global : typeof self !== "undefined" ? self : {};
-function getDefaultExportFromCjs(x2) {
-  return x2 && x2.__esModule && Object.prototype.hasOwnProperty.call(x2, "default") ? x2["default"] : x2;
+function getDefaultExportFromCjs(x) {
+  return x && x.__esModule && Object.prototype.hasOwnProperty.call(x, "default") ? x["default"] : x;
 }
 var loglevel$1 = { exports: {} };
 var loglevel = loglevel$1.exports;
@@ -43785,9 +42010,9 @@ function requireLoglevel() {
       }
       function replaceLoggingMethods() {
         var level = this.getLevel();
-        for (var i2 = 0; i2 < logMethods.length; i2++) {
-          var methodName = logMethods[i2];
-          this[methodName] = i2 < level ? noop3 : this.methodFactory(methodName, level, this.name);
+        for (var i = 0; i < logMethods.length; i++) {
+          var methodName = logMethods[i];
+          this[methodName] = i < level ? noop3 : this.methodFactory(methodName, level, this.name);
         }
         this.log = this.debug;
         if (typeof console === undefinedType && level < this.levels.SILENT) {
@@ -43992,10 +42217,10 @@ function pack(pixelData) {
   var length2 = getBytesForBinaryFrame(numPixels);
   var bitPixelData = new Uint8Array(length2);
   var bytePos = 0;
-  for (var i2 = 0; i2 < numPixels; i2++) {
-    bytePos = Math.floor(i2 / 8);
-    var pixValue = pixelData[i2] !== 0;
-    var bitPixelValue = pixValue << i2 % 8;
+  for (var i = 0; i < numPixels; i++) {
+    bytePos = Math.floor(i / 8);
+    var pixValue = pixelData[i] !== 0;
+    var bitPixelValue = pixValue << i % 8;
     bitPixelData[bytePos] |= bitPixelValue;
   }
   return bitPixelData;
@@ -44074,12 +42299,12 @@ function _isNativeReflectConstruct() {
 function _iterableToArrayLimit(r, l) {
   var t = null == r ? null : "undefined" != typeof Symbol && r[Symbol.iterator] || r["@@iterator"];
   if (null != t) {
-    var e, n2, i2, u, a = [], f = true, o = false;
+    var e, n2, i, u, a = [], f = true, o = false;
     try {
-      if (i2 = (t = t.call(r)).next, 0 === l) {
+      if (i = (t = t.call(r)).next, 0 === l) {
         if (Object(t) !== t) return;
         f = false;
-      } else for (; !(f = (e = i2.call(t)).done) && (a.push(e.value), a.length !== l); f = true) ;
+      } else for (; !(f = (e = i.call(t)).done) && (a.push(e.value), a.length !== l); f = true) ;
     } catch (r2) {
       o = true, n2 = r2;
     } finally {
@@ -44119,7 +42344,7 @@ function _regeneratorRuntime() {
   };
   var t, e = {}, r = Object.prototype, n2 = r.hasOwnProperty, o = Object.defineProperty || function(t2, e2, r2) {
     t2[e2] = r2.value;
-  }, i2 = "function" == typeof Symbol ? Symbol : {}, a = i2.iterator || "@@iterator", c = i2.asyncIterator || "@@asyncIterator", u = i2.toStringTag || "@@toStringTag";
+  }, i = "function" == typeof Symbol ? Symbol : {}, a = i.iterator || "@@iterator", c = i.asyncIterator || "@@asyncIterator", u = i.toStringTag || "@@toStringTag";
   function define(t2, e2, r2) {
     return Object.defineProperty(t2, e2, {
       value: r2,
@@ -44136,7 +42361,7 @@ function _regeneratorRuntime() {
     };
   }
   function wrap(t2, e2, r2, n3) {
-    var i3 = e2 && e2.prototype instanceof Generator ? e2 : Generator, a2 = Object.create(i3.prototype), c2 = new Context2(n3 || []);
+    var i2 = e2 && e2.prototype instanceof Generator ? e2 : Generator, a2 = Object.create(i2.prototype), c2 = new Context2(n3 || []);
     return o(a2, "_invoke", {
       value: makeInvokeMethod(t2, r2, c2)
     }), a2;
@@ -44177,18 +42402,18 @@ function _regeneratorRuntime() {
     });
   }
   function AsyncIterator(t2, e2) {
-    function invoke(r3, o2, i3, a2) {
+    function invoke(r3, o2, i2, a2) {
       var c2 = tryCatch(t2[r3], t2, o2);
       if ("throw" !== c2.type) {
         var u2 = c2.arg, h4 = u2.value;
         return h4 && "object" == typeof h4 && n2.call(h4, "__await") ? e2.resolve(h4.__await).then(function(t3) {
-          invoke("next", t3, i3, a2);
+          invoke("next", t3, i2, a2);
         }, function(t3) {
-          invoke("throw", t3, i3, a2);
+          invoke("throw", t3, i2, a2);
         }) : e2.resolve(h4).then(function(t3) {
-          u2.value = t3, i3(u2);
+          u2.value = t3, i2(u2);
         }, function(t3) {
-          return invoke("throw", t3, i3, a2);
+          return invoke("throw", t3, i2, a2);
         });
       }
       a2(c2.arg);
@@ -44207,16 +42432,16 @@ function _regeneratorRuntime() {
   }
   function makeInvokeMethod(e2, r2, n3) {
     var o2 = h3;
-    return function(i3, a2) {
+    return function(i2, a2) {
       if (o2 === f) throw new Error("Generator is already running");
       if (o2 === s) {
-        if ("throw" === i3) throw a2;
+        if ("throw" === i2) throw a2;
         return {
           value: t,
           done: true
         };
       }
-      for (n3.method = i3, n3.arg = a2; ; ) {
+      for (n3.method = i2, n3.arg = a2; ; ) {
         var c2 = n3.delegate;
         if (c2) {
           var u2 = maybeInvokeDelegate(c2, n3);
@@ -44246,9 +42471,9 @@ function _regeneratorRuntime() {
   function maybeInvokeDelegate(e2, r2) {
     var n3 = r2.method, o2 = e2.iterator[n3];
     if (o2 === t) return r2.delegate = null, "throw" === n3 && e2.iterator.return && (r2.method = "return", r2.arg = t, maybeInvokeDelegate(e2, r2), "throw" === r2.method) || "return" !== n3 && (r2.method = "throw", r2.arg = new TypeError("The iterator does not provide a '" + n3 + "' method")), y;
-    var i3 = tryCatch(o2, e2.iterator, r2.arg);
-    if ("throw" === i3.type) return r2.method = "throw", r2.arg = i3.arg, r2.delegate = null, y;
-    var a2 = i3.arg;
+    var i2 = tryCatch(o2, e2.iterator, r2.arg);
+    if ("throw" === i2.type) return r2.method = "throw", r2.arg = i2.arg, r2.delegate = null, y;
+    var a2 = i2.arg;
     return a2 ? a2.done ? (r2[e2.resultName] = a2.value, r2.next = e2.nextLoc, "return" !== r2.method && (r2.method = "next", r2.arg = t), r2.delegate = null, y) : a2 : (r2.method = "throw", r2.arg = new TypeError("iterator result is not an object"), r2.delegate = null, y);
   }
   function pushTryEntry(t2) {
@@ -44272,11 +42497,11 @@ function _regeneratorRuntime() {
       if (r2) return r2.call(e2);
       if ("function" == typeof e2.next) return e2;
       if (!isNaN(e2.length)) {
-        var o2 = -1, i3 = function next() {
+        var o2 = -1, i2 = function next() {
           for (; ++o2 < e2.length; ) if (n2.call(e2, o2)) return next.value = e2[o2], next.done = false, next;
           return next.value = t, next.done = true, next;
         };
-        return i3.next = i3;
+        return i2.next = i2;
       }
     }
     throw new TypeError(typeof e2 + " is not iterable");
@@ -44298,9 +42523,9 @@ function _regeneratorRuntime() {
     };
   }, defineIteratorMethods(AsyncIterator.prototype), define(AsyncIterator.prototype, c, function() {
     return this;
-  }), e.AsyncIterator = AsyncIterator, e.async = function(t2, r2, n3, o2, i3) {
-    void 0 === i3 && (i3 = Promise);
-    var a2 = new AsyncIterator(wrap(t2, r2, n3, o2), i3);
+  }), e.AsyncIterator = AsyncIterator, e.async = function(t2, r2, n3, o2, i2) {
+    void 0 === i2 && (i2 = Promise);
+    var a2 = new AsyncIterator(wrap(t2, r2, n3, o2), i2);
     return e.isGeneratorFunction(r2) ? a2 : a2.next().then(function(t3) {
       return t3.done ? t3.value : a2.next();
     });
@@ -44336,18 +42561,18 @@ function _regeneratorRuntime() {
         return a2.type = "throw", a2.arg = e2, r2.next = n3, o3 && (r2.method = "next", r2.arg = t), !!o3;
       }
       for (var o2 = this.tryEntries.length - 1; o2 >= 0; --o2) {
-        var i3 = this.tryEntries[o2], a2 = i3.completion;
-        if ("root" === i3.tryLoc) return handle("end");
-        if (i3.tryLoc <= this.prev) {
-          var c2 = n2.call(i3, "catchLoc"), u2 = n2.call(i3, "finallyLoc");
+        var i2 = this.tryEntries[o2], a2 = i2.completion;
+        if ("root" === i2.tryLoc) return handle("end");
+        if (i2.tryLoc <= this.prev) {
+          var c2 = n2.call(i2, "catchLoc"), u2 = n2.call(i2, "finallyLoc");
           if (c2 && u2) {
-            if (this.prev < i3.catchLoc) return handle(i3.catchLoc, true);
-            if (this.prev < i3.finallyLoc) return handle(i3.finallyLoc);
+            if (this.prev < i2.catchLoc) return handle(i2.catchLoc, true);
+            if (this.prev < i2.finallyLoc) return handle(i2.finallyLoc);
           } else if (c2) {
-            if (this.prev < i3.catchLoc) return handle(i3.catchLoc, true);
+            if (this.prev < i2.catchLoc) return handle(i2.catchLoc, true);
           } else {
             if (!u2) throw new Error("try statement without catch or finally");
-            if (this.prev < i3.finallyLoc) return handle(i3.finallyLoc);
+            if (this.prev < i2.finallyLoc) return handle(i2.finallyLoc);
           }
         }
       }
@@ -44356,13 +42581,13 @@ function _regeneratorRuntime() {
       for (var r2 = this.tryEntries.length - 1; r2 >= 0; --r2) {
         var o2 = this.tryEntries[r2];
         if (o2.tryLoc <= this.prev && n2.call(o2, "finallyLoc") && this.prev < o2.finallyLoc) {
-          var i3 = o2;
+          var i2 = o2;
           break;
         }
       }
-      i3 && ("break" === t2 || "continue" === t2) && i3.tryLoc <= e2 && e2 <= i3.finallyLoc && (i3 = null);
-      var a2 = i3 ? i3.completion : {};
-      return a2.type = t2, a2.arg = e2, i3 ? (this.method = "next", this.next = i3.finallyLoc, y) : this.complete(a2);
+      i2 && ("break" === t2 || "continue" === t2) && i2.tryLoc <= e2 && e2 <= i2.finallyLoc && (i2 = null);
+      var a2 = i2 ? i2.completion : {};
+      return a2.type = t2, a2.arg = e2, i2 ? (this.method = "next", this.next = i2.finallyLoc, y) : this.complete(a2);
     },
     complete: function(t2, e2) {
       if ("throw" === t2.type) throw t2.arg;
@@ -44401,15 +42626,15 @@ function _toPrimitive(t, r) {
   if ("object" != typeof t || !t) return t;
   var e = t[Symbol.toPrimitive];
   if (void 0 !== e) {
-    var i2 = e.call(t, r);
-    if ("object" != typeof i2) return i2;
+    var i = e.call(t, r);
+    if ("object" != typeof i) return i;
     throw new TypeError("@@toPrimitive must return a primitive value.");
   }
   return ("string" === r ? String : Number)(t);
 }
 function _toPropertyKey(t) {
-  var i2 = _toPrimitive(t, "string");
-  return "symbol" == typeof i2 ? i2 : String(i2);
+  var i = _toPrimitive(t, "string");
+  return "symbol" == typeof i ? i : String(i);
 }
 function _typeof(o) {
   "@babel/helpers - typeof";
@@ -44441,8 +42666,8 @@ function _asyncToGenerator(fn) {
       function _next(value2) {
         asyncGeneratorStep(gen, resolve4, reject, _next, _throw, "next", value2);
       }
-      function _throw(err3) {
-        asyncGeneratorStep(gen, resolve4, reject, _next, _throw, "throw", err3);
+      function _throw(err2) {
+        asyncGeneratorStep(gen, resolve4, reject, _next, _throw, "throw", err2);
       }
       _next(void 0);
     });
@@ -44454,8 +42679,8 @@ function _classCallCheck(instance, Constructor) {
   }
 }
 function _defineProperties(target, props) {
-  for (var i2 = 0; i2 < props.length; i2++) {
-    var descriptor = props[i2];
+  for (var i = 0; i < props.length; i++) {
+    var descriptor = props[i];
     descriptor.enumerable = descriptor.enumerable || false;
     descriptor.configurable = true;
     if ("value" in descriptor) descriptor.writable = true;
@@ -44583,8 +42808,8 @@ function _get() {
   }
   return _get.apply(this, arguments);
 }
-function _slicedToArray(arr, i2) {
-  return _arrayWithHoles(arr) || _iterableToArrayLimit(arr, i2) || _unsupportedIterableToArray(arr, i2) || _nonIterableRest();
+function _slicedToArray(arr, i) {
+  return _arrayWithHoles(arr) || _iterableToArrayLimit(arr, i) || _unsupportedIterableToArray(arr, i) || _nonIterableRest();
 }
 function _toConsumableArray(arr) {
   return _arrayWithoutHoles(arr) || _iterableToArray(arr) || _unsupportedIterableToArray(arr) || _nonIterableSpread();
@@ -44608,7 +42833,7 @@ function _unsupportedIterableToArray(o, minLen) {
 }
 function _arrayLikeToArray(arr, len2) {
   if (len2 == null || len2 > arr.length) len2 = arr.length;
-  for (var i2 = 0, arr2 = new Array(len2); i2 < len2; i2++) arr2[i2] = arr[i2];
+  for (var i = 0, arr2 = new Array(len2); i < len2; i++) arr2[i] = arr[i];
   return arr2;
 }
 function _nonIterableSpread() {
@@ -44622,18 +42847,18 @@ function _createForOfIteratorHelper(o, allowArrayLike) {
   if (!it) {
     if (Array.isArray(o) || (it = _unsupportedIterableToArray(o)) || allowArrayLike) {
       if (it) o = it;
-      var i2 = 0;
+      var i = 0;
       var F = function() {
       };
       return {
         s: F,
         n: function() {
-          if (i2 >= o.length) return {
+          if (i >= o.length) return {
             done: true
           };
           return {
             done: false,
-            value: o[i2++]
+            value: o[i++]
           };
         },
         e: function(e) {
@@ -44644,7 +42869,7 @@ function _createForOfIteratorHelper(o, allowArrayLike) {
     }
     throw new TypeError("Invalid attempt to iterate non-iterable instance.\nIn order to be iterable, non-array objects must have a [Symbol.iterator]() method.");
   }
-  var normalCompletion = true, didErr = false, err3;
+  var normalCompletion = true, didErr = false, err2;
   return {
     s: function() {
       it = it.call(o);
@@ -44656,13 +42881,13 @@ function _createForOfIteratorHelper(o, allowArrayLike) {
     },
     e: function(e) {
       didErr = true;
-      err3 = e;
+      err2 = e;
     },
     f: function() {
       try {
         if (!normalCompletion && it.return != null) it.return();
       } finally {
-        if (didErr) throw err3;
+        if (didErr) throw err2;
       }
     }
   };
@@ -44793,32 +43018,32 @@ var gen_bitlen = (s, desc) => {
   const max_length = desc.stat_desc.max_length;
   let h3;
   let n2, m;
-  let bits2;
+  let bits;
   let xbits;
   let f;
   let overflow = 0;
-  for (bits2 = 0; bits2 <= MAX_BITS$1; bits2++) {
-    s.bl_count[bits2] = 0;
+  for (bits = 0; bits <= MAX_BITS$1; bits++) {
+    s.bl_count[bits] = 0;
   }
   tree[s.heap[s.heap_max] * 2 + 1] = 0;
   for (h3 = s.heap_max + 1; h3 < HEAP_SIZE$1; h3++) {
     n2 = s.heap[h3];
-    bits2 = tree[tree[n2 * 2 + 1] * 2 + 1] + 1;
-    if (bits2 > max_length) {
-      bits2 = max_length;
+    bits = tree[tree[n2 * 2 + 1] * 2 + 1] + 1;
+    if (bits > max_length) {
+      bits = max_length;
       overflow++;
     }
-    tree[n2 * 2 + 1] = bits2;
+    tree[n2 * 2 + 1] = bits;
     if (n2 > max_code) {
       continue;
     }
-    s.bl_count[bits2]++;
+    s.bl_count[bits]++;
     xbits = 0;
     if (n2 >= base) {
       xbits = extra[n2 - base];
     }
     f = tree[n2 * 2];
-    s.opt_len += f * (bits2 + xbits);
+    s.opt_len += f * (bits + xbits);
     if (has_stree) {
       s.static_len += f * (stree[n2 * 2 + 1] + xbits);
     }
@@ -44827,25 +43052,25 @@ var gen_bitlen = (s, desc) => {
     return;
   }
   do {
-    bits2 = max_length - 1;
-    while (s.bl_count[bits2] === 0) {
-      bits2--;
+    bits = max_length - 1;
+    while (s.bl_count[bits] === 0) {
+      bits--;
     }
-    s.bl_count[bits2]--;
-    s.bl_count[bits2 + 1] += 2;
+    s.bl_count[bits]--;
+    s.bl_count[bits + 1] += 2;
     s.bl_count[max_length]--;
     overflow -= 2;
   } while (overflow > 0);
-  for (bits2 = max_length; bits2 !== 0; bits2--) {
-    n2 = s.bl_count[bits2];
+  for (bits = max_length; bits !== 0; bits--) {
+    n2 = s.bl_count[bits];
     while (n2 !== 0) {
       m = s.heap[--h3];
       if (m > max_code) {
         continue;
       }
-      if (tree[m * 2 + 1] !== bits2) {
-        s.opt_len += (bits2 - tree[m * 2 + 1]) * tree[m * 2];
-        tree[m * 2 + 1] = bits2;
+      if (tree[m * 2 + 1] !== bits) {
+        s.opt_len += (bits - tree[m * 2 + 1]) * tree[m * 2];
+        tree[m * 2 + 1] = bits;
       }
       n2--;
     }
@@ -44854,11 +43079,11 @@ var gen_bitlen = (s, desc) => {
 var gen_codes = (tree, max_code, bl_count) => {
   const next_code = new Array(MAX_BITS$1 + 1);
   let code = 0;
-  let bits2;
+  let bits;
   let n2;
-  for (bits2 = 1; bits2 <= MAX_BITS$1; bits2++) {
-    code = code + bl_count[bits2 - 1] << 1;
-    next_code[bits2] = code;
+  for (bits = 1; bits <= MAX_BITS$1; bits++) {
+    code = code + bl_count[bits - 1] << 1;
+    next_code[bits] = code;
   }
   for (n2 = 0; n2 <= max_code; n2++) {
     let len2 = tree[n2 * 2 + 1];
@@ -44870,7 +43095,7 @@ var gen_codes = (tree, max_code, bl_count) => {
 };
 var tr_static_init = () => {
   let n2;
-  let bits2;
+  let bits;
   let length2;
   let code;
   let dist2;
@@ -44897,8 +43122,8 @@ var tr_static_init = () => {
       _dist_code[256 + dist2++] = code;
     }
   }
-  for (bits2 = 0; bits2 <= MAX_BITS$1; bits2++) {
-    bl_count[bits2] = 0;
+  for (bits = 0; bits <= MAX_BITS$1; bits++) {
+    bl_count[bits] = 0;
   }
   n2 = 0;
   while (n2 <= 143) {
@@ -45331,17 +43556,17 @@ var makeTable = () => {
   }
   return table;
 };
-var crcTable2 = new Uint32Array(makeTable());
-var crc32 = (crc2, buf, len2, pos) => {
-  const t = crcTable2;
+var crcTable = new Uint32Array(makeTable());
+var crc322 = (crc, buf, len2, pos) => {
+  const t = crcTable;
   const end = pos + len2;
-  crc2 ^= -1;
-  for (let i2 = pos; i2 < end; i2++) {
-    crc2 = crc2 >>> 8 ^ t[(crc2 ^ buf[i2]) & 255];
+  crc ^= -1;
+  for (let i = pos; i < end; i++) {
+    crc = crc >>> 8 ^ t[(crc ^ buf[i]) & 255];
   }
-  return crc2 ^ -1;
+  return crc ^ -1;
 };
-var crc32_1 = crc32;
+var crc32_1 = crc322;
 var messages = {
   2: "need dictionary",
   /* Z_NEED_DICT       2  */
@@ -45450,7 +43675,7 @@ var BS_BLOCK_DONE = 2;
 var BS_FINISH_STARTED = 3;
 var BS_FINISH_DONE = 4;
 var OS_CODE = 3;
-var err2 = (strm, errorCode) => {
+var err = (strm, errorCode) => {
   strm.msg = messages[errorCode];
   return errorCode;
 };
@@ -46111,7 +44336,7 @@ var deflateStateCheck = (strm) => {
 };
 var deflateResetKeep = (strm) => {
   if (deflateStateCheck(strm)) {
-    return err2(strm, Z_STREAM_ERROR$2);
+    return err(strm, Z_STREAM_ERROR$2);
   }
   strm.total_in = strm.total_out = 0;
   strm.data_type = Z_UNKNOWN;
@@ -46161,7 +44386,7 @@ var deflateInit2 = (strm, level, method, windowBits, memLevel, strategy) => {
     windowBits -= 16;
   }
   if (memLevel < 1 || memLevel > MAX_MEM_LEVEL || method !== Z_DEFLATED$2 || windowBits < 8 || windowBits > 15 || level < 0 || level > 9 || strategy < 0 || strategy > Z_FIXED || windowBits === 8 && wrap !== 1) {
-    return err2(strm, Z_STREAM_ERROR$2);
+    return err(strm, Z_STREAM_ERROR$2);
   }
   if (windowBits === 8) {
     windowBits = 9;
@@ -46197,11 +44422,11 @@ var deflateInit = (strm, level) => {
 };
 var deflate$2 = (strm, flush) => {
   if (deflateStateCheck(strm) || flush > Z_BLOCK$1 || flush < 0) {
-    return strm ? err2(strm, Z_STREAM_ERROR$2) : Z_STREAM_ERROR$2;
+    return strm ? err(strm, Z_STREAM_ERROR$2) : Z_STREAM_ERROR$2;
   }
   const s = strm.state;
   if (!strm.output || strm.avail_in !== 0 && !strm.input || s.status === FINISH_STATE && flush !== Z_FINISH$3) {
-    return err2(strm, strm.avail_out === 0 ? Z_BUF_ERROR$1 : Z_STREAM_ERROR$2);
+    return err(strm, strm.avail_out === 0 ? Z_BUF_ERROR$1 : Z_STREAM_ERROR$2);
   }
   const old_flush = s.last_flush;
   s.last_flush = flush;
@@ -46212,10 +44437,10 @@ var deflate$2 = (strm, flush) => {
       return Z_OK$3;
     }
   } else if (strm.avail_in === 0 && rank(flush) <= rank(old_flush) && flush !== Z_FINISH$3) {
-    return err2(strm, Z_BUF_ERROR$1);
+    return err(strm, Z_BUF_ERROR$1);
   }
   if (s.status === FINISH_STATE && strm.avail_in !== 0) {
-    return err2(strm, Z_BUF_ERROR$1);
+    return err(strm, Z_BUF_ERROR$1);
   }
   if (s.status === INIT_STATE && s.wrap === 0) {
     s.status = BUSY_STATE;
@@ -46463,7 +44688,7 @@ var deflateEnd = (strm) => {
   }
   const status = strm.state.status;
   strm.state = null;
-  return status === BUSY_STATE ? err2(strm, Z_DATA_ERROR$2) : Z_OK$3;
+  return status === BUSY_STATE ? err(strm, Z_DATA_ERROR$2) : Z_OK$3;
 };
 var deflateSetDictionary = (strm, dictionary2) => {
   let dictLength = dictionary2.length;
@@ -46566,12 +44791,12 @@ var assign = function(obj2) {
 };
 var flattenChunks = (chunks) => {
   let len2 = 0;
-  for (let i2 = 0, l = chunks.length; i2 < l; i2++) {
-    len2 += chunks[i2].length;
+  for (let i = 0, l = chunks.length; i < l; i++) {
+    len2 += chunks[i].length;
   }
   const result = new Uint8Array(len2);
-  for (let i2 = 0, pos = 0, l = chunks.length; i2 < l; i2++) {
-    let chunk = chunks[i2];
+  for (let i = 0, pos = 0, l = chunks.length; i < l; i++) {
+    let chunk = chunks[i];
     result.set(chunk, pos);
     pos += chunk.length;
   }
@@ -46596,7 +44821,7 @@ var string2buf = (str4) => {
   if (typeof TextEncoder === "function" && TextEncoder.prototype.encode) {
     return new TextEncoder().encode(str4);
   }
-  let buf, c, c2, m_pos, i2, str_len = str4.length, buf_len = 0;
+  let buf, c, c2, m_pos, i, str_len = str4.length, buf_len = 0;
   for (m_pos = 0; m_pos < str_len; m_pos++) {
     c = str4.charCodeAt(m_pos);
     if ((c & 64512) === 55296 && m_pos + 1 < str_len) {
@@ -46609,7 +44834,7 @@ var string2buf = (str4) => {
     buf_len += c < 128 ? 1 : c < 2048 ? 2 : c < 65536 ? 3 : 4;
   }
   buf = new Uint8Array(buf_len);
-  for (i2 = 0, m_pos = 0; i2 < buf_len; m_pos++) {
+  for (i = 0, m_pos = 0; i < buf_len; m_pos++) {
     c = str4.charCodeAt(m_pos);
     if ((c & 64512) === 55296 && m_pos + 1 < str_len) {
       c2 = str4.charCodeAt(m_pos + 1);
@@ -46619,19 +44844,19 @@ var string2buf = (str4) => {
       }
     }
     if (c < 128) {
-      buf[i2++] = c;
+      buf[i++] = c;
     } else if (c < 2048) {
-      buf[i2++] = 192 | c >>> 6;
-      buf[i2++] = 128 | c & 63;
+      buf[i++] = 192 | c >>> 6;
+      buf[i++] = 128 | c & 63;
     } else if (c < 65536) {
-      buf[i2++] = 224 | c >>> 12;
-      buf[i2++] = 128 | c >>> 6 & 63;
-      buf[i2++] = 128 | c & 63;
+      buf[i++] = 224 | c >>> 12;
+      buf[i++] = 128 | c >>> 6 & 63;
+      buf[i++] = 128 | c & 63;
     } else {
-      buf[i2++] = 240 | c >>> 18;
-      buf[i2++] = 128 | c >>> 12 & 63;
-      buf[i2++] = 128 | c >>> 6 & 63;
-      buf[i2++] = 128 | c & 63;
+      buf[i++] = 240 | c >>> 18;
+      buf[i++] = 128 | c >>> 12 & 63;
+      buf[i++] = 128 | c >>> 6 & 63;
+      buf[i++] = 128 | c & 63;
     }
   }
   return buf;
@@ -46643,20 +44868,20 @@ var buf2binstring = (buf, len2) => {
     }
   }
   let result = "";
-  for (let i2 = 0; i2 < len2; i2++) {
-    result += String.fromCharCode(buf[i2]);
+  for (let i = 0; i < len2; i++) {
+    result += String.fromCharCode(buf[i]);
   }
   return result;
 };
-var buf2string = (buf, max3) => {
-  const len2 = max3 || buf.length;
+var buf2string = (buf, max2) => {
+  const len2 = max2 || buf.length;
   if (typeof TextDecoder === "function" && TextDecoder.prototype.decode) {
-    return new TextDecoder().decode(buf.subarray(0, max3));
+    return new TextDecoder().decode(buf.subarray(0, max2));
   }
-  let i2, out;
+  let i, out;
   const utf16buf = new Array(len2 * 2);
-  for (out = 0, i2 = 0; i2 < len2; ) {
-    let c = buf[i2++];
+  for (out = 0, i = 0; i < len2; ) {
+    let c = buf[i++];
     if (c < 128) {
       utf16buf[out++] = c;
       continue;
@@ -46664,12 +44889,12 @@ var buf2string = (buf, max3) => {
     let c_len = _utf8len[c];
     if (c_len > 4) {
       utf16buf[out++] = 65533;
-      i2 += c_len - 1;
+      i += c_len - 1;
       continue;
     }
     c &= c_len === 2 ? 31 : c_len === 3 ? 15 : 7;
-    while (c_len > 1 && i2 < len2) {
-      c = c << 6 | buf[i2++] & 63;
+    while (c_len > 1 && i < len2) {
+      c = c << 6 | buf[i++] & 63;
       c_len--;
     }
     if (c_len > 1) {
@@ -46686,22 +44911,22 @@ var buf2string = (buf, max3) => {
   }
   return buf2binstring(utf16buf, out);
 };
-var utf8border = (buf, max3) => {
-  max3 = max3 || buf.length;
-  if (max3 > buf.length) {
-    max3 = buf.length;
+var utf8border = (buf, max2) => {
+  max2 = max2 || buf.length;
+  if (max2 > buf.length) {
+    max2 = buf.length;
   }
-  let pos = max3 - 1;
+  let pos = max2 - 1;
   while (pos >= 0 && (buf[pos] & 192) === 128) {
     pos--;
   }
   if (pos < 0) {
-    return max3;
+    return max2;
   }
   if (pos === 0) {
-    return max3;
+    return max2;
   }
-  return pos + _utf8len[buf[pos]] > max3 ? pos : max3;
+  return pos + _utf8len[buf[pos]] > max2 ? pos : max2;
 };
 var strings = {
   string2buf,
@@ -46891,7 +45116,7 @@ var inffast = function inflate_fast(strm, start) {
   let wnext;
   let s_window;
   let hold;
-  let bits2;
+  let bits;
   let lcode;
   let dcode;
   let lmask;
@@ -46917,25 +45142,25 @@ var inffast = function inflate_fast(strm, start) {
   wnext = state.wnext;
   s_window = state.window;
   hold = state.hold;
-  bits2 = state.bits;
+  bits = state.bits;
   lcode = state.lencode;
   dcode = state.distcode;
   lmask = (1 << state.lenbits) - 1;
   dmask = (1 << state.distbits) - 1;
   top:
     do {
-      if (bits2 < 15) {
-        hold += input[_in++] << bits2;
-        bits2 += 8;
-        hold += input[_in++] << bits2;
-        bits2 += 8;
+      if (bits < 15) {
+        hold += input[_in++] << bits;
+        bits += 8;
+        hold += input[_in++] << bits;
+        bits += 8;
       }
       here = lcode[hold & lmask];
       dolen:
         for (; ; ) {
           op = here >>> 24;
           hold >>>= op;
-          bits2 -= op;
+          bits -= op;
           op = here >>> 16 & 255;
           if (op === 0) {
             output[_out++] = here & 65535;
@@ -46943,36 +45168,36 @@ var inffast = function inflate_fast(strm, start) {
             len2 = here & 65535;
             op &= 15;
             if (op) {
-              if (bits2 < op) {
-                hold += input[_in++] << bits2;
-                bits2 += 8;
+              if (bits < op) {
+                hold += input[_in++] << bits;
+                bits += 8;
               }
               len2 += hold & (1 << op) - 1;
               hold >>>= op;
-              bits2 -= op;
+              bits -= op;
             }
-            if (bits2 < 15) {
-              hold += input[_in++] << bits2;
-              bits2 += 8;
-              hold += input[_in++] << bits2;
-              bits2 += 8;
+            if (bits < 15) {
+              hold += input[_in++] << bits;
+              bits += 8;
+              hold += input[_in++] << bits;
+              bits += 8;
             }
             here = dcode[hold & dmask];
             dodist:
               for (; ; ) {
                 op = here >>> 24;
                 hold >>>= op;
-                bits2 -= op;
+                bits -= op;
                 op = here >>> 16 & 255;
                 if (op & 16) {
                   dist2 = here & 65535;
                   op &= 15;
-                  if (bits2 < op) {
-                    hold += input[_in++] << bits2;
-                    bits2 += 8;
-                    if (bits2 < op) {
-                      hold += input[_in++] << bits2;
-                      bits2 += 8;
+                  if (bits < op) {
+                    hold += input[_in++] << bits;
+                    bits += 8;
+                    if (bits < op) {
+                      hold += input[_in++] << bits;
+                      bits += 8;
                     }
                   }
                   dist2 += hold & (1 << op) - 1;
@@ -46982,7 +45207,7 @@ var inffast = function inflate_fast(strm, start) {
                     break top;
                   }
                   hold >>>= op;
-                  bits2 -= op;
+                  bits -= op;
                   op = _out - beg;
                   if (dist2 > op) {
                     op = dist2 - op;
@@ -47086,16 +45311,16 @@ var inffast = function inflate_fast(strm, start) {
           break;
         }
     } while (_in < last && _out < end);
-  len2 = bits2 >> 3;
+  len2 = bits >> 3;
   _in -= len2;
-  bits2 -= len2 << 3;
-  hold &= (1 << bits2) - 1;
+  bits -= len2 << 3;
+  hold &= (1 << bits) - 1;
   strm.next_in = _in;
   strm.next_out = _out;
   strm.avail_in = _in < last ? 5 + (last - _in) : 5 - (_in - last);
   strm.avail_out = _out < end ? 257 + (end - _out) : 257 - (_out - end);
   state.hold = hold;
-  state.bits = bits2;
+  state.bits = bits;
   return;
 };
 var MAXBITS = 15;
@@ -47243,10 +45468,10 @@ var dext = new Uint8Array([
   64
 ]);
 var inflate_table = (type, lens, lens_index, codes, table, table_index, work, opts) => {
-  const bits2 = opts.bits;
+  const bits = opts.bits;
   let len2 = 0;
   let sym = 0;
-  let min2 = 0, max3 = 0;
+  let min2 = 0, max2 = 0;
   let root = 0;
   let curr = 0;
   let drop = 0;
@@ -47270,22 +45495,22 @@ var inflate_table = (type, lens, lens_index, codes, table, table_index, work, op
   for (sym = 0; sym < codes; sym++) {
     count[lens[lens_index + sym]]++;
   }
-  root = bits2;
-  for (max3 = MAXBITS; max3 >= 1; max3--) {
-    if (count[max3] !== 0) {
+  root = bits;
+  for (max2 = MAXBITS; max2 >= 1; max2--) {
+    if (count[max2] !== 0) {
       break;
     }
   }
-  if (root > max3) {
-    root = max3;
+  if (root > max2) {
+    root = max2;
   }
-  if (max3 === 0) {
+  if (max2 === 0) {
     table[table_index++] = 1 << 24 | 64 << 16 | 0;
     table[table_index++] = 1 << 24 | 64 << 16 | 0;
     opts.bits = 1;
     return 0;
   }
-  for (min2 = 1; min2 < max3; min2++) {
+  for (min2 = 1; min2 < max2; min2++) {
     if (count[min2] !== 0) {
       break;
     }
@@ -47301,7 +45526,7 @@ var inflate_table = (type, lens, lens_index, codes, table, table_index, work, op
       return -1;
     }
   }
-  if (left > 0 && (type === CODES$1 || max3 !== 1)) {
+  if (left > 0 && (type === CODES$1 || max2 !== 1)) {
     return -1;
   }
   offs[1] = 0;
@@ -47368,7 +45593,7 @@ var inflate_table = (type, lens, lens_index, codes, table, table_index, work, op
     }
     sym++;
     if (--count[len2] === 0) {
-      if (len2 === max3) {
+      if (len2 === max2) {
         break;
       }
       len2 = lens[lens_index + work[sym]];
@@ -47380,7 +45605,7 @@ var inflate_table = (type, lens, lens_index, codes, table, table_index, work, op
       next += min2;
       curr = len2 - drop;
       left = 1 << curr;
-      while (curr + drop < max3) {
+      while (curr + drop < max2) {
         left -= count[curr + drop];
         if (left <= 0) {
           break;
@@ -47659,7 +45884,7 @@ var inflate$2 = (strm, flush) => {
   let put;
   let have, left;
   let hold;
-  let bits2;
+  let bits;
   let _in, _out;
   let copy2;
   let from;
@@ -47690,7 +45915,7 @@ var inflate$2 = (strm, flush) => {
   input = strm.input;
   have = strm.avail_in;
   hold = state.hold;
-  bits2 = state.bits;
+  bits = state.bits;
   _in = have;
   _out = left;
   ret = Z_OK$1;
@@ -47702,13 +45927,13 @@ var inflate$2 = (strm, flush) => {
             state.mode = TYPEDO;
             break;
           }
-          while (bits2 < 16) {
+          while (bits < 16) {
             if (have === 0) {
               break inf_leave;
             }
             have--;
-            hold += input[next++] << bits2;
-            bits2 += 8;
+            hold += input[next++] << bits;
+            bits += 8;
           }
           if (state.wrap & 2 && hold === 35615) {
             if (state.wbits === 0) {
@@ -47719,7 +45944,7 @@ var inflate$2 = (strm, flush) => {
             hbuf[1] = hold >>> 8 & 255;
             state.check = crc32_1(state.check, hbuf, 2, 0);
             hold = 0;
-            bits2 = 0;
+            bits = 0;
             state.mode = FLAGS;
             break;
           }
@@ -47738,7 +45963,7 @@ var inflate$2 = (strm, flush) => {
             break;
           }
           hold >>>= 4;
-          bits2 -= 4;
+          bits -= 4;
           len2 = (hold & 15) + 8;
           if (state.wbits === 0) {
             state.wbits = len2;
@@ -47753,16 +45978,16 @@ var inflate$2 = (strm, flush) => {
           strm.adler = state.check = 1;
           state.mode = hold & 512 ? DICTID : TYPE;
           hold = 0;
-          bits2 = 0;
+          bits = 0;
           break;
         case FLAGS:
-          while (bits2 < 16) {
+          while (bits < 16) {
             if (have === 0) {
               break inf_leave;
             }
             have--;
-            hold += input[next++] << bits2;
-            bits2 += 8;
+            hold += input[next++] << bits;
+            bits += 8;
           }
           state.flags = hold;
           if ((state.flags & 255) !== Z_DEFLATED) {
@@ -47784,17 +46009,17 @@ var inflate$2 = (strm, flush) => {
             state.check = crc32_1(state.check, hbuf, 2, 0);
           }
           hold = 0;
-          bits2 = 0;
+          bits = 0;
           state.mode = TIME;
         /* falls through */
         case TIME:
-          while (bits2 < 32) {
+          while (bits < 32) {
             if (have === 0) {
               break inf_leave;
             }
             have--;
-            hold += input[next++] << bits2;
-            bits2 += 8;
+            hold += input[next++] << bits;
+            bits += 8;
           }
           if (state.head) {
             state.head.time = hold;
@@ -47807,17 +46032,17 @@ var inflate$2 = (strm, flush) => {
             state.check = crc32_1(state.check, hbuf, 4, 0);
           }
           hold = 0;
-          bits2 = 0;
+          bits = 0;
           state.mode = OS;
         /* falls through */
         case OS:
-          while (bits2 < 16) {
+          while (bits < 16) {
             if (have === 0) {
               break inf_leave;
             }
             have--;
-            hold += input[next++] << bits2;
-            bits2 += 8;
+            hold += input[next++] << bits;
+            bits += 8;
           }
           if (state.head) {
             state.head.xflags = hold & 255;
@@ -47829,18 +46054,18 @@ var inflate$2 = (strm, flush) => {
             state.check = crc32_1(state.check, hbuf, 2, 0);
           }
           hold = 0;
-          bits2 = 0;
+          bits = 0;
           state.mode = EXLEN;
         /* falls through */
         case EXLEN:
           if (state.flags & 1024) {
-            while (bits2 < 16) {
+            while (bits < 16) {
               if (have === 0) {
                 break inf_leave;
               }
               have--;
-              hold += input[next++] << bits2;
-              bits2 += 8;
+              hold += input[next++] << bits;
+              bits += 8;
             }
             state.length = hold;
             if (state.head) {
@@ -47852,7 +46077,7 @@ var inflate$2 = (strm, flush) => {
               state.check = crc32_1(state.check, hbuf, 2, 0);
             }
             hold = 0;
-            bits2 = 0;
+            bits = 0;
           } else if (state.head) {
             state.head.extra = null;
           }
@@ -47948,13 +46173,13 @@ var inflate$2 = (strm, flush) => {
         /* falls through */
         case HCRC:
           if (state.flags & 512) {
-            while (bits2 < 16) {
+            while (bits < 16) {
               if (have === 0) {
                 break inf_leave;
               }
               have--;
-              hold += input[next++] << bits2;
-              bits2 += 8;
+              hold += input[next++] << bits;
+              bits += 8;
             }
             if (state.wrap & 4 && hold !== (state.check & 65535)) {
               strm.msg = "header crc mismatch";
@@ -47962,7 +46187,7 @@ var inflate$2 = (strm, flush) => {
               break;
             }
             hold = 0;
-            bits2 = 0;
+            bits = 0;
           }
           if (state.head) {
             state.head.hcrc = state.flags >> 9 & 1;
@@ -47972,17 +46197,17 @@ var inflate$2 = (strm, flush) => {
           state.mode = TYPE;
           break;
         case DICTID:
-          while (bits2 < 32) {
+          while (bits < 32) {
             if (have === 0) {
               break inf_leave;
             }
             have--;
-            hold += input[next++] << bits2;
-            bits2 += 8;
+            hold += input[next++] << bits;
+            bits += 8;
           }
           strm.adler = state.check = zswap32(hold);
           hold = 0;
-          bits2 = 0;
+          bits = 0;
           state.mode = DICT;
         /* falls through */
         case DICT:
@@ -47992,7 +46217,7 @@ var inflate$2 = (strm, flush) => {
             strm.next_in = next;
             strm.avail_in = have;
             state.hold = hold;
-            state.bits = bits2;
+            state.bits = bits;
             return Z_NEED_DICT$1;
           }
           strm.adler = state.check = 1;
@@ -48005,22 +46230,22 @@ var inflate$2 = (strm, flush) => {
         /* falls through */
         case TYPEDO:
           if (state.last) {
-            hold >>>= bits2 & 7;
-            bits2 -= bits2 & 7;
+            hold >>>= bits & 7;
+            bits -= bits & 7;
             state.mode = CHECK;
             break;
           }
-          while (bits2 < 3) {
+          while (bits < 3) {
             if (have === 0) {
               break inf_leave;
             }
             have--;
-            hold += input[next++] << bits2;
-            bits2 += 8;
+            hold += input[next++] << bits;
+            bits += 8;
           }
           state.last = hold & 1;
           hold >>>= 1;
-          bits2 -= 1;
+          bits -= 1;
           switch (hold & 3) {
             case 0:
               state.mode = STORED;
@@ -48030,7 +46255,7 @@ var inflate$2 = (strm, flush) => {
               state.mode = LEN_;
               if (flush === Z_TREES) {
                 hold >>>= 2;
-                bits2 -= 2;
+                bits -= 2;
                 break inf_leave;
               }
               break;
@@ -48042,18 +46267,18 @@ var inflate$2 = (strm, flush) => {
               state.mode = BAD;
           }
           hold >>>= 2;
-          bits2 -= 2;
+          bits -= 2;
           break;
         case STORED:
-          hold >>>= bits2 & 7;
-          bits2 -= bits2 & 7;
-          while (bits2 < 32) {
+          hold >>>= bits & 7;
+          bits -= bits & 7;
+          while (bits < 32) {
             if (have === 0) {
               break inf_leave;
             }
             have--;
-            hold += input[next++] << bits2;
-            bits2 += 8;
+            hold += input[next++] << bits;
+            bits += 8;
           }
           if ((hold & 65535) !== (hold >>> 16 ^ 65535)) {
             strm.msg = "invalid stored block lengths";
@@ -48062,7 +46287,7 @@ var inflate$2 = (strm, flush) => {
           }
           state.length = hold & 65535;
           hold = 0;
-          bits2 = 0;
+          bits = 0;
           state.mode = COPY_;
           if (flush === Z_TREES) {
             break inf_leave;
@@ -48094,23 +46319,23 @@ var inflate$2 = (strm, flush) => {
           state.mode = TYPE;
           break;
         case TABLE:
-          while (bits2 < 14) {
+          while (bits < 14) {
             if (have === 0) {
               break inf_leave;
             }
             have--;
-            hold += input[next++] << bits2;
-            bits2 += 8;
+            hold += input[next++] << bits;
+            bits += 8;
           }
           state.nlen = (hold & 31) + 257;
           hold >>>= 5;
-          bits2 -= 5;
+          bits -= 5;
           state.ndist = (hold & 31) + 1;
           hold >>>= 5;
-          bits2 -= 5;
+          bits -= 5;
           state.ncode = (hold & 15) + 4;
           hold >>>= 4;
-          bits2 -= 4;
+          bits -= 4;
           if (state.nlen > 286 || state.ndist > 30) {
             strm.msg = "too many length or distance symbols";
             state.mode = BAD;
@@ -48121,17 +46346,17 @@ var inflate$2 = (strm, flush) => {
         /* falls through */
         case LENLENS:
           while (state.have < state.ncode) {
-            while (bits2 < 3) {
+            while (bits < 3) {
               if (have === 0) {
                 break inf_leave;
               }
               have--;
-              hold += input[next++] << bits2;
-              bits2 += 8;
+              hold += input[next++] << bits;
+              bits += 8;
             }
             state.lens[order[state.have++]] = hold & 7;
             hold >>>= 3;
-            bits2 -= 3;
+            bits -= 3;
           }
           while (state.have < 19) {
             state.lens[order[state.have++]] = 0;
@@ -48156,33 +46381,33 @@ var inflate$2 = (strm, flush) => {
               here_bits = here >>> 24;
               here_op = here >>> 16 & 255;
               here_val = here & 65535;
-              if (here_bits <= bits2) {
+              if (here_bits <= bits) {
                 break;
               }
               if (have === 0) {
                 break inf_leave;
               }
               have--;
-              hold += input[next++] << bits2;
-              bits2 += 8;
+              hold += input[next++] << bits;
+              bits += 8;
             }
             if (here_val < 16) {
               hold >>>= here_bits;
-              bits2 -= here_bits;
+              bits -= here_bits;
               state.lens[state.have++] = here_val;
             } else {
               if (here_val === 16) {
                 n2 = here_bits + 2;
-                while (bits2 < n2) {
+                while (bits < n2) {
                   if (have === 0) {
                     break inf_leave;
                   }
                   have--;
-                  hold += input[next++] << bits2;
-                  bits2 += 8;
+                  hold += input[next++] << bits;
+                  bits += 8;
                 }
                 hold >>>= here_bits;
-                bits2 -= here_bits;
+                bits -= here_bits;
                 if (state.have === 0) {
                   strm.msg = "invalid bit length repeat";
                   state.mode = BAD;
@@ -48191,39 +46416,39 @@ var inflate$2 = (strm, flush) => {
                 len2 = state.lens[state.have - 1];
                 copy2 = 3 + (hold & 3);
                 hold >>>= 2;
-                bits2 -= 2;
+                bits -= 2;
               } else if (here_val === 17) {
                 n2 = here_bits + 3;
-                while (bits2 < n2) {
+                while (bits < n2) {
                   if (have === 0) {
                     break inf_leave;
                   }
                   have--;
-                  hold += input[next++] << bits2;
-                  bits2 += 8;
+                  hold += input[next++] << bits;
+                  bits += 8;
                 }
                 hold >>>= here_bits;
-                bits2 -= here_bits;
+                bits -= here_bits;
                 len2 = 0;
                 copy2 = 3 + (hold & 7);
                 hold >>>= 3;
-                bits2 -= 3;
+                bits -= 3;
               } else {
                 n2 = here_bits + 7;
-                while (bits2 < n2) {
+                while (bits < n2) {
                   if (have === 0) {
                     break inf_leave;
                   }
                   have--;
-                  hold += input[next++] << bits2;
-                  bits2 += 8;
+                  hold += input[next++] << bits;
+                  bits += 8;
                 }
                 hold >>>= here_bits;
-                bits2 -= here_bits;
+                bits -= here_bits;
                 len2 = 0;
                 copy2 = 11 + (hold & 127);
                 hold >>>= 7;
-                bits2 -= 7;
+                bits -= 7;
               }
               if (state.have + copy2 > state.nlen + state.ndist) {
                 strm.msg = "invalid bit length repeat";
@@ -48277,7 +46502,7 @@ var inflate$2 = (strm, flush) => {
             strm.next_in = next;
             strm.avail_in = have;
             state.hold = hold;
-            state.bits = bits2;
+            state.bits = bits;
             inffast(strm, _out);
             put = strm.next_out;
             output = strm.output;
@@ -48286,7 +46511,7 @@ var inflate$2 = (strm, flush) => {
             input = strm.input;
             have = strm.avail_in;
             hold = state.hold;
-            bits2 = state.bits;
+            bits = state.bits;
             if (state.mode === TYPE) {
               state.back = -1;
             }
@@ -48298,15 +46523,15 @@ var inflate$2 = (strm, flush) => {
             here_bits = here >>> 24;
             here_op = here >>> 16 & 255;
             here_val = here & 65535;
-            if (here_bits <= bits2) {
+            if (here_bits <= bits) {
               break;
             }
             if (have === 0) {
               break inf_leave;
             }
             have--;
-            hold += input[next++] << bits2;
-            bits2 += 8;
+            hold += input[next++] << bits;
+            bits += 8;
           }
           if (here_op && (here_op & 240) === 0) {
             last_bits = here_bits;
@@ -48317,22 +46542,22 @@ var inflate$2 = (strm, flush) => {
               here_bits = here >>> 24;
               here_op = here >>> 16 & 255;
               here_val = here & 65535;
-              if (last_bits + here_bits <= bits2) {
+              if (last_bits + here_bits <= bits) {
                 break;
               }
               if (have === 0) {
                 break inf_leave;
               }
               have--;
-              hold += input[next++] << bits2;
-              bits2 += 8;
+              hold += input[next++] << bits;
+              bits += 8;
             }
             hold >>>= last_bits;
-            bits2 -= last_bits;
+            bits -= last_bits;
             state.back += last_bits;
           }
           hold >>>= here_bits;
-          bits2 -= here_bits;
+          bits -= here_bits;
           state.back += here_bits;
           state.length = here_val;
           if (here_op === 0) {
@@ -48355,17 +46580,17 @@ var inflate$2 = (strm, flush) => {
         case LENEXT:
           if (state.extra) {
             n2 = state.extra;
-            while (bits2 < n2) {
+            while (bits < n2) {
               if (have === 0) {
                 break inf_leave;
               }
               have--;
-              hold += input[next++] << bits2;
-              bits2 += 8;
+              hold += input[next++] << bits;
+              bits += 8;
             }
             state.length += hold & (1 << state.extra) - 1;
             hold >>>= state.extra;
-            bits2 -= state.extra;
+            bits -= state.extra;
             state.back += state.extra;
           }
           state.was = state.length;
@@ -48377,15 +46602,15 @@ var inflate$2 = (strm, flush) => {
             here_bits = here >>> 24;
             here_op = here >>> 16 & 255;
             here_val = here & 65535;
-            if (here_bits <= bits2) {
+            if (here_bits <= bits) {
               break;
             }
             if (have === 0) {
               break inf_leave;
             }
             have--;
-            hold += input[next++] << bits2;
-            bits2 += 8;
+            hold += input[next++] << bits;
+            bits += 8;
           }
           if ((here_op & 240) === 0) {
             last_bits = here_bits;
@@ -48396,22 +46621,22 @@ var inflate$2 = (strm, flush) => {
               here_bits = here >>> 24;
               here_op = here >>> 16 & 255;
               here_val = here & 65535;
-              if (last_bits + here_bits <= bits2) {
+              if (last_bits + here_bits <= bits) {
                 break;
               }
               if (have === 0) {
                 break inf_leave;
               }
               have--;
-              hold += input[next++] << bits2;
-              bits2 += 8;
+              hold += input[next++] << bits;
+              bits += 8;
             }
             hold >>>= last_bits;
-            bits2 -= last_bits;
+            bits -= last_bits;
             state.back += last_bits;
           }
           hold >>>= here_bits;
-          bits2 -= here_bits;
+          bits -= here_bits;
           state.back += here_bits;
           if (here_op & 64) {
             strm.msg = "invalid distance code";
@@ -48425,17 +46650,17 @@ var inflate$2 = (strm, flush) => {
         case DISTEXT:
           if (state.extra) {
             n2 = state.extra;
-            while (bits2 < n2) {
+            while (bits < n2) {
               if (have === 0) {
                 break inf_leave;
               }
               have--;
-              hold += input[next++] << bits2;
-              bits2 += 8;
+              hold += input[next++] << bits;
+              bits += 8;
             }
             state.offset += hold & (1 << state.extra) - 1;
             hold >>>= state.extra;
-            bits2 -= state.extra;
+            bits -= state.extra;
             state.back += state.extra;
           }
           if (state.offset > state.dmax) {
@@ -48496,13 +46721,13 @@ var inflate$2 = (strm, flush) => {
           break;
         case CHECK:
           if (state.wrap) {
-            while (bits2 < 32) {
+            while (bits < 32) {
               if (have === 0) {
                 break inf_leave;
               }
               have--;
-              hold |= input[next++] << bits2;
-              bits2 += 8;
+              hold |= input[next++] << bits;
+              bits += 8;
             }
             _out -= left;
             strm.total_out += _out;
@@ -48518,19 +46743,19 @@ var inflate$2 = (strm, flush) => {
               break;
             }
             hold = 0;
-            bits2 = 0;
+            bits = 0;
           }
           state.mode = LENGTH$2;
         /* falls through */
         case LENGTH$2:
           if (state.wrap && state.flags) {
-            while (bits2 < 32) {
+            while (bits < 32) {
               if (have === 0) {
                 break inf_leave;
               }
               have--;
-              hold += input[next++] << bits2;
-              bits2 += 8;
+              hold += input[next++] << bits;
+              bits += 8;
             }
             if (state.wrap & 4 && hold !== (state.total & 4294967295)) {
               strm.msg = "incorrect length check";
@@ -48538,7 +46763,7 @@ var inflate$2 = (strm, flush) => {
               break;
             }
             hold = 0;
-            bits2 = 0;
+            bits = 0;
           }
           state.mode = DONE;
         /* falls through */
@@ -48561,7 +46786,7 @@ var inflate$2 = (strm, flush) => {
   strm.next_in = next;
   strm.avail_in = have;
   state.hold = hold;
-  state.bits = bits2;
+  state.bits = bits;
   if (state.wsize || _out !== strm.avail_out && state.mode < BAD && (state.mode < CHECK || flush !== Z_FINISH$1)) {
     if (updatewindow(strm, strm.output, strm.next_out, _out - strm.avail_out)) ;
   }
@@ -48833,12 +47058,12 @@ var inflate_1$1 = {
   ungzip: ungzip$1
 };
 var { Deflate, deflate, deflateRaw, gzip } = deflate_1$1;
-var { Inflate: Inflate2, inflate, inflateRaw, ungzip } = inflate_1$1;
+var { Inflate, inflate, inflateRaw, ungzip } = inflate_1$1;
 var Deflate_1 = Deflate;
 var deflate_1 = deflate;
 var deflateRaw_1 = deflateRaw;
 var gzip_1 = gzip;
-var Inflate_1 = Inflate2;
+var Inflate_1 = Inflate;
 var inflate_1 = inflate;
 var inflateRaw_1 = inflateRaw;
 var ungzip_1 = ungzip;
@@ -48903,14 +47128,14 @@ var SplitDataView = /* @__PURE__ */ (function() {
       if (start > this.size || end > this.size) {
         return false;
       }
-      for (var i2 = 0; i2 < this.offsets.length; i2++) {
-        var startOffset = this.offsets[i2];
-        var nextOffset = startOffset + this.lengths[i2];
+      for (var i = 0; i < this.offsets.length; i++) {
+        var startOffset = this.offsets[i];
+        var nextOffset = startOffset + this.lengths[i];
         if (end <= nextOffset) {
-          return !!this.buffers[i2];
+          return !!this.buffers[i];
         }
         if (start <= nextOffset && end > startOffset) {
-          if (!this.buffers[i2 + 1]) {
+          if (!this.buffers[i + 1]) {
             return false;
           }
         }
@@ -49222,13 +47447,13 @@ var SplitDataView = /* @__PURE__ */ (function() {
       var buffersBeforeOffset = 0;
       var bytesBeforeOffset = 0;
       var currentConsumeOffset = consumeOffset !== null && consumeOffset !== void 0 ? consumeOffset : this.consumeOffset;
-      for (var i2 = 0; i2 < this.buffers.length; i2++) {
-        var buffer = this.buffers[i2];
+      for (var i = 0; i < this.buffers.length; i++) {
+        var buffer = this.buffers[i];
         if (buffer !== null && buffer !== void 0) {
           bufferCount++;
           totalSize += buffer.byteLength;
-          var bufferStart = this.offsets[i2];
-          var bufferEnd = bufferStart + this.lengths[i2];
+          var bufferStart = this.offsets[i];
+          var bufferEnd = bufferStart + this.lengths[i];
           if (bufferEnd <= currentConsumeOffset) {
             buffersBeforeOffset++;
             bytesBeforeOffset += buffer.byteLength;
@@ -49377,8 +47602,8 @@ var BufferStream = /* @__PURE__ */ (function() {
     value: function writeUint8Repeat(value2, count) {
       var v3 = toInt(value2);
       this.checkSize(count);
-      for (var i2 = 0; i2 < count; i2++) {
-        this.view.setUint8(this.offset + i2, v3);
+      for (var i = 0; i < count; i++) {
+        this.view.setUint8(this.offset + i, v3);
       }
       return this.increment(count);
     }
@@ -49463,9 +47688,9 @@ var BufferStream = /* @__PURE__ */ (function() {
       var len2 = value2.length;
       this.checkSize(len2);
       var startOffset = this.offset;
-      for (var i2 = 0; i2 < len2; i2++) {
-        var charCode = value2.charCodeAt(i2);
-        this.view.setUint8(startOffset + i2, charCode);
+      for (var i = 0; i < len2; i++) {
+        var charCode = value2.charCodeAt(i);
+        this.view.setUint8(startOffset + i, charCode);
       }
       return this.increment(len2);
     }
@@ -49520,9 +47745,9 @@ var BufferStream = /* @__PURE__ */ (function() {
   }, {
     key: "readUint16Array",
     value: function readUint16Array(length2) {
-      var sixlen = length2 / 2, arr = new Uint16Array(sixlen), i2 = 0;
-      while (i2++ < sixlen) {
-        arr[i2] = this.view.getUint16(this.offset, this.isLittleEndian);
+      var sixlen = length2 / 2, arr = new Uint16Array(sixlen), i = 0;
+      while (i++ < sixlen) {
+        arr[i] = this.view.getUint16(this.offset, this.isLittleEndian);
         this.offset += 2;
       }
       return arr;
@@ -49571,8 +47796,8 @@ var BufferStream = /* @__PURE__ */ (function() {
       if (end >= this.view.byteLength) {
         end = this.view.byteLength;
       }
-      for (var i2 = start; i2 < end; ++i2) {
-        result += String.fromCharCode(this.view.getUint8(i2));
+      for (var i = start; i < end; ++i) {
+        result += String.fromCharCode(this.view.getUint8(i));
       }
       this.increment(end - start);
       return result;
@@ -49599,7 +47824,7 @@ var BufferStream = /* @__PURE__ */ (function() {
     key: "readHex",
     value: function readHex(length2) {
       var hexString = "";
-      for (var i2 = 0; i2 < length2; i2++) {
+      for (var i = 0; i < length2; i++) {
         hexString += this.readUint8().toString(16);
       }
       return hexString;
@@ -50278,8 +48503,8 @@ function pnAddValueAccessors(_value2) {
     Object.defineProperty(_value2, "toJSON", {
       value: function value2() {
         if (Array.isArray(this)) {
-          return this.filter(Boolean).map(function(x2) {
-            return pnStringToObject(x2, false);
+          return this.filter(Boolean).map(function(x) {
+            return pnStringToObject(x, false);
           });
         } else {
           return pnStringToObject(this);
@@ -50526,8 +48751,8 @@ var ValueRepresentation = /* @__PURE__ */ (function() {
       };
       var allowInvalidVRLength = writeOptions.allowInvalidVRLength;
       var valid = true, valarr = Array.isArray(value2) ? value2 : [value2], total = 0;
-      for (var i2 = 0; i2 < valarr.length; i2++) {
-        var checkValue = valarr[i2], checklen = lengths[i2], isString = false, displaylen = checklen;
+      for (var i = 0; i < valarr.length; i++) {
+        var checkValue = valarr[i], checklen = lengths[i], isString = false, displaylen = checklen;
         if (checkValue === null || allowInvalidVRLength) {
           valid = true;
         } else if (this.checkLength) {
@@ -50668,27 +48893,27 @@ var BinaryRepresentation = /* @__PURE__ */ (function(_ValueRepresentation3) {
     key: "writeBytes",
     value: function writeBytes(stream, value2, _syntax, isEncapsulated) {
       var writeOptions = arguments.length > 4 && arguments[4] !== void 0 ? arguments[4] : {};
-      var i2;
+      var i;
       var binaryStream;
       var _writeOptions$fragmen = writeOptions.fragmentMultiframe, fragmentMultiframe = _writeOptions$fragmen === void 0 ? true : _writeOptions$fragmen;
       value2 = value2 === null || value2 === void 0 ? [] : value2;
       if (isEncapsulated) {
         var fragmentSize = 1024 * 20, frames = value2.length, startOffset = [];
         var bufferLength = 0;
-        for (i2 = 0; i2 < frames; i2++) {
-          var needsPadding = Boolean(value2[i2].byteLength & 1);
-          bufferLength += value2[i2].byteLength + (needsPadding ? 1 : 0);
+        for (i = 0; i < frames; i++) {
+          var needsPadding = Boolean(value2[i].byteLength & 1);
+          bufferLength += value2[i].byteLength + (needsPadding ? 1 : 0);
           var _fragmentsLength = 1;
           if (fragmentMultiframe) {
-            _fragmentsLength = Math.ceil(value2[i2].byteLength / fragmentSize);
+            _fragmentsLength = Math.ceil(value2[i].byteLength / fragmentSize);
           }
           bufferLength += _fragmentsLength * 8;
         }
         binaryStream = new WriteBufferStream(bufferLength, stream.isLittleEndian);
-        for (i2 = 0; i2 < frames; i2++) {
-          var _needsPadding = Boolean(value2[i2].byteLength & 1);
+        for (i = 0; i < frames; i++) {
+          var _needsPadding = Boolean(value2[i].byteLength & 1);
           startOffset.push(binaryStream.size);
-          var frameBuffer = value2[i2], frameStream = new ReadBufferStream(frameBuffer);
+          var frameBuffer = value2[i], frameStream = new ReadBufferStream(frameBuffer);
           var fragmentsLength = 1;
           if (fragmentMultiframe) {
             fragmentsLength = Math.ceil(frameStream.size / fragmentSize);
@@ -50717,8 +48942,8 @@ var BinaryRepresentation = /* @__PURE__ */ (function(_ValueRepresentation3) {
         stream.writeUint16(65534);
         stream.writeUint16(57344);
         stream.writeUint32(startOffset.length * 4);
-        for (i2 = 0; i2 < startOffset.length; i2++) {
-          stream.writeUint32(startOffset[i2]);
+        for (i = 0; i < startOffset.length; i++) {
+          stream.writeUint32(startOffset[i]);
         }
         stream.concat(binaryStream);
         stream.writeUint16(65534);
@@ -50741,8 +48966,8 @@ var BinaryRepresentation = /* @__PURE__ */ (function(_ValueRepresentation3) {
           var itemLength = stream.readUint32(), numOfFrames = 1, offsets = [];
           if (itemLength > 0) {
             numOfFrames = itemLength / 4;
-            var i2 = 0;
-            while (i2++ < numOfFrames) {
+            var i = 0;
+            while (i++ < numOfFrames) {
               offsets.push(stream.readUint32());
             }
           } else {
@@ -51236,8 +49461,8 @@ var PersonName = /* @__PURE__ */ (function(_EncodedStringReprese3) {
             });
             if (!PersonName2.checkComponentLengths(components)) return false;
           }
-        } catch (err3) {
-          _iterator.e(err3);
+        } catch (err2) {
+          _iterator.e(err2);
         } finally {
           _iterator.f();
         }
@@ -51250,8 +49475,8 @@ var PersonName = /* @__PURE__ */ (function(_EncodedStringReprese3) {
             var _components = pnString.split(String.fromCharCode(PN_COMPONENT_DELIMITER));
             if (!PersonName2.checkComponentLengths(_components)) return false;
           }
-        } catch (err3) {
-          _iterator2.e(err3);
+        } catch (err2) {
+          _iterator2.e(err2);
         } finally {
           _iterator2.f();
         }
@@ -51284,8 +49509,8 @@ var PersonName = /* @__PURE__ */ (function(_EncodedStringReprese3) {
   }], [{
     key: "checkComponentLengths",
     value: function checkComponentLengths(components) {
-      for (var i2 in components) {
-        var cmp2 = components[i2];
+      for (var i in components) {
+        var cmp2 = components[i];
         if (cmp2.length > 64) return false;
       }
       return true;
@@ -51427,8 +49652,8 @@ var SequenceOfItems = /* @__PURE__ */ (function(_ValueRepresentation8) {
     value: function writeBytes(stream, value2, syntax, writeOptions) {
       var written = 0;
       if (value2) {
-        for (var i2 = 0; i2 < value2.length; i2++) {
-          var item2 = value2[i2];
+        for (var i = 0; i < value2.length; i++) {
+          var item2 = value2[i];
           _get(_getPrototypeOf(SequenceOfItems2.prototype), "write", this).call(this, stream, "Uint16", 65534);
           _get(_getPrototypeOf(SequenceOfItems2.prototype), "write", this).call(this, stream, "Uint16", 57344);
           _get(_getPrototypeOf(SequenceOfItems2.prototype), "write", this).call(this, stream, "Uint32", 4294967295);
@@ -51731,8 +49956,8 @@ var ParsedUnknownValue = /* @__PURE__ */ (function(_BinaryRepresentation2) {
       if (vr.isBinary() && length2 > vr.maxLength && !vr.noMultiple) {
         var values = [];
         var rawValues = [];
-        var times = length2 / vr.maxLength, i2 = 0;
-        while (i2++ < times) {
+        var times = length2 / vr.maxLength, i = 0;
+        while (i++ < times) {
           var _vr$read = vr.read(streamFromBuffer, vr.maxLength, syntax, readOptions), rawValue = _vr$read.rawValue, value2 = _vr$read.value;
           rawValues.push(rawValue);
           values.push(value2);
@@ -51903,11 +50128,11 @@ function _decodeB64ToU8$1(b64) {
   }
   var bin = atob(b64);
   var out = new Uint8Array(bin.length);
-  for (var i2 = 0; i2 < bin.length; i2++) out[i2] = bin.charCodeAt(i2);
+  for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
-function _u8ToTyped$1(u82, Ctor) {
-  var buf = u82.buffer.slice(u82.byteOffset, u82.byteOffset + u82.byteLength);
+function _u8ToTyped$1(u8, Ctor) {
+  var buf = u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.byteLength);
   return new Ctor(buf);
 }
 function initPacked() {
@@ -52434,7 +50659,7 @@ var _groupIndex;
 function _ensureGroupIndex(groups) {
   if (_groupIndex) return _groupIndex;
   var m = /* @__PURE__ */ new Map();
-  for (var i2 = 0; i2 < groups.length; i2++) m.set(groups[i2], i2);
+  for (var i = 0; i < groups.length; i++) m.set(groups[i], i);
   _groupIndex = m;
   return m;
 }
@@ -52477,8 +50702,8 @@ function lookupTagRangeHex(hex8) {
   var group = parseInt(hex8.slice(0, 4), 16);
   var elem = parseInt(hex8.slice(4, 8), 16);
   if (!Number.isFinite(group) || !Number.isFinite(elem)) return void 0;
-  for (var i2 = 0; i2 < rangeEntries.length; i2++) {
-    var r = rangeEntries[i2];
+  for (var i = 0; i < rangeEntries.length; i++) {
+    var r = rangeEntries[i];
     if (group >= r.groupMin && group <= r.groupMax && elem === r.elem) {
       return {
         vr: r.vr,
@@ -52517,8 +50742,8 @@ function getAllStandardTagEntries() {
       });
     }
   }
-  for (var i2 = 0; i2 < rangeEntries.length; i2++) {
-    var r = rangeEntries[i2];
+  for (var i = 0; i < rangeEntries.length; i++) {
+    var r = rangeEntries[i];
     var _gHex = _pad4(r.groupMin.toString(16).toUpperCase());
     var _eHex = _pad4(r.elem.toString(16).toUpperCase());
     var _tag = "(" + _gHex + "," + _eHex + ")";
@@ -52917,8 +51142,8 @@ var DicomMetaDictionary = /* @__PURE__ */ (function() {
     value: function _generateNameMap() {
       DicomMetaDictionary2.nameMap = {};
       var entries = getAllStandardTagEntries();
-      for (var i2 = 0; i2 < entries.length; i2++) {
-        var e = entries[i2];
+      for (var i = 0; i < entries.length; i++) {
+        var e = entries[i];
         var dict = {
           tag: e.tag,
           vr: e.vr,
@@ -52941,8 +51166,8 @@ var DicomMetaDictionary = /* @__PURE__ */ (function() {
       var nameMap = {};
       if (dictionary2 === DicomMetaDictionary2.dictionary) {
         var entries = getAllStandardTagEntries();
-        for (var i2 = 0; i2 < entries.length; i2++) {
-          var e = entries[i2];
+        for (var i = 0; i < entries.length; i++) {
+          var e = entries[i];
           nameMap[e.name] = {
             tag: e.tag,
             vr: e.vr,
@@ -53285,12 +51510,12 @@ var DicomMessage = /* @__PURE__ */ (function() {
           }
         }
         return dict;
-      } catch (err3) {
+      } catch (err2) {
         if (ignoreErrors) {
-          log.warn("WARN:", err3);
+          log.warn("WARN:", err2);
           return dict;
         }
-        throw err3;
+        throw err2;
       }
     }
   }, {
@@ -53453,8 +51678,8 @@ var DicomMessage = /* @__PURE__ */ (function() {
       var values = [];
       var rawValues = [];
       if (vr.isBinary() && length2 > vr.maxLength && !vr.noMultiple) {
-        var times = length2 / vr.maxLength, i2 = 0;
-        while (i2++ < times) {
+        var times = length2 / vr.maxLength, i = 0;
+        while (i++ < times) {
           var _vr$read = vr.read(stream, vr.maxLength, syntax, options), rawValue = _vr$read.rawValue, value2 = _vr$read.value;
           rawValues.push(rawValue);
           values.push(value2);
@@ -53515,11 +51740,11 @@ function _decodeB64ToU8(b64) {
   }
   var bin = atob(b64);
   var out = new Uint8Array(bin.length);
-  for (var i2 = 0; i2 < bin.length; i2++) out[i2] = bin.charCodeAt(i2);
+  for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
-function _u8ToTyped(u82, Ctor) {
-  var buf = u82.buffer.slice(u82.byteOffset, u82.byteOffset + u82.byteLength);
+function _u8ToTyped(u8, Ctor) {
+  var buf = u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.byteLength);
   return new Ctor(buf);
 }
 function initPackedPrivate() {
@@ -53698,12 +51923,12 @@ var D65_WHITEPOINT_XYZ = [0.3127 / 0.329, 1, (1 - 0.3127 - 0.329) / 0.329];
 function clamp01(n2) {
   return Math.min(1, Math.max(0, n2));
 }
-function roundClamp(n2, max3) {
+function roundClamp(n2, max2) {
   if (!(n2 >= 0)) {
     return 0;
   }
-  if (n2 > max3) {
-    return max3;
+  if (n2 > max2) {
+    return max2;
   }
   return Math.floor(n2 + 0.5);
 }
@@ -53985,8 +52210,8 @@ var DicomMetadataListener = /* @__PURE__ */ (function() {
           var filter = _step.value;
           (_filter$_init = filter._init) === null || _filter$_init === void 0 || _filter$_init.call(this, options);
         }
-      } catch (err3) {
-        _iterator.e(err3);
+      } catch (err2) {
+        _iterator.e(err2);
       } finally {
         _iterator.f();
       }
@@ -54005,7 +52230,7 @@ var DicomMetadataListener = /* @__PURE__ */ (function() {
         var baseMethod = this["_base".concat(methodName.charAt(0).toUpperCase() + methodName.slice(1))].bind(this);
         var chain = baseMethod;
         var _loop = function _loop2() {
-          var filter = _this.filters[i2];
+          var filter = _this.filters[i];
           if (filter && typeof filter[methodName] === "function") {
             var filterFn = filter[methodName];
             var next = chain;
@@ -54017,7 +52242,7 @@ var DicomMetadataListener = /* @__PURE__ */ (function() {
             };
           }
         };
-        for (var i2 = this.filters.length - 1; i2 >= 0; i2--) {
+        for (var i = this.filters.length - 1; i >= 0; i--) {
           _loop();
         }
         this[methodName] = chain;
@@ -54740,7 +52965,7 @@ var AsyncDicomReader = /* @__PURE__ */ (function() {
     key: "readOffsets",
     value: (function() {
       var _readOffsets = _asyncToGenerator(/* @__PURE__ */ _regeneratorRuntime().mark(function _callee9() {
-        var tagInfo, offsets, numOfFrames, i2;
+        var tagInfo, offsets, numOfFrames, i;
         return _regeneratorRuntime().wrap(function(_context9) {
           while (1) switch (_context9.prev = _context9.next) {
             case 0:
@@ -54762,8 +52987,8 @@ var AsyncDicomReader = /* @__PURE__ */ (function() {
               _context9.next = 3;
               return this.stream.ensureAvailable(tagInfo.length);
             case 3:
-              for (i2 = 0; i2 < numOfFrames; i2++) {
-                readLog.trace("readOffsets loop", i2, numOfFrames);
+              for (i = 0; i < numOfFrames; i++) {
+                readLog.trace("readOffsets loop", i, numOfFrames);
                 offsets.push(this.stream.readUint32());
               }
               return _context9.abrupt("return", offsets);
@@ -55051,7 +53276,7 @@ var AsyncDicomReader = /* @__PURE__ */ (function() {
     key: "readSingle",
     value: (function() {
       var _readSingle = _asyncToGenerator(/* @__PURE__ */ _regeneratorRuntime().mark(function _callee11(tagInfo, listener, options) {
-        var length2, stream, syntax, vr, values, times, i2, _vr$read, value2, _vr$read2, _value2, delimiterChar, _values, _values2, coding2, valuesForListener;
+        var length2, stream, syntax, vr, values, times, i, _vr$read, value2, _vr$read2, _value2, delimiterChar, _values, _values2, coding2, valuesForListener;
         return _regeneratorRuntime().wrap(function(_context11) {
           while (1) switch (_context11.prev = _context11.next) {
             case 0:
@@ -55064,9 +53289,9 @@ var AsyncDicomReader = /* @__PURE__ */ (function() {
               values = [];
               if (vr.isBinary() && length2 > vr.maxLength && !vr.noMultiple) {
                 times = length2 / vr.maxLength;
-                i2 = 0;
-                while (i2++ < times) {
-                  readLog.trace("readSingle multi-value loop", i2, times);
+                i = 0;
+                while (i++ < times) {
+                  readLog.trace("readSingle multi-value loop", i, times);
                   _vr$read = vr.read(stream, vr.maxLength, syntax), value2 = _vr$read.value;
                   values.push(value2);
                 }
@@ -55328,10 +53553,10 @@ var Segmentation$4 = /* @__PURE__ */ (function(_DerivedPixels) {
         this.dataset.ReferencedSeriesSequence = DerivedDataset.copyDataset(this.referencedDataset.ReferencedSeriesSequence);
       } else {
         var ReferencedInstanceSequence = [];
-        for (var i2 = 0; i2 < this.referencedDatasets.length; i2++) {
+        for (var i = 0; i < this.referencedDatasets.length; i++) {
           ReferencedInstanceSequence.push({
-            ReferencedSOPClassUID: this.referencedDatasets[i2].SOPClassUID,
-            ReferencedSOPInstanceUID: this.referencedDatasets[i2].SOPInstanceUID
+            ReferencedSOPClassUID: this.referencedDatasets[i].SOPClassUID,
+            ReferencedSOPInstanceUID: this.referencedDatasets[i].SOPInstanceUID
           });
         }
         this.dataset.ReferencedSeriesSequence = {
@@ -55415,9 +53640,9 @@ var Segmentation$4 = /* @__PURE__ */ (function(_DerivedPixels) {
       var occupiedValue = this._getOccupiedValue();
       for (var l = 0; l < labelmaps.length; l++) {
         var labelmap = labelmaps[l];
-        for (var i2 = 0; i2 < labelmap.length; i2++) {
-          if (labelmap[i2] === segmentIndex) {
-            pixelDataUInt8View[l * sliceLength + i2] = occupiedValue;
+        for (var i = 0; i < labelmap.length; i++) {
+          if (labelmap[i] === segmentIndex) {
+            pixelDataUInt8View[l * sliceLength + i] = occupiedValue;
           }
         }
       }
@@ -55458,8 +53683,8 @@ var Segmentation$4 = /* @__PURE__ */ (function(_DerivedPixels) {
       var sliceLength = dataset.Rows * dataset.Columns;
       var byteOffset = existingFrames * sliceLength;
       var pixelDataUInt8View = new Uint8Array(dataset.PixelData, byteOffset, pixelData.length);
-      for (var i2 = 0; i2 < pixelData.length; i2++) {
-        pixelDataUInt8View[i2] = pixelData[i2];
+      for (var i = 0; i < pixelData.length; i++) {
+        pixelDataUInt8View[i] = pixelData[i];
       }
     }
   }, {
@@ -55467,8 +53692,8 @@ var Segmentation$4 = /* @__PURE__ */ (function(_DerivedPixels) {
     value: function _addPerFrameFunctionalGroups(ReferencedSegmentNumber, referencedFrameNumbers) {
       var PerFrameFunctionalGroupsSequence = this.dataset.PerFrameFunctionalGroupsSequence;
       var ReferencedSeriesSequence = this.referencedDataset.ReferencedSeriesSequence;
-      for (var i2 = 0; i2 < referencedFrameNumbers.length; i2++) {
-        var frameNumber = referencedFrameNumbers[i2];
+      for (var i = 0; i < referencedFrameNumbers.length; i++) {
+        var frameNumber = referencedFrameNumbers[i];
         var perFrameFunctionalGroups = {};
         perFrameFunctionalGroups.PlanePositionSequence = DerivedDataset.copyDataset(this.referencedDataset.PerFrameFunctionalGroupsSequence[frameNumber - 1].PlanePositionSequence);
         if (!this.dataset.SharedFunctionalGroupsSequence.PlaneOrientationSequence) {
@@ -56369,8 +54594,8 @@ var TID1501MeasurementGroup = /* @__PURE__ */ (function() {
     }
   }]);
 })();
-var toArray = function toArray2(x2) {
-  return Array.isArray(x2) ? x2 : [x2];
+var toArray = function toArray2(x) {
+  return Array.isArray(x) ? x : [x];
 };
 var codeMeaningEquals = function codeMeaningEquals2(codeMeaningName) {
   return function(contentItem) {
@@ -57131,9 +55356,9 @@ var MeasurementBuilder = /* @__PURE__ */ (function() {
     }
   }, {
     key: "createMaxMeasurement",
-    value: function createMaxMeasurement(max3, modalityUnit, _ref4) {
+    value: function createMaxMeasurement(max2, modalityUnit, _ref4) {
       var scoordContentItem = _ref4.scoordContentItem;
-      return MeasurementBuilder2.createNumericMeasurement("56851009", "SCT", "Maximum", max3, modalityUnit, {
+      return MeasurementBuilder2.createNumericMeasurement("56851009", "SCT", "Maximum", max2, modalityUnit, {
         scoordContentItem
       });
     }
@@ -57180,7 +55405,7 @@ var Polyline$1 = /* @__PURE__ */ (function(_TID300Measurement) {
   return _createClass(Polyline2, [{
     key: "contentItem",
     value: function contentItem() {
-      var _this$props = this.props, points = _this$props.points, area = _this$props.area, _this$props$areaUnit = _this$props.areaUnit, areaUnit = _this$props$areaUnit === void 0 ? "mm2" : _this$props$areaUnit, ReferencedSOPSequence = _this$props.ReferencedSOPSequence, _this$props$use3DSpat = _this$props.use3DSpatialCoordinates, use3DSpatialCoordinates = _this$props$use3DSpat === void 0 ? false : _this$props$use3DSpat, perimeter = _this$props.perimeter, _this$props$unit = _this$props.unit, unit = _this$props$unit === void 0 ? "mm" : _this$props$unit, modalityUnit = _this$props.modalityUnit, min2 = _this$props.min, max3 = _this$props.max, mean = _this$props.mean, stdDev = _this$props.stdDev, ReferencedFrameOfReferenceUID = _this$props.ReferencedFrameOfReferenceUID;
+      var _this$props = this.props, points = _this$props.points, area = _this$props.area, _this$props$areaUnit = _this$props.areaUnit, areaUnit = _this$props$areaUnit === void 0 ? "mm2" : _this$props$areaUnit, ReferencedSOPSequence = _this$props.ReferencedSOPSequence, _this$props$use3DSpat = _this$props.use3DSpatialCoordinates, use3DSpatialCoordinates = _this$props$use3DSpat === void 0 ? false : _this$props$use3DSpat, perimeter = _this$props.perimeter, _this$props$unit = _this$props.unit, unit = _this$props$unit === void 0 ? "mm" : _this$props$unit, modalityUnit = _this$props.modalityUnit, min2 = _this$props.min, max2 = _this$props.max, mean = _this$props.mean, stdDev = _this$props.stdDev, ReferencedFrameOfReferenceUID = _this$props.ReferencedFrameOfReferenceUID;
       var GraphicData = this.flattenPoints({
         points,
         use3DSpatialCoordinates
@@ -57194,7 +55419,7 @@ var Polyline$1 = /* @__PURE__ */ (function(_TID300Measurement) {
         unit: areaUnit,
         builder: MeasurementBuilder.createAreaMeasurement
       }, {
-        value: max3,
+        value: max2,
         unit: modalityUnit,
         builder: MeasurementBuilder.createMaxMeasurement
       }, {
@@ -57256,10 +55481,10 @@ var FreehandRoi = /* @__PURE__ */ (function() {
         invalidated: true
       });
       var GraphicData = SCOORDGroup.GraphicData;
-      for (var i2 = 0; i2 < GraphicData.length; i2 += 2) {
+      for (var i = 0; i < GraphicData.length; i += 2) {
         state.handles.points.push({
-          x: GraphicData[i2],
-          y: GraphicData[i2 + 1]
+          x: GraphicData[i],
+          y: GraphicData[i + 1]
         });
       }
       return state;
@@ -57511,7 +55736,7 @@ var Ellipse$1 = /* @__PURE__ */ (function(_TID300Measurement) {
   return _createClass(Ellipse2, [{
     key: "contentItem",
     value: function contentItem() {
-      var _this$props = this.props, points = _this$props.points, _this$props$use3DSpat = _this$props.use3DSpatialCoordinates, use3DSpatialCoordinates = _this$props$use3DSpat === void 0 ? false : _this$props$use3DSpat, ReferencedSOPSequence = _this$props.ReferencedSOPSequence, area = _this$props.area, areaUnit = _this$props.areaUnit, max3 = _this$props.max, min2 = _this$props.min, mean = _this$props.mean, stdDev = _this$props.stdDev, modalityUnit = _this$props.modalityUnit, ReferencedFrameOfReferenceUID = _this$props.ReferencedFrameOfReferenceUID;
+      var _this$props = this.props, points = _this$props.points, _this$props$use3DSpat = _this$props.use3DSpatialCoordinates, use3DSpatialCoordinates = _this$props$use3DSpat === void 0 ? false : _this$props$use3DSpat, ReferencedSOPSequence = _this$props.ReferencedSOPSequence, area = _this$props.area, areaUnit = _this$props.areaUnit, max2 = _this$props.max, min2 = _this$props.min, mean = _this$props.mean, stdDev = _this$props.stdDev, modalityUnit = _this$props.modalityUnit, ReferencedFrameOfReferenceUID = _this$props.ReferencedFrameOfReferenceUID;
       var GraphicData = this.flattenPoints({
         points,
         use3DSpatialCoordinates
@@ -57521,7 +55746,7 @@ var Ellipse$1 = /* @__PURE__ */ (function(_TID300Measurement) {
         unit: areaUnit,
         builder: MeasurementBuilder.createAreaMeasurement
       }, {
-        value: max3,
+        value: max2,
         unit: modalityUnit,
         builder: MeasurementBuilder.createMaxMeasurement
       }, {
@@ -57708,7 +55933,7 @@ var Circle$1 = /* @__PURE__ */ (function(_TID300Measurement) {
   return _createClass(Circle2, [{
     key: "contentItem",
     value: function contentItem() {
-      var _this$props = this.props, points = _this$props.points, ReferencedSOPSequence = _this$props.ReferencedSOPSequence, _this$props$use3DSpat = _this$props.use3DSpatialCoordinates, use3DSpatialCoordinates = _this$props$use3DSpat === void 0 ? false : _this$props$use3DSpat, perimeter = _this$props.perimeter, area = _this$props.area, _this$props$areaUnit = _this$props.areaUnit, areaUnit = _this$props$areaUnit === void 0 ? "mm2" : _this$props$areaUnit, _this$props$unit = _this$props.unit, unit = _this$props$unit === void 0 ? "mm" : _this$props$unit, max3 = _this$props.max, min2 = _this$props.min, mean = _this$props.mean, stdDev = _this$props.stdDev, radiusUnit = _this$props.radiusUnit, modalityUnit = _this$props.modalityUnit, ReferencedFrameOfReferenceUID = _this$props.ReferencedFrameOfReferenceUID, radius = _this$props.radius;
+      var _this$props = this.props, points = _this$props.points, ReferencedSOPSequence = _this$props.ReferencedSOPSequence, _this$props$use3DSpat = _this$props.use3DSpatialCoordinates, use3DSpatialCoordinates = _this$props$use3DSpat === void 0 ? false : _this$props$use3DSpat, perimeter = _this$props.perimeter, area = _this$props.area, _this$props$areaUnit = _this$props.areaUnit, areaUnit = _this$props$areaUnit === void 0 ? "mm2" : _this$props$areaUnit, _this$props$unit = _this$props.unit, unit = _this$props$unit === void 0 ? "mm" : _this$props$unit, max2 = _this$props.max, min2 = _this$props.min, mean = _this$props.mean, stdDev = _this$props.stdDev, radiusUnit = _this$props.radiusUnit, modalityUnit = _this$props.modalityUnit, ReferencedFrameOfReferenceUID = _this$props.ReferencedFrameOfReferenceUID, radius = _this$props.radius;
       var GraphicData = this.flattenPoints({
         points,
         use3DSpatialCoordinates
@@ -57726,7 +55951,7 @@ var Circle$1 = /* @__PURE__ */ (function(_TID300Measurement) {
         unit: radiusUnit,
         builder: MeasurementBuilder.createRadiusMeasurement
       }, {
-        value: max3,
+        value: max2,
         unit: modalityUnit,
         builder: MeasurementBuilder.createMaxMeasurement
       }, {
@@ -57983,8 +56208,8 @@ function requireIota() {
   hasRequiredIota = 1;
   function iota(n2) {
     var result = new Array(n2);
-    for (var i2 = 0; i2 < n2; ++i2) {
-      result[i2] = i2;
+    for (var i = 0; i < n2; ++i) {
+      result[i] = i;
     }
     return result;
   }
@@ -58021,14 +56246,14 @@ function requireNdarray() {
   function order() {
     var stride = this.stride;
     var terms = new Array(stride.length);
-    var i2;
-    for (i2 = 0; i2 < terms.length; ++i2) {
-      terms[i2] = [Math.abs(stride[i2]), i2];
+    var i;
+    for (i = 0; i < terms.length; ++i) {
+      terms[i] = [Math.abs(stride[i]), i];
     }
     terms.sort(compare1st);
     var result = new Array(terms.length);
-    for (i2 = 0; i2 < result.length; ++i2) {
-      result[i2] = terms[i2][1];
+    for (i = 0; i < result.length; ++i) {
+      result[i] = terms[i][1];
     }
     return result;
   }
@@ -58049,17 +56274,17 @@ function requireNdarray() {
     }
     var code = ["'use strict'"];
     var indices = iota(dimension);
-    var args = indices.map(function(i3) {
-      return "i" + i3;
+    var args = indices.map(function(i2) {
+      return "i" + i2;
     });
-    var index_str = "this.offset+" + indices.map(function(i3) {
-      return "this.stride[" + i3 + "]*i" + i3;
+    var index_str = "this.offset+" + indices.map(function(i2) {
+      return "this.stride[" + i2 + "]*i" + i2;
     }).join("+");
-    var shapeArg = indices.map(function(i3) {
-      return "b" + i3;
+    var shapeArg = indices.map(function(i2) {
+      return "b" + i2;
     }).join(",");
-    var strideArg = indices.map(function(i3) {
-      return "c" + i3;
+    var strideArg = indices.map(function(i2) {
+      return "c" + i2;
     }).join(",");
     code.push(
       "function " + className + "(a," + shapeArg + "," + strideArg + ",d){this.data=a",
@@ -58071,8 +56296,8 @@ function requireNdarray() {
       "proto.dimension=" + dimension
     );
     code.push(
-      "Object.defineProperty(proto,'size',{get:function " + className + "_size(){	return " + indices.map(function(i3) {
-        return "this.shape[" + i3 + "]";
+      "Object.defineProperty(proto,'size',{get:function " + className + "_size(){	return " + indices.map(function(i2) {
+        return "this.shape[" + i2 + "]";
       }).join("*"),
       "}})"
     );
@@ -58112,48 +56337,48 @@ function requireNdarray() {
       args.join(),
       "){return " + index_str + "}"
     );
-    code.push("proto.hi=function " + className + "_hi(" + args.join(",") + "){return new " + className + "(this.data," + indices.map(function(i3) {
-      return ["(typeof i", i3, "!=='number'||i", i3, "<0)?this.shape[", i3, "]:i", i3, "|0"].join("");
-    }).join(",") + "," + indices.map(function(i3) {
-      return "this.stride[" + i3 + "]";
+    code.push("proto.hi=function " + className + "_hi(" + args.join(",") + "){return new " + className + "(this.data," + indices.map(function(i2) {
+      return ["(typeof i", i2, "!=='number'||i", i2, "<0)?this.shape[", i2, "]:i", i2, "|0"].join("");
+    }).join(",") + "," + indices.map(function(i2) {
+      return "this.stride[" + i2 + "]";
     }).join(",") + ",this.offset)}");
-    var a_vars = indices.map(function(i3) {
-      return "a" + i3 + "=this.shape[" + i3 + "]";
+    var a_vars = indices.map(function(i2) {
+      return "a" + i2 + "=this.shape[" + i2 + "]";
     });
-    var c_vars = indices.map(function(i3) {
-      return "c" + i3 + "=this.stride[" + i3 + "]";
+    var c_vars = indices.map(function(i2) {
+      return "c" + i2 + "=this.stride[" + i2 + "]";
     });
     code.push("proto.lo=function " + className + "_lo(" + args.join(",") + "){var b=this.offset,d=0," + a_vars.join(",") + "," + c_vars.join(","));
-    for (var i2 = 0; i2 < dimension; ++i2) {
+    for (var i = 0; i < dimension; ++i) {
       code.push(
-        "if(typeof i" + i2 + "==='number'&&i" + i2 + ">=0){	d=i" + i2 + "|0;	b+=c" + i2 + "*d;	a" + i2 + "-=d}"
+        "if(typeof i" + i + "==='number'&&i" + i + ">=0){	d=i" + i + "|0;	b+=c" + i + "*d;	a" + i + "-=d}"
       );
     }
-    code.push("return new " + className + "(this.data," + indices.map(function(i3) {
-      return "a" + i3;
-    }).join(",") + "," + indices.map(function(i3) {
-      return "c" + i3;
+    code.push("return new " + className + "(this.data," + indices.map(function(i2) {
+      return "a" + i2;
+    }).join(",") + "," + indices.map(function(i2) {
+      return "c" + i2;
     }).join(",") + ",b)}");
-    code.push("proto.step=function " + className + "_step(" + args.join(",") + "){var " + indices.map(function(i3) {
-      return "a" + i3 + "=this.shape[" + i3 + "]";
-    }).join(",") + "," + indices.map(function(i3) {
-      return "b" + i3 + "=this.stride[" + i3 + "]";
+    code.push("proto.step=function " + className + "_step(" + args.join(",") + "){var " + indices.map(function(i2) {
+      return "a" + i2 + "=this.shape[" + i2 + "]";
+    }).join(",") + "," + indices.map(function(i2) {
+      return "b" + i2 + "=this.stride[" + i2 + "]";
     }).join(",") + ",c=this.offset,d=0,ceil=Math.ceil");
-    for (var i2 = 0; i2 < dimension; ++i2) {
+    for (var i = 0; i < dimension; ++i) {
       code.push(
-        "if(typeof i" + i2 + "==='number'){	d=i" + i2 + "|0;	if(d<0){	c+=b" + i2 + "*(a" + i2 + "-1);	a" + i2 + "=ceil(-a" + i2 + "/d)	}else{	a" + i2 + "=ceil(a" + i2 + "/d)	}	b" + i2 + "*=d	}"
+        "if(typeof i" + i + "==='number'){	d=i" + i + "|0;	if(d<0){	c+=b" + i + "*(a" + i + "-1);	a" + i + "=ceil(-a" + i + "/d)	}else{	a" + i + "=ceil(a" + i + "/d)	}	b" + i + "*=d	}"
       );
     }
-    code.push("return new " + className + "(this.data," + indices.map(function(i3) {
-      return "a" + i3;
-    }).join(",") + "," + indices.map(function(i3) {
-      return "b" + i3;
+    code.push("return new " + className + "(this.data," + indices.map(function(i2) {
+      return "a" + i2;
+    }).join(",") + "," + indices.map(function(i2) {
+      return "b" + i2;
     }).join(",") + ",c)}");
     var tShape = new Array(dimension);
     var tStride = new Array(dimension);
-    for (var i2 = 0; i2 < dimension; ++i2) {
-      tShape[i2] = "a[i" + i2 + "]";
-      tStride[i2] = "b[i" + i2 + "]";
+    for (var i = 0; i < dimension; ++i) {
+      tShape[i] = "a[i" + i + "]";
+      tStride[i] = "b[i" + i + "]";
     }
     code.push(
       "proto.transpose=function " + className + "_transpose(" + args + "){" + args.map(function(n2, idx) {
@@ -58162,14 +56387,14 @@ function requireNdarray() {
       "var a=this.shape,b=this.stride;return new " + className + "(this.data," + tShape.join(",") + "," + tStride.join(",") + ",this.offset)}"
     );
     code.push("proto.pick=function " + className + "_pick(" + args + "){var a=[],b=[],c=this.offset");
-    for (var i2 = 0; i2 < dimension; ++i2) {
-      code.push("if(typeof i" + i2 + "==='number'&&i" + i2 + ">=0){c=(c+this.stride[" + i2 + "]*i" + i2 + ")|0}else{a.push(this.shape[" + i2 + "]);b.push(this.stride[" + i2 + "])}");
+    for (var i = 0; i < dimension; ++i) {
+      code.push("if(typeof i" + i + "==='number'&&i" + i + ">=0){c=(c+this.stride[" + i + "]*i" + i + ")|0}else{a.push(this.shape[" + i + "]);b.push(this.stride[" + i + "])}");
     }
     code.push("var ctor=CTOR_LIST[a.length+1];return ctor(this.data,a,b,c)}");
-    code.push("return function construct_" + className + "(data,shape,stride,offset){return new " + className + "(data," + indices.map(function(i3) {
-      return "shape[" + i3 + "]";
-    }).join(",") + "," + indices.map(function(i3) {
-      return "stride[" + i3 + "]";
+    code.push("return function construct_" + className + "(data,shape,stride,offset){return new " + className + "(data," + indices.map(function(i2) {
+      return "shape[" + i2 + "]";
+    }).join(",") + "," + indices.map(function(i2) {
+      return "stride[" + i2 + "]";
     }).join(",") + ",offset)}");
     var procedure = new Function("CTOR_LIST", "ORDER", code.join("\n"));
     return procedure(CACHED_CONSTRUCTORS[dtype], order);
@@ -58238,16 +56463,16 @@ function requireNdarray() {
     var d = shape.length;
     if (stride === void 0) {
       stride = new Array(d);
-      for (var i2 = d - 1, sz = 1; i2 >= 0; --i2) {
-        stride[i2] = sz;
-        sz *= shape[i2];
+      for (var i = d - 1, sz = 1; i >= 0; --i) {
+        stride[i] = sz;
+        sz *= shape[i];
       }
     }
     if (offset === void 0) {
       offset = 0;
-      for (var i2 = 0; i2 < d; ++i2) {
-        if (stride[i2] < 0) {
-          offset -= (shape[i2] - 1) * stride[i2];
+      for (var i = 0; i < d; ++i) {
+        if (stride[i] < 0) {
+          offset -= (shape[i] - 1) * stride[i];
         }
       }
     }
@@ -58300,9 +56525,9 @@ function rotateVectorAroundUnitVector(v3, k, theta) {
   var kdotv = k[0] * v3[0] + k[1] * v3[1] + k[2] * v3[2];
   var vRot = [];
   var kxv = crossProduct3D(k, v3);
-  for (var i2 = 0; i2 <= 2; i2++) {
-    vRot[i2] = v3[i2] * cosTheta + kxv[i2] * sinTheta + k[i2] * kdotv * oneMinusCosTheta;
-    vRot[i2] *= -1;
+  for (var i = 0; i <= 2; i++) {
+    vRot[i] = v3[i] * cosTheta + kxv[i] * sinTheta + k[i] * kdotv * oneMinusCosTheta;
+    vRot[i] *= -1;
   }
   return vRot;
 }
@@ -58321,9 +56546,9 @@ var flipMatrix2D = {
 function h2(matrix) {
   var _matrix$shape = _slicedToArray(matrix.shape, 2), rows = _matrix$shape[0], cols = _matrix$shape[1];
   var result = ndarray(new Uint8Array(rows * cols), [rows, cols]);
-  for (var i2 = 0; i2 < rows; i2++) {
+  for (var i = 0; i < rows; i++) {
     for (var j = 0; j < cols; j++) {
-      result.set(i2, j, matrix.get(i2, cols - 1 - j));
+      result.set(i, j, matrix.get(i, cols - 1 - j));
     }
   }
   return result;
@@ -58332,8 +56557,8 @@ function v2(matrix) {
   var _matrix$shape2 = _slicedToArray(matrix.shape, 2), rows = _matrix$shape2[0], cols = _matrix$shape2[1];
   var result = ndarray(new Uint8Array(rows * cols), [rows, cols]);
   for (var j = 0; j < cols; j++) {
-    for (var i2 = 0; i2 < rows; i2++) {
-      result.set(i2, j, matrix.get(rows - 1 - i2, j));
+    for (var i = 0; i < rows; i++) {
+      result.set(i, j, matrix.get(rows - 1 - i, j));
     }
   }
   return result;
@@ -58342,9 +56567,9 @@ function rotateMatrix902D(matrix) {
   var _matrix$shape = _slicedToArray(matrix.shape, 2), rows = _matrix$shape[0], cols = _matrix$shape[1];
   var result = ndarray(new Uint8Array(rows * cols), [cols, rows]);
   var resultColsMinus1 = result.shape[1] - 1;
-  for (var i2 = 0; i2 < rows; i2++) {
+  for (var i = 0; i < rows; i++) {
     for (var j = 0; j < cols; j++) {
-      result.set(j, resultColsMinus1 - i2, matrix.get(i2, j));
+      result.set(j, resultColsMinus1 - i, matrix.get(i, j));
     }
   }
   return result;
@@ -58395,8 +56620,8 @@ function generateSegmentation$2(images, brushData) {
   var seg = _createSegFromImages$1(images, isMultiframe, options);
   var _getNumberOfFramesPer = _getNumberOfFramesPerSegment(toolState, images, segments), referencedFramesPerSegment = _getNumberOfFramesPer.referencedFramesPerSegment, segmentIndicies = _getNumberOfFramesPer.segmentIndicies;
   var NumberOfFrames = 0;
-  for (var i2 = 0; i2 < referencedFramesPerSegment.length; i2++) {
-    NumberOfFrames += referencedFramesPerSegment[i2].length;
+  for (var i = 0; i < referencedFramesPerSegment.length; i++) {
+    NumberOfFrames += referencedFramesPerSegment[i].length;
   }
   seg.setNumberOfFrames(NumberOfFrames);
   for (var _i = 0; _i < segmentIndicies.length; _i++) {
@@ -58415,8 +56640,8 @@ function generateSegmentation$2(images, brushData) {
 function _extractCornerstoneToolsPixelData(segmentIndex, referencedFrames, toolState, images, dims) {
   var pixelData = new Uint8Array(dims.xy * referencedFrames.length);
   var pixelDataIndex = 0;
-  for (var i2 = 0; i2 < referencedFrames.length; i2++) {
-    var frame = referencedFrames[i2];
+  for (var i = 0; i < referencedFrames.length; i++) {
+    var frame = referencedFrames[i];
     var imageId = images[frame].imageId;
     var imageIdSpecificToolState = toolState[imageId];
     var brushPixelData = imageIdSpecificToolState.brush.data[segmentIndex].pixelData;
@@ -58430,9 +56655,9 @@ function _extractCornerstoneToolsPixelData(segmentIndex, referencedFrames, toolS
 function _getNumberOfFramesPerSegment(toolState, images, segments) {
   var segmentIndicies = [];
   var referencedFramesPerSegment = [];
-  for (var i2 = 0; i2 < segments.length; i2++) {
-    if (segments[i2]) {
-      segmentIndicies.push(i2);
+  for (var i = 0; i < segments.length; i++) {
+    if (segments[i]) {
+      segmentIndicies.push(i);
       referencedFramesPerSegment.push([]);
     }
   }
@@ -58453,8 +56678,8 @@ function _getNumberOfFramesPerSegment(toolState, images, segments) {
 }
 function _getSegCount(seg, segments) {
   var numSegments = 0;
-  for (var i2 = 0; i2 < segments.length; i2++) {
-    if (segments[i2]) {
+  for (var i = 0; i < segments.length; i++) {
+    if (segments[i]) {
       numSegments++;
     }
   }
@@ -58470,8 +56695,8 @@ function _createSegFromImages$1(images, isMultiframe, options) {
     dataset._meta = DicomMetaDictionary.namifyDataset(dicomData.meta);
     datasets.push(dataset);
   } else {
-    for (var i2 = 0; i2 < images.length; i2++) {
-      var _image = images[i2];
+    for (var i = 0; i < images.length; i++) {
+      var _image = images[i];
       var _arrayBuffer = _image.data.byteArray.buffer;
       var _dicomData = DicomMessage.readFile(_arrayBuffer);
       var _dataset = DicomMetaDictionary.naturalizeDataset(_dicomData.dict);
@@ -58501,10 +56726,10 @@ function generateToolState$2(imageIds, arrayBuffer, metadataProvider) {
   var PerFrameFunctionalGroupsSequence = multiframe.PerFrameFunctionalGroupsSequence;
   var toolState = {};
   var inPlane = true;
-  for (var i2 = 0; i2 < PerFrameFunctionalGroupsSequence.length; i2++) {
-    var PerFrameFunctionalGroups = PerFrameFunctionalGroupsSequence[i2];
+  for (var i = 0; i < PerFrameFunctionalGroupsSequence.length; i++) {
+    var PerFrameFunctionalGroups = PerFrameFunctionalGroupsSequence[i];
     var ImageOrientationPatientI = sharedImageOrientationPatient || PerFrameFunctionalGroups.PlaneOrientationSequence.ImageOrientationPatient;
-    var pixelDataI2D = ndarray(new Uint8Array(pixelData.buffer, i2 * sliceLength, sliceLength), [multiframe.Rows, multiframe.Columns]);
+    var pixelDataI2D = ndarray(new Uint8Array(pixelData.buffer, i * sliceLength, sliceLength), [multiframe.Rows, multiframe.Columns]);
     var alignedPixelDataI = alignPixelDataWithSourceData$1(pixelDataI2D, ImageOrientationPatientI, validOrientations);
     if (!alignedPixelDataI) {
       console.warn("This segmentation object is not in-plane with the source data. Bailing out of IO. It'd be better to render this with vtkjs. ");
@@ -58514,7 +56739,7 @@ function generateToolState$2(imageIds, arrayBuffer, metadataProvider) {
     var segmentIndex = PerFrameFunctionalGroups.SegmentIdentificationSequence.ReferencedSegmentNumber - 1;
     var SourceImageSequence = void 0;
     if (SharedFunctionalGroupsSequence.DerivationImageSequence && SharedFunctionalGroupsSequence.DerivationImageSequence.SourceImageSequence) {
-      SourceImageSequence = SharedFunctionalGroupsSequence.DerivationImageSequence.SourceImageSequence[i2];
+      SourceImageSequence = SharedFunctionalGroupsSequence.DerivationImageSequence.SourceImageSequence[i];
     } else {
       SourceImageSequence = PerFrameFunctionalGroups.DerivationImageSequence.SourceImageSequence;
     }
@@ -58535,9 +56760,9 @@ function unpackPixelData$1(multiframe) {
     return BitArray.unpack(multiframe.PixelData);
   }
   var pixelData = new Uint8Array(multiframe.PixelData);
-  var max3 = multiframe.MaximumFractionalValue;
+  var max2 = multiframe.MaximumFractionalValue;
   var onlyMaxAndZero = pixelData.find(function(element) {
-    return element !== 0 && element !== max3;
+    return element !== 0 && element !== max2;
   }) === void 0;
   if (!onlyMaxAndZero) {
     log.warn("This is a fractional segmentation, which is not currently supported.");
@@ -58647,7 +56872,7 @@ function getSegmentMetadata$1(multiframe) {
     data: data2
   };
 }
-function encode2(buffer, numberOfFrames, rows, cols) {
+function encode(buffer, numberOfFrames, rows, cols) {
   var frameLength = rows * cols;
   var header = createHeader();
   var encodedFrames = [];
@@ -58662,23 +56887,23 @@ function encodeFrame(buffer, frameOffset, rows, cols, header) {
   for (var r = 0; r < rows; r++) {
     var rowOffset = r * cols;
     var uint8Row = new Uint8Array(buffer, frameOffset + rowOffset, cols);
-    var i2 = 0;
-    while (i2 < uint8Row.length) {
-      var literalRunLength = getLiteralRunLength(uint8Row, i2);
+    var i = 0;
+    while (i < uint8Row.length) {
+      var literalRunLength = getLiteralRunLength(uint8Row, i);
       if (literalRunLength) {
         rleArray.push(literalRunLength - 1);
-        var literalRun = uint8Row.slice(i2, i2 + literalRunLength);
+        var literalRun = uint8Row.slice(i, i + literalRunLength);
         rleArray = [].concat(_toConsumableArray(rleArray), _toConsumableArray(literalRun));
-        i2 += literalRunLength;
+        i += literalRunLength;
       }
-      if (i2 >= uint8Row.length) {
+      if (i >= uint8Row.length) {
         break;
       }
-      var replicateRunLength = getReplicateRunLength(uint8Row, i2);
+      var replicateRunLength = getReplicateRunLength(uint8Row, i);
       if (replicateRunLength) {
         rleArray.push(257 - replicateRunLength);
-        rleArray.push(uint8Row[i2]);
-        i2 += replicateRunLength;
+        rleArray.push(uint8Row[i]);
+        i += replicateRunLength;
       }
     }
   }
@@ -58704,36 +56929,36 @@ function createHeader() {
   headerUint32[1] = 64;
   return headerUint32;
 }
-function getLiteralRunLength(uint8Row, i2) {
-  for (var l = 0; l < uint8Row.length - i2; l++) {
-    if (uint8Row[i2 + l] === uint8Row[i2 + l + 1] && uint8Row[i2 + l + 1] === uint8Row[i2 + l + 2]) {
+function getLiteralRunLength(uint8Row, i) {
+  for (var l = 0; l < uint8Row.length - i; l++) {
+    if (uint8Row[i + l] === uint8Row[i + l + 1] && uint8Row[i + l + 1] === uint8Row[i + l + 2]) {
       return l;
     }
     if (l === 128) {
       return l;
     }
   }
-  return uint8Row.length - i2;
+  return uint8Row.length - i;
 }
-function getReplicateRunLength(uint8Row, i2) {
-  var first = uint8Row[i2];
-  for (var l = 1; l < uint8Row.length - i2; l++) {
-    if (uint8Row[i2 + l] !== first) {
+function getReplicateRunLength(uint8Row, i) {
+  var first = uint8Row[i];
+  for (var l = 1; l < uint8Row.length - i; l++) {
+    if (uint8Row[i + l] !== first) {
       return l;
     }
     if (l === 128) {
       return l;
     }
   }
-  return uint8Row.length - i2;
+  return uint8Row.length - i;
 }
-function decode2(rleEncodedFrames, rows, cols) {
+function decode(rleEncodedFrames, rows, cols) {
   var pixelData = new Uint8Array(rows * cols * rleEncodedFrames.length);
   var buffer = pixelData.buffer;
   var frameLength = rows * cols;
-  for (var i2 = 0; i2 < rleEncodedFrames.length; i2++) {
-    var rleEncodedFrame = rleEncodedFrames[i2];
-    var uint8FrameView = new Uint8Array(buffer, i2 * frameLength, frameLength);
+  for (var i = 0; i < rleEncodedFrames.length; i++) {
+    var rleEncodedFrame = rleEncodedFrames[i];
+    var uint8FrameView = new Uint8Array(buffer, i * frameLength, frameLength);
     decodeFrame(rleEncodedFrame, uint8FrameView);
   }
   return pixelData;
@@ -58750,39 +56975,39 @@ function decodeFrame(rleEncodedFrame, pixelData) {
   }
   var uInt8Frame = new Uint8Array(rleEncodedFrame, 64);
   var pixelDataIndex = 0;
-  var i2 = 0;
+  var i = 0;
   while (pixelDataIndex < pixelData.length) {
-    var byteValue = uInt8Frame[i2];
+    var byteValue = uInt8Frame[i];
     if (byteValue === void 0) {
       break;
     }
     if (byteValue <= 127) {
       var N = byteValue + 1;
-      var next = i2 + 1;
+      var next = i + 1;
       for (var p = next; p < next + N; p++) {
         pixelData[pixelDataIndex] = uInt8Frame[p];
         pixelDataIndex++;
       }
-      i2 += N + 1;
+      i += N + 1;
     }
     if (byteValue >= 129) {
       var _N = 257 - byteValue;
-      var _next = i2 + 1;
+      var _next = i + 1;
       for (var _p = 0; _p < _N; _p++) {
         pixelData[pixelDataIndex] = uInt8Frame[_next];
         pixelDataIndex++;
       }
-      i2 += 2;
+      i += 2;
     }
-    if (i2 === uInt8Frame.length) {
+    if (i === uInt8Frame.length) {
       break;
     }
   }
 }
 var compression = /* @__PURE__ */ Object.freeze({
   __proto__: null,
-  decode: decode2,
-  encode: encode2
+  decode,
+  encode
 });
 var lodash_clonedeep = { exports: {} };
 lodash_clonedeep.exports;
@@ -59389,9 +57614,9 @@ function fillSegmentation$1(segmentation, inputLabelmaps3D) {
     var labelmap3D2 = labelmaps3D[labelmapIndex];
     var labelmaps2D = labelmap3D2.labelmaps2D, metadata2 = labelmap3D2.metadata;
     var referencedFramesPerSegment2 = [];
-    for (var i2 = 1; i2 < metadata2.length; i2++) {
-      if (metadata2[i2]) {
-        referencedFramesPerSegment2[i2] = [];
+    for (var i = 1; i < metadata2.length; i++) {
+      if (metadata2[i]) {
+        referencedFramesPerSegment2[i] = [];
       }
     }
     var _loop22 = function _loop23(_i2) {
@@ -59432,7 +57657,7 @@ function fillSegmentation$1(segmentation, inputLabelmaps3D) {
     }
   }
   if (options.rleEncode) {
-    var rleEncodedFrames = encode2(segmentation.dataset.PixelData, numberOfFrames, segmentation.dataset.Rows, segmentation.dataset.Columns);
+    var rleEncodedFrames = encode(segmentation.dataset.PixelData, numberOfFrames, segmentation.dataset.Rows, segmentation.dataset.Columns);
     segmentation.assignToDataset({
       BitsAllocated: "8",
       BitsStored: "8",
@@ -59456,8 +57681,8 @@ function fillSegmentation$1(segmentation, inputLabelmaps3D) {
 function _getLabelmapsFromRefernecedFrameIndicies(labelmap3D, referencedFrameIndicies) {
   var labelmaps2D = labelmap3D.labelmaps2D;
   var labelmaps = [];
-  for (var i2 = 0; i2 < referencedFrameIndicies.length; i2++) {
-    var frame = referencedFrameIndicies[i2];
+  for (var i = 0; i < referencedFrameIndicies.length; i++) {
+    var frame = referencedFrameIndicies[i];
     labelmaps.push(labelmaps2D[frame].pixelData);
   }
   return labelmaps;
@@ -59472,8 +57697,8 @@ function _createSegFromImages(images, isMultiframe, options) {
     dataset._meta = DicomMetaDictionary.namifyDataset(dicomData.meta);
     datasets.push(dataset);
   } else {
-    for (var i2 = 0; i2 < images.length; i2++) {
-      var _image = images[i2];
+    for (var i = 0; i < images.length; i++) {
+      var _image = images[i];
       var _arrayBuffer = _image.data.byteArray.buffer;
       var _dicomData = DicomMessage.readFile(_arrayBuffer);
       var _dataset = DicomMetaDictionary.naturalizeDataset(_dicomData.dict);
@@ -59510,7 +57735,7 @@ function generateToolState$1(imageIds, arrayBuffer, metadataProvider) {
   var pixelData;
   if (TransferSyntaxUID === "1.2.840.10008.1.2.5") {
     var rleEncodedFrames = Array.isArray(multiframe.PixelData) ? multiframe.PixelData : [multiframe.PixelData];
-    pixelData = decode2(rleEncodedFrames, multiframe.Rows, multiframe.Columns);
+    pixelData = decode(rleEncodedFrames, multiframe.Rows, multiframe.Columns);
     if (multiframe.BitsStored === 1) {
       console.warn("No implementation for rle + bitbacking.");
       return;
@@ -59648,8 +57873,8 @@ function checkSEGsOverlapping(pixelData, multiframe, imageIds, validOrientations
     for (_iterator.s(); !(_step = _iterator.n()).done; ) {
       var _step$value = _slicedToArray(_step.value, 2), role = _step$value[1];
       var temp2DArray = new Uint16Array(sliceLength).fill(0);
-      for (var i2 = 0; i2 < role.length; ++i2) {
-        var _frameSegment = role[i2];
+      for (var i = 0; i < role.length; ++i) {
+        var _frameSegment = role[i];
         var PerFrameFunctionalGroups = PerFrameFunctionalGroupsSequence[_frameSegment];
         var pixelDataI2D = ndarray(new Uint8Array(pixelData.buffer, _frameSegment * sliceLength, sliceLength), [Rows, Columns]);
         var alignedPixelDataI = void 0;
@@ -59675,8 +57900,8 @@ function checkSEGsOverlapping(pixelData, multiframe, imageIds, validOrientations
         }
       }
     }
-  } catch (err3) {
-    _iterator.e(err3);
+  } catch (err2) {
+    _iterator.e(err2);
   } finally {
     _iterator.f();
   }
@@ -59700,7 +57925,7 @@ function insertOverlappingPixelDataPlanar(segmentsOnFrame, segmentsOnFrameArray,
         throw new Error("Could not retrieve the segment index. Aborting segmentation loading.");
       }
       if (segmentIndex !== segmentIndexToProcess) {
-        i2 = _i2;
+        i = _i2;
         return 0;
       }
       var pixelDataI2D = ndarray(new Uint8Array(pixelData.buffer, _i2 * sliceLength, sliceLength), [Rows, Columns]);
@@ -59718,7 +57943,7 @@ function insertOverlappingPixelDataPlanar(segmentsOnFrame, segmentsOnFrameArray,
       var imageId = findReferenceSourceImageId(multiframe, _i2, imageIds, metadataProvider, tolerance);
       if (!imageId) {
         console.warn("Image not present in stack, can't import frame : " + _i2 + ".");
-        i2 = _i2;
+        i = _i2;
         return 0;
       }
       var sourceImageMetadata = metadataProvider.get("imagePixelModule", imageId);
@@ -59761,10 +57986,10 @@ function insertOverlappingPixelDataPlanar(segmentsOnFrame, segmentsOnFrameArray,
         }
         segmentsOnFrame[imageIdIndex].push(segmentIndex);
       }
-      i2 = _i2;
+      i = _i2;
     }, _ret2;
-    for (var i2 = 0, groupsLen = PerFrameFunctionalGroupsSequence.length; i2 < groupsLen; ++i2) {
-      _ret2 = _loop4(i2);
+    for (var i = 0, groupsLen = PerFrameFunctionalGroupsSequence.length; i < groupsLen; ++i) {
+      _ret2 = _loop4(i);
       if (_ret2 === 0) continue;
     }
     labelmapBufferArray[m] = tempBuffer.slice(0);
@@ -59784,8 +58009,8 @@ function insertPixelDataPlanar(segmentsOnFrame, segmentsOnFrameArray, labelmapBu
   var sharedImageOrientationPatient = SharedFunctionalGroupsSequence.PlaneOrientationSequence ? SharedFunctionalGroupsSequence.PlaneOrientationSequence.ImageOrientationPatient : void 0;
   var sliceLength = Columns * Rows;
   var _loop5 = function _loop52() {
-    var PerFrameFunctionalGroups = PerFrameFunctionalGroupsSequence[i2];
-    var pixelDataI2D = ndarray(new Uint8Array(pixelData.buffer, i2 * sliceLength, sliceLength), [Rows, Columns]);
+    var PerFrameFunctionalGroups = PerFrameFunctionalGroupsSequence[i];
+    var pixelDataI2D = ndarray(new Uint8Array(pixelData.buffer, i * sliceLength, sliceLength), [Rows, Columns]);
     var alignedPixelDataI;
     var hasCoordinateSystem = "FrameOfReferenceUID" in multiframe;
     if (hasCoordinateSystem) {
@@ -59797,13 +58022,13 @@ function insertPixelDataPlanar(segmentsOnFrame, segmentsOnFrameArray, labelmapBu
     if (!alignedPixelDataI) {
       throw new Error("Individual SEG frames are out of plane with respect to the first SEG frame. This is not yet supported. Aborting segmentation loading.");
     }
-    var segmentIndex = getSegmentIndex(multiframe, i2);
+    var segmentIndex = getSegmentIndex(multiframe, i);
     if (segmentIndex === void 0) {
       throw new Error("Could not retrieve the segment index. Aborting segmentation loading.");
     }
-    var imageId = findReferenceSourceImageId(multiframe, i2, imageIds, metadataProvider, tolerance);
+    var imageId = findReferenceSourceImageId(multiframe, i, imageIds, metadataProvider, tolerance);
     if (!imageId) {
-      console.warn("Image not present in stack, can't import frame : " + i2 + ".");
+      console.warn("Image not present in stack, can't import frame : " + i + ".");
       return 1;
     }
     var sourceImageMetadata = metadataProvider.get("imagePixelModule", imageId);
@@ -59818,9 +58043,9 @@ function insertPixelDataPlanar(segmentsOnFrame, segmentsOnFrameArray, labelmapBu
     var data2 = alignedPixelDataI.data;
     for (var j = 0, len2 = alignedPixelDataI.data.length; j < len2; ++j) {
       if (data2[j]) {
-        for (var x2 = j; x2 < len2; ++x2) {
-          if (data2[x2]) {
-            labelmap2DView[x2] = segmentIndex;
+        for (var x = j; x < len2; ++x) {
+          if (data2[x]) {
+            labelmap2DView[x] = segmentIndex;
           }
         }
         if (!segmentsOnFrame[imageIdIndex]) {
@@ -59831,7 +58056,7 @@ function insertPixelDataPlanar(segmentsOnFrame, segmentsOnFrameArray, labelmapBu
       }
     }
   };
-  for (var i2 = 0, groupsLen = PerFrameFunctionalGroupsSequence.length; i2 < groupsLen; ++i2) {
+  for (var i = 0, groupsLen = PerFrameFunctionalGroupsSequence.length; i < groupsLen; ++i) {
     if (_loop5()) continue;
   }
 }
@@ -59871,9 +58096,9 @@ function unpackPixelData(multiframe) {
     return BitArray.unpack(data2);
   }
   var pixelData = new Uint8Array(data2);
-  var max3 = multiframe.MaximumFractionalValue;
+  var max2 = multiframe.MaximumFractionalValue;
   var onlyMaxAndZero = pixelData.find(function(element) {
-    return element !== 0 && element !== max3;
+    return element !== 0 && element !== max2;
   }) === void 0;
   if (!onlyMaxAndZero) {
     return;
@@ -59958,8 +58183,8 @@ function compareArrays(array1, array2, tolerance) {
   if (array1.length != array2.length) {
     return false;
   }
-  for (var i2 = 0; i2 < array1.length; ++i2) {
-    if (!nearlyEqual(array1[i2], array2[i2], tolerance)) {
+  for (var i = 0; i < array1.length; ++i) {
+    if (!nearlyEqual(array1[i], array2[i], tolerance)) {
       return false;
     }
   }
@@ -60585,8 +58810,8 @@ var Length = /* @__PURE__ */ (function() {
       var referencedImageId = defaultState.annotation.metadata.referencedImageId;
       var GraphicData = SCOORDGroup.GraphicData;
       var worldCoords = [];
-      for (var i2 = 0; i2 < GraphicData.length; i2 += 2) {
-        var point = imageToWorldCoords(referencedImageId, [GraphicData[i2], GraphicData[i2 + 1]]);
+      for (var i = 0; i < GraphicData.length; i += 2) {
+        var point = imageToWorldCoords(referencedImageId, [GraphicData[i], GraphicData[i + 1]]);
         worldCoords.push(point);
       }
       var state = defaultState;
@@ -60679,8 +58904,8 @@ var Bidirectional = /* @__PURE__ */ (function() {
       var worldCoords = [];
       [longAxisSCOORDGroup, shortAxisSCOORDGroup].forEach(function(group) {
         var GraphicData = group.GraphicData;
-        for (var i2 = 0; i2 < GraphicData.length; i2 += 2) {
-          var point = imageToWorldCoords(referencedImageId, [GraphicData[i2], GraphicData[i2 + 1]]);
+        for (var i = 0; i < GraphicData.length; i += 2) {
+          var point = imageToWorldCoords(referencedImageId, [GraphicData[i], GraphicData[i + 1]]);
           worldCoords.push(point);
         }
       });
@@ -60797,14 +59022,14 @@ function clone(a) {
   return out;
 }
 function length(a) {
-  var x2 = a[0];
+  var x = a[0];
   var y = a[1];
   var z = a[2];
-  return Math.sqrt(x2 * x2 + y * y + z * z);
+  return Math.sqrt(x * x + y * y + z * z);
 }
-function fromValues(x2, y, z) {
+function fromValues(x, y, z) {
   var out = new ARRAY_TYPE(3);
-  out[0] = x2;
+  out[0] = x;
   out[1] = y;
   out[2] = z;
   return out;
@@ -60815,8 +59040,8 @@ function copy(out, a) {
   out[2] = a[2];
   return out;
 }
-function set3(out, x2, y, z) {
-  out[0] = x2;
+function set3(out, x, y, z) {
+  out[0] = x;
   out[1] = y;
   out[2] = z;
   return out;
@@ -60863,7 +59088,7 @@ function min(out, a, b) {
   out[2] = Math.min(a[2], b[2]);
   return out;
 }
-function max2(out, a, b) {
+function max(out, a, b) {
   out[0] = Math.max(a[0], b[0]);
   out[1] = Math.max(a[1], b[1]);
   out[2] = Math.max(a[2], b[2]);
@@ -60888,22 +59113,22 @@ function scaleAndAdd(out, a, b, scale3) {
   return out;
 }
 function distance(a, b) {
-  var x2 = b[0] - a[0];
+  var x = b[0] - a[0];
   var y = b[1] - a[1];
   var z = b[2] - a[2];
-  return Math.sqrt(x2 * x2 + y * y + z * z);
+  return Math.sqrt(x * x + y * y + z * z);
 }
 function squaredDistance(a, b) {
-  var x2 = b[0] - a[0];
+  var x = b[0] - a[0];
   var y = b[1] - a[1];
   var z = b[2] - a[2];
-  return x2 * x2 + y * y + z * z;
+  return x * x + y * y + z * z;
 }
 function squaredLength(a) {
-  var x2 = a[0];
+  var x = a[0];
   var y = a[1];
   var z = a[2];
-  return x2 * x2 + y * y + z * z;
+  return x * x + y * y + z * z;
 }
 function negate(out, a) {
   out[0] = -a[0];
@@ -60918,10 +59143,10 @@ function inverse(out, a) {
   return out;
 }
 function normalize$1(out, a) {
-  var x2 = a[0];
+  var x = a[0];
   var y = a[1];
   var z = a[2];
-  var len2 = x2 * x2 + y * y + z * z;
+  var len2 = x * x + y * y + z * z;
   if (len2 > 0) {
     len2 = 1 / Math.sqrt(len2);
   }
@@ -60995,19 +59220,19 @@ function random(out, scale3) {
   return out;
 }
 function transformMat4(out, a, m) {
-  var x2 = a[0], y = a[1], z = a[2];
-  var w = m[3] * x2 + m[7] * y + m[11] * z + m[15];
+  var x = a[0], y = a[1], z = a[2];
+  var w = m[3] * x + m[7] * y + m[11] * z + m[15];
   w = w || 1;
-  out[0] = (m[0] * x2 + m[4] * y + m[8] * z + m[12]) / w;
-  out[1] = (m[1] * x2 + m[5] * y + m[9] * z + m[13]) / w;
-  out[2] = (m[2] * x2 + m[6] * y + m[10] * z + m[14]) / w;
+  out[0] = (m[0] * x + m[4] * y + m[8] * z + m[12]) / w;
+  out[1] = (m[1] * x + m[5] * y + m[9] * z + m[13]) / w;
+  out[2] = (m[2] * x + m[6] * y + m[10] * z + m[14]) / w;
   return out;
 }
 function transformMat3(out, a, m) {
-  var x2 = a[0], y = a[1], z = a[2];
-  out[0] = x2 * m[0] + y * m[3] + z * m[6];
-  out[1] = x2 * m[1] + y * m[4] + z * m[7];
-  out[2] = x2 * m[2] + y * m[5] + z * m[8];
+  var x = a[0], y = a[1], z = a[2];
+  out[0] = x * m[0] + y * m[3] + z * m[6];
+  out[1] = x * m[1] + y * m[4] + z * m[7];
+  out[2] = x * m[2] + y * m[5] + z * m[8];
   return out;
 }
 function transformQuat(out, a, q) {
@@ -61094,7 +59319,7 @@ var sqrLen = squaredLength;
 var forEach = (function() {
   var vec2 = create();
   return function(a, stride, offset, count, fn, arg) {
-    var i2, l;
+    var i, l;
     if (!stride) {
       stride = 3;
     }
@@ -61106,14 +59331,14 @@ var forEach = (function() {
     } else {
       l = a.length;
     }
-    for (i2 = offset; i2 < l; i2 += stride) {
-      vec2[0] = a[i2];
-      vec2[1] = a[i2 + 1];
-      vec2[2] = a[i2 + 2];
+    for (i = offset; i < l; i += stride) {
+      vec2[0] = a[i];
+      vec2[1] = a[i + 1];
+      vec2[2] = a[i + 2];
       fn(vec2, vec2, arg);
-      a[i2] = vec2[0];
-      a[i2 + 1] = vec2[1];
-      a[i2 + 2] = vec2[2];
+      a[i] = vec2[0];
+      a[i + 1] = vec2[1];
+      a[i + 2] = vec2[2];
     }
     return a;
   };
@@ -61143,7 +59368,7 @@ var vec3 = /* @__PURE__ */ Object.freeze({
   len,
   length,
   lerp,
-  max: max2,
+  max,
   min,
   mul,
   multiply,
@@ -61184,8 +59409,8 @@ var EllipticalROI = /* @__PURE__ */ (function() {
       var referencedImageId = defaultState.annotation.metadata.referencedImageId;
       var GraphicData = SCOORDGroup.GraphicData;
       var pointsWorld = [];
-      for (var i2 = 0; i2 < GraphicData.length; i2 += 2) {
-        var worldPos = imageToWorldCoords(referencedImageId, [GraphicData[i2], GraphicData[i2 + 1]]);
+      for (var i = 0; i < GraphicData.length; i += 2) {
+        var worldPos = imageToWorldCoords(referencedImageId, [GraphicData[i], GraphicData[i + 1]]);
         pointsWorld.push(worldPos);
       }
       var majorAxisStart = fromValues.apply(vec3, _toConsumableArray(pointsWorld[0]));
@@ -61362,8 +59587,8 @@ var ArrowAnnotate = /* @__PURE__ */ (function() {
       var text = defaultState.annotation.metadata.label;
       var GraphicData = SCOORDGroup.GraphicData;
       var worldCoords = [];
-      for (var i2 = 0; i2 < GraphicData.length; i2 += 2) {
-        var point = imageToWorldCoords(referencedImageId, [GraphicData[i2], GraphicData[i2 + 1]]);
+      for (var i = 0; i < GraphicData.length; i += 2) {
+        var point = imageToWorldCoords(referencedImageId, [GraphicData[i], GraphicData[i + 1]]);
         worldCoords.push(point);
       }
       if (worldCoords.length === 1) {
@@ -61457,8 +59682,8 @@ var Probe = /* @__PURE__ */ (function() {
       var referencedImageId = defaultState.annotation.metadata.referencedImageId;
       var GraphicData = SCOORDGroup.GraphicData;
       var worldCoords = [];
-      for (var i2 = 0; i2 < GraphicData.length; i2 += 2) {
-        var point = imageToWorldCoords(referencedImageId, [GraphicData[i2], GraphicData[i2 + 1]]);
+      for (var i = 0; i < GraphicData.length; i += 2) {
+        var point = imageToWorldCoords(referencedImageId, [GraphicData[i], GraphicData[i + 1]]);
         worldCoords.push(point);
       }
       var state = defaultState;
@@ -61529,8 +59754,8 @@ var PlanarFreehandROI = /* @__PURE__ */ (function() {
       var referencedImageId = defaultState.annotation.metadata.referencedImageId;
       var GraphicData = SCOORDGroup.GraphicData;
       var worldCoords = [];
-      for (var i2 = 0; i2 < GraphicData.length; i2 += 2) {
-        var point = imageToWorldCoords(referencedImageId, [GraphicData[i2], GraphicData[i2 + 1]]);
+      for (var i = 0; i < GraphicData.length; i += 2) {
+        var point = imageToWorldCoords(referencedImageId, [GraphicData[i], GraphicData[i + 1]]);
         worldCoords.push(point);
       }
       var distanceBetweenFirstAndLastPoint = distance(worldCoords[worldCoords.length - 1], worldCoords[0]);
@@ -61617,38 +59842,38 @@ function dicomlab2RGBA(cielab) {
   rgba.push(255);
   return rgba;
 }
-function cross(x2, y, out) {
-  var Zx = x2[1] * y[2] - x2[2] * y[1];
-  var Zy = x2[2] * y[0] - x2[0] * y[2];
-  var Zz = x2[0] * y[1] - x2[1] * y[0];
+function cross(x, y, out) {
+  var Zx = x[1] * y[2] - x[2] * y[1];
+  var Zy = x[2] * y[0] - x[0] * y[2];
+  var Zz = x[0] * y[1] - x[1] * y[0];
   out[0] = Zx;
   out[1] = Zy;
   out[2] = Zz;
 }
-function norm(x2) {
+function norm(x) {
   var n2 = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : 3;
   switch (n2) {
     case 1:
-      return Math.abs(x2);
+      return Math.abs(x);
     case 2:
-      return Math.sqrt(x2[0] * x2[0] + x2[1] * x2[1]);
+      return Math.sqrt(x[0] * x[0] + x[1] * x[1]);
     case 3:
-      return Math.sqrt(x2[0] * x2[0] + x2[1] * x2[1] + x2[2] * x2[2]);
+      return Math.sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
     default: {
       var sum = 0;
-      for (var i2 = 0; i2 < n2; i2++) {
-        sum += x2[i2] * x2[i2];
+      for (var i = 0; i < n2; i++) {
+        sum += x[i] * x[i];
       }
       return Math.sqrt(sum);
     }
   }
 }
-function normalize(x2) {
-  var den = norm(x2);
+function normalize(x) {
+  var den = norm(x);
   if (den !== 0) {
-    x2[0] /= den;
-    x2[1] /= den;
-    x2[2] /= den;
+    x[0] /= den;
+    x[1] /= den;
+    x[2] /= den;
   }
   return den;
 }
@@ -61872,8 +60097,8 @@ var Polyline = /* @__PURE__ */ (function() {
         };
       })(/* @__PURE__ */ new Set()));
       return measurement.map(function(measurement2) {
-        return measurement2.reduce(function(all, one, i2) {
-          var ch = Math.floor(i2 / 3);
+        return measurement2.reduce(function(all, one, i) {
+          var ch = Math.floor(i / 3);
           all[ch] = [].concat(all[ch] || [], one);
           return all;
         }, []);
@@ -61967,8 +60192,8 @@ var Polygon = /* @__PURE__ */ (function() {
         };
       })(/* @__PURE__ */ new Set()));
       return measurement.map(function(measurement2) {
-        return measurement2.reduce(function(all, one, i2) {
-          var ch = Math.floor(i2 / 3);
+        return measurement2.reduce(function(all, one, i) {
+          var ch = Math.floor(i / 3);
           all[ch] = [].concat(all[ch] || [], one);
           return all;
         }, []);
@@ -62049,8 +60274,8 @@ var Circle = /* @__PURE__ */ (function() {
         };
       })(/* @__PURE__ */ new Set()));
       return measurement.map(function(measurement2) {
-        return measurement2.reduce(function(all, one, i2) {
-          var ch = Math.floor(i2 / 3);
+        return measurement2.reduce(function(all, one, i) {
+          var ch = Math.floor(i / 3);
           all[ch] = [].concat(all[ch] || [], one);
           return all;
         }, []);
@@ -62093,8 +60318,8 @@ var Ellipse = /* @__PURE__ */ (function() {
         };
       })(/* @__PURE__ */ new Set()));
       return measurement.map(function(measurement2) {
-        return measurement2.reduce(function(all, one, i2) {
-          var ch = Math.floor(i2 / 3);
+        return measurement2.reduce(function(all, one, i) {
+          var ch = Math.floor(i / 3);
           all[ch] = [].concat(all[ch] || [], one);
           return all;
         }, []);
@@ -62188,23 +60413,23 @@ function uint8ArrayToString(arr, offset, limit) {
   offset = offset || 0;
   limit = limit || arr.length - offset;
   var str4 = "";
-  for (var i2 = offset; i2 < offset + limit; i2++) {
-    str4 += String.fromCharCode(arr[i2]);
+  for (var i = offset; i < offset + limit; i++) {
+    str4 += String.fromCharCode(arr[i]);
   }
   return str4;
 }
 function stringToUint8Array(str4) {
   var arr = new Uint8Array(str4.length);
-  for (var i2 = 0, j = str4.length; i2 < j; i2++) {
-    arr[i2] = str4.charCodeAt(i2);
+  for (var i = 0, j = str4.length; i < j; i++) {
+    arr[i] = str4.charCodeAt(i);
   }
   return arr;
 }
 function identifyBoundary(header) {
   var parts = header.split("\r\n");
-  for (var i2 = 0; i2 < parts.length; i2++) {
-    if (parts[i2].substr(0, 2) === "--") {
-      return parts[i2];
+  for (var i = 0; i < parts.length; i++) {
+    if (parts[i].substr(0, 2) === "--") {
+      return parts[i];
     }
   }
 }
@@ -62214,8 +60439,8 @@ function containsToken(message2, token) {
     return false;
   }
   var index = offset;
-  for (var i2 = 0; i2 < token.length; i2++) {
-    if (token[i2] !== message2[index++]) {
+  for (var i = 0; i < token.length; i++) {
+    if (token[i] !== message2[index++]) {
       return false;
     }
   }
@@ -62228,10 +60453,10 @@ function findToken(message2, token) {
   if (maxSearchLength) {
     searchLength = Math.min(offset + maxSearchLength, message2.length);
   }
-  for (var i2 = offset; i2 < searchLength; i2++) {
-    if (message2[i2] === token[0]) {
-      if (containsToken(message2, token, i2)) {
-        return i2;
+  for (var i = offset; i < searchLength; i++) {
+    if (message2[i] === token[0]) {
+      if (containsToken(message2, token, i)) {
+        return i;
       }
     }
   }
@@ -62349,8 +60574,8 @@ var ArrayBufferExpanderFilter = {
           var fragment = _step.value;
           this.value(fragment);
         }
-      } catch (err3) {
-        _iterator.e(err3);
+      } catch (err2) {
+        _iterator.e(err2);
       } finally {
         _iterator.f();
       }
@@ -65499,7 +63724,7 @@ function quietly(fn) {
   try {
     return fn();
   } finally {
-    loggers.forEach((l, i2) => l.setLevel(levels[i2], false));
+    loggers.forEach((l, i) => l.setLevel(levels[i], false));
   }
 }
 function parseDicom(bytes, file) {
@@ -65579,13 +63804,13 @@ function nums(ds, key) {
   const v3 = ds[key];
   if (v3 == null) return null;
   const arr = Array.isArray(v3) ? v3 : typeof v3 === "string" ? v3.split("\\") : [v3];
-  const out = arr.map((x2) => typeof x2 === "number" ? x2 : typeof x2 === "string" && x2.trim() !== "" ? Number(x2) : NaN);
+  const out = arr.map((x) => typeof x === "number" ? x : typeof x === "string" && x.trim() !== "" ? Number(x) : NaN);
   return out.length > 0 && out.every(Number.isFinite) ? out : null;
 }
 function items(ds, key) {
   const v3 = ds?.[key];
   if (!Array.isArray(v3)) return [];
-  return v3.filter((x2) => typeof x2 === "object" && x2 !== null && !ArrayBuffer.isView(x2) && !(x2 instanceof ArrayBuffer));
+  return v3.filter((x) => typeof x === "object" && x !== null && !ArrayBuffer.isView(x) && !(x instanceof ArrayBuffer));
 }
 var item = (ds, key) => items(ds, key)[0] ?? null;
 function codedConcept(codeItem) {
@@ -65625,8 +63850,8 @@ function singleFramePlane(ds) {
 }
 
 // shared/formats/slice-stack.ts
-var fmt = (x2) => String(+x2.toFixed(3));
-var fmtList = (xs, max3 = 12) => xs.length <= max3 ? xs.map(fmt).join(", ") : `${xs.slice(0, max3).map(fmt).join(", ")}, \u2026 (${xs.length} in all)`;
+var fmt = (x) => String(+x.toFixed(3));
+var fmtList = (xs, max2 = 12) => xs.length <= max2 ? xs.map(fmt).join(", ") : `${xs.slice(0, max2).map(fmt).join(", ")}, \u2026 (${xs.length} in all)`;
 var dot2 = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 var sub2 = (a, b) => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
 var norm2 = (a) => Math.hypot(a[0], a[1], a[2]);
@@ -65733,7 +63958,7 @@ function sliceStack(rows, columns, planes, what, file, gapNote = "") {
   let spacingK = fallbackK;
   let uneven;
   if (slicePositions.length >= 2) {
-    const steps = slicePositions.slice(1).map((d, i2) => d - slicePositions[i2]);
+    const steps = slicePositions.slice(1).map((d, i) => d - slicePositions[i]);
     const minStep = Math.min(...steps);
     spacingK = minStep;
     if (steps.some((s) => s - minStep > UNEVEN_RELATIVE * minStep)) {
@@ -65759,12 +63984,12 @@ function sliceStack(rows, columns, planes, what, file, gapNote = "") {
   if (uneven) geometry.unevenSlicePositions = uneven;
   return { geometry, sliceOfFrame, slicePositions, warnings };
 }
-function positive(x2) {
-  return x2 !== null && x2 > 0 ? x2 : null;
+function positive(x) {
+  return x !== null && x > 0 ? x : null;
 }
 function sameNumbers(a, b, eq) {
   if (a === null || b === null) return a === b;
-  return a.length === b.length && a.every((v3, i2) => eq(v3, b[i2]));
+  return a.length === b.length && a.every((v3, i) => eq(v3, b[i]));
 }
 function fmtVec(v3) {
   return v3 ? `(${v3.map(fmt).join(", ")})` : "(none)";
@@ -65873,15 +64098,15 @@ function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
     checkVolume(volume, layerNumbers.length, limits, file);
     let threshold = 1;
     if (segType === "FRACTIONAL") {
-      let max3 = num(ds, "MaximumFractionalValue");
-      if (max3 === null || max3 <= 0) {
-        warnings.push(`MaximumFractionalValue is ${max3 === null ? "missing" : max3}; 255 is assumed`);
-        max3 = 255;
+      let max2 = num(ds, "MaximumFractionalValue");
+      if (max2 === null || max2 <= 0) {
+        warnings.push(`MaximumFractionalValue is ${max2 === null ? "missing" : max2}; 255 is assumed`);
+        max2 = 255;
       }
-      threshold = Math.ceil(max3 / 2);
-      fractional = { type: str3(ds, "SegmentationFractionalType") ?? void 0, max: max3 };
+      threshold = Math.ceil(max2 / 2);
+      fractional = { type: str3(ds, "SegmentationFractionalType") ?? void 0, max: max2 };
       warnings.push(
-        `FRACTIONAL (${fractional.type ?? "unknown type"}) segments binarized at value >= ${threshold} of ${max3} (50% of MaximumFractionalValue)`
+        `FRACTIONAL (${fractional.type ?? "unknown type"}) segments binarized at value >= ${threshold} of ${max2} (50% of MaximumFractionalValue)`
       );
     }
     const data2 = /* @__PURE__ */ new Map();
@@ -65949,10 +64174,10 @@ function reconcileFrameCount(declared, itemCount, pixelBytes, framePixels, bitsA
     warnings.push(`NumberOfFrames is missing, but PixelData holds ${framesWord(itemCount)}, one for each of the ${itemCount} PerFrameFunctionalGroupsSequence items: ${framesWord(itemCount)} are read`);
     return itemCount;
   }
-  const bits2 = `${bitsAllocated}-bit`;
+  const bits = `${bitsAllocated}-bit`;
   throw new SegqcError(
     itemCount < implied ? "format.truncated" : "format.unreadable",
-    `${itemsWord}, ${numberOfFrames} and PixelData holds ${pixelBytes} bytes (${framePixels} ${bits2} pixels a frame)${holdsImplied && holdsItems ? ", which fits either count" : ""}: the frames cannot be matched to their items with certainty`,
+    `${itemsWord}, ${numberOfFrames} and PixelData holds ${pixelBytes} bytes (${framePixels} ${bits} pixels a frame)${holdsImplied && holdsItems ? ", which fits either count" : ""}: the frames cannot be matched to their items with certainty`,
     { file }
   );
 }
@@ -66023,14 +64248,14 @@ function decodeLabelMap(ds, segments, pixels, bitsAllocated, sliceOfFrame, frame
   const total = framePixels * frames;
   const values = wide ? new Uint16Array(pixels.buffer.slice(pixels.byteOffset, pixels.byteOffset + 2 * total)) : pixels;
   if (wide && new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
-    for (let i2 = 0; i2 < total; i2++) values[i2] = pixels[2 * i2] | pixels[2 * i2 + 1] << 8;
+    for (let i = 0; i < total; i++) values[i] = pixels[2 * i] | pixels[2 * i + 1] << 8;
   }
-  let max3 = 0;
-  for (let i2 = 0; i2 < total; i2++) {
-    const v3 = values[i2];
-    if (v3 > max3 && bg[v3] === 0) max3 = v3;
+  let max2 = 0;
+  for (let i = 0; i < total; i++) {
+    const v3 = values[i];
+    if (v3 > max2 && bg[v3] === 0) max2 = v3;
   }
-  const data2 = max3 > 255 ? new Uint16Array(volume) : new Uint8Array(volume);
+  const data2 = max2 > 255 ? new Uint16Array(volume) : new Uint8Array(volume);
   const seen = new Uint8Array(bg.length);
   let conflicts = 0;
   for (let f = 0; f < frames; f++) {
@@ -66065,14 +64290,14 @@ function checkVolume(volume, layers, limits, file) {
     );
   }
 }
-function unpackBitsInto(bits2, start, count, out, base, value2) {
+function unpackBitsInto(bits, start, count, out, base, value2) {
   let bit = start;
   let o = base;
   const end = start + count;
   let any = false;
   while (bit < end) {
     if ((bit & 7) === 0 && bit + 8 <= end) {
-      const byte = bits2[bit >> 3];
+      const byte = bits[bit >> 3];
       if (byte !== 0) {
         any = true;
         for (let b = 0; b < 8; b++) if (byte >> b & 1) out[o + b] = value2;
@@ -66081,7 +64306,7 @@ function unpackBitsInto(bits2, start, count, out, base, value2) {
       o += 8;
       continue;
     }
-    if (bits2[bit >> 3] >> (bit & 7) & 1) {
+    if (bits[bit >> 3] >> (bit & 7) & 1) {
       out[o] = value2;
       any = true;
     }
@@ -66302,7 +64527,7 @@ function discoverItems(tree, sources, opts) {
       for (const f of matched) {
         for (const it of labelStudioItems(tree, f, src, opts)) {
           const target = get3(it.id);
-          target.files.push(...it.files.filter((x2) => !target.files.includes(x2)));
+          target.files.push(...it.files.filter((x) => !target.files.includes(x)));
           target.annotations.push(...it.annotations);
           target.reference ??= it.reference;
           target.unreadable.push(...it.unreadable);
@@ -66370,33 +64595,33 @@ function floatView(data2, v3) {
   return new Float64Array(data2.buffer, data2.byteOffset, data2.byteLength >>> 3);
 }
 function firstIn(data2, w, per, s, e, v3, f = null) {
-  let x2 = s;
+  let x = s;
   if (f !== null && v3 !== 0) {
     const group = 8 * per;
     const ge = e - e % group;
-    while (x2 < ge && x2 % group !== 0) {
-      if (data2[x2] === v3) return x2;
-      x2++;
+    while (x < ge && x % group !== 0) {
+      if (data2[x] === v3) return x;
+      x++;
     }
-    if (x2 < ge) {
+    if (x < ge) {
       const fe = ge / group * 4;
-      for (let fi = x2 / group * 4; fi < fe; fi += 4) {
+      for (let fi = x / group * 4; fi < fe; fi += 4) {
         if (f[fi] !== 0 || f[fi + 1] !== 0 || f[fi + 2] !== 0 || f[fi + 3] !== 0) {
           const b = fi / 4 * group;
           for (let t = b; t < b + group; t++) if (data2[t] === v3) return t;
         }
       }
-      x2 = ge;
+      x = ge;
     }
   } else if (w !== null && v3 !== 0) {
     const group = 4 * per;
     const ge = e - e % group;
-    while (x2 < ge && x2 % group !== 0) {
-      if (data2[x2] === v3) return x2;
-      x2++;
+    while (x < ge && x % group !== 0) {
+      if (data2[x] === v3) return x;
+      x++;
     }
-    if (x2 < ge) {
-      let wi = x2 / per;
+    if (x < ge) {
+      let wi = x / per;
       const we = ge / per;
       for (; wi < we; wi += 4) {
         if ((w[wi] | w[wi + 1] | w[wi + 2] | w[wi + 3]) !== 0) {
@@ -66404,23 +64629,23 @@ function firstIn(data2, w, per, s, e, v3, f = null) {
           for (let t = b; t < b + group; t++) if (data2[t] === v3) return t;
         }
       }
-      x2 = ge;
+      x = ge;
     }
   }
-  for (; x2 < e; x2++) if (data2[x2] === v3) return x2;
+  for (; x < e; x++) if (data2[x] === v3) return x;
   return -1;
 }
 function lastIn(data2, w, per, s, e, v3) {
-  let x2 = e - 1;
+  let x = e - 1;
   if (w !== null && v3 !== 0) {
     const group = 4 * per;
     const gs = s + (group - s % group) % group;
-    while (x2 >= gs && (x2 + 1) % group !== 0) {
-      if (data2[x2] === v3) return x2;
-      x2--;
+    while (x >= gs && (x + 1) % group !== 0) {
+      if (data2[x] === v3) return x;
+      x--;
     }
-    if (x2 >= gs) {
-      let wi = (x2 + 1) / per - 4;
+    if (x >= gs) {
+      let wi = (x + 1) / per - 4;
       const ws = gs / per;
       for (; wi >= ws; wi -= 4) {
         if ((w[wi] | w[wi + 1] | w[wi + 2] | w[wi + 3]) !== 0) {
@@ -66428,10 +64653,10 @@ function lastIn(data2, w, per, s, e, v3) {
           for (let t = b + group - 1; t >= b; t--) if (data2[t] === v3) return t;
         }
       }
-      x2 = gs - 1;
+      x = gs - 1;
     }
   }
-  for (; x2 >= s; x2--) if (data2[x2] === v3) return x2;
+  for (; x >= s; x--) if (data2[x] === v3) return x;
   return -1;
 }
 function boundingBox(mask, shape) {
@@ -66460,11 +64685,11 @@ function boundingBox(mask, shape) {
   return i1 < 0 ? null : [i0, j0, k0, i1, j1, k1];
 }
 var emptyBox = () => [Infinity, Infinity, Infinity, -1, -1, -1];
-function extendBox(box, i2, j, k) {
-  if (i2 < box[0]) box[0] = i2;
+function extendBox(box, i, j, k) {
+  if (i < box[0]) box[0] = i;
   if (j < box[1]) box[1] = j;
   if (k < box[2]) box[2] = k;
-  if (i2 > box[3]) box[3] = i2;
+  if (i > box[3]) box[3] = i;
   if (j > box[4]) box[4] = j;
   if (k > box[5]) box[5] = k;
 }
@@ -66476,13 +64701,13 @@ function unionBox(a, b) {
 var voxelVolume = (g) => g.shape[2] === 1 ? g.spacing[0] * g.spacing[1] : g.spacing[0] * g.spacing[1] * g.spacing[2];
 
 // shared/metrics/components.ts
-function find(parent, x2) {
-  let r = x2;
+function find(parent, x) {
+  let r = x;
   while (parent[r] !== r) r = parent[r];
-  while (parent[x2] !== r) {
-    const n2 = parent[x2];
-    parent[x2] = r;
-    x2 = n2;
+  while (parent[x] !== r) {
+    const n2 = parent[x];
+    parent[x] = r;
+    x = n2;
   }
   return r;
 }
@@ -66508,14 +64733,14 @@ function connectedComponents(mask, shape, opts = {}) {
       const r = k * by + j;
       rowStart[r] = nr;
       const base = ((k + box[2]) * ny + (j + box[1])) * nx + box[0];
-      let i2 = 0;
-      while (i2 < bx) {
-        if (data2[base + i2] !== value2) {
-          i2++;
+      let i = 0;
+      while (i < bx) {
+        if (data2[base + i] !== value2) {
+          i++;
           continue;
         }
-        const s = i2;
-        while (i2 < bx && data2[base + i2] === value2) i2++;
+        const s = i;
+        while (i < bx && data2[base + i] === value2) i++;
         if (nr === cap) {
           cap *= 2;
           const a = new Int32Array(cap), b = new Int32Array(cap);
@@ -66525,14 +64750,14 @@ function connectedComponents(mask, shape, opts = {}) {
           re = b;
         }
         rs[nr] = s;
-        re[nr] = i2 - 1;
+        re[nr] = i - 1;
         nr++;
       }
     }
   }
   rowStart[rows] = nr;
   const { sizes, compOf } = componentsOfRuns(rowStart, rs, re, by, bz, conn);
-  const out = { count: sizes.length, sizes: [...sizes].sort((x2, y) => y - x2) };
+  const out = { count: sizes.length, sizes: [...sizes].sort((x, y) => y - x) };
   if (opts.labels) {
     const labels = new Int32Array(bx * by * bz);
     for (let r = 0; r < rows; r++) {
@@ -66623,17 +64848,17 @@ function envelope(f, n2, s, d) {
       z[1] = Infinity;
       continue;
     }
-    let x2 = 0;
+    let x = 0;
     for (; ; ) {
       const p = v3[k];
       const xp = p * s;
-      x2 = (hq - (f[p] + xp * xp)) / (2 * (xq - xp));
-      if (x2 <= z[k] && k > 0) k--;
+      x = (hq - (f[p] + xp * xp)) / (2 * (xq - xp));
+      if (x <= z[k] && k > 0) k--;
       else break;
     }
     k++;
     v3[k] = q;
-    z[k] = x2;
+    z[k] = x;
     z[k + 1] = Infinity;
   }
   if (k < 0) return false;
@@ -66656,25 +64881,25 @@ function squaredEdt(feature, dims, spacing, out, lines) {
   for (let r = 0, rows = ny * nz; r < rows; r++) {
     const b = r * nx;
     let last = -1;
-    for (let i2 = 0; i2 < nx; i2++) {
-      if (feature[b + i2] !== 0) {
-        last = i2;
-        g[b + i2] = 0;
-      } else if (last < 0) g[b + i2] = Infinity;
+    for (let i = 0; i < nx; i++) {
+      if (feature[b + i] !== 0) {
+        last = i;
+        g[b + i] = 0;
+      } else if (last < 0) g[b + i] = Infinity;
       else {
-        const t = (i2 - last) * sx;
-        g[b + i2] = t * t;
+        const t = (i - last) * sx;
+        g[b + i] = t * t;
       }
     }
     if (last < 0) continue;
     planeHas[r / ny | 0] = 1;
     let next = -1;
-    for (let i2 = nx - 1; i2 >= 0; i2--) {
-      if (feature[b + i2] !== 0) next = i2;
+    for (let i = nx - 1; i >= 0; i--) {
+      if (feature[b + i] !== 0) next = i;
       else if (next >= 0) {
-        const t = (next - i2) * sx;
+        const t = (next - i) * sx;
         const d2 = t * t;
-        if (d2 < g[b + i2]) g[b + i2] = d2;
+        if (d2 < g[b + i]) g[b + i] = d2;
       }
     }
   }
@@ -66686,17 +64911,17 @@ function squaredEdt(feature, dims, spacing, out, lines) {
       const pb = k * nx * ny;
       for (let j = 0; j < ny; j++) {
         const src = pb + j * nx;
-        for (let i2 = 0; i2 < nx; i2++) pbuf[i2 * ny + j] = g[src + i2];
+        for (let i = 0; i < nx; i++) pbuf[i * ny + j] = g[src + i];
       }
-      for (let i2 = 0; i2 < nx; i2++) {
-        const o = i2 * ny;
+      for (let i = 0; i < nx; i++) {
+        const o = i * ny;
         for (let j = 0; j < ny; j++) f[j] = pbuf[o + j];
         if (!envelope(f, ny, sy, d)) continue;
         for (let j = 0; j < ny; j++) pbuf[o + j] = d[j];
       }
       for (let j = 0; j < ny; j++) {
         const dst = pb + j * nx;
-        for (let i2 = 0; i2 < nx; i2++) g[dst + i2] = pbuf[i2 * ny + j];
+        for (let i = 0; i < nx; i++) g[dst + i] = pbuf[i * ny + j];
       }
     }
   }
@@ -66710,7 +64935,7 @@ function squaredEdt(feature, dims, spacing, out, lines) {
       const rb = j * nx;
       let need = lines === void 0;
       if (!need) {
-        for (let i2 = 0; i2 < nx; i2++) if (lines[rb + i2] !== 0) {
+        for (let i = 0; i < nx; i++) if (lines[rb + i] !== 0) {
           need = true;
           break;
         }
@@ -66718,18 +64943,18 @@ function squaredEdt(feature, dims, spacing, out, lines) {
       if (!need) continue;
       for (let k = 0; k < nz; k++) {
         const src = k * plane + rb;
-        for (let i2 = 0; i2 < nx; i2++) buf[i2 * nz + k] = g[src + i2];
+        for (let i = 0; i < nx; i++) buf[i * nz + k] = g[src + i];
       }
-      for (let i2 = 0; i2 < nx; i2++) {
-        if (lines !== void 0 && lines[rb + i2] === 0) continue;
-        const o = i2 * nz;
+      for (let i = 0; i < nx; i++) {
+        if (lines !== void 0 && lines[rb + i] === 0) continue;
+        const o = i * nz;
         for (let k = 0; k < nz; k++) f[k] = buf[o + k];
         if (!envelope(f, nz, sz, d)) continue;
         for (let k = 0; k < nz; k++) buf[o + k] = d[k];
       }
       for (let k = 0; k < nz; k++) {
         const dst = k * plane + rb;
-        for (let i2 = 0; i2 < nx; i2++) g[dst + i2] = buf[i2 * nz + k];
+        for (let i = 0; i < nx; i++) g[dst + i] = buf[i * nz + k];
       }
     }
   }
@@ -66779,9 +65004,9 @@ function squaredDistancesToPoints(features, dims, spacing, queries, out, feature
     dj2[b] = t * t;
   }
   let work = 0;
-  const nearest = (x2) => {
-    const r0 = x2 / nx | 0;
-    const i2 = x2 - r0 * nx;
+  const nearest = (x) => {
+    const r0 = x / nx | 0;
+    const i = x - r0 * nx;
     const k = r0 / ny | 0;
     const j = r0 - k * ny;
     let best = Infinity;
@@ -66808,16 +65033,16 @@ function squaredDistancesToPoints(features, dims, spacing, queries, out, feature
             work++;
             if (s === e) continue;
             let di;
-            if (col[s] >= i2) di = col[s] - i2;
-            else if (col[e - 1] <= i2) di = i2 - col[e - 1];
+            if (col[s] >= i) di = col[s] - i;
+            else if (col[e - 1] <= i) di = i - col[e - 1];
             else {
               let lo2 = s, hi2 = e - 1;
               while (hi2 - lo2 > 1) {
                 const m = lo2 + hi2 >> 1;
-                if (col[m] < i2) lo2 = m;
+                if (col[m] < i) lo2 = m;
                 else hi2 = m;
               }
-              const l = i2 - col[lo2], h3 = col[hi2] - i2;
+              const l = i - col[lo2], h3 = col[hi2] - i;
               di = l < h3 ? l : h3;
               work += 2;
             }
@@ -66864,8 +65089,8 @@ var TABLE2 = "000 111 111 220,220 111 202,202 111,111 400,222,111 111 111,111 20
 var SURFEL_NORMALS = TABLE2.split(" ").map((code) => {
   const ts = code.split(",");
   const out = new Float64Array(ts.length * 3);
-  ts.forEach((t, i2) => {
-    for (let a = 0; a < 3; a++) out[3 * i2 + a] = Number(t[a]) / 8;
+  ts.forEach((t, i) => {
+    for (let a = 0; a < 3; a++) out[3 * i + a] = Number(t[a]) / 8;
   });
   return out;
 });
@@ -66904,16 +65129,16 @@ var RunList = class {
 };
 function scanRow(data2, v3, src, w, off, out) {
   let c = 0;
-  let i2 = 0;
-  while (i2 < w) {
-    if (data2[src + i2] !== v3) {
-      i2++;
+  let i = 0;
+  while (i < w) {
+    if (data2[src + i] !== v3) {
+      i++;
       continue;
     }
-    const s = i2++;
-    while (i2 < w && data2[src + i2] === v3) i2++;
-    out.push(s + off, i2 - 1 + off);
-    c += i2 - s;
+    const s = i++;
+    while (i < w && data2[src + i] === v3) i++;
+    out.push(s + off, i - 1 + off);
+    c += i - s;
   }
   return c;
 }
@@ -66921,33 +65146,33 @@ function scanRowBytes(data2, w32, v3, src, w, off, out) {
   const vv = v3 * 16843009 >>> 0;
   let c = 0;
   const end = src + w;
-  let x2 = src;
-  while (x2 < end) {
-    if ((x2 & 3) === 0 && x2 + 4 <= end) {
-      const y = w32[x2 >> 2] ^ vv;
+  let x = src;
+  while (x < end) {
+    if ((x & 3) === 0 && x + 4 <= end) {
+      const y = w32[x >> 2] ^ vv;
       if ((y - 16843009 & ~y & 2155905152) === 0) {
-        x2 += 4;
+        x += 4;
         continue;
       }
     }
-    if (data2[x2] !== v3) {
-      x2++;
+    if (data2[x] !== v3) {
+      x++;
       continue;
     }
-    const s = x2++;
+    const s = x++;
     for (; ; ) {
-      if ((x2 & 3) === 0 && x2 + 4 <= end && w32[x2 >> 2] === vv) {
-        x2 += 4;
+      if ((x & 3) === 0 && x + 4 <= end && w32[x >> 2] === vv) {
+        x += 4;
         continue;
       }
-      if (x2 < end && data2[x2] === v3) {
-        x2++;
+      if (x < end && data2[x] === v3) {
+        x++;
         continue;
       }
       break;
     }
-    out.push(s - src + off, x2 - 1 - src + off);
-    c += x2 - s;
+    out.push(s - src + off, x - 1 - src + off);
+    c += x - s;
   }
   return c;
 }
@@ -66988,17 +65213,17 @@ function maskRuns(mask, shape) {
     for (let gi = 0; gi < ng; gi++) {
       const q = gi << 2;
       if (fv[q] === 0 && fv[q + 1] === 0 && fv[q + 2] === 0 && fv[q + 3] === 0) continue;
-      const x2 = gi << 5;
-      const ra = Math.floor(x2 / nx), rb = Math.floor((x2 + 31) / nx);
-      for (let r = ra > done ? ra : done + 1; r <= rb && r < rows; r++) readRow(r, r === ra ? x2 : r * nx);
+      const x = gi << 5;
+      const ra = Math.floor(x / nx), rb = Math.floor((x + 31) / nx);
+      for (let r = ra > done ? ra : done + 1; r <= rb && r < rows; r++) readRow(r, r === ra ? x : r * nx);
       done = rb;
       const next = Math.floor((rb + 1) * nx / 32) - 1;
       if (next > gi) gi = next;
     }
-    for (let x2 = ng << 5; x2 < n2; x2++) {
-      const r = Math.floor(x2 / nx);
-      if (r > done && data2[x2] === value2) {
-        readRow(r, x2);
+    for (let x = ng << 5; x < n2; x++) {
+      const r = Math.floor(x / nx);
+      if (r > done && data2[x] === value2) {
+        readRow(r, x);
         done = r;
       }
     }
@@ -67077,7 +65302,7 @@ var evMask = new Int32Array(64);
 var cur = new Int32Array(4);
 var lim = new Int32Array(4);
 var phase = new Int32Array(4);
-function sweep(runs, rows, bits2, nr) {
+function sweep(runs, rows, bits, nr) {
   const { rowStart, start, end } = runs;
   let total = 0;
   for (let t = 0; t < nr; t++) {
@@ -67101,15 +65326,15 @@ function sweep(runs, rows, bits2, nr) {
     let p = 2147483647;
     for (let t = 0; t < nr; t++) {
       if (cur[t] >= lim[t]) continue;
-      const x2 = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
-      if (x2 < p) p = x2;
+      const x = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
+      if (x < p) p = x;
     }
     if (p === 2147483647) break;
     for (let t = 0; t < nr; t++) {
       if (cur[t] >= lim[t]) continue;
-      const x2 = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
-      if (x2 !== p) continue;
-      mask ^= bits2[t];
+      const x = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
+      if (x !== p) continue;
+      mask ^= bits[t];
       if (phase[t] === 0) phase[t] = 1;
       else {
         phase[t] = 0;
@@ -67145,21 +65370,21 @@ function voxelSurface(runs, dims) {
       for (let t = r0; t < r1; t++) {
         const s = start[t], f = end[t];
         while (e < ne - 1 && evPos[e + 1] <= s + 1) e++;
-        let x2 = s;
+        let x = s;
         for (let g = e; g < ne - 1 && evPos[g] <= f - 1; g++) {
           if (evMask[g] !== full) continue;
           const lo = evPos[g] > s + 1 ? evPos[g] : s + 1;
           const hi = evPos[g + 1] - 1 < f - 1 ? evPos[g + 1] - 1 : f - 1;
           if (lo > hi) continue;
-          for (; x2 < lo; x2++) {
+          for (; x < lo; x++) {
             if (out.n === out.index.length) out.grow();
-            out.index[out.n++] = base + x2;
+            out.index[out.n++] = base + x;
           }
-          x2 = hi + 1;
+          x = hi + 1;
         }
-        for (; x2 <= f; x2++) {
+        for (; x <= f; x++) {
           if (out.n === out.index.length) out.grow();
-          out.index[out.n++] = base + x2;
+          out.index[out.n++] = base + x;
         }
       }
     }
@@ -67172,8 +65397,8 @@ function surfelAreaTable3D(spacing) {
   for (let code = 0; code < 256; code++) {
     const t = SURFEL_NORMALS[code];
     let sum = 0;
-    for (let i2 = 0; i2 < t.length; i2 += 3) {
-      const n0 = t[i2] * s1 * s2, n1 = t[i2 + 1] * s0 * s2, n2 = t[i2 + 2] * s0 * s1;
+    for (let i = 0; i < t.length; i += 3) {
+      const n0 = t[i] * s1 * s2, n1 = t[i + 1] * s0 * s2, n2 = t[i + 2] * s0 * s1;
       sum += Math.sqrt(n0 * n0 + n1 * n1 + n2 * n2);
     }
     table[code] = sum;
@@ -67201,7 +65426,7 @@ function surfelSurface(runs, dims, table) {
   const { rowStart } = runs;
   const out = new PointList(true);
   const rows = new Int32Array(4);
-  const bits2 = flat ? new Int32Array([2, 1, 0, 0]) : new Int32Array([8, 4, 2, 1]);
+  const bits = flat ? new Int32Array([2, 1, 0, 0]) : new Int32Array([8, 4, 2, 1]);
   const nr = flat ? 2 : 4;
   const shift = flat ? 2 : 4;
   const all = (1 << nr) - 1;
@@ -67220,7 +65445,7 @@ function surfelSurface(runs, dims, table) {
         rows[2] = r + 1;
         rows[3] = r + ny + 1;
       }
-      const ne = sweep(runs, rows, bits2, nr);
+      const ne = sweep(runs, rows, bits, nr);
       const base = (k * cy + j) * cx;
       let prev = 0;
       for (let e = 0; e < ne; e++) {
@@ -67257,15 +65482,15 @@ function pairwiseSum(a, start = 0, end = a.length) {
   const n2 = end - start;
   if (n2 < 8) {
     let s = 0;
-    for (let i2 = start; i2 < end; i2++) s += a[i2];
+    for (let i = start; i < end; i++) s += a[i];
     return s;
   }
   if (n2 <= 128) {
     let r0 = a[start], r1 = a[start + 1], r2 = a[start + 2], r3 = a[start + 3];
     let r4 = a[start + 4], r5 = a[start + 5], r6 = a[start + 6], r7 = a[start + 7];
-    let i2 = 8;
-    for (; i2 < n2 - n2 % 8; i2 += 8) {
-      const b = start + i2;
+    let i = 8;
+    for (; i < n2 - n2 % 8; i += 8) {
+      const b = start + i;
       r0 += a[b];
       r1 += a[b + 1];
       r2 += a[b + 2];
@@ -67276,7 +65501,7 @@ function pairwiseSum(a, start = 0, end = a.length) {
       r7 += a[b + 7];
     }
     let s = r0 + r1 + (r2 + r3) + (r4 + r5 + (r6 + r7));
-    for (; i2 < n2; i2++) s += a[start + i2];
+    for (; i < n2; i++) s += a[start + i];
     return s;
   }
   let n22 = Math.floor(n2 / 2);
@@ -67295,32 +65520,32 @@ function percentileSorted(s, q) {
 function directed(from, to, spacing) {
   const d = new Float64Array(from.index.length);
   squaredDistancesToPoints(to.index, to.dims, spacing, from.index, d);
-  for (let i2 = 0; i2 < d.length; i2++) d[i2] = Math.sqrt(d[i2]);
+  for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(d[i]);
   return { dist: d, weight: from.weight };
 }
-function rankValues(x2) {
-  const n2 = x2.length;
+function rankValues(x) {
+  const n2 = x.length;
   let cap = 16;
   while (cap < 2 * n2) cap *= 2;
   const mask = cap - 1;
   const slot = new Int32Array(cap).fill(-1);
-  const bits2 = new Uint32Array(x2.buffer, x2.byteOffset, 2 * n2);
+  const bits = new Uint32Array(x.buffer, x.byteOffset, 2 * n2);
   const vals = new Float64Array(n2);
   const id = new Int32Array(n2);
   let u = 0;
-  for (let i2 = 0; i2 < n2; i2++) {
-    const v3 = x2[i2];
-    let h3 = v3 === 0 ? 0 : Math.imul(bits2[2 * i2] ^ Math.imul(bits2[2 * i2 + 1], 2246822507), 2654435761) >>> 7 & mask;
+  for (let i = 0; i < n2; i++) {
+    const v3 = x[i];
+    let h3 = v3 === 0 ? 0 : Math.imul(bits[2 * i] ^ Math.imul(bits[2 * i + 1], 2246822507), 2654435761) >>> 7 & mask;
     for (; ; ) {
       const s = slot[h3];
       if (s < 0) {
         slot[h3] = u;
         vals[u] = v3;
-        id[i2] = u++;
+        id[i] = u++;
         break;
       }
       if (vals[s] === v3) {
-        id[i2] = s;
+        id[i] = s;
         break;
       }
       h3 = h3 + 1 & mask;
@@ -67336,15 +65561,15 @@ function rankValues(x2) {
     if (slot[h3] >= 0) rankOf[slot[h3]] = r;
   }
   const rank2 = new Int32Array(n2);
-  for (let i2 = 0; i2 < n2; i2++) rank2[i2] = rankOf[id[i2]];
+  for (let i = 0; i < n2; i++) rank2[i] = rankOf[id[i]];
   return { distinct, rank: rank2 };
 }
-function sortedCopy(x2) {
-  const { distinct, rank: rank2 } = rankValues(x2);
+function sortedCopy(x) {
+  const { distinct, rank: rank2 } = rankValues(x);
   const u = distinct.length;
   const count = new Int32Array(u);
-  for (let i2 = 0; i2 < rank2.length; i2++) count[rank2[i2]]++;
-  const out = new Float64Array(x2.length);
+  for (let i = 0; i < rank2.length; i++) count[rank2[i]]++;
+  const out = new Float64Array(x.length);
   let o = 0;
   for (let r = 0; r < u; r++) {
     const v3 = distinct[r];
@@ -67369,30 +65594,30 @@ function sortWithWeights(dist2, weight, code, table) {
   let nw = 0;
   for (let c = 0; c < byCode.length; c++) if (byCode[c] + 1 > nw) nw = byCode[c] + 1;
   const wRank = new Int32Array(n2);
-  for (let i2 = 0; i2 < n2; i2++) wRank[i2] = byCode[code[i2]];
+  for (let i = 0; i < n2; i++) wRank[i] = byCode[code[i]];
   const W = { distinct: { length: nw }, rank: wRank };
   const byW = new Int32Array(W.distinct.length + 1);
-  for (let i2 = 0; i2 < n2; i2++) byW[W.rank[i2] + 1]++;
+  for (let i = 0; i < n2; i++) byW[W.rank[i] + 1]++;
   for (let r = 0; r < W.distinct.length; r++) byW[r + 1] += byW[r];
   const order = new Int32Array(n2);
-  for (let i2 = 0; i2 < n2; i2++) order[byW[W.rank[i2]]++] = i2;
+  for (let i = 0; i < n2; i++) order[byW[W.rank[i]]++] = i;
   const byD = new Int32Array(D.distinct.length + 1);
-  for (let i2 = 0; i2 < n2; i2++) byD[D.rank[i2] + 1]++;
+  for (let i = 0; i < n2; i++) byD[D.rank[i] + 1]++;
   for (let r = 0; r < D.distinct.length; r++) byD[r + 1] += byD[r];
   const d = new Float64Array(n2), w = new Float64Array(n2);
   for (let t = 0; t < n2; t++) {
-    const i2 = order[t];
-    const p = byD[D.rank[i2]]++;
-    d[p] = dist2[i2];
-    w[p] = weight[i2];
+    const i = order[t];
+    const p = byD[D.rank[i]]++;
+    d[p] = dist2[i];
+    w[p] = weight[i];
   }
   return { d, w };
 }
 function weightedPercentile(d, w, total, p) {
   let cum = 0;
-  for (let i2 = 0; i2 < d.length; i2++) {
-    cum += w[i2];
-    if (cum / total >= p) return d[i2];
+  for (let i = 0; i < d.length; i++) {
+    cum += w[i];
+    if (cum / total >= p) return d[i];
   }
   return d[d.length - 1];
 }
@@ -67453,20 +65678,20 @@ function compareMasks(ref, cand, geometry, opts) {
   const ba = directed(sB, sA, spacing);
   const nsd = {};
   let hd = 0;
-  for (const x2 of [ab.dist, ba.dist]) for (let i2 = 0; i2 < x2.length; i2++) if (x2[i2] > hd) hd = x2[i2];
+  for (const x of [ab.dist, ba.dist]) for (let i = 0; i < x.length; i++) if (x[i] > hd) hd = x[i];
   if (surface === "voxel") {
     const sa = sortedCopy(ab.dist), sb = sortedCopy(ba.dist);
     const hd95 = Math.max(percentileSorted(sa, 0.95), percentileSorted(sb, 0.95));
     let sum = 0;
-    for (const x2 of [ab.dist, ba.dist]) for (let i2 = 0; i2 < x2.length; i2++) sum += x2[i2];
+    for (const x of [ab.dist, ba.dist]) for (let i = 0; i < x.length; i++) sum += x[i];
     const n2 = sa.length + sb.length;
     for (const t of tolerances) {
       let c = 0;
-      for (const x2 of [sa, sb]) {
-        let lo = 0, hi = x2.length;
+      for (const x of [sa, sb]) {
+        let lo = 0, hi = x.length;
         while (lo < hi) {
           const mid = lo + hi >> 1;
-          if (x2[mid] <= t) lo = mid + 1;
+          if (x[mid] <= t) lo = mid + 1;
           else hi = mid;
         }
         c += lo;
@@ -67480,7 +65705,7 @@ function compareMasks(ref, cand, geometry, opts) {
   const robust = (p) => Math.max(weightedPercentile(A.d, A.w, totA, p), weightedPercentile(B.d, B.w, totB, p));
   const meanOf = (s, tot) => {
     const prod = new Float64Array(s.d.length);
-    for (let i2 = 0; i2 < prod.length; i2++) prod[i2] = s.d[i2] * s.w[i2];
+    for (let i = 0; i < prod.length; i++) prod[i] = s.d[i] * s.w[i];
     return pairwiseSum(prod) / tot;
   };
   const prefix = (s, t) => {
@@ -67586,18 +65811,18 @@ function voxelAmount(n2, g) {
   const word = `${units === "mm3" ? "voxel" : "pixel"}${n2 === 1 ? "" : "s"}`;
   return units === "px" ? `${n2} ${word}` : `${n2} ${word} (${size(n2 * voxelSize(g), units)})`;
 }
-function num2(x2) {
-  if (!Number.isFinite(x2)) return String(x2);
-  if (x2 === 0) return "0";
-  const a = Math.abs(x2);
-  if (a >= 1e3) return Math.round(x2).toLocaleString("en-US");
-  if (a < 1e-3) return x2.toPrecision(3);
-  return String(Number(x2.toPrecision(3)));
+function num2(x) {
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return "0";
+  const a = Math.abs(x);
+  if (a >= 1e3) return Math.round(x).toLocaleString("en-US");
+  if (a < 1e-3) return x.toPrecision(3);
+  return String(Number(x.toPrecision(3)));
 }
-function size(x2, units) {
-  if (units === "px") return `${num2(x2)} pixel${x2 === 1 ? "" : "s"}`;
-  if (units === "mm2") return `${num2(x2)} mm\xB2`;
-  return x2 >= 1e4 ? `${num2(x2)} mm\xB3 (${num2(x2 / 1e3)} mL)` : `${num2(x2)} mm\xB3`;
+function size(x, units) {
+  if (units === "px") return `${num2(x)} pixel${x === 1 ? "" : "s"}`;
+  if (units === "mm2") return `${num2(x)} mm\xB2`;
+  return x >= 1e4 ? `${num2(x)} mm\xB3 (${num2(x / 1e3)} mL)` : `${num2(x)} mm\xB3`;
 }
 function whereIs(bbox, g) {
   if (is2D(g)) return `around pixel (${Math.round((bbox[0] + bbox[3]) / 2)}, ${Math.round((bbox[1] + bbox[4]) / 2)})`;
@@ -67676,7 +65901,7 @@ function resolvedMask(seg, values) {
     if (!m) continue;
     any = true;
     const d = m.data;
-    for (let i2 = 0; i2 < n2; i2++) if (d[i2] === m.value) out[i2] = 1;
+    for (let i = 0; i < n2; i++) if (d[i] === m.value) out[i] = 1;
   }
   return any ? { data: out, value: 1 } : null;
 }
@@ -67695,7 +65920,7 @@ function masksByLabel(guideline, seg) {
   }
   return out;
 }
-var sameGrid = (a, b) => a.geometry.shape.every((s, i2) => s === b.geometry.shape[i2]);
+var sameGrid = (a, b) => a.geometry.shape.every((s, i) => s === b.geometry.shape[i]);
 var EMPTY_MASK = { data: new Uint8Array(0), value: 1 };
 var REPORT_TOLERANCE_MM = 2;
 function pairMetrics(rule, a, b, seg, memo) {
@@ -67739,13 +65964,13 @@ function agreementRules(guideline, item2, memo) {
   const ref = item2.reference ?? null;
   const refMasks = ref ? masksByLabel(guideline, ref.segmentation) : null;
   const pairs = [];
-  for (let i2 = 0; i2 < anns.length; i2++) for (let j = i2 + 1; j < anns.length; j++) pairs.push([i2, j]);
+  for (let i = 0; i < anns.length; i++) for (let j = i + 1; j < anns.length; j++) pairs.push([i, j]);
   for (const rule of rules) {
-    for (const [i2, j] of pairs) {
-      if (!sameGrid(anns[i2].segmentation, anns[j].segmentation)) continue;
-      const r = scorePair(rule, masks[i2].get(rule.label) ?? null, masks[j].get(rule.label) ?? null, anns[i2].segmentation, memo);
+    for (const [i, j] of pairs) {
+      if (!sameGrid(anns[i].segmentation, anns[j].segmentation)) continue;
+      const r = scorePair(rule, masks[i].get(rule.label) ?? null, masks[j].get(rule.label) ?? null, anns[i].segmentation, memo);
       if (!r) continue;
-      const a = nameOf(anns[i2], i2);
+      const a = nameOf(anns[i], i);
       const b = nameOf(anns[j], j);
       scores.push({ ...r.score, a, b });
       if (r.misses.length === 0) continue;
@@ -67760,11 +65985,11 @@ function agreementRules(guideline, item2, memo) {
       findings.push(...emit({ guideline, item: item2.id, annotation: null, annotator: null }, [draft]));
     }
     if (ref && refMasks) {
-      anns.forEach((ann, i2) => {
+      anns.forEach((ann, i) => {
         if (!sameGrid(ann.segmentation, ref.segmentation)) return;
-        const r = scorePair(rule, refMasks.get(rule.label) ?? null, masks[i2].get(rule.label) ?? null, ref.segmentation, memo);
+        const r = scorePair(rule, refMasks.get(rule.label) ?? null, masks[i].get(rule.label) ?? null, ref.segmentation, memo);
         if (!r) return;
-        const a = nameOf(ann, i2);
+        const a = nameOf(ann, i);
         scores.push({ ...r.score, a, b: REFERENCE });
         if (r.misses.length === 0) return;
         const draft = {
@@ -68038,7 +66263,7 @@ function applyOverrides(guideline, attestation, findings) {
   return findings.map((f) => {
     if (allowed && !allowed.has(f.rule)) return f;
     if (f.rule.startsWith("attestation.")) return f;
-    const o = attestation.overrides.find((x2) => x2.rule === f.rule && (x2.label === null || x2.label === f.label));
+    const o = attestation.overrides.find((x) => x.rule === f.rule && (x.label === null || x.label === f.label));
     if (!o) return f;
     return { ...f, severity: "info", message: `${f.message} \u2014 overridden${o.by ? ` by ${o.by}` : ""}: "${o.reason}"` };
   });
@@ -68154,7 +66379,7 @@ function cropMask(mask, shape, crop) {
   for (let k = 0; k < cz; k++) {
     for (let j = 0; j < cy; j++) {
       const base = ((k + crop.box[2]) * shape[1] + (j + crop.box[1])) * shape[0] + crop.box[0];
-      for (let i2 = 0; i2 < cx; i2++, t++) if (data2[base + i2] === value2) out[t] = 1;
+      for (let i = 0; i < cx; i++, t++) if (data2[base + i] === value2) out[t] = 1;
     }
   }
   return out;
@@ -68166,10 +66391,10 @@ function fillHoles(mask, size2) {
   const queue = new Int32Array(n2);
   let head = 0;
   let tail = 0;
-  const seed = (x2) => {
-    if (mask[x2] === 0) {
-      mask[x2] = OUTSIDE;
-      queue[tail++] = x2;
+  const seed = (x) => {
+    if (mask[x] === 0) {
+      mask[x] = OUTSIDE;
+      queue[tail++] = x;
     }
   };
   const sxy = nx * ny;
@@ -68177,7 +66402,7 @@ function fillHoles(mask, size2) {
     const capK = nz > 1 && (k === 0 || k === nz - 1);
     for (let j = 0; j < ny; j++) {
       const row = k * sxy + j * nx;
-      if (capK || j === 0 || j === ny - 1) for (let i2 = 0; i2 < nx; i2++) seed(row + i2);
+      if (capK || j === 0 || j === ny - 1) for (let i = 0; i < nx; i++) seed(row + i);
       else {
         seed(row);
         if (nx > 1) seed(row + nx - 1);
@@ -68186,52 +66411,52 @@ function fillHoles(mask, size2) {
   }
   const borderEnd = tail;
   while (head < borderEnd) {
-    const x2 = queue[head++];
-    const i2 = x2 % nx;
-    const j = (x2 - i2) / nx % ny;
-    const k = (x2 - i2 - j * nx) / sxy;
-    if (i2 > 0) seed(x2 - 1);
-    if (i2 < nx - 1) seed(x2 + 1);
-    if (j > 0) seed(x2 - nx);
-    if (j < ny - 1) seed(x2 + nx);
-    if (k > 0) seed(x2 - sxy);
-    if (k < nz - 1) seed(x2 + sxy);
+    const x = queue[head++];
+    const i = x % nx;
+    const j = (x - i) / nx % ny;
+    const k = (x - i - j * nx) / sxy;
+    if (i > 0) seed(x - 1);
+    if (i < nx - 1) seed(x + 1);
+    if (j > 0) seed(x - nx);
+    if (j < ny - 1) seed(x + nx);
+    if (k > 0) seed(x - sxy);
+    if (k < nz - 1) seed(x + sxy);
   }
   const threeD = nz > 1;
   while (head < tail) {
-    const x2 = queue[head++];
-    if (mask[x2 - 1] === 0) {
-      mask[x2 - 1] = OUTSIDE;
-      queue[tail++] = x2 - 1;
+    const x = queue[head++];
+    if (mask[x - 1] === 0) {
+      mask[x - 1] = OUTSIDE;
+      queue[tail++] = x - 1;
     }
-    if (mask[x2 + 1] === 0) {
-      mask[x2 + 1] = OUTSIDE;
-      queue[tail++] = x2 + 1;
+    if (mask[x + 1] === 0) {
+      mask[x + 1] = OUTSIDE;
+      queue[tail++] = x + 1;
     }
-    if (mask[x2 - nx] === 0) {
-      mask[x2 - nx] = OUTSIDE;
-      queue[tail++] = x2 - nx;
+    if (mask[x - nx] === 0) {
+      mask[x - nx] = OUTSIDE;
+      queue[tail++] = x - nx;
     }
-    if (mask[x2 + nx] === 0) {
-      mask[x2 + nx] = OUTSIDE;
-      queue[tail++] = x2 + nx;
+    if (mask[x + nx] === 0) {
+      mask[x + nx] = OUTSIDE;
+      queue[tail++] = x + nx;
     }
     if (threeD) {
-      if (mask[x2 - sxy] === 0) {
-        mask[x2 - sxy] = OUTSIDE;
-        queue[tail++] = x2 - sxy;
+      if (mask[x - sxy] === 0) {
+        mask[x - sxy] = OUTSIDE;
+        queue[tail++] = x - sxy;
       }
-      if (mask[x2 + sxy] === 0) {
-        mask[x2 + sxy] = OUTSIDE;
-        queue[tail++] = x2 + sxy;
+      if (mask[x + sxy] === 0) {
+        mask[x + sxy] = OUTSIDE;
+        queue[tail++] = x + sxy;
       }
     }
   }
   if (nz === 1) {
-    for (let x2 = 0; x2 < n2; x2++) mask[x2] = mask[x2] === OUTSIDE ? 0 : 1;
+    for (let x = 0; x < n2; x++) mask[x] = mask[x] === OUTSIDE ? 0 : 1;
     return;
   }
-  for (let x2 = 0; x2 < n2; x2++) if (mask[x2] === 0) mask[x2] = 1;
+  for (let x = 0; x < n2; x++) if (mask[x] === 0) mask[x] = 1;
   {
     const seen = new Uint8Array(sxy);
     for (let k = 0; k < nz; k++) {
@@ -68245,9 +66470,9 @@ function fillHoles(mask, size2) {
           queue[tail++] = p;
         }
       };
-      for (let i2 = 0; i2 < nx; i2++) {
-        seed2(i2);
-        seed2((ny - 1) * nx + i2);
+      for (let i = 0; i < nx; i++) {
+        seed2(i);
+        seed2((ny - 1) * nx + i);
       }
       for (let j = 0; j < ny; j++) {
         seed2(j * nx);
@@ -68256,10 +66481,10 @@ function fillHoles(mask, size2) {
       const edgeEnd = tail;
       while (head < edgeEnd) {
         const p = queue[head++];
-        const i2 = p % nx;
-        const j = (p - i2) / nx;
-        if (i2 > 0) seed2(p - 1);
-        if (i2 < nx - 1) seed2(p + 1);
+        const i = p % nx;
+        const j = (p - i) / nx;
+        if (i > 0) seed2(p - 1);
+        if (i < nx - 1) seed2(p + 1);
         if (j > 0) seed2(p - nx);
         if (j < ny - 1) seed2(p + nx);
       }
@@ -68285,7 +66510,7 @@ function fillHoles(mask, size2) {
       for (let p = 0; p < sxy; p++) if (seen[p] === 0) mask[o + p] = 1;
     }
   }
-  for (let x2 = 0; x2 < n2; x2++) if (mask[x2] === OUTSIDE) mask[x2] = 0;
+  for (let x = 0; x < n2; x++) if (mask[x] === OUTSIDE) mask[x] = 0;
 }
 
 // shared/rules/containment.ts
@@ -68295,7 +66520,7 @@ function countIn(mask, shape, box) {
   for (let k = box[2]; k <= box[5]; k++) {
     for (let j = box[1]; j <= box[4]; j++) {
       const row = (k * shape[1] + j) * shape[0];
-      for (let x2 = row + box[0], end = row + box[3]; x2 <= end; x2++) if (data2[x2] === value2) n2++;
+      for (let x = row + box[0], end = row + box[3]; x <= end; x++) if (data2[x] === value2) n2++;
     }
   }
   return n2;
@@ -68312,12 +66537,12 @@ function faceVoxels(e, shape) {
   const [cx, cy, cz] = crop.size;
   const plane = cx * cy;
   const faces = [];
-  for (let k = 0, x2 = 0; k < cz; k++) {
+  for (let k = 0, x = 0; k < cz; k++) {
     for (let j = 0; j < cy; j++) {
-      for (let i2 = 0; i2 < cx; i2++, x2++) {
-        if (env[x2] !== 1) continue;
-        const open2 = i2 > 0 && env[x2 - 1] !== 1 || i2 < cx - 1 && env[x2 + 1] !== 1 || j > 0 && env[x2 - cx] !== 1 || j < cy - 1 && env[x2 + cx] !== 1 || k > 0 && env[x2 - plane] !== 1 || k < cz - 1 && env[x2 + plane] !== 1;
-        if (open2) faces.push(x2);
+      for (let i = 0; i < cx; i++, x++) {
+        if (env[x] !== 1) continue;
+        const open2 = i > 0 && env[x - 1] !== 1 || i < cx - 1 && env[x + 1] !== 1 || j > 0 && env[x - cx] !== 1 || j < cy - 1 && env[x + cx] !== 1 || k > 0 && env[x - plane] !== 1 || k < cz - 1 && env[x + plane] !== 1;
+        if (open2) faces.push(x);
       }
     }
   }
@@ -68345,20 +66570,20 @@ function distancesOutside(e, at, shape, ib, spacing) {
   const features = new Int32Array(boundary.length);
   const plane = ex * ey;
   for (let t = 0; t < features.length; t++) {
-    const x2 = boundary[t];
-    const i2 = x2 % ex + e0 - grid.box[0];
-    const j = Math.floor(x2 / ex) % ey + e1 - grid.box[1];
-    const k = Math.floor(x2 / plane) + e2 - grid.box[2];
-    features[t] = (k * gy + j) * gx + i2;
+    const x = boundary[t];
+    const i = x % ex + e0 - grid.box[0];
+    const j = Math.floor(x / ex) % ey + e1 - grid.box[1];
+    const k = Math.floor(x / plane) + e2 - grid.box[2];
+    features[t] = (k * gy + j) * gx + i;
   }
   const sxy = shape[0] * shape[1];
   const queries = new Int32Array(missing.length);
   for (let t = 0; t < missing.length; t++) {
-    const x2 = at[missing[t]];
-    const i2 = x2 % shape[0] - grid.box[0];
-    const j = Math.floor(x2 / shape[0]) % shape[1] - grid.box[1];
-    const k = Math.floor(x2 / sxy) - grid.box[2];
-    queries[t] = (k * gy + j) * gx + i2;
+    const x = at[missing[t]];
+    const i = x % shape[0] - grid.box[0];
+    const j = Math.floor(x / shape[0]) % shape[1] - grid.box[1];
+    const k = Math.floor(x / sxy) - grid.box[2];
+    queries[t] = (k * gy + j) * gx + i;
   }
   const found = squaredDistancesToPoints(features, grid.size, spacing, queries, new Float64Array(queries.length));
   for (let t = 0; t < missing.length; t++) {
@@ -68395,10 +66620,10 @@ function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
       const rowIn = ek >= 0 && ek < ez && ej >= 0 && ej < ey;
       const base = (k * shape[1] + j) * shape[0];
       const envRow = (ek * ey + ej) * ex - e0;
-      for (let i2 = ib[0]; i2 <= ib[3]; i2++) {
-        if (data2[base + i2] !== value2) continue;
-        if (rowIn && i2 >= e0 && i2 < e0 + ex && e.env[envRow + i2] === 1) continue;
-        out.push(base + i2);
+      for (let i = ib[0]; i <= ib[3]; i++) {
+        if (data2[base + i] !== value2) continue;
+        if (rowIn && i >= e0 && i < e0 + ex && e.env[envRow + i] === 1) continue;
+        out.push(base + i);
       }
     }
   }
@@ -68413,10 +66638,10 @@ function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
     if (d2[q] <= tol2 * (1 + 1e-9)) continue;
     voxels++;
     if (d2[q] > farthest) farthest = d2[q];
-    const x2 = out[q];
-    const i2 = x2 % shape[0];
-    const j = Math.floor(x2 / shape[0]) % shape[1];
-    extendBox(box, i2, j, Math.floor(x2 / sxy));
+    const x = out[q];
+    const i = x % shape[0];
+    const j = Math.floor(x / shape[0]) % shape[1];
+    extendBox(box, i, j, Math.floor(x / sxy));
   }
   return voxels === 0 ? { voxels: 0, farthest: 0, bbox: null } : { voxels, farthest: Math.sqrt(farthest), bbox: box };
 }
@@ -68448,16 +66673,16 @@ function containmentRule(label, inner, innerBox, container, geometry, file, memo
 // shared/rules/geometry.ts
 var GEOMETRY_RTOL = 1e-5;
 var GEOMETRY_ATOL = 1e-3;
-var allClose = (a, b, rtol = GEOMETRY_RTOL, atol = GEOMETRY_ATOL) => a.length === b.length && a.every((x2, i2) => Math.abs(x2 - b[i2]) <= atol + rtol * Math.abs(b[i2]));
-var vec = (v3) => `(${v3.map((x2) => String(Number(x2.toPrecision(6)))).join(", ")})`;
+var allClose = (a, b, rtol = GEOMETRY_RTOL, atol = GEOMETRY_ATOL) => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]) <= atol + rtol * Math.abs(b[i]));
+var vec = (v3) => `(${v3.map((x) => String(Number(x.toPrecision(6)))).join(", ")})`;
 function geometryRules(mask, image, imagePath, maskPath) {
   const out = [];
-  const add2 = (aspect, m, i2, unit = "") => out.push({
+  const add2 = (aspect, m, i, unit = "") => out.push({
     rule: "geometry.mismatch",
     label: null,
-    message: `Mask ${aspect} ${m}${unit} differs from the image's ${i2}${unit} (${imagePath}): the mask was not drawn on this image's grid`,
+    message: `Mask ${aspect} ${m}${unit} differs from the image's ${i}${unit} (${imagePath}): the mask was not drawn on this image's grid`,
     value: m,
-    limit: i2,
+    limit: i,
     location: maskPath ? { file: maskPath } : null
   });
   if (mask.shape.some((s, t) => s !== image.shape[t])) {
@@ -68484,11 +66709,11 @@ function overlapOf(a, ab, b, bb, geometry) {
   for (let k = lo[2]; k <= hi[2]; k++) {
     for (let j = lo[1]; j <= hi[1]; j++) {
       const row = (k * ny + j) * nx;
-      for (let i2 = lo[0]; i2 <= hi[0]; i2++) {
-        const x2 = row + i2;
-        if (a.data[x2] !== a.value || b.data[x2] !== b.value) continue;
+      for (let i = lo[0]; i <= hi[0]; i++) {
+        const x = row + i;
+        if (a.data[x] !== a.value || b.data[x] !== b.value) continue;
         voxels++;
-        extendBox(box, i2, j, k);
+        extendBox(box, i, j, k);
       }
     }
   }
@@ -68545,16 +66770,16 @@ function labelShape(mask, geometry) {
   for (let k = 0; k < bz; k++) {
     let inSlice = 0;
     for (let j = 0; j < by; j++) {
-      for (let i2 = 0; i2 < bx; i2++, t++) {
+      for (let i = 0; i < bx; i++, t++) {
         const c = labels[t];
         if (c === 0) continue;
         inSlice++;
         sizes[c]++;
         const o = 6 * c;
-        if (i2 < boxes[o]) boxes[o] = i2;
+        if (i < boxes[o]) boxes[o] = i;
         if (j < boxes[o + 1]) boxes[o + 1] = j;
         if (k < boxes[o + 2]) boxes[o + 2] = k;
-        if (i2 > boxes[o + 3]) boxes[o + 3] = i2;
+        if (i > boxes[o + 3]) boxes[o + 3] = i;
         if (j > boxes[o + 4]) boxes[o + 4] = j;
         if (k > boxes[o + 5]) boxes[o + 5] = k;
       }
@@ -68767,7 +66992,7 @@ function readDicomImageGeometry(files) {
     }
     planes = headers.map((h3) => singleFramePlane(h3.parsed.dataset));
     uids = headers.map((h3) => h3.sopInstanceUID);
-    const noPos = headers.filter((_, i2) => !planes[i2].position);
+    const noPos = headers.filter((_, i) => !planes[i].position);
     if (headers.length > 1 && noPos.length > 0) {
       throw new SegqcError("format.unreadable", `has no ImagePositionPatient, so it cannot be placed in the series`, { file: noPos[0].file });
     }
@@ -68777,10 +67002,10 @@ function readDicomImageGeometry(files) {
   let sopInstanceUIDs;
   if (uids.length === planes.length && uids.length > 1) {
     const order = [...uids.keys()].sort((a, b) => stack.sliceOfFrame[a] - stack.sliceOfFrame[b] || a - b);
-    sopInstanceUIDs = order.map((i2) => uids[i2]).filter((u) => !!u);
+    sopInstanceUIDs = order.map((i) => uids[i]).filter((u) => !!u);
     const slices = stack.geometry.shape[2];
     if (slices < headers.length) {
-      const shared = order.filter((i2, n2) => n2 > 0 && stack.sliceOfFrame[i2] === stack.sliceOfFrame[order[n2 - 1]]).map((i2) => headers[i2].file);
+      const shared = order.filter((i, n2) => n2 > 0 && stack.sliceOfFrame[i] === stack.sliceOfFrame[order[n2 - 1]]).map((i) => headers[i].file);
       warnings.push(
         `${headers.length - slices} image(s) share a slice position with another image (${shared.slice(0, 5).join(", ")}${shared.length > 5 ? ", \u2026" : ""}); the geometry counts each position once`
       );
@@ -68830,11 +67055,11 @@ function checkPixelDataLength(parsed, rows, columns, frames, file) {
   } catch {
     return;
   }
-  const bits2 = num(ds, "BitsAllocated") ?? 16;
+  const bits = num(ds, "BitsAllocated") ?? 16;
   const samples = num(ds, "SamplesPerPixel") ?? 1;
-  const needed = Math.ceil(rows * columns * frames * samples * bits2 / 8);
+  const needed = Math.ceil(rows * columns * frames * samples * bits / 8);
   if (pixels.length < needed) {
-    throw new SegqcError("format.truncated", `PixelData holds ${pixels.length} bytes of the ${needed} its ${columns}x${rows}x${frames} ${bits2}-bit pixels need`, {
+    throw new SegqcError("format.truncated", `PixelData holds ${pixels.length} bytes of the ${needed} its ${columns}x${rows}x${frames} ${bits}-bit pixels need`, {
       file
     });
   }
@@ -68859,15 +67084,15 @@ var DEFAULT_GEOMETRY_TOLERANCE = { rtol: 1e-5, atol: 1e-3 };
 var close = (a, b, t) => Math.abs(a - b) <= t.atol + t.rtol * Math.abs(b);
 function geometryDifferences(a, b, tol = DEFAULT_GEOMETRY_TOLERANCE) {
   const out = [];
-  if (a.shape.some((v3, i2) => v3 !== b.shape[i2])) out.push({ field: "shape", a: [...a.shape], b: [...b.shape] });
+  if (a.shape.some((v3, i) => v3 !== b.shape[i])) out.push({ field: "shape", a: [...a.shape], b: [...b.shape] });
   const checkSpacing = a.spacingKnown && b.spacingKnown;
-  if (checkSpacing && a.spacing.some((v3, i2) => !close(v3, b.spacing[i2], tol))) {
+  if (checkSpacing && a.spacing.some((v3, i) => !close(v3, b.spacing[i], tol))) {
     out.push({ field: "spacing", a: [...a.spacing], b: [...b.spacing] });
   }
-  if (a.origin.some((v3, i2) => !close(v3, b.origin[i2], tol))) out.push({ field: "origin", a: [...a.origin], b: [...b.origin] });
+  if (a.origin.some((v3, i) => !close(v3, b.origin[i], tol))) out.push({ field: "origin", a: [...a.origin], b: [...b.origin] });
   const da = a.direction.flat();
   const db = b.direction.flat();
-  if (da.some((v3, i2) => !close(v3, db[i2], tol))) out.push({ field: "direction", a: da, b: db });
+  if (da.some((v3, i) => !close(v3, db[i], tol))) out.push({ field: "direction", a: da, b: db });
   return out;
 }
 var dot3 = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
@@ -68880,7 +67105,7 @@ function embedOnImageSlices(seg, image, tol = DEFAULT_GEOMETRY_TOLERANCE) {
   const g = seg.geometry;
   if (g.shape[0] !== image.shape[0] || g.shape[1] !== image.shape[1] || g.shape[2] > image.shape[2]) return null;
   if (g.spacingKnown && image.spacingKnown && (!close(g.spacing[0], image.spacing[0], tol) || !close(g.spacing[1], image.spacing[1], tol))) return null;
-  if (g.direction.flat().some((v3, i2) => !close(v3, image.direction.flat()[i2], tol))) return null;
+  if (g.direction.flat().some((v3, i) => !close(v3, image.direction.flat()[i], tol))) return null;
   const n2 = image.direction[2];
   const off = [g.origin[0] - image.origin[0], g.origin[1] - image.origin[1], g.origin[2] - image.origin[2]];
   const along = dot3(off, n2);
@@ -68929,12 +67154,12 @@ function agreementOf(guideline, annotations, reference, memo) {
     const value2 = guideline.labels.find((l) => l.name === rule.label)?.value;
     if (value2 === void 0) continue;
     const tol = rule.tolerance_mm ?? REPORT_TOLERANCE_MM;
-    for (const [x2, y] of pairs) {
-      if (x2.segmentation.geometry.shape.some((v3, i2) => v3 !== y.segmentation.geometry.shape[i2])) continue;
-      const m = pairMetrics(rule, labelLayer(x2.segmentation, value2) ?? EMPTY_MASK, labelLayer(y.segmentation, value2) ?? EMPTY_MASK, x2.segmentation, memo.pairs);
+    for (const [x, y] of pairs) {
+      if (x.segmentation.geometry.shape.some((v3, i) => v3 !== y.segmentation.geometry.shape[i])) continue;
+      const m = pairMetrics(rule, labelLayer(x.segmentation, value2) ?? EMPTY_MASK, labelLayer(y.segmentation, value2) ?? EMPTY_MASK, x.segmentation, memo.pairs);
       out.push({
         label: rule.label,
-        a: x2 === reference ? "reference" : x2.annotator ?? x2.id ?? "?",
+        a: x === reference ? "reference" : x.annotator ?? x.id ?? "?",
         b: y.annotator ?? y.id ?? "?",
         dice: m.dice,
         nsd: m.nsd[String(tol)] ?? null,
@@ -69003,7 +67228,7 @@ function auditSample(guidelineId, itemIds, rate) {
   if (!(rate > 0) || itemIds.length === 0) return [];
   const n2 = Math.min(itemIds.length, Math.ceil(rate * itemIds.length));
   const enc = new TextEncoder();
-  return itemIds.map((id) => ({ id, h: sha256Hex(enc.encode(`${guidelineId}\0${id}`)) })).sort((a, b) => a.h < b.h ? -1 : a.h > b.h ? 1 : 0).slice(0, n2).map((x2) => x2.id).sort();
+  return itemIds.map((id) => ({ id, h: sha256Hex(enc.encode(`${guidelineId}\0${id}`)) })).sort((a, b) => a.h < b.h ? -1 : a.h > b.h ? 1 : 0).slice(0, n2).map((x) => x.id).sort();
 }
 function buildReport(items2, base, auditRate) {
   const byRule = {};
@@ -69037,7 +67262,7 @@ function buildReport(items2, base, auditRate) {
       }
     }
   }
-  const mean = (xs) => xs.length ? xs.reduce((s, x2) => s + x2, 0) / xs.length : null;
+  const mean = (xs) => xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null;
   const annotatorReports = [...annotators.entries()].filter(([name]) => name !== "reference").sort(([a], [b]) => a < b ? -1 : 1).map(([annotator, a]) => ({ annotator, items: a.items.size, findings: a.findings, mean_dice_vs_others: mean(a.others), mean_dice_vs_reference: mean(a.ref) }));
   const totals = { items: items2.length, annotations, errors, warnings, infos, by_rule: byRule, items_without_annotations: withoutAnn, annotations_without_images: withoutImage };
   return {
@@ -69047,7 +67272,7 @@ function buildReport(items2, base, auditRate) {
     items: items2,
     annotators: annotatorReports,
     totals,
-    audit_sample: auditSample(base.guideline.id, items2.map((i2) => i2.id), auditRate),
+    audit_sample: auditSample(base.guideline.id, items2.map((i) => i.id), auditRate),
     verdict: gateFails(totals, base.config.fail_on) ? "fail" : "pass"
   };
 }
@@ -69065,7 +67290,7 @@ function maskStats(mask, geometry) {
     let c = 0;
     for (let j = bbox[1]; j <= bbox[4]; j++) {
       const rs = (k * ny + j) * nx;
-      for (let x2 = rs + bbox[0], e = rs + bbox[3]; x2 <= e; x2++) if (data2[x2] === value2) c++;
+      for (let x = rs + bbox[0], e = rs + bbox[3]; x <= e; x++) if (data2[x] === value2) c++;
     }
     if (c > 0) slices.push(k);
     voxels += c;
@@ -69095,7 +67320,7 @@ function labelDiffs(base, head, toleranceMm, names = /* @__PURE__ */ new Map()) 
   for (const key of keys) {
     const b = base.get(key) ?? null;
     const h3 = head.get(key) ?? null;
-    const values = [.../* @__PURE__ */ new Set([...b ? presentValues(b) : [], ...h3 ? presentValues(h3) : []])].sort((x2, y) => x2 - y);
+    const values = [.../* @__PURE__ */ new Set([...b ? presentValues(b) : [], ...h3 ? presentValues(h3) : []])].sort((x, y) => x - y);
     for (const v3 of values) {
       const bm = b ? labelLayer(b, v3) : null;
       const hm = h3 ? labelLayer(h3, v3) : null;
@@ -69105,9 +67330,9 @@ function labelDiffs(base, head, toleranceMm, names = /* @__PURE__ */ new Map()) 
       const vb = vol2(bs, b);
       const vh = vol2(hs, h3);
       let dice = null, nsd = null, hd95 = null;
-      if (b && h3 && b.geometry.shape.every((x2, i2) => x2 === h3.geometry.shape[i2])) {
-        const empty2 = { data: new Uint8Array(0), value: 1 };
-        const m = compareMasks(bm ?? empty2, hm ?? empty2, h3.geometry, { tolerances: [toleranceMm] });
+      if (b && h3 && b.geometry.shape.every((x, i) => x === h3.geometry.shape[i])) {
+        const empty = { data: new Uint8Array(0), value: 1 };
+        const m = compareMasks(bm ?? empty, hm ?? empty, h3.geometry, { tolerances: [toleranceMm] });
         dice = m.dice;
         nsd = m.nsd[String(toleranceMm)] ?? null;
         hd95 = m.hd95;
@@ -69163,7 +67388,7 @@ function discover(tree, ctx, guideline) {
     labelValues: labelValuesOf(guideline),
     reference: ctx.config.reference ?? null
   });
-  return { items: new Map(items2.map((i2) => [i2.id, i2])), orphans: new Set(orphans) };
+  return { items: new Map(items2.map((i) => [i.id, i])), orphans: new Set(orphans) };
 }
 var masksOf = (loaded) => {
   const m = /* @__PURE__ */ new Map();
@@ -69173,19 +67398,19 @@ var masksOf = (loaded) => {
 function guidelineChanges(a, b) {
   const out = [];
   const show2 = (v3) => v3 === void 0 ? "(unset)" : JSON.stringify(v3);
-  const walk = (x2, y, path) => {
-    if (JSON.stringify(x2) === JSON.stringify(y)) return;
-    if (Array.isArray(x2) && Array.isArray(y) && path.endsWith("labels")) {
-      const names = new Set([...x2, ...y].map((l) => l.name));
-      for (const n2 of names) walk(x2.find((l) => l.name === n2), y.find((l) => l.name === n2), `${path}[${n2}]`);
+  const walk = (x, y, path) => {
+    if (JSON.stringify(x) === JSON.stringify(y)) return;
+    if (Array.isArray(x) && Array.isArray(y) && path.endsWith("labels")) {
+      const names = new Set([...x, ...y].map((l) => l.name));
+      for (const n2 of names) walk(x.find((l) => l.name === n2), y.find((l) => l.name === n2), `${path}[${n2}]`);
       return;
     }
-    if (x2 && y && typeof x2 === "object" && typeof y === "object" && !Array.isArray(x2) && !Array.isArray(y)) {
-      const keys = /* @__PURE__ */ new Set([...Object.keys(x2), ...Object.keys(y)]);
-      for (const k of [...keys].sort()) walk(x2[k], y[k], path ? `${path}.${k}` : k);
+    if (x && y && typeof x === "object" && typeof y === "object" && !Array.isArray(x) && !Array.isArray(y)) {
+      const keys = /* @__PURE__ */ new Set([...Object.keys(x), ...Object.keys(y)]);
+      for (const k of [...keys].sort()) walk(x[k], y[k], path ? `${path}.${k}` : k);
       return;
     }
-    out.push(`${path}: ${show2(x2)} \u2192 ${show2(y)}`);
+    out.push(`${path}: ${show2(x)} \u2192 ${show2(y)}`);
   };
   walk(a, b, "");
   return out;
@@ -69209,8 +67434,8 @@ function tasksByItem(tree, path) {
   }
   const tasks = Array.isArray(parsed) ? parsed : [parsed];
   const out = /* @__PURE__ */ new Map();
-  tasks.forEach((task, i2) => {
-    const id = taskItemId2(task, i2);
+  tasks.forEach((task, i) => {
+    const id = taskItemId2(task, i);
     out.set(id, (out.get(id) ?? "") + canonicalJson(task));
   });
   return out;
@@ -69388,13 +67613,13 @@ function changedFiles(cwd, base, head, prefix) {
   const parts = git(top, args).toString().split("\0").filter((s) => s.length > 0);
   const out = [];
   const rel = (p) => p.slice(prefix.length);
-  for (let i2 = 0; i2 < parts.length; ) {
-    const status = parts[i2++];
+  for (let i = 0; i < parts.length; ) {
+    const status = parts[i++];
     const code = status[0];
     if (code === "R" || code === "C") {
-      const from = parts[i2++], to = parts[i2++];
+      const from = parts[i++], to = parts[i++];
       out.push({ status: code, path: rel(to), oldPath: rel(from) });
-    } else out.push({ status: code, path: rel(parts[i2++]) });
+    } else out.push({ status: code, path: rel(parts[i++]) });
   }
   if (!head) {
     const untracked = git(top, ["ls-files", "--others", "--exclude-standard", "-z", "--", prefix || "."]).toString().split("\0").filter(Boolean);
@@ -69610,7 +67835,7 @@ function renderCheckMarkdown(r) {
     for (const [k, v3] of rules) out.push(`| ${markdownCode(k)} | ${v3} |`);
     out.push("");
   }
-  const withFindings = r.items.filter((i2) => i2.findings.length > 0);
+  const withFindings = r.items.filter((i) => i.findings.length > 0);
   if (withFindings.length) {
     out.push("### Findings", "", "| item | severity | rule | message |", "|---|---|---|---|");
     for (const it of withFindings) for (const f of sortFindings(it.findings)) out.push(`| ${escapeMarkdown(it.id)} | ${f.severity} | ${markdownCode(f.rule)} | ${escapeMarkdown(f.message)} |`);
@@ -69621,9 +67846,9 @@ function renderCheckMarkdown(r) {
   out.push("", "</details>", "");
   if (r.annotators.length) {
     out.push("<details><summary>Annotators</summary>", "", "| annotator | items | findings | Dice vs others | Dice vs reference |", "|---|---:|---:|---:|---:|");
-    const d = (x2) => x2 === null ? "\u2014" : x2.toFixed(3);
+    const d = (x) => x === null ? "\u2014" : x.toFixed(3);
     for (const a of r.annotators) {
-      const n2 = Object.values(a.findings).reduce((s, x2) => s + (x2 ?? 0), 0);
+      const n2 = Object.values(a.findings).reduce((s, x) => s + (x ?? 0), 0);
       out.push(`| ${escapeMarkdown(a.annotator)} | ${a.items} | ${n2} | ${d(a.mean_dice_vs_others)} | ${d(a.mean_dice_vs_reference)} |`);
     }
     out.push("", "</details>", "");
@@ -69649,16 +67874,16 @@ function datasetOf(body) {
     return m[1];
   }
 }
-var n = (x2, d = 2) => x2 === null || !Number.isFinite(x2) ? "\u2014" : String(+x2.toFixed(d));
-var pct = (x2) => x2 === null || x2 === 0 ? "" : ` (${x2 > 0 ? "+" : ""}${x2.toFixed(1)}%)`;
+var n = (x, d = 2) => x === null || !Number.isFinite(x) ? "\u2014" : String(+x.toFixed(d));
+var pct = (x) => x === null || x === 0 ? "" : ` (${x > 0 ? "+" : ""}${x.toFixed(1)}%)`;
 var arrow = (a, b, d = 2) => a === b ? n(b, d) : `${n(a, d)} \u2192 ${n(b, d)}`;
-var vol = (x2) => {
-  if (x2 === null || !Number.isFinite(x2)) return "\u2014";
-  const a = Math.abs(x2);
+var vol = (x) => {
+  if (x === null || !Number.isFinite(x)) return "\u2014";
+  const a = Math.abs(x);
   if (a === 0) return "0";
-  if (a >= 100) return Math.round(x2).toLocaleString("en-US");
-  if (a >= 1) return String(+x2.toFixed(1));
-  return String(+x2.toPrecision(3));
+  if (a >= 100) return Math.round(x).toLocaleString("en-US");
+  if (a >= 1) return String(+x.toFixed(1));
+  return String(+x.toPrecision(3));
 };
 var volArrow = (a, b) => a === b ? vol(b) : `${vol(a)} \u2192 ${vol(b)}`;
 var shortAnnotation = (key) => key.split("/").slice(-2).join("/");
@@ -69676,17 +67901,17 @@ function itemRows(d) {
   const itemCell = `${escapeMarkdown(d.id)}${d.status === "modified" ? "" : ` (${d.status})`}`;
   if (d.labels.length === 0) return [`| ${itemCell} | \u2014 | \u2014 | \u2014 | \u2014 | \u2014 | \u2014 | ${fcell} |`];
   const several = new Set(d.labels.map((l) => l.annotation)).size > 1;
-  return d.labels.map((l, i2) => {
+  return d.labels.map((l, i) => {
     const label = `${escapeMarkdown(l.label)}${several ? ` \xB7 ${escapeMarkdown(shortAnnotation(l.annotation))}` : ""}`;
     const volume = `${volArrow(l.volume_base, l.volume_head)}${l.volume_base === l.volume_head ? "" : pct(l.volume_change_pct)}`;
-    return `| ${i2 === 0 ? itemCell : ""} | ${label} | ${volume} | ${arrow(l.components_base, l.components_head, 0)} | ${n(l.dice, 3)} | ${n(l.nsd, 3)} | ${n(l.hd95)} | ${i2 === 0 ? fcell : ""} |`;
+    return `| ${i === 0 ? itemCell : ""} | ${label} | ${volume} | ${arrow(l.components_base, l.components_head, 0)} | ${n(l.dice, 3)} | ${n(l.nsd, 3)} | ${n(l.hd95)} | ${i === 0 ? fcell : ""} |`;
   });
 }
 var ITEMS_SHOWN = 20;
 function renderDiffMarkdown(v3, opts = {}) {
   const { diff } = v3;
-  const added = diff.items.flatMap((i2) => i2.findings_added);
-  const resolved = diff.items.flatMap((i2) => i2.findings_resolved);
+  const added = diff.items.flatMap((i) => i.findings_added);
+  const resolved = diff.items.flatMap((i) => i.findings_resolved);
   const newErrors = added.filter((f) => f.severity === "error").length;
   const icon = v3.verdict === "pass" ? "\u2705" : "\u274C";
   const out = [COMMENT_MARKER];
@@ -69947,7 +68172,7 @@ async function runCheckMode(ctx) {
   const reportPath = join(ctx.outDir, name);
   mkdirSync(dirname(reportPath), { recursive: true });
   writeFileAtomic(reportPath, JSON.stringify(report) + "\n");
-  if (analysis.report.items.some((i2) => i2.findings.some((f) => f.rule === "format.unreadable" && f.message.includes("Git LFS pointer")))) {
+  if (analysis.report.items.some((i) => i.findings.some((f) => f.rule === "format.unreadable" && f.message.includes("Git LFS pointer")))) {
     warning("Some masks are Git LFS pointers, not the masks: check out with actions/checkout `lfs: true` (or run git lfs pull).", { title: "segqc: Git LFS" });
   }
   const sharded = inputs.shard !== null;
@@ -71052,9 +69277,9 @@ function mergeShardReports(parts) {
   const count = sameEverywhere(parts, "the number of shards", (p) => p.shard.count);
   const seen = /* @__PURE__ */ new Map();
   for (const p of parts) seen.set(p.shard.index, (seen.get(p.shard.index) ?? 0) + 1);
-  const missing = Array.from({ length: count }, (_, i2) => i2 + 1).filter((i2) => !seen.has(i2));
-  if (missing.length) throw invalid(`shard${missing.length > 1 ? "s" : ""} ${missing.map((i2) => `${i2}/${count}`).join(", ")} missing: ${parts.length} of ${count} reports were given`);
-  const twice = [...seen].filter(([, n2]) => n2 > 1).map(([i2]) => `${i2}/${count}`);
+  const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !seen.has(i));
+  if (missing.length) throw invalid(`shard${missing.length > 1 ? "s" : ""} ${missing.map((i) => `${i}/${count}`).join(", ")} missing: ${parts.length} of ${count} reports were given`);
+  const twice = [...seen].filter(([, n2]) => n2 > 1).map(([i]) => `${i}/${count}`);
   if (twice.length) throw invalid(`shard ${twice.join(", ")} given more than once`);
   sameEverywhere(parts, "the base commit", (p) => p.base_sha);
   sameEverywhere(parts, "the head commit", (p) => p.head_sha);
@@ -71070,7 +69295,7 @@ function mergeShardReports(parts) {
   const ordered = [...parts].sort((a, b) => a.shard.index - b.shard.index);
   const byId = (a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
   const items2 = ordered.flatMap((p) => p.report.items).sort(byId);
-  const dup = items2.find((it, i2) => i2 > 0 && items2[i2 - 1].id === it.id);
+  const dup = items2.find((it, i) => i > 0 && items2[i - 1].id === it.id);
   if (dup) throw invalid(`item ${JSON.stringify(dup.id)} appears in two shards`);
   const first = ordered[0];
   const report = buildReport(items2, { tool: first.report.tool, guideline: first.report.guideline, config: first.report.config }, first.audit_rate);
