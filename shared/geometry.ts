@@ -18,18 +18,22 @@ export interface GeometryDifference {
 
 const close = (a: number, b: number, t: GeometryTolerance) => Math.abs(a - b) <= t.atol + t.rtol * Math.abs(b);
 
+/** numpy.allclose: |a − b| ≤ atol + rtol·|b| for every element. */
+export const allClose = (a: readonly number[], b: readonly number[], tol: GeometryTolerance = DEFAULT_GEOMETRY_TOLERANCE): boolean =>
+  a.length === b.length && a.every((x, i) => close(x, b[i], tol));
+
 /** The fields in which two grids disagree beyond the tolerance; empty when they agree. */
 export function geometryDifferences(a: Geometry, b: Geometry, tol: GeometryTolerance = DEFAULT_GEOMETRY_TOLERANCE): GeometryDifference[] {
   const out: GeometryDifference[] = [];
   if (a.shape.some((v, i) => v !== b.shape[i])) out.push({ field: 'shape', a: [...a.shape], b: [...b.shape] });
   const checkSpacing = a.spacingKnown && b.spacingKnown;
-  if (checkSpacing && a.spacing.some((v, i) => !close(v, b.spacing[i], tol))) {
+  if (checkSpacing && !allClose(a.spacing, b.spacing, tol)) {
     out.push({ field: 'spacing', a: [...a.spacing], b: [...b.spacing] });
   }
-  if (a.origin.some((v, i) => !close(v, b.origin[i], tol))) out.push({ field: 'origin', a: [...a.origin], b: [...b.origin] });
+  if (!allClose(a.origin, b.origin, tol)) out.push({ field: 'origin', a: [...a.origin], b: [...b.origin] });
   const da = a.direction.flat();
   const db = b.direction.flat();
-  if (da.some((v, i) => !close(v, db[i], tol))) out.push({ field: 'direction', a: da, b: db });
+  if (!allClose(da, db, tol)) out.push({ field: 'direction', a: da, b: db });
   return out;
 }
 
@@ -58,7 +62,7 @@ export function embedOnImageSlices(seg: Segmentation, image: Geometry, tol: Geom
   const g = seg.geometry;
   if (g.shape[0] !== image.shape[0] || g.shape[1] !== image.shape[1] || g.shape[2] > image.shape[2]) return null;
   if (g.spacingKnown && image.spacingKnown && (!close(g.spacing[0], image.spacing[0], tol) || !close(g.spacing[1], image.spacing[1], tol))) return null;
-  if (g.direction.flat().some((v, i) => !close(v, image.direction.flat()[i], tol))) return null;
+  if (!allClose(g.direction.flat(), image.direction.flat(), tol)) return null;
   const n = image.direction[2];
   const off = [g.origin[0] - image.origin[0], g.origin[1] - image.origin[1], g.origin[2] - image.origin[2]];
   const along = dot3(off, n);

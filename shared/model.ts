@@ -61,7 +61,8 @@ export interface Segmentation {
   warnings: string[];
 }
 
-export const is2D = (g: Geometry): boolean => g.shape[2] === 1;
+/** A grid whose third dimension is 1 is 2D (pass a Geometry, or `{ shape }`). */
+export const is2D = (g: { shape: Vec3 }): boolean => g.shape[2] === 1;
 
 /** A grid on the patient axes (identity direction) with known spacing. */
 export const axisGeometry = (shape: Vec3, spacing: Vec3 = [1, 1, 1], origin: Vec3 = [0, 0, 0]): Geometry => ({

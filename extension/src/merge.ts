@@ -6,6 +6,7 @@
  */
 import type { MaskLayer, Segmentation } from '../../shared/model.js';
 import type { LabelStudioRegion } from '../../shared/formats/labelstudio.js';
+import { boundingBox, unionBox, type Box } from '../../shared/metrics/bbox.js';
 
 /** [i0, j0, i1, j1], inclusive; null when empty. */
 type Box2 = [number, number, number, number] | null;
@@ -17,31 +18,10 @@ interface Merged {
   data: Uint8Array;
 }
 
-function scanBox(data: MaskLayer['data'], w: number, h: number): Box2 {
-  let i0 = w, j0 = h, i1 = -1, j1 = -1;
-  for (let j = 0; j < h; j++) {
-    const row = j * w;
-    let first = -1;
-    for (let i = 0; i < w; i++) {
-      if (data[row + i] !== 0) {
-        first = i;
-        break;
-      }
-    }
-    if (first < 0) continue;
-    let last = first;
-    for (let i = w - 1; i > first; i--) {
-      if (data[row + i] !== 0) {
-        last = i;
-        break;
-      }
-    }
-    if (j < j0) j0 = j;
-    j1 = j;
-    if (first < i0) i0 = first;
-    if (last > i1) i1 = last;
-  }
-  return i1 < 0 ? null : [i0, j0, i1, j1];
+/** Box of a layer's pixels (each of its values; the layer holds no others), by the shared word-skipping scan. */
+function scanBox(data: MaskLayer['data'], values: number[], w: number, h: number): Box2 {
+  const b = values.reduce<Box | null>((acc, value) => unionBox(acc, boundingBox({ data, value }, [w, h, 1])), null);
+  return b && [b[0], b[1], b[3], b[4]];
 }
 
 const union = (a: Box2, b: Box2): Box2 => (!a ? b : !b ? a : [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])]);
@@ -53,11 +33,11 @@ export class LabelLayers {
   private shape = '';
 
   /** Box of a region's pixels, from its polygon or rectangle points when it has them, else by scanning once. */
-  private boxOf(data: MaskLayer['data'], w: number, h: number, hint: Box2 | undefined): Box2 {
-    let b = this.boxes.get(data);
+  private boxOf(layer: MaskLayer, w: number, h: number, hint: Box2 | undefined): Box2 {
+    let b = this.boxes.get(layer.data);
     if (b === undefined) {
-      b = hint !== undefined ? hint : scanBox(data, w, h);
-      this.boxes.set(data, b);
+      b = hint !== undefined ? hint : scanBox(layer.data, layer.values, w, h);
+      this.boxes.set(layer.data, b);
     }
     return b;
   }
@@ -88,7 +68,7 @@ export class LabelLayers {
         continue;
       }
       const parts = holders.map((x) => x.layer.data);
-      const boxes = holders.map((x) => this.boxOf(x.layer.data, w, h, hints.get(layerRegion.get(x.index) ?? '')));
+      const boxes = holders.map((x) => this.boxOf(x.layer, w, h, hints.get(layerRegion.get(x.index) ?? '')));
       layers.push({ data: this.update(v, parts, boxes, w, h), values: [v], id: `label:${v}` });
     }
     for (const v of [...this.merged.keys()]) if (!seen.has(v)) this.merged.delete(v);

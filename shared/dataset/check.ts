@@ -9,7 +9,7 @@ import type { Guideline } from '../guideline/types.js';
 import type { DatasetConfig } from '../guideline/config.js';
 import { guidelineSha256, sha256Hex } from '../guideline/hash.js';
 import { checkItem, memoShape, ruleMemo, type RuleMemo } from '../rules/engine.js';
-import { EMPTY_MASK, REPORT_TOLERANCE_MM, pairMetrics } from '../rules/agreement.js';
+import { EMPTY_MASK, annotationPairs, pairMetrics, reportToleranceMm } from '../rules/agreement.js';
 import { missingAnnotation, orphanAnnotation, sizeUnits, tooFewAnnotations, unreadable } from '../rules/findings.js';
 import { voxelVolume } from '../metrics/bbox.js';
 import { BRUSH_ALPHA_THRESHOLD } from '../formats/brush-rle.js';
@@ -46,16 +46,12 @@ function labelSummaries(seg: Segmentation, guideline: Guideline, memo: RuleMemo)
 function agreementOf(guideline: Guideline, annotations: AnnotationInput[], reference: AnnotationInput | null, memo: RuleMemo): ItemReport['agreement'] {
   const rules = guideline.agreement ?? [];
   if (rules.length === 0) return [];
-  const pairs: Array<[AnnotationInput, AnnotationInput]> = [];
-  for (let a = 0; a < annotations.length; a++) {
-    for (let b = a + 1; b < annotations.length; b++) pairs.push([annotations[a], annotations[b]]);
-    if (reference) pairs.push([reference, annotations[a]]);
-  }
+  const pairs = annotationPairs(annotations, reference);
   const out: ItemReport['agreement'] = [];
   for (const rule of rules) {
     const value = guideline.labels.find((l) => l.name === rule.label)?.value;
     if (value === undefined) continue;
-    const tol = rule.tolerance_mm ?? REPORT_TOLERANCE_MM;
+    const tol = reportToleranceMm(rule);
     for (const [x, y] of pairs) {
       if (x.segmentation.geometry.shape.some((v, i) => v !== y.segmentation.geometry.shape[i])) continue;
       const m = pairMetrics(rule, labelLayer(x.segmentation, value) ?? EMPTY_MASK, labelLayer(y.segmentation, value) ?? EMPTY_MASK, x.segmentation, memo.pairs);

@@ -50,7 +50,8 @@ const parentDir = (path: string) => {
   return parts.length >= 2 ? parts[parts.length - 2] : null;
 };
 
-const sidecarOf = (path: string) => {
+/** The attestation sidecar beside a mask: `labels/ct_001.nii.gz` → `labels/ct_001.segqc.json`. */
+export const sidecarOf = (path: string): string => {
   const dir = path.lastIndexOf('/') >= 0 ? path.slice(0, path.lastIndexOf('/') + 1) : '';
   return `${dir}${itemStem(path)}.segqc.json`;
 };
@@ -105,10 +106,11 @@ interface RawTask {
   annotations?: Array<Record<string, unknown>>;
 }
 
-function taskItemId(task: RawTask, index: number): string {
-  const image = task.data && typeof task.data.image === 'string' ? task.data.image : null;
-  if (image) return itemStem(image.split('?')[0]);
-  return `task-${task.id ?? index}`;
+/** The item a Label Studio task belongs to: its image's file stem, else `task-<id>` (`task-<index>` without an id). */
+export function taskItemId(task: unknown, index: number): string {
+  const t = (task && typeof task === 'object' ? task : {}) as RawTask;
+  const image = t.data && typeof t.data.image === 'string' ? t.data.image : null;
+  return image ? itemStem(image.split('?')[0]) : `task-${t.id ?? index}`;
 }
 
 function labelStudioItems(tree: DatasetTree, file: string, src: SourceSpec, opts: DiscoverOptions): PendingItem[] {

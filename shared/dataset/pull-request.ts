@@ -9,8 +9,9 @@ import { canonicalJson, guidelineSha256 } from '../guideline/hash.js';
 import { globToRegExp } from './glob.js';
 import type { DatasetReport, GuidelineChange, ItemReport } from '../report/types.js';
 import type { FailOn } from '../rules/gate.js';
-import { discoverItems, itemStem, type PendingItem, type SourceSpec } from './items.js';
+import { discoverItems, sidecarOf, taskItemId, type PendingItem, type SourceSpec } from './items.js';
 import { buildReport, checkPendingItem, type LoadedAnnotations } from './check.js';
+import { reportToleranceMm } from '../rules/agreement.js';
 import { inShard, type Shard } from './shard.js';
 import { itemDiff, labelDiffs, type DatasetDiff, type ItemDiff, type SideMasks } from '../report/diff.js';
 
@@ -92,19 +93,10 @@ export function guidelineChanges(a: Guideline, b: Guideline): string[] {
   return out;
 }
 
-const sidecarOf = (path: string) => `${path.slice(0, path.lastIndexOf('/') + 1)}${itemStem(path)}.segqc.json`;
-
 const matchGlobs = (globs: string[]) => {
   const res = globs.map(globToRegExp);
   return (path: string) => res.some((re) => re.test(path));
 };
-
-/** The item a task belongs to; the same rule as the dataset reader (`items.ts`): the image's file stem, else the task id. */
-function taskItemId(task: unknown, index: number): string {
-  const t = (task && typeof task === 'object' ? task : {}) as { id?: unknown; data?: { image?: unknown } };
-  const image = t.data && typeof t.data.image === 'string' ? t.data.image : null;
-  return image ? itemStem(image.split('?')[0]) : `task-${t.id ?? index}`;
-}
 
 /** Canonical JSON of each item's tasks in an export, or null when the file is not a readable export. */
 function tasksByItem(tree: DatasetTree, path: string): Map<string, string> | null {
@@ -136,7 +128,7 @@ const failing = (r: ItemReport) => r.findings.some((f) => f.severity === 'error'
 /** Checks the items a PR touches on base and head with the base guideline, and diffs them. */
 export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis {
   const { context: ctx } = input;
-  const tol = input.toleranceMm ?? ctx.guideline.agreement?.[0]?.tolerance_mm ?? 2;
+  const tol = input.toleranceMm ?? reportToleranceMm(ctx.guideline.agreement?.[0]);
   const base = discover(input.base, ctx, ctx.guideline);
   const head = discover(input.head, ctx, ctx.guideline);
   const touched = new Set<string>();

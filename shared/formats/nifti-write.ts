@@ -1,6 +1,6 @@
 /** A NIfTI-1 writer for label maps (generated examples, benchmarks and tests): sform and qform both set, in RAS. */
 import { gzipSync } from 'fflate';
-import type { Geometry } from '../model.js';
+import { is2D, type Geometry } from '../model.js';
 
 /** What to write: a grid and one label map over it. */
 export interface NiftiVolume {
@@ -69,7 +69,7 @@ export function encodeNifti(vol: NiftiVolume, opts: { gzip?: boolean } = {}): Ui
   const out = new Uint8Array(352 + n * bytesPer);
   const v = new DataView(out.buffer);
   v.setInt32(0, 348, true);
-  const ndim = g.shape[2] === 1 ? 2 : 3;
+  const ndim = is2D(g) ? 2 : 3;
   const dims = [ndim, g.shape[0], g.shape[1], g.shape[2], 1, 1, 1, 1];
   dims.forEach((x, i) => v.setInt16(40 + i * 2, x, true));
   v.setInt16(70, dtype, true);

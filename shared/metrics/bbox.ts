@@ -1,5 +1,5 @@
 /** Bounding boxes of labels found in one pass over a label map, and the box arithmetic the metrics share. */
-import type { Geometry, Vec3 } from '../model.js';
+import { is2D, type Geometry, type Vec3 } from '../model.js';
 
 /** A mask: the voxels of `data` equal to `value`. */
 export interface MaskRef {
@@ -223,4 +223,4 @@ export function unionBox(a: Box | null, b: Box | null): Box | null {
 }
 
 /** Voxel volume in mm³ (pixel area in mm² for a 2D image). */
-export const voxelVolume = (g: Geometry): number => (g.shape[2] === 1 ? g.spacing[0] * g.spacing[1] : g.spacing[0] * g.spacing[1] * g.spacing[2]);
+export const voxelVolume = (g: Geometry): number => (is2D(g) ? g.spacing[0] * g.spacing[1] : g.spacing[0] * g.spacing[1] * g.spacing[2]);

@@ -1,5 +1,5 @@
 /** The per-label metric set of a reference and a candidate mask: overlap, surface distances, NSD, volumes, components. */
-import type { Geometry, Vec3 } from '../model.js';
+import { is2D, type Geometry, type Vec3 } from '../model.js';
 import { unionBox, voxelVolume, type MaskRef } from './bbox.js';
 import { componentsOfRuns } from './components.js';
 import { squaredDistancesToPoints } from './distance.js';
@@ -231,7 +231,7 @@ function emptyResult(both: boolean, tolerances: number[], overlapOnly: boolean, 
 export function compareMasks(ref: MaskRef, cand: MaskRef, geometry: Geometry, opts: CompareOptions): LabelMetrics {
   const shape = geometry.shape;
   const spacing: Vec3 = [geometry.spacing[0], geometry.spacing[1], geometry.spacing[2]];
-  const flat = shape[2] === 1;
+  const flat = is2D(geometry);
   const surface = opts.surface ?? 'voxel';
   const overlapOnly = opts.overlapOnly === true;
   const tolerances = opts.tolerances;

@@ -1,5 +1,5 @@
 /** Connected components of a mask: union-find over the runs of its rows, on the mask's bounding box only. */
-import type { Vec3 } from '../model.js';
+import { is2D, type Vec3 } from '../model.js';
 import { boundingBox, type Box, type MaskRef } from './bbox.js';
 
 export type Connectivity = 4 | 6 | 8 | 18 | 26;
@@ -43,7 +43,7 @@ export function connectedComponents(
 ): Components {
   const box = opts.bbox === undefined ? boundingBox(mask, shape) : opts.bbox;
   if (box === null) return { count: 0, sizes: [] };
-  const conn = opts.connectivity ?? (shape[2] === 1 ? 8 : 26);
+  const conn = opts.connectivity ?? (is2D({ shape }) ? 8 : 26);
   const [nx, ny] = shape;
   const { data, value } = mask;
   const bx = box[3] - box[0] + 1, by = box[4] - box[1] + 1, bz = box[5] - box[2] + 1;

@@ -6,7 +6,7 @@
  * The crop keeps each mask as runs of foreground along i, row by row; surfaces, counts and components are computed
  * from the runs, so their cost follows the number of runs and surface points, not the box volume.
  */
-import type { Vec3 } from '../model.js';
+import { is2D, type Vec3 } from '../model.js';
 import { firstIn, floatView, wordView, type Box, type MaskRef } from './bbox.js';
 import { SURFEL_NORMALS } from './marching-cubes-table.js';
 
@@ -225,7 +225,7 @@ function cropRunsOf(m: MaskRuns, ny: number, o: Vec3, dy: number, rows: number):
 /** The two masks' runs on their union box padded by `pad` voxels (outside the image is background), with counts. */
 export function cropRuns(ra: MaskRuns, rb: MaskRuns, shape: Vec3, box: Box, pad: number): CropPair {
   const ny = shape[1];
-  const flat = shape[2] === 1;
+  const flat = is2D({ shape });
   const pz = flat ? 0 : pad;
   const o: Vec3 = [box[0] - pad, box[1] - pad, box[2] - pz];
   const dx = box[3] - box[0] + 1 + 2 * pad, dy = box[4] - box[1] + 1 + 2 * pad, dz = box[5] - box[2] + 1 + 2 * pz;
@@ -340,7 +340,7 @@ const nbRows = new Int32Array(4), nbBits = new Int32Array([1, 2, 4, 8]);
 /** Foreground voxels with a background face-neighbour (4 in 2D, 6 in 3D). The mask must not touch the crop border. */
 export function voxelSurface(runs: Runs, dims: Vec3): SurfacePoints {
   const [nx, ny, nz] = dims;
-  const flat = nz === 1;
+  const flat = is2D({ shape: dims });
   const { rowStart, start, end } = runs;
   const out = new PointList(false);
   const nn = flat ? 2 : 4;
@@ -427,7 +427,7 @@ export function contourLengthTable2D(spacing: Vec3): Float64Array {
  */
 export function surfelSurface(runs: Runs, dims: Vec3, table: Float64Array): SurfacePoints {
   const [nx, ny, nz] = dims;
-  const flat = nz === 1;
+  const flat = is2D({ shape: dims });
   const cx = nx - 1, cy = ny - 1, cz = flat ? 1 : nz - 1;
   const cd: Vec3 = [cx, cy, cz];
   const { rowStart } = runs;

@@ -40,6 +40,17 @@ export const EMPTY_MASK: MaskRef = { data: new Uint8Array(0), value: 1 };
 /** NSD tolerance of the report when a rule names none. */
 export const REPORT_TOLERANCE_MM = 2;
 
+/** The NSD tolerance reports use for an agreement rule: its `tolerance_mm`, else `REPORT_TOLERANCE_MM`. */
+export const reportToleranceMm = (rule: AgreementRule | undefined): number => rule?.tolerance_mm ?? REPORT_TOLERANCE_MM;
+
+/** The pairs agreement is scored on: each two annotations in order, then the reference (first) with each annotation. */
+export function annotationPairs<T>(annotations: readonly T[], reference: T | null): Array<[T, T]> {
+  const out: Array<[T, T]> = [];
+  for (let i = 0; i < annotations.length; i++) for (let j = i + 1; j < annotations.length; j++) out.push([annotations[i], annotations[j]]);
+  if (reference !== null) for (const a of annotations) out.push([reference, a]);
+  return out;
+}
+
 /** Metrics of mask pairs already compared, keyed by the masks' arrays (which callers never change in place). */
 export type PairMemo = WeakMap<object, WeakMap<object, Map<string, LabelMetrics>>>;
 
@@ -48,7 +59,7 @@ export type PairMemo = WeakMap<object, WeakMap<object, Map<string, LabelMetrics>
  * and shared by the agreement rule and the dataset report through `memo`.
  */
 export function pairMetrics(rule: AgreementRule, a: MaskRef, b: MaskRef, seg: Segmentation, memo?: PairMemo): LabelMetrics {
-  const tolerances = [...new Set([rule.tolerance_mm ?? 0, rule.tolerance_mm ?? REPORT_TOLERANCE_MM])];
+  const tolerances = [...new Set([rule.tolerance_mm ?? 0, reportToleranceMm(rule)])];
   const key = `${a.value}|${b.value}|${tolerances.join(',')}`;
   let byB = memo?.get(a.data);
   if (memo && !byB) memo.set(a.data, (byB = new WeakMap()));
@@ -87,39 +98,32 @@ export function agreementRules(guideline: Guideline, item: ItemInput, memo?: Pai
   const findings: Finding[] = [];
   const scores: AgreementScore[] = [];
   if (rules.length === 0) return { findings, scores };
-  const anns = item.annotations;
-  const masks = anns.map((a) => masksByLabel(guideline, a.segmentation));
-  const ref = item.reference ?? null;
-  const refMasks = ref ? masksByLabel(guideline, ref.segmentation) : null;
-  const pairs: Array<[number, number]> = [];
-  for (let i = 0; i < anns.length; i++) for (let j = i + 1; j < anns.length; j++) pairs.push([i, j]);
+  const side = (ann: AnnotationInput, name: string) => ({ ann, name, masks: masksByLabel(guideline, ann.segmentation) });
+  const sides = item.annotations.map((ann, i) => side(ann, nameOf(ann, i)));
+  const ref = item.reference ? side(item.reference, REFERENCE) : null;
   for (const rule of rules) {
-    for (const [i, j] of pairs) {
-      if (!sameGrid(anns[i].segmentation, anns[j].segmentation)) continue;
-      const r = scorePair(rule, masks[i].get(rule.label) ?? null, masks[j].get(rule.label) ?? null, anns[i].segmentation, memo);
+    for (const [x, y] of annotationPairs(sides, ref)) {
+      if (!sameGrid(x.ann.segmentation, y.ann.segmentation)) continue;
+      const r = scorePair(rule, x.masks.get(rule.label) ?? null, y.masks.get(rule.label) ?? null, x.ann.segmentation, memo);
       if (!r) continue;
-      const a = nameOf(anns[i], i);
-      const b = nameOf(anns[j], j);
-      scores.push({ ...r.score, a, b });
-      if (r.misses.length === 0) continue;
-      const draft: FindingDraft = {
-        rule: 'agreement.below_threshold',
-        label: rule.label,
-        message: `${rule.label}: annotations ${a} and ${b} disagree (${r.misses.join(', ')}); the guideline asks for closer agreement`,
-        value: r.score.dice,
-        limit: rule.dice_min ?? null,
-        location: { region: `${a} vs ${b}` },
-      };
-      findings.push(...emit({ guideline, item: item.id, annotation: null, annotator: null }, [draft]));
-    }
-    if (ref && refMasks) {
-      anns.forEach((ann, i) => {
-        if (!sameGrid(ann.segmentation, ref.segmentation)) return;
-        const r = scorePair(rule, refMasks.get(rule.label) ?? null, masks[i].get(rule.label) ?? null, ref.segmentation, memo);
-        if (!r) return;
-        const a = nameOf(ann, i);
+      if (x !== ref) {
+        const a = x.name;
+        const b = y.name;
+        scores.push({ ...r.score, a, b });
+        if (r.misses.length === 0) continue;
+        const draft: FindingDraft = {
+          rule: 'agreement.below_threshold',
+          label: rule.label,
+          message: `${rule.label}: annotations ${a} and ${b} disagree (${r.misses.join(', ')}); the guideline asks for closer agreement`,
+          value: r.score.dice,
+          limit: rule.dice_min ?? null,
+          location: { region: `${a} vs ${b}` },
+        };
+        findings.push(...emit({ guideline, item: item.id, annotation: null, annotator: null }, [draft]));
+      } else {
+        const a = y.name;
         scores.push({ ...r.score, a, b: REFERENCE });
-        if (r.misses.length === 0) return;
+        if (r.misses.length === 0) continue;
         const draft: FindingDraft = {
           rule: 'agreement.below_threshold',
           label: rule.label,
@@ -128,8 +132,8 @@ export function agreementRules(guideline: Guideline, item: ItemInput, memo?: Pai
           limit: rule.dice_min ?? null,
           location: { region: `${a} vs ${REFERENCE}` },
         };
-        findings.push(...emit({ guideline, item: item.id, annotation: ann.id, annotator: ann.annotator }, [draft]));
-      });
+        findings.push(...emit({ guideline, item: item.id, annotation: y.ann.id, annotator: y.ann.annotator }, [draft]));
+      }
     }
   }
   return { findings, scores };

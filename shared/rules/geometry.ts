@@ -1,13 +1,7 @@
 /** `geometry.mismatch`: a mask's grid against its image's, compared like numpy's allclose (rtol 1e-5, atol 1e-3 mm). */
 import type { Geometry } from '../model.js';
 import type { FindingDraft } from './findings.js';
-
-export const GEOMETRY_RTOL = 1e-5;
-export const GEOMETRY_ATOL = 1e-3;
-
-/** numpy.allclose: |a − b| ≤ atol + rtol·|b| for every element. */
-export const allClose = (a: readonly number[], b: readonly number[], rtol = GEOMETRY_RTOL, atol = GEOMETRY_ATOL): boolean =>
-  a.length === b.length && a.every((x, i) => Math.abs(x - b[i]) <= atol + rtol * Math.abs(b[i]));
+import { allClose } from '../geometry.js';
 
 const vec = (v: readonly number[]) => `(${v.map((x) => String(Number(x.toPrecision(6)))).join(', ')})`;
 
