@@ -2,6 +2,7 @@
 import { isSegqcError } from '../shared/errors.js';
 import { runCompare } from './commands/compare.js';
 import { VERSION } from '../node/version.js';
+import { neutralize } from '../shared/report/escape.js';
 
 const help = `segqc ${VERSION} — guidelines-as-code quality control for medical image segmentation
 
@@ -39,17 +40,17 @@ async function main(argv: string[]): Promise<number> {
   }
   const load = commands[cmd];
   if (!load) {
-    err(`segqc: unknown command "${cmd}"\n\n${help}`);
+    err(`segqc: unknown command "${neutralize(cmd)}"\n\n${help}`);
     return 2;
   }
   try {
     return await (await load())(rest, out, err);
   } catch (e) {
     if (isSegqcError(e)) {
-      err(`segqc ${cmd}: error [${e.code}] ${e.message}\n`);
+      err(`segqc ${cmd}: error [${e.code}] ${neutralize(e.message, { keepNewlines: true })}\n`);
       return 2;
     }
-    err(`segqc ${cmd}: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+    err(`segqc ${cmd}: internal error: ${neutralize((e as Error)?.message ?? String(e), { keepNewlines: true })}\n`);
     return 2;
   }
 }

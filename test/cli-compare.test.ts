@@ -103,4 +103,17 @@ describe('segqc compare', () => {
     for (const r of [t, missing, usage, big]) expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(segqc('--help').stdout).toMatch(/segqc compare <reference> <candidate>/);
   });
+  it('label names from the files are neutralized in the table', () => {
+    const name = 'Liver\u202Egpj.exe\nforged 1 1 1';
+    const task = [{ id: 1, data: { image: 'x.png' }, annotations: [{ id: 11, completed_by: 1, result: [{ id: 'r1', type: 'rectanglelabels', from_name: 'tag', to_name: 'image', original_width: 10, original_height: 10, image_rotation: 0, value: { x: 0, y: 0, width: 50, height: 50, rotation: 0, rectanglelabels: [name] } }] }] }];
+    const f = join(tmp, 'ls\u202Ename.json');
+    writeFileSync(f, JSON.stringify(task));
+    const r = segqc('compare', f, f);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e]/);
+    const rows = r.stdout.split('\n').filter((l) => l.includes('Liver'));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatch(/^1 Liver\\u\{202E\}gpj\.exe␊forged 1 1 1 +1 +1 +0 /);
+    expect(r.stdout).toContain('ls\\u{202E}name.json');
+  });
 });

@@ -17,6 +17,24 @@ describe('segqc guideline', () => {
     expect(r.stdout).toMatch(/liver-ct 1\.2\.0, 2 labels, 3 checklist items, sha256 [0-9a-f]{64}/);
   });
 
+  it('validate and check: a key with a newline and a right-to-left override cannot forge lines or reorder text', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segqc-gl-'));
+    const guideline = 'schema_version: 1\nid: x\nversion: 1.0.0\ntitle: t\nlabels:\n  - name: L\n    value: 1\n"bad\\u202Ekey\\nforged line": 1\n';
+    writeFileSync(join(dir, 'g.yaml'), guideline);
+    writeFileSync(join(dir, 'segqc.yaml'), 'guideline: g.yaml\nsources:\n  - {format: png, path: "m/*.png"}\n');
+    const shown = "unknown field 'bad\\u{202E}key␊forged line' in the guideline";
+    const validate = segqc('guideline', 'validate', join(dir, 'g.yaml'));
+    expect(validate.code).toBe(2);
+    const check = segqc('check', dir);
+    expect(check.code).toBe(2);
+    expect(check.stderr).toMatch(/^segqc check: error \[guideline\.invalid\] /);
+    for (const out of [validate.stderr, check.stderr]) {
+      expect(out).toContain(shown);
+      expect(out).not.toMatch(/\u202E|^forged/m);
+      expect(out.split('\n').filter((l) => l.includes('forged'))).toHaveLength(1);
+    }
+  });
+
   it('validate: every problem with file:line:column and a suggestion, exit 2', () => {
     const dir = mkdtempSync(join(tmpdir(), 'segqc-gl-'));
     const f = join(dir, 'bad.yaml');

@@ -6,6 +6,7 @@ import { renderDiffMarkdown, type DiffView } from '../../shared/report/render-di
 import { renderCheckMarkdown, sortFindings } from '../../shared/report/render-check.js';
 import type { Finding } from '../../shared/rules/types.js';
 import type { ItemReport } from '../../shared/report/types.js';
+import { neutralize } from '../../shared/report/escape.js';
 import { COMMENT_LIMIT, SUMMARY_LIMIT_BYTES, fitMarkdown, utf8Bytes, withDigest } from './comment-body.js';
 import { isGitHubApiError, type GitHubPlatform } from './github/platform.js';
 import { upsertStickyComment, type StickyResult } from './sticky-comment.js';
@@ -30,7 +31,7 @@ export interface PublishOptions {
 }
 
 /** Log text from a dataset can never start a workflow command (`::set-output`, `::add-mask`, ...). */
-export const inert = (s: string): string => s.replace(/[\r\n]+/g, ' ').replace(/::/g, ':\u200b:');
+export const inert = (s: string): string => neutralize(s.replace(/[\r\n]+/g, ' ')).replace(/::/g, ':\u200b:');
 
 export function viewOf(r: PullRequestReport, runUrl: string | null, note?: string): DiffView {
   return {
@@ -71,7 +72,7 @@ function annotate(items: ItemReport[], prefix: string | null): void {
   for (const f of top.slice(0, MAX_ANNOTATIONS)) {
     const file = fileOf.get(f);
     const props = { title: `segqc ${f.rule}`, ...(file && prefix !== null ? { file: `${prefix}${file}` } : {}) };
-    const message = `${f.item}${f.label ? ` · ${f.label}` : ''}: ${f.message}`;
+    const message = neutralize(`${f.item}${f.label ? ` · ${f.label}` : ''}: ${f.message}`);
     if (f.severity === 'error') core.error(message, props);
     else core.warning(message, props);
   }

@@ -7,6 +7,7 @@ import { readSegmentation } from '../../shared/formats/read.js';
 import { geometryDifferences, describeGeometryDifferences } from '../../shared/geometry.js';
 import { compareMasks, type LabelMetrics, type SurfaceConvention } from '../../shared/metrics/compare.js';
 import { parseArgs, numberList } from '../args.js';
+import { neutralize } from '../../shared/report/escape.js';
 
 export const compareHelp = `Usage: segqc compare <reference> <candidate> [options]
 
@@ -93,7 +94,7 @@ export function runCompare(argv: string[], out: (s: string) => void, err: (s: st
     };
   });
   const side = (s: Segmentation) => ({ path: s.path, shape: s.geometry.shape, spacing: s.geometry.spacing });
-  for (const w of [...ref.warnings.map((w) => `${refPath}: ${w}`), ...cand.warnings.map((w) => `${candPath}: ${w}`)]) err(`warning: ${w}\n`);
+  for (const w of [...ref.warnings.map((w) => `${refPath}: ${w}`), ...cand.warnings.map((w) => `${candPath}: ${w}`)]) err(`warning: ${neutralize(w)}\n`);
   if (flags.json) {
     out(JSON.stringify({ reference: side(ref), candidate: side(cand), surface, tolerances_mm: tolerances, labels: rows }) + '\n');
     return 0;
@@ -102,7 +103,7 @@ export function runCompare(argv: string[], out: (s: string) => void, err: (s: st
   const f = (x: number | null, d = 4) => (x === null ? '—' : String(+x.toFixed(d)));
   const header = ['label', 'dice', 'iou', 'hd', 'hd95', 'assd', ...tolerances.map((t) => `nsd@${t}`), `vol ref ${unit}`, `vol cand ${unit}`, 'cc ref', 'cc cand'];
   const table = rows.map((r) => [
-    r.name ? `${r.label} ${r.name}` : String(r.label),
+    r.name ? `${r.label} ${neutralize(r.name)}` : String(r.label),
     f(r.dice), f(r.iou), f(r.hd), f(r.hd95), f(r.assd),
     ...tolerances.map((t) => f(r.nsd[String(t)])),
     f(r.volume_reference_mm3, 2), f(r.volume_candidate_mm3, 2),
@@ -110,8 +111,8 @@ export function runCompare(argv: string[], out: (s: string) => void, err: (s: st
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
-  out(`reference ${refPath} ${ref.geometry.shape.join('x')} @ ${ref.geometry.spacing.map((x) => +x.toFixed(4)).join('x')} mm\n`);
-  out(`candidate ${candPath} ${cand.geometry.shape.join('x')}\nsurface: ${surface}; distances in mm\n\n`);
+  out(`reference ${neutralize(refPath)} ${ref.geometry.shape.join('x')} @ ${ref.geometry.spacing.map((x) => +x.toFixed(4)).join('x')} mm\n`);
+  out(`candidate ${neutralize(candPath)} ${cand.geometry.shape.join('x')}\nsurface: ${surface}; distances in mm\n\n`);
   out([line(header), ...table.map(line)].join('\n') + '\n');
   if (rows.length === 0) out('(no labels in either input)\n');
   return 0;

@@ -5,6 +5,7 @@ import { validateGuideline } from '../../shared/guideline/load.js';
 import { labelConfig } from '../../shared/guideline/labelconfig.js';
 import { guidelineSha256 } from '../../shared/guideline/hash.js';
 import { parseArgs } from '../args.js';
+import { neutralize } from '../../shared/report/escape.js';
 
 export const guidelineHelp = `Usage:
   segqc guideline validate <file>      check a guideline (YAML or JSON) against guidelines/guideline.schema.json
@@ -32,12 +33,12 @@ export function runGuideline(argv: string[], out: (s: string) => void, err: (s: 
   const text = readText(file);
   const { guideline, errors } = validateGuideline(text, file);
   if (!guideline || errors.length > 0) {
-    for (const e of errors) err(`${e.file}:${e.line}:${e.column}: ${e.message}${e.path ? ` (at ${e.path})` : ''}\n`);
-    err(`${file}: ${errors.length} problem${errors.length === 1 ? '' : 's'}; the guideline is not valid\n`);
+    for (const e of errors) err(neutralize(`${e.file}:${e.line}:${e.column}: ${e.message}${e.path ? ` (at ${e.path})` : ''}`) + '\n');
+    err(`${neutralize(file)}: ${errors.length} problem${errors.length === 1 ? '' : 's'}; the guideline is not valid\n`);
     return 2;
   }
   if (sub === 'validate') {
-    out(`${file}: valid — ${guideline.id} ${guideline.version}, ${guideline.labels.length} labels, ${(guideline.checklist ?? []).length} checklist items, sha256 ${guidelineSha256(guideline)}\n`);
+    out(`${neutralize(`${file}: valid — ${guideline.id} ${guideline.version}`)}, ${guideline.labels.length} labels, ${(guideline.checklist ?? []).length} checklist items, sha256 ${guidelineSha256(guideline)}\n`);
     return 0;
   }
   if (sub === 'labelconfig') {

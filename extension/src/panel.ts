@@ -1,5 +1,6 @@
-/** The QC panel: guideline, live findings, the checklist and the gate message. Text goes in with textContent only. */
+/** The QC panel: guideline, live findings, the checklist and the gate message. Text goes in neutralized, with textContent only. */
 import type { Finding } from '../../shared/rules/types.js';
+import { neutralize } from '../../shared/report/escape.js';
 import type { ChecklistRow, GateVerdict, LiveState, Override } from './live.js';
 
 /** What the panel shows. */
@@ -46,7 +47,7 @@ const CSS = `
 function el<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
   const e = doc.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
+  if (text !== undefined) e.textContent = tag === 'style' ? text : neutralize(text);
   return e;
 }
 
@@ -100,7 +101,7 @@ export class Panel {
     const draft = this.root.querySelector<HTMLInputElement>('input[data-key^="reason:"]');
     const draftValue = draft ? [draft.getAttribute('data-key'), draft.value] : null;
 
-    this.parts.title.textContent = `${v.guideline.title} — ${v.guideline.id} ${v.guideline.version}`;
+    this.parts.title.textContent = neutralize(`${v.guideline.title} — ${v.guideline.id} ${v.guideline.version}`);
     this.parts.notes.replaceChildren(...v.notes.map((n) => el(this.doc, 'p', { class: 'segqc-note' }, n)));
     this.renderFindings(v);
     this.renderChecklist(v.state.checklist);
@@ -122,7 +123,7 @@ export class Panel {
     const errors = findings.filter((f) => f.severity === 'error').length - overridden;
     const warnings = findings.filter((f) => f.severity === 'warning').length;
     this.parts.status.textContent = v.state.readError
-      ? `Cannot read the annotation: ${v.state.readError}`
+      ? `Cannot read the annotation: ${neutralize(v.state.readError)}`
       : findings.length === 0
         ? 'No findings: the drawing follows the guideline.'
         : `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}${overridden ? `, ${overridden} overridden` : ''}`;
@@ -196,7 +197,7 @@ export class Panel {
         box.checked = r.answered;
         box.addEventListener('change', () => this.handlers.answer(r.item.id, box.checked));
         const label = el(this.doc, 'label', { for: id });
-        label.append(box, this.doc.createTextNode(` ${r.item.prompt}${r.required ? '' : ' (optional)'}`));
+        label.append(box, this.doc.createTextNode(` ${neutralize(r.item.prompt)}${r.required ? '' : ' (optional)'}`));
         li.appendChild(label);
         if (r.item.help) li.appendChild(el(this.doc, 'small', { class: 'segqc-help' }, r.item.help));
         return li;

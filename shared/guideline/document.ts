@@ -4,6 +4,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { LineCounter, isAlias, isCollection, isMap, isNode, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import type { GuidelineError } from './types.js';
+import { neutralize } from '../report/escape.js';
 
 export type PathSegment = string | number;
 
@@ -368,5 +369,5 @@ export const byPosition = (a: GuidelineError, b: GuidelineError): number => a.li
 /** One message listing every error, for SegqcError details. */
 export function listErrors(errors: GuidelineError[]): string {
   const n = errors.length;
-  return `${n} problem${n === 1 ? '' : 's'}:\n${errors.map((e) => `  ${e.file}:${e.line}:${e.column}: ${e.message}`).join('\n')}`;
+  return `${n} problem${n === 1 ? '' : 's'}:\n${errors.map((e) => `  ${neutralize(`${e.file}:${e.line}:${e.column}: ${e.message}`)}`).join('\n')}`;
 }

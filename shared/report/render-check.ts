@@ -1,7 +1,7 @@
 /** Words for a DatasetReport: a terminal report and a Markdown report. */
 import type { Finding } from '../rules/types.js';
 import type { DatasetReport, ItemReport } from './types.js';
-import { escapeMarkdown, markdownCode } from './escape.js';
+import { escapeMarkdown, markdownCode, neutralize } from './escape.js';
 import { size, type SizeUnits } from '../rules/findings.js';
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
@@ -17,13 +17,13 @@ const fmtVolume = (v: number, units: SizeUnits) => size(v, units);
 
 const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
 
-/** The report for a terminal: plain text, one finding per line. Control characters from the dataset are removed. */
+/** The report for a terminal: plain text, one finding per line. Text from the dataset is neutralized. */
 export function renderCheckTerminal(r: DatasetReport, opts: { color?: boolean } = {}): string {
   const c = (code: string, s: string) => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s);
-  const clean = (s: string) => String(s).replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '?');
+  const clean = (s: string) => neutralize(s);
   const sev = (s: Finding['severity']) => (s === 'error' ? c('31', 'error  ') : s === 'warning' ? c('33', 'warning') : c('36', 'info   '));
   const lines: string[] = [];
-  lines.push(`segqc ${r.tool.version} — guideline ${clean(r.guideline.id)} ${clean(r.guideline.version)} (${r.guideline.path})`);
+  lines.push(`segqc ${r.tool.version} — guideline ${clean(r.guideline.id)} ${clean(r.guideline.version)} (${clean(r.guideline.path)})`);
   lines.push(`${plural(r.totals.items, 'item')}, ${plural(r.totals.annotations, 'annotation')}`);
   lines.push('');
   for (const it of r.items) {
