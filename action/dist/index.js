@@ -40174,6 +40174,29 @@ var guideline_schema_default = {
 // shared/guideline/document.ts
 var import__ = __toESM(require__(), 1);
 var import_yaml = __toESM(require_dist(), 1);
+
+// shared/report/escape.ts
+var UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+var UNSAFE_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+var visible = (c) => {
+  const n2 = c.charCodeAt(0);
+  if (n2 < 32) return String.fromCharCode(9216 + n2);
+  if (n2 === 127) return "\u2421";
+  return `\\u{${n2.toString(16).toUpperCase()}}`;
+};
+function neutralize(s, opts = {}) {
+  return String(s).replace(opts.keepNewlines ? UNSAFE_BUT_NEWLINE : UNSAFE, visible);
+}
+var HTML = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+var escapeHtml = (s) => neutralize(s).replace(/[&<>"']/g, (c) => HTML[c]);
+function escapeMarkdown(s) {
+  return escapeHtml(
+    neutralize(s).replace(/#(?=\d)/g, "#\u200B").replace(/([\\`*_{}[\]()#+\-!|~])/g, "\\$1")
+  ).replace(/@(?=\w)/g, "@\u200B");
+}
+var markdownCode = (s) => `<code>${escapeHtml(String(s)).replace(/\|/g, "&#124;")}</code>`;
+
+// shared/guideline/document.ts
 var EXPECTED = "x-expected";
 function compileSchema(schema) {
   const ajv = new import__.default({ allErrors: true, strict: true, verbose: true, $data: false });
@@ -40483,7 +40506,7 @@ var byPosition = (a, b) => a.line - b.line || a.column - b.column;
 function listErrors(errors) {
   const n2 = errors.length;
   return `${n2} problem${n2 === 1 ? "" : "s"}:
-${errors.map((e) => `  ${e.file}:${e.line}:${e.column}: ${e.message}`).join("\n")}`;
+${errors.map((e) => `  ${neutralize(`${e.file}:${e.line}:${e.column}: ${e.message}`)}`).join("\n")}`;
 }
 
 // shared/guideline/types.ts
@@ -67785,16 +67808,6 @@ var version = "0.1.0";
 // action/src/publish.ts
 import { appendFileSync as appendFileSync2 } from "node:fs";
 
-// shared/report/escape.ts
-var HTML = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-var escapeHtml = (s) => s.replace(/[&<>"']/g, (c) => HTML[c]);
-function escapeMarkdown(s) {
-  return escapeHtml(
-    String(s).replace(/[\r\n]+/g, " ").replace(/#(?=\d)/g, "#\u200B").replace(/([\\`*_{}[\]()#+\-!|~])/g, "\\$1")
-  ).replace(/@(?=\w)/g, "@\u200B");
-}
-var markdownCode = (s) => `<code>${escapeHtml(String(s)).replace(/\|/g, "&#124;").replace(/[\r\n]+/g, " ")}</code>`;
-
 // shared/report/render-check.ts
 var SEVERITY_ORDER = { error: 0, warning: 1, info: 2 };
 var sortFindings = (fs3) => [...fs3].sort(
@@ -68020,7 +68033,7 @@ async function upsertStickyComment(platform2, issue2, body) {
 
 // action/src/publish.ts
 var MAX_ANNOTATIONS = 10;
-var inert = (s) => s.replace(/[\r\n]+/g, " ").replace(/::/g, ":\u200B:");
+var inert = (s) => neutralize(s.replace(/[\r\n]+/g, " ")).replace(/::/g, ":\u200B:");
 function viewOf(r, runUrl, note) {
   return {
     diff: r.diff,
@@ -68055,7 +68068,7 @@ function annotate(items2, prefix) {
   for (const f of top.slice(0, MAX_ANNOTATIONS)) {
     const file = fileOf.get(f);
     const props = { title: `segqc ${f.rule}`, ...file && prefix !== null ? { file: `${prefix}${file}` } : {} };
-    const message2 = `${f.item}${f.label ? ` \xB7 ${f.label}` : ""}: ${f.message}`;
+    const message2 = neutralize(`${f.item}${f.label ? ` \xB7 ${f.label}` : ""}: ${f.message}`);
     if (f.severity === "error") error(message2, props);
     else warning(message2, props);
   }
