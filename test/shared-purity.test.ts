@@ -155,3 +155,24 @@ describe('shared/ import graph', () => {
     expect(up.map((i) => `${i.from} imports ${i.spec}`)).toEqual([]);
   });
 });
+
+describe('shared/metrics keeps no module-level state', () => {
+  /** Top-level `let`/`var` declarations and `const`s bound to a new typed array or array: buffers calls would share. */
+  const moduleState = (text: string): string[] =>
+    ts
+      .createSourceFile('m.ts', text, ts.ScriptTarget.ES2022)
+      .statements.filter(ts.isVariableStatement)
+      .flatMap((st) =>
+        st.declarationList.declarations
+          .filter((d) => !(st.declarationList.flags & ts.NodeFlags.Const) || (d.initializer !== undefined && (ts.isNewExpression(d.initializer) || ts.isArrayLiteralExpression(d.initializer))))
+          .map((d) => (ts.isIdentifier(d.name) ? d.name.text : 'a destructured binding')),
+      );
+
+  it('the check finds a module-level buffer', () => {
+    expect(moduleState('let scratch = new Int32Array(0);\nconst cur = new Int32Array(4), n = 3;\nconst k = [1, 2];\nfunction f() { let x = 1; return x; }')).toEqual(['scratch', 'cur', 'k']);
+  });
+
+  it('every workspace is owned by a call (distance transforms, surface sweeps), none by the module', () => {
+    for (const f of files(join(shared, 'metrics'))) expect(moduleState(readFileSync(f, 'utf8')), f).toEqual([]);
+  });
+});

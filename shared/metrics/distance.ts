@@ -6,23 +6,26 @@ import type { Vec3 } from '../model.js';
 
 type Dist = Float64Array | Float32Array;
 
-let scratchV = new Int32Array(0);
-let scratchZ = new Float64Array(0);
-let scratchF = new Float64Array(0);
-let scratchD = new Float64Array(0);
-
-function lineScratch(n: number): void {
-  if (scratchV.length < n) {
-    scratchV = new Int32Array(n);
-    scratchZ = new Float64Array(n + 1);
-    scratchF = new Float64Array(n);
-    scratchD = new Float64Array(n);
+/** The buffers of one line of a transform, up to `n` long: each transform owns one, so no two calls share them. */
+class LineWorkspace {
+  /** The line's input (squared distances so far). */
+  readonly f: Float64Array;
+  /** The line's output. */
+  readonly d: Float64Array;
+  /** The envelope's parabolas (their q) and the boundaries between them. */
+  readonly v: Int32Array;
+  readonly z: Float64Array;
+  constructor(n: number) {
+    this.f = new Float64Array(n);
+    this.d = new Float64Array(n);
+    this.v = new Int32Array(n);
+    this.z = new Float64Array(n + 1);
   }
 }
 
-/** 1D lower envelope of parabolas f[p] + ((q - p)·s)² (Inf entries ignored), evaluated at every q; returns false when all are Inf. */
-function envelope(f: Float64Array, n: number, s: number, d: Float64Array): boolean {
-  const v = scratchV, z = scratchZ;
+/** 1D lower envelope of parabolas f[p] + ((q - p)·s)² (Inf entries ignored) of `w.f`, evaluated at every q into `w.d`; false when all are Inf. */
+function envelope(w: LineWorkspace, n: number, s: number): boolean {
+  const { f, d, v, z } = w;
   let k = -1;
   for (let q = 0; q < n; q++) {
     const fq = f[q];
@@ -69,7 +72,7 @@ export function squaredEdt(feature: Uint8Array, dims: Vec3, spacing: Vec3, out?:
   const [nx, ny, nz] = dims;
   const n = nx * ny * nz;
   const g: Dist = out ?? new Float64Array(n);
-  lineScratch(Math.max(nx, ny, nz));
+  const w = new LineWorkspace(Math.max(nx, ny, nz));
   const [sx, sy, sz] = spacing;
   // Pass along i: distance to the nearest feature in the row (two sweeps).
   const planeHas = new Uint8Array(nz);
@@ -98,7 +101,7 @@ export function squaredEdt(feature: Uint8Array, dims: Vec3, spacing: Vec3, out?:
       }
     }
   }
-  const f = scratchF, d = scratchD;
+  const f = w.f, d = w.d;
   // Pass along j, plane by plane.
   if (ny > 1) {
     const pbuf = new Float64Array(nx * ny);
@@ -112,7 +115,7 @@ export function squaredEdt(feature: Uint8Array, dims: Vec3, spacing: Vec3, out?:
       for (let i = 0; i < nx; i++) {
         const o = i * ny;
         for (let j = 0; j < ny; j++) f[j] = pbuf[o + j];
-        if (!envelope(f, ny, sy, d)) continue;
+        if (!envelope(w, ny, sy)) continue;
         for (let j = 0; j < ny; j++) pbuf[o + j] = d[j];
       }
       for (let j = 0; j < ny; j++) {
@@ -141,7 +144,7 @@ export function squaredEdt(feature: Uint8Array, dims: Vec3, spacing: Vec3, out?:
         if (lines !== undefined && lines[rb + i] === 0) continue;
         const o = i * nz;
         for (let k = 0; k < nz; k++) f[k] = buf[o + k];
-        if (!envelope(f, nz, sz, d)) continue;
+        if (!envelope(w, nz, sz)) continue;
         for (let k = 0; k < nz; k++) buf[o + k] = d[k];
       }
       for (let k = 0; k < nz; k++) {

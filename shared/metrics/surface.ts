@@ -284,58 +284,63 @@ class PointList {
 /**
  * Merges the run lists of up to four rows (row `rows[t]` carries bit `bits[t]`; a negative row is empty) into the
  * positions where the set of rows covering i changes: `pos[e]` and the bit mask `mask[e]` that holds from there on.
- * Returns the number of change positions.
+ * Each surface owns one, so no two calls share its buffers.
  */
-let evPos = new Int32Array(64);
-let evMask = new Int32Array(64);
-const cur = new Int32Array(4), lim = new Int32Array(4), phase = new Int32Array(4);
+class RowSweep {
+  pos = new Int32Array(64);
+  mask = new Int32Array(64);
+  private readonly cur = new Int32Array(4);
+  private readonly lim = new Int32Array(4);
+  private readonly phase = new Int32Array(4);
 
-function sweep(runs: Runs, rows: Int32Array, bits: Int32Array, nr: number): number {
-  const { rowStart, start, end } = runs;
-  let total = 0;
-  for (let t = 0; t < nr; t++) {
-    const r = rows[t];
-    if (r < 0) {
-      cur[t] = lim[t] = 0;
-    } else {
-      cur[t] = rowStart[r];
-      lim[t] = rowStart[r + 1];
-    }
-    phase[t] = 0;
-    total += 2 * (lim[t] - cur[t]);
-  }
-  if (evPos.length < total) {
-    evPos = new Int32Array(total * 2);
-    evMask = new Int32Array(total * 2);
-  }
-  let n = 0;
-  let mask = 0;
-  for (;;) {
-    let p = 0x7fffffff;
+  /** Sweeps the rows; returns the number of change positions, then in `pos` and `mask`. */
+  run(runs: Runs, rows: Int32Array, bits: Int32Array, nr: number): number {
+    const { rowStart, start, end } = runs;
+    const { cur, lim, phase } = this;
+    let total = 0;
     for (let t = 0; t < nr; t++) {
-      if (cur[t] >= lim[t]) continue;
-      const x = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
-      if (x < p) p = x;
-    }
-    if (p === 0x7fffffff) break;
-    for (let t = 0; t < nr; t++) {
-      if (cur[t] >= lim[t]) continue;
-      const x = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
-      if (x !== p) continue;
-      mask ^= bits[t];
-      if (phase[t] === 0) phase[t] = 1;
-      else {
-        phase[t] = 0;
-        cur[t]++;
+      const r = rows[t];
+      if (r < 0) {
+        cur[t] = lim[t] = 0;
+      } else {
+        cur[t] = rowStart[r];
+        lim[t] = rowStart[r + 1];
       }
+      phase[t] = 0;
+      total += 2 * (lim[t] - cur[t]);
     }
-    evPos[n] = p;
-    evMask[n++] = mask;
+    if (this.pos.length < total) {
+      this.pos = new Int32Array(total * 2);
+      this.mask = new Int32Array(total * 2);
+    }
+    const evPos = this.pos, evMask = this.mask;
+    let n = 0;
+    let mask = 0;
+    for (;;) {
+      let p = 0x7fffffff;
+      for (let t = 0; t < nr; t++) {
+        if (cur[t] >= lim[t]) continue;
+        const x = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
+        if (x < p) p = x;
+      }
+      if (p === 0x7fffffff) break;
+      for (let t = 0; t < nr; t++) {
+        if (cur[t] >= lim[t]) continue;
+        const x = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
+        if (x !== p) continue;
+        mask ^= bits[t];
+        if (phase[t] === 0) phase[t] = 1;
+        else {
+          phase[t] = 0;
+          cur[t]++;
+        }
+      }
+      evPos[n] = p;
+      evMask[n++] = mask;
+    }
+    return n;
   }
-  return n;
 }
-
-const nbRows = new Int32Array(4), nbBits = new Int32Array([1, 2, 4, 8]);
 
 /** Foreground voxels with a background face-neighbour (4 in 2D, 6 in 3D). The mask must not touch the crop border. */
 export function voxelSurface(runs: Runs, dims: Vec3): SurfacePoints {
@@ -343,6 +348,8 @@ export function voxelSurface(runs: Runs, dims: Vec3): SurfacePoints {
   const flat = is2D({ shape: dims });
   const { rowStart, start, end } = runs;
   const out = new PointList(false);
+  const sweep = new RowSweep();
+  const nbRows = new Int32Array(4), nbBits = new Int32Array([1, 2, 4, 8]);
   const nn = flat ? 2 : 4;
   const full = (1 << nn) - 1;
   for (let k = 0; k < nz; k++) {
@@ -355,7 +362,8 @@ export function voxelSurface(runs: Runs, dims: Vec3): SurfacePoints {
       nbRows[2] = !flat && k > 0 ? r - ny : -1;
       nbRows[3] = !flat && k < nz - 1 ? r + ny : -1;
       // Stretches of i covered by all neighbour rows.
-      const ne = sweep(runs, nbRows, nbBits, nn);
+      const ne = sweep.run(runs, nbRows, nbBits, nn);
+      const evPos = sweep.pos, evMask = sweep.mask;
       const base = r * nx;
       let e = 0;
       for (let t = r0; t < r1; t++) {
@@ -432,6 +440,7 @@ export function surfelSurface(runs: Runs, dims: Vec3, table: Float64Array): Surf
   const cd: Vec3 = [cx, cy, cz];
   const { rowStart } = runs;
   const out = new PointList(true);
+  const sweep = new RowSweep();
   const rows = new Int32Array(4);
   // Voxel (i + a, j + b, k + c) carries bit 1 << (7 - (4a + 2b + c)) in 3D; (i + a, j + b) carries 1 << (3 - (2a + b)) in 2D.
   const bits = flat ? new Int32Array([2, 1, 0, 0]) : new Int32Array([8, 4, 2, 1]);
@@ -453,7 +462,8 @@ export function surfelSurface(runs: Runs, dims: Vec3, table: Float64Array): Surf
         rows[2] = r + 1; // (j + 1, k)
         rows[3] = r + ny + 1; // (j + 1, k + 1)
       }
-      const ne = sweep(runs, rows, bits, nr);
+      const ne = sweep.run(runs, rows, bits, nr);
+      const evPos = sweep.pos, evMask = sweep.mask;
       const base = (k * cy + j) * cx;
       let prev = 0;
       for (let e = 0; e < ne; e++) {
