@@ -40319,11 +40319,11 @@ function closest(word, candidates) {
 function editDistance(a, b) {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
-    const cur2 = [i];
+    const cur = [i];
     for (let j = 1; j <= b.length; j++) {
-      cur2[j] = Math.min(prev[j] + 1, cur2[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     }
-    prev = cur2;
+    prev = cur;
   }
   return prev[b.length];
 }
@@ -40626,12 +40626,12 @@ function insideCycles(labels, err2) {
   }
   labels.forEach((l, i) => {
     const chain = [l.name];
-    let cur2 = container.get(l.name);
-    while (cur2 !== void 0 && !chain.includes(cur2)) {
-      chain.push(cur2);
-      cur2 = container.get(cur2);
+    let cur = container.get(l.name);
+    while (cur !== void 0 && !chain.includes(cur)) {
+      chain.push(cur);
+      cur = container.get(cur);
     }
-    if (cur2 === l.name) err2(["labels", i, "inside"], `'inside' rules form a cycle: ${[...chain, l.name].join(" inside ")}`);
+    if (cur === l.name) err2(["labels", i, "inside"], `'inside' rules form a cycle: ${[...chain, l.name].join(" inside ")}`);
   });
 }
 var parseGuideline = loadGuideline;
@@ -64844,20 +64844,23 @@ function componentsOfRuns(rowStart, rs, re, by, bz, conn) {
 }
 
 // shared/metrics/distance.ts
-var scratchV = new Int32Array(0);
-var scratchZ = new Float64Array(0);
-var scratchF = new Float64Array(0);
-var scratchD = new Float64Array(0);
-function lineScratch(n2) {
-  if (scratchV.length < n2) {
-    scratchV = new Int32Array(n2);
-    scratchZ = new Float64Array(n2 + 1);
-    scratchF = new Float64Array(n2);
-    scratchD = new Float64Array(n2);
+var LineWorkspace = class {
+  /** The line's input (squared distances so far). */
+  f;
+  /** The line's output. */
+  d;
+  /** The envelope's parabolas (their q) and the boundaries between them. */
+  v;
+  z;
+  constructor(n2) {
+    this.f = new Float64Array(n2);
+    this.d = new Float64Array(n2);
+    this.v = new Int32Array(n2);
+    this.z = new Float64Array(n2 + 1);
   }
-}
-function envelope(f, n2, s, d) {
-  const v3 = scratchV, z = scratchZ;
+};
+function envelope(w, n2, s) {
+  const { f, d, v: v3, z } = w;
   let k = -1;
   for (let q = 0; q < n2; q++) {
     const fq = f[q];
@@ -64898,7 +64901,7 @@ function squaredEdt(feature, dims, spacing, out, lines) {
   const [nx, ny, nz] = dims;
   const n2 = nx * ny * nz;
   const g = out ?? new Float64Array(n2);
-  lineScratch(Math.max(nx, ny, nz));
+  const w = new LineWorkspace(Math.max(nx, ny, nz));
   const [sx, sy, sz] = spacing;
   const planeHas = new Uint8Array(nz);
   for (let r = 0, rows = ny * nz; r < rows; r++) {
@@ -64926,7 +64929,7 @@ function squaredEdt(feature, dims, spacing, out, lines) {
       }
     }
   }
-  const f = scratchF, d = scratchD;
+  const f = w.f, d = w.d;
   if (ny > 1) {
     const pbuf = new Float64Array(nx * ny);
     for (let k = 0; k < nz; k++) {
@@ -64939,7 +64942,7 @@ function squaredEdt(feature, dims, spacing, out, lines) {
       for (let i = 0; i < nx; i++) {
         const o = i * ny;
         for (let j = 0; j < ny; j++) f[j] = pbuf[o + j];
-        if (!envelope(f, ny, sy, d)) continue;
+        if (!envelope(w, ny, sy)) continue;
         for (let j = 0; j < ny; j++) pbuf[o + j] = d[j];
       }
       for (let j = 0; j < ny; j++) {
@@ -64972,7 +64975,7 @@ function squaredEdt(feature, dims, spacing, out, lines) {
         if (lines !== void 0 && lines[rb + i] === 0) continue;
         const o = i * nz;
         for (let k = 0; k < nz; k++) f[k] = buf[o + k];
-        if (!envelope(f, nz, sz, d)) continue;
+        if (!envelope(w, nz, sz)) continue;
         for (let k = 0; k < nz; k++) buf[o + k] = d[k];
       }
       for (let k = 0; k < nz; k++) {
@@ -65320,62 +65323,67 @@ var PointList = class {
     }
   }
 };
-var evPos = new Int32Array(64);
-var evMask = new Int32Array(64);
-var cur = new Int32Array(4);
-var lim = new Int32Array(4);
-var phase = new Int32Array(4);
-function sweep(runs, rows, bits, nr) {
-  const { rowStart, start, end } = runs;
-  let total = 0;
-  for (let t = 0; t < nr; t++) {
-    const r = rows[t];
-    if (r < 0) {
-      cur[t] = lim[t] = 0;
-    } else {
-      cur[t] = rowStart[r];
-      lim[t] = rowStart[r + 1];
-    }
-    phase[t] = 0;
-    total += 2 * (lim[t] - cur[t]);
-  }
-  if (evPos.length < total) {
-    evPos = new Int32Array(total * 2);
-    evMask = new Int32Array(total * 2);
-  }
-  let n2 = 0;
-  let mask = 0;
-  for (; ; ) {
-    let p = 2147483647;
+var RowSweep = class {
+  pos = new Int32Array(64);
+  mask = new Int32Array(64);
+  cur = new Int32Array(4);
+  lim = new Int32Array(4);
+  phase = new Int32Array(4);
+  /** Sweeps the rows; returns the number of change positions, then in `pos` and `mask`. */
+  run(runs, rows, bits, nr) {
+    const { rowStart, start, end } = runs;
+    const { cur, lim, phase } = this;
+    let total = 0;
     for (let t = 0; t < nr; t++) {
-      if (cur[t] >= lim[t]) continue;
-      const x = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
-      if (x < p) p = x;
-    }
-    if (p === 2147483647) break;
-    for (let t = 0; t < nr; t++) {
-      if (cur[t] >= lim[t]) continue;
-      const x = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
-      if (x !== p) continue;
-      mask ^= bits[t];
-      if (phase[t] === 0) phase[t] = 1;
-      else {
-        phase[t] = 0;
-        cur[t]++;
+      const r = rows[t];
+      if (r < 0) {
+        cur[t] = lim[t] = 0;
+      } else {
+        cur[t] = rowStart[r];
+        lim[t] = rowStart[r + 1];
       }
+      phase[t] = 0;
+      total += 2 * (lim[t] - cur[t]);
     }
-    evPos[n2] = p;
-    evMask[n2++] = mask;
+    if (this.pos.length < total) {
+      this.pos = new Int32Array(total * 2);
+      this.mask = new Int32Array(total * 2);
+    }
+    const evPos = this.pos, evMask = this.mask;
+    let n2 = 0;
+    let mask = 0;
+    for (; ; ) {
+      let p = 2147483647;
+      for (let t = 0; t < nr; t++) {
+        if (cur[t] >= lim[t]) continue;
+        const x = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
+        if (x < p) p = x;
+      }
+      if (p === 2147483647) break;
+      for (let t = 0; t < nr; t++) {
+        if (cur[t] >= lim[t]) continue;
+        const x = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
+        if (x !== p) continue;
+        mask ^= bits[t];
+        if (phase[t] === 0) phase[t] = 1;
+        else {
+          phase[t] = 0;
+          cur[t]++;
+        }
+      }
+      evPos[n2] = p;
+      evMask[n2++] = mask;
+    }
+    return n2;
   }
-  return n2;
-}
-var nbRows = new Int32Array(4);
-var nbBits = new Int32Array([1, 2, 4, 8]);
+};
 function voxelSurface(runs, dims) {
   const [nx, ny, nz] = dims;
   const flat = is2D({ shape: dims });
   const { rowStart, start, end } = runs;
   const out = new PointList(false);
+  const sweep = new RowSweep();
+  const nbRows = new Int32Array(4), nbBits = new Int32Array([1, 2, 4, 8]);
   const nn = flat ? 2 : 4;
   const full = (1 << nn) - 1;
   for (let k = 0; k < nz; k++) {
@@ -65387,7 +65395,8 @@ function voxelSurface(runs, dims) {
       nbRows[1] = j < ny - 1 ? r + 1 : -1;
       nbRows[2] = !flat && k > 0 ? r - ny : -1;
       nbRows[3] = !flat && k < nz - 1 ? r + ny : -1;
-      const ne = sweep(runs, nbRows, nbBits, nn);
+      const ne = sweep.run(runs, nbRows, nbBits, nn);
+      const evPos = sweep.pos, evMask = sweep.mask;
       const base = r * nx;
       let e = 0;
       for (let t = r0; t < r1; t++) {
@@ -65448,6 +65457,7 @@ function surfelSurface(runs, dims, table) {
   const cd = [cx, cy, cz];
   const { rowStart } = runs;
   const out = new PointList(true);
+  const sweep = new RowSweep();
   const rows = new Int32Array(4);
   const bits = flat ? new Int32Array([2, 1, 0, 0]) : new Int32Array([8, 4, 2, 1]);
   const nr = flat ? 2 : 4;
@@ -65468,7 +65478,8 @@ function surfelSurface(runs, dims, table) {
         rows[2] = r + 1;
         rows[3] = r + ny + 1;
       }
-      const ne = sweep(runs, rows, bits, nr);
+      const ne = sweep.run(runs, rows, bits, nr);
+      const evPos = sweep.pos, evMask = sweep.mask;
       const base = (k * cy + j) * cx;
       let prev = 0;
       for (let e = 0; e < ne; e++) {
