@@ -197,8 +197,8 @@ describe('the sticky comment, against an in-memory GitHubPlatform', () => {
     gh.add('github-actions[bot]', `${COMMENT_MARKER}\nposted by another workflow's token`);
     gh.add('segqc-app[bot]', `see the report below\n${COMMENT_MARKER}`);
     const body = commentBody(bigReport(2), null);
-    expect(await upsertStickyComment(gh, 7, body)).toEqual({ action: 'created', id: 3, deleted: [] });
-    expect(await upsertStickyComment(gh, 7, body)).toEqual({ action: 'unchanged', id: 3, deleted: [] });
+    expect(await upsertStickyComment(gh, 7, body, null)).toEqual({ action: 'created', id: 3, deleted: [] });
+    expect(await upsertStickyComment(gh, 7, body, null)).toEqual({ action: 'unchanged', id: 3, deleted: [] });
     expect(gh.calls).toEqual(['list', 'create', 'list']);
     expect(gh.comments.map((c) => c.id)).toEqual([1, 2, 3]);
   });
@@ -218,20 +218,20 @@ describe('the sticky comment, against an in-memory GitHubPlatform', () => {
     expect(of(odd, 1)).not.toContain('x -->');
     expect(digestOf(ct)).not.toBeNull();
 
-    expect((await upsertStickyComment(gh, 7, root)).action).toBe('created');
-    expect((await upsertStickyComment(gh, 7, ct)).action).toBe('created');
-    expect((await upsertStickyComment(gh, 7, of(odd, 1))).action).toBe('created');
+    expect((await upsertStickyComment(gh, 7, root, 'segqc.yaml')).action).toBe('created');
+    expect((await upsertStickyComment(gh, 7, ct, 'ct/segqc.yaml')).action).toBe('created');
+    expect((await upsertStickyComment(gh, 7, of(odd, 1), odd)).action).toBe('created');
     expect(gh.comments).toHaveLength(3);
     // A new result for one dataset rewrites its comment only.
     const ct3 = of('ct/segqc.yaml', 3);
-    expect(await upsertStickyComment(gh, 7, ct3)).toEqual({ action: 'updated', id: 2, deleted: [] });
+    expect(await upsertStickyComment(gh, 7, ct3, 'ct/segqc.yaml')).toEqual({ action: 'updated', id: 2, deleted: [] });
     expect(gh.comments.map((c) => c.body)).toEqual([root, ct3, of(odd, 1)]);
-    expect((await upsertStickyComment(gh, 7, root)).action).toBe('unchanged');
+    expect((await upsertStickyComment(gh, 7, root, 'segqc.yaml')).action).toBe('unchanged');
   });
 
   it('rewrites a comment of ours that carries no digest (an older segqc, or edited by hand)', async () => {
     const gh = new MemoryPlatform('github-actions[bot]');
     gh.add('github-actions[bot]', `${COMMENT_MARKER}\nhand-edited`);
-    expect((await upsertStickyComment(gh, 7, commentBody(bigReport(2), null))).action).toBe('updated');
+    expect((await upsertStickyComment(gh, 7, commentBody(bigReport(2), null), null)).action).toBe('updated');
   });
 });

@@ -83,7 +83,7 @@ function annotate(items: ItemReport[], prefix: string | null): void {
 async function comment(o: PublishOptions, body: string): Promise<StickyResult | null> {
   if (o.issue === null || !o.platform) return null;
   try {
-    const result = await upsertStickyComment(o.platform, o.issue, body);
+    const result = await upsertStickyComment(o.platform, o.issue, body, o.report.config_path ?? null);
     const dup = result.deleted.length ? `; deleted ${result.deleted.length} duplicate${result.deleted.length === 1 ? '' : 's'}` : '';
     core.info(`segqc comment ${result.id} on #${o.issue}: ${result.action}${dup}`);
     return result;

@@ -1,5 +1,5 @@
 /** segqc's one comment per pull request: found by marker among the token's own comments, updated in place. */
-import { COMMENT_MARKER, datasetOf } from '../../shared/report/render-diff.js';
+import { COMMENT_MARKER, datasetOf, datasetOfConfig } from '../../shared/report/render-diff.js';
 import type { GitHubPlatform, IssueComment } from './github/platform.js';
 import { digestOf } from './comment-body.js';
 
@@ -22,11 +22,11 @@ export const isOwnReport = (c: IssueComment, login: string, dataset: string | nu
  * Creates or updates segqc's comment on `issue`. Only comments by the token's own identity count: a person quoting
  * the marker is never touched. The oldest of ours is kept (its place in the conversation) and the others deleted;
  * the body is rewritten only when its digest changed, so a re-run with the same result notifies nobody. Each dataset
- * of a repository (the dataset line of `body`) keeps its own comment.
+ * of a repository (named by its config path) keeps its own comment.
  */
-export async function upsertStickyComment(platform: GitHubPlatform, issue: number, body: string): Promise<StickyResult> {
+export async function upsertStickyComment(platform: GitHubPlatform, issue: number, body: string, configPath: string | null): Promise<StickyResult> {
   const login = await platform.viewerLogin();
-  const dataset = datasetOf(body);
+  const dataset = datasetOfConfig(configPath);
   const ours = (await platform.listIssueComments(issue)).filter((c) => isOwnReport(c, login, dataset)).sort((a, b) => a.id - b.id);
   if (ours.length === 0) {
     const created = await platform.createIssueComment(issue, body);

@@ -15,10 +15,14 @@ export const DEFAULT_CONFIG_PATH = 'segqc.yaml';
 
 const DATASET_LINE = /^<!-- segqc:dataset ([^\s]+) -->$/m;
 
+/** The dataset a config path stands for in comments: the path, or null for the default one. */
+export const datasetOfConfig = (configPath: string | null | undefined): string | null =>
+  !configPath || configPath === DEFAULT_CONFIG_PATH ? null : configPath;
+
 /** The line after the marker that tells apart the comments of several datasets in one repository; null for the default. */
 export function datasetLine(configPath: string | null | undefined): string | null {
-  if (!configPath || configPath === DEFAULT_CONFIG_PATH) return null;
-  return `<!-- segqc:dataset ${encodeURIComponent(configPath)} -->`;
+  const dataset = datasetOfConfig(configPath);
+  return dataset === null ? null : `<!-- segqc:dataset ${encodeURIComponent(dataset)} -->`;
 }
 
 /** The dataset a comment body is about (its config path), or null for the default dataset. */
