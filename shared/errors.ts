@@ -14,18 +14,23 @@ export type ErrorCode =
   | 'report.invalid'
   | 'usage';
 
+/** Why, where a code covers several causes a caller acts on differently (a Git LFS pointer is `format.unreadable`). */
+export type ErrorReason = 'lfs_pointer';
+
 export class SegqcError extends Error {
   readonly code: ErrorCode;
+  readonly reason: ErrorReason | null;
   readonly file: string | null;
   readonly item: string | null;
   readonly detail: string;
 
-  constructor(code: ErrorCode, detail: string, where: { file?: string | null; item?: string | null } = {}) {
+  constructor(code: ErrorCode, detail: string, where: { file?: string | null; item?: string | null } = {}, reason: ErrorReason | null = null) {
     const file = where.file ?? null;
     const item = where.item ?? null;
     super(`${file ?? ''}${item ? ` [${item}]` : ''}${file || item ? ': ' : ''}${detail}`);
     this.name = 'SegqcError';
     this.code = code;
+    this.reason = reason;
     this.file = file;
     this.item = item;
     this.detail = detail;

@@ -6,6 +6,7 @@ import { presentValues, labelLayer, DEFAULT_LIMITS } from '../../shared/model.js
 import { readSegmentation } from '../../shared/formats/read.js';
 import { geometryDifferences, describeGeometryDifferences } from '../../shared/geometry.js';
 import { compareMasks, type LabelMetrics, type SurfaceConvention } from '../../shared/metrics/compare.js';
+import { UNIT_SYMBOL, sizeUnits } from '../../shared/metrics/size.js';
 import { parseArgs, numberList } from '../args.js';
 import { neutralize } from '../../shared/report/escape.js';
 
@@ -99,7 +100,7 @@ export function runCompare(argv: string[], out: (s: string) => void, err: (s: st
     out(JSON.stringify({ reference: side(ref), candidate: side(cand), surface, tolerances_mm: tolerances, labels: rows }) + '\n');
     return 0;
   }
-  const unit = ref.geometry.shape[2] === 1 ? (ref.geometry.spacingKnown ? 'mm²' : 'px') : 'mm³';
+  const unit = UNIT_SYMBOL[sizeUnits(ref.geometry)];
   const f = (x: number | null, d = 4) => (x === null ? '—' : String(+x.toFixed(d)));
   const header = ['label', 'dice', 'iou', 'hd', 'hd95', 'assd', ...tolerances.map((t) => `nsd@${t}`), `vol ref ${unit}`, `vol cand ${unit}`, 'cc ref', 'cc cand'];
   const table = rows.map((r) => [

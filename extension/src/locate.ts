@@ -5,11 +5,11 @@ import type { Finding } from '../../shared/rules/types.js';
 
 const norm = (s: string) => s.trim().toLowerCase();
 
+/** The finding's label and the labels its location names (both labels of an overlap; an unknown label's own name). */
 function labelsOf(f: Finding): Set<string> {
   const out = new Set<string>();
   if (f.label) out.add(norm(f.label));
-  const r = f.location?.region;
-  if (r && (f.rule === 'overlap.forbidden' || f.rule === 'label.unknown' || f.rule === 'label.value_mismatch')) for (const p of r.split(' / ')) out.add(norm(p));
+  for (const l of f.location?.labels ?? []) out.add(norm(l));
   return out;
 }
 

@@ -10,8 +10,8 @@ import type { DatasetConfig } from '../guideline/config.js';
 import { guidelineSha256, sha256Hex } from '../guideline/hash.js';
 import { checkItem, memoShape, ruleMemo, type RuleMemo } from '../rules/engine.js';
 import { EMPTY_MASK, annotationPairs, pairMetrics, reportToleranceMm } from '../rules/agreement.js';
-import { missingAnnotation, orphanAnnotation, sizeUnits, tooFewAnnotations, unreadable } from '../rules/findings.js';
-import { voxelVolume } from '../metrics/bbox.js';
+import { missingAnnotation, orphanAnnotation, tooFewAnnotations, unreadable } from '../rules/findings.js';
+import { sizeOf, sizeUnits } from '../metrics/size.js';
 import { BRUSH_ALPHA_THRESHOLD } from '../formats/brush-rle.js';
 import type { DatasetTree } from './tree.js';
 import { discoverItems, type PendingItem, type SourceSpec } from './items.js';
@@ -39,7 +39,7 @@ function labelSummaries(seg: Segmentation, guideline: Guideline, memo: RuleMemo)
   return presentValues(seg).map((value) => {
     const st = memoShape(memo, labelLayer(seg, value)!, g);
     const name = seg.labels.find((l) => l.value === value)?.name ?? guideline.labels.find((l) => l.value === value)?.name ?? String(value);
-    return { label: name, value, volume: g.spacingKnown ? st.voxels * voxelVolume(g) : st.voxels, units, voxels: st.voxels, components: st.components.length };
+    return { label: name, value, volume: sizeOf(st.voxels, g), units, voxels: st.voxels, components: st.components.length };
   });
 }
 
@@ -95,7 +95,7 @@ export function checkPendingItem(
       return p.load();
     } catch (e) {
       const detail = isSegqcError(e) ? `${e.detail} (${e.code})` : `unexpected error: ${(e as Error)?.message ?? e}`;
-      findings.push(...unreadable(ctx, p.file, detail));
+      findings.push(...unreadable(ctx, p.file, detail, { reason: isSegqcError(e) ? e.reason : null }));
       return null;
     }
   };
@@ -107,7 +107,7 @@ export function checkPendingItem(
       image = loadImageGeometry(tree, pending.image);
     } catch (e) {
       const detail = isSegqcError(e) ? e.detail : String((e as Error)?.message ?? e);
-      findings.push(...unreadable(ctx, pending.image[0], detail, 'image '));
+      findings.push(...unreadable(ctx, pending.image[0], detail, { image: true, reason: isSegqcError(e) ? e.reason : null }));
     }
   }
   if (image) {

@@ -28,7 +28,7 @@ export const isLfsPointer = (b: Uint8Array): boolean =>
 export function readSegmentation(bytes: Uint8Array, file: string, opts: ReadOptions = {}): Segmentation {
   const limits = opts.limits ?? DEFAULT_LIMITS;
   if (isLfsPointer(bytes)) {
-    throw new SegqcError('format.unreadable', 'is a Git LFS pointer, not the mask itself: fetch the LFS objects (actions/checkout with lfs: true, or git lfs pull)', { file });
+    throw new SegqcError('format.unreadable', 'is a Git LFS pointer, not the mask itself: fetch the LFS objects (actions/checkout with lfs: true, or git lfs pull)', { file }, 'lfs_pointer');
   }
   const format = opts.format ?? detectFormat(bytes, file);
   switch (format) {

@@ -1,10 +1,11 @@
 /** What a pull request changes in a dataset: per item and label, base → head, and the findings it adds or resolves. */
 import type { Segmentation } from '../model.js';
-import { labelLayer, presentValues, is2D } from '../model.js';
+import { labelLayer, presentValues } from '../model.js';
 import type { Finding } from '../rules/types.js';
 import type { DatasetReport, ItemReport } from './types.js';
 import { compareMasks } from '../metrics/compare.js';
 import { maskStats } from '../metrics/mask-stats.js';
+import { UNIT_SYMBOL, sizeOf, sizeUnits } from '../metrics/size.js';
 
 /** One label of one annotation, base → head. Volumes in mm³ (mm² in 2D, px without spacing). */
 export interface LabelDiff {
@@ -84,7 +85,7 @@ export function labelDiffs(base: SideMasks, head: SideMasks, toleranceMm: number
       const hm = h ? labelLayer(h, v) : null;
       const bs = b && bm ? maskStats(bm, b.geometry) : null;
       const hs = h && hm ? maskStats(hm, h.geometry) : null;
-      const vol = (s: typeof bs, seg: Segmentation | null) => (s && seg ? (seg.geometry.spacingKnown ? s.volume_mm3 : s.voxels) : seg ? 0 : null);
+      const vol = (s: typeof bs, seg: Segmentation | null) => (s && seg ? sizeOf(s.voxels, seg.geometry) : seg ? 0 : null);
       const vb = vol(bs, b);
       const vh = vol(hs, h);
       let dice: number | null = null, nsd: number | null = null, hd95: number | null = null;
@@ -146,4 +147,4 @@ export function regressionScore(d: ItemDiff): number {
 export const sortWorstFirst = (items: ItemDiff[]): ItemDiff[] =>
   [...items].sort((a, b) => regressionScore(b) - regressionScore(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
-export const unitsOf = (s: Segmentation): string => (!s.geometry.spacingKnown ? 'px' : is2D(s.geometry) ? 'mm²' : 'mm³');
+export const unitsOf = (s: Segmentation): string => UNIT_SYMBOL[sizeUnits(s.geometry)];

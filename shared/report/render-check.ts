@@ -2,7 +2,8 @@
 import type { Finding } from '../rules/types.js';
 import type { DatasetReport, ItemReport } from './types.js';
 import { escapeMarkdown, markdownCode, neutralize } from './escape.js';
-import { size, type SizeUnits } from '../rules/findings.js';
+import { size } from './finding-text.js';
+import type { SizeUnits } from '../metrics/size.js';
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 

@@ -3,10 +3,10 @@ import type { Segmentation } from '../model.js';
 import type { AgreementRule, Guideline } from '../guideline/types.js';
 import { compareMasks, type LabelMetrics } from '../metrics/compare.js';
 import type { MaskRef } from '../metrics/bbox.js';
-import { emit, num } from './findings.js';
+import { emit } from './findings.js';
 import type { FindingDraft } from './findings.js';
 import { resolveLabels, resolvedMask } from './labels.js';
-import type { AnnotationInput, Finding, ItemInput } from './types.js';
+import type { AgreementMiss, AnnotationInput, Finding, ItemInput } from './types.js';
 
 /** One label scored between two annotations (`b` is `reference` for the gold set); null where not computed. */
 export interface AgreementScore {
@@ -74,7 +74,7 @@ export function pairMetrics(rule: AgreementRule, a: MaskRef, b: MaskRef, seg: Se
 }
 
 /** Scores one label of a pair and says which thresholds it misses. */
-function scorePair(rule: AgreementRule, a: MaskRef | null, b: MaskRef | null, seg: Segmentation, memo?: PairMemo): { score: Omit<AgreementScore, 'a' | 'b'>; misses: string[] } | null {
+function scorePair(rule: AgreementRule, a: MaskRef | null, b: MaskRef | null, seg: Segmentation, memo?: PairMemo): { score: Omit<AgreementScore, 'a' | 'b'>; misses: AgreementMiss[] } | null {
   if (!a && !b) return null;
   const g = seg.geometry;
   const wantSurface = rule.nsd_min !== undefined || rule.hd95_max_mm !== undefined;
@@ -82,12 +82,11 @@ function scorePair(rule: AgreementRule, a: MaskRef | null, b: MaskRef | null, se
   const m = pairMetrics(rule, a ?? EMPTY_MASK, b ?? EMPTY_MASK, seg, memo);
   const nsd = wantSurface && g.spacingKnown ? (m.nsd[String(tol)] ?? null) : null;
   const hd95 = wantSurface && g.spacingKnown ? m.hd95 : null;
-  const misses: string[] = [];
-  if (rule.dice_min !== undefined && m.dice < rule.dice_min) misses.push(`Dice ${num(m.dice)} < ${num(rule.dice_min)}`);
-  if (rule.nsd_min !== undefined && nsd !== null && nsd < rule.nsd_min) misses.push(`NSD@${num(tol)} mm ${num(nsd)} < ${num(rule.nsd_min)}`);
-  if (rule.hd95_max_mm !== undefined && g.spacingKnown) {
-    if (hd95 === null) misses.push(`HD95 undefined (one side empty), max ${num(rule.hd95_max_mm)} mm`);
-    else if (hd95 > rule.hd95_max_mm) misses.push(`HD95 ${num(hd95)} mm > ${num(rule.hd95_max_mm)} mm`);
+  const misses: AgreementMiss[] = [];
+  if (rule.dice_min !== undefined && m.dice < rule.dice_min) misses.push({ metric: 'dice', value: m.dice, min: rule.dice_min });
+  if (rule.nsd_min !== undefined && nsd !== null && nsd < rule.nsd_min) misses.push({ metric: 'nsd', value: nsd, min: rule.nsd_min, tolerance_mm: tol });
+  if (rule.hd95_max_mm !== undefined && g.spacingKnown && (hd95 === null || hd95 > rule.hd95_max_mm)) {
+    misses.push({ metric: 'hd95', value: hd95, max_mm: rule.hd95_max_mm });
   }
   return { score: { label: rule.label, dice: m.dice, nsd, hd95 }, misses };
 }
@@ -114,10 +113,10 @@ export function agreementRules(guideline: Guideline, item: ItemInput, memo?: Pai
         const draft: FindingDraft = {
           rule: 'agreement.below_threshold',
           label: rule.label,
-          message: `${rule.label}: annotations ${a} and ${b} disagree (${r.misses.join(', ')}); the guideline asks for closer agreement`,
+          facts: { label: rule.label, a, b, misses: r.misses },
           value: r.score.dice,
           limit: rule.dice_min ?? null,
-          location: { region: `${a} vs ${b}` },
+          location: { region: `${a} vs ${b}`, labels: [rule.label] },
         };
         findings.push(...emit({ guideline, item: item.id, annotation: null, annotator: null }, [draft]));
       } else {
@@ -127,10 +126,10 @@ export function agreementRules(guideline: Guideline, item: ItemInput, memo?: Pai
         const draft: FindingDraft = {
           rule: 'agreement.below_threshold',
           label: rule.label,
-          message: `${rule.label}: annotation ${a} disagrees with the reference (${r.misses.join(', ')})`,
+          facts: { label: rule.label, a, b: null, misses: r.misses },
           value: r.score.dice,
           limit: rule.dice_min ?? null,
-          location: { region: `${a} vs ${REFERENCE}` },
+          location: { region: `${a} vs ${REFERENCE}`, labels: [rule.label] },
         };
         findings.push(...emit({ guideline, item: item.id, annotation: y.ann.id, annotator: y.ann.annotator }, [draft]));
       }

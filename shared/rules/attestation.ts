@@ -3,6 +3,7 @@ import type { ValidateFunction } from 'ajv/dist/2020.js';
 import schema from '../../guidelines/attestation.schema.json';
 import { compileSchema, formatPath } from '../guideline/document.js';
 import type { Guideline } from '../guideline/types.js';
+import { overriddenMessage } from '../report/finding-text.js';
 import type { FindingDraft } from './findings.js';
 import type { Attestation, Finding } from './types.js';
 
@@ -37,11 +38,7 @@ export function attestationRules(guideline: Guideline, sha256: string, raw: unkn
     if (!guideline.attestation?.required) return { drafts: [], attestation: null };
     return {
       drafts: [
-        {
-          rule: 'attestation.missing',
-          label: null,
-          message: `The annotation has no attestation; the guideline requires one (submit through the segqc Label Studio extension, or add a .segqc.json sidecar beside the mask)`,
-        },
+        { rule: 'attestation.missing', label: null, facts: {} },
       ],
       attestation: null,
     };
@@ -50,33 +47,19 @@ export function attestationRules(guideline: Guideline, sha256: string, raw: unkn
   if (!attestation) {
     return {
       drafts: [
-        {
-          rule: 'attestation.invalid',
-          label: null,
-          message: `The attestation does not follow guidelines/attestation.schema.json: ${problems.slice(0, 5).join('; ')}${
-            problems.length > 5 ? `; and ${problems.length - 5} more` : ''
-          }`,
-          value: problems.length,
-        },
+        { rule: 'attestation.invalid', label: null, facts: { problems }, value: problems.length },
       ],
       attestation: null,
     };
   }
   const a = attestation.guideline;
-  const diffs: string[] = [];
-  if (a.id !== guideline.id) diffs.push(`guideline id '${a.id}' (current: '${guideline.id}')`);
-  if (a.version !== guideline.version) diffs.push(`version ${a.version} (current: ${guideline.version})`);
-  if (a.sha256 !== sha256) diffs.push(`sha256 ${a.sha256.slice(0, 12)}… (current: ${sha256.slice(0, 12)}…)`);
-  if (diffs.length === 0) return { drafts: [], attestation };
-  const sameVersion = a.id === guideline.id && a.version === guideline.version;
+  if (a.id === guideline.id && a.version === guideline.version && a.sha256 === sha256) return { drafts: [], attestation };
   return {
     drafts: [
       {
         rule: 'attestation.stale_guideline',
         label: null,
-        message: `The attestation was made under ${diffs.join(', ')}${
-          sameVersion ? ': the guideline changed without a version bump' : ''
-        }; re-check the annotation against the current guideline`,
+        facts: { made: { id: a.id, version: a.version, sha256: a.sha256 }, current: { id: guideline.id, version: guideline.version, sha256 } },
         value: `${a.id}@${a.version}#${a.sha256}`,
         limit: `${guideline.id}@${guideline.version}#${sha256}`,
       },
@@ -98,6 +81,6 @@ export function applyOverrides(guideline: Guideline, attestation: Attestation | 
     if (f.rule.startsWith('attestation.')) return f;
     const o = attestation.overrides.find((x) => x.rule === f.rule && (x.label === null || x.label === f.label));
     if (!o) return f;
-    return { ...f, severity: 'info', message: `${f.message} — overridden${o.by ? ` by ${o.by}` : ''}: "${o.reason}"` };
+    return { ...f, severity: 'info', message: overriddenMessage(f.message, o.by, o.reason) };
   });
 }

@@ -45,24 +45,14 @@ export function checklistRules(guideline: Guideline, presentLabelNames: string[]
   const due = checklistState(guideline, presentLabelNames, answers).filter((s) => s.visible && isRequiredItem(s.item));
   if (due.length === 0) return [];
   if (answers === null) {
-    return [
-      {
-        rule: 'checklist.missing',
-        label: null,
-        message: `The annotation carries no checklist answers and no attestation; the guideline asks ${due.length} question${
-          due.length === 1 ? '' : 's'
-        }: ${due.map((s) => `"${s.item.prompt}"`).join(', ')}`,
-        value: 0,
-        limit: due.length,
-      },
-    ];
+    return [{ rule: 'checklist.missing', label: null, facts: { prompts: due.map((s) => s.item.prompt) }, value: 0, limit: due.length }];
   }
   return due
     .filter((s) => !s.answered)
-    .map((s) => ({
-      rule: 'checklist.incomplete' as const,
+    .map((s): FindingDraft => ({
+      rule: 'checklist.incomplete',
       label: s.item.when ? ('label_present' in s.item.when ? s.item.when.label_present : s.item.when.label_absent) : null,
-      message: `Checklist item not confirmed: "${s.item.prompt}"${s.item.help ? ` (${s.item.help})` : ''}`,
+      facts: { prompt: s.item.prompt, help: s.item.help ?? null },
       value: s.item.id,
       limit: null,
       location: { region: s.item.id },

@@ -1,49 +1,49 @@
 /** `components.too_many` and `component.too_small`: how many pieces a label is in, and how small each may be. */
 import type { Geometry } from '../model.js';
 import type { GuidelineLabel } from '../guideline/types.js';
+import { sizeOf, sizeUnits } from '../metrics/size.js';
 import type { FindingDraft } from './findings.js';
-import { bboxLocation, size, sizeUnits, voxelSize, whereIs } from './findings.js';
+import { boxLocation } from './location.js';
 import type { LabelShape } from './shape.js';
+
+/** Pieces besides the allowed ones that a `components.too_many` message lists. */
+const LISTED = 5;
 
 /** Checks the number of connected components and the size of each (one finding per small component). */
 export function componentRules(label: GuidelineLabel, shape: LabelShape, geometry: Geometry, file?: string): FindingDraft[] {
   const out: FindingDraft[] = [];
   const units = sizeUnits(geometry);
-  const vox = voxelSize(geometry);
   const n = shape.components.length;
+  const labels = [label.name];
+  const at = (rank: number) => boxLocation(shape.components[rank].bbox, geometry, { file, labels, component: rank + 1 });
   if (label.max_components !== undefined && n > label.max_components) {
-    const extra = shape.components.slice(label.max_components);
-    const largest = shape.components[0];
+    const first = label.max_components;
+    const listed = shape.components.slice(first, first + LISTED);
     out.push({
       rule: 'components.too_many',
       label: label.name,
-      message: `${label.name} is in ${n} separate pieces; the guideline allows ${label.max_components}. Besides the largest (${size(
-        largest.voxels * vox,
+      facts: {
+        label: label.name,
+        count: n,
+        allowed: label.max_components,
         units,
-      )}) there ${extra.length === 1 ? 'is' : 'are'} ${extra
-        .slice(0, 5)
-        .map((c) => `${size(c.voxels * vox, units)} ${whereIs(c.bbox, geometry)}`)
-        .join(', ')}${extra.length > 5 ? ` and ${extra.length - 5} more` : ''}`,
+        largest: sizeOf(shape.components[0].voxels, geometry),
+        others: listed.map((c, t) => ({ size: sizeOf(c.voxels, geometry), location: at(first + t) })),
+        more: n - first - listed.length,
+      },
       value: n,
       limit: label.max_components,
-      location: bboxLocation(extra[0].bbox, file),
+      location: at(first),
     });
   }
   const min = label.min_component_volume_mm3;
   if (min !== undefined && geometry.spacingKnown) {
-    const piece = units === 'mm2' ? 'region' : 'component';
-    for (const c of shape.components) {
-      const v = c.voxels * vox;
-      if (v >= min) continue;
-      out.push({
-        rule: 'component.too_small',
-        label: label.name,
-        message: `${label.name} ${piece} of ${size(v, units)} ${whereIs(c.bbox, geometry)} is below the guideline's minimum of ${size(min, units)}`,
-        value: v,
-        limit: min,
-        location: bboxLocation(c.bbox, file),
-      });
-    }
+    shape.components.forEach((c, rank) => {
+      const v = sizeOf(c.voxels, geometry);
+      if (v >= min) return;
+      const location = at(rank);
+      out.push({ rule: 'component.too_small', label: label.name, facts: { label: label.name, size: v, min, units, location }, value: v, limit: min, location });
+    });
   }
   return out;
 }

@@ -10,8 +10,9 @@ import { boundingBox, emptyBox, extendBox, unionBox } from '../metrics/bbox.js';
 import type { Box, MaskRef } from '../metrics/bbox.js';
 import { squaredDistancesToPoints } from '../metrics/distance.js';
 import { cropAround, cropMask, fillHoles, type Crop } from './envelope.js';
+import { sizeOf, sizeUnits } from '../metrics/size.js';
 import type { FindingDraft } from './findings.js';
-import { bboxLocation, num, sizeUnits, voxelAmount, voxelSize, whereIs } from './findings.js';
+import { boxLocation } from './location.js';
 
 /** Voxels of `inner` outside the filled envelope of `outer` by more than `toleranceMm`, and how far out they reach. */
 export interface Outside {
@@ -210,23 +211,23 @@ export function containmentRule(
   const o = outsideEnvelope(inner, container, geometry, tolerance, innerBox, memo);
   if (o.voxels === 0 || o.bbox === null) return [];
   const units = sizeUnits(geometry);
-  const amount = voxelAmount(o.voxels, geometry);
-  const tol = rule.tolerance_mm > 0 ? (geometry.spacingKnown ? ` beyond the ${num(rule.tolerance_mm)} mm tolerance` : ' (tolerance not applied: the pixel spacing is unknown)') : '';
-  const message =
-    o.farthest === Infinity
-      ? `${label.name} is drawn ${whereIs(o.bbox, geometry)} but ${rule.label} is not drawn at all; the guideline says ${label.name} lies inside ${rule.label}`
-      : `${amount} of ${label.name} lie outside ${rule.label}${tol}, up to ${num(o.farthest)} ${geometry.spacingKnown ? 'mm' : 'pixels'} away, ${whereIs(
-          o.bbox,
-          geometry,
-        )}; the guideline says ${label.name} lies inside ${rule.label}`;
+  const size = sizeOf(o.voxels, geometry);
+  const location = boxLocation(o.bbox, geometry, { file, labels: [label.name] });
   return [
     {
       rule: 'containment.outside',
       label: label.name,
-      message,
-      value: units === 'px' ? o.voxels : o.voxels * voxelSize(geometry),
+      facts: {
+        label: label.name,
+        container: rule.label,
+        outside: o.farthest === Infinity ? null : { voxels: o.voxels, size, units, farthest: o.farthest },
+        tolerance_mm: rule.tolerance_mm,
+        spacing_known: geometry.spacingKnown,
+        location,
+      },
+      value: size,
       limit: rule.tolerance_mm,
-      location: bboxLocation(o.bbox, file),
+      location,
     },
   ];
 }

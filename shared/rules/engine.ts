@@ -96,7 +96,7 @@ export function checkAnnotation(guideline: Guideline, annotation: AnnotationInpu
     const shape = memoShape(opts.memo, mask, g);
     if (shape.voxels === 0) continue;
     drawn.push({ resolved: r, mask, bbox: shape.bbox, box: shape.bbox });
-    drafts.push(...volumeRules(r.label, shape, g), ...componentRules(r.label, shape, g, file), ...sliceRules(r.label, shape, g, file));
+    drafts.push(...volumeRules(r.label, shape, g, file), ...componentRules(r.label, shape, g, file), ...sliceRules(r.label, shape, g, file));
   }
   const maskOf = new Map<string, MaskRef>(drawn.map((d) => [d.resolved.label.name, d.mask]));
   for (const d of drawn) {

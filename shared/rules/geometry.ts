@@ -8,11 +8,11 @@ const vec = (v: readonly number[]) => `(${v.map((x) => String(Number(x.toPrecisi
 /** One finding per aspect (shape, spacing, origin, direction) in which the mask and the image differ. */
 export function geometryRules(mask: Geometry, image: Geometry, imagePath: string, maskPath?: string): FindingDraft[] {
   const out: FindingDraft[] = [];
-  const add = (aspect: string, m: string, i: string, unit = '') =>
+  const add = (aspect: 'shape' | 'spacing' | 'origin' | 'direction', m: string, i: string, unit = '') =>
     out.push({
       rule: 'geometry.mismatch',
       label: null,
-      message: `Mask ${aspect} ${m}${unit} differs from the image's ${i}${unit} (${imagePath}): the mask was not drawn on this image's grid`,
+      facts: { aspect, mask: m, image: i, unit, image_path: imagePath },
       value: m,
       limit: i,
       location: maskPath ? { file: maskPath } : null,
@@ -22,8 +22,8 @@ export function geometryRules(mask: Geometry, image: Geometry, imagePath: string
     return out;
   }
   if (!mask.spacingKnown || !image.spacingKnown) return out;
-  if (!allClose(mask.spacing, image.spacing)) add('spacing', vec(mask.spacing), vec(image.spacing), ' mm');
-  if (!allClose(mask.origin, image.origin)) add('origin', vec(mask.origin), vec(image.origin), ' mm');
+  if (!allClose(mask.spacing, image.spacing)) add('spacing', vec(mask.spacing), vec(image.spacing), 'mm');
+  if (!allClose(mask.origin, image.origin)) add('origin', vec(mask.origin), vec(image.origin), 'mm');
   if (!allClose(mask.direction.flat(), image.direction.flat())) {
     add('direction', mask.direction.map(vec).join(' '), image.direction.map(vec).join(' '));
   }

@@ -21,8 +21,6 @@ const scheme = (s: string) => (s.toUpperCase() === 'SRT' ? 'SCT' : s.toUpperCase
 const sameConcept = (a: CodedConcept | undefined, b: CodedConcept | undefined): boolean =>
   !!a && !!b && scheme(a.scheme) === scheme(b.scheme) && a.code.trim() === b.code.trim();
 
-const describeSegLabel = (info: LabelInfo) => (info.name !== null ? `'${info.name}' (value ${info.value})` : `value ${info.value}`);
-
 /** Maps the segmentation's labels onto the guideline's; unknown labels and value mismatches come back as drafts. */
 export function resolveLabels(guideline: Guideline, seg: Segmentation): { labels: ResolvedLabel[]; drafts: FindingDraft[] } {
   const drafts: FindingDraft[] = [];
@@ -31,7 +29,7 @@ export function resolveLabels(guideline: Guideline, seg: Segmentation): { labels
   for (const l of seg.labels) if (!infos.has(l.value)) infos.set(l.value, l);
   for (const v of present) if (!infos.has(v)) infos.set(v, { value: v, name: null });
   const byLabel = new Map<GuidelineLabel, number[]>();
-  const known = guideline.labels.map((l) => `${l.value} ${l.name}`).join(', ');
+  const known = guideline.labels.map((l) => ({ value: l.value, name: l.name }));
   for (const info of [...infos.values()].sort((a, b) => a.value - b.value)) {
     const named = info.name !== null && info.name.trim() !== '';
     const match = named
@@ -40,24 +38,26 @@ export function resolveLabels(guideline: Guideline, seg: Segmentation): { labels
       : guideline.labels.find((l) => l.value === info.value);
     if (!match) {
       if (!named && !present.has(info.value)) continue;
+      const region = info.name ?? String(info.value);
       drafts.push({
         rule: 'label.unknown',
         label: info.name,
-        message: `Label ${describeSegLabel(info)} is not in the guideline, which has ${known}`,
+        facts: { name: info.name, value: info.value, known },
         value: info.name ?? info.value,
         limit: null,
-        location: { region: info.name ?? String(info.value) },
+        location: { region, labels: [region] },
       });
       continue;
     }
     if (named && VALUED_FORMATS.has(seg.format) && info.value !== match.value) {
+      const name = info.name as string;
       drafts.push({
         rule: 'label.value_mismatch',
         label: match.name,
-        message: `Label '${info.name}' is stored as value ${info.value}, but the guideline numbers ${match.name} ${match.value}`,
+        facts: { name, value: info.value, guideline_name: match.name, guideline_value: match.value },
         value: info.value,
         limit: match.value,
-        location: { region: info.name as string },
+        location: { region: name, labels: [name] },
       });
     }
     if (!present.has(info.value)) continue;
@@ -74,13 +74,7 @@ export function requiredMissing(guideline: Guideline, resolved: ResolvedLabel[])
   const have = new Set(resolved.map((r) => r.label));
   return guideline.labels
     .filter((l) => l.required && !have.has(l))
-    .map((l) => ({
-      rule: 'label.required_missing' as const,
-      label: l.name,
-      message: `${l.name} is not drawn; the guideline requires it on every image`,
-      value: 0,
-      limit: null,
-    }));
+    .map((l): FindingDraft => ({ rule: 'label.required_missing', label: l.name, facts: { label: l.name }, value: 0, limit: null }));
 }
 
 /** The voxels of a resolved label as a mask, without copying when one layer holds it under one value. */

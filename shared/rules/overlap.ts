@@ -2,8 +2,9 @@
 import type { Geometry, Segmentation } from '../model.js';
 import type { Box, MaskRef } from '../metrics/bbox.js';
 import { emptyBox, extendBox } from '../metrics/bbox.js';
+import { sizeOf, sizeUnits } from '../metrics/size.js';
 import type { FindingDraft } from './findings.js';
-import { bboxLocation, sizeUnits, voxelAmount, voxelSize, whereIs } from './findings.js';
+import { boxLocation } from './location.js';
 import { layersHolding } from './labels.js';
 import type { ResolvedLabel } from './labels.js';
 
@@ -54,15 +55,16 @@ export function overlapRules(seg: Segmentation, drawn: DrawnLabel[], file?: stri
       if (la.length === 1 && lb.length === 1 && la[0] === lb[0]) continue;
       const o = overlapOf(a.mask, a.bbox, b.mask, b.bbox, g);
       if (o.voxels === 0 || !o.bbox) continue;
-      const units = sizeUnits(g);
-      const amount = voxelAmount(o.voxels, g);
+      const name = a.resolved.label.name;
+      const size = sizeOf(o.voxels, g);
+      const location = { ...boxLocation(o.bbox, g, { file, labels: [name, otherName] }), region: `${name} / ${otherName}` };
       out.push({
         rule: 'overlap.forbidden',
-        label: a.resolved.label.name,
-        message: `${a.resolved.label.name} and ${otherName} overlap in ${amount} ${whereIs(o.bbox, g)}; the guideline says they must not overlap`,
-        value: units === 'px' ? o.voxels : o.voxels * voxelSize(g),
+        label: name,
+        facts: { label: name, other: otherName, overlap: { voxels: o.voxels, size, units: sizeUnits(g) }, location },
+        value: size,
         limit: 0,
-        location: { ...bboxLocation(o.bbox, file), region: `${a.resolved.label.name} / ${otherName}` },
+        location,
       });
     }
   }

@@ -3,6 +3,7 @@ import type { Geometry } from '../model.js';
 import { is2D } from '../model.js';
 import type { GuidelineLabel } from '../guideline/types.js';
 import type { FindingDraft } from './findings.js';
+import { boxLocation, sliceAxis } from './location.js';
 import type { LabelShape } from './shape.js';
 
 /** One finding per run of empty slices between the first and last slice of the label. */
@@ -15,14 +16,14 @@ export function sliceRules(label: GuidelineLabel, shape: LabelShape, geometry: G
     if (s[t] === s[t - 1] + 1) continue;
     const a = s[t - 1] + 1;
     const b = s[t] - 1;
-    const range = a === b ? `slice ${a} is` : `slices ${a}–${b} are`;
+    const location = { ...boxLocation([i0, j0, a, i1, j1, b], geometry, { file, labels: [label.name] }), slice: a };
     out.push({
       rule: 'slices.gap',
       label: label.name,
-      message: `${label.name} skips slices: ${range} empty between slice ${s[t - 1]} and slice ${s[t]}; the guideline asks for contiguous slices`,
+      facts: { label: label.name, first: a, last: b, before: s[t - 1], after: s[t], axis: sliceAxis(geometry) },
       value: `${a}-${b}`,
       limit: null,
-      location: { ...(file ? { file } : {}), slice: a, bbox: [i0, j0, a, i1, j1, b] },
+      location,
     });
   }
   return out;

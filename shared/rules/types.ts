@@ -1,4 +1,6 @@
 /** Findings and the inputs of the rule engine. Rule codes are public API: see CHANGELOG.md before changing one. */
+import type { ErrorReason } from '../errors.js';
+import type { SizeUnits } from '../metrics/size.js';
 import type { Geometry, Segmentation } from '../model.js';
 import type { RuleCode, Severity } from '../rule-codes.js';
 
@@ -6,14 +8,118 @@ import type { RuleCode, Severity } from '../rule-codes.js';
 export type { RuleCode, Severity };
 export { ATTESTATION_FROM_NAME, CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES } from '../formats/labelstudio.js';
 
-/** Where in an item a finding is: a slice (0-based k index), a region or segment id, a voxel bounding box. */
+/** The anatomical plane a grid's slices lie in, named from the direction of its k axis. */
+export type SliceAxis = 'axial' | 'coronal' | 'sagittal';
+
+/**
+ * Where in an item a finding is, as data a picture can be drawn from: the file, the slices (0-based k indices) and
+ * their plane, the box and its centre in voxels and in patient LPS millimetres, the component, the labels involved.
+ */
 export interface FindingLocation {
   file?: string;
+  /** The middle slice of the box (the first one of a gap). */
   slice?: number;
   region?: string;
   /** [i0, j0, k0, i1, j1, k1], inclusive voxel indices. */
   bbox?: [number, number, number, number, number, number];
+  /** 3D only: the plane of the slices. */
+  axis?: SliceAxis;
+  /** 3D only: the first and last slice (k index) of the box. */
+  slices?: [number, number];
+  /** Centre of the box in voxel indices (i, j, k); halves where the box spans an even number of voxels. */
+  center?: [number, number, number];
+  /** Centre of the box in patient LPS millimetres; absent when the spacing is unknown. */
+  center_mm?: [number, number, number];
+  /** The connected component, by rank: 1 is the label's largest. */
+  component?: number;
+  /** Labels whose voxels the finding is about (both labels of an overlap; the file's own name of an unknown label). */
+  labels?: string[];
 }
+
+/** A count of voxels with its size in `units`. */
+export interface Amount {
+  voxels: number;
+  size: number;
+  units: SizeUnits;
+}
+
+/** One agreement threshold an annotation pair misses. */
+export type AgreementMiss =
+  | { metric: 'dice'; value: number; min: number }
+  | { metric: 'nsd'; value: number; min: number; tolerance_mm: number }
+  | { metric: 'hd95'; value: number | null; max_mm: number };
+
+/** A guideline's identity, as an attestation records it. */
+export interface GuidelineStamp {
+  id: string;
+  version: string;
+  sha256: string;
+}
+
+/**
+ * What each rule knows about what it found: the data its message is rendered from (`shared/report/finding-text.ts`),
+ * discriminated on the rule code.
+ */
+export type FindingFacts =
+  | { rule: 'label.unknown'; facts: { name: string | null; value: number; known: Array<{ value: number; name: string }> } }
+  | { rule: 'label.value_mismatch'; facts: { name: string; value: number; guideline_name: string; guideline_value: number } }
+  | { rule: 'label.required_missing'; facts: { label: string } }
+  | { rule: 'volume.below_min' | 'volume.above_max'; facts: { label: string; size: number; limit: number; units: SizeUnits } }
+  | {
+      rule: 'components.too_many';
+      facts: {
+        label: string;
+        count: number;
+        allowed: number;
+        units: SizeUnits;
+        largest: number;
+        /** The first few pieces besides the allowed ones, largest first. */
+        others: Array<{ size: number; location: FindingLocation }>;
+        /** Pieces besides those listed. */
+        more: number;
+      };
+    }
+  | { rule: 'component.too_small'; facts: { label: string; size: number; min: number; units: SizeUnits; location: FindingLocation } }
+  | {
+      rule: 'containment.outside';
+      facts: {
+        label: string;
+        container: string;
+        /** Null when the container is not drawn at all. */
+        outside: (Amount & { farthest: number }) | null;
+        tolerance_mm: number;
+        spacing_known: boolean;
+        location: FindingLocation;
+      };
+    }
+  | { rule: 'overlap.forbidden'; facts: { label: string; other: string; overlap: Amount; location: FindingLocation } }
+  | { rule: 'slices.gap'; facts: { label: string; first: number; last: number; before: number; after: number; axis: SliceAxis } }
+  | { rule: 'checklist.missing'; facts: { prompts: string[] } }
+  | { rule: 'checklist.incomplete'; facts: { prompt: string; help: string | null } }
+  | { rule: 'attestation.missing'; facts: Record<string, never> }
+  | { rule: 'attestation.invalid'; facts: { problems: string[] } }
+  | { rule: 'attestation.stale_guideline'; facts: { made: GuidelineStamp; current: GuidelineStamp } }
+  | {
+      rule: 'geometry.mismatch';
+      facts: { aspect: 'shape' | 'spacing' | 'origin' | 'direction'; mask: string; image: string; unit: string; image_path: string };
+    }
+  | { rule: 'dataset.missing_annotation'; facts: { item: string; count: number; min: number; image: string | null } }
+  | { rule: 'dataset.orphan_annotation'; facts: { file: string } }
+  | {
+      rule: 'agreement.below_threshold';
+      /** `b` null: `a` against the reference. */
+      facts: { label: string; a: string; b: string | null; misses: AgreementMiss[] };
+    }
+  | { rule: 'format.unreadable'; facts: { file: string; detail: string; image: boolean } };
+
+/** What a rule reports, as data; `emit` adds the context and severity and renders the message. */
+export type FindingDraft = FindingFacts & {
+  label: string | null;
+  value?: number | string | null;
+  limit?: number | string | null;
+  location?: FindingLocation | null;
+  reason?: ErrorReason;
+};
 
 /** One thing wrong with an item, as data; renderers turn it into words for each surface. */
 export interface Finding {
@@ -27,6 +133,8 @@ export interface Finding {
   value: number | string | null;
   limit: number | string | null;
   location: FindingLocation | null;
+  /** `format.unreadable` only: why, where the reader knows (a Git LFS pointer instead of the file). */
+  reason?: ErrorReason;
 }
 
 /** Checklist answers by checklist item id: true when ticked, false or absent when not. */

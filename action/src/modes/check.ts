@@ -83,7 +83,7 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
   mkdirSync(dirname(reportPath), { recursive: true });
   writeFileAtomic(reportPath, JSON.stringify(report) + '\n');
 
-  if (analysis.report.items.some((i) => i.findings.some((f) => f.rule === 'format.unreadable' && f.message.includes('Git LFS pointer')))) {
+  if (analysis.report.items.some((i) => i.findings.some((f) => f.rule === 'format.unreadable' && f.reason === 'lfs_pointer'))) {
     core.warning('Some masks are Git LFS pointers, not the masks: check out with actions/checkout `lfs: true` (or run git lfs pull).', { title: 'segqc: Git LFS' });
   }
   const sharded = inputs.shard !== null;

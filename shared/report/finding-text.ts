@@ -1,0 +1,163 @@
+/**
+ * The words of findings: every message is rendered here from a rule's facts and location, and nowhere else. The
+ * terminal, Markdown, job summary and editor panel show these messages; readers of the report use the data.
+ */
+import type { SizeUnits } from '../metrics/size.js';
+import type { AgreementMiss, Amount, FindingDraft, FindingLocation } from '../rules/types.js';
+
+/** A number with three significant digits and no exponent for everyday magnitudes. */
+export function num(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  if (a >= 1000) return Math.round(x).toLocaleString('en-US');
+  if (a < 1e-3) return x.toPrecision(3);
+  return String(Number(x.toPrecision(3)));
+}
+
+/** A size with its unit: "12.3 mm³", "1,520,000 mm³ (1,520 mL)", "0.004 mm²", "52 pixels". */
+export function size(x: number, units: SizeUnits): string {
+  if (units === 'px') return `${num(x)} pixel${x === 1 ? '' : 's'}`;
+  if (units === 'mm2') return `${num(x)} mm²`;
+  return x >= 10000 ? `${num(x)} mm³ (${num(x / 1000)} mL)` : `${num(x)} mm³`;
+}
+
+/** A count of voxels (pixels in 2D) with its size: "12 voxels (30 mm³)", "4 pixels (1 mm²)", "52 pixels". */
+export function amount(a: Amount): string {
+  const word = `${a.units === 'mm3' ? 'voxel' : 'pixel'}${a.voxels === 1 ? '' : 's'}`;
+  return a.units === 'px' ? `${a.voxels} ${word}` : `${a.voxels} ${word} (${size(a.size, a.units)})`;
+}
+
+const range = (a: number, b: number) => (a === b ? `slice ${a}` : `slices ${a}–${b}`);
+
+/**
+ * Where a located box is: in 3D its slices, their plane and its centre in the slice, "at slices 19–21 (axial, around
+ * (95, 60) px)"; in 2D its centre, "around pixel (12, 30)". `inPlane: false` keeps to the slices (the plane is named
+ * unless axial).
+ */
+export function whereText(loc: FindingLocation, opts: { inPlane?: boolean } = {}): string {
+  const c = loc.center;
+  const px = c ? `(${Math.round(c[0])}, ${Math.round(c[1])})` : null;
+  if (loc.slices) {
+    const at = `at ${range(loc.slices[0], loc.slices[1])}`;
+    if (opts.inPlane === false) return loc.axis && loc.axis !== 'axial' ? `${at} (${loc.axis})` : at;
+    const inside = [loc.axis, px ? `around ${px} px` : null].filter(Boolean).join(', ');
+    return inside ? `${at} (${inside})` : at;
+  }
+  return px ? `around pixel ${px}` : '';
+}
+
+const misses = (ms: AgreementMiss[]) =>
+  ms
+    .map((m) => {
+      if (m.metric === 'dice') return `Dice ${num(m.value)} < ${num(m.min)}`;
+      if (m.metric === 'nsd') return `NSD@${num(m.tolerance_mm)} mm ${num(m.value)} < ${num(m.min)}`;
+      return m.value === null ? `HD95 undefined (one side empty), max ${num(m.max_mm)} mm` : `HD95 ${num(m.value)} mm > ${num(m.max_mm)} mm`;
+    })
+    .join(', ');
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The message of a finding, from its rule's facts. */
+export function findingMessage(d: FindingDraft): string {
+  switch (d.rule) {
+    case 'label.unknown': {
+      const f = d.facts;
+      const what = f.name !== null ? `'${f.name}' (value ${f.value})` : `value ${f.value}`;
+      return `Label ${what} is not in the guideline, which has ${f.known.map((l) => `${l.value} ${l.name}`).join(', ')}`;
+    }
+    case 'label.value_mismatch': {
+      const f = d.facts;
+      return `Label '${f.name}' is stored as value ${f.value}, but the guideline numbers ${f.guideline_name} ${f.guideline_value}`;
+    }
+    case 'label.required_missing':
+      return `${d.facts.label} is not drawn; the guideline requires it on every image`;
+    case 'volume.below_min':
+    case 'volume.above_max': {
+      const f = d.facts;
+      const what = f.units === 'mm2' ? 'area' : 'volume';
+      const side = d.rule === 'volume.below_min' ? 'below the guideline\'s minimum' : 'above the guideline\'s maximum';
+      return `${f.label} ${what} is ${size(f.size, f.units)}, ${side} of ${size(f.limit, f.units)}`;
+    }
+    case 'components.too_many': {
+      const f = d.facts;
+      const n = f.others.length + f.more;
+      const listed = f.others.map((o) => `${size(o.size, f.units)} ${whereText(o.location)}`).join(', ');
+      return `${f.label} is in ${f.count} separate pieces; the guideline allows ${f.allowed}. Besides the largest (${size(f.largest, f.units)}) there ${
+        n === 1 ? 'is' : 'are'
+      } ${listed}${f.more > 0 ? ` and ${f.more} more` : ''}`;
+    }
+    case 'component.too_small': {
+      const f = d.facts;
+      const piece = f.units === 'mm2' ? 'region' : 'component';
+      return `${f.label} ${piece} of ${size(f.size, f.units)} ${whereText(f.location, { inPlane: false })} is below the guideline's minimum of ${size(f.min, f.units)}`;
+    }
+    case 'containment.outside': {
+      const f = d.facts;
+      const rule = `the guideline says ${f.label} lies inside ${f.container}`;
+      if (f.outside === null) return `${f.label} is drawn ${whereText(f.location)} but ${f.container} is not drawn at all; ${rule}`;
+      const tol =
+        f.tolerance_mm > 0 ? (f.spacing_known ? ` beyond the ${num(f.tolerance_mm)} mm tolerance` : ' (tolerance not applied: the pixel spacing is unknown)') : '';
+      const far = `up to ${num(f.outside.farthest)} ${f.spacing_known ? 'mm' : 'pixels'} away`;
+      return `${amount(f.outside)} of ${f.label} lie outside ${f.container}${tol}, ${far}, ${whereText(f.location)}; ${rule}`;
+    }
+    case 'overlap.forbidden': {
+      const f = d.facts;
+      return `${f.label} and ${f.other} overlap in ${amount(f.overlap)} ${whereText(f.location)}; the guideline says they must not overlap`;
+    }
+    case 'slices.gap': {
+      const f = d.facts;
+      const gap = f.first === f.last ? `slice ${f.first} is` : `slices ${f.first}–${f.last} are`;
+      return `${f.label} skips ${f.axis} slices: ${gap} empty between slice ${f.before} and slice ${f.after}; the guideline asks for contiguous slices`;
+    }
+    case 'checklist.missing': {
+      const p = d.facts.prompts;
+      return `The annotation carries no checklist answers and no attestation; the guideline asks ${plural(p.length, 'question')}: ${p.map((q) => `"${q}"`).join(', ')}`;
+    }
+    case 'checklist.incomplete':
+      return `Checklist item not confirmed: "${d.facts.prompt}"${d.facts.help ? ` (${d.facts.help})` : ''}`;
+    case 'attestation.missing':
+      return 'The annotation has no attestation; the guideline requires one (submit through the segqc Label Studio extension, or add a .segqc.json sidecar beside the mask)';
+    case 'attestation.invalid': {
+      const p = d.facts.problems;
+      return `The attestation does not follow guidelines/attestation.schema.json: ${p.slice(0, 5).join('; ')}${p.length > 5 ? `; and ${p.length - 5} more` : ''}`;
+    }
+    case 'attestation.stale_guideline': {
+      const { made: a, current: c } = d.facts;
+      const diffs: string[] = [];
+      if (a.id !== c.id) diffs.push(`guideline id '${a.id}' (current: '${c.id}')`);
+      if (a.version !== c.version) diffs.push(`version ${a.version} (current: ${c.version})`);
+      if (a.sha256 !== c.sha256) diffs.push(`sha256 ${a.sha256.slice(0, 12)}… (current: ${c.sha256.slice(0, 12)}…)`);
+      const bump = a.id === c.id && a.version === c.version ? ': the guideline changed without a version bump' : '';
+      return `The attestation was made under ${diffs.join(', ')}${bump}; re-check the annotation against the current guideline`;
+    }
+    case 'geometry.mismatch': {
+      const f = d.facts;
+      const u = f.unit ? ` ${f.unit}` : '';
+      return `Mask ${f.aspect} ${f.mask}${u} differs from the image's ${f.image}${u} (${f.image_path}): the mask was not drawn on this image's grid`;
+    }
+    case 'dataset.missing_annotation': {
+      const f = d.facts;
+      if (f.count === 0) return `Item ${f.item} has no annotation${f.image ? ` (image ${f.image})` : ''}; every item needs ${f.min}`;
+      return `Item ${f.item} has ${plural(f.count, 'annotation')}; the guideline asks for at least ${f.min}`;
+    }
+    case 'dataset.orphan_annotation':
+      return `Annotation ${d.facts.file} matches no image of the dataset: check its file name or the images pattern in segqc.yaml`;
+    case 'agreement.below_threshold': {
+      const f = d.facts;
+      if (f.b === null) return `${f.label}: annotation ${f.a} disagrees with the reference (${misses(f.misses)})`;
+      return `${f.label}: annotations ${f.a} and ${f.b} disagree (${misses(f.misses)}); the guideline asks for closer agreement`;
+    }
+    case 'format.unreadable':
+      return `${d.facts.image ? 'image ' : ''}${d.facts.file} cannot be read: ${d.facts.detail}`;
+    default:
+      return unreachable(d);
+  }
+}
+
+const unreachable = (d: never): string => {
+  throw new Error(`no message for rule ${(d as FindingDraft).rule}`);
+};
+
+/** A message with the override an attestation recorded for it. */
+export const overriddenMessage = (message: string, by: string | null, reason: string): string => `${message} — overridden${by ? ` by ${by}` : ''}: "${reason}"`;
