@@ -1366,9 +1366,9 @@ var require_util = __commonJS({
     function isValidHeaderValue(characters) {
       return !headerCharRegex.test(characters);
     }
-    function parseRangeHeader(range) {
-      if (range == null || range === "") return { start: 0, end: null, size: null };
-      const m = range ? range.match(/^bytes (\d+)-(\d+)\/(\d+)?$/) : null;
+    function parseRangeHeader(range2) {
+      if (range2 == null || range2 === "") return { start: 0, end: null, size: null };
+      const m = range2 ? range2.match(/^bytes (\d+)-(\d+)\/(\d+)?$/) : null;
       return m ? {
         start: parseInt(m[1]),
         end: m[2] ? parseInt(m[2]) : null,
@@ -3672,8 +3672,8 @@ var require_webidl = __commonJS({
       return new TypeError(`${message2.header}: ${message2.message}`);
     };
     webidl.errors.conversionFailed = function(context4) {
-      const plural2 = context4.types.length === 1 ? "" : " one of";
-      const message2 = `${context4.argument} could not be converted to${plural2}: ${context4.types.join(", ")}.`;
+      const plural3 = context4.types.length === 1 ? "" : " one of";
+      const message2 = `${context4.argument} could not be converted to${plural3}: ${context4.types.join(", ")}.`;
       return webidl.errors.exception({
         header: context4.prefix,
         message: message2
@@ -9077,16 +9077,16 @@ var require_retry_handler = __commonJS({
       const current = Date.now();
       return new Date(retryAfter).getTime() - current;
     }
-    function validatePartialResponseContentLength(headers, range, statusCode, retryCount) {
+    function validatePartialResponseContentLength(headers, range2, statusCode, retryCount) {
       const contentLength = headers["content-length"];
       if (contentLength == null) {
         return null;
       }
-      if (!Number.isFinite(range.start) || !Number.isFinite(range.end)) {
+      if (!Number.isFinite(range2.start) || !Number.isFinite(range2.end)) {
         return null;
       }
       const length2 = Number(contentLength);
-      const expectedLength = range.end - range.start + 1;
+      const expectedLength = range2.end - range2.start + 1;
       if (!Number.isFinite(length2) || length2 !== expectedLength) {
         return new RequestRetryError("Content-Length mismatch", statusCode, {
           headers,
@@ -9301,8 +9301,8 @@ var require_retry_handler = __commonJS({
         }
         if (this.end == null) {
           if (statusCode === 206) {
-            const range = parseRangeHeader(headers["content-range"]);
-            if (range == null) {
+            const range2 = parseRangeHeader(headers["content-range"]);
+            if (range2 == null) {
               this.headersSent = true;
               return this.handler.onHeaders(
                 statusCode,
@@ -9311,12 +9311,12 @@ var require_retry_handler = __commonJS({
                 statusMessage
               );
             }
-            const contentLengthError = validatePartialResponseContentLength(headers, range, statusCode, this.retryCount);
+            const contentLengthError = validatePartialResponseContentLength(headers, range2, statusCode, this.retryCount);
             if (contentLengthError != null) {
               this.abort(contentLengthError);
               return false;
             }
-            const { start, size: size2, end = size2 - 1 } = range;
+            const { start, size: size2, end = size2 - 1 } = range2;
             assert(
               start != null && Number.isFinite(start),
               "content-range mismatch"
@@ -11236,9 +11236,9 @@ var require_pluralizer = __commonJS({
       this: "these"
     };
     module.exports = class Pluralizer {
-      constructor(singular, plural2) {
+      constructor(singular, plural3) {
         this.singular = singular;
-        this.plural = plural2;
+        this.plural = plural3;
       }
       pluralize(count) {
         const one = count === 1;
@@ -32223,7 +32223,7 @@ var require_compose_scalar = __commonJS({
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
     function composeScalar(ctx, token, tagToken, onError) {
-      const { value: value2, type, comment: comment2, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
+      const { value: value2, type, comment: comment2, range: range2 } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
       const tagName = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
       let tag;
       if (ctx.options.stringKeys && ctx.atKey) {
@@ -32243,7 +32243,7 @@ var require_compose_scalar = __commonJS({
         onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg);
         scalar = new Scalar.Scalar(value2);
       }
-      scalar.range = range;
+      scalar.range = range2;
       scalar.source = value2;
       if (type)
         scalar.type = type;
@@ -35246,15 +35246,17 @@ function info(message2) {
 // shared/errors.ts
 var SegqcError = class extends Error {
   code;
+  reason;
   file;
   item;
   detail;
-  constructor(code, detail, where = {}) {
+  constructor(code, detail, where = {}, reason = null) {
     const file = where.file ?? null;
     const item2 = where.item ?? null;
     super(`${file ?? ""}${item2 ? ` [${item2}]` : ""}${file || item2 ? ": " : ""}${detail}`);
     this.name = "SegqcError";
     this.code = code;
+    this.reason = reason;
     this.file = file;
     this.item = item2;
     this.detail = detail;
@@ -40282,8 +40284,8 @@ function locate(doc, path, key = false) {
       at = node;
     } else break;
   }
-  const range = at?.range;
-  const pos = doc.lineCounter.linePos(range ? range[0] : 0);
+  const range2 = at?.range;
+  const pos = doc.lineCounter.linePos(range2 ? range2[0] : 0);
   return { line: pos.line, column: pos.col };
 }
 function valueAt(data2, path) {
@@ -41634,42 +41636,42 @@ function rawHeader(b, file) {
   const f32 = (o) => v3.getFloat32(o, le);
   const f64 = (o) => v3.getFloat64(o, le);
   const i64 = (o) => Number(v3.getBigInt64(o, le));
-  const range = (n2, at) => Array.from({ length: n2 }, (_, i) => at(i));
+  const range2 = (n2, at) => Array.from({ length: n2 }, (_, i) => at(i));
   if (size2 === 348) {
     return {
       version: 1,
       littleEndian: le,
       size: size2,
-      dims: range(8, (i) => i16(40 + i * 2)),
+      dims: range2(8, (i) => i16(40 + i * 2)),
       datatype: i16(70),
-      pixdim: range(8, (i) => f32(76 + i * 4)),
+      pixdim: range2(8, (i) => f32(76 + i * 4)),
       voxOffset: f32(108),
       slope: f32(112),
       inter: f32(116),
       xyztUnits: b[123],
       qformCode: i16(252),
       sformCode: i16(254),
-      quatern: range(3, (i) => f32(256 + i * 4)),
-      qoffset: range(3, (i) => f32(268 + i * 4)),
-      srow: range(3, (r) => range(4, (c) => f32(280 + r * 16 + c * 4)))
+      quatern: range2(3, (i) => f32(256 + i * 4)),
+      qoffset: range2(3, (i) => f32(268 + i * 4)),
+      srow: range2(3, (r) => range2(4, (c) => f32(280 + r * 16 + c * 4)))
     };
   }
   return {
     version: 2,
     littleEndian: le,
     size: size2,
-    dims: range(8, (i) => i64(16 + i * 8)),
+    dims: range2(8, (i) => i64(16 + i * 8)),
     datatype: i16(12),
-    pixdim: range(8, (i) => f64(104 + i * 8)),
+    pixdim: range2(8, (i) => f64(104 + i * 8)),
     voxOffset: i64(168),
     slope: f64(176),
     inter: f64(184),
     xyztUnits: i32(500),
     qformCode: i32(344),
     sformCode: i32(348),
-    quatern: range(3, (i) => f64(352 + i * 8)),
-    qoffset: range(3, (i) => f64(376 + i * 8)),
-    srow: range(3, (r) => range(4, (c) => f64(400 + r * 32 + c * 8)))
+    quatern: range2(3, (i) => f64(352 + i * 8)),
+    qoffset: range2(3, (i) => f64(376 + i * 8)),
+    srow: range2(3, (r) => range2(4, (c) => f64(400 + r * 32 + c * 8)))
   };
 }
 var unitScale = (xyztUnits) => {
@@ -49018,9 +49020,9 @@ var BinaryRepresentation = /* @__PURE__ */ (function(_ValueRepresentation3) {
               return e + stream.offset;
             });
             offsets.push(stream.size);
-            frames = toWindows(offsets, 2).map(function(range) {
+            frames = toWindows(offsets, 2).map(function(range2) {
               var fragments = [];
-              var _range = _slicedToArray(range, 2), start = _range[0], stop = _range[1];
+              var _range = _slicedToArray(range2, 2), start = _range[0], stop = _range[1];
               var rangeStream = new ReadBufferStream(stream.buffer, stream.isLittleEndian, {
                 start,
                 stop,
@@ -64396,7 +64398,7 @@ var isLfsPointer = (b) => b.length < 1024 && b.length >= LFS_POINTER.length && n
 function readSegmentation(bytes, file, opts = {}) {
   const limits = opts.limits ?? DEFAULT_LIMITS;
   if (isLfsPointer(bytes)) {
-    throw new SegqcError("format.unreadable", "is a Git LFS pointer, not the mask itself: fetch the LFS objects (actions/checkout with lfs: true, or git lfs pull)", { file });
+    throw new SegqcError("format.unreadable", "is a Git LFS pointer, not the mask itself: fetch the LFS objects (actions/checkout with lfs: true, or git lfs pull)", { file }, "lfs_pointer");
   }
   const format = opts.format ?? detectFormat(bytes, file);
   switch (format) {
@@ -65758,6 +65760,139 @@ function compareMasks(ref, cand, geometry, opts) {
   return { ...base, hd: robust(1), hd95: robust(0.95), assd: (meanOf(A, totA) + meanOf(B, totB)) / 2, nsd };
 }
 
+// shared/report/finding-text.ts
+function num2(x) {
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return "0";
+  const a = Math.abs(x);
+  if (a >= 1e3) return Math.round(x).toLocaleString("en-US");
+  if (a < 1e-3) return x.toPrecision(3);
+  return String(Number(x.toPrecision(3)));
+}
+function size(x, units) {
+  if (units === "px") return `${num2(x)} pixel${x === 1 ? "" : "s"}`;
+  if (units === "mm2") return `${num2(x)} mm\xB2`;
+  return x >= 1e4 ? `${num2(x)} mm\xB3 (${num2(x / 1e3)} mL)` : `${num2(x)} mm\xB3`;
+}
+function amount(a) {
+  const word = `${a.units === "mm3" ? "voxel" : "pixel"}${a.voxels === 1 ? "" : "s"}`;
+  return a.units === "px" ? `${a.voxels} ${word}` : `${a.voxels} ${word} (${size(a.size, a.units)})`;
+}
+var range = (a, b) => a === b ? `slice ${a}` : `slices ${a}\u2013${b}`;
+function whereText(loc, opts = {}) {
+  const c = loc.center;
+  const px = c ? `(${Math.round(c[0])}, ${Math.round(c[1])})` : null;
+  if (loc.slices) {
+    const at = `at ${range(loc.slices[0], loc.slices[1])}`;
+    if (opts.inPlane === false) return loc.axis && loc.axis !== "axial" ? `${at} (${loc.axis})` : at;
+    const inside = [loc.axis, px ? `around ${px} px` : null].filter(Boolean).join(", ");
+    return inside ? `${at} (${inside})` : at;
+  }
+  return px ? `around pixel ${px}` : "";
+}
+var misses = (ms) => ms.map((m) => {
+  if (m.metric === "dice") return `Dice ${num2(m.value)} < ${num2(m.min)}`;
+  if (m.metric === "nsd") return `NSD@${num2(m.tolerance_mm)} mm ${num2(m.value)} < ${num2(m.min)}`;
+  return m.value === null ? `HD95 undefined (one side empty), max ${num2(m.max_mm)} mm` : `HD95 ${num2(m.value)} mm > ${num2(m.max_mm)} mm`;
+}).join(", ");
+var plural = (n2, word) => `${n2} ${word}${n2 === 1 ? "" : "s"}`;
+function findingMessage(d) {
+  switch (d.rule) {
+    case "label.unknown": {
+      const f = d.facts;
+      const what = f.name !== null ? `'${f.name}' (value ${f.value})` : `value ${f.value}`;
+      return `Label ${what} is not in the guideline, which has ${f.known.map((l) => `${l.value} ${l.name}`).join(", ")}`;
+    }
+    case "label.value_mismatch": {
+      const f = d.facts;
+      return `Label '${f.name}' is stored as value ${f.value}, but the guideline numbers ${f.guideline_name} ${f.guideline_value}`;
+    }
+    case "label.required_missing":
+      return `${d.facts.label} is not drawn; the guideline requires it on every image`;
+    case "volume.below_min":
+    case "volume.above_max": {
+      const f = d.facts;
+      const what = f.units === "mm2" ? "area" : "volume";
+      const side = d.rule === "volume.below_min" ? "below the guideline's minimum" : "above the guideline's maximum";
+      return `${f.label} ${what} is ${size(f.size, f.units)}, ${side} of ${size(f.limit, f.units)}`;
+    }
+    case "components.too_many": {
+      const f = d.facts;
+      const n2 = f.others.length + f.more;
+      const listed = f.others.map((o) => `${size(o.size, f.units)} ${whereText(o.location)}`).join(", ");
+      return `${f.label} is in ${f.count} separate pieces; the guideline allows ${f.allowed}. Besides the largest (${size(f.largest, f.units)}) there ${n2 === 1 ? "is" : "are"} ${listed}${f.more > 0 ? ` and ${f.more} more` : ""}`;
+    }
+    case "component.too_small": {
+      const f = d.facts;
+      const piece = f.units === "mm2" ? "region" : "component";
+      return `${f.label} ${piece} of ${size(f.size, f.units)} ${whereText(f.location, { inPlane: false })} is below the guideline's minimum of ${size(f.min, f.units)}`;
+    }
+    case "containment.outside": {
+      const f = d.facts;
+      const rule = `the guideline says ${f.label} lies inside ${f.container}`;
+      if (f.outside === null) return `${f.label} is drawn ${whereText(f.location)} but ${f.container} is not drawn at all; ${rule}`;
+      const tol = f.tolerance_mm > 0 ? f.spacing_known ? ` beyond the ${num2(f.tolerance_mm)} mm tolerance` : " (tolerance not applied: the pixel spacing is unknown)" : "";
+      const far = `up to ${num2(f.outside.farthest)} ${f.spacing_known ? "mm" : "pixels"} away`;
+      return `${amount(f.outside)} of ${f.label} lie outside ${f.container}${tol}, ${far}, ${whereText(f.location)}; ${rule}`;
+    }
+    case "overlap.forbidden": {
+      const f = d.facts;
+      return `${f.label} and ${f.other} overlap in ${amount(f.overlap)} ${whereText(f.location)}; the guideline says they must not overlap`;
+    }
+    case "slices.gap": {
+      const f = d.facts;
+      const gap = f.first === f.last ? `slice ${f.first} is` : `slices ${f.first}\u2013${f.last} are`;
+      return `${f.label} skips ${f.axis} slices: ${gap} empty between slice ${f.before} and slice ${f.after}; the guideline asks for contiguous slices`;
+    }
+    case "checklist.missing": {
+      const p = d.facts.prompts;
+      return `The annotation carries no checklist answers and no attestation; the guideline asks ${plural(p.length, "question")}: ${p.map((q) => `"${q}"`).join(", ")}`;
+    }
+    case "checklist.incomplete":
+      return `Checklist item not confirmed: "${d.facts.prompt}"${d.facts.help ? ` (${d.facts.help})` : ""}`;
+    case "attestation.missing":
+      return "The annotation has no attestation; the guideline requires one (submit through the segqc Label Studio extension, or add a .segqc.json sidecar beside the mask)";
+    case "attestation.invalid": {
+      const p = d.facts.problems;
+      return `The attestation does not follow guidelines/attestation.schema.json: ${p.slice(0, 5).join("; ")}${p.length > 5 ? `; and ${p.length - 5} more` : ""}`;
+    }
+    case "attestation.stale_guideline": {
+      const { made: a, current: c } = d.facts;
+      const diffs = [];
+      if (a.id !== c.id) diffs.push(`guideline id '${a.id}' (current: '${c.id}')`);
+      if (a.version !== c.version) diffs.push(`version ${a.version} (current: ${c.version})`);
+      if (a.sha256 !== c.sha256) diffs.push(`sha256 ${a.sha256.slice(0, 12)}\u2026 (current: ${c.sha256.slice(0, 12)}\u2026)`);
+      const bump = a.id === c.id && a.version === c.version ? ": the guideline changed without a version bump" : "";
+      return `The attestation was made under ${diffs.join(", ")}${bump}; re-check the annotation against the current guideline`;
+    }
+    case "geometry.mismatch": {
+      const f = d.facts;
+      const u = f.unit ? ` ${f.unit}` : "";
+      return `Mask ${f.aspect} ${f.mask}${u} differs from the image's ${f.image}${u} (${f.image_path}): the mask was not drawn on this image's grid`;
+    }
+    case "dataset.missing_annotation": {
+      const f = d.facts;
+      if (f.count === 0) return `Item ${f.item} has no annotation${f.image ? ` (image ${f.image})` : ""}; every item needs ${f.min}`;
+      return `Item ${f.item} has ${plural(f.count, "annotation")}; the guideline asks for at least ${f.min}`;
+    }
+    case "dataset.orphan_annotation":
+      return `Annotation ${d.facts.file} matches no image of the dataset: check its file name or the images pattern in segqc.yaml`;
+    case "agreement.below_threshold": {
+      const f = d.facts;
+      if (f.b === null) return `${f.label}: annotation ${f.a} disagrees with the reference (${misses(f.misses)})`;
+      return `${f.label}: annotations ${f.a} and ${f.b} disagree (${misses(f.misses)}); the guideline asks for closer agreement`;
+    }
+    case "format.unreadable":
+      return `${d.facts.image ? "image " : ""}${d.facts.file} cannot be read: ${d.facts.detail}`;
+    default:
+      return unreachable(d);
+  }
+}
+var unreachable = (d) => {
+  throw new Error(`no message for rule ${d.rule}`);
+};
+var overriddenMessage = (message2, by, reason) => `${message2} \u2014 overridden${by ? ` by ${by}` : ""}: "${reason}"`;
+
 // shared/rules/findings.ts
 var DEFAULT_SEVERITY = {
   "label.unknown": "error",
@@ -65798,82 +65933,47 @@ function emit(ctx, drafts) {
       label: d.label,
       rule: d.rule,
       severity,
-      message: d.message,
+      message: findingMessage(d),
       value: d.value ?? null,
       limit: d.limit ?? null,
-      location: d.location ?? null
+      location: d.location ?? null,
+      ...d.reason ? { reason: d.reason } : {}
     });
   }
   return out;
 }
+var minAnnotations = (ctx) => ctx.guideline?.review?.min_annotations ?? 1;
 var missingAnnotation = (ctx, file) => emit(ctx, [
   {
     rule: "dataset.missing_annotation",
     label: null,
-    message: `Item ${ctx.item} has no annotation${file ? ` (image ${file})` : ""}; every item needs ${ctx.guideline?.review?.min_annotations ?? 1}`,
+    facts: { item: ctx.item, count: 0, min: minAnnotations(ctx), image: file ?? null },
     value: 0,
-    limit: ctx.guideline?.review?.min_annotations ?? 1,
+    limit: minAnnotations(ctx),
     location: file ? { file } : null
   }
 ]);
 var tooFewAnnotations = (ctx, count) => {
-  const min2 = ctx.guideline?.review?.min_annotations ?? 1;
+  const min2 = minAnnotations(ctx);
   if (count >= min2) return [];
-  return emit(ctx, [
-    {
-      rule: "dataset.missing_annotation",
-      label: null,
-      message: `Item ${ctx.item} has ${count} annotation${count === 1 ? "" : "s"}; the guideline asks for at least ${min2}`,
-      value: count,
-      limit: min2
-    }
-  ]);
+  return emit(ctx, [{ rule: "dataset.missing_annotation", label: null, facts: { item: ctx.item, count, min: min2, image: null }, value: count, limit: min2 }]);
 };
-var orphanAnnotation = (ctx, file) => emit(ctx, [
+var orphanAnnotation = (ctx, file) => emit(ctx, [{ rule: "dataset.orphan_annotation", label: null, facts: { file }, location: { file } }]);
+var unreadable = (ctx, file, detail, opts = {}) => emit(ctx, [
   {
-    rule: "dataset.orphan_annotation",
+    rule: "format.unreadable",
     label: null,
-    message: `Annotation ${file} matches no image of the dataset: check its file name or the images pattern in segqc.yaml`,
-    location: { file }
+    facts: { file, detail, image: opts.image ?? false },
+    location: { file },
+    ...opts.reason ? { reason: opts.reason } : {}
   }
 ]);
-var unreadable = (ctx, file, detail, what = "") => emit(ctx, [{ rule: "format.unreadable", label: null, message: `${what}${file} cannot be read: ${detail}`, location: { file } }]);
-var sizeUnits = (g) => !g.spacingKnown ? "px" : is2D(g) ? "mm2" : "mm3";
-var voxelSize = (g) => !g.spacingKnown ? 1 : voxelVolume(g);
-function voxelAmount(n2, g) {
-  const units = sizeUnits(g);
-  const word = `${units === "mm3" ? "voxel" : "pixel"}${n2 === 1 ? "" : "s"}`;
-  return units === "px" ? `${n2} ${word}` : `${n2} ${word} (${size(n2 * voxelSize(g), units)})`;
-}
-function num2(x) {
-  if (!Number.isFinite(x)) return String(x);
-  if (x === 0) return "0";
-  const a = Math.abs(x);
-  if (a >= 1e3) return Math.round(x).toLocaleString("en-US");
-  if (a < 1e-3) return x.toPrecision(3);
-  return String(Number(x.toPrecision(3)));
-}
-function size(x, units) {
-  if (units === "px") return `${num2(x)} pixel${x === 1 ? "" : "s"}`;
-  if (units === "mm2") return `${num2(x)} mm\xB2`;
-  return x >= 1e4 ? `${num2(x)} mm\xB3 (${num2(x / 1e3)} mL)` : `${num2(x)} mm\xB3`;
-}
-function whereIs(bbox, g) {
-  if (is2D(g)) return `around pixel (${Math.round((bbox[0] + bbox[3]) / 2)}, ${Math.round((bbox[1] + bbox[4]) / 2)})`;
-  return bbox[2] === bbox[5] ? `at slice ${bbox[2]}` : `at slices ${bbox[2]}\u2013${bbox[5]}`;
-}
-var bboxLocation = (bbox, file) => ({
-  ...file ? { file } : {},
-  slice: Math.round((bbox[2] + bbox[5]) / 2),
-  bbox
-});
 
 // shared/rules/labels.ts
 var VALUED_FORMATS = /* @__PURE__ */ new Set(["nifti", "png", "dicom-seg"]);
 var norm3 = (s) => s.trim().toLowerCase().replace(/\s+/g, " ");
 var scheme = (s) => s.toUpperCase() === "SRT" ? "SCT" : s.toUpperCase();
 var sameConcept = (a, b) => !!a && !!b && scheme(a.scheme) === scheme(b.scheme) && a.code.trim() === b.code.trim();
-var describeSegLabel = (info2) => info2.name !== null ? `'${info2.name}' (value ${info2.value})` : `value ${info2.value}`;
 function resolveLabels(guideline, seg) {
   const drafts = [];
   const present = new Set(presentValues(seg));
@@ -65881,30 +65981,32 @@ function resolveLabels(guideline, seg) {
   for (const l of seg.labels) if (!infos.has(l.value)) infos.set(l.value, l);
   for (const v3 of present) if (!infos.has(v3)) infos.set(v3, { value: v3, name: null });
   const byLabel = /* @__PURE__ */ new Map();
-  const known = guideline.labels.map((l) => `${l.value} ${l.name}`).join(", ");
+  const known = guideline.labels.map((l) => ({ value: l.value, name: l.name }));
   for (const info2 of [...infos.values()].sort((a, b) => a.value - b.value)) {
     const named = info2.name !== null && info2.name.trim() !== "";
     const match = named ? guideline.labels.find((l) => norm3(l.name) === norm3(info2.name)) ?? guideline.labels.find((l) => sameConcept(l.concept, info2.concept)) : guideline.labels.find((l) => l.value === info2.value);
     if (!match) {
       if (!named && !present.has(info2.value)) continue;
+      const region = info2.name ?? String(info2.value);
       drafts.push({
         rule: "label.unknown",
         label: info2.name,
-        message: `Label ${describeSegLabel(info2)} is not in the guideline, which has ${known}`,
+        facts: { name: info2.name, value: info2.value, known },
         value: info2.name ?? info2.value,
         limit: null,
-        location: { region: info2.name ?? String(info2.value) }
+        location: { region, labels: [region] }
       });
       continue;
     }
     if (named && VALUED_FORMATS.has(seg.format) && info2.value !== match.value) {
+      const name = info2.name;
       drafts.push({
         rule: "label.value_mismatch",
         label: match.name,
-        message: `Label '${info2.name}' is stored as value ${info2.value}, but the guideline numbers ${match.name} ${match.value}`,
+        facts: { name, value: info2.value, guideline_name: match.name, guideline_value: match.value },
         value: info2.value,
         limit: match.value,
-        location: { region: info2.name }
+        location: { region: name, labels: [name] }
       });
     }
     if (!present.has(info2.value)) continue;
@@ -65917,13 +66019,7 @@ function resolveLabels(guideline, seg) {
 }
 function requiredMissing(guideline, resolved) {
   const have = new Set(resolved.map((r) => r.label));
-  return guideline.labels.filter((l) => l.required && !have.has(l)).map((l) => ({
-    rule: "label.required_missing",
-    label: l.name,
-    message: `${l.name} is not drawn; the guideline requires it on every image`,
-    value: 0,
-    limit: null
-  }));
+  return guideline.labels.filter((l) => l.required && !have.has(l)).map((l) => ({ rule: "label.required_missing", label: l.name, facts: { label: l.name }, value: 0, limit: null }));
 }
 function resolvedMask(seg, values) {
   if (values.length === 1) return labelLayer(seg, values[0]);
@@ -65986,14 +66082,13 @@ function scorePair(rule, a, b, seg, memo) {
   const m = pairMetrics(rule, a ?? EMPTY_MASK, b ?? EMPTY_MASK, seg, memo);
   const nsd = wantSurface && g.spacingKnown ? m.nsd[String(tol)] ?? null : null;
   const hd95 = wantSurface && g.spacingKnown ? m.hd95 : null;
-  const misses = [];
-  if (rule.dice_min !== void 0 && m.dice < rule.dice_min) misses.push(`Dice ${num2(m.dice)} < ${num2(rule.dice_min)}`);
-  if (rule.nsd_min !== void 0 && nsd !== null && nsd < rule.nsd_min) misses.push(`NSD@${num2(tol)} mm ${num2(nsd)} < ${num2(rule.nsd_min)}`);
-  if (rule.hd95_max_mm !== void 0 && g.spacingKnown) {
-    if (hd95 === null) misses.push(`HD95 undefined (one side empty), max ${num2(rule.hd95_max_mm)} mm`);
-    else if (hd95 > rule.hd95_max_mm) misses.push(`HD95 ${num2(hd95)} mm > ${num2(rule.hd95_max_mm)} mm`);
+  const misses2 = [];
+  if (rule.dice_min !== void 0 && m.dice < rule.dice_min) misses2.push({ metric: "dice", value: m.dice, min: rule.dice_min });
+  if (rule.nsd_min !== void 0 && nsd !== null && nsd < rule.nsd_min) misses2.push({ metric: "nsd", value: nsd, min: rule.nsd_min, tolerance_mm: tol });
+  if (rule.hd95_max_mm !== void 0 && g.spacingKnown && (hd95 === null || hd95 > rule.hd95_max_mm)) {
+    misses2.push({ metric: "hd95", value: hd95, max_mm: rule.hd95_max_mm });
   }
-  return { score: { label: rule.label, dice: m.dice, nsd, hd95 }, misses };
+  return { score: { label: rule.label, dice: m.dice, nsd, hd95 }, misses: misses2 };
 }
 function agreementRules(guideline, item2, memo) {
   const rules = guideline.agreement ?? [];
@@ -66016,10 +66111,10 @@ function agreementRules(guideline, item2, memo) {
         const draft = {
           rule: "agreement.below_threshold",
           label: rule.label,
-          message: `${rule.label}: annotations ${a} and ${b} disagree (${r.misses.join(", ")}); the guideline asks for closer agreement`,
+          facts: { label: rule.label, a, b, misses: r.misses },
           value: r.score.dice,
           limit: rule.dice_min ?? null,
-          location: { region: `${a} vs ${b}` }
+          location: { region: `${a} vs ${b}`, labels: [rule.label] }
         };
         findings.push(...emit({ guideline, item: item2.id, annotation: null, annotator: null }, [draft]));
       } else {
@@ -66029,10 +66124,10 @@ function agreementRules(guideline, item2, memo) {
         const draft = {
           rule: "agreement.below_threshold",
           label: rule.label,
-          message: `${rule.label}: annotation ${a} disagrees with the reference (${r.misses.join(", ")})`,
+          facts: { label: rule.label, a, b: null, misses: r.misses },
           value: r.score.dice,
           limit: rule.dice_min ?? null,
-          location: { region: `${a} vs ${REFERENCE}` }
+          location: { region: `${a} vs ${REFERENCE}`, labels: [rule.label] }
         };
         findings.push(...emit({ guideline, item: item2.id, annotation: y.ann.id, annotator: y.ann.annotator }, [draft]));
       }
@@ -66247,11 +66342,7 @@ function attestationRules(guideline, sha256, raw) {
     if (!guideline.attestation?.required) return { drafts: [], attestation: null };
     return {
       drafts: [
-        {
-          rule: "attestation.missing",
-          label: null,
-          message: `The annotation has no attestation; the guideline requires one (submit through the segqc Label Studio extension, or add a .segqc.json sidecar beside the mask)`
-        }
+        { rule: "attestation.missing", label: null, facts: {} }
       ],
       attestation: null
     };
@@ -66260,29 +66351,19 @@ function attestationRules(guideline, sha256, raw) {
   if (!attestation) {
     return {
       drafts: [
-        {
-          rule: "attestation.invalid",
-          label: null,
-          message: `The attestation does not follow guidelines/attestation.schema.json: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? `; and ${problems.length - 5} more` : ""}`,
-          value: problems.length
-        }
+        { rule: "attestation.invalid", label: null, facts: { problems }, value: problems.length }
       ],
       attestation: null
     };
   }
   const a = attestation.guideline;
-  const diffs = [];
-  if (a.id !== guideline.id) diffs.push(`guideline id '${a.id}' (current: '${guideline.id}')`);
-  if (a.version !== guideline.version) diffs.push(`version ${a.version} (current: ${guideline.version})`);
-  if (a.sha256 !== sha256) diffs.push(`sha256 ${a.sha256.slice(0, 12)}\u2026 (current: ${sha256.slice(0, 12)}\u2026)`);
-  if (diffs.length === 0) return { drafts: [], attestation };
-  const sameVersion = a.id === guideline.id && a.version === guideline.version;
+  if (a.id === guideline.id && a.version === guideline.version && a.sha256 === sha256) return { drafts: [], attestation };
   return {
     drafts: [
       {
         rule: "attestation.stale_guideline",
         label: null,
-        message: `The attestation was made under ${diffs.join(", ")}${sameVersion ? ": the guideline changed without a version bump" : ""}; re-check the annotation against the current guideline`,
+        facts: { made: { id: a.id, version: a.version, sha256: a.sha256 }, current: { id: guideline.id, version: guideline.version, sha256 } },
         value: `${a.id}@${a.version}#${a.sha256}`,
         limit: `${guideline.id}@${guideline.version}#${sha256}`
       }
@@ -66299,7 +66380,7 @@ function applyOverrides(guideline, attestation, findings) {
     if (f.rule.startsWith("attestation.")) return f;
     const o = attestation.overrides.find((x) => x.rule === f.rule && (x.label === null || x.label === f.label));
     if (!o) return f;
-    return { ...f, severity: "info", message: `${f.message} \u2014 overridden${o.by ? ` by ${o.by}` : ""}: "${o.reason}"` };
+    return { ...f, severity: "info", message: overriddenMessage(f.message, o.by, o.reason) };
   });
 }
 
@@ -66333,62 +66414,91 @@ function checklistRules(guideline, presentLabelNames, answers) {
   const due = checklistState(guideline, presentLabelNames, answers).filter((s) => s.visible && isRequiredItem(s.item));
   if (due.length === 0) return [];
   if (answers === null) {
-    return [
-      {
-        rule: "checklist.missing",
-        label: null,
-        message: `The annotation carries no checklist answers and no attestation; the guideline asks ${due.length} question${due.length === 1 ? "" : "s"}: ${due.map((s) => `"${s.item.prompt}"`).join(", ")}`,
-        value: 0,
-        limit: due.length
-      }
-    ];
+    return [{ rule: "checklist.missing", label: null, facts: { prompts: due.map((s) => s.item.prompt) }, value: 0, limit: due.length }];
   }
   return due.filter((s) => !s.answered).map((s) => ({
     rule: "checklist.incomplete",
     label: s.item.when ? "label_present" in s.item.when ? s.item.when.label_present : s.item.when.label_absent : null,
-    message: `Checklist item not confirmed: "${s.item.prompt}"${s.item.help ? ` (${s.item.help})` : ""}`,
+    facts: { prompt: s.item.prompt, help: s.item.help ?? null },
     value: s.item.id,
     limit: null,
     location: { region: s.item.id }
   }));
 }
 
+// shared/metrics/size.ts
+var sizeUnits = (g) => !g.spacingKnown ? "px" : is2D(g) ? "mm2" : "mm3";
+var voxelSize = (g) => !g.spacingKnown ? 1 : voxelVolume(g);
+var sizeOf = (voxels, g) => voxels * voxelSize(g);
+
+// shared/rules/location.ts
+var AXES = ["sagittal", "coronal", "axial"];
+function sliceAxis(g) {
+  const n2 = g.direction[2].map(Math.abs);
+  return AXES[n2[0] >= n2[1] && n2[0] >= n2[2] ? 0 : n2[1] >= n2[2] ? 1 : 2];
+}
+function voxelToPatient(g, [i, j, k]) {
+  const [d0, d1, d2] = g.direction;
+  const [s0, s1, s2] = g.spacing;
+  let along = k * s2;
+  const p = g.unevenSlicePositions;
+  if (p && p.length === g.shape[2] && p.length > 1) {
+    const k0 = Math.max(0, Math.min(p.length - 2, Math.floor(k)));
+    along = p[k0] + (k - k0) * (p[k0 + 1] - p[k0]) - p[0];
+  }
+  return [0, 1, 2].map((a) => g.origin[a] + i * s0 * d0[a] + j * s1 * d1[a] + along * d2[a]);
+}
+var mm = (x) => Math.round(x * 1e3) / 1e3 + 0;
+function boxLocation(bbox, g, extras = {}) {
+  const center = [(bbox[0] + bbox[3]) / 2, (bbox[1] + bbox[4]) / 2, (bbox[2] + bbox[5]) / 2];
+  return {
+    ...extras.file ? { file: extras.file } : {},
+    slice: Math.round(center[2]),
+    bbox: [...bbox],
+    ...is2D(g) ? {} : { axis: sliceAxis(g), slices: [bbox[2], bbox[5]] },
+    center,
+    ...g.spacingKnown ? { center_mm: voxelToPatient(g, center).map(mm) } : {},
+    ...extras.component !== void 0 ? { component: extras.component } : {},
+    ...extras.labels ? { labels: [...extras.labels] } : {}
+  };
+}
+
 // shared/rules/components.ts
+var LISTED = 5;
 function componentRules(label, shape, geometry, file) {
   const out = [];
   const units = sizeUnits(geometry);
-  const vox = voxelSize(geometry);
   const n2 = shape.components.length;
+  const labels = [label.name];
+  const at = (rank2) => boxLocation(shape.components[rank2].bbox, geometry, { file, labels, component: rank2 + 1 });
   if (label.max_components !== void 0 && n2 > label.max_components) {
-    const extra = shape.components.slice(label.max_components);
-    const largest = shape.components[0];
+    const first = label.max_components;
+    const listed = shape.components.slice(first, first + LISTED);
     out.push({
       rule: "components.too_many",
       label: label.name,
-      message: `${label.name} is in ${n2} separate pieces; the guideline allows ${label.max_components}. Besides the largest (${size(
-        largest.voxels * vox,
-        units
-      )}) there ${extra.length === 1 ? "is" : "are"} ${extra.slice(0, 5).map((c) => `${size(c.voxels * vox, units)} ${whereIs(c.bbox, geometry)}`).join(", ")}${extra.length > 5 ? ` and ${extra.length - 5} more` : ""}`,
+      facts: {
+        label: label.name,
+        count: n2,
+        allowed: label.max_components,
+        units,
+        largest: sizeOf(shape.components[0].voxels, geometry),
+        others: listed.map((c, t) => ({ size: sizeOf(c.voxels, geometry), location: at(first + t) })),
+        more: n2 - first - listed.length
+      },
       value: n2,
       limit: label.max_components,
-      location: bboxLocation(extra[0].bbox, file)
+      location: at(first)
     });
   }
   const min2 = label.min_component_volume_mm3;
   if (min2 !== void 0 && geometry.spacingKnown) {
-    const piece = units === "mm2" ? "region" : "component";
-    for (const c of shape.components) {
-      const v3 = c.voxels * vox;
-      if (v3 >= min2) continue;
-      out.push({
-        rule: "component.too_small",
-        label: label.name,
-        message: `${label.name} ${piece} of ${size(v3, units)} ${whereIs(c.bbox, geometry)} is below the guideline's minimum of ${size(min2, units)}`,
-        value: v3,
-        limit: min2,
-        location: bboxLocation(c.bbox, file)
-      });
-    }
+    shape.components.forEach((c, rank2) => {
+      const v3 = sizeOf(c.voxels, geometry);
+      if (v3 >= min2) return;
+      const location = at(rank2);
+      out.push({ rule: "component.too_small", label: label.name, facts: { label: label.name, size: v3, min: min2, units, location }, value: v3, limit: min2, location });
+    });
   }
   return out;
 }
@@ -66627,20 +66737,20 @@ function distancesOutside(e, at, shape, ib, spacing) {
   return d2;
 }
 function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
-  let mm = outer && memo ? memo.get(outer.data) : void 0;
-  if (outer && memo && !mm) memo.set(outer.data, mm = /* @__PURE__ */ new Map());
+  let mm2 = outer && memo ? memo.get(outer.data) : void 0;
+  if (outer && memo && !mm2) memo.set(outer.data, mm2 = /* @__PURE__ */ new Map());
   const shape = geometry.shape;
   const ib = innerBox === void 0 ? boundingBox(inner, shape) : innerBox;
   if (ib === null) return { voxels: 0, farthest: 0, bbox: null };
   const obKey = `bbox:${outer?.value}`;
-  const ob = outer ? mm?.get(obKey) ?? boundingBox(outer, shape) : null;
-  if (outer && mm) mm.set(obKey, ob);
+  const ob = outer ? mm2?.get(obKey) ?? boundingBox(outer, shape) : null;
+  if (outer && mm2) mm2.set(obKey, ob);
   if (ob === null) return { voxels: countIn(inner, shape, ib), farthest: Infinity, bbox: ib };
   const envKey = `envelope:${outer.value}`;
-  let e = mm?.get(envKey);
+  let e = mm2?.get(envKey);
   if (!e) {
     e = envelopeOf(outer, shape, ob);
-    mm?.set(envKey, e);
+    mm2?.set(envKey, e);
   }
   const spacing = geometry.spacingKnown ? geometry.spacing : [1, 1, 1];
   const [ex, ey, ez] = e.crop.size;
@@ -66686,20 +66796,23 @@ function containmentRule(label, inner, innerBox, container, geometry, file, memo
   const o = outsideEnvelope(inner, container, geometry, tolerance, innerBox, memo);
   if (o.voxels === 0 || o.bbox === null) return [];
   const units = sizeUnits(geometry);
-  const amount = voxelAmount(o.voxels, geometry);
-  const tol = rule.tolerance_mm > 0 ? geometry.spacingKnown ? ` beyond the ${num2(rule.tolerance_mm)} mm tolerance` : " (tolerance not applied: the pixel spacing is unknown)" : "";
-  const message2 = o.farthest === Infinity ? `${label.name} is drawn ${whereIs(o.bbox, geometry)} but ${rule.label} is not drawn at all; the guideline says ${label.name} lies inside ${rule.label}` : `${amount} of ${label.name} lie outside ${rule.label}${tol}, up to ${num2(o.farthest)} ${geometry.spacingKnown ? "mm" : "pixels"} away, ${whereIs(
-    o.bbox,
-    geometry
-  )}; the guideline says ${label.name} lies inside ${rule.label}`;
+  const size2 = sizeOf(o.voxels, geometry);
+  const location = boxLocation(o.bbox, geometry, { file, labels: [label.name] });
   return [
     {
       rule: "containment.outside",
       label: label.name,
-      message: message2,
-      value: units === "px" ? o.voxels : o.voxels * voxelSize(geometry),
+      facts: {
+        label: label.name,
+        container: rule.label,
+        outside: o.farthest === Infinity ? null : { voxels: o.voxels, size: size2, units, farthest: o.farthest },
+        tolerance_mm: rule.tolerance_mm,
+        spacing_known: geometry.spacingKnown,
+        location
+      },
+      value: size2,
       limit: rule.tolerance_mm,
-      location: bboxLocation(o.bbox, file)
+      location
     }
   ];
 }
@@ -66764,7 +66877,7 @@ function geometryRules(mask, image, imagePath, maskPath) {
   const add2 = (aspect, m, i, unit = "") => out.push({
     rule: "geometry.mismatch",
     label: null,
-    message: `Mask ${aspect} ${m}${unit} differs from the image's ${i}${unit} (${imagePath}): the mask was not drawn on this image's grid`,
+    facts: { aspect, mask: m, image: i, unit, image_path: imagePath },
     value: m,
     limit: i,
     location: maskPath ? { file: maskPath } : null
@@ -66774,8 +66887,8 @@ function geometryRules(mask, image, imagePath, maskPath) {
     return out;
   }
   if (!mask.spacingKnown || !image.spacingKnown) return out;
-  if (!allClose(mask.spacing, image.spacing)) add2("spacing", vec(mask.spacing), vec(image.spacing), " mm");
-  if (!allClose(mask.origin, image.origin)) add2("origin", vec(mask.origin), vec(image.origin), " mm");
+  if (!allClose(mask.spacing, image.spacing)) add2("spacing", vec(mask.spacing), vec(image.spacing), "mm");
+  if (!allClose(mask.origin, image.origin)) add2("origin", vec(mask.origin), vec(image.origin), "mm");
   if (!allClose(mask.direction.flat(), image.direction.flat())) {
     add2("direction", mask.direction.map(vec).join(" "), image.direction.map(vec).join(" "));
   }
@@ -66820,15 +66933,16 @@ function overlapRules(seg, drawn, file) {
       if (la.length === 1 && lb.length === 1 && la[0] === lb[0]) continue;
       const o = overlapOf(a.mask, a.bbox, b.mask, b.bbox, g);
       if (o.voxels === 0 || !o.bbox) continue;
-      const units = sizeUnits(g);
-      const amount = voxelAmount(o.voxels, g);
+      const name = a.resolved.label.name;
+      const size2 = sizeOf(o.voxels, g);
+      const location = { ...boxLocation(o.bbox, g, { file, labels: [name, otherName] }), region: `${name} / ${otherName}` };
       out.push({
         rule: "overlap.forbidden",
-        label: a.resolved.label.name,
-        message: `${a.resolved.label.name} and ${otherName} overlap in ${amount} ${whereIs(o.bbox, g)}; the guideline says they must not overlap`,
-        value: units === "px" ? o.voxels : o.voxels * voxelSize(g),
+        label: name,
+        facts: { label: name, other: otherName, overlap: { voxels: o.voxels, size: size2, units: sizeUnits(g) }, location },
+        value: size2,
         limit: 0,
-        location: { ...bboxLocation(o.bbox, file), region: `${a.resolved.label.name} / ${otherName}` }
+        location
       });
     }
   }
@@ -66900,50 +67014,30 @@ function sliceRules(label, shape, geometry, file) {
     if (s[t] === s[t - 1] + 1) continue;
     const a = s[t - 1] + 1;
     const b = s[t] - 1;
-    const range = a === b ? `slice ${a} is` : `slices ${a}\u2013${b} are`;
+    const location = { ...boxLocation([i0, j0, a, i1, j1, b], geometry, { file, labels: [label.name] }), slice: a };
     out.push({
       rule: "slices.gap",
       label: label.name,
-      message: `${label.name} skips slices: ${range} empty between slice ${s[t - 1]} and slice ${s[t]}; the guideline asks for contiguous slices`,
+      facts: { label: label.name, first: a, last: b, before: s[t - 1], after: s[t], axis: sliceAxis(geometry) },
       value: `${a}-${b}`,
       limit: null,
-      location: { ...file ? { file } : {}, slice: a, bbox: [i0, j0, a, i1, j1, b] }
+      location
     });
   }
   return out;
 }
 
 // shared/rules/volume.ts
-function volumeRules(label, shape, geometry) {
+function volumeRules(label, shape, geometry, file) {
   if (!geometry.spacingKnown || shape.voxels === 0) return [];
   const units = sizeUnits(geometry);
-  const v3 = shape.voxels * voxelSize(geometry);
-  const what = units === "mm2" ? "area" : "volume";
-  const location = shape.bbox ? { bbox: shape.bbox } : null;
-  if (label.min_volume_mm3 !== void 0 && v3 < label.min_volume_mm3) {
-    return [
-      {
-        rule: "volume.below_min",
-        label: label.name,
-        message: `${label.name} ${what} is ${size(v3, units)}, below the guideline's minimum of ${size(label.min_volume_mm3, units)}`,
-        value: v3,
-        limit: label.min_volume_mm3,
-        location
-      }
-    ];
-  }
-  if (label.max_volume_mm3 !== void 0 && v3 > label.max_volume_mm3) {
-    return [
-      {
-        rule: "volume.above_max",
-        label: label.name,
-        message: `${label.name} ${what} is ${size(v3, units)}, above the guideline's maximum of ${size(label.max_volume_mm3, units)}`,
-        value: v3,
-        limit: label.max_volume_mm3,
-        location
-      }
-    ];
-  }
+  const v3 = sizeOf(shape.voxels, geometry);
+  const location = shape.bbox ? boxLocation(shape.bbox, geometry, { file, labels: [label.name] }) : null;
+  const check = (rule, limit) => [
+    { rule, label: label.name, facts: { label: label.name, size: v3, limit, units }, value: v3, limit, location }
+  ];
+  if (label.min_volume_mm3 !== void 0 && v3 < label.min_volume_mm3) return check("volume.below_min", label.min_volume_mm3);
+  if (label.max_volume_mm3 !== void 0 && v3 > label.max_volume_mm3) return check("volume.above_max", label.max_volume_mm3);
   return [];
 }
 
@@ -66996,7 +67090,7 @@ function checkAnnotation(guideline, annotation, itemId, opts = {}) {
     const shape = memoShape(opts.memo, mask, g);
     if (shape.voxels === 0) continue;
     drawn.push({ resolved: r, mask, bbox: shape.bbox, box: shape.bbox });
-    drafts.push(...volumeRules(r.label, shape, g), ...componentRules(r.label, shape, g, file), ...sliceRules(r.label, shape, g, file));
+    drafts.push(...volumeRules(r.label, shape, g, file), ...componentRules(r.label, shape, g, file), ...sliceRules(r.label, shape, g, file));
   }
   const maskOf = new Map(drawn.map((d) => [d.resolved.label.name, d.mask]));
   for (const d of drawn) {
@@ -67170,7 +67264,7 @@ function labelSummaries(seg, guideline, memo) {
   return presentValues(seg).map((value2) => {
     const st = memoShape(memo, labelLayer(seg, value2), g);
     const name = seg.labels.find((l) => l.value === value2)?.name ?? guideline.labels.find((l) => l.value === value2)?.name ?? String(value2);
-    return { label: name, value: value2, volume: g.spacingKnown ? st.voxels * voxelVolume(g) : st.voxels, units, voxels: st.voxels, components: st.components.length };
+    return { label: name, value: value2, volume: sizeOf(st.voxels, g), units, voxels: st.voxels, components: st.components.length };
   });
 }
 function agreementOf(guideline, annotations, reference, memo) {
@@ -67212,7 +67306,7 @@ function checkPendingItem(guideline, tree, pending, orphan, onLoaded) {
       return p.load();
     } catch (e) {
       const detail = isSegqcError(e) ? `${e.detail} (${e.code})` : `unexpected error: ${e?.message ?? e}`;
-      findings.push(...unreadable(ctx, p.file, detail));
+      findings.push(...unreadable(ctx, p.file, detail, { reason: isSegqcError(e) ? e.reason : null }));
       return null;
     }
   };
@@ -67224,7 +67318,7 @@ function checkPendingItem(guideline, tree, pending, orphan, onLoaded) {
       image = loadImageGeometry(tree, pending.image);
     } catch (e) {
       const detail = isSegqcError(e) ? e.detail : String(e?.message ?? e);
-      findings.push(...unreadable(ctx, pending.image[0], detail, "image "));
+      findings.push(...unreadable(ctx, pending.image[0], detail, { image: true, reason: isSegqcError(e) ? e.reason : null }));
     }
   }
   if (image) {
@@ -67354,7 +67448,7 @@ function labelDiffs(base, head, toleranceMm, names = /* @__PURE__ */ new Map()) 
       const hm = h3 ? labelLayer(h3, v3) : null;
       const bs = b && bm ? maskStats(bm, b.geometry) : null;
       const hs = h3 && hm ? maskStats(hm, h3.geometry) : null;
-      const vol2 = (s, seg) => s && seg ? seg.geometry.spacingKnown ? s.volume_mm3 : s.voxels : seg ? 0 : null;
+      const vol2 = (s, seg) => s && seg ? sizeOf(s.voxels, seg.geometry) : seg ? 0 : null;
       const vb = vol2(bs, b);
       const vh = vol2(hs, h3);
       let dice = null, nsd = null, hd95 = null;
@@ -67826,12 +67920,12 @@ var sortFindings = (fs3) => [...fs3].sort(
 );
 var cmp = (a, b) => a < b ? -1 : a > b ? 1 : 0;
 var fmtVolume = (v3, units) => size(v3, units);
-var plural = (n2, w) => `${n2} ${w}${n2 === 1 ? "" : "s"}`;
+var plural2 = (n2, w) => `${n2} ${w}${n2 === 1 ? "" : "s"}`;
 function itemLabels(it) {
   const parts = [];
   for (const a of it.annotations) {
     const who = a.annotator ? `${escapeMarkdown(a.annotator)}: ` : "";
-    parts.push(who + (a.labels.map((l) => `${escapeMarkdown(l.label)} ${fmtVolume(l.volume, l.units)} (${plural(l.components, "component")})`).join(", ") || "no labels"));
+    parts.push(who + (a.labels.map((l) => `${escapeMarkdown(l.label)} ${fmtVolume(l.volume, l.units)} (${plural2(l.components, "component")})`).join(", ") || "no labels"));
   }
   return parts.join("<br>");
 }
@@ -67839,7 +67933,7 @@ function renderCheckMarkdown(r) {
   const out = [];
   out.push(`## segqc: ${r.verdict === "pass" ? "\u2705 pass" : "\u274C fail"}`);
   out.push("");
-  out.push(`Guideline ${markdownCode(r.guideline.id)} ${escapeMarkdown(r.guideline.version)} \xB7 ${plural(r.totals.items, "item")} \xB7 ${plural(r.totals.annotations, "annotation")} \xB7 **${plural(r.totals.errors, "error")}**, ${plural(r.totals.warnings, "warning")} (gate fails on ${r.config.fail_on})`);
+  out.push(`Guideline ${markdownCode(r.guideline.id)} ${escapeMarkdown(r.guideline.version)} \xB7 ${plural2(r.totals.items, "item")} \xB7 ${plural2(r.totals.annotations, "annotation")} \xB7 **${plural2(r.totals.errors, "error")}**, ${plural2(r.totals.warnings, "warning")} (gate fails on ${r.config.fail_on})`);
   out.push("");
   const rules = Object.entries(r.totals.by_rule).sort(([a], [b]) => cmp(a, b));
   if (rules.length) {
@@ -67873,9 +67967,10 @@ function renderCheckMarkdown(r) {
 var COMMENT_MARKER = "<!-- segqc:report -->";
 var DEFAULT_CONFIG_PATH = "segqc.yaml";
 var DATASET_LINE = /^<!-- segqc:dataset ([^\s]+) -->$/m;
+var datasetOfConfig = (configPath) => !configPath || configPath === DEFAULT_CONFIG_PATH ? null : configPath;
 function datasetLine(configPath) {
-  if (!configPath || configPath === DEFAULT_CONFIG_PATH) return null;
-  return `<!-- segqc:dataset ${encodeURIComponent(configPath)} -->`;
+  const dataset = datasetOfConfig(configPath);
+  return dataset === null ? null : `<!-- segqc:dataset ${encodeURIComponent(dataset)} -->`;
 }
 function datasetOf(body) {
   const m = DATASET_LINE.exec(body.split("\n", 4).join("\n"));
@@ -68027,9 +68122,9 @@ ${tail}
 
 // action/src/sticky-comment.ts
 var isOwnReport = (c, login, dataset = null) => c.author === login && c.body.trimStart().startsWith(COMMENT_MARKER) && datasetOf(c.body.trimStart()) === dataset;
-async function upsertStickyComment(platform2, issue2, body) {
+async function upsertStickyComment(platform2, issue2, body, configPath) {
   const login = await platform2.viewerLogin();
-  const dataset = datasetOf(body);
+  const dataset = datasetOfConfig(configPath);
   const ours = (await platform2.listIssueComments(issue2)).filter((c) => isOwnReport(c, login, dataset)).sort((a, b) => a.id - b.id);
   if (ours.length === 0) {
     const created = await platform2.createIssueComment(issue2, body);
@@ -68088,7 +68183,7 @@ function annotate(items2, prefix) {
 async function comment(o, body) {
   if (o.issue === null || !o.platform) return null;
   try {
-    const result = await upsertStickyComment(o.platform, o.issue, body);
+    const result = await upsertStickyComment(o.platform, o.issue, body, o.report.config_path ?? null);
     const dup = result.deleted.length ? `; deleted ${result.deleted.length} duplicate${result.deleted.length === 1 ? "" : "s"}` : "";
     info(`segqc comment ${result.id} on #${o.issue}: ${result.action}${dup}`);
     return result;
@@ -68184,7 +68279,7 @@ async function runCheckMode(ctx) {
   const reportPath = join(ctx.outDir, name);
   mkdirSync(dirname(reportPath), { recursive: true });
   writeFileAtomic(reportPath, JSON.stringify(report) + "\n");
-  if (analysis.report.items.some((i) => i.findings.some((f) => f.rule === "format.unreadable" && f.message.includes("Git LFS pointer")))) {
+  if (analysis.report.items.some((i) => i.findings.some((f) => f.rule === "format.unreadable" && f.reason === "lfs_pointer"))) {
     warning("Some masks are Git LFS pointers, not the masks: check out with actions/checkout `lfs: true` (or run git lfs pull).", { title: "segqc: Git LFS" });
   }
   const sharded = inputs.shard !== null;
@@ -68521,8 +68616,62 @@ var report_schema_default = {
               },
               minItems: 6,
               maxItems: 6
+            },
+            axis: {
+              description: "3D only: the plane of the slices (k), from the grid's direction cosines.",
+              enum: [
+                "axial",
+                "coronal",
+                "sagittal"
+              ]
+            },
+            slices: {
+              description: "3D only: the first and last slice (0-based k index) of the box.",
+              type: "array",
+              items: {
+                type: "integer"
+              },
+              minItems: 2,
+              maxItems: 2
+            },
+            center: {
+              description: "Centre of the box in voxel indices (i, j, k).",
+              type: "array",
+              items: {
+                type: "number"
+              },
+              minItems: 3,
+              maxItems: 3
+            },
+            center_mm: {
+              description: "Centre of the box in patient LPS millimetres; absent when the spacing is unknown.",
+              type: "array",
+              items: {
+                type: "number"
+              },
+              minItems: 3,
+              maxItems: 3
+            },
+            component: {
+              description: "The connected component by rank: 1 is the label's largest.",
+              type: "integer",
+              minimum: 1
+            },
+            labels: {
+              description: "Labels whose voxels the finding is about.",
+              type: "array",
+              items: {
+                type: "string",
+                maxLength: 4096
+              }
             }
           }
+        },
+        reason: {
+          description: "format.unreadable only: why, where the reader knows.",
+          enum: [
+            "lfs_pointer"
+          ]
         }
       }
     },
