@@ -52,7 +52,7 @@ describe('one definition per concept', () => {
     const tree = memoryTree({ 'exports/a.json': '[null, {"id": 9, "data": {}, "annotations": []}]' });
     const { items } = discoverItems(tree, [{ format: 'labelstudio', path: 'exports/*.json' }], { labelValues: {} });
     expect(items.map((i) => [i.id, i.unreadable.map((u) => u.detail)])).toEqual([
-      ['task-0', ['task 0 has no "annotations" array']],
+      ['task-0', ['task 0 is null, not an object']],
       ['task-9', []],
     ]);
   });

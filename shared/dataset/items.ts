@@ -8,7 +8,7 @@ import { ATTESTATION_FROM_NAME, CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES } from
 import type { DatasetTree } from './tree.js';
 import { matchGlob } from './glob.js';
 import { readSegmentation } from '../formats/read.js';
-import { annotationAuthor, readLabelStudioResult, type LabelStudioAnnotation } from '../formats/labelstudio.js';
+import { annotationAuthor, readLabelStudioResult, scalarText, type LabelStudioAnnotation } from '../formats/labelstudio.js';
 
 /** One source of `segqc.yaml`: `annotator` names the annotator of every file, or `{dir}` for the parent directory. */
 export type SourceSpec = SourceConfig;
@@ -106,11 +106,14 @@ interface RawTask {
   annotations?: Array<Record<string, unknown>>;
 }
 
+/** What a JSON value is, for a message (never the value itself, which may be long). */
+const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? 'a string' : typeof v === 'object' ? 'an object' : String(v));
+
 /** The item a Label Studio task belongs to: its image's file stem, else `task-<id>` (`task-<index>` without an id). */
 export function taskItemId(task: unknown, index: number): string {
   const t = (task && typeof task === 'object' ? task : {}) as RawTask;
   const image = t.data && typeof t.data.image === 'string' ? t.data.image : null;
-  return image ? itemStem(image.split('?')[0]) : `task-${t.id ?? index}`;
+  return image ? itemStem(image.split('?')[0]) : `task-${scalarText(t.id, String(index))}`;
 }
 
 function labelStudioItems(tree: DatasetTree, file: string, src: SourceSpec, opts: DiscoverOptions): PendingItem[] {
@@ -125,17 +128,27 @@ function labelStudioItems(tree: DatasetTree, file: string, src: SourceSpec, opts
   } catch (e) {
     return unreadable(`not valid JSON: ${(e as Error).message}`);
   }
-  const tasks: RawTask[] = Array.isArray(parsed) ? (parsed as RawTask[]) : [parsed as RawTask];
-  return tasks.map((task, index) => {
+  if (!Array.isArray(parsed) && (typeof parsed !== 'object' || parsed === null)) return unreadable(`holds ${kindOf(parsed)}, not a Label Studio export (an array of tasks, or one task)`);
+  const tasks: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
+  return tasks.map((entry, index) => {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      const detail = `task ${index} is ${kindOf(entry)}, not an object`;
+      return { id: taskItemId(entry, index), files: [file], annotations: [], reference: null, image: null, unreadable: [{ file, detail }] };
+    }
+    const task = entry as RawTask;
     const id = taskItemId(task, index);
     const item: PendingItem = { id, files: [file], annotations: [], reference: null, image: null, unreadable: [] };
-    if (!task || typeof task !== 'object' || !Array.isArray(task.annotations)) {
+    if (!Array.isArray(task.annotations)) {
       item.unreadable.push({ file, detail: `task ${index} has no "annotations" array` });
       return item;
     }
-    for (const raw of task.annotations) {
-      if (!raw || raw.was_cancelled === true) continue;
-      const annId = String(raw.id ?? `${index}`);
+    for (const [k, raw] of task.annotations.entries()) {
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+        item.unreadable.push({ file, detail: `task ${index}: annotation ${k} is ${kindOf(raw)}, not an object` });
+        continue;
+      }
+      if (raw.was_cancelled === true) continue;
+      const annId = scalarText(raw.id, `${index}`);
       const pending: PendingAnnotation = {
         file,
         load: () => {

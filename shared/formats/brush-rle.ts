@@ -52,11 +52,20 @@ function readHeader(r: BitReader): RleHeader {
   return { words, wordSize, rleSizes };
 }
 
+type Mask = Uint8Array | Uint16Array | Uint32Array;
+
 /**
  * Decodes a brush RLE of a `width`×`height` image. Each pixel gets `map(alpha)`: the alpha itself by default, or a
- * label value for foreground pixels when binarizing (one pass, no RGBA buffer).
+ * label value for foreground pixels when binarizing (one pass, no RGBA buffer). The header and the values are checked
+ * before `alloc` is called.
  */
-function decodeInto(rle: BrushRle, width: number, height: number, file: string, threshold: number | null, fg: number, out?: Uint8Array | Uint16Array | Uint32Array) {
+function decodeInto(rle: BrushRle, width: number, height: number, file: string, threshold: number | null, fg: number, alloc: (n: number) => Mask) {
+  if (!(rle instanceof Uint8Array)) {
+    for (let i = 0; i < rle.length; i++) {
+      const v = rle[i];
+      if (!(Number.isInteger(v) && v >= 0 && v <= 255)) throw new SegqcError('format.unreadable', `brush RLE value ${i} is ${String(v)}; RLE values are integers 0 to 255`, { file });
+    }
+  }
   const r = new BitReader(rle, file);
   const h = readHeader(r);
   const want = width * height * 4;
@@ -64,8 +73,14 @@ function decodeInto(rle: BrushRle, width: number, height: number, file: string, 
     throw new SegqcError('format.rle_length', `brush RLE holds ${h.words} values, but a ${width}x${height} RGBA image needs ${want}`, { file });
   }
   if (h.wordSize !== 8) throw new SegqcError('format.unreadable', `brush RLE uses ${h.wordSize}-bit words; Label Studio writes 8-bit RGBA`, { file });
-  const mask = out ?? new Uint8Array(width * height);
   const sizes = h.rleSizes;
+  // The cheapest run (1 flag, 2 tier, s length and 8 value bits for 2^s words) bounds the words the data can hold.
+  const bitsPerWord = Math.min(...sizes.map((s) => (11 + s) / 2 ** s));
+  const bits = rle.length * 8 - 53;
+  if (bits < want * bitsPerWord - 1e-9) {
+    throw new SegqcError('format.rle_length', `brush RLE of ${rle.length} bytes is too short for the ${want} values of a ${width}x${height} RGBA image`, { file });
+  }
+  const mask = alloc(width * height);
   let any = false;
   for (let i = 0; i < want; ) {
     const repeat = r.read(1);
@@ -93,14 +108,16 @@ function decodeInto(rle: BrushRle, width: number, height: number, file: string, 
   return { mask, any };
 }
 
+const bytes = (n: number): Mask => new Uint8Array(n);
+
 /** Decodes a brush RLE of a `width`×`height` image into its alpha channel (one byte per pixel). */
 export function decodeBrushAlpha(rle: BrushRle, width: number, height: number, file: string): Uint8Array {
-  return decodeInto(rle, width, height, file, null, 0).mask as Uint8Array;
+  return decodeInto(rle, width, height, file, null, 0, bytes).mask as Uint8Array;
 }
 
 /** Decodes a brush RLE into a 0/1 mask, foreground where alpha ≥ `threshold`. */
 export function decodeBrushRle(rle: BrushRle, width: number, height: number, file: string, threshold = BRUSH_ALPHA_THRESHOLD): Uint8Array {
-  return decodeInto(rle, width, height, file, threshold, 1).mask as Uint8Array;
+  return decodeInto(rle, width, height, file, threshold, 1, bytes).mask as Uint8Array;
 }
 
 /** Decodes a brush RLE straight into a label layer: `value` where alpha ≥ `threshold`, else 0. */
@@ -112,8 +129,8 @@ export function decodeBrushLayer(
   value: number,
   threshold = BRUSH_ALPHA_THRESHOLD,
 ): { data: Uint8Array | Uint16Array | Uint32Array; any: boolean } {
-  const out = value <= 0xff ? new Uint8Array(width * height) : value <= 0xffff ? new Uint16Array(width * height) : new Uint32Array(width * height);
-  const { mask, any } = decodeInto(rle, width, height, file, threshold, value, out);
+  const alloc = (n: number): Mask => (value <= 0xff ? new Uint8Array(n) : value <= 0xffff ? new Uint16Array(n) : new Uint32Array(n));
+  const { mask, any } = decodeInto(rle, width, height, file, threshold, value, alloc);
   return { data: mask, any };
 }
 

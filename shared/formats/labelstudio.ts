@@ -68,6 +68,18 @@ const REGION_KEYS: Record<string, LabelStudioRegion['type']> = { brushlabels: 'b
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Largest image a Label Studio annotation is rasterized on: every region becomes a mask of the whole image. */
+export const MAX_LABELSTUDIO_PIXELS = 2 ** 29;
+
+/** A JSON scalar as text (ids, choices, authors); anything else, which `String` may not even convert, is `fallback`. */
+export function scalarText(v: unknown, fallback: string): string {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : fallback;
+}
+
+/** A value for a message: scalars as JSON, others by kind. */
+const shown = (v: unknown): string => (v === undefined ? 'missing' : v === null || typeof v !== 'object' ? JSON.stringify(v) : Array.isArray(v) ? 'an array' : 'an object');
 
 function hashNumbers(xs: ArrayLike<number>): string {
   let h = 0x811c9dc5;
@@ -99,83 +111,127 @@ function labelOf(value: Obj): string | null {
   return null;
 }
 
-/** Fills pixels whose centres lie inside the polygon (even-odd rule); points in pixels. */
+/**
+ * Fills pixels whose centres lie inside the polygon (even-odd rule); points in pixels. A scanline fill over an edge
+ * table: each row meets only the edges that span it, so the cost is rows + edges + crossings, not rows × edges.
+ */
 export function rasterizePolygon(points: Array<[number, number]>, width: number, height: number, out: Uint8Array | Uint16Array | Uint32Array, value = 1): number {
-  let filled = 0;
   const n = points.length;
-  let minY = Infinity, maxY = -Infinity;
-  for (const [, y] of points) {
-    if (y < minY) minY = y;
-    if (y > maxY) maxY = y;
+  // Edge e runs from vertex a = e to vertex b = e - 1 and crosses the centres of rows first[e] .. last[e].
+  const xa = new Float64Array(n), ya = new Float64Array(n), xb = new Float64Array(n), yb = new Float64Array(n);
+  const first = new Int32Array(n);
+  const last = new Int32Array(n);
+  const order: number[] = [];
+  for (let a = 0, b = n - 1; a < n; b = a++) {
+    xa[a] = points[a][0];
+    ya[a] = points[a][1];
+    xb[a] = points[b][0];
+    yb[a] = points[b][1];
+    const lo = Math.min(ya[a], yb[a]), hi = Math.max(ya[a], yb[a]);
+    // Row j's centre j + 0.5 is crossed when lo <= j + 0.5 < hi.
+    const j0 = Math.max(0, Math.ceil(lo - 0.5));
+    const j1 = Math.min(height - 1, Math.ceil(hi - 0.5) - 1);
+    if (j1 < j0) continue;
+    first[a] = j0;
+    last[a] = j1;
+    order.push(a);
   }
-  const y0 = Math.max(0, Math.ceil(minY - 0.5));
-  const y1 = Math.min(height - 1, Math.floor(maxY - 0.5));
-  const xs: number[] = [];
-  for (let j = y0; j <= y1; j++) {
-    const cy = j + 0.5;
-    xs.length = 0;
-    for (let a = 0, b = n - 1; a < n; b = a++) {
-      const [xa, ya] = points[a];
-      const [xb, yb] = points[b];
-      if (ya > cy !== yb > cy) xs.push(xa + ((cy - ya) * (xb - xa)) / (yb - ya));
+  order.sort((p, q) => first[p] - first[q]);
+  const active = new Int32Array(order.length);
+  const xs = new Float64Array(order.length);
+  let na = 0;
+  let filled = 0;
+  let next = 0;
+  for (let j = order.length ? first[order[0]] : height; j < height; j++) {
+    if (na === 0) {
+      if (next >= order.length) break;
+      if (first[order[next]] > j) j = first[order[next]];
     }
-    xs.sort((p, q) => p - q);
-    for (let k = 0; k + 1 < xs.length; k += 2) {
-      const i0 = Math.max(0, Math.ceil(xs[k] - 0.5));
-      const i1 = Math.min(width - 1, Math.ceil(xs[k + 1] - 0.5) - 1);
+    while (next < order.length && first[order[next]] === j) active[na++] = order[next++];
+    const cy = j + 0.5;
+    let nx = 0;
+    for (let k = 0; k < na; k++) {
+      const e = active[k];
+      xs[nx++] = xa[e] + ((cy - ya[e]) * (xb[e] - xa[e])) / (yb[e] - ya[e]);
+    }
+    const row = xs.subarray(0, nx).sort();
+    for (let k = 0; k + 1 < nx; k += 2) {
+      const i0 = Math.max(0, Math.ceil(row[k] - 0.5));
+      const i1 = Math.min(width - 1, Math.ceil(row[k + 1] - 0.5) - 1);
       if (i1 >= i0) {
         out.fill(value, j * width + i0, j * width + i1 + 1);
         filled += i1 - i0 + 1;
       }
     }
+    let keep = 0;
+    for (let k = 0; k < na; k++) if (last[active[k]] > j) active[keep++] = active[k];
+    na = keep;
   }
   return filled;
 }
 
-function rectanglePoints(value: Obj, w: number, h: number): Array<[number, number]> {
-  const x = (Number(value.x) / 100) * w;
-  const y = (Number(value.y) / 100) * h;
-  const rw = (Number(value.width) / 100) * w;
-  const rh = (Number(value.height) / 100) * h;
-  const rot = ((Number(value.rotation) || 0) * Math.PI) / 180;
+/** A region's value, checked: what its mask is drawn from (coordinates in percent of the image, as stored). */
+type RegionShape =
+  | { type: 'brush'; rle: number[] }
+  | { type: 'polygon'; points: Array<[number, number]> }
+  | { type: 'rectangle'; x: number; y: number; width: number; height: number; rotation: number };
+
+/** Checks a region's value before anything is hashed, allocated or drawn: numbers only, RLE bytes 0 to 255. */
+function regionShape(type: LabelStudioRegion['type'], value: Obj, where: { file: string; item: string }): RegionShape {
+  if (type === 'brush') {
+    const rle = value.rle;
+    if (!Array.isArray(rle)) throw new SegqcError('format.unsupported', 'brush region without an "rle" array (only the RLE brush format is read)', where);
+    for (let i = 0; i < rle.length; i++) {
+      const v: unknown = rle[i];
+      if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 255)) {
+        throw new SegqcError('format.unreadable', `brush RLE value ${i} is ${shown(v)}; RLE values are integers 0 to 255`, where);
+      }
+    }
+    return { type, rle: rle as number[] };
+  }
+  if (type === 'polygon') {
+    const pts = value.points;
+    if (!Array.isArray(pts) || pts.length < 3) {
+      throw new SegqcError('format.polygon', `polygon has ${Array.isArray(pts) ? pts.length : 0} point(s); at least 3 are needed`, where);
+    }
+    const points = pts.map((p: unknown, i) => {
+      if (!(Array.isArray(p) && p.length === 2 && isNumber(p[0]) && isNumber(p[1]))) {
+        throw new SegqcError('format.polygon', `polygon point ${i} is ${shown(p)}; points must be [x, y] pairs of numbers`, where);
+      }
+      return [p[0], p[1]] as [number, number];
+    });
+    return { type, points };
+  }
+  const r = { x: value.x, y: value.y, width: value.width, height: value.height, rotation: value.rotation ?? 0 };
+  for (const [k, v] of Object.entries(r)) {
+    if (!isNumber(v)) throw new SegqcError('format.unreadable', `rectangle "${k}" is ${shown(v)}, not a number`, where);
+  }
+  return { type, ...(r as Record<keyof typeof r, number>) };
+}
+
+function rectanglePoints(r: Extract<RegionShape, { type: 'rectangle' }>, w: number, h: number): Array<[number, number]> {
+  const x = (r.x / 100) * w;
+  const y = (r.y / 100) * h;
+  const rw = (r.width / 100) * w;
+  const rh = (r.height / 100) * h;
+  const rot = (r.rotation * Math.PI) / 180;
   const c = Math.cos(rot), s = Math.sin(rot);
   // Label Studio rotates a rectangle about its top-left corner (x, y).
   return ([[0, 0], [rw, 0], [rw, rh], [0, rh]] as Array<[number, number]>).map(([dx, dy]) => [x + dx * c - dy * s, y + dx * s + dy * c]);
 }
 
-function regionLayer(
-  type: LabelStudioRegion['type'],
-  value: Obj,
-  w: number,
-  h: number,
-  lv: number,
-  ctx: { file: string; item: string; threshold: number },
-): { data: MaskLayer['data']; any: boolean } {
-  if (type === 'brush') {
-    if (!Array.isArray(value.rle)) throw new SegqcError('format.unsupported', 'brush region without an "rle" array (only the RLE brush format is read)', { file: ctx.file, item: ctx.item });
-    return decodeBrushLayer(value.rle as number[], w, h, ctx.file, lv, ctx.threshold);
-  }
+/** What a region's mask depends on, for the region cache. */
+function shapeKey(r: RegionShape): string {
+  if (r.type === 'brush') return hashNumbers(r.rle);
+  if (r.type === 'polygon') return r.points.join(';');
+  return [r.x, r.y, r.width, r.height, r.rotation].join(',');
+}
+
+function regionLayer(shape: RegionShape, w: number, h: number, lv: number, ctx: { file: string; threshold: number }): { data: MaskLayer['data']; any: boolean } {
+  if (shape.type === 'brush') return decodeBrushLayer(shape.rle, w, h, ctx.file, lv, ctx.threshold);
   const data: MaskLayer['data'] = lv <= 0xff ? new Uint8Array(w * h) : lv <= 0xffff ? new Uint16Array(w * h) : new Uint32Array(w * h);
-  let filled = 0;
-  if (type === 'polygon') {
-    const pts = value.points;
-    if (!Array.isArray(pts) || pts.length < 3) {
-      throw new SegqcError('format.polygon', `polygon has ${Array.isArray(pts) ? pts.length : 0} point(s); at least 3 are needed`, { file: ctx.file, item: ctx.item });
-    }
-    const px = pts.map((p, i) => {
-      if (!Array.isArray(p) || p.length < 2 || !Number.isFinite(Number(p[0])) || !Number.isFinite(Number(p[1]))) {
-        throw new SegqcError('format.polygon', `polygon point ${i} is not [x, y]`, { file: ctx.file, item: ctx.item });
-      }
-      return [(Number(p[0]) / 100) * w, (Number(p[1]) / 100) * h] as [number, number];
-    });
-    filled = rasterizePolygon(px, w, h, data, lv);
-  } else {
-    for (const k of ['x', 'y', 'width', 'height']) {
-      if (!Number.isFinite(Number(value[k]))) throw new SegqcError('format.unreadable', `rectangle has no numeric "${k}"`, { file: ctx.file, item: ctx.item });
-    }
-    filled = rasterizePolygon(rectanglePoints(value, w, h), w, h, data, lv);
-  }
-  return { data, any: filled > 0 };
+  const pts = shape.type === 'polygon' ? shape.points.map(([x, y]) => [(x / 100) * w, (y / 100) * h] as [number, number]) : rectanglePoints(shape, w, h);
+  return { data, any: rasterizePolygon(pts, w, h, data, lv) > 0 };
 }
 
 /** Reads the `result` array of one annotation into a segmentation plus its choices and texts. */
@@ -196,26 +252,31 @@ export function readLabelStudioResult(result: unknown[], opts: ResultOptions): L
     const value = raw.value;
     const from = typeof raw.from_name === 'string' ? raw.from_name : `result_${idx}`;
     if (raw.type === 'choices' && Array.isArray(value.choices)) {
-      choices[from] = [...(choices[from] ?? []), ...value.choices.map(String)];
+      choices[from] = [...(choices[from] ?? []), ...value.choices.map((c: unknown) => scalarText(c, ''))];
       continue;
     }
     if (raw.type === 'textarea' && Array.isArray(value.text)) {
-      texts[from] = [...(texts[from] ?? []), ...value.text.map(String)];
+      texts[from] = [...(texts[from] ?? []), ...value.text.map((t: unknown) => scalarText(t, ''))];
       continue;
     }
     const type = regionType(raw, value);
     if (!type) continue;
-    const w = Number(raw.original_width), h = Number(raw.original_height);
-    if (!(Number.isInteger(w) && w > 0 && Number.isInteger(h) && h > 0)) {
-      throw new SegqcError('format.unreadable', `region ${String(raw.id ?? idx)} has no valid original_width/original_height`, { file, item });
+    const rid = scalarText(raw.id, String(idx));
+    const w = raw.original_width, h = raw.original_height;
+    if (!(typeof w === 'number' && Number.isInteger(w) && w > 0 && typeof h === 'number' && Number.isInteger(h) && h > 0)) {
+      throw new SegqcError('format.unreadable', `region ${rid}: original_width ${shown(w)} and original_height ${shown(h)} must be positive whole numbers`, { file, item });
     }
     if (width && (w !== width || h !== height)) {
-      throw new SegqcError('format.unreadable', `region ${String(raw.id ?? idx)} is on a ${w}x${h} image, others on ${width}x${height}`, { file, item });
+      throw new SegqcError('format.unreadable', `region ${rid} is on a ${w}x${h} image, others on ${width}x${height}`, { file, item });
+    }
+    const maxPixels = Math.min(limits.maxVoxels, MAX_LABELSTUDIO_PIXELS);
+    if (w * h > maxPixels) {
+      throw new SegqcError('format.too_large', `region ${rid} is on a ${w}x${h} image (${w * h} pixels), over the limit of ${maxPixels} pixels for one Label Studio image`, { file, item });
     }
     width = w;
     height = h;
-    if (Number(raw.image_rotation) % 360 !== 0 && !Number.isNaN(Number(raw.image_rotation))) {
-      warnings.push(`${file} [${item}]: image_rotation ${String(raw.image_rotation)} is ignored; regions are read in image coordinates`);
+    if (isNumber(raw.image_rotation) && raw.image_rotation % 360 !== 0) {
+      warnings.push(`${file} [${item}]: image_rotation ${raw.image_rotation} is ignored; regions are read in image coordinates`);
     }
     regionResults.push({ r: raw, value, type });
   }
@@ -237,7 +298,7 @@ export function readLabelStudioResult(result: unknown[], opts: ResultOptions): L
   const seen = new Set<string>();
   for (const { r, value, type } of regionResults) {
     const name = labelOf(value);
-    const rid = String(r.id ?? `region_${layers.length}`);
+    const rid = scalarText(r.id, `region_${layers.length}`);
     if (name === null) {
       warnings.push(`${file} [${item}]: region ${rid} has no label and is ignored`);
       continue;
@@ -245,13 +306,20 @@ export function readLabelStudioResult(result: unknown[], opts: ResultOptions): L
     if (!(name in labelValues)) labelValues[name] = nextValue++;
     const lv = labelValues[name];
     if (!labels.has(name)) labels.set(name, { value: lv, name });
-    const key = `${type}|${width}x${height}|${threshold}|${lv}|${type === 'brush' ? hashNumbers(value.rle as number[]) : JSON.stringify([value.points, value.x, value.y, value.width, value.height, value.rotation])}`;
+    let shape: RegionShape;
+    try {
+      shape = regionShape(type, value, { file, item });
+    } catch (e) {
+      if (e instanceof SegqcError) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item });
+      throw e;
+    }
+    const key = `${type}|${width}x${height}|${threshold}|${lv}|${shapeKey(shape)}`;
     const cacheId = seen.has(rid) ? `${rid}#${layers.length}` : rid;
     seen.add(rid);
     let entry = opts.cache?.get(cacheId);
     if (!entry || entry.key !== key) {
       try {
-        entry = { key, ...regionLayer(type, value, width, height, lv, { file, item, threshold }) };
+        entry = { key, ...regionLayer(shape, width, height, lv, { file, threshold }) };
       } catch (e) {
         if (e instanceof SegqcError) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item });
         throw e;
@@ -286,8 +354,8 @@ export function readLabelStudioResult(result: unknown[], opts: ResultOptions): L
 export function annotationAuthor(a: Record<string, unknown>): string | null {
   const c = a.completed_by;
   if (c === null || c === undefined) return typeof a.model_version === 'string' ? `model:${a.model_version}` : null;
-  if (isObj(c)) return String(c.email ?? c.username ?? c.id ?? 'unknown');
-  return String(c);
+  if (isObj(c)) return scalarText(c.email ?? c.username ?? c.id, 'unknown');
+  return scalarText(c, 'unknown');
 }
 
 /** Options of `parseLabelStudioExport`. */
@@ -309,14 +377,14 @@ export function parseLabelStudioExport(text: string, file: string, opts: ExportO
   return tasks.map((t, index) => {
     if (!isObj(t)) throw new SegqcError('format.unreadable', `task ${index} is not an object`, { file });
     const data = isObj(t.data) ? t.data : {};
-    const taskId = t.id === undefined || t.id === null ? null : String(t.id);
+    const taskId = t.id === undefined || t.id === null ? null : scalarText(t.id, String(index));
     const read = (list: unknown, kind: string): LabelStudioAnnotation[] => {
       if (list === undefined || list === null) return [];
       if (!Array.isArray(list)) throw new SegqcError('format.unreadable', `task ${taskId ?? index}: "${kind}" is not an array`, { file });
       return list
         .filter((a): a is Obj => isObj(a) && a.was_cancelled !== true)
         .map((a, k) => {
-          const id = String(a.id ?? `${kind}-${k}`);
+          const id = scalarText(a.id, `${kind}-${k}`);
           if (!Array.isArray(a.result)) throw new SegqcError('format.unreadable', `${kind.slice(0, -1)} ${id} has no "result" array`, { file, item: `task ${taskId ?? index}` });
           return readLabelStudioResult(a.result, {
             file,
