@@ -21093,8 +21093,8 @@ var require_util9 = __commonJS({
     })(Type || (exports.Type = Type = {}));
     function getErrorPath(dataProp, dataPropType, jsPropertySyntax) {
       if (dataProp instanceof codegen_1.Name) {
-        const isNumber = dataPropType === Type.Num;
-        return jsPropertySyntax ? isNumber ? (0, codegen_1._)`"[" + ${dataProp} + "]"` : (0, codegen_1._)`"['" + ${dataProp} + "']"` : isNumber ? (0, codegen_1._)`"/" + ${dataProp}` : (0, codegen_1._)`"/" + ${dataProp}.replace(/~/g, "~0").replace(/\\//g, "~1")`;
+        const isNumber2 = dataPropType === Type.Num;
+        return jsPropertySyntax ? isNumber2 ? (0, codegen_1._)`"[" + ${dataProp} + "]"` : (0, codegen_1._)`"['" + ${dataProp} + "']"` : isNumber2 ? (0, codegen_1._)`"/" + ${dataProp}` : (0, codegen_1._)`"/" + ${dataProp}.replace(/~/g, "~0").replace(/\\//g, "~1")`;
       }
       return jsPropertySyntax ? (0, codegen_1.getProperty)(dataProp).toString() : "/" + escapeJsonPointer(dataProp);
     }
@@ -36471,9 +36471,9 @@ var convertMarkedBigIntsReviver = (key, value2, context4, userReviver) => {
 };
 var JSONParseV2 = (text, reviver) => {
   return JSON.parse(text, (key, value2, context4) => {
-    const isNumber = typeof value2 === "number";
+    const isNumber2 = typeof value2 === "number";
     const isOutOfBounds = value2 > Number.MAX_SAFE_INTEGER || value2 < Number.MIN_SAFE_INTEGER;
-    const isBigNumber = isNumber && isOutOfBounds;
+    const isBigNumber = isNumber2 && isOutOfBounds;
     const isInt = context4 && intRegex.test(context4.source);
     const isBigInt = isBigNumber && isInt;
     if (isBigInt) return BigInt(context4.source);
@@ -40743,7 +40743,13 @@ function readHeader(r) {
   const rleSizes = [r.read(4) + 1, r.read(4) + 1, r.read(4) + 1, r.read(4) + 1];
   return { words, wordSize, rleSizes };
 }
-function decodeInto(rle, width, height, file, threshold, fg, out) {
+function decodeInto(rle, width, height, file, threshold, fg, alloc) {
+  if (!(rle instanceof Uint8Array)) {
+    for (let i = 0; i < rle.length; i++) {
+      const v3 = rle[i];
+      if (!(Number.isInteger(v3) && v3 >= 0 && v3 <= 255)) throw new SegqcError("format.unreadable", `brush RLE value ${i} is ${String(v3)}; RLE values are integers 0 to 255`, { file });
+    }
+  }
   const r = new BitReader(rle, file);
   const h3 = readHeader(r);
   const want = width * height * 4;
@@ -40751,8 +40757,13 @@ function decodeInto(rle, width, height, file, threshold, fg, out) {
     throw new SegqcError("format.rle_length", `brush RLE holds ${h3.words} values, but a ${width}x${height} RGBA image needs ${want}`, { file });
   }
   if (h3.wordSize !== 8) throw new SegqcError("format.unreadable", `brush RLE uses ${h3.wordSize}-bit words; Label Studio writes 8-bit RGBA`, { file });
-  const mask = out ?? new Uint8Array(width * height);
   const sizes = h3.rleSizes;
+  const bitsPerWord = Math.min(...sizes.map((s) => (11 + s) / 2 ** s));
+  const bits = rle.length * 8 - 53;
+  if (bits < want * bitsPerWord - 1e-9) {
+    throw new SegqcError("format.rle_length", `brush RLE of ${rle.length} bytes is too short for the ${want} values of a ${width}x${height} RGBA image`, { file });
+  }
+  const mask = alloc(width * height);
   let any = false;
   for (let i = 0; i < want; ) {
     const repeat = r.read(1);
@@ -40780,8 +40791,8 @@ function decodeInto(rle, width, height, file, threshold, fg, out) {
   return { mask, any };
 }
 function decodeBrushLayer(rle, width, height, file, value2, threshold = BRUSH_ALPHA_THRESHOLD) {
-  const out = value2 <= 255 ? new Uint8Array(width * height) : value2 <= 65535 ? new Uint16Array(width * height) : new Uint32Array(width * height);
-  const { mask, any } = decodeInto(rle, width, height, file, threshold, value2, out);
+  const alloc = (n2) => value2 <= 255 ? new Uint8Array(n2) : value2 <= 65535 ? new Uint16Array(n2) : new Uint32Array(n2);
+  const { mask, any } = decodeInto(rle, width, height, file, threshold, value2, alloc);
   return { data: mask, any };
 }
 
@@ -41359,6 +41370,12 @@ function readPng(bytes, file, opts = {}) {
 // shared/formats/labelstudio.ts
 var REGION_KEYS = { brushlabels: "brush", polygonlabels: "polygon", rectanglelabels: "rectangle" };
 var isObj = (v3) => typeof v3 === "object" && v3 !== null && !Array.isArray(v3);
+var isNumber = (v3) => typeof v3 === "number" && Number.isFinite(v3);
+var MAX_LABELSTUDIO_PIXELS = 2 ** 29;
+function scalarText(v3, fallback) {
+  return typeof v3 === "string" ? v3 : typeof v3 === "number" || typeof v3 === "boolean" ? String(v3) : fallback;
+}
+var shown = (v3) => v3 === void 0 ? "missing" : v3 === null || typeof v3 !== "object" ? JSON.stringify(v3) : Array.isArray(v3) ? "an array" : "an object";
 function hashNumbers(xs) {
   let h3 = 2166136261;
   for (let i = 0; i < xs.length; i++) {
@@ -41387,71 +41404,107 @@ function labelOf(value2) {
   return null;
 }
 function rasterizePolygon(points, width, height, out, value2 = 1) {
-  let filled = 0;
   const n2 = points.length;
-  let minY = Infinity, maxY = -Infinity;
-  for (const [, y] of points) {
-    if (y < minY) minY = y;
-    if (y > maxY) maxY = y;
+  const xa = new Float64Array(n2), ya = new Float64Array(n2), xb = new Float64Array(n2), yb = new Float64Array(n2);
+  const first = new Int32Array(n2);
+  const last = new Int32Array(n2);
+  const order = [];
+  for (let a = 0, b = n2 - 1; a < n2; b = a++) {
+    xa[a] = points[a][0];
+    ya[a] = points[a][1];
+    xb[a] = points[b][0];
+    yb[a] = points[b][1];
+    const lo = Math.min(ya[a], yb[a]), hi = Math.max(ya[a], yb[a]);
+    const j0 = Math.max(0, Math.ceil(lo - 0.5));
+    const j1 = Math.min(height - 1, Math.ceil(hi - 0.5) - 1);
+    if (j1 < j0) continue;
+    first[a] = j0;
+    last[a] = j1;
+    order.push(a);
   }
-  const y0 = Math.max(0, Math.ceil(minY - 0.5));
-  const y1 = Math.min(height - 1, Math.floor(maxY - 0.5));
-  const xs = [];
-  for (let j = y0; j <= y1; j++) {
-    const cy = j + 0.5;
-    xs.length = 0;
-    for (let a = 0, b = n2 - 1; a < n2; b = a++) {
-      const [xa, ya] = points[a];
-      const [xb, yb] = points[b];
-      if (ya > cy !== yb > cy) xs.push(xa + (cy - ya) * (xb - xa) / (yb - ya));
+  order.sort((p, q) => first[p] - first[q]);
+  const active = new Int32Array(order.length);
+  const xs = new Float64Array(order.length);
+  let na = 0;
+  let filled = 0;
+  let next = 0;
+  for (let j = order.length ? first[order[0]] : height; j < height; j++) {
+    if (na === 0) {
+      if (next >= order.length) break;
+      if (first[order[next]] > j) j = first[order[next]];
     }
-    xs.sort((p, q) => p - q);
-    for (let k = 0; k + 1 < xs.length; k += 2) {
-      const i0 = Math.max(0, Math.ceil(xs[k] - 0.5));
-      const i1 = Math.min(width - 1, Math.ceil(xs[k + 1] - 0.5) - 1);
+    while (next < order.length && first[order[next]] === j) active[na++] = order[next++];
+    const cy = j + 0.5;
+    let nx = 0;
+    for (let k = 0; k < na; k++) {
+      const e = active[k];
+      xs[nx++] = xa[e] + (cy - ya[e]) * (xb[e] - xa[e]) / (yb[e] - ya[e]);
+    }
+    const row = xs.subarray(0, nx).sort();
+    for (let k = 0; k + 1 < nx; k += 2) {
+      const i0 = Math.max(0, Math.ceil(row[k] - 0.5));
+      const i1 = Math.min(width - 1, Math.ceil(row[k + 1] - 0.5) - 1);
       if (i1 >= i0) {
         out.fill(value2, j * width + i0, j * width + i1 + 1);
         filled += i1 - i0 + 1;
       }
     }
+    let keep = 0;
+    for (let k = 0; k < na; k++) if (last[active[k]] > j) active[keep++] = active[k];
+    na = keep;
   }
   return filled;
 }
-function rectanglePoints(value2, w, h3) {
-  const x = Number(value2.x) / 100 * w;
-  const y = Number(value2.y) / 100 * h3;
-  const rw = Number(value2.width) / 100 * w;
-  const rh = Number(value2.height) / 100 * h3;
-  const rot = (Number(value2.rotation) || 0) * Math.PI / 180;
-  const c = Math.cos(rot), s = Math.sin(rot);
-  return [[0, 0], [rw, 0], [rw, rh], [0, rh]].map(([dx2, dy]) => [x + dx2 * c - dy * s, y + dx2 * s + dy * c]);
-}
-function regionLayer(type, value2, w, h3, lv, ctx) {
+function regionShape(type, value2, where) {
   if (type === "brush") {
-    if (!Array.isArray(value2.rle)) throw new SegqcError("format.unsupported", 'brush region without an "rle" array (only the RLE brush format is read)', { file: ctx.file, item: ctx.item });
-    return decodeBrushLayer(value2.rle, w, h3, ctx.file, lv, ctx.threshold);
+    const rle = value2.rle;
+    if (!Array.isArray(rle)) throw new SegqcError("format.unsupported", 'brush region without an "rle" array (only the RLE brush format is read)', where);
+    for (let i = 0; i < rle.length; i++) {
+      const v3 = rle[i];
+      if (!(typeof v3 === "number" && Number.isInteger(v3) && v3 >= 0 && v3 <= 255)) {
+        throw new SegqcError("format.unreadable", `brush RLE value ${i} is ${shown(v3)}; RLE values are integers 0 to 255`, where);
+      }
+    }
+    return { type, rle };
   }
-  const data2 = lv <= 255 ? new Uint8Array(w * h3) : lv <= 65535 ? new Uint16Array(w * h3) : new Uint32Array(w * h3);
-  let filled = 0;
   if (type === "polygon") {
     const pts = value2.points;
     if (!Array.isArray(pts) || pts.length < 3) {
-      throw new SegqcError("format.polygon", `polygon has ${Array.isArray(pts) ? pts.length : 0} point(s); at least 3 are needed`, { file: ctx.file, item: ctx.item });
+      throw new SegqcError("format.polygon", `polygon has ${Array.isArray(pts) ? pts.length : 0} point(s); at least 3 are needed`, where);
     }
-    const px = pts.map((p, i) => {
-      if (!Array.isArray(p) || p.length < 2 || !Number.isFinite(Number(p[0])) || !Number.isFinite(Number(p[1]))) {
-        throw new SegqcError("format.polygon", `polygon point ${i} is not [x, y]`, { file: ctx.file, item: ctx.item });
+    const points = pts.map((p, i) => {
+      if (!(Array.isArray(p) && p.length === 2 && isNumber(p[0]) && isNumber(p[1]))) {
+        throw new SegqcError("format.polygon", `polygon point ${i} is ${shown(p)}; points must be [x, y] pairs of numbers`, where);
       }
-      return [Number(p[0]) / 100 * w, Number(p[1]) / 100 * h3];
+      return [p[0], p[1]];
     });
-    filled = rasterizePolygon(px, w, h3, data2, lv);
-  } else {
-    for (const k of ["x", "y", "width", "height"]) {
-      if (!Number.isFinite(Number(value2[k]))) throw new SegqcError("format.unreadable", `rectangle has no numeric "${k}"`, { file: ctx.file, item: ctx.item });
-    }
-    filled = rasterizePolygon(rectanglePoints(value2, w, h3), w, h3, data2, lv);
+    return { type, points };
   }
-  return { data: data2, any: filled > 0 };
+  const r = { x: value2.x, y: value2.y, width: value2.width, height: value2.height, rotation: value2.rotation ?? 0 };
+  for (const [k, v3] of Object.entries(r)) {
+    if (!isNumber(v3)) throw new SegqcError("format.unreadable", `rectangle "${k}" is ${shown(v3)}, not a number`, where);
+  }
+  return { type, ...r };
+}
+function rectanglePoints(r, w, h3) {
+  const x = r.x / 100 * w;
+  const y = r.y / 100 * h3;
+  const rw = r.width / 100 * w;
+  const rh = r.height / 100 * h3;
+  const rot = r.rotation * Math.PI / 180;
+  const c = Math.cos(rot), s = Math.sin(rot);
+  return [[0, 0], [rw, 0], [rw, rh], [0, rh]].map(([dx2, dy]) => [x + dx2 * c - dy * s, y + dx2 * s + dy * c]);
+}
+function shapeKey(r) {
+  if (r.type === "brush") return hashNumbers(r.rle);
+  if (r.type === "polygon") return r.points.join(";");
+  return [r.x, r.y, r.width, r.height, r.rotation].join(",");
+}
+function regionLayer(shape, w, h3, lv, ctx) {
+  if (shape.type === "brush") return decodeBrushLayer(shape.rle, w, h3, ctx.file, lv, ctx.threshold);
+  const data2 = lv <= 255 ? new Uint8Array(w * h3) : lv <= 65535 ? new Uint16Array(w * h3) : new Uint32Array(w * h3);
+  const pts = shape.type === "polygon" ? shape.points.map(([x, y]) => [x / 100 * w, y / 100 * h3]) : rectanglePoints(shape, w, h3);
+  return { data: data2, any: rasterizePolygon(pts, w, h3, data2, lv) > 0 };
 }
 function readLabelStudioResult(result, opts) {
   const file = opts.file;
@@ -41470,26 +41523,31 @@ function readLabelStudioResult(result, opts) {
     const value2 = raw.value;
     const from = typeof raw.from_name === "string" ? raw.from_name : `result_${idx}`;
     if (raw.type === "choices" && Array.isArray(value2.choices)) {
-      choices[from] = [...choices[from] ?? [], ...value2.choices.map(String)];
+      choices[from] = [...choices[from] ?? [], ...value2.choices.map((c) => scalarText(c, ""))];
       continue;
     }
     if (raw.type === "textarea" && Array.isArray(value2.text)) {
-      texts[from] = [...texts[from] ?? [], ...value2.text.map(String)];
+      texts[from] = [...texts[from] ?? [], ...value2.text.map((t) => scalarText(t, ""))];
       continue;
     }
     const type = regionType(raw, value2);
     if (!type) continue;
-    const w = Number(raw.original_width), h3 = Number(raw.original_height);
-    if (!(Number.isInteger(w) && w > 0 && Number.isInteger(h3) && h3 > 0)) {
-      throw new SegqcError("format.unreadable", `region ${String(raw.id ?? idx)} has no valid original_width/original_height`, { file, item: item2 });
+    const rid = scalarText(raw.id, String(idx));
+    const w = raw.original_width, h3 = raw.original_height;
+    if (!(typeof w === "number" && Number.isInteger(w) && w > 0 && typeof h3 === "number" && Number.isInteger(h3) && h3 > 0)) {
+      throw new SegqcError("format.unreadable", `region ${rid}: original_width ${shown(w)} and original_height ${shown(h3)} must be positive whole numbers`, { file, item: item2 });
     }
     if (width && (w !== width || h3 !== height)) {
-      throw new SegqcError("format.unreadable", `region ${String(raw.id ?? idx)} is on a ${w}x${h3} image, others on ${width}x${height}`, { file, item: item2 });
+      throw new SegqcError("format.unreadable", `region ${rid} is on a ${w}x${h3} image, others on ${width}x${height}`, { file, item: item2 });
+    }
+    const maxPixels = Math.min(limits.maxVoxels, MAX_LABELSTUDIO_PIXELS);
+    if (w * h3 > maxPixels) {
+      throw new SegqcError("format.too_large", `region ${rid} is on a ${w}x${h3} image (${w * h3} pixels), over the limit of ${maxPixels} pixels for one Label Studio image`, { file, item: item2 });
     }
     width = w;
     height = h3;
-    if (Number(raw.image_rotation) % 360 !== 0 && !Number.isNaN(Number(raw.image_rotation))) {
-      warnings.push(`${file} [${item2}]: image_rotation ${String(raw.image_rotation)} is ignored; regions are read in image coordinates`);
+    if (isNumber(raw.image_rotation) && raw.image_rotation % 360 !== 0) {
+      warnings.push(`${file} [${item2}]: image_rotation ${raw.image_rotation} is ignored; regions are read in image coordinates`);
     }
     regionResults.push({ r: raw, value: value2, type });
   }
@@ -41511,7 +41569,7 @@ function readLabelStudioResult(result, opts) {
   const seen = /* @__PURE__ */ new Set();
   for (const { r, value: value2, type } of regionResults) {
     const name = labelOf(value2);
-    const rid = String(r.id ?? `region_${layers.length}`);
+    const rid = scalarText(r.id, `region_${layers.length}`);
     if (name === null) {
       warnings.push(`${file} [${item2}]: region ${rid} has no label and is ignored`);
       continue;
@@ -41519,13 +41577,20 @@ function readLabelStudioResult(result, opts) {
     if (!(name in labelValues)) labelValues[name] = nextValue++;
     const lv = labelValues[name];
     if (!labels.has(name)) labels.set(name, { value: lv, name });
-    const key = `${type}|${width}x${height}|${threshold}|${lv}|${type === "brush" ? hashNumbers(value2.rle) : JSON.stringify([value2.points, value2.x, value2.y, value2.width, value2.height, value2.rotation])}`;
+    let shape;
+    try {
+      shape = regionShape(type, value2, { file, item: item2 });
+    } catch (e) {
+      if (e instanceof SegqcError) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item: item2 });
+      throw e;
+    }
+    const key = `${type}|${width}x${height}|${threshold}|${lv}|${shapeKey(shape)}`;
     const cacheId = seen.has(rid) ? `${rid}#${layers.length}` : rid;
     seen.add(rid);
     let entry = opts.cache?.get(cacheId);
     if (!entry || entry.key !== key) {
       try {
-        entry = { key, ...regionLayer(type, value2, width, height, lv, { file, item: item2, threshold }) };
+        entry = { key, ...regionLayer(shape, width, height, lv, { file, threshold }) };
       } catch (e) {
         if (e instanceof SegqcError) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item: item2 });
         throw e;
@@ -41558,8 +41623,8 @@ function readLabelStudioResult(result, opts) {
 function annotationAuthor(a) {
   const c = a.completed_by;
   if (c === null || c === void 0) return typeof a.model_version === "string" ? `model:${a.model_version}` : null;
-  if (isObj(c)) return String(c.email ?? c.username ?? c.id ?? "unknown");
-  return String(c);
+  if (isObj(c)) return scalarText(c.email ?? c.username ?? c.id, "unknown");
+  return scalarText(c, "unknown");
 }
 function parseLabelStudioExport(text, file, opts = {}) {
   let parsed;
@@ -41572,12 +41637,12 @@ function parseLabelStudioExport(text, file, opts = {}) {
   return tasks.map((t, index) => {
     if (!isObj(t)) throw new SegqcError("format.unreadable", `task ${index} is not an object`, { file });
     const data2 = isObj(t.data) ? t.data : {};
-    const taskId = t.id === void 0 || t.id === null ? null : String(t.id);
+    const taskId = t.id === void 0 || t.id === null ? null : scalarText(t.id, String(index));
     const read = (list, kind) => {
       if (list === void 0 || list === null) return [];
       if (!Array.isArray(list)) throw new SegqcError("format.unreadable", `task ${taskId ?? index}: "${kind}" is not an array`, { file });
       return list.filter((a) => isObj(a) && a.was_cancelled !== true).map((a, k) => {
-        const id = String(a.id ?? `${kind}-${k}`);
+        const id = scalarText(a.id, `${kind}-${k}`);
         if (!Array.isArray(a.result)) throw new SegqcError("format.unreadable", `${kind.slice(0, -1)} ${id} has no "result" array`, { file, item: `task ${taskId ?? index}` });
         return readLabelStudioResult(a.result, {
           file,
@@ -64471,10 +64536,11 @@ function attestationFrom(ann) {
 function labelStudioAnnotationInput(ann) {
   return { id: ann.id, annotator: ann.author, segmentation: ann.segmentation, checklist: checklistFrom(ann), attestation: attestationFrom(ann) };
 }
+var kindOf = (v3) => v3 === null ? "null" : Array.isArray(v3) ? "an array" : typeof v3 === "string" ? "a string" : typeof v3 === "object" ? "an object" : String(v3);
 function taskItemId(task, index) {
   const t = task && typeof task === "object" ? task : {};
   const image = t.data && typeof t.data.image === "string" ? t.data.image : null;
-  return image ? itemStem(image.split("?")[0]) : `task-${t.id ?? index}`;
+  return image ? itemStem(image.split("?")[0]) : `task-${scalarText(t.id, String(index))}`;
 }
 function labelStudioItems(tree, file, src, opts) {
   const unreadable2 = (detail) => [{ id: itemStem(file), files: [file], annotations: [], reference: null, image: null, unreadable: [{ file, detail }] }];
@@ -64488,17 +64554,27 @@ function labelStudioItems(tree, file, src, opts) {
   } catch (e) {
     return unreadable2(`not valid JSON: ${e.message}`);
   }
+  if (!Array.isArray(parsed) && (typeof parsed !== "object" || parsed === null)) return unreadable2(`holds ${kindOf(parsed)}, not a Label Studio export (an array of tasks, or one task)`);
   const tasks = Array.isArray(parsed) ? parsed : [parsed];
-  return tasks.map((task, index) => {
+  return tasks.map((entry, index) => {
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+      const detail = `task ${index} is ${kindOf(entry)}, not an object`;
+      return { id: taskItemId(entry, index), files: [file], annotations: [], reference: null, image: null, unreadable: [{ file, detail }] };
+    }
+    const task = entry;
     const id = taskItemId(task, index);
     const item2 = { id, files: [file], annotations: [], reference: null, image: null, unreadable: [] };
-    if (!task || typeof task !== "object" || !Array.isArray(task.annotations)) {
+    if (!Array.isArray(task.annotations)) {
       item2.unreadable.push({ file, detail: `task ${index} has no "annotations" array` });
       return item2;
     }
-    for (const raw of task.annotations) {
-      if (!raw || raw.was_cancelled === true) continue;
-      const annId = String(raw.id ?? `${index}`);
+    for (const [k, raw] of task.annotations.entries()) {
+      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+        item2.unreadable.push({ file, detail: `task ${index}: annotation ${k} is ${kindOf(raw)}, not an object` });
+        continue;
+      }
+      if (raw.was_cancelled === true) continue;
+      const annId = scalarText(raw.id, `${index}`);
       const pending = {
         file,
         load: () => {
