@@ -6,7 +6,11 @@ import type { LabelStudioRegion } from '../shared/formats/labelstudio.js';
 import { rasterizePolygon } from '../shared/formats/labelstudio.js';
 import { validateAttestation } from '../shared/rules/attestation.js';
 import { LabelLayers, pointBoxes } from '../extension/src/merge.js';
-import { LiveChecker, buildAttestation, canOverride, gateVerdict } from '../extension/src/live.js';
+import { LiveChecker } from '../extension/src/live.js';
+import { TOOL } from '../extension/src/version.js';
+import { buildAttestation } from '../shared/rules/build-attestation.js';
+import { canOverride } from '../shared/rules/override.js';
+import { gateVerdict } from '../shared/rules/save-verdict.js';
 import { regionsOfFinding } from '../extension/src/locate.js';
 import { addActionMiddleware, currentUser, editorOptions, objectSizes, serializeResult, type SerializeCache } from '../extension/src/editor.js';
 import { strokeMask } from '../extension/src/strokes.js';
@@ -130,7 +134,7 @@ describe('gate and attestation', () => {
       { rule: 'volume.below_min' as const, label: 'Liver', reason: 'one slice', by: 'ann' },
       { rule: 'components.too_many' as const, label: 'Liver', reason: 'not found anyway', by: 'ann' },
     ];
-    const att = buildAttestation(checker, s, overrides, new Date('2026-12-03T08:00:00Z'));
+    const att = buildAttestation({ guideline: GUIDELINE, sha256: checker.sha256, findings: s.findings, answers: s.answers, overrides, tool: TOOL, now: new Date('2026-12-03T08:00:00Z') });
     expect(validateAttestation(att).problems).toEqual([]);
     // Only overrides of findings that exist are recorded.
     expect(att.overrides.map((o) => o.rule)).toEqual(['volume.below_min']);

@@ -1,14 +1,13 @@
-/** The live check: a serialized Label Studio result through the shared rule engine, and the submit gate's verdict. */
+/** The live check: a serialized Label Studio result through the shared rule engine. */
 import type { Guideline, ChecklistItem } from '../../shared/guideline/types.js';
 import { isRequiredItem } from '../../shared/guideline/types.js';
 import { guidelineSha256 } from '../../shared/guideline/hash.js';
 import { readLabelStudioResult, type LabelStudioRegion, type RegionCache } from '../../shared/formats/labelstudio.js';
 import { checkAnnotation, ruleMemo } from '../../shared/rules/engine.js';
 import { checklistState } from '../../shared/rules/checklist.js';
-import type { Attestation, ChecklistAnswers, Finding, RuleCode } from '../../shared/rules/types.js';
+import type { ChecklistAnswers, Finding } from '../../shared/rules/types.js';
 import { CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES } from '../../shared/rules/types.js';
 import type { Segmentation } from '../../shared/model.js';
-import { TOOL } from './version.js';
 import { LabelLayers, pointBoxes } from './merge.js';
 import { isStroked, type ResultEntry, type StrokedEntry } from './editor.js';
 import { strokeMask } from './strokes.js';
@@ -21,14 +20,6 @@ export interface ChecklistRow {
   visible: boolean;
   answered: boolean;
   required: boolean;
-}
-
-/** An override the annotator typed for a finding the guideline lets them override. */
-export interface Override {
-  rule: RuleCode;
-  label: string | null;
-  reason: string;
-  by: string | null;
 }
 
 /** What one live check found. */
@@ -45,14 +36,6 @@ export interface LiveState {
   /** Sizes are in pixels: the task has no pixel spacing. */
   pixelsOnly: boolean;
   ms: number;
-}
-
-/** The gate's verdict: whether saving is blocked, and what is missing, in words. */
-export interface GateVerdict {
-  blocked: boolean;
-  missing: string[];
-  /** Error findings the guideline lets the annotator override and that are not yet overridden. */
-  overridable: Finding[];
 }
 
 const DRAWING_ONLY = (f: Finding) => !f.rule.startsWith('checklist.') && !f.rule.startsWith('attestation.');
@@ -192,47 +175,4 @@ export function presentLabelNames(guideline: Guideline, seg: Segmentation): stri
   for (const l of seg.layers) for (const v of l.values) values.add(v);
   const names = new Set(seg.labels.filter((l) => values.has(l.value) && l.name !== null).map((l) => (l.name as string).toLowerCase()));
   return guideline.labels.filter((l) => names.has(l.name.toLowerCase())).map((l) => l.name);
-}
-
-/** Whether the guideline lets an annotator override a finding of this rule. */
-export function canOverride(guideline: Guideline, rule: RuleCode): boolean {
-  const p = guideline.overrides;
-  if (!p?.allowed) return false;
-  return p.rules ? p.rules.includes(rule) : true;
-}
-
-const overrideMatches = (o: Override, f: Finding) => o.rule === f.rule && (o.label === null || o.label === f.label);
-
-/** Blocks while there are error findings not overridden, or required checklist items (whose condition holds) unticked. */
-export function gateVerdict(guideline: Guideline, state: LiveState, overrides: Override[]): GateVerdict {
-  const missing: string[] = [];
-  if (state.readError) missing.push(`the annotation could not be read: ${state.readError}`);
-  const overridable: Finding[] = [];
-  for (const f of state.findings) {
-    if (f.severity !== 'error') continue;
-    if (overrides.some((o) => overrideMatches(o, f)) && canOverride(guideline, f.rule)) continue;
-    if (canOverride(guideline, f.rule)) overridable.push(f);
-    missing.push(`${f.message} [${f.rule}]`);
-  }
-  for (const row of state.checklist) {
-    if (row.visible && row.required && !row.answered) missing.push(`checklist: "${row.item.prompt}" is not confirmed`);
-  }
-  return { blocked: missing.length > 0, missing, overridable };
-}
-
-/** The attestation written with a saved annotation (`guidelines/attestation.schema.json`). */
-export function buildAttestation(checker: LiveChecker, state: LiveState, overrides: Override[], now: Date = new Date()): Attestation {
-  const g = checker.guideline;
-  const answers: ChecklistAnswers = {};
-  for (const item of g.checklist ?? []) answers[item.id] = state.answers[item.id] === true;
-  const used = overrides.filter((o) => state.findings.some((f) => overrideMatches(o, f)) && canOverride(g, o.rule));
-  return {
-    schema: 'segqc-attestation/1',
-    guideline: { id: g.id, version: g.version, sha256: checker.sha256 },
-    answers,
-    findings: state.findings.map((f) => ({ rule: f.rule, severity: f.severity, label: f.label, message: f.message })),
-    overrides: used.map((o) => ({ rule: o.rule, label: o.label, reason: o.reason, by: o.by })),
-    tool: { name: TOOL.name, version: TOOL.version },
-    submitted_at: now.toISOString(),
-  };
 }

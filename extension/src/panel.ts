@@ -1,25 +1,17 @@
 /** The QC panel: guideline, live findings, the checklist and the gate message. Text goes in neutralized, with textContent only. */
-import type { Finding } from '../../shared/rules/types.js';
 import { neutralize } from '../../shared/report/escape.js';
-import type { ChecklistRow, GateVerdict, LiveState, Override } from './live.js';
-
-/** What the panel shows. */
-export interface PanelView {
-  guideline: { id: string; version: string; title: string };
-  notes: string[];
-  state: LiveState;
-  verdict: GateVerdict;
-  overrides: Override[];
-}
+import { MIN_OVERRIDE_REASON } from '../../shared/rules/override.js';
+import type { FindingView, PanelModel } from './panel-view.js';
 
 /** What the panel asks its owner to do. */
 export interface PanelHandlers {
-  selectFinding(f: Finding): void;
+  /** The finding at this place in the check's findings was clicked. */
+  selectFinding(index: number): void;
   answer(itemId: string, yes: boolean): void;
-  override(f: Finding, reason: string): void;
+  /** Show the override form of a finding (`rule|label`), or none. */
+  openOverride(key: string | null): void;
+  override(index: number, reason: string): void;
   withdraw(index: number): void;
-  /** Draw again with the last view (the panel's own state changed). */
-  rerender(): void;
 }
 
 const CSS = `
@@ -51,8 +43,6 @@ function el<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, attrs:
   return e;
 }
 
-const findingKey = (f: Finding) => `${f.rule}|${f.label ?? ''}`;
-
 /** The panel, mounted in a host element (or floating at the bottom right of the page). */
 export class Panel {
   readonly root: HTMLElement;
@@ -60,7 +50,6 @@ export class Panel {
   private readonly style: HTMLStyleElement;
   private readonly parts: Record<'title' | 'notes' | 'status' | 'findings' | 'checklist' | 'overrides' | 'gate', HTMLElement>;
   private lastSig = '';
-  private openOverride: string | null = null;
 
   constructor(
     host: HTMLElement | null,
@@ -83,17 +72,9 @@ export class Panel {
     (host ?? doc.body).appendChild(this.root);
   }
 
-  /** Redraws what changed, keeping keyboard focus on the same control. */
-  render(v: PanelView): void {
-    const sig = JSON.stringify([
-      v.guideline,
-      v.notes,
-      v.state.findings.map((f) => [f.rule, f.severity, f.label, f.message]),
-      v.state.checklist.map((r) => [r.item.id, r.visible, r.answered]),
-      v.overrides,
-      v.verdict.overridable.map(findingKey),
-      this.openOverride,
-    ]);
+  /** Redraws when the model changed, keeping keyboard focus on the same control and a reason being typed. */
+  render(m: PanelModel): void {
+    const sig = JSON.stringify(m);
     if (sig === this.lastSig) return;
     this.lastSig = sig;
     const active = this.doc.activeElement as HTMLElement | null;
@@ -101,121 +82,88 @@ export class Panel {
     const draft = this.root.querySelector<HTMLInputElement>('input[data-key^="reason:"]');
     const draftValue = draft ? [draft.getAttribute('data-key'), draft.value] : null;
 
-    this.parts.title.textContent = neutralize(`${v.guideline.title} — ${v.guideline.id} ${v.guideline.version}`);
-    this.parts.notes.replaceChildren(...v.notes.map((n) => el(this.doc, 'p', { class: 'segqc-note' }, n)));
-    this.renderFindings(v);
-    this.renderChecklist(v.state.checklist);
-    this.renderOverrides(v.overrides);
+    this.parts.title.textContent = neutralize(m.title);
+    this.parts.notes.replaceChildren(...m.notes.map((n) => el(this.doc, 'p', { class: 'segqc-note' }, n)));
+    this.parts.status.textContent = neutralize(m.status.text);
+    this.parts.status.className = m.status.ok ? 'segqc-ok' : '';
+    this.parts.findings.replaceChildren(...m.findings.map((f) => this.finding(f)));
+    this.parts.checklist.replaceChildren(
+      ...(m.checklist.length === 0 ? [el(this.doc, 'li', {}, 'No checklist items apply.')] : m.checklist.map((r) => this.checklistItem(r))),
+    );
+    this.parts.overrides.replaceChildren(...m.overrides.map((o, i) => this.override(o, i)));
 
     if (draftValue) {
       const again = this.root.querySelector<HTMLInputElement>(`input[data-key="${CSS_escape(draftValue[0] ?? '')}"]`);
       if (again) again.value = draftValue[1] ?? '';
     }
-    const opened = this.openOverride ? this.root.querySelector<HTMLInputElement>(`input[data-key="reason:${CSS_escape(this.openOverride)}"]`) : null;
+    const open = m.findings.find((f) => f.override === 'form');
+    const opened = open ? this.root.querySelector<HTMLInputElement>(`input[data-key="reason:${CSS_escape(open.key)}"]`) : null;
     if (opened && focusKey?.startsWith('override:')) opened.focus();
     else if (focusKey) this.root.querySelector<HTMLElement>(`[data-key="${CSS_escape(focusKey)}"]`)?.focus();
   }
 
-  private renderFindings(v: PanelView): void {
-    const { findings } = v.state;
-    const isOverridden = (f: Finding) => f.severity === 'error' && v.overrides.some((o) => o.rule === f.rule && (o.label === null || o.label === f.label));
-    const overridden = findings.filter(isOverridden).length;
-    const errors = findings.filter((f) => f.severity === 'error').length - overridden;
-    const warnings = findings.filter((f) => f.severity === 'warning').length;
-    this.parts.status.textContent = v.state.readError
-      ? `Cannot read the annotation: ${neutralize(v.state.readError)}`
-      : findings.length === 0
-        ? 'No findings: the drawing follows the guideline.'
-        : `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}${overridden ? `, ${overridden} overridden` : ''}`;
-    this.parts.status.className = findings.length === 0 && !v.state.readError ? 'segqc-ok' : '';
-    const overridable = new Set(v.verdict.overridable.map(findingKey));
-    const items = findings.map((f, i) => {
-      const li = el(this.doc, 'li', { 'data-rule': f.rule, 'data-severity': isOverridden(f) ? 'info' : f.severity, ...(isOverridden(f) ? { 'data-overridden': 'true' } : {}) });
-      const b = el(this.doc, 'button', { type: 'button', class: 'segqc-finding', 'data-key': `finding:${i}:${findingKey(f)}` });
-      const icon = isOverridden(f) ? '✔ overridden:' : f.severity === 'error' ? '✖' : f.severity === 'warning' ? '▲' : 'ℹ';
-      b.append(el(this.doc, 'span', {}, `${icon} ${f.message} `), el(this.doc, 'span', { class: 'segqc-rule' }, f.rule));
-      b.addEventListener('click', () => this.handlers.selectFinding(f));
-      li.appendChild(b);
-      const key = findingKey(f);
-      if (overridable.has(key)) {
-        if (this.openOverride === key) {
-          const form = el(this.doc, 'form', { class: 'segqc-override' });
-          const input = el(this.doc, 'input', {
-            type: 'text',
-            'data-key': `reason:${key}`,
-            'aria-label': `Reason for overriding ${f.rule}${f.label ? ` on ${f.label}` : ''}`,
-            placeholder: 'Reason (at least 3 characters)',
-            minlength: '3',
-            required: '',
-          });
-          const ok = el(this.doc, 'button', { type: 'submit', 'data-key': `record:${key}` }, 'Record override');
-          const cancel = el(this.doc, 'button', { type: 'button', 'data-key': `cancel:${key}` }, 'Cancel');
-          cancel.addEventListener('click', () => {
-            this.openOverride = null;
-            this.lastSig = '';
-            this.handlers.rerender();
-          });
-          form.addEventListener('submit', (e) => {
-            e.preventDefault();
-            const reason = input.value.trim();
-            if (reason.length < 3) {
-              input.setCustomValidity('Type a reason of at least 3 characters');
-              input.reportValidity();
-              return;
-            }
-            this.openOverride = null;
-            this.handlers.override(f, reason);
-          });
-          form.append(input, ok, cancel);
-          li.appendChild(form);
-        } else {
-          const open = el(this.doc, 'button', { type: 'button', 'data-key': `override:${key}` }, 'Override…');
-          open.addEventListener('click', () => {
-            this.openOverride = key;
-            this.lastSig = '';
-            this.handlers.rerender();
-          });
-          li.appendChild(open);
-        }
-      }
-      return li;
-    });
-    this.parts.findings.replaceChildren(...items);
-  }
-
-  private renderChecklist(rows: ChecklistRow[]): void {
-    const visible = rows.filter((r) => r.visible);
-    if (visible.length === 0) {
-      this.parts.checklist.replaceChildren(el(this.doc, 'li', {}, 'No checklist items apply.'));
-      return;
+  private finding(f: FindingView): HTMLLIElement {
+    const li = el(this.doc, 'li', { 'data-rule': f.rule, 'data-severity': f.severity, ...(f.overridden ? { 'data-overridden': 'true' } : {}) });
+    const b = el(this.doc, 'button', { type: 'button', class: 'segqc-finding', 'data-key': `finding:${f.index}:${f.key}` });
+    b.append(el(this.doc, 'span', {}, f.text), el(this.doc, 'span', { class: 'segqc-rule' }, f.rule));
+    b.addEventListener('click', () => this.handlers.selectFinding(f.index));
+    li.appendChild(b);
+    if (f.override === 'form') li.appendChild(this.overrideForm(f));
+    else if (f.override === 'button') {
+      const open = el(this.doc, 'button', { type: 'button', 'data-key': `override:${f.key}` }, 'Override…');
+      open.addEventListener('click', () => this.handlers.openOverride(f.key));
+      li.appendChild(open);
     }
-    this.parts.checklist.replaceChildren(
-      ...visible.map((r) => {
-        const li = el(this.doc, 'li', { 'data-item': r.item.id });
-        const id = `segqc-check-${r.item.id}`;
-        const box = el(this.doc, 'input', { type: 'checkbox', id, 'data-key': `check:${r.item.id}` });
-        box.checked = r.answered;
-        box.addEventListener('change', () => this.handlers.answer(r.item.id, box.checked));
-        const label = el(this.doc, 'label', { for: id });
-        label.append(box, this.doc.createTextNode(` ${neutralize(r.item.prompt)}${r.required ? '' : ' (optional)'}`));
-        li.appendChild(label);
-        if (r.item.help) li.appendChild(el(this.doc, 'small', { class: 'segqc-help' }, r.item.help));
-        return li;
-      }),
-    );
+    return li;
   }
 
-  private renderOverrides(overrides: Override[]): void {
-    this.parts.overrides.replaceChildren(
-      ...overrides.map((o, i) => {
-        const li = el(this.doc, 'li', { 'data-override': o.rule });
-        li.append(el(this.doc, 'span', {}, `Overridden ${o.rule}${o.label ? ` (${o.label})` : ''}: “${o.reason}” `));
-        const w = el(this.doc, 'button', { type: 'button', 'data-key': `withdraw:${i}` }, 'Withdraw');
-        w.addEventListener('click', () => this.handlers.withdraw(i));
-        li.appendChild(w);
-        return li;
-      }),
-    );
+  private overrideForm(f: FindingView): HTMLFormElement {
+    const form = el(this.doc, 'form', { class: 'segqc-override' });
+    const input = el(this.doc, 'input', {
+      type: 'text',
+      'data-key': `reason:${f.key}`,
+      'aria-label': f.reasonLabel,
+      placeholder: `Reason (at least ${MIN_OVERRIDE_REASON} characters)`,
+      minlength: String(MIN_OVERRIDE_REASON),
+      required: '',
+    });
+    const ok = el(this.doc, 'button', { type: 'submit', 'data-key': `record:${f.key}` }, 'Record override');
+    const cancel = el(this.doc, 'button', { type: 'button', 'data-key': `cancel:${f.key}` }, 'Cancel');
+    cancel.addEventListener('click', () => this.handlers.openOverride(null));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const reason = input.value.trim();
+      if (reason.length < MIN_OVERRIDE_REASON) {
+        input.setCustomValidity(`Type a reason of at least ${MIN_OVERRIDE_REASON} characters`);
+        input.reportValidity();
+        return;
+      }
+      this.handlers.override(f.index, reason);
+    });
+    form.append(input, ok, cancel);
+    return form;
+  }
+
+  private checklistItem(r: PanelModel['checklist'][number]): HTMLLIElement {
+    const li = el(this.doc, 'li', { 'data-item': r.id });
+    const id = `segqc-check-${r.id}`;
+    const box = el(this.doc, 'input', { type: 'checkbox', id, 'data-key': `check:${r.id}` });
+    box.checked = r.checked;
+    box.addEventListener('change', () => this.handlers.answer(r.id, box.checked));
+    const label = el(this.doc, 'label', { for: id });
+    label.append(box, this.doc.createTextNode(neutralize(r.text)));
+    li.appendChild(label);
+    if (r.help) li.appendChild(el(this.doc, 'small', { class: 'segqc-help' }, r.help));
+    return li;
+  }
+
+  private override(o: PanelModel['overrides'][number], i: number): HTMLLIElement {
+    const li = el(this.doc, 'li', { 'data-override': o.rule });
+    li.append(el(this.doc, 'span', {}, o.text));
+    const w = el(this.doc, 'button', { type: 'button', 'data-key': `withdraw:${i}` }, 'Withdraw');
+    w.addEventListener('click', () => this.handlers.withdraw(i));
+    li.appendChild(w);
+    return li;
   }
 
   /** Shows why saving was blocked, or clears the message. */

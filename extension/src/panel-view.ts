@@ -1,0 +1,88 @@
+/** What the panel shows, as plain data computed from the state; panel.ts only turns it into elements. */
+import { overrideMatches } from '../../shared/rules/override.js';
+import type { Finding, RuleCode, Severity } from '../../shared/rules/types.js';
+import type { Setup } from './report.js';
+import type { SegQCState } from './state.js';
+
+/** One finding in the list. */
+export interface FindingView {
+  /** Its place in the check's findings. */
+  index: number;
+  /** `rule|label`: what an override of it is recorded for. */
+  key: string;
+  rule: RuleCode;
+  /** `info` once overridden. */
+  severity: Severity;
+  overridden: boolean;
+  text: string;
+  /** No override allowed or needed, an Override… button, or the open reason form. */
+  override: 'none' | 'button' | 'form';
+  /** The accessible name of the reason field. */
+  reasonLabel: string;
+}
+
+/** One checklist item whose condition holds. */
+export interface ChecklistItemView {
+  id: string;
+  text: string;
+  checked: boolean;
+  help: string | null;
+}
+
+/** The whole panel. */
+export interface PanelModel {
+  title: string;
+  notes: string[];
+  status: { text: string; ok: boolean };
+  findings: FindingView[];
+  checklist: ChecklistItemView[];
+  /** Overrides recorded, in the order withdrawing refers to them. */
+  overrides: Array<{ rule: RuleCode; text: string }>;
+}
+
+/** `rule|label`, the key of a finding for overrides. */
+export const findingKey = (f: Pick<Finding, 'rule' | 'label'>): string => `${f.rule}|${f.label ?? ''}`;
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The panel for the state's last check, or null while there is none (the panel keeps what it shows). */
+export function panelView(setup: Setup, s: SegQCState, notes: string[]): PanelModel | null {
+  const { live, verdict } = s;
+  if (!live || !verdict) return null;
+  const g = setup.guideline;
+  const { findings } = live;
+  const isOverridden = (f: Finding) => f.severity === 'error' && s.overrides.some((o) => overrideMatches(o, f));
+  const overridden = findings.filter(isOverridden).length;
+  const errors = findings.filter((f) => f.severity === 'error').length - overridden;
+  const warnings = findings.filter((f) => f.severity === 'warning').length;
+  const status = live.readError
+    ? `Cannot read the annotation: ${live.readError}`
+    : findings.length === 0
+      ? 'No findings: the drawing follows the guideline.'
+      : `${plural(errors, 'error')}, ${plural(warnings, 'warning')}${overridden ? `, ${overridden} overridden` : ''}`;
+  const overridable = new Set(verdict.overridable.map(findingKey));
+  return {
+    title: `${g.title} — ${g.id} ${g.version}`,
+    notes,
+    status: { text: status, ok: findings.length === 0 && !live.readError },
+    findings: findings.map((f, index) => {
+      const key = findingKey(f);
+      const done = isOverridden(f);
+      const icon = done ? '✔ overridden:' : f.severity === 'error' ? '✖' : f.severity === 'warning' ? '▲' : 'ℹ';
+      return {
+        index,
+        key,
+        rule: f.rule,
+        severity: done ? 'info' : f.severity,
+        overridden: done,
+        text: `${icon} ${f.message} `,
+        override: !overridable.has(key) ? 'none' : s.openOverride === key ? 'form' : 'button',
+        reasonLabel: `Reason for overriding ${f.rule}${f.label ? ` on ${f.label}` : ''}`,
+      };
+    }),
+    checklist: live.checklist
+      .filter((r) => r.visible)
+      .map((r) => ({ id: r.item.id, text: ` ${r.item.prompt}${r.required ? '' : ' (optional)'}`, checked: r.answered, help: r.item.help ?? null })),
+    overrides: s.overrides.map((o) => ({ rule: o.rule, text: `Overridden ${o.rule}${o.label ? ` (${o.label})` : ''}: “${o.reason}” ` })),
+  };
+}
