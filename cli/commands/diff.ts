@@ -6,7 +6,7 @@ import { renderDiffMarkdown } from '../../shared/report/render-diff.js';
 import { parseArgs } from '../args.js';
 import { fsTree } from '../../node/fs-tree.js';
 import { loadDatasetContext } from '../../shared/dataset/context.js';
-import { changedFiles, commitTree, mergeBase, repoPrefix, resolveCommit } from '../../node/git-tree.js';
+import { openGitRepository, type GitRepository } from '../../node/git.js';
 import { GATE_FLAGS, gateFromFlags, gateHelp } from '../gate.js';
 import { writeFileAtomic } from '../../node/write-atomic.js';
 import { VERSION } from '../../node/version.js';
@@ -23,7 +23,8 @@ ${gateHelp}  --full                   check every item, not only the changed one
   --quiet                  print only the verdict line
 `;
 
-export function runDiff(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
+/** Runs `segqc diff`; `open` gives the repository holding a directory (tests hand in an in-memory one). */
+export function runDiff(argv: string[], out: (s: string) => void, err: (s: string) => void, open: (dir: string) => GitRepository = openGitRepository): number {
   const { positional, flags } = parseArgs(argv, ['base', 'head', 'config', 'json', ...GATE_FLAGS.valued], ['help', 'full', 'quiet', ...GATE_FLAGS.booleans]);
   if (flags.help) {
     out(diffHelp);
@@ -31,22 +32,26 @@ export function runDiff(argv: string[], out: (s: string) => void, err: (s: strin
   }
   if (!flags.base) throw new SegqcError('usage', `diff needs --base REF\n\n${diffHelp}`);
   const dir = resolve(positional[0] ?? '.');
-  const prefix = repoPrefix(dir);
-  const baseSha = resolveCommit(dir, String(flags.base));
-  const headSha = flags.head ? resolveCommit(dir, String(flags.head)) : null;
+  const repo = open(dir);
+  const prefix = repo.prefix;
+  const baseSha = repo.resolveCommit(String(flags.base));
+  const headSha = flags.head ? repo.resolveCommit(String(flags.head)) : null;
   const configPath = String(flags.config ?? 'segqc.yaml');
-  const base = commitTree(dir, baseSha, prefix);
+  const base = repo.commitTree(baseSha, prefix);
   requireBaseConfig(base.list(), configPath, baseSha);
   const context = loadDatasetContext(base, configPath);
-  const head = headSha ? commitTree(dir, headSha, prefix) : fsTree(dir);
+  const headCommit = headSha ? repo.commitTree(headSha, prefix) : null;
   const failOn = gateFromFlags(flags, context.config.gate.fail_on, configPath, err);
+  // What the head changed since it branched off the base, as the action and GitHub's "Files changed" see it.
+  const changed = repo.changedFiles(repo.mergeBase(baseSha, headSha ?? repo.resolveCommit('HEAD')) ?? baseSha, headSha, prefix);
+  base.prefetch(changed.map((c) => c.oldPath ?? c.path));
+  headCommit?.prefetch(changed.map((c) => c.path));
   const analysis = analyzePullRequest({
     base,
-    head,
+    head: headCommit ?? fsTree(dir),
     baseSha,
     headSha: headSha ?? 'working tree',
-    // What the head changed since it branched off the base, as the action and GitHub's "Files changed" see it.
-    changed: changedFiles(dir, mergeBase(dir, baseSha, headSha ?? resolveCommit(dir, 'HEAD')) ?? baseSha, headSha, prefix),
+    changed,
     context,
     failOn,
     full: Boolean(flags.full),

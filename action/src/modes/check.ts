@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:p
 import * as core from '@actions/core';
 import { SegqcError } from '../../../shared/errors.js';
 import { analyzePullRequest, pullRequestReport, requireBaseConfig } from '../../../shared/dataset/pull-request.js';
-import { changedFiles, commitTree, git, mergeBase, resolveCommit } from '../../../node/git-tree.js';
+import { openGitRepository, type GitRepository } from '../../../node/git.js';
 import { loadDatasetContext } from '../../../shared/dataset/context.js';
 import { writeFileAtomic } from '../../../node/write-atomic.js';
 import { VERSION } from '../../../node/version.js';
@@ -12,10 +12,10 @@ import { actionGate } from '../inputs.js';
 import { publish } from '../publish.js';
 import type { ActionContext } from './context.js';
 
-/** The repository's top directory, with a clear message when the workspace is not a checkout. */
-function topLevel(dir: string): string {
+/** The repository holding `dir`, with a clear message when the workspace is not a checkout. */
+function openRepository(dir: string): GitRepository {
   try {
-    return git(dir, ['rev-parse', '--show-toplevel']).toString().trim();
+    return openGitRepository(dir);
   } catch (e) {
     throw new SegqcError('usage', `${dir} is not in a git checkout (${(e as Error).message}); run actions/checkout with fetch-depth: 0 before segqc`);
   }
@@ -40,23 +40,26 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
   // The repository is the one holding the config (actions/checkout `path:` may put it below the workspace).
   let probe = dirname(resolve(ctx.workspace, inputs.config));
   while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
-  const top = topLevel(probe);
-  const baseSha = resolveCommit(top, baseRef);
-  const headSha = resolveCommit(top, headRef);
+  const repo = openRepository(probe);
+  const top = repo.top;
+  const baseSha = repo.resolveCommit(baseRef);
+  const headSha = repo.resolveCommit(headRef);
   const configRel = configInRepo(top, ctx.workspace, inputs.config);
   const dir = posix.dirname(configRel);
   const prefix = dir === '.' ? '' : `${dir}/`;
   const configName = posix.basename(configRel);
 
-  const base = commitTree(top, baseSha, prefix);
-  const head = commitTree(top, headSha, prefix);
+  const base = repo.commitTree(baseSha, prefix);
+  const head = repo.commitTree(headSha, prefix);
   requireBaseConfig(base.list(), configName, baseSha);
   const context = loadDatasetContext(base, configName);
   const { failOn, refused } = actionGate(inputs, context.config.gate.fail_on);
   if (refused) core.info(`segqc: the base commit's ${configRel} gate (fail on ${failOn}) is stricter than the input fail-on (${refused}) and applies: the input can only tighten it`);
-  const since = mergeBase(top, baseSha, headSha);
+  const since = repo.mergeBase(baseSha, headSha);
   if (!since) core.warning(`${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)} share no history; comparing the two commits directly`);
-  const changed = changedFiles(top, since ?? baseSha, headSha, prefix);
+  const changed = repo.changedFiles(since ?? baseSha, headSha, prefix);
+  base.prefetch(changed.map((c) => c.oldPath ?? c.path));
+  head.prefetch(changed.map((c) => c.path));
   core.info(`segqc ${VERSION}: ${changed.length} changed file${changed.length === 1 ? '' : 's'} under ${prefix || 'the repository root'} between ${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)}; guideline ${context.guidelinePath} from the base commit`);
 
   const analysis = analyzePullRequest({

@@ -1,0 +1,217 @@
+/**
+ * Git behind a small interface: what the CLI's `diff` and the Action's `mode: check` ask of a repository (commits,
+ * merge bases, changed files, the files of a commit). `openGitRepository` spawns git; tests of the callers can hand
+ * them an in-memory one (test/memory-git.ts). The pure core never sees git: it gets DatasetTrees and ChangedFiles.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { SegqcError } from '../shared/errors.js';
+import type { DatasetTree } from '../shared/dataset/tree.js';
+import type { ChangedFile } from '../shared/dataset/pull-request.js';
+
+/** A commit's files under a prefix, that can be told which files will be read so that they come in one batch. */
+export interface CommitTree extends DatasetTree {
+  /** Announces files about to be read (relative to the prefix); they are then fetched together, a bounded batch at a time. */
+  prefetch(paths: string[]): void;
+}
+
+/** One repository, as segqc uses it. */
+export interface GitRepository {
+  /** The top directory of the working tree. */
+  readonly top: string;
+  /** The directory it was opened at, relative to `top`: '' at the top, else 'a/b/'. */
+  readonly prefix: string;
+  /** The full SHA of a ref, or a usage error (with the shallow-clone hint when that is why it is missing). */
+  resolveCommit(ref: string): string;
+  /** The merge base of two commits, or null when their histories share no commit. */
+  mergeBase(a: string, b: string): string | null;
+  /** The files of commit `sha` under `prefix` (a path relative to `top`, '' or ending in '/'), relative to `prefix`. */
+  commitTree(sha: string, prefix: string): CommitTree;
+  /** Files changed between two commits (`head` null: the working tree, untracked files included), relative to `prefix`. */
+  changedFiles(base: string, head: string | null, prefix: string): ChangedFile[];
+  /** The contents of files of commit `sha` (paths relative to `top`), read in one batch; a usage error names a missing one. */
+  readBlobs(sha: string, paths: string[]): Uint8Array[];
+}
+
+const MAX_BUFFER = 2 * 1024 * 1024 * 1024;
+/** Bytes of announced blobs a commit tree holds at once, at most (a larger file still comes, alone). */
+const PREFETCH_BYTES = 64 * 1024 * 1024;
+
+/** Runs git in `cwd`, returning stdout bytes; failures become typed errors with git's own message. */
+function git(cwd: string, args: string[]): Buffer {
+  try {
+    return execFileSync('git', args, { cwd, maxBuffer: MAX_BUFFER, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    const stderr = String((e as { stderr?: Buffer }).stderr ?? '').trim();
+    throw new SegqcError('usage', `git ${args[0]} failed: ${stderr || (e as Error).message}`);
+  }
+}
+
+/** Whether the clone is shallow (history cut off: a base commit or merge base may be missing). */
+function isShallow(cwd: string): boolean {
+  try {
+    return execFileSync('git', ['rev-parse', '--is-shallow-repository'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() === 'true';
+  } catch {
+    return false;
+  }
+}
+
+/** A blob of a `git cat-file --batch` answer, or why there is none ("missing", or the object's type). */
+type BatchEntry = { data: Uint8Array } | { problem: string };
+
+/**
+ * Objects by name (`<oid>` or `<commit>:<path>`, one a line) from one `git cat-file --batch` process. The answer is
+ * `<oid> <type> <size>\n<bytes>\n` per object, or `<name> missing\n`: parsed by byte counts, so blobs may hold anything.
+ */
+export function catFileBatch(top: string, names: string[]): BatchEntry[] {
+  if (names.length === 0) return [];
+  const r = spawnSync('git', ['cat-file', '--batch'], { cwd: top, input: names.join('\n') + '\n', maxBuffer: MAX_BUFFER, stdio: ['pipe', 'pipe', 'pipe'] });
+  if (r.error || r.status !== 0) throw new SegqcError('usage', `git cat-file failed: ${String(r.stderr ?? '').trim() || r.error?.message || `exit ${r.status}`}`);
+  const out = r.stdout;
+  const entries: BatchEntry[] = [];
+  let pos = 0;
+  for (let n = 0; n < names.length; n++) {
+    const eol = out.indexOf(0x0a, pos);
+    if (eol < 0) throw new SegqcError('usage', `git cat-file answered ${n} of ${names.length} objects`);
+    const header = out.toString('utf8', pos, eol);
+    pos = eol + 1;
+    const m = /^[0-9a-f]{40,64} (\S+) (\d+)$/.exec(header);
+    if (!m) {
+      entries.push({ problem: header.endsWith(' missing') ? 'missing' : header });
+      continue;
+    }
+    const size = Number(m[2]);
+    if (pos + size + 1 > out.length) throw new SegqcError('usage', `git cat-file answered ${out.length - pos} of the ${size} bytes of ${names[n]}`);
+    entries.push(m[1] === 'blob' ? { data: new Uint8Array(out.subarray(pos, pos + size)) } : { problem: `a ${m[1]}, not a file` });
+    pos += size + 1;
+  }
+  return entries;
+}
+
+/** The repository holding `dir` (a usage error carrying git's message when there is none). */
+export function openGitRepository(dir: string, opts: { prefetchBytes?: number } = {}): GitRepository {
+  const budget = opts.prefetchBytes ?? PREFETCH_BYTES;
+  const [top, prefix = ''] = git(dir, ['rev-parse', '--show-toplevel', '--show-prefix']).toString().split('\n');
+
+  const resolveCommit = (ref: string): string => {
+    try {
+      return execFileSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: top, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    } catch {
+      const hint = isShallow(top)
+        ? 'this is a shallow clone: use actions/checkout with fetch-depth: 0 (or git fetch --deepen) so the base commit is present'
+        : 'check the ref name, or fetch it first';
+      throw new SegqcError('usage', `commit ${ref} is not in this clone; ${hint}`);
+    }
+  };
+
+  // A pull request's changes are what its head adds since it branched off, as GitHub's "Files changed" shows (`git diff base...head`).
+  const mergeBase = (a: string, b: string): string | null => {
+    try {
+      return execFileSync('git', ['merge-base', a, b], { cwd: top, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+    } catch {
+      if (isShallow(top)) {
+        throw new SegqcError('usage', `the merge base of ${a.slice(0, 7)} and ${b.slice(0, 7)} is not in this shallow clone; use actions/checkout with fetch-depth: 0 (or git fetch --deepen)`);
+      }
+      return null;
+    }
+  };
+
+  const readBlobs = (sha: string, paths: string[]): Uint8Array[] => {
+    // A batch line is one object name, so a path holding a line break is read on its own.
+    const odd = (p: string) => /[\n\r]/.test(p);
+    const batch = catFileBatch(top, paths.filter((p) => !odd(p)).map((p) => `${sha}:${p}`));
+    let b = 0;
+    return paths.map((p) => {
+      if (odd(p)) return new Uint8Array(git(top, ['cat-file', 'blob', `${sha}:${p}`]));
+      const e = batch[b++];
+      if ('problem' in e) throw new SegqcError('usage', `git cat-file failed: ${p} in commit ${sha.slice(0, 7)} is ${e.problem === 'missing' ? 'not there' : e.problem}`);
+      return e.data;
+    });
+  };
+
+  const commitTree = (sha: string, prefix: string): CommitTree => {
+    let blobs: Map<string, { oid: string; size: number }> | null = null;
+    const listing = () => {
+      if (!blobs) {
+        blobs = new Map();
+        // `<mode> <type> <object> <size>\t<path>` records: blobs only (a submodule's gitlink has no content to read).
+        for (const rec of git(top, ['ls-tree', '-r', '-l', '-z', sha, '--', prefix || '.']).toString().split('\0')) {
+          const tab = rec.indexOf('\t');
+          const [, type, oid, size] = rec.slice(0, tab).split(/ +/);
+          if (type === 'blob') blobs.set(rec.slice(tab + 1).slice(prefix.length), { oid, size: Number(size) });
+        }
+      }
+      return blobs;
+    };
+    let files: string[] | null = null;
+    const wanted: string[] = [];
+    const fetched = new Set<string>();
+    const cache = new Map<string, Uint8Array>();
+    let cachedBytes = 0;
+    const missing = (p: string) => new SegqcError('usage', `git cat-file failed: ${prefix}${p} is not a file of commit ${sha.slice(0, 7)}`);
+    return {
+      name: `commit ${sha.slice(0, 7)}`,
+      list: () => (files ??= [...listing().keys()].sort()),
+      prefetch: (paths) => {
+        for (const p of paths) if (listing().has(p) && !fetched.has(p)) wanted.push(p);
+      },
+      read: (p) => {
+        const hit = cache.get(p);
+        if (hit) {
+          cache.delete(p);
+          cachedBytes -= hit.length;
+          return hit;
+        }
+        const all = listing();
+        const own = all.get(p);
+        if (!own) throw missing(p);
+        // `p` and the announced files not fetched yet, while they fit beside what is already held.
+        const batch = [p];
+        let bytes = own.size;
+        fetched.add(p);
+        for (const w of wanted) {
+          if (fetched.has(w)) continue;
+          const size = all.get(w)!.size;
+          if (cachedBytes + bytes + size > budget) continue;
+          batch.push(w);
+          fetched.add(w);
+          bytes += size;
+        }
+        const got = catFileBatch(top, batch.map((b) => all.get(b)!.oid));
+        const first = got[0];
+        if ('problem' in first) throw missing(p);
+        for (let i = 1; i < batch.length; i++) {
+          const e = got[i];
+          // A file that cannot be read now fails when it is read, not before.
+          if ('problem' in e) fetched.delete(batch[i]);
+          else {
+            cache.set(batch[i], e.data);
+            cachedBytes += e.data.length;
+          }
+        }
+        return first.data;
+      },
+    };
+  };
+
+  const changedFiles = (base: string, head: string | null, prefix: string): ChangedFile[] => {
+    const args = ['diff', '--name-status', '-M', '-z', '--no-color', '--no-ext-diff', '--no-relative', base, ...(head ? [head] : []), '--', prefix || '.'];
+    const parts = git(top, args).toString().split('\0').filter((s) => s.length > 0);
+    const out: ChangedFile[] = [];
+    const rel = (p: string) => p.slice(prefix.length);
+    for (let i = 0; i < parts.length; ) {
+      const status = parts[i++];
+      const code = status[0] as ChangedFile['status'];
+      if (code === 'R' || code === 'C') {
+        const from = parts[i++], to = parts[i++];
+        out.push({ status: code, path: rel(to), oldPath: rel(from) });
+      } else out.push({ status: code, path: rel(parts[i++]) });
+    }
+    if (!head) {
+      const untracked = git(top, ['ls-files', '--others', '--exclude-standard', '-z', '--', prefix || '.']).toString().split('\0').filter(Boolean);
+      for (const p of untracked) out.push({ status: 'A', path: rel(p) });
+    }
+    return out;
+  };
+
+  return { top, prefix, resolveCommit, mergeBase, commitTree, changedFiles, readBlobs };
+}
