@@ -67748,23 +67748,16 @@ function pullRequestReport(analysis, where) {
   };
 }
 
-// node/git-tree.ts
-import { execFileSync } from "node:child_process";
+// node/git.ts
+import { execFileSync, spawnSync } from "node:child_process";
 var MAX_BUFFER = 2 * 1024 * 1024 * 1024;
+var PREFETCH_BYTES = 64 * 1024 * 1024;
 function git(cwd, args) {
   try {
     return execFileSync("git", args, { cwd, maxBuffer: MAX_BUFFER, stdio: ["ignore", "pipe", "pipe"] });
   } catch (e) {
     const stderr = String(e.stderr ?? "").trim();
     throw new SegqcError("usage", `git ${args[0]} failed: ${stderr || e.message}`);
-  }
-}
-function resolveCommit(cwd, ref) {
-  try {
-    return execFileSync("git", ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
-  } catch {
-    const hint = isShallow(cwd) ? "this is a shallow clone: use actions/checkout with fetch-depth: 0 (or git fetch --deepen) so the base commit is present" : "check the ref name, or fetch it first";
-    throw new SegqcError("usage", `commit ${ref} is not in this clone; ${hint}`);
   }
 }
 function isShallow(cwd) {
@@ -67774,50 +67767,143 @@ function isShallow(cwd) {
     return false;
   }
 }
-function mergeBase(cwd, a, b) {
-  try {
-    return execFileSync("git", ["merge-base", a, b], { cwd, stdio: ["ignore", "pipe", "ignore"] }).toString().trim() || null;
-  } catch {
-    if (isShallow(cwd)) {
-      throw new SegqcError("usage", `the merge base of ${a.slice(0, 7)} and ${b.slice(0, 7)} is not in this shallow clone; use actions/checkout with fetch-depth: 0 (or git fetch --deepen)`);
+function catFileBatch(top, names) {
+  if (names.length === 0) return [];
+  const r = spawnSync("git", ["cat-file", "--batch"], { cwd: top, input: names.join("\n") + "\n", maxBuffer: MAX_BUFFER, stdio: ["pipe", "pipe", "pipe"] });
+  if (r.error || r.status !== 0) throw new SegqcError("usage", `git cat-file failed: ${String(r.stderr ?? "").trim() || r.error?.message || `exit ${r.status}`}`);
+  const out = r.stdout;
+  const entries = [];
+  let pos = 0;
+  for (let n2 = 0; n2 < names.length; n2++) {
+    const eol = out.indexOf(10, pos);
+    if (eol < 0) throw new SegqcError("usage", `git cat-file answered ${n2} of ${names.length} objects`);
+    const header = out.toString("utf8", pos, eol);
+    pos = eol + 1;
+    const m = /^[0-9a-f]{40,64} (\S+) (\d+)$/.exec(header);
+    if (!m) {
+      entries.push({ problem: header.endsWith(" missing") ? "missing" : header });
+      continue;
     }
-    return null;
+    const size2 = Number(m[2]);
+    if (pos + size2 + 1 > out.length) throw new SegqcError("usage", `git cat-file answered ${out.length - pos} of the ${size2} bytes of ${names[n2]}`);
+    entries.push(m[1] === "blob" ? { data: new Uint8Array(out.subarray(pos, pos + size2)) } : { problem: `a ${m[1]}, not a file` });
+    pos += size2 + 1;
   }
+  return entries;
 }
-function commitTree(cwd, sha, prefix) {
-  let files = null;
-  const top = git(cwd, ["rev-parse", "--show-toplevel"]).toString().trim();
-  return {
-    name: `commit ${sha.slice(0, 7)}`,
-    list: () => {
-      if (!files) {
-        const out = git(top, ["ls-tree", "-r", "-z", sha, "--", prefix || "."]).toString();
-        files = out.split("\0").filter((rec) => rec.split(" ", 2)[1] === "blob").map((rec) => rec.slice(rec.indexOf("	") + 1).slice(prefix.length)).sort();
-      }
-      return files;
-    },
-    read: (p) => git(top, ["cat-file", "blob", `${sha}:${prefix}${p}`])
+function openGitRepository(dir, opts = {}) {
+  const budget = opts.prefetchBytes ?? PREFETCH_BYTES;
+  const [top, prefix = ""] = git(dir, ["rev-parse", "--show-toplevel", "--show-prefix"]).toString().split("\n");
+  const resolveCommit = (ref) => {
+    try {
+      return execFileSync("git", ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd: top, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    } catch {
+      const hint = isShallow(top) ? "this is a shallow clone: use actions/checkout with fetch-depth: 0 (or git fetch --deepen) so the base commit is present" : "check the ref name, or fetch it first";
+      throw new SegqcError("usage", `commit ${ref} is not in this clone; ${hint}`);
+    }
   };
-}
-function changedFiles(cwd, base, head, prefix) {
-  const top = git(cwd, ["rev-parse", "--show-toplevel"]).toString().trim();
-  const args = ["diff", "--name-status", "-M", "-z", "--no-color", "--no-ext-diff", "--no-relative", base, ...head ? [head] : [], "--", prefix || "."];
-  const parts = git(top, args).toString().split("\0").filter((s) => s.length > 0);
-  const out = [];
-  const rel = (p) => p.slice(prefix.length);
-  for (let i = 0; i < parts.length; ) {
-    const status = parts[i++];
-    const code = status[0];
-    if (code === "R" || code === "C") {
-      const from = parts[i++], to = parts[i++];
-      out.push({ status: code, path: rel(to), oldPath: rel(from) });
-    } else out.push({ status: code, path: rel(parts[i++]) });
-  }
-  if (!head) {
-    const untracked = git(top, ["ls-files", "--others", "--exclude-standard", "-z", "--", prefix || "."]).toString().split("\0").filter(Boolean);
-    for (const p of untracked) out.push({ status: "A", path: rel(p) });
-  }
-  return out;
+  const mergeBase = (a, b) => {
+    try {
+      return execFileSync("git", ["merge-base", a, b], { cwd: top, stdio: ["ignore", "pipe", "ignore"] }).toString().trim() || null;
+    } catch {
+      if (isShallow(top)) {
+        throw new SegqcError("usage", `the merge base of ${a.slice(0, 7)} and ${b.slice(0, 7)} is not in this shallow clone; use actions/checkout with fetch-depth: 0 (or git fetch --deepen)`);
+      }
+      return null;
+    }
+  };
+  const readBlobs = (sha, paths) => {
+    const odd = (p) => /[\n\r]/.test(p);
+    const batch = catFileBatch(top, paths.filter((p) => !odd(p)).map((p) => `${sha}:${p}`));
+    let b = 0;
+    return paths.map((p) => {
+      if (odd(p)) return new Uint8Array(git(top, ["cat-file", "blob", `${sha}:${p}`]));
+      const e = batch[b++];
+      if ("problem" in e) throw new SegqcError("usage", `git cat-file failed: ${p} in commit ${sha.slice(0, 7)} is ${e.problem === "missing" ? "not there" : e.problem}`);
+      return e.data;
+    });
+  };
+  const commitTree = (sha, prefix2) => {
+    let blobs = null;
+    const listing = () => {
+      if (!blobs) {
+        blobs = /* @__PURE__ */ new Map();
+        for (const rec of git(top, ["ls-tree", "-r", "-l", "-z", sha, "--", prefix2 || "."]).toString().split("\0")) {
+          const tab = rec.indexOf("	");
+          const [, type, oid, size2] = rec.slice(0, tab).split(/ +/);
+          if (type === "blob") blobs.set(rec.slice(tab + 1).slice(prefix2.length), { oid, size: Number(size2) });
+        }
+      }
+      return blobs;
+    };
+    let files = null;
+    const wanted = [];
+    const fetched = /* @__PURE__ */ new Set();
+    const cache2 = /* @__PURE__ */ new Map();
+    let cachedBytes = 0;
+    const missing = (p) => new SegqcError("usage", `git cat-file failed: ${prefix2}${p} is not a file of commit ${sha.slice(0, 7)}`);
+    return {
+      name: `commit ${sha.slice(0, 7)}`,
+      list: () => files ??= [...listing().keys()].sort(),
+      prefetch: (paths) => {
+        for (const p of paths) if (listing().has(p) && !fetched.has(p)) wanted.push(p);
+      },
+      read: (p) => {
+        const hit = cache2.get(p);
+        if (hit) {
+          cache2.delete(p);
+          cachedBytes -= hit.length;
+          return hit;
+        }
+        const all = listing();
+        const own = all.get(p);
+        if (!own) throw missing(p);
+        const batch = [p];
+        let bytes = own.size;
+        fetched.add(p);
+        for (const w of wanted) {
+          if (fetched.has(w)) continue;
+          const size2 = all.get(w).size;
+          if (cachedBytes + bytes + size2 > budget) continue;
+          batch.push(w);
+          fetched.add(w);
+          bytes += size2;
+        }
+        const got = catFileBatch(top, batch.map((b) => all.get(b).oid));
+        const first = got[0];
+        if ("problem" in first) throw missing(p);
+        for (let i = 1; i < batch.length; i++) {
+          const e = got[i];
+          if ("problem" in e) fetched.delete(batch[i]);
+          else {
+            cache2.set(batch[i], e.data);
+            cachedBytes += e.data.length;
+          }
+        }
+        return first.data;
+      }
+    };
+  };
+  const changedFiles = (base, head, prefix2) => {
+    const args = ["diff", "--name-status", "-M", "-z", "--no-color", "--no-ext-diff", "--no-relative", base, ...head ? [head] : [], "--", prefix2 || "."];
+    const parts = git(top, args).toString().split("\0").filter((s) => s.length > 0);
+    const out = [];
+    const rel = (p) => p.slice(prefix2.length);
+    for (let i = 0; i < parts.length; ) {
+      const status = parts[i++];
+      const code = status[0];
+      if (code === "R" || code === "C") {
+        const from = parts[i++], to = parts[i++];
+        out.push({ status: code, path: rel(to), oldPath: rel(from) });
+      } else out.push({ status: code, path: rel(parts[i++]) });
+    }
+    if (!head) {
+      const untracked = git(top, ["ls-files", "--others", "--exclude-standard", "-z", "--", prefix2 || "."]).toString().split("\0").filter(Boolean);
+      for (const p of untracked) out.push({ status: "A", path: rel(p) });
+    }
+    return out;
+  };
+  return { top, prefix, resolveCommit, mergeBase, commitTree, changedFiles, readBlobs };
 }
 
 // guidelines/segqc-config.schema.json
@@ -68292,9 +68378,9 @@ async function publish(o) {
 }
 
 // action/src/modes/check.ts
-function topLevel(dir) {
+function openRepository(dir) {
   try {
-    return git(dir, ["rev-parse", "--show-toplevel"]).toString().trim();
+    return openGitRepository(dir);
   } catch (e) {
     throw new SegqcError("usage", `${dir} is not in a git checkout (${e.message}); run actions/checkout with fetch-depth: 0 before segqc`);
   }
@@ -68315,22 +68401,25 @@ async function runCheckMode(ctx) {
   }
   let probe = dirname(resolve(ctx.workspace, inputs.config));
   while (!existsSync3(probe) && dirname(probe) !== probe) probe = dirname(probe);
-  const top = topLevel(probe);
-  const baseSha = resolveCommit(top, baseRef);
-  const headSha = resolveCommit(top, headRef);
+  const repo = openRepository(probe);
+  const top = repo.top;
+  const baseSha = repo.resolveCommit(baseRef);
+  const headSha = repo.resolveCommit(headRef);
   const configRel = configInRepo(top, ctx.workspace, inputs.config);
   const dir = posix.dirname(configRel);
   const prefix = dir === "." ? "" : `${dir}/`;
   const configName = posix.basename(configRel);
-  const base = commitTree(top, baseSha, prefix);
-  const head = commitTree(top, headSha, prefix);
+  const base = repo.commitTree(baseSha, prefix);
+  const head = repo.commitTree(headSha, prefix);
   requireBaseConfig(base.list(), configName, baseSha);
   const context4 = loadDatasetContext(base, configName);
   const { failOn, refused } = actionGate(inputs, context4.config.gate.fail_on);
   if (refused) info(`segqc: the base commit's ${configRel} gate (fail on ${failOn}) is stricter than the input fail-on (${refused}) and applies: the input can only tighten it`);
-  const since = mergeBase(top, baseSha, headSha);
+  const since = repo.mergeBase(baseSha, headSha);
   if (!since) warning(`${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)} share no history; comparing the two commits directly`);
-  const changed = changedFiles(top, since ?? baseSha, headSha, prefix);
+  const changed = repo.changedFiles(since ?? baseSha, headSha, prefix);
+  base.prefetch(changed.map((c) => c.oldPath ?? c.path));
+  head.prefetch(changed.map((c) => c.path));
   info(`segqc ${version}: ${changed.length} changed file${changed.length === 1 ? "" : "s"} under ${prefix || "the repository root"} between ${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)}; guideline ${context4.guidelinePath} from the base commit`);
   const analysis = analyzePullRequest({
     base,
