@@ -104,7 +104,7 @@ describe('the packed package', () => {
     const paths = packed.files.map((f) => f.path).sort();
     for (const p of paths) {
       expect(p).toMatch(
-        /^(package\.json|README\.md|CHANGELOG\.md|bin\/segqc\.js|dist\/segqc\.js|extension\/dist\/[\w/.-]+\.(js|mjs|html|json)|guidelines\/[a-z-]+\.schema\.json|guidelines\/examples\/[a-z-]+\.yaml)$/,
+        /^(package\.json|README\.md|CHANGELOG\.md|LICENSE|bin\/segqc\.js|dist\/segqc\.js|extension\/dist\/[\w/.-]+\.(js|mjs|html|json)|guidelines\/[a-z-]+\.schema\.json|guidelines\/examples\/[a-z-]+\.yaml)$/,
       );
     }
     for (const p of ['bin/segqc.js', 'dist/segqc.js', 'guidelines/guideline.schema.json', 'guidelines/segqc-config.schema.json', 'guidelines/examples/liver-ct.yaml', 'extension/dist/segqc-labelstudio.js', 'extension/dist/browser/manifest.json']) {
