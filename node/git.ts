@@ -6,6 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { SegqcError } from '../shared/errors.js';
 import type { DatasetTree } from '../shared/dataset/tree.js';
+import { brokenLinkCause, isAnnexTarget } from '../shared/dataset/pointer.js';
 import type { ChangedFile } from '../shared/dataset/pull-request.js';
 
 /** A commit's files under a prefix, that can be told which files will be read so that they come in one batch. */
@@ -87,6 +88,46 @@ export function catFileBatch(top: string, names: string[]): BatchEntry[] {
   return entries;
 }
 
+/** One record of `git ls-tree -l`: a blob (mode 120000: a symbolic link), a tree or a gitlink (a submodule). */
+interface TreeEntry {
+  mode: string;
+  type: string;
+  oid: string;
+  size: number;
+  path: string;
+}
+
+const LINK_MODE = '120000';
+
+/** `git ls-tree` records (`<mode> <type> <object> <size>\t<path>`, with `-l -z`). */
+function lsTree(top: string, args: string[]): TreeEntry[] {
+  return git(top, ['ls-tree', ...args])
+    .toString()
+    .split('\0')
+    .filter((rec) => rec.length > 0)
+    .map((rec) => {
+      const tab = rec.indexOf('\t');
+      const [mode, type, oid, size] = rec.slice(0, tab).split(/ +/);
+      return { mode, type, oid, size: Number(size), path: rec.slice(tab + 1) };
+    });
+}
+
+const notAFile = (e: TreeEntry) => (e.type === 'commit' ? 'is a git submodule (another repository), not a file' : 'is a directory, not a file');
+
+/** The repository path a relative link at `linkPath` points to, or null when it leaves the repository. */
+function resolveLink(linkPath: string, target: string): string | null {
+  if (target.startsWith('/')) return null;
+  const parts = linkPath.split('/').slice(0, -1);
+  for (const part of target.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (parts.length === 0) return null;
+      parts.pop();
+    } else parts.push(part);
+  }
+  return parts.join('/');
+}
+
 /** The repository holding `dir` (a usage error carrying git's message when there is none). */
 export function openGitRepository(dir: string, opts: { prefetchBytes?: number } = {}): GitRepository {
   const budget = opts.prefetchBytes ?? PREFETCH_BYTES;
@@ -129,18 +170,47 @@ export function openGitRepository(dir: string, opts: { prefetchBytes?: number } 
   };
 
   const commitTree = (sha: string, prefix: string): CommitTree => {
-    let blobs: Map<string, { oid: string; size: number }> | null = null;
+    let blobs: Map<string, TreeEntry> | null = null;
+    let others: Map<string, TreeEntry> | null = null;
     const listing = () => {
-      if (!blobs) {
+      if (!blobs || !others) {
         blobs = new Map();
-        // `<mode> <type> <object> <size>\t<path>` records: blobs only (a submodule's gitlink has no content to read).
-        for (const rec of git(top, ['ls-tree', '-r', '-l', '-z', sha, '--', prefix || '.']).toString().split('\0')) {
-          const tab = rec.indexOf('\t');
-          const [, type, oid, size] = rec.slice(0, tab).split(/ +/);
-          if (type === 'blob') blobs.set(rec.slice(tab + 1).slice(prefix.length), { oid, size: Number(size) });
+        others = new Map();
+        // Blobs (files and links), trees and gitlinks (submodules); the trees above `prefix` are left out.
+        for (const e of lsTree(top, ['-r', '-t', '-l', '-z', sha, '--', prefix || '.'])) {
+          if (!e.path.startsWith(prefix) || e.path.length === prefix.length) continue;
+          (e.type === 'blob' ? blobs : others).set(e.path.slice(prefix.length), e);
         }
       }
       return blobs;
+    };
+    const entryAt = (repoPath: string): TreeEntry | null => {
+      if (repoPath === '') return { mode: '040000', type: 'tree', oid: '', size: 0, path: '' };
+      if (repoPath.startsWith(prefix)) {
+        const p = repoPath.slice(prefix.length);
+        return listing().get(p) ?? others!.get(p) ?? null;
+      }
+      return lsTree(top, ['-l', '-z', sha, '--', repoPath]).find((e) => e.path === repoPath) ?? null;
+    };
+    const unreadable = (p: string, detail: string) => new SegqcError('format.unreadable', detail, { file: p });
+    /** The content behind the link `p`, followed inside the commit. */
+    const followLink = (p: string, link: TreeEntry): Uint8Array => {
+      let at = prefix + p;
+      let entry = link;
+      for (let hops = 0; ; hops++) {
+        const got = catFileBatch(top, [entry.oid])[0];
+        if ('problem' in got) throw missing(p);
+        if (entry.mode !== LINK_MODE) return got.data;
+        const target = Buffer.from(got.data).toString();
+        if (hops >= 40) throw unreadable(p, `is a symbolic link loop (→ ${target})`);
+        const resolved = resolveLink(at, target);
+        if (resolved === null && !isAnnexTarget(target)) throw unreadable(p, `is a symbolic link out of the repository (→ ${target})`);
+        const next = resolved === null ? null : entryAt(resolved);
+        if (!next) throw unreadable(p, brokenLinkCause(target, true));
+        if (next.type !== 'blob') throw unreadable(p, notAFile(next));
+        at = resolved!;
+        entry = next;
+      }
     };
     let files: string[] | null = null;
     const wanted: string[] = [];
@@ -152,7 +222,13 @@ export function openGitRepository(dir: string, opts: { prefetchBytes?: number } 
       name: `commit ${sha.slice(0, 7)}`,
       list: () => (files ??= [...listing().keys()].sort()),
       prefetch: (paths) => {
-        for (const p of paths) if (listing().has(p) && !fetched.has(p)) wanted.push(p);
+        for (const p of paths) if (listing().has(p) && listing().get(p)!.mode !== LINK_MODE && !fetched.has(p)) wanted.push(p);
+      },
+      directories: () => {
+        listing();
+        return [...others!]
+          .map(([path, e]) => ({ path, unlisted: e.type === 'commit' ? 'is a git submodule (e.g. a DataLad subdataset): its files are not in this commit' : null }))
+          .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       },
       read: (p) => {
         const hit = cache.get(p);
@@ -163,7 +239,11 @@ export function openGitRepository(dir: string, opts: { prefetchBytes?: number } 
         }
         const all = listing();
         const own = all.get(p);
-        if (!own) throw missing(p);
+        if (!own) {
+          const other = others!.get(p);
+          throw other ? unreadable(p, notAFile(other)) : missing(p);
+        }
+        if (own.mode === LINK_MODE) return followLink(p, own);
         // `p` and the announced files not fetched yet, while they fit beside what is already held.
         const batch = [p];
         let bytes = own.size;

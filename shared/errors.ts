@@ -12,10 +12,15 @@ export type ErrorCode =
   | 'guideline.invalid'
   | 'config.invalid'
   | 'report.invalid'
-  | 'usage';
+  | 'usage'
+  /** A failure no check anticipated: a defect of segqc, never of the input (tests assert it is never reached). */
+  | 'internal';
 
-/** Why, where a code covers several causes a caller acts on differently (a Git LFS pointer is `format.unreadable`). */
-export type ErrorReason = 'lfs_pointer';
+/**
+ * Why, where a code covers several causes a caller acts on differently (a Git LFS pointer is `format.unreadable`);
+ * `internal` marks an untyped failure made into a finding: a defect of segqc.
+ */
+export type ErrorReason = 'lfs_pointer' | 'internal';
 
 export class SegqcError extends Error {
   readonly code: ErrorCode;

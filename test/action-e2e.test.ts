@@ -281,7 +281,7 @@ describe('mode: check', () => {
     expect(r.code).toBe(1);
     const f = readPullRequestReport(r.outputs.report).report.items.find((i) => i.id === 'case02')!.findings;
     expect(f.map((x) => x.rule)).toEqual(['format.unreadable']);
-    expect(f[0].message).toContain('is a Git LFS pointer, not the mask itself');
+    expect(f[0].message).toContain('is a Git LFS pointer, not the file itself');
     expect(r.commands.find((c) => c.command === 'warning' && c.props.includes('Git LFS'))?.message).toContain('lfs: true');
   });
 

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expectNoInternalError } from './no-internal.js';
 
 const root = join(__dirname, '..');
 const fx = join(__dirname, 'fixtures');
@@ -29,6 +30,7 @@ describe('segqc check on DICOM SEG with the source series', () => {
     const r = spawnSync(process.execPath, [join(root, 'bin/segqc.js'), 'check', d, '--json', join(d, 'r.json')], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(1);
     const report = JSON.parse(readFileSync(join(d, 'r.json'), 'utf8'));
+    expectNoInternalError(report, r.stderr);
     const rules = (id: string) => report.items.find((i: any) => i.id === id).findings.map((f: any) => f.rule).sort();
     // highdicom's SEG calls its segment "first segment": not a guideline label, so Liver is missing too.
     // The SEG covers 3 of the series' 4 (unevenly spaced) slices: it is placed on the series grid, not a mismatch.

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import reportSchema from '../guidelines/report.schema.json';
+import { expectNoInternalError } from './no-internal.js';
 
 const root = join(__dirname, '..');
 const examples = join(root, 'examples');
@@ -25,6 +26,7 @@ function runCheck(dataset: string, extra: string[] = []) {
   const md = json.replace(/\.json$/, '.md');
   const r = segqc(['check', dataset, '--json', json, '--markdown', md, ...extra]);
   const report = r.code === 0 || r.code === 1 ? JSON.parse(readFileSync(json, 'utf8')) : null;
+  expectNoInternalError(report, r.stderr);
   return { ...r, report, markdown: report ? readFileSync(md, 'utf8') : '' };
 }
 

@@ -39768,910 +39768,6 @@ function octokitPlatform(opts) {
 import { existsSync as existsSync3, mkdirSync } from "node:fs";
 import { dirname, isAbsolute, join, posix, relative, resolve, sep as sep2 } from "node:path";
 
-// guidelines/guideline.schema.json
-var guideline_schema_default = {
-  $schema: "https://json-schema.org/draft/2020-12/schema",
-  $id: "https://segqc.dev/schemas/guideline/1/guideline.schema.json",
-  title: "segqc annotation guideline (schema_version 1)",
-  description: "An annotation guideline as code: the labels of a segmentation task, the rules each label must satisfy, the checklist an annotator confirms and the agreement and review policy. Written in YAML or JSON; `segqc check` and the Label Studio extension both enforce it. Volumes are in mm\xB3 for 3D images and areas in mm\xB2 for 2D images, under the same `*_mm3` keys.",
-  type: "object",
-  additionalProperties: false,
-  required: [
-    "schema_version",
-    "id",
-    "version",
-    "title",
-    "labels"
-  ],
-  properties: {
-    schema_version: {
-      description: "Version of this schema. Always 1.",
-      const: 1
-    },
-    id: {
-      description: "Stable identifier of the guideline, e.g. `liver-ct`.",
-      type: "string",
-      pattern: "^[a-z0-9][a-z0-9._-]*$",
-      "x-expected": "a lower-case identifier such as liver-ct (letters, digits, '.', '_' and '-')"
-    },
-    version: {
-      description: "Semantic version of the guideline. Bump it whenever a rule changes: attestations name the version they were made under.",
-      type: "string",
-      pattern: "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$",
-      "x-expected": "a semantic version such as 1.2.0"
-    },
-    title: {
-      description: "Human-readable title.",
-      type: "string",
-      minLength: 1
-    },
-    description: {
-      description: "Free text shown to annotators.",
-      type: "string"
-    },
-    modalities: {
-      description: "DICOM modality codes the guideline applies to (CT, MR, SM for slide microscopy, US, CR, DX, ...).",
-      type: "array",
-      items: {
-        type: "string",
-        pattern: "^[A-Z]{2,4}$",
-        "x-expected": "a DICOM modality code such as CT, MR or SM"
-      },
-      uniqueItems: true
-    },
-    labels: {
-      description: "The labels annotators may use, with the rules each must satisfy.",
-      type: "array",
-      minItems: 1,
-      items: {
-        $ref: "#/$defs/label"
-      }
-    },
-    checklist: {
-      description: "Questions the annotator confirms before submitting.",
-      type: "array",
-      items: {
-        $ref: "#/$defs/checklistItem"
-      }
-    },
-    agreement: {
-      description: "Agreement thresholds per label, applied between annotations of one item and against the reference set.",
-      type: "array",
-      items: {
-        $ref: "#/$defs/agreement"
-      }
-    },
-    review: {
-      description: "Review policy of the dataset.",
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        min_annotations: {
-          description: "Number of annotations each item needs.",
-          type: "integer",
-          minimum: 1
-        },
-        audit_rate: {
-          description: "Fraction of items drawn for senior review, 0 to 1.",
-          type: "number",
-          minimum: 0,
-          maximum: 1
-        }
-      }
-    },
-    attestation: {
-      description: "Whether each annotation must carry an attestation (written by the Label Studio extension or a `.segqc.json` sidecar).",
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "required"
-      ],
-      properties: {
-        required: {
-          type: "boolean"
-        }
-      }
-    },
-    overrides: {
-      description: "Whether an annotator may override a finding with a typed reason, and for which rules.",
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "allowed"
-      ],
-      properties: {
-        allowed: {
-          type: "boolean"
-        },
-        rules: {
-          description: "Rules that may be overridden; all rules when absent.",
-          type: "array",
-          items: {
-            $ref: "#/$defs/ruleCode"
-          },
-          uniqueItems: true
-        }
-      }
-    },
-    severity: {
-      description: "Severity per rule code, replacing the default (errors for required, containment, overlap and volume rules; warnings for agreement, stale attestations and slice gaps). `off` disables the rule.",
-      type: "object",
-      propertyNames: {
-        $ref: "#/$defs/ruleCode"
-      },
-      additionalProperties: {
-        enum: [
-          "error",
-          "warning",
-          "info",
-          "off"
-        ],
-        "x-expected": "one of error, warning, info or off"
-      }
-    },
-    labelstudio: {
-      description: "Defaults for the generated Label Studio labeling config.",
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        tool: {
-          enum: [
-            "brush",
-            "polygon",
-            "both"
-          ]
-        },
-        image_field: {
-          description: "Task data field holding the image URL (`image` gives `$image`).",
-          type: "string",
-          pattern: "^[A-Za-z_][A-Za-z0-9_]*$",
-          "x-expected": "a task data field name such as image"
-        }
-      }
-    }
-  },
-  $defs: {
-    labelName: {
-      type: "string",
-      minLength: 1,
-      "x-expected": "the name of a label"
-    },
-    label: {
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "name",
-        "value"
-      ],
-      properties: {
-        name: {
-          description: "Label name as annotators see it (Label Studio label value, SEG segment label).",
-          $ref: "#/$defs/labelName"
-        },
-        value: {
-          description: "Integer value of the label in label maps (NIfTI, PNG).",
-          type: "integer",
-          minimum: 1,
-          maximum: 65535,
-          "x-expected": "a whole number from 1 to 65535"
-        },
-        color: {
-          description: "Display colour, #rrggbb.",
-          type: "string",
-          pattern: "^#[0-9a-fA-F]{6}$",
-          "x-expected": "a colour like #ff0000"
-        },
-        description: {
-          type: "string"
-        },
-        concept: {
-          description: "Coded concept, e.g. SNOMED CT (scheme SCT) 10200004 Liver.",
-          type: "object",
-          additionalProperties: false,
-          required: [
-            "scheme",
-            "code",
-            "meaning"
-          ],
-          properties: {
-            scheme: {
-              type: "string",
-              minLength: 1,
-              "x-expected": "a coding scheme designator such as SCT"
-            },
-            code: {
-              type: "string",
-              minLength: 1,
-              "x-expected": "a code such as 10200004 (quote it in YAML)"
-            },
-            meaning: {
-              type: "string",
-              minLength: 1
-            }
-          }
-        },
-        required: {
-          description: "Every annotation must contain this label.",
-          type: "boolean"
-        },
-        min_volume_mm3: {
-          description: "Smallest total volume (mm\xB3; mm\xB2 in 2D).",
-          type: "number",
-          minimum: 0
-        },
-        max_volume_mm3: {
-          description: "Largest total volume (mm\xB3; mm\xB2 in 2D).",
-          type: "number",
-          exclusiveMinimum: 0
-        },
-        max_components: {
-          description: "Most connected components allowed.",
-          type: "integer",
-          minimum: 1
-        },
-        min_component_volume_mm3: {
-          description: "Smallest volume of any one connected component (mm\xB3; mm\xB2 in 2D).",
-          type: "number",
-          minimum: 0
-        },
-        inside: {
-          description: "A label this one must lie within (its filled envelope), optionally with a tolerance in mm.",
-          "x-expected": "a label name, or { label: <name>, tolerance_mm: <mm> }",
-          oneOf: [
-            {
-              type: "string",
-              minLength: 1
-            },
-            {
-              type: "object",
-              additionalProperties: false,
-              required: [
-                "label"
-              ],
-              properties: {
-                label: {
-                  type: "string",
-                  minLength: 1
-                },
-                tolerance_mm: {
-                  type: "number",
-                  minimum: 0
-                }
-              }
-            }
-          ]
-        },
-        exclusive_with: {
-          description: "Labels this one must not overlap (checked where masks are separate layers).",
-          type: "array",
-          items: {
-            $ref: "#/$defs/labelName"
-          },
-          uniqueItems: true
-        },
-        contiguous_slices: {
-          description: "The label must occupy a run of slices without gaps.",
-          type: "boolean"
-        }
-      }
-    },
-    checklistItem: {
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "id",
-        "prompt"
-      ],
-      properties: {
-        id: {
-          description: "Identifier; the Label Studio control is named segqc_checklist_{id}.",
-          type: "string",
-          pattern: "^[a-z0-9_]+$",
-          "x-expected": "an identifier of lower-case letters, digits and '_' such as veins_excluded"
-        },
-        prompt: {
-          type: "string",
-          minLength: 1
-        },
-        required: {
-          description: "Must be ticked (when its condition holds). Default true.",
-          type: "boolean"
-        },
-        help: {
-          type: "string"
-        },
-        when: {
-          description: "Ask only when a label is present or absent.",
-          "x-expected": "{ label_present: <label name> } or { label_absent: <label name> }",
-          oneOf: [
-            {
-              type: "object",
-              additionalProperties: false,
-              required: [
-                "label_present"
-              ],
-              properties: {
-                label_present: {
-                  type: "string",
-                  minLength: 1
-                }
-              }
-            },
-            {
-              type: "object",
-              additionalProperties: false,
-              required: [
-                "label_absent"
-              ],
-              properties: {
-                label_absent: {
-                  type: "string",
-                  minLength: 1
-                }
-              }
-            }
-          ]
-        }
-      }
-    },
-    agreement: {
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "label"
-      ],
-      properties: {
-        label: {
-          $ref: "#/$defs/labelName"
-        },
-        dice_min: {
-          type: "number",
-          minimum: 0,
-          maximum: 1
-        },
-        nsd_min: {
-          type: "number",
-          minimum: 0,
-          maximum: 1
-        },
-        tolerance_mm: {
-          description: "Tolerance of the normalized surface distance.",
-          type: "number",
-          minimum: 0
-        },
-        hd95_max_mm: {
-          type: "number",
-          minimum: 0
-        }
-      }
-    },
-    ruleCode: {
-      enum: [
-        "label.unknown",
-        "label.value_mismatch",
-        "label.required_missing",
-        "volume.below_min",
-        "volume.above_max",
-        "components.too_many",
-        "component.too_small",
-        "containment.outside",
-        "overlap.forbidden",
-        "slices.gap",
-        "checklist.missing",
-        "checklist.incomplete",
-        "attestation.missing",
-        "attestation.invalid",
-        "attestation.stale_guideline",
-        "geometry.mismatch",
-        "dataset.missing_annotation",
-        "dataset.orphan_annotation",
-        "agreement.below_threshold",
-        "format.unreadable"
-      ],
-      "x-expected": "a segqc rule code such as components.too_many"
-    }
-  }
-};
-
-// shared/guideline/document.ts
-var import__ = __toESM(require__(), 1);
-var import_yaml = __toESM(require_dist(), 1);
-
-// shared/report/escape.ts
-var UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-var UNSAFE_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-var visible = (c) => {
-  const n2 = c.charCodeAt(0);
-  if (n2 < 32) return String.fromCharCode(9216 + n2);
-  if (n2 === 127) return "\u2421";
-  return `\\u{${n2.toString(16).toUpperCase()}}`;
-};
-function neutralize(s, opts = {}) {
-  return String(s).replace(opts.keepNewlines ? UNSAFE_BUT_NEWLINE : UNSAFE, visible);
-}
-var HTML = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-var escapeHtml = (s) => neutralize(s).replace(/[&<>"']/g, (c) => HTML[c]);
-function escapeMarkdown(s) {
-  return escapeHtml(
-    neutralize(s).replace(/#(?=\d)/g, "#\u200B").replace(/([\\`*_{}[\]()#+\-!|~])/g, "\\$1")
-  ).replace(/@(?=\w)/g, "@\u200B");
-}
-var markdownCode = (s) => `<code>${escapeHtml(String(s)).replace(/\|/g, "&#124;")}</code>`;
-
-// shared/guideline/document.ts
-var EXPECTED = "x-expected";
-function compileSchema(schema) {
-  const ajv = new import__.default({ allErrors: true, strict: true, verbose: true, $data: false });
-  ajv.addVocabulary([EXPECTED]);
-  return ajv.compile(schema);
-}
-function parseSource(text, file) {
-  const lineCounter = new import_yaml.LineCounter();
-  const doc = (0, import_yaml.parseDocument)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const errors = doc.errors.map((e) => {
-    const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
-    const first = e.message.split("\n")[0];
-    return { file, line: pos.line, column: pos.col, path: "", schemaPath: "syntax", message: `cannot read the file: ${first}` };
-  });
-  if (errors.length > 0) return { errors };
-  const aliasError = aliasProblem(doc.contents);
-  if (aliasError) {
-    const pos = lineCounter.linePos(aliasError.node.range?.[0] ?? 0);
-    return { errors: [{ file, line: pos.line, column: pos.col, path: "", schemaPath: "syntax", message: `cannot read the file: ${aliasError.message}` }] };
-  }
-  let data2;
-  try {
-    data2 = doc.toJS({ maxAliasCount: 100 });
-  } catch (e) {
-    return { errors: [{ file, line: 1, column: 1, path: "", schemaPath: "syntax", message: `cannot read the file: ${e.message}` }] };
-  }
-  return { doc: { file, data: data2, root: doc.contents, lineCounter }, errors };
-}
-var MAX_ALIASES = 1e3;
-function aliasProblem(root) {
-  const anchors = /* @__PURE__ */ new Map();
-  const open2 = /* @__PURE__ */ new Set();
-  let aliases = 0;
-  const stack = [{ node: root, exit: false }];
-  while (stack.length > 0) {
-    const { node, exit } = stack.pop();
-    if (exit) {
-      open2.delete(node);
-    } else if ((0, import_yaml.isAlias)(node)) {
-      if (++aliases > MAX_ALIASES) return { node, message: `more than ${MAX_ALIASES} aliases (*name); write the values out` };
-      const target = anchors.get(node.source);
-      if (target !== void 0 && open2.has(target)) {
-        return { node, message: `the alias *${node.source} refers to the node anchored &${node.source} that contains it (a recursive structure)` };
-      }
-    } else if ((0, import_yaml.isPair)(node)) {
-      stack.push({ node: node.value, exit: false }, { node: node.key, exit: false });
-    } else if ((0, import_yaml.isNode)(node)) {
-      if (node.anchor) anchors.set(node.anchor, node);
-      if ((0, import_yaml.isCollection)(node)) {
-        open2.add(node);
-        stack.push({ node, exit: true });
-        for (let i = node.items.length - 1; i >= 0; i--) stack.push({ node: node.items[i], exit: false });
-      }
-    }
-  }
-  return null;
-}
-function formatPath(path) {
-  let s = "";
-  for (const p of path) {
-    if (typeof p === "number") s += `[${p}]`;
-    else if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(p)) s += `['${p}']`;
-    else s += s === "" ? p : `.${p}`;
-  }
-  return s;
-}
-function locate(doc, path, key = false) {
-  let node = doc.root;
-  let at = node;
-  for (let i = 0; i < path.length; i++) {
-    const seg = path[i];
-    if ((0, import_yaml.isMap)(node)) {
-      const pair = node.items.find((p) => (0, import_yaml.isScalar)(p.key) && String(p.key.value) === String(seg));
-      if (!pair) break;
-      if (key && i === path.length - 1) {
-        at = pair.key;
-        break;
-      }
-      node = pair.value;
-      at = node ?? pair.key;
-    } else if ((0, import_yaml.isSeq)(node) && typeof seg === "number" && seg < node.items.length) {
-      node = node.items[seg];
-      at = node;
-    } else break;
-  }
-  const range2 = at?.range;
-  const pos = doc.lineCounter.linePos(range2 ? range2[0] : 0);
-  return { line: pos.line, column: pos.col };
-}
-function valueAt(data2, path) {
-  let v3 = data2;
-  for (const p of path) {
-    if (v3 === null || typeof v3 !== "object") return void 0;
-    v3 = v3[p];
-  }
-  return v3;
-}
-function show(v3) {
-  if (typeof v3 === "string") return `'${v3.length > 40 ? `${v3.slice(0, 40)}\u2026` : v3}'`;
-  if (v3 === null || v3 === void 0) return "nothing";
-  if (Array.isArray(v3)) return "a list";
-  if (typeof v3 === "object") return "a mapping";
-  return String(v3);
-}
-function closest(word, candidates) {
-  const w = word.toLowerCase();
-  let best = null;
-  let bestScore = Infinity;
-  for (const c of candidates) {
-    const l = c.toLowerCase();
-    if (l === w) return c;
-    const score = l.startsWith(w) || w.startsWith(l) ? 0.5 : editDistance(w, l);
-    if (score < bestScore) {
-      bestScore = score;
-      best = c;
-    }
-  }
-  return bestScore <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
-}
-function editDistance(a, b) {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length];
-}
-function schemaPointers(schema, at = "#", out = /* @__PURE__ */ new Map()) {
-  if (schema === null || typeof schema !== "object") return out;
-  if (!out.has(schema)) out.set(schema, at);
-  for (const [k, v3] of Object.entries(schema)) {
-    if (v3 && typeof v3 === "object") schemaPointers(v3, `${at}/${k.replace(/~/g, "~0").replace(/\//g, "~1")}`, out);
-  }
-  return out;
-}
-function schemaErrors(validate2, doc, describe2) {
-  if (validate2(doc.data)) return [];
-  const pointers = schemaPointers(validate2.schema);
-  const raw = collapseOneOf(validate2.errors ?? []);
-  const out = [];
-  const seen = /* @__PURE__ */ new Set();
-  for (const e of raw) {
-    const err2 = wordError(e, doc, describe2);
-    if (!err2) continue;
-    const parent = pointers.get(e.parentSchema);
-    if (parent !== void 0) err2.schemaPath = `${parent}/${e.keyword}`;
-    const k = `${err2.path}|${err2.message}`;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    out.push(err2);
-  }
-  return out;
-}
-var pointerToPath = (pointer, data2) => {
-  if (pointer === "") return [];
-  const parts = pointer.slice(1).split("/").map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
-  const out = [];
-  let v3 = data2;
-  for (const p of parts) {
-    const seg = Array.isArray(v3) && /^\d+$/.test(p) ? Number(p) : p;
-    out.push(seg);
-    v3 = v3 !== null && typeof v3 === "object" ? v3[seg] : void 0;
-  }
-  return out;
-};
-function collapseOneOf(errors) {
-  const drop = /* @__PURE__ */ new Set();
-  const replace = /* @__PURE__ */ new Map();
-  for (let i = 0; i < errors.length; i++) {
-    const o = errors[i];
-    if (o.keyword !== "oneOf" || drop.has(i)) continue;
-    const prefix = `${o.schemaPath}/`;
-    const branches = /* @__PURE__ */ new Map();
-    for (let j = i - 1; j >= 0 && errors[j].schemaPath.startsWith(prefix); j--) {
-      const b = errors[j].schemaPath.slice(prefix.length).split("/")[0];
-      if (!branches.has(b)) branches.set(b, []);
-      branches.get(b).push(j);
-      drop.add(j);
-    }
-    const fitting = [...branches.values()].filter(
-      (js) => !js.some((j) => errors[j].keyword === "type" && errors[j].instancePath === o.instancePath)
-    );
-    fitting.sort((a, b) => a.length - b.length);
-    if (fitting.length === 1 || fitting.length > 1 && fitting[0].length < fitting[1].length) {
-      drop.add(i);
-      replace.set(i, fitting[0].sort((a, b) => a - b).map((j) => errors[j]));
-    }
-  }
-  const out = [];
-  for (let i = 0; i < errors.length; i++) {
-    if (replace.has(i)) out.push(...replace.get(i));
-    else if (!drop.has(i)) out.push(errors[i]);
-  }
-  return out;
-}
-var typeWords = {
-  string: "text",
-  number: "a number",
-  integer: "a whole number",
-  boolean: "true or false",
-  array: "a list",
-  object: "a mapping of fields",
-  null: "empty"
-};
-function expected(schema) {
-  if (schema && typeof schema === "object" && typeof schema[EXPECTED] === "string") {
-    return schema[EXPECTED];
-  }
-  return null;
-}
-function wordError(e, doc, describe2) {
-  const path = pointerToPath(e.instancePath, doc.data);
-  const where = formatPath(path) || "the file";
-  const found = valueAt(doc.data, path);
-  const exp = expected(e.parentSchema);
-  let message2;
-  let target = path;
-  let key = false;
-  const p = e.params;
-  switch (e.keyword) {
-    case "additionalProperties": {
-      const name = String(p.additionalProperty);
-      const props = Object.keys(e.parentSchema?.properties ?? {});
-      const guess = closest(name, props);
-      message2 = `unknown field '${name}' in ${describe2(path, doc.data)}${guess ? ` \u2014 did you mean ${guess}?` : ""}${guess ? "" : ` (allowed: ${props.join(", ")})`}`;
-      target = [...path, name];
-      key = true;
-      break;
-    }
-    case "required": {
-      const name = String(p.missingProperty);
-      const props = e.parentSchema?.properties ?? {};
-      const desc = props[name]?.description;
-      message2 = `${describe2(path, doc.data)} needs the field '${name}'${desc ? ` (${desc.replace(/\.$/, "")})` : ""}`;
-      break;
-    }
-    case "propertyNames":
-      return null;
-    case "type": {
-      const t = Array.isArray(p.type) ? p.type : [String(p.type)];
-      const quote = t.includes("string") && (typeof found === "number" || typeof found === "boolean") ? "; put it in quotes" : "";
-      message2 = `${where} must be ${exp ?? t.map((x) => typeWords[x] ?? x).join(" or ")} (found ${show(found)}${quote})`;
-      break;
-    }
-    case "enum": {
-      const allowed = p.allowedValues.map((v3) => String(v3));
-      const guess = typeof found === "string" ? closest(found, allowed) : null;
-      message2 = `${where} must be ${exp ?? `one of ${allowed.join(", ")}`} (found ${show(found)})${guess ? ` \u2014 did you mean ${guess}?` : ""}`;
-      break;
-    }
-    case "const":
-      message2 = `${where} must be ${JSON.stringify(p.allowedValue)} (found ${show(found)})`;
-      break;
-    case "pattern":
-    case "format":
-      message2 = `${where} must be ${exp ?? `text matching ${String(p.pattern ?? p.format)}`} (found ${show(found)})`;
-      break;
-    case "minLength":
-      message2 = `${where} must not be empty`;
-      break;
-    case "minimum":
-    case "exclusiveMinimum":
-    case "maximum":
-    case "exclusiveMaximum": {
-      const words = {
-        minimum: "at least",
-        exclusiveMinimum: "more than",
-        maximum: "at most",
-        exclusiveMaximum: "less than"
-      };
-      message2 = `${where} must be ${words[e.keyword]} ${String(p.limit)} (found ${show(found)})`;
-      break;
-    }
-    case "minItems":
-      message2 = `${where} must list at least ${String(p.limit)} ${p.limit === 1 ? "entry" : "entries"}`;
-      break;
-    case "uniqueItems": {
-      const arr = Array.isArray(found) ? found : [];
-      message2 = `${where} lists ${show(arr[Number(p.j)])} twice`;
-      break;
-    }
-    case "oneOf":
-      message2 = `${where} must be ${exp ?? "one of the allowed forms"} (found ${show(found)})`;
-      break;
-    default:
-      message2 = `${where} ${e.message ?? "is invalid"}`;
-  }
-  if (e.propertyName !== void 0) {
-    target = [...path, e.propertyName];
-    key = true;
-    message2 = `'${e.propertyName}' in ${where} is not ${exp ?? "an allowed name"}`;
-    const allowed = p.allowedValues?.map(String);
-    const guess = allowed ? closest(e.propertyName, allowed) : null;
-    if (guess) message2 += ` \u2014 did you mean ${guess}?`;
-  }
-  const { line, column } = locate(doc, target, key);
-  return { file: doc.file, line, column, path: formatPath(target), schemaPath: e.schemaPath, message: message2 };
-}
-function crossFieldError(doc, path, message2) {
-  const { line, column } = locate(doc, path);
-  return { file: doc.file, line, column, path: formatPath(path), schemaPath: "cross-field", message: message2 };
-}
-var byPosition = (a, b) => a.line - b.line || a.column - b.column;
-function listErrors(errors) {
-  const n2 = errors.length;
-  return `${n2} problem${n2 === 1 ? "" : "s"}:
-${errors.map((e) => `  ${neutralize(`${e.file}:${e.line}:${e.column}: ${e.message}`)}`).join("\n")}`;
-}
-
-// shared/guideline/types.ts
-function insideOf(label) {
-  const r = label.inside;
-  if (r === void 0) return null;
-  return typeof r === "string" ? { label: r, tolerance_mm: 0 } : { label: r.label, tolerance_mm: r.tolerance_mm ?? 0 };
-}
-var isRequiredItem = (item2) => item2.required !== false;
-
-// shared/guideline/load.ts
-var validator;
-var guidelineValidator = () => validator ??= compileSchema(guideline_schema_default);
-function describeGuidelinePath(path, data2) {
-  if (path.length === 0) return "the guideline";
-  const top = path[0];
-  if (path.length >= 2 && typeof path[1] === "number") {
-    const entry = valueAt(data2, path.slice(0, 2));
-    const rest = path.length > 2 ? ` (${formatPath(path.slice(2))})` : "";
-    if (top === "labels" && typeof entry?.name === "string") return `label '${entry.name}'${rest}`;
-    if (top === "checklist" && typeof entry?.id === "string") return `checklist item '${entry.id}'${rest}`;
-    if (top === "agreement" && typeof entry?.label === "string") return `the agreement rule for '${entry.label}'${rest}`;
-  }
-  return formatPath(path);
-}
-function validateGuideline(text, file) {
-  const parsed = parseSource(text, file);
-  if (!parsed.doc) return { errors: parsed.errors };
-  const errors = schemaErrors(guidelineValidator(), parsed.doc, describeGuidelinePath);
-  if (errors.length > 0) return { errors: errors.sort(byPosition) };
-  const guideline = parsed.doc.data;
-  const cross3 = crossFieldErrors(guideline, parsed.doc);
-  if (cross3.length > 0) return { errors: cross3.sort(byPosition) };
-  return { guideline, errors: [] };
-}
-function loadGuideline(text, file) {
-  const { guideline, errors } = validateGuideline(text, file);
-  if (!guideline) throw new SegqcError("guideline.invalid", listErrors(errors), { file });
-  return guideline;
-}
-function crossFieldErrors(g, doc) {
-  const errors = [];
-  const err2 = (path, message2) => errors.push(crossFieldError(doc, path, message2));
-  const names = g.labels.map((l) => l.name);
-  const byName = /* @__PURE__ */ new Map();
-  const byValue = /* @__PURE__ */ new Map();
-  g.labels.forEach((l, i) => {
-    const key = l.name.toLowerCase();
-    const prevName = byName.get(key);
-    if (prevName !== void 0) err2(["labels", i, "name"], `label name '${l.name}' is used twice (labels[${prevName}] and labels[${i}]); names must be unique`);
-    else byName.set(key, i);
-    const prevValue = byValue.get(l.value);
-    if (prevValue !== void 0) {
-      err2(["labels", i, "value"], `label '${l.name}' has value ${l.value}, already used by label '${g.labels[prevValue].name}'; values must be unique`);
-    } else byValue.set(l.value, i);
-  });
-  const refers = (path, name, what) => {
-    if (byName.has(name.toLowerCase()) && names.includes(name)) return;
-    const guess = closest(name, names);
-    err2(path, `${what} names '${name}', which is not a label of this guideline${guess ? ` \u2014 did you mean ${guess}?` : ` (labels: ${names.join(", ")})`}`);
-  };
-  g.labels.forEach((l, i) => {
-    const where = `label '${l.name}'`;
-    const inside = insideOf(l);
-    if (inside) {
-      const path = typeof l.inside === "string" ? ["labels", i, "inside"] : ["labels", i, "inside", "label"];
-      if (inside.label === l.name) err2(path, `${where} cannot be inside itself`);
-      else refers(path, inside.label, `'inside' of ${where}`);
-    }
-    (l.exclusive_with ?? []).forEach((n2, j) => {
-      if (n2 === l.name) err2(["labels", i, "exclusive_with", j], `${where} cannot be exclusive with itself`);
-      else refers(["labels", i, "exclusive_with", j], n2, `'exclusive_with' of ${where}`);
-    });
-    minMax(l, i, err2);
-  });
-  insideCycles(g.labels, err2);
-  const ids = /* @__PURE__ */ new Map();
-  (g.checklist ?? []).forEach((c, i) => {
-    const prev = ids.get(c.id);
-    if (prev !== void 0) err2(["checklist", i, "id"], `checklist id '${c.id}' is used twice (checklist[${prev}] and checklist[${i}])`);
-    else ids.set(c.id, i);
-    if (c.when) {
-      const key = "label_present" in c.when ? "label_present" : "label_absent";
-      const name = "label_present" in c.when ? c.when.label_present : c.when.label_absent;
-      refers(["checklist", i, "when", key], name, `the condition of checklist item '${c.id}'`);
-    }
-  });
-  const agreed = /* @__PURE__ */ new Map();
-  (g.agreement ?? []).forEach((a, i) => {
-    refers(["agreement", i, "label"], a.label, `agreement rule ${i + 1}`);
-    const prev = agreed.get(a.label);
-    if (prev !== void 0) err2(["agreement", i, "label"], `label '${a.label}' has two agreement rules (agreement[${prev}] and agreement[${i}])`);
-    else agreed.set(a.label, i);
-    if (a.nsd_min !== void 0 && a.tolerance_mm === void 0) {
-      err2(["agreement", i, "nsd_min"], `the agreement rule for '${a.label}' sets nsd_min but no tolerance_mm: the surface distance needs a tolerance in mm`);
-    }
-  });
-  return errors;
-}
-function minMax(l, i, err2) {
-  const where = `label '${l.name}'`;
-  if (l.min_volume_mm3 !== void 0 && l.max_volume_mm3 !== void 0 && l.min_volume_mm3 > l.max_volume_mm3) {
-    err2(["labels", i, "min_volume_mm3"], `${where}: min_volume_mm3 (${l.min_volume_mm3}) is larger than max_volume_mm3 (${l.max_volume_mm3})`);
-  }
-  if (l.min_component_volume_mm3 !== void 0 && l.max_volume_mm3 !== void 0 && l.min_component_volume_mm3 > l.max_volume_mm3) {
-    err2(
-      ["labels", i, "min_component_volume_mm3"],
-      `${where}: min_component_volume_mm3 (${l.min_component_volume_mm3}) is larger than max_volume_mm3 (${l.max_volume_mm3})`
-    );
-  }
-}
-function insideCycles(labels, err2) {
-  const container = /* @__PURE__ */ new Map();
-  for (const l of labels) {
-    const c = insideOf(l);
-    if (c && c.label !== l.name) container.set(l.name, c.label);
-  }
-  labels.forEach((l, i) => {
-    const chain = [l.name];
-    let cur = container.get(l.name);
-    while (cur !== void 0 && !chain.includes(cur)) {
-      chain.push(cur);
-      cur = container.get(cur);
-    }
-    if (cur === l.name) err2(["labels", i, "inside"], `'inside' rules form a cycle: ${[...chain, l.name].join(" inside ")}`);
-  });
-}
-var parseGuideline = loadGuideline;
-
-// shared/dataset/glob.ts
-function globToRegExp(glob) {
-  let re = "";
-  let i = 0;
-  let braces = 0;
-  const g = glob.replace(/^\.\//, "");
-  while (i < g.length) {
-    const c = g[i];
-    if (c === "*") {
-      if (g[i + 1] === "*") {
-        const slashAfter = g[i + 2] === "/";
-        re += slashAfter ? "(?:[^/]*(?:/|$))*" : ".*";
-        i += slashAfter ? 3 : 2;
-        continue;
-      }
-      re += "[^/]*";
-    } else if (c === "?") re += "[^/]";
-    else if (c === "{") {
-      braces++;
-      re += "(?:";
-    } else if (c === "}" && braces > 0) {
-      braces--;
-      re += ")";
-    } else if (c === "," && braces > 0) re += "|";
-    else re += c.replace(/[.+^$()|[\]\\]/g, "\\$&");
-    i++;
-  }
-  return new RegExp(`^${re}$`);
-}
-function matchGlob(paths, glob) {
-  const re = globToRegExp(glob);
-  return paths.filter((p) => re.test(p));
-}
-
 // shared/model.ts
 var is2D = (g) => g.shape[2] === 1;
 var axisGeometry = (shape, spacing = [1, 1, 1], origin = [0, 0, 0]) => ({
@@ -40703,97 +39799,6 @@ function presentValues(seg) {
   const s = /* @__PURE__ */ new Set();
   for (const l of seg.layers) for (const v3 of l.values) s.add(v3);
   return [...s].sort((a, b) => a - b);
-}
-
-// shared/formats/brush-rle.ts
-var BRUSH_ALPHA_THRESHOLD = 128;
-var BitReader = class {
-  constructor(src, file) {
-    this.src = src;
-    this.file = file;
-    this.bits = src.length * 8;
-  }
-  src;
-  file;
-  pos = 0;
-  bits;
-  read(n2) {
-    if (this.pos + n2 > this.bits) {
-      throw new SegqcError("format.rle_length", `brush RLE ends early (needs bit ${this.pos + n2} of ${this.bits})`, { file: this.file });
-    }
-    let v3 = 0;
-    let pos = this.pos;
-    let left = n2;
-    while (left > 0) {
-      const byte = this.src[pos >>> 3] & 255;
-      const off = pos & 7;
-      const take = Math.min(8 - off, left);
-      const bits = byte >>> 8 - off - take & (1 << take) - 1;
-      v3 = v3 * (1 << take) + bits;
-      pos += take;
-      left -= take;
-    }
-    this.pos = pos;
-    return v3;
-  }
-};
-function readHeader(r) {
-  const words = r.read(32);
-  const wordSize = r.read(5) + 1;
-  const rleSizes = [r.read(4) + 1, r.read(4) + 1, r.read(4) + 1, r.read(4) + 1];
-  return { words, wordSize, rleSizes };
-}
-function decodeInto(rle, width, height, file, threshold, fg, alloc) {
-  if (!(rle instanceof Uint8Array)) {
-    for (let i = 0; i < rle.length; i++) {
-      const v3 = rle[i];
-      if (!(Number.isInteger(v3) && v3 >= 0 && v3 <= 255)) throw new SegqcError("format.unreadable", `brush RLE value ${i} is ${String(v3)}; RLE values are integers 0 to 255`, { file });
-    }
-  }
-  const r = new BitReader(rle, file);
-  const h3 = readHeader(r);
-  const want = width * height * 4;
-  if (h3.words !== want) {
-    throw new SegqcError("format.rle_length", `brush RLE holds ${h3.words} values, but a ${width}x${height} RGBA image needs ${want}`, { file });
-  }
-  if (h3.wordSize !== 8) throw new SegqcError("format.unreadable", `brush RLE uses ${h3.wordSize}-bit words; Label Studio writes 8-bit RGBA`, { file });
-  const sizes = h3.rleSizes;
-  const bitsPerWord = Math.min(...sizes.map((s) => (11 + s) / 2 ** s));
-  const bits = rle.length * 8 - 53;
-  if (bits < want * bitsPerWord - 1e-9) {
-    throw new SegqcError("format.rle_length", `brush RLE of ${rle.length} bytes is too short for the ${want} values of a ${width}x${height} RGBA image`, { file });
-  }
-  const mask = alloc(width * height);
-  let any = false;
-  for (let i = 0; i < want; ) {
-    const repeat = r.read(1);
-    const j = i + 1 + r.read(sizes[r.read(2)]);
-    if (j > want) throw new SegqcError("format.rle_length", `brush RLE runs past the end of the ${width}x${height} image`, { file });
-    if (repeat) {
-      const v3 = r.read(8);
-      const m = threshold === null ? v3 : v3 >= threshold ? fg : 0;
-      if (m !== 0 && j >> 2 > i >> 2) {
-        mask.fill(m, i >> 2, j >> 2);
-        any = true;
-      }
-      i = j;
-    } else {
-      for (; i < j; i++) {
-        const v3 = r.read(8);
-        if ((i & 3) === 3) {
-          const m = threshold === null ? v3 : v3 >= threshold ? fg : 0;
-          mask[i >> 2] = m;
-          if (m !== 0) any = true;
-        }
-      }
-    }
-  }
-  return { mask, any };
-}
-function decodeBrushLayer(rle, width, height, file, value2, threshold = BRUSH_ALPHA_THRESHOLD) {
-  const alloc = (n2) => value2 <= 255 ? new Uint8Array(n2) : value2 <= 65535 ? new Uint16Array(n2) : new Uint32Array(n2);
-  const { mask, any } = decodeInto(rle, width, height, file, threshold, value2, alloc);
-  return { data: mask, any };
 }
 
 // shared/formats/gzip.ts
@@ -41165,505 +40170,6 @@ function inflateZlibExact(src, file, size2, what) {
   return z.out.subarray(0, size2);
 }
 
-// shared/formats/png.ts
-var SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
-var isPng = (b) => b.length >= 8 && SIGNATURE.every((x, i) => b[i] === x);
-function parsePixelSpacing(v3, where) {
-  if (v3 === void 0 || v3 === null || v3 === "") return null;
-  let x = v3;
-  if (typeof x === "string") {
-    const s = x.trim();
-    try {
-      x = s.startsWith("[") ? JSON.parse(s) : s.includes(",") || s.includes("\\") ? s.split(/[,\\]/).map(Number) : Number(s);
-    } catch {
-      x = NaN;
-    }
-  }
-  const pair = typeof x === "number" ? [x, x] : Array.isArray(x) && x.length === 2 ? x.map(Number) : Array.isArray(x) && x.length === 1 ? [Number(x[0]), Number(x[0])] : null;
-  if (!pair || pair.some((p) => !(typeof p === "number" && Number.isFinite(p) && p > 0))) {
-    throw new SegqcError("format.unreadable", `pixel spacing ${JSON.stringify(v3)} in ${where} is not a positive number or [row, column] mm`);
-  }
-  return [pair[0], pair[1]];
-}
-function planarGeometry(width, height, spacing) {
-  const s = spacing ? [spacing[1], spacing[0], 1] : [1, 1, 1];
-  return { ...axisGeometry([width, height, 1], s), spacingKnown: spacing !== null };
-}
-var COLOR_TYPES = {
-  0: { depths: [1, 2, 4, 8, 16], channels: 1 },
-  2: { depths: [8, 16], channels: 3 },
-  3: { depths: [1, 2, 4, 8], channels: 1 },
-  4: { depths: [8, 16], channels: 2 },
-  6: { depths: [8, 16], channels: 4 }
-};
-var MAX_DIMENSION = 2 ** 31 - 1;
-function pngHeader(b, file) {
-  if (!isPng(b)) throw new SegqcError("format.unreadable", "not a PNG file", { file });
-  if (b.length < 33) throw new SegqcError("format.truncated", "PNG ends inside its header", { file });
-  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (v3.getUint32(8) !== 13 || String.fromCharCode(b[12], b[13], b[14], b[15]) !== "IHDR") throw new SegqcError("format.unreadable", "PNG does not start with its IHDR chunk", { file });
-  const width = v3.getUint32(16);
-  const height = v3.getUint32(20);
-  if (width < 1 || height < 1 || width > MAX_DIMENSION || height > MAX_DIMENSION) {
-    throw new SegqcError("format.unreadable", `PNG header says ${width}x${height} pixels; width and height must be 1 to ${MAX_DIMENSION}`, { file });
-  }
-  return { width, height, depth: b[24], colorType: b[25], interlaced: b[28] === 1 };
-}
-function pngSize(b, file) {
-  const { width, height } = pngHeader(b, file);
-  return { width, height };
-}
-var normSpacing = (s) => s === null ? null : typeof s === "number" ? [s, s] : s;
-var CRC_TABLE = (() => {
-  const t = new Int32Array(256);
-  for (let n2 = 0; n2 < 256; n2++) {
-    let c = n2;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 3988292384 ^ c >>> 1 : c >>> 1;
-    t[n2] = c;
-  }
-  return t;
-})();
-function crc32(b, from, to) {
-  let c = -1;
-  for (let i = from; i < to; i++) c = CRC_TABLE[(c ^ b[i]) & 255] ^ c >>> 8;
-  return (c ^ -1) >>> 0;
-}
-function imageData(b, file) {
-  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const parts = [];
-  let total = 0;
-  let p = 8;
-  let ended = false;
-  while (p < b.length) {
-    if (p + 12 > b.length) throw new SegqcError("format.truncated", `PNG ends inside the chunk at byte ${p}`, { file });
-    const len2 = v3.getUint32(p);
-    const type = String.fromCharCode(b[p + 4], b[p + 5], b[p + 6], b[p + 7]);
-    if (len2 > b.length - p - 12) throw new SegqcError("format.truncated", `PNG ends inside its ${JSON.stringify(type)} chunk (${len2} bytes at byte ${p})`, { file });
-    if (crc32(b, p + 4, p + 8 + len2) !== v3.getUint32(p + 8 + len2)) {
-      throw new SegqcError("format.unreadable", `PNG chunk ${JSON.stringify(type)} at byte ${p} is damaged (its CRC does not match)`, { file });
-    }
-    if (type === "IDAT") {
-      parts.push([p + 8, len2]);
-      total += len2;
-    } else if (type === "IEND") {
-      ended = true;
-      break;
-    }
-    p += 12 + len2;
-  }
-  if (parts.length === 0) throw new SegqcError(ended ? "format.unreadable" : "format.truncated", "PNG has no image data (IDAT chunk)", { file });
-  if (parts.length === 1) return b.subarray(parts[0][0], parts[0][0] + parts[0][1]);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const [at, len2] of parts) {
-    out.set(b.subarray(at, at + len2), o);
-    o += len2;
-  }
-  return out;
-}
-var ADAM7 = [
-  [0, 0, 8, 8],
-  [4, 0, 8, 8],
-  [0, 4, 4, 8],
-  [2, 0, 4, 4],
-  [0, 2, 2, 4],
-  [1, 0, 2, 2],
-  [0, 1, 1, 2]
-];
-function passesOf(h3, bitsPerPixel) {
-  const list = h3.interlaced ? ADAM7 : [[0, 0, 1, 1]];
-  return list.map(([x0, y0, dx2, dy]) => {
-    const w = h3.width > x0 ? Math.ceil((h3.width - x0) / dx2) : 0;
-    const rows = h3.height > y0 ? Math.ceil((h3.height - y0) / dy) : 0;
-    return { x0, y0, dx: dx2, dy, w, rows, stride: Math.ceil(w * bitsPerPixel / 8) };
-  }).filter((q) => q.w > 0 && q.rows > 0);
-}
-function unfilter(raw, at, rows, stride, bpp, file) {
-  for (let y = 0; y < rows; y++) {
-    const f = at + y * (stride + 1);
-    const type = raw[f];
-    const row = f + 1;
-    const prev = y > 0 ? row - stride - 1 : -1;
-    if (type === 0) continue;
-    if (type === 1) {
-      for (let i = bpp; i < stride; i++) raw[row + i] = raw[row + i] + raw[row + i - bpp] & 255;
-    } else if (type === 2) {
-      if (prev >= 0) for (let i = 0; i < stride; i++) raw[row + i] = raw[row + i] + raw[prev + i] & 255;
-    } else if (type === 3) {
-      for (let i = 0; i < stride; i++) {
-        const a = i >= bpp ? raw[row + i - bpp] : 0;
-        const b = prev >= 0 ? raw[prev + i] : 0;
-        raw[row + i] = raw[row + i] + (a + b >> 1) & 255;
-      }
-    } else if (type === 4) {
-      for (let i = 0; i < stride; i++) {
-        const a = i >= bpp ? raw[row + i - bpp] : 0;
-        const b = prev >= 0 ? raw[prev + i] : 0;
-        const c = i >= bpp && prev >= 0 ? raw[prev + i - bpp] : 0;
-        const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
-        raw[row + i] = raw[row + i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c) & 255;
-      }
-    } else throw new SegqcError("format.unreadable", `PNG row ${y} has filter type ${type}; PNG defines 0 to 4`, { file });
-  }
-}
-function readPng(bytes, file, opts = {}) {
-  const limits = opts.limits ?? DEFAULT_LIMITS;
-  const h3 = pngHeader(bytes, file);
-  const { width, height, depth } = h3;
-  if (width * height > limits.maxVoxels) {
-    throw new SegqcError("format.too_large", `header claims ${width}x${height} pixels, over the limit of ${limits.maxVoxels}`, { file });
-  }
-  const ct = COLOR_TYPES[h3.colorType];
-  if (!ct) throw new SegqcError("format.unreadable", `PNG colour type ${h3.colorType} does not exist (0, 2, 3, 4 or 6)`, { file });
-  if (!ct.depths.includes(depth)) throw new SegqcError("format.unreadable", `PNG colour type ${h3.colorType} cannot have bit depth ${depth} (${ct.depths.join(", ")})`, { file });
-  if (bytes[26] !== 0 || bytes[27] !== 0 || bytes[28] > 1) {
-    throw new SegqcError("format.unreadable", `PNG header has compression ${bytes[26]}, filter ${bytes[27]}, interlace ${bytes[28]}; PNG defines 0, 0 and 0 or 1`, { file });
-  }
-  const ch = ct.channels;
-  const bitsPerPixel = ch * depth;
-  const bpp = Math.max(1, bitsPerPixel >> 3);
-  const passes = passesOf(h3, bitsPerPixel);
-  const size2 = passes.reduce((s, q) => s + q.rows * (q.stride + 1), 0);
-  const raw = inflateZlibExact(imageData(bytes, file), file, size2, "PNG image data");
-  const n2 = width * height;
-  const data2 = depth === 16 ? new Uint16Array(n2) : new Uint8Array(n2);
-  const mask = (1 << depth) - 1;
-  let at = 0;
-  for (const q of passes) {
-    unfilter(raw, at, q.rows, q.stride, bpp, file);
-    for (let r = 0; r < q.rows; r++) {
-      const row = at + r * (q.stride + 1) + 1;
-      const y = q.y0 + r * q.dy;
-      const base = y * width + q.x0;
-      if (depth < 8) {
-        for (let c = 0; c < q.w; c++) {
-          const bit = c * depth;
-          data2[base + c * q.dx] = raw[row + (bit >> 3)] >> 8 - depth - (bit & 7) & mask;
-        }
-      } else if (depth === 8) {
-        if (ch === 1 && q.dx === 1) data2.set(raw.subarray(row, row + q.w), base);
-        else for (let c = 0, o = row; c < q.w; c++, o += ch) data2[base + c * q.dx] = raw[o];
-      } else for (let c = 0, o = row; c < q.w; c++, o += 2 * ch) data2[base + c * q.dx] = raw[o] << 8 | raw[o + 1];
-      if (ch >= 3) {
-        const step = (depth >> 3) * ch;
-        for (let c = 0, o = row; c < q.w; c++, o += step) {
-          const same = depth === 8 ? raw[o + 1] === raw[o] && raw[o + 2] === raw[o] : raw[o + 2] === raw[o] && raw[o + 3] === raw[o + 1] && raw[o + 4] === raw[o] && raw[o + 5] === raw[o + 1];
-          if (!same) {
-            const x = q.x0 + c * q.dx;
-            throw new SegqcError("format.unsupported", `is a colour image (pixel ${x},${y} is not grey): store label values as grey levels or palette indices`, { file });
-          }
-        }
-      }
-    }
-    at += q.rows * (q.stride + 1);
-  }
-  const seen = new Uint8Array(depth === 16 ? 65536 : 256);
-  for (let i = 0; i < n2; i++) seen[data2[i]] = 1;
-  const values = [];
-  for (let v3 = 1; v3 < seen.length; v3++) if (seen[v3]) values.push(v3);
-  const labels = values.map((value2) => ({ value: value2, name: null }));
-  const spacing = normSpacing(opts.spacing ?? null);
-  const warnings = spacing ? [] : [`${file}: no pixel spacing given; sizes are in pixels`];
-  return { path: file, format: "png", geometry: planarGeometry(width, height, spacing), layers: [{ data: data2, values }], labels, warnings };
-}
-
-// shared/formats/labelstudio.ts
-var REGION_KEYS = { brushlabels: "brush", polygonlabels: "polygon", rectanglelabels: "rectangle" };
-var isObj = (v3) => typeof v3 === "object" && v3 !== null && !Array.isArray(v3);
-var isNumber = (v3) => typeof v3 === "number" && Number.isFinite(v3);
-var MAX_LABELSTUDIO_PIXELS = 2 ** 29;
-function scalarText(v3, fallback) {
-  return typeof v3 === "string" ? v3 : typeof v3 === "number" || typeof v3 === "boolean" ? String(v3) : fallback;
-}
-var shown = (v3) => v3 === void 0 ? "missing" : v3 === null || typeof v3 !== "object" ? JSON.stringify(v3) : Array.isArray(v3) ? "an array" : "an object";
-function hashNumbers(xs) {
-  let h3 = 2166136261;
-  for (let i = 0; i < xs.length; i++) {
-    h3 ^= xs[i] & 255;
-    h3 = Math.imul(h3, 16777619);
-    h3 ^= xs[i] >>> 8 & 255;
-    h3 = Math.imul(h3, 16777619);
-  }
-  return `${xs.length}:${(h3 >>> 0).toString(16)}`;
-}
-function regionType(r, value2) {
-  const t = typeof r.type === "string" ? r.type.toLowerCase() : "";
-  if (REGION_KEYS[t]) return REGION_KEYS[t];
-  if (t === "labels" || t === "") {
-    if (Array.isArray(value2.rle)) return "brush";
-    if (Array.isArray(value2.points)) return "polygon";
-    if (typeof value2.width === "number" && typeof value2.height === "number") return "rectangle";
-  }
-  return null;
-}
-function labelOf(value2) {
-  for (const k of ["brushlabels", "polygonlabels", "rectanglelabels", "labels"]) {
-    const v3 = value2[k];
-    if (Array.isArray(v3) && typeof v3[0] === "string") return v3[0];
-  }
-  return null;
-}
-function rasterizePolygon(points, width, height, out, value2 = 1) {
-  const n2 = points.length;
-  const xa = new Float64Array(n2), ya = new Float64Array(n2), xb = new Float64Array(n2), yb = new Float64Array(n2);
-  const first = new Int32Array(n2);
-  const last = new Int32Array(n2);
-  const order = [];
-  for (let a = 0, b = n2 - 1; a < n2; b = a++) {
-    xa[a] = points[a][0];
-    ya[a] = points[a][1];
-    xb[a] = points[b][0];
-    yb[a] = points[b][1];
-    const lo = Math.min(ya[a], yb[a]), hi = Math.max(ya[a], yb[a]);
-    const j0 = Math.max(0, Math.ceil(lo - 0.5));
-    const j1 = Math.min(height - 1, Math.ceil(hi - 0.5) - 1);
-    if (j1 < j0) continue;
-    first[a] = j0;
-    last[a] = j1;
-    order.push(a);
-  }
-  order.sort((p, q) => first[p] - first[q]);
-  const active = new Int32Array(order.length);
-  const xs = new Float64Array(order.length);
-  let na = 0;
-  let filled = 0;
-  let next = 0;
-  for (let j = order.length ? first[order[0]] : height; j < height; j++) {
-    if (na === 0) {
-      if (next >= order.length) break;
-      if (first[order[next]] > j) j = first[order[next]];
-    }
-    while (next < order.length && first[order[next]] === j) active[na++] = order[next++];
-    const cy = j + 0.5;
-    let nx = 0;
-    for (let k = 0; k < na; k++) {
-      const e = active[k];
-      xs[nx++] = xa[e] + (cy - ya[e]) * (xb[e] - xa[e]) / (yb[e] - ya[e]);
-    }
-    const row = xs.subarray(0, nx).sort();
-    for (let k = 0; k + 1 < nx; k += 2) {
-      const i0 = Math.max(0, Math.ceil(row[k] - 0.5));
-      const i1 = Math.min(width - 1, Math.ceil(row[k + 1] - 0.5) - 1);
-      if (i1 >= i0) {
-        out.fill(value2, j * width + i0, j * width + i1 + 1);
-        filled += i1 - i0 + 1;
-      }
-    }
-    let keep = 0;
-    for (let k = 0; k < na; k++) if (last[active[k]] > j) active[keep++] = active[k];
-    na = keep;
-  }
-  return filled;
-}
-function regionShape(type, value2, where) {
-  if (type === "brush") {
-    const rle = value2.rle;
-    if (!Array.isArray(rle)) throw new SegqcError("format.unsupported", 'brush region without an "rle" array (only the RLE brush format is read)', where);
-    for (let i = 0; i < rle.length; i++) {
-      const v3 = rle[i];
-      if (!(typeof v3 === "number" && Number.isInteger(v3) && v3 >= 0 && v3 <= 255)) {
-        throw new SegqcError("format.unreadable", `brush RLE value ${i} is ${shown(v3)}; RLE values are integers 0 to 255`, where);
-      }
-    }
-    return { type, rle };
-  }
-  if (type === "polygon") {
-    const pts = value2.points;
-    if (!Array.isArray(pts) || pts.length < 3) {
-      throw new SegqcError("format.polygon", `polygon has ${Array.isArray(pts) ? pts.length : 0} point(s); at least 3 are needed`, where);
-    }
-    const points = pts.map((p, i) => {
-      if (!(Array.isArray(p) && p.length === 2 && isNumber(p[0]) && isNumber(p[1]))) {
-        throw new SegqcError("format.polygon", `polygon point ${i} is ${shown(p)}; points must be [x, y] pairs of numbers`, where);
-      }
-      return [p[0], p[1]];
-    });
-    return { type, points };
-  }
-  const r = { x: value2.x, y: value2.y, width: value2.width, height: value2.height, rotation: value2.rotation ?? 0 };
-  for (const [k, v3] of Object.entries(r)) {
-    if (!isNumber(v3)) throw new SegqcError("format.unreadable", `rectangle "${k}" is ${shown(v3)}, not a number`, where);
-  }
-  return { type, ...r };
-}
-function rectanglePoints(r, w, h3) {
-  const x = r.x / 100 * w;
-  const y = r.y / 100 * h3;
-  const rw = r.width / 100 * w;
-  const rh = r.height / 100 * h3;
-  const rot = r.rotation * Math.PI / 180;
-  const c = Math.cos(rot), s = Math.sin(rot);
-  return [[0, 0], [rw, 0], [rw, rh], [0, rh]].map(([dx2, dy]) => [x + dx2 * c - dy * s, y + dx2 * s + dy * c]);
-}
-function shapeKey(r) {
-  if (r.type === "brush") return hashNumbers(r.rle);
-  if (r.type === "polygon") return r.points.join(";");
-  return [r.x, r.y, r.width, r.height, r.rotation].join(",");
-}
-function regionLayer(shape, w, h3, lv, ctx) {
-  if (shape.type === "brush") return decodeBrushLayer(shape.rle, w, h3, ctx.file, lv, ctx.threshold);
-  const data2 = lv <= 255 ? new Uint8Array(w * h3) : lv <= 65535 ? new Uint16Array(w * h3) : new Uint32Array(w * h3);
-  const pts = shape.type === "polygon" ? shape.points.map(([x, y]) => [x / 100 * w, y / 100 * h3]) : rectanglePoints(shape, w, h3);
-  return { data: data2, any: rasterizePolygon(pts, w, h3, data2, lv) > 0 };
-}
-function readLabelStudioResult(result, opts) {
-  const file = opts.file;
-  const item2 = opts.id;
-  const limits = opts.limits ?? DEFAULT_LIMITS;
-  const threshold = opts.brushThreshold ?? BRUSH_ALPHA_THRESHOLD;
-  const labelValues = { ...opts.labelValues ?? {} };
-  let nextValue = Math.max(0, ...Object.values(labelValues)) + 1;
-  const choices = {};
-  const texts = {};
-  const warnings = [];
-  const regionResults = [];
-  let width = 0, height = 0;
-  for (const [idx, raw] of result.entries()) {
-    if (!isObj(raw) || !isObj(raw.value)) throw new SegqcError("format.unreadable", `result ${idx} has no "value" object`, { file, item: item2 });
-    const value2 = raw.value;
-    const from = typeof raw.from_name === "string" ? raw.from_name : `result_${idx}`;
-    if (raw.type === "choices" && Array.isArray(value2.choices)) {
-      choices[from] = [...choices[from] ?? [], ...value2.choices.map((c) => scalarText(c, ""))];
-      continue;
-    }
-    if (raw.type === "textarea" && Array.isArray(value2.text)) {
-      texts[from] = [...texts[from] ?? [], ...value2.text.map((t) => scalarText(t, ""))];
-      continue;
-    }
-    const type = regionType(raw, value2);
-    if (!type) continue;
-    const rid = scalarText(raw.id, String(idx));
-    const w = raw.original_width, h3 = raw.original_height;
-    if (!(typeof w === "number" && Number.isInteger(w) && w > 0 && typeof h3 === "number" && Number.isInteger(h3) && h3 > 0)) {
-      throw new SegqcError("format.unreadable", `region ${rid}: original_width ${shown(w)} and original_height ${shown(h3)} must be positive whole numbers`, { file, item: item2 });
-    }
-    if (width && (w !== width || h3 !== height)) {
-      throw new SegqcError("format.unreadable", `region ${rid} is on a ${w}x${h3} image, others on ${width}x${height}`, { file, item: item2 });
-    }
-    const maxPixels = Math.min(limits.maxVoxels, MAX_LABELSTUDIO_PIXELS);
-    if (w * h3 > maxPixels) {
-      throw new SegqcError("format.too_large", `region ${rid} is on a ${w}x${h3} image (${w * h3} pixels), over the limit of ${maxPixels} pixels for one Label Studio image`, { file, item: item2 });
-    }
-    width = w;
-    height = h3;
-    if (isNumber(raw.image_rotation) && raw.image_rotation % 360 !== 0) {
-      warnings.push(`${file} [${item2}]: image_rotation ${raw.image_rotation} is ignored; regions are read in image coordinates`);
-    }
-    regionResults.push({ r: raw, value: value2, type });
-  }
-  if (width * height * Math.max(1, regionResults.length) > limits.maxVoxels) {
-    throw new SegqcError("format.too_large", `${regionResults.length} region(s) of ${width}x${height} pixels exceed the limit of ${limits.maxVoxels}`, { file, item: item2 });
-  }
-  let spacing = null;
-  if (opts.spacingField) {
-    spacing = parsePixelSpacing(opts.task?.[opts.spacingField], `task field "${opts.spacingField}" of ${item2}`);
-    if (!spacing) warnings.push(`${file} [${item2}]: task field "${opts.spacingField}" is missing; sizes are in pixels`);
-  } else warnings.push(`${file} [${item2}]: no pixel spacing field configured; sizes are in pixels`);
-  if (regionResults.length === 0) {
-    width = 1;
-    height = 1;
-  }
-  const layers = [];
-  const regions = [];
-  const labels = /* @__PURE__ */ new Map();
-  const seen = /* @__PURE__ */ new Set();
-  for (const { r, value: value2, type } of regionResults) {
-    const name = labelOf(value2);
-    const rid = scalarText(r.id, `region_${layers.length}`);
-    if (name === null) {
-      warnings.push(`${file} [${item2}]: region ${rid} has no label and is ignored`);
-      continue;
-    }
-    if (!(name in labelValues)) labelValues[name] = nextValue++;
-    const lv = labelValues[name];
-    if (!labels.has(name)) labels.set(name, { value: lv, name });
-    let shape;
-    try {
-      shape = regionShape(type, value2, { file, item: item2 });
-    } catch (e) {
-      if (e instanceof SegqcError) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item: item2 });
-      throw e;
-    }
-    const key = `${type}|${width}x${height}|${threshold}|${lv}|${shapeKey(shape)}`;
-    const cacheId = seen.has(rid) ? `${rid}#${layers.length}` : rid;
-    seen.add(rid);
-    let entry = opts.cache?.get(cacheId);
-    if (!entry || entry.key !== key) {
-      try {
-        entry = { key, ...regionLayer(shape, width, height, lv, { file, threshold }) };
-      } catch (e) {
-        if (e instanceof SegqcError) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item: item2 });
-        throw e;
-      }
-      opts.cache?.set(cacheId, entry);
-    }
-    const { data: data2, any } = entry;
-    regions.push({ id: rid, type, label: name, layer: layers.length });
-    layers.push({ data: data2, values: any ? [lv] : [], id: rid });
-  }
-  const segmentation = {
-    path: file,
-    format: "labelstudio",
-    geometry: planarGeometry(width, height, spacing),
-    layers,
-    labels: [...labels.values()].sort((a, b) => a.value - b.value),
-    warnings
-  };
-  return {
-    id: opts.id,
-    author: opts.author ?? null,
-    createdAt: opts.createdAt ?? null,
-    updatedAt: opts.updatedAt ?? null,
-    segmentation,
-    choices,
-    texts,
-    regions
-  };
-}
-function annotationAuthor(a) {
-  const c = a.completed_by;
-  if (c === null || c === void 0) return typeof a.model_version === "string" ? `model:${a.model_version}` : null;
-  if (isObj(c)) return scalarText(c.email ?? c.username ?? c.id, "unknown");
-  return scalarText(c, "unknown");
-}
-function parseLabelStudioExport(text, file, opts = {}) {
-  let parsed;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new SegqcError("format.unreadable", `not valid JSON: ${e.message}`, { file });
-  }
-  const tasks = Array.isArray(parsed) ? parsed : [parsed];
-  return tasks.map((t, index) => {
-    if (!isObj(t)) throw new SegqcError("format.unreadable", `task ${index} is not an object`, { file });
-    const data2 = isObj(t.data) ? t.data : {};
-    const taskId = t.id === void 0 || t.id === null ? null : scalarText(t.id, String(index));
-    const read = (list, kind) => {
-      if (list === void 0 || list === null) return [];
-      if (!Array.isArray(list)) throw new SegqcError("format.unreadable", `task ${taskId ?? index}: "${kind}" is not an array`, { file });
-      return list.filter((a) => isObj(a) && a.was_cancelled !== true).map((a, k) => {
-        const id = scalarText(a.id, `${kind}-${k}`);
-        if (!Array.isArray(a.result)) throw new SegqcError("format.unreadable", `${kind.slice(0, -1)} ${id} has no "result" array`, { file, item: `task ${taskId ?? index}` });
-        return readLabelStudioResult(a.result, {
-          file,
-          task: data2,
-          id,
-          author: annotationAuthor(a),
-          createdAt: typeof a.created_at === "string" ? a.created_at : null,
-          updatedAt: typeof a.updated_at === "string" ? a.updated_at : null,
-          labelValues: opts.labelValues,
-          spacingField: opts.spacingField ?? null,
-          limits: opts.limits
-        });
-      });
-    };
-    return { id: taskId, data: data2, annotations: read(t.annotations, "annotations"), predictions: read(t.predictions, "predictions") };
-  });
-}
-var CHECKLIST_FROM_NAME_PREFIX = "segqc_checklist_";
-var CHECKLIST_YES = "yes";
-var ATTESTATION_FROM_NAME = "segqc_attestation";
-
 // shared/formats/nifti.ts
 var DATATYPES = {
   2: { name: "uint8", bytes: 1 },
@@ -41976,6 +40482,208 @@ function decodeVoxels(b, offset, n2, h3, type, file) {
     out[i] = x;
   }
   return out;
+}
+
+// shared/formats/png.ts
+var SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
+var isPng = (b) => b.length >= 8 && SIGNATURE.every((x, i) => b[i] === x);
+function parsePixelSpacing(v3, where) {
+  if (v3 === void 0 || v3 === null || v3 === "") return null;
+  let x = v3;
+  if (typeof x === "string") {
+    const s = x.trim();
+    try {
+      x = s.startsWith("[") ? JSON.parse(s) : s.includes(",") || s.includes("\\") ? s.split(/[,\\]/).map(Number) : Number(s);
+    } catch {
+      x = NaN;
+    }
+  }
+  const pair = typeof x === "number" ? [x, x] : Array.isArray(x) && x.length === 2 ? x.map(Number) : Array.isArray(x) && x.length === 1 ? [Number(x[0]), Number(x[0])] : null;
+  if (!pair || pair.some((p) => !(typeof p === "number" && Number.isFinite(p) && p > 0))) {
+    throw new SegqcError("format.unreadable", `pixel spacing ${JSON.stringify(v3)} in ${where} is not a positive number or [row, column] mm`);
+  }
+  return [pair[0], pair[1]];
+}
+function planarGeometry(width, height, spacing) {
+  const s = spacing ? [spacing[1], spacing[0], 1] : [1, 1, 1];
+  return { ...axisGeometry([width, height, 1], s), spacingKnown: spacing !== null };
+}
+var COLOR_TYPES = {
+  0: { depths: [1, 2, 4, 8, 16], channels: 1 },
+  2: { depths: [8, 16], channels: 3 },
+  3: { depths: [1, 2, 4, 8], channels: 1 },
+  4: { depths: [8, 16], channels: 2 },
+  6: { depths: [8, 16], channels: 4 }
+};
+var MAX_DIMENSION = 2 ** 31 - 1;
+function pngHeader(b, file) {
+  if (!isPng(b)) throw new SegqcError("format.unreadable", "not a PNG file", { file });
+  if (b.length < 33) throw new SegqcError("format.truncated", "PNG ends inside its header", { file });
+  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (v3.getUint32(8) !== 13 || String.fromCharCode(b[12], b[13], b[14], b[15]) !== "IHDR") throw new SegqcError("format.unreadable", "PNG does not start with its IHDR chunk", { file });
+  const width = v3.getUint32(16);
+  const height = v3.getUint32(20);
+  if (width < 1 || height < 1 || width > MAX_DIMENSION || height > MAX_DIMENSION) {
+    throw new SegqcError("format.unreadable", `PNG header says ${width}x${height} pixels; width and height must be 1 to ${MAX_DIMENSION}`, { file });
+  }
+  return { width, height, depth: b[24], colorType: b[25], interlaced: b[28] === 1 };
+}
+function pngSize(b, file) {
+  const { width, height } = pngHeader(b, file);
+  return { width, height };
+}
+var normSpacing = (s) => s === null ? null : typeof s === "number" ? [s, s] : s;
+var CRC_TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n2 = 0; n2 < 256; n2++) {
+    let c = n2;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 3988292384 ^ c >>> 1 : c >>> 1;
+    t[n2] = c;
+  }
+  return t;
+})();
+function crc32(b, from, to) {
+  let c = -1;
+  for (let i = from; i < to; i++) c = CRC_TABLE[(c ^ b[i]) & 255] ^ c >>> 8;
+  return (c ^ -1) >>> 0;
+}
+function imageData(b, file) {
+  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const parts = [];
+  let total = 0;
+  let p = 8;
+  let ended = false;
+  while (p < b.length) {
+    if (p + 12 > b.length) throw new SegqcError("format.truncated", `PNG ends inside the chunk at byte ${p}`, { file });
+    const len2 = v3.getUint32(p);
+    const type = String.fromCharCode(b[p + 4], b[p + 5], b[p + 6], b[p + 7]);
+    if (len2 > b.length - p - 12) throw new SegqcError("format.truncated", `PNG ends inside its ${JSON.stringify(type)} chunk (${len2} bytes at byte ${p})`, { file });
+    if (crc32(b, p + 4, p + 8 + len2) !== v3.getUint32(p + 8 + len2)) {
+      throw new SegqcError("format.unreadable", `PNG chunk ${JSON.stringify(type)} at byte ${p} is damaged (its CRC does not match)`, { file });
+    }
+    if (type === "IDAT") {
+      parts.push([p + 8, len2]);
+      total += len2;
+    } else if (type === "IEND") {
+      ended = true;
+      break;
+    }
+    p += 12 + len2;
+  }
+  if (parts.length === 0) throw new SegqcError(ended ? "format.unreadable" : "format.truncated", "PNG has no image data (IDAT chunk)", { file });
+  if (parts.length === 1) return b.subarray(parts[0][0], parts[0][0] + parts[0][1]);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const [at, len2] of parts) {
+    out.set(b.subarray(at, at + len2), o);
+    o += len2;
+  }
+  return out;
+}
+var ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2]
+];
+function passesOf(h3, bitsPerPixel) {
+  const list = h3.interlaced ? ADAM7 : [[0, 0, 1, 1]];
+  return list.map(([x0, y0, dx2, dy]) => {
+    const w = h3.width > x0 ? Math.ceil((h3.width - x0) / dx2) : 0;
+    const rows = h3.height > y0 ? Math.ceil((h3.height - y0) / dy) : 0;
+    return { x0, y0, dx: dx2, dy, w, rows, stride: Math.ceil(w * bitsPerPixel / 8) };
+  }).filter((q) => q.w > 0 && q.rows > 0);
+}
+function unfilter(raw, at, rows, stride, bpp, file) {
+  for (let y = 0; y < rows; y++) {
+    const f = at + y * (stride + 1);
+    const type = raw[f];
+    const row = f + 1;
+    const prev = y > 0 ? row - stride - 1 : -1;
+    if (type === 0) continue;
+    if (type === 1) {
+      for (let i = bpp; i < stride; i++) raw[row + i] = raw[row + i] + raw[row + i - bpp] & 255;
+    } else if (type === 2) {
+      if (prev >= 0) for (let i = 0; i < stride; i++) raw[row + i] = raw[row + i] + raw[prev + i] & 255;
+    } else if (type === 3) {
+      for (let i = 0; i < stride; i++) {
+        const a = i >= bpp ? raw[row + i - bpp] : 0;
+        const b = prev >= 0 ? raw[prev + i] : 0;
+        raw[row + i] = raw[row + i] + (a + b >> 1) & 255;
+      }
+    } else if (type === 4) {
+      for (let i = 0; i < stride; i++) {
+        const a = i >= bpp ? raw[row + i - bpp] : 0;
+        const b = prev >= 0 ? raw[prev + i] : 0;
+        const c = i >= bpp && prev >= 0 ? raw[prev + i - bpp] : 0;
+        const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+        raw[row + i] = raw[row + i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c) & 255;
+      }
+    } else throw new SegqcError("format.unreadable", `PNG row ${y} has filter type ${type}; PNG defines 0 to 4`, { file });
+  }
+}
+function readPng(bytes, file, opts = {}) {
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const h3 = pngHeader(bytes, file);
+  const { width, height, depth } = h3;
+  if (width * height > limits.maxVoxels) {
+    throw new SegqcError("format.too_large", `header claims ${width}x${height} pixels, over the limit of ${limits.maxVoxels}`, { file });
+  }
+  const ct = COLOR_TYPES[h3.colorType];
+  if (!ct) throw new SegqcError("format.unreadable", `PNG colour type ${h3.colorType} does not exist (0, 2, 3, 4 or 6)`, { file });
+  if (!ct.depths.includes(depth)) throw new SegqcError("format.unreadable", `PNG colour type ${h3.colorType} cannot have bit depth ${depth} (${ct.depths.join(", ")})`, { file });
+  if (bytes[26] !== 0 || bytes[27] !== 0 || bytes[28] > 1) {
+    throw new SegqcError("format.unreadable", `PNG header has compression ${bytes[26]}, filter ${bytes[27]}, interlace ${bytes[28]}; PNG defines 0, 0 and 0 or 1`, { file });
+  }
+  const ch = ct.channels;
+  const bitsPerPixel = ch * depth;
+  const bpp = Math.max(1, bitsPerPixel >> 3);
+  const passes = passesOf(h3, bitsPerPixel);
+  const size2 = passes.reduce((s, q) => s + q.rows * (q.stride + 1), 0);
+  const raw = inflateZlibExact(imageData(bytes, file), file, size2, "PNG image data");
+  const n2 = width * height;
+  const data2 = depth === 16 ? new Uint16Array(n2) : new Uint8Array(n2);
+  const mask = (1 << depth) - 1;
+  let at = 0;
+  for (const q of passes) {
+    unfilter(raw, at, q.rows, q.stride, bpp, file);
+    for (let r = 0; r < q.rows; r++) {
+      const row = at + r * (q.stride + 1) + 1;
+      const y = q.y0 + r * q.dy;
+      const base = y * width + q.x0;
+      if (depth < 8) {
+        for (let c = 0; c < q.w; c++) {
+          const bit = c * depth;
+          data2[base + c * q.dx] = raw[row + (bit >> 3)] >> 8 - depth - (bit & 7) & mask;
+        }
+      } else if (depth === 8) {
+        if (ch === 1 && q.dx === 1) data2.set(raw.subarray(row, row + q.w), base);
+        else for (let c = 0, o = row; c < q.w; c++, o += ch) data2[base + c * q.dx] = raw[o];
+      } else for (let c = 0, o = row; c < q.w; c++, o += 2 * ch) data2[base + c * q.dx] = raw[o] << 8 | raw[o + 1];
+      if (ch >= 3) {
+        const step = (depth >> 3) * ch;
+        for (let c = 0, o = row; c < q.w; c++, o += step) {
+          const same = depth === 8 ? raw[o + 1] === raw[o] && raw[o + 2] === raw[o] : raw[o + 2] === raw[o] && raw[o + 3] === raw[o + 1] && raw[o + 4] === raw[o] && raw[o + 5] === raw[o + 1];
+          if (!same) {
+            const x = q.x0 + c * q.dx;
+            throw new SegqcError("format.unsupported", `is a colour image (pixel ${x},${y} is not grey): store label values as grey levels or palette indices`, { file });
+          }
+        }
+      }
+    }
+    at += q.rows * (q.stride + 1);
+  }
+  const seen = new Uint8Array(depth === 16 ? 65536 : 256);
+  for (let i = 0; i < n2; i++) seen[data2[i]] = 1;
+  const values = [];
+  for (let v3 = 1; v3 < seen.length; v3++) if (seen[v3]) values.push(v3);
+  const labels = values.map((value2) => ({ value: value2, name: null }));
+  const spacing = normSpacing(opts.spacing ?? null);
+  const warnings = spacing ? [] : [`${file}: no pixel spacing given; sizes are in pixels`];
+  return { path: file, format: "png", geometry: planarGeometry(width, height, spacing), layers: [{ data: data2, values }], labels, warnings };
 }
 
 // shared/formats/detect.ts
@@ -64210,7 +62918,7 @@ function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
       if (found) present.add(s);
     }
     layers = layerNumbers.map((s) => ({ data: data2.get(s), values: present.has(s) ? [s] : [], id: String(s) }));
-    labels = segments.map((s) => labelOf2(s));
+    labels = segments.map((s) => labelOf(s));
   }
   const refSeries = items(ds, "ReferencedSeriesSequence");
   const referencedSeriesUIDs = [...new Set(refSeries.map((r) => str3(r, "SeriesInstanceUID")).filter((u) => !!u))];
@@ -64310,7 +63018,7 @@ function parseSegment(s) {
   if (lab && lab.length === 3) seg.color = dicomLabToHex(lab);
   return seg;
 }
-function labelOf2(s) {
+function labelOf(s) {
   const l = { value: s.number, name: s.label };
   if (s.color) l.color = s.color;
   if (s.type) l.concept = s.type;
@@ -64368,7 +63076,7 @@ function decodeLabelMap(ds, segments, pixels, bitsAllocated, sliceOfFrame, frame
   if (undescribed.length > 0) warnings.push(`pixel values ${undescribed.join(", ")} are not described in SegmentSequence`);
   return {
     layers: [{ data: data2, values: [...present].sort((a, b) => a - b) }],
-    labels: segments.filter((s) => !isBackground(s)).map(labelOf2)
+    labels: segments.filter((s) => !isBackground(s)).map(labelOf)
   };
 }
 function checkVolume(volume, layers, limits, file) {
@@ -64457,6 +63165,394 @@ function dicomLabToHex(lab) {
   return `#${hex.join("")}`;
 }
 
+// shared/formats/brush-rle.ts
+var BRUSH_ALPHA_THRESHOLD = 128;
+var BitReader = class {
+  constructor(src, file) {
+    this.src = src;
+    this.file = file;
+    this.bits = src.length * 8;
+  }
+  src;
+  file;
+  pos = 0;
+  bits;
+  read(n2) {
+    if (this.pos + n2 > this.bits) {
+      throw new SegqcError("format.rle_length", `brush RLE ends early (needs bit ${this.pos + n2} of ${this.bits})`, { file: this.file });
+    }
+    let v3 = 0;
+    let pos = this.pos;
+    let left = n2;
+    while (left > 0) {
+      const byte = this.src[pos >>> 3] & 255;
+      const off = pos & 7;
+      const take = Math.min(8 - off, left);
+      const bits = byte >>> 8 - off - take & (1 << take) - 1;
+      v3 = v3 * (1 << take) + bits;
+      pos += take;
+      left -= take;
+    }
+    this.pos = pos;
+    return v3;
+  }
+};
+function readHeader(r) {
+  const words = r.read(32);
+  const wordSize = r.read(5) + 1;
+  const rleSizes = [r.read(4) + 1, r.read(4) + 1, r.read(4) + 1, r.read(4) + 1];
+  return { words, wordSize, rleSizes };
+}
+function decodeInto(rle, width, height, file, threshold, fg, alloc) {
+  if (!(rle instanceof Uint8Array)) {
+    for (let i = 0; i < rle.length; i++) {
+      const v3 = rle[i];
+      if (!(Number.isInteger(v3) && v3 >= 0 && v3 <= 255)) throw new SegqcError("format.unreadable", `brush RLE value ${i} is ${String(v3)}; RLE values are integers 0 to 255`, { file });
+    }
+  }
+  const r = new BitReader(rle, file);
+  const h3 = readHeader(r);
+  const want = width * height * 4;
+  if (h3.words !== want) {
+    throw new SegqcError("format.rle_length", `brush RLE holds ${h3.words} values, but a ${width}x${height} RGBA image needs ${want}`, { file });
+  }
+  if (h3.wordSize !== 8) throw new SegqcError("format.unreadable", `brush RLE uses ${h3.wordSize}-bit words; Label Studio writes 8-bit RGBA`, { file });
+  const sizes = h3.rleSizes;
+  const bitsPerWord = Math.min(...sizes.map((s) => (11 + s) / 2 ** s));
+  const bits = rle.length * 8 - 53;
+  if (bits < want * bitsPerWord - 1e-9) {
+    throw new SegqcError("format.rle_length", `brush RLE of ${rle.length} bytes is too short for the ${want} values of a ${width}x${height} RGBA image`, { file });
+  }
+  const mask = alloc(width * height);
+  let any = false;
+  for (let i = 0; i < want; ) {
+    const repeat = r.read(1);
+    const j = i + 1 + r.read(sizes[r.read(2)]);
+    if (j > want) throw new SegqcError("format.rle_length", `brush RLE runs past the end of the ${width}x${height} image`, { file });
+    if (repeat) {
+      const v3 = r.read(8);
+      const m = threshold === null ? v3 : v3 >= threshold ? fg : 0;
+      if (m !== 0 && j >> 2 > i >> 2) {
+        mask.fill(m, i >> 2, j >> 2);
+        any = true;
+      }
+      i = j;
+    } else {
+      for (; i < j; i++) {
+        const v3 = r.read(8);
+        if ((i & 3) === 3) {
+          const m = threshold === null ? v3 : v3 >= threshold ? fg : 0;
+          mask[i >> 2] = m;
+          if (m !== 0) any = true;
+        }
+      }
+    }
+  }
+  return { mask, any };
+}
+function decodeBrushLayer(rle, width, height, file, value2, threshold = BRUSH_ALPHA_THRESHOLD) {
+  const alloc = (n2) => value2 <= 255 ? new Uint8Array(n2) : value2 <= 65535 ? new Uint16Array(n2) : new Uint32Array(n2);
+  const { mask, any } = decodeInto(rle, width, height, file, threshold, value2, alloc);
+  return { data: mask, any };
+}
+
+// shared/formats/labelstudio.ts
+var REGION_KEYS = { brushlabels: "brush", polygonlabels: "polygon", rectanglelabels: "rectangle" };
+var isObj = (v3) => typeof v3 === "object" && v3 !== null && !Array.isArray(v3);
+var isNumber = (v3) => typeof v3 === "number" && Number.isFinite(v3);
+var MAX_LABELSTUDIO_PIXELS = 2 ** 29;
+function scalarText(v3, fallback) {
+  return typeof v3 === "string" ? v3 : typeof v3 === "number" || typeof v3 === "boolean" ? String(v3) : fallback;
+}
+var shown = (v3) => v3 === void 0 ? "missing" : v3 === null || typeof v3 !== "object" ? JSON.stringify(v3) : Array.isArray(v3) ? "an array" : "an object";
+function hashNumbers(xs) {
+  let h3 = 2166136261;
+  for (let i = 0; i < xs.length; i++) {
+    h3 ^= xs[i] & 255;
+    h3 = Math.imul(h3, 16777619);
+    h3 ^= xs[i] >>> 8 & 255;
+    h3 = Math.imul(h3, 16777619);
+  }
+  return `${xs.length}:${(h3 >>> 0).toString(16)}`;
+}
+function regionType(r, value2) {
+  const t = typeof r.type === "string" ? r.type.toLowerCase() : "";
+  if (REGION_KEYS[t]) return REGION_KEYS[t];
+  if (t === "labels" || t === "") {
+    if (Array.isArray(value2.rle)) return "brush";
+    if (Array.isArray(value2.points)) return "polygon";
+    if (typeof value2.width === "number" && typeof value2.height === "number") return "rectangle";
+  }
+  return null;
+}
+function labelOf2(value2) {
+  for (const k of ["brushlabels", "polygonlabels", "rectanglelabels", "labels"]) {
+    const v3 = value2[k];
+    if (Array.isArray(v3) && typeof v3[0] === "string") return v3[0];
+  }
+  return null;
+}
+function rasterizePolygon(points, width, height, out, value2 = 1) {
+  const n2 = points.length;
+  const xa = new Float64Array(n2), ya = new Float64Array(n2), xb = new Float64Array(n2), yb = new Float64Array(n2);
+  const first = new Int32Array(n2);
+  const last = new Int32Array(n2);
+  const order = [];
+  for (let a = 0, b = n2 - 1; a < n2; b = a++) {
+    xa[a] = points[a][0];
+    ya[a] = points[a][1];
+    xb[a] = points[b][0];
+    yb[a] = points[b][1];
+    const lo = Math.min(ya[a], yb[a]), hi = Math.max(ya[a], yb[a]);
+    const j0 = Math.max(0, Math.ceil(lo - 0.5));
+    const j1 = Math.min(height - 1, Math.ceil(hi - 0.5) - 1);
+    if (j1 < j0) continue;
+    first[a] = j0;
+    last[a] = j1;
+    order.push(a);
+  }
+  order.sort((p, q) => first[p] - first[q]);
+  const active = new Int32Array(order.length);
+  const xs = new Float64Array(order.length);
+  let na = 0;
+  let filled = 0;
+  let next = 0;
+  for (let j = order.length ? first[order[0]] : height; j < height; j++) {
+    if (na === 0) {
+      if (next >= order.length) break;
+      if (first[order[next]] > j) j = first[order[next]];
+    }
+    while (next < order.length && first[order[next]] === j) active[na++] = order[next++];
+    const cy = j + 0.5;
+    let nx = 0;
+    for (let k = 0; k < na; k++) {
+      const e = active[k];
+      xs[nx++] = xa[e] + (cy - ya[e]) * (xb[e] - xa[e]) / (yb[e] - ya[e]);
+    }
+    const row = xs.subarray(0, nx).sort();
+    for (let k = 0; k + 1 < nx; k += 2) {
+      const i0 = Math.max(0, Math.ceil(row[k] - 0.5));
+      const i1 = Math.min(width - 1, Math.ceil(row[k + 1] - 0.5) - 1);
+      if (i1 >= i0) {
+        out.fill(value2, j * width + i0, j * width + i1 + 1);
+        filled += i1 - i0 + 1;
+      }
+    }
+    let keep = 0;
+    for (let k = 0; k < na; k++) if (last[active[k]] > j) active[keep++] = active[k];
+    na = keep;
+  }
+  return filled;
+}
+function regionShape(type, value2, where) {
+  if (type === "brush") {
+    const rle = value2.rle;
+    if (!Array.isArray(rle)) throw new SegqcError("format.unsupported", 'brush region without an "rle" array (only the RLE brush format is read)', where);
+    for (let i = 0; i < rle.length; i++) {
+      const v3 = rle[i];
+      if (!(typeof v3 === "number" && Number.isInteger(v3) && v3 >= 0 && v3 <= 255)) {
+        throw new SegqcError("format.unreadable", `brush RLE value ${i} is ${shown(v3)}; RLE values are integers 0 to 255`, where);
+      }
+    }
+    return { type, rle };
+  }
+  if (type === "polygon") {
+    const pts = value2.points;
+    if (!Array.isArray(pts) || pts.length < 3) {
+      throw new SegqcError("format.polygon", `polygon has ${Array.isArray(pts) ? pts.length : 0} point(s); at least 3 are needed`, where);
+    }
+    const points = pts.map((p, i) => {
+      if (!(Array.isArray(p) && p.length === 2 && isNumber(p[0]) && isNumber(p[1]))) {
+        throw new SegqcError("format.polygon", `polygon point ${i} is ${shown(p)}; points must be [x, y] pairs of numbers`, where);
+      }
+      return [p[0], p[1]];
+    });
+    return { type, points };
+  }
+  const r = { x: value2.x, y: value2.y, width: value2.width, height: value2.height, rotation: value2.rotation ?? 0 };
+  for (const [k, v3] of Object.entries(r)) {
+    if (!isNumber(v3)) throw new SegqcError("format.unreadable", `rectangle "${k}" is ${shown(v3)}, not a number`, where);
+  }
+  return { type, ...r };
+}
+function rectanglePoints(r, w, h3) {
+  const x = r.x / 100 * w;
+  const y = r.y / 100 * h3;
+  const rw = r.width / 100 * w;
+  const rh = r.height / 100 * h3;
+  const rot = r.rotation * Math.PI / 180;
+  const c = Math.cos(rot), s = Math.sin(rot);
+  return [[0, 0], [rw, 0], [rw, rh], [0, rh]].map(([dx2, dy]) => [x + dx2 * c - dy * s, y + dx2 * s + dy * c]);
+}
+function shapeKey(r) {
+  if (r.type === "brush") return hashNumbers(r.rle);
+  if (r.type === "polygon") return r.points.join(";");
+  return [r.x, r.y, r.width, r.height, r.rotation].join(",");
+}
+function regionLayer(shape, w, h3, lv, ctx) {
+  if (shape.type === "brush") return decodeBrushLayer(shape.rle, w, h3, ctx.file, lv, ctx.threshold);
+  const data2 = lv <= 255 ? new Uint8Array(w * h3) : lv <= 65535 ? new Uint16Array(w * h3) : new Uint32Array(w * h3);
+  const pts = shape.type === "polygon" ? shape.points.map(([x, y]) => [x / 100 * w, y / 100 * h3]) : rectanglePoints(shape, w, h3);
+  return { data: data2, any: rasterizePolygon(pts, w, h3, data2, lv) > 0 };
+}
+function readLabelStudioResult(result, opts) {
+  const file = opts.file;
+  const item2 = opts.id;
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const threshold = opts.brushThreshold ?? BRUSH_ALPHA_THRESHOLD;
+  const labelValues = { ...opts.labelValues ?? {} };
+  let nextValue = Math.max(0, ...Object.values(labelValues)) + 1;
+  const choices = {};
+  const texts = {};
+  const warnings = [];
+  const regionResults = [];
+  let width = 0, height = 0;
+  for (const [idx, raw] of result.entries()) {
+    if (!isObj(raw) || !isObj(raw.value)) throw new SegqcError("format.unreadable", `result ${idx} has no "value" object`, { file, item: item2 });
+    const value2 = raw.value;
+    const from = typeof raw.from_name === "string" ? raw.from_name : `result_${idx}`;
+    if (raw.type === "choices" && Array.isArray(value2.choices)) {
+      choices[from] = [...choices[from] ?? [], ...value2.choices.map((c) => scalarText(c, ""))];
+      continue;
+    }
+    if (raw.type === "textarea" && Array.isArray(value2.text)) {
+      texts[from] = [...texts[from] ?? [], ...value2.text.map((t) => scalarText(t, ""))];
+      continue;
+    }
+    const type = regionType(raw, value2);
+    if (!type) continue;
+    const rid = scalarText(raw.id, String(idx));
+    const w = raw.original_width, h3 = raw.original_height;
+    if (!(typeof w === "number" && Number.isInteger(w) && w > 0 && typeof h3 === "number" && Number.isInteger(h3) && h3 > 0)) {
+      throw new SegqcError("format.unreadable", `region ${rid}: original_width ${shown(w)} and original_height ${shown(h3)} must be positive whole numbers`, { file, item: item2 });
+    }
+    if (width && (w !== width || h3 !== height)) {
+      throw new SegqcError("format.unreadable", `region ${rid} is on a ${w}x${h3} image, others on ${width}x${height}`, { file, item: item2 });
+    }
+    const maxPixels = Math.min(limits.maxVoxels, MAX_LABELSTUDIO_PIXELS);
+    if (w * h3 > maxPixels) {
+      throw new SegqcError("format.too_large", `region ${rid} is on a ${w}x${h3} image (${w * h3} pixels), over the limit of ${maxPixels} pixels for one Label Studio image`, { file, item: item2 });
+    }
+    width = w;
+    height = h3;
+    if (isNumber(raw.image_rotation) && raw.image_rotation % 360 !== 0) {
+      warnings.push(`${file} [${item2}]: image_rotation ${raw.image_rotation} is ignored; regions are read in image coordinates`);
+    }
+    regionResults.push({ r: raw, value: value2, type });
+  }
+  if (width * height * Math.max(1, regionResults.length) > limits.maxVoxels) {
+    throw new SegqcError("format.too_large", `${regionResults.length} region(s) of ${width}x${height} pixels exceed the limit of ${limits.maxVoxels}`, { file, item: item2 });
+  }
+  let spacing = null;
+  if (opts.spacingField) {
+    spacing = parsePixelSpacing(opts.task?.[opts.spacingField], `task field "${opts.spacingField}" of ${item2}`);
+    if (!spacing) warnings.push(`${file} [${item2}]: task field "${opts.spacingField}" is missing; sizes are in pixels`);
+  } else warnings.push(`${file} [${item2}]: no pixel spacing field configured; sizes are in pixels`);
+  if (regionResults.length === 0) {
+    width = 1;
+    height = 1;
+  }
+  const layers = [];
+  const regions = [];
+  const labels = /* @__PURE__ */ new Map();
+  const seen = /* @__PURE__ */ new Set();
+  for (const { r, value: value2, type } of regionResults) {
+    const name = labelOf2(value2);
+    const rid = scalarText(r.id, `region_${layers.length}`);
+    if (name === null) {
+      warnings.push(`${file} [${item2}]: region ${rid} has no label and is ignored`);
+      continue;
+    }
+    if (!(name in labelValues)) labelValues[name] = nextValue++;
+    const lv = labelValues[name];
+    if (!labels.has(name)) labels.set(name, { value: lv, name });
+    let shape;
+    try {
+      shape = regionShape(type, value2, { file, item: item2 });
+    } catch (e) {
+      if (e instanceof SegqcError) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item: item2 });
+      throw e;
+    }
+    const key = `${type}|${width}x${height}|${threshold}|${lv}|${shapeKey(shape)}`;
+    const cacheId = seen.has(rid) ? `${rid}#${layers.length}` : rid;
+    seen.add(rid);
+    let entry = opts.cache?.get(cacheId);
+    if (!entry || entry.key !== key) {
+      try {
+        entry = { key, ...regionLayer(shape, width, height, lv, { file, threshold }) };
+      } catch (e) {
+        if (e instanceof SegqcError) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item: item2 });
+        throw e;
+      }
+      opts.cache?.set(cacheId, entry);
+    }
+    const { data: data2, any } = entry;
+    regions.push({ id: rid, type, label: name, layer: layers.length });
+    layers.push({ data: data2, values: any ? [lv] : [], id: rid });
+  }
+  const segmentation = {
+    path: file,
+    format: "labelstudio",
+    geometry: planarGeometry(width, height, spacing),
+    layers,
+    labels: [...labels.values()].sort((a, b) => a.value - b.value),
+    warnings
+  };
+  return {
+    id: opts.id,
+    author: opts.author ?? null,
+    createdAt: opts.createdAt ?? null,
+    updatedAt: opts.updatedAt ?? null,
+    segmentation,
+    choices,
+    texts,
+    regions
+  };
+}
+function annotationAuthor(a) {
+  const c = a.completed_by;
+  if (c === null || c === void 0) return typeof a.model_version === "string" ? `model:${a.model_version}` : null;
+  if (isObj(c)) return scalarText(c.email ?? c.username ?? c.id, "unknown");
+  return scalarText(c, "unknown");
+}
+function parseLabelStudioExport(text, file, opts = {}) {
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new SegqcError("format.unreadable", `not valid JSON: ${e.message}`, { file });
+  }
+  const tasks = Array.isArray(parsed) ? parsed : [parsed];
+  return tasks.map((t, index) => {
+    if (!isObj(t)) throw new SegqcError("format.unreadable", `task ${index} is not an object`, { file });
+    const data2 = isObj(t.data) ? t.data : {};
+    const taskId = t.id === void 0 || t.id === null ? null : scalarText(t.id, String(index));
+    const read = (list, kind) => {
+      if (list === void 0 || list === null) return [];
+      if (!Array.isArray(list)) throw new SegqcError("format.unreadable", `task ${taskId ?? index}: "${kind}" is not an array`, { file });
+      return list.filter((a) => isObj(a) && a.was_cancelled !== true).map((a, k) => {
+        const id = scalarText(a.id, `${kind}-${k}`);
+        if (!Array.isArray(a.result)) throw new SegqcError("format.unreadable", `${kind.slice(0, -1)} ${id} has no "result" array`, { file, item: `task ${taskId ?? index}` });
+        return readLabelStudioResult(a.result, {
+          file,
+          task: data2,
+          id,
+          author: annotationAuthor(a),
+          createdAt: typeof a.created_at === "string" ? a.created_at : null,
+          updatedAt: typeof a.updated_at === "string" ? a.updated_at : null,
+          labelValues: opts.labelValues,
+          spacingField: opts.spacingField ?? null,
+          limits: opts.limits
+        });
+      });
+    };
+    return { id: taskId, data: data2, annotations: read(t.annotations, "annotations"), predictions: read(t.predictions, "predictions") };
+  });
+}
+var CHECKLIST_FROM_NAME_PREFIX = "segqc_checklist_";
+var CHECKLIST_YES = "yes";
+var ATTESTATION_FROM_NAME = "segqc_attestation";
+
 // shared/formats/read.ts
 var LFS_POINTER = "version https://git-lfs.github.com/spec/v1";
 var isLfsPointer = (b) => b.length < 1024 && b.length >= LFS_POINTER.length && new TextDecoder().decode(b.subarray(0, LFS_POINTER.length)) === LFS_POINTER;
@@ -64486,6 +63582,958 @@ function readSegmentation(bytes, file, opts = {}) {
   }
 }
 
+// shared/dataset/pointer.ts
+var MAX_POINTER_BYTES = 1024;
+var ANNEX_LINK = /(^|\/)\.git\/annex\/objects\//;
+var GET_ANNEXED = "fetch it with `git annex get` (or `datalad get`)";
+function pointerCause(bytes) {
+  if (bytes.length === 0 || bytes.length >= MAX_POINTER_BYTES) return null;
+  if (isLfsPointer(bytes)) {
+    return { detail: "is a Git LFS pointer, not the file itself: fetch the LFS objects (actions/checkout with lfs: true, or git lfs pull)", reason: "lfs_pointer" };
+  }
+  const line = new TextDecoder().decode(bytes).trimEnd();
+  if (!line.includes("\n") && (/^\/annex\/objects\/\S+$/.test(line) || ANNEX_LINK.test(line) && /^\S+$/.test(line))) {
+    return { detail: `is a git-annex pointer, not the file: ${GET_ANNEXED}`, reason: null };
+  }
+  return null;
+}
+var isAnnexTarget = (target) => ANNEX_LINK.test(target) || target.startsWith("/annex/objects/");
+function brokenLinkCause(target, inCommit) {
+  if (isAnnexTarget(target)) {
+    return inCommit ? `is a git-annex link (\u2192 ${target}); annexed content is not stored in git commits: check the working tree after \`git annex get\`` : `is a git-annex link whose content is not present (\u2192 ${target}): ${GET_ANNEXED}`;
+  }
+  return `is a broken symbolic link (\u2192 ${target})`;
+}
+
+// shared/dataset/tree.ts
+function readEntry(tree, path) {
+  let bytes;
+  try {
+    bytes = tree.read(path);
+  } catch (e) {
+    if (isSegqcError(e)) throw e;
+    throw new SegqcError("format.unreadable", `cannot be read from the ${tree.name}: ${e?.message ?? String(e)}`, { file: path });
+  }
+  const pointer = pointerCause(bytes);
+  if (pointer) throw new SegqcError("format.unreadable", pointer.detail, { file: path }, pointer.reason);
+  return bytes;
+}
+
+// guidelines/guideline.schema.json
+var guideline_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://segqc.dev/schemas/guideline/1/guideline.schema.json",
+  title: "segqc annotation guideline (schema_version 1)",
+  description: "An annotation guideline as code: the labels of a segmentation task, the rules each label must satisfy, the checklist an annotator confirms and the agreement and review policy. Written in YAML or JSON; `segqc check` and the Label Studio extension both enforce it. Volumes are in mm\xB3 for 3D images and areas in mm\xB2 for 2D images, under the same `*_mm3` keys.",
+  type: "object",
+  additionalProperties: false,
+  required: [
+    "schema_version",
+    "id",
+    "version",
+    "title",
+    "labels"
+  ],
+  properties: {
+    schema_version: {
+      description: "Version of this schema. Always 1.",
+      const: 1
+    },
+    id: {
+      description: "Stable identifier of the guideline, e.g. `liver-ct`.",
+      type: "string",
+      pattern: "^[a-z0-9][a-z0-9._-]*$",
+      "x-expected": "a lower-case identifier such as liver-ct (letters, digits, '.', '_' and '-')"
+    },
+    version: {
+      description: "Semantic version of the guideline. Bump it whenever a rule changes: attestations name the version they were made under.",
+      type: "string",
+      pattern: "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$",
+      "x-expected": "a semantic version such as 1.2.0"
+    },
+    title: {
+      description: "Human-readable title.",
+      type: "string",
+      minLength: 1
+    },
+    description: {
+      description: "Free text shown to annotators.",
+      type: "string"
+    },
+    modalities: {
+      description: "DICOM modality codes the guideline applies to (CT, MR, SM for slide microscopy, US, CR, DX, ...).",
+      type: "array",
+      items: {
+        type: "string",
+        pattern: "^[A-Z]{2,4}$",
+        "x-expected": "a DICOM modality code such as CT, MR or SM"
+      },
+      uniqueItems: true
+    },
+    labels: {
+      description: "The labels annotators may use, with the rules each must satisfy.",
+      type: "array",
+      minItems: 1,
+      items: {
+        $ref: "#/$defs/label"
+      }
+    },
+    checklist: {
+      description: "Questions the annotator confirms before submitting.",
+      type: "array",
+      items: {
+        $ref: "#/$defs/checklistItem"
+      }
+    },
+    agreement: {
+      description: "Agreement thresholds per label, applied between annotations of one item and against the reference set.",
+      type: "array",
+      items: {
+        $ref: "#/$defs/agreement"
+      }
+    },
+    review: {
+      description: "Review policy of the dataset.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        min_annotations: {
+          description: "Number of annotations each item needs.",
+          type: "integer",
+          minimum: 1
+        },
+        audit_rate: {
+          description: "Fraction of items drawn for senior review, 0 to 1.",
+          type: "number",
+          minimum: 0,
+          maximum: 1
+        }
+      }
+    },
+    attestation: {
+      description: "Whether each annotation must carry an attestation (written by the Label Studio extension or a `.segqc.json` sidecar).",
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "required"
+      ],
+      properties: {
+        required: {
+          type: "boolean"
+        }
+      }
+    },
+    overrides: {
+      description: "Whether an annotator may override a finding with a typed reason, and for which rules.",
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "allowed"
+      ],
+      properties: {
+        allowed: {
+          type: "boolean"
+        },
+        rules: {
+          description: "Rules that may be overridden; all rules when absent.",
+          type: "array",
+          items: {
+            $ref: "#/$defs/ruleCode"
+          },
+          uniqueItems: true
+        }
+      }
+    },
+    severity: {
+      description: "Severity per rule code, replacing the default (errors for required, containment, overlap and volume rules; warnings for agreement, stale attestations and slice gaps). `off` disables the rule.",
+      type: "object",
+      propertyNames: {
+        $ref: "#/$defs/ruleCode"
+      },
+      additionalProperties: {
+        enum: [
+          "error",
+          "warning",
+          "info",
+          "off"
+        ],
+        "x-expected": "one of error, warning, info or off"
+      }
+    },
+    labelstudio: {
+      description: "Defaults for the generated Label Studio labeling config.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        tool: {
+          enum: [
+            "brush",
+            "polygon",
+            "both"
+          ]
+        },
+        image_field: {
+          description: "Task data field holding the image URL (`image` gives `$image`).",
+          type: "string",
+          pattern: "^[A-Za-z_][A-Za-z0-9_]*$",
+          "x-expected": "a task data field name such as image"
+        }
+      }
+    }
+  },
+  $defs: {
+    labelName: {
+      type: "string",
+      minLength: 1,
+      "x-expected": "the name of a label"
+    },
+    label: {
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "name",
+        "value"
+      ],
+      properties: {
+        name: {
+          description: "Label name as annotators see it (Label Studio label value, SEG segment label).",
+          $ref: "#/$defs/labelName"
+        },
+        value: {
+          description: "Integer value of the label in label maps (NIfTI, PNG).",
+          type: "integer",
+          minimum: 1,
+          maximum: 65535,
+          "x-expected": "a whole number from 1 to 65535"
+        },
+        color: {
+          description: "Display colour, #rrggbb.",
+          type: "string",
+          pattern: "^#[0-9a-fA-F]{6}$",
+          "x-expected": "a colour like #ff0000"
+        },
+        description: {
+          type: "string"
+        },
+        concept: {
+          description: "Coded concept, e.g. SNOMED CT (scheme SCT) 10200004 Liver.",
+          type: "object",
+          additionalProperties: false,
+          required: [
+            "scheme",
+            "code",
+            "meaning"
+          ],
+          properties: {
+            scheme: {
+              type: "string",
+              minLength: 1,
+              "x-expected": "a coding scheme designator such as SCT"
+            },
+            code: {
+              type: "string",
+              minLength: 1,
+              "x-expected": "a code such as 10200004 (quote it in YAML)"
+            },
+            meaning: {
+              type: "string",
+              minLength: 1
+            }
+          }
+        },
+        required: {
+          description: "Every annotation must contain this label.",
+          type: "boolean"
+        },
+        min_volume_mm3: {
+          description: "Smallest total volume (mm\xB3; mm\xB2 in 2D).",
+          type: "number",
+          minimum: 0
+        },
+        max_volume_mm3: {
+          description: "Largest total volume (mm\xB3; mm\xB2 in 2D).",
+          type: "number",
+          exclusiveMinimum: 0
+        },
+        max_components: {
+          description: "Most connected components allowed.",
+          type: "integer",
+          minimum: 1
+        },
+        min_component_volume_mm3: {
+          description: "Smallest volume of any one connected component (mm\xB3; mm\xB2 in 2D).",
+          type: "number",
+          minimum: 0
+        },
+        inside: {
+          description: "A label this one must lie within (its filled envelope), optionally with a tolerance in mm.",
+          "x-expected": "a label name, or { label: <name>, tolerance_mm: <mm> }",
+          oneOf: [
+            {
+              type: "string",
+              minLength: 1
+            },
+            {
+              type: "object",
+              additionalProperties: false,
+              required: [
+                "label"
+              ],
+              properties: {
+                label: {
+                  type: "string",
+                  minLength: 1
+                },
+                tolerance_mm: {
+                  type: "number",
+                  minimum: 0
+                }
+              }
+            }
+          ]
+        },
+        exclusive_with: {
+          description: "Labels this one must not overlap (checked where masks are separate layers).",
+          type: "array",
+          items: {
+            $ref: "#/$defs/labelName"
+          },
+          uniqueItems: true
+        },
+        contiguous_slices: {
+          description: "The label must occupy a run of slices without gaps.",
+          type: "boolean"
+        }
+      }
+    },
+    checklistItem: {
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "id",
+        "prompt"
+      ],
+      properties: {
+        id: {
+          description: "Identifier; the Label Studio control is named segqc_checklist_{id}.",
+          type: "string",
+          pattern: "^[a-z0-9_]+$",
+          "x-expected": "an identifier of lower-case letters, digits and '_' such as veins_excluded"
+        },
+        prompt: {
+          type: "string",
+          minLength: 1
+        },
+        required: {
+          description: "Must be ticked (when its condition holds). Default true.",
+          type: "boolean"
+        },
+        help: {
+          type: "string"
+        },
+        when: {
+          description: "Ask only when a label is present or absent.",
+          "x-expected": "{ label_present: <label name> } or { label_absent: <label name> }",
+          oneOf: [
+            {
+              type: "object",
+              additionalProperties: false,
+              required: [
+                "label_present"
+              ],
+              properties: {
+                label_present: {
+                  type: "string",
+                  minLength: 1
+                }
+              }
+            },
+            {
+              type: "object",
+              additionalProperties: false,
+              required: [
+                "label_absent"
+              ],
+              properties: {
+                label_absent: {
+                  type: "string",
+                  minLength: 1
+                }
+              }
+            }
+          ]
+        }
+      }
+    },
+    agreement: {
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "label"
+      ],
+      properties: {
+        label: {
+          $ref: "#/$defs/labelName"
+        },
+        dice_min: {
+          type: "number",
+          minimum: 0,
+          maximum: 1
+        },
+        nsd_min: {
+          type: "number",
+          minimum: 0,
+          maximum: 1
+        },
+        tolerance_mm: {
+          description: "Tolerance of the normalized surface distance.",
+          type: "number",
+          minimum: 0
+        },
+        hd95_max_mm: {
+          type: "number",
+          minimum: 0
+        }
+      }
+    },
+    ruleCode: {
+      enum: [
+        "label.unknown",
+        "label.value_mismatch",
+        "label.required_missing",
+        "volume.below_min",
+        "volume.above_max",
+        "components.too_many",
+        "component.too_small",
+        "containment.outside",
+        "overlap.forbidden",
+        "slices.gap",
+        "checklist.missing",
+        "checklist.incomplete",
+        "attestation.missing",
+        "attestation.invalid",
+        "attestation.stale_guideline",
+        "geometry.mismatch",
+        "dataset.missing_annotation",
+        "dataset.orphan_annotation",
+        "agreement.below_threshold",
+        "format.unreadable"
+      ],
+      "x-expected": "a segqc rule code such as components.too_many"
+    }
+  }
+};
+
+// shared/guideline/document.ts
+var import__ = __toESM(require__(), 1);
+var import_yaml = __toESM(require_dist(), 1);
+
+// shared/report/escape.ts
+var UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+var UNSAFE_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+var visible = (c) => {
+  const n2 = c.charCodeAt(0);
+  if (n2 < 32) return String.fromCharCode(9216 + n2);
+  if (n2 === 127) return "\u2421";
+  return `\\u{${n2.toString(16).toUpperCase()}}`;
+};
+function neutralize(s, opts = {}) {
+  return String(s).replace(opts.keepNewlines ? UNSAFE_BUT_NEWLINE : UNSAFE, visible);
+}
+var HTML = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+var escapeHtml = (s) => neutralize(s).replace(/[&<>"']/g, (c) => HTML[c]);
+function escapeMarkdown(s) {
+  return escapeHtml(
+    neutralize(s).replace(/#(?=\d)/g, "#\u200B").replace(/([\\`*_{}[\]()#+\-!|~])/g, "\\$1")
+  ).replace(/@(?=\w)/g, "@\u200B");
+}
+var markdownCode = (s) => `<code>${escapeHtml(String(s)).replace(/\|/g, "&#124;")}</code>`;
+
+// shared/guideline/document.ts
+var EXPECTED = "x-expected";
+function compileSchema(schema) {
+  const ajv = new import__.default({ allErrors: true, strict: true, verbose: true, $data: false });
+  ajv.addVocabulary([EXPECTED]);
+  return ajv.compile(schema);
+}
+function parseSource(text, file) {
+  const lineCounter = new import_yaml.LineCounter();
+  const doc = (0, import_yaml.parseDocument)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const errors = doc.errors.map((e) => {
+    const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
+    const first = e.message.split("\n")[0];
+    return { file, line: pos.line, column: pos.col, path: "", schemaPath: "syntax", message: `cannot read the file: ${first}` };
+  });
+  if (errors.length > 0) return { errors };
+  const aliasError = aliasProblem(doc.contents);
+  if (aliasError) {
+    const pos = lineCounter.linePos(aliasError.node.range?.[0] ?? 0);
+    return { errors: [{ file, line: pos.line, column: pos.col, path: "", schemaPath: "syntax", message: `cannot read the file: ${aliasError.message}` }] };
+  }
+  let data2;
+  try {
+    data2 = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    return { errors: [{ file, line: 1, column: 1, path: "", schemaPath: "syntax", message: `cannot read the file: ${e.message}` }] };
+  }
+  return { doc: { file, data: data2, root: doc.contents, lineCounter }, errors };
+}
+var MAX_ALIASES = 1e3;
+function aliasProblem(root) {
+  const anchors = /* @__PURE__ */ new Map();
+  const open2 = /* @__PURE__ */ new Set();
+  let aliases = 0;
+  const stack = [{ node: root, exit: false }];
+  while (stack.length > 0) {
+    const { node, exit } = stack.pop();
+    if (exit) {
+      open2.delete(node);
+    } else if ((0, import_yaml.isAlias)(node)) {
+      if (++aliases > MAX_ALIASES) return { node, message: `more than ${MAX_ALIASES} aliases (*name); write the values out` };
+      const target = anchors.get(node.source);
+      if (target !== void 0 && open2.has(target)) {
+        return { node, message: `the alias *${node.source} refers to the node anchored &${node.source} that contains it (a recursive structure)` };
+      }
+    } else if ((0, import_yaml.isPair)(node)) {
+      stack.push({ node: node.value, exit: false }, { node: node.key, exit: false });
+    } else if ((0, import_yaml.isNode)(node)) {
+      if (node.anchor) anchors.set(node.anchor, node);
+      if ((0, import_yaml.isCollection)(node)) {
+        open2.add(node);
+        stack.push({ node, exit: true });
+        for (let i = node.items.length - 1; i >= 0; i--) stack.push({ node: node.items[i], exit: false });
+      }
+    }
+  }
+  return null;
+}
+function formatPath(path) {
+  let s = "";
+  for (const p of path) {
+    if (typeof p === "number") s += `[${p}]`;
+    else if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(p)) s += `['${p}']`;
+    else s += s === "" ? p : `.${p}`;
+  }
+  return s;
+}
+function locate(doc, path, key = false) {
+  let node = doc.root;
+  let at = node;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i];
+    if ((0, import_yaml.isMap)(node)) {
+      const pair = node.items.find((p) => (0, import_yaml.isScalar)(p.key) && String(p.key.value) === String(seg));
+      if (!pair) break;
+      if (key && i === path.length - 1) {
+        at = pair.key;
+        break;
+      }
+      node = pair.value;
+      at = node ?? pair.key;
+    } else if ((0, import_yaml.isSeq)(node) && typeof seg === "number" && seg < node.items.length) {
+      node = node.items[seg];
+      at = node;
+    } else break;
+  }
+  const range2 = at?.range;
+  const pos = doc.lineCounter.linePos(range2 ? range2[0] : 0);
+  return { line: pos.line, column: pos.col };
+}
+function valueAt(data2, path) {
+  let v3 = data2;
+  for (const p of path) {
+    if (v3 === null || typeof v3 !== "object") return void 0;
+    v3 = v3[p];
+  }
+  return v3;
+}
+function show(v3) {
+  if (typeof v3 === "string") return `'${v3.length > 40 ? `${v3.slice(0, 40)}\u2026` : v3}'`;
+  if (v3 === null || v3 === void 0) return "nothing";
+  if (Array.isArray(v3)) return "a list";
+  if (typeof v3 === "object") return "a mapping";
+  return String(v3);
+}
+function closest(word, candidates) {
+  const w = word.toLowerCase();
+  let best = null;
+  let bestScore = Infinity;
+  for (const c of candidates) {
+    const l = c.toLowerCase();
+    if (l === w) return c;
+    const score = l.startsWith(w) || w.startsWith(l) ? 0.5 : editDistance(w, l);
+    if (score < bestScore) {
+      bestScore = score;
+      best = c;
+    }
+  }
+  return bestScore <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
+}
+function editDistance(a, b) {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+function schemaPointers(schema, at = "#", out = /* @__PURE__ */ new Map()) {
+  if (schema === null || typeof schema !== "object") return out;
+  if (!out.has(schema)) out.set(schema, at);
+  for (const [k, v3] of Object.entries(schema)) {
+    if (v3 && typeof v3 === "object") schemaPointers(v3, `${at}/${k.replace(/~/g, "~0").replace(/\//g, "~1")}`, out);
+  }
+  return out;
+}
+function schemaErrors(validate2, doc, describe2) {
+  if (validate2(doc.data)) return [];
+  const pointers = schemaPointers(validate2.schema);
+  const raw = collapseOneOf(validate2.errors ?? []);
+  const out = [];
+  const seen = /* @__PURE__ */ new Set();
+  for (const e of raw) {
+    const err2 = wordError(e, doc, describe2);
+    if (!err2) continue;
+    const parent = pointers.get(e.parentSchema);
+    if (parent !== void 0) err2.schemaPath = `${parent}/${e.keyword}`;
+    const k = `${err2.path}|${err2.message}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(err2);
+  }
+  return out;
+}
+var pointerToPath = (pointer, data2) => {
+  if (pointer === "") return [];
+  const parts = pointer.slice(1).split("/").map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const out = [];
+  let v3 = data2;
+  for (const p of parts) {
+    const seg = Array.isArray(v3) && /^\d+$/.test(p) ? Number(p) : p;
+    out.push(seg);
+    v3 = v3 !== null && typeof v3 === "object" ? v3[seg] : void 0;
+  }
+  return out;
+};
+function collapseOneOf(errors) {
+  const drop = /* @__PURE__ */ new Set();
+  const replace = /* @__PURE__ */ new Map();
+  for (let i = 0; i < errors.length; i++) {
+    const o = errors[i];
+    if (o.keyword !== "oneOf" || drop.has(i)) continue;
+    const prefix = `${o.schemaPath}/`;
+    const branches = /* @__PURE__ */ new Map();
+    for (let j = i - 1; j >= 0 && errors[j].schemaPath.startsWith(prefix); j--) {
+      const b = errors[j].schemaPath.slice(prefix.length).split("/")[0];
+      if (!branches.has(b)) branches.set(b, []);
+      branches.get(b).push(j);
+      drop.add(j);
+    }
+    const fitting = [...branches.values()].filter(
+      (js) => !js.some((j) => errors[j].keyword === "type" && errors[j].instancePath === o.instancePath)
+    );
+    fitting.sort((a, b) => a.length - b.length);
+    if (fitting.length === 1 || fitting.length > 1 && fitting[0].length < fitting[1].length) {
+      drop.add(i);
+      replace.set(i, fitting[0].sort((a, b) => a - b).map((j) => errors[j]));
+    }
+  }
+  const out = [];
+  for (let i = 0; i < errors.length; i++) {
+    if (replace.has(i)) out.push(...replace.get(i));
+    else if (!drop.has(i)) out.push(errors[i]);
+  }
+  return out;
+}
+var typeWords = {
+  string: "text",
+  number: "a number",
+  integer: "a whole number",
+  boolean: "true or false",
+  array: "a list",
+  object: "a mapping of fields",
+  null: "empty"
+};
+function expected(schema) {
+  if (schema && typeof schema === "object" && typeof schema[EXPECTED] === "string") {
+    return schema[EXPECTED];
+  }
+  return null;
+}
+function wordError(e, doc, describe2) {
+  const path = pointerToPath(e.instancePath, doc.data);
+  const where = formatPath(path) || "the file";
+  const found = valueAt(doc.data, path);
+  const exp = expected(e.parentSchema);
+  let message2;
+  let target = path;
+  let key = false;
+  const p = e.params;
+  switch (e.keyword) {
+    case "additionalProperties": {
+      const name = String(p.additionalProperty);
+      const props = Object.keys(e.parentSchema?.properties ?? {});
+      const guess = closest(name, props);
+      message2 = `unknown field '${name}' in ${describe2(path, doc.data)}${guess ? ` \u2014 did you mean ${guess}?` : ""}${guess ? "" : ` (allowed: ${props.join(", ")})`}`;
+      target = [...path, name];
+      key = true;
+      break;
+    }
+    case "required": {
+      const name = String(p.missingProperty);
+      const props = e.parentSchema?.properties ?? {};
+      const desc = props[name]?.description;
+      message2 = `${describe2(path, doc.data)} needs the field '${name}'${desc ? ` (${desc.replace(/\.$/, "")})` : ""}`;
+      break;
+    }
+    case "propertyNames":
+      return null;
+    case "type": {
+      const t = Array.isArray(p.type) ? p.type : [String(p.type)];
+      const quote = t.includes("string") && (typeof found === "number" || typeof found === "boolean") ? "; put it in quotes" : "";
+      message2 = `${where} must be ${exp ?? t.map((x) => typeWords[x] ?? x).join(" or ")} (found ${show(found)}${quote})`;
+      break;
+    }
+    case "enum": {
+      const allowed = p.allowedValues.map((v3) => String(v3));
+      const guess = typeof found === "string" ? closest(found, allowed) : null;
+      message2 = `${where} must be ${exp ?? `one of ${allowed.join(", ")}`} (found ${show(found)})${guess ? ` \u2014 did you mean ${guess}?` : ""}`;
+      break;
+    }
+    case "const":
+      message2 = `${where} must be ${JSON.stringify(p.allowedValue)} (found ${show(found)})`;
+      break;
+    case "pattern":
+    case "format":
+      message2 = `${where} must be ${exp ?? `text matching ${String(p.pattern ?? p.format)}`} (found ${show(found)})`;
+      break;
+    case "minLength":
+      message2 = `${where} must not be empty`;
+      break;
+    case "minimum":
+    case "exclusiveMinimum":
+    case "maximum":
+    case "exclusiveMaximum": {
+      const words = {
+        minimum: "at least",
+        exclusiveMinimum: "more than",
+        maximum: "at most",
+        exclusiveMaximum: "less than"
+      };
+      message2 = `${where} must be ${words[e.keyword]} ${String(p.limit)} (found ${show(found)})`;
+      break;
+    }
+    case "minItems":
+      message2 = `${where} must list at least ${String(p.limit)} ${p.limit === 1 ? "entry" : "entries"}`;
+      break;
+    case "uniqueItems": {
+      const arr = Array.isArray(found) ? found : [];
+      message2 = `${where} lists ${show(arr[Number(p.j)])} twice`;
+      break;
+    }
+    case "oneOf":
+      message2 = `${where} must be ${exp ?? "one of the allowed forms"} (found ${show(found)})`;
+      break;
+    default:
+      message2 = `${where} ${e.message ?? "is invalid"}`;
+  }
+  if (e.propertyName !== void 0) {
+    target = [...path, e.propertyName];
+    key = true;
+    message2 = `'${e.propertyName}' in ${where} is not ${exp ?? "an allowed name"}`;
+    const allowed = p.allowedValues?.map(String);
+    const guess = allowed ? closest(e.propertyName, allowed) : null;
+    if (guess) message2 += ` \u2014 did you mean ${guess}?`;
+  }
+  const { line, column } = locate(doc, target, key);
+  return { file: doc.file, line, column, path: formatPath(target), schemaPath: e.schemaPath, message: message2 };
+}
+function crossFieldError(doc, path, message2) {
+  const { line, column } = locate(doc, path);
+  return { file: doc.file, line, column, path: formatPath(path), schemaPath: "cross-field", message: message2 };
+}
+var byPosition = (a, b) => a.line - b.line || a.column - b.column;
+function listErrors(errors) {
+  const n2 = errors.length;
+  return `${n2} problem${n2 === 1 ? "" : "s"}:
+${errors.map((e) => `  ${neutralize(`${e.file}:${e.line}:${e.column}: ${e.message}`)}`).join("\n")}`;
+}
+
+// shared/guideline/types.ts
+function insideOf(label) {
+  const r = label.inside;
+  if (r === void 0) return null;
+  return typeof r === "string" ? { label: r, tolerance_mm: 0 } : { label: r.label, tolerance_mm: r.tolerance_mm ?? 0 };
+}
+var isRequiredItem = (item2) => item2.required !== false;
+
+// shared/guideline/load.ts
+var validator;
+var guidelineValidator = () => validator ??= compileSchema(guideline_schema_default);
+function describeGuidelinePath(path, data2) {
+  if (path.length === 0) return "the guideline";
+  const top = path[0];
+  if (path.length >= 2 && typeof path[1] === "number") {
+    const entry = valueAt(data2, path.slice(0, 2));
+    const rest = path.length > 2 ? ` (${formatPath(path.slice(2))})` : "";
+    if (top === "labels" && typeof entry?.name === "string") return `label '${entry.name}'${rest}`;
+    if (top === "checklist" && typeof entry?.id === "string") return `checklist item '${entry.id}'${rest}`;
+    if (top === "agreement" && typeof entry?.label === "string") return `the agreement rule for '${entry.label}'${rest}`;
+  }
+  return formatPath(path);
+}
+function validateGuideline(text, file) {
+  const parsed = parseSource(text, file);
+  if (!parsed.doc) return { errors: parsed.errors };
+  const errors = schemaErrors(guidelineValidator(), parsed.doc, describeGuidelinePath);
+  if (errors.length > 0) return { errors: errors.sort(byPosition) };
+  const guideline = parsed.doc.data;
+  const cross3 = crossFieldErrors(guideline, parsed.doc);
+  if (cross3.length > 0) return { errors: cross3.sort(byPosition) };
+  return { guideline, errors: [] };
+}
+function loadGuideline(text, file) {
+  const { guideline, errors } = validateGuideline(text, file);
+  if (!guideline) throw new SegqcError("guideline.invalid", listErrors(errors), { file });
+  return guideline;
+}
+function crossFieldErrors(g, doc) {
+  const errors = [];
+  const err2 = (path, message2) => errors.push(crossFieldError(doc, path, message2));
+  const names = g.labels.map((l) => l.name);
+  const byName = /* @__PURE__ */ new Map();
+  const byValue = /* @__PURE__ */ new Map();
+  g.labels.forEach((l, i) => {
+    const key = l.name.toLowerCase();
+    const prevName = byName.get(key);
+    if (prevName !== void 0) err2(["labels", i, "name"], `label name '${l.name}' is used twice (labels[${prevName}] and labels[${i}]); names must be unique`);
+    else byName.set(key, i);
+    const prevValue = byValue.get(l.value);
+    if (prevValue !== void 0) {
+      err2(["labels", i, "value"], `label '${l.name}' has value ${l.value}, already used by label '${g.labels[prevValue].name}'; values must be unique`);
+    } else byValue.set(l.value, i);
+  });
+  const refers = (path, name, what) => {
+    if (byName.has(name.toLowerCase()) && names.includes(name)) return;
+    const guess = closest(name, names);
+    err2(path, `${what} names '${name}', which is not a label of this guideline${guess ? ` \u2014 did you mean ${guess}?` : ` (labels: ${names.join(", ")})`}`);
+  };
+  g.labels.forEach((l, i) => {
+    const where = `label '${l.name}'`;
+    const inside = insideOf(l);
+    if (inside) {
+      const path = typeof l.inside === "string" ? ["labels", i, "inside"] : ["labels", i, "inside", "label"];
+      if (inside.label === l.name) err2(path, `${where} cannot be inside itself`);
+      else refers(path, inside.label, `'inside' of ${where}`);
+    }
+    (l.exclusive_with ?? []).forEach((n2, j) => {
+      if (n2 === l.name) err2(["labels", i, "exclusive_with", j], `${where} cannot be exclusive with itself`);
+      else refers(["labels", i, "exclusive_with", j], n2, `'exclusive_with' of ${where}`);
+    });
+    minMax(l, i, err2);
+  });
+  insideCycles(g.labels, err2);
+  const ids = /* @__PURE__ */ new Map();
+  (g.checklist ?? []).forEach((c, i) => {
+    const prev = ids.get(c.id);
+    if (prev !== void 0) err2(["checklist", i, "id"], `checklist id '${c.id}' is used twice (checklist[${prev}] and checklist[${i}])`);
+    else ids.set(c.id, i);
+    if (c.when) {
+      const key = "label_present" in c.when ? "label_present" : "label_absent";
+      const name = "label_present" in c.when ? c.when.label_present : c.when.label_absent;
+      refers(["checklist", i, "when", key], name, `the condition of checklist item '${c.id}'`);
+    }
+  });
+  const agreed = /* @__PURE__ */ new Map();
+  (g.agreement ?? []).forEach((a, i) => {
+    refers(["agreement", i, "label"], a.label, `agreement rule ${i + 1}`);
+    const prev = agreed.get(a.label);
+    if (prev !== void 0) err2(["agreement", i, "label"], `label '${a.label}' has two agreement rules (agreement[${prev}] and agreement[${i}])`);
+    else agreed.set(a.label, i);
+    if (a.nsd_min !== void 0 && a.tolerance_mm === void 0) {
+      err2(["agreement", i, "nsd_min"], `the agreement rule for '${a.label}' sets nsd_min but no tolerance_mm: the surface distance needs a tolerance in mm`);
+    }
+  });
+  return errors;
+}
+function minMax(l, i, err2) {
+  const where = `label '${l.name}'`;
+  if (l.min_volume_mm3 !== void 0 && l.max_volume_mm3 !== void 0 && l.min_volume_mm3 > l.max_volume_mm3) {
+    err2(["labels", i, "min_volume_mm3"], `${where}: min_volume_mm3 (${l.min_volume_mm3}) is larger than max_volume_mm3 (${l.max_volume_mm3})`);
+  }
+  if (l.min_component_volume_mm3 !== void 0 && l.max_volume_mm3 !== void 0 && l.min_component_volume_mm3 > l.max_volume_mm3) {
+    err2(
+      ["labels", i, "min_component_volume_mm3"],
+      `${where}: min_component_volume_mm3 (${l.min_component_volume_mm3}) is larger than max_volume_mm3 (${l.max_volume_mm3})`
+    );
+  }
+}
+function insideCycles(labels, err2) {
+  const container = /* @__PURE__ */ new Map();
+  for (const l of labels) {
+    const c = insideOf(l);
+    if (c && c.label !== l.name) container.set(l.name, c.label);
+  }
+  labels.forEach((l, i) => {
+    const chain = [l.name];
+    let cur = container.get(l.name);
+    while (cur !== void 0 && !chain.includes(cur)) {
+      chain.push(cur);
+      cur = container.get(cur);
+    }
+    if (cur === l.name) err2(["labels", i, "inside"], `'inside' rules form a cycle: ${[...chain, l.name].join(" inside ")}`);
+  });
+}
+var parseGuideline = loadGuideline;
+
+// shared/dataset/glob.ts
+function globToRegExp(glob) {
+  let re = "";
+  let i = 0;
+  let braces = 0;
+  const g = glob.replace(/^\.\//, "");
+  while (i < g.length) {
+    const c = g[i];
+    if (c === "*") {
+      if (g[i + 1] === "*") {
+        const slashAfter = g[i + 2] === "/";
+        re += slashAfter ? "(?:[^/]*(?:/|$))*" : ".*";
+        i += slashAfter ? 3 : 2;
+        continue;
+      }
+      re += "[^/]*";
+    } else if (c === "?") re += "[^/]";
+    else if (c === "{") {
+      braces++;
+      re += "(?:";
+    } else if (c === "}" && braces > 0) {
+      braces--;
+      re += ")";
+    } else if (c === "," && braces > 0) re += "|";
+    else re += c.replace(/[.+^$()|[\]\\]/g, "\\$&");
+    i++;
+  }
+  return new RegExp(`^${re}$`);
+}
+function globReachesInto(glob) {
+  const g = glob.replace(/^\.\//, "");
+  if (/\{[^}]*\//.test(g)) return () => true;
+  const segments = g.split("/").map((s) => s.includes("**") ? null : globToRegExp(s));
+  return (dir) => {
+    const ds = dir.split("/");
+    for (let i = 0; i < ds.length; i++) {
+      if (i >= segments.length) return false;
+      const re = segments[i];
+      if (re === null) return true;
+      if (!re.test(ds[i])) return false;
+    }
+    return segments.length > ds.length;
+  };
+}
+
 // shared/dataset/items.ts
 var MAX_EXPORT_BYTES = 256 * 1024 * 1024;
 var MASK_SUFFIXES = [".segqc.json", ".nii.gz", ".nii", ".seg.dcm", ".dcm", ".png", ".json"];
@@ -64507,7 +64555,7 @@ var sidecarOf = (path) => {
 function readSidecar(tree, files, path) {
   const side = sidecarOf(path);
   if (!files.has(side)) return null;
-  const text = new TextDecoder().decode(tree.read(side));
+  const text = new TextDecoder().decode(readEntry(tree, side));
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -64543,8 +64591,16 @@ function taskItemId(task, index) {
   return image ? itemStem(image.split("?")[0]) : `task-${scalarText(t.id, String(index))}`;
 }
 function labelStudioItems(tree, file, src, opts) {
-  const unreadable2 = (detail) => [{ id: itemStem(file), files: [file], annotations: [], reference: null, image: null, unreadable: [{ file, detail }] }];
-  const bytes = tree.read(file);
+  const unreadable2 = (detail, reason = null) => [
+    { id: itemStem(file), files: [file], annotations: [], reference: null, image: null, tasks: 0, unreadable: [{ file, detail, reason }] }
+  ];
+  let bytes;
+  try {
+    bytes = readEntry(tree, file);
+  } catch (e) {
+    if (!isSegqcError(e)) throw e;
+    return unreadable2(`${e.detail} (${e.code})`, e.reason);
+  }
   if (bytes.length > MAX_EXPORT_BYTES) {
     return unreadable2(`is ${bytes.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for one Label Studio export: export the project in parts`);
   }
@@ -64559,12 +64615,13 @@ function labelStudioItems(tree, file, src, opts) {
   return tasks.map((entry, index) => {
     if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
       const detail = `task ${index} is ${kindOf(entry)}, not an object`;
-      return { id: taskItemId(entry, index), files: [file], annotations: [], reference: null, image: null, unreadable: [{ file, detail }] };
+      return { id: taskItemId(entry, index), files: [file], annotations: [], reference: null, image: null, tasks: 0, unreadable: [{ file, detail }] };
     }
     const task = entry;
     const id = taskItemId(task, index);
-    const item2 = { id, files: [file], annotations: [], reference: null, image: null, unreadable: [] };
+    const item2 = { id, files: [file], annotations: [], reference: null, image: null, tasks: 1, unreadable: [] };
     if (!Array.isArray(task.annotations)) {
+      item2.tasks = 0;
       item2.unreadable.push({ file, detail: `task ${index} has no "annotations" array` });
       return item2;
     }
@@ -64596,6 +64653,10 @@ function labelStudioItems(tree, file, src, opts) {
       if (raw.ground_truth === true && item2.reference === null) item2.reference = pending;
       else item2.annotations.push(pending);
     }
+    if (item2.annotations.length === 0 && item2.reference) {
+      item2.annotations.push(item2.reference);
+      item2.reference = null;
+    }
     return item2;
   });
 }
@@ -64603,38 +64664,78 @@ function maskAnnotation(tree, files, path, src, annotator, opts) {
   return {
     file: path,
     load: () => {
-      const seg = readSegmentation(tree.read(path), path, { format: src.format, limits: opts.limits ?? DEFAULT_LIMITS, labelValues: opts.labelValues });
+      const seg = readSegmentation(readEntry(tree, path), path, { format: src.format, limits: opts.limits ?? DEFAULT_LIMITS, labelValues: opts.labelValues });
       return { id: path, annotator, segmentation: seg, checklist: null, attestation: readSidecar(tree, files, path) };
     }
   };
 }
+function matchPattern(all, dirs, glob) {
+  const re = globToRegExp(glob);
+  const reachesInto = globReachesInto(glob);
+  const entries = all.filter((p) => re.test(p));
+  const unlisted = [];
+  const named = [];
+  for (const d of dirs) {
+    const reaches = reachesInto(d.path);
+    if (d.unlisted !== null) {
+      if (reaches || re.test(d.path)) unlisted.push(d);
+    } else if (!reaches && re.test(d.path)) named.push(d.path);
+  }
+  return { entries: named.length > 0 ? [...entries, ...named].sort() : entries, unlisted };
+}
 function discoverItems(tree, sources, opts) {
   const all = tree.list();
+  const dirs = tree.directories?.() ?? [];
   const files = new Set(all);
   const items2 = /* @__PURE__ */ new Map();
+  const unmatched = [];
   const get3 = (id) => {
     let it = items2.get(id);
     if (!it) {
-      it = { id, files: [], annotations: [], reference: null, image: null, unreadable: [] };
+      it = { id, files: [], annotations: [], reference: null, image: null, tasks: 0, unreadable: [] };
       items2.set(id, it);
     }
     return it;
   };
+  const unlistedSeen = /* @__PURE__ */ new Set();
+  const match = (glob) => {
+    const m = matchPattern(all, dirs, glob);
+    for (const d of m.unlisted) {
+      if (unlistedSeen.has(d.path)) continue;
+      unlistedSeen.add(d.path);
+      const it = get3(d.path);
+      it.files.push(d.path);
+      it.unreadable.push({ file: d.path, detail: `${d.unlisted} (format.unreadable)` });
+    }
+    return m;
+  };
+  const noMatch = (what, field, glob, m, count) => {
+    if (count === 0 && m.unlisted.length === 0) unmatched.push(`${what}: ${field} "${glob}" matches no file in the ${tree.name}`);
+  };
   const imageGlobs = [];
-  for (const src of sources) {
-    const matched = matchGlob(all, src.path).filter((p) => !p.endsWith(".segqc.json"));
-    if (src.images) imageGlobs.push(src.images);
+  sources.forEach((src, index) => {
+    const what = `source ${index + 1}${src.name ? ` ('${src.name}')` : ""}`;
+    const m = match(src.path);
+    const matched = m.entries.filter((p) => !p.endsWith(".segqc.json"));
+    noMatch(what, "path", src.path, m, matched.length);
+    if (src.images) imageGlobs.push({ glob: src.images, what });
     if (src.format === "labelstudio") {
+      let yielded = 0;
       for (const f of matched) {
         for (const it of labelStudioItems(tree, f, src, opts)) {
+          yielded++;
           const target = get3(it.id);
           target.files.push(...it.files.filter((x) => !target.files.includes(x)));
           target.annotations.push(...it.annotations);
           target.reference ??= it.reference;
+          target.tasks += it.tasks;
           target.unreadable.push(...it.unreadable);
         }
       }
-      continue;
+      if (matched.length > 0 && yielded === 0) {
+        unmatched.push(`${what}: path "${src.path}" matches ${matched.length === 1 ? "1 file" : `${matched.length} files`}, but ${matched.length === 1 ? "it holds" : "they hold"} no Label Studio task`);
+      }
+      return;
     }
     const stems = /* @__PURE__ */ new Map();
     for (const f of matched) {
@@ -64649,9 +64750,11 @@ function discoverItems(tree, sources, opts) {
         it.annotations.push(maskAnnotation(tree, files, p, src, annotator, opts));
       }
     }
-  }
+  });
   if (opts.reference) {
-    for (const p of matchGlob(all, opts.reference.path)) {
+    const m = match(opts.reference.path);
+    noMatch("the reference source", "path", opts.reference.path, m, m.entries.length);
+    for (const p of m.entries) {
       const it = items2.get(itemStem(p));
       if (it && !it.reference) {
         it.files.push(p);
@@ -64662,8 +64765,10 @@ function discoverItems(tree, sources, opts) {
   const orphans = [];
   if (imageGlobs.length > 0) {
     const images = /* @__PURE__ */ new Map();
-    for (const g of imageGlobs) {
-      for (const p of matchGlob(all, g.replace(/\{id\}/g, "*"))) {
+    for (const { glob, what } of imageGlobs) {
+      const m = match(glob.replace(/\{id\}/g, "*"));
+      noMatch(what, "images", glob, m, m.entries.length);
+      for (const p of m.entries) {
         const isSeriesFile = p.toLowerCase().endsWith(".dcm") && parentDir(p) !== null;
         const stem = isSeriesFile ? parentDir(p) : itemStem(p);
         images.set(stem, [...images.get(stem) ?? [], p]);
@@ -64676,7 +64781,7 @@ function discoverItems(tree, sources, opts) {
     for (const it of items2.values()) if (it.image === null && it.annotations.length > 0) orphans.push(it.id);
   }
   const sorted = [...items2.values()].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-  return { items: sorted, orphans };
+  return { items: sorted, orphans, unmatched };
 }
 
 // shared/report/types.ts
@@ -67368,21 +67473,34 @@ function agreementOf(guideline, annotations, reference, memo) {
   return out;
 }
 function loadImageGeometry(tree, paths) {
-  return { path: paths[0], geometry: readImageGeometry(paths.map((p) => ({ bytes: tree.read(p), file: p }))) };
+  return { path: paths[0], geometry: readImageGeometry(paths.map((p) => ({ bytes: readEntry(tree, p), file: p }))) };
+}
+function asSegqcError(e) {
+  return isSegqcError(e) ? e : new SegqcError("internal", `unexpected error: ${e?.message ?? String(e)}`, {}, "internal");
 }
 function checkPendingItem(guideline, tree, pending, orphan, onLoaded) {
+  try {
+    return checkLoadedItem(guideline, tree, pending, orphan, onLoaded);
+  } catch (e) {
+    const err2 = asSegqcError(e);
+    const ctx = { guideline, item: pending.id, annotation: null, annotator: null };
+    const file = err2.file ?? pending.files[0] ?? pending.image?.[0] ?? pending.id;
+    return { id: pending.id, files: [...pending.files, ...pending.image ?? []], annotations: [], findings: unreadable(ctx, file, `${err2.detail} (${err2.code})`, { reason: err2.reason }), agreement: [] };
+  }
+}
+function checkLoadedItem(guideline, tree, pending, orphan, onLoaded) {
   const findings = [];
   const memo = ruleMemo();
   const ctx = { guideline, item: pending.id, annotation: null, annotator: null };
   for (const u of pending.unreadable) {
-    findings.push(...unreadable(ctx, u.file, u.detail));
+    findings.push(...unreadable(ctx, u.file, u.detail, { reason: u.reason ?? null }));
   }
   const load = (p) => {
     try {
       return p.load();
     } catch (e) {
-      const detail = isSegqcError(e) ? `${e.detail} (${e.code})` : `unexpected error: ${e?.message ?? e}`;
-      findings.push(...unreadable(ctx, p.file, detail, { reason: isSegqcError(e) ? e.reason : null }));
+      const err2 = asSegqcError(e);
+      findings.push(...unreadable(ctx, err2.file ?? p.file, `${err2.detail} (${err2.code})`, { reason: err2.reason }));
       return null;
     }
   };
@@ -67393,8 +67511,8 @@ function checkPendingItem(guideline, tree, pending, orphan, onLoaded) {
     try {
       image = loadImageGeometry(tree, pending.image);
     } catch (e) {
-      const detail = isSegqcError(e) ? e.detail : String(e?.message ?? e);
-      findings.push(...unreadable(ctx, pending.image[0], detail, { image: true, reason: isSegqcError(e) ? e.reason : null }));
+      const err2 = asSegqcError(e);
+      findings.push(...unreadable(ctx, err2.file ?? pending.image[0], err2.code === "internal" ? `${err2.detail} (internal)` : err2.detail, { image: true, reason: err2.reason }));
     }
   }
   if (image) {
@@ -67408,6 +67526,7 @@ function checkPendingItem(guideline, tree, pending, orphan, onLoaded) {
     reference = place(reference);
   }
   if (pending.annotations.length === 0 && pending.image) findings.push(...missingAnnotation(ctx, pending.image[0]));
+  else if (pending.annotations.length === 0 && pending.tasks > 0) findings.push(...missingAnnotation(ctx));
   else if (pending.annotations.length > 0) findings.push(...tooFewAnnotations(ctx, pending.annotations.length));
   if (orphan) findings.push(...orphanAnnotation(ctx, pending.files[0]));
   if (annotations.length > 0 || reference) {
@@ -67694,12 +67813,20 @@ function guidelineChangeOf(input, selected, headReports) {
   if (!input.changed.some((c) => c.path === ctx.guidelinePath || c.oldPath === ctx.guidelinePath)) return null;
   const headFiles = new Set(input.head.list());
   if (!headFiles.has(ctx.guidelinePath)) return null;
-  const text = new TextDecoder().decode(input.head.read(ctx.guidelinePath));
+  let text;
+  let unreadableHead = null;
+  try {
+    text = new TextDecoder().decode(readEntry(input.head, ctx.guidelinePath));
+  } catch (e) {
+    if (!isSegqcError(e)) throw e;
+    text = "";
+    unreadableHead = `the guideline cannot be read: ${e.detail}`;
+  }
   if (text === ctx.guidelineText) return null;
   const baseId = { id: ctx.guideline.id, version: ctx.guideline.version, sha256: guidelineSha256(ctx.guideline) };
   const { guideline, errors } = validateGuideline(text, ctx.guidelinePath);
   const failingBase = headReports.filter(failing).length;
-  if (!guideline || errors.length) {
+  if (unreadableHead || !guideline || errors.length) {
     return {
       base: baseId,
       head: { id: "?", version: "?", sha256: "" },
@@ -67707,7 +67834,7 @@ function guidelineChangeOf(input, selected, headReports) {
       items_failing_base: failingBase,
       items_failing_head: 0,
       items_checked: headReports.length,
-      error: errors.map((e) => `${e.line}:${e.column} ${e.message}`).join("; ")
+      error: unreadableHead ?? errors.map((e) => `${e.line}:${e.column} ${e.message}`).join("; ")
     };
   }
   const head = discover(input.head, ctx, guideline);
@@ -67791,6 +67918,27 @@ function catFileBatch(top, names) {
   }
   return entries;
 }
+var LINK_MODE = "120000";
+function lsTree(top, args) {
+  return git(top, ["ls-tree", ...args]).toString().split("\0").filter((rec) => rec.length > 0).map((rec) => {
+    const tab = rec.indexOf("	");
+    const [mode, type, oid, size2] = rec.slice(0, tab).split(/ +/);
+    return { mode, type, oid, size: Number(size2), path: rec.slice(tab + 1) };
+  });
+}
+var notAFile = (e) => e.type === "commit" ? "is a git submodule (another repository), not a file" : "is a directory, not a file";
+function resolveLink(linkPath, target) {
+  if (target.startsWith("/")) return null;
+  const parts = linkPath.split("/").slice(0, -1);
+  for (const part of target.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (parts.length === 0) return null;
+      parts.pop();
+    } else parts.push(part);
+  }
+  return parts.join("/");
+}
 function openGitRepository(dir, opts = {}) {
   const budget = opts.prefetchBytes ?? PREFETCH_BYTES;
   const [top, prefix = ""] = git(dir, ["rev-parse", "--show-toplevel", "--show-prefix"]).toString().split("\n");
@@ -67825,16 +67973,44 @@ function openGitRepository(dir, opts = {}) {
   };
   const commitTree = (sha, prefix2) => {
     let blobs = null;
+    let others = null;
     const listing = () => {
-      if (!blobs) {
+      if (!blobs || !others) {
         blobs = /* @__PURE__ */ new Map();
-        for (const rec of git(top, ["ls-tree", "-r", "-l", "-z", sha, "--", prefix2 || "."]).toString().split("\0")) {
-          const tab = rec.indexOf("	");
-          const [, type, oid, size2] = rec.slice(0, tab).split(/ +/);
-          if (type === "blob") blobs.set(rec.slice(tab + 1).slice(prefix2.length), { oid, size: Number(size2) });
+        others = /* @__PURE__ */ new Map();
+        for (const e of lsTree(top, ["-r", "-t", "-l", "-z", sha, "--", prefix2 || "."])) {
+          if (!e.path.startsWith(prefix2) || e.path.length === prefix2.length) continue;
+          (e.type === "blob" ? blobs : others).set(e.path.slice(prefix2.length), e);
         }
       }
       return blobs;
+    };
+    const entryAt = (repoPath) => {
+      if (repoPath === "") return { mode: "040000", type: "tree", oid: "", size: 0, path: "" };
+      if (repoPath.startsWith(prefix2)) {
+        const p = repoPath.slice(prefix2.length);
+        return listing().get(p) ?? others.get(p) ?? null;
+      }
+      return lsTree(top, ["-l", "-z", sha, "--", repoPath]).find((e) => e.path === repoPath) ?? null;
+    };
+    const unreadable2 = (p, detail) => new SegqcError("format.unreadable", detail, { file: p });
+    const followLink = (p, link) => {
+      let at = prefix2 + p;
+      let entry = link;
+      for (let hops = 0; ; hops++) {
+        const got = catFileBatch(top, [entry.oid])[0];
+        if ("problem" in got) throw missing(p);
+        if (entry.mode !== LINK_MODE) return got.data;
+        const target = Buffer.from(got.data).toString();
+        if (hops >= 40) throw unreadable2(p, `is a symbolic link loop (\u2192 ${target})`);
+        const resolved = resolveLink(at, target);
+        if (resolved === null && !isAnnexTarget(target)) throw unreadable2(p, `is a symbolic link out of the repository (\u2192 ${target})`);
+        const next = resolved === null ? null : entryAt(resolved);
+        if (!next) throw unreadable2(p, brokenLinkCause(target, true));
+        if (next.type !== "blob") throw unreadable2(p, notAFile(next));
+        at = resolved;
+        entry = next;
+      }
     };
     let files = null;
     const wanted = [];
@@ -67846,7 +68022,11 @@ function openGitRepository(dir, opts = {}) {
       name: `commit ${sha.slice(0, 7)}`,
       list: () => files ??= [...listing().keys()].sort(),
       prefetch: (paths) => {
-        for (const p of paths) if (listing().has(p) && !fetched.has(p)) wanted.push(p);
+        for (const p of paths) if (listing().has(p) && listing().get(p).mode !== LINK_MODE && !fetched.has(p)) wanted.push(p);
+      },
+      directories: () => {
+        listing();
+        return [...others].map(([path, e]) => ({ path, unlisted: e.type === "commit" ? "is a git submodule (e.g. a DataLad subdataset): its files are not in this commit" : null })).sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
       },
       read: (p) => {
         const hit = cache2.get(p);
@@ -67857,7 +68037,11 @@ function openGitRepository(dir, opts = {}) {
         }
         const all = listing();
         const own = all.get(p);
-        if (!own) throw missing(p);
+        if (!own) {
+          const other = others.get(p);
+          throw other ? unreadable2(p, notAFile(other)) : missing(p);
+        }
+        if (own.mode === LINK_MODE) return followLink(p, own);
         const batch = [p];
         let bytes = own.size;
         fetched.add(p);
@@ -68043,13 +68227,13 @@ function loadDatasetContext(tree, configPath = "segqc.yaml") {
   const files = new Set(tree.list());
   if (!files.has(configPath)) throw new SegqcError("config.invalid", `no ${configPath} in ${tree.name}`, { file: configPath });
   const dec = new TextDecoder();
-  const config = parseConfig(dec.decode(tree.read(configPath)), configPath);
+  const config = parseConfig(dec.decode(readEntry(tree, configPath)), configPath);
   const dir = configPath.includes("/") ? configPath.slice(0, configPath.lastIndexOf("/") + 1) : "";
   const guidelinePath = norm5(dir + config.guideline);
   if (!files.has(guidelinePath)) {
     throw new SegqcError("config.invalid", `guideline "${config.guideline}" does not exist in ${tree.name}`, { file: configPath });
   }
-  const guidelineText = dec.decode(tree.read(guidelinePath));
+  const guidelineText = dec.decode(readEntry(tree, guidelinePath));
   return { config, configPath, guideline: parseGuideline(guidelineText, guidelinePath), guidelinePath, guidelineText };
 }
 
@@ -68833,9 +69017,10 @@ var report_schema_default = {
           }
         },
         reason: {
-          description: "format.unreadable only: why, where the reader knows.",
+          description: "format.unreadable only: why, where the reader knows (internal: a defect of segqc, not of the data).",
           enum: [
-            "lfs_pointer"
+            "lfs_pointer",
+            "internal"
           ]
         }
       }

@@ -1,12 +1,12 @@
 /** `segqc check [dir]`: the whole dataset against its guideline; exit 0 pass, 1 fail, 2 bad config or usage. */
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, lstatSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { SegqcError } from '../../shared/errors.js';
-import { checkDataset } from '../../shared/dataset/check.js';
+import { checkDataset, isInternalFinding } from '../../shared/dataset/check.js';
 import { renderCheckMarkdown, renderCheckTerminal } from '../../shared/report/render-check.js';
 import { GATE_FLAGS, gateFromFlags, gateHelp } from '../gate.js';
 import { parseArgs } from '../args.js';
-import { fsTree } from '../../node/fs-tree.js';
+import { errnoCause, fsTree } from '../../node/fs-tree.js';
 import { loadDatasetContext } from '../../shared/dataset/context.js';
 import { writeFileAtomic } from '../../node/write-atomic.js';
 import { VERSION } from '../../node/version.js';
@@ -24,6 +24,21 @@ ${gateHelp}  --max-voxels N           refuse masks larger than N voxels
 Exit codes: 0 gate passed, 1 gate failed, 2 bad config or usage.
 `;
 
+/** Whether a path names any entry (a broken link too: reading it says why it fails). */
+const entryExists = (path: string) => {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch (e) {
+    throw new SegqcError('usage', errnoCause(e), { file: path });
+  }
+};
+
+/** Where `segqc check` looked for its config, and how to start one. */
+const noConfig = (path: string, named: boolean) =>
+  `no ${named ? 'config' : 'segqc.yaml'} at ${path}. Run segqc check in the dataset directory (or name it: segqc check DIR${named ? '' : ', or --config FILE'}). ` +
+  `To start one, write segqc.yaml there:\n  guideline: guideline.yaml        # your guideline (see guidelines/examples/)\n  sources:\n    - format: nifti                # labelstudio | nifti | dicom-seg | png\n      path: labels/*/*.nii.gz\n` +
+  'and check it with segqc guideline validate guideline.yaml; README "Guidelines and datasets" has every field.';
+
 export function runCheck(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
   const { positional, flags } = parseArgs(argv, ['json', 'markdown', 'config', 'max-voxels', ...GATE_FLAGS.valued], ['help', 'quiet', ...GATE_FLAGS.booleans]);
   if (flags.help) {
@@ -33,9 +48,12 @@ export function runCheck(argv: string[], out: (s: string) => void, err: (s: stri
   if (positional.length > 1) throw new SegqcError('usage', `check takes one directory, got ${positional.length}`);
   const dir = resolve(positional[0] ?? '.');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new SegqcError('usage', 'is not a directory', { file: positional[0] ?? '.' });
-  const maxVoxels = flags['max-voxels'] ? Number(flags['max-voxels']) : undefined;
+  const maxVoxels = flags['max-voxels'] !== undefined ? Number(flags['max-voxels']) : undefined;
+  if (maxVoxels !== undefined && !(Number.isInteger(maxVoxels) && maxVoxels > 0)) throw new SegqcError('usage', `--max-voxels takes a positive integer, got "${flags['max-voxels']}"`);
+  const configPath = String(flags.config ?? 'segqc.yaml');
+  if (!entryExists(join(dir, configPath))) throw new SegqcError('usage', noConfig(join(dir, configPath), flags.config !== undefined));
   const tree = fsTree(dir);
-  const ctx = loadDatasetContext(tree, String(flags.config ?? 'segqc.yaml'));
+  const ctx = loadDatasetContext(tree, configPath);
   const failOn = gateFromFlags(flags, ctx.config.gate.fail_on, ctx.configPath, err);
   const tty = process.stderr.isTTY && !flags.quiet;
   const report = checkDataset(tree, ctx.config, ctx.guideline, {
@@ -56,5 +74,7 @@ export function runCheck(argv: string[], out: (s: string) => void, err: (s: stri
   if (flags.markdown) writeFileAtomic(String(flags.markdown), renderCheckMarkdown(report));
   const text = renderCheckTerminal(report, { color: Boolean(process.stdout.isTTY) });
   out(flags.quiet ? text.trimEnd().split('\n').pop() + '\n' : text);
+  const defects = report.items.filter((i) => i.findings.some(isInternalFinding)).map((i) => i.id);
+  if (defects.length > 0) err(`segqc check: internal error while checking ${defects.join(', ')}: a segqc defect, not a problem of the data; please report it\n`);
   return report.verdict === 'pass' ? 0 : 1;
 }

@@ -1,5 +1,5 @@
 /** `segqc guideline validate <file>` and `segqc guideline labelconfig <file>`. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { SegqcError } from '../../shared/errors.js';
 import { validateGuideline } from '../../shared/guideline/load.js';
 import { labelConfig } from '../../shared/guideline/labelconfig.js';
@@ -15,8 +15,11 @@ export const guidelineHelp = `Usage:
 
 const readText = (file: string) => {
   try {
+    // A FIFO or device would block the read forever.
+    if (!statSync(file).isFile()) throw new SegqcError('usage', 'is not a file', { file });
     return readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof SegqcError) throw e;
     throw new SegqcError('usage', `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { file });
   }
 };

@@ -1,7 +1,7 @@
 /** `segqc check`: every item of a dataset through the rule engine, streamed, into one DatasetReport. */
 import type { Geometry, Segmentation } from '../model.js';
 import { presentValues, labelLayer } from '../model.js';
-import { isSegqcError } from '../errors.js';
+import { SegqcError, isSegqcError } from '../errors.js';
 import type { AnnotationInput, Finding, ItemInput, RuleCode } from '../rules/types.js';
 import type { AnnotationSummary, AnnotatorReport, DatasetReport, ItemReport, LabelSummary } from '../report/types.js';
 import { REPORT_SCHEMA_VERSION } from '../report/types.js';
@@ -13,7 +13,7 @@ import { EMPTY_MASK, annotationPairs, pairMetrics, reportToleranceMm } from '../
 import { missingAnnotation, orphanAnnotation, tooFewAnnotations, unreadable } from '../rules/findings.js';
 import { sizeOf, sizeUnits } from '../metrics/size.js';
 import { BRUSH_ALPHA_THRESHOLD } from '../formats/brush-rle.js';
-import type { DatasetTree } from './tree.js';
+import { readEntry, type DatasetTree } from './tree.js';
 import { discoverItems, type PendingItem, type SourceSpec } from './items.js';
 import { readImageGeometry } from '../formats/image-geometry.js';
 import { embedOnImageSlices, geometryDifferences } from '../geometry.js';
@@ -69,14 +69,39 @@ function agreementOf(guideline: Guideline, annotations: AnnotationInput[], refer
 }
 
 function loadImageGeometry(tree: DatasetTree, paths: string[]): { path: string; geometry: Geometry } {
-  return { path: paths[0], geometry: readImageGeometry(paths.map((p) => ({ bytes: tree.read(p), file: p }))) };
+  return { path: paths[0], geometry: readImageGeometry(paths.map((p) => ({ bytes: readEntry(tree, p), file: p }))) };
 }
 
-/** Checks one pending item: reading failures become findings, never the end of the run. */
+/** A thrown value as a typed error: anything untyped is a defect of segqc, coded `internal`. */
+export function asSegqcError(e: unknown): SegqcError {
+  return isSegqcError(e) ? e : new SegqcError('internal', `unexpected error: ${(e as Error)?.message ?? String(e)}`, {}, 'internal');
+}
+
+/** Whether a finding records an `internal` error: segqc failed, not the data (tests assert none is ever made). */
+export const isInternalFinding = (f: Finding): boolean => f.rule === 'format.unreadable' && f.reason === 'internal';
+
 /** Annotations as read, for callers that compare them further (the PR diff). */
 export type LoadedAnnotations = { annotations: AnnotationInput[]; reference: AnnotationInput | null };
 
+/** Checks one pending item: reading failures become findings, and so does any defect, never the end of the run. */
 export function checkPendingItem(
+  guideline: Guideline,
+  tree: DatasetTree,
+  pending: PendingItem,
+  orphan: boolean,
+  onLoaded?: (loaded: LoadedAnnotations) => void,
+): ItemReport {
+  try {
+    return checkLoadedItem(guideline, tree, pending, orphan, onLoaded);
+  } catch (e) {
+    const err = asSegqcError(e);
+    const ctx = { guideline, item: pending.id, annotation: null, annotator: null };
+    const file = err.file ?? pending.files[0] ?? pending.image?.[0] ?? pending.id;
+    return { id: pending.id, files: [...pending.files, ...(pending.image ?? [])], annotations: [], findings: unreadable(ctx, file, `${err.detail} (${err.code})`, { reason: err.reason }), agreement: [] };
+  }
+}
+
+function checkLoadedItem(
   guideline: Guideline,
   tree: DatasetTree,
   pending: PendingItem,
@@ -88,14 +113,14 @@ export function checkPendingItem(
   const memo = ruleMemo();
   const ctx = { guideline, item: pending.id, annotation: null, annotator: null };
   for (const u of pending.unreadable) {
-    findings.push(...unreadable(ctx, u.file, u.detail));
+    findings.push(...unreadable(ctx, u.file, u.detail, { reason: u.reason ?? null }));
   }
   const load = (p: { file: string; load(): AnnotationInput }): AnnotationInput | null => {
     try {
       return p.load();
     } catch (e) {
-      const detail = isSegqcError(e) ? `${e.detail} (${e.code})` : `unexpected error: ${(e as Error)?.message ?? e}`;
-      findings.push(...unreadable(ctx, p.file, detail, { reason: isSegqcError(e) ? e.reason : null }));
+      const err = asSegqcError(e);
+      findings.push(...unreadable(ctx, err.file ?? p.file, `${err.detail} (${err.code})`, { reason: err.reason }));
       return null;
     }
   };
@@ -106,8 +131,8 @@ export function checkPendingItem(
     try {
       image = loadImageGeometry(tree, pending.image);
     } catch (e) {
-      const detail = isSegqcError(e) ? e.detail : String((e as Error)?.message ?? e);
-      findings.push(...unreadable(ctx, pending.image[0], detail, { image: true, reason: isSegqcError(e) ? e.reason : null }));
+      const err = asSegqcError(e);
+      findings.push(...unreadable(ctx, err.file ?? pending.image[0], err.code === 'internal' ? `${err.detail} (internal)` : err.detail, { image: true, reason: err.reason }));
     }
   }
   if (image) {
@@ -121,6 +146,8 @@ export function checkPendingItem(
     reference = place(reference);
   }
   if (pending.annotations.length === 0 && pending.image) findings.push(...missingAnnotation(ctx, pending.image[0]));
+  // A task with no annotation, or only skipped ones (`was_cancelled`), was never annotated.
+  else if (pending.annotations.length === 0 && pending.tasks > 0) findings.push(...missingAnnotation(ctx));
   else if (pending.annotations.length > 0) findings.push(...tooFewAnnotations(ctx, pending.annotations.length));
   if (orphan) findings.push(...orphanAnnotation(ctx, pending.files[0]));
   if (annotations.length > 0 || reference) {
@@ -204,7 +231,12 @@ export function buildReport(items: ItemReport[], base: Pick<DatasetReport, 'tool
 export function checkDataset(tree: DatasetTree, config: DatasetConfig, guideline: Guideline, opts: CheckOptions): DatasetReport {
   const labelValues = Object.fromEntries(guideline.labels.map((l) => [l.name, l.value]));
   const limits = opts.maxVoxels ? { maxVoxels: opts.maxVoxels } : undefined;
-  const { items, orphans } = discoverItems(tree, config.sources as SourceSpec[], { labelValues, limits, reference: (config.reference as SourceSpec | undefined) ?? null });
+  const { items, orphans, unmatched } = discoverItems(tree, config.sources as SourceSpec[], { labelValues, limits, reference: (config.reference as SourceSpec | undefined) ?? null });
+  // A pattern that names nothing checks nothing: a typo must not read as a clean dataset.
+  if (unmatched.length > 0) {
+    throw new SegqcError('config.invalid', unmatched.join('; '), { file: opts.configPath });
+  }
+  if (items.length === 0) throw new SegqcError('config.invalid', `the sources yield no item in the ${tree.name}: there is nothing to check`, { file: opts.configPath });
   const orphanSet = new Set(orphans);
   const selected = opts.onlyItems ? items.filter((i) => opts.onlyItems!.has(i.id)) : items;
   const reports: ItemReport[] = [];

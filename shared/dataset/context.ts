@@ -1,6 +1,6 @@
 /** Loads a dataset's `segqc.yaml` and its guideline from a tree: the same for a directory and for a git commit. */
 import { SegqcError } from '../errors.js';
-import type { DatasetTree } from './tree.js';
+import { readEntry, type DatasetTree } from './tree.js';
 import { parseConfig, type DatasetConfig } from '../guideline/config.js';
 import { parseGuideline } from '../guideline/load.js';
 import type { Guideline } from '../guideline/types.js';
@@ -29,12 +29,12 @@ export function loadDatasetContext(tree: DatasetTree, configPath = 'segqc.yaml')
   const files = new Set(tree.list());
   if (!files.has(configPath)) throw new SegqcError('config.invalid', `no ${configPath} in ${tree.name}`, { file: configPath });
   const dec = new TextDecoder();
-  const config = parseConfig(dec.decode(tree.read(configPath)), configPath);
+  const config = parseConfig(dec.decode(readEntry(tree, configPath)), configPath);
   const dir = configPath.includes('/') ? configPath.slice(0, configPath.lastIndexOf('/') + 1) : '';
   const guidelinePath = norm(dir + config.guideline);
   if (!files.has(guidelinePath)) {
     throw new SegqcError('config.invalid', `guideline "${config.guideline}" does not exist in ${tree.name}`, { file: configPath });
   }
-  const guidelineText = dec.decode(tree.read(guidelinePath));
+  const guidelineText = dec.decode(readEntry(tree, guidelinePath));
   return { config, configPath, guideline: parseGuideline(guidelineText, guidelinePath), guidelinePath, guidelineText };
 }

@@ -35,3 +35,21 @@ export function matchGlob(paths: string[], glob: string): string[] {
   const re = globToRegExp(glob);
   return paths.filter((p) => re.test(p));
 }
+
+/** Whether `glob` can match a path inside a directory: when the directory cannot be listed, what it may hide. */
+export function globReachesInto(glob: string): (dir: string) => boolean {
+  const g = glob.replace(/^\.\//, '');
+  // A `/` inside braces splits no segment cleanly: assume it can reach anywhere.
+  if (/\{[^}]*\//.test(g)) return () => true;
+  const segments = g.split('/').map((s) => (s.includes('**') ? null : globToRegExp(s)));
+  return (dir) => {
+    const ds = dir.split('/');
+    for (let i = 0; i < ds.length; i++) {
+      if (i >= segments.length) return false;
+      const re = segments[i];
+      if (re === null) return true;
+      if (!re.test(ds[i])) return false;
+    }
+    return segments.length > ds.length;
+  };
+}

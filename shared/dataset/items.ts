@@ -2,11 +2,11 @@
 import type { ReadLimits, Segmentation } from '../model.js';
 import type { SourceConfig } from '../guideline/config.js';
 import { DEFAULT_LIMITS } from '../model.js';
-import { SegqcError } from '../errors.js';
+import { SegqcError, isSegqcError, type ErrorReason } from '../errors.js';
 import type { AnnotationInput } from '../rules/types.js';
 import { ATTESTATION_FROM_NAME, CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES } from '../rules/types.js';
-import type { DatasetTree } from './tree.js';
-import { matchGlob } from './glob.js';
+import { readEntry, type DatasetTree, type TreeDirectory } from './tree.js';
+import { globReachesInto, globToRegExp } from './glob.js';
 import { readSegmentation } from '../formats/read.js';
 import { annotationAuthor, readLabelStudioResult, scalarText, type LabelStudioAnnotation } from '../formats/labelstudio.js';
 
@@ -27,8 +27,10 @@ export interface PendingItem {
   annotations: PendingAnnotation[];
   reference: PendingAnnotation | null;
   image: string[] | null;
-  /** Why an item could not even be listed (an unreadable Label Studio export). */
-  unreadable: Array<{ file: string; detail: string }>;
+  /** Label Studio tasks of the item: a task is meant to be annotated, so one with no annotation is missing it. */
+  tasks: number;
+  /** Why an item could not even be listed (an unreadable Label Studio export, a directory that cannot be listed). */
+  unreadable: Array<{ file: string; detail: string; reason?: ErrorReason | null }>;
 }
 
 /** Largest Label Studio export read as one JSON document (V8 strings stop near 512 MiB). */
@@ -66,7 +68,7 @@ export interface DiscoverOptions {
 function readSidecar(tree: DatasetTree, files: Set<string>, path: string): unknown | null {
   const side = sidecarOf(path);
   if (!files.has(side)) return null;
-  const text = new TextDecoder().decode(tree.read(side));
+  const text = new TextDecoder().decode(readEntry(tree, side));
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -117,8 +119,16 @@ export function taskItemId(task: unknown, index: number): string {
 }
 
 function labelStudioItems(tree: DatasetTree, file: string, src: SourceSpec, opts: DiscoverOptions): PendingItem[] {
-  const unreadable = (detail: string): PendingItem[] => [{ id: itemStem(file), files: [file], annotations: [], reference: null, image: null, unreadable: [{ file, detail }] }];
-  const bytes = tree.read(file);
+  const unreadable = (detail: string, reason: ErrorReason | null = null): PendingItem[] => [
+    { id: itemStem(file), files: [file], annotations: [], reference: null, image: null, tasks: 0, unreadable: [{ file, detail, reason }] },
+  ];
+  let bytes: Uint8Array;
+  try {
+    bytes = readEntry(tree, file);
+  } catch (e) {
+    if (!isSegqcError(e)) throw e;
+    return unreadable(`${e.detail} (${e.code})`, e.reason);
+  }
   if (bytes.length > MAX_EXPORT_BYTES) {
     return unreadable(`is ${bytes.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for one Label Studio export: export the project in parts`);
   }
@@ -133,12 +143,13 @@ function labelStudioItems(tree: DatasetTree, file: string, src: SourceSpec, opts
   return tasks.map((entry, index) => {
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
       const detail = `task ${index} is ${kindOf(entry)}, not an object`;
-      return { id: taskItemId(entry, index), files: [file], annotations: [], reference: null, image: null, unreadable: [{ file, detail }] };
+      return { id: taskItemId(entry, index), files: [file], annotations: [], reference: null, image: null, tasks: 0, unreadable: [{ file, detail }] };
     }
     const task = entry as RawTask;
     const id = taskItemId(task, index);
-    const item: PendingItem = { id, files: [file], annotations: [], reference: null, image: null, unreadable: [] };
+    const item: PendingItem = { id, files: [file], annotations: [], reference: null, image: null, tasks: 1, unreadable: [] };
     if (!Array.isArray(task.annotations)) {
+      item.tasks = 0;
       item.unreadable.push({ file, detail: `task ${index} has no "annotations" array` });
       return item;
     }
@@ -170,6 +181,11 @@ function labelStudioItems(tree: DatasetTree, file: string, src: SourceSpec, opts
       if (raw.ground_truth === true && item.reference === null) item.reference = pending;
       else item.annotations.push(pending);
     }
+    // A ground truth with nothing to score against is the task's annotation, checked like any other.
+    if (item.annotations.length === 0 && item.reference) {
+      item.annotations.push(item.reference);
+      item.reference = null;
+    }
     return item;
   });
 }
@@ -178,40 +194,99 @@ function maskAnnotation(tree: DatasetTree, files: Set<string>, path: string, src
   return {
     file: path,
     load: () => {
-      const seg: Segmentation = readSegmentation(tree.read(path), path, { format: src.format, limits: opts.limits ?? DEFAULT_LIMITS, labelValues: opts.labelValues });
+      const seg: Segmentation = readSegmentation(readEntry(tree, path), path, { format: src.format, limits: opts.limits ?? DEFAULT_LIMITS, labelValues: opts.labelValues });
       return { id: path, annotator, segmentation: seg, checklist: null, attestation: readSidecar(tree, files, path) };
     },
   };
 }
 
+/** What a pattern of `segqc.yaml` names: the entries it matches and the unlisted directories it may reach into. */
+interface PatternMatch {
+  entries: string[];
+  unlisted: TreeDirectory[];
+}
+
+/**
+ * The entries `glob` matches, with the directories it names as if they were files (refused when read), unless the
+ * pattern also reaches inside them (`labels/**`); and the directories whose unknown contents it may match.
+ */
+function matchPattern(all: string[], dirs: TreeDirectory[], glob: string): PatternMatch {
+  const re = globToRegExp(glob);
+  const reachesInto = globReachesInto(glob);
+  const entries = all.filter((p) => re.test(p));
+  const unlisted: TreeDirectory[] = [];
+  const named: string[] = [];
+  for (const d of dirs) {
+    const reaches = reachesInto(d.path);
+    if (d.unlisted !== null) {
+      if (reaches || re.test(d.path)) unlisted.push(d);
+    } else if (!reaches && re.test(d.path)) named.push(d.path);
+  }
+  return { entries: named.length > 0 ? [...entries, ...named].sort() : entries, unlisted };
+}
+
+/** Items of a dataset, the items whose images are missing, and the patterns of `segqc.yaml` that name nothing. */
+export interface DiscoveredItems {
+  items: PendingItem[];
+  orphans: string[];
+  /** One line per pattern that matches no file ("source 1 ('raters'): path "labels/*.nii.gz" matches no file"). */
+  unmatched: string[];
+}
+
 /** Lists the items of a dataset: Label Studio tasks and mask files grouped by stem, with images and references. */
-export function discoverItems(tree: DatasetTree, sources: SourceSpec[], opts: DiscoverOptions): { items: PendingItem[]; orphans: string[] } {
+export function discoverItems(tree: DatasetTree, sources: SourceSpec[], opts: DiscoverOptions): DiscoveredItems {
   const all = tree.list();
+  const dirs = tree.directories?.() ?? [];
   const files = new Set(all);
   const items = new Map<string, PendingItem>();
+  const unmatched: string[] = [];
   const get = (id: string) => {
     let it = items.get(id);
     if (!it) {
-      it = { id, files: [], annotations: [], reference: null, image: null, unreadable: [] };
+      it = { id, files: [], annotations: [], reference: null, image: null, tasks: 0, unreadable: [] };
       items.set(id, it);
     }
     return it;
   };
-  const imageGlobs: string[] = [];
-  for (const src of sources) {
-    const matched = matchGlob(all, src.path).filter((p) => !p.endsWith('.segqc.json'));
-    if (src.images) imageGlobs.push(src.images);
+  const unlistedSeen = new Set<string>();
+  const match = (glob: string): PatternMatch => {
+    const m = matchPattern(all, dirs, glob);
+    for (const d of m.unlisted) {
+      if (unlistedSeen.has(d.path)) continue;
+      unlistedSeen.add(d.path);
+      const it = get(d.path);
+      it.files.push(d.path);
+      it.unreadable.push({ file: d.path, detail: `${d.unlisted} (format.unreadable)` });
+    }
+    return m;
+  };
+  const noMatch = (what: string, field: string, glob: string, m: PatternMatch, count: number) => {
+    if (count === 0 && m.unlisted.length === 0) unmatched.push(`${what}: ${field} "${glob}" matches no file in the ${tree.name}`);
+  };
+  const imageGlobs: Array<{ glob: string; what: string }> = [];
+  sources.forEach((src, index) => {
+    const what = `source ${index + 1}${src.name ? ` ('${src.name}')` : ''}`;
+    const m = match(src.path);
+    const matched = m.entries.filter((p) => !p.endsWith('.segqc.json'));
+    noMatch(what, 'path', src.path, m, matched.length);
+    if (src.images) imageGlobs.push({ glob: src.images, what });
     if (src.format === 'labelstudio') {
+      let yielded = 0;
       for (const f of matched) {
         for (const it of labelStudioItems(tree, f, src, opts)) {
+          yielded++;
           const target = get(it.id);
           target.files.push(...it.files.filter((x) => !target.files.includes(x)));
           target.annotations.push(...it.annotations);
           target.reference ??= it.reference;
+          target.tasks += it.tasks;
           target.unreadable.push(...it.unreadable);
         }
       }
-      continue;
+      if (matched.length > 0 && yielded === 0) {
+        unmatched.push(`${what}: path "${src.path}" matches ${matched.length === 1 ? '1 file' : `${matched.length} files`}, but ${matched.length === 1 ? 'it holds' : 'they hold'} no Label Studio task`);
+      }
+      return;
     }
     const stems = new Map<string, string[]>();
     for (const f of matched) {
@@ -226,9 +301,11 @@ export function discoverItems(tree: DatasetTree, sources: SourceSpec[], opts: Di
         it.annotations.push(maskAnnotation(tree, files, p, src, annotator, opts));
       }
     }
-  }
+  });
   if (opts.reference) {
-    for (const p of matchGlob(all, opts.reference.path)) {
+    const m = match(opts.reference.path);
+    noMatch('the reference source', 'path', opts.reference.path, m, m.entries.length);
+    for (const p of m.entries) {
       const it = items.get(itemStem(p));
       if (it && !it.reference) {
         it.files.push(p);
@@ -239,8 +316,10 @@ export function discoverItems(tree: DatasetTree, sources: SourceSpec[], opts: Di
   const orphans: string[] = [];
   if (imageGlobs.length > 0) {
     const images = new Map<string, string[]>();
-    for (const g of imageGlobs) {
-      for (const p of matchGlob(all, g.replace(/\{id\}/g, '*'))) {
+    for (const { glob, what } of imageGlobs) {
+      const m = match(glob.replace(/\{id\}/g, '*'));
+      noMatch(what, 'images', glob, m, m.entries.length);
+      for (const p of m.entries) {
         const isSeriesFile = p.toLowerCase().endsWith('.dcm') && parentDir(p) !== null;
         const stem = isSeriesFile ? (parentDir(p) as string) : itemStem(p);
         images.set(stem, [...(images.get(stem) ?? []), p]);
@@ -253,5 +332,5 @@ export function discoverItems(tree: DatasetTree, sources: SourceSpec[], opts: Di
     for (const it of items.values()) if (it.image === null && it.annotations.length > 0) orphans.push(it.id);
   }
   const sorted = [...items.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { items: sorted, orphans };
+  return { items: sorted, orphans, unmatched };
 }

@@ -1,7 +1,7 @@
 /** A dataset pull request judged with the base commit's guideline: items it touches, checked on both sides and diffed. */
 import type { Segmentation } from '../model.js';
-import { SegqcError } from '../errors.js';
-import type { DatasetTree } from './tree.js';
+import { SegqcError, isSegqcError } from '../errors.js';
+import { readEntry, type DatasetTree } from './tree.js';
 import type { Guideline } from '../guideline/types.js';
 import type { DatasetConfig } from '../guideline/config.js';
 import { validateGuideline } from '../guideline/load.js';
@@ -189,12 +189,20 @@ function guidelineChangeOf(input: PullRequestInput, selected: string[], headRepo
   if (!input.changed.some((c) => c.path === ctx.guidelinePath || c.oldPath === ctx.guidelinePath)) return null;
   const headFiles = new Set(input.head.list());
   if (!headFiles.has(ctx.guidelinePath)) return null;
-  const text = new TextDecoder().decode(input.head.read(ctx.guidelinePath));
+  let text: string;
+  let unreadableHead: string | null = null;
+  try {
+    text = new TextDecoder().decode(readEntry(input.head, ctx.guidelinePath));
+  } catch (e) {
+    if (!isSegqcError(e)) throw e;
+    text = '';
+    unreadableHead = `the guideline cannot be read: ${e.detail}`;
+  }
   if (text === ctx.guidelineText) return null;
   const baseId = { id: ctx.guideline.id, version: ctx.guideline.version, sha256: guidelineSha256(ctx.guideline) };
   const { guideline, errors } = validateGuideline(text, ctx.guidelinePath);
   const failingBase = headReports.filter(failing).length;
-  if (!guideline || errors.length) {
+  if (unreadableHead || !guideline || errors.length) {
     return {
       base: baseId,
       head: { id: '?', version: '?', sha256: '' },
@@ -202,7 +210,7 @@ function guidelineChangeOf(input: PullRequestInput, selected: string[], headRepo
       items_failing_base: failingBase,
       items_failing_head: 0,
       items_checked: headReports.length,
-      error: errors.map((e) => `${e.line}:${e.column} ${e.message}`).join('; '),
+      error: unreadableHead ?? errors.map((e) => `${e.line}:${e.column} ${e.message}`).join('; '),
     };
   }
   const head = discover(input.head, ctx, guideline);
