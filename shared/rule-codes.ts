@@ -33,3 +33,12 @@ export type FailOn = (typeof FAIL_ON)[number];
 
 /** The gate of a `segqc.yaml` without `gate.fail-on`. */
 export const DEFAULT_FAIL_ON: FailOn = 'error';
+
+/** What a pull request that changes the guideline does to the gate when items would fail the new one, loosest first. */
+export const GUIDELINE_CHANGE_GATES = ['warn', 'fail'] as const;
+
+/** `warn`: shown in the headline, the gate unaffected; `fail`: the gate fails. */
+export type GuidelineChangeGate = (typeof GUIDELINE_CHANGE_GATES)[number];
+
+/** The guideline-change gate of a `segqc.yaml` without `gate.guideline-change`. */
+export const DEFAULT_GUIDELINE_CHANGE_GATE: GuidelineChangeGate = 'warn';

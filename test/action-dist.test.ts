@@ -39,6 +39,7 @@ describe('action/action.yml', () => {
       'github-token': '${{ github.token }}',
       comment: 'true',
       'fail-on': 'error',
+      'guideline-change': 'warn',
       base: '',
       head: '',
       full: 'false',

@@ -100,6 +100,13 @@ beforeAll(() => {
   // guideline: raises Organ's minimum to 400 mm³ and grows case01 (336 mm³ fails under the new minimum)
   repo.git('checkout', '-q', '-b', 'guideline', sha.base);
   sha.guideline = repo.commit({ 'data/guideline.yaml': guideline(400), 'data/labels/case01.nii.gz': organGrown }, 'raise the minimum');
+  // guideline-only: raises the minimum and touches no mask (every 288 mm³ organ fails 400 mm³ after merge)
+  repo.git('checkout', '-q', '-b', 'guideline-only', sha.base);
+  sha.guidelineOnly = repo.commit({ 'data/guideline.yaml': guideline(400) }, 'raise the minimum only');
+  // strict: a base whose segqc.yaml fails guideline changes that would fail items, and a PR raising the minimum on it
+  repo.git('checkout', '-q', '-b', 'strict', sha.base);
+  sha.strictBase = repo.commit({ 'data/segqc.yaml': `${config('error')}  guideline-change: fail\n` }, 'fail on guideline changes');
+  sha.strictHead = repo.commit({ 'data/guideline.yaml': guideline(400) }, 'raise the minimum');
   // loosen: breaks the odd item and tries to switch the gate off in its own segqc.yaml
   repo.git('checkout', '-q', '-b', 'loosen', sha.base);
   sha.loosen = repo.commit({ [`data/labels/${ODD}.nii.gz`]: oddBad, 'data/segqc.yaml': config('never') }, 'loosen the gate');
@@ -302,7 +309,39 @@ describe('mode: check', () => {
     expect(body).toContain('### This PR changes the guideline');
     expect(body).toContain('<code>test-organ</code> 1.0.0 → <code>test-organ</code> 1.1.0');
     expect(body).toContain('labels\\[Organ\\].min\\_volume\\_mm3: 100 → 400');
-    expect(body).toContain('Under the new guideline 1 of 1 checked item would fail (0 under the current one).');
+    // Every item of the dataset, not only case01, is judged under the new guideline: all three are under 400 mm³.
+    expect(body).toContain('## ⚠️ segqc: pass — guideline 1.0.0 → 1.1.0: 3 of 3 items would fail after merge · 1 item changed');
+    expect(body).toContain('Under the new guideline 3 of 3 items would fail (0 under the current one); guideline change gate: warn.');
+  });
+
+  it('a PR that only changes the guideline leads with it: warn passes, the input guideline-change: fail fails the gate', async () => {
+    const warn = await check('guidelineOnly');
+    expect(warn.code, warn.stdout).toBe(0);
+    expect(warn.outputs.verdict).toBe('pass');
+    expect(ours()[0].body).toContain('## ⚠️ segqc: pass — guideline 1.0.0 → 1.1.0: 3 of 3 items would fail after merge · 0 items changed, 0 new findings (0 errors), 0 resolved');
+    expect(ours()[0].body).toContain('> ⚠️ **After merge 3 of 3 items would fail the new guideline** (0 under the current one).');
+    expect(readPullRequestReport(warn.outputs.report).guideline_change).toMatchObject({ items_checked: 3, items_failing_base: 0, items_failing_head: 3, gate: 'warn' });
+
+    const fail = await check('guidelineOnly', { inputs: { 'guideline-change': 'fail' }, runId: 4244 });
+    expect(fail.code, fail.stdout).toBe(1);
+    expect(fail.outputs).toMatchObject({ verdict: 'fail', errors: '0' });
+    expect(ours()).toHaveLength(1);
+    expect(ours()[0].body).toContain('## ❌ segqc: fail — guideline 1.0.0 → 1.1.0: 3 of 3 items would fail after merge · 0 items changed');
+    const failed = fail.commands.find((c) => c.command === 'error' && /the gate failed/.test(c.message));
+    expect(failed?.message).toBe('segqc: the gate failed: after merge 3 of 3 items would fail the new guideline 1.1.0 (guideline-change: fail)');
+  });
+
+  it("the base segqc.yaml's gate.guideline-change: fail applies; the input warn cannot loosen it", async () => {
+    const r = await runAction({
+      workspace: repo.dir,
+      event: pullRequestEvent(7, sha.strictBase, sha.strictHead),
+      apiUrl: fake.url,
+      inputs: { config: 'data/segqc.yaml', 'guideline-change': 'warn' },
+    });
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.outputs.verdict).toBe('fail');
+    expect(r.stdout).toContain('gate.guideline-change (fail) is stricter than the input guideline-change (warn) and applies');
+    expect(ours()[0].body).toContain('## ❌ segqc: fail — guideline 1.0.0 → 1.1.0: 3 of 3 items would fail after merge');
   });
 
   it('what the PR changed is taken from the merge base: base-branch commits since it branched off are not its changes', async () => {
@@ -416,7 +455,9 @@ describe('mode: merge (a shard matrix)', () => {
     expect(m.config_path).toBe('data/segqc.yaml');
     expect(m.report.audit_sample).toEqual(whole.report.audit_sample);
     expect(ours()).toHaveLength(1);
-    expect(ours()[0].body).toContain('3 items changed');
+    // full checks all three items; the PR changed one.
+    expect(ours()[0].body).toContain('## ❌ segqc: fail — 1 item changed');
+    expect(m.diff.items.filter((i) => !i.unchanged).map((i) => i.id)).toEqual([ODD]);
   });
 
   it('refuses an incomplete matrix', async () => {

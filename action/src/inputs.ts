@@ -2,7 +2,18 @@
 import { getInput } from '@actions/core';
 import { SegqcError } from '../../shared/errors.js';
 import { parseShard, type Shard } from '../../shared/dataset/shard.js';
-import { DEFAULT_FAIL_ON, decideGate, parseFailOn, type FailOn, type GateDecision } from '../../shared/rules/gate.js';
+import {
+  DEFAULT_FAIL_ON,
+  DEFAULT_GUIDELINE_CHANGE_GATE,
+  decideGate,
+  decideGuidelineChangeGate,
+  parseFailOn,
+  parseGuidelineChangeGate,
+  type FailOn,
+  type GateDecision,
+  type GuidelineChangeDecision,
+  type GuidelineChangeGate,
+} from '../../shared/rules/gate.js';
 
 export type Mode = 'check' | 'comment' | 'merge';
 
@@ -12,6 +23,7 @@ export interface Inputs {
   token: string;
   comment: boolean;
   failOn: FailOn;
+  guidelineChange: GuidelineChangeGate;
   base: string | null;
   head: string | null;
   full: boolean;
@@ -41,6 +53,7 @@ export function readInputs(): Inputs {
     token: getInput('github-token').trim(),
     comment: bool('comment', true),
     failOn: parseFailOn(getInput('fail-on').trim() || DEFAULT_FAIL_ON, 'input fail-on'),
+    guidelineChange: parseGuidelineChangeGate(getInput('guideline-change').trim() || DEFAULT_GUIDELINE_CHANGE_GATE, 'input guideline-change'),
     base: getInput('base').trim() || null,
     head: getInput('head').trim() || null,
     full: bool('full', false),
@@ -55,3 +68,7 @@ export function readInputs(): Inputs {
  * from the pull request's head and the config from its base, so a pull request cannot loosen its own gate.
  */
 export const actionGate = (inputs: Pick<Inputs, 'failOn'>, configGate: FailOn): GateDecision => decideGate(configGate, inputs.failOn);
+
+/** The guideline-change gate of a run: the input `guideline-change` may only tighten the base commit's (`warn` → `fail`). */
+export const actionGuidelineChangeGate = (inputs: Pick<Inputs, 'guidelineChange'>, configGate: GuidelineChangeGate | undefined): GuidelineChangeDecision =>
+  decideGuidelineChangeGate(configGate, inputs.guidelineChange);

@@ -7,6 +7,7 @@ import { renderCheckMarkdown, sortFindings } from '../../shared/report/render-ch
 import type { Finding } from '../../shared/rules/types.js';
 import type { ItemReport } from '../../shared/report/types.js';
 import { neutralize } from '../../shared/report/escape.js';
+import { gateFails, guidelineChangeFails } from '../../shared/rules/gate.js';
 import { COMMENT_LIMIT, SUMMARY_LIMIT_BYTES, fitMarkdown, utf8Bytes, withDigest } from './comment-body.js';
 import { isGitHubApiError, type GitHubPlatform } from './github/platform.js';
 import { upsertStickyComment, type StickyResult } from './sticky-comment.js';
@@ -104,6 +105,19 @@ async function comment(o: PublishOptions, body: string): Promise<StickyResult | 
   }
 }
 
+/** Why a report's gate failed: its findings, its guideline change, or both. */
+export function gateFailure(r: PullRequestReport): string {
+  const { totals, config } = r.report;
+  const reasons: string[] = [];
+  if (gateFails(totals, config.fail_on)) reasons.push(`${totals.errors} errors, ${totals.warnings} warnings in the changed items (fail on ${config.fail_on})`);
+  const g = r.guideline_change;
+  if (g && guidelineChangeFails(g)) {
+    reasons.push(g.error !== undefined ? `the new guideline is unusable: ${inert(g.error)}` : `after merge ${g.items_failing_head} of ${g.items_checked} items would fail the new guideline ${inert(g.head.version)} (guideline-change: fail)`);
+  }
+  if (reasons.length === 0) reasons.push(`${totals.errors} errors, ${totals.warnings} warnings in the changed items (fail on ${config.fail_on})`);
+  return `segqc: the gate failed: ${reasons.join('; ')}`;
+}
+
 /** Summary, annotations and outputs first (they never depend on the API), then the comment. */
 export async function publish(o: PublishOptions): Promise<StickyResult | null> {
   const r = o.report;
@@ -113,8 +127,11 @@ export async function publish(o: PublishOptions): Promise<StickyResult | null> {
   core.setOutput('errors', String(r.report.totals.errors));
   core.setOutput('warnings', String(r.report.totals.warnings));
   core.setOutput('report', o.reportPath);
+  const changed = r.diff.items.filter((i) => !i.unchanged).length;
+  const g = r.guideline_change;
+  const lead = g ? (g.error !== undefined ? 'the new guideline is unusable; ' : `guideline ${inert(g.base.version)} → ${inert(g.head.version)}: ${g.items_failing_head} of ${g.items_checked} items would fail after merge; `) : '';
   core.info(
-    `segqc: ${r.report.verdict} — ${r.diff.items.length} changed item${r.diff.items.length === 1 ? '' : 's'}, ${r.report.totals.errors} errors, ${r.report.totals.warnings} warnings (gate fails on ${r.report.config.fail_on})`,
+    `segqc: ${r.report.verdict} — ${lead}${changed} changed item${changed === 1 ? '' : 's'}, ${r.report.totals.errors} errors, ${r.report.totals.warnings} warnings (gate fails on ${r.report.config.fail_on})`,
   );
   return comment(o, commentBody(r, o.runUrl, o.note));
 }

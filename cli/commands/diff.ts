@@ -3,29 +3,31 @@ import { resolve } from 'node:path';
 import { SegqcError } from '../../shared/errors.js';
 import { analyzePullRequest, requireBaseConfig } from '../../shared/dataset/pull-request.js';
 import { renderDiffMarkdown } from '../../shared/report/render-diff.js';
+import { neutralize } from '../../shared/report/escape.js';
 import { parseArgs } from '../args.js';
 import { fsTree } from '../../node/fs-tree.js';
 import { loadDatasetContext } from '../../shared/dataset/context.js';
 import { openGitRepository, type GitRepository } from '../../node/git.js';
-import { GATE_FLAGS, gateFromFlags, gateHelp } from '../gate.js';
+import { GATE_FLAGS, GUIDELINE_CHANGE_FLAG, gateFromFlags, gateHelp, guidelineChangeFromFlags, guidelineChangeHelp } from '../gate.js';
 import { writeFileAtomic } from '../../node/write-atomic.js';
 import { VERSION } from '../../node/version.js';
 
 export const diffHelp = `Usage: segqc diff --base REF [--head REF] [dir] [options]
 
 Prints the Markdown that the GitHub Action posts on a pull request: the items that changed between base and head
-(head defaults to the working tree), checked with the base commit's guideline, with the metric diff.
+(head defaults to the working tree), checked with the base commit's guideline, with the metric diff. When the head
+changes the guideline, every item is also judged under the new one and the headline says how many would fail.
 
 Options:
   --config FILE            the dataset config, relative to dir (default segqc.yaml)
-${gateHelp}  --full                   check every item, not only the changed ones
+${gateHelp}${guidelineChangeHelp}  --full                   check every item, not only the changed ones
   --json FILE              also write the analysis as JSON
   --quiet                  print only the verdict line
 `;
 
 /** Runs `segqc diff`; `open` gives the repository holding a directory (tests hand in an in-memory one). */
 export function runDiff(argv: string[], out: (s: string) => void, err: (s: string) => void, open: (dir: string) => GitRepository = openGitRepository): number {
-  const { positional, flags } = parseArgs(argv, ['base', 'head', 'config', 'json', ...GATE_FLAGS.valued], ['help', 'full', 'quiet', ...GATE_FLAGS.booleans]);
+  const { positional, flags } = parseArgs(argv, ['base', 'head', 'config', 'json', GUIDELINE_CHANGE_FLAG, ...GATE_FLAGS.valued], ['help', 'full', 'quiet', ...GATE_FLAGS.booleans]);
   if (flags.help) {
     out(diffHelp);
     return 0;
@@ -42,6 +44,7 @@ export function runDiff(argv: string[], out: (s: string) => void, err: (s: strin
   const context = loadDatasetContext(base, configPath);
   const headCommit = headSha ? repo.commitTree(headSha, prefix) : null;
   const failOn = gateFromFlags(flags, context.config.gate.fail_on, configPath, err);
+  const guidelineChangeGate = guidelineChangeFromFlags(flags, context.config.gate.guideline_change, configPath, err);
   // What the head changed since it branched off the base, as the action and GitHub's "Files changed" see it.
   const changed = repo.changedFiles(repo.mergeBase(baseSha, headSha ?? repo.resolveCommit('HEAD')) ?? baseSha, headSha, prefix);
   base.prefetch(changed.map((c) => c.oldPath ?? c.path));
@@ -54,6 +57,7 @@ export function runDiff(argv: string[], out: (s: string) => void, err: (s: strin
     changed,
     context,
     failOn,
+    guidelineChangeGate,
     full: Boolean(flags.full),
     shard: null,
     toolVersion: VERSION,
@@ -68,6 +72,9 @@ export function runDiff(argv: string[], out: (s: string) => void, err: (s: strin
     runUrl: null,
     guidelineChange: analysis.guidelineChange,
   });
-  out(flags.quiet ? `${analysis.report.verdict}: ${analysis.diff.items.length} items changed, ${analysis.report.totals.errors} errors, ${analysis.report.totals.warnings} warnings\n` : md);
+  const g = analysis.guidelineChange;
+  const lead = g ? (g.error !== undefined ? 'the new guideline is unusable, ' : `guideline ${neutralize(g.base.version)} → ${neutralize(g.head.version)}: ${g.items_failing_head} of ${g.items_checked} items would fail after merge, `) : '';
+  const changedItems = analysis.diff.items.filter((i) => !i.unchanged).length;
+  out(flags.quiet ? `${analysis.report.verdict}: ${lead}${changedItems} items changed, ${analysis.report.totals.errors} errors, ${analysis.report.totals.warnings} warnings\n` : md);
   return analysis.report.verdict === 'pass' ? 0 : 1;
 }

@@ -3,6 +3,7 @@ import { SegqcError } from '../errors.js';
 import type { DatasetReport, GuidelineChange } from '../report/types.js';
 import type { PullRequestReport } from './pull-request.js';
 import { buildReport } from './check.js';
+import { guidelineChangeFails } from '../rules/gate.js';
 
 type Totals = DatasetReport['totals'];
 
@@ -33,7 +34,8 @@ function sameEverywhere<T>(parts: PullRequestReport[], what: string, get: (p: Pu
 
 /**
  * One report from the partial reports of a matrix: every shard 1..n exactly once, all of the same commits,
- * guideline and gate. Item reports are concatenated and summed again (sums and counts, never averages of averages).
+ * guideline and gate. Item reports are concatenated and summed again (sums and counts, never averages of averages);
+ * the guideline-change counts, each over a shard's share of the items, add up, and may fail the merged gate.
  */
 export function mergeShardReports(parts: PullRequestReport[]): PullRequestReport {
   if (parts.length === 0) throw invalid('no shard reports to merge');
@@ -71,6 +73,8 @@ export function mergeShardReports(parts: PullRequestReport[]): PullRequestReport
     const gs = ordered.map((p) => p.guideline_change!);
     const add = (k: 'items_failing_base' | 'items_failing_head' | 'items_checked') => gs.reduce((s, g) => s + g[k], 0);
     change = { ...first.guideline_change, items_failing_base: add('items_failing_base'), items_failing_head: add('items_failing_head'), items_checked: add('items_checked') };
+    // Each shard judged its own share of the dataset under both guidelines: the sums are the whole dataset's.
+    if (guidelineChangeFails(change)) report.verdict = 'fail';
   }
   return {
     ...first,

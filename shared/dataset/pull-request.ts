@@ -8,7 +8,7 @@ import { validateGuideline } from '../guideline/load.js';
 import { canonicalJson, guidelineSha256 } from '../guideline/hash.js';
 import { globToRegExp } from './glob.js';
 import type { DatasetReport, GuidelineChange, ItemReport } from '../report/types.js';
-import type { FailOn } from '../rules/gate.js';
+import { DEFAULT_GUIDELINE_CHANGE_GATE, guidelineChangeFails, itemFails, type FailOn, type GuidelineChangeGate } from '../rules/gate.js';
 import { discoverItems, sidecarOf, taskItemId, type PendingItem, type SourceSpec } from './items.js';
 import { buildReport, checkPendingItem, type LoadedAnnotations } from './check.js';
 import { reportToleranceMm } from '../rules/agreement.js';
@@ -41,13 +41,18 @@ export interface PullRequestInput {
   changed: ChangedFile[];
   context: BaseContext;
   failOn: FailOn;
+  /** The guideline-change gate (default `warn`); a change whose new guideline fails items fails the gate under `fail`. */
+  guidelineChangeGate?: GuidelineChangeGate;
   full: boolean;
   shard: Shard | null;
   toolVersion: string;
   toleranceMm?: number;
 }
 
-/** The analysis: the head report (base guideline), the base totals of the same items, the diff, the guideline change. */
+/**
+ * The analysis: the head report (base guideline), the base totals of the same items, the diff, the guideline change.
+ * The report's verdict is the whole gate: its findings, and a guideline change that fails it.
+ */
 export interface PullRequestAnalysis {
   report: DatasetReport;
   baseReport: DatasetReport;
@@ -123,7 +128,10 @@ function changedTasks(base: DatasetTree, head: DatasetTree, path: string): strin
   return [...new Set([...b.keys(), ...h.keys()])].filter((id) => b.get(id) !== h.get(id));
 }
 
-const failing = (r: ItemReport) => r.findings.some((f) => f.severity === 'error');
+const countsOf = (r: ItemReport) => ({
+  errors: r.findings.filter((f) => f.severity === 'error').length,
+  warnings: r.findings.filter((f) => f.severity === 'warning').length,
+});
 
 /** Checks the items a PR touches on base and head with the base guideline, and diffs them. */
 export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis {
@@ -146,7 +154,14 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
   const affects = (p: PendingItem) =>
     touchedTasks.has(p.id) || [...p.files, ...p.files.map(sidecarOf), ...(p.image ?? [])].some((f) => touched.has(f));
   const ids = new Set<string>();
-  for (const side of [base, head]) for (const [id, p] of side.items) if (input.full || affects(p)) ids.add(id);
+  const changedIds = new Set<string>();
+  for (const side of [base, head]) {
+    for (const [id, p] of side.items) {
+      const touchedItem = affects(p);
+      if (touchedItem) changedIds.add(id);
+      if (input.full || touchedItem) ids.add(id);
+    }
+  }
   const selected = [...ids].filter((id) => !input.shard || inShard(id, input.shard)).sort();
 
   const names = new Map(ctx.guideline.labels.map((l) => [l.value, l.name]));
@@ -161,7 +176,9 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
     const hr = hp ? checkPendingItem(ctx.guideline, input.head, hp, head.orphans.has(id), (l) => (hm = masksOf(l))) : null;
     if (br) baseReports.push(br);
     if (hr) headReports.push(hr);
-    diffs.push(itemDiff(id, br, hr, labelDiffs(bm, hm, tol, names)));
+    const d = itemDiff(id, br, hr, labelDiffs(bm, hm, tol, names));
+    // With `full`, items the PR leaves alone are checked too; they are not "changed".
+    diffs.push(changedIds.has(id) ? d : { ...d, unchanged: true });
   }
   const meta = {
     tool: { name: 'segqc' as const, version: input.toolVersion },
@@ -179,54 +196,76 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
     totals: { base: baseReport.totals, head: report.totals },
     dataset_items: { base: base.items.size, head: head.items.size },
   };
-  return { report, baseReport, diff, guidelineChange: guidelineChangeOf(input, selected, headReports) };
+  const guidelineChange = guidelineChangeOf(input, head, new Map(headReports.map((r) => [r.id, r])));
+  if (guidelineChange && guidelineChangeFails(guidelineChange)) report.verdict = 'fail';
+  return { report, baseReport, diff, guidelineChange };
 }
 
-function guidelineChangeOf(input: PullRequestInput, selected: string[], headReports: ItemReport[]): GuidelineChange | null {
+/**
+ * What the PR's guideline would do after merge: every item of the head (this shard's share of it), changed or not,
+ * judged under the base and under the head guideline. `headItems` were discovered with the base guideline, and
+ * `judged` holds the head reports (base guideline) the analysis already made.
+ */
+function guidelineChangeOf(
+  input: PullRequestInput,
+  headItems: ReturnType<typeof discover>,
+  judged: ReadonlyMap<string, ItemReport>,
+): GuidelineChange | null {
   const ctx = input.context;
   // The PR changes the guideline only when its own commits do: a guideline edited on the base branch since the PR
   // branched off is not this PR's change (the changed files come from the merge base).
-  if (!input.changed.some((c) => c.path === ctx.guidelinePath || c.oldPath === ctx.guidelinePath)) return null;
-  const headFiles = new Set(input.head.list());
-  if (!headFiles.has(ctx.guidelinePath)) return null;
-  let text: string;
+  const edit = input.changed.find((c) => c.path === ctx.guidelinePath || c.oldPath === ctx.guidelinePath);
+  if (!edit) return null;
+  let text: string | null = null;
   let unreadableHead: string | null = null;
-  try {
-    text = new TextDecoder().decode(readEntry(input.head, ctx.guidelinePath));
-  } catch (e) {
-    if (!isSegqcError(e)) throw e;
-    text = '';
-    unreadableHead = `the guideline cannot be read: ${e.detail}`;
+  if (new Set(input.head.list()).has(ctx.guidelinePath)) {
+    try {
+      text = new TextDecoder().decode(readEntry(input.head, ctx.guidelinePath));
+    } catch (e) {
+      if (!isSegqcError(e)) throw e;
+      unreadableHead = `the guideline cannot be read: ${e.detail}`;
+    }
   }
   if (text === ctx.guidelineText) return null;
+  const gate = input.guidelineChangeGate ?? DEFAULT_GUIDELINE_CHANGE_GATE;
+  const share = (ids: Iterable<string>) => [...ids].filter((id) => !input.shard || inShard(id, input.shard)).sort();
+  const fails = (r: ItemReport) => itemFails(countsOf(r), input.failOn);
+  const scope = share(headItems.items.keys());
+  let failingBase = 0;
+  for (const id of scope) {
+    const r = judged.get(id) ?? checkPendingItem(ctx.guideline, input.head, headItems.items.get(id)!, headItems.orphans.has(id));
+    if (fails(r)) failingBase++;
+  }
   const baseId = { id: ctx.guideline.id, version: ctx.guideline.version, sha256: guidelineSha256(ctx.guideline) };
+  const unusable = (error: string): GuidelineChange => ({
+    base: baseId,
+    head: { id: '?', version: '?', sha256: '' },
+    changes: [],
+    items_failing_base: failingBase,
+    items_failing_head: 0,
+    items_checked: scope.length,
+    gate,
+    error,
+  });
+  if (unreadableHead) return unusable(unreadableHead);
+  if (text === null) {
+    const moved = edit.oldPath === ctx.guidelinePath && edit.path !== ctx.guidelinePath ? ` (it moves it to ${edit.path}, but ${ctx.configPath} still names ${ctx.config.guideline})` : '';
+    return unusable(`the pull request deletes the guideline ${ctx.guidelinePath}${moved}`);
+  }
   const { guideline, errors } = validateGuideline(text, ctx.guidelinePath);
-  const failingBase = headReports.filter(failing).length;
-  if (unreadableHead || !guideline || errors.length) {
-    return {
-      base: baseId,
-      head: { id: '?', version: '?', sha256: '' },
-      changes: [],
-      items_failing_base: failingBase,
-      items_failing_head: 0,
-      items_checked: headReports.length,
-      error: unreadableHead ?? errors.map((e) => `${e.line}:${e.column} ${e.message}`).join('; '),
-    };
-  }
+  if (!guideline || errors.length) return unusable(errors.map((e) => `${e.line}:${e.column} ${e.message}`).join('; ') || 'it does not validate');
   const head = discover(input.head, ctx, guideline);
+  const headScope = share(head.items.keys());
   let failingHead = 0;
-  for (const id of selected) {
-    const p = head.items.get(id);
-    if (!p) continue;
-    if (failing(checkPendingItem(guideline, input.head, p, head.orphans.has(id)))) failingHead++;
-  }
+  for (const id of headScope) if (fails(checkPendingItem(guideline, input.head, head.items.get(id)!, head.orphans.has(id)))) failingHead++;
   return {
     base: baseId,
     head: { id: guideline.id, version: guideline.version, sha256: guidelineSha256(guideline) },
     changes: guidelineChanges(ctx.guideline, guideline),
     items_failing_base: failingBase,
     items_failing_head: failingHead,
-    items_checked: headReports.length,
+    items_checked: headScope.length,
+    gate,
   };
 }
 

@@ -6,7 +6,7 @@ import type { FormatName } from '../model.js';
 import { byPosition, compileSchema, formatPath, listErrors, parseSource, schemaErrors, valueAt } from './document.js';
 import type { PathSegment } from './document.js';
 import type { GuidelineError } from './types.js';
-import { DEFAULT_FAIL_ON, type FailOn } from '../rule-codes.js';
+import { DEFAULT_FAIL_ON, DEFAULT_GUIDELINE_CHANGE_GATE, type FailOn, type GuidelineChangeGate } from '../rule-codes.js';
 
 /** Where one set of annotations lives. Paths are relative to `segqc.yaml`. */
 export interface SourceConfig {
@@ -22,12 +22,12 @@ export interface SourceConfig {
   annotator?: string;
 }
 
-/** A parsed `segqc.yaml`, with defaults applied (`gate.fail_on`: `DEFAULT_FAIL_ON`). */
+/** A parsed `segqc.yaml`, with defaults applied (`gate.fail_on`: `DEFAULT_FAIL_ON`, `gate.guideline_change`: `warn`, absent meaning the same). */
 export interface DatasetConfig {
   guideline: string;
   sources: SourceConfig[];
   reference: SourceConfig | null;
-  gate: { fail_on: FailOn };
+  gate: { fail_on: FailOn; guideline_change?: GuidelineChangeGate };
 }
 
 let validator: ValidateFunction | undefined;
@@ -54,10 +54,15 @@ export function validateConfig(text: string, file: string): { config?: DatasetCo
     guideline: string;
     sources: SourceConfig[];
     reference?: SourceConfig;
-    gate?: { 'fail-on'?: FailOn };
+    gate?: { 'fail-on'?: FailOn; 'guideline-change'?: GuidelineChangeGate };
   };
   return {
-    config: { guideline: raw.guideline, sources: raw.sources, reference: raw.reference ?? null, gate: { fail_on: raw.gate?.['fail-on'] ?? DEFAULT_FAIL_ON } },
+    config: {
+      guideline: raw.guideline,
+      sources: raw.sources,
+      reference: raw.reference ?? null,
+      gate: { fail_on: raw.gate?.['fail-on'] ?? DEFAULT_FAIL_ON, guideline_change: raw.gate?.['guideline-change'] ?? DEFAULT_GUIDELINE_CHANGE_GATE },
+    },
     errors: [],
   };
 }

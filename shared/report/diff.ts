@@ -23,10 +23,12 @@ export interface LabelDiff {
   hd95: number | null;
 }
 
-/** One changed item. */
+/** One changed item, or with `full` also one the PR leaves alone (`unchanged`). */
 export interface ItemDiff {
   id: string;
   status: 'added' | 'removed' | 'modified';
+  /** Checked only because of `full`: the PR changes none of its files or tasks. */
+  unchanged?: true;
   labels: LabelDiff[];
   findings_added: Finding[];
   findings_resolved: Finding[];

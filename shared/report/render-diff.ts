@@ -6,6 +6,7 @@ import type { GuidelineChange } from './types.js';
 import { sortWorstFirst } from './diff.js';
 import { escapeMarkdown, markdownCode } from './escape.js';
 import { sortFindings } from './render-check.js';
+import { DEFAULT_GUIDELINE_CHANGE_GATE, guidelineChangeFails } from '../rules/gate.js';
 
 /** The marker that identifies segqc's one comment on a pull request. */
 export const COMMENT_MARKER = '<!-- segqc:report -->';
@@ -89,6 +90,34 @@ function itemRows(d: ItemDiff): string[] {
   });
 }
 
+const items = (k: number) => `${k} item${k === 1 ? '' : 's'}`;
+
+/** A guideline's side of "1.0.0 → 1.1.0", naming the id when the change renames it. */
+function guidelineVersions(g: GuidelineChange): string {
+  if (g.base.id === g.head.id) return `guideline ${escapeMarkdown(g.base.version)} → ${escapeMarkdown(g.head.version)}`;
+  return `guideline ${markdownCode(g.base.id)} ${escapeMarkdown(g.base.version)} → ${markdownCode(g.head.id)} ${escapeMarkdown(g.head.version)}`;
+}
+
+/** The headline's lead for a PR that changes the guideline: what the merged dataset would look like. */
+function guidelineLead(g: GuidelineChange, path: string): string {
+  if (g.error !== undefined) return `the new guideline ${markdownCode(path)} is unusable`;
+  return `${guidelineVersions(g)}: ${g.items_failing_head} of ${items(g.items_checked)} would fail after merge`;
+}
+
+/** The call-out under the headline: why a guideline change fails the gate, or that it warns without failing. */
+function guidelineCallout(g: GuidelineChange, path: string, config: string): string | null {
+  const gate = g.gate ?? DEFAULT_GUIDELINE_CHANGE_GATE;
+  if (g.error !== undefined) {
+    return `> ❌ **The gate fails: the new guideline ${markdownCode(path)} is unusable** (${escapeMarkdown(g.error)}). After merge the dataset would have no guideline to check against.`;
+  }
+  if (g.items_failing_head === 0) return null;
+  const now = `${g.items_failing_base} under the current one`;
+  if (guidelineChangeFails(g)) {
+    return `> ❌ **The gate fails: after merge ${g.items_failing_head} of ${items(g.items_checked)} would fail the new guideline** (${now}; guideline change gate: ${gate}).`;
+  }
+  return `> ⚠️ **After merge ${g.items_failing_head} of ${items(g.items_checked)} would fail the new guideline** (${now}). The gate does not fail on it (guideline change gate: ${gate}); ${markdownCode('gate.guideline-change: fail')} in the base ${markdownCode(config)} makes it fail.`;
+}
+
 /** Changed items in the open table; the rest, still worst first, fold into `<details>`. */
 export const ITEMS_SHOWN = 20;
 
@@ -98,12 +127,18 @@ export function renderDiffMarkdown(v: DiffView, opts: { summary?: boolean } = {}
   const added = diff.items.flatMap((i) => i.findings_added);
   const resolved = diff.items.flatMap((i) => i.findings_resolved);
   const newErrors = added.filter((f) => f.severity === 'error').length;
-  const icon = v.verdict === 'pass' ? '✅' : '❌';
+  const g = v.guidelineChange;
+  // A guideline change that would fail items but does not fail the gate (`warn`) is never shown as a plain pass.
+  const icon = v.verdict === 'fail' ? '❌' : g && g.items_failing_head > 0 ? '⚠️' : '✅';
+  const changed = diff.items.filter((i) => !i.unchanged);
   const out: string[] = [COMMENT_MARKER];
   const dsLine = datasetLine(v.dataset);
   if (dsLine) out.push(dsLine);
-  out.push(`## ${icon} segqc: ${v.verdict} — ${diff.items.length} item${diff.items.length === 1 ? '' : 's'} changed, ${added.length} new finding${added.length === 1 ? '' : 's'} (${newErrors} error${newErrors === 1 ? '' : 's'}), ${resolved.length} resolved`);
+  const lead = g ? `${guidelineLead(g, v.guideline.path)} · ` : '';
+  out.push(`## ${icon} segqc: ${v.verdict} — ${lead}${items(changed.length)} changed, ${added.length} new finding${added.length === 1 ? '' : 's'} (${newErrors} error${newErrors === 1 ? '' : 's'}), ${resolved.length} resolved`);
   out.push('');
+  const callout = g ? guidelineCallout(g, v.guideline.path, v.dataset ?? DEFAULT_CONFIG_PATH) : null;
+  if (callout) out.push(callout, '');
   const where = dsLine ? `Dataset ${markdownCode(v.dataset!)} · g` : 'G';
   out.push(`${where}uideline ${markdownCode(v.guideline.id)} ${escapeMarkdown(v.guideline.version)} from the base commit ${markdownCode(diff.base_sha.slice(0, 7))} · head ${markdownCode(diff.head_sha.slice(0, 7))} · gate fails on ${escapeMarkdown(v.failOn)}`);
   if (v.note) out.push('', `> ${escapeMarkdown(v.note)}`);
@@ -118,11 +153,11 @@ export function renderDiffMarkdown(v: DiffView, opts: { summary?: boolean } = {}
   out.push(`| warnings in them | ${b ? b.warnings : '—'} | ${h.warnings} |`);
   out.push(`| annotations in them | ${b ? b.annotations : '—'} | ${h.annotations} |`);
   out.push('');
-  if (diff.items.length) {
+  if (changed.length) {
     out.push(`### Changed items, worst first`, '');
     out.push(`Dice, NSD@${diff.tolerance_mm} mm and HD95 compare the base and head masks of the same item: how far the edit moved the boundary.`, '');
     const header = ['| item | label | volume base → head (mm³, mm² in 2D) | components | Dice | NSD | HD95 mm | findings |', '|---|---|---|---|---:|---:|---:|---|'];
-    const sorted = sortWorstFirst(diff.items);
+    const sorted = sortWorstFirst(changed);
     out.push(...header);
     for (const d of sorted.slice(0, ITEMS_SHOWN)) out.push(...itemRows(d));
     out.push('');
@@ -141,12 +176,11 @@ export function renderDiffMarkdown(v: DiffView, opts: { summary?: boolean } = {}
     for (const a of agreement) out.push(`| ${escapeMarkdown(a.item)} | ${escapeMarkdown(a.label)} | ${escapeMarkdown(a.a)} · ${escapeMarkdown(a.b)} | ${arrow(a.dice_base, a.dice_head, 3)} |`);
     out.push('', '</details>', '');
   }
-  const g = v.guidelineChange;
   if (g) {
     out.push('### This PR changes the guideline', '');
-    out.push(`${markdownCode(g.base.id)} ${escapeMarkdown(g.base.version)} → ${markdownCode(g.head.id)} ${escapeMarkdown(g.head.version)}. This run still enforces the base guideline; the new one applies after merge.`, '');
-    if (g.error) out.push(`The new guideline does not validate: ${escapeMarkdown(g.error)}`, '');
-    else out.push(`Under the new guideline ${g.items_failing_head} of ${g.items_checked} checked item${g.items_checked === 1 ? '' : 's'} would fail (${g.items_failing_base} under the current one).`, '');
+    const to = g.error !== undefined ? 'an unusable guideline' : `${markdownCode(g.head.id)} ${escapeMarkdown(g.head.version)}`;
+    out.push(`${markdownCode(g.base.id)} ${escapeMarkdown(g.base.version)} → ${to}. This run still enforces the base guideline on the changed items; the new one applies after merge, so every item of the dataset is judged under both, changed or not.`, '');
+    if (g.error === undefined) out.push(`Under the new guideline ${g.items_failing_head} of ${items(g.items_checked)} would fail (${g.items_failing_base} under the current one); guideline change gate: ${g.gate ?? DEFAULT_GUIDELINE_CHANGE_GATE}.`, '');
     if (g.changes.length) out.push(`<details${open}><summary>What changed (${g.changes.length})</summary>`, '', ...g.changes.map((c) => `- ${escapeMarkdown(c)}`), '', '</details>', '');
   }
   if (v.auditSample.length) out.push(`**Audit sample for senior review:** ${v.auditSample.map(escapeMarkdown).join(', ')}`, '');

@@ -1,6 +1,6 @@
 /** The dataset report: what `segqc check` computes and `--json` writes (schema `guidelines/report.schema.json`). */
 import type { Finding, RuleCode } from '../rules/types.js';
-import type { FailOn } from '../rules/gate.js';
+import type { FailOn, GuidelineChangeGate } from '../rules/gate.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -66,7 +66,10 @@ export interface DatasetReport {
   verdict: 'pass' | 'fail';
 }
 
-/** What the guideline change of a PR would do, judged on the PR's items. */
+/**
+ * What the guideline change of a PR would do: every item of the head dataset (of a shard: its share), changed or not,
+ * judged under the base and the head guideline. An item fails when it has an error (a warning too, with fail-on warning).
+ */
 export interface GuidelineChange {
   base: { id: string; version: string; sha256: string };
   head: { id: string; version: string; sha256: string };
@@ -75,6 +78,8 @@ export interface GuidelineChange {
   items_failing_base: number;
   items_failing_head: number;
   items_checked: number;
-  /** Set when the head guideline does not even validate. */
+  /** Set when the head guideline is unusable (does not validate, or the PR deletes it): the gate fails. */
   error?: string;
+  /** The guideline-change gate applied (`gate.guideline-change`); absent in older reports, meaning `warn`. */
+  gate?: GuidelineChangeGate;
 }

@@ -3,10 +3,10 @@
  * the Action's `fail-on` input may tighten it, and only the CLI's `--override-config` lets a flag loosen it.
  */
 import { SegqcError } from '../errors.js';
-import { DEFAULT_FAIL_ON, FAIL_ON, type FailOn } from '../rule-codes.js';
+import { DEFAULT_FAIL_ON, DEFAULT_GUIDELINE_CHANGE_GATE, FAIL_ON, GUIDELINE_CHANGE_GATES, type FailOn, type GuidelineChangeGate } from '../rule-codes.js';
 
 // Defined a floor down (the dataset config names the gate too).
-export { DEFAULT_FAIL_ON, FAIL_ON, type FailOn };
+export { DEFAULT_FAIL_ON, DEFAULT_GUIDELINE_CHANGE_GATE, FAIL_ON, GUIDELINE_CHANGE_GATES, type FailOn, type GuidelineChangeGate };
 
 const STRICTNESS: Record<FailOn, number> = { never: 0, error: 1, warning: 2 };
 
@@ -38,4 +38,43 @@ export function gateFails(counts: { errors: number; warnings: number }, failOn: 
   if (failOn === 'never') return false;
   if (failOn === 'warning') return counts.errors + counts.warnings > 0;
   return counts.errors > 0;
+}
+
+/** Parses a guideline-change gate given by `source` (`--guideline-change`, `input guideline-change`). */
+export function parseGuidelineChangeGate(text: string, source: string): GuidelineChangeGate {
+  const v = text.trim();
+  if ((GUIDELINE_CHANGE_GATES as readonly string[]).includes(v)) return v as GuidelineChangeGate;
+  throw new SegqcError('usage', `${source} is one of ${GUIDELINE_CHANGE_GATES.join(', ')}, got "${text}"`);
+}
+
+/** The guideline-change gate a run applies; `refused` is a requested `warn` under a config's `fail` that was not applied. */
+export interface GuidelineChangeDecision {
+  gate: GuidelineChangeGate;
+  refused: GuidelineChangeGate | null;
+}
+
+/** As `decideGate`: a request may turn `warn` into `fail`; turning `fail` into `warn` takes `override`. */
+export function decideGuidelineChangeGate(
+  configured: GuidelineChangeGate | undefined,
+  requested: GuidelineChangeGate | null,
+  override = false,
+): GuidelineChangeDecision {
+  const config = configured ?? DEFAULT_GUIDELINE_CHANGE_GATE;
+  if (requested === null) return { gate: config, refused: null };
+  if (override || GUIDELINE_CHANGE_GATES.indexOf(requested) >= GUIDELINE_CHANGE_GATES.indexOf(config)) return { gate: requested, refused: null };
+  return { gate: config, refused: requested };
+}
+
+/**
+ * Whether a pull request's guideline change fails the gate: always when the new guideline does not validate (the
+ * merged dataset would have no usable guideline), and under `fail` when any item would fail the new guideline.
+ */
+export function guidelineChangeFails(change: { error?: string; gate?: GuidelineChangeGate; items_failing_head: number }): boolean {
+  if (change.error !== undefined) return true;
+  return (change.gate ?? DEFAULT_GUIDELINE_CHANGE_GATE) === 'fail' && change.items_failing_head > 0;
+}
+
+/** Whether one item fails the gate `failOn`; under `never`, an item with errors counts as failing. */
+export function itemFails(counts: { errors: number; warnings: number }, failOn: FailOn): boolean {
+  return gateFails(counts, failOn === 'never' ? 'error' : failOn);
 }

@@ -8,8 +8,8 @@ import { openGitRepository, type GitRepository } from '../../../node/git.js';
 import { loadDatasetContext } from '../../../shared/dataset/context.js';
 import { writeFileAtomic } from '../../../node/write-atomic.js';
 import { VERSION } from '../../../node/version.js';
-import { actionGate } from '../inputs.js';
-import { publish } from '../publish.js';
+import { actionGate, actionGuidelineChangeGate } from '../inputs.js';
+import { gateFailure, publish } from '../publish.js';
 import type { ActionContext } from './context.js';
 
 /** The repository holding `dir`, with a clear message when the workspace is not a checkout. */
@@ -55,6 +55,8 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
   const context = loadDatasetContext(base, configName);
   const { failOn, refused } = actionGate(inputs, context.config.gate.fail_on);
   if (refused) core.info(`segqc: the base commit's ${configRel} gate (fail on ${failOn}) is stricter than the input fail-on (${refused}) and applies: the input can only tighten it`);
+  const guidelineGate = actionGuidelineChangeGate(inputs, context.config.gate.guideline_change);
+  if (guidelineGate.refused) core.info(`segqc: the base commit's ${configRel} gate.guideline-change (${guidelineGate.gate}) is stricter than the input guideline-change (${guidelineGate.refused}) and applies: the input can only tighten it`);
   const since = repo.mergeBase(baseSha, headSha);
   if (!since) core.warning(`${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)} share no history; comparing the two commits directly`);
   const changed = repo.changedFiles(since ?? baseSha, headSha, prefix);
@@ -70,6 +72,7 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
     changed,
     context,
     failOn,
+    guidelineChangeGate: guidelineGate.gate,
     full: inputs.full,
     shard: inputs.shard,
     toolVersion: VERSION,
@@ -109,7 +112,7 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
   // A shard's verdict is partial: the merge job gates.
   if (sharded) return 0;
   if (report.report.verdict === 'fail') {
-    core.setFailed(`segqc: the gate failed (fail on ${failOn}): ${report.report.totals.errors} errors, ${report.report.totals.warnings} warnings in the changed items`);
+    core.setFailed(gateFailure(report));
     return 1;
   }
   return 0;

@@ -6,7 +6,7 @@ import { SegqcError } from '../../../shared/errors.js';
 import { mergeShardReports } from '../../../shared/dataset/merge-shards.js';
 import { readPullRequestReport, reportFiles } from '../pr-report-file.js';
 import { writeFileAtomic } from '../../../node/write-atomic.js';
-import { publish } from '../publish.js';
+import { gateFailure, publish } from '../publish.js';
 import type { ActionContext } from './context.js';
 
 export async function runMergeMode(ctx: ActionContext): Promise<number> {
@@ -33,7 +33,7 @@ export async function runMergeMode(ctx: ActionContext): Promise<number> {
     summaryPath: ctx.env.GITHUB_STEP_SUMMARY || null,
   });
   if (merged.report.verdict === 'fail') {
-    core.setFailed(`segqc: the gate failed (fail on ${merged.report.config.fail_on}): ${merged.report.totals.errors} errors, ${merged.report.totals.warnings} warnings in the changed items`);
+    core.setFailed(gateFailure(merged));
     return 1;
   }
   return 0;
