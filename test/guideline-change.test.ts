@@ -2,10 +2,7 @@
  * Pull requests that change the guideline: every item is judged under both guidelines whatever `full` says, the
  * headline leads with the result, `gate.guideline-change` decides whether it fails the gate, and shards add up.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { memoryTree } from '../shared/dataset/tree.js';
 import { loadDatasetContext } from '../shared/dataset/context.js';
 import { analyzePullRequest, pullRequestReport, type ChangedFile, type PullRequestAnalysis } from '../shared/dataset/pull-request.js';
@@ -19,7 +16,7 @@ import { axisGeometry } from '../shared/model.js';
 import { parsePullRequestReport } from '../action/src/pr-report-file.js';
 import { gateFailure } from '../action/src/publish.js';
 import { runDiff } from '../cli/commands/diff.js';
-import { TestRepo } from './action-runner.js';
+import { MemoryGitRepository } from './memory-git.js';
 
 // A 12×12×6 grid of 1×1×2 mm voxels: one voxel is 2 mm³.
 const GRID = axisGeometry([12, 12, 6], [1, 1, 2]);
@@ -242,23 +239,15 @@ describe('gate.guideline-change: from the base segqc.yaml, tightened by a flag o
 });
 
 describe('segqc diff --guideline-change', () => {
-  let dir: string;
-  let repo: TestRepo;
-  let base: string, warnHead: string, failBase: string, failHead: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'segqc-gchange-'));
-    repo = new TestRepo(dir);
-    base = repo.commit(baseFiles(), 'base');
-    warnHead = repo.commit({ 'guideline.yaml': guideline('1.1.0', 400) }, 'raise the minimum');
-    repo.git('checkout', '-q', '-b', 'strict', base);
-    failBase = repo.commit({ 'segqc.yaml': config('gate:\n  guideline-change: fail\n') }, 'fail on guideline changes');
-    failHead = repo.commit({ 'guideline.yaml': guideline('1.1.0', 400) }, 'raise the minimum');
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const repo = new MemoryGitRepository();
+  const base = repo.commit(baseFiles());
+  const warnHead = repo.commit({ 'guideline.yaml': guideline('1.1.0', 400) }, { branch: 'raise', parent: base });
+  const failBase = repo.commit({ 'segqc.yaml': config('gate:\n  guideline-change: fail\n') }, { branch: 'strict', parent: base });
+  const failHead = repo.commit({ 'guideline.yaml': guideline('1.1.0', 400) }, { branch: 'strict-raise', parent: failBase });
 
   const diff = (...args: string[]) => {
     let out = '', err = '';
-    const code = runDiff([...args, '--quiet', dir], (s) => (out += s), (s) => (err += s));
+    const code = runDiff([...args, '--quiet', repo.top], (s) => (out += s), (s) => (err += s), () => repo);
     return { code, out, err };
   };
 
