@@ -20897,14 +20897,14 @@ var require_codegen = __commonJS({
         return replaceName(expr);
       if (!canOptimize(expr))
         return expr;
-      return new code_1._Code(expr._items.reduce((items2, c) => {
+      return new code_1._Code(expr._items.reduce((items3, c) => {
         if (c instanceof code_1.Name)
           c = replaceName(c);
         if (c instanceof code_1._Code)
-          items2.push(...c._items);
+          items3.push(...c._items);
         else
-          items2.push(c);
-        return items2;
+          items3.push(c);
+        return items3;
       }, []));
       function replaceName(n2) {
         const c = constants4[n2.str];
@@ -21062,7 +21062,7 @@ var require_util9 = __commonJS({
         mergeNames: (gen, from, to) => gen.if((0, codegen_1._)`${to} !== true && ${from} !== undefined`, () => gen.assign(to, (0, codegen_1._)`${from} === true ? true : ${to} > ${from} ? ${to} : ${from}`)),
         mergeToName: (gen, from, to) => gen.if((0, codegen_1._)`${to} !== true`, () => gen.assign(to, from === true ? true : (0, codegen_1._)`${to} > ${from} ? ${to} : ${from}`)),
         mergeValues: (from, to) => from === true ? true : Math.max(from, to),
-        resultToName: (gen, items2) => gen.var("items", items2)
+        resultToName: (gen, items3) => gen.var("items", items3)
       })
     };
     function evaluatedPropsToName(gen, ps) {
@@ -21570,13 +21570,13 @@ var require_defaults = __commonJS({
     var codegen_1 = require_codegen();
     var util_1 = require_util9();
     function assignDefaults(it, ty) {
-      const { properties, items: items2 } = it.schema;
+      const { properties, items: items3 } = it.schema;
       if (ty === "object" && properties) {
         for (const key in properties) {
           assignDefault(it, key, properties[key].default);
         }
-      } else if (ty === "array" && Array.isArray(items2)) {
-        items2.forEach((sch, i) => assignDefault(it, i, sch.default));
+      } else if (ty === "array" && Array.isArray(items3)) {
+        items3.forEach((sch, i) => assignDefault(it, i, sch.default));
       }
     }
     exports.assignDefaults = assignDefaults;
@@ -22380,11 +22380,11 @@ var require_validate = __commonJS({
         gen.return((0, codegen_1._)`${names_1.default.errors} === 0`);
       }
     }
-    function assignEvaluated({ gen, evaluated, props, items: items2 }) {
+    function assignEvaluated({ gen, evaluated, props, items: items3 }) {
       if (props instanceof codegen_1.Name)
         gen.assign((0, codegen_1._)`${evaluated}.props`, props);
-      if (items2 instanceof codegen_1.Name)
-        gen.assign((0, codegen_1._)`${evaluated}.items`, items2);
+      if (items3 instanceof codegen_1.Name)
+        gen.assign((0, codegen_1._)`${evaluated}.items`, items3);
     }
     function schemaKeywords(it, types, typeErrors, errsCount) {
       const { gen, schema, data: data2, allErrors, opts, self: self2 } = it;
@@ -22847,12 +22847,12 @@ var require_compile = __commonJS({
           validate2.source = { validateName, validateCode, scopeValues: gen._values };
         }
         if (this.opts.unevaluated) {
-          const { props, items: items2 } = schemaCxt;
+          const { props, items: items3 } = schemaCxt;
           validate2.evaluated = {
             props: props instanceof codegen_1.Name ? void 0 : props,
-            items: items2 instanceof codegen_1.Name ? void 0 : items2,
+            items: items3 instanceof codegen_1.Name ? void 0 : items3,
             dynamicProps: props instanceof codegen_1.Name,
-            dynamicItems: items2 instanceof codegen_1.Name
+            dynamicItems: items3 instanceof codegen_1.Name
           };
           if (validate2.source)
             validate2.source.evaluated = (0, codegen_1.stringify)(validate2.evaluated);
@@ -24918,8 +24918,8 @@ var require_ref = __commonJS({
               it.items = util_1.mergeEvaluated.items(gen, schEvaluated.items, it.items);
             }
           } else {
-            const items2 = gen.var("items", (0, codegen_1._)`${source}.evaluated.items`);
-            it.items = util_1.mergeEvaluated.items(gen, items2, it.items, codegen_1.Name);
+            const items3 = gen.var("items", (0, codegen_1._)`${source}.evaluated.items`);
+            it.items = util_1.mergeEvaluated.items(gen, items3, it.items, codegen_1.Name);
           }
         }
       }
@@ -25459,28 +25459,28 @@ var require_additionalItems = __commonJS({
       error: error2,
       code(cxt) {
         const { parentSchema, it } = cxt;
-        const { items: items2 } = parentSchema;
-        if (!Array.isArray(items2)) {
+        const { items: items3 } = parentSchema;
+        if (!Array.isArray(items3)) {
           (0, util_1.checkStrictMode)(it, '"additionalItems" is ignored when "items" is not an array of schemas');
           return;
         }
-        validateAdditionalItems(cxt, items2);
+        validateAdditionalItems(cxt, items3);
       }
     };
-    function validateAdditionalItems(cxt, items2) {
+    function validateAdditionalItems(cxt, items3) {
       const { gen, schema, data: data2, keyword, it } = cxt;
       it.items = true;
       const len2 = gen.const("len", (0, codegen_1._)`${data2}.length`);
       if (schema === false) {
-        cxt.setParams({ len: items2.length });
-        cxt.pass((0, codegen_1._)`${len2} <= ${items2.length}`);
+        cxt.setParams({ len: items3.length });
+        cxt.pass((0, codegen_1._)`${len2} <= ${items3.length}`);
       } else if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it, schema)) {
-        const valid = gen.var("valid", (0, codegen_1._)`${len2} <= ${items2.length}`);
+        const valid = gen.var("valid", (0, codegen_1._)`${len2} <= ${items3.length}`);
         gen.if((0, codegen_1.not)(valid), () => validateItems(valid));
         cxt.ok(valid);
       }
       function validateItems(valid) {
-        gen.forRange("i", items2.length, len2, (i) => {
+        gen.forRange("i", items3.length, len2, (i) => {
           cxt.subschema({ keyword, dataProp: i, dataPropType: util_1.Type.Num }, valid);
           if (!it.allErrors)
             gen.if((0, codegen_1.not)(valid), () => gen.break());
@@ -26619,16 +26619,16 @@ var require_unevaluatedItems = __commonJS({
       error: error2,
       code(cxt) {
         const { gen, schema, data: data2, it } = cxt;
-        const items2 = it.items || 0;
-        if (items2 === true)
+        const items3 = it.items || 0;
+        if (items3 === true)
           return;
         const len2 = gen.const("len", (0, codegen_1._)`${data2}.length`);
         if (schema === false) {
-          cxt.setParams({ len: items2 });
-          cxt.fail((0, codegen_1._)`${len2} > ${items2}`);
+          cxt.setParams({ len: items3 });
+          cxt.fail((0, codegen_1._)`${len2} > ${items3}`);
         } else if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it, schema)) {
-          const valid = gen.var("valid", (0, codegen_1._)`${len2} <= ${items2}`);
-          gen.if((0, codegen_1.not)(valid), () => validateItems(valid, items2));
+          const valid = gen.var("valid", (0, codegen_1._)`${len2} <= ${items3}`);
+          gen.if((0, codegen_1.not)(valid), () => validateItems(valid, items3));
           cxt.ok(valid);
         }
         it.items = true;
@@ -29239,13 +29239,13 @@ var require_stringifyCollection = __commonJS({
       const stringify2 = flow ? stringifyFlowCollection : stringifyBlockCollection;
       return stringify2(collection, ctx, options);
     }
-    function stringifyBlockCollection({ comment: comment2, items: items2 }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
+    function stringifyBlockCollection({ comment: comment2, items: items3 }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
       const { indent, options: { commentString } } = ctx;
       const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
       let chompKeep = false;
       const lines = [];
-      for (let i = 0; i < items2.length; ++i) {
-        const item2 = items2[i];
+      for (let i = 0; i < items3.length; ++i) {
+        const item2 = items3[i];
         let comment3 = null;
         if (identity.isNode(item2)) {
           if (!chompKeep && item2.spaceBefore)
@@ -29288,7 +29288,7 @@ ${indent}${line}` : "\n";
         onChompKeep();
       return str4;
     }
-    function stringifyFlowCollection({ items: items2 }, ctx, { flowChars, itemIndent }) {
+    function stringifyFlowCollection({ items: items3 }, ctx, { flowChars, itemIndent }) {
       const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
       itemIndent += indentStep;
       const itemCtx = Object.assign({}, ctx, {
@@ -29299,8 +29299,8 @@ ${indent}${line}` : "\n";
       let reqNewline = false;
       let linesAtValue = 0;
       const lines = [];
-      for (let i = 0; i < items2.length; ++i) {
-        const item2 = items2[i];
+      for (let i = 0; i < items3.length; ++i) {
+        const item2 = items3[i];
         let comment2 = null;
         if (identity.isNode(item2)) {
           if (item2.spaceBefore)
@@ -29331,7 +29331,7 @@ ${indent}${line}` : "\n";
           reqNewline = true;
         let str4 = stringify.stringify(item2, itemCtx, () => comment2 = null);
         reqNewline || (reqNewline = lines.length > linesAtValue || str4.includes("\n"));
-        if (i < items2.length - 1) {
+        if (i < items3.length - 1) {
           str4 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
@@ -29388,9 +29388,9 @@ var require_YAMLMap = __commonJS({
     var identity = require_identity();
     var Pair = require_Pair();
     var Scalar = require_Scalar();
-    function findPair(items2, key) {
+    function findPair(items3, key) {
       const k = identity.isScalar(key) ? key.value : key;
-      for (const it of items2) {
+      for (const it of items3) {
         if (identity.isPair(it)) {
           if (it.key === key || it.key === k)
             return it;
@@ -31338,12 +31338,12 @@ var require_util_map_includes = __commonJS({
   "../../main/node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
     "use strict";
     var identity = require_identity();
-    function mapIncludes(ctx, items2, search) {
+    function mapIncludes(ctx, items3, search) {
       const { uniqueKeys } = ctx.options;
       if (uniqueKeys === false)
         return false;
       const isEqual = typeof uniqueKeys === "function" ? uniqueKeys : (a, b) => a === b || identity.isScalar(a) && identity.isScalar(b) && a.value === b.value;
-      return items2.some((pair) => isEqual(pair.key, search));
+      return items3.some((pair) => isEqual(pair.key, search));
     }
     exports.mapIncludes = mapIncludes;
   }
@@ -35064,9 +35064,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addList(items2, ordered = false) {
+  addList(items3, ordered = false) {
     const tag = ordered ? "ol" : "ul";
-    const listItems = items2.map((item2) => this.wrap("li", item2)).join("");
+    const listItems = items3.map((item2) => this.wrap("li", item2)).join("");
     const element = this.wrap(tag, listItems);
     return this.addRaw(element).addEOL();
   }
@@ -35406,6 +35406,8 @@ function inShard(itemId, shard) {
 // shared/rule-codes.ts
 var FAIL_ON = ["error", "warning", "never"];
 var DEFAULT_FAIL_ON = "error";
+var GUIDELINE_CHANGE_GATES = ["warn", "fail"];
+var DEFAULT_GUIDELINE_CHANGE_GATE = "warn";
 
 // shared/rules/gate.ts
 var STRICTNESS = { never: 0, error: 1, warning: 2 };
@@ -35423,6 +35425,24 @@ function gateFails(counts, failOn) {
   if (failOn === "never") return false;
   if (failOn === "warning") return counts.errors + counts.warnings > 0;
   return counts.errors > 0;
+}
+function parseGuidelineChangeGate(text, source) {
+  const v3 = text.trim();
+  if (GUIDELINE_CHANGE_GATES.includes(v3)) return v3;
+  throw new SegqcError("usage", `${source} is one of ${GUIDELINE_CHANGE_GATES.join(", ")}, got "${text}"`);
+}
+function decideGuidelineChangeGate(configured, requested, override = false) {
+  const config = configured ?? DEFAULT_GUIDELINE_CHANGE_GATE;
+  if (requested === null) return { gate: config, refused: null };
+  if (override || GUIDELINE_CHANGE_GATES.indexOf(requested) >= GUIDELINE_CHANGE_GATES.indexOf(config)) return { gate: requested, refused: null };
+  return { gate: config, refused: requested };
+}
+function guidelineChangeFails(change) {
+  if (change.error !== void 0) return true;
+  return (change.gate ?? DEFAULT_GUIDELINE_CHANGE_GATE) === "fail" && change.items_failing_head > 0;
+}
+function itemFails(counts, failOn) {
+  return gateFails(counts, failOn === "never" ? "error" : failOn);
 }
 
 // action/src/inputs.ts
@@ -35445,6 +35465,7 @@ function readInputs() {
     token: getInput("github-token").trim(),
     comment: bool("comment", true),
     failOn: parseFailOn(getInput("fail-on").trim() || DEFAULT_FAIL_ON, "input fail-on"),
+    guidelineChange: parseGuidelineChangeGate(getInput("guideline-change").trim() || DEFAULT_GUIDELINE_CHANGE_GATE, "input guideline-change"),
     base: getInput("base").trim() || null,
     head: getInput("head").trim() || null,
     full: bool("full", false),
@@ -35454,6 +35475,7 @@ function readInputs() {
   };
 }
 var actionGate = (inputs, configGate) => decideGate(configGate, inputs.failOn);
+var actionGuidelineChangeGate = (inputs, configGate) => decideGuidelineChangeGate(configGate, inputs.guidelineChange);
 
 // action/src/event.ts
 import { readFileSync } from "node:fs";
@@ -48434,8 +48456,8 @@ var SequenceOfItems = /* @__PURE__ */ (function(_ValueRepresentation8) {
               itemStream = stream.more(toRead);
               read += toRead;
               if (undef) stream.increment(8);
-              var items2 = DicomMessage$3._read(itemStream, syntax);
-              elements.push(items2);
+              var items3 = DicomMessage$3._read(itemStream, syntax);
+              elements.push(items3);
             }
             if (!undefLength && read == sqlength) {
               break;
@@ -64687,13 +64709,13 @@ function discoverItems(tree, sources, opts) {
   const all = tree.list();
   const dirs = tree.directories?.() ?? [];
   const files = new Set(all);
-  const items2 = /* @__PURE__ */ new Map();
+  const items3 = /* @__PURE__ */ new Map();
   const unmatched = [];
   const get3 = (id) => {
-    let it = items2.get(id);
+    let it = items3.get(id);
     if (!it) {
       it = { id, files: [], annotations: [], reference: null, image: null, tasks: 0, unreadable: [] };
-      items2.set(id, it);
+      items3.set(id, it);
     }
     return it;
   };
@@ -64755,7 +64777,7 @@ function discoverItems(tree, sources, opts) {
     const m = match(opts.reference.path);
     noMatch("the reference source", "path", opts.reference.path, m, m.entries.length);
     for (const p of m.entries) {
-      const it = items2.get(itemStem(p));
+      const it = items3.get(itemStem(p));
       if (it && !it.reference) {
         it.files.push(p);
         it.reference = maskAnnotation(tree, files, p, opts.reference, "reference", opts);
@@ -64778,9 +64800,9 @@ function discoverItems(tree, sources, opts) {
       const it = get3(stem);
       it.image = paths.sort();
     }
-    for (const it of items2.values()) if (it.image === null && it.annotations.length > 0) orphans.push(it.id);
+    for (const it of items3.values()) if (it.image === null && it.annotations.length > 0) orphans.push(it.id);
   }
-  const sorted = [...items2.values()].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const sorted = [...items3.values()].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   return { items: sorted, orphans, unmatched };
 }
 
@@ -67547,7 +67569,7 @@ function auditSample(guidelineId, itemIds, rate) {
   const enc = new TextEncoder();
   return itemIds.map((id) => ({ id, h: sha256Hex(enc.encode(`${guidelineId}\0${id}`)) })).sort((a, b) => a.h < b.h ? -1 : a.h > b.h ? 1 : 0).slice(0, n2).map((x) => x.id).sort();
 }
-function buildReport(items2, base, auditRate) {
+function buildReport(items3, base, auditRate) {
   const byRule = {};
   let errors = 0, warnings = 0, infos = 0, annotations = 0, withoutAnn = 0, withoutImage = 0;
   const annotators = /* @__PURE__ */ new Map();
@@ -67556,7 +67578,7 @@ function buildReport(items2, base, auditRate) {
     if (!a) annotators.set(name, a = { items: /* @__PURE__ */ new Set(), findings: {}, others: [], ref: [] });
     return a;
   };
-  for (const it of items2) {
+  for (const it of items3) {
     annotations += it.annotations.length;
     for (const a of it.annotations) if (a.annotator) ann(a.annotator).items.add(it.id);
     for (const f of it.findings) {
@@ -67581,15 +67603,15 @@ function buildReport(items2, base, auditRate) {
   }
   const mean = (xs) => xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null;
   const annotatorReports = [...annotators.entries()].filter(([name]) => name !== "reference").sort(([a], [b]) => a < b ? -1 : 1).map(([annotator, a]) => ({ annotator, items: a.items.size, findings: a.findings, mean_dice_vs_others: mean(a.others), mean_dice_vs_reference: mean(a.ref) }));
-  const totals = { items: items2.length, annotations, errors, warnings, infos, by_rule: byRule, items_without_annotations: withoutAnn, annotations_without_images: withoutImage };
+  const totals = { items: items3.length, annotations, errors, warnings, infos, by_rule: byRule, items_without_annotations: withoutAnn, annotations_without_images: withoutImage };
   return {
     schema_version: REPORT_SCHEMA_VERSION,
     ...base,
     brush_alpha_threshold: BRUSH_ALPHA_THRESHOLD,
-    items: items2,
+    items: items3,
     annotators: annotatorReports,
     totals,
-    audit_sample: auditSample(base.guideline.id, items2.map((i) => i.id), auditRate),
+    audit_sample: auditSample(base.guideline.id, items3.map((i) => i.id), auditRate),
     verdict: gateFails(totals, base.config.fail_on) ? "fail" : "pass"
   };
 }
@@ -67696,16 +67718,16 @@ function regressionScore(d) {
   const worstVol = Math.max(0, ...d.labels.map((l) => Math.abs(l.volume_change_pct ?? 0)));
   return newErrors * 1e6 + newWarnings * 1e4 + (1 - worstDice) * 100 + Math.min(worstVol, 99) / 100 - d.findings_resolved.length * 1e-3;
 }
-var sortWorstFirst = (items2) => [...items2].sort((a, b) => regressionScore(b) - regressionScore(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+var sortWorstFirst = (items3) => [...items3].sort((a, b) => regressionScore(b) - regressionScore(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
 // shared/dataset/pull-request.ts
 var labelValuesOf = (g) => Object.fromEntries(g.labels.map((l) => [l.name, l.value]));
 function discover(tree, ctx, guideline) {
-  const { items: items2, orphans } = discoverItems(tree, ctx.config.sources, {
+  const { items: items3, orphans } = discoverItems(tree, ctx.config.sources, {
     labelValues: labelValuesOf(guideline),
     reference: ctx.config.reference ?? null
   });
-  return { items: new Map(items2.map((i) => [i.id, i])), orphans: new Set(orphans) };
+  return { items: new Map(items3.map((i) => [i.id, i])), orphans: new Set(orphans) };
 }
 var masksOf = (loaded) => {
   const m = /* @__PURE__ */ new Map();
@@ -67757,7 +67779,10 @@ function changedTasks(base, head, path) {
   if (!b || !h3) return null;
   return [.../* @__PURE__ */ new Set([...b.keys(), ...h3.keys()])].filter((id) => b.get(id) !== h3.get(id));
 }
-var failing = (r) => r.findings.some((f) => f.severity === "error");
+var countsOf = (r) => ({
+  errors: r.findings.filter((f) => f.severity === "error").length,
+  warnings: r.findings.filter((f) => f.severity === "warning").length
+});
 function analyzePullRequest(input) {
   const { context: ctx } = input;
   const tol = input.toleranceMm ?? reportToleranceMm(ctx.guideline.agreement?.[0]);
@@ -67774,7 +67799,14 @@ function analyzePullRequest(input) {
   }
   const affects = (p) => touchedTasks.has(p.id) || [...p.files, ...p.files.map(sidecarOf), ...p.image ?? []].some((f) => touched.has(f));
   const ids = /* @__PURE__ */ new Set();
-  for (const side of [base, head]) for (const [id, p] of side.items) if (input.full || affects(p)) ids.add(id);
+  const changedIds = /* @__PURE__ */ new Set();
+  for (const side of [base, head]) {
+    for (const [id, p] of side.items) {
+      const touchedItem = affects(p);
+      if (touchedItem) changedIds.add(id);
+      if (input.full || touchedItem) ids.add(id);
+    }
+  }
   const selected = [...ids].filter((id) => !input.shard || inShard(id, input.shard)).sort();
   const names = new Map(ctx.guideline.labels.map((l) => [l.value, l.name]));
   const headReports = [];
@@ -67788,7 +67820,8 @@ function analyzePullRequest(input) {
     const hr = hp ? checkPendingItem(ctx.guideline, input.head, hp, head.orphans.has(id), (l) => hm = masksOf(l)) : null;
     if (br) baseReports.push(br);
     if (hr) headReports.push(hr);
-    diffs.push(itemDiff(id, br, hr, labelDiffs(bm, hm, tol, names)));
+    const d = itemDiff(id, br, hr, labelDiffs(bm, hm, tol, names));
+    diffs.push(changedIds.has(id) ? d : { ...d, unchanged: true });
   }
   const meta = {
     tool: { name: "segqc", version: input.toolVersion },
@@ -67806,51 +67839,64 @@ function analyzePullRequest(input) {
     totals: { base: baseReport.totals, head: report.totals },
     dataset_items: { base: base.items.size, head: head.items.size }
   };
-  return { report, baseReport, diff, guidelineChange: guidelineChangeOf(input, selected, headReports) };
+  const guidelineChange = guidelineChangeOf(input, head, new Map(headReports.map((r) => [r.id, r])));
+  if (guidelineChange && guidelineChangeFails(guidelineChange)) report.verdict = "fail";
+  return { report, baseReport, diff, guidelineChange };
 }
-function guidelineChangeOf(input, selected, headReports) {
+function guidelineChangeOf(input, headItems, judged) {
   const ctx = input.context;
-  if (!input.changed.some((c) => c.path === ctx.guidelinePath || c.oldPath === ctx.guidelinePath)) return null;
-  const headFiles = new Set(input.head.list());
-  if (!headFiles.has(ctx.guidelinePath)) return null;
-  let text;
+  const edit = input.changed.find((c) => c.path === ctx.guidelinePath || c.oldPath === ctx.guidelinePath);
+  if (!edit) return null;
+  let text = null;
   let unreadableHead = null;
-  try {
-    text = new TextDecoder().decode(readEntry(input.head, ctx.guidelinePath));
-  } catch (e) {
-    if (!isSegqcError(e)) throw e;
-    text = "";
-    unreadableHead = `the guideline cannot be read: ${e.detail}`;
+  if (new Set(input.head.list()).has(ctx.guidelinePath)) {
+    try {
+      text = new TextDecoder().decode(readEntry(input.head, ctx.guidelinePath));
+    } catch (e) {
+      if (!isSegqcError(e)) throw e;
+      unreadableHead = `the guideline cannot be read: ${e.detail}`;
+    }
   }
   if (text === ctx.guidelineText) return null;
+  const gate = input.guidelineChangeGate ?? DEFAULT_GUIDELINE_CHANGE_GATE;
+  const share = (ids) => [...ids].filter((id) => !input.shard || inShard(id, input.shard)).sort();
+  const fails = (r) => itemFails(countsOf(r), input.failOn);
+  const scope = share(headItems.items.keys());
+  let failingBase = 0;
+  for (const id of scope) {
+    const r = judged.get(id) ?? checkPendingItem(ctx.guideline, input.head, headItems.items.get(id), headItems.orphans.has(id));
+    if (fails(r)) failingBase++;
+  }
   const baseId = { id: ctx.guideline.id, version: ctx.guideline.version, sha256: guidelineSha256(ctx.guideline) };
+  const unusable = (error2) => ({
+    base: baseId,
+    head: { id: "?", version: "?", sha256: "" },
+    changes: [],
+    items_failing_base: failingBase,
+    items_failing_head: 0,
+    items_checked: scope.length,
+    gate,
+    error: error2
+  });
+  if (unreadableHead) return unusable(unreadableHead);
+  if (text === null) {
+    const moved = edit.oldPath === ctx.guidelinePath && edit.path !== ctx.guidelinePath ? ` (it moves it to ${edit.path}, but ${ctx.configPath} still names ${ctx.config.guideline})` : "";
+    return unusable(`the pull request deletes the guideline ${ctx.guidelinePath}${moved}`);
+  }
   const { guideline, errors } = validateGuideline(text, ctx.guidelinePath);
-  const failingBase = headReports.filter(failing).length;
-  if (unreadableHead || !guideline || errors.length) {
-    return {
-      base: baseId,
-      head: { id: "?", version: "?", sha256: "" },
-      changes: [],
-      items_failing_base: failingBase,
-      items_failing_head: 0,
-      items_checked: headReports.length,
-      error: unreadableHead ?? errors.map((e) => `${e.line}:${e.column} ${e.message}`).join("; ")
-    };
-  }
+  if (!guideline || errors.length) return unusable(errors.map((e) => `${e.line}:${e.column} ${e.message}`).join("; ") || "it does not validate");
   const head = discover(input.head, ctx, guideline);
+  const headScope = share(head.items.keys());
   let failingHead = 0;
-  for (const id of selected) {
-    const p = head.items.get(id);
-    if (!p) continue;
-    if (failing(checkPendingItem(guideline, input.head, p, head.orphans.has(id)))) failingHead++;
-  }
+  for (const id of headScope) if (fails(checkPendingItem(guideline, input.head, head.items.get(id), head.orphans.has(id)))) failingHead++;
   return {
     base: baseId,
     head: { id: guideline.id, version: guideline.version, sha256: guidelineSha256(guideline) },
     changes: guidelineChanges(ctx.guideline, guideline),
     items_failing_base: failingBase,
     items_failing_head: failingHead,
-    items_checked: headReports.length
+    items_checked: headScope.length,
+    gate
   };
 }
 function requireBaseConfig(files, configPath, baseSha) {
@@ -68130,6 +68176,14 @@ var segqc_config_schema_default = {
             "never"
           ],
           "x-expected": "one of error, warning or never"
+        },
+        "guideline-change": {
+          description: "A pull request that changes the guideline has every item judged under both guidelines; `warn` (default) shows how many would fail the new one in the headline, `fail` also fails the gate when any would. A new guideline that does not validate fails the gate either way. Read from the base commit.",
+          enum: [
+            "warn",
+            "fail"
+          ],
+          "x-expected": "one of warn or fail"
         }
       }
     }
@@ -68203,7 +68257,12 @@ function validateConfig(text, file) {
   if (errors.length > 0) return { errors: errors.sort(byPosition) };
   const raw = parsed.doc.data;
   return {
-    config: { guideline: raw.guideline, sources: raw.sources, reference: raw.reference ?? null, gate: { fail_on: raw.gate?.["fail-on"] ?? DEFAULT_FAIL_ON } },
+    config: {
+      guideline: raw.guideline,
+      sources: raw.sources,
+      reference: raw.reference ?? null,
+      gate: { fail_on: raw.gate?.["fail-on"] ?? DEFAULT_FAIL_ON, guideline_change: raw.gate?.["guideline-change"] ?? DEFAULT_GUIDELINE_CHANGE_GATE }
+    },
     errors: []
   };
 }
@@ -68360,18 +68419,44 @@ function itemRows(d) {
     return `| ${i === 0 ? itemCell : ""} | ${label} | ${volume} | ${arrow(l.components_base, l.components_head, 0)} | ${n(l.dice, 3)} | ${n(l.nsd, 3)} | ${n(l.hd95)} | ${i === 0 ? fcell : ""} |`;
   });
 }
+var items2 = (k) => `${k} item${k === 1 ? "" : "s"}`;
+function guidelineVersions(g) {
+  if (g.base.id === g.head.id) return `guideline ${escapeMarkdown(g.base.version)} \u2192 ${escapeMarkdown(g.head.version)}`;
+  return `guideline ${markdownCode(g.base.id)} ${escapeMarkdown(g.base.version)} \u2192 ${markdownCode(g.head.id)} ${escapeMarkdown(g.head.version)}`;
+}
+function guidelineLead(g, path) {
+  if (g.error !== void 0) return `the new guideline ${markdownCode(path)} is unusable`;
+  return `${guidelineVersions(g)}: ${g.items_failing_head} of ${items2(g.items_checked)} would fail after merge`;
+}
+function guidelineCallout(g, path, config) {
+  const gate = g.gate ?? DEFAULT_GUIDELINE_CHANGE_GATE;
+  if (g.error !== void 0) {
+    return `> \u274C **The gate fails: the new guideline ${markdownCode(path)} is unusable** (${escapeMarkdown(g.error)}). After merge the dataset would have no guideline to check against.`;
+  }
+  if (g.items_failing_head === 0) return null;
+  const now = `${g.items_failing_base} under the current one`;
+  if (guidelineChangeFails(g)) {
+    return `> \u274C **The gate fails: after merge ${g.items_failing_head} of ${items2(g.items_checked)} would fail the new guideline** (${now}; guideline change gate: ${gate}).`;
+  }
+  return `> \u26A0\uFE0F **After merge ${g.items_failing_head} of ${items2(g.items_checked)} would fail the new guideline** (${now}). The gate does not fail on it (guideline change gate: ${gate}); ${markdownCode("gate.guideline-change: fail")} in the base ${markdownCode(config)} makes it fail.`;
+}
 var ITEMS_SHOWN = 20;
 function renderDiffMarkdown(v3, opts = {}) {
   const { diff } = v3;
   const added = diff.items.flatMap((i) => i.findings_added);
   const resolved = diff.items.flatMap((i) => i.findings_resolved);
   const newErrors = added.filter((f) => f.severity === "error").length;
-  const icon = v3.verdict === "pass" ? "\u2705" : "\u274C";
+  const g = v3.guidelineChange;
+  const icon = v3.verdict === "fail" ? "\u274C" : g && g.items_failing_head > 0 ? "\u26A0\uFE0F" : "\u2705";
+  const changed = diff.items.filter((i) => !i.unchanged);
   const out = [COMMENT_MARKER];
   const dsLine = datasetLine(v3.dataset);
   if (dsLine) out.push(dsLine);
-  out.push(`## ${icon} segqc: ${v3.verdict} \u2014 ${diff.items.length} item${diff.items.length === 1 ? "" : "s"} changed, ${added.length} new finding${added.length === 1 ? "" : "s"} (${newErrors} error${newErrors === 1 ? "" : "s"}), ${resolved.length} resolved`);
+  const lead = g ? `${guidelineLead(g, v3.guideline.path)} \xB7 ` : "";
+  out.push(`## ${icon} segqc: ${v3.verdict} \u2014 ${lead}${items2(changed.length)} changed, ${added.length} new finding${added.length === 1 ? "" : "s"} (${newErrors} error${newErrors === 1 ? "" : "s"}), ${resolved.length} resolved`);
   out.push("");
+  const callout = g ? guidelineCallout(g, v3.guideline.path, v3.dataset ?? DEFAULT_CONFIG_PATH) : null;
+  if (callout) out.push(callout, "");
   const where = dsLine ? `Dataset ${markdownCode(v3.dataset)} \xB7 g` : "G";
   out.push(`${where}uideline ${markdownCode(v3.guideline.id)} ${escapeMarkdown(v3.guideline.version)} from the base commit ${markdownCode(diff.base_sha.slice(0, 7))} \xB7 head ${markdownCode(diff.head_sha.slice(0, 7))} \xB7 gate fails on ${escapeMarkdown(v3.failOn)}`);
   if (v3.note) out.push("", `> ${escapeMarkdown(v3.note)}`);
@@ -68386,11 +68471,11 @@ function renderDiffMarkdown(v3, opts = {}) {
   out.push(`| warnings in them | ${b ? b.warnings : "\u2014"} | ${h3.warnings} |`);
   out.push(`| annotations in them | ${b ? b.annotations : "\u2014"} | ${h3.annotations} |`);
   out.push("");
-  if (diff.items.length) {
+  if (changed.length) {
     out.push(`### Changed items, worst first`, "");
     out.push(`Dice, NSD@${diff.tolerance_mm} mm and HD95 compare the base and head masks of the same item: how far the edit moved the boundary.`, "");
     const header = ["| item | label | volume base \u2192 head (mm\xB3, mm\xB2 in 2D) | components | Dice | NSD | HD95 mm | findings |", "|---|---|---|---|---:|---:|---:|---|"];
-    const sorted = sortWorstFirst(diff.items);
+    const sorted = sortWorstFirst(changed);
     out.push(...header);
     for (const d of sorted.slice(0, ITEMS_SHOWN)) out.push(...itemRows(d));
     out.push("");
@@ -68409,12 +68494,11 @@ function renderDiffMarkdown(v3, opts = {}) {
     for (const a of agreement) out.push(`| ${escapeMarkdown(a.item)} | ${escapeMarkdown(a.label)} | ${escapeMarkdown(a.a)} \xB7 ${escapeMarkdown(a.b)} | ${arrow(a.dice_base, a.dice_head, 3)} |`);
     out.push("", "</details>", "");
   }
-  const g = v3.guidelineChange;
   if (g) {
     out.push("### This PR changes the guideline", "");
-    out.push(`${markdownCode(g.base.id)} ${escapeMarkdown(g.base.version)} \u2192 ${markdownCode(g.head.id)} ${escapeMarkdown(g.head.version)}. This run still enforces the base guideline; the new one applies after merge.`, "");
-    if (g.error) out.push(`The new guideline does not validate: ${escapeMarkdown(g.error)}`, "");
-    else out.push(`Under the new guideline ${g.items_failing_head} of ${g.items_checked} checked item${g.items_checked === 1 ? "" : "s"} would fail (${g.items_failing_base} under the current one).`, "");
+    const to = g.error !== void 0 ? "an unusable guideline" : `${markdownCode(g.head.id)} ${escapeMarkdown(g.head.version)}`;
+    out.push(`${markdownCode(g.base.id)} ${escapeMarkdown(g.base.version)} \u2192 ${to}. This run still enforces the base guideline on the changed items; the new one applies after merge, so every item of the dataset is judged under both, changed or not.`, "");
+    if (g.error === void 0) out.push(`Under the new guideline ${g.items_failing_head} of ${items2(g.items_checked)} would fail (${g.items_failing_base} under the current one); guideline change gate: ${g.gate ?? DEFAULT_GUIDELINE_CHANGE_GATE}.`, "");
     if (g.changes.length) out.push(`<details${open2}><summary>What changed (${g.changes.length})</summary>`, "", ...g.changes.map((c) => `- ${escapeMarkdown(c)}`), "", "</details>", "");
   }
   if (v3.auditSample.length) out.push(`**Audit sample for senior review:** ${v3.auditSample.map(escapeMarkdown).join(", ")}`, "");
@@ -68513,9 +68597,9 @@ ${renderCheckMarkdown(r.report)}
 `;
   return fitMarkdown(text, SUMMARY_LIMIT_BYTES, "> \u2702\uFE0F **Truncated** to fit the 1 MiB job summary limit. The full report is in the report artifact (output `report`).", utf8Bytes);
 }
-function annotate(items2, prefix) {
+function annotate(items3, prefix) {
   const fileOf = /* @__PURE__ */ new Map();
-  for (const it of items2) for (const f of it.findings) fileOf.set(f, f.location?.file ?? it.files[0]);
+  for (const it of items3) for (const f of it.findings) fileOf.set(f, f.location?.file ?? it.files[0]);
   const top = sortFindings([...fileOf.keys()].filter((f) => f.severity !== "info"));
   for (const f of top.slice(0, MAX_ANNOTATIONS)) {
     const file = fileOf.get(f);
@@ -68547,6 +68631,17 @@ async function comment(o, body) {
     return null;
   }
 }
+function gateFailure(r) {
+  const { totals, config } = r.report;
+  const reasons = [];
+  if (gateFails(totals, config.fail_on)) reasons.push(`${totals.errors} errors, ${totals.warnings} warnings in the changed items (fail on ${config.fail_on})`);
+  const g = r.guideline_change;
+  if (g && guidelineChangeFails(g)) {
+    reasons.push(g.error !== void 0 ? `the new guideline is unusable: ${inert(g.error)}` : `after merge ${g.items_failing_head} of ${g.items_checked} items would fail the new guideline ${inert(g.head.version)} (guideline-change: fail)`);
+  }
+  if (reasons.length === 0) reasons.push(`${totals.errors} errors, ${totals.warnings} warnings in the changed items (fail on ${config.fail_on})`);
+  return `segqc: the gate failed: ${reasons.join("; ")}`;
+}
 async function publish(o) {
   const r = o.report;
   if (o.summaryPath) appendFileSync2(o.summaryPath, summaryText(r, o.runUrl, o.note));
@@ -68555,8 +68650,11 @@ async function publish(o) {
   setOutput("errors", String(r.report.totals.errors));
   setOutput("warnings", String(r.report.totals.warnings));
   setOutput("report", o.reportPath);
+  const changed = r.diff.items.filter((i) => !i.unchanged).length;
+  const g = r.guideline_change;
+  const lead = g ? g.error !== void 0 ? "the new guideline is unusable; " : `guideline ${inert(g.base.version)} \u2192 ${inert(g.head.version)}: ${g.items_failing_head} of ${g.items_checked} items would fail after merge; ` : "";
   info(
-    `segqc: ${r.report.verdict} \u2014 ${r.diff.items.length} changed item${r.diff.items.length === 1 ? "" : "s"}, ${r.report.totals.errors} errors, ${r.report.totals.warnings} warnings (gate fails on ${r.report.config.fail_on})`
+    `segqc: ${r.report.verdict} \u2014 ${lead}${changed} changed item${changed === 1 ? "" : "s"}, ${r.report.totals.errors} errors, ${r.report.totals.warnings} warnings (gate fails on ${r.report.config.fail_on})`
   );
   return comment(o, commentBody(r, o.runUrl, o.note));
 }
@@ -68599,6 +68697,8 @@ async function runCheckMode(ctx) {
   const context4 = loadDatasetContext(base, configName);
   const { failOn, refused } = actionGate(inputs, context4.config.gate.fail_on);
   if (refused) info(`segqc: the base commit's ${configRel} gate (fail on ${failOn}) is stricter than the input fail-on (${refused}) and applies: the input can only tighten it`);
+  const guidelineGate = actionGuidelineChangeGate(inputs, context4.config.gate.guideline_change);
+  if (guidelineGate.refused) info(`segqc: the base commit's ${configRel} gate.guideline-change (${guidelineGate.gate}) is stricter than the input guideline-change (${guidelineGate.refused}) and applies: the input can only tighten it`);
   const since = repo.mergeBase(baseSha, headSha);
   if (!since) warning(`${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)} share no history; comparing the two commits directly`);
   const changed = repo.changedFiles(since ?? baseSha, headSha, prefix);
@@ -68613,6 +68713,7 @@ async function runCheckMode(ctx) {
     changed,
     context: context4,
     failOn,
+    guidelineChangeGate: guidelineGate.gate,
     full: inputs.full,
     shard: inputs.shard,
     toolVersion: version
@@ -68650,7 +68751,7 @@ async function runCheckMode(ctx) {
   });
   if (sharded) return 0;
   if (report.report.verdict === "fail") {
-    setFailed(`segqc: the gate failed (fail on ${failOn}): ${report.report.totals.errors} errors, ${report.report.totals.warnings} warnings in the changed items`);
+    setFailed(gateFailure(report));
     return 1;
   }
   return 0;
@@ -69456,6 +69557,10 @@ var pull_request_report_schema_default = {
             "modified"
           ]
         },
+        unchanged: {
+          description: "With full: the pull request changes none of this item's files or tasks; it was checked, not changed.",
+          const: true
+        },
         labels: {
           type: "array",
           items: {
@@ -69616,20 +69721,31 @@ var pull_request_report_schema_default = {
           }
         },
         items_failing_base: {
+          description: "Items of the head dataset (of a shard: its share), changed or not, that fail under the base guideline.",
           type: "integer",
           minimum: 0
         },
         items_failing_head: {
+          description: "The same items that would fail under the head guideline, after merge.",
           type: "integer",
           minimum: 0
         },
         items_checked: {
+          description: "Items of the head dataset (of a shard: its share) judged under the head guideline.",
           type: "integer",
           minimum: 0
         },
         error: {
+          description: "The head guideline is unusable (does not validate, or the pull request deletes it); the gate fails.",
           type: "string",
           maxLength: 65536
+        },
+        gate: {
+          description: "The guideline-change gate applied (gate.guideline-change of the base segqc.yaml, or a stricter input); absent means warn.",
+          enum: [
+            "warn",
+            "fail"
+          ]
         }
       }
     },
@@ -69805,17 +69921,18 @@ function mergeShardReports(parts) {
   sameEverywhere(parts, "the guideline change", (p) => p.guideline_change ? { ...p.guideline_change, items_failing_base: 0, items_failing_head: 0, items_checked: 0 } : null);
   const ordered = [...parts].sort((a, b) => a.shard.index - b.shard.index);
   const byId = (a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-  const items2 = ordered.flatMap((p) => p.report.items).sort(byId);
-  const dup = items2.find((it, i) => i > 0 && items2[i - 1].id === it.id);
+  const items3 = ordered.flatMap((p) => p.report.items).sort(byId);
+  const dup = items3.find((it, i) => i > 0 && items3[i - 1].id === it.id);
   if (dup) throw invalid(`item ${JSON.stringify(dup.id)} appears in two shards`);
   const first = ordered[0];
-  const report = buildReport(items2, { tool: first.report.tool, guideline: first.report.guideline, config: first.report.config }, first.audit_rate);
+  const report = buildReport(items3, { tool: first.report.tool, guideline: first.report.guideline, config: first.report.config }, first.audit_rate);
   const bases = ordered.map((p) => p.diff.totals.base);
   let change = null;
   if (first.guideline_change) {
     const gs = ordered.map((p) => p.guideline_change);
     const add2 = (k) => gs.reduce((s, g) => s + g[k], 0);
     change = { ...first.guideline_change, items_failing_base: add2("items_failing_base"), items_failing_head: add2("items_failing_head"), items_checked: add2("items_checked") };
+    if (guidelineChangeFails(change)) report.verdict = "fail";
   }
   return {
     ...first,
@@ -69855,7 +69972,7 @@ async function runMergeMode(ctx) {
     summaryPath: ctx.env.GITHUB_STEP_SUMMARY || null
   });
   if (merged.report.verdict === "fail") {
-    setFailed(`segqc: the gate failed (fail on ${merged.report.config.fail_on}): ${merged.report.totals.errors} errors, ${merged.report.totals.warnings} warnings in the changed items`);
+    setFailed(gateFailure(merged));
     return 1;
   }
   return 0;
