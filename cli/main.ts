@@ -1,4 +1,4 @@
-/** The `segqc` command line: compare, check, guideline, diff. Errors print one clear line, never a stack trace. */
+/** The `segqc` command line: compare, check, guideline, diff, history. Errors print one clear line, never a stack trace. */
 import { isSegqcError } from '../shared/errors.js';
 import { runCompare } from './commands/compare.js';
 import { VERSION } from '../node/version.js';
@@ -12,6 +12,7 @@ Usage:
   segqc guideline validate <file>
   segqc guideline labelconfig <file>
   segqc diff --base REF [--head REF] [dir]
+  segqc history [dir] [--since DATE|REV] [--until REV] [--by week|month|commit] [--json FILE] [--markdown FILE] [--html FILE]
 
 Run "segqc <command> --help" for a command's options.
 Exit codes: 0 done (gate passed), 1 gate failed, 2 usage error or unreadable input.
@@ -24,6 +25,7 @@ const commands: Record<string, () => Promise<Command>> = {
   check: async () => (await import('./commands/check.js')).runCheck,
   guideline: async () => (await import('./commands/guideline.js')).runGuideline,
   diff: async () => (await import('./commands/diff.js')).runDiff,
+  history: async () => (await import('./commands/history.js')).runHistory,
 };
 
 async function main(argv: string[]): Promise<number> {
