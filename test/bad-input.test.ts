@@ -2,7 +2,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32, deflateSync, gzipSync } from 'node:zlib';
+import { crc32, gzipSync } from 'node:zlib';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import * as niftiReader from 'nifti-reader-js';
 import { readNifti, readNiftiGeometry } from '../shared/formats/nifti.js';
@@ -17,6 +17,13 @@ import { loadDatasetContext } from '../shared/dataset/context.js';
 import { checkDataset } from '../shared/dataset/check.js';
 import { SegqcError } from '../shared/errors.js';
 import type { Geometry } from '../shared/model.js';
+import { PNG_CHANNELS as CHANNELS, pngChunk as chunk, writePng } from './fuzz/png-writer.js';
+import { prng as makeRng } from './fuzz/prng.js';
+import { dicomElements } from './fuzz/targets.js';
+import { loadGuideline } from '../shared/guideline/load.js';
+import { parseConfig } from '../shared/guideline/config.js';
+
+const prng = (seed: number) => makeRng(seed).next;
 
 const bad = (name: string) => new Uint8Array(readFileSync(join(__dirname, 'fixtures/bad-input', name)));
 
@@ -177,92 +184,6 @@ describe('NIfTI: every header number is checked before it is used', () => {
     expectError(() => readNifti(n2, 'two.nii'), 'format.unreadable', /dim\[1\] is \d+; dimensions are 1 to 2147483647/);
   });
 });
-
-/** A PNG chunk with its CRC (node:zlib's crc32). */
-function chunk(type: string, data: Uint8Array): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'ascii'), Buffer.from(data)]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td) >>> 0);
-  return Buffer.concat([len, td, crc]);
-}
-
-const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
-
-/**
- * An independent PNG writer: `samples` holds every sample of every pixel (row-major); interlaced images are split
- * into the seven Adam7 passes (PNG spec 8.2) and every row gets a filter chosen by `filterOf` (spec 9.2).
- */
-function writePng(w: number, h: number, depth: number, colorType: number, samples: number[], interlace: boolean, filterOf: (row: number) => number): Uint8Array {
-  const ch = CHANNELS[colorType];
-  const passes = interlace ? [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] : [[0, 0, 1, 1]];
-  const bytes: number[] = [];
-  let rowNo = 0;
-  for (const [x0, y0, dx, dy] of passes) {
-    const xs: number[] = [];
-    for (let x = x0; x < w; x += dx) xs.push(x);
-    const ys: number[] = [];
-    for (let y = y0; y < h; y += dy) ys.push(y);
-    if (xs.length === 0 || ys.length === 0) continue;
-    const stride = Math.ceil((xs.length * ch * depth) / 8);
-    const bpp = Math.max(1, (ch * depth) / 8);
-    let prev = new Array<number>(stride).fill(0);
-    for (const y of ys) {
-      const line = new Array<number>(stride).fill(0);
-      xs.forEach((x, k) => {
-        for (let c = 0; c < ch; c++) {
-          const s = samples[(y * w + x) * ch + c];
-          if (depth === 16) {
-            line[(k * ch + c) * 2] = s >> 8;
-            line[(k * ch + c) * 2 + 1] = s & 0xff;
-          } else if (depth === 8) line[k * ch + c] = s;
-          else {
-            const bit = k * depth;
-            line[bit >> 3] |= s << (8 - depth - (bit & 7));
-          }
-        }
-      });
-      const f = filterOf(rowNo++);
-      bytes.push(f);
-      line.forEach((x, i) => {
-        const a = i >= bpp ? line[i - bpp] : 0;
-        const b = prev[i];
-        const c = i >= bpp ? prev[i - bpp] : 0;
-        const p = a + b - c;
-        const pr = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
-        const pred = [0, a, b, Math.floor((a + b) / 2), pr][f];
-        bytes.push((x - pred + 256) & 0xff);
-      });
-      prev = line;
-    }
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = depth;
-  ihdr[9] = colorType;
-  ihdr[12] = interlace ? 1 : 0;
-  const parts = [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr)];
-  if (colorType === 3) parts.push(chunk('PLTE', new Uint8Array(3 * (1 << Math.min(depth, 8)))));
-  const z = deflateSync(Buffer.from(bytes));
-  // Split the data over two IDAT chunks, as encoders may.
-  const cut = Math.floor(z.length / 2);
-  parts.push(chunk('IDAT', z.subarray(0, cut)), chunk('IDAT', z.subarray(cut)), chunk('IEND', new Uint8Array(0)));
-  return new Uint8Array(Buffer.concat(parts));
-}
-
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('PNG: dimensions are checked first; every bit depth is decoded correctly, interlaced or not', () => {
   it('refuses width 0 × height 2^32 − 1 at once (it hung 19–31 s) and a height of 0 (it was accepted)', () => {
@@ -527,5 +448,36 @@ describe('polygon fill: a scanline over an edge table', () => {
     expect(performance.now() - t0).toBeLessThan(2000);
     // Area of r(a) = 0.45 + 0.04 sin(400a) over the ellipse: π·w·h·(0.45² + 0.04²/2).
     expect(Math.abs(filled / (Math.PI * w * h * (0.45 ** 2 + 0.04 ** 2 / 2)) - 1)).toBeLessThan(0.002);
+  });
+});
+
+describe('DICOM SEG segment numbers and YAML nesting (found by the fuzzer)', () => {
+  /** A copy of a SEG with one element's US value set in place (found by walking the file's elements). */
+  const withUS = (name: string, tag: string, nth: number, value: number) => {
+    const b = new Uint8Array(readFileSync(join(__dirname, 'fixtures', name)));
+    const e = dicomElements(b).filter((x) => x.tag === tag)[nth];
+    new DataView(b.buffer).setUint16(e.at, value, true);
+    return b;
+  };
+
+  it('refuses a BINARY SEG whose SegmentSequence numbers a segment 0 (its label came out as value 0) or twice', () => {
+    const zero = withUS('dcmqi-23x38x3/label_seg.dcm', '00620004', 0, 0);
+    expectError(() => readSegmentation(zero, 'z.dcm'), 'format.unreadable', /SegmentSequence item 1 has SegmentNumber 0; a BINARY SEG numbers its segments 1 to 4294967295/);
+    const twice = withUS('dicom-seg/seg_image_ct_binary_overlap.dcm', '00620004', 1, 1);
+    expectError(() => readSegmentation(twice, 't.dcm'), 'format.unreadable', /SegmentNumber 1 is used by two SegmentSequence items/);
+    // The untouched files still read: a LABELMAP SEG may describe a segment 0 (its background).
+    expect(readSegmentation(bad('../dcmqi-23x38x3/label_seg.dcm'), 'l.dcm').labels.map((l) => l.value)).toEqual([1]);
+    expect(readSegmentation(bad('../dicom-seg/dcmqi_sparse-labelmap-ppv5.dcm'), 's.dcm').labels.every((l) => l.value > 0)).toBe(true);
+  });
+
+  it('refuses YAML nested 20,000 deep in milliseconds instead of parsing it for seconds', () => {
+    const guideline = readFileSync(join(__dirname, '../guidelines/examples/liver-ct.yaml'), 'utf8');
+    const t0 = performance.now();
+    expectError(() => loadGuideline(`${guideline}\nx: ${'['.repeat(20000)}1${']'.repeat(20000)}\n`, 'g.yaml'), 'guideline.invalid', /g\.yaml:\d+:\d+: cannot read the file: \[ \] and \{ \} nested more than 64 levels deep/);
+    expectError(() => parseConfig(`guideline: g.yaml\nsources: ${'{"a": '.repeat(5000)}1${'}'.repeat(5000)}\n`, 'segqc.yaml'), 'config.invalid', /nested more than 64 levels deep/);
+    expect(performance.now() - t0).toBeLessThan(500);
+    // Brackets in quoted strings and comments are text, not nesting: the guideline still loads.
+    const quoted = guideline.replace(/^title: .*$/m, `title: "${'['.repeat(100)}" # ${'{'.repeat(100)}`);
+    expect(loadGuideline(quoted, 'q.yaml').title).toBe('['.repeat(100));
   });
 });

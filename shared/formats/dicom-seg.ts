@@ -112,7 +112,18 @@ export function readDicomSegDetailed(bytes: Uint8Array, file: string, limits: Re
   const samples = num(ds, 'SamplesPerPixel') ?? 1;
   if (samples !== 1) throw new SegqcError('format.unsupported', `SamplesPerPixel is ${samples}, not 1`, { file });
 
-  const segments = items(ds, 'SegmentSequence').map(parseSegment);
+  const segmentItems = items(ds, 'SegmentSequence');
+  const firstNumber = segType === 'LABELMAP' ? 0 : 1;
+  const seen = new Set<number>();
+  segmentItems.forEach((s, i) => {
+    const n = num(s, 'SegmentNumber');
+    if (n === null || !Number.isInteger(n) || n < firstNumber || n > MAX_SEGMENT_NUMBER) {
+      throw new SegqcError('format.unreadable', `SegmentSequence item ${i + 1} has SegmentNumber ${n ?? 'missing'}; a ${segType} SEG numbers its segments ${firstNumber} to ${MAX_SEGMENT_NUMBER}`, { file });
+    }
+    if (seen.has(n)) throw new SegqcError('format.unreadable', `SegmentNumber ${n} is used by two SegmentSequence items`, { file });
+    seen.add(n);
+  });
+  const segments = segmentItems.map(parseSegment);
   if (segments.length === 0) throw new SegqcError('format.unreadable', 'SegmentSequence is missing or empty', { file });
 
   const framePixels = rows * columns;

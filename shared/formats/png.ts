@@ -14,6 +14,13 @@ export const isPng = (b: Uint8Array): boolean => b.length >= 8 && SIGNATURE.ever
 /** Pixel spacing as a task field gives it: [row, column] mm, or one number for both. */
 export type PixelSpacing = [number, number] | number | null;
 
+/** A task-data value for a message: short, and never converted in a way that can recurse (nested arrays). */
+function brief(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
+  if (Array.isArray(v)) return `[${v.slice(0, 4).map((x) => (typeof x === 'number' || typeof x === 'string' ? brief(x) : Array.isArray(x) ? 'an array' : typeof x)).join(', ')}${v.length > 4 ? ', …' : ''}]`;
+  return typeof v === 'number' || typeof v === 'boolean' || v === null ? String(v) : typeof v;
+}
+
 /** Parses a spacing value from task data or config: a number, a numeric string, or [row, column]; null if absent. */
 export function parsePixelSpacing(v: unknown, where: string): [number, number] | null {
   if (v === undefined || v === null || v === '') return null;
@@ -21,14 +28,15 @@ export function parsePixelSpacing(v: unknown, where: string): [number, number] |
   if (typeof x === 'string') {
     const s = x.trim();
     try {
-      x = s.startsWith('[') ? JSON.parse(s) : s.includes(',') || s.includes('\\') ? s.split(/[,\\]/).map(Number) : Number(s);
+      x = s.startsWith('[') ? JSON.parse(s) : s.includes(',') || s.includes('\\') ? s.split(/[,\\]/) : s;
     } catch {
       x = NaN;
     }
   }
-  const pair = typeof x === 'number' ? [x, x] : Array.isArray(x) && x.length === 2 ? x.map(Number) : Array.isArray(x) && x.length === 1 ? [Number(x[0]), Number(x[0])] : null;
-  if (!pair || pair.some((p) => !(typeof p === 'number' && Number.isFinite(p) && p > 0))) {
-    throw new SegqcError('format.unreadable', `pixel spacing ${JSON.stringify(v)} in ${where} is not a positive number or [row, column] mm`);
+  const num = (p: unknown): number => (typeof p === 'number' ? p : typeof p === 'string' && p.trim() !== '' ? Number(p) : NaN);
+  const pair = Array.isArray(x) ? (x.length === 2 ? [num(x[0]), num(x[1])] : x.length === 1 ? [num(x[0]), num(x[0])] : null) : [num(x), num(x)];
+  if (!pair || pair.some((p) => !(Number.isFinite(p) && p > 0))) {
+    throw new SegqcError('format.unreadable', `pixel spacing ${brief(v)} in ${where} is not a positive number or [row, column] mm`);
   }
   return [pair[0], pair[1]];
 }

@@ -26,9 +26,49 @@ export function compileSchema(schema: object): ValidateFunction {
   return ajv.compile(schema);
 }
 
+/** Deepest flow nesting read: the YAML parser spends seconds on (and overflows its stack in) thousands of levels. */
+const MAX_FLOW_DEPTH = 64;
+
+/**
+ * Where flow collections ([ ], { }) first nest deeper than MAX_FLOW_DEPTH, or null: a scan of the text that skips
+ * quoted scalars and comments, before the parser sees it.
+ */
+function tooDeep(text: string): number | null {
+  let depth = 0;
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) {
+        if (quote === "'" && text[i + 1] === "'") i++;
+        else quote = '';
+      }
+      continue;
+    }
+    const prev = i === 0 ? ' ' : text[i - 1];
+    if (c === '#' && /\s/.test(prev)) {
+      const eol = text.indexOf('\n', i);
+      if (eol < 0) break;
+      i = eol;
+    } else if ((c === '"' || c === "'") && /[\s[{,:]/.test(prev)) quote = c;
+    else if (c === '[' || c === '{') {
+      if (++depth > MAX_FLOW_DEPTH) return i;
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return null;
+}
+
 /** Parses YAML or JSON (JSON is YAML 1.2); syntax errors come back located. */
 export function parseSource(text: string, file: string): { doc?: SourceDocument; errors: GuidelineError[] } {
   const lineCounter = new LineCounter();
+  const deep = tooDeep(text);
+  if (deep !== null) {
+    const before = text.slice(0, deep);
+    const line = before.split('\n').length;
+    const column = deep - before.lastIndexOf('\n');
+    return { errors: [{ file, line, column, path: '', schemaPath: 'syntax', message: `cannot read the file: [ ] and { } nested more than ${MAX_FLOW_DEPTH} levels deep` }] };
+  }
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const errors: GuidelineError[] = doc.errors.map((e) => {
     const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
