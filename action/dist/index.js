@@ -40509,20 +40509,26 @@ function decodeVoxels(b, offset, n2, h3, type, file) {
 // shared/formats/png.ts
 var SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 var isPng = (b) => b.length >= 8 && SIGNATURE.every((x, i) => b[i] === x);
+function brief(v3) {
+  if (typeof v3 === "string") return JSON.stringify(v3.length > 60 ? `${v3.slice(0, 60)}\u2026` : v3);
+  if (Array.isArray(v3)) return `[${v3.slice(0, 4).map((x) => typeof x === "number" || typeof x === "string" ? brief(x) : Array.isArray(x) ? "an array" : typeof x).join(", ")}${v3.length > 4 ? ", \u2026" : ""}]`;
+  return typeof v3 === "number" || typeof v3 === "boolean" || v3 === null ? String(v3) : typeof v3;
+}
 function parsePixelSpacing(v3, where) {
   if (v3 === void 0 || v3 === null || v3 === "") return null;
   let x = v3;
   if (typeof x === "string") {
     const s = x.trim();
     try {
-      x = s.startsWith("[") ? JSON.parse(s) : s.includes(",") || s.includes("\\") ? s.split(/[,\\]/).map(Number) : Number(s);
+      x = s.startsWith("[") ? JSON.parse(s) : s.includes(",") || s.includes("\\") ? s.split(/[,\\]/) : s;
     } catch {
       x = NaN;
     }
   }
-  const pair = typeof x === "number" ? [x, x] : Array.isArray(x) && x.length === 2 ? x.map(Number) : Array.isArray(x) && x.length === 1 ? [Number(x[0]), Number(x[0])] : null;
-  if (!pair || pair.some((p) => !(typeof p === "number" && Number.isFinite(p) && p > 0))) {
-    throw new SegqcError("format.unreadable", `pixel spacing ${JSON.stringify(v3)} in ${where} is not a positive number or [row, column] mm`);
+  const num3 = (p) => typeof p === "number" ? p : typeof p === "string" && p.trim() !== "" ? Number(p) : NaN;
+  const pair = Array.isArray(x) ? x.length === 2 ? [num3(x[0]), num3(x[1])] : x.length === 1 ? [num3(x[0]), num3(x[0])] : null : [num3(x), num3(x)];
+  if (!pair || pair.some((p) => !(Number.isFinite(p) && p > 0))) {
+    throw new SegqcError("format.unreadable", `pixel spacing ${brief(v3)} in ${where} is not a positive number or [row, column] mm`);
   }
   return [pair[0], pair[1]];
 }
@@ -62856,7 +62862,18 @@ function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
   }
   const samples = num(ds, "SamplesPerPixel") ?? 1;
   if (samples !== 1) throw new SegqcError("format.unsupported", `SamplesPerPixel is ${samples}, not 1`, { file });
-  const segments = items(ds, "SegmentSequence").map(parseSegment);
+  const segmentItems = items(ds, "SegmentSequence");
+  const firstNumber = segType === "LABELMAP" ? 0 : 1;
+  const seen = /* @__PURE__ */ new Set();
+  segmentItems.forEach((s, i) => {
+    const n2 = num(s, "SegmentNumber");
+    if (n2 === null || !Number.isInteger(n2) || n2 < firstNumber || n2 > MAX_SEGMENT_NUMBER) {
+      throw new SegqcError("format.unreadable", `SegmentSequence item ${i + 1} has SegmentNumber ${n2 ?? "missing"}; a ${segType} SEG numbers its segments ${firstNumber} to ${MAX_SEGMENT_NUMBER}`, { file });
+    }
+    if (seen.has(n2)) throw new SegqcError("format.unreadable", `SegmentNumber ${n2} is used by two SegmentSequence items`, { file });
+    seen.add(n2);
+  });
+  const segments = segmentItems.map(parseSegment);
   if (segments.length === 0) throw new SegqcError("format.unreadable", "SegmentSequence is missing or empty", { file });
   const framePixels = rows * columns;
   if (framePixels * frames > limits.maxVoxels) {
@@ -64078,8 +64095,41 @@ function compileSchema(schema) {
   ajv.addVocabulary([EXPECTED]);
   return ajv.compile(schema);
 }
+var MAX_FLOW_DEPTH = 64;
+function tooDeep(text) {
+  let depth = 0;
+  let quote = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === "\\" && quote === '"') i++;
+      else if (c === quote) {
+        if (quote === "'" && text[i + 1] === "'") i++;
+        else quote = "";
+      }
+      continue;
+    }
+    const prev = i === 0 ? " " : text[i - 1];
+    if (c === "#" && /\s/.test(prev)) {
+      const eol = text.indexOf("\n", i);
+      if (eol < 0) break;
+      i = eol;
+    } else if ((c === '"' || c === "'") && /[\s[{,:]/.test(prev)) quote = c;
+    else if (c === "[" || c === "{") {
+      if (++depth > MAX_FLOW_DEPTH) return i;
+    } else if ((c === "]" || c === "}") && depth > 0) depth--;
+  }
+  return null;
+}
 function parseSource(text, file) {
   const lineCounter = new import_yaml.LineCounter();
+  const deep = tooDeep(text);
+  if (deep !== null) {
+    const before = text.slice(0, deep);
+    const line = before.split("\n").length;
+    const column = deep - before.lastIndexOf("\n");
+    return { errors: [{ file, line, column, path: "", schemaPath: "syntax", message: `cannot read the file: [ ] and { } nested more than ${MAX_FLOW_DEPTH} levels deep` }] };
+  }
   const doc = (0, import_yaml.parseDocument)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const errors = doc.errors.map((e) => {
     const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
