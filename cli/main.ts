@@ -28,10 +28,40 @@ const commands: Record<string, () => Promise<Command>> = {
   history: async () => (await import('./commands/history.js')).runHistory,
 };
 
+/** What a stream failed with; a reader that went away (EPIPE: `segqc check | head -1`) is not a failure. */
+interface StreamState {
+  open: boolean;
+  failed: string | null;
+}
+
+/** Writes to `stream` until it fails, then drops the rest: never an unhandled 'error' event and its stack trace. */
+function guardedWriter(stream: NodeJS.WriteStream, onFail: (code: string) => void): [(s: string) => void, StreamState] {
+  const state: StreamState = { open: true, failed: null };
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    state.open = false;
+    if (e.code !== 'EPIPE' && state.failed === null) {
+      state.failed = e.code ?? 'error';
+      onFail(state.failed);
+    }
+  });
+  return [(s) => void (state.open && !stream.destroyed && stream.write(s)), state];
+}
+
+const [err, stderrState] = guardedWriter(process.stderr, () => (process.exitCode = 2));
+const [out, stdoutState] = guardedWriter(process.stdout, (code) => {
+  err(`segqc: the output could not be written (${code})\n`);
+  process.exitCode = 2;
+});
+
+/** `-h` is `--help` for every command (not after `--`, where it is a file name). */
+function helpAlias(args: string[]): string[] {
+  const end = args.indexOf('--');
+  return args.map((a, i) => (a === '-h' && (end < 0 || i < end) ? '--help' : a));
+}
+
 async function main(argv: string[]): Promise<number> {
-  const out = (s: string) => process.stdout.write(s);
-  const err = (s: string) => process.stderr.write(s);
-  const [cmd, ...rest] = argv;
+  const [first, ...after] = argv;
+  const [cmd, ...rest] = first === 'help' && after.length > 0 ? [after[0], '--help'] : argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     out(help);
     return 0;
@@ -46,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await (await load())(rest, out, err);
+    return await (await load())(helpAlias(rest), out, err);
   } catch (e) {
     if (isSegqcError(e)) {
       err(`segqc ${cmd}: error [${e.code}] ${neutralize(e.message, { keepNewlines: true })}\n`);
@@ -59,10 +89,10 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    process.exitCode = (stdoutState.failed ?? stderrState.failed) !== null ? 2 : code;
   },
   (e) => {
-    process.stderr.write(`segqc: ${(e as Error)?.message ?? e}\n`);
+    err(`segqc: ${(e as Error)?.message ?? e}\n`);
     process.exitCode = 2;
   },
 );

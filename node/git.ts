@@ -4,6 +4,7 @@
  * them an in-memory one (test/memory-git.ts). The pure core never sees git: it gets DatasetTrees and ChangedFiles.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { SegqcError } from '../shared/errors.js';
 import type { DatasetTree } from '../shared/dataset/tree.js';
 import { brokenLinkCause, isAnnexTarget } from '../shared/dataset/pointer.js';
@@ -131,6 +132,7 @@ function resolveLink(linkPath: string, target: string): string | null {
 /** The repository holding `dir` (a usage error carrying git's message when there is none). */
 export function openGitRepository(dir: string, opts: { prefetchBytes?: number } = {}): GitRepository {
   const budget = opts.prefetchBytes ?? PREFETCH_BYTES;
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new SegqcError('usage', 'is not a directory', { file: dir });
   const [top, prefix = ''] = git(dir, ['rev-parse', '--show-toplevel', '--show-prefix']).toString().split('\n');
 
   const resolveCommit = (ref: string): string => {

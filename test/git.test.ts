@@ -104,6 +104,7 @@ describe('openGitRepository: git itself', () => {
     expect(r.prefix).toBe('data/');
     expect(openGitRepository(repo.dir).prefix).toBe('');
     expect(usageError(() => openGitRepository(scratch))).toMatch(/^git rev-parse failed: .*not a git repository/);
+    expect(usageError(() => openGitRepository(join(repo.dir, 'no such dir')))).toBe(`${join(repo.dir, 'no such dir')}: is not a directory`);
   });
 
   it("lists a commit's files under a prefix, whatever their names", () => {
