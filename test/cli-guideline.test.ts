@@ -17,6 +17,14 @@ describe('segqc guideline', () => {
     expect(r.stdout).toMatch(/liver-ct 1\.2\.0, 2 labels, 3 checklist items, sha256 [0-9a-f]{64}/);
   });
 
+  it('validate: counts read as words (1 label, 0 checklist items)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segqc-gl-'));
+    writeFileSync(join(dir, 'g.yaml'), 'schema_version: 1\nid: one\nversion: 1.0.0\ntitle: t\nlabels:\n  - name: Lesion\n    value: 1\n');
+    const r = segqc('guideline', 'validate', join(dir, 'g.yaml'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/: valid — one 1\.0\.0, 1 label, 0 checklist items, sha256 [0-9a-f]{64}\n$/);
+  });
+
   it('validate and check: a key with a newline and a right-to-left override cannot forge lines or reorder text', () => {
     const dir = mkdtempSync(join(tmpdir(), 'segqc-gl-'));
     const guideline = 'schema_version: 1\nid: x\nversion: 1.0.0\ntitle: t\nlabels:\n  - name: L\n    value: 1\n"bad\\u202Ekey\\nforged line": 1\n';

@@ -6,6 +6,7 @@ import { labelConfig } from '../../shared/guideline/labelconfig.js';
 import { guidelineSha256 } from '../../shared/guideline/hash.js';
 import { parseArgs } from '../args.js';
 import { neutralize } from '../../shared/report/escape.js';
+import { plural } from '../../shared/report/render-check.js';
 
 export const guidelineHelp = `Usage:
   segqc guideline validate <file>      check a guideline (YAML or JSON) against guidelines/guideline.schema.json
@@ -41,7 +42,7 @@ export function runGuideline(argv: string[], out: (s: string) => void, err: (s: 
     return 2;
   }
   if (sub === 'validate') {
-    out(`${neutralize(`${file}: valid — ${guideline.id} ${guideline.version}`)}, ${guideline.labels.length} labels, ${(guideline.checklist ?? []).length} checklist items, sha256 ${guidelineSha256(guideline)}\n`);
+    out(`${neutralize(`${file}: valid — ${guideline.id} ${guideline.version}`)}, ${plural(guideline.labels.length, 'label')}, ${plural((guideline.checklist ?? []).length, 'checklist item')}, sha256 ${guidelineSha256(guideline)}\n`);
     return 0;
   }
   if (sub === 'labelconfig') {

@@ -16,7 +16,8 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 const fmtVolume = (v: number, units: SizeUnits) => size(v, units);
 
-const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+/** `1 item`, `2 items`: a count and its noun. */
+export const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
 
 /** The report for a terminal: plain text, one finding per line. Text from the dataset is neutralized. */
 export function renderCheckTerminal(r: DatasetReport, opts: { color?: boolean } = {}): string {
