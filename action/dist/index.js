@@ -39787,7 +39787,7 @@ function octokitPlatform(opts) {
 }
 
 // action/src/modes/check.ts
-import { existsSync as existsSync3, mkdirSync } from "node:fs";
+import { existsSync as existsSync4, mkdirSync } from "node:fs";
 import { dirname, isAbsolute, join, posix, relative, resolve, sep as sep2 } from "node:path";
 
 // shared/model.ts
@@ -67973,6 +67973,7 @@ function pullRequestReport(analysis, where) {
 
 // node/git.ts
 import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync as existsSync3, statSync } from "node:fs";
 var MAX_BUFFER = 2 * 1024 * 1024 * 1024;
 var PREFETCH_BYTES = 64 * 1024 * 1024;
 function git(cwd, args) {
@@ -68037,6 +68038,7 @@ function resolveLink(linkPath, target) {
 }
 function openGitRepository(dir, opts = {}) {
   const budget = opts.prefetchBytes ?? PREFETCH_BYTES;
+  if (!existsSync3(dir) || !statSync(dir).isDirectory()) throw new SegqcError("usage", "is not a directory", { file: dir });
   const [top, prefix = ""] = git(dir, ["rev-parse", "--show-toplevel", "--show-prefix"]).toString().split("\n");
   const resolveCommit = (ref) => {
     try {
@@ -68347,18 +68349,33 @@ function loadDatasetContext(tree, configPath = "segqc.yaml") {
 }
 
 // node/write-atomic.ts
-import { renameSync, writeFileSync, unlinkSync } from "node:fs";
+import { realpathSync, renameSync, statSync as statSync2, writeFileSync, unlinkSync } from "node:fs";
+var cannotWrite = (path, e) => new SegqcError("usage", `cannot be written (${e.code ?? "error"})`, { file: path });
 function writeFileAtomic(path, content) {
-  const tmp = `${path}.${process.pid}.tmp`;
+  let target = path;
+  try {
+    if (!statSync2(path).isFile()) {
+      try {
+        writeFileSync(path, content);
+        return;
+      } catch (e) {
+        throw cannotWrite(path, e);
+      }
+    }
+    target = realpathSync(path);
+  } catch (e) {
+    if (e instanceof SegqcError) throw e;
+  }
+  const tmp = `${target}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, content);
-    renameSync(tmp, path);
+    renameSync(tmp, target);
   } catch (e) {
     try {
       unlinkSync(tmp);
     } catch {
     }
-    throw new SegqcError("usage", `cannot be written (${e.code ?? "error"})`, { file: path });
+    throw cannotWrite(path, e);
   }
 }
 
@@ -68732,7 +68749,7 @@ async function runCheckMode(ctx) {
     throw new SegqcError("usage", "no base and head commits: run on a pull_request event, or set the inputs base and head");
   }
   let probe = dirname(resolve(ctx.workspace, inputs.config));
-  while (!existsSync3(probe) && dirname(probe) !== probe) probe = dirname(probe);
+  while (!existsSync4(probe) && dirname(probe) !== probe) probe = dirname(probe);
   const repo = openRepository(probe);
   const top = repo.top;
   const baseSha = repo.resolveCommit(baseRef);
@@ -68812,7 +68829,7 @@ import { resolve as resolve2 } from "node:path";
 
 // action/src/pr-report-file.ts
 var import__2 = __toESM(require__(), 1);
-import { readdirSync, readFileSync as readFileSync3, statSync } from "node:fs";
+import { readdirSync, readFileSync as readFileSync3, statSync as statSync3 } from "node:fs";
 import { join as join2 } from "node:path";
 
 // guidelines/report.schema.json
@@ -69849,7 +69866,7 @@ function parsePullRequestReport(data2, file) {
 function readPullRequestReport(path, label = path) {
   let size2;
   try {
-    size2 = statSync(path).size;
+    size2 = statSync3(path).size;
   } catch {
     throw new SegqcError("report.invalid", "does not exist: download the report artifact first (actions/download-artifact)", { file: label });
   }
@@ -69865,7 +69882,7 @@ function readPullRequestReport(path, label = path) {
 function reportFiles(path) {
   let st;
   try {
-    st = statSync(path);
+    st = statSync3(path);
   } catch {
     throw new SegqcError("usage", "does not exist: download the report artifacts first (actions/download-artifact)", { file: path });
   }
