@@ -65,15 +65,10 @@ export interface DiscoverOptions {
   reference?: SourceSpec | null;
 }
 
-function readSidecar(tree: DatasetTree, files: Set<string>, path: string): unknown | null {
+/** The sidecar's JSON text (parsed by the attestation rules, which locate syntax errors), or null when there is none. */
+function readSidecar(tree: DatasetTree, files: Set<string>, path: string): string | null {
   const side = sidecarOf(path);
-  if (!files.has(side)) return null;
-  const text = new TextDecoder().decode(readEntry(tree, side));
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    return { invalid: `${side} is not valid JSON: ${(e as Error).message}` };
-  }
+  return files.has(side) ? new TextDecoder().decode(readEntry(tree, side)) : null;
 }
 
 function checklistFrom(ann: LabelStudioAnnotation): AnnotationInput['checklist'] {
@@ -87,15 +82,8 @@ function checklistFrom(ann: LabelStudioAnnotation): AnnotationInput['checklist']
   return any ? answers : null;
 }
 
-function attestationFrom(ann: LabelStudioAnnotation): unknown | null {
-  const text = ann.texts[ATTESTATION_FROM_NAME]?.[0];
-  if (text === undefined) return null;
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    return { invalid: `the ${ATTESTATION_FROM_NAME} text is not valid JSON: ${(e as Error).message}` };
-  }
-}
+/** The JSON text of the attestation TextArea, parsed by the attestation rules; null when there is none. */
+const attestationFrom = (ann: LabelStudioAnnotation): string | null => ann.texts[ATTESTATION_FROM_NAME]?.[0] ?? null;
 
 /** A Label Studio annotation as the rule engine sees it. */
 export function labelStudioAnnotationInput(ann: LabelStudioAnnotation): AnnotationInput {
@@ -195,7 +183,7 @@ function maskAnnotation(tree: DatasetTree, files: Set<string>, path: string, src
     file: path,
     load: () => {
       const seg: Segmentation = readSegmentation(readEntry(tree, path), path, { format: src.format, limits: opts.limits ?? DEFAULT_LIMITS, labelValues: opts.labelValues });
-      return { id: path, annotator, segmentation: seg, checklist: null, attestation: readSidecar(tree, files, path) };
+      return { id: path, annotator, segmentation: seg, checklist: null, attestation: readSidecar(tree, files, path), sidecar: sidecarOf(path) };
     },
   };
 }

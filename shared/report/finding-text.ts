@@ -3,7 +3,8 @@
  * terminal, Markdown, job summary and editor panel show these messages; readers of the report use the data.
  */
 import type { SizeUnits } from '../metrics/size.js';
-import type { AgreementMiss, Amount, FindingDraft, FindingLocation } from '../rules/types.js';
+import type { JsonExpectation, JsonSyntaxError } from '../formats/json-syntax.js';
+import type { AgreementMiss, Amount, AttestationProblem, FindingDraft, FindingLocation } from '../rules/types.js';
 
 /** A number with three significant digits and no exponent for everyday magnitudes. */
 export function num(x: number): string {
@@ -112,16 +113,18 @@ export function findingMessage(d: FindingDraft): string {
     }
     case 'checklist.missing': {
       const p = d.facts.prompts;
-      return `The annotation carries no checklist answers and no attestation; the guideline asks ${plural(p.length, 'question')}: ${p.map((q) => `"${q}"`).join(', ')}`;
+      const attest = d.facts.mask ? `; run \`segqc attest ${d.facts.mask}\` to answer ${p.length === 1 ? 'it' : 'them'}` : '';
+      return `The annotation carries no checklist answers and no attestation; the guideline asks ${plural(p.length, 'question')}: ${p.map((q) => `"${q}"`).join(', ')}${attest}`;
     }
     case 'checklist.incomplete':
       return `Checklist item not confirmed: "${d.facts.prompt}"${d.facts.help ? ` (${d.facts.help})` : ''}`;
-    case 'attestation.missing':
-      return 'The annotation has no attestation; the guideline requires one (submit through the segqc Label Studio extension, or add a .segqc.json sidecar beside the mask)';
-    case 'attestation.invalid': {
-      const p = d.facts.problems;
-      return `The attestation does not follow guidelines/attestation.schema.json: ${p.slice(0, 5).join('; ')}${p.length > 5 ? `; and ${p.length - 5} more` : ''}`;
+    case 'attestation.missing': {
+      const f = d.facts;
+      const how = f.mask && f.sidecar ? `write ${f.sidecar} with \`segqc attest ${f.mask}\`` : 'add a .segqc.json sidecar beside the mask';
+      return `The annotation has no attestation; the guideline requires one (submit through the segqc Label Studio extension, or ${how})`;
     }
+    case 'attestation.invalid':
+      return attestationProblem(d.facts);
     case 'attestation.stale_guideline': {
       const { made: a, current: c } = d.facts;
       const diffs: string[] = [];
@@ -129,7 +132,8 @@ export function findingMessage(d: FindingDraft): string {
       if (a.version !== c.version) diffs.push(`version ${a.version} (current: ${c.version})`);
       if (a.sha256 !== c.sha256) diffs.push(`sha256 ${a.sha256.slice(0, 12)}… (current: ${c.sha256.slice(0, 12)}…)`);
       const bump = a.id === c.id && a.version === c.version ? ': the guideline changed without a version bump' : '';
-      return `The attestation was made under ${diffs.join(', ')}${bump}; re-check the annotation against the current guideline`;
+      const again = d.facts.mask ? ` and attest it again (\`segqc attest --force ${d.facts.mask}\`)` : '';
+      return `The attestation was made under ${diffs.join(', ')}${bump}; re-check the annotation against the current guideline${again}`;
     }
     case 'geometry.mismatch': {
       const f = d.facts;
@@ -155,8 +159,47 @@ export function findingMessage(d: FindingDraft): string {
   }
 }
 
+const EXPECTED: Record<JsonExpectation, string> = {
+  value: 'a JSON value',
+  property_name: 'a property name in double quotes',
+  colon: "':' after the property name",
+  comma_or_object_end: "',' or '}' after the property value",
+  comma_or_array_end: "',' or ']' after the array element",
+  digit: 'a digit',
+  escape: 'an escape (\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)',
+  hex_digit: 'four hexadecimal digits after \\u',
+  string_end: 'the closing \'"\' of the string',
+  end_of_text: 'the end of the text',
+};
+
+const shownChar = (c: string | null): string => {
+  if (c === null) return 'the end of the text';
+  const code = c.codePointAt(0) as number;
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0xfeff ? `U+${code.toString(16).toUpperCase().padStart(4, '0')}` : `'${c}'`;
+};
+
+/** "line 3, column 14: expected ',' or '}' after the property value, found '"'". */
+export const jsonSyntaxText = (s: JsonSyntaxError): string => `line ${s.line}, column ${s.column}: expected ${EXPECTED[s.expected]}, found ${shownChar(s.found)}`;
+
+function attestationProblem(f: AttestationProblem & { file: string | null }): string {
+  const what = f.file ? `The attestation ${f.file}` : 'The attestation';
+  switch (f.kind) {
+    case 'syntax':
+      return `${what} is not valid JSON: ${jsonSyntaxText(f.syntax)}`;
+    case 'schema': {
+      const p = f.problems;
+      return `${what} does not follow guidelines/attestation.schema.json: ${p.slice(0, 5).join('; ')}${p.length > 5 ? `; and ${p.length - 5} more` : ''}`;
+    }
+    case 'unknown_answer':
+      return `${what} answers unknown checklist id \`${f.id}\`${f.suggestion ? `; did you mean \`${f.suggestion}\`?` : '; the guideline\'s checklist has no such item'}`;
+    default:
+      return unreachable(f);
+  }
+}
+
 const unreachable = (d: never): string => {
-  throw new Error(`no message for rule ${(d as FindingDraft).rule}`);
+  const x = d as { rule?: string; kind?: string };
+  throw new Error(`no message for ${x.rule ?? x.kind}`);
 };
 
 /** A message with the override an attestation recorded for it. */

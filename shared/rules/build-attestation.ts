@@ -13,6 +13,8 @@ export interface AttestationInput {
   overrides: Override[];
   tool: { name: string; version: string };
   now: Date;
+  /** Who attests, recorded where nothing else does (a sidecar); omitted when absent. */
+  annotator?: string | null;
 }
 
 /** Builds the attestation: every checklist item answered or not, and only the overrides of findings present and allowed. */
@@ -29,5 +31,6 @@ export function buildAttestation(input: AttestationInput): Attestation {
     overrides: used.map((o) => ({ rule: o.rule, label: o.label, reason: o.reason, by: o.by })),
     tool: { name: input.tool.name, version: input.tool.version },
     submitted_at: input.now.toISOString(),
+    ...(input.annotator ? { annotator: input.annotator } : {}),
   };
 }

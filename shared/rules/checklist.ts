@@ -40,12 +40,29 @@ export function answersOf(checklist: ChecklistAnswers | null, attestation: unkno
   return null;
 }
 
-/** Required items whose condition holds must be ticked; no answers at all is one `checklist.missing`. */
-export function checklistRules(guideline: Guideline, presentLabelNames: string[], answers: ChecklistAnswers | null): FindingDraft[] {
+/**
+ * Required items whose condition holds must be ticked; no answers at all is one `checklist.missing`. `mask` names a
+ * mask whose answers `segqc attest` writes; `answersFile` the file the answers came from (a sidecar).
+ */
+export function checklistRules(
+  guideline: Guideline,
+  presentLabelNames: string[],
+  answers: ChecklistAnswers | null,
+  where: { mask: string | null; answersFile: string | null } = { mask: null, answersFile: null },
+): FindingDraft[] {
   const due = checklistState(guideline, presentLabelNames, answers).filter((s) => s.visible && isRequiredItem(s.item));
   if (due.length === 0) return [];
   if (answers === null) {
-    return [{ rule: 'checklist.missing', label: null, facts: { prompts: due.map((s) => s.item.prompt) }, value: 0, limit: due.length }];
+    return [
+      {
+        rule: 'checklist.missing',
+        label: null,
+        facts: { prompts: due.map((s) => s.item.prompt), mask: where.mask },
+        value: 0,
+        limit: due.length,
+        location: where.mask ? { file: where.mask } : null,
+      },
+    ];
   }
   return due
     .filter((s) => !s.answered)
@@ -55,6 +72,6 @@ export function checklistRules(guideline: Guideline, presentLabelNames: string[]
       facts: { prompt: s.item.prompt, help: s.item.help ?? null },
       value: s.item.id,
       limit: null,
-      location: { region: s.item.id },
+      location: where.answersFile ? { file: where.answersFile, region: s.item.id } : { region: s.item.id },
     }));
 }

@@ -16,7 +16,7 @@ import { overlapRules } from './overlap.js';
 import type { DrawnLabel } from './overlap.js';
 import { labelShape } from './shape.js';
 import type { LabelShape } from './shape.js';
-import type { Geometry } from '../model.js';
+import type { Geometry, Segmentation } from '../model.js';
 import { sliceRules } from './slices.js';
 import { volumeRules } from './volume.js';
 import type { AnnotationInput, Finding, ItemInput } from './types.js';
@@ -64,15 +64,6 @@ const shaOf = (g: Guideline, opts: CheckOptions): string => {
   return s;
 };
 
-const parseAttestation = (raw: unknown): unknown => {
-  if (typeof raw !== 'string') return raw;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
-};
-
 /** Every per-annotation rule: labels, sizes, components, slices, containment, overlap, checklist and attestation. */
 export function checkAnnotation(guideline: Guideline, annotation: AnnotationInput, itemId?: string, opts: CheckOptions = {}): Finding[] {
   const seg = annotation.segmentation;
@@ -106,13 +97,32 @@ export function checkAnnotation(guideline: Guideline, annotation: AnnotationInpu
   }
   drafts.push(...overlapRules(seg, drawn, file));
 
-  const raw = parseAttestation(annotation.attestation);
-  const { drafts: attDrafts, attestation } = attestationRules(guideline, shaOf(guideline, opts), raw);
-  drafts.push(...attDrafts);
+  const sidecar = annotation.sidecar ?? null;
+  const source = { mask: sidecar ? file : null, sidecar };
+  const att = attestationRules(guideline, shaOf(guideline, opts), annotation.attestation, source);
+  drafts.push(...att.drafts);
   const present = drawn.map((d) => d.resolved.label.name);
-  drafts.push(...checklistRules(guideline, present, answersOf(annotation.checklist, raw)));
+  const answersFile = annotation.checklist ? null : sidecar;
+  drafts.push(...checklistRules(guideline, present, answersOf(annotation.checklist, att.value), { mask: source.mask, answersFile }));
 
-  return applyOverrides(guideline, attestation, emit(ctx, drafts));
+  return applyOverrides(guideline, att.attestation, emit(ctx, drafts));
+}
+
+/**
+ * Guideline labels drawn in a segmentation with at least one voxel, as `checkAnnotation` sees them: what the `when`
+ * conditions of the checklist are evaluated on.
+ */
+export function drawnLabelNames(guideline: Guideline, seg: Segmentation): string[] {
+  const drawn = (m: MaskRef): boolean => {
+    for (let i = 0; i < m.data.length; i++) if (m.data[i] === m.value) return true;
+    return false;
+  };
+  return resolveLabels(guideline, seg)
+    .labels.filter((r) => {
+      const m = resolvedMask(seg, r.values);
+      return m !== null && drawn(m);
+    })
+    .map((r) => r.label.name);
 }
 
 /** Findings of an item and the agreement scores behind its `agreement.below_threshold` findings. */

@@ -1,5 +1,6 @@
 /** Findings and the inputs of the rule engine. Rule codes are public API: see CHANGELOG.md before changing one. */
 import type { ErrorReason } from '../errors.js';
+import type { JsonSyntaxError } from '../formats/json-syntax.js';
 import type { SizeUnits } from '../metrics/size.js';
 import type { Geometry, Segmentation } from '../model.js';
 import type { RuleCode, Severity } from '../rule-codes.js';
@@ -56,6 +57,12 @@ export interface GuidelineStamp {
   sha256: string;
 }
 
+/** Why an attestation is not one: its JSON, its schema, or an answer to a question the guideline does not ask. */
+export type AttestationProblem =
+  | { kind: 'syntax'; syntax: JsonSyntaxError }
+  | { kind: 'schema'; problems: string[] }
+  | { kind: 'unknown_answer'; id: string; suggestion: string | null };
+
 /**
  * What each rule knows about what it found: the data its message is rendered from (`shared/report/finding-text.ts`),
  * discriminated on the rule code.
@@ -94,11 +101,11 @@ export type FindingFacts =
     }
   | { rule: 'overlap.forbidden'; facts: { label: string; other: string; overlap: Amount; location: FindingLocation } }
   | { rule: 'slices.gap'; facts: { label: string; first: number; last: number; before: number; after: number; axis: SliceAxis } }
-  | { rule: 'checklist.missing'; facts: { prompts: string[] } }
+  | { rule: 'checklist.missing'; facts: { prompts: string[]; mask: string | null } }
   | { rule: 'checklist.incomplete'; facts: { prompt: string; help: string | null } }
-  | { rule: 'attestation.missing'; facts: Record<string, never> }
-  | { rule: 'attestation.invalid'; facts: { problems: string[] } }
-  | { rule: 'attestation.stale_guideline'; facts: { made: GuidelineStamp; current: GuidelineStamp } }
+  | { rule: 'attestation.missing'; facts: { mask: string | null; sidecar: string | null } }
+  | { rule: 'attestation.invalid'; facts: AttestationProblem & { file: string | null } }
+  | { rule: 'attestation.stale_guideline'; facts: { made: GuidelineStamp; current: GuidelineStamp; mask: string | null } }
   | {
       rule: 'geometry.mismatch';
       facts: { aspect: 'shape' | 'spacing' | 'origin' | 'direction'; mask: string; image: string; unit: string; image_path: string };
@@ -147,8 +154,10 @@ export interface AnnotationInput {
   segmentation: Segmentation;
   /** Answers found in the annotation itself (Label Studio checklist results), or null when it carries none. */
   checklist: ChecklistAnswers | null;
-  /** The parsed attestation (from the Label Studio result or a `.segqc.json` sidecar), or null when absent. */
+  /** The attestation (parsed, or its JSON text) from the Label Studio result or a `.segqc.json` sidecar; null when absent. */
   attestation: unknown | null;
+  /** The `.segqc.json` sidecar that holds (or would hold) a mask's attestation; absent for Label Studio annotations. */
+  sidecar?: string | null;
 }
 
 /** One image's annotations: the unit the rule engine checks. */
@@ -170,4 +179,6 @@ export interface Attestation {
   overrides: Array<{ rule: RuleCode; label: string | null; reason: string; by: string | null }>;
   tool: { name: string; version: string };
   submitted_at: string;
+  /** Who attested, where nothing else records it (a sidecar written by `segqc attest`). */
+  annotator?: string;
 }
