@@ -406,6 +406,10 @@ export const labelstudio: Target = {
     const text = new TextDecoder().decode(bytes);
     const tasks = typed(tally, () => parseLabelStudioExport(text, seed.name, { labelValues, spacingField: 'pixel_spacing' }));
     for (const t of tasks ?? []) for (const a of [...t.annotations, ...t.predictions]) checkSegmentation(a.segmentation, 'parseLabelStudioExport');
+    // The export reader (compare) and the dataset check read the same annotation alike.
+    const shapeOf = (seg: Segmentation) => JSON.stringify([seg.geometry.shape, seg.geometry.spacing, seg.layers.map((l) => [l.id, l.values]), seg.labels]);
+    const byId = new Map<string, string | null>();
+    for (const t of tasks ?? []) for (const a of t.annotations) byId.set(a.id, byId.has(a.id) ? null : shapeOf(a.segmentation));
     const seg = typed(tally, () => readSegmentation(bytes, seed.name, { labelValues }));
     if (seg) checkSegmentation(seg, 'readSegmentation');
     // The dataset check reads exports on its own path: every annotation loads or fails with a SegqcError.
@@ -414,7 +418,10 @@ export const labelstudio: Target = {
     for (const item of items) {
       for (const p of [...item.annotations, ...(item.reference ? [item.reference] : [])]) {
         const a = typed(tally, () => p.load());
-        if (a) checkSegmentation(a.segmentation, 'dataset load');
+        if (!a) continue;
+        checkSegmentation(a.segmentation, 'dataset load');
+        const other = a.id === null ? null : byId.get(a.id);
+        if (other) check(other === shapeOf(a.segmentation), `annotation ${a.id}: the dataset check reads ${shapeOf(a.segmentation).slice(0, 200)}, the export reader ${other.slice(0, 200)}`);
       }
     }
   },
