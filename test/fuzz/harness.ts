@@ -11,7 +11,7 @@ export interface FuzzFailure {
   target: string;
   seed: number;
   index: number;
-  kind: 'untyped error' | 'wrong value' | 'slow' | 'hang';
+  kind: 'untyped error' | 'wrong value' | 'slow' | 'hang' | 'fuzzer error';
   from: string;
   steps: string[];
   message: string;
@@ -53,7 +53,14 @@ export const timeLimit = (slowMs: number, bytes: number): number => slowMs + (10
 
 /** Runs one input; returns its failure, if any, and how the reader calls answered. */
 export function runInput(target: Target, seed: number, index: number, slowMs: number): { failure: FuzzFailure | null; tally: Tally; ms: number } {
-  const { from, bytes, steps } = generate(target, seed, index);
+  let input: ReturnType<typeof generate>;
+  try {
+    input = generate(target, seed, index);
+  } catch (e) {
+    const failure: FuzzFailure = { target: target.name, seed, index, kind: 'fuzzer error', from: '?', steps: [], message: `the mutation failed: ${(e as Error)?.stack ?? e}`, ms: 0 };
+    return { failure, tally: { accepted: 0, refused: 0 }, ms: 0 };
+  }
+  const { from, bytes, steps } = input;
   const t0 = performance.now();
   let failure: FuzzFailure | null = null;
   const tally: Tally = { accepted: 0, refused: 0 };

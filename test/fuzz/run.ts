@@ -123,7 +123,12 @@ async function runTarget(target: Target, o: Options, log: (s: string) => void): 
       break;
     }
     const at = result.stalledAt!;
-    const g = generate(target, o.seed, at);
+    let g: { from: { name: string }; steps: string[] };
+    try {
+      g = generate(target, o.seed, at);
+    } catch (e) {
+      g = { from: { name: '?' }, steps: [`the mutation failed: ${(e as Error).message}`] };
+    }
     total.inputs += at - start + 1;
     total.failures.push({
       target: target.name,
@@ -142,6 +147,7 @@ async function runTarget(target: Target, o: Options, log: (s: string) => void): 
 }
 
 function save(dir: string, f: FuzzFailure): void {
+  if (f.index < 0 || f.kind === 'fuzzer error') return;
   const g = generate(targetOf(f.target), f.seed, f.index);
   mkdirSync(dir, { recursive: true });
   const name = `${f.target}-seed${f.seed}-${f.index}-${g.from.name.replace(/[^\w.-]+/g, '_')}`;

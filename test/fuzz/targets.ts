@@ -172,6 +172,7 @@ function niftiSeeds(): Seed[] {
 
 /** Sets one header field to an interesting value of its type, in the file's byte order. */
 function mutateNiftiField(b: Uint8Array, rng: Rng): { bytes: Uint8Array; step: string } {
+  if (b.length < 540) return mutateBytes(b, rng, 352);
   const out = b.slice();
   const v = new DataView(out.buffer);
   const two = v.getInt32(0, true) === 540 || v.getInt32(0, false) === 540;
@@ -179,7 +180,6 @@ function mutateNiftiField(b: Uint8Array, rng: Rng): { bytes: Uint8Array; step: s
   const [at, type, name] = rng.pick(two ? NIFTI2_FIELDS : NIFTI1_FIELDS);
   const floaty = type === 'f32' || type === 'f64';
   const x = floaty ? rng.pick(INTERESTING_FLOAT) : rng.pick(INTERESTING_INT);
-  if (at + 8 > out.length) return { bytes: out, step: 'no header to mutate' };
   if (type === 'u8') out[at] = x & 0xff;
   else if (type === 'i16') v.setInt16(at, x, le);
   else if (type === 'i32') v.setInt32(at, x, le);
