@@ -7,21 +7,30 @@ import { escapeHtml } from '../report/escape.js';
 import type { HistoryReport } from './types.js';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
-const W = 640, H = 220, L = 48, R = 12, T = 14, B = 36;
+const W = 640, H = 220, L = 48, R = 36, T = 18, B = 36;
 
 const num = (v: number | null, digits = 2) => (v === null ? '–' : v.toFixed(digits));
 const pct = (v: number | null) => (v === null ? '–' : `${Math.round(v * 100)}%`);
 
 /** A line chart: x the periods, one series per annotator (gaps where a period has no value). */
-function lineChart(title: string, id: string, periods: string[], series: Array<{ name: string; values: Array<number | null> }>, fixedMax?: number): string {
+function lineChart(
+  title: string,
+  id: string,
+  periods: string[],
+  series: Array<{ name: string; values: Array<number | null> }>,
+  opts: { max?: number; markers?: Array<{ index: number; label: string }> } = {},
+): string {
   const all = series.flatMap((s) => s.values).filter((v): v is number => v !== null);
-  const max = fixedMax ?? Math.max(1e-9, ...all) * 1.1;
+  const max = opts.max ?? Math.max(1e-9, ...all) * 1.1;
   const x = (i: number) => L + (periods.length <= 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (periods.length - 1));
   const y = (v: number) => T + (H - T - B) * (1 - v / max);
   const parts: string[] = [];
   for (let k = 0; k <= 4; k++) {
     const v = (max * k) / 4;
     parts.push(`<line x1="${L}" x2="${W - R}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e5e5e5"/><text x="${L - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="10">${v.toFixed(2)}</text>`);
+  }
+  for (const m of opts.markers ?? []) {
+    parts.push(`<line class="guideline-marker" x1="${x(m.index).toFixed(1)}" x2="${x(m.index).toFixed(1)}" y1="${T}" y2="${H - B}" stroke="#888" stroke-dasharray="4 3"/><text x="${(x(m.index) + 3).toFixed(1)}" y="${T - 4}" font-size="10" fill="#555">${escapeHtml(m.label)}</text>`);
   }
   const step = Math.max(1, Math.ceil(periods.length / 8));
   periods.forEach((p, i) => {
@@ -68,8 +77,9 @@ export function renderHistoryHtml(r: HistoryReport): string {
       const by = new Map(a.periods.map((p) => [p.period, pick(p)]));
       return { name: a.annotator, values: periods.map((p) => by.get(p) ?? null) };
     });
-  const fpa = lineChart('Findings per annotation, by period', 'findings-chart', periods, seriesOf((p) => p.findings_per_annotation));
-  const agreement = lineChart('Dice vs other annotators, by period', 'agreement-chart', periods, seriesOf((p) => p.dice_vs_others ?? p.dice_vs_reference), 1);
+  const markers = r.guidelines.map((g) => ({ index: periods.indexOf(g.period), label: `guideline ${g.version}` })).filter((m) => m.index >= 0);
+  const fpa = lineChart('Findings per annotation, by period (dashed: a new guideline version)', 'findings-chart', periods, seriesOf((p) => p.findings_per_annotation), { markers });
+  const agreement = lineChart('Agreement: Dice vs the other annotators (vs the reference where there are no others), by period', 'agreement-chart', periods, seriesOf((p) => p.dice_vs_others ?? p.dice_vs_reference), { max: 1, markers });
   const table = r.annotators
     .map((a) => {
       const s = a.totals;
