@@ -1,4 +1,4 @@
-/** Benchmarks of segqc; prints figures. Sections: metrics, compare, brush RLE, dataset check, PR action. */
+/** Benchmarks of segqc; prints figures. Sections: metrics, compare, brush RLE, dataset check, history, PR action. */
 import { performance } from 'node:perf_hooks';
 import { ctGeometry, ctLabelMap, brushAlpha } from './synthetic.js';
 import { compareMasks } from '../shared/metrics/compare.js';
@@ -70,6 +70,12 @@ async function main() {
   if (want('check')) {
     const { runDatasetBenches } = await import('./dataset.js');
     await runDatasetBenches({ check: true, action: false });
+  }
+  if (want('history')) {
+    const { benchHistory } = await import('./history.js');
+    // The full size with SEGQC_BENCH_HISTORY=full (1024x1024 tasks, 512x512x96 CT maps); reduced images otherwise.
+    const full = process.env.SEGQC_BENCH_HISTORY === 'full';
+    await benchHistory({ commits: 200, tasks: 1000, volumes: 20, side: full ? 1024 : 256, ct: full ? [512, 512, 96] : [256, 256, 48] });
   }
   if (want('action')) {
     const { benchAction } = await import('./action.js');
