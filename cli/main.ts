@@ -1,4 +1,4 @@
-/** The `segqc` command line: compare, check, guideline, diff, history, attest. Errors print one clear line, never a stack trace. */
+/** The `segqc` command line: compare, check, guideline, diff, history, attest, review. Errors print one clear line, never a stack trace. */
 import { isSegqcError } from '../shared/errors.js';
 import { runCompare } from './commands/compare.js';
 import { VERSION } from '../node/version.js';
@@ -14,6 +14,7 @@ Usage:
   segqc diff --base REF [--head REF] [dir]
   segqc history [dir] [--since DATE|REV] [--until REV] [--by week|month|commit] [--json FILE] [--markdown FILE] [--html FILE]
   segqc attest <mask> [--annotator NAME] [--answer ID=yes ...] [--dir DATASET] [--force]
+  segqc review <mask> --verdict accept|reject|accept_with_fixes [--reason ID] [--comment TEXT] [--stage ID] [--reviewer NAME]
 
 Run "segqc <command> --help" for a command's options.
 Exit codes: 0 done (gate passed), 1 gate failed, 2 usage error or unreadable input.
@@ -28,6 +29,7 @@ const commands: Record<string, () => Promise<Command>> = {
   diff: async () => (await import('./commands/diff.js')).runDiff,
   history: async () => (await import('./commands/history.js')).runHistory,
   attest: async () => (await import('./commands/attest.js')).runAttest,
+  review: async () => (await import('./commands/review.js')).runReview,
 };
 
 /** What a stream failed with; a reader that went away (EPIPE: `segqc check | head -1`) is not a failure. */

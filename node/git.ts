@@ -297,3 +297,13 @@ export function openGitRepository(dir: string, opts: { prefetchBytes?: number } 
 
   return { top, prefix, resolveCommit, mergeBase, commitTree, changedFiles, readBlobs };
 }
+
+/** `git config user.email` in `dir`, or null when git has none (or `dir` is not in a repository). */
+export function gitUserEmail(dir: string): string | null {
+  try {
+    const v = execFileSync('git', ['config', 'user.email'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return v || null;
+  } catch {
+    return null;
+  }
+}

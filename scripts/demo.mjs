@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 let bad = 0;
-for (const dataset of ['examples/liver-ct', 'examples/pathology']) {
+for (const dataset of ['examples/liver-ct', 'examples/liver-ct-review', 'examples/pathology']) {
   console.log(`\n$ segqc check ${dataset}\n`);
   const r = spawnSync(process.execPath, [join(root, 'bin/segqc.js'), 'check', join(root, dataset)], { stdio: 'inherit' });
   if (r.status !== 0 && r.status !== 1) bad++;

@@ -1,4 +1,4 @@
-// Writes the bundled example datasets (examples/liver-ct, examples/pathology), deterministically, with deliberate
+// Writes the bundled example datasets (examples/liver-ct, examples/liver-ct-review, examples/pathology), deterministically, with deliberate
 // violations that test/examples.test.ts expects. Run: node scripts/run-ts.mjs scripts/make-examples.ts
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -8,7 +8,9 @@ import { axisGeometry } from '../shared/model.js';
 import { encodeNifti } from '../shared/formats/nifti-write.js';
 import { encodeBrushRle } from '../shared/formats/brush-rle.js';
 import { loadGuideline } from '../shared/guideline/load.js';
-import { guidelineSha256 } from '../shared/guideline/hash.js';
+import { guidelineSha256, sha256Hex } from '../shared/guideline/hash.js';
+import { appendReview, type ReviewDocument } from '../shared/review/record.js';
+import { reviewEntry } from '../shared/review/entry.js';
 import type { Attestation } from '../shared/rules/types.js';
 
 const root = process.env.SEGQC_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -128,6 +130,119 @@ small, skips a slice and has no attestation; ct_004 has no annotation; ct_005 wa
   );
 }
 
+// ---------------------------------------------------------------- liver CT under review (NIfTI, review sidecars)
+
+/** The liver-ct guideline with a review loop: peer review of every item, a senior's review of the audit sample. */
+function reviewGuideline(): string {
+  const base = readFileSync(join(root, 'guidelines/examples/liver-ct.yaml'), 'utf8').replace('$schema=../guideline.schema.json', '$schema=https://segqc.dev/schemas/guideline/1/guideline.schema.json');
+  const review = `review:
+  min_annotations: 1
+  # One item in three goes to the senior radiologist.
+  audit_rate: 0.3
+  # Every annotation is checked by a colleague; the audit sample also by the senior radiologist.
+  stages:
+    - id: peer
+      title: Peer review
+      reviewers: others
+      items: all
+      required: true
+    - id: senior
+      title: Senior radiologist review
+      reviewers: [dr.chen@hospital.example]
+      items: audit
+      required: true
+      reasons: [boundary_loose, missed_lesion, wrong_label]
+  # Why an annotation goes back to its annotator: counted per reason in every report.
+  reasons:
+    - id: boundary_loose
+      title: Boundary includes adjacent structures
+      help: Trim the liver at the capsule; the IVC, the gallbladder and the right kidney are not liver.
+    - id: missed_lesion
+      title: A lesion is not segmented
+      help: Scroll through the whole liver on the portal venous phase and add every lesion of 3 mm or more.
+    - id: wrong_label
+      title: Wrong label
+      help: Tumour is label 2, liver is label 1.
+    - id: partial_volume
+      title: Partial-volume slices at the dome left out
+`;
+  const from = base.indexOf('review:\n');
+  const to = base.indexOf('\nattestation:');
+  if (from < 0 || to < 0) throw new Error('guidelines/examples/liver-ct.yaml: no review block to extend');
+  return base.slice(0, from).replace('version: 1.2.0', 'version: 1.3.0') + review + base.slice(to);
+}
+
+function makeLiverReview(): void {
+  const dir = join(outRoot, 'liver-ct-review');
+  rmSync(dir, { recursive: true, force: true });
+  const guidelineText = reviewGuideline();
+  write(join(dir, 'guideline.yaml'), guidelineText);
+  write(
+    join(dir, 'segqc.yaml'),
+    `# segqc dataset configuration: liver CT label maps under peer and senior review.
+guideline: guideline.yaml
+sources:
+  - name: raters
+    format: nifti
+    path: labels/*/*.nii.gz
+    annotator: "{dir}"
+gate:
+  fail-on: error
+`,
+  );
+  const masks: Record<string, Uint8Array> = {
+    ct_001: encodeNifti({ geometry: CT, data: labelMap(CT, [liver(), tumour([170, 160, 100], 14)]) }, { gzip: true }),
+    ct_002: encodeNifti({ geometry: CT, data: labelMap(CT, [{ ...liver(), r: [87, 71, 65] }, tumour([165, 175, 95], 12)]) }, { gzip: true }),
+    ct_003: encodeNifti({ geometry: CT, data: labelMap(CT, [{ ...liver(), r: [84, 69, 64] }]) }, { gzip: true }),
+  };
+  const answers: Record<string, Record<string, boolean>> = {
+    ct_001: { veins_excluded: true, margins_reviewed: true },
+    ct_002: { veins_excluded: true, margins_reviewed: true },
+    ct_003: { veins_excluded: true, no_tumour_confirmed: true },
+  };
+  for (const [id, bytes] of Object.entries(masks)) {
+    write(join(dir, `labels/rater1/${id}.nii.gz`), bytes);
+    write(join(dir, `labels/rater1/${id}.segqc.json`), JSON.stringify(attestation(guidelineText, 'guideline.yaml', answers[id]), null, 2) + '\n');
+  }
+  const tool = { name: 'segqc', version: '0.1.0' };
+  const record = (id: string, doc: ReviewDocument) => write(join(dir, `labels/rater1/${id}.review.json`), JSON.stringify(doc, null, 2) + '\n');
+  // ct_001: accepted by a colleague at peer review.
+  record('ct_001', appendReview(null, reviewEntry({ stage: 'peer', reviewer: 'rater2@hospital.example', verdict: 'accept', reasons: [], time: '2026-12-01T09:30:00.000Z', maskSha256: sha256Hex(masks.ct_001), tool })));
+  // ct_002: rejected at peer review, with two reasons and a comment for the annotator.
+  record(
+    'ct_002',
+    appendReview(
+      null,
+      reviewEntry({
+        stage: 'peer',
+        reviewer: 'rater2@hospital.example',
+        verdict: 'reject',
+        reasons: ['boundary_loose', 'missed_lesion'],
+        comment: 'The mask runs into the IVC at slices 18-22, and the 8 mm lesion in segment VI is missing.',
+        time: '2026-12-01T10:15:00.000Z',
+        maskSha256: sha256Hex(masks.ct_002),
+        tool,
+      }),
+    ),
+  );
+  // ct_003: nobody has reviewed it yet; it is also the audit sample, so the senior radiologist is expected too.
+  write(
+    join(dir, 'README.md'),
+    `# Example: liver CT under review
+
+The liver CT guideline with a review loop (\`review.stages\`: peer review of every item by anyone but its
+annotator, then the senior radiologist's review of the audit sample; \`review.reasons\`: the reject taxonomy),
+three label maps by rater1 with attestations, and the reviewers' verdicts in \`.review.json\` sidecars beside
+the masks, as \`segqc review\` writes them. Generated by \`scripts/make-examples.ts\`.
+
+ct_001 was accepted at peer review; ct_002 was rejected (boundary includes adjacent structures, a lesion is not
+segmented); ct_003 waits for its peer review and, as the audit sample, for the senior radiologist's. Run
+\`npx segqc check examples/liver-ct-review\`; record a verdict with
+\`npx segqc review examples/liver-ct-review/labels/rater1/ct_003.nii.gz --verdict accept --reviewer rater2@hospital.example\`.
+`,
+  );
+}
+
 // ---------------------------------------------------------------- pathology (Label Studio export)
 
 const W = 256, H = 256;
@@ -229,5 +344,6 @@ review asks for two annotators per tile, which only tile_001 has. Run \`npx segq
 }
 
 makeLiver();
+makeLiverReview();
 makePathology();
 console.log('examples written');

@@ -23,7 +23,11 @@ export type RuleCode =
   | 'dataset.missing_annotation'
   | 'dataset.orphan_annotation'
   | 'agreement.below_threshold'
-  | 'format.unreadable';
+  | 'format.unreadable'
+  | 'review.rejected'
+  | 'review.pending'
+  | 'review.stale'
+  | 'review.ineligible';
 
 /** The gate names, in the order messages list them. */
 export const FAIL_ON = ['error', 'warning', 'never'] as const;

@@ -84,6 +84,30 @@ describe('bundled examples', () => {
     expect(r.stdout).toMatch(/6 errors, 4 warnings — gate \(fail on error\): FAIL/);
   });
 
+  it('liver-ct-review: one item accepted, one rejected with two reasons, one pending at peer and, as the audit sample, at senior review', () => {
+    const r = runCheck('examples/liver-ct-review');
+    expect(r.code, r.stderr).toBe(1);
+    expect(validateReport(r.report), JSON.stringify(validateReport.errors)).toBe(true);
+    expect(findingKeys(r.report)).toEqual([
+      'ct_002 error review.rejected - rater1',
+      'ct_003 error review.pending - rater1',
+      'ct_003 error review.pending - rater1',
+    ]);
+    expect(r.report.audit_sample).toEqual(['ct_003']);
+    const status = (id: string) => r.report.items.find((i: any) => i.id === id).reviews.map((s: any) => `${s.stage} ${s.status}`);
+    expect([status('ct_001'), status('ct_002'), status('ct_003')]).toEqual([['peer accepted'], ['peer rejected'], ['peer pending', 'senior pending']]);
+    const rejected = r.report.items.find((i: any) => i.id === 'ct_002').findings[0];
+    expect(rejected.message).toMatch(/by rater2@hospital\.example .*Boundary includes adjacent structures; A lesion is not segmented/);
+    expect(r.report.review.stages.map((s: any) => [s.id, s.items_covered, s.items_reviewed, s.items_accepted, s.items_rejected, s.items_pending])).toEqual([
+      ['peer', 3, 2, 1, 1, 1],
+      ['senior', 1, 0, 0, 0, 1],
+    ]);
+    expect(r.report.annotators[0].open_rejections.map((o: any) => [o.item, o.reasons])).toEqual([['ct_002', ['boundary_loose', 'missed_lesion']]]);
+    expect(r.stdout).toContain('audit sample at stage senior: ct_003 pending');
+    expect(r.markdown).toContain('### Review');
+    expect(r.markdown).toContain('Open rejections per annotator (1)');
+  });
+
   it('pathology (Label Studio): exactly the deliberate findings, areas in mm² from the task spacing field', () => {
     const r = runCheck('examples/pathology');
     expect(r.code, r.stderr).toBe(1);

@@ -3,6 +3,7 @@ import { appendFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import type { PullRequestReport } from '../../shared/dataset/pull-request.js';
 import { renderDiffMarkdown, type DiffView } from '../../shared/report/render-diff.js';
+import { reviewViewOf } from '../../shared/report/render-review.js';
 import { renderCheckMarkdown, sortFindings } from '../../shared/report/render-check.js';
 import type { Finding } from '../../shared/rules/types.js';
 import type { ItemReport } from '../../shared/report/types.js';
@@ -45,6 +46,7 @@ export function viewOf(r: PullRequestReport, runUrl: string | null, note?: strin
     guidelineChange: r.guideline_change,
     dataset: r.config_path ?? null,
     ...(note ? { note } : {}),
+    ...(r.report.review ? { review: reviewViewOf(r.report) } : {}),
   };
 }
 

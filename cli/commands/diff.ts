@@ -4,6 +4,7 @@ import { SegqcError } from '../../shared/errors.js';
 import { analyzePullRequest, requireBaseConfig } from '../../shared/dataset/pull-request.js';
 import { renderDiffMarkdown } from '../../shared/report/render-diff.js';
 import { neutralize } from '../../shared/report/escape.js';
+import { reviewViewOf } from '../../shared/report/render-review.js';
 import { parseArgs } from '../args.js';
 import { fsTree } from '../../node/fs-tree.js';
 import { loadDatasetContext } from '../../shared/dataset/context.js';
@@ -71,6 +72,7 @@ export function runDiff(argv: string[], out: (s: string) => void, err: (s: strin
     auditSample: analysis.report.audit_sample,
     runUrl: null,
     guidelineChange: analysis.guidelineChange,
+    review: reviewViewOf(analysis.report),
   });
   const g = analysis.guidelineChange;
   const lead = g ? (g.error !== undefined ? 'the new guideline is unusable, ' : `guideline ${neutralize(g.base.version)} → ${neutralize(g.head.version)}: ${g.items_failing_head} of ${g.items_checked} items would fail after merge, `) : '';

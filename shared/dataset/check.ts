@@ -5,12 +5,14 @@ import { SegqcError, isSegqcError } from '../errors.js';
 import type { AnnotationInput, Finding, ItemInput, RuleCode } from '../rules/types.js';
 import type { AnnotationSummary, AnnotatorReport, DatasetReport, ItemReport, LabelSummary } from '../report/types.js';
 import { REPORT_SCHEMA_VERSION } from '../report/types.js';
-import type { Guideline } from '../guideline/types.js';
+import type { Guideline, ReviewPolicy } from '../guideline/types.js';
 import type { DatasetConfig } from '../guideline/config.js';
 import { guidelineSha256, sha256Hex } from '../guideline/hash.js';
 import { checkItem, memoShape, ruleMemo, type RuleMemo } from '../rules/engine.js';
 import { EMPTY_MASK, annotationPairs, pairMetrics, reportToleranceMm } from '../rules/agreement.js';
-import { missingAnnotation, orphanAnnotation, tooFewAnnotations, unreadable } from '../rules/findings.js';
+import { missingAnnotation, orphanAnnotation, tooFewAnnotations, unreadable, type FindingContext } from '../rules/findings.js';
+import { reviewRules } from '../rules/review.js';
+import { openRejections, reviewProgress, type OpenRejection } from '../review/status.js';
 import { sizeOf, sizeUnits } from '../metrics/size.js';
 import { BRUSH_ALPHA_THRESHOLD } from '../formats/brush-rle.js';
 import { readEntry, type DatasetTree } from './tree.js';
@@ -90,9 +92,10 @@ export function checkPendingItem(
   pending: PendingItem,
   orphan: boolean,
   onLoaded?: (loaded: LoadedAnnotations) => void,
+  opts: ItemCheckOptions = {},
 ): ItemReport {
   try {
-    return checkLoadedItem(guideline, tree, pending, orphan, onLoaded);
+    return checkLoadedItem(guideline, tree, pending, orphan, onLoaded, opts);
   } catch (e) {
     const err = asSegqcError(e);
     const ctx = { guideline, item: pending.id, annotation: null, annotator: null };
@@ -101,12 +104,32 @@ export function checkPendingItem(
   }
 }
 
+/** What an item's check needs to know about the rest of the dataset. */
+export interface ItemCheckOptions {
+  /** The dataset's audit sample (review stages with `items: audit` cover these items); none when absent. */
+  audit?: ReadonlySet<string>;
+}
+
+/** The review findings and statuses of an item; null when the guideline has no review stages and nobody reviewed. */
+function itemReview(guideline: Guideline, id: string, annotations: AnnotationInput[], findings: Finding[], ctx: FindingContext, opts: ItemCheckOptions) {
+  if (!(guideline.review?.stages ?? []).length && !annotations.some((a) => a.reviews)) return null;
+  const problems = annotations.flatMap((a) => a.reviews?.problems ?? []).flatMap((p) => unreadable(ctx, p.file, p.detail));
+  const check = reviewRules(guideline, {
+    item: id,
+    annotations: annotations.map((a) => ({ id: a.id, annotator: a.annotator, file: a.segmentation.path, reviews: a.reviews })),
+    findingRules: new Set(findings.map((f) => f.rule)),
+    inAudit: opts.audit?.has(id) ?? false,
+  });
+  return { findings: [...problems, ...check.findings], statuses: check.statuses };
+}
+
 function checkLoadedItem(
   guideline: Guideline,
   tree: DatasetTree,
   pending: PendingItem,
   orphan: boolean,
-  onLoaded?: (loaded: LoadedAnnotations) => void,
+  onLoaded: ((loaded: LoadedAnnotations) => void) | undefined,
+  opts: ItemCheckOptions,
 ): ItemReport {
   const findings: Finding[] = [];
   // Shapes and pair metrics the rules compute are reused by the summaries and agreement rows of the report.
@@ -153,6 +176,8 @@ function checkLoadedItem(
   if (annotations.length > 0 || reference) {
     findings.push(...checkItem(guideline, { id: pending.id, annotations, reference, image }, { memo }));
   }
+  const review = itemReview(guideline, pending.id, annotations, findings, ctx, opts);
+  if (review) findings.push(...review.findings);
   onLoaded?.({ annotations, reference });
   const summaries: AnnotationSummary[] = annotations.map((a) => ({
     id: a.id,
@@ -160,7 +185,14 @@ function checkLoadedItem(
     source: a.segmentation.path,
     labels: labelSummaries(a.segmentation, guideline, memo),
   }));
-  return { id: pending.id, files: [...pending.files, ...(pending.image ?? [])], annotations: summaries, findings, agreement: agreementOf(guideline, annotations, reference, memo) };
+  return {
+    id: pending.id,
+    files: [...pending.files, ...(pending.image ?? [])],
+    annotations: summaries,
+    findings,
+    agreement: agreementOf(guideline, annotations, reference, memo),
+    ...(review ? { reviews: review.statuses } : {}),
+  };
 }
 
 /** Deterministic audit sample: items ranked by sha256(guideline id + item id), the first ⌈rate·n⌉ taken. */
@@ -176,8 +208,12 @@ export function auditSample(guidelineId: string, itemIds: string[], rate: number
     .sort();
 }
 
-/** Sums item reports into the dataset report (also used to merge shards: sums and counts only). */
-export function buildReport(items: ItemReport[], base: Pick<DatasetReport, 'tool' | 'guideline' | 'config'>, auditRate: number): DatasetReport {
+/** The audit sample of the whole dataset (every item discovered), which review stages with `items: audit` cover. */
+export const datasetAudit = (guideline: Guideline, items: ReadonlyArray<{ id: string }>): ReadonlySet<string> =>
+  new Set(auditSample(guideline.id, items.map((i) => i.id), guideline.review?.audit_rate ?? 0));
+
+/** Sums item reports into the dataset report (also used to merge shards: sums and counts only); `review` is the guideline's review policy. */
+export function buildReport(items: ItemReport[], base: Pick<DatasetReport, 'tool' | 'guideline' | 'config'>, auditRate: number, review?: ReviewPolicy): DatasetReport {
   const byRule: Partial<Record<RuleCode, number>> = {};
   let errors = 0, warnings = 0, infos = 0, annotations = 0, withoutAnn = 0, withoutImage = 0;
   const annotators = new Map<string, { items: Set<string>; findings: Partial<Record<RuleCode, number>>; others: number[]; ref: number[] }>();
@@ -209,11 +245,27 @@ export function buildReport(items: ItemReport[], base: Pick<DatasetReport, 'tool
       }
     }
   }
+  const progress = reviewProgress(items, review);
+  const rejections = new Map<string, OpenRejection[]>();
+  if (progress) {
+    for (const it of items) {
+      for (const { annotator, rejection } of openRejections(it.id, it.reviews ?? [])) {
+        if (annotator) rejections.set(annotator, [...(rejections.get(annotator) ?? []), rejection]);
+      }
+    }
+  }
   const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null);
   const annotatorReports: AnnotatorReport[] = [...annotators.entries()]
     .filter(([name]) => name !== 'reference')
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([annotator, a]) => ({ annotator, items: a.items.size, findings: a.findings, mean_dice_vs_others: mean(a.others), mean_dice_vs_reference: mean(a.ref) }));
+    .map(([annotator, a]) => ({
+      annotator,
+      items: a.items.size,
+      findings: a.findings,
+      mean_dice_vs_others: mean(a.others),
+      mean_dice_vs_reference: mean(a.ref),
+      ...(progress ? { open_rejections: rejections.get(annotator) ?? [] } : {}),
+    }));
   const totals = { items: items.length, annotations, errors, warnings, infos, by_rule: byRule, items_without_annotations: withoutAnn, annotations_without_images: withoutImage };
   return {
     schema_version: REPORT_SCHEMA_VERSION,
@@ -223,6 +275,7 @@ export function buildReport(items: ItemReport[], base: Pick<DatasetReport, 'tool
     annotators: annotatorReports,
     totals,
     audit_sample: auditSample(base.guideline.id, items.map((i) => i.id), auditRate),
+    ...(progress ? { review: progress } : {}),
     verdict: gateFails(totals, base.config.fail_on) ? 'fail' : 'pass',
   };
 }
@@ -240,8 +293,9 @@ export function checkDataset(tree: DatasetTree, config: DatasetConfig, guideline
   const orphanSet = new Set(orphans);
   const selected = opts.onlyItems ? items.filter((i) => opts.onlyItems!.has(i.id)) : items;
   const reports: ItemReport[] = [];
+  const audit = datasetAudit(guideline, items);
   selected.forEach((p, idx) => {
-    reports.push(checkPendingItem(guideline, tree, p, orphanSet.has(p.id)));
+    reports.push(checkPendingItem(guideline, tree, p, orphanSet.has(p.id), undefined, { audit }));
     opts.onProgress?.(idx + 1, selected.length, p.id);
   });
   return buildReport(
@@ -252,5 +306,6 @@ export function checkDataset(tree: DatasetTree, config: DatasetConfig, guideline
       config: { path: opts.configPath, fail_on: opts.failOn ?? config.gate.fail_on },
     },
     guideline.review?.audit_rate ?? 0,
+    guideline.review,
   );
 }

@@ -9,6 +9,8 @@ import { readEntry, type DatasetTree, type TreeDirectory } from './tree.js';
 import { globReachesInto, globToRegExp } from './glob.js';
 import { readSegmentation } from '../formats/read.js';
 import { annotationAuthor, readLabelStudioResult, scalarText, type LabelStudioAnnotation } from '../formats/labelstudio.js';
+import type { ReviewRecord } from '../review/record.js';
+import { isReviewCarrier, labelStudioMaskSha256, maskFileSha256, readLabelStudioReviews, readReviewSidecar } from '../review/reader.js';
 
 /** One source of `segqc.yaml`: `annotator` names the annotator of every file, or `{dir}` for the parent directory. */
 export type SourceSpec = SourceConfig;
@@ -36,7 +38,7 @@ export interface PendingItem {
 /** Largest Label Studio export read as one JSON document (V8 strings stop near 512 MiB). */
 export const MAX_EXPORT_BYTES = 256 * 1024 * 1024;
 
-const MASK_SUFFIXES = ['.segqc.json', '.nii.gz', '.nii', '.seg.dcm', '.dcm', '.png', '.json'];
+const MASK_SUFFIXES = ['.segqc.json', '.review.json', '.nii.gz', '.nii', '.seg.dcm', '.dcm', '.png', '.json'];
 
 /** `labels/rater1/ct_001.nii.gz` → `ct_001`. */
 export function itemStem(path: string): string {
@@ -57,6 +59,15 @@ export const sidecarOf = (path: string): string => {
   const dir = path.lastIndexOf('/') >= 0 ? path.slice(0, path.lastIndexOf('/') + 1) : '';
   return `${dir}${itemStem(path)}.segqc.json`;
 };
+
+/** The review sidecar beside a mask: `labels/ct_001.nii.gz` → `labels/ct_001.review.json` (`guidelines/review.schema.json`). */
+export const reviewSidecarOf = (path: string): string => {
+  const dir = path.lastIndexOf('/') >= 0 ? path.slice(0, path.lastIndexOf('/') + 1) : '';
+  return `${dir}${itemStem(path)}.review.json`;
+};
+
+/** Sidecars are read with their mask, never as masks of their own. */
+const isSidecar = (path: string): boolean => path.endsWith('.segqc.json') || path.endsWith('.review.json');
 
 /** Options of item discovery. */
 export interface DiscoverOptions {
@@ -141,6 +152,9 @@ function labelStudioItems(tree: DatasetTree, file: string, src: SourceSpec, opts
       item.unreadable.push({ file, detail: `task ${index} has no "annotations" array` });
       return item;
     }
+    // Review records by the annotation they are about: in the annotation itself, or in a reviewer's review-only one.
+    const reviews = new Map<string, ReviewRecord[]>();
+    const annotationIds = new Set<string>();
     for (const [k, raw] of task.annotations.entries()) {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
         item.unreadable.push({ file, detail: `task ${index}: annotation ${k} is ${kindOf(raw)}, not an object` });
@@ -148,6 +162,13 @@ function labelStudioItems(tree: DatasetTree, file: string, src: SourceSpec, opts
       }
       if (raw.was_cancelled === true) continue;
       const annId = scalarText(raw.id, `${index}`);
+      if (Array.isArray(raw.result)) {
+        const found = readLabelStudioReviews(raw.result, { file, item: id, annotation: annId });
+        for (const detail of found.problems) item.unreadable.push({ file, detail: `task ${index}: ${detail}` });
+        for (const r of found.records) reviews.set(r.annotation ?? annId, [...(reviews.get(r.annotation ?? annId) ?? []), r]);
+        if (isReviewCarrier(raw.result, found.records, annId)) continue;
+      }
+      annotationIds.add(annId);
       const pending: PendingAnnotation = {
         file,
         load: () => {
@@ -163,11 +184,18 @@ function labelStudioItems(tree: DatasetTree, file: string, src: SourceSpec, opts
             spacingField: src.spacing ?? null,
             limits: opts.limits ?? DEFAULT_LIMITS,
           });
-          return labelStudioAnnotationInput(ann);
+          const input = labelStudioAnnotationInput(ann);
+          const records = reviews.get(annId);
+          return records ? { ...input, reviews: { records, sha256: labelStudioMaskSha256(raw.result), problems: [] } } : input;
         },
       };
       if (raw.ground_truth === true && item.reference === null) item.reference = pending;
       else item.annotations.push(pending);
+    }
+    for (const [target, records] of reviews) {
+      if (!annotationIds.has(target)) {
+        item.unreadable.push({ file, detail: `task ${index}: ${records.length === 1 ? 'a review record names' : `${records.length} review records name`} annotation ${target}, which the task does not have` });
+      }
     }
     // A ground truth with nothing to score against is the task's annotation, checked like any other.
     if (item.annotations.length === 0 && item.reference) {
@@ -178,12 +206,27 @@ function labelStudioItems(tree: DatasetTree, file: string, src: SourceSpec, opts
   });
 }
 
+/** The review records of a mask from its `.review.json` sidecar, with the mask's content hash; null without a sidecar. */
+function maskReviews(tree: DatasetTree, files: Set<string>, path: string, bytes: Uint8Array): AnnotationInput['reviews'] | null {
+  const side = reviewSidecarOf(path);
+  if (!files.has(side)) return null;
+  const sha256 = maskFileSha256(bytes);
+  try {
+    return { records: readReviewSidecar(readEntry(tree, side), side, { item: itemStem(path), annotation: path }), sha256, problems: [] };
+  } catch (e) {
+    if (!isSegqcError(e)) throw e;
+    return { records: [], sha256, problems: [{ file: side, detail: e.detail }] };
+  }
+}
+
 function maskAnnotation(tree: DatasetTree, files: Set<string>, path: string, src: SourceSpec, annotator: string | null, opts: DiscoverOptions): PendingAnnotation {
   return {
     file: path,
     load: () => {
-      const seg: Segmentation = readSegmentation(readEntry(tree, path), path, { format: src.format, limits: opts.limits ?? DEFAULT_LIMITS, labelValues: opts.labelValues });
-      return { id: path, annotator, segmentation: seg, checklist: null, attestation: readSidecar(tree, files, path), sidecar: sidecarOf(path) };
+      const bytes = readEntry(tree, path);
+      const seg: Segmentation = readSegmentation(bytes, path, { format: src.format, limits: opts.limits ?? DEFAULT_LIMITS, labelValues: opts.labelValues });
+      const reviews = maskReviews(tree, files, path, bytes);
+      return { id: path, annotator, segmentation: seg, checklist: null, attestation: readSidecar(tree, files, path), sidecar: sidecarOf(path), ...(reviews ? { reviews } : {}) };
     },
   };
 }
@@ -255,7 +298,7 @@ export function discoverItems(tree: DatasetTree, sources: SourceSpec[], opts: Di
   sources.forEach((src, index) => {
     const what = `source ${index + 1}${src.name ? ` ('${src.name}')` : ''}`;
     const m = match(src.path);
-    const matched = m.entries.filter((p) => !p.endsWith('.segqc.json'));
+    const matched = m.entries.filter((p) => !isSidecar(p));
     noMatch(what, 'path', src.path, m, matched.length);
     if (src.images) imageGlobs.push({ glob: src.images, what });
     if (src.format === 'labelstudio') {

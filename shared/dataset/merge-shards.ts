@@ -4,6 +4,7 @@ import type { DatasetReport, GuidelineChange } from '../report/types.js';
 import type { PullRequestReport } from './pull-request.js';
 import { buildReport } from './check.js';
 import { guidelineChangeFails } from '../rules/gate.js';
+import { policyOfProgress } from '../review/status.js';
 
 type Totals = DatasetReport['totals'];
 
@@ -66,7 +67,8 @@ export function mergeShardReports(parts: PullRequestReport[]): PullRequestReport
   const dup = items.find((it, i) => i > 0 && items[i - 1].id === it.id);
   if (dup) throw invalid(`item ${JSON.stringify(dup.id)} appears in two shards`);
   const first = ordered[0];
-  const report = buildReport(items, { tool: first.report.tool, guideline: first.report.guideline, config: first.report.config }, first.audit_rate);
+  const review = first.report.review ? policyOfProgress(first.report.review) : undefined;
+  const report = buildReport(items, { tool: first.report.tool, guideline: first.report.guideline, config: first.report.config }, first.audit_rate, review);
   const bases = ordered.map((p) => p.diff.totals.base);
   let change: GuidelineChange | null = null;
   if (first.guideline_change) {

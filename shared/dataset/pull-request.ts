@@ -9,8 +9,8 @@ import { canonicalJson, guidelineSha256 } from '../guideline/hash.js';
 import { globToRegExp } from './glob.js';
 import type { DatasetReport, GuidelineChange, ItemReport } from '../report/types.js';
 import { DEFAULT_GUIDELINE_CHANGE_GATE, guidelineChangeFails, itemFails, type FailOn, type GuidelineChangeGate } from '../rules/gate.js';
-import { discoverItems, sidecarOf, taskItemId, type PendingItem, type SourceSpec } from './items.js';
-import { buildReport, checkPendingItem, type LoadedAnnotations } from './check.js';
+import { discoverItems, reviewSidecarOf, sidecarOf, taskItemId, type PendingItem, type SourceSpec } from './items.js';
+import { buildReport, checkPendingItem, datasetAudit, type LoadedAnnotations } from './check.js';
 import { reportToleranceMm } from '../rules/agreement.js';
 import { inShard, type Shard } from './shard.js';
 import { itemDiff, labelDiffs, type DatasetDiff, type ItemDiff, type SideMasks } from '../report/diff.js';
@@ -150,9 +150,9 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
     else touched.add(c.path);
     if (c.oldPath) touched.add(c.oldPath);
   }
-  // An item is touched through its masks, its image, the `.segqc.json` attestation sidecar next to a mask, or its tasks.
+  // An item is touched through its masks, its image, the attestation and review sidecars next to a mask, or its tasks.
   const affects = (p: PendingItem) =>
-    touchedTasks.has(p.id) || [...p.files, ...p.files.map(sidecarOf), ...(p.image ?? [])].some((f) => touched.has(f));
+    touchedTasks.has(p.id) || [...p.files, ...p.files.map(sidecarOf), ...p.files.map(reviewSidecarOf), ...(p.image ?? [])].some((f) => touched.has(f));
   const ids = new Set<string>();
   const changedIds = new Set<string>();
   for (const side of [base, head]) {
@@ -165,6 +165,8 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
   const selected = [...ids].filter((id) => !input.shard || inShard(id, input.shard)).sort();
 
   const names = new Map(ctx.guideline.labels.map((l) => [l.value, l.name]));
+  const baseAudit = datasetAudit(ctx.guideline, [...base.items.values()]);
+  const headAudit = datasetAudit(ctx.guideline, [...head.items.values()]);
   const headReports: ItemReport[] = [];
   const baseReports: ItemReport[] = [];
   const diffs: ItemDiff[] = [];
@@ -172,8 +174,8 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
     const bp = base.items.get(id) ?? null;
     const hp = head.items.get(id) ?? null;
     let bm: SideMasks = new Map(), hm: SideMasks = new Map();
-    const br = bp ? checkPendingItem(ctx.guideline, input.base, bp, base.orphans.has(id), (l) => (bm = masksOf(l))) : null;
-    const hr = hp ? checkPendingItem(ctx.guideline, input.head, hp, head.orphans.has(id), (l) => (hm = masksOf(l))) : null;
+    const br = bp ? checkPendingItem(ctx.guideline, input.base, bp, base.orphans.has(id), (l) => (bm = masksOf(l)), { audit: baseAudit }) : null;
+    const hr = hp ? checkPendingItem(ctx.guideline, input.head, hp, head.orphans.has(id), (l) => (hm = masksOf(l)), { audit: headAudit }) : null;
     if (br) baseReports.push(br);
     if (hr) headReports.push(hr);
     const d = itemDiff(id, br, hr, labelDiffs(bm, hm, tol, names));
@@ -186,8 +188,8 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
     config: { path: ctx.configPath, fail_on: input.failOn },
   };
   const auditRate = ctx.guideline.review?.audit_rate ?? 0;
-  const report = buildReport(headReports, meta, auditRate);
-  const baseReport = buildReport(baseReports, meta, auditRate);
+  const report = buildReport(headReports, meta, auditRate, ctx.guideline.review);
+  const baseReport = buildReport(baseReports, meta, auditRate, ctx.guideline.review);
   const diff: DatasetDiff = {
     base_sha: input.baseSha,
     head_sha: input.headSha,
@@ -256,8 +258,9 @@ function guidelineChangeOf(
   if (!guideline || errors.length) return unusable(errors.map((e) => `${e.line}:${e.column} ${e.message}`).join('; ') || 'it does not validate');
   const head = discover(input.head, ctx, guideline);
   const headScope = share(head.items.keys());
+  const headAudit = datasetAudit(guideline, [...head.items.values()]);
   let failingHead = 0;
-  for (const id of headScope) if (fails(checkPendingItem(guideline, input.head, head.items.get(id)!, head.orphans.has(id)))) failingHead++;
+  for (const id of headScope) if (fails(checkPendingItem(guideline, input.head, head.items.get(id)!, head.orphans.has(id), undefined, { audit: headAudit }))) failingHead++;
   return {
     base: baseId,
     head: { id: guideline.id, version: guideline.version, sha256: guidelineSha256(guideline) },

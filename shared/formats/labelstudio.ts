@@ -407,3 +407,5 @@ export function parseLabelStudioExport(text: string, file: string, opts: ExportO
 export const CHECKLIST_FROM_NAME_PREFIX = 'segqc_checklist_';
 export const CHECKLIST_YES = 'yes';
 export const ATTESTATION_FROM_NAME = 'segqc_attestation';
+/** The hidden `<TextArea>` holding review records (`guidelines/review.schema.json`); generated when the guideline has review stages. */
+export const REVIEW_FROM_NAME = 'segqc_review';

@@ -1,5 +1,5 @@
-/** Generates the Label Studio labeling config of a guideline: its labels, its checklist and the hidden attestation field. */
-import { ATTESTATION_FROM_NAME, CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES } from '../formats/labelstudio.js';
+/** Generates the Label Studio labeling config of a guideline: its labels, its checklist and the hidden attestation (and review) fields. */
+import { ATTESTATION_FROM_NAME, CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES, REVIEW_FROM_NAME } from '../formats/labelstudio.js';
 import type { Guideline } from './types.js';
 import { isRequiredItem } from './types.js';
 
@@ -72,6 +72,9 @@ export function labelConfig(guideline: Guideline, opts: LabelConfigOptions = {})
   out.push(
     `  <View${attrs({ style: 'display:none' })}>`,
     `    <TextArea${attrs({ name: ATTESTATION_FROM_NAME, toName: IMAGE_TO_NAME, editable: 'false', rows: '1' })}/>`,
+    ...((guideline.review?.stages ?? []).length > 0
+      ? [`    <TextArea${attrs({ name: REVIEW_FROM_NAME, toName: IMAGE_TO_NAME, editable: 'false', rows: '1' })}/>`]
+      : []),
     '  </View>',
     '</View>',
   );

@@ -31,6 +31,11 @@ export function describeGuidelinePath(path: PathSegment[], data: unknown): strin
     if (top === 'checklist' && typeof entry?.id === 'string') return `checklist item '${entry.id}'${rest}`;
     if (top === 'agreement' && typeof entry?.label === 'string') return `the agreement rule for '${entry.label}'${rest}`;
   }
+  if (top === 'review' && (path[1] === 'stages' || path[1] === 'reasons') && typeof path[2] === 'number') {
+    const entry = valueAt(data, path.slice(0, 3)) as Record<string, unknown> | undefined;
+    const rest = path.length > 3 ? ` (${formatPath(path.slice(3))})` : '';
+    if (typeof entry?.id === 'string') return `${path[1] === 'stages' ? 'review stage' : 'review reason'} '${entry.id}'${rest}`;
+  }
   return formatPath(path);
 }
 
@@ -115,7 +120,45 @@ function crossFieldErrors(g: Guideline, doc: SourceDocument): GuidelineError[] {
       err(['agreement', i, 'nsd_min'], `the agreement rule for '${a.label}' sets nsd_min but no tolerance_mm: the surface distance needs a tolerance in mm`);
     }
   });
+  reviewErrors(g, err);
   return errors;
+}
+
+/** The review loop: unique stage and reason ids, reasons that exist, an audit rate for audit stages. */
+function reviewErrors(g: Guideline, err: (path: PathSegment[], message: string) => void): void {
+  const review = g.review;
+  if (!review) return;
+  const reasonIds = (review.reasons ?? []).map((r) => r.id);
+  const seenReasons = new Map<string, number>();
+  (review.reasons ?? []).forEach((r, i) => {
+    const prev = seenReasons.get(r.id);
+    if (prev !== undefined) err(['review', 'reasons', i, 'id'], `review reason id '${r.id}' is used twice (review.reasons[${prev}] and review.reasons[${i}])`);
+    else seenReasons.set(r.id, i);
+  });
+  const seenStages = new Map<string, number>();
+  (review.stages ?? []).forEach((s, i) => {
+    const where = `review stage '${s.id}'`;
+    const prev = seenStages.get(s.id);
+    if (prev !== undefined) err(['review', 'stages', i, 'id'], `review stage id '${s.id}' is used twice (review.stages[${prev}] and review.stages[${i}])`);
+    else seenStages.set(s.id, i);
+    if (Array.isArray(s.reviewers) && s.reviewers.includes('others')) {
+      err(['review', 'stages', i, 'reviewers'], `${where} lists 'others' among its reviewers; write \`reviewers: others\` for anyone but the author, or list the reviewers by e-mail or name`);
+    }
+    if (s.items === 'audit' && !(review.audit_rate !== undefined && review.audit_rate > 0)) {
+      err(['review', 'stages', i, 'items'], `${where} reviews the audit sample, but review.audit_rate is ${review.audit_rate === undefined ? 'not set' : '0'}: the stage would cover no item`);
+    }
+    if (typeof s.items === 'object') {
+      s.items.findings.forEach((rule, j) => {
+        if (rule.startsWith('review.')) err(['review', 'stages', i, 'items', 'findings', j], `${where} cannot cover items by a review finding ('${rule}'): reviews would decide which items need reviews`);
+      });
+    }
+    (s.reasons ?? []).forEach((id, j) => {
+      if (reasonIds.includes(id)) return;
+      const guess = closest(id, reasonIds);
+      const known = reasonIds.length ? ` (reasons: ${reasonIds.join(', ')})` : ': review.reasons lists none';
+      err(['review', 'stages', i, 'reasons', j], `${where} offers the reason '${id}', which is not in review.reasons${guess ? ` — did you mean ${guess}?` : known}`);
+    });
+  });
 }
 
 function minMax(l: GuidelineLabel, i: number, err: (path: PathSegment[], message: string) => void): void {

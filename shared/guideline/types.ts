@@ -45,6 +45,36 @@ export interface AgreementRule {
   hd95_max_mm?: number;
 }
 
+/** Which items a review stage covers: every item, the audit sample, or items with findings of the given rules. */
+export type ReviewItems = 'all' | 'audit' | { findings: RuleCode[] };
+
+/** One stage of the review loop; `required` defaults to true, `items` to all. */
+export interface ReviewStage {
+  id: string;
+  title?: string;
+  /** `others`: anyone but the annotation's author; else the reviewers' e-mail addresses or names. */
+  reviewers: 'others' | string[];
+  items?: ReviewItems;
+  required?: boolean;
+  /** Ids of `review.reasons` offered at this stage; all when absent. */
+  reasons?: string[];
+}
+
+/** One reason to reject an annotation, from the team's taxonomy. */
+export interface ReviewReason {
+  id: string;
+  title: string;
+  help?: string;
+}
+
+/** The review policy: annotations per item, the audit sample, and the review loop. */
+export interface ReviewPolicy {
+  min_annotations?: number;
+  audit_rate?: number;
+  stages?: ReviewStage[];
+  reasons?: ReviewReason[];
+}
+
 /** Severity per rule; `off` disables a rule. */
 export type SeverityOverrides = Partial<Record<RuleCode, Severity | 'off'>>;
 
@@ -58,7 +88,7 @@ export interface Guideline {
   labels: GuidelineLabel[];
   checklist?: ChecklistItem[];
   agreement?: AgreementRule[];
-  review?: { min_annotations?: number; audit_rate?: number };
+  review?: ReviewPolicy;
   attestation?: { required: boolean };
   overrides?: { allowed: boolean; rules?: RuleCode[] };
   severity?: SeverityOverrides;
@@ -83,6 +113,9 @@ export function insideOf(label: GuidelineLabel): { label: string; tolerance_mm: 
   if (r === undefined) return null;
   return typeof r === 'string' ? { label: r, tolerance_mm: 0 } : { label: r.label, tolerance_mm: r.tolerance_mm ?? 0 };
 }
+
+/** Whether a review stage's verdict is needed for the gate. */
+export const isRequiredStage = (stage: ReviewStage): boolean => stage.required !== false;
 
 /** Whether a checklist item must be ticked when its condition holds. */
 export const isRequiredItem = (item: ChecklistItem): boolean => item.required !== false;

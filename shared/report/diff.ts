@@ -3,6 +3,7 @@ import type { Segmentation } from '../model.js';
 import { labelLayer, presentValues } from '../model.js';
 import type { Finding } from '../rules/types.js';
 import type { DatasetReport, ItemReport } from './types.js';
+import { reviewChanges, type ReviewChange } from '../review/status.js';
 import { compareMasks } from '../metrics/compare.js';
 import { maskStats } from '../metrics/mask-stats.js';
 import { UNIT_SYMBOL, sizeOf, sizeUnits } from '../metrics/size.js';
@@ -33,6 +34,8 @@ export interface ItemDiff {
   findings_added: Finding[];
   findings_resolved: Finding[];
   agreement: Array<{ label: string; a: string; b: string; dice_base: number | null; dice_head: number | null }>;
+  /** Review verdicts the pull request adds or changes on this item. */
+  reviews?: ReviewChange[];
 }
 
 /** The whole change, as JSON (the comment is rendered from it). */
@@ -126,6 +129,7 @@ export function itemDiff(id: string, base: ItemReport | null, head: ItemReport |
     const db = baseAg.get(k) ?? null, dh = headAg.get(k) ?? null;
     if (db !== dh) agreement.push({ label, a, b, dice_base: db, dice_head: dh });
   }
+  const reviews = reviewChanges(base?.reviews ?? [], head?.reviews ?? []);
   return {
     id,
     status: !base ? 'added' : !head ? 'removed' : 'modified',
@@ -133,6 +137,7 @@ export function itemDiff(id: string, base: ItemReport | null, head: ItemReport |
     findings_added: findingsNotIn(head?.findings ?? [], base?.findings ?? []),
     findings_resolved: findingsNotIn(base?.findings ?? [], head?.findings ?? []),
     agreement,
+    ...(reviews.length ? { reviews } : {}),
   };
 }
 

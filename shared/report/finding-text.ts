@@ -4,7 +4,7 @@
  */
 import type { SizeUnits } from '../metrics/size.js';
 import type { JsonExpectation, JsonSyntaxError } from '../formats/json-syntax.js';
-import type { AgreementMiss, Amount, AttestationProblem, FindingDraft, FindingLocation } from '../rules/types.js';
+import type { AgreementMiss, Amount, AttestationProblem, FindingDraft, FindingLocation, StageCoverage, StageRef } from '../rules/types.js';
 
 /** A number with three significant digits and no exponent for everyday magnitudes. */
 export function num(x: number): string {
@@ -58,6 +58,21 @@ const misses = (ms: AgreementMiss[]) =>
     .join(', ');
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** A review stage by id, with its title: "senior (Senior radiologist review)". */
+export const stageName = (s: StageRef): string => (s.title ? `${s.id} (${s.title})` : s.id);
+
+/** Who may review at a stage: "anyone but the author", or the list. */
+export const reviewersText = (r: 'others' | string[]): string => (r === 'others' ? 'anyone but the author' : r.join(', '));
+
+/** The items a stage covers: "every item", "the audit sample", "items with slices.gap findings". */
+export const coverageText = (c: StageCoverage): string => (c === 'all' ? 'every item' : c === 'audit' ? 'the audit sample' : `items with ${c.findings.join(' or ')} findings`);
+
+/** A verdict in words. */
+export const verdictText = (v: 'accept' | 'reject' | 'accept_with_fixes'): string => (v === 'accept_with_fixes' ? 'accept with fixes' : v);
+
+/** The date of an ISO time: "2026-12-01". */
+const day = (time: string) => time.slice(0, 10);
 
 /** The message of a finding, from its rule's facts. */
 export function findingMessage(d: FindingDraft): string {
@@ -154,6 +169,29 @@ export function findingMessage(d: FindingDraft): string {
     }
     case 'format.unreadable':
       return `${d.facts.image ? 'image ' : ''}${d.facts.file} cannot be read: ${d.facts.detail}`;
+    case 'review.rejected': {
+      const f = d.facts;
+      const reasons = f.reasons.length ? f.reasons.map((r) => r.title ?? r.id).join('; ') : 'no reason given';
+      return `Rejected at review stage ${stageName(f.stage)} by ${f.reviewer} on ${day(f.time)}: ${reasons}${f.comment ? ` — "${f.comment}"` : ''}`;
+    }
+    case 'review.pending': {
+      const f = d.facts;
+      return `Awaiting review at stage ${stageName(f.stage)}: no verdict yet; the guideline requires one on ${coverageText(f.items)} (reviewers: ${reviewersText(f.reviewers)})`;
+    }
+    case 'review.stale': {
+      const f = d.facts;
+      return `The mask changed after its review at stage ${stageName(f.stage)} (${verdictText(f.verdict)} by ${f.reviewer} on ${day(f.time)}; reviewed ${f.reviewed_sha256.slice(0, 12)}…, now ${f.current_sha256.slice(0, 12)}…): the verdict is about an earlier version and the stage needs a new one`;
+    }
+    case 'review.ineligible': {
+      const f = d.facts;
+      const why =
+        f.why === 'author'
+          ? 'it is their own annotation, and nobody may review their own work'
+          : f.why === 'not_listed'
+            ? `they are not a reviewer of that stage (reviewers: ${reviewersText(f.reviewers ?? 'others')})`
+            : `the guideline has no such stage (stages: ${f.stages.join(', ') || 'none'})`;
+      return `The verdict of ${f.reviewer} at review stage ${stageName(f.stage)} on ${day(f.time)} does not count: ${why}`;
+    }
     default:
       return unreachable(d);
   }

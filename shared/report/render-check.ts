@@ -4,6 +4,7 @@ import type { DatasetReport, ItemReport } from './types.js';
 import { escapeMarkdown, markdownCode, neutralize } from './escape.js';
 import { size } from './finding-text.js';
 import type { SizeUnits } from '../metrics/size.js';
+import { reviewMarkdown, reviewTerminalLines, reviewViewOf } from './render-review.js';
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 
@@ -42,6 +43,7 @@ export function renderCheckTerminal(r: DatasetReport, opts: { color?: boolean } 
   const rules = Object.entries(r.totals.by_rule).sort(([a], [b]) => cmp(a, b));
   if (rules.length) lines.push(`by rule: ${rules.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (r.audit_sample.length) lines.push(`audit sample for senior review: ${r.audit_sample.map(clean).join(', ')}`);
+  lines.push(...reviewTerminalLines(reviewViewOf(r)));
   const verdict = r.verdict === 'pass' ? c('32', 'PASS') : c('31', 'FAIL');
   lines.push(`${plural(r.totals.errors, 'error')}, ${plural(r.totals.warnings, 'warning')} — gate (fail on ${r.config.fail_on}): ${verdict}`);
   return lines.join('\n') + '\n';
@@ -88,5 +90,6 @@ export function renderCheckMarkdown(r: DatasetReport): string {
     out.push('', '</details>', '');
   }
   if (r.audit_sample.length) out.push(`**Audit sample for senior review:** ${r.audit_sample.map(escapeMarkdown).join(', ')}`, '');
+  out.push(...reviewMarkdown(reviewViewOf(r)));
   return out.join('\n');
 }

@@ -7,6 +7,7 @@ import { sortWorstFirst } from './diff.js';
 import { escapeMarkdown, markdownCode } from './escape.js';
 import { sortFindings } from './render-check.js';
 import { DEFAULT_GUIDELINE_CHANGE_GATE, guidelineChangeFails } from '../rules/gate.js';
+import { reviewDiffMarkdown, type ReviewView } from './render-review.js';
 
 /** The marker that identifies segqc's one comment on a pull request. */
 export const COMMENT_MARKER = '<!-- segqc:report -->';
@@ -50,6 +51,8 @@ export interface DiffView {
   note?: string;
   /** The dataset's config path inside the repository, when the report says. */
   dataset?: string | null;
+  /** Review progress of the items checked (`reviewViewOf(report)`), when the guideline has review stages. */
+  review?: ReviewView;
 }
 
 const n = (x: number | null, d = 2) => (x === null || !Number.isFinite(x) ? '—' : String(+x.toFixed(d)));
@@ -184,6 +187,7 @@ export function renderDiffMarkdown(v: DiffView, opts: { summary?: boolean } = {}
     if (g.changes.length) out.push(`<details${open}><summary>What changed (${g.changes.length})</summary>`, '', ...g.changes.map((c) => `- ${escapeMarkdown(c)}`), '', '</details>', '');
   }
   if (v.auditSample.length) out.push(`**Audit sample for senior review:** ${v.auditSample.map(escapeMarkdown).join(', ')}`, '');
+  out.push(...reviewDiffMarkdown(diff, v.review, { open: opts.summary }));
   const links = [v.runUrl ? `[Workflow run](${v.runUrl})` : null, 'the full report is in the job summary'].filter(Boolean);
   out.push(`<sub>${links.join(' · ')} · segqc</sub>`);
   return out.join('\n') + '\n';

@@ -1,6 +1,7 @@
 /** The dataset report: what `segqc check` computes and `--json` writes (schema `guidelines/report.schema.json`). */
 import type { Finding, RuleCode } from '../rules/types.js';
 import type { FailOn, GuidelineChangeGate } from '../rules/gate.js';
+import type { OpenRejection, ReviewProgress, ReviewStatus } from '../review/status.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -32,6 +33,8 @@ export interface ItemReport {
   findings: Finding[];
   /** Per-label agreement between annotations or with the reference. */
   agreement: Array<{ label: string; a: string; b: string; dice: number; nsd: number | null; hd95: number | null }>;
+  /** Where each annotation stands at each review stage that covers the item or has a verdict; with review stages only. */
+  reviews?: ReviewStatus[];
 }
 
 export interface AnnotatorReport {
@@ -40,6 +43,8 @@ export interface AnnotatorReport {
   findings: Partial<Record<RuleCode, number>>;
   mean_dice_vs_others: number | null;
   mean_dice_vs_reference: number | null;
+  /** Rejections of this annotator's work not yet answered with a new version; with review stages only. */
+  open_rejections?: OpenRejection[];
 }
 
 export interface DatasetReport {
@@ -63,6 +68,8 @@ export interface DatasetReport {
   };
   /** Item ids drawn for senior review at the guideline's audit rate, deterministically. */
   audit_sample: string[];
+  /** Progress of each review stage over the items of the report; with review stages only. */
+  review?: ReviewProgress;
   verdict: 'pass' | 'fail';
 }
 

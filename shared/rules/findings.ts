@@ -28,6 +28,10 @@ export const DEFAULT_SEVERITY: Record<RuleCode, Severity> = {
   'dataset.orphan_annotation': 'warning',
   'agreement.below_threshold': 'warning',
   'format.unreadable': 'error',
+  'review.rejected': 'error',
+  'review.pending': 'error',
+  'review.stale': 'error',
+  'review.ineligible': 'warning',
 };
 
 /** The severity of a rule under a guideline, or null when the guideline turns the rule off. */

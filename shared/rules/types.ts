@@ -4,6 +4,7 @@ import type { JsonSyntaxError } from '../formats/json-syntax.js';
 import type { SizeUnits } from '../metrics/size.js';
 import type { Geometry, Segmentation } from '../model.js';
 import type { RuleCode, Severity } from '../rule-codes.js';
+import type { ReviewRecord, ReviewVerdict } from '../review/record.js';
 
 // Defined a floor down (the guideline uses them too); findings are typed by them.
 export type { RuleCode, Severity };
@@ -63,6 +64,18 @@ export type AttestationProblem =
   | { kind: 'schema'; problems: string[] }
   | { kind: 'unknown_answer'; id: string; suggestion: string | null };
 
+/** A review stage as findings name it. */
+export interface StageRef {
+  id: string;
+  title: string | null;
+}
+
+/** Which items a review stage covers, as findings say it. */
+export type StageCoverage = 'all' | 'audit' | { findings: RuleCode[] };
+
+/** Why a reviewer's record does not count: their own annotation, not a reviewer of the stage, no such stage. */
+export type IneligibleWhy = 'author' | 'not_listed' | 'unknown_stage';
+
 /**
  * What each rule knows about what it found: the data its message is rendered from (`shared/report/finding-text.ts`),
  * discriminated on the rule code.
@@ -117,7 +130,21 @@ export type FindingFacts =
       /** `b` null: `a` against the reference. */
       facts: { label: string; a: string; b: string | null; misses: AgreementMiss[] };
     }
-  | { rule: 'format.unreadable'; facts: { file: string; detail: string; image: boolean } };
+  | { rule: 'format.unreadable'; facts: { file: string; detail: string; image: boolean } }
+  | {
+      rule: 'review.rejected';
+      facts: { stage: StageRef; reviewer: string; reasons: Array<{ id: string; title: string | null }>; comment: string | null; time: string };
+    }
+  | { rule: 'review.pending'; facts: { stage: StageRef; reviewers: 'others' | string[]; items: StageCoverage } }
+  | {
+      rule: 'review.stale';
+      facts: { stage: StageRef; reviewer: string; verdict: ReviewVerdict; time: string; reviewed_sha256: string; current_sha256: string };
+    }
+  | {
+      rule: 'review.ineligible';
+      /** `reviewers` null and `stages` the guideline's stage ids when the stage does not exist. */
+      facts: { stage: StageRef; reviewer: string; time: string; why: IneligibleWhy; reviewers: 'others' | string[] | null; stages: string[] };
+    };
 
 /** What a rule reports, as data; `emit` adds the context and severity and renders the message. */
 export type FindingDraft = FindingFacts & {
@@ -158,6 +185,17 @@ export interface AnnotationInput {
   attestation: unknown | null;
   /** The `.segqc.json` sidecar that holds (or would hold) a mask's attestation; absent for Label Studio annotations. */
   sidecar?: string | null;
+  /** Review records about this annotation and its current content hash; absent when nobody reviewed it. */
+  reviews?: AnnotationReviews;
+}
+
+/** What reviewers said about one annotation, and what the annotation is now. */
+export interface AnnotationReviews {
+  records: ReviewRecord[];
+  /** The content hash of the mask as it is now (sha256 of the file, or of the Label Studio regions). */
+  sha256: string;
+  /** Records that could not be read (a sidecar that is not a review document), by file. */
+  problems: Array<{ file: string; detail: string }>;
 }
 
 /** One image's annotations: the unit the rule engine checks. */
