@@ -112,6 +112,13 @@ describe('guideline: review.stages and review.reasons', () => {
     ]);
   });
 
+  test("the README's review block is a valid guideline fragment", () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const block = /## Review\n[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toMatch(/^review:\n/);
+    expect(errorsOf(base + block!)).toEqual([]);
+  });
+
   test('the new rule codes are accepted in the severity map', () => {
     const g = loadGuideline(`${withReview}severity:\n  review.ineligible: error\n  review.pending: off\n`, 'g.yaml');
     expect(g.severity).toEqual({ 'review.ineligible': 'error', 'review.pending': 'off' });
@@ -146,10 +153,10 @@ const record = (o: Partial<ReviewRecord>): ReviewRecord => ({
   ...o,
 });
 
-function judge(records: ReviewRecord[], opts: { sha?: string; audit?: boolean; rules?: RuleCode[]; g?: Guideline; annotator?: string } = {}) {
+function judge(records: ReviewRecord[], opts: { sha?: string; audit?: boolean; rules?: RuleCode[]; g?: Guideline; annotator?: string; attestedBy?: string } = {}) {
   return reviewRules(opts.g ?? guideline, {
     item: 'ct_001',
-    annotations: [{ id: 'labels/r1/ct_001.nii.gz', annotator: opts.annotator ?? 'r1', file: 'labels/r1/ct_001.nii.gz', reviews: { records, sha256: opts.sha ?? A, problems: [] } }],
+    annotations: [{ id: 'labels/r1/ct_001.nii.gz', annotator: opts.annotator ?? 'r1', attestedBy: opts.attestedBy ?? null, file: 'labels/r1/ct_001.nii.gz', reviews: { records, sha256: opts.sha ?? A, problems: [] } }],
     findingRules: new Set(opts.rules ?? []),
     inAudit: opts.audit ?? false,
   });
@@ -204,6 +211,9 @@ describe('review rules', () => {
     expect(unknown.findings.map((f) => f.message)).toEqual([
       "The verdict of rater2@h.org at review stage expert on 2026-12-01 does not count: the guideline has no such stage (stages: peer, senior, gaps)",
     ]);
+    // The author as the attestation names them (segqc attest --annotator), when the folder name is not their e-mail.
+    expect(rules(judge([record({ reviewer: 'ana@lab.org' })], { attestedBy: 'Ana@lab.org' }))).toEqual(['review.ineligible warning', 'review.pending error']);
+    expect(rules(judge([record({ reviewer: 'ana@lab.org' })]))).toEqual([]);
     // The author's self-review followed by a colleague's accept: resolved, nothing to report.
     expect(rules(judge([record({ reviewer: 'r1' }), record({ time: '2026-12-02T00:00:00.000Z' })]))).toEqual([]);
     // ... but a self-review after the accept is reported (and does not count).

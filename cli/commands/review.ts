@@ -107,9 +107,11 @@ export function runReview(argv: string[], out: (s: string) => void, err: (s: str
   const item = items.find((it) => it.annotations.some((a) => a.file === rel));
   const pending = item?.annotations.find((a) => a.file === rel);
   if (!item || !pending) throw new SegqcError('usage', `is not an annotation of the dataset (${ctx.configPath} sources: ${sources.map((s) => s.path).join(', ')})`, { file: rel });
-  let annotator: string | null;
+  let authors: Array<string | null>;
   try {
-    annotator = pending.load().annotator;
+    const loaded = pending.load();
+    const attested = (loaded.attestation as { annotator?: unknown } | null)?.annotator;
+    authors = [loaded.annotator, typeof attested === 'string' ? attested : null];
   } catch (e) {
     if (!isSegqcError(e)) throw e;
     throw new SegqcError('usage', `cannot be read (${e.detail}): a mask must be readable to be reviewed`, { file: rel });
@@ -118,7 +120,7 @@ export function runReview(argv: string[], out: (s: string) => void, err: (s: str
   const reviewer = flags.reviewer ? String(flags.reviewer) : deps.whoami(root);
   if (!reviewer) throw new SegqcError('usage', 'who reviews? git has no user.email here: run git config user.email you@example.org, or pass --reviewer');
   const stages = guideline.review?.stages ?? [];
-  const stageId = flags.stage ? String(flags.stage) : (stages.find((s) => ineligibility({ reviewer, reviewer_id: null }, s, annotator) === null) ?? stages[0])?.id ?? '';
+  const stageId = flags.stage ? String(flags.stage) : (stages.find((s) => ineligibility({ reviewer, reviewer_id: null }, s, authors) === null) ?? stages[0])?.id ?? '';
   const verdict = String(flags.verdict);
   const problems = reviewChoiceProblems(guideline, { stage: stageId, verdict, reasons });
   if (problems.length) throw new SegqcError('usage', problems.join('; '), { file: ctx.guidelinePath });
@@ -162,9 +164,9 @@ export function runReview(argv: string[], out: (s: string) => void, err: (s: str
   });
   writeFileAtomic(sidePath, JSON.stringify(appendReview(doc, entry), null, 2) + '\n');
 
-  const why = ineligibility({ reviewer, reviewer_id: null }, stage, annotator);
+  const why = ineligibility({ reviewer, reviewer_id: null }, stage, authors);
   if (why) {
-    const words = why === 'author' ? `${annotator} made this annotation` : `the reviewers of stage ${stage.id} are ${Array.isArray(stage.reviewers) ? stage.reviewers.join(', ') : 'others'}`;
+    const words = why === 'author' ? `${authors.filter(Boolean).join(', ')} made this annotation` : `the reviewers of stage ${stage.id} are ${Array.isArray(stage.reviewers) ? stage.reviewers.join(', ') : 'others'}`;
     err(neutralize(`segqc review: note: ${reviewer} may not review at stage ${stage.id} (${words}); segqc check will report this record as review.ineligible`) + '\n');
   }
   const titles = new Map((guideline.review?.reasons ?? []).map((r) => [r.id, r.title]));

@@ -110,13 +110,19 @@ export interface ItemCheckOptions {
   audit?: ReadonlySet<string>;
 }
 
+/** The `annotator` an attestation names, if it is an object that names one. */
+const attestedBy = (raw: unknown): string | null => {
+  const a = raw !== null && typeof raw === 'object' ? (raw as { annotator?: unknown }).annotator : undefined;
+  return typeof a === 'string' ? a : null;
+};
+
 /** The review findings and statuses of an item; null when the guideline has no review stages and nobody reviewed. */
 function itemReview(guideline: Guideline, id: string, annotations: AnnotationInput[], findings: Finding[], ctx: FindingContext, opts: ItemCheckOptions) {
   if (!(guideline.review?.stages ?? []).length && !annotations.some((a) => a.reviews)) return null;
   const problems = annotations.flatMap((a) => a.reviews?.problems ?? []).flatMap((p) => unreadable(ctx, p.file, p.detail));
   const check = reviewRules(guideline, {
     item: id,
-    annotations: annotations.map((a) => ({ id: a.id, annotator: a.annotator, file: a.segmentation.path, reviews: a.reviews })),
+    annotations: annotations.map((a) => ({ id: a.id, annotator: a.annotator, attestedBy: attestedBy(a.attestation), file: a.segmentation.path, reviews: a.reviews })),
     findingRules: new Set(findings.map((f) => f.rule)),
     inAudit: opts.audit?.has(id) ?? false,
   });

@@ -13,7 +13,14 @@ import type { AnnotationReviews, Finding, IneligibleWhy, RuleCode, StageRef } fr
 /** One item as the review rules see it. */
 export interface ReviewItemInput {
   item: string;
-  annotations: ReadonlyArray<{ id: string | null; annotator: string | null; file: string; reviews?: AnnotationReviews }>;
+  annotations: ReadonlyArray<{
+    id: string | null;
+    annotator: string | null;
+    /** Who the annotation's attestation says made it (`annotator` of a sidecar written by `segqc attest`), if it says. */
+    attestedBy?: string | null;
+    file: string;
+    reviews?: AnnotationReviews;
+  }>;
   /** Rules of the item's other findings: a stage may cover the items that have some. */
   findingRules: ReadonlySet<RuleCode>;
   /** Whether the item is in the dataset's audit sample. */
@@ -36,10 +43,10 @@ export function stageCovers(stage: ReviewStage, input: Pick<ReviewItemInput, 'fi
   return items.findings.some((r) => input.findingRules.has(r));
 }
 
-/** Why a record does not count at its stage, or null when the reviewer may review there. */
-export function ineligibility(record: Pick<ReviewRecord, 'reviewer' | 'reviewer_id'>, stage: ReviewStage, author: string | null): IneligibleWhy | null {
+/** Why a record does not count at its stage, or null when the reviewer may review there; `authors` name who made the annotation. */
+export function ineligibility(record: Pick<ReviewRecord, 'reviewer' | 'reviewer_id'>, stage: ReviewStage, authors: ReadonlyArray<string | null | undefined>): IneligibleWhy | null {
   const who = [record.reviewer, record.reviewer_id];
-  if (who.some((w) => sameIdentity(w, author))) return 'author';
+  if (who.some((w) => authors.some((a) => sameIdentity(w, a)))) return 'author';
   if (stage.reviewers !== 'others' && !stage.reviewers.some((r) => who.some((w) => sameIdentity(w, r)))) return 'not_listed';
   return null;
 }
@@ -68,7 +75,7 @@ export function reviewRules(guideline: Guideline, input: ReviewItemInput): ItemR
     for (const stage of stages) {
       const ref = stageRef(stage);
       const mine = records.filter((r) => r.stage === stage.id);
-      const why = new Map(mine.map((r) => [r, ineligibility(r, stage, a.annotator)]));
+      const why = new Map(mine.map((r) => [r, ineligibility(r, stage, [a.annotator, a.attestedBy])]));
       const counted = mine.filter((r) => why.get(r) === null);
       const latest = counted.length ? counted[counted.length - 1] : null;
       // A record that does not count is reported until an eligible verdict follows it.
