@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { pullRequestEvent, runAction } from './action-runner.js';
+import { encodeNifti } from '../shared/formats/nifti-write.js';
 
 const root = join(__dirname, '..');
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -139,8 +140,6 @@ describe('in a dataset repository, the README commands', () => {
       `npm install -D ./${tgz}`,
       'npx segqc --version',
       'npx segqc guideline validate node_modules/segqc/guidelines/examples/liver-ct.yaml',
-      'npx segqc check',
-      'npx segqc diff --base main',
     ]);
     expect(readmeCommands('github:')).toEqual([`npm install -D github:OWNER/segqc#v${version}`]);
     expect(section).toContain(`\`uses: OWNER/segqc/action@v${version}\``);
@@ -188,6 +187,63 @@ describe('in a dataset repository, the README commands', () => {
     const ci = sh('npm ci --offline', clone);
     expect(ci.code, ci.stderr).toBe(0);
     expect(sh('npx segqc --version', clone).stdout).toBe(`${version}\n`);
+  });
+});
+
+/** A 32x32x16 lesion label map at 1x1x2 mm: a ball of 2,074 mm³, and with `island` a 3x3x2-voxel island (36 mm³). */
+function lesionMask(island: boolean): Uint8Array {
+  const data = new Uint8Array(32 * 32 * 16);
+  for (let k = 0; k < 16; k++) for (let j = 0; j < 32; j++) for (let i = 0; i < 32; i++) if ((i - 16) ** 2 + (j - 16) ** 2 + ((k - 8) * 2) ** 2 <= 64) data[i + 32 * (j + 32 * k)] = 1;
+  if (island) for (let k = 2; k < 4; k++) for (let j = 2; j < 5; j++) for (let i = 2; i < 5; i++) data[i + 32 * (j + 32 * k)] = 1;
+  const geometry = { shape: [32, 32, 16] as [number, number, number], spacing: [1, 1, 2] as [number, number, number], origin: [0, 0, 0] as [number, number, number], direction: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] as [[number, number, number], [number, number, number], [number, number, number]], spacingKnown: true };
+  return encodeNifti({ geometry, data }, { gzip: true });
+}
+
+describe('README "From an empty repository to a pull-request comment", followed to the letter', () => {
+  const walk = section.slice(section.indexOf('### From an empty repository'));
+  /** The fenced blocks of the walkthrough with this info string ('' for plain output), list indentation removed. */
+  const fenced = (lang: string) => [...walk.matchAll(/^( *)```(\w*)\n([\s\S]*?)^ *```$/gm)].filter((m) => m[2] === lang).map((m) => m[3].split('\n').map((l) => l.slice(m[1].length)).join('\n'));
+  const commands = (block: string) => block.split('\n').map((l) => l.replace(/(^|\s+)#.*$/, '').trim()).filter(Boolean);
+
+  it('gives a passing check, a failing check, and the pull-request comment the README shows', () => {
+    const [layout, passOut, failOut] = fenced('');
+    const [guideline, config] = fenced('yaml');
+    const [step3, step4, step5] = fenced('sh').map(commands);
+    const repo = join(tmp, 'lesion-data');
+    mkdirSync(repo);
+    git(repo, 'init', '-q', '-b', 'main');
+    writeFileSync(join(repo, '.gitignore'), 'node_modules/\n');
+    cpSync(join(tmp, 'packed', tgz), join(repo, tgz));
+    const install = sh(readmeCommands('npm install -D')[0], repo);
+    expect(install.code, install.stderr).toBe(0);
+    const masks = layout.split('\n').filter(Boolean);
+    expect(masks).toEqual(['labels/alice/case_01.nii.gz', 'labels/alice/case_02.nii.gz', 'labels/bob/case_01.nii.gz']);
+    for (const m of masks) {
+      mkdirSync(join(repo, m, '..'), { recursive: true });
+      writeFileSync(join(repo, m), lesionMask(false));
+    }
+    expect(guideline).toMatch(/^# yaml-language-server: \$schema=node_modules\/segqc\/guidelines\/guideline\.schema\.json\n/);
+    writeFileSync(join(repo, 'guideline.yaml'), guideline);
+    writeFileSync(join(repo, 'segqc.yaml'), config);
+
+    expect(step3).toEqual(['npx segqc guideline validate guideline.yaml', 'npx segqc check', 'git add -A && git commit -m "Lesion masks, guideline and segqc"']);
+    const results3 = step3.map((c) => sh(c, repo));
+    for (const r of results3) expect(r.code, r.stderr).toBe(0);
+    expect(results3[1].stdout).toBe(passOut);
+
+    expect(step4).toEqual(['git switch -c rework-case-02', 'npx segqc check']);
+    expect(sh(step4[0], repo).code).toBe(0);
+    writeFileSync(join(repo, 'labels/alice/case_02.nii.gz'), lesionMask(true));
+    const fail = sh(step4[1], repo);
+    expect(fail.code, fail.stderr).toBe(1);
+    expect(fail.stdout).toBe(failOut);
+
+    expect(step5).toEqual(['npx segqc diff --base main > comment.md', 'npx segqc diff --base main --quiet']);
+    const diff = sh(step5[0], repo);
+    expect(diff.code, diff.stderr).toBe(1);
+    const headline = /The comment opens with `([^`]+)`/.exec(walk)?.[1];
+    expect(readFileSync(join(repo, 'comment.md'), 'utf8').split('\n').slice(0, 2)).toEqual(['<!-- segqc:report -->', headline]);
+    expect(sh(step5[1], repo).code).toBe(1);
   });
 });
 
