@@ -53,10 +53,15 @@ function generate(repo: string, size: HistoryBenchSize): void {
   const rev = new Array(size.tasks).fill(0);
   const vrev = new Array(size.volumes).fill(0);
   const g = ctGeometry(...size.ct);
+  // Each task's JSON is encoded once per revision: an export is rewritten from these.
+  const json: string[] = [];
   const writeExport = (e: number) => {
-    const tasks = [];
-    for (let t = e * 100; t < Math.min(size.tasks, e * 100 + 100); t++) tasks.push(task(t, rev[t], size.side));
-    writeFileSync(join(repo, `labelstudio/export_${String(e).padStart(3, '0')}.json`), JSON.stringify(tasks));
+    const tasks: string[] = [];
+    for (let t = e * 100; t < Math.min(size.tasks, e * 100 + 100); t++) {
+      if (!json[t] || !json[t].startsWith(`{"rev":${rev[t]},`)) json[t] = `{"rev":${rev[t]},` + JSON.stringify(task(t, rev[t], size.side)).slice(1);
+      tasks.push(json[t]);
+    }
+    writeFileSync(join(repo, `labelstudio/export_${String(e).padStart(3, '0')}.json`), `[${tasks.join(',')}]`);
   };
   const writeVolume = (v: number) => writeFileSync(join(repo, `labels/ct_${String(v).padStart(3, '0')}.nii.gz`), encodeNifti({ geometry: g, data: ctLabelMap(v * 7 + vrev[v] * 1000, g) }, { gzip: true }));
   for (let e = 0; e * 100 < size.tasks; e++) writeExport(e);

@@ -1,5 +1,5 @@
 /** Which tasks, and which annotations of them, an edit of a Label Studio export changed. */
-import { canonicalJson, sha256Text } from '../guideline/hash.js';
+import { sha256Text } from '../guideline/hash.js';
 import { taskItemId } from '../dataset/items.js';
 import { scalarText } from '../formats/labelstudio.js';
 
@@ -23,17 +23,28 @@ function tasksOf(bytes: Uint8Array | null): unknown[] | null {
   }
 }
 
-/** Annotations of a task by the id the dataset reader gives them (`id`, else the task's index), as canonical JSON. */
-function annotationsOf(task: unknown, index: number): Map<string, string> {
-  const out = new Map<string, string>();
+/** Annotations of a task by the id the dataset reader gives them (`id`, else the task's index), as JSON. */
+function annotationsOf(task: unknown, index: number, into: Map<string, string>): void {
   const anns = task && typeof task === 'object' ? (task as { annotations?: unknown }).annotations : undefined;
-  if (!Array.isArray(anns)) return out;
+  if (!Array.isArray(anns)) return;
   for (const a of anns) {
     if (!a || typeof a !== 'object' || Array.isArray(a)) continue;
     const rec = a as Record<string, unknown>;
     if (rec.was_cancelled === true) continue;
-    out.set(scalarText(rec.id, String(index)), canonicalJson(rec));
+    into.set(scalarText(rec.id, String(index)), JSON.stringify(rec));
   }
+}
+
+/** Each item's tasks (with their indices) and their JSON as written (an export keeps its key order: a reordering only costs a re-check). */
+function byItem(tasks: unknown[]): Map<string, { json: string; tasks: Array<[unknown, number]> }> {
+  const out = new Map<string, { json: string; tasks: Array<[unknown, number]> }>();
+  tasks.forEach((t, i) => {
+    const id = taskItemId(t, i);
+    const prev = out.get(id) ?? { json: '', tasks: [] };
+    prev.json += JSON.stringify(t);
+    prev.tasks.push([t, i]);
+    out.set(id, prev);
+  });
   return out;
 }
 
@@ -41,24 +52,16 @@ function annotationsOf(task: unknown, index: number): Map<string, string> {
 export function diffExport(before: Uint8Array | null, after: Uint8Array): ExportDiff {
   const a = tasksOf(after);
   if (a === null) return null;
-  const b = tasksOf(before) ?? [];
-  const old = new Map<string, { json: string; anns: Map<string, string> }>();
-  b.forEach((t, i) => {
-    const id = taskItemId(t, i);
-    const prev = old.get(id);
-    old.set(id, { json: (prev?.json ?? '') + canonicalJson(t), anns: new Map([...(prev?.anns ?? []), ...annotationsOf(t, i)]) });
-  });
-  const now = new Map<string, { json: string; anns: Map<string, string> }>();
-  a.forEach((t, i) => {
-    const id = taskItemId(t, i);
-    const prev = now.get(id);
-    now.set(id, { json: (prev?.json ?? '') + canonicalJson(t), anns: new Map([...(prev?.anns ?? []), ...annotationsOf(t, i)]) });
-  });
+  const old = byItem(tasksOf(before) ?? []);
   const out: TaskChange[] = [];
-  for (const [item, n] of now) {
+  for (const [item, n] of byItem(a)) {
     const o = old.get(item);
     if (o && o.json === n.json) continue;
-    out.push({ item, hash: sha256Text(n.json), annotations: [...n.anns].filter(([id, json]) => o?.anns.get(id) !== json).map(([id]) => id) });
+    const was = new Map<string, string>();
+    for (const [t, i] of o?.tasks ?? []) annotationsOf(t, i, was);
+    const now = new Map<string, string>();
+    for (const [t, i] of n.tasks) annotationsOf(t, i, now);
+    out.push({ item, hash: sha256Text(n.json), annotations: [...now].filter(([id, json]) => was.get(id) !== json).map(([id]) => id) });
   }
   return out;
 }
