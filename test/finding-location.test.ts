@@ -90,8 +90,8 @@ describe('locations of findings', () => {
       expect(x.location).toMatchObject(want);
       closeTo(x.location?.center_mm, [19, -17.5, 21.6]);
     }
-    expect(many.message).toContain('there is 21.6 mm³ at slices 2–4 (sagittal, around (5, 11) px)');
-    expect(small.message).toBe("Liver component of 21.6 mm³ at slices 2–4 (sagittal) is below the guideline's minimum of 50 mm³");
+    expect(many.message).toContain('there is 21.6 mm³ at slices 2–4 (sagittal, around (5, 11) px, L 19 A 17.5 S 21.6 mm)');
+    expect(small.message).toBe("Liver component of 21.6 mm³ at slices 2–4 (sagittal, around (5, 11) px, L 19 A 17.5 S 21.6 mm) is below the guideline's minimum of 50 mm³");
   });
 
   test('containment on a coronal grid: the outside voxels, not the whole label', () => {
@@ -103,7 +103,7 @@ describe('locations of findings', () => {
     expect(c.location).toMatchObject({ slice: 3, bbox: [13, 5, 3, 14, 6, 3], axis: 'coronal', slices: [3, 3], center: [13.5, 5.5, 3], labels: ['Tumour'] });
     // x = −5 + 13.5 = 8.5, y = 7 + 3·2 = 13, z = 40 − 5.5 = 34.5.
     closeTo(c.location?.center_mm, [8.5, 13, 34.5]);
-    expect(c.message).toBe('4 voxels (8 mm³) of Tumour lie outside Liver, up to 2 mm away, at slice 3 (coronal, around (14, 6) px); the guideline says Tumour lies inside Liver');
+    expect(c.message).toBe('4 voxels (8 mm³) of Tumour lie outside Liver, up to 2 mm away, at slice 3 (coronal, around (14, 6) px, L 8.5 P 13 S 34.5 mm); the guideline says Tumour lies inside Liver');
   });
 
   test('an overlap on a tilted axial grid names both labels as a list', () => {
@@ -115,7 +115,7 @@ describe('locations of findings', () => {
     expect(o.location).toMatchObject({ bbox: [2, 3, 1, 3, 3, 2], axis: 'axial', slices: [1, 2], center: [2.5, 3, 1.5], labels: ['A', 'B'], region: 'A / B' });
     // x = 2.5, y = 3·0.8 + 1.5·0.6 = 3.3, z = −3·0.6 + 1.5·0.8 = −0.6.
     closeTo(o.location?.center_mm, [2.5, 3.3, -0.6]);
-    expect(o.message).toContain('A and B overlap in 4 voxels (4 mm³) at slices 1–2 (axial, around (3, 3) px)');
+    expect(o.message).toContain('A and B overlap in 4 voxels (4 mm³) at slices 1–2 (axial, around (3, 3) px, L 2.5 P 3.3 I 0.6 mm)');
   });
 
   test('a slice gap: the empty slices as a range, the first as the slice', () => {
@@ -138,10 +138,10 @@ describe('locations of findings', () => {
     expect(many.location).not.toHaveProperty('slices');
     // x = 100 + 1·0.5, y = 200 + 1·0.4.
     closeTo(many.location?.center_mm, [100.5, 200.4, 0]);
-    expect(many.message).toContain('Besides the largest (2 mm²) there is 1.8 mm² around pixel (1, 1)');
+    expect(many.message).toContain('Besides the largest (2 mm²) there is 1.8 mm² around pixel (1, 1) (100.5, 200.4 mm)');
     const [px] = check(gl, seg({ ...g, spacingKnown: false }, [d], 'tile.png', [], 'png'));
     expect(px.location).not.toHaveProperty('center_mm');
-    expect(px.message).toContain('Besides the largest (10 pixels) there is 9 pixels around pixel (1, 1)');
+    expect(px.message.endsWith('Besides the largest (10 pixels) there is 9 pixels around pixel (1, 1)')).toBe(true);
   });
 
   test("labels: an unknown label's own name, the file's name of a mis-numbered label", () => {
@@ -149,7 +149,10 @@ describe('locations of findings', () => {
     const d = mask(g, [[[0, 0, 0, 1, 1, 1], 2], [[2, 2, 2, 3, 3, 3], 7]]);
     const s = seg(g, [d], 'seg.dcm', [{ value: 2, name: 'liver' }, { value: 7, name: 'Necrosis' }], 'dicom-seg');
     const f = check(guideline([{ name: 'Liver', value: 1 }]), s);
-    expect(only(f, 'label.unknown')[0].location).toEqual({ region: 'Necrosis', labels: ['Necrosis'] });
+    // The unknown label says where its voxels are: the box i, j, k 2–3 of 1 mm voxels.
+    const unknown = only(f, 'label.unknown')[0];
+    expect(unknown.location).toEqual({ region: 'Necrosis', file: 'seg.dcm', slice: 3, bbox: [2, 2, 2, 3, 3, 3], axis: 'axial', slices: [2, 3], center: [2.5, 2.5, 2.5], center_mm: [2.5, 2.5, 2.5], labels: ['Necrosis'] });
+    expect(unknown.message).toBe("Label 'Necrosis' (value 7) at slices 2–3 (axial, around (3, 3) px, L 2.5 P 2.5 S 2.5 mm) is not in the guideline, which has 1 Liver");
     expect(only(f, 'label.value_mismatch')[0].location).toEqual({ region: 'liver', labels: ['liver'] });
   });
 

@@ -101,7 +101,7 @@ describe('sizes and components', () => {
       [4, 15],
       [1, 10],
     ]);
-    expect(small[1].message).toBe("Liver component of 1 mm³ at slice 10 is below the guideline's minimum of 5 mm³");
+    expect(small[1].message).toBe("Liver component of 1 mm³ at slice 10 (axial, around (10, 10) px, L 10 P 10 S 10 mm) is below the guideline's minimum of 5 mm³");
     expect(small[1].location?.bbox).toEqual([10, 10, 10, 10, 10, 10]);
     // A guideline may downgrade a rule.
     const w = checkAnnotation({ ...g, severity: { 'components.too_many': 'warning', 'component.too_small': 'off' } }, ann(s));

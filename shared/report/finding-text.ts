@@ -29,23 +29,33 @@ export function amount(a: Amount): string {
   return a.units === 'px' ? `${a.voxels} ${word}` : `${a.voxels} ${word} (${size(a.size, a.units)})`;
 }
 
+/** Millimetres to a tenth, without trailing zeros: coordinates keep their integer digits. */
+const tenth = (v: number) => String(+v.toFixed(1) + 0);
+
 const range = (a: number, b: number) => (a === b ? `slice ${a}` : `slices ${a}–${b}`);
 
+/** A patient LPS coordinate as a viewer shows it, each axis by the side it points to: "R 12.3 P 45 S 102". */
+export function patientText([x, y, z]: readonly number[]): string {
+  const side = (v: number, neg: string, pos: string) => `${v < 0 ? neg : pos} ${tenth(Math.abs(v))}`;
+  return `${side(x, 'R', 'L')} ${side(y, 'A', 'P')} ${side(z, 'I', 'S')}`;
+}
+
 /**
- * Where a located box is: in 3D its slices, their plane and its centre in the slice, "at slices 19–21 (axial, around
- * (95, 60) px)"; in 2D its centre, "around pixel (12, 30)". `inPlane: false` keeps to the slices (the plane is named
- * unless axial).
+ * Where a located box is: in 3D its slices, their plane and its centre in the slice in voxels and patient mm,
+ * "at slices 19–21 (axial, around (95, 60) px, R 12.3 P 45 S 102 mm)"; in 2D its centre, "around pixel (12, 30)",
+ * with millimetres "(6, 15 mm)" when the spacing is known.
  */
-export function whereText(loc: FindingLocation, opts: { inPlane?: boolean } = {}): string {
+export function whereText(loc: FindingLocation): string {
   const c = loc.center;
   const px = c ? `(${Math.round(c[0])}, ${Math.round(c[1])})` : null;
+  const mm = loc.center_mm;
   if (loc.slices) {
     const at = `at ${range(loc.slices[0], loc.slices[1])}`;
-    if (opts.inPlane === false) return loc.axis && loc.axis !== 'axial' ? `${at} (${loc.axis})` : at;
-    const inside = [loc.axis, px ? `around ${px} px` : null].filter(Boolean).join(', ');
+    const inside = [loc.axis, px ? `around ${px} px` : null, mm ? `${patientText(mm)} mm` : null].filter(Boolean).join(', ');
     return inside ? `${at} (${inside})` : at;
   }
-  return px ? `around pixel ${px}` : '';
+  if (!px) return '';
+  return mm ? `around pixel ${px} (${tenth(mm[0])}, ${tenth(mm[1])} mm)` : `around pixel ${px}`;
 }
 
 const misses = (ms: AgreementMiss[]) =>
@@ -80,7 +90,8 @@ export function findingMessage(d: FindingDraft): string {
     case 'label.unknown': {
       const f = d.facts;
       const what = f.name !== null ? `'${f.name}' (value ${f.value})` : `value ${f.value}`;
-      return `Label ${what} is not in the guideline, which has ${f.known.map((l) => `${l.value} ${l.name}`).join(', ')}`;
+      const where = f.location ? whereText(f.location) : '';
+      return `Label ${what}${where ? ` ${where}` : ''} is not in the guideline, which has ${f.known.map((l) => `${l.value} ${l.name}`).join(', ')}`;
     }
     case 'label.value_mismatch': {
       const f = d.facts;
@@ -106,7 +117,7 @@ export function findingMessage(d: FindingDraft): string {
     case 'component.too_small': {
       const f = d.facts;
       const piece = f.units === 'mm2' ? 'region' : 'component';
-      return `${f.label} ${piece} of ${size(f.size, f.units)} ${whereText(f.location, { inPlane: false })} is below the guideline's minimum of ${size(f.min, f.units)}`;
+      return `${f.label} ${piece} of ${size(f.size, f.units)} ${whereText(f.location)} is below the guideline's minimum of ${size(f.min, f.units)}`;
     }
     case 'containment.outside': {
       const f = d.facts;

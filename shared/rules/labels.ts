@@ -3,6 +3,8 @@ import type { CodedConcept, LabelInfo, MaskLayer, Segmentation } from '../model.
 import { labelLayer, presentValues, voxelCount } from '../model.js';
 import type { Guideline, GuidelineLabel } from '../guideline/types.js';
 import type { FindingDraft } from './findings.js';
+import { boundingBox } from '../metrics/bbox.js';
+import { boxLocation } from './location.js';
 
 /** A guideline label as found in one segmentation: the segmentation's values that hold it. */
 export interface ResolvedLabel {
@@ -39,13 +41,17 @@ export function resolveLabels(guideline: Guideline, seg: Segmentation): { labels
     if (!match) {
       if (!named && !present.has(info.value)) continue;
       const region = info.name ?? String(info.value);
+      // Where the unknown label's voxels are, so that a reviewer can find them.
+      const layer = present.has(info.value) ? labelLayer(seg, info.value) : null;
+      const box = layer ? boundingBox(layer, seg.geometry.shape) : null;
+      const location = box ? { region, ...boxLocation(box, seg.geometry, { file: seg.path, labels: [region] }) } : { region, labels: [region] };
       drafts.push({
         rule: 'label.unknown',
         label: info.name,
-        facts: { name: info.name, value: info.value, known },
+        facts: { name: info.name, value: info.value, known, ...(box ? { location } : {}) },
         value: info.name ?? info.value,
         limit: null,
-        location: { region, labels: [region] },
+        location,
       });
       continue;
     }

@@ -81,7 +81,7 @@ export type IneligibleWhy = 'author' | 'not_listed' | 'unknown_stage';
  * discriminated on the rule code.
  */
 export type FindingFacts =
-  | { rule: 'label.unknown'; facts: { name: string | null; value: number; known: Array<{ value: number; name: string }> } }
+  | { rule: 'label.unknown'; facts: { name: string | null; value: number; known: Array<{ value: number; name: string }>; location?: FindingLocation } }
   | { rule: 'label.value_mismatch'; facts: { name: string; value: number; guideline_name: string; guideline_value: number } }
   | { rule: 'label.required_missing'; facts: { label: string } }
   | { rule: 'volume.below_min' | 'volume.above_max'; facts: { label: string; size: number; limit: number; units: SizeUnits } }
