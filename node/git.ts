@@ -9,6 +9,7 @@ import { SegqcError } from '../shared/errors.js';
 import type { DatasetTree } from '../shared/dataset/tree.js';
 import { brokenLinkCause, isAnnexTarget } from '../shared/dataset/pointer.js';
 import type { ChangedFile } from '../shared/dataset/pull-request.js';
+import type { Committer } from '../shared/report/diff.js';
 
 /** A commit's files under a prefix, that can be told which files will be read so that they come in one batch. */
 export interface CommitTree extends DatasetTree {
@@ -32,6 +33,29 @@ export interface GitRepository {
   changedFiles(base: string, head: string | null, prefix: string): ChangedFile[];
   /** The contents of files of commit `sha` (paths relative to `top`), read in one batch; a usage error names a missing one. */
   readBlobs(sha: string, paths: string[]): Uint8Array[];
+  /**
+   * Who changed each file under `prefix` in the commits `since..head` (`git log`): the authors of the commits that
+   * touch it, oldest first, each once; paths relative to `prefix`.
+   */
+  committers(since: string, head: string, prefix: string): Map<string, Committer[]>;
+}
+
+/** Parses `git log --format=%x01%aN%x00%aE --name-only -z` (newest commit first) into authors per path, oldest first. */
+export function parseCommitters(out: string, prefix: string): Map<string, Committer[]> {
+  const byPath = new Map<string, Committer[]>();
+  const commits = out.split('\x01').filter((c) => c.length > 0).reverse();
+  for (const c of commits) {
+    const [name = '', email = '', ...paths] = c.split('\0');
+    for (const raw of paths) {
+      const p = raw.startsWith('\n') ? raw.slice(1) : raw;
+      if (!p || !p.startsWith(prefix)) continue;
+      const rel = p.slice(prefix.length);
+      const list = byPath.get(rel) ?? [];
+      if (!list.some((a) => a.name === name && a.email === email)) list.push({ name, email });
+      byPath.set(rel, list);
+    }
+  }
+  return byPath;
 }
 
 const MAX_BUFFER = 2 * 1024 * 1024 * 1024;
@@ -295,7 +319,10 @@ export function openGitRepository(dir: string, opts: { prefetchBytes?: number } 
     return out;
   };
 
-  return { top, prefix, resolveCommit, mergeBase, commitTree, changedFiles, readBlobs };
+  const committers = (since: string, head: string, prefix: string): Map<string, Committer[]> =>
+    parseCommitters(git(top, ['-c', 'core.quotePath=false', 'log', '--no-color', '--format=%x01%aN%x00%aE', '--name-only', '-z', `${since}..${head}`, '--', prefix || '.']).toString(), prefix);
+
+  return { top, prefix, resolveCommit, mergeBase, commitTree, changedFiles, readBlobs, committers };
 }
 
 /** `git config user.email` in `dir`, or null when git has none (or `dir` is not in a repository). */

@@ -199,6 +199,42 @@ describe('the in-memory repository answers as git does', () => {
   });
 });
 
+describe('who changed each file: the authors of the commits since the base', () => {
+  const alice = { name: 'Alice Ng', email: 'alice@example.com' };
+  const bob = { name: 'Bob | *Ó*', email: 'bob@example.com' };
+  const files = { a: 'data/a.nii.gz', odd: 'data/x y/é (1).nii.gz', b: 'data/b.nii.gz', outside: 'README.md' };
+  const want = new Map([
+    ['a.nii.gz', [alice, bob]],
+    ['b.nii.gz', [bob]],
+    ['x y/é (1).nii.gz', [alice]],
+  ]);
+
+  it('git log: oldest author first, each once, only under the prefix, odd names whole', () => {
+    const r = new TestRepo(join(scratch, 'authors'));
+    const base = r.commit({ [files.a]: '0', [files.b]: '0', [files.outside]: '0' }, 'base');
+    const as = (who: { name: string; email: string }, change: Record<string, string>) => {
+      r.git('config', 'user.name', who.name);
+      r.git('config', 'user.email', who.email);
+      return r.commit(change, 'edit');
+    };
+    as(alice, { [files.a]: '1', [files.odd]: '1' });
+    as(bob, { [files.b]: '2', [files.a]: '2', [files.outside]: '2' });
+    const head = as(alice, { [files.a]: '3' });
+    expect(openGitRepository(r.dir).committers(base, head, 'data/')).toEqual(want);
+    // The base's own commits are not the pull request's.
+    expect(openGitRepository(r.dir).committers(head, head, 'data/')).toEqual(new Map());
+  });
+
+  it('the in-memory repository gives the same answer', () => {
+    const m = new MemoryGitRepository();
+    const base = m.commit({ [files.a]: '0', [files.b]: '0', [files.outside]: '0' });
+    m.commit({ [files.a]: '1', [files.odd]: '1' }, { author: alice });
+    m.commit({ [files.b]: '2', [files.a]: '2', [files.outside]: '2' }, { author: bob });
+    const head = m.commit({ [files.a]: '3' }, { author: alice });
+    expect(m.committers(base, head, 'data/')).toEqual(want);
+  });
+});
+
 describe('segqc diff on an in-memory repository', () => {
   // A 12×12×6 grid of 1×1×2 mm voxels: one voxel is 2 mm³.
   const grid = axisGeometry([12, 12, 6], [1, 1, 2]);

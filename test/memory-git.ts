@@ -7,10 +7,12 @@ import { createHash } from 'node:crypto';
 import { SegqcError } from '../shared/errors.js';
 import type { ChangedFile } from '../shared/dataset/pull-request.js';
 import type { CommitTree, GitRepository } from '../node/git.js';
+import type { Committer } from '../shared/report/diff.js';
 
 interface Commit {
   parents: string[];
   files: Map<string, Uint8Array>;
+  author: Committer;
 }
 
 const enc = new TextEncoder();
@@ -29,7 +31,7 @@ export class MemoryGitRepository implements GitRepository {
    * Commits `files` (null deletes) on top of `parent` (a ref or SHA; default the branch's tip, none on a new branch),
    * moves `branch` (default `main`) and HEAD to it; returns the SHA.
    */
-  commit(files: Record<string, Uint8Array | string | null>, opts: { branch?: string; parent?: string } = {}): string {
+  commit(files: Record<string, Uint8Array | string | null>, opts: { branch?: string; parent?: string; author?: Committer } = {}): string {
     const branch = opts.branch ?? 'main';
     const parent = opts.parent !== undefined ? this.resolveCommit(opts.parent) : (this.refs.get(branch) ?? null);
     const parents = parent ? [parent] : [];
@@ -41,7 +43,7 @@ export class MemoryGitRepository implements GitRepository {
     const h = createHash('sha1').update(parents.join(',')).update(String(this.commits.size));
     for (const [p, v] of [...tree].sort(([a], [b]) => (a < b ? -1 : 1))) h.update(p).update('\0').update(v);
     const sha = h.digest('hex');
-    this.commits.set(sha, { parents, files: tree });
+    this.commits.set(sha, { parents, files: tree, author: opts.author ?? { name: 'Test', email: 'test@example.com' } });
     this.refs.set(branch, sha);
     this.refs.set('HEAD', sha);
     return sha;
@@ -112,6 +114,40 @@ export class MemoryGitRepository implements GitRepository {
     }
     for (const p of deleted) out.push({ status: 'D', path: p.slice(prefix.length) });
     return out.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
+  }
+
+  /** Authors of the commits reachable from `head` and not from `since` that change a file under `prefix`, oldest first. */
+  committers(since: string, head: string, prefix: string): Map<string, Committer[]> {
+    const excluded = new Set<string>();
+    for (const queue = [since]; queue.length; ) {
+      const c = queue.shift()!;
+      if (excluded.has(c)) continue;
+      excluded.add(c);
+      queue.push(...this.commits.get(c)!.parents);
+    }
+    const order: string[] = [];
+    const seen = new Set<string>();
+    for (const queue = [head]; queue.length; ) {
+      const c = queue.shift()!;
+      if (excluded.has(c) || seen.has(c)) continue;
+      seen.add(c);
+      order.push(c);
+      queue.push(...this.commits.get(c)!.parents);
+    }
+    const out = new Map<string, Committer[]>();
+    for (const sha of order.reverse()) {
+      const c = this.commits.get(sha)!;
+      const before = c.parents.length ? this.filesOf(c.parents[0]) : new Map<string, Uint8Array>();
+      const paths = new Set([...before.keys(), ...c.files.keys()]);
+      for (const p of [...paths].sort()) {
+        const a = before.get(p), b = c.files.get(p);
+        if (!p.startsWith(prefix) || (a && b && same(a, b))) continue;
+        const list = out.get(p.slice(prefix.length)) ?? [];
+        if (!list.some((x) => x.name === c.author.name && x.email === c.author.email)) list.push(c.author);
+        out.set(p.slice(prefix.length), list);
+      }
+    }
+    return out;
   }
 
   readBlobs(sha: string, paths: string[]): Uint8Array[] {

@@ -11,6 +11,12 @@ import { UNIT_SYMBOL, sizeOf, sizeUnits } from '../metrics/size.js';
 /** One label of one annotation, base → head. Volumes in mm³ (mm² in 2D, px without spacing). */
 export interface LabelDiff {
   annotation: string;
+  /** Who made the annotation (head side, else base), when the source names it. */
+  annotator?: string | null;
+  /** The file the annotation was read from, relative to the dataset (head side, else base). */
+  file?: string;
+  /** Git authors of the pull request's commits that touch `file`. */
+  committed_by?: Committer[];
   label: string;
   volume_base: number | null;
   volume_head: number | null;
@@ -22,6 +28,12 @@ export interface LabelDiff {
   dice: number | null;
   nsd: number | null;
   hd95: number | null;
+}
+
+/** A git author, as a commit names them. */
+export interface Committer {
+  name: string;
+  email: string;
 }
 
 /** One changed item, or with `full` also one the PR leaves alone (`unchanged`). */
@@ -130,10 +142,16 @@ export function itemDiff(id: string, base: ItemReport | null, head: ItemReport |
     if (db !== dh) agreement.push({ label, a, b, dice_base: db, dice_head: dh });
   }
   const reviews = reviewChanges(base?.reviews ?? [], head?.reviews ?? []);
+  // The annotator and file of each annotation, by the key its label rows carry (annotation id, else the mask's path).
+  const who = new Map<string, { annotator: string | null; file: string }>();
+  for (const r of [base, head]) for (const a of r?.annotations ?? []) who.set(a.id ?? a.source, { annotator: a.annotator, file: a.source });
   return {
     id,
     status: !base ? 'added' : !head ? 'removed' : 'modified',
-    labels,
+    labels: labels.map((l) => {
+      const w = who.get(l.annotation);
+      return w ? { ...l, annotator: w.annotator, file: w.file } : l;
+    }),
     findings_added: findingsNotIn(head?.findings ?? [], base?.findings ?? []),
     findings_resolved: findingsNotIn(base?.findings ?? [], head?.findings ?? []),
     agreement,
@@ -155,3 +173,24 @@ export const sortWorstFirst = (items: ItemDiff[]): ItemDiff[] =>
   [...items].sort((a, b) => regressionScore(b) - regressionScore(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
 export const unitsOf = (s: Segmentation): string => UNIT_SYMBOL[sizeUnits(s.geometry)];
+
+/**
+ * True when a label's mask differs between base and head: added, removed, resized, split or moved. An unchanged
+ * label has the same volume and pieces and Dice exactly 1 (identical voxels on the same grid).
+ */
+export const labelChanged = (l: LabelDiff): boolean =>
+  l.volume_base !== l.volume_head || l.components_base !== l.components_head || l.dice !== 1;
+
+/** The diff with each label row's `committed_by` set from the authors of its file (paths relative to the dataset). */
+export function withCommitters(diff: DatasetDiff, byFile: ReadonlyMap<string, Committer[]>): DatasetDiff {
+  return {
+    ...diff,
+    items: diff.items.map((d) => ({
+      ...d,
+      labels: d.labels.map((l) => {
+        const c = l.file !== undefined ? byFile.get(l.file) : undefined;
+        return c && c.length ? { ...l, committed_by: c.slice(0, 100) } : l;
+      }),
+    })),
+  };
+}
