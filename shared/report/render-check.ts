@@ -73,8 +73,14 @@ export function renderCheckMarkdown(r: DatasetReport): string {
   }
   const withFindings = r.items.filter((i) => i.findings.length > 0);
   if (withFindings.length) {
-    out.push('### Findings', '', '| item | severity | rule | message |', '|---|---|---|---|');
-    for (const it of withFindings) for (const f of sortFindings(it.findings)) out.push(`| ${escapeMarkdown(it.id)} | ${f.severity} | ${markdownCode(f.rule)} | ${escapeMarkdown(f.message)} |`);
+    // The annotator and the file tell apart two raters' identical findings on one item.
+    out.push('### Findings', '', '| item | annotator | file | severity | rule | message |', '|---|---|---|---|---|---|');
+    for (const it of withFindings) {
+      for (const f of sortFindings(it.findings)) {
+        const file = f.location?.file ?? it.files[0] ?? '';
+        out.push(`| ${escapeMarkdown(it.id)} | ${escapeMarkdown(f.annotator ?? '')} | ${escapeMarkdown(file)} | ${f.severity} | ${markdownCode(f.rule)} | ${escapeMarkdown(f.message)} |`);
+      }
+    }
     out.push('');
   }
   out.push('<details><summary>Items</summary>', '', '| item | labels |', '|---|---|');

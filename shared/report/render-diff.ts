@@ -1,11 +1,12 @@
 /** The pull-request comment and job summary: the metric diff of a dataset change, as Markdown. */
 import type { Finding } from '../rules/types.js';
 import type { FailOn } from '../rules/gate.js';
-import type { DatasetDiff, ItemDiff } from './diff.js';
+import type { DatasetDiff, ItemDiff, LabelDiff } from './diff.js';
 import type { GuidelineChange } from './types.js';
-import { sortWorstFirst } from './diff.js';
 import { escapeMarkdown, markdownCode } from './escape.js';
 import { sortFindings } from './render-check.js';
+import type { ChangeGroup, ChangeRow } from './change-groups.js';
+import { BLOCKING_SHOWN, decisionOf, decisionSentence, reproduceCommand } from './decision.js';
 import { DEFAULT_GUIDELINE_CHANGE_GATE, guidelineChangeFails } from '../rules/gate.js';
 import { reviewDiffMarkdown, type ReviewView } from './render-review.js';
 
@@ -53,6 +54,45 @@ export interface DiffView {
   dataset?: string | null;
   /** Review progress of the items checked (`reviewViewOf(report)`), when the guideline has review stages. */
   review?: ReviewView;
+  /** Findings of the head side of the checked items, which the gate counts; the blocking ones lead the comment. */
+  findings?: Finding[];
+  /** Where the repository's files are shown: file links go to `<server>/<repository>/blob/<sha>/<path>`. */
+  links?: { server: string; repository: string } | null;
+  /** The review page with the pictures of the changed items. */
+  reviewPage?: ReviewPageLink | null;
+}
+
+/** Where the review page is: the page itself (`direct`: an item's section is `#item-…`), or the run's artifact list. */
+export interface ReviewPageLink {
+  url: string;
+  direct: boolean;
+  /** The artifact's name (the page's file name). */
+  name: string;
+}
+
+/**
+ * The id of an item's section on the review page: `item-` and the id, characters outside `A–Z a–z 0–9 _ . -`
+ * written `~hex~` (the page names its sections the same way).
+ */
+export function itemAnchor(id: string): string {
+  let out = 'item-';
+  for (const ch of id) out += /[A-Za-z0-9_.-]/.test(ch) ? ch : `~${ch.codePointAt(0)!.toString(16)}~`;
+  return out;
+}
+
+/** A repository path as a URL path: each segment percent-encoded, parentheses too (they would end a Markdown link). */
+const urlPath = (p: string) =>
+  p
+    .split('/')
+    .map((seg) => encodeURIComponent(seg).replace(/[()'!*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    .join('/');
+
+/** The link to a dataset file at a commit, or the plain escaped path without links. */
+function fileLink(v: DiffView, file: string, sha: string, text = file): string {
+  if (!v.links || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) return escapeMarkdown(text);
+  const config = v.dataset ?? DEFAULT_CONFIG_PATH;
+  const dir = config.includes('/') ? config.slice(0, config.lastIndexOf('/') + 1) : '';
+  return `[${escapeMarkdown(text)}](${v.links.server}/${urlPath(v.links.repository)}/blob/${sha}/${urlPath(dir + file)})`;
 }
 
 const n = (x: number | null, d = 2) => (x === null || !Number.isFinite(x) ? '—' : String(+x.toFixed(d)));
@@ -71,26 +111,42 @@ const volArrow = (a: number | null, b: number | null) => (a === b ? vol(b) : `${
 /** The annotation a row belongs to, when an item has several: the file's last folder and name, or the annotation id. */
 const shortAnnotation = (key: string) => key.split('/').slice(-2).join('/');
 
-function findingsTable(fs: Finding[]): string[] {
-  const rows = ['| item | severity | rule | label | message |', '|---|---|---|---|---|'];
+/** Findings with who and where: the annotator and the file (linked at the head commit) tell two raters' findings apart. */
+function findingsTable(fs: Finding[], v: DiffView, sha: string): string[] {
+  const rows = ['| item | severity | rule | annotator | file | message |', '|---|---|---|---|---|---|'];
   for (const f of sortFindings(fs)) {
-    rows.push(`| ${escapeMarkdown(f.item)} | ${f.severity} | ${markdownCode(f.rule)} | ${escapeMarkdown(f.label ?? '')} | ${escapeMarkdown(f.message)} |`);
+    const file = f.location?.file ? fileLink(v, f.location.file, sha) : '';
+    rows.push(`| ${escapeMarkdown(f.item)} | ${f.severity} | ${markdownCode(f.rule)} | ${escapeMarkdown(f.annotator ?? '')} | ${file} | ${escapeMarkdown(f.message)} |`);
   }
   return rows;
 }
 
-function itemRows(d: ItemDiff): string[] {
+/** The label's file at the commit that has it: the head, or the base for a label the PR removed. */
+const labelSha = (l: LabelDiff, d: ItemDiff, diff: DatasetDiff) => (d.status === 'removed' || l.volume_head === null ? diff.base_sha : diff.head_sha);
+
+function itemRows(r: ChangeRow, v: DiffView): string[] {
+  const d = r.item;
   const added = d.findings_added.length ? `+${d.findings_added.length}` : '';
   const resolved = d.findings_resolved.length ? `−${d.findings_resolved.length}` : '';
   const fcell = [added, resolved].filter(Boolean).join(' ') || '·';
-  const itemCell = `${escapeMarkdown(d.id)}${d.status === 'modified' ? '' : ` (${d.status})`}`;
-  if (d.labels.length === 0) return [`| ${itemCell} | — | — | — | — | — | — | ${fcell} |`];
-  const several = new Set(d.labels.map((l) => l.annotation)).size > 1;
-  return d.labels.map((l, i) => {
+  const first = r.labels[0];
+  const id = first?.file ? fileLink(v, first.file, labelSha(first, d, v.diff), d.id) : escapeMarkdown(d.id);
+  const page = v.reviewPage?.direct ? ` · [pictures](${v.reviewPage.url}#${itemAnchor(d.id)})` : '';
+  const itemCell = `${id}${d.status === 'modified' ? '' : ` (${d.status})`}${page}`;
+  if (r.labels.length === 0) return [`| ${itemCell} | no mask changed | — | — | — | — | — | ${fcell} |`];
+  const several = new Set(r.labels.map((l) => l.annotation)).size > 1;
+  return r.labels.map((l, i) => {
     const label = `${escapeMarkdown(l.label)}${several ? ` · ${escapeMarkdown(shortAnnotation(l.annotation))}` : ''}`;
     const volume = `${volArrow(l.volume_base, l.volume_head)}${l.volume_base === l.volume_head ? '' : pct(l.volume_change_pct)}`;
     return `| ${i === 0 ? itemCell : ''} | ${label} | ${volume} | ${arrow(l.components_base, l.components_head, 0)} | ${n(l.dice, 3)} | ${n(l.nsd, 3)} | ${n(l.hd95)} | ${i === 0 ? fcell : ''} |`;
   });
+}
+
+/** Who made a group of changes: the annotator, and the git authors when someone else committed them. */
+export function groupTitle(g: ChangeGroup, esc: (s: string) => string = escapeMarkdown): string {
+  const who = g.committers.map((c) => esc(c.name || c.email)).join(', ');
+  if (g.annotator !== null) return `${esc(g.annotator)}${who ? ` · committed by ${who}` : ''}`;
+  return who ? `committed by ${who}` : 'annotator not recorded';
 }
 
 const items = (k: number) => `${k} item${k === 1 ? '' : 's'}`;
@@ -142,10 +198,26 @@ export function renderDiffMarkdown(v: DiffView, opts: { summary?: boolean } = {}
   out.push('');
   const callout = g ? guidelineCallout(g, v.guideline.path, v.dataset ?? DEFAULT_CONFIG_PATH) : null;
   if (callout) out.push(callout, '');
+  const decision = decisionOf(diff, v.failOn, v.findings);
+  out.push(`**${decisionSentence(decision, v.verdict, v.failOn, Boolean(v.reviewPage))}**`, '');
   const where = dsLine ? `Dataset ${markdownCode(v.dataset!)} · g` : 'G';
   out.push(`${where}uideline ${markdownCode(v.guideline.id)} ${escapeMarkdown(v.guideline.version)} from the base commit ${markdownCode(diff.base_sha.slice(0, 7))} · head ${markdownCode(diff.head_sha.slice(0, 7))} · gate fails on ${escapeMarkdown(v.failOn)}`);
   if (v.note) out.push('', `> ${escapeMarkdown(v.note)}`);
   out.push('');
+  const page = v.reviewPage ? `[the review page](${v.reviewPage.url})` : null;
+  if (v.verdict === 'fail' && decision.blocking.length) {
+    // Never folded: what blocks the merge is what the reviewer reads first.
+    const shown = decision.blocking.slice(0, BLOCKING_SHOWN);
+    out.push(`### Blocking findings (${decision.blocking.length})`, '', ...findingsTable(shown, v, diff.head_sha), '');
+    const more = decision.blocking.length - shown.length;
+    if (more > 0) out.push(`…and ${more} more blocking finding${more === 1 ? '' : 's'}: ${page ? `${page} and ` : ''}the job summary list${page ? '' : 's'} them all.`, '');
+  }
+  if (v.reviewPage) {
+    const where = v.reviewPage.direct ? '' : ` (the ${markdownCode(v.reviewPage.name)} artifact of the workflow run)`;
+    out.push(`🖼️ **Pictures:** ${page}${where}: each changed item's slices with the base and head contours and where each finding is.`, '');
+  }
+  const reproduce = reproduceCommand(diff, { dataset: v.dataset, failOn: v.failOn, guidelineChange: g });
+  if (reproduce) out.push(`**Reproduce locally:** ${markdownCode(reproduce)}`, '');
   const b = diff.totals.base;
   const h = diff.totals.head;
   const all = diff.dataset_items;
@@ -156,23 +228,40 @@ export function renderDiffMarkdown(v: DiffView, opts: { summary?: boolean } = {}
   out.push(`| warnings in them | ${b ? b.warnings : '—'} | ${h.warnings} |`);
   out.push(`| annotations in them | ${b ? b.annotations : '—'} | ${h.annotations} |`);
   out.push('');
+  const { groups, unchanged } = decision.changes;
   if (changed.length) {
     out.push(`### Changed items, worst first`, '');
-    out.push(`Dice, NSD@${diff.tolerance_mm} mm and HD95 compare the base and head masks of the same item: how far the edit moved the boundary.`, '');
+    out.push(`Only the labels that changed, by who changed them. Dice, NSD@${diff.tolerance_mm} mm and HD95 compare the base and head masks of the same item: how far the edit moved the boundary.`, '');
     const header = ['| item | label | volume base → head (mm³, mm² in 2D) | components | Dice | NSD | HD95 mm | findings |', '|---|---|---|---|---:|---:|---:|---|'];
-    const sorted = sortWorstFirst(changed);
-    out.push(...header);
-    for (const d of sorted.slice(0, ITEMS_SHOWN)) out.push(...itemRows(d));
-    out.push('');
-    if (sorted.length > ITEMS_SHOWN) {
-      out.push(`<details${opts.summary ? ' open' : ''}><summary>${sorted.length - ITEMS_SHOWN} more changed items</summary>`, '', ...header);
-      for (const d of sorted.slice(ITEMS_SHOWN)) out.push(...itemRows(d));
-      out.push('', '</details>', '');
+    const shownRows: string[] = [], foldedRows: string[] = [];
+    let rowsShown = 0, folded = 0;
+    for (const grp of groups) {
+      const openRows: string[] = [], foldRows: string[] = [];
+      for (const r of grp.rows) {
+        if (rowsShown < ITEMS_SHOWN) {
+          rowsShown++;
+          openRows.push(...itemRows(r, v));
+        } else {
+          folded++;
+          foldRows.push(...itemRows(r, v));
+        }
+      }
+      const title = `**${groupTitle(grp)}**`;
+      if (openRows.length) shownRows.push(title, '', ...header, ...openRows, '');
+      if (foldRows.length) foldedRows.push(title, '', ...header, ...foldRows, '');
+    }
+    out.push(...shownRows);
+    if (folded > 0) out.push(`<details${opts.summary ? ' open' : ''}><summary>${folded} more changed item${folded === 1 ? '' : 's'}</summary>`, '', ...foldedRows, '</details>', '');
+    if (unchanged.labels > 0) {
+      const whole = unchanged.annotations > 0 ? `, ${unchanged.annotations} annotation${unchanged.annotations === 1 ? '' : 's'} of them unchanged throughout` : '';
+      out.push(`Not listed: ${unchanged.labels} label${unchanged.labels === 1 ? '' : 's'} of the touched items that did not change${whole}.`, '');
     }
   }
   const open = opts.summary ? ' open' : '';
-  if (added.length) out.push(`<details${open}><summary>New findings (${added.length})</summary>`, '', ...findingsTable(added), '', '</details>', '');
-  if (resolved.length) out.push(`<details${open}><summary>Resolved findings (${resolved.length})</summary>`, '', ...findingsTable(resolved), '', '</details>', '');
+  const otherNew = decision.otherNew;
+  const title = v.verdict === 'fail' && decision.blocking.length ? 'Other new findings' : 'New findings';
+  if (otherNew.length) out.push(`<details${open}><summary>${title} (${otherNew.length})</summary>`, '', ...findingsTable(otherNew, v, diff.head_sha), '', '</details>', '');
+  if (resolved.length) out.push(`<details${open}><summary>Resolved findings (${resolved.length})</summary>`, '', ...findingsTable(resolved, v, diff.base_sha), '', '</details>', '');
   const agreement = diff.items.flatMap((d) => d.agreement.map((a) => ({ ...a, item: d.id })));
   if (agreement.length) {
     out.push(`<details${open}><summary>Agreement changes (${agreement.length})</summary>`, '', '| item | label | between | Dice base → head |', '|---|---|---|---|');

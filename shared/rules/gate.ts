@@ -78,3 +78,7 @@ export function guidelineChangeFails(change: { error?: string; gate?: GuidelineC
 export function itemFails(counts: { errors: number; warnings: number }, failOn: FailOn): boolean {
   return gateFails(counts, failOn === 'never' ? 'error' : failOn);
 }
+
+/** Whether a finding of this severity fails the gate on its own. */
+export const blocksGate = (severity: 'error' | 'warning' | 'info', failOn: FailOn): boolean =>
+  failOn === 'warning' ? severity !== 'info' : failOn === 'error' ? severity === 'error' : false;
