@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { encodeNifti } from '../shared/formats/nifti-write.js';
 import { encodeBrushRle } from '../shared/formats/brush-rle.js';
 import type { Geometry } from '../shared/model.js';
@@ -14,11 +14,15 @@ import { axisGeometry } from '../shared/model.js';
 import { COMMENT_MARKER } from '../shared/report/render-diff.js';
 import { readPullRequestReport } from '../action/src/pr-report-file.js';
 import { FakeGitHub } from './action-fake-github.js';
-import { ACTION, TestRepo, pullRequestEvent, runAction as runActionIn, type ActionRun, type RunOptions } from './action-runner.js';
+import { ACTION, ROOT, TestRepo, pullRequestEvent, runAction as runActionIn, type ActionRun, type RunOptions } from './action-runner.js';
 
 // A 12×12×6 grid of 1×1×2 mm voxels: one voxel is 2 mm³.
 const GRID: Geometry = axisGeometry([12, 12, 6], [1, 1, 2]);
 const ODD = 'case_<1>|*';
+/** The odd item's file as a URL path (each character outside the unreserved set percent-encoded). */
+const ODD_URL = 'case_%3C1%3E%7C%2A.nii.gz';
+/** Where the fake server's files are, at a commit. */
+const blob = (commit: string, path: string) => `https://github.example/acme/ct-data/blob/${commit}/${path}`;
 /** The line that tells the comment of the dataset under data/ from those of other datasets in the repository. */
 const DATA_LINE = '<!-- segqc:dataset data%2Fsegqc.yaml -->';
 const LESION = 'Lesion <b>|*x*';
@@ -61,8 +65,10 @@ gate:
 const organ = mask([[1, 2, 8, 2, 8, 1, 5]]);
 const organGrown = mask([[1, 2, 9, 2, 8, 1, 5]]);
 // The odd item: organ plus a 2×2×1 lesion (8 mm³, at the minimum); in the bad head a second organ island and a 1-voxel lesion.
+// In the organ-only head its organ grows by a column and the lesion stays exactly as it was.
 const oddBase = mask([[1, 2, 8, 2, 8, 1, 5], [2, 3, 5, 3, 5, 2, 3]]);
 const oddBad = mask([[1, 2, 8, 2, 8, 1, 5], [1, 10, 12, 10, 12, 0, 1], [2, 3, 4, 3, 4, 2, 3]]);
+const oddOrganGrown = mask([[1, 2, 9, 2, 8, 1, 5], [2, 3, 5, 3, 5, 2, 3]]);
 
 // Every repository, runner directory and download of this file lives under one scratch directory, removed at the end.
 let scratch: string;
@@ -116,6 +122,12 @@ beforeAll(() => {
   // lfs: case02 committed as a Git LFS pointer; renamed: case02 renamed to case03 (git follows the rename)
   repo.git('checkout', '-q', '-b', 'lfs', sha.base);
   sha.lfs = repo.commit({ 'data/labels/case02.nii.gz': 'version https://git-lfs.github.com/spec/v1\noid sha256:' + 'a'.repeat(64) + '\nsize 4242\n' }, 'lfs pointer');
+  // organ: the odd item's organ grows, its lesion and every other item stay as they were; committed by someone else
+  repo.git('checkout', '-q', '-b', 'organ', sha.base);
+  writeFileSync(join(repo.dir, `data/labels/${ODD}.nii.gz`), oddOrganGrown);
+  repo.git('add', '-A');
+  repo.git('-c', 'user.name=Dana Curator', '-c', 'user.email=dana@example.com', 'commit', '-q', '-m', 'grow the organ');
+  sha.organ = repo.git('rev-parse', 'HEAD');
   repo.git('checkout', '-q', '-b', 'renamed', sha.base);
   repo.git('mv', 'data/labels/case02.nii.gz', 'data/labels/case03.nii.gz');
   sha.renamed = repo.commit({}, 'rename case02');
@@ -163,7 +175,10 @@ describe('mode: check', () => {
     expect(c.body.startsWith(COMMENT_MARKER)).toBe(true);
     expect(c.body).toMatch(/<!-- segqc:digest [0-9a-f]{64} -->/);
     // case01: 144 → 168 voxels of 2 mm³; base and head masks overlap in 144 voxels: Dice 2·144/(144+168).
-    expect(c.body).toContain('| case01 | Organ | 288 → 336 (+16.7%) | 1 |');
+    // The item links to its file at the head commit, under the dataset's directory.
+    expect(c.body).toContain(`| [case01](${blob(sha.good, 'data/labels/case01.nii.gz')}) | Organ | 288 → 336 (+16.7%) | 1 |`);
+    expect(c.body).toContain('**Nothing blocks the merge: review 1 changed label in 1 item.**');
+    expect(c.body).toContain(`**Reproduce locally:** <code>npx segqc diff --base ${sha.base} --head ${sha.good} data</code>`);
     expect(c.body).toContain(`| ${(288 / 312).toFixed(3)} |`);
     expect(c.body).toContain('## ✅ segqc: pass — 1 item changed');
     // Totals: the whole dataset (3 masks on each side) and the one item this PR touched.
@@ -206,6 +221,62 @@ describe('mode: check', () => {
     expect(errors).toHaveLength(2);
     expect(errors[0].props).toContain(`file=data/labels/${ODD}.nii.gz`);
     expect(r.commands.some((c) => c.command === 'error' && /the gate failed/.test(c.message))).toBe(true);
+  });
+
+  it('a failing gate shows its blocking findings un-folded, linked to the file at the head commit, and how to reproduce the run', async () => {
+    const r = await check('bad');
+    expect(r.code, r.stdout).toBe(1);
+    const body = ours()[0].body;
+    expect(body).toContain('**To merge: fix the 2 blocking findings below in this pull request (the gate fails on error), then push again.**');
+    const heading = body.indexOf('### Blocking findings (2)');
+    const row = body.split('\n').find((l) => l.includes('<code>components.too_many</code>'))!;
+    const at = body.indexOf(row);
+    expect(heading).toBeGreaterThan(0);
+    expect(at).toBeGreaterThan(heading);
+    // Outside any <details>: every one opened before the error's row is closed before it.
+    const before = body.slice(0, at);
+    expect(before.split('<details').length).toBe(before.split('</details>').length);
+    const file = `[labels/case\\_&lt;1&gt;\\|\\*.nii.gz](${blob(sha.bad, `data/labels/${ODD_URL}`)})`;
+    expect(row.startsWith(`| case\\_&lt;1&gt;\\|\\* | error | <code>components.too_many</code> |  | ${file} | Organ is in 2 separate pieces`), row).toBe(true);
+    // The location names the plane, the slice, and the position in voxels and in patient mm.
+    expect(row).toContain('at slice 0 \\(axial, around \\(11, 11\\) px, L 10.5 P 10.5 S 0 mm\\)');
+    // The reproduce line is a command that runs: from the repository's top it gives the same verdict and findings.
+    const cmd = /\*\*Reproduce locally:\*\* <code>([^<]+)<\/code>/.exec(body)?.[1];
+    expect(cmd).toBe(`npx segqc diff --base ${sha.base} --head ${sha.bad} data`);
+    const cli = spawnSync(process.execPath, [join(ROOT, 'dist/segqc.js'), ...cmd!.split(' ').slice(2)], { cwd: repo.dir, encoding: 'utf8' });
+    expect(cli.status, cli.stderr).toBe(1);
+    expect(cli.stdout).toContain('### Blocking findings (2)');
+    expect(cli.stdout).toContain(row.replace(/\[(labels\/[^\]]*)\]\([^)]*\)/, '$1'));
+  });
+
+  it('only the labels that changed are listed, under who changed them; the unchanged one is counted', async () => {
+    const r = await check('organ');
+    expect(r.code, r.stdout).toBe(0);
+    const body = ours()[0].body;
+    const table = body.slice(body.indexOf('### Changed items'));
+    // Organ: 6×6×4 voxels less the 2×2×1 lesion = 140 voxels of 2 mm³, grown by a 1×6×4 column = 164.
+    expect(table).toContain(`**committed by Dana Curator**\n\n| item | label |`);
+    expect(table).toContain(`| [case\\_&lt;1&gt;\\|\\*](${blob(sha.organ, `data/labels/${ODD_URL}`)}) | Organ | 280 → 328 (+17.1%) | 1 |`);
+    expect(table).not.toContain('Lesion');
+    expect(table).toContain('Not listed: 1 label of the touched items that did not change.');
+    // The report keeps every label, with who committed the file.
+    const labels = readPullRequestReport(r.outputs.report).diff.items[0].labels;
+    expect(labels.map((l) => l.label)).toEqual(['Organ', LESION]);
+    expect(labels[0].committed_by).toEqual([{ name: 'Dana Curator', email: 'dana@example.com' }]);
+  });
+
+  it("links the review page the workflow uploads (input review-artifact) from the comment: the run's artifacts", async () => {
+    const r = await check('bad', { inputs: { 'review-artifact': 'segqc-report.html' } });
+    expect(r.code).toBe(1);
+    const body = ours()[0].body;
+    expect(body).toContain(
+      '🖼️ **Pictures:** [the review page](https://github.example/acme/ct-data/actions/runs/4242#artifacts) (the <code>segqc-report.html</code> artifact of the workflow run)',
+    );
+    expect(r.summary).toContain('[the review page](https://github.example/acme/ct-data/actions/runs/4242#artifacts)');
+    // Without the input there is no link: the workflow may not upload the page.
+    fake.comments.clear();
+    await check('bad');
+    expect(ours()[0].body).not.toContain('Pictures');
   });
 
   it('an unchanged report writes nothing, even from another run', async () => {
@@ -298,7 +369,9 @@ describe('mode: check', () => {
     const d = readPullRequestReport(r.outputs.report).diff.items;
     expect(d.map((i) => [i.id, i.status])).toEqual([['case02', 'removed'], ['case03', 'added']]);
     expect(readPullRequestReport(r.outputs.report).diff.dataset_items).toEqual({ base: 3, head: 3 });
-    expect(ours()[0].body).toContain('| case03 (added) | Organ | — → 288 | — → 1 |');
+    expect(ours()[0].body).toContain(`| [case03](${blob(sha.renamed, 'data/labels/case03.nii.gz')}) (added) | Organ | — → 288 | — → 1 |`);
+    // The removed item's file is linked where it still exists: at the base commit.
+    expect(ours()[0].body).toContain(`| [case02](${blob(sha.base, 'data/labels/case02.nii.gz')}) (removed) | Organ | 288 → — |`);
   });
 
   it('a PR that edits the guideline is judged by the base guideline and gets its own section', async () => {
@@ -372,9 +445,10 @@ describe('mode: check', () => {
     const bodies = ours().map((c) => c.body);
     expect(bodies).toHaveLength(2);
     expect(bodies[0]).toContain('Dataset <code>data/segqc.yaml</code>');
-    expect(bodies[0]).toContain('| case02 | Organ | 288 → 336');
+    expect(bodies[0]).toContain(`| [case02](${blob(twoHead, 'data/labels/case02.nii.gz')}) | Organ | 288 → 336`);
     expect(bodies[1]).toContain('Dataset <code>mr/segqc.yaml</code>');
-    expect(bodies[1]).toContain('| mr01 | Organ | 288 → 336');
+    expect(bodies[1]).toContain(`| [mr01](${blob(twoHead, 'mr/labels/mr01.nii.gz')}) | Organ | 288 → 336`);
+    expect(bodies[1]).toContain(`<code>npx segqc diff --base ${twoBase} --head ${twoHead} mr</code>`);
     expect(bodies[1]).toContain('| items in the dataset | 1 | 1 |');
     // Re-running one dataset's check leaves the other's comment alone.
     await run('data/segqc.yaml', 3);
@@ -502,6 +576,27 @@ describe('mode: comment (the fork-safe workflow_run half)', () => {
     expect(r.outputs).toMatchObject({ verdict: 'fail', errors: '2' });
   });
 
+  it("links the review page the check run uploaded, each item to its section; no link when there is no page", async () => {
+    const dir = await uploadedReport();
+    fake.pulls.set(7, { headSha: sha.bad, baseSha: sha.base });
+    const run = () =>
+      runAction({ workspace: tmp('empty-'), event: workflowRun(sha.bad), eventName: 'workflow_run', apiUrl: fake.url, inputs: { mode: 'comment', reports: dir, 'review-artifact': 'segqc-report.html' } });
+    // The check run uploaded no page (or it has expired): nothing to link.
+    fake.artifacts.set(99, [{ id: 554, name: 'segqc-report.html', expired: true }]);
+    let r = await run();
+    expect(r.code, r.stdout).toBe(0);
+    expect(fake.requests.some((q) => q.method === 'GET' && q.path === '/repos/acme/ct-data/actions/runs/99/artifacts')).toBe(true);
+    expect(ours()[0].body).not.toContain('Pictures');
+    fake.artifacts.set(99, [{ id: 555, name: 'segqc-report.html', expired: false }]);
+    r = await run();
+    expect(r.code, r.stdout).toBe(0);
+    const body = ours()[0].body;
+    const page = 'https://github.example/acme/ct-data/actions/runs/99/artifacts/555';
+    expect(body).toContain(`🖼️ **Pictures:** [the review page](${page}): `);
+    // The item's section: "item-" and its id, characters outside A–Z a–z 0–9 _ . - as ~hex~.
+    expect(body).toContain(`[case\\_&lt;1&gt;\\|\\*](${blob(sha.bad, `data/labels/${ODD_URL}`)}) · [pictures](${page}#item-case_~3c~1~3e~~7c~~2a~) | Organ |`);
+  });
+
   it('does not post when the pull request has moved on to another head', async () => {
     const dir = await uploadedReport();
     fake.pulls.set(7, { headSha: sha.good, baseSha: sha.base });
@@ -569,7 +664,26 @@ describe('Label Studio exports', () => {
     const report = readPullRequestReport(r.outputs.report);
     expect(report.diff.items.map((i) => i.id)).toEqual(['slice_b']);
     expect(report.report.items[0].annotations[0].annotator).toBe('rater@example.com');
-    expect(ours()[0].body).toContain('| slice\\_b | Organ | 144 → 168 (+16.7%) | 1 |');
+    expect(ours()[0].body).toContain(`| [slice\\_b](${blob(head, 'exports/project.json')}) | Organ | 144 → 168 (+16.7%) | 1 |`);
+  });
+
+  it("two raters: only the one whose annotation changed is listed, under the annotator's name", async () => {
+    const rater = (id: number, email: string, w: number) => ({ ...task(0, '', w).annotations[0], id, completed_by: { email } });
+    const both = (wa: number, wb: number) => JSON.stringify([{ ...task(1, 'slice_a', 12), annotations: [rater(10, 'ann@example.com', wa), rater(11, 'ben@example.com', wb)] }]);
+    const ls = new TestRepo(tmp('ls-'));
+    const cfg = 'guideline: guideline.yaml\nsources:\n  - format: labelstudio\n    path: exports/*.json\n    spacing: pixel_spacing\n';
+    const base = ls.commit({ 'segqc.yaml': cfg, 'guideline.yaml': guideline(100), 'exports/project.json': both(12, 12) }, 'base');
+    // Ann commits her own change: the git author is the annotator, named once.
+    ls.git('config', 'user.email', 'ann@example.com');
+    const head = ls.commit({ 'exports/project.json': both(14, 12) }, 'ann redraws');
+    const r = await runAction({ workspace: ls.dir, event: pullRequestEvent(7, base, head), apiUrl: fake.url });
+    expect(r.code, r.stdout).toBe(0);
+    const table = ours()[0].body.slice(ours()[0].body.indexOf('### Changed items'));
+    expect(table).toContain('**ann@\u200bexample.com**\n');
+    expect(table).not.toContain('committed by');
+    expect(table).toContain('| Organ | 144 → 168 (+16.7%) |');
+    expect(table).not.toContain('ben@');
+    expect(table).toContain('Not listed: 1 label of the touched items that did not change, 1 annotation of them unchanged throughout.');
   });
 
   it('the top 10 errors become annotations on the export, one notice counts the rest', async () => {

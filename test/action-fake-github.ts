@@ -28,6 +28,8 @@ export interface Fault {
 export class FakeGitHub {
   readonly comments = new Map<number, FakeComment[]>();
   readonly pulls = new Map<number, { headSha: string; baseSha: string }>();
+  /** Artifacts by workflow run id. */
+  readonly artifacts = new Map<number, Array<{ id: number; name: string; expired: boolean }>>();
   readonly requests: RecordedRequest[] = [];
   readonly faults: Fault[] = [];
   /** The identity of the token, as GraphQL `viewer` and REST comment authors name it. */
@@ -137,6 +139,12 @@ export class FakeGitHub {
       const pr = this.pulls.get(Number(m[1]));
       if (!pr) return this.send(res, 404, { message: 'Not Found' });
       return this.send(res, 200, { number: Number(m[1]), state: 'open', head: { sha: pr.headSha }, base: { sha: pr.baseSha } });
+    }
+    m = new RegExp(`^${repo}/actions/runs/(\\d+)/artifacts$`).exec(url.pathname);
+    if (m && method === 'GET') {
+      const name = url.searchParams.get('name');
+      const list = (this.artifacts.get(Number(m[1])) ?? []).filter((a) => name === null || a.name === name);
+      return this.send(res, 200, { total_count: list.length, artifacts: list });
     }
     return this.send(res, 404, { message: `fake GitHub has no route for ${method} ${url.pathname}` });
   }

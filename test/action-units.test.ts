@@ -187,6 +187,9 @@ describe('the sticky comment, against an in-memory GitHubPlatform', () => {
     async pullRequest(): Promise<never> {
       throw new Error('not used');
     }
+    async runArtifacts(): Promise<never> {
+      throw new Error('not used');
+    }
     add(author: string, body: string) {
       this.comments.push({ id: this.next++, body, author });
     }

@@ -3672,8 +3672,8 @@ var require_webidl = __commonJS({
       return new TypeError(`${message2.header}: ${message2.message}`);
     };
     webidl.errors.conversionFailed = function(context4) {
-      const plural3 = context4.types.length === 1 ? "" : " one of";
-      const message2 = `${context4.argument} could not be converted to${plural3}: ${context4.types.join(", ")}.`;
+      const plural4 = context4.types.length === 1 ? "" : " one of";
+      const message2 = `${context4.argument} could not be converted to${plural4}: ${context4.types.join(", ")}.`;
       return webidl.errors.exception({
         header: context4.prefix,
         message: message2
@@ -11236,9 +11236,9 @@ var require_pluralizer = __commonJS({
       this: "these"
     };
     module.exports = class Pluralizer {
-      constructor(singular, plural3) {
+      constructor(singular, plural4) {
         this.singular = singular;
-        this.plural = plural3;
+        this.plural = plural4;
       }
       pluralize(count) {
         const one = count === 1;
@@ -30495,9 +30495,9 @@ var require_timestamp = __commonJS({
         const match = str4.match(timestamp.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
-        const [, year, month, day2, hour, minute, second] = match.map(Number);
+        const [, year, month, day, hour, minute, second] = match.map(Number);
         const millisec = match[7] ? Number((match[7] + "00").substr(1, 3)) : 0;
-        let date = Date.UTC(year, month - 1, day2, hour || 0, minute || 0, second || 0, millisec);
+        let date = Date.UTC(year, month - 1, day, hour || 0, minute || 0, second || 0, millisec);
         const tz = match[8];
         if (tz && tz !== "Z") {
           let d = parseSexagesimal(tz, false);
@@ -35444,6 +35444,7 @@ function guidelineChangeFails(change) {
 function itemFails(counts, failOn) {
   return gateFails(counts, failOn === "never" ? "error" : failOn);
 }
+var blocksGate = (severity, failOn) => failOn === "warning" ? severity !== "info" : failOn === "error" ? severity === "error" : false;
 
 // action/src/inputs.ts
 var bool = (name, fallback) => {
@@ -35471,7 +35472,8 @@ function readInputs() {
     full: bool("full", false),
     mode: oneOf("mode", ["check", "comment", "merge"], "check"),
     shard: shard ? parseShard(shard) : null,
-    reports: getInput("reports").trim() || "segqc-report"
+    reports: getInput("reports").trim() || "segqc-report",
+    reviewArtifact: getInput("review-artifact").trim()
   };
 }
 var actionGate = (inputs, configGate) => decideGate(configGate, inputs.failOn);
@@ -39782,12 +39784,16 @@ function octokitPlatform(opts) {
     pullRequest: (number) => call(`reading pull request #${number}`, async () => {
       const { data: data2 } = await octokit.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", { owner, repo, pull_number: number });
       return { number: data2.number, headSha: data2.head.sha, baseSha: data2.base.sha, state: data2.state };
+    }),
+    runArtifacts: (runId, name) => call(`listing the artifacts of run ${runId}`, async () => {
+      const { data: data2 } = await octokit.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts", { owner, repo, run_id: runId, name, per_page: 100 });
+      return data2.artifacts.map((a) => ({ id: a.id, name: a.name, expired: a.expired }));
     })
   };
 }
 
 // action/src/modes/check.ts
-import { existsSync as existsSync4, mkdirSync } from "node:fs";
+import { existsSync as existsSync3, mkdirSync } from "node:fs";
 import { dirname, isAbsolute, join, posix, relative, resolve, sep as sep2 } from "node:path";
 
 // shared/model.ts
@@ -40509,26 +40515,20 @@ function decodeVoxels(b, offset, n2, h3, type, file) {
 // shared/formats/png.ts
 var SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 var isPng = (b) => b.length >= 8 && SIGNATURE.every((x, i) => b[i] === x);
-function brief(v3) {
-  if (typeof v3 === "string") return JSON.stringify(v3.length > 60 ? `${v3.slice(0, 60)}\u2026` : v3);
-  if (Array.isArray(v3)) return `[${v3.slice(0, 4).map((x) => typeof x === "number" || typeof x === "string" ? brief(x) : Array.isArray(x) ? "an array" : typeof x).join(", ")}${v3.length > 4 ? ", \u2026" : ""}]`;
-  return typeof v3 === "number" || typeof v3 === "boolean" || v3 === null ? String(v3) : typeof v3;
-}
 function parsePixelSpacing(v3, where) {
   if (v3 === void 0 || v3 === null || v3 === "") return null;
   let x = v3;
   if (typeof x === "string") {
     const s = x.trim();
     try {
-      x = s.startsWith("[") ? JSON.parse(s) : s.includes(",") || s.includes("\\") ? s.split(/[,\\]/) : s;
+      x = s.startsWith("[") ? JSON.parse(s) : s.includes(",") || s.includes("\\") ? s.split(/[,\\]/).map(Number) : Number(s);
     } catch {
       x = NaN;
     }
   }
-  const num3 = (p) => typeof p === "number" ? p : typeof p === "string" && p.trim() !== "" ? Number(p) : NaN;
-  const pair = Array.isArray(x) ? x.length === 2 ? [num3(x[0]), num3(x[1])] : x.length === 1 ? [num3(x[0]), num3(x[0])] : null : [num3(x), num3(x)];
-  if (!pair || pair.some((p) => !(Number.isFinite(p) && p > 0))) {
-    throw new SegqcError("format.unreadable", `pixel spacing ${brief(v3)} in ${where} is not a positive number or [row, column] mm`);
+  const pair = typeof x === "number" ? [x, x] : Array.isArray(x) && x.length === 2 ? x.map(Number) : Array.isArray(x) && x.length === 1 ? [Number(x[0]), Number(x[0])] : null;
+  if (!pair || pair.some((p) => !(typeof p === "number" && Number.isFinite(p) && p > 0))) {
+    throw new SegqcError("format.unreadable", `pixel spacing ${JSON.stringify(v3)} in ${where} is not a positive number or [row, column] mm`);
   }
   return [pair[0], pair[1]];
 }
@@ -40694,8 +40694,8 @@ function readPng(bytes, file, opts = {}) {
       if (ch >= 3) {
         const step = (depth >> 3) * ch;
         for (let c = 0, o = row; c < q.w; c++, o += step) {
-          const same = depth === 8 ? raw[o + 1] === raw[o] && raw[o + 2] === raw[o] : raw[o + 2] === raw[o] && raw[o + 3] === raw[o + 1] && raw[o + 4] === raw[o] && raw[o + 5] === raw[o + 1];
-          if (!same) {
+          const same2 = depth === 8 ? raw[o + 1] === raw[o] && raw[o + 2] === raw[o] : raw[o + 2] === raw[o] && raw[o + 3] === raw[o + 1] && raw[o + 4] === raw[o] && raw[o + 5] === raw[o + 1];
+          if (!same2) {
             const x = q.x0 + c * q.dx;
             throw new SegqcError("format.unsupported", `is a colour image (pixel ${x},${y} is not grey): store label values as grey levels or palette indices`, { file });
           }
@@ -59593,8 +59593,8 @@ function TM(date) {
 function DA(date) {
   var year = date.getFullYear();
   var month = date.getMonth() + 1;
-  var day2 = date.getDate();
-  return year + zeroPad(month) + zeroPad(day2);
+  var day = date.getDate();
+  return year + zeroPad(month) + zeroPad(day);
 }
 function DT(date) {
   return DA(date) + TM(date);
@@ -62727,7 +62727,7 @@ function sliceStack(rows, columns, planes, what, file, gapNote = "") {
     colDir = scale2(c, 1 / nc);
   }
   const crossRC = cross2(rowDir, colDir);
-  const normal2 = scale2(crossRC, 1 / norm2(crossRC));
+  const normal = scale2(crossRC, 1 / norm2(crossRC));
   const withPos = planes.filter((p) => p.position).length;
   if (withPos === 0) {
     if (n2 > 1 || !ref.orientation) {
@@ -62740,7 +62740,7 @@ function sliceStack(rows, columns, planes, what, file, gapNote = "") {
         shape: [columns, rows, 1],
         spacing: [spacingIJ?.[0] ?? 1, spacingIJ?.[1] ?? 1, fallbackK],
         origin: [0, 0, 0],
-        direction: [rowDir, colDir, normal2],
+        direction: [rowDir, colDir, normal],
         spacingKnown: spacingIJ !== null
       },
       sliceOfFrame: new Int32Array(n2),
@@ -62755,7 +62755,7 @@ function sliceStack(rows, columns, planes, what, file, gapNote = "") {
   if (!ref.orientation) {
     throw new SegqcError("format.unreadable", `${what} have ImagePositionPatient but no ImageOrientationPatient`, { file });
   }
-  const depth = planes.map((p) => dot2(p.position, normal2));
+  const depth = planes.map((p) => dot2(p.position, normal));
   const order = [...depth.keys()].sort((a, b) => depth[a] - depth[b] || a - b);
   const sliceOfFrame = new Int32Array(n2);
   const slicePositions = [];
@@ -62773,7 +62773,7 @@ function sliceStack(rows, columns, planes, what, file, gapNote = "") {
   let maxShear = 0;
   for (let f = 0; f < n2; f++) {
     const off = sub2(planes[f].position, origin);
-    const inPlane = sub2(off, scale2(normal2, dot2(off, normal2)));
+    const inPlane = sub2(off, scale2(normal, dot2(off, normal)));
     maxShear = Math.max(maxShear, norm2(inPlane));
   }
   if (maxShear > shearTol) {
@@ -62804,7 +62804,7 @@ function sliceStack(rows, columns, planes, what, file, gapNote = "") {
     shape: [columns, rows, slicePositions.length],
     spacing: [spacingIJ?.[0] ?? 1, spacingIJ?.[1] ?? 1, spacingK],
     origin: [origin[0], origin[1], origin[2]],
-    direction: [rowDir, colDir, normal2],
+    direction: [rowDir, colDir, normal],
     spacingKnown: spacingIJ !== null
   };
   if (uneven) geometry.unevenSlicePositions = uneven;
@@ -62862,18 +62862,7 @@ function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
   }
   const samples = num(ds, "SamplesPerPixel") ?? 1;
   if (samples !== 1) throw new SegqcError("format.unsupported", `SamplesPerPixel is ${samples}, not 1`, { file });
-  const segmentItems = items(ds, "SegmentSequence");
-  const firstNumber = segType === "LABELMAP" ? 0 : 1;
-  const seen = /* @__PURE__ */ new Set();
-  segmentItems.forEach((s, i) => {
-    const n2 = num(s, "SegmentNumber");
-    if (n2 === null || !Number.isInteger(n2) || n2 < firstNumber || n2 > MAX_SEGMENT_NUMBER) {
-      throw new SegqcError("format.unreadable", `SegmentSequence item ${i + 1} has SegmentNumber ${n2 ?? "missing"}; a ${segType} SEG numbers its segments ${firstNumber} to ${MAX_SEGMENT_NUMBER}`, { file });
-    }
-    if (seen.has(n2)) throw new SegqcError("format.unreadable", `SegmentNumber ${n2} is used by two SegmentSequence items`, { file });
-    seen.add(n2);
-  });
-  const segments = segmentItems.map(parseSegment);
+  const segments = items(ds, "SegmentSequence").map(parseSegment);
   if (segments.length === 0) throw new SegqcError("format.unreadable", "SegmentSequence is missing or empty", { file });
   const framePixels = rows * columns;
   if (framePixels * frames > limits.maxVoxels) {
@@ -63591,7 +63580,6 @@ function parseLabelStudioExport(text, file, opts = {}) {
 var CHECKLIST_FROM_NAME_PREFIX = "segqc_checklist_";
 var CHECKLIST_YES = "yes";
 var ATTESTATION_FROM_NAME = "segqc_attestation";
-var REVIEW_FROM_NAME = "segqc_review";
 
 // shared/formats/read.ts
 var LFS_POINTER = "version https://git-lfs.github.com/spec/v1";
@@ -63733,7 +63721,7 @@ var guideline_schema_default = {
       }
     },
     review: {
-      description: "Review policy of the dataset: how many annotations each item needs, the audit sample, and the human review loop (stages and the reject reasons).",
+      description: "Review policy of the dataset.",
       type: "object",
       additionalProperties: false,
       properties: {
@@ -63747,20 +63735,6 @@ var guideline_schema_default = {
           type: "number",
           minimum: 0,
           maximum: 1
-        },
-        stages: {
-          description: "The review stages, in the order work passes through them (for example peer review, then a senior's review of the audit sample). Reviewers record verdicts in the annotation (Label Studio) or in a `.review.json` sidecar beside the mask (`segqc review`); `segqc check` reports rejected, pending, stale and ineligible reviews.",
-          type: "array",
-          items: {
-            $ref: "#/$defs/reviewStage"
-          }
-        },
-        reasons: {
-          description: "The team's reasons to reject (or fix) an annotation, so feedback can be counted: ids, titles and help.",
-          type: "array",
-          items: {
-            $ref: "#/$defs/reviewReason"
-          }
         }
       }
     },
@@ -64050,115 +64024,6 @@ var guideline_schema_default = {
         }
       }
     },
-    reviewStage: {
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "id",
-        "reviewers"
-      ],
-      properties: {
-        id: {
-          description: "Identifier of the stage, recorded with every verdict (`segqc review --stage <id>`).",
-          type: "string",
-          pattern: "^[a-z0-9][a-z0-9_-]*$",
-          "x-expected": "an identifier of lower-case letters, digits, '_' and '-' such as peer or senior"
-        },
-        title: {
-          description: "Name of the stage as people read it, e.g. Senior radiologist review.",
-          type: "string",
-          minLength: 1
-        },
-        reviewers: {
-          description: "Who may review at this stage: `others` (anyone but the annotation's author), or a list of e-mail addresses or names. Nobody may review their own annotation.",
-          "x-expected": "others, or a list of reviewers' e-mail addresses or names",
-          oneOf: [
-            {
-              const: "others"
-            },
-            {
-              type: "array",
-              minItems: 1,
-              uniqueItems: true,
-              items: {
-                type: "string",
-                minLength: 1,
-                "x-expected": "a reviewer's e-mail address or name"
-              }
-            }
-          ]
-        },
-        items: {
-          description: "Which items the stage covers: `all`, `audit` (the audit sample drawn at `review.audit_rate`), or `{ findings: [rule codes] }` (items with findings of those rules). Default all.",
-          "x-expected": "all, audit, or { findings: [<rule code>, ...] }",
-          oneOf: [
-            {
-              enum: [
-                "all",
-                "audit"
-              ]
-            },
-            {
-              type: "object",
-              additionalProperties: false,
-              required: [
-                "findings"
-              ],
-              properties: {
-                findings: {
-                  type: "array",
-                  minItems: 1,
-                  uniqueItems: true,
-                  items: {
-                    $ref: "#/$defs/ruleCode"
-                  }
-                }
-              }
-            }
-          ]
-        },
-        required: {
-          description: "Whether every annotation of a covered item needs a verdict at this stage before the gate passes (`review.pending`). Default true.",
-          type: "boolean"
-        },
-        reasons: {
-          description: "The reasons (ids of `review.reasons`) a reviewer picks from at this stage; all of them when absent.",
-          type: "array",
-          minItems: 1,
-          uniqueItems: true,
-          items: {
-            type: "string",
-            minLength: 1,
-            "x-expected": "the id of a review reason"
-          }
-        }
-      }
-    },
-    reviewReason: {
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "id",
-        "title"
-      ],
-      properties: {
-        id: {
-          description: "Identifier recorded with a verdict (`segqc review --reason <id>`).",
-          type: "string",
-          pattern: "^[a-z0-9_]+$",
-          "x-expected": "an identifier of lower-case letters, digits and '_' such as boundary_loose"
-        },
-        title: {
-          description: "What is wrong, as the annotator reads it: Boundary includes adjacent structures.",
-          type: "string",
-          minLength: 1
-        },
-        help: {
-          description: "How to fix it, shown to the annotator with the verdict.",
-          type: "string"
-        }
-      }
-    },
     ruleCode: {
       enum: [
         "label.unknown",
@@ -64180,11 +64045,7 @@ var guideline_schema_default = {
         "dataset.missing_annotation",
         "dataset.orphan_annotation",
         "agreement.below_threshold",
-        "format.unreadable",
-        "review.rejected",
-        "review.pending",
-        "review.stale",
-        "review.ineligible"
+        "format.unreadable"
       ],
       "x-expected": "a segqc rule code such as components.too_many"
     }
@@ -64223,41 +64084,8 @@ function compileSchema(schema) {
   ajv.addVocabulary([EXPECTED]);
   return ajv.compile(schema);
 }
-var MAX_FLOW_DEPTH = 64;
-function tooDeep(text) {
-  let depth = 0;
-  let quote = "";
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === "\\" && quote === '"') i++;
-      else if (c === quote) {
-        if (quote === "'" && text[i + 1] === "'") i++;
-        else quote = "";
-      }
-      continue;
-    }
-    const prev = i === 0 ? " " : text[i - 1];
-    if (c === "#" && /\s/.test(prev)) {
-      const eol = text.indexOf("\n", i);
-      if (eol < 0) break;
-      i = eol;
-    } else if ((c === '"' || c === "'") && /[\s[{,:]/.test(prev)) quote = c;
-    else if (c === "[" || c === "{") {
-      if (++depth > MAX_FLOW_DEPTH) return i;
-    } else if ((c === "]" || c === "}") && depth > 0) depth--;
-  }
-  return null;
-}
 function parseSource(text, file) {
   const lineCounter = new import_yaml.LineCounter();
-  const deep = tooDeep(text);
-  if (deep !== null) {
-    const before = text.slice(0, deep);
-    const line = before.split("\n").length;
-    const column = deep - before.lastIndexOf("\n");
-    return { errors: [{ file, line, column, path: "", schemaPath: "syntax", message: `cannot read the file: [ ] and { } nested more than ${MAX_FLOW_DEPTH} levels deep` }] };
-  }
   const doc = (0, import_yaml.parseDocument)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const errors = doc.errors.map((e) => {
     const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
@@ -64568,7 +64396,6 @@ function insideOf(label) {
   if (r === void 0) return null;
   return typeof r === "string" ? { label: r, tolerance_mm: 0 } : { label: r.label, tolerance_mm: r.tolerance_mm ?? 0 };
 }
-var isRequiredStage = (stage) => stage.required !== false;
 var isRequiredItem = (item2) => item2.required !== false;
 
 // shared/guideline/load.ts
@@ -64583,11 +64410,6 @@ function describeGuidelinePath(path, data2) {
     if (top === "labels" && typeof entry?.name === "string") return `label '${entry.name}'${rest}`;
     if (top === "checklist" && typeof entry?.id === "string") return `checklist item '${entry.id}'${rest}`;
     if (top === "agreement" && typeof entry?.label === "string") return `the agreement rule for '${entry.label}'${rest}`;
-  }
-  if (top === "review" && (path[1] === "stages" || path[1] === "reasons") && typeof path[2] === "number") {
-    const entry = valueAt(data2, path.slice(0, 3));
-    const rest = path.length > 3 ? ` (${formatPath(path.slice(3))})` : "";
-    if (typeof entry?.id === "string") return `${path[1] === "stages" ? "review stage" : "review reason"} '${entry.id}'${rest}`;
   }
   return formatPath(path);
 }
@@ -64663,43 +64485,7 @@ function crossFieldErrors(g, doc) {
       err2(["agreement", i, "nsd_min"], `the agreement rule for '${a.label}' sets nsd_min but no tolerance_mm: the surface distance needs a tolerance in mm`);
     }
   });
-  reviewErrors(g, err2);
   return errors;
-}
-function reviewErrors(g, err2) {
-  const review = g.review;
-  if (!review) return;
-  const reasonIds = (review.reasons ?? []).map((r) => r.id);
-  const seenReasons = /* @__PURE__ */ new Map();
-  (review.reasons ?? []).forEach((r, i) => {
-    const prev = seenReasons.get(r.id);
-    if (prev !== void 0) err2(["review", "reasons", i, "id"], `review reason id '${r.id}' is used twice (review.reasons[${prev}] and review.reasons[${i}])`);
-    else seenReasons.set(r.id, i);
-  });
-  const seenStages = /* @__PURE__ */ new Map();
-  (review.stages ?? []).forEach((s, i) => {
-    const where = `review stage '${s.id}'`;
-    const prev = seenStages.get(s.id);
-    if (prev !== void 0) err2(["review", "stages", i, "id"], `review stage id '${s.id}' is used twice (review.stages[${prev}] and review.stages[${i}])`);
-    else seenStages.set(s.id, i);
-    if (Array.isArray(s.reviewers) && s.reviewers.includes("others")) {
-      err2(["review", "stages", i, "reviewers"], `${where} lists 'others' among its reviewers; write \`reviewers: others\` for anyone but the author, or list the reviewers by e-mail or name`);
-    }
-    if (s.items === "audit" && !(review.audit_rate !== void 0 && review.audit_rate > 0)) {
-      err2(["review", "stages", i, "items"], `${where} reviews the audit sample, but review.audit_rate is ${review.audit_rate === void 0 ? "not set" : "0"}: the stage would cover no item`);
-    }
-    if (typeof s.items === "object") {
-      s.items.findings.forEach((rule, j) => {
-        if (rule.startsWith("review.")) err2(["review", "stages", i, "items", "findings", j], `${where} cannot cover items by a review finding ('${rule}'): reviews would decide which items need reviews`);
-      });
-    }
-    (s.reasons ?? []).forEach((id, j) => {
-      if (reasonIds.includes(id)) return;
-      const guess = closest(id, reasonIds);
-      const known = reasonIds.length ? ` (reasons: ${reasonIds.join(", ")})` : ": review.reasons lists none";
-      err2(["review", "stages", i, "reasons", j], `${where} offers the reason '${id}', which is not in review.reasons${guess ? ` \u2014 did you mean ${guess}?` : known}`);
-    });
-  });
 }
 function minMax(l, i, err2) {
   const where = `label '${l.name}'`;
@@ -64776,264 +64562,9 @@ function globReachesInto(glob) {
   };
 }
 
-// guidelines/review.schema.json
-var review_schema_default = {
-  $schema: "https://json-schema.org/draft/2020-12/schema",
-  $id: "https://segqc.dev/schemas/review/1/review.schema.json",
-  title: "segqc review records (segqc-review/1)",
-  description: "Reviewers' verdicts on one annotation, oldest first; the latest record of each stage counts. In a file dataset it is the sidecar beside the mask (ct_001.nii.gz -> ct_001.review.json), written by `segqc review`. In Label Studio it is the text of the hidden `segqc_review` TextArea result of the annotation reviewed (or of a review-only annotation of the same task, whose records name the annotation they review). A record is evidence of what a reviewer said about the mask whose content hash it carries, not proof of who said it.",
-  type: "object",
-  additionalProperties: false,
-  required: [
-    "schema",
-    "reviews"
-  ],
-  properties: {
-    schema: {
-      const: "segqc-review/1"
-    },
-    reviews: {
-      type: "array",
-      items: {
-        $ref: "#/$defs/review"
-      }
-    }
-  },
-  $defs: {
-    sha256: {
-      type: "string",
-      pattern: "^[0-9a-f]{64}$",
-      "x-expected": "64 lower-case hexadecimal digits"
-    },
-    review: {
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "stage",
-        "reviewer",
-        "verdict",
-        "reasons",
-        "time",
-        "mask_sha256"
-      ],
-      properties: {
-        stage: {
-          description: "The id of a stage of the guideline's review.stages.",
-          type: "string",
-          minLength: 1,
-          maxLength: 200
-        },
-        reviewer: {
-          description: "Who reviewed: an e-mail address or a name (`segqc review` takes git's user.email).",
-          type: "string",
-          minLength: 1,
-          maxLength: 320
-        },
-        reviewer_id: {
-          description: "The reviewer's user id on the platform the record was made on (Label Studio's numeric user id), when known.",
-          type: "string",
-          minLength: 1,
-          maxLength: 200
-        },
-        verdict: {
-          enum: [
-            "accept",
-            "reject",
-            "accept_with_fixes"
-          ],
-          "x-expected": "accept, reject or accept_with_fixes"
-        },
-        reasons: {
-          description: "Ids of the guideline's review.reasons: why the annotation was rejected, or what the reviewer fixed.",
-          type: "array",
-          uniqueItems: true,
-          maxItems: 100,
-          items: {
-            type: "string",
-            minLength: 1,
-            maxLength: 200
-          }
-        },
-        comment: {
-          type: "string",
-          maxLength: 1e4
-        },
-        time: {
-          description: "When the verdict was given, ISO 8601 in UTC.",
-          type: "string",
-          pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z$",
-          "x-expected": "a UTC time such as 2026-12-01T10:00:00.000Z"
-        },
-        mask_sha256: {
-          description: "Content hash of the mask the reviewer looked at: sha256 of the mask file's bytes, or, in Label Studio, of the annotation's regions (see README, Review).",
-          $ref: "#/$defs/sha256"
-        },
-        fixed_sha256: {
-          description: "accept_with_fixes only: the content hash of the mask after the reviewer's fix. The verdict applies to this version; the annotator's attestation still speaks of mask_sha256.",
-          $ref: "#/$defs/sha256"
-        },
-        annotation: {
-          description: "Label Studio only: the id of the annotation reviewed, when the record is not inside that annotation.",
-          type: "string",
-          minLength: 1,
-          maxLength: 200
-        },
-        tool: {
-          type: "object",
-          additionalProperties: false,
-          required: [
-            "name",
-            "version"
-          ],
-          properties: {
-            name: {
-              type: "string",
-              maxLength: 200
-            },
-            version: {
-              type: "string",
-              maxLength: 200
-            }
-          }
-        }
-      },
-      if: {
-        properties: {
-          verdict: {
-            const: "accept_with_fixes"
-          }
-        },
-        required: [
-          "verdict"
-        ]
-      },
-      then: {
-        required: [
-          "fixed_sha256"
-        ],
-        properties: {
-          fixed_sha256: {
-            $ref: "#/$defs/sha256"
-          }
-        }
-      }
-    }
-  }
-};
-
-// shared/review/record.ts
-var validator2;
-var reviewValidator = () => validator2 ??= compileSchema(review_schema_default);
-function validateReviewDocument(value2) {
-  const validate2 = reviewValidator();
-  if (validate2(value2)) return { document: value2, problems: [] };
-  const problems = (validate2.errors ?? []).filter((e) => e.keyword !== "if").map((e) => {
-    const where = formatPath(e.instancePath.split("/").slice(1).map((p) => /^\d+$/.test(p) ? Number(p) : p)) || "the document";
-    const params = e.params;
-    if (e.keyword === "required") return `${where} needs '${String(params.missingProperty)}'`;
-    if (e.keyword === "additionalProperties") return `${where} has an unknown field '${String(params.additionalProperty)}'`;
-    const exp = e.parentSchema?.["x-expected"];
-    return `${where} ${typeof exp === "string" ? `must be ${exp}` : e.message ?? "is invalid"}`;
-  });
-  return { problems: [...new Set(problems)] };
-}
-function parseReviewDocument(text) {
-  let value2;
-  try {
-    value2 = JSON.parse(text);
-  } catch (e) {
-    return { problems: [`not valid JSON: ${e.message}`] };
-  }
-  return validateReviewDocument(value2);
-}
-var verdictSha256 = (r) => r.fixed_sha256 ?? r.mask_sha256;
-function reviewRecords(doc, where) {
-  return doc.reviews.map((e, index) => ({
-    item: where.item,
-    annotation: e.annotation ?? where.annotation,
-    stage: e.stage,
-    reviewer: e.reviewer,
-    reviewer_id: e.reviewer_id ?? null,
-    verdict: e.verdict,
-    reasons: [...e.reasons],
-    comment: e.comment ?? null,
-    time: e.time,
-    mask_sha256: e.mask_sha256,
-    fixed_sha256: e.fixed_sha256 ?? null,
-    source: { form: where.form, file: where.file, index }
-  }));
-}
-var normal = (s) => s.trim().toLowerCase();
-function sameIdentity(a, b) {
-  if (!a || !b) return false;
-  const x = normal(a);
-  const y = normal(b);
-  if (x === "" || y === "") return false;
-  if (x === y) return true;
-  const local = (s) => s.includes("@") ? s.slice(0, s.indexOf("@")) : null;
-  return local(x) !== null && !y.includes("@") && local(x) === y || local(y) !== null && !x.includes("@") && local(y) === x;
-}
-function byTime(a, b) {
-  const ta = Date.parse(a.time);
-  const tb = Date.parse(b.time);
-  if (ta !== tb) return ta - tb;
-  return a.source.index - b.source.index;
-}
-
-// shared/review/reader.ts
-var isObj2 = (v3) => typeof v3 === "object" && v3 !== null && !Array.isArray(v3);
-var maskFileSha256 = (bytes) => sha256Hex(bytes);
-var REGION_TYPE = /labels$|^(brush|polygon|rectangle|ellipse|keypoint)$/i;
-function isRegionResult(entry) {
-  if (!isObj2(entry) || !isObj2(entry.value)) return false;
-  const from = typeof entry.from_name === "string" ? entry.from_name : "";
-  if (from.startsWith("segqc_")) return false;
-  return typeof entry.type === "string" && REGION_TYPE.test(entry.type);
-}
-function labelStudioMaskSha256(result) {
-  const regions = result.filter(isRegionResult).map((e) => {
-    const r = e;
-    return canonicalJson({ type: String(r.type).toLowerCase(), value: r.value, original_width: r.original_width ?? null, original_height: r.original_height ?? null });
-  }).sort();
-  return sha256Text(`[${regions.join(",")}]`);
-}
-function readReviewSidecar(bytes, file, where) {
-  const { document, problems } = parseReviewDocument(new TextDecoder().decode(bytes));
-  if (!document) {
-    throw new SegqcError("format.unreadable", `is not a review record file (guidelines/review.schema.json): ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? `; and ${problems.length - 5} more` : ""}`, { file, item: where.item });
-  }
-  return reviewRecords(document, { item: where.item, annotation: where.annotation, form: "file", file });
-}
-function labelStudioReviewTexts(result) {
-  const texts = [];
-  for (const e of result) {
-    if (!isObj2(e) || e.from_name !== REVIEW_FROM_NAME || !isObj2(e.value) || !Array.isArray(e.value.text)) continue;
-    for (const t of e.value.text) if (typeof t === "string") texts.push(t);
-  }
-  return texts;
-}
-function readLabelStudioReviews(result, where) {
-  const records = [];
-  const problems = [];
-  for (const text of labelStudioReviewTexts(result)) {
-    const { document, problems: p } = parseReviewDocument(text);
-    if (!document) {
-      problems.push(`annotation ${where.annotation}: the ${REVIEW_FROM_NAME} text is not a review record (guidelines/review.schema.json): ${p.slice(0, 5).join("; ")}`);
-      continue;
-    }
-    records.push(...reviewRecords(document, { item: where.item, annotation: where.annotation, form: "labelstudio", file: where.file }));
-  }
-  return { records, problems };
-}
-function isReviewCarrier(result, records, ownId) {
-  if (records.length === 0) return false;
-  if (!result.every((e) => isObj2(e) && e.from_name === REVIEW_FROM_NAME)) return false;
-  return records.every((r) => r.annotation !== null && r.annotation !== ownId);
-}
-
 // shared/dataset/items.ts
 var MAX_EXPORT_BYTES = 256 * 1024 * 1024;
-var MASK_SUFFIXES = [".segqc.json", ".review.json", ".nii.gz", ".nii", ".seg.dcm", ".dcm", ".png", ".json"];
+var MASK_SUFFIXES = [".segqc.json", ".nii.gz", ".nii", ".seg.dcm", ".dcm", ".png", ".json"];
 function itemStem(path) {
   const base = path.slice(path.lastIndexOf("/") + 1);
   const lower = base.toLowerCase();
@@ -65049,14 +64580,15 @@ var sidecarOf = (path) => {
   const dir = path.lastIndexOf("/") >= 0 ? path.slice(0, path.lastIndexOf("/") + 1) : "";
   return `${dir}${itemStem(path)}.segqc.json`;
 };
-var reviewSidecarOf = (path) => {
-  const dir = path.lastIndexOf("/") >= 0 ? path.slice(0, path.lastIndexOf("/") + 1) : "";
-  return `${dir}${itemStem(path)}.review.json`;
-};
-var isSidecar = (path) => path.endsWith(".segqc.json") || path.endsWith(".review.json");
 function readSidecar(tree, files, path) {
   const side = sidecarOf(path);
-  return files.has(side) ? new TextDecoder().decode(readEntry(tree, side)) : null;
+  if (!files.has(side)) return null;
+  const text = new TextDecoder().decode(readEntry(tree, side));
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return { invalid: `${side} is not valid JSON: ${e.message}` };
+  }
 }
 function checklistFrom(ann) {
   const answers = {};
@@ -65068,7 +64600,15 @@ function checklistFrom(ann) {
   }
   return any ? answers : null;
 }
-var attestationFrom = (ann) => ann.texts[ATTESTATION_FROM_NAME]?.[0] ?? null;
+function attestationFrom(ann) {
+  const text = ann.texts[ATTESTATION_FROM_NAME]?.[0];
+  if (text === void 0) return null;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return { invalid: `the ${ATTESTATION_FROM_NAME} text is not valid JSON: ${e.message}` };
+  }
+}
 function labelStudioAnnotationInput(ann) {
   return { id: ann.id, annotator: ann.author, segmentation: ann.segmentation, checklist: checklistFrom(ann), attestation: attestationFrom(ann) };
 }
@@ -65113,8 +64653,6 @@ function labelStudioItems(tree, file, src, opts) {
       item2.unreadable.push({ file, detail: `task ${index} has no "annotations" array` });
       return item2;
     }
-    const reviews = /* @__PURE__ */ new Map();
-    const annotationIds = /* @__PURE__ */ new Set();
     for (const [k, raw] of task.annotations.entries()) {
       if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
         item2.unreadable.push({ file, detail: `task ${index}: annotation ${k} is ${kindOf(raw)}, not an object` });
@@ -65122,13 +64660,6 @@ function labelStudioItems(tree, file, src, opts) {
       }
       if (raw.was_cancelled === true) continue;
       const annId = scalarText(raw.id, `${index}`);
-      if (Array.isArray(raw.result)) {
-        const found = readLabelStudioReviews(raw.result, { file, item: id, annotation: annId });
-        for (const detail of found.problems) item2.unreadable.push({ file, detail: `task ${index}: ${detail}` });
-        for (const r of found.records) reviews.set(r.annotation ?? annId, [...reviews.get(r.annotation ?? annId) ?? [], r]);
-        if (isReviewCarrier(raw.result, found.records, annId)) continue;
-      }
-      annotationIds.add(annId);
       const pending = {
         file,
         load: () => {
@@ -65144,18 +64675,11 @@ function labelStudioItems(tree, file, src, opts) {
             spacingField: src.spacing ?? null,
             limits: opts.limits ?? DEFAULT_LIMITS
           });
-          const input = labelStudioAnnotationInput(ann);
-          const records = reviews.get(annId);
-          return records ? { ...input, reviews: { records, sha256: labelStudioMaskSha256(raw.result), problems: [] } } : input;
+          return labelStudioAnnotationInput(ann);
         }
       };
       if (raw.ground_truth === true && item2.reference === null) item2.reference = pending;
       else item2.annotations.push(pending);
-    }
-    for (const [target, records] of reviews) {
-      if (!annotationIds.has(target)) {
-        item2.unreadable.push({ file, detail: `task ${index}: ${records.length === 1 ? "a review record names" : `${records.length} review records name`} annotation ${target}, which the task does not have` });
-      }
     }
     if (item2.annotations.length === 0 && item2.reference) {
       item2.annotations.push(item2.reference);
@@ -65164,25 +64688,12 @@ function labelStudioItems(tree, file, src, opts) {
     return item2;
   });
 }
-function maskReviews(tree, files, path, bytes) {
-  const side = reviewSidecarOf(path);
-  if (!files.has(side)) return null;
-  const sha256 = maskFileSha256(bytes);
-  try {
-    return { records: readReviewSidecar(readEntry(tree, side), side, { item: itemStem(path), annotation: path }), sha256, problems: [] };
-  } catch (e) {
-    if (!isSegqcError(e)) throw e;
-    return { records: [], sha256, problems: [{ file: side, detail: e.detail }] };
-  }
-}
 function maskAnnotation(tree, files, path, src, annotator, opts) {
   return {
     file: path,
     load: () => {
-      const bytes = readEntry(tree, path);
-      const seg = readSegmentation(bytes, path, { format: src.format, limits: opts.limits ?? DEFAULT_LIMITS, labelValues: opts.labelValues });
-      const reviews = maskReviews(tree, files, path, bytes);
-      return { id: path, annotator, segmentation: seg, checklist: null, attestation: readSidecar(tree, files, path), sidecar: sidecarOf(path), ...reviews ? { reviews } : {} };
+      const seg = readSegmentation(readEntry(tree, path), path, { format: src.format, limits: opts.limits ?? DEFAULT_LIMITS, labelValues: opts.labelValues });
+      return { id: path, annotator, segmentation: seg, checklist: null, attestation: readSidecar(tree, files, path) };
     }
   };
 }
@@ -65233,7 +64744,7 @@ function discoverItems(tree, sources, opts) {
   sources.forEach((src, index) => {
     const what = `source ${index + 1}${src.name ? ` ('${src.name}')` : ""}`;
     const m = match(src.path);
-    const matched = m.entries.filter((p) => !isSidecar(p));
+    const matched = m.entries.filter((p) => !p.endsWith(".segqc.json"));
     noMatch(what, "path", src.path, m, matched.length);
     if (src.images) imageGlobs.push({ glob: src.images, what });
     if (src.format === "labelstudio") {
@@ -66476,17 +65987,23 @@ function amount(a) {
   const word = `${a.units === "mm3" ? "voxel" : "pixel"}${a.voxels === 1 ? "" : "s"}`;
   return a.units === "px" ? `${a.voxels} ${word}` : `${a.voxels} ${word} (${size(a.size, a.units)})`;
 }
+var tenth = (v3) => String(+v3.toFixed(1) + 0);
 var range = (a, b) => a === b ? `slice ${a}` : `slices ${a}\u2013${b}`;
-function whereText(loc, opts = {}) {
+function patientText([x, y, z]) {
+  const side = (v3, neg, pos) => `${v3 < 0 ? neg : pos} ${tenth(Math.abs(v3))}`;
+  return `${side(x, "R", "L")} ${side(y, "A", "P")} ${side(z, "I", "S")}`;
+}
+function whereText(loc) {
   const c = loc.center;
   const px = c ? `(${Math.round(c[0])}, ${Math.round(c[1])})` : null;
+  const mm2 = loc.center_mm;
   if (loc.slices) {
     const at = `at ${range(loc.slices[0], loc.slices[1])}`;
-    if (opts.inPlane === false) return loc.axis && loc.axis !== "axial" ? `${at} (${loc.axis})` : at;
-    const inside = [loc.axis, px ? `around ${px} px` : null].filter(Boolean).join(", ");
+    const inside = [loc.axis, px ? `around ${px} px` : null, mm2 ? `${patientText(mm2)} mm` : null].filter(Boolean).join(", ");
     return inside ? `${at} (${inside})` : at;
   }
-  return px ? `around pixel ${px}` : "";
+  if (!px) return "";
+  return mm2 ? `around pixel ${px} (${tenth(mm2[0])}, ${tenth(mm2[1])} mm)` : `around pixel ${px}`;
 }
 var misses = (ms) => ms.map((m) => {
   if (m.metric === "dice") return `Dice ${num2(m.value)} < ${num2(m.min)}`;
@@ -66494,17 +66011,13 @@ var misses = (ms) => ms.map((m) => {
   return m.value === null ? `HD95 undefined (one side empty), max ${num2(m.max_mm)} mm` : `HD95 ${num2(m.value)} mm > ${num2(m.max_mm)} mm`;
 }).join(", ");
 var plural = (n2, word) => `${n2} ${word}${n2 === 1 ? "" : "s"}`;
-var stageName = (s) => s.title ? `${s.id} (${s.title})` : s.id;
-var reviewersText = (r) => r === "others" ? "anyone but the author" : r.join(", ");
-var coverageText = (c) => c === "all" ? "every item" : c === "audit" ? "the audit sample" : `items with ${c.findings.join(" or ")} findings`;
-var verdictText = (v3) => v3 === "accept_with_fixes" ? "accept with fixes" : v3;
-var day = (time) => time.slice(0, 10);
 function findingMessage(d) {
   switch (d.rule) {
     case "label.unknown": {
       const f = d.facts;
       const what = f.name !== null ? `'${f.name}' (value ${f.value})` : `value ${f.value}`;
-      return `Label ${what} is not in the guideline, which has ${f.known.map((l) => `${l.value} ${l.name}`).join(", ")}`;
+      const where = f.location ? whereText(f.location) : "";
+      return `Label ${what}${where ? ` ${where}` : ""} is not in the guideline, which has ${f.known.map((l) => `${l.value} ${l.name}`).join(", ")}`;
     }
     case "label.value_mismatch": {
       const f = d.facts;
@@ -66528,7 +66041,7 @@ function findingMessage(d) {
     case "component.too_small": {
       const f = d.facts;
       const piece = f.units === "mm2" ? "region" : "component";
-      return `${f.label} ${piece} of ${size(f.size, f.units)} ${whereText(f.location, { inPlane: false })} is below the guideline's minimum of ${size(f.min, f.units)}`;
+      return `${f.label} ${piece} of ${size(f.size, f.units)} ${whereText(f.location)} is below the guideline's minimum of ${size(f.min, f.units)}`;
     }
     case "containment.outside": {
       const f = d.facts;
@@ -66549,18 +66062,16 @@ function findingMessage(d) {
     }
     case "checklist.missing": {
       const p = d.facts.prompts;
-      const attest = d.facts.mask ? `; run \`segqc attest ${d.facts.mask}\` to answer ${p.length === 1 ? "it" : "them"}` : "";
-      return `The annotation carries no checklist answers and no attestation; the guideline asks ${plural(p.length, "question")}: ${p.map((q) => `"${q}"`).join(", ")}${attest}`;
+      return `The annotation carries no checklist answers and no attestation; the guideline asks ${plural(p.length, "question")}: ${p.map((q) => `"${q}"`).join(", ")}`;
     }
     case "checklist.incomplete":
       return `Checklist item not confirmed: "${d.facts.prompt}"${d.facts.help ? ` (${d.facts.help})` : ""}`;
-    case "attestation.missing": {
-      const f = d.facts;
-      const how = f.mask && f.sidecar ? `write ${f.sidecar} with \`segqc attest ${f.mask}\`` : "add a .segqc.json sidecar beside the mask";
-      return `The annotation has no attestation; the guideline requires one (submit through the segqc Label Studio extension, or ${how})`;
+    case "attestation.missing":
+      return "The annotation has no attestation; the guideline requires one (submit through the segqc Label Studio extension, or add a .segqc.json sidecar beside the mask)";
+    case "attestation.invalid": {
+      const p = d.facts.problems;
+      return `The attestation does not follow guidelines/attestation.schema.json: ${p.slice(0, 5).join("; ")}${p.length > 5 ? `; and ${p.length - 5} more` : ""}`;
     }
-    case "attestation.invalid":
-      return attestationProblem(d.facts);
     case "attestation.stale_guideline": {
       const { made: a, current: c } = d.facts;
       const diffs = [];
@@ -66568,8 +66079,7 @@ function findingMessage(d) {
       if (a.version !== c.version) diffs.push(`version ${a.version} (current: ${c.version})`);
       if (a.sha256 !== c.sha256) diffs.push(`sha256 ${a.sha256.slice(0, 12)}\u2026 (current: ${c.sha256.slice(0, 12)}\u2026)`);
       const bump = a.id === c.id && a.version === c.version ? ": the guideline changed without a version bump" : "";
-      const again = d.facts.mask ? ` and attest it again (\`segqc attest --force ${d.facts.mask}\`)` : "";
-      return `The attestation was made under ${diffs.join(", ")}${bump}; re-check the annotation against the current guideline${again}`;
+      return `The attestation was made under ${diffs.join(", ")}${bump}; re-check the annotation against the current guideline`;
     }
     case "geometry.mismatch": {
       const f = d.facts;
@@ -66590,64 +66100,12 @@ function findingMessage(d) {
     }
     case "format.unreadable":
       return `${d.facts.image ? "image " : ""}${d.facts.file} cannot be read: ${d.facts.detail}`;
-    case "review.rejected": {
-      const f = d.facts;
-      const reasons = f.reasons.length ? f.reasons.map((r) => r.title ?? r.id).join("; ") : "no reason given";
-      return `Rejected at review stage ${stageName(f.stage)} by ${f.reviewer} on ${day(f.time)}: ${reasons}${f.comment ? ` \u2014 "${f.comment}"` : ""}`;
-    }
-    case "review.pending": {
-      const f = d.facts;
-      return `Awaiting review at stage ${stageName(f.stage)}: no verdict yet; the guideline requires one on ${coverageText(f.items)} (reviewers: ${reviewersText(f.reviewers)})`;
-    }
-    case "review.stale": {
-      const f = d.facts;
-      return `The mask changed after its review at stage ${stageName(f.stage)} (${verdictText(f.verdict)} by ${f.reviewer} on ${day(f.time)}; reviewed ${f.reviewed_sha256.slice(0, 12)}\u2026, now ${f.current_sha256.slice(0, 12)}\u2026): the verdict is about an earlier version and the stage needs a new one`;
-    }
-    case "review.ineligible": {
-      const f = d.facts;
-      const why = f.why === "author" ? "it is their own annotation, and nobody may review their own work" : f.why === "not_listed" ? `they are not a reviewer of that stage (reviewers: ${reviewersText(f.reviewers ?? "others")})` : `the guideline has no such stage (stages: ${f.stages.join(", ") || "none"})`;
-      return `The verdict of ${f.reviewer} at review stage ${stageName(f.stage)} on ${day(f.time)} does not count: ${why}`;
-    }
     default:
       return unreachable(d);
   }
 }
-var EXPECTED2 = {
-  value: "a JSON value",
-  property_name: "a property name in double quotes",
-  colon: "':' after the property name",
-  comma_or_object_end: "',' or '}' after the property value",
-  comma_or_array_end: "',' or ']' after the array element",
-  digit: "a digit",
-  escape: 'an escape (\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)',
-  hex_digit: "four hexadecimal digits after \\u",
-  string_end: `the closing '"' of the string`,
-  end_of_text: "the end of the text"
-};
-var shownChar = (c) => {
-  if (c === null) return "the end of the text";
-  const code = c.codePointAt(0);
-  return code < 32 || code >= 127 && code <= 159 || code === 65279 ? `U+${code.toString(16).toUpperCase().padStart(4, "0")}` : `'${c}'`;
-};
-var jsonSyntaxText = (s) => `line ${s.line}, column ${s.column}: expected ${EXPECTED2[s.expected]}, found ${shownChar(s.found)}`;
-function attestationProblem(f) {
-  const what = f.file ? `The attestation ${f.file}` : "The attestation";
-  switch (f.kind) {
-    case "syntax":
-      return `${what} is not valid JSON: ${jsonSyntaxText(f.syntax)}`;
-    case "schema": {
-      const p = f.problems;
-      return `${what} does not follow guidelines/attestation.schema.json: ${p.slice(0, 5).join("; ")}${p.length > 5 ? `; and ${p.length - 5} more` : ""}`;
-    }
-    case "unknown_answer":
-      return `${what} answers unknown checklist id \`${f.id}\`${f.suggestion ? `; did you mean \`${f.suggestion}\`?` : "; the guideline's checklist has no such item"}`;
-    default:
-      return unreachable(f);
-  }
-}
 var unreachable = (d) => {
-  const x = d;
-  throw new Error(`no message for ${x.rule ?? x.kind}`);
+  throw new Error(`no message for rule ${d.rule}`);
 };
 var overriddenMessage = (message2, by, reason) => `${message2} \u2014 overridden${by ? ` by ${by}` : ""}: "${reason}"`;
 
@@ -66672,11 +66130,7 @@ var DEFAULT_SEVERITY = {
   "dataset.missing_annotation": "error",
   "dataset.orphan_annotation": "warning",
   "agreement.below_threshold": "warning",
-  "format.unreadable": "error",
-  "review.rejected": "error",
-  "review.pending": "error",
-  "review.stale": "error",
-  "review.ineligible": "warning"
+  "format.unreadable": "error"
 };
 function severityOf(guideline, rule) {
   const s = guideline?.severity?.[rule];
@@ -66731,6 +66185,38 @@ var unreadable = (ctx, file, detail, opts = {}) => emit(ctx, [
   }
 ]);
 
+// shared/rules/location.ts
+var AXES = ["sagittal", "coronal", "axial"];
+function sliceAxis(g) {
+  const n2 = g.direction[2].map(Math.abs);
+  return AXES[n2[0] >= n2[1] && n2[0] >= n2[2] ? 0 : n2[1] >= n2[2] ? 1 : 2];
+}
+function voxelToPatient(g, [i, j, k]) {
+  const [d0, d1, d2] = g.direction;
+  const [s0, s1, s2] = g.spacing;
+  let along = k * s2;
+  const p = g.unevenSlicePositions;
+  if (p && p.length === g.shape[2] && p.length > 1) {
+    const k0 = Math.max(0, Math.min(p.length - 2, Math.floor(k)));
+    along = p[k0] + (k - k0) * (p[k0 + 1] - p[k0]) - p[0];
+  }
+  return [0, 1, 2].map((a) => g.origin[a] + i * s0 * d0[a] + j * s1 * d1[a] + along * d2[a]);
+}
+var mm = (x) => Math.round(x * 1e3) / 1e3 + 0;
+function boxLocation(bbox, g, extras = {}) {
+  const center = [(bbox[0] + bbox[3]) / 2, (bbox[1] + bbox[4]) / 2, (bbox[2] + bbox[5]) / 2];
+  return {
+    ...extras.file ? { file: extras.file } : {},
+    slice: Math.round(center[2]),
+    bbox: [...bbox],
+    ...is2D(g) ? {} : { axis: sliceAxis(g), slices: [bbox[2], bbox[5]] },
+    center,
+    ...g.spacingKnown ? { center_mm: voxelToPatient(g, center).map(mm) } : {},
+    ...extras.component !== void 0 ? { component: extras.component } : {},
+    ...extras.labels ? { labels: [...extras.labels] } : {}
+  };
+}
+
 // shared/rules/labels.ts
 var VALUED_FORMATS = /* @__PURE__ */ new Set(["nifti", "png", "dicom-seg"]);
 var norm3 = (s) => s.trim().toLowerCase().replace(/\s+/g, " ");
@@ -66750,13 +66236,16 @@ function resolveLabels(guideline, seg) {
     if (!match) {
       if (!named && !present.has(info2.value)) continue;
       const region = info2.name ?? String(info2.value);
+      const layer = present.has(info2.value) ? labelLayer(seg, info2.value) : null;
+      const box = layer ? boundingBox(layer, seg.geometry.shape) : null;
+      const location = box ? { region, ...boxLocation(box, seg.geometry, { file: seg.path, labels: [region] }) } : { region, labels: [region] };
       drafts.push({
         rule: "label.unknown",
         label: info2.name,
-        facts: { name: info2.name, value: info2.value, known },
+        facts: { name: info2.name, value: info2.value, known, ...box ? { location } : {} },
         value: info2.name ?? info2.value,
         limit: null,
-        location: { region, labels: [region] }
+        location
       });
       continue;
     }
@@ -67046,11 +66535,6 @@ var attestation_schema_default = {
       type: "string",
       pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})$",
       "x-expected": "an ISO 8601 date-time such as 2026-01-31T14:05:00Z"
-    },
-    annotator: {
-      description: "Who attested, where nothing else records it (a sidecar written by segqc attest): a name or e-mail address.",
-      type: "string",
-      minLength: 1
     }
   },
   $defs: {
@@ -67075,160 +66559,24 @@ var attestation_schema_default = {
         "dataset.missing_annotation",
         "dataset.orphan_annotation",
         "agreement.below_threshold",
-        "format.unreadable",
-        "review.rejected",
-        "review.pending",
-        "review.stale",
-        "review.ineligible"
+        "format.unreadable"
       ]
     }
   }
 };
 
-// shared/formats/json-syntax.ts
-var withoutBom = (text) => text.charCodeAt(0) === 65279 ? text.slice(1) : text;
-function parseJsonText(text) {
-  const body = withoutBom(text);
-  try {
-    return { ok: true, value: JSON.parse(body) };
-  } catch {
-    return { ok: false, error: locate2(body, firstError(body) ?? { index: 0, expected: "value" }) };
-  }
-}
-var locate2 = (body, at) => ({
-  offset: at.index,
-  ...lineColumn(body, at.index),
-  expected: at.expected,
-  found: charAt(body, at.index)
-});
-var charAt = (s, i) => i >= s.length ? null : String.fromCodePoint(s.codePointAt(i));
-function lineColumn(s, index) {
-  let line = 1;
-  let column = 1;
-  for (let i = 0; i < index && i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 10 || c === 13 && s.charCodeAt(i + 1) !== 10) {
-      line++;
-      column = 1;
-    } else if (c === 13) {
-      continue;
-    } else if (!(c >= 56320 && c <= 57343 && i > 0 && s.charCodeAt(i - 1) >= 55296 && s.charCodeAt(i - 1) <= 56319)) {
-      column++;
-    }
-  }
-  return { line, column };
-}
-var isWs = (c) => c === 32 || c === 9 || c === 10 || c === 13;
-var isDigit = (c) => c >= 48 && c <= 57;
-var isHex = (c) => isDigit(c) || c >= 65 && c <= 70 || c >= 97 && c <= 102;
-function firstError(s) {
-  let i = 0;
-  const n2 = s.length;
-  const stack = [];
-  const skipWs = () => {
-    while (i < n2 && isWs(s.charCodeAt(i))) i++;
-  };
-  const fail = (expected2) => ({ index: i, expected: expected2 });
-  const string = () => {
-    i++;
-    for (; ; ) {
-      if (i >= n2) return fail("string_end");
-      const c = s.charCodeAt(i);
-      if (c === 34) {
-        i++;
-        return null;
-      }
-      if (c < 32) return fail("string_end");
-      if (c === 92) {
-        i++;
-        const e = s[i];
-        if (e === "u") {
-          i++;
-          for (let k = 0; k < 4; k++, i++) if (i >= n2 || !isHex(s.charCodeAt(i))) return fail("hex_digit");
-        } else if (e !== void 0 && '"\\/bfnrt'.includes(e)) i++;
-        else return fail("escape");
-      } else i++;
-    }
-  };
-  const number = () => {
-    if (s[i] === "-") i++;
-    if (s[i] === "0") i++;
-    else if (i < n2 && isDigit(s.charCodeAt(i))) while (i < n2 && isDigit(s.charCodeAt(i))) i++;
-    else return fail("digit");
-    if (s[i] === ".") {
-      i++;
-      if (!(i < n2 && isDigit(s.charCodeAt(i)))) return fail("digit");
-      while (i < n2 && isDigit(s.charCodeAt(i))) i++;
-    }
-    if (s[i] === "e" || s[i] === "E") {
-      i++;
-      if (s[i] === "+" || s[i] === "-") i++;
-      if (!(i < n2 && isDigit(s.charCodeAt(i)))) return fail("digit");
-      while (i < n2 && isDigit(s.charCodeAt(i))) i++;
-    }
-    return null;
-  };
-  for (; ; ) {
-    skipWs();
-    const c = s[i];
-    let err2 = null;
-    if (c === "{") {
-      i++;
-      skipWs();
-      if (s[i] === "}") i++;
-      else {
-        stack.push("object");
-        if (s[i] !== '"') return fail("property_name");
-        if (err2 = string()) return err2;
-        skipWs();
-        if (s[i] !== ":") return fail("colon");
-        i++;
-        continue;
-      }
-    } else if (c === "[") {
-      i++;
-      skipWs();
-      if (s[i] === "]") i++;
-      else {
-        stack.push("array");
-        continue;
-      }
-    } else if (c === '"') err2 = string();
-    else if (c === "-" || c !== void 0 && isDigit(s.charCodeAt(i))) err2 = number();
-    else if (c !== void 0 && (s.startsWith("true", i) || s.startsWith("false", i) || s.startsWith("null", i))) i += s.startsWith("false", i) ? 5 : 4;
-    else return fail("value");
-    if (err2) return err2;
-    for (; ; ) {
-      skipWs();
-      const top = stack[stack.length - 1];
-      if (top === void 0) return i < n2 ? fail("end_of_text") : null;
-      const d = s[i];
-      if (d === ",") {
-        i++;
-        if (top === "object") {
-          skipWs();
-          if (s[i] !== '"') return fail("property_name");
-          if (err2 = string()) return err2;
-          skipWs();
-          if (s[i] !== ":") return fail("colon");
-          i++;
-        }
-        break;
-      }
-      if (top === "object" && d === "}" || top === "array" && d === "]") {
-        i++;
-        stack.pop();
-        continue;
-      }
-      return fail(top === "object" ? "comma_or_object_end" : "comma_or_array_end");
-    }
-  }
-}
-
 // shared/rules/attestation.ts
-var validator3;
-var attestationValidator = () => validator3 ??= compileSchema(attestation_schema_default);
-function schemaProblems(value2) {
+var validator2;
+var attestationValidator = () => validator2 ??= compileSchema(attestation_schema_default);
+function validateAttestation(raw) {
+  let value2 = raw;
+  if (typeof raw === "string") {
+    try {
+      value2 = JSON.parse(raw);
+    } catch {
+      return { problems: ["it is not JSON"] };
+    }
+  }
   const validate2 = attestationValidator();
   if (validate2(value2)) return { attestation: value2, problems: [] };
   const problems = (validate2.errors ?? []).map((e) => {
@@ -67240,67 +66588,39 @@ function schemaProblems(value2) {
   });
   return { problems: [...new Set(problems)] };
 }
-var MAX_SUGGESTED_ID = 200;
-function attestationRules(guideline, sha256, raw, source = { mask: null, sidecar: null }) {
-  const file = source.sidecar;
-  const location = file ? { file } : null;
+function attestationRules(guideline, sha256, raw) {
   if (raw === null || raw === void 0) {
-    if (!guideline.attestation?.required) return { drafts: [], attestation: null, value: null };
+    if (!guideline.attestation?.required) return { drafts: [], attestation: null };
     return {
-      drafts: [{ rule: "attestation.missing", label: null, facts: { mask: source.mask, sidecar: source.sidecar }, location: source.mask ? { file: source.mask } : null }],
-      attestation: null,
-      value: null
+      drafts: [
+        { rule: "attestation.missing", label: null, facts: {} }
+      ],
+      attestation: null
     };
   }
-  let value2 = raw;
-  if (typeof raw === "string") {
-    const parsed = parseJsonText(raw);
-    if (!parsed.ok) {
-      const s = parsed.error;
-      return {
-        drafts: [{ rule: "attestation.invalid", label: null, facts: { kind: "syntax", syntax: s, file }, value: `${s.line}:${s.column}`, location }],
-        attestation: null,
-        value: null
-      };
-    }
-    value2 = parsed.value;
-  }
-  const { attestation, problems } = schemaProblems(value2);
+  const { attestation, problems } = validateAttestation(raw);
   if (!attestation) {
     return {
-      drafts: [{ rule: "attestation.invalid", label: null, facts: { kind: "schema", problems, file }, value: problems.length, location }],
-      attestation: null,
-      value: value2
+      drafts: [
+        { rule: "attestation.invalid", label: null, facts: { problems }, value: problems.length }
+      ],
+      attestation: null
     };
   }
   const a = attestation.guideline;
-  if (a.id !== guideline.id || a.version !== guideline.version || a.sha256 !== sha256) {
-    return {
-      drafts: [
-        {
-          rule: "attestation.stale_guideline",
-          label: null,
-          facts: { made: { id: a.id, version: a.version, sha256: a.sha256 }, current: { id: guideline.id, version: guideline.version, sha256 }, mask: source.mask },
-          value: `${a.id}@${a.version}#${a.sha256}`,
-          limit: `${guideline.id}@${guideline.version}#${sha256}`,
-          location
-        }
-      ],
-      attestation,
-      value: value2
-    };
-  }
-  const ids = (guideline.checklist ?? []).map((i) => i.id);
-  const drafts = Object.keys(attestation.answers).filter((id) => !ids.includes(id)).map(
-    (id) => ({
-      rule: "attestation.invalid",
-      label: null,
-      facts: { kind: "unknown_answer", id, suggestion: id.length <= MAX_SUGGESTED_ID ? closest(id, ids) : null, file },
-      value: id,
-      location: { ...location, region: id }
-    })
-  );
-  return { drafts, attestation, value: value2 };
+  if (a.id === guideline.id && a.version === guideline.version && a.sha256 === sha256) return { drafts: [], attestation };
+  return {
+    drafts: [
+      {
+        rule: "attestation.stale_guideline",
+        label: null,
+        facts: { made: { id: a.id, version: a.version, sha256: a.sha256 }, current: { id: guideline.id, version: guideline.version, sha256 } },
+        value: `${a.id}@${a.version}#${a.sha256}`,
+        limit: `${guideline.id}@${guideline.version}#${sha256}`
+      }
+    ],
+    attestation
+  };
 }
 function applyOverrides(guideline, attestation, findings) {
   const policy = guideline.overrides;
@@ -67341,20 +66661,11 @@ function answersOf(checklist, attestation) {
   }
   return null;
 }
-function checklistRules(guideline, presentLabelNames, answers, where = { mask: null, answersFile: null }) {
+function checklistRules(guideline, presentLabelNames, answers) {
   const due = checklistState(guideline, presentLabelNames, answers).filter((s) => s.visible && isRequiredItem(s.item));
   if (due.length === 0) return [];
   if (answers === null) {
-    return [
-      {
-        rule: "checklist.missing",
-        label: null,
-        facts: { prompts: due.map((s) => s.item.prompt), mask: where.mask },
-        value: 0,
-        limit: due.length,
-        location: where.mask ? { file: where.mask } : null
-      }
-    ];
+    return [{ rule: "checklist.missing", label: null, facts: { prompts: due.map((s) => s.item.prompt) }, value: 0, limit: due.length }];
   }
   return due.filter((s) => !s.answered).map((s) => ({
     rule: "checklist.incomplete",
@@ -67362,7 +66673,7 @@ function checklistRules(guideline, presentLabelNames, answers, where = { mask: n
     facts: { prompt: s.item.prompt, help: s.item.help ?? null },
     value: s.item.id,
     limit: null,
-    location: where.answersFile ? { file: where.answersFile, region: s.item.id } : { region: s.item.id }
+    location: { region: s.item.id }
   }));
 }
 
@@ -67370,38 +66681,6 @@ function checklistRules(guideline, presentLabelNames, answers, where = { mask: n
 var sizeUnits = (g) => !g.spacingKnown ? "px" : is2D(g) ? "mm2" : "mm3";
 var voxelSize = (g) => !g.spacingKnown ? 1 : voxelVolume(g);
 var sizeOf = (voxels, g) => voxels * voxelSize(g);
-
-// shared/rules/location.ts
-var AXES = ["sagittal", "coronal", "axial"];
-function sliceAxis(g) {
-  const n2 = g.direction[2].map(Math.abs);
-  return AXES[n2[0] >= n2[1] && n2[0] >= n2[2] ? 0 : n2[1] >= n2[2] ? 1 : 2];
-}
-function voxelToPatient(g, [i, j, k]) {
-  const [d0, d1, d2] = g.direction;
-  const [s0, s1, s2] = g.spacing;
-  let along = k * s2;
-  const p = g.unevenSlicePositions;
-  if (p && p.length === g.shape[2] && p.length > 1) {
-    const k0 = Math.max(0, Math.min(p.length - 2, Math.floor(k)));
-    along = p[k0] + (k - k0) * (p[k0 + 1] - p[k0]) - p[0];
-  }
-  return [0, 1, 2].map((a) => g.origin[a] + i * s0 * d0[a] + j * s1 * d1[a] + along * d2[a]);
-}
-var mm = (x) => Math.round(x * 1e3) / 1e3 + 0;
-function boxLocation(bbox, g, extras = {}) {
-  const center = [(bbox[0] + bbox[3]) / 2, (bbox[1] + bbox[4]) / 2, (bbox[2] + bbox[5]) / 2];
-  return {
-    ...extras.file ? { file: extras.file } : {},
-    slice: Math.round(center[2]),
-    bbox: [...bbox],
-    ...is2D(g) ? {} : { axis: sliceAxis(g), slices: [bbox[2], bbox[5]] },
-    center,
-    ...g.spacingKnown ? { center_mm: voxelToPatient(g, center).map(mm) } : {},
-    ...extras.component !== void 0 ? { component: extras.component } : {},
-    ...extras.labels ? { labels: [...extras.labels] } : {}
-  };
-}
 
 // shared/rules/components.ts
 var LISTED = 5;
@@ -68001,6 +67280,14 @@ var shaOf = (g, opts) => {
   }
   return s;
 };
+var parseAttestation = (raw) => {
+  if (typeof raw !== "string") return raw;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+};
 function checkAnnotation(guideline, annotation, itemId, opts = {}) {
   const seg = annotation.segmentation;
   const g = seg.geometry;
@@ -68031,14 +67318,12 @@ function checkAnnotation(guideline, annotation, itemId, opts = {}) {
     drafts.push(...containmentRule(d.resolved.label, d.mask, d.box, maskOf.get(inside.label) ?? null, g, file, opts.memo?.envelopes));
   }
   drafts.push(...overlapRules(seg, drawn, file));
-  const sidecar = annotation.sidecar ?? null;
-  const source = { mask: sidecar ? file : null, sidecar };
-  const att = attestationRules(guideline, shaOf(guideline, opts), annotation.attestation, source);
-  drafts.push(...att.drafts);
+  const raw = parseAttestation(annotation.attestation);
+  const { drafts: attDrafts, attestation } = attestationRules(guideline, shaOf(guideline, opts), raw);
+  drafts.push(...attDrafts);
   const present = drawn.map((d) => d.resolved.label.name);
-  const answersFile = annotation.checklist ? null : sidecar;
-  drafts.push(...checklistRules(guideline, present, answersOf(annotation.checklist, att.value), { mask: source.mask, answersFile }));
-  return applyOverrides(guideline, att.attestation, emit(ctx, drafts));
+  drafts.push(...checklistRules(guideline, present, answersOf(annotation.checklist, raw)));
+  return applyOverrides(guideline, attestation, emit(ctx, drafts));
 }
 function checkItemDetailed(guideline, item2, opts = {}) {
   const findings = [];
@@ -68054,160 +67339,6 @@ function checkItemDetailed(guideline, item2, opts = {}) {
   return { findings, agreement: agreement.scores };
 }
 var checkItem = (guideline, item2, opts = {}) => checkItemDetailed(guideline, item2, opts).findings;
-
-// shared/rules/review.ts
-var stageRef = (s) => ({ id: s.id, title: s.title ?? null });
-function stageCovers(stage, input) {
-  const items3 = stage.items ?? "all";
-  if (items3 === "all") return true;
-  if (items3 === "audit") return input.inAudit;
-  return items3.findings.some((r) => input.findingRules.has(r));
-}
-function ineligibility(record, stage, authors) {
-  const who = [record.reviewer, record.reviewer_id];
-  if (who.some((w) => authors.some((a) => sameIdentity(w, a)))) return "author";
-  if (stage.reviewers !== "others" && !stage.reviewers.some((r) => who.some((w) => sameIdentity(w, r)))) return "not_listed";
-  return null;
-}
-function reviewRules(guideline, input) {
-  const stages = guideline.review?.stages ?? [];
-  const titles = new Map((guideline.review?.reasons ?? []).map((r) => [r.id, r.title]));
-  const findings = [];
-  const statuses = [];
-  for (const a of input.annotations) {
-    const drafts = [];
-    const records = [...a.reviews?.records ?? []].sort(byTime);
-    const current = a.reviews?.sha256 ?? null;
-    const at = (r) => ({ location: { file: r.source.file } });
-    const ineligible = (r, stage, why, reviewers) => ({
-      rule: "review.ineligible",
-      label: null,
-      facts: { stage, reviewer: r.reviewer, time: r.time, why, reviewers, stages: stages.map((s) => s.id) },
-      value: r.reviewer,
-      ...at(r)
-    });
-    for (const r of records) {
-      if (!stages.some((s) => s.id === r.stage)) drafts.push(ineligible(r, { id: r.stage, title: null }, "unknown_stage", null));
-    }
-    for (const stage of stages) {
-      const ref = stageRef(stage);
-      const mine = records.filter((r) => r.stage === stage.id);
-      const why = new Map(mine.map((r) => [r, ineligibility(r, stage, [a.annotator, a.attestedBy])]));
-      const counted = mine.filter((r) => why.get(r) === null);
-      const latest = counted.length ? counted[counted.length - 1] : null;
-      for (const r of mine) {
-        const w = why.get(r);
-        if (w && (!latest || byTime(r, latest) > 0)) drafts.push(ineligible(r, ref, w, stage.reviewers));
-      }
-      const covered = stageCovers(stage, input);
-      if (!latest && !covered) continue;
-      let status;
-      if (!latest) {
-        status = "pending";
-        if (isRequiredStage(stage)) {
-          drafts.push({ rule: "review.pending", label: null, facts: { stage: ref, reviewers: stage.reviewers, items: stage.items ?? "all" }, value: stage.id, location: { file: a.file } });
-        }
-      } else if (current !== null && verdictSha256(latest) !== current) {
-        status = "stale";
-        drafts.push({
-          rule: "review.stale",
-          label: null,
-          facts: { stage: ref, reviewer: latest.reviewer, verdict: latest.verdict, time: latest.time, reviewed_sha256: verdictSha256(latest), current_sha256: current },
-          value: current,
-          limit: verdictSha256(latest),
-          ...at(latest)
-        });
-      } else if (latest.verdict === "reject") {
-        status = "rejected";
-        drafts.push({
-          rule: "review.rejected",
-          label: null,
-          facts: { stage: ref, reviewer: latest.reviewer, reasons: latest.reasons.map((id) => ({ id, title: titles.get(id) ?? null })), comment: latest.comment, time: latest.time },
-          value: latest.reasons.join(", ") || null,
-          ...at(latest)
-        });
-      } else status = "accepted";
-      statuses.push({
-        annotation: a.id,
-        annotator: a.annotator,
-        stage: stage.id,
-        covered,
-        status,
-        verdict: latest?.verdict ?? null,
-        reviewer: latest?.reviewer ?? null,
-        reasons: latest ? [...latest.reasons] : [],
-        comment: latest?.comment ?? null,
-        time: latest?.time ?? null
-      });
-    }
-    findings.push(...emit({ guideline, item: input.item, annotation: a.id, annotator: a.annotator }, drafts));
-  }
-  return { findings, statuses };
-}
-
-// shared/review/status.ts
-var stageProgress = (stage) => ({
-  id: stage.id,
-  title: stage.title ?? null,
-  required: isRequiredStage(stage),
-  reviewers: stage.reviewers,
-  items: stage.items ?? "all",
-  items_covered: 0,
-  items_reviewed: 0,
-  items_accepted: 0,
-  items_rejected: 0,
-  items_stale: 0,
-  items_pending: 0,
-  reasons: []
-});
-function reviewProgress(items3, policy) {
-  const stages = policy?.stages ?? [];
-  if (stages.length === 0) return null;
-  const titles = new Map((policy?.reasons ?? []).map((r) => [r.id, r.title]));
-  const out = stages.map(stageProgress);
-  for (const [k, stage] of stages.entries()) {
-    const p = out[k];
-    const counts = /* @__PURE__ */ new Map();
-    for (const it of items3) {
-      const here = (it.reviews ?? []).filter((r) => r.stage === stage.id);
-      if (here.length === 0) continue;
-      const reviewed = here.every((r) => r.status === "accepted" || r.status === "rejected");
-      if (here.some((r) => r.covered)) p.items_covered++;
-      if (reviewed) p.items_reviewed++;
-      if (here.every((r) => r.status === "accepted")) p.items_accepted++;
-      if (here.some((r) => r.status === "rejected")) p.items_rejected++;
-      if (here.some((r) => r.status === "stale")) p.items_stale++;
-      if (!reviewed && here.some((r) => r.covered)) p.items_pending++;
-      for (const r of here) if (r.status === "rejected") for (const id of r.reasons) counts.set(id, (counts.get(id) ?? 0) + 1);
-    }
-    p.reasons = [...counts.entries()].map(([id, count]) => ({ id, title: titles.get(id) ?? null, count })).sort((a, b) => b.count - a.count || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  }
-  return { stages: out, reasons: (policy?.reasons ?? []).map((r) => ({ id: r.id, title: r.title })) };
-}
-function policyOfProgress(p) {
-  return {
-    stages: p.stages.map((s) => ({ id: s.id, ...s.title !== null ? { title: s.title } : {}, reviewers: s.reviewers, items: s.items, required: s.required })),
-    reasons: p.reasons.map((r) => ({ ...r }))
-  };
-}
-function openRejections(itemId, statuses) {
-  return statuses.filter((s) => s.status === "rejected").map((s) => ({
-    annotator: s.annotator,
-    rejection: { item: itemId, annotation: s.annotation, stage: s.stage, reviewer: s.reviewer, reasons: [...s.reasons], comment: s.comment, time: s.time }
-  }));
-}
-function reviewChanges(base, head) {
-  const key = (s) => `${s.annotation ?? ""}\0${s.stage}`;
-  const before = new Map(base.map((s) => [key(s), s]));
-  const out = [];
-  for (const h3 of head) {
-    if (h3.verdict === null) continue;
-    const b = before.get(key(h3));
-    if (b && b.verdict === h3.verdict && b.time === h3.time && b.reviewer === h3.reviewer) continue;
-    out.push({ annotation: h3.annotation, annotator: h3.annotator, stage: h3.stage, reviewer: h3.reviewer, verdict: h3.verdict, reasons: [...h3.reasons], previous: b?.verdict ?? null });
-  }
-  return out;
-}
 
 // shared/formats/dicom-image.ts
 var SEGMENTATION_LIKE = /* @__PURE__ */ new Set([SOP_CLASS.segmentation, SOP_CLASS.labelMapSegmentation, "1.2.840.10008.5.1.4.1.1.66.5"]);
@@ -68385,9 +67516,9 @@ function loadImageGeometry(tree, paths) {
 function asSegqcError(e) {
   return isSegqcError(e) ? e : new SegqcError("internal", `unexpected error: ${e?.message ?? String(e)}`, {}, "internal");
 }
-function checkPendingItem(guideline, tree, pending, orphan, onLoaded, opts = {}) {
+function checkPendingItem(guideline, tree, pending, orphan, onLoaded) {
   try {
-    return checkLoadedItem(guideline, tree, pending, orphan, onLoaded, opts);
+    return checkLoadedItem(guideline, tree, pending, orphan, onLoaded);
   } catch (e) {
     const err2 = asSegqcError(e);
     const ctx = { guideline, item: pending.id, annotation: null, annotator: null };
@@ -68395,22 +67526,7 @@ function checkPendingItem(guideline, tree, pending, orphan, onLoaded, opts = {})
     return { id: pending.id, files: [...pending.files, ...pending.image ?? []], annotations: [], findings: unreadable(ctx, file, `${err2.detail} (${err2.code})`, { reason: err2.reason }), agreement: [] };
   }
 }
-var attestedBy = (raw) => {
-  const a = raw !== null && typeof raw === "object" ? raw.annotator : void 0;
-  return typeof a === "string" ? a : null;
-};
-function itemReview(guideline, id, annotations, findings, ctx, opts) {
-  if (!(guideline.review?.stages ?? []).length && !annotations.some((a) => a.reviews)) return null;
-  const problems = annotations.flatMap((a) => a.reviews?.problems ?? []).flatMap((p) => unreadable(ctx, p.file, p.detail));
-  const check = reviewRules(guideline, {
-    item: id,
-    annotations: annotations.map((a) => ({ id: a.id, annotator: a.annotator, attestedBy: attestedBy(a.attestation), file: a.segmentation.path, reviews: a.reviews })),
-    findingRules: new Set(findings.map((f) => f.rule)),
-    inAudit: opts.audit?.has(id) ?? false
-  });
-  return { findings: [...problems, ...check.findings], statuses: check.statuses };
-}
-function checkLoadedItem(guideline, tree, pending, orphan, onLoaded, opts) {
+function checkLoadedItem(guideline, tree, pending, orphan, onLoaded) {
   const findings = [];
   const memo = ruleMemo();
   const ctx = { guideline, item: pending.id, annotation: null, annotator: null };
@@ -68454,8 +67570,6 @@ function checkLoadedItem(guideline, tree, pending, orphan, onLoaded, opts) {
   if (annotations.length > 0 || reference) {
     findings.push(...checkItem(guideline, { id: pending.id, annotations, reference, image }, { memo }));
   }
-  const review = itemReview(guideline, pending.id, annotations, findings, ctx, opts);
-  if (review) findings.push(...review.findings);
   onLoaded?.({ annotations, reference });
   const summaries = annotations.map((a) => ({
     id: a.id,
@@ -68463,14 +67577,7 @@ function checkLoadedItem(guideline, tree, pending, orphan, onLoaded, opts) {
     source: a.segmentation.path,
     labels: labelSummaries(a.segmentation, guideline, memo)
   }));
-  return {
-    id: pending.id,
-    files: [...pending.files, ...pending.image ?? []],
-    annotations: summaries,
-    findings,
-    agreement: agreementOf(guideline, annotations, reference, memo),
-    ...review ? { reviews: review.statuses } : {}
-  };
+  return { id: pending.id, files: [...pending.files, ...pending.image ?? []], annotations: summaries, findings, agreement: agreementOf(guideline, annotations, reference, memo) };
 }
 function auditSample(guidelineId, itemIds, rate) {
   if (!(rate > 0) || itemIds.length === 0) return [];
@@ -68478,8 +67585,7 @@ function auditSample(guidelineId, itemIds, rate) {
   const enc = new TextEncoder();
   return itemIds.map((id) => ({ id, h: sha256Hex(enc.encode(`${guidelineId}\0${id}`)) })).sort((a, b) => a.h < b.h ? -1 : a.h > b.h ? 1 : 0).slice(0, n2).map((x) => x.id).sort();
 }
-var datasetAudit = (guideline, items3) => new Set(auditSample(guideline.id, items3.map((i) => i.id), guideline.review?.audit_rate ?? 0));
-function buildReport(items3, base, auditRate, review) {
+function buildReport(items3, base, auditRate) {
   const byRule = {};
   let errors = 0, warnings = 0, infos = 0, annotations = 0, withoutAnn = 0, withoutImage = 0;
   const annotators = /* @__PURE__ */ new Map();
@@ -68511,24 +67617,8 @@ function buildReport(items3, base, auditRate, review) {
       }
     }
   }
-  const progress = reviewProgress(items3, review);
-  const rejections = /* @__PURE__ */ new Map();
-  if (progress) {
-    for (const it of items3) {
-      for (const { annotator, rejection } of openRejections(it.id, it.reviews ?? [])) {
-        if (annotator) rejections.set(annotator, [...rejections.get(annotator) ?? [], rejection]);
-      }
-    }
-  }
   const mean = (xs) => xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null;
-  const annotatorReports = [...annotators.entries()].filter(([name]) => name !== "reference").sort(([a], [b]) => a < b ? -1 : 1).map(([annotator, a]) => ({
-    annotator,
-    items: a.items.size,
-    findings: a.findings,
-    mean_dice_vs_others: mean(a.others),
-    mean_dice_vs_reference: mean(a.ref),
-    ...progress ? { open_rejections: rejections.get(annotator) ?? [] } : {}
-  }));
+  const annotatorReports = [...annotators.entries()].filter(([name]) => name !== "reference").sort(([a], [b]) => a < b ? -1 : 1).map(([annotator, a]) => ({ annotator, items: a.items.size, findings: a.findings, mean_dice_vs_others: mean(a.others), mean_dice_vs_reference: mean(a.ref) }));
   const totals = { items: items3.length, annotations, errors, warnings, infos, by_rule: byRule, items_without_annotations: withoutAnn, annotations_without_images: withoutImage };
   return {
     schema_version: REPORT_SCHEMA_VERSION,
@@ -68538,7 +67628,6 @@ function buildReport(items3, base, auditRate, review) {
     annotators: annotatorReports,
     totals,
     audit_sample: auditSample(base.guideline.id, items3.map((i) => i.id), auditRate),
-    ...progress ? { review: progress } : {},
     verdict: gateFails(totals, base.config.fail_on) ? "fail" : "pass"
   };
 }
@@ -68629,15 +67718,18 @@ function itemDiff(id, base, head, labels) {
     const db = baseAg.get(k) ?? null, dh = headAg.get(k) ?? null;
     if (db !== dh) agreement.push({ label, a, b, dice_base: db, dice_head: dh });
   }
-  const reviews = reviewChanges(base?.reviews ?? [], head?.reviews ?? []);
+  const who = /* @__PURE__ */ new Map();
+  for (const r of [base, head]) for (const a of r?.annotations ?? []) who.set(a.id ?? a.source, { annotator: a.annotator, file: a.source });
   return {
     id,
     status: !base ? "added" : !head ? "removed" : "modified",
-    labels,
+    labels: labels.map((l) => {
+      const w = who.get(l.annotation);
+      return w ? { ...l, annotator: w.annotator, file: w.file } : l;
+    }),
     findings_added: findingsNotIn(head?.findings ?? [], base?.findings ?? []),
     findings_resolved: findingsNotIn(base?.findings ?? [], head?.findings ?? []),
-    agreement,
-    ...reviews.length ? { reviews } : {}
+    agreement
   };
 }
 function regressionScore(d) {
@@ -68648,6 +67740,19 @@ function regressionScore(d) {
   return newErrors * 1e6 + newWarnings * 1e4 + (1 - worstDice) * 100 + Math.min(worstVol, 99) / 100 - d.findings_resolved.length * 1e-3;
 }
 var sortWorstFirst = (items3) => [...items3].sort((a, b) => regressionScore(b) - regressionScore(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+var labelChanged = (l) => l.volume_base !== l.volume_head || l.components_base !== l.components_head || l.dice !== 1;
+function withCommitters(diff, byFile) {
+  return {
+    ...diff,
+    items: diff.items.map((d) => ({
+      ...d,
+      labels: d.labels.map((l) => {
+        const c = l.file !== void 0 ? byFile.get(l.file) : void 0;
+        return c && c.length ? { ...l, committed_by: c.slice(0, 100) } : l;
+      })
+    }))
+  };
+}
 
 // shared/dataset/pull-request.ts
 var labelValuesOf = (g) => Object.fromEntries(g.labels.map((l) => [l.name, l.value]));
@@ -68726,7 +67831,7 @@ function analyzePullRequest(input) {
     else touched.add(c.path);
     if (c.oldPath) touched.add(c.oldPath);
   }
-  const affects = (p) => touchedTasks.has(p.id) || [...p.files, ...p.files.map(sidecarOf), ...p.files.map(reviewSidecarOf), ...p.image ?? []].some((f) => touched.has(f));
+  const affects = (p) => touchedTasks.has(p.id) || [...p.files, ...p.files.map(sidecarOf), ...p.image ?? []].some((f) => touched.has(f));
   const ids = /* @__PURE__ */ new Set();
   const changedIds = /* @__PURE__ */ new Set();
   for (const side of [base, head]) {
@@ -68738,8 +67843,6 @@ function analyzePullRequest(input) {
   }
   const selected = [...ids].filter((id) => !input.shard || inShard(id, input.shard)).sort();
   const names = new Map(ctx.guideline.labels.map((l) => [l.value, l.name]));
-  const baseAudit = datasetAudit(ctx.guideline, [...base.items.values()]);
-  const headAudit = datasetAudit(ctx.guideline, [...head.items.values()]);
   const headReports = [];
   const baseReports = [];
   const diffs = [];
@@ -68747,8 +67850,8 @@ function analyzePullRequest(input) {
     const bp = base.items.get(id) ?? null;
     const hp = head.items.get(id) ?? null;
     let bm = /* @__PURE__ */ new Map(), hm = /* @__PURE__ */ new Map();
-    const br = bp ? checkPendingItem(ctx.guideline, input.base, bp, base.orphans.has(id), (l) => bm = masksOf(l), { audit: baseAudit }) : null;
-    const hr = hp ? checkPendingItem(ctx.guideline, input.head, hp, head.orphans.has(id), (l) => hm = masksOf(l), { audit: headAudit }) : null;
+    const br = bp ? checkPendingItem(ctx.guideline, input.base, bp, base.orphans.has(id), (l) => bm = masksOf(l)) : null;
+    const hr = hp ? checkPendingItem(ctx.guideline, input.head, hp, head.orphans.has(id), (l) => hm = masksOf(l)) : null;
     if (br) baseReports.push(br);
     if (hr) headReports.push(hr);
     const d = itemDiff(id, br, hr, labelDiffs(bm, hm, tol, names));
@@ -68760,8 +67863,8 @@ function analyzePullRequest(input) {
     config: { path: ctx.configPath, fail_on: input.failOn }
   };
   const auditRate = ctx.guideline.review?.audit_rate ?? 0;
-  const report = buildReport(headReports, meta, auditRate, ctx.guideline.review);
-  const baseReport = buildReport(baseReports, meta, auditRate, ctx.guideline.review);
+  const report = buildReport(headReports, meta, auditRate);
+  const baseReport = buildReport(baseReports, meta, auditRate);
   const diff = {
     base_sha: input.baseSha,
     head_sha: input.headSha,
@@ -68818,9 +67921,8 @@ function guidelineChangeOf(input, headItems, judged) {
   if (!guideline || errors.length) return unusable(errors.map((e) => `${e.line}:${e.column} ${e.message}`).join("; ") || "it does not validate");
   const head = discover(input.head, ctx, guideline);
   const headScope = share(head.items.keys());
-  const headAudit = datasetAudit(guideline, [...head.items.values()]);
   let failingHead = 0;
-  for (const id of headScope) if (fails(checkPendingItem(guideline, input.head, head.items.get(id), head.orphans.has(id), void 0, { audit: headAudit }))) failingHead++;
+  for (const id of headScope) if (fails(checkPendingItem(guideline, input.head, head.items.get(id), head.orphans.has(id)))) failingHead++;
   return {
     base: baseId,
     head: { id: guideline.id, version: guideline.version, sha256: guidelineSha256(guideline) },
@@ -68855,7 +67957,22 @@ function pullRequestReport(analysis, where) {
 
 // node/git.ts
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync as existsSync3, statSync } from "node:fs";
+function parseCommitters(out, prefix) {
+  const byPath = /* @__PURE__ */ new Map();
+  const commits = out.split("").filter((c) => c.length > 0).reverse();
+  for (const c of commits) {
+    const [name = "", email = "", ...paths] = c.split("\0");
+    for (const raw of paths) {
+      const p = raw.startsWith("\n") ? raw.slice(1) : raw;
+      if (!p || !p.startsWith(prefix)) continue;
+      const rel = p.slice(prefix.length);
+      const list = byPath.get(rel) ?? [];
+      if (!list.some((a) => a.name === name && a.email === email)) list.push({ name, email });
+      byPath.set(rel, list);
+    }
+  }
+  return byPath;
+}
 var MAX_BUFFER = 2 * 1024 * 1024 * 1024;
 var PREFETCH_BYTES = 64 * 1024 * 1024;
 function git(cwd, args) {
@@ -68920,7 +68037,6 @@ function resolveLink(linkPath, target) {
 }
 function openGitRepository(dir, opts = {}) {
   const budget = opts.prefetchBytes ?? PREFETCH_BYTES;
-  if (!existsSync3(dir) || !statSync(dir).isDirectory()) throw new SegqcError("usage", "is not a directory", { file: dir });
   const [top, prefix = ""] = git(dir, ["rev-parse", "--show-toplevel", "--show-prefix"]).toString().split("\n");
   const resolveCommit = (ref) => {
     try {
@@ -69067,7 +68183,8 @@ function openGitRepository(dir, opts = {}) {
     }
     return out;
   };
-  return { top, prefix, resolveCommit, mergeBase, commitTree, changedFiles, readBlobs };
+  const committers = (since, head, prefix2) => parseCommitters(git(top, ["-c", "core.quotePath=false", "log", "--no-color", "--format=%x01%aN%x00%aE", "--name-only", "-z", `${since}..${head}`, "--", prefix2 || "."]).toString(), prefix2);
+  return { top, prefix, resolveCommit, mergeBase, commitTree, changedFiles, readBlobs, committers };
 }
 
 // guidelines/segqc-config.schema.json
@@ -69172,8 +68289,8 @@ var segqc_config_schema_default = {
 };
 
 // shared/guideline/config.ts
-var validator4;
-var configValidator = () => validator4 ??= compileSchema(segqc_config_schema_default);
+var validator3;
+var configValidator = () => validator3 ??= compileSchema(segqc_config_schema_default);
 var describe = (path, data2) => {
   if (path.length === 0) return "segqc.yaml";
   if (path[0] === "sources" && typeof path[1] === "number") {
@@ -69231,33 +68348,18 @@ function loadDatasetContext(tree, configPath = "segqc.yaml") {
 }
 
 // node/write-atomic.ts
-import { realpathSync, renameSync, statSync as statSync2, writeFileSync, unlinkSync } from "node:fs";
-var cannotWrite = (path, e) => new SegqcError("usage", `cannot be written (${e.code ?? "error"})`, { file: path });
+import { renameSync, writeFileSync, unlinkSync } from "node:fs";
 function writeFileAtomic(path, content) {
-  let target = path;
-  try {
-    if (!statSync2(path).isFile()) {
-      try {
-        writeFileSync(path, content);
-        return;
-      } catch (e) {
-        throw cannotWrite(path, e);
-      }
-    }
-    target = realpathSync(path);
-  } catch (e) {
-    if (e instanceof SegqcError) throw e;
-  }
-  const tmp = `${target}.${process.pid}.tmp`;
+  const tmp = `${path}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, content);
-    renameSync(tmp, target);
+    renameSync(tmp, path);
   } catch (e) {
     try {
       unlinkSync(tmp);
     } catch {
     }
-    throw cannotWrite(path, e);
+    throw new SegqcError("usage", `cannot be written (${e.code ?? "error"})`, { file: path });
   }
 }
 
@@ -69266,76 +68368,6 @@ var version = "0.1.0";
 
 // action/src/publish.ts
 import { appendFileSync as appendFileSync2 } from "node:fs";
-
-// shared/report/render-review.ts
-var reviewViewOf = (r) => r.review ? { progress: r.review, items: r.items, annotators: r.annotators } : void 0;
-function topReasons(s, w, limit = 3) {
-  const shown2 = s.reasons.slice(0, limit).map((r) => `${w(r.title ?? r.id)} \xD7${r.count}`);
-  return shown2.length ? `${shown2.join(", ")}${s.reasons.length > limit ? `, ${s.reasons.length - limit} more` : ""}` : "";
-}
-function auditLines(v3, w) {
-  const out = [];
-  for (const s of v3.progress.stages) {
-    if (s.items !== "audit") continue;
-    const parts = [];
-    for (const it of v3.items) {
-      const here = (it.reviews ?? []).filter((r) => r.stage === s.id);
-      if (!here.some((r) => r.covered)) continue;
-      const status = here.some((r) => r.status === "rejected") ? "rejected" : here.some((r) => r.status === "stale") ? "stale" : here.some((r) => r.status === "pending") ? "pending" : "accepted";
-      parts.push(`${w(it.id)} ${status}`);
-    }
-    if (parts.length) out.push({ stage: s.id, items: parts.join(", ") });
-  }
-  return out;
-}
-function reviewMarkdown(v3, opts = {}) {
-  if (!v3) return [];
-  const w = escapeMarkdown;
-  const out = ["### Review", "", "| stage | reviewers | covers | reviewed | accepted | rejected | stale | top reasons |", "|---|---|---|---:|---:|---:|---:|---|"];
-  for (const s of v3.progress.stages) {
-    const reviewed = s.required ? `${s.items_reviewed} / ${s.items_covered}` : `${s.items_reviewed} (optional)`;
-    out.push(`| ${markdownCode(s.id)}${s.title ? ` ${w(s.title)}` : ""} | ${w(reviewersText(s.reviewers))} | ${w(coverageText(s.items))} | ${reviewed} | ${s.items_accepted} | ${s.items_rejected} | ${s.items_stale} | ${topReasons(s, w)} |`);
-  }
-  out.push("");
-  for (const a of auditLines(v3, w)) out.push(`**Audit sample at stage ${markdownCode(a.stage)}:** ${a.items}`, "");
-  const titles = new Map(v3.progress.reasons.map((r) => [r.id, r.title]));
-  const open2 = v3.annotators.flatMap((a) => (a.open_rejections ?? []).map((r) => ({ annotator: a.annotator, r })));
-  if (opts.rejections !== false && open2.length) {
-    out.push(`<details${opts.open ? " open" : ""}><summary>Open rejections per annotator (${open2.length})</summary>`, "", "| annotator | item | stage | reviewer | reasons | comment |", "|---|---|---|---|---|---|");
-    for (const { annotator, r } of open2) {
-      const reasons = r.reasons.map((id) => w(titles.get(id) ?? id)).join("; ");
-      out.push(`| ${w(annotator)} | ${w(r.item)} | ${markdownCode(r.stage)} | ${w(r.reviewer ?? "")} | ${reasons} | ${w(r.comment ?? "")} |`);
-    }
-    out.push("", "</details>", "");
-  }
-  return out;
-}
-function reviewChangesText(diff) {
-  const changes = diff.items.flatMap((i) => i.reviews ?? []);
-  if (changes.length === 0) return null;
-  const groups = /* @__PURE__ */ new Map();
-  for (const c of changes) {
-    const k = `${c.verdict}\0${c.stage}`;
-    groups.set(k, [...groups.get(k) ?? [], c]);
-  }
-  const order = { reject: 0, accept_with_fixes: 1, accept: 2 };
-  return [...groups.values()].sort((a, b) => order[a[0].verdict] - order[b[0].verdict] || (a[0].stage < b[0].stage ? -1 : 1)).map((g) => {
-    const counts = /* @__PURE__ */ new Map();
-    for (const c of g) for (const r of c.reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
-    const reasons = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id, n2]) => `${escapeMarkdown(id)} \xD7${n2}`);
-    const verb = g[0].verdict === "reject" ? "rejected" : g[0].verdict === "accept" ? "accepted" : `${verdictText(g[0].verdict).replace("accept", "accepted")}`;
-    return `${g.length} ${verb} by ${escapeMarkdown(g[0].stage)} review${reasons.length ? `: ${reasons.join(", ")}` : ""}`;
-  }).join(" \xB7 ");
-}
-function reviewDiffMarkdown(diff, v3, opts = {}) {
-  const changes = reviewChangesText(diff);
-  if (!v3 && !changes) return [];
-  const out = [];
-  if (v3) out.push(...reviewMarkdown(v3, { open: opts.open, rejections: false }));
-  else out.push("### Review", "");
-  if (changes) out.splice(2, 0, `This pull request records verdicts: ${changes}.`, "");
-  return out;
-}
 
 // shared/report/render-check.ts
 var SEVERITY_ORDER = { error: 0, warning: 1, info: 2 };
@@ -69367,8 +68399,13 @@ function renderCheckMarkdown(r) {
   }
   const withFindings = r.items.filter((i) => i.findings.length > 0);
   if (withFindings.length) {
-    out.push("### Findings", "", "| item | severity | rule | message |", "|---|---|---|---|");
-    for (const it of withFindings) for (const f of sortFindings(it.findings)) out.push(`| ${escapeMarkdown(it.id)} | ${f.severity} | ${markdownCode(f.rule)} | ${escapeMarkdown(f.message)} |`);
+    out.push("### Findings", "", "| item | annotator | file | severity | rule | message |", "|---|---|---|---|---|---|");
+    for (const it of withFindings) {
+      for (const f of sortFindings(it.findings)) {
+        const file = f.location?.file ?? it.files[0] ?? "";
+        out.push(`| ${escapeMarkdown(it.id)} | ${escapeMarkdown(f.annotator ?? "")} | ${escapeMarkdown(file)} | ${f.severity} | ${markdownCode(f.rule)} | ${escapeMarkdown(f.message)} |`);
+      }
+    }
     out.push("");
   }
   out.push("<details><summary>Items</summary>", "", "| item | labels |", "|---|---|");
@@ -69384,8 +68421,88 @@ function renderCheckMarkdown(r) {
     out.push("", "</details>", "");
   }
   if (r.audit_sample.length) out.push(`**Audit sample for senior review:** ${r.audit_sample.map(escapeMarkdown).join(", ")}`, "");
-  out.push(...reviewMarkdown(reviewViewOf(r)));
   return out.join("\n");
+}
+
+// shared/report/change-groups.ts
+var same = (a, b) => a.trim().toLowerCase() === b.trim().toLowerCase();
+var otherCommitters = (annotator, committers) => committers.filter((c) => !annotator || !(same(c.name, annotator) || c.email !== "" && same(c.email, annotator)));
+var hasChanges = (d) => d.status !== "modified" || d.findings_added.length > 0 || d.findings_resolved.length > 0 || d.agreement.length > 0;
+function changeGroups(items3) {
+  const groups = /* @__PURE__ */ new Map();
+  const unchanged = { labels: 0, annotations: 0 };
+  const groupOf = (annotator, committers) => {
+    const key = JSON.stringify([annotator, committers.map((c) => [c.name, c.email])]);
+    let g = groups.get(key);
+    if (!g) groups.set(key, g = { annotator, committers, rows: [] });
+    return g;
+  };
+  for (const d of sortWorstFirst(items3)) {
+    const byAnnotation = /* @__PURE__ */ new Map();
+    for (const l of d.labels) byAnnotation.set(l.annotation, [...byAnnotation.get(l.annotation) ?? [], l]);
+    const rows = /* @__PURE__ */ new Map();
+    for (const labels of byAnnotation.values()) {
+      const changed = labels.filter(labelChanged);
+      unchanged.labels += labels.length - changed.length;
+      if (changed.length === 0) {
+        unchanged.annotations++;
+        continue;
+      }
+      const annotator = changed[0].annotator ?? null;
+      const g = groupOf(annotator, otherCommitters(annotator, changed[0].committed_by ?? []));
+      rows.set(g, [...rows.get(g) ?? [], ...changed]);
+    }
+    if (rows.size === 0 && hasChanges(d)) rows.set(groupOf(null, []), []);
+    for (const [g, labels] of rows) g.rows.push({ item: d, labels });
+  }
+  return { groups: [...groups.values()], unchanged };
+}
+
+// shared/report/decision.ts
+var BLOCKING_SHOWN = 10;
+var findingKey2 = (f) => JSON.stringify([f.item, f.rule, f.annotation, f.annotator, f.label, f.message]);
+function decisionOf(diff, failOn, findings) {
+  const changed = diff.items.filter((i) => !i.unchanged);
+  const added = changed.flatMap((i) => i.findings_added);
+  const blocking = sortFindings((findings ?? added).filter((f) => blocksGate(f.severity, failOn)));
+  const shown2 = new Set(blocking.map(findingKey2));
+  const otherNew = sortFindings(added.filter((f) => !shown2.has(findingKey2(f))));
+  const changes = changeGroups(changed);
+  const rows = changes.groups.flatMap((g) => g.rows);
+  return {
+    blocking,
+    otherNew,
+    changes,
+    changedLabels: rows.reduce((s, r) => s + r.labels.length, 0),
+    changedItems: new Set(rows.map((r) => r.item.id)).size
+  };
+}
+var plural3 = (k, w) => `${k} ${w}${k === 1 ? "" : "s"}`;
+function decisionSentence(d, verdict, failOn, pictures) {
+  if (verdict === "fail") {
+    if (d.blocking.length === 0) return "To merge: the gate fails on the guideline change described below.";
+    const which2 = d.blocking.length === 1 ? "the blocking finding" : `the ${d.blocking.length} blocking findings`;
+    return `To merge: fix ${which2} below in this pull request (the gate fails on ${failOn}), then push again.`;
+  }
+  const review = d.changedLabels > 0 ? `review ${plural3(d.changedLabels, "changed label")} in ${plural3(d.changedItems, "item")}${pictures ? " and their pictures" : ""}` : "no mask changed";
+  const warn = d.otherNew.length > 0 ? `; ${plural3(d.otherNew.length, "new finding")} to weigh (not blocking)` : "";
+  return `Nothing blocks the merge: ${review}${warn}.`;
+}
+var SAFE_ARG = /^[A-Za-z0-9_./@%+=:,-]+$/;
+var shellWord = (s) => SAFE_ARG.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+function reproduceCommand(diff, opts) {
+  const sha = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+  if (!sha.test(diff.base_sha) || !sha.test(diff.head_sha)) return null;
+  const config = opts.dataset ?? "segqc.yaml";
+  const cut2 = config.lastIndexOf("/");
+  const dir = cut2 < 0 ? "" : config.slice(0, cut2);
+  const name = config.slice(cut2 + 1);
+  const words = ["npx", "segqc", "diff", "--base", diff.base_sha, "--head", diff.head_sha];
+  if (name !== "segqc.yaml") words.push("--config", shellWord(name));
+  if (opts.failOn !== DEFAULT_FAIL_ON) words.push("--fail-on", opts.failOn);
+  if (opts.guidelineChange?.gate === "fail") words.push("--guideline-change", "fail");
+  if (dir) words.push(shellWord(dir));
+  return words.join(" ");
 }
 
 // shared/report/render-diff.ts
@@ -69406,6 +68523,18 @@ function datasetOf(body) {
     return m[1];
   }
 }
+function itemAnchor(id) {
+  let out = "item-";
+  for (const ch of id) out += /[A-Za-z0-9_.-]/.test(ch) ? ch : `~${ch.codePointAt(0).toString(16)}~`;
+  return out;
+}
+var urlPath = (p) => p.split("/").map((seg) => encodeURIComponent(seg).replace(/[()'!*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)).join("/");
+function fileLink(v3, file, sha, text = file) {
+  if (!v3.links || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) return escapeMarkdown(text);
+  const config = v3.dataset ?? DEFAULT_CONFIG_PATH;
+  const dir = config.includes("/") ? config.slice(0, config.lastIndexOf("/") + 1) : "";
+  return `[${escapeMarkdown(text)}](${v3.links.server}/${urlPath(v3.links.repository)}/blob/${sha}/${urlPath(dir + file)})`;
+}
 var n = (x, d = 2) => x === null || !Number.isFinite(x) ? "\u2014" : String(+x.toFixed(d));
 var pct = (x) => x === null || x === 0 ? "" : ` (${x > 0 ? "+" : ""}${x.toFixed(1)}%)`;
 var arrow = (a, b, d = 2) => a === b ? n(b, d) : `${n(a, d)} \u2192 ${n(b, d)}`;
@@ -69419,25 +68548,36 @@ var vol = (x) => {
 };
 var volArrow = (a, b) => a === b ? vol(b) : `${vol(a)} \u2192 ${vol(b)}`;
 var shortAnnotation = (key) => key.split("/").slice(-2).join("/");
-function findingsTable(fs3) {
-  const rows = ["| item | severity | rule | label | message |", "|---|---|---|---|---|"];
+function findingsTable(fs3, v3, sha) {
+  const rows = ["| item | severity | rule | annotator | file | message |", "|---|---|---|---|---|---|"];
   for (const f of sortFindings(fs3)) {
-    rows.push(`| ${escapeMarkdown(f.item)} | ${f.severity} | ${markdownCode(f.rule)} | ${escapeMarkdown(f.label ?? "")} | ${escapeMarkdown(f.message)} |`);
+    const file = f.location?.file ? fileLink(v3, f.location.file, sha) : "";
+    rows.push(`| ${escapeMarkdown(f.item)} | ${f.severity} | ${markdownCode(f.rule)} | ${escapeMarkdown(f.annotator ?? "")} | ${file} | ${escapeMarkdown(f.message)} |`);
   }
   return rows;
 }
-function itemRows(d) {
+var labelSha = (l, d, diff) => d.status === "removed" || l.volume_head === null ? diff.base_sha : diff.head_sha;
+function itemRows(r, v3) {
+  const d = r.item;
   const added = d.findings_added.length ? `+${d.findings_added.length}` : "";
   const resolved = d.findings_resolved.length ? `\u2212${d.findings_resolved.length}` : "";
   const fcell = [added, resolved].filter(Boolean).join(" ") || "\xB7";
-  const itemCell = `${escapeMarkdown(d.id)}${d.status === "modified" ? "" : ` (${d.status})`}`;
-  if (d.labels.length === 0) return [`| ${itemCell} | \u2014 | \u2014 | \u2014 | \u2014 | \u2014 | \u2014 | ${fcell} |`];
-  const several = new Set(d.labels.map((l) => l.annotation)).size > 1;
-  return d.labels.map((l, i) => {
+  const first = r.labels[0];
+  const id = first?.file ? fileLink(v3, first.file, labelSha(first, d, v3.diff), d.id) : escapeMarkdown(d.id);
+  const page = v3.reviewPage?.direct ? ` \xB7 [pictures](${v3.reviewPage.url}#${itemAnchor(d.id)})` : "";
+  const itemCell = `${id}${d.status === "modified" ? "" : ` (${d.status})`}${page}`;
+  if (r.labels.length === 0) return [`| ${itemCell} | no mask changed | \u2014 | \u2014 | \u2014 | \u2014 | \u2014 | ${fcell} |`];
+  const several = new Set(r.labels.map((l) => l.annotation)).size > 1;
+  return r.labels.map((l, i) => {
     const label = `${escapeMarkdown(l.label)}${several ? ` \xB7 ${escapeMarkdown(shortAnnotation(l.annotation))}` : ""}`;
     const volume = `${volArrow(l.volume_base, l.volume_head)}${l.volume_base === l.volume_head ? "" : pct(l.volume_change_pct)}`;
     return `| ${i === 0 ? itemCell : ""} | ${label} | ${volume} | ${arrow(l.components_base, l.components_head, 0)} | ${n(l.dice, 3)} | ${n(l.nsd, 3)} | ${n(l.hd95)} | ${i === 0 ? fcell : ""} |`;
   });
+}
+function groupTitle(g, esc = escapeMarkdown) {
+  const who = g.committers.map((c) => esc(c.name || c.email)).join(", ");
+  if (g.annotator !== null) return `${esc(g.annotator)}${who ? ` \xB7 committed by ${who}` : ""}`;
+  return who ? `committed by ${who}` : "annotator not recorded";
 }
 var items2 = (k) => `${k} item${k === 1 ? "" : "s"}`;
 function guidelineVersions(g) {
@@ -69477,10 +68617,25 @@ function renderDiffMarkdown(v3, opts = {}) {
   out.push("");
   const callout = g ? guidelineCallout(g, v3.guideline.path, v3.dataset ?? DEFAULT_CONFIG_PATH) : null;
   if (callout) out.push(callout, "");
+  const decision = decisionOf(diff, v3.failOn, v3.findings);
+  out.push(`**${decisionSentence(decision, v3.verdict, v3.failOn, Boolean(v3.reviewPage))}**`, "");
   const where = dsLine ? `Dataset ${markdownCode(v3.dataset)} \xB7 g` : "G";
   out.push(`${where}uideline ${markdownCode(v3.guideline.id)} ${escapeMarkdown(v3.guideline.version)} from the base commit ${markdownCode(diff.base_sha.slice(0, 7))} \xB7 head ${markdownCode(diff.head_sha.slice(0, 7))} \xB7 gate fails on ${escapeMarkdown(v3.failOn)}`);
   if (v3.note) out.push("", `> ${escapeMarkdown(v3.note)}`);
   out.push("");
+  const page = v3.reviewPage ? `[the review page](${v3.reviewPage.url})` : null;
+  if (v3.verdict === "fail" && decision.blocking.length) {
+    const shown2 = decision.blocking.slice(0, BLOCKING_SHOWN);
+    out.push(`### Blocking findings (${decision.blocking.length})`, "", ...findingsTable(shown2, v3, diff.head_sha), "");
+    const more = decision.blocking.length - shown2.length;
+    if (more > 0) out.push(`\u2026and ${more} more blocking finding${more === 1 ? "" : "s"}: ${page ? `${page} and ` : ""}the job summary list${page ? "" : "s"} them all.`, "");
+  }
+  if (v3.reviewPage) {
+    const where2 = v3.reviewPage.direct ? "" : ` (the ${markdownCode(v3.reviewPage.name)} artifact of the workflow run)`;
+    out.push(`\u{1F5BC}\uFE0F **Pictures:** ${page}${where2}: each changed item's slices with the base and head contours and where each finding is.`, "");
+  }
+  const reproduce = reproduceCommand(diff, { dataset: v3.dataset, failOn: v3.failOn, guidelineChange: g });
+  if (reproduce) out.push(`**Reproduce locally:** ${markdownCode(reproduce)}`, "");
   const b = diff.totals.base;
   const h3 = diff.totals.head;
   const all = diff.dataset_items;
@@ -69491,23 +68646,40 @@ function renderDiffMarkdown(v3, opts = {}) {
   out.push(`| warnings in them | ${b ? b.warnings : "\u2014"} | ${h3.warnings} |`);
   out.push(`| annotations in them | ${b ? b.annotations : "\u2014"} | ${h3.annotations} |`);
   out.push("");
+  const { groups, unchanged } = decision.changes;
   if (changed.length) {
     out.push(`### Changed items, worst first`, "");
-    out.push(`Dice, NSD@${diff.tolerance_mm} mm and HD95 compare the base and head masks of the same item: how far the edit moved the boundary.`, "");
+    out.push(`Only the labels that changed, by who changed them. Dice, NSD@${diff.tolerance_mm} mm and HD95 compare the base and head masks of the same item: how far the edit moved the boundary.`, "");
     const header = ["| item | label | volume base \u2192 head (mm\xB3, mm\xB2 in 2D) | components | Dice | NSD | HD95 mm | findings |", "|---|---|---|---|---:|---:|---:|---|"];
-    const sorted = sortWorstFirst(changed);
-    out.push(...header);
-    for (const d of sorted.slice(0, ITEMS_SHOWN)) out.push(...itemRows(d));
-    out.push("");
-    if (sorted.length > ITEMS_SHOWN) {
-      out.push(`<details${opts.summary ? " open" : ""}><summary>${sorted.length - ITEMS_SHOWN} more changed items</summary>`, "", ...header);
-      for (const d of sorted.slice(ITEMS_SHOWN)) out.push(...itemRows(d));
-      out.push("", "</details>", "");
+    const shownRows = [], foldedRows = [];
+    let rowsShown = 0, folded = 0;
+    for (const grp of groups) {
+      const openRows = [], foldRows = [];
+      for (const r of grp.rows) {
+        if (rowsShown < ITEMS_SHOWN) {
+          rowsShown++;
+          openRows.push(...itemRows(r, v3));
+        } else {
+          folded++;
+          foldRows.push(...itemRows(r, v3));
+        }
+      }
+      const title2 = `**${groupTitle(grp)}**`;
+      if (openRows.length) shownRows.push(title2, "", ...header, ...openRows, "");
+      if (foldRows.length) foldedRows.push(title2, "", ...header, ...foldRows, "");
+    }
+    out.push(...shownRows);
+    if (folded > 0) out.push(`<details${opts.summary ? " open" : ""}><summary>${folded} more changed item${folded === 1 ? "" : "s"}</summary>`, "", ...foldedRows, "</details>", "");
+    if (unchanged.labels > 0) {
+      const whole = unchanged.annotations > 0 ? `, ${unchanged.annotations} annotation${unchanged.annotations === 1 ? "" : "s"} of them unchanged throughout` : "";
+      out.push(`Not listed: ${unchanged.labels} label${unchanged.labels === 1 ? "" : "s"} of the touched items that did not change${whole}.`, "");
     }
   }
   const open2 = opts.summary ? " open" : "";
-  if (added.length) out.push(`<details${open2}><summary>New findings (${added.length})</summary>`, "", ...findingsTable(added), "", "</details>", "");
-  if (resolved.length) out.push(`<details${open2}><summary>Resolved findings (${resolved.length})</summary>`, "", ...findingsTable(resolved), "", "</details>", "");
+  const otherNew = decision.otherNew;
+  const title = v3.verdict === "fail" && decision.blocking.length ? "Other new findings" : "New findings";
+  if (otherNew.length) out.push(`<details${open2}><summary>${title} (${otherNew.length})</summary>`, "", ...findingsTable(otherNew, v3, diff.head_sha), "", "</details>", "");
+  if (resolved.length) out.push(`<details${open2}><summary>Resolved findings (${resolved.length})</summary>`, "", ...findingsTable(resolved, v3, diff.base_sha), "", "</details>", "");
   const agreement = diff.items.flatMap((d) => d.agreement.map((a) => ({ ...a, item: d.id })));
   if (agreement.length) {
     out.push(`<details${open2}><summary>Agreement changes (${agreement.length})</summary>`, "", "| item | label | between | Dice base \u2192 head |", "|---|---|---|---|");
@@ -69522,7 +68694,6 @@ function renderDiffMarkdown(v3, opts = {}) {
     if (g.changes.length) out.push(`<details${open2}><summary>What changed (${g.changes.length})</summary>`, "", ...g.changes.map((c) => `- ${escapeMarkdown(c)}`), "", "</details>", "");
   }
   if (v3.auditSample.length) out.push(`**Audit sample for senior review:** ${v3.auditSample.map(escapeMarkdown).join(", ")}`, "");
-  out.push(...reviewDiffMarkdown(diff, v3.review, { open: opts.summary }));
   const links = [v3.runUrl ? `[Workflow run](${v3.runUrl})` : null, "the full report is in the job summary"].filter(Boolean);
   out.push(`<sub>${links.join(" \xB7 ")} \xB7 segqc</sub>`);
   return out.join("\n") + "\n";
@@ -69591,8 +68762,10 @@ async function upsertStickyComment(platform2, issue2, body, configPath) {
 // action/src/publish.ts
 var MAX_ANNOTATIONS = 10;
 var inert = (s) => neutralize(s.replace(/[\r\n]+/g, " ")).replace(/::/g, ":\u200B:");
-function viewOf(r, runUrl, note) {
+function viewOf(r, runUrl, note, links = {}) {
   return {
+    ...links,
+    findings: r.report.items.flatMap((i) => i.findings),
     diff: r.diff,
     verdict: r.report.verdict,
     failOn: r.report.config.fail_on,
@@ -69601,18 +68774,17 @@ function viewOf(r, runUrl, note) {
     runUrl,
     guidelineChange: r.guideline_change,
     dataset: r.config_path ?? null,
-    ...note ? { note } : {},
-    ...r.report.review ? { review: reviewViewOf(r.report) } : {}
+    ...note ? { note } : {}
   };
 }
 var truncationTail = (runUrl, limit) => `> \u2702\uFE0F **Truncated** to fit ${limit}. The full report is in the job summary of ${runUrl ? `[the workflow run](${runUrl})` : "the workflow run"} and in the report artifact.`;
-function commentBody(r, runUrl, note) {
-  const full = renderDiffMarkdown(viewOf(r, runUrl, note));
-  const stable = renderDiffMarkdown(viewOf(r, null, note));
+function commentBody(r, runUrl, note, links = {}) {
+  const full = renderDiffMarkdown(viewOf(r, runUrl, note, links));
+  const stable = renderDiffMarkdown(viewOf(r, null, note, { ...links, reviewPage: links.reviewPage ? { ...links.reviewPage, url: "" } : null }));
   return withDigest(fitMarkdown(full, COMMENT_LIMIT - 200, truncationTail(runUrl, "GitHub's 65,536-character comment limit")), stable);
 }
-function summaryText(r, runUrl, note) {
-  const text = `${renderDiffMarkdown(viewOf(r, runUrl, note), { summary: true })}
+function summaryText(r, runUrl, note, links = {}) {
+  const text = `${renderDiffMarkdown(viewOf(r, runUrl, note, links), { summary: true })}
 ---
 
 ${renderCheckMarkdown(r.report)}
@@ -69666,7 +68838,7 @@ function gateFailure(r) {
 }
 async function publish(o) {
   const r = o.report;
-  if (o.summaryPath) appendFileSync2(o.summaryPath, summaryText(r, o.runUrl, o.note));
+  if (o.summaryPath) appendFileSync2(o.summaryPath, summaryText(r, o.runUrl, o.note, o.links));
   if (o.annotations) annotate(r.report.items, o.annotations.prefix);
   setOutput("verdict", r.report.verdict);
   setOutput("errors", String(r.report.totals.errors));
@@ -69678,7 +68850,16 @@ async function publish(o) {
   info(
     `segqc: ${r.report.verdict} \u2014 ${lead}${changed} changed item${changed === 1 ? "" : "s"}, ${r.report.totals.errors} errors, ${r.report.totals.warnings} warnings (gate fails on ${r.report.config.fail_on})`
   );
-  return comment(o, commentBody(r, o.runUrl, o.note));
+  return comment(o, commentBody(r, o.runUrl, o.note, o.links));
+}
+
+// action/src/modes/context.ts
+function linksOf(ctx) {
+  const name = ctx.inputs.reviewArtifact;
+  return {
+    links: ctx.repository ? { server: ctx.serverUrl, repository: ctx.repository } : null,
+    reviewPage: name && ctx.runUrl ? { url: `${ctx.runUrl}#artifacts`, direct: false, name } : null
+  };
 }
 
 // action/src/modes/check.ts
@@ -69704,7 +68885,7 @@ async function runCheckMode(ctx) {
     throw new SegqcError("usage", "no base and head commits: run on a pull_request event, or set the inputs base and head");
   }
   let probe = dirname(resolve(ctx.workspace, inputs.config));
-  while (!existsSync4(probe) && dirname(probe) !== probe) probe = dirname(probe);
+  while (!existsSync3(probe) && dirname(probe) !== probe) probe = dirname(probe);
   const repo = openRepository(probe);
   const top = repo.top;
   const baseSha = repo.resolveCommit(baseRef);
@@ -69727,7 +68908,7 @@ async function runCheckMode(ctx) {
   base.prefetch(changed.map((c) => c.oldPath ?? c.path));
   head.prefetch(changed.map((c) => c.path));
   info(`segqc ${version}: ${changed.length} changed file${changed.length === 1 ? "" : "s"} under ${prefix || "the repository root"} between ${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)}; guideline ${context4.guidelinePath} from the base commit`);
-  const analysis = analyzePullRequest({
+  const analyzed = analyzePullRequest({
     base,
     head,
     baseSha,
@@ -69740,6 +68921,7 @@ async function runCheckMode(ctx) {
     shard: inputs.shard,
     toolVersion: version
   });
+  const analysis = { ...analyzed, diff: withCommitters(analyzed.diff, repo.committers(since ?? baseSha, headSha, prefix)) };
   const report = pullRequestReport(analysis, {
     repository: ctx.repository,
     pullRequest: pr?.number ?? null,
@@ -69769,7 +68951,8 @@ async function runCheckMode(ctx) {
     annotations: { prefix },
     reportPath,
     note,
-    summaryPath: env.GITHUB_STEP_SUMMARY || null
+    summaryPath: env.GITHUB_STEP_SUMMARY || null,
+    links: linksOf(ctx)
   });
   if (sharded) return 0;
   if (report.report.verdict === "fail") {
@@ -69784,7 +68967,7 @@ import { resolve as resolve2 } from "node:path";
 
 // action/src/pr-report-file.ts
 var import__2 = __toESM(require__(), 1);
-import { readdirSync, readFileSync as readFileSync3, statSync as statSync3 } from "node:fs";
+import { readdirSync, readFileSync as readFileSync3, statSync } from "node:fs";
 import { join as join2 } from "node:path";
 
 // guidelines/report.schema.json
@@ -69932,11 +69115,7 @@ var report_schema_default = {
                 "dataset.missing_annotation",
                 "dataset.orphan_annotation",
                 "agreement.below_threshold",
-                "format.unreadable",
-                "review.rejected",
-                "review.pending",
-                "review.stale",
-                "review.ineligible"
+                "format.unreadable"
               ]
             },
             additionalProperties: {
@@ -69955,13 +69134,6 @@ var report_schema_default = {
               "number",
               "null"
             ]
-          },
-          open_rejections: {
-            description: "Rejections of this annotator's work not yet answered with a new version; with review stages only.",
-            type: "array",
-            items: {
-              $ref: "#/$defs/open_rejection"
-            }
           }
         }
       }
@@ -69975,9 +69147,6 @@ var report_schema_default = {
         type: "string",
         maxLength: 4096
       }
-    },
-    review: {
-      $ref: "#/$defs/review_progress"
     },
     verdict: {
       enum: [
@@ -70049,11 +69218,7 @@ var report_schema_default = {
             "dataset.missing_annotation",
             "dataset.orphan_annotation",
             "agreement.below_threshold",
-            "format.unreadable",
-            "review.rejected",
-            "review.pending",
-            "review.stale",
-            "review.ineligible"
+            "format.unreadable"
           ]
         },
         severity: {
@@ -70231,11 +69396,7 @@ var report_schema_default = {
               "dataset.missing_annotation",
               "dataset.orphan_annotation",
               "agreement.below_threshold",
-              "format.unreadable",
-              "review.rejected",
-              "review.pending",
-              "review.stale",
-              "review.ineligible"
+              "format.unreadable"
             ]
           },
           additionalProperties: {
@@ -70355,13 +69516,6 @@ var report_schema_default = {
               }
             }
           }
-        },
-        reviews: {
-          description: "Where each annotation stands at each review stage that covers the item or has a verdict; with review stages only.",
-          type: "array",
-          items: {
-            $ref: "#/$defs/review_status"
-          }
         }
       }
     },
@@ -70399,347 +69553,6 @@ var report_schema_default = {
         },
         components: {
           type: "integer"
-        }
-      }
-    },
-    review_status: {
-      description: "One annotation at one review stage: the latest verdict that counts and what it means for the mask as it is now.",
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "annotation",
-        "annotator",
-        "stage",
-        "covered",
-        "status",
-        "verdict",
-        "reviewer",
-        "reasons",
-        "comment",
-        "time"
-      ],
-      properties: {
-        annotation: {
-          type: [
-            "string",
-            "null"
-          ],
-          maxLength: 4096
-        },
-        annotator: {
-          type: [
-            "string",
-            "null"
-          ],
-          maxLength: 4096
-        },
-        stage: {
-          type: "string",
-          maxLength: 4096
-        },
-        covered: {
-          description: "Whether the stage covers the item (all items, the audit sample, or items with the named findings).",
-          type: "boolean"
-        },
-        status: {
-          description: "stale: the mask changed after the verdict; pending: no verdict yet.",
-          enum: [
-            "accepted",
-            "rejected",
-            "stale",
-            "pending"
-          ]
-        },
-        verdict: {
-          oneOf: [
-            {
-              type: "null"
-            },
-            {
-              enum: [
-                "accept",
-                "reject",
-                "accept_with_fixes"
-              ]
-            }
-          ]
-        },
-        reviewer: {
-          type: [
-            "string",
-            "null"
-          ],
-          maxLength: 4096
-        },
-        reasons: {
-          type: "array",
-          items: {
-            type: "string",
-            maxLength: 4096
-          }
-        },
-        comment: {
-          type: [
-            "string",
-            "null"
-          ],
-          maxLength: 1e4
-        },
-        time: {
-          type: [
-            "string",
-            "null"
-          ],
-          maxLength: 4096
-        }
-      }
-    },
-    open_rejection: {
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "item",
-        "annotation",
-        "stage",
-        "reviewer",
-        "reasons",
-        "comment",
-        "time"
-      ],
-      properties: {
-        item: {
-          type: "string",
-          maxLength: 4096
-        },
-        annotation: {
-          type: [
-            "string",
-            "null"
-          ],
-          maxLength: 4096
-        },
-        stage: {
-          type: "string",
-          maxLength: 4096
-        },
-        reviewer: {
-          type: [
-            "string",
-            "null"
-          ],
-          maxLength: 4096
-        },
-        reasons: {
-          type: "array",
-          items: {
-            type: "string",
-            maxLength: 4096
-          }
-        },
-        comment: {
-          type: [
-            "string",
-            "null"
-          ],
-          maxLength: 1e4
-        },
-        time: {
-          type: [
-            "string",
-            "null"
-          ],
-          maxLength: 4096
-        }
-      }
-    },
-    review_progress: {
-      description: "Progress of each review stage of the guideline over the items of the report. Items count where the stage covers them or a verdict was given.",
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "stages",
-        "reasons"
-      ],
-      properties: {
-        stages: {
-          type: "array",
-          items: {
-            type: "object",
-            additionalProperties: false,
-            required: [
-              "id",
-              "title",
-              "required",
-              "reviewers",
-              "items",
-              "items_covered",
-              "items_reviewed",
-              "items_accepted",
-              "items_rejected",
-              "items_stale",
-              "items_pending",
-              "reasons"
-            ],
-            properties: {
-              id: {
-                type: "string",
-                maxLength: 4096
-              },
-              title: {
-                type: [
-                  "string",
-                  "null"
-                ],
-                maxLength: 4096
-              },
-              required: {
-                type: "boolean"
-              },
-              reviewers: {
-                oneOf: [
-                  {
-                    const: "others"
-                  },
-                  {
-                    type: "array",
-                    items: {
-                      type: "string",
-                      maxLength: 4096
-                    }
-                  }
-                ]
-              },
-              items: {
-                oneOf: [
-                  {
-                    enum: [
-                      "all",
-                      "audit"
-                    ]
-                  },
-                  {
-                    type: "object",
-                    additionalProperties: false,
-                    required: [
-                      "findings"
-                    ],
-                    properties: {
-                      findings: {
-                        type: "array",
-                        items: {
-                          enum: [
-                            "label.unknown",
-                            "label.value_mismatch",
-                            "label.required_missing",
-                            "volume.below_min",
-                            "volume.above_max",
-                            "components.too_many",
-                            "component.too_small",
-                            "containment.outside",
-                            "overlap.forbidden",
-                            "slices.gap",
-                            "checklist.missing",
-                            "checklist.incomplete",
-                            "attestation.missing",
-                            "attestation.invalid",
-                            "attestation.stale_guideline",
-                            "geometry.mismatch",
-                            "dataset.missing_annotation",
-                            "dataset.orphan_annotation",
-                            "agreement.below_threshold",
-                            "format.unreadable",
-                            "review.rejected",
-                            "review.pending",
-                            "review.stale",
-                            "review.ineligible"
-                          ]
-                        }
-                      }
-                    }
-                  }
-                ]
-              },
-              items_covered: {
-                type: "integer",
-                minimum: 0,
-                description: "Items the stage covers: the reviews needed."
-              },
-              items_reviewed: {
-                type: "integer",
-                minimum: 0,
-                description: "Items whose every annotation has a verdict about its current mask."
-              },
-              items_accepted: {
-                type: "integer",
-                minimum: 0
-              },
-              items_rejected: {
-                type: "integer",
-                minimum: 0
-              },
-              items_stale: {
-                type: "integer",
-                minimum: 0
-              },
-              items_pending: {
-                type: "integer",
-                minimum: 0,
-                description: "Covered items still waiting for a verdict on some annotation (stale ones included)."
-              },
-              reasons: {
-                description: "Reasons of the current rejections, most frequent first.",
-                type: "array",
-                items: {
-                  type: "object",
-                  additionalProperties: false,
-                  required: [
-                    "id",
-                    "title",
-                    "count"
-                  ],
-                  properties: {
-                    id: {
-                      type: "string",
-                      maxLength: 4096
-                    },
-                    title: {
-                      type: [
-                        "string",
-                        "null"
-                      ],
-                      maxLength: 4096
-                    },
-                    count: {
-                      type: "integer",
-                      minimum: 0
-                    }
-                  }
-                }
-              }
-            }
-          }
-        },
-        reasons: {
-          description: "The guideline's reason taxonomy.",
-          type: "array",
-          items: {
-            type: "object",
-            additionalProperties: false,
-            required: [
-              "id",
-              "title"
-            ],
-            properties: {
-              id: {
-                type: "string",
-                maxLength: 4096
-              },
-              title: {
-                type: "string",
-                maxLength: 4096
-              }
-            }
-          }
         }
       }
     }
@@ -71010,78 +69823,6 @@ var pull_request_report_schema_default = {
               }
             }
           }
-        },
-        reviews: {
-          description: "Review verdicts the pull request adds or changes on this item.",
-          type: "array",
-          items: {
-            type: "object",
-            additionalProperties: false,
-            required: [
-              "annotation",
-              "annotator",
-              "stage",
-              "reviewer",
-              "verdict",
-              "reasons",
-              "previous"
-            ],
-            properties: {
-              annotation: {
-                type: [
-                  "string",
-                  "null"
-                ],
-                maxLength: 4096
-              },
-              annotator: {
-                type: [
-                  "string",
-                  "null"
-                ],
-                maxLength: 4096
-              },
-              stage: {
-                type: "string",
-                maxLength: 4096
-              },
-              reviewer: {
-                type: [
-                  "string",
-                  "null"
-                ],
-                maxLength: 4096
-              },
-              verdict: {
-                enum: [
-                  "accept",
-                  "reject",
-                  "accept_with_fixes"
-                ]
-              },
-              reasons: {
-                type: "array",
-                items: {
-                  type: "string",
-                  maxLength: 4096
-                }
-              },
-              previous: {
-                oneOf: [
-                  {
-                    type: "null"
-                  },
-                  {
-                    enum: [
-                      "accept",
-                      "reject",
-                      "accept_with_fixes"
-                    ]
-                  }
-                ]
-              }
-            }
-          }
         }
       }
     },
@@ -71104,6 +69845,42 @@ var pull_request_report_schema_default = {
         annotation: {
           type: "string",
           maxLength: 4096
+        },
+        annotator: {
+          description: "Who made the annotation (head side, else base), when the source names it.",
+          type: [
+            "string",
+            "null"
+          ],
+          maxLength: 4096
+        },
+        file: {
+          description: "The file the annotation was read from, relative to the dataset's directory (head side, else base).",
+          type: "string",
+          maxLength: 4096
+        },
+        committed_by: {
+          description: "The git authors of the pull request's commits that touch the file, in the order of their first commit.",
+          type: "array",
+          maxItems: 100,
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: [
+              "name",
+              "email"
+            ],
+            properties: {
+              name: {
+                type: "string",
+                maxLength: 512
+              },
+              email: {
+                type: "string",
+                maxLength: 512
+              }
+            }
+          }
         },
         label: {
           type: "string",
@@ -71241,15 +70018,15 @@ var pull_request_report_schema_default = {
 
 // action/src/pr-report-file.ts
 var MAX_REPORT_BYTES = 64 * 1024 * 1024;
-var validator5;
+var validator4;
 var validate = () => {
-  if (!validator5) {
+  if (!validator4) {
     const ajv = new import__2.default({ allErrors: false, strict: true, allowUnionTypes: true, $data: false });
     ajv.addVocabulary(["x-expected"]);
     ajv.addSchema(report_schema_default);
-    validator5 = ajv.compile(pull_request_report_schema_default);
+    validator4 = ajv.compile(pull_request_report_schema_default);
   }
-  return validator5;
+  return validator4;
 };
 function parsePullRequestReport(data2, file) {
   const v3 = validate();
@@ -71263,7 +70040,7 @@ function parsePullRequestReport(data2, file) {
 function readPullRequestReport(path, label = path) {
   let size2;
   try {
-    size2 = statSync3(path).size;
+    size2 = statSync(path).size;
   } catch {
     throw new SegqcError("report.invalid", "does not exist: download the report artifact first (actions/download-artifact)", { file: label });
   }
@@ -71279,7 +70056,7 @@ function readPullRequestReport(path, label = path) {
 function reportFiles(path) {
   let st;
   try {
-    st = statSync3(path);
+    st = statSync(path);
   } catch {
     throw new SegqcError("usage", "does not exist: download the report artifacts first (actions/download-artifact)", { file: path });
   }
@@ -71298,6 +70075,17 @@ function reportFiles(path) {
 }
 
 // action/src/modes/comment.ts
+async function reviewPageOf(ctx, platform2, run) {
+  const name = ctx.inputs.reviewArtifact;
+  if (!name || !ctx.repository) return null;
+  try {
+    const found = (await platform2.runArtifacts(run.id, name)).find((a) => a.name === name && !a.expired);
+    return found ? { url: `${ctx.serverUrl}/${ctx.repository}/actions/runs/${run.id}/artifacts/${found.id}`, direct: true, name } : null;
+  } catch (e) {
+    info(`segqc: the artifacts of run ${run.id} cannot be listed (${inert(e.message)}; the workflow needs actions: read); linking to the run's artifacts`);
+    return run.htmlUrl ? { url: `${run.htmlUrl}#artifacts`, direct: false, name } : null;
+  }
+}
 async function runCommentMode(ctx) {
   const run = eventWorkflowRun(ctx.event);
   if (!run) throw new SegqcError("usage", "mode: comment runs in a workflow_run workflow (on: workflow_run) that downloads the report of the check run");
@@ -71323,7 +70111,12 @@ async function runCommentMode(ctx) {
   if (!current) {
     notice(`Pull request #${number} has moved on to ${pr.headSha.slice(0, 7)}; this report is of ${run.headSha.slice(0, 7)}, so no comment is posted (the newer run will post).`, { title: "segqc" });
   }
+  const links = {
+    links: ctx.repository ? { server: ctx.serverUrl, repository: ctx.repository } : null,
+    reviewPage: await reviewPageOf(ctx, platform2, run)
+  };
   await publish({
+    links,
     report,
     runUrl: run.htmlUrl,
     issue: current && ctx.inputs.comment ? number : null,
@@ -71389,8 +70182,7 @@ function mergeShardReports(parts) {
   const dup = items3.find((it, i) => i > 0 && items3[i - 1].id === it.id);
   if (dup) throw invalid(`item ${JSON.stringify(dup.id)} appears in two shards`);
   const first = ordered[0];
-  const review = first.report.review ? policyOfProgress(first.report.review) : void 0;
-  const report = buildReport(items3, { tool: first.report.tool, guideline: first.report.guideline, config: first.report.config }, first.audit_rate, review);
+  const report = buildReport(items3, { tool: first.report.tool, guideline: first.report.guideline, config: first.report.config }, first.audit_rate);
   const bases = ordered.map((p) => p.diff.totals.base);
   let change = null;
   if (first.guideline_change) {
@@ -71434,7 +70226,8 @@ async function runMergeMode(ctx) {
     platform: ctx.platform(),
     annotations: { prefix: null },
     reportPath,
-    summaryPath: ctx.env.GITHUB_STEP_SUMMARY || null
+    summaryPath: ctx.env.GITHUB_STEP_SUMMARY || null,
+    links: linksOf(ctx)
   });
   if (merged.report.verdict === "fail") {
     setFailed(gateFailure(merged));
@@ -71460,6 +70253,7 @@ function context3(env) {
     workspace: env.GITHUB_WORKSPACE || process.cwd(),
     outDir: join4(env.RUNNER_TEMP || tmpdir(), "segqc"),
     runUrl: repository && env.GITHUB_RUN_ID ? `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID}` : null,
+    serverUrl: server,
     platform: () => {
       if (platform2 === void 0) {
         platform2 = inputs.token && repository ? octokitPlatform({ token: inputs.token, repository, apiUrl: env.GITHUB_API_URL || "https://api.github.com", log: (l) => info(inert(l)) }) : null;

@@ -30,6 +30,8 @@ export interface Inputs {
   mode: Mode;
   shard: Shard | null;
   reports: string;
+  /** The artifact name under which the workflow uploads the review page; '' for none. */
+  reviewArtifact: string;
 }
 
 const bool = (name: string, fallback: boolean): boolean => {
@@ -60,6 +62,7 @@ export function readInputs(): Inputs {
     mode: oneOf('mode', ['check', 'comment', 'merge'] as const, 'check'),
     shard: shard ? parseShard(shard) : null,
     reports: getInput('reports').trim() || 'segqc-report',
+    reviewArtifact: getInput('review-artifact').trim(),
   };
 }
 

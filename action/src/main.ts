@@ -29,6 +29,7 @@ function context(env: NodeJS.ProcessEnv): ActionContext {
     workspace: env.GITHUB_WORKSPACE || process.cwd(),
     outDir: join(env.RUNNER_TEMP || tmpdir(), 'segqc'),
     runUrl: repository && env.GITHUB_RUN_ID ? `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID}` : null,
+    serverUrl: server,
     platform: () => {
       if (platform === undefined) {
         platform =

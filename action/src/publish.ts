@@ -30,13 +30,20 @@ export interface PublishOptions {
   note?: string;
   /** Where the step summary goes (`GITHUB_STEP_SUMMARY`); null when not on a runner. */
   summaryPath: string | null;
+  /** Links of the comment and summary: files on the web server, the review page. */
+  links?: Links;
 }
+
+/** What the comment links to besides the run. */
+export type Links = Pick<DiffView, 'links' | 'reviewPage'>;
 
 /** Log text from a dataset can never start a workflow command (`::set-output`, `::add-mask`, ...). */
 export const inert = (s: string): string => neutralize(s.replace(/[\r\n]+/g, ' ')).replace(/::/g, ':\u200b:');
 
-export function viewOf(r: PullRequestReport, runUrl: string | null, note?: string): DiffView {
+export function viewOf(r: PullRequestReport, runUrl: string | null, note?: string, links: Links = {}): DiffView {
   return {
+    ...links,
+    findings: r.report.items.flatMap((i) => i.findings),
     diff: r.diff,
     verdict: r.report.verdict,
     failOn: r.report.config.fail_on,
@@ -54,16 +61,17 @@ const truncationTail = (runUrl: string | null, limit: string) =>
   `> ✂️ **Truncated** to fit ${limit}. The full report is in the job summary of ${runUrl ? `[the workflow run](${runUrl})` : 'the workflow run'} and in the report artifact.`;
 
 /** The comment body: marker, digest, the diff; truncated to GitHub's limit with a pointer to the job summary. */
-export function commentBody(r: PullRequestReport, runUrl: string | null, note?: string): string {
-  const full = renderDiffMarkdown(viewOf(r, runUrl, note));
-  const stable = renderDiffMarkdown(viewOf(r, null, note));
+export function commentBody(r: PullRequestReport, runUrl: string | null, note?: string, links: Links = {}): string {
+  const full = renderDiffMarkdown(viewOf(r, runUrl, note, links));
+  // The review page's link names this run too: a re-run with the same result keeps the comment as it is.
+  const stable = renderDiffMarkdown(viewOf(r, null, note, { ...links, reviewPage: links.reviewPage ? { ...links.reviewPage, url: '' } : null }));
   // The digest line is added after fitting: keep room for it.
   return withDigest(fitMarkdown(full, COMMENT_LIMIT - 200, truncationTail(runUrl, "GitHub's 65,536-character comment limit")), stable);
 }
 
 /** The job summary: the diff with every section open, then the full check report of the changed items; under 1 MiB. */
-export function summaryText(r: PullRequestReport, runUrl: string | null, note?: string): string {
-  const text = `${renderDiffMarkdown(viewOf(r, runUrl, note), { summary: true })}\n---\n\n${renderCheckMarkdown(r.report)}\n`;
+export function summaryText(r: PullRequestReport, runUrl: string | null, note?: string, links: Links = {}): string {
+  const text = `${renderDiffMarkdown(viewOf(r, runUrl, note, links), { summary: true })}\n---\n\n${renderCheckMarkdown(r.report)}\n`;
   return fitMarkdown(text, SUMMARY_LIMIT_BYTES, '> ✂️ **Truncated** to fit the 1 MiB job summary limit. The full report is in the report artifact (output `report`).', utf8Bytes);
 }
 
@@ -123,7 +131,7 @@ export function gateFailure(r: PullRequestReport): string {
 /** Summary, annotations and outputs first (they never depend on the API), then the comment. */
 export async function publish(o: PublishOptions): Promise<StickyResult | null> {
   const r = o.report;
-  if (o.summaryPath) appendFileSync(o.summaryPath, summaryText(r, o.runUrl, o.note));
+  if (o.summaryPath) appendFileSync(o.summaryPath, summaryText(r, o.runUrl, o.note, o.links));
   if (o.annotations) annotate(r.report.items, o.annotations.prefix);
   core.setOutput('verdict', r.report.verdict);
   core.setOutput('errors', String(r.report.totals.errors));
@@ -135,5 +143,5 @@ export async function publish(o: PublishOptions): Promise<StickyResult | null> {
   core.info(
     `segqc: ${r.report.verdict} — ${lead}${changed} changed item${changed === 1 ? '' : 's'}, ${r.report.totals.errors} errors, ${r.report.totals.warnings} warnings (gate fails on ${r.report.config.fail_on})`,
   );
-  return comment(o, commentBody(r, o.runUrl, o.note));
+  return comment(o, commentBody(r, o.runUrl, o.note, o.links));
 }

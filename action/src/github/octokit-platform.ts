@@ -1,6 +1,6 @@
 /** GitHubPlatform over Octokit (`@actions/github`: honours GITHUB_API_URL and the runner's proxy settings), with retries. */
 import { getOctokit } from '@actions/github';
-import { GitHubApiError, type GitHubPlatform, type IssueComment, type PullRequestRef } from './platform.js';
+import { GitHubApiError, type GitHubPlatform, type IssueComment, type PullRequestRef, type RunArtifact } from './platform.js';
 import { retryDelay, type FailedResponse } from './retry.js';
 
 /** Where and as whom to call. */
@@ -103,6 +103,11 @@ export function octokitPlatform(opts: OctokitPlatformOptions): GitHubPlatform {
       call(`reading pull request #${number}`, async (): Promise<PullRequestRef> => {
         const { data } = await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { owner, repo, pull_number: number });
         return { number: data.number, headSha: data.head.sha, baseSha: data.base.sha, state: data.state };
+      }),
+    runArtifacts: (runId, name) =>
+      call(`listing the artifacts of run ${runId}`, async (): Promise<RunArtifact[]> => {
+        const { data } = await octokit.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts', { owner, repo, run_id: runId, name, per_page: 100 });
+        return data.artifacts.map((a) => ({ id: a.id, name: a.name, expired: a.expired }));
       }),
   };
 }

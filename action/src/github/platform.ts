@@ -26,6 +26,15 @@ export interface GitHubPlatform {
   updateIssueComment(id: number, body: string): Promise<void>;
   deleteIssueComment(id: number): Promise<void>;
   pullRequest(number: number): Promise<PullRequestRef>;
+  /** The artifacts of a workflow run named `name` (GET …/actions/runs/{id}/artifacts; needs `actions: read`). */
+  runArtifacts(runId: number, name: string): Promise<RunArtifact[]>;
+}
+
+/** An artifact of a workflow run. */
+export interface RunArtifact {
+  id: number;
+  name: string;
+  expired: boolean;
 }
 
 /** A GitHub API call that failed for good (after retries): the status and GitHub's own message. */

@@ -4,13 +4,14 @@ import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:p
 import * as core from '@actions/core';
 import { SegqcError } from '../../../shared/errors.js';
 import { analyzePullRequest, pullRequestReport, requireBaseConfig } from '../../../shared/dataset/pull-request.js';
+import { withCommitters } from '../../../shared/report/diff.js';
 import { openGitRepository, type GitRepository } from '../../../node/git.js';
 import { loadDatasetContext } from '../../../shared/dataset/context.js';
 import { writeFileAtomic } from '../../../node/write-atomic.js';
 import { VERSION } from '../../../node/version.js';
 import { actionGate, actionGuidelineChangeGate } from '../inputs.js';
 import { gateFailure, publish } from '../publish.js';
-import type { ActionContext } from './context.js';
+import { linksOf, type ActionContext } from './context.js';
 
 /** The repository holding `dir`, with a clear message when the workspace is not a checkout. */
 function openRepository(dir: string): GitRepository {
@@ -64,7 +65,7 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
   head.prefetch(changed.map((c) => c.path));
   core.info(`segqc ${VERSION}: ${changed.length} changed file${changed.length === 1 ? '' : 's'} under ${prefix || 'the repository root'} between ${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)}; guideline ${context.guidelinePath} from the base commit`);
 
-  const analysis = analyzePullRequest({
+  const analyzed = analyzePullRequest({
     base,
     head,
     baseSha,
@@ -77,6 +78,8 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
     shard: inputs.shard,
     toolVersion: VERSION,
   });
+  // Who committed each changed file: the comment groups the changes by annotator and git author.
+  const analysis = { ...analyzed, diff: withCommitters(analyzed.diff, repo.committers(since ?? baseSha, headSha, prefix)) };
   const report = pullRequestReport(analysis, {
     repository: ctx.repository,
     pullRequest: pr?.number ?? null,
@@ -108,6 +111,7 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
     reportPath,
     note,
     summaryPath: env.GITHUB_STEP_SUMMARY || null,
+    links: linksOf(ctx),
   });
   // A shard's verdict is partial: the merge job gates.
   if (sharded) return 0;

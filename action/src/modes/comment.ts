@@ -8,8 +8,26 @@ import * as core from '@actions/core';
 import { SegqcError } from '../../../shared/errors.js';
 import { eventWorkflowRun } from '../event.js';
 import { readPullRequestReport, reportFiles } from '../pr-report-file.js';
-import { publish } from '../publish.js';
+import { inert, publish, type Links } from '../publish.js';
+import type { GitHubPlatform } from '../github/platform.js';
+import type { EventWorkflowRun } from '../event.js';
 import type { ActionContext } from './context.js';
+
+/**
+ * The review page the check run uploaded (input `review-artifact`, its name), linked directly so that an item's
+ * section is one click away. None when the run has no such artifact; the run's artifact list when GitHub will not say.
+ */
+async function reviewPageOf(ctx: ActionContext, platform: GitHubPlatform, run: EventWorkflowRun): Promise<Links['reviewPage']> {
+  const name = ctx.inputs.reviewArtifact;
+  if (!name || !ctx.repository) return null;
+  try {
+    const found = (await platform.runArtifacts(run.id, name)).find((a) => a.name === name && !a.expired);
+    return found ? { url: `${ctx.serverUrl}/${ctx.repository}/actions/runs/${run.id}/artifacts/${found.id}`, direct: true, name } : null;
+  } catch (e) {
+    core.info(`segqc: the artifacts of run ${run.id} cannot be listed (${inert((e as Error).message)}; the workflow needs actions: read); linking to the run's artifacts`);
+    return run.htmlUrl ? { url: `${run.htmlUrl}#artifacts`, direct: false, name } : null;
+  }
+}
 
 export async function runCommentMode(ctx: ActionContext): Promise<number> {
   const run = eventWorkflowRun(ctx.event);
@@ -36,7 +54,12 @@ export async function runCommentMode(ctx: ActionContext): Promise<number> {
   if (!current) {
     core.notice(`Pull request #${number} has moved on to ${pr.headSha.slice(0, 7)}; this report is of ${run.headSha.slice(0, 7)}, so no comment is posted (the newer run will post).`, { title: 'segqc' });
   }
+  const links: Links = {
+    links: ctx.repository ? { server: ctx.serverUrl, repository: ctx.repository } : null,
+    reviewPage: await reviewPageOf(ctx, platform, run),
+  };
   await publish({
+    links,
     report,
     runUrl: run.htmlUrl,
     issue: current && ctx.inputs.comment ? number : null,

@@ -7,7 +7,7 @@ import { mergeShardReports } from '../../../shared/dataset/merge-shards.js';
 import { readPullRequestReport, reportFiles } from '../pr-report-file.js';
 import { writeFileAtomic } from '../../../node/write-atomic.js';
 import { gateFailure, publish } from '../publish.js';
-import type { ActionContext } from './context.js';
+import { linksOf, type ActionContext } from './context.js';
 
 export async function runMergeMode(ctx: ActionContext): Promise<number> {
   const files = reportFiles(resolve(ctx.workspace, ctx.inputs.reports));
@@ -31,6 +31,7 @@ export async function runMergeMode(ctx: ActionContext): Promise<number> {
     annotations: { prefix: null },
     reportPath,
     summaryPath: ctx.env.GITHUB_STEP_SUMMARY || null,
+    links: linksOf(ctx),
   });
   if (merged.report.verdict === 'fail') {
     core.setFailed(gateFailure(merged));
