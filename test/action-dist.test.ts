@@ -46,6 +46,7 @@ describe('action/action.yml', () => {
       mode: 'check',
       shard: '',
       reports: 'segqc-report',
+      'review-artifact': '',
     });
     expect(Object.keys(yml.outputs).sort()).toEqual(['errors', 'report', 'verdict', 'warnings']);
   });
@@ -77,6 +78,17 @@ describe('the documented workflows', () => {
     expect(steps.some((s) => s.uses?.startsWith('actions/checkout'))).toBe(false);
     expect(steps.find((s) => s.uses?.includes('segqc/action'))?.with).toMatchObject({ mode: 'comment' });
     expect(readFileSync(join(dir, 'segqc-comment.yml'), 'utf8')).not.toContain('pull_request_target');
+  });
+
+  it('the review page: uploaded un-zipped (archive: false, so named after its file) under the name the comment links', () => {
+    for (const f of ['segqc.yml', 'segqc-check.yml']) {
+      const steps = Object.values(wf(f).jobs).flatMap((j) => j.steps);
+      const upload = steps.find((s) => s.uses === 'actions/upload-artifact@v7');
+      expect(upload?.with, f).toEqual({ path: '${{ steps.segqc.outputs.html }}', archive: false });
+    }
+    const linked = [wf('segqc.yml'), wf('segqc-comment.yml')].map((w) => Object.values(w.jobs).flatMap((j) => j.steps).find((s) => s.uses?.includes('segqc/action'))?.with?.['review-artifact']);
+    expect(linked).toEqual(['segqc-report.html', 'segqc-report.html']);
+    expect(wf('segqc-comment.yml').permissions).toMatchObject({ actions: 'read' });
   });
 
   it('the matrix merges every shard it runs', () => {
