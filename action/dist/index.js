@@ -39793,7 +39793,7 @@ function octokitPlatform(opts) {
 }
 
 // action/src/modes/check.ts
-import { existsSync as existsSync3, mkdirSync } from "node:fs";
+import { existsSync as existsSync4, mkdirSync } from "node:fs";
 import { dirname, isAbsolute, join, posix, relative, resolve, sep as sep2 } from "node:path";
 
 // shared/model.ts
@@ -40515,20 +40515,26 @@ function decodeVoxels(b, offset, n2, h3, type, file) {
 // shared/formats/png.ts
 var SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 var isPng = (b) => b.length >= 8 && SIGNATURE.every((x, i) => b[i] === x);
+function brief(v3) {
+  if (typeof v3 === "string") return JSON.stringify(v3.length > 60 ? `${v3.slice(0, 60)}\u2026` : v3);
+  if (Array.isArray(v3)) return `[${v3.slice(0, 4).map((x) => typeof x === "number" || typeof x === "string" ? brief(x) : Array.isArray(x) ? "an array" : typeof x).join(", ")}${v3.length > 4 ? ", \u2026" : ""}]`;
+  return typeof v3 === "number" || typeof v3 === "boolean" || v3 === null ? String(v3) : typeof v3;
+}
 function parsePixelSpacing(v3, where) {
   if (v3 === void 0 || v3 === null || v3 === "") return null;
   let x = v3;
   if (typeof x === "string") {
     const s = x.trim();
     try {
-      x = s.startsWith("[") ? JSON.parse(s) : s.includes(",") || s.includes("\\") ? s.split(/[,\\]/).map(Number) : Number(s);
+      x = s.startsWith("[") ? JSON.parse(s) : s.includes(",") || s.includes("\\") ? s.split(/[,\\]/) : s;
     } catch {
       x = NaN;
     }
   }
-  const pair = typeof x === "number" ? [x, x] : Array.isArray(x) && x.length === 2 ? x.map(Number) : Array.isArray(x) && x.length === 1 ? [Number(x[0]), Number(x[0])] : null;
-  if (!pair || pair.some((p) => !(typeof p === "number" && Number.isFinite(p) && p > 0))) {
-    throw new SegqcError("format.unreadable", `pixel spacing ${JSON.stringify(v3)} in ${where} is not a positive number or [row, column] mm`);
+  const num3 = (p) => typeof p === "number" ? p : typeof p === "string" && p.trim() !== "" ? Number(p) : NaN;
+  const pair = Array.isArray(x) ? x.length === 2 ? [num3(x[0]), num3(x[1])] : x.length === 1 ? [num3(x[0]), num3(x[0])] : null : [num3(x), num3(x)];
+  if (!pair || pair.some((p) => !(Number.isFinite(p) && p > 0))) {
+    throw new SegqcError("format.unreadable", `pixel spacing ${brief(v3)} in ${where} is not a positive number or [row, column] mm`);
   }
   return [pair[0], pair[1]];
 }
@@ -62862,7 +62868,18 @@ function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
   }
   const samples = num(ds, "SamplesPerPixel") ?? 1;
   if (samples !== 1) throw new SegqcError("format.unsupported", `SamplesPerPixel is ${samples}, not 1`, { file });
-  const segments = items(ds, "SegmentSequence").map(parseSegment);
+  const segmentItems = items(ds, "SegmentSequence");
+  const firstNumber = segType === "LABELMAP" ? 0 : 1;
+  const seen = /* @__PURE__ */ new Set();
+  segmentItems.forEach((s, i) => {
+    const n2 = num(s, "SegmentNumber");
+    if (n2 === null || !Number.isInteger(n2) || n2 < firstNumber || n2 > MAX_SEGMENT_NUMBER) {
+      throw new SegqcError("format.unreadable", `SegmentSequence item ${i + 1} has SegmentNumber ${n2 ?? "missing"}; a ${segType} SEG numbers its segments ${firstNumber} to ${MAX_SEGMENT_NUMBER}`, { file });
+    }
+    if (seen.has(n2)) throw new SegqcError("format.unreadable", `SegmentNumber ${n2} is used by two SegmentSequence items`, { file });
+    seen.add(n2);
+  });
+  const segments = segmentItems.map(parseSegment);
   if (segments.length === 0) throw new SegqcError("format.unreadable", "SegmentSequence is missing or empty", { file });
   const framePixels = rows * columns;
   if (framePixels * frames > limits.maxVoxels) {
@@ -64084,8 +64101,41 @@ function compileSchema(schema) {
   ajv.addVocabulary([EXPECTED]);
   return ajv.compile(schema);
 }
+var MAX_FLOW_DEPTH = 64;
+function tooDeep(text) {
+  let depth = 0;
+  let quote = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === "\\" && quote === '"') i++;
+      else if (c === quote) {
+        if (quote === "'" && text[i + 1] === "'") i++;
+        else quote = "";
+      }
+      continue;
+    }
+    const prev = i === 0 ? " " : text[i - 1];
+    if (c === "#" && /\s/.test(prev)) {
+      const eol = text.indexOf("\n", i);
+      if (eol < 0) break;
+      i = eol;
+    } else if ((c === '"' || c === "'") && /[\s[{,:]/.test(prev)) quote = c;
+    else if (c === "[" || c === "{") {
+      if (++depth > MAX_FLOW_DEPTH) return i;
+    } else if ((c === "]" || c === "}") && depth > 0) depth--;
+  }
+  return null;
+}
 function parseSource(text, file) {
   const lineCounter = new import_yaml.LineCounter();
+  const deep = tooDeep(text);
+  if (deep !== null) {
+    const before = text.slice(0, deep);
+    const line = before.split("\n").length;
+    const column = deep - before.lastIndexOf("\n");
+    return { errors: [{ file, line, column, path: "", schemaPath: "syntax", message: `cannot read the file: [ ] and { } nested more than ${MAX_FLOW_DEPTH} levels deep` }] };
+  }
   const doc = (0, import_yaml.parseDocument)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const errors = doc.errors.map((e) => {
     const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
@@ -64582,13 +64632,7 @@ var sidecarOf = (path) => {
 };
 function readSidecar(tree, files, path) {
   const side = sidecarOf(path);
-  if (!files.has(side)) return null;
-  const text = new TextDecoder().decode(readEntry(tree, side));
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    return { invalid: `${side} is not valid JSON: ${e.message}` };
-  }
+  return files.has(side) ? new TextDecoder().decode(readEntry(tree, side)) : null;
 }
 function checklistFrom(ann) {
   const answers = {};
@@ -64600,15 +64644,7 @@ function checklistFrom(ann) {
   }
   return any ? answers : null;
 }
-function attestationFrom(ann) {
-  const text = ann.texts[ATTESTATION_FROM_NAME]?.[0];
-  if (text === void 0) return null;
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    return { invalid: `the ${ATTESTATION_FROM_NAME} text is not valid JSON: ${e.message}` };
-  }
-}
+var attestationFrom = (ann) => ann.texts[ATTESTATION_FROM_NAME]?.[0] ?? null;
 function labelStudioAnnotationInput(ann) {
   return { id: ann.id, annotator: ann.author, segmentation: ann.segmentation, checklist: checklistFrom(ann), attestation: attestationFrom(ann) };
 }
@@ -64693,7 +64729,7 @@ function maskAnnotation(tree, files, path, src, annotator, opts) {
     file: path,
     load: () => {
       const seg = readSegmentation(readEntry(tree, path), path, { format: src.format, limits: opts.limits ?? DEFAULT_LIMITS, labelValues: opts.labelValues });
-      return { id: path, annotator, segmentation: seg, checklist: null, attestation: readSidecar(tree, files, path) };
+      return { id: path, annotator, segmentation: seg, checklist: null, attestation: readSidecar(tree, files, path), sidecar: sidecarOf(path) };
     }
   };
 }
@@ -66062,16 +66098,18 @@ function findingMessage(d) {
     }
     case "checklist.missing": {
       const p = d.facts.prompts;
-      return `The annotation carries no checklist answers and no attestation; the guideline asks ${plural(p.length, "question")}: ${p.map((q) => `"${q}"`).join(", ")}`;
+      const attest = d.facts.mask ? `; run \`segqc attest ${d.facts.mask}\` to answer ${p.length === 1 ? "it" : "them"}` : "";
+      return `The annotation carries no checklist answers and no attestation; the guideline asks ${plural(p.length, "question")}: ${p.map((q) => `"${q}"`).join(", ")}${attest}`;
     }
     case "checklist.incomplete":
       return `Checklist item not confirmed: "${d.facts.prompt}"${d.facts.help ? ` (${d.facts.help})` : ""}`;
-    case "attestation.missing":
-      return "The annotation has no attestation; the guideline requires one (submit through the segqc Label Studio extension, or add a .segqc.json sidecar beside the mask)";
-    case "attestation.invalid": {
-      const p = d.facts.problems;
-      return `The attestation does not follow guidelines/attestation.schema.json: ${p.slice(0, 5).join("; ")}${p.length > 5 ? `; and ${p.length - 5} more` : ""}`;
+    case "attestation.missing": {
+      const f = d.facts;
+      const how = f.mask && f.sidecar ? `write ${f.sidecar} with \`segqc attest ${f.mask}\`` : "add a .segqc.json sidecar beside the mask";
+      return `The annotation has no attestation; the guideline requires one (submit through the segqc Label Studio extension, or ${how})`;
     }
+    case "attestation.invalid":
+      return attestationProblem(d.facts);
     case "attestation.stale_guideline": {
       const { made: a, current: c } = d.facts;
       const diffs = [];
@@ -66079,7 +66117,8 @@ function findingMessage(d) {
       if (a.version !== c.version) diffs.push(`version ${a.version} (current: ${c.version})`);
       if (a.sha256 !== c.sha256) diffs.push(`sha256 ${a.sha256.slice(0, 12)}\u2026 (current: ${c.sha256.slice(0, 12)}\u2026)`);
       const bump = a.id === c.id && a.version === c.version ? ": the guideline changed without a version bump" : "";
-      return `The attestation was made under ${diffs.join(", ")}${bump}; re-check the annotation against the current guideline`;
+      const again = d.facts.mask ? ` and attest it again (\`segqc attest --force ${d.facts.mask}\`)` : "";
+      return `The attestation was made under ${diffs.join(", ")}${bump}; re-check the annotation against the current guideline${again}`;
     }
     case "geometry.mismatch": {
       const f = d.facts;
@@ -66104,8 +66143,42 @@ function findingMessage(d) {
       return unreachable(d);
   }
 }
+var EXPECTED2 = {
+  value: "a JSON value",
+  property_name: "a property name in double quotes",
+  colon: "':' after the property name",
+  comma_or_object_end: "',' or '}' after the property value",
+  comma_or_array_end: "',' or ']' after the array element",
+  digit: "a digit",
+  escape: 'an escape (\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)',
+  hex_digit: "four hexadecimal digits after \\u",
+  string_end: `the closing '"' of the string`,
+  end_of_text: "the end of the text"
+};
+var shownChar = (c) => {
+  if (c === null) return "the end of the text";
+  const code = c.codePointAt(0);
+  return code < 32 || code >= 127 && code <= 159 || code === 65279 ? `U+${code.toString(16).toUpperCase().padStart(4, "0")}` : `'${c}'`;
+};
+var jsonSyntaxText = (s) => `line ${s.line}, column ${s.column}: expected ${EXPECTED2[s.expected]}, found ${shownChar(s.found)}`;
+function attestationProblem(f) {
+  const what = f.file ? `The attestation ${f.file}` : "The attestation";
+  switch (f.kind) {
+    case "syntax":
+      return `${what} is not valid JSON: ${jsonSyntaxText(f.syntax)}`;
+    case "schema": {
+      const p = f.problems;
+      return `${what} does not follow guidelines/attestation.schema.json: ${p.slice(0, 5).join("; ")}${p.length > 5 ? `; and ${p.length - 5} more` : ""}`;
+    }
+    case "unknown_answer":
+      return `${what} answers unknown checklist id \`${f.id}\`${f.suggestion ? `; did you mean \`${f.suggestion}\`?` : "; the guideline's checklist has no such item"}`;
+    default:
+      return unreachable(f);
+  }
+}
 var unreachable = (d) => {
-  throw new Error(`no message for rule ${d.rule}`);
+  const x = d;
+  throw new Error(`no message for ${x.rule ?? x.kind}`);
 };
 var overriddenMessage = (message2, by, reason) => `${message2} \u2014 overridden${by ? ` by ${by}` : ""}: "${reason}"`;
 
@@ -66535,6 +66608,11 @@ var attestation_schema_default = {
       type: "string",
       pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})$",
       "x-expected": "an ISO 8601 date-time such as 2026-01-31T14:05:00Z"
+    },
+    annotator: {
+      description: "Who attested, where nothing else records it (a sidecar written by segqc attest): a name or e-mail address.",
+      type: "string",
+      minLength: 1
     }
   },
   $defs: {
@@ -66565,18 +66643,150 @@ var attestation_schema_default = {
   }
 };
 
+// shared/formats/json-syntax.ts
+var withoutBom = (text) => text.charCodeAt(0) === 65279 ? text.slice(1) : text;
+function parseJsonText(text) {
+  const body = withoutBom(text);
+  try {
+    return { ok: true, value: JSON.parse(body) };
+  } catch {
+    return { ok: false, error: locate2(body, firstError(body) ?? { index: 0, expected: "value" }) };
+  }
+}
+var locate2 = (body, at) => ({
+  offset: at.index,
+  ...lineColumn(body, at.index),
+  expected: at.expected,
+  found: charAt(body, at.index)
+});
+var charAt = (s, i) => i >= s.length ? null : String.fromCodePoint(s.codePointAt(i));
+function lineColumn(s, index) {
+  let line = 1;
+  let column = 1;
+  for (let i = 0; i < index && i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 10 || c === 13 && s.charCodeAt(i + 1) !== 10) {
+      line++;
+      column = 1;
+    } else if (c === 13) {
+      continue;
+    } else if (!(c >= 56320 && c <= 57343 && i > 0 && s.charCodeAt(i - 1) >= 55296 && s.charCodeAt(i - 1) <= 56319)) {
+      column++;
+    }
+  }
+  return { line, column };
+}
+var isWs = (c) => c === 32 || c === 9 || c === 10 || c === 13;
+var isDigit = (c) => c >= 48 && c <= 57;
+var isHex = (c) => isDigit(c) || c >= 65 && c <= 70 || c >= 97 && c <= 102;
+function firstError(s) {
+  let i = 0;
+  const n2 = s.length;
+  const stack = [];
+  const skipWs = () => {
+    while (i < n2 && isWs(s.charCodeAt(i))) i++;
+  };
+  const fail = (expected2) => ({ index: i, expected: expected2 });
+  const string = () => {
+    i++;
+    for (; ; ) {
+      if (i >= n2) return fail("string_end");
+      const c = s.charCodeAt(i);
+      if (c === 34) {
+        i++;
+        return null;
+      }
+      if (c < 32) return fail("string_end");
+      if (c === 92) {
+        i++;
+        const e = s[i];
+        if (e === "u") {
+          i++;
+          for (let k = 0; k < 4; k++, i++) if (i >= n2 || !isHex(s.charCodeAt(i))) return fail("hex_digit");
+        } else if (e !== void 0 && '"\\/bfnrt'.includes(e)) i++;
+        else return fail("escape");
+      } else i++;
+    }
+  };
+  const number = () => {
+    if (s[i] === "-") i++;
+    if (s[i] === "0") i++;
+    else if (i < n2 && isDigit(s.charCodeAt(i))) while (i < n2 && isDigit(s.charCodeAt(i))) i++;
+    else return fail("digit");
+    if (s[i] === ".") {
+      i++;
+      if (!(i < n2 && isDigit(s.charCodeAt(i)))) return fail("digit");
+      while (i < n2 && isDigit(s.charCodeAt(i))) i++;
+    }
+    if (s[i] === "e" || s[i] === "E") {
+      i++;
+      if (s[i] === "+" || s[i] === "-") i++;
+      if (!(i < n2 && isDigit(s.charCodeAt(i)))) return fail("digit");
+      while (i < n2 && isDigit(s.charCodeAt(i))) i++;
+    }
+    return null;
+  };
+  for (; ; ) {
+    skipWs();
+    const c = s[i];
+    let err2 = null;
+    if (c === "{") {
+      i++;
+      skipWs();
+      if (s[i] === "}") i++;
+      else {
+        stack.push("object");
+        if (s[i] !== '"') return fail("property_name");
+        if (err2 = string()) return err2;
+        skipWs();
+        if (s[i] !== ":") return fail("colon");
+        i++;
+        continue;
+      }
+    } else if (c === "[") {
+      i++;
+      skipWs();
+      if (s[i] === "]") i++;
+      else {
+        stack.push("array");
+        continue;
+      }
+    } else if (c === '"') err2 = string();
+    else if (c === "-" || c !== void 0 && isDigit(s.charCodeAt(i))) err2 = number();
+    else if (c !== void 0 && (s.startsWith("true", i) || s.startsWith("false", i) || s.startsWith("null", i))) i += s.startsWith("false", i) ? 5 : 4;
+    else return fail("value");
+    if (err2) return err2;
+    for (; ; ) {
+      skipWs();
+      const top = stack[stack.length - 1];
+      if (top === void 0) return i < n2 ? fail("end_of_text") : null;
+      const d = s[i];
+      if (d === ",") {
+        i++;
+        if (top === "object") {
+          skipWs();
+          if (s[i] !== '"') return fail("property_name");
+          if (err2 = string()) return err2;
+          skipWs();
+          if (s[i] !== ":") return fail("colon");
+          i++;
+        }
+        break;
+      }
+      if (top === "object" && d === "}" || top === "array" && d === "]") {
+        i++;
+        stack.pop();
+        continue;
+      }
+      return fail(top === "object" ? "comma_or_object_end" : "comma_or_array_end");
+    }
+  }
+}
+
 // shared/rules/attestation.ts
 var validator2;
 var attestationValidator = () => validator2 ??= compileSchema(attestation_schema_default);
-function validateAttestation(raw) {
-  let value2 = raw;
-  if (typeof raw === "string") {
-    try {
-      value2 = JSON.parse(raw);
-    } catch {
-      return { problems: ["it is not JSON"] };
-    }
-  }
+function schemaProblems(value2) {
   const validate2 = attestationValidator();
   if (validate2(value2)) return { attestation: value2, problems: [] };
   const problems = (validate2.errors ?? []).map((e) => {
@@ -66588,39 +66798,67 @@ function validateAttestation(raw) {
   });
   return { problems: [...new Set(problems)] };
 }
-function attestationRules(guideline, sha256, raw) {
+var MAX_SUGGESTED_ID = 200;
+function attestationRules(guideline, sha256, raw, source = { mask: null, sidecar: null }) {
+  const file = source.sidecar;
+  const location = file ? { file } : null;
   if (raw === null || raw === void 0) {
-    if (!guideline.attestation?.required) return { drafts: [], attestation: null };
+    if (!guideline.attestation?.required) return { drafts: [], attestation: null, value: null };
     return {
-      drafts: [
-        { rule: "attestation.missing", label: null, facts: {} }
-      ],
-      attestation: null
+      drafts: [{ rule: "attestation.missing", label: null, facts: { mask: source.mask, sidecar: source.sidecar }, location: source.mask ? { file: source.mask } : null }],
+      attestation: null,
+      value: null
     };
   }
-  const { attestation, problems } = validateAttestation(raw);
+  let value2 = raw;
+  if (typeof raw === "string") {
+    const parsed = parseJsonText(raw);
+    if (!parsed.ok) {
+      const s = parsed.error;
+      return {
+        drafts: [{ rule: "attestation.invalid", label: null, facts: { kind: "syntax", syntax: s, file }, value: `${s.line}:${s.column}`, location }],
+        attestation: null,
+        value: null
+      };
+    }
+    value2 = parsed.value;
+  }
+  const { attestation, problems } = schemaProblems(value2);
   if (!attestation) {
     return {
-      drafts: [
-        { rule: "attestation.invalid", label: null, facts: { problems }, value: problems.length }
-      ],
-      attestation: null
+      drafts: [{ rule: "attestation.invalid", label: null, facts: { kind: "schema", problems, file }, value: problems.length, location }],
+      attestation: null,
+      value: value2
     };
   }
   const a = attestation.guideline;
-  if (a.id === guideline.id && a.version === guideline.version && a.sha256 === sha256) return { drafts: [], attestation };
-  return {
-    drafts: [
-      {
-        rule: "attestation.stale_guideline",
-        label: null,
-        facts: { made: { id: a.id, version: a.version, sha256: a.sha256 }, current: { id: guideline.id, version: guideline.version, sha256 } },
-        value: `${a.id}@${a.version}#${a.sha256}`,
-        limit: `${guideline.id}@${guideline.version}#${sha256}`
-      }
-    ],
-    attestation
-  };
+  if (a.id !== guideline.id || a.version !== guideline.version || a.sha256 !== sha256) {
+    return {
+      drafts: [
+        {
+          rule: "attestation.stale_guideline",
+          label: null,
+          facts: { made: { id: a.id, version: a.version, sha256: a.sha256 }, current: { id: guideline.id, version: guideline.version, sha256 }, mask: source.mask },
+          value: `${a.id}@${a.version}#${a.sha256}`,
+          limit: `${guideline.id}@${guideline.version}#${sha256}`,
+          location
+        }
+      ],
+      attestation,
+      value: value2
+    };
+  }
+  const ids = (guideline.checklist ?? []).map((i) => i.id);
+  const drafts = Object.keys(attestation.answers).filter((id) => !ids.includes(id)).map(
+    (id) => ({
+      rule: "attestation.invalid",
+      label: null,
+      facts: { kind: "unknown_answer", id, suggestion: id.length <= MAX_SUGGESTED_ID ? closest(id, ids) : null, file },
+      value: id,
+      location: { ...location, region: id }
+    })
+  );
+  return { drafts, attestation, value: value2 };
 }
 function applyOverrides(guideline, attestation, findings) {
   const policy = guideline.overrides;
@@ -66661,11 +66899,20 @@ function answersOf(checklist, attestation) {
   }
   return null;
 }
-function checklistRules(guideline, presentLabelNames, answers) {
+function checklistRules(guideline, presentLabelNames, answers, where = { mask: null, answersFile: null }) {
   const due = checklistState(guideline, presentLabelNames, answers).filter((s) => s.visible && isRequiredItem(s.item));
   if (due.length === 0) return [];
   if (answers === null) {
-    return [{ rule: "checklist.missing", label: null, facts: { prompts: due.map((s) => s.item.prompt) }, value: 0, limit: due.length }];
+    return [
+      {
+        rule: "checklist.missing",
+        label: null,
+        facts: { prompts: due.map((s) => s.item.prompt), mask: where.mask },
+        value: 0,
+        limit: due.length,
+        location: where.mask ? { file: where.mask } : null
+      }
+    ];
   }
   return due.filter((s) => !s.answered).map((s) => ({
     rule: "checklist.incomplete",
@@ -66673,7 +66920,7 @@ function checklistRules(guideline, presentLabelNames, answers) {
     facts: { prompt: s.item.prompt, help: s.item.help ?? null },
     value: s.item.id,
     limit: null,
-    location: { region: s.item.id }
+    location: where.answersFile ? { file: where.answersFile, region: s.item.id } : { region: s.item.id }
   }));
 }
 
@@ -67280,14 +67527,6 @@ var shaOf = (g, opts) => {
   }
   return s;
 };
-var parseAttestation = (raw) => {
-  if (typeof raw !== "string") return raw;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
-};
 function checkAnnotation(guideline, annotation, itemId, opts = {}) {
   const seg = annotation.segmentation;
   const g = seg.geometry;
@@ -67318,12 +67557,14 @@ function checkAnnotation(guideline, annotation, itemId, opts = {}) {
     drafts.push(...containmentRule(d.resolved.label, d.mask, d.box, maskOf.get(inside.label) ?? null, g, file, opts.memo?.envelopes));
   }
   drafts.push(...overlapRules(seg, drawn, file));
-  const raw = parseAttestation(annotation.attestation);
-  const { drafts: attDrafts, attestation } = attestationRules(guideline, shaOf(guideline, opts), raw);
-  drafts.push(...attDrafts);
+  const sidecar = annotation.sidecar ?? null;
+  const source = { mask: sidecar ? file : null, sidecar };
+  const att = attestationRules(guideline, shaOf(guideline, opts), annotation.attestation, source);
+  drafts.push(...att.drafts);
   const present = drawn.map((d) => d.resolved.label.name);
-  drafts.push(...checklistRules(guideline, present, answersOf(annotation.checklist, raw)));
-  return applyOverrides(guideline, attestation, emit(ctx, drafts));
+  const answersFile = annotation.checklist ? null : sidecar;
+  drafts.push(...checklistRules(guideline, present, answersOf(annotation.checklist, att.value), { mask: source.mask, answersFile }));
+  return applyOverrides(guideline, att.attestation, emit(ctx, drafts));
 }
 function checkItemDetailed(guideline, item2, opts = {}) {
   const findings = [];
@@ -67957,6 +68198,7 @@ function pullRequestReport(analysis, where) {
 
 // node/git.ts
 import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync as existsSync3, statSync } from "node:fs";
 function parseCommitters(out, prefix) {
   const byPath = /* @__PURE__ */ new Map();
   const commits = out.split("").filter((c) => c.length > 0).reverse();
@@ -68037,6 +68279,7 @@ function resolveLink(linkPath, target) {
 }
 function openGitRepository(dir, opts = {}) {
   const budget = opts.prefetchBytes ?? PREFETCH_BYTES;
+  if (!existsSync3(dir) || !statSync(dir).isDirectory()) throw new SegqcError("usage", "is not a directory", { file: dir });
   const [top, prefix = ""] = git(dir, ["rev-parse", "--show-toplevel", "--show-prefix"]).toString().split("\n");
   const resolveCommit = (ref) => {
     try {
@@ -68348,18 +68591,33 @@ function loadDatasetContext(tree, configPath = "segqc.yaml") {
 }
 
 // node/write-atomic.ts
-import { renameSync, writeFileSync, unlinkSync } from "node:fs";
+import { realpathSync, renameSync, statSync as statSync2, writeFileSync, unlinkSync } from "node:fs";
+var cannotWrite = (path, e) => new SegqcError("usage", `cannot be written (${e.code ?? "error"})`, { file: path });
 function writeFileAtomic(path, content) {
-  const tmp = `${path}.${process.pid}.tmp`;
+  let target = path;
+  try {
+    if (!statSync2(path).isFile()) {
+      try {
+        writeFileSync(path, content);
+        return;
+      } catch (e) {
+        throw cannotWrite(path, e);
+      }
+    }
+    target = realpathSync(path);
+  } catch (e) {
+    if (e instanceof SegqcError) throw e;
+  }
+  const tmp = `${target}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, content);
-    renameSync(tmp, path);
+    renameSync(tmp, target);
   } catch (e) {
     try {
       unlinkSync(tmp);
     } catch {
     }
-    throw new SegqcError("usage", `cannot be written (${e.code ?? "error"})`, { file: path });
+    throw cannotWrite(path, e);
   }
 }
 
@@ -68885,7 +69143,7 @@ async function runCheckMode(ctx) {
     throw new SegqcError("usage", "no base and head commits: run on a pull_request event, or set the inputs base and head");
   }
   let probe = dirname(resolve(ctx.workspace, inputs.config));
-  while (!existsSync3(probe) && dirname(probe) !== probe) probe = dirname(probe);
+  while (!existsSync4(probe) && dirname(probe) !== probe) probe = dirname(probe);
   const repo = openRepository(probe);
   const top = repo.top;
   const baseSha = repo.resolveCommit(baseRef);
@@ -68967,7 +69225,7 @@ import { resolve as resolve2 } from "node:path";
 
 // action/src/pr-report-file.ts
 var import__2 = __toESM(require__(), 1);
-import { readdirSync, readFileSync as readFileSync3, statSync } from "node:fs";
+import { readdirSync, readFileSync as readFileSync3, statSync as statSync3 } from "node:fs";
 import { join as join2 } from "node:path";
 
 // guidelines/report.schema.json
@@ -70040,7 +70298,7 @@ function parsePullRequestReport(data2, file) {
 function readPullRequestReport(path, label = path) {
   let size2;
   try {
-    size2 = statSync(path).size;
+    size2 = statSync3(path).size;
   } catch {
     throw new SegqcError("report.invalid", "does not exist: download the report artifact first (actions/download-artifact)", { file: label });
   }
@@ -70056,7 +70314,7 @@ function readPullRequestReport(path, label = path) {
 function reportFiles(path) {
   let st;
   try {
-    st = statSync(path);
+    st = statSync3(path);
   } catch {
     throw new SegqcError("usage", "does not exist: download the report artifacts first (actions/download-artifact)", { file: path });
   }
