@@ -30495,9 +30495,9 @@ var require_timestamp = __commonJS({
         const match = str4.match(timestamp.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
-        const [, year, month, day, hour, minute, second] = match.map(Number);
+        const [, year, month, day2, hour, minute, second] = match.map(Number);
         const millisec = match[7] ? Number((match[7] + "00").substr(1, 3)) : 0;
-        let date = Date.UTC(year, month - 1, day, hour || 0, minute || 0, second || 0, millisec);
+        let date = Date.UTC(year, month - 1, day2, hour || 0, minute || 0, second || 0, millisec);
         const tz = match[8];
         if (tz && tz !== "Z") {
           let d = parseSexagesimal(tz, false);
@@ -59599,8 +59599,8 @@ function TM(date) {
 function DA(date) {
   var year = date.getFullYear();
   var month = date.getMonth() + 1;
-  var day = date.getDate();
-  return year + zeroPad(month) + zeroPad(day);
+  var day2 = date.getDate();
+  return year + zeroPad(month) + zeroPad(day2);
 }
 function DT(date) {
   return DA(date) + TM(date);
@@ -62733,7 +62733,7 @@ function sliceStack(rows, columns, planes, what, file, gapNote = "") {
     colDir = scale2(c, 1 / nc);
   }
   const crossRC = cross2(rowDir, colDir);
-  const normal = scale2(crossRC, 1 / norm2(crossRC));
+  const normal2 = scale2(crossRC, 1 / norm2(crossRC));
   const withPos = planes.filter((p) => p.position).length;
   if (withPos === 0) {
     if (n2 > 1 || !ref.orientation) {
@@ -62746,7 +62746,7 @@ function sliceStack(rows, columns, planes, what, file, gapNote = "") {
         shape: [columns, rows, 1],
         spacing: [spacingIJ?.[0] ?? 1, spacingIJ?.[1] ?? 1, fallbackK],
         origin: [0, 0, 0],
-        direction: [rowDir, colDir, normal],
+        direction: [rowDir, colDir, normal2],
         spacingKnown: spacingIJ !== null
       },
       sliceOfFrame: new Int32Array(n2),
@@ -62761,7 +62761,7 @@ function sliceStack(rows, columns, planes, what, file, gapNote = "") {
   if (!ref.orientation) {
     throw new SegqcError("format.unreadable", `${what} have ImagePositionPatient but no ImageOrientationPatient`, { file });
   }
-  const depth = planes.map((p) => dot2(p.position, normal));
+  const depth = planes.map((p) => dot2(p.position, normal2));
   const order = [...depth.keys()].sort((a, b) => depth[a] - depth[b] || a - b);
   const sliceOfFrame = new Int32Array(n2);
   const slicePositions = [];
@@ -62779,7 +62779,7 @@ function sliceStack(rows, columns, planes, what, file, gapNote = "") {
   let maxShear = 0;
   for (let f = 0; f < n2; f++) {
     const off = sub2(planes[f].position, origin);
-    const inPlane = sub2(off, scale2(normal, dot2(off, normal)));
+    const inPlane = sub2(off, scale2(normal2, dot2(off, normal2)));
     maxShear = Math.max(maxShear, norm2(inPlane));
   }
   if (maxShear > shearTol) {
@@ -62810,7 +62810,7 @@ function sliceStack(rows, columns, planes, what, file, gapNote = "") {
     shape: [columns, rows, slicePositions.length],
     spacing: [spacingIJ?.[0] ?? 1, spacingIJ?.[1] ?? 1, spacingK],
     origin: [origin[0], origin[1], origin[2]],
-    direction: [rowDir, colDir, normal],
+    direction: [rowDir, colDir, normal2],
     spacingKnown: spacingIJ !== null
   };
   if (uneven) geometry.unevenSlicePositions = uneven;
@@ -63597,6 +63597,7 @@ function parseLabelStudioExport(text, file, opts = {}) {
 var CHECKLIST_FROM_NAME_PREFIX = "segqc_checklist_";
 var CHECKLIST_YES = "yes";
 var ATTESTATION_FROM_NAME = "segqc_attestation";
+var REVIEW_FROM_NAME = "segqc_review";
 
 // shared/formats/read.ts
 var LFS_POINTER = "version https://git-lfs.github.com/spec/v1";
@@ -63738,7 +63739,7 @@ var guideline_schema_default = {
       }
     },
     review: {
-      description: "Review policy of the dataset.",
+      description: "Review policy of the dataset: how many annotations each item needs, the audit sample, and the human review loop (stages and the reject reasons).",
       type: "object",
       additionalProperties: false,
       properties: {
@@ -63752,6 +63753,20 @@ var guideline_schema_default = {
           type: "number",
           minimum: 0,
           maximum: 1
+        },
+        stages: {
+          description: "The review stages, in the order work passes through them (for example peer review, then a senior's review of the audit sample). Reviewers record verdicts in the annotation (Label Studio) or in a `.review.json` sidecar beside the mask (`segqc review`); `segqc check` reports rejected, pending, stale and ineligible reviews.",
+          type: "array",
+          items: {
+            $ref: "#/$defs/reviewStage"
+          }
+        },
+        reasons: {
+          description: "The team's reasons to reject (or fix) an annotation, so feedback can be counted: ids, titles and help.",
+          type: "array",
+          items: {
+            $ref: "#/$defs/reviewReason"
+          }
         }
       }
     },
@@ -64041,6 +64056,115 @@ var guideline_schema_default = {
         }
       }
     },
+    reviewStage: {
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "id",
+        "reviewers"
+      ],
+      properties: {
+        id: {
+          description: "Identifier of the stage, recorded with every verdict (`segqc review --stage <id>`).",
+          type: "string",
+          pattern: "^[a-z0-9][a-z0-9_-]*$",
+          "x-expected": "an identifier of lower-case letters, digits, '_' and '-' such as peer or senior"
+        },
+        title: {
+          description: "Name of the stage as people read it, e.g. Senior radiologist review.",
+          type: "string",
+          minLength: 1
+        },
+        reviewers: {
+          description: "Who may review at this stage: `others` (anyone but the annotation's author), or a list of e-mail addresses or names. Nobody may review their own annotation.",
+          "x-expected": "others, or a list of reviewers' e-mail addresses or names",
+          oneOf: [
+            {
+              const: "others"
+            },
+            {
+              type: "array",
+              minItems: 1,
+              uniqueItems: true,
+              items: {
+                type: "string",
+                minLength: 1,
+                "x-expected": "a reviewer's e-mail address or name"
+              }
+            }
+          ]
+        },
+        items: {
+          description: "Which items the stage covers: `all`, `audit` (the audit sample drawn at `review.audit_rate`), or `{ findings: [rule codes] }` (items with findings of those rules). Default all.",
+          "x-expected": "all, audit, or { findings: [<rule code>, ...] }",
+          oneOf: [
+            {
+              enum: [
+                "all",
+                "audit"
+              ]
+            },
+            {
+              type: "object",
+              additionalProperties: false,
+              required: [
+                "findings"
+              ],
+              properties: {
+                findings: {
+                  type: "array",
+                  minItems: 1,
+                  uniqueItems: true,
+                  items: {
+                    $ref: "#/$defs/ruleCode"
+                  }
+                }
+              }
+            }
+          ]
+        },
+        required: {
+          description: "Whether every annotation of a covered item needs a verdict at this stage before the gate passes (`review.pending`). Default true.",
+          type: "boolean"
+        },
+        reasons: {
+          description: "The reasons (ids of `review.reasons`) a reviewer picks from at this stage; all of them when absent.",
+          type: "array",
+          minItems: 1,
+          uniqueItems: true,
+          items: {
+            type: "string",
+            minLength: 1,
+            "x-expected": "the id of a review reason"
+          }
+        }
+      }
+    },
+    reviewReason: {
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "id",
+        "title"
+      ],
+      properties: {
+        id: {
+          description: "Identifier recorded with a verdict (`segqc review --reason <id>`).",
+          type: "string",
+          pattern: "^[a-z0-9_]+$",
+          "x-expected": "an identifier of lower-case letters, digits and '_' such as boundary_loose"
+        },
+        title: {
+          description: "What is wrong, as the annotator reads it: Boundary includes adjacent structures.",
+          type: "string",
+          minLength: 1
+        },
+        help: {
+          description: "How to fix it, shown to the annotator with the verdict.",
+          type: "string"
+        }
+      }
+    },
     ruleCode: {
       enum: [
         "label.unknown",
@@ -64062,7 +64186,11 @@ var guideline_schema_default = {
         "dataset.missing_annotation",
         "dataset.orphan_annotation",
         "agreement.below_threshold",
-        "format.unreadable"
+        "format.unreadable",
+        "review.rejected",
+        "review.pending",
+        "review.stale",
+        "review.ineligible"
       ],
       "x-expected": "a segqc rule code such as components.too_many"
     }
@@ -64446,6 +64574,7 @@ function insideOf(label) {
   if (r === void 0) return null;
   return typeof r === "string" ? { label: r, tolerance_mm: 0 } : { label: r.label, tolerance_mm: r.tolerance_mm ?? 0 };
 }
+var isRequiredStage = (stage) => stage.required !== false;
 var isRequiredItem = (item2) => item2.required !== false;
 
 // shared/guideline/load.ts
@@ -64460,6 +64589,11 @@ function describeGuidelinePath(path, data2) {
     if (top === "labels" && typeof entry?.name === "string") return `label '${entry.name}'${rest}`;
     if (top === "checklist" && typeof entry?.id === "string") return `checklist item '${entry.id}'${rest}`;
     if (top === "agreement" && typeof entry?.label === "string") return `the agreement rule for '${entry.label}'${rest}`;
+  }
+  if (top === "review" && (path[1] === "stages" || path[1] === "reasons") && typeof path[2] === "number") {
+    const entry = valueAt(data2, path.slice(0, 3));
+    const rest = path.length > 3 ? ` (${formatPath(path.slice(3))})` : "";
+    if (typeof entry?.id === "string") return `${path[1] === "stages" ? "review stage" : "review reason"} '${entry.id}'${rest}`;
   }
   return formatPath(path);
 }
@@ -64535,7 +64669,43 @@ function crossFieldErrors(g, doc) {
       err2(["agreement", i, "nsd_min"], `the agreement rule for '${a.label}' sets nsd_min but no tolerance_mm: the surface distance needs a tolerance in mm`);
     }
   });
+  reviewErrors(g, err2);
   return errors;
+}
+function reviewErrors(g, err2) {
+  const review = g.review;
+  if (!review) return;
+  const reasonIds = (review.reasons ?? []).map((r) => r.id);
+  const seenReasons = /* @__PURE__ */ new Map();
+  (review.reasons ?? []).forEach((r, i) => {
+    const prev = seenReasons.get(r.id);
+    if (prev !== void 0) err2(["review", "reasons", i, "id"], `review reason id '${r.id}' is used twice (review.reasons[${prev}] and review.reasons[${i}])`);
+    else seenReasons.set(r.id, i);
+  });
+  const seenStages = /* @__PURE__ */ new Map();
+  (review.stages ?? []).forEach((s, i) => {
+    const where = `review stage '${s.id}'`;
+    const prev = seenStages.get(s.id);
+    if (prev !== void 0) err2(["review", "stages", i, "id"], `review stage id '${s.id}' is used twice (review.stages[${prev}] and review.stages[${i}])`);
+    else seenStages.set(s.id, i);
+    if (Array.isArray(s.reviewers) && s.reviewers.includes("others")) {
+      err2(["review", "stages", i, "reviewers"], `${where} lists 'others' among its reviewers; write \`reviewers: others\` for anyone but the author, or list the reviewers by e-mail or name`);
+    }
+    if (s.items === "audit" && !(review.audit_rate !== void 0 && review.audit_rate > 0)) {
+      err2(["review", "stages", i, "items"], `${where} reviews the audit sample, but review.audit_rate is ${review.audit_rate === void 0 ? "not set" : "0"}: the stage would cover no item`);
+    }
+    if (typeof s.items === "object") {
+      s.items.findings.forEach((rule, j) => {
+        if (rule.startsWith("review.")) err2(["review", "stages", i, "items", "findings", j], `${where} cannot cover items by a review finding ('${rule}'): reviews would decide which items need reviews`);
+      });
+    }
+    (s.reasons ?? []).forEach((id, j) => {
+      if (reasonIds.includes(id)) return;
+      const guess = closest(id, reasonIds);
+      const known = reasonIds.length ? ` (reasons: ${reasonIds.join(", ")})` : ": review.reasons lists none";
+      err2(["review", "stages", i, "reasons", j], `${where} offers the reason '${id}', which is not in review.reasons${guess ? ` \u2014 did you mean ${guess}?` : known}`);
+    });
+  });
 }
 function minMax(l, i, err2) {
   const where = `label '${l.name}'`;
@@ -64612,9 +64782,264 @@ function globReachesInto(glob) {
   };
 }
 
+// guidelines/review.schema.json
+var review_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://segqc.dev/schemas/review/1/review.schema.json",
+  title: "segqc review records (segqc-review/1)",
+  description: "Reviewers' verdicts on one annotation, oldest first; the latest record of each stage counts. In a file dataset it is the sidecar beside the mask (ct_001.nii.gz -> ct_001.review.json), written by `segqc review`. In Label Studio it is the text of the hidden `segqc_review` TextArea result of the annotation reviewed (or of a review-only annotation of the same task, whose records name the annotation they review). A record is evidence of what a reviewer said about the mask whose content hash it carries, not proof of who said it.",
+  type: "object",
+  additionalProperties: false,
+  required: [
+    "schema",
+    "reviews"
+  ],
+  properties: {
+    schema: {
+      const: "segqc-review/1"
+    },
+    reviews: {
+      type: "array",
+      items: {
+        $ref: "#/$defs/review"
+      }
+    }
+  },
+  $defs: {
+    sha256: {
+      type: "string",
+      pattern: "^[0-9a-f]{64}$",
+      "x-expected": "64 lower-case hexadecimal digits"
+    },
+    review: {
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "stage",
+        "reviewer",
+        "verdict",
+        "reasons",
+        "time",
+        "mask_sha256"
+      ],
+      properties: {
+        stage: {
+          description: "The id of a stage of the guideline's review.stages.",
+          type: "string",
+          minLength: 1,
+          maxLength: 200
+        },
+        reviewer: {
+          description: "Who reviewed: an e-mail address or a name (`segqc review` takes git's user.email).",
+          type: "string",
+          minLength: 1,
+          maxLength: 320
+        },
+        reviewer_id: {
+          description: "The reviewer's user id on the platform the record was made on (Label Studio's numeric user id), when known.",
+          type: "string",
+          minLength: 1,
+          maxLength: 200
+        },
+        verdict: {
+          enum: [
+            "accept",
+            "reject",
+            "accept_with_fixes"
+          ],
+          "x-expected": "accept, reject or accept_with_fixes"
+        },
+        reasons: {
+          description: "Ids of the guideline's review.reasons: why the annotation was rejected, or what the reviewer fixed.",
+          type: "array",
+          uniqueItems: true,
+          maxItems: 100,
+          items: {
+            type: "string",
+            minLength: 1,
+            maxLength: 200
+          }
+        },
+        comment: {
+          type: "string",
+          maxLength: 1e4
+        },
+        time: {
+          description: "When the verdict was given, ISO 8601 in UTC.",
+          type: "string",
+          pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z$",
+          "x-expected": "a UTC time such as 2026-12-01T10:00:00.000Z"
+        },
+        mask_sha256: {
+          description: "Content hash of the mask the reviewer looked at: sha256 of the mask file's bytes, or, in Label Studio, of the annotation's regions (see README, Review).",
+          $ref: "#/$defs/sha256"
+        },
+        fixed_sha256: {
+          description: "accept_with_fixes only: the content hash of the mask after the reviewer's fix. The verdict applies to this version; the annotator's attestation still speaks of mask_sha256.",
+          $ref: "#/$defs/sha256"
+        },
+        annotation: {
+          description: "Label Studio only: the id of the annotation reviewed, when the record is not inside that annotation.",
+          type: "string",
+          minLength: 1,
+          maxLength: 200
+        },
+        tool: {
+          type: "object",
+          additionalProperties: false,
+          required: [
+            "name",
+            "version"
+          ],
+          properties: {
+            name: {
+              type: "string",
+              maxLength: 200
+            },
+            version: {
+              type: "string",
+              maxLength: 200
+            }
+          }
+        }
+      },
+      if: {
+        properties: {
+          verdict: {
+            const: "accept_with_fixes"
+          }
+        },
+        required: [
+          "verdict"
+        ]
+      },
+      then: {
+        required: [
+          "fixed_sha256"
+        ],
+        properties: {
+          fixed_sha256: {
+            $ref: "#/$defs/sha256"
+          }
+        }
+      }
+    }
+  }
+};
+
+// shared/review/record.ts
+var validator2;
+var reviewValidator = () => validator2 ??= compileSchema(review_schema_default);
+function validateReviewDocument(value2) {
+  const validate2 = reviewValidator();
+  if (validate2(value2)) return { document: value2, problems: [] };
+  const problems = (validate2.errors ?? []).filter((e) => e.keyword !== "if").map((e) => {
+    const where = formatPath(e.instancePath.split("/").slice(1).map((p) => /^\d+$/.test(p) ? Number(p) : p)) || "the document";
+    const params = e.params;
+    if (e.keyword === "required") return `${where} needs '${String(params.missingProperty)}'`;
+    if (e.keyword === "additionalProperties") return `${where} has an unknown field '${String(params.additionalProperty)}'`;
+    const exp = e.parentSchema?.["x-expected"];
+    return `${where} ${typeof exp === "string" ? `must be ${exp}` : e.message ?? "is invalid"}`;
+  });
+  return { problems: [...new Set(problems)] };
+}
+function parseReviewDocument(text) {
+  let value2;
+  try {
+    value2 = JSON.parse(text);
+  } catch (e) {
+    return { problems: [`not valid JSON: ${e.message}`] };
+  }
+  return validateReviewDocument(value2);
+}
+var verdictSha256 = (r) => r.fixed_sha256 ?? r.mask_sha256;
+function reviewRecords(doc, where) {
+  return doc.reviews.map((e, index) => ({
+    item: where.item,
+    annotation: e.annotation ?? where.annotation,
+    stage: e.stage,
+    reviewer: e.reviewer,
+    reviewer_id: e.reviewer_id ?? null,
+    verdict: e.verdict,
+    reasons: [...e.reasons],
+    comment: e.comment ?? null,
+    time: e.time,
+    mask_sha256: e.mask_sha256,
+    fixed_sha256: e.fixed_sha256 ?? null,
+    source: { form: where.form, file: where.file, index }
+  }));
+}
+var normal = (s) => s.trim().toLowerCase();
+function sameIdentity(a, b) {
+  if (!a || !b) return false;
+  const x = normal(a);
+  const y = normal(b);
+  if (x === "" || y === "") return false;
+  if (x === y) return true;
+  const local = (s) => s.includes("@") ? s.slice(0, s.indexOf("@")) : null;
+  return local(x) !== null && !y.includes("@") && local(x) === y || local(y) !== null && !x.includes("@") && local(y) === x;
+}
+function byTime(a, b) {
+  const ta = Date.parse(a.time);
+  const tb = Date.parse(b.time);
+  if (ta !== tb) return ta - tb;
+  return a.source.index - b.source.index;
+}
+
+// shared/review/reader.ts
+var isObj2 = (v3) => typeof v3 === "object" && v3 !== null && !Array.isArray(v3);
+var maskFileSha256 = (bytes) => sha256Hex(bytes);
+var REGION_TYPE = /labels$|^(brush|polygon|rectangle|ellipse|keypoint)$/i;
+function isRegionResult(entry) {
+  if (!isObj2(entry) || !isObj2(entry.value)) return false;
+  const from = typeof entry.from_name === "string" ? entry.from_name : "";
+  if (from.startsWith("segqc_")) return false;
+  return typeof entry.type === "string" && REGION_TYPE.test(entry.type);
+}
+function labelStudioMaskSha256(result) {
+  const regions = result.filter(isRegionResult).map((e) => {
+    const r = e;
+    return canonicalJson({ type: String(r.type).toLowerCase(), value: r.value, original_width: r.original_width ?? null, original_height: r.original_height ?? null });
+  }).sort();
+  return sha256Text(`[${regions.join(",")}]`);
+}
+function readReviewSidecar(bytes, file, where) {
+  const { document, problems } = parseReviewDocument(new TextDecoder().decode(bytes));
+  if (!document) {
+    throw new SegqcError("format.unreadable", `is not a review record file (guidelines/review.schema.json): ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? `; and ${problems.length - 5} more` : ""}`, { file, item: where.item });
+  }
+  return reviewRecords(document, { item: where.item, annotation: where.annotation, form: "file", file });
+}
+function labelStudioReviewTexts(result) {
+  const texts = [];
+  for (const e of result) {
+    if (!isObj2(e) || e.from_name !== REVIEW_FROM_NAME || !isObj2(e.value) || !Array.isArray(e.value.text)) continue;
+    for (const t of e.value.text) if (typeof t === "string") texts.push(t);
+  }
+  return texts;
+}
+function readLabelStudioReviews(result, where) {
+  const records = [];
+  const problems = [];
+  for (const text of labelStudioReviewTexts(result)) {
+    const { document, problems: p } = parseReviewDocument(text);
+    if (!document) {
+      problems.push(`annotation ${where.annotation}: the ${REVIEW_FROM_NAME} text is not a review record (guidelines/review.schema.json): ${p.slice(0, 5).join("; ")}`);
+      continue;
+    }
+    records.push(...reviewRecords(document, { item: where.item, annotation: where.annotation, form: "labelstudio", file: where.file }));
+  }
+  return { records, problems };
+}
+function isReviewCarrier(result, records, ownId) {
+  if (records.length === 0) return false;
+  if (!result.every((e) => isObj2(e) && e.from_name === REVIEW_FROM_NAME)) return false;
+  return records.every((r) => r.annotation !== null && r.annotation !== ownId);
+}
+
 // shared/dataset/items.ts
 var MAX_EXPORT_BYTES = 256 * 1024 * 1024;
-var MASK_SUFFIXES = [".segqc.json", ".nii.gz", ".nii", ".seg.dcm", ".dcm", ".png", ".json"];
+var MASK_SUFFIXES = [".segqc.json", ".review.json", ".nii.gz", ".nii", ".seg.dcm", ".dcm", ".png", ".json"];
 function itemStem(path) {
   const base = path.slice(path.lastIndexOf("/") + 1);
   const lower = base.toLowerCase();
@@ -64630,6 +65055,11 @@ var sidecarOf = (path) => {
   const dir = path.lastIndexOf("/") >= 0 ? path.slice(0, path.lastIndexOf("/") + 1) : "";
   return `${dir}${itemStem(path)}.segqc.json`;
 };
+var reviewSidecarOf = (path) => {
+  const dir = path.lastIndexOf("/") >= 0 ? path.slice(0, path.lastIndexOf("/") + 1) : "";
+  return `${dir}${itemStem(path)}.review.json`;
+};
+var isSidecar = (path) => path.endsWith(".segqc.json") || path.endsWith(".review.json");
 function readSidecar(tree, files, path) {
   const side = sidecarOf(path);
   return files.has(side) ? new TextDecoder().decode(readEntry(tree, side)) : null;
@@ -64689,6 +65119,8 @@ function labelStudioItems(tree, file, src, opts) {
       item2.unreadable.push({ file, detail: `task ${index} has no "annotations" array` });
       return item2;
     }
+    const reviews = /* @__PURE__ */ new Map();
+    const annotationIds = /* @__PURE__ */ new Set();
     for (const [k, raw] of task.annotations.entries()) {
       if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
         item2.unreadable.push({ file, detail: `task ${index}: annotation ${k} is ${kindOf(raw)}, not an object` });
@@ -64696,6 +65128,13 @@ function labelStudioItems(tree, file, src, opts) {
       }
       if (raw.was_cancelled === true) continue;
       const annId = scalarText(raw.id, `${index}`);
+      if (Array.isArray(raw.result)) {
+        const found = readLabelStudioReviews(raw.result, { file, item: id, annotation: annId });
+        for (const detail of found.problems) item2.unreadable.push({ file, detail: `task ${index}: ${detail}` });
+        for (const r of found.records) reviews.set(r.annotation ?? annId, [...reviews.get(r.annotation ?? annId) ?? [], r]);
+        if (isReviewCarrier(raw.result, found.records, annId)) continue;
+      }
+      annotationIds.add(annId);
       const pending = {
         file,
         load: () => {
@@ -64711,11 +65150,18 @@ function labelStudioItems(tree, file, src, opts) {
             spacingField: src.spacing ?? null,
             limits: opts.limits ?? DEFAULT_LIMITS
           });
-          return labelStudioAnnotationInput(ann);
+          const input = labelStudioAnnotationInput(ann);
+          const records = reviews.get(annId);
+          return records ? { ...input, reviews: { records, sha256: labelStudioMaskSha256(raw.result), problems: [] } } : input;
         }
       };
       if (raw.ground_truth === true && item2.reference === null) item2.reference = pending;
       else item2.annotations.push(pending);
+    }
+    for (const [target, records] of reviews) {
+      if (!annotationIds.has(target)) {
+        item2.unreadable.push({ file, detail: `task ${index}: ${records.length === 1 ? "a review record names" : `${records.length} review records name`} annotation ${target}, which the task does not have` });
+      }
     }
     if (item2.annotations.length === 0 && item2.reference) {
       item2.annotations.push(item2.reference);
@@ -64724,12 +65170,25 @@ function labelStudioItems(tree, file, src, opts) {
     return item2;
   });
 }
+function maskReviews(tree, files, path, bytes) {
+  const side = reviewSidecarOf(path);
+  if (!files.has(side)) return null;
+  const sha256 = maskFileSha256(bytes);
+  try {
+    return { records: readReviewSidecar(readEntry(tree, side), side, { item: itemStem(path), annotation: path }), sha256, problems: [] };
+  } catch (e) {
+    if (!isSegqcError(e)) throw e;
+    return { records: [], sha256, problems: [{ file: side, detail: e.detail }] };
+  }
+}
 function maskAnnotation(tree, files, path, src, annotator, opts) {
   return {
     file: path,
     load: () => {
-      const seg = readSegmentation(readEntry(tree, path), path, { format: src.format, limits: opts.limits ?? DEFAULT_LIMITS, labelValues: opts.labelValues });
-      return { id: path, annotator, segmentation: seg, checklist: null, attestation: readSidecar(tree, files, path), sidecar: sidecarOf(path) };
+      const bytes = readEntry(tree, path);
+      const seg = readSegmentation(bytes, path, { format: src.format, limits: opts.limits ?? DEFAULT_LIMITS, labelValues: opts.labelValues });
+      const reviews = maskReviews(tree, files, path, bytes);
+      return { id: path, annotator, segmentation: seg, checklist: null, attestation: readSidecar(tree, files, path), sidecar: sidecarOf(path), ...reviews ? { reviews } : {} };
     }
   };
 }
@@ -64780,7 +65239,7 @@ function discoverItems(tree, sources, opts) {
   sources.forEach((src, index) => {
     const what = `source ${index + 1}${src.name ? ` ('${src.name}')` : ""}`;
     const m = match(src.path);
-    const matched = m.entries.filter((p) => !p.endsWith(".segqc.json"));
+    const matched = m.entries.filter((p) => !isSidecar(p));
     noMatch(what, "path", src.path, m, matched.length);
     if (src.images) imageGlobs.push({ glob: src.images, what });
     if (src.format === "labelstudio") {
@@ -66047,6 +66506,11 @@ var misses = (ms) => ms.map((m) => {
   return m.value === null ? `HD95 undefined (one side empty), max ${num2(m.max_mm)} mm` : `HD95 ${num2(m.value)} mm > ${num2(m.max_mm)} mm`;
 }).join(", ");
 var plural = (n2, word) => `${n2} ${word}${n2 === 1 ? "" : "s"}`;
+var stageName = (s) => s.title ? `${s.id} (${s.title})` : s.id;
+var reviewersText = (r) => r === "others" ? "anyone but the author" : r.join(", ");
+var coverageText = (c) => c === "all" ? "every item" : c === "audit" ? "the audit sample" : `items with ${c.findings.join(" or ")} findings`;
+var verdictText = (v3) => v3 === "accept_with_fixes" ? "accept with fixes" : v3;
+var day = (time) => time.slice(0, 10);
 function findingMessage(d) {
   switch (d.rule) {
     case "label.unknown": {
@@ -66139,6 +66603,24 @@ function findingMessage(d) {
     }
     case "format.unreadable":
       return `${d.facts.image ? "image " : ""}${d.facts.file} cannot be read: ${d.facts.detail}`;
+    case "review.rejected": {
+      const f = d.facts;
+      const reasons = f.reasons.length ? f.reasons.map((r) => r.title ?? r.id).join("; ") : "no reason given";
+      return `Rejected at review stage ${stageName(f.stage)} by ${f.reviewer} on ${day(f.time)}: ${reasons}${f.comment ? ` \u2014 "${f.comment}"` : ""}`;
+    }
+    case "review.pending": {
+      const f = d.facts;
+      return `Awaiting review at stage ${stageName(f.stage)}: no verdict yet; the guideline requires one on ${coverageText(f.items)} (reviewers: ${reviewersText(f.reviewers)})`;
+    }
+    case "review.stale": {
+      const f = d.facts;
+      return `The mask changed after its review at stage ${stageName(f.stage)} (${verdictText(f.verdict)} by ${f.reviewer} on ${day(f.time)}; reviewed ${f.reviewed_sha256.slice(0, 12)}\u2026, now ${f.current_sha256.slice(0, 12)}\u2026): the verdict is about an earlier version and the stage needs a new one`;
+    }
+    case "review.ineligible": {
+      const f = d.facts;
+      const why = f.why === "author" ? "it is their own annotation, and nobody may review their own work" : f.why === "not_listed" ? `they are not a reviewer of that stage (reviewers: ${reviewersText(f.reviewers ?? "others")})` : `the guideline has no such stage (stages: ${f.stages.join(", ") || "none"})`;
+      return `The verdict of ${f.reviewer} at review stage ${stageName(f.stage)} on ${day(f.time)} does not count: ${why}`;
+    }
     default:
       return unreachable(d);
   }
@@ -66203,7 +66685,11 @@ var DEFAULT_SEVERITY = {
   "dataset.missing_annotation": "error",
   "dataset.orphan_annotation": "warning",
   "agreement.below_threshold": "warning",
-  "format.unreadable": "error"
+  "format.unreadable": "error",
+  "review.rejected": "error",
+  "review.pending": "error",
+  "review.stale": "error",
+  "review.ineligible": "warning"
 };
 function severityOf(guideline, rule) {
   const s = guideline?.severity?.[rule];
@@ -66637,7 +67123,11 @@ var attestation_schema_default = {
         "dataset.missing_annotation",
         "dataset.orphan_annotation",
         "agreement.below_threshold",
-        "format.unreadable"
+        "format.unreadable",
+        "review.rejected",
+        "review.pending",
+        "review.stale",
+        "review.ineligible"
       ]
     }
   }
@@ -66784,8 +67274,8 @@ function firstError(s) {
 }
 
 // shared/rules/attestation.ts
-var validator2;
-var attestationValidator = () => validator2 ??= compileSchema(attestation_schema_default);
+var validator3;
+var attestationValidator = () => validator3 ??= compileSchema(attestation_schema_default);
 function schemaProblems(value2) {
   const validate2 = attestationValidator();
   if (validate2(value2)) return { attestation: value2, problems: [] };
@@ -67581,6 +68071,160 @@ function checkItemDetailed(guideline, item2, opts = {}) {
 }
 var checkItem = (guideline, item2, opts = {}) => checkItemDetailed(guideline, item2, opts).findings;
 
+// shared/rules/review.ts
+var stageRef = (s) => ({ id: s.id, title: s.title ?? null });
+function stageCovers(stage, input) {
+  const items3 = stage.items ?? "all";
+  if (items3 === "all") return true;
+  if (items3 === "audit") return input.inAudit;
+  return items3.findings.some((r) => input.findingRules.has(r));
+}
+function ineligibility(record, stage, authors) {
+  const who = [record.reviewer, record.reviewer_id];
+  if (who.some((w) => authors.some((a) => sameIdentity(w, a)))) return "author";
+  if (stage.reviewers !== "others" && !stage.reviewers.some((r) => who.some((w) => sameIdentity(w, r)))) return "not_listed";
+  return null;
+}
+function reviewRules(guideline, input) {
+  const stages = guideline.review?.stages ?? [];
+  const titles = new Map((guideline.review?.reasons ?? []).map((r) => [r.id, r.title]));
+  const findings = [];
+  const statuses = [];
+  for (const a of input.annotations) {
+    const drafts = [];
+    const records = [...a.reviews?.records ?? []].sort(byTime);
+    const current = a.reviews?.sha256 ?? null;
+    const at = (r) => ({ location: { file: r.source.file } });
+    const ineligible = (r, stage, why, reviewers) => ({
+      rule: "review.ineligible",
+      label: null,
+      facts: { stage, reviewer: r.reviewer, time: r.time, why, reviewers, stages: stages.map((s) => s.id) },
+      value: r.reviewer,
+      ...at(r)
+    });
+    for (const r of records) {
+      if (!stages.some((s) => s.id === r.stage)) drafts.push(ineligible(r, { id: r.stage, title: null }, "unknown_stage", null));
+    }
+    for (const stage of stages) {
+      const ref = stageRef(stage);
+      const mine = records.filter((r) => r.stage === stage.id);
+      const why = new Map(mine.map((r) => [r, ineligibility(r, stage, [a.annotator, a.attestedBy])]));
+      const counted = mine.filter((r) => why.get(r) === null);
+      const latest = counted.length ? counted[counted.length - 1] : null;
+      for (const r of mine) {
+        const w = why.get(r);
+        if (w && (!latest || byTime(r, latest) > 0)) drafts.push(ineligible(r, ref, w, stage.reviewers));
+      }
+      const covered = stageCovers(stage, input);
+      if (!latest && !covered) continue;
+      let status;
+      if (!latest) {
+        status = "pending";
+        if (isRequiredStage(stage)) {
+          drafts.push({ rule: "review.pending", label: null, facts: { stage: ref, reviewers: stage.reviewers, items: stage.items ?? "all" }, value: stage.id, location: { file: a.file } });
+        }
+      } else if (current !== null && verdictSha256(latest) !== current) {
+        status = "stale";
+        drafts.push({
+          rule: "review.stale",
+          label: null,
+          facts: { stage: ref, reviewer: latest.reviewer, verdict: latest.verdict, time: latest.time, reviewed_sha256: verdictSha256(latest), current_sha256: current },
+          value: current,
+          limit: verdictSha256(latest),
+          ...at(latest)
+        });
+      } else if (latest.verdict === "reject") {
+        status = "rejected";
+        drafts.push({
+          rule: "review.rejected",
+          label: null,
+          facts: { stage: ref, reviewer: latest.reviewer, reasons: latest.reasons.map((id) => ({ id, title: titles.get(id) ?? null })), comment: latest.comment, time: latest.time },
+          value: latest.reasons.join(", ") || null,
+          ...at(latest)
+        });
+      } else status = "accepted";
+      statuses.push({
+        annotation: a.id,
+        annotator: a.annotator,
+        stage: stage.id,
+        covered,
+        status,
+        verdict: latest?.verdict ?? null,
+        reviewer: latest?.reviewer ?? null,
+        reasons: latest ? [...latest.reasons] : [],
+        comment: latest?.comment ?? null,
+        time: latest?.time ?? null
+      });
+    }
+    findings.push(...emit({ guideline, item: input.item, annotation: a.id, annotator: a.annotator }, drafts));
+  }
+  return { findings, statuses };
+}
+
+// shared/review/status.ts
+var stageProgress = (stage) => ({
+  id: stage.id,
+  title: stage.title ?? null,
+  required: isRequiredStage(stage),
+  reviewers: stage.reviewers,
+  items: stage.items ?? "all",
+  items_covered: 0,
+  items_reviewed: 0,
+  items_accepted: 0,
+  items_rejected: 0,
+  items_stale: 0,
+  items_pending: 0,
+  reasons: []
+});
+function reviewProgress(items3, policy) {
+  const stages = policy?.stages ?? [];
+  if (stages.length === 0) return null;
+  const titles = new Map((policy?.reasons ?? []).map((r) => [r.id, r.title]));
+  const out = stages.map(stageProgress);
+  for (const [k, stage] of stages.entries()) {
+    const p = out[k];
+    const counts = /* @__PURE__ */ new Map();
+    for (const it of items3) {
+      const here = (it.reviews ?? []).filter((r) => r.stage === stage.id);
+      if (here.length === 0) continue;
+      const reviewed = here.every((r) => r.status === "accepted" || r.status === "rejected");
+      if (here.some((r) => r.covered)) p.items_covered++;
+      if (reviewed) p.items_reviewed++;
+      if (here.every((r) => r.status === "accepted")) p.items_accepted++;
+      if (here.some((r) => r.status === "rejected")) p.items_rejected++;
+      if (here.some((r) => r.status === "stale")) p.items_stale++;
+      if (!reviewed && here.some((r) => r.covered)) p.items_pending++;
+      for (const r of here) if (r.status === "rejected") for (const id of r.reasons) counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    p.reasons = [...counts.entries()].map(([id, count]) => ({ id, title: titles.get(id) ?? null, count })).sort((a, b) => b.count - a.count || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+  return { stages: out, reasons: (policy?.reasons ?? []).map((r) => ({ id: r.id, title: r.title })) };
+}
+function policyOfProgress(p) {
+  return {
+    stages: p.stages.map((s) => ({ id: s.id, ...s.title !== null ? { title: s.title } : {}, reviewers: s.reviewers, items: s.items, required: s.required })),
+    reasons: p.reasons.map((r) => ({ ...r }))
+  };
+}
+function openRejections(itemId, statuses) {
+  return statuses.filter((s) => s.status === "rejected").map((s) => ({
+    annotator: s.annotator,
+    rejection: { item: itemId, annotation: s.annotation, stage: s.stage, reviewer: s.reviewer, reasons: [...s.reasons], comment: s.comment, time: s.time }
+  }));
+}
+function reviewChanges(base, head) {
+  const key = (s) => `${s.annotation ?? ""}\0${s.stage}`;
+  const before = new Map(base.map((s) => [key(s), s]));
+  const out = [];
+  for (const h3 of head) {
+    if (h3.verdict === null) continue;
+    const b = before.get(key(h3));
+    if (b && b.verdict === h3.verdict && b.time === h3.time && b.reviewer === h3.reviewer) continue;
+    out.push({ annotation: h3.annotation, annotator: h3.annotator, stage: h3.stage, reviewer: h3.reviewer, verdict: h3.verdict, reasons: [...h3.reasons], previous: b?.verdict ?? null });
+  }
+  return out;
+}
+
 // shared/formats/dicom-image.ts
 var SEGMENTATION_LIKE = /* @__PURE__ */ new Set([SOP_CLASS.segmentation, SOP_CLASS.labelMapSegmentation, "1.2.840.10008.5.1.4.1.1.66.5"]);
 function readDicomImageGeometry(files) {
@@ -67757,9 +68401,9 @@ function loadImageGeometry(tree, paths) {
 function asSegqcError(e) {
   return isSegqcError(e) ? e : new SegqcError("internal", `unexpected error: ${e?.message ?? String(e)}`, {}, "internal");
 }
-function checkPendingItem(guideline, tree, pending, orphan, onLoaded) {
+function checkPendingItem(guideline, tree, pending, orphan, onLoaded, opts = {}) {
   try {
-    return checkLoadedItem(guideline, tree, pending, orphan, onLoaded);
+    return checkLoadedItem(guideline, tree, pending, orphan, onLoaded, opts);
   } catch (e) {
     const err2 = asSegqcError(e);
     const ctx = { guideline, item: pending.id, annotation: null, annotator: null };
@@ -67767,7 +68411,22 @@ function checkPendingItem(guideline, tree, pending, orphan, onLoaded) {
     return { id: pending.id, files: [...pending.files, ...pending.image ?? []], annotations: [], findings: unreadable(ctx, file, `${err2.detail} (${err2.code})`, { reason: err2.reason }), agreement: [] };
   }
 }
-function checkLoadedItem(guideline, tree, pending, orphan, onLoaded) {
+var attestedBy = (raw) => {
+  const a = raw !== null && typeof raw === "object" ? raw.annotator : void 0;
+  return typeof a === "string" ? a : null;
+};
+function itemReview(guideline, id, annotations, findings, ctx, opts) {
+  if (!(guideline.review?.stages ?? []).length && !annotations.some((a) => a.reviews)) return null;
+  const problems = annotations.flatMap((a) => a.reviews?.problems ?? []).flatMap((p) => unreadable(ctx, p.file, p.detail));
+  const check = reviewRules(guideline, {
+    item: id,
+    annotations: annotations.map((a) => ({ id: a.id, annotator: a.annotator, attestedBy: attestedBy(a.attestation), file: a.segmentation.path, reviews: a.reviews })),
+    findingRules: new Set(findings.map((f) => f.rule)),
+    inAudit: opts.audit?.has(id) ?? false
+  });
+  return { findings: [...problems, ...check.findings], statuses: check.statuses };
+}
+function checkLoadedItem(guideline, tree, pending, orphan, onLoaded, opts) {
   const findings = [];
   const memo = ruleMemo();
   const ctx = { guideline, item: pending.id, annotation: null, annotator: null };
@@ -67811,6 +68470,8 @@ function checkLoadedItem(guideline, tree, pending, orphan, onLoaded) {
   if (annotations.length > 0 || reference) {
     findings.push(...checkItem(guideline, { id: pending.id, annotations, reference, image }, { memo }));
   }
+  const review = itemReview(guideline, pending.id, annotations, findings, ctx, opts);
+  if (review) findings.push(...review.findings);
   onLoaded?.({ annotations, reference });
   const summaries = annotations.map((a) => ({
     id: a.id,
@@ -67818,7 +68479,14 @@ function checkLoadedItem(guideline, tree, pending, orphan, onLoaded) {
     source: a.segmentation.path,
     labels: labelSummaries(a.segmentation, guideline, memo)
   }));
-  return { id: pending.id, files: [...pending.files, ...pending.image ?? []], annotations: summaries, findings, agreement: agreementOf(guideline, annotations, reference, memo) };
+  return {
+    id: pending.id,
+    files: [...pending.files, ...pending.image ?? []],
+    annotations: summaries,
+    findings,
+    agreement: agreementOf(guideline, annotations, reference, memo),
+    ...review ? { reviews: review.statuses } : {}
+  };
 }
 function auditSample(guidelineId, itemIds, rate) {
   if (!(rate > 0) || itemIds.length === 0) return [];
@@ -67826,7 +68494,8 @@ function auditSample(guidelineId, itemIds, rate) {
   const enc = new TextEncoder();
   return itemIds.map((id) => ({ id, h: sha256Hex(enc.encode(`${guidelineId}\0${id}`)) })).sort((a, b) => a.h < b.h ? -1 : a.h > b.h ? 1 : 0).slice(0, n2).map((x) => x.id).sort();
 }
-function buildReport(items3, base, auditRate) {
+var datasetAudit = (guideline, items3) => new Set(auditSample(guideline.id, items3.map((i) => i.id), guideline.review?.audit_rate ?? 0));
+function buildReport(items3, base, auditRate, review) {
   const byRule = {};
   let errors = 0, warnings = 0, infos = 0, annotations = 0, withoutAnn = 0, withoutImage = 0;
   const annotators = /* @__PURE__ */ new Map();
@@ -67858,8 +68527,24 @@ function buildReport(items3, base, auditRate) {
       }
     }
   }
+  const progress = reviewProgress(items3, review);
+  const rejections = /* @__PURE__ */ new Map();
+  if (progress) {
+    for (const it of items3) {
+      for (const { annotator, rejection } of openRejections(it.id, it.reviews ?? [])) {
+        if (annotator) rejections.set(annotator, [...rejections.get(annotator) ?? [], rejection]);
+      }
+    }
+  }
   const mean = (xs) => xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null;
-  const annotatorReports = [...annotators.entries()].filter(([name]) => name !== "reference").sort(([a], [b]) => a < b ? -1 : 1).map(([annotator, a]) => ({ annotator, items: a.items.size, findings: a.findings, mean_dice_vs_others: mean(a.others), mean_dice_vs_reference: mean(a.ref) }));
+  const annotatorReports = [...annotators.entries()].filter(([name]) => name !== "reference").sort(([a], [b]) => a < b ? -1 : 1).map(([annotator, a]) => ({
+    annotator,
+    items: a.items.size,
+    findings: a.findings,
+    mean_dice_vs_others: mean(a.others),
+    mean_dice_vs_reference: mean(a.ref),
+    ...progress ? { open_rejections: rejections.get(annotator) ?? [] } : {}
+  }));
   const totals = { items: items3.length, annotations, errors, warnings, infos, by_rule: byRule, items_without_annotations: withoutAnn, annotations_without_images: withoutImage };
   return {
     schema_version: REPORT_SCHEMA_VERSION,
@@ -67869,6 +68554,7 @@ function buildReport(items3, base, auditRate) {
     annotators: annotatorReports,
     totals,
     audit_sample: auditSample(base.guideline.id, items3.map((i) => i.id), auditRate),
+    ...progress ? { review: progress } : {},
     verdict: gateFails(totals, base.config.fail_on) ? "fail" : "pass"
   };
 }
@@ -67959,6 +68645,7 @@ function itemDiff(id, base, head, labels) {
     const db = baseAg.get(k) ?? null, dh = headAg.get(k) ?? null;
     if (db !== dh) agreement.push({ label, a, b, dice_base: db, dice_head: dh });
   }
+  const reviews = reviewChanges(base?.reviews ?? [], head?.reviews ?? []);
   const who = /* @__PURE__ */ new Map();
   for (const r of [base, head]) for (const a of r?.annotations ?? []) who.set(a.id ?? a.source, { annotator: a.annotator, file: a.source });
   return {
@@ -67970,7 +68657,8 @@ function itemDiff(id, base, head, labels) {
     }),
     findings_added: findingsNotIn(head?.findings ?? [], base?.findings ?? []),
     findings_resolved: findingsNotIn(base?.findings ?? [], head?.findings ?? []),
-    agreement
+    agreement,
+    ...reviews.length ? { reviews } : {}
   };
 }
 function regressionScore(d) {
@@ -68072,7 +68760,7 @@ function analyzePullRequest(input) {
     else touched.add(c.path);
     if (c.oldPath) touched.add(c.oldPath);
   }
-  const affects = (p) => touchedTasks.has(p.id) || [...p.files, ...p.files.map(sidecarOf), ...p.image ?? []].some((f) => touched.has(f));
+  const affects = (p) => touchedTasks.has(p.id) || [...p.files, ...p.files.map(sidecarOf), ...p.files.map(reviewSidecarOf), ...p.image ?? []].some((f) => touched.has(f));
   const ids = /* @__PURE__ */ new Set();
   const changedIds = /* @__PURE__ */ new Set();
   for (const side of [base, head]) {
@@ -68084,6 +68772,8 @@ function analyzePullRequest(input) {
   }
   const selected = [...ids].filter((id) => !input.shard || inShard(id, input.shard)).sort();
   const names = new Map(ctx.guideline.labels.map((l) => [l.value, l.name]));
+  const baseAudit = datasetAudit(ctx.guideline, [...base.items.values()]);
+  const headAudit = datasetAudit(ctx.guideline, [...head.items.values()]);
   const headReports = [];
   const baseReports = [];
   const diffs = [];
@@ -68091,8 +68781,8 @@ function analyzePullRequest(input) {
     const bp = base.items.get(id) ?? null;
     const hp = head.items.get(id) ?? null;
     let bm = /* @__PURE__ */ new Map(), hm = /* @__PURE__ */ new Map();
-    const br = bp ? checkPendingItem(ctx.guideline, input.base, bp, base.orphans.has(id), (l) => bm = masksOf(l)) : null;
-    const hr = hp ? checkPendingItem(ctx.guideline, input.head, hp, head.orphans.has(id), (l) => hm = masksOf(l)) : null;
+    const br = bp ? checkPendingItem(ctx.guideline, input.base, bp, base.orphans.has(id), (l) => bm = masksOf(l), { audit: baseAudit }) : null;
+    const hr = hp ? checkPendingItem(ctx.guideline, input.head, hp, head.orphans.has(id), (l) => hm = masksOf(l), { audit: headAudit }) : null;
     if (br) baseReports.push(br);
     if (hr) headReports.push(hr);
     const d = itemDiff(id, br, hr, labelDiffs(bm, hm, tol, names));
@@ -68104,8 +68794,8 @@ function analyzePullRequest(input) {
     config: { path: ctx.configPath, fail_on: input.failOn }
   };
   const auditRate = ctx.guideline.review?.audit_rate ?? 0;
-  const report = buildReport(headReports, meta, auditRate);
-  const baseReport = buildReport(baseReports, meta, auditRate);
+  const report = buildReport(headReports, meta, auditRate, ctx.guideline.review);
+  const baseReport = buildReport(baseReports, meta, auditRate, ctx.guideline.review);
   const diff = {
     base_sha: input.baseSha,
     head_sha: input.headSha,
@@ -68162,8 +68852,9 @@ function guidelineChangeOf(input, headItems, judged) {
   if (!guideline || errors.length) return unusable(errors.map((e) => `${e.line}:${e.column} ${e.message}`).join("; ") || "it does not validate");
   const head = discover(input.head, ctx, guideline);
   const headScope = share(head.items.keys());
+  const headAudit = datasetAudit(guideline, [...head.items.values()]);
   let failingHead = 0;
-  for (const id of headScope) if (fails(checkPendingItem(guideline, input.head, head.items.get(id), head.orphans.has(id)))) failingHead++;
+  for (const id of headScope) if (fails(checkPendingItem(guideline, input.head, head.items.get(id), head.orphans.has(id), void 0, { audit: headAudit }))) failingHead++;
   return {
     base: baseId,
     head: { id: guideline.id, version: guideline.version, sha256: guidelineSha256(guideline) },
@@ -68532,8 +69223,8 @@ var segqc_config_schema_default = {
 };
 
 // shared/guideline/config.ts
-var validator3;
-var configValidator = () => validator3 ??= compileSchema(segqc_config_schema_default);
+var validator4;
+var configValidator = () => validator4 ??= compileSchema(segqc_config_schema_default);
 var describe = (path, data2) => {
   if (path.length === 0) return "segqc.yaml";
   if (path[0] === "sources" && typeof path[1] === "number") {
@@ -68627,6 +69318,76 @@ var version = "0.1.0";
 // action/src/publish.ts
 import { appendFileSync as appendFileSync2 } from "node:fs";
 
+// shared/report/render-review.ts
+var reviewViewOf = (r) => r.review ? { progress: r.review, items: r.items, annotators: r.annotators } : void 0;
+function topReasons(s, w, limit = 3) {
+  const shown2 = s.reasons.slice(0, limit).map((r) => `${w(r.title ?? r.id)} \xD7${r.count}`);
+  return shown2.length ? `${shown2.join(", ")}${s.reasons.length > limit ? `, ${s.reasons.length - limit} more` : ""}` : "";
+}
+function auditLines(v3, w) {
+  const out = [];
+  for (const s of v3.progress.stages) {
+    if (s.items !== "audit") continue;
+    const parts = [];
+    for (const it of v3.items) {
+      const here = (it.reviews ?? []).filter((r) => r.stage === s.id);
+      if (!here.some((r) => r.covered)) continue;
+      const status = here.some((r) => r.status === "rejected") ? "rejected" : here.some((r) => r.status === "stale") ? "stale" : here.some((r) => r.status === "pending") ? "pending" : "accepted";
+      parts.push(`${w(it.id)} ${status}`);
+    }
+    if (parts.length) out.push({ stage: s.id, items: parts.join(", ") });
+  }
+  return out;
+}
+function reviewMarkdown(v3, opts = {}) {
+  if (!v3) return [];
+  const w = escapeMarkdown;
+  const out = ["### Review", "", "| stage | reviewers | covers | reviewed | accepted | rejected | stale | top reasons |", "|---|---|---|---:|---:|---:|---:|---|"];
+  for (const s of v3.progress.stages) {
+    const reviewed = s.required ? `${s.items_reviewed} / ${s.items_covered}` : `${s.items_reviewed} (optional)`;
+    out.push(`| ${markdownCode(s.id)}${s.title ? ` ${w(s.title)}` : ""} | ${w(reviewersText(s.reviewers))} | ${w(coverageText(s.items))} | ${reviewed} | ${s.items_accepted} | ${s.items_rejected} | ${s.items_stale} | ${topReasons(s, w)} |`);
+  }
+  out.push("");
+  for (const a of auditLines(v3, w)) out.push(`**Audit sample at stage ${markdownCode(a.stage)}:** ${a.items}`, "");
+  const titles = new Map(v3.progress.reasons.map((r) => [r.id, r.title]));
+  const open2 = v3.annotators.flatMap((a) => (a.open_rejections ?? []).map((r) => ({ annotator: a.annotator, r })));
+  if (opts.rejections !== false && open2.length) {
+    out.push(`<details${opts.open ? " open" : ""}><summary>Open rejections per annotator (${open2.length})</summary>`, "", "| annotator | item | stage | reviewer | reasons | comment |", "|---|---|---|---|---|---|");
+    for (const { annotator, r } of open2) {
+      const reasons = r.reasons.map((id) => w(titles.get(id) ?? id)).join("; ");
+      out.push(`| ${w(annotator)} | ${w(r.item)} | ${markdownCode(r.stage)} | ${w(r.reviewer ?? "")} | ${reasons} | ${w(r.comment ?? "")} |`);
+    }
+    out.push("", "</details>", "");
+  }
+  return out;
+}
+function reviewChangesText(diff) {
+  const changes = diff.items.flatMap((i) => i.reviews ?? []);
+  if (changes.length === 0) return null;
+  const groups = /* @__PURE__ */ new Map();
+  for (const c of changes) {
+    const k = `${c.verdict}\0${c.stage}`;
+    groups.set(k, [...groups.get(k) ?? [], c]);
+  }
+  const order = { reject: 0, accept_with_fixes: 1, accept: 2 };
+  return [...groups.values()].sort((a, b) => order[a[0].verdict] - order[b[0].verdict] || (a[0].stage < b[0].stage ? -1 : 1)).map((g) => {
+    const counts = /* @__PURE__ */ new Map();
+    for (const c of g) for (const r of c.reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+    const reasons = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id, n2]) => `${escapeMarkdown(id)} \xD7${n2}`);
+    const verb = g[0].verdict === "reject" ? "rejected" : g[0].verdict === "accept" ? "accepted" : `${verdictText(g[0].verdict).replace("accept", "accepted")}`;
+    return `${g.length} ${verb} by ${escapeMarkdown(g[0].stage)} review${reasons.length ? `: ${reasons.join(", ")}` : ""}`;
+  }).join(" \xB7 ");
+}
+function reviewDiffMarkdown(diff, v3, opts = {}) {
+  const changes = reviewChangesText(diff);
+  if (!v3 && !changes) return [];
+  const out = [];
+  if (v3) out.push(...reviewMarkdown(v3, { open: opts.open, rejections: false }));
+  else out.push("### Review", "");
+  if (changes) out.splice(2, 0, `This pull request records verdicts: ${changes}.`, "");
+  return out;
+}
+
 // shared/report/render-check.ts
 var SEVERITY_ORDER = { error: 0, warning: 1, info: 2 };
 var sortFindings = (fs3) => [...fs3].sort(
@@ -68679,13 +69440,14 @@ function renderCheckMarkdown(r) {
     out.push("", "</details>", "");
   }
   if (r.audit_sample.length) out.push(`**Audit sample for senior review:** ${r.audit_sample.map(escapeMarkdown).join(", ")}`, "");
+  out.push(...reviewMarkdown(reviewViewOf(r)));
   return out.join("\n");
 }
 
 // shared/report/change-groups.ts
 var same = (a, b) => a.trim().toLowerCase() === b.trim().toLowerCase();
 var otherCommitters = (annotator, committers) => committers.filter((c) => !annotator || !(same(c.name, annotator) || c.email !== "" && same(c.email, annotator)));
-var hasChanges = (d) => d.status !== "modified" || d.findings_added.length > 0 || d.findings_resolved.length > 0 || d.agreement.length > 0;
+var hasChanges = (d) => d.status !== "modified" || d.findings_added.length > 0 || d.findings_resolved.length > 0 || d.agreement.length > 0 || (d.reviews?.length ?? 0) > 0;
 function changeGroups(items3) {
   const groups = /* @__PURE__ */ new Map();
   const unchanged = { labels: 0, annotations: 0 };
@@ -68952,6 +69714,7 @@ function renderDiffMarkdown(v3, opts = {}) {
     if (g.changes.length) out.push(`<details${open2}><summary>What changed (${g.changes.length})</summary>`, "", ...g.changes.map((c) => `- ${escapeMarkdown(c)}`), "", "</details>", "");
   }
   if (v3.auditSample.length) out.push(`**Audit sample for senior review:** ${v3.auditSample.map(escapeMarkdown).join(", ")}`, "");
+  out.push(...reviewDiffMarkdown(diff, v3.review, { open: opts.summary }));
   const links = [v3.runUrl ? `[Workflow run](${v3.runUrl})` : null, "the full report is in the job summary"].filter(Boolean);
   out.push(`<sub>${links.join(" \xB7 ")} \xB7 segqc</sub>`);
   return out.join("\n") + "\n";
@@ -69032,7 +69795,8 @@ function viewOf(r, runUrl, note, links = {}) {
     runUrl,
     guidelineChange: r.guideline_change,
     dataset: r.config_path ?? null,
-    ...note ? { note } : {}
+    ...note ? { note } : {},
+    ...r.report.review ? { review: reviewViewOf(r.report) } : {}
   };
 }
 var truncationTail = (runUrl, limit) => `> \u2702\uFE0F **Truncated** to fit ${limit}. The full report is in the job summary of ${runUrl ? `[the workflow run](${runUrl})` : "the workflow run"} and in the report artifact.`;
@@ -69373,7 +70137,11 @@ var report_schema_default = {
                 "dataset.missing_annotation",
                 "dataset.orphan_annotation",
                 "agreement.below_threshold",
-                "format.unreadable"
+                "format.unreadable",
+                "review.rejected",
+                "review.pending",
+                "review.stale",
+                "review.ineligible"
               ]
             },
             additionalProperties: {
@@ -69392,6 +70160,13 @@ var report_schema_default = {
               "number",
               "null"
             ]
+          },
+          open_rejections: {
+            description: "Rejections of this annotator's work not yet answered with a new version; with review stages only.",
+            type: "array",
+            items: {
+              $ref: "#/$defs/open_rejection"
+            }
           }
         }
       }
@@ -69405,6 +70180,9 @@ var report_schema_default = {
         type: "string",
         maxLength: 4096
       }
+    },
+    review: {
+      $ref: "#/$defs/review_progress"
     },
     verdict: {
       enum: [
@@ -69476,7 +70254,11 @@ var report_schema_default = {
             "dataset.missing_annotation",
             "dataset.orphan_annotation",
             "agreement.below_threshold",
-            "format.unreadable"
+            "format.unreadable",
+            "review.rejected",
+            "review.pending",
+            "review.stale",
+            "review.ineligible"
           ]
         },
         severity: {
@@ -69654,7 +70436,11 @@ var report_schema_default = {
               "dataset.missing_annotation",
               "dataset.orphan_annotation",
               "agreement.below_threshold",
-              "format.unreadable"
+              "format.unreadable",
+              "review.rejected",
+              "review.pending",
+              "review.stale",
+              "review.ineligible"
             ]
           },
           additionalProperties: {
@@ -69774,6 +70560,13 @@ var report_schema_default = {
               }
             }
           }
+        },
+        reviews: {
+          description: "Where each annotation stands at each review stage that covers the item or has a verdict; with review stages only.",
+          type: "array",
+          items: {
+            $ref: "#/$defs/review_status"
+          }
         }
       }
     },
@@ -69811,6 +70604,347 @@ var report_schema_default = {
         },
         components: {
           type: "integer"
+        }
+      }
+    },
+    review_status: {
+      description: "One annotation at one review stage: the latest verdict that counts and what it means for the mask as it is now.",
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "annotation",
+        "annotator",
+        "stage",
+        "covered",
+        "status",
+        "verdict",
+        "reviewer",
+        "reasons",
+        "comment",
+        "time"
+      ],
+      properties: {
+        annotation: {
+          type: [
+            "string",
+            "null"
+          ],
+          maxLength: 4096
+        },
+        annotator: {
+          type: [
+            "string",
+            "null"
+          ],
+          maxLength: 4096
+        },
+        stage: {
+          type: "string",
+          maxLength: 4096
+        },
+        covered: {
+          description: "Whether the stage covers the item (all items, the audit sample, or items with the named findings).",
+          type: "boolean"
+        },
+        status: {
+          description: "stale: the mask changed after the verdict; pending: no verdict yet.",
+          enum: [
+            "accepted",
+            "rejected",
+            "stale",
+            "pending"
+          ]
+        },
+        verdict: {
+          oneOf: [
+            {
+              type: "null"
+            },
+            {
+              enum: [
+                "accept",
+                "reject",
+                "accept_with_fixes"
+              ]
+            }
+          ]
+        },
+        reviewer: {
+          type: [
+            "string",
+            "null"
+          ],
+          maxLength: 4096
+        },
+        reasons: {
+          type: "array",
+          items: {
+            type: "string",
+            maxLength: 4096
+          }
+        },
+        comment: {
+          type: [
+            "string",
+            "null"
+          ],
+          maxLength: 1e4
+        },
+        time: {
+          type: [
+            "string",
+            "null"
+          ],
+          maxLength: 4096
+        }
+      }
+    },
+    open_rejection: {
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "item",
+        "annotation",
+        "stage",
+        "reviewer",
+        "reasons",
+        "comment",
+        "time"
+      ],
+      properties: {
+        item: {
+          type: "string",
+          maxLength: 4096
+        },
+        annotation: {
+          type: [
+            "string",
+            "null"
+          ],
+          maxLength: 4096
+        },
+        stage: {
+          type: "string",
+          maxLength: 4096
+        },
+        reviewer: {
+          type: [
+            "string",
+            "null"
+          ],
+          maxLength: 4096
+        },
+        reasons: {
+          type: "array",
+          items: {
+            type: "string",
+            maxLength: 4096
+          }
+        },
+        comment: {
+          type: [
+            "string",
+            "null"
+          ],
+          maxLength: 1e4
+        },
+        time: {
+          type: [
+            "string",
+            "null"
+          ],
+          maxLength: 4096
+        }
+      }
+    },
+    review_progress: {
+      description: "Progress of each review stage of the guideline over the items of the report. Items count where the stage covers them or a verdict was given.",
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "stages",
+        "reasons"
+      ],
+      properties: {
+        stages: {
+          type: "array",
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: [
+              "id",
+              "title",
+              "required",
+              "reviewers",
+              "items",
+              "items_covered",
+              "items_reviewed",
+              "items_accepted",
+              "items_rejected",
+              "items_stale",
+              "items_pending",
+              "reasons"
+            ],
+            properties: {
+              id: {
+                type: "string",
+                maxLength: 4096
+              },
+              title: {
+                type: [
+                  "string",
+                  "null"
+                ],
+                maxLength: 4096
+              },
+              required: {
+                type: "boolean"
+              },
+              reviewers: {
+                oneOf: [
+                  {
+                    const: "others"
+                  },
+                  {
+                    type: "array",
+                    items: {
+                      type: "string",
+                      maxLength: 4096
+                    }
+                  }
+                ]
+              },
+              items: {
+                oneOf: [
+                  {
+                    enum: [
+                      "all",
+                      "audit"
+                    ]
+                  },
+                  {
+                    type: "object",
+                    additionalProperties: false,
+                    required: [
+                      "findings"
+                    ],
+                    properties: {
+                      findings: {
+                        type: "array",
+                        items: {
+                          enum: [
+                            "label.unknown",
+                            "label.value_mismatch",
+                            "label.required_missing",
+                            "volume.below_min",
+                            "volume.above_max",
+                            "components.too_many",
+                            "component.too_small",
+                            "containment.outside",
+                            "overlap.forbidden",
+                            "slices.gap",
+                            "checklist.missing",
+                            "checklist.incomplete",
+                            "attestation.missing",
+                            "attestation.invalid",
+                            "attestation.stale_guideline",
+                            "geometry.mismatch",
+                            "dataset.missing_annotation",
+                            "dataset.orphan_annotation",
+                            "agreement.below_threshold",
+                            "format.unreadable",
+                            "review.rejected",
+                            "review.pending",
+                            "review.stale",
+                            "review.ineligible"
+                          ]
+                        }
+                      }
+                    }
+                  }
+                ]
+              },
+              items_covered: {
+                type: "integer",
+                minimum: 0,
+                description: "Items the stage covers: the reviews needed."
+              },
+              items_reviewed: {
+                type: "integer",
+                minimum: 0,
+                description: "Items whose every annotation has a verdict about its current mask."
+              },
+              items_accepted: {
+                type: "integer",
+                minimum: 0
+              },
+              items_rejected: {
+                type: "integer",
+                minimum: 0
+              },
+              items_stale: {
+                type: "integer",
+                minimum: 0
+              },
+              items_pending: {
+                type: "integer",
+                minimum: 0,
+                description: "Covered items still waiting for a verdict on some annotation (stale ones included)."
+              },
+              reasons: {
+                description: "Reasons of the current rejections, most frequent first.",
+                type: "array",
+                items: {
+                  type: "object",
+                  additionalProperties: false,
+                  required: [
+                    "id",
+                    "title",
+                    "count"
+                  ],
+                  properties: {
+                    id: {
+                      type: "string",
+                      maxLength: 4096
+                    },
+                    title: {
+                      type: [
+                        "string",
+                        "null"
+                      ],
+                      maxLength: 4096
+                    },
+                    count: {
+                      type: "integer",
+                      minimum: 0
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        reasons: {
+          description: "The guideline's reason taxonomy.",
+          type: "array",
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: [
+              "id",
+              "title"
+            ],
+            properties: {
+              id: {
+                type: "string",
+                maxLength: 4096
+              },
+              title: {
+                type: "string",
+                maxLength: 4096
+              }
+            }
+          }
         }
       }
     }
@@ -70081,6 +71215,78 @@ var pull_request_report_schema_default = {
               }
             }
           }
+        },
+        reviews: {
+          description: "Review verdicts the pull request adds or changes on this item.",
+          type: "array",
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: [
+              "annotation",
+              "annotator",
+              "stage",
+              "reviewer",
+              "verdict",
+              "reasons",
+              "previous"
+            ],
+            properties: {
+              annotation: {
+                type: [
+                  "string",
+                  "null"
+                ],
+                maxLength: 4096
+              },
+              annotator: {
+                type: [
+                  "string",
+                  "null"
+                ],
+                maxLength: 4096
+              },
+              stage: {
+                type: "string",
+                maxLength: 4096
+              },
+              reviewer: {
+                type: [
+                  "string",
+                  "null"
+                ],
+                maxLength: 4096
+              },
+              verdict: {
+                enum: [
+                  "accept",
+                  "reject",
+                  "accept_with_fixes"
+                ]
+              },
+              reasons: {
+                type: "array",
+                items: {
+                  type: "string",
+                  maxLength: 4096
+                }
+              },
+              previous: {
+                oneOf: [
+                  {
+                    type: "null"
+                  },
+                  {
+                    enum: [
+                      "accept",
+                      "reject",
+                      "accept_with_fixes"
+                    ]
+                  }
+                ]
+              }
+            }
+          }
         }
       }
     },
@@ -70276,15 +71482,15 @@ var pull_request_report_schema_default = {
 
 // action/src/pr-report-file.ts
 var MAX_REPORT_BYTES = 64 * 1024 * 1024;
-var validator4;
+var validator5;
 var validate = () => {
-  if (!validator4) {
+  if (!validator5) {
     const ajv = new import__2.default({ allErrors: false, strict: true, allowUnionTypes: true, $data: false });
     ajv.addVocabulary(["x-expected"]);
     ajv.addSchema(report_schema_default);
-    validator4 = ajv.compile(pull_request_report_schema_default);
+    validator5 = ajv.compile(pull_request_report_schema_default);
   }
-  return validator4;
+  return validator5;
 };
 function parsePullRequestReport(data2, file) {
   const v3 = validate();
@@ -70440,7 +71646,8 @@ function mergeShardReports(parts) {
   const dup = items3.find((it, i) => i > 0 && items3[i - 1].id === it.id);
   if (dup) throw invalid(`item ${JSON.stringify(dup.id)} appears in two shards`);
   const first = ordered[0];
-  const report = buildReport(items3, { tool: first.report.tool, guideline: first.report.guideline, config: first.report.config }, first.audit_rate);
+  const review = first.report.review ? policyOfProgress(first.report.review) : void 0;
+  const report = buildReport(items3, { tool: first.report.tool, guideline: first.report.guideline, config: first.report.config }, first.audit_rate, review);
   const bases = ordered.map((p) => p.diff.totals.base);
   let change = null;
   if (first.guideline_change) {

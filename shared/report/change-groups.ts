@@ -32,7 +32,8 @@ const same = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLow
 export const otherCommitters = (annotator: string | null, committers: Committer[]): Committer[] =>
   committers.filter((c) => !annotator || !(same(c.name, annotator) || (c.email !== '' && same(c.email, annotator))));
 
-const hasChanges = (d: ItemDiff) => d.status !== 'modified' || d.findings_added.length > 0 || d.findings_resolved.length > 0 || d.agreement.length > 0;
+const hasChanges = (d: ItemDiff) =>
+  d.status !== 'modified' || d.findings_added.length > 0 || d.findings_resolved.length > 0 || d.agreement.length > 0 || (d.reviews?.length ?? 0) > 0;
 
 /** Groups the changed labels of `items` by who changed them; items with no changed label but new or resolved findings form rows of their own. */
 export function changeGroups(items: ItemDiff[]): ChangeGroups {
