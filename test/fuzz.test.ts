@@ -18,7 +18,7 @@ const COUNTS: Record<string, number> = { nifti: 3000, 'nifti-gz': 3000, labelstu
 /** Runs every format in one fuzzer process, two at a time. */
 function fuzzAll(): Promise<FuzzSummary[]> {
   const formats = Object.entries(COUNTS).map(([f, n]) => `${f}:${n}`).join(',');
-  const args = [join(root, 'scripts/run-ts.mjs'), 'test/fuzz/run.ts', '--format', formats, '--jobs', '2', '--seed', String(SEED), '--slow-ms', '2000', '--hang-ms', '20000', '--json'];
+  const args = [join(root, 'scripts/run-ts.mjs'), 'test/fuzz/run.ts', '--format', formats, '--jobs', '2', '--seed', String(SEED), '--slow-ms', '10000', '--hang-ms', '20000', '--json'];
   return new Promise((resolve, reject) => {
     execFile(process.execPath, args, { cwd: root, maxBuffer: 64 * 1024 * 1024, timeout: 590_000 }, (error, stdout, stderr) => {
       const line = stdout.trim().split('\n').pop() ?? '';
