@@ -2,7 +2,7 @@
  * The GitHub Action end to end on a big pull request: 200 Label Studio tasks (1024×1024 brush masks) and 20 CT label
  * maps (512×512×96) edited in one PR, `node action/dist/index.js` run as the runner runs it against a local GitHub fake.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -111,9 +111,37 @@ export async function benchAction(): Promise<void> {
   const rssMb = Number(stderr.trim().split('\n').pop()) / 1024;
   const comment = fake.list(1)[0]?.body ?? '';
   const summaryBytes = readFileSync(join(runner, 'summary.md')).length;
+  const pagePath = join(runner, 'segqc', 'segqc-report.html');
+  const pageBytes = existsSync(pagePath) ? readFileSync(pagePath).length : 0;
   rmSync(runner, { recursive: true, force: true });
   console.log(
     `GitHub Action (node action/dist/index.js, mode: check), PR touching ${TOUCHED} LS tasks + ${VOLUMES} CT NIfTI pairs: ${(ms / 1000).toFixed(1)} s, ` +
-      `peak RSS ${rssMb.toFixed(0)} MiB, comment ${comment.length} chars, job summary ${summaryBytes} bytes  [target < 60 s]`,
+      `peak RSS ${rssMb.toFixed(0)} MiB, comment ${comment.length} chars, job summary ${summaryBytes} bytes, review page ${(pageBytes / 1024 / 1024).toFixed(2)} MiB  [target < 60 s]`,
+  );
+  benchReviewPage(repo, base, head);
+}
+
+/** What the review page adds to the same PR: `segqc diff` with and without `--html` (best of two runs each). */
+function benchReviewPage(repo: string, base: string, head: string): void {
+  const cli = join(root, 'bin/segqc.js');
+  const page = join(repo, '..', 'review-page.html');
+  const run = (html: boolean) => {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [cli, 'diff', '--base', base, '--head', head, '.', '--quiet', ...(html ? ['--html', page] : [])], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
+    if (r.status !== 0 && r.status !== 1) throw new Error(`segqc diff failed (${r.status}): ${r.stderr}`);
+    return performance.now() - t0;
+  };
+  const plain: number[] = [], withPage: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    plain.push(run(false));
+    withPage.push(run(true));
+  }
+  const html = readFileSync(page, 'utf8');
+  const pictured = /(\d+) items? pictured/.exec(html)?.[1] ?? '?';
+  const figures = html.match(/<figure/g)?.length ?? 0;
+  const a = Math.min(...plain), b = Math.min(...withPage);
+  console.log(
+    `review page (segqc diff --html), same PR: ${(html.length / 1024 / 1024).toFixed(2)} MiB, ${pictured} items pictured in ${figures} pictures; ` +
+      `diff ${(a / 1000).toFixed(1)} s alone, ${(b / 1000).toFixed(1)} s with the page: +${((b - a) / 1000).toFixed(1)} s  [targets < 10 MiB, < 2 s]`,
   );
 }

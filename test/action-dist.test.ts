@@ -48,7 +48,7 @@ describe('action/action.yml', () => {
       reports: 'segqc-report',
       'review-artifact': '',
     });
-    expect(Object.keys(yml.outputs).sort()).toEqual(['errors', 'report', 'verdict', 'warnings']);
+    expect(Object.keys(yml.outputs).sort()).toEqual(['errors', 'html', 'report', 'verdict', 'warnings']);
   });
 
   it('every input is read by the action, under the name the runner gives it', () => {

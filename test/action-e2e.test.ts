@@ -12,6 +12,7 @@ import { encodeBrushRle } from '../shared/formats/brush-rle.js';
 import type { Geometry } from '../shared/model.js';
 import { axisGeometry } from '../shared/model.js';
 import { COMMENT_MARKER } from '../shared/report/render-diff.js';
+import { itemAnchor } from '../shared/report/html-page.js';
 import { readPullRequestReport } from '../action/src/pr-report-file.js';
 import { FakeGitHub } from './action-fake-github.js';
 import { ACTION, ROOT, TestRepo, pullRequestEvent, runAction as runActionIn, type ActionRun, type RunOptions } from './action-runner.js';
@@ -277,6 +278,19 @@ describe('mode: check', () => {
     fake.comments.clear();
     await check('bad');
     expect(ours()[0].body).not.toContain('Pictures');
+  });
+
+  it('writes the review page beside the report: the changed item pictured, its findings boxed, the dataset escaped', async () => {
+    const r = await check('bad', { runId: 4250 });
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.outputs.html).toBe(r.outputs.report.replace(/\.json$/, '.html'));
+    const html = readFileSync(r.outputs.html, 'utf8');
+    expect(html).toContain(`<section class="item" id="${itemAnchor(ODD)}">`);
+    expect(html).toContain('<h3>case_&lt;1&gt;|*');
+    expect(html).not.toContain('<1>');
+    expect(html).not.toMatch(/<script|https?:\/\//);
+    expect(html.match(/<img src="data:image\/png;base64,/g)?.length).toBeGreaterThanOrEqual(1);
+    expect(html).toMatch(/<rect class="hl error"[^>]*data-rule="component.too_small"/);
   });
 
   it('an unchanged report writes nothing, even from another run', async () => {

@@ -10,6 +10,9 @@ import { errnoCause, fsTree } from '../../node/fs-tree.js';
 import { loadDatasetContext } from '../../shared/dataset/context.js';
 import { writeFileAtomic } from '../../node/write-atomic.js';
 import { VERSION } from '../../node/version.js';
+import { renderReviewPage } from '../../shared/report/html-page.js';
+import { pageCollector, pagePictures } from '../../shared/pictures/page.js';
+import { picturesConfig } from '../../shared/guideline/config.js';
 
 export const checkHelp = `Usage: segqc check [dir] [options]
 
@@ -19,6 +22,8 @@ Options:
   --config FILE            the dataset config, relative to dir (default segqc.yaml)
   --json FILE              write the JSON report (schema guidelines/report.schema.json)
   --markdown FILE          write the Markdown report
+  --html FILE              write the review page: one self-contained HTML file with pictures of the items with
+                           findings (pictures: in segqc.yaml sets how many, or turns them off)
 ${gateHelp}  --max-voxels N           refuse masks larger than N voxels
   --quiet                  print only the verdict line
 Exit codes: 0 gate passed, 1 gate failed, 2 bad config or usage.
@@ -40,7 +45,7 @@ const noConfig = (path: string, named: boolean) =>
   'and check it with segqc guideline validate guideline.yaml; README "Guidelines and datasets" has every field.';
 
 export function runCheck(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
-  const { positional, flags } = parseArgs(argv, ['json', 'markdown', 'config', 'max-voxels', ...GATE_FLAGS.valued], ['help', 'quiet', ...GATE_FLAGS.booleans]);
+  const { positional, flags } = parseArgs(argv, ['json', 'markdown', 'html', 'config', 'max-voxels', ...GATE_FLAGS.valued], ['help', 'quiet', ...GATE_FLAGS.booleans]);
   if (flags.help) {
     out(checkHelp);
     return 0;
@@ -56,12 +61,14 @@ export function runCheck(argv: string[], out: (s: string) => void, err: (s: stri
   const ctx = loadDatasetContext(tree, configPath);
   const failOn = gateFromFlags(flags, ctx.config.gate.fail_on, ctx.configPath, err);
   const tty = process.stderr.isTTY && !flags.quiet;
+  const pictures = flags.html ? pageCollector(picturesConfig(ctx.config), ctx.guideline) : null;
   const report = checkDataset(tree, ctx.config, ctx.guideline, {
     guidelinePath: ctx.guidelinePath,
     configPath: ctx.configPath,
     failOn,
     maxVoxels,
     toolVersion: VERSION,
+    onItem: pictures ? (it) => pictures.addCheckItem({ ...it, tree }) : undefined,
     onProgress: tty
       ? (done, total) => {
           const w = 30;
@@ -72,6 +79,7 @@ export function runCheck(argv: string[], out: (s: string) => void, err: (s: stri
   });
   if (flags.json) writeFileAtomic(String(flags.json), JSON.stringify(report, null, 2) + '\n');
   if (flags.markdown) writeFileAtomic(String(flags.markdown), renderCheckMarkdown(report));
+  if (flags.html) writeFileAtomic(String(flags.html), renderReviewPage({ report, pictures: pagePictures(pictures) }));
   const text = renderCheckTerminal(report, { color: Boolean(process.stdout.isTTY) });
   out(flags.quiet ? text.trimEnd().split('\n').pop() + '\n' : text);
   const defects = report.items.filter((i) => i.findings.some(isInternalFinding)).map((i) => i.id);

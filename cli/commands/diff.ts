@@ -12,6 +12,9 @@ import { openGitRepository, type GitRepository } from '../../node/git.js';
 import { GATE_FLAGS, GUIDELINE_CHANGE_FLAG, gateFromFlags, gateHelp, guidelineChangeFromFlags, guidelineChangeHelp } from '../gate.js';
 import { writeFileAtomic } from '../../node/write-atomic.js';
 import { VERSION } from '../../node/version.js';
+import { renderReviewPage } from '../../shared/report/html-page.js';
+import { pageCollector, pagePictures } from '../../shared/pictures/page.js';
+import { picturesConfig } from '../../shared/guideline/config.js';
 
 export const diffHelp = `Usage: segqc diff --base REF [--head REF] [dir] [options]
 
@@ -23,12 +26,14 @@ Options:
   --config FILE            the dataset config, relative to dir (default segqc.yaml)
 ${gateHelp}${guidelineChangeHelp}  --full                   check every item, not only the changed ones
   --json FILE              also write the analysis as JSON
+  --html FILE              write the review page: one self-contained HTML file with pictures of the changed items
+                           (pictures: in segqc.yaml sets how many, or turns them off)
   --quiet                  print only the verdict line
 `;
 
 /** Runs `segqc diff`; `open` gives the repository holding a directory (tests hand in an in-memory one). */
 export function runDiff(argv: string[], out: (s: string) => void, err: (s: string) => void, open: (dir: string) => GitRepository = openGitRepository): number {
-  const { positional, flags } = parseArgs(argv, ['base', 'head', 'config', 'json', GUIDELINE_CHANGE_FLAG, ...GATE_FLAGS.valued], ['help', 'full', 'quiet', ...GATE_FLAGS.booleans]);
+  const { positional, flags } = parseArgs(argv, ['base', 'head', 'config', 'json', 'html', GUIDELINE_CHANGE_FLAG, ...GATE_FLAGS.valued], ['help', 'full', 'quiet', ...GATE_FLAGS.booleans]);
   if (flags.help) {
     out(diffHelp);
     return 0;
@@ -44,15 +49,17 @@ export function runDiff(argv: string[], out: (s: string) => void, err: (s: strin
   requireBaseConfig(base.list(), configPath, baseSha);
   const context = loadDatasetContext(base, configPath);
   const headCommit = headSha ? repo.commitTree(headSha, prefix) : null;
+  const head = headCommit ?? fsTree(dir);
   const failOn = gateFromFlags(flags, context.config.gate.fail_on, configPath, err);
   const guidelineChangeGate = guidelineChangeFromFlags(flags, context.config.gate.guideline_change, configPath, err);
   // What the head changed since it branched off the base, as the action and GitHub's "Files changed" see it.
   const changed = repo.changedFiles(repo.mergeBase(baseSha, headSha ?? repo.resolveCommit('HEAD')) ?? baseSha, headSha, prefix);
   base.prefetch(changed.map((c) => c.oldPath ?? c.path));
   headCommit?.prefetch(changed.map((c) => c.path));
+  const pictures = flags.html ? pageCollector(picturesConfig(context.config), context.guideline) : null;
   const analysis = analyzePullRequest({
     base,
-    head: headCommit ?? fsTree(dir),
+    head,
     baseSha,
     headSha: headSha ?? 'working tree',
     changed,
@@ -62,8 +69,13 @@ export function runDiff(argv: string[], out: (s: string) => void, err: (s: strin
     full: Boolean(flags.full),
     shard: null,
     toolVersion: VERSION,
+    onItem: pictures ? (d, b, h) => pictures.addDiffItem(d, b && { ...b, tree: base }, h && { ...h, tree: head }) : undefined,
   });
   if (flags.json) writeFileAtomic(String(flags.json), JSON.stringify({ diff: analysis.diff, report: analysis.report, guideline_change: analysis.guidelineChange }, null, 2) + '\n');
+  if (flags.html) {
+    const page = renderReviewPage({ report: analysis.report, diff: analysis.diff, guidelineChange: analysis.guidelineChange, pictures: pagePictures(pictures) });
+    writeFileAtomic(String(flags.html), page);
+  }
   const md = renderDiffMarkdown({
     diff: analysis.diff,
     verdict: analysis.report.verdict,

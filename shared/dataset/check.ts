@@ -32,6 +32,8 @@ export interface CheckOptions {
   onlyItems?: Set<string> | null;
   /** Called after each item, for progress bars. */
   onProgress?: (done: number, total: number, itemId: string) => void;
+  /** Called after each item with its masks as read, while they are still in memory (the pictures of the HTML page). */
+  onItem?: (item: CheckedItem) => void;
   maxVoxels?: number;
 }
 
@@ -84,6 +86,13 @@ export const isInternalFinding = (f: Finding): boolean => f.rule === 'format.unr
 
 /** Annotations as read, for callers that compare them further (the PR diff). */
 export type LoadedAnnotations = { annotations: AnnotationInput[]; reference: AnnotationInput | null };
+
+/** One checked item with what it was read from: its files, its masks (placed on the image grid) and its report. */
+export interface CheckedItem {
+  pending: PendingItem;
+  loaded: LoadedAnnotations;
+  report: ItemReport;
+}
 
 /** Checks one pending item: reading failures become findings, and so does any defect, never the end of the run. */
 export function checkPendingItem(
@@ -301,7 +310,10 @@ export function checkDataset(tree: DatasetTree, config: DatasetConfig, guideline
   const reports: ItemReport[] = [];
   const audit = datasetAudit(guideline, items);
   selected.forEach((p, idx) => {
-    reports.push(checkPendingItem(guideline, tree, p, orphanSet.has(p.id), undefined, { audit }));
+    let loaded: LoadedAnnotations = { annotations: [], reference: null };
+    const report = checkPendingItem(guideline, tree, p, orphanSet.has(p.id), opts.onItem ? (l) => (loaded = l) : undefined, { audit });
+    reports.push(report);
+    opts.onItem?.({ pending: p, loaded, report });
     opts.onProgress?.(idx + 1, selected.length, p.id);
   });
   return buildReport(

@@ -10,7 +10,7 @@ import { globToRegExp } from './glob.js';
 import type { DatasetReport, GuidelineChange, ItemReport } from '../report/types.js';
 import { DEFAULT_GUIDELINE_CHANGE_GATE, guidelineChangeFails, itemFails, type FailOn, type GuidelineChangeGate } from '../rules/gate.js';
 import { discoverItems, reviewSidecarOf, sidecarOf, taskItemId, type PendingItem, type SourceSpec } from './items.js';
-import { buildReport, checkPendingItem, datasetAudit, type LoadedAnnotations } from './check.js';
+import { buildReport, checkPendingItem, datasetAudit, type CheckedItem, type LoadedAnnotations } from './check.js';
 import { reportToleranceMm } from '../rules/agreement.js';
 import { inShard, type Shard } from './shard.js';
 import { itemDiff, labelDiffs, type DatasetDiff, type ItemDiff, type SideMasks } from '../report/diff.js';
@@ -47,6 +47,8 @@ export interface PullRequestInput {
   shard: Shard | null;
   toolVersion: string;
   toleranceMm?: number;
+  /** Called after each item is diffed, with both sides' masks while they are in memory (the pictures of the HTML page). */
+  onItem?: (diff: ItemDiff, base: CheckedItem | null, head: CheckedItem | null) => void;
 }
 
 /**
@@ -173,14 +175,16 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
   for (const id of selected) {
     const bp = base.items.get(id) ?? null;
     const hp = head.items.get(id) ?? null;
-    let bm: SideMasks = new Map(), hm: SideMasks = new Map();
-    const br = bp ? checkPendingItem(ctx.guideline, input.base, bp, base.orphans.has(id), (l) => (bm = masksOf(l)), { audit: baseAudit }) : null;
-    const hr = hp ? checkPendingItem(ctx.guideline, input.head, hp, head.orphans.has(id), (l) => (hm = masksOf(l)), { audit: headAudit }) : null;
+    let bl: LoadedAnnotations = { annotations: [], reference: null }, hl: LoadedAnnotations = { annotations: [], reference: null };
+    const br = bp ? checkPendingItem(ctx.guideline, input.base, bp, base.orphans.has(id), (l) => (bl = l), { audit: baseAudit }) : null;
+    const hr = hp ? checkPendingItem(ctx.guideline, input.head, hp, head.orphans.has(id), (l) => (hl = l), { audit: headAudit }) : null;
     if (br) baseReports.push(br);
     if (hr) headReports.push(hr);
-    const d = itemDiff(id, br, hr, labelDiffs(bm, hm, tol, names));
+    const d = itemDiff(id, br, hr, labelDiffs(masksOf(bl), masksOf(hl), tol, names));
     // With `full`, items the PR leaves alone are checked too; they are not "changed".
-    diffs.push(changedIds.has(id) ? d : { ...d, unchanged: true });
+    const entry: ItemDiff = changedIds.has(id) ? d : { ...d, unchanged: true };
+    diffs.push(entry);
+    input.onItem?.(entry, bp && br ? { pending: bp, loaded: bl, report: br } : null, hp && hr ? { pending: hp, loaded: hl, report: hr } : null);
   }
   const meta = {
     tool: { name: 'segqc' as const, version: input.toolVersion },

@@ -410,3 +410,46 @@ function decodeVoxels(b: Uint8Array, offset: number, n: number, h: NiftiHeader, 
   }
   return out;
 }
+
+/** An image volume's voxels as numbers (after scl_slope/scl_inter), one slice at a time. */
+export interface NiftiImage {
+  geometry: Geometry;
+  /** The real values of slice k (i fastest). */
+  slice(k: number): Float32Array;
+}
+
+/** Reads a NIfTI image (CT, MR, ...) for display: any datatype segqc knows, values scaled, not checked as labels. */
+export function readNiftiImage(bytes: Uint8Array, file: string, limits: ReadLimits = DEFAULT_LIMITS): NiftiImage {
+  const gz = isGzip(bytes);
+  const h = headerOf(gz ? gunzipBounded(bytes, file, HEADER_PREFIX, true) : bytes, file);
+  const { shape, offset } = h;
+  const n = shape[0] * shape[1] * shape[2];
+  if (n > limits.maxVoxels) throw new SegqcError('format.too_large', `header claims ${shape.join('x')} = ${n} voxels, over the limit of ${limits.maxVoxels}`, { file });
+  const dt = h.datatype;
+  if (!dt) throw new SegqcError('format.unsupported', `datatype ${h.datatypeCode} is not a scalar image datatype segqc decodes`, { file });
+  const need = offset + n * dt.bytes;
+  if (need > MAX_FILE_BYTES) throw new SegqcError('format.too_large', `${need} bytes of voxels, over the ${MAX_FILE_BYTES}-byte limit of one file`, { file });
+  const all = gz ? gunzipBounded(bytes, file, Math.min(need + 1024 * 1024, MAX_FILE_BYTES), false, need) : bytes;
+  if (all.length < need) throw new SegqcError('format.truncated', `holds ${all.length} bytes, but the header's ${shape.join('x')} ${dt.name} voxels at offset ${offset} need ${need}`, { file });
+  const v = new DataView(all.buffer, all.byteOffset + offset, n * dt.bytes);
+  const le = h.littleEndian;
+  const { slope, inter } = h;
+  const get: (i: number) => number =
+    dt.name === 'uint8' ? (i) => v.getUint8(i)
+    : dt.name === 'int8' ? (i) => v.getInt8(i)
+    : dt.name === 'int16' ? (i) => v.getInt16(i * 2, le)
+    : dt.name === 'uint16' ? (i) => v.getUint16(i * 2, le)
+    : dt.name === 'int32' ? (i) => v.getInt32(i * 4, le)
+    : dt.name === 'uint32' ? (i) => v.getUint32(i * 4, le)
+    : dt.name === 'float32' ? (i) => v.getFloat32(i * 4, le)
+    : (i) => v.getFloat64(i * 8, le);
+  const plane = shape[0] * shape[1];
+  return {
+    geometry: h.geometry,
+    slice: (k) => {
+      const out = new Float32Array(plane);
+      for (let x = 0, i = k * plane; x < plane; x++, i++) out[x] = get(i) * slope + inter;
+      return out;
+    },
+  };
+}

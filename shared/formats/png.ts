@@ -258,3 +258,69 @@ export function readPng(bytes: Uint8Array, file: string, opts: { spacing?: Pixel
   const warnings = spacing ? [] : [`${file}: no pixel spacing given; sizes are in pixels`];
   return { path: file, format: 'png', geometry: planarGeometry(width, height, spacing), layers: [{ data, values }], labels, warnings };
 }
+
+/** A PNG image for display: grey values (any bit depth) or 8-bit RGB, alpha dropped. */
+export interface PngImage {
+  width: number;
+  height: number;
+  /** 1: grey, `samples` as stored (0 to 2^depth − 1); 3: RGB, 0 to 255. */
+  channels: 1 | 3;
+  samples: Float32Array;
+}
+
+/** The PLTE entries of a palette image, as RGB triples. */
+function paletteOf(b: Uint8Array, file: string): Uint8Array {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let p = 8; p + 12 <= b.length; ) {
+    const len = v.getUint32(p);
+    const type = String.fromCharCode(b[p + 4], b[p + 5], b[p + 6], b[p + 7]);
+    if (type === 'PLTE') return b.subarray(p + 8, Math.min(b.length, p + 8 + len));
+    if (type === 'IDAT' || type === 'IEND') break;
+    p += 12 + len;
+  }
+  throw new SegqcError('format.unreadable', 'palette PNG without a PLTE chunk', { file });
+}
+
+/** Reads a PNG image (grey, grey+alpha, RGB, RGBA or palette; any bit depth; interlaced or not) for display. */
+export function readPngImage(bytes: Uint8Array, file: string, limits: ReadLimits = DEFAULT_LIMITS): PngImage {
+  const h = pngHeader(bytes, file);
+  const { width, height, depth } = h;
+  if (width * height > limits.maxVoxels) throw new SegqcError('format.too_large', `header claims ${width}x${height} pixels, over the limit of ${limits.maxVoxels}`, { file });
+  const ct = COLOR_TYPES[h.colorType];
+  if (!ct || !ct.depths.includes(depth)) throw new SegqcError('format.unreadable', `PNG colour type ${h.colorType} with bit depth ${depth} does not exist`, { file });
+  const ch = ct.channels;
+  const bitsPerPixel = ch * depth;
+  const passes = passesOf(h, bitsPerPixel);
+  const raw = inflateZlibExact(imageData(bytes, file), file, passes.reduce((s, q) => s + q.rows * (q.stride + 1), 0), 'PNG image data');
+  const palette = h.colorType === 3 ? paletteOf(bytes, file) : null;
+  const colour = h.colorType === 2 || h.colorType === 6 || palette !== null;
+  const out = new Float32Array(width * height * (colour ? 3 : 1));
+  const mask = (1 << depth) - 1;
+  let at = 0;
+  for (const q of passes) {
+    unfilter(raw, at, q.rows, q.stride, Math.max(1, bitsPerPixel >> 3), file);
+    for (let r = 0; r < q.rows; r++) {
+      const row = at + r * (q.stride + 1) + 1;
+      const y = q.y0 + r * q.dy;
+      for (let c = 0; c < q.w; c++) {
+        const p = y * width + q.x0 + c * q.dx;
+        const sample = (s: number) => {
+          if (depth < 8) {
+            const bit = c * depth;
+            return (raw[row + (bit >> 3)] >> (8 - depth - (bit & 7))) & mask;
+          }
+          const o = row + (c * ch + s) * (depth >> 3);
+          return depth === 8 ? raw[o] : (raw[o] << 8) | raw[o + 1];
+        };
+        if (palette) {
+          const e = sample(0) * 3;
+          for (let s = 0; s < 3; s++) out[p * 3 + s] = palette[e + s] ?? 0;
+        } else if (colour) {
+          for (let s = 0; s < 3; s++) out[p * 3 + s] = depth === 16 ? sample(s) / 257 : sample(s);
+        } else out[p] = sample(0);
+      }
+    }
+    at += q.rows * (q.stride + 1);
+  }
+  return { width, height, channels: colour ? 3 : 1, samples: out };
+}

@@ -22,13 +22,37 @@ export interface SourceConfig {
   annotator?: string;
 }
 
-/** A parsed `segqc.yaml`, with defaults applied (`gate.fail_on`: `DEFAULT_FAIL_ON`, `gate.guideline_change`: `warn`, absent meaning the same). */
+/** Items pictured on one HTML page unless `pictures.max-items` says otherwise. */
+export const DEFAULT_PICTURED_ITEMS = 50;
+
+/** `pictures` of `segqc.yaml`: whether the HTML page has pictures, of how many items, and the grey window of the images. */
+export interface PicturesConfig {
+  enabled: boolean;
+  max_items: number;
+  /** Width and level of every image's grey window; null: CT abdomen W400/L40, or percentiles for other images. */
+  window: { width: number; level: number } | null;
+}
+
+/** A parsed `segqc.yaml`, with defaults applied (`gate.fail_on`: `DEFAULT_FAIL_ON`, `gate.guideline_change`: `warn`, absent meaning the same; pictures on, 50 items). */
 export interface DatasetConfig {
   guideline: string;
   sources: SourceConfig[];
   reference: SourceConfig | null;
   gate: { fail_on: FailOn; guideline_change?: GuidelineChangeGate };
+  /** Absent in configs built by hand: `picturesConfig` gives the defaults. */
+  pictures?: PicturesConfig;
 }
+
+type RawPictures = boolean | { 'max-items'?: number; window?: { width: number; level: number } } | undefined;
+
+/** The pictures settings of a config, defaults applied. */
+export const picturesConfig = (c: Pick<DatasetConfig, 'pictures'>): PicturesConfig => c.pictures ?? picturesOf(undefined);
+
+const picturesOf = (p: RawPictures): PicturesConfig => ({
+  enabled: p !== false,
+  max_items: typeof p === 'object' ? (p['max-items'] ?? DEFAULT_PICTURED_ITEMS) : DEFAULT_PICTURED_ITEMS,
+  window: typeof p === 'object' && p.window ? { width: p.window.width, level: p.window.level } : null,
+});
 
 let validator: ValidateFunction | undefined;
 const configValidator = (): ValidateFunction => (validator ??= compileSchema(schema));
@@ -55,6 +79,7 @@ export function validateConfig(text: string, file: string): { config?: DatasetCo
     sources: SourceConfig[];
     reference?: SourceConfig;
     gate?: { 'fail-on'?: FailOn; 'guideline-change'?: GuidelineChangeGate };
+    pictures?: RawPictures;
   };
   return {
     config: {
@@ -62,6 +87,7 @@ export function validateConfig(text: string, file: string): { config?: DatasetCo
       sources: raw.sources,
       reference: raw.reference ?? null,
       gate: { fail_on: raw.gate?.['fail-on'] ?? DEFAULT_FAIL_ON, guideline_change: raw.gate?.['guideline-change'] ?? DEFAULT_GUIDELINE_CHANGE_GATE },
+      pictures: picturesOf(raw.pictures),
     },
     errors: [],
   };

@@ -12,6 +12,9 @@ import { VERSION } from '../../../node/version.js';
 import { actionGate, actionGuidelineChangeGate } from '../inputs.js';
 import { gateFailure, publish } from '../publish.js';
 import { linksOf, type ActionContext } from './context.js';
+import { picturesConfig } from '../../../shared/guideline/config.js';
+import { pageCollector, pagePictures } from '../../../shared/pictures/page.js';
+import { renderReviewPage } from '../../../shared/report/html-page.js';
 
 /** The repository holding `dir`, with a clear message when the workspace is not a checkout. */
 function openRepository(dir: string): GitRepository {
@@ -65,6 +68,7 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
   head.prefetch(changed.map((c) => c.path));
   core.info(`segqc ${VERSION}: ${changed.length} changed file${changed.length === 1 ? '' : 's'} under ${prefix || 'the repository root'} between ${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)}; guideline ${context.guidelinePath} from the base commit`);
 
+  const pictures = pageCollector(picturesConfig(context.config), context.guideline);
   const analyzed = analyzePullRequest({
     base,
     head,
@@ -77,6 +81,7 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
     full: inputs.full,
     shard: inputs.shard,
     toolVersion: VERSION,
+    onItem: pictures ? (d, b, h) => pictures.addDiffItem(d, b && { ...b, tree: base }, h && { ...h, tree: head }) : undefined,
   });
   // Who committed each changed file: the comment groups the changes by annotator and git author.
   const analysis = { ...analyzed, diff: withCommitters(analyzed.diff, repo.committers(since ?? baseSha, headSha, prefix)) };
@@ -91,6 +96,10 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
   const reportPath = join(ctx.outDir, name);
   mkdirSync(dirname(reportPath), { recursive: true });
   writeFileAtomic(reportPath, JSON.stringify(report) + '\n');
+  // The review page beside the report: pictures of the changed items (tables only with `pictures: false`).
+  const htmlPath = reportPath.replace(/\.json$/, '.html');
+  writeFileAtomic(htmlPath, renderReviewPage({ report: analysis.report, diff: analysis.diff, guidelineChange: analysis.guidelineChange, pictures: pagePictures(pictures) }));
+  core.setOutput('html', htmlPath);
 
   if (analysis.report.items.some((i) => i.findings.some((f) => f.rule === 'format.unreadable' && f.reason === 'lfs_pointer'))) {
     core.warning('Some masks are Git LFS pointers, not the masks: check out with actions/checkout `lfs: true` (or run git lfs pull).', { title: 'segqc: Git LFS' });
