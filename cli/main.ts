@@ -8,10 +8,10 @@ const help = `segqc ${VERSION} — guidelines-as-code quality control for medica
 
 Usage:
   segqc compare <reference> <candidate> [--labels 1,2] [--tolerance 1,2] [--surface voxel|surfel] [--json]
-  segqc check [dir] [--json FILE] [--markdown FILE] [--fail-on error|warning|never [--override-config]]
+  segqc check [dir] [--json FILE] [--markdown FILE] [--html FILE] [--fail-on error|warning|never [--override-config]]
   segqc guideline validate <file>
   segqc guideline labelconfig <file>
-  segqc diff --base REF [--head REF] [dir]
+  segqc diff --base REF [--head REF] [dir] [--html FILE]
   segqc history [dir] [--since DATE|REV] [--until REV] [--by week|month|commit] [--json FILE] [--markdown FILE] [--html FILE]
   segqc attest <mask> [--annotator NAME] [--answer ID=yes ...] [--dir DATASET] [--force]
   segqc review <mask> --verdict accept|reject|accept_with_fixes [--reason ID] [--comment TEXT] [--stage ID] [--reviewer NAME]

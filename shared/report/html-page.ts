@@ -74,7 +74,7 @@ figure.pic{margin:0;width:512px;max-width:100%}
 .frame svg{position:absolute;left:0;top:0;width:100%;height:100%;overflow:visible}
 .ov text{font-family:system-ui,sans-serif;font-weight:bold;fill:#fff;stroke:#000;paint-order:stroke}
 .ov .hl{fill:none;stroke:#ffd400}
-.ov .hl.error{stroke:#ff3b30}.ov .hl.change{stroke:#00e5ff}
+.ov .hl.change{stroke:#00e5ff}
 .ov .bar{stroke:#fff}
 figcaption{line-height:1.45;font-size:13px;margin-top:4px}
 .legend div{overflow-wrap:anywhere}.legend span{margin-right:10px;white-space:nowrap}
