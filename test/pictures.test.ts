@@ -1,5 +1,9 @@
 /** The pictures of the review page: orientation, slice choice, rendering, PNG encoding, bounds, escaping and privacy. */
 import { describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import dcmjs from 'dcmjs';
+import { readImageVolume } from '../shared/pictures/image-volume.js';
 import { convertIndexedToRgb, decode as decodePng, encode as encodeFastPng } from 'fast-png';
 import type { Geometry, Segmentation, Vec3 } from '../shared/model.js';
 import { axisGeometry } from '../shared/model.js';
@@ -432,4 +436,42 @@ it('a collector with max-items 0 draws nothing', () => {
   for (const s of sides) c.addCheckItem(s);
   expect(c.stats.sampled).toBe(0);
   expect(c.result().items.size).toBe(0);
+});
+
+describe('DICOM images under the masks', () => {
+  const fx = join(__dirname, 'fixtures');
+  const series = readdirSync(join(fx, 'dicom-ct-series')).map((f) => ({ file: `images/ct2/${f}`, bytes: new Uint8Array(readFileSync(join(fx, 'dicom-ct-series', f))) }));
+
+  it('a CT series reads as rescaled values, slice by slice along the normal (compared with dcmjs)', () => {
+    const v = readImageVolume(series);
+    expect(v.modality).toBe('CT');
+    expect(v.geometry.shape).toEqual([16, 16, 4]);
+    const decoded = series
+      .map(({ bytes }) => {
+        const ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dcmjs.data.DicomMessage.readFile(bytes.slice().buffer).dict) as any;
+        const raw = ds.PixelRepresentation === 1 ? new Int16Array(ds.PixelData[0]) : new Uint16Array(ds.PixelData[0]);
+        return { z: Number(ds.ImagePositionPatient[2]), values: Array.from(raw, (x) => x * Number(ds.RescaleSlope ?? 1) + Number(ds.RescaleIntercept ?? 0)) };
+      })
+      .sort((a, b) => a.z - b.z);
+    decoded.forEach((d, k) => expect([...v.slice(k)]).toEqual(d.values));
+  });
+
+  it('a DICOM SEG checked against its series is pictured over the CT, windowed W400/L40', () => {
+    const files: Record<string, Uint8Array | string> = {
+      'guideline.yaml': 'schema_version: 1\nid: seg-test\nversion: 1.0.0\ntitle: SEG test\nlabels:\n  - name: Liver\n    value: 1\n    required: true\n',
+      'segqc.yaml': 'guideline: guideline.yaml\nsources:\n  - format: dicom-seg\n    path: seg/*.dcm\n    images: images/{id}/*.dcm\n',
+      'seg/ct2.dcm': new Uint8Array(readFileSync(join(fx, 'dicom-seg/seg_image_ct_binary.dcm'))),
+    };
+    for (const s of series) files[s.file] = s.bytes;
+    const tree = memoryTree(files);
+    const config = parseConfig(files['segqc.yaml'] as string, 'segqc.yaml');
+    const guideline = parseGuideline(files['guideline.yaml'] as string, 'guideline.yaml');
+    const collector = pageCollector(picturesConfig(config), guideline)!;
+    const report = checkDataset(tree, config, guideline, { guidelinePath: 'guideline.yaml', configPath: 'segqc.yaml', toolVersion: 'test', onItem: (it) => collector.addCheckItem({ ...it, tree }) });
+    expect(report.items[0].findings.map((f) => f.rule)).toContain('label.unknown');
+    const pics = collector.result().items.get('ct2')!.pictures;
+    const unknown = pics.find((p) => p.boxes.some((b) => b.rule === 'label.unknown'))!;
+    expect(unknown.background).toMatch(/^image images\/ct2\/\d+\.dcm, window CT W400\/L40$/);
+    expect(unknown.where).toMatch(/^axial slice [0-3] \(of 0–3\)$/);
+  });
 });

@@ -23,7 +23,6 @@ export interface PictureSide extends CheckedItem {
   tree: DatasetTree;
 }
 
-
 /** What the pictures may show and how many. */
 export interface PictureOptions {
   guideline: Guideline;
@@ -61,7 +60,7 @@ export interface PictureBox {
 export interface Picture {
   title: string;
   detail: string;
-  /** "axial slice 42 of 96"; "2D image". */
+  /** "axial slice 42 (of 0–95)"; "2D image". */
   where: string;
   png: Uint8Array;
   width: number;
@@ -111,7 +110,7 @@ const sameShape = (a: Geometry, b: Geometry) => a.shape.every((x, i) => x === b.
 /** How an annotation is named in captions: its annotator and file, or its Label Studio annotation id. */
 export function annotationName(a: AnnotationInput): string {
   const own = a.segmentation.format === 'labelstudio' && a.id ? `annotation ${a.id}` : a.segmentation.path;
-  return a.annotator && a.annotator !== 'reference' ? `${a.annotator} · ${own}` : a.annotator === 'reference' ? `reference · ${own}` : own;
+  return a.annotator ? `${a.annotator} · ${own}` : own;
 }
 
 const hex = (c: Rgb) => `#${c.map((x) => x.toString(16).padStart(2, '0')).join('')}`;
@@ -213,7 +212,7 @@ function addSpec(specs: PictureSpec[], s: PictureSpec): void {
 }
 
 /** Pictures of a changed item: the slices of largest change of the (at most two) most changed annotations, then the new findings. */
-export function planDiffItem(diff: ItemDiff, base: PictureSide | null, head: PictureSide | null, g: Guideline, maxPerItem: number): PictureSpec[] {
+function planDiffItem(diff: ItemDiff, base: PictureSide | null, head: PictureSide | null, g: Guideline, maxPerItem: number): PictureSpec[] {
   const specs: PictureSpec[] = [];
   const bAnn = new Map((base?.loaded.annotations ?? []).map((a) => [keyOf(a), a]));
   const hAnn = new Map((head?.loaded.annotations ?? []).map((a) => [keyOf(a), a]));
@@ -253,7 +252,7 @@ export function planDiffItem(diff: ItemDiff, base: PictureSide | null, head: Pic
 }
 
 /** Pictures of a checked item: each located finding (errors first), else the slice with the most labelled voxels. */
-export function planCheckItem(side: PictureSide, g: Guideline, maxPerItem: number): PictureSpec[] {
+function planCheckItem(side: PictureSide, g: Guideline, maxPerItem: number): PictureSpec[] {
   const specs: PictureSpec[] = [];
   for (const f of bySeverity(side.report.findings)) {
     if (specs.length >= maxPerItem) break;
@@ -400,13 +399,6 @@ function prepareDiff(diff: ItemDiff, base: PictureSide | null, head: PictureSide
 function prepareCheck(side: PictureSide, opts: PictureOptions, pngIndex: PngIndex, views?: ViewCache): PreparedItem {
   return prepareSpecs(side.report.id, planCheckItem(side, opts.guideline, opts.maxPerItem), loadImage(side, pngIndex), opts, views);
 }
-
-/** The pictures of a changed item, drawn now (its masks in `base` and `head`); the image from the head side. */
-export const drawDiffItem = (diff: ItemDiff, base: PictureSide | null, head: PictureSide | null, opts: PictureOptions): ItemPictures =>
-  drawPrepared(prepareDiff(diff, base, head, opts, treePngIndex()));
-
-/** The pictures of a checked item, drawn now. */
-export const drawCheckItem = (side: PictureSide, opts: PictureOptions): ItemPictures => drawPrepared(prepareCheck(side, opts, treePngIndex()));
 
 /** PNG files of a tree by lower-case file name, listed once per tree. */
 function treePngIndex(): PngIndex {

@@ -22,32 +22,43 @@ function countDiffering(a: Voxels, b: Voxels, from: number, to: number): number 
   return n;
 }
 
+/** The 32-bit words of a Uint8 array's range [from, to) when it is aligned for them (labels are never 0: a zero word holds none). */
+function wordsOf(d: Voxels, from: number, to: number): Uint32Array | null {
+  if (!(d instanceof Uint8Array) || (d.byteOffset + from) % 4 !== 0) return null;
+  return new Uint32Array(d.buffer, d.byteOffset + from, (to - from) >>> 2);
+}
+
 /**
  * Counts the voxels of [from, to) where label `va` of `a` and label `vb` of `b` disagree; with `out`, marks them
- * (out[x − from] = 1) and counts only the ones not marked before.
+ * (out[x − from] = 1) and counts only the ones not marked before. Runs of background on both sides are skipped a
+ * word (four voxels) at a time.
  */
 function markXor(a: Voxels | null, va: number, b: Voxels | null, vb: number, from: number, to: number, out: Uint8Array | null): number {
   let n = 0;
-  if (a && b) {
-    for (let x = from; x < to; x++) {
-      if ((a[x] === va) === (b[x] === vb)) continue;
-      if (!out) n++;
-      else if (!out[x - from]) {
-        out[x - from] = 1;
-        n++;
-      }
+  const visit = (x: number) => {
+    const ia = a !== null && a[x] === va, ib = b !== null && b[x] === vb;
+    if (ia === ib) return;
+    if (!out) n++;
+    else if (!out[x - from]) {
+      out[x - from] = 1;
+      n++;
     }
-  } else {
-    const d = (a ?? b)!, v = a ? va : vb;
-    for (let x = from; x < to; x++) {
-      if (d[x] !== v) continue;
-      if (!out) n++;
-      else if (!out[x - from]) {
-        out[x - from] = 1;
-        n++;
-      }
+  };
+  let x = from;
+  const wa = a ? wordsOf(a, from, to) : null, wb = b ? wordsOf(b, from, to) : null;
+  if ((wa || !a) && (wb || !b)) {
+    const words = (to - from) >>> 2;
+    for (let w = 0; w < words; w++) {
+      if ((wa ? wa[w] : 0) === 0 && (wb ? wb[w] : 0) === 0) continue;
+      const o = from + w * 4;
+      visit(o);
+      visit(o + 1);
+      visit(o + 2);
+      visit(o + 3);
     }
+    x = from + words * 4;
   }
+  for (; x < to; x++) visit(x);
   return n;
 }
 
