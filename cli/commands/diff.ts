@@ -2,7 +2,10 @@
 import { resolve } from 'node:path';
 import { SegqcError } from '../../shared/errors.js';
 import { analyzePullRequest, requireBaseConfig } from '../../shared/dataset/pull-request.js';
-import { renderDiffMarkdown } from '../../shared/report/render-diff.js';
+import { renderDiffMarkdown, type DiffView } from '../../shared/report/render-diff.js';
+import { renderDiffTerminal } from '../../shared/report/render-diff-terminal.js';
+import { withCommitters } from '../../shared/report/diff.js';
+import { progressReporter } from '../progress.js';
 import { neutralize } from '../../shared/report/escape.js';
 import { reviewViewOf } from '../../shared/report/render-review.js';
 import { parseArgs } from '../args.js';
@@ -21,6 +24,8 @@ export const diffHelp = `Usage: segqc diff --base REF [--head REF] [dir] [option
 Prints the Markdown that the GitHub Action posts on a pull request: the items that changed between base and head
 (head defaults to the working tree), checked with the base commit's guideline, with the metric diff. When the head
 changes the guideline, every item is also judged under the new one and the headline says how many would fail.
+On a terminal it prints the same decision-first view as text (blocking findings first, then the changed labels by
+who changed them), with a progress bar on stderr for long runs; piped, the Markdown, and nothing on stderr.
 
 Options:
   --config FILE            the dataset config, relative to dir (default segqc.yaml)
@@ -31,8 +36,22 @@ ${gateHelp}${guidelineChangeHelp}  --full                   check every item, no
   --quiet                  print only the verdict line
 `;
 
+/** Whether stdout and stderr are terminals, and the clock of the progress bar; tests hand in their own. */
+export interface DiffTerminal {
+  stdoutTTY: boolean;
+  stderrTTY: boolean;
+  now: () => number;
+}
+
 /** Runs `segqc diff`; `open` gives the repository holding a directory (tests hand in an in-memory one). */
-export function runDiff(argv: string[], out: (s: string) => void, err: (s: string) => void, open: (dir: string) => GitRepository = openGitRepository): number {
+export function runDiff(
+  argv: string[],
+  out: (s: string) => void,
+  err: (s: string) => void,
+  open: (dir: string) => GitRepository = openGitRepository,
+  terminal: Partial<DiffTerminal> = {},
+): number {
+  const tty: DiffTerminal = { stdoutTTY: Boolean(process.stdout.isTTY), stderrTTY: Boolean(process.stderr.isTTY), now: Date.now, ...terminal };
   const { positional, flags } = parseArgs(argv, ['base', 'head', 'config', 'json', 'html', GUIDELINE_CHANGE_FLAG, ...GATE_FLAGS.valued], ['help', 'full', 'quiet', ...GATE_FLAGS.booleans]);
   if (flags.help) {
     out(diffHelp);
@@ -53,10 +72,12 @@ export function runDiff(argv: string[], out: (s: string) => void, err: (s: strin
   const failOn = gateFromFlags(flags, context.config.gate.fail_on, configPath, err);
   const guidelineChangeGate = guidelineChangeFromFlags(flags, context.config.gate.guideline_change, configPath, err);
   // What the head changed since it branched off the base, as the action and GitHub's "Files changed" see it.
-  const changed = repo.changedFiles(repo.mergeBase(baseSha, headSha ?? repo.resolveCommit('HEAD')) ?? baseSha, headSha, prefix);
+  const since = repo.mergeBase(baseSha, headSha ?? repo.resolveCommit('HEAD')) ?? baseSha;
+  const changed = repo.changedFiles(since, headSha, prefix);
   base.prefetch(changed.map((c) => c.oldPath ?? c.path));
   headCommit?.prefetch(changed.map((c) => c.path));
   const pictures = flags.html ? pageCollector(picturesConfig(context.config), context.guideline) : null;
+  const progress = progressReporter({ write: err, isTTY: tty.stderrTTY && !flags.quiet, now: tty.now });
   const analysis = analyzePullRequest({
     base,
     head,
@@ -70,13 +91,17 @@ export function runDiff(argv: string[], out: (s: string) => void, err: (s: strin
     shard: null,
     toolVersion: VERSION,
     onItem: pictures ? (d, b, h) => pictures.addDiffItem(d, b && { ...b, tree: base }, h && { ...h, tree: head }) : undefined,
+    onProgress: progress.tick,
   });
+  progress.end();
+  // Who committed each changed file since the base (for a working tree: the commits up to HEAD).
+  analysis.diff = withCommitters(analysis.diff, repo.committers(since, headSha ?? repo.resolveCommit('HEAD'), prefix));
   if (flags.json) writeFileAtomic(String(flags.json), JSON.stringify({ diff: analysis.diff, report: analysis.report, guideline_change: analysis.guidelineChange }, null, 2) + '\n');
   if (flags.html) {
     const page = renderReviewPage({ report: analysis.report, diff: analysis.diff, guidelineChange: analysis.guidelineChange, pictures: pagePictures(pictures) });
     writeFileAtomic(String(flags.html), page);
   }
-  const md = renderDiffMarkdown({
+  const view: DiffView = {
     diff: analysis.diff,
     verdict: analysis.report.verdict,
     failOn,
@@ -85,10 +110,13 @@ export function runDiff(argv: string[], out: (s: string) => void, err: (s: strin
     runUrl: null,
     guidelineChange: analysis.guidelineChange,
     review: reviewViewOf(analysis.report),
-  });
+    findings: analysis.report.items.flatMap((i) => i.findings),
+    dataset: `${prefix}${configPath}`,
+  };
   const g = analysis.guidelineChange;
   const lead = g ? (g.error !== undefined ? 'the new guideline is unusable, ' : `guideline ${neutralize(g.base.version)} → ${neutralize(g.head.version)}: ${g.items_failing_head} of ${g.items_checked} items would fail after merge, `) : '';
   const changedItems = analysis.diff.items.filter((i) => !i.unchanged).length;
-  out(flags.quiet ? `${analysis.report.verdict}: ${lead}${changedItems} items changed, ${analysis.report.totals.errors} errors, ${analysis.report.totals.warnings} warnings\n` : md);
+  if (flags.quiet) out(`${analysis.report.verdict}: ${lead}${changedItems} items changed, ${analysis.report.totals.errors} errors, ${analysis.report.totals.warnings} warnings\n`);
+  else out(tty.stdoutTTY ? renderDiffTerminal(view, { color: true }) : renderDiffMarkdown(view));
   return analysis.report.verdict === 'pass' ? 0 : 1;
 }

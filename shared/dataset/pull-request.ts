@@ -49,6 +49,8 @@ export interface PullRequestInput {
   toleranceMm?: number;
   /** Called after each item is diffed, with both sides' masks while they are in memory (the pictures of the HTML page). */
   onItem?: (diff: ItemDiff, base: CheckedItem | null, head: CheckedItem | null) => void;
+  /** Called after each item is checked on both sides and diffed (a progress bar). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -185,6 +187,7 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
     const entry: ItemDiff = changedIds.has(id) ? d : { ...d, unchanged: true };
     diffs.push(entry);
     input.onItem?.(entry, bp && br ? { pending: bp, loaded: bl, report: br } : null, hp && hr ? { pending: hp, loaded: hl, report: hr } : null);
+    input.onProgress?.(diffs.length, selected.length);
   }
   const meta = {
     tool: { name: 'segqc' as const, version: input.toolVersion },

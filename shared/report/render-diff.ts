@@ -137,9 +137,20 @@ function itemRows(r: ChangeRow, v: DiffView): string[] {
   const several = new Set(r.labels.map((l) => l.annotation)).size > 1;
   return r.labels.map((l, i) => {
     const label = `${escapeMarkdown(l.label)}${several ? ` · ${escapeMarkdown(shortAnnotation(l.annotation))}` : ''}`;
-    const volume = `${volArrow(l.volume_base, l.volume_head)}${l.volume_base === l.volume_head ? '' : pct(l.volume_change_pct)}`;
-    return `| ${i === 0 ? itemCell : ''} | ${label} | ${volume} | ${arrow(l.components_base, l.components_head, 0)} | ${n(l.dice, 3)} | ${n(l.nsd, 3)} | ${n(l.hd95)} | ${i === 0 ? fcell : ''} |`;
+    const c = labelCells(l);
+    return `| ${i === 0 ? itemCell : ''} | ${label} | ${c.volume} | ${c.components} | ${c.dice} | ${c.nsd} | ${c.hd95} | ${i === 0 ? fcell : ''} |`;
   });
+}
+
+/** A label row's numbers as text: volume base → head with the change, components, Dice, NSD and HD95. */
+export function labelCells(l: LabelDiff): { volume: string; components: string; dice: string; nsd: string; hd95: string } {
+  return {
+    volume: `${volArrow(l.volume_base, l.volume_head)}${l.volume_base === l.volume_head ? '' : pct(l.volume_change_pct)}`,
+    components: arrow(l.components_base, l.components_head, 0),
+    dice: n(l.dice, 3),
+    nsd: n(l.nsd, 3),
+    hd95: n(l.hd95),
+  };
 }
 
 /** Who made a group of changes: the annotator, and the git authors when someone else committed them. */
