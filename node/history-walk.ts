@@ -11,7 +11,7 @@ import { catFileBatch, openGitRepository, type GitRepository } from './git.js';
 import type { ResultCache } from './cache.js';
 import { cacheKey } from './cache.js';
 import { memoryTree, type DatasetTree } from '../shared/dataset/tree.js';
-import { loadDatasetContext, type DatasetContext } from '../shared/dataset/context.js';
+import { guidelinePathOf, loadDatasetContext, type DatasetContext } from '../shared/dataset/context.js';
 import { parseConfig } from '../shared/guideline/config.js';
 import { guidelineSha256 } from '../shared/guideline/hash.js';
 import { globToRegExp } from '../shared/dataset/glob.js';
@@ -135,16 +135,6 @@ function blobIds(top: string, sha: string, prefix: string): Map<string, string> 
   return out;
 }
 
-const normPath = (p: string) => {
-  const out: string[] = [];
-  for (const part of p.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') out.pop();
-    else out.push(part);
-  }
-  return out.join('/');
-};
-
 const parentDir = (p: string) => {
   const parts = p.split('/');
   return parts.length >= 2 ? parts[parts.length - 2] : null;
@@ -209,8 +199,7 @@ export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk 
     let guidelinePath: string;
     try {
       const cfg = parseConfig(new TextDecoder().decode(configBytes), opts.configPath);
-      const base = opts.configPath.includes('/') ? opts.configPath.slice(0, opts.configPath.lastIndexOf('/') + 1) : '';
-      guidelinePath = normPath(base + cfg.guideline);
+      guidelinePath = guidelinePathOf(opts.configPath, cfg.guideline);
     } catch (e) {
       if (!isSegqcError(e)) throw e;
       return { error: e.message };

@@ -11,6 +11,7 @@ import { geometryDifferences } from '../shared/geometry.js';
 import { compareMasks } from '../shared/metrics/compare.js';
 import { SegqcError } from '../shared/errors.js';
 import type { Segmentation, Vec3 } from '../shared/model.js';
+import { concat } from './fuzz/mutate.js';
 
 const dir = join(__dirname, 'fixtures');
 const load = (p: string) => new Uint8Array(readFileSync(join(dir, p)));
@@ -39,16 +40,6 @@ function withPixelData(bytes: Uint8Array, px: Uint8Array): Uint8Array {
   expect(start + old.length).toBe(bytes.length);
   const out = concat(bytes.subarray(0, start), px);
   new DataView(out.buffer).setUint32(start - 4, px.length, true);
-  return out;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
   return out;
 }
 

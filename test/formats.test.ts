@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { gunzipSync, gzipSync, deflateSync, crc32 } from 'node:zlib';
+import { gunzipSync, gzipSync, deflateSync } from 'node:zlib';
+import { pngChunk } from './fuzz/png-writer.js';
 import { join } from 'node:path';
 import { decodeBinary, encodeBinary } from '@thi.ng/rle-pack';
 import { encode as encodePng } from 'fast-png';
@@ -146,15 +147,6 @@ describe('NIfTI', () => {
     expectError(() => readNifti(b, 'small.nii', { maxVoxels: 3 }), 'format.too_large');
   });
 });
-
-function pngChunk(type: string, data: Uint8Array): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'ascii'), Buffer.from(data)]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td) >>> 0);
-  return Buffer.concat([len, td, crc]);
-}
 
 /** A minimal PNG writer for bit depths below 8 (fast-png only writes 8 and 16). */
 function lowDepthPng(w: number, h: number, depth: number, colorType: number, pixels: number[], palette?: number[][]): Uint8Array {

@@ -14,15 +14,17 @@ export interface DatasetContext {
   guidelineText: string;
 }
 
-const norm = (p: string) => {
+/** The tree path of the guideline `segqc.yaml` at `configPath` names (relative to the config's directory). */
+export function guidelinePathOf(configPath: string, guideline: string): string {
+  const dir = configPath.includes('/') ? configPath.slice(0, configPath.lastIndexOf('/') + 1) : '';
   const out: string[] = [];
-  for (const part of p.split('/')) {
+  for (const part of (dir + guideline).split('/')) {
     if (part === '' || part === '.') continue;
     if (part === '..') out.pop();
     else out.push(part);
   }
   return out.join('/');
-};
+}
 
 /** Reads `configPath` from the tree, then the guideline it names (relative to the config file). */
 export function loadDatasetContext(tree: DatasetTree, configPath = 'segqc.yaml'): DatasetContext {
@@ -30,8 +32,7 @@ export function loadDatasetContext(tree: DatasetTree, configPath = 'segqc.yaml')
   if (!files.has(configPath)) throw new SegqcError('config.invalid', `no ${configPath} in ${tree.name}`, { file: configPath });
   const dec = new TextDecoder();
   const config = parseConfig(dec.decode(readEntry(tree, configPath)), configPath);
-  const dir = configPath.includes('/') ? configPath.slice(0, configPath.lastIndexOf('/') + 1) : '';
-  const guidelinePath = norm(dir + config.guideline);
+  const guidelinePath = guidelinePathOf(configPath, config.guideline);
   if (!files.has(guidelinePath)) {
     throw new SegqcError('config.invalid', `guideline "${config.guideline}" does not exist in ${tree.name}`, { file: configPath });
   }
