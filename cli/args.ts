@@ -27,7 +27,7 @@ export function parseArgs(argv: string[], valued: string[], booleans: string[], 
     const name = a.slice(2, eq > 0 ? eq : undefined);
     if (valued.includes(name) || repeated.includes(name)) {
       const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
-      if (v === undefined) throw new SegqcError('usage', `--${name} needs a value`);
+      if (v === undefined || v === '') throw new SegqcError('usage', `--${name} needs a value`);
       if (repeated.includes(name)) (lists[name] ??= []).push(v);
       else flags[name] = v;
     } else if (booleans.includes(name) && eq < 0) {

@@ -48,6 +48,14 @@ describe('segqc output', () => {
     }
   }, 60_000);
 
+  it('an empty value (--json "$UNSET") is a usage error, not a report silently not written', () => {
+    for (const args of [['check', 'examples/liver-ct', '--json='], ['check', 'examples/liver-ct', '--markdown', ''], ['diff', '--base', '']]) {
+      const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^segqc (check|diff): error \[usage\] --(json|markdown|base) needs a value\n/);
+    }
+  });
+
   it('-h and segqc help <command> print the command help, like --help', () => {
     const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     for (const cmd of ['check', 'diff', 'compare']) {
