@@ -328,7 +328,10 @@ describe('Label Studio: every region is checked before it is hashed, allocated o
       expectError(() => lsResult([rect({ [k]: v })]), 'format.unreadable', new RegExp(`region r: rectangle "${k}" is .*, not a number`));
     }
     expect(lsResult([rect({ rotation: null })]).segmentation.layers).toHaveLength(1);
+    // Finite, but percent values whose pixel coordinates overflow to Infinity (edges would have NaN crossings).
+    expectError(() => lsResult([rect({ width: 1e308 })]), 'format.unreadable', /rectangle "width" is 1e\+308; coordinates are percent of the image, within ±1000000/);
     const poly = (points: unknown) => [{ id: 'p', type: 'polygonlabels', original_width: 40, original_height: 30, value: { points, polygonlabels: ['T'] } }];
+    expectError(() => lsResult(poly([[1, 1], [1e308, 5], [9, 1]])), 'format.polygon', /polygon point 1 is \[1e\+308, 5\]; coordinates are percent/);
     for (const pts of [[[1, 1], [5, '5'], [9, 1]], [[1, 1], [5, 5, 5], [9, 1]], [[1, 1], [[5, 5]], [9, 1]], [[1, 1], [5, null], [9, 1]], [[1, 1], { x: 5, y: 5 }, [9, 1]]]) {
       expectError(() => lsResult(poly(pts)), 'format.polygon', /region p: polygon point 1 is .*; points must be \[x, y\] pairs of numbers/);
     }

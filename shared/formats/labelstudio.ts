@@ -70,6 +70,10 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
+/** Coordinates are percent of the image: anything beyond ±MAX_PERCENT is not a place on or near it. */
+const MAX_PERCENT = 1e6;
+const isPercent = (v: unknown): v is number => isNumber(v) && Math.abs(v) <= MAX_PERCENT;
+
 /** Largest image a Label Studio annotation is rasterized on: every region becomes a mask of the whole image. */
 export const MAX_LABELSTUDIO_PIXELS = 2 ** 29;
 
@@ -198,6 +202,9 @@ function regionShape(type: LabelStudioRegion['type'], value: Obj, where: { file:
       if (!(Array.isArray(p) && p.length === 2 && isNumber(p[0]) && isNumber(p[1]))) {
         throw new SegqcError('format.polygon', `polygon point ${i} is ${shown(p)}; points must be [x, y] pairs of numbers`, where);
       }
+      if (!isPercent(p[0]) || !isPercent(p[1])) {
+        throw new SegqcError('format.polygon', `polygon point ${i} is [${p[0]}, ${p[1]}]; coordinates are percent of the image, within ±${MAX_PERCENT}`, where);
+      }
       return [p[0], p[1]] as [number, number];
     });
     return { type, points };
@@ -205,6 +212,7 @@ function regionShape(type: LabelStudioRegion['type'], value: Obj, where: { file:
   const r = { x: value.x, y: value.y, width: value.width, height: value.height, rotation: value.rotation ?? 0 };
   for (const [k, v] of Object.entries(r)) {
     if (!isNumber(v)) throw new SegqcError('format.unreadable', `rectangle "${k}" is ${shown(v)}, not a number`, where);
+    if (k !== 'rotation' && !isPercent(v)) throw new SegqcError('format.unreadable', `rectangle "${k}" is ${v}; coordinates are percent of the image, within ±${MAX_PERCENT}`, where);
   }
   return { type, ...(r as Record<keyof typeof r, number>) };
 }
