@@ -121,6 +121,7 @@ export function reviewDiffMarkdown(diff: Pick<DatasetDiff, 'items'>, v: ReviewVi
   const out: string[] = [];
   if (v) out.push(...reviewMarkdown(v, { open: opts.open, rejections: false }));
   else out.push('### Review', '');
-  if (changes) out.splice(2, 0, `This pull request records verdicts: ${changes}.`, '');
+  const lines = [changes ? `This pull request records verdicts: ${changes}.` : null, v ? 'Progress of the items this run checked:' : null].filter((l): l is string => l !== null);
+  out.splice(2, 0, lines.join(' '), '');
   return out;
 }
