@@ -5,17 +5,17 @@ var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
 var __getOwnPropNames = Object.getOwnPropertyNames;
 var __getProtoOf = Object.getPrototypeOf;
 var __hasOwnProp = Object.prototype.hasOwnProperty;
-var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x, {
+var __require = /* @__PURE__ */ ((x2) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x2, {
   get: (a, b) => (typeof require !== "undefined" ? require : a)[b]
-}) : x)(function(x) {
+}) : x2)(function(x2) {
   if (typeof require !== "undefined") return require.apply(this, arguments);
-  throw Error('Dynamic require of "' + x + '" is not supported');
+  throw Error('Dynamic require of "' + x2 + '" is not supported');
 });
 var __commonJS = (cb, mod) => function __require2() {
   try {
     return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
-  } catch (e) {
-    throw mod = 0, e;
+  } catch (e2) {
+    throw mod = 0, e2;
   }
 };
 var __export = (target, all) => {
@@ -87,10 +87,10 @@ var require_tunnel = __commonJS({
       self2.sockets = [];
       self2.on("free", function onFree(socket, host, port, localAddress) {
         var options2 = toOptions(host, port, localAddress);
-        for (var i = 0, len2 = self2.requests.length; i < len2; ++i) {
-          var pending = self2.requests[i];
+        for (var i2 = 0, len2 = self2.requests.length; i2 < len2; ++i2) {
+          var pending = self2.requests[i2];
           if (pending.host === options2.host && pending.port === options2.port) {
-            self2.requests.splice(i, 1);
+            self2.requests.splice(i2, 1);
             pending.request.onSocket(socket);
             return;
           }
@@ -236,8 +236,8 @@ var require_tunnel = __commonJS({
       return host;
     }
     function mergeOptions(target) {
-      for (var i = 1, len2 = arguments.length; i < len2; ++i) {
-        var overrides = arguments[i];
+      for (var i2 = 1, len2 = arguments.length; i2 < len2; ++i2) {
+        var overrides = arguments[i2];
         if (typeof overrides === "object") {
           var keys = Object.keys(overrides);
           for (var j = 0, keyLen = keys.length; j < keyLen; ++j) {
@@ -809,8 +809,8 @@ var require_constants = __commonJS({
       "X-Requested-With",
       "X-XSS-Protection"
     ];
-    for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key = wellknownHeaderNames[i];
+    for (let i2 = 0; i2 < wellknownHeaderNames.length; ++i2) {
+      const key = wellknownHeaderNames[i2];
       const lowerCasedKey = key.toLowerCase();
       headerNameLowerCasedRecord[key] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
     }
@@ -951,8 +951,8 @@ var require_tree = __commonJS({
       }
     };
     var tree = new TernarySearchTree();
-    for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
+    for (let i2 = 0; i2 < wellknownHeaderNames.length; ++i2) {
+      const key = headerNameLowerCasedRecord[wellknownHeaderNames[i2]];
       tree.insert(key, key);
     }
     module.exports = {
@@ -1176,21 +1176,21 @@ var require_util = __commonJS({
     }
     function parseHeaders(headers, obj2) {
       if (obj2 === void 0) obj2 = {};
-      for (let i = 0; i < headers.length; i += 2) {
-        const key = headerNameToString(headers[i]);
+      for (let i2 = 0; i2 < headers.length; i2 += 2) {
+        const key = headerNameToString(headers[i2]);
         let val = obj2[key];
         if (val) {
           if (typeof val === "string") {
             val = [val];
             obj2[key] = val;
           }
-          val.push(headers[i + 1].toString("utf8"));
+          val.push(headers[i2 + 1].toString("utf8"));
         } else {
-          const headersValue = headers[i + 1];
+          const headersValue = headers[i2 + 1];
           if (typeof headersValue === "string") {
             obj2[key] = headersValue;
           } else {
-            obj2[key] = Array.isArray(headersValue) ? headersValue.map((x) => x.toString("utf8")) : headersValue.toString("utf8");
+            obj2[key] = Array.isArray(headersValue) ? headersValue.map((x2) => x2.toString("utf8")) : headersValue.toString("utf8");
           }
         }
       }
@@ -1355,8 +1355,8 @@ var require_util = __commonJS({
       if (characters.length === 0) {
         return false;
       }
-      for (let i = 0; i < characters.length; ++i) {
-        if (!isTokenCharCode(characters.charCodeAt(i))) {
+      for (let i2 = 0; i2 < characters.length; ++i2) {
+        if (!isTokenCharCode(characters.charCodeAt(i2))) {
           return false;
         }
       }
@@ -1781,8 +1781,8 @@ var require_request = __commonJS({
           if (headers.length % 2 !== 0) {
             throw new InvalidArgumentError("headers array must be even");
           }
-          for (let i = 0; i < headers.length; i += 2) {
-            processHeader(this, headers[i], headers[i + 1]);
+          for (let i2 = 0; i2 < headers.length; i2 += 2) {
+            processHeader(this, headers[i2], headers[i2 + 1]);
           }
         } else if (headers && typeof headers === "object") {
           if (headers[Symbol.iterator]) {
@@ -1794,8 +1794,8 @@ var require_request = __commonJS({
             }
           } else {
             const keys = Object.keys(headers);
-            for (let i = 0; i < keys.length; ++i) {
-              processHeader(this, keys[i], headers[keys[i]]);
+            for (let i2 = 0; i2 < keys.length; ++i2) {
+              processHeader(this, keys[i2], headers[keys[i2]]);
             }
           }
         } else if (headers != null) {
@@ -1808,10 +1808,10 @@ var require_request = __commonJS({
           channels.create.publish({ request: this });
         }
       }
-      onBodySent(chunk) {
+      onBodySent(chunk2) {
         if (this[kHandler].onBodySent) {
           try {
-            return this[kHandler].onBodySent(chunk);
+            return this[kHandler].onBodySent(chunk2);
           } catch (err2) {
             this.abort(err2);
           }
@@ -1854,11 +1854,11 @@ var require_request = __commonJS({
           this.abort(err2);
         }
       }
-      onData(chunk) {
+      onData(chunk2) {
         assert(!this.aborted);
         assert(!this.completed);
         try {
-          return this[kHandler].onData(chunk);
+          return this[kHandler].onData(chunk2);
         } catch (err2) {
           this.abort(err2);
           return false;
@@ -1979,18 +1979,18 @@ var require_request = __commonJS({
       }
       if (Array.isArray(val)) {
         const arr = [];
-        for (let i = 0; i < val.length; i++) {
-          if (typeof val[i] === "string") {
-            if (!isValidHeaderValue(val[i])) {
+        for (let i2 = 0; i2 < val.length; i2++) {
+          if (typeof val[i2] === "string") {
+            if (!isValidHeaderValue(val[i2])) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
-            arr.push(val[i]);
-          } else if (val[i] === null) {
+            arr.push(val[i2]);
+          } else if (val[i2] === null) {
             arr.push("");
-          } else if (typeof val[i] === "object") {
+          } else if (typeof val[i2] === "object") {
             throw new InvalidArgumentError(`invalid ${key} header`);
           } else {
-            const str4 = `${val[i]}`;
+            const str4 = `${val[i2]}`;
             if (!isValidHeaderValue(str4)) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
@@ -2153,8 +2153,8 @@ var require_dispatcher_base = __commonJS({
       }
       set interceptors(newInterceptors) {
         if (newInterceptors) {
-          for (let i = newInterceptors.length - 1; i >= 0; i--) {
-            const interceptor = this[kInterceptors][i];
+          for (let i2 = newInterceptors.length - 1; i2 >= 0; i2--) {
+            const interceptor = this[kInterceptors][i2];
             if (typeof interceptor !== "function") {
               throw new InvalidArgumentError("interceptor must be an function");
             }
@@ -2190,8 +2190,8 @@ var require_dispatcher_base = __commonJS({
         const onClosed = () => {
           const callbacks = this[kOnClosed];
           this[kOnClosed] = null;
-          for (let i = 0; i < callbacks.length; i++) {
-            callbacks[i](null, null);
+          for (let i2 = 0; i2 < callbacks.length; i2++) {
+            callbacks[i2](null, null);
           }
         };
         this[kClose]().then(() => this.destroy()).then(() => {
@@ -2233,8 +2233,8 @@ var require_dispatcher_base = __commonJS({
         const onDestroyed = () => {
           const callbacks = this[kOnDestroyed];
           this[kOnDestroyed] = null;
-          for (let i = 0; i < callbacks.length; i++) {
-            callbacks[i](null, null);
+          for (let i2 = 0; i2 < callbacks.length; i2++) {
+            callbacks[i2](null, null);
           }
         };
         this[kDestroy](err2).then(() => {
@@ -2247,8 +2247,8 @@ var require_dispatcher_base = __commonJS({
           return this[kDispatch](opts, handler3);
         }
         let dispatch = this[kDispatch].bind(this);
-        for (let i = this[kInterceptors].length - 1; i >= 0; i--) {
-          dispatch = this[kInterceptors][i](dispatch);
+        for (let i2 = this[kInterceptors].length - 1; i2 >= 0; i2--) {
+          dispatch = this[kInterceptors][i2](dispatch);
         }
         this[kInterceptedDispatch] = dispatch;
         return dispatch(opts, handler3);
@@ -2892,9 +2892,9 @@ var require_constants2 = __commonJS({
       FINISH2[FINISH2["UNSAFE"] = 2] = "UNSAFE";
     })(FINISH = exports.FINISH || (exports.FINISH = {}));
     exports.ALPHA = [];
-    for (let i = "A".charCodeAt(0); i <= "Z".charCodeAt(0); i++) {
-      exports.ALPHA.push(String.fromCharCode(i));
-      exports.ALPHA.push(String.fromCharCode(i + 32));
+    for (let i2 = "A".charCodeAt(0); i2 <= "Z".charCodeAt(0); i2++) {
+      exports.ALPHA.push(String.fromCharCode(i2));
+      exports.ALPHA.push(String.fromCharCode(i2 + 32));
     }
     exports.NUM_MAP = {
       0: 0,
@@ -2980,8 +2980,8 @@ var require_constants2 = __commonJS({
       "~"
     ].concat(exports.ALPHANUM);
     exports.URL_CHAR = exports.STRICT_URL_CHAR.concat(["	", "\f"]);
-    for (let i = 128; i <= 255; i++) {
-      exports.URL_CHAR.push(i);
+    for (let i2 = 128; i2 <= 255; i2++) {
+      exports.URL_CHAR.push(i2);
     }
     exports.HEX = exports.NUM.concat(["a", "b", "c", "d", "e", "f", "A", "B", "C", "D", "E", "F"]);
     exports.STRICT_TOKEN = [
@@ -3003,9 +3003,9 @@ var require_constants2 = __commonJS({
     ].concat(exports.ALPHANUM);
     exports.TOKEN = exports.STRICT_TOKEN.concat([" "]);
     exports.HEADER_CHARS = ["	"];
-    for (let i = 32; i <= 255; i++) {
-      if (i !== 127) {
-        exports.HEADER_CHARS.push(i);
+    for (let i2 = 32; i2 <= 255; i2++) {
+      if (i2 !== 127) {
+        exports.HEADER_CHARS.push(i2);
       }
     }
     exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS.filter((c) => c !== 44);
@@ -3399,15 +3399,15 @@ var require_data_url = __commonJS({
       const length2 = input.length;
       const output = new Uint8Array(length2);
       let j = 0;
-      for (let i = 0; i < length2; ++i) {
-        const byte = input[i];
+      for (let i2 = 0; i2 < length2; ++i2) {
+        const byte = input[i2];
         if (byte !== 37) {
           output[j++] = byte;
-        } else if (byte === 37 && !(isHexCharByte(input[i + 1]) && isHexCharByte(input[i + 2]))) {
+        } else if (byte === 37 && !(isHexCharByte(input[i2 + 1]) && isHexCharByte(input[i2 + 2]))) {
           output[j++] = 37;
         } else {
-          output[j++] = hexByteToNumber(input[i + 1]) << 4 | hexByteToNumber(input[i + 2]);
-          i += 2;
+          output[j++] = hexByteToNumber(input[i2 + 1]) << 4 | hexByteToNumber(input[i2 + 2]);
+          i2 += 2;
         }
       }
       return length2 === j ? output : output.subarray(0, j);
@@ -3593,13 +3593,13 @@ var require_data_url = __commonJS({
         return String.fromCharCode.apply(null, input);
       }
       let result = "";
-      let i = 0;
+      let i2 = 0;
       let addition = (2 << 15) - 1;
-      while (i < length2) {
-        if (i + addition > length2) {
-          addition = length2 - i;
+      while (i2 < length2) {
+        if (i2 + addition > length2) {
+          addition = length2 - i2;
         }
-        result += String.fromCharCode.apply(null, input.subarray(i, i += addition));
+        result += String.fromCharCode.apply(null, input.subarray(i2, i2 += addition));
       }
       return result;
     }
@@ -3672,8 +3672,8 @@ var require_webidl = __commonJS({
       return new TypeError(`${message2.header}: ${message2.message}`);
     };
     webidl.errors.conversionFailed = function(context4) {
-      const plural4 = context4.types.length === 1 ? "" : " one of";
-      const message2 = `${context4.argument} could not be converted to${plural4}: ${context4.types.join(", ")}.`;
+      const plural5 = context4.types.length === 1 ? "" : " one of";
+      const message2 = `${context4.argument} could not be converted to${plural5}: ${context4.types.join(", ")}.`;
       return webidl.errors.exception({
         header: context4.prefix,
         message: message2
@@ -3756,44 +3756,44 @@ var require_webidl = __commonJS({
         lowerBound = Math.pow(-2, bitLength) - 1;
         upperBound = Math.pow(2, bitLength - 1) - 1;
       }
-      let x = Number(V);
-      if (x === 0) {
-        x = 0;
+      let x2 = Number(V);
+      if (x2 === 0) {
+        x2 = 0;
       }
       if (opts?.enforceRange === true) {
-        if (Number.isNaN(x) || x === Number.POSITIVE_INFINITY || x === Number.NEGATIVE_INFINITY) {
+        if (Number.isNaN(x2) || x2 === Number.POSITIVE_INFINITY || x2 === Number.NEGATIVE_INFINITY) {
           throw webidl.errors.exception({
             header: "Integer conversion",
             message: `Could not convert ${webidl.util.Stringify(V)} to an integer.`
           });
         }
-        x = webidl.util.IntegerPart(x);
-        if (x < lowerBound || x > upperBound) {
+        x2 = webidl.util.IntegerPart(x2);
+        if (x2 < lowerBound || x2 > upperBound) {
           throw webidl.errors.exception({
             header: "Integer conversion",
-            message: `Value must be between ${lowerBound}-${upperBound}, got ${x}.`
+            message: `Value must be between ${lowerBound}-${upperBound}, got ${x2}.`
           });
         }
-        return x;
+        return x2;
       }
-      if (!Number.isNaN(x) && opts?.clamp === true) {
-        x = Math.min(Math.max(x, lowerBound), upperBound);
-        if (Math.floor(x) % 2 === 0) {
-          x = Math.floor(x);
+      if (!Number.isNaN(x2) && opts?.clamp === true) {
+        x2 = Math.min(Math.max(x2, lowerBound), upperBound);
+        if (Math.floor(x2) % 2 === 0) {
+          x2 = Math.floor(x2);
         } else {
-          x = Math.ceil(x);
+          x2 = Math.ceil(x2);
         }
-        return x;
+        return x2;
       }
-      if (Number.isNaN(x) || x === 0 && Object.is(0, x) || x === Number.POSITIVE_INFINITY || x === Number.NEGATIVE_INFINITY) {
+      if (Number.isNaN(x2) || x2 === 0 && Object.is(0, x2) || x2 === Number.POSITIVE_INFINITY || x2 === Number.NEGATIVE_INFINITY) {
         return 0;
       }
-      x = webidl.util.IntegerPart(x);
-      x = x % Math.pow(2, bitLength);
-      if (signedness === "signed" && x >= Math.pow(2, bitLength) - 1) {
-        return x - Math.pow(2, bitLength);
+      x2 = webidl.util.IntegerPart(x2);
+      x2 = x2 % Math.pow(2, bitLength);
+      if (signedness === "signed" && x2 >= Math.pow(2, bitLength) - 1) {
+        return x2 - Math.pow(2, bitLength);
       }
-      return x;
+      return x2;
     };
     webidl.util.IntegerPart = function(n2) {
       const r = Math.floor(Math.abs(n2));
@@ -3872,12 +3872,12 @@ var require_webidl = __commonJS({
         return result;
       };
     };
-    webidl.interfaceConverter = function(i) {
+    webidl.interfaceConverter = function(i2) {
       return (V, prefix, argument, opts) => {
-        if (opts?.strict !== false && !(V instanceof i)) {
+        if (opts?.strict !== false && !(V instanceof i2)) {
           throw webidl.errors.exception({
             header: prefix,
-            message: `Expected ${argument} ("${webidl.util.Stringify(V)}") to be an instance of ${i.name}.`
+            message: `Expected ${argument} ("${webidl.util.Stringify(V)}") to be an instance of ${i2.name}.`
           });
         }
         return V;
@@ -3945,39 +3945,39 @@ var require_webidl = __commonJS({
       return String(V);
     };
     webidl.converters.ByteString = function(V, prefix, argument) {
-      const x = webidl.converters.DOMString(V, prefix, argument);
-      for (let index = 0; index < x.length; index++) {
-        if (x.charCodeAt(index) > 255) {
+      const x2 = webidl.converters.DOMString(V, prefix, argument);
+      for (let index = 0; index < x2.length; index++) {
+        if (x2.charCodeAt(index) > 255) {
           throw new TypeError(
-            `Cannot convert argument to a ByteString because the character at index ${index} has a value of ${x.charCodeAt(index)} which is greater than 255.`
+            `Cannot convert argument to a ByteString because the character at index ${index} has a value of ${x2.charCodeAt(index)} which is greater than 255.`
           );
         }
       }
-      return x;
+      return x2;
     };
     webidl.converters.USVString = toUSVString;
     webidl.converters.boolean = function(V) {
-      const x = Boolean(V);
-      return x;
+      const x2 = Boolean(V);
+      return x2;
     };
     webidl.converters.any = function(V) {
       return V;
     };
     webidl.converters["long long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 64, "signed", void 0, prefix, argument);
-      return x;
+      const x2 = webidl.util.ConvertToInt(V, 64, "signed", void 0, prefix, argument);
+      return x2;
     };
     webidl.converters["unsigned long long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 64, "unsigned", void 0, prefix, argument);
-      return x;
+      const x2 = webidl.util.ConvertToInt(V, 64, "unsigned", void 0, prefix, argument);
+      return x2;
     };
     webidl.converters["unsigned long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 32, "unsigned", void 0, prefix, argument);
-      return x;
+      const x2 = webidl.util.ConvertToInt(V, 32, "unsigned", void 0, prefix, argument);
+      return x2;
     };
     webidl.converters["unsigned short"] = function(V, prefix, argument, opts) {
-      const x = webidl.util.ConvertToInt(V, 16, "unsigned", opts, prefix, argument);
-      return x;
+      const x2 = webidl.util.ConvertToInt(V, 16, "unsigned", opts, prefix, argument);
+      return x2;
     };
     webidl.converters.ArrayBuffer = function(V, prefix, argument, opts) {
       if (webidl.util.Type(V) !== "Object" || !types.isAnyArrayBuffer(V)) {
@@ -4120,8 +4120,8 @@ var require_util2 = __commonJS({
       return location;
     }
     function isValidEncodedURL(url) {
-      for (let i = 0; i < url.length; ++i) {
-        const code = url.charCodeAt(i);
+      for (let i2 = 0; i2 < url.length; ++i2) {
+        const code = url.charCodeAt(i2);
         if (code > 126 || // Non-US-ASCII + DEL
         code < 32) {
           return false;
@@ -4146,8 +4146,8 @@ var require_util2 = __commonJS({
       return object instanceof Error || (object?.constructor?.name === "Error" || object?.constructor?.name === "DOMException");
     }
     function isValidReasonPhrase(statusText) {
-      for (let i = 0; i < statusText.length; ++i) {
-        const c = statusText.charCodeAt(i);
+      for (let i2 = 0; i2 < statusText.length; ++i2) {
+        const c = statusText.charCodeAt(i2);
         if (!(c === 9 || // HTAB
         c >= 32 && c <= 126 || // SP / VCHAR
         c >= 128 && c <= 255)) {
@@ -4165,8 +4165,8 @@ var require_util2 = __commonJS({
       const policyHeader = (headersList.get("referrer-policy", true) ?? "").split(",");
       let policy = "";
       if (policyHeader.length > 0) {
-        for (let i = policyHeader.length; i !== 0; i--) {
-          const token = policyHeader[i - 1].trim();
+        for (let i2 = policyHeader.length; i2 !== 0; i2--) {
+          const token = policyHeader[i2 - 1].trim();
           if (referrerPolicyTokens.has(token)) {
             policy = token;
             break;
@@ -4422,8 +4422,8 @@ var require_util2 = __commonJS({
       if (algorithm[3] === "5") {
         return algorithm;
       }
-      for (let i = 1; i < metadataList.length; ++i) {
-        const metadata = metadataList[i];
+      for (let i2 = 1; i2 < metadataList.length; ++i2) {
+        const metadata = metadataList[i2];
         if (metadata.algo[3] === "5") {
           algorithm = "sha512";
           break;
@@ -4440,9 +4440,9 @@ var require_util2 = __commonJS({
         return metadataList;
       }
       let pos = 0;
-      for (let i = 0; i < metadataList.length; ++i) {
-        if (metadataList[i].algo === algorithm) {
-          metadataList[pos++] = metadataList[i];
+      for (let i2 = 0; i2 < metadataList.length; ++i2) {
+        if (metadataList[i2].algo === algorithm) {
+          metadataList[pos++] = metadataList[i2];
         }
       }
       metadataList.length = pos;
@@ -4452,9 +4452,9 @@ var require_util2 = __commonJS({
       if (actualValue.length !== expectedValue.length) {
         return false;
       }
-      for (let i = 0; i < actualValue.length; ++i) {
-        if (actualValue[i] !== expectedValue[i]) {
-          if (actualValue[i] === "+" && expectedValue[i] === "-" || actualValue[i] === "/" && expectedValue[i] === "_") {
+      for (let i2 = 0; i2 < actualValue.length; ++i2) {
+        if (actualValue[i2] !== expectedValue[i2]) {
+          if (actualValue[i2] === "+" && expectedValue[i2] === "-" || actualValue[i2] === "/" && expectedValue[i2] === "_") {
             continue;
           }
           return false;
@@ -4632,14 +4632,14 @@ var require_util2 = __commonJS({
       let reader;
       try {
         reader = body.stream.getReader();
-      } catch (e) {
-        errorSteps(e);
+      } catch (e2) {
+        errorSteps(e2);
         return;
       }
       try {
         successSteps(await readAllBytes(reader));
-      } catch (e) {
-        errorSteps(e);
+      } catch (e2) {
+        errorSteps(e2);
       }
     }
     function isReadableStreamLike(stream) {
@@ -4664,15 +4664,15 @@ var require_util2 = __commonJS({
       const bytes = [];
       let byteLength = 0;
       while (true) {
-        const { done, value: chunk } = await reader.read();
+        const { done, value: chunk2 } = await reader.read();
         if (done) {
           return Buffer.concat(bytes, byteLength);
         }
-        if (!isUint8Array(chunk)) {
+        if (!isUint8Array(chunk2)) {
           throw new TypeError("Received non-Uint8Array chunk");
         }
-        bytes.push(chunk);
-        byteLength += chunk.length;
+        bytes.push(chunk2);
+        byteLength += chunk2.length;
       }
     }
     function urlIsLocal(url) {
@@ -4775,18 +4775,18 @@ var require_util2 = __commonJS({
         super();
         this.#zlibOptions = zlibOptions;
       }
-      _transform(chunk, encoding, callback) {
+      _transform(chunk2, encoding, callback) {
         if (!this._inflateStream) {
-          if (chunk.length === 0) {
+          if (chunk2.length === 0) {
             callback();
             return;
           }
-          this._inflateStream = (chunk[0] & 15) === 8 ? zlib.createInflate(this.#zlibOptions) : zlib.createInflateRaw(this.#zlibOptions);
+          this._inflateStream = (chunk2[0] & 15) === 8 ? zlib.createInflate(this.#zlibOptions) : zlib.createInflateRaw(this.#zlibOptions);
           this._inflateStream.on("data", this.push.bind(this));
           this._inflateStream.on("end", () => this.push(null));
           this._inflateStream.on("error", (err2) => this.destroy(err2));
         }
-        this._inflateStream.write(chunk, encoding, callback);
+        this._inflateStream.write(chunk2, encoding, callback);
       }
       _final(callback) {
         if (this._inflateStream) {
@@ -5187,8 +5187,8 @@ var require_formdata_parser = __commonJS({
     var dd = Buffer.from("--");
     var ddcrlf = Buffer.from("--\r\n");
     function isAsciiString(chars2) {
-      for (let i = 0; i < chars2.length; ++i) {
-        if ((chars2.charCodeAt(i) & ~127) !== 0) {
+      for (let i2 = 0; i2 < chars2.length; ++i2) {
+        if ((chars2.charCodeAt(i2) & ~127) !== 0) {
           return false;
         }
       }
@@ -5199,8 +5199,8 @@ var require_formdata_parser = __commonJS({
       if (length2 < 27 || length2 > 70) {
         return false;
       }
-      for (let i = 0; i < length2; ++i) {
-        const cp = boundary.charCodeAt(i);
+      for (let i2 = 0; i2 < length2; ++i2) {
+        const cp = boundary.charCodeAt(i2);
         if (!(cp >= 48 && cp <= 57 || cp >= 65 && cp <= 90 || cp >= 97 && cp <= 122 || cp === 39 || cp === 45 || cp === 95)) {
           return false;
         }
@@ -5407,8 +5407,8 @@ var require_formdata_parser = __commonJS({
       if (buffer.length < start.length) {
         return false;
       }
-      for (let i = 0; i < start.length; i++) {
-        if (start[i] !== buffer[position.position + i]) {
+      for (let i2 = 0; i2 < start.length; i2++) {
+        if (start[i2] !== buffer[position.position + i2]) {
           return false;
         }
       }
@@ -5512,29 +5512,29 @@ Content-Disposition: form-data`;
         let hasUnknownSizeValue = false;
         for (const [name, value2] of object) {
           if (typeof value2 === "string") {
-            const chunk2 = textEncoder.encode(prefix + `; name="${escape2(normalizeLinefeeds(name))}"\r
+            const chunk3 = textEncoder.encode(prefix + `; name="${escape2(normalizeLinefeeds(name))}"\r
 \r
 ${normalizeLinefeeds(value2)}\r
 `);
-            blobParts.push(chunk2);
-            length2 += chunk2.byteLength;
+            blobParts.push(chunk3);
+            length2 += chunk3.byteLength;
           } else {
-            const chunk2 = textEncoder.encode(`${prefix}; name="${escape2(normalizeLinefeeds(name))}"` + (value2.name ? `; filename="${escape2(value2.name)}"` : "") + `\r
+            const chunk3 = textEncoder.encode(`${prefix}; name="${escape2(normalizeLinefeeds(name))}"` + (value2.name ? `; filename="${escape2(value2.name)}"` : "") + `\r
 Content-Type: ${value2.type || "application/octet-stream"}\r
 \r
 `);
-            blobParts.push(chunk2, value2, rn);
+            blobParts.push(chunk3, value2, rn);
             if (typeof value2.size === "number") {
-              length2 += chunk2.byteLength + value2.size + rn.byteLength;
+              length2 += chunk3.byteLength + value2.size + rn.byteLength;
             } else {
               hasUnknownSizeValue = true;
             }
           }
         }
-        const chunk = textEncoder.encode(`--${boundary}--\r
+        const chunk2 = textEncoder.encode(`--${boundary}--\r
 `);
-        blobParts.push(chunk);
-        length2 += chunk.byteLength;
+        blobParts.push(chunk2);
+        length2 += chunk2.byteLength;
         if (hasUnknownSizeValue) {
           length2 = null;
         }
@@ -5656,17 +5656,17 @@ Content-Type: ${value2.type || "application/octet-stream"}\r
                   if (parsed === "failure") {
                     throw new TypeError("Failed to parse body as FormData.");
                   }
-                  const fd = new FormData();
-                  fd[kState] = parsed;
-                  return fd;
+                  const fd2 = new FormData();
+                  fd2[kState] = parsed;
+                  return fd2;
                 }
                 case "application/x-www-form-urlencoded": {
                   const entries = new URLSearchParams(value2.toString());
-                  const fd = new FormData();
+                  const fd2 = new FormData();
                   for (const [name, value3] of entries) {
-                    fd.append(name, value3);
+                    fd2.append(name, value3);
                   }
-                  return fd;
+                  return fd2;
                 }
               }
             }
@@ -5697,8 +5697,8 @@ Content-Type: ${value2.type || "application/octet-stream"}\r
       const successSteps = (data2) => {
         try {
           promise.resolve(convertBytesToJSValue(data2));
-        } catch (e) {
-          errorSteps(e);
+        } catch (e2) {
+          errorSteps(e2);
         }
       };
       if (object[kState].body == null) {
@@ -5803,7 +5803,7 @@ var require_client_h1 = __commonJS({
       let mod;
       try {
         mod = await WebAssembly.compile(require_llhttp_simd_wasm());
-      } catch (e) {
+      } catch (e2) {
         mod = await WebAssembly.compile(llhttpWasmData || require_llhttp_wasm());
       }
       return await WebAssembly.instantiate(mod, {
@@ -5926,11 +5926,11 @@ var require_client_h1 = __commonJS({
       }
       readMore() {
         while (!this.paused && this.ptr) {
-          const chunk = this.socket.read();
-          if (chunk === null) {
+          const chunk2 = this.socket.read();
+          if (chunk2 === null) {
             break;
           }
-          this.execute(chunk);
+          this.execute(chunk2);
         }
       }
       execute(data2) {
@@ -6335,8 +6335,8 @@ var require_client_h1 = __commonJS({
         if (client2.destroyed) {
           assert(client2[kPending] === 0);
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
-          for (let i = 0; i < requests.length; i++) {
-            const request2 = requests[i];
+          for (let i2 = 0; i2 < requests.length; i2++) {
+            const request2 = requests[i2];
             util.errorRequest(client2, request2, err2);
           }
         } else if (client2[kRunning] > 0 && err2.code !== "UND_ERR_INFO") {
@@ -6563,8 +6563,8 @@ upgrade: ${upgrade}\r
           const key = headers[n2 + 0];
           const val = headers[n2 + 1];
           if (Array.isArray(val)) {
-            for (let i = 0; i < val.length; i++) {
-              header += `${key}: ${val[i]}\r
+            for (let i2 = 0; i2 < val.length; i2++) {
+              header += `${key}: ${val[i2]}\r
 `;
             }
           } else {
@@ -6599,12 +6599,12 @@ upgrade: ${upgrade}\r
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       let finished = false;
       const writer = new AsyncWriter({ abort, socket, request: request2, contentLength, client, expectsPayload, header });
-      const onData = function(chunk) {
+      const onData = function(chunk2) {
         if (finished) {
           return;
         }
         try {
-          if (!writer.write(chunk) && this.pause) {
+          if (!writer.write(chunk2) && this.pause) {
             this.pause();
           }
         } catch (err2) {
@@ -6739,11 +6739,11 @@ upgrade: ${upgrade}\r
       socket.on("close", onDrain).on("drain", onDrain);
       const writer = new AsyncWriter({ abort, socket, request: request2, contentLength, client, expectsPayload, header });
       try {
-        for await (const chunk of body) {
+        for await (const chunk2 of body) {
           if (socket[kError]) {
             throw socket[kError];
           }
-          if (!writer.write(chunk)) {
+          if (!writer.write(chunk2)) {
             await waitForDrain();
           }
         }
@@ -6766,7 +6766,7 @@ upgrade: ${upgrade}\r
         this.abort = abort;
         socket[kWriting] = true;
       }
-      write(chunk) {
+      write(chunk2) {
         const { socket, request: request2, contentLength, client, bytesWritten, expectsPayload, header } = this;
         if (socket[kError]) {
           throw socket[kError];
@@ -6774,7 +6774,7 @@ upgrade: ${upgrade}\r
         if (socket.destroyed) {
           return false;
         }
-        const len2 = Buffer.byteLength(chunk);
+        const len2 = Buffer.byteLength(chunk2);
         if (!len2) {
           return true;
         }
@@ -6804,9 +6804,9 @@ ${len2.toString(16)}\r
 `, "latin1");
         }
         this.bytesWritten += len2;
-        const ret = socket.write(chunk);
+        const ret = socket.write(chunk2);
         socket.uncork();
-        request2.onBodySent(chunk);
+        request2.onBodySent(chunk2);
         if (!ret) {
           if (socket[kParser].timeout && socket[kParser].timeoutType === TIMEOUT_HEADERS) {
             if (socket[kParser].timeout.refresh) {
@@ -6962,8 +6962,8 @@ var require_client_h2 = __commonJS({
         if (client2.destroyed) {
           assert(client2[kPending] === 0);
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
-          for (let i = 0; i < requests.length; i++) {
-            const request2 = requests[i];
+          for (let i2 = 0; i2 < requests.length; i2++) {
+            const request2 = requests[i2];
             util.errorRequest(client2, request2, err2);
           }
         }
@@ -7081,11 +7081,11 @@ var require_client_h2 = __commonJS({
         const key = reqHeaders[n2 + 0];
         const val = reqHeaders[n2 + 1];
         if (Array.isArray(val)) {
-          for (let i = 0; i < val.length; i++) {
+          for (let i2 = 0; i2 < val.length; i2++) {
             if (headers[key]) {
-              headers[key] += `,${val[i]}`;
+              headers[key] += `,${val[i2]}`;
             } else {
-              headers[key] = val[i];
+              headers[key] = val[i2];
             }
           }
         } else {
@@ -7224,8 +7224,8 @@ var require_client_h2 = __commonJS({
         if (request2.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream.resume.bind(stream), "") === false) {
           stream.pause();
         }
-        stream.on("data", (chunk) => {
-          if (request2.onData(chunk) === false) {
+        stream.on("data", (chunk2) => {
+          if (request2.onData(chunk2) === false) {
             stream.pause();
           }
         });
@@ -7368,8 +7368,8 @@ var require_client_h2 = __commonJS({
         }
       );
       util.addListener(pipe, "data", onPipeData);
-      function onPipeData(chunk) {
-        request2.onBodySent(chunk);
+      function onPipeData(chunk2) {
+        request2.onBodySent(chunk2);
       }
     }
     async function writeBlob(abort, h2stream, body, client, request2, socket, contentLength, expectsPayload) {
@@ -7413,12 +7413,12 @@ var require_client_h2 = __commonJS({
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
       try {
-        for await (const chunk of body) {
+        for await (const chunk2 of body) {
           if (socket[kError]) {
             throw socket[kError];
           }
-          const res = h2stream.write(chunk);
-          request2.onBodySent(chunk);
+          const res = h2stream.write(chunk2);
+          request2.onBodySent(chunk2);
           if (!res) {
             await waitForDrain();
           }
@@ -7531,10 +7531,10 @@ var require_redirect_handler = __commonJS({
           this.opts.body = null;
         }
       }
-      onData(chunk) {
+      onData(chunk2) {
         if (this.location) {
         } else {
-          return this.handler.onData(chunk);
+          return this.handler.onData(chunk2);
         }
       }
       onComplete(trailers) {
@@ -7546,9 +7546,9 @@ var require_redirect_handler = __commonJS({
           this.handler.onComplete(trailers);
         }
       }
-      onBodySent(chunk) {
+      onBodySent(chunk2) {
         if (this.handler.onBodySent) {
-          this.handler.onBodySent(chunk);
+          this.handler.onBodySent(chunk2);
         }
       }
     };
@@ -7556,9 +7556,9 @@ var require_redirect_handler = __commonJS({
       if (redirectableStatusCodes.indexOf(statusCode) === -1) {
         return null;
       }
-      for (let i = 0; i < headers.length; i += 2) {
-        if (headers[i].length === 8 && util.headerNameToString(headers[i]) === "location") {
-          return headers[i + 1];
+      for (let i2 = 0; i2 < headers.length; i2 += 2) {
+        if (headers[i2].length === 8 && util.headerNameToString(headers[i2]) === "location") {
+          return headers[i2 + 1];
         }
       }
     }
@@ -7578,9 +7578,9 @@ var require_redirect_handler = __commonJS({
     function cleanRequestHeaders(headers, removeContent, unknownOrigin) {
       const ret = [];
       if (Array.isArray(headers)) {
-        for (let i = 0; i < headers.length; i += 2) {
-          if (!shouldRemoveHeader(headers[i], removeContent, unknownOrigin)) {
-            ret.push(headers[i], headers[i + 1]);
+        for (let i2 = 0; i2 < headers.length; i2 += 2) {
+          if (!shouldRemoveHeader(headers[i2], removeContent, unknownOrigin)) {
+            ret.push(headers[i2], headers[i2 + 1]);
           }
         }
       } else if (headers && typeof headers === "object") {
@@ -7898,8 +7898,8 @@ var require_client = __commonJS({
       async [kDestroy](err2) {
         return new Promise((resolve4) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
-          for (let i = 0; i < requests.length; i++) {
-            const request2 = requests[i];
+          for (let i2 = 0; i2 < requests.length; i2++) {
+            const request2 = requests[i2];
             util.errorRequest(this, request2, err2);
           }
           const callback = () => {
@@ -7924,8 +7924,8 @@ var require_client = __commonJS({
       if (client[kRunning] === 0 && err2.code !== "UND_ERR_INFO" && err2.code !== "UND_ERR_SOCKET") {
         assert(client[kPendingIdx] === client[kRunningIdx]);
         const requests = client[kQueue].splice(client[kRunningIdx]);
-        for (let i = 0; i < requests.length; i++) {
-          const request2 = requests[i];
+        for (let i2 = 0; i2 < requests.length; i2++) {
+          const request2 = requests[i2];
           util.errorRequest(client, request2, err2);
         }
         assert(client[kSize] === 0);
@@ -8546,8 +8546,8 @@ var require_balanced_pool = __commonJS({
       }
       _updateBalancedPoolStats() {
         let result = 0;
-        for (let i = 0; i < this[kClients].length; i++) {
-          result = getGreatestCommonDivisor(this[kClients][i][kWeight], result);
+        for (let i2 = 0; i2 < this[kClients].length; i2++) {
+          result = getGreatestCommonDivisor(this[kClients][i2][kWeight], result);
         }
         this[kGreatestCommonDivisor] = result;
       }
@@ -8907,8 +8907,8 @@ var require_proxy_agent = __commonJS({
     function buildHeaders(headers) {
       if (Array.isArray(headers)) {
         const headersPair = {};
-        for (let i = 0; i < headers.length; i += 2) {
-          headersPair[headers[i]] = headers[i + 1];
+        for (let i2 = 0; i2 < headers.length; i2 += 2) {
+          headersPair[headers[i2]] = headers[i2 + 1];
         }
         return headersPair;
       }
@@ -9011,8 +9011,8 @@ var require_env_http_proxy_agent = __commonJS({
         if (this.#noProxyValue === "*") {
           return false;
         }
-        for (let i = 0; i < this.#noProxyEntries.length; i++) {
-          const entry = this.#noProxyEntries[i];
+        for (let i2 = 0; i2 < this.#noProxyEntries.length; i2++) {
+          const entry = this.#noProxyEntries[i2];
           if (entry.port && entry.port !== port) {
             continue;
           }
@@ -9032,8 +9032,8 @@ var require_env_http_proxy_agent = __commonJS({
         const noProxyValue = this.#opts.noProxy ?? this.#noProxyEnv;
         const noProxySplit = noProxyValue.split(/[,\s]/);
         const noProxyEntries = [];
-        for (let i = 0; i < noProxySplit.length; i++) {
-          const entry = noProxySplit[i];
+        for (let i2 = 0; i2 < noProxySplit.length; i2++) {
+          const entry = noProxySplit[i2];
           if (!entry) {
             continue;
           }
@@ -9186,8 +9186,8 @@ var require_retry_handler = __commonJS({
           this.abort = abort;
         }
       }
-      onBodySent(chunk) {
-        if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
+      onBodySent(chunk2) {
+        if (this.handler.onBodySent) return this.handler.onBodySent(chunk2);
       }
       static [kRetryHandlerDefaultRetry](err2, { state, opts }, cb) {
         const { statusCode, code, headers } = err2;
@@ -9354,9 +9354,9 @@ var require_retry_handler = __commonJS({
         this.abort(err2);
         return false;
       }
-      onData(chunk) {
-        this.start += chunk.length;
-        return this.handler.onData(chunk);
+      onData(chunk2) {
+        this.start += chunk2.length;
+        return this.handler.onData(chunk2);
       }
       onComplete(rawTrailers) {
         this.retryCount = 0;
@@ -9520,12 +9520,12 @@ var require_readable = __commonJS({
       removeListener(ev, ...args) {
         return this.off(ev, ...args);
       }
-      push(chunk) {
-        if (this[kConsume] && chunk !== null) {
-          consumePush(this[kConsume], chunk);
-          return this[kReading] ? super.push(chunk) : true;
+      push(chunk2) {
+        if (this[kConsume] && chunk2 !== null) {
+          consumePush(this[kConsume], chunk2);
+          return this[kReading] ? super.push(chunk2) : true;
         }
-        return super.push(chunk);
+        return super.push(chunk2);
       }
       // https://fetch.spec.whatwg.org/#dom-body-text
       async text() {
@@ -9591,8 +9591,8 @@ var require_readable = __commonJS({
             } else {
               resolve4(null);
             }
-          }).on("error", noop3).on("data", function(chunk) {
-            limit -= chunk.length;
+          }).on("error", noop3).on("data", function(chunk2) {
+            limit -= chunk2.length;
             if (limit <= 0) {
               this.destroy();
             }
@@ -9654,8 +9654,8 @@ var require_readable = __commonJS({
           consumePush(consume2, state.buffer[n2]);
         }
       } else {
-        for (const chunk of state.buffer) {
-          consumePush(consume2, chunk);
+        for (const chunk2 of state.buffer) {
+          consumePush(consume2, chunk2);
         }
       }
       if (state.endEmitted) {
@@ -9687,10 +9687,10 @@ var require_readable = __commonJS({
       }
       const buffer = new Uint8Array(Buffer.allocUnsafeSlow(length2).buffer);
       let offset = 0;
-      for (let i = 0; i < chunks.length; ++i) {
-        const chunk = chunks[i];
-        buffer.set(chunk, offset);
-        offset += chunk.length;
+      for (let i2 = 0; i2 < chunks.length; ++i2) {
+        const chunk2 = chunks[i2];
+        buffer.set(chunk2, offset);
+        offset += chunk2.length;
       }
       return buffer;
     }
@@ -9713,9 +9713,9 @@ var require_readable = __commonJS({
         stream.destroy(err2);
       }
     }
-    function consumePush(consume2, chunk) {
-      consume2.length += chunk.length;
-      consume2.body.push(chunk);
+    function consumePush(consume2, chunk2) {
+      consume2.length += chunk2.length;
+      consume2.body.push(chunk2);
     }
     function consumeFinish(consume2, err2) {
       if (consume2.body === null) {
@@ -9751,9 +9751,9 @@ var require_util3 = __commonJS({
       let chunks = [];
       let length2 = 0;
       try {
-        for await (const chunk of body) {
-          chunks.push(chunk);
-          length2 += chunk.length;
+        for await (const chunk2 of body) {
+          chunks.push(chunk2);
+          length2 += chunk2.length;
           if (length2 > CHUNK_LIMIT) {
             chunks = [];
             length2 = 0;
@@ -9929,8 +9929,8 @@ var require_api_request = __commonJS({
           }
         }
       }
-      onData(chunk) {
-        return this.res.push(chunk);
+      onData(chunk2) {
+        return this.res.push(chunk2);
       }
       onComplete(trailers) {
         util.parseHeaders(trailers, this.trailers);
@@ -10154,9 +10154,9 @@ var require_api_stream = __commonJS({
         const needDrain = res.writableNeedDrain !== void 0 ? res.writableNeedDrain : res._writableState?.needDrain;
         return needDrain !== true;
       }
-      onData(chunk) {
+      onData(chunk2) {
         const { res } = this;
-        return res ? res.write(chunk) : true;
+        return res ? res.write(chunk2) : true;
       }
       onComplete(trailers) {
         const { res } = this;
@@ -10294,9 +10294,9 @@ var require_api_pipeline = __commonJS({
               body.resume();
             }
           },
-          write: (chunk, encoding, callback) => {
+          write: (chunk2, encoding, callback) => {
             const { req } = this;
-            if (req.push(chunk, encoding) || req._readableState.destroyed) {
+            if (req.push(chunk2, encoding) || req._readableState.destroyed) {
               callback();
             } else {
               req[kResume] = callback;
@@ -10362,9 +10362,9 @@ var require_api_pipeline = __commonJS({
         if (!body || typeof body.on !== "function") {
           throw new InvalidReturnValueError("expected Readable");
         }
-        body.on("data", (chunk) => {
+        body.on("data", (chunk2) => {
           const { ret, body: body2 } = this;
-          if (!ret.push(chunk) && body2.pause) {
+          if (!ret.push(chunk2) && body2.pause) {
             body2.pause();
           }
         }).on("error", (err2) => {
@@ -10381,9 +10381,9 @@ var require_api_pipeline = __commonJS({
         });
         this.body = body;
       }
-      onData(chunk) {
+      onData(chunk2) {
         const { res } = this;
-        return res.push(chunk);
+        return res.push(chunk2);
       }
       onComplete(trailers) {
         const { res } = this;
@@ -10695,9 +10695,9 @@ var require_mock_utils = __commonJS({
     }
     function getHeaderByName(headers, key) {
       if (Array.isArray(headers)) {
-        for (let i = 0; i < headers.length; i += 2) {
-          if (headers[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
-            return headers[i + 1];
+        for (let i2 = 0; i2 < headers.length; i2 += 2) {
+          if (headers[i2].toLocaleLowerCase() === key.toLocaleLowerCase()) {
+            return headers[i2 + 1];
           }
         }
         return void 0;
@@ -10821,8 +10821,8 @@ var require_mock_utils = __commonJS({
     function generateKeyValues(data2) {
       const keys = Object.keys(data2);
       const result = [];
-      for (let i = 0; i < keys.length; ++i) {
-        const key = keys[i];
+      for (let i2 = 0; i2 < keys.length; ++i2) {
+        const key = keys[i2];
         const value2 = data2[key];
         const name = Buffer.from(`${key}`);
         if (Array.isArray(value2)) {
@@ -11236,9 +11236,9 @@ var require_pluralizer = __commonJS({
       this: "these"
     };
     module.exports = class Pluralizer {
-      constructor(singular, plural4) {
+      constructor(singular, plural5) {
         this.singular = singular;
-        this.plural = plural4;
+        this.plural = plural5;
       }
       pluralize(count) {
         const one = count === 1;
@@ -11261,8 +11261,8 @@ var require_pending_interceptors_formatter = __commonJS({
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
         this.transform = new Transform({
-          transform(chunk, _enc, cb) {
-            cb(null, chunk);
+          transform(chunk2, _enc, cb) {
+            cb(null, chunk2);
           }
         });
         this.logger = new Console({
@@ -11599,8 +11599,8 @@ var require_dump = __commonJS({
         err2 = this.#reason ?? err2;
         this.#handler.onError(err2);
       }
-      onData(chunk) {
-        this.#size = this.#size + chunk.length;
+      onData(chunk2) {
+        this.#size = this.#size + chunk2.length;
         if (this.#size >= this.#maxSize) {
           this.#dumped = true;
           if (this.#aborted) {
@@ -11949,16 +11949,16 @@ var require_headers = __commonJS({
       return code === 10 || code === 13 || code === 9 || code === 32;
     }
     function headerValueNormalize(potentialValue) {
-      let i = 0;
+      let i2 = 0;
       let j = potentialValue.length;
-      while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(j - 1))) --j;
-      while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i))) ++i;
-      return i === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i, j);
+      while (j > i2 && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(j - 1))) --j;
+      while (j > i2 && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i2))) ++i2;
+      return i2 === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i2, j);
     }
     function fill(headers, object) {
       if (Array.isArray(object)) {
-        for (let i = 0; i < object.length; ++i) {
-          const header = object[i];
+        for (let i2 = 0; i2 < object.length; ++i2) {
+          const header = object[i2];
           if (header.length !== 2) {
             throw webidl.errors.exception({
               header: "Headers constructor",
@@ -11969,8 +11969,8 @@ var require_headers = __commonJS({
         }
       } else if (typeof object === "object" && object !== null) {
         const keys = Object.keys(object);
-        for (let i = 0; i < keys.length; ++i) {
-          appendHeader(headers, keys[i], object[keys[i]]);
+        for (let i2 = 0; i2 < keys.length; ++i2) {
+          appendHeader(headers, keys[i2], object[keys[i2]]);
         }
       } else {
         throw webidl.errors.conversionFailed({
@@ -12132,26 +12132,26 @@ var require_headers = __commonJS({
           const firstValue = iterator2.next().value;
           array[0] = [firstValue[0], firstValue[1].value];
           assert(firstValue[1].value !== null);
-          for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x, value2; i < size2; ++i) {
+          for (let i2 = 1, j = 0, right = 0, left = 0, pivot = 0, x2, value2; i2 < size2; ++i2) {
             value2 = iterator2.next().value;
-            x = array[i] = [value2[0], value2[1].value];
-            assert(x[1] !== null);
+            x2 = array[i2] = [value2[0], value2[1].value];
+            assert(x2[1] !== null);
             left = 0;
-            right = i;
+            right = i2;
             while (left < right) {
               pivot = left + (right - left >> 1);
-              if (array[pivot][0] <= x[0]) {
+              if (array[pivot][0] <= x2[0]) {
                 left = pivot + 1;
               } else {
                 right = pivot;
               }
             }
-            if (i !== pivot) {
-              j = i;
+            if (i2 !== pivot) {
+              j = i2;
               while (j > left) {
                 array[j] = array[--j];
               }
-              array[left] = x;
+              array[left] = x2;
             }
           }
           if (!iterator2.next().done) {
@@ -12159,9 +12159,9 @@ var require_headers = __commonJS({
           }
           return array;
         } else {
-          let i = 0;
+          let i2 = 0;
           for (const { 0: name, 1: { value: value2 } } of this[kHeadersMap]) {
-            array[i++] = [name, value2];
+            array[i2++] = [name, value2];
             assert(value2 !== null);
           }
           return array.sort(compareHeaderName);
@@ -12289,8 +12289,8 @@ var require_headers = __commonJS({
         if (cookies === null || cookies.length === 1) {
           return this.#headersList[kHeadersSortedMap] = names;
         }
-        for (let i = 0; i < names.length; ++i) {
-          const { 0: name, 1: value2 } = names[i];
+        for (let i2 = 0; i2 < names.length; ++i2) {
+          const { 0: name, 1: value2 } = names[i2];
           if (name === "set-cookie") {
             for (let j = 0; j < cookies.length; ++j) {
               headers.push([name, cookies[j]]);
@@ -13617,8 +13617,8 @@ var require_fetch = __commonJS({
       let requestObject;
       try {
         requestObject = new Request(input, init);
-      } catch (e) {
-        p.reject(e);
+      } catch (e2) {
+        p.reject(e2);
         return p.promise;
       }
       const request2 = requestObject[kState];
@@ -14309,14 +14309,14 @@ var require_fetch = __commonJS({
             fetchParams.processRequestEndOfBody();
           }
         };
-        const processBodyError = (e) => {
+        const processBodyError = (e2) => {
           if (isCancelled(fetchParams)) {
             return;
           }
-          if (e.name === "AbortError") {
+          if (e2.name === "AbortError") {
             fetchParams.controller.abort();
           } else {
-            fetchParams.controller.terminate(e);
+            fetchParams.controller.terminate(e2);
           }
         };
         requestBody = (async function* () {
@@ -14467,8 +14467,8 @@ var require_fetch = __commonJS({
               }
               let location = "";
               const headersList = new HeadersList();
-              for (let i = 0; i < rawHeaders.length; i += 2) {
-                headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
+              for (let i2 = 0; i2 < rawHeaders.length; i2 += 2) {
+                headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i2]), rawHeaders[i2 + 1].toString("latin1"), true);
               }
               location = headersList.get("location", true);
               const decoders = [];
@@ -14481,8 +14481,8 @@ var require_fetch = __commonJS({
                   this.abort(new Error(`too many content-encodings in response: ${codings.length}, maximum allowed is ${maxContentEncodings}`));
                   return true;
                 }
-                for (let i = codings.length - 1; i >= 0; --i) {
-                  const coding2 = codings[i].trim();
+                for (let i2 = codings.length - 1; i2 >= 0; --i2) {
+                  const coding2 = codings[i2].trim();
                   if (coding2 === "x-gzip" || coding2 === "gzip") {
                     decoders.push(zlib.createGunzip({
                       // Be less strict when decoding compressed responses, since sometimes
@@ -14522,11 +14522,11 @@ var require_fetch = __commonJS({
               });
               return true;
             },
-            onData(chunk) {
+            onData(chunk2) {
               if (fetchParams.controller.dump) {
                 return;
               }
-              const bytes = chunk;
+              const bytes = chunk2;
               timingInfo.encodedBodySize += bytes.byteLength;
               return this.body.push(bytes);
             },
@@ -14550,8 +14550,8 @@ var require_fetch = __commonJS({
                 return;
               }
               const headersList = new HeadersList();
-              for (let i = 0; i < rawHeaders.length; i += 2) {
-                headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
+              for (let i2 = 0; i2 < rawHeaders.length; i2 += 2) {
+                headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i2]), rawHeaders[i2 + 1].toString("latin1"), true);
               }
               resolve4({
                 status,
@@ -15033,8 +15033,8 @@ var require_util4 = __commonJS({
         }
       })();
     }
-    function fireAProgressEvent(e, reader) {
-      const event = new ProgressEvent(e, {
+    function fireAProgressEvent(e2, reader) {
+      const event = new ProgressEvent(e2, {
         bubbles: false,
         cancelable: false
       });
@@ -15050,8 +15050,8 @@ var require_util4 = __commonJS({
           }
           dataURL += ";base64,";
           const decoder = new StringDecoder("latin1");
-          for (const chunk of bytes) {
-            dataURL += btoa2(decoder.write(chunk));
+          for (const chunk2 of bytes) {
+            dataURL += btoa2(decoder.write(chunk2));
           }
           dataURL += btoa2(decoder.end());
           return dataURL;
@@ -15079,8 +15079,8 @@ var require_util4 = __commonJS({
         case "BinaryString": {
           let binaryString = "";
           const decoder = new StringDecoder("latin1");
-          for (const chunk of bytes) {
-            binaryString += decoder.write(chunk);
+          for (const chunk2 of bytes) {
+            binaryString += decoder.write(chunk2);
           }
           binaryString += decoder.end();
           return binaryString;
@@ -15575,8 +15575,8 @@ var require_cache = __commonJS({
         let errorData = null;
         try {
           this.#batchCacheOperations(operations);
-        } catch (e) {
-          errorData = e;
+        } catch (e2) {
+          errorData = e2;
         }
         queueMicrotask(() => {
           if (errorData === null) {
@@ -15656,8 +15656,8 @@ var require_cache = __commonJS({
         let errorData = null;
         try {
           this.#batchCacheOperations(operations);
-        } catch (e) {
-          errorData = e;
+        } catch (e2) {
+          errorData = e2;
         }
         queueMicrotask(() => {
           if (errorData === null) {
@@ -15696,8 +15696,8 @@ var require_cache = __commonJS({
         let requestResponses;
         try {
           requestResponses = this.#batchCacheOperations(operations);
-        } catch (e) {
-          errorData = e;
+        } catch (e2) {
+          errorData = e2;
         }
         queueMicrotask(() => {
           if (errorData === null) {
@@ -15832,10 +15832,10 @@ var require_cache = __commonJS({
             resultList.push([operation.request, operation.response]);
           }
           return resultList;
-        } catch (e) {
+        } catch (e2) {
           this.#relevantRequestResponseList.length = 0;
           this.#relevantRequestResponseList = backupCache;
-          throw e;
+          throw e2;
         }
       }
       /**
@@ -16100,8 +16100,8 @@ var require_util6 = __commonJS({
   "node_modules/undici/lib/web/cookies/util.js"(exports, module) {
     "use strict";
     function isCTLExcludingHtab(value2) {
-      for (let i = 0; i < value2.length; ++i) {
-        const code = value2.charCodeAt(i);
+      for (let i2 = 0; i2 < value2.length; ++i2) {
+        const code = value2.charCodeAt(i2);
         if (code >= 0 && code <= 8 || code >= 10 && code <= 31 || code === 127) {
           return true;
         }
@@ -16109,8 +16109,8 @@ var require_util6 = __commonJS({
       return false;
     }
     function validateCookieName(name) {
-      for (let i = 0; i < name.length; ++i) {
-        const code = name.charCodeAt(i);
+      for (let i2 = 0; i2 < name.length; ++i2) {
+        const code = name.charCodeAt(i2);
         if (code < 33 || // exclude CTLs (0-31), SP and HT
         code > 126 || // exclude non-ascii and DEL
         code === 34 || // "
@@ -16136,16 +16136,16 @@ var require_util6 = __commonJS({
     }
     function validateCookieValue(value2) {
       let len2 = value2.length;
-      let i = 0;
+      let i2 = 0;
       if (value2[0] === '"') {
         if (len2 === 1 || value2[len2 - 1] !== '"') {
           throw new Error("Invalid cookie value");
         }
         --len2;
-        ++i;
+        ++i2;
       }
-      while (i < len2) {
-        const code = value2.charCodeAt(i++);
+      while (i2 < len2) {
+        const code = value2.charCodeAt(i2++);
         if (code < 33 || // exclude CTLs (0-31)
         code > 126 || // non-ascii and DEL (127)
         code === 34 || // "
@@ -16157,8 +16157,8 @@ var require_util6 = __commonJS({
       }
     }
     function validateCookiePath(path) {
-      for (let i = 0; i < path.length; ++i) {
-        const code = path.charCodeAt(i);
+      for (let i2 = 0; i2 < path.length; ++i2) {
+        const code = path.charCodeAt(i2);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -16179,13 +16179,13 @@ var require_util6 = __commonJS({
         throw new Error("Invalid cookie domain");
       }
       let labelLength = 0;
-      for (let i = 0; i < domain.length; ++i) {
-        const code = domain.charCodeAt(i);
+      for (let i2 = 0; i2 < domain.length; ++i2) {
+        const code = domain.charCodeAt(i2);
         if (code === 46) {
           if (labelLength === 0) {
             throw new Error("Invalid cookie domain");
           }
-          if (domain.charCodeAt(i - 1) === 45) {
+          if (domain.charCodeAt(i2 - 1) === 45) {
             throw new Error("Invalid cookie domain");
           }
           labelLength = 0;
@@ -16228,7 +16228,7 @@ var require_util6 = __commonJS({
       "Nov",
       "Dec"
     ];
-    var IMFPaddedNumbers = Array(61).fill(0).map((_, i) => i.toString().padStart(2, "0"));
+    var IMFPaddedNumbers = Array(61).fill(0).map((_, i2) => i2.toString().padStart(2, "0"));
     function toIMFDate(date) {
       if (typeof date === "number") {
         date = new Date(date);
@@ -16929,8 +16929,8 @@ var require_util7 = __commonJS({
     function isClosed(ws) {
       return ws[kReadyState] === states.CLOSED;
     }
-    function fireEvent(e, target, eventFactory = (type, init) => new Event(type, init), eventInitDict = {}) {
-      const event = eventFactory(e, eventInitDict);
+    function fireEvent(e2, target, eventFactory = (type, init) => new Event(type, init), eventInitDict = {}) {
+      const event = eventFactory(e2, eventInitDict);
       target.dispatchEvent(event);
     }
     function websocketMessageReceived(ws, type, data2) {
@@ -16967,8 +16967,8 @@ var require_util7 = __commonJS({
       if (protocol.length === 0) {
         return false;
       }
-      for (let i = 0; i < protocol.length; ++i) {
-        const code = protocol.charCodeAt(i);
+      for (let i2 = 0; i2 < protocol.length; ++i2) {
+        const code = protocol.charCodeAt(i2);
         if (code < 33 || // CTL, contains SP (0x20) and HT (0x09)
         code > 126 || code === 34 || // "
         code === 40 || // (
@@ -17043,8 +17043,8 @@ var require_util7 = __commonJS({
       if (value2.length === 0) {
         return false;
       }
-      for (let i = 0; i < value2.length; i++) {
-        const byte = value2.charCodeAt(i);
+      for (let i2 = 0; i2 < value2.length; i2++) {
+        const byte = value2.charCodeAt(i2);
         if (byte < 48 || byte > 57) {
           return false;
         }
@@ -17096,8 +17096,8 @@ var require_frame = __commonJS({
       crypto2 = {
         // not full compatibility, but minimum.
         randomFillSync: function randomFillSync(buffer2, _offset, _size) {
-          for (let i = 0; i < buffer2.length; ++i) {
-            buffer2[i] = Math.random() * 255 | 0;
+          for (let i2 = 0; i2 < buffer2.length; ++i2) {
+            buffer2[i2] = Math.random() * 255 | 0;
           }
           return buffer2;
         }
@@ -17146,8 +17146,8 @@ var require_frame = __commonJS({
           buffer2.writeUIntBE(bodyLength, 4, 6);
         }
         buffer2[1] |= 128;
-        for (let i = 0; i < bodyLength; ++i) {
-          buffer2[offset + i] = frameData[i] ^ maskKey[i & 3];
+        for (let i2 = 0; i2 < bodyLength; ++i2) {
+          buffer2[offset + i2] = frameData[i2] ^ maskKey[i2 & 3];
         }
         return buffer2;
       }
@@ -17293,8 +17293,8 @@ var require_connection = __commonJS({
         ws[kReadyState] = states.CLOSING;
       }
     }
-    function onSocketData(chunk) {
-      if (!this.ws[kByteParser].write(chunk)) {
+    function onSocketData(chunk2) {
+      if (!this.ws[kByteParser].write(chunk2)) {
         this.pause();
       }
     }
@@ -17372,7 +17372,7 @@ var require_permessage_deflate = __commonJS({
        * @param {boolean} fin Final fragment flag
        * @param {Function} callback Callback function
        */
-      decompress(chunk, fin, callback) {
+      decompress(chunk2, fin, callback) {
         if (!this.#inflate) {
           let windowBits = Z_DEFAULT_WINDOWBITS;
           if (this.#options.serverMaxWindowBits) {
@@ -17406,7 +17406,7 @@ var require_permessage_deflate = __commonJS({
             callback(err2);
           });
         }
-        this.#inflate.write(chunk);
+        this.#inflate.write(chunk2);
         if (fin) {
           this.#inflate.write(tail);
         }
@@ -17485,9 +17485,9 @@ var require_receiver = __commonJS({
        * @param {Buffer} chunk
        * @param {() => void} callback
        */
-      _write(chunk, _, callback) {
-        this.#buffers.push(chunk);
-        this.#byteOffset += chunk.length;
+      _write(chunk2, _, callback) {
+        this.#buffers.push(chunk2);
+        this.#byteOffset += chunk2.length;
         this.#loop = true;
         this.run(callback);
       }
@@ -17948,8 +17948,8 @@ var require_websocket = __commonJS({
         let urlRecord;
         try {
           urlRecord = new URL(url, baseURL);
-        } catch (e) {
-          throw new DOMException(e, "SyntaxError");
+        } catch (e2) {
+          throw new DOMException(e2, "SyntaxError");
         }
         if (urlRecord.protocol === "http:") {
           urlRecord.protocol = "ws:";
@@ -18288,8 +18288,8 @@ var require_util8 = __commonJS({
     }
     function isASCIINumber(value2) {
       if (value2.length === 0) return false;
-      for (let i = 0; i < value2.length; i++) {
-        if (value2.charCodeAt(i) < 48 || value2.charCodeAt(i) > 57) return false;
+      for (let i2 = 0; i2 < value2.length; i2++) {
+        if (value2.charCodeAt(i2) < 48 || value2.charCodeAt(i2) > 57) return false;
       }
       return true;
     }
@@ -18330,16 +18330,16 @@ var require_eventsource_stream = __commonJS({
       if (start >= buffer2.length) {
         return false;
       }
-      for (let i = start; i < buffer2.length; i++) {
-        if (buffer2[i] < 48 || buffer2[i] > 57) {
+      for (let i2 = start; i2 < buffer2.length; i2++) {
+        if (buffer2[i2] < 48 || buffer2[i2] > 57) {
           return false;
         }
       }
       return true;
     }
     function isValidLastEventIdBytes(buffer2, start) {
-      for (let i = start; i < buffer2.length; i++) {
-        if (buffer2[i] === 0) {
+      for (let i2 = start; i2 < buffer2.length; i2++) {
+        if (buffer2[i2] === 0) {
           return false;
         }
       }
@@ -18349,8 +18349,8 @@ var require_eventsource_stream = __commonJS({
       if (length2 !== field.length) {
         return false;
       }
-      for (let i = 0; i < length2; i++) {
-        if (line[i] !== field[i]) {
+      for (let i2 = 0; i2 < length2; i2++) {
+        if (line[i2] !== field[i2]) {
           return false;
         }
       }
@@ -18424,16 +18424,16 @@ var require_eventsource_stream = __commonJS({
        * @param {Function} callback
        * @returns {void}
        */
-      _transform(chunk, _encoding, callback) {
-        if (chunk.length === 0) {
+      _transform(chunk2, _encoding, callback) {
+        if (chunk2.length === 0) {
           callback();
           return;
         }
-        if (this.maxEventSize > 0 && this.chunks.length >= this.maxBufferedChunks && chunk[0] !== LF && chunk[0] !== CR) {
+        if (this.maxEventSize > 0 && this.chunks.length >= this.maxBufferedChunks && chunk2[0] !== LF && chunk2[0] !== CR) {
           callback(createMaxEventSizeExceededError());
           return;
         }
-        this.chunks.push(chunk);
+        this.chunks.push(chunk2);
         if (this.checkBOM) {
           if (this.handleBOM()) {
             callback();
@@ -18639,11 +18639,11 @@ ${value2}`;
         }
         const chunks = [];
         let length2 = 0;
-        for (let i = this.lineChunkIndex; i <= this.chunkIndex; i++) {
-          const chunk = this.chunks[i];
-          const start = i === this.lineChunkIndex ? this.linePos : 0;
-          const end = i === this.chunkIndex ? this.pos : chunk.length;
-          const slice = chunk.subarray(start, end);
+        for (let i2 = this.lineChunkIndex; i2 <= this.chunkIndex; i2++) {
+          const chunk2 = this.chunks[i2];
+          const start = i2 === this.lineChunkIndex ? this.linePos : 0;
+          const end = i2 === this.chunkIndex ? this.pos : chunk2.length;
+          const slice = chunk2.subarray(start, end);
           length2 += slice.length;
           chunks.push(slice);
         }
@@ -18653,10 +18653,10 @@ ${value2}`;
         let chunkIndex = this.lineChunkIndex;
         let pos = this.linePos;
         while (chunkIndex < this.chunks.length) {
-          const chunk = this.chunks[chunkIndex];
-          const remaining = chunk.length - pos;
+          const chunk2 = this.chunks[chunkIndex];
+          const remaining = chunk2.length - pos;
           if (offset < remaining) {
-            return chunk[pos + offset];
+            return chunk2[pos + offset];
           }
           offset -= remaining;
           chunkIndex++;
@@ -18665,8 +18665,8 @@ ${value2}`;
       }
       discardLeadingBytes(count) {
         while (count > 0 && this.lineChunkIndex < this.chunks.length) {
-          const chunk = this.chunks[this.lineChunkIndex];
-          const remaining = chunk.length - this.linePos;
+          const chunk2 = this.chunks[this.lineChunkIndex];
+          const remaining = chunk2.length - this.linePos;
           if (count < remaining) {
             this.linePos += count;
             count = 0;
@@ -18779,8 +18779,8 @@ var require_eventsource = __commonJS({
         try {
           urlRecord = new URL(url, settings.settingsObject.baseUrl);
           this.#state.origin = urlRecord.origin;
-        } catch (e) {
-          throw new DOMException(e, "SyntaxError");
+        } catch (e2) {
+          throw new DOMException(e2, "SyntaxError");
         }
         this.#url = urlRecord.href;
         let corsAttributeState = ANONYMOUS;
@@ -19175,7 +19175,7 @@ var require_proxy = __commonJS({
       if (proxyVar) {
         try {
           return new DecodedURL(proxyVar);
-        } catch (_a) {
+        } catch (_a2) {
           if (!proxyVar.startsWith("http://") && !proxyVar.startsWith("https://"))
             return new DecodedURL(`http://${proxyVar}`);
         }
@@ -19207,8 +19207,8 @@ var require_proxy = __commonJS({
       if (typeof reqPort === "number") {
         upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
       }
-      for (const upperNoProxyItem of noProxy.split(",").map((x) => x.trim().toUpperCase()).filter((x) => x)) {
-        if (upperNoProxyItem === "*" || upperReqHosts.some((x) => x === upperNoProxyItem || x.endsWith(`.${upperNoProxyItem}`) || upperNoProxyItem.startsWith(".") && x.endsWith(`${upperNoProxyItem}`))) {
+      for (const upperNoProxyItem of noProxy.split(",").map((x2) => x2.trim().toUpperCase()).filter((x2) => x2)) {
+        if (upperNoProxyItem === "*" || upperReqHosts.some((x2) => x2 === upperNoProxyItem || x2.endsWith(`.${upperNoProxyItem}`) || upperNoProxyItem.startsWith(".") && x2.endsWith(`${upperNoProxyItem}`))) {
           return true;
         }
       }
@@ -19269,7 +19269,7 @@ var require_lib = __commonJS({
         if (mod && mod.__esModule) return mod;
         var result = {};
         if (mod != null) {
-          for (var k = ownKeys2(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+          for (var k = ownKeys2(mod), i2 = 0; i2 < k.length; i2++) if (k[i2] !== "default") __createBinding(result, mod, k[i2]);
         }
         __setModuleDefault(result, mod);
         return result;
@@ -19285,15 +19285,15 @@ var require_lib = __commonJS({
         function fulfilled(value2) {
           try {
             step(generator.next(value2));
-          } catch (e) {
-            reject(e);
+          } catch (e2) {
+            reject(e2);
           }
         }
         function rejected(value2) {
           try {
             step(generator["throw"](value2));
-          } catch (e) {
-            reject(e);
+          } catch (e2) {
+            reject(e2);
           }
         }
         function step(result) {
@@ -19386,8 +19386,8 @@ var require_lib = __commonJS({
         return __awaiter3(this, void 0, void 0, function* () {
           return new Promise((resolve4) => __awaiter3(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
-            this.message.on("data", (chunk) => {
-              output = Buffer.concat([output, chunk]);
+            this.message.on("data", (chunk2) => {
+              output = Buffer.concat([output, chunk2]);
             });
             this.message.on("end", () => {
               resolve4(output.toString());
@@ -19399,8 +19399,8 @@ var require_lib = __commonJS({
         return __awaiter3(this, void 0, void 0, function* () {
           return new Promise((resolve4) => __awaiter3(this, void 0, void 0, function* () {
             const chunks = [];
-            this.message.on("data", (chunk) => {
-              chunks.push(chunk);
+            this.message.on("data", (chunk2) => {
+              chunks.push(chunk2);
             });
             this.message.on("end", () => {
               resolve4(Buffer.concat(chunks));
@@ -19968,12 +19968,12 @@ var require_code = __commonJS({
         return item2 === "" || item2 === '""';
       }
       get str() {
-        var _a;
-        return (_a = this._str) !== null && _a !== void 0 ? _a : this._str = this._items.reduce((s, c) => `${s}${c}`, "");
+        var _a2;
+        return (_a2 = this._str) !== null && _a2 !== void 0 ? _a2 : this._str = this._items.reduce((s, c) => `${s}${c}`, "");
       }
       get names() {
-        var _a;
-        return (_a = this._names) !== null && _a !== void 0 ? _a : this._names = this._items.reduce((names, c) => {
+        var _a2;
+        return (_a2 = this._names) !== null && _a2 !== void 0 ? _a2 : this._names = this._items.reduce((names, c) => {
           if (c instanceof Name)
             names[c.str] = (names[c.str] || 0) + 1;
           return names;
@@ -19984,10 +19984,10 @@ var require_code = __commonJS({
     exports.nil = new _Code("");
     function _(strs, ...args) {
       const code = [strs[0]];
-      let i = 0;
-      while (i < args.length) {
-        addCodeArg(code, args[i]);
-        code.push(strs[++i]);
+      let i2 = 0;
+      while (i2 < args.length) {
+        addCodeArg(code, args[i2]);
+        code.push(strs[++i2]);
       }
       return new _Code(code);
     }
@@ -19995,11 +19995,11 @@ var require_code = __commonJS({
     var plus = new _Code("+");
     function str4(strs, ...args) {
       const expr = [safeStringify(strs[0])];
-      let i = 0;
-      while (i < args.length) {
+      let i2 = 0;
+      while (i2 < args.length) {
         expr.push(plus);
-        addCodeArg(expr, args[i]);
-        expr.push(plus, safeStringify(strs[++i]));
+        addCodeArg(expr, args[i2]);
+        expr.push(plus, safeStringify(strs[++i2]));
       }
       optimize(expr);
       return new _Code(expr);
@@ -20015,17 +20015,17 @@ var require_code = __commonJS({
     }
     exports.addCodeArg = addCodeArg;
     function optimize(expr) {
-      let i = 1;
-      while (i < expr.length - 1) {
-        if (expr[i] === plus) {
-          const res = mergeExprItems(expr[i - 1], expr[i + 1]);
+      let i2 = 1;
+      while (i2 < expr.length - 1) {
+        if (expr[i2] === plus) {
+          const res = mergeExprItems(expr[i2 - 1], expr[i2 + 1]);
           if (res !== void 0) {
-            expr.splice(i - 1, 3, res);
+            expr.splice(i2 - 1, 3, res);
             continue;
           }
-          expr[i++] = "+";
+          expr[i2++] = "+";
         }
-        i++;
+        i2++;
       }
     }
     function mergeExprItems(a, b) {
@@ -20050,15 +20050,15 @@ var require_code = __commonJS({
       return c2.emptyStr() ? c1 : c1.emptyStr() ? c2 : str4`${c1}${c2}`;
     }
     exports.strConcat = strConcat;
-    function interpolate(x) {
-      return typeof x == "number" || typeof x == "boolean" || x === null ? x : safeStringify(Array.isArray(x) ? x.join(",") : x);
+    function interpolate(x2) {
+      return typeof x2 == "number" || typeof x2 == "boolean" || x2 === null ? x2 : safeStringify(Array.isArray(x2) ? x2.join(",") : x2);
     }
-    function stringify(x) {
-      return new _Code(safeStringify(x));
+    function stringify(x2) {
+      return new _Code(safeStringify(x2));
     }
     exports.stringify = stringify;
-    function safeStringify(x) {
-      return JSON.stringify(x).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+    function safeStringify(x2) {
+      return JSON.stringify(x2).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
     }
     exports.safeStringify = safeStringify;
     function getProperty(key) {
@@ -20119,8 +20119,8 @@ var require_scope = __commonJS({
         return `${prefix}${ng.index++}`;
       }
       _nameGroup(prefix) {
-        var _a, _b;
-        if (((_b = (_a = this._parent) === null || _a === void 0 ? void 0 : _a._prefixes) === null || _b === void 0 ? void 0 : _b.has(prefix)) || this._prefixes && !this._prefixes.has(prefix)) {
+        var _a2, _b2;
+        if (((_b2 = (_a2 = this._parent) === null || _a2 === void 0 ? void 0 : _a2._prefixes) === null || _b2 === void 0 ? void 0 : _b2.has(prefix)) || this._prefixes && !this._prefixes.has(prefix)) {
           throw new Error(`CodeGen: prefix "${prefix}" is not allowed in this scope`);
         }
         return this._names[prefix] = { prefix, index: 0 };
@@ -20153,12 +20153,12 @@ var require_scope = __commonJS({
         return new ValueScopeName(prefix, this._newName(prefix));
       }
       value(nameOrPrefix, value2) {
-        var _a;
+        var _a2;
         if (value2.ref === void 0)
           throw new Error("CodeGen: ref must be passed in value");
         const name = this.toName(nameOrPrefix);
         const { prefix } = name;
-        const valueKey = (_a = value2.key) !== null && _a !== void 0 ? _a : value2.ref;
+        const valueKey = (_a2 = value2.key) !== null && _a2 !== void 0 ? _a2 : value2.ref;
         let vs = this._values[prefix];
         if (vs) {
           const _name = vs.get(valueKey);
@@ -20405,27 +20405,27 @@ var require_codegen = __commonJS({
       }
       optimizeNodes() {
         const { nodes } = this;
-        let i = nodes.length;
-        while (i--) {
-          const n2 = nodes[i].optimizeNodes();
+        let i2 = nodes.length;
+        while (i2--) {
+          const n2 = nodes[i2].optimizeNodes();
           if (Array.isArray(n2))
-            nodes.splice(i, 1, ...n2);
+            nodes.splice(i2, 1, ...n2);
           else if (n2)
-            nodes[i] = n2;
+            nodes[i2] = n2;
           else
-            nodes.splice(i, 1);
+            nodes.splice(i2, 1);
         }
         return nodes.length > 0 ? this : void 0;
       }
       optimizeNames(names, constants4) {
         const { nodes } = this;
-        let i = nodes.length;
-        while (i--) {
-          const n2 = nodes[i];
+        let i2 = nodes.length;
+        while (i2--) {
+          const n2 = nodes[i2];
           if (n2.optimizeNames(names, constants4))
             continue;
           subtractNames(names, n2.names);
-          nodes.splice(i, 1);
+          nodes.splice(i2, 1);
         }
         return nodes.length > 0 ? this : void 0;
       }
@@ -20459,25 +20459,25 @@ var require_codegen = __commonJS({
         const cond = this.condition;
         if (cond === true)
           return this.nodes;
-        let e = this.else;
-        if (e) {
-          const ns = e.optimizeNodes();
-          e = this.else = Array.isArray(ns) ? new Else(ns) : ns;
+        let e2 = this.else;
+        if (e2) {
+          const ns = e2.optimizeNodes();
+          e2 = this.else = Array.isArray(ns) ? new Else(ns) : ns;
         }
-        if (e) {
+        if (e2) {
           if (cond === false)
-            return e instanceof _If ? e : e.nodes;
+            return e2 instanceof _If ? e2 : e2.nodes;
           if (this.nodes.length)
             return this;
-          return new _If(not(cond), e instanceof _If ? [e] : e.nodes);
+          return new _If(not(cond), e2 instanceof _If ? [e2] : e2.nodes);
         }
         if (cond === false || !this.nodes.length)
           return void 0;
         return this;
       }
       optimizeNames(names, constants4) {
-        var _a;
-        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants4);
+        var _a2;
+        this.else = (_a2 = this.else) === null || _a2 === void 0 ? void 0 : _a2.optimizeNames(names, constants4);
         if (!(super.optimizeNames(names, constants4) || this.else))
           return;
         this.condition = optimizeExpr(this.condition, names, constants4);
@@ -20581,17 +20581,17 @@ var require_codegen = __commonJS({
         return code;
       }
       optimizeNodes() {
-        var _a, _b;
+        var _a2, _b2;
         super.optimizeNodes();
-        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNodes();
-        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNodes();
+        (_a2 = this.catch) === null || _a2 === void 0 ? void 0 : _a2.optimizeNodes();
+        (_b2 = this.finally) === null || _b2 === void 0 ? void 0 : _b2.optimizeNodes();
         return this;
       }
       optimizeNames(names, constants4) {
-        var _a, _b;
+        var _a2, _b2;
         super.optimizeNames(names, constants4);
-        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants4);
-        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants4);
+        (_a2 = this.catch) === null || _a2 === void 0 ? void 0 : _a2.optimizeNames(names, constants4);
+        (_b2 = this.finally) === null || _b2 === void 0 ? void 0 : _b2.optimizeNames(names, constants4);
         return this;
       }
       get names() {
@@ -20752,8 +20752,8 @@ var require_codegen = __commonJS({
         const name = this._scope.toName(nameOrPrefix);
         if (this.opts.es5) {
           const arr = iterable instanceof code_1.Name ? iterable : this.var("_arr", iterable);
-          return this.forRange("_i", 0, (0, code_1._)`${arr}.length`, (i) => {
-            this.var(name, (0, code_1._)`${arr}[${i}]`);
+          return this.forRange("_i", 0, (0, code_1._)`${arr}.length`, (i2) => {
+            this.var(name, (0, code_1._)`${arr}[${i2}]`);
             forBody(name);
           });
         }
@@ -20913,16 +20913,16 @@ var require_codegen = __commonJS({
         delete names[n2.str];
         return c;
       }
-      function canOptimize(e) {
-        return e instanceof code_1._Code && e._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants4[c.str] !== void 0);
+      function canOptimize(e2) {
+        return e2 instanceof code_1._Code && e2._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants4[c.str] !== void 0);
       }
     }
     function subtractNames(names, from) {
       for (const n2 in from)
         names[n2] = (names[n2] || 0) - (from[n2] || 0);
     }
-    function not(x) {
-      return typeof x == "boolean" || typeof x == "number" || x === null ? !x : (0, code_1._)`!${par(x)}`;
+    function not(x2) {
+      return typeof x2 == "boolean" || typeof x2 == "number" || x2 === null ? !x2 : (0, code_1._)`!${par(x2)}`;
     }
     exports.not = not;
     var andCode = mappend(exports.operators.AND);
@@ -20936,10 +20936,10 @@ var require_codegen = __commonJS({
     }
     exports.or = or;
     function mappend(op) {
-      return (x, y) => x === code_1.nil ? y : y === code_1.nil ? x : (0, code_1._)`${par(x)} ${op} ${par(y)}`;
+      return (x2, y) => x2 === code_1.nil ? y : y === code_1.nil ? x2 : (0, code_1._)`${par(x2)} ${op} ${par(y)}`;
     }
-    function par(x) {
-      return x instanceof code_1.Name ? x : (0, code_1._)`(${x})`;
+    function par(x2) {
+      return x2 instanceof code_1.Name ? x2 : (0, code_1._)`(${x2})`;
     }
   }
 });
@@ -21029,8 +21029,8 @@ var require_util9 = __commonJS({
     exports.unescapeJsonPointer = unescapeJsonPointer;
     function eachItem(xs, f) {
       if (Array.isArray(xs)) {
-        for (const x of xs)
-          f(x);
+        for (const x2 of xs)
+          f(x2);
       } else {
         f(xs);
       }
@@ -21195,8 +21195,8 @@ var require_errors2 = __commonJS({
       if (errsCount === void 0)
         throw new Error("ajv implementation error");
       const err2 = gen.name("err");
-      gen.forRange("i", errsCount, names_1.default.errors, (i) => {
-        gen.const(err2, (0, codegen_1._)`${names_1.default.vErrors}[${i}]`);
+      gen.forRange("i", errsCount, names_1.default.errors, (i2) => {
+        gen.const(err2, (0, codegen_1._)`${names_1.default.vErrors}[${i2}]`);
         gen.if((0, codegen_1._)`${err2}.instancePath === undefined`, () => gen.assign((0, codegen_1._)`${err2}.instancePath`, (0, codegen_1.strConcat)(names_1.default.instancePath, it.errorPath)));
         gen.assign((0, codegen_1._)`${err2}.schemaPath`, (0, codegen_1.str)`${it.errSchemaPath}/${keyword}`);
         if (it.opts.verbose) {
@@ -21331,8 +21331,8 @@ var require_rules = __commonJS({
     exports.getRules = exports.isJSONType = void 0;
     var _jsonTypes = ["string", "number", "integer", "boolean", "null", "object", "array"];
     var jsonTypes = new Set(_jsonTypes);
-    function isJSONType(x) {
-      return typeof x == "string" && jsonTypes.has(x);
+    function isJSONType(x2) {
+      return typeof x2 == "string" && jsonTypes.has(x2);
     }
     exports.isJSONType = isJSONType;
     function getRules() {
@@ -21370,8 +21370,8 @@ var require_applicability = __commonJS({
     }
     exports.shouldUseGroup = shouldUseGroup;
     function shouldUseRule(schema, rule) {
-      var _a;
-      return schema[rule.keyword] !== void 0 || ((_a = rule.definition.implements) === null || _a === void 0 ? void 0 : _a.some((kwd) => schema[kwd] !== void 0));
+      var _a2;
+      return schema[rule.keyword] !== void 0 || ((_a2 = rule.definition.implements) === null || _a2 === void 0 ? void 0 : _a2.some((kwd) => schema[kwd] !== void 0));
     }
     exports.shouldUseRule = shouldUseRule;
   }
@@ -21576,7 +21576,7 @@ var require_defaults = __commonJS({
           assignDefault(it, key, properties[key].default);
         }
       } else if (ty === "array" && Array.isArray(items3)) {
-        items3.forEach((sch, i) => assignDefault(it, i, sch.default));
+        items3.forEach((sch, i2) => assignDefault(it, i2, sch.default));
       }
     }
     exports.assignDefaults = assignDefaults;
@@ -21694,10 +21694,10 @@ var require_code2 = __commonJS({
       return valid;
       function validateItems(notValid) {
         const len2 = gen.const("len", (0, codegen_1._)`${data2}.length`);
-        gen.forRange("i", 0, len2, (i) => {
+        gen.forRange("i", 0, len2, (i2) => {
           cxt.subschema({
             keyword,
-            dataProp: i,
+            dataProp: i2,
             dataPropType: util_1.Type.Num
           }, valid);
           gen.if((0, codegen_1.not)(valid), notValid);
@@ -21714,10 +21714,10 @@ var require_code2 = __commonJS({
         return;
       const valid = gen.let("valid", false);
       const schValid = gen.name("_valid");
-      gen.block(() => schema.forEach((_sch, i) => {
+      gen.block(() => schema.forEach((_sch, i2) => {
         const schCxt = cxt.subschema({
           keyword,
-          schemaProp: i,
+          schemaProp: i2,
           compositeRule: true
         }, schValid);
         gen.assign(valid, (0, codegen_1._)`${valid} || ${schValid}`);
@@ -21759,14 +21759,14 @@ var require_keyword = __commonJS({
     }
     exports.macroKeywordCode = macroKeywordCode;
     function funcKeywordCode(cxt, def) {
-      var _a;
+      var _a2;
       const { gen, keyword, schema, parentSchema, $data, it } = cxt;
       checkAsyncKeyword(it, def);
       const validate2 = !$data && def.compile ? def.compile.call(it.self, schema, parentSchema, it) : def.validate;
       const validateRef = useKeyword(gen, keyword, validate2);
       const valid = gen.let("valid");
       cxt.block$data(valid, validateKeyword);
-      cxt.ok((_a = def.valid) !== null && _a !== void 0 ? _a : valid);
+      cxt.ok((_a2 = def.valid) !== null && _a2 !== void 0 ? _a2 : valid);
       function validateKeyword() {
         if (def.errors === false) {
           assignValid();
@@ -21782,7 +21782,7 @@ var require_keyword = __commonJS({
       }
       function validateAsync() {
         const ruleErrs = gen.let("ruleErrs", null);
-        gen.try(() => assignValid((0, codegen_1._)`await `), (e) => gen.assign(valid, false).if((0, codegen_1._)`${e} instanceof ${it.ValidationError}`, () => gen.assign(ruleErrs, (0, codegen_1._)`${e}.errors`), () => gen.throw(e)));
+        gen.try(() => assignValid((0, codegen_1._)`await `), (e2) => gen.assign(valid, false).if((0, codegen_1._)`${e2} instanceof ${it.ValidationError}`, () => gen.assign(ruleErrs, (0, codegen_1._)`${e2}.errors`), () => gen.throw(e2)));
         return ruleErrs;
       }
       function validateSync() {
@@ -21797,8 +21797,8 @@ var require_keyword = __commonJS({
         gen.assign(valid, (0, codegen_1._)`${_await}${(0, code_1.callValidateCode)(cxt, validateRef, passCxt, passSchema)}`, def.modifying);
       }
       function reportErrs(errors) {
-        var _a2;
-        gen.if((0, codegen_1.not)((_a2 = def.valid) !== null && _a2 !== void 0 ? _a2 : valid), errors);
+        var _a3;
+        gen.if((0, codegen_1.not)((_a3 = def.valid) !== null && _a3 !== void 0 ? _a3 : valid), errors);
       }
     }
     exports.funcKeywordCode = funcKeywordCode;
@@ -21940,12 +21940,12 @@ var require_fast_deep_equal = __commonJS({
       if (a === b) return true;
       if (a && b && typeof a == "object" && typeof b == "object") {
         if (a.constructor !== b.constructor) return false;
-        var length2, i, keys;
+        var length2, i2, keys;
         if (Array.isArray(a)) {
           length2 = a.length;
           if (length2 != b.length) return false;
-          for (i = length2; i-- !== 0; )
-            if (!equal(a[i], b[i])) return false;
+          for (i2 = length2; i2-- !== 0; )
+            if (!equal(a[i2], b[i2])) return false;
           return true;
         }
         if (a.constructor === RegExp) return a.source === b.source && a.flags === b.flags;
@@ -21954,10 +21954,10 @@ var require_fast_deep_equal = __commonJS({
         keys = Object.keys(a);
         length2 = keys.length;
         if (length2 !== Object.keys(b).length) return false;
-        for (i = length2; i-- !== 0; )
-          if (!Object.prototype.hasOwnProperty.call(b, keys[i])) return false;
-        for (i = length2; i-- !== 0; ) {
-          var key = keys[i];
+        for (i2 = length2; i2-- !== 0; )
+          if (!Object.prototype.hasOwnProperty.call(b, keys[i2])) return false;
+        for (i2 = length2; i2-- !== 0; ) {
+          var key = keys[i2];
           if (!equal(a[key], b[key])) return false;
         }
         return true;
@@ -22034,8 +22034,8 @@ var require_json_schema_traverse = __commonJS({
           var sch = schema[key];
           if (Array.isArray(sch)) {
             if (key in traverse.arrayKeywords) {
-              for (var i = 0; i < sch.length; i++)
-                _traverse(opts, pre, post, sch[i], jsonPtr + "/" + key + "/" + i, rootSchema, jsonPtr, key, schema, i);
+              for (var i2 = 0; i2 < sch.length; i2++)
+                _traverse(opts, pre, post, sch[i2], jsonPtr + "/" + key + "/" + i2, rootSchema, jsonPtr, key, schema, i2);
             }
           } else if (key in traverse.propsKeywords) {
             if (sch && typeof sch == "object") {
@@ -22766,7 +22766,7 @@ var require_compile = __commonJS({
     var validate_1 = require_validate();
     var SchemaEnv = class {
       constructor(env) {
-        var _a;
+        var _a2;
         this.refs = {};
         this.dynamicAnchors = {};
         let schema;
@@ -22775,7 +22775,7 @@ var require_compile = __commonJS({
         this.schema = env.schema;
         this.schemaId = env.schemaId;
         this.root = env.root || this;
-        this.baseId = (_a = env.baseId) !== null && _a !== void 0 ? _a : (0, resolve_1.normalizeId)(schema === null || schema === void 0 ? void 0 : schema[env.schemaId || "$id"]);
+        this.baseId = (_a2 = env.baseId) !== null && _a2 !== void 0 ? _a2 : (0, resolve_1.normalizeId)(schema === null || schema === void 0 ? void 0 : schema[env.schemaId || "$id"]);
         this.schemaPath = env.schemaPath;
         this.localRefs = env.localRefs;
         this.meta = env.meta;
@@ -22859,26 +22859,26 @@ var require_compile = __commonJS({
         }
         sch.validate = validate2;
         return sch;
-      } catch (e) {
+      } catch (e2) {
         delete sch.validate;
         delete sch.validateName;
         if (sourceCode)
           this.logger.error("Error compiling schema, function code:", sourceCode);
-        throw e;
+        throw e2;
       } finally {
         this._compilations.delete(sch);
       }
     }
     exports.compileSchema = compileSchema2;
     function resolveRef(root, baseId, ref) {
-      var _a;
+      var _a2;
       ref = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, ref);
       const schOrFunc = root.refs[ref];
       if (schOrFunc)
         return schOrFunc;
       let _sch = resolve4.call(this, root, ref);
       if (_sch === void 0) {
-        const schema = (_a = root.localRefs) === null || _a === void 0 ? void 0 : _a[ref];
+        const schema = (_a2 = root.localRefs) === null || _a2 === void 0 ? void 0 : _a2[ref];
         const { schemaId } = this.opts;
         if (schema)
           _sch = new SchemaEnv({ schema, schemaId, root, baseId });
@@ -22947,8 +22947,8 @@ var require_compile = __commonJS({
       "definitions"
     ]);
     function getJsonPointer(parsedRef, { baseId, schema, root }) {
-      var _a;
-      if (((_a = parsedRef.fragment) === null || _a === void 0 ? void 0 : _a[0]) !== "/")
+      var _a2;
+      if (((_a2 = parsedRef.fragment) === null || _a2 === void 0 ? void 0 : _a2[0]) !== "/")
         return;
       for (const part of parsedRef.fragment.slice(1).split("/")) {
         if (typeof schema === "boolean")
@@ -23010,8 +23010,8 @@ var require_utils2 = __commonJS({
     var BYTE_HEX = new Array(256);
     {
       const HEX_DIGITS = "0123456789ABCDEF";
-      for (let i = 0; i < 256; i++) {
-        BYTE_HEX[i] = "%" + HEX_DIGITS[i >> 4] + HEX_DIGITS[i & 15];
+      for (let i2 = 0; i2 < 256; i2++) {
+        BYTE_HEX[i2] = "%" + HEX_DIGITS[i2 >> 4] + HEX_DIGITS[i2 & 15];
       }
     }
     function percentEncodeNonAscii(cp) {
@@ -23026,24 +23026,24 @@ var require_utils2 = __commonJS({
     function stringArrayToHexStripped(input) {
       let acc = "";
       let code = 0;
-      let i = 0;
-      for (i = 0; i < input.length; i++) {
-        code = input[i].charCodeAt(0);
+      let i2 = 0;
+      for (i2 = 0; i2 < input.length; i2++) {
+        code = input[i2].charCodeAt(0);
         if (code === 48) {
           continue;
         }
         if (!(code >= 48 && code <= 57 || code >= 65 && code <= 70 || code >= 97 && code <= 102)) {
           return "";
         }
-        acc += input[i];
+        acc += input[i2];
         break;
       }
-      for (i += 1; i < input.length; i++) {
-        code = input[i].charCodeAt(0);
+      for (i2 += 1; i2 < input.length; i2++) {
+        code = input[i2].charCodeAt(0);
         if (!(code >= 48 && code <= 57 || code >= 65 && code <= 70 || code >= 97 && code <= 102)) {
           return "";
         }
-        acc += input[i];
+        acc += input[i2];
       }
       return acc;
     }
@@ -23053,10 +23053,10 @@ var require_utils2 = __commonJS({
     var nonSimpleDomain = RegExp.prototype.test.bind(/[^!"$&'()*+,\-.;=_`a-z{}~]/u);
     function isZoneIdentifier(zone) {
       if (zone.length === 0) return false;
-      for (let i = 0; i < zone.length; i++) {
-        if (isZoneCharacter(zone[i])) continue;
-        if (zone[i] === "%" && i + 2 < zone.length && isHexPair(zone.slice(i + 1, i + 3))) {
-          i += 2;
+      for (let i2 = 0; i2 < zone.length; i2++) {
+        if (isZoneCharacter(zone[i2])) continue;
+        if (zone[i2] === "%" && i2 + 2 < zone.length && isHexPair(zone.slice(i2 + 1, i2 + 3))) {
+          i2 += 2;
           continue;
         }
         return false;
@@ -23068,9 +23068,9 @@ var require_utils2 = __commonJS({
       let bestLength = 0;
       let runStart = -1;
       let runLength = 0;
-      for (let i = 0; i < hextets.length; i++) {
-        if (hextets[i] === "0") {
-          if (runStart === -1) runStart = i;
+      for (let i2 = 0; i2 < hextets.length; i2++) {
+        if (hextets[i2] === "0") {
+          if (runStart === -1) runStart = i2;
           runLength++;
           if (runLength > bestLength) {
             bestLength = runLength;
@@ -23097,16 +23097,16 @@ var require_utils2 = __commonJS({
       }
       const parts = left.concat(right);
       let hextetCount = 0;
-      for (let i = 0; i < parts.length; i++) {
-        const part = parts[i];
+      for (let i2 = 0; i2 < parts.length; i2++) {
+        const part = parts[i2];
         if (part === "") return void 0;
         if (part.indexOf(".") !== -1) {
-          if (i !== parts.length - 1 || compression2 !== -1 && right.length === 0 || !isIPv4(part)) return void 0;
+          if (i2 !== parts.length - 1 || compression2 !== -1 && right.length === 0 || !isIPv4(part)) return void 0;
           hextetCount += 2;
           continue;
         }
         if (!isHextet(part)) return void 0;
-        parts[i] = parseInt(part, 16).toString(16);
+        parts[i2] = parseInt(part, 16).toString(16);
         hextetCount++;
       }
       if (compression2 === -1) {
@@ -23115,8 +23115,8 @@ var require_utils2 = __commonJS({
       }
       if (hextetCount >= 8) return void 0;
       const expanded = parts.slice(0, left.length);
-      for (let i = hextetCount; i < 8; i++) expanded.push("0");
-      for (let i = left.length; i < parts.length; i++) expanded.push(parts[i]);
+      for (let i2 = hextetCount; i2 < 8; i2++) expanded.push("0");
+      for (let i2 = left.length; i2 < parts.length; i2++) expanded.push(parts[i2]);
       return compressIPv6ZeroRun(expanded);
     }
     function normalizeIPv6(host) {
@@ -23149,8 +23149,8 @@ var require_utils2 = __commonJS({
     }
     function findToken2(str4, token) {
       let ind = 0;
-      for (let i = 0; i < str4.length; i++) {
-        if (str4[i] === token) ind++;
+      for (let i2 = 0; i2 < str4.length; i2++) {
+        if (str4[i2] === token) ind++;
       }
       return ind;
     }
@@ -23237,8 +23237,8 @@ var require_utils2 = __commonJS({
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
-      for (let i = 0; i <= last; i++) {
-        const segment = segments[i];
+      for (let i2 = 0; i2 <= last; i2++) {
+        const segment = segments[i2];
         if (segment === "." || segment === "..") {
           if (segment === "..") {
             if (output.length !== 0 && output[output.length - 1] !== "..") {
@@ -23247,7 +23247,7 @@ var require_utils2 = __commonJS({
               output.push("..");
             }
           }
-          trailingDirectory = i === last;
+          trailingDirectory = i2 === last;
         } else {
           output.push(segment);
         }
@@ -23273,56 +23273,56 @@ var require_utils2 = __commonJS({
         return input;
       }
       let output = "";
-      for (let i = 0; i < input.length; i++) {
-        if (input[i] === "%" && i + 2 < input.length) {
-          const hex = input.slice(i + 1, i + 3);
-          if (isHexPair(hex)) {
-            const normalizedHex = hex.toUpperCase();
+      for (let i2 = 0; i2 < input.length; i2++) {
+        if (input[i2] === "%" && i2 + 2 < input.length) {
+          const hex2 = input.slice(i2 + 1, i2 + 3);
+          if (isHexPair(hex2)) {
+            const normalizedHex = hex2.toUpperCase();
             const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
             if (decodeUnreserved && isUnreserved(decoded)) {
               output += decoded;
             } else {
               output += "%" + normalizedHex;
             }
-            i += 2;
+            i2 += 2;
             continue;
           }
         }
-        output += input[i];
+        output += input[i2];
       }
       return output;
     }
     function normalizePathEncoding(input) {
       let output = "";
-      for (let i = 0; i < input.length; i++) {
-        const ch = input[i];
-        if (ch === "%" && i + 2 < input.length) {
-          const hex = input.slice(i + 1, i + 3);
-          if (isHexPair(hex)) {
-            const normalizedHex = hex.toUpperCase();
+      for (let i2 = 0; i2 < input.length; i2++) {
+        const ch = input[i2];
+        if (ch === "%" && i2 + 2 < input.length) {
+          const hex2 = input.slice(i2 + 1, i2 + 3);
+          if (isHexPair(hex2)) {
+            const normalizedHex = hex2.toUpperCase();
             const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
             if (decoded !== "." && isUnreserved(decoded)) {
               output += decoded;
             } else {
               output += "%" + normalizedHex;
             }
-            i += 2;
+            i2 += 2;
             continue;
           }
         }
         if (isPathCharacter(ch)) {
           output += ch;
         } else {
-          const code = input.charCodeAt(i);
+          const code = input.charCodeAt(i2);
           if (code < 128) {
             output += isEscapeSafe(code) ? ch : BYTE_HEX[code];
           } else if (code < 55296 || code > 57343) {
             output += percentEncodeNonAscii(code);
-          } else if (code <= 56319 && i + 1 < input.length) {
-            const low = input.charCodeAt(i + 1);
+          } else if (code <= 56319 && i2 + 1 < input.length) {
+            const low = input.charCodeAt(i2 + 1);
             if (low >= 56320 && low <= 57343) {
               output += percentEncodeNonAscii(65536 + (code - 55296 << 10) + (low - 56320));
-              i++;
+              i2++;
             } else {
               output += percentEncodeNonAscii(65533);
             }
@@ -23336,13 +23336,13 @@ var require_utils2 = __commonJS({
     function serializePathEncoding(input, pathNoScheme = false) {
       let output = "";
       let firstSegment = pathNoScheme && input[0] !== "/";
-      for (let i = 0; i < input.length; i++) {
-        const ch = input[i];
-        if (ch === "%" && i + 2 < input.length) {
-          const hex = input.slice(i + 1, i + 3);
-          if (isHexPair(hex)) {
-            output += "%" + hex.toUpperCase();
-            i += 2;
+      for (let i2 = 0; i2 < input.length; i2++) {
+        const ch = input[i2];
+        if (ch === "%" && i2 + 2 < input.length) {
+          const hex2 = input.slice(i2 + 1, i2 + 3);
+          if (isHexPair(hex2)) {
+            output += "%" + hex2.toUpperCase();
+            i2 += 2;
             continue;
           }
         }
@@ -23352,16 +23352,16 @@ var require_utils2 = __commonJS({
         if (isPathCharacter(ch) && (ch !== ":" || !firstSegment)) {
           output += ch;
         } else {
-          const code = input.charCodeAt(i);
+          const code = input.charCodeAt(i2);
           if (code < 128) {
             output += BYTE_HEX[code];
           } else if (code < 55296 || code > 57343) {
             output += percentEncodeNonAscii(code);
-          } else if (code <= 56319 && i + 1 < input.length) {
-            const low = input.charCodeAt(i + 1);
+          } else if (code <= 56319 && i2 + 1 < input.length) {
+            const low = input.charCodeAt(i2 + 1);
             if (low >= 56320 && low <= 57343) {
               output += percentEncodeNonAscii(65536 + (code - 55296 << 10) + (low - 56320));
-              i++;
+              i2++;
             } else {
               output += percentEncodeNonAscii(65533);
             }
@@ -23374,29 +23374,29 @@ var require_utils2 = __commonJS({
     }
     function encodeComponent(input, isAllowed) {
       let output = "";
-      for (let i = 0; i < input.length; i++) {
-        const ch = input[i];
-        if (ch === "%" && i + 2 < input.length) {
-          const hex = input.slice(i + 1, i + 3);
-          if (isHexPair(hex)) {
-            output += "%" + hex.toUpperCase();
-            i += 2;
+      for (let i2 = 0; i2 < input.length; i2++) {
+        const ch = input[i2];
+        if (ch === "%" && i2 + 2 < input.length) {
+          const hex2 = input.slice(i2 + 1, i2 + 3);
+          if (isHexPair(hex2)) {
+            output += "%" + hex2.toUpperCase();
+            i2 += 2;
             continue;
           }
         }
         if (isAllowed(ch)) {
           output += ch;
         } else {
-          const code = input.charCodeAt(i);
+          const code = input.charCodeAt(i2);
           if (code < 128) {
             output += BYTE_HEX[code];
           } else if (code < 55296 || code > 57343) {
             output += percentEncodeNonAscii(code);
-          } else if (code <= 56319 && i + 1 < input.length) {
-            const low = input.charCodeAt(i + 1);
+          } else if (code <= 56319 && i2 + 1 < input.length) {
+            const low = input.charCodeAt(i2 + 1);
             if (low >= 56320 && low <= 57343) {
               output += percentEncodeNonAscii(65536 + (code - 55296 << 10) + (low - 56320));
-              i++;
+              i2++;
             } else {
               output += percentEncodeNonAscii(65533);
             }
@@ -23421,35 +23421,35 @@ var require_utils2 = __commonJS({
     }
     function normalizeQueryFragmentEncoding(input) {
       let output = "";
-      for (let i = 0; i < input.length; i++) {
-        const ch = input[i];
-        if (ch === "%" && i + 2 < input.length) {
-          const hex = input.slice(i + 1, i + 3);
-          if (isHexPair(hex)) {
-            const normalizedHex = hex.toUpperCase();
+      for (let i2 = 0; i2 < input.length; i2++) {
+        const ch = input[i2];
+        if (ch === "%" && i2 + 2 < input.length) {
+          const hex2 = input.slice(i2 + 1, i2 + 3);
+          if (isHexPair(hex2)) {
+            const normalizedHex = hex2.toUpperCase();
             const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
             if (isUnreserved(decoded)) {
               output += decoded;
             } else {
               output += "%" + normalizedHex;
             }
-            i += 2;
+            i2 += 2;
             continue;
           }
         }
         if (isQueryFragmentCharacter(ch)) {
           output += ch;
         } else {
-          const code = input.charCodeAt(i);
+          const code = input.charCodeAt(i2);
           if (code < 128) {
             output += isEscapeSafe(code) ? ch : BYTE_HEX[code];
           } else if (code < 55296 || code > 57343) {
             output += percentEncodeNonAscii(code);
-          } else if (code <= 56319 && i + 1 < input.length) {
-            const low = input.charCodeAt(i + 1);
+          } else if (code <= 56319 && i2 + 1 < input.length) {
+            const low = input.charCodeAt(i2 + 1);
             if (low >= 56320 && low <= 57343) {
               output += percentEncodeNonAscii(65536 + (code - 55296 << 10) + (low - 56320));
-              i++;
+              i2++;
             } else {
               output += percentEncodeNonAscii(65533);
             }
@@ -23462,16 +23462,16 @@ var require_utils2 = __commonJS({
     }
     function escapePreservingEscapes(input) {
       let output = "";
-      for (let i = 0; i < input.length; i++) {
-        if (input[i] === "%" && i + 2 < input.length) {
-          const hex = input.slice(i + 1, i + 3);
-          if (isHexPair(hex)) {
-            output += "%" + hex.toUpperCase();
-            i += 2;
+      for (let i2 = 0; i2 < input.length; i2++) {
+        if (input[i2] === "%" && i2 + 2 < input.length) {
+          const hex2 = input.slice(i2 + 1, i2 + 3);
+          if (isHexPair(hex2)) {
+            output += "%" + hex2.toUpperCase();
+            i2 += 2;
             continue;
           }
         }
-        output += escape(input[i]);
+        output += escape(input[i2]);
       }
       return output;
     }
@@ -23970,8 +23970,8 @@ var require_fast_uri = __commonJS({
         let url;
         try {
           url = new URL("http://" + parsed.host);
-        } catch (e) {
-          parsed.error = parsed.error || "Host's domain name can not be converted to ASCII: " + e;
+        } catch (e2) {
+          parsed.error = parsed.error || "Host's domain name can not be converted to ASCII: " + e2;
           return true;
         }
         if (!isHostOnlyURL(url)) {
@@ -24262,11 +24262,11 @@ var require_core = __commonJS({
     };
     var MAX_EXPRESSION = 200;
     function requiredOptions(o) {
-      var _a, _b, _c, _d, _e, _f, _g, _h, _j, _k, _l, _m, _o, _p, _q, _r, _s, _t, _u, _v, _w, _x, _y, _z, _0;
+      var _a2, _b2, _c, _d, _e, _f, _g, _h, _j, _k, _l, _m, _o, _p, _q, _r, _s, _t, _u, _v, _w, _x, _y, _z, _0;
       const s = o.strict;
-      const _optz = (_a = o.code) === null || _a === void 0 ? void 0 : _a.optimize;
+      const _optz = (_a2 = o.code) === null || _a2 === void 0 ? void 0 : _a2.optimize;
       const optimize = _optz === true || _optz === void 0 ? 1 : _optz || 0;
-      const regExp = (_c = (_b = o.code) === null || _b === void 0 ? void 0 : _b.regExp) !== null && _c !== void 0 ? _c : defaultRegExp;
+      const regExp = (_c = (_b2 = o.code) === null || _b2 === void 0 ? void 0 : _b2.regExp) !== null && _c !== void 0 ? _c : defaultRegExp;
       const uriResolver = (_d = o.uriResolver) !== null && _d !== void 0 ? _d : uri_1.default;
       return {
         strictSchema: (_f = (_e = o.strictSchema) !== null && _e !== void 0 ? _e : s) !== null && _f !== void 0 ? _f : true,
@@ -24373,11 +24373,11 @@ var require_core = __commonJS({
         async function _compileAsync(sch) {
           try {
             return this._compileSchemaEnv(sch);
-          } catch (e) {
-            if (!(e instanceof ref_error_1.default))
-              throw e;
-            checkLoaded.call(this, e);
-            await loadMissingSchema.call(this, e.missingSchema);
+          } catch (e2) {
+            if (!(e2 instanceof ref_error_1.default))
+              throw e2;
+            checkLoaded.call(this, e2);
+            await loadMissingSchema.call(this, e2.missingSchema);
             return _compileAsync.call(this, sch);
           }
         }
@@ -24557,9 +24557,9 @@ var require_core = __commonJS({
         delete RULES.keywords[keyword];
         delete RULES.all[keyword];
         for (const group of RULES.rules) {
-          const i = group.rules.findIndex((rule) => rule.keyword === keyword);
-          if (i >= 0)
-            group.rules.splice(i, 1);
+          const i2 = group.rules.findIndex((rule) => rule.keyword === keyword);
+          if (i2 >= 0)
+            group.rules.splice(i2, 1);
         }
         return this;
       }
@@ -24573,7 +24573,7 @@ var require_core = __commonJS({
       errorsText(errors = this.errors, { separator = ", ", dataVar = "data" } = {}) {
         if (!errors || errors.length === 0)
           return "No errors";
-        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text, msg) => text + separator + msg);
+        return errors.map((e2) => `${dataVar}${e2.instancePath} ${e2.message}`).reduce((text, msg) => text + separator + msg);
       }
       $dataMetaSchema(metaSchema, keywordsJsonPointers) {
         const rules = this.RULES.all;
@@ -24738,7 +24738,7 @@ var require_core = __commonJS({
       }
     }
     function addRule(keyword, definition, dataType) {
-      var _a;
+      var _a2;
       const post = definition === null || definition === void 0 ? void 0 : definition.post;
       if (dataType && post)
         throw new Error('keyword with "post" flag cannot have "type"');
@@ -24764,15 +24764,15 @@ var require_core = __commonJS({
       else
         ruleGroup.rules.push(rule);
       RULES.all[keyword] = rule;
-      (_a = definition.implements) === null || _a === void 0 ? void 0 : _a.forEach((kwd) => this.addKeyword(kwd));
+      (_a2 = definition.implements) === null || _a2 === void 0 ? void 0 : _a2.forEach((kwd) => this.addKeyword(kwd));
     }
-    function addBeforeRule(ruleGroup, rule, before) {
-      const i = ruleGroup.rules.findIndex((_rule) => _rule.keyword === before);
-      if (i >= 0) {
-        ruleGroup.rules.splice(i, 0, rule);
+    function addBeforeRule(ruleGroup, rule, before2) {
+      const i2 = ruleGroup.rules.findIndex((_rule) => _rule.keyword === before2);
+      if (i2 >= 0) {
+        ruleGroup.rules.splice(i2, 0, rule);
       } else {
         ruleGroup.rules.push(rule);
-        this.logger.warn(`rule ${before} is not defined`);
+        this.logger.warn(`rule ${before2} is not defined`);
       }
     }
     function keywordMetaschema(def) {
@@ -24881,9 +24881,9 @@ var require_ref = __commonJS({
           addEvaluatedFrom(v3);
           if (!allErrors)
             gen.assign(valid, true);
-        }, (e) => {
-          gen.if((0, codegen_1._)`!(${e} instanceof ${it.ValidationError})`, () => gen.throw(e));
-          addErrorsFrom(e);
+        }, (e2) => {
+          gen.if((0, codegen_1._)`!(${e2} instanceof ${it.ValidationError})`, () => gen.throw(e2));
+          addErrorsFrom(e2);
           if (!allErrors)
             gen.assign(valid, false);
         });
@@ -24898,10 +24898,10 @@ var require_ref = __commonJS({
         gen.assign(names_1.default.errors, (0, codegen_1._)`${names_1.default.vErrors}.length`);
       }
       function addEvaluatedFrom(source) {
-        var _a;
+        var _a2;
         if (!it.opts.unevaluated)
           return;
-        const schEvaluated = (_a = sch === null || sch === void 0 ? void 0 : sch.validate) === null || _a === void 0 ? void 0 : _a.evaluated;
+        const schEvaluated = (_a2 = sch === null || sch === void 0 ? void 0 : sch.validate) === null || _a2 === void 0 ? void 0 : _a2.evaluated;
         if (it.props !== true) {
           if (schEvaluated && !schEvaluated.dynamicProps) {
             if (schEvaluated.props !== void 0) {
@@ -25266,8 +25266,8 @@ var require_uniqueItems = __commonJS({
     var util_1 = require_util9();
     var equal_1 = require_equal();
     var error2 = {
-      message: ({ params: { i, j } }) => (0, codegen_1.str)`must NOT have duplicate items (items ## ${j} and ${i} are identical)`,
-      params: ({ params: { i, j } }) => (0, codegen_1._)`{i: ${i}, j: ${j}}`
+      message: ({ params: { i: i2, j } }) => (0, codegen_1.str)`must NOT have duplicate items (items ## ${j} and ${i2} are identical)`,
+      params: ({ params: { i: i2, j } }) => (0, codegen_1._)`{i: ${i2}, j: ${j}}`
     };
     var def = {
       keyword: "uniqueItems",
@@ -25284,21 +25284,21 @@ var require_uniqueItems = __commonJS({
         cxt.block$data(valid, validateUniqueItems, (0, codegen_1._)`${schemaCode} === false`);
         cxt.ok(valid);
         function validateUniqueItems() {
-          const i = gen.let("i", (0, codegen_1._)`${data2}.length`);
+          const i2 = gen.let("i", (0, codegen_1._)`${data2}.length`);
           const j = gen.let("j");
-          cxt.setParams({ i, j });
+          cxt.setParams({ i: i2, j });
           gen.assign(valid, true);
-          gen.if((0, codegen_1._)`${i} > 1`, () => (canOptimize() ? loopN : loopN2)(i, j));
+          gen.if((0, codegen_1._)`${i2} > 1`, () => (canOptimize() ? loopN : loopN2)(i2, j));
         }
         function canOptimize() {
           return itemTypes.length > 0 && !itemTypes.some((t) => t === "object" || t === "array");
         }
-        function loopN(i, j) {
+        function loopN(i2, j) {
           const item2 = gen.name("item");
           const wrongType = (0, dataType_1.checkDataTypes)(itemTypes, item2, it.opts.strictNumbers, dataType_1.DataType.Wrong);
           const indices = gen.const("indices", (0, codegen_1._)`{}`);
-          gen.for((0, codegen_1._)`;${i}--;`, () => {
-            gen.let(item2, (0, codegen_1._)`${data2}[${i}]`);
+          gen.for((0, codegen_1._)`;${i2}--;`, () => {
+            gen.let(item2, (0, codegen_1._)`${data2}[${i2}]`);
             gen.if(wrongType, (0, codegen_1._)`continue`);
             if (itemTypes.length > 1)
               gen.if((0, codegen_1._)`typeof ${item2} == "string"`, (0, codegen_1._)`${item2} += "_"`);
@@ -25306,13 +25306,13 @@ var require_uniqueItems = __commonJS({
               gen.assign(j, (0, codegen_1._)`${indices}[${item2}]`);
               cxt.error();
               gen.assign(valid, false).break();
-            }).code((0, codegen_1._)`${indices}[${item2}] = ${i}`);
+            }).code((0, codegen_1._)`${indices}[${item2}] = ${i2}`);
           });
         }
-        function loopN2(i, j) {
+        function loopN2(i2, j) {
           const eql = (0, util_1.useFunc)(gen, equal_1.default);
           const outer = gen.name("outer");
-          gen.label(outer).for((0, codegen_1._)`;${i}--;`, () => gen.for((0, codegen_1._)`${j} = ${i}; ${j}--;`, () => gen.if((0, codegen_1._)`${eql}(${data2}[${i}], ${data2}[${j}])`, () => {
+          gen.label(outer).for((0, codegen_1._)`;${i2}--;`, () => gen.for((0, codegen_1._)`${j} = ${i2}; ${j}--;`, () => gen.if((0, codegen_1._)`${eql}(${data2}[${i2}], ${data2}[${j}])`, () => {
             cxt.error();
             gen.assign(valid, false).break(outer);
           })));
@@ -25384,16 +25384,16 @@ var require_enum = __commonJS({
           if (!Array.isArray(schema))
             throw new Error("ajv implementation error");
           const vSchema = gen.const("vSchema", schemaCode);
-          valid = (0, codegen_1.or)(...schema.map((_x, i) => equalCode(vSchema, i)));
+          valid = (0, codegen_1.or)(...schema.map((_x, i2) => equalCode(vSchema, i2)));
         }
         cxt.pass(valid);
         function loopEnum() {
           gen.assign(valid, false);
           gen.forOf("v", schemaCode, (v3) => gen.if((0, codegen_1._)`${getEql()}(${data2}, ${v3})`, () => gen.assign(valid, true).break()));
         }
-        function equalCode(vSchema, i) {
-          const sch = schema[i];
-          return typeof sch === "object" && sch !== null ? (0, codegen_1._)`${getEql()}(${data2}, ${vSchema}[${i}])` : (0, codegen_1._)`${data2} === ${sch}`;
+        function equalCode(vSchema, i2) {
+          const sch = schema[i2];
+          return typeof sch === "object" && sch !== null ? (0, codegen_1._)`${getEql()}(${data2}, ${vSchema}[${i2}])` : (0, codegen_1._)`${data2} === ${sch}`;
         }
       }
     };
@@ -25480,8 +25480,8 @@ var require_additionalItems = __commonJS({
         cxt.ok(valid);
       }
       function validateItems(valid) {
-        gen.forRange("i", items3.length, len2, (i) => {
-          cxt.subschema({ keyword, dataProp: i, dataPropType: util_1.Type.Num }, valid);
+        gen.forRange("i", items3.length, len2, (i2) => {
+          cxt.subschema({ keyword, dataProp: i2, dataPropType: util_1.Type.Num }, valid);
           if (!it.allErrors)
             gen.if((0, codegen_1.not)(valid), () => gen.break());
         });
@@ -25524,13 +25524,13 @@ var require_items = __commonJS({
       }
       const valid = gen.name("valid");
       const len2 = gen.const("len", (0, codegen_1._)`${data2}.length`);
-      schArr.forEach((sch, i) => {
+      schArr.forEach((sch, i2) => {
         if ((0, util_1.alwaysValidSchema)(it, sch))
           return;
-        gen.if((0, codegen_1._)`${len2} > ${i}`, () => cxt.subschema({
+        gen.if((0, codegen_1._)`${len2} > ${i2}`, () => cxt.subschema({
           keyword,
-          schemaProp: i,
-          dataProp: i
+          schemaProp: i2,
+          dataProp: i2
         }, valid));
         cxt.ok(valid);
       });
@@ -25667,10 +25667,10 @@ var require_contains = __commonJS({
           validateItems(schValid, () => gen.if(schValid, () => checkLimits(count)));
         }
         function validateItems(_valid, block) {
-          gen.forRange("i", 0, len2, (i) => {
+          gen.forRange("i", 0, len2, (i2) => {
             cxt.subschema({
               keyword: "contains",
-              dataProp: i,
+              dataProp: i2,
               dataPropType: util_1.Type.Num,
               compositeRule: true
             }, _valid);
@@ -26148,23 +26148,23 @@ var require_oneOf = __commonJS({
         gen.block(validateOneOf);
         cxt.result(valid, () => cxt.reset(), () => cxt.error(true));
         function validateOneOf() {
-          schArr.forEach((sch, i) => {
+          schArr.forEach((sch, i2) => {
             let schCxt;
             if ((0, util_1.alwaysValidSchema)(it, sch)) {
               gen.var(schValid, true);
             } else {
               schCxt = cxt.subschema({
                 keyword: "oneOf",
-                schemaProp: i,
+                schemaProp: i2,
                 compositeRule: true
               }, schValid);
             }
-            if (i > 0) {
-              gen.if((0, codegen_1._)`${schValid} && ${valid}`).assign(valid, false).assign(passing, (0, codegen_1._)`[${passing}, ${i}]`).else();
+            if (i2 > 0) {
+              gen.if((0, codegen_1._)`${schValid} && ${valid}`).assign(valid, false).assign(passing, (0, codegen_1._)`[${passing}, ${i2}]`).else();
             }
             gen.if(schValid, () => {
               gen.assign(valid, true);
-              gen.assign(passing, i);
+              gen.assign(passing, i2);
               if (schCxt)
                 cxt.mergeEvaluated(schCxt, codegen_1.Name);
             });
@@ -26190,10 +26190,10 @@ var require_allOf = __commonJS({
         if (!Array.isArray(schema))
           throw new Error("ajv implementation error");
         const valid = gen.name("valid");
-        schema.forEach((sch, i) => {
+        schema.forEach((sch, i2) => {
           if ((0, util_1.alwaysValidSchema)(it, sch))
             return;
-          const schCxt = cxt.subschema({ keyword: "allOf", schemaProp: i }, valid);
+          const schCxt = cxt.subschema({ keyword: "allOf", schemaProp: i2 }, valid);
           cxt.ok(valid);
           cxt.mergeEvaluated(schCxt);
         });
@@ -26633,8 +26633,8 @@ var require_unevaluatedItems = __commonJS({
         }
         it.items = true;
         function validateItems(valid, from) {
-          gen.forRange("i", from, len2, (i) => {
-            cxt.subschema({ keyword: "unevaluatedItems", dataProp: i, dataPropType: util_1.Type.Num }, valid);
+          gen.forRange("i", from, len2, (i2) => {
+            cxt.subschema({ keyword: "unevaluatedItems", dataProp: i2, dataPropType: util_1.Type.Num }, valid);
             if (!it.allErrors)
               gen.if((0, codegen_1.not)(valid), () => gen.break());
           });
@@ -26726,11 +26726,11 @@ var require_format = __commonJS({
           }
           function getFormat(fmtDef) {
             const code = fmtDef instanceof RegExp ? (0, codegen_1.regexpCode)(fmtDef) : opts.code.formats ? (0, codegen_1._)`${opts.code.formats}${(0, codegen_1.getProperty)(schema)}` : void 0;
-            const fmt2 = gen.scopeValue("formats", { key: schema, ref: fmtDef, code });
+            const fmt3 = gen.scopeValue("formats", { key: schema, ref: fmtDef, code });
             if (typeof fmtDef == "object" && !(fmtDef instanceof RegExp)) {
-              return [fmtDef.type || "string", fmtDef.validate, (0, codegen_1._)`${fmt2}.validate`];
+              return [fmtDef.type || "string", fmtDef.validate, (0, codegen_1._)`${fmt3}.validate`];
             }
-            return ["string", fmtDef, fmt2];
+            return ["string", fmtDef, fmt3];
           }
           function validCondition() {
             if (typeof formatDef == "object" && !(formatDef instanceof RegExp) && formatDef.async) {
@@ -26877,12 +26877,12 @@ var require_discriminator = __commonJS({
           return _valid;
         }
         function getMapping() {
-          var _a;
+          var _a2;
           const oneOfMapping = {};
           const topRequired = hasRequired(parentSchema);
           let tagRequired = true;
-          for (let i = 0; i < oneOf2.length; i++) {
-            let sch = oneOf2[i];
+          for (let i2 = 0; i2 < oneOf2.length; i2++) {
+            let sch = oneOf2[i2];
             if ((sch === null || sch === void 0 ? void 0 : sch.$ref) && !(0, util_1.schemaHasRulesButRef)(sch, it.self.RULES)) {
               const ref = sch.$ref;
               sch = compile_1.resolveRef.call(it.self, it.schemaEnv.root, it.baseId, ref);
@@ -26891,12 +26891,12 @@ var require_discriminator = __commonJS({
               if (sch === void 0)
                 throw new ref_error_1.default(it.opts.uriResolver, it.baseId, ref);
             }
-            const propSch = (_a = sch === null || sch === void 0 ? void 0 : sch.properties) === null || _a === void 0 ? void 0 : _a[tagName];
+            const propSch = (_a2 = sch === null || sch === void 0 ? void 0 : sch.properties) === null || _a2 === void 0 ? void 0 : _a2[tagName];
             if (typeof propSch != "object") {
               throw new Error(`discriminator: oneOf subschemas (or referenced schemas) must have "properties/${tagName}"`);
             }
             tagRequired = tagRequired && (topRequired || hasRequired(sch));
-            addMappings(propSch, i);
+            addMappings(propSch, i2);
           }
           if (!tagRequired)
             throw new Error(`discriminator: "${tagName}" must be required`);
@@ -26904,22 +26904,22 @@ var require_discriminator = __commonJS({
           function hasRequired({ required }) {
             return Array.isArray(required) && required.includes(tagName);
           }
-          function addMappings(sch, i) {
+          function addMappings(sch, i2) {
             if (sch.const) {
-              addMapping(sch.const, i);
+              addMapping(sch.const, i2);
             } else if (sch.enum) {
               for (const tagValue of sch.enum) {
-                addMapping(tagValue, i);
+                addMapping(tagValue, i2);
               }
             } else {
               throw new Error(`discriminator: "properties/${tagName}" must have "const" or "enum"`);
             }
           }
-          function addMapping(tagValue, i) {
+          function addMapping(tagValue, i2) {
             if (typeof tagValue != "string" || tagValue in oneOfMapping) {
               throw new Error(`discriminator: "${tagName}" values must be unique strings`);
             }
-            oneOfMapping[tagValue] = i;
+            oneOfMapping[tagValue] = i2;
           }
         }
       }
@@ -27491,15 +27491,15 @@ var require_visit = __commonJS({
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
           path = Object.freeze(path.concat(node));
-          for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path);
+          for (let i2 = 0; i2 < node.items.length; ++i2) {
+            const ci = visit_(i2, node.items[i2], visitor, path);
             if (typeof ci === "number")
-              i = ci - 1;
+              i2 = ci - 1;
             else if (ci === BREAK)
               return BREAK;
             else if (ci === REMOVE) {
-              node.items.splice(i, 1);
-              i -= 1;
+              node.items.splice(i2, 1);
+              i2 -= 1;
             }
           }
         } else if (identity.isPair(node)) {
@@ -27539,15 +27539,15 @@ var require_visit = __commonJS({
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
           path = Object.freeze(path.concat(node));
-          for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path);
+          for (let i2 = 0; i2 < node.items.length; ++i2) {
+            const ci = await visitAsync_(i2, node.items[i2], visitor, path);
             if (typeof ci === "number")
-              i = ci - 1;
+              i2 = ci - 1;
             else if (ci === BREAK)
               return BREAK;
             else if (ci === REMOVE) {
-              node.items.splice(i, 1);
-              i -= 1;
+              node.items.splice(i2, 1);
+              i2 -= 1;
             }
           }
         } else if (identity.isPair(node)) {
@@ -27816,8 +27816,8 @@ var require_anchors = __commonJS({
       return anchors;
     }
     function findNewAnchor(prefix, exclude) {
-      for (let i = 1; true; ++i) {
-        const name = `${prefix}${i}`;
+      for (let i2 = 1; true; ++i2) {
+        const name = `${prefix}${i2}`;
         if (!exclude.has(name))
           return name;
       }
@@ -27868,13 +27868,13 @@ var require_applyReviver = __commonJS({
     function applyReviver(reviver, obj2, key, val) {
       if (val && typeof val === "object") {
         if (Array.isArray(val)) {
-          for (let i = 0, len2 = val.length; i < len2; ++i) {
-            const v0 = val[i];
-            const v1 = applyReviver(reviver, val, String(i), v0);
+          for (let i2 = 0, len2 = val.length; i2 < len2; ++i2) {
+            const v0 = val[i2];
+            const v1 = applyReviver(reviver, val, String(i2), v0);
             if (v1 === void 0)
-              delete val[i];
+              delete val[i2];
             else if (v1 !== v0)
-              val[i] = v1;
+              val[i2] = v1;
           }
         } else if (val instanceof Map) {
           for (const k of Array.from(val.keys())) {
@@ -27918,7 +27918,7 @@ var require_toJS = __commonJS({
     var identity = require_identity();
     function toJS(value2, arg, ctx) {
       if (Array.isArray(value2))
-        return value2.map((v3, i) => toJS(v3, String(i), ctx));
+        return value2.map((v3, i2) => toJS(v3, String(i2), ctx));
       if (value2 && typeof value2.toJSON === "function") {
         if (!ctx || !identity.hasAnchor(value2))
           return value2.toJSON(arg, ctx);
@@ -28214,8 +28214,8 @@ var require_Collection = __commonJS({
     var Node = require_Node();
     function collectionFromPath(schema, path, value2) {
       let v3 = value2;
-      for (let i = path.length - 1; i >= 0; --i) {
-        const k = path[i];
+      for (let i2 = path.length - 1; i2 >= 0; --i2) {
+        const k = path[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v3;
@@ -28392,44 +28392,44 @@ var require_foldFlowLines = __commonJS({
       let split = void 0;
       let prev = void 0;
       let overflow = false;
-      let i = -1;
+      let i2 = -1;
       let escStart = -1;
       let escEnd = -1;
       if (mode === FOLD_BLOCK) {
-        i = consumeMoreIndentedLines(text, i, indent.length);
-        if (i !== -1)
-          end = i + endStep;
+        i2 = consumeMoreIndentedLines(text, i2, indent.length);
+        if (i2 !== -1)
+          end = i2 + endStep;
       }
-      for (let ch; ch = text[i += 1]; ) {
+      for (let ch; ch = text[i2 += 1]; ) {
         if (mode === FOLD_QUOTED && ch === "\\") {
-          escStart = i;
-          switch (text[i + 1]) {
+          escStart = i2;
+          switch (text[i2 + 1]) {
             case "x":
-              i += 3;
+              i2 += 3;
               break;
             case "u":
-              i += 5;
+              i2 += 5;
               break;
             case "U":
-              i += 9;
+              i2 += 9;
               break;
             default:
-              i += 1;
+              i2 += 1;
           }
-          escEnd = i;
+          escEnd = i2;
         }
         if (ch === "\n") {
           if (mode === FOLD_BLOCK)
-            i = consumeMoreIndentedLines(text, i, indent.length);
-          end = i + indent.length + endStep;
+            i2 = consumeMoreIndentedLines(text, i2, indent.length);
+          end = i2 + indent.length + endStep;
           split = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
-            const next = text[i + 1];
+            const next = text[i2 + 1];
             if (next && next !== " " && next !== "\n" && next !== "	")
-              split = i;
+              split = i2;
           }
-          if (i >= end) {
+          if (i2 >= end) {
             if (split) {
               folds.push(split);
               end = split + endStep;
@@ -28437,10 +28437,10 @@ var require_foldFlowLines = __commonJS({
             } else if (mode === FOLD_QUOTED) {
               while (prev === " " || prev === "	") {
                 prev = ch;
-                ch = text[i += 1];
+                ch = text[i2 += 1];
                 overflow = true;
               }
-              const j = i > escEnd + 1 ? i - 2 : escStart - 1;
+              const j = i2 > escEnd + 1 ? i2 - 2 : escStart - 1;
               if (escapedFolds[j])
                 return text;
               folds.push(j);
@@ -28461,9 +28461,9 @@ var require_foldFlowLines = __commonJS({
       if (onFold)
         onFold();
       let res = text.slice(0, folds[0]);
-      for (let i2 = 0; i2 < folds.length; ++i2) {
-        const fold = folds[i2];
-        const end2 = folds[i2 + 1] || text.length;
+      for (let i3 = 0; i3 < folds.length; ++i3) {
+        const fold = folds[i3];
+        const end2 = folds[i3 + 1] || text.length;
         if (fold === 0)
           res = `
 ${indent}${text.slice(0, end2)}`;
@@ -28476,19 +28476,19 @@ ${indent}${text.slice(fold + 1, end2)}`;
       }
       return res;
     }
-    function consumeMoreIndentedLines(text, i, indent) {
-      let end = i;
-      let start = i + 1;
+    function consumeMoreIndentedLines(text, i2, indent) {
+      let end = i2;
+      let start = i2 + 1;
       let ch = text[start];
       while (ch === " " || ch === "	") {
-        if (i < start + indent) {
-          ch = text[++i];
+        if (i2 < start + indent) {
+          ch = text[++i2];
         } else {
           do {
-            ch = text[++i];
+            ch = text[++i2];
           } while (ch && ch !== "\n");
-          end = i;
-          start = i + 1;
+          end = i2;
+          start = i2 + 1;
           ch = text[start];
         }
       }
@@ -28520,11 +28520,11 @@ var require_stringifyString = __commonJS({
       const strLen = str4.length;
       if (strLen <= limit)
         return false;
-      for (let i = 0, start = 0; i < strLen; ++i) {
-        if (str4[i] === "\n") {
-          if (i - start > limit)
+      for (let i2 = 0, start = 0; i2 < strLen; ++i2) {
+        if (str4[i2] === "\n") {
+          if (i2 - start > limit)
             return true;
-          start = i + 1;
+          start = i2 + 1;
           if (strLen - start <= limit)
             return false;
         }
@@ -28540,19 +28540,19 @@ var require_stringifyString = __commonJS({
       const indent = ctx.indent || (containsDocumentMarker(value2) ? "  " : "");
       let str4 = "";
       let start = 0;
-      for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
-        if (ch === " " && json[i + 1] === "\\" && json[i + 2] === "n") {
-          str4 += json.slice(start, i) + "\\ ";
-          i += 1;
-          start = i;
+      for (let i2 = 0, ch = json[i2]; ch; ch = json[++i2]) {
+        if (ch === " " && json[i2 + 1] === "\\" && json[i2 + 2] === "n") {
+          str4 += json.slice(start, i2) + "\\ ";
+          i2 += 1;
+          start = i2;
           ch = "\\";
         }
         if (ch === "\\")
-          switch (json[i + 1]) {
+          switch (json[i2 + 1]) {
             case "u":
               {
-                str4 += json.slice(start, i);
-                const code = json.substr(i + 2, 4);
+                str4 += json.slice(start, i2);
+                const code = json.substr(i2 + 2, 4);
                 switch (code) {
                   case "0000":
                     str4 += "\\0";
@@ -28582,30 +28582,30 @@ var require_stringifyString = __commonJS({
                     if (code.substr(0, 2) === "00")
                       str4 += "\\x" + code.substr(2);
                     else
-                      str4 += json.substr(i, 6);
+                      str4 += json.substr(i2, 6);
                 }
-                i += 5;
-                start = i + 1;
+                i2 += 5;
+                start = i2 + 1;
               }
               break;
             case "n":
-              if (implicitKey || json[i + 2] === '"' || json.length < minMultiLineLength) {
-                i += 1;
+              if (implicitKey || json[i2 + 2] === '"' || json.length < minMultiLineLength) {
+                i2 += 1;
               } else {
-                str4 += json.slice(start, i) + "\n\n";
-                while (json[i + 2] === "\\" && json[i + 3] === "n" && json[i + 4] !== '"') {
+                str4 += json.slice(start, i2) + "\n\n";
+                while (json[i2 + 2] === "\\" && json[i2 + 3] === "n" && json[i2 + 4] !== '"') {
                   str4 += "\n";
-                  i += 2;
+                  i2 += 2;
                 }
                 str4 += indent;
-                if (json[i + 2] === " ")
+                if (json[i2 + 2] === " ")
                   str4 += "\\";
-                i += 1;
-                start = i + 1;
+                i2 += 1;
+                start = i2 + 1;
               }
               break;
             default:
-              i += 1;
+              i2 += 1;
           }
       }
       str4 = start ? str4 + json.slice(start) : json;
@@ -29244,8 +29244,8 @@ var require_stringifyCollection = __commonJS({
       const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
       let chompKeep = false;
       const lines = [];
-      for (let i = 0; i < items3.length; ++i) {
-        const item2 = items3[i];
+      for (let i2 = 0; i2 < items3.length; ++i2) {
+        const item2 = items3[i2];
         let comment3 = null;
         if (identity.isNode(item2)) {
           if (!chompKeep && item2.spaceBefore)
@@ -29274,8 +29274,8 @@ var require_stringifyCollection = __commonJS({
         str4 = flowChars.start + flowChars.end;
       } else {
         str4 = lines[0];
-        for (let i = 1; i < lines.length; ++i) {
-          const line = lines[i];
+        for (let i2 = 1; i2 < lines.length; ++i2) {
+          const line = lines[i2];
           str4 += line ? `
 ${indent}${line}` : "\n";
         }
@@ -29299,8 +29299,8 @@ ${indent}${line}` : "\n";
       let reqNewline = false;
       let linesAtValue = 0;
       const lines = [];
-      for (let i = 0; i < items3.length; ++i) {
-        const item2 = items3[i];
+      for (let i2 = 0; i2 < items3.length; ++i2) {
+        const item2 = items3[i2];
         let comment2 = null;
         if (identity.isNode(item2)) {
           if (item2.spaceBefore)
@@ -29331,7 +29331,7 @@ ${indent}${line}` : "\n";
           reqNewline = true;
         let str4 = stringify.stringify(item2, itemCtx, () => comment2 = null);
         reqNewline || (reqNewline = lines.length > linesAtValue || str4.includes("\n"));
-        if (i < items3.length - 1) {
+        if (i2 < items3.length - 1) {
           str4 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
@@ -29459,11 +29459,11 @@ var require_YAMLMap = __commonJS({
           else
             prev.value = _pair.value;
         } else if (sortEntries) {
-          const i = this.items.findIndex((item2) => sortEntries(_pair, item2) < 0);
-          if (i === -1)
+          const i2 = this.items.findIndex((item2) => sortEntries(_pair, item2) < 0);
+          if (i2 === -1)
             this.items.push(_pair);
           else
-            this.items.splice(i, 0, _pair);
+            this.items.splice(i2, 0, _pair);
         } else {
           this.items.push(_pair);
         }
@@ -29618,9 +29618,9 @@ var require_YAMLSeq = __commonJS({
         const seq = [];
         if (ctx?.onCreate)
           ctx.onCreate(seq);
-        let i = 0;
+        let i2 = 0;
         for (const item2 of this.items)
-          seq.push(toJS.toJS(item2, String(i++), ctx));
+          seq.push(toJS.toJS(item2, String(i2++), ctx));
         return seq;
       }
       toString(ctx, onComment, onChompKeep) {
@@ -29638,10 +29638,10 @@ var require_YAMLSeq = __commonJS({
         const { replacer } = ctx;
         const seq = new this(schema);
         if (obj2 && Symbol.iterator in Object(obj2)) {
-          let i = 0;
+          let i2 = 0;
           for (let it of obj2) {
             if (typeof replacer === "function") {
-              const key = obj2 instanceof Set ? it : String(i++);
+              const key = obj2 instanceof Set ? it : String(i2++);
               it = replacer.call(obj2, key, it);
             }
             seq.items.push(createNode.createNode(it, void 0, ctx));
@@ -29755,12 +29755,12 @@ var require_stringifyNumber = __commonJS({
         return isNaN(num3) ? ".nan" : num3 < 0 ? "-.inf" : ".inf";
       let n2 = Object.is(value2, -0) ? "-0" : JSON.stringify(value2);
       if (!format && minFractionDigits && (!tag || tag === "tag:yaml.org,2002:float") && /^-?\d/.test(n2) && !n2.includes("e")) {
-        let i = n2.indexOf(".");
-        if (i < 0) {
-          i = n2.length;
+        let i2 = n2.indexOf(".");
+        if (i2 < 0) {
+          i2 = n2.length;
           n2 += ".";
         }
-        let d = minFractionDigits - (n2.length - i - 1);
+        let d = minFractionDigits - (n2.length - i2 - 1);
         while (d-- > 0)
           n2 += "0";
       }
@@ -29803,9 +29803,9 @@ var require_float = __commonJS({
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
       resolve(str4) {
         const node = new Scalar.Scalar(parseFloat(str4));
-        const dot4 = str4.indexOf(".");
-        if (dot4 !== -1 && str4[str4.length - 1] === "0")
-          node.minFractionDigits = str4.length - dot4 - 1;
+        const dot5 = str4.indexOf(".");
+        if (dot5 !== -1 && str4[str4.length - 1] === "0")
+          node.minFractionDigits = str4.length - dot5 - 1;
         return node;
       },
       stringify: stringifyNumber.stringifyNumber
@@ -29982,8 +29982,8 @@ var require_binary = __commonJS({
         } else if (typeof atob === "function") {
           const str4 = atob(src.replace(/[\n\r]/g, ""));
           const buffer = new Uint8Array(str4.length);
-          for (let i = 0; i < str4.length; ++i)
-            buffer[i] = str4.charCodeAt(i);
+          for (let i2 = 0; i2 < str4.length; ++i2)
+            buffer[i2] = str4.charCodeAt(i2);
           return buffer;
         } else {
           onError("This environment does not support reading binary tags; either Buffer or atob is required");
@@ -29999,8 +29999,8 @@ var require_binary = __commonJS({
           str4 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
           let s = "";
-          for (let i = 0; i < buf.length; ++i)
-            s += String.fromCharCode(buf[i]);
+          for (let i2 = 0; i2 < buf.length; ++i2)
+            s += String.fromCharCode(buf[i2]);
           str4 = btoa(s);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
@@ -30010,8 +30010,8 @@ var require_binary = __commonJS({
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
           const n2 = Math.ceil(str4.length / lineWidth);
           const lines = new Array(n2);
-          for (let i = 0, o = 0; i < n2; ++i, o += lineWidth) {
-            lines[i] = str4.substr(o, lineWidth);
+          for (let i2 = 0, o = 0; i2 < n2; ++i2, o += lineWidth) {
+            lines[i2] = str4.substr(o, lineWidth);
           }
           str4 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
@@ -30032,8 +30032,8 @@ var require_pairs = __commonJS({
     var YAMLSeq = require_YAMLSeq();
     function resolvePairs(seq, onError) {
       if (identity.isSeq(seq)) {
-        for (let i = 0; i < seq.items.length; ++i) {
-          let item2 = seq.items[i];
+        for (let i2 = 0; i2 < seq.items.length; ++i2) {
+          let item2 = seq.items[i2];
           if (identity.isPair(item2))
             continue;
           else if (identity.isMap(item2)) {
@@ -30050,7 +30050,7 @@ ${cn.comment}` : item2.comment;
             }
             item2 = pair;
           }
-          seq.items[i] = identity.isPair(item2) ? item2 : new Pair.Pair(item2);
+          seq.items[i2] = identity.isPair(item2) ? item2 : new Pair.Pair(item2);
         }
       } else
         onError("Expected a sequence for this tag");
@@ -30060,11 +30060,11 @@ ${cn.comment}` : item2.comment;
       const { replacer } = ctx;
       const pairs2 = new YAMLSeq.YAMLSeq(schema);
       pairs2.tag = "tag:yaml.org,2002:pairs";
-      let i = 0;
+      let i2 = 0;
       if (iterable && Symbol.iterator in Object(iterable))
         for (let it of iterable) {
           if (typeof replacer === "function")
-            it = replacer.call(iterable, String(i++), it);
+            it = replacer.call(iterable, String(i2++), it);
           let key, value2;
           if (Array.isArray(it)) {
             if (it.length === 2) {
@@ -30243,9 +30243,9 @@ var require_float2 = __commonJS({
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
       resolve(str4) {
         const node = new Scalar.Scalar(parseFloat(str4.replace(/_/g, "")));
-        const dot4 = str4.indexOf(".");
-        if (dot4 !== -1) {
-          const f = str4.substring(dot4 + 1).replace(/_/g, "");
+        const dot5 = str4.indexOf(".");
+        if (dot5 !== -1) {
+          const f = str4.substring(dot5 + 1).replace(/_/g, "");
           if (f[f.length - 1] === "0")
             node.minFractionDigits = f.length;
         }
@@ -31097,14 +31097,14 @@ var require_errors3 = __commonJS({
         super("YAMLWarning", pos, code, message2);
       }
     };
-    var prettifyError = (src, lc) => (error2) => {
+    var prettifyError = (src, lc2) => (error2) => {
       if (error2.pos[0] === -1)
         return;
-      error2.linePos = error2.pos.map((pos) => lc.linePos(pos));
+      error2.linePos = error2.pos.map((pos) => lc2.linePos(pos));
       const { line, col } = error2.linePos[0];
       error2.message += ` at line ${line}, column ${col}`;
       let ci = col - 1;
-      let lineStr = src.substring(lc.lineStarts[line - 1], lc.lineStarts[line]).replace(/[\n\r]+$/, "");
+      let lineStr = src.substring(lc2.lineStarts[line - 1], lc2.lineStarts[line]).replace(/[\n\r]+$/, "");
       if (ci >= 60 && lineStr.length > 80) {
         const trimStart = Math.min(ci - 39, lineStr.length - 79);
         lineStr = "\u2026" + lineStr.substring(trimStart);
@@ -31113,7 +31113,7 @@ var require_errors3 = __commonJS({
       if (lineStr.length > 80)
         lineStr = lineStr.substring(0, 79) + "\u2026";
       if (line > 1 && /^ *$/.test(lineStr.substring(0, ci))) {
-        let prev = src.substring(lc.lineStarts[line - 2], lc.lineStarts[line - 1]);
+        let prev = src.substring(lc2.lineStarts[line - 2], lc2.lineStarts[line - 1]);
         if (prev.length > 80)
           prev = prev.substring(0, 79) + "\u2026\n";
         lineStr = prev + lineStr;
@@ -31577,8 +31577,8 @@ var require_resolve_flow_collection = __commonJS({
       if (ctx.atKey)
         ctx.atKey = false;
       let offset = fc.offset + fc.start.source.length;
-      for (let i = 0; i < fc.items.length; ++i) {
-        const collItem = fc.items[i];
+      for (let i2 = 0; i2 < fc.items.length; ++i2) {
+        const collItem = fc.items[i2];
         const { start, key, sep: sep3, value: value2 } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
@@ -31591,9 +31591,9 @@ var require_resolve_flow_collection = __commonJS({
         });
         if (!props.found) {
           if (!props.anchor && !props.tag && !sep3 && !value2) {
-            if (i === 0 && props.comma)
+            if (i2 === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
-            else if (i < fc.items.length - 1)
+            else if (i2 < fc.items.length - 1)
               onError(props.start, "UNEXPECTED_TOKEN", `Unexpected empty item in ${fcName}`);
             if (props.comment) {
               if (coll.comment)
@@ -31612,7 +31612,7 @@ var require_resolve_flow_collection = __commonJS({
               "Implicit keys of flow sequence pairs need to be on a single line"
             );
         }
-        if (i === 0) {
+        if (i2 === 0) {
           if (props.comma)
             onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
         } else {
@@ -31823,10 +31823,10 @@ var require_resolve_block_scalar = __commonJS({
       const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
       const lines = scalar.source ? splitLines(scalar.source) : [];
       let chompStart = lines.length;
-      for (let i = lines.length - 1; i >= 0; --i) {
-        const content = lines[i][1];
+      for (let i2 = lines.length - 1; i2 >= 0; --i2) {
+        const content = lines[i2][1];
         if (content === "" || content === "\r")
-          chompStart = i;
+          chompStart = i2;
         else
           break;
       }
@@ -31840,8 +31840,8 @@ var require_resolve_block_scalar = __commonJS({
       let trimIndent = scalar.indent + header.indent;
       let offset = scalar.offset + header.length;
       let contentStart = 0;
-      for (let i = 0; i < chompStart; ++i) {
-        const [indent, content] = lines[i];
+      for (let i2 = 0; i2 < chompStart; ++i2) {
+        const [indent, content] = lines[i2];
         if (content === "" || content === "\r") {
           if (header.indent === 0 && indent.length > trimIndent)
             trimIndent = indent.length;
@@ -31852,7 +31852,7 @@ var require_resolve_block_scalar = __commonJS({
           }
           if (header.indent === 0)
             trimIndent = indent.length;
-          contentStart = i;
+          contentStart = i2;
           if (trimIndent === 0 && !ctx.atRoot) {
             const message2 = "Block scalar values in collections must be indented";
             onError(offset, "BAD_INDENT", message2);
@@ -31861,17 +31861,17 @@ var require_resolve_block_scalar = __commonJS({
         }
         offset += indent.length + content.length + 1;
       }
-      for (let i = lines.length - 1; i >= chompStart; --i) {
-        if (lines[i][0].length > trimIndent)
-          chompStart = i + 1;
+      for (let i2 = lines.length - 1; i2 >= chompStart; --i2) {
+        if (lines[i2][0].length > trimIndent)
+          chompStart = i2 + 1;
       }
       let value2 = "";
       let sep3 = "";
       let prevMoreIndented = false;
-      for (let i = 0; i < contentStart; ++i)
-        value2 += lines[i][0].slice(trimIndent) + "\n";
-      for (let i = contentStart; i < chompStart; ++i) {
-        let [indent, content] = lines[i];
+      for (let i2 = 0; i2 < contentStart; ++i2)
+        value2 += lines[i2][0].slice(trimIndent) + "\n";
+      for (let i2 = contentStart; i2 < chompStart; ++i2) {
+        let [indent, content] = lines[i2];
         offset += indent.length + content.length + 1;
         const crlf = content[content.length - 1] === "\r";
         if (crlf)
@@ -31908,8 +31908,8 @@ var require_resolve_block_scalar = __commonJS({
         case "-":
           break;
         case "+":
-          for (let i = chompStart; i < lines.length; ++i)
-            value2 += "\n" + lines[i][0].slice(trimIndent);
+          for (let i2 = chompStart; i2 < lines.length; ++i2)
+            value2 += "\n" + lines[i2][0].slice(trimIndent);
           if (value2[value2.length - 1] !== "\n")
             value2 += "\n";
           break;
@@ -31929,8 +31929,8 @@ var require_resolve_block_scalar = __commonJS({
       let indent = 0;
       let chomp = "";
       let error2 = -1;
-      for (let i = 1; i < source.length; ++i) {
-        const ch = source[i];
+      for (let i2 = 1; i2 < source.length; ++i2) {
+        const ch = source[i2];
         if (!chomp && (ch === "-" || ch === "+"))
           chomp = ch;
         else {
@@ -31938,7 +31938,7 @@ var require_resolve_block_scalar = __commonJS({
           if (!indent && n2)
             indent = n2;
           else if (error2 === -1)
-            error2 = offset + i;
+            error2 = offset + i2;
         }
       }
       if (error2 !== -1)
@@ -31946,8 +31946,8 @@ var require_resolve_block_scalar = __commonJS({
       let hasSpace = false;
       let comment2 = "";
       let length2 = source.length;
-      for (let i = 1; i < props.length; ++i) {
-        const token = props[i];
+      for (let i2 = 1; i2 < props.length; ++i2) {
+        const token = props[i2];
         switch (token.type) {
           case "space":
             hasSpace = true;
@@ -31985,8 +31985,8 @@ var require_resolve_block_scalar = __commonJS({
       const m = first.match(/^( *)/);
       const line0 = m?.[1] ? [m[1], first.slice(m[1].length)] : ["", first];
       const lines = [line0];
-      for (let i = 1; i < split.length; i += 2)
-        lines.push([split[i], split[i + 1]]);
+      for (let i2 = 1; i2 < split.length; i2 += 2)
+        lines.push([split[i2], split[i2 + 1]]);
       return lines;
     }
     exports.resolveBlockScalar = resolveBlockScalar;
@@ -32105,43 +32105,43 @@ var require_resolve_flow_scalar = __commonJS({
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
-      for (let i = 1; i < source.length - 1; ++i) {
-        const ch = source[i];
-        if (ch === "\r" && source[i + 1] === "\n")
+      for (let i2 = 1; i2 < source.length - 1; ++i2) {
+        const ch = source[i2];
+        if (ch === "\r" && source[i2 + 1] === "\n")
           continue;
         if (ch === "\n") {
-          const { fold, offset } = foldNewline(source, i);
+          const { fold, offset } = foldNewline(source, i2);
           res += fold;
-          i = offset;
+          i2 = offset;
         } else if (ch === "\\") {
-          let next = source[++i];
+          let next = source[++i2];
           const cc = escapeCodes[next];
           if (cc)
             res += cc;
           else if (next === "\n") {
-            next = source[i + 1];
+            next = source[i2 + 1];
             while (next === " " || next === "	")
-              next = source[++i + 1];
-          } else if (next === "\r" && source[i + 1] === "\n") {
-            next = source[++i + 1];
+              next = source[++i2 + 1];
+          } else if (next === "\r" && source[i2 + 1] === "\n") {
+            next = source[++i2 + 1];
             while (next === " " || next === "	")
-              next = source[++i + 1];
+              next = source[++i2 + 1];
           } else if (next === "x" || next === "u" || next === "U") {
             const length2 = next === "x" ? 2 : next === "u" ? 4 : 8;
-            res += parseCharCode(source, i + 1, length2, onError);
-            i += length2;
+            res += parseCharCode(source, i2 + 1, length2, onError);
+            i2 += length2;
           } else {
-            const raw = source.substr(i - 1, 2);
-            onError(i - 1, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
+            const raw = source.substr(i2 - 1, 2);
+            onError(i2 - 1, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
             res += raw;
           }
         } else if (ch === " " || ch === "	") {
-          const wsStart = i;
-          let next = source[i + 1];
+          const wsStart = i2;
+          let next = source[i2 + 1];
           while (next === " " || next === "	")
-            next = source[++i + 1];
-          if (next !== "\n" && !(next === "\r" && source[i + 2] === "\n"))
-            res += i > wsStart ? source.slice(wsStart, i + 1) : ch;
+            next = source[++i2 + 1];
+          if (next !== "\n" && !(next === "\r" && source[i2 + 2] === "\n"))
+            res += i2 > wsStart ? source.slice(wsStart, i2 + 1) : ch;
         } else {
           res += ch;
         }
@@ -32299,11 +32299,11 @@ var require_compose_scalar = __commonJS({
 var require_util_empty_scalar_position = __commonJS({
   "node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
     "use strict";
-    function emptyScalarPosition(offset, before, pos) {
-      if (before) {
-        pos ?? (pos = before.length);
-        for (let i = pos - 1; i >= 0; --i) {
-          let st = before[i];
+    function emptyScalarPosition(offset, before2, pos) {
+      if (before2) {
+        pos ?? (pos = before2.length);
+        for (let i2 = pos - 1; i2 >= 0; --i2) {
+          let st = before2[i2];
           switch (st.type) {
             case "space":
             case "comment":
@@ -32311,10 +32311,10 @@ var require_util_empty_scalar_position = __commonJS({
               offset -= st.source.length;
               continue;
           }
-          st = before[++i];
+          st = before2[++i2];
           while (st?.type === "space") {
             offset += st.source.length;
-            st = before[++i];
+            st = before2[++i2];
           }
           break;
         }
@@ -32392,10 +32392,10 @@ var require_compose_node = __commonJS({
         node.srcToken = token;
       return node;
     }
-    function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment: comment2, anchor, tag, end }, onError) {
+    function composeEmptyNode(ctx, offset, before2, pos, { spaceBefore, comment: comment2, anchor, tag, end }, onError) {
       const token = {
         type: "scalar",
-        offset: utilEmptyScalarPosition.emptyScalarPosition(offset, before, pos),
+        offset: utilEmptyScalarPosition.emptyScalarPosition(offset, before2, pos),
         indent: -1,
         source: ""
       };
@@ -32497,8 +32497,8 @@ var require_composer = __commonJS({
       let comment2 = "";
       let atComment = false;
       let afterEmptyLine = false;
-      for (let i = 0; i < prelude.length; ++i) {
-        const source = prelude[i];
+      for (let i2 = 0; i2 < prelude.length; ++i2) {
+        const source = prelude[i2];
         switch (source[0]) {
           case "#":
             comment2 += (comment2 === "" ? "" : afterEmptyLine ? "\n\n" : "\n") + (source.substring(1) || " ");
@@ -32506,8 +32506,8 @@ var require_composer = __commonJS({
             afterEmptyLine = false;
             break;
           case "%":
-            if (prelude[i + 1]?.[0] !== "#")
-              i += 1;
+            if (prelude[i2 + 1]?.[0] !== "#")
+              i2 += 1;
             atComment = false;
             break;
           default:
@@ -32558,10 +32558,10 @@ ${cb}` : comment2;
           }
         }
         if (afterDoc) {
-          for (let i = 0; i < this.errors.length; ++i)
-            doc.errors.push(this.errors[i]);
-          for (let i = 0; i < this.warnings.length; ++i)
-            doc.warnings.push(this.warnings[i]);
+          for (let i2 = 0; i2 < this.errors.length; ++i2)
+            doc.errors.push(this.errors[i2]);
+          for (let i2 = 0; i2 < this.warnings.length; ++i2)
+            doc.warnings.push(this.warnings[i2]);
         } else {
           doc.errors = this.errors;
           doc.warnings = this.warnings;
@@ -32969,15 +32969,15 @@ var require_cst_visit = __commonJS({
       for (const field of ["key", "value"]) {
         const token = item2[field];
         if (token && "items" in token) {
-          for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path.concat([[field, i]])), token.items[i], visitor);
+          for (let i2 = 0; i2 < token.items.length; ++i2) {
+            const ci = _visit(Object.freeze(path.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
-              i = ci - 1;
+              i2 = ci - 1;
             else if (ci === BREAK)
               return BREAK;
             else if (ci === REMOVE) {
-              token.items.splice(i, 1);
-              i -= 1;
+              token.items.splice(i2, 1);
+              i2 -= 1;
             }
           }
           if (typeof ctrl === "function" && field === "key")
@@ -33147,14 +33147,14 @@ var require_lexer = __commonJS({
           next = yield* this.parseNext(next);
       }
       atLineEnd() {
-        let i = this.pos;
-        let ch = this.buffer[i];
+        let i2 = this.pos;
+        let ch = this.buffer[i2];
         while (ch === " " || ch === "	")
-          ch = this.buffer[++i];
+          ch = this.buffer[++i2];
         if (!ch || ch === "#" || ch === "\n")
           return true;
         if (ch === "\r")
-          return this.buffer[i + 1] === "\n";
+          return this.buffer[i2 + 1] === "\n";
         return false;
       }
       charAt(n2) {
@@ -33449,9 +33449,9 @@ var require_lexer = __commonJS({
       *parseBlockScalarHeader() {
         this.blockScalarIndent = -1;
         this.blockScalarKeep = false;
-        let i = this.pos;
+        let i2 = this.pos;
         while (true) {
-          const ch = this.buffer[++i];
+          const ch = this.buffer[++i2];
           if (ch === "+")
             this.blockScalarKeep = true;
           else if (ch > "0" && ch <= "9")
@@ -33465,17 +33465,17 @@ var require_lexer = __commonJS({
         let nl = this.pos - 1;
         let indent = 0;
         let ch;
-        loop: for (let i2 = this.pos; ch = this.buffer[i2]; ++i2) {
+        loop: for (let i3 = this.pos; ch = this.buffer[i3]; ++i3) {
           switch (ch) {
             case " ":
               indent += 1;
               break;
             case "\n":
-              nl = i2;
+              nl = i3;
               indent = 0;
               break;
             case "\r": {
-              const next = this.buffer[i2 + 1];
+              const next = this.buffer[i3 + 1];
               if (!next && !this.atEnd)
                 return this.setNext("block-scalar");
               if (next === "\n")
@@ -33506,25 +33506,25 @@ var require_lexer = __commonJS({
             nl = this.buffer.length;
           }
         }
-        let i = nl + 1;
-        ch = this.buffer[i];
+        let i2 = nl + 1;
+        ch = this.buffer[i2];
         while (ch === " ")
-          ch = this.buffer[++i];
+          ch = this.buffer[++i2];
         if (ch === "	") {
           while (ch === "	" || ch === " " || ch === "\r" || ch === "\n")
-            ch = this.buffer[++i];
-          nl = i - 1;
+            ch = this.buffer[++i2];
+          nl = i2 - 1;
         } else if (!this.blockScalarKeep) {
           do {
-            let i2 = nl - 1;
-            let ch2 = this.buffer[i2];
+            let i3 = nl - 1;
+            let ch2 = this.buffer[i3];
             if (ch2 === "\r")
-              ch2 = this.buffer[--i2];
-            const lastChar = i2;
+              ch2 = this.buffer[--i3];
+            const lastChar = i3;
             while (ch2 === " ")
-              ch2 = this.buffer[--i2];
-            if (ch2 === "\n" && i2 >= this.pos && i2 + 1 + indent > lastChar)
-              nl = i2;
+              ch2 = this.buffer[--i3];
+            if (ch2 === "\n" && i3 >= this.pos && i3 + 1 + indent > lastChar)
+              nl = i3;
             else
               break;
           } while (true);
@@ -33536,36 +33536,36 @@ var require_lexer = __commonJS({
       *parsePlainScalar() {
         const inFlow = this.flowLevel > 0;
         let end = this.pos - 1;
-        let i = this.pos - 1;
+        let i2 = this.pos - 1;
         let ch;
-        while (ch = this.buffer[++i]) {
+        while (ch = this.buffer[++i2]) {
           if (ch === ":") {
-            const next = this.buffer[i + 1];
+            const next = this.buffer[i2 + 1];
             if (isEmpty(next) || inFlow && flowIndicatorChars.has(next))
               break;
-            end = i;
+            end = i2;
           } else if (isEmpty(ch)) {
-            let next = this.buffer[i + 1];
+            let next = this.buffer[i2 + 1];
             if (ch === "\r") {
               if (next === "\n") {
-                i += 1;
+                i2 += 1;
                 ch = "\n";
-                next = this.buffer[i + 1];
+                next = this.buffer[i2 + 1];
               } else
-                end = i;
+                end = i2;
             }
             if (next === "#" || inFlow && flowIndicatorChars.has(next))
               break;
             if (ch === "\n") {
-              const cs = this.continueScalar(i + 1);
+              const cs = this.continueScalar(i2 + 1);
               if (cs === -1)
                 break;
-              i = Math.max(i, cs - 2);
+              i2 = Math.max(i2, cs - 2);
             }
           } else {
             if (inFlow && flowIndicatorChars.has(ch))
               break;
-            end = i;
+            end = i2;
           }
         }
         if (!ch && !this.atEnd)
@@ -33582,8 +33582,8 @@ var require_lexer = __commonJS({
         }
         return 0;
       }
-      *pushToIndex(i, allowEmpty) {
-        const s = this.buffer.slice(this.pos, i);
+      *pushToIndex(i2, allowEmpty) {
+        const s = this.buffer.slice(this.pos, i2);
         if (s) {
           yield s;
           this.pos += s.length;
@@ -33628,23 +33628,23 @@ var require_lexer = __commonJS({
       }
       *pushTag() {
         if (this.charAt(1) === "<") {
-          let i = this.pos + 2;
-          let ch = this.buffer[i];
+          let i2 = this.pos + 2;
+          let ch = this.buffer[i2];
           while (!isEmpty(ch) && ch !== ">")
-            ch = this.buffer[++i];
-          return yield* this.pushToIndex(ch === ">" ? i + 1 : i, false);
+            ch = this.buffer[++i2];
+          return yield* this.pushToIndex(ch === ">" ? i2 + 1 : i2, false);
         } else {
-          let i = this.pos + 1;
-          let ch = this.buffer[i];
+          let i2 = this.pos + 1;
+          let ch = this.buffer[i2];
           while (ch) {
             if (tagChars.has(ch))
-              ch = this.buffer[++i];
-            else if (ch === "%" && hexDigits.has(this.buffer[i + 1]) && hexDigits.has(this.buffer[i + 2])) {
-              ch = this.buffer[i += 3];
+              ch = this.buffer[++i2];
+            else if (ch === "%" && hexDigits.has(this.buffer[i2 + 1]) && hexDigits.has(this.buffer[i2 + 2])) {
+              ch = this.buffer[i2 += 3];
             } else
               break;
           }
-          return yield* this.pushToIndex(i, false);
+          return yield* this.pushToIndex(i2, false);
         }
       }
       *pushNewline() {
@@ -33657,24 +33657,24 @@ var require_lexer = __commonJS({
           return 0;
       }
       *pushSpaces(allowTabs) {
-        let i = this.pos - 1;
+        let i2 = this.pos - 1;
         let ch;
         do {
-          ch = this.buffer[++i];
+          ch = this.buffer[++i2];
         } while (ch === " " || allowTabs && ch === "	");
-        const n2 = i - this.pos;
+        const n2 = i2 - this.pos;
         if (n2 > 0) {
           yield this.buffer.substr(this.pos, n2);
-          this.pos = i;
+          this.pos = i2;
         }
         return n2;
       }
       *pushUntil(test) {
-        let i = this.pos;
-        let ch = this.buffer[i];
+        let i2 = this.pos;
+        let ch = this.buffer[i2];
         while (!test(ch))
-          ch = this.buffer[++i];
-        return yield* this.pushToIndex(i, false);
+          ch = this.buffer[++i2];
+        return yield* this.pushToIndex(i2, false);
       }
     };
     exports.Lexer = Lexer;
@@ -33720,20 +33720,20 @@ var require_parser = __commonJS({
     var cst = require_cst();
     var lexer = require_lexer();
     function includesToken(list, type) {
-      for (let i = 0; i < list.length; ++i)
-        if (list[i].type === type)
+      for (let i2 = 0; i2 < list.length; ++i2)
+        if (list[i2].type === type)
           return true;
       return false;
     }
     function findNonEmptyIndex(list) {
-      for (let i = 0; i < list.length; ++i) {
-        switch (list[i].type) {
+      for (let i2 = 0; i2 < list.length; ++i2) {
+        switch (list[i2].type) {
           case "space":
           case "comment":
           case "newline":
             break;
           default:
-            return i;
+            return i2;
         }
       }
       return -1;
@@ -33768,9 +33768,9 @@ var require_parser = __commonJS({
     function getFirstKeyStartProps(prev) {
       if (prev.length === 0)
         return [];
-      let i = prev.length;
-      loop: while (--i >= 0) {
-        switch (prev[i].type) {
+      let i2 = prev.length;
+      loop: while (--i2 >= 0) {
+        switch (prev[i2].type) {
           case "doc-start":
           case "explicit-key-ind":
           case "map-value-ind":
@@ -33779,16 +33779,16 @@ var require_parser = __commonJS({
             break loop;
         }
       }
-      while (prev[++i]?.type === "space") {
+      while (prev[++i2]?.type === "space") {
       }
-      return prev.splice(i, prev.length);
+      return prev.splice(i2, prev.length);
     }
     function arrayPushArray(target, source) {
       if (source.length < 1e5)
         Array.prototype.push.apply(target, source);
       else
-        for (let i = 0; i < source.length; ++i)
-          target.push(source[i]);
+        for (let i2 = 0; i2 < source.length; ++i2)
+          target.push(source[i2]);
     }
     function fixFlowSeqItems(fc) {
       if (fc.start.type === "flow-seq-start") {
@@ -34174,11 +34174,11 @@ var require_parser = __commonJS({
           let start = [];
           if (atNextItem && it.sep && !it.value) {
             const nl = [];
-            for (let i = 0; i < it.sep.length; ++i) {
-              const st = it.sep[i];
+            for (let i2 = 0; i2 < it.sep.length; ++i2) {
+              const st = it.sep[i2];
               switch (st.type) {
                 case "newline":
-                  nl.push(i);
+                  nl.push(i2);
                   break;
                 case "space":
                   break;
@@ -34909,15 +34909,15 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
     function fulfilled(value2) {
       try {
         step(generator.next(value2));
-      } catch (e) {
-        reject(e);
+      } catch (e2) {
+        reject(e2);
       }
     }
     function rejected(value2) {
       try {
         step(generator["throw"](value2));
-      } catch (e) {
-        reject(e);
+      } catch (e2) {
+        reject(e2);
       }
     }
     function step(result) {
@@ -34949,7 +34949,7 @@ var Summary = class {
       }
       try {
         yield access(pathFromEnv, constants.R_OK | constants.W_OK);
-      } catch (_a) {
+      } catch (_a2) {
         throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
       }
       this._filePath = pathFromEnv;
@@ -35262,7 +35262,7 @@ var SegqcError = class extends Error {
     this.detail = detail;
   }
 };
-var isSegqcError = (e) => e instanceof SegqcError;
+var isSegqcError = (e2) => e2 instanceof SegqcError;
 
 // shared/guideline/hash.ts
 var K = new Uint32Array([
@@ -35350,18 +35350,18 @@ function sha256Hex(bytes) {
       const s1 = (b2 >>> 17 | b2 << 15) ^ (b2 >>> 19 | b2 << 13) ^ b2 >>> 10;
       w[t] = w[t - 16] + s0 + w[t - 7] + s1 >>> 0;
     }
-    let [a, b, c, d, e, f, g, hh] = h3;
+    let [a, b, c, d, e2, f, g, hh] = h3;
     for (let t = 0; t < 64; t++) {
-      const S1 = (e >>> 6 | e << 26) ^ (e >>> 11 | e << 21) ^ (e >>> 25 | e << 7);
-      const ch = e & f ^ ~e & g;
+      const S1 = (e2 >>> 6 | e2 << 26) ^ (e2 >>> 11 | e2 << 21) ^ (e2 >>> 25 | e2 << 7);
+      const ch = e2 & f ^ ~e2 & g;
       const t1 = hh + S1 + ch + K[t] + w[t] >>> 0;
       const S0 = (a >>> 2 | a << 30) ^ (a >>> 13 | a << 19) ^ (a >>> 22 | a << 10);
       const maj = a & b ^ a & c ^ b & c;
       const t2 = S0 + maj >>> 0;
       hh = g;
       g = f;
-      f = e;
-      e = d + t1 >>> 0;
+      f = e2;
+      e2 = d + t1 >>> 0;
       d = c;
       c = b;
       b = a;
@@ -35371,14 +35371,14 @@ function sha256Hex(bytes) {
     h3[1] += b;
     h3[2] += c;
     h3[3] += d;
-    h3[4] += e;
+    h3[4] += e2;
     h3[5] += f;
     h3[6] += g;
     h3[7] += hh;
   }
-  let hex = "";
-  for (let i = 0; i < 8; i++) hex += h3[i].toString(16).padStart(8, "0");
-  return hex;
+  let hex2 = "";
+  for (let i2 = 0; i2 < 8; i2++) hex2 += h3[i2].toString(16).padStart(8, "0");
+  return hex2;
 }
 var sha256Text = (text) => sha256Hex(new TextEncoder().encode(text));
 function canonicalJson(value2) {
@@ -35393,9 +35393,9 @@ var guidelineSha256 = (guideline) => sha256Text(canonicalJson(guideline));
 // shared/dataset/shard.ts
 function parseShard(text) {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
-  const i = m ? Number(m[1]) : NaN, n2 = m ? Number(m[2]) : NaN;
-  if (!m || n2 < 1 || i < 1 || i > n2) throw new SegqcError("usage", `shard must look like i/n with 1 <= i <= n, got "${text}"`);
-  return { index: i - 1, count: n2 };
+  const i2 = m ? Number(m[1]) : NaN, n2 = m ? Number(m[2]) : NaN;
+  if (!m || n2 < 1 || i2 < 1 || i2 > n2) throw new SegqcError("usage", `shard must look like i/n with 1 <= i <= n, got "${text}"`);
+  return { index: i2 - 1, count: n2 };
 }
 function inShard(itemId, shard) {
   if (shard.count === 1) return true;
@@ -35486,8 +35486,8 @@ function readEvent(path) {
   try {
     const data2 = JSON.parse(readFileSync(path, "utf8"));
     return data2 && typeof data2 === "object" ? data2 : {};
-  } catch (e) {
-    throw new SegqcError("usage", `the event payload cannot be read: ${e.message}`, { file: path });
+  } catch (e2) {
+    throw new SegqcError("usage", `the event payload cannot be read: ${e2.message}`, { file: path });
   }
 }
 var obj = (v3) => v3 && typeof v3 === "object" ? v3 : null;
@@ -35524,7 +35524,7 @@ var Context = class {
    * Hydrate the context from the environment
    */
   constructor() {
-    var _a, _b, _c;
+    var _a2, _b2, _c;
     this.payload = {};
     if (process.env.GITHUB_EVENT_PATH) {
       if (existsSync2(process.env.GITHUB_EVENT_PATH)) {
@@ -35544,8 +35544,8 @@ var Context = class {
     this.runAttempt = parseInt(process.env.GITHUB_RUN_ATTEMPT, 10);
     this.runNumber = parseInt(process.env.GITHUB_RUN_NUMBER, 10);
     this.runId = parseInt(process.env.GITHUB_RUN_ID, 10);
-    this.apiUrl = (_a = process.env.GITHUB_API_URL) !== null && _a !== void 0 ? _a : `https://api.github.com`;
-    this.serverUrl = (_b = process.env.GITHUB_SERVER_URL) !== null && _b !== void 0 ? _b : `https://github.com`;
+    this.apiUrl = (_a2 = process.env.GITHUB_API_URL) !== null && _a2 !== void 0 ? _a2 : `https://api.github.com`;
+    this.serverUrl = (_b2 = process.env.GITHUB_SERVER_URL) !== null && _b2 !== void 0 ? _b2 : `https://github.com`;
     this.graphqlUrl = (_c = process.env.GITHUB_GRAPHQL_URL) !== null && _c !== void 0 ? _c : `https://api.github.com/graphql`;
   }
   get issue() {
@@ -35580,15 +35580,15 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
     function fulfilled(value2) {
       try {
         step(generator.next(value2));
-      } catch (e) {
-        reject(e);
+      } catch (e2) {
+        reject(e2);
       }
     }
     function rejected(value2) {
       try {
         step(generator["throw"](value2));
-      } catch (e) {
-        reject(e);
+      } catch (e2) {
+        reject(e2);
       }
     }
     function step(result) {
@@ -35624,8 +35624,8 @@ function getApiBaseUrl() {
   return process.env["GITHUB_API_URL"] || "https://api.github.com";
 }
 function getUserAgentWithOrchestrationId(baseUserAgent) {
-  var _a;
-  const orchId = (_a = process.env["ACTIONS_ORCHESTRATION_ID"]) === null || _a === void 0 ? void 0 : _a.trim();
+  var _a2;
+  const orchId = (_a2 = process.env["ACTIONS_ORCHESTRATION_ID"]) === null || _a2 === void 0 ? void 0 : _a2.trim();
   if (orchId) {
     const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, "_");
     const tag = `actions_orchestration_id/${sanitizedId}`;
@@ -36521,8 +36521,8 @@ var applyReviverIteratively = (parsed, userReviver) => {
       const isComplexObject = value2 !== null && typeof value2 === "object";
       if (isComplexObject) {
         const keys = Object.keys(value2);
-        for (let i = keys.length - 1; i >= 0; i--) {
-          stack.push({ parent: value2, key: keys[i], visited: false });
+        for (let i2 = keys.length - 1; i2 >= 0; i2--) {
+          stack.push({ parent: value2, key: keys[i2], visited: false });
         }
       }
     } else {
@@ -36811,7 +36811,7 @@ var request = withDefaults2(endpoint, defaults_default);
 var VERSION3 = "0.0.0-development";
 function _buildMessageForResponseErrors(data2) {
   return `Request failed due to following response errors:
-` + data2.errors.map((e) => ` - ${e.message}`).join("\n");
+` + data2.errors.map((e2) => ` - ${e2.message}`).join("\n");
 }
 var GraphqlResponseError = class extends Error {
   constructor(request2, headers, response) {
@@ -37086,8 +37086,8 @@ var Octokit = class {
       this.auth = auth2;
     }
     const classConstructor = this.constructor;
-    for (let i = 0; i < classConstructor.plugins.length; ++i) {
-      Object.assign(this, classConstructor.plugins[i](this, options));
+    for (let i2 = 0; i2 < classConstructor.plugins.length; ++i2) {
+      Object.assign(this, classConstructor.plugins[i2](this, options));
     }
   }
   // assigned during constructor
@@ -39690,7 +39690,7 @@ var GitHubApiError = class extends Error {
     this.status = status;
   }
 };
-var isGitHubApiError = (e) => e instanceof GitHubApiError;
+var isGitHubApiError = (e2) => e2 instanceof GitHubApiError;
 
 // action/src/github/retry.ts
 var MAX_RETRIES = 4;
@@ -39712,12 +39712,12 @@ function retryDelay(r, attempt, nowMs, random2 = Math.random) {
 }
 
 // action/src/github/octokit-platform.ts
-var failed = (e) => {
-  const err2 = e;
+var failed = (e2) => {
+  const err2 = e2;
   return {
     status: typeof err2.status === "number" ? err2.status : 0,
     headers: err2.response?.headers ?? {},
-    message: err2.response?.data?.message ?? err2.message ?? String(e)
+    message: err2.response?.data?.message ?? err2.message ?? String(e2)
   };
 };
 var toComment = (c) => ({ id: c.id, body: c.body ?? "", author: c.user?.login ?? null });
@@ -39729,10 +39729,10 @@ function octokitPlatform(opts) {
     for (let attempt = 0; ; attempt++) {
       try {
         return await request2(options);
-      } catch (e) {
-        const r = failed(e);
+      } catch (e2) {
+        const r = failed(e2);
         const wait = retryDelay(r, attempt, Date.now());
-        if (wait === null) throw e;
+        if (wait === null) throw e2;
         opts.log(`GitHub ${options.method} ${String(options.url)} answered ${r.status || "no response"} (${r.message}); retrying in ${(wait / 1e3).toFixed(1)} s`);
         await sleep(wait);
       }
@@ -39741,8 +39741,8 @@ function octokitPlatform(opts) {
   const call = async (what, fn) => {
     try {
       return await fn();
-    } catch (e) {
-      const r = failed(e);
+    } catch (e2) {
+      const r = failed(e2);
       throw new GitHubApiError(r.status, `${what}: ${r.status || "no response"} ${r.message}`);
     }
   };
@@ -39751,14 +39751,14 @@ function octokitPlatform(opts) {
       try {
         const data2 = await octokit.graphql("query { viewer { login } }");
         if (data2?.viewer?.login) return data2.viewer.login;
-      } catch (e) {
-        opts.log(`GraphQL viewer query failed (${failed(e).message}); asking REST GET /user`);
+      } catch (e2) {
+        opts.log(`GraphQL viewer query failed (${failed(e2).message}); asking REST GET /user`);
       }
       try {
         const { data: data2 } = await octokit.request("GET /user");
         if (data2?.login) return data2.login;
-      } catch (e) {
-        opts.log(`GET /user failed (${failed(e).message}); assuming the workflow token, github-actions[bot]`);
+      } catch (e2) {
+        opts.log(`GET /user failed (${failed(e2).message}); assuming the workflow token, github-actions[bot]`);
       }
       return "github-actions[bot]";
     },
@@ -39819,7 +39819,7 @@ function labelLayer(seg, value2) {
   const out = new Uint8Array(n2);
   for (const l of holders) {
     const d = l.data;
-    for (let i = 0; i < n2; i++) if (d[i] === value2) out[i] = 1;
+    for (let i2 = 0; i2 < n2; i2++) if (d[i2] === value2) out[i2] = 1;
   }
   return { data: out, value: 1 };
 }
@@ -39874,7 +39874,7 @@ function huffman(lens, n2) {
     let r = 0;
     for (let b = 0; b < l; b++) r |= (c >>> b & 1) << l - 1 - b;
     const entry = s << 4 | l;
-    for (let x = r; x < table.length; x += 1 << l) table[x] = entry;
+    for (let x2 = r; x2 < table.length; x2 += 1 << l) table[x2] = entry;
   }
   return { table, bits };
 }
@@ -39942,12 +39942,12 @@ var Inflater = class {
   }
   decodeSym(h3) {
     this.need(h3.bits);
-    const e = h3.table[this.bitbuf & (1 << h3.bits) - 1];
-    if (e === 0) throw cut(this.pos > this.src.length, "invalid Huffman code");
-    const l = e & 15;
+    const e2 = h3.table[this.bitbuf & (1 << h3.bits) - 1];
+    if (e2 === 0) throw cut(this.pos > this.src.length, "invalid Huffman code");
+    const l = e2 & 15;
     this.bitbuf >>>= l;
     this.bitcnt -= l;
-    return e >> 4;
+    return e2 >> 4;
   }
   /** Inflates one deflate stream from the current position; leaves `pos` at the byte after it. */
   inflate() {
@@ -40006,24 +40006,24 @@ var Inflater = class {
     const hclen = this.take(4) + 4;
     if (hlit > 286 || hdist > 30) throw new Stop("corrupt", "invalid dynamic block header");
     const cl = new Uint8Array(19);
-    for (let i = 0; i < hclen; i++) {
+    for (let i2 = 0; i2 < hclen; i2++) {
       this.need(3);
-      cl[CL_ORDER[i]] = this.take(3);
+      cl[CL_ORDER[i2]] = this.take(3);
     }
     const clh = huffman(cl, 19);
     const lens = new Uint8Array(hlit + hdist);
-    for (let i = 0; i < hlit + hdist; ) {
+    for (let i2 = 0; i2 < hlit + hdist; ) {
       const sym = this.decodeSym(clh);
       if (sym < 16) {
-        lens[i++] = sym;
+        lens[i2++] = sym;
         continue;
       }
       let rep, val = 0;
       if (sym === 16) {
-        if (i === 0) throw cut(this.pos > this.src.length, "repeat of no code length");
+        if (i2 === 0) throw cut(this.pos > this.src.length, "repeat of no code length");
         this.need(2);
         rep = 3 + this.take(2);
-        val = lens[i - 1];
+        val = lens[i2 - 1];
       } else if (sym === 17) {
         this.need(3);
         rep = 3 + this.take(3);
@@ -40031,9 +40031,9 @@ var Inflater = class {
         this.need(7);
         rep = 11 + this.take(7);
       }
-      if (i + rep > hlit + hdist) throw cut(this.pos > this.src.length, "too many code lengths");
-      lens.fill(val, i, i + rep);
-      i += rep;
+      if (i2 + rep > hlit + hdist) throw cut(this.pos > this.src.length, "too many code lengths");
+      lens.fill(val, i2, i2 + rep);
+      i2 += rep;
     }
     this.checkEnd();
     if (lens[256] === 0) throw new Stop("corrupt", "no end-of-block code");
@@ -40053,12 +40053,12 @@ var Inflater = class {
         pos++;
         bitcnt += 8;
       }
-      const e = lt[bitbuf & lm];
-      if (e === 0) throw cut(pos > sl, "invalid literal/length code");
-      const l = e & 15;
+      const e2 = lt[bitbuf & lm];
+      if (e2 === 0) throw cut(pos > sl, "invalid literal/length code");
+      const l = e2 & 15;
       bitbuf >>>= l;
       bitcnt -= l;
-      const sym = e >> 4;
+      const sym = e2 >> 4;
       if (sym < 256) {
         if (op >= out.length) {
           if (pos > sl && (pos - sl) * 8 > bitcnt) throw new Stop("truncated", "unexpected EOF");
@@ -40116,7 +40116,7 @@ var Inflater = class {
         out = this.out;
       }
       if (len2 < 24) {
-        for (let e2 = op + len2; op < e2; op++) out[op] = out[op - d];
+        for (let e22 = op + len2; op < e22; op++) out[op] = out[op - d];
       } else if (d === 1) {
         out.fill(out[op - 1], op, op + len2);
         op += len2;
@@ -40170,13 +40170,13 @@ function gunzipBounded(bytes, file, maxBytes, prefixOnly = false, expectedBytes)
       p = z.pos + 8;
       if (p + 4 > bytes.length) break;
     }
-  } catch (e) {
-    if (!(e instanceof Stop)) throw e;
-    if (e.kind === "enough") return z.out.subarray(0, maxBytes);
-    if (e.kind === "limit") throw new SegqcError("format.too_large", `decompresses to more than ${maxBytes} bytes, the limit for this file`, { file });
+  } catch (e2) {
+    if (!(e2 instanceof Stop)) throw e2;
+    if (e2.kind === "enough") return z.out.subarray(0, maxBytes);
+    if (e2.kind === "limit") throw new SegqcError("format.too_large", `decompresses to more than ${maxBytes} bytes, the limit for this file`, { file });
     if (prefixOnly && z.op > 0) return z.out.subarray(0, Math.min(z.op, maxBytes));
-    if (e.kind === "truncated") throw new SegqcError("format.truncated", `gzip data is truncated: ${e.message}`, { file });
-    throw new SegqcError("format.unreadable", `gzip data is corrupt: ${e.message}`, { file });
+    if (e2.kind === "truncated") throw new SegqcError("format.truncated", `gzip data is truncated: ${e2.message}`, { file });
+    throw new SegqcError("format.unreadable", `gzip data is corrupt: ${e2.message}`, { file });
   }
   return z.out.subarray(0, prefixOnly ? Math.min(z.op, maxBytes) : z.op);
 }
@@ -40188,11 +40188,11 @@ function inflateZlibExact(src, file, size2, what) {
   const z = new Inflater(src, 2, size2, size2, false);
   try {
     z.inflate();
-  } catch (e) {
-    if (!(e instanceof Stop)) throw e;
-    if (e.kind === "limit") throw new SegqcError("format.unreadable", `${what} holds more than the ${size2} bytes its header needs`, { file });
-    if (e.kind === "truncated") throw new SegqcError("format.truncated", `${what} is truncated: ${e.message}`, { file });
-    throw new SegqcError("format.unreadable", `${what} is corrupt: ${e.message}`, { file });
+  } catch (e2) {
+    if (!(e2 instanceof Stop)) throw e2;
+    if (e2.kind === "limit") throw new SegqcError("format.unreadable", `${what} holds more than the ${size2} bytes its header needs`, { file });
+    if (e2.kind === "truncated") throw new SegqcError("format.truncated", `${what} is truncated: ${e2.message}`, { file });
+    throw new SegqcError("format.unreadable", `${what} is corrupt: ${e2.message}`, { file });
   }
   if (z.op < size2) throw new SegqcError("format.truncated", `${what} ends after ${z.op} of the ${size2} bytes its header needs`, { file });
   return z.out.subarray(0, size2);
@@ -40231,27 +40231,27 @@ function rawHeader(b, file) {
   const size2 = v3.getInt32(0, le);
   if (b.length < size2) throw new SegqcError("format.truncated", `only ${b.length} bytes: too short for a NIfTI-2 header`, { file });
   const i16 = (o) => v3.getInt16(o, le);
-  const i32 = (o) => v3.getInt32(o, le);
+  const i322 = (o) => v3.getInt32(o, le);
   const f32 = (o) => v3.getFloat32(o, le);
   const f64 = (o) => v3.getFloat64(o, le);
   const i64 = (o) => Number(v3.getBigInt64(o, le));
-  const range2 = (n2, at) => Array.from({ length: n2 }, (_, i) => at(i));
+  const range2 = (n2, at) => Array.from({ length: n2 }, (_, i2) => at(i2));
   if (size2 === 348) {
     return {
       version: 1,
       littleEndian: le,
       size: size2,
-      dims: range2(8, (i) => i16(40 + i * 2)),
+      dims: range2(8, (i2) => i16(40 + i2 * 2)),
       datatype: i16(70),
-      pixdim: range2(8, (i) => f32(76 + i * 4)),
+      pixdim: range2(8, (i2) => f32(76 + i2 * 4)),
       voxOffset: f32(108),
       slope: f32(112),
       inter: f32(116),
       xyztUnits: b[123],
       qformCode: i16(252),
       sformCode: i16(254),
-      quatern: range2(3, (i) => f32(256 + i * 4)),
-      qoffset: range2(3, (i) => f32(268 + i * 4)),
+      quatern: range2(3, (i2) => f32(256 + i2 * 4)),
+      qoffset: range2(3, (i2) => f32(268 + i2 * 4)),
       srow: range2(3, (r) => range2(4, (c) => f32(280 + r * 16 + c * 4)))
     };
   }
@@ -40259,17 +40259,17 @@ function rawHeader(b, file) {
     version: 2,
     littleEndian: le,
     size: size2,
-    dims: range2(8, (i) => i64(16 + i * 8)),
+    dims: range2(8, (i2) => i64(16 + i2 * 8)),
     datatype: i16(12),
-    pixdim: range2(8, (i) => f64(104 + i * 8)),
+    pixdim: range2(8, (i2) => f64(104 + i2 * 8)),
     voxOffset: i64(168),
     slope: f64(176),
     inter: f64(184),
-    xyztUnits: i32(500),
-    qformCode: i32(344),
-    sformCode: i32(348),
-    quatern: range2(3, (i) => f64(352 + i * 8)),
-    qoffset: range2(3, (i) => f64(376 + i * 8)),
+    xyztUnits: i322(500),
+    qformCode: i322(344),
+    sformCode: i322(348),
+    quatern: range2(3, (i2) => f64(352 + i2 * 8)),
+    qoffset: range2(3, (i2) => f64(376 + i2 * 8)),
     srow: range2(3, (r) => range2(4, (c) => f64(400 + r * 32 + c * 8)))
   };
 }
@@ -40306,12 +40306,12 @@ function checkHeader(h3, file) {
   const bad = (detail) => new SegqcError("format.unreadable", detail, { file });
   const ndim = h3.dims[0];
   if (!(Number.isInteger(ndim) && ndim >= 1 && ndim <= 7)) throw bad(`dim[0] is ${ndim}; a NIfTI image has 1 to 7 dimensions`);
-  for (let i = 1; i <= ndim; i++) {
-    const d = h3.dims[i];
-    if (!(Number.isInteger(d) && d >= 1 && d <= 2 ** 31 - 1)) throw bad(`dim[${i}] is ${d}; dimensions are 1 to 2147483647`);
+  for (let i2 = 1; i2 <= ndim; i2++) {
+    const d = h3.dims[i2];
+    if (!(Number.isInteger(d) && d >= 1 && d <= 2 ** 31 - 1)) throw bad(`dim[${i2}] is ${d}; dimensions are 1 to 2147483647`);
   }
-  for (let i = 4; i <= ndim; i++) {
-    if (h3.dims[i] > 1) throw new SegqcError("format.unsupported", `is ${ndim}-dimensional (dim[${i}] = ${h3.dims[i]}); segqc reads one 2D or 3D label map per file`, { file });
+  for (let i2 = 4; i2 <= ndim; i2++) {
+    if (h3.dims[i2] > 1) throw new SegqcError("format.unsupported", `is ${ndim}-dimensional (dim[${i2}] = ${h3.dims[i2]}); segqc reads one 2D or 3D label map per file`, { file });
   }
   const shape = [h3.dims[1], ndim >= 2 ? h3.dims[2] : 1, ndim >= 3 ? h3.dims[3] : 1];
   const vo = h3.voxOffset;
@@ -40323,17 +40323,17 @@ function checkHeader(h3, file) {
     inter = 0;
   } else if (!Number.isFinite(inter)) throw bad(`scl_slope is ${slope} but scl_inter is ${inter}`);
   const pixdim = h3.pixdim.slice();
-  for (let i = 1; i <= 3; i++) {
-    if (Number.isFinite(pixdim[i])) continue;
-    if (i <= ndim) throw bad(`pixdim[${i}] is ${pixdim[i]}; voxel sizes must be finite`);
-    pixdim[i] = 1;
+  for (let i2 = 1; i2 <= 3; i2++) {
+    if (Number.isFinite(pixdim[i2])) continue;
+    if (i2 <= ndim) throw bad(`pixdim[${i2}] is ${pixdim[i2]}; voxel sizes must be finite`);
+    pixdim[i2] = 1;
   }
   if (!Number.isFinite(pixdim[0])) pixdim[0] = 1;
   let qform = null;
   if (h3.qformCode > 0) {
     const names = ["quatern_b", "quatern_c", "quatern_d", "qoffset_x", "qoffset_y", "qoffset_z"];
-    [...h3.quatern, ...h3.qoffset].forEach((x, i) => {
-      if (!Number.isFinite(x)) throw bad(`${names[i]} is ${x} but qform_code is ${h3.qformCode}`);
+    [...h3.quatern, ...h3.qoffset].forEach((x2, i2) => {
+      if (!Number.isFinite(x2)) throw bad(`${names[i2]} is ${x2} but qform_code is ${h3.qformCode}`);
     });
     const [b, c, d] = h3.quatern;
     if (b * b + c * c + d * d > 1 + 1e-6) throw bad(`the qform quaternion (${b}, ${c}, ${d}) is longer than 1: not a rotation`);
@@ -40342,14 +40342,14 @@ function checkHeader(h3, file) {
   let sform = null;
   if (h3.sformCode > 0) {
     h3.srow.forEach(
-      (row, r) => row.forEach((x, c) => {
-        if (!Number.isFinite(x)) throw bad(`srow_${"xyz"[r]}[${c}] is ${x} but sform_code is ${h3.sformCode}`);
+      (row, r) => row.forEach((x2, c) => {
+        if (!Number.isFinite(x2)) throw bad(`srow_${"xyz"[r]}[${c}] is ${x2} but sform_code is ${h3.sformCode}`);
       })
     );
     sform = [...h3.srow.map((r) => [...r]), [0, 0, 0, 1]];
   }
   const warnings = [];
-  const pix = [1, 2, 3].map((i) => Math.abs(pixdim[i]) || 1);
+  const pix = [1, 2, 3].map((i2) => Math.abs(pixdim[i2]) || 1);
   let affine;
   if (sform) {
     affine = sform;
@@ -40357,7 +40357,7 @@ function checkHeader(h3, file) {
   } else if (qform) affine = qform;
   else affine = [[pix[0], 0, 0, 0], [0, pix[1], 0, 0], [0, 0, pix[2], 0], [0, 0, 0, 1]];
   const scale3 = unitScale(h3.xyztUnits);
-  const lps = affine.map((r, i) => i < 2 ? r.map((x) => -x) : r);
+  const lps = affine.map((r, i2) => i2 < 2 ? r.map((x2) => -x2) : r);
   const spacing = [0, 1, 2].map((c) => Math.hypot(lps[0][c], lps[1][c], lps[2][c]));
   const direction = [0, 1, 2].map((c) => {
     const s = spacing[c] || 1;
@@ -40377,7 +40377,7 @@ function checkHeader(h3, file) {
     spacingKnown: true
   };
   const from = sform ? "sform" : qform ? "qform" : "pixdim";
-  if (!geometry.spacing.every((s) => s >= MIN_SPACING_MM && s <= MAX_SPACING_MM) || !geometry.origin.every((x) => Math.abs(x) <= MAX_ORIGIN_MM) || !direction.flat().every(Number.isFinite)) {
+  if (!geometry.spacing.every((s) => s >= MIN_SPACING_MM && s <= MAX_SPACING_MM) || !geometry.origin.every((x2) => Math.abs(x2) <= MAX_ORIGIN_MM) || !direction.flat().every(Number.isFinite)) {
     throw bad(`the ${from} gives a geometry out of range (spacing ${geometry.spacing.join(", ")} mm, origin ${geometry.origin.join(", ")} mm; spacing must be ${MIN_SPACING_MM} to ${MAX_SPACING_MM} mm, the origin within \xB1${MAX_ORIGIN_MM} mm)`);
   }
   if (Math.abs(det3(direction)) < 1e-6) throw bad(`the ${from}'s axes are not independent: the voxel grid is degenerate`);
@@ -40431,18 +40431,18 @@ function flagged(seen) {
 }
 function flagBytes(src, seen) {
   const n2 = src.length;
-  let x = 0;
+  let x2 = 0;
   if (src.byteOffset % 4 === 0) {
     const nw = n2 >>> 2;
     const w = new Uint32Array(src.buffer, src.byteOffset, nw);
     const n4 = nw - nw % 4;
-    for (let i = 0; i < n4; i += 4) {
-      if ((w[i] | w[i + 1] | w[i + 2] | w[i + 3]) === 0) continue;
-      for (let b = i << 2, e = b + 16; b < e; b++) seen[src[b]] = 1;
+    for (let i2 = 0; i2 < n4; i2 += 4) {
+      if ((w[i2] | w[i2 + 1] | w[i2 + 2] | w[i2 + 3]) === 0) continue;
+      for (let b = i2 << 2, e2 = b + 16; b < e2; b++) seen[src[b]] = 1;
     }
-    x = n4 << 2;
+    x2 = n4 << 2;
   }
-  for (; x < n2; x++) seen[src[x]] = 1;
+  for (; x2 < n2; x2++) seen[src[x2]] = 1;
 }
 function intView(b, offset, n2, type, le) {
   const at = b.byteOffset + offset;
@@ -40470,69 +40470,95 @@ function labelData(b, n2, h3, type, file, own) {
   }
   const src = view ?? decodeVoxels(b, offset, n2, h3, type, file);
   let max2 = 0;
-  for (let i = 0; i < n2; i++) {
-    const v3 = src[i];
+  for (let i2 = 0; i2 < n2; i2++) {
+    const v3 = src[i2];
     if (v3 > max2) max2 = v3;
-    else if (v3 < 0) throw new SegqcError("format.unsupported", `voxel ${i} holds ${v3}; label values must be 0 to 4294967295`, { file });
+    else if (v3 < 0) throw new SegqcError("format.unsupported", `voxel ${i2} holds ${v3}; label values must be 0 to 4294967295`, { file });
   }
   const out = max2 <= 255 ? new Uint8Array(n2) : max2 <= 65535 ? new Uint16Array(n2) : new Uint32Array(n2);
   if (max2 <= 65535) {
     const seen = new Uint8Array(max2 + 1);
-    for (let i = 0; i < n2; i++) {
-      const v3 = src[i];
-      out[i] = v3;
+    for (let i2 = 0; i2 < n2; i2++) {
+      const v3 = src[i2];
+      out[i2] = v3;
       seen[v3] = 1;
     }
     return { data: out, values: flagged(seen) };
   }
   const values = /* @__PURE__ */ new Set();
-  for (let i = 0; i < n2; i++) {
-    const v3 = src[i];
-    out[i] = v3;
+  for (let i2 = 0; i2 < n2; i2++) {
+    const v3 = src[i2];
+    out[i2] = v3;
     if (v3 !== 0) values.add(v3);
   }
-  return { data: out, values: [...values].sort((x, y) => x - y) };
+  return { data: out, values: [...values].sort((x2, y) => x2 - y) };
 }
 function decodeVoxels(b, offset, n2, h3, type, file) {
   const le = h3.littleEndian;
   const { slope, inter } = h3;
   const v3 = new DataView(b.buffer, b.byteOffset + offset, b.byteLength - offset);
   const out = new Float64Array(n2);
-  const get3 = type === "uint8" ? (i) => v3.getUint8(i) : type === "int8" ? (i) => v3.getInt8(i) : type === "int16" ? (i) => v3.getInt16(i * 2, le) : type === "uint16" ? (i) => v3.getUint16(i * 2, le) : type === "int32" ? (i) => v3.getInt32(i * 4, le) : type === "uint32" ? (i) => v3.getUint32(i * 4, le) : type === "float32" ? (i) => v3.getFloat32(i * 4, le) : (i) => v3.getFloat64(i * 8, le);
-  for (let i = 0; i < n2; i++) {
-    let x = get3(i) * slope + inter;
-    const r = Math.round(x);
-    if (Math.abs(x - r) > 1e-4 || !Number.isFinite(x)) {
-      throw new SegqcError("format.unsupported", `voxel ${i} holds ${x}, not a whole label value: segqc reads label maps (threshold probability maps first)`, { file });
+  const get3 = type === "uint8" ? (i2) => v3.getUint8(i2) : type === "int8" ? (i2) => v3.getInt8(i2) : type === "int16" ? (i2) => v3.getInt16(i2 * 2, le) : type === "uint16" ? (i2) => v3.getUint16(i2 * 2, le) : type === "int32" ? (i2) => v3.getInt32(i2 * 4, le) : type === "uint32" ? (i2) => v3.getUint32(i2 * 4, le) : type === "float32" ? (i2) => v3.getFloat32(i2 * 4, le) : (i2) => v3.getFloat64(i2 * 8, le);
+  for (let i2 = 0; i2 < n2; i2++) {
+    let x2 = get3(i2) * slope + inter;
+    const r = Math.round(x2);
+    if (Math.abs(x2 - r) > 1e-4 || !Number.isFinite(x2)) {
+      throw new SegqcError("format.unsupported", `voxel ${i2} holds ${x2}, not a whole label value: segqc reads label maps (threshold probability maps first)`, { file });
     }
-    x = r;
-    if (x < 0 || x > 4294967295) throw new SegqcError("format.unsupported", `voxel ${i} holds ${x}; label values must be 0 to 4294967295`, { file });
-    out[i] = x;
+    x2 = r;
+    if (x2 < 0 || x2 > 4294967295) throw new SegqcError("format.unsupported", `voxel ${i2} holds ${x2}; label values must be 0 to 4294967295`, { file });
+    out[i2] = x2;
   }
   return out;
+}
+function readNiftiImage(bytes, file, limits = DEFAULT_LIMITS) {
+  const gz = isGzip(bytes);
+  const h3 = headerOf(gz ? gunzipBounded(bytes, file, HEADER_PREFIX, true) : bytes, file);
+  const { shape, offset } = h3;
+  const n2 = shape[0] * shape[1] * shape[2];
+  if (n2 > limits.maxVoxels) throw new SegqcError("format.too_large", `header claims ${shape.join("x")} = ${n2} voxels, over the limit of ${limits.maxVoxels}`, { file });
+  const dt = h3.datatype;
+  if (!dt) throw new SegqcError("format.unsupported", `datatype ${h3.datatypeCode} is not a scalar image datatype segqc decodes`, { file });
+  const need = offset + n2 * dt.bytes;
+  if (need > MAX_FILE_BYTES) throw new SegqcError("format.too_large", `${need} bytes of voxels, over the ${MAX_FILE_BYTES}-byte limit of one file`, { file });
+  const all = gz ? gunzipBounded(bytes, file, Math.min(need + 1024 * 1024, MAX_FILE_BYTES), false, need) : bytes;
+  if (all.length < need) throw new SegqcError("format.truncated", `holds ${all.length} bytes, but the header's ${shape.join("x")} ${dt.name} voxels at offset ${offset} need ${need}`, { file });
+  const v3 = new DataView(all.buffer, all.byteOffset + offset, n2 * dt.bytes);
+  const le = h3.littleEndian;
+  const { slope, inter } = h3;
+  const get3 = dt.name === "uint8" ? (i2) => v3.getUint8(i2) : dt.name === "int8" ? (i2) => v3.getInt8(i2) : dt.name === "int16" ? (i2) => v3.getInt16(i2 * 2, le) : dt.name === "uint16" ? (i2) => v3.getUint16(i2 * 2, le) : dt.name === "int32" ? (i2) => v3.getInt32(i2 * 4, le) : dt.name === "uint32" ? (i2) => v3.getUint32(i2 * 4, le) : dt.name === "float32" ? (i2) => v3.getFloat32(i2 * 4, le) : (i2) => v3.getFloat64(i2 * 8, le);
+  const plane = shape[0] * shape[1];
+  return {
+    geometry: h3.geometry,
+    slice: (k) => {
+      const out = new Float32Array(plane);
+      for (let x2 = 0, i2 = k * plane; x2 < plane; x2++, i2++) out[x2] = get3(i2) * slope + inter;
+      return out;
+    }
+  };
 }
 
 // shared/formats/png.ts
 var SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
-var isPng = (b) => b.length >= 8 && SIGNATURE.every((x, i) => b[i] === x);
+var isPng = (b) => b.length >= 8 && SIGNATURE.every((x2, i2) => b[i2] === x2);
 function brief(v3) {
   if (typeof v3 === "string") return JSON.stringify(v3.length > 60 ? `${v3.slice(0, 60)}\u2026` : v3);
-  if (Array.isArray(v3)) return `[${v3.slice(0, 4).map((x) => typeof x === "number" || typeof x === "string" ? brief(x) : Array.isArray(x) ? "an array" : typeof x).join(", ")}${v3.length > 4 ? ", \u2026" : ""}]`;
+  if (Array.isArray(v3)) return `[${v3.slice(0, 4).map((x2) => typeof x2 === "number" || typeof x2 === "string" ? brief(x2) : Array.isArray(x2) ? "an array" : typeof x2).join(", ")}${v3.length > 4 ? ", \u2026" : ""}]`;
   return typeof v3 === "number" || typeof v3 === "boolean" || v3 === null ? String(v3) : typeof v3;
 }
 function parsePixelSpacing(v3, where) {
   if (v3 === void 0 || v3 === null || v3 === "") return null;
-  let x = v3;
-  if (typeof x === "string") {
-    const s = x.trim();
+  let x2 = v3;
+  if (typeof x2 === "string") {
+    const s = x2.trim();
     try {
-      x = s.startsWith("[") ? JSON.parse(s) : s.includes(",") || s.includes("\\") ? s.split(/[,\\]/) : s;
+      x2 = s.startsWith("[") ? JSON.parse(s) : s.includes(",") || s.includes("\\") ? s.split(/[,\\]/) : s;
     } catch {
-      x = NaN;
+      x2 = NaN;
     }
   }
   const num3 = (p) => typeof p === "number" ? p : typeof p === "string" && p.trim() !== "" ? Number(p) : NaN;
-  const pair = Array.isArray(x) ? x.length === 2 ? [num3(x[0]), num3(x[1])] : x.length === 1 ? [num3(x[0]), num3(x[0])] : null : [num3(x), num3(x)];
+  const pair = Array.isArray(x2) ? x2.length === 2 ? [num3(x2[0]), num3(x2[1])] : x2.length === 1 ? [num3(x2[0]), num3(x2[0])] : null : [num3(x2), num3(x2)];
   if (!pair || pair.some((p) => !(Number.isFinite(p) && p > 0))) {
     throw new SegqcError("format.unreadable", `pixel spacing ${brief(v3)} in ${where} is not a positive number or [row, column] mm`);
   }
@@ -40578,7 +40604,7 @@ var CRC_TABLE = (() => {
 })();
 function crc32(b, from, to) {
   let c = -1;
-  for (let i = from; i < to; i++) c = CRC_TABLE[(c ^ b[i]) & 255] ^ c >>> 8;
+  for (let i2 = from; i2 < to; i2++) c = CRC_TABLE[(c ^ b[i2]) & 255] ^ c >>> 8;
   return (c ^ -1) >>> 0;
 }
 function imageData(b, file) {
@@ -40639,22 +40665,22 @@ function unfilter(raw, at, rows, stride, bpp, file) {
     const prev = y > 0 ? row - stride - 1 : -1;
     if (type === 0) continue;
     if (type === 1) {
-      for (let i = bpp; i < stride; i++) raw[row + i] = raw[row + i] + raw[row + i - bpp] & 255;
+      for (let i2 = bpp; i2 < stride; i2++) raw[row + i2] = raw[row + i2] + raw[row + i2 - bpp] & 255;
     } else if (type === 2) {
-      if (prev >= 0) for (let i = 0; i < stride; i++) raw[row + i] = raw[row + i] + raw[prev + i] & 255;
+      if (prev >= 0) for (let i2 = 0; i2 < stride; i2++) raw[row + i2] = raw[row + i2] + raw[prev + i2] & 255;
     } else if (type === 3) {
-      for (let i = 0; i < stride; i++) {
-        const a = i >= bpp ? raw[row + i - bpp] : 0;
-        const b = prev >= 0 ? raw[prev + i] : 0;
-        raw[row + i] = raw[row + i] + (a + b >> 1) & 255;
+      for (let i2 = 0; i2 < stride; i2++) {
+        const a = i2 >= bpp ? raw[row + i2 - bpp] : 0;
+        const b = prev >= 0 ? raw[prev + i2] : 0;
+        raw[row + i2] = raw[row + i2] + (a + b >> 1) & 255;
       }
     } else if (type === 4) {
-      for (let i = 0; i < stride; i++) {
-        const a = i >= bpp ? raw[row + i - bpp] : 0;
-        const b = prev >= 0 ? raw[prev + i] : 0;
-        const c = i >= bpp && prev >= 0 ? raw[prev + i - bpp] : 0;
+      for (let i2 = 0; i2 < stride; i2++) {
+        const a = i2 >= bpp ? raw[row + i2 - bpp] : 0;
+        const b = prev >= 0 ? raw[prev + i2] : 0;
+        const c = i2 >= bpp && prev >= 0 ? raw[prev + i2 - bpp] : 0;
         const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
-        raw[row + i] = raw[row + i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c) & 255;
+        raw[row + i2] = raw[row + i2] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c) & 255;
       }
     } else throw new SegqcError("format.unreadable", `PNG row ${y} has filter type ${type}; PNG defines 0 to 4`, { file });
   }
@@ -40690,8 +40716,8 @@ function readPng(bytes, file, opts = {}) {
       const base = y * width + q.x0;
       if (depth < 8) {
         for (let c = 0; c < q.w; c++) {
-          const bit = c * depth;
-          data2[base + c * q.dx] = raw[row + (bit >> 3)] >> 8 - depth - (bit & 7) & mask;
+          const bit2 = c * depth;
+          data2[base + c * q.dx] = raw[row + (bit2 >> 3)] >> 8 - depth - (bit2 & 7) & mask;
         }
       } else if (depth === 8) {
         if (ch === 1 && q.dx === 1) data2.set(raw.subarray(row, row + q.w), base);
@@ -40702,8 +40728,8 @@ function readPng(bytes, file, opts = {}) {
         for (let c = 0, o = row; c < q.w; c++, o += step) {
           const same2 = depth === 8 ? raw[o + 1] === raw[o] && raw[o + 2] === raw[o] : raw[o + 2] === raw[o] && raw[o + 3] === raw[o + 1] && raw[o + 4] === raw[o] && raw[o + 5] === raw[o + 1];
           if (!same2) {
-            const x = q.x0 + c * q.dx;
-            throw new SegqcError("format.unsupported", `is a colour image (pixel ${x},${y} is not grey): store label values as grey levels or palette indices`, { file });
+            const x2 = q.x0 + c * q.dx;
+            throw new SegqcError("format.unsupported", `is a colour image (pixel ${x2},${y} is not grey): store label values as grey levels or palette indices`, { file });
           }
         }
       }
@@ -40711,7 +40737,7 @@ function readPng(bytes, file, opts = {}) {
     at += q.rows * (q.stride + 1);
   }
   const seen = new Uint8Array(depth === 16 ? 65536 : 256);
-  for (let i = 0; i < n2; i++) seen[data2[i]] = 1;
+  for (let i2 = 0; i2 < n2; i2++) seen[data2[i2]] = 1;
   const values = [];
   for (let v3 = 1; v3 < seen.length; v3++) if (seen[v3]) values.push(v3);
   const labels = values.map((value2) => ({ value: value2, name: null }));
@@ -40719,13 +40745,66 @@ function readPng(bytes, file, opts = {}) {
   const warnings = spacing ? [] : [`${file}: no pixel spacing given; sizes are in pixels`];
   return { path: file, format: "png", geometry: planarGeometry(width, height, spacing), layers: [{ data: data2, values }], labels, warnings };
 }
+function paletteOf(b, file) {
+  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let p = 8; p + 12 <= b.length; ) {
+    const len2 = v3.getUint32(p);
+    const type = String.fromCharCode(b[p + 4], b[p + 5], b[p + 6], b[p + 7]);
+    if (type === "PLTE") return b.subarray(p + 8, Math.min(b.length, p + 8 + len2));
+    if (type === "IDAT" || type === "IEND") break;
+    p += 12 + len2;
+  }
+  throw new SegqcError("format.unreadable", "palette PNG without a PLTE chunk", { file });
+}
+function readPngImage(bytes, file, limits = DEFAULT_LIMITS) {
+  const h3 = pngHeader(bytes, file);
+  const { width, height, depth } = h3;
+  if (width * height > limits.maxVoxels) throw new SegqcError("format.too_large", `header claims ${width}x${height} pixels, over the limit of ${limits.maxVoxels}`, { file });
+  const ct = COLOR_TYPES[h3.colorType];
+  if (!ct || !ct.depths.includes(depth)) throw new SegqcError("format.unreadable", `PNG colour type ${h3.colorType} with bit depth ${depth} does not exist`, { file });
+  const ch = ct.channels;
+  const bitsPerPixel = ch * depth;
+  const passes = passesOf(h3, bitsPerPixel);
+  const raw = inflateZlibExact(imageData(bytes, file), file, passes.reduce((s, q) => s + q.rows * (q.stride + 1), 0), "PNG image data");
+  const palette = h3.colorType === 3 ? paletteOf(bytes, file) : null;
+  const colour = h3.colorType === 2 || h3.colorType === 6 || palette !== null;
+  const out = new Float32Array(width * height * (colour ? 3 : 1));
+  const mask = (1 << depth) - 1;
+  let at = 0;
+  for (const q of passes) {
+    unfilter(raw, at, q.rows, q.stride, Math.max(1, bitsPerPixel >> 3), file);
+    for (let r = 0; r < q.rows; r++) {
+      const row = at + r * (q.stride + 1) + 1;
+      const y = q.y0 + r * q.dy;
+      for (let c = 0; c < q.w; c++) {
+        const p = y * width + q.x0 + c * q.dx;
+        const sample = (s) => {
+          if (depth < 8) {
+            const bit2 = c * depth;
+            return raw[row + (bit2 >> 3)] >> 8 - depth - (bit2 & 7) & mask;
+          }
+          const o = row + (c * ch + s) * (depth >> 3);
+          return depth === 8 ? raw[o] : raw[o] << 8 | raw[o + 1];
+        };
+        if (palette) {
+          const e2 = sample(0) * 3;
+          for (let s = 0; s < 3; s++) out[p * 3 + s] = palette[e2 + s] ?? 0;
+        } else if (colour) {
+          for (let s = 0; s < 3; s++) out[p * 3 + s] = depth === 16 ? sample(s) / 257 : sample(s);
+        } else out[p] = sample(0);
+      }
+    }
+    at += q.rows * (q.stride + 1);
+  }
+  return { width, height, channels: colour ? 3 : 1, samples: out };
+}
 
 // shared/formats/detect.ts
 var isDicom = (b) => b.length >= 132 && b[128] === 68 && b[129] === 73 && b[130] === 67 && b[131] === 77;
 function firstNonSpace(b) {
-  let i = b[0] === 239 && b[1] === 187 && b[2] === 191 ? 3 : 0;
-  while (i < b.length && (b[i] === 32 || b[i] === 10 || b[i] === 13 || b[i] === 9)) i++;
-  return i < b.length ? b[i] : -1;
+  let i2 = b[0] === 239 && b[1] === 187 && b[2] === 191 ? 3 : 0;
+  while (i2 < b.length && (b[i2] === 32 || b[i2] === 10 || b[i2] === 13 || b[i2] === 9)) i2++;
+  return i2 < b.length ? b[i2] : -1;
 }
 var niftiSize = (b) => {
   const v3 = new DataView(b.buffer, b.byteOffset, 4);
@@ -40770,8 +40849,8 @@ __export(dcmjs_es_exports, {
   utilities: () => utilities
 });
 var commonjsGlobal = typeof globalThis !== "undefined" ? globalThis : typeof window !== "undefined" ? window : typeof global !== "undefined" ? global : typeof self !== "undefined" ? self : {};
-function getDefaultExportFromCjs(x) {
-  return x && x.__esModule && Object.prototype.hasOwnProperty.call(x, "default") ? x["default"] : x;
+function getDefaultExportFromCjs(x2) {
+  return x2 && x2.__esModule && Object.prototype.hasOwnProperty.call(x2, "default") ? x2["default"] : x2;
 }
 var loglevel$1 = { exports: {} };
 var loglevel = loglevel$1.exports;
@@ -40807,7 +40886,7 @@ function requireLoglevel() {
         } else {
           try {
             return Function.prototype.bind.call(method, obj2);
-          } catch (e) {
+          } catch (e2) {
             return function() {
               return Function.prototype.apply.apply(method, [obj2, arguments]);
             };
@@ -40842,9 +40921,9 @@ function requireLoglevel() {
       }
       function replaceLoggingMethods() {
         var level = this.getLevel();
-        for (var i = 0; i < logMethods.length; i++) {
-          var methodName = logMethods[i];
-          this[methodName] = i < level ? noop3 : this.methodFactory(methodName, level, this.name);
+        for (var i2 = 0; i2 < logMethods.length; i2++) {
+          var methodName = logMethods[i2];
+          this[methodName] = i2 < level ? noop3 : this.methodFactory(methodName, level, this.name);
         }
         this.log = this.debug;
         if (typeof console === undefinedType && level < this.levels.SILENT) {
@@ -41049,10 +41128,10 @@ function pack(pixelData) {
   var length2 = getBytesForBinaryFrame(numPixels);
   var bitPixelData = new Uint8Array(length2);
   var bytePos = 0;
-  for (var i = 0; i < numPixels; i++) {
-    bytePos = Math.floor(i / 8);
-    var pixValue = pixelData[i] !== 0;
-    var bitPixelValue = pixValue << i % 8;
+  for (var i2 = 0; i2 < numPixels; i2++) {
+    bytePos = Math.floor(i2 / 8);
+    var pixValue = pixelData[i2] !== 0;
+    var bitPixelValue = pixValue << i2 % 8;
     bitPixelData[bytePos] |= bitPixelValue;
   }
   return bitPixelData;
@@ -41068,8 +41147,8 @@ function unpack(bitPixelArray) {
   return byteArray;
 }
 function _asyncIterator(r) {
-  var n2, t, o, e = 2;
-  for ("undefined" != typeof Symbol && (t = Symbol.asyncIterator, o = Symbol.iterator); e--; ) {
+  var n2, t, o, e2 = 2;
+  for ("undefined" != typeof Symbol && (t = Symbol.asyncIterator, o = Symbol.iterator); e2--; ) {
     if (t && null != (n2 = r[t])) return n2.call(r);
     if (o && null != (n2 = r[o])) return new AsyncFromSyncIterator(n2.call(r));
     t = "@@asyncIterator", o = "@@iterator";
@@ -41108,13 +41187,13 @@ function AsyncFromSyncIterator(r) {
     }
   }, new AsyncFromSyncIterator(r);
 }
-function _callSuper(t, o, e) {
-  return o = _getPrototypeOf(o), _possibleConstructorReturn(t, _isNativeReflectConstruct() ? Reflect.construct(o, e || [], _getPrototypeOf(t).constructor) : o.apply(t, e));
+function _callSuper(t, o, e2) {
+  return o = _getPrototypeOf(o), _possibleConstructorReturn(t, _isNativeReflectConstruct() ? Reflect.construct(o, e2 || [], _getPrototypeOf(t).constructor) : o.apply(t, e2));
 }
-function _construct(t, e, r) {
+function _construct(t, e2, r) {
   if (_isNativeReflectConstruct()) return Reflect.construct.apply(null, arguments);
   var o = [null];
-  o.push.apply(o, e);
+  o.push.apply(o, e2);
   var p = new (t.bind.apply(t, o))();
   return r && _setPrototypeOf(p, r.prototype), p;
 }
@@ -41131,12 +41210,12 @@ function _isNativeReflectConstruct() {
 function _iterableToArrayLimit(r, l) {
   var t = null == r ? null : "undefined" != typeof Symbol && r[Symbol.iterator] || r["@@iterator"];
   if (null != t) {
-    var e, n2, i, u, a = [], f = true, o = false;
+    var e2, n2, i2, u, a = [], f = true, o = false;
     try {
-      if (i = (t = t.call(r)).next, 0 === l) {
+      if (i2 = (t = t.call(r)).next, 0 === l) {
         if (Object(t) !== t) return;
         f = false;
-      } else for (; !(f = (e = i.call(t)).done) && (a.push(e.value), a.length !== l); f = true) ;
+      } else for (; !(f = (e2 = i2.call(t)).done) && (a.push(e2.value), a.length !== l); f = true) ;
     } catch (r2) {
       o = true, n2 = r2;
     } finally {
@@ -41149,60 +41228,60 @@ function _iterableToArrayLimit(r, l) {
     return a;
   }
 }
-function ownKeys(e, r) {
-  var t = Object.keys(e);
+function ownKeys(e2, r) {
+  var t = Object.keys(e2);
   if (Object.getOwnPropertySymbols) {
-    var o = Object.getOwnPropertySymbols(e);
+    var o = Object.getOwnPropertySymbols(e2);
     r && (o = o.filter(function(r2) {
-      return Object.getOwnPropertyDescriptor(e, r2).enumerable;
+      return Object.getOwnPropertyDescriptor(e2, r2).enumerable;
     })), t.push.apply(t, o);
   }
   return t;
 }
-function _objectSpread2(e) {
+function _objectSpread2(e2) {
   for (var r = 1; r < arguments.length; r++) {
     var t = null != arguments[r] ? arguments[r] : {};
     r % 2 ? ownKeys(Object(t), true).forEach(function(r2) {
-      _defineProperty(e, r2, t[r2]);
-    }) : Object.getOwnPropertyDescriptors ? Object.defineProperties(e, Object.getOwnPropertyDescriptors(t)) : ownKeys(Object(t)).forEach(function(r2) {
-      Object.defineProperty(e, r2, Object.getOwnPropertyDescriptor(t, r2));
+      _defineProperty(e2, r2, t[r2]);
+    }) : Object.getOwnPropertyDescriptors ? Object.defineProperties(e2, Object.getOwnPropertyDescriptors(t)) : ownKeys(Object(t)).forEach(function(r2) {
+      Object.defineProperty(e2, r2, Object.getOwnPropertyDescriptor(t, r2));
     });
   }
-  return e;
+  return e2;
 }
 function _regeneratorRuntime() {
   _regeneratorRuntime = function() {
-    return e;
+    return e2;
   };
-  var t, e = {}, r = Object.prototype, n2 = r.hasOwnProperty, o = Object.defineProperty || function(t2, e2, r2) {
-    t2[e2] = r2.value;
-  }, i = "function" == typeof Symbol ? Symbol : {}, a = i.iterator || "@@iterator", c = i.asyncIterator || "@@asyncIterator", u = i.toStringTag || "@@toStringTag";
-  function define(t2, e2, r2) {
-    return Object.defineProperty(t2, e2, {
+  var t, e2 = {}, r = Object.prototype, n2 = r.hasOwnProperty, o = Object.defineProperty || function(t2, e3, r2) {
+    t2[e3] = r2.value;
+  }, i2 = "function" == typeof Symbol ? Symbol : {}, a = i2.iterator || "@@iterator", c = i2.asyncIterator || "@@asyncIterator", u = i2.toStringTag || "@@toStringTag";
+  function define(t2, e3, r2) {
+    return Object.defineProperty(t2, e3, {
       value: r2,
       enumerable: true,
       configurable: true,
       writable: true
-    }), t2[e2];
+    }), t2[e3];
   }
   try {
     define({}, "");
   } catch (t2) {
-    define = function(t3, e2, r2) {
-      return t3[e2] = r2;
+    define = function(t3, e3, r2) {
+      return t3[e3] = r2;
     };
   }
-  function wrap(t2, e2, r2, n3) {
-    var i2 = e2 && e2.prototype instanceof Generator ? e2 : Generator, a2 = Object.create(i2.prototype), c2 = new Context2(n3 || []);
+  function wrap(t2, e3, r2, n3) {
+    var i3 = e3 && e3.prototype instanceof Generator ? e3 : Generator, a2 = Object.create(i3.prototype), c2 = new Context2(n3 || []);
     return o(a2, "_invoke", {
       value: makeInvokeMethod(t2, r2, c2)
     }), a2;
   }
-  function tryCatch(t2, e2, r2) {
+  function tryCatch(t2, e3, r2) {
     try {
       return {
         type: "normal",
-        arg: t2.call(e2, r2)
+        arg: t2.call(e3, r2)
       };
     } catch (t3) {
       return {
@@ -41211,7 +41290,7 @@ function _regeneratorRuntime() {
       };
     }
   }
-  e.wrap = wrap;
+  e2.wrap = wrap;
   var h3 = "suspendedStart", l = "suspendedYield", f = "executing", s = "completed", y = {};
   function Generator() {
   }
@@ -41227,25 +41306,25 @@ function _regeneratorRuntime() {
   v3 && v3 !== r && n2.call(v3, a) && (p = v3);
   var g = GeneratorFunctionPrototype.prototype = Generator.prototype = Object.create(p);
   function defineIteratorMethods(t2) {
-    ["next", "throw", "return"].forEach(function(e2) {
-      define(t2, e2, function(t3) {
-        return this._invoke(e2, t3);
+    ["next", "throw", "return"].forEach(function(e3) {
+      define(t2, e3, function(t3) {
+        return this._invoke(e3, t3);
       });
     });
   }
-  function AsyncIterator(t2, e2) {
-    function invoke(r3, o2, i2, a2) {
+  function AsyncIterator(t2, e3) {
+    function invoke(r3, o2, i3, a2) {
       var c2 = tryCatch(t2[r3], t2, o2);
       if ("throw" !== c2.type) {
         var u2 = c2.arg, h4 = u2.value;
-        return h4 && "object" == typeof h4 && n2.call(h4, "__await") ? e2.resolve(h4.__await).then(function(t3) {
-          invoke("next", t3, i2, a2);
+        return h4 && "object" == typeof h4 && n2.call(h4, "__await") ? e3.resolve(h4.__await).then(function(t3) {
+          invoke("next", t3, i3, a2);
         }, function(t3) {
-          invoke("throw", t3, i2, a2);
-        }) : e2.resolve(h4).then(function(t3) {
-          u2.value = t3, i2(u2);
+          invoke("throw", t3, i3, a2);
+        }) : e3.resolve(h4).then(function(t3) {
+          u2.value = t3, i3(u2);
         }, function(t3) {
-          return invoke("throw", t3, i2, a2);
+          return invoke("throw", t3, i3, a2);
         });
       }
       a2(c2.arg);
@@ -41254,26 +41333,26 @@ function _regeneratorRuntime() {
     o(this, "_invoke", {
       value: function(t3, n3) {
         function callInvokeWithMethodAndArg() {
-          return new e2(function(e3, r3) {
-            invoke(t3, n3, e3, r3);
+          return new e3(function(e4, r3) {
+            invoke(t3, n3, e4, r3);
           });
         }
         return r2 = r2 ? r2.then(callInvokeWithMethodAndArg, callInvokeWithMethodAndArg) : callInvokeWithMethodAndArg();
       }
     });
   }
-  function makeInvokeMethod(e2, r2, n3) {
+  function makeInvokeMethod(e3, r2, n3) {
     var o2 = h3;
-    return function(i2, a2) {
+    return function(i3, a2) {
       if (o2 === f) throw new Error("Generator is already running");
       if (o2 === s) {
-        if ("throw" === i2) throw a2;
+        if ("throw" === i3) throw a2;
         return {
           value: t,
           done: true
         };
       }
-      for (n3.method = i2, n3.arg = a2; ; ) {
+      for (n3.method = i3, n3.arg = a2; ; ) {
         var c2 = n3.delegate;
         if (c2) {
           var u2 = maybeInvokeDelegate(c2, n3);
@@ -41288,7 +41367,7 @@ function _regeneratorRuntime() {
           n3.dispatchException(n3.arg);
         } else "return" === n3.method && n3.abrupt("return", n3.arg);
         o2 = f;
-        var p2 = tryCatch(e2, r2, n3);
+        var p2 = tryCatch(e3, r2, n3);
         if ("normal" === p2.type) {
           if (o2 = n3.done ? s : l, p2.arg === y) continue;
           return {
@@ -41300,43 +41379,43 @@ function _regeneratorRuntime() {
       }
     };
   }
-  function maybeInvokeDelegate(e2, r2) {
-    var n3 = r2.method, o2 = e2.iterator[n3];
-    if (o2 === t) return r2.delegate = null, "throw" === n3 && e2.iterator.return && (r2.method = "return", r2.arg = t, maybeInvokeDelegate(e2, r2), "throw" === r2.method) || "return" !== n3 && (r2.method = "throw", r2.arg = new TypeError("The iterator does not provide a '" + n3 + "' method")), y;
-    var i2 = tryCatch(o2, e2.iterator, r2.arg);
-    if ("throw" === i2.type) return r2.method = "throw", r2.arg = i2.arg, r2.delegate = null, y;
-    var a2 = i2.arg;
-    return a2 ? a2.done ? (r2[e2.resultName] = a2.value, r2.next = e2.nextLoc, "return" !== r2.method && (r2.method = "next", r2.arg = t), r2.delegate = null, y) : a2 : (r2.method = "throw", r2.arg = new TypeError("iterator result is not an object"), r2.delegate = null, y);
+  function maybeInvokeDelegate(e3, r2) {
+    var n3 = r2.method, o2 = e3.iterator[n3];
+    if (o2 === t) return r2.delegate = null, "throw" === n3 && e3.iterator.return && (r2.method = "return", r2.arg = t, maybeInvokeDelegate(e3, r2), "throw" === r2.method) || "return" !== n3 && (r2.method = "throw", r2.arg = new TypeError("The iterator does not provide a '" + n3 + "' method")), y;
+    var i3 = tryCatch(o2, e3.iterator, r2.arg);
+    if ("throw" === i3.type) return r2.method = "throw", r2.arg = i3.arg, r2.delegate = null, y;
+    var a2 = i3.arg;
+    return a2 ? a2.done ? (r2[e3.resultName] = a2.value, r2.next = e3.nextLoc, "return" !== r2.method && (r2.method = "next", r2.arg = t), r2.delegate = null, y) : a2 : (r2.method = "throw", r2.arg = new TypeError("iterator result is not an object"), r2.delegate = null, y);
   }
   function pushTryEntry(t2) {
-    var e2 = {
+    var e3 = {
       tryLoc: t2[0]
     };
-    1 in t2 && (e2.catchLoc = t2[1]), 2 in t2 && (e2.finallyLoc = t2[2], e2.afterLoc = t2[3]), this.tryEntries.push(e2);
+    1 in t2 && (e3.catchLoc = t2[1]), 2 in t2 && (e3.finallyLoc = t2[2], e3.afterLoc = t2[3]), this.tryEntries.push(e3);
   }
   function resetTryEntry(t2) {
-    var e2 = t2.completion || {};
-    e2.type = "normal", delete e2.arg, t2.completion = e2;
+    var e3 = t2.completion || {};
+    e3.type = "normal", delete e3.arg, t2.completion = e3;
   }
   function Context2(t2) {
     this.tryEntries = [{
       tryLoc: "root"
     }], t2.forEach(pushTryEntry, this), this.reset(true);
   }
-  function values(e2) {
-    if (e2 || "" === e2) {
-      var r2 = e2[a];
-      if (r2) return r2.call(e2);
-      if ("function" == typeof e2.next) return e2;
-      if (!isNaN(e2.length)) {
-        var o2 = -1, i2 = function next() {
-          for (; ++o2 < e2.length; ) if (n2.call(e2, o2)) return next.value = e2[o2], next.done = false, next;
+  function values(e3) {
+    if (e3 || "" === e3) {
+      var r2 = e3[a];
+      if (r2) return r2.call(e3);
+      if ("function" == typeof e3.next) return e3;
+      if (!isNaN(e3.length)) {
+        var o2 = -1, i3 = function next() {
+          for (; ++o2 < e3.length; ) if (n2.call(e3, o2)) return next.value = e3[o2], next.done = false, next;
           return next.value = t, next.done = true, next;
         };
-        return i2.next = i2;
+        return i3.next = i3;
       }
     }
-    throw new TypeError(typeof e2 + " is not iterable");
+    throw new TypeError(typeof e3 + " is not iterable");
   }
   return GeneratorFunction.prototype = GeneratorFunctionPrototype, o(g, "constructor", {
     value: GeneratorFunctionPrototype,
@@ -41344,41 +41423,41 @@ function _regeneratorRuntime() {
   }), o(GeneratorFunctionPrototype, "constructor", {
     value: GeneratorFunction,
     configurable: true
-  }), GeneratorFunction.displayName = define(GeneratorFunctionPrototype, u, "GeneratorFunction"), e.isGeneratorFunction = function(t2) {
-    var e2 = "function" == typeof t2 && t2.constructor;
-    return !!e2 && (e2 === GeneratorFunction || "GeneratorFunction" === (e2.displayName || e2.name));
-  }, e.mark = function(t2) {
+  }), GeneratorFunction.displayName = define(GeneratorFunctionPrototype, u, "GeneratorFunction"), e2.isGeneratorFunction = function(t2) {
+    var e3 = "function" == typeof t2 && t2.constructor;
+    return !!e3 && (e3 === GeneratorFunction || "GeneratorFunction" === (e3.displayName || e3.name));
+  }, e2.mark = function(t2) {
     return Object.setPrototypeOf ? Object.setPrototypeOf(t2, GeneratorFunctionPrototype) : (t2.__proto__ = GeneratorFunctionPrototype, define(t2, u, "GeneratorFunction")), t2.prototype = Object.create(g), t2;
-  }, e.awrap = function(t2) {
+  }, e2.awrap = function(t2) {
     return {
       __await: t2
     };
   }, defineIteratorMethods(AsyncIterator.prototype), define(AsyncIterator.prototype, c, function() {
     return this;
-  }), e.AsyncIterator = AsyncIterator, e.async = function(t2, r2, n3, o2, i2) {
-    void 0 === i2 && (i2 = Promise);
-    var a2 = new AsyncIterator(wrap(t2, r2, n3, o2), i2);
-    return e.isGeneratorFunction(r2) ? a2 : a2.next().then(function(t3) {
+  }), e2.AsyncIterator = AsyncIterator, e2.async = function(t2, r2, n3, o2, i3) {
+    void 0 === i3 && (i3 = Promise);
+    var a2 = new AsyncIterator(wrap(t2, r2, n3, o2), i3);
+    return e2.isGeneratorFunction(r2) ? a2 : a2.next().then(function(t3) {
       return t3.done ? t3.value : a2.next();
     });
   }, defineIteratorMethods(g), define(g, u, "Generator"), define(g, a, function() {
     return this;
   }), define(g, "toString", function() {
     return "[object Generator]";
-  }), e.keys = function(t2) {
-    var e2 = Object(t2), r2 = [];
-    for (var n3 in e2) r2.push(n3);
+  }), e2.keys = function(t2) {
+    var e3 = Object(t2), r2 = [];
+    for (var n3 in e3) r2.push(n3);
     return r2.reverse(), function next() {
       for (; r2.length; ) {
         var t3 = r2.pop();
-        if (t3 in e2) return next.value = t3, next.done = false, next;
+        if (t3 in e3) return next.value = t3, next.done = false, next;
       }
       return next.done = true, next;
     };
-  }, e.values = values, Context2.prototype = {
+  }, e2.values = values, Context2.prototype = {
     constructor: Context2,
-    reset: function(e2) {
-      if (this.prev = 0, this.next = 0, this.sent = this._sent = t, this.done = false, this.delegate = null, this.method = "next", this.arg = t, this.tryEntries.forEach(resetTryEntry), !e2) for (var r2 in this) "t" === r2.charAt(0) && n2.call(this, r2) && !isNaN(+r2.slice(1)) && (this[r2] = t);
+    reset: function(e3) {
+      if (this.prev = 0, this.next = 0, this.sent = this._sent = t, this.done = false, this.delegate = null, this.method = "next", this.arg = t, this.tryEntries.forEach(resetTryEntry), !e3) for (var r2 in this) "t" === r2.charAt(0) && n2.call(this, r2) && !isNaN(+r2.slice(1)) && (this[r2] = t);
     },
     stop: function() {
       this.done = true;
@@ -41386,54 +41465,54 @@ function _regeneratorRuntime() {
       if ("throw" === t2.type) throw t2.arg;
       return this.rval;
     },
-    dispatchException: function(e2) {
-      if (this.done) throw e2;
+    dispatchException: function(e3) {
+      if (this.done) throw e3;
       var r2 = this;
       function handle(n3, o3) {
-        return a2.type = "throw", a2.arg = e2, r2.next = n3, o3 && (r2.method = "next", r2.arg = t), !!o3;
+        return a2.type = "throw", a2.arg = e3, r2.next = n3, o3 && (r2.method = "next", r2.arg = t), !!o3;
       }
       for (var o2 = this.tryEntries.length - 1; o2 >= 0; --o2) {
-        var i2 = this.tryEntries[o2], a2 = i2.completion;
-        if ("root" === i2.tryLoc) return handle("end");
-        if (i2.tryLoc <= this.prev) {
-          var c2 = n2.call(i2, "catchLoc"), u2 = n2.call(i2, "finallyLoc");
+        var i3 = this.tryEntries[o2], a2 = i3.completion;
+        if ("root" === i3.tryLoc) return handle("end");
+        if (i3.tryLoc <= this.prev) {
+          var c2 = n2.call(i3, "catchLoc"), u2 = n2.call(i3, "finallyLoc");
           if (c2 && u2) {
-            if (this.prev < i2.catchLoc) return handle(i2.catchLoc, true);
-            if (this.prev < i2.finallyLoc) return handle(i2.finallyLoc);
+            if (this.prev < i3.catchLoc) return handle(i3.catchLoc, true);
+            if (this.prev < i3.finallyLoc) return handle(i3.finallyLoc);
           } else if (c2) {
-            if (this.prev < i2.catchLoc) return handle(i2.catchLoc, true);
+            if (this.prev < i3.catchLoc) return handle(i3.catchLoc, true);
           } else {
             if (!u2) throw new Error("try statement without catch or finally");
-            if (this.prev < i2.finallyLoc) return handle(i2.finallyLoc);
+            if (this.prev < i3.finallyLoc) return handle(i3.finallyLoc);
           }
         }
       }
     },
-    abrupt: function(t2, e2) {
+    abrupt: function(t2, e3) {
       for (var r2 = this.tryEntries.length - 1; r2 >= 0; --r2) {
         var o2 = this.tryEntries[r2];
         if (o2.tryLoc <= this.prev && n2.call(o2, "finallyLoc") && this.prev < o2.finallyLoc) {
-          var i2 = o2;
+          var i3 = o2;
           break;
         }
       }
-      i2 && ("break" === t2 || "continue" === t2) && i2.tryLoc <= e2 && e2 <= i2.finallyLoc && (i2 = null);
-      var a2 = i2 ? i2.completion : {};
-      return a2.type = t2, a2.arg = e2, i2 ? (this.method = "next", this.next = i2.finallyLoc, y) : this.complete(a2);
+      i3 && ("break" === t2 || "continue" === t2) && i3.tryLoc <= e3 && e3 <= i3.finallyLoc && (i3 = null);
+      var a2 = i3 ? i3.completion : {};
+      return a2.type = t2, a2.arg = e3, i3 ? (this.method = "next", this.next = i3.finallyLoc, y) : this.complete(a2);
     },
-    complete: function(t2, e2) {
+    complete: function(t2, e3) {
       if ("throw" === t2.type) throw t2.arg;
-      return "break" === t2.type || "continue" === t2.type ? this.next = t2.arg : "return" === t2.type ? (this.rval = this.arg = t2.arg, this.method = "return", this.next = "end") : "normal" === t2.type && e2 && (this.next = e2), y;
+      return "break" === t2.type || "continue" === t2.type ? this.next = t2.arg : "return" === t2.type ? (this.rval = this.arg = t2.arg, this.method = "return", this.next = "end") : "normal" === t2.type && e3 && (this.next = e3), y;
     },
     finish: function(t2) {
-      for (var e2 = this.tryEntries.length - 1; e2 >= 0; --e2) {
-        var r2 = this.tryEntries[e2];
+      for (var e3 = this.tryEntries.length - 1; e3 >= 0; --e3) {
+        var r2 = this.tryEntries[e3];
         if (r2.finallyLoc === t2) return this.complete(r2.completion, r2.afterLoc), resetTryEntry(r2), y;
       }
     },
     catch: function(t2) {
-      for (var e2 = this.tryEntries.length - 1; e2 >= 0; --e2) {
-        var r2 = this.tryEntries[e2];
+      for (var e3 = this.tryEntries.length - 1; e3 >= 0; --e3) {
+        var r2 = this.tryEntries[e3];
         if (r2.tryLoc === t2) {
           var n3 = r2.completion;
           if ("throw" === n3.type) {
@@ -41445,28 +41524,28 @@ function _regeneratorRuntime() {
       }
       throw new Error("illegal catch attempt");
     },
-    delegateYield: function(e2, r2, n3) {
+    delegateYield: function(e3, r2, n3) {
       return this.delegate = {
-        iterator: values(e2),
+        iterator: values(e3),
         resultName: r2,
         nextLoc: n3
       }, "next" === this.method && (this.arg = t), y;
     }
-  }, e;
+  }, e2;
 }
 function _toPrimitive(t, r) {
   if ("object" != typeof t || !t) return t;
-  var e = t[Symbol.toPrimitive];
-  if (void 0 !== e) {
-    var i = e.call(t, r);
-    if ("object" != typeof i) return i;
+  var e2 = t[Symbol.toPrimitive];
+  if (void 0 !== e2) {
+    var i2 = e2.call(t, r);
+    if ("object" != typeof i2) return i2;
     throw new TypeError("@@toPrimitive must return a primitive value.");
   }
   return ("string" === r ? String : Number)(t);
 }
 function _toPropertyKey(t) {
-  var i = _toPrimitive(t, "string");
-  return "symbol" == typeof i ? i : String(i);
+  var i2 = _toPrimitive(t, "string");
+  return "symbol" == typeof i2 ? i2 : String(i2);
 }
 function _typeof(o) {
   "@babel/helpers - typeof";
@@ -41511,8 +41590,8 @@ function _classCallCheck(instance, Constructor) {
   }
 }
 function _defineProperties(target, props) {
-  for (var i = 0; i < props.length; i++) {
-    var descriptor = props[i];
+  for (var i2 = 0; i2 < props.length; i2++) {
+    var descriptor = props[i2];
     descriptor.enumerable = descriptor.enumerable || false;
     descriptor.configurable = true;
     if ("value" in descriptor) descriptor.writable = true;
@@ -41573,7 +41652,7 @@ function _setPrototypeOf(o, p) {
 function _isNativeFunction(fn) {
   try {
     return Function.toString.call(fn).indexOf("[native code]") !== -1;
-  } catch (e) {
+  } catch (e2) {
     return typeof fn === "function";
   }
 }
@@ -41640,8 +41719,8 @@ function _get() {
   }
   return _get.apply(this, arguments);
 }
-function _slicedToArray(arr, i) {
-  return _arrayWithHoles(arr) || _iterableToArrayLimit(arr, i) || _unsupportedIterableToArray(arr, i) || _nonIterableRest();
+function _slicedToArray(arr, i2) {
+  return _arrayWithHoles(arr) || _iterableToArrayLimit(arr, i2) || _unsupportedIterableToArray(arr, i2) || _nonIterableRest();
 }
 function _toConsumableArray(arr) {
   return _arrayWithoutHoles(arr) || _iterableToArray(arr) || _unsupportedIterableToArray(arr) || _nonIterableSpread();
@@ -41665,7 +41744,7 @@ function _unsupportedIterableToArray(o, minLen) {
 }
 function _arrayLikeToArray(arr, len2) {
   if (len2 == null || len2 > arr.length) len2 = arr.length;
-  for (var i = 0, arr2 = new Array(len2); i < len2; i++) arr2[i] = arr[i];
+  for (var i2 = 0, arr2 = new Array(len2); i2 < len2; i2++) arr2[i2] = arr[i2];
   return arr2;
 }
 function _nonIterableSpread() {
@@ -41679,22 +41758,22 @@ function _createForOfIteratorHelper(o, allowArrayLike) {
   if (!it) {
     if (Array.isArray(o) || (it = _unsupportedIterableToArray(o)) || allowArrayLike) {
       if (it) o = it;
-      var i = 0;
+      var i2 = 0;
       var F = function() {
       };
       return {
         s: F,
         n: function() {
-          if (i >= o.length) return {
+          if (i2 >= o.length) return {
             done: true
           };
           return {
             done: false,
-            value: o[i++]
+            value: o[i2++]
           };
         },
-        e: function(e) {
-          throw e;
+        e: function(e2) {
+          throw e2;
         },
         f: F
       };
@@ -41711,9 +41790,9 @@ function _createForOfIteratorHelper(o, allowArrayLike) {
       normalCompletion = step.done;
       return step;
     },
-    e: function(e) {
+    e: function(e2) {
       didErr = true;
-      err2 = e;
+      err2 = e2;
     },
     f: function() {
       try {
@@ -42034,7 +42113,7 @@ var pqdownheap = (s, tree, k) => {
 };
 var compress_block = (s, ltree, dtree) => {
   let dist2;
-  let lc;
+  let lc2;
   let sx = 0;
   let code;
   let extra;
@@ -42042,16 +42121,16 @@ var compress_block = (s, ltree, dtree) => {
     do {
       dist2 = s.pending_buf[s.sym_buf + sx++] & 255;
       dist2 += (s.pending_buf[s.sym_buf + sx++] & 255) << 8;
-      lc = s.pending_buf[s.sym_buf + sx++];
+      lc2 = s.pending_buf[s.sym_buf + sx++];
       if (dist2 === 0) {
-        send_code(s, lc, ltree);
+        send_code(s, lc2, ltree);
       } else {
-        code = _length_code[lc];
+        code = _length_code[lc2];
         send_code(s, code + LITERALS$1 + 1, ltree);
         extra = extra_lbits[code];
         if (extra !== 0) {
-          lc -= base_length[code];
-          send_bits(s, lc, extra);
+          lc2 -= base_length[code];
+          send_bits(s, lc2, extra);
         }
         dist2--;
         code = d_code(dist2);
@@ -42336,16 +42415,16 @@ var _tr_flush_block$1 = (s, buf, stored_len, last) => {
     bi_windup(s);
   }
 };
-var _tr_tally$1 = (s, dist2, lc) => {
+var _tr_tally$1 = (s, dist2, lc2) => {
   s.pending_buf[s.sym_buf + s.sym_next++] = dist2;
   s.pending_buf[s.sym_buf + s.sym_next++] = dist2 >> 8;
-  s.pending_buf[s.sym_buf + s.sym_next++] = lc;
+  s.pending_buf[s.sym_buf + s.sym_next++] = lc2;
   if (dist2 === 0) {
-    s.dyn_ltree[lc * 2]++;
+    s.dyn_ltree[lc2 * 2]++;
   } else {
     s.matches++;
     dist2--;
-    s.dyn_ltree[(_length_code[lc] + LITERALS$1 + 1) * 2]++;
+    s.dyn_ltree[(_length_code[lc2] + LITERALS$1 + 1) * 2]++;
     s.dyn_dtree[d_code(dist2) * 2]++;
   }
   return s.sym_next === s.sym_end;
@@ -42362,8 +42441,8 @@ var trees = {
   _tr_tally: _tr_tally_1,
   _tr_align: _tr_align_1
 };
-var adler32 = (adler, buf, len2, pos) => {
-  let s1 = adler & 65535 | 0, s2 = adler >>> 16 & 65535 | 0, n2 = 0;
+var adler32 = (adler2, buf, len2, pos) => {
+  let s1 = adler2 & 65535 | 0, s2 = adler2 >>> 16 & 65535 | 0, n2 = 0;
   while (len2 !== 0) {
     n2 = len2 > 2e3 ? 2e3 : len2;
     len2 -= n2;
@@ -42393,8 +42472,8 @@ var crc322 = (crc, buf, len2, pos) => {
   const t = crcTable;
   const end = pos + len2;
   crc ^= -1;
-  for (let i = pos; i < end; i++) {
-    crc = crc >>> 8 ^ t[(crc ^ buf[i]) & 255];
+  for (let i2 = pos; i2 < end; i2++) {
+    crc = crc >>> 8 ^ t[(crc ^ buf[i2]) & 255];
   }
   return crc ^ -1;
 };
@@ -43623,14 +43702,14 @@ var assign = function(obj2) {
 };
 var flattenChunks = (chunks) => {
   let len2 = 0;
-  for (let i = 0, l = chunks.length; i < l; i++) {
-    len2 += chunks[i].length;
+  for (let i2 = 0, l = chunks.length; i2 < l; i2++) {
+    len2 += chunks[i2].length;
   }
   const result = new Uint8Array(len2);
-  for (let i = 0, pos = 0, l = chunks.length; i < l; i++) {
-    let chunk = chunks[i];
-    result.set(chunk, pos);
-    pos += chunk.length;
+  for (let i2 = 0, pos = 0, l = chunks.length; i2 < l; i2++) {
+    let chunk2 = chunks[i2];
+    result.set(chunk2, pos);
+    pos += chunk2.length;
   }
   return result;
 };
@@ -43653,7 +43732,7 @@ var string2buf = (str4) => {
   if (typeof TextEncoder === "function" && TextEncoder.prototype.encode) {
     return new TextEncoder().encode(str4);
   }
-  let buf, c, c2, m_pos, i, str_len = str4.length, buf_len = 0;
+  let buf, c, c2, m_pos, i2, str_len = str4.length, buf_len = 0;
   for (m_pos = 0; m_pos < str_len; m_pos++) {
     c = str4.charCodeAt(m_pos);
     if ((c & 64512) === 55296 && m_pos + 1 < str_len) {
@@ -43666,7 +43745,7 @@ var string2buf = (str4) => {
     buf_len += c < 128 ? 1 : c < 2048 ? 2 : c < 65536 ? 3 : 4;
   }
   buf = new Uint8Array(buf_len);
-  for (i = 0, m_pos = 0; i < buf_len; m_pos++) {
+  for (i2 = 0, m_pos = 0; i2 < buf_len; m_pos++) {
     c = str4.charCodeAt(m_pos);
     if ((c & 64512) === 55296 && m_pos + 1 < str_len) {
       c2 = str4.charCodeAt(m_pos + 1);
@@ -43676,19 +43755,19 @@ var string2buf = (str4) => {
       }
     }
     if (c < 128) {
-      buf[i++] = c;
+      buf[i2++] = c;
     } else if (c < 2048) {
-      buf[i++] = 192 | c >>> 6;
-      buf[i++] = 128 | c & 63;
+      buf[i2++] = 192 | c >>> 6;
+      buf[i2++] = 128 | c & 63;
     } else if (c < 65536) {
-      buf[i++] = 224 | c >>> 12;
-      buf[i++] = 128 | c >>> 6 & 63;
-      buf[i++] = 128 | c & 63;
+      buf[i2++] = 224 | c >>> 12;
+      buf[i2++] = 128 | c >>> 6 & 63;
+      buf[i2++] = 128 | c & 63;
     } else {
-      buf[i++] = 240 | c >>> 18;
-      buf[i++] = 128 | c >>> 12 & 63;
-      buf[i++] = 128 | c >>> 6 & 63;
-      buf[i++] = 128 | c & 63;
+      buf[i2++] = 240 | c >>> 18;
+      buf[i2++] = 128 | c >>> 12 & 63;
+      buf[i2++] = 128 | c >>> 6 & 63;
+      buf[i2++] = 128 | c & 63;
     }
   }
   return buf;
@@ -43700,8 +43779,8 @@ var buf2binstring = (buf, len2) => {
     }
   }
   let result = "";
-  for (let i = 0; i < len2; i++) {
-    result += String.fromCharCode(buf[i]);
+  for (let i2 = 0; i2 < len2; i2++) {
+    result += String.fromCharCode(buf[i2]);
   }
   return result;
 };
@@ -43710,10 +43789,10 @@ var buf2string = (buf, max2) => {
   if (typeof TextDecoder === "function" && TextDecoder.prototype.decode) {
     return new TextDecoder().decode(buf.subarray(0, max2));
   }
-  let i, out;
+  let i2, out;
   const utf16buf = new Array(len2 * 2);
-  for (out = 0, i = 0; i < len2; ) {
-    let c = buf[i++];
+  for (out = 0, i2 = 0; i2 < len2; ) {
+    let c = buf[i2++];
     if (c < 128) {
       utf16buf[out++] = c;
       continue;
@@ -43721,12 +43800,12 @@ var buf2string = (buf, max2) => {
     let c_len = _utf8len[c];
     if (c_len > 4) {
       utf16buf[out++] = 65533;
-      i += c_len - 1;
+      i2 += c_len - 1;
       continue;
     }
     c &= c_len === 2 ? 31 : c_len === 3 ? 15 : 7;
-    while (c_len > 1 && i < len2) {
-      c = c << 6 | buf[i++] & 63;
+    while (c_len > 1 && i2 < len2) {
+      c = c << 6 | buf[i2++] & 63;
       c_len--;
     }
     if (c_len > 1) {
@@ -43895,8 +43974,8 @@ Deflate$1.prototype.push = function(data2, flush_mode) {
   }
   return true;
 };
-Deflate$1.prototype.onData = function(chunk) {
-  this.chunks.push(chunk);
+Deflate$1.prototype.onData = function(chunk2) {
+  this.chunks.push(chunk2);
 };
 Deflate$1.prototype.onEnd = function(status) {
   if (status === Z_OK$2) {
@@ -45853,8 +45932,8 @@ Inflate$1.prototype.push = function(data2, flush_mode) {
   }
   return true;
 };
-Inflate$1.prototype.onData = function(chunk) {
-  this.chunks.push(chunk);
+Inflate$1.prototype.onData = function(chunk2) {
+  this.chunks.push(chunk2);
 };
 Inflate$1.prototype.onEnd = function(status) {
   if (status === Z_OK) {
@@ -45960,14 +46039,14 @@ var SplitDataView = /* @__PURE__ */ (function() {
       if (start > this.size || end > this.size) {
         return false;
       }
-      for (var i = 0; i < this.offsets.length; i++) {
-        var startOffset = this.offsets[i];
-        var nextOffset = startOffset + this.lengths[i];
+      for (var i2 = 0; i2 < this.offsets.length; i2++) {
+        var startOffset = this.offsets[i2];
+        var nextOffset = startOffset + this.lengths[i2];
         if (end <= nextOffset) {
-          return !!this.buffers[i];
+          return !!this.buffers[i2];
         }
         if (start <= nextOffset && end > startOffset) {
-          if (!this.buffers[i + 1]) {
+          if (!this.buffers[i2 + 1]) {
             return false;
           }
         }
@@ -46279,13 +46358,13 @@ var SplitDataView = /* @__PURE__ */ (function() {
       var buffersBeforeOffset = 0;
       var bytesBeforeOffset = 0;
       var currentConsumeOffset = consumeOffset !== null && consumeOffset !== void 0 ? consumeOffset : this.consumeOffset;
-      for (var i = 0; i < this.buffers.length; i++) {
-        var buffer = this.buffers[i];
+      for (var i2 = 0; i2 < this.buffers.length; i2++) {
+        var buffer = this.buffers[i2];
         if (buffer !== null && buffer !== void 0) {
           bufferCount++;
           totalSize += buffer.byteLength;
-          var bufferStart = this.offsets[i];
-          var bufferEnd = bufferStart + this.lengths[i];
+          var bufferStart = this.offsets[i2];
+          var bufferEnd = bufferStart + this.lengths[i2];
           if (bufferEnd <= currentConsumeOffset) {
             buffersBeforeOffset++;
             bytesBeforeOffset += buffer.byteLength;
@@ -46434,8 +46513,8 @@ var BufferStream = /* @__PURE__ */ (function() {
     value: function writeUint8Repeat(value2, count) {
       var v3 = toInt(value2);
       this.checkSize(count);
-      for (var i = 0; i < count; i++) {
-        this.view.setUint8(this.offset + i, v3);
+      for (var i2 = 0; i2 < count; i2++) {
+        this.view.setUint8(this.offset + i2, v3);
       }
       return this.increment(count);
     }
@@ -46520,9 +46599,9 @@ var BufferStream = /* @__PURE__ */ (function() {
       var len2 = value2.length;
       this.checkSize(len2);
       var startOffset = this.offset;
-      for (var i = 0; i < len2; i++) {
-        var charCode = value2.charCodeAt(i);
-        this.view.setUint8(startOffset + i, charCode);
+      for (var i2 = 0; i2 < len2; i2++) {
+        var charCode = value2.charCodeAt(i2);
+        this.view.setUint8(startOffset + i2, charCode);
       }
       return this.increment(len2);
     }
@@ -46577,9 +46656,9 @@ var BufferStream = /* @__PURE__ */ (function() {
   }, {
     key: "readUint16Array",
     value: function readUint16Array(length2) {
-      var sixlen = length2 / 2, arr = new Uint16Array(sixlen), i = 0;
-      while (i++ < sixlen) {
-        arr[i] = this.view.getUint16(this.offset, this.isLittleEndian);
+      var sixlen = length2 / 2, arr = new Uint16Array(sixlen), i2 = 0;
+      while (i2++ < sixlen) {
+        arr[i2] = this.view.getUint16(this.offset, this.isLittleEndian);
         this.offset += 2;
       }
       return arr;
@@ -46628,8 +46707,8 @@ var BufferStream = /* @__PURE__ */ (function() {
       if (end >= this.view.byteLength) {
         end = this.view.byteLength;
       }
-      for (var i = start; i < end; ++i) {
-        result += String.fromCharCode(this.view.getUint8(i));
+      for (var i2 = start; i2 < end; ++i2) {
+        result += String.fromCharCode(this.view.getUint8(i2));
       }
       this.increment(end - start);
       return result;
@@ -46656,7 +46735,7 @@ var BufferStream = /* @__PURE__ */ (function() {
     key: "readHex",
     value: function readHex(length2) {
       var hexString = "";
-      for (var i = 0; i < length2; i++) {
+      for (var i2 = 0; i2 < length2; i2++) {
         hexString += this.readUint8().toString(16);
       }
       return hexString;
@@ -46696,7 +46775,7 @@ var BufferStream = /* @__PURE__ */ (function() {
     key: "fromAsyncStream",
     value: (function() {
       var _fromAsyncStream = _asyncToGenerator(/* @__PURE__ */ _regeneratorRuntime().mark(function _callee(stream) {
-        var _iteratorAbruptCompletion, _didIteratorError, _iteratorError, _iterator, _step, chunk, ab, _t;
+        var _iteratorAbruptCompletion, _didIteratorError, _iteratorError, _iterator, _step, chunk2, ab, _t;
         return _regeneratorRuntime().wrap(function(_context) {
           while (1) switch (_context.prev = _context.next) {
             case 0:
@@ -46712,8 +46791,8 @@ var BufferStream = /* @__PURE__ */ (function() {
                 _context.next = 5;
                 break;
               }
-              chunk = _step.value;
-              ab = chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength);
+              chunk2 = _step.value;
+              ab = chunk2.buffer.slice(chunk2.byteOffset, chunk2.byteOffset + chunk2.byteLength);
               this.addBuffer(ab);
             case 4:
               _iteratorAbruptCompletion = false;
@@ -47335,8 +47414,8 @@ function pnAddValueAccessors(_value2) {
     Object.defineProperty(_value2, "toJSON", {
       value: function value2() {
         if (Array.isArray(this)) {
-          return this.filter(Boolean).map(function(x) {
-            return pnStringToObject(x, false);
+          return this.filter(Boolean).map(function(x2) {
+            return pnStringToObject(x2, false);
           });
         } else {
           return pnStringToObject(this);
@@ -47583,8 +47662,8 @@ var ValueRepresentation = /* @__PURE__ */ (function() {
       };
       var allowInvalidVRLength = writeOptions.allowInvalidVRLength;
       var valid = true, valarr = Array.isArray(value2) ? value2 : [value2], total = 0;
-      for (var i = 0; i < valarr.length; i++) {
-        var checkValue = valarr[i], checklen = lengths[i], isString = false, displaylen = checklen;
+      for (var i2 = 0; i2 < valarr.length; i2++) {
+        var checkValue = valarr[i2], checklen = lengths[i2], isString = false, displaylen = checklen;
         if (checkValue === null || allowInvalidVRLength) {
           valid = true;
         } else if (this.checkLength) {
@@ -47725,27 +47804,27 @@ var BinaryRepresentation = /* @__PURE__ */ (function(_ValueRepresentation3) {
     key: "writeBytes",
     value: function writeBytes(stream, value2, _syntax, isEncapsulated) {
       var writeOptions = arguments.length > 4 && arguments[4] !== void 0 ? arguments[4] : {};
-      var i;
+      var i2;
       var binaryStream;
       var _writeOptions$fragmen = writeOptions.fragmentMultiframe, fragmentMultiframe = _writeOptions$fragmen === void 0 ? true : _writeOptions$fragmen;
       value2 = value2 === null || value2 === void 0 ? [] : value2;
       if (isEncapsulated) {
         var fragmentSize = 1024 * 20, frames = value2.length, startOffset = [];
         var bufferLength = 0;
-        for (i = 0; i < frames; i++) {
-          var needsPadding = Boolean(value2[i].byteLength & 1);
-          bufferLength += value2[i].byteLength + (needsPadding ? 1 : 0);
+        for (i2 = 0; i2 < frames; i2++) {
+          var needsPadding = Boolean(value2[i2].byteLength & 1);
+          bufferLength += value2[i2].byteLength + (needsPadding ? 1 : 0);
           var _fragmentsLength = 1;
           if (fragmentMultiframe) {
-            _fragmentsLength = Math.ceil(value2[i].byteLength / fragmentSize);
+            _fragmentsLength = Math.ceil(value2[i2].byteLength / fragmentSize);
           }
           bufferLength += _fragmentsLength * 8;
         }
         binaryStream = new WriteBufferStream(bufferLength, stream.isLittleEndian);
-        for (i = 0; i < frames; i++) {
-          var _needsPadding = Boolean(value2[i].byteLength & 1);
+        for (i2 = 0; i2 < frames; i2++) {
+          var _needsPadding = Boolean(value2[i2].byteLength & 1);
           startOffset.push(binaryStream.size);
-          var frameBuffer = value2[i], frameStream = new ReadBufferStream(frameBuffer);
+          var frameBuffer = value2[i2], frameStream = new ReadBufferStream(frameBuffer);
           var fragmentsLength = 1;
           if (fragmentMultiframe) {
             fragmentsLength = Math.ceil(frameStream.size / fragmentSize);
@@ -47774,8 +47853,8 @@ var BinaryRepresentation = /* @__PURE__ */ (function(_ValueRepresentation3) {
         stream.writeUint16(65534);
         stream.writeUint16(57344);
         stream.writeUint32(startOffset.length * 4);
-        for (i = 0; i < startOffset.length; i++) {
-          stream.writeUint32(startOffset[i]);
+        for (i2 = 0; i2 < startOffset.length; i2++) {
+          stream.writeUint32(startOffset[i2]);
         }
         stream.concat(binaryStream);
         stream.writeUint16(65534);
@@ -47798,8 +47877,8 @@ var BinaryRepresentation = /* @__PURE__ */ (function(_ValueRepresentation3) {
           var itemLength = stream.readUint32(), numOfFrames = 1, offsets = [];
           if (itemLength > 0) {
             numOfFrames = itemLength / 4;
-            var i = 0;
-            while (i++ < numOfFrames) {
+            var i2 = 0;
+            while (i2++ < numOfFrames) {
               offsets.push(stream.readUint32());
             }
           } else {
@@ -47823,8 +47902,8 @@ var BinaryRepresentation = /* @__PURE__ */ (function(_ValueRepresentation3) {
             throw Error("Invalid tag in sequence");
           };
           if (offsets.length > 0) {
-            offsets = offsets.map(function(e) {
-              return e + stream.offset;
+            offsets = offsets.map(function(e2) {
+              return e2 + stream.offset;
             });
             offsets.push(stream.size);
             frames = toWindows(offsets, 2).map(function(range2) {
@@ -48341,8 +48420,8 @@ var PersonName = /* @__PURE__ */ (function(_EncodedStringReprese3) {
   }], [{
     key: "checkComponentLengths",
     value: function checkComponentLengths(components) {
-      for (var i in components) {
-        var cmp2 = components[i];
+      for (var i2 in components) {
+        var cmp2 = components[i2];
         if (cmp2.length > 64) return false;
       }
       return true;
@@ -48484,8 +48563,8 @@ var SequenceOfItems = /* @__PURE__ */ (function(_ValueRepresentation8) {
     value: function writeBytes(stream, value2, syntax, writeOptions) {
       var written = 0;
       if (value2) {
-        for (var i = 0; i < value2.length; i++) {
-          var item2 = value2[i];
+        for (var i2 = 0; i2 < value2.length; i2++) {
+          var item2 = value2[i2];
           _get(_getPrototypeOf(SequenceOfItems2.prototype), "write", this).call(this, stream, "Uint16", 65534);
           _get(_getPrototypeOf(SequenceOfItems2.prototype), "write", this).call(this, stream, "Uint16", 57344);
           _get(_getPrototypeOf(SequenceOfItems2.prototype), "write", this).call(this, stream, "Uint32", 4294967295);
@@ -48788,8 +48867,8 @@ var ParsedUnknownValue = /* @__PURE__ */ (function(_BinaryRepresentation2) {
       if (vr.isBinary() && length2 > vr.maxLength && !vr.noMultiple) {
         var values = [];
         var rawValues = [];
-        var times = length2 / vr.maxLength, i = 0;
-        while (i++ < times) {
+        var times = length2 / vr.maxLength, i2 = 0;
+        while (i2++ < times) {
           var _vr$read = vr.read(streamFromBuffer, vr.maxLength, syntax, readOptions), rawValue = _vr$read.rawValue, value2 = _vr$read.value;
           rawValues.push(rawValue);
           values.push(value2);
@@ -48960,11 +49039,11 @@ function _decodeB64ToU8$1(b64) {
   }
   var bin = atob(b64);
   var out = new Uint8Array(bin.length);
-  for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  for (var i2 = 0; i2 < bin.length; i2++) out[i2] = bin.charCodeAt(i2);
   return out;
 }
-function _u8ToTyped$1(u8, Ctor) {
-  var buf = u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.byteLength);
+function _u8ToTyped$1(u82, Ctor) {
+  var buf = u82.buffer.slice(u82.byteOffset, u82.byteOffset + u82.byteLength);
   return new Ctor(buf);
 }
 function initPacked() {
@@ -49491,7 +49570,7 @@ var _groupIndex;
 function _ensureGroupIndex(groups) {
   if (_groupIndex) return _groupIndex;
   var m = /* @__PURE__ */ new Map();
-  for (var i = 0; i < groups.length; i++) m.set(groups[i], i);
+  for (var i2 = 0; i2 < groups.length; i2++) m.set(groups[i2], i2);
   _groupIndex = m;
   return m;
 }
@@ -49534,8 +49613,8 @@ function lookupTagRangeHex(hex8) {
   var group = parseInt(hex8.slice(0, 4), 16);
   var elem = parseInt(hex8.slice(4, 8), 16);
   if (!Number.isFinite(group) || !Number.isFinite(elem)) return void 0;
-  for (var i = 0; i < rangeEntries.length; i++) {
-    var r = rangeEntries[i];
+  for (var i2 = 0; i2 < rangeEntries.length; i2++) {
+    var r = rangeEntries[i2];
     if (group >= r.groupMin && group <= r.groupMax && elem === r.elem) {
       return {
         vr: r.vr,
@@ -49546,8 +49625,8 @@ function lookupTagRangeHex(hex8) {
   }
   return void 0;
 }
-function _pad4(hex) {
-  return ("0000" + hex).slice(-4);
+function _pad4(hex2) {
+  return ("0000" + hex2).slice(-4);
 }
 function getAllStandardTagEntries() {
   var out = [];
@@ -49574,8 +49653,8 @@ function getAllStandardTagEntries() {
       });
     }
   }
-  for (var i = 0; i < rangeEntries.length; i++) {
-    var r = rangeEntries[i];
+  for (var i2 = 0; i2 < rangeEntries.length; i2++) {
+    var r = rangeEntries[i2];
     var _gHex = _pad4(r.groupMin.toString(16).toUpperCase());
     var _eHex = _pad4(r.elem.toString(16).toUpperCase());
     var _tag = "(" + _gHex + "," + _eHex + ")";
@@ -49974,16 +50053,16 @@ var DicomMetaDictionary = /* @__PURE__ */ (function() {
     value: function _generateNameMap() {
       DicomMetaDictionary2.nameMap = {};
       var entries = getAllStandardTagEntries();
-      for (var i = 0; i < entries.length; i++) {
-        var e = entries[i];
+      for (var i2 = 0; i2 < entries.length; i2++) {
+        var e2 = entries[i2];
         var dict = {
-          tag: e.tag,
-          vr: e.vr,
-          vm: e.vm,
-          name: e.name,
+          tag: e2.tag,
+          vr: e2.vr,
+          vm: e2.vm,
+          name: e2.name,
           version: "DICOM"
         };
-        DicomMetaDictionary2.nameMap[e.name] = dict;
+        DicomMetaDictionary2.nameMap[e2.name] = dict;
       }
       Object.keys(DicomMetaDictionary2.dictionary).forEach(function(tag) {
         var dict2 = DicomMetaDictionary2.dictionary[tag];
@@ -49998,13 +50077,13 @@ var DicomMetaDictionary = /* @__PURE__ */ (function() {
       var nameMap = {};
       if (dictionary2 === DicomMetaDictionary2.dictionary) {
         var entries = getAllStandardTagEntries();
-        for (var i = 0; i < entries.length; i++) {
-          var e = entries[i];
-          nameMap[e.name] = {
-            tag: e.tag,
-            vr: e.vr,
-            vm: e.vm,
-            name: e.name,
+        for (var i2 = 0; i2 < entries.length; i2++) {
+          var e2 = entries[i2];
+          nameMap[e2.name] = {
+            tag: e2.tag,
+            vr: e2.vr,
+            vm: e2.vm,
+            name: e2.name,
             version: "DICOM"
           };
         }
@@ -50510,8 +50589,8 @@ var DicomMessage = /* @__PURE__ */ (function() {
       var values = [];
       var rawValues = [];
       if (vr.isBinary() && length2 > vr.maxLength && !vr.noMultiple) {
-        var times = length2 / vr.maxLength, i = 0;
-        while (i++ < times) {
+        var times = length2 / vr.maxLength, i2 = 0;
+        while (i2++ < times) {
           var _vr$read = vr.read(stream, vr.maxLength, syntax, options), rawValue = _vr$read.rawValue, value2 = _vr$read.value;
           rawValues.push(rawValue);
           values.push(value2);
@@ -50572,11 +50651,11 @@ function _decodeB64ToU8(b64) {
   }
   var bin = atob(b64);
   var out = new Uint8Array(bin.length);
-  for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  for (var i2 = 0; i2 < bin.length; i2++) out[i2] = bin.charCodeAt(i2);
   return out;
 }
-function _u8ToTyped(u8, Ctor) {
-  var buf = u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.byteLength);
+function _u8ToTyped(u82, Ctor) {
+  var buf = u82.buffer.slice(u82.byteOffset, u82.byteOffset + u82.byteLength);
   return new Ctor(buf);
 }
 function initPackedPrivate() {
@@ -51062,7 +51141,7 @@ var DicomMetadataListener = /* @__PURE__ */ (function() {
         var baseMethod = this["_base".concat(methodName.charAt(0).toUpperCase() + methodName.slice(1))].bind(this);
         var chain = baseMethod;
         var _loop = function _loop2() {
-          var filter = _this.filters[i];
+          var filter = _this.filters[i2];
           if (filter && typeof filter[methodName] === "function") {
             var filterFn = filter[methodName];
             var next = chain;
@@ -51074,7 +51153,7 @@ var DicomMetadataListener = /* @__PURE__ */ (function() {
             };
           }
         };
-        for (var i = this.filters.length - 1; i >= 0; i--) {
+        for (var i2 = this.filters.length - 1; i2 >= 0; i2--) {
           _loop();
         }
         this[methodName] = chain;
@@ -51797,7 +51876,7 @@ var AsyncDicomReader = /* @__PURE__ */ (function() {
     key: "readOffsets",
     value: (function() {
       var _readOffsets = _asyncToGenerator(/* @__PURE__ */ _regeneratorRuntime().mark(function _callee9() {
-        var tagInfo, offsets, numOfFrames, i;
+        var tagInfo, offsets, numOfFrames, i2;
         return _regeneratorRuntime().wrap(function(_context9) {
           while (1) switch (_context9.prev = _context9.next) {
             case 0:
@@ -51819,8 +51898,8 @@ var AsyncDicomReader = /* @__PURE__ */ (function() {
               _context9.next = 3;
               return this.stream.ensureAvailable(tagInfo.length);
             case 3:
-              for (i = 0; i < numOfFrames; i++) {
-                readLog.trace("readOffsets loop", i, numOfFrames);
+              for (i2 = 0; i2 < numOfFrames; i2++) {
+                readLog.trace("readOffsets loop", i2, numOfFrames);
                 offsets.push(this.stream.readUint32());
               }
               return _context9.abrupt("return", offsets);
@@ -52108,7 +52187,7 @@ var AsyncDicomReader = /* @__PURE__ */ (function() {
     key: "readSingle",
     value: (function() {
       var _readSingle = _asyncToGenerator(/* @__PURE__ */ _regeneratorRuntime().mark(function _callee11(tagInfo, listener, options) {
-        var length2, stream, syntax, vr, values, times, i, _vr$read, value2, _vr$read2, _value2, delimiterChar, _values, _values2, coding2, valuesForListener;
+        var length2, stream, syntax, vr, values, times, i2, _vr$read, value2, _vr$read2, _value2, delimiterChar, _values, _values2, coding2, valuesForListener;
         return _regeneratorRuntime().wrap(function(_context11) {
           while (1) switch (_context11.prev = _context11.next) {
             case 0:
@@ -52121,9 +52200,9 @@ var AsyncDicomReader = /* @__PURE__ */ (function() {
               values = [];
               if (vr.isBinary() && length2 > vr.maxLength && !vr.noMultiple) {
                 times = length2 / vr.maxLength;
-                i = 0;
-                while (i++ < times) {
-                  readLog.trace("readSingle multi-value loop", i, times);
+                i2 = 0;
+                while (i2++ < times) {
+                  readLog.trace("readSingle multi-value loop", i2, times);
                   _vr$read = vr.read(stream, vr.maxLength, syntax), value2 = _vr$read.value;
                   values.push(value2);
                 }
@@ -52385,10 +52464,10 @@ var Segmentation$4 = /* @__PURE__ */ (function(_DerivedPixels) {
         this.dataset.ReferencedSeriesSequence = DerivedDataset.copyDataset(this.referencedDataset.ReferencedSeriesSequence);
       } else {
         var ReferencedInstanceSequence = [];
-        for (var i = 0; i < this.referencedDatasets.length; i++) {
+        for (var i2 = 0; i2 < this.referencedDatasets.length; i2++) {
           ReferencedInstanceSequence.push({
-            ReferencedSOPClassUID: this.referencedDatasets[i].SOPClassUID,
-            ReferencedSOPInstanceUID: this.referencedDatasets[i].SOPInstanceUID
+            ReferencedSOPClassUID: this.referencedDatasets[i2].SOPClassUID,
+            ReferencedSOPInstanceUID: this.referencedDatasets[i2].SOPInstanceUID
           });
         }
         this.dataset.ReferencedSeriesSequence = {
@@ -52472,9 +52551,9 @@ var Segmentation$4 = /* @__PURE__ */ (function(_DerivedPixels) {
       var occupiedValue = this._getOccupiedValue();
       for (var l = 0; l < labelmaps.length; l++) {
         var labelmap = labelmaps[l];
-        for (var i = 0; i < labelmap.length; i++) {
-          if (labelmap[i] === segmentIndex) {
-            pixelDataUInt8View[l * sliceLength + i] = occupiedValue;
+        for (var i2 = 0; i2 < labelmap.length; i2++) {
+          if (labelmap[i2] === segmentIndex) {
+            pixelDataUInt8View[l * sliceLength + i2] = occupiedValue;
           }
         }
       }
@@ -52515,8 +52594,8 @@ var Segmentation$4 = /* @__PURE__ */ (function(_DerivedPixels) {
       var sliceLength = dataset.Rows * dataset.Columns;
       var byteOffset = existingFrames * sliceLength;
       var pixelDataUInt8View = new Uint8Array(dataset.PixelData, byteOffset, pixelData.length);
-      for (var i = 0; i < pixelData.length; i++) {
-        pixelDataUInt8View[i] = pixelData[i];
+      for (var i2 = 0; i2 < pixelData.length; i2++) {
+        pixelDataUInt8View[i2] = pixelData[i2];
       }
     }
   }, {
@@ -52524,8 +52603,8 @@ var Segmentation$4 = /* @__PURE__ */ (function(_DerivedPixels) {
     value: function _addPerFrameFunctionalGroups(ReferencedSegmentNumber, referencedFrameNumbers) {
       var PerFrameFunctionalGroupsSequence = this.dataset.PerFrameFunctionalGroupsSequence;
       var ReferencedSeriesSequence = this.referencedDataset.ReferencedSeriesSequence;
-      for (var i = 0; i < referencedFrameNumbers.length; i++) {
-        var frameNumber = referencedFrameNumbers[i];
+      for (var i2 = 0; i2 < referencedFrameNumbers.length; i2++) {
+        var frameNumber = referencedFrameNumbers[i2];
         var perFrameFunctionalGroups = {};
         perFrameFunctionalGroups.PlanePositionSequence = DerivedDataset.copyDataset(this.referencedDataset.PerFrameFunctionalGroupsSequence[frameNumber - 1].PlanePositionSequence);
         if (!this.dataset.SharedFunctionalGroupsSequence.PlaneOrientationSequence) {
@@ -52838,8 +52917,8 @@ var ImageNormalizer = /* @__PURE__ */ (function(_Normalizer) {
         var frameView = new Uint16Array(ds.PixelData, frame * frameSize, frameSize / 2);
         try {
           frameView.set(pixels);
-        } catch (e) {
-          if (e instanceof RangeError) {
+        } catch (e2) {
+          if (e2 instanceof RangeError) {
             var message2 = "Error inserting pixels in PixelData\n" + "frameSize ".concat(frameSize, "\n") + "NumberOfFrames ".concat(ds.NumberOfFrames, "\n") + "pair ".concat(pair, "\n") + "dataset PixelData size ".concat(dataset.PixelData.length);
             log.error(message2);
           }
@@ -53426,8 +53505,8 @@ var TID1501MeasurementGroup = /* @__PURE__ */ (function() {
     }
   }]);
 })();
-var toArray = function toArray2(x) {
-  return Array.isArray(x) ? x : [x];
+var toArray = function toArray2(x2) {
+  return Array.isArray(x2) ? x2 : [x2];
 };
 var codeMeaningEquals = function codeMeaningEquals2(codeMeaningName) {
   return function(contentItem) {
@@ -54313,10 +54392,10 @@ var FreehandRoi = /* @__PURE__ */ (function() {
         invalidated: true
       });
       var GraphicData = SCOORDGroup.GraphicData;
-      for (var i = 0; i < GraphicData.length; i += 2) {
+      for (var i2 = 0; i2 < GraphicData.length; i2 += 2) {
         state.handles.points.push({
-          x: GraphicData[i],
-          y: GraphicData[i + 1]
+          x: GraphicData[i2],
+          y: GraphicData[i2 + 1]
         });
       }
       return state;
@@ -55040,8 +55119,8 @@ function requireIota() {
   hasRequiredIota = 1;
   function iota(n2) {
     var result = new Array(n2);
-    for (var i = 0; i < n2; ++i) {
-      result[i] = i;
+    for (var i2 = 0; i2 < n2; ++i2) {
+      result[i2] = i2;
     }
     return result;
   }
@@ -55078,14 +55157,14 @@ function requireNdarray() {
   function order() {
     var stride = this.stride;
     var terms = new Array(stride.length);
-    var i;
-    for (i = 0; i < terms.length; ++i) {
-      terms[i] = [Math.abs(stride[i]), i];
+    var i2;
+    for (i2 = 0; i2 < terms.length; ++i2) {
+      terms[i2] = [Math.abs(stride[i2]), i2];
     }
     terms.sort(compare1st);
     var result = new Array(terms.length);
-    for (i = 0; i < result.length; ++i) {
-      result[i] = terms[i][1];
+    for (i2 = 0; i2 < result.length; ++i2) {
+      result[i2] = terms[i2][1];
     }
     return result;
   }
@@ -55106,17 +55185,17 @@ function requireNdarray() {
     }
     var code = ["'use strict'"];
     var indices = iota(dimension);
-    var args = indices.map(function(i2) {
-      return "i" + i2;
+    var args = indices.map(function(i3) {
+      return "i" + i3;
     });
-    var index_str = "this.offset+" + indices.map(function(i2) {
-      return "this.stride[" + i2 + "]*i" + i2;
+    var index_str = "this.offset+" + indices.map(function(i3) {
+      return "this.stride[" + i3 + "]*i" + i3;
     }).join("+");
-    var shapeArg = indices.map(function(i2) {
-      return "b" + i2;
+    var shapeArg = indices.map(function(i3) {
+      return "b" + i3;
     }).join(",");
-    var strideArg = indices.map(function(i2) {
-      return "c" + i2;
+    var strideArg = indices.map(function(i3) {
+      return "c" + i3;
     }).join(",");
     code.push(
       "function " + className + "(a," + shapeArg + "," + strideArg + ",d){this.data=a",
@@ -55128,8 +55207,8 @@ function requireNdarray() {
       "proto.dimension=" + dimension
     );
     code.push(
-      "Object.defineProperty(proto,'size',{get:function " + className + "_size(){	return " + indices.map(function(i2) {
-        return "this.shape[" + i2 + "]";
+      "Object.defineProperty(proto,'size',{get:function " + className + "_size(){	return " + indices.map(function(i3) {
+        return "this.shape[" + i3 + "]";
       }).join("*"),
       "}})"
     );
@@ -55169,48 +55248,48 @@ function requireNdarray() {
       args.join(),
       "){return " + index_str + "}"
     );
-    code.push("proto.hi=function " + className + "_hi(" + args.join(",") + "){return new " + className + "(this.data," + indices.map(function(i2) {
-      return ["(typeof i", i2, "!=='number'||i", i2, "<0)?this.shape[", i2, "]:i", i2, "|0"].join("");
-    }).join(",") + "," + indices.map(function(i2) {
-      return "this.stride[" + i2 + "]";
+    code.push("proto.hi=function " + className + "_hi(" + args.join(",") + "){return new " + className + "(this.data," + indices.map(function(i3) {
+      return ["(typeof i", i3, "!=='number'||i", i3, "<0)?this.shape[", i3, "]:i", i3, "|0"].join("");
+    }).join(",") + "," + indices.map(function(i3) {
+      return "this.stride[" + i3 + "]";
     }).join(",") + ",this.offset)}");
-    var a_vars = indices.map(function(i2) {
-      return "a" + i2 + "=this.shape[" + i2 + "]";
+    var a_vars = indices.map(function(i3) {
+      return "a" + i3 + "=this.shape[" + i3 + "]";
     });
-    var c_vars = indices.map(function(i2) {
-      return "c" + i2 + "=this.stride[" + i2 + "]";
+    var c_vars = indices.map(function(i3) {
+      return "c" + i3 + "=this.stride[" + i3 + "]";
     });
     code.push("proto.lo=function " + className + "_lo(" + args.join(",") + "){var b=this.offset,d=0," + a_vars.join(",") + "," + c_vars.join(","));
-    for (var i = 0; i < dimension; ++i) {
+    for (var i2 = 0; i2 < dimension; ++i2) {
       code.push(
-        "if(typeof i" + i + "==='number'&&i" + i + ">=0){	d=i" + i + "|0;	b+=c" + i + "*d;	a" + i + "-=d}"
+        "if(typeof i" + i2 + "==='number'&&i" + i2 + ">=0){	d=i" + i2 + "|0;	b+=c" + i2 + "*d;	a" + i2 + "-=d}"
       );
     }
-    code.push("return new " + className + "(this.data," + indices.map(function(i2) {
-      return "a" + i2;
-    }).join(",") + "," + indices.map(function(i2) {
-      return "c" + i2;
+    code.push("return new " + className + "(this.data," + indices.map(function(i3) {
+      return "a" + i3;
+    }).join(",") + "," + indices.map(function(i3) {
+      return "c" + i3;
     }).join(",") + ",b)}");
-    code.push("proto.step=function " + className + "_step(" + args.join(",") + "){var " + indices.map(function(i2) {
-      return "a" + i2 + "=this.shape[" + i2 + "]";
-    }).join(",") + "," + indices.map(function(i2) {
-      return "b" + i2 + "=this.stride[" + i2 + "]";
+    code.push("proto.step=function " + className + "_step(" + args.join(",") + "){var " + indices.map(function(i3) {
+      return "a" + i3 + "=this.shape[" + i3 + "]";
+    }).join(",") + "," + indices.map(function(i3) {
+      return "b" + i3 + "=this.stride[" + i3 + "]";
     }).join(",") + ",c=this.offset,d=0,ceil=Math.ceil");
-    for (var i = 0; i < dimension; ++i) {
+    for (var i2 = 0; i2 < dimension; ++i2) {
       code.push(
-        "if(typeof i" + i + "==='number'){	d=i" + i + "|0;	if(d<0){	c+=b" + i + "*(a" + i + "-1);	a" + i + "=ceil(-a" + i + "/d)	}else{	a" + i + "=ceil(a" + i + "/d)	}	b" + i + "*=d	}"
+        "if(typeof i" + i2 + "==='number'){	d=i" + i2 + "|0;	if(d<0){	c+=b" + i2 + "*(a" + i2 + "-1);	a" + i2 + "=ceil(-a" + i2 + "/d)	}else{	a" + i2 + "=ceil(a" + i2 + "/d)	}	b" + i2 + "*=d	}"
       );
     }
-    code.push("return new " + className + "(this.data," + indices.map(function(i2) {
-      return "a" + i2;
-    }).join(",") + "," + indices.map(function(i2) {
-      return "b" + i2;
+    code.push("return new " + className + "(this.data," + indices.map(function(i3) {
+      return "a" + i3;
+    }).join(",") + "," + indices.map(function(i3) {
+      return "b" + i3;
     }).join(",") + ",c)}");
     var tShape = new Array(dimension);
     var tStride = new Array(dimension);
-    for (var i = 0; i < dimension; ++i) {
-      tShape[i] = "a[i" + i + "]";
-      tStride[i] = "b[i" + i + "]";
+    for (var i2 = 0; i2 < dimension; ++i2) {
+      tShape[i2] = "a[i" + i2 + "]";
+      tStride[i2] = "b[i" + i2 + "]";
     }
     code.push(
       "proto.transpose=function " + className + "_transpose(" + args + "){" + args.map(function(n2, idx) {
@@ -55219,14 +55298,14 @@ function requireNdarray() {
       "var a=this.shape,b=this.stride;return new " + className + "(this.data," + tShape.join(",") + "," + tStride.join(",") + ",this.offset)}"
     );
     code.push("proto.pick=function " + className + "_pick(" + args + "){var a=[],b=[],c=this.offset");
-    for (var i = 0; i < dimension; ++i) {
-      code.push("if(typeof i" + i + "==='number'&&i" + i + ">=0){c=(c+this.stride[" + i + "]*i" + i + ")|0}else{a.push(this.shape[" + i + "]);b.push(this.stride[" + i + "])}");
+    for (var i2 = 0; i2 < dimension; ++i2) {
+      code.push("if(typeof i" + i2 + "==='number'&&i" + i2 + ">=0){c=(c+this.stride[" + i2 + "]*i" + i2 + ")|0}else{a.push(this.shape[" + i2 + "]);b.push(this.stride[" + i2 + "])}");
     }
     code.push("var ctor=CTOR_LIST[a.length+1];return ctor(this.data,a,b,c)}");
-    code.push("return function construct_" + className + "(data,shape,stride,offset){return new " + className + "(data," + indices.map(function(i2) {
-      return "shape[" + i2 + "]";
-    }).join(",") + "," + indices.map(function(i2) {
-      return "stride[" + i2 + "]";
+    code.push("return function construct_" + className + "(data,shape,stride,offset){return new " + className + "(data," + indices.map(function(i3) {
+      return "shape[" + i3 + "]";
+    }).join(",") + "," + indices.map(function(i3) {
+      return "stride[" + i3 + "]";
     }).join(",") + ",offset)}");
     var procedure = new Function("CTOR_LIST", "ORDER", code.join("\n"));
     return procedure(CACHED_CONSTRUCTORS[dtype], order);
@@ -55295,16 +55374,16 @@ function requireNdarray() {
     var d = shape.length;
     if (stride === void 0) {
       stride = new Array(d);
-      for (var i = d - 1, sz = 1; i >= 0; --i) {
-        stride[i] = sz;
-        sz *= shape[i];
+      for (var i2 = d - 1, sz = 1; i2 >= 0; --i2) {
+        stride[i2] = sz;
+        sz *= shape[i2];
       }
     }
     if (offset === void 0) {
       offset = 0;
-      for (var i = 0; i < d; ++i) {
-        if (stride[i] < 0) {
-          offset -= (shape[i] - 1) * stride[i];
+      for (var i2 = 0; i2 < d; ++i2) {
+        if (stride[i2] < 0) {
+          offset -= (shape[i2] - 1) * stride[i2];
         }
       }
     }
@@ -55357,9 +55436,9 @@ function rotateVectorAroundUnitVector(v3, k, theta) {
   var kdotv = k[0] * v3[0] + k[1] * v3[1] + k[2] * v3[2];
   var vRot = [];
   var kxv = crossProduct3D(k, v3);
-  for (var i = 0; i <= 2; i++) {
-    vRot[i] = v3[i] * cosTheta + kxv[i] * sinTheta + k[i] * kdotv * oneMinusCosTheta;
-    vRot[i] *= -1;
+  for (var i2 = 0; i2 <= 2; i2++) {
+    vRot[i2] = v3[i2] * cosTheta + kxv[i2] * sinTheta + k[i2] * kdotv * oneMinusCosTheta;
+    vRot[i2] *= -1;
   }
   return vRot;
 }
@@ -55378,9 +55457,9 @@ var flipMatrix2D = {
 function h2(matrix) {
   var _matrix$shape = _slicedToArray(matrix.shape, 2), rows = _matrix$shape[0], cols = _matrix$shape[1];
   var result = ndarray(new Uint8Array(rows * cols), [rows, cols]);
-  for (var i = 0; i < rows; i++) {
+  for (var i2 = 0; i2 < rows; i2++) {
     for (var j = 0; j < cols; j++) {
-      result.set(i, j, matrix.get(i, cols - 1 - j));
+      result.set(i2, j, matrix.get(i2, cols - 1 - j));
     }
   }
   return result;
@@ -55389,8 +55468,8 @@ function v2(matrix) {
   var _matrix$shape2 = _slicedToArray(matrix.shape, 2), rows = _matrix$shape2[0], cols = _matrix$shape2[1];
   var result = ndarray(new Uint8Array(rows * cols), [rows, cols]);
   for (var j = 0; j < cols; j++) {
-    for (var i = 0; i < rows; i++) {
-      result.set(i, j, matrix.get(rows - 1 - i, j));
+    for (var i2 = 0; i2 < rows; i2++) {
+      result.set(i2, j, matrix.get(rows - 1 - i2, j));
     }
   }
   return result;
@@ -55399,9 +55478,9 @@ function rotateMatrix902D(matrix) {
   var _matrix$shape = _slicedToArray(matrix.shape, 2), rows = _matrix$shape[0], cols = _matrix$shape[1];
   var result = ndarray(new Uint8Array(rows * cols), [cols, rows]);
   var resultColsMinus1 = result.shape[1] - 1;
-  for (var i = 0; i < rows; i++) {
+  for (var i2 = 0; i2 < rows; i2++) {
     for (var j = 0; j < cols; j++) {
-      result.set(j, resultColsMinus1 - i, matrix.get(i, j));
+      result.set(j, resultColsMinus1 - i2, matrix.get(i2, j));
     }
   }
   return result;
@@ -55452,8 +55531,8 @@ function generateSegmentation$2(images, brushData) {
   var seg = _createSegFromImages$1(images, isMultiframe, options);
   var _getNumberOfFramesPer = _getNumberOfFramesPerSegment(toolState, images, segments), referencedFramesPerSegment = _getNumberOfFramesPer.referencedFramesPerSegment, segmentIndicies = _getNumberOfFramesPer.segmentIndicies;
   var NumberOfFrames = 0;
-  for (var i = 0; i < referencedFramesPerSegment.length; i++) {
-    NumberOfFrames += referencedFramesPerSegment[i].length;
+  for (var i2 = 0; i2 < referencedFramesPerSegment.length; i2++) {
+    NumberOfFrames += referencedFramesPerSegment[i2].length;
   }
   seg.setNumberOfFrames(NumberOfFrames);
   for (var _i = 0; _i < segmentIndicies.length; _i++) {
@@ -55472,8 +55551,8 @@ function generateSegmentation$2(images, brushData) {
 function _extractCornerstoneToolsPixelData(segmentIndex, referencedFrames, toolState, images, dims) {
   var pixelData = new Uint8Array(dims.xy * referencedFrames.length);
   var pixelDataIndex = 0;
-  for (var i = 0; i < referencedFrames.length; i++) {
-    var frame = referencedFrames[i];
+  for (var i2 = 0; i2 < referencedFrames.length; i2++) {
+    var frame = referencedFrames[i2];
     var imageId = images[frame].imageId;
     var imageIdSpecificToolState = toolState[imageId];
     var brushPixelData = imageIdSpecificToolState.brush.data[segmentIndex].pixelData;
@@ -55487,9 +55566,9 @@ function _extractCornerstoneToolsPixelData(segmentIndex, referencedFrames, toolS
 function _getNumberOfFramesPerSegment(toolState, images, segments) {
   var segmentIndicies = [];
   var referencedFramesPerSegment = [];
-  for (var i = 0; i < segments.length; i++) {
-    if (segments[i]) {
-      segmentIndicies.push(i);
+  for (var i2 = 0; i2 < segments.length; i2++) {
+    if (segments[i2]) {
+      segmentIndicies.push(i2);
       referencedFramesPerSegment.push([]);
     }
   }
@@ -55510,8 +55589,8 @@ function _getNumberOfFramesPerSegment(toolState, images, segments) {
 }
 function _getSegCount(seg, segments) {
   var numSegments = 0;
-  for (var i = 0; i < segments.length; i++) {
-    if (segments[i]) {
+  for (var i2 = 0; i2 < segments.length; i2++) {
+    if (segments[i2]) {
       numSegments++;
     }
   }
@@ -55527,8 +55606,8 @@ function _createSegFromImages$1(images, isMultiframe, options) {
     dataset._meta = DicomMetaDictionary.namifyDataset(dicomData.meta);
     datasets.push(dataset);
   } else {
-    for (var i = 0; i < images.length; i++) {
-      var _image = images[i];
+    for (var i2 = 0; i2 < images.length; i2++) {
+      var _image = images[i2];
       var _arrayBuffer = _image.data.byteArray.buffer;
       var _dicomData = DicomMessage.readFile(_arrayBuffer);
       var _dataset = DicomMetaDictionary.naturalizeDataset(_dicomData.dict);
@@ -55558,10 +55637,10 @@ function generateToolState$2(imageIds, arrayBuffer, metadataProvider) {
   var PerFrameFunctionalGroupsSequence = multiframe.PerFrameFunctionalGroupsSequence;
   var toolState = {};
   var inPlane = true;
-  for (var i = 0; i < PerFrameFunctionalGroupsSequence.length; i++) {
-    var PerFrameFunctionalGroups = PerFrameFunctionalGroupsSequence[i];
+  for (var i2 = 0; i2 < PerFrameFunctionalGroupsSequence.length; i2++) {
+    var PerFrameFunctionalGroups = PerFrameFunctionalGroupsSequence[i2];
     var ImageOrientationPatientI = sharedImageOrientationPatient || PerFrameFunctionalGroups.PlaneOrientationSequence.ImageOrientationPatient;
-    var pixelDataI2D = ndarray(new Uint8Array(pixelData.buffer, i * sliceLength, sliceLength), [multiframe.Rows, multiframe.Columns]);
+    var pixelDataI2D = ndarray(new Uint8Array(pixelData.buffer, i2 * sliceLength, sliceLength), [multiframe.Rows, multiframe.Columns]);
     var alignedPixelDataI = alignPixelDataWithSourceData$1(pixelDataI2D, ImageOrientationPatientI, validOrientations);
     if (!alignedPixelDataI) {
       console.warn("This segmentation object is not in-plane with the source data. Bailing out of IO. It'd be better to render this with vtkjs. ");
@@ -55571,7 +55650,7 @@ function generateToolState$2(imageIds, arrayBuffer, metadataProvider) {
     var segmentIndex = PerFrameFunctionalGroups.SegmentIdentificationSequence.ReferencedSegmentNumber - 1;
     var SourceImageSequence = void 0;
     if (SharedFunctionalGroupsSequence.DerivationImageSequence && SharedFunctionalGroupsSequence.DerivationImageSequence.SourceImageSequence) {
-      SourceImageSequence = SharedFunctionalGroupsSequence.DerivationImageSequence.SourceImageSequence[i];
+      SourceImageSequence = SharedFunctionalGroupsSequence.DerivationImageSequence.SourceImageSequence[i2];
     } else {
       SourceImageSequence = PerFrameFunctionalGroups.DerivationImageSequence.SourceImageSequence;
     }
@@ -55719,23 +55798,23 @@ function encodeFrame(buffer, frameOffset, rows, cols, header) {
   for (var r = 0; r < rows; r++) {
     var rowOffset = r * cols;
     var uint8Row = new Uint8Array(buffer, frameOffset + rowOffset, cols);
-    var i = 0;
-    while (i < uint8Row.length) {
-      var literalRunLength = getLiteralRunLength(uint8Row, i);
+    var i2 = 0;
+    while (i2 < uint8Row.length) {
+      var literalRunLength = getLiteralRunLength(uint8Row, i2);
       if (literalRunLength) {
         rleArray.push(literalRunLength - 1);
-        var literalRun = uint8Row.slice(i, i + literalRunLength);
+        var literalRun = uint8Row.slice(i2, i2 + literalRunLength);
         rleArray = [].concat(_toConsumableArray(rleArray), _toConsumableArray(literalRun));
-        i += literalRunLength;
+        i2 += literalRunLength;
       }
-      if (i >= uint8Row.length) {
+      if (i2 >= uint8Row.length) {
         break;
       }
-      var replicateRunLength = getReplicateRunLength(uint8Row, i);
+      var replicateRunLength = getReplicateRunLength(uint8Row, i2);
       if (replicateRunLength) {
         rleArray.push(257 - replicateRunLength);
-        rleArray.push(uint8Row[i]);
-        i += replicateRunLength;
+        rleArray.push(uint8Row[i2]);
+        i2 += replicateRunLength;
       }
     }
   }
@@ -55761,36 +55840,36 @@ function createHeader() {
   headerUint32[1] = 64;
   return headerUint32;
 }
-function getLiteralRunLength(uint8Row, i) {
-  for (var l = 0; l < uint8Row.length - i; l++) {
-    if (uint8Row[i + l] === uint8Row[i + l + 1] && uint8Row[i + l + 1] === uint8Row[i + l + 2]) {
+function getLiteralRunLength(uint8Row, i2) {
+  for (var l = 0; l < uint8Row.length - i2; l++) {
+    if (uint8Row[i2 + l] === uint8Row[i2 + l + 1] && uint8Row[i2 + l + 1] === uint8Row[i2 + l + 2]) {
       return l;
     }
     if (l === 128) {
       return l;
     }
   }
-  return uint8Row.length - i;
+  return uint8Row.length - i2;
 }
-function getReplicateRunLength(uint8Row, i) {
-  var first = uint8Row[i];
-  for (var l = 1; l < uint8Row.length - i; l++) {
-    if (uint8Row[i + l] !== first) {
+function getReplicateRunLength(uint8Row, i2) {
+  var first = uint8Row[i2];
+  for (var l = 1; l < uint8Row.length - i2; l++) {
+    if (uint8Row[i2 + l] !== first) {
       return l;
     }
     if (l === 128) {
       return l;
     }
   }
-  return uint8Row.length - i;
+  return uint8Row.length - i2;
 }
 function decode(rleEncodedFrames, rows, cols) {
   var pixelData = new Uint8Array(rows * cols * rleEncodedFrames.length);
   var buffer = pixelData.buffer;
   var frameLength = rows * cols;
-  for (var i = 0; i < rleEncodedFrames.length; i++) {
-    var rleEncodedFrame = rleEncodedFrames[i];
-    var uint8FrameView = new Uint8Array(buffer, i * frameLength, frameLength);
+  for (var i2 = 0; i2 < rleEncodedFrames.length; i2++) {
+    var rleEncodedFrame = rleEncodedFrames[i2];
+    var uint8FrameView = new Uint8Array(buffer, i2 * frameLength, frameLength);
     decodeFrame(rleEncodedFrame, uint8FrameView);
   }
   return pixelData;
@@ -55807,31 +55886,31 @@ function decodeFrame(rleEncodedFrame, pixelData) {
   }
   var uInt8Frame = new Uint8Array(rleEncodedFrame, 64);
   var pixelDataIndex = 0;
-  var i = 0;
+  var i2 = 0;
   while (pixelDataIndex < pixelData.length) {
-    var byteValue = uInt8Frame[i];
+    var byteValue = uInt8Frame[i2];
     if (byteValue === void 0) {
       break;
     }
     if (byteValue <= 127) {
       var N = byteValue + 1;
-      var next = i + 1;
+      var next = i2 + 1;
       for (var p = next; p < next + N; p++) {
         pixelData[pixelDataIndex] = uInt8Frame[p];
         pixelDataIndex++;
       }
-      i += N + 1;
+      i2 += N + 1;
     }
     if (byteValue >= 129) {
       var _N = 257 - byteValue;
-      var _next = i + 1;
+      var _next = i2 + 1;
       for (var _p = 0; _p < _N; _p++) {
         pixelData[pixelDataIndex] = uInt8Frame[_next];
         pixelDataIndex++;
       }
-      i += 2;
+      i2 += 2;
     }
-    if (i === uInt8Frame.length) {
+    if (i2 === uInt8Frame.length) {
       break;
     }
   }
@@ -55912,7 +55991,7 @@ function requireLodash_clonedeep() {
       if (value2 != null && typeof value2.toString != "function") {
         try {
           result = !!(value2 + "");
-        } catch (e) {
+        } catch (e2) {
         }
       }
       return result;
@@ -56366,11 +56445,11 @@ function requireLodash_clonedeep() {
       if (func != null) {
         try {
           return funcToString.call(func);
-        } catch (e) {
+        } catch (e2) {
         }
         try {
           return func + "";
-        } catch (e) {
+        } catch (e2) {
         }
       }
       return "";
@@ -56446,9 +56525,9 @@ function fillSegmentation$1(segmentation, inputLabelmaps3D) {
     var labelmap3D2 = labelmaps3D[labelmapIndex];
     var labelmaps2D = labelmap3D2.labelmaps2D, metadata2 = labelmap3D2.metadata;
     var referencedFramesPerSegment2 = [];
-    for (var i = 1; i < metadata2.length; i++) {
-      if (metadata2[i]) {
-        referencedFramesPerSegment2[i] = [];
+    for (var i2 = 1; i2 < metadata2.length; i2++) {
+      if (metadata2[i2]) {
+        referencedFramesPerSegment2[i2] = [];
       }
     }
     var _loop22 = function _loop23(_i2) {
@@ -56513,8 +56592,8 @@ function fillSegmentation$1(segmentation, inputLabelmaps3D) {
 function _getLabelmapsFromRefernecedFrameIndicies(labelmap3D, referencedFrameIndicies) {
   var labelmaps2D = labelmap3D.labelmaps2D;
   var labelmaps = [];
-  for (var i = 0; i < referencedFrameIndicies.length; i++) {
-    var frame = referencedFrameIndicies[i];
+  for (var i2 = 0; i2 < referencedFrameIndicies.length; i2++) {
+    var frame = referencedFrameIndicies[i2];
     labelmaps.push(labelmaps2D[frame].pixelData);
   }
   return labelmaps;
@@ -56529,8 +56608,8 @@ function _createSegFromImages(images, isMultiframe, options) {
     dataset._meta = DicomMetaDictionary.namifyDataset(dicomData.meta);
     datasets.push(dataset);
   } else {
-    for (var i = 0; i < images.length; i++) {
-      var _image = images[i];
+    for (var i2 = 0; i2 < images.length; i2++) {
+      var _image = images[i2];
       var _arrayBuffer = _image.data.byteArray.buffer;
       var _dicomData = DicomMessage.readFile(_arrayBuffer);
       var _dataset = DicomMetaDictionary.naturalizeDataset(_dicomData.dict);
@@ -56705,8 +56784,8 @@ function checkSEGsOverlapping(pixelData, multiframe, imageIds, validOrientations
     for (_iterator.s(); !(_step = _iterator.n()).done; ) {
       var _step$value = _slicedToArray(_step.value, 2), role = _step$value[1];
       var temp2DArray = new Uint16Array(sliceLength).fill(0);
-      for (var i = 0; i < role.length; ++i) {
-        var _frameSegment = role[i];
+      for (var i2 = 0; i2 < role.length; ++i2) {
+        var _frameSegment = role[i2];
         var PerFrameFunctionalGroups = PerFrameFunctionalGroupsSequence[_frameSegment];
         var pixelDataI2D = ndarray(new Uint8Array(pixelData.buffer, _frameSegment * sliceLength, sliceLength), [Rows, Columns]);
         var alignedPixelDataI = void 0;
@@ -56757,7 +56836,7 @@ function insertOverlappingPixelDataPlanar(segmentsOnFrame, segmentsOnFrameArray,
         throw new Error("Could not retrieve the segment index. Aborting segmentation loading.");
       }
       if (segmentIndex !== segmentIndexToProcess) {
-        i = _i2;
+        i2 = _i2;
         return 0;
       }
       var pixelDataI2D = ndarray(new Uint8Array(pixelData.buffer, _i2 * sliceLength, sliceLength), [Rows, Columns]);
@@ -56775,7 +56854,7 @@ function insertOverlappingPixelDataPlanar(segmentsOnFrame, segmentsOnFrameArray,
       var imageId = findReferenceSourceImageId(multiframe, _i2, imageIds, metadataProvider, tolerance);
       if (!imageId) {
         console.warn("Image not present in stack, can't import frame : " + _i2 + ".");
-        i = _i2;
+        i2 = _i2;
         return 0;
       }
       var sourceImageMetadata = metadataProvider.get("imagePixelModule", imageId);
@@ -56818,10 +56897,10 @@ function insertOverlappingPixelDataPlanar(segmentsOnFrame, segmentsOnFrameArray,
         }
         segmentsOnFrame[imageIdIndex].push(segmentIndex);
       }
-      i = _i2;
+      i2 = _i2;
     }, _ret2;
-    for (var i = 0, groupsLen = PerFrameFunctionalGroupsSequence.length; i < groupsLen; ++i) {
-      _ret2 = _loop4(i);
+    for (var i2 = 0, groupsLen = PerFrameFunctionalGroupsSequence.length; i2 < groupsLen; ++i2) {
+      _ret2 = _loop4(i2);
       if (_ret2 === 0) continue;
     }
     labelmapBufferArray[m] = tempBuffer.slice(0);
@@ -56841,8 +56920,8 @@ function insertPixelDataPlanar(segmentsOnFrame, segmentsOnFrameArray, labelmapBu
   var sharedImageOrientationPatient = SharedFunctionalGroupsSequence.PlaneOrientationSequence ? SharedFunctionalGroupsSequence.PlaneOrientationSequence.ImageOrientationPatient : void 0;
   var sliceLength = Columns * Rows;
   var _loop5 = function _loop52() {
-    var PerFrameFunctionalGroups = PerFrameFunctionalGroupsSequence[i];
-    var pixelDataI2D = ndarray(new Uint8Array(pixelData.buffer, i * sliceLength, sliceLength), [Rows, Columns]);
+    var PerFrameFunctionalGroups = PerFrameFunctionalGroupsSequence[i2];
+    var pixelDataI2D = ndarray(new Uint8Array(pixelData.buffer, i2 * sliceLength, sliceLength), [Rows, Columns]);
     var alignedPixelDataI;
     var hasCoordinateSystem = "FrameOfReferenceUID" in multiframe;
     if (hasCoordinateSystem) {
@@ -56854,13 +56933,13 @@ function insertPixelDataPlanar(segmentsOnFrame, segmentsOnFrameArray, labelmapBu
     if (!alignedPixelDataI) {
       throw new Error("Individual SEG frames are out of plane with respect to the first SEG frame. This is not yet supported. Aborting segmentation loading.");
     }
-    var segmentIndex = getSegmentIndex(multiframe, i);
+    var segmentIndex = getSegmentIndex(multiframe, i2);
     if (segmentIndex === void 0) {
       throw new Error("Could not retrieve the segment index. Aborting segmentation loading.");
     }
-    var imageId = findReferenceSourceImageId(multiframe, i, imageIds, metadataProvider, tolerance);
+    var imageId = findReferenceSourceImageId(multiframe, i2, imageIds, metadataProvider, tolerance);
     if (!imageId) {
-      console.warn("Image not present in stack, can't import frame : " + i + ".");
+      console.warn("Image not present in stack, can't import frame : " + i2 + ".");
       return 1;
     }
     var sourceImageMetadata = metadataProvider.get("imagePixelModule", imageId);
@@ -56875,9 +56954,9 @@ function insertPixelDataPlanar(segmentsOnFrame, segmentsOnFrameArray, labelmapBu
     var data2 = alignedPixelDataI.data;
     for (var j = 0, len2 = alignedPixelDataI.data.length; j < len2; ++j) {
       if (data2[j]) {
-        for (var x = j; x < len2; ++x) {
-          if (data2[x]) {
-            labelmap2DView[x] = segmentIndex;
+        for (var x2 = j; x2 < len2; ++x2) {
+          if (data2[x2]) {
+            labelmap2DView[x2] = segmentIndex;
           }
         }
         if (!segmentsOnFrame[imageIdIndex]) {
@@ -56888,7 +56967,7 @@ function insertPixelDataPlanar(segmentsOnFrame, segmentsOnFrameArray, labelmapBu
       }
     }
   };
-  for (var i = 0, groupsLen = PerFrameFunctionalGroupsSequence.length; i < groupsLen; ++i) {
+  for (var i2 = 0, groupsLen = PerFrameFunctionalGroupsSequence.length; i2 < groupsLen; ++i2) {
     if (_loop5()) continue;
   }
 }
@@ -57015,8 +57094,8 @@ function compareArrays(array1, array2, tolerance) {
   if (array1.length != array2.length) {
     return false;
   }
-  for (var i = 0; i < array1.length; ++i) {
-    if (!nearlyEqual(array1[i], array2[i], tolerance)) {
+  for (var i2 = 0; i2 < array1.length; ++i2) {
+    if (!nearlyEqual(array1[i2], array2[i2], tolerance)) {
       return false;
     }
   }
@@ -57642,8 +57721,8 @@ var Length = /* @__PURE__ */ (function() {
       var referencedImageId = defaultState.annotation.metadata.referencedImageId;
       var GraphicData = SCOORDGroup.GraphicData;
       var worldCoords = [];
-      for (var i = 0; i < GraphicData.length; i += 2) {
-        var point = imageToWorldCoords(referencedImageId, [GraphicData[i], GraphicData[i + 1]]);
+      for (var i2 = 0; i2 < GraphicData.length; i2 += 2) {
+        var point = imageToWorldCoords(referencedImageId, [GraphicData[i2], GraphicData[i2 + 1]]);
         worldCoords.push(point);
       }
       var state = defaultState;
@@ -57736,8 +57815,8 @@ var Bidirectional = /* @__PURE__ */ (function() {
       var worldCoords = [];
       [longAxisSCOORDGroup, shortAxisSCOORDGroup].forEach(function(group) {
         var GraphicData = group.GraphicData;
-        for (var i = 0; i < GraphicData.length; i += 2) {
-          var point = imageToWorldCoords(referencedImageId, [GraphicData[i], GraphicData[i + 1]]);
+        for (var i2 = 0; i2 < GraphicData.length; i2 += 2) {
+          var point = imageToWorldCoords(referencedImageId, [GraphicData[i2], GraphicData[i2 + 1]]);
           worldCoords.push(point);
         }
       });
@@ -57854,14 +57933,14 @@ function clone(a) {
   return out;
 }
 function length(a) {
-  var x = a[0];
+  var x2 = a[0];
   var y = a[1];
   var z = a[2];
-  return Math.sqrt(x * x + y * y + z * z);
+  return Math.sqrt(x2 * x2 + y * y + z * z);
 }
-function fromValues(x, y, z) {
+function fromValues(x2, y, z) {
   var out = new ARRAY_TYPE(3);
-  out[0] = x;
+  out[0] = x2;
   out[1] = y;
   out[2] = z;
   return out;
@@ -57872,8 +57951,8 @@ function copy(out, a) {
   out[2] = a[2];
   return out;
 }
-function set3(out, x, y, z) {
-  out[0] = x;
+function set3(out, x2, y, z) {
+  out[0] = x2;
   out[1] = y;
   out[2] = z;
   return out;
@@ -57945,22 +58024,22 @@ function scaleAndAdd(out, a, b, scale3) {
   return out;
 }
 function distance(a, b) {
-  var x = b[0] - a[0];
+  var x2 = b[0] - a[0];
   var y = b[1] - a[1];
   var z = b[2] - a[2];
-  return Math.sqrt(x * x + y * y + z * z);
+  return Math.sqrt(x2 * x2 + y * y + z * z);
 }
 function squaredDistance(a, b) {
-  var x = b[0] - a[0];
+  var x2 = b[0] - a[0];
   var y = b[1] - a[1];
   var z = b[2] - a[2];
-  return x * x + y * y + z * z;
+  return x2 * x2 + y * y + z * z;
 }
 function squaredLength(a) {
-  var x = a[0];
+  var x2 = a[0];
   var y = a[1];
   var z = a[2];
-  return x * x + y * y + z * z;
+  return x2 * x2 + y * y + z * z;
 }
 function negate(out, a) {
   out[0] = -a[0];
@@ -57975,10 +58054,10 @@ function inverse(out, a) {
   return out;
 }
 function normalize$1(out, a) {
-  var x = a[0];
+  var x2 = a[0];
   var y = a[1];
   var z = a[2];
-  var len2 = x * x + y * y + z * z;
+  var len2 = x2 * x2 + y * y + z * z;
   if (len2 > 0) {
     len2 = 1 / Math.sqrt(len2);
   }
@@ -58052,19 +58131,19 @@ function random(out, scale3) {
   return out;
 }
 function transformMat4(out, a, m) {
-  var x = a[0], y = a[1], z = a[2];
-  var w = m[3] * x + m[7] * y + m[11] * z + m[15];
+  var x2 = a[0], y = a[1], z = a[2];
+  var w = m[3] * x2 + m[7] * y + m[11] * z + m[15];
   w = w || 1;
-  out[0] = (m[0] * x + m[4] * y + m[8] * z + m[12]) / w;
-  out[1] = (m[1] * x + m[5] * y + m[9] * z + m[13]) / w;
-  out[2] = (m[2] * x + m[6] * y + m[10] * z + m[14]) / w;
+  out[0] = (m[0] * x2 + m[4] * y + m[8] * z + m[12]) / w;
+  out[1] = (m[1] * x2 + m[5] * y + m[9] * z + m[13]) / w;
+  out[2] = (m[2] * x2 + m[6] * y + m[10] * z + m[14]) / w;
   return out;
 }
 function transformMat3(out, a, m) {
-  var x = a[0], y = a[1], z = a[2];
-  out[0] = x * m[0] + y * m[3] + z * m[6];
-  out[1] = x * m[1] + y * m[4] + z * m[7];
-  out[2] = x * m[2] + y * m[5] + z * m[8];
+  var x2 = a[0], y = a[1], z = a[2];
+  out[0] = x2 * m[0] + y * m[3] + z * m[6];
+  out[1] = x2 * m[1] + y * m[4] + z * m[7];
+  out[2] = x2 * m[2] + y * m[5] + z * m[8];
   return out;
 }
 function transformQuat(out, a, q) {
@@ -58151,7 +58230,7 @@ var sqrLen = squaredLength;
 var forEach = (function() {
   var vec2 = create();
   return function(a, stride, offset, count, fn, arg) {
-    var i, l;
+    var i2, l;
     if (!stride) {
       stride = 3;
     }
@@ -58163,14 +58242,14 @@ var forEach = (function() {
     } else {
       l = a.length;
     }
-    for (i = offset; i < l; i += stride) {
-      vec2[0] = a[i];
-      vec2[1] = a[i + 1];
-      vec2[2] = a[i + 2];
+    for (i2 = offset; i2 < l; i2 += stride) {
+      vec2[0] = a[i2];
+      vec2[1] = a[i2 + 1];
+      vec2[2] = a[i2 + 2];
       fn(vec2, vec2, arg);
-      a[i] = vec2[0];
-      a[i + 1] = vec2[1];
-      a[i + 2] = vec2[2];
+      a[i2] = vec2[0];
+      a[i2 + 1] = vec2[1];
+      a[i2 + 2] = vec2[2];
     }
     return a;
   };
@@ -58241,8 +58320,8 @@ var EllipticalROI = /* @__PURE__ */ (function() {
       var referencedImageId = defaultState.annotation.metadata.referencedImageId;
       var GraphicData = SCOORDGroup.GraphicData;
       var pointsWorld = [];
-      for (var i = 0; i < GraphicData.length; i += 2) {
-        var worldPos = imageToWorldCoords(referencedImageId, [GraphicData[i], GraphicData[i + 1]]);
+      for (var i2 = 0; i2 < GraphicData.length; i2 += 2) {
+        var worldPos = imageToWorldCoords(referencedImageId, [GraphicData[i2], GraphicData[i2 + 1]]);
         pointsWorld.push(worldPos);
       }
       var majorAxisStart = fromValues.apply(vec3, _toConsumableArray(pointsWorld[0]));
@@ -58419,8 +58498,8 @@ var ArrowAnnotate = /* @__PURE__ */ (function() {
       var text = defaultState.annotation.metadata.label;
       var GraphicData = SCOORDGroup.GraphicData;
       var worldCoords = [];
-      for (var i = 0; i < GraphicData.length; i += 2) {
-        var point = imageToWorldCoords(referencedImageId, [GraphicData[i], GraphicData[i + 1]]);
+      for (var i2 = 0; i2 < GraphicData.length; i2 += 2) {
+        var point = imageToWorldCoords(referencedImageId, [GraphicData[i2], GraphicData[i2 + 1]]);
         worldCoords.push(point);
       }
       if (worldCoords.length === 1) {
@@ -58514,8 +58593,8 @@ var Probe = /* @__PURE__ */ (function() {
       var referencedImageId = defaultState.annotation.metadata.referencedImageId;
       var GraphicData = SCOORDGroup.GraphicData;
       var worldCoords = [];
-      for (var i = 0; i < GraphicData.length; i += 2) {
-        var point = imageToWorldCoords(referencedImageId, [GraphicData[i], GraphicData[i + 1]]);
+      for (var i2 = 0; i2 < GraphicData.length; i2 += 2) {
+        var point = imageToWorldCoords(referencedImageId, [GraphicData[i2], GraphicData[i2 + 1]]);
         worldCoords.push(point);
       }
       var state = defaultState;
@@ -58586,8 +58665,8 @@ var PlanarFreehandROI = /* @__PURE__ */ (function() {
       var referencedImageId = defaultState.annotation.metadata.referencedImageId;
       var GraphicData = SCOORDGroup.GraphicData;
       var worldCoords = [];
-      for (var i = 0; i < GraphicData.length; i += 2) {
-        var point = imageToWorldCoords(referencedImageId, [GraphicData[i], GraphicData[i + 1]]);
+      for (var i2 = 0; i2 < GraphicData.length; i2 += 2) {
+        var point = imageToWorldCoords(referencedImageId, [GraphicData[i2], GraphicData[i2 + 1]]);
         worldCoords.push(point);
       }
       var distanceBetweenFirstAndLastPoint = distance(worldCoords[worldCoords.length - 1], worldCoords[0]);
@@ -58674,38 +58753,38 @@ function dicomlab2RGBA(cielab) {
   rgba.push(255);
   return rgba;
 }
-function cross(x, y, out) {
-  var Zx = x[1] * y[2] - x[2] * y[1];
-  var Zy = x[2] * y[0] - x[0] * y[2];
-  var Zz = x[0] * y[1] - x[1] * y[0];
+function cross(x2, y, out) {
+  var Zx = x2[1] * y[2] - x2[2] * y[1];
+  var Zy = x2[2] * y[0] - x2[0] * y[2];
+  var Zz = x2[0] * y[1] - x2[1] * y[0];
   out[0] = Zx;
   out[1] = Zy;
   out[2] = Zz;
 }
-function norm(x) {
+function norm(x2) {
   var n2 = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : 3;
   switch (n2) {
     case 1:
-      return Math.abs(x);
+      return Math.abs(x2);
     case 2:
-      return Math.sqrt(x[0] * x[0] + x[1] * x[1]);
+      return Math.sqrt(x2[0] * x2[0] + x2[1] * x2[1]);
     case 3:
-      return Math.sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
+      return Math.sqrt(x2[0] * x2[0] + x2[1] * x2[1] + x2[2] * x2[2]);
     default: {
       var sum = 0;
-      for (var i = 0; i < n2; i++) {
-        sum += x[i] * x[i];
+      for (var i2 = 0; i2 < n2; i2++) {
+        sum += x2[i2] * x2[i2];
       }
       return Math.sqrt(sum);
     }
   }
 }
-function normalize(x) {
-  var den = norm(x);
+function normalize(x2) {
+  var den = norm(x2);
   if (den !== 0) {
-    x[0] /= den;
-    x[1] /= den;
-    x[2] /= den;
+    x2[0] /= den;
+    x2[1] /= den;
+    x2[2] /= den;
   }
   return den;
 }
@@ -58929,8 +59008,8 @@ var Polyline = /* @__PURE__ */ (function() {
         };
       })(/* @__PURE__ */ new Set()));
       return measurement.map(function(measurement2) {
-        return measurement2.reduce(function(all, one, i) {
-          var ch = Math.floor(i / 3);
+        return measurement2.reduce(function(all, one, i2) {
+          var ch = Math.floor(i2 / 3);
           all[ch] = [].concat(all[ch] || [], one);
           return all;
         }, []);
@@ -59024,8 +59103,8 @@ var Polygon = /* @__PURE__ */ (function() {
         };
       })(/* @__PURE__ */ new Set()));
       return measurement.map(function(measurement2) {
-        return measurement2.reduce(function(all, one, i) {
-          var ch = Math.floor(i / 3);
+        return measurement2.reduce(function(all, one, i2) {
+          var ch = Math.floor(i2 / 3);
           all[ch] = [].concat(all[ch] || [], one);
           return all;
         }, []);
@@ -59106,8 +59185,8 @@ var Circle = /* @__PURE__ */ (function() {
         };
       })(/* @__PURE__ */ new Set()));
       return measurement.map(function(measurement2) {
-        return measurement2.reduce(function(all, one, i) {
-          var ch = Math.floor(i / 3);
+        return measurement2.reduce(function(all, one, i2) {
+          var ch = Math.floor(i2 / 3);
           all[ch] = [].concat(all[ch] || [], one);
           return all;
         }, []);
@@ -59150,8 +59229,8 @@ var Ellipse = /* @__PURE__ */ (function() {
         };
       })(/* @__PURE__ */ new Set()));
       return measurement.map(function(measurement2) {
-        return measurement2.reduce(function(all, one, i) {
-          var ch = Math.floor(i / 3);
+        return measurement2.reduce(function(all, one, i2) {
+          var ch = Math.floor(i2 / 3);
           all[ch] = [].concat(all[ch] || [], one);
           return all;
         }, []);
@@ -59245,23 +59324,23 @@ function uint8ArrayToString(arr, offset, limit) {
   offset = offset || 0;
   limit = limit || arr.length - offset;
   var str4 = "";
-  for (var i = offset; i < offset + limit; i++) {
-    str4 += String.fromCharCode(arr[i]);
+  for (var i2 = offset; i2 < offset + limit; i2++) {
+    str4 += String.fromCharCode(arr[i2]);
   }
   return str4;
 }
 function stringToUint8Array(str4) {
   var arr = new Uint8Array(str4.length);
-  for (var i = 0, j = str4.length; i < j; i++) {
-    arr[i] = str4.charCodeAt(i);
+  for (var i2 = 0, j = str4.length; i2 < j; i2++) {
+    arr[i2] = str4.charCodeAt(i2);
   }
   return arr;
 }
 function identifyBoundary(header) {
   var parts = header.split("\r\n");
-  for (var i = 0; i < parts.length; i++) {
-    if (parts[i].substr(0, 2) === "--") {
-      return parts[i];
+  for (var i2 = 0; i2 < parts.length; i2++) {
+    if (parts[i2].substr(0, 2) === "--") {
+      return parts[i2];
     }
   }
 }
@@ -59271,8 +59350,8 @@ function containsToken(message2, token) {
     return false;
   }
   var index = offset;
-  for (var i = 0; i < token.length; i++) {
-    if (token[i] !== message2[index++]) {
+  for (var i2 = 0; i2 < token.length; i2++) {
+    if (token[i2] !== message2[index++]) {
       return false;
     }
   }
@@ -59285,10 +59364,10 @@ function findToken(message2, token) {
   if (maxSearchLength) {
     searchLength = Math.min(offset + maxSearchLength, message2.length);
   }
-  for (var i = offset; i < searchLength; i++) {
-    if (message2[i] === token[0]) {
-      if (containsToken(message2, token, i)) {
-        return i;
+  for (var i2 = offset; i2 < searchLength; i2++) {
+    if (message2[i2] === token[0]) {
+      if (containsToken(message2, token, i2)) {
+        return i2;
       }
     }
   }
@@ -62556,7 +62635,7 @@ function quietly(fn) {
   try {
     return fn();
   } finally {
-    loggers.forEach((l, i) => l.setLevel(levels[i], false));
+    loggers.forEach((l, i2) => l.setLevel(levels[i2], false));
   }
 }
 function parseDicom(bytes, file) {
@@ -62577,8 +62656,8 @@ function parseDicom(bytes, file) {
         dataset: dcmjs2.data.DicomMetaDictionary.naturalizeDataset(dict.dict)
       };
     }));
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
+  } catch (e2) {
+    const msg = e2 instanceof Error ? e2.message : String(e2);
     if (END_OF_DATA.test(msg)) {
       throw new SegqcError("format.truncated", `the DICOM data ends inside a data element (${bytes.length} bytes; truncated file?): ${msg}`, { file });
     }
@@ -62636,13 +62715,13 @@ function nums(ds, key) {
   const v3 = ds[key];
   if (v3 == null) return null;
   const arr = Array.isArray(v3) ? v3 : typeof v3 === "string" ? v3.split("\\") : [v3];
-  const out = arr.map((x) => typeof x === "number" ? x : typeof x === "string" && x.trim() !== "" ? Number(x) : NaN);
+  const out = arr.map((x2) => typeof x2 === "number" ? x2 : typeof x2 === "string" && x2.trim() !== "" ? Number(x2) : NaN);
   return out.length > 0 && out.every(Number.isFinite) ? out : null;
 }
 function items(ds, key) {
   const v3 = ds?.[key];
   if (!Array.isArray(v3)) return [];
-  return v3.filter((x) => typeof x === "object" && x !== null && !ArrayBuffer.isView(x) && !(x instanceof ArrayBuffer));
+  return v3.filter((x2) => typeof x2 === "object" && x2 !== null && !ArrayBuffer.isView(x2) && !(x2 instanceof ArrayBuffer));
 }
 var item = (ds, key) => items(ds, key)[0] ?? null;
 function codedConcept(codeItem) {
@@ -62682,7 +62761,7 @@ function singleFramePlane(ds) {
 }
 
 // shared/formats/slice-stack.ts
-var fmt = (x) => String(+x.toFixed(3));
+var fmt = (x2) => String(+x2.toFixed(3));
 var fmtList = (xs, max2 = 12) => xs.length <= max2 ? xs.map(fmt).join(", ") : `${xs.slice(0, max2).map(fmt).join(", ")}, \u2026 (${xs.length} in all)`;
 var dot2 = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 var sub2 = (a, b) => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
@@ -62790,7 +62869,7 @@ function sliceStack(rows, columns, planes, what, file, gapNote = "") {
   let spacingK = fallbackK;
   let uneven;
   if (slicePositions.length >= 2) {
-    const steps = slicePositions.slice(1).map((d, i) => d - slicePositions[i]);
+    const steps = slicePositions.slice(1).map((d, i2) => d - slicePositions[i2]);
     const minStep = Math.min(...steps);
     spacingK = minStep;
     if (steps.some((s) => s - minStep > UNEVEN_RELATIVE * minStep)) {
@@ -62816,12 +62895,12 @@ function sliceStack(rows, columns, planes, what, file, gapNote = "") {
   if (uneven) geometry.unevenSlicePositions = uneven;
   return { geometry, sliceOfFrame, slicePositions, warnings };
 }
-function positive(x) {
-  return x !== null && x > 0 ? x : null;
+function positive(x2) {
+  return x2 !== null && x2 > 0 ? x2 : null;
 }
 function sameNumbers(a, b, eq) {
   if (a === null || b === null) return a === b;
-  return a.length === b.length && a.every((v3, i) => eq(v3, b[i]));
+  return a.length === b.length && a.every((v3, i2) => eq(v3, b[i2]));
 }
 function fmtVec(v3) {
   return v3 ? `(${v3.map(fmt).join(", ")})` : "(none)";
@@ -62871,10 +62950,10 @@ function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
   const segmentItems = items(ds, "SegmentSequence");
   const firstNumber = segType === "LABELMAP" ? 0 : 1;
   const seen = /* @__PURE__ */ new Set();
-  segmentItems.forEach((s, i) => {
+  segmentItems.forEach((s, i2) => {
     const n2 = num(s, "SegmentNumber");
     if (n2 === null || !Number.isInteger(n2) || n2 < firstNumber || n2 > MAX_SEGMENT_NUMBER) {
-      throw new SegqcError("format.unreadable", `SegmentSequence item ${i + 1} has SegmentNumber ${n2 ?? "missing"}; a ${segType} SEG numbers its segments ${firstNumber} to ${MAX_SEGMENT_NUMBER}`, { file });
+      throw new SegqcError("format.unreadable", `SegmentSequence item ${i2 + 1} has SegmentNumber ${n2 ?? "missing"}; a ${segType} SEG numbers its segments ${firstNumber} to ${MAX_SEGMENT_NUMBER}`, { file });
     }
     if (seen.has(n2)) throw new SegqcError("format.unreadable", `SegmentNumber ${n2} is used by two SegmentSequence items`, { file });
     seen.add(n2);
@@ -63091,11 +63170,11 @@ function decodeLabelMap(ds, segments, pixels, bitsAllocated, sliceOfFrame, frame
   const total = framePixels * frames;
   const values = wide ? new Uint16Array(pixels.buffer.slice(pixels.byteOffset, pixels.byteOffset + 2 * total)) : pixels;
   if (wide && new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
-    for (let i = 0; i < total; i++) values[i] = pixels[2 * i] | pixels[2 * i + 1] << 8;
+    for (let i2 = 0; i2 < total; i2++) values[i2] = pixels[2 * i2] | pixels[2 * i2 + 1] << 8;
   }
   let max2 = 0;
-  for (let i = 0; i < total; i++) {
-    const v3 = values[i];
+  for (let i2 = 0; i2 < total; i2++) {
+    const v3 = values[i2];
     if (v3 > max2 && bg[v3] === 0) max2 = v3;
   }
   const data2 = max2 > 255 ? new Uint16Array(volume) : new Uint8Array(volume);
@@ -63134,26 +63213,26 @@ function checkVolume(volume, layers, limits, file) {
   }
 }
 function unpackBitsInto(bits, start, count, out, base, value2) {
-  let bit = start;
+  let bit2 = start;
   let o = base;
   const end = start + count;
   let any = false;
-  while (bit < end) {
-    if ((bit & 7) === 0 && bit + 8 <= end) {
-      const byte = bits[bit >> 3];
+  while (bit2 < end) {
+    if ((bit2 & 7) === 0 && bit2 + 8 <= end) {
+      const byte = bits[bit2 >> 3];
       if (byte !== 0) {
         any = true;
         for (let b = 0; b < 8; b++) if (byte >> b & 1) out[o + b] = value2;
       }
-      bit += 8;
+      bit2 += 8;
       o += 8;
       continue;
     }
-    if (bits[bit >> 3] >> (bit & 7) & 1) {
+    if (bits[bit2 >> 3] >> (bit2 & 7) & 1) {
       out[o] = value2;
       any = true;
     }
-    bit++;
+    bit2++;
     o++;
   }
   return any;
@@ -63203,11 +63282,11 @@ function dicomLabToHex(lab) {
   const Y = inv(fy);
   const Z = 1.088754 * inv(fz);
   const lin = [3.2404542 * X - 1.5371385 * Y - 0.4985314 * Z, -0.969266 * X + 1.8760108 * Y + 0.041556 * Z, 0.0556434 * X - 0.2040259 * Y + 1.0572252 * Z];
-  const hex = lin.map((c) => {
+  const hex2 = lin.map((c) => {
     const v3 = c <= 31308e-7 ? 12.92 * c : 1.055 * c ** (1 / 2.4) - 0.055;
     return Math.round(Math.min(1, Math.max(0, v3)) * 255).toString(16).padStart(2, "0");
   });
-  return `#${hex.join("")}`;
+  return `#${hex2.join("")}`;
 }
 
 // shared/formats/brush-rle.ts
@@ -63250,9 +63329,9 @@ function readHeader(r) {
 }
 function decodeInto(rle, width, height, file, threshold, fg, alloc) {
   if (!(rle instanceof Uint8Array)) {
-    for (let i = 0; i < rle.length; i++) {
-      const v3 = rle[i];
-      if (!(Number.isInteger(v3) && v3 >= 0 && v3 <= 255)) throw new SegqcError("format.unreadable", `brush RLE value ${i} is ${String(v3)}; RLE values are integers 0 to 255`, { file });
+    for (let i2 = 0; i2 < rle.length; i2++) {
+      const v3 = rle[i2];
+      if (!(Number.isInteger(v3) && v3 >= 0 && v3 <= 255)) throw new SegqcError("format.unreadable", `brush RLE value ${i2} is ${String(v3)}; RLE values are integers 0 to 255`, { file });
     }
   }
   const r = new BitReader(rle, file);
@@ -63270,24 +63349,24 @@ function decodeInto(rle, width, height, file, threshold, fg, alloc) {
   }
   const mask = alloc(width * height);
   let any = false;
-  for (let i = 0; i < want; ) {
+  for (let i2 = 0; i2 < want; ) {
     const repeat = r.read(1);
-    const j = i + 1 + r.read(sizes[r.read(2)]);
+    const j = i2 + 1 + r.read(sizes[r.read(2)]);
     if (j > want) throw new SegqcError("format.rle_length", `brush RLE runs past the end of the ${width}x${height} image`, { file });
     if (repeat) {
       const v3 = r.read(8);
       const m = threshold === null ? v3 : v3 >= threshold ? fg : 0;
-      if (m !== 0 && j >> 2 > i >> 2) {
-        mask.fill(m, i >> 2, j >> 2);
+      if (m !== 0 && j >> 2 > i2 >> 2) {
+        mask.fill(m, i2 >> 2, j >> 2);
         any = true;
       }
-      i = j;
+      i2 = j;
     } else {
-      for (; i < j; i++) {
+      for (; i2 < j; i2++) {
         const v3 = r.read(8);
-        if ((i & 3) === 3) {
+        if ((i2 & 3) === 3) {
           const m = threshold === null ? v3 : v3 >= threshold ? fg : 0;
-          mask[i >> 2] = m;
+          mask[i2 >> 2] = m;
           if (m !== 0) any = true;
         }
       }
@@ -63305,6 +63384,8 @@ function decodeBrushLayer(rle, width, height, file, value2, threshold = BRUSH_AL
 var REGION_KEYS = { brushlabels: "brush", polygonlabels: "polygon", rectanglelabels: "rectangle" };
 var isObj = (v3) => typeof v3 === "object" && v3 !== null && !Array.isArray(v3);
 var isNumber = (v3) => typeof v3 === "number" && Number.isFinite(v3);
+var MAX_PERCENT = 1e6;
+var isPercent = (v3) => isNumber(v3) && Math.abs(v3) <= MAX_PERCENT;
 var MAX_LABELSTUDIO_PIXELS = 2 ** 29;
 function scalarText(v3, fallback) {
   return typeof v3 === "string" ? v3 : typeof v3 === "number" || typeof v3 === "boolean" ? String(v3) : fallback;
@@ -63312,10 +63393,10 @@ function scalarText(v3, fallback) {
 var shown = (v3) => v3 === void 0 ? "missing" : v3 === null || typeof v3 !== "object" ? JSON.stringify(v3) : Array.isArray(v3) ? "an array" : "an object";
 function hashNumbers(xs) {
   let h3 = 2166136261;
-  for (let i = 0; i < xs.length; i++) {
-    h3 ^= xs[i] & 255;
+  for (let i2 = 0; i2 < xs.length; i2++) {
+    h3 ^= xs[i2] & 255;
     h3 = Math.imul(h3, 16777619);
-    h3 ^= xs[i] >>> 8 & 255;
+    h3 ^= xs[i2] >>> 8 & 255;
     h3 = Math.imul(h3, 16777619);
   }
   return `${xs.length}:${(h3 >>> 0).toString(16)}`;
@@ -63371,8 +63452,8 @@ function rasterizePolygon(points, width, height, out, value2 = 1) {
     const cy = j + 0.5;
     let nx = 0;
     for (let k = 0; k < na; k++) {
-      const e = active[k];
-      xs[nx++] = xa[e] + (cy - ya[e]) * (xb[e] - xa[e]) / (yb[e] - ya[e]);
+      const e2 = active[k];
+      xs[nx++] = xa[e2] + (cy - ya[e2]) * (xb[e2] - xa[e2]) / (yb[e2] - ya[e2]);
     }
     const row = xs.subarray(0, nx).sort();
     for (let k = 0; k + 1 < nx; k += 2) {
@@ -63393,10 +63474,10 @@ function regionShape(type, value2, where) {
   if (type === "brush") {
     const rle = value2.rle;
     if (!Array.isArray(rle)) throw new SegqcError("format.unsupported", 'brush region without an "rle" array (only the RLE brush format is read)', where);
-    for (let i = 0; i < rle.length; i++) {
-      const v3 = rle[i];
+    for (let i2 = 0; i2 < rle.length; i2++) {
+      const v3 = rle[i2];
       if (!(typeof v3 === "number" && Number.isInteger(v3) && v3 >= 0 && v3 <= 255)) {
-        throw new SegqcError("format.unreadable", `brush RLE value ${i} is ${shown(v3)}; RLE values are integers 0 to 255`, where);
+        throw new SegqcError("format.unreadable", `brush RLE value ${i2} is ${shown(v3)}; RLE values are integers 0 to 255`, where);
       }
     }
     return { type, rle };
@@ -63406,9 +63487,12 @@ function regionShape(type, value2, where) {
     if (!Array.isArray(pts) || pts.length < 3) {
       throw new SegqcError("format.polygon", `polygon has ${Array.isArray(pts) ? pts.length : 0} point(s); at least 3 are needed`, where);
     }
-    const points = pts.map((p, i) => {
+    const points = pts.map((p, i2) => {
       if (!(Array.isArray(p) && p.length === 2 && isNumber(p[0]) && isNumber(p[1]))) {
-        throw new SegqcError("format.polygon", `polygon point ${i} is ${shown(p)}; points must be [x, y] pairs of numbers`, where);
+        throw new SegqcError("format.polygon", `polygon point ${i2} is ${shown(p)}; points must be [x, y] pairs of numbers`, where);
+      }
+      if (!isPercent(p[0]) || !isPercent(p[1])) {
+        throw new SegqcError("format.polygon", `polygon point ${i2} is [${p[0]}, ${p[1]}]; coordinates are percent of the image, within \xB1${MAX_PERCENT}`, where);
       }
       return [p[0], p[1]];
     });
@@ -63417,17 +63501,18 @@ function regionShape(type, value2, where) {
   const r = { x: value2.x, y: value2.y, width: value2.width, height: value2.height, rotation: value2.rotation ?? 0 };
   for (const [k, v3] of Object.entries(r)) {
     if (!isNumber(v3)) throw new SegqcError("format.unreadable", `rectangle "${k}" is ${shown(v3)}, not a number`, where);
+    if (k !== "rotation" && !isPercent(v3)) throw new SegqcError("format.unreadable", `rectangle "${k}" is ${v3}; coordinates are percent of the image, within \xB1${MAX_PERCENT}`, where);
   }
   return { type, ...r };
 }
 function rectanglePoints(r, w, h3) {
-  const x = r.x / 100 * w;
+  const x2 = r.x / 100 * w;
   const y = r.y / 100 * h3;
   const rw = r.width / 100 * w;
   const rh = r.height / 100 * h3;
   const rot = r.rotation * Math.PI / 180;
   const c = Math.cos(rot), s = Math.sin(rot);
-  return [[0, 0], [rw, 0], [rw, rh], [0, rh]].map(([dx2, dy]) => [x + dx2 * c - dy * s, y + dx2 * s + dy * c]);
+  return [[0, 0], [rw, 0], [rw, rh], [0, rh]].map(([dx2, dy]) => [x2 + dx2 * c - dy * s, y + dx2 * s + dy * c]);
 }
 function shapeKey(r) {
   if (r.type === "brush") return hashNumbers(r.rle);
@@ -63437,7 +63522,7 @@ function shapeKey(r) {
 function regionLayer(shape, w, h3, lv, ctx) {
   if (shape.type === "brush") return decodeBrushLayer(shape.rle, w, h3, ctx.file, lv, ctx.threshold);
   const data2 = lv <= 255 ? new Uint8Array(w * h3) : lv <= 65535 ? new Uint16Array(w * h3) : new Uint32Array(w * h3);
-  const pts = shape.type === "polygon" ? shape.points.map(([x, y]) => [x / 100 * w, y / 100 * h3]) : rectanglePoints(shape, w, h3);
+  const pts = shape.type === "polygon" ? shape.points.map(([x2, y]) => [x2 / 100 * w, y / 100 * h3]) : rectanglePoints(shape, w, h3);
   return { data: data2, any: rasterizePolygon(pts, w, h3, data2, lv) > 0 };
 }
 function readLabelStudioResult(result, opts) {
@@ -63514,9 +63599,9 @@ function readLabelStudioResult(result, opts) {
     let shape;
     try {
       shape = regionShape(type, value2, { file, item: item2 });
-    } catch (e) {
-      if (e instanceof SegqcError) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item: item2 });
-      throw e;
+    } catch (e2) {
+      if (e2 instanceof SegqcError) throw new SegqcError(e2.code, `region ${rid}: ${e2.detail}`, { file, item: item2 });
+      throw e2;
     }
     const key = `${type}|${width}x${height}|${threshold}|${lv}|${shapeKey(shape)}`;
     const cacheId = seen.has(rid) ? `${rid}#${layers.length}` : rid;
@@ -63525,9 +63610,9 @@ function readLabelStudioResult(result, opts) {
     if (!entry || entry.key !== key) {
       try {
         entry = { key, ...regionLayer(shape, width, height, lv, { file, threshold }) };
-      } catch (e) {
-        if (e instanceof SegqcError) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item: item2 });
-        throw e;
+      } catch (e2) {
+        if (e2 instanceof SegqcError) throw new SegqcError(e2.code, `region ${rid}: ${e2.detail}`, { file, item: item2 });
+        throw e2;
       }
       opts.cache?.set(cacheId, entry);
     }
@@ -63564,8 +63649,8 @@ function parseLabelStudioExport(text, file, opts = {}) {
   let parsed;
   try {
     parsed = JSON.parse(text);
-  } catch (e) {
-    throw new SegqcError("format.unreadable", `not valid JSON: ${e.message}`, { file });
+  } catch (e2) {
+    throw new SegqcError("format.unreadable", `not valid JSON: ${e2.message}`, { file });
   }
   const tasks = Array.isArray(parsed) ? parsed : [parsed];
   return tasks.map((t, index) => {
@@ -63656,9 +63741,9 @@ function readEntry(tree, path) {
   let bytes;
   try {
     bytes = tree.read(path);
-  } catch (e) {
-    if (isSegqcError(e)) throw e;
-    throw new SegqcError("format.unreadable", `cannot be read from the ${tree.name}: ${e?.message ?? String(e)}`, { file: path });
+  } catch (e2) {
+    if (isSegqcError(e2)) throw e2;
+    throw new SegqcError("format.unreadable", `cannot be read from the ${tree.name}: ${e2?.message ?? String(e2)}`, { file: path });
   }
   const pointer = pointerCause(bytes);
   if (pointer) throw new SegqcError("format.unreadable", pointer.detail, { file: path }, pointer.reason);
@@ -64233,24 +64318,24 @@ var MAX_FLOW_DEPTH = 64;
 function tooDeep(text) {
   let depth = 0;
   let quote = "";
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
+  for (let i2 = 0; i2 < text.length; i2++) {
+    const c = text[i2];
     if (quote) {
-      if (c === "\\" && quote === '"') i++;
+      if (c === "\\" && quote === '"') i2++;
       else if (c === quote) {
-        if (quote === "'" && text[i + 1] === "'") i++;
+        if (quote === "'" && text[i2 + 1] === "'") i2++;
         else quote = "";
       }
       continue;
     }
-    const prev = i === 0 ? " " : text[i - 1];
+    const prev = i2 === 0 ? " " : text[i2 - 1];
     if (c === "#" && /\s/.test(prev)) {
-      const eol = text.indexOf("\n", i);
+      const eol = text.indexOf("\n", i2);
       if (eol < 0) break;
-      i = eol;
+      i2 = eol;
     } else if ((c === '"' || c === "'") && /[\s[{,:]/.test(prev)) quote = c;
     else if (c === "[" || c === "{") {
-      if (++depth > MAX_FLOW_DEPTH) return i;
+      if (++depth > MAX_FLOW_DEPTH) return i2;
     } else if ((c === "]" || c === "}") && depth > 0) depth--;
   }
   return null;
@@ -64259,15 +64344,15 @@ function parseSource(text, file) {
   const lineCounter = new import_yaml.LineCounter();
   const deep = tooDeep(text);
   if (deep !== null) {
-    const before = text.slice(0, deep);
-    const line = before.split("\n").length;
-    const column = deep - before.lastIndexOf("\n");
+    const before2 = text.slice(0, deep);
+    const line = before2.split("\n").length;
+    const column = deep - before2.lastIndexOf("\n");
     return { errors: [{ file, line, column, path: "", schemaPath: "syntax", message: `cannot read the file: [ ] and { } nested more than ${MAX_FLOW_DEPTH} levels deep` }] };
   }
   const doc = (0, import_yaml.parseDocument)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const errors = doc.errors.map((e) => {
-    const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
-    const first = e.message.split("\n")[0];
+  const errors = doc.errors.map((e2) => {
+    const pos = e2.linePos?.[0] ?? lineCounter.linePos(e2.pos[0]);
+    const first = e2.message.split("\n")[0];
     return { file, line: pos.line, column: pos.col, path: "", schemaPath: "syntax", message: `cannot read the file: ${first}` };
   });
   if (errors.length > 0) return { errors };
@@ -64279,8 +64364,8 @@ function parseSource(text, file) {
   let data2;
   try {
     data2 = doc.toJS({ maxAliasCount: 100 });
-  } catch (e) {
-    return { errors: [{ file, line: 1, column: 1, path: "", schemaPath: "syntax", message: `cannot read the file: ${e.message}` }] };
+  } catch (e2) {
+    return { errors: [{ file, line: 1, column: 1, path: "", schemaPath: "syntax", message: `cannot read the file: ${e2.message}` }] };
   }
   return { doc: { file, data: data2, root: doc.contents, lineCounter }, errors };
 }
@@ -64307,7 +64392,7 @@ function aliasProblem(root) {
       if ((0, import_yaml.isCollection)(node)) {
         open2.add(node);
         stack.push({ node, exit: true });
-        for (let i = node.items.length - 1; i >= 0; i--) stack.push({ node: node.items[i], exit: false });
+        for (let i2 = node.items.length - 1; i2 >= 0; i2--) stack.push({ node: node.items[i2], exit: false });
       }
     }
   }
@@ -64325,12 +64410,12 @@ function formatPath(path) {
 function locate(doc, path, key = false) {
   let node = doc.root;
   let at = node;
-  for (let i = 0; i < path.length; i++) {
-    const seg = path[i];
+  for (let i2 = 0; i2 < path.length; i2++) {
+    const seg = path[i2];
     if ((0, import_yaml.isMap)(node)) {
       const pair = node.items.find((p) => (0, import_yaml.isScalar)(p.key) && String(p.key.value) === String(seg));
       if (!pair) break;
-      if (key && i === path.length - 1) {
+      if (key && i2 === path.length - 1) {
         at = pair.key;
         break;
       }
@@ -64377,10 +64462,10 @@ function closest(word, candidates) {
 }
 function editDistance(a, b) {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
+  for (let i2 = 1; i2 <= a.length; i2++) {
+    const cur = [i2];
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i2 - 1] === b[j - 1] ? 0 : 1));
     }
     prev = cur;
   }
@@ -64400,11 +64485,11 @@ function schemaErrors(validate2, doc, describe2) {
   const raw = collapseOneOf(validate2.errors ?? []);
   const out = [];
   const seen = /* @__PURE__ */ new Set();
-  for (const e of raw) {
-    const err2 = wordError(e, doc, describe2);
+  for (const e2 of raw) {
+    const err2 = wordError(e2, doc, describe2);
     if (!err2) continue;
-    const parent = pointers.get(e.parentSchema);
-    if (parent !== void 0) err2.schemaPath = `${parent}/${e.keyword}`;
+    const parent = pointers.get(e2.parentSchema);
+    if (parent !== void 0) err2.schemaPath = `${parent}/${e2.keyword}`;
     const k = `${err2.path}|${err2.message}`;
     if (seen.has(k)) continue;
     seen.add(k);
@@ -64427,12 +64512,12 @@ var pointerToPath = (pointer, data2) => {
 function collapseOneOf(errors) {
   const drop = /* @__PURE__ */ new Set();
   const replace = /* @__PURE__ */ new Map();
-  for (let i = 0; i < errors.length; i++) {
-    const o = errors[i];
-    if (o.keyword !== "oneOf" || drop.has(i)) continue;
+  for (let i2 = 0; i2 < errors.length; i2++) {
+    const o = errors[i2];
+    if (o.keyword !== "oneOf" || drop.has(i2)) continue;
     const prefix = `${o.schemaPath}/`;
     const branches = /* @__PURE__ */ new Map();
-    for (let j = i - 1; j >= 0 && errors[j].schemaPath.startsWith(prefix); j--) {
+    for (let j = i2 - 1; j >= 0 && errors[j].schemaPath.startsWith(prefix); j--) {
       const b = errors[j].schemaPath.slice(prefix.length).split("/")[0];
       if (!branches.has(b)) branches.set(b, []);
       branches.get(b).push(j);
@@ -64443,14 +64528,14 @@ function collapseOneOf(errors) {
     );
     fitting.sort((a, b) => a.length - b.length);
     if (fitting.length === 1 || fitting.length > 1 && fitting[0].length < fitting[1].length) {
-      drop.add(i);
-      replace.set(i, fitting[0].sort((a, b) => a - b).map((j) => errors[j]));
+      drop.add(i2);
+      replace.set(i2, fitting[0].sort((a, b) => a - b).map((j) => errors[j]));
     }
   }
   const out = [];
-  for (let i = 0; i < errors.length; i++) {
-    if (replace.has(i)) out.push(...replace.get(i));
-    else if (!drop.has(i)) out.push(errors[i]);
+  for (let i2 = 0; i2 < errors.length; i2++) {
+    if (replace.has(i2)) out.push(...replace.get(i2));
+    else if (!drop.has(i2)) out.push(errors[i2]);
   }
   return out;
 }
@@ -64469,19 +64554,19 @@ function expected(schema) {
   }
   return null;
 }
-function wordError(e, doc, describe2) {
-  const path = pointerToPath(e.instancePath, doc.data);
+function wordError(e2, doc, describe2) {
+  const path = pointerToPath(e2.instancePath, doc.data);
   const where = formatPath(path) || "the file";
   const found = valueAt(doc.data, path);
-  const exp = expected(e.parentSchema);
+  const exp = expected(e2.parentSchema);
   let message2;
   let target = path;
   let key = false;
-  const p = e.params;
-  switch (e.keyword) {
+  const p = e2.params;
+  switch (e2.keyword) {
     case "additionalProperties": {
       const name = String(p.additionalProperty);
-      const props = Object.keys(e.parentSchema?.properties ?? {});
+      const props = Object.keys(e2.parentSchema?.properties ?? {});
       const guess = closest(name, props);
       message2 = `unknown field '${name}' in ${describe2(path, doc.data)}${guess ? ` \u2014 did you mean ${guess}?` : ""}${guess ? "" : ` (allowed: ${props.join(", ")})`}`;
       target = [...path, name];
@@ -64490,7 +64575,7 @@ function wordError(e, doc, describe2) {
     }
     case "required": {
       const name = String(p.missingProperty);
-      const props = e.parentSchema?.properties ?? {};
+      const props = e2.parentSchema?.properties ?? {};
       const desc = props[name]?.description;
       message2 = `${describe2(path, doc.data)} needs the field '${name}'${desc ? ` (${desc.replace(/\.$/, "")})` : ""}`;
       break;
@@ -64500,7 +64585,7 @@ function wordError(e, doc, describe2) {
     case "type": {
       const t = Array.isArray(p.type) ? p.type : [String(p.type)];
       const quote = t.includes("string") && (typeof found === "number" || typeof found === "boolean") ? "; put it in quotes" : "";
-      message2 = `${where} must be ${exp ?? t.map((x) => typeWords[x] ?? x).join(" or ")} (found ${show(found)}${quote})`;
+      message2 = `${where} must be ${exp ?? t.map((x2) => typeWords[x2] ?? x2).join(" or ")} (found ${show(found)}${quote})`;
       break;
     }
     case "enum": {
@@ -64529,7 +64614,7 @@ function wordError(e, doc, describe2) {
         maximum: "at most",
         exclusiveMaximum: "less than"
       };
-      message2 = `${where} must be ${words[e.keyword]} ${String(p.limit)} (found ${show(found)})`;
+      message2 = `${where} must be ${words[e2.keyword]} ${String(p.limit)} (found ${show(found)})`;
       break;
     }
     case "minItems":
@@ -64544,18 +64629,18 @@ function wordError(e, doc, describe2) {
       message2 = `${where} must be ${exp ?? "one of the allowed forms"} (found ${show(found)})`;
       break;
     default:
-      message2 = `${where} ${e.message ?? "is invalid"}`;
+      message2 = `${where} ${e2.message ?? "is invalid"}`;
   }
-  if (e.propertyName !== void 0) {
-    target = [...path, e.propertyName];
+  if (e2.propertyName !== void 0) {
+    target = [...path, e2.propertyName];
     key = true;
-    message2 = `'${e.propertyName}' in ${where} is not ${exp ?? "an allowed name"}`;
+    message2 = `'${e2.propertyName}' in ${where} is not ${exp ?? "an allowed name"}`;
     const allowed = p.allowedValues?.map(String);
-    const guess = allowed ? closest(e.propertyName, allowed) : null;
+    const guess = allowed ? closest(e2.propertyName, allowed) : null;
     if (guess) message2 += ` \u2014 did you mean ${guess}?`;
   }
   const { line, column } = locate(doc, target, key);
-  return { file: doc.file, line, column, path: formatPath(target), schemaPath: e.schemaPath, message: message2 };
+  return { file: doc.file, line, column, path: formatPath(target), schemaPath: e2.schemaPath, message: message2 };
 }
 function crossFieldError(doc, path, message2) {
   const { line, column } = locate(doc, path);
@@ -64565,7 +64650,7 @@ var byPosition = (a, b) => a.line - b.line || a.column - b.column;
 function listErrors(errors) {
   const n2 = errors.length;
   return `${n2} problem${n2 === 1 ? "" : "s"}:
-${errors.map((e) => `  ${neutralize(`${e.file}:${e.line}:${e.column}: ${e.message}`)}`).join("\n")}`;
+${errors.map((e2) => `  ${neutralize(`${e2.file}:${e2.line}:${e2.column}: ${e2.message}`)}`).join("\n")}`;
 }
 
 // shared/guideline/types.ts
@@ -64618,55 +64703,55 @@ function crossFieldErrors(g, doc) {
   const names = g.labels.map((l) => l.name);
   const byName = /* @__PURE__ */ new Map();
   const byValue = /* @__PURE__ */ new Map();
-  g.labels.forEach((l, i) => {
+  g.labels.forEach((l, i2) => {
     const key = l.name.toLowerCase();
     const prevName = byName.get(key);
-    if (prevName !== void 0) err2(["labels", i, "name"], `label name '${l.name}' is used twice (labels[${prevName}] and labels[${i}]); names must be unique`);
-    else byName.set(key, i);
+    if (prevName !== void 0) err2(["labels", i2, "name"], `label name '${l.name}' is used twice (labels[${prevName}] and labels[${i2}]); names must be unique`);
+    else byName.set(key, i2);
     const prevValue = byValue.get(l.value);
     if (prevValue !== void 0) {
-      err2(["labels", i, "value"], `label '${l.name}' has value ${l.value}, already used by label '${g.labels[prevValue].name}'; values must be unique`);
-    } else byValue.set(l.value, i);
+      err2(["labels", i2, "value"], `label '${l.name}' has value ${l.value}, already used by label '${g.labels[prevValue].name}'; values must be unique`);
+    } else byValue.set(l.value, i2);
   });
   const refers = (path, name, what) => {
     if (byName.has(name.toLowerCase()) && names.includes(name)) return;
     const guess = closest(name, names);
     err2(path, `${what} names '${name}', which is not a label of this guideline${guess ? ` \u2014 did you mean ${guess}?` : ` (labels: ${names.join(", ")})`}`);
   };
-  g.labels.forEach((l, i) => {
+  g.labels.forEach((l, i2) => {
     const where = `label '${l.name}'`;
     const inside = insideOf(l);
     if (inside) {
-      const path = typeof l.inside === "string" ? ["labels", i, "inside"] : ["labels", i, "inside", "label"];
+      const path = typeof l.inside === "string" ? ["labels", i2, "inside"] : ["labels", i2, "inside", "label"];
       if (inside.label === l.name) err2(path, `${where} cannot be inside itself`);
       else refers(path, inside.label, `'inside' of ${where}`);
     }
     (l.exclusive_with ?? []).forEach((n2, j) => {
-      if (n2 === l.name) err2(["labels", i, "exclusive_with", j], `${where} cannot be exclusive with itself`);
-      else refers(["labels", i, "exclusive_with", j], n2, `'exclusive_with' of ${where}`);
+      if (n2 === l.name) err2(["labels", i2, "exclusive_with", j], `${where} cannot be exclusive with itself`);
+      else refers(["labels", i2, "exclusive_with", j], n2, `'exclusive_with' of ${where}`);
     });
-    minMax(l, i, err2);
+    minMax(l, i2, err2);
   });
   insideCycles(g.labels, err2);
   const ids = /* @__PURE__ */ new Map();
-  (g.checklist ?? []).forEach((c, i) => {
+  (g.checklist ?? []).forEach((c, i2) => {
     const prev = ids.get(c.id);
-    if (prev !== void 0) err2(["checklist", i, "id"], `checklist id '${c.id}' is used twice (checklist[${prev}] and checklist[${i}])`);
-    else ids.set(c.id, i);
+    if (prev !== void 0) err2(["checklist", i2, "id"], `checklist id '${c.id}' is used twice (checklist[${prev}] and checklist[${i2}])`);
+    else ids.set(c.id, i2);
     if (c.when) {
       const key = "label_present" in c.when ? "label_present" : "label_absent";
       const name = "label_present" in c.when ? c.when.label_present : c.when.label_absent;
-      refers(["checklist", i, "when", key], name, `the condition of checklist item '${c.id}'`);
+      refers(["checklist", i2, "when", key], name, `the condition of checklist item '${c.id}'`);
     }
   });
   const agreed = /* @__PURE__ */ new Map();
-  (g.agreement ?? []).forEach((a, i) => {
-    refers(["agreement", i, "label"], a.label, `agreement rule ${i + 1}`);
+  (g.agreement ?? []).forEach((a, i2) => {
+    refers(["agreement", i2, "label"], a.label, `agreement rule ${i2 + 1}`);
     const prev = agreed.get(a.label);
-    if (prev !== void 0) err2(["agreement", i, "label"], `label '${a.label}' has two agreement rules (agreement[${prev}] and agreement[${i}])`);
-    else agreed.set(a.label, i);
+    if (prev !== void 0) err2(["agreement", i2, "label"], `label '${a.label}' has two agreement rules (agreement[${prev}] and agreement[${i2}])`);
+    else agreed.set(a.label, i2);
     if (a.nsd_min !== void 0 && a.tolerance_mm === void 0) {
-      err2(["agreement", i, "nsd_min"], `the agreement rule for '${a.label}' sets nsd_min but no tolerance_mm: the surface distance needs a tolerance in mm`);
+      err2(["agreement", i2, "nsd_min"], `the agreement rule for '${a.label}' sets nsd_min but no tolerance_mm: the surface distance needs a tolerance in mm`);
     }
   });
   reviewErrors(g, err2);
@@ -64677,44 +64762,44 @@ function reviewErrors(g, err2) {
   if (!review) return;
   const reasonIds = (review.reasons ?? []).map((r) => r.id);
   const seenReasons = /* @__PURE__ */ new Map();
-  (review.reasons ?? []).forEach((r, i) => {
+  (review.reasons ?? []).forEach((r, i2) => {
     const prev = seenReasons.get(r.id);
-    if (prev !== void 0) err2(["review", "reasons", i, "id"], `review reason id '${r.id}' is used twice (review.reasons[${prev}] and review.reasons[${i}])`);
-    else seenReasons.set(r.id, i);
+    if (prev !== void 0) err2(["review", "reasons", i2, "id"], `review reason id '${r.id}' is used twice (review.reasons[${prev}] and review.reasons[${i2}])`);
+    else seenReasons.set(r.id, i2);
   });
   const seenStages = /* @__PURE__ */ new Map();
-  (review.stages ?? []).forEach((s, i) => {
+  (review.stages ?? []).forEach((s, i2) => {
     const where = `review stage '${s.id}'`;
     const prev = seenStages.get(s.id);
-    if (prev !== void 0) err2(["review", "stages", i, "id"], `review stage id '${s.id}' is used twice (review.stages[${prev}] and review.stages[${i}])`);
-    else seenStages.set(s.id, i);
+    if (prev !== void 0) err2(["review", "stages", i2, "id"], `review stage id '${s.id}' is used twice (review.stages[${prev}] and review.stages[${i2}])`);
+    else seenStages.set(s.id, i2);
     if (Array.isArray(s.reviewers) && s.reviewers.includes("others")) {
-      err2(["review", "stages", i, "reviewers"], `${where} lists 'others' among its reviewers; write \`reviewers: others\` for anyone but the author, or list the reviewers by e-mail or name`);
+      err2(["review", "stages", i2, "reviewers"], `${where} lists 'others' among its reviewers; write \`reviewers: others\` for anyone but the author, or list the reviewers by e-mail or name`);
     }
     if (s.items === "audit" && !(review.audit_rate !== void 0 && review.audit_rate > 0)) {
-      err2(["review", "stages", i, "items"], `${where} reviews the audit sample, but review.audit_rate is ${review.audit_rate === void 0 ? "not set" : "0"}: the stage would cover no item`);
+      err2(["review", "stages", i2, "items"], `${where} reviews the audit sample, but review.audit_rate is ${review.audit_rate === void 0 ? "not set" : "0"}: the stage would cover no item`);
     }
     if (typeof s.items === "object") {
       s.items.findings.forEach((rule, j) => {
-        if (rule.startsWith("review.")) err2(["review", "stages", i, "items", "findings", j], `${where} cannot cover items by a review finding ('${rule}'): reviews would decide which items need reviews`);
+        if (rule.startsWith("review.")) err2(["review", "stages", i2, "items", "findings", j], `${where} cannot cover items by a review finding ('${rule}'): reviews would decide which items need reviews`);
       });
     }
     (s.reasons ?? []).forEach((id, j) => {
       if (reasonIds.includes(id)) return;
       const guess = closest(id, reasonIds);
       const known = reasonIds.length ? ` (reasons: ${reasonIds.join(", ")})` : ": review.reasons lists none";
-      err2(["review", "stages", i, "reasons", j], `${where} offers the reason '${id}', which is not in review.reasons${guess ? ` \u2014 did you mean ${guess}?` : known}`);
+      err2(["review", "stages", i2, "reasons", j], `${where} offers the reason '${id}', which is not in review.reasons${guess ? ` \u2014 did you mean ${guess}?` : known}`);
     });
   });
 }
-function minMax(l, i, err2) {
+function minMax(l, i2, err2) {
   const where = `label '${l.name}'`;
   if (l.min_volume_mm3 !== void 0 && l.max_volume_mm3 !== void 0 && l.min_volume_mm3 > l.max_volume_mm3) {
-    err2(["labels", i, "min_volume_mm3"], `${where}: min_volume_mm3 (${l.min_volume_mm3}) is larger than max_volume_mm3 (${l.max_volume_mm3})`);
+    err2(["labels", i2, "min_volume_mm3"], `${where}: min_volume_mm3 (${l.min_volume_mm3}) is larger than max_volume_mm3 (${l.max_volume_mm3})`);
   }
   if (l.min_component_volume_mm3 !== void 0 && l.max_volume_mm3 !== void 0 && l.min_component_volume_mm3 > l.max_volume_mm3) {
     err2(
-      ["labels", i, "min_component_volume_mm3"],
+      ["labels", i2, "min_component_volume_mm3"],
       `${where}: min_component_volume_mm3 (${l.min_component_volume_mm3}) is larger than max_volume_mm3 (${l.max_volume_mm3})`
     );
   }
@@ -64725,14 +64810,14 @@ function insideCycles(labels, err2) {
     const c = insideOf(l);
     if (c && c.label !== l.name) container.set(l.name, c.label);
   }
-  labels.forEach((l, i) => {
+  labels.forEach((l, i2) => {
     const chain = [l.name];
     let cur = container.get(l.name);
     while (cur !== void 0 && !chain.includes(cur)) {
       chain.push(cur);
       cur = container.get(cur);
     }
-    if (cur === l.name) err2(["labels", i, "inside"], `'inside' rules form a cycle: ${[...chain, l.name].join(" inside ")}`);
+    if (cur === l.name) err2(["labels", i2, "inside"], `'inside' rules form a cycle: ${[...chain, l.name].join(" inside ")}`);
   });
 }
 var parseGuideline = loadGuideline;
@@ -64740,16 +64825,16 @@ var parseGuideline = loadGuideline;
 // shared/dataset/glob.ts
 function globToRegExp(glob) {
   let re = "";
-  let i = 0;
+  let i2 = 0;
   let braces = 0;
   const g = glob.replace(/^\.\//, "");
-  while (i < g.length) {
-    const c = g[i];
+  while (i2 < g.length) {
+    const c = g[i2];
     if (c === "*") {
-      if (g[i + 1] === "*") {
-        const slashAfter = g[i + 2] === "/";
+      if (g[i2 + 1] === "*") {
+        const slashAfter = g[i2 + 2] === "/";
         re += slashAfter ? "(?:[^/]*(?:/|$))*" : ".*";
-        i += slashAfter ? 3 : 2;
+        i2 += slashAfter ? 3 : 2;
         continue;
       }
       re += "[^/]*";
@@ -64762,7 +64847,7 @@ function globToRegExp(glob) {
       re += ")";
     } else if (c === "," && braces > 0) re += "|";
     else re += c.replace(/[.+^$()|[\]\\]/g, "\\$&");
-    i++;
+    i2++;
   }
   return new RegExp(`^${re}$`);
 }
@@ -64772,11 +64857,11 @@ function globReachesInto(glob) {
   const segments = g.split("/").map((s) => s.includes("**") ? null : globToRegExp(s));
   return (dir) => {
     const ds = dir.split("/");
-    for (let i = 0; i < ds.length; i++) {
-      if (i >= segments.length) return false;
-      const re = segments[i];
+    for (let i2 = 0; i2 < ds.length; i2++) {
+      if (i2 >= segments.length) return false;
+      const re = segments[i2];
       if (re === null) return true;
-      if (!re.test(ds[i])) return false;
+      if (!re.test(ds[i2])) return false;
     }
     return segments.length > ds.length;
   };
@@ -64933,13 +65018,13 @@ var reviewValidator = () => validator2 ??= compileSchema(review_schema_default);
 function validateReviewDocument(value2) {
   const validate2 = reviewValidator();
   if (validate2(value2)) return { document: value2, problems: [] };
-  const problems = (validate2.errors ?? []).filter((e) => e.keyword !== "if").map((e) => {
-    const where = formatPath(e.instancePath.split("/").slice(1).map((p) => /^\d+$/.test(p) ? Number(p) : p)) || "the document";
-    const params = e.params;
-    if (e.keyword === "required") return `${where} needs '${String(params.missingProperty)}'`;
-    if (e.keyword === "additionalProperties") return `${where} has an unknown field '${String(params.additionalProperty)}'`;
-    const exp = e.parentSchema?.["x-expected"];
-    return `${where} ${typeof exp === "string" ? `must be ${exp}` : e.message ?? "is invalid"}`;
+  const problems = (validate2.errors ?? []).filter((e2) => e2.keyword !== "if").map((e2) => {
+    const where = formatPath(e2.instancePath.split("/").slice(1).map((p) => /^\d+$/.test(p) ? Number(p) : p)) || "the document";
+    const params = e2.params;
+    if (e2.keyword === "required") return `${where} needs '${String(params.missingProperty)}'`;
+    if (e2.keyword === "additionalProperties") return `${where} has an unknown field '${String(params.additionalProperty)}'`;
+    const exp = e2.parentSchema?.["x-expected"];
+    return `${where} ${typeof exp === "string" ? `must be ${exp}` : e2.message ?? "is invalid"}`;
   });
   return { problems: [...new Set(problems)] };
 }
@@ -64947,37 +65032,37 @@ function parseReviewDocument(text) {
   let value2;
   try {
     value2 = JSON.parse(text);
-  } catch (e) {
-    return { problems: [`not valid JSON: ${e.message}`] };
+  } catch (e2) {
+    return { problems: [`not valid JSON: ${e2.message}`] };
   }
   return validateReviewDocument(value2);
 }
 var verdictSha256 = (r) => r.fixed_sha256 ?? r.mask_sha256;
 function reviewRecords(doc, where) {
-  return doc.reviews.map((e, index) => ({
+  return doc.reviews.map((e2, index) => ({
     item: where.item,
-    annotation: e.annotation ?? where.annotation,
-    stage: e.stage,
-    reviewer: e.reviewer,
-    reviewer_id: e.reviewer_id ?? null,
-    verdict: e.verdict,
-    reasons: [...e.reasons],
-    comment: e.comment ?? null,
-    time: e.time,
-    mask_sha256: e.mask_sha256,
-    fixed_sha256: e.fixed_sha256 ?? null,
+    annotation: e2.annotation ?? where.annotation,
+    stage: e2.stage,
+    reviewer: e2.reviewer,
+    reviewer_id: e2.reviewer_id ?? null,
+    verdict: e2.verdict,
+    reasons: [...e2.reasons],
+    comment: e2.comment ?? null,
+    time: e2.time,
+    mask_sha256: e2.mask_sha256,
+    fixed_sha256: e2.fixed_sha256 ?? null,
     source: { form: where.form, file: where.file, index }
   }));
 }
 var normal = (s) => s.trim().toLowerCase();
 function sameIdentity(a, b) {
   if (!a || !b) return false;
-  const x = normal(a);
+  const x2 = normal(a);
   const y = normal(b);
-  if (x === "" || y === "") return false;
-  if (x === y) return true;
+  if (x2 === "" || y === "") return false;
+  if (x2 === y) return true;
   const local = (s) => s.includes("@") ? s.slice(0, s.indexOf("@")) : null;
-  return local(x) !== null && !y.includes("@") && local(x) === y || local(y) !== null && !x.includes("@") && local(y) === x;
+  return local(x2) !== null && !y.includes("@") && local(x2) === y || local(y) !== null && !x2.includes("@") && local(y) === x2;
 }
 function byTime(a, b) {
   const ta = Date.parse(a.time);
@@ -64997,8 +65082,8 @@ function isRegionResult(entry) {
   return typeof entry.type === "string" && REGION_TYPE.test(entry.type);
 }
 function labelStudioMaskSha256(result) {
-  const regions = result.filter(isRegionResult).map((e) => {
-    const r = e;
+  const regions = result.filter(isRegionResult).map((e2) => {
+    const r = e2;
     return canonicalJson({ type: String(r.type).toLowerCase(), value: r.value, original_width: r.original_width ?? null, original_height: r.original_height ?? null });
   }).sort();
   return sha256Text(`[${regions.join(",")}]`);
@@ -65012,9 +65097,9 @@ function readReviewSidecar(bytes, file, where) {
 }
 function labelStudioReviewTexts(result) {
   const texts = [];
-  for (const e of result) {
-    if (!isObj2(e) || e.from_name !== REVIEW_FROM_NAME || !isObj2(e.value) || !Array.isArray(e.value.text)) continue;
-    for (const t of e.value.text) if (typeof t === "string") texts.push(t);
+  for (const e2 of result) {
+    if (!isObj2(e2) || e2.from_name !== REVIEW_FROM_NAME || !isObj2(e2.value) || !Array.isArray(e2.value.text)) continue;
+    for (const t of e2.value.text) if (typeof t === "string") texts.push(t);
   }
   return texts;
 }
@@ -65033,7 +65118,7 @@ function readLabelStudioReviews(result, where) {
 }
 function isReviewCarrier(result, records, ownId) {
   if (records.length === 0) return false;
-  if (!result.every((e) => isObj2(e) && e.from_name === REVIEW_FROM_NAME)) return false;
+  if (!result.every((e2) => isObj2(e2) && e2.from_name === REVIEW_FROM_NAME)) return false;
   return records.every((r) => r.annotation !== null && r.annotation !== ownId);
 }
 
@@ -65044,8 +65129,8 @@ function itemStem(path) {
   const base = path.slice(path.lastIndexOf("/") + 1);
   const lower = base.toLowerCase();
   for (const s of MASK_SUFFIXES) if (lower.endsWith(s)) return base.slice(0, base.length - s.length);
-  const dot4 = base.lastIndexOf(".");
-  return dot4 > 0 ? base.slice(0, dot4) : base;
+  const dot5 = base.lastIndexOf(".");
+  return dot5 > 0 ? base.slice(0, dot5) : base;
 }
 var parentDir = (path) => {
   const parts = path.split("/");
@@ -65091,9 +65176,9 @@ function labelStudioItems(tree, file, src, opts) {
   let bytes;
   try {
     bytes = readEntry(tree, file);
-  } catch (e) {
-    if (!isSegqcError(e)) throw e;
-    return unreadable2(`${e.detail} (${e.code})`, e.reason);
+  } catch (e2) {
+    if (!isSegqcError(e2)) throw e2;
+    return unreadable2(`${e2.detail} (${e2.code})`, e2.reason);
   }
   if (bytes.length > MAX_EXPORT_BYTES) {
     return unreadable2(`is ${bytes.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for one Label Studio export: export the project in parts`);
@@ -65101,8 +65186,8 @@ function labelStudioItems(tree, file, src, opts) {
   let parsed;
   try {
     parsed = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    return unreadable2(`not valid JSON: ${e.message}`);
+  } catch (e2) {
+    return unreadable2(`not valid JSON: ${e2.message}`);
   }
   if (!Array.isArray(parsed) && (typeof parsed !== "object" || parsed === null)) return unreadable2(`holds ${kindOf(parsed)}, not a Label Studio export (an array of tasks, or one task)`);
   const tasks = Array.isArray(parsed) ? parsed : [parsed];
@@ -65176,9 +65261,9 @@ function maskReviews(tree, files, path, bytes) {
   const sha256 = maskFileSha256(bytes);
   try {
     return { records: readReviewSidecar(readEntry(tree, side), side, { item: itemStem(path), annotation: path }), sha256, problems: [] };
-  } catch (e) {
-    if (!isSegqcError(e)) throw e;
-    return { records: [], sha256, problems: [{ file: side, detail: e.detail }] };
+  } catch (e2) {
+    if (!isSegqcError(e2)) throw e2;
+    return { records: [], sha256, problems: [{ file: side, detail: e2.detail }] };
   }
 }
 function maskAnnotation(tree, files, path, src, annotator, opts) {
@@ -65248,7 +65333,7 @@ function discoverItems(tree, sources, opts) {
         for (const it of labelStudioItems(tree, f, src, opts)) {
           yielded++;
           const target = get3(it.id);
-          target.files.push(...it.files.filter((x) => !target.files.includes(x)));
+          target.files.push(...it.files.filter((x2) => !target.files.includes(x2)));
           target.annotations.push(...it.annotations);
           target.reference ??= it.reference;
           target.tasks += it.tasks;
@@ -65323,34 +65408,34 @@ function floatView(data2, v3) {
   if (v3 === minusZero) return null;
   return new Float64Array(data2.buffer, data2.byteOffset, data2.byteLength >>> 3);
 }
-function firstIn(data2, w, per, s, e, v3, f = null) {
-  let x = s;
+function firstIn(data2, w, per, s, e2, v3, f = null) {
+  let x2 = s;
   if (f !== null && v3 !== 0) {
     const group = 8 * per;
-    const ge = e - e % group;
-    while (x < ge && x % group !== 0) {
-      if (data2[x] === v3) return x;
-      x++;
+    const ge = e2 - e2 % group;
+    while (x2 < ge && x2 % group !== 0) {
+      if (data2[x2] === v3) return x2;
+      x2++;
     }
-    if (x < ge) {
+    if (x2 < ge) {
       const fe = ge / group * 4;
-      for (let fi = x / group * 4; fi < fe; fi += 4) {
+      for (let fi = x2 / group * 4; fi < fe; fi += 4) {
         if (f[fi] !== 0 || f[fi + 1] !== 0 || f[fi + 2] !== 0 || f[fi + 3] !== 0) {
           const b = fi / 4 * group;
           for (let t = b; t < b + group; t++) if (data2[t] === v3) return t;
         }
       }
-      x = ge;
+      x2 = ge;
     }
   } else if (w !== null && v3 !== 0) {
     const group = 4 * per;
-    const ge = e - e % group;
-    while (x < ge && x % group !== 0) {
-      if (data2[x] === v3) return x;
-      x++;
+    const ge = e2 - e2 % group;
+    while (x2 < ge && x2 % group !== 0) {
+      if (data2[x2] === v3) return x2;
+      x2++;
     }
-    if (x < ge) {
-      let wi = x / per;
+    if (x2 < ge) {
+      let wi = x2 / per;
       const we = ge / per;
       for (; wi < we; wi += 4) {
         if ((w[wi] | w[wi + 1] | w[wi + 2] | w[wi + 3]) !== 0) {
@@ -65358,23 +65443,23 @@ function firstIn(data2, w, per, s, e, v3, f = null) {
           for (let t = b; t < b + group; t++) if (data2[t] === v3) return t;
         }
       }
-      x = ge;
+      x2 = ge;
     }
   }
-  for (; x < e; x++) if (data2[x] === v3) return x;
+  for (; x2 < e2; x2++) if (data2[x2] === v3) return x2;
   return -1;
 }
-function lastIn(data2, w, per, s, e, v3) {
-  let x = e - 1;
+function lastIn(data2, w, per, s, e2, v3) {
+  let x2 = e2 - 1;
   if (w !== null && v3 !== 0) {
     const group = 4 * per;
     const gs = s + (group - s % group) % group;
-    while (x >= gs && (x + 1) % group !== 0) {
-      if (data2[x] === v3) return x;
-      x--;
+    while (x2 >= gs && (x2 + 1) % group !== 0) {
+      if (data2[x2] === v3) return x2;
+      x2--;
     }
-    if (x >= gs) {
-      let wi = (x + 1) / per - 4;
+    if (x2 >= gs) {
+      let wi = (x2 + 1) / per - 4;
       const ws = gs / per;
       for (; wi >= ws; wi -= 4) {
         if ((w[wi] | w[wi + 1] | w[wi + 2] | w[wi + 3]) !== 0) {
@@ -65382,10 +65467,10 @@ function lastIn(data2, w, per, s, e, v3) {
           for (let t = b + group - 1; t >= b; t--) if (data2[t] === v3) return t;
         }
       }
-      x = gs - 1;
+      x2 = gs - 1;
     }
   }
-  for (; x >= s; x--) if (data2[x] === v3) return x;
+  for (; x2 >= s; x2--) if (data2[x2] === v3) return x2;
   return -1;
 }
 function boundingBox(mask, shape) {
@@ -65414,11 +65499,11 @@ function boundingBox(mask, shape) {
   return i1 < 0 ? null : [i0, j0, k0, i1, j1, k1];
 }
 var emptyBox = () => [Infinity, Infinity, Infinity, -1, -1, -1];
-function extendBox(box, i, j, k) {
-  if (i < box[0]) box[0] = i;
+function extendBox(box, i2, j, k) {
+  if (i2 < box[0]) box[0] = i2;
   if (j < box[1]) box[1] = j;
   if (k < box[2]) box[2] = k;
-  if (i > box[3]) box[3] = i;
+  if (i2 > box[3]) box[3] = i2;
   if (j > box[4]) box[4] = j;
   if (k > box[5]) box[5] = k;
 }
@@ -65430,13 +65515,13 @@ function unionBox(a, b) {
 var voxelVolume = (g) => is2D(g) ? g.spacing[0] * g.spacing[1] : g.spacing[0] * g.spacing[1] * g.spacing[2];
 
 // shared/metrics/components.ts
-function find(parent, x) {
-  let r = x;
+function find(parent, x2) {
+  let r = x2;
   while (parent[r] !== r) r = parent[r];
-  while (parent[x] !== r) {
-    const n2 = parent[x];
-    parent[x] = r;
-    x = n2;
+  while (parent[x2] !== r) {
+    const n2 = parent[x2];
+    parent[x2] = r;
+    x2 = n2;
   }
   return r;
 }
@@ -65462,14 +65547,14 @@ function connectedComponents(mask, shape, opts = {}) {
       const r = k * by + j;
       rowStart[r] = nr;
       const base = ((k + box[2]) * ny + (j + box[1])) * nx + box[0];
-      let i = 0;
-      while (i < bx) {
-        if (data2[base + i] !== value2) {
-          i++;
+      let i2 = 0;
+      while (i2 < bx) {
+        if (data2[base + i2] !== value2) {
+          i2++;
           continue;
         }
-        const s = i;
-        while (i < bx && data2[base + i] === value2) i++;
+        const s = i2;
+        while (i2 < bx && data2[base + i2] === value2) i2++;
         if (nr === cap) {
           cap *= 2;
           const a = new Int32Array(cap), b = new Int32Array(cap);
@@ -65479,14 +65564,14 @@ function connectedComponents(mask, shape, opts = {}) {
           re = b;
         }
         rs[nr] = s;
-        re[nr] = i - 1;
+        re[nr] = i2 - 1;
         nr++;
       }
     }
   }
   rowStart[rows] = nr;
   const { sizes, compOf } = componentsOfRuns(rowStart, rs, re, by, bz, conn);
-  const out = { count: sizes.length, sizes: [...sizes].sort((x, y) => y - x) };
+  const out = { count: sizes.length, sizes: [...sizes].sort((x2, y) => y - x2) };
   if (opts.labels) {
     const labels = new Int32Array(bx * by * bz);
     for (let r = 0; r < rows; r++) {
@@ -65580,17 +65665,17 @@ function envelope(w, n2, s) {
       z[1] = Infinity;
       continue;
     }
-    let x = 0;
+    let x2 = 0;
     for (; ; ) {
       const p = v3[k];
       const xp = p * s;
-      x = (hq - (f[p] + xp * xp)) / (2 * (xq - xp));
-      if (x <= z[k] && k > 0) k--;
+      x2 = (hq - (f[p] + xp * xp)) / (2 * (xq - xp));
+      if (x2 <= z[k] && k > 0) k--;
       else break;
     }
     k++;
     v3[k] = q;
-    z[k] = x;
+    z[k] = x2;
     z[k + 1] = Infinity;
   }
   if (k < 0) return false;
@@ -65613,25 +65698,25 @@ function squaredEdt(feature, dims, spacing, out, lines) {
   for (let r = 0, rows = ny * nz; r < rows; r++) {
     const b = r * nx;
     let last = -1;
-    for (let i = 0; i < nx; i++) {
-      if (feature[b + i] !== 0) {
-        last = i;
-        g[b + i] = 0;
-      } else if (last < 0) g[b + i] = Infinity;
+    for (let i2 = 0; i2 < nx; i2++) {
+      if (feature[b + i2] !== 0) {
+        last = i2;
+        g[b + i2] = 0;
+      } else if (last < 0) g[b + i2] = Infinity;
       else {
-        const t = (i - last) * sx;
-        g[b + i] = t * t;
+        const t = (i2 - last) * sx;
+        g[b + i2] = t * t;
       }
     }
     if (last < 0) continue;
     planeHas[r / ny | 0] = 1;
     let next = -1;
-    for (let i = nx - 1; i >= 0; i--) {
-      if (feature[b + i] !== 0) next = i;
+    for (let i2 = nx - 1; i2 >= 0; i2--) {
+      if (feature[b + i2] !== 0) next = i2;
       else if (next >= 0) {
-        const t = (next - i) * sx;
+        const t = (next - i2) * sx;
         const d2 = t * t;
-        if (d2 < g[b + i]) g[b + i] = d2;
+        if (d2 < g[b + i2]) g[b + i2] = d2;
       }
     }
   }
@@ -65643,17 +65728,17 @@ function squaredEdt(feature, dims, spacing, out, lines) {
       const pb = k * nx * ny;
       for (let j = 0; j < ny; j++) {
         const src = pb + j * nx;
-        for (let i = 0; i < nx; i++) pbuf[i * ny + j] = g[src + i];
+        for (let i2 = 0; i2 < nx; i2++) pbuf[i2 * ny + j] = g[src + i2];
       }
-      for (let i = 0; i < nx; i++) {
-        const o = i * ny;
+      for (let i2 = 0; i2 < nx; i2++) {
+        const o = i2 * ny;
         for (let j = 0; j < ny; j++) f[j] = pbuf[o + j];
         if (!envelope(w, ny, sy)) continue;
         for (let j = 0; j < ny; j++) pbuf[o + j] = d[j];
       }
       for (let j = 0; j < ny; j++) {
         const dst = pb + j * nx;
-        for (let i = 0; i < nx; i++) g[dst + i] = pbuf[i * ny + j];
+        for (let i2 = 0; i2 < nx; i2++) g[dst + i2] = pbuf[i2 * ny + j];
       }
     }
   }
@@ -65667,7 +65752,7 @@ function squaredEdt(feature, dims, spacing, out, lines) {
       const rb = j * nx;
       let need = lines === void 0;
       if (!need) {
-        for (let i = 0; i < nx; i++) if (lines[rb + i] !== 0) {
+        for (let i2 = 0; i2 < nx; i2++) if (lines[rb + i2] !== 0) {
           need = true;
           break;
         }
@@ -65675,18 +65760,18 @@ function squaredEdt(feature, dims, spacing, out, lines) {
       if (!need) continue;
       for (let k = 0; k < nz; k++) {
         const src = k * plane + rb;
-        for (let i = 0; i < nx; i++) buf[i * nz + k] = g[src + i];
+        for (let i2 = 0; i2 < nx; i2++) buf[i2 * nz + k] = g[src + i2];
       }
-      for (let i = 0; i < nx; i++) {
-        if (lines !== void 0 && lines[rb + i] === 0) continue;
-        const o = i * nz;
+      for (let i2 = 0; i2 < nx; i2++) {
+        if (lines !== void 0 && lines[rb + i2] === 0) continue;
+        const o = i2 * nz;
         for (let k = 0; k < nz; k++) f[k] = buf[o + k];
         if (!envelope(w, nz, sz)) continue;
         for (let k = 0; k < nz; k++) buf[o + k] = d[k];
       }
       for (let k = 0; k < nz; k++) {
         const dst = k * plane + rb;
-        for (let i = 0; i < nx; i++) g[dst + i] = buf[i * nz + k];
+        for (let i2 = 0; i2 < nx; i2++) g[dst + i2] = buf[i2 * nz + k];
       }
     }
   }
@@ -65736,9 +65821,9 @@ function squaredDistancesToPoints(features, dims, spacing, queries, out, feature
     dj2[b] = t * t;
   }
   let work = 0;
-  const nearest = (x) => {
-    const r0 = x / nx | 0;
-    const i = x - r0 * nx;
+  const nearest = (x2) => {
+    const r0 = x2 / nx | 0;
+    const i2 = x2 - r0 * nx;
     const k = r0 / ny | 0;
     const j = r0 - k * ny;
     let best = Infinity;
@@ -65761,20 +65846,20 @@ function squaredDistancesToPoints(features, dims, spacing, queries, out, feature
             if (jj < 0 || jj >= ny || s2 === 1 && b === 0) continue;
             const row = pr + jj;
             const s = rowStart[row];
-            const e = rowStart[row + 1];
+            const e2 = rowStart[row + 1];
             work++;
-            if (s === e) continue;
+            if (s === e2) continue;
             let di;
-            if (col[s] >= i) di = col[s] - i;
-            else if (col[e - 1] <= i) di = i - col[e - 1];
+            if (col[s] >= i2) di = col[s] - i2;
+            else if (col[e2 - 1] <= i2) di = i2 - col[e2 - 1];
             else {
-              let lo2 = s, hi2 = e - 1;
+              let lo2 = s, hi2 = e2 - 1;
               while (hi2 - lo2 > 1) {
                 const m = lo2 + hi2 >> 1;
-                if (col[m] < i) lo2 = m;
+                if (col[m] < i2) lo2 = m;
                 else hi2 = m;
               }
-              const l = i - col[lo2], h3 = col[hi2] - i;
+              const l = i2 - col[lo2], h3 = col[hi2] - i2;
               di = l < h3 ? l : h3;
               work += 2;
             }
@@ -65821,8 +65906,8 @@ var TABLE2 = "000 111 111 220,220 111 202,202 111,111 400,222,111 111 111,111 20
 var SURFEL_NORMALS = TABLE2.split(" ").map((code) => {
   const ts = code.split(",");
   const out = new Float64Array(ts.length * 3);
-  ts.forEach((t, i) => {
-    for (let a = 0; a < 3; a++) out[3 * i + a] = Number(t[a]) / 8;
+  ts.forEach((t, i2) => {
+    for (let a = 0; a < 3; a++) out[3 * i2 + a] = Number(t[a]) / 8;
   });
   return out;
 });
@@ -65838,7 +65923,7 @@ var RunList = class {
   constructor(rows) {
     this.rowStart = new Int32Array(rows + 1);
   }
-  push(s, e) {
+  push(s, e2) {
     if (this.n === this.start.length) {
       const a = new Int32Array(this.n * 2), b = new Int32Array(this.n * 2);
       a.set(this.start);
@@ -65847,7 +65932,7 @@ var RunList = class {
       this.end = b;
     }
     this.start[this.n] = s;
-    this.end[this.n++] = e;
+    this.end[this.n++] = e2;
   }
   /** Records row `r` for the runs pushed since run `from`. */
   rowsFrom(from, r) {
@@ -65861,16 +65946,16 @@ var RunList = class {
 };
 function scanRow(data2, v3, src, w, off, out) {
   let c = 0;
-  let i = 0;
-  while (i < w) {
-    if (data2[src + i] !== v3) {
-      i++;
+  let i2 = 0;
+  while (i2 < w) {
+    if (data2[src + i2] !== v3) {
+      i2++;
       continue;
     }
-    const s = i++;
-    while (i < w && data2[src + i] === v3) i++;
-    out.push(s + off, i - 1 + off);
-    c += i - s;
+    const s = i2++;
+    while (i2 < w && data2[src + i2] === v3) i2++;
+    out.push(s + off, i2 - 1 + off);
+    c += i2 - s;
   }
   return c;
 }
@@ -65878,33 +65963,33 @@ function scanRowBytes(data2, w32, v3, src, w, off, out) {
   const vv = v3 * 16843009 >>> 0;
   let c = 0;
   const end = src + w;
-  let x = src;
-  while (x < end) {
-    if ((x & 3) === 0 && x + 4 <= end) {
-      const y = w32[x >> 2] ^ vv;
+  let x2 = src;
+  while (x2 < end) {
+    if ((x2 & 3) === 0 && x2 + 4 <= end) {
+      const y = w32[x2 >> 2] ^ vv;
       if ((y - 16843009 & ~y & 2155905152) === 0) {
-        x += 4;
+        x2 += 4;
         continue;
       }
     }
-    if (data2[x] !== v3) {
-      x++;
+    if (data2[x2] !== v3) {
+      x2++;
       continue;
     }
-    const s = x++;
+    const s = x2++;
     for (; ; ) {
-      if ((x & 3) === 0 && x + 4 <= end && w32[x >> 2] === vv) {
-        x += 4;
+      if ((x2 & 3) === 0 && x2 + 4 <= end && w32[x2 >> 2] === vv) {
+        x2 += 4;
         continue;
       }
-      if (x < end && data2[x] === v3) {
-        x++;
+      if (x2 < end && data2[x2] === v3) {
+        x2++;
         continue;
       }
       break;
     }
-    out.push(s - src + off, x - 1 - src + off);
-    c += x - s;
+    out.push(s - src + off, x2 - 1 - src + off);
+    c += x2 - s;
   }
   return c;
 }
@@ -65945,17 +66030,17 @@ function maskRuns(mask, shape) {
     for (let gi = 0; gi < ng; gi++) {
       const q = gi << 2;
       if (fv[q] === 0 && fv[q + 1] === 0 && fv[q + 2] === 0 && fv[q + 3] === 0) continue;
-      const x = gi << 5;
-      const ra = Math.floor(x / nx), rb = Math.floor((x + 31) / nx);
-      for (let r = ra > done ? ra : done + 1; r <= rb && r < rows; r++) readRow(r, r === ra ? x : r * nx);
+      const x2 = gi << 5;
+      const ra = Math.floor(x2 / nx), rb = Math.floor((x2 + 31) / nx);
+      for (let r = ra > done ? ra : done + 1; r <= rb && r < rows; r++) readRow(r, r === ra ? x2 : r * nx);
       done = rb;
       const next = Math.floor((rb + 1) * nx / 32) - 1;
       if (next > gi) gi = next;
     }
-    for (let x = ng << 5; x < n2; x++) {
-      const r = Math.floor(x / nx);
-      if (r > done && data2[x] === value2) {
-        readRow(r, x);
+    for (let x2 = ng << 5; x2 < n2; x2++) {
+      const r = Math.floor(x2 / nx);
+      if (r > done && data2[x2] === value2) {
+        readRow(r, x2);
         done = r;
       }
     }
@@ -66062,14 +66147,14 @@ var RowSweep = class {
       let p = 2147483647;
       for (let t = 0; t < nr; t++) {
         if (cur[t] >= lim[t]) continue;
-        const x = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
-        if (x < p) p = x;
+        const x2 = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
+        if (x2 < p) p = x2;
       }
       if (p === 2147483647) break;
       for (let t = 0; t < nr; t++) {
         if (cur[t] >= lim[t]) continue;
-        const x = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
-        if (x !== p) continue;
+        const x2 = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
+        if (x2 !== p) continue;
         mask ^= bits[t];
         if (phase[t] === 0) phase[t] = 1;
         else {
@@ -66104,25 +66189,25 @@ function voxelSurface(runs, dims) {
       const ne = sweep.run(runs, nbRows, nbBits, nn);
       const evPos = sweep.pos, evMask = sweep.mask;
       const base = r * nx;
-      let e = 0;
+      let e2 = 0;
       for (let t = r0; t < r1; t++) {
         const s = start[t], f = end[t];
-        while (e < ne - 1 && evPos[e + 1] <= s + 1) e++;
-        let x = s;
-        for (let g = e; g < ne - 1 && evPos[g] <= f - 1; g++) {
+        while (e2 < ne - 1 && evPos[e2 + 1] <= s + 1) e2++;
+        let x2 = s;
+        for (let g = e2; g < ne - 1 && evPos[g] <= f - 1; g++) {
           if (evMask[g] !== full) continue;
           const lo = evPos[g] > s + 1 ? evPos[g] : s + 1;
           const hi = evPos[g + 1] - 1 < f - 1 ? evPos[g + 1] - 1 : f - 1;
           if (lo > hi) continue;
-          for (; x < lo; x++) {
+          for (; x2 < lo; x2++) {
             if (out.n === out.index.length) out.grow();
-            out.index[out.n++] = base + x;
+            out.index[out.n++] = base + x2;
           }
-          x = hi + 1;
+          x2 = hi + 1;
         }
-        for (; x <= f; x++) {
+        for (; x2 <= f; x2++) {
           if (out.n === out.index.length) out.grow();
-          out.index[out.n++] = base + x;
+          out.index[out.n++] = base + x2;
         }
       }
     }
@@ -66135,8 +66220,8 @@ function surfelAreaTable3D(spacing) {
   for (let code = 0; code < 256; code++) {
     const t = SURFEL_NORMALS[code];
     let sum = 0;
-    for (let i = 0; i < t.length; i += 3) {
-      const n0 = t[i] * s1 * s2, n1 = t[i + 1] * s0 * s2, n2 = t[i + 2] * s0 * s1;
+    for (let i2 = 0; i2 < t.length; i2 += 3) {
+      const n0 = t[i2] * s1 * s2, n1 = t[i2 + 1] * s0 * s2, n2 = t[i2 + 2] * s0 * s1;
       sum += Math.sqrt(n0 * n0 + n1 * n1 + n2 * n2);
     }
     table[code] = sum;
@@ -66188,8 +66273,8 @@ function surfelSurface(runs, dims, table) {
       const evPos = sweep.pos, evMask = sweep.mask;
       const base = (k * cy + j) * cx;
       let prev = 0;
-      for (let e = 0; e < ne; e++) {
-        const p = evPos[e], m = evMask[e];
+      for (let e2 = 0; e2 < ne; e2++) {
+        const p = evPos[e2], m = evMask[e2];
         const c0 = p - 1;
         if (c0 >= 0 && c0 < cx) {
           const code = prev << shift | m;
@@ -66199,7 +66284,7 @@ function surfelSurface(runs, dims, table) {
           out.weight[out.n++] = table[code];
         }
         if (m !== 0 && m !== all) {
-          const next = e + 1 < ne ? evPos[e + 1] : cx + 1;
+          const next = e2 + 1 < ne ? evPos[e2 + 1] : cx + 1;
           const code = m << shift | m;
           const wt = table[code];
           const hi = next - 2 < cx - 1 ? next - 2 : cx - 1;
@@ -66222,15 +66307,15 @@ function pairwiseSum(a, start = 0, end = a.length) {
   const n2 = end - start;
   if (n2 < 8) {
     let s = 0;
-    for (let i = start; i < end; i++) s += a[i];
+    for (let i2 = start; i2 < end; i2++) s += a[i2];
     return s;
   }
   if (n2 <= 128) {
     let r0 = a[start], r1 = a[start + 1], r2 = a[start + 2], r3 = a[start + 3];
     let r4 = a[start + 4], r5 = a[start + 5], r6 = a[start + 6], r7 = a[start + 7];
-    let i = 8;
-    for (; i < n2 - n2 % 8; i += 8) {
-      const b = start + i;
+    let i2 = 8;
+    for (; i2 < n2 - n2 % 8; i2 += 8) {
+      const b = start + i2;
       r0 += a[b];
       r1 += a[b + 1];
       r2 += a[b + 2];
@@ -66241,7 +66326,7 @@ function pairwiseSum(a, start = 0, end = a.length) {
       r7 += a[b + 7];
     }
     let s = r0 + r1 + (r2 + r3) + (r4 + r5 + (r6 + r7));
-    for (; i < n2; i++) s += a[start + i];
+    for (; i2 < n2; i2++) s += a[start + i2];
     return s;
   }
   let n22 = Math.floor(n2 / 2);
@@ -66260,32 +66345,32 @@ function percentileSorted(s, q) {
 function directed(from, to, spacing) {
   const d = new Float64Array(from.index.length);
   squaredDistancesToPoints(to.index, to.dims, spacing, from.index, d);
-  for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(d[i]);
+  for (let i2 = 0; i2 < d.length; i2++) d[i2] = Math.sqrt(d[i2]);
   return { dist: d, weight: from.weight };
 }
-function rankValues(x) {
-  const n2 = x.length;
+function rankValues(x2) {
+  const n2 = x2.length;
   let cap = 16;
   while (cap < 2 * n2) cap *= 2;
   const mask = cap - 1;
   const slot = new Int32Array(cap).fill(-1);
-  const bits = new Uint32Array(x.buffer, x.byteOffset, 2 * n2);
+  const bits = new Uint32Array(x2.buffer, x2.byteOffset, 2 * n2);
   const vals = new Float64Array(n2);
   const id = new Int32Array(n2);
   let u = 0;
-  for (let i = 0; i < n2; i++) {
-    const v3 = x[i];
-    let h3 = v3 === 0 ? 0 : Math.imul(bits[2 * i] ^ Math.imul(bits[2 * i + 1], 2246822507), 2654435761) >>> 7 & mask;
+  for (let i2 = 0; i2 < n2; i2++) {
+    const v3 = x2[i2];
+    let h3 = v3 === 0 ? 0 : Math.imul(bits[2 * i2] ^ Math.imul(bits[2 * i2 + 1], 2246822507), 2654435761) >>> 7 & mask;
     for (; ; ) {
       const s = slot[h3];
       if (s < 0) {
         slot[h3] = u;
         vals[u] = v3;
-        id[i] = u++;
+        id[i2] = u++;
         break;
       }
       if (vals[s] === v3) {
-        id[i] = s;
+        id[i2] = s;
         break;
       }
       h3 = h3 + 1 & mask;
@@ -66301,19 +66386,19 @@ function rankValues(x) {
     if (slot[h3] >= 0) rankOf[slot[h3]] = r;
   }
   const rank2 = new Int32Array(n2);
-  for (let i = 0; i < n2; i++) rank2[i] = rankOf[id[i]];
+  for (let i2 = 0; i2 < n2; i2++) rank2[i2] = rankOf[id[i2]];
   return { distinct, rank: rank2 };
 }
-function sortedCopy(x) {
-  const { distinct, rank: rank2 } = rankValues(x);
+function sortedCopy(x2) {
+  const { distinct, rank: rank2 } = rankValues(x2);
   const u = distinct.length;
   const count = new Int32Array(u);
-  for (let i = 0; i < rank2.length; i++) count[rank2[i]]++;
-  const out = new Float64Array(x.length);
+  for (let i2 = 0; i2 < rank2.length; i2++) count[rank2[i2]]++;
+  const out = new Float64Array(x2.length);
   let o = 0;
   for (let r = 0; r < u; r++) {
     const v3 = distinct[r];
-    for (let e = o + count[r]; o < e; o++) out[o] = v3;
+    for (let e2 = o + count[r]; o < e2; o++) out[o] = v3;
   }
   return out;
 }
@@ -66334,30 +66419,30 @@ function sortWithWeights(dist2, weight, code, table) {
   let nw = 0;
   for (let c = 0; c < byCode.length; c++) if (byCode[c] + 1 > nw) nw = byCode[c] + 1;
   const wRank = new Int32Array(n2);
-  for (let i = 0; i < n2; i++) wRank[i] = byCode[code[i]];
+  for (let i2 = 0; i2 < n2; i2++) wRank[i2] = byCode[code[i2]];
   const W = { distinct: { length: nw }, rank: wRank };
   const byW = new Int32Array(W.distinct.length + 1);
-  for (let i = 0; i < n2; i++) byW[W.rank[i] + 1]++;
+  for (let i2 = 0; i2 < n2; i2++) byW[W.rank[i2] + 1]++;
   for (let r = 0; r < W.distinct.length; r++) byW[r + 1] += byW[r];
   const order = new Int32Array(n2);
-  for (let i = 0; i < n2; i++) order[byW[W.rank[i]]++] = i;
+  for (let i2 = 0; i2 < n2; i2++) order[byW[W.rank[i2]]++] = i2;
   const byD = new Int32Array(D.distinct.length + 1);
-  for (let i = 0; i < n2; i++) byD[D.rank[i] + 1]++;
+  for (let i2 = 0; i2 < n2; i2++) byD[D.rank[i2] + 1]++;
   for (let r = 0; r < D.distinct.length; r++) byD[r + 1] += byD[r];
   const d = new Float64Array(n2), w = new Float64Array(n2);
   for (let t = 0; t < n2; t++) {
-    const i = order[t];
-    const p = byD[D.rank[i]]++;
-    d[p] = dist2[i];
-    w[p] = weight[i];
+    const i2 = order[t];
+    const p = byD[D.rank[i2]]++;
+    d[p] = dist2[i2];
+    w[p] = weight[i2];
   }
   return { d, w };
 }
 function weightedPercentile(d, w, total, p) {
   let cum = 0;
-  for (let i = 0; i < d.length; i++) {
-    cum += w[i];
-    if (cum / total >= p) return d[i];
+  for (let i2 = 0; i2 < d.length; i2++) {
+    cum += w[i2];
+    if (cum / total >= p) return d[i2];
   }
   return d[d.length - 1];
 }
@@ -66418,20 +66503,20 @@ function compareMasks(ref, cand, geometry, opts) {
   const ba = directed(sB, sA, spacing);
   const nsd = {};
   let hd = 0;
-  for (const x of [ab.dist, ba.dist]) for (let i = 0; i < x.length; i++) if (x[i] > hd) hd = x[i];
+  for (const x2 of [ab.dist, ba.dist]) for (let i2 = 0; i2 < x2.length; i2++) if (x2[i2] > hd) hd = x2[i2];
   if (surface === "voxel") {
     const sa = sortedCopy(ab.dist), sb = sortedCopy(ba.dist);
     const hd95 = Math.max(percentileSorted(sa, 0.95), percentileSorted(sb, 0.95));
     let sum = 0;
-    for (const x of [ab.dist, ba.dist]) for (let i = 0; i < x.length; i++) sum += x[i];
+    for (const x2 of [ab.dist, ba.dist]) for (let i2 = 0; i2 < x2.length; i2++) sum += x2[i2];
     const n2 = sa.length + sb.length;
     for (const t of tolerances) {
       let c = 0;
-      for (const x of [sa, sb]) {
-        let lo = 0, hi = x.length;
+      for (const x2 of [sa, sb]) {
+        let lo = 0, hi = x2.length;
         while (lo < hi) {
           const mid = lo + hi >> 1;
-          if (x[mid] <= t) lo = mid + 1;
+          if (x2[mid] <= t) lo = mid + 1;
           else hi = mid;
         }
         c += lo;
@@ -66445,7 +66530,7 @@ function compareMasks(ref, cand, geometry, opts) {
   const robust = (p) => Math.max(weightedPercentile(A.d, A.w, totA, p), weightedPercentile(B.d, B.w, totB, p));
   const meanOf = (s, tot) => {
     const prod = new Float64Array(s.d.length);
-    for (let i = 0; i < prod.length; i++) prod[i] = s.d[i] * s.w[i];
+    for (let i2 = 0; i2 < prod.length; i2++) prod[i2] = s.d[i2] * s.w[i2];
     return pairwiseSum(prod) / tot;
   };
   const prefix = (s, t) => {
@@ -66465,18 +66550,18 @@ function compareMasks(ref, cand, geometry, opts) {
 }
 
 // shared/report/finding-text.ts
-function num2(x) {
-  if (!Number.isFinite(x)) return String(x);
-  if (x === 0) return "0";
-  const a = Math.abs(x);
-  if (a >= 1e3) return Math.round(x).toLocaleString("en-US");
-  if (a < 1e-3) return x.toPrecision(3);
-  return String(Number(x.toPrecision(3)));
+function num2(x2) {
+  if (!Number.isFinite(x2)) return String(x2);
+  if (x2 === 0) return "0";
+  const a = Math.abs(x2);
+  if (a >= 1e3) return Math.round(x2).toLocaleString("en-US");
+  if (a < 1e-3) return x2.toPrecision(3);
+  return String(Number(x2.toPrecision(3)));
 }
-function size(x, units) {
-  if (units === "px") return `${num2(x)} pixel${x === 1 ? "" : "s"}`;
-  if (units === "mm2") return `${num2(x)} mm\xB2`;
-  return x >= 1e4 ? `${num2(x)} mm\xB3 (${num2(x / 1e3)} mL)` : `${num2(x)} mm\xB3`;
+function size(x2, units) {
+  if (units === "px") return `${num2(x2)} pixel${x2 === 1 ? "" : "s"}`;
+  if (units === "mm2") return `${num2(x2)} mm\xB2`;
+  return x2 >= 1e4 ? `${num2(x2)} mm\xB3 (${num2(x2 / 1e3)} mL)` : `${num2(x2)} mm\xB3`;
 }
 function amount(a) {
   const word = `${a.units === "mm3" ? "voxel" : "pixel"}${a.voxels === 1 ? "" : "s"}`;
@@ -66484,9 +66569,9 @@ function amount(a) {
 }
 var tenth = (v3) => String(+v3.toFixed(1) + 0);
 var range = (a, b) => a === b ? `slice ${a}` : `slices ${a}\u2013${b}`;
-function patientText([x, y, z]) {
+function patientText([x2, y, z]) {
   const side = (v3, neg, pos) => `${v3 < 0 ? neg : pos} ${tenth(Math.abs(v3))}`;
-  return `${side(x, "R", "L")} ${side(y, "A", "P")} ${side(z, "I", "S")}`;
+  return `${side(x2, "R", "L")} ${side(y, "A", "P")} ${side(z, "I", "S")}`;
 }
 function whereText(loc) {
   const c = loc.center;
@@ -66659,8 +66744,8 @@ function attestationProblem(f) {
   }
 }
 var unreachable = (d) => {
-  const x = d;
-  throw new Error(`no message for ${x.rule ?? x.kind}`);
+  const x2 = d;
+  throw new Error(`no message for ${x2.rule ?? x2.kind}`);
 };
 var overriddenMessage = (message2, by, reason) => `${message2} \u2014 overridden${by ? ` by ${by}` : ""}: "${reason}"`;
 
@@ -66750,7 +66835,7 @@ function sliceAxis(g) {
   const n2 = g.direction[2].map(Math.abs);
   return AXES[n2[0] >= n2[1] && n2[0] >= n2[2] ? 0 : n2[1] >= n2[2] ? 1 : 2];
 }
-function voxelToPatient(g, [i, j, k]) {
+function voxelToPatient(g, [i2, j, k]) {
   const [d0, d1, d2] = g.direction;
   const [s0, s1, s2] = g.spacing;
   let along = k * s2;
@@ -66759,9 +66844,9 @@ function voxelToPatient(g, [i, j, k]) {
     const k0 = Math.max(0, Math.min(p.length - 2, Math.floor(k)));
     along = p[k0] + (k - k0) * (p[k0 + 1] - p[k0]) - p[0];
   }
-  return [0, 1, 2].map((a) => g.origin[a] + i * s0 * d0[a] + j * s1 * d1[a] + along * d2[a]);
+  return [0, 1, 2].map((a) => g.origin[a] + i2 * s0 * d0[a] + j * s1 * d1[a] + along * d2[a]);
 }
-var mm = (x) => Math.round(x * 1e3) / 1e3 + 0;
+var mm = (x2) => Math.round(x2 * 1e3) / 1e3 + 0;
 function boxLocation(bbox, g, extras = {}) {
   const center = [(bbox[0] + bbox[3]) / 2, (bbox[1] + bbox[4]) / 2, (bbox[2] + bbox[5]) / 2];
   return {
@@ -66841,7 +66926,7 @@ function resolvedMask(seg, values) {
     if (!m) continue;
     any = true;
     const d = m.data;
-    for (let i = 0; i < n2; i++) if (d[i] === m.value) out[i] = 1;
+    for (let i2 = 0; i2 < n2; i2++) if (d[i2] === m.value) out[i2] = 1;
   }
   return any ? { data: out, value: 1 } : null;
 }
@@ -66860,13 +66945,13 @@ function masksByLabel(guideline, seg) {
   }
   return out;
 }
-var sameGrid = (a, b) => a.geometry.shape.every((s, i) => s === b.geometry.shape[i]);
+var sameGrid = (a, b) => a.geometry.shape.every((s, i2) => s === b.geometry.shape[i2]);
 var EMPTY_MASK = { data: new Uint8Array(0), value: 1 };
 var REPORT_TOLERANCE_MM = 2;
 var reportToleranceMm = (rule) => rule?.tolerance_mm ?? REPORT_TOLERANCE_MM;
 function annotationPairs(annotations, reference) {
   const out = [];
-  for (let i = 0; i < annotations.length; i++) for (let j = i + 1; j < annotations.length; j++) out.push([annotations[i], annotations[j]]);
+  for (let i2 = 0; i2 < annotations.length; i2++) for (let j = i2 + 1; j < annotations.length; j++) out.push([annotations[i2], annotations[j]]);
   if (reference !== null) for (const a of annotations) out.push([reference, a]);
   return out;
 }
@@ -66906,15 +66991,15 @@ function agreementRules(guideline, item2, memo) {
   const scores = [];
   if (rules.length === 0) return { findings, scores };
   const side = (ann, name) => ({ ann, name, masks: masksByLabel(guideline, ann.segmentation) });
-  const sides = item2.annotations.map((ann, i) => side(ann, nameOf(ann, i)));
+  const sides = item2.annotations.map((ann, i2) => side(ann, nameOf(ann, i2)));
   const ref = item2.reference ? side(item2.reference, REFERENCE) : null;
   for (const rule of rules) {
-    for (const [x, y] of annotationPairs(sides, ref)) {
-      if (!sameGrid(x.ann.segmentation, y.ann.segmentation)) continue;
-      const r = scorePair(rule, x.masks.get(rule.label) ?? null, y.masks.get(rule.label) ?? null, x.ann.segmentation, memo);
+    for (const [x2, y] of annotationPairs(sides, ref)) {
+      if (!sameGrid(x2.ann.segmentation, y.ann.segmentation)) continue;
+      const r = scorePair(rule, x2.masks.get(rule.label) ?? null, y.masks.get(rule.label) ?? null, x2.ann.segmentation, memo);
       if (!r) continue;
-      if (x !== ref) {
-        const a = x.name;
+      if (x2 !== ref) {
+        const a = x2.name;
         const b = y.name;
         scores.push({ ...r.score, a, b });
         if (r.misses.length === 0) continue;
@@ -67149,18 +67234,18 @@ var locate2 = (body, at) => ({
   expected: at.expected,
   found: charAt(body, at.index)
 });
-var charAt = (s, i) => i >= s.length ? null : String.fromCodePoint(s.codePointAt(i));
+var charAt = (s, i2) => i2 >= s.length ? null : String.fromCodePoint(s.codePointAt(i2));
 function lineColumn(s, index) {
   let line = 1;
   let column = 1;
-  for (let i = 0; i < index && i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 10 || c === 13 && s.charCodeAt(i + 1) !== 10) {
+  for (let i2 = 0; i2 < index && i2 < s.length; i2++) {
+    const c = s.charCodeAt(i2);
+    if (c === 10 || c === 13 && s.charCodeAt(i2 + 1) !== 10) {
       line++;
       column = 1;
     } else if (c === 13) {
       continue;
-    } else if (!(c >= 56320 && c <= 57343 && i > 0 && s.charCodeAt(i - 1) >= 55296 && s.charCodeAt(i - 1) <= 56319)) {
+    } else if (!(c >= 56320 && c <= 57343 && i2 > 0 && s.charCodeAt(i2 - 1) >= 55296 && s.charCodeAt(i2 - 1) <= 56319)) {
       column++;
     }
   }
@@ -67170,101 +67255,101 @@ var isWs = (c) => c === 32 || c === 9 || c === 10 || c === 13;
 var isDigit = (c) => c >= 48 && c <= 57;
 var isHex = (c) => isDigit(c) || c >= 65 && c <= 70 || c >= 97 && c <= 102;
 function firstError(s) {
-  let i = 0;
+  let i2 = 0;
   const n2 = s.length;
   const stack = [];
   const skipWs = () => {
-    while (i < n2 && isWs(s.charCodeAt(i))) i++;
+    while (i2 < n2 && isWs(s.charCodeAt(i2))) i2++;
   };
-  const fail = (expected2) => ({ index: i, expected: expected2 });
+  const fail = (expected2) => ({ index: i2, expected: expected2 });
   const string = () => {
-    i++;
+    i2++;
     for (; ; ) {
-      if (i >= n2) return fail("string_end");
-      const c = s.charCodeAt(i);
+      if (i2 >= n2) return fail("string_end");
+      const c = s.charCodeAt(i2);
       if (c === 34) {
-        i++;
+        i2++;
         return null;
       }
       if (c < 32) return fail("string_end");
       if (c === 92) {
-        i++;
-        const e = s[i];
-        if (e === "u") {
-          i++;
-          for (let k = 0; k < 4; k++, i++) if (i >= n2 || !isHex(s.charCodeAt(i))) return fail("hex_digit");
-        } else if (e !== void 0 && '"\\/bfnrt'.includes(e)) i++;
+        i2++;
+        const e2 = s[i2];
+        if (e2 === "u") {
+          i2++;
+          for (let k = 0; k < 4; k++, i2++) if (i2 >= n2 || !isHex(s.charCodeAt(i2))) return fail("hex_digit");
+        } else if (e2 !== void 0 && '"\\/bfnrt'.includes(e2)) i2++;
         else return fail("escape");
-      } else i++;
+      } else i2++;
     }
   };
   const number = () => {
-    if (s[i] === "-") i++;
-    if (s[i] === "0") i++;
-    else if (i < n2 && isDigit(s.charCodeAt(i))) while (i < n2 && isDigit(s.charCodeAt(i))) i++;
+    if (s[i2] === "-") i2++;
+    if (s[i2] === "0") i2++;
+    else if (i2 < n2 && isDigit(s.charCodeAt(i2))) while (i2 < n2 && isDigit(s.charCodeAt(i2))) i2++;
     else return fail("digit");
-    if (s[i] === ".") {
-      i++;
-      if (!(i < n2 && isDigit(s.charCodeAt(i)))) return fail("digit");
-      while (i < n2 && isDigit(s.charCodeAt(i))) i++;
+    if (s[i2] === ".") {
+      i2++;
+      if (!(i2 < n2 && isDigit(s.charCodeAt(i2)))) return fail("digit");
+      while (i2 < n2 && isDigit(s.charCodeAt(i2))) i2++;
     }
-    if (s[i] === "e" || s[i] === "E") {
-      i++;
-      if (s[i] === "+" || s[i] === "-") i++;
-      if (!(i < n2 && isDigit(s.charCodeAt(i)))) return fail("digit");
-      while (i < n2 && isDigit(s.charCodeAt(i))) i++;
+    if (s[i2] === "e" || s[i2] === "E") {
+      i2++;
+      if (s[i2] === "+" || s[i2] === "-") i2++;
+      if (!(i2 < n2 && isDigit(s.charCodeAt(i2)))) return fail("digit");
+      while (i2 < n2 && isDigit(s.charCodeAt(i2))) i2++;
     }
     return null;
   };
   for (; ; ) {
     skipWs();
-    const c = s[i];
+    const c = s[i2];
     let err2 = null;
     if (c === "{") {
-      i++;
+      i2++;
       skipWs();
-      if (s[i] === "}") i++;
+      if (s[i2] === "}") i2++;
       else {
         stack.push("object");
-        if (s[i] !== '"') return fail("property_name");
+        if (s[i2] !== '"') return fail("property_name");
         if (err2 = string()) return err2;
         skipWs();
-        if (s[i] !== ":") return fail("colon");
-        i++;
+        if (s[i2] !== ":") return fail("colon");
+        i2++;
         continue;
       }
     } else if (c === "[") {
-      i++;
+      i2++;
       skipWs();
-      if (s[i] === "]") i++;
+      if (s[i2] === "]") i2++;
       else {
         stack.push("array");
         continue;
       }
     } else if (c === '"') err2 = string();
-    else if (c === "-" || c !== void 0 && isDigit(s.charCodeAt(i))) err2 = number();
-    else if (c !== void 0 && (s.startsWith("true", i) || s.startsWith("false", i) || s.startsWith("null", i))) i += s.startsWith("false", i) ? 5 : 4;
+    else if (c === "-" || c !== void 0 && isDigit(s.charCodeAt(i2))) err2 = number();
+    else if (c !== void 0 && (s.startsWith("true", i2) || s.startsWith("false", i2) || s.startsWith("null", i2))) i2 += s.startsWith("false", i2) ? 5 : 4;
     else return fail("value");
     if (err2) return err2;
     for (; ; ) {
       skipWs();
       const top = stack[stack.length - 1];
-      if (top === void 0) return i < n2 ? fail("end_of_text") : null;
-      const d = s[i];
+      if (top === void 0) return i2 < n2 ? fail("end_of_text") : null;
+      const d = s[i2];
       if (d === ",") {
-        i++;
+        i2++;
         if (top === "object") {
           skipWs();
-          if (s[i] !== '"') return fail("property_name");
+          if (s[i2] !== '"') return fail("property_name");
           if (err2 = string()) return err2;
           skipWs();
-          if (s[i] !== ":") return fail("colon");
-          i++;
+          if (s[i2] !== ":") return fail("colon");
+          i2++;
         }
         break;
       }
       if (top === "object" && d === "}" || top === "array" && d === "]") {
-        i++;
+        i2++;
         stack.pop();
         continue;
       }
@@ -67279,12 +67364,12 @@ var attestationValidator = () => validator3 ??= compileSchema(attestation_schema
 function schemaProblems(value2) {
   const validate2 = attestationValidator();
   if (validate2(value2)) return { attestation: value2, problems: [] };
-  const problems = (validate2.errors ?? []).map((e) => {
-    const where = formatPath(e.instancePath.split("/").slice(1).map((p) => /^\d+$/.test(p) ? Number(p) : p)) || "the attestation";
-    if (e.keyword === "required") return `${where} needs '${String(e.params.missingProperty)}'`;
-    if (e.keyword === "additionalProperties") return `${where} has an unknown field '${String(e.params.additionalProperty)}'`;
-    const exp = e.parentSchema?.["x-expected"];
-    return `${where} ${typeof exp === "string" ? `must be ${exp}` : e.message ?? "is invalid"}`;
+  const problems = (validate2.errors ?? []).map((e2) => {
+    const where = formatPath(e2.instancePath.split("/").slice(1).map((p) => /^\d+$/.test(p) ? Number(p) : p)) || "the attestation";
+    if (e2.keyword === "required") return `${where} needs '${String(e2.params.missingProperty)}'`;
+    if (e2.keyword === "additionalProperties") return `${where} has an unknown field '${String(e2.params.additionalProperty)}'`;
+    const exp = e2.parentSchema?.["x-expected"];
+    return `${where} ${typeof exp === "string" ? `must be ${exp}` : e2.message ?? "is invalid"}`;
   });
   return { problems: [...new Set(problems)] };
 }
@@ -67338,7 +67423,7 @@ function attestationRules(guideline, sha256, raw, source = { mask: null, sidecar
       value: value2
     };
   }
-  const ids = (guideline.checklist ?? []).map((i) => i.id);
+  const ids = (guideline.checklist ?? []).map((i2) => i2.id);
   const drafts = Object.keys(attestation.answers).filter((id) => !ids.includes(id)).map(
     (id) => ({
       rule: "attestation.invalid",
@@ -67357,7 +67442,7 @@ function applyOverrides(guideline, attestation, findings) {
   return findings.map((f) => {
     if (allowed && !allowed.has(f.rule)) return f;
     if (f.rule.startsWith("attestation.")) return f;
-    const o = attestation.overrides.find((x) => x.rule === f.rule && (x.label === null || x.label === f.label));
+    const o = attestation.overrides.find((x2) => x2.rule === f.rule && (x2.label === null || x2.label === f.label));
     if (!o) return f;
     return { ...f, severity: "info", message: overriddenMessage(f.message, o.by, o.reason) };
   });
@@ -67479,7 +67564,7 @@ function cropMask(mask, shape, crop) {
   for (let k = 0; k < cz; k++) {
     for (let j = 0; j < cy; j++) {
       const base = ((k + crop.box[2]) * shape[1] + (j + crop.box[1])) * shape[0] + crop.box[0];
-      for (let i = 0; i < cx; i++, t++) if (data2[base + i] === value2) out[t] = 1;
+      for (let i2 = 0; i2 < cx; i2++, t++) if (data2[base + i2] === value2) out[t] = 1;
     }
   }
   return out;
@@ -67491,10 +67576,10 @@ function fillHoles(mask, size2) {
   const queue = new Int32Array(n2);
   let head = 0;
   let tail = 0;
-  const seed = (x) => {
-    if (mask[x] === 0) {
-      mask[x] = OUTSIDE;
-      queue[tail++] = x;
+  const seed = (x2) => {
+    if (mask[x2] === 0) {
+      mask[x2] = OUTSIDE;
+      queue[tail++] = x2;
     }
   };
   const sxy = nx * ny;
@@ -67502,7 +67587,7 @@ function fillHoles(mask, size2) {
     const capK = nz > 1 && (k === 0 || k === nz - 1);
     for (let j = 0; j < ny; j++) {
       const row = k * sxy + j * nx;
-      if (capK || j === 0 || j === ny - 1) for (let i = 0; i < nx; i++) seed(row + i);
+      if (capK || j === 0 || j === ny - 1) for (let i2 = 0; i2 < nx; i2++) seed(row + i2);
       else {
         seed(row);
         if (nx > 1) seed(row + nx - 1);
@@ -67511,52 +67596,52 @@ function fillHoles(mask, size2) {
   }
   const borderEnd = tail;
   while (head < borderEnd) {
-    const x = queue[head++];
-    const i = x % nx;
-    const j = (x - i) / nx % ny;
-    const k = (x - i - j * nx) / sxy;
-    if (i > 0) seed(x - 1);
-    if (i < nx - 1) seed(x + 1);
-    if (j > 0) seed(x - nx);
-    if (j < ny - 1) seed(x + nx);
-    if (k > 0) seed(x - sxy);
-    if (k < nz - 1) seed(x + sxy);
+    const x2 = queue[head++];
+    const i2 = x2 % nx;
+    const j = (x2 - i2) / nx % ny;
+    const k = (x2 - i2 - j * nx) / sxy;
+    if (i2 > 0) seed(x2 - 1);
+    if (i2 < nx - 1) seed(x2 + 1);
+    if (j > 0) seed(x2 - nx);
+    if (j < ny - 1) seed(x2 + nx);
+    if (k > 0) seed(x2 - sxy);
+    if (k < nz - 1) seed(x2 + sxy);
   }
   const threeD = nz > 1;
   while (head < tail) {
-    const x = queue[head++];
-    if (mask[x - 1] === 0) {
-      mask[x - 1] = OUTSIDE;
-      queue[tail++] = x - 1;
+    const x2 = queue[head++];
+    if (mask[x2 - 1] === 0) {
+      mask[x2 - 1] = OUTSIDE;
+      queue[tail++] = x2 - 1;
     }
-    if (mask[x + 1] === 0) {
-      mask[x + 1] = OUTSIDE;
-      queue[tail++] = x + 1;
+    if (mask[x2 + 1] === 0) {
+      mask[x2 + 1] = OUTSIDE;
+      queue[tail++] = x2 + 1;
     }
-    if (mask[x - nx] === 0) {
-      mask[x - nx] = OUTSIDE;
-      queue[tail++] = x - nx;
+    if (mask[x2 - nx] === 0) {
+      mask[x2 - nx] = OUTSIDE;
+      queue[tail++] = x2 - nx;
     }
-    if (mask[x + nx] === 0) {
-      mask[x + nx] = OUTSIDE;
-      queue[tail++] = x + nx;
+    if (mask[x2 + nx] === 0) {
+      mask[x2 + nx] = OUTSIDE;
+      queue[tail++] = x2 + nx;
     }
     if (threeD) {
-      if (mask[x - sxy] === 0) {
-        mask[x - sxy] = OUTSIDE;
-        queue[tail++] = x - sxy;
+      if (mask[x2 - sxy] === 0) {
+        mask[x2 - sxy] = OUTSIDE;
+        queue[tail++] = x2 - sxy;
       }
-      if (mask[x + sxy] === 0) {
-        mask[x + sxy] = OUTSIDE;
-        queue[tail++] = x + sxy;
+      if (mask[x2 + sxy] === 0) {
+        mask[x2 + sxy] = OUTSIDE;
+        queue[tail++] = x2 + sxy;
       }
     }
   }
   if (nz === 1) {
-    for (let x = 0; x < n2; x++) mask[x] = mask[x] === OUTSIDE ? 0 : 1;
+    for (let x2 = 0; x2 < n2; x2++) mask[x2] = mask[x2] === OUTSIDE ? 0 : 1;
     return;
   }
-  for (let x = 0; x < n2; x++) if (mask[x] === 0) mask[x] = 1;
+  for (let x2 = 0; x2 < n2; x2++) if (mask[x2] === 0) mask[x2] = 1;
   {
     const seen = new Uint8Array(sxy);
     for (let k = 0; k < nz; k++) {
@@ -67570,9 +67655,9 @@ function fillHoles(mask, size2) {
           queue[tail++] = p;
         }
       };
-      for (let i = 0; i < nx; i++) {
-        seed2(i);
-        seed2((ny - 1) * nx + i);
+      for (let i2 = 0; i2 < nx; i2++) {
+        seed2(i2);
+        seed2((ny - 1) * nx + i2);
       }
       for (let j = 0; j < ny; j++) {
         seed2(j * nx);
@@ -67581,10 +67666,10 @@ function fillHoles(mask, size2) {
       const edgeEnd = tail;
       while (head < edgeEnd) {
         const p = queue[head++];
-        const i = p % nx;
-        const j = (p - i) / nx;
-        if (i > 0) seed2(p - 1);
-        if (i < nx - 1) seed2(p + 1);
+        const i2 = p % nx;
+        const j = (p - i2) / nx;
+        if (i2 > 0) seed2(p - 1);
+        if (i2 < nx - 1) seed2(p + 1);
         if (j > 0) seed2(p - nx);
         if (j < ny - 1) seed2(p + nx);
       }
@@ -67610,7 +67695,7 @@ function fillHoles(mask, size2) {
       for (let p = 0; p < sxy; p++) if (seen[p] === 0) mask[o + p] = 1;
     }
   }
-  for (let x = 0; x < n2; x++) if (mask[x] === OUTSIDE) mask[x] = 0;
+  for (let x2 = 0; x2 < n2; x2++) if (mask[x2] === OUTSIDE) mask[x2] = 0;
 }
 
 // shared/rules/containment.ts
@@ -67620,7 +67705,7 @@ function countIn(mask, shape, box) {
   for (let k = box[2]; k <= box[5]; k++) {
     for (let j = box[1]; j <= box[4]; j++) {
       const row = (k * shape[1] + j) * shape[0];
-      for (let x = row + box[0], end = row + box[3]; x <= end; x++) if (data2[x] === value2) n2++;
+      for (let x2 = row + box[0], end = row + box[3]; x2 <= end; x2++) if (data2[x2] === value2) n2++;
     }
   }
   return n2;
@@ -67632,63 +67717,63 @@ function envelopeOf(outer, shape, ob) {
   fillHoles(env, crop.size);
   return { crop, env, boundary: null, dist: /* @__PURE__ */ new Map(), distSpacing: "" };
 }
-function faceVoxels(e, shape) {
-  const { crop, env } = e;
+function faceVoxels(e2, shape) {
+  const { crop, env } = e2;
   const [cx, cy, cz] = crop.size;
   const plane = cx * cy;
   const faces = [];
-  for (let k = 0, x = 0; k < cz; k++) {
+  for (let k = 0, x2 = 0; k < cz; k++) {
     for (let j = 0; j < cy; j++) {
-      for (let i = 0; i < cx; i++, x++) {
-        if (env[x] !== 1) continue;
-        const open2 = i > 0 && env[x - 1] !== 1 || i < cx - 1 && env[x + 1] !== 1 || j > 0 && env[x - cx] !== 1 || j < cy - 1 && env[x + cx] !== 1 || k > 0 && env[x - plane] !== 1 || k < cz - 1 && env[x + plane] !== 1;
-        if (open2) faces.push(x);
+      for (let i2 = 0; i2 < cx; i2++, x2++) {
+        if (env[x2] !== 1) continue;
+        const open2 = i2 > 0 && env[x2 - 1] !== 1 || i2 < cx - 1 && env[x2 + 1] !== 1 || j > 0 && env[x2 - cx] !== 1 || j < cy - 1 && env[x2 + cx] !== 1 || k > 0 && env[x2 - plane] !== 1 || k < cz - 1 && env[x2 + plane] !== 1;
+        if (open2) faces.push(x2);
       }
     }
   }
   return Int32Array.from(faces);
 }
-function distancesOutside(e, at, shape, ib, spacing) {
+function distancesOutside(e2, at, shape, ib, spacing) {
   const key = spacing.join(",");
-  if (e.distSpacing !== key || e.dist.size > MAX_KEPT_DISTANCES) {
-    e.dist = /* @__PURE__ */ new Map();
-    e.distSpacing = key;
+  if (e2.distSpacing !== key || e2.dist.size > MAX_KEPT_DISTANCES) {
+    e2.dist = /* @__PURE__ */ new Map();
+    e2.distSpacing = key;
   }
   const d2 = new Float64Array(at.length);
   const missing = [];
   for (let q = 0; q < at.length; q++) {
-    const known = e.dist.get(at[q]);
+    const known = e2.dist.get(at[q]);
     if (known === void 0) missing.push(q);
     else d2[q] = known;
   }
   if (missing.length === 0) return d2;
-  const grid = cropAround(unionBox(ib, e.crop.box), [0, 0, 0], shape);
+  const grid = cropAround(unionBox(ib, e2.crop.box), [0, 0, 0], shape);
   const [gx, gy] = grid.size;
-  const [ex, ey] = e.crop.size;
-  const [e0, e1, e2] = e.crop.box;
-  const boundary = e.boundary ??= faceVoxels(e, shape);
+  const [ex, ey] = e2.crop.size;
+  const [e0, e1, e22] = e2.crop.box;
+  const boundary = e2.boundary ??= faceVoxels(e2, shape);
   const features = new Int32Array(boundary.length);
   const plane = ex * ey;
   for (let t = 0; t < features.length; t++) {
-    const x = boundary[t];
-    const i = x % ex + e0 - grid.box[0];
-    const j = Math.floor(x / ex) % ey + e1 - grid.box[1];
-    const k = Math.floor(x / plane) + e2 - grid.box[2];
-    features[t] = (k * gy + j) * gx + i;
+    const x2 = boundary[t];
+    const i2 = x2 % ex + e0 - grid.box[0];
+    const j = Math.floor(x2 / ex) % ey + e1 - grid.box[1];
+    const k = Math.floor(x2 / plane) + e22 - grid.box[2];
+    features[t] = (k * gy + j) * gx + i2;
   }
   const sxy = shape[0] * shape[1];
   const queries = new Int32Array(missing.length);
   for (let t = 0; t < missing.length; t++) {
-    const x = at[missing[t]];
-    const i = x % shape[0] - grid.box[0];
-    const j = Math.floor(x / shape[0]) % shape[1] - grid.box[1];
-    const k = Math.floor(x / sxy) - grid.box[2];
-    queries[t] = (k * gy + j) * gx + i;
+    const x2 = at[missing[t]];
+    const i2 = x2 % shape[0] - grid.box[0];
+    const j = Math.floor(x2 / shape[0]) % shape[1] - grid.box[1];
+    const k = Math.floor(x2 / sxy) - grid.box[2];
+    queries[t] = (k * gy + j) * gx + i2;
   }
   const found = squaredDistancesToPoints(features, grid.size, spacing, queries, new Float64Array(queries.length));
   for (let t = 0; t < missing.length; t++) {
     d2[missing[t]] = found[t];
-    e.dist.set(at[missing[t]], found[t]);
+    e2.dist.set(at[missing[t]], found[t]);
   }
   return d2;
 }
@@ -67703,32 +67788,32 @@ function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
   if (outer && mm2) mm2.set(obKey, ob);
   if (ob === null) return { voxels: countIn(inner, shape, ib), farthest: Infinity, bbox: ib };
   const envKey = `envelope:${outer.value}`;
-  let e = mm2?.get(envKey);
-  if (!e) {
-    e = envelopeOf(outer, shape, ob);
-    mm2?.set(envKey, e);
+  let e2 = mm2?.get(envKey);
+  if (!e2) {
+    e2 = envelopeOf(outer, shape, ob);
+    mm2?.set(envKey, e2);
   }
   const spacing = geometry.spacingKnown ? geometry.spacing : [1, 1, 1];
-  const [ex, ey, ez] = e.crop.size;
-  const [e0, e1, e2] = e.crop.box;
+  const [ex, ey, ez] = e2.crop.size;
+  const [e0, e1, e22] = e2.crop.box;
   const { data: data2, value: value2 } = inner;
   const out = [];
   for (let k = ib[2]; k <= ib[5]; k++) {
-    const ek = k - e2;
+    const ek = k - e22;
     for (let j = ib[1]; j <= ib[4]; j++) {
       const ej = j - e1;
       const rowIn = ek >= 0 && ek < ez && ej >= 0 && ej < ey;
       const base = (k * shape[1] + j) * shape[0];
       const envRow = (ek * ey + ej) * ex - e0;
-      for (let i = ib[0]; i <= ib[3]; i++) {
-        if (data2[base + i] !== value2) continue;
-        if (rowIn && i >= e0 && i < e0 + ex && e.env[envRow + i] === 1) continue;
-        out.push(base + i);
+      for (let i2 = ib[0]; i2 <= ib[3]; i2++) {
+        if (data2[base + i2] !== value2) continue;
+        if (rowIn && i2 >= e0 && i2 < e0 + ex && e2.env[envRow + i2] === 1) continue;
+        out.push(base + i2);
       }
     }
   }
   if (out.length === 0) return { voxels: 0, farthest: 0, bbox: null };
-  const d2 = distancesOutside(e, Int32Array.from(out), shape, ib, spacing);
+  const d2 = distancesOutside(e2, Int32Array.from(out), shape, ib, spacing);
   const tol2 = toleranceMm * toleranceMm;
   let voxels = 0;
   let farthest = 0;
@@ -67738,10 +67823,10 @@ function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
     if (d2[q] <= tol2 * (1 + 1e-9)) continue;
     voxels++;
     if (d2[q] > farthest) farthest = d2[q];
-    const x = out[q];
-    const i = x % shape[0];
-    const j = Math.floor(x / shape[0]) % shape[1];
-    extendBox(box, i, j, Math.floor(x / sxy));
+    const x2 = out[q];
+    const i2 = x2 % shape[0];
+    const j = Math.floor(x2 / shape[0]) % shape[1];
+    extendBox(box, i2, j, Math.floor(x2 / sxy));
   }
   return voxels === 0 ? { voxels: 0, farthest: 0, bbox: null } : { voxels, farthest: Math.sqrt(farthest), bbox: box };
 }
@@ -67776,10 +67861,10 @@ function containmentRule(label, inner, innerBox, container, geometry, file, memo
 // shared/geometry.ts
 var DEFAULT_GEOMETRY_TOLERANCE = { rtol: 1e-5, atol: 1e-3 };
 var close = (a, b, t) => Math.abs(a - b) <= t.atol + t.rtol * Math.abs(b);
-var allClose = (a, b, tol = DEFAULT_GEOMETRY_TOLERANCE) => a.length === b.length && a.every((x, i) => close(x, b[i], tol));
+var allClose = (a, b, tol = DEFAULT_GEOMETRY_TOLERANCE) => a.length === b.length && a.every((x2, i2) => close(x2, b[i2], tol));
 function geometryDifferences(a, b, tol = DEFAULT_GEOMETRY_TOLERANCE) {
   const out = [];
-  if (a.shape.some((v3, i) => v3 !== b.shape[i])) out.push({ field: "shape", a: [...a.shape], b: [...b.shape] });
+  if (a.shape.some((v3, i2) => v3 !== b.shape[i2])) out.push({ field: "shape", a: [...a.shape], b: [...b.shape] });
   const checkSpacing = a.spacingKnown && b.spacingKnown;
   if (checkSpacing && !allClose(a.spacing, b.spacing, tol)) {
     out.push({ field: "spacing", a: [...a.spacing], b: [...b.spacing] });
@@ -67827,15 +67912,15 @@ function embedOnImageSlices(seg, image, tol = DEFAULT_GEOMETRY_TOLERANCE) {
 }
 
 // shared/rules/geometry.ts
-var vec = (v3) => `(${v3.map((x) => String(Number(x.toPrecision(6)))).join(", ")})`;
+var vec = (v3) => `(${v3.map((x2) => String(Number(x2.toPrecision(6)))).join(", ")})`;
 function geometryRules(mask, image, imagePath, maskPath) {
   const out = [];
-  const add2 = (aspect, m, i, unit = "") => out.push({
+  const add2 = (aspect, m, i2, unit = "") => out.push({
     rule: "geometry.mismatch",
     label: null,
-    facts: { aspect, mask: m, image: i, unit, image_path: imagePath },
+    facts: { aspect, mask: m, image: i2, unit, image_path: imagePath },
     value: m,
-    limit: i,
+    limit: i2,
     location: maskPath ? { file: maskPath } : null
   });
   if (mask.shape.some((s, t) => s !== image.shape[t])) {
@@ -67862,11 +67947,11 @@ function overlapOf(a, ab, b, bb, geometry) {
   for (let k = lo[2]; k <= hi[2]; k++) {
     for (let j = lo[1]; j <= hi[1]; j++) {
       const row = (k * ny + j) * nx;
-      for (let i = lo[0]; i <= hi[0]; i++) {
-        const x = row + i;
-        if (a.data[x] !== a.value || b.data[x] !== b.value) continue;
+      for (let i2 = lo[0]; i2 <= hi[0]; i2++) {
+        const x2 = row + i2;
+        if (a.data[x2] !== a.value || b.data[x2] !== b.value) continue;
         voxels++;
-        extendBox(box, i, j, k);
+        extendBox(box, i2, j, k);
       }
     }
   }
@@ -67924,16 +68009,16 @@ function labelShape(mask, geometry) {
   for (let k = 0; k < bz; k++) {
     let inSlice = 0;
     for (let j = 0; j < by; j++) {
-      for (let i = 0; i < bx; i++, t++) {
+      for (let i2 = 0; i2 < bx; i2++, t++) {
         const c = labels[t];
         if (c === 0) continue;
         inSlice++;
         sizes[c]++;
         const o = 6 * c;
-        if (i < boxes[o]) boxes[o] = i;
+        if (i2 < boxes[o]) boxes[o] = i2;
         if (j < boxes[o + 1]) boxes[o + 1] = j;
         if (k < boxes[o + 2]) boxes[o + 2] = k;
-        if (i > boxes[o + 3]) boxes[o + 3] = i;
+        if (i2 > boxes[o + 3]) boxes[o + 3] = i2;
         if (j > boxes[o + 4]) boxes[o + 4] = j;
         if (k > boxes[o + 5]) boxes[o + 5] = k;
       }
@@ -68214,11 +68299,11 @@ function openRejections(itemId, statuses) {
 }
 function reviewChanges(base, head) {
   const key = (s) => `${s.annotation ?? ""}\0${s.stage}`;
-  const before = new Map(base.map((s) => [key(s), s]));
+  const before2 = new Map(base.map((s) => [key(s), s]));
   const out = [];
   for (const h3 of head) {
     if (h3.verdict === null) continue;
-    const b = before.get(key(h3));
+    const b = before2.get(key(h3));
     if (b && b.verdict === h3.verdict && b.time === h3.time && b.reviewer === h3.reviewer) continue;
     out.push({ annotation: h3.annotation, annotator: h3.annotator, stage: h3.stage, reviewer: h3.reviewer, verdict: h3.verdict, reasons: [...h3.reasons], previous: b?.verdict ?? null });
   }
@@ -68274,7 +68359,7 @@ function readDicomImageGeometry(files) {
     }
     planes = headers.map((h3) => singleFramePlane(h3.parsed.dataset));
     uids = headers.map((h3) => h3.sopInstanceUID);
-    const noPos = headers.filter((_, i) => !planes[i].position);
+    const noPos = headers.filter((_, i2) => !planes[i2].position);
     if (headers.length > 1 && noPos.length > 0) {
       throw new SegqcError("format.unreadable", `has no ImagePositionPatient, so it cannot be placed in the series`, { file: noPos[0].file });
     }
@@ -68284,10 +68369,10 @@ function readDicomImageGeometry(files) {
   let sopInstanceUIDs;
   if (uids.length === planes.length && uids.length > 1) {
     const order = [...uids.keys()].sort((a, b) => stack.sliceOfFrame[a] - stack.sliceOfFrame[b] || a - b);
-    sopInstanceUIDs = order.map((i) => uids[i]).filter((u) => !!u);
+    sopInstanceUIDs = order.map((i2) => uids[i2]).filter((u) => !!u);
     const slices = stack.geometry.shape[2];
     if (slices < headers.length) {
-      const shared = order.filter((i, n2) => n2 > 0 && stack.sliceOfFrame[i] === stack.sliceOfFrame[order[n2 - 1]]).map((i) => headers[i].file);
+      const shared = order.filter((i2, n2) => n2 > 0 && stack.sliceOfFrame[i2] === stack.sliceOfFrame[order[n2 - 1]]).map((i2) => headers[i2].file);
       warnings.push(
         `${headers.length - slices} image(s) share a slice position with another image (${shared.slice(0, 5).join(", ")}${shared.length > 5 ? ", \u2026" : ""}); the geometry counts each position once`
       );
@@ -68380,12 +68465,12 @@ function agreementOf(guideline, annotations, reference, memo) {
     const value2 = guideline.labels.find((l) => l.name === rule.label)?.value;
     if (value2 === void 0) continue;
     const tol = reportToleranceMm(rule);
-    for (const [x, y] of pairs) {
-      if (x.segmentation.geometry.shape.some((v3, i) => v3 !== y.segmentation.geometry.shape[i])) continue;
-      const m = pairMetrics(rule, labelLayer(x.segmentation, value2) ?? EMPTY_MASK, labelLayer(y.segmentation, value2) ?? EMPTY_MASK, x.segmentation, memo.pairs);
+    for (const [x2, y] of pairs) {
+      if (x2.segmentation.geometry.shape.some((v3, i2) => v3 !== y.segmentation.geometry.shape[i2])) continue;
+      const m = pairMetrics(rule, labelLayer(x2.segmentation, value2) ?? EMPTY_MASK, labelLayer(y.segmentation, value2) ?? EMPTY_MASK, x2.segmentation, memo.pairs);
       out.push({
         label: rule.label,
-        a: x === reference ? "reference" : x.annotator ?? x.id ?? "?",
+        a: x2 === reference ? "reference" : x2.annotator ?? x2.id ?? "?",
         b: y.annotator ?? y.id ?? "?",
         dice: m.dice,
         nsd: m.nsd[String(tol)] ?? null,
@@ -68398,14 +68483,14 @@ function agreementOf(guideline, annotations, reference, memo) {
 function loadImageGeometry(tree, paths) {
   return { path: paths[0], geometry: readImageGeometry(paths.map((p) => ({ bytes: readEntry(tree, p), file: p }))) };
 }
-function asSegqcError(e) {
-  return isSegqcError(e) ? e : new SegqcError("internal", `unexpected error: ${e?.message ?? String(e)}`, {}, "internal");
+function asSegqcError(e2) {
+  return isSegqcError(e2) ? e2 : new SegqcError("internal", `unexpected error: ${e2?.message ?? String(e2)}`, {}, "internal");
 }
 function checkPendingItem(guideline, tree, pending, orphan, onLoaded, opts = {}) {
   try {
     return checkLoadedItem(guideline, tree, pending, orphan, onLoaded, opts);
-  } catch (e) {
-    const err2 = asSegqcError(e);
+  } catch (e2) {
+    const err2 = asSegqcError(e2);
     const ctx = { guideline, item: pending.id, annotation: null, annotator: null };
     const file = err2.file ?? pending.files[0] ?? pending.image?.[0] ?? pending.id;
     return { id: pending.id, files: [...pending.files, ...pending.image ?? []], annotations: [], findings: unreadable(ctx, file, `${err2.detail} (${err2.code})`, { reason: err2.reason }), agreement: [] };
@@ -68436,8 +68521,8 @@ function checkLoadedItem(guideline, tree, pending, orphan, onLoaded, opts) {
   const load = (p) => {
     try {
       return p.load();
-    } catch (e) {
-      const err2 = asSegqcError(e);
+    } catch (e2) {
+      const err2 = asSegqcError(e2);
       findings.push(...unreadable(ctx, err2.file ?? p.file, `${err2.detail} (${err2.code})`, { reason: err2.reason }));
       return null;
     }
@@ -68448,8 +68533,8 @@ function checkLoadedItem(guideline, tree, pending, orphan, onLoaded, opts) {
   if (pending.image) {
     try {
       image = loadImageGeometry(tree, pending.image);
-    } catch (e) {
-      const err2 = asSegqcError(e);
+    } catch (e2) {
+      const err2 = asSegqcError(e2);
       findings.push(...unreadable(ctx, err2.file ?? pending.image[0], err2.code === "internal" ? `${err2.detail} (internal)` : err2.detail, { image: true, reason: err2.reason }));
     }
   }
@@ -68492,9 +68577,9 @@ function auditSample(guidelineId, itemIds, rate) {
   if (!(rate > 0) || itemIds.length === 0) return [];
   const n2 = Math.min(itemIds.length, Math.ceil(rate * itemIds.length));
   const enc = new TextEncoder();
-  return itemIds.map((id) => ({ id, h: sha256Hex(enc.encode(`${guidelineId}\0${id}`)) })).sort((a, b) => a.h < b.h ? -1 : a.h > b.h ? 1 : 0).slice(0, n2).map((x) => x.id).sort();
+  return itemIds.map((id) => ({ id, h: sha256Hex(enc.encode(`${guidelineId}\0${id}`)) })).sort((a, b) => a.h < b.h ? -1 : a.h > b.h ? 1 : 0).slice(0, n2).map((x2) => x2.id).sort();
 }
-var datasetAudit = (guideline, items3) => new Set(auditSample(guideline.id, items3.map((i) => i.id), guideline.review?.audit_rate ?? 0));
+var datasetAudit = (guideline, items3) => new Set(auditSample(guideline.id, items3.map((i2) => i2.id), guideline.review?.audit_rate ?? 0));
 function buildReport(items3, base, auditRate, review) {
   const byRule = {};
   let errors = 0, warnings = 0, infos = 0, annotations = 0, withoutAnn = 0, withoutImage = 0;
@@ -68536,7 +68621,7 @@ function buildReport(items3, base, auditRate, review) {
       }
     }
   }
-  const mean = (xs) => xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null;
+  const mean = (xs) => xs.length ? xs.reduce((s, x2) => s + x2, 0) / xs.length : null;
   const annotatorReports = [...annotators.entries()].filter(([name]) => name !== "reference").sort(([a], [b]) => a < b ? -1 : 1).map(([annotator, a]) => ({
     annotator,
     items: a.items.size,
@@ -68553,7 +68638,7 @@ function buildReport(items3, base, auditRate, review) {
     items: items3,
     annotators: annotatorReports,
     totals,
-    audit_sample: auditSample(base.guideline.id, items3.map((i) => i.id), auditRate),
+    audit_sample: auditSample(base.guideline.id, items3.map((i2) => i2.id), auditRate),
     ...progress ? { review: progress } : {},
     verdict: gateFails(totals, base.config.fail_on) ? "fail" : "pass"
   };
@@ -68572,7 +68657,7 @@ function maskStats(mask, geometry) {
     let c = 0;
     for (let j = bbox[1]; j <= bbox[4]; j++) {
       const rs = (k * ny + j) * nx;
-      for (let x = rs + bbox[0], e = rs + bbox[3]; x <= e; x++) if (data2[x] === value2) c++;
+      for (let x2 = rs + bbox[0], e2 = rs + bbox[3]; x2 <= e2; x2++) if (data2[x2] === value2) c++;
     }
     if (c > 0) slices.push(k);
     voxels += c;
@@ -68583,9 +68668,9 @@ function maskStats(mask, geometry) {
 
 // shared/report/diff.ts
 var findingKey = (f) => `${f.rule}\0${f.label ?? ""}\0${f.annotation ?? ""}\0${f.annotator ?? ""}\0${f.location?.region ?? ""}`;
-function findingsNotIn(after, before) {
+function findingsNotIn(after, before2) {
   const counts = /* @__PURE__ */ new Map();
-  for (const f of before) counts.set(findingKey(f), (counts.get(findingKey(f)) ?? 0) + 1);
+  for (const f of before2) counts.set(findingKey(f), (counts.get(findingKey(f)) ?? 0) + 1);
   const out = [];
   for (const f of after) {
     const k = findingKey(f);
@@ -68602,7 +68687,7 @@ function labelDiffs(base, head, toleranceMm, names = /* @__PURE__ */ new Map()) 
   for (const key of keys) {
     const b = base.get(key) ?? null;
     const h3 = head.get(key) ?? null;
-    const values = [.../* @__PURE__ */ new Set([...b ? presentValues(b) : [], ...h3 ? presentValues(h3) : []])].sort((x, y) => x - y);
+    const values = [.../* @__PURE__ */ new Set([...b ? presentValues(b) : [], ...h3 ? presentValues(h3) : []])].sort((x2, y) => x2 - y);
     for (const v3 of values) {
       const bm = b ? labelLayer(b, v3) : null;
       const hm = h3 ? labelLayer(h3, v3) : null;
@@ -68612,7 +68697,7 @@ function labelDiffs(base, head, toleranceMm, names = /* @__PURE__ */ new Map()) 
       const vb = vol2(bs, b);
       const vh = vol2(hs, h3);
       let dice = null, nsd = null, hd95 = null;
-      if (b && h3 && b.geometry.shape.every((x, i) => x === h3.geometry.shape[i])) {
+      if (b && h3 && b.geometry.shape.every((x2, i2) => x2 === h3.geometry.shape[i2])) {
         const empty = { data: new Uint8Array(0), value: 1 };
         const m = compareMasks(bm ?? empty, hm ?? empty, h3.geometry, { tolerances: [toleranceMm] });
         dice = m.dice;
@@ -68690,7 +68775,7 @@ function discover(tree, ctx, guideline) {
     labelValues: labelValuesOf(guideline),
     reference: ctx.config.reference ?? null
   });
-  return { items: new Map(items3.map((i) => [i.id, i])), orphans: new Set(orphans) };
+  return { items: new Map(items3.map((i2) => [i2.id, i2])), orphans: new Set(orphans) };
 }
 var masksOf = (loaded) => {
   const m = /* @__PURE__ */ new Map();
@@ -68700,19 +68785,19 @@ var masksOf = (loaded) => {
 function guidelineChanges(a, b) {
   const out = [];
   const show2 = (v3) => v3 === void 0 ? "(unset)" : JSON.stringify(v3);
-  const walk = (x, y, path) => {
-    if (JSON.stringify(x) === JSON.stringify(y)) return;
-    if (Array.isArray(x) && Array.isArray(y) && path.endsWith("labels")) {
-      const names = new Set([...x, ...y].map((l) => l.name));
-      for (const n2 of names) walk(x.find((l) => l.name === n2), y.find((l) => l.name === n2), `${path}[${n2}]`);
+  const walk = (x2, y, path) => {
+    if (JSON.stringify(x2) === JSON.stringify(y)) return;
+    if (Array.isArray(x2) && Array.isArray(y) && path.endsWith("labels")) {
+      const names = new Set([...x2, ...y].map((l) => l.name));
+      for (const n2 of names) walk(x2.find((l) => l.name === n2), y.find((l) => l.name === n2), `${path}[${n2}]`);
       return;
     }
-    if (x && y && typeof x === "object" && typeof y === "object" && !Array.isArray(x) && !Array.isArray(y)) {
-      const keys = /* @__PURE__ */ new Set([...Object.keys(x), ...Object.keys(y)]);
-      for (const k of [...keys].sort()) walk(x[k], y[k], path ? `${path}.${k}` : k);
+    if (x2 && y && typeof x2 === "object" && typeof y === "object" && !Array.isArray(x2) && !Array.isArray(y)) {
+      const keys = /* @__PURE__ */ new Set([...Object.keys(x2), ...Object.keys(y)]);
+      for (const k of [...keys].sort()) walk(x2[k], y[k], path ? `${path}.${k}` : k);
       return;
     }
-    out.push(`${path}: ${show2(x)} \u2192 ${show2(y)}`);
+    out.push(`${path}: ${show2(x2)} \u2192 ${show2(y)}`);
   };
   walk(a, b, "");
   return out;
@@ -68730,8 +68815,8 @@ function tasksByItem(tree, path) {
   }
   const tasks = Array.isArray(parsed) ? parsed : [parsed];
   const out = /* @__PURE__ */ new Map();
-  tasks.forEach((task, i) => {
-    const id = taskItemId(task, i);
+  tasks.forEach((task, i2) => {
+    const id = taskItemId(task, i2);
     out.set(id, (out.get(id) ?? "") + canonicalJson(task));
   });
   return out;
@@ -68780,13 +68865,16 @@ function analyzePullRequest(input) {
   for (const id of selected) {
     const bp = base.items.get(id) ?? null;
     const hp = head.items.get(id) ?? null;
-    let bm = /* @__PURE__ */ new Map(), hm = /* @__PURE__ */ new Map();
-    const br = bp ? checkPendingItem(ctx.guideline, input.base, bp, base.orphans.has(id), (l) => bm = masksOf(l), { audit: baseAudit }) : null;
-    const hr = hp ? checkPendingItem(ctx.guideline, input.head, hp, head.orphans.has(id), (l) => hm = masksOf(l), { audit: headAudit }) : null;
+    let bl = { annotations: [], reference: null }, hl = { annotations: [], reference: null };
+    const br = bp ? checkPendingItem(ctx.guideline, input.base, bp, base.orphans.has(id), (l) => bl = l, { audit: baseAudit }) : null;
+    const hr = hp ? checkPendingItem(ctx.guideline, input.head, hp, head.orphans.has(id), (l) => hl = l, { audit: headAudit }) : null;
     if (br) baseReports.push(br);
     if (hr) headReports.push(hr);
-    const d = itemDiff(id, br, hr, labelDiffs(bm, hm, tol, names));
-    diffs.push(changedIds.has(id) ? d : { ...d, unchanged: true });
+    const d = itemDiff(id, br, hr, labelDiffs(masksOf(bl), masksOf(hl), tol, names));
+    const entry = changedIds.has(id) ? d : { ...d, unchanged: true };
+    diffs.push(entry);
+    input.onItem?.(entry, bp && br ? { pending: bp, loaded: bl, report: br } : null, hp && hr ? { pending: hp, loaded: hl, report: hr } : null);
+    input.onProgress?.(diffs.length, selected.length);
   }
   const meta = {
     tool: { name: "segqc", version: input.toolVersion },
@@ -68817,9 +68905,9 @@ function guidelineChangeOf(input, headItems, judged) {
   if (new Set(input.head.list()).has(ctx.guidelinePath)) {
     try {
       text = new TextDecoder().decode(readEntry(input.head, ctx.guidelinePath));
-    } catch (e) {
-      if (!isSegqcError(e)) throw e;
-      unreadableHead = `the guideline cannot be read: ${e.detail}`;
+    } catch (e2) {
+      if (!isSegqcError(e2)) throw e2;
+      unreadableHead = `the guideline cannot be read: ${e2.detail}`;
     }
   }
   if (text === ctx.guidelineText) return null;
@@ -68849,7 +68937,7 @@ function guidelineChangeOf(input, headItems, judged) {
     return unusable(`the pull request deletes the guideline ${ctx.guidelinePath}${moved}`);
   }
   const { guideline, errors } = validateGuideline(text, ctx.guidelinePath);
-  if (!guideline || errors.length) return unusable(errors.map((e) => `${e.line}:${e.column} ${e.message}`).join("; ") || "it does not validate");
+  if (!guideline || errors.length) return unusable(errors.map((e2) => `${e2.line}:${e2.column} ${e2.message}`).join("; ") || "it does not validate");
   const head = discover(input.head, ctx, guideline);
   const headScope = share(head.items.keys());
   const headAudit = datasetAudit(guideline, [...head.items.values()]);
@@ -68911,9 +68999,9 @@ var PREFETCH_BYTES = 64 * 1024 * 1024;
 function git(cwd, args) {
   try {
     return execFileSync("git", args, { cwd, maxBuffer: MAX_BUFFER, stdio: ["ignore", "pipe", "pipe"] });
-  } catch (e) {
-    const stderr = String(e.stderr ?? "").trim();
-    throw new SegqcError("usage", `git ${args[0]} failed: ${stderr || e.message}`);
+  } catch (e2) {
+    const stderr = String(e2.stderr ?? "").trim();
+    throw new SegqcError("usage", `git ${args[0]} failed: ${stderr || e2.message}`);
   }
 }
 function isShallow(cwd) {
@@ -68955,7 +69043,7 @@ function lsTree(top, args) {
     return { mode, type, oid, size: Number(size2), path: rec.slice(tab + 1) };
   });
 }
-var notAFile = (e) => e.type === "commit" ? "is a git submodule (another repository), not a file" : "is a directory, not a file";
+var notAFile = (e2) => e2.type === "commit" ? "is a git submodule (another repository), not a file" : "is a directory, not a file";
 function resolveLink(linkPath, target) {
   if (target.startsWith("/")) return null;
   const parts = linkPath.split("/").slice(0, -1);
@@ -68996,9 +69084,9 @@ function openGitRepository(dir, opts = {}) {
     let b = 0;
     return paths.map((p) => {
       if (odd(p)) return new Uint8Array(git(top, ["cat-file", "blob", `${sha}:${p}`]));
-      const e = batch[b++];
-      if ("problem" in e) throw new SegqcError("usage", `git cat-file failed: ${p} in commit ${sha.slice(0, 7)} is ${e.problem === "missing" ? "not there" : e.problem}`);
-      return e.data;
+      const e2 = batch[b++];
+      if ("problem" in e2) throw new SegqcError("usage", `git cat-file failed: ${p} in commit ${sha.slice(0, 7)} is ${e2.problem === "missing" ? "not there" : e2.problem}`);
+      return e2.data;
     });
   };
   const commitTree = (sha, prefix2) => {
@@ -69008,9 +69096,9 @@ function openGitRepository(dir, opts = {}) {
       if (!blobs || !others) {
         blobs = /* @__PURE__ */ new Map();
         others = /* @__PURE__ */ new Map();
-        for (const e of lsTree(top, ["-r", "-t", "-l", "-z", sha, "--", prefix2 || "."])) {
-          if (!e.path.startsWith(prefix2) || e.path.length === prefix2.length) continue;
-          (e.type === "blob" ? blobs : others).set(e.path.slice(prefix2.length), e);
+        for (const e2 of lsTree(top, ["-r", "-t", "-l", "-z", sha, "--", prefix2 || "."])) {
+          if (!e2.path.startsWith(prefix2) || e2.path.length === prefix2.length) continue;
+          (e2.type === "blob" ? blobs : others).set(e2.path.slice(prefix2.length), e2);
         }
       }
       return blobs;
@@ -69021,7 +69109,7 @@ function openGitRepository(dir, opts = {}) {
         const p = repoPath.slice(prefix2.length);
         return listing().get(p) ?? others.get(p) ?? null;
       }
-      return lsTree(top, ["-l", "-z", sha, "--", repoPath]).find((e) => e.path === repoPath) ?? null;
+      return lsTree(top, ["-l", "-z", sha, "--", repoPath]).find((e2) => e2.path === repoPath) ?? null;
     };
     const unreadable2 = (p, detail) => new SegqcError("format.unreadable", detail, { file: p });
     const followLink = (p, link) => {
@@ -69056,7 +69144,7 @@ function openGitRepository(dir, opts = {}) {
       },
       directories: () => {
         listing();
-        return [...others].map(([path, e]) => ({ path, unlisted: e.type === "commit" ? "is a git submodule (e.g. a DataLad subdataset): its files are not in this commit" : null })).sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+        return [...others].map(([path, e2]) => ({ path, unlisted: e2.type === "commit" ? "is a git submodule (e.g. a DataLad subdataset): its files are not in this commit" : null })).sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
       },
       read: (p) => {
         const hit = cache2.get(p);
@@ -69086,12 +69174,12 @@ function openGitRepository(dir, opts = {}) {
         const got = catFileBatch(top, batch.map((b) => all.get(b).oid));
         const first = got[0];
         if ("problem" in first) throw missing(p);
-        for (let i = 1; i < batch.length; i++) {
-          const e = got[i];
-          if ("problem" in e) fetched.delete(batch[i]);
+        for (let i2 = 1; i2 < batch.length; i2++) {
+          const e2 = got[i2];
+          if ("problem" in e2) fetched.delete(batch[i2]);
           else {
-            cache2.set(batch[i], e.data);
-            cachedBytes += e.data.length;
+            cache2.set(batch[i2], e2.data);
+            cachedBytes += e2.data.length;
           }
         }
         return first.data;
@@ -69103,13 +69191,13 @@ function openGitRepository(dir, opts = {}) {
     const parts = git(top, args).toString().split("\0").filter((s) => s.length > 0);
     const out = [];
     const rel = (p) => p.slice(prefix2.length);
-    for (let i = 0; i < parts.length; ) {
-      const status = parts[i++];
+    for (let i2 = 0; i2 < parts.length; ) {
+      const status = parts[i2++];
       const code = status[0];
       if (code === "R" || code === "C") {
-        const from = parts[i++], to = parts[i++];
+        const from = parts[i2++], to = parts[i2++];
         out.push({ status: code, path: rel(to), oldPath: rel(from) });
-      } else out.push({ status: code, path: rel(parts[i++]) });
+      } else out.push({ status: code, path: rel(parts[i2++]) });
     }
     if (!head) {
       const untracked = git(top, ["ls-files", "--others", "--exclude-standard", "-z", "--", prefix2 || "."]).toString().split("\0").filter(Boolean);
@@ -69171,6 +69259,45 @@ var segqc_config_schema_default = {
           "x-expected": "one of warn or fail"
         }
       }
+    },
+    pictures: {
+      description: "The pictures of the HTML review page (segqc check --html, segqc diff --html, the Action's page). false: the page has tables only, no pixel of the dataset leaves the repository in it.",
+      oneOf: [
+        {
+          type: "boolean"
+        },
+        {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            "max-items": {
+              description: "Items pictured at most on one page (worst first); the rest are listed. Default 50.",
+              type: "integer",
+              minimum: 0,
+              maximum: 1e4
+            },
+            window: {
+              description: "Grey window of every image under the masks, in the image's units (Hounsfield units for CT). Default: CT abdomen W400/L40 for CT images (DICOM Modality CT, or a guideline whose only modality is CT), the 1st to 99th percentiles of the slices shown otherwise.",
+              type: "object",
+              additionalProperties: false,
+              required: [
+                "width",
+                "level"
+              ],
+              properties: {
+                width: {
+                  type: "number",
+                  exclusiveMinimum: 0
+                },
+                level: {
+                  type: "number"
+                }
+              }
+            }
+          }
+        }
+      ],
+      "x-expected": "true, false or an object with max-items and window"
     }
   },
   $defs: {
@@ -69223,6 +69350,13 @@ var segqc_config_schema_default = {
 };
 
 // shared/guideline/config.ts
+var DEFAULT_PICTURED_ITEMS = 50;
+var picturesConfig = (c) => c.pictures ?? picturesOf(void 0);
+var picturesOf = (p) => ({
+  enabled: p !== false,
+  max_items: typeof p === "object" ? p["max-items"] ?? DEFAULT_PICTURED_ITEMS : DEFAULT_PICTURED_ITEMS,
+  window: typeof p === "object" && p.window ? { width: p.window.width, level: p.window.level } : null
+});
 var validator4;
 var configValidator = () => validator4 ??= compileSchema(segqc_config_schema_default);
 var describe = (path, data2) => {
@@ -69246,7 +69380,8 @@ function validateConfig(text, file) {
       guideline: raw.guideline,
       sources: raw.sources,
       reference: raw.reference ?? null,
-      gate: { fail_on: raw.gate?.["fail-on"] ?? DEFAULT_FAIL_ON, guideline_change: raw.gate?.["guideline-change"] ?? DEFAULT_GUIDELINE_CHANGE_GATE }
+      gate: { fail_on: raw.gate?.["fail-on"] ?? DEFAULT_FAIL_ON, guideline_change: raw.gate?.["guideline-change"] ?? DEFAULT_GUIDELINE_CHANGE_GATE },
+      pictures: picturesOf(raw.pictures)
     },
     errors: []
   };
@@ -69258,22 +69393,22 @@ function parseConfig(text, file) {
 }
 
 // shared/dataset/context.ts
-var norm5 = (p) => {
+function guidelinePathOf(configPath, guideline) {
+  const dir = configPath.includes("/") ? configPath.slice(0, configPath.lastIndexOf("/") + 1) : "";
   const out = [];
-  for (const part of p.split("/")) {
+  for (const part of (dir + guideline).split("/")) {
     if (part === "" || part === ".") continue;
     if (part === "..") out.pop();
     else out.push(part);
   }
   return out.join("/");
-};
+}
 function loadDatasetContext(tree, configPath = "segqc.yaml") {
   const files = new Set(tree.list());
   if (!files.has(configPath)) throw new SegqcError("config.invalid", `no ${configPath} in ${tree.name}`, { file: configPath });
   const dec = new TextDecoder();
   const config = parseConfig(dec.decode(readEntry(tree, configPath)), configPath);
-  const dir = configPath.includes("/") ? configPath.slice(0, configPath.lastIndexOf("/") + 1) : "";
-  const guidelinePath = norm5(dir + config.guideline);
+  const guidelinePath = guidelinePathOf(configPath, config.guideline);
   if (!files.has(guidelinePath)) {
     throw new SegqcError("config.invalid", `guideline "${config.guideline}" does not exist in ${tree.name}`, { file: configPath });
   }
@@ -69283,7 +69418,7 @@ function loadDatasetContext(tree, configPath = "segqc.yaml") {
 
 // node/write-atomic.ts
 import { realpathSync, renameSync, statSync as statSync2, writeFileSync, unlinkSync } from "node:fs";
-var cannotWrite = (path, e) => new SegqcError("usage", `cannot be written (${e.code ?? "error"})`, { file: path });
+var cannotWrite = (path, e2) => new SegqcError("usage", `cannot be written (${e2.code ?? "error"})`, { file: path });
 function writeFileAtomic(path, content) {
   let target = path;
   try {
@@ -69291,24 +69426,24 @@ function writeFileAtomic(path, content) {
       try {
         writeFileSync(path, content);
         return;
-      } catch (e) {
-        throw cannotWrite(path, e);
+      } catch (e2) {
+        throw cannotWrite(path, e2);
       }
     }
     target = realpathSync(path);
-  } catch (e) {
-    if (e instanceof SegqcError) throw e;
+  } catch (e2) {
+    if (e2 instanceof SegqcError) throw e2;
   }
   const tmp = `${target}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, content);
     renameSync(tmp, target);
-  } catch (e) {
+  } catch (e2) {
     try {
       unlinkSync(tmp);
     } catch {
     }
-    throw cannotWrite(path, e);
+    throw cannotWrite(path, e2);
   }
 }
 
@@ -69362,7 +69497,7 @@ function reviewMarkdown(v3, opts = {}) {
   return out;
 }
 function reviewChangesText(diff) {
-  const changes = diff.items.flatMap((i) => i.reviews ?? []);
+  const changes = diff.items.flatMap((i2) => i2.reviews ?? []);
   if (changes.length === 0) return null;
   const groups = /* @__PURE__ */ new Map();
   for (const c of changes) {
@@ -69384,7 +69519,8 @@ function reviewDiffMarkdown(diff, v3, opts = {}) {
   const out = [];
   if (v3) out.push(...reviewMarkdown(v3, { open: opts.open, rejections: false }));
   else out.push("### Review", "");
-  if (changes) out.splice(2, 0, `This pull request records verdicts: ${changes}.`, "");
+  const lines = [changes ? `This pull request records verdicts: ${changes}.` : null, v3 ? "Progress of the items this run checked:" : null].filter((l) => l !== null);
+  out.splice(2, 0, lines.join(" "), "");
   return out;
 }
 
@@ -69416,7 +69552,7 @@ function renderCheckMarkdown(r) {
     for (const [k, v3] of rules) out.push(`| ${markdownCode(k)} | ${v3} |`);
     out.push("");
   }
-  const withFindings = r.items.filter((i) => i.findings.length > 0);
+  const withFindings = r.items.filter((i2) => i2.findings.length > 0);
   if (withFindings.length) {
     out.push("### Findings", "", "| item | annotator | file | severity | rule | message |", "|---|---|---|---|---|---|");
     for (const it of withFindings) {
@@ -69432,9 +69568,9 @@ function renderCheckMarkdown(r) {
   out.push("", "</details>", "");
   if (r.annotators.length) {
     out.push("<details><summary>Annotators</summary>", "", "| annotator | items | findings | Dice vs others | Dice vs reference |", "|---|---:|---:|---:|---:|");
-    const d = (x) => x === null ? "\u2014" : x.toFixed(3);
+    const d = (x2) => x2 === null ? "\u2014" : x2.toFixed(3);
     for (const a of r.annotators) {
-      const n2 = Object.values(a.findings).reduce((s, x) => s + (x ?? 0), 0);
+      const n2 = Object.values(a.findings).reduce((s, x2) => s + (x2 ?? 0), 0);
       out.push(`| ${escapeMarkdown(a.annotator)} | ${a.items} | ${n2} | ${d(a.mean_dice_vs_others)} | ${d(a.mean_dice_vs_reference)} |`);
     }
     out.push("", "</details>", "");
@@ -69482,8 +69618,8 @@ function changeGroups(items3) {
 var BLOCKING_SHOWN = 10;
 var findingKey2 = (f) => JSON.stringify([f.item, f.rule, f.annotation, f.annotator, f.label, f.message]);
 function decisionOf(diff, failOn, findings) {
-  const changed = diff.items.filter((i) => !i.unchanged);
-  const added = changed.flatMap((i) => i.findings_added);
+  const changed = diff.items.filter((i2) => !i2.unchanged);
+  const added = changed.flatMap((i2) => i2.findings_added);
   const blocking = sortFindings((findings ?? added).filter((f) => blocksGate(f.severity, failOn)));
   const shown2 = new Set(blocking.map(findingKey2));
   const otherNew = sortFindings(added.filter((f) => !shown2.has(findingKey2(f))));
@@ -69555,16 +69691,16 @@ function fileLink(v3, file, sha, text = file) {
   const dir = config.includes("/") ? config.slice(0, config.lastIndexOf("/") + 1) : "";
   return `[${escapeMarkdown(text)}](${v3.links.server}/${urlPath(v3.links.repository)}/blob/${sha}/${urlPath(dir + file)})`;
 }
-var n = (x, d = 2) => x === null || !Number.isFinite(x) ? "\u2014" : String(+x.toFixed(d));
-var pct = (x) => x === null || x === 0 ? "" : ` (${x > 0 ? "+" : ""}${x.toFixed(1)}%)`;
+var n = (x2, d = 2) => x2 === null || !Number.isFinite(x2) ? "\u2014" : String(+x2.toFixed(d));
+var pct = (x2) => x2 === null || x2 === 0 ? "" : ` (${x2 > 0 ? "+" : ""}${x2.toFixed(1)}%)`;
 var arrow = (a, b, d = 2) => a === b ? n(b, d) : `${n(a, d)} \u2192 ${n(b, d)}`;
-var vol = (x) => {
-  if (x === null || !Number.isFinite(x)) return "\u2014";
-  const a = Math.abs(x);
+var vol = (x2) => {
+  if (x2 === null || !Number.isFinite(x2)) return "\u2014";
+  const a = Math.abs(x2);
   if (a === 0) return "0";
-  if (a >= 100) return Math.round(x).toLocaleString("en-US");
-  if (a >= 1) return String(+x.toFixed(1));
-  return String(+x.toPrecision(3));
+  if (a >= 100) return Math.round(x2).toLocaleString("en-US");
+  if (a >= 1) return String(+x2.toFixed(1));
+  return String(+x2.toPrecision(3));
 };
 var volArrow = (a, b) => a === b ? vol(b) : `${vol(a)} \u2192 ${vol(b)}`;
 var shortAnnotation = (key) => key.split("/").slice(-2).join("/");
@@ -69588,11 +69724,20 @@ function itemRows(r, v3) {
   const itemCell = `${id}${d.status === "modified" ? "" : ` (${d.status})`}${page}`;
   if (r.labels.length === 0) return [`| ${itemCell} | no mask changed | \u2014 | \u2014 | \u2014 | \u2014 | \u2014 | ${fcell} |`];
   const several = new Set(r.labels.map((l) => l.annotation)).size > 1;
-  return r.labels.map((l, i) => {
+  return r.labels.map((l, i2) => {
     const label = `${escapeMarkdown(l.label)}${several ? ` \xB7 ${escapeMarkdown(shortAnnotation(l.annotation))}` : ""}`;
-    const volume = `${volArrow(l.volume_base, l.volume_head)}${l.volume_base === l.volume_head ? "" : pct(l.volume_change_pct)}`;
-    return `| ${i === 0 ? itemCell : ""} | ${label} | ${volume} | ${arrow(l.components_base, l.components_head, 0)} | ${n(l.dice, 3)} | ${n(l.nsd, 3)} | ${n(l.hd95)} | ${i === 0 ? fcell : ""} |`;
+    const c = labelCells(l);
+    return `| ${i2 === 0 ? itemCell : ""} | ${label} | ${c.volume} | ${c.components} | ${c.dice} | ${c.nsd} | ${c.hd95} | ${i2 === 0 ? fcell : ""} |`;
   });
+}
+function labelCells(l) {
+  return {
+    volume: `${volArrow(l.volume_base, l.volume_head)}${l.volume_base === l.volume_head ? "" : pct(l.volume_change_pct)}`,
+    components: arrow(l.components_base, l.components_head, 0),
+    dice: n(l.dice, 3),
+    nsd: n(l.nsd, 3),
+    hd95: n(l.hd95)
+  };
 }
 function groupTitle(g, esc = escapeMarkdown) {
   const who = g.committers.map((c) => esc(c.name || c.email)).join(", ");
@@ -69623,12 +69768,12 @@ function guidelineCallout(g, path, config) {
 var ITEMS_SHOWN = 20;
 function renderDiffMarkdown(v3, opts = {}) {
   const { diff } = v3;
-  const added = diff.items.flatMap((i) => i.findings_added);
-  const resolved = diff.items.flatMap((i) => i.findings_resolved);
+  const added = diff.items.flatMap((i2) => i2.findings_added);
+  const resolved = diff.items.flatMap((i2) => i2.findings_resolved);
   const newErrors = added.filter((f) => f.severity === "error").length;
   const g = v3.guidelineChange;
   const icon = v3.verdict === "fail" ? "\u274C" : g && g.items_failing_head > 0 ? "\u26A0\uFE0F" : "\u2705";
-  const changed = diff.items.filter((i) => !i.unchanged);
+  const changed = diff.items.filter((i2) => !i2.unchanged);
   const out = [COMMENT_MARKER];
   const dsLine = datasetLine(v3.dataset);
   if (dsLine) out.push(dsLine);
@@ -69786,7 +69931,7 @@ var inert = (s) => neutralize(s.replace(/[\r\n]+/g, " ")).replace(/::/g, ":\u200
 function viewOf(r, runUrl, note, links = {}) {
   return {
     ...links,
-    findings: r.report.items.flatMap((i) => i.findings),
+    findings: r.report.items.flatMap((i2) => i2.findings),
     diff: r.diff,
     verdict: r.report.verdict,
     failOn: r.report.config.fail_on,
@@ -69833,14 +69978,14 @@ async function comment(o, body) {
     const dup = result.deleted.length ? `; deleted ${result.deleted.length} duplicate${result.deleted.length === 1 ? "" : "s"}` : "";
     info(`segqc comment ${result.id} on #${o.issue}: ${result.action}${dup}`);
     return result;
-  } catch (e) {
-    if (isGitHubApiError(e) && (e.status === 403 || e.status === 404)) {
+  } catch (e2) {
+    if (isGitHubApiError(e2) && (e2.status === 403 || e2.status === 404)) {
       warning(
-        `segqc could not comment on pull request #${o.issue} (${inert(e.message)}). A pull request from a fork gets a read-only token: use the fork-safe setup (this workflow uploads the report; a workflow_run workflow runs the action with mode: comment; see the README). The job summary, the outputs and the report are complete.`,
+        `segqc could not comment on pull request #${o.issue} (${inert(e2.message)}). A pull request from a fork gets a read-only token: use the fork-safe setup (this workflow uploads the report; a workflow_run workflow runs the action with mode: comment; see the README). The job summary, the outputs and the report are complete.`,
         { title: "segqc: comment not posted" }
       );
     } else {
-      warning(`segqc could not comment on pull request #${o.issue}: ${inert(e?.message ?? String(e))}. The job summary, the outputs and the report are complete.`, {
+      warning(`segqc could not comment on pull request #${o.issue}: ${inert(e2?.message ?? String(e2))}. The job summary, the outputs and the report are complete.`, {
         title: "segqc: comment not posted"
       });
     }
@@ -69866,7 +70011,7 @@ async function publish(o) {
   setOutput("errors", String(r.report.totals.errors));
   setOutput("warnings", String(r.report.totals.warnings));
   setOutput("report", o.reportPath);
-  const changed = r.diff.items.filter((i) => !i.unchanged).length;
+  const changed = r.diff.items.filter((i2) => !i2.unchanged).length;
   const g = r.guideline_change;
   const lead = g ? g.error !== void 0 ? "the new guideline is unusable; " : `guideline ${inert(g.base.version)} \u2192 ${inert(g.head.version)}: ${g.items_failing_head} of ${g.items_checked} items would fail after merge; ` : "";
   info(
@@ -69884,12 +70029,1700 @@ function linksOf(ctx) {
   };
 }
 
+// shared/pictures/orientation.ts
+var dot4 = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+var SCREEN = {
+  axial: { right: [1, 0, 0], down: [0, 1, 0], edges: { left: "R", right: "L", top: "A", bottom: "P" } },
+  coronal: { right: [1, 0, 0], down: [0, 0, -1], edges: { left: "R", right: "L", top: "S", bottom: "I" } },
+  sagittal: { right: [0, 1, 0], down: [0, 0, -1], edges: { left: "A", right: "P", top: "S", bottom: "I" } }
+};
+var MAX_PICTURE_SIDE = 512;
+var MIN_PICTURE_SIDE = 384;
+function sliceView(g, maxSide = MAX_PICTURE_SIDE) {
+  const flat = is2D(g);
+  const plane = flat ? null : sliceAxis(g);
+  const screen = SCREEN[plane ?? "axial"];
+  const [d0, d1] = g.direction;
+  const r0 = flat ? 1 : dot4(d0, screen.right), w0 = flat ? 0 : dot4(d0, screen.down);
+  const r1 = flat ? 0 : dot4(d1, screen.right), w1 = flat ? 1 : dot4(d1, screen.down);
+  const straight = Math.abs(r0) + Math.abs(w1) >= Math.abs(w0) + Math.abs(r1);
+  const sp = g.spacingKnown ? g.spacing : [1, 1, 1];
+  const axisOf = (a, sign) => ({ axis: a, n: g.shape[a], spacing: sp[a], flip: sign < 0 });
+  const horizontal = straight ? axisOf(0, r0) : axisOf(1, r1);
+  const vertical = straight ? axisOf(1, w1) : axisOf(0, w0);
+  const ex = horizontal.n * horizontal.spacing, ey = vertical.n * vertical.spacing;
+  const finest = Math.min(horizontal.spacing, vertical.spacing);
+  const natural = Math.max(ex, ey) / finest;
+  const side = Math.max(1, Math.min(maxSide, Math.max(Math.min(MIN_PICTURE_SIDE, maxSide), Math.round(natural))));
+  const pixelSize = Math.max(ex, ey) / side;
+  const width = Math.max(1, Math.round(ex / pixelSize));
+  const height = Math.max(1, Math.round(ey / pixelSize));
+  const along = (a, count) => {
+    const out = new Int32Array(count);
+    for (let x2 = 0; x2 < count; x2++) {
+      const u = Math.min(a.n - 1, Math.floor((x2 + 0.5) * pixelSize / a.spacing));
+      out[x2] = a.flip ? a.n - 1 - u : u;
+    }
+    return out;
+  };
+  const cols = along(horizontal, width), rows = along(vertical, height);
+  const stride = (a) => a.axis === 0 ? 1 : g.shape[0];
+  const sx = stride(horizontal), sy = stride(vertical);
+  const index = new Int32Array(width * height);
+  for (let y = 0, p = 0; y < height; y++) {
+    const row = rows[y] * sy;
+    for (let x2 = 0; x2 < width; x2++, p++) index[p] = row + cols[x2] * sx;
+  }
+  return { width, height, pixelSize, spacingKnown: g.spacingKnown, plane, horizontal, vertical, edges: flat ? null : screen.edges, index };
+}
+function span(a, a0, a1, pixelSize) {
+  const lo = a.flip ? a.n - 1 - a1 : a0;
+  const hi = a.flip ? a.n - 1 - a0 : a1;
+  return [lo * a.spacing / pixelSize, (hi + 1) * a.spacing / pixelSize];
+}
+function viewRect(v3, box) {
+  const range2 = (a) => a.axis === 0 ? [box[0], box[2]] : [box[1], box[3]];
+  const [x0, x1] = span(v3.horizontal, range2(v3.horizontal)[0], range2(v3.horizontal)[1], v3.pixelSize);
+  const [y0, y1] = span(v3.vertical, range2(v3.vertical)[0], range2(v3.vertical)[1], v3.pixelSize);
+  return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
+}
+
+// shared/pictures/slice-choice.ts
+function countDiffering(a, b, from, to) {
+  let n2 = 0, x2 = from;
+  if (a instanceof Uint8Array && b instanceof Uint8Array && (a.byteOffset + from) % 4 === 0 && (b.byteOffset + from) % 4 === 0) {
+    const words = to - from >>> 2;
+    const wa = new Uint32Array(a.buffer, a.byteOffset + from, words), wb = new Uint32Array(b.buffer, b.byteOffset + from, words);
+    for (let w = 0; w < words; w++) {
+      if (wa[w] === wb[w]) continue;
+      const o = from + w * 4;
+      n2 += (a[o] !== b[o] ? 1 : 0) + (a[o + 1] !== b[o + 1] ? 1 : 0) + (a[o + 2] !== b[o + 2] ? 1 : 0) + (a[o + 3] !== b[o + 3] ? 1 : 0);
+    }
+    x2 = from + words * 4;
+  }
+  for (; x2 < to; x2++) if (a[x2] !== b[x2]) n2++;
+  return n2;
+}
+function wordsOf(d, from, to) {
+  if (!(d instanceof Uint8Array) || (d.byteOffset + from) % 4 !== 0) return null;
+  return new Uint32Array(d.buffer, d.byteOffset + from, to - from >>> 2);
+}
+function markXor(a, va, b, vb, from, to, out) {
+  let n2 = 0;
+  const visit = (x3) => {
+    const ia = a !== null && a[x3] === va, ib = b !== null && b[x3] === vb;
+    if (ia === ib) return;
+    if (!out) n2++;
+    else if (!out[x3 - from]) {
+      out[x3 - from] = 1;
+      n2++;
+    }
+  };
+  let x2 = from;
+  const wa = a ? wordsOf(a, from, to) : null, wb = b ? wordsOf(b, from, to) : null;
+  if ((wa || !a) && (wb || !b)) {
+    const words = to - from >>> 2;
+    for (let w = 0; w < words; w++) {
+      if ((wa ? wa[w] : 0) === 0 && (wb ? wb[w] : 0) === 0) continue;
+      const o = from + w * 4;
+      visit(o);
+      visit(o + 1);
+      visit(o + 2);
+      visit(o + 3);
+    }
+    x2 = from + words * 4;
+  }
+  for (; x2 < to; x2++) visit(x2);
+  return n2;
+}
+function labelPairs(a, b, values) {
+  const vs = values ?? [.../* @__PURE__ */ new Set([...a ? presentValues(a) : [], ...b ? presentValues(b) : []])];
+  return vs.map((v3) => ({ ma: a ? labelLayer(a, v3) : null, mb: b ? labelLayer(b, v3) : null })).filter((p) => p.ma !== null || p.mb !== null);
+}
+function differenceBySlice(a, b, values) {
+  const g = (a ?? b).geometry;
+  const [nx, ny, nz] = g.shape;
+  const plane = nx * ny;
+  const out = new Int32Array(nz);
+  if (!values && a && b && a.layers.length === 1 && b.layers.length === 1) {
+    for (let k = 0; k < nz; k++) out[k] = countDiffering(a.layers[0].data, b.layers[0].data, k * plane, (k + 1) * plane);
+    return out;
+  }
+  const pairs = labelPairs(a, b, values);
+  if (pairs.length === 1) {
+    const { ma, mb } = pairs[0];
+    for (let k = 0; k < nz; k++) out[k] = markXor(ma?.data ?? null, ma?.value ?? 0, mb?.data ?? null, mb?.value ?? 0, k * plane, (k + 1) * plane, null);
+    return out;
+  }
+  const marks = new Uint8Array(plane);
+  for (let k = 0; k < nz; k++) {
+    marks.fill(0);
+    for (const { ma, mb } of pairs) out[k] += markXor(ma?.data ?? null, ma?.value ?? 0, mb?.data ?? null, mb?.value ?? 0, k * plane, (k + 1) * plane, marks);
+  }
+  return out;
+}
+function largestSlice(counts) {
+  let best = -1, first = -1, last = -1;
+  for (let k = 0; k < counts.length; k++) {
+    if (counts[k] === 0) continue;
+    if (first < 0) first = k;
+    last = k;
+    if (best < 0 || counts[k] > counts[best]) best = k;
+  }
+  if (best < 0) return null;
+  const mid = (first + last) / 2;
+  let pick = best;
+  for (let k = first; k <= last; k++) if (counts[k] === counts[best] && Math.abs(k - mid) < Math.abs(pick - mid)) pick = k;
+  return pick;
+}
+function areaBySlice(s, values) {
+  const [nx, ny, nz] = s.geometry.shape;
+  const plane = nx * ny;
+  const out = new Int32Array(nz);
+  const vs = values ?? presentValues(s);
+  for (const v3 of vs) {
+    const m = labelLayer(s, v3);
+    if (!m) continue;
+    for (let k = 0; k < nz; k++) {
+      let n2 = 0;
+      for (let x2 = k * plane, e2 = x2 + plane; x2 < e2; x2++) if (m.data[x2] === m.value) n2++;
+      out[k] += n2;
+    }
+  }
+  return out;
+}
+function largestDifference(a, b, values) {
+  const g = (a ?? b).geometry;
+  const flat = g.shape[2] === 1;
+  const counts = flat ? null : differenceBySlice(a, b, values);
+  let total = 0;
+  if (counts) for (const c of counts) total += c;
+  const k = counts ? largestSlice(counts) : 0;
+  if (k === null) return null;
+  const marked = differenceMarks(a, b, k, values);
+  if (!marked) return null;
+  return { k, count: marked.count, total: counts ? total : marked.count, box: marked.box };
+}
+function differenceMarks(a, b, k, values) {
+  const g = (a ?? b).geometry;
+  const [nx, ny] = g.shape;
+  const plane = nx * ny;
+  const differs = new Uint8Array(plane);
+  let count = 0;
+  for (const { ma, mb } of labelPairs(a, b, values)) count += markXor(ma?.data ?? null, ma?.value ?? 0, mb?.data ?? null, mb?.value ?? 0, k * plane, (k + 1) * plane, differs);
+  if (count === 0) return null;
+  let i0 = nx, j0 = ny, i1 = -1, j1 = -1;
+  for (let j = 0; j < ny; j++) {
+    const row = j * nx;
+    const first = differs.indexOf(1, row);
+    if (first < 0) break;
+    if (first >= row + nx) {
+      j = Math.floor(first / nx) - 1;
+      continue;
+    }
+    const last = differs.lastIndexOf(1, row + nx - 1);
+    if (first - row < i0) i0 = first - row;
+    if (last - row > i1) i1 = last - row;
+    if (j0 > j) j0 = j;
+    j1 = j;
+  }
+  return { count, box: [i0, j0, i1, j1] };
+}
+function findingSlice(loc, s, values) {
+  const k0 = loc.slices?.[0] ?? loc.bbox?.[2] ?? loc.slice ?? null;
+  const k1 = loc.slices?.[1] ?? loc.bbox?.[5] ?? loc.slice ?? null;
+  const own = loc.slice ?? k0;
+  if (k0 === null || k1 === null || own === null) return null;
+  if (!s || values.length === 0 || !loc.bbox) return own;
+  const [nx, ny] = s.geometry.shape;
+  const [i0, j0, , i1, j1] = loc.bbox;
+  const masks = values.map((v3) => labelLayer(s, v3)).filter((m) => m !== null);
+  let best = own, bestN = 0;
+  for (let k = Math.max(0, k0); k <= Math.min(s.geometry.shape[2] - 1, k1); k++) {
+    let n2 = 0;
+    for (let j = Math.max(0, j0); j <= Math.min(ny - 1, j1); j++) {
+      const row = (k * ny + j) * nx;
+      for (let i2 = Math.max(0, i0); i2 <= Math.min(nx - 1, i1); i2++) for (const m of masks) if (m.data[row + i2] === m.value) n2++;
+    }
+    if (n2 > bestN || n2 === bestN && n2 > 0 && Math.abs(k - own) < Math.abs(best - own)) {
+      best = k;
+      bestN = n2;
+    }
+  }
+  return best;
+}
+
+// shared/pictures/render.ts
+var NEUTRAL = [40, 40, 44];
+var GREY_LEVELS = 232;
+var FILL_ALPHA = 0.4;
+var bit = (bits, p) => bits[p >> 3] >> (p & 7) & 1;
+function sampleLayers(view, layers) {
+  const out = [];
+  const n2 = view.width * view.height;
+  for (const [index, layer] of layers.entries()) {
+    const [nx, ny] = layer.seg.geometry.shape;
+    const offset = layer.k * nx * ny;
+    for (const value2 of layer.values) {
+      const m = labelLayer(layer.seg, value2);
+      if (!m) continue;
+      const bits = new Uint8Array(n2 + 7 >> 3);
+      const { data: data2 } = m;
+      let any = false;
+      for (let p = 0; p < n2; p++) {
+        if (data2[offset + view.index[p]] === m.value) {
+          bits[p >> 3] |= 1 << (p & 7);
+          any = true;
+        }
+      }
+      if (any) out.push({ layer: index, value: value2, style: layer.style, colour: layer.colour(value2), bits });
+    }
+  }
+  return out;
+}
+function sampleImage(view, image) {
+  const n2 = view.width * view.height;
+  if (image.channels === 3) {
+    const pixels2 = new Uint8Array(n2 * 3);
+    for (let p = 0; p < n2; p++) {
+      const s = view.index[p] * 3;
+      for (let c = 0; c < 3; c++) pixels2[p * 3 + c] = Math.max(0, Math.min(255, Math.round(image.values[s + c])));
+    }
+    return { channels: 3, pixels: pixels2 };
+  }
+  const pixels = new Uint8Array(n2);
+  const win = image.window ?? { low: 0, high: 255 };
+  const scale3 = (GREY_LEVELS - 1) / (win.high - win.low);
+  for (let p = 0; p < n2; p++) {
+    const v3 = image.values[view.index[p]];
+    let q = Number.isFinite(v3) ? Math.round((v3 - win.low) * scale3) : 0;
+    q = q < 0 ? 0 : q > GREY_LEVELS - 1 ? GREY_LEVELS - 1 : q;
+    if (image.inverted) q = GREY_LEVELS - 1 - q;
+    pixels[p] = Math.round(q * 255 / (GREY_LEVELS - 1));
+  }
+  return { channels: 1, pixels };
+}
+function edges(m, w, h3, t) {
+  const out = new Uint8Array(w * h3);
+  const on = (p) => m[p >> 3] >> (p & 7) & 1;
+  for (let y = 0; y < h3; y++) {
+    for (let x2 = 0; x2 < w; x2++) {
+      const p = y * w + x2;
+      if (!on(p)) continue;
+      for (let d = 1; d <= t; d++) {
+        if (x2 < d || x2 >= w - d || y < d || y >= h3 - d || !on(p - d) || !on(p + d) || !on(p - d * w) || !on(p + d * w)) {
+          out[p] = 1;
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+var dashOn = (x2, y) => (x2 + 2 * y) % 10 < 6;
+var dotOn = (x2, y) => (x2 + y & 3) === 0;
+function drawPicture(w, h3, background, masks) {
+  const n2 = w * h3;
+  const rgba = new Uint8Array(n2 * 4);
+  for (let p = 0; p < n2; p++) {
+    if (!background) {
+      rgba[p * 4] = NEUTRAL[0];
+      rgba[p * 4 + 1] = NEUTRAL[1];
+      rgba[p * 4 + 2] = NEUTRAL[2];
+    } else if (background.channels === 1) {
+      rgba[p * 4] = rgba[p * 4 + 1] = rgba[p * 4 + 2] = background.pixels[p];
+    } else {
+      rgba[p * 4] = background.pixels[p * 3];
+      rgba[p * 4 + 1] = background.pixels[p * 3 + 1];
+      rgba[p * 4 + 2] = background.pixels[p * 3 + 2];
+    }
+    rgba[p * 4 + 3] = 255;
+  }
+  const put = (p, c) => {
+    rgba[p * 4] = c[0];
+    rgba[p * 4 + 1] = c[1];
+    rgba[p * 4 + 2] = c[2];
+  };
+  const thickness = Math.max(w, h3) >= 256 ? 2 : 1;
+  if (!background) {
+    for (const { style, colour, bits } of masks) {
+      if (style !== "solid") continue;
+      const fill = NEUTRAL.map((b, i2) => Math.round(b + (colour[i2] - b) * FILL_ALPHA));
+      for (let p = 0; p < n2; p++) if (bit(bits, p)) put(p, fill);
+    }
+  }
+  for (const style of ["ghost", "dashed", "solid"]) {
+    for (const m of masks) {
+      if (m.style !== style) continue;
+      const e2 = edges(m.bits, w, h3, style === "ghost" ? 1 : thickness);
+      for (let y = 0, p = 0; y < h3; y++) {
+        for (let x2 = 0; x2 < w; x2++, p++) {
+          if (!e2[p]) continue;
+          if (style === "dashed" && !dashOn(x2, y)) continue;
+          if (style === "ghost" && !dotOn(x2, y)) continue;
+          put(p, m.colour);
+        }
+      }
+    }
+  }
+  return rgba;
+}
+
+// node_modules/fflate/esm/index.mjs
+import { createRequire } from "module";
+var require2 = createRequire("/");
+var _a;
+var Worker;
+var isMarkedAsUntransferable;
+try {
+  _a = require2("worker_threads"), Worker = _a.Worker, isMarkedAsUntransferable = _a.isMarkedAsUntransferable;
+} catch (e2) {
+}
+var u8 = Uint8Array;
+var u16 = Uint16Array;
+var i32 = Int32Array;
+var fleb = new u8([
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  1,
+  1,
+  1,
+  1,
+  2,
+  2,
+  2,
+  2,
+  3,
+  3,
+  3,
+  3,
+  4,
+  4,
+  4,
+  4,
+  5,
+  5,
+  5,
+  5,
+  0,
+  /* unused */
+  0,
+  0,
+  /* impossible */
+  0
+]);
+var fdeb = new u8([
+  0,
+  0,
+  0,
+  0,
+  1,
+  1,
+  2,
+  2,
+  3,
+  3,
+  4,
+  4,
+  5,
+  5,
+  6,
+  6,
+  7,
+  7,
+  8,
+  8,
+  9,
+  9,
+  10,
+  10,
+  11,
+  11,
+  12,
+  12,
+  13,
+  13,
+  /* unused */
+  0,
+  0
+]);
+var clim = new u8([16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]);
+var freb = function(eb, start) {
+  var b = new u16(31);
+  for (var i2 = 0; i2 < 31; ++i2) {
+    b[i2] = start += 1 << eb[i2 - 1];
+  }
+  var r = new i32(b[30]);
+  for (var i2 = 1; i2 < 30; ++i2) {
+    for (var j = b[i2]; j < b[i2 + 1]; ++j) {
+      r[j] = j - b[i2] << 5 | i2;
+    }
+  }
+  return { b, r };
+};
+var _a = freb(fleb, 2);
+var fl = _a.b;
+var revfl = _a.r;
+fl[28] = 258, revfl[258] = 28;
+var _b = freb(fdeb, 0);
+var fd = _b.b;
+var revfd = _b.r;
+var rev = new u16(32768);
+for (i = 0; i < 32768; ++i) {
+  x = (i & 43690) >> 1 | (i & 21845) << 1;
+  x = (x & 52428) >> 2 | (x & 13107) << 2;
+  x = (x & 61680) >> 4 | (x & 3855) << 4;
+  rev[i] = ((x & 65280) >> 8 | (x & 255) << 8) >> 1;
+}
+var x;
+var i;
+var hMap = (function(cd, mb, r) {
+  var s = cd.length;
+  var i2 = 0;
+  var l = new u16(mb);
+  for (; i2 < s; ++i2) {
+    if (cd[i2])
+      ++l[cd[i2] - 1];
+  }
+  var le = new u16(mb);
+  for (i2 = 1; i2 < mb; ++i2) {
+    le[i2] = le[i2 - 1] + l[i2 - 1] << 1;
+  }
+  var co;
+  if (r) {
+    co = new u16(1 << mb);
+    var rvb = 15 - mb;
+    for (i2 = 0; i2 < s; ++i2) {
+      if (cd[i2]) {
+        var sv = i2 << 4 | cd[i2];
+        var r_1 = mb - cd[i2];
+        var v3 = le[cd[i2] - 1]++ << r_1;
+        for (var m = v3 | (1 << r_1) - 1; v3 <= m; ++v3) {
+          co[rev[v3] >> rvb] = sv;
+        }
+      }
+    }
+  } else {
+    co = new u16(s);
+    for (i2 = 0; i2 < s; ++i2) {
+      if (cd[i2]) {
+        co[i2] = rev[le[cd[i2] - 1]++] >> 15 - cd[i2];
+      }
+    }
+  }
+  return co;
+});
+var flt = new u8(288);
+for (i = 0; i < 144; ++i)
+  flt[i] = 8;
+var i;
+for (i = 144; i < 256; ++i)
+  flt[i] = 9;
+var i;
+for (i = 256; i < 280; ++i)
+  flt[i] = 7;
+var i;
+for (i = 280; i < 288; ++i)
+  flt[i] = 8;
+var i;
+var fdt = new u8(32);
+for (i = 0; i < 32; ++i)
+  fdt[i] = 5;
+var i;
+var flm = /* @__PURE__ */ hMap(flt, 9, 0);
+var fdm = /* @__PURE__ */ hMap(fdt, 5, 0);
+var shft = function(p) {
+  return (p + 7) / 8 | 0;
+};
+var slc = function(v3, s, e2) {
+  if (s == null || s < 0)
+    s = 0;
+  if (e2 == null || e2 > v3.length)
+    e2 = v3.length;
+  return new u8(v3.subarray(s, e2));
+};
+var wbits = function(d, p, v3) {
+  v3 <<= p & 7;
+  var o = p / 8 | 0;
+  d[o] |= v3;
+  d[o + 1] |= v3 >> 8;
+};
+var wbits16 = function(d, p, v3) {
+  v3 <<= p & 7;
+  var o = p / 8 | 0;
+  d[o] |= v3;
+  d[o + 1] |= v3 >> 8;
+  d[o + 2] |= v3 >> 16;
+};
+var hTree = function(d, mb) {
+  var t = [];
+  for (var i2 = 0; i2 < d.length; ++i2) {
+    if (d[i2])
+      t.push({ s: i2, f: d[i2] });
+  }
+  var s = t.length;
+  var t2 = t.slice();
+  if (!s)
+    return { t: et, l: 0 };
+  if (s == 1) {
+    var v3 = new u8(t[0].s + 1);
+    v3[t[0].s] = 1;
+    return { t: v3, l: 1 };
+  }
+  t.sort(function(a, b) {
+    return a.f - b.f;
+  });
+  t.push({ s: -1, f: 25001 });
+  var l = t[0], r = t[1], i0 = 0, i1 = 1, i22 = 2;
+  t[0] = { s: -1, f: l.f + r.f, l, r };
+  while (i1 != s - 1) {
+    l = t[t[i0].f < t[i22].f ? i0++ : i22++];
+    r = t[i0 != i1 && t[i0].f < t[i22].f ? i0++ : i22++];
+    t[i1++] = { s: -1, f: l.f + r.f, l, r };
+  }
+  var maxSym = t2[0].s;
+  for (var i2 = 1; i2 < s; ++i2) {
+    if (t2[i2].s > maxSym)
+      maxSym = t2[i2].s;
+  }
+  var tr = new u16(maxSym + 1);
+  var mbt = ln(t[i1 - 1], tr, 0);
+  if (mbt > mb) {
+    var i2 = 0, dt = 0;
+    var lft = mbt - mb, cst = 1 << lft;
+    t2.sort(function(a, b) {
+      return tr[b.s] - tr[a.s] || a.f - b.f;
+    });
+    for (; i2 < s; ++i2) {
+      var i2_1 = t2[i2].s;
+      if (tr[i2_1] > mb) {
+        dt += cst - (1 << mbt - tr[i2_1]);
+        tr[i2_1] = mb;
+      } else
+        break;
+    }
+    dt >>= lft;
+    while (dt > 0) {
+      var i2_2 = t2[i2].s;
+      if (tr[i2_2] < mb)
+        dt -= 1 << mb - tr[i2_2]++ - 1;
+      else
+        ++i2;
+    }
+    for (; i2 >= 0 && dt; --i2) {
+      var i2_3 = t2[i2].s;
+      if (tr[i2_3] == mb) {
+        --tr[i2_3];
+        ++dt;
+      }
+    }
+    mbt = mb;
+  }
+  return { t: new u8(tr), l: mbt };
+};
+var ln = function(n2, l, d) {
+  return n2.s == -1 ? Math.max(ln(n2.l, l, d + 1), ln(n2.r, l, d + 1)) : l[n2.s] = d;
+};
+var lc = function(c) {
+  var s = c.length;
+  while (s && !c[--s])
+    ;
+  var cl = new u16(++s);
+  var cli = 0, cln = c[0], cls = 1;
+  var w = function(v3) {
+    cl[cli++] = v3;
+  };
+  for (var i2 = 1; i2 <= s; ++i2) {
+    if (c[i2] == cln && i2 != s)
+      ++cls;
+    else {
+      if (!cln && cls > 2) {
+        for (; cls > 138; cls -= 138)
+          w(32754);
+        if (cls > 2) {
+          w(cls > 10 ? cls - 11 << 5 | 28690 : cls - 3 << 5 | 12305);
+          cls = 0;
+        }
+      } else if (cls > 3) {
+        w(cln), --cls;
+        for (; cls > 6; cls -= 6)
+          w(8304);
+        if (cls > 2)
+          w(cls - 3 << 5 | 8208), cls = 0;
+      }
+      while (cls--)
+        w(cln);
+      cls = 1;
+      cln = c[i2];
+    }
+  }
+  return { c: cl.subarray(0, cli), n: s };
+};
+var clen = function(cf, cl) {
+  var l = 0;
+  for (var i2 = 0; i2 < cl.length; ++i2)
+    l += cf[i2] * cl[i2];
+  return l;
+};
+var wfblk = function(out, pos, dat) {
+  var s = dat.length;
+  var o = shft(pos + 2);
+  out[o] = s & 255;
+  out[o + 1] = s >> 8;
+  out[o + 2] = out[o] ^ 255;
+  out[o + 3] = out[o + 1] ^ 255;
+  for (var i2 = 0; i2 < s; ++i2)
+    out[o + i2 + 4] = dat[i2];
+  return (o + 4 + s) * 8;
+};
+var wblk = function(dat, out, final, syms, lf, df, eb, li, bs, bl, p) {
+  wbits(out, p++, final);
+  ++lf[256];
+  var _a2 = hTree(lf, 15), dlt = _a2.t, mlb = _a2.l;
+  var _b2 = hTree(df, 15), ddt = _b2.t, mdb = _b2.l;
+  var _c = lc(dlt), lclt = _c.c, nlc = _c.n;
+  var _d = lc(ddt), lcdt = _d.c, ndc = _d.n;
+  var lcfreq = new u16(19);
+  for (var i2 = 0; i2 < lclt.length; ++i2)
+    ++lcfreq[lclt[i2] & 31];
+  for (var i2 = 0; i2 < lcdt.length; ++i2)
+    ++lcfreq[lcdt[i2] & 31];
+  var _e = hTree(lcfreq, 7), lct = _e.t, mlcb = _e.l;
+  var nlcc = 19;
+  for (; nlcc > 4 && !lct[clim[nlcc - 1]]; --nlcc)
+    ;
+  var flen = bl + 5 << 3;
+  var ftlen = clen(lf, flt) + clen(df, fdt) + eb;
+  var dtlen = clen(lf, dlt) + clen(df, ddt) + eb + 14 + 3 * nlcc + clen(lcfreq, lct) + 2 * lcfreq[16] + 3 * lcfreq[17] + 7 * lcfreq[18];
+  if (bs >= 0 && flen <= ftlen && flen <= dtlen)
+    return wfblk(out, p, dat.subarray(bs, bs + bl));
+  var lm, ll, dm, dl;
+  wbits(out, p, 1 + (dtlen < ftlen)), p += 2;
+  if (dtlen < ftlen) {
+    lm = hMap(dlt, mlb, 0), ll = dlt, dm = hMap(ddt, mdb, 0), dl = ddt;
+    var llm = hMap(lct, mlcb, 0);
+    wbits(out, p, nlc - 257);
+    wbits(out, p + 5, ndc - 1);
+    wbits(out, p + 10, nlcc - 4);
+    p += 14;
+    for (var i2 = 0; i2 < nlcc; ++i2)
+      wbits(out, p + 3 * i2, lct[clim[i2]]);
+    p += 3 * nlcc;
+    var lcts = [lclt, lcdt];
+    for (var it = 0; it < 2; ++it) {
+      var clct = lcts[it];
+      for (var i2 = 0; i2 < clct.length; ++i2) {
+        var len2 = clct[i2] & 31;
+        wbits(out, p, llm[len2]), p += lct[len2];
+        if (len2 > 15)
+          wbits(out, p, clct[i2] >> 5 & 127), p += clct[i2] >> 12;
+      }
+    }
+  } else {
+    lm = flm, ll = flt, dm = fdm, dl = fdt;
+  }
+  for (var i2 = 0; i2 < li; ++i2) {
+    var sym = syms[i2];
+    if (sym > 255) {
+      var len2 = sym >> 18 & 31;
+      wbits16(out, p, lm[len2 + 257]), p += ll[len2 + 257];
+      if (len2 > 7)
+        wbits(out, p, sym >> 23 & 31), p += fleb[len2];
+      var dst = sym & 31;
+      wbits16(out, p, dm[dst]), p += dl[dst];
+      if (dst > 3)
+        wbits16(out, p, sym >> 5 & 8191), p += fdeb[dst];
+    } else {
+      wbits16(out, p, lm[sym]), p += ll[sym];
+    }
+  }
+  wbits16(out, p, lm[256]);
+  return p + ll[256];
+};
+var deo = /* @__PURE__ */ new i32([65540, 131080, 131088, 131104, 262176, 1048704, 1048832, 2114560, 2117632]);
+var et = /* @__PURE__ */ new u8(0);
+var dflt = function(dat, lvl, plvl, pre, post, st) {
+  var s = st.z || dat.length;
+  var o = new u8(pre + s + 5 * (1 + Math.ceil(s / 7e3)) + post);
+  var w = o.subarray(pre, o.length - post);
+  var lst = st.l;
+  var pos = (st.r || 0) & 7;
+  if (lvl) {
+    if (pos)
+      w[0] = st.r >> 3;
+    var opt = deo[lvl - 1];
+    var n2 = opt >> 13, c = opt & 8191;
+    var msk_1 = (1 << plvl) - 1;
+    var prev = st.p || new u16(32768), head = st.h || new u16(msk_1 + 1);
+    var bs1_1 = Math.ceil(plvl / 3), bs2_1 = 2 * bs1_1;
+    var hsh = function(i3) {
+      return (dat[i3] ^ dat[i3 + 1] << bs1_1 ^ dat[i3 + 2] << bs2_1) & msk_1;
+    };
+    var syms = new i32(25e3);
+    var lf = new u16(288), df = new u16(32);
+    var lc_1 = 0, eb = 0, i2 = st.i || 0, li = 0, wi = st.w || 0, bs = 0;
+    for (; i2 + 2 < s; ++i2) {
+      var hv2 = hsh(i2);
+      var imod = i2 & 32767, pimod = head[hv2];
+      prev[imod] = pimod;
+      head[hv2] = imod;
+      if (wi <= i2) {
+        var rem = s - i2;
+        if ((lc_1 > 7e3 || li > 24576) && (rem > 423 || !lst)) {
+          pos = wblk(dat, w, 0, syms, lf, df, eb, li, bs, i2 - bs, pos);
+          li = lc_1 = eb = 0, bs = i2;
+          for (var j = 0; j < 286; ++j)
+            lf[j] = 0;
+          for (var j = 0; j < 30; ++j)
+            df[j] = 0;
+        }
+        var l = 2, d = 0, ch_1 = c, dif = imod - pimod & 32767;
+        if (rem > 2 && hv2 == hsh(i2 - dif)) {
+          var maxn = Math.min(n2, rem) - 1;
+          var maxd = Math.min(32767, i2);
+          var ml = Math.min(258, rem);
+          while (dif <= maxd && --ch_1 && imod != pimod) {
+            if (dat[i2 + l] == dat[i2 + l - dif]) {
+              var nl = 0;
+              for (; nl < ml && dat[i2 + nl] == dat[i2 + nl - dif]; ++nl)
+                ;
+              if (nl > l) {
+                l = nl, d = dif;
+                if (nl > maxn)
+                  break;
+                var mmd = Math.min(dif, nl - 2);
+                var md = 0;
+                for (var j = 0; j < mmd; ++j) {
+                  var ti = i2 - dif + j & 32767;
+                  var pti = prev[ti];
+                  var cd = ti - pti & 32767;
+                  if (cd > md)
+                    md = cd, pimod = ti;
+                }
+              }
+            }
+            imod = pimod, pimod = prev[imod];
+            dif += imod - pimod & 32767;
+          }
+        }
+        if (d) {
+          syms[li++] = 268435456 | revfl[l] << 18 | revfd[d];
+          var lin = revfl[l] & 31, din = revfd[d] & 31;
+          eb += fleb[lin] + fdeb[din];
+          ++lf[257 + lin];
+          ++df[din];
+          wi = i2 + l;
+          ++lc_1;
+        } else {
+          syms[li++] = dat[i2];
+          ++lf[dat[i2]];
+        }
+      }
+    }
+    for (i2 = Math.max(i2, wi); i2 < s; ++i2) {
+      syms[li++] = dat[i2];
+      ++lf[dat[i2]];
+    }
+    pos = wblk(dat, w, lst, syms, lf, df, eb, li, bs, i2 - bs, pos);
+    if (!lst) {
+      st.r = pos & 7 | w[pos / 8 | 0] << 3;
+      pos -= 7;
+      st.h = head, st.p = prev, st.i = i2, st.w = wi;
+    }
+  } else {
+    for (var i2 = st.w || 0; i2 < s + lst; i2 += 65535) {
+      var e2 = i2 + 65535;
+      if (e2 >= s) {
+        w[pos / 8 | 0] = lst;
+        e2 = s;
+      }
+      pos = wfblk(w, pos + 1, dat.subarray(i2, e2));
+    }
+    st.i = s;
+  }
+  return slc(o, 0, pre + shft(pos) + post);
+};
+var adler = function() {
+  var a = 1, b = 0;
+  return {
+    p: function(d) {
+      var n2 = a, m = b;
+      var l = d.length | 0;
+      for (var i2 = 0; i2 != l; ) {
+        var e2 = Math.min(i2 + 2655, l);
+        for (; i2 < e2; ++i2)
+          m += n2 += d[i2];
+        n2 = (n2 & 65535) + 15 * (n2 >> 16), m = (m & 65535) + 15 * (m >> 16);
+      }
+      a = n2, b = m;
+    },
+    d: function() {
+      a %= 65521, b %= 65521;
+      return (a & 255) << 24 | (a & 65280) << 8 | (b & 255) << 8 | b >> 8;
+    }
+  };
+};
+var dopt = function(dat, opt, pre, post, st) {
+  if (!st) {
+    st = { l: 1 };
+    if (opt.dictionary) {
+      var dict = opt.dictionary.subarray(-32768);
+      var newDat = new u8(dict.length + dat.length);
+      newDat.set(dict);
+      newDat.set(dat, dict.length);
+      dat = newDat;
+      st.w = dict.length;
+    }
+  }
+  return dflt(dat, opt.level == null ? 6 : opt.level, opt.mem == null ? st.l ? Math.ceil(Math.max(8, Math.min(13, Math.log(dat.length))) * 1.5) : 20 : 12 + opt.mem, pre, post, st);
+};
+var wbytes = function(d, b, v3) {
+  for (; v3; ++b)
+    d[b] = v3, v3 >>>= 8;
+};
+var zlh = function(c, o) {
+  var lv = o.level, fl2 = lv == 0 ? 0 : lv < 6 ? 1 : lv == 9 ? 3 : 2;
+  c[0] = 120, c[1] = fl2 << 6 | (o.dictionary && 32);
+  c[1] |= 31 - (c[0] << 8 | c[1]) % 31;
+  if (o.dictionary) {
+    var h3 = adler();
+    h3.p(o.dictionary);
+    wbytes(c, 2, h3.d());
+  }
+};
+function zlibSync(data2, opts) {
+  if (!opts)
+    opts = {};
+  var a = adler();
+  a.p(data2);
+  var d = dopt(data2, opts, opts.dictionary ? 6 : 2, 4);
+  return zlh(d, opts), wbytes(d, d.length - 4, a.d()), d;
+}
+var td = typeof TextDecoder != "undefined" && /* @__PURE__ */ new TextDecoder();
+var tds = 0;
+try {
+  td.decode(et, { stream: true });
+  tds = 1;
+} catch (e2) {
+}
+
+// shared/pictures/png-encode.ts
+var CRC_TABLE2 = (() => {
+  const t = new Int32Array(256);
+  for (let n2 = 0; n2 < 256; n2++) {
+    let c = n2;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 3988292384 ^ c >>> 1 : c >>> 1;
+    t[n2] = c;
+  }
+  return t;
+})();
+function crc323(b, from, to) {
+  let c = -1;
+  for (let i2 = from; i2 < to; i2++) c = CRC_TABLE2[(c ^ b[i2]) & 255] ^ c >>> 8;
+  return (c ^ -1) >>> 0;
+}
+function chunk(type, data2) {
+  const out = new Uint8Array(12 + data2.length);
+  const v3 = new DataView(out.buffer);
+  v3.setUint32(0, data2.length);
+  for (let i2 = 0; i2 < 4; i2++) out[4 + i2] = type.charCodeAt(i2);
+  out.set(data2, 8);
+  v3.setUint32(8 + data2.length, crc323(out, 4, 8 + data2.length));
+  return out;
+}
+function paletteOf2(rgba, n2) {
+  const px = new Uint32Array(rgba.buffer, rgba.byteOffset, n2);
+  const SIZE = 1024;
+  const keys = new Int32Array(SIZE).fill(-1);
+  const vals = new Uint8Array(SIZE);
+  const palette = new Uint8Array(256 * 3);
+  const indices = new Uint8Array(n2);
+  let count = 0;
+  let last = -1, lastIndex = 0;
+  for (let p = 0; p < n2; p++) {
+    const c = px[p] & 16777215;
+    if (c === last) {
+      indices[p] = lastIndex;
+      continue;
+    }
+    let h3 = Math.imul(c, 2654435761) >>> 22;
+    while (keys[h3] !== -1 && keys[h3] !== c) h3 = h3 + 1 & SIZE - 1;
+    if (keys[h3] === -1) {
+      if (count === 256) return null;
+      keys[h3] = c;
+      vals[h3] = count;
+      palette[count * 3] = rgba[p * 4];
+      palette[count * 3 + 1] = rgba[p * 4 + 1];
+      palette[count * 3 + 2] = rgba[p * 4 + 2];
+      count++;
+    }
+    last = c;
+    lastIndex = indices[p] = vals[h3];
+  }
+  return { indices, palette: palette.slice(0, count * 3) };
+}
+function unfiltered(indices, width, height) {
+  const out = new Uint8Array((width + 1) * height);
+  for (let y = 0; y < height; y++) out.set(indices.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+  return out;
+}
+function filteredRgb(rgba, width, height) {
+  const stride = width * 3;
+  const rows = new Uint8Array(stride * height);
+  for (let p = 0, q = 0; p < width * height; p++, q += 3) {
+    rows[q] = rgba[p * 4];
+    rows[q + 1] = rgba[p * 4 + 1];
+    rows[q + 2] = rgba[p * 4 + 2];
+  }
+  const out = new Uint8Array((stride + 1) * height);
+  const cand = [new Uint8Array(stride), new Uint8Array(stride), new Uint8Array(stride)];
+  for (let y = 0; y < height; y++) {
+    const r = y * stride;
+    const prev = y > 0 ? r - stride : -1;
+    const score = [0, 0, 0];
+    for (let i2 = 0; i2 < stride; i2++) {
+      const x2 = rows[r + i2];
+      const a = i2 >= 3 ? rows[r + i2 - 3] : 0;
+      const b = prev >= 0 ? rows[prev + i2] : 0;
+      const c = i2 >= 3 && prev >= 0 ? rows[prev + i2 - 3] : 0;
+      const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+      const pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      const s = x2 - a & 255, u = x2 - b & 255, t = x2 - pred & 255;
+      cand[0][i2] = s;
+      cand[1][i2] = u;
+      cand[2][i2] = t;
+      score[0] += s < 128 ? s : 256 - s;
+      score[1] += u < 128 ? u : 256 - u;
+      score[2] += t < 128 ? t : 256 - t;
+    }
+    const best = score[0] <= score[1] && score[0] <= score[2] ? 0 : score[1] <= score[2] ? 1 : 2;
+    out[y * (stride + 1)] = [1, 2, 4][best];
+    out.set(cand[best], y * (stride + 1) + 1);
+  }
+  return out;
+}
+function encodePng(rgba, width, height) {
+  if (width < 1 || height < 1 || rgba.length !== width * height * 4) throw new Error(`encodePng: ${rgba.length} bytes is not a ${width}x${height} RGBA raster`);
+  const aligned = rgba.byteOffset % 4 === 0 ? rgba : rgba.slice();
+  const pal = paletteOf2(aligned, width * height);
+  const ihdr = new Uint8Array(13);
+  const v3 = new DataView(ihdr.buffer);
+  v3.setUint32(0, width);
+  v3.setUint32(4, height);
+  ihdr[8] = 8;
+  ihdr[9] = pal ? 3 : 2;
+  const raw = pal ? unfiltered(pal.indices, width, height) : filteredRgb(aligned, width, height);
+  const parts = [
+    new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk("IHDR", ihdr),
+    ...pal ? [chunk("PLTE", pal.palette)] : [],
+    chunk("IDAT", zlibSync(raw, { level: 6 })),
+    chunk("IEND", new Uint8Array(0))
+  ];
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+// shared/formats/dicom-pixels.ts
+var rescale = (ds) => {
+  const slope = num(ds, "RescaleSlope");
+  const intercept = num(ds, "RescaleIntercept");
+  return slope === null && intercept === null ? null : { slope: slope ?? 1, intercept: intercept ?? 0 };
+};
+function readDicomImageSeries(files, limits = DEFAULT_LIMITS) {
+  if (files.length === 0) throw new SegqcError("usage", "no DICOM image files given");
+  const parsed = files.map(({ bytes, file }) => ({ file, p: parseDicom(bytes, file) }));
+  const first = parsed[0].p.dataset;
+  const rows = num(first, "Rows"), columns = num(first, "Columns");
+  if (!rows || !columns) throw new SegqcError("format.unreadable", "is not an image: it has no Rows/Columns", { file: parsed[0].file });
+  if (rows * columns * files.length > limits.maxVoxels) throw new SegqcError("format.too_large", `series of ${files.length} ${columns}x${rows} images is over the voxel limit`, { file: parsed[0].file });
+  const bits = num(first, "BitsAllocated") ?? 16;
+  const signed = num(first, "PixelRepresentation") === 1;
+  if ((num(first, "SamplesPerPixel") ?? 1) !== 1) throw new SegqcError("format.unsupported", "colour DICOM images are not drawn", { file: parsed[0].file });
+  if (bits !== 8 && bits !== 16 && bits !== 32) throw new SegqcError("format.unsupported", `BitsAllocated ${bits} is not drawn`, { file: parsed[0].file });
+  const frames = [];
+  let planes;
+  const multi = parsed.length === 1 && (num(first, "NumberOfFrames") ?? 1) > 1;
+  if (multi) {
+    const n2 = num(first, "NumberOfFrames") ?? 1;
+    const perFrame = items(first, "PerFrameFunctionalGroupsSequence");
+    const shared = item(first, "SharedFunctionalGroupsSequence");
+    planes = multiFramePlanes(perFrame, shared, n2);
+    const pixels = nativePixelData(parsed[0].p, parsed[0].file);
+    for (let f = 0; f < n2; f++) {
+      const r = rescale(functionalGroup(perFrame[f], shared, "PixelValueTransformationSequence")) ?? rescale(first) ?? { slope: 1, intercept: 0 };
+      frames.push({ pixels, offset: f * rows * columns * bits / 8, ...r });
+    }
+  } else {
+    planes = parsed.map(({ p }) => singleFramePlane(p.dataset));
+    for (const { p, file } of parsed) {
+      if (num(p.dataset, "Rows") !== rows || num(p.dataset, "Columns") !== columns) throw new SegqcError("geometry.mismatch", "images of the series differ in size", { file });
+      frames.push({ pixels: nativePixelData(p, file), offset: 0, ...rescale(p.dataset) ?? { slope: 1, intercept: 0 } });
+    }
+  }
+  const stack = sliceStack(rows, columns, planes, multi ? "frames" : "images", parsed[0].file);
+  const plane = rows * columns;
+  const byslice = /* @__PURE__ */ new Map();
+  frames.forEach((f, i2) => {
+    if (!byslice.has(stack.sliceOfFrame[i2])) byslice.set(stack.sliceOfFrame[i2], f);
+  });
+  return {
+    geometry: stack.geometry,
+    modality: str3(first, "Modality"),
+    inverted: str3(first, "PhotometricInterpretation") === "MONOCHROME1",
+    slice: (k) => {
+      const out = new Float32Array(plane);
+      const f = byslice.get(k);
+      if (!f) return out.fill(NaN);
+      if (f.offset + plane * bits / 8 > f.pixels.length) return out.fill(NaN);
+      const v3 = new DataView(f.pixels.buffer, f.pixels.byteOffset + f.offset, plane * bits / 8);
+      for (let x2 = 0; x2 < plane; x2++) {
+        const raw = bits === 8 ? signed ? v3.getInt8(x2) : v3.getUint8(x2) : bits === 16 ? signed ? v3.getInt16(x2 * 2, true) : v3.getUint16(x2 * 2, true) : signed ? v3.getInt32(x2 * 4, true) : v3.getUint32(x2 * 4, true);
+        out[x2] = raw * f.slope + f.intercept;
+      }
+      return out;
+    }
+  };
+}
+
+// shared/pictures/image-volume.ts
+function readImageVolume(files, limits = DEFAULT_LIMITS) {
+  if (files.length === 0) throw new SegqcError("usage", "no image files given");
+  const format = detectFormat(files[0].bytes, files[0].file);
+  if (format === "dicom-seg") {
+    const s = readDicomImageSeries(files, limits);
+    return { geometry: s.geometry, modality: s.modality, inverted: s.inverted, channels: 1, slice: s.slice };
+  }
+  if (files.length > 1) throw new SegqcError("format.unreadable", `${files.length} files match one image, but they are not a DICOM series`, { file: files[0].file });
+  if (format === "nifti") {
+    const n2 = readNiftiImage(files[0].bytes, files[0].file, limits);
+    return { geometry: n2.geometry, modality: null, inverted: false, channels: 1, slice: n2.slice };
+  }
+  if (format === "png") {
+    const p = readPngImage(files[0].bytes, files[0].file, limits);
+    return { geometry: planarGeometry(p.width, p.height, null), modality: null, inverted: false, channels: p.channels, slice: () => p.samples };
+  }
+  throw new SegqcError("format.unsupported", "not a DICOM, NIfTI or PNG image", { file: files[0].file });
+}
+
+// shared/pictures/window.ts
+var CT_DEFAULT_WINDOW = { width: 400, level: 40 };
+var PERCENTILE_SAMPLE = 2e5;
+var fromSetting = (w) => ({ low: w.level - w.width / 2, high: w.level + w.width / 2 });
+function percentileWindow(slices, lo = 0.01, hi = 0.99) {
+  const total = slices.reduce((s, x2) => s + x2.length, 0);
+  const step = Math.max(1, Math.ceil(total / PERCENTILE_SAMPLE));
+  const sample = [];
+  let t = 0;
+  for (const s of slices) {
+    for (; t < s.length; t += step) if (Number.isFinite(s[t])) sample.push(s[t]);
+    t -= s.length;
+  }
+  if (sample.length === 0) return { low: 0, high: 1 };
+  const sorted = Float64Array.from(sample).sort();
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))];
+  const low = at(lo), high = at(hi);
+  return high > low ? { low, high } : { low, high: low + 1 };
+}
+function chooseWindow(modality, setting, slices) {
+  if (setting) return { window: fromSetting(setting), how: `W${setting.width}/L${setting.level}` };
+  if (modality?.toUpperCase() === "CT") return { window: fromSetting(CT_DEFAULT_WINDOW), how: `CT W${CT_DEFAULT_WINDOW.width}/L${CT_DEFAULT_WINDOW.level}` };
+  return { window: percentileWindow(slices), how: "1st\u201399th percentile" };
+}
+
+// shared/pictures/item-pictures.ts
+var DEFAULT_PICTURE_OPTIONS = {
+  maxItems: 50,
+  maxSide: MAX_PICTURE_SIDE,
+  window: null,
+  maxBytes: 7 * 1024 * 1024,
+  maxPerItem: 4
+};
+var SEVERITY_RANK = { error: 0, warning: 1, info: 2 };
+var bySeverity = (fs3) => [...fs3].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
+var keyOf = (a) => a.id ?? a.segmentation.path;
+var sameShape = (a, b) => a.shape.every((x2, i2) => x2 === b.shape[i2]);
+function annotationName(a) {
+  const own = a.segmentation.format === "labelstudio" && a.id ? `annotation ${a.id}` : a.segmentation.path;
+  return a.annotator ? `${a.annotator} \xB7 ${own}` : own;
+}
+var hex = (c) => `#${c.map((x2) => x2.toString(16).padStart(2, "0")).join("")}`;
+var FALLBACK = [
+  [230, 159, 0],
+  [86, 180, 233],
+  [0, 158, 115],
+  [240, 228, 66],
+  [0, 114, 178],
+  [213, 94, 0],
+  [204, 121, 167]
+];
+function parseColour(s) {
+  const m = s ? /^#?([0-9a-f]{6})$/i.exec(s.trim()) ?? /^#?([0-9a-f]{3})$/i.exec(s.trim()) : null;
+  if (!m) return null;
+  const h3 = m[1].length === 3 ? m[1].replace(/./g, (c) => c + c) : m[1];
+  return [0, 2, 4].map((i2) => parseInt(h3.slice(i2, i2 + 2), 16));
+}
+function labelName(seg, value2, g) {
+  return seg.labels.find((l) => l.value === value2)?.name ?? g.labels.find((l) => l.value === value2)?.name ?? String(value2);
+}
+function valuesNamed(seg, names, g) {
+  const present = presentValues(seg);
+  return present.filter((v3) => names.includes(labelName(seg, v3, g)));
+}
+function agreementPair(f, side) {
+  const region = f.location?.region;
+  if (!region) return null;
+  const anns = side.loaded.annotations;
+  const names = anns.map((a, i2) => a.id ?? a.annotator ?? `annotation ${i2 + 1}`);
+  for (let i2 = 0; i2 < anns.length; i2++) {
+    for (let j = i2 + 1; j < anns.length; j++) if (`${names[i2]} vs ${names[j]}` === region) return [anns[i2], anns[j]];
+    const ref = side.loaded.reference;
+    if (ref && `${names[i2]} vs reference` === region) return [ref, anns[i2]];
+  }
+  return null;
+}
+var findingTitle = (f) => `${f.severity} ${f.rule}${f.label ? ` \xB7 ${f.label}` : ""}`;
+function findingSpec(f, side, other, g) {
+  const names = f.label ? [f.label] : [];
+  if (f.rule === "agreement.below_threshold") {
+    const pair = agreementPair(f, side);
+    if (!pair || !sameShape(pair[0].segmentation.geometry, pair[1].segmentation.geometry)) return null;
+    const [a, b] = pair;
+    const va = valuesNamed(a.segmentation, names, g), vb = valuesNamed(b.segmentation, names, g);
+    const values2 = [.../* @__PURE__ */ new Set([...va, ...vb])];
+    const most = largestDifference(a.segmentation, b.segmentation, values2.length ? values2 : void 0);
+    const k2 = most?.k ?? largestSlice(areaBySlice(a.segmentation, va)) ?? 0;
+    const box = most?.box ?? null;
+    return {
+      title: findingTitle(f),
+      detail: f.message,
+      k: k2,
+      grid: a.segmentation.geometry,
+      layers: [
+        { seg: b.segmentation, k: k2, style: "dashed", name: annotationName(b), values: vb },
+        { seg: a.segmentation, k: k2, style: "solid", name: annotationName(a), values: va }
+      ],
+      boxes: box ? [{ box, rule: f.rule, severity: f.severity }] : []
+    };
+  }
+  const loc = f.location;
+  if (!loc?.bbox) return null;
+  const ann = side.loaded.annotations.find((a) => keyOf(a) === f.annotation) ?? side.loaded.annotations.find((a) => a.segmentation.path === loc.file) ?? null;
+  if (!ann) return null;
+  const seg = ann.segmentation;
+  const values = valuesNamed(seg, loc.labels ?? names, g);
+  const k = f.rule === "slices.gap" ? loc.slice ?? loc.bbox[2] : findingSlice(loc, seg, values);
+  if (k === null || k < 0 || k >= seg.geometry.shape[2]) return null;
+  const layers = [];
+  const before2 = other?.loaded.annotations.find((a) => keyOf(a) === keyOf(ann));
+  if (before2 && sameShape(before2.segmentation.geometry, seg.geometry)) layers.push({ seg: before2.segmentation, k, style: "dashed", name: `base \xB7 ${annotationName(before2)}` });
+  if (f.rule === "slices.gap" && k > 0) layers.push({ seg, k: (loc.slices?.[0] ?? k) - 1, style: "ghost", name: `slice ${(loc.slices?.[0] ?? k) - 1}, before the gap`, values });
+  layers.push({ seg, k, style: "solid", name: `${other ? "head \xB7 " : ""}${annotationName(ann)}` });
+  const [i0, j0, , i1, j1] = loc.bbox;
+  return { title: findingTitle(f), detail: f.message, k, grid: seg.geometry, layers, boxes: [{ box: [i0, j0, i1, j1], rule: f.rule, severity: f.severity }] };
+}
+function addSpec(specs, s) {
+  const same2 = specs.find(
+    (t) => t.k === s.k && t.layers.length === s.layers.length && t.layers.every((l, i2) => l.seg === s.layers[i2].seg && l.k === s.layers[i2].k && l.style === s.layers[i2].style)
+  );
+  if (same2) {
+    same2.boxes.push(...s.boxes);
+    if (!same2.title.includes(s.title)) same2.title += `; ${s.title}`;
+    if (s.detail && !same2.detail.includes(s.detail)) same2.detail += ` ${s.detail}`;
+  } else specs.push(s);
+}
+function planDiffItem(diff, base, head, g, maxPerItem) {
+  const specs = [];
+  const bAnn = new Map((base?.loaded.annotations ?? []).map((a) => [keyOf(a), a]));
+  const hAnn = new Map((head?.loaded.annotations ?? []).map((a) => [keyOf(a), a]));
+  const changes = [];
+  for (const key of [.../* @__PURE__ */ new Set([...bAnn.keys(), ...hAnn.keys()])].sort()) {
+    const b = bAnn.get(key) ?? null, h3 = hAnn.get(key) ?? null;
+    if (b && h3 && !sameShape(b.segmentation.geometry, h3.segmentation.geometry)) continue;
+    const most = largestDifference(b?.segmentation ?? null, h3?.segmentation ?? null);
+    if (!most) continue;
+    const { k, total, box } = most;
+    const layers = [];
+    if (b) layers.push({ seg: b.segmentation, k, style: "dashed", name: `base \xB7 ${annotationName(b)}` });
+    if (h3) layers.push({ seg: h3.segmentation, k, style: "solid", name: `head \xB7 ${annotationName(h3)}` });
+    const unit = (b ?? h3).segmentation.geometry.shape[2] === 1 ? "pixels" : "voxels";
+    changes.push({
+      total,
+      spec: {
+        title: `Largest change \xB7 ${annotationName(h3 ?? b)}`,
+        detail: `${most.count.toLocaleString("en-US")} ${unit} changed on this slice, ${total.toLocaleString("en-US")} in all.`,
+        k,
+        grid: (h3 ?? b).segmentation.geometry,
+        layers,
+        boxes: [{ box, rule: null, severity: null }]
+      }
+    });
+  }
+  changes.sort((x2, y) => y.total - x2.total);
+  for (const c of changes.slice(0, 2)) specs.push(c.spec);
+  if (head) {
+    for (const f of bySeverity(diff.findings_added)) {
+      if (specs.length >= maxPerItem) break;
+      const s = findingSpec(f, head, base, g);
+      if (s) addSpec(specs, s);
+    }
+  }
+  return specs.slice(0, maxPerItem);
+}
+function planCheckItem(side, g, maxPerItem) {
+  const specs = [];
+  for (const f of bySeverity(side.report.findings)) {
+    if (specs.length >= maxPerItem) break;
+    const s = findingSpec(f, side, null, g);
+    if (s) addSpec(specs, s);
+  }
+  if (specs.length === 0) {
+    const a = side.loaded.annotations.find((x2) => presentValues(x2.segmentation).length > 0);
+    const k = a ? largestSlice(areaBySlice(a.segmentation)) : null;
+    if (a && k !== null) {
+      specs.push({ title: `Overview \xB7 ${annotationName(a)}`, detail: "The slice with the most labelled voxels.", k, grid: a.segmentation.geometry, layers: [{ seg: a.segmentation, k, style: "solid", name: annotationName(a) }], boxes: [] });
+    }
+  }
+  return specs.slice(0, maxPerItem);
+}
+function scaleBar(view) {
+  const across = view.width * view.pixelSize / 5;
+  const p = 10 ** Math.floor(Math.log10(across));
+  const nice = [5, 2, 1].map((m) => m * p).find((x2) => x2 <= across) ?? p;
+  const label = `${Number(nice.toPrecision(3))} ${view.spacingKnown ? "mm" : "px"}`;
+  return { px: nice / view.pixelSize, label };
+}
+function whereOf(view, k, g) {
+  return view.plane ? `${view.plane} slice ${k} (of 0\u2013${g.shape[2] - 1})` : "2D image";
+}
+function imageFiles(side, pngIndex) {
+  if (side.pending.image && side.pending.image.length > 0) return side.pending.image;
+  if (side.loaded.annotations.some((a) => a.segmentation.format === "labelstudio")) {
+    const hit = pngIndex(side.tree).get(`${side.pending.id}.png`.toLowerCase());
+    if (hit) return [hit];
+  }
+  return null;
+}
+function loadImage(side, pngIndex) {
+  const files = side ? imageFiles(side, pngIndex) : null;
+  if (!side || !files) return { volume: null, file: null, note: "no image in the dataset: masks alone" };
+  try {
+    return { volume: readImageVolume(files.map((file) => ({ bytes: side.tree.read(file), file }))), file: files[0], note: "" };
+  } catch (e2) {
+    return { volume: null, file: files[0], note: `image ${files[0]} not shown: ${isSegqcError(e2) ? e2.detail : String(e2?.message ?? e2)}` };
+  }
+}
+function viewCache() {
+  const seen = /* @__PURE__ */ new Map();
+  return (g, maxSide) => {
+    const key = JSON.stringify([g.shape, g.spacing, g.direction, g.spacingKnown, maxSide]);
+    let v3 = seen.get(key);
+    if (!v3) {
+      v3 = sliceView(g, maxSide);
+      if (seen.size >= 8) seen.delete(seen.keys().next().value);
+      seen.set(key, v3);
+    }
+    return v3;
+  };
+}
+function prepareSpecs(id, specs, image, opts, views = sliceView) {
+  if (specs.length === 0) return { id, pictures: [] };
+  let { volume, note: background } = image;
+  const slices = specs.map((s) => volume && sameShape(volume.geometry, s.grid) ? volume.slice(s.k) : null);
+  if (volume && slices.every((s) => s === null)) {
+    background = `image ${image.file} not shown: its grid ${volume.geometry.shape.join("x")} differs from the mask's ${specs[0].grid.shape.join("x")}`;
+    volume = null;
+  }
+  const modality = volume?.modality ?? (opts.guideline.modalities?.length === 1 ? opts.guideline.modalities[0] : null);
+  const shown2 = slices.filter((s) => s !== null);
+  const win = volume && volume.channels === 1 ? chooseWindow(modality, opts.window, shown2) : null;
+  if (volume) background = `image ${image.file}${win ? `, window ${win.how}` : ""}`;
+  const colourOf = (seg) => (v3) => {
+    const name = labelName(seg, v3, opts.guideline);
+    return parseColour(opts.guideline.labels.find((l) => l.name === name)?.color) ?? parseColour(seg.labels.find((l) => l.value === v3)?.color) ?? FALLBACK[(v3 - 1 + FALLBACK.length) % FALLBACK.length];
+  };
+  const pictures = specs.map((s, i2) => {
+    const view = views(s.grid, opts.maxSide);
+    const values = slices[i2];
+    const layers = s.layers.map((l) => ({ seg: l.seg, k: l.k, style: l.style, values: l.values ?? presentValues(l.seg), colour: colourOf(l.seg) }));
+    const masks = sampleLayers(view, layers);
+    const labels = /* @__PURE__ */ new Map();
+    for (const m of masks) labels.set(labelName(layers[m.layer].seg, m.value, opts.guideline), hex(m.colour));
+    return {
+      title: s.title,
+      detail: s.detail,
+      where: whereOf(view, s.k, s.grid),
+      width: view.width,
+      height: view.height,
+      edges: view.edges,
+      scaleBar: scaleBar(view),
+      boxes: s.boxes.map((b) => {
+        const r = viewRect(view, b.box);
+        const grow = (x3, w2) => w2 >= 12 ? [x3 - 2, w2 + 4] : [x3 + w2 / 2 - 8, 16];
+        const [x2, w] = grow(r.x, r.w), [y, h3] = grow(r.y, r.h);
+        return { x: x2, y, w, h: h3, rule: b.rule, severity: b.severity };
+      }),
+      styles: s.layers.map((l) => ({ style: l.style, name: l.name })),
+      labels: [...labels].map(([name, colour]) => ({ name, colour })),
+      background: values || !volume ? background : "image not on this grid",
+      background_pixels: values && volume ? sampleImage(view, { values, channels: volume.channels, window: win?.window ?? null, inverted: volume.inverted }) : null,
+      masks
+    };
+  });
+  return { id, pictures };
+}
+function drawPrepared(item2) {
+  return {
+    id: item2.id,
+    pictures: item2.pictures.map(({ background_pixels, masks, ...rest }) => ({ ...rest, png: encodePng(drawPicture(rest.width, rest.height, background_pixels, masks), rest.width, rest.height) }))
+  };
+}
+function prepareDiff(diff, base, head, opts, pngIndex, views) {
+  return prepareSpecs(diff.id, planDiffItem(diff, base, head, opts.guideline, opts.maxPerItem), loadImage(head ?? base, pngIndex), opts, views);
+}
+function prepareCheck(side, opts, pngIndex, views) {
+  return prepareSpecs(side.report.id, planCheckItem(side, opts.guideline, opts.maxPerItem), loadImage(side, pngIndex), opts, views);
+}
+function treePngIndex() {
+  const indexes = /* @__PURE__ */ new WeakMap();
+  return (tree) => {
+    let m = indexes.get(tree);
+    if (!m) {
+      m = /* @__PURE__ */ new Map();
+      for (const p of tree.list()) if (p.toLowerCase().endsWith(".png")) m.set(p.slice(p.lastIndexOf("/") + 1).toLowerCase(), p);
+      indexes.set(tree, m);
+    }
+    return m;
+  };
+}
+var diffPicturable = (d) => d.labels.some((l) => l.volume_base !== l.volume_head || l.dice !== null && l.dice < 1) || d.findings_added.some((f) => f.location?.bbox || f.rule === "agreement.below_threshold");
+var before = (a, b) => a[0] < b[0] || a[0] === b[0] && a[1] < b[1];
+var checkRank = (findings) => -(findings.filter((f) => f.severity === "error").length * 1e6 + findings.filter((f) => f.severity === "warning").length * 1e3 + findings.length);
+var PictureCollector = class {
+  constructor(opts) {
+    this.opts = opts;
+  }
+  opts;
+  kept = [];
+  pngIndex = treePngIndex();
+  views = viewCache();
+  /** Items sampled, and the time spent sampling and drawing (ms). */
+  stats = { sampled: 0, ms: 0 };
+  keep(rank2, prepare) {
+    if (this.opts.maxItems <= 0) return;
+    if (this.kept.length >= this.opts.maxItems && !before(rank2, this.kept[this.kept.length - 1].rank)) return;
+    const t0 = Date.now();
+    const item2 = prepare();
+    this.stats.sampled++;
+    this.stats.ms += Date.now() - t0;
+    if (item2.pictures.length === 0) return;
+    let at = this.kept.findIndex((k) => before(rank2, k.rank));
+    if (at < 0) at = this.kept.length;
+    this.kept.splice(at, 0, { rank: rank2, item: item2 });
+    if (this.kept.length > this.opts.maxItems) this.kept.pop();
+  }
+  /** A changed item of a pull request, ranked as the page lists them (worst first). */
+  addDiffItem(diff, base, head) {
+    if (diff.unchanged || !diffPicturable(diff)) return;
+    this.keep([-regressionScore(diff), diff.id], () => prepareDiff(diff, base, head, this.opts, this.pngIndex, this.views));
+  }
+  /** A checked item; items without findings get no pictures. */
+  addCheckItem(side) {
+    if (side.report.findings.length === 0) return;
+    this.keep([checkRank(side.report.findings), side.report.id], () => prepareCheck(side, this.opts, this.pngIndex, this.views));
+  }
+  /** The items kept, drawn best ranked first within the byte budget; the items dropped for it are listed in `over`. */
+  result() {
+    const items3 = /* @__PURE__ */ new Map();
+    const over = [];
+    let bytes = 0;
+    const t0 = Date.now();
+    for (const k of this.kept) {
+      if (bytes >= this.opts.maxBytes) {
+        over.push(k.item.id);
+        continue;
+      }
+      const pics = drawPrepared(k.item);
+      const size2 = pics.pictures.reduce((s, p) => s + p.png.length, 0);
+      if (bytes + size2 > this.opts.maxBytes) over.push(pics.id);
+      else {
+        bytes += size2;
+        items3.set(pics.id, pics);
+      }
+    }
+    this.stats.ms += Date.now() - t0;
+    return { items: items3, over };
+  }
+};
+
+// shared/pictures/page.ts
+function pageCollector(config, guideline, overrides = {}) {
+  if (!config.enabled) return null;
+  return new PictureCollector({ ...DEFAULT_PICTURE_OPTIONS, guideline, maxItems: config.max_items, window: config.window, ...overrides });
+}
+function pagePictures(collector) {
+  if (!collector) return { enabled: false, reason: "pictures: false in segqc.yaml" };
+  const { items: items3, over } = collector.result();
+  return { enabled: true, items: items3, over, maxItems: collector.opts.maxItems };
+}
+
+// shared/report/agreement-matrix.ts
+var MAX_NAMES = 24;
+function agreementMatrix(items3) {
+  const sums = /* @__PURE__ */ new Map();
+  const seen = /* @__PURE__ */ new Map();
+  for (const it of items3) {
+    for (const g of it.agreement) {
+      if (g.a === g.b) continue;
+      const [x2, y] = g.a < g.b ? [g.a, g.b] : [g.b, g.a];
+      const key = `${x2}\0${y}`;
+      const s = sums.get(key) ?? { sum: 0, n: 0 };
+      s.sum += g.dice;
+      s.n++;
+      sums.set(key, s);
+      seen.set(x2, (seen.get(x2) ?? 0) + 1);
+      seen.set(y, (seen.get(y) ?? 0) + 1);
+    }
+  }
+  const names = [...seen.entries()].sort((p, q) => q[1] - p[1] || (p[0] < q[0] ? -1 : 1)).slice(0, MAX_NAMES).map(([n2]) => n2).sort((p, q) => p === "reference" ? -1 : q === "reference" ? 1 : p < q ? -1 : 1);
+  const dice = names.map(() => names.map(() => null));
+  const counts = names.map(() => names.map(() => 0));
+  names.forEach(
+    (x2, i2) => names.forEach((y, j) => {
+      if (i2 === j) return;
+      const s = sums.get(x2 < y ? `${x2}\0${y}` : `${y}\0${x2}`);
+      if (s) {
+        dice[i2][j] = s.sum / s.n;
+        counts[i2][j] = s.n;
+      }
+    })
+  );
+  return { names, dice, counts };
+}
+function diceColour(d) {
+  const t = Math.max(0, Math.min(1, (d - 0.5) / 0.5));
+  const stops = [
+    [215, 48, 39],
+    [254, 224, 139],
+    [26, 152, 80]
+  ];
+  const [a, b, u] = t < 0.5 ? [stops[0], stops[1], t * 2] : [stops[1], stops[2], (t - 0.5) * 2];
+  return `rgb(${a.map((x2, i2) => Math.round(x2 + (b[i2] - x2) * u)).join(",")})`;
+}
+function agreementMatrixSvg(m) {
+  const cell = 46;
+  const label = Math.min(180, 12 + 7 * Math.max(...m.names.map((n2) => Math.min(n2.length, 24))));
+  const size2 = label + cell * m.names.length;
+  const clip = (s) => s.length > 24 ? `${s.slice(0, 23)}\u2026` : s;
+  const out = [];
+  m.names.forEach((n2, i2) => {
+    out.push(`<text x="${label - 6}" y="${label + i2 * cell + cell / 2 + 4}" text-anchor="end">${escapeHtml(clip(n2))}</text>`);
+    out.push(`<text transform="translate(${label + i2 * cell + cell / 2 + 4},${label - 6}) rotate(-45)">${escapeHtml(clip(n2))}</text>`);
+  });
+  m.dice.forEach(
+    (row, i2) => row.forEach((d, j) => {
+      const x2 = label + j * cell, y = label + i2 * cell;
+      if (d === null) {
+        out.push(`<rect x="${x2}" y="${y}" width="${cell}" height="${cell}" fill="${i2 === j ? "#eaeef2" : "#fff"}" stroke="#d1d9e0"/>`);
+        return;
+      }
+      const tip = `${m.names[i2]} \xB7 ${m.names[j]}: mean Dice ${d.toFixed(3)} over ${m.counts[i2][j]} label score${m.counts[i2][j] === 1 ? "" : "s"}`;
+      out.push(
+        `<g class="cell"><title>${escapeHtml(tip)}</title><rect x="${x2}" y="${y}" width="${cell}" height="${cell}" fill="${diceColour(d)}" stroke="#fff"/><text x="${x2 + cell / 2}" y="${y + cell / 2 + 4}" text-anchor="middle">${d.toFixed(2)}</text></g>`
+      );
+    })
+  );
+  return `<svg class="heat" role="img" aria-label="mean Dice between annotators" width="${size2 + 10}" height="${size2 + 10}" viewBox="0 0 ${size2 + 10} ${size2 + 10}">${out.join("")}</svg>`;
+}
+
+// shared/report/html-page.ts
+var e = escapeHtml;
+var B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+function base64(b) {
+  const parts = [];
+  let s = "";
+  for (let i2 = 0; i2 < b.length; i2 += 3) {
+    const n2 = b[i2] << 16 | (b[i2 + 1] ?? 0) << 8 | (b[i2 + 2] ?? 0);
+    s += B64[n2 >> 18 & 63] + B64[n2 >> 12 & 63] + (i2 + 1 < b.length ? B64[n2 >> 6 & 63] : "=") + (i2 + 2 < b.length ? B64[n2 & 63] : "=");
+    if (s.length >= 8192) {
+      parts.push(s);
+      s = "";
+    }
+  }
+  parts.push(s);
+  return parts.join("");
+}
+var CSS = `
+:root{color-scheme:light;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#fff;--soft:#f6f8fa;--err:#cf222e;--warn:#9a6700;--ok:#1a7f37}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
+main{max-width:1280px;margin:0 auto;padding:24px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;padding-bottom:4px;border-bottom:1px solid var(--line)}
+h3{font-size:16px;margin:0 0 6px}
+.sub,.note{color:var(--muted)}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff;vertical-align:middle}
+.pass{background:var(--ok)}.fail{background:var(--err)}
+.sev-error{color:var(--err);font-weight:600}.sev-warning{color:var(--warn);font-weight:600}.sev-info{color:var(--muted)}
+table{border-collapse:collapse;margin:6px 0 10px;font-size:13px}
+th,td{border:1px solid var(--line);padding:3px 8px;text-align:left;vertical-align:top}
+th{background:var(--soft)}td.n{text-align:right;font-variant-numeric:tabular-nums}
+code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--soft);padding:0 3px;border-radius:3px}
+section.item{border:1px solid var(--line);border-radius:6px;padding:12px 16px;margin:14px 0}
+section.item:target{outline:3px solid #0969da}
+.pics{display:flex;flex-wrap:wrap;gap:14px;margin-top:8px}
+figure.pic{margin:0;width:512px;max-width:100%}
+.frame{position:relative;line-height:0;background:#28282c}
+.frame img{display:block;width:100%;height:auto;image-rendering:pixelated}
+.frame svg{position:absolute;left:0;top:0;width:100%;height:100%;overflow:visible}
+.ov text{font-family:system-ui,sans-serif;font-weight:bold;fill:#fff;stroke:#000;paint-order:stroke}
+.ov .hl{fill:none;stroke:#ffd400}
+.ov .hl.change{stroke:#00e5ff}
+.ov .bar{stroke:#fff}
+figcaption{line-height:1.45;font-size:13px;margin-top:4px}
+.legend div{overflow-wrap:anywhere}.legend span{margin-right:10px;white-space:nowrap}
+.sw{display:inline-block;width:11px;height:11px;border:1px solid #0004;margin-right:3px;vertical-align:-1px}
+.toc{columns:3 260px;font-size:13px;margin:0;padding-left:18px}
+.heat text{font:12px system-ui,sans-serif}
+`;
+var sevClass = (s) => `sev-${s === "error" || s === "warning" ? s : "info"}`;
+var plural4 = (n2, w) => `${n2.toLocaleString("en-US")} ${w}${n2 === 1 ? "" : "s"}`;
+var fmt2 = (x2) => x2 === null || x2 === void 0 ? "\u2014" : num2(x2);
+var short = (sha) => /^[0-9a-f]{40}$/i.test(sha) ? sha.slice(0, 7) : sha;
+function findingRows(fs3) {
+  if (fs3.length === 0) return "";
+  const rows = fs3.map(
+    (f) => `<tr><td class="${sevClass(f.severity)}">${e(f.severity)}</td><td><code>${e(f.rule)}</code></td><td>${e(f.label ?? "")}</td><td>${e(f.annotator ?? "")}</td><td>${e(f.message)}</td></tr>`
+  ).join("");
+  return `<table><tr><th>severity</th><th>rule</th><th>label</th><th>annotator</th><th>message</th></tr>${rows}</table>`;
+}
+function labelDiffTable(ls) {
+  if (ls.length === 0) return "";
+  const vol2 = (l) => l.volume_base === l.volume_head ? fmt2(l.volume_head) : `${fmt2(l.volume_base)} \u2192 ${fmt2(l.volume_head)}${l.volume_change_pct !== null ? ` (${l.volume_change_pct >= 0 ? "+" : ""}${num2(l.volume_change_pct)}%)` : ""}`;
+  const comp = (l) => l.components_base === l.components_head ? fmt2(l.components_head) : `${fmt2(l.components_base)} \u2192 ${fmt2(l.components_head)}`;
+  const rows = ls.map((l) => `<tr><td>${e(l.annotation)}</td><td>${e(l.label)}</td><td class="n">${e(vol2(l))}</td><td class="n">${e(comp(l))}</td><td class="n">${fmt2(l.dice)}</td><td class="n">${fmt2(l.nsd)}</td><td class="n">${fmt2(l.hd95)}</td></tr>`).join("");
+  return `<table><tr><th>annotation</th><th>label</th><th>volume base \u2192 head</th><th>components</th><th>Dice</th><th>NSD</th><th>HD95 mm</th></tr>${rows}</table>`;
+}
+function figure(p) {
+  const w = p.width, h3 = p.height;
+  const u = Math.max(w, h3) / 512;
+  const fs3 = (15 * u).toFixed(1);
+  const boxes = p.boxes.map((b) => {
+    const cls = b.rule === null ? "hl change" : `hl ${b.severity === "error" ? "error" : ""}`;
+    const title = b.rule ?? "largest change";
+    return `<rect class="${cls.trim()}" stroke-width="${(2.5 * u).toFixed(1)}" stroke-dasharray="${(6 * u).toFixed(1)} ${(3 * u).toFixed(1)}" data-rule="${e(title)}" x="${b.x.toFixed(1)}" y="${b.y.toFixed(1)}" width="${b.w.toFixed(1)}" height="${b.h.toFixed(1)}"><title>${e(title)}</title></rect>`;
+  }).join("");
+  const bx = 12 * u, by = h3 - 12 * u;
+  const bar = `<line class="bar" x1="${bx.toFixed(1)}" y1="${by.toFixed(1)}" x2="${(bx + p.scaleBar.px).toFixed(1)}" y2="${by.toFixed(1)}" stroke-width="${(4 * u).toFixed(1)}"/><text x="${bx.toFixed(1)}" y="${(by - 8 * u).toFixed(1)}">${e(p.scaleBar.label)}</text>`;
+  const edges2 = p.edges ? `<text x="${(4 * u).toFixed(1)}" y="${h3 / 2}" dominant-baseline="middle">${e(p.edges.left)}</text><text x="${(w - 4 * u).toFixed(1)}" y="${h3 / 2}" text-anchor="end" dominant-baseline="middle">${e(p.edges.right)}</text><text x="${w / 2}" y="${(16 * u).toFixed(1)}" text-anchor="middle">${e(p.edges.top)}</text><text x="${w / 2}" y="${(h3 - 4 * u).toFixed(1)}" text-anchor="middle">${e(p.edges.bottom)}</text>` : "";
+  const STYLE = { solid: "\u2501\u2501", dashed: "\u254D\u254D", ghost: "\u2504\u2504" };
+  const legend = p.styles.map((s) => `<div><b>${STYLE[s.style]}</b> ${e(s.name)}</div>`).join("") + p.labels.map((l) => `<span><i class="sw" style="background:${/^#[0-9a-f]{6}$/i.test(l.colour) ? l.colour : "#888"}"></i>${e(l.name)}</span>`).join("");
+  return `<figure class="pic"><div class="frame"><img src="data:image/png;base64,${base64(p.png)}" width="${w}" height="${h3}" alt="${e(`${p.title}, ${p.where}`)}"><svg class="ov" viewBox="0 0 ${w} ${h3}" font-size="${fs3}" stroke-width="${(3 * u).toFixed(1)}" aria-hidden="true">${boxes}${bar}${edges2}</svg></div><figcaption><b>${e(p.title)}</b> \xB7 ${e(p.where)}<br>${e(p.detail)}<div class="legend">${legend}</div><span class="note">${e(p.background)}</span></figcaption></figure>`;
+}
+function picturesBlock(id, pics) {
+  if (!pics.enabled) return "";
+  const it = pics.items.get(id);
+  if (it && it.pictures.length > 0) return `<div class="pics">${it.pictures.map(figure).join("")}</div>`;
+  if (pics.over.includes(id)) return `<p class="note">Not pictured: the pictures would make the page too large.</p>`;
+  return "";
+}
+function diffItemSection(d, head, pics, pictured) {
+  const status = { added: "added", removed: "removed", modified: "modified" }[d.status];
+  const files = head?.files ?? [];
+  const added = d.findings_added.length ? `<p><b>New findings (${d.findings_added.length})</b></p>${findingRows(d.findings_added)}` : "";
+  const resolved = d.findings_resolved.length ? `<p><b>Resolved findings (${d.findings_resolved.length})</b></p>${findingRows(d.findings_resolved)}` : "";
+  const agreement = d.agreement.length ? `<p><b>Agreement changes</b></p><table><tr><th>label</th><th>between</th><th>Dice base \u2192 head</th></tr>${d.agreement.map((g) => `<tr><td>${e(g.label)}</td><td>${e(g.a)} \xB7 ${e(g.b)}</td><td class="n">${fmt2(g.dice_base)} \u2192 ${fmt2(g.dice_head)}</td></tr>`).join("")}</table>` : "";
+  const note = pictured || !pics.enabled ? "" : `<p class="note">Not pictured: the page pictures the first ${pics.maxItems} items.</p>`;
+  return `<section class="item" id="${e(itemAnchor(d.id))}"><h3>${e(d.id)} <span class="sub">\xB7 ${status}</span></h3>` + (files.length ? `<div class="sub">${files.map((f) => `<code>${e(f)}</code>`).join(" ")}</div>` : "") + picturesBlock(d.id, pics) + note + labelDiffTable(d.labels) + added + resolved + agreement + `</section>`;
+}
+function checkItemSection(it, pics, pictured) {
+  const note = pictured || !pics.enabled ? "" : `<p class="note">Not pictured: the page pictures the first ${pics.maxItems} items.</p>`;
+  const labels = it.annotations.flatMap((a) => a.labels.map((l) => `<tr><td>${e(a.annotator ?? "")}</td><td>${e(a.source)}</td><td>${e(l.label)}</td><td class="n">${fmt2(l.volume)} ${e(l.units === "mm3" ? "mm\xB3" : l.units === "mm2" ? "mm\xB2" : "px")}</td><td class="n">${l.components}</td></tr>`)).join("");
+  return `<section class="item" id="${e(itemAnchor(it.id))}"><h3>${e(it.id)} <span class="sub">\xB7 ${plural4(it.findings.length, "finding")}</span></h3>` + (it.files.length ? `<div class="sub">${it.files.map((f) => `<code>${e(f)}</code>`).join(" ")}</div>` : "") + picturesBlock(it.id, pics) + note + findingRows(it.findings) + (labels ? `<table><tr><th>annotator</th><th>file</th><th>label</th><th>size</th><th>components</th></tr>${labels}</table>` : "") + `</section>`;
+}
+function annotatorSection(r) {
+  if (r.annotators.length === 0) return "";
+  const rows = r.annotators.map((a) => {
+    const total = Object.values(a.findings).reduce((s, n2) => s + (n2 ?? 0), 0);
+    const by = Object.entries(a.findings).sort(([x2], [y]) => x2 < y ? -1 : 1).map(([rule, n2]) => `<code>${e(rule)}</code> ${n2}`).join(", ");
+    return `<tr><td>${e(a.annotator)}</td><td class="n">${a.items}</td><td class="n">${total}</td><td>${by}</td><td class="n">${fmt2(a.mean_dice_vs_others)}</td><td class="n">${fmt2(a.mean_dice_vs_reference)}</td></tr>`;
+  }).join("");
+  const m = agreementMatrix(r.items);
+  const heat = m.names.length >= 2 ? `<h3>Agreement between annotators (mean Dice)</h3>${agreementMatrixSvg(m)}` : "";
+  return `<h2 id="annotators">Annotators</h2><table><tr><th>annotator</th><th>items</th><th>findings</th><th>by rule</th><th>mean Dice vs others</th><th>mean Dice vs reference</th></tr>${rows}</table>${heat}`;
+}
+function toc(entries) {
+  if (entries.length === 0) return "";
+  return `<ol class="toc">${entries.map((x2) => `<li><a href="#${e(itemAnchor(x2.id))}">${e(x2.id)}</a> <span class="sub">${e(x2.text)}${x2.pictured ? " \xB7 pictured" : ""}</span></li>`).join("")}</ol>`;
+}
+function renderReviewPage(input) {
+  const r = input.report;
+  const pics = input.pictures;
+  const isPictured = (id) => pics.enabled && (pics.items.get(id)?.pictures.length ?? 0) > 0;
+  const verdict = `<span class="badge ${r.verdict}">${r.verdict === "pass" ? "pass" : "fail"}</span>`;
+  const title = `segqc review \xB7 ${r.guideline.id} ${r.guideline.version}`;
+  const parts = [];
+  parts.push(`<h1>${e(title)} ${verdict}</h1>`);
+  const gate = `gate fails on ${e(r.config.fail_on)}`;
+  if (input.diff) {
+    const d = input.diff;
+    const items3 = sortWorstFirst(d.items.filter((i2) => !i2.unchanged));
+    const heads = new Map(r.items.map((i2) => [i2.id, i2]));
+    const added = items3.reduce((s, i2) => s + i2.findings_added.length, 0);
+    const resolved = items3.reduce((s, i2) => s + i2.findings_resolved.length, 0);
+    parts.push(
+      `<p class="sub">Pull request: base <code>${e(short(d.base_sha))}</code> \u2192 head <code>${e(short(d.head_sha))}</code> \xB7 guideline <code>${e(r.guideline.path)}</code> from the base commit \xB7 ${gate}</p>`,
+      `<p>${plural4(items3.length, "item")} changed \xB7 ${plural4(added, "new finding")} (${plural4(r.totals.errors, "error")} and ${plural4(r.totals.warnings, "warning")} in the changed items) \xB7 ${plural4(resolved, "finding")} resolved</p>`
+    );
+    if (input.guidelineChange) {
+      const g = input.guidelineChange;
+      parts.push(
+        `<p><b>The guideline changes</b> (${e(g.base.version)} \u2192 ${e(g.head.version)}): items failing ${g.items_failing_base} \u2192 ${g.items_failing_head} of ${g.items_checked} checked.</p>` + (g.changes.length ? `<ul>${g.changes.map((c) => `<li><code>${e(c)}</code></li>`).join("")}</ul>` : "") + (g.error ? `<p class="sev-error">${e(g.error)}</p>` : "")
+      );
+    }
+    parts.push(picturesNote(pics, items3.filter((i2) => isPictured(i2.id)).length));
+    parts.push(`<h2>Changed items, worst first</h2>`, toc(items3.map((i2) => ({ id: i2.id, text: `${i2.status}, ${plural4(i2.findings_added.length, "new finding")}`, pictured: isPictured(i2.id) }))));
+    for (const it of items3) parts.push(diffItemSection(it, heads.get(it.id), pics, isPictured(it.id)));
+  } else {
+    const withFindings = r.items.filter((i2) => i2.findings.length > 0).sort((a, b) => checkRank(a.findings) - checkRank(b.findings) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    parts.push(
+      `<p class="sub">Dataset check \xB7 guideline <code>${e(r.guideline.path)}</code> \xB7 config <code>${e(r.config.path)}</code> \xB7 ${gate}</p>`,
+      `<p>${plural4(r.totals.items, "item")}, ${plural4(r.totals.annotations, "annotation")} \xB7 ${plural4(r.totals.errors, "error")}, ${plural4(r.totals.warnings, "warning")} \xB7 ${plural4(r.totals.items - withFindings.length, "item")} without findings</p>`
+    );
+    parts.push(picturesNote(pics, withFindings.filter((i2) => isPictured(i2.id)).length));
+    parts.push(`<h2>Items with findings, worst first</h2>`, toc(withFindings.map((i2) => ({ id: i2.id, text: plural4(i2.findings.length, "finding"), pictured: isPictured(i2.id) }))));
+    for (const it of withFindings) parts.push(checkItemSection(it, pics, isPictured(it.id)));
+  }
+  parts.push(annotatorSection(r));
+  if (r.audit_sample.length) parts.push(`<p><b>Audit sample for senior review:</b> ${r.audit_sample.map((id) => `<a href="#${e(itemAnchor(id))}">${e(id)}</a>`).join(", ")}</p>`);
+  parts.push(
+    `<p class="note">segqc ${e(r.tool.version)} \xB7 pictures are drawn from the dataset's own masks and images (no DICOM patient attribute is read); <code>pictures: false</code> in segqc.yaml leaves them out \xB7 solid lines: head (or the first rater), dashed: base (or the second rater), dotted: the slice before a gap; boxes mark each finding's region, cyan boxes the largest change.</p>`
+  );
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'"><title>${e(title)}</title><style>${CSS}</style></head><body><main>${parts.join("\n")}</main></body></html>
+`;
+}
+function picturesNote(pics, pictured) {
+  if (!pics.enabled) return `<p class="note">No pictures: ${e(pics.reason)}.</p>`;
+  const over = pics.over.length ? `; ${plural4(pics.over.length, "more item")} left unpictured to keep the page small` : "";
+  return `<p class="note">${plural4(pictured, "item")} pictured (at most ${pics.maxItems}, worst first${over}).</p>`;
+}
+
 // action/src/modes/check.ts
 function openRepository(dir) {
   try {
     return openGitRepository(dir);
-  } catch (e) {
-    throw new SegqcError("usage", `${dir} is not in a git checkout (${e.message}); run actions/checkout with fetch-depth: 0 before segqc`);
+  } catch (e2) {
+    throw new SegqcError("usage", `${dir} is not in a git checkout (${e2.message}); run actions/checkout with fetch-depth: 0 before segqc`);
   }
 }
 function configInRepo(top, workspace, config) {
@@ -69930,6 +71763,7 @@ async function runCheckMode(ctx) {
   base.prefetch(changed.map((c) => c.oldPath ?? c.path));
   head.prefetch(changed.map((c) => c.path));
   info(`segqc ${version}: ${changed.length} changed file${changed.length === 1 ? "" : "s"} under ${prefix || "the repository root"} between ${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)}; guideline ${context4.guidelinePath} from the base commit`);
+  const pictures = pageCollector(picturesConfig(context4.config), context4.guideline);
   const analyzed = analyzePullRequest({
     base,
     head,
@@ -69941,7 +71775,8 @@ async function runCheckMode(ctx) {
     guidelineChangeGate: guidelineGate.gate,
     full: inputs.full,
     shard: inputs.shard,
-    toolVersion: version
+    toolVersion: version,
+    onItem: pictures ? (d, b, h3) => pictures.addDiffItem(d, b && { ...b, tree: base }, h3 && { ...h3, tree: head }) : void 0
   });
   const analysis = { ...analyzed, diff: withCommitters(analyzed.diff, repo.committers(since ?? baseSha, headSha, prefix)) };
   const report = pullRequestReport(analysis, {
@@ -69955,7 +71790,10 @@ async function runCheckMode(ctx) {
   const reportPath = join(ctx.outDir, name);
   mkdirSync(dirname(reportPath), { recursive: true });
   writeFileAtomic(reportPath, JSON.stringify(report) + "\n");
-  if (analysis.report.items.some((i) => i.findings.some((f) => f.rule === "format.unreadable" && f.reason === "lfs_pointer"))) {
+  const htmlPath = reportPath.replace(/\.json$/, ".html");
+  writeFileAtomic(htmlPath, renderReviewPage({ report: analysis.report, diff: analysis.diff, guidelineChange: analysis.guidelineChange, pictures: pagePictures(pictures) }));
+  setOutput("html", htmlPath);
+  if (analysis.report.items.some((i2) => i2.findings.some((f) => f.rule === "format.unreadable" && f.reason === "lfs_pointer"))) {
     warning("Some masks are Git LFS pointers, not the masks: check out with actions/checkout `lfs: true` (or run git lfs pull).", { title: "segqc: Git LFS" });
   }
   const sharded = inputs.shard !== null;
@@ -71495,9 +73333,9 @@ var validate = () => {
 function parsePullRequestReport(data2, file) {
   const v3 = validate();
   if (!v3(data2)) {
-    const e = v3.errors?.[0];
-    const where = e?.instancePath ? `at ${e.instancePath}` : "at the top level";
-    throw new SegqcError("report.invalid", `is not a segqc pull request report (${where}: ${e?.message ?? "invalid"})`, { file });
+    const e2 = v3.errors?.[0];
+    const where = e2?.instancePath ? `at ${e2.instancePath}` : "at the top level";
+    throw new SegqcError("report.invalid", `is not a segqc pull request report (${where}: ${e2?.message ?? "invalid"})`, { file });
   }
   return data2;
 }
@@ -71512,8 +73350,8 @@ function readPullRequestReport(path, label = path) {
   let data2;
   try {
     data2 = JSON.parse(readFileSync3(path, "utf8"));
-  } catch (e) {
-    throw new SegqcError("report.invalid", `is not valid JSON: ${e.message}`, { file: label });
+  } catch (e2) {
+    throw new SegqcError("report.invalid", `is not valid JSON: ${e2.message}`, { file: label });
   }
   return parsePullRequestReport(data2, label);
 }
@@ -71527,10 +73365,10 @@ function reportFiles(path) {
   if (st.isFile()) return [path];
   const out = [];
   const walk = (dir, depth) => {
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name < b.name ? -1 : 1)) {
-      const p = join2(dir, e.name);
-      if (e.isDirectory() && depth < 3) walk(p, depth + 1);
-      else if (e.isFile() && e.name.endsWith(".json")) out.push(p);
+    for (const e2 of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name < b.name ? -1 : 1)) {
+      const p = join2(dir, e2.name);
+      if (e2.isDirectory() && depth < 3) walk(p, depth + 1);
+      else if (e2.isFile() && e2.name.endsWith(".json")) out.push(p);
     }
   };
   walk(path, 0);
@@ -71545,8 +73383,8 @@ async function reviewPageOf(ctx, platform2, run) {
   try {
     const found = (await platform2.runArtifacts(run.id, name)).find((a) => a.name === name && !a.expired);
     return found ? { url: `${ctx.serverUrl}/${ctx.repository}/actions/runs/${run.id}/artifacts/${found.id}`, direct: true, name } : null;
-  } catch (e) {
-    info(`segqc: the artifacts of run ${run.id} cannot be listed (${inert(e.message)}; the workflow needs actions: read); linking to the run's artifacts`);
+  } catch (e2) {
+    info(`segqc: the artifacts of run ${run.id} cannot be listed (${inert(e2.message)}; the workflow needs actions: read); linking to the run's artifacts`);
     return run.htmlUrl ? { url: `${run.htmlUrl}#artifacts`, direct: false, name } : null;
   }
 }
@@ -71625,9 +73463,9 @@ function mergeShardReports(parts) {
   const count = sameEverywhere(parts, "the number of shards", (p) => p.shard.count);
   const seen = /* @__PURE__ */ new Map();
   for (const p of parts) seen.set(p.shard.index, (seen.get(p.shard.index) ?? 0) + 1);
-  const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !seen.has(i));
-  if (missing.length) throw invalid(`shard${missing.length > 1 ? "s" : ""} ${missing.map((i) => `${i}/${count}`).join(", ")} missing: ${parts.length} of ${count} reports were given`);
-  const twice = [...seen].filter(([, n2]) => n2 > 1).map(([i]) => `${i}/${count}`);
+  const missing = Array.from({ length: count }, (_, i2) => i2 + 1).filter((i2) => !seen.has(i2));
+  if (missing.length) throw invalid(`shard${missing.length > 1 ? "s" : ""} ${missing.map((i2) => `${i2}/${count}`).join(", ")} missing: ${parts.length} of ${count} reports were given`);
+  const twice = [...seen].filter(([, n2]) => n2 > 1).map(([i2]) => `${i2}/${count}`);
   if (twice.length) throw invalid(`shard ${twice.join(", ")} given more than once`);
   sameEverywhere(parts, "the base commit", (p) => p.base_sha);
   sameEverywhere(parts, "the head commit", (p) => p.head_sha);
@@ -71643,7 +73481,7 @@ function mergeShardReports(parts) {
   const ordered = [...parts].sort((a, b) => a.shard.index - b.shard.index);
   const byId = (a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
   const items3 = ordered.flatMap((p) => p.report.items).sort(byId);
-  const dup = items3.find((it, i) => i > 0 && items3[i - 1].id === it.id);
+  const dup = items3.find((it, i2) => i2 > 0 && items3[i2 - 1].id === it.id);
   if (dup) throw invalid(`item ${JSON.stringify(dup.id)} appears in two shards`);
   const first = ordered[0];
   const review = first.report.review ? policyOfProgress(first.report.review) : void 0;
@@ -71733,13 +73571,13 @@ async function main() {
     if (ctx.inputs.mode === "comment") return await runCommentMode(ctx);
     if (ctx.inputs.mode === "merge") return await runMergeMode(ctx);
     return await runCheckMode(ctx);
-  } catch (e) {
-    if (isSegqcError(e)) {
-      setFailed(`segqc: [${e.code}] ${inert(e.message)}`);
+  } catch (e2) {
+    if (isSegqcError(e2)) {
+      setFailed(`segqc: [${e2.code}] ${inert(e2.message)}`);
       return 2;
     }
-    debug(String(e?.stack ?? e));
-    setFailed(`segqc: internal error: ${inert(e?.message ?? String(e))}`);
+    debug(String(e2?.stack ?? e2));
+    setFailed(`segqc: internal error: ${inert(e2?.message ?? String(e2))}`);
     return 2;
   }
 }
