@@ -28,6 +28,8 @@ export const actionBuildOptions = (outfile) => ({
   logLevel: 'warning',
   minify: false,
   sourcemap: false,
+  // Worktrees link node_modules; the bundle must not depend on where the install really lives.
+  preserveSymlinks: true,
 });
 
 async function main() {
