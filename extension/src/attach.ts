@@ -3,14 +3,16 @@ import type { Guideline } from '../../shared/guideline/types.js';
 import { recordOverride } from '../../shared/rules/override.js';
 import type { Finding } from '../../shared/rules/types.js';
 import { ATTESTATION_FROM_NAME, CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES } from '../../shared/rules/types.js';
-import { decide, saveDecision } from './decide.js';
+import { REVIEW_FROM_NAME } from '../../shared/formats/labelstudio.js';
+import { labelStudioMaskSha256 } from '../../shared/review/reader.js';
+import { decide, reviewSaveDecision, saveDecision } from './decide.js';
 import { control, currentUser, editorOptions, findEvents, findStore, selectRegions, selectedAnnotation, setChoice, setText } from './editor.js';
 import { resolveGuidelineDetailed } from './guideline-input.js';
 import { LiveChecker } from './live.js';
 import { regionsOfFinding } from './locate.js';
 import { Panel } from './panel.js';
 import { panelView } from './panel-view.js';
-import { editorChanged, readEditor } from './read-editor.js';
+import { editorChanged, readEditor, readReview } from './read-editor.js';
 import { notesOf, reportOf, type CheckReport, type Setup } from './report.js';
 import { hookSave } from './save-hooks.js';
 import { initialState } from './state.js';
@@ -86,6 +88,11 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
     const st = store();
     return currentUser(st, editorOptions(labelStudio, st)?.user);
   };
+  const userId = (): string | null => {
+    const st = store();
+    const id = st?.user?.id ?? st?.user?.pk ?? editorOptions(labelStudio, st)?.user?.id;
+    return id === undefined || id === null || id === '' ? null : String(id);
+  };
 
   let panel: Panel | null = null;
   const render = () => {
@@ -101,6 +108,7 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
   const check = (exact = false): CheckReport => {
     later.cancel();
     const input = readEditor(s, store(), guideline, exact);
+    if (input) readReview(s, guideline, input, { user: userName(), userId: userId() });
     s.live = input ? checker.check(input.result, { task: input.task, item: input.item, annotation: input.annotation, author: userName(), answers: input.answers }) : null;
     s.verdict = decide(setup, s);
     render();
@@ -151,6 +159,27 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
         s.overrides = s.overrides.filter((_, k) => k !== i);
         check();
       },
+      confirmFeedback: (key, yes) => {
+        s.review.confirmed = { ...s.review.confirmed, [key]: yes };
+        check();
+      },
+      reviewStage: (id) => {
+        s.review.draft = { ...s.review.draft, stage: id, reasons: [] };
+        check();
+      },
+      reviewVerdict: (verdict) => {
+        s.review.draft = { ...s.review.draft, verdict, reasons: verdict === 'accept' ? [] : s.review.draft.reasons };
+        check();
+      },
+      reviewReason: (id, on) => {
+        const reasons = s.review.draft.reasons.filter((r) => r !== id);
+        s.review.draft = { ...s.review.draft, reasons: on ? [...reasons, id] : reasons };
+        check();
+      },
+      // Typing does not redraw the panel (the comment box keeps its caret); the next check carries it.
+      reviewComment: (text) => {
+        s.review.draft = { ...s.review.draft, comment: text };
+      },
     });
   }
 
@@ -158,6 +187,7 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
   const beforeSave = (): boolean => {
     if (s.detached) return true;
     check(true);
+    if (s.review.role.kind === 'reviewer') return saveReview();
     const d = saveDecision(setup, s, new Date());
     if (!d.save) {
       showGate(d.missing);
@@ -165,6 +195,26 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
     }
     const ctrl = control(s.annotation, ATTESTATION_FROM_NAME);
     if (ctrl) setText(ctrl, JSON.stringify(d.attestation));
+    showGate(null);
+    return true;
+  };
+
+  /** A reviewer's save: the review record goes into the hidden field; the annotator's attestation is left as it is. */
+  const saveReview = (): boolean => {
+    const ctrl = control(s.annotation, REVIEW_FROM_NAME);
+    if (!ctrl) {
+      showGate([`this labeling config has no "${REVIEW_FROM_NAME}" TextArea, so the review cannot be saved with the annotation (generate the config with "segqc guideline labelconfig" from a guideline with review stages)`]);
+      return false;
+    }
+    // The hash of the regions as saving serializes them: what the exported task will be checked against.
+    const saved = typeof s.annotation?.serializeAnnotation === 'function' ? labelStudioMaskSha256(s.annotation.serializeAnnotation() as unknown[]) : s.review.currentSha256;
+    if (!saved) return false;
+    const d = reviewSaveDecision(setup, s, { reviewer: userName(), reviewerId: userId() }, saved, new Date());
+    if (!d.save) {
+      showGate(d.missing);
+      return false;
+    }
+    setText(ctrl, JSON.stringify(d.document));
     showGate(null);
     return true;
   };

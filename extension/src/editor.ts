@@ -83,6 +83,26 @@ export function currentUser(store: Any, given?: Any): string | null {
   return v === undefined || v === null || v === '' ? null : String(v);
 }
 
+/**
+ * Who made an annotation: its user (resolved from `completed_by` against the editor's `users`), else its
+ * `createdBy` when that names someone (Label Studio's "email, id"); null when the editor does not say.
+ */
+export function annotationAuthor(annotation: Any): string | null {
+  const u = annotation?.user;
+  if (u && typeof u === 'object') return currentUser({ user: u });
+  const c = annotation?.createdBy;
+  if (typeof c === 'string' && (/,\s*\d+$/.test(c) || c.includes('@'))) return c.replace(/,\s*\d+$/, '').trim() || null;
+  return null;
+}
+
+/** Whether the annotation is the current user's: made in this editor session, or its user is the store's user. */
+export function ownAnnotation(annotation: Any, store: Any): boolean {
+  if (annotation?.userGenerate === true) return true;
+  const a = annotation?.user?.id;
+  const me = store?.user?.id;
+  return a !== undefined && a !== null && me !== undefined && me !== null && String(a) === String(me);
+}
+
 /** A control tag of the annotation's labeling config, by name. */
 export function control(annotation: Any, name: string): Any | null {
   const names = annotation?.names;

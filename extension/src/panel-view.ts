@@ -1,7 +1,9 @@
 /** What the panel shows, as plain data computed from the state; panel.ts only turns it into elements. */
 import { overrideMatches } from '../../shared/rules/override.js';
 import type { Finding, RuleCode, Severity } from '../../shared/rules/types.js';
+import type { ReviewVerdict } from '../../shared/review/record.js';
 import type { Setup } from './report.js';
+import { draftReasons, draftStage, feedbackKey } from './review.js';
 import type { SegQCState } from './state.js';
 
 /** One finding in the list. */
@@ -29,10 +31,32 @@ export interface ChecklistItemView {
   help: string | null;
 }
 
+/** One open rejection, at the top of an annotator's panel: each reason a line to confirm. */
+export interface FeedbackView {
+  heading: string;
+  comment: string | null;
+  reasons: Array<{ key: string; title: string; help: string | null; confirmed: boolean }>;
+}
+
+/** The reviewer's panel, in place of the annotator's checklist. */
+export interface ReviewPanelView {
+  heading: string;
+  stages: Array<{ id: string; title: string; selected: boolean }>;
+  verdicts: Array<{ id: ReviewVerdict; text: string; selected: boolean }>;
+  reasons: Array<{ id: string; title: string; help: string | null; selected: boolean }>;
+  comment: string;
+  /** Earlier verdicts on this annotation, oldest first. */
+  history: string[];
+}
+
 /** The whole panel. */
 export interface PanelModel {
   title: string;
   notes: string[];
+  /** Open rejections of the annotation (annotator only). */
+  feedback: FeedbackView[];
+  /** The review form (reviewer only); the checklist is not shown then. */
+  review: ReviewPanelView | null;
   status: { text: string; ok: boolean };
   findings: FindingView[];
   checklist: ChecklistItemView[];
@@ -44,6 +68,33 @@ export interface PanelModel {
 export const findingKey = (f: Pick<Finding, 'rule' | 'label'>): string => `${f.rule}|${f.label ?? ''}`;
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+const VERDICT_TEXT: Record<ReviewVerdict, string> = { accept: 'Accept', reject: 'Reject', accept_with_fixes: 'Accept with fixes' };
+
+/** The review part of the panel: the feedback an annotator answers, or the reviewer's form. */
+export function reviewViews(setup: Setup, s: SegQCState): Pick<PanelModel, 'feedback' | 'review'> {
+  const g = setup.guideline;
+  const r = s.review;
+  const feedback = r.feedback.map((f) => ({
+    heading: `Rejected at ${f.stageTitle ?? f.stage} by ${f.reviewer} (${f.time})`,
+    comment: f.comment,
+    reasons: f.reasons.map((x) => ({ key: feedbackKey(f, x.id), title: x.title, help: x.help, confirmed: r.confirmed[feedbackKey(f, x.id)] === true })),
+  }));
+  if (r.role.kind !== 'reviewer') return { feedback, review: null };
+  const role = r.role;
+  const stage = draftStage(role, r.draft);
+  return {
+    feedback: [],
+    review: {
+      heading: `Reviewing the annotation of ${r.author ?? 'another annotator'}`,
+      stages: role.stages.map((st) => ({ id: st.id, title: st.title ?? st.id, selected: st.id === stage })),
+      verdicts: (Object.keys(VERDICT_TEXT) as ReviewVerdict[]).map((id) => ({ id, text: VERDICT_TEXT[id], selected: r.draft.verdict === id })),
+      reasons: draftReasons(g, role, r.draft).map((x) => ({ ...x, selected: r.draft.reasons.includes(x.id) })),
+      comment: r.draft.comment,
+      history: r.records.map((x) => `${VERDICT_TEXT[x.verdict]} at ${x.stage} by ${x.reviewer} (${x.time})${x.reasons.length ? `: ${x.reasons.join(', ')}` : ''}`),
+    },
+  };
+}
 
 /** The panel for the state's last check, or null while there is none (the panel keeps what it shows). */
 export function panelView(setup: Setup, s: SegQCState, notes: string[]): PanelModel | null {
@@ -64,6 +115,7 @@ export function panelView(setup: Setup, s: SegQCState, notes: string[]): PanelMo
   return {
     title: `${g.title} — ${g.id} ${g.version}`,
     notes,
+    ...reviewViews(setup, s),
     status: { text: status, ok: findings.length === 0 && !live.readError },
     findings: findings.map((f, index) => {
       const key = findingKey(f);

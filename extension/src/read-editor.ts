@@ -2,7 +2,9 @@
 import type { Guideline } from '../../shared/guideline/types.js';
 import type { ChecklistAnswers } from '../../shared/rules/types.js';
 import { ATTESTATION_FROM_NAME, CHECKLIST_FROM_NAME_PREFIX } from '../../shared/rules/types.js';
-import { changeToken, control, objectSizes, selectedAnnotation, serializeResult, taskData, taskId, type ResultEntry } from './editor.js';
+import { annotationAuthor, changeToken, control, objectSizes, ownAnnotation, selectedAnnotation, serializeResult, taskData, taskId, type ResultEntry } from './editor.js';
+import { labelStudioMaskSha256 } from '../../shared/review/reader.js';
+import { attestedFeedback, confirmedBefore, openFeedback, reviewsOfResult, roleOf } from './review.js';
 import { selectAnnotation, type ConfigFields, type SegQCState } from './state.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -16,6 +18,9 @@ export interface CheckInput {
   annotation: string;
   /** The answers kept in the panel, when the config has no checklist Choices to read them from. */
   answers: ChecklistAnswers | undefined;
+  /** Who made the annotation, and whether it is the current user's own. */
+  author: string | null;
+  own: boolean;
 }
 
 /** Which of the guideline's controls the annotation's labeling config has. */
@@ -49,6 +54,8 @@ export function readEditor(s: SegQCState, store: Any, guideline: Guideline, exac
     item: id === null ? 'task' : `task ${id}`,
     annotation: String(ann.pk ?? ann.id ?? 'new'),
     answers: s.fields.checklist ? undefined : s.localAnswers,
+    author: annotationAuthor(ann),
+    own: ownAnnotation(ann, store),
   };
 }
 
@@ -57,4 +64,25 @@ export function editorChanged(s: SegQCState, store: Any): boolean {
   const ann = selectedAnnotation(store);
   if (!ann) return false;
   return ann !== s.annotation || changeToken(ann) !== s.token || objectSizes(ann) !== s.sizes || s.pendingRegions;
+}
+
+/**
+ * Reads the review side of what the editor shows into the state: the records about the annotation, whether the
+ * person in the editor reviews it or annotates it, the open rejections an annotator answers, the regions' hashes.
+ */
+export function readReview(s: SegQCState, guideline: Guideline, input: CheckInput, who: { user: string | null; userId: string | null }): void {
+  const r = s.review;
+  r.author = input.author;
+  r.role = roleOf(guideline, { user: who.user, userId: who.userId, author: input.author, own: input.own });
+  const read = reviewsOfResult(input.result, { file: input.item, item: input.item, annotation: input.annotation });
+  r.document = read.document;
+  r.records = read.records;
+  r.problems = read.problems;
+  r.feedback = r.role.kind === 'annotator' ? openFeedback(guideline, read.records, input.author ?? who.user) : [];
+  if (!r.seeded && r.feedback.length > 0) {
+    r.confirmed = { ...confirmedBefore(r.feedback, attestedFeedback(input.result)), ...r.confirmed };
+    r.seeded = true;
+  }
+  r.currentSha256 = labelStudioMaskSha256(input.result);
+  if (r.openedSha256 === null && !s.pendingRegions) r.openedSha256 = r.currentSha256;
 }

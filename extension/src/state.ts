@@ -2,8 +2,10 @@
 import type { Override } from '../../shared/rules/override.js';
 import type { GateVerdict } from '../../shared/rules/save-verdict.js';
 import type { ChecklistAnswers } from '../../shared/rules/types.js';
+import type { ReviewDocument, ReviewRecord } from '../../shared/review/record.js';
 import type { SerializeCache } from './editor.js';
 import type { LiveState } from './live.js';
+import { emptyDraft, type Feedback, type ReviewDraft, type Role } from './review.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Any = any;
@@ -41,6 +43,33 @@ export interface SegQCState {
   gateShown: boolean;
   hook: SaveHook | null;
   detached: boolean;
+  review: ReviewState;
+}
+
+/** The review loop as it stands for the selected annotation. */
+export interface ReviewState {
+  role: Role;
+  /** The annotation's author, as the editor says it. */
+  author: string | null;
+  /** Review records about the annotation, and the document saving appends to. */
+  records: ReviewRecord[];
+  document: ReviewDocument | null;
+  problems: string[];
+  /** Open rejections the annotator answers, and the feedback lines (`stage|reason`) confirmed. */
+  feedback: Feedback[];
+  confirmed: Record<string, boolean>;
+  /** Whether `confirmed` was filled from the feedback the annotation's attestation already records addressed. */
+  seeded: boolean;
+  /** The reviewer's choices in the panel. */
+  draft: ReviewDraft;
+  /** Content hash of the regions when the annotation was first read completely, and at the last read. */
+  openedSha256: string | null;
+  currentSha256: string | null;
+}
+
+/** The review state of a freshly selected annotation. */
+export function initialReview(): ReviewState {
+  return { role: { kind: 'annotator' }, author: null, records: [], document: null, problems: [], feedback: [], confirmed: {}, seeded: false, draft: emptyDraft(), openedSha256: null, currentSha256: null };
 }
 
 /** The state before the first check. */
@@ -60,6 +89,7 @@ export function initialState(): SegQCState {
     gateShown: false,
     hook: null,
     detached: false,
+    review: initialReview(),
   };
 }
 
@@ -70,4 +100,5 @@ export function selectAnnotation(s: SegQCState, annotation: Any | null): void {
   s.cache = new Map();
   s.localAnswers = {};
   s.overrides = [];
+  s.review = initialReview();
 }

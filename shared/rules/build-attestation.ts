@@ -1,6 +1,6 @@
 /** The attestation written with a saved annotation (`guidelines/attestation.schema.json`). */
 import type { Guideline } from '../guideline/types.js';
-import type { Attestation, ChecklistAnswers, Finding } from './types.js';
+import type { AddressedFeedback, Attestation, ChecklistAnswers, Finding } from './types.js';
 import { canOverride, overrideMatches, type Override } from './override.js';
 
 /** What an attestation records: the guideline checked against, the check's findings and answers, the overrides. */
@@ -11,6 +11,8 @@ export interface AttestationInput {
   findings: Finding[];
   answers: ChecklistAnswers;
   overrides: Override[];
+  /** Review rejections confirmed addressed; recorded only when there are some. */
+  feedback?: AddressedFeedback[];
   tool: { name: string; version: string };
   now: Date;
   /** Who attests, recorded where nothing else does (a sidecar); omitted when absent. */
@@ -29,6 +31,7 @@ export function buildAttestation(input: AttestationInput): Attestation {
     answers,
     findings: input.findings.map((f) => ({ rule: f.rule, severity: f.severity, label: f.label, message: f.message })),
     overrides: used.map((o) => ({ rule: o.rule, label: o.label, reason: o.reason, by: o.by })),
+    ...(input.feedback && input.feedback.length > 0 ? { feedback: input.feedback.map((f) => ({ ...f, reasons: [...f.reasons] })) } : {}),
     tool: { name: input.tool.name, version: input.tool.version },
     submitted_at: input.now.toISOString(),
     ...(input.annotator ? { annotator: input.annotator } : {}),

@@ -215,8 +215,18 @@ export interface Attestation {
   answers: ChecklistAnswers;
   findings: Array<Pick<Finding, 'rule' | 'severity' | 'label' | 'message'>>;
   overrides: Array<{ rule: RuleCode; label: string | null; reason: string; by: string | null }>;
+  /** Review rejections the annotator confirmed addressed before submitting, reason by reason. */
+  feedback?: AddressedFeedback[];
   tool: { name: string; version: string };
   submitted_at: string;
   /** Who attested, where nothing else records it (a sidecar written by `segqc attest`). */
   annotator?: string;
+}
+
+/** One rejection an annotator confirmed addressed: the record's stage, reviewer and time, and the reasons confirmed. */
+export interface AddressedFeedback {
+  stage: string;
+  reviewer: string;
+  time: string;
+  reasons: string[];
 }
