@@ -67156,6 +67156,45 @@ var attestation_schema_default = {
         }
       }
     },
+    feedback: {
+      description: "Review feedback the annotator confirmed addressed before this submission: each rejection (its stage, reviewer and time, as in the review record) and the reasons confirmed one by one. Absent when no rejection was open.",
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: [
+          "stage",
+          "reviewer",
+          "time",
+          "reasons"
+        ],
+        properties: {
+          stage: {
+            type: "string",
+            minLength: 1,
+            maxLength: 200
+          },
+          reviewer: {
+            type: "string",
+            minLength: 1,
+            maxLength: 320
+          },
+          time: {
+            type: "string",
+            maxLength: 64
+          },
+          reasons: {
+            type: "array",
+            uniqueItems: true,
+            items: {
+              type: "string",
+              minLength: 1,
+              maxLength: 200
+            }
+          }
+        }
+      }
+    },
     tool: {
       type: "object",
       additionalProperties: false,
