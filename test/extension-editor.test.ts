@@ -58,10 +58,29 @@ afterAll(async () => {
   await browser?.close();
 });
 
+/** The laptop screen the annotator's view is held to. */
+const VIEWPORT = { width: 1280, height: 800 };
+
+/** Tags of the visible elements whose own text contains `needle` (hidden ancestors, display:none and zero-size boxes excluded). */
+const visibleTexts = (page: Page, needle: string) =>
+  page.evaluate((n) => {
+    const out: string[] = [];
+    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let t = walk.nextNode(); t; t = walk.nextNode()) {
+      const p = t.parentElement;
+      if (p && (t.textContent ?? '').includes(n) && p.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true }) && p.getClientRects().length > 0) out.push(p.tagName);
+    }
+    return out;
+  }, needle);
+
+/** The box of the first element matching `selector`, in viewport pixels. */
+const boxOf = (page: Page, selector: string) => page.locator(selector).first().evaluate((e) => e.getBoundingClientRect().toJSON() as { x: number; y: number; width: number; height: number; top: number; bottom: number; left: number; right: number });
+
 const panelText = (page: Page, part: string) => page.locator(`[data-segqc="${part}"]`).innerText();
 
 async function openEditorAt(base: string, path: string): Promise<{ page: Page; log: string[] }> {
   const page = await context.newPage();
+  await page.setViewportSize(VIEWPORT);
   const log = watchConsole(page);
   await page.goto(`${base}${path}`);
   await page.waitForFunction(() => (window as any).Htx?.annotationStore?.selected?.regionStore?.regions?.length === 2, null, { timeout: 90_000 });
@@ -109,9 +128,24 @@ describe.each(EDITOR_BUILDS)('segqc in the Label Studio editor ($name)', (build)
       expect(await panelText(page, 'notes')).toBe('');
       await page.screenshot({ path: shot('1-findings.png') });
 
-      // Ticking a checklist choice in the editor's own form shows in the panel (one source of truth: the result).
-      await page.getByText('Yes, confirmed').first().click();
-      await page.waitForFunction(() => (document.getElementById('segqc-check-veins_excluded') as HTMLInputElement | null)?.checked === true, null, { timeout: 30_000 });
+      // One checklist: the panel. The config's own copy is hidden (it stays in the config for stock Label Studio),
+      // and the item that does not apply (no tumour, while one is drawn) shows nowhere.
+      expect(await visibleTexts(page, 'Portal and hepatic veins excluded from liver')).toEqual(['LABEL']);
+      expect(await visibleTexts(page, 'Large vessels at the hilum')).toEqual(['SMALL']);
+      expect(await visibleTexts(page, 'No tumour visible')).toEqual([]);
+      expect(await visibleTexts(page, 'Yes, confirmed')).toEqual([]);
+      expect(await page.locator('.segqc-checklist').count()).toBe(1);
+      // One label bar per tool, each named.
+      expect(await visibleTexts(page, 'Brush: paint with these labels')).toHaveLength(1);
+      expect(await visibleTexts(page, 'Polygon: click the outline with these labels')).toHaveLength(1);
+
+      // Ticking in the panel writes the editor's own checklist choice (one source of truth: the result).
+      await tickInPanel(page, 'veins_excluded');
+      await page.waitForFunction(
+        () => ((window as any).Htx.annotationStore.selected.serializeAnnotation() as any[]).some((r) => r.from_name === 'segqc_checklist_veins_excluded' && r.value.choices.includes('yes')),
+        null,
+        { timeout: 30_000 },
+      );
 
       // Submit is blocked: a required item is unanswered and there are error findings. The message says what is missing.
       await page.getByRole('button', { name: 'Submit' }).click();
@@ -121,15 +155,54 @@ describe.each(EDITOR_BUILDS)('segqc in the Label Studio editor ($name)', (build)
       expect(gate1).toContain('containment.outside');
       expect(gate1).toContain('volume.below_min');
       expect(await page.evaluate(() => (window as any).__submitted.length)).toBe(0);
+      // The same verdict, short, beside Submit and inside the 1280×800 viewport, saying what to do next.
+      const note = page.locator('[data-segqc="gate-note"]');
+      await note.waitFor({ state: 'visible', timeout: 30_000 });
+      expect(await note.innerText()).toContain('Not saved. Next: fix 1 finding (click it in the segqc panel to see where); fix or override 1 finding (Override… with a reason); confirm 1 checklist item.');
+      const [nb, sb] = [await boxOf(page, '[data-segqc="gate-note"]'), await boxOf(page, 'button:has-text("Submit")')];
+      expect(nb.left).toBeGreaterThanOrEqual(0);
+      expect(nb.top).toBeGreaterThanOrEqual(0);
+      expect(nb.right).toBeLessThanOrEqual(VIEWPORT.width);
+      expect(nb.bottom).toBeLessThanOrEqual(VIEWPORT.height);
+      // Next to the button: touching its column, within 12 px above or below it.
+      expect(Math.min(nb.right, sb.right) - Math.max(nb.left, sb.left)).toBeGreaterThan(0);
+      expect(Math.min(Math.abs(nb.top - sb.bottom), Math.abs(sb.top - nb.bottom))).toBeLessThanOrEqual(12);
+      // A finding the guideline does not let be overridden says so.
+      expect(await page.locator('[data-rule="containment.outside"] [data-segqc="why-not"]').innerText()).toContain('Cannot be overridden');
+      expect(await page.locator('[data-key="override:containment.outside|Liver tumour"]').count()).toBe(0);
       await page.screenshot({ path: shot('2-blocked.png') });
 
-      // Clicking the containment finding selects the tumour polygon; Backspace (the editor's hotkey) deletes it.
+      // Clicking the containment finding selects the tumour polygon and zooms to the part outside the liver, which
+      // the finding's location puts around pixel (117, 61); Backspace (the editor's hotkey) then deletes it.
+      const view = () =>
+        page.evaluate(() => {
+          const img = (window as any).Htx.annotationStore.selected.objects[0];
+          const m = img.stageRef.getAbsoluteTransform().m as number[];
+          const c = (document.querySelector('.konvajs-content canvas') as HTMLCanvasElement).getBoundingClientRect();
+          const at = (px: number, py: number) => [c.x + m[4] + m[0] * px * (img.stageWidth / img.naturalWidth), c.y + m[5] + m[3] * py * (img.stageHeight / img.naturalHeight)];
+          return { zoom: img.zoomScale as number, outside: at(117, 61), liverCentre: at(70, 60), canvas: [c.x, c.y, c.right, c.bottom] };
+        });
+      const before = await view();
+      expect(before.zoom).toBe(1);
       await page.locator('[data-rule="containment.outside"] .segqc-finding').click();
       await page.waitForFunction(
         () => ((window as any).Htx.annotationStore.selected.selectedRegions ?? []).map((r: any) => r.cleanId ?? r.id).join(',') === 'tumour_poly',
         null,
         { timeout: 30_000 },
       );
+      await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.objects[0].zoomScale > 1, null, { timeout: 30_000 });
+      const after = await view();
+      expect(after.zoom).toBeGreaterThan(1.5);
+      const [cx0, cy0, cx1, cy1] = after.canvas;
+      const mid = [(cx0 + cx1) / 2, (cy0 + cy1) / 2];
+      // The offending part is in view, near the middle of the canvas; the liver's centre, 47 px away, is further out.
+      expect(after.outside[0]).toBeGreaterThan(cx0);
+      expect(after.outside[0]).toBeLessThan(cx1);
+      expect(after.outside[1]).toBeGreaterThan(cy0);
+      expect(after.outside[1]).toBeLessThan(cy1);
+      expect(Math.hypot(after.outside[0] - mid[0], after.outside[1] - mid[1])).toBeLessThan(Math.hypot(before.outside[0] - mid[0], before.outside[1] - mid[1]) + 1);
+      expect(Math.hypot(after.outside[0] - mid[0], after.outside[1] - mid[1])).toBeLessThan((cx1 - cx0) / 4);
+      await page.screenshot({ path: shot('2-zoomed.png') });
       await page.keyboard.press('Backspace');
       await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.regionStore.regions.length === 1, null, { timeout: 30_000 });
       // The live check follows: containment is gone, and the checklist now asks the "no tumour" question instead.
@@ -157,7 +230,14 @@ describe.each(EDITOR_BUILDS)('segqc in the Label Studio editor ($name)', (build)
       await page.getByRole('button', { name: 'Submit' }).click();
       await page.waitForFunction(() => (window as any).__submitted.length === 1, null, { timeout: 30_000 });
       expect(await panelText(page, 'gate')).toBe('');
+      expect(await note.isVisible()).toBe(false);
       const result = (await page.evaluate(() => (window as any).__submitted[0])) as Array<Record<string, any>>;
+      // The region list has the attestation's entry (a TextArea result is a region), but nobody sees its text.
+      await page.waitForFunction(() => Array.from(document.querySelectorAll('.lsf-region-item')).some((e) => (e.textContent ?? '').includes('segqc-attestation')), null, {
+        timeout: 30_000,
+      });
+      expect(await visibleTexts(page, 'segqc-attestation')).toEqual([]);
+      expect(await visibleTexts(page, '"schema"')).toEqual([]);
       await page.screenshot({ path: shot('4-submitted.png') });
 
       // The attestation is in the result, valid, and records the answers, the override and the guideline's sha256.
@@ -299,7 +379,7 @@ describe.each(EDITOR_BUILDS)('segqc in the Label Studio editor ($name)', (build)
     const { page, log } = await openEditor('/htx.html');
     try {
       await page.waitForFunction(() => (document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 60_000 });
-      await page.getByText('Yes, confirmed').first().click();
+      await tickInPanel(page, 'veins_excluded');
       await page.getByRole('button', { name: 'Submit' }).click();
       await page.waitForFunction(() => (document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes('Tumour margins reviewed'), null, { timeout: 30_000 });
       expect(await page.evaluate(() => (window as any).__submitted.length)).toBe(0);
@@ -319,8 +399,7 @@ describe.each(EDITOR_BUILDS)('segqc in the Label Studio editor ($name)', (build)
       expect(await panelText(page, 'notes')).toContain('Content-Security-Policy');
       // The policy really refuses compiled code on this page.
       expect(await page.evaluate(() => (window as any).__eval)).toBe('EvalError');
-      await page.getByText('Yes, confirmed').first().click();
-      await page.waitForFunction(() => (document.getElementById('segqc-check-veins_excluded') as HTMLInputElement | null)?.checked === true, null, { timeout: 30_000 });
+      await tickInPanel(page, 'veins_excluded');
       await page.getByRole('button', { name: 'Submit' }).click();
       await page.waitForFunction(() => (document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 30_000 });
       expect(await page.evaluate(() => (window as any).__submitted.length)).toBe(0);

@@ -6,7 +6,7 @@ import { validateAttestation } from '../shared/rules/attestation.js';
 import type { Finding } from '../shared/rules/types.js';
 import { decide, saveDecision } from '../extension/src/decide.js';
 import { LiveChecker, type LiveState } from '../extension/src/live.js';
-import { panelView } from '../extension/src/panel-view.js';
+import { gateSummary, panelView } from '../extension/src/panel-view.js';
 import { editorChanged, readEditor } from '../extension/src/read-editor.js';
 import { notesOf, reportOf, type Setup } from '../extension/src/report.js';
 import { initialState, type SegQCState } from '../extension/src/state.js';
@@ -208,5 +208,33 @@ describe('what the panel shows', () => {
   test('no findings, or an unreadable annotation', () => {
     expect(panelView(setup, state(live([])), [])!.status).toEqual({ text: 'No findings: the drawing follows the guideline.', ok: true });
     expect(panelView(setup, state(live([], 'bad RLE')), [])!.status).toEqual({ text: 'Cannot read the annotation: bad RLE', ok: false });
+  });
+
+  test('while the image loads: the panel and the gate say so, not a read error', () => {
+    const s = state(live([], 'original_width 1'), { imageLoading: true });
+    expect(panelView(setup, s, [])!.status).toEqual({ text: 'The image has not loaded yet.', ok: false });
+    expect(s.verdict?.missing).toEqual(['the annotation could not be read: the image has not loaded yet']);
+    expect(gateSummary(setup, s)).toBe('Not saved: the image has not loaded yet. Submit again once it shows.');
+  });
+
+  test('an error the guideline does not let be overridden says why; an overridable one does not', () => {
+    const v = panelView(setup, state(live(FINDINGS)), [])!;
+    expect(v.findings.map((f) => f.whyNot)).toEqual([
+      'Cannot be overridden: guideline liver-ct allows overriding only volume.below_min, volume.above_max, components.too_many. Fix the drawing.',
+      null,
+      null,
+    ]);
+    const none = { ...setup, guideline: { ...guideline, overrides: undefined } };
+    expect(panelView(none, state(live(FINDINGS)), [])!.findings[1].whyNot).toBe('Cannot be overridden: guideline liver-ct allows no overrides. Fix the drawing.');
+  });
+
+  test('the message beside Submit counts what is left by what to do', () => {
+    expect(gateSummary(setup, state(live([])))).toBeNull();
+    const withItem = (l: LiveState) => ({ ...l, checklist: l.checklist.map((r, i) => (i === 0 ? { ...r, answered: false } : r)) });
+    expect(gateSummary(setup, state(withItem(live(FINDINGS))))).toBe(
+      'Not saved. Next: fix 1 finding (click it in the segqc panel to see where); fix or override 1 finding (Override… with a reason); confirm 1 checklist item.',
+    );
+    const overridden = state(live(FINDINGS), { overrides: [{ rule: 'volume.below_min', label: 'Liver', reason: 'one slice', by: null }] });
+    expect(gateSummary(setup, overridden)).toBe('Not saved. Next: fix 1 finding (click it in the segqc panel to see where).');
   });
 });

@@ -99,4 +99,23 @@ describe('labelConfig', () => {
     expect(tags.some((t) => t.name === 'PolygonLabels')).toBe(true);
     expect(tags.some((t) => t.name === 'BrushLabels')).toBe(true);
   });
+  test('tool both: each label bar is named by its tool', () => {
+    const tags = parseXml(labelConfig(g, { tool: 'both' }));
+    const before = (name: string) => tags[tags.findIndex((t) => t.name === name) - 1];
+    expect(before('BrushLabels')).toMatchObject({ name: 'Header', attrs: { value: expect.stringMatching(/^Brush/) } });
+    expect(before('PolygonLabels')).toMatchObject({ name: 'Header', attrs: { value: expect.stringMatching(/^Polygon/) } });
+    expect(parseXml(labelConfig(g, { tool: 'brush' })).filter((t) => t.name === 'Header' && /^(Brush|Polygon)/.test(t.attrs.value))).toEqual([]);
+  });
+  test('the checklist sits in one View the extension can hide; help is styled as help, not a heading', () => {
+    const xml = labelConfig(g);
+    const tags = parseXml(xml);
+    const view = tags.findIndex((t) => t.name === 'View' && t.attrs.className === 'segqc-checklist');
+    expect(view).toBeGreaterThan(0);
+    const inside = xml.slice(xml.indexOf('className="segqc-checklist"'), xml.indexOf('</View>'));
+    expect(inside.match(/<Choices /g)).toHaveLength(3);
+    const help = tags.find((t) => t.name === 'Header' && t.attrs.value.startsWith('Large vessels at the hilum'));
+    expect(help?.attrs.style).toContain('font-weight:normal');
+    const prompt = tags.find((t) => t.name === 'Header' && t.attrs.value === 'Portal and hepatic veins excluded from liver');
+    expect(prompt?.attrs.style).toBeUndefined();
+  });
 });

@@ -11,7 +11,9 @@ import { resolveGuidelineDetailed } from './guideline-input.js';
 import { LiveChecker } from './live.js';
 import { regionsOfFinding } from './locate.js';
 import { Panel } from './panel.js';
-import { panelView } from './panel-view.js';
+import { gateSummary, panelView } from './panel-view.js';
+import { GateNote, hideDataRegions } from './page-view.js';
+import { zoomToBox, zoomableObject } from './zoom.js';
 import { editorChanged, readEditor, readReview } from './read-editor.js';
 import { notesOf, reportOf, type CheckReport, type Setup } from './report.js';
 import { hookSave } from './save-hooks.js';
@@ -95,6 +97,7 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
   };
 
   let panel: Panel | null = null;
+  let note: GateNote | null = null;
   const render = () => {
     const view = panelView(setup, s, notesOf(setup, s));
     if (panel && view) panel.render(view);
@@ -102,6 +105,7 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
   const showGate = (lines: string[] | null) => {
     s.gateShown = !!lines && lines.length > 0;
     panel?.showGate(lines);
+    note?.show(s.gateShown ? (gateSummary(setup, s) ?? 'Not saved: see the segqc panel.') : null);
   };
 
   const later = debounce(() => check(), options.debounceMs ?? 150);
@@ -143,7 +147,11 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
     panel = new Panel(host, {
       selectFinding: (i) => {
         const f = s.live?.findings[i];
-        if (s.annotation && s.live && f) selectRegions(s.annotation, regionsOfFinding(f, s.live.regions, s.live.segmentation));
+        if (!s.annotation || !s.live || !f) return;
+        selectRegions(s.annotation, regionsOfFinding(f, s.live.regions, s.live.segmentation));
+        const b = f.location?.bbox;
+        const obj = b ? zoomableObject(s.annotation) : null;
+        if (b && obj) zoomToBox(obj, [b[0], b[1], b[3], b[4]]);
       },
       answer,
       openOverride: (key) => {
@@ -181,7 +189,13 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
         s.review.draft = { ...s.review.draft, comment: text };
       },
     });
+    note = new GateNote(doc);
+    cleanups.push(() => {
+      note?.destroy();
+      note = null;
+    });
   }
+  if (doc) cleanups.push(hideDataRegions(doc));
 
   /** The gate: an exact check; when it passes, the attestation goes into the annotation before it is saved. */
   const beforeSave = (): boolean => {

@@ -18,7 +18,7 @@ export function decide(setup: Setup, s: SegQCState): GateVerdict | null {
     const missing = draftProblems(setup.guideline, role, s.review.draft);
     return { blocked: missing.length > 0, missing, overridable: [] };
   }
-  const v = gateVerdict(setup.guideline, s.live, s.overrides);
+  const v = gateVerdict(setup.guideline, s.imageLoading ? { ...s.live, readError: 'the image has not loaded yet' } : s.live, s.overrides);
   const feedback = feedbackMissing(s.review.feedback, s.review.confirmed);
   return feedback.length ? { ...v, blocked: true, missing: [...v.missing, ...feedback] } : v;
 }

@@ -1,5 +1,5 @@
 /** What the panel shows, as plain data computed from the state; panel.ts only turns it into elements. */
-import { overrideMatches } from '../../shared/rules/override.js';
+import { canOverride, overrideMatches } from '../../shared/rules/override.js';
 import type { Finding, RuleCode, Severity } from '../../shared/rules/types.js';
 import type { ReviewVerdict } from '../../shared/review/record.js';
 import type { Setup } from './report.js';
@@ -21,6 +21,8 @@ export interface FindingView {
   override: 'none' | 'button' | 'form';
   /** The accessible name of the reason field. */
   reasonLabel: string;
+  /** Why an error finding cannot be overridden, when it cannot. */
+  whyNot: string | null;
 }
 
 /** One checklist item whose condition holds. */
@@ -106,7 +108,9 @@ export function panelView(setup: Setup, s: SegQCState, notes: string[]): PanelMo
   const overridden = findings.filter(isOverridden).length;
   const errors = findings.filter((f) => f.severity === 'error').length - overridden;
   const warnings = findings.filter((f) => f.severity === 'warning').length;
-  const status = live.readError
+  const status = s.imageLoading
+    ? 'The image has not loaded yet.'
+    : live.readError
     ? `Cannot read the annotation: ${live.readError}`
     : findings.length === 0
       ? 'No findings: the drawing follows the guideline.'
@@ -116,7 +120,7 @@ export function panelView(setup: Setup, s: SegQCState, notes: string[]): PanelMo
     title: `${g.title} — ${g.id} ${g.version}`,
     notes,
     ...reviewViews(setup, s),
-    status: { text: status, ok: findings.length === 0 && !live.readError },
+    status: { text: status, ok: findings.length === 0 && !live.readError && !s.imageLoading },
     findings: findings.map((f, index) => {
       const key = findingKey(f);
       const done = isOverridden(f);
@@ -130,6 +134,7 @@ export function panelView(setup: Setup, s: SegQCState, notes: string[]): PanelMo
         text: `${icon} ${f.message} `,
         override: !overridable.has(key) ? 'none' : s.openOverride === key ? 'form' : 'button',
         reasonLabel: `Reason for overriding ${f.rule}${f.label ? ` on ${f.label}` : ''}`,
+        whyNot: f.severity === 'error' && !done && !canOverride(g, f.rule) ? whyNotOverridable(g, f.rule) : null,
       };
     }),
     checklist: live.checklist
@@ -137,4 +142,33 @@ export function panelView(setup: Setup, s: SegQCState, notes: string[]): PanelMo
       .map((r) => ({ id: r.item.id, text: ` ${r.item.prompt}${r.required ? '' : ' (optional)'}`, checked: r.answered, help: r.item.help ?? null })),
     overrides: s.overrides.map((o) => ({ rule: o.rule, text: `Overridden ${o.rule}${o.label ? ` (${o.label})` : ''}: “${o.reason}” ` })),
   };
+}
+
+/** Why the guideline does not let this rule be overridden, and so what is left to do. */
+export function whyNotOverridable(g: Setup['guideline'], rule: RuleCode): string {
+  const p = g.overrides;
+  if (!p?.allowed) return `Cannot be overridden: guideline ${g.id} allows no overrides. Fix the drawing.`;
+  return `Cannot be overridden: guideline ${g.id} allows overriding only ${(p.rules ?? []).join(', ')}. Fix the drawing.`;
+}
+
+/**
+ * The compact gate message beside Submit: that nothing was saved and what to do next, counted by kind (the panel
+ * keeps the detail). Null when saving is not blocked.
+ */
+export function gateSummary(setup: Setup, s: SegQCState): string | null {
+  const { live, verdict } = s;
+  if (!verdict?.blocked) return null;
+  if (!live) return 'Not saved: the editor has no annotation selected.';
+  if (s.imageLoading) return 'Not saved: the image has not loaded yet. Submit again once it shows.';
+  if (live.readError) return 'Not saved: segqc cannot read the annotation (see its panel).';
+  const g = setup.guideline;
+  const open = live.findings.filter((f) => f.severity === 'error' && !s.overrides.some((o) => overrideMatches(o, f)));
+  const fix = open.filter((f) => !canOverride(g, f.rule)).length;
+  const overridable = open.length - fix;
+  const unticked = live.checklist.filter((r) => r.visible && r.required && !r.answered).length;
+  const steps: string[] = [];
+  if (fix > 0) steps.push(`fix ${plural(fix, 'finding')} (click ${fix === 1 ? 'it' : 'one'} in the segqc panel to see where)`);
+  if (overridable > 0) steps.push(`fix or override ${plural(overridable, 'finding')} (Override… with a reason)`);
+  if (unticked > 0) steps.push(`confirm ${plural(unticked, 'checklist item')}`);
+  return `Not saved. Next: ${steps.join('; ')}.`;
 }

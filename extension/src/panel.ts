@@ -43,6 +43,8 @@ const CSS = `
 .segqc-panel .segqc-feedback{background:#fdecea;border:1px solid #e57373;border-radius:4px;padding:6px;margin:4px 0}
 .segqc-panel .segqc-review fieldset{border:1px solid #c9c9cf;border-radius:4px;margin:4px 0;padding:4px 6px}
 .segqc-panel .segqc-review textarea{width:100%;box-sizing:border-box}
+.segqc-panel .segqc-why-not{display:block;color:#666;font-size:12px;margin:2px 0 4px 6px}
+.segqc-checklist{display:none!important}
 .segqc-floating{position:fixed;right:12px;bottom:12px;width:360px;max-height:70vh;z-index:2147483000;box-shadow:0 4px 16px rgba(0,0,0,.2)}
 `;
 
@@ -53,7 +55,10 @@ function el<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, attrs:
   return e;
 }
 
-/** The panel, mounted in a host element (or floating at the bottom right of the page). */
+/**
+ * The panel, mounted in a host element (or floating at the bottom right of the page). While it is on the page it is
+ * the checklist: its style hides the labeling config's own copy (the View `segqc guideline labelconfig` wraps it in).
+ */
 export class Panel {
   readonly root: HTMLElement;
   private readonly doc: Document;
@@ -125,6 +130,7 @@ export class Panel {
     b.append(el(this.doc, 'span', {}, f.text), el(this.doc, 'span', { class: 'segqc-rule' }, f.rule));
     b.addEventListener('click', () => this.handlers.selectFinding(f.index));
     li.appendChild(b);
+    if (f.whyNot) li.appendChild(el(this.doc, 'small', { class: 'segqc-why-not', 'data-segqc': 'why-not' }, f.whyNot));
     if (f.override === 'form') li.appendChild(this.overrideForm(f));
     else if (f.override === 'button') {
       const open = el(this.doc, 'button', { type: 'button', 'data-key': `override:${f.key}` }, 'Override…');

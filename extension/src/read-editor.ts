@@ -2,7 +2,7 @@
 import type { Guideline } from '../../shared/guideline/types.js';
 import type { ChecklistAnswers } from '../../shared/rules/types.js';
 import { ATTESTATION_FROM_NAME, CHECKLIST_FROM_NAME_PREFIX } from '../../shared/rules/types.js';
-import { annotationAuthor, changeToken, control, objectSizes, ownAnnotation, selectedAnnotation, serializeResult, taskData, taskId, type ResultEntry } from './editor.js';
+import { annotationAuthor, changeToken, control, objectSizes, objectsLoading, ownAnnotation, selectedAnnotation, serializeResult, taskData, taskId, type ResultEntry } from './editor.js';
 import { labelStudioMaskSha256 } from '../../shared/review/reader.js';
 import { attestedFeedback, confirmedBefore, openFeedback, reviewsOfResult, roleOf } from './review.js';
 import { selectAnnotation, type ConfigFields, type SegQCState } from './state.js';
@@ -40,8 +40,10 @@ export function readEditor(s: SegQCState, store: Any, guideline: Guideline, exac
   selectAnnotation(s, ann);
   if (!ann) {
     s.fields = { attestation: false, checklist: false };
+    s.imageLoading = false;
     return null;
   }
+  s.imageLoading = objectsLoading(ann);
   s.token = changeToken(ann);
   s.sizes = objectSizes(ann);
   const { result, incomplete } = serializeResult(ann, exact ? undefined : s.cache, exact);

@@ -31,6 +31,8 @@ export interface SegQCState {
   /** A region could not be serialized yet (its canvas is not drawn): check again at the next poll. */
   pendingRegions: boolean;
   fields: ConfigFields;
+  /** An image of the annotation has not loaded yet: what the editor serializes now has placeholder sizes. */
+  imageLoading: boolean;
   /** Checklist answers kept here when the config has no checklist Choices. */
   localAnswers: ChecklistAnswers;
   overrides: Override[];
@@ -81,6 +83,7 @@ export function initialState(): SegQCState {
     cache: new Map(),
     pendingRegions: false,
     fields: { attestation: false, checklist: false },
+    imageLoading: false,
     localAnswers: {},
     overrides: [],
     live: null,

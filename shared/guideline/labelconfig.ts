@@ -7,6 +7,11 @@ import { isRequiredItem } from './types.js';
 export const LABELS_FROM_NAME = 'label';
 export const POLYGON_FROM_NAME = 'label_polygon';
 export const IMAGE_TO_NAME = 'image';
+/** `className` of the View holding the checklist: the extension hides it when its panel is the checklist. */
+export const CHECKLIST_VIEW_CLASS = 'segqc-checklist';
+
+/** Help text as help (a Header is bold by default). */
+const HELP_STYLE = 'font-weight:normal;font-size:13px;color:#555;margin:2px 0 6px';
 
 export interface LabelConfigOptions {
   /** Task data field holding the image (default `image`, or the guideline's `labelstudio.image_field`). */
@@ -46,9 +51,15 @@ export function labelConfig(guideline: Guideline, opts: LabelConfigOptions = {})
           ['PolygonLabels', POLYGON_FROM_NAME],
         ]
       : [[tool === 'brush' ? 'BrushLabels' : 'PolygonLabels', LABELS_FROM_NAME]];
-  for (const [tag, name] of controls) out.push(`  <${tag}${attrs({ name, toName: IMAGE_TO_NAME })}>`, labels, `  </${tag}>`);
+  const toolHeading: Record<string, string> = { BrushLabels: 'Brush: paint with these labels', PolygonLabels: 'Polygon: click the outline with these labels' };
+  for (const [tag, name] of controls) {
+    if (controls.length > 1) out.push(`  <Header${attrs({ value: toolHeading[tag], size: '6', style: HELP_STYLE })}/>`);
+    out.push(`  <${tag}${attrs({ name, toName: IMAGE_TO_NAME })}>`, labels, `  </${tag}>`);
+  }
 
-  for (const item of guideline.checklist ?? []) {
+  const items = guideline.checklist ?? [];
+  if (items.length > 0) out.push(`  <View${attrs({ className: CHECKLIST_VIEW_CLASS })}>`);
+  for (const item of items) {
     const required = isRequiredItem(item) && item.when === undefined;
     const condition = item.when
       ? 'label_present' in item.when
@@ -56,7 +67,7 @@ export function labelConfig(guideline: Guideline, opts: LabelConfigOptions = {})
         : ` (when no ${item.when.label_absent} is drawn)`
       : '';
     out.push(`  <Header${attrs({ value: `${item.prompt}${condition}`, size: '5' })}/>`);
-    if (item.help) out.push(`  <Header${attrs({ value: item.help, size: '6' })}/>`);
+    if (item.help) out.push(`  <Header${attrs({ value: item.help, size: '6', style: HELP_STYLE })}/>`);
     out.push(
       `  <Choices${attrs({
         name: `${CHECKLIST_FROM_NAME_PREFIX}${item.id}`,
@@ -69,6 +80,7 @@ export function labelConfig(guideline: Guideline, opts: LabelConfigOptions = {})
       '  </Choices>',
     );
   }
+  if (items.length > 0) out.push('  </View>');
   out.push(
     `  <View${attrs({ style: 'display:none' })}>`,
     `    <TextArea${attrs({ name: ATTESTATION_FROM_NAME, toName: IMAGE_TO_NAME, editable: 'false', rows: '1' })}/>`,
