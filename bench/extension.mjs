@@ -1,7 +1,8 @@
 // Live-check speed of the Label Studio extension in the real editor (headless Debian chromium): a 2048x2048 image with
 // 20 regions (5 brush, 15 polygons); after each edit (a polygon point moved through the editor's own store action)
 // the time of one `check()` — serializing what changed, rasterizing it, and the whole rule engine — is recorded.
-// Then brush strokes painted with the mouse (`--strokes`, default 12), each timed the same way.
+// Then brush strokes painted with the mouse (`--strokes`, default 12), each timed the same way: inside the liver, then
+// far outside it (each a `containment.outside` tumour).
 // Target: p95 ≤ 16 ms. Run: `node scripts/build.mjs && node bench/extension.mjs [--edits 80] [--pace 150] [--json out.json]`.
 import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -106,7 +107,7 @@ const context = await chromium.launchPersistentContext(profile, {
 });
 try {
   const p = await context.newPage();
-  await p.goto(`http://127.0.0.1:${server.address().port}/`);
+  await p.goto(`http://127.0.0.1:${server.address().port}/`, { timeout: 180_000 });
   await p.waitForFunction(() => window.Htx?.annotationStore?.selected?.regionStore?.regions?.length === 20, null, { timeout: 180_000 });
   const out = await p.evaluate(
     async ({ edits, warmup, pace }) => {
@@ -148,13 +149,15 @@ try {
   // Brush strokes painted with the mouse, each a new tumour region inside the liver: the editor exports the stroke's
   // canvas (its own serialization), segqc decodes and checks it.
   const STROKES = Number(opt('--strokes', '12'));
-  const brush = [];
   const cdp = process.env.SEGQC_BENCH_PROFILE ? await context.newCDPSession(p) : null;
   if (cdp) {
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
     await cdp.send('Profiler.start');
   }
+  /** Paints `STROKES` strokes, the k-th from (x0 + dx·k, y) in image pixels, each a new region; their check times. */
+  const paint = async (x0, dx, y) => {
+  const brush = [];
   for (let k = 0; k < STROKES; k++) {
     // A stroke extends the selected region: deselect, so that each stroke is a new region.
     await p.evaluate(() => window.Htx.annotationStore.selected.unselectAll());
@@ -166,8 +169,8 @@ try {
       return { x: r.x, y: r.y, scale: img.stageWidth / img.naturalWidth };
     });
     const before = await p.evaluate(() => window.Htx.annotationStore.selected.regionStore.regions.length);
-    const sx = geo.x + (600 + 60 * k) * geo.scale;
-    const sy = geo.y + 1350 * geo.scale;
+    const sx = geo.x + (x0 + dx * k) * geo.scale;
+    const sy = geo.y + y * geo.scale;
     await p.mouse.move(sx, sy);
     await p.mouse.down();
     for (let t = 1; t <= 6; t++) await p.mouse.move(sx + 6 * t * geo.scale, sy + 4 * t * geo.scale);
@@ -185,10 +188,15 @@ try {
         const r = window.segqc.check();
         const ms = performance.now() - s;
         await new Promise((ok) => setTimeout(ok, pace));
-        return { ms, engine: r.ms, state };
+        return { ms, engine: r.ms, state, findings: r.findings.map((f) => f.rule).join(',') };
       }, PACE),
     );
   }
+  return brush;
+  };
+  const brush = await paint(600, 60, 1350);
+  // Far outside the liver (its largest disc is centred at (1000, 1000) with radius 700): containment findings.
+  const farBrush = await paint(80, 60, 1950);
   if (cdp) {
     const { profile } = await cdp.send('Profiler.stop');
     const self = new Map();
@@ -201,12 +209,13 @@ try {
     });
     for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`    profile: ${ms.toFixed(0).padStart(6)} ms  ${name}`);
   }
-  if (process.env.SEGQC_BENCH_VERBOSE) for (const b of brush) console.log(`    stroke: ${b.ms.toFixed(1)} ms (reading + rules ${b.engine.toFixed(1)} ms) ${b.state}`);
+  if (process.env.SEGQC_BENCH_VERBOSE) for (const b of [...brush, ...farBrush]) console.log(`    stroke: ${b.ms.toFixed(1)} ms (reading + rules ${b.engine.toFixed(1)} ms) ${b.state} ${b.findings}`);
   const q = (xs, p) => {
     const s = [...xs].sort((a, b) => a - b);
     return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
   };
   const fmt = (x) => `${x.toFixed(1)} ms`;
+  const strokeSummary = (xs) => (xs.length ? { strokes: xs.length, p50: q(xs.map((b) => b.ms), 50), p95: q(xs.map((b) => b.ms), 95), max: Math.max(...xs.map((b) => b.ms)), reader_and_rules_p50: q(xs.map((b) => b.engine), 50) } : null);
   const summary = {
     image: `${N}x${N}`,
     regions: 20,
@@ -214,7 +223,9 @@ try {
     pace_ms: PACE,
     live_check_ms: { p50: q(out.live, 50), p95: q(out.live, 95), max: Math.max(...out.live) },
     reader_and_rules_ms: { p50: q(out.engine, 50), p95: q(out.engine, 95) },
-    brush_stroke_check_ms: brush.length ? { strokes: brush.length, p50: q(brush.map((b) => b.ms), 50), p95: q(brush.map((b) => b.ms), 95), reader_and_rules_p50: q(brush.map((b) => b.engine), 50) } : null,
+    brush_stroke_check_ms: strokeSummary(brush),
+    far_brush_stroke_check_ms: strokeSummary(farBrush),
+    far_stroke_findings: [...new Set(farBrush.flatMap((b) => b.findings.split(',').filter(Boolean)))],
     cold_check_ms: out.coldMs,
     gate_exact_check_ms: { p50: q(out.exact, 50), max: Math.max(...out.exact), editor_serialize_p50: q(out.editorSerialize, 50) },
     target_p95_ms: 16,
@@ -225,6 +236,10 @@ try {
   if (summary.brush_stroke_check_ms) {
     const b = summary.brush_stroke_check_ms;
     console.log(`  after a brush stroke (${b.strokes} strokes, new regions): p50 ${fmt(b.p50)}  p95 ${fmt(b.p95)}; reading + rules p50 ${fmt(b.reader_and_rules_p50)}`);
+  }
+  if (summary.far_brush_stroke_check_ms) {
+    const b = summary.far_brush_stroke_check_ms;
+    console.log(`  after a brush stroke far outside the container (${b.strokes} strokes, new regions): p50 ${fmt(b.p50)}  p95 ${fmt(b.p95)}  max ${fmt(b.max)}; reading + rules p50 ${fmt(b.reader_and_rules_p50)}; findings: ${summary.far_stroke_findings.join(', ') || 'none'}`);
   }
   console.log(`  first check (nothing cached): ${fmt(summary.cold_check_ms)}`);
   console.log(`  submit gate (exact: every region serialized, settled brushes from their stored RLE): p50 ${fmt(summary.gate_exact_check_ms.p50)}  max ${fmt(summary.gate_exact_check_ms.max)}; of which the editor's own serializeAnnotation() p50 ${fmt(summary.gate_exact_check_ms.editor_serialize_p50)}`);

@@ -4,6 +4,7 @@ import { isRequiredItem } from '../../shared/guideline/types.js';
 import { guidelineSha256 } from '../../shared/guideline/hash.js';
 import { readLabelStudioResult, type LabelStudioRegion, type RegionCache } from '../../shared/formats/labelstudio.js';
 import { checkAnnotation, ruleMemo } from '../../shared/rules/engine.js';
+import { maskEdits } from '../../shared/rules/mask-edits.js';
 import { checklistState } from '../../shared/rules/checklist.js';
 import type { ChecklistAnswers, Finding } from '../../shared/rules/types.js';
 import { CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES } from '../../shared/rules/types.js';
@@ -51,8 +52,9 @@ export class LiveChecker {
   readonly sha256: string;
   readonly labelValues: Record<string, number>;
   private readonly regionCache: RegionCache = new Map();
-  private readonly labelLayers = new LabelLayers();
-  private readonly memo = ruleMemo();
+  private readonly edits = maskEdits();
+  private readonly labelLayers = new LabelLayers(this.edits);
+  private readonly memo = ruleMemo(this.edits);
 
   constructor(
     readonly guideline: Guideline,

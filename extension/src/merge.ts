@@ -2,11 +2,14 @@
  * One mask layer per label instead of one per region, kept up to date between live checks. The rule engine unions
  * the layers of a label on every call (a full pass over the image per region); here only the pixels inside the
  * boxes of the regions that changed are touched. Rules compare labels, never regions of one label, so the findings
- * are the same (`overlap.forbidden` pairs different labels, which stay in different layers).
+ * are the same (`overlap.forbidden` pairs different labels, which stay in different layers). Each change is
+ * recorded in `edits` (the new layer equals the last one outside the changed box), so that the rules update the
+ * label's components and containment on that box instead of the whole image.
  */
 import type { MaskLayer, Segmentation } from '../../shared/model.js';
 import type { LabelStudioRegion } from '../../shared/formats/labelstudio.js';
 import { boundingBox, unionBox, type Box } from '../../shared/metrics/bbox.js';
+import { recordEdit, trackMask, type MaskEdits } from '../../shared/rules/mask-edits.js';
 
 /** [i0, j0, i1, j1], inclusive; null when empty. */
 type Box2 = [number, number, number, number] | null;
@@ -15,7 +18,7 @@ interface Merged {
   parts: Array<MaskLayer['data']>;
   boxes: Box2[];
   counts: Uint16Array;
-  data: Uint8Array;
+  data: MaskLayer['data'];
 }
 
 /** Box of a layer's pixels (each of its values; the layer holds no others), by the shared word-skipping scan. */
@@ -31,6 +34,8 @@ export class LabelLayers {
   private readonly boxes = new WeakMap<object, Box2>();
   private merged = new Map<number, Merged>();
   private shape = '';
+
+  constructor(private readonly edits?: MaskEdits) {}
 
   /** Box of a region's pixels, from its polygon or rectangle points when it has them, else by scanning once. */
   private boxOf(layer: MaskLayer, w: number, h: number, hint: Box2 | undefined): Box2 {
@@ -63,10 +68,6 @@ export class LabelLayers {
     const seen = new Set<number>();
     for (const [v, holders] of byValue) {
       seen.add(v);
-      if (holders.length === 1) {
-        layers.push(holders[0].layer);
-        continue;
-      }
       const parts = holders.map((x) => x.layer.data);
       const boxes = holders.map((x) => this.boxOf(x.layer, w, h, hints.get(layerRegion.get(x.index) ?? '')));
       layers.push({ data: this.update(v, parts, boxes, w, h), values: [v], id: `label:${v}` });
@@ -76,7 +77,7 @@ export class LabelLayers {
     return { ...seg, layers };
   }
 
-  private update(v: number, parts: Array<MaskLayer['data']>, boxes: Box2[], w: number, h: number): Uint8Array {
+  private update(v: number, parts: Array<MaskLayer['data']>, boxes: Box2[], w: number, h: number): MaskLayer['data'] {
     let m = this.merged.get(v);
     let added = parts.map((p, k) => [p, boxes[k]] as const);
     let removed: Array<readonly [MaskLayer['data'], Box2]> = [];
@@ -87,7 +88,9 @@ export class LabelLayers {
       added = added.filter(([p]) => !before.has(p));
       if (removed.length === 0 && added.length === 0) return m.data;
     } else {
-      m = { parts: [], boxes: [], counts: new Uint16Array(w * h), data: new Uint8Array(w * h) };
+      const data = v <= 0xff ? new Uint8Array(w * h) : v <= 0xffff ? new Uint16Array(w * h) : new Uint32Array(w * h);
+      m = { parts: [], boxes: [], counts: new Uint16Array(w * h), data };
+      if (this.edits) trackMask(this.edits, m.data);
     }
     let dirty: Box2 = null;
     const apply = (p: MaskLayer['data'], b: Box2, delta: number) => {
@@ -111,9 +114,12 @@ export class LabelLayers {
     }
     m.parts = parts;
     m.boxes = boxes;
-    // A new view of the same buffer: results memoized by the old view are never looked up again.
-    m.data = m.data.subarray(0);
     this.merged.set(v, m);
+    if (!db) return m.data;
+    // A new view of the same buffer: results memoized by the old view are never looked up again.
+    const before = m.data;
+    m.data = m.data.subarray(0);
+    if (this.edits) recordEdit(this.edits, before, m.data, db);
     return m.data;
   }
 }

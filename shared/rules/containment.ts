@@ -13,6 +13,7 @@ import { cropAround, cropMask, fillHoles, type Crop } from './envelope.js';
 import { sizeOf, sizeUnits } from '../metrics/size.js';
 import type { FindingDraft } from './findings.js';
 import { boxLocation } from './location.js';
+import { changedSince, isTracked, type MaskEdits } from './mask-edits.js';
 
 /** Voxels of `inner` outside the filled envelope of `outer` by more than `toleranceMm`, and how far out they reach. */
 export interface Outside {
@@ -135,12 +136,90 @@ function distancesOutside(e: Envelope, at: Int32Array, shape: Vec3, ib: Box, spa
   return d2;
 }
 
+/** Per row of a 2D image, the inner voxels outside the envelope beyond the tolerance: how many, their span, the farthest (mm²). */
+interface OutsideRows {
+  data: object;
+  count: Int32Array;
+  lo: Int32Array;
+  hi: Int32Array;
+  far: Float64Array;
+}
+
+/** Fills rows j0..j1 of `rows` for the inner mask (whose voxels lie in `ib`) of a 2D image. */
+function fillOutsideRows(rows: OutsideRows, e: Envelope, inner: MaskRef, shape: Vec3, ib: Box, spacing: Vec3, tol2: number, j0: number, j1: number): void {
+  const [ex, ey] = e.crop.size;
+  const [e0, e1] = e.crop.box;
+  const { data, value } = inner;
+  const at: number[] = [];
+  for (let j = j0; j <= j1; j++) {
+    rows.count[j] = 0;
+    rows.lo[j] = shape[0];
+    rows.hi[j] = -1;
+    rows.far[j] = 0;
+    if (j < ib[1] || j > ib[4]) continue;
+    const ej = j - e1;
+    const rowIn = ej >= 0 && ej < ey;
+    const base = j * shape[0];
+    const envRow = ej * ex - e0;
+    for (let i = ib[0]; i <= ib[3]; i++) {
+      if (data[base + i] !== value) continue;
+      if (rowIn && i >= e0 && i < e0 + ex && e.env[envRow + i] === 1) continue;
+      at.push(base + i);
+    }
+  }
+  if (at.length === 0) return;
+  const d2 = distancesOutside(e, Int32Array.from(at), shape, ib, spacing);
+  for (let q = 0; q < at.length; q++) {
+    if (d2[q] <= tol2 * (1 + 1e-9)) continue;
+    const j = Math.floor(at[q] / shape[0]);
+    const i = at[q] - j * shape[0];
+    rows.count[j]++;
+    if (i < rows.lo[j]) rows.lo[j] = i;
+    if (i > rows.hi[j]) rows.hi[j] = i;
+    if (d2[q] > rows.far[j]) rows.far[j] = d2[q];
+  }
+}
+
+/**
+ * `outsideEnvelope` of a 2D inner mask that is edited a box at a time: per-row results are kept, and after an edit
+ * only the rows of its box are measured again.
+ */
+function outsideByRows(e: Envelope, mm: Map<string, unknown>, inner: MaskRef, shape: Vec3, ib: Box, spacing: Vec3, toleranceMm: number, edits: MaskEdits): Outside {
+  const key = `rows:${inner.value}:${toleranceMm}:${spacing.join(',')}`;
+  const tol2 = toleranceMm * toleranceMm;
+  const h = shape[1];
+  let rows = mm.get(key) as OutsideRows | undefined;
+  const changed = rows ? changedSince(edits, rows.data, inner.data) : null;
+  if (!rows || rows.data !== inner.data) {
+    if (!rows || !changed) {
+      rows = { data: inner.data, count: new Int32Array(h), lo: new Int32Array(h), hi: new Int32Array(h), far: new Float64Array(h) };
+      fillOutsideRows(rows, e, inner, shape, ib, spacing, tol2, 0, h - 1);
+    } else {
+      fillOutsideRows(rows, e, inner, shape, ib, spacing, tol2, Math.max(0, changed[1]), Math.min(h - 1, changed[3]));
+      rows.data = inner.data;
+    }
+    mm.set(key, rows);
+  }
+  let voxels = 0;
+  let farthest = 0;
+  const box = emptyBox();
+  for (let j = 0; j < h; j++) {
+    if (rows.count[j] === 0) continue;
+    voxels += rows.count[j];
+    if (rows.far[j] > farthest) farthest = rows.far[j];
+    extendBox(box, rows.lo[j], j, 0);
+    extendBox(box, rows.hi[j], j, 0);
+  }
+  return voxels === 0 ? { voxels: 0, farthest: 0, bbox: null } : { voxels, farthest: Math.sqrt(farthest), bbox: box };
+}
+
 /**
  * Measures how much of `inner` lies outside `outer`'s filled envelope beyond the tolerance. The envelope is built
  * once per container (and kept in `memo` across calls while the container's data is the same), so a live check in
- * the editor pays only for the inner label's box and the distances of its outside voxels.
+ * the editor pays only for the inner label's box and the distances of its outside voxels; with `edits`, a 2D inner
+ * mask edited a box at a time pays only for the rows of the box.
  */
-export function outsideEnvelope(inner: MaskRef, outer: MaskRef | null, geometry: Geometry, toleranceMm: number, innerBox?: Box | null, memo?: WeakMap<object, Map<string, unknown>>): Outside {
+export function outsideEnvelope(inner: MaskRef, outer: MaskRef | null, geometry: Geometry, toleranceMm: number, innerBox?: Box | null, memo?: WeakMap<object, Map<string, unknown>>, edits?: MaskEdits): Outside {
   let mm = outer && memo ? memo.get(outer.data) : undefined;
   if (outer && memo && !mm) memo.set(outer.data, (mm = new Map()));
   const shape = geometry.shape;
@@ -157,6 +236,7 @@ export function outsideEnvelope(inner: MaskRef, outer: MaskRef | null, geometry:
     mm?.set(envKey, e);
   }
   const spacing: Vec3 = geometry.spacingKnown ? geometry.spacing : [1, 1, 1];
+  if (edits && mm && shape[2] === 1 && isTracked(edits, inner.data)) return outsideByRows(e, mm, inner, shape, ib, spacing, toleranceMm, edits);
   // Inner voxels not in the envelope, on a grid that holds both the inner box and the envelope.
   const [ex, ey, ez] = e.crop.size;
   const [e0, e1, e2] = e.crop.box;
@@ -204,11 +284,12 @@ export function containmentRule(
   geometry: Geometry,
   file?: string,
   memo?: WeakMap<object, Map<string, unknown>>,
+  edits?: MaskEdits,
 ): FindingDraft[] {
   const rule = insideOf(label);
   if (!rule) return [];
   const tolerance = geometry.spacingKnown ? rule.tolerance_mm : 0;
-  const o = outsideEnvelope(inner, container, geometry, tolerance, innerBox, memo);
+  const o = outsideEnvelope(inner, container, geometry, tolerance, innerBox, memo, edits);
   if (o.voxels === 0 || o.bbox === null) return [];
   const units = sizeUnits(geometry);
   const size = sizeOf(o.voxels, geometry);

@@ -14,7 +14,8 @@ import { geometryRules } from './geometry.js';
 import { requiredMissing, resolveLabels, resolvedMask } from './labels.js';
 import { overlapRules } from './overlap.js';
 import type { DrawnLabel } from './overlap.js';
-import { labelShape } from './shape.js';
+import { incrementalShape, labelShape } from './shape.js';
+import { componentsOf, isTracked, type MaskEdits } from './mask-edits.js';
 import type { LabelShape } from './shape.js';
 import type { Geometry, Segmentation } from '../model.js';
 import { sliceRules } from './slices.js';
@@ -39,8 +40,10 @@ export interface RuleMemo {
   shapes: WeakMap<object, Map<number, LabelShape>>;
   envelopes: WeakMap<object, Map<string, unknown>>;
   pairs: PairMemo;
+  /** Edits recorded by a caller that changes 2D masks a box at a time: shapes and containment are then updated, not redone. */
+  edits?: MaskEdits;
 }
-export const ruleMemo = (): RuleMemo => ({ shapes: new WeakMap(), envelopes: new WeakMap(), pairs: new WeakMap() });
+export const ruleMemo = (edits?: MaskEdits): RuleMemo => ({ shapes: new WeakMap(), envelopes: new WeakMap(), pairs: new WeakMap(), ...(edits ? { edits } : {}) });
 
 /** `labelShape`, looked up first in the caller's memo. */
 export function memoShape(memo: RuleMemo | undefined, mask: MaskRef, g: Geometry): LabelShape {
@@ -48,7 +51,11 @@ export function memoShape(memo: RuleMemo | undefined, mask: MaskRef, g: Geometry
   let byValue = memo.shapes.get(mask.data);
   if (!byValue) memo.shapes.set(mask.data, (byValue = new Map()));
   let shape = byValue.get(mask.value);
-  if (!shape) byValue.set(mask.value, (shape = labelShape(mask, g)));
+  if (!shape) {
+    const [w, h, d] = g.shape;
+    shape = memo.edits && d === 1 && isTracked(memo.edits, mask.data) ? incrementalShape(componentsOf(memo.edits, mask.data, mask.value, w, h)) : labelShape(mask, g);
+    byValue.set(mask.value, shape);
+  }
   return shape;
 }
 
@@ -93,7 +100,7 @@ export function checkAnnotation(guideline: Guideline, annotation: AnnotationInpu
   for (const d of drawn) {
     const inside = insideOf(d.resolved.label);
     if (!inside) continue;
-    drafts.push(...containmentRule(d.resolved.label, d.mask, d.box, maskOf.get(inside.label) ?? null, g, file, opts.memo?.envelopes));
+    drafts.push(...containmentRule(d.resolved.label, d.mask, d.box, maskOf.get(inside.label) ?? null, g, file, opts.memo?.envelopes, opts.memo?.edits));
   }
   drafts.push(...overlapRules(seg, drawn, file));
 

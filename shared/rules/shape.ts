@@ -3,6 +3,7 @@ import type { Geometry } from '../model.js';
 import { boundingBox } from '../metrics/bbox.js';
 import type { Box, MaskRef } from '../metrics/bbox.js';
 import { connectedComponents } from '../metrics/components.js';
+import type { IncrementalComponents } from '../metrics/components-incremental.js';
 
 /** One connected component. */
 export interface Component {
@@ -73,4 +74,19 @@ export function labelShape(mask: MaskRef, geometry: Geometry): LabelShape {
   }
   components.sort((a, b) => b.voxels - a.voxels || a.bbox[2] - b.bbox[2]);
   return { voxels, bbox, components, slices };
+}
+
+/** `labelShape` of the 2D mask an `IncrementalComponents` was last given. */
+export function incrementalShape(c: IncrementalComponents): LabelShape {
+  const comps = c.components();
+  if (comps.length === 0) return { voxels: 0, bbox: null, components: [], slices: [] };
+  const bbox: Box = [Infinity, Infinity, 0, -1, -1, 0];
+  const components = comps.map(({ voxels, box }): Component => {
+    if (box[0] < bbox[0]) bbox[0] = box[0];
+    if (box[1] < bbox[1]) bbox[1] = box[1];
+    if (box[2] > bbox[3]) bbox[3] = box[2];
+    if (box[3] > bbox[4]) bbox[4] = box[3];
+    return { voxels, bbox: [box[0], box[1], 0, box[2], box[3], 0] };
+  });
+  return { voxels: c.voxels, bbox, components, slices: [0] };
 }

@@ -1,0 +1,164 @@
+/**
+ * The editor's incremental live check against a check from scratch: components updated on the changed box only, and
+ * containment measured again on the changed rows only, must give exactly what labelling and measuring the whole
+ * masks again gives, through random strokes that add, join, split and erase.
+ */
+import { describe, expect, test } from 'vitest';
+import { axisGeometry } from '../shared/model.js';
+import { IncrementalComponents, type PixelBox } from '../shared/metrics/components-incremental.js';
+import { incrementalShape, labelShape } from '../shared/rules/shape.js';
+import { checkAnnotation } from '../shared/rules/engine.js';
+import { LiveChecker } from '../extension/src/live.js';
+import { paintStroke, type Stroke } from '../extension/src/strokes.js';
+import { GUIDELINE } from './extension-scenario.js';
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function rng(seed: number) {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A random stroke in percent of the image: 1 to 4 points, 1 % to 12 % wide, sometimes reaching past the edges. */
+function randomStroke(rand: () => number, eraser: boolean): Stroke {
+  const n = 1 + Math.floor(rand() * 4);
+  const pts: number[] = [];
+  let x = -5 + rand() * 110, y = -5 + rand() * 110;
+  for (let k = 0; k < n; k++) {
+    pts.push(x, y);
+    x += (rand() - 0.5) * 40;
+    y += (rand() - 0.5) * 40;
+  }
+  return { type: eraser ? 'eraser' : 'add', relativePoints: pts, relativeStrokeWidth: 1 + rand() * 11 };
+}
+
+describe('incremental components', () => {
+  test('equal a full labelling after every random stroke, added or erased, with sizes and boxes and order', () => {
+    const w = 61, h = 47;
+    const g = axisGeometry([w, h, 1]);
+    for (const seed of [1, 2, 3]) {
+      const rand = rng(seed);
+      const value = 1 + seed;
+      const inc = new IncrementalComponents(w, h, value);
+      let mask = new Uint8Array(w * h);
+      inc.update(mask, null);
+      let pending: PixelBox | null = null;
+      let joins = 0, splits = 0;
+      for (let step = 0; step < 300; step++) {
+        const before = labelShape({ data: mask, value }, g).components.length;
+        const next = mask.slice();
+        // Now and then another value is painted too: it is not in the mask.
+        const s = randomStroke(rand, rand() < 0.35);
+        const box = paintStroke(next, w, h, s, rand() < 0.1 ? value + 1 : value);
+        if (box) pending = pending ? [Math.min(pending[0], box[0]), Math.min(pending[1], box[1]), Math.max(pending[2], box[2]), Math.max(pending[3], box[3])] : box;
+        mask = next;
+        // Several strokes between two updates: the update gets the union of their boxes.
+        if (rand() < 0.3) continue;
+        inc.update(mask, pending ?? [0, 0, -1, -1]);
+        pending = null;
+        const expected = labelShape({ data: mask, value }, g);
+        expect(incrementalShape(inc), `seed ${seed} step ${step}`).toEqual(expected);
+        if (expected.components.length < before && s.type === 'add') joins++;
+        if (expected.components.length > before && s.type === 'eraser') splits++;
+      }
+      // The walk did join and split components, not only add isolated ones.
+      expect(joins).toBeGreaterThan(5);
+      expect(splits).toBeGreaterThan(2);
+    }
+  });
+
+  test('a box larger than the change, and an update with no box, give the same components', () => {
+    const w = 40, h = 30;
+    const g = axisGeometry([w, h, 1]);
+    const rand = rng(9);
+    const mask = new Uint8Array(w * h);
+    for (let k = 0; k < 12; k++) paintStroke(mask, w, h, randomStroke(rand, false), 1);
+    const inc = new IncrementalComponents(w, h, 1);
+    inc.update(mask, null);
+    expect(incrementalShape(inc)).toEqual(labelShape({ data: mask, value: 1 }, g));
+    const next = mask.slice();
+    paintStroke(next, w, h, { type: 'eraser', relativePoints: [50, 0, 50, 100], relativeStrokeWidth: 8 }, 1);
+    inc.update(next, [-3, -3, w + 3, h + 3]);
+    expect(incrementalShape(inc)).toEqual(labelShape({ data: next, value: 1 }, g));
+  });
+});
+
+type Entry = Record<string, unknown> & { id: string; value: Record<string, unknown> };
+
+describe('the live check after each edit', () => {
+  const W = 96, H = 72;
+  const task = { pixel_spacing: [0.8, 0.8] };
+  const ctx = { task, item: 'task 1', annotation: 'a1', author: 'ann' };
+  const brush = (id: string, label: string, strokes: Stroke[]): Entry => ({
+    id,
+    from_name: 'label',
+    to_name: 'image',
+    type: 'brushlabels',
+    original_width: W,
+    original_height: H,
+    image_rotation: 0,
+    value: { format: 'rle', rle: [], brushlabels: [label] },
+    segqcStrokes: strokes,
+  });
+  const polygon = (id: string, label: string, cx: number, cy: number, r: number): Entry => ({
+    id,
+    from_name: 'label_polygon',
+    to_name: 'image',
+    type: 'polygonlabels',
+    original_width: W,
+    original_height: H,
+    image_rotation: 0,
+    value: { points: Array.from({ length: 6 }, (_, k) => [cx + r * Math.cos(k), cy + r * 1.3 * Math.sin(k)]), closed: true, polygonlabels: [label] },
+  });
+
+  /** The findings of a check from scratch: the regions as a fresh checker reads them, through the engine without any memo. */
+  const fromScratch = (result: Entry[]) => {
+    const fresh = new LiveChecker(GUIDELINE).check(result, ctx);
+    expect(fresh.readError).toBeNull();
+    const labelValues = Object.fromEntries(GUIDELINE.labels.map((l) => [l.name, l.value]));
+    const input = { id: 'a1', annotator: 'ann', segmentation: fresh.segmentation!, checklist: fresh.answers, attestation: null };
+    return checkAnnotation(GUIDELINE, input, 'task 1', { labelValuesByName: labelValues }).filter((f) => !f.rule.startsWith('checklist.') && !f.rule.startsWith('attestation.'));
+  };
+
+  test('gives the findings of a check from scratch through random strokes, erasers, polygon moves and deletions', () => {
+    for (const seed of [11, 12]) {
+      const rand = rng(seed);
+      const checker = new LiveChecker(GUIDELINE);
+      let result: Entry[] = [brush('liver0', 'Liver', [{ type: 'add', relativePoints: [50, 50, 55, 52], relativeStrokeWidth: 40 }]), polygon('t0', 'Liver tumour', 45, 45, 6)];
+      const seen = new Set<string>();
+      let next = 1;
+      for (let step = 0; step < 120; step++) {
+        const op = rand();
+        const label = rand() < 0.4 ? 'Liver' : 'Liver tumour';
+        if (op < 0.35) result = [...result, brush(`b${next++}`, label, [randomStroke(rand, false)])];
+        else if (op < 0.65) {
+          // More strokes on an existing brush region (a new entry object, as the editor serializes it).
+          const brushes = result.filter((e) => Array.isArray(e.segqcStrokes));
+          if (brushes.length === 0) continue;
+          const e = brushes[Math.floor(rand() * brushes.length)];
+          const more = [...(e.segqcStrokes as Stroke[]), randomStroke(rand, rand() < 0.4)];
+          result = result.map((x) => (x === e ? { ...e, segqcStrokes: more } : x));
+        } else if (op < 0.8) {
+          const k = Math.floor(rand() * result.length);
+          const e = result[k];
+          result = result.map((x, i) => (i === k && !Array.isArray(e.segqcStrokes) ? polygon(e.id, (e.value.polygonlabels as string[])[0], rand() * 100, rand() * 100, 2 + rand() * 12) : x));
+          if (Array.isArray(e.segqcStrokes)) result = [...result, polygon(`p${next++}`, label, rand() * 100, rand() * 100, 2 + rand() * 12)];
+        } else if (result.length > 1) {
+          const k = Math.floor(rand() * result.length);
+          result = result.filter((_, i) => i !== k);
+        }
+        const live = checker.check(result, ctx);
+        expect(live.readError).toBeNull();
+        const expected = fromScratch(result);
+        expect(live.findings, `seed ${seed} step ${step}`).toEqual(expected);
+        for (const f of expected) seen.add(f.rule);
+      }
+      // The walk went through the findings the incremental parts compute.
+      for (const rule of ['containment.outside', 'components.too_many', 'component.too_small', 'volume.below_min']) expect([...seen], rule).toContain(rule);
+    }
+  });
+});
