@@ -67737,6 +67737,177 @@ function fillHoles(mask, size2) {
   for (let x2 = 0; x2 < n2; x2++) if (mask[x2] === OUTSIDE) mask[x2] = 0;
 }
 
+// shared/metrics/components-incremental.ts
+var IncrementalComponents = class {
+  constructor(width, height, value2) {
+    this.width = width;
+    this.height = height;
+    this.value = value2;
+  }
+  width;
+  height;
+  value;
+  /** The mask the components are of (null before the first update). */
+  data = null;
+  labels = null;
+  comps = /* @__PURE__ */ new Map();
+  nextId = 1;
+  voxelCount = 0;
+  /**
+   * Makes the components those of `data`, which equals the mask of the last update outside `changed`; null (or no
+   * earlier update) labels the whole mask.
+   */
+  update(data2, changed) {
+    const w = this.width, h3 = this.height;
+    if (data2.length !== w * h3) throw new Error(`mask of ${data2.length} pixels for a ${w}x${h3} image`);
+    if (changed === null || this.data === null) {
+      this.labels?.fill(0);
+      this.comps.clear();
+      this.voxelCount = 0;
+      this.data = data2;
+      const b = boundingBox({ data: data2, value: this.value }, [w, h3, 1]);
+      if (b) this.relabel(data2, [b[0], b[1], b[3], b[4]]);
+      return;
+    }
+    this.data = data2;
+    const d = [Math.max(0, changed[0]), Math.max(0, changed[1]), Math.min(w - 1, changed[2]), Math.min(h3 - 1, changed[3])];
+    if (d[0] > d[2] || d[1] > d[3]) return;
+    this.relabel(data2, d);
+  }
+  /** Labels again the pixels of `d` and of every component within a pixel of it. */
+  relabel(data2, d) {
+    const w = this.width, h3 = this.height, v3 = this.value;
+    const labels = this.labels ??= new Int32Array(w * h3);
+    const affected = /* @__PURE__ */ new Set();
+    const e0 = Math.max(0, d[0] - 1), e1 = Math.max(0, d[1] - 1), e2 = Math.min(w - 1, d[2] + 1), e3 = Math.min(h3 - 1, d[3] + 1);
+    for (let j = e1; j <= e3; j++) {
+      let last = 0;
+      for (let x2 = j * w + e0, end = j * w + e2; x2 <= end; x2++) {
+        const l = labels[x2];
+        if (l !== 0 && l !== last) affected.add(last = l);
+      }
+    }
+    for (let j = d[1]; j <= d[3]; j++) for (let x2 = j * w + d[0], end = j * w + d[2]; x2 <= end; x2++) if (data2[x2] !== v3) labels[x2] = 0;
+    let [r0, r1, r2, r3] = d;
+    for (const id of affected) {
+      const c = this.comps.get(id);
+      r0 = Math.min(r0, c.box[0]);
+      r1 = Math.min(r1, c.box[1]);
+      r2 = Math.max(r2, c.box[2]);
+      r3 = Math.max(r3, c.box[3]);
+      this.voxelCount -= c.voxels;
+      this.comps.delete(id);
+    }
+    const rows = r3 - r1 + 1;
+    const rowStart = new Int32Array(rows + 1);
+    let cap = 256;
+    let rs = new Int32Array(cap), re = new Int32Array(cap);
+    let nr = 0;
+    for (let j = r1; j <= r3; j++) {
+      rowStart[j - r1] = nr;
+      const row = j * w;
+      let lastId = -1, lastIn2 = false;
+      let i2 = r0;
+      while (i2 <= r2) {
+        const x2 = row + i2;
+        let take = data2[x2] === v3;
+        if (take) {
+          const l = labels[x2];
+          if (l !== 0) {
+            if (l !== lastId) {
+              lastId = l;
+              lastIn2 = affected.has(l);
+            }
+            take = lastIn2;
+          }
+        }
+        if (!take) {
+          i2++;
+          continue;
+        }
+        const s = i2;
+        i2++;
+        while (i2 <= r2) {
+          const y = row + i2;
+          if (data2[y] !== v3) break;
+          const l = labels[y];
+          if (l !== 0) {
+            if (l !== lastId) {
+              lastId = l;
+              lastIn2 = affected.has(l);
+            }
+            if (!lastIn2) break;
+          }
+          i2++;
+        }
+        if (nr === cap) {
+          cap *= 2;
+          const a = new Int32Array(cap), b = new Int32Array(cap);
+          a.set(rs);
+          b.set(re);
+          rs = a;
+          re = b;
+        }
+        rs[nr] = s;
+        re[nr] = i2 - 1;
+        nr++;
+      }
+    }
+    rowStart[rows] = nr;
+    if (nr === 0) return;
+    const { count, sizes, compOf } = componentsOfRuns(rowStart, rs, re, rows, 1, 8);
+    const ids = new Int32Array(count + 1);
+    const made = [];
+    for (let c = 1; c <= count; c++) {
+      ids[c] = this.nextId++;
+      made.push({ voxels: sizes[c - 1], box: [w, h3, -1, -1], first: -1 });
+    }
+    for (let r = 0; r < rows; r++) {
+      const j = r + r1;
+      for (let t = rowStart[r]; t < rowStart[r + 1]; t++) {
+        const c = compOf[t];
+        const comp = made[c - 1];
+        const a = rs[t], b = re[t];
+        if (comp.first < 0) {
+          comp.first = j * w + a;
+          comp.box[1] = j;
+        }
+        if (a < comp.box[0]) comp.box[0] = a;
+        if (b > comp.box[2]) comp.box[2] = b;
+        comp.box[3] = j;
+        labels.fill(ids[c], j * w + a, j * w + b + 1);
+      }
+    }
+    for (let c = 1; c <= count; c++) {
+      this.comps.set(ids[c], made[c - 1]);
+      this.voxelCount += made[c - 1].voxels;
+    }
+  }
+  /** Pixels in the mask. */
+  get voxels() {
+    return this.voxelCount;
+  }
+  /** The components, largest first, equal sizes in raster order of their first pixel (as a full labelling orders them). */
+  components() {
+    return [...this.comps.values()].sort((a, b) => b.voxels - a.voxels || a.first - b.first);
+  }
+};
+
+// shared/rules/mask-edits.ts
+var isTracked = (m, data2) => m.tracked.has(data2.buffer);
+function changedSince(m, from, to) {
+  for (const a of m.ancestors.get(to) ?? []) if (a.from === from) return a.box;
+  return null;
+}
+function componentsOf(m, data2, value2, width, height) {
+  let byValue = m.components.get(data2.buffer);
+  if (!byValue) m.components.set(data2.buffer, byValue = /* @__PURE__ */ new Map());
+  let c = byValue.get(value2);
+  if (!c || c.width !== width || c.height !== height) byValue.set(value2, c = new IncrementalComponents(width, height, value2));
+  if (c.data !== data2) c.update(data2, c.data ? changedSince(m, c.data, data2) : null);
+  return c;
+}
+
 // shared/rules/containment.ts
 function countIn(mask, shape, box) {
   const { data: data2, value: value2 } = mask;
@@ -67816,7 +67987,68 @@ function distancesOutside(e2, at, shape, ib, spacing) {
   }
   return d2;
 }
-function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
+function fillOutsideRows(rows, e2, inner, shape, ib, spacing, tol2, j0, j1) {
+  const [ex, ey] = e2.crop.size;
+  const [e0, e1] = e2.crop.box;
+  const { data: data2, value: value2 } = inner;
+  const at = [];
+  for (let j = j0; j <= j1; j++) {
+    rows.count[j] = 0;
+    rows.lo[j] = shape[0];
+    rows.hi[j] = -1;
+    rows.far[j] = 0;
+    if (j < ib[1] || j > ib[4]) continue;
+    const ej = j - e1;
+    const rowIn = ej >= 0 && ej < ey;
+    const base = j * shape[0];
+    const envRow = ej * ex - e0;
+    for (let i2 = ib[0]; i2 <= ib[3]; i2++) {
+      if (data2[base + i2] !== value2) continue;
+      if (rowIn && i2 >= e0 && i2 < e0 + ex && e2.env[envRow + i2] === 1) continue;
+      at.push(base + i2);
+    }
+  }
+  if (at.length === 0) return;
+  const d2 = distancesOutside(e2, Int32Array.from(at), shape, ib, spacing);
+  for (let q = 0; q < at.length; q++) {
+    if (d2[q] <= tol2 * (1 + 1e-9)) continue;
+    const j = Math.floor(at[q] / shape[0]);
+    const i2 = at[q] - j * shape[0];
+    rows.count[j]++;
+    if (i2 < rows.lo[j]) rows.lo[j] = i2;
+    if (i2 > rows.hi[j]) rows.hi[j] = i2;
+    if (d2[q] > rows.far[j]) rows.far[j] = d2[q];
+  }
+}
+function outsideByRows(e2, mm2, inner, shape, ib, spacing, toleranceMm, edits) {
+  const key = `rows:${inner.value}:${toleranceMm}:${spacing.join(",")}`;
+  const tol2 = toleranceMm * toleranceMm;
+  const h3 = shape[1];
+  let rows = mm2.get(key);
+  const changed = rows ? changedSince(edits, rows.data, inner.data) : null;
+  if (!rows || rows.data !== inner.data) {
+    if (!rows || !changed) {
+      rows = { data: inner.data, count: new Int32Array(h3), lo: new Int32Array(h3), hi: new Int32Array(h3), far: new Float64Array(h3) };
+      fillOutsideRows(rows, e2, inner, shape, ib, spacing, tol2, 0, h3 - 1);
+    } else {
+      fillOutsideRows(rows, e2, inner, shape, ib, spacing, tol2, Math.max(0, changed[1]), Math.min(h3 - 1, changed[3]));
+      rows.data = inner.data;
+    }
+    mm2.set(key, rows);
+  }
+  let voxels = 0;
+  let farthest = 0;
+  const box = emptyBox();
+  for (let j = 0; j < h3; j++) {
+    if (rows.count[j] === 0) continue;
+    voxels += rows.count[j];
+    if (rows.far[j] > farthest) farthest = rows.far[j];
+    extendBox(box, rows.lo[j], j, 0);
+    extendBox(box, rows.hi[j], j, 0);
+  }
+  return voxels === 0 ? { voxels: 0, farthest: 0, bbox: null } : { voxels, farthest: Math.sqrt(farthest), bbox: box };
+}
+function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo, edits) {
   let mm2 = outer && memo ? memo.get(outer.data) : void 0;
   if (outer && memo && !mm2) memo.set(outer.data, mm2 = /* @__PURE__ */ new Map());
   const shape = geometry.shape;
@@ -67833,6 +68065,7 @@ function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
     mm2?.set(envKey, e2);
   }
   const spacing = geometry.spacingKnown ? geometry.spacing : [1, 1, 1];
+  if (edits && mm2 && shape[2] === 1 && isTracked(edits, inner.data)) return outsideByRows(e2, mm2, inner, shape, ib, spacing, toleranceMm, edits);
   const [ex, ey, ez] = e2.crop.size;
   const [e0, e1, e22] = e2.crop.box;
   const { data: data2, value: value2 } = inner;
@@ -67869,11 +68102,11 @@ function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo) {
   }
   return voxels === 0 ? { voxels: 0, farthest: 0, bbox: null } : { voxels, farthest: Math.sqrt(farthest), bbox: box };
 }
-function containmentRule(label, inner, innerBox, container, geometry, file, memo) {
+function containmentRule(label, inner, innerBox, container, geometry, file, memo, edits) {
   const rule = insideOf(label);
   if (!rule) return [];
   const tolerance = geometry.spacingKnown ? rule.tolerance_mm : 0;
-  const o = outsideEnvelope(inner, container, geometry, tolerance, innerBox, memo);
+  const o = outsideEnvelope(inner, container, geometry, tolerance, innerBox, memo, edits);
   if (o.voxels === 0 || o.bbox === null) return [];
   const units = sizeUnits(geometry);
   const size2 = sizeOf(o.voxels, geometry);
@@ -68083,6 +68316,19 @@ function labelShape(mask, geometry) {
   components.sort((a, b) => b.voxels - a.voxels || a.bbox[2] - b.bbox[2]);
   return { voxels, bbox, components, slices };
 }
+function incrementalShape(c) {
+  const comps = c.components();
+  if (comps.length === 0) return { voxels: 0, bbox: null, components: [], slices: [] };
+  const bbox = [Infinity, Infinity, 0, -1, -1, 0];
+  const components = comps.map(({ voxels, box }) => {
+    if (box[0] < bbox[0]) bbox[0] = box[0];
+    if (box[1] < bbox[1]) bbox[1] = box[1];
+    if (box[2] > bbox[3]) bbox[3] = box[2];
+    if (box[3] > bbox[4]) bbox[4] = box[3];
+    return { voxels, bbox: [box[0], box[1], 0, box[2], box[3], 0] };
+  });
+  return { voxels: c.voxels, bbox, components, slices: [0] };
+}
 
 // shared/rules/slices.ts
 function sliceRules(label, shape, geometry, file) {
@@ -68122,13 +68368,17 @@ function volumeRules(label, shape, geometry, file) {
 }
 
 // shared/rules/engine.ts
-var ruleMemo = () => ({ shapes: /* @__PURE__ */ new WeakMap(), envelopes: /* @__PURE__ */ new WeakMap(), pairs: /* @__PURE__ */ new WeakMap() });
+var ruleMemo = (edits) => ({ shapes: /* @__PURE__ */ new WeakMap(), envelopes: /* @__PURE__ */ new WeakMap(), pairs: /* @__PURE__ */ new WeakMap(), ...edits ? { edits } : {} });
 function memoShape(memo, mask, g) {
   if (!memo) return labelShape(mask, g);
   let byValue = memo.shapes.get(mask.data);
   if (!byValue) memo.shapes.set(mask.data, byValue = /* @__PURE__ */ new Map());
   let shape = byValue.get(mask.value);
-  if (!shape) byValue.set(mask.value, shape = labelShape(mask, g));
+  if (!shape) {
+    const [w, h3, d] = g.shape;
+    shape = memo.edits && d === 1 && isTracked(memo.edits, mask.data) ? incrementalShape(componentsOf(memo.edits, mask.data, mask.value, w, h3)) : labelShape(mask, g);
+    byValue.set(mask.value, shape);
+  }
   return shape;
 }
 var shaMemo = /* @__PURE__ */ new WeakMap();
@@ -68168,7 +68418,7 @@ function checkAnnotation(guideline, annotation, itemId, opts = {}) {
   for (const d of drawn) {
     const inside = insideOf(d.resolved.label);
     if (!inside) continue;
-    drafts.push(...containmentRule(d.resolved.label, d.mask, d.box, maskOf.get(inside.label) ?? null, g, file, opts.memo?.envelopes));
+    drafts.push(...containmentRule(d.resolved.label, d.mask, d.box, maskOf.get(inside.label) ?? null, g, file, opts.memo?.envelopes, opts.memo?.edits));
   }
   drafts.push(...overlapRules(seg, drawn, file));
   const sidecar = annotation.sidecar ?? null;
