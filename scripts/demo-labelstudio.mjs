@@ -164,17 +164,19 @@ if (!screenshot) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.SEGQC_CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    viewport: { width: 1440, height: 900 },
+    viewport: { width: 1280, height: 800 },
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   try {
     const p = await context.newPage();
     await p.goto(url);
     await p.waitForFunction(() => (document.querySelector('[data-segqc="findings"] li') !== null), null, { timeout: 120_000 });
-    // Show the gate too: ask to submit with the checklist still empty.
+    // Show the gate too: ask to submit with the checklist half done; then open the override of the stray island.
     await p.locator('#segqc-check-veins_excluded').check();
     await p.getByRole('button', { name: 'submit' }).click();
-    await p.waitForFunction(() => (document.querySelector('[data-segqc="gate"]')?.textContent ?? '') !== '', null, { timeout: 60_000 });
+    await p.locator('[data-segqc="gate-note"]').waitFor({ state: 'visible', timeout: 60_000 });
+    await p.locator('[data-key="override:components.too_many|Liver"]').click();
+    await p.locator('input[data-key="reason:components.too_many|Liver"]').fill('lobe cut by the slice plane');
     mkdirSync(dirname(resolve(screenshot)), { recursive: true });
     writeFileSync(resolve(screenshot), await p.screenshot());
     console.log(`demo-labelstudio: wrote ${screenshot}`);

@@ -37,6 +37,15 @@ describe('guideline examples', () => {
     expect(g.review).toEqual({ min_annotations: 1, audit_rate: 0.1 });
   });
 
+  test('liver-ct-slice (the Label Studio demo\'s guideline) has an overridable error rule and one that is not', () => {
+    const g = loadGuideline(example('liver-ct-slice.yaml'), 'liver-ct-slice.yaml');
+    expect(g.overrides?.allowed).toBe(true);
+    expect(g.overrides?.rules).toContain('components.too_many');
+    expect(g.overrides?.rules).not.toContain('containment.outside');
+    // An override is offered for errors only: the demo's stray liver island must stay an error.
+    expect(g.severity?.['components.too_many'] ?? 'error').toBe('error');
+  });
+
   test('JSON spelling of a guideline validates the same', () => {
     const data = parseYaml(example('liver-ct.yaml'));
     const { guideline, errors } = validateGuideline(JSON.stringify(data, null, 2), 'liver-ct.json');
