@@ -3,6 +3,7 @@ import { isSegqcError } from '../shared/errors.js';
 import { runCompare } from './commands/compare.js';
 import { VERSION } from '../node/version.js';
 import { neutralize } from '../shared/report/escape.js';
+import { workerRole } from '../node/worker-pool.js';
 
 const help = `segqc ${VERSION} — guidelines-as-code quality control for medical image segmentation
 
@@ -20,11 +21,17 @@ Run "segqc <command> --help" for a command's options.
 Exit codes: 0 done (gate passed), 1 gate failed, 2 usage error or unreadable input.
 `;
 
+/** This bundle: worker threads run it again, and it serves them (see the end of this file). */
+const self = new URL(import.meta.url);
+
 type Command = (argv: string[], out: (s: string) => void, err: (s: string) => void) => number | Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
   compare: async () => runCompare,
-  check: async () => (await import('./commands/check.js')).runCheck,
+  check: async () => {
+    const { runCheck } = await import('./commands/check.js');
+    return (argv, o, e) => runCheck(argv, o, e, { workerScript: self });
+  },
   guideline: async () => (await import('./commands/guideline.js')).runGuideline,
   diff: async () => (await import('./commands/diff.js')).runDiff,
   history: async () => (await import('./commands/history.js')).runHistory,
@@ -91,12 +98,16 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = (stdoutState.failed ?? stderrState.failed) !== null ? 2 : code;
-  },
-  (e) => {
-    err(`segqc: ${(e as Error)?.message ?? e}\n`);
-    process.exitCode = 2;
-  },
-);
+const role = workerRole();
+if (role) (await import('../node/dataset-workers.js')).serveDatasetWorker(role);
+else {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = (stdoutState.failed ?? stderrState.failed) !== null ? 2 : code;
+    },
+    (e) => {
+      err(`segqc: ${(e as Error)?.message ?? e}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

@@ -64,40 +64,40 @@ describe('the CLI: --fail-on tightens, --override-config lets it loosen', () => 
     writeFileSync(join(dir, 'segqc.yaml'), config.replace('fail-on: error', `fail-on: ${gate}`));
     return dir;
   };
-  const check = (dir: string, ...flags: string[]) => {
+  const check = async (dir: string, ...flags: string[]) => {
     let out = '', err = '';
-    const code = runCheck([dir, '--quiet', ...flags], (s) => (out += s), (s) => (err += s));
+    const code = await runCheck([dir, '--quiet', ...flags], (s) => (out += s), (s) => (err += s));
     return { code, out, err };
   };
 
-  it('a looser --fail-on without --override-config is refused with a note; the config gate decides the exit code', () => {
+  it('a looser --fail-on without --override-config is refused with a note; the config gate decides the exit code', async () => {
     const dir = dataset('error');
-    const r = check(dir, '--fail-on', 'never');
+    const r = await check(dir, '--fail-on', 'never');
     expect(r.code).toBe(1);
     expect(r.out).toBe('6 errors, 0 warnings — gate (fail on error): FAIL\n');
     expect(r.err).toBe("segqc: --fail-on never is looser than segqc.yaml's gate (fail on error), which applies; add --override-config to loosen it\n");
   });
 
-  it('--override-config applies the looser --fail-on', () => {
-    const r = check(dataset('error'), '--fail-on', 'never', '--override-config');
+  it('--override-config applies the looser --fail-on', async () => {
+    const r = await check(dataset('error'), '--fail-on', 'never', '--override-config');
     expect(r).toEqual({ code: 0, out: '6 errors, 0 warnings — gate (fail on never): PASS\n', err: '' });
   });
 
-  it('a stricter --fail-on applies without --override-config, and no flag keeps the config gate', () => {
+  it('a stricter --fail-on applies without --override-config, and no flag keeps the config gate', async () => {
     const dir = dataset('never');
-    expect(check(dir)).toEqual({ code: 0, out: '6 errors, 0 warnings — gate (fail on never): PASS\n', err: '' });
-    expect(check(dir, '--fail-on', 'error')).toEqual({ code: 1, out: '6 errors, 0 warnings — gate (fail on error): FAIL\n', err: '' });
+    expect(await check(dir)).toEqual({ code: 0, out: '6 errors, 0 warnings — gate (fail on never): PASS\n', err: '' });
+    expect(await check(dir, '--fail-on', 'error')).toEqual({ code: 1, out: '6 errors, 0 warnings — gate (fail on error): FAIL\n', err: '' });
     const strict = dataset('warning');
-    const refused = check(strict, '--fail-on', 'error');
+    const refused = await check(strict, '--fail-on', 'error');
     expect(refused.out).toBe('6 errors, 0 warnings — gate (fail on warning): FAIL\n');
     expect(refused.err).toContain('--fail-on error is looser than');
-    expect(check(strict, '--fail-on', 'error', '--override-config').out).toBe('6 errors, 0 warnings — gate (fail on error): FAIL\n');
+    expect((await check(strict, '--fail-on', 'error', '--override-config')).out).toBe('6 errors, 0 warnings — gate (fail on error): FAIL\n');
   });
 
-  it('--override-config alone, and an unknown gate, are usage errors', () => {
+  it('--override-config alone, and an unknown gate, are usage errors', async () => {
     const dir = dataset('error');
-    expect(() => check(dir, '--override-config')).toThrow(/--override-config goes with --fail-on/);
-    expect(() => check(dir, '--fail-on', 'sometimes')).toThrow('--fail-on is one of error, warning, never, got "sometimes"');
+    await expect(check(dir, '--override-config')).rejects.toThrow(/--override-config goes with --fail-on/);
+    await expect(check(dir, '--fail-on', 'sometimes')).rejects.toThrow('--fail-on is one of error, warning, never, got "sometimes"');
   });
 });
 

@@ -16,7 +16,8 @@ import { openRejections, reviewProgress, type OpenRejection } from '../review/st
 import { sizeOf, sizeUnits } from '../metrics/size.js';
 import { BRUSH_ALPHA_THRESHOLD } from '../formats/brush-rle.js';
 import { readEntry, type DatasetTree } from './tree.js';
-import { discoverItems, type PendingItem, type SourceSpec } from './items.js';
+import { discoverItems, type DiscoverOptions, type PendingItem, type SourceSpec } from './items.js';
+import { itemBatches, itemScope, scopedTree } from './scope.js';
 import { readImageGeometry } from '../formats/image-geometry.js';
 import { embedOnImageSlices, geometryDifferences } from '../geometry.js';
 import { gateFails, type FailOn } from '../rules/gate.js';
@@ -295,27 +296,36 @@ export function buildReport(items: ItemReport[], base: Pick<DatasetReport, 'tool
   };
 }
 
-/** Checks a whole dataset tree against its guideline and config. */
-export function checkDataset(tree: DatasetTree, config: DatasetConfig, guideline: Guideline, opts: CheckOptions): DatasetReport {
-  const labelValues = Object.fromEntries(guideline.labels.map((l) => [l.name, l.value]));
-  const limits = opts.maxVoxels ? { maxVoxels: opts.maxVoxels } : undefined;
-  const { items, orphans, unmatched } = discoverItems(tree, config.sources as SourceSpec[], { labelValues, limits, reference: (config.reference as SourceSpec | undefined) ?? null });
+/** How a check discovers a dataset's items: the guideline's label values, the read limits, the reference source. */
+export function discoveryOptions(config: DatasetConfig, guideline: Guideline, maxVoxels?: number): DiscoverOptions {
+  return {
+    labelValues: Object.fromEntries(guideline.labels.map((l) => [l.name, l.value])),
+    limits: maxVoxels ? { maxVoxels } : undefined,
+    reference: (config.reference as SourceSpec | undefined) ?? null,
+  };
+}
+
+/** The items a check covers, in report order, with what only the whole dataset knows of them. */
+export interface CheckPlan {
+  items: PendingItem[];
+  orphans: ReadonlySet<string>;
+  audit: ReadonlySet<string>;
+}
+
+/** Discovers a dataset and picks the items to check; a pattern that names nothing, or no item at all, is a config error. */
+export function planCheck(tree: DatasetTree, config: DatasetConfig, guideline: Guideline, opts: Pick<CheckOptions, 'configPath' | 'onlyItems' | 'maxVoxels'>): CheckPlan {
+  const { items, orphans, unmatched } = discoverItems(tree, config.sources as SourceSpec[], discoveryOptions(config, guideline, opts.maxVoxels));
   // A pattern that names nothing checks nothing: a typo must not read as a clean dataset.
   if (unmatched.length > 0) {
     throw new SegqcError('config.invalid', unmatched.join('; '), { file: opts.configPath });
   }
   if (items.length === 0) throw new SegqcError('config.invalid', `the sources yield no item in the ${tree.name}: there is nothing to check`, { file: opts.configPath });
-  const orphanSet = new Set(orphans);
   const selected = opts.onlyItems ? items.filter((i) => opts.onlyItems!.has(i.id)) : items;
-  const reports: ItemReport[] = [];
-  const audit = datasetAudit(guideline, items);
-  selected.forEach((p, idx) => {
-    let loaded: LoadedAnnotations = { annotations: [], reference: null };
-    const report = checkPendingItem(guideline, tree, p, orphanSet.has(p.id), opts.onItem ? (l) => (loaded = l) : undefined, { audit });
-    reports.push(report);
-    opts.onItem?.({ pending: p, loaded, report });
-    opts.onProgress?.(idx + 1, selected.length, p.id);
-  });
+  return { items: selected, orphans: new Set(orphans), audit: datasetAudit(guideline, items) };
+}
+
+/** The dataset report of a check's item reports (in plan order). */
+export function checkReport(reports: ItemReport[], config: DatasetConfig, guideline: Guideline, opts: Pick<CheckOptions, 'toolVersion' | 'guidelinePath' | 'configPath' | 'failOn'>): DatasetReport {
   return buildReport(
     reports,
     {
@@ -326,4 +336,58 @@ export function checkDataset(tree: DatasetTree, config: DatasetConfig, guideline
     guideline.review?.audit_rate ?? 0,
     guideline.review,
   );
+}
+
+/** Checks a whole dataset tree against its guideline and config. */
+export function checkDataset(tree: DatasetTree, config: DatasetConfig, guideline: Guideline, opts: CheckOptions): DatasetReport {
+  const plan = planCheck(tree, config, guideline, opts);
+  const reports: ItemReport[] = [];
+  plan.items.forEach((p, idx) => {
+    let loaded: LoadedAnnotations = { annotations: [], reference: null };
+    const report = checkPendingItem(guideline, tree, p, plan.orphans.has(p.id), opts.onItem ? (l) => (loaded = l) : undefined, { audit: plan.audit });
+    reports.push(report);
+    opts.onItem?.({ pending: p, loaded, report });
+    opts.onProgress?.(idx + 1, plan.items.length, p.id);
+  });
+  return checkReport(reports, config, guideline, opts);
+}
+
+/** An item of a batch checked apart from its dataset: its place in the run, its id, what only the whole dataset knows. */
+export interface BatchItem {
+  index: number;
+  id: string;
+  orphan: boolean;
+  audit: boolean;
+}
+
+/** A plan's items in batches for worker threads, each with the paths its items are read from. */
+export function checkBatches(plan: CheckPlan, sharedMax: number, soloMax: number): Array<{ items: BatchItem[]; scope: string[] }> {
+  return itemBatches(plan.items, sharedMax, soloMax).map((idx) => ({
+    items: idx.map((i) => ({ index: i, id: plan.items[i].id, orphan: plan.orphans.has(plan.items[i].id), audit: plan.audit.has(plan.items[i].id) })),
+    scope: [...new Set(idx.flatMap((i) => itemScope(plan.items[i])))],
+  }));
+}
+
+/**
+ * Checks a batch of items on a tree that lists only their files (a worker thread's share of a check): the reports are
+ * those of the whole dataset's check. `each` gets every item as checked, masks included, in batch order.
+ */
+export function checkBatch(
+  tree: DatasetTree,
+  config: DatasetConfig,
+  guideline: Guideline,
+  batch: { items: BatchItem[]; scope: string[] },
+  maxVoxels: number | undefined,
+  each: (item: BatchItem, checked: CheckedItem) => void,
+): void {
+  const scoped = scopedTree(tree, batch.scope);
+  const found = new Map(discoverItems(scoped, config.sources as SourceSpec[], discoveryOptions(config, guideline, maxVoxels)).items.map((p) => [p.id, p]));
+  const audit = new Set(batch.items.filter((b) => b.audit).map((b) => b.id));
+  for (const b of batch.items) {
+    const pending = found.get(b.id);
+    if (!pending) throw new SegqcError('internal', `item ${b.id} is not among the items of its files ${batch.scope.join(', ')}`, {}, 'internal');
+    let loaded: LoadedAnnotations = { annotations: [], reference: null };
+    const report = checkPendingItem(guideline, scoped, pending, b.orphan, (l) => (loaded = l), { audit });
+    each(b, { pending, loaded, report });
+  }
 }

@@ -421,6 +421,9 @@ const diffPicturable = (d: ItemDiff) =>
 
 /** Rank of an item on the page: lower is shown first. */
 type Rank = [number, string];
+
+/** Items a collector kept, with their ranks (plain data: a worker thread posts them to the main thread). */
+export type KeptPictures = Array<{ rank: Rank; item: PreparedItem }>;
 const before = (a: Rank, b: Rank) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
 
 /** Errors, then warnings, then other findings: the order of a check's items on the page. */
@@ -448,11 +451,25 @@ export class PictureCollector {
     const item = prepare();
     this.stats.sampled++;
     this.stats.ms += Date.now() - t0;
+    this.insert(rank, item);
+  }
+
+  private insert(rank: Rank, item: PreparedItem): void {
     if (item.pictures.length === 0) return;
     let at = this.kept.findIndex((k) => before(rank, k.rank));
     if (at < 0) at = this.kept.length;
     this.kept.splice(at, 0, { rank, item });
     if (this.kept.length > this.opts.maxItems) this.kept.pop();
+  }
+
+  /** The items kept so far, sampled and ranked: a worker thread's share, which `merge` adds to another collector. */
+  keptItems(): KeptPictures {
+    return this.kept.map((k) => ({ ...k }));
+  }
+
+  /** Adds the items another collector kept (a worker thread's share), as if they had been added here. */
+  merge(kept: KeptPictures): void {
+    for (const k of kept) if (this.opts.maxItems > 0) this.insert(k.rank, k.item);
   }
 
   /** A changed item of a pull request, ranked as the page lists them (worst first). */

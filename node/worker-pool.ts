@@ -1,0 +1,132 @@
+/**
+ * Worker threads for dataset commands. The main thread hands out tasks one at a time to each worker (a worker holds
+ * one task's data at once) and takes their messages back; a worker that throws or exits fails the run with a message
+ * naming the task, never a hang. Workers run the bundle that started them (`script`), which hands them to
+ * `serveWorker` when `workerRole()` says it is one.
+ */
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { availableParallelism, cpus } from 'node:os';
+import { SegqcError } from '../shared/errors.js';
+
+/** What a segqc worker thread is started with: which work it does and that work's data. */
+export interface WorkerRole {
+  segqcWorker: string;
+  data: unknown;
+}
+
+/** The role of this thread when it is a segqc worker thread, else null. */
+export function workerRole(): WorkerRole | null {
+  if (isMainThread) return null;
+  const d = workerData as Partial<WorkerRole> | null;
+  return d && typeof d.segqcWorker === 'string' ? (d as WorkerRole) : null;
+}
+
+/** The number of cores Node may use (the default of `--jobs`). */
+export const defaultJobs = (): number => (typeof availableParallelism === 'function' ? availableParallelism() : cpus().length) || 1;
+
+/** Parses a `--jobs` value: a positive integer. */
+export function parseJobs(text: string, what = '--jobs'): number {
+  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!(Number.isSafeInteger(n) && n >= 1)) throw new SegqcError('usage', `${what} takes a positive integer (1: no worker threads), got "${text}"`);
+  return n;
+}
+
+type ToWorker = { type: 'task'; id: number; task: unknown } | { type: 'finish' };
+type FromWorker = { type: 'message'; id: number; message: unknown } | { type: 'done'; id: number } | { type: 'finished'; message: unknown };
+
+/** A pool's work: the tasks, in the order they are handed out, and where the workers' messages go. */
+export interface PoolOptions<Task, Message, Final> {
+  /** The entry file workers run: the bundle itself (its `import.meta.url`). */
+  script: URL;
+  jobs: number;
+  role: WorkerRole;
+  /** The tasks, made once the workers are starting (they load while the main thread plans); a throw ends the pool. */
+  tasks: () => Task[];
+  /** Names a task in an error message ("items ct_001, ct_002"). */
+  describe: (task: Task) => string;
+  onMessage: (message: Message, task: Task) => void;
+  /** Each worker's last message, when all tasks are done. */
+  onFinished?: (message: Final) => void;
+}
+
+/** Runs tasks on `jobs` worker threads; rejects with an `internal` error naming the task when a worker fails. */
+export function runPool<Task, Message, Final = unknown>(opts: PoolOptions<Task, Message, Final>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const workers: Array<{ worker: Worker; give: () => void }> = [];
+    let tasks: Task[] = [];
+    let next = 0;
+    let finished = 0;
+    let failed = false;
+    const stop = (e: unknown) => {
+      if (failed) return;
+      failed = true;
+      for (const w of workers) void w.worker.terminate();
+      reject(e);
+    };
+    const fail = (detail: string) => stop(new SegqcError('internal', detail, {}, 'internal'));
+    const start = () => {
+      const w = new Worker(opts.script, { workerData: opts.role });
+      let current: number | null = null;
+      let done = false;
+      const give = () => {
+        if (next < tasks.length) {
+          current = next++;
+          w.postMessage({ type: 'task', id: current, task: tasks[current] } satisfies ToWorker);
+        } else {
+          current = null;
+          w.postMessage({ type: 'finish' } satisfies ToWorker);
+        }
+      };
+      const where = () => (current === null ? 'after its last task' : `while checking ${opts.describe(tasks[current])}`);
+      w.on('message', (m: FromWorker) => {
+        if (failed) return;
+        try {
+          if (m.type === 'message') opts.onMessage(m.message as Message, tasks[m.id]);
+          else if (m.type === 'done') give();
+          else {
+            done = true;
+            opts.onFinished?.(m.message as Final);
+            void w.terminate();
+            if (++finished === workers.length) resolve();
+          }
+        } catch (e) {
+          fail(`the main thread failed on a worker's answer: ${(e as Error)?.message ?? String(e)}`);
+        }
+      });
+      w.on('error', (e) => fail(`a worker thread failed ${where()}: ${(e as Error)?.message ?? String(e)}`));
+      w.on('exit', (code) => {
+        if (!done) fail(`a worker thread stopped (exit code ${code}) ${where()}`);
+      });
+      workers.push({ worker: w, give });
+    };
+    for (let i = 0; i < Math.max(1, opts.jobs); i++) start();
+    try {
+      tasks = opts.tasks();
+    } catch (e) {
+      stop(e);
+      return;
+    }
+    for (const w of workers) w.give();
+  });
+}
+
+/**
+ * Serves tasks in a worker thread: `handle` runs each, posting messages with `post` (typed arrays may be
+ * transferred); `finish` gives the worker's last message when the main thread has no task left.
+ */
+export function serveWorker<Task, Message, Final>(
+  handle: (task: Task, post: (message: Message, transfer?: ArrayBuffer[]) => void) => void,
+  finish: () => { message: Final; transfer?: ArrayBuffer[] } = () => ({ message: null as Final }),
+): void {
+  const port = parentPort;
+  if (!port) throw new Error('serveWorker runs in a worker thread');
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'finish') {
+      const last = finish();
+      port.postMessage({ type: 'finished', message: last.message } satisfies FromWorker, last.transfer ?? []);
+      return;
+    }
+    handle(m.task as Task, (message, transfer) => port.postMessage({ type: 'message', id: m.id, message } satisfies FromWorker, transfer ?? []));
+    port.postMessage({ type: 'done', id: m.id } satisfies FromWorker);
+  });
+}

@@ -1,0 +1,159 @@
+/** `--jobs N`: worker threads give the same reports, byte for byte and in the same order, as checking in one thread. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeNifti } from '../shared/formats/nifti-write.js';
+import { encodeBrushRle } from '../shared/formats/brush-rle.js';
+import { axisGeometry } from '../shared/model.js';
+import { expectNoInternalError } from './no-internal.js';
+
+const root = join(__dirname, '..');
+let tmp: string;
+
+function segqc(args: string[], env: Record<string, string> = {}, cwd = root) {
+  const r = spawnSync(process.execPath, [join(root, 'bin/segqc.js'), ...args], { cwd, encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
+}
+
+/** The JSON report of `segqc check` with `--jobs N`, as written, and the review page. */
+function check(dir: string, jobs: number, env: Record<string, string> = {}) {
+  const out = mkdtempSync(join(tmp, 'out-'));
+  const r = segqc(['check', dir, '--jobs', String(jobs), '--json', join(out, 'r.json'), '--html', join(out, 'r.html'), '--quiet'], env);
+  expect([0, 1], r.stderr).toContain(r.code);
+  return { ...r, json: readFileSync(join(out, 'r.json'), 'utf8'), html: readFileSync(join(out, 'r.html'), 'utf8') };
+}
+
+const GUIDELINE = `schema_version: 1
+id: jobs-test
+version: 1.0.0
+title: Worker threads test
+modalities: [CT]
+labels:
+  - name: Liver
+    value: 1
+    color: "#d2691e"
+    required: true
+    max_components: 1
+  - name: Tumour
+    value: 2
+    color: "#ff0000"
+    inside: { label: Liver, tolerance_mm: 1 }
+agreement:
+  - label: Liver
+    dice_min: 0.95
+review:
+  audit_rate: 0.3
+`;
+
+/** A square of `value` from (x0, y0), `size` across, in a w x h alpha mask. */
+function square(w: number, h: number, x0: number, y0: number, size: number): Uint8Array {
+  const a = new Uint8Array(w * h);
+  for (let y = y0; y < Math.min(h, y0 + size); y++) for (let x = x0; x < Math.min(w, x0 + size); x++) a[y * w + x] = 255;
+  return a;
+}
+
+function task(id: number, image: string, liver: number[] | 'garbage', tumour = false) {
+  const W = 48, H = 40;
+  const region = (rid: string, rle: number[], label: string) => ({
+    id: rid, type: 'brushlabels', from_name: 'label', to_name: 'image', original_width: W, original_height: H, image_rotation: 0,
+    value: { format: 'rle', rle, brushlabels: [label] },
+  });
+  const result = [region(`l${id}`, liver === 'garbage' ? [7, 7, 7] : liver, 'Liver')];
+  if (tumour) result.push(region(`t${id}`, encodeBrushRle(square(W, H, 2, 2, 3), W, H), 'Tumour'));
+  return { id, data: { image: `/data/upload/1/${image}.png`, pixel_spacing: [0.5, 0.5] }, annotations: [{ id: id * 10, completed_by: 1 + (id % 3), result }] };
+}
+
+/**
+ * A dataset of every kind of item: Label Studio tasks in several exports (one image in two exports, one export not
+ * JSON, one mask that does not decode) and NIfTI cases of two raters with images (one mask not NIfTI, one case
+ * without its image, an attestation sidecar).
+ */
+function generated(dir: string): void {
+  const W = 48, H = 40;
+  mkdirSync(join(dir, 'exports'), { recursive: true });
+  mkdirSync(join(dir, 'images'), { recursive: true });
+  for (const r of ['rater1', 'rater2']) mkdirSync(join(dir, 'labels', r), { recursive: true });
+  writeFileSync(join(dir, 'guideline.yaml'), GUIDELINE);
+  writeFileSync(
+    join(dir, 'segqc.yaml'),
+    'guideline: guideline.yaml\nsources:\n  - format: labelstudio\n    path: exports/*.json\n    spacing: pixel_spacing\n' +
+      '  - format: nifti\n    path: labels/*/*.nii.gz\n    images: images/{id}.nii.gz\n    annotator: "{dir}"\ngate:\n  fail-on: error\n',
+  );
+  const rle = (i: number) => encodeBrushRle(square(W, H, 4 + i, 5, 10 + (i % 4) * 3), W, H);
+  const exp = (n: number, tasks: unknown[]) => writeFileSync(join(dir, 'exports', `export_${n}.json`), JSON.stringify(tasks));
+  exp(0, [task(1, 'tile_01', rle(1)), task(2, 'tile_02', rle(2), true), task(3, 'tile_03', 'garbage'), task(4, 'tile_04', rle(4))]);
+  exp(1, [task(5, 'tile_05', rle(5)), task(6, 'tile_02', rle(6)), task(7, 'tile_07', rle(7), true)]);
+  exp(2, [task(8, 'tile_08', rle(8)), task(9, 'tile_09', rle(9))]);
+  writeFileSync(join(dir, 'exports', 'export_3.json'), '[{"id": 10, "data": ');
+  const g = axisGeometry([16, 12, 6], [1, 1, 2]);
+  const volume = (c: number, shift: number) => {
+    const d = new Uint8Array(16 * 12 * 6);
+    for (let z = 1; z < 5; z++) for (let y = 2; y < 10; y++) for (let x = 2 + shift; x < 12 + shift; x++) d[(z * 12 + y) * 16 + x] = x === 6 && y === 6 && c % 2 === 0 ? 2 : 1;
+    return encodeNifti({ geometry: g, data: d }, { gzip: true });
+  };
+  for (let c = 1; c <= 5; c++) {
+    const id = `ct_00${c}`;
+    if (c !== 4) writeFileSync(join(dir, 'images', `${id}.nii.gz`), encodeNifti({ geometry: g, data: new Int16Array(16 * 12 * 6).map((_, i) => (i % 97) - 40) }, { gzip: true }));
+    writeFileSync(join(dir, 'labels', 'rater1', `${id}.nii.gz`), c === 3 ? new TextEncoder().encode('not a NIfTI file') : volume(c, 0));
+    if (c !== 5) writeFileSync(join(dir, 'labels', 'rater2', `${id}.nii.gz`), volume(c, c % 3));
+  }
+  writeFileSync(join(dir, 'labels', 'rater1', 'ct_001.segqc.json'), '{"annotator": "rater1", "answers": {}}');
+}
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'segqc-jobs-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('segqc check --jobs', () => {
+  it.each(['liver-ct', 'liver-ct-review', 'pathology'])('examples/%s: --jobs 2 writes the report and the page of --jobs 1, byte for byte', (name) => {
+    const one = check(join(root, 'examples', name), 1);
+    const two = check(join(root, 'examples', name), 2);
+    expect(JSON.parse(one.json).items.length).toBeGreaterThan(2);
+    expect(two.json).toBe(one.json);
+    expect(two.html).toBe(one.html);
+    expect([two.code, two.stdout]).toEqual([one.code, one.stdout]);
+    expectNoInternalError(JSON.parse(two.json), two.stderr);
+  });
+
+  it('a generated dataset of every kind of item, bad input included: the same report on 1, 2 and 3 threads', () => {
+    const dir = join(tmp, 'generated');
+    generated(dir);
+    const one = check(dir, 1);
+    const report = JSON.parse(one.json);
+    const ids = report.items.map((i: { id: string }) => i.id);
+    expect(ids).toEqual(['ct_001', 'ct_002', 'ct_003', 'ct_004', 'ct_005', 'export_3', 'tile_01', 'tile_02', 'tile_03', 'tile_04', 'tile_05', 'tile_07', 'tile_08', 'tile_09']);
+    const unreadable = (id: string) => report.items.find((i: { id: string }) => i.id === id).findings.filter((f: { rule: string }) => f.rule === 'format.unreadable').map((f: { location: { file: string } }) => f.location.file);
+    expect(unreadable('tile_03')).toEqual(['exports/export_0.json']);
+    expect(unreadable('ct_003')).toEqual(['labels/rater1/ct_003.nii.gz']);
+    expect(unreadable('export_3')).toEqual(['exports/export_3.json']);
+    expect(report.items.find((i: { id: string }) => i.id === 'tile_02').annotations).toHaveLength(2);
+    expect(report.items.flatMap((i: { agreement: unknown[] }) => i.agreement).length).toBeGreaterThan(0);
+    expect(one.html.match(/<figure/g)?.length ?? 0).toBeGreaterThan(3);
+    for (const jobs of [2, 3]) {
+      const many = check(dir, jobs);
+      expect(many.json, `--jobs ${jobs}`).toBe(one.json);
+      expect(many.html, `--jobs ${jobs}`).toBe(one.html);
+    }
+  });
+
+  it('a worker that throws, or exits, fails the run with a message naming the item, and exit code 2', () => {
+    const dir = join(root, 'examples', 'liver-ct');
+    const thrown = segqc(['check', dir, '--jobs', '2', '--quiet'], { SEGQC_TEST_WORKER_FAULT: 'throw:ct_002' });
+    expect(thrown.code).toBe(2);
+    expect(thrown.stderr).toBe('segqc check: error [internal] a worker thread failed while checking ct_002: test fault while checking ct_002\n');
+    const exited = segqc(['check', dir, '--jobs', '2', '--quiet'], { SEGQC_TEST_WORKER_FAULT: 'exit:ct_003' });
+    expect(exited.code).toBe(2);
+    expect(exited.stderr).toBe('segqc check: error [internal] a worker thread stopped (exit code 70) while checking ct_003\n');
+  });
+
+  it('--jobs takes a positive integer', () => {
+    for (const bad of ['0', '-1', 'two', '1.5']) {
+      const r = segqc(['check', join(root, 'examples', 'liver-ct'), '--jobs', bad]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`segqc check: error [usage] --jobs takes a positive integer (1: no worker threads), got "${bad}"\n`);
+    }
+  });
+});
