@@ -71715,11 +71715,22 @@ var PictureCollector = class {
     const item2 = prepare();
     this.stats.sampled++;
     this.stats.ms += Date.now() - t0;
+    this.insert(rank2, item2);
+  }
+  insert(rank2, item2) {
     if (item2.pictures.length === 0) return;
     let at = this.kept.findIndex((k) => before(rank2, k.rank));
     if (at < 0) at = this.kept.length;
     this.kept.splice(at, 0, { rank: rank2, item: item2 });
     if (this.kept.length > this.opts.maxItems) this.kept.pop();
+  }
+  /** The items kept so far, sampled and ranked: a worker thread's share, which `merge` adds to another collector. */
+  keptItems() {
+    return this.kept.map((k) => ({ ...k }));
+  }
+  /** Adds the items another collector kept (a worker thread's share), as if they had been added here. */
+  merge(kept) {
+    for (const k of kept) if (this.opts.maxItems > 0) this.insert(k.rank, k.item);
   }
   /** A changed item of a pull request, ranked as the page lists them (worst first). */
   addDiffItem(diff, base, head) {
