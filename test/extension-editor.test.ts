@@ -37,6 +37,11 @@ const routes = (build: EditorBuild) => ({
       attach: `const wait = setInterval(() => { if (window.Htx && window.Htx.annotationStore.selected) { clearInterval(wait); window.segqc = SegQC.attach(window.Htx, { guideline: ${JSON.stringify(GUIDELINE_TEXT)}, panel: '#segqc-panel-host' }); } }, 20);`,
     }),
   }),
+  // A page whose live check never runs by itself after loading (a debounce of ten minutes): only the gate checks.
+  '/idle.html': editorPage({
+    head: '<script src="/ext/segqc-labelstudio.js"></script>',
+    setup: editorSetup({ attach: attachScript.replace("panel: '#segqc-panel-host' }", "panel: '#segqc-panel-host', debounceMs: 600000 }") }),
+  }),
   // A page whose Content-Security-Policy forbids compiled code, as a hardened Label Studio server may send.
   '/csp.html': {
     body: editorPage({
@@ -369,6 +374,47 @@ describe.each(EDITOR_BUILDS)('segqc in the Label Studio editor ($name)', (build)
       await page.screenshot({ path: shot('brush-stroke.png') });
     } catch (e) {
       await page.screenshot({ path: shot('brush-failure.png') }).catch(() => {});
+      throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).map((l) => l.slice(0, 300)).join('\n')}`);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('Submit right after a stroke outside the liver is blocked, though the live check has not seen the stroke yet', async () => {
+    const { page, log } = await openEditor('/idle.html');
+    try {
+      // The polygon outside the liver goes, and a check by hand shows no containment finding.
+      const before = await page.evaluate(() => {
+        const ann = (window as any).Htx.annotationStore.selected;
+        ann.regionStore.regions.find((r: any) => r.type === 'polygonregion').deleteRegion();
+        return (window as any).segqc.check().findings.map((f: any) => f.rule);
+      });
+      expect(before).toEqual(['volume.below_min']);
+      await page.getByText('Liver tumour', { exact: true }).first().click();
+      await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.names.get('label').selectedLabels.map((l: any) => l.value).join() === 'Liver tumour', null, {
+        timeout: 30_000,
+      });
+      const { x, y, scale } = await page.evaluate(() => {
+        const img = (window as any).Htx.annotationStore.selected.objects[0];
+        const r = (document.querySelector('.konvajs-content canvas') as HTMLCanvasElement).getBoundingClientRect();
+        return { x: r.x, y: r.y, scale: img.stageWidth / img.naturalWidth };
+      });
+      await page.mouse.move(x + 125 * scale, y + 30 * scale);
+      await page.mouse.down();
+      for (let k = 1; k <= 10; k++) await page.mouse.move(x + (125 + 2.5 * k) * scale, y + 30 * scale);
+      await page.mouse.up();
+      await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.regionStore.regions.some((r: any) => r.type === 'brushregion' && r.labels?.includes?.('Liver tumour')), null, {
+        timeout: 30_000,
+      });
+      // The panel still shows the check from before the stroke: the live state is stale.
+      expect(await panelText(page, 'findings')).not.toContain('containment.outside');
+      await page.getByRole('button', { name: 'Submit' }).click();
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 30_000 });
+      expect(await page.evaluate(() => (window as any).__submitted.length)).toBe(0);
+      // The gate's own check is now what the panel shows.
+      expect(await panelText(page, 'findings')).toContain('containment.outside');
+    } catch (e) {
+      await page.screenshot({ path: shot('stale-gate-failure.png') }).catch(() => {});
       throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).map((l) => l.slice(0, 300)).join('\n')}`);
     } finally {
       await page.close();
