@@ -71,3 +71,44 @@ export function brushAlpha(width: number, height: number, seed: number): Uint8Ar
   }
   return a;
 }
+
+export const brainGeometry = (n = 256): Geometry => axisGeometry([n, n, n], [1, 1, 1]);
+
+/**
+ * A brain-like label map in mm around the centre: white matter (label 2) inside a wavy cortex shell (label 1) about
+ * 3 mm thick, with two ventricles (label 3); `variant` perturbs radii and folds so two raters differ at every boundary.
+ */
+export function brainLabelMap(variant: number, g: Geometry = brainGeometry()): Uint8Array {
+  const [nx, ny, nz] = g.shape;
+  const [sx, sy, sz] = g.spacing;
+  const out = new Uint8Array(nx * ny * nz);
+  const r = rng(2000 + variant);
+  const ra = 68 + r() * 1.2, rb = 84 + r() * 1.2, rc = 60 + r() * 1.2;
+  const phase = r() * Math.PI * 2;
+  const shell = 3 + r() * 0.3;
+  const cx = nx * sx * 0.5, cy = ny * sy * 0.5, cz = nz * sz * 0.5;
+  const vr = 7 + r() * 0.5, vx = 9 + r() * 0.5;
+  for (let k = 0; k < nz; k++) {
+    const z = k * sz - cz;
+    for (let j = 0; j < ny; j++) {
+      const y = j * sy - cy;
+      const row = (k * ny + j) * nx;
+      for (let i = 0; i < nx; i++) {
+        const x = i * sx - cx;
+        const e = Math.sqrt((x * x) / (ra * ra) + (y * y) / (rb * rb) + (z * z) / (rc * rc));
+        if (e > 1.1) continue;
+        const fold = 0.035 * Math.sin(x * 0.21 + phase) * Math.sin(y * 0.17 - phase) * Math.cos(z * 0.19 + phase);
+        const outer = 1 + fold;
+        if (e > outer) continue;
+        const inner = outer - shell / Math.min(ra, rb, rc) - 0.5 * fold;
+        if (e > inner) {
+          out[row + i] = 1;
+          continue;
+        }
+        const ax = Math.abs(x) - vx, vy = y / 2.6, vz = (z - 6) / 1.2;
+        out[row + i] = ax * ax + vy * vy + vz * vz <= vr * vr ? 3 : 2;
+      }
+    }
+  }
+  return out;
+}

@@ -1,6 +1,5 @@
 /** The `segqc` command line: compare, check, guideline, diff, history, attest, review. Errors print one clear line, never a stack trace. */
 import { isSegqcError } from '../shared/errors.js';
-import { runCompare } from './commands/compare.js';
 import { VERSION } from '../node/version.js';
 import { neutralize } from '../shared/report/escape.js';
 import { workerRole } from '../node/worker-pool.js';
@@ -27,7 +26,7 @@ const self = new URL(import.meta.url);
 type Command = (argv: string[], out: (s: string) => void, err: (s: string) => void) => number | Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
-  compare: async () => runCompare,
+  compare: async () => (await import('./commands/compare.js')).runCompare,
   check: async () => {
     const { runCheck } = await import('./commands/check.js');
     return (argv, o, e) => runCheck(argv, o, e, { workerScript: self });

@@ -2,7 +2,7 @@
 // bundle (action/dist/, committed). `npm ci` (prepare) leaves the committed bundle alone, so the staleness test checks
 // what was committed. `node scripts/build.mjs --out DIR` writes only the action bundle, to DIR.
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, writeFileSync, cpSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, cpSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,9 +40,16 @@ async function main() {
   }
   if (actionOnly) return;
 
+  // One chunk per command's needs, so `segqc compare` loads neither ajv, yaml nor dcmjs.
+  rmSync(join(root, 'dist'), { recursive: true, force: true });
   await build({
-    entryPoints: [join(root, 'cli/main.ts')],
-    outfile: join(root, 'dist/segqc.js'),
+    entryPoints: [{ in: join(root, 'cli/main.ts'), out: 'segqc' }],
+    outdir: join(root, 'dist'),
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    // Chunk names hash their content, paths included: the same wherever the checkout is and however node_modules is linked.
+    absWorkingDir: root,
+    preserveSymlinks: true,
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -105,13 +105,17 @@ describe('the packed package', () => {
     const paths = packed.files.map((f) => f.path).sort();
     for (const p of paths) {
       expect(p).toMatch(
-        /^(package\.json|README\.md|CHANGELOG\.md|LICENSE|bin\/segqc\.js|dist\/segqc\.js|extension\/dist\/[\w/.-]+\.(js|mjs|html|json)|guidelines\/[a-z-]+\.schema\.json|guidelines\/examples\/[a-z-]+\.yaml)$/,
+        /^(package\.json|README\.md|CHANGELOG\.md|LICENSE|bin\/segqc\.js|dist\/segqc\.js|dist\/chunks\/[\w-]+\.js|extension\/dist\/[\w/.-]+\.(js|mjs|html|json)|guidelines\/[a-z-]+\.schema\.json|guidelines\/examples\/[a-z-]+\.yaml)$/,
       );
     }
     for (const p of ['bin/segqc.js', 'dist/segqc.js', 'guidelines/guideline.schema.json', 'guidelines/segqc-config.schema.json', 'guidelines/examples/liver-ct.yaml', 'extension/dist/segqc-labelstudio.js', 'extension/dist/browser/manifest.json']) {
       expect(paths).toContain(p);
     }
     expect(paths.filter((p) => p.startsWith('test/') || p.endsWith('.ts') || p.endsWith('.map'))).toEqual([]);
+    // The CLI is split into chunks that each command loads when it runs: all of them are packed.
+    const chunks = readdirSync(join(tmp, 'checkout/dist/chunks')).filter((f) => f.endsWith('.js')).map((f) => `dist/chunks/${f}`);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(paths.filter((p) => p.startsWith('dist/chunks/'))).toEqual(chunks.sort());
     // What `npm pack --dry-run` lists in this checkout is what the copy packed.
     expect(dryRun.files.map((f) => f.path).sort()).toEqual(paths);
   });

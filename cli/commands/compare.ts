@@ -3,9 +3,14 @@ import { readFileSync, statSync } from 'node:fs';
 import { SegqcError } from '../../shared/errors.js';
 import type { Segmentation } from '../../shared/model.js';
 import { presentValues, labelLayer, DEFAULT_LIMITS } from '../../shared/model.js';
-import { readSegmentation } from '../../shared/formats/read.js';
+import type { ReadOptions } from '../../shared/formats/read.js';
+import { detectFormat } from '../../shared/formats/detect.js';
+import { isGzip } from '../../shared/formats/gzip.js';
+import { looksLikeNifti, readNifti, readNiftiRuns } from '../../shared/formats/nifti.js';
+import { nodeInflate } from '../../node/inflate.js';
 import { geometryDifferences, describeGeometryDifferences } from '../../shared/geometry.js';
-import { compareMasks, type LabelMetrics, type SurfaceConvention } from '../../shared/metrics/compare.js';
+import { compareRuns, type LabelMetrics, type SurfaceConvention } from '../../shared/metrics/compare.js';
+import { maskRuns, type MaskRuns } from '../../shared/metrics/surface.js';
 import { UNIT_SYMBOL, sizeUnits } from '../../shared/metrics/size.js';
 import { parseArgs, numberList } from '../args.js';
 import { neutralize } from '../../shared/report/escape.js';
@@ -25,8 +30,34 @@ Options:
   --json                print one JSON object instead of a table
 `;
 
-/** Reads a mask file for the CLI, turning I/O failures into typed errors. */
-export function readMaskFile(path: string, opts: Parameters<typeof readSegmentation>[2]): Segmentation {
+/** One input of the comparison: its grid and the runs of each label, however the file was read. */
+interface MaskInput {
+  path: string;
+  geometry: Segmentation['geometry'];
+  warnings: string[];
+  values: number[];
+  name(value: number): string | null;
+  runs(value: number): MaskRuns;
+}
+
+const noRuns = (shape: Segmentation['geometry']['shape']) => maskRuns({ data: new Uint8Array(0), value: 1 }, shape);
+
+function fromSegmentation(seg: Segmentation): MaskInput {
+  return {
+    path: seg.path,
+    geometry: seg.geometry,
+    warnings: seg.warnings,
+    values: presentValues(seg),
+    name: (v) => seg.labels.find((l) => l.value === v)?.name ?? null,
+    runs: (v) => maskRuns(labelLayer(seg, v) ?? { data: new Uint8Array(0), value: 1 }, seg.geometry.shape),
+  };
+}
+
+/**
+ * Reads a mask file for the CLI, turning I/O failures into typed errors. A byte NIfTI map is read straight into runs;
+ * the readers of the other formats (and dcmjs) are loaded only for a file that needs them.
+ */
+async function readMaskFile(path: string, opts: ReadOptions): Promise<MaskInput> {
   let bytes: Uint8Array;
   try {
     if (!statSync(path).isFile()) throw new SegqcError('usage', 'is not a file', { file: path });
@@ -35,16 +66,23 @@ export function readMaskFile(path: string, opts: Parameters<typeof readSegmentat
     if (e instanceof SegqcError) throw e;
     throw new SegqcError('usage', `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { file: path });
   }
-  return readSegmentation(bytes, path, opts);
+  // What readSegmentation does for a file that starts like NIfTI (so it is no Git LFS pointer).
+  if ((isGzip(bytes) || looksLikeNifti(bytes)) && detectFormat(bytes, path) === 'nifti') {
+    const r = readNiftiRuns(bytes, path, opts.limits);
+    if (r === null) return fromSegmentation(readNifti(bytes, path, opts.limits, nodeInflate));
+    const shape = r.geometry.shape;
+    return { path, geometry: r.geometry, warnings: r.warnings, values: [...r.runs.keys()], name: () => null, runs: (v) => r.runs.get(v) ?? noRuns(shape) };
+  }
+  const { readSegmentation } = await import('../../shared/formats/read.js');
+  return fromSegmentation(readSegmentation(bytes, path, { ...opts, inflate: nodeInflate }));
 }
 
-const labelName = (a: Segmentation, b: Segmentation, v: number) =>
-  a.labels.find((l) => l.value === v)?.name ?? b.labels.find((l) => l.value === v)?.name ?? null;
+const labelName = (a: MaskInput, b: MaskInput, v: number) => a.name(v) ?? b.name(v);
 
 const num = (x: number | null) => (x === null || !Number.isFinite(x) ? null : x);
 
 /** Runs the command; returns the exit code. */
-export function runCompare(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
+export async function runCompare(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const { positional, flags } = parseArgs(argv, ['labels', 'tolerance', 'surface', 'spacing', 'max-voxels'], ['json', 'ignore-geometry', 'help']);
   if (flags.help) {
     out(compareHelp);
@@ -60,8 +98,8 @@ export function runCompare(argv: string[], out: (s: string) => void, err: (s: st
   const spacing = sp === null ? null : sp.length === 1 ? sp[0] : ([sp[0], sp[1]] as [number, number]);
   const readOpts = { limits: { maxVoxels }, spacing };
   const [refPath, candPath] = positional;
-  const ref = readMaskFile(refPath, readOpts);
-  const cand = readMaskFile(candPath, readOpts);
+  const ref = await readMaskFile(refPath, readOpts);
+  const cand = await readMaskFile(candPath, readOpts);
 
   const diffs = geometryDifferences(ref.geometry, cand.geometry);
   const shapeDiffers = diffs.some((d) => d.field === 'shape');
@@ -73,10 +111,9 @@ export function runCompare(argv: string[], out: (s: string) => void, err: (s: st
 
   const labels = flags.labels
     ? numberList(String(flags.labels), 'labels')
-    : [...new Set([...presentValues(ref), ...presentValues(cand)])].sort((a, b) => a - b);
-  const empty = { data: new Uint8Array(0), value: 1 };
+    : [...new Set([...ref.values, ...cand.values])].sort((a, b) => a - b);
   const rows = labels.map((value) => {
-    const m: LabelMetrics = compareMasks(labelLayer(ref, value) ?? empty, labelLayer(cand, value) ?? empty, ref.geometry, { tolerances, surface });
+    const m: LabelMetrics = compareRuns(ref.runs(value), cand.runs(value), ref.geometry, { tolerances, surface });
     const nsd: Record<string, number | null> = {};
     for (const t of tolerances) nsd[String(t)] = num(m.nsd[String(t)] ?? null);
     return {
@@ -94,7 +131,7 @@ export function runCompare(argv: string[], out: (s: string) => void, err: (s: st
       components_candidate: m.components_candidate,
     };
   });
-  const side = (s: Segmentation) => ({ path: s.path, shape: s.geometry.shape, spacing: s.geometry.spacing });
+  const side = (s: MaskInput) => ({ path: s.path, shape: s.geometry.shape, spacing: s.geometry.spacing });
   for (const w of [...ref.warnings.map((w) => `${refPath}: ${w}`), ...cand.warnings.map((w) => `${candPath}: ${w}`)]) err(`warning: ${neutralize(w)}\n`);
   if (flags.json) {
     out(JSON.stringify({ reference: side(ref), candidate: side(cand), surface, tolerances_mm: tolerances, labels: rows }) + '\n');

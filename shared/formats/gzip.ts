@@ -98,27 +98,54 @@ class Inflater {
   bitcnt = 0;
   out: Uint8Array;
   op = 0;
+  /** With a sink: bytes of output already handed over and dropped from `out`, and the end of what the sink used. */
+  base = 0;
+  fed = 0;
   constructor(
     readonly src: Uint8Array,
     start: number,
     initial: number,
     readonly max: number,
     readonly prefixOnly: boolean,
+    readonly sink: ByteSink | null = null,
   ) {
     this.pos = start;
     this.out = new Uint8Array(prefixOnly ? max + 258 : Math.max(0, Math.min(initial, max)));
   }
 
   /**
+   * Hands `out[fed .. op)` to the sink, then keeps only what it left and the last 32 KiB (matches reach that far).
+   * `out` never reaches past `max` bytes of output, so passing the limit still goes through `room`.
+   */
+  drain(): void {
+    const buf = new Uint8Array(this.out.buffer, this.out.byteOffset, this.out.buffer.byteLength - this.out.byteOffset);
+    this.fed += this.sink!(buf, this.fed, this.op);
+    const drop = Math.min(this.fed, Math.max(0, this.op - 32768));
+    if (drop > 0) {
+      buf.copyWithin(0, drop, this.op);
+      this.op -= drop;
+      this.fed -= drop;
+      this.base += drop;
+    }
+    this.out = buf.subarray(0, Math.min(buf.length, this.max - this.base));
+  }
+
+  /**
    * Makes room for `n` more output bytes: grows the buffer up to `max`, else stops. With `prefixOnly` the buffer is
-   * `max` plus one longest match, so stopping here means at least `max` bytes are out.
+   * `max` plus one longest match, so stopping here means at least `max` bytes are out. With a sink, what it used is
+   * dropped first.
    */
   room(n: number): void {
+    if (this.op + n <= this.out.length) return;
+    if (this.sink) {
+      this.drain();
+      if (this.base + this.op + n > this.max) throw new Stop('limit', '');
+      if (this.op + n <= this.out.length) return;
+    }
     const need = this.op + n;
-    if (need <= this.out.length) return;
     if (this.prefixOnly) throw new Stop('enough', '');
-    if (need > this.max) throw new Stop('limit', '');
-    const grown = new Uint8Array(Math.min(this.max, Math.max(need, this.out.length * 2, 1 << 16)));
+    if (this.base + need > this.max) throw new Stop('limit', '');
+    const grown = new Uint8Array(Math.min(this.max - this.base, Math.max(need, this.out.length * 2, 1 << 16)));
     grown.set(this.out.subarray(0, this.op));
     this.out = grown;
   }
@@ -277,6 +304,7 @@ class Inflater {
           this.op = op;
           this.room(1);
           out = this.out;
+          op = this.op;
         }
         out[op++] = sym;
         continue;
@@ -326,6 +354,7 @@ class Inflater {
         this.op = op;
         this.room(len);
         out = this.out;
+        op = this.op;
       }
       if (len < 24) {
         for (let e2 = op + len; op < e2; op++) out[op] = out[op - d];
@@ -373,35 +402,97 @@ function memberStart(b: Uint8Array, p: number): number {
 }
 
 /**
+ * A host's raw deflate (RFC 1951) decoder, such as Node's zlib: inflates one stream from the start of `deflate` into
+ * at most `maxBytes`, sized for `expectedBytes`; returns the output and the input bytes the stream used, and throws on
+ * anything it does not decode. The browser has none and uses the inflater above.
+ */
+export type RawInflate = (deflate: Uint8Array, maxBytes: number, expectedBytes: number) => { out: Uint8Array; consumed: number };
+
+/**
+ * A gzip file of one member through `inflate`, or null whenever the inflater above might answer otherwise (several
+ * members, data after the trailer, any error): the caller then decodes with the inflater above, so results and
+ * errors are the same with or without a host decoder.
+ */
+function oneMemberWith(inflate: RawInflate, bytes: Uint8Array, maxBytes: number, expectedBytes: number): Uint8Array | null {
+  try {
+    const s = memberStart(bytes, 0);
+    const { out, consumed } = inflate(bytes.subarray(s), maxBytes, expectedBytes);
+    // After the 8-byte trailer, fewer than 4 bytes are ignored and more start another member: see gunzipBounded.
+    const rest = bytes.length - s - consumed;
+    return rest >= 0 && rest < 12 && out.length <= maxBytes ? out : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Decompresses at most `maxBytes` of a gzip stream. With `prefixOnly`, stops quietly once `maxBytes` are out
  * (to read a header); otherwise more output than `maxBytes` is a `format.too_large` error. `expectedBytes` (e.g. from
- * a header) sizes the output buffer up front, so the data is written once and returned without a copy.
+ * a header) sizes the output buffer up front, so the data is written once and returned without a copy. `inflate`, a host's
+ * decoder, is used for the whole stream when it gives the same answer.
  */
-export function gunzipBounded(bytes: Uint8Array, file: string, maxBytes: number, prefixOnly = false, expectedBytes?: number): Uint8Array {
+export function gunzipBounded(bytes: Uint8Array, file: string, maxBytes: number, prefixOnly = false, expectedBytes?: number, inflate?: RawInflate): Uint8Array {
   if (!(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) throw new SegqcError('format.too_large', `cannot be decompressed into ${maxBytes} bytes`, { file });
   // Never allocate more than the data could possibly expand to, whatever a header claims.
   const cap = Math.min(maxBytes, maxInflatedSize(bytes.length));
   const wanted = expectedBytes !== undefined && Number.isSafeInteger(expectedBytes) && expectedBytes >= 0 ? expectedBytes : Math.max(1 << 16, bytes.length * 4);
   const initial = Math.min(cap, wanted);
+  if (inflate && !prefixOnly) {
+    const out = oneMemberWith(inflate, bytes, maxBytes, initial);
+    if (out) return out;
+  }
   const z = new Inflater(bytes, 0, initial, maxBytes, prefixOnly);
   try {
-    let p = 0;
-    for (;;) {
-      z.pos = memberStart(bytes, p);
-      z.inflate();
-      // CRC32 and ISIZE; a further member may follow (fewer than 4 trailing bytes are ignored, as fflate does).
-      p = z.pos + 8;
-      if (p + 4 > bytes.length) break;
-    }
+    inflateMembers(z, bytes);
   } catch (e) {
     if (!(e instanceof Stop)) throw e;
     if (e.kind === 'enough') return z.out.subarray(0, maxBytes);
-    if (e.kind === 'limit') throw new SegqcError('format.too_large', `decompresses to more than ${maxBytes} bytes, the limit for this file`, { file });
-    if (prefixOnly && z.op > 0) return z.out.subarray(0, Math.min(z.op, maxBytes));
-    if (e.kind === 'truncated') throw new SegqcError('format.truncated', `gzip data is truncated: ${e.message}`, { file });
-    throw new SegqcError('format.unreadable', `gzip data is corrupt: ${e.message}`, { file });
+    if (prefixOnly && z.op > 0 && e.kind !== 'limit') return z.out.subarray(0, Math.min(z.op, maxBytes));
+    throw gzipError(e, file, maxBytes);
   }
   return z.out.subarray(0, prefixOnly ? Math.min(z.op, maxBytes) : z.op);
+}
+
+/** Inflates the gzip members of `bytes` one after the other. */
+function inflateMembers(z: Inflater, bytes: Uint8Array): void {
+  let p = 0;
+  for (;;) {
+    z.pos = memberStart(bytes, p);
+    z.inflate();
+    // CRC32 and ISIZE; a further member may follow (fewer than 4 trailing bytes are ignored, as fflate does).
+    p = z.pos + 8;
+    if (p + 4 > bytes.length) break;
+  }
+}
+
+/** The typed error of a gzip stream that stopped early. */
+function gzipError(e: Stop, file: string, maxBytes: number): SegqcError {
+  if (e.kind === 'limit') return new SegqcError('format.too_large', `decompresses to more than ${maxBytes} bytes, the limit for this file`, { file });
+  if (e.kind === 'truncated') return new SegqcError('format.truncated', `gzip data is truncated: ${e.message}`, { file });
+  return new SegqcError('format.unreadable', `gzip data is corrupt: ${e.message}`, { file });
+}
+
+/**
+ * Takes decompressed bytes as they come: `buf[from .. to)` are new, and it returns how many of them it used; the
+ * rest are offered again, with more after them. `buf` is reused, so the sink keeps no view of it.
+ */
+export type ByteSink = (buf: Uint8Array, from: number, to: number) => number;
+
+/**
+ * Decompresses a gzip stream through `sink`, holding only a window of the output (`gunzipBounded`'s limit and
+ * errors); returns the number of bytes decompressed. For data that is read once, in order, such as voxels into runs.
+ */
+export function gunzipTo(bytes: Uint8Array, file: string, maxBytes: number, sink: ByteSink, window = 1 << 18): number {
+  if (!(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) throw new SegqcError('format.too_large', `cannot be decompressed into ${maxBytes} bytes`, { file });
+  const z = new Inflater(bytes, 0, Math.min(window, maxBytes), maxBytes, false, sink);
+  try {
+    inflateMembers(z, bytes);
+  } catch (e) {
+    if (!(e instanceof Stop)) throw e;
+    throw gzipError(e, file, maxBytes);
+  }
+  z.drain();
+  return z.base + z.op;
 }
 
 /**

@@ -6,7 +6,9 @@
 import type { Geometry, LabelInfo, ReadLimits, Segmentation, Vec3 } from '../model.js';
 import { DEFAULT_LIMITS } from '../model.js';
 import { SegqcError } from '../errors.js';
-import { gunzipBounded, isGzip, maxInflatedSize } from './gzip.js';
+import { gunzipBounded, gunzipTo, isGzip, maxInflatedSize, type RawInflate } from './gzip.js';
+import { LabelRunsBuilder } from '../metrics/label-runs.js';
+import type { MaskRuns } from '../metrics/surface.js';
 
 const DATATYPES: Record<number, { name: string; bytes: number }> = {
   2: { name: 'uint8', bytes: 1 },
@@ -273,8 +275,22 @@ export function readNiftiGeometry(bytes: Uint8Array, file: string): { geometry: 
   return { geometry: h.geometry, warnings: h.warnings };
 }
 
-/** Reads a NIfTI label map. Voxel values must be whole, non-negative numbers (after scl_slope/scl_inter). */
-export function readNifti(bytes: Uint8Array, file: string, limits: ReadLimits = DEFAULT_LIMITS): Segmentation {
+/**
+ * Reads a NIfTI label map. Voxel values must be whole, non-negative numbers (after scl_slope/scl_inter). `inflate`: the
+ * host's deflate decoder for `.nii.gz`, if it has one.
+ */
+export function readNifti(bytes: Uint8Array, file: string, limits: ReadLimits = DEFAULT_LIMITS, inflate?: RawInflate): Segmentation {
+  const { gz, h, n, dt, need, truncated } = labelPlan(bytes, file, limits);
+  // The header gives the size: decompress once, straight into a buffer of that size.
+  const all = gz ? gunzipBounded(bytes, file, Math.min(need + 1024 * 1024, MAX_FILE_BYTES), false, need, inflate) : bytes;
+  if (all.length < need) throw truncated(String(all.length));
+  const { data: out, values: sorted } = labelData(all, n, h, dt.name, file, gz);
+  const labels: LabelInfo[] = sorted.map((value) => ({ value, name: null }));
+  return { path: file, format: 'nifti', geometry: h.geometry, layers: [{ data: out, values: sorted }], labels, warnings: h.warnings };
+}
+
+/** What reading a label map's voxels takes, from its header; the errors of a header that cannot be read. */
+function labelPlan(bytes: Uint8Array, file: string, limits: ReadLimits) {
   const gz = isGzip(bytes);
   const head = gz ? gunzipBounded(bytes, file, HEADER_PREFIX, true) : bytes;
   const h = headerOf(head, file);
@@ -292,12 +308,42 @@ export function readNifti(bytes: Uint8Array, file: string, limits: ReadLimits = 
   const truncated = (have: string) =>
     new SegqcError('format.truncated', `holds ${have} bytes, but the header's ${shape.join('x')} ${dt.name} voxels at offset ${offset} need ${need}`, { file });
   if (gz && need > maxInflatedSize(bytes.length)) throw truncated(`at most ${maxInflatedSize(bytes.length)} (decompressed)`);
-  // The header gives the size: decompress once, straight into a buffer of that size.
-  const all = gz ? gunzipBounded(bytes, file, Math.min(need + 1024 * 1024, MAX_FILE_BYTES), false, need) : bytes;
-  if (all.length < need) throw truncated(String(all.length));
-  const { data: out, values: sorted } = labelData(all, n, h, dt.name, file, gz);
-  const labels: LabelInfo[] = sorted.map((value) => ({ value, name: null }));
-  return { path: file, format: 'nifti', geometry: h.geometry, layers: [{ data: out, values: sorted }], labels, warnings: h.warnings };
+  return { gz, h, n, dt, need, truncated };
+}
+
+/** A NIfTI label map read as runs: its grid, header warnings, and the runs of each value present (ascending). */
+export interface NiftiRuns {
+  geometry: Geometry;
+  warnings: string[];
+  runs: Map<number, MaskRuns>;
+}
+
+/**
+ * Reads a uint8 NIfTI label map (no scaling) straight into the runs of its labels, decompressing through a small
+ * window: the map is never held. Same errors as `readNifti`; null for any other datatype (read those with it).
+ */
+export function readNiftiRuns(bytes: Uint8Array, file: string, limits: ReadLimits = DEFAULT_LIMITS): NiftiRuns | null {
+  const { gz, h, need, truncated } = labelPlan(bytes, file, limits);
+  if (h.datatype?.name !== 'uint8' || h.slope !== 1 || h.inter !== 0) return null;
+  const nx = h.shape[0], rows = h.shape[1] * h.shape[2];
+  const runs = new LabelRunsBuilder(h.shape);
+  let skip = h.offset;
+  const sink = (buf: Uint8Array, from: number, to: number): number => {
+    let at = from;
+    if (skip > 0) {
+      const s = Math.min(skip, to - at);
+      skip -= s;
+      at += s;
+    }
+    while (skip === 0 && runs.rowCount < rows && to - at >= nx) {
+      runs.row(buf, at);
+      at += nx;
+    }
+    return runs.rowCount < rows ? at - from : to - from;
+  };
+  const total = gz ? gunzipTo(bytes, file, Math.min(need + 1024 * 1024, MAX_FILE_BYTES), sink) : (sink(bytes, 0, bytes.length), bytes.length);
+  if (total < need) throw truncated(String(total));
+  return { geometry: h.geometry, warnings: h.warnings, runs: runs.result() };
 }
 
 const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

@@ -3,6 +3,7 @@ import type { FormatName, ReadLimits, Segmentation } from '../model.js';
 import { DEFAULT_LIMITS } from '../model.js';
 import { SegqcError } from '../errors.js';
 import { detectFormat } from './detect.js';
+import type { RawInflate } from './gzip.js';
 import { readNifti } from './nifti.js';
 import { readPng } from './png.js';
 import { readDicomSeg } from './dicom-seg.js';
@@ -16,6 +17,8 @@ export interface ReadOptions {
   spacing?: [number, number] | number | null;
   /** Label values by name for formats that store names only (Label Studio). */
   labelValues?: Record<string, number>;
+  /** The host's deflate decoder (Node's zlib) for compressed NIfTI; the built-in inflater without it. */
+  inflate?: RawInflate;
 }
 
 const LFS_POINTER = 'version https://git-lfs.github.com/spec/v1';
@@ -33,7 +36,7 @@ export function readSegmentation(bytes: Uint8Array, file: string, opts: ReadOpti
   const format = opts.format ?? detectFormat(bytes, file);
   switch (format) {
     case 'nifti':
-      return readNifti(bytes, file, limits);
+      return readNifti(bytes, file, limits, opts.inflate);
     case 'png':
       return readPng(bytes, file, { spacing: opts.spacing ?? null, limits });
     case 'dicom-seg':

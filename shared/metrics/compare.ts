@@ -4,7 +4,7 @@ import { unionBox, voxelVolume, type MaskRef } from './bbox.js';
 import { componentsOfRuns } from './components.js';
 import { squaredDistancesToPoints } from './distance.js';
 import { diceOf, iouOf } from './overlap.js';
-import { contourLengthTable2D, cropRuns, maskRuns, surfelAreaTable3D, surfelSurface, voxelSurface, type SurfacePoints } from './surface.js';
+import { contourLengthTable2D, cropRuns, maskRuns, surfelAreaTable3D, surfelSurface, voxelSurface, type MaskRuns, type SurfacePoints } from './surface.js';
 
 export type { MaskRef } from './bbox.js';
 
@@ -229,13 +229,17 @@ function emptyResult(both: boolean, tolerances: number[], overlapOnly: boolean, 
  * happens on their union box padded by one voxel. A grid whose third dimension is 1 is 2D.
  */
 export function compareMasks(ref: MaskRef, cand: MaskRef, geometry: Geometry, opts: CompareOptions): LabelMetrics {
+  return compareRuns(maskRuns(ref, geometry.shape), maskRuns(cand, geometry.shape), geometry, opts);
+}
+
+/** `compareMasks` of two masks already read as runs (`maskRuns`, or runs gathered while decoding). */
+export function compareRuns(runsA: MaskRuns, runsB: MaskRuns, geometry: Geometry, opts: CompareOptions): LabelMetrics {
   const shape = geometry.shape;
   const spacing: Vec3 = [geometry.spacing[0], geometry.spacing[1], geometry.spacing[2]];
   const flat = is2D(geometry);
   const surface = opts.surface ?? 'voxel';
   const overlapOnly = opts.overlapOnly === true;
   const tolerances = opts.tolerances;
-  const runsA = maskRuns(ref, shape), runsB = maskRuns(cand, shape);
   const boxA = runsA.box, boxB = runsB.box;
   const box = unionBox(boxA, boxB);
   if (box === null) return emptyResult(true, tolerances, overlapOnly, 0, 0, 0, 0);

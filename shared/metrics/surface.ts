@@ -32,7 +32,8 @@ export interface CropPair {
   countAB: number;
 }
 
-class RunList {
+/** A growable list of runs (start, end) with the row of each. */
+export class RunList {
   rowStart: Int32Array;
   start = new Int32Array(256);
   end = new Int32Array(256);
