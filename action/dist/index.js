@@ -39893,31 +39893,58 @@ function fixedTables() {
   return [fixedLit, fixedDist];
 }
 var Inflater = class {
-  constructor(src, start, initial, max2, prefixOnly) {
+  constructor(src, start, initial, max2, prefixOnly, sink = null) {
     this.src = src;
     this.max = max2;
     this.prefixOnly = prefixOnly;
+    this.sink = sink;
     this.pos = start;
     this.out = new Uint8Array(prefixOnly ? max2 + 258 : Math.max(0, Math.min(initial, max2)));
   }
   src;
   max;
   prefixOnly;
+  sink;
   pos;
   bitbuf = 0;
   bitcnt = 0;
   out;
   op = 0;
+  /** With a sink: bytes of output already handed over and dropped from `out`, and the end of what the sink used. */
+  base = 0;
+  fed = 0;
+  /**
+   * Hands `out[fed .. op)` to the sink, then keeps only what it left and the last 32 KiB (matches reach that far).
+   * `out` never reaches past `max` bytes of output, so passing the limit still goes through `room`.
+   */
+  drain() {
+    const buf = new Uint8Array(this.out.buffer, this.out.byteOffset, this.out.buffer.byteLength - this.out.byteOffset);
+    this.fed += this.sink(buf, this.fed, this.op);
+    const drop = Math.min(this.fed, Math.max(0, this.op - 32768));
+    if (drop > 0) {
+      buf.copyWithin(0, drop, this.op);
+      this.op -= drop;
+      this.fed -= drop;
+      this.base += drop;
+    }
+    this.out = buf.subarray(0, Math.min(buf.length, this.max - this.base));
+  }
   /**
    * Makes room for `n` more output bytes: grows the buffer up to `max`, else stops. With `prefixOnly` the buffer is
-   * `max` plus one longest match, so stopping here means at least `max` bytes are out.
+   * `max` plus one longest match, so stopping here means at least `max` bytes are out. With a sink, what it used is
+   * dropped first.
    */
   room(n2) {
+    if (this.op + n2 <= this.out.length) return;
+    if (this.sink) {
+      this.drain();
+      if (this.base + this.op + n2 > this.max) throw new Stop("limit", "");
+      if (this.op + n2 <= this.out.length) return;
+    }
     const need = this.op + n2;
-    if (need <= this.out.length) return;
     if (this.prefixOnly) throw new Stop("enough", "");
-    if (need > this.max) throw new Stop("limit", "");
-    const grown = new Uint8Array(Math.min(this.max, Math.max(need, this.out.length * 2, 1 << 16)));
+    if (this.base + need > this.max) throw new Stop("limit", "");
+    const grown = new Uint8Array(Math.min(this.max - this.base, Math.max(need, this.out.length * 2, 1 << 16)));
     grown.set(this.out.subarray(0, this.op));
     this.out = grown;
   }
@@ -40065,6 +40092,7 @@ var Inflater = class {
           this.op = op;
           this.room(1);
           out = this.out;
+          op = this.op;
         }
         out[op++] = sym;
         continue;
@@ -40114,6 +40142,7 @@ var Inflater = class {
         this.op = op;
         this.room(len2);
         out = this.out;
+        op = this.op;
       }
       if (len2 < 24) {
         for (let e22 = op + len2; op < e22; op++) out[op] = out[op - d];
@@ -40156,29 +40185,49 @@ function memberStart(b, p) {
   if (s > b.length) throw new Stop("truncated", "gzip header ends early (unexpected EOF)");
   return s;
 }
-function gunzipBounded(bytes, file, maxBytes, prefixOnly = false, expectedBytes) {
+function oneMemberWith(inflate2, bytes, maxBytes, expectedBytes) {
+  try {
+    const s = memberStart(bytes, 0);
+    const { out, consumed } = inflate2(bytes.subarray(s), maxBytes, expectedBytes);
+    const rest = bytes.length - s - consumed;
+    return rest >= 0 && rest < 12 && out.length <= maxBytes ? out : null;
+  } catch {
+    return null;
+  }
+}
+function gunzipBounded(bytes, file, maxBytes, prefixOnly = false, expectedBytes, inflate2) {
   if (!(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) throw new SegqcError("format.too_large", `cannot be decompressed into ${maxBytes} bytes`, { file });
   const cap = Math.min(maxBytes, maxInflatedSize(bytes.length));
   const wanted = expectedBytes !== void 0 && Number.isSafeInteger(expectedBytes) && expectedBytes >= 0 ? expectedBytes : Math.max(1 << 16, bytes.length * 4);
   const initial = Math.min(cap, wanted);
+  if (inflate2 && !prefixOnly) {
+    const out = oneMemberWith(inflate2, bytes, maxBytes, initial);
+    if (out) return out;
+  }
   const z = new Inflater(bytes, 0, initial, maxBytes, prefixOnly);
   try {
-    let p = 0;
-    for (; ; ) {
-      z.pos = memberStart(bytes, p);
-      z.inflate();
-      p = z.pos + 8;
-      if (p + 4 > bytes.length) break;
-    }
+    inflateMembers(z, bytes);
   } catch (e2) {
     if (!(e2 instanceof Stop)) throw e2;
     if (e2.kind === "enough") return z.out.subarray(0, maxBytes);
-    if (e2.kind === "limit") throw new SegqcError("format.too_large", `decompresses to more than ${maxBytes} bytes, the limit for this file`, { file });
-    if (prefixOnly && z.op > 0) return z.out.subarray(0, Math.min(z.op, maxBytes));
-    if (e2.kind === "truncated") throw new SegqcError("format.truncated", `gzip data is truncated: ${e2.message}`, { file });
-    throw new SegqcError("format.unreadable", `gzip data is corrupt: ${e2.message}`, { file });
+    if (prefixOnly && z.op > 0 && e2.kind !== "limit") return z.out.subarray(0, Math.min(z.op, maxBytes));
+    throw gzipError(e2, file, maxBytes);
   }
   return z.out.subarray(0, prefixOnly ? Math.min(z.op, maxBytes) : z.op);
+}
+function inflateMembers(z, bytes) {
+  let p = 0;
+  for (; ; ) {
+    z.pos = memberStart(bytes, p);
+    z.inflate();
+    p = z.pos + 8;
+    if (p + 4 > bytes.length) break;
+  }
+}
+function gzipError(e2, file, maxBytes) {
+  if (e2.kind === "limit") return new SegqcError("format.too_large", `decompresses to more than ${maxBytes} bytes, the limit for this file`, { file });
+  if (e2.kind === "truncated") return new SegqcError("format.truncated", `gzip data is truncated: ${e2.message}`, { file });
+  return new SegqcError("format.unreadable", `gzip data is corrupt: ${e2.message}`, { file });
 }
 function inflateZlibExact(src, file, size2, what) {
   if (src.length < 2) throw new SegqcError("format.truncated", `${what} is empty`, { file });
@@ -40196,6 +40245,526 @@ function inflateZlibExact(src, file, size2, what) {
   }
   if (z.op < size2) throw new SegqcError("format.truncated", `${what} ends after ${z.op} of the ${size2} bytes its header needs`, { file });
   return z.out.subarray(0, size2);
+}
+
+// shared/metrics/bbox.ts
+function wordView(data2) {
+  if (data2 instanceof Uint32Array) return data2;
+  if (data2.byteOffset % 4 !== 0) return null;
+  return new Uint32Array(data2.buffer, data2.byteOffset, data2.byteLength >>> 2);
+}
+var littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+function floatView(data2, v3) {
+  if (!littleEndian || data2.byteOffset % 8 !== 0) return null;
+  const minusZero = data2 instanceof Uint8Array ? 128 : data2 instanceof Uint16Array ? 32768 : 2147483648;
+  if (v3 === minusZero) return null;
+  return new Float64Array(data2.buffer, data2.byteOffset, data2.byteLength >>> 3);
+}
+function firstIn(data2, w, per, s, e2, v3, f = null) {
+  let x2 = s;
+  if (f !== null && v3 !== 0) {
+    const group = 8 * per;
+    const ge = e2 - e2 % group;
+    while (x2 < ge && x2 % group !== 0) {
+      if (data2[x2] === v3) return x2;
+      x2++;
+    }
+    if (x2 < ge) {
+      const fe = ge / group * 4;
+      for (let fi = x2 / group * 4; fi < fe; fi += 4) {
+        if (f[fi] !== 0 || f[fi + 1] !== 0 || f[fi + 2] !== 0 || f[fi + 3] !== 0) {
+          const b = fi / 4 * group;
+          for (let t = b; t < b + group; t++) if (data2[t] === v3) return t;
+        }
+      }
+      x2 = ge;
+    }
+  } else if (w !== null && v3 !== 0) {
+    const group = 4 * per;
+    const ge = e2 - e2 % group;
+    while (x2 < ge && x2 % group !== 0) {
+      if (data2[x2] === v3) return x2;
+      x2++;
+    }
+    if (x2 < ge) {
+      let wi = x2 / per;
+      const we = ge / per;
+      for (; wi < we; wi += 4) {
+        if ((w[wi] | w[wi + 1] | w[wi + 2] | w[wi + 3]) !== 0) {
+          const b = wi * per;
+          for (let t = b; t < b + group; t++) if (data2[t] === v3) return t;
+        }
+      }
+      x2 = ge;
+    }
+  }
+  for (; x2 < e2; x2++) if (data2[x2] === v3) return x2;
+  return -1;
+}
+function lastIn(data2, w, per, s, e2, v3) {
+  let x2 = e2 - 1;
+  if (w !== null && v3 !== 0) {
+    const group = 4 * per;
+    const gs = s + (group - s % group) % group;
+    while (x2 >= gs && (x2 + 1) % group !== 0) {
+      if (data2[x2] === v3) return x2;
+      x2--;
+    }
+    if (x2 >= gs) {
+      let wi = (x2 + 1) / per - 4;
+      const ws = gs / per;
+      for (; wi >= ws; wi -= 4) {
+        if ((w[wi] | w[wi + 1] | w[wi + 2] | w[wi + 3]) !== 0) {
+          const b = wi * per;
+          for (let t = b + group - 1; t >= b; t--) if (data2[t] === v3) return t;
+        }
+      }
+      x2 = gs - 1;
+    }
+  }
+  for (; x2 >= s; x2--) if (data2[x2] === v3) return x2;
+  return -1;
+}
+function boundingBox(mask, shape) {
+  const [nx, ny, nz] = shape;
+  const { data: data2, value: value2 } = mask;
+  if (data2.length === 0) return null;
+  if (data2.length !== nx * ny * nz) throw new RangeError(`mask has ${data2.length} voxels, shape ${shape.join("x")} needs ${nx * ny * nz}`);
+  const w = wordView(data2);
+  const fv = floatView(data2, value2);
+  const per = data2 instanceof Uint8Array ? 4 : data2 instanceof Uint16Array ? 2 : 1;
+  let i0 = nx, j0 = ny, k0 = nz, i1 = -1, j1 = -1, k1 = -1;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      const rs = (k * ny + j) * nx;
+      const f = firstIn(data2, w, per, rs, rs + nx, value2, fv);
+      if (f < 0) continue;
+      const l = lastIn(data2, w, per, f, rs + nx, value2);
+      if (f - rs < i0) i0 = f - rs;
+      if (l - rs > i1) i1 = l - rs;
+      if (j < j0) j0 = j;
+      if (j > j1) j1 = j;
+      if (k < k0) k0 = k;
+      k1 = k;
+    }
+  }
+  return i1 < 0 ? null : [i0, j0, k0, i1, j1, k1];
+}
+var emptyBox = () => [Infinity, Infinity, Infinity, -1, -1, -1];
+function extendBox(box, i2, j, k) {
+  if (i2 < box[0]) box[0] = i2;
+  if (j < box[1]) box[1] = j;
+  if (k < box[2]) box[2] = k;
+  if (i2 > box[3]) box[3] = i2;
+  if (j > box[4]) box[4] = j;
+  if (k > box[5]) box[5] = k;
+}
+function unionBox(a, b) {
+  if (a === null) return b;
+  if (b === null) return a;
+  return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.min(a[2], b[2]), Math.max(a[3], b[3]), Math.max(a[4], b[4]), Math.max(a[5], b[5])];
+}
+var voxelVolume = (g) => is2D(g) ? g.spacing[0] * g.spacing[1] : g.spacing[0] * g.spacing[1] * g.spacing[2];
+
+// shared/metrics/marching-cubes-table.ts
+var TABLE = "000 111 111 220,220 111 202,202 111,111 400,222,111 111 111,111 202,202 400,222,111 220,220 400,222,111 400,222,111 400,400 111 022,022 111,111 040,222,111 111,111 004,222,111 111,111,111 111,222,222,111 111,111 022,022,111 202,202,111 111,333,022,202 111,220,220 333,022,111,220 400,111,222,111 400,111,222 111 111,111 022,022 040,111,222 111,111 111,202,202 022,022,111 333,022,111,202 111,111 111,111,111 004,222,111 222,222,111,111 111,220,220 400,222,111,111 022,333,111,220 400,222,111 220,220 040,222,111 040,111,222 040,040 220,220,111 333,202,111,220 111,040,222,111 040,222,111 111,220,220 040,222,111,111 333,220,111,202 040,222,111 220,220,220,220 220,220,111 111,220,220 220,220 111 111,111 111,111 111,220,220 022,022 004,222,111 022,022,111 333,022,111,220 111,111 111,111,111 111,202,202 400,222,111,111 040,222,111 222,222,111,111 202,333,022,111 400,222,111 202,202 004,222,111 111,202,202 202,333,220,111 004,222,111 004,004 111,111,222,004 111,222,004 202,202,111 004,222,111,111 202,202,202,202 111,202,202 202,333,220,111 004,222,111 111,202,202 202,202 111,111 111,111,111 111,022,022 040,111,222,111 022,022,111 004,222,111,111 022,022,022,022 022,022,111 111,111,111 111,111,111,111 004,222,111,111 111,111,111 040,222,111,111 111,111,111 022,022,111 111,111 400,222,111 222,111,222,111 333,022,111,202 040,222,111 333,220,022,111 111,222,004 111,022,022 022,022 400,222,111,111 111,111,111 202,202,111 111,111 220,220,111 111,111 111,111 111 111 111,111 111,111 220,220,111 111,111 202,202,111 111,111,111 400,222,111,111 022,022 111,022,022 111,222,004 333,220,022,111 040,222,111 333,022,111,202 222,111,222,111 400,222,111 111,111 022,022,111 111,111,111 040,222,111,111 111,111,111 004,222,111,111 111,111,111,111 111,111,111 022,022,111 022,022,022,022 004,222,111,111 022,022,111 040,111,222,111 111,022,022 111,111,111 111,111 202,202 111,202,202 004,222,111 202,333,220,111 111,202,202 202,202,202,202 004,222,111,111 202,202,111 111,222,004 111,111,222,004 004,004 004,222,111 202,333,220,111 111,202,202 004,222,111 202,202 400,222,111 202,333,022,111 222,222,111,111 040,222,111 400,222,111,111 111,202,202 111,111,111 111,111 333,022,111,220 022,022,111 004,222,111 022,022 111,220,220 111,111 111,111 111 220,220 111,220,220 220,220,111 220,220,220,220 040,222,111 333,220,111,202 040,222,111,111 111,220,220 040,222,111 111,040,222,111 333,202,111,220 220,220,111 040,040 040,111,222 040,222,111 220,220 400,222,111 022,333,111,220 400,222,111,111 111,220,220 222,222,111,111 004,222,111 111,111,111 111,111 333,022,111,202 022,022,111 111,202,202 111,111 040,111,222 022,022 111,111 111 400,111,222 400,111,222,111 333,022,111,220 111,220,220 111,333,022,202 202,202,111 022,022,111 111,111 111,222,222,111 111,111,111 004,222,111 111,111 040,222,111 111,111 022,022 111 400,400 400,222,111 400,222,111 220,220 400,222,111 202,202 111,111 111 400,222,111 111,111 202,202 111 220,220 111 111 000";
+var SURFEL_NORMALS = TABLE.split(" ").map((code) => {
+  const ts = code.split(",");
+  const out = new Float64Array(ts.length * 3);
+  ts.forEach((t, i2) => {
+    for (let a = 0; a < 3; a++) out[3 * i2 + a] = Number(t[a]) / 8;
+  });
+  return out;
+});
+
+// shared/metrics/surface.ts
+var RunList = class {
+  rowStart;
+  start = new Int32Array(256);
+  end = new Int32Array(256);
+  /** Row of each run (kept by `rowsFrom`). */
+  row = new Int32Array(0);
+  n = 0;
+  constructor(rows) {
+    this.rowStart = new Int32Array(rows + 1);
+  }
+  push(s, e2) {
+    if (this.n === this.start.length) {
+      const a = new Int32Array(this.n * 2), b = new Int32Array(this.n * 2);
+      a.set(this.start);
+      b.set(this.end);
+      this.start = a;
+      this.end = b;
+    }
+    this.start[this.n] = s;
+    this.end[this.n++] = e2;
+  }
+  /** Records row `r` for the runs pushed since run `from`. */
+  rowsFrom(from, r) {
+    if (this.row.length < this.n) {
+      const t = new Int32Array(this.start.length);
+      t.set(this.row.subarray(0, from));
+      this.row = t;
+    }
+    this.row.fill(r, from, this.n);
+  }
+};
+function scanRow(data2, v3, src, w, off, out) {
+  let c = 0;
+  let i2 = 0;
+  while (i2 < w) {
+    if (data2[src + i2] !== v3) {
+      i2++;
+      continue;
+    }
+    const s = i2++;
+    while (i2 < w && data2[src + i2] === v3) i2++;
+    out.push(s + off, i2 - 1 + off);
+    c += i2 - s;
+  }
+  return c;
+}
+function scanRowBytes(data2, w32, v3, src, w, off, out) {
+  const vv = v3 * 16843009 >>> 0;
+  let c = 0;
+  const end = src + w;
+  let x2 = src;
+  while (x2 < end) {
+    if ((x2 & 3) === 0 && x2 + 4 <= end) {
+      const y = w32[x2 >> 2] ^ vv;
+      if ((y - 16843009 & ~y & 2155905152) === 0) {
+        x2 += 4;
+        continue;
+      }
+    }
+    if (data2[x2] !== v3) {
+      x2++;
+      continue;
+    }
+    const s = x2++;
+    for (; ; ) {
+      if ((x2 & 3) === 0 && x2 + 4 <= end && w32[x2 >> 2] === vv) {
+        x2 += 4;
+        continue;
+      }
+      if (x2 < end && data2[x2] === v3) {
+        x2++;
+        continue;
+      }
+      break;
+    }
+    out.push(s - src + off, x2 - 1 - src + off);
+    c += x2 - s;
+  }
+  return c;
+}
+var bytesWords = (d) => d instanceof Uint8Array && d.byteOffset % 4 === 0 ? new Uint32Array(d.buffer, d.byteOffset, d.length >>> 2) : null;
+function maskRuns(mask, shape) {
+  const [nx, ny, nz] = shape;
+  const { data: data2, value: value2 } = mask;
+  const none = { box: null, count: 0, n: 0, row: new Int32Array(0), start: new Int32Array(0), end: new Int32Array(0) };
+  if (data2.length === 0) return none;
+  if (data2.length !== nx * ny * nz) throw new RangeError(`mask has ${data2.length} voxels, shape ${shape.join("x")} needs ${nx * ny * nz}`);
+  const w = wordView(data2);
+  const fv = floatView(data2, value2);
+  const per = data2 instanceof Uint8Array ? 4 : data2 instanceof Uint16Array ? 2 : 1;
+  const w8 = bytesWords(data2);
+  const fast = w8 !== null && value2 > 0 && value2 < 256;
+  const out = new RunList(0);
+  let count = 0;
+  let i0 = nx, j0 = ny, k0 = nz, i1 = -1, j1 = -1, k1 = -1;
+  const readRow = (r, from) => {
+    const rs = r * nx, re = rs + nx;
+    const n0 = out.n;
+    count += fast ? scanRowBytes(data2, w8, value2, from, re - from, from - rs, out) : scanRow(data2, value2, from, re - from, from - rs, out);
+    if (out.n === n0) return;
+    out.rowsFrom(n0, r);
+    const j = r % ny, k = (r - j) / ny;
+    if (out.start[n0] < i0) i0 = out.start[n0];
+    if (out.end[out.n - 1] > i1) i1 = out.end[out.n - 1];
+    if (j < j0) j0 = j;
+    if (j > j1) j1 = j;
+    if (k < k0) k0 = k;
+    k1 = k;
+  };
+  const rows = ny * nz;
+  if (fast && fv !== null) {
+    const n2 = nx * rows;
+    const ng = fv.length >>> 2;
+    let done = -1;
+    for (let gi = 0; gi < ng; gi++) {
+      const q = gi << 2;
+      if (fv[q] === 0 && fv[q + 1] === 0 && fv[q + 2] === 0 && fv[q + 3] === 0) continue;
+      const x2 = gi << 5;
+      const ra = Math.floor(x2 / nx), rb = Math.floor((x2 + 31) / nx);
+      for (let r = ra > done ? ra : done + 1; r <= rb && r < rows; r++) readRow(r, r === ra ? x2 : r * nx);
+      done = rb;
+      const next = Math.floor((rb + 1) * nx / 32) - 1;
+      if (next > gi) gi = next;
+    }
+    for (let x2 = ng << 5; x2 < n2; x2++) {
+      const r = Math.floor(x2 / nx);
+      if (r > done && data2[x2] === value2) {
+        readRow(r, x2);
+        done = r;
+      }
+    }
+  } else {
+    for (let r = 0; r < rows; r++) {
+      const rs = r * nx;
+      const f = firstIn(data2, w, per, rs, rs + nx, value2, fv);
+      if (f >= 0) readRow(r, f);
+    }
+  }
+  if (i1 < 0) return none;
+  return { box: [i0, j0, k0, i1, j1, k1], count, n: out.n, row: out.row, start: out.start, end: out.end };
+}
+function cropRunsOf(m, ny, o, dy, rows) {
+  const rowStart = new Int32Array(rows + 1);
+  const start = new Int32Array(m.n), end = new Int32Array(m.n);
+  let cr = 0;
+  for (let t = 0; t < m.n; t++) {
+    const r = m.row[t];
+    const j = r % ny, k = (r - j) / ny;
+    const c = (k - o[2]) * dy + (j - o[1]);
+    while (cr < c) rowStart[++cr] = t;
+    start[t] = m.start[t] - o[0];
+    end[t] = m.end[t] - o[0];
+  }
+  while (cr < rows) rowStart[++cr] = m.n;
+  return { rowStart, start, end };
+}
+function cropRuns(ra, rb, shape, box, pad) {
+  const ny = shape[1];
+  const flat = is2D({ shape });
+  const pz = flat ? 0 : pad;
+  const o = [box[0] - pad, box[1] - pad, box[2] - pz];
+  const dx2 = box[3] - box[0] + 1 + 2 * pad, dy = box[4] - box[1] + 1 + 2 * pad, dz = box[5] - box[2] + 1 + 2 * pz;
+  const rows = dy * dz;
+  const a = cropRunsOf(ra, ny, o, dy, rows), b = cropRunsOf(rb, ny, o, dy, rows);
+  let countAB = 0;
+  for (let r = 0; r < rows; r++) {
+    let p = a.rowStart[r], q = b.rowStart[r];
+    const pe = a.rowStart[r + 1], qe = b.rowStart[r + 1];
+    while (p < pe && q < qe) {
+      const lo = a.start[p] > b.start[q] ? a.start[p] : b.start[q];
+      const hi = a.end[p] < b.end[q] ? a.end[p] : b.end[q];
+      if (hi >= lo) countAB += hi - lo + 1;
+      if (a.end[p] < b.end[q]) p++;
+      else q++;
+    }
+  }
+  return { dims: [dx2, dy, dz], origin: o, a, b, countA: ra.count, countB: rb.count, countAB };
+}
+var PointList = class {
+  index = new Int32Array(1024);
+  weight;
+  code;
+  n = 0;
+  constructor(weighted) {
+    this.weight = weighted ? new Float64Array(1024) : null;
+    this.code = weighted ? new Uint8Array(1024) : null;
+  }
+  grow() {
+    const t = new Int32Array(this.n * 2);
+    t.set(this.index);
+    this.index = t;
+    if (this.weight !== null && this.code !== null) {
+      const u = new Float64Array(this.n * 2);
+      u.set(this.weight);
+      this.weight = u;
+      const c = new Uint8Array(this.n * 2);
+      c.set(this.code);
+      this.code = c;
+    }
+  }
+};
+var RowSweep = class {
+  pos = new Int32Array(64);
+  mask = new Int32Array(64);
+  cur = new Int32Array(4);
+  lim = new Int32Array(4);
+  phase = new Int32Array(4);
+  /** Sweeps the rows; returns the number of change positions, then in `pos` and `mask`. */
+  run(runs, rows, bits, nr) {
+    const { rowStart, start, end } = runs;
+    const { cur, lim, phase } = this;
+    let total = 0;
+    for (let t = 0; t < nr; t++) {
+      const r = rows[t];
+      if (r < 0) {
+        cur[t] = lim[t] = 0;
+      } else {
+        cur[t] = rowStart[r];
+        lim[t] = rowStart[r + 1];
+      }
+      phase[t] = 0;
+      total += 2 * (lim[t] - cur[t]);
+    }
+    if (this.pos.length < total) {
+      this.pos = new Int32Array(total * 2);
+      this.mask = new Int32Array(total * 2);
+    }
+    const evPos = this.pos, evMask = this.mask;
+    let n2 = 0;
+    let mask = 0;
+    for (; ; ) {
+      let p = 2147483647;
+      for (let t = 0; t < nr; t++) {
+        if (cur[t] >= lim[t]) continue;
+        const x2 = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
+        if (x2 < p) p = x2;
+      }
+      if (p === 2147483647) break;
+      for (let t = 0; t < nr; t++) {
+        if (cur[t] >= lim[t]) continue;
+        const x2 = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
+        if (x2 !== p) continue;
+        mask ^= bits[t];
+        if (phase[t] === 0) phase[t] = 1;
+        else {
+          phase[t] = 0;
+          cur[t]++;
+        }
+      }
+      evPos[n2] = p;
+      evMask[n2++] = mask;
+    }
+    return n2;
+  }
+};
+function voxelSurface(runs, dims) {
+  const [nx, ny, nz] = dims;
+  const flat = is2D({ shape: dims });
+  const { rowStart, start, end } = runs;
+  const out = new PointList(false);
+  const sweep = new RowSweep();
+  const nbRows = new Int32Array(4), nbBits = new Int32Array([1, 2, 4, 8]);
+  const nn = flat ? 2 : 4;
+  const full = (1 << nn) - 1;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      const r = k * ny + j;
+      const r0 = rowStart[r], r1 = rowStart[r + 1];
+      if (r0 === r1) continue;
+      nbRows[0] = j > 0 ? r - 1 : -1;
+      nbRows[1] = j < ny - 1 ? r + 1 : -1;
+      nbRows[2] = !flat && k > 0 ? r - ny : -1;
+      nbRows[3] = !flat && k < nz - 1 ? r + ny : -1;
+      const ne = sweep.run(runs, nbRows, nbBits, nn);
+      const evPos = sweep.pos, evMask = sweep.mask;
+      const base = r * nx;
+      let e2 = 0;
+      for (let t = r0; t < r1; t++) {
+        const s = start[t], f = end[t];
+        while (e2 < ne - 1 && evPos[e2 + 1] <= s + 1) e2++;
+        let x2 = s;
+        for (let g = e2; g < ne - 1 && evPos[g] <= f - 1; g++) {
+          if (evMask[g] !== full) continue;
+          const lo = evPos[g] > s + 1 ? evPos[g] : s + 1;
+          const hi = evPos[g + 1] - 1 < f - 1 ? evPos[g + 1] - 1 : f - 1;
+          if (lo > hi) continue;
+          for (; x2 < lo; x2++) {
+            if (out.n === out.index.length) out.grow();
+            out.index[out.n++] = base + x2;
+          }
+          x2 = hi + 1;
+        }
+        for (; x2 <= f; x2++) {
+          if (out.n === out.index.length) out.grow();
+          out.index[out.n++] = base + x2;
+        }
+      }
+    }
+  }
+  return { dims, index: out.index.subarray(0, out.n), weight: null, code: null };
+}
+function surfelAreaTable3D(spacing) {
+  const [s0, s1, s2] = spacing;
+  const table = new Float64Array(256);
+  for (let code = 0; code < 256; code++) {
+    const t = SURFEL_NORMALS[code];
+    let sum = 0;
+    for (let i2 = 0; i2 < t.length; i2 += 3) {
+      const n0 = t[i2] * s1 * s2, n1 = t[i2 + 1] * s0 * s2, n2 = t[i2 + 2] * s0 * s1;
+      sum += Math.sqrt(n0 * n0 + n1 * n1 + n2 * n2);
+    }
+    table[code] = sum;
+  }
+  return table;
+}
+function contourLengthTable2D(spacing) {
+  const along0 = spacing[0], along1 = spacing[1];
+  const diag = 0.5 * Math.sqrt(spacing[0] ** 2 + spacing[1] ** 2);
+  const t = new Float64Array(16);
+  for (const c of [1, 2, 4, 8, 7, 11, 13, 14]) t[c] = diag;
+  t[3] = along1;
+  t[12] = along1;
+  t[5] = along0;
+  t[10] = along0;
+  t[6] = 2 * diag;
+  t[9] = 2 * diag;
+  return t;
+}
+function surfelSurface(runs, dims, table) {
+  const [nx, ny, nz] = dims;
+  const flat = is2D({ shape: dims });
+  const cx = nx - 1, cy = ny - 1, cz = flat ? 1 : nz - 1;
+  const cd = [cx, cy, cz];
+  const { rowStart } = runs;
+  const out = new PointList(true);
+  const sweep = new RowSweep();
+  const rows = new Int32Array(4);
+  const bits = flat ? new Int32Array([2, 1, 0, 0]) : new Int32Array([8, 4, 2, 1]);
+  const nr = flat ? 2 : 4;
+  const shift = flat ? 2 : 4;
+  const all = (1 << nr) - 1;
+  const has2 = (r) => rowStart[r + 1] > rowStart[r];
+  for (let k = 0; k < cz; k++) {
+    for (let j = 0; j < cy; j++) {
+      const r = k * ny + j;
+      if (flat) {
+        if (!has2(r) && !has2(r + 1)) continue;
+        rows[0] = r;
+        rows[1] = r + 1;
+      } else {
+        if (!has2(r) && !has2(r + ny) && !has2(r + 1) && !has2(r + ny + 1)) continue;
+        rows[0] = r;
+        rows[1] = r + ny;
+        rows[2] = r + 1;
+        rows[3] = r + ny + 1;
+      }
+      const ne = sweep.run(runs, rows, bits, nr);
+      const evPos = sweep.pos, evMask = sweep.mask;
+      const base = (k * cy + j) * cx;
+      let prev = 0;
+      for (let e2 = 0; e2 < ne; e2++) {
+        const p = evPos[e2], m = evMask[e2];
+        const c0 = p - 1;
+        if (c0 >= 0 && c0 < cx) {
+          const code = prev << shift | m;
+          if (out.n === out.index.length) out.grow();
+          out.index[out.n] = base + c0;
+          out.code[out.n] = code;
+          out.weight[out.n++] = table[code];
+        }
+        if (m !== 0 && m !== all) {
+          const next = e2 + 1 < ne ? evPos[e2 + 1] : cx + 1;
+          const code = m << shift | m;
+          const wt = table[code];
+          const hi = next - 2 < cx - 1 ? next - 2 : cx - 1;
+          for (let c = p < 0 ? 0 : p; c <= hi; c++) {
+            if (out.n === out.index.length) out.grow();
+            out.index[out.n] = base + c;
+            out.code[out.n] = code;
+            out.weight[out.n++] = wt;
+          }
+        }
+        prev = m;
+      }
+    }
+  }
+  return { dims: cd, index: out.index.subarray(0, out.n), weight: out.weight.subarray(0, out.n), code: out.code.subarray(0, out.n) };
 }
 
 // shared/formats/nifti.ts
@@ -40400,7 +40969,15 @@ function readNiftiGeometry(bytes, file) {
   const h3 = headerOf(head, file);
   return { geometry: h3.geometry, warnings: h3.warnings };
 }
-function readNifti(bytes, file, limits = DEFAULT_LIMITS) {
+function readNifti(bytes, file, limits = DEFAULT_LIMITS, inflate2) {
+  const { gz, h: h3, n: n2, dt, need, truncated } = labelPlan(bytes, file, limits);
+  const all = gz ? gunzipBounded(bytes, file, Math.min(need + 1024 * 1024, MAX_FILE_BYTES), false, need, inflate2) : bytes;
+  if (all.length < need) throw truncated(String(all.length));
+  const { data: out, values: sorted } = labelData(all, n2, h3, dt.name, file, gz);
+  const labels = sorted.map((value2) => ({ value: value2, name: null }));
+  return { path: file, format: "nifti", geometry: h3.geometry, layers: [{ data: out, values: sorted }], labels, warnings: h3.warnings };
+}
+function labelPlan(bytes, file, limits) {
   const gz = isGzip(bytes);
   const head = gz ? gunzipBounded(bytes, file, HEADER_PREFIX, true) : bytes;
   const h3 = headerOf(head, file);
@@ -40417,11 +40994,7 @@ function readNifti(bytes, file, limits = DEFAULT_LIMITS) {
   }
   const truncated = (have) => new SegqcError("format.truncated", `holds ${have} bytes, but the header's ${shape.join("x")} ${dt.name} voxels at offset ${offset} need ${need}`, { file });
   if (gz && need > maxInflatedSize(bytes.length)) throw truncated(`at most ${maxInflatedSize(bytes.length)} (decompressed)`);
-  const all = gz ? gunzipBounded(bytes, file, Math.min(need + 1024 * 1024, MAX_FILE_BYTES), false, need) : bytes;
-  if (all.length < need) throw truncated(String(all.length));
-  const { data: out, values: sorted } = labelData(all, n2, h3, dt.name, file, gz);
-  const labels = sorted.map((value2) => ({ value: value2, name: null }));
-  return { path: file, format: "nifti", geometry: h3.geometry, layers: [{ data: out, values: sorted }], labels, warnings: h3.warnings };
+  return { gz, h: h3, n: n2, dt, need, truncated };
 }
 var littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 function flagged(seen) {
@@ -44571,7 +45144,7 @@ var TYPEDO = 16192;
 var STORED = 16193;
 var COPY_ = 16194;
 var COPY = 16195;
-var TABLE = 16196;
+var TABLE2 = 16196;
 var LENLENS = 16197;
 var CODELENS = 16198;
 var LEN_ = 16199;
@@ -45171,7 +45744,7 @@ var inflate$2 = (strm, flush) => {
               }
               break;
             case 2:
-              state.mode = TABLE;
+              state.mode = TABLE2;
               break;
             case 3:
               strm.msg = "invalid block type";
@@ -45229,7 +45802,7 @@ var inflate$2 = (strm, flush) => {
           }
           state.mode = TYPE;
           break;
-        case TABLE:
+        case TABLE2:
           while (bits < 14) {
             if (have === 0) {
               break inf_leave;
@@ -63695,7 +64268,7 @@ function readSegmentation(bytes, file, opts = {}) {
   const format = opts.format ?? detectFormat(bytes, file);
   switch (format) {
     case "nifti":
-      return readNifti(bytes, file, limits);
+      return readNifti(bytes, file, limits, opts.inflate);
     case "png":
       return readPng(bytes, file, { spacing: opts.spacing ?? null, limits });
     case "dicom-seg":
@@ -65395,125 +65968,6 @@ function discoverItems(tree, sources, opts) {
 // shared/report/types.ts
 var REPORT_SCHEMA_VERSION = 1;
 
-// shared/metrics/bbox.ts
-function wordView(data2) {
-  if (data2 instanceof Uint32Array) return data2;
-  if (data2.byteOffset % 4 !== 0) return null;
-  return new Uint32Array(data2.buffer, data2.byteOffset, data2.byteLength >>> 2);
-}
-var littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-function floatView(data2, v3) {
-  if (!littleEndian || data2.byteOffset % 8 !== 0) return null;
-  const minusZero = data2 instanceof Uint8Array ? 128 : data2 instanceof Uint16Array ? 32768 : 2147483648;
-  if (v3 === minusZero) return null;
-  return new Float64Array(data2.buffer, data2.byteOffset, data2.byteLength >>> 3);
-}
-function firstIn(data2, w, per, s, e2, v3, f = null) {
-  let x2 = s;
-  if (f !== null && v3 !== 0) {
-    const group = 8 * per;
-    const ge = e2 - e2 % group;
-    while (x2 < ge && x2 % group !== 0) {
-      if (data2[x2] === v3) return x2;
-      x2++;
-    }
-    if (x2 < ge) {
-      const fe = ge / group * 4;
-      for (let fi = x2 / group * 4; fi < fe; fi += 4) {
-        if (f[fi] !== 0 || f[fi + 1] !== 0 || f[fi + 2] !== 0 || f[fi + 3] !== 0) {
-          const b = fi / 4 * group;
-          for (let t = b; t < b + group; t++) if (data2[t] === v3) return t;
-        }
-      }
-      x2 = ge;
-    }
-  } else if (w !== null && v3 !== 0) {
-    const group = 4 * per;
-    const ge = e2 - e2 % group;
-    while (x2 < ge && x2 % group !== 0) {
-      if (data2[x2] === v3) return x2;
-      x2++;
-    }
-    if (x2 < ge) {
-      let wi = x2 / per;
-      const we = ge / per;
-      for (; wi < we; wi += 4) {
-        if ((w[wi] | w[wi + 1] | w[wi + 2] | w[wi + 3]) !== 0) {
-          const b = wi * per;
-          for (let t = b; t < b + group; t++) if (data2[t] === v3) return t;
-        }
-      }
-      x2 = ge;
-    }
-  }
-  for (; x2 < e2; x2++) if (data2[x2] === v3) return x2;
-  return -1;
-}
-function lastIn(data2, w, per, s, e2, v3) {
-  let x2 = e2 - 1;
-  if (w !== null && v3 !== 0) {
-    const group = 4 * per;
-    const gs = s + (group - s % group) % group;
-    while (x2 >= gs && (x2 + 1) % group !== 0) {
-      if (data2[x2] === v3) return x2;
-      x2--;
-    }
-    if (x2 >= gs) {
-      let wi = (x2 + 1) / per - 4;
-      const ws = gs / per;
-      for (; wi >= ws; wi -= 4) {
-        if ((w[wi] | w[wi + 1] | w[wi + 2] | w[wi + 3]) !== 0) {
-          const b = wi * per;
-          for (let t = b + group - 1; t >= b; t--) if (data2[t] === v3) return t;
-        }
-      }
-      x2 = gs - 1;
-    }
-  }
-  for (; x2 >= s; x2--) if (data2[x2] === v3) return x2;
-  return -1;
-}
-function boundingBox(mask, shape) {
-  const [nx, ny, nz] = shape;
-  const { data: data2, value: value2 } = mask;
-  if (data2.length === 0) return null;
-  if (data2.length !== nx * ny * nz) throw new RangeError(`mask has ${data2.length} voxels, shape ${shape.join("x")} needs ${nx * ny * nz}`);
-  const w = wordView(data2);
-  const fv = floatView(data2, value2);
-  const per = data2 instanceof Uint8Array ? 4 : data2 instanceof Uint16Array ? 2 : 1;
-  let i0 = nx, j0 = ny, k0 = nz, i1 = -1, j1 = -1, k1 = -1;
-  for (let k = 0; k < nz; k++) {
-    for (let j = 0; j < ny; j++) {
-      const rs = (k * ny + j) * nx;
-      const f = firstIn(data2, w, per, rs, rs + nx, value2, fv);
-      if (f < 0) continue;
-      const l = lastIn(data2, w, per, f, rs + nx, value2);
-      if (f - rs < i0) i0 = f - rs;
-      if (l - rs > i1) i1 = l - rs;
-      if (j < j0) j0 = j;
-      if (j > j1) j1 = j;
-      if (k < k0) k0 = k;
-      k1 = k;
-    }
-  }
-  return i1 < 0 ? null : [i0, j0, k0, i1, j1, k1];
-}
-var emptyBox = () => [Infinity, Infinity, Infinity, -1, -1, -1];
-function extendBox(box, i2, j, k) {
-  if (i2 < box[0]) box[0] = i2;
-  if (j < box[1]) box[1] = j;
-  if (k < box[2]) box[2] = k;
-  if (i2 > box[3]) box[3] = i2;
-  if (j > box[4]) box[4] = j;
-  if (k > box[5]) box[5] = k;
-}
-function unionBox(a, b) {
-  if (a === null) return b;
-  if (b === null) return a;
-  return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.min(a[2], b[2]), Math.max(a[3], b[3]), Math.max(a[4], b[4]), Math.max(a[5], b[5])];
-}
-var voxelVolume = (g) => is2D(g) ? g.spacing[0] * g.spacing[1] : g.spacing[0] * g.spacing[1] * g.spacing[2];
-
 // shared/metrics/components.ts
 function find(parent, x2) {
   let r = x2;
@@ -65901,407 +66355,6 @@ function squaredDistancesToPoints(features, dims, spacing, queries, out, feature
 var diceOf = (a, b, ab) => a + b === 0 ? 1 : 2 * ab / (a + b);
 var iouOf = (a, b, ab) => a + b === 0 ? 1 : ab / (a + b - ab);
 
-// shared/metrics/marching-cubes-table.ts
-var TABLE2 = "000 111 111 220,220 111 202,202 111,111 400,222,111 111 111,111 202,202 400,222,111 220,220 400,222,111 400,222,111 400,400 111 022,022 111,111 040,222,111 111,111 004,222,111 111,111,111 111,222,222,111 111,111 022,022,111 202,202,111 111,333,022,202 111,220,220 333,022,111,220 400,111,222,111 400,111,222 111 111,111 022,022 040,111,222 111,111 111,202,202 022,022,111 333,022,111,202 111,111 111,111,111 004,222,111 222,222,111,111 111,220,220 400,222,111,111 022,333,111,220 400,222,111 220,220 040,222,111 040,111,222 040,040 220,220,111 333,202,111,220 111,040,222,111 040,222,111 111,220,220 040,222,111,111 333,220,111,202 040,222,111 220,220,220,220 220,220,111 111,220,220 220,220 111 111,111 111,111 111,220,220 022,022 004,222,111 022,022,111 333,022,111,220 111,111 111,111,111 111,202,202 400,222,111,111 040,222,111 222,222,111,111 202,333,022,111 400,222,111 202,202 004,222,111 111,202,202 202,333,220,111 004,222,111 004,004 111,111,222,004 111,222,004 202,202,111 004,222,111,111 202,202,202,202 111,202,202 202,333,220,111 004,222,111 111,202,202 202,202 111,111 111,111,111 111,022,022 040,111,222,111 022,022,111 004,222,111,111 022,022,022,022 022,022,111 111,111,111 111,111,111,111 004,222,111,111 111,111,111 040,222,111,111 111,111,111 022,022,111 111,111 400,222,111 222,111,222,111 333,022,111,202 040,222,111 333,220,022,111 111,222,004 111,022,022 022,022 400,222,111,111 111,111,111 202,202,111 111,111 220,220,111 111,111 111,111 111 111 111,111 111,111 220,220,111 111,111 202,202,111 111,111,111 400,222,111,111 022,022 111,022,022 111,222,004 333,220,022,111 040,222,111 333,022,111,202 222,111,222,111 400,222,111 111,111 022,022,111 111,111,111 040,222,111,111 111,111,111 004,222,111,111 111,111,111,111 111,111,111 022,022,111 022,022,022,022 004,222,111,111 022,022,111 040,111,222,111 111,022,022 111,111,111 111,111 202,202 111,202,202 004,222,111 202,333,220,111 111,202,202 202,202,202,202 004,222,111,111 202,202,111 111,222,004 111,111,222,004 004,004 004,222,111 202,333,220,111 111,202,202 004,222,111 202,202 400,222,111 202,333,022,111 222,222,111,111 040,222,111 400,222,111,111 111,202,202 111,111,111 111,111 333,022,111,220 022,022,111 004,222,111 022,022 111,220,220 111,111 111,111 111 220,220 111,220,220 220,220,111 220,220,220,220 040,222,111 333,220,111,202 040,222,111,111 111,220,220 040,222,111 111,040,222,111 333,202,111,220 220,220,111 040,040 040,111,222 040,222,111 220,220 400,222,111 022,333,111,220 400,222,111,111 111,220,220 222,222,111,111 004,222,111 111,111,111 111,111 333,022,111,202 022,022,111 111,202,202 111,111 040,111,222 022,022 111,111 111 400,111,222 400,111,222,111 333,022,111,220 111,220,220 111,333,022,202 202,202,111 022,022,111 111,111 111,222,222,111 111,111,111 004,222,111 111,111 040,222,111 111,111 022,022 111 400,400 400,222,111 400,222,111 220,220 400,222,111 202,202 111,111 111 400,222,111 111,111 202,202 111 220,220 111 111 000";
-var SURFEL_NORMALS = TABLE2.split(" ").map((code) => {
-  const ts = code.split(",");
-  const out = new Float64Array(ts.length * 3);
-  ts.forEach((t, i2) => {
-    for (let a = 0; a < 3; a++) out[3 * i2 + a] = Number(t[a]) / 8;
-  });
-  return out;
-});
-
-// shared/metrics/surface.ts
-var RunList = class {
-  rowStart;
-  start = new Int32Array(256);
-  end = new Int32Array(256);
-  /** Row of each run (kept by `rowsFrom`). */
-  row = new Int32Array(0);
-  n = 0;
-  constructor(rows) {
-    this.rowStart = new Int32Array(rows + 1);
-  }
-  push(s, e2) {
-    if (this.n === this.start.length) {
-      const a = new Int32Array(this.n * 2), b = new Int32Array(this.n * 2);
-      a.set(this.start);
-      b.set(this.end);
-      this.start = a;
-      this.end = b;
-    }
-    this.start[this.n] = s;
-    this.end[this.n++] = e2;
-  }
-  /** Records row `r` for the runs pushed since run `from`. */
-  rowsFrom(from, r) {
-    if (this.row.length < this.n) {
-      const t = new Int32Array(this.start.length);
-      t.set(this.row.subarray(0, from));
-      this.row = t;
-    }
-    this.row.fill(r, from, this.n);
-  }
-};
-function scanRow(data2, v3, src, w, off, out) {
-  let c = 0;
-  let i2 = 0;
-  while (i2 < w) {
-    if (data2[src + i2] !== v3) {
-      i2++;
-      continue;
-    }
-    const s = i2++;
-    while (i2 < w && data2[src + i2] === v3) i2++;
-    out.push(s + off, i2 - 1 + off);
-    c += i2 - s;
-  }
-  return c;
-}
-function scanRowBytes(data2, w32, v3, src, w, off, out) {
-  const vv = v3 * 16843009 >>> 0;
-  let c = 0;
-  const end = src + w;
-  let x2 = src;
-  while (x2 < end) {
-    if ((x2 & 3) === 0 && x2 + 4 <= end) {
-      const y = w32[x2 >> 2] ^ vv;
-      if ((y - 16843009 & ~y & 2155905152) === 0) {
-        x2 += 4;
-        continue;
-      }
-    }
-    if (data2[x2] !== v3) {
-      x2++;
-      continue;
-    }
-    const s = x2++;
-    for (; ; ) {
-      if ((x2 & 3) === 0 && x2 + 4 <= end && w32[x2 >> 2] === vv) {
-        x2 += 4;
-        continue;
-      }
-      if (x2 < end && data2[x2] === v3) {
-        x2++;
-        continue;
-      }
-      break;
-    }
-    out.push(s - src + off, x2 - 1 - src + off);
-    c += x2 - s;
-  }
-  return c;
-}
-var bytesWords = (d) => d instanceof Uint8Array && d.byteOffset % 4 === 0 ? new Uint32Array(d.buffer, d.byteOffset, d.length >>> 2) : null;
-function maskRuns(mask, shape) {
-  const [nx, ny, nz] = shape;
-  const { data: data2, value: value2 } = mask;
-  const none = { box: null, count: 0, n: 0, row: new Int32Array(0), start: new Int32Array(0), end: new Int32Array(0) };
-  if (data2.length === 0) return none;
-  if (data2.length !== nx * ny * nz) throw new RangeError(`mask has ${data2.length} voxels, shape ${shape.join("x")} needs ${nx * ny * nz}`);
-  const w = wordView(data2);
-  const fv = floatView(data2, value2);
-  const per = data2 instanceof Uint8Array ? 4 : data2 instanceof Uint16Array ? 2 : 1;
-  const w8 = bytesWords(data2);
-  const fast = w8 !== null && value2 > 0 && value2 < 256;
-  const out = new RunList(0);
-  let count = 0;
-  let i0 = nx, j0 = ny, k0 = nz, i1 = -1, j1 = -1, k1 = -1;
-  const readRow = (r, from) => {
-    const rs = r * nx, re = rs + nx;
-    const n0 = out.n;
-    count += fast ? scanRowBytes(data2, w8, value2, from, re - from, from - rs, out) : scanRow(data2, value2, from, re - from, from - rs, out);
-    if (out.n === n0) return;
-    out.rowsFrom(n0, r);
-    const j = r % ny, k = (r - j) / ny;
-    if (out.start[n0] < i0) i0 = out.start[n0];
-    if (out.end[out.n - 1] > i1) i1 = out.end[out.n - 1];
-    if (j < j0) j0 = j;
-    if (j > j1) j1 = j;
-    if (k < k0) k0 = k;
-    k1 = k;
-  };
-  const rows = ny * nz;
-  if (fast && fv !== null) {
-    const n2 = nx * rows;
-    const ng = fv.length >>> 2;
-    let done = -1;
-    for (let gi = 0; gi < ng; gi++) {
-      const q = gi << 2;
-      if (fv[q] === 0 && fv[q + 1] === 0 && fv[q + 2] === 0 && fv[q + 3] === 0) continue;
-      const x2 = gi << 5;
-      const ra = Math.floor(x2 / nx), rb = Math.floor((x2 + 31) / nx);
-      for (let r = ra > done ? ra : done + 1; r <= rb && r < rows; r++) readRow(r, r === ra ? x2 : r * nx);
-      done = rb;
-      const next = Math.floor((rb + 1) * nx / 32) - 1;
-      if (next > gi) gi = next;
-    }
-    for (let x2 = ng << 5; x2 < n2; x2++) {
-      const r = Math.floor(x2 / nx);
-      if (r > done && data2[x2] === value2) {
-        readRow(r, x2);
-        done = r;
-      }
-    }
-  } else {
-    for (let r = 0; r < rows; r++) {
-      const rs = r * nx;
-      const f = firstIn(data2, w, per, rs, rs + nx, value2, fv);
-      if (f >= 0) readRow(r, f);
-    }
-  }
-  if (i1 < 0) return none;
-  return { box: [i0, j0, k0, i1, j1, k1], count, n: out.n, row: out.row, start: out.start, end: out.end };
-}
-function cropRunsOf(m, ny, o, dy, rows) {
-  const rowStart = new Int32Array(rows + 1);
-  const start = new Int32Array(m.n), end = new Int32Array(m.n);
-  let cr = 0;
-  for (let t = 0; t < m.n; t++) {
-    const r = m.row[t];
-    const j = r % ny, k = (r - j) / ny;
-    const c = (k - o[2]) * dy + (j - o[1]);
-    while (cr < c) rowStart[++cr] = t;
-    start[t] = m.start[t] - o[0];
-    end[t] = m.end[t] - o[0];
-  }
-  while (cr < rows) rowStart[++cr] = m.n;
-  return { rowStart, start, end };
-}
-function cropRuns(ra, rb, shape, box, pad) {
-  const ny = shape[1];
-  const flat = is2D({ shape });
-  const pz = flat ? 0 : pad;
-  const o = [box[0] - pad, box[1] - pad, box[2] - pz];
-  const dx2 = box[3] - box[0] + 1 + 2 * pad, dy = box[4] - box[1] + 1 + 2 * pad, dz = box[5] - box[2] + 1 + 2 * pz;
-  const rows = dy * dz;
-  const a = cropRunsOf(ra, ny, o, dy, rows), b = cropRunsOf(rb, ny, o, dy, rows);
-  let countAB = 0;
-  for (let r = 0; r < rows; r++) {
-    let p = a.rowStart[r], q = b.rowStart[r];
-    const pe = a.rowStart[r + 1], qe = b.rowStart[r + 1];
-    while (p < pe && q < qe) {
-      const lo = a.start[p] > b.start[q] ? a.start[p] : b.start[q];
-      const hi = a.end[p] < b.end[q] ? a.end[p] : b.end[q];
-      if (hi >= lo) countAB += hi - lo + 1;
-      if (a.end[p] < b.end[q]) p++;
-      else q++;
-    }
-  }
-  return { dims: [dx2, dy, dz], origin: o, a, b, countA: ra.count, countB: rb.count, countAB };
-}
-var PointList = class {
-  index = new Int32Array(1024);
-  weight;
-  code;
-  n = 0;
-  constructor(weighted) {
-    this.weight = weighted ? new Float64Array(1024) : null;
-    this.code = weighted ? new Uint8Array(1024) : null;
-  }
-  grow() {
-    const t = new Int32Array(this.n * 2);
-    t.set(this.index);
-    this.index = t;
-    if (this.weight !== null && this.code !== null) {
-      const u = new Float64Array(this.n * 2);
-      u.set(this.weight);
-      this.weight = u;
-      const c = new Uint8Array(this.n * 2);
-      c.set(this.code);
-      this.code = c;
-    }
-  }
-};
-var RowSweep = class {
-  pos = new Int32Array(64);
-  mask = new Int32Array(64);
-  cur = new Int32Array(4);
-  lim = new Int32Array(4);
-  phase = new Int32Array(4);
-  /** Sweeps the rows; returns the number of change positions, then in `pos` and `mask`. */
-  run(runs, rows, bits, nr) {
-    const { rowStart, start, end } = runs;
-    const { cur, lim, phase } = this;
-    let total = 0;
-    for (let t = 0; t < nr; t++) {
-      const r = rows[t];
-      if (r < 0) {
-        cur[t] = lim[t] = 0;
-      } else {
-        cur[t] = rowStart[r];
-        lim[t] = rowStart[r + 1];
-      }
-      phase[t] = 0;
-      total += 2 * (lim[t] - cur[t]);
-    }
-    if (this.pos.length < total) {
-      this.pos = new Int32Array(total * 2);
-      this.mask = new Int32Array(total * 2);
-    }
-    const evPos = this.pos, evMask = this.mask;
-    let n2 = 0;
-    let mask = 0;
-    for (; ; ) {
-      let p = 2147483647;
-      for (let t = 0; t < nr; t++) {
-        if (cur[t] >= lim[t]) continue;
-        const x2 = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
-        if (x2 < p) p = x2;
-      }
-      if (p === 2147483647) break;
-      for (let t = 0; t < nr; t++) {
-        if (cur[t] >= lim[t]) continue;
-        const x2 = phase[t] === 0 ? start[cur[t]] : end[cur[t]] + 1;
-        if (x2 !== p) continue;
-        mask ^= bits[t];
-        if (phase[t] === 0) phase[t] = 1;
-        else {
-          phase[t] = 0;
-          cur[t]++;
-        }
-      }
-      evPos[n2] = p;
-      evMask[n2++] = mask;
-    }
-    return n2;
-  }
-};
-function voxelSurface(runs, dims) {
-  const [nx, ny, nz] = dims;
-  const flat = is2D({ shape: dims });
-  const { rowStart, start, end } = runs;
-  const out = new PointList(false);
-  const sweep = new RowSweep();
-  const nbRows = new Int32Array(4), nbBits = new Int32Array([1, 2, 4, 8]);
-  const nn = flat ? 2 : 4;
-  const full = (1 << nn) - 1;
-  for (let k = 0; k < nz; k++) {
-    for (let j = 0; j < ny; j++) {
-      const r = k * ny + j;
-      const r0 = rowStart[r], r1 = rowStart[r + 1];
-      if (r0 === r1) continue;
-      nbRows[0] = j > 0 ? r - 1 : -1;
-      nbRows[1] = j < ny - 1 ? r + 1 : -1;
-      nbRows[2] = !flat && k > 0 ? r - ny : -1;
-      nbRows[3] = !flat && k < nz - 1 ? r + ny : -1;
-      const ne = sweep.run(runs, nbRows, nbBits, nn);
-      const evPos = sweep.pos, evMask = sweep.mask;
-      const base = r * nx;
-      let e2 = 0;
-      for (let t = r0; t < r1; t++) {
-        const s = start[t], f = end[t];
-        while (e2 < ne - 1 && evPos[e2 + 1] <= s + 1) e2++;
-        let x2 = s;
-        for (let g = e2; g < ne - 1 && evPos[g] <= f - 1; g++) {
-          if (evMask[g] !== full) continue;
-          const lo = evPos[g] > s + 1 ? evPos[g] : s + 1;
-          const hi = evPos[g + 1] - 1 < f - 1 ? evPos[g + 1] - 1 : f - 1;
-          if (lo > hi) continue;
-          for (; x2 < lo; x2++) {
-            if (out.n === out.index.length) out.grow();
-            out.index[out.n++] = base + x2;
-          }
-          x2 = hi + 1;
-        }
-        for (; x2 <= f; x2++) {
-          if (out.n === out.index.length) out.grow();
-          out.index[out.n++] = base + x2;
-        }
-      }
-    }
-  }
-  return { dims, index: out.index.subarray(0, out.n), weight: null, code: null };
-}
-function surfelAreaTable3D(spacing) {
-  const [s0, s1, s2] = spacing;
-  const table = new Float64Array(256);
-  for (let code = 0; code < 256; code++) {
-    const t = SURFEL_NORMALS[code];
-    let sum = 0;
-    for (let i2 = 0; i2 < t.length; i2 += 3) {
-      const n0 = t[i2] * s1 * s2, n1 = t[i2 + 1] * s0 * s2, n2 = t[i2 + 2] * s0 * s1;
-      sum += Math.sqrt(n0 * n0 + n1 * n1 + n2 * n2);
-    }
-    table[code] = sum;
-  }
-  return table;
-}
-function contourLengthTable2D(spacing) {
-  const along0 = spacing[0], along1 = spacing[1];
-  const diag = 0.5 * Math.sqrt(spacing[0] ** 2 + spacing[1] ** 2);
-  const t = new Float64Array(16);
-  for (const c of [1, 2, 4, 8, 7, 11, 13, 14]) t[c] = diag;
-  t[3] = along1;
-  t[12] = along1;
-  t[5] = along0;
-  t[10] = along0;
-  t[6] = 2 * diag;
-  t[9] = 2 * diag;
-  return t;
-}
-function surfelSurface(runs, dims, table) {
-  const [nx, ny, nz] = dims;
-  const flat = is2D({ shape: dims });
-  const cx = nx - 1, cy = ny - 1, cz = flat ? 1 : nz - 1;
-  const cd = [cx, cy, cz];
-  const { rowStart } = runs;
-  const out = new PointList(true);
-  const sweep = new RowSweep();
-  const rows = new Int32Array(4);
-  const bits = flat ? new Int32Array([2, 1, 0, 0]) : new Int32Array([8, 4, 2, 1]);
-  const nr = flat ? 2 : 4;
-  const shift = flat ? 2 : 4;
-  const all = (1 << nr) - 1;
-  const has2 = (r) => rowStart[r + 1] > rowStart[r];
-  for (let k = 0; k < cz; k++) {
-    for (let j = 0; j < cy; j++) {
-      const r = k * ny + j;
-      if (flat) {
-        if (!has2(r) && !has2(r + 1)) continue;
-        rows[0] = r;
-        rows[1] = r + 1;
-      } else {
-        if (!has2(r) && !has2(r + ny) && !has2(r + 1) && !has2(r + ny + 1)) continue;
-        rows[0] = r;
-        rows[1] = r + ny;
-        rows[2] = r + 1;
-        rows[3] = r + ny + 1;
-      }
-      const ne = sweep.run(runs, rows, bits, nr);
-      const evPos = sweep.pos, evMask = sweep.mask;
-      const base = (k * cy + j) * cx;
-      let prev = 0;
-      for (let e2 = 0; e2 < ne; e2++) {
-        const p = evPos[e2], m = evMask[e2];
-        const c0 = p - 1;
-        if (c0 >= 0 && c0 < cx) {
-          const code = prev << shift | m;
-          if (out.n === out.index.length) out.grow();
-          out.index[out.n] = base + c0;
-          out.code[out.n] = code;
-          out.weight[out.n++] = table[code];
-        }
-        if (m !== 0 && m !== all) {
-          const next = e2 + 1 < ne ? evPos[e2 + 1] : cx + 1;
-          const code = m << shift | m;
-          const wt = table[code];
-          const hi = next - 2 < cx - 1 ? next - 2 : cx - 1;
-          for (let c = p < 0 ? 0 : p; c <= hi; c++) {
-            if (out.n === out.index.length) out.grow();
-            out.index[out.n] = base + c;
-            out.code[out.n] = code;
-            out.weight[out.n++] = wt;
-          }
-        }
-        prev = m;
-      }
-    }
-  }
-  return { dims: cd, index: out.index.subarray(0, out.n), weight: out.weight.subarray(0, out.n), code: out.code.subarray(0, out.n) };
-}
-
 // shared/metrics/compare.ts
 function pairwiseSum(a, start = 0, end = a.length) {
   const n2 = end - start;
@@ -66464,13 +66517,15 @@ function emptyResult(both, tolerances, overlapOnly, volA, volB, ccA, ccB) {
   };
 }
 function compareMasks(ref, cand, geometry, opts) {
+  return compareRuns(maskRuns(ref, geometry.shape), maskRuns(cand, geometry.shape), geometry, opts);
+}
+function compareRuns(runsA, runsB, geometry, opts) {
   const shape = geometry.shape;
   const spacing = [geometry.spacing[0], geometry.spacing[1], geometry.spacing[2]];
   const flat = is2D(geometry);
   const surface = opts.surface ?? "voxel";
   const overlapOnly = opts.overlapOnly === true;
   const tolerances = opts.tolerances;
-  const runsA = maskRuns(ref, shape), runsB = maskRuns(cand, shape);
   const boxA = runsA.box, boxB = runsB.box;
   const box = unionBox(boxA, boxB);
   if (box === null) return emptyResult(true, tolerances, overlapOnly, 0, 0, 0, 0);
