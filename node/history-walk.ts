@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { SegqcError, isSegqcError } from '../shared/errors.js';
-import { catFileBatch, openGitRepository, type GitRepository } from './git.js';
+import { catFileBatch, openGitRepository, type CommitTree, type GitRepository } from './git.js';
 import type { ResultCache } from './cache.js';
 import { cacheKey } from './cache.js';
 import { memoryTree, type DatasetTree } from '../shared/dataset/tree.js';
@@ -15,14 +15,14 @@ import { guidelinePathOf, loadDatasetContext, type DatasetContext } from '../sha
 import { parseConfig } from '../shared/guideline/config.js';
 import { guidelineSha256 } from '../shared/guideline/hash.js';
 import { globToRegExp } from '../shared/dataset/glob.js';
-import { discoverItems, itemStem, sidecarOf, type SourceSpec } from '../shared/dataset/items.js';
+import { MAX_EXPORT_BYTES, discoverItems, itemStem, sidecarOf, type SourceSpec } from '../shared/dataset/items.js';
 import { checkPendingItem } from '../shared/dataset/check.js';
 import type { ItemReport } from '../shared/report/types.js';
-import { diffExport, type ExportDiff } from '../shared/history/export-diff.js';
+import { diffParsedExports, exportWith, parseExport, type ExportDiff, type ParsedExport } from '../shared/history/export-diff.js';
 import type { HistoryCommit, HistoryStep, StepItem } from '../shared/history/types.js';
 
 /** Bumped when the meaning of a cached step or item changes. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 const MAX_BUFFER = 1024 * 1024 * 1024;
 
 /** Options of a walk. */
@@ -103,22 +103,41 @@ interface Change {
   path: string;
   oldOid: string | null;
   newOid: string | null;
+  newMode: string;
 }
 
 const ZERO = /^0+$/;
+const GITLINK_MODE = '160000';
 
-/** What a commit changed against its first parent (everything, for a root commit), under `prefix`, paths relative to it. */
-function changesOf(top: string, c: HistoryCommit, prefix: string): Change[] {
-  const args = c.parent
-    ? ['diff-tree', '-r', '-z', '--no-renames', '--no-commit-id', c.parent, c.sha, '--', prefix || '.']
-    : ['diff-tree', '--root', '-r', '-z', '--no-renames', '--no-commit-id', c.sha, '--', prefix || '.'];
-  const parts = git(top, args).split('\0');
-  const out: Change[] = [];
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const head = parts[i];
-    if (!head.startsWith(':')) continue;
-    const [, , oldOid, newOid, status] = head.slice(1).split(' ');
-    out.push({ status: status[0], path: parts[i + 1].slice(prefix.length), oldOid: ZERO.test(oldOid) ? null : oldOid, newOid: ZERO.test(newOid) ? null : newOid });
+/**
+ * What each commit changed against its first parent (everything, for a root commit), under `prefix`, paths relative
+ * to it: one `git diff-tree --stdin` for all of them. Its answer is, per commit with changes, the commit's id and then
+ * a `:<modes> <oids> <status>` record and a path per file (`-z`).
+ */
+function changesOf(top: string, commits: HistoryCommit[], prefix: string): Map<string, Change[]> {
+  const out = new Map<string, Change[]>();
+  if (commits.length === 0) return out;
+  const input = commits.map((c) => (c.parent ? `${c.sha} ${c.parent}` : c.sha)).join('\n') + '\n';
+  let r;
+  try {
+    r = execFileSync('git', ['diff-tree', '--stdin', '--root', '-r', '-z', '--no-renames', '--', prefix || '.'], { cwd: top, input, maxBuffer: MAX_BUFFER, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
+  } catch (e) {
+    const stderr = String((e as { stderr?: Buffer }).stderr ?? '').trim();
+    throw new SegqcError('usage', `git diff-tree failed: ${stderr || (e as Error).message}`);
+  }
+  const parts = r.split('\0');
+  let current: Change[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const t = parts[i].replace(/^\n/, '');
+    if (!t) continue;
+    if (!t.startsWith(':')) {
+      current = [];
+      out.set(t, current);
+      continue;
+    }
+    const [, newMode, oldOid, newOid, status] = t.slice(1).split(' ');
+    const path = parts[++i];
+    current.push({ status: status[0], path: path.slice(prefix.length), oldOid: ZERO.test(oldOid) ? null : oldOid, newOid: ZERO.test(newOid) ? null : newOid, newMode });
   }
   return out;
 }
@@ -134,6 +153,9 @@ function blobIds(top: string, sha: string, prefix: string): Map<string, string> 
   }
   return out;
 }
+
+/** An attestation or review sidecar: read with its mask, and a change to it is a change to its item. */
+const isSidecar = (p: string) => p.endsWith('.segqc.json') || p.endsWith('.review.json');
 
 const parentDir = (p: string) => {
   const parts = p.split('/');
@@ -160,6 +182,13 @@ function branchAuthors(top: string, c: HistoryCommit, prefix: string): Map<strin
 
 type LoadedContext = { ctx: DatasetContext; configOid: string; guidelineOid: string } | { error: string };
 
+/** An export's last version the walk read, parsed (null: not an export), with its size. */
+interface SeenExport {
+  oid: string;
+  parsed: ParsedExport | null;
+  size: number;
+}
+
 /** Walks the history of the dataset in `dir` (see module doc). */
 export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk {
   const repo = openGitRepository(dir);
@@ -168,19 +197,15 @@ export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk 
   const boundary = shallow ? shallowCommits(top) : new Set<string>();
   const commits = firstParentCommits(repo, opts);
   const stats: WalkStats = { steps: commits.length, stepsFromCache: 0, itemsJudged: 0, itemsFromCache: 0, reads: [] };
-  const blobMemo = new Map<string, Uint8Array>();
   const readBlobs = (wanted: Array<{ path: string; oid: string }>): Uint8Array[] => {
-    const missing = wanted.filter((w) => !blobMemo.has(w.oid));
-    if (missing.length > 0) {
-      const got = catFileBatch(top, missing.map((m) => m.oid));
-      missing.forEach((m, i) => {
-        stats.reads.push(m.path);
-        const e = got[i];
-        if ('problem' in e) throw new SegqcError('usage', `git cat-file failed: ${prefix}${m.path} (${m.oid.slice(0, 7)}) is ${e.problem}`);
-        blobMemo.set(m.oid, e.data);
-      });
-    }
-    return wanted.map((w) => blobMemo.get(w.oid)!);
+    if (wanted.length === 0) return [];
+    const got = catFileBatch(top, wanted.map((m) => m.oid));
+    return wanted.map((m, i) => {
+      stats.reads.push(m.path);
+      const e = got[i];
+      if ('problem' in e) throw new SegqcError('usage', `git cat-file failed: ${prefix}${m.path} (${m.oid.slice(0, 7)}) is ${e.problem}`);
+      return e.data;
+    });
   };
   // segqc.yaml and the guideline are small and read at most once per version: kept in the cache by blob id.
   const readSmall = (path: string, oid: string): Uint8Array => {
@@ -191,19 +216,25 @@ export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk 
     opts.cache.put('text', key, { base64: Buffer.from(bytes).toString('base64') });
     return bytes;
   };
+  const configs = new Map<string, { bytes: Uint8Array; guidelinePath: string } | { error: string }>();
   const contexts = new Map<string, LoadedContext>();
   const loadContext = (ids: Map<string, string>): LoadedContext => {
     const configOid = ids.get(opts.configPath);
     if (!configOid) return { error: `no ${opts.configPath} in this commit` };
-    const configBytes = readSmall(opts.configPath, configOid);
-    let guidelinePath: string;
-    try {
-      const cfg = parseConfig(new TextDecoder().decode(configBytes), opts.configPath);
-      guidelinePath = guidelinePathOf(opts.configPath, cfg.guideline);
-    } catch (e) {
-      if (!isSegqcError(e)) throw e;
-      return { error: e.message };
+    let config = configs.get(configOid);
+    if (!config) {
+      const bytes = readSmall(opts.configPath, configOid);
+      try {
+        const cfg = parseConfig(new TextDecoder().decode(bytes), opts.configPath);
+        config = { bytes, guidelinePath: guidelinePathOf(opts.configPath, cfg.guideline) };
+      } catch (e) {
+        if (!isSegqcError(e)) throw e;
+        config = { error: e.message };
+      }
+      configs.set(configOid, config);
     }
+    if ('error' in config) return config;
+    const { bytes: configBytes, guidelinePath } = config;
     const guidelineOid = ids.get(guidelinePath) ?? '';
     const key = `${configOid}:${guidelineOid}`;
     let loaded = contexts.get(key);
@@ -221,12 +252,43 @@ export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk 
     return loaded;
   };
 
-  const judgeStep = (c: HistoryCommit): HistoryStep => {
-    const base = { commit: c, guideline: null, failOn: 'error' as const, items: [] };
-    if (boundary.has(c.sha)) {
-      return { ...base, gap: `the clone's history starts here (shallow clone): fetch the rest with git fetch --unshallow, or actions/checkout with fetch-depth: 0` };
+  // The files of the last judged commit, kept up to date along first parents by applying each commit's changes.
+  let tree: { sha: string; ids: Map<string, string> } | null = null;
+  const idsAt = (c: HistoryCommit, changes: Change[]): Map<string, string> => {
+    if (tree && c.parent !== null && tree.sha === c.parent) {
+      for (const ch of changes) {
+        if (ch.newOid === null || ch.newMode === GITLINK_MODE) tree.ids.delete(ch.path);
+        else tree.ids.set(ch.path, ch.newOid);
+      }
+      tree = { sha: c.sha, ids: tree.ids };
+    } else tree = { sha: c.sha, ids: blobIds(top, c.sha, prefix) };
+    return tree.ids;
+  };
+  // Each export's last version, parsed once: the next commit that edits it diffs against it without reading it again.
+  const seenExports = new Map<string, SeenExport>();
+  const exportsAt = (wanted: Array<{ path: string; oid: string }>): Map<string, SeenExport> => {
+    const out = new Map<string, SeenExport>();
+    const latest = new Map<string, SeenExport>();
+    const missing: Array<{ path: string; oid: string }> = [];
+    for (const w of wanted) {
+      const seen = seenExports.get(w.path);
+      if (seen && seen.oid === w.oid) out.set(`${w.path}\0${w.oid}`, seen);
+      else if (!missing.some((m) => m.oid === w.oid && m.path === w.path)) missing.push(w);
     }
-    const ids = blobIds(top, c.sha, prefix);
+    const bytes = readBlobs(missing);
+    // In the order asked (an old version before its new one), each parsed against the path's previous version.
+    missing.forEach((m, i) => {
+      const previous = latest.get(m.path) ?? seenExports.get(m.path) ?? null;
+      const seen = { oid: m.oid, parsed: parseExport(bytes[i], previous?.parsed ?? null), size: bytes[i].length };
+      latest.set(m.path, seen);
+      out.set(`${m.path}\0${m.oid}`, seen);
+    });
+    return out;
+  };
+
+  const judgeStep = (c: HistoryCommit, allChanges: Change[]): HistoryStep => {
+    const base = { commit: c, guideline: null, failOn: 'error' as const, items: [] };
+    const ids = idsAt(c, allChanges);
     const loaded = loadContext(ids);
     if ('error' in loaded) return { ...base, gap: loaded.error };
     const { ctx } = loaded;
@@ -243,17 +305,31 @@ export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk 
     const changedIds = new Set<string>();
     // Per item: the LS tasks' hashes (for the cache key) and the LS annotations that changed.
     const lsTasks = new Map<string, Array<{ file: string; hash: string; annotations: string[] }>>();
-    for (const ch of changesOf(top, c, prefix)) {
+    const exportChanges = allChanges.filter((ch) => ch.newOid !== null && isExport(ch.path));
+    const diffs = new Map<Change, ExportDiff>();
+    const uncached: Change[] = [];
+    for (const ch of exportChanges) {
+      const diff = opts.cache.get<{ diff: ExportDiff }>('export', cacheKey(['export-diff', CACHE_FORMAT, ch.oldOid, ch.newOid]))?.diff;
+      if (diff === undefined) uncached.push(ch);
+      else diffs.set(ch, diff);
+    }
+    const versions = exportsAt(uncached.flatMap((ch) => [...(ch.oldOid ? [{ path: ch.path, oid: ch.oldOid }] : []), { path: ch.path, oid: ch.newOid! }]));
+    for (const ch of uncached) {
+      const after = versions.get(`${ch.path}\0${ch.newOid}`)!;
+      const before = ch.oldOid ? versions.get(`${ch.path}\0${ch.oldOid}`)! : null;
+      const diff = after.parsed === null ? null : diffParsedExports(before?.parsed ?? null, after.parsed);
+      opts.cache.put('export', cacheKey(['export-diff', CACHE_FORMAT, ch.oldOid, ch.newOid]), { diff });
+      diffs.set(ch, diff);
+    }
+    for (const ch of exportChanges) {
+      const after = versions.get(`${ch.path}\0${ch.newOid}`);
+      if (after) seenExports.set(ch.path, after);
+      else seenExports.delete(ch.path);
+    }
+    for (const ch of allChanges) {
       if (ch.newOid === null) continue;
       if (isExport(ch.path)) {
-        const key = cacheKey(['export-diff', CACHE_FORMAT, ch.oldOid, ch.newOid]);
-        let diff = opts.cache.get<{ diff: ExportDiff }>('export', key)?.diff;
-        if (diff === undefined) {
-          const wanted = [{ path: ch.path, oid: ch.newOid }, ...(ch.oldOid ? [{ path: ch.path, oid: ch.oldOid }] : [])];
-          const [after, before] = readBlobs(wanted);
-          diff = diffExport(before ?? null, after);
-          opts.cache.put('export', key, { diff });
-        }
+        const diff = diffs.get(ch)!;
         if (diff === null) {
           changedIds.add(itemStem(ch.path));
           lsTasks.set(itemStem(ch.path), [{ file: ch.path, hash: ch.newOid, annotations: [] }]);
@@ -263,7 +339,7 @@ export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk 
             lsTasks.set(t.item, [...(lsTasks.get(t.item) ?? []), { file: ch.path, hash: t.hash, annotations: t.annotations }]);
           }
         }
-      } else if (isItemFile(ch.path) || ch.path.endsWith('.segqc.json')) {
+      } else if (isItemFile(ch.path) || isSidecar(ch.path)) {
         changedPaths.add(ch.path);
         for (const id of itemIdsOf(ch.path)) changedIds.add(id);
       }
@@ -272,7 +348,7 @@ export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk 
 
     const filesById = new Map<string, string[]>();
     for (const p of ids.keys()) {
-      if (isExport(p) || !(isItemFile(p) || p.endsWith('.segqc.json'))) continue;
+      if (isExport(p) || !(isItemFile(p) || isSidecar(p))) continue;
       for (const id of itemIdsOf(p)) if (changedIds.has(id)) filesById.set(id, [...(filesById.get(id) ?? []), p]);
     }
     const keys = new Map<string, string>();
@@ -297,13 +373,29 @@ export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk 
         for (const p of filesById.get(id) ?? []) files.add(p);
         for (const t of lsTasks.get(id) ?? []) files.add(t.file);
       }
-      const commitTree = repo.commitTree(c.sha, prefix);
       const listed = [...files].sort();
-      commitTree.prefetch(listed);
+      // An export is read as if it held only the tasks of the items judged here (their masks are the only ones decoded).
+      const judged = new Set(toJudge);
+      const reduced = new Map<string, Uint8Array>();
+      const exportFiles = listed.filter((p) => isExport(p) && ids.has(p));
+      const parsedExports = exportsAt(exportFiles.map((p) => ({ path: p, oid: ids.get(p)! })));
+      for (const p of exportFiles) {
+        const seen = parsedExports.get(`${p}\0${ids.get(p)}`)!;
+        seenExports.set(p, seen);
+        const bytes = seen.parsed && seen.size <= MAX_EXPORT_BYTES ? exportWith(seen.parsed, judged) : null;
+        if (bytes) reduced.set(p, bytes);
+      }
+      let commitTree: CommitTree | null = null;
       const tree: DatasetTree = {
         name: `commit ${c.sha.slice(0, 7)}`,
         list: () => listed,
         read: (p) => {
+          const own = reduced.get(p);
+          if (own) return own;
+          if (!commitTree) {
+            commitTree = repo.commitTree(c.sha, prefix);
+            commitTree.prefetch(listed.filter((f) => !reduced.has(f)));
+          }
           stats.reads.push(p);
           return commitTree.read(p);
         },
@@ -338,17 +430,22 @@ export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk 
       }
       items.push(Object.keys(authors).length > 0 ? { report, changed, authors } : { report, changed });
     }
-    return { commit: c, guideline, failOn, gap: null, items };
+    const reasons = ctx.guideline.review?.reasons ?? [];
+    return { commit: c, guideline, failOn, gap: null, items, ...(reasons.length > 0 ? { reasons: Object.fromEntries(reasons.map((r) => [r.id, r.title])) } : {}) };
   };
 
+  const stepKey = (c: HistoryCommit) => cacheKey(['step', CACHE_FORMAT, opts.toolVersion, c.sha, c.parent, prefix, opts.configPath, boundary.has(c.sha) ? 'boundary' : '']);
+  const cached = commits.map((c) => opts.cache.get<HistoryStep>('step', stepKey(c)));
+  const changes = changesOf(top, commits.filter((c, i) => !cached[i] && !boundary.has(c.sha)), prefix);
   const steps: HistoryStep[] = [];
   commits.forEach((c, i) => {
-    const key = cacheKey(['step', CACHE_FORMAT, opts.toolVersion, c.sha, c.parent, prefix, opts.configPath, boundary.has(c.sha) ? 'boundary' : '']);
-    let step = opts.cache.get<HistoryStep>('step', key);
+    let step = cached[i];
     if (step) stats.stepsFromCache++;
     else {
-      step = judgeStep(c);
-      opts.cache.put('step', key, step);
+      step = boundary.has(c.sha)
+        ? { commit: c, guideline: null, failOn: 'error', items: [], gap: `the clone's history starts here (shallow clone): fetch the rest with git fetch --unshallow, or actions/checkout with fetch-depth: 0` }
+        : judgeStep(c, changes.get(c.sha) ?? []);
+      opts.cache.put('step', stepKey(c), step);
     }
     steps.push(step);
     opts.onStep?.(i + 1, commits.length);
