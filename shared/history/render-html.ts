@@ -5,6 +5,7 @@
  */
 import { escapeHtml } from '../report/escape.js';
 import type { HistoryReport } from './types.js';
+import { topReasons } from './render-markdown.js';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
 const W = 640, H = 220, L = 48, R = 36, T = 18, B = 36;
@@ -86,6 +87,12 @@ export function renderHistoryHtml(r: HistoryReport): string {
       return `<tr><td>${escapeHtml(a.annotator)}</td><td>${s.annotations}</td><td>${s.findings}</td><td>${num(s.findings_per_annotation)}</td><td>${pct(s.first_pass_rate)} (${s.first_pass}/${s.first_submissions})</td><td>${s.rework}</td><td>${num(s.dice_vs_others, 3)}</td><td>${num(s.dice_vs_reference, 3)}</td></tr>`;
     })
     .join('');
+  const reviewRow = (name: string, s: HistoryReport['totals']) =>
+    `<tr><td>${name}</td><td>${s.reviews!.verdicts}</td><td>${s.reviews!.accepted}</td><td>${s.reviews!.accepted_with_fixes}</td><td>${s.reviews!.rejected}</td><td>${escapeHtml(topReasons(s.reviews!).join('; ') || '–')}</td></tr>`;
+  const reviews = r.totals.reviews
+    ? `<h2>Reviews</h2>
+<table id="reviews"><thead><tr><th>Annotator</th><th>Verdicts</th><th>Accepted</th><th>Accepted with fixes</th><th>Rejected</th><th>Top reject reasons</th></tr></thead><tbody>${r.annotators.map((a) => reviewRow(escapeHtml(a.annotator), { ...r.totals, ...a.totals })).join('')}${reviewRow('<strong>all</strong>', r.totals)}</tbody></table>`
+    : '';
   const guidelines = r.guidelines.map((g) => `<li><code>${escapeHtml(`${g.id} ${g.version}`)}</code> from <code>${escapeHtml(g.commit.slice(0, 7))}</code> (${escapeHtml(g.date.slice(0, 10))}, ${escapeHtml(g.period)})</li>`).join('');
   const gaps = r.gaps.map((g) => `<li><code>${escapeHtml(g.commit.slice(0, 7))}</code> (${escapeHtml(g.date.slice(0, 10))}): ${escapeHtml(g.error)}</li>`).join('');
   const notes = r.notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('');
@@ -103,6 +110,7 @@ figure{margin:12px 0}figcaption{font-weight:600;margin-bottom:4px}.legend{font-s
 ${notes}
 <h2>Annotators</h2>
 <table><thead><tr><th>Annotator</th><th>Annotations</th><th>Findings</th><th>Findings / annotation</th><th>Passed on first submission</th><th>Rework</th><th>Dice vs others</th><th>Dice vs reference</th></tr></thead><tbody>${table}</tbody></table>
+${reviews}
 ${fpa}
 ${agreement}
 ${ruleBars(r)}

@@ -1,10 +1,13 @@
 /** The history report as Markdown: the scorecard table, findings per annotation by period, rules over time, guideline versions and gaps. */
 import { escapeMarkdown, markdownCode } from '../report/escape.js';
-import type { HistoryReport, ScoreStats } from './types.js';
+import type { HistoryReport, ReviewOutcomes, ScoreStats } from './types.js';
 import { sparkline } from './sparkline.js';
 
 const num = (v: number | null, digits = 2) => (v === null ? '–' : v.toFixed(digits));
 const pct = (v: number | null) => (v === null ? '–' : `${Math.round(v * 100)}%`);
+
+/** The three most frequent reasons of rejections, by title (the id when the guideline gives none), with counts. */
+export const topReasons = (v: ReviewOutcomes): string[] => v.reject_reasons.slice(0, 3).map((x) => `${x.title ?? x.id} (${x.count})`);
 
 /** The last `n` periods of a report (tables stay readable over long histories). */
 const lastPeriods = (r: HistoryReport, n: number) => r.periods.slice(-n);
@@ -25,6 +28,17 @@ export function renderHistoryMarkdown(r: HistoryReport, opts: { periods?: number
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const a of r.annotators) lines.push(scoreRow(escapeMarkdown(a.annotator), a.totals));
   lines.push(scoreRow('**all**', r.totals), '');
+  if (r.totals.reviews) {
+    lines.push('### Reviews', '');
+    lines.push('| Annotator | Verdicts | Accepted | Accepted with fixes | Rejected | Top reject reasons |');
+    lines.push('|---|---:|---:|---:|---:|---|');
+    const row = (name: string, s: ScoreStats) => {
+      const v = s.reviews!;
+      return `| ${name} | ${v.verdicts} | ${v.accepted} | ${v.accepted_with_fixes} | ${v.rejected} | ${topReasons(v).map(escapeMarkdown).join('; ') || '–'} |`;
+    };
+    for (const a of r.annotators) lines.push(row(escapeMarkdown(a.annotator), a.totals));
+    lines.push(row('**all**', r.totals), '');
+  }
   if (periods.length > 0) {
     lines.push('### Findings per annotation, by period', '');
     lines.push(`| Annotator | ${periods.map((p) => markdownCode(p)).join(' | ')} | trend |`);

@@ -2,7 +2,7 @@
 import type { Finding, RuleCode } from '../rules/types.js';
 import type { AnnotationSummary, ItemReport } from '../report/types.js';
 import { gateFails } from '../rules/gate.js';
-import type { HistoryReport, HistoryStep, PeriodBy, ScoreStats } from './types.js';
+import type { HistoryReport, HistoryStep, PeriodBy, ReviewOutcomes, ScoreStats } from './types.js';
 import { HISTORY_SCHEMA_VERSION } from './types.js';
 
 /** The ISO week (`2024-W07`) of a `YYYY-MM-DD` date. */
@@ -32,13 +32,30 @@ interface Acc {
   nsdOthers: number[];
   diceRef: number[];
   nsdRef: number[];
+  accepted: number;
+  acceptedWithFixes: number;
+  rejected: number;
+  rejectReasons: Map<string, number>;
 }
 
-const acc = (): Acc => ({ annotations: 0, findings: [], firstSubmissions: 0, firstPass: 0, rework: 0, diceOthers: [], nsdOthers: [], diceRef: [], nsdRef: [] });
+const acc = (): Acc => ({ annotations: 0, findings: [], firstSubmissions: 0, firstPass: 0, rework: 0, diceOthers: [], nsdOthers: [], diceRef: [], nsdRef: [], accepted: 0, acceptedWithFixes: 0, rejected: 0, rejectReasons: new Map() });
 const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null);
 const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
 
-function stats(a: Acc): ScoreStats {
+function reviewOutcomes(a: Acc, titles: Map<string, string>): ReviewOutcomes {
+  return {
+    verdicts: a.accepted + a.acceptedWithFixes + a.rejected,
+    accepted: a.accepted,
+    accepted_with_fixes: a.acceptedWithFixes,
+    rejected: a.rejected,
+    reject_reasons: [...a.rejectReasons]
+      .map(([id, count]) => ({ id, title: titles.get(id) ?? null, count }))
+      .sort((x, y) => y.count - x.count || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)),
+  };
+}
+
+/** The stats of an accumulator; review outcomes only with `titles` (the history holds review records). */
+function stats(a: Acc, titles: Map<string, string> | null): ScoreStats {
   const by_severity = { error: 0, warning: 0, info: 0 };
   const by_rule: Partial<Record<RuleCode, number>> = {};
   for (const f of a.findings) {
@@ -59,6 +76,7 @@ function stats(a: Acc): ScoreStats {
     nsd_vs_others: mean(a.nsdOthers),
     dice_vs_reference: mean(a.diceRef),
     nsd_vs_reference: mean(a.nsdRef),
+    ...(titles ? { reviews: reviewOutcomes(a, titles) } : {}),
   };
 }
 
@@ -93,6 +111,11 @@ export function buildHistory(steps: HistoryStep[], opts: HistoryOptions): Histor
   const periodAnnotations = new Map<string, number>();
   const total = acc();
   const lastFailed = new Map<string, boolean>();
+  // Per annotation: whether its last version seen was rejected, who last changed it; the verdicts already counted.
+  const lastRejected = new Map<string, boolean>();
+  const lastAuthor = new Map<string, string>();
+  const verdictsSeen = new Set<string>();
+  const reasonTitles = new Map<string, string>();
   const guidelines: HistoryReport['guidelines'] = [];
   const gaps: HistoryReport['gaps'] = [];
   const stepRows: HistoryReport['steps'] = [];
@@ -113,6 +136,7 @@ export function buildHistory(steps: HistoryStep[], opts: HistoryOptions): Histor
     if (g && guidelines[guidelines.length - 1]?.sha256 !== g.sha256) guidelines.push({ ...g, commit: step.commit.sha, date: step.commit.date, period });
     if (step.gap !== null) gaps.push({ commit: step.commit.sha, date: step.commit.date, period, error: step.gap });
     let stepAnnotations = 0, stepFindings = 0;
+    for (const [id, title] of Object.entries(step.reasons ?? {})) reasonTitles.set(id, title);
     for (const { report: item, changed, authors } of step.items) {
       itemsJudged++;
       const changedSet = new Set(changed);
@@ -134,7 +158,9 @@ export function buildHistory(steps: HistoryStep[], opts: HistoryOptions): Histor
         const fails = gateFails({ errors: mine.filter((f) => f.severity === 'error').length, warnings: mine.filter((f) => f.severity === 'warning').length }, step.failOn);
         const id = `${item.id}\u0000${keyOf(a)}`;
         const seen = lastFailed.get(id);
+        const wasRejected = lastRejected.get(id) === true;
         lastFailed.set(id, fails);
+        lastAuthor.set(id, name);
         const self = a.annotator ?? a.id ?? '?';
         const rows = item.agreement.filter((r) => r.a === self || r.b === self);
         stepAnnotations++;
@@ -145,13 +171,34 @@ export function buildHistory(steps: HistoryStep[], opts: HistoryOptions): Histor
           if (seen === undefined) {
             x.firstSubmissions++;
             if (!fails) x.firstPass++;
-          } else if (seen) x.rework++;
+          } else if (seen || wasRejected) x.rework++;
           for (const r of rows) {
             const ref = r.a === 'reference' || r.b === 'reference';
             (ref ? x.diceRef : x.diceOthers).push(r.dice);
             if (r.nsd !== null) (ref ? x.nsdRef : x.nsdOthers).push(r.nsd);
           }
         }
+      }
+      // Verdicts count once, in the period of the commit that brought them, for the annotator of the annotation reviewed.
+      for (const r of item.reviews ?? []) {
+        if (r.verdict === null) continue;
+        const key = JSON.stringify([item.id, r.annotation, r.stage, r.reviewer, r.time, r.verdict, r.reasons]);
+        if (verdictsSeen.has(key)) continue;
+        verdictsSeen.add(key);
+        const id = `${item.id}\u0000${r.annotation}`;
+        const a = item.annotations.find((x) => keyOf(x) === r.annotation);
+        const name = r.annotator ?? a?.annotator ?? lastAuthor.get(id) ?? (a ? authors?.[keyOf(a)] : undefined) ?? step.commit.author;
+        for (const x of annotatorAcc(name, period)) {
+          if (r.verdict === 'reject') {
+            x.rejected++;
+            for (const reason of r.reasons) x.rejectReasons.set(reason, (x.rejectReasons.get(reason) ?? 0) + 1);
+          } else if (r.verdict === 'accept') x.accepted++;
+          else x.acceptedWithFixes++;
+        }
+      }
+      for (const a of item.annotations) {
+        const id = `${item.id}\u0000${keyOf(a)}`;
+        lastRejected.set(id, (item.reviews ?? []).some((r) => r.annotation === keyOf(a) && r.status === 'rejected'));
       }
       // Findings about the item as a whole (agreement between two annotations, a missing image) count for the rule.
       for (const f of item.findings) {
@@ -175,9 +222,10 @@ export function buildHistory(steps: HistoryStep[], opts: HistoryOptions): Histor
       findings: stepFindings,
     });
   }
+  const titles = verdictsSeen.size > 0 ? reasonTitles : null;
   const annotators = [...byAnnotator.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([annotator, a]) => ({ annotator, totals: stats(a.total), periods: periods.filter((p) => a.periods.has(p)).map((p) => ({ period: p, ...stats(a.periods.get(p)!) })) }));
+    .map(([annotator, a]) => ({ annotator, totals: stats(a.total, titles), periods: periods.filter((p) => a.periods.has(p)).map((p) => ({ period: p, ...stats(a.periods.get(p)!, titles) })) }));
   const rules = [...byRule.entries()]
     .map(([rule, m]) => ({
       rule,
@@ -199,7 +247,7 @@ export function buildHistory(steps: HistoryStep[], opts: HistoryOptions): Histor
     steps: stepRows,
     annotators,
     rules,
-    totals: { ...stats(total), item_findings: itemFindings, items_judged: itemsJudged, lfs_pointers: lfs },
+    totals: { ...stats(total, titles), item_findings: itemFindings, items_judged: itemsJudged, lfs_pointers: lfs },
     notes,
   };
 }

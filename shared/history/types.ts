@@ -45,6 +45,18 @@ export interface HistoryStep {
   /** Why the step could not be judged (its segqc.yaml or guideline does not parse; the start of a shallow clone), else null. */
   gap: string | null;
   items: StepItem[];
+  /** The titles of the guideline's review reasons, by id (absent without reasons). */
+  reasons?: Record<string, string>;
+}
+
+/** Review verdicts on an annotator's annotations, each counted in the period of the commit that brought it. */
+export interface ReviewOutcomes {
+  verdicts: number;
+  accepted: number;
+  accepted_with_fixes: number;
+  rejected: number;
+  /** Reasons of the rejections, most frequent first; `title` from the guideline's review reasons. */
+  reject_reasons: Array<{ id: string; title: string | null; count: number }>;
 }
 
 /** Counts and rates of one annotator (or everyone) over one period or the whole range. */
@@ -59,13 +71,15 @@ export interface ScoreStats {
   first_submissions: number;
   first_pass: number;
   first_pass_rate: number | null;
-  /** Changes to an annotation whose previous version failed the gate. */
+  /** Changes to an annotation whose previous version failed the gate or was rejected by a reviewer. */
   rework: number;
   /** Means over the agreement rows of the changed annotations (NSD at the guideline's report tolerance). */
   dice_vs_others: number | null;
   nsd_vs_others: number | null;
   dice_vs_reference: number | null;
   nsd_vs_reference: number | null;
+  /** Present only when the history holds review records. */
+  reviews?: ReviewOutcomes;
 }
 
 /** One annotator's scorecard. */
