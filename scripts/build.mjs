@@ -66,6 +66,7 @@ async function main() {
     ['plugin.ts', 'segqc-plugin.js', 'iife', null],
     ['browser/content.ts', 'browser/content.js', 'iife', null],
     ['browser/options.ts', 'browser/options.js', 'iife', null],
+    ['browser/background.ts', 'browser/background.js', 'iife', null],
   ];
   for (const [src, out, format, globalName] of browserEntries) {
     if (!existsSync(join(ext, src))) continue;

@@ -42,6 +42,8 @@ export interface AttachOptions {
   user?: string | null;
   /** Called after every check. */
   onCheck?: (report: CheckReport) => void;
+  /** A line the panel shows above its notes (the browser extension: where the guideline came from). */
+  note?: string | null;
 }
 
 /** What `attach` returns. */
@@ -99,7 +101,7 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
   let panel: Panel | null = null;
   let note: GateNote | null = null;
   const render = () => {
-    const view = panelView(setup, s, notesOf(setup, s));
+    const view = panelView(setup, s, options.note ? [options.note, ...notesOf(setup, s)] : notesOf(setup, s));
     if (panel && view) panel.render(view);
   };
   const showGate = (lines: string[] | null) => {

@@ -4,6 +4,7 @@
  */
 import { attach, type SegQCHandle } from '../attach.js';
 import { editorInstances, findStore } from '../editor.js';
+import { versionOf } from './origins.js';
 import { guidelineFor, projectIdFromUrl, sanitizeProjects, type ProjectGuideline } from './projects.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -16,6 +17,16 @@ interface Attached {
 }
 
 const POLL_MS = 500;
+
+/** Where the guideline came from, for the panel: a URL with when it was last fetched and how that went. */
+export function sourceNote(m: ProjectGuideline): string | null {
+  if (!m.url) return null;
+  const when = (iso: string | undefined) => (iso ? new Date(iso).toLocaleString() : 'unknown');
+  const version = versionOf(m.text) ?? '?';
+  return m.checkedAt
+    ? `Guideline ${version} from ${m.url}, checked ${when(m.checkedAt)}: ${m.check ?? ''}`
+    : `Guideline ${version} from ${m.url}, saved ${when(m.savedAt)}`;
+}
 
 function start(win: Any): void {
   let projects: ProjectGuideline[] | null = null;
@@ -46,7 +57,7 @@ function start(win: Any): void {
     }
     if (failedKey === key) return;
     try {
-      current = { store, key, handle: attach(target, { guideline: mapping.text }) };
+      current = { store, key, handle: attach(target, { guideline: mapping.text, note: sourceNote(mapping) }) };
       win.SegQCExtension = { status: 'attached', project, handle: current.handle };
     } catch (e) {
       failedKey = key;

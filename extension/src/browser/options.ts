@@ -4,6 +4,7 @@
  * forbids on extension pages other than sandboxed ones.
  */
 import { resolveGuideline } from '../guideline-input.js';
+import { ORIGINS_KEY, originOf, patternOf, sanitizeOrigins } from './origins.js';
 import { STORAGE_KEY, sanitizeProjects, type ProjectGuideline } from './projects.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -75,7 +76,8 @@ async function render() {
       const tr = document.createElement('tr');
       const verdict = await validate(p.text, `project ${p.project}`);
       const title = verdict.ok ? verdict.title : '(invalid guideline)';
-      for (const t of [p.project, title, p.url ?? 'pasted']) {
+      const last = p.url ? (p.checkedAt ? `${new Date(p.checkedAt).toLocaleString()}: ${p.check ?? ''}` : 'not fetched again yet') : '';
+      for (const t of [p.project, title, p.url ?? 'pasted', last]) {
         const td = document.createElement('td');
         td.textContent = t;
         tr.appendChild(td);
@@ -97,12 +99,67 @@ async function render() {
   );
 }
 
-async function fetchGuideline(url: string): Promise<string> {
-  const origin = `${new URL(url).origin}/*`;
-  if (chrome.permissions?.request) {
-    const granted: boolean = await new Promise((ok) => chrome.permissions.request({ origins: [origin] }, (g: boolean) => ok(!!g)));
-    if (!granted) throw new Error(`permission to read ${origin} was not granted`);
+/** Asks for a host permission; the status says what is awaited while Chrome's prompt is open. */
+async function requestHost(origin: string, say: (text: string) => void): Promise<void> {
+  const pattern = patternOf(origin);
+  // Called straight from the click (an extension API asks for a user gesture); an origin already allowed resolves at once.
+  say(`Waiting for your answer in Chrome's prompt: allow segqc on ${origin}?`);
+  const granted: boolean = await chrome.permissions.request({ origins: [pattern] });
+  if (!granted) throw new Error(`Permission for ${origin} was not granted: segqc will not run there.`);
+}
+
+const loadOrigins = async (): Promise<string[]> => sanitizeOrigins((await chrome.storage.local.get(ORIGINS_KEY))[ORIGINS_KEY]);
+
+function originStatus(text: string, error = false) {
+  const s = $('origin-status');
+  s.textContent = text;
+  s.className = error ? 'error' : '';
+}
+
+async function renderOrigins() {
+  const origins = await loadOrigins();
+  // The service worker registers the content scripts for the configured, granted origins, and says which those are.
+  const r: { ok: boolean; origins?: string[]; error?: string } = await chrome.runtime.sendMessage({ type: 'segqc:sync' });
+  if (!r?.ok) throw new Error(`segqc could not register its content scripts: ${r?.error ?? 'no answer'}`);
+  const granted = new Set(r.origins ?? []);
+  $('origins').replaceChildren(
+    ...(origins.length === 0
+      ? [Object.assign(document.createElement('li'), { textContent: 'None yet: segqc runs nowhere.' })]
+      : origins.map((o) => {
+          const li = document.createElement('li');
+          li.setAttribute('data-origin', o);
+          li.textContent = `${o} ${granted.has(o) ? '(allowed)' : '(permission not granted: add it again)'} `;
+          const remove = document.createElement('button');
+          remove.type = 'button';
+          remove.textContent = 'Remove';
+          remove.setAttribute('aria-label', `Stop running segqc on ${o}`);
+          remove.addEventListener('click', async () => {
+            await chrome.storage.local.set({ [ORIGINS_KEY]: (await loadOrigins()).filter((x) => x !== o) });
+            await chrome.permissions.remove({ origins: [patternOf(o)] }).catch(() => false);
+            await renderOrigins();
+            originStatus(`segqc no longer runs on ${o}.`);
+          });
+          li.appendChild(remove);
+          return li;
+        })),
+  );
+}
+
+$('origin-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try {
+    const origin = originOf(($('origin') as HTMLInputElement).value);
+    await requestHost(origin, originStatus);
+    await chrome.storage.local.set({ [ORIGINS_KEY]: [...(await loadOrigins()).filter((o) => o !== origin), origin] });
+    await renderOrigins();
+    originStatus(`segqc runs on ${origin}. Reload its open pages.`);
+  } catch (err) {
+    originStatus((err as Error).message, true);
   }
+});
+
+async function fetchGuideline(url: string): Promise<string> {
+  await requestHost(new URL(url).origin, status);
   const res = await fetch(url, { cache: 'no-store' });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return res.text();
@@ -126,4 +183,5 @@ $('form').addEventListener('submit', async (e) => {
 });
 
 void render();
+renderOrigins().catch((e: Error) => originStatus(e.message, true));
 }

@@ -8,6 +8,9 @@ export interface ProjectGuideline {
   /** The guideline's YAML or JSON text. */
   text: string;
   savedAt: string;
+  /** When a URL mapping was last fetched again, and how it went (`unchanged (1.2.0)`, `updated from 1.2.0 to 1.3.0`, …). */
+  checkedAt?: string;
+  check?: string;
 }
 
 /** The storage key of the mappings (`chrome.storage.local`). */
@@ -41,5 +44,7 @@ export function sanitizeProjects(raw: unknown): ProjectGuideline[] {
       url: typeof p.url === 'string' ? p.url : null,
       text: p.text as string,
       savedAt: typeof p.savedAt === 'string' ? p.savedAt : '',
+      ...(typeof p.checkedAt === 'string' ? { checkedAt: p.checkedAt } : {}),
+      ...(typeof p.check === 'string' ? { check: p.check } : {}),
     }));
 }
