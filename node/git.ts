@@ -247,6 +247,10 @@ export function openGitRepository(dir: string, opts: { prefetchBytes?: number } 
     return {
       name: `commit ${sha.slice(0, 7)}`,
       list: () => (files ??= [...listing().keys()].sort()),
+      objectId: (p) => {
+        const e = listing().get(p);
+        return e && e.mode !== LINK_MODE ? e.oid : null;
+      },
       prefetch: (paths) => {
         for (const p of paths) if (listing().has(p) && listing().get(p)!.mode !== LINK_MODE && !fetched.has(p)) wanted.push(p);
       },

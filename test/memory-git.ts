@@ -87,6 +87,10 @@ export class MemoryGitRepository implements GitRepository {
       name: `commit ${sha.slice(0, 7)}`,
       list: () => [...files.keys()].filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length)).sort(),
       prefetch: () => {},
+      objectId: (p) => {
+        const v = files.get(prefix + p);
+        return v ? createHash('sha1').update(`blob ${v.length}\0`).update(v).digest('hex') : null;
+      },
       read: (p) => {
         const v = files.get(prefix + p);
         if (!v) throw new SegqcError('usage', `git cat-file failed: ${prefix}${p} is not a file of commit ${sha.slice(0, 7)}`);

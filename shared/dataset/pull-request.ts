@@ -14,6 +14,7 @@ import { buildReport, checkPendingItem, datasetAudit, type CheckedItem, type Loa
 import { reportToleranceMm } from '../rules/agreement.js';
 import { inShard, type Shard } from './shard.js';
 import { itemDiff, labelDiffs, type DatasetDiff, type ItemDiff, type SideMasks } from '../report/diff.js';
+import { namesTree, sameItemInputs } from './unchanged.js';
 
 /** A file the PR adds, modifies, deletes or renames (from git, not the API). */
 export interface ChangedFile {
@@ -174,12 +175,21 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
   const headReports: ItemReport[] = [];
   const baseReports: ItemReport[] = [];
   const diffs: ItemDiff[] = [];
+  let baseListed: Set<string> | undefined, headListed: Set<string> | undefined;
   for (const id of selected) {
     const bp = base.items.get(id) ?? null;
     const hp = head.items.get(id) ?? null;
     let bl: LoadedAnnotations = { annotations: [], reference: null }, hl: LoadedAnnotations = { annotations: [], reference: null };
     const br = bp ? checkPendingItem(ctx.guideline, input.base, bp, base.orphans.has(id), (l) => (bl = l), { audit: baseAudit }) : null;
-    const hr = hp ? checkPendingItem(ctx.guideline, input.head, hp, head.orphans.has(id), (l) => (hl = l), { audit: headAudit }) : null;
+    // An item whose files the PR leaves alone is checked once: the head's check is the base's, masks included.
+    const same =
+      bp && hp && br && !namesTree(br, input.base) &&
+      sameItemInputs(
+        { tree: input.base, listed: (baseListed ??= new Set(input.base.list())), pending: bp, orphan: base.orphans.has(id), audit: baseAudit.has(id) },
+        { tree: input.head, listed: (headListed ??= new Set(input.head.list())), pending: hp, orphan: head.orphans.has(id), audit: headAudit.has(id) },
+      );
+    if (same) hl = bl;
+    const hr = !hp ? null : same ? structuredClone(br) : checkPendingItem(ctx.guideline, input.head, hp, head.orphans.has(id), (l) => (hl = l), { audit: headAudit });
     if (br) baseReports.push(br);
     if (hr) headReports.push(hr);
     const d = itemDiff(id, br, hr, labelDiffs(masksOf(bl), masksOf(hl), tol, names));

@@ -20,6 +20,11 @@ export interface DatasetTree {
   directories?(): TreeDirectory[];
   /** A human label for messages ("working tree", "base 1a2b3c4"). */
   readonly name: string;
+  /**
+   * The id of a listed file's content (git's blob object id), equal on two trees exactly when the bytes are; null when
+   * not known (a symbolic link, not a file). Trees without ids (a working directory) leave it out.
+   */
+  objectId?(path: string): string | null;
 }
 
 /**

@@ -100,13 +100,19 @@ export function labelDiffs(base: SideMasks, head: SideMasks, toleranceMm: number
     for (const v of values) {
       const bm = b ? labelLayer(b, v) : null;
       const hm = h ? labelLayer(h, v) : null;
+      // The same mask on both sides (an unchanged item checked once) is measured once and agrees with itself.
+      const same = b !== null && b === h;
       const bs = b && bm ? maskStats(bm, b.geometry) : null;
-      const hs = h && hm ? maskStats(hm, h.geometry) : null;
+      const hs = same ? bs : h && hm ? maskStats(hm, h.geometry) : null;
       const vol = (s: typeof bs, seg: Segmentation | null) => (s && seg ? sizeOf(s.voxels, seg.geometry) : seg ? 0 : null);
       const vb = vol(bs, b);
       const vh = vol(hs, h);
       let dice: number | null = null, nsd: number | null = null, hd95: number | null = null;
-      if (b && h && b.geometry.shape.every((x, i) => x === h.geometry.shape[i])) {
+      if (same && bs !== null && bs.voxels > 0) {
+        dice = 1;
+        nsd = toleranceMm >= 0 ? 1 : 0;
+        hd95 = 0;
+      } else if (b && h && b.geometry.shape.every((x, i) => x === h.geometry.shape[i])) {
         const empty = { data: new Uint8Array(0), value: 1 };
         const m = compareMasks(bm ?? empty, hm ?? empty, h.geometry, { tolerances: [toleranceMm] });
         dice = m.dice;
