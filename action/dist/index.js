@@ -69035,13 +69035,18 @@ function labelDiffs(base, head, toleranceMm, names = /* @__PURE__ */ new Map()) 
     for (const v3 of values) {
       const bm = b ? labelLayer(b, v3) : null;
       const hm = h3 ? labelLayer(h3, v3) : null;
+      const same2 = b !== null && b === h3;
       const bs = b && bm ? maskStats(bm, b.geometry) : null;
-      const hs = h3 && hm ? maskStats(hm, h3.geometry) : null;
+      const hs = same2 ? bs : h3 && hm ? maskStats(hm, h3.geometry) : null;
       const vol2 = (s, seg) => s && seg ? sizeOf(s.voxels, seg.geometry) : seg ? 0 : null;
       const vb = vol2(bs, b);
       const vh = vol2(hs, h3);
       let dice = null, nsd = null, hd95 = null;
-      if (b && h3 && b.geometry.shape.every((x2, i2) => x2 === h3.geometry.shape[i2])) {
+      if (same2 && bs !== null && bs.voxels > 0) {
+        dice = 1;
+        nsd = toleranceMm >= 0 ? 1 : 0;
+        hd95 = 0;
+      } else if (b && h3 && b.geometry.shape.every((x2, i2) => x2 === h3.geometry.shape[i2])) {
         const empty = { data: new Uint8Array(0), value: 1 };
         const m = compareMasks(bm ?? empty, hm ?? empty, h3.geometry, { tolerances: [toleranceMm] });
         dice = m.dice;
@@ -69111,6 +69116,25 @@ function withCommitters(diff, byFile) {
     }))
   };
 }
+
+// shared/dataset/unchanged.ts
+var itemInputs = (p) => [...p.files, ...p.files.map(sidecarOf), ...p.files.map(reviewSidecarOf), ...p.image ?? []];
+var shapeOf = (p) => JSON.stringify([p.id, p.files, p.image, p.tasks, p.unreadable, p.annotations.map((a) => a.file), p.reference?.file ?? null]);
+function sameItemInputs(base, head) {
+  if (!base.tree.objectId || !head.tree.objectId) return false;
+  if (base.orphan !== head.orphan || base.audit !== head.audit) return false;
+  if (shapeOf(base.pending) !== shapeOf(head.pending)) return false;
+  const inBase = base.listed, inHead = head.listed;
+  for (const f of itemInputs(base.pending)) {
+    const here = inBase.has(f);
+    if (here !== inHead.has(f)) return false;
+    if (!here) continue;
+    const a = base.tree.objectId(f), b = head.tree.objectId(f);
+    if (a === null || a !== b) return false;
+  }
+  return true;
+}
+var namesTree = (report, tree) => JSON.stringify(report).includes(tree.name);
 
 // shared/dataset/pull-request.ts
 var labelValuesOf = (g) => Object.fromEntries(g.labels.map((l) => [l.name, l.value]));
@@ -69206,12 +69230,18 @@ function analyzePullRequest(input) {
   const headReports = [];
   const baseReports = [];
   const diffs = [];
+  let baseListed, headListed;
   for (const id of selected) {
     const bp = base.items.get(id) ?? null;
     const hp = head.items.get(id) ?? null;
     let bl = { annotations: [], reference: null }, hl = { annotations: [], reference: null };
     const br = bp ? checkPendingItem(ctx.guideline, input.base, bp, base.orphans.has(id), (l) => bl = l, { audit: baseAudit }) : null;
-    const hr = hp ? checkPendingItem(ctx.guideline, input.head, hp, head.orphans.has(id), (l) => hl = l, { audit: headAudit }) : null;
+    const same2 = bp && hp && br && !namesTree(br, input.base) && sameItemInputs(
+      { tree: input.base, listed: baseListed ??= new Set(input.base.list()), pending: bp, orphan: base.orphans.has(id), audit: baseAudit.has(id) },
+      { tree: input.head, listed: headListed ??= new Set(input.head.list()), pending: hp, orphan: head.orphans.has(id), audit: headAudit.has(id) }
+    );
+    if (same2) hl = bl;
+    const hr = !hp ? null : same2 ? structuredClone(br) : checkPendingItem(ctx.guideline, input.head, hp, head.orphans.has(id), (l) => hl = l, { audit: headAudit });
     if (br) baseReports.push(br);
     if (hr) headReports.push(hr);
     const d = itemDiff(id, br, hr, labelDiffs(masksOf(bl), masksOf(hl), tol, names));
@@ -69483,6 +69513,10 @@ function openGitRepository(dir, opts = {}) {
     return {
       name: `commit ${sha.slice(0, 7)}`,
       list: () => files ??= [...listing().keys()].sort(),
+      objectId: (p) => {
+        const e2 = listing().get(p);
+        return e2 && e2.mode !== LINK_MODE ? e2.oid : null;
+      },
       prefetch: (paths) => {
         for (const p of paths) if (listing().has(p) && listing().get(p).mode !== LINK_MODE && !fetched.has(p)) wanted.push(p);
       },
