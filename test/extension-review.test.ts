@@ -18,6 +18,9 @@ import { guidelineSha256 } from '../shared/guideline/hash.js';
 import { validateAttestation } from '../shared/rules/attestation.js';
 
 const BUNDLE = join(EXT_DIST, 'segqc-labelstudio.js');
+/** Generous limits: each step waits for a condition, and the machine may be busy. */
+const WAIT = 60_000;
+const STORY_MS = 300_000;
 const CLI = join(ROOT, 'bin/segqc.js');
 
 const REVIEW_TEXT = REVIEW_GUIDELINE_TEXT;
@@ -89,9 +92,9 @@ const textOf = (result: Entry[], from: string): string | undefined => result.fin
 const gateText = (page: Page) => page.locator('[data-segqc="gate"]').innerText();
 const clickUpdate = (page: Page) => page.locator('button').filter({ hasText: /^\s*Update\s*$/ }).click();
 const waitGate = (page: Page, text: string) =>
-  page.waitForFunction((t) => (document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes(t), text, { timeout: 30_000 });
+  page.waitForFunction((t) => (document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes(t), text, { timeout: WAIT });
 const waitChecked = (page: Page, id: string) =>
-  page.waitForFunction((i) => (document.getElementById(i) as HTMLInputElement | null)?.checked === true, id, { timeout: 30_000 });
+  page.waitForFunction((i) => (document.getElementById(i) as HTMLInputElement | null)?.checked === true, id, { timeout: WAIT });
 const rulesOf = (report: any): string[] => report.items.flatMap((i: any) => i.findings.map((f: any) => f.rule));
 
 /** Runs the built CLI on a Label Studio export of annotation 1001 holding `result`. */
@@ -183,10 +186,16 @@ describe.each(EDITOR_BUILDS)('the review loop in the Label Studio editor ($name)
       await waitChecked(page, 'segqc-reason-boundary_loose');
       await page.locator('#segqc-reason-missed_lesion').check();
       await waitChecked(page, 'segqc-reason-missed_lesion');
-      await page.locator('[data-key="review-comment"]').fill('The IVC is inside the mask; the lesion at segment VII is missing.');
+      // Typing the comment survives a redraw of the panel (a check while the box has the focus).
+      await page.locator('[data-key="review-comment"]').click();
+      await page.keyboard.type('The IVC is inside the mask;');
+      await page.evaluate(() => (window as any).segqc.check());
+      await page.keyboard.type(' the lesion at segment VII is missing.');
+      expect(await page.locator('[data-key="review-comment"]').inputValue()).toBe('The IVC is inside the mask; the lesion at segment VII is missing.');
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('data-key'))).toBe('review-comment');
       await page.screenshot({ path: shot('1-review.png') });
       await clickUpdate(page);
-      await page.waitForFunction(() => (window as any).__updated.length === 1, null, { timeout: 30_000 });
+      await page.waitForFunction(() => (window as any).__updated.length === 1, null, { timeout: WAIT });
       expect(await gateText(page)).toBe('');
       const result = (await page.evaluate(() => (window as any).__updated[0])) as Entry[];
       rejected = result;
@@ -228,7 +237,7 @@ describe.each(EDITOR_BUILDS)('the review loop in the Label Studio editor ($name)
     } finally {
       await page.close();
     }
-  });
+  }, STORY_MS);
 
   test('the annotator reopens it: the feedback is on top, saving waits until each reason is confirmed, the fix makes the review stale', async () => {
     expect(rejected, 'the reviewer test saved a review').not.toBeNull();
@@ -266,7 +275,7 @@ describe.each(EDITOR_BUILDS)('the review loop in the Label Studio editor ($name)
       // One reason confirmed: still refused, naming only the other.
       await page.locator('#segqc-feedback-peer_boundary_loose').check();
       await waitChecked(page, 'segqc-feedback-peer_boundary_loose');
-      await page.waitForFunction(() => !(document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes('Boundary includes'), null, { timeout: 30_000 });
+      await page.waitForFunction(() => !(document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes('Boundary includes'), null, { timeout: WAIT });
       await clickUpdate(page);
       await waitGate(page, 'A lesion is not segmented');
       expect(await gateText(page)).not.toContain('Boundary includes');
@@ -277,7 +286,7 @@ describe.each(EDITOR_BUILDS)('the review loop in the Label Studio editor ($name)
       // The fix: the missed lesion painted inside the liver with the brush (Liver tumour).
       await page.getByText('Liver tumour', { exact: true }).first().click();
       await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.names.get('label').selectedLabels.map((l: any) => l.value).join() === 'Liver tumour', null, {
-        timeout: 30_000,
+        timeout: WAIT,
       });
       const { x, y, scale } = await page.evaluate(() => {
         const img = (window as any).Htx.annotationStore.selected.objects[0];
@@ -290,10 +299,10 @@ describe.each(EDITOR_BUILDS)('the review loop in the Label Studio editor ($name)
       for (let k = 1; k <= 10; k++) await page.mouse.move(x + (60 + 1.5 * k) * scale, y + 55 * scale);
       await page.mouse.up();
       await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.regionStore.regions.some((r: any) => r.type === 'brushregion' && r.labels?.includes?.('Liver tumour')), null, {
-        timeout: 30_000,
+        timeout: WAIT,
       });
       // With a tumour drawn the checklist asks for its margins: the gate now wants that, and nothing from the feedback.
-      await page.waitForFunction(() => !!document.querySelector('[data-item="margins_reviewed"]'), null, { timeout: 30_000 });
+      await page.waitForFunction(() => !!document.querySelector('[data-item="margins_reviewed"]'), null, { timeout: WAIT });
       await clickUpdate(page);
       await waitGate(page, 'Tumour margins reviewed');
       expect(await gateText(page)).not.toContain('review feedback');
@@ -304,7 +313,7 @@ describe.each(EDITOR_BUILDS)('the review loop in the Label Studio editor ($name)
       await waitChecked(page, 'segqc-check-margins_reviewed');
 
       await clickUpdate(page);
-      await page.waitForFunction(() => (window as any).__updated.length === 1, null, { timeout: 30_000 });
+      await page.waitForFunction(() => (window as any).__updated.length === 1, null, { timeout: WAIT });
       const result = (await page.evaluate(() => (window as any).__updated[0])) as Entry[];
       fixed = result;
       await page.screenshot({ path: shot('3-addressed.png') });
@@ -332,7 +341,7 @@ describe.each(EDITOR_BUILDS)('the review loop in the Label Studio editor ($name)
     } finally {
       await page.close();
     }
-  });
+  }, STORY_MS);
 
   test('the reviewer accepts the fixed annotation: the earlier verdict is listed, and segqc check has no review finding', async () => {
     expect(fixed, 'the annotator test saved the fix').not.toBeNull();
@@ -345,7 +354,7 @@ describe.each(EDITOR_BUILDS)('the review loop in the Label Studio editor ($name)
       await page.locator('#segqc-verdict-accept').check();
       await waitChecked(page, 'segqc-verdict-accept');
       await clickUpdate(page);
-      await page.waitForFunction(() => (window as any).__updated.length === 1, null, { timeout: 30_000 });
+      await page.waitForFunction(() => (window as any).__updated.length === 1, null, { timeout: WAIT });
       const result = (await page.evaluate(() => (window as any).__updated[0])) as Entry[];
       await page.screenshot({ path: shot('4-accepted.png') });
 
@@ -369,5 +378,5 @@ describe.each(EDITOR_BUILDS)('the review loop in the Label Studio editor ($name)
     } finally {
       await page.close();
     }
-  });
+  }, STORY_MS);
 });

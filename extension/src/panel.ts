@@ -1,11 +1,12 @@
 /** The QC panel: guideline, live findings, the checklist and the gate message. Text goes in neutralized, with textContent only. */
 import { neutralize } from '../../shared/report/escape.js';
 import { MIN_OVERRIDE_REASON } from '../../shared/rules/override.js';
-import type { ReviewVerdict } from '../../shared/review/record.js';
-import type { FeedbackView, FindingView, PanelModel, ReviewPanelView } from './panel-view.js';
+import { el } from './dom.js';
+import type { FindingView, PanelModel } from './panel-view.js';
+import { ReviewParts, type ReviewHandlers } from './review-panel.js';
 
 /** What the panel asks its owner to do. */
-export interface PanelHandlers {
+export interface PanelHandlers extends ReviewHandlers {
   /** The finding at this place in the check's findings was clicked. */
   selectFinding(index: number): void;
   answer(itemId: string, yes: boolean): void;
@@ -13,12 +14,6 @@ export interface PanelHandlers {
   openOverride(key: string | null): void;
   override(index: number, reason: string): void;
   withdraw(index: number): void;
-  /** A feedback line (`stage|reason`) was confirmed as addressed, or not. */
-  confirmFeedback(key: string, yes: boolean): void;
-  reviewStage(id: string): void;
-  reviewVerdict(verdict: ReviewVerdict): void;
-  reviewReason(id: string, on: boolean): void;
-  reviewComment(text: string): void;
 }
 
 const CSS = `
@@ -48,13 +43,6 @@ const CSS = `
 .segqc-floating{position:fixed;right:12px;bottom:12px;width:360px;max-height:70vh;z-index:2147483000;box-shadow:0 4px 16px rgba(0,0,0,.2)}
 `;
 
-function el<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const e = doc.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = tag === 'style' ? text : neutralize(text);
-  return e;
-}
-
 /**
  * The panel, mounted in a host element (or floating at the bottom right of the page). While it is on the page it is
  * the checklist: its style hides the labeling config's own copy (the View `segqc guideline labelconfig` wraps it in).
@@ -63,7 +51,8 @@ export class Panel {
   readonly root: HTMLElement;
   private readonly doc: Document;
   private readonly style: HTMLStyleElement;
-  private readonly parts: Record<'title' | 'notes' | 'feedback' | 'status' | 'findings' | 'checklistHeading' | 'checklist' | 'review' | 'overrides' | 'gate', HTMLElement>;
+  private readonly parts: Record<'title' | 'notes' | 'status' | 'findings' | 'checklistHeading' | 'checklist' | 'overrides' | 'gate', HTMLElement>;
+  private readonly review: ReviewParts;
   private lastSig = '';
 
   constructor(
@@ -77,16 +66,16 @@ export class Panel {
     this.root = el(doc, 'section', { class: `segqc-panel${host ? '' : ' segqc-floating'}`, 'aria-label': 'segqc quality check', 'data-segqc': 'panel' });
     const title = el(doc, 'h2', { 'data-segqc': 'title' });
     const notes = el(doc, 'div', { 'data-segqc': 'notes' });
-    const feedback = el(doc, 'div', { 'data-segqc': 'feedback', 'aria-label': 'Review feedback' });
     const status = el(doc, 'p', { 'data-segqc': 'status', 'aria-live': 'polite' });
     const findings = el(doc, 'ul', { 'data-segqc': 'findings', 'aria-label': 'Findings' });
     const checklistHeading = el(doc, 'h3', {}, 'Checklist');
     const checklist = el(doc, 'ul', { 'data-segqc': 'checklist', 'aria-label': 'Checklist' });
-    const review = el(doc, 'div', { 'data-segqc': 'review', class: 'segqc-review', 'aria-label': 'Review' });
+    this.review = new ReviewParts(doc, handlers);
+    const { feedback, form: review } = this.review;
     const overrides = el(doc, 'ul', { 'data-segqc': 'overrides', 'aria-label': 'Overrides' });
     const gate = el(doc, 'div', { 'data-segqc': 'gate', class: 'segqc-gate', role: 'alert' });
     this.root.append(title, notes, feedback, el(doc, 'h3', {}, 'Findings'), status, findings, checklistHeading, checklist, review, overrides, gate);
-    this.parts = { title, notes, feedback, status, findings, checklistHeading, checklist, review, overrides, gate };
+    this.parts = { title, notes, status, findings, checklistHeading, checklist, overrides, gate };
     (host ?? doc.body).appendChild(this.root);
   }
 
@@ -109,10 +98,9 @@ export class Panel {
       ...(m.checklist.length === 0 ? [el(this.doc, 'li', {}, 'No checklist items apply.')] : m.checklist.map((r) => this.checklistItem(r))),
     );
     this.parts.overrides.replaceChildren(...m.overrides.map((o, i) => this.override(o, i)));
-    this.parts.feedback.replaceChildren(...m.feedback.map((f, i) => this.feedbackBlock(f, i)));
     this.parts.checklistHeading.hidden = m.review !== null;
     this.parts.checklist.hidden = m.review !== null;
-    this.parts.review.replaceChildren(...(m.review ? this.reviewForm(m.review) : []));
+    this.review.render(m.feedback, m.review);
 
     if (draftValue) {
       const again = this.root.querySelector<HTMLInputElement>(`input[data-key="${CSS_escape(draftValue[0] ?? '')}"]`);
@@ -178,79 +166,6 @@ export class Panel {
     li.appendChild(label);
     if (r.help) li.appendChild(el(this.doc, 'small', { class: 'segqc-help' }, r.help));
     return li;
-  }
-
-  private feedbackBlock(f: FeedbackView, i: number): HTMLElement {
-    const box = el(this.doc, 'div', { class: 'segqc-feedback', 'data-feedback': String(i) });
-    box.append(el(this.doc, 'strong', {}, f.heading));
-    if (f.comment) box.append(el(this.doc, 'p', { 'data-segqc': 'feedback-comment' }, `“${f.comment}”`));
-    const list = el(this.doc, 'ul', { 'aria-label': 'Confirm each point is addressed' });
-    for (const r of f.reasons) {
-      const li = el(this.doc, 'li', { 'data-reason': r.key });
-      const id = `segqc-feedback-${r.key.replace(/[^\w-]/g, '_')}`;
-      const cb = el(this.doc, 'input', { type: 'checkbox', id, 'data-key': `feedback:${r.key}` });
-      cb.checked = r.confirmed;
-      cb.addEventListener('change', () => this.handlers.confirmFeedback(r.key, cb.checked));
-      const label = el(this.doc, 'label', { for: id, ...(r.help ? { title: neutralize(r.help) } : {}) });
-      label.append(cb, this.doc.createTextNode(neutralize(` Addressed: ${r.title}`)));
-      li.appendChild(label);
-      if (r.help) li.appendChild(el(this.doc, 'small', { class: 'segqc-help' }, r.help));
-      list.appendChild(li);
-    }
-    box.append(list);
-    return box;
-  }
-
-  private reviewForm(v: ReviewPanelView): HTMLElement[] {
-    const out: HTMLElement[] = [el(this.doc, 'h3', {}, 'Review'), el(this.doc, 'p', {}, v.heading)];
-    const group = (legend: string) => {
-      const fs = el(this.doc, 'fieldset');
-      fs.append(el(this.doc, 'legend', {}, legend));
-      return fs;
-    };
-    const radio = (name: string, value: string, text: string, checked: boolean, on: () => void, title?: string | null) => {
-      const id = `segqc-${name}-${value}`;
-      const input = el(this.doc, 'input', { type: 'radio', name: `segqc-${name}`, id, value, 'data-key': `${name}:${value}` });
-      input.checked = checked;
-      input.addEventListener('change', () => input.checked && on());
-      const label = el(this.doc, 'label', { for: id, ...(title ? { title: neutralize(title) } : {}) });
-      label.append(input, this.doc.createTextNode(neutralize(` ${text}`)));
-      return el(this.doc, 'div').appendChild(label).parentElement as HTMLElement;
-    };
-    if (v.stages.length > 1) {
-      const fs = group('Stage');
-      fs.append(...v.stages.map((st) => radio('stage', st.id, st.title, st.selected, () => this.handlers.reviewStage(st.id))));
-      out.push(fs);
-    } else if (v.stages.length === 1) out.push(el(this.doc, 'p', { 'data-segqc': 'review-stage' }, `Stage: ${v.stages[0].title}`));
-    const verdicts = group('Verdict');
-    verdicts.append(...v.verdicts.map((x) => radio('verdict', x.id, x.text, x.selected, () => this.handlers.reviewVerdict(x.id))));
-    out.push(verdicts);
-    if (v.reasons.length > 0) {
-      const fs = group('Reasons');
-      for (const r of v.reasons) {
-        const id = `segqc-reason-${r.id}`;
-        const cb = el(this.doc, 'input', { type: 'checkbox', id, 'data-key': `reason-pick:${r.id}` });
-        cb.checked = r.selected;
-        cb.addEventListener('change', () => this.handlers.reviewReason(r.id, cb.checked));
-        const label = el(this.doc, 'label', { for: id, ...(r.help ? { title: neutralize(r.help) } : {}) });
-        label.append(cb, this.doc.createTextNode(neutralize(` ${r.title}`)));
-        const div = el(this.doc, 'div', { 'data-reason': r.id });
-        div.append(label);
-        if (r.help) div.append(el(this.doc, 'small', { class: 'segqc-help' }, r.help));
-        fs.append(div);
-      }
-      out.push(fs);
-    }
-    const comment = el(this.doc, 'textarea', { 'data-key': 'review-comment', 'aria-label': 'Review comment', rows: '3', placeholder: 'Comment for the annotator' });
-    comment.value = v.comment;
-    comment.addEventListener('input', () => this.handlers.reviewComment(comment.value));
-    out.push(comment);
-    if (v.history.length > 0) {
-      const list = el(this.doc, 'ul', { 'aria-label': 'Earlier verdicts' });
-      list.append(...v.history.map((h) => el(this.doc, 'li', {}, h)));
-      out.push(el(this.doc, 'h3', {}, 'Earlier verdicts'), list);
-    }
-    return out;
   }
 
   private override(o: PanelModel['overrides'][number], i: number): HTMLLIElement {
