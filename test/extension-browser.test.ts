@@ -137,8 +137,9 @@ describe.each(EDITOR_BUILDS)('the Chromium extension in a page hosting the edito
       await options.waitForFunction(() => /^(segqc runs on|Permission|Waiting)/.test(document.getElementById('origin-status')?.textContent ?? '') && !/^Waiting/.test(document.getElementById('origin-status')?.textContent ?? '') || document.getElementById('origin-status')?.className === 'error', null, { timeout: 30_000 });
       expect(await options.locator('#origin-status').innerText()).toBe(`segqc runs on ${origin}. Reload its open pages.`);
       expect(await options.locator(`[data-origin="${origin}"]`).innerText()).toContain('(allowed)');
-      const registered = await options.evaluate(async () => (await (globalThis as any).chrome.scripting.getRegisteredContentScripts()).map((r: any) => [r.id, r.matches.join(' '), r.world]));
-      const configured = await options.locator('[data-origin]').evaluateAll((lis) => lis.map((li) => `${li.getAttribute('data-origin')}/*`).join(' '));
+      // Chrome keeps the matches as a set: compared in sorted order.
+      const registered = await options.evaluate(async () => (await (globalThis as any).chrome.scripting.getRegisteredContentScripts()).map((r: any) => [r.id, [...r.matches].sort().join(' '), r.world]));
+      const configured = await options.locator('[data-origin]').evaluateAll((lis) => lis.map((li) => `${li.getAttribute('data-origin')}/*`).sort().join(' '));
       expect(configured).toContain(`${origin}/*`);
       expect(registered).toEqual([
         ['segqc-bridge', configured, 'ISOLATED'],
