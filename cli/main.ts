@@ -32,7 +32,10 @@ const commands: Record<string, () => Promise<Command>> = {
     return (argv, o, e) => runCheck(argv, o, e, { workerScript: self });
   },
   guideline: async () => (await import('./commands/guideline.js')).runGuideline,
-  diff: async () => (await import('./commands/diff.js')).runDiff,
+  diff: async () => {
+    const { runDiff } = await import('./commands/diff.js');
+    return (argv, o, e) => runDiff(argv, o, e, undefined, undefined, { workerScript: self });
+  },
   history: async () => (await import('./commands/history.js')).runHistory,
   attest: async () => (await import('./commands/attest.js')).runAttest,
   review: async () => (await import('./commands/review.js')).runReview,

@@ -47,6 +47,7 @@ describe('action/action.yml', () => {
       shard: '',
       reports: 'segqc-report',
       'review-artifact': '',
+      jobs: '',
     });
     expect(Object.keys(yml.outputs).sort()).toEqual(['errors', 'html', 'report', 'verdict', 'warnings']);
   });

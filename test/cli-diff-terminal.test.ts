@@ -76,16 +76,16 @@ describe('segqc diff: the terminal view and the TTY switch', () => {
   const mem = new MemoryGitRepository();
   mem.commit(files);
   mem.commit({ 'labels/case01.nii.gz': grown, 'labels/case02.nii.gz': split }, { branch: 'pr', parent: 'main', author: { name: 'Dana Curator', email: 'dana@example.com' } });
-  const run = (terminal: { stdoutTTY: boolean; stderrTTY: boolean }) => {
+  const run = async (terminal: { stdoutTTY: boolean; stderrTTY: boolean }) => {
     const out: string[] = [], err: string[] = [];
     let t = 0;
     // A slow run: every look at the clock is one second later.
-    const code = runDiff(['--base', 'main', '--head', 'pr', '/memory-repo'], (s) => out.push(s), (s) => err.push(s), () => mem, { ...terminal, now: () => (t += 1000) });
+    const code = await runDiff(['--base', 'main', '--head', 'pr', '/memory-repo'], (s) => out.push(s), (s) => err.push(s), () => mem, { ...terminal, now: () => (t += 1000) });
     return { code, out: out.join(''), err: err.join('') };
   };
 
-  it('a terminal gets the decision first: the verdict, what to do, the blocking finding, the changed labels by who changed them', () => {
-    const r = run({ stdoutTTY: true, stderrTTY: false });
+  it('a terminal gets the decision first: the verdict, what to do, the blocking finding, the changed labels by who changed them', async () => {
+    const r = await run({ stdoutTTY: true, stderrTTY: false });
     expect(r.code).toBe(1);
     const lines = r.out.replace(/\x1b\[[0-9;]*m/g, '').split('\n');
     expect(lines[0]).toBe('segqc diff: FAIL — 2 items changed, 1 new finding (1 error), 0 resolved');
@@ -106,11 +106,11 @@ describe('segqc diff: the terminal view and the TTY switch', () => {
     expect(r.err).toBe('');
   });
 
-  it('a pipe gets the Markdown; a terminal on stderr gets the progress bar, cleared at the end', () => {
-    const piped = run({ stdoutTTY: false, stderrTTY: false });
+  it('a pipe gets the Markdown; a terminal on stderr gets the progress bar, cleared at the end', async () => {
+    const piped = await run({ stdoutTTY: false, stderrTTY: false });
     expect(piped.out.startsWith(`${COMMENT_MARKER}\n`)).toBe(true);
     expect(piped.err).toBe('');
-    const bar = run({ stdoutTTY: false, stderrTTY: true });
+    const bar = await run({ stdoutTTY: false, stderrTTY: true });
     expect(bar.out).toBe(piped.out);
     const frames = bar.err.split('\r').filter(Boolean);
     expect(frames.at(-1)).toBe('\x1b[K');

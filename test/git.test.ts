@@ -257,22 +257,22 @@ describe('segqc diff on an in-memory repository', () => {
     'other/unrelated.txt': 'x',
   };
 
-  function run(args: string[], mem: MemoryGitRepository) {
+  async function run(args: string[], mem: MemoryGitRepository) {
     const out: string[] = [];
     const opened: string[] = [];
-    const code = runDiff(args, (s) => out.push(s), () => {}, (dir) => {
+    const code = await runDiff(args, (s) => out.push(s), () => {}, (dir) => {
       opened.push(dir);
       return mem;
     });
     return { code, out: out.join(''), opened };
   }
 
-  it('checks the changed items of the head with the base guideline, reading both sides through the interface', () => {
+  it('checks the changed items of the head with the base guideline, reading both sides through the interface', async () => {
     const mem = new MemoryGitRepository('ct/');
     const b = mem.commit(files);
     const h = mem.commit({ 'ct/labels/case01.nii.gz': grown, 'ct/labels/case02.nii.gz': split, 'other/unrelated.txt': 'y' }, { branch: 'pr', parent: 'main' });
     const json = join(scratch, 'diff.json');
-    const r = run(['--base', 'main', '--head', 'pr', '--json', json, '/memory-repo/ct'], mem);
+    const r = await run(['--base', 'main', '--head', 'pr', '--json', json, '/memory-repo/ct'], mem);
     expect(r.opened).toEqual(['/memory-repo/ct']);
     expect(r.code).toBe(1);
     const { diff, report } = JSON.parse(readFileSync(json, 'utf8'));
@@ -292,16 +292,16 @@ describe('segqc diff on an in-memory repository', () => {
     expect(mem.reads.some((p) => p.includes('case03'))).toBe(false);
   });
 
-  it('a head that only fixes things passes; a base without the config is refused', () => {
+  it('a head that only fixes things passes; a base without the config is refused', async () => {
     const mem = new MemoryGitRepository('ct/');
     mem.commit(files);
     mem.commit({ 'ct/labels/case01.nii.gz': grown }, { branch: 'pr', parent: 'main' });
-    const r = run(['--base', 'main', '--head', 'pr', '--quiet', '/memory-repo/ct'], mem);
+    const r = await run(['--base', 'main', '--head', 'pr', '--quiet', '/memory-repo/ct'], mem);
     expect([r.code, r.out]).toEqual([0, 'pass: 1 items changed, 0 errors, 0 warnings\n']);
 
     const bare = new MemoryGitRepository('ct/');
     bare.commit({ 'ct/labels/case01.nii.gz': organ });
     bare.commit(files, { branch: 'pr', parent: 'main' });
-    expect(() => run(['--base', 'main', '--head', 'pr', '/memory-repo/ct'], bare)).toThrow(/has no segqc\.yaml/);
+    await expect(run(['--base', 'main', '--head', 'pr', '/memory-repo/ct'], bare)).rejects.toThrow(/has no segqc\.yaml/);
   });
 });

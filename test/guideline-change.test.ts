@@ -245,22 +245,22 @@ describe('segqc diff --guideline-change', () => {
   const failBase = repo.commit({ 'segqc.yaml': config('gate:\n  guideline-change: fail\n') }, { branch: 'strict', parent: base });
   const failHead = repo.commit({ 'guideline.yaml': guideline('1.1.0', 400) }, { branch: 'strict-raise', parent: failBase });
 
-  const diff = (...args: string[]) => {
+  const diff = async (...args: string[]) => {
     let out = '', err = '';
-    const code = runDiff([...args, '--quiet', repo.top], (s) => (out += s), (s) => (err += s), () => repo);
+    const code = await runDiff([...args, '--quiet', repo.top], (s) => (out += s), (s) => (err += s), () => repo);
     return { code, out, err };
   };
 
-  it('warn by default: exit 0; --guideline-change fail: exit 1', () => {
-    expect(diff('--base', base, '--head', warnHead)).toEqual({ code: 0, out: 'pass: guideline 1.0.0 → 1.1.0: 4 of 4 items would fail after merge, 0 items changed, 0 errors, 0 warnings\n', err: '' });
-    expect(diff('--base', base, '--head', warnHead, '--guideline-change', 'fail')).toMatchObject({ code: 1, out: expect.stringMatching(/^fail: guideline 1\.0\.0 → 1\.1\.0: 4 of 4 items/) });
+  it('warn by default: exit 0; --guideline-change fail: exit 1', async () => {
+    expect(await diff('--base', base, '--head', warnHead)).toEqual({ code: 0, out: 'pass: guideline 1.0.0 → 1.1.0: 4 of 4 items would fail after merge, 0 items changed, 0 errors, 0 warnings\n', err: '' });
+    expect(await diff('--base', base, '--head', warnHead, '--guideline-change', 'fail')).toMatchObject({ code: 1, out: expect.stringMatching(/^fail: guideline 1\.0\.0 → 1\.1\.0: 4 of 4 items/) });
   });
 
-  it("the base config's fail applies; --guideline-change warn is refused unless --override-config", () => {
-    expect(diff('--base', failBase, '--head', failHead).code).toBe(1);
-    const refused = diff('--base', failBase, '--head', failHead, '--guideline-change', 'warn');
+  it("the base config's fail applies; --guideline-change warn is refused unless --override-config", async () => {
+    expect((await diff('--base', failBase, '--head', failHead)).code).toBe(1);
+    const refused = await diff('--base', failBase, '--head', failHead, '--guideline-change', 'warn');
     expect(refused.code).toBe(1);
     expect(refused.err).toContain("--guideline-change warn is looser than segqc.yaml's gate.guideline-change (fail), which applies; add --override-config to loosen it");
-    expect(diff('--base', failBase, '--head', failHead, '--guideline-change', 'warn', '--override-config')).toMatchObject({ code: 0, err: '' });
+    expect(await diff('--base', failBase, '--head', failHead, '--guideline-change', 'warn', '--override-config')).toMatchObject({ code: 0, err: '' });
   });
 });

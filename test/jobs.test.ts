@@ -1,6 +1,6 @@
 /** `--jobs N`: worker threads give the same reports, byte for byte and in the same order, as checking in one thread. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,8 @@ import { encodeNifti } from '../shared/formats/nifti-write.js';
 import { encodeBrushRle } from '../shared/formats/brush-rle.js';
 import { axisGeometry } from '../shared/model.js';
 import { expectNoInternalError } from './no-internal.js';
+import { pullRequestEvent, runAction } from './action-runner.js';
+import { FakeGitHub } from './action-fake-github.js';
 
 const root = join(__dirname, '..');
 let tmp: string;
@@ -155,5 +157,79 @@ describe('segqc check --jobs', () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toBe(`segqc check: error [usage] --jobs takes a positive integer (1: no worker threads), got "${bad}"\n`);
     }
+  });
+});
+
+describe('segqc diff --jobs', () => {
+  let repo: string;
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=T', ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+
+  beforeAll(() => {
+    repo = join(tmp, 'repo');
+    generated(repo);
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-qm', 'base');
+    git('switch', '-q', '-c', 'pr');
+    // The PR edits a task of one export, grows a mask, breaks another, deletes one and adds a case.
+    const exp = JSON.parse(readFileSync(join(repo, 'exports/export_1.json'), 'utf8'));
+    exp[0].annotations[0].result[0].value.rle = encodeBrushRle(square(48, 40, 1, 1, 30), 48, 40);
+    writeFileSync(join(repo, 'exports/export_1.json'), JSON.stringify(exp));
+    cpSync(join(repo, 'labels/rater2/ct_002.nii.gz'), join(repo, 'labels/rater1/ct_001.nii.gz'));
+    writeFileSync(join(repo, 'labels/rater2/ct_002.nii.gz'), 'broken');
+    rmSync(join(repo, 'labels/rater2/ct_004.nii.gz'));
+    cpSync(join(repo, 'labels/rater1/ct_002.nii.gz'), join(repo, 'labels/rater1/ct_006.nii.gz'));
+    cpSync(join(repo, 'images/ct_002.nii.gz'), join(repo, 'images/ct_006.nii.gz'));
+    git('add', '-A');
+    git('commit', '-qm', 'pr');
+  });
+
+  /** `segqc diff` with `--jobs N`: its stdout, the --json file and the review page. */
+  function diff(args: string[], jobs: number, env: Record<string, string> = {}) {
+    const out = mkdtempSync(join(tmp, 'diff-'));
+    const r = segqc(['diff', ...args, '--jobs', String(jobs), '--json', join(out, 'd.json'), '--html', join(out, 'd.html'), repo], env, repo);
+    expect([0, 1], r.stderr).toContain(r.code);
+    return { code: r.code, stdout: r.stdout, json: readFileSync(join(out, 'd.json'), 'utf8'), html: readFileSync(join(out, 'd.html'), 'utf8') };
+  }
+
+  it.each([
+    ['the changed items', ['--base', 'main', '--head', 'pr']],
+    ['every item (--full)', ['--base', 'main', '--head', 'pr', '--full']],
+    ['the working tree as head', ['--base', 'main']],
+  ])('%s: --jobs 2 writes the comment, the JSON and the page of --jobs 1, byte for byte', (_, args) => {
+    const one = diff(args, 1);
+    const { diff: d } = JSON.parse(one.json);
+    expect(d.items.filter((i: { unchanged?: boolean }) => !i.unchanged).map((i: { id: string }) => i.id)).toEqual(['ct_001', 'ct_002', 'ct_004', 'ct_006', 'tile_05']);
+    const two = diff(args, 2);
+    expect(two.json).toBe(one.json);
+    expect(two.stdout).toBe(one.stdout);
+    expect(two.html).toBe(one.html);
+    expect(two.code).toBe(one.code);
+  });
+
+  it('the Action with jobs 2 writes the report, the page, the job summary and the comment of jobs 1', async () => {
+    const sha = (ref: string) => git('rev-parse', ref).trim();
+    const run = async (jobs: string) => {
+      const fake = new FakeGitHub();
+      fake.pulls.set(7, { headSha: sha('pr'), baseSha: sha('main') });
+      await fake.start();
+      try {
+        const r = await runAction({ workspace: repo, event: pullRequestEvent(7, sha('main'), sha('pr')), apiUrl: fake.url, inputs: { jobs }, scratch: tmp });
+        expect(r.code, r.stdout + r.stderr).toBe(1);
+        return { report: readFileSync(r.outputs.report, 'utf8'), page: readFileSync(r.outputs.html, 'utf8'), summary: r.summary, comments: fake.list(7).map((c) => c.body) };
+      } finally {
+        await fake.stop();
+      }
+    };
+    const one = await run('1');
+    expect(JSON.parse(one.report).diff.items.map((i: { id: string }) => i.id)).toEqual(['ct_001', 'ct_002', 'ct_004', 'ct_006', 'tile_05']);
+    expect(one.comments).toHaveLength(1);
+    expect(await run('2')).toEqual(one);
+  });
+
+  it('a worker that throws fails the diff with exit code 2 and a message naming the item', () => {
+    const r = segqc(['diff', '--base', 'main', '--head', 'pr', '--jobs', '2', '--quiet', repo], { SEGQC_TEST_WORKER_FAULT: 'throw:ct_004' }, repo);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('segqc diff: error [internal] a worker thread failed while checking ct_004: test fault while checking ct_004\n');
   });
 });

@@ -2,6 +2,7 @@
 import { getInput } from '@actions/core';
 import { SegqcError } from '../../shared/errors.js';
 import { parseShard, type Shard } from '../../shared/dataset/shard.js';
+import { defaultJobs, parseJobs } from '../../node/worker-pool.js';
 import {
   DEFAULT_FAIL_ON,
   DEFAULT_GUIDELINE_CHANGE_GATE,
@@ -32,6 +33,8 @@ export interface Inputs {
   reports: string;
   /** The artifact name under which the workflow uploads the review page; '' for none. */
   reviewArtifact: string;
+  /** Worker threads that check items (default: the number of cores; 1: none). */
+  jobs: number;
 }
 
 const bool = (name: string, fallback: boolean): boolean => {
@@ -63,6 +66,7 @@ export function readInputs(): Inputs {
     shard: shard ? parseShard(shard) : null,
     reports: getInput('reports').trim() || 'segqc-report',
     reviewArtifact: getInput('review-artifact').trim(),
+    jobs: getInput('jobs').trim() ? parseJobs(getInput('jobs'), 'input jobs') : defaultJobs(),
   };
 }
 

@@ -12,6 +12,10 @@ import { runCheckMode } from './modes/check.js';
 import { runCommentMode } from './modes/comment.js';
 import { runMergeMode } from './modes/merge.js';
 import { inert } from './publish.js';
+import { workerRole } from '../../node/worker-pool.js';
+
+/** This bundle: worker threads run it again, and it serves them (see the end of this file). */
+const self = new URL(import.meta.url);
 
 function context(env: NodeJS.ProcessEnv): ActionContext {
   const inputs = readInputs();
@@ -30,6 +34,7 @@ function context(env: NodeJS.ProcessEnv): ActionContext {
     outDir: join(env.RUNNER_TEMP || tmpdir(), 'segqc'),
     runUrl: repository && env.GITHUB_RUN_ID ? `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID}` : null,
     serverUrl: server,
+    workerScript: self,
     platform: () => {
       if (platform === undefined) {
         platform =
@@ -59,6 +64,10 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => {
-  process.exitCode = code;
-});
+const role = workerRole();
+if (role) (await import('../../node/dataset-workers.js')).serveDatasetWorker(role);
+else {
+  main().then((code) => {
+    process.exitCode = code;
+  });
+}

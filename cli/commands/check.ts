@@ -13,7 +13,7 @@ import { VERSION } from '../../node/version.js';
 import { renderReviewPage } from '../../shared/report/html-page.js';
 import { pageCollector, pagePictures } from '../../shared/pictures/page.js';
 import { picturesConfig } from '../../shared/guideline/config.js';
-import { defaultJobs, parseJobs } from '../../node/worker-pool.js';
+import { jobsFromFlags, jobsHelp, type RunOptions } from '../jobs.js';
 import { checkDatasetInWorkers } from '../../node/dataset-workers.js';
 
 export const checkHelp = `Usage: segqc check [dir] [options]
@@ -27,8 +27,7 @@ Options:
   --html FILE              write the review page: one self-contained HTML file with pictures of the items with
                            findings (pictures: in segqc.yaml sets how many, or turns them off)
 ${gateHelp}  --max-voxels N           refuse masks larger than N voxels
-  --jobs N                 check items on N worker threads (default: the number of cores; 1: in this thread)
-  --quiet                  print only the verdict line
+${jobsHelp}  --quiet                  print only the verdict line
 Exit codes: 0 gate passed, 1 gate failed, 2 bad config or usage.
 `;
 
@@ -47,11 +46,6 @@ const noConfig = (path: string, named: boolean) =>
   `To start one, write segqc.yaml there:\n  guideline: guideline.yaml        # your guideline (see guidelines/examples/)\n  sources:\n    - format: nifti                # labelstudio | nifti | dicom-seg | png\n      path: labels/*/*.nii.gz\n` +
   'and check it with segqc guideline validate guideline.yaml; README "Guidelines and datasets" has every field.';
 
-/** How the command may run: `workerScript` is the bundle worker threads run; without it, items are checked in this thread. */
-export interface RunOptions {
-  workerScript?: URL;
-}
-
 export async function runCheck(argv: string[], out: (s: string) => void, err: (s: string) => void, run: RunOptions = {}): Promise<number> {
   const { positional, flags } = parseArgs(argv, ['json', 'markdown', 'html', 'config', 'max-voxels', 'jobs', ...GATE_FLAGS.valued], ['help', 'quiet', ...GATE_FLAGS.booleans]);
   if (flags.help) {
@@ -63,7 +57,7 @@ export async function runCheck(argv: string[], out: (s: string) => void, err: (s
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new SegqcError('usage', 'is not a directory', { file: positional[0] ?? '.' });
   const maxVoxels = flags['max-voxels'] !== undefined ? Number(flags['max-voxels']) : undefined;
   if (maxVoxels !== undefined && !(Number.isInteger(maxVoxels) && maxVoxels > 0)) throw new SegqcError('usage', `--max-voxels takes a positive integer, got "${flags['max-voxels']}"`);
-  const jobs = flags.jobs !== undefined ? parseJobs(String(flags.jobs)) : defaultJobs();
+  const jobs = jobsFromFlags(flags);
   const configPath = String(flags.config ?? 'segqc.yaml');
   if (!entryExists(join(dir, configPath))) throw new SegqcError('usage', noConfig(join(dir, configPath), flags.config !== undefined));
   const tree = fsTree(dir);

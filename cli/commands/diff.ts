@@ -1,7 +1,9 @@
 /** `segqc diff --base REF [--head REF] [dir]`: the pull-request comment, locally. */
 import { resolve } from 'node:path';
 import { SegqcError } from '../../shared/errors.js';
-import { analyzePullRequest, requireBaseConfig } from '../../shared/dataset/pull-request.js';
+import { analyzePullRequest, requireBaseConfig, type PullRequestInput } from '../../shared/dataset/pull-request.js';
+import { analyzePullRequestInWorkers } from '../../node/dataset-workers.js';
+import { jobsFromFlags, jobsHelp, type RunOptions } from '../jobs.js';
 import { renderDiffMarkdown, type DiffView } from '../../shared/report/render-diff.js';
 import { renderDiffTerminal } from '../../shared/report/render-diff-terminal.js';
 import { withCommitters } from '../../shared/report/diff.js';
@@ -33,7 +35,7 @@ ${gateHelp}${guidelineChangeHelp}  --full                   check every item, no
   --json FILE              also write the analysis as JSON
   --html FILE              write the review page: one self-contained HTML file with pictures of the changed items
                            (pictures: in segqc.yaml sets how many, or turns them off)
-  --quiet                  print only the verdict line
+${jobsHelp}  --quiet                  print only the verdict line
 `;
 
 /** Whether stdout and stderr are terminals, and the clock of the progress bar; tests hand in their own. */
@@ -44,20 +46,22 @@ export interface DiffTerminal {
 }
 
 /** Runs `segqc diff`; `open` gives the repository holding a directory (tests hand in an in-memory one). */
-export function runDiff(
+export async function runDiff(
   argv: string[],
   out: (s: string) => void,
   err: (s: string) => void,
   open: (dir: string) => GitRepository = openGitRepository,
   terminal: Partial<DiffTerminal> = {},
-): number {
+  run: RunOptions = {},
+): Promise<number> {
   const tty: DiffTerminal = { stdoutTTY: Boolean(process.stdout.isTTY), stderrTTY: Boolean(process.stderr.isTTY), now: Date.now, ...terminal };
-  const { positional, flags } = parseArgs(argv, ['base', 'head', 'config', 'json', 'html', GUIDELINE_CHANGE_FLAG, ...GATE_FLAGS.valued], ['help', 'full', 'quiet', ...GATE_FLAGS.booleans]);
+  const { positional, flags } = parseArgs(argv, ['base', 'head', 'config', 'json', 'html', 'jobs', GUIDELINE_CHANGE_FLAG, ...GATE_FLAGS.valued], ['help', 'full', 'quiet', ...GATE_FLAGS.booleans]);
   if (flags.help) {
     out(diffHelp);
     return 0;
   }
   if (!flags.base) throw new SegqcError('usage', `diff needs --base REF\n\n${diffHelp}`);
+  const jobs = jobsFromFlags(flags);
   const dir = resolve(positional[0] ?? '.');
   const repo = open(dir);
   const prefix = repo.prefix;
@@ -74,11 +78,16 @@ export function runDiff(
   // What the head changed since it branched off the base, as the action and GitHub's "Files changed" see it.
   const since = repo.mergeBase(baseSha, headSha ?? repo.resolveCommit('HEAD')) ?? baseSha;
   const changed = repo.changedFiles(since, headSha, prefix);
-  base.prefetch(changed.map((c) => c.oldPath ?? c.path));
-  headCommit?.prefetch(changed.map((c) => c.path));
+  // Workers open the repository themselves, so only a real one (not a test's in-memory repository) is spread over them.
+  const parallel = jobs > 1 && run.workerScript !== undefined && open === openGitRepository;
+  // Each worker fetches the files of its own items; this thread reads only what it plans with.
+  if (!parallel) {
+    base.prefetch(changed.map((c) => c.oldPath ?? c.path));
+    headCommit?.prefetch(changed.map((c) => c.path));
+  }
   const pictures = flags.html ? pageCollector(picturesConfig(context.config), context.guideline) : null;
   const progress = progressReporter({ write: err, isTTY: tty.stderrTTY && !flags.quiet, now: tty.now });
-  const analysis = analyzePullRequest({
+  const input: PullRequestInput = {
     base,
     head,
     baseSha,
@@ -92,7 +101,19 @@ export function runDiff(
     toolVersion: VERSION,
     onItem: pictures ? (d, b, h) => pictures.addDiffItem(d, b && { ...b, tree: base }, h && { ...h, tree: head }) : undefined,
     onProgress: progress.tick,
-  });
+  };
+  const analysis =
+    parallel && run.workerScript
+      ? await analyzePullRequestInWorkers(input, {
+          jobs,
+          script: run.workerScript,
+          pictures,
+          sources: {
+            base: { kind: 'commit', dir, sha: baseSha, prefix },
+            head: headSha ? { kind: 'commit', dir, sha: headSha, prefix } : { kind: 'directory', root: dir },
+          },
+        })
+      : analyzePullRequest(input);
   progress.end();
   // Who committed each changed file since the base (for a working tree: the commits up to HEAD).
   analysis.diff = withCommitters(analysis.diff, repo.committers(since, headSha ?? repo.resolveCommit('HEAD'), prefix));

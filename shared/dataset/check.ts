@@ -17,7 +17,8 @@ import { sizeOf, sizeUnits } from '../metrics/size.js';
 import { BRUSH_ALPHA_THRESHOLD } from '../formats/brush-rle.js';
 import { readEntry, type DatasetTree } from './tree.js';
 import { discoverItems, type DiscoverOptions, type PendingItem, type SourceSpec } from './items.js';
-import { itemBatches, itemScope, scopedTree } from './scope.js';
+import { itemBatches, scopedTree } from './scope.js';
+import { itemInputs } from './unchanged.js';
 import { readImageGeometry } from '../formats/image-geometry.js';
 import { embedOnImageSlices, geometryDifferences } from '../geometry.js';
 import { gateFails, type FailOn } from '../rules/gate.js';
@@ -362,9 +363,9 @@ export interface BatchItem {
 
 /** A plan's items in batches for worker threads, each with the paths its items are read from. */
 export function checkBatches(plan: CheckPlan, sharedMax: number, soloMax: number): Array<{ items: BatchItem[]; scope: string[] }> {
-  return itemBatches(plan.items, sharedMax, soloMax).map((idx) => ({
+  return itemBatches(plan.items.map((p) => p.files), sharedMax, soloMax).map((idx) => ({
     items: idx.map((i) => ({ index: i, id: plan.items[i].id, orphan: plan.orphans.has(plan.items[i].id), audit: plan.audit.has(plan.items[i].id) })),
-    scope: [...new Set(idx.flatMap((i) => itemScope(plan.items[i])))],
+    scope: [...new Set(idx.flatMap((i) => itemInputs(plan.items[i])))],
   }));
 }
 

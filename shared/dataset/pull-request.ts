@@ -14,7 +14,7 @@ import { buildReport, checkPendingItem, datasetAudit, type CheckedItem, type Loa
 import { reportToleranceMm } from '../rules/agreement.js';
 import { inShard, type Shard } from './shard.js';
 import { itemDiff, labelDiffs, type DatasetDiff, type ItemDiff, type SideMasks } from '../report/diff.js';
-import { namesTree, sameItemInputs } from './unchanged.js';
+import { namesTree, sameItemInputs, type ItemSide } from './unchanged.js';
 
 /** A file the PR adds, modifies, deletes or renames (from git, not the API). */
 export interface ChangedFile {
@@ -67,7 +67,14 @@ export interface PullRequestAnalysis {
 
 const labelValuesOf = (g: Guideline) => Object.fromEntries(g.labels.map((l) => [l.name, l.value]));
 
-function discover(tree: DatasetTree, ctx: BaseContext, guideline: Guideline) {
+/** One side of a pull request, discovered: its items by id and the ids of those whose image is missing. */
+export interface Discovered {
+  items: Map<string, PendingItem>;
+  orphans: Set<string>;
+}
+
+/** Discovers a side of a pull request with a guideline's labels and the config's sources. */
+export function discover(tree: DatasetTree, ctx: BaseContext, guideline: Guideline): Discovered {
   const { items, orphans } = discoverItems(tree, ctx.config.sources as SourceSpec[], {
     labelValues: labelValuesOf(guideline),
     reference: (ctx.config.reference as SourceSpec | undefined) ?? null,
@@ -138,10 +145,49 @@ const countsOf = (r: ItemReport) => ({
   warnings: r.findings.filter((f) => f.severity === 'warning').length,
 });
 
-/** Checks the items a PR touches on base and head with the base guideline, and diffs them. */
-export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis {
+/** One side of an item to diff: its tree and the tree's listing, its pending item, what only the whole side knows. */
+export type DiffSide = ItemSide;
+
+/** An item checked on both sides and diffed: its diff entry and each side as checked, masks included. */
+export interface DiffedItem {
+  entry: ItemDiff;
+  base: CheckedItem | null;
+  head: CheckedItem | null;
+}
+
+/** Checks an item on both sides with the base guideline and diffs them; `changed`: the PR touches it. */
+export function diffItem(guideline: Guideline, toleranceMm: number, id: string, base: DiffSide | null, head: DiffSide | null, changed: boolean): DiffedItem {
+  const names = new Map(guideline.labels.map((l) => [l.value, l.name]));
+  const side = (s: DiffSide | null): CheckedItem | null => {
+    if (!s) return null;
+    let loaded: LoadedAnnotations = { annotations: [], reference: null };
+    const report = checkPendingItem(guideline, s.tree, s.pending, s.orphan, (l) => (loaded = l), { audit: s.audit ? new Set([s.pending.id]) : new Set() });
+    return { pending: s.pending, loaded, report };
+  };
+  const b = side(base);
+  // An item whose files the PR leaves alone is checked once: the head's check is the base's, masks included.
+  const same = base && head && b && !namesTree(b.report, base.tree) && sameItemInputs(base, head);
+  const h = head && same ? { pending: head.pending, loaded: b.loaded, report: structuredClone(b.report) } : side(head);
+  const none: LoadedAnnotations = { annotations: [], reference: null };
+  const d = itemDiff(id, b?.report ?? null, h?.report ?? null, labelDiffs(masksOf(b?.loaded ?? none), masksOf(h?.loaded ?? none), toleranceMm, names));
+  // With `full`, items the PR leaves alone are checked too; they are not "changed".
+  return { entry: changed ? d : { ...d, unchanged: true }, base: b, head: h };
+}
+
+/** What a pull request's analysis covers: both sides discovered, the items selected (sorted), which of them changed. */
+export interface PullRequestPlan {
+  base: Discovered;
+  head: Discovered;
+  selected: string[];
+  changedIds: ReadonlySet<string>;
+  baseAudit: ReadonlySet<string>;
+  headAudit: ReadonlySet<string>;
+  toleranceMm: number;
+}
+
+/** Discovers both sides and selects the items the PR touches (every item with `full`), this shard's share of them. */
+export function planPullRequest(input: PullRequestInput): PullRequestPlan {
   const { context: ctx } = input;
-  const tol = input.toleranceMm ?? reportToleranceMm(ctx.guideline.agreement?.[0]);
   const base = discover(input.base, ctx, ctx.guideline);
   const head = discover(input.head, ctx, ctx.guideline);
   const touched = new Set<string>();
@@ -167,38 +213,35 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
       if (input.full || touchedItem) ids.add(id);
     }
   }
-  const selected = [...ids].filter((id) => !input.shard || inShard(id, input.shard)).sort();
+  return {
+    base,
+    head,
+    selected: [...ids].filter((id) => !input.shard || inShard(id, input.shard)).sort(),
+    changedIds,
+    baseAudit: datasetAudit(ctx.guideline, [...base.items.values()]),
+    headAudit: datasetAudit(ctx.guideline, [...head.items.values()]),
+    toleranceMm: pullRequestTolerance(input),
+  };
+}
 
-  const names = new Map(ctx.guideline.labels.map((l) => [l.value, l.name]));
-  const baseAudit = datasetAudit(ctx.guideline, [...base.items.values()]);
-  const headAudit = datasetAudit(ctx.guideline, [...head.items.values()]);
-  const headReports: ItemReport[] = [];
-  const baseReports: ItemReport[] = [];
-  const diffs: ItemDiff[] = [];
-  let baseListed: Set<string> | undefined, headListed: Set<string> | undefined;
-  for (const id of selected) {
-    const bp = base.items.get(id) ?? null;
-    const hp = head.items.get(id) ?? null;
-    let bl: LoadedAnnotations = { annotations: [], reference: null }, hl: LoadedAnnotations = { annotations: [], reference: null };
-    const br = bp ? checkPendingItem(ctx.guideline, input.base, bp, base.orphans.has(id), (l) => (bl = l), { audit: baseAudit }) : null;
-    // An item whose files the PR leaves alone is checked once: the head's check is the base's, masks included.
-    const same =
-      bp && hp && br && !namesTree(br, input.base) &&
-      sameItemInputs(
-        { tree: input.base, listed: (baseListed ??= new Set(input.base.list())), pending: bp, orphan: base.orphans.has(id), audit: baseAudit.has(id) },
-        { tree: input.head, listed: (headListed ??= new Set(input.head.list())), pending: hp, orphan: head.orphans.has(id), audit: headAudit.has(id) },
-      );
-    if (same) hl = bl;
-    const hr = !hp ? null : same ? structuredClone(br) : checkPendingItem(ctx.guideline, input.head, hp, head.orphans.has(id), (l) => (hl = l), { audit: headAudit });
-    if (br) baseReports.push(br);
-    if (hr) headReports.push(hr);
-    const d = itemDiff(id, br, hr, labelDiffs(masksOf(bl), masksOf(hl), tol, names));
-    // With `full`, items the PR leaves alone are checked too; they are not "changed".
-    const entry: ItemDiff = changedIds.has(id) ? d : { ...d, unchanged: true };
-    diffs.push(entry);
-    input.onItem?.(entry, bp && br ? { pending: bp, loaded: bl, report: br } : null, hp && hr ? { pending: hp, loaded: hl, report: hr } : null);
-    input.onProgress?.(diffs.length, selected.length);
-  }
+/** The tolerance (mm) of a pull request's label diffs: the input's, else the guideline's first agreement rule's. */
+export const pullRequestTolerance = (input: Pick<PullRequestInput, 'toleranceMm' | 'context'>): number =>
+  input.toleranceMm ?? reportToleranceMm(input.context.guideline.agreement?.[0]);
+
+/** The sides of a planned item, on the trees the plan was discovered from. */
+export function planSides(plan: PullRequestPlan, trees: Record<'base' | 'head', { tree: DatasetTree; listed: ReadonlySet<string> }>, id: string): { base: DiffSide | null; head: DiffSide | null } {
+  const side = (d: Discovered, t: { tree: DatasetTree; listed: ReadonlySet<string> }, audit: ReadonlySet<string>): DiffSide | null => {
+    const pending = d.items.get(id);
+    return pending ? { ...t, pending, orphan: d.orphans.has(id), audit: audit.has(id) } : null;
+  };
+  return { base: side(plan.base, trees.base, plan.baseAudit), head: side(plan.head, trees.head, plan.headAudit) };
+}
+
+/** The analysis of a plan's items, diffed in the plan's order. */
+export function finishPullRequest(input: PullRequestInput, plan: PullRequestPlan, diffs: Array<{ entry: ItemDiff; base: ItemReport | null; head: ItemReport | null }>): PullRequestAnalysis {
+  const { context: ctx } = input;
+  const headReports = diffs.flatMap((d) => (d.head ? [d.head] : []));
+  const baseReports = diffs.flatMap((d) => (d.base ? [d.base] : []));
   const meta = {
     tool: { name: 'segqc' as const, version: input.toolVersion },
     guideline: { id: ctx.guideline.id, version: ctx.guideline.version, sha256: guidelineSha256(ctx.guideline), path: ctx.guidelinePath },
@@ -210,14 +253,29 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
   const diff: DatasetDiff = {
     base_sha: input.baseSha,
     head_sha: input.headSha,
-    tolerance_mm: tol,
-    items: diffs,
+    tolerance_mm: plan.toleranceMm,
+    items: diffs.map((d) => d.entry),
     totals: { base: baseReport.totals, head: report.totals },
-    dataset_items: { base: base.items.size, head: head.items.size },
+    dataset_items: { base: plan.base.items.size, head: plan.head.items.size },
   };
-  const guidelineChange = guidelineChangeOf(input, head, new Map(headReports.map((r) => [r.id, r])));
+  const guidelineChange = guidelineChangeOf(input, plan.head, new Map(headReports.map((r) => [r.id, r])));
   if (guidelineChange && guidelineChangeFails(guidelineChange)) report.verdict = 'fail';
   return { report, baseReport, diff, guidelineChange };
+}
+
+/** Checks the items a PR touches on base and head with the base guideline, and diffs them. */
+export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis {
+  const plan = planPullRequest(input);
+  const trees = { base: { tree: input.base, listed: new Set(input.base.list()) }, head: { tree: input.head, listed: new Set(input.head.list()) } };
+  const diffs: Array<{ entry: ItemDiff; base: ItemReport | null; head: ItemReport | null }> = [];
+  for (const id of plan.selected) {
+    const sides = planSides(plan, trees, id);
+    const d = diffItem(input.context.guideline, plan.toleranceMm, id, sides.base, sides.head, plan.changedIds.has(id));
+    diffs.push({ entry: d.entry, base: d.base?.report ?? null, head: d.head?.report ?? null });
+    input.onItem?.(d.entry, d.base, d.head);
+    input.onProgress?.(diffs.length, plan.selected.length);
+  }
+  return finishPullRequest(input, plan, diffs);
 }
 
 /**
@@ -227,7 +285,7 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
  */
 function guidelineChangeOf(
   input: PullRequestInput,
-  headItems: ReturnType<typeof discover>,
+  headItems: Discovered,
   judged: ReadonlyMap<string, ItemReport>,
 ): GuidelineChange | null {
   const ctx = input.context;

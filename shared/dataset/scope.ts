@@ -3,12 +3,6 @@
  * only those, and batches of items that share files, so that an export is parsed by one batch rather than by all.
  */
 import type { DatasetTree } from './tree.js';
-import { reviewSidecarOf, sidecarOf, type PendingItem } from './items.js';
-
-/** Every path an item is read from: its masks or exports, their attestation and review sidecars, its image. */
-export function itemScope(p: PendingItem): string[] {
-  return [...p.files, ...p.files.map(sidecarOf), ...p.files.map(reviewSidecarOf), ...(p.image ?? [])];
-}
 
 /**
  * The tree listing only the entries of `tree` among `paths` (directories unchanged): discovering items on it yields
@@ -21,20 +15,22 @@ export function scopedTree(tree: DatasetTree, paths: Iterable<string>): DatasetT
     name: tree.name,
     list: () => (listed ??= tree.list().filter((p) => wanted.has(p))),
     read: (p) => tree.read(p),
+    ...(tree.objectId ? { objectId: (p: string) => tree.objectId!(p) } : {}),
     ...(tree.directories ? { directories: () => tree.directories!() } : {}),
   };
 }
 
 /**
- * Indices of `items` in batches: items that share a file (the tasks of one Label Studio export) go together, in
- * batches of at most `sharedMax`; items of their own files in batches of at most `soloMax`. Largest batches first.
+ * Indices of items in batches, given each item's files: items that share a file (the tasks of one Label Studio export)
+ * go together, in batches of at most `sharedMax`; items of their own files in batches of at most `soloMax`. Largest
+ * batches first.
  */
-export function itemBatches(items: PendingItem[], sharedMax: number, soloMax: number): number[][] {
+export function itemBatches(files: string[][], sharedMax: number, soloMax: number): number[][] {
   const users = new Map<string, number>();
-  for (const p of items) for (const f of new Set(p.files)) users.set(f, (users.get(f) ?? 0) + 1);
+  for (const fs of files) for (const f of new Set(fs)) users.set(f, (users.get(f) ?? 0) + 1);
   const groups = new Map<string, number[]>();
-  items.forEach((p, i) => {
-    const key = [...new Set(p.files)].filter((f) => users.get(f)! > 1).sort().join('\0');
+  files.forEach((fs, i) => {
+    const key = [...new Set(fs)].filter((f) => users.get(f)! > 1).sort().join('\0');
     const g = groups.get(key);
     if (g) g.push(i);
     else groups.set(key, [i]);

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import * as core from '@actions/core';
 import { SegqcError } from '../../../shared/errors.js';
-import { analyzePullRequest, pullRequestReport, requireBaseConfig } from '../../../shared/dataset/pull-request.js';
+import { analyzePullRequest, pullRequestReport, requireBaseConfig, type PullRequestInput } from '../../../shared/dataset/pull-request.js';
+import { analyzePullRequestInWorkers } from '../../../node/dataset-workers.js';
 import { withCommitters } from '../../../shared/report/diff.js';
 import { openGitRepository, type GitRepository } from '../../../node/git.js';
 import { loadDatasetContext } from '../../../shared/dataset/context.js';
@@ -64,12 +65,16 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
   const since = repo.mergeBase(baseSha, headSha);
   if (!since) core.warning(`${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)} share no history; comparing the two commits directly`);
   const changed = repo.changedFiles(since ?? baseSha, headSha, prefix);
-  base.prefetch(changed.map((c) => c.oldPath ?? c.path));
-  head.prefetch(changed.map((c) => c.path));
+  const workerScript = inputs.jobs > 1 ? ctx.workerScript : undefined;
+  // Each worker fetches the files of its own items; this thread reads only what it plans with.
+  if (!workerScript) {
+    base.prefetch(changed.map((c) => c.oldPath ?? c.path));
+    head.prefetch(changed.map((c) => c.path));
+  }
   core.info(`segqc ${VERSION}: ${changed.length} changed file${changed.length === 1 ? '' : 's'} under ${prefix || 'the repository root'} between ${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)}; guideline ${context.guidelinePath} from the base commit`);
 
   const pictures = pageCollector(picturesConfig(context.config), context.guideline);
-  const analyzed = analyzePullRequest({
+  const input: PullRequestInput = {
     base,
     head,
     baseSha,
@@ -82,7 +87,15 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
     shard: inputs.shard,
     toolVersion: VERSION,
     onItem: pictures ? (d, b, h) => pictures.addDiffItem(d, b && { ...b, tree: base }, h && { ...h, tree: head }) : undefined,
-  });
+  };
+  const analyzed = workerScript
+    ? await analyzePullRequestInWorkers(input, {
+        jobs: inputs.jobs,
+        script: workerScript,
+        pictures,
+        sources: { base: { kind: 'commit', dir: top, sha: baseSha, prefix }, head: { kind: 'commit', dir: top, sha: headSha, prefix } },
+      })
+    : analyzePullRequest(input);
   // Who committed each changed file: the comment groups the changes by annotator and git author.
   const analysis = { ...analyzed, diff: withCommitters(analyzed.diff, repo.committers(since ?? baseSha, headSha, prefix)) };
   const report = pullRequestReport(analysis, {

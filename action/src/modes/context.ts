@@ -20,6 +20,8 @@ export interface ActionContext {
   serverUrl: string;
   /** The GitHub client, or null without a token or repository. */
   platform: () => GitHubPlatform | null;
+  /** The bundle worker threads run (input `jobs`); without it, items are checked in this thread. */
+  workerScript?: URL;
 }
 
 /**

@@ -1,0 +1,12 @@
+/** `--jobs N` of the dataset commands, and how the entry tells a command which bundle its worker threads run. */
+import { defaultJobs, parseJobs } from '../node/worker-pool.js';
+
+/** How a command may run: `workerScript` is the bundle worker threads run; without it, items are checked in this thread. */
+export interface RunOptions {
+  workerScript?: URL;
+}
+
+export const jobsHelp = '  --jobs N                 check items on N worker threads (default: the number of cores; 1: in this thread)\n';
+
+/** The worker threads a command asks for: `--jobs`, else the number of cores. */
+export const jobsFromFlags = (flags: Record<string, string | boolean | undefined>): number => (flags.jobs !== undefined ? parseJobs(String(flags.jobs)) : defaultJobs());
