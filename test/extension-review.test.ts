@@ -16,6 +16,7 @@ import { ANN, REV, REVIEW_GUIDELINE, REVIEW_GUIDELINE_TEXT } from './extension-r
 import { labelConfig } from '../shared/guideline/labelconfig.js';
 import { guidelineSha256 } from '../shared/guideline/hash.js';
 import { validateAttestation } from '../shared/rules/attestation.js';
+import { labelStudioMaskSha256 } from '../shared/review/reader.js';
 
 const BUNDLE = join(EXT_DIST, 'segqc-labelstudio.js');
 /** Generous limits: each step waits for a condition, and the machine may be busy. */
@@ -350,7 +351,9 @@ describe.each(EDITOR_BUILDS)('the review loop in the Label Studio editor ($name)
     try {
       await page.waitForFunction(() => !!document.querySelector('[data-segqc="review"] #segqc-verdict-accept'), null, { timeout: 60_000 });
       expect(await page.locator('[data-segqc="feedback"]').innerText()).toBe('');
-      expect(await page.locator('[data-segqc="review"]').innerText()).toContain(`Reject at peer by ${REV.email}`);
+      const history = await page.locator('[data-segqc="review"] [aria-label="Earlier verdicts"]').innerText();
+      expect(history).toContain(`Reject at Peer review by ${REV.email}`);
+      expect(history).toContain('Boundary includes adjacent structures; A lesion is not segmented');
       await page.locator('#segqc-verdict-accept').check();
       await waitChecked(page, 'segqc-verdict-accept');
       await clickUpdate(page);
@@ -375,6 +378,64 @@ describe.each(EDITOR_BUILDS)('the review loop in the Label Studio editor ($name)
       expect(report.annotators.find((a: any) => a.annotator === ANN.email)?.open_rejections ?? []).toEqual([]);
     } catch (e) {
       throw await fail(page, log, 'accept-failure.png', e);
+    } finally {
+      await page.close();
+    }
+  }, STORY_MS);
+  test('a reviewer who changes the regions must say accept with fixes: the record carries the annotator\'s hash and theirs', async () => {
+    expect(fixed, 'the annotator test saved the fix').not.toBeNull();
+    routes['/fix.html'] = pageFor(REV, fixed as Entry[]);
+    const { page, log } = await open('/fix.html', 2);
+    try {
+      await page.waitForFunction(() => !!document.querySelector('[data-segqc="review"] #segqc-verdict-accept'), null, { timeout: WAIT });
+      // The reviewer paints more liver over the disc's right edge (x 95..110 at y 60; the disc ends at x 105).
+      await page.getByText('Liver', { exact: true }).first().click();
+      await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.names.get('label').selectedLabels.map((l: any) => l.value).join() === 'Liver', null, { timeout: WAIT });
+      const { x, y, scale } = await page.evaluate(() => {
+        const img = (window as any).Htx.annotationStore.selected.objects[0];
+        const r = (document.querySelector('.konvajs-content canvas') as HTMLCanvasElement).getBoundingClientRect();
+        return { x: r.x, y: r.y, scale: img.stageWidth / img.naturalWidth };
+      });
+      await page.mouse.move(x + 95 * scale, y + 60 * scale);
+      await page.mouse.down();
+      for (let k = 1; k <= 10; k++) await page.mouse.move(x + (95 + 1.5 * k) * scale, y + 60 * scale);
+      await page.mouse.up();
+      await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.regionStore.regions.length === 3, null, { timeout: WAIT });
+
+      // A plain accept of a mask the reviewer changed is refused: it would pass the reviewer's work off as the annotator's.
+      await page.locator('#segqc-verdict-accept').check();
+      await waitChecked(page, 'segqc-verdict-accept');
+      await clickUpdate(page);
+      await waitGate(page, 'you changed the regions');
+      expect(await page.evaluate(() => (window as any).__updated.length)).toBe(0);
+      await page.locator('#segqc-verdict-accept_with_fixes').check();
+      await waitChecked(page, 'segqc-verdict-accept_with_fixes');
+      await page.locator('#segqc-reason-boundary_loose').check();
+      await waitChecked(page, 'segqc-reason-boundary_loose');
+      await clickUpdate(page);
+      await page.waitForFunction(() => (window as any).__updated.length === 1, null, { timeout: WAIT });
+      const result = (await page.evaluate(() => (window as any).__updated[0])) as Entry[];
+      await page.screenshot({ path: shot('5-fixed-by-reviewer.png') });
+
+      // mask_sha256 is the annotator's mask as exported before, fixed_sha256 the mask saved now (hashed here in Node).
+      const doc = JSON.parse(textOf(result, 'segqc_review') as string);
+      expect(doc.reviews).toHaveLength(2);
+      expect(doc.reviews[1]).toMatchObject({ stage: 'peer', reviewer: REV.email, verdict: 'accept_with_fixes', reasons: ['boundary_loose'] });
+      expect(doc.reviews[1].mask_sha256).toBe(labelStudioMaskSha256(fixed as Entry[]));
+      expect(doc.reviews[1].fixed_sha256).toBe(labelStudioMaskSha256(result));
+      expect(doc.reviews[1].fixed_sha256).not.toBe(doc.reviews[1].mask_sha256);
+      // The attestation still says what the annotator confirmed.
+      expect(textOf(result, 'segqc_attestation')).toBe(textOf(fixed as Entry[], 'segqc_attestation'));
+
+      const { report, stderr } = segqcCheck(result);
+      expect(rulesOf(report).filter((r) => r.startsWith('review.') || r.startsWith('attestation.')), stderr).toEqual([]);
+      expect(report.items[0].reviews.map((r: any) => `${r.stage}:${r.status}:${r.verdict}`)).toEqual(['peer:accepted:accept_with_fixes']);
+      // Edited again after the fix (the lesion removed), the verdict is stale: it is about the reviewer's version only.
+      const edited = result.filter((r) => !(r.type === 'brushlabels' && r.value.brushlabels[0] === 'Liver tumour'));
+      expect(labelStudioMaskSha256(edited)).not.toBe(labelStudioMaskSha256(result));
+      expect(rulesOf(segqcCheck(edited).report).filter((r) => r.startsWith('review.'))).toEqual(['review.stale']);
+    } catch (e) {
+      throw await fail(page, log, 'fix-failure.png', e);
     } finally {
       await page.close();
     }

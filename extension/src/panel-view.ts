@@ -3,7 +3,7 @@ import { canOverride, overrideMatches } from '../../shared/rules/override.js';
 import type { Finding, RuleCode, Severity } from '../../shared/rules/types.js';
 import type { ReviewVerdict } from '../../shared/review/record.js';
 import type { Setup } from './report.js';
-import { draftReasons, draftStage, feedbackKey } from './review.js';
+import { draftReasons, draftStage, feedbackKey, reasonText } from './review.js';
 import type { SegQCState } from './state.js';
 
 /** One finding in the list. */
@@ -93,7 +93,11 @@ export function reviewViews(setup: Setup, s: SegQCState): Pick<PanelModel, 'feed
       verdicts: (Object.keys(VERDICT_TEXT) as ReviewVerdict[]).map((id) => ({ id, text: VERDICT_TEXT[id], selected: r.draft.verdict === id })),
       reasons: draftReasons(g, role, r.draft).map((x) => ({ ...x, selected: r.draft.reasons.includes(x.id) })),
       comment: r.draft.comment,
-      history: r.records.map((x) => `${VERDICT_TEXT[x.verdict]} at ${x.stage} by ${x.reviewer} (${x.time})${x.reasons.length ? `: ${x.reasons.join(', ')}` : ''}`),
+      history: r.records.map((x) => {
+        const stage = (g.review?.stages ?? []).find((st) => st.id === x.stage)?.title ?? x.stage;
+        const reasons = x.reasons.map((id) => reasonText(g, id).title).join('; ');
+        return `${VERDICT_TEXT[x.verdict]} at ${stage} by ${x.reviewer} (${x.time})${reasons ? `: ${reasons}` : ''}`;
+      }),
     },
   };
 }
