@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ARTIFACTS, EDITOR_BUILDS, EXT_DIST, assertEditorBuild, assertFreshBuild, type EditorBuild, editorPage, launch, serve, slicePng, watchConsole } from './extension-harness.js';
-import { GUIDELINE, GUIDELINE_TEXT, H, PLAIN_CONFIG, TASK, W, editorSetup } from './extension-scenario.js';
+import { ARTIFACTS, EDITOR_BUILDS, EXT_DIST, assertEditorBuild, assertFreshBuild, type EditorBuild, editorPage, launch, readmeJsBlock, serve, slicePng, watchConsole } from './extension-harness.js';
+import { CONFIG, GUIDELINE, GUIDELINE_TEXT, H, PLAIN_CONFIG, TASK, W, editorSetup } from './extension-scenario.js';
 import { validateAttestation } from '../shared/rules/attestation.js';
 import { guidelineSha256 } from '../shared/guideline/hash.js';
 import { checkDataset } from '../shared/dataset/check.js';
@@ -41,6 +41,15 @@ const routes = (build: EditorBuild) => ({
   '/idle.html': editorPage({
     head: '<script src="/ext/segqc-labelstudio.js"></script>',
     setup: editorSetup({ attach: attachScript.replace("panel: '#segqc-panel-host' }", "panel: '#segqc-panel-host', debounceMs: 600000 }") }),
+  }),
+  // The README's embedding snippet as written, with what it says the page provides: the config, the guideline, #qc.
+  '/readme.html': editorPage({
+    head: '<script src="/ext/segqc-labelstudio.js"></script>',
+    setup: `document.body.insertAdjacentHTML('beforeend', '<div id="qc"></div>');
+const config = ${JSON.stringify(CONFIG)};
+const yamlText = ${JSON.stringify(GUIDELINE_TEXT)};
+${readmeJsBlock('1. **Embedding**')}
+window.qc = qc;`,
   }),
   // A page whose Content-Security-Policy forbids compiled code, as a hardened Label Studio server may send.
   '/csp.html': {
@@ -287,6 +296,27 @@ describe.each(EDITOR_BUILDS)('segqc in the Label Studio editor ($name)', (build)
     } catch (e) {
       await page.screenshot({ path: shot('failure.png') }).catch(() => {});
       throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).map((l) => l.slice(0, 300)).join("\n")}`);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('the README embedding snippet, followed literally, attaches and gates', async () => {
+    const page = await context.newPage();
+    await page.setViewportSize(VIEWPORT);
+    const log = watchConsole(page);
+    try {
+      await page.goto(`${server.url}/readme.html`);
+      await page.waitForFunction(() => (document.querySelector('#qc [data-segqc="title"]')?.textContent ?? '').includes('liver-ct 1.2.0'), null, { timeout: 90_000 });
+      await page.waitForFunction(() => (document.querySelector('#qc [data-segqc="findings"]')?.textContent ?? '').includes('label.required_missing'), null, { timeout: 60_000 });
+      await page.getByRole('button', { name: 'Submit' }).click();
+      await page.locator('[data-segqc="gate-note"]').waitFor({ state: 'visible', timeout: 30_000 });
+      expect(await page.locator('#qc [data-segqc="gate"]').innerText()).toContain('label.required_missing');
+      expect(await page.evaluate(() => (window as any).qc.check().blocked)).toBe(true);
+      expect(log.filter((l) => l.startsWith('log: ') || l.startsWith('pageerror'))).toEqual([]);
+    } catch (e) {
+      await page.screenshot({ path: shot('readme-failure.png') }).catch(() => {});
+      throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).map((l) => l.slice(0, 300)).join('\n')}`);
     } finally {
       await page.close();
     }

@@ -205,3 +205,17 @@ export function watchConsole(page: Page): string[] {
   page.on('requestfailed', (r) => lines.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
   return lines;
 }
+
+/** The first ```js block of README.md after the line containing `marker`, with the list indentation removed. */
+export function readmeJsBlock(marker: string): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const at = readme.indexOf(marker);
+  if (at < 0) throw new Error(`README.md has no "${marker}"`);
+  const m = /^( *)```js\n([\s\S]*?)^ *```$/m.exec(readme.slice(at));
+  if (!m) throw new Error(`README.md has no js block after "${marker}"`);
+  const indent = m[1].length;
+  return m[2]
+    .split('\n')
+    .map((l) => l.slice(Math.min(indent, l.length - l.trimStart().length)))
+    .join('\n');
+}

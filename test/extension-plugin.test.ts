@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACTS, EDITOR_BUILDS, EXT_DIST, assertEditorBuild, assertFreshBuild, editorPage, launch, serve, slicePng, watchConsole } from './extension-harness.js';
+import { ARTIFACTS, EDITOR_BUILDS, EXT_DIST, assertEditorBuild, assertFreshBuild, editorPage, launch, readmeJsBlock, serve, slicePng, watchConsole } from './extension-harness.js';
 import { GUIDELINE_TEXT, H, W, editorSetup } from './extension-scenario.js';
 import { validateAttestation } from '../shared/rules/attestation.js';
 
@@ -32,6 +32,17 @@ fetch('/ext/segqc-plugin.js').then((r) => r.text()).then((code) => {
 });
 `);
 
+/** The README's plugin code as written, its guideline placeholder replaced by the guideline's text. */
+const README_PLUGIN = readmeJsBlock('3. **Label Studio Enterprise plugin**').replace(/(const GUIDELINE_YAML = `)[\s\S]*?(`;)/, (_, a: string, b: string) => `${a}${GUIDELINE_TEXT.replace(/[`\\]|\$\{/g, (c) => `\\${c}`)}${b}`);
+const readmeSetup = editorSetup({ extra: host })
+  .replace('onSubmitAnnotation(store, annotation) { window.__submitted.push(annotation.serializeAnnotation()); }', 'onSubmitAnnotation(store, annotation) { window.__saveVia(store, annotation); }')
+  .replace('onUpdateAnnotation(store, annotation) { window.__updated.push(annotation.serializeAnnotation()); }', 'onUpdateAnnotation(store, annotation) { window.__saveVia(store, annotation); }')
+  .concat(`
+fetch('/ext/segqc-plugin.js').then((r) => r.text()).then((code) => {
+  new Function('LSI', code + '\\n' + ${JSON.stringify(README_PLUGIN)})(window.__lsi);
+});
+`);
+
 let browser: Awaited<ReturnType<typeof launch>>;
 
 beforeAll(async () => {
@@ -51,11 +62,40 @@ describe.each(EDITOR_BUILDS)('the Enterprise plugin ($name)', (build) => {
 
   beforeAll(async () => {
     assertEditorBuild(build);
-    server = await serve({ '/lsf/': { dir: build.dir }, '/ext/': { dir: EXT_DIST }, '/img/ct_001.png': slicePng(W, H), '/plugin.html': editorPage({ setup }) });
+    server = await serve({
+      '/lsf/': { dir: build.dir },
+      '/ext/': { dir: EXT_DIST },
+      '/img/ct_001.png': slicePng(W, H),
+      '/plugin.html': editorPage({ setup }),
+      '/readme-plugin.html': editorPage({ setup: readmeSetup }),
+    });
   });
 
   afterAll(async () => {
     await server?.close();
+  });
+
+  test('the README plugin code, followed literally: a floating panel, and saving gated through beforeSaveAnnotation', async () => {
+    expect(README_PLUGIN).toContain('SegQCPlugin.install(LSI, GUIDELINE_YAML);');
+    expect(README_PLUGIN).toContain('id: liver-ct');
+    const page = await browser.context.newPage();
+    const log = watchConsole(page);
+    try {
+      await page.goto(`${server.url}/readme-plugin.html`);
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 90_000 });
+      expect(await page.locator('[data-segqc="panel"].segqc-floating').count()).toBe(1);
+      expect(await page.evaluate(() => (window as any).__lsi.handlers.beforeSaveAnnotation.length)).toBe(1);
+      await page.locator('#segqc-check-veins_excluded').check();
+      await page.waitForFunction(() => (document.getElementById('segqc-check-veins_excluded') as HTMLInputElement | null)?.checked === true, null, { timeout: 30_000 });
+      await page.getByRole('button', { name: 'Submit' }).click();
+      await page.waitForFunction(() => (window as any).__blocked === 1, null, { timeout: 30_000 });
+      expect(await page.evaluate(() => (window as any).__submitted.length)).toBe(0);
+    } catch (e) {
+      await page.screenshot({ path: shot('readme-failure.png') }).catch(() => {});
+      throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).join('\n')}`);
+    } finally {
+      await page.close();
+    }
   });
 
   test('beforeSaveAnnotation returns false until the guideline is met, then the saved result carries the attestation', async () => {
