@@ -62,7 +62,8 @@ function writeSide(dir: string, head: boolean): void {
   }
 }
 
-function ensureRepo(repo: string): { base: string; head: string } {
+/** The PR repository of the Action bench, generated once: its base and head commits. */
+export function ensureRepo(repo: string): { base: string; head: string } {
   const git = (...a: string[]) => execFileSync('git', ['-c', 'user.email=b@x', '-c', 'user.name=b', ...a], { cwd: repo, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
   if (!existsSync(join(repo, '.git'))) {
     rmSync(repo, { recursive: true, force: true });

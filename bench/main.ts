@@ -1,4 +1,4 @@
-/** Benchmarks of segqc; prints figures. Sections: metrics, compare, brush RLE, dataset check, history, PR action. */
+/** Benchmarks of segqc; prints figures. Sections: metrics, compare, brush RLE, dataset check, history, PR action, jobs (worker threads). */
 import { performance } from 'node:perf_hooks';
 import { ctGeometry, ctLabelMap, brushAlpha } from './synthetic.js';
 import { compareMasks } from '../shared/metrics/compare.js';
@@ -80,6 +80,10 @@ async function main() {
   if (want('action')) {
     const { benchAction } = await import('./action.js');
     await benchAction();
+  }
+  if (want('jobs')) {
+    const { benchJobs } = await import('./jobs.js');
+    await benchJobs();
   }
 }
 
