@@ -10,6 +10,7 @@ import { incrementalShape, labelShape } from '../shared/rules/shape.js';
 import { checkAnnotation } from '../shared/rules/engine.js';
 import { LiveChecker } from '../extension/src/live.js';
 import { paintStroke, type Stroke } from '../extension/src/strokes.js';
+import { MaskPool } from '../extension/src/pool.js';
 import { GUIDELINE } from './extension-scenario.js';
 
 /** Deterministic pseudo-random numbers (mulberry32). */
@@ -35,6 +36,27 @@ function randomStroke(rand: () => number, eraser: boolean): Stroke {
   }
   return { type: eraser ? 'eraser' : 'add', relativePoints: pts, relativeStrokeWidth: 1 + rand() * 11 };
 }
+
+describe('the pool of region arrays', () => {
+  test('hands out zeroed arrays: the box given back is cleared, and a null box clears all', () => {
+    const pool = new MaskPool();
+    const w = 10;
+    const a = new Uint8Array(100);
+    for (let j = 2; j <= 4; j++) for (let i = 3; i <= 7; i++) a[j * w + i] = 5;
+    pool.give(a, [3, 2, 7, 4], w);
+    const b = new Uint16Array(100).fill(9);
+    pool.give(b, null, w);
+    const x = pool.take(100, 5);
+    expect(x).toBeInstanceOf(Uint8Array);
+    expect(x.buffer).toBe(a.buffer);
+    expect(x).not.toBe(a);
+    expect(x.every((v) => v === 0)).toBe(true);
+    const y = pool.take(100, 300);
+    expect(y.buffer).toBe(b.buffer);
+    expect(y.every((v) => v === 0)).toBe(true);
+    expect(pool.take(100, 5).buffer).not.toBe(a.buffer);
+  });
+});
 
 describe('incremental components', () => {
   test('equal a full labelling after every random stroke, added or erased, with sizes and boxes and order', () => {
@@ -121,7 +143,8 @@ describe('the live check after each edit', () => {
     expect(fresh.readError).toBeNull();
     const labelValues = Object.fromEntries(GUIDELINE.labels.map((l) => [l.name, l.value]));
     const input = { id: 'a1', annotator: 'ann', segmentation: fresh.segmentation!, checklist: fresh.answers, attestation: null };
-    return checkAnnotation(GUIDELINE, input, 'task 1', { labelValuesByName: labelValues }).filter((f) => !f.rule.startsWith('checklist.') && !f.rule.startsWith('attestation.'));
+    const findings = checkAnnotation(GUIDELINE, input, 'task 1', { labelValuesByName: labelValues }).filter((f) => !f.rule.startsWith('checklist.') && !f.rule.startsWith('attestation.'));
+    return { findings, layers: fresh.segmentation!.layers };
   };
 
   test('gives the findings of a check from scratch through random strokes, erasers, polygon moves and deletions', () => {
@@ -153,8 +176,12 @@ describe('the live check after each edit', () => {
         }
         const live = checker.check(result, ctx);
         expect(live.readError).toBeNull();
-        const expected = fromScratch(result);
+        const { findings: expected, layers } = fromScratch(result);
         expect(live.findings, `seed ${seed} step ${step}`).toEqual(expected);
+        // Each region's array, painted over a copy or in a reused array, is the one painted afresh.
+        const got = live.segmentation!.layers;
+        expect(got.map((l) => [l.id, l.values])).toEqual(layers.map((l) => [l.id, l.values]));
+        got.forEach((l, k) => expect(Buffer.from(l.data.buffer, l.data.byteOffset, l.data.byteLength).equals(Buffer.from(layers[k].data.buffer, layers[k].data.byteOffset, layers[k].data.byteLength)), `seed ${seed} step ${step} region ${l.id}`).toBe(true));
         for (const f of expected) seen.add(f.rule);
       }
       // The walk went through the findings the incremental parts compute.

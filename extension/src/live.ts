@@ -9,9 +9,10 @@ import { checklistState } from '../../shared/rules/checklist.js';
 import type { ChecklistAnswers, Finding } from '../../shared/rules/types.js';
 import { CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES } from '../../shared/rules/types.js';
 import type { Segmentation } from '../../shared/model.js';
-import { LabelLayers, pointBoxes } from './merge.js';
+import { LabelLayers, pointBoxes, type PartEdit } from './merge.js';
 import { isStroked, type ResultEntry, type StrokedEntry } from './editor.js';
-import { strokeMask } from './strokes.js';
+import { extendStrokeMask, sameStrokes, strokeMask, type Painted, type Stroke } from './strokes.js';
+import { MaskPool } from './pool.js';
 import { parsePixelSpacing, planarGeometry } from '../../shared/formats/png.js';
 import type { MaskLayer } from '../../shared/model.js';
 
@@ -31,12 +32,33 @@ export interface LiveState {
   answers: ChecklistAnswers;
   presentLabels: string[];
   regions: LabelStudioRegion[];
+  /** The regions as read, one layer each; their arrays are reused after the next check. */
   segmentation: Segmentation | null;
   /** Why the result could not be read, when it could not. */
   readError: string | null;
   /** Sizes are in pixels: the task has no pixel spacing. */
   pixelsOnly: boolean;
   ms: number;
+}
+
+/** A brush region as painted at the last check: what it was painted from, and the result. */
+interface StrokeRecord {
+  rle: number[] | null;
+  strokes: Stroke[];
+  w: number;
+  h: number;
+  value: number;
+  hasBase: boolean;
+  painted: Painted;
+}
+
+/** Whether two stored RLEs are the same (no RLE and an empty one are). */
+function sameRle(a: number[] | null, b: number[] | null): boolean {
+  if (a === b) return true;
+  const x = a ?? [], y = b ?? [];
+  if (x.length !== y.length) return false;
+  for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return false;
+  return true;
 }
 
 const DRAWING_ONLY = (f: Finding) => !f.rule.startsWith('checklist.') && !f.rule.startsWith('attestation.');
@@ -64,13 +86,20 @@ export class LiveChecker {
     this.labelValues = Object.fromEntries(guideline.labels.map((l) => [l.name, l.value]));
   }
 
-  private readonly strokeLayers = new WeakMap<object, { data: MaskLayer['data']; any: boolean; box: [number, number, number, number] | null }>();
+  /** Brush regions painted at the last check, by region id: more strokes on one are painted over a copy. */
+  private strokeRecords = new Map<string, StrokeRecord>();
   /** Boxes of freshly painted brush regions, for the per-label layers (like polygon boxes). */
   private strokeBoxes = new Map<string, [number, number, number, number]>();
+  /** Region arrays painted over a copy of the region's last array, for the per-label layers. */
+  private partEdits = new Map<object, PartEdit>();
+  private readonly pool = new MaskPool();
+  /** The region arrays of the last check and their image width: those the next check drops go back to the pool. */
+  private lastArrays: { arrays: Set<MaskLayer['data']>; width: number } = { arrays: new Set(), width: 0 };
 
   /** Adds brush regions with unconverted strokes, painted here (see strokes.ts), to a read annotation. */
   private addStrokedRegions(ann: ReturnType<typeof readLabelStudioResult>, stroked: StrokedEntry[], task: Record<string, unknown>, field: string | null): void {
     const seg = ann.segmentation;
+    const paintedIds = new Set<string>();
     for (const e of stroked) {
       const w = Number(e.original_width), h = Number(e.original_height);
       const label = ((e.value?.brushlabels as string[] | undefined) ?? [])[0];
@@ -87,17 +116,44 @@ export class LiveChecker {
         info = { value, name: label };
         seg.labels = [...seg.labels, info].sort((a, b) => a.value - b.value);
       }
-      let painted = this.strokeLayers.get(e);
-      if (!painted) {
+      const id = String(e.id);
+      const rle = (e.value?.rle as number[] | undefined) ?? null;
+      const rec = this.strokeRecords.get(id);
+      let painted: Painted;
+      if (rec && rec.w === w && rec.h === h && rec.value === info.value && sameRle(rec.rle, rle) && e.segqcStrokes.length >= rec.strokes.length && sameStrokes(rec.strokes, e.segqcStrokes.slice(0, rec.strokes.length))) {
+        painted = rec.painted;
+        const more = e.segqcStrokes.slice(rec.strokes.length);
+        if (more.length > 0) {
+          const x = extendStrokeMask(rec.painted, rec.hasBase, more, w, h, info.value, this.pool.take);
+          if (x.changed) {
+            painted = x.painted;
+            this.partEdits.set(painted.data, { from: rec.painted.data, box: x.changed });
+          } else this.pool.give(x.painted.data, rec.hasBase ? null : rec.painted.box, w);
+        }
+      } else {
         // Erasers may clear all that was painted: `any` is then a hint, and the rules find no pixels.
-        painted = strokeMask((e.value?.rle as number[] | undefined) ?? null, e.segqcStrokes, w, h, info.value);
-        this.strokeLayers.set(e, painted);
+        painted = strokeMask(rle, e.segqcStrokes, w, h, info.value, this.pool.take);
       }
+      this.strokeRecords.set(id, { rle, strokes: e.segqcStrokes, w, h, value: info.value, hasBase: !!rle && rle.length > 0, painted });
+      paintedIds.add(id);
       if (painted.box) this.strokeBoxes.set(String(e.id), painted.box);
       const layer: MaskLayer = { data: painted.data, values: painted.any ? [info.value] : [], id: String(e.id) };
       ann.regions.push({ id: String(e.id), type: 'brush', label, layer: seg.layers.length });
       seg.layers.push(layer);
     }
+    // A region gone (or no longer strokes) must not be extended from an array the pool may have handed out since.
+    for (const id of [...this.strokeRecords.keys()]) if (!paintedIds.has(id)) this.strokeRecords.delete(id);
+  }
+
+  /**
+   * Gives the pool the region arrays of the last check that this one no longer has: nothing refers to them any more
+   * (the region cache and the stroke records hold only arrays of this check; the last state is replaced by this one).
+   */
+  private recycle(seg: Segmentation): void {
+    const arrays = new Set(seg.layers.map((l) => l.data));
+    const { arrays: before, width } = this.lastArrays;
+    for (const d of before) if (!arrays.has(d)) this.pool.give(d, this.labelLayers.knownBox(d) ?? null, width);
+    this.lastArrays = { arrays, width: seg.geometry.shape[0] };
   }
 
   /** The spacing field used for a task. */
@@ -122,6 +178,7 @@ export class LiveChecker {
     try {
       const stroked = (result as ResultEntry[]).filter(isStroked);
       this.strokeBoxes = new Map();
+      this.partEdits = new Map();
       const ann = readLabelStudioResult(stroked.length ? (result as ResultEntry[]).filter((r) => !isStroked(r)) : result, {
         file: ctx.item,
         task: ctx.task,
@@ -130,8 +187,10 @@ export class LiveChecker {
         labelValues: this.labelValues,
         spacingField: field,
         cache: this.regionCache,
+        allocate: this.pool.take,
       });
       if (stroked.length) this.addStrokedRegions(ann, stroked, ctx.task, field);
+      else this.strokeRecords.clear();
       regions = ann.regions;
       // Rasterized regions of deleted regions (or another annotation's) would stay in memory: a 2048² mask is 4 MB.
       const live = new Set(ann.regions.map((r) => r.id));
@@ -141,7 +200,8 @@ export class LiveChecker {
       // As shared/dataset/items.ts builds it, without importing the dataset readers (dcmjs) into the browser bundle.
       const hints = pointBoxes(result);
       for (const [id, b] of this.strokeBoxes) hints.set(id, b);
-      const merged = this.labelLayers.merge(ann.segmentation, ann.regions, hints);
+      const merged = this.labelLayers.merge(ann.segmentation, ann.regions, hints, this.partEdits);
+      this.recycle(ann.segmentation);
       const input = { id: ann.id, annotator: ann.author, segmentation: merged, checklist: answers, attestation: null };
       const all = checkAnnotation(this.guideline, input, ctx.item, { labelValuesByName: this.labelValues, guidelineSha256: this.sha256, memo: this.memo });
       findings = all.filter(DRAWING_ONLY);

@@ -14,6 +14,12 @@ import { recordEdit, trackMask, type MaskEdits } from '../../shared/rules/mask-e
 /** [i0, j0, i1, j1], inclusive; null when empty. */
 type Box2 = [number, number, number, number] | null;
 
+/** A region's new array equals `from` (its array at the last merge) outside `box`. */
+export interface PartEdit {
+  from: object;
+  box: [number, number, number, number];
+}
+
 interface Merged {
   parts: Array<MaskLayer['data']>;
   boxes: Box2[];
@@ -37,21 +43,31 @@ export class LabelLayers {
 
   constructor(private readonly edits?: MaskEdits) {}
 
-  /** Box of a region's pixels, from its polygon or rectangle points when it has them, else by scanning once. */
-  private boxOf(layer: MaskLayer, w: number, h: number, hint: Box2 | undefined): Box2 {
+  /**
+   * Box of a region's pixels, from its polygon or rectangle points when it has them, from the region it was edited
+   * from, else by scanning once.
+   */
+  private boxOf(layer: MaskLayer, w: number, h: number, hint: Box2 | undefined, edit: PartEdit | undefined): Box2 {
     let b = this.boxes.get(layer.data);
     if (b === undefined) {
-      b = hint !== undefined ? hint : scanBox(layer.data, layer.values, w, h);
+      const from = edit ? this.boxes.get(edit.from) : undefined;
+      b = hint !== undefined ? hint : from !== undefined ? union(from, (edit as PartEdit).box) : scanBox(layer.data, layer.values, w, h);
       this.boxes.set(layer.data, b);
     }
     return b;
   }
 
+  /** The box known to hold every non-zero pixel of a region's array that was merged (undefined: none known). */
+  knownBox(data: MaskLayer['data']): Box2 | undefined {
+    return this.boxes.get(data);
+  }
+
   /**
    * The segmentation with the layers of each label merged (2D only; 3D passes through). `hints` are pixel boxes of
-   * polygon and rectangle regions by region id, a superset of their pixels.
+   * polygon and rectangle regions by region id, a superset of their pixels; `edits` say which new region arrays
+   * equal an earlier array of the same region outside a box (more strokes on a brush region).
    */
-  merge(seg: Segmentation, regions: LabelStudioRegion[], hints: Map<string, Box2> = new Map()): Segmentation {
+  merge(seg: Segmentation, regions: LabelStudioRegion[], hints: Map<string, Box2> = new Map(), edits: Map<object, PartEdit> = new Map()): Segmentation {
     const [w, h, d] = seg.geometry.shape;
     if (d !== 1) return seg;
     const shapeKey = `${w}x${h}`;
@@ -69,15 +85,15 @@ export class LabelLayers {
     for (const [v, holders] of byValue) {
       seen.add(v);
       const parts = holders.map((x) => x.layer.data);
-      const boxes = holders.map((x) => this.boxOf(x.layer, w, h, hints.get(layerRegion.get(x.index) ?? '')));
-      layers.push({ data: this.update(v, parts, boxes, w, h), values: [v], id: `label:${v}` });
+      const boxes = holders.map((x) => this.boxOf(x.layer, w, h, hints.get(layerRegion.get(x.index) ?? ''), edits.get(x.layer.data)));
+      layers.push({ data: this.update(v, parts, boxes, w, h, edits), values: [v], id: `label:${v}` });
     }
     for (const v of [...this.merged.keys()]) if (!seen.has(v)) this.merged.delete(v);
     // Layers without pixels carry no values and stay out, as they add nothing to any rule.
     return { ...seg, layers };
   }
 
-  private update(v: number, parts: Array<MaskLayer['data']>, boxes: Box2[], w: number, h: number): MaskLayer['data'] {
+  private update(v: number, parts: Array<MaskLayer['data']>, boxes: Box2[], w: number, h: number, edits: Map<object, PartEdit>): MaskLayer['data'] {
     let m = this.merged.get(v);
     let added = parts.map((p, k) => [p, boxes[k]] as const);
     let removed: Array<readonly [MaskLayer['data'], Box2]> = [];
@@ -102,8 +118,26 @@ export class LabelLayers {
         for (let i = row + b[0], end = row + b[2]; i <= end; i++) if (p[i] === v) counts[i] += delta;
       }
     };
-    for (const [p, b] of removed) apply(p, b, -1);
-    for (const [p, b] of added) apply(p, b, 1);
+    // A region array that replaces an earlier one of the same region differs from it only in the edit's box.
+    const replaced = new Set<object>();
+    const removedNow = new Set<object>(removed.map(([p]) => p));
+    for (const [p] of added) {
+      const e = edits.get(p);
+      if (!e || !removedNow.has(e.from) || replaced.has(e.from)) continue;
+      replaced.add(e.from);
+      replaced.add(p);
+      const from = e.from as MaskLayer['data'];
+      const b: Box2 = [Math.max(0, e.box[0]), Math.max(0, e.box[1]), Math.min(w - 1, e.box[2]), Math.min(h - 1, e.box[3])];
+      if (b[0] > b[2] || b[1] > b[3]) continue;
+      dirty = union(dirty, b);
+      const counts = m.counts;
+      for (let j = b[1]; j <= b[3]; j++) {
+        const row = j * w;
+        for (let i = row + b[0], end = row + b[2]; i <= end; i++) counts[i] += (p[i] === v ? 1 : 0) - (from[i] === v ? 1 : 0);
+      }
+    }
+    for (const [p, b] of removed) if (!replaced.has(p)) apply(p, b, -1);
+    for (const [p, b] of added) if (!replaced.has(p)) apply(p, b, 1);
     const db = dirty as Box2;
     if (db) {
       const { counts, data } = m;

@@ -5,6 +5,7 @@
  * pixels may differ from the editor's anti-aliased export; the submit gate serializes exactly.
  */
 import { decodeBrushLayer } from '../../shared/formats/brush-rle.js';
+import { newMask, type MaskAllocator } from '../../shared/formats/labelstudio.js';
 import type { MaskLayer } from '../../shared/model.js';
 
 /** A stroke as the editor keeps it: points and width in percent of the image size. */
@@ -50,19 +51,22 @@ export function paintStroke(mask: MaskLayer['data'], w: number, h: number, s: St
   return box;
 }
 
+/** A painted brush region (see `strokeMask`). */
+export interface Painted {
+  data: MaskLayer['data'];
+  any: boolean;
+  box: PixelBox | null;
+}
+
+const unionBox = (a: PixelBox | null, b: PixelBox): PixelBox => (a ? [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])] : b);
+
 /**
  * The mask of a brush region, `value` where painted: its stored RLE (if any) with its strokes over it. `box` holds
  * every painted pixel when the region has no stored RLE (null: unknown, or nothing painted when `any` is false).
  */
-export function strokeMask(
-  rle: ArrayLike<number> | null,
-  strokes: Stroke[],
-  w: number,
-  h: number,
-  value = 1,
-): { data: MaskLayer['data']; any: boolean; box: PixelBox | null } {
+export function strokeMask(rle: ArrayLike<number> | null, strokes: Stroke[], w: number, h: number, value = 1, allocate: MaskAllocator = newMask): Painted {
   const base = rle && rle.length > 0 ? decodeBrushLayer(rle, w, h, 'brush region', value) : null;
-  const data = base?.data ?? (value <= 0xff ? new Uint8Array(w * h) : value <= 0xffff ? new Uint16Array(w * h) : new Uint32Array(w * h));
+  const data = base?.data ?? allocate(w * h, value);
   let box: PixelBox | null = null;
   let added = false;
   for (const s of strokes) {
@@ -74,6 +78,44 @@ export function strokeMask(
   }
   if (base) return { data, any: base.any || added, box: null };
   return { data, any: added, box: added ? box : null };
+}
+
+/**
+ * `strokeMask` of a region whose first strokes were painted into `prev` (with `hasBase`: over a stored RLE), with
+ * `more` strokes after them: `prev`'s pixels and the new strokes over them, and the box the new strokes touched
+ * (outside it both masks are equal; null when they touched nothing).
+ */
+export function extendStrokeMask(prev: Painted, hasBase: boolean, more: Stroke[], w: number, h: number, value: number, allocate: MaskAllocator = newMask): { painted: Painted; changed: PixelBox | null } {
+  const data = allocate(w * h, value);
+  if (hasBase) data.set(prev.data);
+  else if (prev.box) {
+    const [i0, j0, i1, j1] = prev.box;
+    for (let j = j0; j <= j1; j++) data.set(prev.data.subarray(j * w + i0, j * w + i1 + 1), j * w + i0);
+  }
+  let any = prev.any;
+  let box = prev.box;
+  let changed: PixelBox | null = null;
+  for (const s of more) {
+    const b = paintStroke(data, w, h, s, value);
+    if (!b) continue;
+    changed = unionBox(changed, b);
+    if (s.type === 'add') {
+      any = true;
+      if (!hasBase) box = unionBox(box, b);
+    }
+  }
+  return { painted: { data, any, box: hasBase ? null : box }, changed };
+}
+
+/** Whether stroke lists `a` and `b` are equal. */
+export function sameStrokes(a: Stroke[], b: Stroke[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) {
+    const x = a[k], y = b[k];
+    if (x.type !== y.type || x.relativeStrokeWidth !== y.relativeStrokeWidth || x.relativePoints.length !== y.relativePoints.length) return false;
+    for (let t = 0; t < x.relativePoints.length; t++) if (x.relativePoints[t] !== y.relativePoints[t]) return false;
+  }
+  return true;
 }
 
 /** The strokes of an editor brush region, as plain data (the editor's are state-tree nodes). */

@@ -62,7 +62,15 @@ export interface ResultOptions {
   cache?: RegionCache;
   /** Alpha at or above which a brush pixel is foreground. */
   brushThreshold?: number;
+  /** Zeroed mask arrays for polygons and rectangles (the editor's live check reuses dropped ones). */
+  allocate?: MaskAllocator;
 }
+
+/** A zeroed mask array of `length` voxels that holds `maxValue`. */
+export type MaskAllocator = (length: number, maxValue: number) => MaskLayer['data'];
+
+/** Allocates a new zeroed mask array, of the narrowest type that holds `maxValue`. */
+export const newMask: MaskAllocator = (length, maxValue) => (maxValue <= 0xff ? new Uint8Array(length) : maxValue <= 0xffff ? new Uint16Array(length) : new Uint32Array(length));
 
 const REGION_KEYS: Record<string, LabelStudioRegion['type']> = { brushlabels: 'brush', polygonlabels: 'polygon', rectanglelabels: 'rectangle' };
 
@@ -235,9 +243,9 @@ function shapeKey(r: RegionShape): string {
   return [r.x, r.y, r.width, r.height, r.rotation].join(',');
 }
 
-function regionLayer(shape: RegionShape, w: number, h: number, lv: number, ctx: { file: string; threshold: number }): { data: MaskLayer['data']; any: boolean } {
+function regionLayer(shape: RegionShape, w: number, h: number, lv: number, ctx: { file: string; threshold: number; allocate: MaskAllocator }): { data: MaskLayer['data']; any: boolean } {
   if (shape.type === 'brush') return decodeBrushLayer(shape.rle, w, h, ctx.file, lv, ctx.threshold);
-  const data: MaskLayer['data'] = lv <= 0xff ? new Uint8Array(w * h) : lv <= 0xffff ? new Uint16Array(w * h) : new Uint32Array(w * h);
+  const data = ctx.allocate(w * h, lv);
   const pts = shape.type === 'polygon' ? shape.points.map(([x, y]) => [(x / 100) * w, (y / 100) * h] as [number, number]) : rectanglePoints(shape, w, h);
   return { data, any: rasterizePolygon(pts, w, h, data, lv) > 0 };
 }
@@ -327,7 +335,7 @@ export function readLabelStudioResult(result: unknown[], opts: ResultOptions): L
     let entry = opts.cache?.get(cacheId);
     if (!entry || entry.key !== key) {
       try {
-        entry = { key, ...regionLayer(shape, width, height, lv, { file, threshold }) };
+        entry = { key, ...regionLayer(shape, width, height, lv, { file, threshold, allocate: opts.allocate ?? newMask }) };
       } catch (e) {
         if (e instanceof SegqcError) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item });
         throw e;
