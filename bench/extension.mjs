@@ -2,7 +2,7 @@
 // 20 regions (5 brush, 15 polygons); after each edit (a polygon point moved through the editor's own store action)
 // the time of one `check()` — serializing what changed, rasterizing it, and the whole rule engine — is recorded.
 // Then brush strokes painted with the mouse (`--strokes`, default 12), each timed the same way: inside the liver, then
-// far outside it (each a `containment.outside` tumour).
+// far outside it (each a `containment.outside` tumour), then strokes that extend one region outside it.
 // Target: p95 ≤ 16 ms. Run: `node scripts/build.mjs && node bench/extension.mjs [--edits 80] [--pace 150] [--json out.json]`.
 import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -156,26 +156,43 @@ try {
     await cdp.send('Profiler.start');
   }
   /** Paints `STROKES` strokes, the k-th from (x0 + dx·k, y) in image pixels, each a new region; their check times. */
-  const paint = async (x0, dx, y) => {
+  const paint = async (x0, dx, y, extend = false) => {
   const brush = [];
   for (let k = 0; k < STROKES; k++) {
-    // A stroke extends the selected region: deselect, so that each stroke is a new region.
-    await p.evaluate(() => window.Htx.annotationStore.selected.unselectAll());
-    await p.getByText('Liver tumour', { exact: true }).first().click();
-    await p.waitForFunction(() => window.Htx.annotationStore.selected.names.get('label').selectedLabels.length === 1, null, { timeout: 30_000 });
+    const more = extend && k > 0;
+    if (more) {
+      // A stroke extends the selected region: the first stroke's region, selected again.
+      await p.evaluate(() => {
+        const a = window.Htx.annotationStore.selected;
+        const regs = a.regionStore.regions;
+        if (!regs[regs.length - 1].selected) a.selectArea(regs[regs.length - 1]);
+      });
+    } else {
+      // Deselect, so that the stroke is a new region.
+      await p.evaluate(() => window.Htx.annotationStore.selected.unselectAll());
+      await p.getByText('Liver tumour', { exact: true }).first().click();
+      await p.waitForFunction(() => window.Htx.annotationStore.selected.names.get('label').selectedLabels.length === 1, null, { timeout: 30_000 });
+    }
     const geo = await p.evaluate(() => {
       const img = window.Htx.annotationStore.selected.objects[0];
       const r = document.querySelector('.konvajs-content canvas').getBoundingClientRect();
       return { x: r.x, y: r.y, scale: img.stageWidth / img.naturalWidth };
     });
-    const before = await p.evaluate(() => window.Htx.annotationStore.selected.regionStore.regions.length);
+    const before = await p.evaluate(() => {
+      const regs = window.Htx.annotationStore.selected.regionStore.regions;
+      return { n: regs.length, touches: regs[regs.length - 1]?.touches?.length ?? 0 };
+    });
     const sx = geo.x + (x0 + dx * k) * geo.scale;
     const sy = geo.y + y * geo.scale;
     await p.mouse.move(sx, sy);
     await p.mouse.down();
     for (let t = 1; t <= 6; t++) await p.mouse.move(sx + 6 * t * geo.scale, sy + 4 * t * geo.scale);
     await p.mouse.up();
-    await p.waitForFunction((n) => window.Htx.annotationStore.selected.regionStore.regions.length === n + 1, before, { timeout: 30_000 }).catch(async (e) => {
+    const painted = ({ b, more }) => {
+      const regs = window.Htx.annotationStore.selected.regionStore.regions;
+      return more ? regs.length === b.n && (regs[regs.length - 1].touches?.length ?? 0) === b.touches + 1 : regs.length === b.n + 1;
+    };
+    await p.waitForFunction(painted, { b: before, more }, { timeout: 30_000 }).catch(async (e) => {
       await p.screenshot({ path: 'test-artifacts/bench-stroke-failure.png' });
       throw e;
     });
@@ -197,6 +214,8 @@ try {
   const brush = await paint(600, 60, 1350);
   // Far outside the liver (its largest disc is centred at (1000, 1000) with radius 700): containment findings.
   const farBrush = await paint(80, 60, 1950);
+  // One region painted stroke after stroke (the first stroke makes it, each later one extends it), outside the liver.
+  const moreBrush = await paint(100, 30, 1850, true);
   if (cdp) {
     const { profile } = await cdp.send('Profiler.stop');
     const self = new Map();
@@ -209,7 +228,7 @@ try {
     });
     for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`    profile: ${ms.toFixed(0).padStart(6)} ms  ${name}`);
   }
-  if (process.env.SEGQC_BENCH_VERBOSE) for (const b of [...brush, ...farBrush]) console.log(`    stroke: ${b.ms.toFixed(1)} ms (reading + rules ${b.engine.toFixed(1)} ms) ${b.state} ${b.findings}`);
+  if (process.env.SEGQC_BENCH_VERBOSE) for (const b of [...brush, ...farBrush, ...moreBrush]) console.log(`    stroke: ${b.ms.toFixed(1)} ms (reading + rules ${b.engine.toFixed(1)} ms) ${b.state} ${b.findings}`);
   const q = (xs, p) => {
     const s = [...xs].sort((a, b) => a - b);
     return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
@@ -225,6 +244,7 @@ try {
     reader_and_rules_ms: { p50: q(out.engine, 50), p95: q(out.engine, 95) },
     brush_stroke_check_ms: strokeSummary(brush),
     far_brush_stroke_check_ms: strokeSummary(farBrush),
+    more_strokes_on_one_region_check_ms: strokeSummary(moreBrush),
     far_stroke_findings: [...new Set(farBrush.flatMap((b) => b.findings.split(',').filter(Boolean)))],
     cold_check_ms: out.coldMs,
     gate_exact_check_ms: { p50: q(out.exact, 50), max: Math.max(...out.exact), editor_serialize_p50: q(out.editorSerialize, 50) },
@@ -240,6 +260,10 @@ try {
   if (summary.far_brush_stroke_check_ms) {
     const b = summary.far_brush_stroke_check_ms;
     console.log(`  after a brush stroke far outside the container (${b.strokes} strokes, new regions): p50 ${fmt(b.p50)}  p95 ${fmt(b.p95)}  max ${fmt(b.max)}; reading + rules p50 ${fmt(b.reader_and_rules_p50)}; findings: ${summary.far_stroke_findings.join(', ') || 'none'}`);
+  }
+  if (summary.more_strokes_on_one_region_check_ms) {
+    const b = summary.more_strokes_on_one_region_check_ms;
+    console.log(`  after a brush stroke on one growing region outside the container (${b.strokes} strokes): p50 ${fmt(b.p50)}  p95 ${fmt(b.p95)}  max ${fmt(b.max)}; reading + rules p50 ${fmt(b.reader_and_rules_p50)}`);
   }
   console.log(`  first check (nothing cached): ${fmt(summary.cold_check_ms)}`);
   console.log(`  submit gate (exact: every region serialized, settled brushes from their stored RLE): p50 ${fmt(summary.gate_exact_check_ms.p50)}  max ${fmt(summary.gate_exact_check_ms.max)}; of which the editor's own serializeAnnotation() p50 ${fmt(summary.gate_exact_check_ms.editor_serialize_p50)}`);

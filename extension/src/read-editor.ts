@@ -85,6 +85,8 @@ export function readReview(s: SegQCState, guideline: Guideline, input: CheckInpu
     r.confirmed = { ...confirmedBefore(r.feedback, attestedFeedback(input.result)), ...r.confirmed };
     r.seeded = true;
   }
+  // Only a reviewer's save uses the hashes; hashing every region's RLE would cost an annotator's live check tens of ms.
+  if (r.role.kind !== 'reviewer') return;
   r.currentSha256 = labelStudioMaskSha256(input.result);
   if (r.openedSha256 === null && !s.pendingRegions) r.openedSha256 = r.currentSha256;
 }
