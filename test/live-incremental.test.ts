@@ -11,8 +11,6 @@ import { checkAnnotation } from '../shared/rules/engine.js';
 import { LiveChecker } from '../extension/src/live.js';
 import { paintStroke, type Stroke } from '../extension/src/strokes.js';
 import { MaskPool } from '../extension/src/pool.js';
-import { PointTree2D } from '../shared/metrics/point-tree.js';
-import { squaredDistancesToPoints } from '../shared/metrics/distance.js';
 import { GUIDELINE } from './extension-scenario.js';
 
 /** Deterministic pseudo-random numbers (mulberry32). */
@@ -38,26 +36,6 @@ function randomStroke(rand: () => number, eraser: boolean): Stroke {
   }
   return { type: eraser ? 'eraser' : 'add', relativePoints: pts, relativeStrokeWidth: 1 + rand() * 11 };
 }
-
-describe('nearest points by a k-d tree', () => {
-  test('give the squared distances the row search gives, bit for bit, under anisotropic spacing', () => {
-    const rand = rng(5);
-    for (const [sx, sy] of [[1, 1], [0.7, 0.35], [0.5, 2.5]]) {
-      const nx = 300, ny = 200;
-      const n = 1 + Math.floor(rand() * 400);
-      const cells = new Set<number>();
-      // Clustered and scattered points, with duplicates in rows and columns.
-      for (let t = 0; t < n; t++) cells.add(t % 3 === 0 ? Math.floor(rand() * nx * ny) : (100 + Math.floor(rand() * 20)) * nx + 50 + Math.floor(rand() * 30));
-      const features = Int32Array.from([...cells].sort((a, b) => a - b));
-      const tree = new PointTree2D(Array.from(features, (f) => f % nx), Array.from(features, (f) => Math.floor(f / nx)), sx, sy);
-      const queries = Int32Array.from({ length: 500 }, () => Math.floor(rand() * nx * ny));
-      const expected = squaredDistancesToPoints(features, [nx, ny, 1], [sx, sy, 1], queries, new Float64Array(queries.length));
-      const got = Array.from(queries, (q) => tree.nearestSquared(q % nx, Math.floor(q / nx)));
-      expect(got).toEqual(Array.from(expected));
-    }
-    expect(new PointTree2D([], [], 1, 1).nearestSquared(3, 4)).toBe(Infinity);
-  });
-});
 
 describe('the pool of region arrays', () => {
   test('hands out zeroed arrays: the box given back is cleared, and a null box clears all', () => {

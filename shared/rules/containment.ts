@@ -13,7 +13,6 @@ import { cropAround, cropMask, fillHoles, type Crop } from './envelope.js';
 import { sizeOf, sizeUnits } from '../metrics/size.js';
 import type { FindingDraft } from './findings.js';
 import { boxLocation } from './location.js';
-import { PointTree2D } from '../metrics/point-tree.js';
 import { changedSince, isTracked, type MaskEdits } from './mask-edits.js';
 
 /** Voxels of `inner` outside the filled envelope of `outer` by more than `toleranceMm`, and how far out they reach. */
@@ -53,8 +52,6 @@ interface Envelope {
    */
   dist: Map<number, number>;
   distSpacing: string;
-  /** The boundary voxels (2D) in a k-d tree under `distSpacing`, for the rows of an edited mask. */
-  tree: PointTree2D | null;
 }
 
 /** Distances kept per envelope at most; past this the memo starts again (a Map entry costs tens of bytes). */
@@ -64,7 +61,7 @@ function envelopeOf(outer: MaskRef, shape: Vec3, ob: Box): Envelope {
   const crop = cropAround(ob, [1, 1, 1], shape);
   const env = cropMask(outer, shape, crop);
   fillHoles(env, crop.size);
-  return { crop, env, boundary: null, dist: new Map(), distSpacing: '', tree: null };
+  return { crop, env, boundary: null, dist: new Map(), distSpacing: '' };
 }
 
 function faceVoxels(e: Envelope, shape: Vec3): Int32Array {
@@ -93,11 +90,10 @@ function faceVoxels(e: Envelope, shape: Vec3): Int32Array {
 }
 
 /** Squared distances (mm²) of the voxels `at` (image indices, outside the envelope, within `ib`) to the envelope. */
-function distancesOutside(e: Envelope, at: Int32Array, shape: Vec3, ib: Box, spacing: Vec3, byTree = false): Float64Array {
+function distancesOutside(e: Envelope, at: Int32Array, shape: Vec3, ib: Box, spacing: Vec3): Float64Array {
   const key = spacing.join(',');
   if (e.distSpacing !== key || e.dist.size > MAX_KEPT_DISTANCES) {
     e.dist = new Map();
-    if (e.distSpacing !== key) e.tree = null;
     e.distSpacing = key;
   }
   const d2 = new Float64Array(at.length);
@@ -108,25 +104,6 @@ function distancesOutside(e: Envelope, at: Int32Array, shape: Vec3, ib: Box, spa
     else d2[q] = known;
   }
   if (missing.length === 0) return d2;
-  if (byTree && shape[2] === 1) {
-    if (!e.tree) {
-      const boundary = (e.boundary ??= faceVoxels(e, shape));
-      const [ex] = e.crop.size;
-      const is = new Int32Array(boundary.length), js = new Int32Array(boundary.length);
-      for (let t = 0; t < boundary.length; t++) {
-        is[t] = (boundary[t] % ex) + e.crop.box[0];
-        js[t] = Math.floor(boundary[t] / ex) + e.crop.box[1];
-      }
-      e.tree = new PointTree2D(is, js, spacing[0], spacing[1]);
-    }
-    for (const q of missing) {
-      const x = at[q];
-      const j = Math.floor(x / shape[0]);
-      d2[q] = e.tree.nearestSquared(x - j * shape[0], j);
-      e.dist.set(x, d2[q]);
-    }
-    return d2;
-  }
   // Measured on a grid that holds both the inner box and the envelope, against the envelope's face voxels.
   const grid = cropAround(unionBox(ib, e.crop.box) as Box, [0, 0, 0], shape);
   const [gx, gy] = grid.size;
@@ -191,7 +168,7 @@ function fillOutsideRows(rows: OutsideRows, e: Envelope, inner: MaskRef, shape: 
     }
   }
   if (at.length === 0) return;
-  const d2 = distancesOutside(e, Int32Array.from(at), shape, ib, spacing, true);
+  const d2 = distancesOutside(e, Int32Array.from(at), shape, ib, spacing);
   for (let q = 0; q < at.length; q++) {
     if (d2[q] <= tol2 * (1 + 1e-9)) continue;
     const j = Math.floor(at[q] / shape[0]);
