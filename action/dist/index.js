@@ -63390,84 +63390,6 @@ var init_envelope = __esm({
   }
 });
 
-// shared/metrics/point-tree.ts
-function select(order, lo, hi, k, key) {
-  while (hi > lo) {
-    const pivot = key[order[lo + hi >> 1]];
-    let a = lo, b = hi;
-    while (a <= b) {
-      while (key[order[a]] < pivot) a++;
-      while (key[order[b]] > pivot) b--;
-      if (a <= b) {
-        const t = order[a];
-        order[a] = order[b];
-        order[b] = t;
-        a++;
-        b--;
-      }
-    }
-    if (k <= b) hi = b;
-    else if (k >= a) lo = a;
-    else return;
-  }
-}
-var PointTree2D;
-var init_point_tree = __esm({
-  "shared/metrics/point-tree.ts"() {
-    "use strict";
-    PointTree2D = class {
-      /** `is` and `js` are the points' columns and rows (the arrays are not kept). */
-      constructor(is, js, sx, sy) {
-        this.sx = sx;
-        this.sy = sy;
-        const n2 = is.length;
-        const order = new Int32Array(n2);
-        for (let t = 0; t < n2; t++) order[t] = t;
-        this.xs = new Int32Array(n2);
-        this.ys = new Int32Array(n2);
-        const stack = [[0, n2, 0]];
-        while (stack.length > 0) {
-          const [lo, hi, axis] = stack.pop();
-          if (hi - lo <= 1) continue;
-          const mid = lo + hi >> 1;
-          select(order, lo, hi - 1, mid, axis === 0 ? is : js);
-          stack.push([lo, mid, 1 - axis], [mid + 1, hi, 1 - axis]);
-        }
-        for (let t = 0; t < n2; t++) {
-          this.xs[t] = is[order[t]];
-          this.ys[t] = js[order[t]];
-        }
-      }
-      sx;
-      sy;
-      xs;
-      ys;
-      /** Squared distance (mm²) from pixel (i, j) to the nearest point; Infinity when there is none. */
-      nearestSquared(i2, j) {
-        const { xs, ys, sx, sy } = this;
-        let best = Infinity;
-        const visit = (lo, hi, axis) => {
-          if (lo >= hi) return;
-          const mid = lo + hi >> 1;
-          const ti = Math.abs(xs[mid] - i2) * sx;
-          const tj = Math.abs(ys[mid] - j) * sy;
-          const v3 = ti * ti + tj * tj;
-          if (v3 < best) best = v3;
-          const d = axis === 0 ? i2 - xs[mid] : j - ys[mid];
-          if (d < 0) visit(lo, mid, 1 - axis);
-          else visit(mid + 1, hi, 1 - axis);
-          const plane = Math.abs(d) * (axis === 0 ? sx : sy);
-          if (plane * plane >= best) return;
-          if (d < 0) visit(mid + 1, hi, 1 - axis);
-          else visit(lo, mid, 1 - axis);
-        };
-        visit(0, xs.length, 0);
-        return best;
-      }
-    };
-  }
-});
-
 // shared/metrics/components-incremental.ts
 var IncrementalComponents;
 var init_components_incremental = __esm({
@@ -63670,7 +63592,7 @@ function envelopeOf(outer, shape, ob) {
   const crop = cropAround(ob, [1, 1, 1], shape);
   const env = cropMask(outer, shape, crop);
   fillHoles(env, crop.size);
-  return { crop, env, boundary: null, dist: /* @__PURE__ */ new Map(), distSpacing: "", tree: null };
+  return { crop, env, boundary: null, dist: /* @__PURE__ */ new Map(), distSpacing: "" };
 }
 function faceVoxels(e2, shape) {
   const { crop, env } = e2;
@@ -63688,11 +63610,10 @@ function faceVoxels(e2, shape) {
   }
   return Int32Array.from(faces);
 }
-function distancesOutside(e2, at, shape, ib, spacing, byTree = false) {
+function distancesOutside(e2, at, shape, ib, spacing) {
   const key = spacing.join(",");
   if (e2.distSpacing !== key || e2.dist.size > MAX_KEPT_DISTANCES) {
     e2.dist = /* @__PURE__ */ new Map();
-    if (e2.distSpacing !== key) e2.tree = null;
     e2.distSpacing = key;
   }
   const d2 = new Float64Array(at.length);
@@ -63703,25 +63624,6 @@ function distancesOutside(e2, at, shape, ib, spacing, byTree = false) {
     else d2[q] = known;
   }
   if (missing.length === 0) return d2;
-  if (byTree && shape[2] === 1) {
-    if (!e2.tree) {
-      const boundary2 = e2.boundary ??= faceVoxels(e2, shape);
-      const [ex2] = e2.crop.size;
-      const is = new Int32Array(boundary2.length), js = new Int32Array(boundary2.length);
-      for (let t = 0; t < boundary2.length; t++) {
-        is[t] = boundary2[t] % ex2 + e2.crop.box[0];
-        js[t] = Math.floor(boundary2[t] / ex2) + e2.crop.box[1];
-      }
-      e2.tree = new PointTree2D(is, js, spacing[0], spacing[1]);
-    }
-    for (const q of missing) {
-      const x2 = at[q];
-      const j = Math.floor(x2 / shape[0]);
-      d2[q] = e2.tree.nearestSquared(x2 - j * shape[0], j);
-      e2.dist.set(x2, d2[q]);
-    }
-    return d2;
-  }
   const grid = cropAround(unionBox(ib, e2.crop.box), [0, 0, 0], shape);
   const [gx, gy] = grid.size;
   const [ex, ey] = e2.crop.size;
@@ -63774,7 +63676,7 @@ function fillOutsideRows(rows, e2, inner, shape, ib, spacing, tol2, j0, j1) {
     }
   }
   if (at.length === 0) return;
-  const d2 = distancesOutside(e2, Int32Array.from(at), shape, ib, spacing, true);
+  const d2 = distancesOutside(e2, Int32Array.from(at), shape, ib, spacing);
   for (let q = 0; q < at.length; q++) {
     if (d2[q] <= tol2 * (1 + 1e-9)) continue;
     const j = Math.floor(at[q] / shape[0]);
@@ -63904,7 +63806,6 @@ var init_containment = __esm({
     init_envelope();
     init_size();
     init_location();
-    init_point_tree();
     init_mask_edits();
     MAX_KEPT_DISTANCES = 5e5;
   }
