@@ -100,6 +100,10 @@ describe('history: Label Studio export diffs without parsing whole exports', () 
     agree([J(t), J([t[0], reviewed('reject')]), J([t[0], reviewed('accept')])]);
     const onlyReview = diffExport(enc(J([t[0], reviewed('reject')])), enc(J([t[0], reviewed('accept')])));
     expect(onlyReview).toEqual([{ item: 'b', hash: expect.any(String), annotations: [] }]);
+    // Edits at the start, in the middle, at the end, of tasks whose item depends on their index, and of the layout.
+    const u = [task(5, null, [1], null), task(6, '/d/c.png', [2]), { data: {}, annotations: [] }, task(7, '/d/d.png', [3]), { annotations: [{ result: [] }] }];
+    const L = (xs: unknown[]) => `[${xs.map((x) => JSON.stringify(x)).join(',')}]`;
+    agree([L(u), L(u) + '  \n', L([t[0], ...u]), L(u), L([...u, t[1]]), L(u), L([u[0], u[1], t[2], u[2], u[3], u[4]]), L([u[0], u[1], u[3], u[4]]), L([u[1], u[0], u[2], u[3], u[4]]), L([u[0], task(6, '/d/c.png', [9]), u[2], u[3], u[4]]), L([u[0], u[1], u[2], task(7, '/d/d.png', [4]), u[4]]), `${L(u).slice(0, -1)} , 5]`, L(u), `[${JSON.stringify(u[0])}]`, L(u), '[]', L(u)]);
     agree([`\uFEFF${J(t)}`, `[${J(t[0])},${J(t[1])}`, `[${J(t[0])} , ${J(t[1])}]`]);
   });
 

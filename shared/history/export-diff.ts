@@ -16,42 +16,100 @@ export interface TaskChange {
 /** The changed tasks of an export, or null when the new side is not a readable export (judge the file as a whole). */
 export type ExportDiff = TaskChange[] | null;
 
-/** An export cut into tasks: each task's JSON text as written and its item, and each item's task indices in order. */
+/**
+ * An export cut into tasks: its bytes, each task's byte range (the text between the separators around it) and item,
+ * and each item's task indices in order.
+ */
 export interface ParsedExport {
-  slices: string[];
+  bytes: Uint8Array;
+  starts: number[];
+  ends: number[];
   itemOf: string[];
   /** Whether a task's item is the same at any index (it has an image or an id). */
   fixed: boolean[];
   items: Map<string, number[]>;
+  /** Whether the export is an array of tasks (not a single task object). */
+  array: boolean;
 }
 
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+const decoder = new TextDecoder();
+
+/** The JSON text of task `i`. */
+const textOf = (e: ParsedExport, i: number) => decoder.decode(e.bytes.subarray(e.starts[i], e.ends[i]));
+
+/** Whether two byte ranges hold the same bytes. */
+function sameBytes(a: Uint8Array, a0: number, a1: number, b: Uint8Array, b0: number, b1: number): boolean {
+  if (a1 - a0 !== b1 - b0) return false;
+  for (let i = 0; i < a1 - a0; i++) if (a[a0 + i] !== b[b0 + i]) return false;
+  return true;
+}
+
+/** How many leading bytes two arrays share, compared a block at a time. */
+function commonPrefix(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  for (const step = 4096; i + step <= n && sameBytes(a, i, i + step, b, i, i + step); i += step);
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+/** How many trailing bytes two arrays share, at most `max`. */
+function commonSuffix(a: Uint8Array, b: Uint8Array, max: number): number {
+  let k = 0;
+  for (const step = 4096; k + step <= max && sameBytes(a, a.length - k - step, a.length - k, b, b.length - k - step, b.length - k); k += step);
+  while (k < max && a[a.length - 1 - k] === b[b.length - 1 - k]) k++;
+  return k;
+}
 
 /**
- * The JSON texts of the elements of a top-level array (or the one object a single-task export is), found by
- * brackets and strings; null when the outline is not that of an array or an object. The texts are not checked here.
+ * The byte ranges of the tasks of an export: the elements of its top-level array (found by brackets and strings),
+ * or the one object a single-task export is; null when the outline is not that. The texts are not checked here.
+ * With the previous version, the tasks in the bytes both share at the start and at the end are taken from it and
+ * only the bytes between are scanned.
  */
-function cutTasks(text: string): string[] | null {
-  let i = 0;
-  const n = text.length;
-  while (i < n && isSpace(text.charCodeAt(i))) i++;
-  if (text.charCodeAt(i) === 0x7b) return [text.slice(i)];
-  if (text.charCodeAt(i) !== 0x5b) return null;
+function cutTasks(bytes: Uint8Array, previous: ParsedExport | null): { starts: number[]; ends: number[]; array: boolean; reused: { head: number; tail: number; delta: number } } | null {
+  const n = bytes.length;
+  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  while (i < n && isSpace(bytes[i])) i++;
+  const none = { head: 0, tail: 0, delta: 0 };
+  if (bytes[i] === 0x7b) return { starts: [i], ends: [n], array: false, reused: none };
+  if (bytes[i] !== 0x5b) return null;
   i++;
-  const out: string[] = [];
-  while (i < n && isSpace(text.charCodeAt(i))) i++;
-  if (text.charCodeAt(i) === 0x5d) {
-    for (i++; i < n; i++) if (!isSpace(text.charCodeAt(i))) return null;
-    return out;
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let j = i;
+  while (j < n && isSpace(bytes[j])) j++;
+  if (bytes[j] === 0x5d) {
+    for (j++; j < n; j++) if (!isSpace(bytes[j])) return null;
+    return { starts, ends, array: true, reused: none };
+  }
+  // Tasks shared with the previous version: those wholly (separator included) inside the common start, and those after
+  // a separator inside the common end.
+  let head = 0;
+  let tail = -1;
+  let delta = 0;
+  if (previous && previous.array && previous.starts.length > 0) {
+    const pre = commonPrefix(previous.bytes, bytes);
+    const suf = commonSuffix(previous.bytes, bytes, Math.min(previous.bytes.length, n) - pre);
+    while (head < previous.ends.length - 1 && previous.ends[head] < pre) {
+      starts.push(previous.starts[head]);
+      ends.push(previous.ends[head]);
+      head++;
+    }
+    if (head > 0) i = previous.ends[head - 1] + 1;
+    delta = n - previous.bytes.length;
+    const from = previous.bytes.length - suf;
+    tail = previous.starts.findIndex((s, k) => k >= head && s - 1 >= from);
   }
   for (;;) {
     const start = i;
     let depth = 0;
     for (; i < n; i++) {
-      const c = text.charCodeAt(i);
+      const c = bytes[i];
       if (c === 0x22) {
         for (i++; i < n; i++) {
-          const d = text.charCodeAt(i);
+          const d = bytes[i];
           if (d === 0x5c) i++;
           else if (d === 0x22) break;
         }
@@ -61,58 +119,73 @@ function cutTasks(text: string): string[] | null {
         depth--;
       } else if (c === 0x2c && depth === 0) break;
     }
-    if (i >= n || (text.charCodeAt(i) !== 0x2c && text.charCodeAt(i) !== 0x5d)) return null;
-    out.push(text.slice(start, i));
-    if (text.charCodeAt(i) === 0x5d) {
-      for (i++; i < n; i++) if (!isSpace(text.charCodeAt(i))) return null;
-      return out;
+    if (i >= n || (bytes[i] !== 0x2c && bytes[i] !== 0x5d)) return null;
+    starts.push(start);
+    ends.push(i);
+    if (bytes[i] === 0x5d) {
+      for (i++; i < n; i++) if (!isSpace(bytes[i])) return null;
+      return { starts, ends, array: true, reused: { head, tail: 0, delta } };
     }
     i++;
+    if (tail >= 0 && i === previous!.starts[tail] + delta) {
+      const k0 = starts.length;
+      for (let k = tail; k < previous!.starts.length; k++) {
+        starts.push(previous!.starts[k] + delta);
+        ends.push(previous!.ends[k] + delta);
+      }
+      return { starts, ends, array: true, reused: { head, tail: previous!.starts.length - tail, delta: k0 - tail } };
+    }
   }
 }
 
 /**
  * The tasks of an export, or null when it is not JSON holding an array or an object. `previous`, the version it
- * replaces, spares parsing the tasks whose text did not change.
+ * replaces, spares scanning and parsing the tasks whose text did not change.
  */
 export function parseExport(bytes: Uint8Array, previous: ParsedExport | null = null): ParsedExport | null {
-  const slices = cutTasks(new TextDecoder().decode(bytes));
-  if (slices === null) return null;
+  const cut = cutTasks(bytes, previous);
+  if (cut === null) return null;
+  const { starts, ends, array, reused } = cut;
+  const count = starts.length;
+  const e: ParsedExport = { bytes, starts, ends, itemOf: [], fixed: [], items: new Map(), array };
   let known: Map<string, string> | null = null;
-  const itemOf: string[] = [];
-  const fixed: boolean[] = [];
-  const items = new Map<string, number[]>();
-  for (let i = 0; i < slices.length; i++) {
-    const s = slices[i];
+  for (let i = 0; i < count; i++) {
     let id: string | undefined;
     let isFixed = true;
-    if (previous && previous.slices[i] === s) {
+    // A task of the shared start or end: the same text, at the same index (start) or shifted by the same count (end).
+    const k = i < reused.head ? i : i >= count - reused.tail ? i - reused.delta : -1;
+    const same = k >= 0 && (i < reused.head || reused.delta === 0 || previous!.fixed[k]);
+    if (same) {
+      id = previous!.itemOf[k];
+      isFixed = previous!.fixed[k];
+    } else if (previous && i < previous.starts.length && sameBytes(previous.bytes, previous.starts[i], previous.ends[i], bytes, starts[i], ends[i])) {
       id = previous.itemOf[i];
       isFixed = previous.fixed[i];
-    } else if (previous) {
+    } else if (previous && count !== previous.starts.length) {
+      // Tasks added or removed: a task may have moved.
       if (!known) {
         known = new Map();
-        previous.slices.forEach((p, k) => void (previous.fixed[k] && known!.set(p, previous.itemOf[k])));
+        for (let m = 0; m < previous.starts.length; m++) if (previous.fixed[m]) known.set(textOf(previous, m), previous.itemOf[m]);
       }
-      id = known.get(s);
+      id = known.get(textOf(e, i));
     }
     if (id === undefined) {
       let task: unknown;
       try {
-        task = JSON.parse(s);
+        task = JSON.parse(textOf(e, i));
       } catch {
         return null;
       }
       id = taskItemId(task, i);
       isFixed = taskItemId(task, i + 1) === id;
     }
-    itemOf.push(id);
-    fixed.push(isFixed);
-    const list = items.get(id);
+    e.itemOf.push(id);
+    e.fixed.push(isFixed);
+    const list = e.items.get(id);
     if (list) list.push(i);
-    else items.set(id, [i]);
+    else e.items.set(id, [i]);
   }
-  return { slices, itemOf, fixed, items };
+  return e;
 }
 
 const isReviewResult = (e: unknown) => e !== null && typeof e === 'object' && (e as { from_name?: unknown }).from_name === REVIEW_FROM_NAME;
@@ -135,11 +208,12 @@ function annotationsOf(task: unknown, index: number, into: Map<string, string>):
 
 /** An item's tasks parsed with their indices, and their JSON (an export keeps its key order: a reordering only costs a re-check). */
 function itemTasks(e: ParsedExport, item: string): { json: string; tasks: Array<[unknown, number]> } {
-  const tasks: Array<[unknown, number]> = (e.items.get(item) ?? []).map((i) => [JSON.parse(e.slices[i]), i]);
+  const tasks: Array<[unknown, number]> = (e.items.get(item) ?? []).map((i) => [JSON.parse(textOf(e, i)), i]);
   return { json: tasks.map(([t]) => JSON.stringify(t)).join(''), tasks };
 }
 
-const sameTexts = (a: ParsedExport, ai: number[], b: ParsedExport, bi: number[]) => ai.length === bi.length && ai.every((i, k) => a.slices[i] === b.slices[bi[k]]);
+const sameTexts = (a: ParsedExport, ai: number[], b: ParsedExport, bi: number[]) =>
+  ai.length === bi.length && ai.every((i, k) => sameBytes(a.bytes, a.starts[i], a.ends[i], b.bytes, b.starts[bi[k]], b.ends[bi[k]]));
 
 /**
  * The tasks of `after` whose JSON differs from `before`'s (null `before`: the file is new or not an export); null when
@@ -189,5 +263,19 @@ export function exportWith(parsed: ParsedExport, items: Set<string>): Uint8Array
   if (items.has('\u0000')) return null;
   const keep = new Set<number>();
   for (const id of items) for (const i of parsed.items.get(id) ?? []) keep.add(i);
-  return new TextEncoder().encode(`[${parsed.slices.map((s, i) => (keep.has(i) ? s : PLACEHOLDER)).join(',')}]`);
+  const placeholder = new TextEncoder().encode(PLACEHOLDER);
+  const count = parsed.starts.length;
+  let size = 2 + Math.max(0, count - 1);
+  for (let i = 0; i < count; i++) size += keep.has(i) ? parsed.ends[i] - parsed.starts[i] : placeholder.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  out[at++] = 0x5b;
+  for (let i = 0; i < count; i++) {
+    if (i > 0) out[at++] = 0x2c;
+    const part = keep.has(i) ? parsed.bytes.subarray(parsed.starts[i], parsed.ends[i]) : placeholder;
+    out.set(part, at);
+    at += part.length;
+  }
+  out[at++] = 0x5d;
+  return out;
 }
