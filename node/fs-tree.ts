@@ -5,7 +5,8 @@ import { SegqcError } from '../shared/errors.js';
 import type { DatasetTree, TreeDirectory } from '../shared/dataset/tree.js';
 import { brokenLinkCause } from '../shared/dataset/pointer.js';
 
-const SKIP = new Set(['.git', 'node_modules']);
+// .segqc holds segqc's own result cache (segqc history, the PR trend lines), never dataset files.
+const SKIP = new Set(['.git', 'node_modules', '.segqc']);
 
 /** Why a file system call failed, in words (the errno code when there are none). */
 export function errnoCause(e: unknown): string {
@@ -59,7 +60,7 @@ function openCause(full: string, e: unknown): string {
 }
 
 /**
- * Lists entries under `root` (skipping .git and node_modules; following links to directories, not in loops), reading
+ * Lists entries under `root` (skipping .git, node_modules and .segqc; following links to directories, not in loops), reading
  * them on demand. Entries that are not readable files are listed too; `read` refuses them with the reason.
  */
 export function fsTree(root: string): DatasetTree {

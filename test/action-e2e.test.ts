@@ -716,3 +716,62 @@ describe('Label Studio exports', () => {
     expect(r.commands.find((c) => c.command === 'notice')?.message).toBe('2 more errors and warnings are in the job summary and the report.');
   });
 });
+
+describe('annotator trends from the history (a clone with history)', () => {
+  // Organ with a second island: components.too_many, its one finding under guideline 1.0.0 (max_components 1).
+  const twoIslands = mask([[1, 2, 8, 2, 8, 1, 5], [1, 10, 12, 10, 12, 0, 1]]);
+  let history: TestRepo;
+  const at: Record<string, string> = {};
+  const commitOn = (who: string, date: string, files: Record<string, Uint8Array | string>, message: string) => {
+    for (const [p, content] of Object.entries(files)) {
+      mkdirSync(join(history.dir, p, '..'), { recursive: true });
+      writeFileSync(join(history.dir, p), content);
+      history.git('add', '--', p);
+    }
+    const when = `${date}T12:00:00+00:00`;
+    const email = `${who.split(' ')[0].toLowerCase()}@example.com`;
+    execFileSync('git', ['commit', '-q', '-m', message], {
+      cwd: history.dir,
+      env: { ...process.env, GIT_AUTHOR_NAME: who, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: who, GIT_COMMITTER_EMAIL: email, GIT_AUTHOR_DATE: when, GIT_COMMITTER_DATE: when },
+    });
+    return history.git('rev-parse', 'HEAD');
+  };
+
+  beforeAll(() => {
+    history = new TestRepo(tmp('history-'));
+    commitOn('Lee Lead', '2024-01-10', { 'data/segqc.yaml': config('error'), 'data/guideline.yaml': guideline(100), 'data/labels/case01.nii.gz': organ }, 'setup');
+    // Dana's case02, month by month: no finding, one finding, no finding (findings per annotation 0, 1, 0).
+    commitOn('Dana Curator', '2024-02-10', { 'data/labels/case02.nii.gz': organ }, 'case02');
+    commitOn('Dana Curator', '2024-03-10', { 'data/labels/case02.nii.gz': twoIslands }, 'case02 island');
+    at.base = commitOn('Dana Curator', '2024-04-10', { 'data/labels/case02.nii.gz': organGrown }, 'case02 fixed');
+    at.head = commitOn('Dana Curator', '2024-05-02', { 'data/labels/case02.nii.gz': organ }, 'case02 again');
+  });
+
+  const prCheck = (workspace: string) =>
+    runAction({ workspace, event: pullRequestEvent(8, at.base, at.head), apiUrl: fake.url, inputs: { config: 'data/segqc.yaml' } });
+
+  it("the comment has one line per annotator who changed items: their findings per annotation over the last months", async () => {
+    fake.pulls.set(8, { headSha: at.head, baseSha: at.base });
+    const r = await prCheck(history.dir);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const body = fake.list(8).find((c) => c.user.login === 'github-actions[bot]')!.body;
+    // Months 2024-01 (Dana: nothing), 02 (0), 03 (1), 04 (0): a blank, the lowest bar, the highest, the lowest.
+    expect(body).toContain('**Annotator trends** — findings per annotation by month, <code>2024-01</code> to <code>2024-04</code>, up to the base commit:');
+    expect(body).toContain('- Dana Curator: <code> ▁█▁</code> (latest 0.00)');
+    expect(body).not.toContain('- Lee Lead:');
+    expect(readPullRequestReport(r.outputs.report).annotator_trends).toEqual([{ annotator: 'Dana Curator', periods: ['2024-01', '2024-02', '2024-03', '2024-04'], findings_per_annotation: [null, 0, 1, 0] }]);
+    expect(r.summary).toContain('- Dana Curator: <code> ▁█▁</code>');
+  });
+
+  it('a shallow clone has no trend line and the same verdict', async () => {
+    fake.pulls.set(8, { headSha: at.head, baseSha: at.base });
+    const shallow = join(tmp('shallow-'), 'repo');
+    execFileSync('git', ['clone', '-q', '--depth', '2', `file://${history.dir}`, shallow]);
+    const r = await prCheck(shallow);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.outputs.verdict).toBe('pass');
+    const body = fake.list(8).find((c) => c.user.login === 'github-actions[bot]')!.body;
+    expect(body).not.toContain('Annotator trends');
+    expect(readPullRequestReport(r.outputs.report).annotator_trends).toBeUndefined();
+  });
+});

@@ -54,6 +54,7 @@ export function viewOf(r: PullRequestReport, runUrl: string | null, note?: strin
     dataset: r.config_path ?? null,
     ...(note ? { note } : {}),
     ...(r.report.review ? { review: reviewViewOf(r.report) } : {}),
+    ...(r.annotator_trends ? { trends: r.annotator_trends } : {}),
   };
 }
 

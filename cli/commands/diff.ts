@@ -4,6 +4,8 @@ import { SegqcError } from '../../shared/errors.js';
 import { analyzePullRequest, requireBaseConfig, type PullRequestInput } from '../../shared/dataset/pull-request.js';
 import { analyzePullRequestInWorkers } from '../../node/dataset-workers.js';
 import { jobsFromFlags, jobsHelp, type RunOptions } from '../jobs.js';
+import { historyTrends } from '../../node/history-trends.js';
+import { changedBy } from '../../shared/history/trends.js';
 import { renderDiffMarkdown, type DiffView } from '../../shared/report/render-diff.js';
 import { renderDiffTerminal } from '../../shared/report/render-diff-terminal.js';
 import { withCommitters } from '../../shared/report/diff.js';
@@ -133,6 +135,7 @@ export async function runDiff(
     review: reviewViewOf(analysis.report),
     findings: analysis.report.items.flatMap((i) => i.findings),
     dataset: `${prefix}${configPath}`,
+    trends: historyTrends(dir, { configPath, until: baseSha, annotators: changedBy(analysis.diff), toolVersion: VERSION }),
   };
   const g = analysis.guidelineChange;
   const lead = g ? (g.error !== undefined ? 'the new guideline is unusable, ' : `guideline ${neutralize(g.base.version)} → ${neutralize(g.head.version)}: ${g.items_failing_head} of ${g.items_checked} items would fail after merge, `) : '';

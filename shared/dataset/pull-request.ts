@@ -1,5 +1,6 @@
 /** A dataset pull request judged with the base commit's guideline: items it touches, checked on both sides and diffed. */
 import type { Segmentation } from '../model.js';
+import type { AnnotatorTrend } from '../history/trends.js';
 import { SegqcError, isSegqcError } from '../errors.js';
 import { readEntry, type DatasetTree } from './tree.js';
 import type { Guideline } from '../guideline/types.js';
@@ -376,6 +377,8 @@ export interface PullRequestReport {
   report: DatasetReport;
   diff: DatasetDiff;
   guideline_change: GuidelineChange | null;
+  /** Findings per annotation of the PR's annotators over the last months of the history (not of a shard run). */
+  annotator_trends?: AnnotatorTrend[];
 }
 
 /** The report file of an analysis. */

@@ -9,6 +9,8 @@ import type { ChangeGroup, ChangeRow } from './change-groups.js';
 import { BLOCKING_SHOWN, decisionOf, decisionSentence, reproduceCommand } from './decision.js';
 import { DEFAULT_GUIDELINE_CHANGE_GATE, guidelineChangeFails } from '../rules/gate.js';
 import { reviewDiffMarkdown, type ReviewView } from './render-review.js';
+import type { AnnotatorTrend } from '../history/trends.js';
+import { sparkline } from '../history/sparkline.js';
 
 /** The marker that identifies segqc's one comment on a pull request. */
 export const COMMENT_MARKER = '<!-- segqc:report -->';
@@ -60,6 +62,21 @@ export interface DiffView {
   links?: { server: string; repository: string } | null;
   /** The review page with the pictures of the changed items. */
   reviewPage?: ReviewPageLink | null;
+  /** Findings per annotation of the PR's annotators over the last months of the history, when the clone has it. */
+  trends?: AnnotatorTrend[] | null;
+}
+
+/** One line per annotator: their findings per annotation by month as a sparkline, with the latest value. */
+export function trendLines(trends: AnnotatorTrend[]): string[] {
+  if (trends.length === 0) return [];
+  const ps = trends[0].periods;
+  const out = [`**Annotator trends** — findings per annotation by month, ${markdownCode(ps[0])} to ${markdownCode(ps[ps.length - 1])}, up to the base commit:`, ''];
+  for (const t of trends) {
+    const last = [...t.findings_per_annotation].reverse().find((v) => v !== null);
+    out.push(`- ${escapeMarkdown(t.annotator)}: ${markdownCode(sparkline(t.findings_per_annotation))} (latest ${last === undefined || last === null ? '–' : last.toFixed(2)})`);
+  }
+  out.push('');
+  return out;
 }
 
 /** Where the review page is: the page itself (`direct`: an item's section is `#item-…`), or the run's artifact list. */
@@ -286,6 +303,7 @@ export function renderDiffMarkdown(v: DiffView, opts: { summary?: boolean } = {}
     if (g.error === undefined) out.push(`Under the new guideline ${g.items_failing_head} of ${items(g.items_checked)} would fail (${g.items_failing_base} under the current one); guideline change gate: ${g.gate ?? DEFAULT_GUIDELINE_CHANGE_GATE}.`, '');
     if (g.changes.length) out.push(`<details${open}><summary>What changed (${g.changes.length})</summary>`, '', ...g.changes.map((c) => `- ${escapeMarkdown(c)}`), '', '</details>', '');
   }
+  if (v.trends) out.push(...trendLines(v.trends));
   if (v.auditSample.length) out.push(`**Audit sample for senior review:** ${v.auditSample.map(escapeMarkdown).join(', ')}`, '');
   out.push(...reviewDiffMarkdown(diff, v.review, { open: opts.summary }));
   const links = [v.runUrl ? `[Workflow run](${v.runUrl})` : null, 'the full report is in the job summary'].filter(Boolean);

@@ -16,6 +16,8 @@ import { linksOf, type ActionContext } from './context.js';
 import { picturesConfig } from '../../../shared/guideline/config.js';
 import { pageCollector, pagePictures } from '../../../shared/pictures/page.js';
 import { renderReviewPage } from '../../../shared/report/html-page.js';
+import { historyTrends } from '../../../node/history-trends.js';
+import { changedBy } from '../../../shared/history/trends.js';
 
 /** The repository holding `dir`, with a clear message when the workspace is not a checkout. */
 function openRepository(dir: string): GitRepository {
@@ -98,13 +100,18 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
     : analyzePullRequest(input);
   // Who committed each changed file: the comment groups the changes by annotator and git author.
   const analysis = { ...analyzed, diff: withCommitters(analyzed.diff, repo.committers(since ?? baseSha, headSha, prefix)) };
-  const report = pullRequestReport(analysis, {
-    repository: ctx.repository,
-    pullRequest: pr?.number ?? null,
-    shard: inputs.shard,
-    auditRate: context.guideline.review?.audit_rate ?? 0,
-    configPath: configRel,
-  });
+  // Each annotator's trend over the history before the PR: a shard leaves it out (the merge job sees all annotators).
+  const trends = inputs.shard ? null : historyTrends(join(top, prefix), { configPath: configName, until: baseSha, annotators: changedBy(analysis.diff), toolVersion: VERSION });
+  const report = {
+    ...pullRequestReport(analysis, {
+      repository: ctx.repository,
+      pullRequest: pr?.number ?? null,
+      shard: inputs.shard,
+      auditRate: context.guideline.review?.audit_rate ?? 0,
+      configPath: configRel,
+    }),
+    ...(trends ? { annotator_trends: trends } : {}),
+  };
   const name = inputs.shard ? `segqc-report-shard-${inputs.shard.index + 1}-of-${inputs.shard.count}.json` : 'segqc-report.json';
   const reportPath = join(ctx.outDir, name);
   mkdirSync(dirname(reportPath), { recursive: true });
