@@ -15057,11 +15057,11 @@ var require_util4 = __commonJS({
             dataURL += serializeAMimeType(parsed);
           }
           dataURL += ";base64,";
-          const decoder = new StringDecoder("latin1");
+          const decoder2 = new StringDecoder("latin1");
           for (const chunk2 of bytes) {
-            dataURL += btoa2(decoder.write(chunk2));
+            dataURL += btoa2(decoder2.write(chunk2));
           }
-          dataURL += btoa2(decoder.end());
+          dataURL += btoa2(decoder2.end());
           return dataURL;
         }
         case "Text": {
@@ -15086,11 +15086,11 @@ var require_util4 = __commonJS({
         }
         case "BinaryString": {
           let binaryString = "";
-          const decoder = new StringDecoder("latin1");
+          const decoder2 = new StringDecoder("latin1");
           for (const chunk2 of bytes) {
-            binaryString += decoder.write(chunk2);
+            binaryString += decoder2.write(chunk2);
           }
-          binaryString += decoder.end();
+          binaryString += decoder2.end();
           return binaryString;
         }
       }
@@ -31005,8 +31005,8 @@ var init_dcmjs_es = __esm({
       _inherits(ReadBufferStream2, _BufferStream2);
       return _createClass(ReadBufferStream2, [{
         key: "setDecoder",
-        value: function setDecoder(decoder) {
-          this.decoder = decoder;
+        value: function setDecoder(decoder2) {
+          this.decoder = decoder2;
         }
       }, {
         key: "reset",
@@ -37914,9 +37914,9 @@ var init_dcmjs_es = __esm({
         }
       }, {
         key: "createMeanMeasurement",
-        value: function createMeanMeasurement(mean, modalityUnit, _ref6) {
+        value: function createMeanMeasurement(mean2, modalityUnit, _ref6) {
           var scoordContentItem = _ref6.scoordContentItem;
-          return MeasurementBuilder2.createNumericMeasurement("373098007", "SCT", "Mean", mean, modalityUnit, {
+          return MeasurementBuilder2.createNumericMeasurement("373098007", "SCT", "Mean", mean2, modalityUnit, {
             scoordContentItem
           });
         }
@@ -37947,7 +37947,7 @@ var init_dcmjs_es = __esm({
       return _createClass(Polyline2, [{
         key: "contentItem",
         value: function contentItem() {
-          var _this$props = this.props, points = _this$props.points, area = _this$props.area, _this$props$areaUnit = _this$props.areaUnit, areaUnit = _this$props$areaUnit === void 0 ? "mm2" : _this$props$areaUnit, ReferencedSOPSequence = _this$props.ReferencedSOPSequence, _this$props$use3DSpat = _this$props.use3DSpatialCoordinates, use3DSpatialCoordinates = _this$props$use3DSpat === void 0 ? false : _this$props$use3DSpat, perimeter = _this$props.perimeter, _this$props$unit = _this$props.unit, unit = _this$props$unit === void 0 ? "mm" : _this$props$unit, modalityUnit = _this$props.modalityUnit, min2 = _this$props.min, max2 = _this$props.max, mean = _this$props.mean, stdDev = _this$props.stdDev, ReferencedFrameOfReferenceUID = _this$props.ReferencedFrameOfReferenceUID;
+          var _this$props = this.props, points = _this$props.points, area = _this$props.area, _this$props$areaUnit = _this$props.areaUnit, areaUnit = _this$props$areaUnit === void 0 ? "mm2" : _this$props$areaUnit, ReferencedSOPSequence = _this$props.ReferencedSOPSequence, _this$props$use3DSpat = _this$props.use3DSpatialCoordinates, use3DSpatialCoordinates = _this$props$use3DSpat === void 0 ? false : _this$props$use3DSpat, perimeter = _this$props.perimeter, _this$props$unit = _this$props.unit, unit = _this$props$unit === void 0 ? "mm" : _this$props$unit, modalityUnit = _this$props.modalityUnit, min2 = _this$props.min, max2 = _this$props.max, mean2 = _this$props.mean, stdDev = _this$props.stdDev, ReferencedFrameOfReferenceUID = _this$props.ReferencedFrameOfReferenceUID;
           var GraphicData = this.flattenPoints({
             points,
             use3DSpatialCoordinates
@@ -37969,7 +37969,7 @@ var init_dcmjs_es = __esm({
             unit: modalityUnit,
             builder: MeasurementBuilder.createMinMeasurement
           }, {
-            value: mean,
+            value: mean2,
             unit: modalityUnit,
             builder: MeasurementBuilder.createMeanMeasurement
           }, {
@@ -38278,7 +38278,7 @@ var init_dcmjs_es = __esm({
       return _createClass(Ellipse2, [{
         key: "contentItem",
         value: function contentItem() {
-          var _this$props = this.props, points = _this$props.points, _this$props$use3DSpat = _this$props.use3DSpatialCoordinates, use3DSpatialCoordinates = _this$props$use3DSpat === void 0 ? false : _this$props$use3DSpat, ReferencedSOPSequence = _this$props.ReferencedSOPSequence, area = _this$props.area, areaUnit = _this$props.areaUnit, max2 = _this$props.max, min2 = _this$props.min, mean = _this$props.mean, stdDev = _this$props.stdDev, modalityUnit = _this$props.modalityUnit, ReferencedFrameOfReferenceUID = _this$props.ReferencedFrameOfReferenceUID;
+          var _this$props = this.props, points = _this$props.points, _this$props$use3DSpat = _this$props.use3DSpatialCoordinates, use3DSpatialCoordinates = _this$props$use3DSpat === void 0 ? false : _this$props$use3DSpat, ReferencedSOPSequence = _this$props.ReferencedSOPSequence, area = _this$props.area, areaUnit = _this$props.areaUnit, max2 = _this$props.max, min2 = _this$props.min, mean2 = _this$props.mean, stdDev = _this$props.stdDev, modalityUnit = _this$props.modalityUnit, ReferencedFrameOfReferenceUID = _this$props.ReferencedFrameOfReferenceUID;
           var GraphicData = this.flattenPoints({
             points,
             use3DSpatialCoordinates
@@ -38296,7 +38296,7 @@ var init_dcmjs_es = __esm({
             unit: modalityUnit,
             builder: MeasurementBuilder.createMinMeasurement
           }, {
-            value: mean,
+            value: mean2,
             unit: modalityUnit,
             builder: MeasurementBuilder.createMeanMeasurement
           }, {
@@ -38475,7 +38475,7 @@ var init_dcmjs_es = __esm({
       return _createClass(Circle2, [{
         key: "contentItem",
         value: function contentItem() {
-          var _this$props = this.props, points = _this$props.points, ReferencedSOPSequence = _this$props.ReferencedSOPSequence, _this$props$use3DSpat = _this$props.use3DSpatialCoordinates, use3DSpatialCoordinates = _this$props$use3DSpat === void 0 ? false : _this$props$use3DSpat, perimeter = _this$props.perimeter, area = _this$props.area, _this$props$areaUnit = _this$props.areaUnit, areaUnit = _this$props$areaUnit === void 0 ? "mm2" : _this$props$areaUnit, _this$props$unit = _this$props.unit, unit = _this$props$unit === void 0 ? "mm" : _this$props$unit, max2 = _this$props.max, min2 = _this$props.min, mean = _this$props.mean, stdDev = _this$props.stdDev, radiusUnit = _this$props.radiusUnit, modalityUnit = _this$props.modalityUnit, ReferencedFrameOfReferenceUID = _this$props.ReferencedFrameOfReferenceUID, radius = _this$props.radius;
+          var _this$props = this.props, points = _this$props.points, ReferencedSOPSequence = _this$props.ReferencedSOPSequence, _this$props$use3DSpat = _this$props.use3DSpatialCoordinates, use3DSpatialCoordinates = _this$props$use3DSpat === void 0 ? false : _this$props$use3DSpat, perimeter = _this$props.perimeter, area = _this$props.area, _this$props$areaUnit = _this$props.areaUnit, areaUnit = _this$props$areaUnit === void 0 ? "mm2" : _this$props$areaUnit, _this$props$unit = _this$props.unit, unit = _this$props$unit === void 0 ? "mm" : _this$props$unit, max2 = _this$props.max, min2 = _this$props.min, mean2 = _this$props.mean, stdDev = _this$props.stdDev, radiusUnit = _this$props.radiusUnit, modalityUnit = _this$props.modalityUnit, ReferencedFrameOfReferenceUID = _this$props.ReferencedFrameOfReferenceUID, radius = _this$props.radius;
           var GraphicData = this.flattenPoints({
             points,
             use3DSpatialCoordinates
@@ -38501,7 +38501,7 @@ var init_dcmjs_es = __esm({
             unit: modalityUnit,
             builder: MeasurementBuilder.createMinMeasurement
           }, {
-            value: mean,
+            value: mean2,
             unit: modalityUnit,
             builder: MeasurementBuilder.createMeanMeasurement
           }, {
@@ -39758,13 +39758,13 @@ var init_dcmjs_es = __esm({
               y: bottom[1]
             });
           }
-          var stats = cachedStats["imageId:".concat(referencedImageId)] || {};
+          var stats2 = cachedStats["imageId:".concat(referencedImageId)] || {};
           return {
-            area: stats.area,
-            mean: stats.mean,
-            max: stats.max,
-            min: stats.min,
-            stdDev: stats.stdDev,
+            area: stats2.area,
+            mean: stats2.mean,
+            max: stats2.max,
+            min: stats2.min,
+            stdDev: stats2.stdDev,
             points,
             trackingIdentifierTextValue: trackingIdentifierTextValue$3,
             finding,
@@ -44900,6 +44900,22 @@ function readEntry(tree, path) {
   if (pointer) throw new SegqcError("format.unreadable", pointer.detail, { file: path }, pointer.reason);
   return bytes;
 }
+function memoryTree(files, name = "memory") {
+  const enc = new TextEncoder();
+  const paths = Object.keys(files).sort();
+  const dirs = /* @__PURE__ */ new Set();
+  for (const p of paths) for (let i2 = p.indexOf("/"); i2 > 0; i2 = p.indexOf("/", i2 + 1)) dirs.add(p.slice(0, i2));
+  return {
+    name,
+    list: () => paths,
+    read: (p) => {
+      const v3 = files[p];
+      if (v3 === void 0) throw new SegqcError("format.unreadable", dirs.has(p) ? "is a directory, not a file" : `is not in the ${name}`, { file: p });
+      return typeof v3 === "string" ? enc.encode(v3) : v3;
+    },
+    directories: () => [...dirs].sort().map((path) => ({ path, unlisted: null }))
+  };
+}
 var init_tree = __esm({
   "shared/dataset/tree.ts"() {
     "use strict";
@@ -48544,7 +48560,7 @@ var require_utils2 = __commonJS({
       return BYTE_HEX[240 | cp >> 18] + BYTE_HEX[128 | cp >> 12 & 63] + BYTE_HEX[128 | cp >> 6 & 63] + BYTE_HEX[128 | cp & 63];
     }
     function stringArrayToHexStripped(input) {
-      let acc = "";
+      let acc2 = "";
       let code = 0;
       let i2 = 0;
       for (i2 = 0; i2 < input.length; i2++) {
@@ -48555,7 +48571,7 @@ var require_utils2 = __commonJS({
         if (!(code >= 48 && code <= 57 || code >= 65 && code <= 70 || code >= 97 && code <= 102)) {
           return "";
         }
-        acc += input[i2];
+        acc2 += input[i2];
         break;
       }
       for (i2 += 1; i2 < input.length; i2++) {
@@ -48563,9 +48579,9 @@ var require_utils2 = __commonJS({
         if (!(code >= 48 && code <= 57 || code >= 65 && code <= 70 || code >= 97 && code <= 102)) {
           return "";
         }
-        acc += input[i2];
+        acc2 += input[i2];
       }
-      return acc;
+      return acc2;
     }
     var isHextet = RegExp.prototype.test.bind(/^[\dA-Fa-f]{1,4}$/);
     var isIPvFuture = RegExp.prototype.test.bind(/^[vV][\dA-Fa-f]+\.[A-Za-z\d\-._~!$&'()*+,;=:]+$/);
@@ -50016,8 +50032,8 @@ var require_core = __commonJS({
             return this;
           }
           case "object": {
-            const cacheKey = schemaKeyRef;
-            this._cache.delete(cacheKey);
+            const cacheKey2 = schemaKeyRef;
+            this._cache.delete(cacheKey2);
             let id = schemaKeyRef[this.opts.schemaId];
             if (id) {
               id = (0, resolve_1.normalizeId)(id);
@@ -64746,13 +64762,13 @@ function buildReport(items3, base, auditRate, review) {
       }
     }
   }
-  const mean = (xs) => xs.length ? xs.reduce((s, x2) => s + x2, 0) / xs.length : null;
+  const mean2 = (xs) => xs.length ? xs.reduce((s, x2) => s + x2, 0) / xs.length : null;
   const annotatorReports = [...annotators.entries()].filter(([name]) => name !== "reference").sort(([a], [b]) => a < b ? -1 : 1).map(([annotator, a]) => ({
     annotator,
     items: a.items.size,
     findings: a.findings,
-    mean_dice_vs_others: mean(a.others),
-    mean_dice_vs_reference: mean(a.ref),
+    mean_dice_vs_others: mean2(a.others),
+    mean_dice_vs_reference: mean2(a.ref),
     ...progress ? { open_rejections: rejections.get(annotator) ?? [] } : {}
   }));
   const totals = { items: items3.length, annotations, errors, warnings, infos, by_rule: byRule, items_without_annotations: withoutAnn, annotations_without_images: withoutImage };
@@ -65382,7 +65398,7 @@ var init_fs_tree = __esm({
     "use strict";
     init_errors();
     init_pointer();
-    SKIP = /* @__PURE__ */ new Set([".git", "node_modules"]);
+    SKIP = /* @__PURE__ */ new Set([".git", "node_modules", ".segqc"]);
   }
 });
 
@@ -67571,7 +67587,7 @@ var init_dataset_workers = __esm({
 
 // action/src/main.ts
 import { tmpdir } from "node:os";
-import { join as join5 } from "node:path";
+import { join as join8 } from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -72433,8 +72449,8 @@ function octokitPlatform(opts) {
 }
 
 // action/src/modes/check.ts
-import { existsSync as existsSync4, mkdirSync } from "node:fs";
-import { dirname, isAbsolute, join as join2, posix, relative as relative2, resolve, sep as sep3 } from "node:path";
+import { existsSync as existsSync6, mkdirSync as mkdirSync2 } from "node:fs";
+import { dirname, isAbsolute as isAbsolute2, join as join5, posix, relative as relative2, resolve, sep as sep3 } from "node:path";
 init_errors();
 init_pull_request();
 init_dataset_workers();
@@ -72703,6 +72719,21 @@ function reproduceCommand(diff, opts) {
 
 // shared/report/render-diff.ts
 init_gate();
+
+// shared/history/sparkline.ts
+var BARS = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588";
+function sparkline(values) {
+  const present = values.filter((v3) => v3 !== null && Number.isFinite(v3));
+  if (present.length === 0) return "";
+  const lo = Math.min(...present), hi = Math.max(...present);
+  return values.map((v3) => {
+    if (v3 === null || !Number.isFinite(v3)) return " ";
+    const i2 = hi === lo ? 0 : Math.round((v3 - lo) / (hi - lo) * (BARS.length - 1));
+    return BARS[i2];
+  }).join("");
+}
+
+// shared/report/render-diff.ts
 var COMMENT_MARKER = "<!-- segqc:report -->";
 var DEFAULT_CONFIG_PATH = "segqc.yaml";
 var DATASET_LINE = /^<!-- segqc:dataset ([^\s]+) -->$/m;
@@ -72719,6 +72750,17 @@ function datasetOf(body) {
   } catch {
     return m[1];
   }
+}
+function trendLines(trends) {
+  if (trends.length === 0) return [];
+  const ps = trends[0].periods;
+  const out = [`**Annotator trends** \u2014 findings per annotation by month, ${markdownCode(ps[0])} to ${markdownCode(ps[ps.length - 1])}, up to the base commit:`, ""];
+  for (const t of trends) {
+    const last = [...t.findings_per_annotation].reverse().find((v3) => v3 !== null);
+    out.push(`- ${escapeMarkdown(t.annotator)}: ${markdownCode(sparkline(t.findings_per_annotation))} (latest ${last === void 0 || last === null ? "\u2013" : last.toFixed(2)})`);
+  }
+  out.push("");
+  return out;
 }
 function itemAnchor(id) {
   let out = "item-";
@@ -72899,6 +72941,7 @@ function renderDiffMarkdown(v3, opts = {}) {
     if (g.error === void 0) out.push(`Under the new guideline ${g.items_failing_head} of ${items2(g.items_checked)} would fail (${g.items_failing_base} under the current one); guideline change gate: ${g.gate ?? DEFAULT_GUIDELINE_CHANGE_GATE}.`, "");
     if (g.changes.length) out.push(`<details${open2}><summary>What changed (${g.changes.length})</summary>`, "", ...g.changes.map((c) => `- ${escapeMarkdown(c)}`), "", "</details>", "");
   }
+  if (v3.trends) out.push(...trendLines(v3.trends));
   if (v3.auditSample.length) out.push(`**Audit sample for senior review:** ${v3.auditSample.map(escapeMarkdown).join(", ")}`, "");
   out.push(...reviewDiffMarkdown(diff, v3.review, { open: opts.summary }));
   const links = [v3.runUrl ? `[Workflow run](${v3.runUrl})` : null, "the full report is in the job summary"].filter(Boolean);
@@ -72987,7 +73030,8 @@ function viewOf(r, runUrl, note, links = {}) {
     guidelineChange: r.guideline_change,
     dataset: r.config_path ?? null,
     ...note ? { note } : {},
-    ...r.report.review ? { review: reviewViewOf(r.report) } : {}
+    ...r.report.review ? { review: reviewViewOf(r.report) } : {},
+    ...r.annotator_trends ? { trends: r.annotator_trends } : {}
   };
 }
 var truncationTail = (runUrl, limit) => `> \u2702\uFE0F **Truncated** to fit ${limit}. The full report is in the job summary of ${runUrl ? `[the workflow run](${runUrl})` : "the workflow run"} and in the report artifact.`;
@@ -73326,6 +73370,866 @@ function picturesNote(pics, pictured) {
   return `<p class="note">${plural4(pictured, "item")} pictured (at most ${pics.maxItems}, worst first${over}).</p>`;
 }
 
+// node/history-trends.ts
+import { execFileSync as execFileSync3 } from "node:child_process";
+import { join as join4 } from "node:path";
+
+// node/history-walk.ts
+init_errors();
+init_git();
+import { execFileSync as execFileSync2 } from "node:child_process";
+import { existsSync as existsSync5, readFileSync as readFileSync5 } from "node:fs";
+import { isAbsolute, join as join3 } from "node:path";
+
+// node/cache.ts
+import { existsSync as existsSync4, mkdirSync, readFileSync as readFileSync4, renameSync as renameSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { join as join2 } from "node:path";
+import { createHash } from "node:crypto";
+function cacheKey(parts) {
+  const h3 = createHash("sha256");
+  for (const p of parts) {
+    const s = p === null ? "\0null" : String(p);
+    h3.update(`${s.length}:${s}
+`);
+  }
+  return h3.digest("hex");
+}
+function openDiskCache(dir) {
+  let ready = false;
+  const pathOf = (kind, key) => join2(dir, kind, key.slice(0, 2), `${key}.json`);
+  return {
+    get(kind, key) {
+      const p = pathOf(kind, key);
+      if (!existsSync4(p)) return void 0;
+      try {
+        return JSON.parse(readFileSync4(p, "utf8"));
+      } catch {
+        return void 0;
+      }
+    },
+    put(kind, key, value2) {
+      if (!ready) {
+        mkdirSync(dir, { recursive: true });
+        const ignore = join2(dir, ".gitignore");
+        if (!existsSync4(ignore)) writeFileSync2(ignore, "*\n");
+        ready = true;
+      }
+      const p = pathOf(kind, key);
+      mkdirSync(join2(p, ".."), { recursive: true });
+      const tmp = `${p}.${process.pid}.tmp`;
+      try {
+        writeFileSync2(tmp, JSON.stringify(value2));
+        renameSync2(tmp, p);
+      } catch {
+      }
+    }
+  };
+}
+
+// node/history-walk.ts
+init_tree();
+init_context();
+init_config();
+init_hash();
+init_glob();
+init_items();
+init_check();
+
+// shared/history/export-diff.ts
+init_hash();
+init_items();
+init_labelstudio();
+var isSpace = (c) => c === 32 || c === 10 || c === 13 || c === 9;
+var decoder = new TextDecoder();
+var textOf = (e2, i2) => decoder.decode(e2.bytes.subarray(e2.starts[i2], e2.ends[i2]));
+function sameBytes(a, a0, a1, b, b0, b1) {
+  if (a1 - a0 !== b1 - b0) return false;
+  for (let i2 = 0; i2 < a1 - a0; i2++) if (a[a0 + i2] !== b[b0 + i2]) return false;
+  return true;
+}
+function commonPrefix(a, b) {
+  const n2 = Math.min(a.length, b.length);
+  let i2 = 0;
+  for (const step = 4096; i2 + step <= n2 && sameBytes(a, i2, i2 + step, b, i2, i2 + step); i2 += step) ;
+  while (i2 < n2 && a[i2] === b[i2]) i2++;
+  return i2;
+}
+function commonSuffix(a, b, max2) {
+  let k = 0;
+  for (const step = 4096; k + step <= max2 && sameBytes(a, a.length - k - step, a.length - k, b, b.length - k - step, b.length - k); k += step) ;
+  while (k < max2 && a[a.length - 1 - k] === b[b.length - 1 - k]) k++;
+  return k;
+}
+function cutTasks(bytes, previous) {
+  const n2 = bytes.length;
+  let i2 = bytes[0] === 239 && bytes[1] === 187 && bytes[2] === 191 ? 3 : 0;
+  while (i2 < n2 && isSpace(bytes[i2])) i2++;
+  const none = { head: 0, tail: 0, delta: 0 };
+  if (bytes[i2] === 123) return { starts: [i2], ends: [n2], array: false, reused: none };
+  if (bytes[i2] !== 91) return null;
+  i2++;
+  const starts = [];
+  const ends = [];
+  let j = i2;
+  while (j < n2 && isSpace(bytes[j])) j++;
+  if (bytes[j] === 93) {
+    for (j++; j < n2; j++) if (!isSpace(bytes[j])) return null;
+    return { starts, ends, array: true, reused: none };
+  }
+  let head = 0;
+  let tail = -1;
+  let delta = 0;
+  if (previous && previous.array && previous.starts.length > 0) {
+    const pre = commonPrefix(previous.bytes, bytes);
+    const suf = commonSuffix(previous.bytes, bytes, Math.min(previous.bytes.length, n2) - pre);
+    while (head < previous.ends.length - 1 && previous.ends[head] < pre) {
+      starts.push(previous.starts[head]);
+      ends.push(previous.ends[head]);
+      head++;
+    }
+    if (head > 0) i2 = previous.ends[head - 1] + 1;
+    delta = n2 - previous.bytes.length;
+    const from = previous.bytes.length - suf;
+    tail = previous.starts.findIndex((s, k) => k >= head && s - 1 >= from);
+  }
+  for (; ; ) {
+    const start = i2;
+    let depth = 0;
+    for (; i2 < n2; i2++) {
+      const c = bytes[i2];
+      if (c === 34) {
+        for (i2++; i2 < n2; i2++) {
+          const d = bytes[i2];
+          if (d === 92) i2++;
+          else if (d === 34) break;
+        }
+      } else if (c === 123 || c === 91) depth++;
+      else if (c === 125 || c === 93) {
+        if (depth === 0) break;
+        depth--;
+      } else if (c === 44 && depth === 0) break;
+    }
+    if (i2 >= n2 || bytes[i2] !== 44 && bytes[i2] !== 93) return null;
+    starts.push(start);
+    ends.push(i2);
+    if (bytes[i2] === 93) {
+      for (i2++; i2 < n2; i2++) if (!isSpace(bytes[i2])) return null;
+      return { starts, ends, array: true, reused: { head, tail: 0, delta } };
+    }
+    i2++;
+    if (tail >= 0 && i2 === previous.starts[tail] + delta) {
+      const k0 = starts.length;
+      for (let k = tail; k < previous.starts.length; k++) {
+        starts.push(previous.starts[k] + delta);
+        ends.push(previous.ends[k] + delta);
+      }
+      return { starts, ends, array: true, reused: { head, tail: previous.starts.length - tail, delta: k0 - tail } };
+    }
+  }
+}
+function parseExport(bytes, previous = null) {
+  const cut2 = cutTasks(bytes, previous);
+  if (cut2 === null) return null;
+  const { starts, ends, array, reused } = cut2;
+  const count = starts.length;
+  const e2 = { bytes, starts, ends, itemOf: [], fixed: [], items: /* @__PURE__ */ new Map(), array };
+  let known = null;
+  for (let i2 = 0; i2 < count; i2++) {
+    let id;
+    let isFixed = true;
+    const k = i2 < reused.head ? i2 : i2 >= count - reused.tail ? i2 - reused.delta : -1;
+    const same2 = k >= 0 && (i2 < reused.head || reused.delta === 0 || previous.fixed[k]);
+    if (same2) {
+      id = previous.itemOf[k];
+      isFixed = previous.fixed[k];
+    } else if (previous && i2 < previous.starts.length && sameBytes(previous.bytes, previous.starts[i2], previous.ends[i2], bytes, starts[i2], ends[i2])) {
+      id = previous.itemOf[i2];
+      isFixed = previous.fixed[i2];
+    } else if (previous && count !== previous.starts.length) {
+      if (!known) {
+        known = /* @__PURE__ */ new Map();
+        for (let m = 0; m < previous.starts.length; m++) if (previous.fixed[m]) known.set(textOf(previous, m), previous.itemOf[m]);
+      }
+      id = known.get(textOf(e2, i2));
+    }
+    if (id === void 0) {
+      let task;
+      try {
+        task = JSON.parse(textOf(e2, i2));
+      } catch {
+        return null;
+      }
+      id = taskItemId(task, i2);
+      isFixed = taskItemId(task, i2 + 1) === id;
+    }
+    e2.itemOf.push(id);
+    e2.fixed.push(isFixed);
+    const list = e2.items.get(id);
+    if (list) list.push(i2);
+    else e2.items.set(id, [i2]);
+  }
+  return e2;
+}
+var isReviewResult = (e2) => e2 !== null && typeof e2 === "object" && e2.from_name === REVIEW_FROM_NAME;
+function annotationsOf(task, index, into) {
+  const anns = task && typeof task === "object" ? task.annotations : void 0;
+  if (!Array.isArray(anns)) return;
+  for (const a of anns) {
+    if (!a || typeof a !== "object" || Array.isArray(a)) continue;
+    const rec = a;
+    if (rec.was_cancelled === true) continue;
+    const own = Array.isArray(rec.result) && rec.result.some(isReviewResult) ? { ...rec, result: rec.result.filter((e2) => !isReviewResult(e2)) } : rec;
+    into.set(scalarText(rec.id, String(index)), JSON.stringify(own));
+  }
+}
+function itemTasks(e2, item2) {
+  const tasks = (e2.items.get(item2) ?? []).map((i2) => [JSON.parse(textOf(e2, i2)), i2]);
+  return { json: tasks.map(([t]) => JSON.stringify(t)).join(""), tasks };
+}
+var sameTexts = (a, ai, b, bi) => ai.length === bi.length && ai.every((i2, k) => sameBytes(a.bytes, a.starts[i2], a.ends[i2], b.bytes, b.starts[bi[k]], b.ends[bi[k]]));
+function diffParsedExports(before2, after) {
+  try {
+    return changedTasks2(before2, after);
+  } catch (e2) {
+    if (e2 instanceof RangeError) return null;
+    throw e2;
+  }
+}
+function changedTasks2(before2, after) {
+  const out = [];
+  for (const [item2, idx] of after.items) {
+    const oldIdx = before2?.items.get(item2);
+    if (oldIdx && sameTexts(before2, oldIdx, after, idx)) continue;
+    const o = oldIdx ? itemTasks(before2, item2) : null;
+    const n2 = itemTasks(after, item2);
+    if (o && o.json === n2.json) continue;
+    const was = /* @__PURE__ */ new Map();
+    for (const [t, i2] of o?.tasks ?? []) annotationsOf(t, i2, was);
+    const now = /* @__PURE__ */ new Map();
+    for (const [t, i2] of n2.tasks) annotationsOf(t, i2, now);
+    out.push({ item: item2, hash: sha256Text(n2.json), annotations: [...now].filter(([id, json]) => was.get(id) !== json).map(([id]) => id) });
+  }
+  return out;
+}
+var PLACEHOLDER = '{"data":{"image":"\\u0000"},"annotations":[]}';
+function exportWith(parsed, items3) {
+  if (items3.has("\0")) return null;
+  const keep = /* @__PURE__ */ new Set();
+  for (const id of items3) for (const i2 of parsed.items.get(id) ?? []) keep.add(i2);
+  const placeholder = new TextEncoder().encode(PLACEHOLDER);
+  const count = parsed.starts.length;
+  let size2 = 2 + Math.max(0, count - 1);
+  for (let i2 = 0; i2 < count; i2++) size2 += keep.has(i2) ? parsed.ends[i2] - parsed.starts[i2] : placeholder.length;
+  const out = new Uint8Array(size2);
+  let at = 0;
+  out[at++] = 91;
+  for (let i2 = 0; i2 < count; i2++) {
+    if (i2 > 0) out[at++] = 44;
+    const part = keep.has(i2) ? parsed.bytes.subarray(parsed.starts[i2], parsed.ends[i2]) : placeholder;
+    out.set(part, at);
+    at += part.length;
+  }
+  out[at++] = 93;
+  return out;
+}
+
+// node/history-walk.ts
+var CACHE_FORMAT = 2;
+var MAX_BUFFER2 = 1024 * 1024 * 1024;
+function git2(top, args) {
+  try {
+    return execFileSync2("git", args, { cwd: top, maxBuffer: MAX_BUFFER2, stdio: ["ignore", "pipe", "pipe"] }).toString();
+  } catch (e2) {
+    const stderr = String(e2.stderr ?? "").trim();
+    throw new SegqcError("usage", `git ${args[0]} failed: ${stderr || e2.message}`);
+  }
+}
+function firstParentCommits(repo, opts) {
+  const until = repo.resolveCommit(opts.until ?? "HEAD");
+  const range2 = [until];
+  if (opts.since) {
+    let sinceRev = null;
+    try {
+      sinceRev = execFileSync2("git", ["rev-parse", "--verify", "--quiet", `${opts.since}^{commit}`], { cwd: repo.top, stdio: ["ignore", "pipe", "ignore"] }).toString().trim() || null;
+    } catch {
+      sinceRev = null;
+    }
+    if (sinceRev) range2.push(`^${sinceRev}`);
+    else if (/^\d{4}-\d{2}(-\d{2})?([T ].*)?$/.test(opts.since)) range2.push(`--since=${opts.since}`);
+    else throw new SegqcError("usage", `--since "${opts.since}" is neither a commit of this clone nor a date (YYYY-MM-DD)`);
+  }
+  const out = git2(repo.top, ["log", "--first-parent", "--reverse", "--format=%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%s%x1e", ...range2, "--"]);
+  return out.split("").map((r) => r.replace(/^\n/, "")).filter((r) => r.length > 0).map((r) => {
+    const [sha, parents, author, email, date, subject] = r.split("");
+    const ps = parents.split(" ").filter(Boolean);
+    return { sha, parent: ps[0] ?? null, author, email, date, subject: subject ?? "", merge: ps.length > 1 };
+  });
+}
+function shallowCommits(top) {
+  const file = git2(top, ["rev-parse", "--git-path", "shallow"]).trim();
+  const abs = isAbsolute(file) ? file : join3(top, file);
+  return new Set(existsSync5(abs) ? readFileSync5(abs, "utf8").split("\n").filter(Boolean) : []);
+}
+var ZERO = /^0+$/;
+var GITLINK_MODE = "160000";
+function changesOf(top, commits, prefix) {
+  const out = /* @__PURE__ */ new Map();
+  if (commits.length === 0) return out;
+  const input = commits.map((c) => c.parent ? `${c.sha} ${c.parent}` : c.sha).join("\n") + "\n";
+  let r;
+  try {
+    r = execFileSync2("git", ["diff-tree", "--stdin", "--root", "-r", "-z", "--no-renames", "--", prefix || "."], { cwd: top, input, maxBuffer: MAX_BUFFER2, stdio: ["pipe", "pipe", "pipe"] }).toString();
+  } catch (e2) {
+    const stderr = String(e2.stderr ?? "").trim();
+    throw new SegqcError("usage", `git diff-tree failed: ${stderr || e2.message}`);
+  }
+  const parts = r.split("\0");
+  let current = [];
+  for (let i2 = 0; i2 < parts.length; i2++) {
+    const t = parts[i2].replace(/^\n/, "");
+    if (!t) continue;
+    if (!t.startsWith(":")) {
+      current = [];
+      out.set(t, current);
+      continue;
+    }
+    const [, newMode, oldOid, newOid, status] = t.slice(1).split(" ");
+    const path = parts[++i2];
+    current.push({ status: status[0], path: path.slice(prefix.length), oldOid: ZERO.test(oldOid) ? null : oldOid, newOid: ZERO.test(newOid) ? null : newOid, newMode });
+  }
+  return out;
+}
+function blobIds(top, sha, prefix) {
+  const out = /* @__PURE__ */ new Map();
+  for (const rec of git2(top, ["ls-tree", "-r", "-z", sha, "--", prefix || "."]).split("\0")) {
+    if (!rec) continue;
+    const tab = rec.indexOf("	");
+    const [, type, oid] = rec.slice(0, tab).split(" ");
+    if (type === "blob") out.set(rec.slice(tab + 1).slice(prefix.length), oid);
+  }
+  return out;
+}
+var isSidecar2 = (p) => p.endsWith(".segqc.json") || p.endsWith(".review.json");
+var parentDir2 = (p) => {
+  const parts = p.split("/");
+  return parts.length >= 2 ? parts[parts.length - 2] : null;
+};
+var itemIdsOf = (p) => {
+  const ids = [itemStem(p)];
+  if (p.toLowerCase().endsWith(".dcm") && parentDir2(p)) ids.push(parentDir2(p));
+  return ids;
+};
+function branchAuthors(top, c, prefix) {
+  const out = /* @__PURE__ */ new Map();
+  const log2 = git2(top, ["-c", "core.quotePath=false", "log", "--format=%x1e%an", "--name-only", `${c.parent}..${c.sha}`, "--", prefix || "."]);
+  for (const rec of log2.split("")) {
+    const [author, ...paths] = rec.split("\n");
+    for (const p of paths) if (p && p.startsWith(prefix) && !out.has(p.slice(prefix.length))) out.set(p.slice(prefix.length), author);
+  }
+  return out;
+}
+function walkHistory(dir, opts) {
+  const repo = openGitRepository(dir);
+  const { top, prefix } = repo;
+  const shallow = git2(top, ["rev-parse", "--is-shallow-repository"]).trim() === "true";
+  const boundary = shallow ? shallowCommits(top) : /* @__PURE__ */ new Set();
+  const commits = firstParentCommits(repo, opts);
+  const stats2 = { steps: commits.length, stepsFromCache: 0, itemsJudged: 0, itemsFromCache: 0, reads: [] };
+  const readBlobs = (wanted) => {
+    if (wanted.length === 0) return [];
+    const got = catFileBatch(top, wanted.map((m) => m.oid));
+    return wanted.map((m, i2) => {
+      stats2.reads.push(m.path);
+      const e2 = got[i2];
+      if ("problem" in e2) throw new SegqcError("usage", `git cat-file failed: ${prefix}${m.path} (${m.oid.slice(0, 7)}) is ${e2.problem}`);
+      return e2.data;
+    });
+  };
+  const readSmall = (path, oid) => {
+    const key = cacheKey(["text", oid]);
+    const hit = opts.cache.get("text", key);
+    if (hit) return new Uint8Array(Buffer.from(hit.base64, "base64"));
+    const [bytes] = readBlobs([{ path, oid }]);
+    opts.cache.put("text", key, { base64: Buffer.from(bytes).toString("base64") });
+    return bytes;
+  };
+  const configs = /* @__PURE__ */ new Map();
+  const contexts = /* @__PURE__ */ new Map();
+  const loadContext = (ids) => {
+    const configOid = ids.get(opts.configPath);
+    if (!configOid) return { error: `no ${opts.configPath} in this commit` };
+    let config = configs.get(configOid);
+    if (!config) {
+      const bytes = readSmall(opts.configPath, configOid);
+      try {
+        const cfg = parseConfig(new TextDecoder().decode(bytes), opts.configPath);
+        config = { bytes, guidelinePath: guidelinePathOf(opts.configPath, cfg.guideline) };
+      } catch (e2) {
+        if (!isSegqcError(e2)) throw e2;
+        config = { error: e2.message };
+      }
+      configs.set(configOid, config);
+    }
+    if ("error" in config) return config;
+    const { bytes: configBytes, guidelinePath } = config;
+    const guidelineOid = ids.get(guidelinePath) ?? "";
+    const key = `${configOid}:${guidelineOid}`;
+    let loaded = contexts.get(key);
+    if (!loaded) {
+      const files = { [opts.configPath]: configBytes };
+      if (guidelineOid) files[guidelinePath] = readSmall(guidelinePath, guidelineOid);
+      try {
+        loaded = { ctx: loadDatasetContext(memoryTree(files, "commit"), opts.configPath), configOid, guidelineOid };
+      } catch (e2) {
+        if (!isSegqcError(e2)) throw e2;
+        loaded = { error: e2.message };
+      }
+      contexts.set(key, loaded);
+    }
+    return loaded;
+  };
+  let tree = null;
+  const idsAt = (c, changes2) => {
+    if (tree && c.parent !== null && tree.sha === c.parent) {
+      for (const ch of changes2) {
+        if (ch.newOid === null || ch.newMode === GITLINK_MODE) tree.ids.delete(ch.path);
+        else tree.ids.set(ch.path, ch.newOid);
+      }
+      tree = { sha: c.sha, ids: tree.ids };
+    } else tree = { sha: c.sha, ids: blobIds(top, c.sha, prefix) };
+    return tree.ids;
+  };
+  const seenExports = /* @__PURE__ */ new Map();
+  const exportsAt = (wanted) => {
+    const out = /* @__PURE__ */ new Map();
+    const latest = /* @__PURE__ */ new Map();
+    const missing = [];
+    for (const w of wanted) {
+      const seen = seenExports.get(w.path);
+      if (seen && seen.oid === w.oid) out.set(`${w.path}\0${w.oid}`, seen);
+      else if (!missing.some((m) => m.oid === w.oid && m.path === w.path)) missing.push(w);
+    }
+    const bytes = readBlobs(missing);
+    missing.forEach((m, i2) => {
+      const previous = latest.get(m.path) ?? seenExports.get(m.path) ?? null;
+      const seen = { oid: m.oid, parsed: parseExport(bytes[i2], previous?.parsed ?? null), size: bytes[i2].length };
+      latest.set(m.path, seen);
+      out.set(`${m.path}\0${m.oid}`, seen);
+    });
+    return out;
+  };
+  const judgeStep = (c, allChanges) => {
+    const base = { commit: c, guideline: null, failOn: "error", items: [] };
+    const ids = idsAt(c, allChanges);
+    const loaded = loadContext(ids);
+    if ("error" in loaded) return { ...base, gap: loaded.error };
+    const { ctx } = loaded;
+    const guideline = { id: ctx.guideline.id, version: ctx.guideline.version, sha256: guidelineSha256(ctx.guideline), path: ctx.guidelinePath };
+    const failOn = ctx.config.gate.fail_on;
+    const sources = ctx.config.sources;
+    const reference = ctx.config.reference ?? null;
+    const lsGlobs = sources.filter((s) => s.format === "labelstudio").map((s) => globToRegExp(s.path));
+    const fileGlobs = [...sources.filter((s) => s.format !== "labelstudio").flatMap((s) => [s.path, ...s.images ? [s.images.replace(/\{id\}/g, "*")] : []]), ...reference ? [reference.path] : []].map(globToRegExp);
+    const isExport = (p) => lsGlobs.some((re) => re.test(p));
+    const isItemFile = (p) => fileGlobs.some((re) => re.test(p));
+    const changedPaths = /* @__PURE__ */ new Set();
+    const changedIds = /* @__PURE__ */ new Set();
+    const lsTasks = /* @__PURE__ */ new Map();
+    const exportChanges = allChanges.filter((ch) => ch.newOid !== null && isExport(ch.path));
+    const diffs = /* @__PURE__ */ new Map();
+    const uncached = [];
+    for (const ch of exportChanges) {
+      const diff = opts.cache.get("export", cacheKey(["export-diff", CACHE_FORMAT, ch.oldOid, ch.newOid]))?.diff;
+      if (diff === void 0) uncached.push(ch);
+      else diffs.set(ch, diff);
+    }
+    const versions = exportsAt(uncached.flatMap((ch) => [...ch.oldOid ? [{ path: ch.path, oid: ch.oldOid }] : [], { path: ch.path, oid: ch.newOid }]));
+    for (const ch of uncached) {
+      const after = versions.get(`${ch.path}\0${ch.newOid}`);
+      const before2 = ch.oldOid ? versions.get(`${ch.path}\0${ch.oldOid}`) : null;
+      const diff = after.parsed === null ? null : diffParsedExports(before2?.parsed ?? null, after.parsed);
+      opts.cache.put("export", cacheKey(["export-diff", CACHE_FORMAT, ch.oldOid, ch.newOid]), { diff });
+      diffs.set(ch, diff);
+    }
+    for (const ch of exportChanges) {
+      const after = versions.get(`${ch.path}\0${ch.newOid}`);
+      if (after) seenExports.set(ch.path, after);
+      else seenExports.delete(ch.path);
+    }
+    for (const ch of allChanges) {
+      if (ch.newOid === null) continue;
+      if (isExport(ch.path)) {
+        const diff = diffs.get(ch);
+        if (diff === null) {
+          changedIds.add(itemStem(ch.path));
+          lsTasks.set(itemStem(ch.path), [{ file: ch.path, hash: ch.newOid, annotations: [] }]);
+        } else {
+          for (const t of diff) {
+            changedIds.add(t.item);
+            lsTasks.set(t.item, [...lsTasks.get(t.item) ?? [], { file: ch.path, hash: t.hash, annotations: t.annotations }]);
+          }
+        }
+      } else if (isItemFile(ch.path) || isSidecar2(ch.path)) {
+        changedPaths.add(ch.path);
+        for (const id of itemIdsOf(ch.path)) changedIds.add(id);
+      }
+    }
+    if (changedIds.size === 0) return { ...base, guideline, failOn, gap: null };
+    const filesById = /* @__PURE__ */ new Map();
+    for (const p of ids.keys()) {
+      if (isExport(p) || !(isItemFile(p) || isSidecar2(p))) continue;
+      for (const id of itemIdsOf(p)) if (changedIds.has(id)) filesById.set(id, [...filesById.get(id) ?? [], p]);
+    }
+    const keys = /* @__PURE__ */ new Map();
+    for (const id of changedIds) {
+      const parts = [];
+      for (const p of filesById.get(id) ?? []) parts.push(p, ids.get(p));
+      for (const t of lsTasks.get(id) ?? []) parts.push(t.file, t.hash);
+      keys.set(id, cacheKey(["item", CACHE_FORMAT, opts.toolVersion, loaded.configOid, loaded.guidelineOid, id, ...parts]));
+    }
+    const reports = /* @__PURE__ */ new Map();
+    const toJudge = [];
+    for (const [id, key] of keys) {
+      const hit = opts.cache.get("item", key);
+      if (hit) {
+        stats2.itemsFromCache++;
+        reports.set(id, hit.report);
+      } else toJudge.push(id);
+    }
+    if (toJudge.length > 0) {
+      const files = /* @__PURE__ */ new Set();
+      for (const id of toJudge) {
+        for (const p of filesById.get(id) ?? []) files.add(p);
+        for (const t of lsTasks.get(id) ?? []) files.add(t.file);
+      }
+      const listed = [...files].sort();
+      const judged = new Set(toJudge);
+      const reduced = /* @__PURE__ */ new Map();
+      const exportFiles = listed.filter((p) => isExport(p) && ids.has(p));
+      const parsedExports = exportsAt(exportFiles.map((p) => ({ path: p, oid: ids.get(p) })));
+      for (const p of exportFiles) {
+        const seen = parsedExports.get(`${p}\0${ids.get(p)}`);
+        seenExports.set(p, seen);
+        const bytes = seen.parsed && seen.size <= MAX_EXPORT_BYTES ? exportWith(seen.parsed, judged) : null;
+        if (bytes) reduced.set(p, bytes);
+      }
+      let commitTree = null;
+      const tree2 = {
+        name: `commit ${c.sha.slice(0, 7)}`,
+        list: () => listed,
+        read: (p) => {
+          const own = reduced.get(p);
+          if (own) return own;
+          if (!commitTree) {
+            commitTree = repo.commitTree(c.sha, prefix);
+            commitTree.prefetch(listed.filter((f) => !reduced.has(f)));
+          }
+          stats2.reads.push(p);
+          return commitTree.read(p);
+        }
+      };
+      const labelValues = Object.fromEntries(ctx.guideline.labels.map((l) => [l.name, l.value]));
+      const found = discoverItems(tree2, sources, { labelValues, reference });
+      const orphans = new Set(found.orphans);
+      const pending = new Map(found.items.map((i2) => [i2.id, i2]));
+      for (const id of toJudge) {
+        const p = pending.get(id);
+        const report = p ? checkPendingItem(ctx.guideline, tree2, p, orphans.has(id)) : null;
+        stats2.itemsJudged++;
+        reports.set(id, report);
+        opts.cache.put("item", keys.get(id), { report });
+      }
+    }
+    const mergedAuthors = c.merge && c.parent ? branchAuthors(top, c, prefix) : null;
+    const items3 = [];
+    for (const id of [...changedIds].sort()) {
+      const report = reports.get(id);
+      if (!report) continue;
+      const lsChanged = new Set((lsTasks.get(id) ?? []).flatMap((t) => t.annotations));
+      const changed = report.annotations.filter((a) => changedPaths.has(a.source) || a.id !== null && (changedPaths.has(a.id) || lsChanged.has(a.id)) || changedPaths.has(sidecarOf(a.source))).map((a) => a.id ?? a.source);
+      const authors = {};
+      if (mergedAuthors) {
+        for (const a of report.annotations) {
+          const by = mergedAuthors.get(a.source) ?? (lsTasks.get(id) ?? []).map((t) => mergedAuthors.get(t.file)).find((x2) => x2 !== void 0);
+          if (by !== void 0) authors[a.id ?? a.source] = by;
+        }
+      }
+      items3.push(Object.keys(authors).length > 0 ? { report, changed, authors } : { report, changed });
+    }
+    const reasons = ctx.guideline.review?.reasons ?? [];
+    return { commit: c, guideline, failOn, gap: null, items: items3, ...reasons.length > 0 ? { reasons: Object.fromEntries(reasons.map((r) => [r.id, r.title])) } : {} };
+  };
+  const stepKey = (c) => cacheKey(["step", CACHE_FORMAT, opts.toolVersion, c.sha, c.parent, prefix, opts.configPath, boundary.has(c.sha) ? "boundary" : ""]);
+  const cached = commits.map((c) => opts.cache.get("step", stepKey(c)));
+  const changes = changesOf(top, commits.filter((c, i2) => !cached[i2] && !boundary.has(c.sha)), prefix);
+  const steps = [];
+  commits.forEach((c, i2) => {
+    let step = cached[i2];
+    if (step) stats2.stepsFromCache++;
+    else {
+      step = boundary.has(c.sha) ? { commit: c, guideline: null, failOn: "error", items: [], gap: `the clone's history starts here (shallow clone): fetch the rest with git fetch --unshallow, or actions/checkout with fetch-depth: 0` } : judgeStep(c, changes.get(c.sha) ?? []);
+      opts.cache.put("step", stepKey(c), step);
+    }
+    steps.push(step);
+    opts.onStep?.(i2 + 1, commits.length);
+  });
+  const notes = [];
+  if (shallow) {
+    notes.push(`this is a shallow clone: the history seen is ${commits.length} commit${commits.length === 1 ? "" : "s"}; fetch the rest with git fetch --unshallow (on GitHub: actions/checkout with fetch-depth: 0)`);
+  }
+  return { steps, shallow, notes, stats: stats2 };
+}
+
+// shared/history/scorecard.ts
+init_gate();
+
+// shared/history/types.ts
+var HISTORY_SCHEMA_VERSION = 1;
+
+// shared/history/scorecard.ts
+function isoWeek(day2) {
+  const d = /* @__PURE__ */ new Date(`${day2.slice(0, 10)}T00:00:00Z`);
+  const dow = (d.getUTCDay() + 6) % 7;
+  d.setUTCDate(d.getUTCDate() - dow + 3);
+  const year = d.getUTCFullYear();
+  const jan4 = new Date(Date.UTC(year, 0, 4));
+  const week = 1 + Math.round(((d.getTime() - jan4.getTime()) / 864e5 - 3 + (jan4.getUTCDay() + 6) % 7) / 7);
+  return `${year}-W${String(week).padStart(2, "0")}`;
+}
+function periodOf(step, by) {
+  if (by === "commit") return step.commit.sha.slice(0, 7);
+  return by === "month" ? step.commit.date.slice(0, 7) : isoWeek(step.commit.date);
+}
+var acc = () => ({ annotations: 0, findings: [], firstSubmissions: 0, firstPass: 0, rework: 0, diceOthers: [], nsdOthers: [], diceRef: [], nsdRef: [], accepted: 0, acceptedWithFixes: 0, rejected: 0, rejectReasons: /* @__PURE__ */ new Map() });
+var mean = (xs) => xs.length ? xs.reduce((s, x2) => s + x2, 0) / xs.length : null;
+var ratio = (a, b) => b > 0 ? a / b : null;
+function reviewOutcomes(a, titles) {
+  return {
+    verdicts: a.accepted + a.acceptedWithFixes + a.rejected,
+    accepted: a.accepted,
+    accepted_with_fixes: a.acceptedWithFixes,
+    rejected: a.rejected,
+    reject_reasons: [...a.rejectReasons].map(([id, count]) => ({ id, title: titles.get(id) ?? null, count })).sort((x2, y) => y.count - x2.count || (x2.id < y.id ? -1 : x2.id > y.id ? 1 : 0))
+  };
+}
+function stats(a, titles) {
+  const by_severity = { error: 0, warning: 0, info: 0 };
+  const by_rule = {};
+  for (const f of a.findings) {
+    by_severity[f.severity]++;
+    by_rule[f.rule] = (by_rule[f.rule] ?? 0) + 1;
+  }
+  return {
+    annotations: a.annotations,
+    findings: a.findings.length,
+    findings_per_annotation: ratio(a.findings.length, a.annotations),
+    by_severity,
+    by_rule: Object.fromEntries(Object.entries(by_rule).sort(([x2], [y]) => x2 < y ? -1 : 1)),
+    first_submissions: a.firstSubmissions,
+    first_pass: a.firstPass,
+    first_pass_rate: ratio(a.firstPass, a.firstSubmissions),
+    rework: a.rework,
+    dice_vs_others: mean(a.diceOthers),
+    nsd_vs_others: mean(a.nsdOthers),
+    dice_vs_reference: mean(a.diceRef),
+    nsd_vs_reference: mean(a.nsdRef),
+    ...titles ? { reviews: reviewOutcomes(a, titles) } : {}
+  };
+}
+var keyOf2 = (a) => a.id ?? a.source;
+function attributed(f, a, item2) {
+  if (f.annotation !== null) return f.annotation === a.id;
+  if (f.annotator !== null) return f.annotator === a.annotator;
+  return item2.annotations.length === 1;
+}
+var isLfsPointer2 = (f) => f.rule === "format.unreadable" && f.reason === "lfs_pointer";
+function buildHistory(steps, opts) {
+  const periods = [];
+  const byAnnotator = /* @__PURE__ */ new Map();
+  const byRule = /* @__PURE__ */ new Map();
+  const periodAnnotations = /* @__PURE__ */ new Map();
+  const total = acc();
+  const lastFailed = /* @__PURE__ */ new Map();
+  const lastRejected = /* @__PURE__ */ new Map();
+  const lastAuthor = /* @__PURE__ */ new Map();
+  const verdictsSeen = /* @__PURE__ */ new Set();
+  const reasonTitles = /* @__PURE__ */ new Map();
+  const guidelines = [];
+  const gaps = [];
+  const stepRows = [];
+  let itemsJudged = 0;
+  let lfs = 0;
+  let itemFindings = 0;
+  const annotatorAcc = (name, period) => {
+    let a = byAnnotator.get(name);
+    if (!a) byAnnotator.set(name, a = { total: acc(), periods: /* @__PURE__ */ new Map() });
+    let p = a.periods.get(period);
+    if (!p) a.periods.set(period, p = acc());
+    return [a.total, p, total];
+  };
+  for (const step of steps) {
+    const period = periodOf(step, opts.by);
+    if (periods[periods.length - 1] !== period && !periods.includes(period)) periods.push(period);
+    const g = step.guideline;
+    if (g && guidelines[guidelines.length - 1]?.sha256 !== g.sha256) guidelines.push({ ...g, commit: step.commit.sha, date: step.commit.date, period });
+    if (step.gap !== null) gaps.push({ commit: step.commit.sha, date: step.commit.date, period, error: step.gap });
+    let stepAnnotations = 0, stepFindings = 0;
+    for (const [id, title] of Object.entries(step.reasons ?? {})) reasonTitles.set(id, title);
+    for (const { report: item2, changed, authors } of step.items) {
+      itemsJudged++;
+      const changedSet = new Set(changed);
+      const counted = /* @__PURE__ */ new Set();
+      const rule = (f) => {
+        if (counted.has(f)) return;
+        counted.add(f);
+        stepFindings++;
+        if (isLfsPointer2(f)) lfs++;
+        let m = byRule.get(f.rule);
+        if (!m) byRule.set(f.rule, m = /* @__PURE__ */ new Map());
+        m.set(period, (m.get(period) ?? 0) + 1);
+      };
+      for (const a of item2.annotations) {
+        if (!changedSet.has(keyOf2(a))) continue;
+        const name = a.annotator ?? authors?.[keyOf2(a)] ?? step.commit.author;
+        const mine = item2.findings.filter((f) => attributed(f, a, item2));
+        mine.forEach(rule);
+        const fails = gateFails({ errors: mine.filter((f) => f.severity === "error").length, warnings: mine.filter((f) => f.severity === "warning").length }, step.failOn);
+        const id = `${item2.id}\0${keyOf2(a)}`;
+        const seen = lastFailed.get(id);
+        const wasRejected = lastRejected.get(id) === true;
+        lastFailed.set(id, fails);
+        lastAuthor.set(id, name);
+        const self3 = a.annotator ?? a.id ?? "?";
+        const rows = item2.agreement.filter((r) => r.a === self3 || r.b === self3);
+        stepAnnotations++;
+        periodAnnotations.set(period, (periodAnnotations.get(period) ?? 0) + 1);
+        for (const x2 of annotatorAcc(name, period)) {
+          x2.annotations++;
+          x2.findings.push(...mine);
+          if (seen === void 0) {
+            x2.firstSubmissions++;
+            if (!fails) x2.firstPass++;
+          } else if (seen || wasRejected) x2.rework++;
+          for (const r of rows) {
+            const ref = r.a === "reference" || r.b === "reference";
+            (ref ? x2.diceRef : x2.diceOthers).push(r.dice);
+            if (r.nsd !== null) (ref ? x2.nsdRef : x2.nsdOthers).push(r.nsd);
+          }
+        }
+      }
+      for (const r of item2.reviews ?? []) {
+        if (r.verdict === null) continue;
+        const key = JSON.stringify([item2.id, r.annotation, r.stage, r.reviewer, r.time, r.verdict, r.reasons]);
+        if (verdictsSeen.has(key)) continue;
+        verdictsSeen.add(key);
+        const id = `${item2.id}\0${r.annotation}`;
+        const a = item2.annotations.find((x2) => keyOf2(x2) === r.annotation);
+        const name = r.annotator ?? a?.annotator ?? lastAuthor.get(id) ?? (a ? authors?.[keyOf2(a)] : void 0) ?? step.commit.author;
+        for (const x2 of annotatorAcc(name, period)) {
+          if (r.verdict === "reject") {
+            x2.rejected++;
+            for (const reason of r.reasons) x2.rejectReasons.set(reason, (x2.rejectReasons.get(reason) ?? 0) + 1);
+          } else if (r.verdict === "accept") x2.accepted++;
+          else x2.acceptedWithFixes++;
+        }
+      }
+      for (const a of item2.annotations) {
+        const id = `${item2.id}\0${keyOf2(a)}`;
+        lastRejected.set(id, (item2.reviews ?? []).some((r) => r.annotation === keyOf2(a) && r.status === "rejected"));
+      }
+      for (const f of item2.findings) {
+        if (item2.annotations.some((a) => attributed(f, a, item2))) continue;
+        rule(f);
+        itemFindings++;
+      }
+    }
+    stepRows.push({
+      commit: step.commit.sha,
+      parent: step.commit.parent,
+      author: step.commit.author,
+      date: step.commit.date,
+      subject: step.commit.subject,
+      merge: step.commit.merge,
+      period,
+      guideline_version: g?.version ?? null,
+      gap: step.gap,
+      items: step.items.length,
+      annotations: stepAnnotations,
+      findings: stepFindings
+    });
+  }
+  const titles = verdictsSeen.size > 0 ? reasonTitles : null;
+  const annotators = [...byAnnotator.entries()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([annotator, a]) => ({ annotator, totals: stats(a.total, titles), periods: periods.filter((p) => a.periods.has(p)).map((p) => ({ period: p, ...stats(a.periods.get(p), titles) })) }));
+  const rules = [...byRule.entries()].map(([rule, m]) => ({
+    rule,
+    total: [...m.values()].reduce((s, x2) => s + x2, 0),
+    periods: periods.map((p) => ({ period: p, count: m.get(p) ?? 0, per_annotation: ratio(m.get(p) ?? 0, periodAnnotations.get(p) ?? 0) }))
+  })).sort((a, b) => b.total - a.total || (a.rule < b.rule ? -1 : 1));
+  const notes = [...opts.notes ?? []];
+  if (lfs > 0) notes.push(`${lfs} file${lfs === 1 ? " is a Git LFS pointer" : "s are Git LFS pointers"} without content in the clone: they are format.unreadable findings; fetch the content (git lfs pull, or actions/checkout with lfs: true) to judge them`);
+  return {
+    kind: "segqc-history",
+    schema_version: HISTORY_SCHEMA_VERSION,
+    tool: { name: "segqc", version: opts.toolVersion },
+    range: { first: steps[0]?.commit.sha ?? null, last: steps[steps.length - 1]?.commit.sha ?? null, commits: steps.length, shallow: opts.shallow },
+    by: opts.by,
+    periods,
+    guidelines,
+    gaps,
+    steps: stepRows,
+    annotators,
+    rules,
+    totals: { ...stats(total, titles), item_findings: itemFindings, items_judged: itemsJudged, lfs_pointers: lfs },
+    notes
+  };
+}
+
+// shared/history/trends.ts
+init_diff();
+function changedBy(diff) {
+  const names2 = /* @__PURE__ */ new Set();
+  for (const item2 of diff.items) {
+    if (item2.unchanged) continue;
+    for (const l of item2.labels.filter(labelChanged)) {
+      if (l.annotator) names2.add(l.annotator);
+      else for (const c of l.committed_by ?? []) names2.add(c.name);
+    }
+  }
+  return [...names2].sort();
+}
+function annotatorTrends(report, annotators, periods) {
+  const last = report.periods.slice(-periods);
+  const out = [];
+  for (const name of annotators) {
+    const card = report.annotators.find((a) => a.annotator === name);
+    if (!card) continue;
+    const by = new Map(card.periods.map((p) => [p.period, p.annotations > 0 ? p.findings_per_annotation : null]));
+    const values = last.map((p) => by.get(p) ?? null);
+    if (values.every((v3) => v3 === null)) continue;
+    out.push({ annotator: name, periods: last, findings_per_annotation: values });
+  }
+  return out;
+}
+
+// node/history-trends.ts
+var TREND_PERIODS = 6;
+function historyTrends(dir, opts) {
+  if (opts.annotators.length === 0) return null;
+  try {
+    if (execFileSync3("git", ["rev-parse", "--is-shallow-repository"], { cwd: dir, stdio: ["ignore", "pipe", "ignore"] }).toString().trim() === "true") return null;
+    const date = execFileSync3("git", ["log", "-1", "--format=%aI", opts.until], { cwd: dir, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    const d = new Date(Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1 - (TREND_PERIODS - 1), 1));
+    const since = d.toISOString().slice(0, 10);
+    const walk = walkHistory(dir, { configPath: opts.configPath, since, until: opts.until, cache: openDiskCache(opts.cacheDir ?? join4(dir, ".segqc/cache")), toolVersion: opts.toolVersion });
+    if (walk.shallow) return null;
+    const report = buildHistory(walk.steps, { by: "month", toolVersion: opts.toolVersion, shallow: false });
+    const trends = annotatorTrends(report, opts.annotators, TREND_PERIODS);
+    return trends.length > 0 ? trends : null;
+  } catch {
+    return null;
+  }
+}
+
 // action/src/modes/check.ts
 function openRepository(dir) {
   try {
@@ -73337,7 +74241,7 @@ function openRepository(dir) {
 function configInRepo(top, workspace, config) {
   const abs = resolve(workspace, config);
   const rel = relative2(top, abs);
-  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) throw new SegqcError("usage", `input config "${config}" is not a file inside the repository ${top}`);
+  if (rel === "" || rel.startsWith("..") || isAbsolute2(rel)) throw new SegqcError("usage", `input config "${config}" is not a file inside the repository ${top}`);
   return rel.split(sep3).join("/");
 }
 async function runCheckMode(ctx) {
@@ -73349,7 +74253,7 @@ async function runCheckMode(ctx) {
     throw new SegqcError("usage", "no base and head commits: run on a pull_request event, or set the inputs base and head");
   }
   let probe = dirname(resolve(ctx.workspace, inputs.config));
-  while (!existsSync4(probe) && dirname(probe) !== probe) probe = dirname(probe);
+  while (!existsSync6(probe) && dirname(probe) !== probe) probe = dirname(probe);
   const repo = openRepository(probe);
   const top = repo.top;
   const baseSha = repo.resolveCommit(baseRef);
@@ -73397,16 +74301,20 @@ async function runCheckMode(ctx) {
     sources: { base: { kind: "commit", dir: top, sha: baseSha, prefix }, head: { kind: "commit", dir: top, sha: headSha, prefix } }
   }) : analyzePullRequest(input);
   const analysis = { ...analyzed, diff: withCommitters(analyzed.diff, repo.committers(since ?? baseSha, headSha, prefix)) };
-  const report = pullRequestReport(analysis, {
-    repository: ctx.repository,
-    pullRequest: pr?.number ?? null,
-    shard: inputs.shard,
-    auditRate: context4.guideline.review?.audit_rate ?? 0,
-    configPath: configRel
-  });
+  const trends = inputs.shard ? null : historyTrends(join5(top, prefix), { configPath: configName, until: baseSha, annotators: changedBy(analysis.diff), toolVersion: version });
+  const report = {
+    ...pullRequestReport(analysis, {
+      repository: ctx.repository,
+      pullRequest: pr?.number ?? null,
+      shard: inputs.shard,
+      auditRate: context4.guideline.review?.audit_rate ?? 0,
+      configPath: configRel
+    }),
+    ...trends ? { annotator_trends: trends } : {}
+  };
   const name = inputs.shard ? `segqc-report-shard-${inputs.shard.index + 1}-of-${inputs.shard.count}.json` : "segqc-report.json";
-  const reportPath = join2(ctx.outDir, name);
-  mkdirSync(dirname(reportPath), { recursive: true });
+  const reportPath = join5(ctx.outDir, name);
+  mkdirSync2(dirname(reportPath), { recursive: true });
   writeFileAtomic(reportPath, JSON.stringify(report) + "\n");
   const htmlPath = reportPath.replace(/\.json$/, ".html");
   writeFileAtomic(htmlPath, renderReviewPage({ report: analysis.report, diff: analysis.diff, guidelineChange: analysis.guidelineChange, pictures: pagePictures(pictures) }));
@@ -73446,8 +74354,8 @@ init_errors();
 
 // action/src/pr-report-file.ts
 var import__2 = __toESM(require__(), 1);
-import { readdirSync as readdirSync2, readFileSync as readFileSync4, statSync as statSync4 } from "node:fs";
-import { join as join3 } from "node:path";
+import { readdirSync as readdirSync2, readFileSync as readFileSync6, statSync as statSync4 } from "node:fs";
+import { join as join6 } from "node:path";
 
 // guidelines/report.schema.json
 var report_schema_default = {
@@ -74512,6 +75420,44 @@ var pull_request_report_schema_default = {
           $ref: "#/$defs/guideline_change"
         }
       ]
+    },
+    annotator_trends: {
+      description: "Findings per annotation of the annotators who changed items in the pull request, by month over the last months of the history up to the base commit; absent without history (a shallow clone) and for shard runs.",
+      type: "array",
+      maxItems: 1e3,
+      items: {
+        type: "object",
+        required: [
+          "annotator",
+          "periods",
+          "findings_per_annotation"
+        ],
+        properties: {
+          annotator: {
+            type: "string",
+            maxLength: 1024
+          },
+          periods: {
+            type: "array",
+            maxItems: 120,
+            items: {
+              type: "string",
+              maxLength: 64
+            }
+          },
+          findings_per_annotation: {
+            type: "array",
+            maxItems: 120,
+            items: {
+              type: [
+                "number",
+                "null"
+              ]
+            }
+          }
+        },
+        additionalProperties: false
+      }
     }
   },
   $defs: {
@@ -74969,7 +75915,7 @@ function readPullRequestReport(path, label = path) {
   if (size2 > MAX_REPORT_BYTES) throw new SegqcError("report.invalid", `is ${size2} bytes, over the ${MAX_REPORT_BYTES}-byte limit`, { file: label });
   let data2;
   try {
-    data2 = JSON.parse(readFileSync4(path, "utf8"));
+    data2 = JSON.parse(readFileSync6(path, "utf8"));
   } catch (e2) {
     throw new SegqcError("report.invalid", `is not valid JSON: ${e2.message}`, { file: label });
   }
@@ -74986,7 +75932,7 @@ function reportFiles(path) {
   const out = [];
   const walk = (dir, depth) => {
     for (const e2 of readdirSync2(dir, { withFileTypes: true }).sort((a, b) => a.name < b.name ? -1 : 1)) {
-      const p = join3(dir, e2.name);
+      const p = join6(dir, e2.name);
       if (e2.isDirectory() && depth < 3) walk(p, depth + 1);
       else if (e2.isFile() && e2.name.endsWith(".json")) out.push(p);
     }
@@ -75051,8 +75997,8 @@ async function runCommentMode(ctx) {
 }
 
 // action/src/modes/merge.ts
-import { mkdirSync as mkdirSync2 } from "node:fs";
-import { join as join4, resolve as resolve3 } from "node:path";
+import { mkdirSync as mkdirSync3 } from "node:fs";
+import { join as join7, resolve as resolve3 } from "node:path";
 init_errors();
 
 // shared/dataset/merge-shards.ts
@@ -75143,8 +76089,8 @@ async function runMergeMode(ctx) {
   if (pr?.headSha && !ctx.inputs.head && merged.head_sha !== pr.headSha) {
     throw new SegqcError("report.invalid", `the shard reports are of ${merged.head_sha.slice(0, 7)}, the pull request's head is ${pr.headSha.slice(0, 7)}`);
   }
-  mkdirSync2(ctx.outDir, { recursive: true });
-  const reportPath = join4(ctx.outDir, "segqc-report.json");
+  mkdirSync3(ctx.outDir, { recursive: true });
+  const reportPath = join7(ctx.outDir, "segqc-report.json");
   writeFileAtomic(reportPath, JSON.stringify(merged) + "\n");
   info(`segqc: merged ${files.length} shard reports`);
   await publish({
@@ -75181,7 +76127,7 @@ function context3(env) {
     repository,
     pullRequest: eventPullRequest(event, repository),
     workspace: env.GITHUB_WORKSPACE || process.cwd(),
-    outDir: join5(env.RUNNER_TEMP || tmpdir(), "segqc"),
+    outDir: join8(env.RUNNER_TEMP || tmpdir(), "segqc"),
     runUrl: repository && env.GITHUB_RUN_ID ? `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID}` : null,
     serverUrl: server,
     workerScript: self2,
