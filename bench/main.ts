@@ -1,4 +1,8 @@
-/** Benchmarks of segqc; prints figures. Sections: metrics, compare, brush RLE, dataset check, history, PR action, jobs (worker threads). */
+/**
+ * Benchmarks of segqc; prints figures and writes them as JSON (bench/results.json, or `--json PATH`). Sections: metrics,
+ * compare, process (whole-process compare vs the Python peer), rle, difffull (diff --full vs check), check, history,
+ * action, jobs (worker threads).
+ */
 import { performance } from 'node:perf_hooks';
 import { ctGeometry, ctLabelMap, brushAlpha } from './synthetic.js';
 import { compareMasks } from '../shared/metrics/compare.js';
@@ -7,9 +11,13 @@ import { overlapStats } from '../shared/metrics/overlap.js';
 import { encodeBrushRle, decodeBrushRle } from '../shared/formats/brush-rle.js';
 import { encodeNifti } from '../shared/formats/nifti-write.js';
 import { readNifti } from '../shared/formats/nifti.js';
+import { resolve } from 'node:path';
+import { BenchResults, benchArgs } from './results.js';
 
-const only = process.argv.slice(2);
+const root = process.env.SEGQC_ROOT ?? resolve(import.meta.dirname ?? '.', '..');
+const { sections: only, json } = benchArgs(process.argv.slice(2), root);
 const want = (s: string) => only.length === 0 || only.includes(s);
+const results = new BenchResults();
 
 /** Median and p95 of `runs` timings of fn, in ms, after one warm-up. */
 function time(fn: () => unknown, runs = 7): { median: number; p95: number; min: number } {
@@ -27,6 +35,7 @@ function time(fn: () => unknown, runs = 7): { median: number; p95: number; min: 
 const fmt = (t: { median: number; p95: number; min: number }) => `median ${t.median.toFixed(1)} ms (min ${t.min.toFixed(1)}, p95 ${t.p95.toFixed(1)})`;
 
 async function main() {
+  results.capture();
   console.log(`segqc bench — node ${process.version}, ${process.arch}`);
   if (want('metrics') || want('compare')) {
     const g = ctGeometry();
@@ -41,13 +50,17 @@ async function main() {
       return s;
     });
     console.log(`  one pass over the label map (sum):             ${fmt(pass)}`);
+    results.add('ct_one_pass', pass);
     const ov = time(() => overlapStats(ref, cand, [1, 2]));
     console.log(`  Dice/IoU/volumes, both labels, one pass:       ${fmt(ov)}  (${(ov.median / pass.median).toFixed(1)}x one pass)`);
+    results.add('ct_overlap', ov);
     const bb = time(() => boundingBoxes(ref, g.shape, [1, 2]));
     console.log(`  bounding boxes, both labels, one pass:         ${fmt(bb)}`);
+    results.add('ct_bounding_boxes', bb);
     for (const surface of ['voxel', 'surfel'] as const) {
       const full = time(() => [1, 2].map((v) => compareMasks({ data: ref, value: v }, { data: cand, value: v }, g, { tolerances: [1, 2], surface })));
       console.log(`  full metric set, both labels (${surface.padEnd(6)}):      ${fmt(full)}   [DeepMind ~250 ms, MONAI ~470 ms]`);
+      results.add(`ct_metrics_${surface}`, full);
     }
     if (want('compare')) {
       const a = encodeNifti({ geometry: g, data: ref }, { gzip: true });
@@ -58,6 +71,7 @@ async function main() {
         return [1, 2].map((v) => compareMasks({ data: r.layers[0].data, value: v }, { data: c.layers[0].data, value: v }, g, { tolerances: [1, 2] }));
       }, 5);
       console.log(`  whole compare incl. reading two .nii.gz (${(a.length / 1024).toFixed(0)} KiB, ${(b.length / 1024).toFixed(0)} KiB): ${fmt(whole)}`);
+      results.add('ct_compare_in_process', whole);
     }
   }
   if (want('rle')) {
@@ -66,6 +80,15 @@ async function main() {
     const rle = encodeBrushRle(alpha, w, h);
     const dec = time(() => decodeBrushRle(rle, w, h, 'bench.json'), 5);
     console.log(`\nLabel Studio brush RLE 4096x4096 (${rle.length} numbers) decode + binarize: ${fmt(dec)}`);
+    results.add('brush_rle_4096', dec);
+  }
+  if (want('process')) {
+    const { benchCompareProcess } = await import('./compare-process.js');
+    benchCompareProcess(results);
+  }
+  if (want('difffull')) {
+    const { benchDiffFull } = await import('./diff-full.js');
+    benchDiffFull(results);
   }
   if (want('check')) {
     const { runDatasetBenches } = await import('./dataset.js');
@@ -87,7 +110,12 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+main()
+  .then(() => {
+    results.write(json);
+    console.log(`\nfigures written to ${json}`);
+  })
+  .catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });

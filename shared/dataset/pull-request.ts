@@ -15,7 +15,7 @@ import { buildReport, checkPendingItem, datasetAudit, type CheckedItem, type Loa
 import { reportToleranceMm } from '../rules/agreement.js';
 import { inShard, type Shard } from './shard.js';
 import { itemDiff, labelDiffs, type DatasetDiff, type ItemDiff, type SideMasks } from '../report/diff.js';
-import { namesTree, sameItemInputs, type ItemSide } from './unchanged.js';
+import { itemInputs, namesTree, sameItemInputs, type ItemSide } from './unchanged.js';
 
 /** A file the PR adds, modifies, deletes or renames (from git, not the API). */
 export interface ChangedFile {
@@ -269,8 +269,13 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
   const plan = planPullRequest(input);
   const trees = { base: { tree: input.base, listed: new Set(input.base.list()) }, head: { tree: input.head, listed: new Set(input.head.list()) } };
   const diffs: Array<{ entry: ItemDiff; base: ItemReport | null; head: ItemReport | null }> = [];
-  for (const id of plan.selected) {
-    const sides = planSides(plan, trees, id);
+  // The files the items will read, in order, so that a commit tree fetches them in batches; on the head, only those
+  // of items the PR touches (the others are checked once, on the base).
+  const planned = plan.selected.map((id) => planSides(plan, trees, id));
+  input.base.prefetch?.(planned.flatMap((s) => (s.base ? itemInputs(s.base.pending) : [])));
+  input.head.prefetch?.(planned.flatMap((s) => (s.head && !(s.base && sameItemInputs(s.base, s.head)) ? itemInputs(s.head.pending) : [])));
+  for (const [n, id] of plan.selected.entries()) {
+    const sides = planned[n];
     const d = diffItem(input.context.guideline, plan.toleranceMm, id, sides.base, sides.head, plan.changedIds.has(id));
     diffs.push({ entry: d.entry, base: d.base?.report ?? null, head: d.head?.report ?? null });
     input.onItem?.(d.entry, d.base, d.head);

@@ -25,6 +25,8 @@ export interface DatasetTree {
    * not known (a symbolic link, not a file). Trees without ids (a working directory) leave it out.
    */
   objectId?(path: string): string | null;
+  /** Announces files about to be read, in the order they will be, so a tree that can fetch them together does. */
+  prefetch?(paths: string[]): void;
 }
 
 /**
