@@ -65139,8 +65139,11 @@ function analyzePullRequest(input) {
   const plan = planPullRequest(input);
   const trees2 = { base: { tree: input.base, listed: new Set(input.base.list()) }, head: { tree: input.head, listed: new Set(input.head.list()) } };
   const diffs = [];
-  for (const id of plan.selected) {
-    const sides = planSides(plan, trees2, id);
+  const planned = plan.selected.map((id) => planSides(plan, trees2, id));
+  input.base.prefetch?.(planned.flatMap((s) => s.base ? itemInputs(s.base.pending) : []));
+  input.head.prefetch?.(planned.flatMap((s) => s.head && !(s.base && sameItemInputs(s.base, s.head)) ? itemInputs(s.head.pending) : []));
+  for (const [n2, id] of plan.selected.entries()) {
+    const sides = planned[n2];
     const d = diffItem(input.context.guideline, plan.toleranceMm, id, sides.base, sides.head, plan.changedIds.has(id));
     diffs.push({ entry: d.entry, base: d.base?.report ?? null, head: d.head?.report ?? null });
     input.onItem?.(d.entry, d.base, d.head);
