@@ -21631,6 +21631,28 @@ var init_nifti = __esm({
   }
 });
 
+// shared/formats/crc32.ts
+function crc32(b, from, to) {
+  let c = -1;
+  for (let i2 = from; i2 < to; i2++) c = CRC_TABLE[(c ^ b[i2]) & 255] ^ c >>> 8;
+  return (c ^ -1) >>> 0;
+}
+var CRC_TABLE;
+var init_crc32 = __esm({
+  "shared/formats/crc32.ts"() {
+    "use strict";
+    CRC_TABLE = (() => {
+      const t = new Int32Array(256);
+      for (let n2 = 0; n2 < 256; n2++) {
+        let c = n2;
+        for (let k = 0; k < 8; k++) c = c & 1 ? 3988292384 ^ c >>> 1 : c >>> 1;
+        t[n2] = c;
+      }
+      return t;
+    })();
+  }
+});
+
 // shared/formats/png.ts
 function brief(v3) {
   if (typeof v3 === "string") return JSON.stringify(v3.length > 60 ? `${v3.slice(0, 60)}\u2026` : v3);
@@ -21674,11 +21696,6 @@ function pngHeader(b, file) {
 function pngSize(b, file) {
   const { width, height } = pngHeader(b, file);
   return { width, height };
-}
-function crc32(b, from, to) {
-  let c = -1;
-  for (let i2 = from; i2 < to; i2++) c = CRC_TABLE[(c ^ b[i2]) & 255] ^ c >>> 8;
-  return (c ^ -1) >>> 0;
 }
 function imageData(b, file) {
   const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -21862,13 +21879,14 @@ function readPngImage(bytes, file, limits = DEFAULT_LIMITS) {
   }
   return { width, height, channels: colour ? 3 : 1, samples: out };
 }
-var SIGNATURE, isPng, COLOR_TYPES, MAX_DIMENSION, normSpacing, CRC_TABLE, ADAM7;
+var SIGNATURE, isPng, COLOR_TYPES, MAX_DIMENSION, normSpacing, ADAM7;
 var init_png = __esm({
   "shared/formats/png.ts"() {
     "use strict";
     init_model();
     init_errors();
     init_gzip();
+    init_crc32();
     SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
     isPng = (b) => b.length >= 8 && SIGNATURE.every((x2, i2) => b[i2] === x2);
     COLOR_TYPES = {
@@ -21880,15 +21898,6 @@ var init_png = __esm({
     };
     MAX_DIMENSION = 2 ** 31 - 1;
     normSpacing = (s) => s === null ? null : typeof s === "number" ? [s, s] : s;
-    CRC_TABLE = (() => {
-      const t = new Int32Array(256);
-      for (let n2 = 0; n2 < 256; n2++) {
-        let c = n2;
-        for (let k = 0; k < 8; k++) c = c & 1 ? 3988292384 ^ c >>> 1 : c >>> 1;
-        t[n2] = c;
-      }
-      return t;
-    })();
     ADAM7 = [
       [0, 0, 8, 8],
       [4, 0, 8, 8],
@@ -66535,18 +66544,13 @@ var init_esm = __esm({
 });
 
 // shared/pictures/png-encode.ts
-function crc323(b, from, to) {
-  let c = -1;
-  for (let i2 = from; i2 < to; i2++) c = CRC_TABLE2[(c ^ b[i2]) & 255] ^ c >>> 8;
-  return (c ^ -1) >>> 0;
-}
 function chunk(type, data2) {
   const out = new Uint8Array(12 + data2.length);
   const v3 = new DataView(out.buffer);
   v3.setUint32(0, data2.length);
   for (let i2 = 0; i2 < 4; i2++) out[4 + i2] = type.charCodeAt(i2);
   out.set(data2, 8);
-  v3.setUint32(8 + data2.length, crc323(out, 4, 8 + data2.length));
+  v3.setUint32(8 + data2.length, crc32(out, 4, 8 + data2.length));
   return out;
 }
 function paletteOf2(rgba, n2) {
@@ -66646,20 +66650,11 @@ function encodePng(rgba, width, height) {
   }
   return out;
 }
-var CRC_TABLE2;
 var init_png_encode = __esm({
   "shared/pictures/png-encode.ts"() {
     "use strict";
     init_esm();
-    CRC_TABLE2 = (() => {
-      const t = new Int32Array(256);
-      for (let n2 = 0; n2 < 256; n2++) {
-        let c = n2;
-        for (let k = 0; k < 8; k++) c = c & 1 ? 3988292384 ^ c >>> 1 : c >>> 1;
-        t[n2] = c;
-      }
-      return t;
-    })();
+    init_crc32();
   }
 });
 

@@ -6,6 +6,7 @@ import type { Geometry, LabelInfo, ReadLimits, Segmentation, Vec3 } from '../mod
 import { DEFAULT_LIMITS, axisGeometry } from '../model.js';
 import { SegqcError } from '../errors.js';
 import { inflateZlibExact } from './gzip.js';
+import { crc32 } from './crc32.js';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -88,22 +89,6 @@ export function pngSize(b: Uint8Array, file: string): { width: number; height: n
 }
 
 const normSpacing = (s: PixelSpacing): [number, number] | null => (s === null ? null : typeof s === 'number' ? [s, s] : s);
-
-const CRC_TABLE = (() => {
-  const t = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c;
-  }
-  return t;
-})();
-
-function crc32(b: Uint8Array, from: number, to: number): number {
-  let c = -1;
-  for (let i = from; i < to; i++) c = CRC_TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
-}
 
 /** The concatenated IDAT data; every chunk's CRC is checked, so a damaged file is refused, not misread. */
 function imageData(b: Uint8Array, file: string): Uint8Array {

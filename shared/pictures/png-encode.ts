@@ -1,21 +1,6 @@
 /** PNG encoding of an opaque RGBA raster: 8-bit palette when it has at most 256 colours, else 8-bit RGB. */
 import { zlibSync } from 'fflate';
-
-const CRC_TABLE = (() => {
-  const t = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c;
-  }
-  return t;
-})();
-
-function crc32(b: Uint8Array, from: number, to: number): number {
-  let c = -1;
-  for (let i = from; i < to; i++) c = CRC_TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
-}
+import { crc32 } from '../formats/crc32.js';
 
 function chunk(type: string, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length);
