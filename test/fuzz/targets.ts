@@ -474,7 +474,7 @@ const pngFile = (chunks: Chunk[]) => new Uint8Array(Buffer.concat([Buffer.from([
 function mutatePng(b: Uint8Array, rng: Rng, others: Uint8Array[]): Mutated {
   const chunks = pngChunks(b);
   const kind = rng.int(10);
-  if (!chunks || kind >= 8) {
+  if (!chunks || chunks.length === 0 || kind >= 8) {
     const r = mutateBytes(b, rng, 64, others);
     return { bytes: r.bytes, steps: [`raw: ${r.step}`] };
   }
