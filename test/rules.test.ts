@@ -7,6 +7,7 @@ import { checkAnnotation, checkItem } from '../shared/rules/engine.js';
 import { checklistState } from '../shared/rules/checklist.js';
 import { outsideEnvelope } from '../shared/rules/containment.js';
 import { fillHoles } from '../shared/rules/envelope.js';
+import { maskEdits, recordEdit, trackMask } from '../shared/rules/mask-edits.js';
 import { missingAnnotation, orphanAnnotation } from '../shared/rules/findings.js';
 import type { AnnotationInput, Attestation, Finding, RuleCode } from '../shared/rules/types.js';
 
@@ -255,6 +256,72 @@ describe('containment distances against brute force', () => {
       expect(got.voxels).toBe(voxels);
       expect(got.farthest).toBeCloseTo(Math.sqrt(farthest), 9);
     }
+  });
+});
+
+describe('containment distances far from a 2D container', () => {
+  const rng = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+
+  /** Every inner pixel against every envelope pixel: how many lie beyond the tolerance, and the farthest (mm). */
+  const bruteForce = (inner: Uint8Array, outer: Uint8Array, sh: Vec3, spacing: Vec3, tol: number) => {
+    const [nx] = sh;
+    const env = outer.slice();
+    fillHoles(env, sh);
+    const envIdx: number[] = [];
+    for (let x = 0; x < env.length; x++) if (env[x] === 1) envIdx.push(x);
+    let voxels = 0;
+    let farthest = 0;
+    for (let x = 0; x < inner.length; x++) {
+      if (inner[x] !== 2 || env[x] === 1) continue;
+      let best = Infinity;
+      for (const y of envIdx) best = Math.min(best, (((y % nx) - (x % nx)) * spacing[0]) ** 2 + ((Math.floor(y / nx) - Math.floor(x / nx)) * spacing[1]) ** 2);
+      if (best <= tol * tol * (1 + 1e-9)) continue;
+      voxels++;
+      farthest = Math.max(farthest, best);
+    }
+    return { voxels, farthest: Math.sqrt(farthest) };
+  };
+
+  test.each([1, 2, 3])('case %i: pixels above, below and to both sides of a small ring, measured whole and edit by edit', (seed) => {
+    const rnd = rng(seed * 104729);
+    const sh: Vec3 = [70 + seed * 9, 58 + seed * 5, 1];
+    const [nx, ny] = sh;
+    const spacing: Vec3 = [0.4 + rnd(), 0.4 + rnd(), 1];
+    const outer = new Uint8Array(nx * ny);
+    // A ring with a gap in its wall on odd seeds (then its inside is not filled), and a lone pixel beside it.
+    const [c0, r0] = [25 + Math.floor(rnd() * 10), 20 + Math.floor(rnd() * 8)];
+    box(outer, sh, [c0, r0, 0, c0 + 14, r0 + 10, 0], 1);
+    box(outer, sh, [c0 + 2, r0 + 2, 0, c0 + 12, r0 + 8, 0], 0);
+    if (seed % 2) box(outer, sh, [c0 + 6, r0, 0, c0 + 7, r0 + 1, 0], 0);
+    outer[(r0 + 5) * nx + c0 + 20] = 1;
+    const g = { ...geom(sh, spacing), spacingKnown: true };
+    const edits = maskEdits();
+    const memo = new WeakMap<object, Map<string, unknown>>();
+    const tracked = new Uint8Array(nx * ny);
+    trackMask(edits, tracked);
+    let inner = tracked.subarray(0);
+    outsideEnvelope({ data: inner, value: 2 }, { data: outer, value: 1 }, g, 1, undefined, memo, edits);
+    let checked = 0;
+    for (let step = 0; step < 40; step++) {
+      // A rectangle painted or erased anywhere, far out or across the ring; the tracked mask is a new view of one buffer.
+      const i0 = Math.floor(rnd() * nx), j0 = Math.floor(rnd() * ny);
+      const b: [number, number, number, number] = [i0, j0, Math.min(nx - 1, i0 + Math.floor(rnd() * 12)), Math.min(ny - 1, j0 + Math.floor(rnd() * 9))];
+      const v = rnd() < 0.3 ? 0 : 2;
+      for (let j = b[1]; j <= b[3]; j++) for (let i = b[0]; i <= b[2]; i++) if (rnd() < 0.8) tracked[j * nx + i] = v;
+      const next = tracked.subarray(0);
+      recordEdit(edits, inner, next, b);
+      inner = next;
+      for (const tol of [0, 1]) {
+        const want = bruteForce(inner, outer, sh, spacing, tol);
+        const whole = outsideEnvelope({ data: inner.slice(), value: 2 }, { data: outer, value: 1 }, g, tol);
+        const edited = outsideEnvelope({ data: inner, value: 2 }, { data: outer, value: 1 }, g, tol, undefined, memo, edits);
+        expect(whole.voxels, `step ${step}`).toBe(want.voxels);
+        expect(whole.farthest).toBeCloseTo(want.farthest, 9);
+        expect(edited).toEqual(whole);
+        if (want.voxels > 0) checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(40);
   });
 });
 

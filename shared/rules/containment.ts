@@ -47,11 +47,19 @@ interface Envelope {
    */
   boundary: Int32Array | null;
   /**
-   * Squared distances (mm²) of voxels outside the envelope already measured, by image index, under `distSpacing`:
-   * a live check after a new stroke measures only the new stroke's voxels.
+   * On a 3D image, squared distances (mm²) of voxels outside the envelope already measured, by image index, under
+   * `distSpacing` (2D images measure by column, as cheap as looking up).
    */
   dist: Map<number, number>;
   distSpacing: string;
+  /** On a 2D image, the face voxels by row (found with `boundary`). */
+  faceRows: FaceRows | null;
+}
+
+/** Face voxels of a 2D envelope by crop row: row r's image columns are `col[start[r]..start[r + 1])`, ascending. */
+interface FaceRows {
+  start: Int32Array;
+  col: Int32Array;
 }
 
 /** Distances kept per envelope at most; past this the memo starts again (a Map entry costs tens of bytes). */
@@ -61,7 +69,7 @@ function envelopeOf(outer: MaskRef, shape: Vec3, ob: Box): Envelope {
   const crop = cropAround(ob, [1, 1, 1], shape);
   const env = cropMask(outer, shape, crop);
   fillHoles(env, crop.size);
-  return { crop, env, boundary: null, dist: new Map(), distSpacing: '' };
+  return { crop, env, boundary: null, dist: new Map(), distSpacing: '', faceRows: null };
 }
 
 function faceVoxels(e: Envelope, shape: Vec3): Int32Array {
@@ -89,8 +97,112 @@ function faceVoxels(e: Envelope, shape: Vec3): Int32Array {
   return Int32Array.from(faces);
 }
 
+function faceRowsOf(e: Envelope, shape: Vec3): FaceRows {
+  const boundary = (e.boundary ??= faceVoxels(e, shape));
+  const [ex, ey] = e.crop.size;
+  const start = new Int32Array(ey + 1);
+  const col = new Int32Array(boundary.length);
+  let r = 0;
+  for (let t = 0; t < boundary.length; t++) {
+    const x = boundary[t];
+    const fr = (x / ex) | 0;
+    while (r < fr) start[++r] = t;
+    col[t] = x - fr * ex + e.crop.box[0];
+  }
+  while (r < ey) start[++r] = boundary.length;
+  return { start, col };
+}
+
+/**
+ * Squared distances (mm²) of the pixels `at` (image indices, outside the envelope) of a 2D image to the envelope, a
+ * column at a time: the squared distance along each face row to its nearest face voxel, then the lower envelope of
+ * the parabolas those rows give along the column (the separable transform, on that column only). A pixel costs the
+ * same however far out it lies, and each value depends only on the envelope and the pixel, summed as the transform
+ * sums it: (Δi·sx)² + (Δj·sy)².
+ */
+function distancesByColumn(e: Envelope, at: Int32Array, shape: Vec3, spacing: Vec3): Float64Array {
+  const w = shape[0];
+  const { start, col } = (e.faceRows ??= faceRowsOf(e, shape));
+  const n = e.crop.size[1];
+  const r0 = e.crop.box[1];
+  const [sx, sy] = spacing;
+  const d2 = new Float64Array(at.length);
+  if (col.length === 0) return d2.fill(Infinity);
+  // The queries by column (a counting sort).
+  const perCol = new Int32Array(w + 1);
+  for (let q = 0; q < at.length; q++) perCol[(at[q] % w) + 1]++;
+  for (let i = 0; i < w; i++) perCol[i + 1] += perCol[i];
+  const byCol = new Int32Array(at.length);
+  const fill = perCol.slice(0, w);
+  for (let q = 0; q < at.length; q++) byCol[fill[at[q] % w]++] = q;
+  const f = new Float64Array(n);
+  const v = new Int32Array(n);
+  const z = new Float64Array(n + 1);
+  for (let i = 0; i < w; i++) {
+    const qa = perCol[i], qb = perCol[i + 1];
+    if (qa === qb) continue;
+    let k = -1;
+    for (let r = 0; r < n; r++) {
+      const s = start[r], end = start[r + 1];
+      if (s === end) continue;
+      let di: number;
+      if (col[s] >= i) di = col[s] - i;
+      else if (col[end - 1] <= i) di = i - col[end - 1];
+      else {
+        let lo = s, hi = end - 1;
+        while (hi - lo > 1) {
+          const m = (lo + hi) >> 1;
+          if (col[m] < i) lo = m;
+          else hi = m;
+        }
+        di = Math.min(i - col[lo], col[hi] - i);
+      }
+      const ti = di * sx;
+      const fr = ti * ti;
+      f[r] = fr;
+      const xr = r * sy;
+      const hr = fr + xr * xr;
+      if (k < 0) {
+        k = 0;
+        v[0] = r;
+        z[0] = -Infinity;
+        z[1] = Infinity;
+        continue;
+      }
+      let x = 0;
+      for (;;) {
+        const p = v[k];
+        const xp = p * sy;
+        x = (hr - (f[p] + xp * xp)) / (2 * (xr - xp));
+        if (x <= z[k] && k > 0) k--;
+        else break;
+      }
+      k++;
+      v[k] = r;
+      z[k] = x;
+      z[k + 1] = Infinity;
+    }
+    for (let t = qa; t < qb; t++) {
+      const q = byCol[t];
+      const rq = ((at[q] / w) | 0) - r0;
+      const xq = rq * sy;
+      // The parabola lowest at xq: the first whose right boundary reaches xq.
+      let lo = 0, hi = k;
+      while (lo < hi) {
+        const m = (lo + hi) >> 1;
+        if (z[m + 1] < xq) lo = m + 1;
+        else hi = m;
+      }
+      const tj = (rq - v[lo]) * sy;
+      d2[q] = f[v[lo]] + tj * tj;
+    }
+  }
+  return d2;
+}
+
 /** Squared distances (mm²) of the voxels `at` (image indices, outside the envelope, within `ib`) to the envelope. */
 function distancesOutside(e: Envelope, at: Int32Array, shape: Vec3, ib: Box, spacing: Vec3): Float64Array {
+  if (shape[2] === 1) return distancesByColumn(e, at, shape, spacing);
   const key = spacing.join(',');
   if (e.distSpacing !== key || e.dist.size > MAX_KEPT_DISTANCES) {
     e.dist = new Map();
@@ -136,66 +248,98 @@ function distancesOutside(e: Envelope, at: Int32Array, shape: Vec3, ib: Box, spa
   return d2;
 }
 
-/** Per row of a 2D image, the inner voxels outside the envelope beyond the tolerance: how many, their span, the farthest (mm²). */
+/**
+ * Per row of a 2D image, the inner voxels outside the envelope beyond the tolerance: their columns (ascending) and
+ * squared distances (mm²), how many, their span and the farthest.
+ */
 interface OutsideRows {
   data: object;
+  cols: Array<Int32Array | null>;
+  d2: Array<Float64Array | null>;
   count: Int32Array;
   lo: Int32Array;
   hi: Int32Array;
   far: Float64Array;
 }
 
-/** Fills rows j0..j1 of `rows` for the inner mask (whose voxels lie in `ib`) of a 2D image. */
-function fillOutsideRows(rows: OutsideRows, e: Envelope, inner: MaskRef, shape: Vec3, ib: Box, spacing: Vec3, tol2: number, j0: number, j1: number): void {
+const NO_COLS = new Int32Array(0);
+const NO_D2 = new Float64Array(0);
+
+/**
+ * Measures rows j0..j1 of `rows` again between columns c0 and c1 (the inner mask's voxels lie in `ib`); the voxels
+ * kept in those rows outside the columns stay as they are.
+ */
+function fillOutsideRows(rows: OutsideRows, e: Envelope, inner: MaskRef, shape: Vec3, ib: Box, spacing: Vec3, tol2: number, j0: number, j1: number, c0: number, c1: number): void {
+  const w = shape[0];
   const [ex, ey] = e.crop.size;
   const [e0, e1] = e.crop.box;
   const { data, value } = inner;
+  const i0 = Math.max(c0, ib[0]), i1 = Math.min(c1, ib[3]);
   const at: number[] = [];
-  for (let j = j0; j <= j1; j++) {
-    rows.count[j] = 0;
-    rows.lo[j] = shape[0];
-    rows.hi[j] = -1;
-    rows.far[j] = 0;
-    if (j < ib[1] || j > ib[4]) continue;
+  for (let j = Math.max(j0, ib[1]); j <= Math.min(j1, ib[4]); j++) {
     const ej = j - e1;
     const rowIn = ej >= 0 && ej < ey;
-    const base = j * shape[0];
+    const base = j * w;
     const envRow = ej * ex - e0;
-    for (let i = ib[0]; i <= ib[3]; i++) {
+    for (let i = i0; i <= i1; i++) {
       if (data[base + i] !== value) continue;
       if (rowIn && i >= e0 && i < e0 + ex && e.env[envRow + i] === 1) continue;
       at.push(base + i);
     }
   }
-  if (at.length === 0) return;
-  const d2 = distancesOutside(e, Int32Array.from(at), shape, ib, spacing);
-  for (let q = 0; q < at.length; q++) {
-    if (d2[q] <= tol2 * (1 + 1e-9)) continue;
-    const j = Math.floor(at[q] / shape[0]);
-    const i = at[q] - j * shape[0];
-    rows.count[j]++;
-    if (i < rows.lo[j]) rows.lo[j] = i;
-    if (i > rows.hi[j]) rows.hi[j] = i;
-    if (d2[q] > rows.far[j]) rows.far[j] = d2[q];
+  const found = at.length ? distancesByColumn(e, Int32Array.from(at), shape, spacing) : NO_D2;
+  const limit = tol2 * (1 + 1e-9);
+  let q = 0;
+  const cols: number[] = [];
+  const d2: number[] = [];
+  for (let j = j0; j <= j1; j++) {
+    const oc = rows.cols[j] ?? NO_COLS, od = rows.d2[j] ?? NO_D2;
+    cols.length = 0;
+    d2.length = 0;
+    let t = 0;
+    for (; t < oc.length && oc[t] < c0; t++) {
+      cols.push(oc[t]);
+      d2.push(od[t]);
+    }
+    for (const end = (j + 1) * w; q < at.length && at[q] < end; q++) {
+      if (found[q] <= limit) continue;
+      cols.push(at[q] - j * w);
+      d2.push(found[q]);
+    }
+    while (t < oc.length && oc[t] <= c1) t++;
+    for (; t < oc.length; t++) {
+      cols.push(oc[t]);
+      d2.push(od[t]);
+    }
+    const n = cols.length;
+    rows.count[j] = n;
+    rows.cols[j] = n ? Int32Array.from(cols) : null;
+    rows.d2[j] = n ? Float64Array.from(d2) : null;
+    rows.lo[j] = n ? cols[0] : w;
+    rows.hi[j] = n ? cols[n - 1] : -1;
+    let far = 0;
+    for (const x of d2) if (x > far) far = x;
+    rows.far[j] = far;
   }
 }
 
 /**
- * `outsideEnvelope` of a 2D inner mask that is edited a box at a time: per-row results are kept, and after an edit
- * only the rows of its box are measured again.
+ * `outsideEnvelope` of a 2D inner mask that is edited a box at a time: the outside voxels are kept by row, and after
+ * an edit only the voxels of its box are measured again.
  */
 function outsideByRows(e: Envelope, mm: Map<string, unknown>, inner: MaskRef, shape: Vec3, ib: Box, spacing: Vec3, toleranceMm: number, edits: MaskEdits): Outside {
   const key = `rows:${inner.value}:${toleranceMm}:${spacing.join(',')}`;
   const tol2 = toleranceMm * toleranceMm;
-  const h = shape[1];
+  const [w, h] = shape;
   let rows = mm.get(key) as OutsideRows | undefined;
   const changed = rows ? changedSince(edits, rows.data, inner.data) : null;
   if (!rows || rows.data !== inner.data) {
     if (!rows || !changed) {
-      rows = { data: inner.data, count: new Int32Array(h), lo: new Int32Array(h), hi: new Int32Array(h), far: new Float64Array(h) };
-      fillOutsideRows(rows, e, inner, shape, ib, spacing, tol2, 0, h - 1);
+      rows = { data: inner.data, cols: new Array(h).fill(null), d2: new Array(h).fill(null), count: new Int32Array(h), lo: new Int32Array(h), hi: new Int32Array(h), far: new Float64Array(h) };
+      fillOutsideRows(rows, e, inner, shape, ib, spacing, tol2, 0, h - 1, 0, w - 1);
     } else {
-      fillOutsideRows(rows, e, inner, shape, ib, spacing, tol2, Math.max(0, changed[1]), Math.min(h - 1, changed[3]));
+      const c0 = Math.max(0, changed[0]), c1 = Math.min(w - 1, changed[2]);
+      if (c0 <= c1) fillOutsideRows(rows, e, inner, shape, ib, spacing, tol2, Math.max(0, changed[1]), Math.min(h - 1, changed[3]), c0, c1);
       rows.data = inner.data;
     }
     mm.set(key, rows);
