@@ -63617,7 +63617,7 @@ function envelopeOf(outer, shape, ob) {
   const crop = cropAround(ob, [1, 1, 1], shape);
   const env = cropMask(outer, shape, crop);
   fillHoles(env, crop.size);
-  return { crop, env, boundary: null, dist: /* @__PURE__ */ new Map(), distSpacing: "" };
+  return { crop, env, boundary: null, dist: /* @__PURE__ */ new Map(), distSpacing: "", faceRows: null };
 }
 function faceVoxels(e2, shape) {
   const { crop, env } = e2;
@@ -63635,7 +63635,100 @@ function faceVoxels(e2, shape) {
   }
   return Int32Array.from(faces);
 }
+function faceRowsOf(e2, shape) {
+  const boundary = e2.boundary ??= faceVoxels(e2, shape);
+  const [ex, ey] = e2.crop.size;
+  const start = new Int32Array(ey + 1);
+  const col = new Int32Array(boundary.length);
+  let r = 0;
+  for (let t = 0; t < boundary.length; t++) {
+    const x2 = boundary[t];
+    const fr = x2 / ex | 0;
+    while (r < fr) start[++r] = t;
+    col[t] = x2 - fr * ex + e2.crop.box[0];
+  }
+  while (r < ey) start[++r] = boundary.length;
+  return { start, col };
+}
+function distancesByColumn(e2, at, shape, spacing) {
+  const w = shape[0];
+  const { start, col } = e2.faceRows ??= faceRowsOf(e2, shape);
+  const n2 = e2.crop.size[1];
+  const r0 = e2.crop.box[1];
+  const [sx, sy] = spacing;
+  const d2 = new Float64Array(at.length);
+  if (col.length === 0) return d2.fill(Infinity);
+  const perCol = new Int32Array(w + 1);
+  for (let q = 0; q < at.length; q++) perCol[at[q] % w + 1]++;
+  for (let i2 = 0; i2 < w; i2++) perCol[i2 + 1] += perCol[i2];
+  const byCol = new Int32Array(at.length);
+  const fill = perCol.slice(0, w);
+  for (let q = 0; q < at.length; q++) byCol[fill[at[q] % w]++] = q;
+  const f = new Float64Array(n2);
+  const v3 = new Int32Array(n2);
+  const z = new Float64Array(n2 + 1);
+  for (let i2 = 0; i2 < w; i2++) {
+    const qa = perCol[i2], qb = perCol[i2 + 1];
+    if (qa === qb) continue;
+    let k = -1;
+    for (let r = 0; r < n2; r++) {
+      const s = start[r], end = start[r + 1];
+      if (s === end) continue;
+      let di;
+      if (col[s] >= i2) di = col[s] - i2;
+      else if (col[end - 1] <= i2) di = i2 - col[end - 1];
+      else {
+        let lo = s, hi = end - 1;
+        while (hi - lo > 1) {
+          const m = lo + hi >> 1;
+          if (col[m] < i2) lo = m;
+          else hi = m;
+        }
+        di = Math.min(i2 - col[lo], col[hi] - i2);
+      }
+      const ti = di * sx;
+      const fr = ti * ti;
+      f[r] = fr;
+      const xr = r * sy;
+      const hr = fr + xr * xr;
+      if (k < 0) {
+        k = 0;
+        v3[0] = r;
+        z[0] = -Infinity;
+        z[1] = Infinity;
+        continue;
+      }
+      let x2 = 0;
+      for (; ; ) {
+        const p = v3[k];
+        const xp = p * sy;
+        x2 = (hr - (f[p] + xp * xp)) / (2 * (xr - xp));
+        if (x2 <= z[k] && k > 0) k--;
+        else break;
+      }
+      k++;
+      v3[k] = r;
+      z[k] = x2;
+      z[k + 1] = Infinity;
+    }
+    for (let t = qa; t < qb; t++) {
+      const q = byCol[t];
+      const rq = (at[q] / w | 0) - r0;
+      const xq = rq * sy;
+      let lo = 0, hi = k;
+      while (lo < hi) {
+        const m = lo + hi >> 1;
+        if (z[m + 1] < xq) lo = m + 1;
+        else hi = m;
+      }
+      const tj = (rq - v3[lo]) * sy;
+      d2[q] = f[v3[lo]] + tj * tj;
+    }
+  }
+  return d2;
+}
 function distancesOutside(e2, at, shape, ib, spacing) {
+  if (shape[2] === 1) return distancesByColumn(e2, at, shape, spacing);
   const key = spacing.join(",");
   if (e2.distSpacing !== key || e2.dist.size > MAX_KEPT_DISTANCES) {
     e2.dist = /* @__PURE__ */ new Map();
@@ -63679,51 +63772,72 @@ function distancesOutside(e2, at, shape, ib, spacing) {
   }
   return d2;
 }
-function fillOutsideRows(rows, e2, inner, shape, ib, spacing, tol2, j0, j1) {
+function fillOutsideRows(rows, e2, inner, shape, ib, spacing, tol2, j0, j1, c0, c1) {
+  const w = shape[0];
   const [ex, ey] = e2.crop.size;
   const [e0, e1] = e2.crop.box;
   const { data: data2, value: value2 } = inner;
+  const i0 = Math.max(c0, ib[0]), i1 = Math.min(c1, ib[3]);
   const at = [];
-  for (let j = j0; j <= j1; j++) {
-    rows.count[j] = 0;
-    rows.lo[j] = shape[0];
-    rows.hi[j] = -1;
-    rows.far[j] = 0;
-    if (j < ib[1] || j > ib[4]) continue;
+  for (let j = Math.max(j0, ib[1]); j <= Math.min(j1, ib[4]); j++) {
     const ej = j - e1;
     const rowIn = ej >= 0 && ej < ey;
-    const base = j * shape[0];
+    const base = j * w;
     const envRow = ej * ex - e0;
-    for (let i2 = ib[0]; i2 <= ib[3]; i2++) {
+    for (let i2 = i0; i2 <= i1; i2++) {
       if (data2[base + i2] !== value2) continue;
       if (rowIn && i2 >= e0 && i2 < e0 + ex && e2.env[envRow + i2] === 1) continue;
       at.push(base + i2);
     }
   }
-  if (at.length === 0) return;
-  const d2 = distancesOutside(e2, Int32Array.from(at), shape, ib, spacing);
-  for (let q = 0; q < at.length; q++) {
-    if (d2[q] <= tol2 * (1 + 1e-9)) continue;
-    const j = Math.floor(at[q] / shape[0]);
-    const i2 = at[q] - j * shape[0];
-    rows.count[j]++;
-    if (i2 < rows.lo[j]) rows.lo[j] = i2;
-    if (i2 > rows.hi[j]) rows.hi[j] = i2;
-    if (d2[q] > rows.far[j]) rows.far[j] = d2[q];
+  const found = at.length ? distancesByColumn(e2, Int32Array.from(at), shape, spacing) : NO_D2;
+  const limit = tol2 * (1 + 1e-9);
+  let q = 0;
+  const cols = [];
+  const d2 = [];
+  for (let j = j0; j <= j1; j++) {
+    const oc = rows.cols[j] ?? NO_COLS, od = rows.d2[j] ?? NO_D2;
+    cols.length = 0;
+    d2.length = 0;
+    let t = 0;
+    for (; t < oc.length && oc[t] < c0; t++) {
+      cols.push(oc[t]);
+      d2.push(od[t]);
+    }
+    for (const end = (j + 1) * w; q < at.length && at[q] < end; q++) {
+      if (found[q] <= limit) continue;
+      cols.push(at[q] - j * w);
+      d2.push(found[q]);
+    }
+    while (t < oc.length && oc[t] <= c1) t++;
+    for (; t < oc.length; t++) {
+      cols.push(oc[t]);
+      d2.push(od[t]);
+    }
+    const n2 = cols.length;
+    rows.count[j] = n2;
+    rows.cols[j] = n2 ? Int32Array.from(cols) : null;
+    rows.d2[j] = n2 ? Float64Array.from(d2) : null;
+    rows.lo[j] = n2 ? cols[0] : w;
+    rows.hi[j] = n2 ? cols[n2 - 1] : -1;
+    let far = 0;
+    for (const x2 of d2) if (x2 > far) far = x2;
+    rows.far[j] = far;
   }
 }
 function outsideByRows(e2, mm2, inner, shape, ib, spacing, toleranceMm, edits) {
   const key = `rows:${inner.value}:${toleranceMm}:${spacing.join(",")}`;
   const tol2 = toleranceMm * toleranceMm;
-  const h3 = shape[1];
+  const [w, h3] = shape;
   let rows = mm2.get(key);
   const changed = rows ? changedSince(edits, rows.data, inner.data) : null;
   if (!rows || rows.data !== inner.data) {
     if (!rows || !changed) {
-      rows = { data: inner.data, count: new Int32Array(h3), lo: new Int32Array(h3), hi: new Int32Array(h3), far: new Float64Array(h3) };
-      fillOutsideRows(rows, e2, inner, shape, ib, spacing, tol2, 0, h3 - 1);
+      rows = { data: inner.data, cols: new Array(h3).fill(null), d2: new Array(h3).fill(null), count: new Int32Array(h3), lo: new Int32Array(h3), hi: new Int32Array(h3), far: new Float64Array(h3) };
+      fillOutsideRows(rows, e2, inner, shape, ib, spacing, tol2, 0, h3 - 1, 0, w - 1);
     } else {
-      fillOutsideRows(rows, e2, inner, shape, ib, spacing, tol2, Math.max(0, changed[1]), Math.min(h3 - 1, changed[3]));
+      const c0 = Math.max(0, changed[0]), c1 = Math.min(w - 1, changed[2]);
+      if (c0 <= c1) fillOutsideRows(rows, e2, inner, shape, ib, spacing, tol2, Math.max(0, changed[1]), Math.min(h3 - 1, changed[3]), c0, c1);
       rows.data = inner.data;
     }
     mm2.set(key, rows);
@@ -63821,7 +63935,7 @@ function containmentRule(label, inner, innerBox, container, geometry, file, memo
     }
   ];
 }
-var MAX_KEPT_DISTANCES;
+var MAX_KEPT_DISTANCES, NO_COLS, NO_D2;
 var init_containment = __esm({
   "shared/rules/containment.ts"() {
     "use strict";
@@ -63833,6 +63947,8 @@ var init_containment = __esm({
     init_location();
     init_mask_edits();
     MAX_KEPT_DISTANCES = 5e5;
+    NO_COLS = new Int32Array(0);
+    NO_D2 = new Float64Array(0);
   }
 });
 
