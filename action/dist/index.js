@@ -72865,6 +72865,9 @@ function datasetOf(body) {
     return m[1];
   }
 }
+function trendsShallowNote(commits, code) {
+  return `No annotator trends: this clone is shallow (${commits} commit${commits === 1 ? "" : "s"} up to the base); ${code("git fetch --unshallow")} (on GitHub, actions/checkout with ${code("fetch-depth: 0")}) brings the history.`;
+}
 function trendLines(trends) {
   if (trends.length === 0) return [];
   const ps = trends[0].periods;
@@ -73056,6 +73059,7 @@ function renderDiffMarkdown(v3, opts = {}) {
     if (g.changes.length) out.push(`<details${open2}><summary>What changed (${g.changes.length})</summary>`, "", ...g.changes.map((c) => `- ${escapeMarkdown(c)}`), "", "</details>", "");
   }
   if (v3.trends) out.push(...trendLines(v3.trends));
+  else if (v3.trendsShallow) out.push(trendsShallowNote(v3.trendsShallow.commits, markdownCode), "");
   if (v3.auditSample.length) out.push(`**Audit sample for senior review:** ${v3.auditSample.map(escapeMarkdown).join(", ")}`, "");
   out.push(...reviewDiffMarkdown(diff, v3.review, { open: opts.summary }));
   const links = [v3.runUrl ? `[Workflow run](${v3.runUrl})` : null, "the full report is in the job summary"].filter(Boolean);
@@ -74311,36 +74315,55 @@ function changedBy(diff) {
   }
   return [...names2].sort();
 }
+function monthsBetween(first, last, count) {
+  const index = (m) => Number(m.slice(0, 4)) * 12 + Number(m.slice(5, 7)) - 1;
+  const out = [];
+  for (let i2 = Math.max(index(first), index(last) - count + 1); i2 <= index(last); i2++) out.push(`${Math.floor(i2 / 12)}-${String(i2 % 12 + 1).padStart(2, "0")}`);
+  return out;
+}
 function annotatorTrends(report, annotators, periods) {
-  const last = report.periods.slice(-periods);
   const out = [];
   for (const name of annotators) {
     const card = report.annotators.find((a) => a.annotator === name);
     if (!card) continue;
     const by = new Map(card.periods.map((p) => [p.period, p.annotations > 0 ? p.findings_per_annotation : null]));
-    const values = last.map((p) => by.get(p) ?? null);
+    const values = periods.map((p) => by.get(p) ?? null);
     if (values.every((v3) => v3 === null)) continue;
-    out.push({ annotator: name, periods: last, findings_per_annotation: values });
+    out.push({ annotator: name, periods, findings_per_annotation: values });
   }
   return out;
+}
+function mergeAnnotatorTrends(parts) {
+  const byName = /* @__PURE__ */ new Map();
+  for (const t of parts.flatMap((p) => p ?? [])) {
+    const seen = byName.get(t.annotator);
+    if (seen && JSON.stringify(seen) !== JSON.stringify(t)) return void 0;
+    byName.set(t.annotator, t);
+  }
+  const out = [...byName.values()].sort((a, b) => a.annotator < b.annotator ? -1 : a.annotator > b.annotator ? 1 : 0);
+  if (out.some((t) => JSON.stringify(t.periods) !== JSON.stringify(out[0].periods))) return void 0;
+  return out.length ? out : void 0;
 }
 
 // node/history-trends.ts
 var TREND_PERIODS = 6;
+var git3 = (dir, args) => execFileSync3("git", args, { cwd: dir, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
 function historyTrends(dir, opts) {
-  if (opts.annotators.length === 0) return null;
+  const none = { trends: null, shallow: null };
+  if (opts.annotators.length === 0) return none;
   try {
-    if (execFileSync3("git", ["rev-parse", "--is-shallow-repository"], { cwd: dir, stdio: ["ignore", "pipe", "ignore"] }).toString().trim() === "true") return null;
-    const date = execFileSync3("git", ["log", "-1", "--format=%aI", opts.until], { cwd: dir, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
-    const d = new Date(Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1 - (TREND_PERIODS - 1), 1));
-    const since = d.toISOString().slice(0, 10);
+    if (git3(dir, ["rev-parse", "--is-shallow-repository"]) === "true") return { trends: null, shallow: { commits: Number(git3(dir, ["rev-list", "--count", "--first-parent", opts.until])) } };
+    const month = git3(dir, ["log", "-1", "--format=%aI", opts.until]).slice(0, 7);
+    const first = monthsBetween("0000-01", month, TREND_PERIODS)[0];
+    const since = `${first}-01`;
     const walk = walkHistory(dir, { configPath: opts.configPath, since, until: opts.until, cache: openDiskCache(opts.cacheDir ?? join4(dir, ".segqc/cache")), toolVersion: opts.toolVersion });
-    if (walk.shallow) return null;
+    if (walk.shallow) return none;
     const report = buildHistory(walk.steps, { by: "month", toolVersion: opts.toolVersion, shallow: false });
-    const trends = annotatorTrends(report, opts.annotators, TREND_PERIODS);
-    return trends.length > 0 ? trends : null;
+    if (report.periods.length === 0) return none;
+    const trends = annotatorTrends(report, opts.annotators, monthsBetween(report.periods[0] < first ? first : report.periods[0], month, TREND_PERIODS));
+    return { trends: trends.length > 0 ? trends : null, shallow: null };
   } catch {
-    return null;
+    return none;
   }
 }
 
@@ -74415,7 +74438,8 @@ async function runCheckMode(ctx) {
     sources: { base: { kind: "commit", dir: top, sha: baseSha, prefix }, head: { kind: "commit", dir: top, sha: headSha, prefix } }
   }) : analyzePullRequest(input);
   const analysis = { ...analyzed, diff: withCommitters(analyzed.diff, repo.committers(since ?? baseSha, headSha, prefix)) };
-  const trends = inputs.shard ? null : historyTrends(join5(top, prefix), { configPath: configName, until: baseSha, annotators: changedBy(analysis.diff), toolVersion: version });
+  const { trends, shallow } = historyTrends(join5(top, prefix), { configPath: configName, until: baseSha, annotators: changedBy(analysis.diff), toolVersion: version });
+  if (shallow) info(`segqc: ${trendsShallowNote(shallow.commits, (s) => s)}`);
   const report = {
     ...pullRequestReport(analysis, {
       repository: ctx.repository,
@@ -76148,7 +76172,7 @@ function mergeShardReports(parts) {
   const count = sameEverywhere(parts, "the number of shards", (p) => p.shard.count);
   const seen = /* @__PURE__ */ new Map();
   for (const p of parts) seen.set(p.shard.index, (seen.get(p.shard.index) ?? 0) + 1);
-  const missing = Array.from({ length: count }, (_, i2) => i2 + 1).filter((i2) => !seen.has(i2));
+  const missing = Array.from({ length: count }, (_2, i2) => i2 + 1).filter((i2) => !seen.has(i2));
   if (missing.length) throw invalid(`shard${missing.length > 1 ? "s" : ""} ${missing.map((i2) => `${i2}/${count}`).join(", ")} missing: ${parts.length} of ${count} reports were given`);
   const twice = [...seen].filter(([, n2]) => n2 > 1).map(([i2]) => `${i2}/${count}`);
   if (twice.length) throw invalid(`shard ${twice.join(", ")} given more than once`);
@@ -76179,8 +76203,10 @@ function mergeShardReports(parts) {
     change = { ...first.guideline_change, items_failing_base: add2("items_failing_base"), items_failing_head: add2("items_failing_head"), items_checked: add2("items_checked") };
     if (guidelineChangeFails(change)) report.verdict = "fail";
   }
+  const { annotator_trends: _, ...rest } = first;
+  const trends = mergeAnnotatorTrends(ordered.map((p) => p.annotator_trends));
   return {
-    ...first,
+    ...rest,
     shard: null,
     report,
     diff: {
@@ -76188,7 +76214,8 @@ function mergeShardReports(parts) {
       items: ordered.flatMap((p) => p.diff.items).sort(byId),
       totals: { base: bases.every((b) => b === null) ? null : sumTotals(bases.filter((b) => b !== null)), head: report.totals }
     },
-    guideline_change: change
+    guideline_change: change,
+    ...trends ? { annotator_trends: trends } : {}
   };
 }
 

@@ -119,7 +119,11 @@ export async function runDiff(
   progress.end();
   // Who committed each changed file since the base (for a working tree: the commits up to HEAD).
   analysis.diff = withCommitters(analysis.diff, repo.committers(since, headSha ?? repo.resolveCommit('HEAD'), prefix));
-  if (flags.json) writeFileAtomic(String(flags.json), JSON.stringify({ diff: analysis.diff, report: analysis.report, guideline_change: analysis.guidelineChange }, null, 2) + '\n');
+  const trends = historyTrends(dir, { configPath, until: baseSha, annotators: changedBy(analysis.diff), toolVersion: VERSION });
+  if (flags.json) {
+    const json = { diff: analysis.diff, report: analysis.report, guideline_change: analysis.guidelineChange, ...(trends.trends ? { annotator_trends: trends.trends } : {}) };
+    writeFileAtomic(String(flags.json), JSON.stringify(json, null, 2) + '\n');
+  }
   if (flags.html) {
     const page = renderReviewPage({ report: analysis.report, diff: analysis.diff, guidelineChange: analysis.guidelineChange, pictures: pagePictures(pictures) });
     writeFileAtomic(String(flags.html), page);
@@ -135,7 +139,8 @@ export async function runDiff(
     review: reviewViewOf(analysis.report),
     findings: analysis.report.items.flatMap((i) => i.findings),
     dataset: `${prefix}${configPath}`,
-    trends: historyTrends(dir, { configPath, until: baseSha, annotators: changedBy(analysis.diff), toolVersion: VERSION }),
+    trends: trends.trends,
+    trendsShallow: trends.shallow,
   };
   const g = analysis.guidelineChange;
   const lead = g ? (g.error !== undefined ? 'the new guideline is unusable, ' : `guideline ${neutralize(g.base.version)} → ${neutralize(g.head.version)}: ${g.items_failing_head} of ${g.items_checked} items would fail after merge, `) : '';

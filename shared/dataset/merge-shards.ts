@@ -5,6 +5,7 @@ import type { PullRequestReport } from './pull-request.js';
 import { buildReport } from './check.js';
 import { guidelineChangeFails } from '../rules/gate.js';
 import { policyOfProgress } from '../review/status.js';
+import { mergeAnnotatorTrends } from '../history/trends.js';
 
 type Totals = DatasetReport['totals'];
 
@@ -37,6 +38,7 @@ function sameEverywhere<T>(parts: PullRequestReport[], what: string, get: (p: Pu
  * One report from the partial reports of a matrix: every shard 1..n exactly once, all of the same commits,
  * guideline and gate. Item reports are concatenated and summed again (sums and counts, never averages of averages);
  * the guideline-change counts, each over a shard's share of the items, add up, and may fail the merged gate.
+ * The annotator trends of the shards (each of its own items' annotators) join into those of one run.
  */
 export function mergeShardReports(parts: PullRequestReport[]): PullRequestReport {
   if (parts.length === 0) throw invalid('no shard reports to merge');
@@ -78,8 +80,10 @@ export function mergeShardReports(parts: PullRequestReport[]): PullRequestReport
     // Each shard judged its own share of the dataset under both guidelines: the sums are the whole dataset's.
     if (guidelineChangeFails(change)) report.verdict = 'fail';
   }
+  const { annotator_trends: _, ...rest } = first;
+  const trends = mergeAnnotatorTrends(ordered.map((p) => p.annotator_trends));
   return {
-    ...first,
+    ...rest,
     shard: null,
     report,
     diff: {
@@ -88,5 +92,6 @@ export function mergeShardReports(parts: PullRequestReport[]): PullRequestReport
       totals: { base: bases.every((b) => b === null) ? null : sumTotals(bases.filter((b): b is Totals => b !== null)), head: report.totals },
     },
     guideline_change: change,
+    ...(trends ? { annotator_trends: trends } : {}),
   };
 }

@@ -22,17 +22,40 @@ export function changedBy(diff: DatasetDiff): string[] {
   return [...names].sort();
 }
 
-/** The trends of `annotators` over the report's last `periods` periods; annotators the history does not know are left out. */
-export function annotatorTrends(report: HistoryReport, annotators: string[], periods: number): AnnotatorTrend[] {
-  const last = report.periods.slice(-periods);
+/** The calendar months (`YYYY-MM`) from `first` to `last`, at most the last `count` of them (a month without commits included). */
+export function monthsBetween(first: string, last: string, count: number): string[] {
+  const index = (m: string) => Number(m.slice(0, 4)) * 12 + Number(m.slice(5, 7)) - 1;
+  const out: string[] = [];
+  for (let i = Math.max(index(first), index(last) - count + 1); i <= index(last); i++) out.push(`${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`);
+  return out;
+}
+
+/** The trends of `annotators` over `periods` of a report by month; annotators without an annotation in them are left out. */
+export function annotatorTrends(report: HistoryReport, annotators: string[], periods: string[]): AnnotatorTrend[] {
   const out: AnnotatorTrend[] = [];
   for (const name of annotators) {
     const card = report.annotators.find((a) => a.annotator === name);
     if (!card) continue;
     const by = new Map(card.periods.map((p) => [p.period, p.annotations > 0 ? p.findings_per_annotation : null]));
-    const values = last.map((p) => by.get(p) ?? null);
+    const values = periods.map((p) => by.get(p) ?? null);
     if (values.every((v) => v === null)) continue;
-    out.push({ annotator: name, periods: last, findings_per_annotation: values });
+    out.push({ annotator: name, periods, findings_per_annotation: values });
   }
   return out;
+}
+
+/**
+ * The trends of a matrix of shards as one: each shard has those of the annotators of its own items, over the same
+ * history, so their union (by name, in order) is what one run gives. Shards that disagree give none.
+ */
+export function mergeAnnotatorTrends(parts: Array<AnnotatorTrend[] | undefined>): AnnotatorTrend[] | undefined {
+  const byName = new Map<string, AnnotatorTrend>();
+  for (const t of parts.flatMap((p) => p ?? [])) {
+    const seen = byName.get(t.annotator);
+    if (seen && JSON.stringify(seen) !== JSON.stringify(t)) return undefined;
+    byName.set(t.annotator, t);
+  }
+  const out = [...byName.values()].sort((a, b) => (a.annotator < b.annotator ? -1 : a.annotator > b.annotator ? 1 : 0));
+  if (out.some((t) => JSON.stringify(t.periods) !== JSON.stringify(out[0].periods))) return undefined;
+  return out.length ? out : undefined;
 }

@@ -6,7 +6,8 @@ import type { Finding } from '../rules/types.js';
 import { neutralize } from './escape.js';
 import type { ChangeRow } from './change-groups.js';
 import { BLOCKING_SHOWN, decisionOf, decisionSentence } from './decision.js';
-import { groupTitle, labelCells, type DiffView } from './render-diff.js';
+import { groupTitle, labelCells, trendsShallowNote, type DiffView } from './render-diff.js';
+import { sparkline } from '../history/sparkline.js';
 
 /** Findings listed per section below the blocking ones; the JSON (`--json`) and the Markdown have them all. */
 const LISTED = 20;
@@ -70,6 +71,13 @@ export function renderDiffTerminal(v: DiffView, opts: { color?: boolean } = {}):
     }
   }
   if (unchanged.labels > 0) lines.push(`  not listed: ${plural(unchanged.labels, 'label')} of the touched items that did not change`);
+  if (v.trends?.length) {
+    const ps = v.trends[0].periods;
+    lines.push('', c('1', `Annotator trends: findings per annotation by month, ${ps[0]} to ${ps[ps.length - 1]}, up to the base commit`));
+    const value = (x: number | null) => (x === null ? '–' : x.toFixed(2));
+    // Framed, so that a month without an annotation (a blank) stays visible at either end.
+    lines.push(...columns(v.trends.map((t) => [clean(t.annotator), `│${sparkline(t.findings_per_annotation)}│`, t.findings_per_annotation.map(value).join(' ')]), '  '));
+  } else if (v.trendsShallow) lines.push('', trendsShallowNote(v.trendsShallow.commits, (s) => s));
   findings(v.verdict === 'fail' && d.blocking.length ? 'Other new findings' : 'New findings', d.otherNew, LISTED);
   findings('Resolved findings', resolved, LISTED);
   return lines.join('\n') + '\n';

@@ -64,6 +64,13 @@ export interface DiffView {
   reviewPage?: ReviewPageLink | null;
   /** Findings per annotation of the PR's annotators over the last months of the history, when the clone has it. */
   trends?: AnnotatorTrend[] | null;
+  /** Set when the trends are missing because the clone is shallow: the commits it holds up to the base. */
+  trendsShallow?: { commits: number } | null;
+}
+
+/** Why a shallow clone has no trend lines, and how to get them. */
+export function trendsShallowNote(commits: number, code: (s: string) => string): string {
+  return `No annotator trends: this clone is shallow (${commits} commit${commits === 1 ? '' : 's'} up to the base); ${code('git fetch --unshallow')} (on GitHub, actions/checkout with ${code('fetch-depth: 0')}) brings the history.`;
 }
 
 /** One line per annotator: their findings per annotation by month as a sparkline, with the latest value. */
@@ -304,6 +311,7 @@ export function renderDiffMarkdown(v: DiffView, opts: { summary?: boolean } = {}
     if (g.changes.length) out.push(`<details${open}><summary>What changed (${g.changes.length})</summary>`, '', ...g.changes.map((c) => `- ${escapeMarkdown(c)}`), '', '</details>', '');
   }
   if (v.trends) out.push(...trendLines(v.trends));
+  else if (v.trendsShallow) out.push(trendsShallowNote(v.trendsShallow.commits, markdownCode), '');
   if (v.auditSample.length) out.push(`**Audit sample for senior review:** ${v.auditSample.map(escapeMarkdown).join(', ')}`, '');
   out.push(...reviewDiffMarkdown(diff, v.review, { open: opts.summary }));
   const links = [v.runUrl ? `[Workflow run](${v.runUrl})` : null, 'the full report is in the job summary'].filter(Boolean);

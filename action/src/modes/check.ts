@@ -18,6 +18,7 @@ import { pageCollector, pagePictures } from '../../../shared/pictures/page.js';
 import { renderReviewPage } from '../../../shared/report/html-page.js';
 import { historyTrends } from '../../../node/history-trends.js';
 import { changedBy } from '../../../shared/history/trends.js';
+import { trendsShallowNote } from '../../../shared/report/render-diff.js';
 
 /** The repository holding `dir`, with a clear message when the workspace is not a checkout. */
 function openRepository(dir: string): GitRepository {
@@ -100,8 +101,9 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
     : analyzePullRequest(input);
   // Who committed each changed file: the comment groups the changes by annotator and git author.
   const analysis = { ...analyzed, diff: withCommitters(analyzed.diff, repo.committers(since ?? baseSha, headSha, prefix)) };
-  // Each annotator's trend over the history before the PR: a shard leaves it out (the merge job sees all annotators).
-  const trends = inputs.shard ? null : historyTrends(join(top, prefix), { configPath: configName, until: baseSha, annotators: changedBy(analysis.diff), toolVersion: VERSION });
+  // Each annotator's trend over the history before the PR; a shard has those of its own items' annotators, and the merge joins them.
+  const { trends, shallow } = historyTrends(join(top, prefix), { configPath: configName, until: baseSha, annotators: changedBy(analysis.diff), toolVersion: VERSION });
+  if (shallow) core.info(`segqc: ${trendsShallowNote(shallow.commits, (s) => s)}`);
   const report = {
     ...pullRequestReport(analysis, {
       repository: ctx.repository,
