@@ -6,7 +6,7 @@
 // Target: p95 ≤ 16 ms. Run: `node scripts/build.mjs && node bench/extension.mjs [--edits 80] [--pace 150] [--json out.json]`.
 import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { importTs } from '../scripts/run-ts.mjs';
@@ -249,8 +249,9 @@ try {
     cold_check_ms: out.coldMs,
     gate_exact_check_ms: { p50: q(out.exact, 50), max: Math.max(...out.exact), editor_serialize_p50: q(out.editorSerialize, 50) },
     target_p95_ms: 16,
+    load_average: loadavg(),
   };
-  console.log(`segqc live check, ${summary.image}, ${summary.regions} regions, ${EDITS} edits ${PACE} ms apart (chromium ${context.browser()?.version() ?? ''})`);
+  console.log(`segqc live check, ${summary.image}, ${summary.regions} regions, ${EDITS} edits ${PACE} ms apart (chromium ${context.browser()?.version() ?? ''}; load average ${summary.load_average.map((x) => x.toFixed(2)).join(' ')})`);
   console.log(`  after an edit: p50 ${fmt(summary.live_check_ms.p50)}  p95 ${fmt(summary.live_check_ms.p95)}  max ${fmt(summary.live_check_ms.max)}   (target p95 ≤ 16 ms: ${summary.live_check_ms.p95 <= 16 ? 'met' : 'NOT met'})`);
   console.log(`    of which reading + rules: p50 ${fmt(summary.reader_and_rules_ms.p50)}  p95 ${fmt(summary.reader_and_rules_ms.p95)}`);
   if (summary.brush_stroke_check_ms) {

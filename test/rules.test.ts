@@ -282,6 +282,30 @@ describe('containment distances far from a 2D container', () => {
     return { voxels, farthest: Math.sqrt(farthest) };
   };
 
+  test('a cavity open only to an image edge is outside, on each of the four edges', () => {
+    const sh: Vec3 = [20, 16, 1];
+    const [nx, ny] = sh;
+    const g = { ...geom(sh, [0.7, 1.1, 1]), spacingKnown: true };
+    // For each edge: a U whose opening lies on that edge, with tumour pixels deep inside it.
+    for (const edge of ['top', 'bottom', 'left', 'right'] as const) {
+      const outer = new Uint8Array(nx * ny);
+      const inner = new Uint8Array(nx * ny);
+      const at = (i: number, j: number) => (edge === 'top' ? [i, j] : edge === 'bottom' ? [i, ny - 1 - j] : edge === 'left' ? [j, i] : [nx - 1 - j, i]);
+      const set = (a: Uint8Array, i: number, j: number, v: number) => {
+        const [x, y] = at(i, j);
+        a[y * nx + x] = v;
+      };
+      for (let j = 0; j < 9; j++) for (let i = 2; i <= 10; i++) if (i === 2 || i === 10 || j === 8) set(outer, i, j, 1);
+      for (let j = 2; j <= 6; j++) for (let i = 4; i <= 8; i++) set(inner, i, j, 2);
+      // The tumour lies in the U's cavity, which opens onto the image edge: outside, 3 to 5 pixels from the walls.
+      const want = bruteForce(inner, outer, sh, g.spacing, 0);
+      expect(want.voxels, edge).toBe(25);
+      const got = outsideEnvelope({ data: inner, value: 2 }, { data: outer, value: 1 }, g, 0);
+      expect(got.voxels, edge).toBe(want.voxels);
+      expect(got.farthest).toBeCloseTo(want.farthest, 9);
+    }
+  });
+
   test.each([1, 2, 3])('case %i: pixels above, below and to both sides of a small ring, measured whole and edit by edit', (seed) => {
     const rnd = rng(seed * 104729);
     const sh: Vec3 = [70 + seed * 9, 58 + seed * 5, 1];

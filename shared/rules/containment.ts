@@ -67,9 +67,119 @@ const MAX_KEPT_DISTANCES = 500_000;
 
 function envelopeOf(outer: MaskRef, shape: Vec3, ob: Box): Envelope {
   const crop = cropAround(ob, [1, 1, 1], shape);
+  if (shape[2] === 1) return envelope2D(outer, shape, crop);
   const env = cropMask(outer, shape, crop);
   fillHoles(env, crop.size);
   return { crop, env, boundary: null, dist: new Map(), distSpacing: '', faceRows: null };
+}
+
+/** Root of run `x` in a union-find forest (halving paths). */
+function root(parent: Int32Array, x: number): number {
+  while (parent[x] !== x) x = parent[x] = parent[parent[x]];
+  return x;
+}
+
+/**
+ * `envelopeOf` on a 2D image, by runs: the background runs of each crop row, joined where runs of adjacent rows
+ * share a column (face connectivity); those joined to a run on the crop's border are outside, the rest are holes.
+ * The face voxels come from the envelope's runs: a run's ends, and its stretches not under a run of the row above or
+ * below. The same envelope and faces as filling and scanning the crop voxel by voxel.
+ */
+function envelope2D(outer: MaskRef, shape: Vec3, crop: Crop): Envelope {
+  const [cx, cy] = crop.size;
+  const [c0, r0] = crop.box;
+  const w = shape[0];
+  const { data, value } = outer;
+  // Background runs, crop columns [bs, be], by row.
+  const bStart = new Int32Array(cy + 1);
+  let bs: number[] = [], be: number[] = [];
+  for (let j = 0; j < cy; j++) {
+    bStart[j] = bs.length;
+    const row = (j + r0) * w + c0;
+    let i = 0;
+    while (i < cx) {
+      while (i < cx && data[row + i] === value) i++;
+      if (i === cx) break;
+      const a = i;
+      while (i < cx && data[row + i] !== value) i++;
+      bs.push(a);
+      be.push(i - 1);
+    }
+  }
+  bStart[cy] = bs.length;
+  const nb = bs.length;
+  const parent = new Int32Array(nb + 1);
+  for (let t = 0; t <= nb; t++) parent[t] = t;
+  // Run nb stands for everything outside the crop.
+  for (let j = 0; j < cy; j++) {
+    for (let t = bStart[j]; t < bStart[j + 1]; t++) {
+      if (j === 0 || j === cy - 1 || bs[t] === 0 || be[t] === cx - 1) parent[root(parent, t)] = root(parent, nb);
+    }
+    if (j === 0) continue;
+    let u = bStart[j - 1];
+    for (let t = bStart[j]; t < bStart[j + 1]; t++) {
+      while (u < bStart[j] && be[u] < bs[t]) u++;
+      for (let v = u; v < bStart[j] && bs[v] <= be[t]; v++) {
+        const a = root(parent, t), b = root(parent, v);
+        if (a !== b) parent[a] = b;
+      }
+    }
+  }
+  // Envelope runs: the crop less the outside background runs.
+  const eStart = new Int32Array(cy + 1);
+  const es: number[] = [], ee: number[] = [];
+  const env = new Uint8Array(cx * cy);
+  const outside = root(parent, nb);
+  for (let j = 0; j < cy; j++) {
+    eStart[j] = es.length;
+    let from = 0;
+    for (let t = bStart[j]; t <= bStart[j + 1]; t++) {
+      const last = t === bStart[j + 1];
+      if (!last && root(parent, t) !== outside) continue;
+      const to = last ? cx - 1 : bs[t] - 1;
+      if (to >= from) {
+        es.push(from);
+        ee.push(to);
+        env.fill(1, j * cx + from, j * cx + to + 1);
+      }
+      if (!last) from = be[t] + 1;
+    }
+  }
+  eStart[cy] = es.length;
+  bs = be = [];
+  // Face voxels by row, as image columns.
+  const fStart = new Int32Array(cy + 1);
+  const cols: number[] = [];
+  const spans: number[] = [];
+  /** Pushes the stretches of [a, b] not covered by the envelope runs of row r. */
+  const uncovered = (a: number, b: number, r: number) => {
+    let x = a;
+    for (let t = eStart[r]; t < eStart[r + 1] && x <= b; t++) {
+      if (ee[t] < x) continue;
+      if (es[t] > b) break;
+      if (es[t] > x) spans.push(x, es[t] - 1);
+      x = ee[t] + 1;
+    }
+    if (x <= b) spans.push(x, b);
+  };
+  for (let j = 0; j < cy; j++) {
+    fStart[j] = cols.length;
+    for (let t = eStart[j]; t < eStart[j + 1]; t++) {
+      const a = es[t], b = ee[t];
+      spans.length = 0;
+      if (a > 0) spans.push(a, a);
+      if (b < cx - 1) spans.push(b, b);
+      if (j > 0) uncovered(a, b, j - 1);
+      if (j < cy - 1) uncovered(a, b, j + 1);
+      if (spans.length === 0) continue;
+      // The stretches in order of their start, overlaps listed once.
+      const order = Array.from({ length: spans.length / 2 }, (_, k) => 2 * k).sort((x, y) => spans[x] - spans[y]);
+      let next = a;
+      for (const k of order) for (let x = Math.max(next, spans[k]); x <= spans[k + 1]; x++, next = x) cols.push(x + c0);
+    }
+  }
+  fStart[cy] = cols.length;
+  return { crop, env, boundary: null, dist: new Map(), distSpacing: '', faceRows: { start: fStart, col: Int32Array.from(cols) } };
 }
 
 function faceVoxels(e: Envelope, shape: Vec3): Int32Array {
@@ -193,8 +303,15 @@ function distancesByColumn(e: Envelope, at: Int32Array, shape: Vec3, spacing: Ve
         if (z[m + 1] < xq) lo = m + 1;
         else hi = m;
       }
-      const tj = (rq - v[lo]) * sy;
-      d2[q] = f[v[lo]] + tj * tj;
+      // Its neighbours too: where two parabolas nearly tie, rounding may place the boundary a little off, and the
+      // value must be the least of them (what any other set of queries or faces elsewhere would give).
+      let best = Infinity;
+      for (let m = Math.max(0, lo - 1); m <= Math.min(k, lo + 1); m++) {
+        const tj = (rq - v[m]) * sy;
+        const d = f[v[m]] + tj * tj;
+        if (d < best) best = d;
+      }
+      d2[q] = best;
     }
   }
   return d2;
