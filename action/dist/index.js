@@ -21975,11 +21975,11 @@ function requireLoglevel() {
   if (hasRequiredLoglevel) return loglevel$1.exports;
   hasRequiredLoglevel = 1;
   (function(module) {
-    (function(root, definition) {
+    (function(root2, definition) {
       if (module.exports) {
         module.exports = definition();
       } else {
-        root.log = definition();
+        root2.log = definition();
       }
     })(loglevel, function() {
       var noop3 = function() {
@@ -24390,7 +24390,7 @@ function requireLodash_clonedeep() {
     cloneableTags[errorTag] = cloneableTags[funcTag] = cloneableTags[weakMapTag] = false;
     var freeGlobal = typeof commonjsGlobal == "object" && commonjsGlobal && commonjsGlobal.Object === Object && commonjsGlobal;
     var freeSelf = typeof self == "object" && self && self.Object === Object && self;
-    var root = freeGlobal || freeSelf || Function("return this")();
+    var root2 = freeGlobal || freeSelf || Function("return this")();
     var freeExports = exports && !exports.nodeType && exports;
     var freeModule = freeExports && true && module && !module.nodeType && module;
     var moduleExports = freeModule && freeModule.exports === freeExports;
@@ -24465,7 +24465,7 @@ function requireLodash_clonedeep() {
       return result;
     }
     var arrayProto = Array.prototype, funcProto = Function.prototype, objectProto = Object.prototype;
-    var coreJsData = root["__core-js_shared__"];
+    var coreJsData = root2["__core-js_shared__"];
     var maskSrcKey = (function() {
       var uid = /[^.]+$/.exec(coreJsData && coreJsData.keys && coreJsData.keys.IE_PROTO || "");
       return uid ? "Symbol(src)_1." + uid : "";
@@ -24476,9 +24476,9 @@ function requireLodash_clonedeep() {
     var reIsNative = RegExp(
       "^" + funcToString.call(hasOwnProperty).replace(reRegExpChar, "\\$&").replace(/hasOwnProperty|(function).*?(?=\\\()| for .+?(?=\\\])/g, "$1.*?") + "$"
     );
-    var Buffer2 = moduleExports ? root.Buffer : void 0, Symbol2 = root.Symbol, Uint8Array2 = root.Uint8Array, getPrototype = overArg(Object.getPrototypeOf, Object), objectCreate = Object.create, propertyIsEnumerable = objectProto.propertyIsEnumerable, splice = arrayProto.splice;
+    var Buffer2 = moduleExports ? root2.Buffer : void 0, Symbol2 = root2.Symbol, Uint8Array2 = root2.Uint8Array, getPrototype = overArg(Object.getPrototypeOf, Object), objectCreate = Object.create, propertyIsEnumerable = objectProto.propertyIsEnumerable, splice = arrayProto.splice;
     var nativeGetSymbols = Object.getOwnPropertySymbols, nativeIsBuffer = Buffer2 ? Buffer2.isBuffer : void 0, nativeKeys = overArg(Object.keys, Object);
-    var DataView2 = getNative(root, "DataView"), Map2 = getNative(root, "Map"), Promise2 = getNative(root, "Promise"), Set2 = getNative(root, "Set"), WeakMap2 = getNative(root, "WeakMap"), nativeCreate = getNative(Object, "create");
+    var DataView2 = getNative(root2, "DataView"), Map2 = getNative(root2, "Map"), Promise2 = getNative(root2, "Promise"), Set2 = getNative(root2, "Set"), WeakMap2 = getNative(root2, "WeakMap"), nativeCreate = getNative(Object, "create");
     var dataViewCtorString = toSource(DataView2), mapCtorString = toSource(Map2), promiseCtorString = toSource(Promise2), setCtorString = toSource(Set2), weakMapCtorString = toSource(WeakMap2);
     var symbolProto = Symbol2 ? Symbol2.prototype : void 0, symbolValueOf = symbolProto ? symbolProto.valueOf : void 0;
     function Hash(entries) {
@@ -28572,7 +28572,7 @@ var init_dcmjs_es = __esm({
       let len2 = 0;
       let sym = 0;
       let min2 = 0, max2 = 0;
-      let root = 0;
+      let root2 = 0;
       let curr = 0;
       let drop = 0;
       let left = 0;
@@ -28595,14 +28595,14 @@ var init_dcmjs_es = __esm({
       for (sym = 0; sym < codes; sym++) {
         count[lens[lens_index + sym]]++;
       }
-      root = bits;
+      root2 = bits;
       for (max2 = MAXBITS; max2 >= 1; max2--) {
         if (count[max2] !== 0) {
           break;
         }
       }
-      if (root > max2) {
-        root = max2;
+      if (root2 > max2) {
+        root2 = max2;
       }
       if (max2 === 0) {
         table[table_index++] = 1 << 24 | 64 << 16 | 0;
@@ -28615,8 +28615,8 @@ var init_dcmjs_es = __esm({
           break;
         }
       }
-      if (root < min2) {
-        root = min2;
+      if (root2 < min2) {
+        root2 = min2;
       }
       left = 1;
       for (len2 = 1; len2 <= MAXBITS; len2++) {
@@ -28654,10 +28654,10 @@ var init_dcmjs_es = __esm({
       sym = 0;
       len2 = min2;
       next = table_index;
-      curr = root;
+      curr = root2;
       drop = 0;
       low = -1;
-      used = 1 << root;
+      used = 1 << root2;
       mask = used - 1;
       if (type === LENS$1 && used > ENOUGH_LENS$1 || type === DISTS$1 && used > ENOUGH_DISTS$1) {
         return 1;
@@ -28698,9 +28698,9 @@ var init_dcmjs_es = __esm({
           }
           len2 = lens[lens_index + work[sym]];
         }
-        if (len2 > root && (huff & mask) !== low) {
+        if (len2 > root2 && (huff & mask) !== low) {
           if (drop === 0) {
-            drop = root;
+            drop = root2;
           }
           next += min2;
           curr = len2 - drop;
@@ -28718,13 +28718,13 @@ var init_dcmjs_es = __esm({
             return 1;
           }
           low = huff & mask;
-          table[low] = root << 24 | curr << 16 | next - table_index | 0;
+          table[low] = root2 << 24 | curr << 16 | next - table_index | 0;
         }
       }
       if (huff !== 0) {
         table[next + huff] = len2 - drop << 24 | 64 << 16 | 0;
       }
-      opts.bits = root;
+      opts.bits = root2;
       return 0;
     };
     inftrees = inflate_table;
@@ -48415,22 +48415,22 @@ var require_compile = __commonJS({
       }
     }
     exports.compileSchema = compileSchema2;
-    function resolveRef(root, baseId, ref) {
+    function resolveRef(root2, baseId, ref) {
       var _a2;
       ref = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, ref);
-      const schOrFunc = root.refs[ref];
+      const schOrFunc = root2.refs[ref];
       if (schOrFunc)
         return schOrFunc;
-      let _sch = resolve4.call(this, root, ref);
+      let _sch = resolve4.call(this, root2, ref);
       if (_sch === void 0) {
-        const schema = (_a2 = root.localRefs) === null || _a2 === void 0 ? void 0 : _a2[ref];
+        const schema = (_a2 = root2.localRefs) === null || _a2 === void 0 ? void 0 : _a2[ref];
         const { schemaId } = this.opts;
         if (schema)
-          _sch = new SchemaEnv({ schema, schemaId, root, baseId });
+          _sch = new SchemaEnv({ schema, schemaId, root: root2, baseId });
       }
       if (_sch === void 0)
         return;
-      return root.refs[ref] = inlineOrCompile.call(this, _sch);
+      return root2.refs[ref] = inlineOrCompile.call(this, _sch);
     }
     exports.resolveRef = resolveRef;
     function inlineOrCompile(sch) {
@@ -48448,23 +48448,23 @@ var require_compile = __commonJS({
     function sameSchemaEnv(s1, s2) {
       return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
     }
-    function resolve4(root, ref) {
+    function resolve4(root2, ref) {
       let sch;
       while (typeof (sch = this.refs[ref]) == "string")
         ref = sch;
-      return sch || this.schemas[ref] || resolveSchema.call(this, root, ref);
+      return sch || this.schemas[ref] || resolveSchema.call(this, root2, ref);
     }
-    function resolveSchema(root, ref) {
+    function resolveSchema(root2, ref) {
       const p = this.opts.uriResolver.parse(ref);
       const refPath = (0, resolve_1._getFullPath)(this.opts.uriResolver, p);
-      let baseId = (0, resolve_1.getFullPath)(this.opts.uriResolver, root.baseId, void 0);
-      if (Object.keys(root.schema).length > 0 && refPath === baseId) {
-        return getJsonPointer.call(this, p, root);
+      let baseId = (0, resolve_1.getFullPath)(this.opts.uriResolver, root2.baseId, void 0);
+      if (Object.keys(root2.schema).length > 0 && refPath === baseId) {
+        return getJsonPointer.call(this, p, root2);
       }
       const id = (0, resolve_1.normalizeId)(refPath);
       const schOrRef = this.refs[id] || this.schemas[id];
       if (typeof schOrRef == "string") {
-        const sch = resolveSchema.call(this, root, schOrRef);
+        const sch = resolveSchema.call(this, root2, schOrRef);
         if (typeof (sch === null || sch === void 0 ? void 0 : sch.schema) !== "object")
           return;
         return getJsonPointer.call(this, p, sch);
@@ -48479,7 +48479,7 @@ var require_compile = __commonJS({
         const schId = schema[schemaId];
         if (schId)
           baseId = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schId);
-        return new SchemaEnv({ schema, schemaId, root, baseId });
+        return new SchemaEnv({ schema, schemaId, root: root2, baseId });
       }
       return getJsonPointer.call(this, p, schOrRef);
     }
@@ -48491,7 +48491,7 @@ var require_compile = __commonJS({
       "dependencies",
       "definitions"
     ]);
-    function getJsonPointer(parsedRef, { baseId, schema, root }) {
+    function getJsonPointer(parsedRef, { baseId, schema, root: root2 }) {
       var _a2;
       if (((_a2 = parsedRef.fragment) === null || _a2 === void 0 ? void 0 : _a2[0]) !== "/")
         return;
@@ -48510,10 +48510,10 @@ var require_compile = __commonJS({
       let env;
       if (typeof schema != "boolean" && schema.$ref && !(0, util_1.schemaHasRulesButRef)(schema, this.RULES)) {
         const $ref = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schema.$ref);
-        env = resolveSchema.call(this, root, $ref);
+        env = resolveSchema.call(this, root2, $ref);
       }
       const { schemaId } = this.opts;
-      env = env || new SchemaEnv({ schema, schemaId, root, baseId });
+      env = env || new SchemaEnv({ schema, schemaId, root: root2, baseId });
       if (env.schema !== env.root.schema)
         return env;
       return void 0;
@@ -50008,8 +50008,8 @@ var require_core = __commonJS({
           keyRef = sch;
         if (sch === void 0) {
           const { schemaId } = this.opts;
-          const root = new compile_1.SchemaEnv({ schema: {}, schemaId });
-          sch = compile_1.resolveSchema.call(this, root, keyRef);
+          const root2 = new compile_1.SchemaEnv({ schema: {}, schemaId });
+          sch = compile_1.resolveSchema.call(this, root2, keyRef);
           if (!sch)
             return;
           this.refs[keyRef] = sch;
@@ -50370,20 +50370,20 @@ var require_ref = __commonJS({
       code(cxt) {
         const { gen, schema: $ref, it } = cxt;
         const { baseId, schemaEnv: env, validateName, opts, self: self3 } = it;
-        const { root } = env;
-        if (($ref === "#" || $ref === "#/") && baseId === root.baseId)
+        const { root: root2 } = env;
+        if (($ref === "#" || $ref === "#/") && baseId === root2.baseId)
           return callRootRef();
-        const schOrEnv = compile_1.resolveRef.call(self3, root, baseId, $ref);
+        const schOrEnv = compile_1.resolveRef.call(self3, root2, baseId, $ref);
         if (schOrEnv === void 0)
           throw new ref_error_1.default(it.opts.uriResolver, baseId, $ref);
         if (schOrEnv instanceof compile_1.SchemaEnv)
           return callValidate(schOrEnv);
         return inlineRefSchema(schOrEnv);
         function callRootRef() {
-          if (env === root)
+          if (env === root2)
             return callRef(cxt, validateName, env, env.$async);
-          const rootName = gen.scopeValue("root", { ref: root });
-          return callRef(cxt, (0, codegen_1._)`${rootName}.validate`, root, root.$async);
+          const rootName = gen.scopeValue("root", { ref: root2 });
+          return callRef(cxt, (0, codegen_1._)`${rootName}.validate`, root2, root2.$async);
         }
         function callValidate(sch) {
           const v3 = getValidate(cxt, sch);
@@ -51908,9 +51908,9 @@ var require_dynamicAnchor = __commonJS({
     exports.dynamicAnchor = dynamicAnchor;
     function _getValidate(cxt) {
       const { schemaEnv, schema, self: self3 } = cxt.it;
-      const { root, baseId, localRefs, meta } = schemaEnv.root;
+      const { root: root2, baseId, localRefs, meta } = schemaEnv.root;
       const { schemaId } = self3.opts;
-      const sch = new compile_1.SchemaEnv({ schema, schemaId, root, baseId, localRefs, meta });
+      const sch = new compile_1.SchemaEnv({ schema, schemaId, root: root2, baseId, localRefs, meta });
       compile_1.compileSchema.call(self3, sch);
       return (0, ref_1.getValidate)(cxt, sch);
     }
@@ -53350,9 +53350,9 @@ var require_anchors = __commonJS({
       }
       return true;
     }
-    function anchorNames(root) {
+    function anchorNames(root2) {
       const anchors = /* @__PURE__ */ new Set();
-      visit.visit(root, {
+      visit.visit(root2, {
         Value(_key, node) {
           if (node.anchor)
             anchors.add(node.anchor);
@@ -60367,11 +60367,11 @@ function parseSource(text, file) {
   }
   return { doc: { file, data: data2, root: doc.contents, lineCounter }, errors };
 }
-function aliasProblem(root) {
+function aliasProblem(root2) {
   const anchors = /* @__PURE__ */ new Map();
   const open2 = /* @__PURE__ */ new Set();
   let aliases = 0;
-  const stack = [{ node: root, exit: false }];
+  const stack = [{ node: root2, exit: false }];
   while (stack.length > 0) {
     const { node, exit } = stack.pop();
     if (exit) {
@@ -61584,11 +61584,11 @@ function componentsOfRuns(rowStart, rs, re, by, bz, conn) {
   const compOf = new Int32Array(nr);
   const sizes = [];
   for (let t = 0; t < nr; t++) {
-    const root = find(parent, t);
-    if (root === t) {
+    const root2 = find(parent, t);
+    if (root2 === t) {
       sizes.push(0);
       compOf[t] = sizes.length;
-    } else compOf[t] = compOf[root];
+    } else compOf[t] = compOf[root2];
     sizes[compOf[t] - 1] += re[t] - rs[t] + 1;
   }
   return { count: sizes.length, sizes, compOf };
@@ -63615,9 +63615,104 @@ function countIn(mask, shape, box) {
 }
 function envelopeOf(outer, shape, ob) {
   const crop = cropAround(ob, [1, 1, 1], shape);
+  if (shape[2] === 1) return envelope2D(outer, shape, crop);
   const env = cropMask(outer, shape, crop);
   fillHoles(env, crop.size);
   return { crop, env, boundary: null, dist: /* @__PURE__ */ new Map(), distSpacing: "", faceRows: null };
+}
+function root(parent, x2) {
+  while (parent[x2] !== x2) x2 = parent[x2] = parent[parent[x2]];
+  return x2;
+}
+function envelope2D(outer, shape, crop) {
+  const [cx, cy] = crop.size;
+  const [c0, r0] = crop.box;
+  const w = shape[0];
+  const { data: data2, value: value2 } = outer;
+  const bStart = new Int32Array(cy + 1);
+  let bs = [], be = [];
+  for (let j = 0; j < cy; j++) {
+    bStart[j] = bs.length;
+    const row = (j + r0) * w + c0;
+    let i2 = 0;
+    while (i2 < cx) {
+      while (i2 < cx && data2[row + i2] === value2) i2++;
+      if (i2 === cx) break;
+      const a = i2;
+      while (i2 < cx && data2[row + i2] !== value2) i2++;
+      bs.push(a);
+      be.push(i2 - 1);
+    }
+  }
+  bStart[cy] = bs.length;
+  const nb = bs.length;
+  const parent = new Int32Array(nb + 1);
+  for (let t = 0; t <= nb; t++) parent[t] = t;
+  for (let j = 0; j < cy; j++) {
+    for (let t = bStart[j]; t < bStart[j + 1]; t++) {
+      if (j === 0 || j === cy - 1 || bs[t] === 0 || be[t] === cx - 1) parent[root(parent, t)] = root(parent, nb);
+    }
+    if (j === 0) continue;
+    let u = bStart[j - 1];
+    for (let t = bStart[j]; t < bStart[j + 1]; t++) {
+      while (u < bStart[j] && be[u] < bs[t]) u++;
+      for (let v3 = u; v3 < bStart[j] && bs[v3] <= be[t]; v3++) {
+        const a = root(parent, t), b = root(parent, v3);
+        if (a !== b) parent[a] = b;
+      }
+    }
+  }
+  const eStart = new Int32Array(cy + 1);
+  const es = [], ee = [];
+  const env = new Uint8Array(cx * cy);
+  const outside = root(parent, nb);
+  for (let j = 0; j < cy; j++) {
+    eStart[j] = es.length;
+    let from = 0;
+    for (let t = bStart[j]; t <= bStart[j + 1]; t++) {
+      const last = t === bStart[j + 1];
+      if (!last && root(parent, t) !== outside) continue;
+      const to = last ? cx - 1 : bs[t] - 1;
+      if (to >= from) {
+        es.push(from);
+        ee.push(to);
+        env.fill(1, j * cx + from, j * cx + to + 1);
+      }
+      if (!last) from = be[t] + 1;
+    }
+  }
+  eStart[cy] = es.length;
+  bs = be = [];
+  const fStart = new Int32Array(cy + 1);
+  const cols = [];
+  const spans = [];
+  const uncovered = (a, b, r) => {
+    let x2 = a;
+    for (let t = eStart[r]; t < eStart[r + 1] && x2 <= b; t++) {
+      if (ee[t] < x2) continue;
+      if (es[t] > b) break;
+      if (es[t] > x2) spans.push(x2, es[t] - 1);
+      x2 = ee[t] + 1;
+    }
+    if (x2 <= b) spans.push(x2, b);
+  };
+  for (let j = 0; j < cy; j++) {
+    fStart[j] = cols.length;
+    for (let t = eStart[j]; t < eStart[j + 1]; t++) {
+      const a = es[t], b = ee[t];
+      spans.length = 0;
+      if (a > 0) spans.push(a, a);
+      if (b < cx - 1) spans.push(b, b);
+      if (j > 0) uncovered(a, b, j - 1);
+      if (j < cy - 1) uncovered(a, b, j + 1);
+      if (spans.length === 0) continue;
+      const order = Array.from({ length: spans.length / 2 }, (_, k) => 2 * k).sort((x2, y) => spans[x2] - spans[y]);
+      let next = a;
+      for (const k of order) for (let x2 = Math.max(next, spans[k]); x2 <= spans[k + 1]; x2++, next = x2) cols.push(x2 + c0);
+    }
+  }
+  fStart[cy] = cols.length;
+  return { crop, env, boundary: null, dist: /* @__PURE__ */ new Map(), distSpacing: "", faceRows: { start: fStart, col: Int32Array.from(cols) } };
 }
 function faceVoxels(e2, shape) {
   const { crop, env } = e2;
@@ -63721,8 +63816,13 @@ function distancesByColumn(e2, at, shape, spacing) {
         if (z[m + 1] < xq) lo = m + 1;
         else hi = m;
       }
-      const tj = (rq - v3[lo]) * sy;
-      d2[q] = f[v3[lo]] + tj * tj;
+      let best = Infinity;
+      for (let m = Math.max(0, lo - 1); m <= Math.min(k, lo + 1); m++) {
+        const tj = (rq - v3[m]) * sy;
+        const d = f[v3[m]] + tj * tj;
+        if (d < best) best = d;
+      }
+      d2[q] = best;
     }
   }
   return d2;
@@ -65434,10 +65534,10 @@ function openCause(full, e2) {
   }
   return errnoCause(e2);
 }
-function fsTree(root) {
+function fsTree(root2) {
   let files = null;
   let dirs = [];
-  const rel = (p) => relative(root, p).split(sep2).join("/");
+  const rel = (p) => relative(root2, p).split(sep2).join("/");
   const listDir = (dir) => {
     try {
       return readdirSync(dir, { withFileTypes: true });
@@ -65484,9 +65584,9 @@ function fsTree(root) {
     if (!files) {
       const out = [];
       dirs = [];
-      const top = listDir(root);
-      if (typeof top === "string") throw new SegqcError("usage", top, { file: root });
-      walk(root, top, /* @__PURE__ */ new Set([realpathSync(root)]), out);
+      const top = listDir(root2);
+      if (typeof top === "string") throw new SegqcError("usage", top, { file: root2 });
+      walk(root2, top, /* @__PURE__ */ new Set([realpathSync(root2)]), out);
       files = out.sort();
       dirs.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
     }
@@ -65500,7 +65600,7 @@ function fsTree(root) {
       return dirs;
     },
     read: (p) => {
-      const full = join(root, p);
+      const full = join(root2, p);
       let fd2;
       try {
         fd2 = openSync(full, constants4.O_RDONLY | constants4.O_NONBLOCK);
