@@ -36,7 +36,10 @@ const commands: Record<string, () => Promise<Command>> = {
     const { runDiff } = await import('./commands/diff.js');
     return (argv, o, e) => runDiff(argv, o, e, undefined, undefined, { workerScript: self });
   },
-  history: async () => (await import('./commands/history.js')).runHistory,
+  history: async () => {
+    const { runHistory } = await import('./commands/history.js');
+    return (argv, o, e) => runHistory(argv, o, e, { workerScript: self });
+  },
   attest: async () => (await import('./commands/attest.js')).runAttest,
   review: async () => (await import('./commands/review.js')).runReview,
 };
@@ -101,7 +104,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 const role = workerRole();
-if (role) (await import('../node/dataset-workers.js')).serveDatasetWorker(role);
+if (role?.segqcWorker === 'history') (await import('../node/history-workers.js')).serveHistoryWorker();
+else if (role) (await import('../node/dataset-workers.js')).serveDatasetWorker(role);
 else {
   main(process.argv.slice(2)).then(
     (code) => {

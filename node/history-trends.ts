@@ -34,7 +34,7 @@ export interface TrendResult {
 const git = (dir: string, args: string[]) => execFileSync('git', args, { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
 
 /** The trend of each annotator the history knows, by calendar month; none when the clone is shallow or the history cannot be read. */
-export function historyTrends(dir: string, opts: TrendOptions): TrendResult {
+export async function historyTrends(dir: string, opts: TrendOptions): Promise<TrendResult> {
   const none: TrendResult = { trends: null, shallow: null };
   if (opts.annotators.length === 0) return none;
   try {
@@ -42,7 +42,7 @@ export function historyTrends(dir: string, opts: TrendOptions): TrendResult {
     const month = git(dir, ['log', '-1', '--format=%aI', opts.until]).slice(0, 7);
     const first = monthsBetween('0000-01', month, TREND_PERIODS)[0];
     const since = `${first}-01`;
-    const walk = walkHistory(dir, { configPath: opts.configPath, since, until: opts.until, cache: openDiskCache(opts.cacheDir ?? join(dir, '.segqc/cache')), toolVersion: opts.toolVersion });
+    const walk = await walkHistory(dir, { configPath: opts.configPath, since, until: opts.until, cache: openDiskCache(opts.cacheDir ?? join(dir, '.segqc/cache')), toolVersion: opts.toolVersion });
     if (walk.shallow) return none;
     const report = buildHistory(walk.steps, { by: 'month', toolVersion: opts.toolVersion, shallow: false });
     if (report.periods.length === 0) return none;

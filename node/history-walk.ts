@@ -1,32 +1,42 @@
 /**
  * The walk of `segqc history`: the first-parent commits of a branch, and at each one the items it changed judged under
  * the guideline in force there. Steps and item results are cached by git object ids (see node/cache.ts), blobs are
- * read in batches by `git cat-file --batch`.
+ * read by long-running `git cat-file --batch` processes, the exports ahead of their use; items are judged in batches,
+ * on worker threads with `jobs` > 1, while the walk goes on.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { SegqcError, isSegqcError } from '../shared/errors.js';
-import { catFileBatch, openGitRepository, type CommitTree, type GitRepository } from './git.js';
+import { catFileBatch, openGitRepository, type GitRepository } from './git.js';
 import type { ResultCache } from './cache.js';
 import { cacheKey } from './cache.js';
-import { memoryTree, type DatasetTree } from '../shared/dataset/tree.js';
+import { memoryTree } from '../shared/dataset/tree.js';
 import { guidelinePathOf, loadDatasetContext, type DatasetContext } from '../shared/dataset/context.js';
 import { parseConfig } from '../shared/guideline/config.js';
 import { guidelineSha256 } from '../shared/guideline/hash.js';
 import { globToRegExp } from '../shared/dataset/glob.js';
-import { MAX_EXPORT_BYTES, discoverItems, itemStem, sidecarOf, type SourceSpec } from '../shared/dataset/items.js';
-import { checkPendingItem } from '../shared/dataset/check.js';
+import { MAX_EXPORT_BYTES, itemStem, sidecarOf, type SourceSpec } from '../shared/dataset/items.js';
 import type { ItemReport } from '../shared/report/types.js';
 import { diffParsedExports, exportWith, parseExport, type ExportDiff, type ParsedExport } from '../shared/history/export-diff.js';
 import type { HistoryCommit, HistoryStep, StepItem } from '../shared/history/types.js';
+import { objectSizes, openBlobStream, readAhead, type BlobStream, type ReadAhead } from './blob-stream.js';
+import { historyJudge, type JudgeResult, type JudgeTask } from './history-workers.js';
 
 /** Bumped when the meaning of a cached step or item changes. */
 const CACHE_FORMAT = 2;
 const MAX_BUFFER = 1024 * 1024 * 1024;
+/** Bytes of Label Studio exports read ahead of the walk, at most (one export at least). */
+const READ_AHEAD_BYTES = 32 * 1024 * 1024;
+/** Items judged together, at most: a large step (an import) is cut so that every worker thread takes a share. */
+const BATCH_ITEMS = 24;
 
 /** Options of a walk. */
 export interface HistoryWalkOptions {
+  /** Worker threads judging the items (default 1: this thread). */
+  jobs?: number;
+  /** The bundle worker threads run (it serves them with `serveHistoryWorker`); without it, items are judged in this thread. */
+  script?: URL | null;
   /** The dataset config, relative to the dataset directory. */
   configPath: string;
   /** Only commits after this revision, or since this date (git's `--since`). */
@@ -108,6 +118,7 @@ interface Change {
 
 const ZERO = /^0+$/;
 const GITLINK_MODE = '160000';
+const LINK_MODE = '120000';
 
 /**
  * What each commit changed against its first parent (everything, for a root commit), under `prefix`, paths relative
@@ -142,14 +153,22 @@ function changesOf(top: string, commits: HistoryCommit[], prefix: string): Map<s
   return out;
 }
 
-/** Blob ids of a commit's files under `prefix`, by path relative to it. */
-function blobIds(top: string, sha: string, prefix: string): Map<string, string> {
-  const out = new Map<string, string>();
+/** A commit's files under `prefix` by path relative to it: their blob ids, and which are symbolic links. */
+interface FileIds {
+  ids: Map<string, string>;
+  links: Set<string>;
+}
+
+function blobIds(top: string, sha: string, prefix: string): FileIds {
+  const out: FileIds = { ids: new Map(), links: new Set() };
   for (const rec of git(top, ['ls-tree', '-r', '-z', sha, '--', prefix || '.']).split('\0')) {
     if (!rec) continue;
     const tab = rec.indexOf('\t');
-    const [, type, oid] = rec.slice(0, tab).split(' ');
-    if (type === 'blob') out.set(rec.slice(tab + 1).slice(prefix.length), oid);
+    const [mode, type, oid] = rec.slice(0, tab).split(' ');
+    if (type !== 'blob') continue;
+    const path = rec.slice(tab + 1).slice(prefix.length);
+    out.ids.set(path, oid);
+    if (mode === LINK_MODE) out.links.add(path);
   }
   return out;
 }
@@ -180,7 +199,8 @@ function branchAuthors(top: string, c: HistoryCommit, prefix: string): Map<strin
   return out;
 }
 
-type LoadedContext = { ctx: DatasetContext; configOid: string; guidelineOid: string } | { error: string };
+/** A step's dataset context: its key (the config's and guideline's blob ids), the files it is loaded from, which files are exports and item files. */
+type LoadedContext = { ctx: DatasetContext; key: string; configOid: string; guidelineOid: string; files: Map<string, Uint8Array>; isExport: (p: string) => boolean; isItemFile: (p: string) => boolean } | { error: string };
 
 /** An export's last version the walk read, parsed (null: not an export), with its size. */
 interface SeenExport {
@@ -189,8 +209,43 @@ interface SeenExport {
   size: number;
 }
 
+/** Groups of items that share a file (a DICOM series file belongs to its stem and its folder), each group in one batch, in `ids` order. */
+function batchesOf(ids: string[], filesById: Map<string, string[]>, size: number): string[][] {
+  const root = new Map<string, string>(ids.map((id) => [id, id]));
+  const find = (id: string): string => {
+    let r = id;
+    while (root.get(r) !== r) r = root.get(r)!;
+    root.set(id, r);
+    return r;
+  };
+  const owner = new Map<string, string>();
+  for (const id of ids) {
+    for (const f of filesById.get(id) ?? []) {
+      const other = owner.get(f);
+      if (other === undefined) owner.set(f, id);
+      else root.set(find(id), find(other));
+    }
+  }
+  const groups = new Map<string, string[]>();
+  for (const id of ids) {
+    const r = find(id);
+    groups.set(r, [...(groups.get(r) ?? []), id]);
+  }
+  const out: string[][] = [];
+  let current: string[] = [];
+  for (const g of groups.values()) {
+    if (current.length > 0 && current.length + g.length > size) {
+      out.push(current);
+      current = [];
+    }
+    current.push(...g);
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
 /** Walks the history of the dataset in `dir` (see module doc). */
-export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk {
+export async function walkHistory(dir: string, opts: HistoryWalkOptions): Promise<HistoryWalk> {
   const repo = openGitRepository(dir);
   const { top, prefix } = repo;
   const shallow = git(top, ['rev-parse', '--is-shallow-repository']).trim() === 'true';
@@ -218,6 +273,8 @@ export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk 
   };
   const configs = new Map<string, { bytes: Uint8Array; guidelinePath: string } | { error: string }>();
   const contexts = new Map<string, LoadedContext>();
+  // The contexts batches are judged under, by key (worker threads load their own from the same files).
+  const judgeContexts = new Map<string, DatasetContext>();
   const loadContext = (ids: Map<string, string>): LoadedContext => {
     const configOid = ids.get(opts.configPath);
     if (!configOid) return { error: `no ${opts.configPath} in this commit` };
@@ -239,10 +296,18 @@ export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk 
     const key = `${configOid}:${guidelineOid}`;
     let loaded = contexts.get(key);
     if (!loaded) {
-      const files: Record<string, Uint8Array> = { [opts.configPath]: configBytes };
-      if (guidelineOid) files[guidelinePath] = readSmall(guidelinePath, guidelineOid);
+      const files = new Map<string, Uint8Array>([[opts.configPath, configBytes]]);
+      if (guidelineOid) files.set(guidelinePath, readSmall(guidelinePath, guidelineOid));
       try {
-        loaded = { ctx: loadDatasetContext(memoryTree(files, 'commit'), opts.configPath), configOid, guidelineOid };
+        const ctx = loadDatasetContext(memoryTree(Object.fromEntries(files), 'commit'), opts.configPath);
+        const sources = ctx.config.sources as SourceSpec[];
+        const reference = (ctx.config.reference as SourceSpec | undefined) ?? null;
+        const lsGlobs = sources.filter((s) => s.format === 'labelstudio').map((s) => globToRegExp(s.path));
+        const fileGlobs = [...sources.filter((s) => s.format !== 'labelstudio').flatMap((s) => [s.path, ...(s.images ? [s.images.replace(/\{id\}/g, '*')] : [])]), ...(reference ? [reference.path] : [])].map(globToRegExp);
+        const isExport = (p: string) => lsGlobs.some((re) => re.test(p));
+        const isItemFile = (p: string) => fileGlobs.some((re) => re.test(p));
+        loaded = { ctx, key, configOid, guidelineOid, files, isExport, isItemFile };
+        judgeContexts.set(key, ctx);
       } catch (e) {
         if (!isSegqcError(e)) throw e;
         loaded = { error: e.message };
@@ -253,20 +318,75 @@ export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk 
   };
 
   // The files of the last judged commit, kept up to date along first parents by applying each commit's changes.
-  let tree: { sha: string; ids: Map<string, string> } | null = null;
-  const idsAt = (c: HistoryCommit, changes: Change[]): Map<string, string> => {
+  let tree: { sha: string; files: FileIds } | null = null;
+  const filesAt = (c: HistoryCommit, changes: Change[]): FileIds => {
     if (tree && c.parent !== null && tree.sha === c.parent) {
+      const { ids, links } = tree.files;
       for (const ch of changes) {
-        if (ch.newOid === null || ch.newMode === GITLINK_MODE) tree.ids.delete(ch.path);
-        else tree.ids.set(ch.path, ch.newOid);
+        if (ch.newOid === null || ch.newMode === GITLINK_MODE) ids.delete(ch.path);
+        else ids.set(ch.path, ch.newOid);
+        if (ch.newOid !== null && ch.newMode === LINK_MODE) links.add(ch.path);
+        else links.delete(ch.path);
       }
-      tree = { sha: c.sha, ids: tree.ids };
-    } else tree = { sha: c.sha, ids: blobIds(top, c.sha, prefix) };
-    return tree.ids;
+      tree = { sha: c.sha, files: tree.files };
+    } else tree = { sha: c.sha, files: blobIds(top, c.sha, prefix) };
+    return tree.files;
   };
+
+  const stepKey = (c: HistoryCommit) => cacheKey(['step', CACHE_FORMAT, opts.toolVersion, c.sha, c.parent, prefix, opts.configPath, boundary.has(c.sha) ? 'boundary' : '']);
+  const exportKey = (ch: Change) => cacheKey(['export-diff', CACHE_FORMAT, ch.oldOid, ch.newOid]);
+  const cachedSteps = commits.map((c) => opts.cache.get<HistoryStep>('step', stepKey(c)));
+  const todo = commits.filter((c, i) => !cachedSteps[i] && !boundary.has(c.sha));
+  const changes = changesOf(top, todo, prefix);
+
+  // The export versions the walk will read, in its order: read ahead by a process of their own while the walk parses.
+  const cachedDiffs = new Map<Change, ExportDiff>();
+  const plan: string[] = [];
+  {
+    const seen = new Map<string, string>();
+    for (const c of todo) {
+      const all = changes.get(c.sha) ?? [];
+      const loaded = loadContext(filesAt(c, all).ids);
+      if ('error' in loaded) continue;
+      const exportChanges = all.filter((ch) => ch.newOid !== null && loaded.isExport(ch.path));
+      const missing: Array<{ path: string; oid: string }> = [];
+      for (const ch of exportChanges) {
+        const diff = opts.cache.get<{ diff: ExportDiff }>('export', exportKey(ch))?.diff;
+        if (diff !== undefined) {
+          cachedDiffs.set(ch, diff);
+          continue;
+        }
+        for (const w of [...(ch.oldOid ? [{ path: ch.path, oid: ch.oldOid }] : []), { path: ch.path, oid: ch.newOid! }]) {
+          if (seen.get(w.path) !== w.oid && !missing.some((m) => m.oid === w.oid && m.path === w.path)) missing.push(w);
+        }
+      }
+      plan.push(...missing.map((m) => m.oid));
+      for (const ch of exportChanges) {
+        if (cachedDiffs.has(ch)) seen.delete(ch.path);
+        else seen.set(ch.path, ch.newOid!);
+      }
+    }
+    tree = null;
+  }
+  const streams: BlobStream[] = [];
+  const stream = () => {
+    const s = openBlobStream(top);
+    streams.push(s);
+    return s;
+  };
+  const ahead: ReadAhead | null = plan.length > 0 ? readAhead(stream(), plan, objectSizes(top, [...new Set(plan)]), READ_AHEAD_BYTES) : null;
+  let direct: BlobStream | null = null;
+  const readDirect = (oid: string) => (direct ??= stream()).read(oid);
+  const readExport = async (path: string, oid: string): Promise<Uint8Array> => {
+    stats.reads.push(path);
+    const e = await (ahead?.take(oid) ?? readDirect(oid));
+    if ('problem' in e) throw new SegqcError('usage', `git cat-file failed: ${prefix}${path} (${oid.slice(0, 7)}) is ${e.problem}`);
+    return e.data;
+  };
+
   // Each export's last version, parsed once: the next commit that edits it diffs against it without reading it again.
   const seenExports = new Map<string, SeenExport>();
-  const exportsAt = (wanted: Array<{ path: string; oid: string }>): Map<string, SeenExport> => {
+  const exportsAt = async (wanted: Array<{ path: string; oid: string }>): Promise<Map<string, SeenExport>> => {
     const out = new Map<string, SeenExport>();
     const latest = new Map<string, SeenExport>();
     const missing: Array<{ path: string; oid: string }> = [];
@@ -275,7 +395,7 @@ export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk 
       if (seen && seen.oid === w.oid) out.set(`${w.path}\0${w.oid}`, seen);
       else if (!missing.some((m) => m.oid === w.oid && m.path === w.path)) missing.push(w);
     }
-    const bytes = readBlobs(missing);
+    const bytes = await Promise.all(missing.map((m) => readExport(m.path, m.oid)));
     // In the order asked (an old version before its new one), each parsed against the path's previous version.
     missing.forEach((m, i) => {
       const previous = latest.get(m.path) ?? seenExports.get(m.path) ?? null;
@@ -286,20 +406,19 @@ export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk 
     return out;
   };
 
-  const judgeStep = (c: HistoryCommit, allChanges: Change[]): HistoryStep => {
+  const judge = historyJudge({ jobs: opts.jobs ?? 1, script: opts.script, contexts: judgeContexts });
+  // Item results being judged, by cache key: a later step with the same key waits for them as it would read the cache.
+  const inflight = new Map<string, Promise<ItemReport | null>>();
+
+  /** Plans the step of commit `c`: its items from the cache or handed to the judge; `step` resolves when all are judged. */
+  const planStep = async (c: HistoryCommit, allChanges: Change[]): Promise<{ step: Promise<HistoryStep> }> => {
     const base = { commit: c, guideline: null, failOn: 'error' as const, items: [] };
-    const ids = idsAt(c, allChanges);
+    const { ids, links } = filesAt(c, allChanges);
     const loaded = loadContext(ids);
-    if ('error' in loaded) return { ...base, gap: loaded.error };
-    const { ctx } = loaded;
+    if ('error' in loaded) return { step: Promise.resolve({ ...base, gap: loaded.error }) };
+    const { ctx, isExport, isItemFile } = loaded;
     const guideline = { id: ctx.guideline.id, version: ctx.guideline.version, sha256: guidelineSha256(ctx.guideline), path: ctx.guidelinePath };
     const failOn = ctx.config.gate.fail_on;
-    const sources = ctx.config.sources as SourceSpec[];
-    const reference = (ctx.config.reference as SourceSpec | undefined) ?? null;
-    const lsGlobs = sources.filter((s) => s.format === 'labelstudio').map((s) => globToRegExp(s.path));
-    const fileGlobs = [...sources.filter((s) => s.format !== 'labelstudio').flatMap((s) => [s.path, ...(s.images ? [s.images.replace(/\{id\}/g, '*')] : [])]), ...(reference ? [reference.path] : [])].map(globToRegExp);
-    const isExport = (p: string) => lsGlobs.some((re) => re.test(p));
-    const isItemFile = (p: string) => fileGlobs.some((re) => re.test(p));
 
     const changedPaths = new Set<string>();
     const changedIds = new Set<string>();
@@ -309,16 +428,16 @@ export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk 
     const diffs = new Map<Change, ExportDiff>();
     const uncached: Change[] = [];
     for (const ch of exportChanges) {
-      const diff = opts.cache.get<{ diff: ExportDiff }>('export', cacheKey(['export-diff', CACHE_FORMAT, ch.oldOid, ch.newOid]))?.diff;
+      const diff = cachedDiffs.get(ch);
       if (diff === undefined) uncached.push(ch);
       else diffs.set(ch, diff);
     }
-    const versions = exportsAt(uncached.flatMap((ch) => [...(ch.oldOid ? [{ path: ch.path, oid: ch.oldOid }] : []), { path: ch.path, oid: ch.newOid! }]));
+    const versions = await exportsAt(uncached.flatMap((ch) => [...(ch.oldOid ? [{ path: ch.path, oid: ch.oldOid }] : []), { path: ch.path, oid: ch.newOid! }]));
     for (const ch of uncached) {
       const after = versions.get(`${ch.path}\0${ch.newOid}`)!;
       const before = ch.oldOid ? versions.get(`${ch.path}\0${ch.oldOid}`)! : null;
       const diff = after.parsed === null ? null : diffParsedExports(before?.parsed ?? null, after.parsed);
-      opts.cache.put('export', cacheKey(['export-diff', CACHE_FORMAT, ch.oldOid, ch.newOid]), { diff });
+      opts.cache.put('export', exportKey(ch), { diff });
       diffs.set(ch, diff);
     }
     for (const ch of exportChanges) {
@@ -344,7 +463,7 @@ export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk 
         for (const id of itemIdsOf(ch.path)) changedIds.add(id);
       }
     }
-    if (changedIds.size === 0) return { ...base, guideline, failOn, gap: null };
+    if (changedIds.size === 0) return { step: Promise.resolve({ ...base, guideline, failOn, gap: null }) };
 
     const filesById = new Map<string, string[]>();
     for (const p of ids.keys()) {
@@ -358,101 +477,128 @@ export function walkHistory(dir: string, opts: HistoryWalkOptions): HistoryWalk 
       for (const t of lsTasks.get(id) ?? []) parts.push(t.file, t.hash);
       keys.set(id, cacheKey(['item', CACHE_FORMAT, opts.toolVersion, loaded.configOid, loaded.guidelineOid, id, ...parts]));
     }
-    const reports = new Map<string, ItemReport | null>();
+    const reports = new Map<string, ItemReport | null | Promise<ItemReport | null>>();
     const toJudge: string[] = [];
     for (const [id, key] of keys) {
-      const hit = opts.cache.get<{ report: ItemReport | null }>('item', key);
-      if (hit) {
+      const judging = inflight.get(key);
+      const hit = judging ? null : opts.cache.get<{ report: ItemReport | null }>('item', key);
+      if (judging || hit) {
         stats.itemsFromCache++;
-        reports.set(id, hit.report);
+        reports.set(id, judging ?? hit!.report);
       } else toJudge.push(id);
     }
     if (toJudge.length > 0) {
-      const files = new Set<string>();
-      for (const id of toJudge) {
-        for (const p of filesById.get(id) ?? []) files.add(p);
-        for (const t of lsTasks.get(id) ?? []) files.add(t.file);
-      }
-      const listed = [...files].sort();
-      // An export is read as if it held only the tasks of the items judged here (their masks are the only ones decoded).
-      const judged = new Set(toJudge);
-      const reduced = new Map<string, Uint8Array>();
-      const exportFiles = listed.filter((p) => isExport(p) && ids.has(p));
-      const parsedExports = exportsAt(exportFiles.map((p) => ({ path: p, oid: ids.get(p)! })));
-      for (const p of exportFiles) {
-        const seen = parsedExports.get(`${p}\0${ids.get(p)}`)!;
-        seenExports.set(p, seen);
-        const bytes = seen.parsed && seen.size <= MAX_EXPORT_BYTES ? exportWith(seen.parsed, judged) : null;
-        if (bytes) reduced.set(p, bytes);
-      }
-      let commitTree: CommitTree | null = null;
-      const tree: DatasetTree = {
-        name: `commit ${c.sha.slice(0, 7)}`,
-        list: () => listed,
-        read: (p) => {
-          const own = reduced.get(p);
-          if (own) return own;
-          if (!commitTree) {
-            commitTree = repo.commitTree(c.sha, prefix);
-            commitTree.prefetch(listed.filter((f) => !reduced.has(f)));
-          }
-          stats.reads.push(p);
-          return commitTree.read(p);
-        },
+      const filesOf = (batch: string[]) => {
+        const files = new Set<string>();
+        for (const id of batch) {
+          for (const p of filesById.get(id) ?? []) files.add(p);
+          for (const t of lsTasks.get(id) ?? []) files.add(t.file);
+        }
+        return [...files].sort();
       };
-      const labelValues = Object.fromEntries(ctx.guideline.labels.map((l) => [l.name, l.value]));
-      const found = discoverItems(tree, sources, { labelValues, reference });
-      const orphans = new Set(found.orphans);
-      const pending = new Map(found.items.map((i) => [i.id, i]));
-      for (const id of toJudge) {
-        const p = pending.get(id);
-        const report = p ? checkPendingItem(ctx.guideline, tree, p, orphans.has(id)) : null;
-        stats.itemsJudged++;
-        reports.set(id, report);
-        opts.cache.put('item', keys.get(id)!, { report });
+      const exportFiles = filesOf(toJudge).filter((p) => isExport(p) && ids.has(p));
+      const parsedExports = await exportsAt(exportFiles.map((p) => ({ path: p, oid: ids.get(p)! })));
+      for (const p of exportFiles) seenExports.set(p, parsedExports.get(`${p}\0${ids.get(p)}`)!);
+      const commit = { top, sha: c.sha, prefix };
+      const context = { key: loaded.key, configPath: opts.configPath, files: loaded.files };
+      for (const batch of batchesOf(toJudge, filesById, BATCH_ITEMS)) {
+        const listed = filesOf(batch);
+        // An export is read as if it held only the tasks of the items judged here (their masks are the only ones decoded).
+        const judged = new Set(batch);
+        const bytes = new Map<string, Uint8Array | { error: string }>();
+        const reads: Array<{ path: string; entry: Promise<{ data: Uint8Array } | { problem: string }> }> = [];
+        for (const p of listed) {
+          const oid = ids.get(p);
+          if (oid === undefined || links.has(p)) continue;
+          const seen = isExport(p) ? seenExports.get(p) : undefined;
+          const reduced = seen && seen.oid === oid && seen.parsed && seen.size <= MAX_EXPORT_BYTES ? exportWith(seen.parsed, judged) : null;
+          if (reduced) bytes.set(p, reduced);
+          else {
+            stats.reads.push(p);
+            reads.push({ path: p, entry: readDirect(oid) });
+          }
+        }
+        for (const r of reads) {
+          const e = await r.entry;
+          bytes.set(r.path, 'problem' in e ? { error: `git cat-file failed: ${prefix}${r.path} is not a file of commit ${c.sha.slice(0, 7)}` } : e.data);
+        }
+        const task: JudgeTask = { commit, context, listed, bytes, ids: batch };
+        const { result } = await judge.submit(task);
+        const judged2 = result.then((r: JudgeResult) => {
+          stats.reads.push(...r.reads);
+          batch.forEach((id, k) => {
+            stats.itemsJudged++;
+            opts.cache.put('item', keys.get(id)!, { report: r.reports[k] });
+          });
+          return r.reports;
+        });
+        batch.forEach((id, k) => {
+          const report = judged2.then((rs) => rs[k]);
+          report.catch(() => undefined);
+          inflight.set(keys.get(id)!, report);
+          reports.set(id, report);
+        });
       }
     }
     const mergedAuthors = c.merge && c.parent ? branchAuthors(top, c, prefix) : null;
-    const items: StepItem[] = [];
-    for (const id of [...changedIds].sort()) {
-      const report = reports.get(id);
-      if (!report) continue;
-      const lsChanged = new Set((lsTasks.get(id) ?? []).flatMap((t) => t.annotations));
-      const changed = report.annotations
-        .filter((a) => changedPaths.has(a.source) || (a.id !== null && (changedPaths.has(a.id) || lsChanged.has(a.id))) || changedPaths.has(sidecarOf(a.source)))
-        .map((a) => a.id ?? a.source);
-      const authors: Record<string, string> = {};
-      if (mergedAuthors) {
-        for (const a of report.annotations) {
-          const by = mergedAuthors.get(a.source) ?? (lsTasks.get(id) ?? []).map((t) => mergedAuthors.get(t.file)).find((x) => x !== undefined);
-          if (by !== undefined) authors[a.id ?? a.source] = by;
-        }
-      }
-      items.push(Object.keys(authors).length > 0 ? { report, changed, authors } : { report, changed });
-    }
     const reasons = ctx.guideline.review?.reasons ?? [];
-    return { commit: c, guideline, failOn, gap: null, items, ...(reasons.length > 0 ? { reasons: Object.fromEntries(reasons.map((r) => [r.id, r.title])) } : {}) };
+    const assemble = async (): Promise<HistoryStep> => {
+      const items: StepItem[] = [];
+      for (const id of [...changedIds].sort()) {
+        const report = await reports.get(id);
+        if (!report) continue;
+        const lsChanged = new Set((lsTasks.get(id) ?? []).flatMap((t) => t.annotations));
+        const changed = report.annotations
+          .filter((a) => changedPaths.has(a.source) || (a.id !== null && (changedPaths.has(a.id) || lsChanged.has(a.id))) || changedPaths.has(sidecarOf(a.source)))
+          .map((a) => a.id ?? a.source);
+        const authors: Record<string, string> = {};
+        if (mergedAuthors) {
+          for (const a of report.annotations) {
+            const by = mergedAuthors.get(a.source) ?? (lsTasks.get(id) ?? []).map((t) => mergedAuthors.get(t.file)).find((x) => x !== undefined);
+            if (by !== undefined) authors[a.id ?? a.source] = by;
+          }
+        }
+        items.push(Object.keys(authors).length > 0 ? { report, changed, authors } : { report, changed });
+      }
+      return { commit: c, guideline, failOn, gap: null, items, ...(reasons.length > 0 ? { reasons: Object.fromEntries(reasons.map((r) => [r.id, r.title])) } : {}) };
+    };
+    return { step: assemble() };
   };
 
-  const stepKey = (c: HistoryCommit) => cacheKey(['step', CACHE_FORMAT, opts.toolVersion, c.sha, c.parent, prefix, opts.configPath, boundary.has(c.sha) ? 'boundary' : '']);
-  const cached = commits.map((c) => opts.cache.get<HistoryStep>('step', stepKey(c)));
-  const changes = changesOf(top, commits.filter((c, i) => !cached[i] && !boundary.has(c.sha)), prefix);
-  const steps: HistoryStep[] = [];
-  commits.forEach((c, i) => {
-    let step = cached[i];
-    if (step) stats.stepsFromCache++;
-    else {
-      step = boundary.has(c.sha)
-        ? { commit: c, guideline: null, failOn: 'error', items: [], gap: `the clone's history starts here (shallow clone): fetch the rest with git fetch --unshallow, or actions/checkout with fetch-depth: 0` }
-        : judgeStep(c, changes.get(c.sha) ?? []);
-      opts.cache.put('step', stepKey(c), step);
+  const steps: Array<Promise<HistoryStep>> = [];
+  let completed = 0;
+  const finish = (c: HistoryCommit, step: HistoryStep): HistoryStep => {
+    opts.cache.put('step', stepKey(c), step);
+    opts.onStep?.(++completed, commits.length);
+    return step;
+  };
+  try {
+    for (const [i, c] of commits.entries()) {
+      const hit = cachedSteps[i];
+      if (hit) {
+        stats.stepsFromCache++;
+        steps.push(Promise.resolve(hit));
+        opts.onStep?.(++completed, commits.length);
+      } else if (boundary.has(c.sha)) {
+        steps.push(Promise.resolve(finish(c, { commit: c, guideline: null, failOn: 'error', items: [], gap: `the clone's history starts here (shallow clone): fetch the rest with git fetch --unshallow, or actions/checkout with fetch-depth: 0` })));
+      } else {
+        const { step } = await planStep(c, changes.get(c.sha) ?? []);
+        const done = step.then((s) => finish(c, s));
+        done.catch(() => undefined);
+        steps.push(done);
+      }
     }
-    steps.push(step);
-    opts.onStep?.(i + 1, commits.length);
-  });
+    await judge.close();
+  } catch (e) {
+    await judge.close().catch(() => undefined);
+    throw e;
+  } finally {
+    for (const s of streams) s.close();
+  }
+  const walked = await Promise.all(steps);
   const notes: string[] = [];
   if (shallow) {
     notes.push(`this is a shallow clone: the history seen is ${commits.length} commit${commits.length === 1 ? '' : 's'}; fetch the rest with git fetch --unshallow (on GitHub: actions/checkout with fetch-depth: 0)`);
   }
-  return { steps, shallow, notes, stats };
+  return { steps: walked, shallow, notes, stats };
 }

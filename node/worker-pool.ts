@@ -130,3 +130,106 @@ export function serveWorker<Task, Message, Final>(
     port.postMessage({ type: 'done', id: m.id } satisfies FromWorker);
   });
 }
+
+/** A pool fed while it runs (see `startPool`). */
+export interface TaskFeed<Task> {
+  /** Queues a task; resolves once the queue has room again (at most `queue` tasks wait), rejects when the pool failed. */
+  submit(task: Task): Promise<void>;
+  /** Resolves when every submitted task is done and the workers have finished; rejects as `runPool` does. */
+  close(): Promise<void>;
+}
+
+/** What `startPool` runs: as `runPool`, but the tasks come from `submit` while the workers run. */
+export type FeedOptions<Task, Message, Final> = Omit<PoolOptions<Task, Message, Final>, 'tasks'> & {
+  /** Tasks that may wait for a worker (default 2 a worker): the feeder waits beyond that, so memory stays bounded. */
+  queue?: number;
+};
+
+/** Starts `jobs` worker threads that take tasks as they are submitted; a failing worker fails the pool with the task named. */
+export function startPool<Task, Message, Final = unknown>(opts: FeedOptions<Task, Message, Final>): TaskFeed<Task> {
+  const limit = Math.max(1, opts.queue ?? 2 * Math.max(1, opts.jobs));
+  const tasks: Task[] = [];
+  const idle: Array<{ worker: Worker; give: () => void }> = [];
+  const workers: Worker[] = [];
+  let next = 0;
+  let closing = false;
+  let finished = 0;
+  let failure: unknown = null;
+  const room: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  let ended: { resolve: () => void; reject: (e: unknown) => void } | null = null;
+  let result: Promise<void> | null = null;
+  const stop = (e: unknown) => {
+    if (failure) return;
+    failure = e;
+    for (const w of workers) void w.terminate();
+    for (const r of room.splice(0)) r.reject(e);
+    ended?.reject(e);
+  };
+  const fail = (detail: string) => stop(new SegqcError('internal', detail, {}, 'internal'));
+  const freeRoom = () => {
+    while (room.length > 0 && tasks.length - next < limit) room.shift()!.resolve();
+  };
+  const start = () => {
+    const w = new Worker(opts.script, { workerData: opts.role });
+    let current: number | null = null;
+    let done = false;
+    const give = () => {
+      if (next < tasks.length) {
+        current = next++;
+        w.postMessage({ type: 'task', id: current, task: tasks[current] } satisfies ToWorker);
+        freeRoom();
+      } else if (closing) {
+        current = null;
+        w.postMessage({ type: 'finish' } satisfies ToWorker);
+      } else {
+        current = null;
+        idle.push({ worker: w, give });
+      }
+    };
+    const where = () => (current === null ? 'after its last task' : `while checking ${opts.describe(tasks[current])}`);
+    w.on('message', (m: FromWorker) => {
+      if (failure) return;
+      try {
+        if (m.type === 'message') opts.onMessage(m.message as Message, tasks[m.id]);
+        else if (m.type === 'done') {
+          (tasks as Array<Task | undefined>)[m.id] = undefined;
+          give();
+        } else {
+          done = true;
+          opts.onFinished?.(m.message as Final);
+          void w.terminate();
+          if (++finished === workers.length) ended?.resolve();
+        }
+      } catch (e) {
+        fail(`the main thread failed on a worker's answer: ${(e as Error)?.message ?? String(e)}`);
+      }
+    });
+    w.on('error', (e) => fail(`a worker thread failed ${where()}: ${(e as Error)?.message ?? String(e)}`));
+    w.on('exit', (code) => {
+      if (!done) fail(`a worker thread stopped (exit code ${code}) ${where()}`);
+    });
+    workers.push(w);
+    give();
+  };
+  for (let i = 0; i < Math.max(1, opts.jobs); i++) start();
+  return {
+    submit: (task) => {
+      if (failure) return Promise.reject(failure);
+      if (closing) return Promise.reject(new SegqcError('internal', 'a task was submitted to a closed pool', {}, 'internal'));
+      tasks.push(task);
+      idle.shift()?.give();
+      if (tasks.length - next < limit) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => room.push({ resolve, reject }));
+    },
+    close: () => {
+      if (result) return result;
+      closing = true;
+      result = new Promise<void>((resolve, reject) => {
+        ended = { resolve, reject };
+        if (failure) return reject(failure);
+        for (const w of idle.splice(0)) w.give();
+      });
+      return result;
+    },
+  };
+}

@@ -167,15 +167,15 @@ beforeAll(() => {
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-const report = (): HistoryReport => {
-  const walk = walkHistory(dir, { configPath: 'segqc.yaml', cache: memoryCache(), toolVersion: 'test' });
+const report = async (): Promise<HistoryReport> => {
+  const walk = await walkHistory(dir, { configPath: 'segqc.yaml', cache: memoryCache(), toolVersion: 'test' });
   return buildHistory(walk.steps, { by: 'month', toolVersion: 'test', shallow: walk.shallow, notes: walk.notes });
 };
 
 describe('segqc history with review records', () => {
   let r: HistoryReport;
-  beforeAll(() => {
-    r = report();
+  beforeAll(async () => {
+    r = await report();
   });
 
   it('counts each verdict once, for the annotator reviewed, in the month of the commit that brought it', () => {
@@ -227,9 +227,9 @@ describe('segqc history with review records', () => {
     expect(renderHistoryHtml(r)).toContain('<table id="reviews">');
   });
 
-  it('without review records the review columns are absent, not zero', () => {
+  it('without review records the review columns are absent, not zero', async () => {
     const plain = buildHistory(
-      walkHistory(dir, { configPath: 'segqc.yaml', cache: memoryCache(), toolVersion: 'test', until: 'HEAD~9' }).steps,
+      (await walkHistory(dir, { configPath: 'segqc.yaml', cache: memoryCache(), toolVersion: 'test', until: 'HEAD~9' })).steps,
       { by: 'month', toolVersion: 'test', shallow: false },
     );
     expect(plain.annotators.length).toBeGreaterThan(0);

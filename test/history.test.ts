@@ -169,8 +169,8 @@ const run = (cache = memoryCache()) => walkHistory(dir, { configPath: 'segqc.yam
 
 describe('segqc history on a real repository', () => {
   let report: HistoryReport;
-  beforeAll(() => {
-    const walk = run();
+  beforeAll(async () => {
+    const walk = await run();
     report = buildHistory(walk.steps, { by: 'month', toolVersion: 'test', shallow: walk.shallow, notes: walk.notes });
   });
 
@@ -251,27 +251,27 @@ describe('segqc history on a real repository', () => {
 });
 
 describe('the cache', () => {
-  it('a second run reads no mask and judges nothing; a run after one more commit judges only what it changed', () => {
+  it('a second run reads no mask and judges nothing; a run after one more commit judges only what it changed', async () => {
     const cacheDir = join(scratch, 'cache');
-    const first = run(openDiskCache(cacheDir));
+    const first = await run(openDiskCache(cacheDir));
     expect(first.stats.itemsJudged).toBeGreaterThan(0);
     expect(first.stats.reads.filter((p) => p.endsWith('.nii.gz')).length).toBeGreaterThan(0);
     expect(readFileSync(join(cacheDir, '.gitignore'), 'utf8')).toBe('*\n');
-    const second = run(openDiskCache(cacheDir));
+    const second = await run(openDiskCache(cacheDir));
     expect(second.stats.reads).toEqual([]);
     expect(second.stats.itemsJudged).toBe(0);
     expect(second.stats.stepsFromCache).toBe(second.stats.steps);
-    const h = (w: typeof first) => JSON.stringify(buildHistory(w.steps, { by: 'commit', toolVersion: 't', shallow: false }));
+    const h = (w: Awaited<ReturnType<typeof run>>) => JSON.stringify(buildHistory(w.steps, { by: 'commit', toolVersion: 't', shallow: false }));
     expect(h(second)).toBe(h(first));
     // Steps forgotten, items kept: the items come from the cache by their blob ids, so no mask is read either.
     rmSync(join(cacheDir, 'step'), { recursive: true });
-    const third = run(openDiskCache(cacheDir));
+    const third = await run(openDiskCache(cacheDir));
     expect(third.stats.itemsJudged).toBe(0);
     expect(third.stats.reads.filter((p) => p.endsWith('.nii.gz'))).toEqual([]);
     expect(h(third)).toBe(h(first));
     commit('Hal', '2024-05-01', { 'solo/s5.nii.gz': mask(1) }, 's5');
     try {
-      const fourth = run(openDiskCache(cacheDir));
+      const fourth = await run(openDiskCache(cacheDir));
       expect(fourth.stats.steps - fourth.stats.stepsFromCache).toBe(1);
       expect(fourth.stats.itemsJudged).toBe(1);
       expect(fourth.stats.reads).toEqual(['solo/s5.nii.gz']);

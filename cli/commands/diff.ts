@@ -119,7 +119,7 @@ export async function runDiff(
   progress.end();
   // Who committed each changed file since the base (for a working tree: the commits up to HEAD).
   analysis.diff = withCommitters(analysis.diff, repo.committers(since, headSha ?? repo.resolveCommit('HEAD'), prefix));
-  const trends = historyTrends(dir, { configPath, until: baseSha, annotators: changedBy(analysis.diff), toolVersion: VERSION });
+  const trends = await historyTrends(dir, { configPath, until: baseSha, annotators: changedBy(analysis.diff), toolVersion: VERSION });
   if (flags.json) {
     const json = { diff: analysis.diff, report: analysis.report, guideline_change: analysis.guidelineChange, ...(trends.trends ? { annotator_trends: trends.trends } : {}) };
     writeFileAtomic(String(flags.json), JSON.stringify(json, null, 2) + '\n');

@@ -11,6 +11,7 @@ import { renderHistoryHtml } from '../../shared/history/render-html.js';
 import type { PeriodBy } from '../../shared/history/types.js';
 import { writeFileAtomic } from '../../node/write-atomic.js';
 import { VERSION } from '../../node/version.js';
+import { jobsFromFlags, type RunOptions } from '../jobs.js';
 
 export const historyHelp = `Usage: segqc history [dir] [options]
 
@@ -27,14 +28,15 @@ Options:
   --html FILE              write a self-contained HTML page with charts
   --cache DIR              the result cache (default DIR/.segqc/cache, ignored by git)
   --no-cache               compute everything, keep nothing
+  --jobs N                 judge items on N worker threads (default: the number of cores; 1: in this thread)
 Exit codes: 0 done, 2 usage error.
 `;
 
 const BY: PeriodBy[] = ['week', 'month', 'commit'];
 
 /** Runs `segqc history`. */
-export function runHistory(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
-  const { positional, flags } = parseArgs(argv, ['config', 'since', 'until', 'by', 'json', 'markdown', 'html', 'cache'], ['help', 'no-cache', 'quiet']);
+export async function runHistory(argv: string[], out: (s: string) => void, err: (s: string) => void, run: RunOptions = {}): Promise<number> {
+  const { positional, flags } = parseArgs(argv, ['config', 'since', 'until', 'by', 'json', 'markdown', 'html', 'cache', 'jobs'], ['help', 'no-cache', 'quiet']);
   if (flags.help) {
     out(historyHelp);
     return 0;
@@ -44,9 +46,12 @@ export function runHistory(argv: string[], out: (s: string) => void, err: (s: st
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new SegqcError('usage', 'is not a directory', { file: positional[0] ?? '.' });
   const by = String(flags.by ?? 'month') as PeriodBy;
   if (!BY.includes(by)) throw new SegqcError('usage', `--by is one of ${BY.join(', ')}, got "${flags.by}"`);
+  const jobs = jobsFromFlags(flags);
   const cache = flags['no-cache'] ? memoryCache() : openDiskCache(resolve(String(flags.cache ?? join(dir, '.segqc/cache'))));
   const tty = process.stderr.isTTY && !flags.quiet;
-  const walk = walkHistory(dir, {
+  const walk = await walkHistory(dir, {
+    jobs,
+    script: run.workerScript ?? null,
     configPath: String(flags.config ?? 'segqc.yaml'),
     since: flags.since ? String(flags.since) : null,
     until: flags.until ? String(flags.until) : null,

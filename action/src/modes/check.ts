@@ -102,7 +102,7 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
   // Who committed each changed file: the comment groups the changes by annotator and git author.
   const analysis = { ...analyzed, diff: withCommitters(analyzed.diff, repo.committers(since ?? baseSha, headSha, prefix)) };
   // Each annotator's trend over the history before the PR; a shard has those of its own items' annotators, and the merge joins them.
-  const { trends, shallow } = historyTrends(join(top, prefix), { configPath: configName, until: baseSha, annotators: changedBy(analysis.diff), toolVersion: VERSION });
+  const { trends, shallow } = await historyTrends(join(top, prefix), { configPath: configName, until: baseSha, annotators: changedBy(analysis.diff), toolVersion: VERSION });
   if (shallow) core.info(`segqc: ${trendsShallowNote(shallow.commits, (s) => s)}`);
   const report = {
     ...pullRequestReport(analysis, {
