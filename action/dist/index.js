@@ -19425,6 +19425,93 @@ function serveWorker(handle, finish = () => ({ message: null })) {
     port.postMessage({ type: "done", id: m.id });
   });
 }
+function startPool(opts) {
+  const limit = Math.max(1, opts.queue ?? 2 * Math.max(1, opts.jobs));
+  const tasks = [];
+  const idle = [];
+  const workers = [];
+  let next = 0;
+  let closing = false;
+  let finished = 0;
+  let failure = null;
+  const room = [];
+  let ended = null;
+  let result = null;
+  const stop = (e2) => {
+    if (failure) return;
+    failure = e2;
+    for (const w of workers) void w.terminate();
+    for (const r of room.splice(0)) r.reject(e2);
+    ended?.reject(e2);
+  };
+  const fail = (detail) => stop(new SegqcError("internal", detail, {}, "internal"));
+  const freeRoom = () => {
+    while (room.length > 0 && tasks.length - next < limit) room.shift().resolve();
+  };
+  const start = () => {
+    const w = new Worker(opts.script, { workerData: opts.role });
+    let current = null;
+    let done = false;
+    const give = () => {
+      if (next < tasks.length) {
+        current = next++;
+        w.postMessage({ type: "task", id: current, task: tasks[current] });
+        freeRoom();
+      } else if (closing) {
+        current = null;
+        w.postMessage({ type: "finish" });
+      } else {
+        current = null;
+        idle.push({ worker: w, give });
+      }
+    };
+    const where = () => current === null ? "after its last task" : `while checking ${opts.describe(tasks[current])}`;
+    w.on("message", (m) => {
+      if (failure) return;
+      try {
+        if (m.type === "message") opts.onMessage(m.message, tasks[m.id]);
+        else if (m.type === "done") {
+          tasks[m.id] = void 0;
+          give();
+        } else {
+          done = true;
+          opts.onFinished?.(m.message);
+          void w.terminate();
+          if (++finished === workers.length) ended?.resolve();
+        }
+      } catch (e2) {
+        fail(`the main thread failed on a worker's answer: ${e2?.message ?? String(e2)}`);
+      }
+    });
+    w.on("error", (e2) => fail(`a worker thread failed ${where()}: ${e2?.message ?? String(e2)}`));
+    w.on("exit", (code) => {
+      if (!done) fail(`a worker thread stopped (exit code ${code}) ${where()}`);
+    });
+    workers.push(w);
+    give();
+  };
+  for (let i2 = 0; i2 < Math.max(1, opts.jobs); i2++) start();
+  return {
+    submit: (task) => {
+      if (failure) return Promise.reject(failure);
+      if (closing) return Promise.reject(new SegqcError("internal", "a task was submitted to a closed pool", {}, "internal"));
+      tasks.push(task);
+      idle.shift()?.give();
+      if (tasks.length - next < limit) return Promise.resolve();
+      return new Promise((resolve4, reject) => room.push({ resolve: resolve4, reject }));
+    },
+    close: () => {
+      if (result) return result;
+      closing = true;
+      result = new Promise((resolve4, reject) => {
+        ended = { resolve: resolve4, reject };
+        if (failure) return reject(failure);
+        for (const w of idle.splice(0)) w.give();
+      });
+      return result;
+    }
+  };
+}
 var defaultJobs;
 var init_worker_pool = __esm({
   "node/worker-pool.ts"() {
@@ -60476,14 +60563,14 @@ function schemaPointers(schema, at = "#", out = /* @__PURE__ */ new Map()) {
   }
   return out;
 }
-function schemaErrors(validate2, doc, describe2) {
+function schemaErrors(validate2, doc, describe3) {
   if (validate2(doc.data)) return [];
   const pointers = schemaPointers(validate2.schema);
   const raw = collapseOneOf(validate2.errors ?? []);
   const out = [];
   const seen = /* @__PURE__ */ new Set();
   for (const e2 of raw) {
-    const err2 = wordError(e2, doc, describe2);
+    const err2 = wordError(e2, doc, describe3);
     if (!err2) continue;
     const parent = pointers.get(e2.parentSchema);
     if (parent !== void 0) err2.schemaPath = `${parent}/${e2.keyword}`;
@@ -60530,7 +60617,7 @@ function expected(schema) {
   }
   return null;
 }
-function wordError(e2, doc, describe2) {
+function wordError(e2, doc, describe3) {
   const path = pointerToPath(e2.instancePath, doc.data);
   const where = formatPath(path) || "the file";
   const found = valueAt(doc.data, path);
@@ -60544,7 +60631,7 @@ function wordError(e2, doc, describe2) {
       const name = String(p.additionalProperty);
       const props = Object.keys(e2.parentSchema?.properties ?? {});
       const guess = closest(name, props);
-      message2 = `unknown field '${name}' in ${describe2(path, doc.data)}${guess ? ` \u2014 did you mean ${guess}?` : ""}${guess ? "" : ` (allowed: ${props.join(", ")})`}`;
+      message2 = `unknown field '${name}' in ${describe3(path, doc.data)}${guess ? ` \u2014 did you mean ${guess}?` : ""}${guess ? "" : ` (allowed: ${props.join(", ")})`}`;
       target = [...path, name];
       key = true;
       break;
@@ -60553,7 +60640,7 @@ function wordError(e2, doc, describe2) {
       const name = String(p.missingProperty);
       const props = e2.parentSchema?.properties ?? {};
       const desc = props[name]?.description;
-      message2 = `${describe2(path, doc.data)} needs the field '${name}'${desc ? ` (${desc.replace(/\.$/, "")})` : ""}`;
+      message2 = `${describe3(path, doc.data)} needs the field '${name}'${desc ? ` (${desc.replace(/\.$/, "")})` : ""}`;
       break;
     }
     case "propertyNames":
@@ -73651,7 +73738,6 @@ init_config();
 init_hash();
 init_glob();
 init_items();
-init_check();
 
 // shared/history/export-diff.ts
 init_hash();
@@ -73851,9 +73937,200 @@ function exportWith(parsed, items3) {
   return out;
 }
 
+// node/blob-stream.ts
+init_errors();
+import { spawn, spawnSync as spawnSync2 } from "node:child_process";
+function openBlobStream(top) {
+  const proc = spawn("git", ["cat-file", "--batch"], { cwd: top, stdio: ["pipe", "pipe", "pipe"] });
+  const queue = [];
+  let failure = null;
+  let stderr = "";
+  let closed = false;
+  let head = [];
+  let body = null;
+  const fail = (detail) => {
+    failure ??= new SegqcError("usage", `git cat-file failed: ${detail}`);
+    for (const w of queue.splice(0)) w.reject(failure);
+  };
+  const answer = (e2) => {
+    const w = queue.shift();
+    if (!w) return fail("it answered an object nobody asked for");
+    w.resolve(e2);
+  };
+  proc.stdout.on("data", (chunk2) => {
+    let off = 0;
+    while (off < chunk2.length) {
+      if (body) {
+        const take = Math.min(chunk2.length - off, body.size + 1 - body.filled);
+        const into = Math.min(take, body.size - body.filled);
+        if (into > 0) body.data.set(chunk2.subarray(off, off + into), body.filled);
+        body.filled += take;
+        off += take;
+        if (body.filled === body.size + 1) {
+          const done = body;
+          body = null;
+          answer(done.type === "blob" ? { data: done.data } : { problem: `a ${done.type}, not a file` });
+        }
+        continue;
+      }
+      const eol = chunk2.indexOf(10, off);
+      if (eol < 0) {
+        head.push(chunk2.subarray(off));
+        break;
+      }
+      const line = Buffer.concat([...head, chunk2.subarray(off, eol)]).toString("utf8");
+      head = [];
+      off = eol + 1;
+      const m = /^[0-9a-f]{40,64} (\S+) (\d+)$/.exec(line);
+      if (m) body = { data: new Uint8Array(Number(m[2])), size: Number(m[2]), filled: 0, type: m[1] };
+      else answer({ problem: line.endsWith(" missing") ? "missing" : line });
+    }
+  });
+  proc.stderr.on("data", (d) => void (stderr += d.toString()));
+  proc.on("error", (e2) => fail(e2.message));
+  proc.on("close", (code) => {
+    if (queue.length > 0 || !closed) fail(stderr.trim() || `exit ${code}`);
+  });
+  proc.stdin.on("error", () => void 0);
+  return {
+    read: (name) => {
+      if (failure) return Promise.reject(failure);
+      if (closed || /[\n\r]/.test(name)) return Promise.reject(new SegqcError("internal", `cannot ask git cat-file for "${name}"`, {}, "internal"));
+      return new Promise((resolve4, reject) => {
+        queue.push({ name, resolve: resolve4, reject });
+        proc.stdin.write(`${name}
+`);
+      });
+    },
+    close: () => {
+      if (closed) return;
+      closed = true;
+      proc.stdin.end();
+    }
+  };
+}
+function objectSizes(top, oids) {
+  const out = /* @__PURE__ */ new Map();
+  if (oids.length === 0) return out;
+  const r = spawnSync2("git", ["cat-file", "--batch-check"], { cwd: top, input: oids.join("\n") + "\n", maxBuffer: 1024 * 1024 * 1024, stdio: ["pipe", "pipe", "pipe"] });
+  if (r.error || r.status !== 0) throw new SegqcError("usage", `git cat-file failed: ${String(r.stderr ?? "").trim() || r.error?.message || `exit ${r.status}`}`);
+  for (const line of r.stdout.toString().split("\n")) {
+    const m = /^([0-9a-f]{40,64}) \S+ (\d+)$/.exec(line);
+    if (m) out.set(m[1], Number(m[2]));
+  }
+  return out;
+}
+function readAhead(stream, plan, sizes, budget) {
+  const window2 = [];
+  let next = 0;
+  let held = 0;
+  const fill = () => {
+    while (next < plan.length) {
+      const size2 = sizes.get(plan[next]) ?? 0;
+      if (window2.length > 0 && held + size2 > budget) break;
+      const entry = stream.read(plan[next]);
+      entry.catch(() => void 0);
+      window2.push({ oid: plan[next++], size: size2, entry });
+      held += size2;
+    }
+  };
+  fill();
+  return {
+    take: (oid) => {
+      const k = window2.findIndex((w) => w.oid === oid);
+      if (k < 0) return null;
+      const dropped = window2.splice(0, k + 1);
+      for (const w of dropped) held -= w.size;
+      fill();
+      return dropped[k].entry;
+    }
+  };
+}
+
+// node/history-workers.ts
+init_errors();
+init_tree();
+init_context();
+init_items();
+init_check();
+init_git();
+init_worker_pool();
+function judgeBatch(task, contexts) {
+  let ctx = contexts.get(task.context.key);
+  if (!ctx) {
+    ctx = loadDatasetContext(memoryTree(Object.fromEntries(task.context.files), "commit"), task.context.configPath);
+    contexts.set(task.context.key, ctx);
+  }
+  const reads = [];
+  let commitTree = null;
+  const tree = {
+    name: `commit ${task.commit.sha.slice(0, 7)}`,
+    list: () => task.listed,
+    read: (p) => {
+      const own = task.bytes.get(p);
+      if (own instanceof Uint8Array) return own;
+      if (own) throw new SegqcError("usage", own.error);
+      commitTree ??= openGitRepository(task.commit.top).commitTree(task.commit.sha, task.commit.prefix);
+      reads.push(p);
+      return commitTree.read(p);
+    }
+  };
+  const reference = ctx.config.reference ?? null;
+  const labelValues = Object.fromEntries(ctx.guideline.labels.map((l) => [l.name, l.value]));
+  const found = discoverItems(tree, ctx.config.sources, { labelValues, reference });
+  const orphans = new Set(found.orphans);
+  const pending = new Map(found.items.map((i2) => [i2.id, i2]));
+  const guideline = ctx.guideline;
+  const reports = task.ids.map((id) => {
+    const p = pending.get(id);
+    return p ? checkPendingItem(guideline, tree, p, orphans.has(id)) : null;
+  });
+  return { reports, reads };
+}
+var describe2 = (t) => `${t.ids.length <= 3 ? t.ids.join(", ") : `${t.ids[0]} \u2026 ${t.ids[t.ids.length - 1]} (${t.ids.length} items)`} at commit ${t.commit.sha.slice(0, 7)}`;
+function historyJudge(opts) {
+  const script = opts.script;
+  if (opts.jobs <= 1 || !script) {
+    return {
+      submit: async (task) => ({ result: Promise.resolve(judgeBatch(task, opts.contexts)) }),
+      close: async () => void 0
+    };
+  }
+  let feed = null;
+  const waiting = /* @__PURE__ */ new Map();
+  return {
+    submit: async (task) => {
+      feed ??= startPool({
+        script,
+        jobs: opts.jobs,
+        role: { segqcWorker: "history", data: null },
+        describe: describe2,
+        onMessage: (m, t) => {
+          waiting.get(t)?.resolve(m);
+          waiting.delete(t);
+        }
+      });
+      const result = new Promise((resolve4, reject) => waiting.set(task, { resolve: resolve4, reject }));
+      result.catch(() => void 0);
+      await feed.submit(task);
+      return { result };
+    },
+    close: async () => {
+      try {
+        await feed?.close();
+      } catch (e2) {
+        for (const w of waiting.values()) w.reject(e2);
+        throw e2;
+      }
+    }
+  };
+}
+
 // node/history-walk.ts
 var CACHE_FORMAT = 2;
 var MAX_BUFFER2 = 1024 * 1024 * 1024;
+var READ_AHEAD_BYTES = 32 * 1024 * 1024;
+var BATCH_ITEMS = 24;
 function git2(top, args) {
   try {
     return execFileSync2("git", args, { cwd: top, maxBuffer: MAX_BUFFER2, stdio: ["ignore", "pipe", "pipe"] }).toString();
@@ -73890,6 +74167,7 @@ function shallowCommits(top) {
 }
 var ZERO = /^0+$/;
 var GITLINK_MODE = "160000";
+var LINK_MODE2 = "120000";
 function changesOf(top, commits, prefix) {
   const out = /* @__PURE__ */ new Map();
   if (commits.length === 0) return out;
@@ -73918,12 +74196,15 @@ function changesOf(top, commits, prefix) {
   return out;
 }
 function blobIds(top, sha, prefix) {
-  const out = /* @__PURE__ */ new Map();
+  const out = { ids: /* @__PURE__ */ new Map(), links: /* @__PURE__ */ new Set() };
   for (const rec of git2(top, ["ls-tree", "-r", "-z", sha, "--", prefix || "."]).split("\0")) {
     if (!rec) continue;
     const tab = rec.indexOf("	");
-    const [, type, oid] = rec.slice(0, tab).split(" ");
-    if (type === "blob") out.set(rec.slice(tab + 1).slice(prefix.length), oid);
+    const [mode, type, oid] = rec.slice(0, tab).split(" ");
+    if (type !== "blob") continue;
+    const path = rec.slice(tab + 1).slice(prefix.length);
+    out.ids.set(path, oid);
+    if (mode === LINK_MODE2) out.links.add(path);
   }
   return out;
 }
@@ -73946,7 +74227,40 @@ function branchAuthors(top, c, prefix) {
   }
   return out;
 }
-function walkHistory(dir, opts) {
+function batchesOf(ids, filesById, size2) {
+  const root2 = new Map(ids.map((id) => [id, id]));
+  const find2 = (id) => {
+    let r = id;
+    while (root2.get(r) !== r) r = root2.get(r);
+    root2.set(id, r);
+    return r;
+  };
+  const owner = /* @__PURE__ */ new Map();
+  for (const id of ids) {
+    for (const f of filesById.get(id) ?? []) {
+      const other = owner.get(f);
+      if (other === void 0) owner.set(f, id);
+      else root2.set(find2(id), find2(other));
+    }
+  }
+  const groups = /* @__PURE__ */ new Map();
+  for (const id of ids) {
+    const r = find2(id);
+    groups.set(r, [...groups.get(r) ?? [], id]);
+  }
+  const out = [];
+  let current = [];
+  for (const g of groups.values()) {
+    if (current.length > 0 && current.length + g.length > size2) {
+      out.push(current);
+      current = [];
+    }
+    current.push(...g);
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+async function walkHistory(dir, opts) {
   const repo = openGitRepository(dir);
   const { top, prefix } = repo;
   const shallow = git2(top, ["rev-parse", "--is-shallow-repository"]).trim() === "true";
@@ -73973,6 +74287,7 @@ function walkHistory(dir, opts) {
   };
   const configs = /* @__PURE__ */ new Map();
   const contexts = /* @__PURE__ */ new Map();
+  const judgeContexts = /* @__PURE__ */ new Map();
   const loadContext = (ids) => {
     const configOid = ids.get(opts.configPath);
     if (!configOid) return { error: `no ${opts.configPath} in this commit` };
@@ -73994,10 +74309,18 @@ function walkHistory(dir, opts) {
     const key = `${configOid}:${guidelineOid}`;
     let loaded = contexts.get(key);
     if (!loaded) {
-      const files = { [opts.configPath]: configBytes };
-      if (guidelineOid) files[guidelinePath] = readSmall(guidelinePath, guidelineOid);
+      const files = /* @__PURE__ */ new Map([[opts.configPath, configBytes]]);
+      if (guidelineOid) files.set(guidelinePath, readSmall(guidelinePath, guidelineOid));
       try {
-        loaded = { ctx: loadDatasetContext(memoryTree(files, "commit"), opts.configPath), configOid, guidelineOid };
+        const ctx = loadDatasetContext(memoryTree(Object.fromEntries(files), "commit"), opts.configPath);
+        const sources = ctx.config.sources;
+        const reference = ctx.config.reference ?? null;
+        const lsGlobs = sources.filter((s) => s.format === "labelstudio").map((s) => globToRegExp(s.path));
+        const fileGlobs = [...sources.filter((s) => s.format !== "labelstudio").flatMap((s) => [s.path, ...s.images ? [s.images.replace(/\{id\}/g, "*")] : []]), ...reference ? [reference.path] : []].map(globToRegExp);
+        const isExport = (p) => lsGlobs.some((re) => re.test(p));
+        const isItemFile = (p) => fileGlobs.some((re) => re.test(p));
+        loaded = { ctx, key, configOid, guidelineOid, files, isExport, isItemFile };
+        judgeContexts.set(key, ctx);
       } catch (e2) {
         if (!isSegqcError(e2)) throw e2;
         loaded = { error: e2.message };
@@ -74007,18 +74330,69 @@ function walkHistory(dir, opts) {
     return loaded;
   };
   let tree = null;
-  const idsAt = (c, changes2) => {
+  const filesAt = (c, changes2) => {
     if (tree && c.parent !== null && tree.sha === c.parent) {
+      const { ids, links } = tree.files;
       for (const ch of changes2) {
-        if (ch.newOid === null || ch.newMode === GITLINK_MODE) tree.ids.delete(ch.path);
-        else tree.ids.set(ch.path, ch.newOid);
+        if (ch.newOid === null || ch.newMode === GITLINK_MODE) ids.delete(ch.path);
+        else ids.set(ch.path, ch.newOid);
+        if (ch.newOid !== null && ch.newMode === LINK_MODE2) links.add(ch.path);
+        else links.delete(ch.path);
       }
-      tree = { sha: c.sha, ids: tree.ids };
-    } else tree = { sha: c.sha, ids: blobIds(top, c.sha, prefix) };
-    return tree.ids;
+      tree = { sha: c.sha, files: tree.files };
+    } else tree = { sha: c.sha, files: blobIds(top, c.sha, prefix) };
+    return tree.files;
+  };
+  const stepKey = (c) => cacheKey(["step", CACHE_FORMAT, opts.toolVersion, c.sha, c.parent, prefix, opts.configPath, boundary.has(c.sha) ? "boundary" : ""]);
+  const exportKey = (ch) => cacheKey(["export-diff", CACHE_FORMAT, ch.oldOid, ch.newOid]);
+  const cachedSteps = commits.map((c) => opts.cache.get("step", stepKey(c)));
+  const todo = commits.filter((c, i2) => !cachedSteps[i2] && !boundary.has(c.sha));
+  const changes = changesOf(top, todo, prefix);
+  const cachedDiffs = /* @__PURE__ */ new Map();
+  const plan = [];
+  {
+    const seen = /* @__PURE__ */ new Map();
+    for (const c of todo) {
+      const all = changes.get(c.sha) ?? [];
+      const loaded = loadContext(filesAt(c, all).ids);
+      if ("error" in loaded) continue;
+      const exportChanges = all.filter((ch) => ch.newOid !== null && loaded.isExport(ch.path));
+      const missing = [];
+      for (const ch of exportChanges) {
+        const diff = opts.cache.get("export", exportKey(ch))?.diff;
+        if (diff !== void 0) {
+          cachedDiffs.set(ch, diff);
+          continue;
+        }
+        for (const w of [...ch.oldOid ? [{ path: ch.path, oid: ch.oldOid }] : [], { path: ch.path, oid: ch.newOid }]) {
+          if (seen.get(w.path) !== w.oid && !missing.some((m) => m.oid === w.oid && m.path === w.path)) missing.push(w);
+        }
+      }
+      plan.push(...missing.map((m) => m.oid));
+      for (const ch of exportChanges) {
+        if (cachedDiffs.has(ch)) seen.delete(ch.path);
+        else seen.set(ch.path, ch.newOid);
+      }
+    }
+    tree = null;
+  }
+  const streams = [];
+  const stream = () => {
+    const s = openBlobStream(top);
+    streams.push(s);
+    return s;
+  };
+  const ahead = plan.length > 0 ? readAhead(stream(), plan, objectSizes(top, [...new Set(plan)]), READ_AHEAD_BYTES) : null;
+  let direct = null;
+  const readDirect = (oid) => (direct ??= stream()).read(oid);
+  const readExport = async (path, oid) => {
+    stats2.reads.push(path);
+    const e2 = await (ahead?.take(oid) ?? readDirect(oid));
+    if ("problem" in e2) throw new SegqcError("usage", `git cat-file failed: ${prefix}${path} (${oid.slice(0, 7)}) is ${e2.problem}`);
+    return e2.data;
   };
   const seenExports = /* @__PURE__ */ new Map();
-  const exportsAt = (wanted) => {
+  const exportsAt = async (wanted) => {
     const out = /* @__PURE__ */ new Map();
     const latest = /* @__PURE__ */ new Map();
     const missing = [];
@@ -74027,7 +74401,7 @@ function walkHistory(dir, opts) {
       if (seen && seen.oid === w.oid) out.set(`${w.path}\0${w.oid}`, seen);
       else if (!missing.some((m) => m.oid === w.oid && m.path === w.path)) missing.push(w);
     }
-    const bytes = readBlobs(missing);
+    const bytes = await Promise.all(missing.map((m) => readExport(m.path, m.oid)));
     missing.forEach((m, i2) => {
       const previous = latest.get(m.path) ?? seenExports.get(m.path) ?? null;
       const seen = { oid: m.oid, parsed: parseExport(bytes[i2], previous?.parsed ?? null), size: bytes[i2].length };
@@ -74036,20 +74410,16 @@ function walkHistory(dir, opts) {
     });
     return out;
   };
-  const judgeStep = (c, allChanges) => {
+  const judge = historyJudge({ jobs: opts.jobs ?? 1, script: opts.script, contexts: judgeContexts });
+  const inflight = /* @__PURE__ */ new Map();
+  const planStep = async (c, allChanges) => {
     const base = { commit: c, guideline: null, failOn: "error", items: [] };
-    const ids = idsAt(c, allChanges);
+    const { ids, links } = filesAt(c, allChanges);
     const loaded = loadContext(ids);
-    if ("error" in loaded) return { ...base, gap: loaded.error };
-    const { ctx } = loaded;
+    if ("error" in loaded) return { step: Promise.resolve({ ...base, gap: loaded.error }) };
+    const { ctx, isExport, isItemFile } = loaded;
     const guideline = { id: ctx.guideline.id, version: ctx.guideline.version, sha256: guidelineSha256(ctx.guideline), path: ctx.guidelinePath };
     const failOn = ctx.config.gate.fail_on;
-    const sources = ctx.config.sources;
-    const reference = ctx.config.reference ?? null;
-    const lsGlobs = sources.filter((s) => s.format === "labelstudio").map((s) => globToRegExp(s.path));
-    const fileGlobs = [...sources.filter((s) => s.format !== "labelstudio").flatMap((s) => [s.path, ...s.images ? [s.images.replace(/\{id\}/g, "*")] : []]), ...reference ? [reference.path] : []].map(globToRegExp);
-    const isExport = (p) => lsGlobs.some((re) => re.test(p));
-    const isItemFile = (p) => fileGlobs.some((re) => re.test(p));
     const changedPaths = /* @__PURE__ */ new Set();
     const changedIds = /* @__PURE__ */ new Set();
     const lsTasks = /* @__PURE__ */ new Map();
@@ -74057,16 +74427,16 @@ function walkHistory(dir, opts) {
     const diffs = /* @__PURE__ */ new Map();
     const uncached = [];
     for (const ch of exportChanges) {
-      const diff = opts.cache.get("export", cacheKey(["export-diff", CACHE_FORMAT, ch.oldOid, ch.newOid]))?.diff;
+      const diff = cachedDiffs.get(ch);
       if (diff === void 0) uncached.push(ch);
       else diffs.set(ch, diff);
     }
-    const versions = exportsAt(uncached.flatMap((ch) => [...ch.oldOid ? [{ path: ch.path, oid: ch.oldOid }] : [], { path: ch.path, oid: ch.newOid }]));
+    const versions = await exportsAt(uncached.flatMap((ch) => [...ch.oldOid ? [{ path: ch.path, oid: ch.oldOid }] : [], { path: ch.path, oid: ch.newOid }]));
     for (const ch of uncached) {
       const after = versions.get(`${ch.path}\0${ch.newOid}`);
       const before2 = ch.oldOid ? versions.get(`${ch.path}\0${ch.oldOid}`) : null;
       const diff = after.parsed === null ? null : diffParsedExports(before2?.parsed ?? null, after.parsed);
-      opts.cache.put("export", cacheKey(["export-diff", CACHE_FORMAT, ch.oldOid, ch.newOid]), { diff });
+      opts.cache.put("export", exportKey(ch), { diff });
       diffs.set(ch, diff);
     }
     for (const ch of exportChanges) {
@@ -74092,7 +74462,7 @@ function walkHistory(dir, opts) {
         for (const id of itemIdsOf(ch.path)) changedIds.add(id);
       }
     }
-    if (changedIds.size === 0) return { ...base, guideline, failOn, gap: null };
+    if (changedIds.size === 0) return { step: Promise.resolve({ ...base, guideline, failOn, gap: null }) };
     const filesById = /* @__PURE__ */ new Map();
     for (const p of ids.keys()) {
       if (isExport(p) || !(isItemFile(p) || isSidecar2(p))) continue;
@@ -74108,94 +74478,123 @@ function walkHistory(dir, opts) {
     const reports = /* @__PURE__ */ new Map();
     const toJudge = [];
     for (const [id, key] of keys) {
-      const hit = opts.cache.get("item", key);
-      if (hit) {
+      const judging = inflight.get(key);
+      const hit = judging ? null : opts.cache.get("item", key);
+      if (judging || hit) {
         stats2.itemsFromCache++;
-        reports.set(id, hit.report);
+        reports.set(id, judging ?? hit.report);
       } else toJudge.push(id);
     }
     if (toJudge.length > 0) {
-      const files = /* @__PURE__ */ new Set();
-      for (const id of toJudge) {
-        for (const p of filesById.get(id) ?? []) files.add(p);
-        for (const t of lsTasks.get(id) ?? []) files.add(t.file);
-      }
-      const listed = [...files].sort();
-      const judged = new Set(toJudge);
-      const reduced = /* @__PURE__ */ new Map();
-      const exportFiles = listed.filter((p) => isExport(p) && ids.has(p));
-      const parsedExports = exportsAt(exportFiles.map((p) => ({ path: p, oid: ids.get(p) })));
-      for (const p of exportFiles) {
-        const seen = parsedExports.get(`${p}\0${ids.get(p)}`);
-        seenExports.set(p, seen);
-        const bytes = seen.parsed && seen.size <= MAX_EXPORT_BYTES ? exportWith(seen.parsed, judged) : null;
-        if (bytes) reduced.set(p, bytes);
-      }
-      let commitTree = null;
-      const tree2 = {
-        name: `commit ${c.sha.slice(0, 7)}`,
-        list: () => listed,
-        read: (p) => {
-          const own = reduced.get(p);
-          if (own) return own;
-          if (!commitTree) {
-            commitTree = repo.commitTree(c.sha, prefix);
-            commitTree.prefetch(listed.filter((f) => !reduced.has(f)));
-          }
-          stats2.reads.push(p);
-          return commitTree.read(p);
+      const filesOf = (batch) => {
+        const files = /* @__PURE__ */ new Set();
+        for (const id of batch) {
+          for (const p of filesById.get(id) ?? []) files.add(p);
+          for (const t of lsTasks.get(id) ?? []) files.add(t.file);
         }
+        return [...files].sort();
       };
-      const labelValues = Object.fromEntries(ctx.guideline.labels.map((l) => [l.name, l.value]));
-      const found = discoverItems(tree2, sources, { labelValues, reference });
-      const orphans = new Set(found.orphans);
-      const pending = new Map(found.items.map((i2) => [i2.id, i2]));
-      for (const id of toJudge) {
-        const p = pending.get(id);
-        const report = p ? checkPendingItem(ctx.guideline, tree2, p, orphans.has(id)) : null;
-        stats2.itemsJudged++;
-        reports.set(id, report);
-        opts.cache.put("item", keys.get(id), { report });
+      const exportFiles = filesOf(toJudge).filter((p) => isExport(p) && ids.has(p));
+      const parsedExports = await exportsAt(exportFiles.map((p) => ({ path: p, oid: ids.get(p) })));
+      for (const p of exportFiles) seenExports.set(p, parsedExports.get(`${p}\0${ids.get(p)}`));
+      const commit = { top, sha: c.sha, prefix };
+      const context4 = { key: loaded.key, configPath: opts.configPath, files: loaded.files };
+      for (const batch of batchesOf(toJudge, filesById, BATCH_ITEMS)) {
+        const listed = filesOf(batch);
+        const judged = new Set(batch);
+        const bytes = /* @__PURE__ */ new Map();
+        const reads = [];
+        for (const p of listed) {
+          const oid = ids.get(p);
+          if (oid === void 0 || links.has(p)) continue;
+          const seen = isExport(p) ? seenExports.get(p) : void 0;
+          const reduced = seen && seen.oid === oid && seen.parsed && seen.size <= MAX_EXPORT_BYTES ? exportWith(seen.parsed, judged) : null;
+          if (reduced) bytes.set(p, reduced);
+          else {
+            stats2.reads.push(p);
+            reads.push({ path: p, entry: readDirect(oid) });
+          }
+        }
+        for (const r of reads) {
+          const e2 = await r.entry;
+          bytes.set(r.path, "problem" in e2 ? { error: `git cat-file failed: ${prefix}${r.path} is not a file of commit ${c.sha.slice(0, 7)}` } : e2.data);
+        }
+        const task = { commit, context: context4, listed, bytes, ids: batch };
+        const { result } = await judge.submit(task);
+        const judged2 = result.then((r) => {
+          stats2.reads.push(...r.reads);
+          batch.forEach((id, k) => {
+            stats2.itemsJudged++;
+            opts.cache.put("item", keys.get(id), { report: r.reports[k] });
+          });
+          return r.reports;
+        });
+        batch.forEach((id, k) => {
+          const report = judged2.then((rs) => rs[k]);
+          report.catch(() => void 0);
+          inflight.set(keys.get(id), report);
+          reports.set(id, report);
+        });
       }
     }
     const mergedAuthors = c.merge && c.parent ? branchAuthors(top, c, prefix) : null;
-    const items3 = [];
-    for (const id of [...changedIds].sort()) {
-      const report = reports.get(id);
-      if (!report) continue;
-      const lsChanged = new Set((lsTasks.get(id) ?? []).flatMap((t) => t.annotations));
-      const changed = report.annotations.filter((a) => changedPaths.has(a.source) || a.id !== null && (changedPaths.has(a.id) || lsChanged.has(a.id)) || changedPaths.has(sidecarOf(a.source))).map((a) => a.id ?? a.source);
-      const authors = {};
-      if (mergedAuthors) {
-        for (const a of report.annotations) {
-          const by = mergedAuthors.get(a.source) ?? (lsTasks.get(id) ?? []).map((t) => mergedAuthors.get(t.file)).find((x2) => x2 !== void 0);
-          if (by !== void 0) authors[a.id ?? a.source] = by;
-        }
-      }
-      items3.push(Object.keys(authors).length > 0 ? { report, changed, authors } : { report, changed });
-    }
     const reasons = ctx.guideline.review?.reasons ?? [];
-    return { commit: c, guideline, failOn, gap: null, items: items3, ...reasons.length > 0 ? { reasons: Object.fromEntries(reasons.map((r) => [r.id, r.title])) } : {} };
+    const assemble = async () => {
+      const items3 = [];
+      for (const id of [...changedIds].sort()) {
+        const report = await reports.get(id);
+        if (!report) continue;
+        const lsChanged = new Set((lsTasks.get(id) ?? []).flatMap((t) => t.annotations));
+        const changed = report.annotations.filter((a) => changedPaths.has(a.source) || a.id !== null && (changedPaths.has(a.id) || lsChanged.has(a.id)) || changedPaths.has(sidecarOf(a.source))).map((a) => a.id ?? a.source);
+        const authors = {};
+        if (mergedAuthors) {
+          for (const a of report.annotations) {
+            const by = mergedAuthors.get(a.source) ?? (lsTasks.get(id) ?? []).map((t) => mergedAuthors.get(t.file)).find((x2) => x2 !== void 0);
+            if (by !== void 0) authors[a.id ?? a.source] = by;
+          }
+        }
+        items3.push(Object.keys(authors).length > 0 ? { report, changed, authors } : { report, changed });
+      }
+      return { commit: c, guideline, failOn, gap: null, items: items3, ...reasons.length > 0 ? { reasons: Object.fromEntries(reasons.map((r) => [r.id, r.title])) } : {} };
+    };
+    return { step: assemble() };
   };
-  const stepKey = (c) => cacheKey(["step", CACHE_FORMAT, opts.toolVersion, c.sha, c.parent, prefix, opts.configPath, boundary.has(c.sha) ? "boundary" : ""]);
-  const cached = commits.map((c) => opts.cache.get("step", stepKey(c)));
-  const changes = changesOf(top, commits.filter((c, i2) => !cached[i2] && !boundary.has(c.sha)), prefix);
   const steps = [];
-  commits.forEach((c, i2) => {
-    let step = cached[i2];
-    if (step) stats2.stepsFromCache++;
-    else {
-      step = boundary.has(c.sha) ? { commit: c, guideline: null, failOn: "error", items: [], gap: `the clone's history starts here (shallow clone): fetch the rest with git fetch --unshallow, or actions/checkout with fetch-depth: 0` } : judgeStep(c, changes.get(c.sha) ?? []);
-      opts.cache.put("step", stepKey(c), step);
+  let completed = 0;
+  const finish = (c, step) => {
+    opts.cache.put("step", stepKey(c), step);
+    opts.onStep?.(++completed, commits.length);
+    return step;
+  };
+  try {
+    for (const [i2, c] of commits.entries()) {
+      const hit = cachedSteps[i2];
+      if (hit) {
+        stats2.stepsFromCache++;
+        steps.push(Promise.resolve(hit));
+        opts.onStep?.(++completed, commits.length);
+      } else if (boundary.has(c.sha)) {
+        steps.push(Promise.resolve(finish(c, { commit: c, guideline: null, failOn: "error", items: [], gap: `the clone's history starts here (shallow clone): fetch the rest with git fetch --unshallow, or actions/checkout with fetch-depth: 0` })));
+      } else {
+        const { step } = await planStep(c, changes.get(c.sha) ?? []);
+        const done = step.then((s) => finish(c, s));
+        done.catch(() => void 0);
+        steps.push(done);
+      }
     }
-    steps.push(step);
-    opts.onStep?.(i2 + 1, commits.length);
-  });
+    await judge.close();
+  } catch (e2) {
+    await judge.close().catch(() => void 0);
+    throw e2;
+  } finally {
+    for (const s of streams) s.close();
+  }
+  const walked = await Promise.all(steps);
   const notes = [];
   if (shallow) {
     notes.push(`this is a shallow clone: the history seen is ${commits.length} commit${commits.length === 1 ? "" : "s"}; fetch the rest with git fetch --unshallow (on GitHub: actions/checkout with fetch-depth: 0)`);
   }
-  return { steps, shallow, notes, stats: stats2 };
+  return { steps: walked, shallow, notes, stats: stats2 };
 }
 
 // shared/history/scorecard.ts
@@ -74448,7 +74847,7 @@ function mergeAnnotatorTrends(parts) {
 // node/history-trends.ts
 var TREND_PERIODS = 6;
 var git3 = (dir, args) => execFileSync3("git", args, { cwd: dir, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
-function historyTrends(dir, opts) {
+async function historyTrends(dir, opts) {
   const none = { trends: null, shallow: null };
   if (opts.annotators.length === 0) return none;
   try {
@@ -74456,7 +74855,7 @@ function historyTrends(dir, opts) {
     const month = git3(dir, ["log", "-1", "--format=%aI", opts.until]).slice(0, 7);
     const first = monthsBetween("0000-01", month, TREND_PERIODS)[0];
     const since = `${first}-01`;
-    const walk = walkHistory(dir, { configPath: opts.configPath, since, until: opts.until, cache: openDiskCache(opts.cacheDir ?? join4(dir, ".segqc/cache")), toolVersion: opts.toolVersion });
+    const walk = await walkHistory(dir, { configPath: opts.configPath, since, until: opts.until, cache: openDiskCache(opts.cacheDir ?? join4(dir, ".segqc/cache")), toolVersion: opts.toolVersion });
     if (walk.shallow) return none;
     const report = buildHistory(walk.steps, { by: "month", toolVersion: opts.toolVersion, shallow: false });
     if (report.periods.length === 0) return none;
@@ -74538,7 +74937,7 @@ async function runCheckMode(ctx) {
     sources: { base: { kind: "commit", dir: top, sha: baseSha, prefix }, head: { kind: "commit", dir: top, sha: headSha, prefix } }
   }) : analyzePullRequest(input);
   const analysis = { ...analyzed, diff: withCommitters(analyzed.diff, repo.committers(since ?? baseSha, headSha, prefix)) };
-  const { trends, shallow } = historyTrends(join5(top, prefix), { configPath: configName, until: baseSha, annotators: changedBy(analysis.diff), toolVersion: version });
+  const { trends, shallow } = await historyTrends(join5(top, prefix), { configPath: configName, until: baseSha, annotators: changedBy(analysis.diff), toolVersion: version });
   if (shallow) info(`segqc: ${trendsShallowNote(shallow.commits, (s) => s)}`);
   const report = {
     ...pullRequestReport(analysis, {
