@@ -16,10 +16,12 @@ import {
   feedbackMissing,
   openFeedback,
   reviewSave,
+  reviewsInOthers,
   roleOf,
   type ReviewSaveContext,
 } from '../extension/src/review.js';
 import { initialState } from '../extension/src/state.js';
+import { otherAnnotations } from '../extension/src/editor.js';
 import { H, W, preAnnotation } from './extension-scenario.js';
 import { REVIEW_GUIDELINE as G, REVIEW_GUIDELINE_TEXT } from './extension-review-scenario.js';
 
@@ -239,5 +241,72 @@ describe('the gate of an annotator with open feedback, through the editor reader
     expect(s.review.feedback).toEqual([]);
     expect(s.review.records.map((r) => r.verdict)).toEqual(['reject']);
     expect(s.verdict).toEqual({ blocked: true, missing: ['review: choose a verdict (accept, reject or accept with fixes)'], overridable: [] });
+  });
+});
+
+describe("reviews kept in a reviewer's review-only annotation of the same task", () => {
+  const doc = (reviews: Array<Record<string, unknown>>) => JSON.stringify({ schema: 'segqc-review/1', reviews });
+  const entry = (r: Record<string, unknown>) => ({ stage: 'peer', reviewer: 'rev@example.org', verdict: 'reject', reasons: ['boundary_loose'], time: '2026-12-01T10:00:00.000Z', mask_sha256: A, ...r });
+  const text = (t: string) => ({ from_name: 'segqc_review', to_name: 'image', type: 'textarea', value: { text: [t] } });
+  const own = [preAnnotation()[0]];
+  const selected = {
+    pk: 11,
+    user: { id: 1, email: 'ann@example.org' },
+    names: new Map<string, unknown>(['label', 'segqc_review'].map((n) => [n, { name: n }])),
+    objects: [{ name: 'image', isReady: true, naturalWidth: W, naturalHeight: H }],
+    history: { history: [{ step: 0 }] as unknown[], undoIdx: 0 },
+    serializeAnnotation: () => own,
+  };
+  const others = [
+    // The reviewer's answer: a reject of 11 with two reasons, then (later) an accept of annotation 13.
+    { pk: 12, user: { id: 2, email: 'rev@example.org' }, versions: { result: [text(doc([entry({ annotation: '11', reasons: ['boundary_loose', 'missed_lesion'], comment: 'IVC inside' }), entry({ annotation: '13', verdict: 'accept', reasons: [] })]))] } },
+    // Someone's text that is no review, and an annotation never saved: neither says anything about 11.
+    { pk: 14, user: { id: 3, email: 'x@example.org' }, versions: { result: [text('not json')] } },
+    { id: 'new', versions: {} },
+  ];
+  const run = (me: { id: number; email: string }) => {
+    const s = initialState();
+    const store = { user: me, annotationStore: { selected, annotations: [others[0], selected, others[1], others[2]] }, task: { id: 1, dataObj: { pixel_spacing: [0.8, 0.8] } } };
+    const input = readEditor(s, store, G, true)!;
+    readReview(s, G, input, { user: me.email, userId: String(me.id) });
+    return { s, input };
+  };
+
+  test('the editor reads the other annotations as saved, not the selected one', () => {
+    const { input } = run({ id: 1, email: 'ann@example.org' });
+    expect(input.others.map((o) => o.annotation)).toEqual(['12', '14']);
+    expect(otherAnnotations({ annotationStore: { annotations: undefined } }, null)).toEqual([]);
+  });
+
+  test("the annotator gets the reject about their annotation as feedback; the other annotation's records and unreadable texts stay out", () => {
+    const { s } = run({ id: 1, email: 'ann@example.org' });
+    expect(s.review.records.map((r) => `${r.annotation}:${r.verdict}:${r.reasons.join('+')}`)).toEqual(['11:reject:boundary_loose+missed_lesion']);
+    expect(s.review.feedback).toEqual([
+      {
+        stage: 'peer',
+        stageTitle: 'Peer review',
+        reviewer: 'rev@example.org',
+        time: '2026-12-01T10:00:00.000Z',
+        comment: 'IVC inside',
+        reasons: [
+          { id: 'boundary_loose', title: 'Boundary includes adjacent structures', help: 'Trim the liver at the capsule; the IVC and the right kidney are not liver.' },
+          { id: 'missed_lesion', title: 'A lesion is not segmented', help: 'Scroll through the whole liver and add every lesion of 3 mm or more.' },
+        ],
+      },
+    ]);
+    // What a save would append to is the annotation's own document (it has none), never the reviewer's.
+    expect(s.review.document).toBeNull();
+    expect(s.review.problems).toEqual([]);
+  });
+
+  test("the annotation's own result is never read as another's: only the records other annotations hold about it", () => {
+    const rs = reviewsInOthers(
+      [
+        { annotation: '12', result: [text(doc([entry({ annotation: '11' })]))] },
+        { annotation: '11', result: [text(doc([entry({ verdict: 'accept', reasons: [] })]))] },
+      ],
+      { file: 'task 1', item: 'task 1', annotation: '11' },
+    );
+    expect(rs.map((r) => [r.annotation, r.verdict, r.source.form])).toEqual([['11', 'reject', 'labelstudio']]);
   });
 });

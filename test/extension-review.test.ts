@@ -46,9 +46,9 @@ const annotatorResult = (): Array<Record<string, unknown>> => [
   { id: 'att', from_name: 'segqc_attestation', to_name: 'image', type: 'textarea', value: { text: [ATTESTATION] } },
 ];
 
-/** A page where `user` opens task 1 with the annotator's annotation 1001 holding `result`. */
-function pageFor(user: typeof ANN, result: unknown[]): string {
-  const task = { ...TASK, annotations: [{ id: 1001, pk: '1001', completed_by: { id: ANN.id, email: ANN.email }, result, was_cancelled: false, ground_truth: false }] };
+/** A page where `user` opens task 1 with the annotator's annotation 1001 holding `result` (and the task's `others`). */
+function pageFor(user: typeof ANN, result: unknown[], others: unknown[] = []): string {
+  const task = { ...TASK, annotations: [{ id: 1001, pk: '1001', completed_by: { id: ANN.id, email: ANN.email }, result, was_cancelled: false, ground_truth: false }, ...others] };
   return editorPage({
     head: '<script src="/ext/segqc-labelstudio.js"></script>',
     setup: `
@@ -60,7 +60,7 @@ window.ls = new LabelStudio('label-studio', {
   onLabelStudioLoad(store) {
     // The task's annotations arrive after the editor says it loaded, in some builds.
     const select = () => {
-      const a = store.annotationStore.annotations[0];
+      const a = store.annotationStore.annotations.find((x) => String(x.pk) === '1001');
       if (!a) return void setTimeout(select, 20);
       if (store.annotationStore.selected !== a) store.annotationStore.selectAnnotation(a.id);
     };
@@ -98,14 +98,14 @@ const waitChecked = (page: Page, id: string) =>
   page.waitForFunction((i) => (document.getElementById(i) as HTMLInputElement | null)?.checked === true, id, { timeout: WAIT });
 const rulesOf = (report: any): string[] => report.items.flatMap((i: any) => i.findings.map((f: any) => f.rule));
 
-/** Runs the built CLI on a Label Studio export of annotation 1001 holding `result`. */
-function segqcCheck(result: unknown[]): { status: number | null; report: any; stderr: string } {
+/** Runs the built CLI on a Label Studio export of annotation 1001 holding `result` (and the task's `others`). */
+function segqcCheck(result: unknown[], others: unknown[] = []): { status: number | null; report: any; stderr: string } {
   const d = mkdtempSync(join(tmpdir(), 'segqc-review-'));
   try {
     mkdirSync(join(d, 'export'));
     writeFileSync(join(d, 'guideline.yaml'), REVIEW_TEXT);
     writeFileSync(join(d, 'segqc.yaml'), 'guideline: guideline.yaml\nsources:\n  - format: labelstudio\n    path: export/*.json\n    spacing: pixel_spacing\n');
-    const task = { id: TASK.id, data: TASK.data, annotations: [{ id: 1001, completed_by: { id: ANN.id, email: ANN.email }, result, was_cancelled: false, ground_truth: false }] };
+    const task = { id: TASK.id, data: TASK.data, annotations: [{ id: 1001, completed_by: { id: ANN.id, email: ANN.email }, result, was_cancelled: false, ground_truth: false }, ...others] };
     writeFileSync(join(d, 'export/project-1.json'), JSON.stringify([task]));
     const r = spawnSync(process.execPath, [CLI, 'check', d, '--json', join(d, 'r.json')], { encoding: 'utf8', timeout: 120_000 });
     return { status: r.status, report: JSON.parse(readFileSync(join(d, 'r.json'), 'utf8')), stderr: r.stderr };
@@ -436,6 +436,77 @@ describe.each(EDITOR_BUILDS)('the review loop in the Label Studio editor ($name)
       expect(rulesOf(segqcCheck(edited).report).filter((r) => r.startsWith('review.'))).toEqual(['review.stale']);
     } catch (e) {
       throw await fail(page, log, 'fix-failure.png', e);
+    } finally {
+      await page.close();
+    }
+  }, STORY_MS);
+  test("a reject kept in the reviewer's own review-only annotation reaches the annotator: feedback on top, confirmed before saving", async () => {
+    // Community has no review step: the reviewer answered with an annotation of their own (1002) holding only the record.
+    const record = {
+      stage: 'peer',
+      reviewer: REV.email,
+      reviewer_id: String(REV.id),
+      verdict: 'reject',
+      reasons: ['boundary_loose', 'missed_lesion'],
+      comment: 'Kept apart: the IVC is inside the mask.',
+      time: '2026-12-02T09:30:00.000Z',
+      mask_sha256: labelStudioMaskSha256(annotatorResult()),
+      annotation: '1001',
+    };
+    const carrier = {
+      id: 1002,
+      pk: '1002',
+      completed_by: { id: REV.id, email: REV.email },
+      result: [{ id: 'rev', from_name: 'segqc_review', to_name: 'image', type: 'textarea', value: { text: [JSON.stringify({ schema: 'segqc-review/1', reviews: [record] })] } }],
+      was_cancelled: false,
+      ground_truth: false,
+    };
+    // The export as it stands: segqc check already reads the record (and does not count 1002 as an annotation).
+    const before = segqcCheck(annotatorResult(), [carrier]);
+    expect(rulesOf(before.report).filter((r) => r.startsWith('review.')), before.stderr).toEqual(['review.rejected']);
+    expect(before.report.items[0].annotations).toHaveLength(1);
+
+    routes['/carrier.html'] = pageFor(ANN, annotatorResult(), [carrier]);
+    const { page, log } = await open('/carrier.html', 1);
+    try {
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="feedback"]')?.textContent ?? '').includes('A lesion is not segmented'), null, { timeout: 60_000 });
+      expect(await page.evaluate(() => String((window as any).Htx.annotationStore.selected.pk))).toBe('1001');
+      const fb = await page.locator('[data-segqc="feedback"]').innerText();
+      expect(fb).toContain(`Rejected at Peer review by ${REV.email}`);
+      expect(fb).toContain('Boundary includes adjacent structures');
+      expect(fb).toContain('Trim the liver at the capsule');
+      expect(fb).toContain('Scroll through the whole liver');
+      expect(fb).toContain('Kept apart: the IVC is inside the mask.');
+      expect(await page.locator('[data-segqc="review"]').innerText()).toBe('');
+      await page.screenshot({ path: shot('6-feedback-from-review-annotation.png') });
+
+      expect(await page.evaluate(() => (window as any).segqc.override('volume.below_min', 'Liver', 'single axial slice, not the whole liver'))).toBe(true);
+      await clickUpdate(page);
+      await waitGate(page, 'review feedback');
+      const gate = await gateText(page);
+      expect(gate).toContain('"Boundary includes adjacent structures"');
+      expect(gate).toContain('"A lesion is not segmented"');
+      expect(await page.evaluate(() => (window as any).__updated.length)).toBe(0);
+      await page.locator('#segqc-feedback-peer_boundary_loose').check();
+      await waitChecked(page, 'segqc-feedback-peer_boundary_loose');
+      await page.locator('#segqc-feedback-peer_missed_lesion').check();
+      await waitChecked(page, 'segqc-feedback-peer_missed_lesion');
+      await page.waitForFunction(() => !(document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes('review feedback'), null, { timeout: WAIT });
+      await clickUpdate(page);
+      await page.waitForFunction(() => (window as any).__updated.length === 1, null, { timeout: WAIT });
+      const result = (await page.evaluate(() => (window as any).__updated[0])) as Entry[];
+
+      // The attestation records the feedback addressed; the record stays in the reviewer's annotation, not copied here.
+      const parsed = validateAttestation(textOf(result, 'segqc_attestation'));
+      expect(parsed.problems).toEqual([]);
+      expect(parsed.attestation?.feedback).toEqual([{ stage: 'peer', reviewer: REV.email, time: record.time, reasons: ['boundary_loose', 'missed_lesion'] }]);
+      expect(textOf(result, 'segqc_review')).toBeUndefined();
+      // The mask is unchanged, so the reject still stands for segqc check until it changes or a reviewer accepts.
+      const after = segqcCheck(result, [carrier]);
+      expect(rulesOf(after.report).filter((r) => r.startsWith('review.')), after.stderr).toEqual(['review.rejected']);
+      expect(after.report.items[0].annotations).toHaveLength(1);
+    } catch (e) {
+      throw await fail(page, log, 'carrier-failure.png', e);
     } finally {
       await page.close();
     }

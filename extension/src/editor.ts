@@ -103,6 +103,22 @@ export function ownAnnotation(annotation: Any, store: Any): boolean {
   return a !== undefined && a !== null && me !== undefined && me !== null && String(a) === String(me);
 }
 
+/**
+ * The task's other annotations as last saved (`versions.result`, the result the editor was given or last saved; both
+ * editor builds keep it), without serializing their regions. An annotation without a saved result is left out.
+ */
+export function otherAnnotations(store: Any, selected: Any): Array<{ annotation: string; result: unknown[] }> {
+  const all = store?.annotationStore?.annotations;
+  if (!Array.isArray(all) && typeof all?.[Symbol.iterator] !== 'function') return [];
+  const out: Array<{ annotation: string; result: unknown[] }> = [];
+  for (const a of all as Iterable<Any>) {
+    const result = a?.versions?.result;
+    if (a === selected || !Array.isArray(result)) continue;
+    out.push({ annotation: String(a.pk ?? a.id), result });
+  }
+  return out;
+}
+
 /** A control tag of the annotation's labeling config, by name. */
 export function control(annotation: Any, name: string): Any | null {
   const names = annotation?.names;

@@ -2,9 +2,10 @@
 import type { Guideline } from '../../shared/guideline/types.js';
 import type { ChecklistAnswers } from '../../shared/rules/types.js';
 import { ATTESTATION_FROM_NAME, CHECKLIST_FROM_NAME_PREFIX } from '../../shared/rules/types.js';
-import { annotationAuthor, changeToken, control, objectSizes, objectsLoading, ownAnnotation, selectedAnnotation, serializeResult, taskData, taskId, type ResultEntry } from './editor.js';
+import { annotationAuthor, changeToken, control, objectSizes, objectsLoading, otherAnnotations, ownAnnotation, selectedAnnotation, serializeResult, taskData, taskId, type ResultEntry } from './editor.js';
 import { labelStudioMaskSha256 } from '../../shared/review/reader.js';
-import { attestedFeedback, confirmedBefore, openFeedback, reviewsOfResult, roleOf } from './review.js';
+import { attestedFeedback, confirmedBefore, openFeedback, reviewsInOthers, reviewsOfResult, roleOf, type OtherAnnotation } from './review.js';
+import { byTime } from '../../shared/review/record.js';
 import { selectAnnotation, type ConfigFields, type SegQCState } from './state.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -21,6 +22,8 @@ export interface CheckInput {
   /** Who made the annotation, and whether it is the current user's own. */
   author: string | null;
   own: boolean;
+  /** The task's other annotations as saved: a reviewer's review-only annotation holds records about this one. */
+  others: OtherAnnotation[];
 }
 
 /** Which of the guideline's controls the annotation's labeling config has. */
@@ -58,6 +61,7 @@ export function readEditor(s: SegQCState, store: Any, guideline: Guideline, exac
     answers: s.fields.checklist ? undefined : s.localAnswers,
     author: annotationAuthor(ann),
     own: ownAnnotation(ann, store),
+    others: otherAnnotations(store, ann),
   };
 }
 
@@ -78,9 +82,10 @@ export function readReview(s: SegQCState, guideline: Guideline, input: CheckInpu
   r.role = roleOf(guideline, { user: who.user, userId: who.userId, author: input.author, own: input.own });
   const read = reviewsOfResult(input.result, { file: input.item, item: input.item, annotation: input.annotation });
   r.document = read.document;
-  r.records = read.records;
+  const elsewhere = reviewsInOthers(input.others, { file: input.item, item: input.item, annotation: input.annotation });
+  r.records = elsewhere.length ? [...read.records, ...elsewhere].sort(byTime) : read.records;
   r.problems = read.problems;
-  r.feedback = r.role.kind === 'annotator' ? openFeedback(guideline, read.records, input.author ?? who.user) : [];
+  r.feedback = r.role.kind === 'annotator' ? openFeedback(guideline, r.records, input.author ?? who.user) : [];
   if (!r.seeded && r.feedback.length > 0) {
     r.confirmed = { ...confirmedBefore(r.feedback, attestedFeedback(input.result)), ...r.confirmed };
     r.seeded = true;

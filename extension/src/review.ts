@@ -115,21 +115,14 @@ export function confirmedBefore(feedback: readonly Feedback[], addressed: readon
   return out;
 }
 
-/**
- * The review document of an annotation's result and the records about it (records naming another annotation are
- * left out). Under a Content-Security-Policy that keeps the schema validator from running, the text is only parsed.
- */
-export function reviewsOfResult(result: readonly unknown[], where: { file: string; item: string; annotation: string }): { document: ReviewDocument | null; records: ReviewRecord[]; problems: string[] } {
-  const texts = labelStudioReviewTexts(result);
-  if (texts.length === 0) return { document: null, records: [], problems: [] };
-  let records: ReviewRecord[];
-  let problems: string[];
+/** Every review record of an annotation's result, and the texts that are not review documents. Under a Content-Security-Policy that keeps the schema validator from running, the text is only parsed. */
+function recordsOfResult(result: readonly unknown[], texts: readonly string[], where: { file: string; item: string; annotation: string }): { records: ReviewRecord[]; problems: string[] } {
   try {
-    ({ records, problems } = readLabelStudioReviews(result, where));
+    return readLabelStudioReviews(result, where);
   } catch (e) {
     if (!isCspRefusal(e)) throw e;
-    records = [];
-    problems = [];
+    const records: ReviewRecord[] = [];
+    const problems: string[] = [];
     for (const t of texts) {
       try {
         const doc = JSON.parse(t) as ReviewDocument;
@@ -138,13 +131,43 @@ export function reviewsOfResult(result: readonly unknown[], where: { file: strin
         problems.push(`the review text is not JSON: ${(err as Error).message}`);
       }
     }
+    return { records, problems };
   }
+}
+
+/** The review document of an annotation's result and the records about it (records naming another annotation are left out). */
+export function reviewsOfResult(result: readonly unknown[], where: { file: string; item: string; annotation: string }): { document: ReviewDocument | null; records: ReviewRecord[]; problems: string[] } {
+  const texts = labelStudioReviewTexts(result);
+  if (texts.length === 0) return { document: null, records: [], problems: [] };
+  const { records, problems } = recordsOfResult(result, texts, where);
   const mine = records.filter((r) => r.annotation === where.annotation);
   // Saving appends to the document as written (one text, readable); anything else is not overwritten.
   let document: ReviewDocument | null = null;
   if (texts.length === 1 && problems.length === 0) document = JSON.parse(texts[0]) as ReviewDocument;
   else if (problems.length === 0) problems.push(`the annotation has ${texts.length} review texts where segqc writes one`);
   return { document, records: mine, problems };
+}
+
+/** Another annotation of the task, as saved: its id and result. */
+export interface OtherAnnotation {
+  annotation: string;
+  result: readonly unknown[];
+}
+
+/**
+ * The records about an annotation kept in the task's other annotations: a reviewer's review-only annotation (Label
+ * Studio Community has no review step, so a reviewer answers with an annotation of their own), read as `segqc check`
+ * reads the export. Texts there that are not review documents are left to `segqc check` to report.
+ */
+export function reviewsInOthers(others: readonly OtherAnnotation[], where: { file: string; item: string; annotation: string }): ReviewRecord[] {
+  const out: ReviewRecord[] = [];
+  for (const o of others) {
+    if (o.annotation === where.annotation) continue;
+    const texts = labelStudioReviewTexts(o.result);
+    if (texts.length === 0) continue;
+    out.push(...recordsOfResult(o.result, texts, { ...where, annotation: o.annotation }).records.filter((r) => r.annotation === where.annotation));
+  }
+  return out;
 }
 
 /** What the reviewer has chosen in the panel so far. */
