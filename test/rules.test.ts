@@ -349,6 +349,51 @@ describe('containment distances far from a 2D container', () => {
   });
 });
 
+describe('containment of edited 2D masks against a measurement from scratch', () => {
+  const rng = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+
+  test.each([1, 2, 3, 4, 5, 6])('case %i: container and inner edited in turn (grown, cut, holes closed and opened), with and without a tolerance', (seed) => {
+    const rnd = rng(seed * 7727);
+    const sh: Vec3 = [64 + seed * 7, 52 + seed * 3, 1];
+    const [nx, ny] = sh;
+    const g = { ...geom(sh, [0.5 + rnd(), 0.5 + rnd(), 1]), spacingKnown: true };
+    const edits = maskEdits();
+    const memo = new WeakMap<object, Map<string, unknown>>();
+    const outerBuf = new Uint8Array(nx * ny);
+    const innerBuf = new Uint8Array(nx * ny);
+    trackMask(edits, outerBuf);
+    trackMask(edits, innerBuf);
+    // A ring (its inside is a hole of the container) and scattered inner pixels, some far out.
+    box(outerBuf, sh, [15, 12, 0, 45, 38, 0], 1);
+    box(outerBuf, sh, [20, 17, 0, 40, 33, 0], 0);
+    for (let x = 0; x < nx * ny; x++) if (rnd() < 0.15) innerBuf[x] = 2;
+    let outer = outerBuf.subarray(0), inner = innerBuf.subarray(0);
+    let kept = 0;
+    for (let step = 0; step < 60; step++) {
+      const container = rnd() < 0.6;
+      const buf = container ? outerBuf : innerBuf;
+      const v = container ? 1 : 2;
+      // Mostly small boxes near the ring (a wall cut or mended, a bump), now and then anywhere.
+      const near = container && rnd() < 0.8;
+      const i0 = near ? 13 + Math.floor(rnd() * 32) : Math.floor(rnd() * nx), j0 = near ? 10 + Math.floor(rnd() * 26) : Math.floor(rnd() * ny);
+      const b: [number, number, number, number] = [i0, j0, Math.min(nx - 1, i0 + Math.floor(rnd() * 6)), Math.min(ny - 1, j0 + Math.floor(rnd() * 6))];
+      const paint = rnd() < 0.55 ? v : 0;
+      for (let j = b[1]; j <= b[3]; j++) for (let i = b[0]; i <= b[2]; i++) buf[j * nx + i] = paint;
+      const next = buf.subarray(0);
+      recordEdit(edits, container ? outer : inner, next, b);
+      if (container) outer = next;
+      else inner = next;
+      for (const tol of [0, 1.5, 4]) {
+        const whole = outsideEnvelope({ data: inner.slice(), value: 2 }, { data: outer.slice(), value: 1 }, g, tol);
+        const edited = outsideEnvelope({ data: inner, value: 2 }, { data: outer, value: 1 }, g, tol, undefined, memo, edits);
+        expect(edited, `step ${step} tolerance ${tol}`).toEqual(whole);
+        if (whole.voxels > 0) kept++;
+      }
+    }
+    expect(kept).toBeGreaterThan(60);
+  });
+});
+
 describe('overlap', () => {
   const g: Guideline = { ...base, labels: [{ name: 'Tumour region', value: 1, exclusive_with: ['Stroma'] }, { name: 'Stroma', value: 2 }] };
   test('separate layers that overlap are reported; disjoint ones are not', () => {

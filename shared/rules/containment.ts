@@ -14,6 +14,7 @@ import { sizeOf, sizeUnits } from '../metrics/size.js';
 import type { FindingDraft } from './findings.js';
 import { boxLocation } from './location.js';
 import { changedSince, isTracked, type MaskEdits } from './mask-edits.js';
+import type { PixelBox } from '../metrics/components-incremental.js';
 
 /** Voxels of `inner` outside the filled envelope of `outer` by more than `toleranceMm`, and how far out they reach. */
 export interface Outside {
@@ -54,6 +55,8 @@ interface Envelope {
   distSpacing: string;
   /** On a 2D image, the face voxels by row (found with `boundary`). */
   faceRows: FaceRows | null;
+  /** On a 2D image, the container's voxels in the crop (0/1) and the envelope's runs by crop row (crop columns). */
+  flat: { cont: Uint8Array; start: Int32Array; rs: Int32Array; re: Int32Array; bStart: Int32Array; bs: Int32Array; be: Int32Array } | null;
 }
 
 /** Face voxels of a 2D envelope by crop row: row r's image columns are `col[start[r]..start[r + 1])`, ascending. */
@@ -70,7 +73,7 @@ function envelopeOf(outer: MaskRef, shape: Vec3, ob: Box): Envelope {
   if (shape[2] === 1) return envelope2D(outer, shape, crop);
   const env = cropMask(outer, shape, crop);
   fillHoles(env, crop.size);
-  return { crop, env, boundary: null, dist: new Map(), distSpacing: '', faceRows: null };
+  return { crop, env, boundary: null, dist: new Map(), distSpacing: '', faceRows: null, flat: null };
 }
 
 /** Root of run `x` in a union-find forest (halving paths). */
@@ -85,20 +88,33 @@ function root(parent: Int32Array, x: number): number {
  * The face voxels come from the envelope's runs: a run's ends, and its stretches not under a run of the row above or
  * below. The same envelope and faces as filling and scanning the crop voxel by voxel.
  */
-function envelope2D(outer: MaskRef, shape: Vec3, crop: Crop): Envelope {
+function envelope2D(outer: MaskRef, shape: Vec3, crop: Crop, from?: { e: Envelope; j0: number; j1: number }): Envelope {
   const [cx, cy] = crop.size;
   const [c0, r0] = crop.box;
   const w = shape[0];
   const { data, value } = outer;
+  // Rows outside j0..j1 (image rows) of an envelope on the same crop keep their runs.
+  const old = from?.e.flat && from.e.crop.box.every((x, k) => x === crop.box[k]) ? from.e.flat : null;
   // Background runs, crop columns [bs, be], by row.
   const bStart = new Int32Array(cy + 1);
   let bs: number[] = [], be: number[] = [];
+  const cont = old ? old.cont.slice() : new Uint8Array(cx * cy);
   for (let j = 0; j < cy; j++) {
     bStart[j] = bs.length;
+    if (old && (j + r0 < from!.j0 || j + r0 > from!.j1)) {
+      for (let t = old.bStart[j]; t < old.bStart[j + 1]; t++) {
+        bs.push(old.bs[t]);
+        be.push(old.be[t]);
+      }
+      continue;
+    }
+    if (old) cont.fill(0, j * cx, (j + 1) * cx);
     const row = (j + r0) * w + c0;
     let i = 0;
     while (i < cx) {
+      const a0 = i;
       while (i < cx && data[row + i] === value) i++;
+      if (i > a0) cont.fill(1, j * cx + a0, j * cx + i);
       if (i === cx) break;
       const a = i;
       while (i < cx && data[row + i] !== value) i++;
@@ -107,6 +123,7 @@ function envelope2D(outer: MaskRef, shape: Vec3, crop: Crop): Envelope {
     }
   }
   bStart[cy] = bs.length;
+  const background = { bStart, bs: Int32Array.from(bs), be: Int32Array.from(be) };
   const nb = bs.length;
   const parent = new Int32Array(nb + 1);
   for (let t = 0; t <= nb; t++) parent[t] = t;
@@ -179,7 +196,15 @@ function envelope2D(outer: MaskRef, shape: Vec3, crop: Crop): Envelope {
     }
   }
   fStart[cy] = cols.length;
-  return { crop, env, boundary: null, dist: new Map(), distSpacing: '', faceRows: { start: fStart, col: Int32Array.from(cols) } };
+  return {
+    crop,
+    env,
+    boundary: null,
+    dist: new Map(),
+    distSpacing: '',
+    faceRows: { start: fStart, col: Int32Array.from(cols) },
+    flat: { cont, start: eStart, rs: Int32Array.from(es), re: Int32Array.from(ee), ...background },
+  };
 }
 
 function faceVoxels(e: Envelope, shape: Vec3): Int32Array {
@@ -370,7 +395,10 @@ function distancesOutside(e: Envelope, at: Int32Array, shape: Vec3, ib: Box, spa
  * squared distances (mm²), how many, their span and the farthest.
  */
 interface OutsideRows {
-  data: object;
+  data: MaskRef['data'];
+  value: number;
+  tol2: number;
+  spacing: Vec3;
   cols: Array<Int32Array | null>;
   d2: Array<Float64Array | null>;
   count: Int32Array;
@@ -428,15 +456,7 @@ function fillOutsideRows(rows: OutsideRows, e: Envelope, inner: MaskRef, shape: 
       cols.push(oc[t]);
       d2.push(od[t]);
     }
-    const n = cols.length;
-    rows.count[j] = n;
-    rows.cols[j] = n ? Int32Array.from(cols) : null;
-    rows.d2[j] = n ? Float64Array.from(d2) : null;
-    rows.lo[j] = n ? cols[0] : w;
-    rows.hi[j] = n ? cols[n - 1] : -1;
-    let far = 0;
-    for (const x of d2) if (x > far) far = x;
-    rows.far[j] = far;
+    setRow(rows, j, cols, d2, w);
   }
 }
 
@@ -452,7 +472,7 @@ function outsideByRows(e: Envelope, mm: Map<string, unknown>, inner: MaskRef, sh
   const changed = rows ? changedSince(edits, rows.data, inner.data) : null;
   if (!rows || rows.data !== inner.data) {
     if (!rows || !changed) {
-      rows = { data: inner.data, cols: new Array(h).fill(null), d2: new Array(h).fill(null), count: new Int32Array(h), lo: new Int32Array(h), hi: new Int32Array(h), far: new Float64Array(h) };
+      rows = { data: inner.data, value: inner.value, tol2, spacing, cols: new Array(h).fill(null), d2: new Array(h).fill(null), count: new Int32Array(h), lo: new Int32Array(h), hi: new Int32Array(h), far: new Float64Array(h) };
       fillOutsideRows(rows, e, inner, shape, ib, spacing, tol2, 0, h - 1, 0, w - 1);
     } else {
       const c0 = Math.max(0, changed[0]), c1 = Math.min(w - 1, changed[2]);
@@ -474,6 +494,163 @@ function outsideByRows(e: Envelope, mm: Map<string, unknown>, inner: MaskRef, sh
   return voxels === 0 ? { voxels: 0, farthest: 0, bbox: null } : { voxels, farthest: Math.sqrt(farthest), bbox: box };
 }
 
+/** Per memo, the last edited 2D container of each value and what was kept for it. */
+const lastContainers = new WeakMap<object, Map<number, { data: object; mm: Map<string, unknown> }>>();
+
+/**
+ * What is kept for an edited 2D container, carried over from its last mask when an edit links them: everything when
+ * its voxels in the edit's box are the same; else, when the envelope keeps its crop, the new envelope and the kept
+ * outside voxels measured again only where the envelope's change may have moved them. Null: start over.
+ */
+function carriedOver(outer: MaskRef, shape: Vec3, memo: WeakMap<object, Map<string, unknown>>, edits: MaskEdits): Map<string, unknown> | null {
+  const prev = lastContainers.get(memo)?.get(outer.value);
+  const changed = prev ? changedSince(edits, prev.data, outer.data) : null;
+  if (!prev || !changed) return null;
+  const envKey = `envelope:${outer.value}`;
+  const e = prev.mm.get(envKey) as Envelope | undefined;
+  if (!e?.flat) return null;
+  const [w, h] = shape;
+  const [cx, cy] = e.crop.size;
+  const [c0, r0] = e.crop.box;
+  const { data, value } = outer;
+  let same = true;
+  for (let j = Math.max(0, changed[1]); j <= Math.min(h - 1, changed[3]) && same; j++) {
+    const cj = j - r0;
+    for (let i = Math.max(0, changed[0]); i <= Math.min(w - 1, changed[2]); i++) {
+      const ci = i - c0;
+      const was = cj >= 0 && cj < cy && ci >= 0 && ci < cx ? e.flat.cont[cj * cx + ci] === 1 : false;
+      if ((data[j * w + i] === value) !== was) {
+        same = false;
+        break;
+      }
+    }
+  }
+  if (same) return prev.mm;
+  // The container's box: the last one where the edit cannot have moved it, else found again.
+  const lastBox = prev.mm.get(`bbox:${value}`) as Box | null | undefined;
+  const inside = lastBox && changed[0] > lastBox[0] && changed[1] > lastBox[1] && changed[2] < lastBox[3] && changed[3] < lastBox[4];
+  const ob = inside && hasEdgeRowsAndColumns(outer, shape, lastBox) ? lastBox : boundingBox(outer, shape);
+  if (!ob) return null;
+  const crop = cropAround(ob, [1, 1, 1], shape);
+  const next = envelope2D(outer, shape, crop, { e, j0: changed[1], j1: changed[3] });
+  // Rows where the envelope's runs differ (in image columns; a row outside one crop has no runs in it), and the
+  // columns those runs span. Away from the image's edges the envelope never reaches its crop's border, so the face
+  // voxels depend on the envelope alone, whatever the crop.
+  const a = e.flat, b = next.flat!;
+  const [bx, by] = crop.size;
+  const [b0, s0] = crop.box;
+  let E: PixelBox | null = null;
+  for (let J = Math.min(r0, s0); J <= Math.max(r0 + cy, s0 + by) - 1; J++) {
+    const ra = J - r0, rb = J - s0;
+    const ia = ra >= 0 && ra < cy ? a.start[ra] : 0, na = ra >= 0 && ra < cy ? a.start[ra + 1] - ia : 0;
+    const ib = rb >= 0 && rb < by ? b.start[rb] : 0, nb = rb >= 0 && rb < by ? b.start[rb + 1] - ib : 0;
+    let differ = na !== nb;
+    for (let t = 0; t < na && !differ; t++) differ = a.rs[ia + t] + c0 !== b.rs[ib + t] + b0 || a.re[ia + t] + c0 !== b.re[ib + t] + b0;
+    if (!differ) continue;
+    const lo = Math.min(na ? a.rs[ia] + c0 : w, nb ? b.rs[ib] + b0 : w);
+    const hi = Math.max(na ? a.re[ia + na - 1] + c0 : -1, nb ? b.re[ib + nb - 1] + b0 : -1);
+    E = E ? [Math.min(E[0], lo), Math.min(E[1], J), Math.max(E[2], hi), J] : [lo, J, hi, J];
+  }
+  const mm = new Map<string, unknown>([
+    [`bbox:${value}`, ob],
+    [envKey, next],
+  ]);
+  for (const [key, v] of prev.mm) {
+    if (!key.startsWith('rows:')) continue;
+    const rows = v as OutsideRows;
+    if (E) remeasureNear(rows, next, shape, E);
+    mm.set(key, rows);
+  }
+  return mm;
+}
+
+/** Whether a 2D mask has a voxel on each edge row and column of `b` (then `b` is still its box, if it holds them all). */
+function hasEdgeRowsAndColumns(m: MaskRef, shape: Vec3, b: Box): boolean {
+  const w = shape[0];
+  const { data, value } = m;
+  const rowHas = (j: number) => {
+    for (let x = j * w + b[0], end = j * w + b[3]; x <= end; x++) if (data[x] === value) return true;
+    return false;
+  };
+  const colHas = (i: number) => {
+    for (let j = b[1]; j <= b[4]; j++) if (data[j * w + i] === value) return true;
+    return false;
+  };
+  return rowHas(b[1]) && rowHas(b[4]) && colHas(b[0]) && colHas(b[3]);
+}
+
+/**
+ * Brings `rows` (kept under the last envelope) up to date with envelope `e`, which differs from the last one only
+ * in box `E`. The face voxels differ only within a voxel of `E`, so a kept distance smaller than the distance to that
+ * box is still the distance; the voxels near the box (within the tolerance, where voxels not kept may now lie beyond
+ * it) are measured again, and so are kept voxels that may have been nearer to the box.
+ */
+function remeasureNear(rows: OutsideRows, e: Envelope, shape: Vec3, E: PixelBox): void {
+  const [w, h] = shape;
+  const [sx, sy] = rows.spacing;
+  const tol = Math.sqrt(rows.tol2);
+  const f: PixelBox = [E[0] - 1, E[1] - 1, E[2] + 1, E[3] + 1];
+  const mi = Math.ceil(tol / sx) + 1, mj = Math.ceil(tol / sy) + 1;
+  const R: PixelBox = [Math.max(0, f[0] - mi), Math.max(0, f[1] - mj), Math.min(w - 1, f[2] + mi), Math.min(h - 1, f[3] + mj)];
+  const inner: MaskRef = { data: rows.data, value: rows.value };
+  const all: Box = [0, 0, 0, w - 1, h - 1, 0];
+  // Kept voxels outside R that may have been nearer to the changed faces than to their own.
+  const at: number[] = [];
+  for (let j = 0; j < h; j++) {
+    const cols = rows.cols[j], d2 = rows.d2[j];
+    if (!cols || !d2) continue;
+    const inRows = j >= R[1] && j <= R[3];
+    const dj = Math.max(0, f[1] - j, j - f[3]) * sy;
+    for (let t = 0; t < cols.length; t++) {
+      const i = cols[t];
+      if (inRows && i >= R[0] && i <= R[2]) continue;
+      const di = Math.max(0, f[0] - i, i - f[2]) * sx;
+      if (d2[t] >= (di * di + dj * dj) * (1 - 1e-9)) at.push(j * w + i);
+    }
+  }
+  fillOutsideRows(rows, e, inner, shape, all, rows.spacing, rows.tol2, R[1], R[3], R[0], R[2]);
+  if (at.length === 0) return;
+  const found = distancesByColumn(e, Int32Array.from(at), shape, rows.spacing);
+  const limit = rows.tol2 * (1 + 1e-9);
+  for (let q = 0; q < at.length; ) {
+    const j = (at[q] / w) | 0;
+    const cols = rows.cols[j] as Int32Array, d2 = rows.d2[j] as Float64Array;
+    const keep: number[] = [], kd: number[] = [];
+    let t = 0;
+    for (; q < at.length && ((at[q] / w) | 0) === j; q++) {
+      const i = at[q] - j * w;
+      while (cols[t] < i) {
+        keep.push(cols[t]);
+        kd.push(d2[t]);
+        t++;
+      }
+      t++;
+      if (found[q] > limit) {
+        keep.push(i);
+        kd.push(found[q]);
+      }
+    }
+    for (; t < cols.length; t++) {
+      keep.push(cols[t]);
+      kd.push(d2[t]);
+    }
+    setRow(rows, j, keep, kd, w);
+  }
+}
+
+/** Sets row `j` of `rows` to the outside voxels in columns `cols` (ascending) with squared distances `d2`. */
+function setRow(rows: OutsideRows, j: number, cols: number[], d2: number[], w: number): void {
+  const n = cols.length;
+  rows.count[j] = n;
+  rows.cols[j] = n ? Int32Array.from(cols) : null;
+  rows.d2[j] = n ? Float64Array.from(d2) : null;
+  rows.lo[j] = n ? cols[0] : w;
+  rows.hi[j] = n ? cols[n - 1] : -1;
+  let far = 0;
+  for (const x of d2) if (x > far) far = x;
+  rows.far[j] = far;
+}
+
 /**
  * Measures how much of `inner` lies outside `outer`'s filled envelope beyond the tolerance. The envelope is built
  * once per container (and kept in `memo` across calls while the container's data is the same), so a live check in
@@ -481,9 +658,17 @@ function outsideByRows(e: Envelope, mm: Map<string, unknown>, inner: MaskRef, sh
  * mask edited a box at a time pays only for the rows of the box.
  */
 export function outsideEnvelope(inner: MaskRef, outer: MaskRef | null, geometry: Geometry, toleranceMm: number, innerBox?: Box | null, memo?: WeakMap<object, Map<string, unknown>>, edits?: MaskEdits): Outside {
-  let mm = outer && memo ? memo.get(outer.data) : undefined;
-  if (outer && memo && !mm) memo.set(outer.data, (mm = new Map()));
   const shape = geometry.shape;
+  let mm = outer && memo ? memo.get(outer.data) : undefined;
+  if (outer && memo && !mm) {
+    mm = (edits && shape[2] === 1 && isTracked(edits, outer.data) && carriedOver(outer, shape, memo, edits)) || new Map();
+    memo.set(outer.data, mm);
+  }
+  if (outer && memo && edits && shape[2] === 1 && isTracked(edits, outer.data)) {
+    let last = lastContainers.get(memo);
+    if (!last) lastContainers.set(memo, (last = new Map()));
+    last.set(outer.value, { data: outer.data, mm: mm as Map<string, unknown> });
+  }
   const ib = innerBox === undefined ? boundingBox(inner, shape) : innerBox;
   if (ib === null) return { voxels: 0, farthest: 0, bbox: null };
   const obKey = `bbox:${outer?.value}`;
