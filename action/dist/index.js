@@ -63705,25 +63705,37 @@ function envelopeOf(outer, shape, ob) {
   if (shape[2] === 1) return envelope2D(outer, shape, crop);
   const env = cropMask(outer, shape, crop);
   fillHoles(env, crop.size);
-  return { crop, env, boundary: null, dist: /* @__PURE__ */ new Map(), distSpacing: "", faceRows: null };
+  return { crop, env, boundary: null, dist: /* @__PURE__ */ new Map(), distSpacing: "", faceRows: null, flat: null };
 }
 function root(parent, x2) {
   while (parent[x2] !== x2) x2 = parent[x2] = parent[parent[x2]];
   return x2;
 }
-function envelope2D(outer, shape, crop) {
+function envelope2D(outer, shape, crop, from) {
   const [cx, cy] = crop.size;
   const [c0, r0] = crop.box;
   const w = shape[0];
   const { data: data2, value: value2 } = outer;
+  const old = from?.e.flat && from.e.crop.box.every((x2, k) => x2 === crop.box[k]) ? from.e.flat : null;
   const bStart = new Int32Array(cy + 1);
   let bs = [], be = [];
+  const cont = old ? old.cont.slice() : new Uint8Array(cx * cy);
   for (let j = 0; j < cy; j++) {
     bStart[j] = bs.length;
+    if (old && (j + r0 < from.j0 || j + r0 > from.j1)) {
+      for (let t = old.bStart[j]; t < old.bStart[j + 1]; t++) {
+        bs.push(old.bs[t]);
+        be.push(old.be[t]);
+      }
+      continue;
+    }
+    if (old) cont.fill(0, j * cx, (j + 1) * cx);
     const row = (j + r0) * w + c0;
     let i2 = 0;
     while (i2 < cx) {
+      const a0 = i2;
       while (i2 < cx && data2[row + i2] === value2) i2++;
+      if (i2 > a0) cont.fill(1, j * cx + a0, j * cx + i2);
       if (i2 === cx) break;
       const a = i2;
       while (i2 < cx && data2[row + i2] !== value2) i2++;
@@ -63732,6 +63744,7 @@ function envelope2D(outer, shape, crop) {
     }
   }
   bStart[cy] = bs.length;
+  const background = { bStart, bs: Int32Array.from(bs), be: Int32Array.from(be) };
   const nb = bs.length;
   const parent = new Int32Array(nb + 1);
   for (let t = 0; t <= nb; t++) parent[t] = t;
@@ -63755,17 +63768,17 @@ function envelope2D(outer, shape, crop) {
   const outside = root(parent, nb);
   for (let j = 0; j < cy; j++) {
     eStart[j] = es.length;
-    let from = 0;
+    let from2 = 0;
     for (let t = bStart[j]; t <= bStart[j + 1]; t++) {
       const last = t === bStart[j + 1];
       if (!last && root(parent, t) !== outside) continue;
       const to = last ? cx - 1 : bs[t] - 1;
-      if (to >= from) {
-        es.push(from);
+      if (to >= from2) {
+        es.push(from2);
         ee.push(to);
-        env.fill(1, j * cx + from, j * cx + to + 1);
+        env.fill(1, j * cx + from2, j * cx + to + 1);
       }
-      if (!last) from = be[t] + 1;
+      if (!last) from2 = be[t] + 1;
     }
   }
   eStart[cy] = es.length;
@@ -63799,7 +63812,15 @@ function envelope2D(outer, shape, crop) {
     }
   }
   fStart[cy] = cols.length;
-  return { crop, env, boundary: null, dist: /* @__PURE__ */ new Map(), distSpacing: "", faceRows: { start: fStart, col: Int32Array.from(cols) } };
+  return {
+    crop,
+    env,
+    boundary: null,
+    dist: /* @__PURE__ */ new Map(),
+    distSpacing: "",
+    faceRows: { start: fStart, col: Int32Array.from(cols) },
+    flat: { cont, start: eStart, rs: Int32Array.from(es), re: Int32Array.from(ee), ...background }
+  };
 }
 function faceVoxels(e2, shape) {
   const { crop, env } = e2;
@@ -64001,15 +64022,7 @@ function fillOutsideRows(rows, e2, inner, shape, ib, spacing, tol2, j0, j1, c0, 
       cols.push(oc[t]);
       d2.push(od[t]);
     }
-    const n2 = cols.length;
-    rows.count[j] = n2;
-    rows.cols[j] = n2 ? Int32Array.from(cols) : null;
-    rows.d2[j] = n2 ? Float64Array.from(d2) : null;
-    rows.lo[j] = n2 ? cols[0] : w;
-    rows.hi[j] = n2 ? cols[n2 - 1] : -1;
-    let far = 0;
-    for (const x2 of d2) if (x2 > far) far = x2;
-    rows.far[j] = far;
+    setRow(rows, j, cols, d2, w);
   }
 }
 function outsideByRows(e2, mm2, inner, shape, ib, spacing, toleranceMm, edits) {
@@ -64020,7 +64033,7 @@ function outsideByRows(e2, mm2, inner, shape, ib, spacing, toleranceMm, edits) {
   const changed = rows ? changedSince(edits, rows.data, inner.data) : null;
   if (!rows || rows.data !== inner.data) {
     if (!rows || !changed) {
-      rows = { data: inner.data, cols: new Array(h3).fill(null), d2: new Array(h3).fill(null), count: new Int32Array(h3), lo: new Int32Array(h3), hi: new Int32Array(h3), far: new Float64Array(h3) };
+      rows = { data: inner.data, value: inner.value, tol2, spacing, cols: new Array(h3).fill(null), d2: new Array(h3).fill(null), count: new Int32Array(h3), lo: new Int32Array(h3), hi: new Int32Array(h3), far: new Float64Array(h3) };
       fillOutsideRows(rows, e2, inner, shape, ib, spacing, tol2, 0, h3 - 1, 0, w - 1);
     } else {
       const c0 = Math.max(0, changed[0]), c1 = Math.min(w - 1, changed[2]);
@@ -64041,10 +64054,150 @@ function outsideByRows(e2, mm2, inner, shape, ib, spacing, toleranceMm, edits) {
   }
   return voxels === 0 ? { voxels: 0, farthest: 0, bbox: null } : { voxels, farthest: Math.sqrt(farthest), bbox: box };
 }
+function carriedOver(outer, shape, memo, edits) {
+  const prev = lastContainers.get(memo)?.get(outer.value);
+  const changed = prev ? changedSince(edits, prev.data, outer.data) : null;
+  if (!prev || !changed) return null;
+  const envKey = `envelope:${outer.value}`;
+  const e2 = prev.mm.get(envKey);
+  if (!e2?.flat) return null;
+  const [w, h3] = shape;
+  const [cx, cy] = e2.crop.size;
+  const [c0, r0] = e2.crop.box;
+  const { data: data2, value: value2 } = outer;
+  let same2 = true;
+  for (let j = Math.max(0, changed[1]); j <= Math.min(h3 - 1, changed[3]) && same2; j++) {
+    const cj = j - r0;
+    for (let i2 = Math.max(0, changed[0]); i2 <= Math.min(w - 1, changed[2]); i2++) {
+      const ci = i2 - c0;
+      const was = cj >= 0 && cj < cy && ci >= 0 && ci < cx ? e2.flat.cont[cj * cx + ci] === 1 : false;
+      if (data2[j * w + i2] === value2 !== was) {
+        same2 = false;
+        break;
+      }
+    }
+  }
+  if (same2) return prev.mm;
+  const lastBox = prev.mm.get(`bbox:${value2}`);
+  const inside = lastBox && changed[0] > lastBox[0] && changed[1] > lastBox[1] && changed[2] < lastBox[3] && changed[3] < lastBox[4];
+  const ob = inside && hasEdgeRowsAndColumns(outer, shape, lastBox) ? lastBox : boundingBox(outer, shape);
+  if (!ob) return null;
+  const crop = cropAround(ob, [1, 1, 1], shape);
+  const next = envelope2D(outer, shape, crop, { e: e2, j0: changed[1], j1: changed[3] });
+  const a = e2.flat, b = next.flat;
+  const [bx, by] = crop.size;
+  const [b0, s0] = crop.box;
+  let E = null;
+  for (let J = Math.min(r0, s0); J <= Math.max(r0 + cy, s0 + by) - 1; J++) {
+    const ra = J - r0, rb = J - s0;
+    const ia = ra >= 0 && ra < cy ? a.start[ra] : 0, na = ra >= 0 && ra < cy ? a.start[ra + 1] - ia : 0;
+    const ib = rb >= 0 && rb < by ? b.start[rb] : 0, nb = rb >= 0 && rb < by ? b.start[rb + 1] - ib : 0;
+    let differ = na !== nb;
+    for (let t = 0; t < na && !differ; t++) differ = a.rs[ia + t] + c0 !== b.rs[ib + t] + b0 || a.re[ia + t] + c0 !== b.re[ib + t] + b0;
+    if (!differ) continue;
+    const lo = Math.min(na ? a.rs[ia] + c0 : w, nb ? b.rs[ib] + b0 : w);
+    const hi = Math.max(na ? a.re[ia + na - 1] + c0 : -1, nb ? b.re[ib + nb - 1] + b0 : -1);
+    E = E ? [Math.min(E[0], lo), Math.min(E[1], J), Math.max(E[2], hi), J] : [lo, J, hi, J];
+  }
+  const mm2 = /* @__PURE__ */ new Map([
+    [`bbox:${value2}`, ob],
+    [envKey, next]
+  ]);
+  for (const [key, v3] of prev.mm) {
+    if (!key.startsWith("rows:")) continue;
+    const rows = v3;
+    if (E) remeasureNear(rows, next, shape, E);
+    mm2.set(key, rows);
+  }
+  return mm2;
+}
+function hasEdgeRowsAndColumns(m, shape, b) {
+  const w = shape[0];
+  const { data: data2, value: value2 } = m;
+  const rowHas = (j) => {
+    for (let x2 = j * w + b[0], end = j * w + b[3]; x2 <= end; x2++) if (data2[x2] === value2) return true;
+    return false;
+  };
+  const colHas = (i2) => {
+    for (let j = b[1]; j <= b[4]; j++) if (data2[j * w + i2] === value2) return true;
+    return false;
+  };
+  return rowHas(b[1]) && rowHas(b[4]) && colHas(b[0]) && colHas(b[3]);
+}
+function remeasureNear(rows, e2, shape, E) {
+  const [w, h3] = shape;
+  const [sx, sy] = rows.spacing;
+  const tol = Math.sqrt(rows.tol2);
+  const f = [E[0] - 1, E[1] - 1, E[2] + 1, E[3] + 1];
+  const mi = Math.ceil(tol / sx) + 1, mj = Math.ceil(tol / sy) + 1;
+  const R = [Math.max(0, f[0] - mi), Math.max(0, f[1] - mj), Math.min(w - 1, f[2] + mi), Math.min(h3 - 1, f[3] + mj)];
+  const inner = { data: rows.data, value: rows.value };
+  const all = [0, 0, 0, w - 1, h3 - 1, 0];
+  const at = [];
+  for (let j = 0; j < h3; j++) {
+    const cols = rows.cols[j], d2 = rows.d2[j];
+    if (!cols || !d2) continue;
+    const inRows = j >= R[1] && j <= R[3];
+    const dj = Math.max(0, f[1] - j, j - f[3]) * sy;
+    for (let t = 0; t < cols.length; t++) {
+      const i2 = cols[t];
+      if (inRows && i2 >= R[0] && i2 <= R[2]) continue;
+      const di = Math.max(0, f[0] - i2, i2 - f[2]) * sx;
+      if (d2[t] >= (di * di + dj * dj) * (1 - 1e-9)) at.push(j * w + i2);
+    }
+  }
+  fillOutsideRows(rows, e2, inner, shape, all, rows.spacing, rows.tol2, R[1], R[3], R[0], R[2]);
+  if (at.length === 0) return;
+  const found = distancesByColumn(e2, Int32Array.from(at), shape, rows.spacing);
+  const limit = rows.tol2 * (1 + 1e-9);
+  for (let q = 0; q < at.length; ) {
+    const j = at[q] / w | 0;
+    const cols = rows.cols[j], d2 = rows.d2[j];
+    const keep = [], kd = [];
+    let t = 0;
+    for (; q < at.length && (at[q] / w | 0) === j; q++) {
+      const i2 = at[q] - j * w;
+      while (cols[t] < i2) {
+        keep.push(cols[t]);
+        kd.push(d2[t]);
+        t++;
+      }
+      t++;
+      if (found[q] > limit) {
+        keep.push(i2);
+        kd.push(found[q]);
+      }
+    }
+    for (; t < cols.length; t++) {
+      keep.push(cols[t]);
+      kd.push(d2[t]);
+    }
+    setRow(rows, j, keep, kd, w);
+  }
+}
+function setRow(rows, j, cols, d2, w) {
+  const n2 = cols.length;
+  rows.count[j] = n2;
+  rows.cols[j] = n2 ? Int32Array.from(cols) : null;
+  rows.d2[j] = n2 ? Float64Array.from(d2) : null;
+  rows.lo[j] = n2 ? cols[0] : w;
+  rows.hi[j] = n2 ? cols[n2 - 1] : -1;
+  let far = 0;
+  for (const x2 of d2) if (x2 > far) far = x2;
+  rows.far[j] = far;
+}
 function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo, edits) {
-  let mm2 = outer && memo ? memo.get(outer.data) : void 0;
-  if (outer && memo && !mm2) memo.set(outer.data, mm2 = /* @__PURE__ */ new Map());
   const shape = geometry.shape;
+  let mm2 = outer && memo ? memo.get(outer.data) : void 0;
+  if (outer && memo && !mm2) {
+    mm2 = edits && shape[2] === 1 && isTracked(edits, outer.data) && carriedOver(outer, shape, memo, edits) || /* @__PURE__ */ new Map();
+    memo.set(outer.data, mm2);
+  }
+  if (outer && memo && edits && shape[2] === 1 && isTracked(edits, outer.data)) {
+    let last = lastContainers.get(memo);
+    if (!last) lastContainers.set(memo, last = /* @__PURE__ */ new Map());
+    last.set(outer.value, { data: outer.data, mm: mm2 });
+  }
   const ib = innerBox === void 0 ? boundingBox(inner, shape) : innerBox;
   if (ib === null) return { voxels: 0, farthest: 0, bbox: null };
   const obKey = `bbox:${outer?.value}`;
@@ -64122,7 +64275,7 @@ function containmentRule(label, inner, innerBox, container, geometry, file, memo
     }
   ];
 }
-var MAX_KEPT_DISTANCES, NO_COLS, NO_D2;
+var MAX_KEPT_DISTANCES, NO_COLS, NO_D2, lastContainers;
 var init_containment = __esm({
   "shared/rules/containment.ts"() {
     "use strict";
@@ -64136,6 +64289,7 @@ var init_containment = __esm({
     MAX_KEPT_DISTANCES = 5e5;
     NO_COLS = new Int32Array(0);
     NO_D2 = new Float64Array(0);
+    lastContainers = /* @__PURE__ */ new WeakMap();
   }
 });
 
