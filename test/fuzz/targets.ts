@@ -302,6 +302,7 @@ export function dicomElements(b: Uint8Array): Element[] {
       if (ex && isVr(p + 4)) {
         vr = String.fromCharCode(b[p + 4], b[p + 5]);
         if (LONG_VRS.has(vr)) {
+          if (p + 12 > end) return end;
           len = v.getUint32(p + 8, true);
           at = p + 12;
         } else {
