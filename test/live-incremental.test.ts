@@ -93,6 +93,45 @@ describe('incremental components', () => {
     }
   });
 
+  test('long runs of strokes that only add (joining regions into one), then erasers that split them, equal a full labelling', () => {
+    const w = 83, h = 64;
+    const g = axisGeometry([w, h, 1]);
+    for (const seed of [4, 5, 6]) {
+      const rand = rng(seed);
+      const inc = new IncrementalComponents(w, h, 1);
+      let mask = new Uint8Array(w * h);
+      inc.update(mask, null);
+      for (let step = 0; step < 200; step++) {
+        // Forty added strokes (thin ones, so that regions meet now and then), then one eraser in four.
+        const eraser = step >= 40 && rand() < 0.25;
+        const s = randomStroke(rand, eraser);
+        const next = mask.slice();
+        const box = paintStroke(next, w, h, { ...s, relativeStrokeWidth: s.relativeStrokeWidth / 3 }, 1);
+        mask = next;
+        inc.update(mask, box ?? [0, 0, -1, -1]);
+        expect(incrementalShape(inc), `seed ${seed} step ${step}`).toEqual(labelShape({ data: mask, value: 1 }, g));
+      }
+    }
+  });
+
+  test('a join keeps the earliest first pixel: of two components of one size, the one found first in raster order leads', () => {
+    const w = 10, h = 6;
+    const g = axisGeometry([w, h, 1]);
+    const mask = new Uint8Array(w * h);
+    mask[0] = 1; // one pixel at the top left
+    for (let i = 0; i <= 2; i++) mask[4 * w + i] = 1; // three on row 4
+    for (let i = 3; i <= 9; i++) mask[i] = 1; // seven on row 0, from column 3
+    const inc = new IncrementalComponents(w, h, 1);
+    inc.update(mask, null);
+    // Column 0, rows 1 to 3, joins the pixel and the three: seven pixels from index 0, before the row's seven from index 3.
+    const next = mask.slice();
+    for (let j = 1; j <= 3; j++) next[j * w] = 1;
+    inc.update(next, [0, 1, 0, 3]);
+    const want = labelShape({ data: next, value: 1 }, g);
+    expect(want.components.map((c) => c.bbox)).toEqual([[0, 0, 0, 2, 4, 0], [3, 0, 0, 9, 0, 0]]);
+    expect(incrementalShape(inc)).toEqual(want);
+  });
+
   test('a box larger than the change, and an update with no box, give the same components', () => {
     const w = 40, h = 30;
     const g = axisGeometry([w, h, 1]);

@@ -1,8 +1,10 @@
 /**
  * Connected components (8-connectivity) of one value of a 2D mask, kept up to date as the mask changes inside a
- * box: only the changed box and the components that reach within a pixel of it are labelled again. A component
- * no changed pixel touches or borders keeps its pixels in the new mask and stays one component (a path from it to a
- * changed pixel would cross that border), so the result is that of labelling the whole mask again.
+ * box. When the box only gained pixels, the new ones are labelled and joined (union-find) to the components they
+ * touch, which keep their labels: a stroke on a large region costs the stroke. When a pixel left, the changed box and
+ * the components that reach within a pixel of it are labelled again. A component no changed pixel touches or borders
+ * keeps its pixels in the new mask and stays one component (a path from it to a changed pixel would cross that
+ * border), so the result is that of labelling the whole mask again.
  */
 import { boundingBox, type MaskRef } from './bbox.js';
 import { componentsOfRuns } from './components.js';
@@ -23,6 +25,8 @@ export class IncrementalComponents {
   data: MaskRef['data'] | null = null;
   private labels: Int32Array | null = null;
   private readonly comps = new Map<number, Component2D>();
+  /** Ids of components merged into another (by pixels added between them), to the id they joined. */
+  private readonly joined = new Map<number, number>();
   private nextId = 1;
   private voxelCount = 0;
 
@@ -42,6 +46,7 @@ export class IncrementalComponents {
     if (changed === null || this.data === null) {
       this.labels?.fill(0);
       this.comps.clear();
+      this.joined.clear();
       this.voxelCount = 0;
       this.data = data;
       const b = boundingBox({ data, value: this.value }, [w, h, 1]);
@@ -51,7 +56,112 @@ export class IncrementalComponents {
     this.data = data;
     const d: PixelBox = [Math.max(0, changed[0]), Math.max(0, changed[1]), Math.min(w - 1, changed[2]), Math.min(h - 1, changed[3])];
     if (d[0] > d[2] || d[1] > d[3]) return;
-    this.relabel(data, d);
+    if (!this.addOnly(data, d)) this.relabel(data, d);
+  }
+
+  /** The component a pixel's label belongs to now (labels of joined components lead to the one they joined). */
+  private find(id: number): number {
+    let r = id;
+    for (let up = this.joined.get(r); up !== undefined; up = this.joined.get(r)) r = up;
+    while (id !== r) {
+      const up = this.joined.get(id) as number;
+      this.joined.set(id, r);
+      id = up;
+    }
+    return r;
+  }
+
+  /** Joins two components: the smaller one's labels lead to the larger one, whose pixels are not touched. */
+  private join(a: number, b: number): number {
+    a = this.find(a);
+    b = this.find(b);
+    if (a === b) return a;
+    const ca = this.comps.get(a) as Component2D, cb = this.comps.get(b) as Component2D;
+    const [keep, gone] = ca.voxels >= cb.voxels ? [a, b] : [b, a];
+    const k = ca.voxels >= cb.voxels ? ca : cb;
+    const g = ca.voxels >= cb.voxels ? cb : ca;
+    this.comps.set(keep, {
+      voxels: k.voxels + g.voxels,
+      box: [Math.min(k.box[0], g.box[0]), Math.min(k.box[1], g.box[1]), Math.max(k.box[2], g.box[2]), Math.max(k.box[3], g.box[3])],
+      first: Math.min(k.first, g.first),
+    });
+    this.comps.delete(gone);
+    this.joined.set(gone, keep);
+    return keep;
+  }
+
+  /**
+   * When box `d` only gained pixels: labels the new ones and joins them to the components they touch, without
+   * labelling those again (painting on a large region costs the stroke, not the region). False when a pixel left.
+   */
+  private addOnly(data: MaskRef['data'], d: PixelBox): boolean {
+    const w = this.width, h = this.height, v = this.value;
+    const labels = this.labels;
+    if (!labels) return false;
+    for (let j = d[1]; j <= d[3]; j++) for (let x = j * w + d[0], end = j * w + d[2]; x <= end; x++) if (labels[x] !== 0 && data[x] !== v) return false;
+    // Runs of new pixels, by row of the box.
+    const rows = d[3] - d[1] + 1;
+    const rowStart = new Int32Array(rows + 1);
+    const rs: number[] = [], re: number[] = [];
+    for (let j = d[1]; j <= d[3]; j++) {
+      rowStart[j - d[1]] = rs.length;
+      const row = j * w;
+      let i = d[0];
+      while (i <= d[2]) {
+        if (data[row + i] !== v || labels[row + i] !== 0) {
+          i++;
+          continue;
+        }
+        const a = i;
+        while (i <= d[2] && data[row + i] === v && labels[row + i] === 0) i++;
+        rs.push(a);
+        re.push(i - 1);
+      }
+    }
+    rowStart[rows] = rs.length;
+    if (rs.length === 0) return true;
+    const { count, sizes, compOf } = componentsOfRuns(rowStart, Int32Array.from(rs), Int32Array.from(re), rows, 1, 8);
+    const ids = new Int32Array(count + 1);
+    for (let c = 1; c <= count; c++) {
+      ids[c] = this.nextId++;
+      this.comps.set(ids[c], { voxels: sizes[c - 1], box: [w, h, -1, -1], first: -1 });
+      this.voxelCount += sizes[c - 1];
+    }
+    for (let r = 0; r < rows; r++) {
+      const j = r + d[1];
+      for (let t = rowStart[r]; t < rowStart[r + 1]; t++) {
+        const comp = this.comps.get(ids[compOf[t]]) as Component2D;
+        const a = rs[t], b = re[t];
+        if (comp.first < 0) {
+          comp.first = j * w + a;
+          comp.box[1] = j;
+        }
+        if (a < comp.box[0]) comp.box[0] = a;
+        if (b > comp.box[2]) comp.box[2] = b;
+        comp.box[3] = j;
+        labels.fill(ids[compOf[t]], j * w + a, j * w + b + 1);
+      }
+    }
+    // Join each new run to the labelled pixels around it (8-connectivity).
+    for (let r = 0; r < rows; r++) {
+      const j = r + d[1];
+      for (let t = rowStart[r]; t < rowStart[r + 1]; t++) {
+        const id = ids[compOf[t]];
+        const a = Math.max(0, rs[t] - 1), b = Math.min(w - 1, re[t] + 1);
+        for (const jj of [j - 1, j, j + 1]) {
+          if (jj < 0 || jj >= h) continue;
+          let last = 0;
+          for (let x = jj * w + a, end = jj * w + b; x <= end; x++) {
+            const l = labels[x];
+            if (l !== 0 && l !== last) {
+              last = l;
+              this.join(id, l);
+            }
+          }
+        }
+      }
+    }
+    return true;
   }
 
   /** Labels again the pixels of `d` and of every component within a pixel of it. */
@@ -64,7 +174,7 @@ export class IncrementalComponents {
       let last = 0;
       for (let x = j * w + e0, end = j * w + e2; x <= end; x++) {
         const l = labels[x];
-        if (l !== 0 && l !== last) affected.add((last = l));
+        if (l !== 0 && l !== last) affected.add(this.find((last = l)));
       }
     }
     // Pixels of the changed box no longer in the mask; the rest of an affected component is all still in it.
@@ -98,7 +208,7 @@ export class IncrementalComponents {
           if (l !== 0) {
             if (l !== lastId) {
               lastId = l;
-              lastIn = affected.has(l);
+              lastIn = affected.has(this.find(l));
             }
             take = lastIn;
           }
@@ -116,7 +226,7 @@ export class IncrementalComponents {
           if (l !== 0) {
             if (l !== lastId) {
               lastId = l;
-              lastIn = affected.has(l);
+              lastIn = affected.has(this.find(l));
             }
             if (!lastIn) break;
           }
