@@ -63522,6 +63522,8 @@ var init_components_incremental = __esm({
       data = null;
       labels = null;
       comps = /* @__PURE__ */ new Map();
+      /** Ids of components merged into another (by pixels added between them), to the id they joined. */
+      joined = /* @__PURE__ */ new Map();
       nextId = 1;
       voxelCount = 0;
       /**
@@ -63534,6 +63536,7 @@ var init_components_incremental = __esm({
         if (changed === null || this.data === null) {
           this.labels?.fill(0);
           this.comps.clear();
+          this.joined.clear();
           this.voxelCount = 0;
           this.data = data2;
           const b = boundingBox({ data: data2, value: this.value }, [w, h3, 1]);
@@ -63543,7 +63546,107 @@ var init_components_incremental = __esm({
         this.data = data2;
         const d = [Math.max(0, changed[0]), Math.max(0, changed[1]), Math.min(w - 1, changed[2]), Math.min(h3 - 1, changed[3])];
         if (d[0] > d[2] || d[1] > d[3]) return;
-        this.relabel(data2, d);
+        if (!this.addOnly(data2, d)) this.relabel(data2, d);
+      }
+      /** The component a pixel's label belongs to now (labels of joined components lead to the one they joined). */
+      find(id) {
+        let r = id;
+        for (let up = this.joined.get(r); up !== void 0; up = this.joined.get(r)) r = up;
+        while (id !== r) {
+          const up = this.joined.get(id);
+          this.joined.set(id, r);
+          id = up;
+        }
+        return r;
+      }
+      /** Joins two components: the smaller one's labels lead to the larger one, whose pixels are not touched. */
+      join(a, b) {
+        a = this.find(a);
+        b = this.find(b);
+        if (a === b) return a;
+        const ca = this.comps.get(a), cb = this.comps.get(b);
+        const [keep, gone] = ca.voxels >= cb.voxels ? [a, b] : [b, a];
+        const k = ca.voxels >= cb.voxels ? ca : cb;
+        const g = ca.voxels >= cb.voxels ? cb : ca;
+        this.comps.set(keep, {
+          voxels: k.voxels + g.voxels,
+          box: [Math.min(k.box[0], g.box[0]), Math.min(k.box[1], g.box[1]), Math.max(k.box[2], g.box[2]), Math.max(k.box[3], g.box[3])],
+          first: Math.min(k.first, g.first)
+        });
+        this.comps.delete(gone);
+        this.joined.set(gone, keep);
+        return keep;
+      }
+      /**
+       * When box `d` only gained pixels: labels the new ones and joins them to the components they touch, without
+       * labelling those again (painting on a large region costs the stroke, not the region). False when a pixel left.
+       */
+      addOnly(data2, d) {
+        const w = this.width, h3 = this.height, v3 = this.value;
+        const labels = this.labels;
+        if (!labels) return false;
+        for (let j = d[1]; j <= d[3]; j++) for (let x2 = j * w + d[0], end = j * w + d[2]; x2 <= end; x2++) if (labels[x2] !== 0 && data2[x2] !== v3) return false;
+        const rows = d[3] - d[1] + 1;
+        const rowStart = new Int32Array(rows + 1);
+        const rs = [], re = [];
+        for (let j = d[1]; j <= d[3]; j++) {
+          rowStart[j - d[1]] = rs.length;
+          const row = j * w;
+          let i2 = d[0];
+          while (i2 <= d[2]) {
+            if (data2[row + i2] !== v3 || labels[row + i2] !== 0) {
+              i2++;
+              continue;
+            }
+            const a = i2;
+            while (i2 <= d[2] && data2[row + i2] === v3 && labels[row + i2] === 0) i2++;
+            rs.push(a);
+            re.push(i2 - 1);
+          }
+        }
+        rowStart[rows] = rs.length;
+        if (rs.length === 0) return true;
+        const { count, sizes, compOf } = componentsOfRuns(rowStart, Int32Array.from(rs), Int32Array.from(re), rows, 1, 8);
+        const ids = new Int32Array(count + 1);
+        for (let c = 1; c <= count; c++) {
+          ids[c] = this.nextId++;
+          this.comps.set(ids[c], { voxels: sizes[c - 1], box: [w, h3, -1, -1], first: -1 });
+          this.voxelCount += sizes[c - 1];
+        }
+        for (let r = 0; r < rows; r++) {
+          const j = r + d[1];
+          for (let t = rowStart[r]; t < rowStart[r + 1]; t++) {
+            const comp = this.comps.get(ids[compOf[t]]);
+            const a = rs[t], b = re[t];
+            if (comp.first < 0) {
+              comp.first = j * w + a;
+              comp.box[1] = j;
+            }
+            if (a < comp.box[0]) comp.box[0] = a;
+            if (b > comp.box[2]) comp.box[2] = b;
+            comp.box[3] = j;
+            labels.fill(ids[compOf[t]], j * w + a, j * w + b + 1);
+          }
+        }
+        for (let r = 0; r < rows; r++) {
+          const j = r + d[1];
+          for (let t = rowStart[r]; t < rowStart[r + 1]; t++) {
+            const id = ids[compOf[t]];
+            const a = Math.max(0, rs[t] - 1), b = Math.min(w - 1, re[t] + 1);
+            for (const jj of [j - 1, j, j + 1]) {
+              if (jj < 0 || jj >= h3) continue;
+              let last = 0;
+              for (let x2 = jj * w + a, end = jj * w + b; x2 <= end; x2++) {
+                const l = labels[x2];
+                if (l !== 0 && l !== last) {
+                  last = l;
+                  this.join(id, l);
+                }
+              }
+            }
+          }
+        }
+        return true;
       }
       /** Labels again the pixels of `d` and of every component within a pixel of it. */
       relabel(data2, d) {
@@ -63555,7 +63658,7 @@ var init_components_incremental = __esm({
           let last = 0;
           for (let x2 = j * w + e0, end = j * w + e2; x2 <= end; x2++) {
             const l = labels[x2];
-            if (l !== 0 && l !== last) affected.add(last = l);
+            if (l !== 0 && l !== last) affected.add(this.find(last = l));
           }
         }
         for (let j = d[1]; j <= d[3]; j++) for (let x2 = j * w + d[0], end = j * w + d[2]; x2 <= end; x2++) if (data2[x2] !== v3) labels[x2] = 0;
@@ -63587,7 +63690,7 @@ var init_components_incremental = __esm({
               if (l !== 0) {
                 if (l !== lastId) {
                   lastId = l;
-                  lastIn2 = affected.has(l);
+                  lastIn2 = affected.has(this.find(l));
                 }
                 take = lastIn2;
               }
@@ -63605,7 +63708,7 @@ var init_components_incremental = __esm({
               if (l !== 0) {
                 if (l !== lastId) {
                   lastId = l;
-                  lastIn2 = affected.has(l);
+                  lastIn2 = affected.has(this.find(l));
                 }
                 if (!lastIn2) break;
               }
