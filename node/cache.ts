@@ -25,6 +25,7 @@ export function cacheKey(parts: Array<string | number | null>): string {
 /** Opens (creating on first write) the cache at `dir`; a `.gitignore` of `*` keeps it out of git. */
 export function openDiskCache(dir: string): ResultCache {
   let ready = false;
+  const made = new Set<string>();
   const pathOf = (kind: string, key: string) => join(dir, kind, key.slice(0, 2), `${key}.json`);
   return {
     get<T>(kind: string, key: string): T | undefined {
@@ -44,7 +45,11 @@ export function openDiskCache(dir: string): ResultCache {
         ready = true;
       }
       const p = pathOf(kind, key);
-      mkdirSync(join(p, '..'), { recursive: true });
+      const parent = join(p, '..');
+      if (!made.has(parent)) {
+        mkdirSync(parent, { recursive: true });
+        made.add(parent);
+      }
       const tmp = `${p}.${process.pid}.tmp`;
       try {
         writeFileSync(tmp, JSON.stringify(value));

@@ -5,6 +5,7 @@
  * on worker threads with `jobs` > 1, while the walk goes on.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { SegqcError, isSegqcError } from '../shared/errors.js';
@@ -172,6 +173,8 @@ function blobIds(top: string, sha: string, prefix: string): FileIds {
   }
   return out;
 }
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** An attestation or review sidecar: read with its mask, and a change to it is a change to its item. */
 const isSidecar = (p: string) => p.endsWith('.segqc.json') || p.endsWith('.review.json');
@@ -436,7 +439,7 @@ export async function walkHistory(dir: string, opts: HistoryWalkOptions): Promis
     for (const ch of uncached) {
       const after = versions.get(`${ch.path}\0${ch.newOid}`)!;
       const before = ch.oldOid ? versions.get(`${ch.path}\0${ch.oldOid}`)! : null;
-      const diff = after.parsed === null ? null : diffParsedExports(before?.parsed ?? null, after.parsed);
+      const diff = after.parsed === null ? null : diffParsedExports(before?.parsed ?? null, after.parsed, sha256);
       opts.cache.put('export', exportKey(ch), { diff });
       diffs.set(ch, diff);
     }

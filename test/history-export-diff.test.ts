@@ -72,20 +72,39 @@ const task = (id: number, image: string | null, rle: number[], annId: number | n
 
 let tooDeep = 0;
 
-/** Diffs a chain of versions both ways: each parsed against the previous version, and whole (a task too deep for the reference is only required not to throw). */
+/** The bytes of `s` starting `offset` bytes into their buffer (the parser compares four bytes at a time where it can). */
+function shifted(s: string, offset: number): Uint8Array {
+  const b = enc(s);
+  const buf = new Uint8Array(b.length + offset + 3);
+  buf.set(b, offset);
+  return buf.subarray(offset, offset + b.length);
+}
+
+/**
+ * Diffs a chain of versions three ways: each parsed against the previous version and diffed against a fresh parse,
+ * each diffed against the version it was parsed against (at shifting byte offsets), and whole (a task too deep for
+ * the reference is only required not to throw).
+ */
 function agree(versions: string[]): void {
   let prev: ReturnType<typeof parseExport> = null;
+  let chained: ReturnType<typeof parseExport> = null;
   for (let k = 0; k < versions.length; k++) {
     const before = k === 0 ? null : versions[k - 1];
     const parsed = parseExport(enc(versions[k]), prev);
     const expected = reference(before, versions[k]);
     const got = parsed === null ? null : diffParsedExports(before === null ? null : parseExport(enc(before)), parsed);
+    const basis = chained;
+    const again = parseExport(shifted(versions[k], (k * 3) % 4), basis);
+    const gotChained = again === null ? null : diffParsedExports(before === null ? null : basis, again);
     prev = parsed ?? prev;
+    chained = again;
     if (expected === 'too deep') {
       tooDeep++;
       continue;
     }
     expect(got, `version ${k}: ${versions[k].slice(0, 200)}`).toEqual(expected);
+    // Diffed against its basis only when the previous version was an export (else the basis is not \`before\`).
+    if (before === null || basis !== null) expect(gotChained, `chained, version ${k}: ${versions[k].slice(0, 200)}`).toEqual(expected);
     expect(diffExport(before === null ? null : enc(before), enc(versions[k]))).toEqual(expected);
   }
 }

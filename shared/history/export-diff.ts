@@ -30,6 +30,11 @@ export interface ParsedExport {
   items: Map<string, number[]>;
   /** Whether the export is an array of tasks (not a single task object). */
   array: boolean;
+  /** This version's identity, and that of the version it was parsed against (null: none). */
+  token: object;
+  basis: object | null;
+  /** Per task, the index of a task of the basis with the same text (known without comparing them again), else -1. */
+  sameAs: Int32Array;
 }
 
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -45,19 +50,39 @@ function sameBytes(a: Uint8Array, a0: number, a1: number, b: Uint8Array, b0: num
   return true;
 }
 
-/** How many leading bytes two arrays share, compared a block at a time. */
+/** The 32-bit words of an array's whole buffer: byte `p` of the array is in word `(byteOffset + p) >> 2`. */
+const wordsOf = (a: Uint8Array) => new Int32Array(a.buffer, 0, a.buffer.byteLength >> 2);
+
+/** How many leading bytes two arrays share, compared four at a time where both are aligned alike. */
 function commonPrefix(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   let i = 0;
-  for (const step = 4096; i + step <= n && sameBytes(a, i, i + step, b, i, i + step); i += step);
+  if ((a.byteOffset - b.byteOffset) % 4 === 0) {
+    while (i < n && (a.byteOffset + i) % 4 !== 0 && a[i] === b[i]) i++;
+    if ((a.byteOffset + i) % 4 === 0) {
+      const wa = wordsOf(a), wb = wordsOf(b);
+      const shift = b.byteOffset - a.byteOffset;
+      const end = a.byteOffset + n;
+      let p = a.byteOffset + i;
+      while (p + 4 <= end && wa[p >> 2] === wb[(p + shift) >> 2]) p += 4;
+      i = p - a.byteOffset;
+    }
+  }
   while (i < n && a[i] === b[i]) i++;
   return i;
 }
 
-/** How many trailing bytes two arrays share, at most `max`. */
+/** How many trailing bytes two arrays share, at most `max`, compared four at a time where both are aligned alike. */
 function commonSuffix(a: Uint8Array, b: Uint8Array, max: number): number {
   let k = 0;
-  for (const step = 4096; k + step <= max && sameBytes(a, a.length - k - step, a.length - k, b, b.length - k - step, b.length - k); k += step);
+  const ea = a.byteOffset + a.length, eb = b.byteOffset + b.length;
+  if ((ea - eb) % 4 === 0) {
+    while (k < max && (ea - k) % 4 !== 0 && a[a.length - 1 - k] === b[b.length - 1 - k]) k++;
+    if ((ea - k) % 4 === 0) {
+      const wa = wordsOf(a), wb = wordsOf(b);
+      while (k + 4 <= max && wa[((ea - k) >> 2) - 1] === wb[((eb - k) >> 2) - 1]) k += 4;
+    }
+  }
   while (k < max && a[a.length - 1 - k] === b[b.length - 1 - k]) k++;
   return k;
 }
@@ -147,7 +172,8 @@ export function parseExport(bytes: Uint8Array, previous: ParsedExport | null = n
   if (cut === null) return null;
   const { starts, ends, array, reused } = cut;
   const count = starts.length;
-  const e: ParsedExport = { bytes, starts, ends, itemOf: [], fixed: [], items: new Map(), array };
+  const sameAs = new Int32Array(count).fill(-1);
+  const e: ParsedExport = { bytes, starts, ends, itemOf: [], fixed: [], items: new Map(), array, token: {}, basis: previous?.token ?? null, sameAs };
   let known: Map<string, string> | null = null;
   for (let i = 0; i < count; i++) {
     let id: string | undefined;
@@ -155,10 +181,12 @@ export function parseExport(bytes: Uint8Array, previous: ParsedExport | null = n
     // A task of the shared start or end: the same text, at the same index (start) or shifted by the same count (end).
     const k = i < reused.head ? i : i >= count - reused.tail ? i - reused.delta : -1;
     const same = k >= 0 && (i < reused.head || reused.delta === 0 || previous!.fixed[k]);
+    if (k >= 0) sameAs[i] = k;
     if (same) {
       id = previous!.itemOf[k];
       isFixed = previous!.fixed[k];
     } else if (previous && i < previous.starts.length && sameBytes(previous.bytes, previous.starts[i], previous.ends[i], bytes, starts[i], ends[i])) {
+      sameAs[i] = i;
       id = previous.itemOf[i];
       isFixed = previous.fixed[i];
     } else if (previous && count !== previous.starts.length) {
@@ -217,21 +245,25 @@ const sameTexts = (a: ParsedExport, ai: number[], b: ParsedExport, bi: number[])
 
 /**
  * The tasks of `after` whose JSON differs from `before`'s (null `before`: the file is new or not an export); null when
- * a changed task nests too deep to be written back as JSON (judge the file as a whole).
+ * a changed task nests too deep to be written back as JSON (judge the file as a whole). `hash` is SHA-256 in hex (a
+ * caller may bring a faster one).
  */
-export function diffParsedExports(before: ParsedExport | null, after: ParsedExport): ExportDiff {
+export function diffParsedExports(before: ParsedExport | null, after: ParsedExport, hash: (text: string) => string = sha256Text): ExportDiff {
   try {
-    return changedTasks(before, after);
+    return changedTasks(before, after, hash);
   } catch (e) {
     if (e instanceof RangeError) return null;
     throw e;
   }
 }
 
-function changedTasks(before: ParsedExport | null, after: ParsedExport): TaskChange[] {
+function changedTasks(before: ParsedExport | null, after: ParsedExport, hash: (text: string) => string): TaskChange[] {
   const out: TaskChange[] = [];
+  // Parsed against `before`, `after` knows which of its tasks have the same text as one of `before`.
+  const known = before !== null && after.basis === before.token ? after.sameAs : null;
   for (const [item, idx] of after.items) {
     const oldIdx = before?.items.get(item);
+    if (oldIdx && known && oldIdx.length === idx.length && idx.every((i, k) => known[i] === oldIdx[k])) continue;
     if (oldIdx && sameTexts(before!, oldIdx, after, idx)) continue;
     const o = oldIdx ? itemTasks(before!, item) : null;
     const n = itemTasks(after, item);
@@ -240,7 +272,7 @@ function changedTasks(before: ParsedExport | null, after: ParsedExport): TaskCha
     for (const [t, i] of o?.tasks ?? []) annotationsOf(t, i, was);
     const now = new Map<string, string>();
     for (const [t, i] of n.tasks) annotationsOf(t, i, now);
-    out.push({ item, hash: sha256Text(n.json), annotations: [...now].filter(([id, json]) => was.get(id) !== json).map(([id]) => id) });
+    out.push({ item, hash: hash(n.json), annotations: [...now].filter(([id, json]) => was.get(id) !== json).map(([id]) => id) });
   }
   return out;
 }
