@@ -61387,12 +61387,12 @@ function labelStudioItems(tree, file, src, opts) {
 function maskReviews(tree, files, path, bytes) {
   const side = reviewSidecarOf(path);
   if (!files.has(side)) return null;
-  const sha256 = maskFileSha256(bytes);
+  const sha2562 = maskFileSha256(bytes);
   try {
-    return { records: readReviewSidecar(readEntry(tree, side), side, { item: itemStem(path), annotation: path }), sha256, problems: [] };
+    return { records: readReviewSidecar(readEntry(tree, side), side, { item: itemStem(path), annotation: path }), sha256: sha2562, problems: [] };
   } catch (e2) {
     if (!isSegqcError(e2)) throw e2;
-    return { records: [], sha256, problems: [{ file: side, detail: e2.detail }] };
+    return { records: [], sha256: sha2562, problems: [{ file: side, detail: e2.detail }] };
   }
 }
 function maskAnnotation(tree, files, path, src, annotator, opts) {
@@ -63137,7 +63137,7 @@ function schemaProblems(value2) {
   });
   return { problems: [...new Set(problems)] };
 }
-function attestationRules(guideline, sha256, raw, source = { mask: null, sidecar: null }) {
+function attestationRules(guideline, sha2562, raw, source = { mask: null, sidecar: null }) {
   const file = source.sidecar;
   const location = file ? { file } : null;
   if (raw === null || raw === void 0) {
@@ -63170,15 +63170,15 @@ function attestationRules(guideline, sha256, raw, source = { mask: null, sidecar
     };
   }
   const a = attestation.guideline;
-  if (a.id !== guideline.id || a.version !== guideline.version || a.sha256 !== sha256) {
+  if (a.id !== guideline.id || a.version !== guideline.version || a.sha256 !== sha2562) {
     return {
       drafts: [
         {
           rule: "attestation.stale_guideline",
           label: null,
-          facts: { made: { id: a.id, version: a.version, sha256: a.sha256 }, current: { id: guideline.id, version: guideline.version, sha256 }, mask: source.mask },
+          facts: { made: { id: a.id, version: a.version, sha256: a.sha256 }, current: { id: guideline.id, version: guideline.version, sha256: sha2562 }, mask: source.mask },
           value: `${a.id}@${a.version}#${a.sha256}`,
-          limit: `${guideline.id}@${guideline.version}#${sha256}`,
+          limit: `${guideline.id}@${guideline.version}#${sha2562}`,
           location
         }
       ],
@@ -73940,6 +73940,7 @@ import { join as join4 } from "node:path";
 init_errors();
 init_git();
 import { execFileSync as execFileSync2 } from "node:child_process";
+import { createHash as createHash2 } from "node:crypto";
 import { existsSync as existsSync5, readFileSync as readFileSync5 } from "node:fs";
 import { isAbsolute, join as join3 } from "node:path";
 
@@ -73958,6 +73959,7 @@ function cacheKey(parts) {
 }
 function openDiskCache(dir) {
   let ready = false;
+  const made = /* @__PURE__ */ new Set();
   const pathOf = (kind, key) => join2(dir, kind, key.slice(0, 2), `${key}.json`);
   return {
     get(kind, key) {
@@ -73977,7 +73979,11 @@ function openDiskCache(dir) {
         ready = true;
       }
       const p = pathOf(kind, key);
-      mkdirSync(join2(p, ".."), { recursive: true });
+      const parent = join2(p, "..");
+      if (!made.has(parent)) {
+        mkdirSync(parent, { recursive: true });
+        made.add(parent);
+      }
       const tmp = `${p}.${process.pid}.tmp`;
       try {
         writeFileSync2(tmp, JSON.stringify(value2));
@@ -74008,16 +74014,34 @@ function sameBytes(a, a0, a1, b, b0, b1) {
   for (let i2 = 0; i2 < a1 - a0; i2++) if (a[a0 + i2] !== b[b0 + i2]) return false;
   return true;
 }
+var wordsOf2 = (a) => new Int32Array(a.buffer, 0, a.buffer.byteLength >> 2);
 function commonPrefix(a, b) {
   const n2 = Math.min(a.length, b.length);
   let i2 = 0;
-  for (const step = 4096; i2 + step <= n2 && sameBytes(a, i2, i2 + step, b, i2, i2 + step); i2 += step) ;
+  if ((a.byteOffset - b.byteOffset) % 4 === 0) {
+    while (i2 < n2 && (a.byteOffset + i2) % 4 !== 0 && a[i2] === b[i2]) i2++;
+    if ((a.byteOffset + i2) % 4 === 0) {
+      const wa = wordsOf2(a), wb = wordsOf2(b);
+      const shift = b.byteOffset - a.byteOffset;
+      const end = a.byteOffset + n2;
+      let p = a.byteOffset + i2;
+      while (p + 4 <= end && wa[p >> 2] === wb[p + shift >> 2]) p += 4;
+      i2 = p - a.byteOffset;
+    }
+  }
   while (i2 < n2 && a[i2] === b[i2]) i2++;
   return i2;
 }
 function commonSuffix(a, b, max2) {
   let k = 0;
-  for (const step = 4096; k + step <= max2 && sameBytes(a, a.length - k - step, a.length - k, b, b.length - k - step, b.length - k); k += step) ;
+  const ea = a.byteOffset + a.length, eb = b.byteOffset + b.length;
+  if ((ea - eb) % 4 === 0) {
+    while (k < max2 && (ea - k) % 4 !== 0 && a[a.length - 1 - k] === b[b.length - 1 - k]) k++;
+    if ((ea - k) % 4 === 0) {
+      const wa = wordsOf2(a), wb = wordsOf2(b);
+      while (k + 4 <= max2 && wa[(ea - k >> 2) - 1] === wb[(eb - k >> 2) - 1]) k += 4;
+    }
+  }
   while (k < max2 && a[a.length - 1 - k] === b[b.length - 1 - k]) k++;
   return k;
 }
@@ -74093,17 +74117,20 @@ function parseExport(bytes, previous = null) {
   if (cut2 === null) return null;
   const { starts, ends, array, reused } = cut2;
   const count = starts.length;
-  const e2 = { bytes, starts, ends, itemOf: [], fixed: [], items: /* @__PURE__ */ new Map(), array };
+  const sameAs = new Int32Array(count).fill(-1);
+  const e2 = { bytes, starts, ends, itemOf: [], fixed: [], items: /* @__PURE__ */ new Map(), array, token: {}, basis: previous?.token ?? null, sameAs };
   let known = null;
   for (let i2 = 0; i2 < count; i2++) {
     let id;
     let isFixed = true;
     const k = i2 < reused.head ? i2 : i2 >= count - reused.tail ? i2 - reused.delta : -1;
     const same2 = k >= 0 && (i2 < reused.head || reused.delta === 0 || previous.fixed[k]);
+    if (k >= 0) sameAs[i2] = k;
     if (same2) {
       id = previous.itemOf[k];
       isFixed = previous.fixed[k];
     } else if (previous && i2 < previous.starts.length && sameBytes(previous.bytes, previous.starts[i2], previous.ends[i2], bytes, starts[i2], ends[i2])) {
+      sameAs[i2] = i2;
       id = previous.itemOf[i2];
       isFixed = previous.fixed[i2];
     } else if (previous && count !== previous.starts.length) {
@@ -74148,18 +74175,20 @@ function itemTasks(e2, item2) {
   return { json: tasks.map(([t]) => JSON.stringify(t)).join(""), tasks };
 }
 var sameTexts = (a, ai, b, bi) => ai.length === bi.length && ai.every((i2, k) => sameBytes(a.bytes, a.starts[i2], a.ends[i2], b.bytes, b.starts[bi[k]], b.ends[bi[k]]));
-function diffParsedExports(before2, after) {
+function diffParsedExports(before2, after, hash = sha256Text) {
   try {
-    return changedTasks2(before2, after);
+    return changedTasks2(before2, after, hash);
   } catch (e2) {
     if (e2 instanceof RangeError) return null;
     throw e2;
   }
 }
-function changedTasks2(before2, after) {
+function changedTasks2(before2, after, hash) {
   const out = [];
+  const known = before2 !== null && after.basis === before2.token ? after.sameAs : null;
   for (const [item2, idx] of after.items) {
     const oldIdx = before2?.items.get(item2);
+    if (oldIdx && known && oldIdx.length === idx.length && idx.every((i2, k) => known[i2] === oldIdx[k])) continue;
     if (oldIdx && sameTexts(before2, oldIdx, after, idx)) continue;
     const o = oldIdx ? itemTasks(before2, item2) : null;
     const n2 = itemTasks(after, item2);
@@ -74168,7 +74197,7 @@ function changedTasks2(before2, after) {
     for (const [t, i2] of o?.tasks ?? []) annotationsOf(t, i2, was);
     const now = /* @__PURE__ */ new Map();
     for (const [t, i2] of n2.tasks) annotationsOf(t, i2, now);
-    out.push({ item: item2, hash: sha256Text(n2.json), annotations: [...now].filter(([id, json]) => was.get(id) !== json).map(([id]) => id) });
+    out.push({ item: item2, hash: hash(n2.json), annotations: [...now].filter(([id, json]) => was.get(id) !== json).map(([id]) => id) });
   }
   return out;
 }
@@ -74465,6 +74494,7 @@ function blobIds(top, sha, prefix) {
   }
   return out;
 }
+var sha256 = (text) => createHash2("sha256").update(text, "utf8").digest("hex");
 var isSidecar2 = (p) => p.endsWith(".segqc.json") || p.endsWith(".review.json");
 var parentDir2 = (p) => {
   const parts = p.split("/");
@@ -74692,7 +74722,7 @@ async function walkHistory(dir, opts) {
     for (const ch of uncached) {
       const after = versions.get(`${ch.path}\0${ch.newOid}`);
       const before2 = ch.oldOid ? versions.get(`${ch.path}\0${ch.oldOid}`) : null;
-      const diff = after.parsed === null ? null : diffParsedExports(before2?.parsed ?? null, after.parsed);
+      const diff = after.parsed === null ? null : diffParsedExports(before2?.parsed ?? null, after.parsed, sha256);
       opts.cache.put("export", exportKey(ch), { diff });
       diffs.set(ch, diff);
     }
