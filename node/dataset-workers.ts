@@ -1,31 +1,47 @@
 /** `segqc check` and pull-request diffs on worker threads: batches of items checked where they are read, reports back in the plan's order. */
+import { createHash } from 'node:crypto';
 import { fsTree } from './fs-tree.js';
 import { runPool, serveWorker, type WorkerRole } from './worker-pool.js';
 import { SegqcError } from '../shared/errors.js';
-import { loadDatasetContext, type DatasetContext } from '../shared/dataset/context.js';
-import { checkBatch, checkBatches, checkReport, planCheck, type BatchItem, type CheckOptions } from '../shared/dataset/check.js';
+import type { DatasetContext } from '../shared/dataset/context.js';
+import { checkBatch, checkBatches, checkReport, discoveryOptions, planCheck, type BatchItem, type CheckOptions } from '../shared/dataset/check.js';
+import { discoverItems, labelStudioExportItems, readLabelStudioExport, type DiscoverOptions, type PendingItem, type SourceSpec } from '../shared/dataset/items.js';
+import { summarizeItems, summaryItems, type ItemSummary } from '../shared/dataset/scope.js';
 import type { DatasetTree } from '../shared/dataset/tree.js';
 import type { DatasetReport, ItemReport } from '../shared/report/types.js';
 import type { KeptPictures, PictureCollector } from '../shared/pictures/item-pictures.js';
 import { pageCollector } from '../shared/pictures/page.js';
 import { picturesConfig } from '../shared/guideline/config.js';
 import { openGitRepository, type GitRepository } from './git.js';
-import { finishPullRequest, planPullRequest, pullRequestTolerance, type PullRequestAnalysis, type PullRequestInput, type PullRequestPlan } from '../shared/dataset/pull-request.js';
+import {
+  discover,
+  finishPullRequest,
+  planPullRequest,
+  pullRequestTolerance,
+  taskTexts,
+  tasksByItem,
+  type BaseContext,
+  type PlanKnown,
+  type PullRequestAnalysis,
+  type PullRequestInput,
+  type PullRequestPlan,
+} from '../shared/dataset/pull-request.js';
 import { diffBatch, pullRequestBatches, type DiffBatch } from '../shared/dataset/pull-request-batch.js';
 import type { ItemDiff } from '../shared/report/diff.js';
 
-/** What a check worker opens by itself: the dataset directory and its config, and whether to sample pictures. */
+/** What a check worker opens by itself: the dataset directory; its config as the main thread read it, and whether to sample pictures. */
 interface CheckWorkerData {
   root: string;
-  configPath: string;
+  context: DatasetContext;
   maxVoxels?: number;
   pictures: boolean;
+  jobs: number;
 }
 
-type CheckTask = { items: BatchItem[]; scope: string[] };
-type CheckMessage = { index: number; report: ItemReport };
+type CheckTask = { kind: 'scan'; file: string; source: number } | { kind: 'check'; items: BatchItem[]; scope: string[] };
+type CheckMessage = { kind: 'scanned'; items: ItemSummary[] } | { kind: 'item'; index: number; report: ItemReport };
 
-/** A test hook: `SEGQC_TEST_WORKER_FAULT=throw:ID` (or `exit:ID`) makes the worker checking item ID fail that way. */
+/** A test hook: `SEGQC_TEST_WORKER_FAULT=throw:ID` (or `exit:ID`) makes the worker checking item ID, or reading export ID (its path), fail that way. */
 function testFault(id: string): void {
   const fault = process.env.SEGQC_TEST_WORKER_FAULT;
   if (!fault) return;
@@ -34,6 +50,39 @@ function testFault(id: string): void {
 }
 
 const names = (items: Array<{ id: string }>) => (items.length <= 3 ? items.map((i) => i.id).join(', ') : `${items[0].id} … ${items[items.length - 1].id} (${items.length} items)`);
+
+/**
+ * Export text a worker keeps parsed between reading an export for the plan and checking its items (all workers
+ * together); an export over the budget is read again when its items are checked.
+ */
+const KEPT_EXPORT_BYTES = 512 * 1024 * 1024;
+
+/** The Label Studio exports discovery reads on a tree: (file, source index) pairs, nothing read. */
+function exportsRead(discoverOn: (exportItems: NonNullable<DiscoverOptions['exportItems']>) => void): Array<{ file: string; source: number }> {
+  const out: Array<{ file: string; source: number }> = [];
+  discoverOn((file, source) => {
+    out.push({ file, source });
+    return [];
+  });
+  return out;
+}
+
+/** Exports a worker has read, by key, within its share of `KEPT_EXPORT_BYTES`. */
+class KeptExports {
+  private kept = new Map<string, PendingItem[]>();
+  private bytes = 0;
+  constructor(private readonly budget: number) {}
+  keep(key: string, items: PendingItem[], bytes: number): void {
+    if (this.bytes + bytes > this.budget) return;
+    this.bytes += bytes;
+    this.kept.set(key, items);
+  }
+  get(key: string): PendingItem[] | undefined {
+    return this.kept.get(key);
+  }
+}
+
+const exportKey = (source: number, file: string) => `${source}\0${file}`;
 
 /** Options of a check on worker threads. */
 export interface ParallelCheckOptions extends CheckOptions {
@@ -46,26 +95,60 @@ export interface ParallelCheckOptions extends CheckOptions {
   pictures?: PictureCollector | null;
 }
 
-/** Checks a dataset directory on `jobs` worker threads: the same report, in the same order, as `checkDataset`. */
+/**
+ * Checks a dataset directory on `jobs` worker threads: the same report, in the same order, as `checkDataset`. The
+ * workers read the Label Studio exports (each once) and send back what the plan needs; each item is then checked by
+ * the worker holding its export, when it is free.
+ */
 export async function checkDatasetInWorkers(tree: DatasetTree, ctx: DatasetContext, opts: ParallelCheckOptions): Promise<DatasetReport> {
   let ids: string[] = [];
   let reports: Array<ItemReport | undefined> = [];
   let done = 0;
-  const data: CheckWorkerData = { root: opts.root, configPath: ctx.configPath, maxVoxels: opts.maxVoxels, pictures: Boolean(opts.pictures) };
+  const data: CheckWorkerData = { root: opts.root, context: ctx, maxVoxels: opts.maxVoxels, pictures: Boolean(opts.pictures), jobs: opts.jobs };
+  const scanned = new Map<string, ItemSummary[]>();
+  const holders = new Map<string, number>();
+  const prefer = new Map<CheckTask, number>();
+  let planned = false;
+  const plan = (): CheckTask[] => {
+    planned = true;
+    const exportItems = (file: string, source: number) => {
+      const s = scanned.get(exportKey(source, file));
+      return s && summaryItems(s);
+    };
+    const p = planCheck(tree, ctx.config, ctx.guideline, { ...opts, exportItems });
+    ids = p.items.map((i) => i.id);
+    reports = new Array(ids.length);
+    // A few batches of exports' tasks per worker, so that a worker done with its own can take a share of another's;
+    // items of their own files (3D maps, the costliest) one or two at a time, so the run ends evenly.
+    const batches: CheckTask[] = checkBatches(p, Math.ceil(ids.length / (opts.jobs * 4)), Math.ceil(ids.length / (opts.jobs * 256))).map((b) => ({ kind: 'check', ...b }));
+    for (const b of batches) {
+      if (b.kind !== 'check') continue;
+      const holder = b.scope.map((f) => holders.get(f)).find((w) => w !== undefined);
+      if (holder !== undefined) prefer.set(b, holder);
+    }
+    return batches;
+  };
   await runPool<CheckTask, CheckMessage, KeptPictures | null>({
     script: opts.script,
     jobs: opts.jobs,
     role: { segqcWorker: 'check', data },
     tasks: () => {
-      // Only the ids outlive the plan: the workers read the items again, so the exports parsed here can go.
-      const plan = planCheck(tree, ctx.config, ctx.guideline, opts);
-      ids = plan.items.map((p) => p.id);
-      reports = new Array(ids.length);
-      // An export's tasks stay in one batch unless that would leave a core idle; items of their own files go a few at a time.
-      return checkBatches(plan, Math.ceil(ids.length / (opts.jobs * 2)), Math.ceil(ids.length / (opts.jobs * 64)));
+      const dry = exportsRead((exportItems) => discoverItems(tree, ctx.config.sources as SourceSpec[], discoveryOptions(ctx.config, ctx.guideline, opts.maxVoxels, exportItems)));
+      if (dry.length === 0) return plan();
+      const seen = new Set<string>();
+      return dry.filter((d) => !seen.has(exportKey(d.source, d.file)) && seen.add(exportKey(d.source, d.file))).map((d) => ({ kind: 'scan', ...d }));
     },
-    describe: (t) => names(t.items),
-    onMessage: (m) => {
+    more: () => (planned ? [] : plan()),
+    affinity: (t) => prefer.get(t) ?? null,
+    describe: (t) => (t.kind === 'scan' ? t.file : names(t.items)),
+    onMessage: (m, t, worker) => {
+      if (m.kind === 'scanned') {
+        if (t.kind === 'scan') {
+          scanned.set(exportKey(t.source, t.file), m.items);
+          holders.set(t.file, worker);
+        }
+        return;
+      }
       reports[m.index] = m.report;
       opts.onProgress?.(++done, ids.length, m.report.id);
     },
@@ -80,15 +163,35 @@ export async function checkDatasetInWorkers(tree: DatasetTree, ctx: DatasetConte
 
 function serveCheck(data: CheckWorkerData): void {
   const tree = fsTree(data.root);
-  const ctx = loadDatasetContext(tree, data.configPath);
+  const ctx = data.context;
   const pictures = data.pictures ? pageCollector(picturesConfig(ctx.config), ctx.guideline) : null;
+  const kept = new KeptExports(KEPT_EXPORT_BYTES / Math.max(1, data.jobs));
+  const sources = ctx.config.sources as SourceSpec[];
+  const exportItems = (file: string, source: number) => kept.get(exportKey(source, file));
   serveWorker<CheckTask, CheckMessage, KeptPictures | null>(
-    (task, post) =>
-      checkBatch(tree, ctx.config, ctx.guideline, task, data.maxVoxels, (b, checked) => {
-        testFault(b.id);
-        pictures?.addCheckItem({ ...checked, tree });
-        post({ index: b.index, report: checked.report });
-      }),
+    (task, post) => {
+      if (task.kind === 'scan') {
+        testFault(task.file);
+        const read = readLabelStudioExport(tree, task.file);
+        const items = labelStudioExportItems(task.file, read, sources[task.source], discoveryOptions(ctx.config, ctx.guideline, data.maxVoxels));
+        if ('json' in read) kept.keep(exportKey(task.source, task.file), items, read.bytes);
+        post({ kind: 'scanned', items: summarizeItems(items) });
+        return;
+      }
+      checkBatch(
+        tree,
+        ctx.config,
+        ctx.guideline,
+        task,
+        data.maxVoxels,
+        (b, checked) => {
+          testFault(b.id);
+          pictures?.addCheckItem({ ...checked, tree });
+          post({ kind: 'item', index: b.index, report: checked.report });
+        },
+        exportItems,
+      );
+    },
     () => ({ message: pictures?.keptItems() ?? null }),
   );
 }
@@ -96,16 +199,32 @@ function serveCheck(data: CheckWorkerData): void {
 /** Where a worker opens one side of a pull request: a commit of the repository holding `dir`, or a directory. */
 export type TreeSource = { kind: 'commit'; dir: string; sha: string; prefix: string } | { kind: 'directory'; root: string };
 
-/** What a diff worker opens by itself: both sides, the base's config, the tolerance of the label diffs. */
+/** What a diff worker opens by itself: both sides; the base's config as the main thread read it, the tolerance of the label diffs. */
 interface DiffWorkerData {
   base: TreeSource;
   head: TreeSource;
-  configPath: string;
+  context: BaseContext;
   toleranceMm: number;
   pictures: boolean;
+  jobs: number;
 }
 
-type DiffMessage = { index: number; entry: ItemDiff; base: ItemReport | null; head: ItemReport | null };
+type Side = 'base' | 'head';
+/** An export of a pull request read for the plan: on the sides that need it read (a file the PR leaves alone is read once); `digest`: also its tasks' digests. */
+type DiffScan = { kind: 'scan'; file: string; source: number; sides: Side[]; digest: boolean };
+type DiffTask = DiffScan | ({ kind: 'diff' } & DiffBatch);
+type DiffItemMessage = { index: number; entry: ItemDiff; base: ItemReport | null; head: ItemReport | null };
+type DiffMessage = { kind: 'scanned'; sides: Array<{ side: Side; items: ItemSummary[]; tasks: Array<[string, string]> | null | undefined }> } | ({ kind: 'item' } & DiffItemMessage);
+
+/** The key of an export's items on a side: the same on both sides when git says the bytes are. */
+function sideExportKey(side: Side, tree: DatasetTree, source: number, file: string): string {
+  const id = tree.objectId?.(file) ?? null;
+  return id ? `${source}\0${file}\0${id}` : `${source}\0${side}\0${file}`;
+}
+
+/** sha256 of each item's task texts: equal exactly when the texts are (they are compared, never shown). */
+const digests = (texts: Map<string, string> | null): Array<[string, string]> | null =>
+  texts && [...texts].map(([id, text]) => [id, createHash('sha256').update(text).digest('hex')]);
 
 /** Options of a pull request's analysis on worker threads. */
 export interface ParallelDiffOptions {
@@ -117,24 +236,83 @@ export interface ParallelDiffOptions {
   pictures?: PictureCollector | null;
 }
 
-/** Analyses a pull request on `jobs` worker threads: the same analysis, in the same order, as `analyzePullRequest`. */
+/**
+ * Analyses a pull request on `jobs` worker threads: the same analysis, in the same order, as `analyzePullRequest`. The
+ * workers read the Label Studio exports of both sides (each once) and send back what the plan needs; each item is
+ * then diffed by the worker holding its exports, when it is free. A pull request that edits the guideline is planned
+ * on this thread (the guideline change checks every item here).
+ */
 export async function analyzePullRequestInWorkers(input: PullRequestInput, opts: ParallelDiffOptions): Promise<PullRequestAnalysis> {
   let plan: PullRequestPlan | null = null;
-  let results: Array<DiffMessage | undefined> = [];
+  let results: Array<DiffItemMessage | undefined> = [];
   let done = 0;
-  const data: DiffWorkerData = { ...opts.sources, configPath: input.context.configPath, toleranceMm: pullRequestTolerance(input), pictures: Boolean(opts.pictures) };
-  await runPool<DiffBatch, DiffMessage, KeptPictures | null>({
+  const data: DiffWorkerData = { ...opts.sources, context: input.context, toleranceMm: pullRequestTolerance(input), pictures: Boolean(opts.pictures), jobs: opts.jobs };
+  const ctx = input.context;
+  const trees = { base: input.base, head: input.head };
+  const scanned = new Map<string, ItemSummary[]>();
+  const tasks = { base: new Map<string, Map<string, string> | null>(), head: new Map<string, Map<string, string> | null>() };
+  const holders = new Map<string, number>();
+  const prefer = new Map<DiffTask, number>();
+  const makePlan = (known?: PlanKnown): DiffTask[] => {
+    const p = (plan = planPullRequest(input, known));
+    results = new Array(p.selected.length);
+    const n = p.selected.length;
+    const batches: DiffTask[] = pullRequestBatches(p, Math.ceil(n / (opts.jobs * 4)), Math.ceil(n / (opts.jobs * 256))).map((b) => ({ kind: 'diff', ...b }));
+    for (const b of batches) {
+      if (b.kind !== 'diff') continue;
+      const holder = [...b.baseScope, ...b.headScope].map((f) => holders.get(f)).find((w) => w !== undefined);
+      if (holder !== undefined) prefer.set(b, holder);
+    }
+    return batches;
+  };
+  const known = (): PlanKnown => {
+    const side = (which: Side) => ({
+      exportItems: (file: string, source: number) => {
+        const s = scanned.get(sideExportKey(which, trees[which], source, file));
+        return s && summaryItems(s);
+      },
+      tasks: (path: string) => tasks[which].get(path),
+    });
+    return { base: side('base'), head: side('head') };
+  };
+  const guidelineEdited = input.changed.some((c) => c.path === ctx.guidelinePath || c.oldPath === ctx.guidelinePath);
+  await runPool<DiffTask, DiffMessage, KeptPictures | null>({
     script: opts.script,
     jobs: opts.jobs,
     role: { segqcWorker: 'diff', data },
     tasks: () => {
-      plan = planPullRequest(input);
-      results = new Array(plan.selected.length);
-      const n = plan.selected.length;
-      return pullRequestBatches(plan, Math.ceil(n / (opts.jobs * 2)), Math.ceil(n / (opts.jobs * 64)));
+      if (guidelineEdited) return makePlan();
+      const edited = new Set(input.changed.filter((c) => c.status === 'M').map((c) => c.path));
+      const scans = new Map<string, DiffScan>();
+      const keys = new Set<string>();
+      for (const side of ['base', 'head'] as const) {
+        for (const { file, source } of exportsRead((exportItems) => discover(trees[side], ctx, ctx.guideline, exportItems))) {
+          const key = sideExportKey(side, trees[side], source, file);
+          const digest = edited.has(file);
+          // A file the same on both sides is read once, unless its tasks are compared.
+          if (keys.has(key) && !digest) continue;
+          keys.add(key);
+          const at = exportKey(source, file);
+          const scan = scans.get(at) ?? { kind: 'scan', file, source, sides: [], digest };
+          scan.sides.push(side);
+          scans.set(at, scan);
+        }
+      }
+      return scans.size > 0 ? [...scans.values()] : makePlan(known());
     },
-    describe: (t) => names(t.items),
-    onMessage: (m) => {
+    more: () => (plan ? [] : makePlan(known())),
+    affinity: (t) => prefer.get(t) ?? null,
+    describe: (t) => (t.kind === 'scan' ? t.file : names(t.items)),
+    onMessage: (m, t, worker) => {
+      if (m.kind === 'scanned') {
+        if (t.kind !== 'scan') return;
+        for (const s of m.sides) {
+          scanned.set(sideExportKey(s.side, trees[s.side], t.source, t.file), s.items);
+          if (s.tasks !== undefined) tasks[s.side].set(t.file, s.tasks && new Map(s.tasks));
+        }
+        holders.set(t.file, worker);
+        return;
+      }
       results[m.index] = m;
       input.onProgress?.(++done, results.length);
     },
@@ -146,7 +324,7 @@ export async function analyzePullRequestInWorkers(input: PullRequestInput, opts:
   if (!p) throw new SegqcError('internal', 'the pull request was not planned', {}, 'internal');
   const missing = p.selected.filter((_, i) => !results[i]).map((id) => ({ id }));
   if (missing.length > 0) throw new SegqcError('internal', `the worker threads gave no diff for ${names(missing)}`, {}, 'internal');
-  return finishPullRequest(input, p, results as DiffMessage[]);
+  return finishPullRequest(input, p, results as DiffItemMessage[]);
 }
 
 function openSource(src: TreeSource, repos: Map<string, GitRepository>): DatasetTree & { prefetch?: (paths: string[]) => void } {
@@ -158,19 +336,43 @@ function openSource(src: TreeSource, repos: Map<string, GitRepository>): Dataset
 
 function serveDiff(data: DiffWorkerData): void {
   const repos = new Map<string, GitRepository>();
-  const base = openSource(data.base, repos);
-  const head = openSource(data.head, repos);
-  const ctx = loadDatasetContext(base, data.configPath);
+  const trees = { base: openSource(data.base, repos), head: openSource(data.head, repos) };
+  const ctx = data.context;
   const pictures = data.pictures ? pageCollector(picturesConfig(ctx.config), ctx.guideline) : null;
-  serveWorker<DiffBatch, DiffMessage, KeptPictures | null>(
+  const kept = new KeptExports(KEPT_EXPORT_BYTES / Math.max(1, data.jobs));
+  const sources = ctx.config.sources as SourceSpec[];
+  const options = discoveryOptions(ctx.config, ctx.guideline);
+  const exportItems = (side: Side) => (file: string, source: number) => kept.get(sideExportKey(side, trees[side], source, file));
+  serveWorker<DiffTask, DiffMessage, KeptPictures | null>(
     (task, post) => {
-      base.prefetch?.(task.baseScope);
-      head.prefetch?.(task.headScope);
-      diffBatch(ctx, { base, head }, task, data.toleranceMm, (b, d) => {
-        testFault(b.id);
-        pictures?.addDiffItem(d.entry, d.base && { ...d.base, tree: base }, d.head && { ...d.head, tree: head });
-        post({ index: b.index, entry: d.entry, base: d.base?.report ?? null, head: d.head?.report ?? null });
-      });
+      if (task.kind === 'scan') {
+        testFault(task.file);
+        for (const side of task.sides) trees[side].prefetch?.([task.file]);
+        const sides = task.sides.map((side) => {
+          const tree = trees[side];
+          const read = readLabelStudioExport(tree, task.file);
+          const items = labelStudioExportItems(task.file, read, sources[task.source], options);
+          if ('json' in read) kept.keep(sideExportKey(side, tree, task.source, task.file), items, read.bytes);
+          const texts = task.digest ? digests('json' in read ? taskTexts(read.json) : tasksByItem(tree, task.file)) : undefined;
+          return { side, items: summarizeItems(items), tasks: texts };
+        });
+        post({ kind: 'scanned', sides });
+        return;
+      }
+      trees.base.prefetch?.(task.baseScope);
+      trees.head.prefetch?.(task.headScope);
+      diffBatch(
+        ctx,
+        trees,
+        task,
+        data.toleranceMm,
+        (b, d) => {
+          testFault(b.id);
+          pictures?.addDiffItem(d.entry, d.base && { ...d.base, tree: trees.base }, d.head && { ...d.head, tree: trees.head });
+          post({ kind: 'item', index: b.index, entry: d.entry, base: d.base?.report ?? null, head: d.head?.report ?? null });
+        },
+        { base: exportItems('base'), head: exportItems('head') },
+      );
     },
     () => ({ message: pictures?.keptItems() ?? null }),
   );

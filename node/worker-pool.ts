@@ -44,17 +44,29 @@ export interface PoolOptions<Task, Message, Final> {
   tasks: () => Task[];
   /** Names a task in an error message ("items ct_001, ct_002"). */
   describe: (task: Task) => string;
-  onMessage: (message: Message, task: Task) => void;
+  /** A worker's message about a task; `worker` is the worker's number (0 to `jobs` - 1). */
+  onMessage: (message: Message, task: Task, worker: number) => void;
   /** Each worker's last message, when all tasks are done. */
   onFinished?: (message: Final) => void;
+  /**
+   * Further tasks, asked for once every task so far is done (the next phase of the work, planned from the messages
+   * of the last); none: the work is done. A throw ends the pool.
+   */
+  more?: () => Task[];
+  /**
+   * The worker a task had better run on (it holds the task's data), or null for any: a free worker takes the first
+   * task that is its own or anyone's, else the last task left (the smallest, when tasks come largest first).
+   */
+  affinity?: (task: Task) => number | null;
 }
 
 /** Runs tasks on `jobs` worker threads; rejects with an `internal` error naming the task when a worker fails. */
 export function runPool<Task, Message, Final = unknown>(opts: PoolOptions<Task, Message, Final>): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const workers: Array<{ worker: Worker; give: () => void }> = [];
-    let tasks: Task[] = [];
-    let next = 0;
+    const workers: Array<{ worker: Worker; give: () => void; idle: () => boolean; finish: () => void }> = [];
+    const tasks: Task[] = [];
+    const taken: boolean[] = [];
+    let left = 0;
     let finished = 0;
     let failed = false;
     const stop = (e: unknown) => {
@@ -64,24 +76,68 @@ export function runPool<Task, Message, Final = unknown>(opts: PoolOptions<Task, 
       reject(e);
     };
     const fail = (detail: string) => stop(new SegqcError('internal', detail, {}, 'internal'));
-    const start = () => {
+    const add = (more: Task[]) => {
+      for (const t of more) {
+        tasks.push(t);
+        taken.push(false);
+      }
+      left += more.length;
+    };
+    const pick = (w: number): number | null => {
+      if (left === 0) return null;
+      let any: number | null = null;
+      for (let i = 0; i < tasks.length; i++) {
+        if (taken[i]) continue;
+        if (!opts.affinity) return i;
+        const a = opts.affinity(tasks[i]);
+        if (a === null || a === w) return i;
+        any = i;
+      }
+      return any;
+    };
+    // Every worker is free and no task is left: the next phase's tasks, or the end.
+    const settle = () => {
+      if (left > 0 || !workers.every((w) => w.idle())) return;
+      let more: Task[] = [];
+      try {
+        more = opts.more?.() ?? [];
+      } catch (e) {
+        stop(e);
+        return;
+      }
+      if (more.length > 0) {
+        add(more);
+        for (const w of workers) w.give();
+      } else for (const w of workers) w.finish();
+    };
+    const start = (index: number) => {
       const w = new Worker(opts.script, { workerData: opts.role });
       let current: number | null = null;
       let done = false;
+      let idle = false;
       const give = () => {
-        if (next < tasks.length) {
-          current = next++;
-          w.postMessage({ type: 'task', id: current, task: tasks[current] } satisfies ToWorker);
-        } else {
+        const i = pick(index);
+        if (i === null) {
           current = null;
-          w.postMessage({ type: 'finish' } satisfies ToWorker);
+          idle = true;
+          settle();
+          return;
         }
+        idle = false;
+        taken[i] = true;
+        left--;
+        current = i;
+        w.postMessage({ type: 'task', id: i, task: tasks[i] } satisfies ToWorker);
+      };
+      const finish = () => {
+        idle = false;
+        w.postMessage({ type: 'finish' } satisfies ToWorker);
       };
       const where = () => (current === null ? 'after its last task' : `while checking ${opts.describe(tasks[current])}`);
       w.on('message', (m: FromWorker) => {
         if (failed) return;
         try {
-          if (m.type === 'message') opts.onMessage(m.message as Message, tasks[m.id]);
+          if (m.type === 'message') opts.onMessage(m.message as Message, tasks[m.id], index);
           else if (m.type === 'done') give();
           else {
             done = true;
@@ -97,11 +153,11 @@ export function runPool<Task, Message, Final = unknown>(opts: PoolOptions<Task, 
       w.on('exit', (code) => {
         if (!done) fail(`a worker thread stopped (exit code ${code}) ${where()}`);
       });
-      workers.push({ worker: w, give });
+      workers.push({ worker: w, give, idle: () => idle, finish });
     };
-    for (let i = 0; i < Math.max(1, opts.jobs); i++) start();
+    for (let i = 0; i < Math.max(1, opts.jobs); i++) start(i);
     try {
-      tasks = opts.tasks();
+      add(opts.tasks());
     } catch (e) {
       stop(e);
       return;

@@ -151,6 +151,31 @@ describe('segqc check --jobs', () => {
     expect(exited.stderr).toBe('segqc check: error [internal] a worker thread stopped (exit code 70) while checking ct_003\n');
   });
 
+  it('a worker that fails while reading a Label Studio export for the plan fails the run naming the export', () => {
+    const dir = join(tmp, 'generated-fault');
+    generated(dir);
+    const thrown = segqc(['check', dir, '--jobs', '2', '--quiet'], { SEGQC_TEST_WORKER_FAULT: 'throw:exports/export_1.json' });
+    expect([thrown.code, thrown.stderr]).toEqual([2, 'segqc check: error [internal] a worker thread failed while checking exports/export_1.json: test fault while checking exports/export_1.json\n']);
+    const exited = segqc(['check', dir, '--jobs', '3', '--quiet'], { SEGQC_TEST_WORKER_FAULT: 'exit:exports/export_2.json' });
+    expect([exited.code, exited.stderr]).toEqual([2, 'segqc check: error [internal] a worker thread stopped (exit code 70) while checking exports/export_2.json\n']);
+  });
+
+  it('exports read once: an item whose tasks are in two exports, and an export of many tasks, give the report of --jobs 1', () => {
+    const dir = join(tmp, 'many');
+    generated(dir);
+    const W = 48, H = 40;
+    const tasks = Array.from({ length: 60 }, (_, i) => task(100 + i, `tile_${String(100 + (i % 45)).padStart(3, '0')}`, encodeBrushRle(square(W, H, 3 + (i % 7), 4, 8 + (i % 11)), W, H), i % 4 === 0));
+    writeFileSync(join(dir, 'exports', 'export_4.json'), JSON.stringify(tasks.slice(0, 35)));
+    writeFileSync(join(dir, 'exports', 'export_5.json'), JSON.stringify(tasks.slice(35)));
+    const one = check(dir, 1);
+    const report = JSON.parse(one.json);
+    // tile_100 … tile_114 have a task in each of the two new exports.
+    expect(report.items.find((i: { id: string }) => i.id === 'tile_100').annotations).toHaveLength(2);
+    expect(report.items.find((i: { id: string }) => i.id === 'tile_100').files).toEqual(['exports/export_4.json', 'exports/export_5.json']);
+    expect(report.items).toHaveLength(14 + 45);
+    for (const jobs of [2, 4]) expect(check(dir, jobs).json, `--jobs ${jobs}`).toBe(one.json);
+  });
+
   it('--jobs takes a positive integer', () => {
     for (const bad of ['0', '-1', 'two', '1.5']) {
       const r = segqc(['check', join(root, 'examples', 'liver-ct'), '--jobs', bad]);
@@ -225,6 +250,27 @@ describe('segqc diff --jobs', () => {
     expect(JSON.parse(one.report).diff.items.map((i: { id: string }) => i.id)).toEqual(['ct_001', 'ct_002', 'ct_004', 'ct_006', 'tile_05']);
     expect(one.comments).toHaveLength(1);
     expect(await run('2')).toEqual(one);
+  });
+
+  it('a PR that also edits the guideline (planned on the main thread): --jobs 2 writes what --jobs 1 writes', () => {
+    git('switch', '-q', '-c', 'pr-guideline', 'pr');
+    writeFileSync(join(repo, 'guideline.yaml'), GUIDELINE.replace('dice_min: 0.95', 'dice_min: 0.99'));
+    const exp = JSON.parse(readFileSync(join(repo, 'exports/export_2.json'), 'utf8'));
+    exp[1].annotations[0].result[0].value.rle = encodeBrushRle(square(48, 40, 2, 2, 20), 48, 40);
+    writeFileSync(join(repo, 'exports/export_2.json'), JSON.stringify(exp));
+    git('commit', '-qam', 'guideline and a task');
+    git('switch', '-q', 'pr');
+    const one = diff(['--base', 'main', '--head', 'pr-guideline'], 1);
+    const parsed = JSON.parse(one.json);
+    expect(parsed.guideline_change.changes).toEqual(['agreement: [{"label":"Liver","dice_min":0.95}] → [{"label":"Liver","dice_min":0.99}]']);
+    expect(parsed.diff.items.filter((i: { unchanged?: boolean }) => !i.unchanged).map((i: { id: string }) => i.id)).toEqual(['ct_001', 'ct_002', 'ct_004', 'ct_006', 'tile_05', 'tile_09']);
+    const two = diff(['--base', 'main', '--head', 'pr-guideline'], 2);
+    expect(two).toEqual(one);
+  });
+
+  it('a worker that fails reading an export for the plan fails the diff naming the export', () => {
+    const r = segqc(['diff', '--base', 'main', '--head', 'pr', '--jobs', '2', '--quiet', repo], { SEGQC_TEST_WORKER_FAULT: 'throw:exports/export_1.json' }, repo);
+    expect([r.code, r.stderr]).toEqual([2, 'segqc diff: error [internal] a worker thread failed while checking exports/export_1.json: test fault while checking exports/export_1.json\n']);
   });
 
   it('a worker that throws fails the diff with exit code 2 and a message naming the item', () => {

@@ -298,11 +298,12 @@ export function buildReport(items: ItemReport[], base: Pick<DatasetReport, 'tool
 }
 
 /** How a check discovers a dataset's items: the guideline's label values, the read limits, the reference source. */
-export function discoveryOptions(config: DatasetConfig, guideline: Guideline, maxVoxels?: number): DiscoverOptions {
+export function discoveryOptions(config: DatasetConfig, guideline: Guideline, maxVoxels?: number, exportItems?: DiscoverOptions['exportItems']): DiscoverOptions {
   return {
     labelValues: Object.fromEntries(guideline.labels.map((l) => [l.name, l.value])),
     limits: maxVoxels ? { maxVoxels } : undefined,
     reference: (config.reference as SourceSpec | undefined) ?? null,
+    ...(exportItems ? { exportItems } : {}),
   };
 }
 
@@ -313,9 +314,17 @@ export interface CheckPlan {
   audit: ReadonlySet<string>;
 }
 
-/** Discovers a dataset and picks the items to check; a pattern that names nothing, or no item at all, is a config error. */
-export function planCheck(tree: DatasetTree, config: DatasetConfig, guideline: Guideline, opts: Pick<CheckOptions, 'configPath' | 'onlyItems' | 'maxVoxels'>): CheckPlan {
-  const { items, orphans, unmatched } = discoverItems(tree, config.sources as SourceSpec[], discoveryOptions(config, guideline, opts.maxVoxels));
+/**
+ * Discovers a dataset and picks the items to check; a pattern that names nothing, or no item at all, is a config error.
+ * `exportItems` gives the items of exports read elsewhere (worker threads).
+ */
+export function planCheck(
+  tree: DatasetTree,
+  config: DatasetConfig,
+  guideline: Guideline,
+  opts: Pick<CheckOptions, 'configPath' | 'onlyItems' | 'maxVoxels'> & Pick<DiscoverOptions, 'exportItems'>,
+): CheckPlan {
+  const { items, orphans, unmatched } = discoverItems(tree, config.sources as SourceSpec[], discoveryOptions(config, guideline, opts.maxVoxels, opts.exportItems));
   // A pattern that names nothing checks nothing: a typo must not read as a clean dataset.
   if (unmatched.length > 0) {
     throw new SegqcError('config.invalid', unmatched.join('; '), { file: opts.configPath });
@@ -371,7 +380,8 @@ export function checkBatches(plan: CheckPlan, sharedMax: number, soloMax: number
 
 /**
  * Checks a batch of items on a tree that lists only their files (a worker thread's share of a check): the reports are
- * those of the whole dataset's check. `each` gets every item as checked, masks included, in batch order.
+ * those of the whole dataset's check. `each` gets every item as checked, masks included, in batch order;
+ * `exportItems` gives the items of exports this thread has read already.
  */
 export function checkBatch(
   tree: DatasetTree,
@@ -380,9 +390,10 @@ export function checkBatch(
   batch: { items: BatchItem[]; scope: string[] },
   maxVoxels: number | undefined,
   each: (item: BatchItem, checked: CheckedItem) => void,
+  exportItems?: DiscoverOptions['exportItems'],
 ): void {
   const scoped = scopedTree(tree, batch.scope);
-  const found = new Map(discoverItems(scoped, config.sources as SourceSpec[], discoveryOptions(config, guideline, maxVoxels)).items.map((p) => [p.id, p]));
+  const found = new Map(discoverItems(scoped, config.sources as SourceSpec[], discoveryOptions(config, guideline, maxVoxels, exportItems)).items.map((p) => [p.id, p]));
   const audit = new Set(batch.items.filter((b) => b.audit).map((b) => b.id));
   for (const b of batch.items) {
     const pending = found.get(b.id);

@@ -74,6 +74,11 @@ export interface DiscoverOptions {
   labelValues: Record<string, number>;
   limits?: ReadLimits;
   reference?: SourceSpec | null;
+  /**
+   * The items of the export `file` of source `source` (its index), when another thread or an earlier pass has read
+   * them; undefined: read them here.
+   */
+  exportItems?: (file: string, source: number) => PendingItem[] | undefined;
 }
 
 /** The sidecar's JSON text (parsed by the attestation rules, which locate syntax errors), or null when there is none. */
@@ -117,26 +122,35 @@ export function taskItemId(task: unknown, index: number): string {
   return image ? itemStem(image.split('?')[0]) : `task-${scalarText(t.id, String(index))}`;
 }
 
-function labelStudioItems(tree: DatasetTree, file: string, src: SourceSpec, opts: DiscoverOptions): PendingItem[] {
-  const unreadable = (detail: string, reason: ErrorReason | null = null): PendingItem[] => [
-    { id: itemStem(file), files: [file], annotations: [], reference: null, image: null, tasks: 0, unreadable: [{ file, detail, reason }] },
-  ];
+/** A Label Studio export as read: its parsed JSON, or why it cannot be read or parsed. */
+export type ExportRead = { json: unknown; bytes: number } | { failed: { detail: string; reason: ErrorReason | null } };
+
+/** Reads and parses a Label Studio export (within `MAX_EXPORT_BYTES`); a failure is returned, never thrown. */
+export function readLabelStudioExport(tree: DatasetTree, file: string): ExportRead {
   let bytes: Uint8Array;
   try {
     bytes = readEntry(tree, file);
   } catch (e) {
     if (!isSegqcError(e)) throw e;
-    return unreadable(`${e.detail} (${e.code})`, e.reason);
+    return { failed: { detail: `${e.detail} (${e.code})`, reason: e.reason } };
   }
   if (bytes.length > MAX_EXPORT_BYTES) {
-    return unreadable(`is ${bytes.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for one Label Studio export: export the project in parts`);
+    return { failed: { detail: `is ${bytes.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for one Label Studio export: export the project in parts`, reason: null } };
   }
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder().decode(bytes));
+    return { json: JSON.parse(new TextDecoder().decode(bytes)), bytes: bytes.length };
   } catch (e) {
-    return unreadable(`not valid JSON: ${(e as Error).message}`);
+    return { failed: { detail: `not valid JSON: ${(e as Error).message}`, reason: null } };
   }
+}
+
+/** The items of one Label Studio export (as read by `readLabelStudioExport`), before they are merged with a dataset's. */
+export function labelStudioExportItems(file: string, read: ExportRead, src: SourceSpec, opts: DiscoverOptions): PendingItem[] {
+  const unreadable = (detail: string, reason: ErrorReason | null = null): PendingItem[] => [
+    { id: itemStem(file), files: [file], annotations: [], reference: null, image: null, tasks: 0, unreadable: [{ file, detail, reason }] },
+  ];
+  if ('failed' in read) return unreadable(read.failed.detail, read.failed.reason);
+  const parsed = read.json;
   if (!Array.isArray(parsed) && (typeof parsed !== 'object' || parsed === null)) return unreadable(`holds ${kindOf(parsed)}, not a Label Studio export (an array of tasks, or one task)`);
   const tasks: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
   return tasks.map((entry, index) => {
@@ -304,7 +318,7 @@ export function discoverItems(tree: DatasetTree, sources: SourceSpec[], opts: Di
     if (src.format === 'labelstudio') {
       let yielded = 0;
       for (const f of matched) {
-        for (const it of labelStudioItems(tree, f, src, opts)) {
+        for (const it of opts.exportItems?.(f, index) ?? labelStudioExportItems(f, readLabelStudioExport(tree, f), src, opts)) {
           yielded++;
           const target = get(it.id);
           target.files.push(...it.files.filter((x) => !target.files.includes(x)));

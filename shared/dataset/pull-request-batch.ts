@@ -3,6 +3,7 @@ import { SegqcError } from '../errors.js';
 import type { DatasetTree } from './tree.js';
 import { itemBatches, scopedTree } from './scope.js';
 import { itemInputs } from './unchanged.js';
+import type { DiscoverOptions } from './items.js';
 import { diffItem, discover, type BaseContext, type DiffSide, type DiffedItem, type PullRequestPlan } from './pull-request.js';
 
 /** What only a whole side knows of an item: whether its image is missing, whether it is in the audit sample. */
@@ -49,7 +50,8 @@ export function pullRequestBatches(plan: PullRequestPlan, sharedMax: number, sol
 
 /**
  * Diffs a batch on trees that list only its files: the entries and reports of the whole pull request's analysis.
- * `each` gets every item as diffed, masks included, in batch order.
+ * `each` gets every item as diffed, masks included, in batch order; `exportItems` gives the items of exports this
+ * thread has read already, on each side.
  */
 export function diffBatch(
   ctx: BaseContext,
@@ -57,10 +59,11 @@ export function diffBatch(
   batch: DiffBatch,
   toleranceMm: number,
   each: (item: DiffBatchItem, diffed: DiffedItem) => void,
+  exportItems?: Record<'base' | 'head', DiscoverOptions['exportItems']>,
 ): void {
   const base = scopedTree(trees.base, batch.baseScope);
   const head = scopedTree(trees.head, batch.headScope);
-  const found = { base: discover(base, ctx, ctx.guideline), head: discover(head, ctx, ctx.guideline) };
+  const found = { base: discover(base, ctx, ctx.guideline, exportItems?.base), head: discover(head, ctx, ctx.guideline, exportItems?.head) };
   const listed = { base: new Set(base.list()), head: new Set(head.list()) };
   for (const b of batch.items) {
     const side = (which: 'base' | 'head', tree: DatasetTree): DiffSide | null => {

@@ -10,7 +10,7 @@ import { canonicalJson, guidelineSha256 } from '../guideline/hash.js';
 import { globToRegExp } from './glob.js';
 import type { DatasetReport, GuidelineChange, ItemReport } from '../report/types.js';
 import { DEFAULT_GUIDELINE_CHANGE_GATE, guidelineChangeFails, itemFails, type FailOn, type GuidelineChangeGate } from '../rules/gate.js';
-import { discoverItems, reviewSidecarOf, sidecarOf, taskItemId, type PendingItem, type SourceSpec } from './items.js';
+import { discoverItems, reviewSidecarOf, sidecarOf, taskItemId, type DiscoverOptions, type PendingItem, type SourceSpec } from './items.js';
 import { buildReport, checkPendingItem, datasetAudit, type CheckedItem, type LoadedAnnotations } from './check.js';
 import { reportToleranceMm } from '../rules/agreement.js';
 import { inShard, type Shard } from './shard.js';
@@ -74,11 +74,12 @@ export interface Discovered {
   orphans: Set<string>;
 }
 
-/** Discovers a side of a pull request with a guideline's labels and the config's sources. */
-export function discover(tree: DatasetTree, ctx: BaseContext, guideline: Guideline): Discovered {
+/** Discovers a side of a pull request with a guideline's labels and the config's sources (exports read elsewhere from `exportItems`). */
+export function discover(tree: DatasetTree, ctx: BaseContext, guideline: Guideline, exportItems?: DiscoverOptions['exportItems']): Discovered {
   const { items, orphans } = discoverItems(tree, ctx.config.sources as SourceSpec[], {
     labelValues: labelValuesOf(guideline),
     reference: (ctx.config.reference as SourceSpec | undefined) ?? null,
+    ...(exportItems ? { exportItems } : {}),
   });
   return { items: new Map(items.map((i) => [i.id, i])), orphans: new Set(orphans) };
 }
@@ -117,13 +118,18 @@ const matchGlobs = (globs: string[]) => {
 };
 
 /** Canonical JSON of each item's tasks in an export, or null when the file is not a readable export. */
-function tasksByItem(tree: DatasetTree, path: string): Map<string, string> | null {
+export function tasksByItem(tree: DatasetTree, path: string): Map<string, string> | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder().decode(tree.read(path)));
   } catch {
     return null;
   }
+  return taskTexts(parsed);
+}
+
+/** Canonical JSON of each item's tasks in a parsed export. */
+export function taskTexts(parsed: unknown): Map<string, string> {
   const tasks = Array.isArray(parsed) ? parsed : [parsed];
   const out = new Map<string, string>();
   tasks.forEach((task, i) => {
@@ -134,9 +140,12 @@ function tasksByItem(tree: DatasetTree, path: string): Map<string, string> | nul
 }
 
 /** Items whose tasks differ between the two sides of an edited export; null: judge the file as a whole. */
-function changedTasks(base: DatasetTree, head: DatasetTree, path: string): string[] | null {
-  const b = tasksByItem(base, path);
-  const h = tasksByItem(head, path);
+function changedTasks(base: DatasetTree, head: DatasetTree, path: string, known?: PlanKnown): string[] | null {
+  // Both sides from the other threads (digests compare only with digests), or both read here.
+  const kb = known?.base.tasks(path), kh = known?.head.tasks(path);
+  const both = kb !== undefined && kh !== undefined;
+  const b = both ? kb : tasksByItem(base, path);
+  const h = both ? kh : tasksByItem(head, path);
   if (!b || !h) return null;
   return [...new Set([...b.keys(), ...h.keys()])].filter((id) => b.get(id) !== h.get(id));
 }
@@ -186,17 +195,32 @@ export interface PullRequestPlan {
   toleranceMm: number;
 }
 
-/** Discovers both sides and selects the items the PR touches (every item with `full`), this shard's share of them. */
-export function planPullRequest(input: PullRequestInput): PullRequestPlan {
+/**
+ * What other threads have read of each side's exports: their items, and the tasks of each item of an edited export
+ * (as `tasksByItem` gives them, or digests of those texts); undefined where they have not.
+ */
+export interface SideKnown {
+  exportItems: NonNullable<DiscoverOptions['exportItems']>;
+  tasks(path: string): Map<string, string> | null | undefined;
+}
+
+/** Both sides' `SideKnown`. */
+export type PlanKnown = Record<'base' | 'head', SideKnown>;
+
+/**
+ * Discovers both sides and selects the items the PR touches (every item with `full`), this shard's share of them;
+ * `known` gives what other threads read of the exports.
+ */
+export function planPullRequest(input: PullRequestInput, known?: PlanKnown): PullRequestPlan {
   const { context: ctx } = input;
-  const base = discover(input.base, ctx, ctx.guideline);
-  const head = discover(input.head, ctx, ctx.guideline);
+  const base = discover(input.base, ctx, ctx.guideline, known?.base.exportItems);
+  const head = discover(input.head, ctx, ctx.guideline, known?.head.exportItems);
   const touched = new Set<string>();
   const exports = matchGlobs(ctx.config.sources.filter((src) => src.format === 'labelstudio').map((src) => src.path));
   const touchedTasks = new Set<string>();
   for (const c of input.changed) {
     // A Label Studio export edited in place touches only the tasks whose JSON changed, not every task of the file.
-    const perTask = c.status === 'M' && exports(c.path) ? changedTasks(input.base, input.head, c.path) : null;
+    const perTask = c.status === 'M' && exports(c.path) ? changedTasks(input.base, input.head, c.path, known) : null;
     // Only when every id names a discovered item: if the reader's rule ever differs, the whole file counts.
     if (perTask && perTask.every((id) => base.items.has(id) || head.items.has(id))) for (const id of perTask) touchedTasks.add(id);
     else touched.add(c.path);

@@ -3,6 +3,8 @@
  * only those, and batches of items that share files, so that an export is parsed by one batch rather than by all.
  */
 import type { DatasetTree } from './tree.js';
+import { SegqcError } from '../errors.js';
+import type { PendingItem } from './items.js';
 
 /**
  * The tree listing only the entries of `tree` among `paths` (directories unchanged): discovering items on it yields
@@ -41,4 +43,35 @@ export function itemBatches(files: string[][], sharedMax: number, soloMax: numbe
     for (let s = 0; s < members.length; s += max) out.push(members.slice(s, s + max));
   }
   return out.sort((a, b) => b.length - a.length || a[0] - b[0]);
+}
+
+/** What discovery made of an item, without its readers: the plain data a worker thread sends the planning thread. */
+export interface ItemSummary {
+  id: string;
+  files: string[];
+  annotations: string[];
+  reference: string | null;
+  image: string[] | null;
+  tasks: number;
+  unreadable: PendingItem['unreadable'];
+}
+
+/** Items as plain data (see `ItemSummary`). */
+export const summarizeItems = (items: PendingItem[]): ItemSummary[] =>
+  items.map((p) => ({ id: p.id, files: p.files, annotations: p.annotations.map((a) => a.file), reference: p.reference?.file ?? null, image: p.image, tasks: p.tasks, unreadable: p.unreadable }));
+
+/**
+ * Items to plan with from their summaries: everything but their readers, which fail as a defect (the thread that
+ * planned never reads an item; the one that checks it discovers it again).
+ */
+export function summaryItems(summaries: ItemSummary[]): PendingItem[] {
+  return summaries.map((s) => {
+    const stub = (file: string) => ({
+      file,
+      load: (): never => {
+        throw new SegqcError('internal', `item ${s.id} was read on the thread that planned the run, from a summary`, { file }, 'internal');
+      },
+    });
+    return { id: s.id, files: [...s.files], annotations: s.annotations.map(stub), reference: s.reference === null ? null : stub(s.reference), image: s.image && [...s.image], tasks: s.tasks, unreadable: [...s.unreadable] };
+  });
 }
