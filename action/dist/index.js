@@ -19356,8 +19356,9 @@ function parseJobs(text, what = "--jobs") {
 function runPool(opts) {
   return new Promise((resolve4, reject) => {
     const workers = [];
-    let tasks = [];
-    let next = 0;
+    const tasks = [];
+    const taken = [];
+    let left = 0;
     let finished = 0;
     let failed2 = false;
     const stop = (e2) => {
@@ -19367,24 +19368,67 @@ function runPool(opts) {
       reject(e2);
     };
     const fail = (detail) => stop(new SegqcError("internal", detail, {}, "internal"));
-    const start = () => {
+    const add2 = (more) => {
+      for (const t of more) {
+        tasks.push(t);
+        taken.push(false);
+      }
+      left += more.length;
+    };
+    const pick = (w) => {
+      if (left === 0) return null;
+      let any = null;
+      for (let i2 = 0; i2 < tasks.length; i2++) {
+        if (taken[i2]) continue;
+        if (!opts.affinity) return i2;
+        const a = opts.affinity(tasks[i2]);
+        if (a === null || a === w) return i2;
+        any = i2;
+      }
+      return any;
+    };
+    const settle = () => {
+      if (left > 0 || !workers.every((w) => w.idle())) return;
+      let more = [];
+      try {
+        more = opts.more?.() ?? [];
+      } catch (e2) {
+        stop(e2);
+        return;
+      }
+      if (more.length > 0) {
+        add2(more);
+        for (const w of workers) w.give();
+      } else for (const w of workers) w.finish();
+    };
+    const start = (index) => {
       const w = new Worker(opts.script, { workerData: opts.role });
       let current = null;
       let done = false;
+      let idle = false;
       const give = () => {
-        if (next < tasks.length) {
-          current = next++;
-          w.postMessage({ type: "task", id: current, task: tasks[current] });
-        } else {
+        const i2 = pick(index);
+        if (i2 === null) {
           current = null;
-          w.postMessage({ type: "finish" });
+          idle = true;
+          settle();
+          return;
         }
+        idle = false;
+        taken[i2] = true;
+        left--;
+        current = i2;
+        w.postMessage({ type: "task", id: i2, task: tasks[i2] });
+      };
+      const finish = () => {
+        idle = false;
+        w.postMessage({ type: "finish" });
       };
       const where = () => current === null ? "after its last task" : `while checking ${opts.describe(tasks[current])}`;
       w.on("message", (m) => {
         if (failed2) return;
         try {
-          if (m.type === "message") opts.onMessage(m.message, tasks[m.id]);
+          if (m.type === "message") opts.onMessage(m.message, tasks[m.id], index);
           else if (m.type === "done") give();
           else {
             done = true;
@@ -19400,11 +19444,11 @@ function runPool(opts) {
       w.on("exit", (code) => {
         if (!done) fail(`a worker thread stopped (exit code ${code}) ${where()}`);
       });
-      workers.push({ worker: w, give });
+      workers.push({ worker: w, give, idle: () => idle, finish });
     };
-    for (let i2 = 0; i2 < Math.max(1, opts.jobs); i2++) start();
+    for (let i2 = 0; i2 < Math.max(1, opts.jobs); i2++) start(i2);
     try {
-      tasks = opts.tasks();
+      add2(opts.tasks());
     } catch (e2) {
       stop(e2);
       return;
@@ -61298,26 +61342,29 @@ function taskItemId(task, index) {
   const image = t.data && typeof t.data.image === "string" ? t.data.image : null;
   return image ? itemStem(image.split("?")[0]) : `task-${scalarText(t.id, String(index))}`;
 }
-function labelStudioItems(tree, file, src, opts) {
-  const unreadable2 = (detail, reason = null) => [
-    { id: itemStem(file), files: [file], annotations: [], reference: null, image: null, tasks: 0, unreadable: [{ file, detail, reason }] }
-  ];
+function readLabelStudioExport(tree, file) {
   let bytes;
   try {
     bytes = readEntry(tree, file);
   } catch (e2) {
     if (!isSegqcError(e2)) throw e2;
-    return unreadable2(`${e2.detail} (${e2.code})`, e2.reason);
+    return { failed: { detail: `${e2.detail} (${e2.code})`, reason: e2.reason } };
   }
   if (bytes.length > MAX_EXPORT_BYTES) {
-    return unreadable2(`is ${bytes.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for one Label Studio export: export the project in parts`);
+    return { failed: { detail: `is ${bytes.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for one Label Studio export: export the project in parts`, reason: null } };
   }
-  let parsed;
   try {
-    parsed = JSON.parse(new TextDecoder().decode(bytes));
+    return { json: JSON.parse(new TextDecoder().decode(bytes)), bytes: bytes.length };
   } catch (e2) {
-    return unreadable2(`not valid JSON: ${e2.message}`);
+    return { failed: { detail: `not valid JSON: ${e2.message}`, reason: null } };
   }
+}
+function labelStudioExportItems(file, read, src, opts) {
+  const unreadable2 = (detail, reason = null) => [
+    { id: itemStem(file), files: [file], annotations: [], reference: null, image: null, tasks: 0, unreadable: [{ file, detail, reason }] }
+  ];
+  if ("failed" in read) return unreadable2(read.failed.detail, read.failed.reason);
+  const parsed = read.json;
   if (!Array.isArray(parsed) && (typeof parsed !== "object" || parsed === null)) return unreadable2(`holds ${kindOf(parsed)}, not a Label Studio export (an array of tasks, or one task)`);
   const tasks = Array.isArray(parsed) ? parsed : [parsed];
   return tasks.map((entry, index) => {
@@ -61459,7 +61506,7 @@ function discoverItems(tree, sources, opts) {
     if (src.format === "labelstudio") {
       let yielded = 0;
       for (const f of matched) {
-        for (const it of labelStudioItems(tree, f, src, opts)) {
+        for (const it of opts.exportItems?.(f, index) ?? labelStudioExportItems(f, readLabelStudioExport(tree, f), src, opts)) {
           yielded++;
           const target = get3(it.id);
           target.files.push(...it.files.filter((x2) => !target.files.includes(x2)));
@@ -64974,9 +65021,23 @@ function itemBatches(files, sharedMax, soloMax) {
   }
   return out.sort((a, b) => b.length - a.length || a[0] - b[0]);
 }
+function summaryItems(summaries) {
+  return summaries.map((s) => {
+    const stub = (file) => ({
+      file,
+      load: () => {
+        throw new SegqcError("internal", `item ${s.id} was read on the thread that planned the run, from a summary`, { file }, "internal");
+      }
+    });
+    return { id: s.id, files: [...s.files], annotations: s.annotations.map(stub), reference: s.reference === null ? null : stub(s.reference), image: s.image && [...s.image], tasks: s.tasks, unreadable: [...s.unreadable] };
+  });
+}
+var summarizeItems;
 var init_scope = __esm({
   "shared/dataset/scope.ts"() {
     "use strict";
+    init_errors();
+    summarizeItems = (items3) => items3.map((p) => ({ id: p.id, files: p.files, annotations: p.annotations.map((a) => a.file), reference: p.reference?.file ?? null, image: p.image, tasks: p.tasks, unreadable: p.unreadable }));
   }
 });
 
@@ -65353,15 +65414,16 @@ function buildReport(items3, base, auditRate, review) {
     verdict: gateFails(totals, base.config.fail_on) ? "fail" : "pass"
   };
 }
-function discoveryOptions(config, guideline, maxVoxels) {
+function discoveryOptions(config, guideline, maxVoxels, exportItems) {
   return {
     labelValues: Object.fromEntries(guideline.labels.map((l) => [l.name, l.value])),
     limits: maxVoxels ? { maxVoxels } : void 0,
-    reference: config.reference ?? null
+    reference: config.reference ?? null,
+    ...exportItems ? { exportItems } : {}
   };
 }
 function planCheck(tree, config, guideline, opts) {
-  const { items: items3, orphans, unmatched } = discoverItems(tree, config.sources, discoveryOptions(config, guideline, opts.maxVoxels));
+  const { items: items3, orphans, unmatched } = discoverItems(tree, config.sources, discoveryOptions(config, guideline, opts.maxVoxels, opts.exportItems));
   if (unmatched.length > 0) {
     throw new SegqcError("config.invalid", unmatched.join("; "), { file: opts.configPath });
   }
@@ -65387,9 +65449,9 @@ function checkBatches(plan, sharedMax, soloMax) {
     scope: [...new Set(idx.flatMap((i2) => itemInputs(plan.items[i2])))]
   }));
 }
-function checkBatch(tree, config, guideline, batch, maxVoxels, each) {
+function checkBatch(tree, config, guideline, batch, maxVoxels, each, exportItems) {
   const scoped = scopedTree(tree, batch.scope);
-  const found = new Map(discoverItems(scoped, config.sources, discoveryOptions(config, guideline, maxVoxels)).items.map((p) => [p.id, p]));
+  const found = new Map(discoverItems(scoped, config.sources, discoveryOptions(config, guideline, maxVoxels, exportItems)).items.map((p) => [p.id, p]));
   const audit = new Set(batch.items.filter((b) => b.audit).map((b) => b.id));
   for (const b of batch.items) {
     const pending = found.get(b.id);
@@ -65577,10 +65639,11 @@ var init_diff = __esm({
 });
 
 // shared/dataset/pull-request.ts
-function discover(tree, ctx, guideline) {
+function discover(tree, ctx, guideline, exportItems) {
   const { items: items3, orphans } = discoverItems(tree, ctx.config.sources, {
     labelValues: labelValuesOf(guideline),
-    reference: ctx.config.reference ?? null
+    reference: ctx.config.reference ?? null,
+    ...exportItems ? { exportItems } : {}
   });
   return { items: new Map(items3.map((i2) => [i2.id, i2])), orphans: new Set(orphans) };
 }
@@ -65611,6 +65674,9 @@ function tasksByItem(tree, path) {
   } catch {
     return null;
   }
+  return taskTexts(parsed);
+}
+function taskTexts(parsed) {
   const tasks = Array.isArray(parsed) ? parsed : [parsed];
   const out = /* @__PURE__ */ new Map();
   tasks.forEach((task, i2) => {
@@ -65619,9 +65685,11 @@ function tasksByItem(tree, path) {
   });
   return out;
 }
-function changedTasks(base, head, path) {
-  const b = tasksByItem(base, path);
-  const h3 = tasksByItem(head, path);
+function changedTasks(base, head, path, known) {
+  const kb = known?.base.tasks(path), kh = known?.head.tasks(path);
+  const both = kb !== void 0 && kh !== void 0;
+  const b = both ? kb : tasksByItem(base, path);
+  const h3 = both ? kh : tasksByItem(head, path);
   if (!b || !h3) return null;
   return [.../* @__PURE__ */ new Set([...b.keys(), ...h3.keys()])].filter((id) => b.get(id) !== h3.get(id));
 }
@@ -65640,15 +65708,15 @@ function diffItem(guideline, toleranceMm, id, base, head, changed) {
   const d = itemDiff(id, b?.report ?? null, h3?.report ?? null, labelDiffs(masksOf(b?.loaded ?? none), masksOf(h3?.loaded ?? none), toleranceMm, names2));
   return { entry: changed ? d : { ...d, unchanged: true }, base: b, head: h3 };
 }
-function planPullRequest(input) {
+function planPullRequest(input, known) {
   const { context: ctx } = input;
-  const base = discover(input.base, ctx, ctx.guideline);
-  const head = discover(input.head, ctx, ctx.guideline);
+  const base = discover(input.base, ctx, ctx.guideline, known?.base.exportItems);
+  const head = discover(input.head, ctx, ctx.guideline, known?.head.exportItems);
   const touched = /* @__PURE__ */ new Set();
   const exports = matchGlobs(ctx.config.sources.filter((src) => src.format === "labelstudio").map((src) => src.path));
   const touchedTasks = /* @__PURE__ */ new Set();
   for (const c of input.changed) {
-    const perTask = c.status === "M" && exports(c.path) ? changedTasks(input.base, input.head, c.path) : null;
+    const perTask = c.status === "M" && exports(c.path) ? changedTasks(input.base, input.head, c.path, known) : null;
     if (perTask && perTask.every((id) => base.items.has(id) || head.items.has(id))) for (const id of perTask) touchedTasks.add(id);
     else touched.add(c.path);
     if (c.oldPath) touched.add(c.oldPath);
@@ -65971,236 +66039,6 @@ var init_fs_tree = __esm({
     init_errors();
     init_pointer();
     SKIP = /* @__PURE__ */ new Set([".git", "node_modules", ".segqc"]);
-  }
-});
-
-// guidelines/segqc-config.schema.json
-var segqc_config_schema_default;
-var init_segqc_config_schema = __esm({
-  "guidelines/segqc-config.schema.json"() {
-    segqc_config_schema_default = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://segqc.dev/schemas/config/1/segqc-config.schema.json",
-      title: "segqc dataset configuration (segqc.yaml)",
-      description: "Which guideline a dataset follows, where its annotations are, an optional gold reference set and when `segqc check` fails.",
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "guideline",
-        "sources"
-      ],
-      properties: {
-        guideline: {
-          description: "Path of the guideline (YAML or JSON), relative to segqc.yaml.",
-          type: "string",
-          minLength: 1
-        },
-        sources: {
-          type: "array",
-          minItems: 1,
-          items: {
-            $ref: "#/$defs/source"
-          }
-        },
-        reference: {
-          description: "A gold-standard set the annotations are scored against.",
-          $ref: "#/$defs/source"
-        },
-        gate: {
-          type: "object",
-          additionalProperties: false,
-          properties: {
-            "fail-on": {
-              enum: [
-                "error",
-                "warning",
-                "never"
-              ],
-              "x-expected": "one of error, warning or never"
-            },
-            "guideline-change": {
-              description: "A pull request that changes the guideline has every item judged under both guidelines; `warn` (default) shows how many would fail the new one in the headline, `fail` also fails the gate when any would. A new guideline that does not validate fails the gate either way. Read from the base commit.",
-              enum: [
-                "warn",
-                "fail"
-              ],
-              "x-expected": "one of warn or fail"
-            }
-          }
-        },
-        pictures: {
-          description: "The pictures of the HTML review page (segqc check --html, segqc diff --html, the Action's page). false: the page has tables only, no pixel of the dataset leaves the repository in it.",
-          oneOf: [
-            {
-              type: "boolean"
-            },
-            {
-              type: "object",
-              additionalProperties: false,
-              properties: {
-                "max-items": {
-                  description: "Items pictured at most on one page (worst first); the rest are listed. Default 50.",
-                  type: "integer",
-                  minimum: 0,
-                  maximum: 1e4
-                },
-                window: {
-                  description: "Grey window of every image under the masks, in the image's units (Hounsfield units for CT). Default: CT abdomen W400/L40 for CT images (DICOM Modality CT, or a guideline whose only modality is CT), the 1st to 99th percentiles of the slices shown otherwise.",
-                  type: "object",
-                  additionalProperties: false,
-                  required: [
-                    "width",
-                    "level"
-                  ],
-                  properties: {
-                    width: {
-                      type: "number",
-                      exclusiveMinimum: 0
-                    },
-                    level: {
-                      type: "number"
-                    }
-                  }
-                }
-              }
-            }
-          ],
-          "x-expected": "true, false or an object with max-items and window"
-        }
-      },
-      $defs: {
-        source: {
-          type: "object",
-          additionalProperties: false,
-          required: [
-            "format",
-            "path"
-          ],
-          properties: {
-            name: {
-              description: "Name of the source in reports.",
-              type: "string",
-              minLength: 1
-            },
-            format: {
-              enum: [
-                "labelstudio",
-                "nifti",
-                "dicom-seg",
-                "png"
-              ],
-              "x-expected": "one of labelstudio, nifti, dicom-seg or png"
-            },
-            path: {
-              description: "Glob of the annotation files, relative to segqc.yaml.",
-              type: "string",
-              minLength: 1
-            },
-            images: {
-              description: "Glob, or a pattern with {id} (e.g. images/{id}_0000.nii.gz), of the images the masks belong to, for geometry checks.",
-              type: "string",
-              minLength: 1
-            },
-            spacing: {
-              description: "2D only: the task data field holding the pixel spacing in mm ([row, column] or one number).",
-              type: "string",
-              pattern: "^[A-Za-z_][A-Za-z0-9_.]*$",
-              "x-expected": "a task data field name such as pixel_spacing"
-            },
-            annotator: {
-              description: "Annotator of every annotation of this source (files made outside Label Studio carry no annotator).",
-              type: "string",
-              minLength: 1
-            }
-          }
-        }
-      }
-    };
-  }
-});
-
-// shared/guideline/config.ts
-function validateConfig(text, file) {
-  const parsed = parseSource(text, file);
-  if (!parsed.doc) return { errors: parsed.errors };
-  const errors = schemaErrors(configValidator(), parsed.doc, describe);
-  if (errors.length > 0) return { errors: errors.sort(byPosition) };
-  const raw = parsed.doc.data;
-  return {
-    config: {
-      guideline: raw.guideline,
-      sources: raw.sources,
-      reference: raw.reference ?? null,
-      gate: { fail_on: raw.gate?.["fail-on"] ?? DEFAULT_FAIL_ON, guideline_change: raw.gate?.["guideline-change"] ?? DEFAULT_GUIDELINE_CHANGE_GATE },
-      pictures: picturesOf(raw.pictures)
-    },
-    errors: []
-  };
-}
-function parseConfig(text, file) {
-  const { config, errors } = validateConfig(text, file);
-  if (!config) throw new SegqcError("config.invalid", listErrors(errors), { file });
-  return config;
-}
-var DEFAULT_PICTURED_ITEMS, picturesConfig, picturesOf, validator4, configValidator, describe;
-var init_config = __esm({
-  "shared/guideline/config.ts"() {
-    "use strict";
-    init_segqc_config_schema();
-    init_errors();
-    init_document();
-    init_rule_codes();
-    DEFAULT_PICTURED_ITEMS = 50;
-    picturesConfig = (c) => c.pictures ?? picturesOf(void 0);
-    picturesOf = (p) => ({
-      enabled: p !== false,
-      max_items: typeof p === "object" ? p["max-items"] ?? DEFAULT_PICTURED_ITEMS : DEFAULT_PICTURED_ITEMS,
-      window: typeof p === "object" && p.window ? { width: p.window.width, level: p.window.level } : null
-    });
-    configValidator = () => validator4 ??= compileSchema(segqc_config_schema_default);
-    describe = (path, data2) => {
-      if (path.length === 0) return "segqc.yaml";
-      if (path[0] === "sources" && typeof path[1] === "number") {
-        const s = valueAt(data2, path.slice(0, 2));
-        const name = typeof s?.name === "string" ? s.name : typeof s?.path === "string" ? s.path : null;
-        return `source ${path[1] + 1}${name ? ` ('${name}')` : ""}`;
-      }
-      if (path[0] === "reference") return "the reference source";
-      return formatPath(path);
-    };
-  }
-});
-
-// shared/dataset/context.ts
-function guidelinePathOf(configPath, guideline) {
-  const dir = configPath.includes("/") ? configPath.slice(0, configPath.lastIndexOf("/") + 1) : "";
-  const out = [];
-  for (const part of (dir + guideline).split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") out.pop();
-    else out.push(part);
-  }
-  return out.join("/");
-}
-function loadDatasetContext(tree, configPath = "segqc.yaml") {
-  const files = new Set(tree.list());
-  if (!files.has(configPath)) throw new SegqcError("config.invalid", `no ${configPath} in ${tree.name}`, { file: configPath });
-  const dec = new TextDecoder();
-  const config = parseConfig(dec.decode(readEntry(tree, configPath)), configPath);
-  const guidelinePath = guidelinePathOf(configPath, config.guideline);
-  if (!files.has(guidelinePath)) {
-    throw new SegqcError("config.invalid", `guideline "${config.guideline}" does not exist in ${tree.name}`, { file: configPath });
-  }
-  const guidelineText = dec.decode(readEntry(tree, guidelinePath));
-  return { config, configPath, guideline: parseGuideline(guidelineText, guidelinePath), guidelinePath, guidelineText };
-}
-var init_context = __esm({
-  "shared/dataset/context.ts"() {
-    "use strict";
-    init_errors();
-    init_tree();
-    init_config();
-    init_load();
   }
 });
 
@@ -67720,6 +67558,203 @@ var init_page = __esm({
   }
 });
 
+// guidelines/segqc-config.schema.json
+var segqc_config_schema_default;
+var init_segqc_config_schema = __esm({
+  "guidelines/segqc-config.schema.json"() {
+    segqc_config_schema_default = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://segqc.dev/schemas/config/1/segqc-config.schema.json",
+      title: "segqc dataset configuration (segqc.yaml)",
+      description: "Which guideline a dataset follows, where its annotations are, an optional gold reference set and when `segqc check` fails.",
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "guideline",
+        "sources"
+      ],
+      properties: {
+        guideline: {
+          description: "Path of the guideline (YAML or JSON), relative to segqc.yaml.",
+          type: "string",
+          minLength: 1
+        },
+        sources: {
+          type: "array",
+          minItems: 1,
+          items: {
+            $ref: "#/$defs/source"
+          }
+        },
+        reference: {
+          description: "A gold-standard set the annotations are scored against.",
+          $ref: "#/$defs/source"
+        },
+        gate: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            "fail-on": {
+              enum: [
+                "error",
+                "warning",
+                "never"
+              ],
+              "x-expected": "one of error, warning or never"
+            },
+            "guideline-change": {
+              description: "A pull request that changes the guideline has every item judged under both guidelines; `warn` (default) shows how many would fail the new one in the headline, `fail` also fails the gate when any would. A new guideline that does not validate fails the gate either way. Read from the base commit.",
+              enum: [
+                "warn",
+                "fail"
+              ],
+              "x-expected": "one of warn or fail"
+            }
+          }
+        },
+        pictures: {
+          description: "The pictures of the HTML review page (segqc check --html, segqc diff --html, the Action's page). false: the page has tables only, no pixel of the dataset leaves the repository in it.",
+          oneOf: [
+            {
+              type: "boolean"
+            },
+            {
+              type: "object",
+              additionalProperties: false,
+              properties: {
+                "max-items": {
+                  description: "Items pictured at most on one page (worst first); the rest are listed. Default 50.",
+                  type: "integer",
+                  minimum: 0,
+                  maximum: 1e4
+                },
+                window: {
+                  description: "Grey window of every image under the masks, in the image's units (Hounsfield units for CT). Default: CT abdomen W400/L40 for CT images (DICOM Modality CT, or a guideline whose only modality is CT), the 1st to 99th percentiles of the slices shown otherwise.",
+                  type: "object",
+                  additionalProperties: false,
+                  required: [
+                    "width",
+                    "level"
+                  ],
+                  properties: {
+                    width: {
+                      type: "number",
+                      exclusiveMinimum: 0
+                    },
+                    level: {
+                      type: "number"
+                    }
+                  }
+                }
+              }
+            }
+          ],
+          "x-expected": "true, false or an object with max-items and window"
+        }
+      },
+      $defs: {
+        source: {
+          type: "object",
+          additionalProperties: false,
+          required: [
+            "format",
+            "path"
+          ],
+          properties: {
+            name: {
+              description: "Name of the source in reports.",
+              type: "string",
+              minLength: 1
+            },
+            format: {
+              enum: [
+                "labelstudio",
+                "nifti",
+                "dicom-seg",
+                "png"
+              ],
+              "x-expected": "one of labelstudio, nifti, dicom-seg or png"
+            },
+            path: {
+              description: "Glob of the annotation files, relative to segqc.yaml.",
+              type: "string",
+              minLength: 1
+            },
+            images: {
+              description: "Glob, or a pattern with {id} (e.g. images/{id}_0000.nii.gz), of the images the masks belong to, for geometry checks.",
+              type: "string",
+              minLength: 1
+            },
+            spacing: {
+              description: "2D only: the task data field holding the pixel spacing in mm ([row, column] or one number).",
+              type: "string",
+              pattern: "^[A-Za-z_][A-Za-z0-9_.]*$",
+              "x-expected": "a task data field name such as pixel_spacing"
+            },
+            annotator: {
+              description: "Annotator of every annotation of this source (files made outside Label Studio carry no annotator).",
+              type: "string",
+              minLength: 1
+            }
+          }
+        }
+      }
+    };
+  }
+});
+
+// shared/guideline/config.ts
+function validateConfig(text, file) {
+  const parsed = parseSource(text, file);
+  if (!parsed.doc) return { errors: parsed.errors };
+  const errors = schemaErrors(configValidator(), parsed.doc, describe);
+  if (errors.length > 0) return { errors: errors.sort(byPosition) };
+  const raw = parsed.doc.data;
+  return {
+    config: {
+      guideline: raw.guideline,
+      sources: raw.sources,
+      reference: raw.reference ?? null,
+      gate: { fail_on: raw.gate?.["fail-on"] ?? DEFAULT_FAIL_ON, guideline_change: raw.gate?.["guideline-change"] ?? DEFAULT_GUIDELINE_CHANGE_GATE },
+      pictures: picturesOf(raw.pictures)
+    },
+    errors: []
+  };
+}
+function parseConfig(text, file) {
+  const { config, errors } = validateConfig(text, file);
+  if (!config) throw new SegqcError("config.invalid", listErrors(errors), { file });
+  return config;
+}
+var DEFAULT_PICTURED_ITEMS, picturesConfig, picturesOf, validator4, configValidator, describe;
+var init_config = __esm({
+  "shared/guideline/config.ts"() {
+    "use strict";
+    init_segqc_config_schema();
+    init_errors();
+    init_document();
+    init_rule_codes();
+    DEFAULT_PICTURED_ITEMS = 50;
+    picturesConfig = (c) => c.pictures ?? picturesOf(void 0);
+    picturesOf = (p) => ({
+      enabled: p !== false,
+      max_items: typeof p === "object" ? p["max-items"] ?? DEFAULT_PICTURED_ITEMS : DEFAULT_PICTURED_ITEMS,
+      window: typeof p === "object" && p.window ? { width: p.window.width, level: p.window.level } : null
+    });
+    configValidator = () => validator4 ??= compileSchema(segqc_config_schema_default);
+    describe = (path, data2) => {
+      if (path.length === 0) return "segqc.yaml";
+      if (path[0] === "sources" && typeof path[1] === "number") {
+        const s = valueAt(data2, path.slice(0, 2));
+        const name = typeof s?.name === "string" ? s.name : typeof s?.path === "string" ? s.path : null;
+        return `source ${path[1] + 1}${name ? ` ('${name}')` : ""}`;
+      }
+      if (path[0] === "reference") return "the reference source";
+      return formatPath(path);
+    };
+  }
+});
+
 // node/git.ts
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync as existsSync3, statSync as statSync2 } from "node:fs";
@@ -67985,10 +68020,10 @@ function pullRequestBatches(plan, sharedMax, soloMax) {
     headScope: [...new Set(idx.flatMap((i2) => sides[i2].head ? itemInputs(sides[i2].head) : []))]
   }));
 }
-function diffBatch(ctx, trees2, batch, toleranceMm, each) {
+function diffBatch(ctx, trees2, batch, toleranceMm, each, exportItems) {
   const base = scopedTree(trees2.base, batch.baseScope);
   const head = scopedTree(trees2.head, batch.headScope);
-  const found = { base: discover(base, ctx, ctx.guideline), head: discover(head, ctx, ctx.guideline) };
+  const found = { base: discover(base, ctx, ctx.guideline, exportItems?.base), head: discover(head, ctx, ctx.guideline, exportItems?.head) };
   const listed = { base: new Set(base.list()), head: new Set(head.list()) };
   for (const b of batch.items) {
     const side = (which2, tree) => {
@@ -68018,29 +68053,68 @@ __export(dataset_workers_exports, {
   checkDatasetInWorkers: () => checkDatasetInWorkers,
   serveDatasetWorker: () => serveDatasetWorker
 });
+import { createHash } from "node:crypto";
 function testFault(id) {
   const fault = process.env.SEGQC_TEST_WORKER_FAULT;
   if (!fault) return;
   if (fault === `throw:${id}`) throw new Error(`test fault while checking ${id}`);
   if (fault === `exit:${id}`) process.exit(70);
 }
+function exportsRead(discoverOn) {
+  const out = [];
+  discoverOn((file, source) => {
+    out.push({ file, source });
+    return [];
+  });
+  return out;
+}
 async function checkDatasetInWorkers(tree, ctx, opts) {
   let ids = [];
   let reports = [];
   let done = 0;
-  const data2 = { root: opts.root, configPath: ctx.configPath, maxVoxels: opts.maxVoxels, pictures: Boolean(opts.pictures) };
+  const data2 = { root: opts.root, context: ctx, maxVoxels: opts.maxVoxels, pictures: Boolean(opts.pictures), jobs: opts.jobs };
+  const scanned = /* @__PURE__ */ new Map();
+  const holders = /* @__PURE__ */ new Map();
+  const prefer = /* @__PURE__ */ new Map();
+  let planned = false;
+  const plan = () => {
+    planned = true;
+    const exportItems = (file, source) => {
+      const s = scanned.get(exportKey(source, file));
+      return s && summaryItems(s);
+    };
+    const p = planCheck(tree, ctx.config, ctx.guideline, { ...opts, exportItems });
+    ids = p.items.map((i2) => i2.id);
+    reports = new Array(ids.length);
+    const batches = checkBatches(p, Math.ceil(ids.length / (opts.jobs * 4)), Math.ceil(ids.length / (opts.jobs * 256))).map((b) => ({ kind: "check", ...b }));
+    for (const b of batches) {
+      if (b.kind !== "check") continue;
+      const holder = b.scope.map((f) => holders.get(f)).find((w) => w !== void 0);
+      if (holder !== void 0) prefer.set(b, holder);
+    }
+    return batches;
+  };
   await runPool({
     script: opts.script,
     jobs: opts.jobs,
     role: { segqcWorker: "check", data: data2 },
     tasks: () => {
-      const plan = planCheck(tree, ctx.config, ctx.guideline, opts);
-      ids = plan.items.map((p) => p.id);
-      reports = new Array(ids.length);
-      return checkBatches(plan, Math.ceil(ids.length / (opts.jobs * 2)), Math.ceil(ids.length / (opts.jobs * 64)));
+      const dry = exportsRead((exportItems) => discoverItems(tree, ctx.config.sources, discoveryOptions(ctx.config, ctx.guideline, opts.maxVoxels, exportItems)));
+      if (dry.length === 0) return plan();
+      const seen = /* @__PURE__ */ new Set();
+      return dry.filter((d) => !seen.has(exportKey(d.source, d.file)) && seen.add(exportKey(d.source, d.file))).map((d) => ({ kind: "scan", ...d }));
     },
-    describe: (t) => names(t.items),
-    onMessage: (m) => {
+    more: () => planned ? [] : plan(),
+    affinity: (t) => prefer.get(t) ?? null,
+    describe: (t) => t.kind === "scan" ? t.file : names(t.items),
+    onMessage: (m, t, worker) => {
+      if (m.kind === "scanned") {
+        if (t.kind === "scan") {
+          scanned.set(exportKey(t.source, t.file), m.items);
+          holders.set(t.file, worker);
+        }
+        return;
+      }
       reports[m.index] = m.report;
       opts.onProgress?.(++done, ids.length, m.report.id);
     },
@@ -68054,34 +68128,112 @@ async function checkDatasetInWorkers(tree, ctx, opts) {
 }
 function serveCheck(data2) {
   const tree = fsTree(data2.root);
-  const ctx = loadDatasetContext(tree, data2.configPath);
+  const ctx = data2.context;
   const pictures = data2.pictures ? pageCollector(picturesConfig(ctx.config), ctx.guideline) : null;
+  const kept = new KeptExports(KEPT_EXPORT_BYTES / Math.max(1, data2.jobs));
+  const sources = ctx.config.sources;
+  const exportItems = (file, source) => kept.get(exportKey(source, file));
   serveWorker(
-    (task, post) => checkBatch(tree, ctx.config, ctx.guideline, task, data2.maxVoxels, (b, checked) => {
-      testFault(b.id);
-      pictures?.addCheckItem({ ...checked, tree });
-      post({ index: b.index, report: checked.report });
-    }),
+    (task, post) => {
+      if (task.kind === "scan") {
+        testFault(task.file);
+        const read = readLabelStudioExport(tree, task.file);
+        const items3 = labelStudioExportItems(task.file, read, sources[task.source], discoveryOptions(ctx.config, ctx.guideline, data2.maxVoxels));
+        if ("json" in read) kept.keep(exportKey(task.source, task.file), items3, read.bytes);
+        post({ kind: "scanned", items: summarizeItems(items3) });
+        return;
+      }
+      checkBatch(
+        tree,
+        ctx.config,
+        ctx.guideline,
+        task,
+        data2.maxVoxels,
+        (b, checked) => {
+          testFault(b.id);
+          pictures?.addCheckItem({ ...checked, tree });
+          post({ kind: "item", index: b.index, report: checked.report });
+        },
+        exportItems
+      );
+    },
     () => ({ message: pictures?.keptItems() ?? null })
   );
+}
+function sideExportKey(side, tree, source, file) {
+  const id = tree.objectId?.(file) ?? null;
+  return id ? `${source}\0${file}\0${id}` : `${source}\0${side}\0${file}`;
 }
 async function analyzePullRequestInWorkers(input, opts) {
   let plan = null;
   let results = [];
   let done = 0;
-  const data2 = { ...opts.sources, configPath: input.context.configPath, toleranceMm: pullRequestTolerance(input), pictures: Boolean(opts.pictures) };
+  const data2 = { ...opts.sources, context: input.context, toleranceMm: pullRequestTolerance(input), pictures: Boolean(opts.pictures), jobs: opts.jobs };
+  const ctx = input.context;
+  const trees2 = { base: input.base, head: input.head };
+  const scanned = /* @__PURE__ */ new Map();
+  const tasks = { base: /* @__PURE__ */ new Map(), head: /* @__PURE__ */ new Map() };
+  const holders = /* @__PURE__ */ new Map();
+  const prefer = /* @__PURE__ */ new Map();
+  const makePlan = (known2) => {
+    const p2 = plan = planPullRequest(input, known2);
+    results = new Array(p2.selected.length);
+    const n2 = p2.selected.length;
+    const batches = pullRequestBatches(p2, Math.ceil(n2 / (opts.jobs * 4)), Math.ceil(n2 / (opts.jobs * 256))).map((b) => ({ kind: "diff", ...b }));
+    for (const b of batches) {
+      if (b.kind !== "diff") continue;
+      const holder = [...b.baseScope, ...b.headScope].map((f) => holders.get(f)).find((w) => w !== void 0);
+      if (holder !== void 0) prefer.set(b, holder);
+    }
+    return batches;
+  };
+  const known = () => {
+    const side = (which2) => ({
+      exportItems: (file, source) => {
+        const s = scanned.get(sideExportKey(which2, trees2[which2], source, file));
+        return s && summaryItems(s);
+      },
+      tasks: (path) => tasks[which2].get(path)
+    });
+    return { base: side("base"), head: side("head") };
+  };
+  const guidelineEdited = input.changed.some((c) => c.path === ctx.guidelinePath || c.oldPath === ctx.guidelinePath);
   await runPool({
     script: opts.script,
     jobs: opts.jobs,
     role: { segqcWorker: "diff", data: data2 },
     tasks: () => {
-      plan = planPullRequest(input);
-      results = new Array(plan.selected.length);
-      const n2 = plan.selected.length;
-      return pullRequestBatches(plan, Math.ceil(n2 / (opts.jobs * 2)), Math.ceil(n2 / (opts.jobs * 64)));
+      if (guidelineEdited) return makePlan();
+      const edited = new Set(input.changed.filter((c) => c.status === "M").map((c) => c.path));
+      const scans = /* @__PURE__ */ new Map();
+      const keys = /* @__PURE__ */ new Set();
+      for (const side of ["base", "head"]) {
+        for (const { file, source } of exportsRead((exportItems) => discover(trees2[side], ctx, ctx.guideline, exportItems))) {
+          const key = sideExportKey(side, trees2[side], source, file);
+          const digest = edited.has(file);
+          if (keys.has(key) && !digest) continue;
+          keys.add(key);
+          const at = exportKey(source, file);
+          const scan = scans.get(at) ?? { kind: "scan", file, source, sides: [], digest };
+          scan.sides.push(side);
+          scans.set(at, scan);
+        }
+      }
+      return scans.size > 0 ? [...scans.values()] : makePlan(known());
     },
-    describe: (t) => names(t.items),
-    onMessage: (m) => {
+    more: () => plan ? [] : makePlan(known()),
+    affinity: (t) => prefer.get(t) ?? null,
+    describe: (t) => t.kind === "scan" ? t.file : names(t.items),
+    onMessage: (m, t, worker) => {
+      if (m.kind === "scanned") {
+        if (t.kind !== "scan") return;
+        for (const s of m.sides) {
+          scanned.set(sideExportKey(s.side, trees2[s.side], t.source, t.file), s.items);
+          if (s.tasks !== void 0) tasks[s.side].set(t.file, s.tasks && new Map(s.tasks));
+        }
+        holders.set(t.file, worker);
+        return;
+      }
       results[m.index] = m;
       input.onProgress?.(++done, results.length);
     },
@@ -68103,19 +68255,43 @@ function openSource(src, repos) {
 }
 function serveDiff(data2) {
   const repos = /* @__PURE__ */ new Map();
-  const base = openSource(data2.base, repos);
-  const head = openSource(data2.head, repos);
-  const ctx = loadDatasetContext(base, data2.configPath);
+  const trees2 = { base: openSource(data2.base, repos), head: openSource(data2.head, repos) };
+  const ctx = data2.context;
   const pictures = data2.pictures ? pageCollector(picturesConfig(ctx.config), ctx.guideline) : null;
+  const kept = new KeptExports(KEPT_EXPORT_BYTES / Math.max(1, data2.jobs));
+  const sources = ctx.config.sources;
+  const options = discoveryOptions(ctx.config, ctx.guideline);
+  const exportItems = (side) => (file, source) => kept.get(sideExportKey(side, trees2[side], source, file));
   serveWorker(
     (task, post) => {
-      base.prefetch?.(task.baseScope);
-      head.prefetch?.(task.headScope);
-      diffBatch(ctx, { base, head }, task, data2.toleranceMm, (b, d) => {
-        testFault(b.id);
-        pictures?.addDiffItem(d.entry, d.base && { ...d.base, tree: base }, d.head && { ...d.head, tree: head });
-        post({ index: b.index, entry: d.entry, base: d.base?.report ?? null, head: d.head?.report ?? null });
-      });
+      if (task.kind === "scan") {
+        testFault(task.file);
+        for (const side of task.sides) trees2[side].prefetch?.([task.file]);
+        const sides = task.sides.map((side) => {
+          const tree = trees2[side];
+          const read = readLabelStudioExport(tree, task.file);
+          const items3 = labelStudioExportItems(task.file, read, sources[task.source], options);
+          if ("json" in read) kept.keep(sideExportKey(side, tree, task.source, task.file), items3, read.bytes);
+          const texts = task.digest ? digests("json" in read ? taskTexts(read.json) : tasksByItem(tree, task.file)) : void 0;
+          return { side, items: summarizeItems(items3), tasks: texts };
+        });
+        post({ kind: "scanned", sides });
+        return;
+      }
+      trees2.base.prefetch?.(task.baseScope);
+      trees2.head.prefetch?.(task.headScope);
+      diffBatch(
+        ctx,
+        trees2,
+        task,
+        data2.toleranceMm,
+        (b, d) => {
+          testFault(b.id);
+          pictures?.addDiffItem(d.entry, d.base && { ...d.base, tree: trees2.base }, d.head && { ...d.head, tree: trees2.head });
+          post({ kind: "item", index: b.index, entry: d.entry, base: d.base?.report ?? null, head: d.head?.report ?? null });
+        },
+        { base: exportItems("base"), head: exportItems("head") }
+      );
     },
     () => ({ message: pictures?.keptItems() ?? null })
   );
@@ -68125,21 +68301,41 @@ function serveDatasetWorker(role2) {
   else if (role2.segqcWorker === "diff") serveDiff(role2.data);
   else throw new Error(`unknown segqc worker "${role2.segqcWorker}"`);
 }
-var names;
+var names, KEPT_EXPORT_BYTES, KeptExports, exportKey, digests;
 var init_dataset_workers = __esm({
   "node/dataset-workers.ts"() {
     "use strict";
     init_fs_tree();
     init_worker_pool();
     init_errors();
-    init_context();
     init_check();
+    init_items();
+    init_scope();
     init_page();
     init_config();
     init_git();
     init_pull_request();
     init_pull_request_batch();
     names = (items3) => items3.length <= 3 ? items3.map((i2) => i2.id).join(", ") : `${items3[0].id} \u2026 ${items3[items3.length - 1].id} (${items3.length} items)`;
+    KEPT_EXPORT_BYTES = 512 * 1024 * 1024;
+    KeptExports = class {
+      constructor(budget) {
+        this.budget = budget;
+      }
+      budget;
+      kept = /* @__PURE__ */ new Map();
+      bytes = 0;
+      keep(key, items3, bytes) {
+        if (this.bytes + bytes > this.budget) return;
+        this.bytes += bytes;
+        this.kept.set(key, items3);
+      }
+      get(key) {
+        return this.kept.get(key);
+      }
+    };
+    exportKey = (source, file) => `${source}\0${file}`;
+    digests = (texts) => texts && [...texts].map(([id, text]) => [id, createHash("sha256").update(text).digest("hex")]);
   }
 });
 
@@ -73014,7 +73210,34 @@ init_pull_request();
 init_dataset_workers();
 init_diff();
 init_git();
-init_context();
+
+// shared/dataset/context.ts
+init_errors();
+init_tree();
+init_config();
+init_load();
+function guidelinePathOf(configPath, guideline) {
+  const dir = configPath.includes("/") ? configPath.slice(0, configPath.lastIndexOf("/") + 1) : "";
+  const out = [];
+  for (const part of (dir + guideline).split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") out.pop();
+    else out.push(part);
+  }
+  return out.join("/");
+}
+function loadDatasetContext(tree, configPath = "segqc.yaml") {
+  const files = new Set(tree.list());
+  if (!files.has(configPath)) throw new SegqcError("config.invalid", `no ${configPath} in ${tree.name}`, { file: configPath });
+  const dec = new TextDecoder();
+  const config = parseConfig(dec.decode(readEntry(tree, configPath)), configPath);
+  const guidelinePath = guidelinePathOf(configPath, config.guideline);
+  if (!files.has(guidelinePath)) {
+    throw new SegqcError("config.invalid", `guideline "${config.guideline}" does not exist in ${tree.name}`, { file: configPath });
+  }
+  const guidelineText = dec.decode(readEntry(tree, guidelinePath));
+  return { config, configPath, guideline: parseGuideline(guidelineText, guidelinePath), guidelinePath, guidelineText };
+}
 
 // node/write-atomic.ts
 init_errors();
@@ -73947,9 +74170,9 @@ import { isAbsolute, join as join3 } from "node:path";
 // node/cache.ts
 import { existsSync as existsSync4, mkdirSync, readFileSync as readFileSync4, renameSync as renameSync2, writeFileSync as writeFileSync2 } from "node:fs";
 import { join as join2 } from "node:path";
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 function cacheKey(parts) {
-  const h3 = createHash("sha256");
+  const h3 = createHash2("sha256");
   for (const p of parts) {
     const s = p === null ? "\0null" : String(p);
     h3.update(`${s.length}:${s}
@@ -73996,7 +74219,6 @@ function openDiskCache(dir) {
 
 // node/history-walk.ts
 init_tree();
-init_context();
 init_config();
 init_hash();
 init_glob();
