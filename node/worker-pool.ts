@@ -196,7 +196,7 @@ export interface TaskFeed<Task> {
 }
 
 /** What `startPool` runs: as `runPool`, but the tasks come from `submit` while the workers run. */
-export type FeedOptions<Task, Message, Final> = Omit<PoolOptions<Task, Message, Final>, 'tasks'> & {
+export type FeedOptions<Task, Message, Final> = Omit<PoolOptions<Task, Message, Final>, 'tasks' | 'more' | 'affinity'> & {
   /** Tasks that may wait for a worker (default 2 a worker): the feeder waits beyond that, so memory stays bounded. */
   queue?: number;
 };
@@ -225,7 +225,7 @@ export function startPool<Task, Message, Final = unknown>(opts: FeedOptions<Task
   const freeRoom = () => {
     while (room.length > 0 && tasks.length - next < limit) room.shift()!.resolve();
   };
-  const start = () => {
+  const start = (index: number) => {
     const w = new Worker(opts.script, { workerData: opts.role });
     let current: number | null = null;
     let done = false;
@@ -246,7 +246,7 @@ export function startPool<Task, Message, Final = unknown>(opts: FeedOptions<Task
     w.on('message', (m: FromWorker) => {
       if (failure) return;
       try {
-        if (m.type === 'message') opts.onMessage(m.message as Message, tasks[m.id]);
+        if (m.type === 'message') opts.onMessage(m.message as Message, tasks[m.id], index);
         else if (m.type === 'done') {
           (tasks as Array<Task | undefined>)[m.id] = undefined;
           give();
@@ -267,7 +267,7 @@ export function startPool<Task, Message, Final = unknown>(opts: FeedOptions<Task
     workers.push(w);
     give();
   };
-  for (let i = 0; i < Math.max(1, opts.jobs); i++) start();
+  for (let i = 0; i < Math.max(1, opts.jobs); i++) start(i);
   return {
     submit: (task) => {
       if (failure) return Promise.reject(failure);
