@@ -19492,7 +19492,7 @@ function startPool(opts) {
   const freeRoom = () => {
     while (room.length > 0 && tasks.length - next < limit) room.shift().resolve();
   };
-  const start = () => {
+  const start = (index) => {
     const w = new Worker(opts.script, { workerData: opts.role });
     let current = null;
     let done = false;
@@ -19513,7 +19513,7 @@ function startPool(opts) {
     w.on("message", (m) => {
       if (failure) return;
       try {
-        if (m.type === "message") opts.onMessage(m.message, tasks[m.id]);
+        if (m.type === "message") opts.onMessage(m.message, tasks[m.id], index);
         else if (m.type === "done") {
           tasks[m.id] = void 0;
           give();
@@ -19534,7 +19534,7 @@ function startPool(opts) {
     workers.push(w);
     give();
   };
-  for (let i2 = 0; i2 < Math.max(1, opts.jobs); i2++) start();
+  for (let i2 = 0; i2 < Math.max(1, opts.jobs); i2++) start(i2);
   return {
     submit: (task) => {
       if (failure) return Promise.reject(failure);
@@ -74163,7 +74163,7 @@ import { join as join4 } from "node:path";
 init_errors();
 init_git();
 import { execFileSync as execFileSync2 } from "node:child_process";
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import { existsSync as existsSync5, readFileSync as readFileSync5 } from "node:fs";
 import { isAbsolute, join as join3 } from "node:path";
 
@@ -74558,7 +74558,6 @@ function readAhead(stream, plan, sizes, budget) {
 // node/history-workers.ts
 init_errors();
 init_tree();
-init_context();
 init_items();
 init_check();
 init_git();
@@ -74716,7 +74715,7 @@ function blobIds(top, sha, prefix) {
   }
   return out;
 }
-var sha256 = (text) => createHash2("sha256").update(text, "utf8").digest("hex");
+var sha256 = (text) => createHash3("sha256").update(text, "utf8").digest("hex");
 var isSidecar2 = (p) => p.endsWith(".segqc.json") || p.endsWith(".review.json");
 var parentDir2 = (p) => {
   const parts = p.split("/");
@@ -74853,7 +74852,7 @@ async function walkHistory(dir, opts) {
     return tree.files;
   };
   const stepKey = (c) => cacheKey(["step", CACHE_FORMAT, opts.toolVersion, c.sha, c.parent, prefix, opts.configPath, boundary.has(c.sha) ? "boundary" : ""]);
-  const exportKey = (ch) => cacheKey(["export-diff", CACHE_FORMAT, ch.oldOid, ch.newOid]);
+  const exportKey2 = (ch) => cacheKey(["export-diff", CACHE_FORMAT, ch.oldOid, ch.newOid]);
   const cachedSteps = commits.map((c) => opts.cache.get("step", stepKey(c)));
   const todo = commits.filter((c, i2) => !cachedSteps[i2] && !boundary.has(c.sha));
   const changes = changesOf(top, todo, prefix);
@@ -74868,7 +74867,7 @@ async function walkHistory(dir, opts) {
       const exportChanges = all.filter((ch) => ch.newOid !== null && loaded.isExport(ch.path));
       const missing = [];
       for (const ch of exportChanges) {
-        const diff = opts.cache.get("export", exportKey(ch))?.diff;
+        const diff = opts.cache.get("export", exportKey2(ch))?.diff;
         if (diff !== void 0) {
           cachedDiffs.set(ch, diff);
           continue;
@@ -74945,7 +74944,7 @@ async function walkHistory(dir, opts) {
       const after = versions.get(`${ch.path}\0${ch.newOid}`);
       const before2 = ch.oldOid ? versions.get(`${ch.path}\0${ch.oldOid}`) : null;
       const diff = after.parsed === null ? null : diffParsedExports(before2?.parsed ?? null, after.parsed, sha256);
-      opts.cache.put("export", exportKey(ch), { diff });
+      opts.cache.put("export", exportKey2(ch), { diff });
       diffs.set(ch, diff);
     }
     for (const ch of exportChanges) {
