@@ -93,22 +93,50 @@ function envelope2D(outer: MaskRef, shape: Vec3, crop: Crop, from?: { e: Envelop
   const [c0, r0] = crop.box;
   const w = shape[0];
   const { data, value } = outer;
-  // Rows outside j0..j1 (image rows) of an envelope on the same crop keep their runs.
-  const old = from?.e.flat && from.e.crop.box.every((x, k) => x === crop.box[k]) ? from.e.flat : null;
+  // Rows of the last envelope's crop outside j0..j1 (image rows) keep their container runs (the edit's box holds
+  // every container voxel outside the last crop).
+  const old = from?.e.flat ?? null;
+  const [oc0, or0] = from ? from.e.crop.box : [0, 0];
+  const [ocx, ocy] = from ? from.e.crop.size : [0, 0];
+  const same = old !== null && oc0 === c0 && ocx === cx;
   // Background runs, crop columns [bs, be], by row.
   const bStart = new Int32Array(cy + 1);
   let bs: number[] = [], be: number[] = [];
-  const cont = old ? old.cont.slice() : new Uint8Array(cx * cy);
+  const cont = new Uint8Array(cx * cy);
   for (let j = 0; j < cy; j++) {
     bStart[j] = bs.length;
-    if (old && (j + r0 < from!.j0 || j + r0 > from!.j1)) {
-      for (let t = old.bStart[j]; t < old.bStart[j + 1]; t++) {
-        bs.push(old.bs[t]);
-        be.push(old.be[t]);
+    const oj = j + r0 - or0;
+    if (old && oj >= 0 && oj < ocy && (j + r0 < from!.j0 || j + r0 > from!.j1)) {
+      if (same) {
+        for (let t = old.bStart[j + r0 - or0]; t < old.bStart[oj + 1]; t++) {
+          bs.push(old.bs[t]);
+          be.push(old.be[t]);
+        }
+        cont.set(old.cont.subarray(oj * ocx, (oj + 1) * ocx), j * cx);
+        continue;
+      }
+      // The container runs between the old background runs, in image columns, then the background between them.
+      let from2 = c0;
+      let prevEnd = 0;
+      const ob0 = old.bStart[oj], ob1 = old.bStart[oj + 1];
+      for (let t = ob0; t <= ob1; t++) {
+        const a = prevEnd, b = t < ob1 ? old.bs[t] - 1 : ocx - 1;
+        if (t < ob1) prevEnd = old.be[t] + 1;
+        if (b < a) continue;
+        const ia = a + oc0, ib = b + oc0;
+        if (ia > from2) {
+          bs.push(from2 - c0);
+          be.push(ia - 1 - c0);
+        }
+        cont.fill(1, j * cx + ia - c0, j * cx + ib - c0 + 1);
+        from2 = ib + 1;
+      }
+      if (from2 <= c0 + cx - 1) {
+        bs.push(from2 - c0);
+        be.push(cx - 1);
       }
       continue;
     }
-    if (old) cont.fill(0, j * cx, (j + 1) * cx);
     const row = (j + r0) * w + c0;
     let i = 0;
     while (i < cx) {
@@ -528,8 +556,15 @@ function carriedOver(outer: MaskRef, shape: Vec3, memo: WeakMap<object, Map<stri
   if (same) return prev.mm;
   // The container's box: the last one where the edit cannot have moved it, else found again.
   const lastBox = prev.mm.get(`bbox:${value}`) as Box | null | undefined;
-  const inside = lastBox && changed[0] > lastBox[0] && changed[1] > lastBox[1] && changed[2] < lastBox[3] && changed[3] < lastBox[4];
-  const ob = inside && hasEdgeRowsAndColumns(outer, shape, lastBox) ? lastBox : boundingBox(outer, shape);
+  // Outside the edit's box the container is as it was, inside the last box: the last box with the container's voxels
+  // in the edit's box holds them all, and is the box when each of its edge rows and columns has one.
+  let ob: Box | null = null;
+  if (lastBox) {
+    const c = boxWithin(outer, w, [Math.max(0, changed[0]), Math.max(0, changed[1]), Math.min(w - 1, changed[2]), Math.min(h - 1, changed[3])]);
+    const u = c ? (unionBox(lastBox, c) as Box) : lastBox;
+    if (hasEdgeRowsAndColumns(outer, shape, u)) ob = u;
+  }
+  ob ??= boundingBox(outer, shape);
   if (!ob) return null;
   const crop = cropAround(ob, [1, 1, 1], shape);
   const next = envelope2D(outer, shape, crop, { e, j0: changed[1], j1: changed[3] });
@@ -562,6 +597,24 @@ function carriedOver(outer: MaskRef, shape: Vec3, memo: WeakMap<object, Map<stri
     mm.set(key, rows);
   }
   return mm;
+}
+
+/** Box of a 2D mask's voxels within pixel box `b` (null: none). */
+function boxWithin(m: MaskRef, w: number, b: PixelBox): Box | null {
+  const { data, value } = m;
+  let box: Box | null = null;
+  for (let j = b[1]; j <= b[3]; j++) {
+    for (let i = b[0]; i <= b[2]; i++) {
+      if (data[j * w + i] !== value) continue;
+      if (!box) box = [i, j, 0, i, j, 0];
+      else {
+        if (i < box[0]) box[0] = i;
+        if (i > box[3]) box[3] = i;
+        box[4] = j;
+      }
+    }
+  }
+  return box;
 }
 
 /** Whether a 2D mask has a voxel on each edge row and column of `b` (then `b` is still its box, if it holds them all). */
