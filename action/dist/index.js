@@ -63866,20 +63866,46 @@ function envelope2D(outer, shape, crop, from) {
   const [c0, r0] = crop.box;
   const w = shape[0];
   const { data: data2, value: value2 } = outer;
-  const old = from?.e.flat && from.e.crop.box.every((x2, k) => x2 === crop.box[k]) ? from.e.flat : null;
+  const old = from?.e.flat ?? null;
+  const [oc0, or0] = from ? from.e.crop.box : [0, 0];
+  const [ocx, ocy] = from ? from.e.crop.size : [0, 0];
+  const same2 = old !== null && oc0 === c0 && ocx === cx;
   const bStart = new Int32Array(cy + 1);
   let bs = [], be = [];
-  const cont = old ? old.cont.slice() : new Uint8Array(cx * cy);
+  const cont = new Uint8Array(cx * cy);
   for (let j = 0; j < cy; j++) {
     bStart[j] = bs.length;
-    if (old && (j + r0 < from.j0 || j + r0 > from.j1)) {
-      for (let t = old.bStart[j]; t < old.bStart[j + 1]; t++) {
-        bs.push(old.bs[t]);
-        be.push(old.be[t]);
+    const oj = j + r0 - or0;
+    if (old && oj >= 0 && oj < ocy && (j + r0 < from.j0 || j + r0 > from.j1)) {
+      if (same2) {
+        for (let t = old.bStart[j + r0 - or0]; t < old.bStart[oj + 1]; t++) {
+          bs.push(old.bs[t]);
+          be.push(old.be[t]);
+        }
+        cont.set(old.cont.subarray(oj * ocx, (oj + 1) * ocx), j * cx);
+        continue;
+      }
+      let from2 = c0;
+      let prevEnd = 0;
+      const ob0 = old.bStart[oj], ob1 = old.bStart[oj + 1];
+      for (let t = ob0; t <= ob1; t++) {
+        const a = prevEnd, b = t < ob1 ? old.bs[t] - 1 : ocx - 1;
+        if (t < ob1) prevEnd = old.be[t] + 1;
+        if (b < a) continue;
+        const ia = a + oc0, ib = b + oc0;
+        if (ia > from2) {
+          bs.push(from2 - c0);
+          be.push(ia - 1 - c0);
+        }
+        cont.fill(1, j * cx + ia - c0, j * cx + ib - c0 + 1);
+        from2 = ib + 1;
+      }
+      if (from2 <= c0 + cx - 1) {
+        bs.push(from2 - c0);
+        be.push(cx - 1);
       }
       continue;
     }
-    if (old) cont.fill(0, j * cx, (j + 1) * cx);
     const row = (j + r0) * w + c0;
     let i2 = 0;
     while (i2 < cx) {
@@ -64229,8 +64255,13 @@ function carriedOver(outer, shape, memo, edits) {
   }
   if (same2) return prev.mm;
   const lastBox = prev.mm.get(`bbox:${value2}`);
-  const inside = lastBox && changed[0] > lastBox[0] && changed[1] > lastBox[1] && changed[2] < lastBox[3] && changed[3] < lastBox[4];
-  const ob = inside && hasEdgeRowsAndColumns(outer, shape, lastBox) ? lastBox : boundingBox(outer, shape);
+  let ob = null;
+  if (lastBox) {
+    const c = boxWithin(outer, w, [Math.max(0, changed[0]), Math.max(0, changed[1]), Math.min(w - 1, changed[2]), Math.min(h3 - 1, changed[3])]);
+    const u = c ? unionBox(lastBox, c) : lastBox;
+    if (hasEdgeRowsAndColumns(outer, shape, u)) ob = u;
+  }
+  ob ??= boundingBox(outer, shape);
   if (!ob) return null;
   const crop = cropAround(ob, [1, 1, 1], shape);
   const next = envelope2D(outer, shape, crop, { e: e2, j0: changed[1], j1: changed[3] });
@@ -64260,6 +64291,22 @@ function carriedOver(outer, shape, memo, edits) {
     mm2.set(key, rows);
   }
   return mm2;
+}
+function boxWithin(m, w, b) {
+  const { data: data2, value: value2 } = m;
+  let box = null;
+  for (let j = b[1]; j <= b[3]; j++) {
+    for (let i2 = b[0]; i2 <= b[2]; i2++) {
+      if (data2[j * w + i2] !== value2) continue;
+      if (!box) box = [i2, j, 0, i2, j, 0];
+      else {
+        if (i2 < box[0]) box[0] = i2;
+        if (i2 > box[3]) box[3] = i2;
+        box[4] = j;
+      }
+    }
+  }
+  return box;
 }
 function hasEdgeRowsAndColumns(m, shape, b) {
   const w = shape[0];
