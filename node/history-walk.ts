@@ -409,7 +409,7 @@ export async function walkHistory(dir: string, opts: HistoryWalkOptions): Promis
     return out;
   };
 
-  const judge = historyJudge({ jobs: opts.jobs ?? 1, script: opts.script, contexts: judgeContexts });
+  const judge = historyJudge({ jobs: opts.jobs ?? 1, script: opts.script, contexts: judgeContexts, inThread: 2 * BATCH_ITEMS });
   // Item results being judged, by cache key: a later step with the same key waits for them as it would read the cache.
   const inflight = new Map<string, Promise<ItemReport | null>>();
 

@@ -75,19 +75,24 @@ export interface Judge {
 
 const describe = (t: JudgeTask) => `${t.ids.length <= 3 ? t.ids.join(', ') : `${t.ids[0]} … ${t.ids[t.ids.length - 1]} (${t.ids.length} items)`} at commit ${t.commit.sha.slice(0, 7)}`;
 
-/** Judges batches in this thread (`jobs` 1, or no worker script), else on `jobs` worker threads started at the first batch. */
-export function historyJudge(opts: { jobs: number; script?: URL | null; contexts: Map<string, DatasetContext> }): Judge {
+/**
+ * Judges batches in this thread (`jobs` 1, or no worker script), else on `jobs` worker threads. The first
+ * `inThread` items are judged here all the same: a worker costs its start and its own guideline schemas, more than a
+ * run after one more commit judges.
+ */
+export function historyJudge(opts: { jobs: number; script?: URL | null; contexts: Map<string, DatasetContext>; inThread?: number }): Judge {
   const script = opts.script;
-  if (opts.jobs <= 1 || !script) {
-    return {
-      submit: async (task) => ({ result: Promise.resolve(judgeBatch(task, opts.contexts)) }),
-      close: async () => undefined,
-    };
-  }
+  const here = async (task: JudgeTask) => ({ result: Promise.resolve(judgeBatch(task, opts.contexts)) });
+  if (opts.jobs <= 1 || !script) return { submit: here, close: async () => undefined };
   let feed: TaskFeed<JudgeTask> | null = null;
+  let early = opts.inThread ?? 0;
   const waiting = new Map<JudgeTask, { resolve: (r: JudgeResult) => void; reject: (e: unknown) => void }>();
   return {
     submit: async (task) => {
+      if (!feed && early >= task.ids.length) {
+        early -= task.ids.length;
+        return here(task);
+      }
       feed ??= startPool<JudgeTask, JudgeResult>({
         script,
         jobs: opts.jobs,
