@@ -2,7 +2,7 @@
  * A content-addressed result cache on disk (default `.segqc/cache/` beside the dataset): JSON values under a key
  * derived from git object ids, so an entry never goes stale; a damaged entry is a miss, never an error.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rename, writeFile, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 
@@ -10,6 +10,8 @@ import { createHash } from 'node:crypto';
 export interface ResultCache {
   get<T>(kind: string, key: string): T | undefined;
   put(kind: string, key: string, value: unknown): void;
+  /** Resolves when every value put is stored (a cache on disk writes them while its caller goes on). */
+  flush?(): Promise<void>;
 }
 
 /** A cache key: sha256 of the parts, each part length-prefixed so no two lists collide. */
@@ -22,10 +24,20 @@ export function cacheKey(parts: Array<string | number | null>): string {
   return h.digest('hex');
 }
 
-/** Opens (creating on first write) the cache at `dir`; a `.gitignore` of `*` keeps it out of git. */
+/**
+ * Opens (creating on first write) the cache at `dir`; a `.gitignore` of `*` keeps it out of git. A value is written
+ * to a file of its own then renamed into place, by Node's thread pool: `flush` waits for the writes.
+ */
 export function openDiskCache(dir: string): ResultCache {
   let ready = false;
   const made = new Set<string>();
+  let writing = 0;
+  let written = 0;
+  const idle: Array<() => void> = [];
+  const settled = () => {
+    written++;
+    if (written === writing) for (const f of idle.splice(0)) f();
+  };
   const pathOf = (kind: string, key: string) => join(dir, kind, key.slice(0, 2), `${key}.json`);
   return {
     get<T>(kind: string, key: string): T | undefined {
@@ -50,14 +62,17 @@ export function openDiskCache(dir: string): ResultCache {
         mkdirSync(parent, { recursive: true });
         made.add(parent);
       }
-      const tmp = `${p}.${process.pid}.tmp`;
+      // A cache that cannot be written only costs time: errors are dropped.
+      let text: string;
       try {
-        writeFileSync(tmp, JSON.stringify(value));
-        renameSync(tmp, p);
+        text = JSON.stringify(value);
       } catch {
-        // A cache that cannot be written only costs time.
+        return;
       }
+      const tmp = `${p}.${process.pid}.${writing++}.tmp`;
+      writeFile(tmp, text, (e) => (e ? settled() : rename(tmp, p, () => settled())));
     },
+    flush: () => (written === writing ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve))),
   };
 }
 

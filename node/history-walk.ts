@@ -599,6 +599,7 @@ export async function walkHistory(dir: string, opts: HistoryWalkOptions): Promis
     for (const s of streams) s.close();
   }
   const walked = await Promise.all(steps);
+  await opts.cache.flush?.();
   const notes: string[] = [];
   if (shallow) {
     notes.push(`this is a shallow clone: the history seen is ${commits.length} commit${commits.length === 1 ? '' : 's'}; fetch the rest with git fetch --unshallow (on GitHub: actions/checkout with fetch-depth: 0)`);
