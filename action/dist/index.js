@@ -74215,7 +74215,7 @@ import { existsSync as existsSync5, readFileSync as readFileSync5 } from "node:f
 import { isAbsolute, join as join3 } from "node:path";
 
 // node/cache.ts
-import { existsSync as existsSync4, mkdirSync, readFileSync as readFileSync4, renameSync as renameSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { existsSync as existsSync4, mkdirSync, readFileSync as readFileSync4, rename as rename2, writeFile as writeFile2, writeFileSync as writeFileSync2 } from "node:fs";
 import { join as join2 } from "node:path";
 import { createHash as createHash2 } from "node:crypto";
 function cacheKey(parts) {
@@ -74230,6 +74230,13 @@ function cacheKey(parts) {
 function openDiskCache(dir) {
   let ready = false;
   const made = /* @__PURE__ */ new Set();
+  let writing = 0;
+  let written = 0;
+  const idle = [];
+  const settled = () => {
+    written++;
+    if (written === writing) for (const f of idle.splice(0)) f();
+  };
   const pathOf = (kind, key) => join2(dir, kind, key.slice(0, 2), `${key}.json`);
   return {
     get(kind, key) {
@@ -74254,13 +74261,16 @@ function openDiskCache(dir) {
         mkdirSync(parent, { recursive: true });
         made.add(parent);
       }
-      const tmp = `${p}.${process.pid}.tmp`;
+      let text;
       try {
-        writeFileSync2(tmp, JSON.stringify(value2));
-        renameSync2(tmp, p);
+        text = JSON.stringify(value2);
       } catch {
+        return;
       }
-    }
+      const tmp = `${p}.${process.pid}.${writing++}.tmp`;
+      writeFile2(tmp, text, (e2) => e2 ? settled() : rename2(tmp, p, () => settled()));
+    },
+    flush: () => written === writing ? Promise.resolve() : new Promise((resolve4) => idle.push(resolve4))
   };
 }
 
@@ -74644,16 +74654,17 @@ function judgeBatch(task, contexts) {
 var describe2 = (t) => `${t.ids.length <= 3 ? t.ids.join(", ") : `${t.ids[0]} \u2026 ${t.ids[t.ids.length - 1]} (${t.ids.length} items)`} at commit ${t.commit.sha.slice(0, 7)}`;
 function historyJudge(opts) {
   const script = opts.script;
-  if (opts.jobs <= 1 || !script) {
-    return {
-      submit: async (task) => ({ result: Promise.resolve(judgeBatch(task, opts.contexts)) }),
-      close: async () => void 0
-    };
-  }
+  const here = async (task) => ({ result: Promise.resolve(judgeBatch(task, opts.contexts)) });
+  if (opts.jobs <= 1 || !script) return { submit: here, close: async () => void 0 };
   let feed = null;
+  let early = opts.inThread ?? 0;
   const waiting = /* @__PURE__ */ new Map();
   return {
     submit: async (task) => {
+      if (!feed && early >= task.ids.length) {
+        early -= task.ids.length;
+        return here(task);
+      }
       feed ??= startPool({
         script,
         jobs: opts.jobs,
@@ -74965,7 +74976,7 @@ async function walkHistory(dir, opts) {
     });
     return out;
   };
-  const judge = historyJudge({ jobs: opts.jobs ?? 1, script: opts.script, contexts: judgeContexts });
+  const judge = historyJudge({ jobs: opts.jobs ?? 1, script: opts.script, contexts: judgeContexts, inThread: 2 * BATCH_ITEMS });
   const inflight = /* @__PURE__ */ new Map();
   const planStep = async (c, allChanges) => {
     const base = { commit: c, guideline: null, failOn: "error", items: [] };
@@ -75145,6 +75156,7 @@ async function walkHistory(dir, opts) {
     for (const s of streams) s.close();
   }
   const walked = await Promise.all(steps);
+  await opts.cache.flush?.();
   const notes = [];
   if (shallow) {
     notes.push(`this is a shallow clone: the history seen is ${commits.length} commit${commits.length === 1 ? "" : "s"}; fetch the rest with git fetch --unshallow (on GitHub: actions/checkout with fetch-depth: 0)`);
