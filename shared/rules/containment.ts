@@ -55,8 +55,8 @@ interface Envelope {
   distSpacing: string;
   /** On a 2D image, the face voxels by row (found with `boundary`). */
   faceRows: FaceRows | null;
-  /** On a 2D image, the container's voxels in the crop (0/1) and the envelope's runs by crop row (crop columns). */
-  flat: { cont: Uint8Array; start: Int32Array; rs: Int32Array; re: Int32Array; bStart: Int32Array; bs: Int32Array; be: Int32Array } | null;
+  /** On a 2D image, the envelope's runs and the background's by crop row (crop columns); `env` is then empty. */
+  flat: { start: Int32Array; rs: Int32Array; re: Int32Array; bStart: Int32Array; bs: Int32Array; be: Int32Array } | null;
 }
 
 /** Face voxels of a 2D envelope by crop row: row r's image columns are `col[start[r]..start[r + 1])`, ascending. */
@@ -102,7 +102,6 @@ function envelope2D(outer: MaskRef, shape: Vec3, crop: Crop, from?: { e: Envelop
   // Background runs, crop columns [bs, be], by row.
   const bStart = new Int32Array(cy + 1);
   let bs: number[] = [], be: number[] = [];
-  const cont = new Uint8Array(cx * cy);
   for (let j = 0; j < cy; j++) {
     bStart[j] = bs.length;
     const oj = j + r0 - or0;
@@ -112,7 +111,6 @@ function envelope2D(outer: MaskRef, shape: Vec3, crop: Crop, from?: { e: Envelop
           bs.push(old.bs[t]);
           be.push(old.be[t]);
         }
-        cont.set(old.cont.subarray(oj * ocx, (oj + 1) * ocx), j * cx);
         continue;
       }
       // The container runs between the old background runs, in image columns, then the background between them.
@@ -128,7 +126,6 @@ function envelope2D(outer: MaskRef, shape: Vec3, crop: Crop, from?: { e: Envelop
           bs.push(from2 - c0);
           be.push(ia - 1 - c0);
         }
-        cont.fill(1, j * cx + ia - c0, j * cx + ib - c0 + 1);
         from2 = ib + 1;
       }
       if (from2 <= c0 + cx - 1) {
@@ -140,9 +137,7 @@ function envelope2D(outer: MaskRef, shape: Vec3, crop: Crop, from?: { e: Envelop
     const row = (j + r0) * w + c0;
     let i = 0;
     while (i < cx) {
-      const a0 = i;
       while (i < cx && data[row + i] === value) i++;
-      if (i > a0) cont.fill(1, j * cx + a0, j * cx + i);
       if (i === cx) break;
       const a = i;
       while (i < cx && data[row + i] !== value) i++;
@@ -173,7 +168,7 @@ function envelope2D(outer: MaskRef, shape: Vec3, crop: Crop, from?: { e: Envelop
   // Envelope runs: the crop less the outside background runs.
   const eStart = new Int32Array(cy + 1);
   const es: number[] = [], ee: number[] = [];
-  const env = new Uint8Array(cx * cy);
+  const env = new Uint8Array(0);
   const outside = root(parent, nb);
   for (let j = 0; j < cy; j++) {
     eStart[j] = es.length;
@@ -185,7 +180,6 @@ function envelope2D(outer: MaskRef, shape: Vec3, crop: Crop, from?: { e: Envelop
       if (to >= from) {
         es.push(from);
         ee.push(to);
-        env.fill(1, j * cx + from, j * cx + to + 1);
       }
       if (!last) from = be[t] + 1;
     }
@@ -231,7 +225,7 @@ function envelope2D(outer: MaskRef, shape: Vec3, crop: Crop, from?: { e: Envelop
     dist: new Map(),
     distSpacing: '',
     faceRows: { start: fStart, col: Int32Array.from(cols) },
-    flat: { cont, start: eStart, rs: Int32Array.from(es), re: Int32Array.from(ee), ...background },
+    flat: { start: eStart, rs: Int32Array.from(es), re: Int32Array.from(ee), ...background },
   };
 }
 
@@ -438,28 +432,48 @@ interface OutsideRows {
 const NO_COLS = new Int32Array(0);
 const NO_D2 = new Float64Array(0);
 
+/** Pushes the voxels of row `j` of a 2D inner mask, columns i0..i1, that lie outside the envelope (walking its runs). */
+function outsideInRow(e: Envelope, inner: MaskRef, w: number, j: number, i0: number, i1: number, out: number[]): void {
+  const { start, rs, re } = e.flat!;
+  const { data, value } = inner;
+  const r = j - e.crop.box[1];
+  const c0 = e.crop.box[0];
+  const inCrop = r >= 0 && r < e.crop.size[1];
+  let t = inCrop ? start[r] : 0;
+  const end = inCrop ? start[r + 1] : 0;
+  const base = j * w;
+  for (let i = i0; i <= i1; i++) {
+    if (data[base + i] !== value) continue;
+    const ci = i - c0;
+    while (t < end && re[t] < ci) t++;
+    if (t < end && rs[t] <= ci) continue;
+    out.push(base + i);
+  }
+}
+
+/** Whether voxel (i, j) of a 2D image was in the container an envelope was built from (not in its crop's background runs). */
+function wasContainer(e: Envelope, i: number, j: number): boolean {
+  const { bStart, bs, be } = e.flat!;
+  const r = j - e.crop.box[1], ci = i - e.crop.box[0];
+  if (r < 0 || r >= e.crop.size[1] || ci < 0 || ci >= e.crop.size[0]) return false;
+  let lo = bStart[r], hi = bStart[r + 1];
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if (be[m] < ci) lo = m + 1;
+    else hi = m;
+  }
+  return !(lo < bStart[r + 1] && bs[lo] <= ci);
+}
+
 /**
  * Measures rows j0..j1 of `rows` again between columns c0 and c1 (the inner mask's voxels lie in `ib`); the voxels
  * kept in those rows outside the columns stay as they are.
  */
 function fillOutsideRows(rows: OutsideRows, e: Envelope, inner: MaskRef, shape: Vec3, ib: Box, spacing: Vec3, tol2: number, j0: number, j1: number, c0: number, c1: number): void {
   const w = shape[0];
-  const [ex, ey] = e.crop.size;
-  const [e0, e1] = e.crop.box;
-  const { data, value } = inner;
   const i0 = Math.max(c0, ib[0]), i1 = Math.min(c1, ib[3]);
   const at: number[] = [];
-  for (let j = Math.max(j0, ib[1]); j <= Math.min(j1, ib[4]); j++) {
-    const ej = j - e1;
-    const rowIn = ej >= 0 && ej < ey;
-    const base = j * w;
-    const envRow = ej * ex - e0;
-    for (let i = i0; i <= i1; i++) {
-      if (data[base + i] !== value) continue;
-      if (rowIn && i >= e0 && i < e0 + ex && e.env[envRow + i] === 1) continue;
-      at.push(base + i);
-    }
-  }
+  for (let j = Math.max(j0, ib[1]); j <= Math.min(j1, ib[4]); j++) outsideInRow(e, inner, w, j, i0, i1, at);
   const found = at.length ? distancesByColumn(e, Int32Array.from(at), shape, spacing) : NO_D2;
   const limit = tol2 * (1 + 1e-9);
   let q = 0;
@@ -538,16 +552,13 @@ function carriedOver(outer: MaskRef, shape: Vec3, memo: WeakMap<object, Map<stri
   const e = prev.mm.get(envKey) as Envelope | undefined;
   if (!e?.flat) return null;
   const [w, h] = shape;
-  const [cx, cy] = e.crop.size;
+  const cy = e.crop.size[1];
   const [c0, r0] = e.crop.box;
   const { data, value } = outer;
   let same = true;
   for (let j = Math.max(0, changed[1]); j <= Math.min(h - 1, changed[3]) && same; j++) {
-    const cj = j - r0;
     for (let i = Math.max(0, changed[0]); i <= Math.min(w - 1, changed[2]); i++) {
-      const ci = i - c0;
-      const was = cj >= 0 && cj < cy && ci >= 0 && ci < cx ? e.flat.cont[cj * cx + ci] === 1 : false;
-      if ((data[j * w + i] === value) !== was) {
+      if ((data[j * w + i] === value) !== wasContainer(e, i, j)) {
         same = false;
         break;
       }
@@ -741,7 +752,8 @@ export function outsideEnvelope(inner: MaskRef, outer: MaskRef | null, geometry:
   const [e0, e1, e2] = e.crop.box;
   const { data, value } = inner;
   const out: number[] = [];
-  for (let k = ib[2]; k <= ib[5]; k++) {
+  if (e.flat) for (let j = ib[1]; j <= ib[4]; j++) outsideInRow(e, inner, shape[0], j, ib[0], ib[3], out);
+  else for (let k = ib[2]; k <= ib[5]; k++) {
     const ek = k - e2;
     for (let j = ib[1]; j <= ib[4]; j++) {
       const ej = j - e1;
