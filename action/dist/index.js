@@ -63872,7 +63872,6 @@ function envelope2D(outer, shape, crop, from) {
   const same2 = old !== null && oc0 === c0 && ocx === cx;
   const bStart = new Int32Array(cy + 1);
   let bs = [], be = [];
-  const cont = new Uint8Array(cx * cy);
   for (let j = 0; j < cy; j++) {
     bStart[j] = bs.length;
     const oj = j + r0 - or0;
@@ -63882,7 +63881,6 @@ function envelope2D(outer, shape, crop, from) {
           bs.push(old.bs[t]);
           be.push(old.be[t]);
         }
-        cont.set(old.cont.subarray(oj * ocx, (oj + 1) * ocx), j * cx);
         continue;
       }
       let from2 = c0;
@@ -63897,7 +63895,6 @@ function envelope2D(outer, shape, crop, from) {
           bs.push(from2 - c0);
           be.push(ia - 1 - c0);
         }
-        cont.fill(1, j * cx + ia - c0, j * cx + ib - c0 + 1);
         from2 = ib + 1;
       }
       if (from2 <= c0 + cx - 1) {
@@ -63909,9 +63906,7 @@ function envelope2D(outer, shape, crop, from) {
     const row = (j + r0) * w + c0;
     let i2 = 0;
     while (i2 < cx) {
-      const a0 = i2;
       while (i2 < cx && data2[row + i2] === value2) i2++;
-      if (i2 > a0) cont.fill(1, j * cx + a0, j * cx + i2);
       if (i2 === cx) break;
       const a = i2;
       while (i2 < cx && data2[row + i2] !== value2) i2++;
@@ -63940,7 +63935,7 @@ function envelope2D(outer, shape, crop, from) {
   }
   const eStart = new Int32Array(cy + 1);
   const es = [], ee = [];
-  const env = new Uint8Array(cx * cy);
+  const env = new Uint8Array(0);
   const outside = root(parent, nb);
   for (let j = 0; j < cy; j++) {
     eStart[j] = es.length;
@@ -63952,7 +63947,6 @@ function envelope2D(outer, shape, crop, from) {
       if (to >= from2) {
         es.push(from2);
         ee.push(to);
-        env.fill(1, j * cx + from2, j * cx + to + 1);
       }
       if (!last) from2 = be[t] + 1;
     }
@@ -63995,7 +63989,7 @@ function envelope2D(outer, shape, crop, from) {
     dist: /* @__PURE__ */ new Map(),
     distSpacing: "",
     faceRows: { start: fStart, col: Int32Array.from(cols) },
-    flat: { cont, start: eStart, rs: Int32Array.from(es), re: Int32Array.from(ee), ...background }
+    flat: { start: eStart, rs: Int32Array.from(es), re: Int32Array.from(ee), ...background }
   };
 }
 function faceVoxels(e2, shape) {
@@ -64156,24 +64150,40 @@ function distancesOutside(e2, at, shape, ib, spacing) {
   }
   return d2;
 }
+function outsideInRow(e2, inner, w, j, i0, i1, out) {
+  const { start, rs, re } = e2.flat;
+  const { data: data2, value: value2 } = inner;
+  const r = j - e2.crop.box[1];
+  const c0 = e2.crop.box[0];
+  const inCrop = r >= 0 && r < e2.crop.size[1];
+  let t = inCrop ? start[r] : 0;
+  const end = inCrop ? start[r + 1] : 0;
+  const base = j * w;
+  for (let i2 = i0; i2 <= i1; i2++) {
+    if (data2[base + i2] !== value2) continue;
+    const ci = i2 - c0;
+    while (t < end && re[t] < ci) t++;
+    if (t < end && rs[t] <= ci) continue;
+    out.push(base + i2);
+  }
+}
+function wasContainer(e2, i2, j) {
+  const { bStart, bs, be } = e2.flat;
+  const r = j - e2.crop.box[1], ci = i2 - e2.crop.box[0];
+  if (r < 0 || r >= e2.crop.size[1] || ci < 0 || ci >= e2.crop.size[0]) return false;
+  let lo = bStart[r], hi = bStart[r + 1];
+  while (lo < hi) {
+    const m = lo + hi >> 1;
+    if (be[m] < ci) lo = m + 1;
+    else hi = m;
+  }
+  return !(lo < bStart[r + 1] && bs[lo] <= ci);
+}
 function fillOutsideRows(rows, e2, inner, shape, ib, spacing, tol2, j0, j1, c0, c1) {
   const w = shape[0];
-  const [ex, ey] = e2.crop.size;
-  const [e0, e1] = e2.crop.box;
-  const { data: data2, value: value2 } = inner;
   const i0 = Math.max(c0, ib[0]), i1 = Math.min(c1, ib[3]);
   const at = [];
-  for (let j = Math.max(j0, ib[1]); j <= Math.min(j1, ib[4]); j++) {
-    const ej = j - e1;
-    const rowIn = ej >= 0 && ej < ey;
-    const base = j * w;
-    const envRow = ej * ex - e0;
-    for (let i2 = i0; i2 <= i1; i2++) {
-      if (data2[base + i2] !== value2) continue;
-      if (rowIn && i2 >= e0 && i2 < e0 + ex && e2.env[envRow + i2] === 1) continue;
-      at.push(base + i2);
-    }
-  }
+  for (let j = Math.max(j0, ib[1]); j <= Math.min(j1, ib[4]); j++) outsideInRow(e2, inner, w, j, i0, i1, at);
   const found = at.length ? distancesByColumn(e2, Int32Array.from(at), shape, spacing) : NO_D2;
   const limit = tol2 * (1 + 1e-9);
   let q = 0;
@@ -64238,16 +64248,13 @@ function carriedOver(outer, shape, memo, edits) {
   const e2 = prev.mm.get(envKey);
   if (!e2?.flat) return null;
   const [w, h3] = shape;
-  const [cx, cy] = e2.crop.size;
+  const cy = e2.crop.size[1];
   const [c0, r0] = e2.crop.box;
   const { data: data2, value: value2 } = outer;
   let same2 = true;
   for (let j = Math.max(0, changed[1]); j <= Math.min(h3 - 1, changed[3]) && same2; j++) {
-    const cj = j - r0;
     for (let i2 = Math.max(0, changed[0]); i2 <= Math.min(w - 1, changed[2]); i2++) {
-      const ci = i2 - c0;
-      const was = cj >= 0 && cj < cy && ci >= 0 && ci < cx ? e2.flat.cont[cj * cx + ci] === 1 : false;
-      if (data2[j * w + i2] === value2 !== was) {
+      if (data2[j * w + i2] === value2 !== wasContainer(e2, i2, j)) {
         same2 = false;
         break;
       }
@@ -64413,7 +64420,8 @@ function outsideEnvelope(inner, outer, geometry, toleranceMm, innerBox, memo, ed
   const [e0, e1, e22] = e2.crop.box;
   const { data: data2, value: value2 } = inner;
   const out = [];
-  for (let k = ib[2]; k <= ib[5]; k++) {
+  if (e2.flat) for (let j = ib[1]; j <= ib[4]; j++) outsideInRow(e2, inner, shape[0], j, ib[0], ib[3], out);
+  else for (let k = ib[2]; k <= ib[5]; k++) {
     const ek = k - e22;
     for (let j = ib[1]; j <= ib[4]; j++) {
       const ej = j - e1;
