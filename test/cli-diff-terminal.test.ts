@@ -10,11 +10,10 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { clock, progressLine, progressReporter } from '../cli/progress.js';
 import { runDiff } from '../cli/commands/diff.js';
-import { encodeNifti } from '../shared/formats/nifti-write.js';
-import { axisGeometry } from '../shared/model.js';
 import { COMMENT_MARKER } from '../shared/report/render-diff.js';
 import { MemoryGitRepository } from './memory-git.js';
 import { ROOT, TestRepo } from './action-runner.js';
+import { boxMask } from './box-mask.js';
 
 describe('the progress bar', () => {
   it('items done of the total, and the time left from the pace so far', () => {
@@ -54,17 +53,9 @@ describe('the progress bar', () => {
   });
 });
 
-const grid = axisGeometry([12, 12, 6], [1, 1, 2]);
-/** A label map holding boxes [i0, i1) × [j0, j1) × [k0, k1) of value 1. */
-const mask = (boxes: Array<[number, number, number, number, number, number]>) => {
-  const [nx, ny, nz] = grid.shape;
-  const data = new Uint8Array(nx * ny * nz);
-  for (const [i0, i1, j0, j1, k0, k1] of boxes) for (let k = k0; k < k1; k++) for (let j = j0; j < j1; j++) for (let i = i0; i < i1; i++) data[i + nx * (j + ny * k)] = 1;
-  return encodeNifti({ geometry: grid, data }, { gzip: true });
-};
-const organ = mask([[2, 8, 2, 8, 1, 5]]);
-const grown = mask([[2, 9, 2, 8, 1, 5]]);
-const split = mask([[2, 8, 2, 8, 1, 5], [10, 12, 10, 12, 0, 1]]);
+const organ = boxMask([[2, 8, 2, 8, 1, 5]]);
+const grown = boxMask([[2, 9, 2, 8, 1, 5]]);
+const split = boxMask([[2, 8, 2, 8, 1, 5], [10, 12, 10, 12, 0, 1]]);
 const files = {
   'segqc.yaml': 'guideline: guideline.yaml\nsources:\n  - name: masks\n    format: nifti\n    path: labels/*.nii.gz\n',
   'guideline.yaml': 'schema_version: 1\nid: organ\nversion: 1.0.0\ntitle: Organ\nlabels:\n  - name: Organ\n    value: 1\n    max_components: 1\n',

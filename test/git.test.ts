@@ -10,11 +10,10 @@ import { delimiter, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { openGitRepository, type GitRepository } from '../node/git.js';
 import { isSegqcError } from '../shared/errors.js';
-import { encodeNifti } from '../shared/formats/nifti-write.js';
-import { axisGeometry } from '../shared/model.js';
 import { runDiff } from '../cli/commands/diff.js';
 import { MemoryGitRepository } from './memory-git.js';
 import { TestRepo } from './action-runner.js';
+import { boxMask } from './box-mask.js';
 
 /** Deterministic bytes of every value. */
 function noise(n: number, seed: number): Uint8Array {
@@ -236,18 +235,9 @@ describe('who changed each file: the authors of the commits since the base', () 
 });
 
 describe('segqc diff on an in-memory repository', () => {
-  // A 12×12×6 grid of 1×1×2 mm voxels: one voxel is 2 mm³.
-  const grid = axisGeometry([12, 12, 6], [1, 1, 2]);
-  /** A label map holding boxes [i0, i1) × [j0, j1) × [k0, k1) of value 1. */
-  const mask = (boxes: Array<[number, number, number, number, number, number]>) => {
-    const [nx, ny, nz] = grid.shape;
-    const data = new Uint8Array(nx * ny * nz);
-    for (const [i0, i1, j0, j1, k0, k1] of boxes) for (let k = k0; k < k1; k++) for (let j = j0; j < j1; j++) for (let i = i0; i < i1; i++) data[i + nx * (j + ny * k)] = 1;
-    return encodeNifti({ geometry: grid, data }, { gzip: true });
-  };
-  const organ = mask([[2, 8, 2, 8, 1, 5]]); // 6×6×4 voxels = 288 mm³
-  const grown = mask([[2, 9, 2, 8, 1, 5]]); // 7×6×4 voxels = 336 mm³
-  const split = mask([[2, 8, 2, 8, 1, 5], [10, 12, 10, 12, 0, 1]]); // a second island
+  const organ = boxMask([[2, 8, 2, 8, 1, 5]]); // 6×6×4 voxels = 288 mm³
+  const grown = boxMask([[2, 9, 2, 8, 1, 5]]); // 7×6×4 voxels = 336 mm³
+  const split = boxMask([[2, 8, 2, 8, 1, 5], [10, 12, 10, 12, 0, 1]]); // a second island
   const files = {
     'ct/segqc.yaml': 'guideline: guideline.yaml\nsources:\n  - name: masks\n    format: nifti\n    path: labels/*.nii.gz\n',
     'ct/guideline.yaml': 'schema_version: 1\nid: organ\nversion: 1.0.0\ntitle: Organ\nlabels:\n  - name: Organ\n    value: 1\n    max_components: 1\n',

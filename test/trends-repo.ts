@@ -5,30 +5,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { encodeNifti } from '../shared/formats/nifti-write.js';
-import { axisGeometry } from '../shared/model.js';
+import { boxMask } from './box-mask.js';
 
-const grid = axisGeometry([12, 12, 6], [1, 1, 2]);
-/** A label map holding boxes [i0, i1) × [j0, j1) × [k0, k1) of value 1 (one voxel is 2 mm³). */
-const mask = (boxes: Array<[number, number, number, number, number, number]>) => {
-  const [nx, ny, nz] = grid.shape;
-  const data = new Uint8Array(nx * ny * nz);
-  for (const [i0, i1, j0, j1, k0, k1] of boxes) for (let k = k0; k < k1; k++) for (let j = j0; j < j1; j++) for (let i = i0; i < i1; i++) data[i + nx * (j + ny * k)] = 1;
-  return encodeNifti({ geometry: grid, data }, { gzip: true });
-};
 
 // Each kind of mask with the findings the guideline below gives it (Organ: at least 100 mm³, one piece).
 export const KINDS = {
   // 6×6×4 voxels = 288 mm³: nothing.
-  organ: { bytes: mask([[2, 8, 2, 8, 1, 5]]), findings: 0 },
+  organ: { bytes: boxMask([[2, 8, 2, 8, 1, 5]]), findings: 0 },
   // One column of voxels more, 7×6×4 = 336 mm³: nothing.
-  grown: { bytes: mask([[2, 9, 2, 8, 1, 5]]), findings: 0 },
+  grown: { bytes: boxMask([[2, 9, 2, 8, 1, 5]]), findings: 0 },
   // The organ and a 2×2×1 island: components.too_many.
-  islands: { bytes: mask([[2, 8, 2, 8, 1, 5], [10, 12, 10, 12, 0, 1]]), findings: 1 },
+  islands: { bytes: boxMask([[2, 8, 2, 8, 1, 5], [10, 12, 10, 12, 0, 1]]), findings: 1 },
   // 2×2×2 voxels = 16 mm³: volume.below_min.
-  tiny: { bytes: mask([[2, 4, 2, 4, 1, 3]]), findings: 1 },
+  tiny: { bytes: boxMask([[2, 4, 2, 4, 1, 3]]), findings: 1 },
   // 16 + 8 mm³ in two pieces: volume.below_min and components.too_many.
-  tinyIslands: { bytes: mask([[2, 4, 2, 4, 1, 3], [10, 12, 10, 12, 0, 1]]), findings: 2 },
+  tinyIslands: { bytes: boxMask([[2, 4, 2, 4, 1, 3], [10, 12, 10, 12, 0, 1]]), findings: 2 },
 };
 export type Kind = keyof typeof KINDS;
 
