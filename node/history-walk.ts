@@ -28,7 +28,7 @@ import { historyJudge, type JudgeResult, type JudgeTask } from './history-worker
 const CACHE_FORMAT = 2;
 const MAX_BUFFER = 1024 * 1024 * 1024;
 /** Bytes of Label Studio exports read ahead of the walk, at most (one export at least). */
-const READ_AHEAD_BYTES = 32 * 1024 * 1024;
+const READ_AHEAD_BYTES = 16 * 1024 * 1024;
 /** Items judged together, at most: a large step (an import) is cut so that every worker thread takes a share. */
 const BATCH_ITEMS = 24;
 
