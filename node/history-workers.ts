@@ -119,8 +119,19 @@ export function historyJudge(opts: { jobs: number; script?: URL | null; contexts
   };
 }
 
+/** A test hook: `SEGQC_TEST_WORKER_FAULT=throw:ID` (or `exit:ID`) makes the worker given item ID fail that way. */
+function testFault(ids: string[]): void {
+  const fault = process.env.SEGQC_TEST_WORKER_FAULT;
+  if (!fault) return;
+  if (ids.some((id) => fault === `throw:${id}`)) throw new Error(`test fault at ${fault.slice(6)}`);
+  if (ids.some((id) => fault === `exit:${id}`)) process.exit(70);
+}
+
 /** Serves batches in a worker thread (the bundle's entry calls it for the role `history`). */
 export function serveHistoryWorker(): void {
   const contexts = new Map<string, DatasetContext>();
-  serveWorker<JudgeTask, JudgeResult, null>((task, post) => post(judgeBatch(task, contexts)));
+  serveWorker<JudgeTask, JudgeResult, null>((task, post) => {
+    testFault(task.ids);
+    post(judgeBatch(task, contexts));
+  });
 }

@@ -171,6 +171,19 @@ describe('segqc history --jobs', () => {
     expect(JSON.stringify(inThread, null, 2) + '\n').toBe(one.json);
   });
 
+  it('a worker thread that throws or exits ends the run with a message naming its items and commit, never a hang', () => {
+    for (const how of ['throw', 'exit']) {
+      const r = spawnSync(process.execPath, [join(root, 'bin/segqc.js'), 'history', dir, '--no-cache', '--quiet', '--jobs', '2'], {
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, SEGQC_TEST_WORKER_FAULT: `${how}:case_20` },
+      });
+      expect(r.signal, how).toBeNull();
+      expect(r.status, how).toBe(2);
+      expect(r.stderr, how).toMatch(/a worker thread (failed|stopped \(exit code 70\)) while checking case_\d+ … case_\d+ \(\d+ items\) at commit [0-9a-f]{7}/);
+    }
+  });
+
   it('a bad --jobs is a clear usage error', () => {
     const r = spawnSync(process.execPath, [join(root, 'bin/segqc.js'), 'history', dir, '--no-cache', '--jobs', '0'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
