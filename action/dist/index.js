@@ -74702,7 +74702,7 @@ function historyJudge(opts) {
 // node/history-walk.ts
 var CACHE_FORMAT = 2;
 var MAX_BUFFER2 = 1024 * 1024 * 1024;
-var READ_AHEAD_BYTES = 32 * 1024 * 1024;
+var READ_AHEAD_BYTES = 16 * 1024 * 1024;
 var BATCH_ITEMS = 24;
 function git2(top, args) {
   try {
