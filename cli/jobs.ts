@@ -6,7 +6,7 @@ export interface RunOptions {
   workerScript?: URL;
 }
 
-export const jobsHelp = '  --jobs N                 check items on N worker threads (default: the number of cores; 1: in this thread)\n';
+export const jobsHelp = '  --jobs N                 check items on N threads, this one and N-1 worker threads (default: the number of cores; 1: this thread only)\n';
 
 /** The worker threads a command asks for: `--jobs`, else the number of cores. */
 export const jobsFromFlags = (flags: Record<string, string | boolean | undefined>): number => (flags.jobs !== undefined ? parseJobs(String(flags.jobs)) : defaultJobs());

@@ -1,7 +1,8 @@
 /** `segqc check` and pull-request diffs on worker threads: batches of items checked where they are read, reports back in the plan's order. */
 import { createHash } from 'node:crypto';
 import { fsTree } from './fs-tree.js';
-import { runPool, serveWorker, type WorkerRole } from './worker-pool.js';
+import { isMainThread, type MessagePort } from 'node:worker_threads';
+import { WorkerExit, runPool, serveWorker, type WorkerRole } from './worker-pool.js';
 import { SegqcError } from '../shared/errors.js';
 import type { DatasetContext } from '../shared/dataset/context.js';
 import { checkBatch, checkBatches, checkReport, discoveryOptions, planCheck, type BatchItem, type CheckOptions } from '../shared/dataset/check.js';
@@ -28,6 +29,7 @@ import {
 } from '../shared/dataset/pull-request.js';
 import { diffBatch, pullRequestBatches, type DiffBatch } from '../shared/dataset/pull-request-batch.js';
 import type { ItemDiff } from '../shared/report/diff.js';
+import { useNodeInflate } from './inflate.js';
 
 /** What a check worker opens by itself: the dataset directory; its config as the main thread read it, and whether to sample pictures. */
 interface CheckWorkerData {
@@ -46,7 +48,10 @@ function testFault(id: string): void {
   const fault = process.env.SEGQC_TEST_WORKER_FAULT;
   if (!fault) return;
   if (fault === `throw:${id}`) throw new Error(`test fault while checking ${id}`);
-  if (fault === `exit:${id}`) process.exit(70);
+  if (fault === `exit:${id}`) {
+    if (isMainThread) throw new WorkerExit(70);
+    process.exit(70);
+  }
 }
 
 const names = (items: Array<{ id: string }>) => (items.length <= 3 ? items.map((i) => i.id).join(', ') : `${items[0].id} … ${items[items.length - 1].id} (${items.length} items)`);
@@ -81,6 +86,9 @@ class KeptExports {
     return this.kept.get(key);
   }
 }
+
+/** Batches no worker holds first (items of their own files: 3D maps, the costliest), then the exports' batches. */
+const firstUnheld = <T>(batches: T[], prefer: Map<T, number>): T[] => [...batches.filter((b) => !prefer.has(b)), ...batches.filter((b) => prefer.has(b))];
 
 const exportKey = (source: number, file: string) => `${source}\0${file}`;
 
@@ -126,12 +134,14 @@ export async function checkDatasetInWorkers(tree: DatasetTree, ctx: DatasetConte
       const holder = b.scope.map((f) => holders.get(f)).find((w) => w !== undefined);
       if (holder !== undefined) prefer.set(b, holder);
     }
-    return batches;
+    return firstUnheld(batches, prefer);
   };
   await runPool<CheckTask, CheckMessage, KeptPictures | null>({
     script: opts.script,
     jobs: opts.jobs,
     role: { segqcWorker: 'check', data },
+    // This thread checks items too: it is faster at it than a worker thread, and would wait otherwise.
+    local: (port) => serveCheck(data, port),
     tasks: () => {
       const dry = exportsRead((exportItems) => discoverItems(tree, ctx.config.sources as SourceSpec[], discoveryOptions(ctx.config, ctx.guideline, opts.maxVoxels, exportItems)));
       if (dry.length === 0) return plan();
@@ -161,7 +171,8 @@ export async function checkDatasetInWorkers(tree: DatasetTree, ctx: DatasetConte
   return checkReport(reports as ItemReport[], ctx.config, ctx.guideline, opts);
 }
 
-function serveCheck(data: CheckWorkerData): void {
+function serveCheck(data: CheckWorkerData, local?: MessagePort): void {
+  useNodeInflate();
   const tree = fsTree(data.root);
   const ctx = data.context;
   const pictures = data.pictures ? pageCollector(picturesConfig(ctx.config), ctx.guideline) : null;
@@ -193,6 +204,7 @@ function serveCheck(data: CheckWorkerData): void {
       );
     },
     () => ({ message: pictures?.keptItems() ?? null }),
+    local,
   );
 }
 
@@ -263,7 +275,7 @@ export async function analyzePullRequestInWorkers(input: PullRequestInput, opts:
       const holder = [...b.baseScope, ...b.headScope].map((f) => holders.get(f)).find((w) => w !== undefined);
       if (holder !== undefined) prefer.set(b, holder);
     }
-    return batches;
+    return firstUnheld(batches, prefer);
   };
   const known = (): PlanKnown => {
     const side = (which: Side) => ({
@@ -280,6 +292,7 @@ export async function analyzePullRequestInWorkers(input: PullRequestInput, opts:
     script: opts.script,
     jobs: opts.jobs,
     role: { segqcWorker: 'diff', data },
+    local: (port) => serveDiff(data, port),
     tasks: () => {
       if (guidelineEdited) return makePlan();
       const edited = new Set(input.changed.filter((c) => c.status === 'M').map((c) => c.path));
@@ -334,7 +347,8 @@ function openSource(src: TreeSource, repos: Map<string, GitRepository>): Dataset
   return repo.commitTree(src.sha, src.prefix);
 }
 
-function serveDiff(data: DiffWorkerData): void {
+function serveDiff(data: DiffWorkerData, local?: MessagePort): void {
+  useNodeInflate();
   const repos = new Map<string, GitRepository>();
   const trees = { base: openSource(data.base, repos), head: openSource(data.head, repos) };
   const ctx = data.context;
@@ -375,6 +389,7 @@ function serveDiff(data: DiffWorkerData): void {
       );
     },
     () => ({ message: pictures?.keptItems() ?? null }),
+    local,
   );
 }
 

@@ -1,6 +1,6 @@
 /** Node's zlib as the raw deflate decoder of the readers (shared/ keeps its own for the browser). */
 import { inflateRawSync } from 'node:zlib';
-import type { RawInflate } from '../shared/formats/gzip.js';
+import { useHostInflate, type RawInflate } from '../shared/formats/gzip.js';
 
 interface InflateInfo {
   buffer: Buffer;
@@ -13,3 +13,6 @@ export const nodeInflate: RawInflate = (deflate, maxBytes, expectedBytes) => {
   const { buffer, engine } = inflateRawSync(deflate, opts) as unknown as InflateInfo;
   return { out: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length), consumed: engine.bytesWritten };
 };
+
+/** Makes Node's zlib the decoder of every whole gzip stream this thread reads (dataset commands, their worker threads). */
+export const useNodeInflate = (): void => useHostInflate(nodeInflate);

@@ -4,7 +4,7 @@
  * naming the task, never a hang. Workers run the bundle that started them (`script`), which hands them to
  * `serveWorker` when `workerRole()` says it is one.
  */
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { MessageChannel, Worker, isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { availableParallelism, cpus } from 'node:os';
 import { SegqcError } from '../shared/errors.js';
 
@@ -32,7 +32,19 @@ export function parseJobs(text: string, what = '--jobs'): number {
 }
 
 type ToWorker = { type: 'task'; id: number; task: unknown } | { type: 'finish' };
-type FromWorker = { type: 'message'; id: number; message: unknown } | { type: 'done'; id: number } | { type: 'finished'; message: unknown };
+type FromWorker =
+  | { type: 'message'; id: number; message: unknown }
+  | { type: 'done'; id: number }
+  | { type: 'finished'; message: unknown }
+  | { type: 'failed'; id: number | null; detail: string }
+  | { type: 'stopped'; id: number | null; code: number };
+
+/** Thrown by a task served in the main thread where a worker thread would exit with `code` (a test's fault). */
+export class WorkerExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
 
 /** A pool's work: the tasks, in the order they are handed out, and where the workers' messages go. */
 export interface PoolOptions<Task, Message, Final> {
@@ -58,12 +70,41 @@ export interface PoolOptions<Task, Message, Final> {
    * task that is its own or anyone's, else the last task left (the smallest, when tasks come largest first).
    */
   affinity?: (task: Task) => number | null;
+  /**
+   * Serves tasks in this thread on `port`, as a worker thread serves them (`serveWorker` with that port): this thread
+   * is then worker 0, and `jobs - 1` worker threads start.
+   */
+  local?: (port: MessagePort) => void;
+}
+
+/** What the pool talks to: a worker thread, or the port this thread serves tasks on. */
+interface Endpoint {
+  postMessage(m: ToWorker): void;
+  on(event: 'message', f: (m: FromWorker) => void): void;
+  on(event: 'error', f: (e: unknown) => void): void;
+  on(event: 'exit', f: (code: number) => void): void;
+  terminate(): unknown;
+}
+
+function localEndpoint(serve: (port: MessagePort) => void): Endpoint {
+  const { port1, port2 } = new MessageChannel();
+  serve(port2);
+  return {
+    postMessage: (m) => port1.postMessage(m),
+    on: ((event: string, f: (m: FromWorker) => void) => {
+      if (event === 'message') port1.on('message', f);
+    }) as Endpoint['on'],
+    terminate: () => {
+      port1.close();
+      port2.close();
+    },
+  };
 }
 
 /** Runs tasks on `jobs` worker threads; rejects with an `internal` error naming the task when a worker fails. */
 export function runPool<Task, Message, Final = unknown>(opts: PoolOptions<Task, Message, Final>): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const workers: Array<{ worker: Worker; give: () => void; idle: () => boolean; finish: () => void }> = [];
+    const workers: Array<{ worker: Endpoint; give: () => void; idle: () => boolean; finish: () => void }> = [];
     const tasks: Task[] = [];
     const taken: boolean[] = [];
     let left = 0;
@@ -83,17 +124,18 @@ export function runPool<Task, Message, Final = unknown>(opts: PoolOptions<Task, 
       }
       left += more.length;
     };
-    const pick = (w: number): number | null => {
+    // A worker's own task or anyone's, first in order; else, when it may, the last task left (another's).
+    const pick = (w: number, steal: boolean): number | null => {
       if (left === 0) return null;
-      let any: number | null = null;
+      let other: number | null = null;
       for (let i = 0; i < tasks.length; i++) {
         if (taken[i]) continue;
         if (!opts.affinity) return i;
         const a = opts.affinity(tasks[i]);
         if (a === null || a === w) return i;
-        any = i;
+        other = i;
       }
-      return any;
+      return steal ? other : null;
     };
     // Every worker is free and no task is left: the next phase's tasks, or the end.
     const settle = () => {
@@ -111,34 +153,38 @@ export function runPool<Task, Message, Final = unknown>(opts: PoolOptions<Task, 
       } else for (const w of workers) w.finish();
     };
     const start = (index: number) => {
-      const w = new Worker(opts.script, { workerData: opts.role });
-      let current: number | null = null;
+      const local = index === 0 && opts.local !== undefined;
+      const w: Endpoint = local ? localEndpoint(opts.local!) : new Worker(opts.script, { workerData: opts.role });
+      // A worker thread holds a second task while it runs one, so it never waits for this thread; this thread, one.
+      const depth = local ? 1 : 2;
+      const held: number[] = [];
       let done = false;
-      let idle = false;
       const give = () => {
-        const i = pick(index);
-        if (i === null) {
-          current = null;
-          idle = true;
-          settle();
-          return;
+        while (held.length < depth) {
+          const i = pick(index, held.length === 0);
+          if (i === null) break;
+          taken[i] = true;
+          left--;
+          held.push(i);
+          w.postMessage({ type: 'task', id: i, task: tasks[i] } satisfies ToWorker);
         }
-        idle = false;
-        taken[i] = true;
-        left--;
-        current = i;
-        w.postMessage({ type: 'task', id: i, task: tasks[i] } satisfies ToWorker);
+        if (held.length === 0) settle();
       };
       const finish = () => {
-        idle = false;
+        held.push(-1);
         w.postMessage({ type: 'finish' } satisfies ToWorker);
       };
-      const where = () => (current === null ? 'after its last task' : `while checking ${opts.describe(tasks[current])}`);
+      const at = (id: number | null) => (id === null || id < 0 ? 'after its last task' : `while checking ${opts.describe(tasks[id])}`);
+      const where = () => at(held.length === 0 ? null : held[0]);
       w.on('message', (m: FromWorker) => {
         if (failed) return;
         try {
           if (m.type === 'message') opts.onMessage(m.message as Message, tasks[m.id], index);
-          else if (m.type === 'done') give();
+          else if (m.type === 'done') {
+            held.splice(held.indexOf(m.id), 1);
+            give();
+          } else if (m.type === 'failed') fail(`a worker thread failed ${at(m.id)}: ${m.detail}`);
+          else if (m.type === 'stopped') fail(`a worker thread stopped (exit code ${m.code}) ${at(m.id)}`);
           else {
             done = true;
             opts.onFinished?.(m.message as Final);
@@ -153,7 +199,7 @@ export function runPool<Task, Message, Final = unknown>(opts: PoolOptions<Task, 
       w.on('exit', (code) => {
         if (!done) fail(`a worker thread stopped (exit code ${code}) ${where()}`);
       });
-      workers.push({ worker: w, give, idle: () => idle, finish });
+      workers.push({ worker: w, give, idle: () => held.length === 0, finish });
     };
     for (let i = 0; i < Math.max(1, opts.jobs); i++) start(i);
     try {
@@ -168,15 +214,17 @@ export function runPool<Task, Message, Final = unknown>(opts: PoolOptions<Task, 
 
 /**
  * Serves tasks in a worker thread: `handle` runs each, posting messages with `post` (typed arrays may be
- * transferred); `finish` gives the worker's last message when the main thread has no task left.
+ * transferred); `finish` gives the worker's last message when the main thread has no task left. A task that throws
+ * fails the pool, naming the task. Given `local` (the port of a pool's `local` option), it serves them in this thread.
  */
 export function serveWorker<Task, Message, Final>(
   handle: (task: Task, post: (message: Message, transfer?: ArrayBuffer[]) => void) => void,
   finish: () => { message: Final; transfer?: ArrayBuffer[] } = () => ({ message: null as Final }),
+  local?: MessagePort,
 ): void {
-  const port = parentPort;
+  const port = local ?? parentPort;
   if (!port) throw new Error('serveWorker runs in a worker thread');
-  port.on('message', (m: ToWorker) => {
+  const serve = (m: ToWorker) => {
     if (m.type === 'finish') {
       const last = finish();
       port.postMessage({ type: 'finished', message: last.message } satisfies FromWorker, last.transfer ?? []);
@@ -184,6 +232,15 @@ export function serveWorker<Task, Message, Final>(
     }
     handle(m.task as Task, (message, transfer) => port.postMessage({ type: 'message', id: m.id, message } satisfies FromWorker, transfer ?? []));
     port.postMessage({ type: 'done', id: m.id } satisfies FromWorker);
+  };
+  // A task that throws is reported on this port, after the messages of the tasks before it, naming its task.
+  port.on('message', (m: ToWorker) => {
+    try {
+      serve(m);
+    } catch (e) {
+      const id = m.type === 'task' ? m.id : null;
+      port.postMessage((e instanceof WorkerExit ? { type: 'stopped', id, code: e.code } : { type: 'failed', id, detail: (e as Error)?.message ?? String(e) }) satisfies FromWorker);
+    }
   });
 }
 
@@ -250,12 +307,13 @@ export function startPool<Task, Message, Final = unknown>(opts: FeedOptions<Task
         else if (m.type === 'done') {
           (tasks as Array<Task | undefined>)[m.id] = undefined;
           give();
-        } else {
+        } else if (m.type === 'finished') {
           done = true;
           opts.onFinished?.(m.message as Final);
           void w.terminate();
           if (++finished === workers.length) ended?.resolve();
-        }
+        } else if (m.type === 'failed') fail(`a worker thread failed ${where()}: ${m.detail}`);
+        else fail(`a worker thread stopped (exit code ${m.code}) ${where()}`);
       } catch (e) {
         fail(`the main thread failed on a worker's answer: ${(e as Error)?.message ?? String(e)}`);
       }

@@ -19341,7 +19341,7 @@ var init_shard = __esm({
 });
 
 // node/worker-pool.ts
-import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+import { MessageChannel, Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { availableParallelism, cpus } from "node:os";
 function workerRole() {
   if (isMainThread) return null;
@@ -19352,6 +19352,20 @@ function parseJobs(text, what = "--jobs") {
   const n2 = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
   if (!(Number.isSafeInteger(n2) && n2 >= 1)) throw new SegqcError("usage", `${what} takes a positive integer (1: no worker threads), got "${text}"`);
   return n2;
+}
+function localEndpoint(serve) {
+  const { port1, port2 } = new MessageChannel();
+  serve(port2);
+  return {
+    postMessage: (m) => port1.postMessage(m),
+    on: ((event, f) => {
+      if (event === "message") port1.on("message", f);
+    }),
+    terminate: () => {
+      port1.close();
+      port2.close();
+    }
+  };
 }
 function runPool(opts) {
   return new Promise((resolve4, reject) => {
@@ -19375,17 +19389,17 @@ function runPool(opts) {
       }
       left += more.length;
     };
-    const pick = (w) => {
+    const pick = (w, steal) => {
       if (left === 0) return null;
-      let any = null;
+      let other = null;
       for (let i2 = 0; i2 < tasks.length; i2++) {
         if (taken[i2]) continue;
         if (!opts.affinity) return i2;
         const a = opts.affinity(tasks[i2]);
         if (a === null || a === w) return i2;
-        any = i2;
+        other = i2;
       }
-      return any;
+      return steal ? other : null;
     };
     const settle = () => {
       if (left > 0 || !workers.every((w) => w.idle())) return;
@@ -19402,34 +19416,37 @@ function runPool(opts) {
       } else for (const w of workers) w.finish();
     };
     const start = (index) => {
-      const w = new Worker(opts.script, { workerData: opts.role });
-      let current = null;
+      const local = index === 0 && opts.local !== void 0;
+      const w = local ? localEndpoint(opts.local) : new Worker(opts.script, { workerData: opts.role });
+      const depth = local ? 1 : 2;
+      const held = [];
       let done = false;
-      let idle = false;
       const give = () => {
-        const i2 = pick(index);
-        if (i2 === null) {
-          current = null;
-          idle = true;
-          settle();
-          return;
+        while (held.length < depth) {
+          const i2 = pick(index, held.length === 0);
+          if (i2 === null) break;
+          taken[i2] = true;
+          left--;
+          held.push(i2);
+          w.postMessage({ type: "task", id: i2, task: tasks[i2] });
         }
-        idle = false;
-        taken[i2] = true;
-        left--;
-        current = i2;
-        w.postMessage({ type: "task", id: i2, task: tasks[i2] });
+        if (held.length === 0) settle();
       };
       const finish = () => {
-        idle = false;
+        held.push(-1);
         w.postMessage({ type: "finish" });
       };
-      const where = () => current === null ? "after its last task" : `while checking ${opts.describe(tasks[current])}`;
+      const at = (id) => id === null || id < 0 ? "after its last task" : `while checking ${opts.describe(tasks[id])}`;
+      const where = () => at(held.length === 0 ? null : held[0]);
       w.on("message", (m) => {
         if (failed2) return;
         try {
           if (m.type === "message") opts.onMessage(m.message, tasks[m.id], index);
-          else if (m.type === "done") give();
+          else if (m.type === "done") {
+            held.splice(held.indexOf(m.id), 1);
+            give();
+          } else if (m.type === "failed") fail(`a worker thread failed ${at(m.id)}: ${m.detail}`);
+          else if (m.type === "stopped") fail(`a worker thread stopped (exit code ${m.code}) ${at(m.id)}`);
           else {
             done = true;
             opts.onFinished?.(m.message);
@@ -19444,7 +19461,7 @@ function runPool(opts) {
       w.on("exit", (code) => {
         if (!done) fail(`a worker thread stopped (exit code ${code}) ${where()}`);
       });
-      workers.push({ worker: w, give, idle: () => idle, finish });
+      workers.push({ worker: w, give, idle: () => held.length === 0, finish });
     };
     for (let i2 = 0; i2 < Math.max(1, opts.jobs); i2++) start(i2);
     try {
@@ -19456,10 +19473,10 @@ function runPool(opts) {
     for (const w of workers) w.give();
   });
 }
-function serveWorker(handle, finish = () => ({ message: null })) {
-  const port = parentPort;
+function serveWorker(handle, finish = () => ({ message: null }), local) {
+  const port = local ?? parentPort;
   if (!port) throw new Error("serveWorker runs in a worker thread");
-  port.on("message", (m) => {
+  const serve = (m) => {
     if (m.type === "finish") {
       const last = finish();
       port.postMessage({ type: "finished", message: last.message }, last.transfer ?? []);
@@ -19467,6 +19484,14 @@ function serveWorker(handle, finish = () => ({ message: null })) {
     }
     handle(m.task, (message2, transfer) => port.postMessage({ type: "message", id: m.id, message: message2 }, transfer ?? []));
     port.postMessage({ type: "done", id: m.id });
+  };
+  port.on("message", (m) => {
+    try {
+      serve(m);
+    } catch (e2) {
+      const id = m.type === "task" ? m.id : null;
+      port.postMessage(e2 instanceof WorkerExit ? { type: "stopped", id, code: e2.code } : { type: "failed", id, detail: e2?.message ?? String(e2) });
+    }
   });
 }
 function startPool(opts) {
@@ -19517,12 +19542,13 @@ function startPool(opts) {
         else if (m.type === "done") {
           tasks[m.id] = void 0;
           give();
-        } else {
+        } else if (m.type === "finished") {
           done = true;
           opts.onFinished?.(m.message);
           void w.terminate();
           if (++finished === workers.length) ended?.resolve();
-        }
+        } else if (m.type === "failed") fail(`a worker thread failed ${where()}: ${m.detail}`);
+        else fail(`a worker thread stopped (exit code ${m.code}) ${where()}`);
       } catch (e2) {
         fail(`the main thread failed on a worker's answer: ${e2?.message ?? String(e2)}`);
       }
@@ -19556,12 +19582,19 @@ function startPool(opts) {
     }
   };
 }
-var defaultJobs;
+var defaultJobs, WorkerExit;
 var init_worker_pool = __esm({
   "node/worker-pool.ts"() {
     "use strict";
     init_errors();
     defaultJobs = () => (typeof availableParallelism === "function" ? availableParallelism() : cpus().length) || 1;
+    WorkerExit = class extends Error {
+      constructor(code) {
+        super(`exit ${code}`);
+        this.code = code;
+      }
+      code;
+    };
   }
 });
 
@@ -20496,6 +20529,9 @@ function memberStart(b, p) {
   if (s > b.length) throw new Stop("truncated", "gzip header ends early (unexpected EOF)");
   return s;
 }
+function useHostInflate(inflate2) {
+  hostInflate = inflate2;
+}
 function oneMemberWith(inflate2, bytes, maxBytes, expectedBytes) {
   try {
     const s = memberStart(bytes, 0);
@@ -20506,7 +20542,7 @@ function oneMemberWith(inflate2, bytes, maxBytes, expectedBytes) {
     return null;
   }
 }
-function gunzipBounded(bytes, file, maxBytes, prefixOnly = false, expectedBytes, inflate2) {
+function gunzipBounded(bytes, file, maxBytes, prefixOnly = false, expectedBytes, inflate2 = hostInflate) {
   if (!(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) throw new SegqcError("format.too_large", `cannot be decompressed into ${maxBytes} bytes`, { file });
   const cap = Math.min(maxBytes, maxInflatedSize(bytes.length));
   const wanted = expectedBytes !== void 0 && Number.isSafeInteger(expectedBytes) && expectedBytes >= 0 ? expectedBytes : Math.max(1 << 16, bytes.length * 4);
@@ -20557,7 +20593,7 @@ function inflateZlibExact(src, file, size2, what) {
   if (z.op < size2) throw new SegqcError("format.truncated", `${what} ends after ${z.op} of the ${size2} bytes its header needs`, { file });
   return z.out.subarray(0, size2);
 }
-var isGzip, maxInflatedSize, LEN_BASE, LEN_EXTRA, DIST_BASE, DIST_EXTRA, CL_ORDER, Stop, cut, fixedLit, fixedDist, Inflater;
+var isGzip, maxInflatedSize, LEN_BASE, LEN_EXTRA, DIST_BASE, DIST_EXTRA, CL_ORDER, Stop, cut, fixedLit, fixedDist, Inflater, hostInflate;
 var init_gzip = __esm({
   "shared/formats/gzip.ts"() {
     "use strict";
@@ -68101,6 +68137,22 @@ var init_pull_request_batch = __esm({
   }
 });
 
+// node/inflate.ts
+import { inflateRawSync } from "node:zlib";
+var nodeInflate, useNodeInflate;
+var init_inflate = __esm({
+  "node/inflate.ts"() {
+    "use strict";
+    init_gzip();
+    nodeInflate = (deflate2, maxBytes, expectedBytes) => {
+      const opts = { info: true, maxOutputLength: Math.max(1, maxBytes), chunkSize: Math.max(64, Math.min(expectedBytes, maxBytes) + 1) };
+      const { buffer, engine } = inflateRawSync(deflate2, opts);
+      return { out: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length), consumed: engine.bytesWritten };
+    };
+    useNodeInflate = () => useHostInflate(nodeInflate);
+  }
+});
+
 // node/dataset-workers.ts
 var dataset_workers_exports = {};
 __export(dataset_workers_exports, {
@@ -68109,11 +68161,15 @@ __export(dataset_workers_exports, {
   serveDatasetWorker: () => serveDatasetWorker
 });
 import { createHash } from "node:crypto";
+import { isMainThread as isMainThread2 } from "node:worker_threads";
 function testFault(id) {
   const fault = process.env.SEGQC_TEST_WORKER_FAULT;
   if (!fault) return;
   if (fault === `throw:${id}`) throw new Error(`test fault while checking ${id}`);
-  if (fault === `exit:${id}`) process.exit(70);
+  if (fault === `exit:${id}`) {
+    if (isMainThread2) throw new WorkerExit(70);
+    process.exit(70);
+  }
 }
 function exportsRead(discoverOn) {
   const out = [];
@@ -68147,12 +68203,14 @@ async function checkDatasetInWorkers(tree, ctx, opts) {
       const holder = b.scope.map((f) => holders.get(f)).find((w) => w !== void 0);
       if (holder !== void 0) prefer.set(b, holder);
     }
-    return batches;
+    return firstUnheld(batches, prefer);
   };
   await runPool({
     script: opts.script,
     jobs: opts.jobs,
     role: { segqcWorker: "check", data: data2 },
+    // This thread checks items too: it is faster at it than a worker thread, and would wait otherwise.
+    local: (port) => serveCheck(data2, port),
     tasks: () => {
       const dry = exportsRead((exportItems) => discoverItems(tree, ctx.config.sources, discoveryOptions(ctx.config, ctx.guideline, opts.maxVoxels, exportItems)));
       if (dry.length === 0) return plan();
@@ -68181,7 +68239,8 @@ async function checkDatasetInWorkers(tree, ctx, opts) {
   if (missing.length > 0) throw new SegqcError("internal", `the worker threads gave no report for ${names(missing)}`, {}, "internal");
   return checkReport(reports, ctx.config, ctx.guideline, opts);
 }
-function serveCheck(data2) {
+function serveCheck(data2, local) {
+  useNodeInflate();
   const tree = fsTree(data2.root);
   const ctx = data2.context;
   const pictures = data2.pictures ? pageCollector(picturesConfig(ctx.config), ctx.guideline) : null;
@@ -68212,7 +68271,8 @@ function serveCheck(data2) {
         exportItems
       );
     },
-    () => ({ message: pictures?.keptItems() ?? null })
+    () => ({ message: pictures?.keptItems() ?? null }),
+    local
   );
 }
 function sideExportKey(side, tree, source, file) {
@@ -68240,7 +68300,7 @@ async function analyzePullRequestInWorkers(input, opts) {
       const holder = [...b.baseScope, ...b.headScope].map((f) => holders.get(f)).find((w) => w !== void 0);
       if (holder !== void 0) prefer.set(b, holder);
     }
-    return batches;
+    return firstUnheld(batches, prefer);
   };
   const known = () => {
     const side = (which2) => ({
@@ -68257,6 +68317,7 @@ async function analyzePullRequestInWorkers(input, opts) {
     script: opts.script,
     jobs: opts.jobs,
     role: { segqcWorker: "diff", data: data2 },
+    local: (port) => serveDiff(data2, port),
     tasks: () => {
       if (guidelineEdited) return makePlan();
       const edited = new Set(input.changed.filter((c) => c.status === "M").map((c) => c.path));
@@ -68308,7 +68369,8 @@ function openSource(src, repos) {
   if (!repo) repos.set(src.dir, repo = openGitRepository(src.dir));
   return repo.commitTree(src.sha, src.prefix);
 }
-function serveDiff(data2) {
+function serveDiff(data2, local) {
+  useNodeInflate();
   const repos = /* @__PURE__ */ new Map();
   const trees2 = { base: openSource(data2.base, repos), head: openSource(data2.head, repos) };
   const ctx = data2.context;
@@ -68348,7 +68410,8 @@ function serveDiff(data2) {
         { base: exportItems("base"), head: exportItems("head") }
       );
     },
-    () => ({ message: pictures?.keptItems() ?? null })
+    () => ({ message: pictures?.keptItems() ?? null }),
+    local
   );
 }
 function serveDatasetWorker(role2) {
@@ -68356,7 +68419,7 @@ function serveDatasetWorker(role2) {
   else if (role2.segqcWorker === "diff") serveDiff(role2.data);
   else throw new Error(`unknown segqc worker "${role2.segqcWorker}"`);
 }
-var names, KEPT_EXPORT_BYTES, KeptExports, exportKey, digests;
+var names, KEPT_EXPORT_BYTES, KeptExports, firstUnheld, exportKey, digests;
 var init_dataset_workers = __esm({
   "node/dataset-workers.ts"() {
     "use strict";
@@ -68371,6 +68434,7 @@ var init_dataset_workers = __esm({
     init_git();
     init_pull_request();
     init_pull_request_batch();
+    init_inflate();
     names = (items3) => items3.length <= 3 ? items3.map((i2) => i2.id).join(", ") : `${items3[0].id} \u2026 ${items3[items3.length - 1].id} (${items3.length} items)`;
     KEPT_EXPORT_BYTES = 512 * 1024 * 1024;
     KeptExports = class {
@@ -68389,6 +68453,7 @@ var init_dataset_workers = __esm({
         return this.kept.get(key);
       }
     };
+    firstUnheld = (batches, prefer) => [...batches.filter((b) => !prefer.has(b)), ...batches.filter((b) => prefer.has(b))];
     exportKey = (source, file) => `${source}\0${file}`;
     digests = (texts) => texts && [...texts].map(([id, text]) => [id, createHash("sha256").update(text).digest("hex")]);
   }
@@ -75442,6 +75507,7 @@ async function historyTrends(dir, opts) {
 }
 
 // action/src/modes/check.ts
+init_inflate();
 function openRepository(dir) {
   try {
     return openGitRepository(dir);
@@ -75456,6 +75522,7 @@ function configInRepo(top, workspace, config) {
   return rel.split(sep3).join("/");
 }
 async function runCheckMode(ctx) {
+  useNodeInflate();
   const { inputs, env } = ctx;
   const pr = ctx.pullRequest;
   const baseRef = inputs.base ?? (pr?.baseSha || null);

@@ -15,6 +15,7 @@ import { pageCollector, pagePictures } from '../../shared/pictures/page.js';
 import { picturesConfig } from '../../shared/guideline/config.js';
 import { jobsFromFlags, jobsHelp, type RunOptions } from '../jobs.js';
 import { checkDatasetInWorkers } from '../../node/dataset-workers.js';
+import { useNodeInflate } from '../../node/inflate.js';
 
 export const checkHelp = `Usage: segqc check [dir] [options]
 
@@ -47,6 +48,7 @@ const noConfig = (path: string, named: boolean) =>
   'and check it with segqc guideline validate guideline.yaml; README "Guidelines and datasets" has every field.';
 
 export async function runCheck(argv: string[], out: (s: string) => void, err: (s: string) => void, run: RunOptions = {}): Promise<number> {
+  useNodeInflate();
   const { positional, flags } = parseArgs(argv, ['json', 'markdown', 'html', 'config', 'max-voxels', 'jobs', ...GATE_FLAGS.valued], ['help', 'quiet', ...GATE_FLAGS.booleans]);
   if (flags.help) {
     out(checkHelp);

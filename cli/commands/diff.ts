@@ -22,6 +22,7 @@ import { VERSION } from '../../node/version.js';
 import { renderReviewPage } from '../../shared/report/html-page.js';
 import { pageCollector, pagePictures } from '../../shared/pictures/page.js';
 import { picturesConfig } from '../../shared/guideline/config.js';
+import { useNodeInflate } from '../../node/inflate.js';
 
 export const diffHelp = `Usage: segqc diff --base REF [--head REF] [dir] [options]
 
@@ -56,6 +57,7 @@ export async function runDiff(
   terminal: Partial<DiffTerminal> = {},
   run: RunOptions = {},
 ): Promise<number> {
+  useNodeInflate();
   const tty: DiffTerminal = { stdoutTTY: Boolean(process.stdout.isTTY), stderrTTY: Boolean(process.stderr.isTTY), now: Date.now, ...terminal };
   const { positional, flags } = parseArgs(argv, ['base', 'head', 'config', 'json', 'html', 'jobs', GUIDELINE_CHANGE_FLAG, ...GATE_FLAGS.valued], ['help', 'full', 'quiet', ...GATE_FLAGS.booleans]);
   if (flags.help) {

@@ -408,6 +408,16 @@ function memberStart(b: Uint8Array, p: number): number {
  */
 export type RawInflate = (deflate: Uint8Array, maxBytes: number, expectedBytes: number) => { out: Uint8Array; consumed: number };
 
+let hostInflate: RawInflate | undefined;
+
+/**
+ * Installs the host's raw deflate decoder (Node's zlib: the CLI and the Action do, in every thread) for the gzip streams
+ * read whole when the caller names none; results and errors stay those of the inflater above. The browser has none.
+ */
+export function useHostInflate(inflate: RawInflate | undefined): void {
+  hostInflate = inflate;
+}
+
 /**
  * A gzip file of one member through `inflate`, or null whenever the inflater above might answer otherwise (several
  * members, data after the trailer, any error): the caller then decodes with the inflater above, so results and
@@ -431,7 +441,7 @@ function oneMemberWith(inflate: RawInflate, bytes: Uint8Array, maxBytes: number,
  * a header) sizes the output buffer up front, so the data is written once and returned without a copy. `inflate`, a host's
  * decoder, is used for the whole stream when it gives the same answer.
  */
-export function gunzipBounded(bytes: Uint8Array, file: string, maxBytes: number, prefixOnly = false, expectedBytes?: number, inflate?: RawInflate): Uint8Array {
+export function gunzipBounded(bytes: Uint8Array, file: string, maxBytes: number, prefixOnly = false, expectedBytes?: number, inflate: RawInflate | undefined = hostInflate): Uint8Array {
   if (!(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) throw new SegqcError('format.too_large', `cannot be decompressed into ${maxBytes} bytes`, { file });
   // Never allocate more than the data could possibly expand to, whatever a header claims.
   const cap = Math.min(maxBytes, maxInflatedSize(bytes.length));

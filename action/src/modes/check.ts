@@ -19,6 +19,7 @@ import { renderReviewPage } from '../../../shared/report/html-page.js';
 import { historyTrends } from '../../../node/history-trends.js';
 import { changedBy } from '../../../shared/history/trends.js';
 import { trendsShallowNote } from '../../../shared/report/render-diff.js';
+import { useNodeInflate } from '../../../node/inflate.js';
 
 /** The repository holding `dir`, with a clear message when the workspace is not a checkout. */
 function openRepository(dir: string): GitRepository {
@@ -38,6 +39,7 @@ function configInRepo(top: string, workspace: string, config: string): string {
 }
 
 export async function runCheckMode(ctx: ActionContext): Promise<number> {
+  useNodeInflate();
   const { inputs, env } = ctx;
   const pr = ctx.pullRequest;
   const baseRef = inputs.base ?? (pr?.baseSha || null);
