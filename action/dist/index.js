@@ -74740,7 +74740,7 @@ function historyJudge(opts) {
       }
       feed ??= startPool({
         script,
-        jobs: opts.jobs,
+        jobs: opts.jobs - 1,
         role: { segqcWorker: "history", data: null },
         describe: describe2,
         onMessage: (m, t) => {
