@@ -13,7 +13,7 @@ import { canOverride } from '../shared/rules/override.js';
 import { gateVerdict } from '../shared/rules/save-verdict.js';
 import { regionsOfFinding } from '../extension/src/locate.js';
 import { addActionMiddleware, currentUser, editorOptions, objectSizes, serializeResult, type SerializeCache } from '../extension/src/editor.js';
-import { strokeMask } from '../extension/src/strokes.js';
+import { extendStrokeMask, frameOf, paintStroke, pixelAt, strokeMask, type Stroke } from '../extension/src/strokes.js';
 import { GUIDELINE, H, W, preAnnotation } from './extension-scenario.js';
 
 const geometry = (w: number, h: number): Geometry => axisGeometry([w, h, 1]);
@@ -69,25 +69,63 @@ describe('per-label layers', () => {
 });
 
 describe('brush strokes painted for the live check', () => {
+  /** A painted region's array as a whole `w`×`h` image (it may hold only its box). */
+  const whole = (data: ArrayLike<number>, w: number, h: number) => {
+    const out = new Uint8Array(w * h);
+    for (let j = 0; j < h; j++) for (let i = 0; i < w; i++) out[j * w + i] = pixelAt(data, frameOf(data), w, i, j);
+    return out;
+  };
+
   test('a stroke is a round-capped band; an eraser stroke clears what it covers', () => {
     const w = 100, h = 80;
     // From (20, 40) to (60, 40) px, 10 px wide: a 40x10 band plus two half discs of radius 5.
     const add = { type: 'add' as const, relativePoints: [20, 50, 60, 50], relativeStrokeWidth: 10 };
-    const { data: m, any, box } = strokeMask(null, [add], w, h);
+    const painted = strokeMask(null, [add], w, h);
+    const { any, box } = painted;
+    const m = whole(painted.data, w, h);
     const count = Array.from(m).reduce((a, v) => a + v, 0);
     expect(any).toBe(true);
     expect(Math.abs(count - (40 * 10 + Math.PI * 25))).toBeLessThan(20);
     expect(m[40 * w + 40]).toBe(1);
     expect(m[30 * w + 40]).toBe(0);
-    // The box holds every painted pixel.
+    // The box holds every painted pixel, and the array only the box.
     expect(box).not.toBeNull();
     const [i0, j0, i1, j1] = box!;
     for (let j = 0; j < h; j++) for (let i = 0; i < w; i++) if (m[j * w + i]) expect(i >= i0 && i <= i1 && j >= j0 && j <= j1).toBe(true);
+    expect(painted.data.length).toBe((i1 - i0 + 1) * (j1 - j0 + 1));
     const erase = { type: 'eraser' as const, relativePoints: [40, 50, 40, 50], relativeStrokeWidth: 6 };
-    const e = strokeMask(null, [add, erase], w, h, 3).data;
+    const e = whole(strokeMask(null, [add, erase], w, h, 3).data, w, h);
     expect(e[40 * w + 40]).toBe(0);
     expect(e[40 * w + 25]).toBe(3);
     expect(Array.from(e).filter((v) => v !== 0).length).toBeLessThan(count - 20);
+  });
+
+  test('a region painted in its box, stroke after stroke, equals its strokes painted on the whole image', () => {
+    const w = 53, h = 41;
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let run = 0; run < 40; run++) {
+      const strokes: Stroke[] = [];
+      let painted = strokeMask(null, [], w, h, 5);
+      expect(painted.any).toBe(false);
+      expect(whole(painted.data, w, h).every((v) => v === 0)).toBe(true);
+      for (let k = 0; k < 6; k++) {
+        const n = 1 + Math.floor(rand() * 3);
+        const pts = Array.from({ length: 2 * n }, () => -10 + rand() * 120);
+        const s: Stroke = { type: k > 0 && rand() < 0.3 ? 'eraser' : 'add', relativePoints: pts, relativeStrokeWidth: 2 + rand() * 15 };
+        strokes.push(s);
+        const expected = new Uint8Array(w * h);
+        let any = false;
+        for (const t of strokes) if (paintStroke(expected, w, h, t, 5) && t.type === 'add') any = true;
+        const ext = extendStrokeMask(painted, false, [s], w, h, 5);
+        painted = ext.painted;
+        expect(Buffer.from(whole(painted.data, w, h)).equals(Buffer.from(expected)), `run ${run} stroke ${k}`).toBe(true);
+        expect(painted.any).toBe(any);
+        expect(Buffer.from(whole(strokeMask(null, strokes, w, h, 5).data, w, h)).equals(Buffer.from(expected))).toBe(true);
+        for (let j = 0; j < h; j++) for (let i = 0; i < w; i++) if (expected[j * w + i]) expect(painted.box && i >= painted.box[0] && i <= painted.box[2] && j >= painted.box[1] && j <= painted.box[3]).toBe(true);
+        expect(ext.changed).toEqual(paintStroke(new Uint8Array(w * h), w, h, s, 5));
+      }
+    }
   });
 });
 

@@ -11,7 +11,7 @@ import { CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES } from '../../shared/rules/ty
 import type { Segmentation } from '../../shared/model.js';
 import { LabelLayers, pointBoxes, type PartEdit } from './merge.js';
 import { isStroked, type ResultEntry, type StrokedEntry } from './editor.js';
-import { extendStrokeMask, sameStrokes, strokeMask, type Painted, type Stroke } from './strokes.js';
+import { extendStrokeMask, frameOf, sameStrokes, strokeMask, type Painted, type Stroke } from './strokes.js';
 import { MaskPool } from './pool.js';
 import { parsePixelSpacing, planarGeometry } from '../../shared/formats/png.js';
 import type { MaskLayer } from '../../shared/model.js';
@@ -32,7 +32,7 @@ export interface LiveState {
   answers: ChecklistAnswers;
   presentLabels: string[];
   regions: LabelStudioRegion[];
-  /** The regions as read, one layer each; their arrays are reused after the next check. */
+  /** The regions as read, one layer each (a painted region's array may hold only its box: see `frameOf`); their arrays are reused after the next check. */
   segmentation: Segmentation | null;
   /** Why the result could not be read, when it could not. */
   readError: string | null;
@@ -128,11 +128,11 @@ export class LiveChecker {
           if (x.changed) {
             painted = x.painted;
             this.partEdits.set(painted.data, { from: rec.painted.data, box: x.changed });
-          } else this.pool.give(x.painted.data, rec.hasBase ? null : rec.painted.box, w);
+          } else if (rec.hasBase) this.pool.give(x.painted.data, null, w);
         }
       } else {
         // Erasers may clear all that was painted: `any` is then a hint, and the rules find no pixels.
-        painted = strokeMask(rle, e.segqcStrokes, w, h, info.value, this.pool.take);
+        painted = strokeMask(rle, e.segqcStrokes, w, h, info.value);
       }
       this.strokeRecords.set(id, { rle, strokes: e.segqcStrokes, w, h, value: info.value, hasBase: !!rle && rle.length > 0, painted });
       paintedIds.add(id);
@@ -152,7 +152,7 @@ export class LiveChecker {
   private recycle(seg: Segmentation): void {
     const arrays = new Set(seg.layers.map((l) => l.data));
     const { arrays: before, width } = this.lastArrays;
-    for (const d of before) if (!arrays.has(d)) this.pool.give(d, this.labelLayers.knownBox(d) ?? null, width);
+    for (const d of before) if (!arrays.has(d) && frameOf(d) === undefined) this.pool.give(d, this.labelLayers.knownBox(d) ?? null, width);
     this.lastArrays = { arrays, width: seg.geometry.shape[0] };
   }
 

@@ -2,6 +2,7 @@
 import type { Segmentation } from '../../shared/model.js';
 import type { LabelStudioRegion } from '../../shared/formats/labelstudio.js';
 import type { Finding } from '../../shared/rules/types.js';
+import { frameOf, pixelAt } from './strokes.js';
 
 const norm = (s: string) => s.trim().toLowerCase();
 
@@ -17,9 +18,9 @@ function hasPixelIn(data: ArrayLike<number>, width: number, height: number, bbox
   if (!bbox) return true;
   const [i0, j0, k0, i1, j1] = bbox;
   if (k0 > 0) return false;
+  const frame = frameOf(data);
   for (let j = Math.max(0, j0); j <= Math.min(height - 1, j1); j++) {
-    const row = j * width;
-    for (let i = Math.max(0, i0); i <= Math.min(width - 1, i1); i++) if (data[row + i]) return true;
+    for (let i = Math.max(0, i0); i <= Math.min(width - 1, i1); i++) if (pixelAt(data, frame, width, i, j)) return true;
   }
   return false;
 }

@@ -10,6 +10,7 @@ import type { MaskLayer, Segmentation } from '../../shared/model.js';
 import type { LabelStudioRegion } from '../../shared/formats/labelstudio.js';
 import { boundingBox, unionBox, type Box } from '../../shared/metrics/bbox.js';
 import { recordEdit, trackMask, type MaskEdits } from '../../shared/rules/mask-edits.js';
+import { frameOf, pixelAt } from './strokes.js';
 
 /** [i0, j0, i1, j1], inclusive; null when empty. */
 type Box2 = [number, number, number, number] | null;
@@ -29,6 +30,8 @@ interface Merged {
 
 /** Box of a layer's pixels (each of its values; the layer holds no others), by the shared word-skipping scan. */
 function scanBox(data: MaskLayer['data'], values: number[], w: number, h: number): Box2 {
+  const frame = frameOf(data);
+  if (frame !== undefined) return frame;
   const b = values.reduce<Box | null>((acc, value) => unionBox(acc, boundingBox({ data, value }, [w, h, 1])), null);
   return b && [b[0], b[1], b[3], b[4]];
 }
@@ -113,6 +116,11 @@ export class LabelLayers {
       if (!b) return;
       dirty = union(dirty, b);
       const counts = m!.counts;
+      const f = frameOf(p);
+      if (f !== undefined) {
+        for (let j = b[1]; j <= b[3]; j++) for (let i = b[0]; i <= b[2]; i++) if (pixelAt(p, f, w, i, j) === v) counts[j * w + i] += delta;
+        return;
+      }
       for (let j = b[1]; j <= b[3]; j++) {
         const row = j * w;
         for (let i = row + b[0], end = row + b[2]; i <= end; i++) if (p[i] === v) counts[i] += delta;
@@ -131,6 +139,13 @@ export class LabelLayers {
       if (b[0] > b[2] || b[1] > b[3]) continue;
       dirty = union(dirty, b);
       const counts = m.counts;
+      const fp = frameOf(p), ff = frameOf(from);
+      if (fp !== undefined || ff !== undefined) {
+        for (let j = b[1]; j <= b[3]; j++) {
+          for (let i = b[0]; i <= b[2]; i++) counts[j * w + i] += (pixelAt(p, fp, w, i, j) === v ? 1 : 0) - (pixelAt(from, ff, w, i, j) === v ? 1 : 0);
+        }
+        continue;
+      }
       for (let j = b[1]; j <= b[3]; j++) {
         const row = j * w;
         for (let i = row + b[0], end = row + b[2]; i <= end; i++) counts[i] += (p[i] === v ? 1 : 0) - (from[i] === v ? 1 : 0);

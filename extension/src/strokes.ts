@@ -18,13 +18,36 @@ export interface Stroke {
 /** [i0, j0, i1, j1] pixels, inclusive. */
 export type PixelBox = [number, number, number, number];
 
-/** Paints one stroke into a `w`×`h` mask with `value` (erasers clear); returns the box of the pixels it touched. */
-export function paintStroke(mask: MaskLayer['data'], w: number, h: number, s: Stroke, value = 1): PixelBox | null {
+/** Box of the pixels stroke `s` may touch on a `w`×`h` image (null: none): what `paintStroke` returns. */
+export function strokeBox(w: number, h: number, s: Stroke): PixelBox | null {
+  const pts = s.relativePoints;
+  if (pts.length < 2) return null;
+  const r = (s.relativeStrokeWidth * w) / 100 / 2;
+  const n = pts.length / 2;
+  let box: PixelBox | null = null;
+  for (let e = 0; e < Math.max(1, n - 1); e++) {
+    const ax = (pts[2 * e] * w) / 100, ay = (pts[2 * e + 1] * h) / 100;
+    const bx = n > 1 ? (pts[2 * e + 2] * w) / 100 : ax, by = n > 1 ? (pts[2 * e + 3] * h) / 100 : ay;
+    const i0 = Math.max(0, Math.floor(Math.min(ax, bx) - r)), i1 = Math.min(w - 1, Math.ceil(Math.max(ax, bx) + r));
+    const j0 = Math.max(0, Math.floor(Math.min(ay, by) - r)), j1 = Math.min(h - 1, Math.ceil(Math.max(ay, by) + r));
+    if (i0 > i1 || j0 > j1) continue;
+    box = unionBox(box, [i0, j0, i1, j1]);
+  }
+  return box;
+}
+
+/**
+ * Paints one stroke into a `w`×`h` mask with `value` (erasers clear); returns the box of the pixels it touched.
+ * With `frame`, the mask holds only that box of the image, row by row: pixels outside it are left alone.
+ */
+export function paintStroke(mask: MaskLayer['data'], w: number, h: number, s: Stroke, value = 1, frame: PixelBox | null = null): PixelBox | null {
   const pts = s.relativePoints;
   if (pts.length < 2) return null;
   const r = (s.relativeStrokeWidth * w) / 100 / 2;
   const r2 = r * r;
   const v = s.type === 'eraser' ? 0 : value;
+  const [f0, f1, f2, f3] = frame ?? [0, 0, w - 1, h - 1];
+  const stride = f2 - f0 + 1;
   let box: PixelBox | null = null;
   const px = (k: number) => (pts[k] * w) / 100;
   const py = (k: number) => (pts[k + 1] * h) / 100;
@@ -38,17 +61,44 @@ export function paintStroke(mask: MaskLayer['data'], w: number, h: number, s: St
     const j0 = Math.max(0, Math.floor(Math.min(ay, by) - r)), j1 = Math.min(h - 1, Math.ceil(Math.max(ay, by) + r));
     if (i0 > i1 || j0 > j1) continue;
     box = box ? [Math.min(box[0], i0), Math.min(box[1], j0), Math.max(box[2], i1), Math.max(box[3], j1)] : [i0, j0, i1, j1];
-    for (let j = j0; j <= j1; j++) {
+    for (let j = Math.max(j0, f1), jEnd = Math.min(j1, f3); j <= jEnd; j++) {
       const cy = j + 0.5;
-      for (let i = i0; i <= i1; i++) {
+      const row = (j - f1) * stride - f0;
+      for (let i = Math.max(i0, f0), iEnd = Math.min(i1, f2); i <= iEnd; i++) {
         const cx = i + 0.5;
         const t = len2 > 0 ? Math.max(0, Math.min(1, ((cx - ax) * dx + (cy - ay) * dy) / len2)) : 0;
         const ex = cx - (ax + t * dx), ey = cy - (ay + t * dy);
-        if (ex * ex + ey * ey <= r2) mask[j * w + i] = v;
+        if (ex * ex + ey * ey <= r2) mask[row + i] = v;
       }
     }
   }
   return box;
+}
+
+/**
+ * Arrays of painted regions that hold only a box of the image, row by row (pixel (i, j) at
+ * `(j - j0)·(i1 - i0 + 1) + (i - i0)`); null: an empty array, no pixels. Regions without a stored RLE are kept so: a
+ * stroke costs its box, not the image (a 2048² mask is 4 MB).
+ */
+const frames = new WeakMap<object, PixelBox | null>();
+
+/** The box a region array holds (see `frames`); undefined: the whole image. */
+export function frameOf(data: object): PixelBox | null | undefined {
+  return frames.get(data);
+}
+
+/** The value of pixel (i, j) of a region array of a `w`-wide image, whole or boxed (`frame` as `frameOf` gives it). */
+export function pixelAt(data: ArrayLike<number>, frame: PixelBox | null | undefined, w: number, i: number, j: number): number {
+  if (frame === undefined) return data[j * w + i];
+  if (frame === null || i < frame[0] || i > frame[2] || j < frame[1] || j > frame[3]) return 0;
+  return data[(j - frame[1]) * (frame[2] - frame[0] + 1) + (i - frame[0])];
+}
+
+/** A zeroed array holding box `frame` of an image (null: no pixels), registered in `frames`. */
+function framed(frame: PixelBox | null, value: number): MaskLayer['data'] {
+  const data = newMask(frame ? (frame[2] - frame[0] + 1) * (frame[3] - frame[1] + 1) : 0, value);
+  frames.set(data, frame);
+  return data;
 }
 
 /** A painted brush region (see `strokeMask`). */
@@ -61,50 +111,68 @@ export interface Painted {
 const unionBox = (a: PixelBox | null, b: PixelBox): PixelBox => (a ? [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])] : b);
 
 /**
- * The mask of a brush region, `value` where painted: its stored RLE (if any) with its strokes over it. `box` holds
- * every painted pixel when the region has no stored RLE (null: unknown, or nothing painted when `any` is false).
+ * The mask of a brush region, `value` where painted: its stored RLE (if any) with its strokes over it. Without a
+ * stored RLE, `box` holds every painted pixel (null: nothing painted, `any` false) and the array holds only that box
+ * (see `frameOf`); with one, `box` is null and the array is the whole image (from `allocate` or the decoder).
  */
-export function strokeMask(rle: ArrayLike<number> | null, strokes: Stroke[], w: number, h: number, value = 1, allocate: MaskAllocator = newMask): Painted {
-  const base = rle && rle.length > 0 ? decodeBrushLayer(rle, w, h, 'brush region', value) : null;
-  const data = base?.data ?? allocate(w * h, value);
-  let box: PixelBox | null = null;
-  let added = false;
-  for (const s of strokes) {
-    const b = paintStroke(data, w, h, s, value);
-    if (s.type === 'add' && b) {
-      added = true;
-      box = box ? [Math.min(box[0], b[0]), Math.min(box[1], b[1]), Math.max(box[2], b[2]), Math.max(box[3], b[3])] : b;
-    }
+export function strokeMask(rle: ArrayLike<number> | null, strokes: Stroke[], w: number, h: number, value = 1): Painted {
+  if (rle && rle.length > 0) {
+    const base = decodeBrushLayer(rle, w, h, 'brush region', value);
+    let added = false;
+    for (const s of strokes) if (paintStroke(base.data, w, h, s, value) && s.type === 'add') added = true;
+    return { data: base.data, any: base.any || added, box: null };
   }
-  if (base) return { data, any: base.any || added, box: null };
-  return { data, any: added, box: added ? box : null };
+  let box: PixelBox | null = null;
+  for (const s of strokes) {
+    const b = s.type === 'add' ? strokeBox(w, h, s) : null;
+    if (b) box = unionBox(box, b);
+  }
+  const data = framed(box, value);
+  if (box) for (const s of strokes) paintStroke(data, w, h, s, value, box);
+  return { data, any: box !== null, box };
 }
 
 /**
- * `strokeMask` of a region whose first strokes were painted into `prev` (with `hasBase`: over a stored RLE), with
- * `more` strokes after them: `prev`'s pixels and the new strokes over them, and the box the new strokes touched
- * (outside it both masks are equal; null when they touched nothing).
+ * `strokeMask` of a region whose first strokes were painted into `prev` (with `hasBase`: over a stored RLE, into an
+ * array from `allocate`), with `more` strokes after them: `prev`'s pixels and the new strokes over them, and the box
+ * the new strokes touched (outside it both masks are equal; null when they touched nothing).
  */
 export function extendStrokeMask(prev: Painted, hasBase: boolean, more: Stroke[], w: number, h: number, value: number, allocate: MaskAllocator = newMask): { painted: Painted; changed: PixelBox | null } {
-  const data = allocate(w * h, value);
-  if (hasBase) data.set(prev.data);
-  else if (prev.box) {
-    const [i0, j0, i1, j1] = prev.box;
-    for (let j = j0; j <= j1; j++) data.set(prev.data.subarray(j * w + i0, j * w + i1 + 1), j * w + i0);
-  }
-  let any = prev.any;
-  let box = prev.box;
   let changed: PixelBox | null = null;
+  let any = prev.any;
+  if (hasBase) {
+    const data = allocate(w * h, value);
+    data.set(prev.data);
+    for (const s of more) {
+      const b = paintStroke(data, w, h, s, value);
+      if (!b) continue;
+      changed = unionBox(changed, b);
+      if (s.type === 'add') any = true;
+    }
+    return { painted: { data, any, box: null }, changed };
+  }
+  let box = prev.box;
   for (const s of more) {
-    const b = paintStroke(data, w, h, s, value);
+    const b = strokeBox(w, h, s);
     if (!b) continue;
     changed = unionBox(changed, b);
     if (s.type === 'add') {
       any = true;
-      if (!hasBase) box = unionBox(box, b);
+      box = unionBox(box, b);
     }
   }
-  return { painted: { data, any, box: hasBase ? null : box }, changed };
+  const data = framed(box, value);
+  if (box && prev.box) {
+    const [i0, j0, i1, j1] = prev.box;
+    const from = frameOf(prev.data);
+    const stride = box[2] - box[0] + 1;
+    for (let j = j0; j <= j1; j++) {
+      const at = from === undefined ? j * w + i0 : from ? (j - from[1]) * (from[2] - from[0] + 1) + (i0 - from[0]) : -1;
+      if (at >= 0) data.set(prev.data.subarray(at, at + (i1 - i0 + 1)), (j - box[1]) * stride + (i0 - box[0]));
+    }
+  }
+  if (box) for (const s of more) paintStroke(data, w, h, s, value, box);
+  return { painted: { data, any, box }, changed };
 }
 
 /** Whether stroke lists `a` and `b` are equal. */
