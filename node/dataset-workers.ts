@@ -269,7 +269,9 @@ export async function analyzePullRequestInWorkers(input: PullRequestInput, opts:
     const p = (plan = planPullRequest(input, known));
     results = new Array(p.selected.length);
     const n = p.selected.length;
-    const batches: DiffTask[] = pullRequestBatches(p, Math.ceil(n / (opts.jobs * 4)), Math.ceil(n / (opts.jobs * 256))).map((b) => ({ kind: 'diff', ...b }));
+    // Few, large batches: a worker reads each batch's blobs with one `git cat-file` process, and every process it starts
+    // costs a copy-on-write fault on each page of its heap written afterwards.
+    const batches: DiffTask[] = pullRequestBatches(p, Math.ceil(n / (opts.jobs * 2)), Math.ceil(n / (opts.jobs * 16))).map((b) => ({ kind: 'diff', ...b }));
     for (const b of batches) {
       if (b.kind !== 'diff') continue;
       const holder = [...b.baseScope, ...b.headScope].map((f) => holders.get(f)).find((w) => w !== undefined);

@@ -68294,7 +68294,7 @@ async function analyzePullRequestInWorkers(input, opts) {
     const p2 = plan = planPullRequest(input, known2);
     results = new Array(p2.selected.length);
     const n2 = p2.selected.length;
-    const batches = pullRequestBatches(p2, Math.ceil(n2 / (opts.jobs * 4)), Math.ceil(n2 / (opts.jobs * 256))).map((b) => ({ kind: "diff", ...b }));
+    const batches = pullRequestBatches(p2, Math.ceil(n2 / (opts.jobs * 2)), Math.ceil(n2 / (opts.jobs * 16))).map((b) => ({ kind: "diff", ...b }));
     for (const b of batches) {
       if (b.kind !== "diff") continue;
       const holder = [...b.baseScope, ...b.headScope].map((f) => holders.get(f)).find((w) => w !== void 0);
