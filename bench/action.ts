@@ -81,22 +81,15 @@ export function ensureRepo(repo: string): { base: string; head: string } {
   return { base: git('rev-parse', 'HEAD~1'), head: git('rev-parse', 'HEAD') };
 }
 
-/** Runs the bundled action once (`mode: check`) on the generated PR and prints its time, peak RSS and comment size. */
-export async function benchAction(): Promise<void> {
-  const action = join(root, 'action/dist/index.js');
-  if (!existsSync(action)) throw new Error('action/dist/index.js is missing: npm run build');
-  const repo = join(process.cwd(), '.tmp/bench-data/action-pr-repo');
-  const { base, head } = ensureRepo(repo);
-  const fake = new FakeGitHub('acme/bench');
-  await fake.start();
-  const runner = mkdtempSync(join(tmpdir(), 'segqc-bench-runner-'));
+/** The environment of the Action run on a pull request from `base` to `head` of `repo`, its files in `runner`. */
+export function actionEnv(runner: string, repo: string, base: string, head: string, apiUrl: string): Record<string, string> {
   const file = (n: string, content = '') => (writeFileSync(join(runner, n), content), join(runner, n));
-  const env: Record<string, string> = {
+  return {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? runner,
     GITHUB_EVENT_PATH: file('event.json', JSON.stringify({ pull_request: { number: 1, base: { sha: base }, head: { sha: head, repo: { full_name: 'acme/bench' } } } })),
     GITHUB_REPOSITORY: 'acme/bench',
-    GITHUB_API_URL: fake.url,
+    GITHUB_API_URL: apiUrl,
     GITHUB_SERVER_URL: 'https://github.example',
     GITHUB_RUN_ID: '1',
     GITHUB_OUTPUT: file('output'),
@@ -106,6 +99,18 @@ export async function benchAction(): Promise<void> {
     'INPUT_GITHUB-TOKEN': 'ghs_bench',
     INPUT_CONFIG: 'segqc.yaml',
   };
+}
+
+/** Runs the bundled action once (`mode: check`) on the generated PR and prints its time, peak RSS and comment size. */
+export async function benchAction(): Promise<void> {
+  const action = join(root, 'action/dist/index.js');
+  if (!existsSync(action)) throw new Error('action/dist/index.js is missing: npm run build');
+  const repo = join(process.cwd(), '.tmp/bench-data/action-pr-repo');
+  const { base, head } = ensureRepo(repo);
+  const fake = new FakeGitHub('acme/bench');
+  await fake.start();
+  const runner = mkdtempSync(join(tmpdir(), 'segqc-bench-runner-'));
+  const env = actionEnv(runner, repo, base, head, fake.url);
   const t0 = performance.now();
   const child = spawn('/usr/bin/time', ['-f', '%M', process.execPath, action], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

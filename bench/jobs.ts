@@ -3,12 +3,12 @@
  * Action on the PR bench's pull request, each with `--jobs 1` (`jobs: 1`) and `--jobs 2`, alternated, best of `runs`.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeDataset } from './dataset.js';
-import { ensureRepo } from './action.js';
+import { actionEnv, ensureRepo } from './action.js';
 import { FakeGitHub } from '../test/action-fake-github.js';
 
 const root = process.env.SEGQC_ROOT ?? resolve(import.meta.dirname ?? '.', '..');
@@ -57,23 +57,7 @@ async function actionRun(repo: string, base: string, head: string, jobs: number)
   const fake = new FakeGitHub('acme/bench');
   await fake.start();
   const runner = mkdtempSync(join(tmpdir(), 'segqc-bench-jobs-'));
-  const file = (n: string, content = '') => (writeFileSync(join(runner, n), content), join(runner, n));
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? runner,
-    GITHUB_EVENT_PATH: file('event.json', JSON.stringify({ pull_request: { number: 1, base: { sha: base }, head: { sha: head, repo: { full_name: 'acme/bench' } } } })),
-    GITHUB_REPOSITORY: 'acme/bench',
-    GITHUB_API_URL: fake.url,
-    GITHUB_SERVER_URL: 'https://github.example',
-    GITHUB_RUN_ID: '1',
-    GITHUB_OUTPUT: file('output'),
-    GITHUB_STEP_SUMMARY: file('summary.md'),
-    GITHUB_WORKSPACE: repo,
-    RUNNER_TEMP: runner,
-    'INPUT_GITHUB-TOKEN': 'ghs_bench',
-    INPUT_CONFIG: 'segqc.yaml',
-    INPUT_JOBS: String(jobs),
-  };
+  const env: NodeJS.ProcessEnv = { ...actionEnv(runner, repo, base, head, fake.url), INPUT_JOBS: String(jobs) };
   try {
     return await timed([join(root, 'action/dist/index.js')], repo, env);
   } finally {

@@ -120,28 +120,7 @@ export class IncrementalComponents {
     }
     rowStart[rows] = rs.length;
     if (rs.length === 0) return true;
-    const { count, sizes, compOf } = componentsOfRuns(rowStart, Int32Array.from(rs), Int32Array.from(re), rows, 1, 8);
-    const ids = new Int32Array(count + 1);
-    for (let c = 1; c <= count; c++) {
-      ids[c] = this.nextId++;
-      this.comps.set(ids[c], { voxels: sizes[c - 1], box: [w, h, -1, -1], first: -1 });
-      this.voxelCount += sizes[c - 1];
-    }
-    for (let r = 0; r < rows; r++) {
-      const j = r + d[1];
-      for (let t = rowStart[r]; t < rowStart[r + 1]; t++) {
-        const comp = this.comps.get(ids[compOf[t]]) as Component2D;
-        const a = rs[t], b = re[t];
-        if (comp.first < 0) {
-          comp.first = j * w + a;
-          comp.box[1] = j;
-        }
-        if (a < comp.box[0]) comp.box[0] = a;
-        if (b > comp.box[2]) comp.box[2] = b;
-        comp.box[3] = j;
-        labels.fill(ids[compOf[t]], j * w + a, j * w + b + 1);
-      }
-    }
+    const { ids, compOf } = this.addComponents(labels, rowStart, Int32Array.from(rs), Int32Array.from(re), rows, d[1]);
     // Join each new run to the labelled pixels around it (8-connectivity).
     for (let r = 0; r < rows; r++) {
       const j = r + d[1];
@@ -247,6 +226,15 @@ export class IncrementalComponents {
     }
     rowStart[rows] = nr;
     if (nr === 0) return;
+    this.addComponents(labels, rowStart, rs, re, rows, r1);
+  }
+
+  /**
+   * Labels runs of new pixels (rows j0.., `rowStart` indexing `rs`/`re`) as new components of their own and registers
+   * them; gives each run's component (`compOf`) and each component's id (`ids`, from 1).
+   */
+  private addComponents(labels: Int32Array, rowStart: Int32Array, rs: Int32Array, re: Int32Array, rows: number, j0: number): { ids: Int32Array; compOf: Int32Array } {
+    const w = this.width, h = this.height;
     const { count, sizes, compOf } = componentsOfRuns(rowStart, rs, re, rows, 1, 8);
     const ids = new Int32Array(count + 1);
     const made: Component2D[] = [];
@@ -255,7 +243,7 @@ export class IncrementalComponents {
       made.push({ voxels: sizes[c - 1], box: [w, h, -1, -1], first: -1 });
     }
     for (let r = 0; r < rows; r++) {
-      const j = r + r1;
+      const j = r + j0;
       for (let t = rowStart[r]; t < rowStart[r + 1]; t++) {
         const c = compOf[t];
         const comp = made[c - 1];
@@ -274,6 +262,7 @@ export class IncrementalComponents {
       this.comps.set(ids[c], made[c - 1]);
       this.voxelCount += made[c - 1].voxels;
     }
+    return { ids, compOf };
   }
 
   /** Pixels in the mask. */
