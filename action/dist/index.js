@@ -63689,28 +63689,7 @@ var init_components_incremental = __esm({
         }
         rowStart[rows] = rs.length;
         if (rs.length === 0) return true;
-        const { count, sizes, compOf } = componentsOfRuns(rowStart, Int32Array.from(rs), Int32Array.from(re), rows, 1, 8);
-        const ids = new Int32Array(count + 1);
-        for (let c = 1; c <= count; c++) {
-          ids[c] = this.nextId++;
-          this.comps.set(ids[c], { voxels: sizes[c - 1], box: [w, h3, -1, -1], first: -1 });
-          this.voxelCount += sizes[c - 1];
-        }
-        for (let r = 0; r < rows; r++) {
-          const j = r + d[1];
-          for (let t = rowStart[r]; t < rowStart[r + 1]; t++) {
-            const comp = this.comps.get(ids[compOf[t]]);
-            const a = rs[t], b = re[t];
-            if (comp.first < 0) {
-              comp.first = j * w + a;
-              comp.box[1] = j;
-            }
-            if (a < comp.box[0]) comp.box[0] = a;
-            if (b > comp.box[2]) comp.box[2] = b;
-            comp.box[3] = j;
-            labels.fill(ids[compOf[t]], j * w + a, j * w + b + 1);
-          }
-        }
+        const { ids, compOf } = this.addComponents(labels, rowStart, Int32Array.from(rs), Int32Array.from(re), rows, d[1]);
         for (let r = 0; r < rows; r++) {
           const j = r + d[1];
           for (let t = rowStart[r]; t < rowStart[r + 1]; t++) {
@@ -63812,6 +63791,14 @@ var init_components_incremental = __esm({
         }
         rowStart[rows] = nr;
         if (nr === 0) return;
+        this.addComponents(labels, rowStart, rs, re, rows, r1);
+      }
+      /**
+       * Labels runs of new pixels (rows j0.., `rowStart` indexing `rs`/`re`) as new components of their own and registers
+       * them; gives each run's component (`compOf`) and each component's id (`ids`, from 1).
+       */
+      addComponents(labels, rowStart, rs, re, rows, j0) {
+        const w = this.width, h3 = this.height;
         const { count, sizes, compOf } = componentsOfRuns(rowStart, rs, re, rows, 1, 8);
         const ids = new Int32Array(count + 1);
         const made = [];
@@ -63820,7 +63807,7 @@ var init_components_incremental = __esm({
           made.push({ voxels: sizes[c - 1], box: [w, h3, -1, -1], first: -1 });
         }
         for (let r = 0; r < rows; r++) {
-          const j = r + r1;
+          const j = r + j0;
           for (let t = rowStart[r]; t < rowStart[r + 1]; t++) {
             const c = compOf[t];
             const comp = made[c - 1];
@@ -63839,6 +63826,7 @@ var init_components_incremental = __esm({
           this.comps.set(ids[c], made[c - 1]);
           this.voxelCount += made[c - 1].voxels;
         }
+        return { ids, compOf };
       }
       /** Pixels in the mask. */
       get voxels() {
