@@ -1,18 +1,10 @@
 /** Deterministic synthetic data for benchmarks: a CT-like two-label pair and Label Studio brush masks. */
 import type { Geometry } from '../shared/model.js';
 import { axisGeometry } from '../shared/model.js';
+import { prng } from '../test/fuzz/prng.js';
 
 /** Small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = (seed: number): (() => number) => prng(seed).next;
 
 export const ctGeometry = (nx = 512, ny = 512, nz = 96): Geometry => axisGeometry([nx, ny, nz], [0.7, 0.7, 2.5]);
 

@@ -15,19 +15,11 @@ import { regionsOfFinding } from '../extension/src/locate.js';
 import { addActionMiddleware, currentUser, editorOptions, objectSizes, serializeResult, type SerializeCache } from '../extension/src/editor.js';
 import { extendStrokeMask, frameOf, paintStroke, pixelAt, strokeMask, type Stroke } from '../extension/src/strokes.js';
 import { GUIDELINE, H, W, preAnnotation } from './extension-scenario.js';
+import { prng } from './fuzz/prng.js';
 
 const geometry = (w: number, h: number): Geometry => axisGeometry([w, h, 1]);
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = (seed: number) => prng(seed).next;
 
 describe('per-label layers', () => {
   test('stay equal to the plain union of each label\'s regions through adds, moves and deletions', () => {

@@ -13,17 +13,9 @@ import { frameOf, paintStroke, pixelAt, type Stroke } from '../extension/src/str
 import type { MaskLayer } from '../shared/model.js';
 import { MaskPool } from '../extension/src/pool.js';
 import { GUIDELINE } from './extension-scenario.js';
+import { prng } from './fuzz/prng.js';
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = (seed: number) => prng(seed).next;
 
 /** A random stroke in percent of the image: 1 to 4 points, 1 % to 12 % wide, sometimes reaching past the edges. */
 function randomStroke(rand: () => number, eraser: boolean): Stroke {

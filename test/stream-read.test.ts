@@ -8,18 +8,9 @@ import { maskRuns, type MaskRuns } from '../shared/metrics/surface.js';
 import { axisGeometry, type Geometry } from '../shared/model.js';
 import { SegqcError } from '../shared/errors.js';
 import { nodeInflate } from '../node/inflate.js';
+import { prng } from './fuzz/prng.js';
 
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = (seed: number) => prng(seed).next;
 
 /** A label map of runs: mostly background, runs of random values (128 and 255 included) and lengths. */
 function labelMap(n: number, seed: number, values: number[]): Uint8Array {
