@@ -6,6 +6,9 @@ export interface RunOptions {
   workerScript?: URL;
 }
 
+/** `segqc check`'s `--jobs`: with N > 1 the items are checked on N worker threads, this thread plans and gathers. */
+export const checkJobsHelp = '  --jobs N                 check items on N worker threads while this one plans and gathers the reports (default: the number of cores; 1: this thread only)\n';
+
 export const jobsHelp = '  --jobs N                 check items on N threads, this one and N-1 worker threads (default: the number of cores; 1: this thread only)\n';
 
 /** The worker threads a command asks for: `--jobs`, else the number of cores. */

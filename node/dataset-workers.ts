@@ -106,7 +106,8 @@ export interface ParallelCheckOptions extends CheckOptions {
 /**
  * Checks a dataset directory on `jobs` worker threads: the same report, in the same order, as `checkDataset`. The
  * workers read the Label Studio exports (each once) and send back what the plan needs; each item is then checked by
- * the worker holding its export, when it is free.
+ * the worker holding its export, when it is free. This thread checks no item: it plans, hands out batches and gathers
+ * the reports, so a worker never waits for it.
  */
 export async function checkDatasetInWorkers(tree: DatasetTree, ctx: DatasetContext, opts: ParallelCheckOptions): Promise<DatasetReport> {
   let ids: string[] = [];
@@ -140,8 +141,6 @@ export async function checkDatasetInWorkers(tree: DatasetTree, ctx: DatasetConte
     script: opts.script,
     jobs: opts.jobs,
     role: { segqcWorker: 'check', data },
-    // This thread checks items too: it is faster at it than a worker thread, and would wait otherwise.
-    local: (port) => serveCheck(data, port),
     tasks: () => {
       const dry = exportsRead((exportItems) => discoverItems(tree, ctx.config.sources as SourceSpec[], discoveryOptions(ctx.config, ctx.guideline, opts.maxVoxels, exportItems)));
       if (dry.length === 0) return plan();
@@ -171,7 +170,7 @@ export async function checkDatasetInWorkers(tree: DatasetTree, ctx: DatasetConte
   return checkReport(reports as ItemReport[], ctx.config, ctx.guideline, opts);
 }
 
-function serveCheck(data: CheckWorkerData, local?: MessagePort): void {
+function serveCheck(data: CheckWorkerData): void {
   useNodeInflate();
   const tree = fsTree(data.root);
   const ctx = data.context;
@@ -204,7 +203,6 @@ function serveCheck(data: CheckWorkerData, local?: MessagePort): void {
       );
     },
     () => ({ message: pictures?.keptItems() ?? null }),
-    local,
   );
 }
 

@@ -13,7 +13,7 @@ import { VERSION } from '../../node/version.js';
 import { renderReviewPage } from '../../shared/report/html-page.js';
 import { pageCollector, pagePictures } from '../../shared/pictures/page.js';
 import { picturesConfig } from '../../shared/guideline/config.js';
-import { jobsFromFlags, jobsHelp, type RunOptions } from '../jobs.js';
+import { checkJobsHelp, jobsFromFlags, type RunOptions } from '../jobs.js';
 import { checkDatasetInWorkers } from '../../node/dataset-workers.js';
 import { useNodeInflate } from '../../node/inflate.js';
 
@@ -28,7 +28,7 @@ Options:
   --html FILE              write the review page: one self-contained HTML file with pictures of the items with
                            findings (pictures: in segqc.yaml sets how many, or turns them off)
 ${gateHelp}  --max-voxels N           refuse masks larger than N voxels
-${jobsHelp}  --quiet                  print only the verdict line
+${checkJobsHelp}  --quiet                  print only the verdict line
 Exit codes: 0 gate passed, 1 gate failed, 2 bad config or usage.
 `;
 
