@@ -68197,8 +68197,6 @@ async function checkDatasetInWorkers(tree, ctx, opts) {
     script: opts.script,
     jobs: opts.jobs,
     role: { segqcWorker: "check", data: data2 },
-    // This thread checks items too: it is faster at it than a worker thread, and would wait otherwise.
-    local: (port) => serveCheck(data2, port),
     tasks: () => {
       const dry = exportsRead((exportItems) => discoverItems(tree, ctx.config.sources, discoveryOptions(ctx.config, ctx.guideline, opts.maxVoxels, exportItems)));
       if (dry.length === 0) return plan();
@@ -68227,7 +68225,7 @@ async function checkDatasetInWorkers(tree, ctx, opts) {
   if (missing.length > 0) throw new SegqcError("internal", `the worker threads gave no report for ${names(missing)}`, {}, "internal");
   return checkReport(reports, ctx.config, ctx.guideline, opts);
 }
-function serveCheck(data2, local) {
+function serveCheck(data2) {
   useNodeInflate();
   const tree = fsTree(data2.root);
   const ctx = data2.context;
@@ -68259,8 +68257,7 @@ function serveCheck(data2, local) {
         exportItems
       );
     },
-    () => ({ message: pictures?.keptItems() ?? null }),
-    local
+    () => ({ message: pictures?.keptItems() ?? null })
   );
 }
 function sideExportKey(side, tree, source, file) {
