@@ -14,6 +14,8 @@ import { detectFormat } from '../shared/formats/detect.js';
 import { readSegmentation } from '../shared/formats/read.js';
 import { readImageGeometry } from '../shared/formats/image-geometry.js';
 import { SegqcError } from '../shared/errors.js';
+import { packBrushRle, readLabelStudioExport } from '../shared/dataset/items.js';
+import { canonicalJson } from '../shared/guideline/hash.js';
 import type { Geometry } from '../shared/model.js';
 
 const fx = (p: string) => new Uint8Array(readFileSync(join(__dirname, 'fixtures', p)));
@@ -303,6 +305,39 @@ describe('Label Studio export', () => {
     const result = [{ id: 'p1', type: 'polygonlabels', original_width: 10, original_height: 10, value: { points: [[1, 1], [5, 5]], polygonlabels: ['Tumor'] } }];
     const e = expectError(() => readLabelStudioResult(result, { file: 'proj.json', id: '77' }), 'format.polygon', /proj\.json \[77\].*p1.*2 point/);
     expect(e.file).toBe('proj.json');
+  });
+
+  it('holds an export\'s brush RLE as bytes once read, and reads, hashes and fingerprints it as the JSON array', () => {
+    const alpha = new Uint8Array(64 * 64).fill(255, 100, 900);
+    const rle = encodeBrushRle(alpha, 64, 64);
+    const region = (r: unknown) => ({ id: 'b', type: 'brushlabels', original_width: 64, original_height: 64, value: { format: 'rle', rle: r, brushlabels: ['Liver'] } });
+    const task = (r: unknown) => ({ id: 3, data: { image: 'a.png' }, annotations: [{ id: 30, result: [region(r)] }], predictions: [{ result: [region(r)] }] });
+    const text = JSON.stringify([task(rle)]);
+    const tree = { name: 'mem', list: () => ['e.json'], read: () => new TextEncoder().encode(text) };
+    const read = readLabelStudioExport(tree, 'e.json');
+    if (!('json' in read)) throw new Error('not read');
+    const [t] = read.json as Array<ReturnType<typeof task>>;
+    const packed = t.annotations[0].result[0].value.rle as unknown as Uint8Array;
+    expect(packed).toBeInstanceOf(Uint8Array);
+    expect(t.predictions[0].result[0].value.rle).toBeInstanceOf(Uint8Array);
+    expect(Array.from(packed)).toEqual(rle);
+    // The task's canonical text (compared between a PR's sides) is the text of the array it was read from.
+    expect(canonicalJson(t)).toBe(canonicalJson(JSON.parse(text)[0]));
+    expect(canonicalJson(new Uint8Array([0, 7, 255]))).toBe('[0,7,255]');
+    const fromBytes = readLabelStudioResult([t.annotations[0].result[0]], { file: 'e.json', id: '3', labelValues: { Liver: 1 } });
+    const fromArray = readLabelStudioResult([region(rle)], { file: 'e.json', id: '3', labelValues: { Liver: 1 } });
+    expect(count(fromBytes.segmentation.layers[0].data, 1)).toBe(800);
+    expect(fromBytes.segmentation.layers[0].data).toEqual(fromArray.segmentation.layers[0].data);
+  });
+
+  it('leaves an RLE that is not all bytes 0 to 255 as read, so reading it names the bad value', () => {
+    for (const bad of [[1, 256], [1, -1], [1, 1.5], [1, '2'], [1, null]]) {
+      const json = packBrushRle([{ annotations: [{ result: [{ type: 'brushlabels', value: { rle: bad } }] }] }]) as Array<{ annotations: Array<{ result: Array<{ value: { rle: unknown } }> }> }>;
+      expect(json[0].annotations[0].result[0].value.rle).toEqual(bad);
+    }
+    const result = [{ id: 'b', type: 'brushlabels', original_width: 8, original_height: 8, value: { rle: [0, 0, 0, 64, 300], brushlabels: ['Liver'] } }];
+    packBrushRle([{ annotations: [{ result }] }]);
+    expectError(() => readLabelStudioResult(result, { file: 'e.json', id: '1' }), 'format.unreadable', /RLE value 4 is 300/);
   });
 
   it('reuses cached regions that did not change', () => {

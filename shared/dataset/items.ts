@@ -125,6 +125,35 @@ export function taskItemId(task: unknown, index: number): string {
 /** A Label Studio export as read: its parsed JSON, or why it cannot be read or parsed. */
 export type ExportRead = { json: unknown; bytes: number } | { failed: { detail: string; reason: ErrorReason | null } };
 
+/** `rle` arrays of integers 0 to 255 in the region values of a parsed export's annotations and predictions. */
+function* brushRles(json: unknown): Generator<Record<string, unknown>> {
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  for (const task of Array.isArray(json) ? json : [json]) {
+    if (!isObj(task)) continue;
+    for (const list of [task.annotations, task.predictions]) {
+      if (!Array.isArray(list)) continue;
+      for (const ann of list) {
+        if (!isObj(ann) || !Array.isArray(ann.result)) continue;
+        for (const r of ann.result) if (isObj(r) && isObj(r.value) && Array.isArray(r.value.rle)) yield r.value;
+      }
+    }
+  }
+}
+
+const isByte = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 255;
+
+/**
+ * Stores each brush RLE of a parsed export as a Uint8Array (same values): an export's RLE numbers are most of its
+ * parsed objects, and as bytes they are not traced by every major garbage collection while the export is held.
+ */
+export function packBrushRle(json: unknown): unknown {
+  for (const value of brushRles(json)) {
+    const rle = value.rle as unknown[];
+    if (rle.every(isByte)) value.rle = Uint8Array.from(rle as number[]);
+  }
+  return json;
+}
+
 /** Reads and parses a Label Studio export (within `MAX_EXPORT_BYTES`); a failure is returned, never thrown. */
 export function readLabelStudioExport(tree: DatasetTree, file: string): ExportRead {
   let bytes: Uint8Array;
@@ -138,7 +167,7 @@ export function readLabelStudioExport(tree: DatasetTree, file: string): ExportRe
     return { failed: { detail: `is ${bytes.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for one Label Studio export: export the project in parts`, reason: null } };
   }
   try {
-    return { json: JSON.parse(new TextDecoder().decode(bytes)), bytes: bytes.length };
+    return { json: packBrushRle(JSON.parse(new TextDecoder().decode(bytes))), bytes: bytes.length };
   } catch (e) {
     return { failed: { detail: `not valid JSON: ${(e as Error).message}`, reason: null } };
   }

@@ -108,7 +108,7 @@ function regionType(r: Obj, value: Obj): LabelStudioRegion['type'] | null {
   const t = typeof r.type === 'string' ? r.type.toLowerCase() : '';
   if (REGION_KEYS[t]) return REGION_KEYS[t];
   if (t === 'labels' || t === '') {
-    if (Array.isArray(value.rle)) return 'brush';
+    if (Array.isArray(value.rle) || value.rle instanceof Uint8Array) return 'brush';
     if (Array.isArray(value.points)) return 'polygon';
     if (typeof value.width === 'number' && typeof value.height === 'number') return 'rectangle';
   }
@@ -184,7 +184,7 @@ export function rasterizePolygon(points: Array<[number, number]>, width: number,
 
 /** A region's value, checked: what its mask is drawn from (coordinates in percent of the image, as stored). */
 type RegionShape =
-  | { type: 'brush'; rle: number[] }
+  | { type: 'brush'; rle: ArrayLike<number> }
   | { type: 'polygon'; points: Array<[number, number]> }
   | { type: 'rectangle'; x: number; y: number; width: number; height: number; rotation: number };
 
@@ -192,6 +192,7 @@ type RegionShape =
 function regionShape(type: LabelStudioRegion['type'], value: Obj, where: { file: string; item: string }): RegionShape {
   if (type === 'brush') {
     const rle = value.rle;
+    if (rle instanceof Uint8Array) return { type, rle };
     if (!Array.isArray(rle)) throw new SegqcError('format.unsupported', 'brush region without an "rle" array (only the RLE brush format is read)', where);
     for (let i = 0; i < rle.length; i++) {
       const v: unknown = rle[i];
