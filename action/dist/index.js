@@ -19241,6 +19241,7 @@ function sha256Hex(bytes) {
 function canonicalJson(value2) {
   if (value2 === null || typeof value2 !== "object") return JSON.stringify(value2) ?? "null";
   if (Array.isArray(value2)) return `[${value2.map((v3) => v3 === void 0 ? "null" : canonicalJson(v3)).join(",")}]`;
+  if (value2 instanceof Uint8Array) return `[${value2.join(",")}]`;
   const obj2 = value2;
   const keys = Object.keys(obj2).filter((k) => obj2[k] !== void 0).sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj2[k])}`).join(",")}}`;
@@ -44694,7 +44695,7 @@ function regionType(r, value2) {
   const t = typeof r.type === "string" ? r.type.toLowerCase() : "";
   if (REGION_KEYS[t]) return REGION_KEYS[t];
   if (t === "labels" || t === "") {
-    if (Array.isArray(value2.rle)) return "brush";
+    if (Array.isArray(value2.rle) || value2.rle instanceof Uint8Array) return "brush";
     if (Array.isArray(value2.points)) return "polygon";
     if (typeof value2.width === "number" && typeof value2.height === "number") return "rectangle";
   }
@@ -44762,6 +44763,7 @@ function rasterizePolygon(points, width, height, out, value2 = 1) {
 function regionShape(type, value2, where) {
   if (type === "brush") {
     const rle = value2.rle;
+    if (rle instanceof Uint8Array) return { type, rle };
     if (!Array.isArray(rle)) throw new SegqcError("format.unsupported", 'brush region without an "rle" array (only the RLE brush format is read)', where);
     for (let i2 = 0; i2 < rle.length; i2++) {
       const v3 = rle[i2];
@@ -61378,6 +61380,26 @@ function taskItemId(task, index) {
   const image = t.data && typeof t.data.image === "string" ? t.data.image : null;
   return image ? itemStem(image.split("?")[0]) : `task-${scalarText(t.id, String(index))}`;
 }
+function* brushRles(json) {
+  const isObj3 = (v3) => typeof v3 === "object" && v3 !== null && !Array.isArray(v3);
+  for (const task of Array.isArray(json) ? json : [json]) {
+    if (!isObj3(task)) continue;
+    for (const list of [task.annotations, task.predictions]) {
+      if (!Array.isArray(list)) continue;
+      for (const ann of list) {
+        if (!isObj3(ann) || !Array.isArray(ann.result)) continue;
+        for (const r of ann.result) if (isObj3(r) && isObj3(r.value) && Array.isArray(r.value.rle)) yield r.value;
+      }
+    }
+  }
+}
+function packBrushRle(json) {
+  for (const value2 of brushRles(json)) {
+    const rle = value2.rle;
+    if (rle.every(isByte)) value2.rle = Uint8Array.from(rle);
+  }
+  return json;
+}
 function readLabelStudioExport(tree, file) {
   let bytes;
   try {
@@ -61390,7 +61412,7 @@ function readLabelStudioExport(tree, file) {
     return { failed: { detail: `is ${bytes.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for one Label Studio export: export the project in parts`, reason: null } };
   }
   try {
-    return { json: JSON.parse(new TextDecoder().decode(bytes)), bytes: bytes.length };
+    return { json: packBrushRle(JSON.parse(new TextDecoder().decode(bytes))), bytes: bytes.length };
   } catch (e2) {
     return { failed: { detail: `not valid JSON: ${e2.message}`, reason: null } };
   }
@@ -61603,7 +61625,7 @@ function discoverItems(tree, sources, opts) {
   const sorted = [...items3.values()].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   return { items: sorted, orphans, unmatched };
 }
-var MAX_EXPORT_BYTES, MASK_SUFFIXES, parentDir, sidecarOf, reviewSidecarOf, isSidecar, attestationFrom, kindOf;
+var MAX_EXPORT_BYTES, MASK_SUFFIXES, parentDir, sidecarOf, reviewSidecarOf, isSidecar, attestationFrom, kindOf, isByte;
 var init_items = __esm({
   "shared/dataset/items.ts"() {
     "use strict";
@@ -61632,6 +61654,7 @@ var init_items = __esm({
     isSidecar = (path) => path.endsWith(".segqc.json") || path.endsWith(".review.json");
     attestationFrom = (ann) => ann.texts[ATTESTATION_FROM_NAME]?.[0] ?? null;
     kindOf = (v3) => v3 === null ? "null" : Array.isArray(v3) ? "an array" : typeof v3 === "string" ? "a string" : typeof v3 === "object" ? "an object" : String(v3);
+    isByte = (v3) => typeof v3 === "number" && Number.isInteger(v3) && v3 >= 0 && v3 <= 255;
   }
 });
 
