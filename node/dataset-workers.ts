@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { fsTree } from './fs-tree.js';
 import { isMainThread, type MessagePort } from 'node:worker_threads';
-import { WorkerExit, runPool, serveWorker, type WorkerRole } from './worker-pool.js';
+import { WorkerExit, runPool, serveWorker, withRoleData, type StartedWorkers, type WorkerRole } from './worker-pool.js';
 import { SegqcError } from '../shared/errors.js';
 import type { DatasetContext } from '../shared/dataset/context.js';
 import { checkBatch, checkBatches, checkReport, discoveryOptions, planCheck, type BatchItem, type CheckOptions } from '../shared/dataset/check.js';
@@ -43,7 +43,10 @@ interface CheckWorkerData {
 type CheckTask = { kind: 'scan'; file: string; source: number } | { kind: 'check'; items: BatchItem[]; scope: string[] };
 type CheckMessage = { kind: 'scanned'; items: ItemSummary[] } | { kind: 'item'; index: number; report: ItemReport };
 
-/** A test hook: `SEGQC_TEST_WORKER_FAULT=throw:ID` (or `exit:ID`) makes the worker checking item ID, or reading export ID (its path), fail that way. */
+/**
+ * A test hook: `SEGQC_TEST_WORKER_FAULT=throw:ID` (or `exit:ID`) makes the worker checking item ID, or reading export ID
+ * (its path), fail that way; ID `(start)`: a check worker as it starts, before its data.
+ */
 function testFault(id: string): void {
   const fault = process.env.SEGQC_TEST_WORKER_FAULT;
   if (!fault) return;
@@ -101,6 +104,8 @@ export interface ParallelCheckOptions extends CheckOptions {
   root: string;
   /** Collects the pictures of the review page (workers sample them; `onItem` is not called). */
   pictures?: PictureCollector | null;
+  /** Worker threads started ahead (role `check`), loading while this thread read the config. */
+  started?: StartedWorkers;
 }
 
 /**
@@ -141,6 +146,7 @@ export async function checkDatasetInWorkers(tree: DatasetTree, ctx: DatasetConte
     script: opts.script,
     jobs: opts.jobs,
     role: { segqcWorker: 'check', data },
+    started: opts.started,
     tasks: () => {
       const dry = exportsRead((exportItems) => discoverItems(tree, ctx.config.sources as SourceSpec[], discoveryOptions(ctx.config, ctx.guideline, opts.maxVoxels, exportItems)));
       if (dry.length === 0) return plan();
@@ -395,7 +401,10 @@ function serveDiff(data: DiffWorkerData, local?: MessagePort): void {
 
 /** Serves the work of a segqc worker thread (called by the bundle's entry when `workerRole()` gives a role). */
 export function serveDatasetWorker(role: WorkerRole): void {
-  if (role.segqcWorker === 'check') serveCheck(role.data as CheckWorkerData);
+  if (role.segqcWorker === 'check') {
+    testFault('(start)');
+    withRoleData(role, (data) => serveCheck(data as CheckWorkerData));
+  }
   else if (role.segqcWorker === 'diff') serveDiff(role.data as DiffWorkerData);
   else throw new Error(`unknown segqc worker "${role.segqcWorker}"`);
 }

@@ -8,10 +8,11 @@ import { MessageChannel, Worker, isMainThread, parentPort, workerData, type Mess
 import { availableParallelism, cpus } from 'node:os';
 import { SegqcError } from '../shared/errors.js';
 
-/** What a segqc worker thread is started with: which work it does and that work's data. */
+/** What a segqc worker thread is started with: which work it does and that work's data (`later`: the pool's first message brings it). */
 export interface WorkerRole {
   segqcWorker: string;
   data: unknown;
+  later?: boolean;
 }
 
 /** The role of this thread when it is a segqc worker thread, else null. */
@@ -31,7 +32,38 @@ export function parseJobs(text: string, what = '--jobs'): number {
   return n;
 }
 
-type ToWorker = { type: 'task'; id: number; task: unknown } | { type: 'finish' };
+type ToWorker = { type: 'data'; data: unknown } | { type: 'task'; id: number; task: unknown } | { type: 'finish' };
+
+/** Calls `serve` with this worker thread's data: its role's, or, for a worker started ahead of its work, the pool's first message. */
+export function withRoleData(role: WorkerRole, serve: (data: unknown) => void): void {
+  if (!role.later) return serve(role.data);
+  if (!parentPort) throw new Error('a worker started ahead of its work runs in a worker thread');
+  parentPort.once('message', (m: ToWorker) => {
+    if (m.type !== 'data') throw new Error(`a worker started ahead of its work got "${m.type}" before its data`);
+    serve(m.data);
+  });
+}
+
+/**
+ * Worker threads started before their work is planned (they load the bundle while this thread reads the config), for
+ * `runPool`'s `started`; they do not keep the process alive until a pool takes them.
+ */
+export class StartedWorkers {
+  private readonly waiting: Array<{ worker: Worker; error: unknown; exit: number | null }>;
+  constructor(script: URL, segqcWorker: string, jobs: number) {
+    this.waiting = Array.from({ length: Math.max(1, jobs) }, () => {
+      const w = { worker: new Worker(script, { workerData: { segqcWorker, data: undefined, later: true } satisfies WorkerRole }), error: null as unknown, exit: null as number | null };
+      w.worker.unref();
+      w.worker.on('error', (e) => (w.error ??= e));
+      w.worker.on('exit', (code) => (w.exit ??= code));
+      return w;
+    });
+  }
+  /** A worker for the pool, with what befell it meanwhile; none left: undefined. */
+  take(): { worker: Worker; error: unknown; exit: number | null } | undefined {
+    return this.waiting.shift();
+  }
+}
 type FromWorker =
   | { type: 'message'; id: number; message: unknown }
   | { type: 'done'; id: number }
@@ -75,6 +107,8 @@ export interface PoolOptions<Task, Message, Final> {
    * is then worker 0, and `jobs - 1` worker threads start.
    */
   local?: (port: MessagePort) => void;
+  /** Worker threads started ahead (with this `role`'s name): the pool sends them the role's data, and starts more if it needs them. */
+  started?: StartedWorkers;
 }
 
 /** What the pool talks to: a worker thread, or the port this thread serves tasks on. */
@@ -154,10 +188,16 @@ export function runPool<Task, Message, Final = unknown>(opts: PoolOptions<Task, 
     };
     const start = (index: number) => {
       const local = index === 0 && opts.local !== undefined;
-      const w: Endpoint = local ? localEndpoint(opts.local!) : new Worker(opts.script, { workerData: opts.role });
+      const early = local ? undefined : opts.started?.take();
+      if (early) {
+        early.worker.ref();
+        early.worker.postMessage({ type: 'data', data: opts.role.data } satisfies ToWorker);
+      }
+      const w: Endpoint = local ? localEndpoint(opts.local!) : (early?.worker ?? new Worker(opts.script, { workerData: opts.role }));
       // A worker thread holds a second task while it runs one, so it never waits for this thread; this thread, one.
       const depth = local ? 1 : 2;
       const held: number[] = [];
+      let given = false;
       let done = false;
       const give = () => {
         while (held.length < depth) {
@@ -166,6 +206,7 @@ export function runPool<Task, Message, Final = unknown>(opts: PoolOptions<Task, 
           taken[i] = true;
           left--;
           held.push(i);
+          given = true;
           w.postMessage({ type: 'task', id: i, task: tasks[i] } satisfies ToWorker);
         }
         if (held.length === 0) settle();
@@ -174,7 +215,7 @@ export function runPool<Task, Message, Final = unknown>(opts: PoolOptions<Task, 
         held.push(-1);
         w.postMessage({ type: 'finish' } satisfies ToWorker);
       };
-      const at = (id: number | null) => (id === null || id < 0 ? 'after its last task' : `while checking ${opts.describe(tasks[id])}`);
+      const at = (id: number | null) => (id === null || id < 0 ? (given ? 'after its last task' : 'before its first task') : `while checking ${opts.describe(tasks[id])}`);
       const where = () => at(held.length === 0 ? null : held[0]);
       w.on('message', (m: FromWorker) => {
         if (failed) return;
@@ -200,8 +241,11 @@ export function runPool<Task, Message, Final = unknown>(opts: PoolOptions<Task, 
         if (!done) fail(`a worker thread stopped (exit code ${code}) ${where()}`);
       });
       workers.push({ worker: w, give, idle: () => held.length === 0, finish });
+      if (early?.error) fail(`a worker thread failed ${where()}: ${(early.error as Error)?.message ?? String(early.error)}`);
+      else if (early && early.exit !== null) fail(`a worker thread stopped (exit code ${early.exit}) ${where()}`);
     };
     for (let i = 0; i < Math.max(1, opts.jobs); i++) start(i);
+    if (failed) return;
     try {
       add(opts.tasks());
     } catch (e) {
@@ -230,6 +274,7 @@ export function serveWorker<Task, Message, Final>(
       port.postMessage({ type: 'finished', message: last.message } satisfies FromWorker, last.transfer ?? []);
       return;
     }
+    if (m.type !== 'task') throw new Error(`a worker thread got "${m.type}" while serving tasks`);
     handle(m.task as Task, (message, transfer) => port.postMessage({ type: 'message', id: m.id, message } satisfies FromWorker, transfer ?? []));
     port.postMessage({ type: 'done', id: m.id } satisfies FromWorker);
   };

@@ -176,6 +176,19 @@ describe('segqc check --jobs', () => {
     for (const jobs of [2, 4]) expect(check(dir, jobs).json, `--jobs ${jobs}`).toBe(one.json);
   });
 
+  it('worker threads started before the config is read: a config error still ends the run at once, and a worker that dies as it starts fails it', () => {
+    const dir = join(tmp, 'bad-config');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'segqc.yaml'), 'guideline: guideline.yaml\nsources: []\n');
+    const bad = segqc(['check', dir, '--jobs', '3', '--quiet']);
+    expect([bad.code, bad.signal, bad.stderr]).toEqual([2, null, 'segqc check: error [config.invalid] segqc.yaml: 1 problem:\n  segqc.yaml:2:10: sources must list at least 1 entry\n']);
+    const gen = join(tmp, 'generated-start');
+    generated(gen);
+    const died = segqc(['check', gen, '--jobs', '2', '--quiet'], { SEGQC_TEST_WORKER_FAULT: 'exit:(start)' });
+    expect([died.code, died.signal]).toEqual([2, null]);
+    expect(died.stderr).toMatch(/^segqc check: error \[internal\] a worker thread stopped \(exit code 70\) (before its first task|while checking exports\/export_\d\.json)\n$/);
+  });
+
   it('--jobs takes a positive integer', () => {
     for (const bad of ['0', '-1', 'two', '1.5']) {
       const r = segqc(['check', join(root, 'examples', 'liver-ct'), '--jobs', bad]);

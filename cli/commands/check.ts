@@ -15,6 +15,7 @@ import { pageCollector, pagePictures } from '../../shared/pictures/page.js';
 import { picturesConfig } from '../../shared/guideline/config.js';
 import { checkJobsHelp, jobsFromFlags, type RunOptions } from '../jobs.js';
 import { checkDatasetInWorkers } from '../../node/dataset-workers.js';
+import { StartedWorkers } from '../../node/worker-pool.js';
 import { useNodeInflate } from '../../node/inflate.js';
 
 export const checkHelp = `Usage: segqc check [dir] [options]
@@ -62,6 +63,8 @@ export async function runCheck(argv: string[], out: (s: string) => void, err: (s
   const jobs = jobsFromFlags(flags);
   const configPath = String(flags.config ?? 'segqc.yaml');
   if (!entryExists(join(dir, configPath))) throw new SegqcError('usage', noConfig(join(dir, configPath), flags.config !== undefined));
+  // The worker threads load while this thread reads the config; a config error ends the run all the same.
+  const started = jobs > 1 && run.workerScript ? new StartedWorkers(run.workerScript, 'check', jobs) : undefined;
   const tree = fsTree(dir);
   const ctx = loadDatasetContext(tree, configPath);
   const failOn = gateFromFlags(flags, ctx.config.gate.fail_on, ctx.configPath, err);
@@ -77,7 +80,7 @@ export async function runCheck(argv: string[], out: (s: string) => void, err: (s
   const opts = { guidelinePath: ctx.guidelinePath, configPath: ctx.configPath, failOn, maxVoxels, toolVersion: VERSION, onProgress };
   const report =
     jobs > 1 && run.workerScript
-      ? await checkDatasetInWorkers(tree, ctx, { ...opts, jobs, script: run.workerScript, root: dir, pictures })
+      ? await checkDatasetInWorkers(tree, ctx, { ...opts, jobs, script: run.workerScript, root: dir, pictures, started })
       : checkDataset(tree, ctx.config, ctx.guideline, { ...opts, onItem: pictures ? (it) => pictures.addCheckItem({ ...it, tree }) : undefined });
   if (flags.json) writeFileAtomic(String(flags.json), JSON.stringify(report, null, 2) + '\n');
   if (flags.markdown) writeFileAtomic(String(flags.markdown), renderCheckMarkdown(report));
