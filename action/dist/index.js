@@ -19354,6 +19354,14 @@ function parseJobs(text, what = "--jobs") {
   if (!(Number.isSafeInteger(n2) && n2 >= 1)) throw new SegqcError("usage", `${what} takes a positive integer (1: no worker threads), got "${text}"`);
   return n2;
 }
+function withRoleData(role2, serve) {
+  if (!role2.later) return serve(role2.data);
+  if (!parentPort) throw new Error("a worker started ahead of its work runs in a worker thread");
+  parentPort.once("message", (m) => {
+    if (m.type !== "data") throw new Error(`a worker started ahead of its work got "${m.type}" before its data`);
+    serve(m.data);
+  });
+}
 function localEndpoint(serve) {
   const { port1, port2 } = new MessageChannel();
   serve(port2);
@@ -19418,9 +19426,15 @@ function runPool(opts) {
     };
     const start = (index) => {
       const local = index === 0 && opts.local !== void 0;
-      const w = local ? localEndpoint(opts.local) : new Worker(opts.script, { workerData: opts.role });
+      const early = local ? void 0 : opts.started?.take();
+      if (early) {
+        early.worker.ref();
+        early.worker.postMessage({ type: "data", data: opts.role.data });
+      }
+      const w = local ? localEndpoint(opts.local) : early?.worker ?? new Worker(opts.script, { workerData: opts.role });
       const depth = local ? 1 : 2;
       const held = [];
+      let given = false;
       let done = false;
       const give = () => {
         while (held.length < depth) {
@@ -19429,6 +19443,7 @@ function runPool(opts) {
           taken[i2] = true;
           left--;
           held.push(i2);
+          given = true;
           w.postMessage({ type: "task", id: i2, task: tasks[i2] });
         }
         if (held.length === 0) settle();
@@ -19437,7 +19452,7 @@ function runPool(opts) {
         held.push(-1);
         w.postMessage({ type: "finish" });
       };
-      const at = (id) => id === null || id < 0 ? "after its last task" : `while checking ${opts.describe(tasks[id])}`;
+      const at = (id) => id === null || id < 0 ? given ? "after its last task" : "before its first task" : `while checking ${opts.describe(tasks[id])}`;
       const where = () => at(held.length === 0 ? null : held[0]);
       w.on("message", (m) => {
         if (failed2) return;
@@ -19463,8 +19478,11 @@ function runPool(opts) {
         if (!done) fail(`a worker thread stopped (exit code ${code}) ${where()}`);
       });
       workers.push({ worker: w, give, idle: () => held.length === 0, finish });
+      if (early?.error) fail(`a worker thread failed ${where()}: ${early.error?.message ?? String(early.error)}`);
+      else if (early && early.exit !== null) fail(`a worker thread stopped (exit code ${early.exit}) ${where()}`);
     };
     for (let i2 = 0; i2 < Math.max(1, opts.jobs); i2++) start(i2);
+    if (failed2) return;
     try {
       add2(opts.tasks());
     } catch (e2) {
@@ -19483,6 +19501,7 @@ function serveWorker(handle, finish = () => ({ message: null }), local) {
       port.postMessage({ type: "finished", message: last.message }, last.transfer ?? []);
       return;
     }
+    if (m.type !== "task") throw new Error(`a worker thread got "${m.type}" while serving tasks`);
     handle(m.task, (message2, transfer) => port.postMessage({ type: "message", id: m.id, message: message2 }, transfer ?? []));
     port.postMessage({ type: "done", id: m.id });
   };
@@ -68220,6 +68239,7 @@ async function checkDatasetInWorkers(tree, ctx, opts) {
     script: opts.script,
     jobs: opts.jobs,
     role: { segqcWorker: "check", data: data2 },
+    started: opts.started,
     tasks: () => {
       const dry = exportsRead((exportItems) => discoverItems(tree, ctx.config.sources, discoveryOptions(ctx.config, ctx.guideline, opts.maxVoxels, exportItems)));
       if (dry.length === 0) return plan();
@@ -68423,8 +68443,10 @@ function serveDiff(data2, local) {
   );
 }
 function serveDatasetWorker(role2) {
-  if (role2.segqcWorker === "check") serveCheck(role2.data);
-  else if (role2.segqcWorker === "diff") serveDiff(role2.data);
+  if (role2.segqcWorker === "check") {
+    testFault("(start)");
+    withRoleData(role2, (data2) => serveCheck(data2));
+  } else if (role2.segqcWorker === "diff") serveDiff(role2.data);
   else throw new Error(`unknown segqc worker "${role2.segqcWorker}"`);
 }
 var names, KEPT_EXPORT_BYTES, KeptExports, firstUnheld, exportKey, digests;
