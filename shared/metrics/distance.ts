@@ -23,11 +23,13 @@ class LineWorkspace {
   }
 }
 
-/** 1D lower envelope of parabolas f[p] + ((q - p)·s)² (Inf entries ignored) of `w.f`, evaluated at every q into `w.d`; false when all are Inf. */
-function envelope(w: LineWorkspace, n: number, s: number): boolean {
-  const { f, d, v, z } = w;
+/**
+ * Lower envelope of the parabolas f[q] + ((x - q)·s)² for q in [q0, q1) (Inf entries ignored): their q in `v[0..k]`
+ * and the boundaries between them in `z[0..k + 1]`; gives k, or -1 when all are Inf.
+ */
+export function lowerEnvelope(f: Float64Array, v: Int32Array, z: Float64Array, q0: number, q1: number, s: number): number {
   let k = -1;
-  for (let q = 0; q < n; q++) {
+  for (let q = q0; q < q1; q++) {
     const fq = f[q];
     if (fq === Infinity) continue;
     const xq = q * s;
@@ -52,6 +54,13 @@ function envelope(w: LineWorkspace, n: number, s: number): boolean {
     z[k] = x;
     z[k + 1] = Infinity;
   }
+  return k;
+}
+
+/** 1D lower envelope of parabolas f[p] + ((q - p)·s)² (Inf entries ignored) of `w.f`, evaluated at every q into `w.d`; false when all are Inf. */
+function envelope(w: LineWorkspace, n: number, s: number): boolean {
+  const { f, d, v, z } = w;
+  const k = lowerEnvelope(f, v, z, 0, n, s);
   if (k < 0) return false;
   let j = 0;
   for (let q = 0; q < n; q++) {

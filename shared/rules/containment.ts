@@ -8,7 +8,7 @@ import type { GuidelineLabel } from '../guideline/types.js';
 import { insideOf } from '../guideline/types.js';
 import { boundingBox, emptyBox, extendBox, unionBox } from '../metrics/bbox.js';
 import type { Box, MaskRef } from '../metrics/bbox.js';
-import { squaredDistancesToPoints } from '../metrics/distance.js';
+import { lowerEnvelope, squaredDistancesToPoints } from '../metrics/distance.js';
 import { cropAround, cropMask, fillHoles, type Crop } from './envelope.js';
 import { sizeOf, sizeUnits } from '../metrics/size.js';
 import type { FindingDraft } from './findings.js';
@@ -82,99 +82,120 @@ function root(parent: Int32Array, x: number): number {
   return x;
 }
 
+/** Runs by crop row: row r's runs are [s[t], e[t]] (crop columns) for t in `start[r]..start[r + 1]`. */
+interface RowRuns {
+  start: Int32Array;
+  s: Int32Array;
+  e: Int32Array;
+}
+
+/** Pushes the background runs of crop row j: scanned from the image. */
+function scanRow(data: MaskRef['data'], value: number, row: number, cx: number, bs: number[], be: number[]): void {
+  let i = 0;
+  while (i < cx) {
+    while (i < cx && data[row + i] === value) i++;
+    if (i === cx) break;
+    const a = i;
+    while (i < cx && data[row + i] !== value) i++;
+    bs.push(a);
+    be.push(i - 1);
+  }
+}
+
 /**
- * `envelopeOf` on a 2D image, by runs: the background runs of each crop row, joined where runs of adjacent rows
- * share a column (face connectivity); those joined to a run on the crop's border are outside, the rest are holes.
- * The face voxels come from the envelope's runs: a run's ends, and its stretches not under a run of the row above or
- * below. The same envelope and faces as filling and scanning the crop voxel by voxel.
+ * Pushes the background runs of a row from the same row of an envelope on another crop (`old`, row oj, crop from
+ * column oc0, ocx wide): the container runs between its background runs, in image columns, then the background
+ * between them on the crop from column c0, cx wide.
  */
-function envelope2D(outer: MaskRef, shape: Vec3, crop: Crop, from?: { e: Envelope; j0: number; j1: number }): Envelope {
+function shiftedRow(old: RowRuns, oj: number, oc0: number, ocx: number, c0: number, cx: number, bs: number[], be: number[]): void {
+  let from = c0;
+  let prevEnd = 0;
+  const ob0 = old.start[oj], ob1 = old.start[oj + 1];
+  for (let t = ob0; t <= ob1; t++) {
+    const a = prevEnd, b = t < ob1 ? old.s[t] - 1 : ocx - 1;
+    if (t < ob1) prevEnd = old.e[t] + 1;
+    if (b < a) continue;
+    const ia = a + oc0, ib = b + oc0;
+    if (ia > from) {
+      bs.push(from - c0);
+      be.push(ia - 1 - c0);
+    }
+    from = ib + 1;
+  }
+  if (from <= c0 + cx - 1) {
+    bs.push(from - c0);
+    be.push(cx - 1);
+  }
+}
+
+/**
+ * The background runs of a container's crop by row. Rows of the last envelope's crop outside j0..j1 (image rows) keep
+ * their container runs (the edit's box holds every container voxel outside the last crop); the others are scanned.
+ */
+function backgroundRuns(outer: MaskRef, w: number, crop: Crop, from?: { e: Envelope; j0: number; j1: number }): RowRuns {
   const [cx, cy] = crop.size;
   const [c0, r0] = crop.box;
-  const w = shape[0];
   const { data, value } = outer;
-  // Rows of the last envelope's crop outside j0..j1 (image rows) keep their container runs (the edit's box holds
-  // every container voxel outside the last crop).
-  const old = from?.e.flat ?? null;
+  const flat = from?.e.flat ?? null;
+  const old: RowRuns | null = flat ? { start: flat.bStart, s: flat.bs, e: flat.be } : null;
   const [oc0, or0] = from ? from.e.crop.box : [0, 0];
   const [ocx, ocy] = from ? from.e.crop.size : [0, 0];
   const same = old !== null && oc0 === c0 && ocx === cx;
-  // Background runs, crop columns [bs, be], by row.
-  const bStart = new Int32Array(cy + 1);
-  let bs: number[] = [], be: number[] = [];
+  const j0 = from ? from.j0 : 0, j1 = from ? from.j1 : -1;
+  const start = new Int32Array(cy + 1);
+  const bs: number[] = [], be: number[] = [];
   for (let j = 0; j < cy; j++) {
-    bStart[j] = bs.length;
+    start[j] = bs.length;
     const oj = j + r0 - or0;
-    if (old && oj >= 0 && oj < ocy && (j + r0 < from!.j0 || j + r0 > from!.j1)) {
-      if (same) {
-        for (let t = old.bStart[j + r0 - or0]; t < old.bStart[oj + 1]; t++) {
-          bs.push(old.bs[t]);
-          be.push(old.be[t]);
-        }
-        continue;
+    if (old === null || oj < 0 || oj >= ocy || (j + r0 >= j0 && j + r0 <= j1)) scanRow(data, value, (j + r0) * w + c0, cx, bs, be);
+    else if (same) {
+      for (let t = old.start[oj]; t < old.start[oj + 1]; t++) {
+        bs.push(old.s[t]);
+        be.push(old.e[t]);
       }
-      // The container runs between the old background runs, in image columns, then the background between them.
-      let from2 = c0;
-      let prevEnd = 0;
-      const ob0 = old.bStart[oj], ob1 = old.bStart[oj + 1];
-      for (let t = ob0; t <= ob1; t++) {
-        const a = prevEnd, b = t < ob1 ? old.bs[t] - 1 : ocx - 1;
-        if (t < ob1) prevEnd = old.be[t] + 1;
-        if (b < a) continue;
-        const ia = a + oc0, ib = b + oc0;
-        if (ia > from2) {
-          bs.push(from2 - c0);
-          be.push(ia - 1 - c0);
-        }
-        from2 = ib + 1;
-      }
-      if (from2 <= c0 + cx - 1) {
-        bs.push(from2 - c0);
-        be.push(cx - 1);
-      }
-      continue;
-    }
-    const row = (j + r0) * w + c0;
-    let i = 0;
-    while (i < cx) {
-      while (i < cx && data[row + i] === value) i++;
-      if (i === cx) break;
-      const a = i;
-      while (i < cx && data[row + i] !== value) i++;
-      bs.push(a);
-      be.push(i - 1);
-    }
+    } else shiftedRow(old, oj, oc0, ocx, c0, cx, bs, be);
   }
-  bStart[cy] = bs.length;
-  const background = { bStart, bs: Int32Array.from(bs), be: Int32Array.from(be) };
+  start[cy] = bs.length;
+  return { start, s: Int32Array.from(bs), e: Int32Array.from(be) };
+}
+
+/**
+ * Joins the background runs of adjacent rows that share a column (face connectivity), with run n (everything outside
+ * the crop) joined to those on the crop's border; gives the union-find forest.
+ */
+function joinBackground(b: RowRuns, cx: number, cy: number): Int32Array {
+  const { start, s: bs, e: be } = b;
   const nb = bs.length;
   const parent = new Int32Array(nb + 1);
   for (let t = 0; t <= nb; t++) parent[t] = t;
-  // Run nb stands for everything outside the crop.
   for (let j = 0; j < cy; j++) {
-    for (let t = bStart[j]; t < bStart[j + 1]; t++) {
+    for (let t = start[j]; t < start[j + 1]; t++) {
       if (j === 0 || j === cy - 1 || bs[t] === 0 || be[t] === cx - 1) parent[root(parent, t)] = root(parent, nb);
     }
     if (j === 0) continue;
-    let u = bStart[j - 1];
-    for (let t = bStart[j]; t < bStart[j + 1]; t++) {
-      while (u < bStart[j] && be[u] < bs[t]) u++;
-      for (let v = u; v < bStart[j] && bs[v] <= be[t]; v++) {
-        const a = root(parent, t), b = root(parent, v);
-        if (a !== b) parent[a] = b;
+    let u = start[j - 1];
+    for (let t = start[j]; t < start[j + 1]; t++) {
+      while (u < start[j] && be[u] < bs[t]) u++;
+      for (let v = u; v < start[j] && bs[v] <= be[t]; v++) {
+        const a = root(parent, t), c = root(parent, v);
+        if (a !== c) parent[a] = c;
       }
     }
   }
-  // Envelope runs: the crop less the outside background runs.
+  return parent;
+}
+
+/** Envelope runs by row: the crop less the background runs joined to the outside. */
+function envelopeRuns(b: RowRuns, parent: Int32Array, cx: number, cy: number): RowRuns {
+  const { start, s: bs, e: be } = b;
   const eStart = new Int32Array(cy + 1);
   const es: number[] = [], ee: number[] = [];
-  const env = new Uint8Array(0);
-  const outside = root(parent, nb);
+  const outside = root(parent, bs.length);
   for (let j = 0; j < cy; j++) {
     eStart[j] = es.length;
     let from = 0;
-    for (let t = bStart[j]; t <= bStart[j + 1]; t++) {
-      const last = t === bStart[j + 1];
+    for (let t = start[j]; t <= start[j + 1]; t++) {
+      const last = t === start[j + 1];
       if (!last && root(parent, t) !== outside) continue;
       const to = last ? cx - 1 : bs[t] - 1;
       if (to >= from) {
@@ -185,47 +206,82 @@ function envelope2D(outer: MaskRef, shape: Vec3, crop: Crop, from?: { e: Envelop
     }
   }
   eStart[cy] = es.length;
-  bs = be = [];
-  // Face voxels by row, as image columns.
+  return { start: eStart, s: Int32Array.from(es), e: Int32Array.from(ee) };
+}
+
+/** Pushes onto `spans` the stretches of [a, b] not covered by the runs of row r, in order. */
+function uncovered(runs: RowRuns, a: number, b: number, r: number, spans: number[]): void {
+  const { start, s: es, e: ee } = runs;
+  let x = a;
+  for (let t = start[r]; t < start[r + 1] && x <= b; t++) {
+    if (ee[t] < x) continue;
+    if (es[t] > b) break;
+    if (es[t] > x) spans.push(x, es[t] - 1);
+    x = ee[t] + 1;
+  }
+  if (x <= b) spans.push(x, b);
+}
+
+/** Pushes the columns (plus c0) of [a, b] from `next` on; gives the next column not pushed. */
+function pushColumns(cols: number[], next: number, a: number, b: number, c0: number): number {
+  for (let x = Math.max(next, a); x <= b; x++) cols.push(x + c0);
+  return b >= next ? b + 1 : next;
+}
+
+/**
+ * Face voxels by row, as image columns (crop from column c0): a run's ends and its stretches the runs of the rows
+ * above and below leave uncovered, each sorted, merged in order of their start with overlaps listed once.
+ */
+function faceRowsOfRuns(runs: RowRuns, cx: number, cy: number, c0: number): FaceRows {
+  const { start, s: es, e: ee } = runs;
   const fStart = new Int32Array(cy + 1);
   const cols: number[] = [];
-  const spans: number[] = [];
-  /** Pushes the stretches of [a, b] not covered by the envelope runs of row r. */
-  const uncovered = (a: number, b: number, r: number) => {
-    let x = a;
-    for (let t = eStart[r]; t < eStart[r + 1] && x <= b; t++) {
-      if (ee[t] < x) continue;
-      if (es[t] > b) break;
-      if (es[t] > x) spans.push(x, es[t] - 1);
-      x = ee[t] + 1;
-    }
-    if (x <= b) spans.push(x, b);
-  };
+  const up: number[] = [], down: number[] = [];
   for (let j = 0; j < cy; j++) {
     fStart[j] = cols.length;
-    for (let t = eStart[j]; t < eStart[j + 1]; t++) {
+    for (let t = start[j]; t < start[j + 1]; t++) {
       const a = es[t], b = ee[t];
-      spans.length = 0;
-      if (a > 0) spans.push(a, a);
-      if (b < cx - 1) spans.push(b, b);
-      if (j > 0) uncovered(a, b, j - 1);
-      if (j < cy - 1) uncovered(a, b, j + 1);
-      if (spans.length === 0) continue;
-      // The stretches in order of their start, overlaps listed once.
-      const order = Array.from({ length: spans.length / 2 }, (_, k) => 2 * k).sort((x, y) => spans[x] - spans[y]);
+      up.length = down.length = 0;
+      if (j > 0) uncovered(runs, a, b, j - 1, up);
+      if (j < cy - 1) uncovered(runs, a, b, j + 1, down);
       let next = a;
-      for (const k of order) for (let x = Math.max(next, spans[k]); x <= spans[k + 1]; x++, next = x) cols.push(x + c0);
+      if (a > 0) next = pushColumns(cols, next, a, a, c0);
+      let u = 0, d = 0;
+      while (u < up.length || d < down.length) {
+        if (d >= down.length || (u < up.length && up[u] <= down[d])) {
+          next = pushColumns(cols, next, up[u], up[u + 1], c0);
+          u += 2;
+        } else {
+          next = pushColumns(cols, next, down[d], down[d + 1], c0);
+          d += 2;
+        }
+      }
+      if (b < cx - 1) pushColumns(cols, next, b, b, c0);
     }
   }
   fStart[cy] = cols.length;
+  return { start: fStart, col: Int32Array.from(cols) };
+}
+
+/**
+ * `envelopeOf` on a 2D image, by runs: the background runs of each crop row, joined where runs of adjacent rows
+ * share a column (face connectivity); those joined to a run on the crop's border are outside, the rest are holes.
+ * The face voxels come from the envelope's runs: a run's ends, and its stretches not under a run of the row above or
+ * below. The same envelope and faces as filling and scanning the crop voxel by voxel. Built in steps, each its own
+ * function, so that each is compiled early and on its own.
+ */
+function envelope2D(outer: MaskRef, shape: Vec3, crop: Crop, from?: { e: Envelope; j0: number; j1: number }): Envelope {
+  const [cx, cy] = crop.size;
+  const background = backgroundRuns(outer, shape[0], crop, from);
+  const runs = envelopeRuns(background, joinBackground(background, cx, cy), cx, cy);
   return {
     crop,
-    env,
+    env: new Uint8Array(0),
     boundary: null,
     dist: new Map(),
     distSpacing: '',
-    faceRows: { start: fStart, col: Int32Array.from(cols) },
-    flat: { start: eStart, rs: Int32Array.from(es), re: Int32Array.from(ee), ...background },
+    faceRows: faceRowsOfRuns(runs, cx, cy, crop.box[0]),
+    flat: { start: runs.start, rs: runs.s, re: runs.e, bStart: background.start, bs: background.s, be: background.e },
   };
 }
 
@@ -270,12 +326,71 @@ function faceRowsOf(e: Envelope, shape: Vec3): FaceRows {
   return { start, col };
 }
 
+/** Column distance from column `i` to the nearest face voxel of crop row `r` (-1: the row has none). */
+function faceGap(start: Int32Array, col: Int32Array, r: number, i: number): number {
+  const s = start[r], end = start[r + 1];
+  if (s === end) return -1;
+  if (col[s] >= i) return col[s] - i;
+  if (col[end - 1] <= i) return i - col[end - 1];
+  let lo = s, hi = end - 1;
+  while (hi - lo > 1) {
+    const m = (lo + hi) >> 1;
+    if (col[m] < i) lo = m;
+    else hi = m;
+  }
+  return Math.min(i - col[lo], col[hi] - i);
+}
+
+/**
+ * The least of f[v[m]] + ((rq - v[m])·sy)² over the parabolas of a lower envelope (`v[0..k]`, boundaries `z`) at row
+ * rq: the one whose right boundary first reaches rq·sy, and its neighbours, since where two parabolas nearly tie,
+ * rounding may place the boundary a little off and the value must be the least of them.
+ */
+function lowestAt(f: Float64Array, v: Int32Array, z: Float64Array, k: number, rq: number, sy: number): number {
+  const xq = rq * sy;
+  let lo = 0, hi = k;
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if (z[m + 1] < xq) lo = m + 1;
+    else hi = m;
+  }
+  let best = Infinity;
+  for (let m = Math.max(0, lo - 1), end = Math.min(k, lo + 1); m <= end; m++) {
+    const tj = (rq - v[m]) * sy;
+    const d = f[v[m]] + tj * tj;
+    if (d < best) best = d;
+  }
+  return best;
+}
+
+/** Every `COARSE`-th row gives a first bound on a column's distances, which limits the rows measured. */
+const COARSE = 16;
+
+/** Buffers of `distancesByColumn`, grown as needed and reused (one measurement runs at a time). */
+const scratch = { f: new Float64Array(0), v: new Int32Array(0), z: new Float64Array(0), g: new Float64Array(0), perCol: new Int32Array(0), fill: new Int32Array(0) };
+
+function scratchFor(n: number, w: number): typeof scratch {
+  if (scratch.f.length < n + 1) {
+    const m = Math.max(n + 1, 2 * scratch.f.length);
+    scratch.f = new Float64Array(m);
+    scratch.v = new Int32Array(m);
+    scratch.z = new Float64Array(m + 1);
+    scratch.g = new Float64Array(m);
+  }
+  if (scratch.perCol.length < w + 1) {
+    scratch.perCol = new Int32Array(w + 1);
+    scratch.fill = new Int32Array(w + 1);
+  }
+  return scratch;
+}
+
 /**
  * Squared distances (mm²) of the pixels `at` (image indices, outside the envelope) of a 2D image to the envelope, a
  * column at a time: the squared distance along each face row to its nearest face voxel, then the lower envelope of
  * the parabolas those rows give along the column (the separable transform, on that column only). A pixel costs the
  * same however far out it lies, and each value depends only on the envelope and the pixel, summed as the transform
- * sums it: (Δi·sx)² + (Δj·sy)².
+ * sums it: (Δi·sx)² + (Δj·sy)². A column's envelope takes only the rows that may hold a nearest face voxel: those
+ * nearer than the distance the sampled rows give (every value f + (Δj·sy)² is at least (Δj·sy)²).
  */
 function distancesByColumn(e: Envelope, at: Int32Array, shape: Vec3, spacing: Vec3): Float64Array {
   const w = shape[0];
@@ -285,80 +400,64 @@ function distancesByColumn(e: Envelope, at: Int32Array, shape: Vec3, spacing: Ve
   const [sx, sy] = spacing;
   const d2 = new Float64Array(at.length);
   if (col.length === 0) return d2.fill(Infinity);
+  const { f, v, z, g, perCol, fill } = scratchFor(n, w);
   // The queries by column (a counting sort).
-  const perCol = new Int32Array(w + 1);
+  perCol.fill(0, 0, w + 1);
   for (let q = 0; q < at.length; q++) perCol[(at[q] % w) + 1]++;
   for (let i = 0; i < w; i++) perCol[i + 1] += perCol[i];
   const byCol = new Int32Array(at.length);
-  const fill = perCol.slice(0, w);
+  fill.set(perCol.subarray(0, w));
   for (let q = 0; q < at.length; q++) byCol[fill[at[q] % w]++] = q;
-  const f = new Float64Array(n);
-  const v = new Int32Array(n);
-  const z = new Float64Array(n + 1);
+  const ns = Math.ceil(n / COARSE);
   for (let i = 0; i < w; i++) {
     const qa = perCol[i], qb = perCol[i + 1];
     if (qa === qb) continue;
-    let k = -1;
-    for (let r = 0; r < n; r++) {
-      const s = start[r], end = start[r + 1];
-      if (s === end) continue;
-      let di: number;
-      if (col[s] >= i) di = col[s] - i;
-      else if (col[end - 1] <= i) di = i - col[end - 1];
-      else {
-        let lo = s, hi = end - 1;
-        while (hi - lo > 1) {
+    let rmin = n, rmax = -1;
+    for (let t = qa; t < qb; t++) {
+      const rq = ((at[byCol[t]] / w) | 0) - r0;
+      if (rq < rmin) rmin = rq;
+      if (rq > rmax) rmax = rq;
+    }
+    // A bound from the sampled rows (each value is that of a face voxel, so no less than the distance).
+    for (let t = 0; t < ns; t++) {
+      const di = faceGap(start, col, t * COARSE, i);
+      const ti = di * sx;
+      g[t] = di < 0 ? Infinity : ti * ti;
+    }
+    let ra = 0, rb = n;
+    const ks = lowerEnvelope(g, v, z, 0, ns, COARSE * sy);
+    if (ks >= 0) {
+      let bound = 0;
+      for (let t = qa; t < qb; t++) {
+        const rq = ((at[byCol[t]] / w) | 0) - r0;
+        const xq = rq * sy;
+        let lo = 0, hi = ks;
+        while (lo < hi) {
           const m = (lo + hi) >> 1;
-          if (col[m] < i) lo = m;
+          if (z[m + 1] < xq) lo = m + 1;
           else hi = m;
         }
-        di = Math.min(i - col[lo], col[hi] - i);
+        let best = Infinity;
+        for (let m = Math.max(0, lo - 1), end = Math.min(ks, lo + 1); m <= end; m++) {
+          const tj = (rq - v[m] * COARSE) * sy;
+          const d = g[v[m]] + tj * tj;
+          if (d < best) best = d;
+        }
+        if (best > bound) bound = best;
       }
-      const ti = di * sx;
-      const fr = ti * ti;
-      f[r] = fr;
-      const xr = r * sy;
-      const hr = fr + xr * xr;
-      if (k < 0) {
-        k = 0;
-        v[0] = r;
-        z[0] = -Infinity;
-        z[1] = Infinity;
-        continue;
-      }
-      let x = 0;
-      for (;;) {
-        const p = v[k];
-        const xp = p * sy;
-        x = (hr - (f[p] + xp * xp)) / (2 * (xr - xp));
-        if (x <= z[k] && k > 0) k--;
-        else break;
-      }
-      k++;
-      v[k] = r;
-      z[k] = x;
-      z[k + 1] = Infinity;
+      const reach = Math.floor(Math.sqrt(bound) / sy) + 1;
+      ra = Math.max(0, rmin - reach);
+      rb = Math.min(n, rmax + reach + 1);
     }
+    for (let r = ra; r < rb; r++) {
+      const di = faceGap(start, col, r, i);
+      const ti = di * sx;
+      f[r] = di < 0 ? Infinity : ti * ti;
+    }
+    const k = lowerEnvelope(f, v, z, ra, rb, sy);
     for (let t = qa; t < qb; t++) {
       const q = byCol[t];
-      const rq = ((at[q] / w) | 0) - r0;
-      const xq = rq * sy;
-      // The parabola lowest at xq: the first whose right boundary reaches xq.
-      let lo = 0, hi = k;
-      while (lo < hi) {
-        const m = (lo + hi) >> 1;
-        if (z[m + 1] < xq) lo = m + 1;
-        else hi = m;
-      }
-      // Its neighbours too: where two parabolas nearly tie, rounding may place the boundary a little off, and the
-      // value must be the least of them (what any other set of queries or faces elsewhere would give).
-      let best = Infinity;
-      for (let m = Math.max(0, lo - 1); m <= Math.min(k, lo + 1); m++) {
-        const tj = (rq - v[m]) * sy;
-        const d = f[v[m]] + tj * tj;
-        if (d < best) best = d;
-      }
-      d2[q] = best;
+      d2[q] = k < 0 ? Infinity : lowestAt(f, v, z, k, ((at[q] / w) | 0) - r0, sy);
     }
   }
   return d2;
