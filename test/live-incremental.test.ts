@@ -14,6 +14,7 @@ import type { MaskLayer } from '../shared/model.js';
 import { MaskPool } from '../extension/src/pool.js';
 import { GUIDELINE } from './extension-scenario.js';
 import { prng } from './fuzz/prng.js';
+import { warmUp } from '../extension/src/warm-up.js';
 
 const rng = (seed: number) => prng(seed).next;
 
@@ -188,6 +189,36 @@ describe('the live check after each edit', () => {
     const findings = checkAnnotation(GUIDELINE, input, 'task 1', { labelValuesByName: labelValues }).filter((f) => !f.rule.startsWith('checklist.') && !f.rule.startsWith('attestation.'));
     return { findings, layers: fresh.segmentation!.layers };
   };
+
+  test('the warm-up run at attach reaches the containment paths and leaves nothing behind: checks after it are those before it and from scratch', () => {
+    const session = (checker: LiveChecker) => {
+      const liver: Stroke[] = [{ type: 'add', relativePoints: [40, 50, 60, 52], relativeStrokeWidth: 45 }];
+      const far: Stroke[] = [{ type: 'add', relativePoints: [4, 92, 12, 95], relativeStrokeWidth: 5 }];
+      const steps: Array<() => Entry[]> = [
+        () => [brush('liver', 'Liver', liver.slice()), polygon('t0', 'Liver tumour', 50, 50, 5)],
+        () => [brush('liver', 'Liver', liver.slice()), polygon('t0', 'Liver tumour', 50, 50, 5), brush('far', 'Liver tumour', far.slice())],
+        () => (far.push({ type: 'add', relativePoints: [12, 95, 20, 96], relativeStrokeWidth: 5 }), [brush('liver', 'Liver', liver.slice()), polygon('t0', 'Liver tumour', 50, 50, 5), brush('far', 'Liver tumour', far.slice())]),
+        () => (liver.push({ type: 'add', relativePoints: [75, 50, 92, 50], relativeStrokeWidth: 8 }), [brush('liver', 'Liver', liver.slice()), polygon('t0', 'Liver tumour', 88, 50, 4), brush('far', 'Liver tumour', far.slice())]),
+        () => (liver.push({ type: 'eraser', relativePoints: [80, 50, 84, 50], relativeStrokeWidth: 6 }), [brush('liver', 'Liver', liver.slice()), polygon('t0', 'Liver tumour', 88, 50, 4), brush('far', 'Liver tumour', far.slice())]),
+      ];
+      return steps.map((step, k) => {
+        const result = step();
+        const live = checker.check(result, ctx);
+        expect(live.readError).toBeNull();
+        expect(live.findings, `step ${k}`).toEqual(fromScratch(result).findings);
+        return live.findings;
+      });
+    };
+    const before = session(new LiveChecker(GUIDELINE));
+    expect(before.flat().map((f) => f.rule)).toContain('containment.outside');
+    const w = warmUp(GUIDELINE);
+    expect(w.rules).toEqual(expect.arrayContaining(['containment.outside', 'volume.below_min']));
+    expect(session(new LiveChecker(GUIDELINE))).toEqual(before);
+    // Without a containment rule the warm-up still runs the other rules' paths.
+    const plain = { ...GUIDELINE, labels: GUIDELINE.labels.map(({ inside: _, ...l }) => l) };
+    expect(warmUp(plain).rules).not.toContain('containment.outside');
+    expect(session(new LiveChecker(GUIDELINE))).toEqual(before);
+  });
 
   test('gives the findings of a check from scratch through random strokes, erasers, polygon moves and deletions', () => {
     for (const seed of [11, 12]) {

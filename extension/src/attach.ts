@@ -9,6 +9,7 @@ import { decide, reviewSaveDecision, saveDecision } from './decide.js';
 import { control, currentUser, editorOptions, findEvents, findStore, selectRegions, selectedAnnotation, setChoice, setText } from './editor.js';
 import { resolveGuidelineDetailed } from './guideline-input.js';
 import { LiveChecker } from './live.js';
+import { warmUp } from './warm-up.js';
 import { regionsOfFinding } from './locate.js';
 import { Panel } from './panel.js';
 import { gateSummary, panelView } from './panel-view.js';
@@ -81,6 +82,7 @@ function debounce(fn: () => void, ms: number) {
 export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandle {
   const { guideline, schemaChecked } = resolveGuidelineDetailed(options.guideline);
   const checker = new LiveChecker(guideline, { spacingField: options.spacingField });
+  warmUp(guideline);
   const setup: Setup = { guideline, sha256: checker.sha256, schemaChecked };
   const doc: Document | null = typeof document === 'undefined' ? null : document;
   const events = findEvents(labelStudio);

@@ -638,6 +638,35 @@ function outsideByRows(e: Envelope, mm: Map<string, unknown>, inner: MaskRef, sh
 /** Per memo, the last edited 2D container of each value and what was kept for it. */
 const lastContainers = new WeakMap<object, Map<number, { data: object; mm: Map<string, unknown> }>>();
 
+/** The span `differingColumns` found: [lo, hi]. */
+const span = new Int32Array(2);
+
+/**
+ * Whether two rows of runs differ (a's runs `as`/`ae` from ia, na of them, plus column a0; likewise b's); if so,
+ * `span` is set to the columns from the first in one and not the other to the last.
+ */
+function differingColumns(as: Int32Array, ae: Int32Array, ia: number, na: number, a0: number, bs: Int32Array, be: Int32Array, ib: number, nb: number, b0: number): boolean {
+  let t = 0;
+  while (t < na && t < nb && as[ia + t] + a0 === bs[ib + t] + b0 && ae[ia + t] + a0 === be[ib + t] + b0) t++;
+  if (t === na && t === nb) return false;
+  let lo: number;
+  if (t === na) lo = bs[ib + t] + b0;
+  else if (t === nb) lo = as[ia + t] + a0;
+  else if (as[ia + t] + a0 !== bs[ib + t] + b0) lo = Math.min(as[ia + t] + a0, bs[ib + t] + b0);
+  else lo = Math.min(ae[ia + t] + a0, be[ib + t] + b0) + 1;
+  let u = 0;
+  while (u < na && u < nb && as[ia + na - 1 - u] + a0 === bs[ib + nb - 1 - u] + b0 && ae[ia + na - 1 - u] + a0 === be[ib + nb - 1 - u] + b0) u++;
+  let hi: number;
+  const x = ia + na - 1 - u, y = ib + nb - 1 - u;
+  if (u === na) hi = be[y] + b0;
+  else if (u === nb) hi = ae[x] + a0;
+  else if (ae[x] + a0 !== be[y] + b0) hi = Math.max(ae[x] + a0, be[y] + b0);
+  else hi = Math.max(as[x] + a0, bs[y] + b0) - 1;
+  span[0] = lo;
+  span[1] = hi;
+  return true;
+}
+
 /**
  * What is kept for an edited 2D container, carried over from its last mask when an edit links them: everything when
  * its voxels in the edit's box are the same; else, when the envelope keeps its crop, the new envelope and the kept
@@ -689,11 +718,8 @@ function carriedOver(outer: MaskRef, shape: Vec3, memo: WeakMap<object, Map<stri
     const ra = J - r0, rb = J - s0;
     const ia = ra >= 0 && ra < cy ? a.start[ra] : 0, na = ra >= 0 && ra < cy ? a.start[ra + 1] - ia : 0;
     const ib = rb >= 0 && rb < by ? b.start[rb] : 0, nb = rb >= 0 && rb < by ? b.start[rb + 1] - ib : 0;
-    let differ = na !== nb;
-    for (let t = 0; t < na && !differ; t++) differ = a.rs[ia + t] + c0 !== b.rs[ib + t] + b0 || a.re[ia + t] + c0 !== b.re[ib + t] + b0;
-    if (!differ) continue;
-    const lo = Math.min(na ? a.rs[ia] + c0 : w, nb ? b.rs[ib] + b0 : w);
-    const hi = Math.max(na ? a.re[ia + na - 1] + c0 : -1, nb ? b.re[ib + nb - 1] + b0 : -1);
+    if (!differingColumns(a.rs, a.re, ia, na, c0, b.rs, b.re, ib, nb, b0)) continue;
+    const lo = span[0], hi = span[1];
     E = E ? [Math.min(E[0], lo), Math.min(E[1], J), Math.max(E[2], hi), J] : [lo, J, hi, J];
   }
   const mm = new Map<string, unknown>([
