@@ -8,8 +8,9 @@ import { axisGeometry, type Vec3 } from '../shared/model.js';
 import { outsideEnvelope } from '../shared/rules/containment.js';
 import { fillHoles } from '../shared/rules/envelope.js';
 import { maskEdits, recordEdit, trackMask } from '../shared/rules/mask-edits.js';
+import { prng } from './fuzz/prng.js';
 
-const rng = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const rng = (seed: number) => prng(seed).next;
 
 /** Every inner pixel outside the envelope against every envelope pixel with a face neighbour outside it. */
 function bruteForce(inner: Uint8Array, outer: Uint8Array, sh: Vec3, spacing: Vec3, tol: number) {
