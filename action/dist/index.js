@@ -61814,10 +61814,9 @@ var init_components = __esm({
 });
 
 // shared/metrics/distance.ts
-function envelope(w, n2, s) {
-  const { f, d, v: v3, z } = w;
+function lowerEnvelope(f, v3, z, q0, q1, s) {
   let k = -1;
-  for (let q = 0; q < n2; q++) {
+  for (let q = q0; q < q1; q++) {
     const fq = f[q];
     if (fq === Infinity) continue;
     const xq = q * s;
@@ -61842,6 +61841,11 @@ function envelope(w, n2, s) {
     z[k] = x2;
     z[k + 1] = Infinity;
   }
+  return k;
+}
+function envelope(w, n2, s) {
+  const { f, d, v: v3, z } = w;
+  const k = lowerEnvelope(f, v3, z, 0, n2, s);
   if (k < 0) return false;
   let j = 0;
   for (let q = 0; q < n2; q++) {
@@ -63927,135 +63931,163 @@ function root(parent, x2) {
   while (parent[x2] !== x2) x2 = parent[x2] = parent[parent[x2]];
   return x2;
 }
-function envelope2D(outer, shape, crop, from) {
+function scanRow2(data2, value2, row, cx, bs, be) {
+  let i2 = 0;
+  while (i2 < cx) {
+    while (i2 < cx && data2[row + i2] === value2) i2++;
+    if (i2 === cx) break;
+    const a = i2;
+    while (i2 < cx && data2[row + i2] !== value2) i2++;
+    bs.push(a);
+    be.push(i2 - 1);
+  }
+}
+function shiftedRow(old, oj, oc0, ocx, c0, cx, bs, be) {
+  let from = c0;
+  let prevEnd = 0;
+  const ob0 = old.start[oj], ob1 = old.start[oj + 1];
+  for (let t = ob0; t <= ob1; t++) {
+    const a = prevEnd, b = t < ob1 ? old.s[t] - 1 : ocx - 1;
+    if (t < ob1) prevEnd = old.e[t] + 1;
+    if (b < a) continue;
+    const ia = a + oc0, ib = b + oc0;
+    if (ia > from) {
+      bs.push(from - c0);
+      be.push(ia - 1 - c0);
+    }
+    from = ib + 1;
+  }
+  if (from <= c0 + cx - 1) {
+    bs.push(from - c0);
+    be.push(cx - 1);
+  }
+}
+function backgroundRuns(outer, w, crop, from) {
   const [cx, cy] = crop.size;
   const [c0, r0] = crop.box;
-  const w = shape[0];
   const { data: data2, value: value2 } = outer;
-  const old = from?.e.flat ?? null;
+  const flat = from?.e.flat ?? null;
+  const old = flat ? { start: flat.bStart, s: flat.bs, e: flat.be } : null;
   const [oc0, or0] = from ? from.e.crop.box : [0, 0];
   const [ocx, ocy] = from ? from.e.crop.size : [0, 0];
   const same2 = old !== null && oc0 === c0 && ocx === cx;
-  const bStart = new Int32Array(cy + 1);
-  let bs = [], be = [];
+  const j0 = from ? from.j0 : 0, j1 = from ? from.j1 : -1;
+  const start = new Int32Array(cy + 1);
+  const bs = [], be = [];
   for (let j = 0; j < cy; j++) {
-    bStart[j] = bs.length;
+    start[j] = bs.length;
     const oj = j + r0 - or0;
-    if (old && oj >= 0 && oj < ocy && (j + r0 < from.j0 || j + r0 > from.j1)) {
-      if (same2) {
-        for (let t = old.bStart[j + r0 - or0]; t < old.bStart[oj + 1]; t++) {
-          bs.push(old.bs[t]);
-          be.push(old.be[t]);
-        }
-        continue;
+    if (old === null || oj < 0 || oj >= ocy || j + r0 >= j0 && j + r0 <= j1) scanRow2(data2, value2, (j + r0) * w + c0, cx, bs, be);
+    else if (same2) {
+      for (let t = old.start[oj]; t < old.start[oj + 1]; t++) {
+        bs.push(old.s[t]);
+        be.push(old.e[t]);
       }
-      let from2 = c0;
-      let prevEnd = 0;
-      const ob0 = old.bStart[oj], ob1 = old.bStart[oj + 1];
-      for (let t = ob0; t <= ob1; t++) {
-        const a = prevEnd, b = t < ob1 ? old.bs[t] - 1 : ocx - 1;
-        if (t < ob1) prevEnd = old.be[t] + 1;
-        if (b < a) continue;
-        const ia = a + oc0, ib = b + oc0;
-        if (ia > from2) {
-          bs.push(from2 - c0);
-          be.push(ia - 1 - c0);
-        }
-        from2 = ib + 1;
-      }
-      if (from2 <= c0 + cx - 1) {
-        bs.push(from2 - c0);
-        be.push(cx - 1);
-      }
-      continue;
-    }
-    const row = (j + r0) * w + c0;
-    let i2 = 0;
-    while (i2 < cx) {
-      while (i2 < cx && data2[row + i2] === value2) i2++;
-      if (i2 === cx) break;
-      const a = i2;
-      while (i2 < cx && data2[row + i2] !== value2) i2++;
-      bs.push(a);
-      be.push(i2 - 1);
-    }
+    } else shiftedRow(old, oj, oc0, ocx, c0, cx, bs, be);
   }
-  bStart[cy] = bs.length;
-  const background = { bStart, bs: Int32Array.from(bs), be: Int32Array.from(be) };
+  start[cy] = bs.length;
+  return { start, s: Int32Array.from(bs), e: Int32Array.from(be) };
+}
+function joinBackground(b, cx, cy) {
+  const { start, s: bs, e: be } = b;
   const nb = bs.length;
   const parent = new Int32Array(nb + 1);
   for (let t = 0; t <= nb; t++) parent[t] = t;
   for (let j = 0; j < cy; j++) {
-    for (let t = bStart[j]; t < bStart[j + 1]; t++) {
+    for (let t = start[j]; t < start[j + 1]; t++) {
       if (j === 0 || j === cy - 1 || bs[t] === 0 || be[t] === cx - 1) parent[root(parent, t)] = root(parent, nb);
     }
     if (j === 0) continue;
-    let u = bStart[j - 1];
-    for (let t = bStart[j]; t < bStart[j + 1]; t++) {
-      while (u < bStart[j] && be[u] < bs[t]) u++;
-      for (let v3 = u; v3 < bStart[j] && bs[v3] <= be[t]; v3++) {
-        const a = root(parent, t), b = root(parent, v3);
-        if (a !== b) parent[a] = b;
+    let u = start[j - 1];
+    for (let t = start[j]; t < start[j + 1]; t++) {
+      while (u < start[j] && be[u] < bs[t]) u++;
+      for (let v3 = u; v3 < start[j] && bs[v3] <= be[t]; v3++) {
+        const a = root(parent, t), c = root(parent, v3);
+        if (a !== c) parent[a] = c;
       }
     }
   }
+  return parent;
+}
+function envelopeRuns(b, parent, cx, cy) {
+  const { start, s: bs, e: be } = b;
   const eStart = new Int32Array(cy + 1);
   const es = [], ee = [];
-  const env = new Uint8Array(0);
-  const outside = root(parent, nb);
+  const outside = root(parent, bs.length);
   for (let j = 0; j < cy; j++) {
     eStart[j] = es.length;
-    let from2 = 0;
-    for (let t = bStart[j]; t <= bStart[j + 1]; t++) {
-      const last = t === bStart[j + 1];
+    let from = 0;
+    for (let t = start[j]; t <= start[j + 1]; t++) {
+      const last = t === start[j + 1];
       if (!last && root(parent, t) !== outside) continue;
       const to = last ? cx - 1 : bs[t] - 1;
-      if (to >= from2) {
-        es.push(from2);
+      if (to >= from) {
+        es.push(from);
         ee.push(to);
       }
-      if (!last) from2 = be[t] + 1;
+      if (!last) from = be[t] + 1;
     }
   }
   eStart[cy] = es.length;
-  bs = be = [];
+  return { start: eStart, s: Int32Array.from(es), e: Int32Array.from(ee) };
+}
+function uncovered(runs, a, b, r, spans) {
+  const { start, s: es, e: ee } = runs;
+  let x2 = a;
+  for (let t = start[r]; t < start[r + 1] && x2 <= b; t++) {
+    if (ee[t] < x2) continue;
+    if (es[t] > b) break;
+    if (es[t] > x2) spans.push(x2, es[t] - 1);
+    x2 = ee[t] + 1;
+  }
+  if (x2 <= b) spans.push(x2, b);
+}
+function pushColumns(cols, next, a, b, c0) {
+  for (let x2 = Math.max(next, a); x2 <= b; x2++) cols.push(x2 + c0);
+  return b >= next ? b + 1 : next;
+}
+function faceRowsOfRuns(runs, cx, cy, c0) {
+  const { start, s: es, e: ee } = runs;
   const fStart = new Int32Array(cy + 1);
   const cols = [];
-  const spans = [];
-  const uncovered = (a, b, r) => {
-    let x2 = a;
-    for (let t = eStart[r]; t < eStart[r + 1] && x2 <= b; t++) {
-      if (ee[t] < x2) continue;
-      if (es[t] > b) break;
-      if (es[t] > x2) spans.push(x2, es[t] - 1);
-      x2 = ee[t] + 1;
-    }
-    if (x2 <= b) spans.push(x2, b);
-  };
+  const up = [], down = [];
   for (let j = 0; j < cy; j++) {
     fStart[j] = cols.length;
-    for (let t = eStart[j]; t < eStart[j + 1]; t++) {
+    for (let t = start[j]; t < start[j + 1]; t++) {
       const a = es[t], b = ee[t];
-      spans.length = 0;
-      if (a > 0) spans.push(a, a);
-      if (b < cx - 1) spans.push(b, b);
-      if (j > 0) uncovered(a, b, j - 1);
-      if (j < cy - 1) uncovered(a, b, j + 1);
-      if (spans.length === 0) continue;
-      const order = Array.from({ length: spans.length / 2 }, (_, k) => 2 * k).sort((x2, y) => spans[x2] - spans[y]);
+      up.length = down.length = 0;
+      if (j > 0) uncovered(runs, a, b, j - 1, up);
+      if (j < cy - 1) uncovered(runs, a, b, j + 1, down);
       let next = a;
-      for (const k of order) for (let x2 = Math.max(next, spans[k]); x2 <= spans[k + 1]; x2++, next = x2) cols.push(x2 + c0);
+      if (a > 0) next = pushColumns(cols, next, a, a, c0);
+      let u = 0, d = 0;
+      while (u < up.length || d < down.length) {
+        if (d >= down.length || u < up.length && up[u] <= down[d]) {
+          next = pushColumns(cols, next, up[u], up[u + 1], c0);
+          u += 2;
+        } else {
+          next = pushColumns(cols, next, down[d], down[d + 1], c0);
+          d += 2;
+        }
+      }
+      if (b < cx - 1) pushColumns(cols, next, b, b, c0);
     }
   }
   fStart[cy] = cols.length;
+  return { start: fStart, col: Int32Array.from(cols) };
+}
+function envelope2D(outer, shape, crop, from) {
+  const [cx, cy] = crop.size;
+  const background = backgroundRuns(outer, shape[0], crop, from);
+  const runs = envelopeRuns(background, joinBackground(background, cx, cy), cx, cy);
   return {
     crop,
-    env,
+    env: new Uint8Array(0),
     boundary: null,
     dist: /* @__PURE__ */ new Map(),
     distSpacing: "",
-    faceRows: { start: fStart, col: Int32Array.from(cols) },
-    flat: { start: eStart, rs: Int32Array.from(es), re: Int32Array.from(ee), ...background }
+    faceRows: faceRowsOfRuns(runs, cx, cy, crop.box[0]),
+    flat: { start: runs.start, rs: runs.s, re: runs.e, bStart: background.start, bs: background.s, be: background.e }
   };
 }
 function faceVoxels(e2, shape) {
@@ -64089,6 +64121,49 @@ function faceRowsOf(e2, shape) {
   while (r < ey) start[++r] = boundary.length;
   return { start, col };
 }
+function faceGap(start, col, r, i2) {
+  const s = start[r], end = start[r + 1];
+  if (s === end) return -1;
+  if (col[s] >= i2) return col[s] - i2;
+  if (col[end - 1] <= i2) return i2 - col[end - 1];
+  let lo = s, hi = end - 1;
+  while (hi - lo > 1) {
+    const m = lo + hi >> 1;
+    if (col[m] < i2) lo = m;
+    else hi = m;
+  }
+  return Math.min(i2 - col[lo], col[hi] - i2);
+}
+function lowestAt(f, v3, z, k, rq, sy) {
+  const xq = rq * sy;
+  let lo = 0, hi = k;
+  while (lo < hi) {
+    const m = lo + hi >> 1;
+    if (z[m + 1] < xq) lo = m + 1;
+    else hi = m;
+  }
+  let best = Infinity;
+  for (let m = Math.max(0, lo - 1), end = Math.min(k, lo + 1); m <= end; m++) {
+    const tj = (rq - v3[m]) * sy;
+    const d = f[v3[m]] + tj * tj;
+    if (d < best) best = d;
+  }
+  return best;
+}
+function scratchFor(n2, w) {
+  if (scratch.f.length < n2 + 1) {
+    const m = Math.max(n2 + 1, 2 * scratch.f.length);
+    scratch.f = new Float64Array(m);
+    scratch.v = new Int32Array(m);
+    scratch.z = new Float64Array(m + 1);
+    scratch.g = new Float64Array(m);
+  }
+  if (scratch.perCol.length < w + 1) {
+    scratch.perCol = new Int32Array(w + 1);
+    scratch.fill = new Int32Array(w + 1);
+  }
+  return scratch;
+}
 function distancesByColumn(e2, at, shape, spacing) {
   const w = shape[0];
   const { start, col } = e2.faceRows ??= faceRowsOf(e2, shape);
@@ -64097,76 +64172,62 @@ function distancesByColumn(e2, at, shape, spacing) {
   const [sx, sy] = spacing;
   const d2 = new Float64Array(at.length);
   if (col.length === 0) return d2.fill(Infinity);
-  const perCol = new Int32Array(w + 1);
+  const { f, v: v3, z, g, perCol, fill } = scratchFor(n2, w);
+  perCol.fill(0, 0, w + 1);
   for (let q = 0; q < at.length; q++) perCol[at[q] % w + 1]++;
   for (let i2 = 0; i2 < w; i2++) perCol[i2 + 1] += perCol[i2];
   const byCol = new Int32Array(at.length);
-  const fill = perCol.slice(0, w);
+  fill.set(perCol.subarray(0, w));
   for (let q = 0; q < at.length; q++) byCol[fill[at[q] % w]++] = q;
-  const f = new Float64Array(n2);
-  const v3 = new Int32Array(n2);
-  const z = new Float64Array(n2 + 1);
+  const ns = Math.ceil(n2 / COARSE);
   for (let i2 = 0; i2 < w; i2++) {
     const qa = perCol[i2], qb = perCol[i2 + 1];
     if (qa === qb) continue;
-    let k = -1;
-    for (let r = 0; r < n2; r++) {
-      const s = start[r], end = start[r + 1];
-      if (s === end) continue;
-      let di;
-      if (col[s] >= i2) di = col[s] - i2;
-      else if (col[end - 1] <= i2) di = i2 - col[end - 1];
-      else {
-        let lo = s, hi = end - 1;
-        while (hi - lo > 1) {
+    let rmin = n2, rmax = -1;
+    for (let t = qa; t < qb; t++) {
+      const rq = (at[byCol[t]] / w | 0) - r0;
+      if (rq < rmin) rmin = rq;
+      if (rq > rmax) rmax = rq;
+    }
+    for (let t = 0; t < ns; t++) {
+      const di = faceGap(start, col, t * COARSE, i2);
+      const ti = di * sx;
+      g[t] = di < 0 ? Infinity : ti * ti;
+    }
+    let ra = 0, rb = n2;
+    const ks = lowerEnvelope(g, v3, z, 0, ns, COARSE * sy);
+    if (ks >= 0) {
+      let bound = 0;
+      for (let t = qa; t < qb; t++) {
+        const rq = (at[byCol[t]] / w | 0) - r0;
+        const xq = rq * sy;
+        let lo = 0, hi = ks;
+        while (lo < hi) {
           const m = lo + hi >> 1;
-          if (col[m] < i2) lo = m;
+          if (z[m + 1] < xq) lo = m + 1;
           else hi = m;
         }
-        di = Math.min(i2 - col[lo], col[hi] - i2);
+        let best = Infinity;
+        for (let m = Math.max(0, lo - 1), end = Math.min(ks, lo + 1); m <= end; m++) {
+          const tj = (rq - v3[m] * COARSE) * sy;
+          const d = g[v3[m]] + tj * tj;
+          if (d < best) best = d;
+        }
+        if (best > bound) bound = best;
       }
-      const ti = di * sx;
-      const fr = ti * ti;
-      f[r] = fr;
-      const xr = r * sy;
-      const hr = fr + xr * xr;
-      if (k < 0) {
-        k = 0;
-        v3[0] = r;
-        z[0] = -Infinity;
-        z[1] = Infinity;
-        continue;
-      }
-      let x2 = 0;
-      for (; ; ) {
-        const p = v3[k];
-        const xp = p * sy;
-        x2 = (hr - (f[p] + xp * xp)) / (2 * (xr - xp));
-        if (x2 <= z[k] && k > 0) k--;
-        else break;
-      }
-      k++;
-      v3[k] = r;
-      z[k] = x2;
-      z[k + 1] = Infinity;
+      const reach = Math.floor(Math.sqrt(bound) / sy) + 1;
+      ra = Math.max(0, rmin - reach);
+      rb = Math.min(n2, rmax + reach + 1);
     }
+    for (let r = ra; r < rb; r++) {
+      const di = faceGap(start, col, r, i2);
+      const ti = di * sx;
+      f[r] = di < 0 ? Infinity : ti * ti;
+    }
+    const k = lowerEnvelope(f, v3, z, ra, rb, sy);
     for (let t = qa; t < qb; t++) {
       const q = byCol[t];
-      const rq = (at[q] / w | 0) - r0;
-      const xq = rq * sy;
-      let lo = 0, hi = k;
-      while (lo < hi) {
-        const m = lo + hi >> 1;
-        if (z[m + 1] < xq) lo = m + 1;
-        else hi = m;
-      }
-      let best = Infinity;
-      for (let m = Math.max(0, lo - 1); m <= Math.min(k, lo + 1); m++) {
-        const tj = (rq - v3[m]) * sy;
-        const d = f[v3[m]] + tj * tj;
-        if (d < best) best = d;
-      }
-      d2[q] = best;
+      d2[q] = k < 0 ? Infinity : lowestAt(f, v3, z, k, (at[q] / w | 0) - r0, sy);
     }
   }
   return d2;
@@ -64306,6 +64367,27 @@ function outsideByRows(e2, mm2, inner, shape, ib, spacing, toleranceMm, edits) {
   }
   return voxels === 0 ? { voxels: 0, farthest: 0, bbox: null } : { voxels, farthest: Math.sqrt(farthest), bbox: box };
 }
+function differingColumns(as, ae, ia, na, a0, bs, be, ib, nb, b0) {
+  let t = 0;
+  while (t < na && t < nb && as[ia + t] + a0 === bs[ib + t] + b0 && ae[ia + t] + a0 === be[ib + t] + b0) t++;
+  if (t === na && t === nb) return false;
+  let lo;
+  if (t === na) lo = bs[ib + t] + b0;
+  else if (t === nb) lo = as[ia + t] + a0;
+  else if (as[ia + t] + a0 !== bs[ib + t] + b0) lo = Math.min(as[ia + t] + a0, bs[ib + t] + b0);
+  else lo = Math.min(ae[ia + t] + a0, be[ib + t] + b0) + 1;
+  let u = 0;
+  while (u < na && u < nb && as[ia + na - 1 - u] + a0 === bs[ib + nb - 1 - u] + b0 && ae[ia + na - 1 - u] + a0 === be[ib + nb - 1 - u] + b0) u++;
+  let hi;
+  const x2 = ia + na - 1 - u, y = ib + nb - 1 - u;
+  if (u === na) hi = be[y] + b0;
+  else if (u === nb) hi = ae[x2] + a0;
+  else if (ae[x2] + a0 !== be[y] + b0) hi = Math.max(ae[x2] + a0, be[y] + b0);
+  else hi = Math.max(as[x2] + a0, bs[y] + b0) - 1;
+  span[0] = lo;
+  span[1] = hi;
+  return true;
+}
 function carriedOver(outer, shape, memo, edits) {
   const prev = lastContainers.get(memo)?.get(outer.value);
   const changed = prev ? changedSince(edits, prev.data, outer.data) : null;
@@ -64346,11 +64428,8 @@ function carriedOver(outer, shape, memo, edits) {
     const ra = J - r0, rb = J - s0;
     const ia = ra >= 0 && ra < cy ? a.start[ra] : 0, na = ra >= 0 && ra < cy ? a.start[ra + 1] - ia : 0;
     const ib = rb >= 0 && rb < by ? b.start[rb] : 0, nb = rb >= 0 && rb < by ? b.start[rb + 1] - ib : 0;
-    let differ = na !== nb;
-    for (let t = 0; t < na && !differ; t++) differ = a.rs[ia + t] + c0 !== b.rs[ib + t] + b0 || a.re[ia + t] + c0 !== b.re[ib + t] + b0;
-    if (!differ) continue;
-    const lo = Math.min(na ? a.rs[ia] + c0 : w, nb ? b.rs[ib] + b0 : w);
-    const hi = Math.max(na ? a.re[ia + na - 1] + c0 : -1, nb ? b.re[ib + nb - 1] + b0 : -1);
+    if (!differingColumns(a.rs, a.re, ia, na, c0, b.rs, b.re, ib, nb, b0)) continue;
+    const lo = span[0], hi = span[1];
     E = E ? [Math.min(E[0], lo), Math.min(E[1], J), Math.max(E[2], hi), J] : [lo, J, hi, J];
   }
   const mm2 = /* @__PURE__ */ new Map([
@@ -64546,7 +64625,7 @@ function containmentRule(label, inner, innerBox, container, geometry, file, memo
     }
   ];
 }
-var MAX_KEPT_DISTANCES, NO_COLS, NO_D2, lastContainers;
+var MAX_KEPT_DISTANCES, COARSE, scratch, NO_COLS, NO_D2, lastContainers, span;
 var init_containment = __esm({
   "shared/rules/containment.ts"() {
     "use strict";
@@ -64558,9 +64637,12 @@ var init_containment = __esm({
     init_location();
     init_mask_edits();
     MAX_KEPT_DISTANCES = 5e5;
+    COARSE = 16;
+    scratch = { f: new Float64Array(0), v: new Int32Array(0), z: new Float64Array(0), g: new Float64Array(0), perCol: new Int32Array(0), fill: new Int32Array(0) };
     NO_COLS = new Int32Array(0);
     NO_D2 = new Float64Array(0);
     lastContainers = /* @__PURE__ */ new WeakMap();
+    span = new Int32Array(2);
   }
 });
 
@@ -66201,15 +66283,15 @@ function sliceView(g, maxSide = MAX_PICTURE_SIDE) {
   }
   return { width, height, pixelSize, spacingKnown: g.spacingKnown, plane, horizontal, vertical, edges: flat ? null : screen.edges, index };
 }
-function span(a, a0, a1, pixelSize) {
+function span2(a, a0, a1, pixelSize) {
   const lo = a.flip ? a.n - 1 - a1 : a0;
   const hi = a.flip ? a.n - 1 - a0 : a1;
   return [lo * a.spacing / pixelSize, (hi + 1) * a.spacing / pixelSize];
 }
 function viewRect(v3, box) {
   const range2 = (a) => a.axis === 0 ? [box[0], box[2]] : [box[1], box[3]];
-  const [x0, x1] = span(v3.horizontal, range2(v3.horizontal)[0], range2(v3.horizontal)[1], v3.pixelSize);
-  const [y0, y1] = span(v3.vertical, range2(v3.vertical)[0], range2(v3.vertical)[1], v3.pixelSize);
+  const [x0, x1] = span2(v3.horizontal, range2(v3.horizontal)[0], range2(v3.horizontal)[1], v3.pixelSize);
+  const [y0, y1] = span2(v3.vertical, range2(v3.vertical)[0], range2(v3.vertical)[1], v3.pixelSize);
   return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
 }
 var dot4, SCREEN, MAX_PICTURE_SIDE, MIN_PICTURE_SIDE;
