@@ -71,7 +71,7 @@ const summary = (xs: Timed[]) => ({ n: xs.length, cpu_first: xs[0].cpu, wall_fir
 const out: Record<string, unknown> = { image: `${N}x${N}`, regions: 20, load_average_before: loadavg() };
 if (!args.includes('--no-warm-up')) {
   const c0 = process.cpuUsage();
-  out.warm_up_ms = warmUp(guideline).ms;
+  out.warm_up_ms = warmUp(guideline, checker.sha256).ms;
   const c = process.cpuUsage(c0);
   out.warm_up_cpu = (c.user + c.system) / 1000;
 }

@@ -10,6 +10,7 @@ import type { Finding, RuleCode } from '../shared/rules/types.js';
 import { buildReport, checkDataset } from '../shared/dataset/check.js';
 import { memoryTree } from '../shared/dataset/tree.js';
 import { regionsOfFinding } from '../extension/src/locate.js';
+import { grouped, num } from '../shared/report/finding-text.js';
 
 type Box6 = [number, number, number, number, number, number];
 
@@ -205,5 +206,16 @@ describe('no words read back', () => {
       { id: 'r3', type: 'polygon' as const, label: 'Tumour', layer: 2 },
     ];
     expect(regionsOfFinding(f, regions, null)).toEqual(['r1', 'r2']);
+  });
+});
+
+describe('numbers in finding messages', () => {
+  test('groups thousands exactly as toLocaleString("en-US") does, without calling it', () => {
+    const values = [1000, 1001, 9999, 10000, 123456, 999999, 1000000, 1234567, 98765432, 2 ** 31, 2 ** 53 - 1, 1e20, -1000, -1234567, -98765432];
+    for (let k = 1; k <= 500; k++) values.push(Math.round((k * 7919.37) ** 1.7), -Math.round((k * 104729.1) ** 1.3));
+    for (const v of values) expect(grouped(v), String(v)).toBe(v.toLocaleString('en-US'));
+    expect(num(1234.6)).toBe('1,235');
+    expect(num(-1520000)).toBe('-1,520,000');
+    expect(num(12.345)).toBe('12.3');
   });
 });

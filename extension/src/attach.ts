@@ -82,7 +82,7 @@ function debounce(fn: () => void, ms: number) {
 export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandle {
   const { guideline, schemaChecked } = resolveGuidelineDetailed(options.guideline);
   const checker = new LiveChecker(guideline, { spacingField: options.spacingField });
-  warmUp(guideline);
+  warmUp(guideline, checker.sha256);
   const setup: Setup = { guideline, sha256: checker.sha256, schemaChecked };
   const doc: Document | null = typeof document === 'undefined' ? null : document;
   const events = findEvents(labelStudio);

@@ -67,6 +67,8 @@ const DRAWING_ONLY = (f: Finding) => !f.rule.startsWith('checklist.') && !f.rule
 export interface LiveOptions {
   /** Task data field with the pixel spacing (default: `pixel_spacing` when the task has it). */
   spacingField?: string | null;
+  /** The guideline's hash when the caller has it (spares hashing it again). */
+  sha256?: string;
 }
 
 /** Checks one editor annotation against a guideline, keeping rasterized regions between calls. */
@@ -82,7 +84,7 @@ export class LiveChecker {
     readonly guideline: Guideline,
     private readonly opts: LiveOptions = {},
   ) {
-    this.sha256 = guidelineSha256(guideline);
+    this.sha256 = opts.sha256 ?? guidelineSha256(guideline);
     this.labelValues = Object.fromEntries(guideline.labels.map((l) => [l.name, l.value]));
   }
 
