@@ -62357,11 +62357,18 @@ var init_compare = __esm({
 });
 
 // shared/report/finding-text.ts
+function grouped(n2) {
+  if (!(Math.abs(n2) < 1e21)) return n2.toLocaleString("en-US");
+  const s = String(Math.abs(n2));
+  let out = s.slice(0, s.length % 3 || 3);
+  for (let i2 = out.length; i2 < s.length; i2 += 3) out += `,${s.slice(i2, i2 + 3)}`;
+  return n2 < 0 ? `-${out}` : out;
+}
 function num2(x2) {
   if (!Number.isFinite(x2)) return String(x2);
   if (x2 === 0) return "0";
   const a = Math.abs(x2);
-  if (a >= 1e3) return Math.round(x2).toLocaleString("en-US");
+  if (a >= 1e3) return grouped(Math.round(x2));
   if (a < 1e-3) return x2.toPrecision(3);
   return String(Number(x2.toPrecision(3)));
 }
