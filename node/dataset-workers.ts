@@ -14,6 +14,7 @@ import type { KeptPictures, PictureCollector } from '../shared/pictures/item-pic
 import { pageCollector } from '../shared/pictures/page.js';
 import { picturesConfig } from '../shared/guideline/config.js';
 import { openGitRepository, type GitRepository } from './git.js';
+import { openBlobStream, type BlobStream } from './blob-stream.js';
 import {
   discover,
   finishPullRequest,
@@ -80,10 +81,11 @@ class KeptExports {
   private kept = new Map<string, PendingItem[]>();
   private bytes = 0;
   constructor(private readonly budget: number) {}
-  keep(key: string, items: PendingItem[], bytes: number): void {
-    if (this.bytes + bytes > this.budget) return;
+  keep(key: string, items: PendingItem[], bytes: number): boolean {
+    if (this.bytes + bytes > this.budget) return false;
     this.bytes += bytes;
     this.kept.set(key, items);
+    return true;
   }
   get(key: string): PendingItem[] | undefined {
     return this.kept.get(key);
@@ -273,9 +275,10 @@ export async function analyzePullRequestInWorkers(input: PullRequestInput, opts:
     const p = (plan = planPullRequest(input, known));
     results = new Array(p.selected.length);
     const n = p.selected.length;
-    // Few, large batches: a worker reads each batch's blobs with one `git cat-file` process, and every process it starts
-    // costs a copy-on-write fault on each page of its heap written afterwards.
-    const batches: DiffTask[] = pullRequestBatches(p, Math.ceil(n / (opts.jobs * 2)), Math.ceil(n / (opts.jobs * 16))).map((b) => ({ kind: 'diff', ...b }));
+    // Batches of an export's items a few per thread, so that a thread done with its own can take a share of another's;
+    // items of their own files (3D maps, the costliest) a few at a time, so the run ends evenly. A worker reads a
+    // batch's files through its one `git cat-file` process, so a batch costs no process of its own.
+    const batches: DiffTask[] = pullRequestBatches(p, Math.ceil(n / (opts.jobs * 8)), Math.ceil(n / (opts.jobs * 32))).map((b) => ({ kind: 'diff', ...b }));
     for (const b of batches) {
       if (b.kind !== 'diff') continue;
       const holder = [...b.baseScope, ...b.headScope].map((f) => holders.get(f)).find((w) => w !== undefined);
@@ -346,17 +349,38 @@ export async function analyzePullRequestInWorkers(input: PullRequestInput, opts:
   return finishPullRequest(input, p, results as DiffItemMessage[]);
 }
 
-function openSource(src: TreeSource, repos: Map<string, GitRepository>): DatasetTree & { prefetch?: (paths: string[]) => void } {
-  if (src.kind === 'directory') return fsTree(src.root);
-  let repo = repos.get(src.dir);
-  if (!repo) repos.set(src.dir, (repo = openGitRepository(src.dir)));
-  return repo.commitTree(src.sha, src.prefix);
+/**
+ * The trees of a pull request's sides as a worker opens them, and how to read a batch's files before they are read:
+ * the commits of one repository share one long-running `git cat-file --batch`, started here while this thread's heap
+ * is small (a process started later costs a copy-on-write fault on each page of the heap written afterwards).
+ */
+function openSources(sources: Record<Side, TreeSource>): { trees: Record<Side, DatasetTree>; load: (side: Side, paths: string[]) => Promise<void>; close: () => void } {
+  const repos = new Map<string, { repo: GitRepository; stream: BlobStream }>();
+  const open = (src: TreeSource): { tree: DatasetTree; load: (paths: string[]) => Promise<void> } => {
+    if (src.kind === 'directory') return { tree: fsTree(src.root), load: async () => undefined };
+    let r = repos.get(src.dir);
+    if (!r) {
+      const repo = openGitRepository(src.dir);
+      repos.set(src.dir, (r = { repo, stream: openBlobStream(repo.top) }));
+    }
+    const tree = r.repo.commitTree(src.sha, src.prefix);
+    const stream = r.stream;
+    return { tree, load: (paths) => tree.load(paths, stream) };
+  };
+  const sides = { base: open(sources.base), head: open(sources.head) };
+  return {
+    trees: { base: sides.base.tree, head: sides.head.tree },
+    load: (side, paths) => sides[side].load(paths),
+    close: () => repos.forEach((r) => r.stream.close()),
+  };
 }
 
 function serveDiff(data: DiffWorkerData, local?: MessagePort): void {
   useNodeInflate();
-  const repos = new Map<string, GitRepository>();
-  const trees = { base: openSource(data.base, repos), head: openSource(data.head, repos) };
+  const { trees, load, close } = openSources(data);
+  // Exports this worker holds parsed, by side: their files are not read again.
+  const held = { base: new Set<string>(), head: new Set<string>() };
+  const unheld = (side: Side, paths: string[]) => paths.filter((p) => !held[side].has(p));
   const ctx = data.context;
   const pictures = data.pictures ? pageCollector(picturesConfig(ctx.config), ctx.guideline) : null;
   const kept = new KeptExports(KEPT_EXPORT_BYTES / Math.max(1, data.jobs));
@@ -364,23 +388,24 @@ function serveDiff(data: DiffWorkerData, local?: MessagePort): void {
   const options = discoveryOptions(ctx.config, ctx.guideline);
   const exportItems = (side: Side) => (file: string, source: number) => kept.get(sideExportKey(side, trees[side], source, file));
   serveWorker<DiffTask, DiffMessage, KeptPictures | null>(
-    (task, post) => {
+    async (task, post) => {
       if (task.kind === 'scan') {
         testFault(task.file);
-        for (const side of task.sides) trees[side].prefetch?.([task.file]);
-        const sides = task.sides.map((side) => {
+        const sides = [];
+        for (const side of task.sides) {
           const tree = trees[side];
+          await load(side, [task.file]);
           const read = readLabelStudioExport(tree, task.file);
           const items = labelStudioExportItems(task.file, read, sources[task.source], options);
-          if ('json' in read) kept.keep(sideExportKey(side, tree, task.source, task.file), items, read.bytes);
+          if ('json' in read && kept.keep(sideExportKey(side, tree, task.source, task.file), items, read.bytes)) held[side].add(task.file);
           const texts = task.digest ? digests('json' in read ? taskTexts(read.json) : tasksByItem(tree, task.file)) : undefined;
-          return { side, items: summarizeItems(items), tasks: texts };
-        });
+          sides.push({ side, items: summarizeItems(items), tasks: texts });
+        }
         post({ kind: 'scanned', sides });
         return;
       }
-      trees.base.prefetch?.(task.baseScope);
-      trees.head.prefetch?.(task.headScope);
+      await load('base', unheld('base', task.baseScope));
+      await load('head', unheld('head', task.headScope));
       diffBatch(
         ctx,
         trees,
@@ -396,6 +421,7 @@ function serveDiff(data: DiffWorkerData, local?: MessagePort): void {
     },
     () => ({ message: pictures?.keptItems() ?? null }),
     local,
+    close,
   );
 }
 

@@ -10,11 +10,18 @@ import type { DatasetTree } from '../shared/dataset/tree.js';
 import { brokenLinkCause, isAnnexTarget } from '../shared/dataset/pointer.js';
 import type { ChangedFile } from '../shared/dataset/pull-request.js';
 import type { Committer } from '../shared/report/diff.js';
+import type { BlobStream } from './blob-stream.js';
 
 /** A commit's files under a prefix, that can be told which files will be read so that they come in one batch. */
 export interface CommitTree extends DatasetTree {
   /** Announces files about to be read (relative to the prefix); they are then fetched together, a bounded batch at a time. */
   prefetch(paths: string[]): void;
+  /**
+   * Reads the files of `paths` through `stream` (a running `git cat-file --batch` of this repository) and holds them,
+   * within the prefetch budget, for `read` to take; what an earlier `load` held and `read` never took is dropped. A
+   * file git does not give is left to `read`, which says why.
+   */
+  load(paths: string[], stream: BlobStream): Promise<void>;
 }
 
 /** One repository, as segqc uses it. */
@@ -253,6 +260,28 @@ export function openGitRepository(dir: string, opts: { prefetchBytes?: number } 
       },
       prefetch: (paths) => {
         for (const p of paths) if (listing().has(p) && listing().get(p)!.mode !== LINK_MODE && !fetched.has(p)) wanted.push(p);
+      },
+      load: async (paths, stream) => {
+        cache.clear();
+        cachedBytes = 0;
+        const all = listing();
+        const take = new Map<string, TreeEntry>();
+        let bytes = 0;
+        for (const p of paths) {
+          const e = all.get(p);
+          if (!e || e.mode === LINK_MODE || take.has(p) || (take.size > 0 && bytes + e.size > budget)) continue;
+          take.set(p, e);
+          bytes += e.size;
+        }
+        const got = await Promise.all([...take.values()].map((e) => stream.read(e.oid)));
+        let i = 0;
+        for (const p of take.keys()) {
+          const e = got[i++];
+          if ('data' in e) {
+            cache.set(p, e.data);
+            cachedBytes += e.data.length;
+          }
+        }
       },
       directories: () => {
         listing();

@@ -257,36 +257,47 @@ export function runPool<Task, Message, Final = unknown>(opts: PoolOptions<Task, 
 }
 
 /**
- * Serves tasks in a worker thread: `handle` runs each, posting messages with `post` (typed arrays may be
- * transferred); `finish` gives the worker's last message when the main thread has no task left. A task that throws
- * fails the pool, naming the task. Given `local` (the port of a pool's `local` option), it serves them in this thread.
+ * Serves tasks in a worker thread: `handle` runs each (one at a time, in the order given: a handler may be async),
+ * posting messages with `post` (typed arrays may be transferred); `finish` gives the worker's last message when the
+ * main thread has no task left. A task that throws or rejects fails the pool, naming the task. Given `local` (the port
+ * of a pool's `local` option), it serves them in this thread. `dispose` runs once when the port closes (the pool is
+ * over, or failed): what the handlers hold open (a git process) ends there.
  */
 export function serveWorker<Task, Message, Final>(
-  handle: (task: Task, post: (message: Message, transfer?: ArrayBuffer[]) => void) => void,
+  handle: (task: Task, post: (message: Message, transfer?: ArrayBuffer[]) => void) => void | Promise<void>,
   finish: () => { message: Final; transfer?: ArrayBuffer[] } = () => ({ message: null as Final }),
   local?: MessagePort,
+  dispose?: () => void,
 ): void {
   const port = local ?? parentPort;
   if (!port) throw new Error('serveWorker runs in a worker thread');
-  const serve = (m: ToWorker) => {
+  let open = true;
+  const end = () => {
+    if (open) dispose?.();
+    open = false;
+  };
+  const serve = async (m: ToWorker) => {
     if (m.type === 'finish') {
       const last = finish();
+      end();
       port.postMessage({ type: 'finished', message: last.message } satisfies FromWorker, last.transfer ?? []);
       return;
     }
     if (m.type !== 'task') throw new Error(`a worker thread got "${m.type}" while serving tasks`);
-    handle(m.task as Task, (message, transfer) => port.postMessage({ type: 'message', id: m.id, message } satisfies FromWorker, transfer ?? []));
+    await handle(m.task as Task, (message, transfer) => port.postMessage({ type: 'message', id: m.id, message } satisfies FromWorker, transfer ?? []));
     port.postMessage({ type: 'done', id: m.id } satisfies FromWorker);
   };
   // A task that throws is reported on this port, after the messages of the tasks before it, naming its task.
+  let queue = Promise.resolve();
   port.on('message', (m: ToWorker) => {
-    try {
-      serve(m);
-    } catch (e) {
-      const id = m.type === 'task' ? m.id : null;
-      port.postMessage((e instanceof WorkerExit ? { type: 'stopped', id, code: e.code } : { type: 'failed', id, detail: (e as Error)?.message ?? String(e) }) satisfies FromWorker);
-    }
+    queue = queue.then(() =>
+      serve(m).catch((e) => {
+        const id = m.type === 'task' ? m.id : null;
+        port.postMessage((e instanceof WorkerExit ? { type: 'stopped', id, code: e.code } : { type: 'failed', id, detail: (e as Error)?.message ?? String(e) }) satisfies FromWorker);
+      }),
+    );
   });
+  port.on('close', end);
 }
 
 /** A pool fed while it runs (see `startPool`). */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { openGitRepository, type GitRepository } from '../node/git.js';
+import { openBlobStream } from '../node/blob-stream.js';
 import { isSegqcError } from '../shared/errors.js';
 import { runDiff } from '../cli/commands/diff.js';
 import { MemoryGitRepository } from './memory-git.js';
@@ -133,6 +134,30 @@ describe('openGitRepository: git itself', () => {
     bounded.prefetch(bounded.list());
     for (const p of bounded.list()) expect(bounded.read(p)).toEqual(bytesOf(base[`data/${p}`]));
     expect(gitCalls().filter((c) => c.startsWith('cat-file'))).toEqual(['cat-file --batch', 'cat-file --batch']);
+  });
+
+  it('load: a batch\'s files through one long-running git cat-file, read without another process; what git lacks is left to read', async () => {
+    const r = openGitRepository(repo.dir, { prefetchBytes: 1000 });
+    const tree = r.commitTree(sha.head, 'data/');
+    const names = tree.list();
+    gitCalls();
+    const stream = openBlobStream(r.top);
+    // 1000 bytes: the small files load, the 5000-byte mask loads only on its own.
+    await tree.load(names, stream);
+    for (const p of names.filter((n) => !n.startsWith('日本語'))) expect(tree.read(p), p).toEqual(bytesOf(headChanges[`data/${p}`] ?? base[`data/${p}`]));
+    await tree.load(['日本語 é/mask two.nii.gz'], stream);
+    expect(tree.read('日本語 é/mask two.nii.gz')).toEqual(bytesOf(base[MASK]));
+    await tree.load(['all bytes.bin', 'new file.json'], stream);
+    expect(tree.read('new file.json')).toEqual(bytesOf('{"a": 1}\n'));
+    expect(gitCalls()).toEqual(['cat-file --batch']);
+    // A file loaded and never read is dropped by the next load: read then, it comes from a process of its own.
+    await tree.load(['empty.txt'], stream);
+    expect(tree.read('all bytes.bin')).toEqual(allBytes);
+    expect(gitCalls()).toEqual(['cat-file --batch']);
+    // Not a file of the commit: nothing is loaded, and read says why.
+    await tree.load(['fake header.txt'], stream);
+    expect(usageError(() => tree.read('fake header.txt'))).toContain('data/fake header.txt');
+    stream.close();
   });
 
   it('a file the commit does not have is a usage error naming it, raised when it is read', () => {

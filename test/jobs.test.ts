@@ -1,7 +1,7 @@
 /** `--jobs N`: worker threads give the same reports, byte for byte and in the same order, as checking in one thread. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNifti } from '../shared/formats/nifti-write.js';
@@ -284,6 +284,49 @@ describe('segqc diff --jobs', () => {
   it('a worker that fails reading an export for the plan fails the diff naming the export', () => {
     const r = segqc(['diff', '--base', 'main', '--head', 'pr', '--jobs', '2', '--quiet', repo], { SEGQC_TEST_WORKER_FAULT: 'throw:exports/export_1.json' }, repo);
     expect([r.code, r.stderr]).toEqual([2, 'segqc diff: error [internal] a worker thread failed while checking exports/export_1.json: test fault while checking exports/export_1.json\n']);
+  });
+
+  /** A copy of the repository where git cannot give the head's ct_002 mask: its object `corrupt` (git fails) or `missing`. */
+  function broken(how: 'corrupt' | 'missing'): string {
+    const copy = mkdtempSync(join(tmp, `broken-${how}-`));
+    cpSync(repo, copy, { recursive: true });
+    const oid = execFileSync('git', ['rev-parse', 'pr:labels/rater2/ct_002.nii.gz'], { cwd: copy }).toString().trim();
+    const object = join(copy, '.git/objects', oid.slice(0, 2), oid.slice(2));
+    chmodSync(object, 0o644);
+    if (how === 'corrupt') writeFileSync(object, 'not a git object');
+    else rmSync(object);
+    return copy;
+  }
+
+  it.each(['corrupt', 'missing'] as const)('a %s git object of an item read by a worker thread gives the item its finding, as --jobs 1 does', (how) => {
+    const copy = broken(how);
+    const run = (jobs: string) => {
+      const out = join(copy, `d${jobs}.json`);
+      const r = segqc(['diff', '--base', 'main', '--head', 'pr', '--jobs', jobs, '--quiet', '--json', out, copy], {}, copy);
+      expect([r.code, r.signal, r.stderr]).toEqual([1, null, '']);
+      return readFileSync(out, 'utf8');
+    };
+    const one = run('1');
+    const item = JSON.parse(one).diff.items.find((i: { id: string }) => i.id === 'ct_002');
+    expect(item.findings_added.map((f: { rule: string; message: string }) => `${f.rule}: ${f.message}`)).toContain(
+      `format.unreadable: labels/rater2/ct_002.nii.gz cannot be read: git cat-file failed: labels/rater2/ct_002.nii.gz is not a file of commit ${git('rev-parse', '--short=7', 'pr').trim()} (usage)`,
+    );
+    expect(run('2')).toBe(one);
+  });
+
+  it('git cat-file failing while a worker thread reads an item fails the diff with exit 2 naming the item, never a hang', () => {
+    // A git that dies when asked for the head's ct_002 mask (every other command is git's own).
+    const bad = git('rev-parse', 'pr:labels/rater2/ct_002.nii.gz').trim();
+    const bin = mkdtempSync(join(tmp, 'bin-'));
+    const real = execFileSync('sh', ['-c', 'command -v git']).toString().trim();
+    writeFileSync(
+      join(bin, 'git'),
+      `#!/bin/sh\nif [ "$1 $2" = "cat-file --batch" ]; then\n  while IFS= read -r line; do\n    if [ "$line" = "${bad}" ]; then echo "fatal: test failure reading ${bad}" >&2; exit 128; fi\n    printf '%s\\n' "$line"\n  done | "${real}" cat-file --batch\n  exit $?\nfi\nexec "${real}" "$@"\n`,
+    );
+    chmodSync(join(bin, 'git'), 0o755);
+    const r = segqc(['diff', '--base', 'main', '--head', 'pr', '--jobs', '2', '--quiet', repo], { PATH: `${bin}:${process.env.PATH}` }, repo);
+    expect([r.code, r.signal]).toEqual([2, null]);
+    expect(r.stderr).toBe(`segqc diff: error [internal] a worker thread failed while checking ct_002: git cat-file failed: fatal: test failure reading ${bad}\n`);
   });
 
   it('a worker that throws fails the diff with exit code 2 and a message naming the item', () => {

@@ -87,6 +87,7 @@ export class MemoryGitRepository implements GitRepository {
       name: `commit ${sha.slice(0, 7)}`,
       list: () => [...files.keys()].filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length)).sort(),
       prefetch: () => {},
+      load: async () => {},
       objectId: (p) => {
         const v = files.get(prefix + p);
         return v ? createHash('sha1').update(`blob ${v.length}\0`).update(v).digest('hex') : null;
