@@ -19492,27 +19492,35 @@ function runPool(opts) {
     for (const w of workers) w.give();
   });
 }
-function serveWorker(handle, finish = () => ({ message: null }), local) {
+function serveWorker(handle, finish = () => ({ message: null }), local, dispose) {
   const port = local ?? parentPort;
   if (!port) throw new Error("serveWorker runs in a worker thread");
-  const serve = (m) => {
+  let open2 = true;
+  const end = () => {
+    if (open2) dispose?.();
+    open2 = false;
+  };
+  const serve = async (m) => {
     if (m.type === "finish") {
       const last = finish();
+      end();
       port.postMessage({ type: "finished", message: last.message }, last.transfer ?? []);
       return;
     }
     if (m.type !== "task") throw new Error(`a worker thread got "${m.type}" while serving tasks`);
-    handle(m.task, (message2, transfer) => port.postMessage({ type: "message", id: m.id, message: message2 }, transfer ?? []));
+    await handle(m.task, (message2, transfer) => port.postMessage({ type: "message", id: m.id, message: message2 }, transfer ?? []));
     port.postMessage({ type: "done", id: m.id });
   };
+  let queue = Promise.resolve();
   port.on("message", (m) => {
-    try {
-      serve(m);
-    } catch (e2) {
-      const id = m.type === "task" ? m.id : null;
-      port.postMessage(e2 instanceof WorkerExit ? { type: "stopped", id, code: e2.code } : { type: "failed", id, detail: e2?.message ?? String(e2) });
-    }
+    queue = queue.then(
+      () => serve(m).catch((e2) => {
+        const id = m.type === "task" ? m.id : null;
+        port.postMessage(e2 instanceof WorkerExit ? { type: "stopped", id, code: e2.code } : { type: "failed", id, detail: e2?.message ?? String(e2) });
+      })
+    );
   });
+  port.on("close", end);
 }
 function startPool(opts) {
   const limit = Math.max(1, opts.queue ?? 2 * Math.max(1, opts.jobs));
@@ -68132,6 +68140,28 @@ function openGitRepository(dir, opts = {}) {
       prefetch: (paths) => {
         for (const p of paths) if (listing().has(p) && listing().get(p).mode !== LINK_MODE && !fetched.has(p)) wanted.push(p);
       },
+      load: async (paths, stream) => {
+        cache2.clear();
+        cachedBytes = 0;
+        const all = listing();
+        const take = /* @__PURE__ */ new Map();
+        let bytes = 0;
+        for (const p of paths) {
+          const e2 = all.get(p);
+          if (!e2 || e2.mode === LINK_MODE || take.has(p) || take.size > 0 && bytes + e2.size > budget) continue;
+          take.set(p, e2);
+          bytes += e2.size;
+        }
+        const got = await Promise.all([...take.values()].map((e2) => stream.read(e2.oid)));
+        let i2 = 0;
+        for (const p of take.keys()) {
+          const e2 = got[i2++];
+          if ("data" in e2) {
+            cache2.set(p, e2.data);
+            cachedBytes += e2.data.length;
+          }
+        }
+      },
       directories: () => {
         listing();
         return [...others].map(([path, e2]) => ({ path, unlisted: e2.type === "commit" ? "is a git submodule (e.g. a DataLad subdataset): its files are not in this commit" : null })).sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -68208,6 +68238,121 @@ var init_git = __esm({
     PREFETCH_BYTES = 64 * 1024 * 1024;
     LINK_MODE = "120000";
     notAFile = (e2) => e2.type === "commit" ? "is a git submodule (another repository), not a file" : "is a directory, not a file";
+  }
+});
+
+// node/blob-stream.ts
+import { spawn, spawnSync as spawnSync2 } from "node:child_process";
+function openBlobStream(top) {
+  const proc = spawn("git", ["cat-file", "--batch"], { cwd: top, stdio: ["pipe", "pipe", "pipe"] });
+  const queue = [];
+  let failure = null;
+  let stderr = "";
+  let closed = false;
+  let head = [];
+  let body = null;
+  const fail = (detail) => {
+    failure ??= new SegqcError("usage", `git cat-file failed: ${detail}`);
+    for (const w of queue.splice(0)) w.reject(failure);
+  };
+  const answer = (e2) => {
+    const w = queue.shift();
+    if (!w) return fail("it answered an object nobody asked for");
+    w.resolve(e2);
+  };
+  proc.stdout.on("data", (chunk2) => {
+    let off = 0;
+    while (off < chunk2.length) {
+      if (body) {
+        const take = Math.min(chunk2.length - off, body.size + 1 - body.filled);
+        const into = Math.min(take, body.size - body.filled);
+        if (into > 0) body.data.set(chunk2.subarray(off, off + into), body.filled);
+        body.filled += take;
+        off += take;
+        if (body.filled === body.size + 1) {
+          const done = body;
+          body = null;
+          answer(done.type === "blob" ? { data: done.data } : { problem: `a ${done.type}, not a file` });
+        }
+        continue;
+      }
+      const eol = chunk2.indexOf(10, off);
+      if (eol < 0) {
+        head.push(chunk2.subarray(off));
+        break;
+      }
+      const line = Buffer.concat([...head, chunk2.subarray(off, eol)]).toString("utf8");
+      head = [];
+      off = eol + 1;
+      const m = /^[0-9a-f]{40,64} (\S+) (\d+)$/.exec(line);
+      if (m) body = { data: new Uint8Array(Number(m[2])), size: Number(m[2]), filled: 0, type: m[1] };
+      else answer({ problem: line.endsWith(" missing") ? "missing" : line });
+    }
+  });
+  proc.stderr.on("data", (d) => void (stderr += d.toString()));
+  proc.on("error", (e2) => fail(e2.message));
+  proc.on("close", (code) => {
+    if (queue.length > 0 || !closed) fail(stderr.trim() || `exit ${code}`);
+  });
+  proc.stdin.on("error", () => void 0);
+  return {
+    read: (name) => {
+      if (failure) return Promise.reject(failure);
+      if (closed || /[\n\r]/.test(name)) return Promise.reject(new SegqcError("internal", `cannot ask git cat-file for "${name}"`, {}, "internal"));
+      return new Promise((resolve4, reject) => {
+        queue.push({ name, resolve: resolve4, reject });
+        proc.stdin.write(`${name}
+`);
+      });
+    },
+    close: () => {
+      if (closed) return;
+      closed = true;
+      proc.stdin.end();
+    }
+  };
+}
+function objectSizes(top, oids) {
+  const out = /* @__PURE__ */ new Map();
+  if (oids.length === 0) return out;
+  const r = spawnSync2("git", ["cat-file", "--batch-check"], { cwd: top, input: oids.join("\n") + "\n", maxBuffer: 1024 * 1024 * 1024, stdio: ["pipe", "pipe", "pipe"] });
+  if (r.error || r.status !== 0) throw new SegqcError("usage", `git cat-file failed: ${String(r.stderr ?? "").trim() || r.error?.message || `exit ${r.status}`}`);
+  for (const line of r.stdout.toString().split("\n")) {
+    const m = /^([0-9a-f]{40,64}) \S+ (\d+)$/.exec(line);
+    if (m) out.set(m[1], Number(m[2]));
+  }
+  return out;
+}
+function readAhead(stream, plan, sizes, budget) {
+  const window2 = [];
+  let next = 0;
+  let held = 0;
+  const fill = () => {
+    while (next < plan.length) {
+      const size2 = sizes.get(plan[next]) ?? 0;
+      if (window2.length > 0 && held + size2 > budget) break;
+      const entry = stream.read(plan[next]);
+      entry.catch(() => void 0);
+      window2.push({ oid: plan[next++], size: size2, entry });
+      held += size2;
+    }
+  };
+  fill();
+  return {
+    take: (oid) => {
+      const k = window2.findIndex((w) => w.oid === oid);
+      if (k < 0) return null;
+      const dropped = window2.splice(0, k + 1);
+      for (const w of dropped) held -= w.size;
+      fill();
+      return dropped[k].entry;
+    }
+  };
+}
+var init_blob_stream = __esm({
+  "node/blob-stream.ts"() {
+    "use strict";
+    init_errors();
   }
 });
 
@@ -68411,7 +68556,7 @@ async function analyzePullRequestInWorkers(input, opts) {
     const p2 = plan = planPullRequest(input, known2);
     results = new Array(p2.selected.length);
     const n2 = p2.selected.length;
-    const batches = pullRequestBatches(p2, Math.ceil(n2 / (opts.jobs * 2)), Math.ceil(n2 / (opts.jobs * 16))).map((b) => ({ kind: "diff", ...b }));
+    const batches = pullRequestBatches(p2, Math.ceil(n2 / (opts.jobs * 8)), Math.ceil(n2 / (opts.jobs * 32))).map((b) => ({ kind: "diff", ...b }));
     for (const b of batches) {
       if (b.kind !== "diff") continue;
       const holder = [...b.baseScope, ...b.headScope].map((f) => holders.get(f)).find((w) => w !== void 0);
@@ -68480,16 +68625,31 @@ async function analyzePullRequestInWorkers(input, opts) {
   if (missing.length > 0) throw new SegqcError("internal", `the worker threads gave no diff for ${names(missing)}`, {}, "internal");
   return finishPullRequest(input, p, results);
 }
-function openSource(src, repos) {
-  if (src.kind === "directory") return fsTree(src.root);
-  let repo = repos.get(src.dir);
-  if (!repo) repos.set(src.dir, repo = openGitRepository(src.dir));
-  return repo.commitTree(src.sha, src.prefix);
+function openSources(sources) {
+  const repos = /* @__PURE__ */ new Map();
+  const open2 = (src) => {
+    if (src.kind === "directory") return { tree: fsTree(src.root), load: async () => void 0 };
+    let r = repos.get(src.dir);
+    if (!r) {
+      const repo = openGitRepository(src.dir);
+      repos.set(src.dir, r = { repo, stream: openBlobStream(repo.top) });
+    }
+    const tree = r.repo.commitTree(src.sha, src.prefix);
+    const stream = r.stream;
+    return { tree, load: (paths) => tree.load(paths, stream) };
+  };
+  const sides = { base: open2(sources.base), head: open2(sources.head) };
+  return {
+    trees: { base: sides.base.tree, head: sides.head.tree },
+    load: (side, paths) => sides[side].load(paths),
+    close: () => repos.forEach((r) => r.stream.close())
+  };
 }
 function serveDiff(data2, local) {
   useNodeInflate();
-  const repos = /* @__PURE__ */ new Map();
-  const trees2 = { base: openSource(data2.base, repos), head: openSource(data2.head, repos) };
+  const { trees: trees2, load, close: close2 } = openSources(data2);
+  const held = { base: /* @__PURE__ */ new Set(), head: /* @__PURE__ */ new Set() };
+  const unheld = (side, paths) => paths.filter((p) => !held[side].has(p));
   const ctx = data2.context;
   const pictures = data2.pictures ? pageCollector(picturesConfig(ctx.config), ctx.guideline) : null;
   const kept = new KeptExports(KEPT_EXPORT_BYTES / Math.max(1, data2.jobs));
@@ -68497,23 +68657,24 @@ function serveDiff(data2, local) {
   const options = discoveryOptions(ctx.config, ctx.guideline);
   const exportItems = (side) => (file, source) => kept.get(sideExportKey(side, trees2[side], source, file));
   serveWorker(
-    (task, post) => {
+    async (task, post) => {
       if (task.kind === "scan") {
         testFault(task.file);
-        for (const side of task.sides) trees2[side].prefetch?.([task.file]);
-        const sides = task.sides.map((side) => {
+        const sides = [];
+        for (const side of task.sides) {
           const tree = trees2[side];
+          await load(side, [task.file]);
           const read = readLabelStudioExport(tree, task.file);
           const items3 = labelStudioExportItems(task.file, read, sources[task.source], options);
-          if ("json" in read) kept.keep(sideExportKey(side, tree, task.source, task.file), items3, read.bytes);
+          if ("json" in read && kept.keep(sideExportKey(side, tree, task.source, task.file), items3, read.bytes)) held[side].add(task.file);
           const texts = task.digest ? digests("json" in read ? taskTexts(read.json) : tasksByItem(tree, task.file)) : void 0;
-          return { side, items: summarizeItems(items3), tasks: texts };
-        });
+          sides.push({ side, items: summarizeItems(items3), tasks: texts });
+        }
         post({ kind: "scanned", sides });
         return;
       }
-      trees2.base.prefetch?.(task.baseScope);
-      trees2.head.prefetch?.(task.headScope);
+      await load("base", unheld("base", task.baseScope));
+      await load("head", unheld("head", task.headScope));
       diffBatch(
         ctx,
         trees2,
@@ -68528,7 +68689,8 @@ function serveDiff(data2, local) {
       );
     },
     () => ({ message: pictures?.keptItems() ?? null }),
-    local
+    local,
+    close2
   );
 }
 function serveDatasetWorker(role2) {
@@ -68551,6 +68713,7 @@ var init_dataset_workers = __esm({
     init_page();
     init_config();
     init_git();
+    init_blob_stream();
     init_pull_request();
     init_pull_request_batch();
     init_inflate();
@@ -68564,9 +68727,10 @@ var init_dataset_workers = __esm({
       kept = /* @__PURE__ */ new Map();
       bytes = 0;
       keep(key, items3, bytes) {
-        if (this.bytes + bytes > this.budget) return;
+        if (this.bytes + bytes > this.budget) return false;
         this.bytes += bytes;
         this.kept.set(key, items3);
+        return true;
       }
       get(key) {
         return this.kept.get(key);
@@ -74694,115 +74858,8 @@ function exportWith(parsed, items3) {
   return out;
 }
 
-// node/blob-stream.ts
-init_errors();
-import { spawn, spawnSync as spawnSync2 } from "node:child_process";
-function openBlobStream(top) {
-  const proc = spawn("git", ["cat-file", "--batch"], { cwd: top, stdio: ["pipe", "pipe", "pipe"] });
-  const queue = [];
-  let failure = null;
-  let stderr = "";
-  let closed = false;
-  let head = [];
-  let body = null;
-  const fail = (detail) => {
-    failure ??= new SegqcError("usage", `git cat-file failed: ${detail}`);
-    for (const w of queue.splice(0)) w.reject(failure);
-  };
-  const answer = (e2) => {
-    const w = queue.shift();
-    if (!w) return fail("it answered an object nobody asked for");
-    w.resolve(e2);
-  };
-  proc.stdout.on("data", (chunk2) => {
-    let off = 0;
-    while (off < chunk2.length) {
-      if (body) {
-        const take = Math.min(chunk2.length - off, body.size + 1 - body.filled);
-        const into = Math.min(take, body.size - body.filled);
-        if (into > 0) body.data.set(chunk2.subarray(off, off + into), body.filled);
-        body.filled += take;
-        off += take;
-        if (body.filled === body.size + 1) {
-          const done = body;
-          body = null;
-          answer(done.type === "blob" ? { data: done.data } : { problem: `a ${done.type}, not a file` });
-        }
-        continue;
-      }
-      const eol = chunk2.indexOf(10, off);
-      if (eol < 0) {
-        head.push(chunk2.subarray(off));
-        break;
-      }
-      const line = Buffer.concat([...head, chunk2.subarray(off, eol)]).toString("utf8");
-      head = [];
-      off = eol + 1;
-      const m = /^[0-9a-f]{40,64} (\S+) (\d+)$/.exec(line);
-      if (m) body = { data: new Uint8Array(Number(m[2])), size: Number(m[2]), filled: 0, type: m[1] };
-      else answer({ problem: line.endsWith(" missing") ? "missing" : line });
-    }
-  });
-  proc.stderr.on("data", (d) => void (stderr += d.toString()));
-  proc.on("error", (e2) => fail(e2.message));
-  proc.on("close", (code) => {
-    if (queue.length > 0 || !closed) fail(stderr.trim() || `exit ${code}`);
-  });
-  proc.stdin.on("error", () => void 0);
-  return {
-    read: (name) => {
-      if (failure) return Promise.reject(failure);
-      if (closed || /[\n\r]/.test(name)) return Promise.reject(new SegqcError("internal", `cannot ask git cat-file for "${name}"`, {}, "internal"));
-      return new Promise((resolve4, reject) => {
-        queue.push({ name, resolve: resolve4, reject });
-        proc.stdin.write(`${name}
-`);
-      });
-    },
-    close: () => {
-      if (closed) return;
-      closed = true;
-      proc.stdin.end();
-    }
-  };
-}
-function objectSizes(top, oids) {
-  const out = /* @__PURE__ */ new Map();
-  if (oids.length === 0) return out;
-  const r = spawnSync2("git", ["cat-file", "--batch-check"], { cwd: top, input: oids.join("\n") + "\n", maxBuffer: 1024 * 1024 * 1024, stdio: ["pipe", "pipe", "pipe"] });
-  if (r.error || r.status !== 0) throw new SegqcError("usage", `git cat-file failed: ${String(r.stderr ?? "").trim() || r.error?.message || `exit ${r.status}`}`);
-  for (const line of r.stdout.toString().split("\n")) {
-    const m = /^([0-9a-f]{40,64}) \S+ (\d+)$/.exec(line);
-    if (m) out.set(m[1], Number(m[2]));
-  }
-  return out;
-}
-function readAhead(stream, plan, sizes, budget) {
-  const window2 = [];
-  let next = 0;
-  let held = 0;
-  const fill = () => {
-    while (next < plan.length) {
-      const size2 = sizes.get(plan[next]) ?? 0;
-      if (window2.length > 0 && held + size2 > budget) break;
-      const entry = stream.read(plan[next]);
-      entry.catch(() => void 0);
-      window2.push({ oid: plan[next++], size: size2, entry });
-      held += size2;
-    }
-  };
-  fill();
-  return {
-    take: (oid) => {
-      const k = window2.findIndex((w) => w.oid === oid);
-      if (k < 0) return null;
-      const dropped = window2.splice(0, k + 1);
-      for (const w of dropped) held -= w.size;
-      fill();
-      return dropped[k].entry;
-    }
-  };
-}
+// node/history-walk.ts
+init_blob_stream();
 
 // node/history-workers.ts
 init_errors();
