@@ -34,6 +34,13 @@ export function parseJobs(text: string, what = '--jobs'): number {
 
 type ToWorker = { type: 'data'; data: unknown } | { type: 'task'; id: number; task: unknown } | { type: 'finish' };
 
+/**
+ * How a dataset worker thread starts: with 32 MiB semi-spaces (V8's default is 16) an item's masks die young instead of
+ * being promoted, and the worker's small old generation is marked far less often (5-15 full GCs instead of 53-88 on the
+ * check bench).
+ */
+const workerOptions = (role: WorkerRole) => ({ workerData: role, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
+
 /** Calls `serve` with this worker thread's data: its role's, or, for a worker started ahead of its work, the pool's first message. */
 export function withRoleData(role: WorkerRole, serve: (data: unknown) => void): void {
   if (!role.later) return serve(role.data);
@@ -52,7 +59,7 @@ export class StartedWorkers {
   private readonly waiting: Array<{ worker: Worker; error: unknown; exit: number | null }>;
   constructor(script: URL, segqcWorker: string, jobs: number) {
     this.waiting = Array.from({ length: Math.max(1, jobs) }, () => {
-      const w = { worker: new Worker(script, { workerData: { segqcWorker, data: undefined, later: true } satisfies WorkerRole }), error: null as unknown, exit: null as number | null };
+      const w = { worker: new Worker(script, workerOptions({ segqcWorker, data: undefined, later: true })), error: null as unknown, exit: null as number | null };
       w.worker.unref();
       w.worker.on('error', (e) => (w.error ??= e));
       w.worker.on('exit', (code) => (w.exit ??= code));
@@ -193,7 +200,7 @@ export function runPool<Task, Message, Final = unknown>(opts: PoolOptions<Task, 
         early.worker.ref();
         early.worker.postMessage({ type: 'data', data: opts.role.data } satisfies ToWorker);
       }
-      const w: Endpoint = local ? localEndpoint(opts.local!) : (early?.worker ?? new Worker(opts.script, { workerData: opts.role }));
+      const w: Endpoint = local ? localEndpoint(opts.local!) : (early?.worker ?? new Worker(opts.script, workerOptions(opts.role)));
       // A worker thread holds a second task while it runs one, so it never waits for this thread; this thread, one.
       const depth = local ? 1 : 2;
       const held: number[] = [];
