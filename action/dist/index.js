@@ -19431,7 +19431,7 @@ function runPool(opts) {
         early.worker.ref();
         early.worker.postMessage({ type: "data", data: opts.role.data });
       }
-      const w = local ? localEndpoint(opts.local) : early?.worker ?? new Worker(opts.script, { workerData: opts.role });
+      const w = local ? localEndpoint(opts.local) : early?.worker ?? new Worker(opts.script, workerOptions(opts.role));
       const depth = local ? 1 : 2;
       const held = [];
       let given = false;
@@ -19610,12 +19610,13 @@ function startPool(opts) {
     }
   };
 }
-var defaultJobs, WorkerExit;
+var defaultJobs, workerOptions, WorkerExit;
 var init_worker_pool = __esm({
   "node/worker-pool.ts"() {
     "use strict";
     init_errors();
     defaultJobs = () => (typeof availableParallelism === "function" ? availableParallelism() : cpus().length) || 1;
+    workerOptions = (role2) => ({ workerData: role2, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
     WorkerExit = class extends Error {
       constructor(code) {
         super(`exit ${code}`);
