@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ARTIFACTS, EDITOR_BUILDS, EXT_DIST, assertEditorBuild, assertFreshBuild, type EditorBuild, editorPage, launch, readmeJsBlock, serve, slicePng, watchConsole } from './extension-harness.js';
+import { ARTIFACTS, EDITOR_BUILDS, EXT_DIST, assertEditorBuild, assertFreshBuild, type EditorBuild, editorPage, launch, paintStroke, readmeJsBlock, serve, slicePng, watchConsole } from './extension-harness.js';
 import { CONFIG, GUIDELINE, GUIDELINE_TEXT, H, PLAIN_CONFIG, TASK, W, editorSetup } from './extension-scenario.js';
 import { validateAttestation } from '../shared/rules/attestation.js';
 import { guidelineSha256 } from '../shared/guideline/hash.js';
@@ -369,21 +369,8 @@ describe.each(EDITOR_BUILDS)('segqc in the Label Studio editor ($name)', (build)
       await page.waitForFunction(() => ((window as any).Htx.annotationStore.selected.selectedRegions ?? []).length === 1, null, { timeout: 30_000 });
       await page.keyboard.press('Backspace');
       await page.waitForFunction(() => !(document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 30_000 });
-      // The brush labels come first in the config: their "Liver tumour" selects the brush with that label.
-      await page.getByText('Liver tumour', { exact: true }).first().click();
-      await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.names.get('label').selectedLabels.map((l: any) => l.value).join() === 'Liver tumour', null, {
-        timeout: 30_000,
-      });
-      const { x, y, scale } = await page.evaluate(() => {
-        const img = (window as any).Htx.annotationStore.selected.objects[0];
-        const r = (document.querySelector('.konvajs-content canvas') as HTMLCanvasElement).getBoundingClientRect();
-        return { x: r.x, y: r.y, scale: img.stageWidth / img.naturalWidth };
-      });
       // Paint across image x 125..150 at y 30, well outside the liver disc (x 35..105).
-      await page.mouse.move(x + 125 * scale, y + 30 * scale);
-      await page.mouse.down();
-      for (let k = 1; k <= 10; k++) await page.mouse.move(x + (125 + 2.5 * k) * scale, y + 30 * scale);
-      await page.mouse.up();
+      await paintStroke(page, 'Liver tumour', [125, 30], [150, 30]);
       await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.regionStore.regions.some((r: any) => r.type === 'brushregion' && r.labels?.includes?.('Liver tumour')), null, {
         timeout: 30_000,
       });
@@ -420,19 +407,7 @@ describe.each(EDITOR_BUILDS)('segqc in the Label Studio editor ($name)', (build)
         return (window as any).segqc.check().findings.map((f: any) => f.rule);
       });
       expect(before).toEqual(['volume.below_min']);
-      await page.getByText('Liver tumour', { exact: true }).first().click();
-      await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.names.get('label').selectedLabels.map((l: any) => l.value).join() === 'Liver tumour', null, {
-        timeout: 30_000,
-      });
-      const { x, y, scale } = await page.evaluate(() => {
-        const img = (window as any).Htx.annotationStore.selected.objects[0];
-        const r = (document.querySelector('.konvajs-content canvas') as HTMLCanvasElement).getBoundingClientRect();
-        return { x: r.x, y: r.y, scale: img.stageWidth / img.naturalWidth };
-      });
-      await page.mouse.move(x + 125 * scale, y + 30 * scale);
-      await page.mouse.down();
-      for (let k = 1; k <= 10; k++) await page.mouse.move(x + (125 + 2.5 * k) * scale, y + 30 * scale);
-      await page.mouse.up();
+      await paintStroke(page, 'Liver tumour', [125, 30], [150, 30]);
       await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.regionStore.regions.some((r: any) => r.type === 'brushregion' && r.labels?.includes?.('Liver tumour')), null, {
         timeout: 30_000,
       });

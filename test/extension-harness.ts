@@ -219,3 +219,27 @@ export function readmeJsBlock(marker: string): string {
     .map((l) => l.slice(Math.min(indent, l.length - l.trimStart().length)))
     .join('\n');
 }
+
+/**
+ * Selects the brush label `label` (the configs list the brush labels first, so its first text on the page is the
+ * brush's) and paints one stroke with the mouse from image pixel `from` to `to`, in 10 moves. Returns once the mouse
+ * is up; the caller waits for the region it expects.
+ */
+export async function paintStroke(page: Page, label: string, from: [number, number], to: [number, number], timeout = 30_000): Promise<void> {
+  await page.getByText(label, { exact: true }).first().click();
+  await page.waitForFunction(
+    (l) => (window as any).Htx.annotationStore.selected.names.get('label').selectedLabels.map((s: any) => s.value).join() === l,
+    label,
+    { timeout },
+  );
+  const { x, y, scale } = await page.evaluate(() => {
+    const img = (window as any).Htx.annotationStore.selected.objects[0];
+    const r = (document.querySelector('.konvajs-content canvas') as HTMLCanvasElement).getBoundingClientRect();
+    return { x: r.x, y: r.y, scale: img.stageWidth / img.naturalWidth };
+  });
+  const at = (k: number): [number, number] => [x + (from[0] + ((to[0] - from[0]) * k) / 10) * scale, y + (from[1] + ((to[1] - from[1]) * k) / 10) * scale];
+  await page.mouse.move(...at(0));
+  await page.mouse.down();
+  for (let k = 1; k <= 10; k++) await page.mouse.move(...at(k));
+  await page.mouse.up();
+}

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ARTIFACTS, EDITOR_BUILDS, EXT_DIST, ROOT, assertEditorBuild, assertFreshBuild, type EditorBuild, editorPage, launch, serve, slicePng, watchConsole } from './extension-harness.js';
+import { ARTIFACTS, EDITOR_BUILDS, EXT_DIST, ROOT, assertEditorBuild, assertFreshBuild, type EditorBuild, editorPage, launch, paintStroke, serve, slicePng, watchConsole } from './extension-harness.js';
 import { H, TASK, W, preAnnotation } from './extension-scenario.js';
 import { ANN, REV, REVIEW_GUIDELINE, REVIEW_GUIDELINE_TEXT } from './extension-review-scenario.js';
 import { labelConfig } from '../shared/guideline/labelconfig.js';
@@ -285,20 +285,8 @@ describe.each(EDITOR_BUILDS)('the review loop in the Label Studio editor ($name)
       await waitChecked(page, 'segqc-feedback-peer_missed_lesion');
 
       // The fix: the missed lesion painted inside the liver with the brush (Liver tumour).
-      await page.getByText('Liver tumour', { exact: true }).first().click();
-      await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.names.get('label').selectedLabels.map((l: any) => l.value).join() === 'Liver tumour', null, {
-        timeout: WAIT,
-      });
-      const { x, y, scale } = await page.evaluate(() => {
-        const img = (window as any).Htx.annotationStore.selected.objects[0];
-        const r = (document.querySelector('.konvajs-content canvas') as HTMLCanvasElement).getBoundingClientRect();
-        return { x: r.x, y: r.y, scale: img.stageWidth / img.naturalWidth };
-      });
       // Across image x 60..75 at y 55: well inside the liver disc (centre (70, 60), radius 35).
-      await page.mouse.move(x + 60 * scale, y + 55 * scale);
-      await page.mouse.down();
-      for (let k = 1; k <= 10; k++) await page.mouse.move(x + (60 + 1.5 * k) * scale, y + 55 * scale);
-      await page.mouse.up();
+      await paintStroke(page, 'Liver tumour', [60, 55], [75, 55], WAIT);
       await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.regionStore.regions.some((r: any) => r.type === 'brushregion' && r.labels?.includes?.('Liver tumour')), null, {
         timeout: WAIT,
       });
@@ -389,17 +377,7 @@ describe.each(EDITOR_BUILDS)('the review loop in the Label Studio editor ($name)
     try {
       await page.waitForFunction(() => !!document.querySelector('[data-segqc="review"] #segqc-verdict-accept'), null, { timeout: WAIT });
       // The reviewer paints more liver over the disc's right edge (x 95..110 at y 60; the disc ends at x 105).
-      await page.getByText('Liver', { exact: true }).first().click();
-      await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.names.get('label').selectedLabels.map((l: any) => l.value).join() === 'Liver', null, { timeout: WAIT });
-      const { x, y, scale } = await page.evaluate(() => {
-        const img = (window as any).Htx.annotationStore.selected.objects[0];
-        const r = (document.querySelector('.konvajs-content canvas') as HTMLCanvasElement).getBoundingClientRect();
-        return { x: r.x, y: r.y, scale: img.stageWidth / img.naturalWidth };
-      });
-      await page.mouse.move(x + 95 * scale, y + 60 * scale);
-      await page.mouse.down();
-      for (let k = 1; k <= 10; k++) await page.mouse.move(x + (95 + 1.5 * k) * scale, y + 60 * scale);
-      await page.mouse.up();
+      await paintStroke(page, 'Liver', [95, 60], [110, 60], WAIT);
       await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.regionStore.regions.length === 3, null, { timeout: WAIT });
 
       // A plain accept of a mask the reviewer changed is refused: it would pass the reviewer's work off as the annotator's.
