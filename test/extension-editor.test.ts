@@ -181,6 +181,28 @@ describe.each(EDITOR_BUILDS)('segqc in the Label Studio editor ($name)', (build)
       // Next to the button: touching its column, within 12 px above or below it.
       expect(Math.min(nb.right, sb.right) - Math.max(nb.left, sb.left)).toBeGreaterThan(0);
       expect(Math.min(Math.abs(nb.top - sb.bottom), Math.abs(sb.top - nb.bottom))).toBeLessThanOrEqual(12);
+      // A live check with the note on screen reads no layout (the note is placed in the next frame, and only when its
+      // message changes): after a stroke the editor's page is dirty, and reading it would lay it all out again.
+      const layoutReads = await page.evaluate(() => {
+        let n = 0;
+        const spy = (name: 'getBoundingClientRect' | 'getClientRects') => {
+          const f = Element.prototype[name] as (...a: unknown[]) => unknown;
+          (Element.prototype as any)[name] = function (this: Element, ...a: unknown[]) {
+            n++;
+            return f.apply(this, a);
+          };
+          return () => ((Element.prototype as any)[name] = f);
+        };
+        const restore = [spy('getBoundingClientRect'), spy('getClientRects')];
+        try {
+          (window as any).segqc.check();
+        } finally {
+          for (const r of restore) r();
+        }
+        return n;
+      });
+      expect(layoutReads).toBe(0);
+      expect(await note.isVisible()).toBe(true);
       // A finding the guideline does not let be overridden says so.
       expect(await page.locator('[data-rule="containment.outside"] [data-segqc="why-not"]').innerText()).toContain('Cannot be overridden');
       expect(await page.locator('[data-key="override:containment.outside|Liver tumour"]').count()).toBe(0);

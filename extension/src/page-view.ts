@@ -52,6 +52,9 @@ export class GateNote {
   private readonly text: HTMLElement;
   private readonly style: HTMLStyleElement;
   private readonly place = () => this.position();
+  /** The message shown (or about to be, in the pending frame). */
+  private shown: string | null = null;
+  private frame: number | null = null;
 
   constructor(private readonly doc: Document) {
     this.style = doc.createElement('style');
@@ -75,15 +78,40 @@ export class GateNote {
     doc.defaultView?.addEventListener('resize', this.place);
   }
 
-  /** Shows the message beside the save button, or hides it. */
+  /**
+   * Shows the message beside the save button, or hides it. The note is placed in the next animation frame, before it
+   * is painted: placing it reads the page's layout, which the live check would otherwise force on every stroke. The
+   * same message again leaves it where it is (scrolling and resizing move it).
+   */
   show(message: string | null): void {
     if (!message) {
+      this.cancelFrame();
+      this.shown = null;
       this.el.hidden = true;
       return;
     }
-    this.text.textContent = neutralize(message);
+    const text = neutralize(message);
+    if (text === this.shown) return;
+    this.shown = text;
+    this.text.textContent = text;
+    const win = this.doc.defaultView;
+    if (this.frame !== null) return;
+    if (!win || typeof win.requestAnimationFrame !== 'function') return this.reveal();
+    this.frame = win.requestAnimationFrame(() => {
+      this.frame = null;
+      this.reveal();
+    });
+  }
+
+  private reveal(): void {
+    if (this.shown === null) return;
     this.el.hidden = false;
     this.position();
+  }
+
+  private cancelFrame(): void {
+    if (this.frame !== null) this.doc.defaultView?.cancelAnimationFrame(this.frame);
+    this.frame = null;
   }
 
   /** Below the button when there is room in the viewport, else above it; clamped into the viewport. */
@@ -107,6 +135,7 @@ export class GateNote {
   }
 
   destroy(): void {
+    this.cancelFrame();
     this.doc.defaultView?.removeEventListener('scroll', this.place, true);
     this.doc.defaultView?.removeEventListener('resize', this.place);
     this.el.remove();

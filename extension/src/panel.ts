@@ -54,6 +54,7 @@ export class Panel {
   private readonly parts: Record<'title' | 'notes' | 'status' | 'findings' | 'checklistHeading' | 'checklist' | 'overrides' | 'gate', HTMLElement>;
   private readonly review: ReviewParts;
   private lastSig = '';
+  private gateSig = '';
 
   constructor(
     host: HTMLElement | null,
@@ -179,6 +180,9 @@ export class Panel {
 
   /** Shows why saving was blocked, or clears the message. */
   showGate(lines: string[] | null, heading = 'Not saved — segqc found what the guideline does not allow:'): void {
+    const sig = lines && lines.length > 0 ? JSON.stringify([heading, lines]) : '';
+    if (sig === this.gateSig) return;
+    this.gateSig = sig;
     if (!lines || lines.length === 0) {
       this.parts.gate.replaceChildren();
       return;
