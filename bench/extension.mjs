@@ -149,12 +149,16 @@ try {
   // Brush strokes painted with the mouse, each a new tumour region inside the liver: the editor exports the stroke's
   // canvas (its own serialization), segqc decodes and checks it.
   const STROKES = Number(opt('--strokes', '12'));
+  // SEGQC_BENCH_PROFILE=1: a CPU profile of the stroke checks only (console.profile around each check() in the page),
+  // the hottest functions by self and total time for each kind of stroke.
   const cdp = process.env.SEGQC_BENCH_PROFILE ? await context.newCDPSession(p) : null;
+  const profiles = [];
   if (cdp) {
+    cdp.on('Profiler.consoleProfileFinished', (e) => profiles.push(e.profile));
     await cdp.send('Profiler.enable');
-    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-    await cdp.send('Profiler.start');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
   }
+  if (cdp) await p.evaluate(() => (window.segqcProfile = true));
   /** Paints `STROKES` strokes, the k-th from (x0 + dx·k, y) in image pixels, each a new region; their check times. */
   const paint = async (x0, dx, y, extend = false) => {
   const brush = [];
@@ -200,10 +204,12 @@ try {
       await p.evaluate(async (pace) => {
         const regs = window.Htx.annotationStore.selected.regionStore.regions;
         const last = regs[regs.length - 1];
-        const state = `touches=${last.touches?.length ?? '-'} rle=${Array.isArray(last.rle) ? last.rle.length : typeof last.rle} mask=${!!last.maskDataURL}`;
+        const state = `touches=${last.touches?.length ?? '-'} rle=${Array.isArray(last.rle) ? last.rle.length : typeof last.rle} mask=${!!last.maskDataURL} points=${last.touches?.at(-1)?.relativePoints?.length ?? '-'} width=${last.touches?.at(-1)?.relativeStrokeWidth?.toFixed(3) ?? '-'}%`;
+        if (window.segqcProfile) console.profile('check');
         const s = performance.now();
         const r = window.segqc.check();
         const ms = performance.now() - s;
+        if (window.segqcProfile) console.profileEnd('check');
         await new Promise((ok) => setTimeout(ok, pace));
         return { ms, engine: r.ms, state, findings: r.findings.map((f) => f.rule).join(',') };
       }, PACE),
@@ -216,17 +222,35 @@ try {
   const farBrush = await paint(80, 60, 1950);
   // One region painted stroke after stroke (the first stroke makes it, each later one extends it), outside the liver.
   const moreBrush = await paint(100, 30, 1850, true);
-  if (cdp) {
-    const { profile } = await cdp.send('Profiler.stop');
+  /** Self and total time by function over a list of profiles, the top lines printed. */
+  const summarize = (label, list) => {
     const self = new Map();
-    const dt = profile.timeDeltas;
-    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-    profile.samples.forEach((id, k) => {
-      const n = byId.get(id);
-      const name = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`;
-      self.set(name, (self.get(name) ?? 0) + (dt[k] ?? 0) / 1000);
-    });
-    for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`    profile: ${ms.toFixed(0).padStart(6)} ms  ${name}`);
+    const total = new Map();
+    for (const profile of list) {
+      const dt = profile.timeDeltas;
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+      const parent = new Map();
+      for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+      const nameOf = (n) => `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber + 1}`;
+      profile.samples.forEach((id, k) => {
+        const ms = (dt[k + 1] ?? 0) / 1000;
+        self.set(nameOf(byId.get(id)), (self.get(nameOf(byId.get(id))) ?? 0) + ms);
+        const seen = new Set();
+        for (let at = id; at !== undefined; at = parent.get(at)) {
+          const name = nameOf(byId.get(at));
+          if (!seen.has(name)) total.set(name, (total.get(name) ?? 0) + ms);
+          seen.add(name);
+        }
+      });
+    }
+    console.log(`  CPU profile of ${list.length} checks after ${label} (self, then total ms):`);
+    for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`    self ${ms.toFixed(1).padStart(7)} ms  ${name}`);
+    for (const [name, ms] of [...total].sort((a, b) => b[1] - a[1]).slice(0, 35)) console.log(`    total ${ms.toFixed(1).padStart(7)} ms  ${name}`);
+  };
+  if (cdp) {
+    summarize('strokes inside', profiles.slice(0, STROKES));
+    summarize('strokes far outside', profiles.slice(STROKES, 2 * STROKES));
+    summarize('strokes growing one region', profiles.slice(2 * STROKES));
   }
   if (process.env.SEGQC_BENCH_VERBOSE) for (const b of [...brush, ...farBrush, ...moreBrush]) console.log(`    stroke: ${b.ms.toFixed(1)} ms (reading + rules ${b.engine.toFixed(1)} ms) ${b.state} ${b.findings}`);
   const q = (xs, p) => {
