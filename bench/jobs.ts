@@ -3,7 +3,7 @@
  * Action on the PR bench's pull request, each with `--jobs 1` (`jobs: 1`) and `--jobs 2`, alternated, best of `runs`.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -66,8 +66,17 @@ async function actionRun(repo: string, base: string, head: string, jobs: number)
   }
 }
 
-/** Prints `--jobs 1` against `--jobs 2` for the check bench and the PR bench; returns the figures. */
+/** Prints `--jobs 1` against `--jobs 2` for the check bench and the PR bench (`SEGQC_BENCH_JOBS=check` or `pr`: only that one); returns the figures. */
 export async function benchJobs(runs = 2): Promise<Record<string, { jobs1: Run; jobs2: Run; speedup: number }>> {
+  const only = process.env.SEGQC_BENCH_JOBS;
+  const figure = ([one, two]: Run[]) => ({ jobs1: one, jobs2: two, speedup: one.s / two.s });
+  const out: Record<string, { jobs1: Run; jobs2: Run; speedup: number }> = {};
+  if (only !== 'pr') out.check_jobs = figure(await benchCheckJobs(runs));
+  if (only !== 'check') out.action_jobs = figure(await benchActionJobs(runs));
+  return out;
+}
+
+async function benchCheckJobs(runs: number): Promise<Run[]> {
   const dir = join(work, 'check');
   if (!existsSync(join(dir, 'segqc.yaml'))) {
     rmSync(dir, { recursive: true, force: true });
@@ -76,10 +85,15 @@ export async function benchJobs(runs = 2): Promise<Record<string, { jobs1: Run; 
   const cli = join(root, 'bin/segqc.js');
   const check = await alternate(runs, [1, 2].map((j) => () => timed([cli, 'check', dir, '--quiet', '--jobs', String(j), '--json', join(work, `check-jobs${j}.json`)], root)));
   console.log(`\n${line('segqc check, 1000 Label Studio tasks (1024x1024) + 20 CT label maps (512x512x96)', check)}`);
+  const same = readFileSync(join(work, 'check-jobs1.json'), 'utf8') === readFileSync(join(work, 'check-jobs2.json'), 'utf8');
+  console.log(`  the JSON reports of --jobs 1 and --jobs 2 are ${same ? 'the same, byte for byte' : 'DIFFERENT'}`);
+  return check;
+}
+
+async function benchActionJobs(runs: number): Promise<Run[]> {
   const repo = join(work, 'action-pr-repo');
   const { base, head } = ensureRepo(repo);
   const pr = await alternate(runs, [1, 2].map((j) => () => actionRun(repo, base, head, j)));
   console.log(line('GitHub Action (mode: check), PR touching 200 LS tasks + 20 CT NIfTI pairs', pr));
-  const figure = ([one, two]: Run[]) => ({ jobs1: one, jobs2: two, speedup: one.s / two.s });
-  return { check_jobs: figure(check), action_jobs: figure(pr) };
+  return pr;
 }
