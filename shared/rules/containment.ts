@@ -513,22 +513,23 @@ function distancesOutside(e: Envelope, at: Int32Array, shape: Vec3, ib: Box, spa
 
 /**
  * Per row of a 2D image, the inner voxels outside the envelope beyond the tolerance: their columns (ascending) and
- * squared distances (mm²), how many, their span and the farthest.
+ * squared distances (mm²), how many, their span and the farthest. A row's columns and distances are plain arrays:
+ * a typed array each would be an ArrayBuffer per row, which costs ~5-10 µs apiece in Chromium and adds to its GCs.
  */
 interface OutsideRows {
   data: MaskRef['data'];
   value: number;
   tol2: number;
   spacing: Vec3;
-  cols: Array<Int32Array | null>;
-  d2: Array<Float64Array | null>;
+  cols: Array<number[] | null>;
+  d2: Array<number[] | null>;
   count: Int32Array;
   lo: Int32Array;
   hi: Int32Array;
   far: Float64Array;
 }
 
-const NO_COLS = new Int32Array(0);
+const NO_ROW: readonly number[] = [];
 const NO_D2 = new Float64Array(0);
 
 /** Pushes the voxels of row `j` of a 2D inner mask, columns i0..i1, that lie outside the envelope (walking its runs). */
@@ -579,7 +580,7 @@ function fillOutsideRows(rows: OutsideRows, e: Envelope, inner: MaskRef, shape: 
   const cols: number[] = [];
   const d2: number[] = [];
   for (let j = j0; j <= j1; j++) {
-    const oc = rows.cols[j] ?? NO_COLS, od = rows.d2[j] ?? NO_D2;
+    const oc = rows.cols[j] ?? NO_ROW, od = rows.d2[j] ?? NO_ROW;
     cols.length = 0;
     d2.length = 0;
     let t = 0;
@@ -803,7 +804,7 @@ function remeasureNear(rows: OutsideRows, e: Envelope, shape: Vec3, E: PixelBox)
   const limit = rows.tol2 * (1 + 1e-9);
   for (let q = 0; q < at.length; ) {
     const j = (at[q] / w) | 0;
-    const cols = rows.cols[j] as Int32Array, d2 = rows.d2[j] as Float64Array;
+    const cols = rows.cols[j] as number[], d2 = rows.d2[j] as number[];
     const keep: number[] = [], kd: number[] = [];
     let t = 0;
     for (; q < at.length && ((at[q] / w) | 0) === j; q++) {
@@ -831,8 +832,8 @@ function remeasureNear(rows: OutsideRows, e: Envelope, shape: Vec3, E: PixelBox)
 function setRow(rows: OutsideRows, j: number, cols: number[], d2: number[], w: number): void {
   const n = cols.length;
   rows.count[j] = n;
-  rows.cols[j] = n ? Int32Array.from(cols) : null;
-  rows.d2[j] = n ? Float64Array.from(d2) : null;
+  rows.cols[j] = n ? cols.slice() : null;
+  rows.d2[j] = n ? d2.slice() : null;
   rows.lo[j] = n ? cols[0] : w;
   rows.hi[j] = n ? cols[n - 1] : -1;
   let far = 0;
