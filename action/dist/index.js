@@ -64333,7 +64333,7 @@ function fillOutsideRows(rows, e2, inner, shape, ib, spacing, tol2, j0, j1, c0, 
   const cols = [];
   const d2 = [];
   for (let j = j0; j <= j1; j++) {
-    const oc = rows.cols[j] ?? NO_COLS, od = rows.d2[j] ?? NO_D2;
+    const oc = rows.cols[j] ?? NO_ROW, od = rows.d2[j] ?? NO_ROW;
     cols.length = 0;
     d2.length = 0;
     let t = 0;
@@ -64543,8 +64543,8 @@ function remeasureNear(rows, e2, shape, E) {
 function setRow(rows, j, cols, d2, w) {
   const n2 = cols.length;
   rows.count[j] = n2;
-  rows.cols[j] = n2 ? Int32Array.from(cols) : null;
-  rows.d2[j] = n2 ? Float64Array.from(d2) : null;
+  rows.cols[j] = n2 ? cols.slice() : null;
+  rows.d2[j] = n2 ? d2.slice() : null;
   rows.lo[j] = n2 ? cols[0] : w;
   rows.hi[j] = n2 ? cols[n2 - 1] : -1;
   let far = 0;
@@ -64641,7 +64641,7 @@ function containmentRule(label, inner, innerBox, container, geometry, file, memo
     }
   ];
 }
-var MAX_KEPT_DISTANCES, COARSE, scratch, NO_COLS, NO_D2, lastContainers, span;
+var MAX_KEPT_DISTANCES, COARSE, scratch, NO_ROW, NO_D2, lastContainers, span;
 var init_containment = __esm({
   "shared/rules/containment.ts"() {
     "use strict";
@@ -64655,7 +64655,7 @@ var init_containment = __esm({
     MAX_KEPT_DISTANCES = 5e5;
     COARSE = 16;
     scratch = { f: new Float64Array(0), v: new Int32Array(0), z: new Float64Array(0), g: new Float64Array(0), perCol: new Int32Array(0), fill: new Int32Array(0) };
-    NO_COLS = new Int32Array(0);
+    NO_ROW = [];
     NO_D2 = new Float64Array(0);
     lastContainers = /* @__PURE__ */ new WeakMap();
     span = new Int32Array(2);
