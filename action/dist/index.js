@@ -60506,7 +60506,7 @@ var init_escape = __esm({
 
 // shared/guideline/document.ts
 function compileSchema(schema) {
-  const ajv = new import__.default({ allErrors: true, strict: true, verbose: true, $data: false });
+  const ajv = new import__.default({ allErrors: true, strict: true, verbose: true, $data: false, validateSchema: false, code: { optimize: false } });
   ajv.addVocabulary([EXPECTED]);
   return ajv.compile(schema);
 }
