@@ -10,7 +10,7 @@ import { discoverItems, labelStudioExportItems, readLabelStudioExport, type Disc
 import { summarizeItems, summaryItems, type ItemSummary } from '../shared/dataset/scope.js';
 import type { DatasetTree } from '../shared/dataset/tree.js';
 import type { DatasetReport, ItemReport } from '../shared/report/types.js';
-import type { KeptPictures, PictureCollector } from '../shared/pictures/item-pictures.js';
+import { firstRanked, type ItemPictures, type KeptPictures, type PictureCollector, type PictureRank } from '../shared/pictures/item-pictures.js';
 import { pageCollector } from '../shared/pictures/page.js';
 import { picturesConfig } from '../shared/guideline/config.js';
 import { openGitRepository, type GitRepository } from './git.js';
@@ -230,9 +230,14 @@ interface DiffWorkerData {
 type Side = 'base' | 'head';
 /** An export of a pull request read for the plan: on the sides that need it read (a file the PR leaves alone is read once); `digest`: also its tasks' digests. */
 type DiffScan = { kind: 'scan'; file: string; source: number; sides: Side[]; digest: boolean };
-type DiffTask = DiffScan | ({ kind: 'diff' } & DiffBatch);
+/** A worker's share of the review page's pictures: the items it holds sampled that the page shows. */
+type DrawTask = { kind: 'draw'; ids: string[] };
+type DiffTask = DiffScan | ({ kind: 'diff' } & DiffBatch) | DrawTask;
 type DiffItemMessage = { index: number; entry: ItemDiff; base: ItemReport | null; head: ItemReport | null };
-type DiffMessage = { kind: 'scanned'; sides: Array<{ side: Side; items: ItemSummary[]; tasks: Array<[string, string]> | null | undefined }> } | ({ kind: 'item' } & DiffItemMessage);
+type DiffMessage =
+  | { kind: 'scanned'; sides: Array<{ side: Side; items: ItemSummary[]; tasks: Array<[string, string]> | null | undefined }> }
+  | ({ kind: 'item'; pictured: PictureRank | null } & DiffItemMessage)
+  | { kind: 'drawn'; pictures: ItemPictures[] };
 
 /** The key of an export's items on a side: the same on both sides when git says the bytes are. */
 function sideExportKey(side: Side, tree: DatasetTree, source: number, file: string): string {
@@ -296,6 +301,20 @@ export async function analyzePullRequestInWorkers(input: PullRequestInput, opts:
     });
     return { base: side('base'), head: side('head') };
   };
+  // The page's pictures are drawn where their items were sampled, each worker its share, once every item is judged.
+  const ranked: Array<{ rank: PictureRank; worker: number }> = [];
+  const drawn: ItemPictures[] = [];
+  let drawing = false;
+  const draw = (): DiffTask[] => {
+    drawing = true;
+    const shares = new Map<number, string[]>();
+    for (const { rank, worker } of firstRanked(ranked, opts.pictures?.opts.maxItems ?? 0)) shares.set(worker, [...(shares.get(worker) ?? []), rank[1]]);
+    return [...shares].map(([worker, ids]) => {
+      const task: DiffTask = { kind: 'draw', ids };
+      prefer.set(task, worker);
+      return task;
+    });
+  };
   const guidelineEdited = input.changed.some((c) => c.path === ctx.guidelinePath || c.oldPath === ctx.guidelinePath);
   await runPool<DiffTask, DiffMessage, KeptPictures | null>({
     script: opts.script,
@@ -322,10 +341,14 @@ export async function analyzePullRequestInWorkers(input: PullRequestInput, opts:
       }
       return scans.size > 0 ? [...scans.values()] : makePlan(known());
     },
-    more: () => (plan ? [] : makePlan(known())),
+    more: () => (plan ? (drawing ? [] : draw()) : makePlan(known())),
     affinity: (t) => prefer.get(t) ?? null,
-    describe: (t) => (t.kind === 'scan' ? t.file : names(t.items)),
+    describe: (t) => (t.kind === 'scan' ? t.file : t.kind === 'draw' ? `the pictures of ${names(t.ids.map((id) => ({ id })))}` : names(t.items)),
     onMessage: (m, t, worker) => {
+      if (m.kind === 'drawn') {
+        drawn.push(...m.pictures);
+        return;
+      }
       if (m.kind === 'scanned') {
         if (t.kind !== 'scan') return;
         for (const s of m.sides) {
@@ -335,13 +358,15 @@ export async function analyzePullRequestInWorkers(input: PullRequestInput, opts:
         holders.set(t.file, worker);
         return;
       }
-      results[m.index] = m;
+      results[m.index] = { index: m.index, entry: m.entry, base: m.base, head: m.head };
+      if (m.pictured) ranked.push({ rank: m.pictured, worker });
       input.onProgress?.(++done, results.length);
     },
     onFinished: (kept) => {
       if (kept) opts.pictures?.merge(kept);
     },
   });
+  opts.pictures?.useDrawn(drawn);
   const p = plan as PullRequestPlan | null;
   if (!p) throw new SegqcError('internal', 'the pull request was not planned', {}, 'internal');
   const missing = p.selected.filter((_, i) => !results[i]).map((id) => ({ id }));
@@ -404,6 +429,10 @@ function serveDiff(data: DiffWorkerData, local?: MessagePort): void {
         post({ kind: 'scanned', sides });
         return;
       }
+      if (task.kind === 'draw') {
+        post({ kind: 'drawn', pictures: pictures?.drawKept(new Set(task.ids)) ?? [] });
+        return;
+      }
       await load('base', unheld('base', task.baseScope));
       await load('head', unheld('head', task.headScope));
       diffBatch(
@@ -413,8 +442,8 @@ function serveDiff(data: DiffWorkerData, local?: MessagePort): void {
         data.toleranceMm,
         (b, d) => {
           testFault(b.id);
-          pictures?.addDiffItem(d.entry, d.base && { ...d.base, tree: trees.base }, d.head && { ...d.head, tree: trees.head });
-          post({ kind: 'item', index: b.index, entry: d.entry, base: d.base?.report ?? null, head: d.head?.report ?? null });
+          const pictured = pictures?.addDiffItem(d.entry, d.base && { ...d.base, tree: trees.base }, d.head && { ...d.head, tree: trees.head }) ?? null;
+          post({ kind: 'item', pictured, index: b.index, entry: d.entry, base: d.base?.report ?? null, head: d.head?.report ?? null });
         },
         { base: exportItems('base'), head: exportItems('head') },
       );

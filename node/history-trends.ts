@@ -35,20 +35,36 @@ const git = (dir: string, args: string[]) => execFileSync('git', args, { cwd: di
 
 /** The trend of each annotator the history knows, by calendar month; none when the clone is shallow or the history cannot be read. */
 export async function historyTrends(dir: string, opts: TrendOptions): Promise<TrendResult> {
+  if (opts.annotators.length === 0) return { trends: null, shallow: null };
+  return startHistoryTrends(dir, opts)(opts.annotators);
+}
+
+/**
+ * `historyTrends` with the walk started before the annotators are known (it runs while this thread waits for the
+ * items to be judged); the function gives the trends of the annotators then known.
+ */
+export function startHistoryTrends(dir: string, opts: Omit<TrendOptions, 'annotators'>): (annotators: string[]) => Promise<TrendResult> {
   const none: TrendResult = { trends: null, shallow: null };
-  if (opts.annotators.length === 0) return none;
-  try {
-    if (git(dir, ['rev-parse', '--is-shallow-repository']) === 'true') return { trends: null, shallow: { commits: Number(git(dir, ['rev-list', '--count', '--first-parent', opts.until])) } };
+  const walked = (async (): Promise<{ shallow: number } | { report: ReturnType<typeof buildHistory>; first: string; month: string } | null> => {
+    if (git(dir, ['rev-parse', '--is-shallow-repository']) === 'true') return { shallow: Number(git(dir, ['rev-list', '--count', '--first-parent', opts.until])) };
     const month = git(dir, ['log', '-1', '--format=%aI', opts.until]).slice(0, 7);
     const first = monthsBetween('0000-01', month, TREND_PERIODS)[0];
     const since = `${first}-01`;
     const walk = await walkHistory(dir, { configPath: opts.configPath, since, until: opts.until, cache: openDiskCache(opts.cacheDir ?? join(dir, '.segqc/cache')), toolVersion: opts.toolVersion });
-    if (walk.shallow) return none;
+    if (walk.shallow) return null;
     const report = buildHistory(walk.steps, { by: 'month', toolVersion: opts.toolVersion, shallow: false });
-    if (report.periods.length === 0) return none;
-    const trends = annotatorTrends(report, opts.annotators, monthsBetween(report.periods[0] < first ? first : report.periods[0], month, TREND_PERIODS));
-    return { trends: trends.length > 0 ? trends : null, shallow: null };
-  } catch {
-    return none;
-  }
+    return report.periods.length === 0 ? null : { report, first, month };
+  })().catch(() => null);
+  return async (annotators) => {
+    if (annotators.length === 0) return none;
+    const w = await walked;
+    if (!w) return none;
+    if ('shallow' in w) return { trends: null, shallow: { commits: w.shallow } };
+    try {
+      const trends = annotatorTrends(w.report, annotators, monthsBetween(w.report.periods[0] < w.first ? w.first : w.report.periods[0], w.month, TREND_PERIODS));
+      return { trends: trends.length > 0 ? trends : null, shallow: null };
+    } catch {
+      return none;
+    }
+  };
 }

@@ -12,7 +12,7 @@ import { renderSlice, NEUTRAL, type Rgb } from '../shared/pictures/render.js';
 import { encodePng } from '../shared/pictures/png-encode.js';
 import { areaBySlice, differenceBox, differenceBySlice, findingSlice, largestDifference, largestSlice } from '../shared/pictures/slice-choice.js';
 import { chooseWindow, percentileWindow } from '../shared/pictures/window.js';
-import { DEFAULT_PICTURE_OPTIONS, PictureCollector, type PictureSide } from '../shared/pictures/item-pictures.js';
+import { DEFAULT_PICTURE_OPTIONS, PictureCollector, firstRanked, type PictureSide } from '../shared/pictures/item-pictures.js';
 import { pageCollector, pagePictures } from '../shared/pictures/page.js';
 import { renderReviewPage, itemAnchor, base64 } from '../shared/report/html-page.js';
 import { agreementMatrix } from '../shared/report/agreement-matrix.js';
@@ -436,6 +436,30 @@ it('a collector with max-items 0 draws nothing', () => {
   for (const s of sides) c.addCheckItem(s);
   expect(c.stats.sampled).toBe(0);
   expect(c.result().items.size).toBe(0);
+});
+
+it('shares drawn where they were sampled (worker threads) and merged give the pictures of one collector, not drawn again', () => {
+  const { sides, guideline } = checkPage(['a', 'b', 'c', 'd', 'e']);
+  const options = { ...DEFAULT_PICTURE_OPTIONS, guideline, maxItems: 3 };
+  const one = new PictureCollector(options);
+  for (const s of sides) one.addCheckItem(s);
+  const expected = one.result();
+  expect(expected.items.size).toBe(3);
+  const workers = [new PictureCollector(options), new PictureCollector(options)];
+  sides.forEach((s, i) => workers[i % 2].addCheckItem(s));
+  const shown = new Set(firstRanked(workers.flatMap((w) => w.keptItems()), 3).map((k) => k.item.id));
+  expect(shown).toEqual(new Set(expected.items.keys()));
+  const drawn = workers.flatMap((w) => w.drawKept(shown));
+  expect(drawn.map((d) => d.id).sort()).toEqual([...shown].sort());
+  const page = new PictureCollector(options);
+  for (const w of workers) page.merge(w.keptItems());
+  page.useDrawn(drawn);
+  const got = page.result();
+  expect([...got.items.keys()]).toEqual([...expected.items.keys()]);
+  for (const [id, pics] of got.items) {
+    expect(pics).toBe(drawn.find((d) => d.id === id));
+    expect(pics).toEqual(expected.items.get(id));
+  }
 });
 
 describe('DICOM images under the masks', () => {

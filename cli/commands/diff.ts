@@ -4,7 +4,7 @@ import { SegqcError } from '../../shared/errors.js';
 import { analyzePullRequest, requireBaseConfig, type PullRequestInput } from '../../shared/dataset/pull-request.js';
 import { analyzePullRequestInWorkers } from '../../node/dataset-workers.js';
 import { jobsFromFlags, jobsHelp, type RunOptions } from '../jobs.js';
-import { historyTrends } from '../../node/history-trends.js';
+import { historyTrends, startHistoryTrends } from '../../node/history-trends.js';
 import { changedBy } from '../../shared/history/trends.js';
 import { renderDiffMarkdown, type DiffView } from '../../shared/report/render-diff.js';
 import { renderDiffTerminal } from '../../shared/report/render-diff-terminal.js';
@@ -106,6 +106,8 @@ export async function runDiff(
     onItem: pictures ? (d, b, h) => pictures.addDiffItem(d, b && { ...b, tree: base }, h && { ...h, tree: head }) : undefined,
     onProgress: progress.tick,
   };
+  // With worker threads, this thread walks the history behind the trend lines while they judge the items.
+  const trendsOf = parallel && run.workerScript ? startHistoryTrends(dir, { configPath, until: baseSha, toolVersion: VERSION }) : null;
   const analysis =
     parallel && run.workerScript
       ? await analyzePullRequestInWorkers(input, {
@@ -121,7 +123,8 @@ export async function runDiff(
   progress.end();
   // Who committed each changed file since the base (for a working tree: the commits up to HEAD).
   analysis.diff = withCommitters(analysis.diff, repo.committers(since, headSha ?? repo.resolveCommit('HEAD'), prefix));
-  const trends = await historyTrends(dir, { configPath, until: baseSha, annotators: changedBy(analysis.diff), toolVersion: VERSION });
+  const annotators = changedBy(analysis.diff);
+  const trends = await (trendsOf ? trendsOf(annotators) : historyTrends(dir, { configPath, until: baseSha, annotators, toolVersion: VERSION }));
   if (flags.json) {
     const json = { diff: analysis.diff, report: analysis.report, guideline_change: analysis.guidelineChange, ...(trends.trends ? { annotator_trends: trends.trends } : {}) };
     writeFileAtomic(String(flags.json), JSON.stringify(json, null, 2) + '\n');

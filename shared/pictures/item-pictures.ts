@@ -419,12 +419,17 @@ const diffPicturable = (d: ItemDiff) =>
   d.labels.some((l) => l.volume_base !== l.volume_head || (l.dice !== null && l.dice < 1)) ||
   d.findings_added.some((f) => f.location?.bbox || f.rule === 'agreement.below_threshold');
 
-/** Rank of an item on the page: lower is shown first. */
+/** Rank of an item on the page: lower is shown first; then its id. */
 type Rank = [number, string];
+/** An item's rank on a page (see `PictureCollector.addDiffItem`). */
+export type PictureRank = Rank;
 
 /** Items a collector kept, with their ranks (plain data: a worker thread posts them to the main thread). */
 export type KeptPictures = Array<{ rank: Rank; item: PreparedItem }>;
 const before = (a: Rank, b: Rank) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+
+/** The first `n` of `xs` in page order: the items a collector fed them all would keep, when each had pictures. */
+export const firstRanked = <T extends { rank: Rank }>(xs: T[], n: number): T[] => [...xs].sort((a, b) => (before(a.rank, b.rank) ? -1 : before(b.rank, a.rank) ? 1 : 0)).slice(0, Math.max(0, n));
 
 /** Errors, then warnings, then other findings: the order of a check's items on the page. */
 export const checkRank = (findings: Finding[]): number =>
@@ -437,6 +442,7 @@ export const checkRank = (findings: Finding[]): number =>
  */
 export class PictureCollector {
   private kept: Array<{ rank: Rank; item: PreparedItem }> = [];
+  private drawn = new Map<string, ItemPictures>();
   private pngIndex = treePngIndex();
   private views = viewCache();
   /** Items sampled, and the time spent sampling and drawing (ms). */
@@ -444,22 +450,36 @@ export class PictureCollector {
 
   constructor(readonly opts: PictureOptions) {}
 
-  private keep(rank: Rank, prepare: () => PreparedItem): void {
-    if (this.opts.maxItems <= 0) return;
-    if (this.kept.length >= this.opts.maxItems && !before(rank, this.kept[this.kept.length - 1].rank)) return;
+  private keep(rank: Rank, prepare: () => PreparedItem): Rank | null {
+    if (this.opts.maxItems <= 0) return null;
+    if (this.kept.length >= this.opts.maxItems && !before(rank, this.kept[this.kept.length - 1].rank)) return null;
     const t0 = Date.now();
     const item = prepare();
     this.stats.sampled++;
     this.stats.ms += Date.now() - t0;
-    this.insert(rank, item);
+    return this.insert(rank, item) ? rank : null;
   }
 
-  private insert(rank: Rank, item: PreparedItem): void {
-    if (item.pictures.length === 0) return;
+  private insert(rank: Rank, item: PreparedItem): boolean {
+    if (item.pictures.length === 0) return false;
     let at = this.kept.findIndex((k) => before(rank, k.rank));
     if (at < 0) at = this.kept.length;
     this.kept.splice(at, 0, { rank, item });
     if (this.kept.length > this.opts.maxItems) this.kept.pop();
+    return at < this.opts.maxItems;
+  }
+
+  /** Draws the kept items of `ids` now (a worker thread's share of a page); `result` then takes them as drawn. */
+  drawKept(ids: ReadonlySet<string>): ItemPictures[] {
+    const t0 = Date.now();
+    const out = this.kept.filter((k) => ids.has(k.item.id)).map((k) => drawPrepared(k.item));
+    this.stats.ms += Date.now() - t0;
+    return out;
+  }
+
+  /** Pictures drawn elsewhere (`drawKept` of the collectors merged here), used by `result` for their items. */
+  useDrawn(drawn: Iterable<ItemPictures>): void {
+    for (const d of drawn) this.drawn.set(d.id, d);
   }
 
   /** The items kept so far, sampled and ranked: a worker thread's share, which `merge` adds to another collector. */
@@ -472,10 +492,10 @@ export class PictureCollector {
     for (const k of kept) if (this.opts.maxItems > 0) this.insert(k.rank, k.item);
   }
 
-  /** A changed item of a pull request, ranked as the page lists them (worst first). */
-  addDiffItem(diff: ItemDiff, base: PictureSide | null, head: PictureSide | null): void {
-    if (diff.unchanged || !diffPicturable(diff)) return;
-    this.keep([-regressionScore(diff), diff.id], () => prepareDiff(diff, base, head, this.opts, this.pngIndex, this.views));
+  /** A changed item of a pull request, ranked as the page lists them (worst first); its rank when it is kept. */
+  addDiffItem(diff: ItemDiff, base: PictureSide | null, head: PictureSide | null): PictureRank | null {
+    if (diff.unchanged || !diffPicturable(diff)) return null;
+    return this.keep([-regressionScore(diff), diff.id], () => prepareDiff(diff, base, head, this.opts, this.pngIndex, this.views));
   }
 
   /** A checked item; items without findings get no pictures. */
@@ -495,7 +515,7 @@ export class PictureCollector {
         over.push(k.item.id);
         continue;
       }
-      const pics = drawPrepared(k.item);
+      const pics = this.drawn.get(k.item.id) ?? drawPrepared(k.item);
       const size = pics.pictures.reduce((s, p) => s + p.png.length, 0);
       if (bytes + size > this.opts.maxBytes) over.push(pics.id);
       else {

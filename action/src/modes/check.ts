@@ -16,7 +16,7 @@ import { linksOf, type ActionContext } from './context.js';
 import { picturesConfig } from '../../../shared/guideline/config.js';
 import { pageCollector, pagePictures } from '../../../shared/pictures/page.js';
 import { renderReviewPage } from '../../../shared/report/html-page.js';
-import { historyTrends } from '../../../node/history-trends.js';
+import { historyTrends, startHistoryTrends } from '../../../node/history-trends.js';
 import { changedBy } from '../../../shared/history/trends.js';
 import { trendsShallowNote } from '../../../shared/report/render-diff.js';
 import { useNodeInflate } from '../../../node/inflate.js';
@@ -93,6 +93,8 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
     toolVersion: VERSION,
     onItem: pictures ? (d, b, h) => pictures.addDiffItem(d, b && { ...b, tree: base }, h && { ...h, tree: head }) : undefined,
   };
+  // With worker threads, this thread walks the history behind the trend lines while they judge the items.
+  const trendsOf = workerScript ? startHistoryTrends(join(top, prefix), { configPath: configName, until: baseSha, toolVersion: VERSION }) : null;
   const analyzed = workerScript
     ? await analyzePullRequestInWorkers(input, {
         jobs: inputs.jobs,
@@ -104,7 +106,8 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
   // Who committed each changed file: the comment groups the changes by annotator and git author.
   const analysis = { ...analyzed, diff: withCommitters(analyzed.diff, repo.committers(since ?? baseSha, headSha, prefix)) };
   // Each annotator's trend over the history before the PR; a shard has those of its own items' annotators, and the merge joins them.
-  const { trends, shallow } = await historyTrends(join(top, prefix), { configPath: configName, until: baseSha, annotators: changedBy(analysis.diff), toolVersion: VERSION });
+  const annotators = changedBy(analysis.diff);
+  const { trends, shallow } = await (trendsOf ? trendsOf(annotators) : historyTrends(join(top, prefix), { configPath: configName, until: baseSha, annotators, toolVersion: VERSION }));
   if (shallow) core.info(`segqc: ${trendsShallowNote(shallow.commits, (s) => s)}`);
   const report = {
     ...pullRequestReport(analysis, {
