@@ -67652,7 +67652,7 @@ function treePngIndex() {
     return m;
   };
 }
-var DEFAULT_PICTURE_OPTIONS, SEVERITY_RANK, bySeverity, keyOf, sameShape, hex, FALLBACK, findingTitle, diffPicturable, before, checkRank, PictureCollector;
+var DEFAULT_PICTURE_OPTIONS, SEVERITY_RANK, bySeverity, keyOf, sameShape, hex, FALLBACK, findingTitle, diffPicturable, before, firstRanked, checkRank, PictureCollector;
 var init_item_pictures = __esm({
   "shared/pictures/item-pictures.ts"() {
     "use strict";
@@ -67689,6 +67689,7 @@ var init_item_pictures = __esm({
     findingTitle = (f) => `${f.severity} ${f.rule}${f.label ? ` \xB7 ${f.label}` : ""}`;
     diffPicturable = (d) => d.labels.some((l) => l.volume_base !== l.volume_head || l.dice !== null && l.dice < 1) || d.findings_added.some((f) => f.location?.bbox || f.rule === "agreement.below_threshold");
     before = (a, b) => a[0] < b[0] || a[0] === b[0] && a[1] < b[1];
+    firstRanked = (xs, n2) => [...xs].sort((a, b) => before(a.rank, b.rank) ? -1 : before(b.rank, a.rank) ? 1 : 0).slice(0, Math.max(0, n2));
     checkRank = (findings) => -(findings.filter((f) => f.severity === "error").length * 1e6 + findings.filter((f) => f.severity === "warning").length * 1e3 + findings.length);
     PictureCollector = class {
       constructor(opts) {
@@ -67696,25 +67697,38 @@ var init_item_pictures = __esm({
       }
       opts;
       kept = [];
+      drawn = /* @__PURE__ */ new Map();
       pngIndex = treePngIndex();
       views = viewCache();
       /** Items sampled, and the time spent sampling and drawing (ms). */
       stats = { sampled: 0, ms: 0 };
       keep(rank2, prepare) {
-        if (this.opts.maxItems <= 0) return;
-        if (this.kept.length >= this.opts.maxItems && !before(rank2, this.kept[this.kept.length - 1].rank)) return;
+        if (this.opts.maxItems <= 0) return null;
+        if (this.kept.length >= this.opts.maxItems && !before(rank2, this.kept[this.kept.length - 1].rank)) return null;
         const t0 = Date.now();
         const item2 = prepare();
         this.stats.sampled++;
         this.stats.ms += Date.now() - t0;
-        this.insert(rank2, item2);
+        return this.insert(rank2, item2) ? rank2 : null;
       }
       insert(rank2, item2) {
-        if (item2.pictures.length === 0) return;
+        if (item2.pictures.length === 0) return false;
         let at = this.kept.findIndex((k) => before(rank2, k.rank));
         if (at < 0) at = this.kept.length;
         this.kept.splice(at, 0, { rank: rank2, item: item2 });
         if (this.kept.length > this.opts.maxItems) this.kept.pop();
+        return at < this.opts.maxItems;
+      }
+      /** Draws the kept items of `ids` now (a worker thread's share of a page); `result` then takes them as drawn. */
+      drawKept(ids) {
+        const t0 = Date.now();
+        const out = this.kept.filter((k) => ids.has(k.item.id)).map((k) => drawPrepared(k.item));
+        this.stats.ms += Date.now() - t0;
+        return out;
+      }
+      /** Pictures drawn elsewhere (`drawKept` of the collectors merged here), used by `result` for their items. */
+      useDrawn(drawn) {
+        for (const d of drawn) this.drawn.set(d.id, d);
       }
       /** The items kept so far, sampled and ranked: a worker thread's share, which `merge` adds to another collector. */
       keptItems() {
@@ -67724,10 +67738,10 @@ var init_item_pictures = __esm({
       merge(kept) {
         for (const k of kept) if (this.opts.maxItems > 0) this.insert(k.rank, k.item);
       }
-      /** A changed item of a pull request, ranked as the page lists them (worst first). */
+      /** A changed item of a pull request, ranked as the page lists them (worst first); its rank when it is kept. */
       addDiffItem(diff, base, head) {
-        if (diff.unchanged || !diffPicturable(diff)) return;
-        this.keep([-regressionScore(diff), diff.id], () => prepareDiff(diff, base, head, this.opts, this.pngIndex, this.views));
+        if (diff.unchanged || !diffPicturable(diff)) return null;
+        return this.keep([-regressionScore(diff), diff.id], () => prepareDiff(diff, base, head, this.opts, this.pngIndex, this.views));
       }
       /** A checked item; items without findings get no pictures. */
       addCheckItem(side) {
@@ -67745,7 +67759,7 @@ var init_item_pictures = __esm({
             over.push(k.item.id);
             continue;
           }
-          const pics = drawPrepared(k.item);
+          const pics = this.drawn.get(k.item.id) ?? drawPrepared(k.item);
           const size2 = pics.pictures.reduce((s, p) => s + p.png.length, 0);
           if (bytes + size2 > this.opts.maxBytes) over.push(pics.id);
           else {
@@ -68575,6 +68589,19 @@ async function analyzePullRequestInWorkers(input, opts) {
     });
     return { base: side("base"), head: side("head") };
   };
+  const ranked = [];
+  const drawn = [];
+  let drawing = false;
+  const draw = () => {
+    drawing = true;
+    const shares = /* @__PURE__ */ new Map();
+    for (const { rank: rank2, worker } of firstRanked(ranked, opts.pictures?.opts.maxItems ?? 0)) shares.set(worker, [...shares.get(worker) ?? [], rank2[1]]);
+    return [...shares].map(([worker, ids]) => {
+      const task = { kind: "draw", ids };
+      prefer.set(task, worker);
+      return task;
+    });
+  };
   const guidelineEdited = input.changed.some((c) => c.path === ctx.guidelinePath || c.oldPath === ctx.guidelinePath);
   await runPool({
     script: opts.script,
@@ -68600,10 +68627,14 @@ async function analyzePullRequestInWorkers(input, opts) {
       }
       return scans.size > 0 ? [...scans.values()] : makePlan(known());
     },
-    more: () => plan ? [] : makePlan(known()),
+    more: () => plan ? drawing ? [] : draw() : makePlan(known()),
     affinity: (t) => prefer.get(t) ?? null,
-    describe: (t) => t.kind === "scan" ? t.file : names(t.items),
+    describe: (t) => t.kind === "scan" ? t.file : t.kind === "draw" ? `the pictures of ${names(t.ids.map((id) => ({ id })))}` : names(t.items),
     onMessage: (m, t, worker) => {
+      if (m.kind === "drawn") {
+        drawn.push(...m.pictures);
+        return;
+      }
       if (m.kind === "scanned") {
         if (t.kind !== "scan") return;
         for (const s of m.sides) {
@@ -68613,13 +68644,15 @@ async function analyzePullRequestInWorkers(input, opts) {
         holders.set(t.file, worker);
         return;
       }
-      results[m.index] = m;
+      results[m.index] = { index: m.index, entry: m.entry, base: m.base, head: m.head };
+      if (m.pictured) ranked.push({ rank: m.pictured, worker });
       input.onProgress?.(++done, results.length);
     },
     onFinished: (kept) => {
       if (kept) opts.pictures?.merge(kept);
     }
   });
+  opts.pictures?.useDrawn(drawn);
   const p = plan;
   if (!p) throw new SegqcError("internal", "the pull request was not planned", {}, "internal");
   const missing = p.selected.filter((_, i2) => !results[i2]).map((id) => ({ id }));
@@ -68674,6 +68707,10 @@ function serveDiff(data2, local) {
         post({ kind: "scanned", sides });
         return;
       }
+      if (task.kind === "draw") {
+        post({ kind: "drawn", pictures: pictures?.drawKept(new Set(task.ids)) ?? [] });
+        return;
+      }
       await load("base", unheld("base", task.baseScope));
       await load("head", unheld("head", task.headScope));
       diffBatch(
@@ -68683,8 +68720,8 @@ function serveDiff(data2, local) {
         data2.toleranceMm,
         (b, d) => {
           testFault(b.id);
-          pictures?.addDiffItem(d.entry, d.base && { ...d.base, tree: trees2.base }, d.head && { ...d.head, tree: trees2.head });
-          post({ kind: "item", index: b.index, entry: d.entry, base: d.base?.report ?? null, head: d.head?.report ?? null });
+          const pictured = pictures?.addDiffItem(d.entry, d.base && { ...d.base, tree: trees2.base }, d.head && { ...d.head, tree: trees2.head }) ?? null;
+          post({ kind: "item", pictured, index: b.index, entry: d.entry, base: d.base?.report ?? null, head: d.head?.report ?? null });
         },
         { base: exportItems("base"), head: exportItems("head") }
       );
@@ -68711,6 +68748,7 @@ var init_dataset_workers = __esm({
     init_check();
     init_items();
     init_scope();
+    init_item_pictures();
     init_page();
     init_config();
     init_git();
@@ -75665,22 +75703,33 @@ function mergeAnnotatorTrends(parts) {
 var TREND_PERIODS = 6;
 var git3 = (dir, args) => execFileSync3("git", args, { cwd: dir, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
 async function historyTrends(dir, opts) {
+  if (opts.annotators.length === 0) return { trends: null, shallow: null };
+  return startHistoryTrends(dir, opts)(opts.annotators);
+}
+function startHistoryTrends(dir, opts) {
   const none = { trends: null, shallow: null };
-  if (opts.annotators.length === 0) return none;
-  try {
-    if (git3(dir, ["rev-parse", "--is-shallow-repository"]) === "true") return { trends: null, shallow: { commits: Number(git3(dir, ["rev-list", "--count", "--first-parent", opts.until])) } };
+  const walked = (async () => {
+    if (git3(dir, ["rev-parse", "--is-shallow-repository"]) === "true") return { shallow: Number(git3(dir, ["rev-list", "--count", "--first-parent", opts.until])) };
     const month = git3(dir, ["log", "-1", "--format=%aI", opts.until]).slice(0, 7);
     const first = monthsBetween("0000-01", month, TREND_PERIODS)[0];
     const since = `${first}-01`;
     const walk = await walkHistory(dir, { configPath: opts.configPath, since, until: opts.until, cache: openDiskCache(opts.cacheDir ?? join4(dir, ".segqc/cache")), toolVersion: opts.toolVersion });
-    if (walk.shallow) return none;
+    if (walk.shallow) return null;
     const report = buildHistory(walk.steps, { by: "month", toolVersion: opts.toolVersion, shallow: false });
-    if (report.periods.length === 0) return none;
-    const trends = annotatorTrends(report, opts.annotators, monthsBetween(report.periods[0] < first ? first : report.periods[0], month, TREND_PERIODS));
-    return { trends: trends.length > 0 ? trends : null, shallow: null };
-  } catch {
-    return none;
-  }
+    return report.periods.length === 0 ? null : { report, first, month };
+  })().catch(() => null);
+  return async (annotators) => {
+    if (annotators.length === 0) return none;
+    const w = await walked;
+    if (!w) return none;
+    if ("shallow" in w) return { trends: null, shallow: { commits: w.shallow } };
+    try {
+      const trends = annotatorTrends(w.report, annotators, monthsBetween(w.report.periods[0] < w.first ? w.first : w.report.periods[0], w.month, TREND_PERIODS));
+      return { trends: trends.length > 0 ? trends : null, shallow: null };
+    } catch {
+      return none;
+    }
+  };
 }
 
 // action/src/modes/check.ts
@@ -75749,6 +75798,7 @@ async function runCheckMode(ctx) {
     toolVersion: version,
     onItem: pictures ? (d, b, h3) => pictures.addDiffItem(d, b && { ...b, tree: base }, h3 && { ...h3, tree: head }) : void 0
   };
+  const trendsOf = workerScript ? startHistoryTrends(join5(top, prefix), { configPath: configName, until: baseSha, toolVersion: version }) : null;
   const analyzed = workerScript ? await analyzePullRequestInWorkers(input, {
     jobs: inputs.jobs,
     script: workerScript,
@@ -75756,7 +75806,8 @@ async function runCheckMode(ctx) {
     sources: { base: { kind: "commit", dir: top, sha: baseSha, prefix }, head: { kind: "commit", dir: top, sha: headSha, prefix } }
   }) : analyzePullRequest(input);
   const analysis = { ...analyzed, diff: withCommitters(analyzed.diff, repo.committers(since ?? baseSha, headSha, prefix)) };
-  const { trends, shallow } = await historyTrends(join5(top, prefix), { configPath: configName, until: baseSha, annotators: changedBy(analysis.diff), toolVersion: version });
+  const annotators = changedBy(analysis.diff);
+  const { trends, shallow } = await (trendsOf ? trendsOf(annotators) : historyTrends(join5(top, prefix), { configPath: configName, until: baseSha, annotators, toolVersion: version }));
   if (shallow) info(`segqc: ${trendsShallowNote(shallow.commits, (s) => s)}`);
   const report = {
     ...pullRequestReport(analysis, {
