@@ -159,8 +159,11 @@ try {
     await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
   }
   if (cdp) await p.evaluate(() => (window.segqcProfile = true));
-  /** Paints `STROKES` strokes, the k-th from (x0 + dx·k, y) in image pixels, each a new region; their check times. */
-  const paint = async (x0, dx, y, extend = false) => {
+  /**
+   * Paints `STROKES` strokes, the k-th from (x0 + dx·(k mod 12), y + rowStep·⌊k/12⌋) in image pixels (rows of 12, so
+   * that `--strokes 48` gives a p95 that is not simply the slowest stroke); their check times.
+   */
+  const paint = async (x0, dx, y, extend = false, rowStep = -60) => {
   const brush = [];
   for (let k = 0; k < STROKES; k++) {
     const more = extend && k > 0;
@@ -186,8 +189,8 @@ try {
       const regs = window.Htx.annotationStore.selected.regionStore.regions;
       return { n: regs.length, touches: regs[regs.length - 1]?.touches?.length ?? 0 };
     });
-    const sx = geo.x + (x0 + dx * k) * geo.scale;
-    const sy = geo.y + y * geo.scale;
+    const sx = geo.x + (x0 + dx * (k % 12)) * geo.scale;
+    const sy = geo.y + (y + rowStep * Math.floor(k / 12)) * geo.scale;
     await p.mouse.move(sx, sy);
     await p.mouse.down();
     for (let t = 1; t <= 6; t++) await p.mouse.move(sx + 6 * t * geo.scale, sy + 4 * t * geo.scale);
@@ -217,7 +220,8 @@ try {
   }
   return brush;
   };
-  const brush = await paint(600, 60, 1350);
+  // Further rows go down, away from the pre-annotated tumour polygons above and still inside the liver.
+  const brush = await paint(600, 60, 1350, false, 60);
   // Far outside the liver (its largest disc is centred at (1000, 1000) with radius 700): containment findings.
   const farBrush = await paint(80, 60, 1950);
   // One region painted stroke after stroke (the first stroke makes it, each later one extends it), outside the liver.
