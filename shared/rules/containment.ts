@@ -342,11 +342,11 @@ function faceGap(start: Int32Array, col: Int32Array, r: number, i: number): numb
 }
 
 /**
- * The least of f[v[m]] + ((rq - v[m])·sy)² over the parabolas of a lower envelope (`v[0..k]`, boundaries `z`) at row
- * rq: the one whose right boundary first reaches rq·sy, and its neighbours, since where two parabolas nearly tie,
- * rounding may place the boundary a little off and the value must be the least of them.
+ * The least of f[v[m]] + ((rq - v[m]·step)·sy)² over the parabolas of a lower envelope (`v[0..k]`, boundaries `z`,
+ * one sample every `step` rows) at row rq: the one whose right boundary first reaches rq·sy, and its neighbours, since
+ * where two parabolas nearly tie, rounding may place the boundary a little off and the value must be the least of them.
  */
-function lowestAt(f: Float64Array, v: Int32Array, z: Float64Array, k: number, rq: number, sy: number): number {
+function lowestAt(f: Float64Array, v: Int32Array, z: Float64Array, k: number, rq: number, sy: number, step = 1): number {
   const xq = rq * sy;
   let lo = 0, hi = k;
   while (lo < hi) {
@@ -356,7 +356,7 @@ function lowestAt(f: Float64Array, v: Int32Array, z: Float64Array, k: number, rq
   }
   let best = Infinity;
   for (let m = Math.max(0, lo - 1), end = Math.min(k, lo + 1); m <= end; m++) {
-    const tj = (rq - v[m]) * sy;
+    const tj = (rq - v[m] * step) * sy;
     const d = f[v[m]] + tj * tj;
     if (d < best) best = d;
   }
@@ -429,20 +429,7 @@ function distancesByColumn(e: Envelope, at: Int32Array, shape: Vec3, spacing: Ve
     if (ks >= 0) {
       let bound = 0;
       for (let t = qa; t < qb; t++) {
-        const rq = ((at[byCol[t]] / w) | 0) - r0;
-        const xq = rq * sy;
-        let lo = 0, hi = ks;
-        while (lo < hi) {
-          const m = (lo + hi) >> 1;
-          if (z[m + 1] < xq) lo = m + 1;
-          else hi = m;
-        }
-        let best = Infinity;
-        for (let m = Math.max(0, lo - 1), end = Math.min(ks, lo + 1); m <= end; m++) {
-          const tj = (rq - v[m] * COARSE) * sy;
-          const d = g[v[m]] + tj * tj;
-          if (d < best) best = d;
-        }
+        const best = lowestAt(g, v, z, ks, ((at[byCol[t]] / w) | 0) - r0, sy, COARSE);
         if (best > bound) bound = best;
       }
       const reach = Math.floor(Math.sqrt(bound) / sy) + 1;
