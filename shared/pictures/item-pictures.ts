@@ -17,6 +17,7 @@ import { drawPicture, sampleImage, sampleLayers, type Background, type LayerStyl
 import { encodePng } from './png-encode.js';
 import { readImageVolume, type ImageVolume } from './image-volume.js';
 import { chooseWindow, type WindowSetting } from './window.js';
+import { grouped } from '../report/finding-text.js';
 
 /** One side of a checked item, with the tree its files are read from. */
 export interface PictureSide extends CheckedItem {
@@ -231,7 +232,7 @@ function planDiffItem(diff: ItemDiff, base: PictureSide | null, head: PictureSid
       total,
       spec: {
         title: `Largest change · ${annotationName((h ?? b)!)}`,
-        detail: `${most.count.toLocaleString('en-US')} ${unit} changed on this slice, ${total.toLocaleString('en-US')} in all.`,
+        detail: `${grouped(most.count)} ${unit} changed on this slice, ${grouped(total)} in all.`,
         k,
         grid: (h ?? b)!.segmentation.geometry,
         layers,

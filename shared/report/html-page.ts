@@ -9,7 +9,7 @@ import type { DatasetDiff, ItemDiff, LabelDiff } from './diff.js';
 import { sortWorstFirst } from './diff.js';
 import { itemAnchor } from './render-diff.js';
 import { escapeHtml } from './escape.js';
-import { num } from './finding-text.js';
+import { grouped, num } from './finding-text.js';
 import type { ItemPictures, Picture } from '../pictures/item-pictures.js';
 import { checkRank } from '../pictures/item-pictures.js';
 import { agreementMatrix, agreementMatrixSvg } from './agreement-matrix.js';
@@ -84,7 +84,7 @@ figcaption{line-height:1.45;font-size:13px;margin-top:4px}
 `;
 
 const sevClass = (s: string) => `sev-${s === 'error' || s === 'warning' ? s : 'info'}`;
-const plural = (n: number, w: string) => `${n.toLocaleString('en-US')} ${w}${n === 1 ? '' : 's'}`;
+const plural = (n: number, w: string) => `${grouped(n)} ${w}${n === 1 ? '' : 's'}`;
 const fmt = (x: number | null | undefined) => (x === null || x === undefined ? '—' : num(x));
 const short = (sha: string) => (/^[0-9a-f]{40}$/i.test(sha) ? sha.slice(0, 7) : sha);
 

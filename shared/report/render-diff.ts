@@ -11,6 +11,7 @@ import { DEFAULT_GUIDELINE_CHANGE_GATE, guidelineChangeFails } from '../rules/ga
 import { reviewDiffMarkdown, type ReviewView } from './render-review.js';
 import type { AnnotatorTrend } from '../history/trends.js';
 import { sparkline } from '../history/sparkline.js';
+import { grouped } from './finding-text.js';
 
 /** The marker that identifies segqc's one comment on a pull request. */
 export const COMMENT_MARKER = '<!-- segqc:report -->';
@@ -127,7 +128,7 @@ const vol = (x: number | null): string => {
   if (x === null || !Number.isFinite(x)) return '—';
   const a = Math.abs(x);
   if (a === 0) return '0';
-  if (a >= 100) return Math.round(x).toLocaleString('en-US');
+  if (a >= 100) return grouped(Math.round(x));
   if (a >= 1) return String(+x.toFixed(1));
   return String(+x.toPrecision(3));
 };
