@@ -64150,7 +64150,7 @@ function faceGap(start, col, r, i2) {
   }
   return Math.min(i2 - col[lo], col[hi] - i2);
 }
-function lowestAt(f, v3, z, k, rq, sy) {
+function lowestAt(f, v3, z, k, rq, sy, step = 1) {
   const xq = rq * sy;
   let lo = 0, hi = k;
   while (lo < hi) {
@@ -64160,7 +64160,7 @@ function lowestAt(f, v3, z, k, rq, sy) {
   }
   let best = Infinity;
   for (let m = Math.max(0, lo - 1), end = Math.min(k, lo + 1); m <= end; m++) {
-    const tj = (rq - v3[m]) * sy;
+    const tj = (rq - v3[m] * step) * sy;
     const d = f[v3[m]] + tj * tj;
     if (d < best) best = d;
   }
@@ -64215,20 +64215,7 @@ function distancesByColumn(e2, at, shape, spacing) {
     if (ks >= 0) {
       let bound = 0;
       for (let t = qa; t < qb; t++) {
-        const rq = (at[byCol[t]] / w | 0) - r0;
-        const xq = rq * sy;
-        let lo = 0, hi = ks;
-        while (lo < hi) {
-          const m = lo + hi >> 1;
-          if (z[m + 1] < xq) lo = m + 1;
-          else hi = m;
-        }
-        let best = Infinity;
-        for (let m = Math.max(0, lo - 1), end = Math.min(ks, lo + 1); m <= end; m++) {
-          const tj = (rq - v3[m] * COARSE) * sy;
-          const d = g[v3[m]] + tj * tj;
-          if (d < best) best = d;
-        }
+        const best = lowestAt(g, v3, z, ks, (at[byCol[t]] / w | 0) - r0, sy, COARSE);
         if (best > bound) bound = best;
       }
       const reach = Math.floor(Math.sqrt(bound) / sy) + 1;
@@ -67507,7 +67494,7 @@ function planDiffItem(diff, base, head, g, maxPerItem) {
       total,
       spec: {
         title: `Largest change \xB7 ${annotationName(h3 ?? b)}`,
-        detail: `${most.count.toLocaleString("en-US")} ${unit} changed on this slice, ${total.toLocaleString("en-US")} in all.`,
+        detail: `${grouped(most.count)} ${unit} changed on this slice, ${grouped(total)} in all.`,
         k,
         grid: (h3 ?? b).segmentation.geometry,
         layers,
@@ -67665,6 +67652,7 @@ var init_item_pictures = __esm({
     init_png_encode();
     init_image_volume();
     init_window();
+    init_finding_text();
     DEFAULT_PICTURE_OPTIONS = {
       maxItems: 50,
       maxSide: MAX_PICTURE_SIDE,
@@ -73957,6 +73945,7 @@ function sparkline(values) {
 }
 
 // shared/report/render-diff.ts
+init_finding_text();
 var COMMENT_MARKER = "<!-- segqc:report -->";
 var DEFAULT_CONFIG_PATH = "segqc.yaml";
 var DATASET_LINE = /^<!-- segqc:dataset ([^\s]+) -->$/m;
@@ -74007,7 +73996,7 @@ var vol = (x2) => {
   if (x2 === null || !Number.isFinite(x2)) return "\u2014";
   const a = Math.abs(x2);
   if (a === 0) return "0";
-  if (a >= 100) return Math.round(x2).toLocaleString("en-US");
+  if (a >= 100) return grouped(Math.round(x2));
   if (a >= 1) return String(+x2.toFixed(1));
   return String(+x2.toPrecision(3));
 };
@@ -74476,7 +74465,7 @@ figcaption{line-height:1.45;font-size:13px;margin-top:4px}
 .heat text{font:12px system-ui,sans-serif}
 `;
 var sevClass = (s) => `sev-${s === "error" || s === "warning" ? s : "info"}`;
-var plural4 = (n2, w) => `${n2.toLocaleString("en-US")} ${w}${n2 === 1 ? "" : "s"}`;
+var plural4 = (n2, w) => `${grouped(n2)} ${w}${n2 === 1 ? "" : "s"}`;
 var fmt2 = (x2) => x2 === null || x2 === void 0 ? "\u2014" : num2(x2);
 var short = (sha) => /^[0-9a-f]{40}$/i.test(sha) ? sha.slice(0, 7) : sha;
 function findingRows(fs3) {
