@@ -7,8 +7,9 @@ import { describe, expect, test } from 'vitest';
 import { axisGeometry, type Vec3 } from '../shared/model.js';
 import { outsideEnvelope } from '../shared/rules/containment.js';
 import { fillHoles } from '../shared/rules/envelope.js';
-import { maskEdits, recordEdit, trackMask } from '../shared/rules/mask-edits.js';
+import { recordEdit } from '../shared/rules/mask-edits.js';
 import { prng } from './fuzz/prng.js';
+import { trackedPair } from './tracked-masks.js';
 
 const rng = (seed: number) => prng(seed).next;
 
@@ -46,12 +47,7 @@ describe('containment distances on a large 2D image', () => {
     const [nx, ny] = sh;
     const spacing: Vec3 = [0.4 + rnd(), 0.4 + rnd(), 1];
     const g = { ...axisGeometry(sh, spacing), spacingKnown: true };
-    const edits = maskEdits();
-    const memo = new WeakMap<object, Map<string, unknown>>();
-    const outerBuf = new Uint8Array(nx * ny);
-    const innerBuf = new Uint8Array(nx * ny);
-    trackMask(edits, outerBuf);
-    trackMask(edits, innerBuf);
+    const { edits, memo, outerBuf, innerBuf } = trackedPair(nx * ny);
     const [cx, cy, r] = [110 + Math.floor(rnd() * 30), 100 + Math.floor(rnd() * 20), 70 + Math.floor(rnd() * 15)];
     for (let j = 0; j < ny; j++) {
       for (let i = 0; i < nx; i++) {

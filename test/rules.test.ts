@@ -8,6 +8,7 @@ import { checklistState } from '../shared/rules/checklist.js';
 import { outsideEnvelope } from '../shared/rules/containment.js';
 import { fillHoles } from '../shared/rules/envelope.js';
 import { maskEdits, recordEdit, trackMask } from '../shared/rules/mask-edits.js';
+import { trackedPair } from './tracked-masks.js';
 import { missingAnnotation, orphanAnnotation } from '../shared/rules/findings.js';
 import type { AnnotationInput, Attestation, Finding, RuleCode } from '../shared/rules/types.js';
 
@@ -357,12 +358,7 @@ describe('containment of edited 2D masks against a measurement from scratch', ()
     const sh: Vec3 = [64 + seed * 7, 52 + seed * 3, 1];
     const [nx, ny] = sh;
     const g = { ...geom(sh, [0.5 + rnd(), 0.5 + rnd(), 1]), spacingKnown: true };
-    const edits = maskEdits();
-    const memo = new WeakMap<object, Map<string, unknown>>();
-    const outerBuf = new Uint8Array(nx * ny);
-    const innerBuf = new Uint8Array(nx * ny);
-    trackMask(edits, outerBuf);
-    trackMask(edits, innerBuf);
+    const { edits, memo, outerBuf, innerBuf } = trackedPair(nx * ny);
     // A ring (its inside is a hole of the container) and scattered inner pixels, some far out.
     box(outerBuf, sh, [15, 12, 0, 45, 38, 0], 1);
     box(outerBuf, sh, [20, 17, 0, 40, 33, 0], 0);
