@@ -68420,14 +68420,7 @@ var init_inflate = __esm({
   }
 });
 
-// node/dataset-workers.ts
-var dataset_workers_exports = {};
-__export(dataset_workers_exports, {
-  analyzePullRequestInWorkers: () => analyzePullRequestInWorkers,
-  checkDatasetInWorkers: () => checkDatasetInWorkers,
-  serveDatasetWorker: () => serveDatasetWorker
-});
-import { createHash } from "node:crypto";
+// node/worker-tasks.ts
 import { isMainThread as isMainThread2 } from "node:worker_threads";
 function testFault(id) {
   const fault = process.env.SEGQC_TEST_WORKER_FAULT;
@@ -68446,100 +68439,37 @@ function exportsRead(discoverOn) {
   });
   return out;
 }
-async function checkDatasetInWorkers(tree, ctx, opts) {
-  let ids = [];
-  let reports = [];
-  let done = 0;
-  const data2 = { root: opts.root, context: ctx, maxVoxels: opts.maxVoxels, pictures: Boolean(opts.pictures), jobs: opts.jobs };
-  const scanned = /* @__PURE__ */ new Map();
-  const holders = /* @__PURE__ */ new Map();
-  const prefer = /* @__PURE__ */ new Map();
-  let planned = false;
-  const plan = () => {
-    planned = true;
-    const exportItems = (file, source) => {
-      const s = scanned.get(exportKey(source, file));
-      return s && summaryItems(s);
+var names, KEPT_EXPORT_BYTES, KeptExports, firstUnheld, exportKey;
+var init_worker_tasks = __esm({
+  "node/worker-tasks.ts"() {
+    "use strict";
+    init_worker_pool();
+    names = (items3) => items3.length <= 3 ? items3.map((i2) => i2.id).join(", ") : `${items3[0].id} \u2026 ${items3[items3.length - 1].id} (${items3.length} items)`;
+    KEPT_EXPORT_BYTES = 512 * 1024 * 1024;
+    KeptExports = class {
+      constructor(budget) {
+        this.budget = budget;
+      }
+      budget;
+      kept = /* @__PURE__ */ new Map();
+      bytes = 0;
+      keep(key, items3, bytes) {
+        if (this.bytes + bytes > this.budget) return false;
+        this.bytes += bytes;
+        this.kept.set(key, items3);
+        return true;
+      }
+      get(key) {
+        return this.kept.get(key);
+      }
     };
-    const p = planCheck(tree, ctx.config, ctx.guideline, { ...opts, exportItems });
-    ids = p.items.map((i2) => i2.id);
-    reports = new Array(ids.length);
-    const batches = checkBatches(p, Math.ceil(ids.length / (opts.jobs * 4)), Math.ceil(ids.length / (opts.jobs * 256))).map((b) => ({ kind: "check", ...b }));
-    for (const b of batches) {
-      if (b.kind !== "check") continue;
-      const holder = b.scope.map((f) => holders.get(f)).find((w) => w !== void 0);
-      if (holder !== void 0) prefer.set(b, holder);
-    }
-    return firstUnheld(batches, prefer);
-  };
-  await runPool({
-    script: opts.script,
-    jobs: opts.jobs,
-    role: { segqcWorker: "check", data: data2 },
-    started: opts.started,
-    tasks: () => {
-      const dry = exportsRead((exportItems) => discoverItems(tree, ctx.config.sources, discoveryOptions(ctx.config, ctx.guideline, opts.maxVoxels, exportItems)));
-      if (dry.length === 0) return plan();
-      const seen = /* @__PURE__ */ new Set();
-      return dry.filter((d) => !seen.has(exportKey(d.source, d.file)) && seen.add(exportKey(d.source, d.file))).map((d) => ({ kind: "scan", ...d }));
-    },
-    more: () => planned ? [] : plan(),
-    affinity: (t) => prefer.get(t) ?? null,
-    describe: (t) => t.kind === "scan" ? t.file : names(t.items),
-    onMessage: (m, t, worker) => {
-      if (m.kind === "scanned") {
-        if (t.kind === "scan") {
-          scanned.set(exportKey(t.source, t.file), m.items);
-          holders.set(t.file, worker);
-        }
-        return;
-      }
-      reports[m.index] = m.report;
-      opts.onProgress?.(++done, ids.length, m.report.id);
-    },
-    onFinished: (kept) => {
-      if (kept) opts.pictures?.merge(kept);
-    }
-  });
-  const missing = ids.filter((_, i2) => !reports[i2]).map((id) => ({ id }));
-  if (missing.length > 0) throw new SegqcError("internal", `the worker threads gave no report for ${names(missing)}`, {}, "internal");
-  return checkReport(reports, ctx.config, ctx.guideline, opts);
-}
-function serveCheck(data2) {
-  useNodeInflate();
-  const tree = fsTree(data2.root);
-  const ctx = data2.context;
-  const pictures = data2.pictures ? pageCollector(picturesConfig(ctx.config), ctx.guideline) : null;
-  const kept = new KeptExports(KEPT_EXPORT_BYTES / Math.max(1, data2.jobs));
-  const sources = ctx.config.sources;
-  const exportItems = (file, source) => kept.get(exportKey(source, file));
-  serveWorker(
-    (task, post) => {
-      if (task.kind === "scan") {
-        testFault(task.file);
-        const read = readLabelStudioExport(tree, task.file);
-        const items3 = labelStudioExportItems(task.file, read, sources[task.source], discoveryOptions(ctx.config, ctx.guideline, data2.maxVoxels));
-        if ("json" in read) kept.keep(exportKey(task.source, task.file), items3, read.bytes);
-        post({ kind: "scanned", items: summarizeItems(items3) });
-        return;
-      }
-      checkBatch(
-        tree,
-        ctx.config,
-        ctx.guideline,
-        task,
-        data2.maxVoxels,
-        (b, checked) => {
-          testFault(b.id);
-          pictures?.addCheckItem({ ...checked, tree });
-          post({ kind: "item", index: b.index, report: checked.report });
-        },
-        exportItems
-      );
-    },
-    () => ({ message: pictures?.keptItems() ?? null })
-  );
-}
+    firstUnheld = (batches, prefer) => [...batches.filter((b) => !prefer.has(b)), ...batches.filter((b) => prefer.has(b))];
+    exportKey = (source, file) => `${source}\0${file}`;
+  }
+});
+
+// node/diff-workers.ts
+import { createHash } from "node:crypto";
 function sideExportKey(side, tree, source, file) {
   const id = tree.objectId?.(file) ?? null;
   return id ? `${source}\0${file}\0${id}` : `${source}\0${side}\0${file}`;
@@ -68719,16 +68649,9 @@ function serveDiff(data2, local) {
     close2
   );
 }
-function serveDatasetWorker(role2) {
-  if (role2.segqcWorker === "check") {
-    testFault("(start)");
-    withRoleData(role2, (data2) => serveCheck(data2));
-  } else if (role2.segqcWorker === "diff") serveDiff(role2.data);
-  else throw new Error(`unknown segqc worker "${role2.segqcWorker}"`);
-}
-var names, KEPT_EXPORT_BYTES, KeptExports, firstUnheld, exportKey, digests;
-var init_dataset_workers = __esm({
-  "node/dataset-workers.ts"() {
+var digests;
+var init_diff_workers = __esm({
+  "node/diff-workers.ts"() {
     "use strict";
     init_fs_tree();
     init_worker_pool();
@@ -68744,28 +68667,132 @@ var init_dataset_workers = __esm({
     init_pull_request();
     init_pull_request_batch();
     init_inflate();
-    names = (items3) => items3.length <= 3 ? items3.map((i2) => i2.id).join(", ") : `${items3[0].id} \u2026 ${items3[items3.length - 1].id} (${items3.length} items)`;
-    KEPT_EXPORT_BYTES = 512 * 1024 * 1024;
-    KeptExports = class {
-      constructor(budget) {
-        this.budget = budget;
-      }
-      budget;
-      kept = /* @__PURE__ */ new Map();
-      bytes = 0;
-      keep(key, items3, bytes) {
-        if (this.bytes + bytes > this.budget) return false;
-        this.bytes += bytes;
-        this.kept.set(key, items3);
-        return true;
-      }
-      get(key) {
-        return this.kept.get(key);
-      }
-    };
-    firstUnheld = (batches, prefer) => [...batches.filter((b) => !prefer.has(b)), ...batches.filter((b) => prefer.has(b))];
-    exportKey = (source, file) => `${source}\0${file}`;
+    init_worker_tasks();
     digests = (texts) => texts && [...texts].map(([id, text]) => [id, createHash("sha256").update(text).digest("hex")]);
+  }
+});
+
+// node/dataset-workers.ts
+var dataset_workers_exports = {};
+__export(dataset_workers_exports, {
+  checkDatasetInWorkers: () => checkDatasetInWorkers,
+  serveDatasetWorker: () => serveDatasetWorker
+});
+async function checkDatasetInWorkers(tree, ctx, opts) {
+  let ids = [];
+  let reports = [];
+  let done = 0;
+  const data2 = { root: opts.root, context: ctx, maxVoxels: opts.maxVoxels, pictures: Boolean(opts.pictures), jobs: opts.jobs };
+  const scanned = /* @__PURE__ */ new Map();
+  const holders = /* @__PURE__ */ new Map();
+  const prefer = /* @__PURE__ */ new Map();
+  let planned = false;
+  const plan = () => {
+    planned = true;
+    const exportItems = (file, source) => {
+      const s = scanned.get(exportKey(source, file));
+      return s && summaryItems(s);
+    };
+    const p = planCheck(tree, ctx.config, ctx.guideline, { ...opts, exportItems });
+    ids = p.items.map((i2) => i2.id);
+    reports = new Array(ids.length);
+    const batches = checkBatches(p, Math.ceil(ids.length / (opts.jobs * 4)), Math.ceil(ids.length / (opts.jobs * 256))).map((b) => ({ kind: "check", ...b }));
+    for (const b of batches) {
+      if (b.kind !== "check") continue;
+      const holder = b.scope.map((f) => holders.get(f)).find((w) => w !== void 0);
+      if (holder !== void 0) prefer.set(b, holder);
+    }
+    return firstUnheld(batches, prefer);
+  };
+  await runPool({
+    script: opts.script,
+    jobs: opts.jobs,
+    role: { segqcWorker: "check", data: data2 },
+    started: opts.started,
+    tasks: () => {
+      const dry = exportsRead((exportItems) => discoverItems(tree, ctx.config.sources, discoveryOptions(ctx.config, ctx.guideline, opts.maxVoxels, exportItems)));
+      if (dry.length === 0) return plan();
+      const seen = /* @__PURE__ */ new Set();
+      return dry.filter((d) => !seen.has(exportKey(d.source, d.file)) && seen.add(exportKey(d.source, d.file))).map((d) => ({ kind: "scan", ...d }));
+    },
+    more: () => planned ? [] : plan(),
+    affinity: (t) => prefer.get(t) ?? null,
+    describe: (t) => t.kind === "scan" ? t.file : names(t.items),
+    onMessage: (m, t, worker) => {
+      if (m.kind === "scanned") {
+        if (t.kind === "scan") {
+          scanned.set(exportKey(t.source, t.file), m.items);
+          holders.set(t.file, worker);
+        }
+        return;
+      }
+      reports[m.index] = m.report;
+      opts.onProgress?.(++done, ids.length, m.report.id);
+    },
+    onFinished: (kept) => {
+      if (kept) opts.pictures?.merge(kept);
+    }
+  });
+  const missing = ids.filter((_, i2) => !reports[i2]).map((id) => ({ id }));
+  if (missing.length > 0) throw new SegqcError("internal", `the worker threads gave no report for ${names(missing)}`, {}, "internal");
+  return checkReport(reports, ctx.config, ctx.guideline, opts);
+}
+function serveCheck(data2) {
+  useNodeInflate();
+  const tree = fsTree(data2.root);
+  const ctx = data2.context;
+  const pictures = data2.pictures ? pageCollector(picturesConfig(ctx.config), ctx.guideline) : null;
+  const kept = new KeptExports(KEPT_EXPORT_BYTES / Math.max(1, data2.jobs));
+  const sources = ctx.config.sources;
+  const exportItems = (file, source) => kept.get(exportKey(source, file));
+  serveWorker(
+    (task, post) => {
+      if (task.kind === "scan") {
+        testFault(task.file);
+        const read = readLabelStudioExport(tree, task.file);
+        const items3 = labelStudioExportItems(task.file, read, sources[task.source], discoveryOptions(ctx.config, ctx.guideline, data2.maxVoxels));
+        if ("json" in read) kept.keep(exportKey(task.source, task.file), items3, read.bytes);
+        post({ kind: "scanned", items: summarizeItems(items3) });
+        return;
+      }
+      checkBatch(
+        tree,
+        ctx.config,
+        ctx.guideline,
+        task,
+        data2.maxVoxels,
+        (b, checked) => {
+          testFault(b.id);
+          pictures?.addCheckItem({ ...checked, tree });
+          post({ kind: "item", index: b.index, report: checked.report });
+        },
+        exportItems
+      );
+    },
+    () => ({ message: pictures?.keptItems() ?? null })
+  );
+}
+function serveDatasetWorker(role2) {
+  if (role2.segqcWorker === "check") {
+    testFault("(start)");
+    withRoleData(role2, (data2) => serveCheck(data2));
+  } else if (role2.segqcWorker === "diff") serveDiff(role2.data);
+  else throw new Error(`unknown segqc worker "${role2.segqcWorker}"`);
+}
+var init_dataset_workers = __esm({
+  "node/dataset-workers.ts"() {
+    "use strict";
+    init_fs_tree();
+    init_worker_pool();
+    init_errors();
+    init_check();
+    init_items();
+    init_scope();
+    init_page();
+    init_config();
+    init_inflate();
+    init_worker_tasks();
+    init_diff_workers();
   }
 });
 
@@ -73637,7 +73664,7 @@ import { existsSync as existsSync6, mkdirSync as mkdirSync2 } from "node:fs";
 import { dirname, isAbsolute as isAbsolute2, join as join5, posix, relative as relative2, resolve, sep as sep3 } from "node:path";
 init_errors();
 init_pull_request();
-init_dataset_workers();
+init_diff_workers();
 init_diff();
 init_git();
 

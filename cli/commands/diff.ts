@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { SegqcError } from '../../shared/errors.js';
 import { analyzePullRequest, requireBaseConfig, type PullRequestInput } from '../../shared/dataset/pull-request.js';
-import { analyzePullRequestInWorkers } from '../../node/dataset-workers.js';
+import { analyzePullRequestInWorkers } from '../../node/diff-workers.js';
 import { jobsFromFlags, jobsHelp, type RunOptions } from '../jobs.js';
 import { historyTrends, startHistoryTrends } from '../../node/history-trends.js';
 import { changedBy } from '../../shared/history/trends.js';

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:p
 import * as core from '@actions/core';
 import { SegqcError } from '../../../shared/errors.js';
 import { analyzePullRequest, pullRequestReport, requireBaseConfig, type PullRequestInput } from '../../../shared/dataset/pull-request.js';
-import { analyzePullRequestInWorkers } from '../../../node/dataset-workers.js';
+import { analyzePullRequestInWorkers } from '../../../node/diff-workers.js';
 import { withCommitters } from '../../../shared/report/diff.js';
 import { openGitRepository, type GitRepository } from '../../../node/git.js';
 import { loadDatasetContext } from '../../../shared/dataset/context.js';

@@ -1,0 +1,274 @@
+/** Pull-request diffs on worker threads: batches of items diffed where their exports are read, the analysis in the plan's order. */
+import { createHash } from 'node:crypto';
+import type { MessagePort } from 'node:worker_threads';
+import { fsTree } from './fs-tree.js';
+import { runPool, serveWorker } from './worker-pool.js';
+import { SegqcError } from '../shared/errors.js';
+import { discoveryOptions } from '../shared/dataset/check.js';
+import { labelStudioExportItems, readLabelStudioExport, type SourceSpec } from '../shared/dataset/items.js';
+import { summarizeItems, summaryItems, type ItemSummary } from '../shared/dataset/scope.js';
+import type { DatasetTree } from '../shared/dataset/tree.js';
+import type { ItemReport } from '../shared/report/types.js';
+import { firstRanked, type ItemPictures, type KeptPictures, type PictureCollector, type PictureRank } from '../shared/pictures/item-pictures.js';
+import { pageCollector } from '../shared/pictures/page.js';
+import { picturesConfig } from '../shared/guideline/config.js';
+import { openGitRepository, type GitRepository } from './git.js';
+import { openBlobStream, type BlobStream } from './blob-stream.js';
+import {
+  discover,
+  finishPullRequest,
+  planPullRequest,
+  pullRequestTolerance,
+  taskTexts,
+  tasksByItem,
+  type BaseContext,
+  type PlanKnown,
+  type PullRequestAnalysis,
+  type PullRequestInput,
+  type PullRequestPlan,
+} from '../shared/dataset/pull-request.js';
+import { diffBatch, pullRequestBatches, type DiffBatch } from '../shared/dataset/pull-request-batch.js';
+import type { ItemDiff } from '../shared/report/diff.js';
+import { useNodeInflate } from './inflate.js';
+import { KEPT_EXPORT_BYTES, KeptExports, exportKey, exportsRead, firstUnheld, names, testFault } from './worker-tasks.js';
+
+/** Where a worker opens one side of a pull request: a commit of the repository holding `dir`, or a directory. */
+export type TreeSource = { kind: 'commit'; dir: string; sha: string; prefix: string } | { kind: 'directory'; root: string };
+
+/** What a diff worker opens by itself: both sides; the base's config as the main thread read it, the tolerance of the label diffs. */
+export interface DiffWorkerData {
+  base: TreeSource;
+  head: TreeSource;
+  context: BaseContext;
+  toleranceMm: number;
+  pictures: boolean;
+  jobs: number;
+}
+
+type Side = 'base' | 'head';
+/** An export of a pull request read for the plan: on the sides that need it read (a file the PR leaves alone is read once); `digest`: also its tasks' digests. */
+type DiffScan = { kind: 'scan'; file: string; source: number; sides: Side[]; digest: boolean };
+/** A worker's share of the review page's pictures: the items it holds sampled that the page shows. */
+type DrawTask = { kind: 'draw'; ids: string[] };
+type DiffTask = DiffScan | ({ kind: 'diff' } & DiffBatch) | DrawTask;
+type DiffItemMessage = { index: number; entry: ItemDiff; base: ItemReport | null; head: ItemReport | null };
+type DiffMessage =
+  | { kind: 'scanned'; sides: Array<{ side: Side; items: ItemSummary[]; tasks: Array<[string, string]> | null | undefined }> }
+  | ({ kind: 'item'; pictured: PictureRank | null } & DiffItemMessage)
+  | { kind: 'drawn'; pictures: ItemPictures[] };
+
+/** The key of an export's items on a side: the same on both sides when git says the bytes are. */
+function sideExportKey(side: Side, tree: DatasetTree, source: number, file: string): string {
+  const id = tree.objectId?.(file) ?? null;
+  return id ? `${source}\0${file}\0${id}` : `${source}\0${side}\0${file}`;
+}
+
+/** sha256 of each item's task texts: equal exactly when the texts are (they are compared, never shown). */
+const digests = (texts: Map<string, string> | null): Array<[string, string]> | null =>
+  texts && [...texts].map(([id, text]) => [id, createHash('sha256').update(text).digest('hex')]);
+
+/** Options of a pull request's analysis on worker threads. */
+export interface ParallelDiffOptions {
+  jobs: number;
+  script: URL;
+  /** Where workers open `input.base` and `input.head`. */
+  sources: { base: TreeSource; head: TreeSource };
+  /** Collects the pictures of the review page (workers sample them; `input.onItem` is not called). */
+  pictures?: PictureCollector | null;
+}
+
+/**
+ * Analyses a pull request on `jobs` worker threads: the same analysis, in the same order, as `analyzePullRequest`. The
+ * workers read the Label Studio exports of both sides (each once) and send back what the plan needs; each item is
+ * then diffed by the worker holding its exports, when it is free. A pull request that edits the guideline is planned
+ * on this thread (the guideline change checks every item here).
+ */
+export async function analyzePullRequestInWorkers(input: PullRequestInput, opts: ParallelDiffOptions): Promise<PullRequestAnalysis> {
+  let plan: PullRequestPlan | null = null;
+  let results: Array<DiffItemMessage | undefined> = [];
+  let done = 0;
+  const data: DiffWorkerData = { ...opts.sources, context: input.context, toleranceMm: pullRequestTolerance(input), pictures: Boolean(opts.pictures), jobs: opts.jobs };
+  const ctx = input.context;
+  const trees = { base: input.base, head: input.head };
+  const scanned = new Map<string, ItemSummary[]>();
+  const tasks = { base: new Map<string, Map<string, string> | null>(), head: new Map<string, Map<string, string> | null>() };
+  const holders = new Map<string, number>();
+  const prefer = new Map<DiffTask, number>();
+  const makePlan = (known?: PlanKnown): DiffTask[] => {
+    const p = (plan = planPullRequest(input, known));
+    results = new Array(p.selected.length);
+    const n = p.selected.length;
+    // Batches of an export's items a few per thread, so that a thread done with its own can take a share of another's;
+    // items of their own files (3D maps, the costliest) a few at a time, so the run ends evenly. A worker reads a
+    // batch's files through its one `git cat-file` process, so a batch costs no process of its own.
+    const batches: DiffTask[] = pullRequestBatches(p, Math.ceil(n / (opts.jobs * 8)), Math.ceil(n / (opts.jobs * 32))).map((b) => ({ kind: 'diff', ...b }));
+    for (const b of batches) {
+      if (b.kind !== 'diff') continue;
+      const holder = [...b.baseScope, ...b.headScope].map((f) => holders.get(f)).find((w) => w !== undefined);
+      if (holder !== undefined) prefer.set(b, holder);
+    }
+    return firstUnheld(batches, prefer);
+  };
+  const known = (): PlanKnown => {
+    const side = (which: Side) => ({
+      exportItems: (file: string, source: number) => {
+        const s = scanned.get(sideExportKey(which, trees[which], source, file));
+        return s && summaryItems(s);
+      },
+      tasks: (path: string) => tasks[which].get(path),
+    });
+    return { base: side('base'), head: side('head') };
+  };
+  // The page's pictures are drawn where their items were sampled, each worker its share, once every item is judged.
+  const ranked: Array<{ rank: PictureRank; worker: number }> = [];
+  const drawn: ItemPictures[] = [];
+  let drawing = false;
+  const draw = (): DiffTask[] => {
+    drawing = true;
+    const shares = new Map<number, string[]>();
+    for (const { rank, worker } of firstRanked(ranked, opts.pictures?.opts.maxItems ?? 0)) shares.set(worker, [...(shares.get(worker) ?? []), rank[1]]);
+    return [...shares].map(([worker, ids]) => {
+      const task: DiffTask = { kind: 'draw', ids };
+      prefer.set(task, worker);
+      return task;
+    });
+  };
+  const guidelineEdited = input.changed.some((c) => c.path === ctx.guidelinePath || c.oldPath === ctx.guidelinePath);
+  await runPool<DiffTask, DiffMessage, KeptPictures | null>({
+    script: opts.script,
+    jobs: opts.jobs,
+    role: { segqcWorker: 'diff', data },
+    local: (port) => serveDiff(data, port),
+    tasks: () => {
+      if (guidelineEdited) return makePlan();
+      const edited = new Set(input.changed.filter((c) => c.status === 'M').map((c) => c.path));
+      const scans = new Map<string, DiffScan>();
+      const keys = new Set<string>();
+      for (const side of ['base', 'head'] as const) {
+        for (const { file, source } of exportsRead((exportItems) => discover(trees[side], ctx, ctx.guideline, exportItems))) {
+          const key = sideExportKey(side, trees[side], source, file);
+          const digest = edited.has(file);
+          // A file the same on both sides is read once, unless its tasks are compared.
+          if (keys.has(key) && !digest) continue;
+          keys.add(key);
+          const at = exportKey(source, file);
+          const scan = scans.get(at) ?? { kind: 'scan', file, source, sides: [], digest };
+          scan.sides.push(side);
+          scans.set(at, scan);
+        }
+      }
+      return scans.size > 0 ? [...scans.values()] : makePlan(known());
+    },
+    more: () => (plan ? (drawing ? [] : draw()) : makePlan(known())),
+    affinity: (t) => prefer.get(t) ?? null,
+    describe: (t) => (t.kind === 'scan' ? t.file : t.kind === 'draw' ? `the pictures of ${names(t.ids.map((id) => ({ id })))}` : names(t.items)),
+    onMessage: (m, t, worker) => {
+      if (m.kind === 'drawn') {
+        drawn.push(...m.pictures);
+        return;
+      }
+      if (m.kind === 'scanned') {
+        if (t.kind !== 'scan') return;
+        for (const s of m.sides) {
+          scanned.set(sideExportKey(s.side, trees[s.side], t.source, t.file), s.items);
+          if (s.tasks !== undefined) tasks[s.side].set(t.file, s.tasks && new Map(s.tasks));
+        }
+        holders.set(t.file, worker);
+        return;
+      }
+      results[m.index] = { index: m.index, entry: m.entry, base: m.base, head: m.head };
+      if (m.pictured) ranked.push({ rank: m.pictured, worker });
+      input.onProgress?.(++done, results.length);
+    },
+    onFinished: (kept) => {
+      if (kept) opts.pictures?.merge(kept);
+    },
+  });
+  opts.pictures?.useDrawn(drawn);
+  const p = plan as PullRequestPlan | null;
+  if (!p) throw new SegqcError('internal', 'the pull request was not planned', {}, 'internal');
+  const missing = p.selected.filter((_, i) => !results[i]).map((id) => ({ id }));
+  if (missing.length > 0) throw new SegqcError('internal', `the worker threads gave no diff for ${names(missing)}`, {}, 'internal');
+  return finishPullRequest(input, p, results as DiffItemMessage[]);
+}
+
+/**
+ * The trees of a pull request's sides as a worker opens them, and how to read a batch's files before they are read:
+ * the commits of one repository share one long-running `git cat-file --batch`, started here while this thread's heap
+ * is small (a process started later costs a copy-on-write fault on each page of the heap written afterwards).
+ */
+function openSources(sources: Record<Side, TreeSource>): { trees: Record<Side, DatasetTree>; load: (side: Side, paths: string[]) => Promise<void>; close: () => void } {
+  const repos = new Map<string, { repo: GitRepository; stream: BlobStream }>();
+  const open = (src: TreeSource): { tree: DatasetTree; load: (paths: string[]) => Promise<void> } => {
+    if (src.kind === 'directory') return { tree: fsTree(src.root), load: async () => undefined };
+    let r = repos.get(src.dir);
+    if (!r) {
+      const repo = openGitRepository(src.dir);
+      repos.set(src.dir, (r = { repo, stream: openBlobStream(repo.top) }));
+    }
+    const tree = r.repo.commitTree(src.sha, src.prefix);
+    const stream = r.stream;
+    return { tree, load: (paths) => tree.load(paths, stream) };
+  };
+  const sides = { base: open(sources.base), head: open(sources.head) };
+  return {
+    trees: { base: sides.base.tree, head: sides.head.tree },
+    load: (side, paths) => sides[side].load(paths),
+    close: () => repos.forEach((r) => r.stream.close()),
+  };
+}
+
+/** Serves a pull request's scans, diffs and drawings in a worker thread (or, given `local`, in this one). */
+export function serveDiff(data: DiffWorkerData, local?: MessagePort): void {
+  useNodeInflate();
+  const { trees, load, close } = openSources(data);
+  // Exports this worker holds parsed, by side: their files are not read again.
+  const held = { base: new Set<string>(), head: new Set<string>() };
+  const unheld = (side: Side, paths: string[]) => paths.filter((p) => !held[side].has(p));
+  const ctx = data.context;
+  const pictures = data.pictures ? pageCollector(picturesConfig(ctx.config), ctx.guideline) : null;
+  const kept = new KeptExports(KEPT_EXPORT_BYTES / Math.max(1, data.jobs));
+  const sources = ctx.config.sources as SourceSpec[];
+  const options = discoveryOptions(ctx.config, ctx.guideline);
+  const exportItems = (side: Side) => (file: string, source: number) => kept.get(sideExportKey(side, trees[side], source, file));
+  serveWorker<DiffTask, DiffMessage, KeptPictures | null>(
+    async (task, post) => {
+      if (task.kind === 'scan') {
+        testFault(task.file);
+        const sides = [];
+        for (const side of task.sides) {
+          const tree = trees[side];
+          await load(side, [task.file]);
+          const read = readLabelStudioExport(tree, task.file);
+          const items = labelStudioExportItems(task.file, read, sources[task.source], options);
+          if ('json' in read && kept.keep(sideExportKey(side, tree, task.source, task.file), items, read.bytes)) held[side].add(task.file);
+          const texts = task.digest ? digests('json' in read ? taskTexts(read.json) : tasksByItem(tree, task.file)) : undefined;
+          sides.push({ side, items: summarizeItems(items), tasks: texts });
+        }
+        post({ kind: 'scanned', sides });
+        return;
+      }
+      if (task.kind === 'draw') {
+        post({ kind: 'drawn', pictures: pictures?.drawKept(new Set(task.ids)) ?? [] });
+        return;
+      }
+      await load('base', unheld('base', task.baseScope));
+      await load('head', unheld('head', task.headScope));
+      diffBatch(
+        ctx,
+        trees,
+        task,
+        data.toleranceMm,
+        (b, d) => {
+          testFault(b.id);
+          const pictured = pictures?.addDiffItem(d.entry, d.base && { ...d.base, tree: trees.base }, d.head && { ...d.head, tree: trees.head }) ?? null;
+          post({ kind: 'item', pictured, index: b.index, entry: d.entry, base: d.base?.report ?? null, head: d.head?.report ?? null });
+        },
+        { base: exportItems('base'), head: exportItems('head') },
+      );
+    },
+    () => ({ message: pictures?.keptItems() ?? null }),
+    local,
+    close,
+  );
+}
