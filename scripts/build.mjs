@@ -60,6 +60,20 @@ async function main() {
   });
 
   const ext = join(root, 'extension/src');
+  // The live-check worker goes into the page bundles as a string, started from a Blob URL: one file to load or paste.
+  const worker = await build({
+    entryPoints: [join(ext, 'live-worker.ts')],
+    write: false,
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    define: { 'process.env.NODE_ENV': '"production"' },
+  });
+  const workerSource = worker.outputFiles[0].text;
   const browserEntries = [
     ['index.ts', 'segqc-labelstudio.js', 'iife', 'SegQCModule'],
     ['index.ts', 'segqc-labelstudio.mjs', 'esm', null],
@@ -79,7 +93,7 @@ async function main() {
       ...(globalName ? { globalName } : {}),
       target: 'es2022',
       logLevel: 'warning',
-      define: { 'process.env.NODE_ENV': '"production"' },
+      define: { 'process.env.NODE_ENV': '"production"', __SEGQC_LIVE_WORKER__: JSON.stringify(workerSource) },
     });
   }
   const staticDir = join(ext, 'browser/static');

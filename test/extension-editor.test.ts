@@ -42,6 +42,11 @@ const routes = (build: EditorBuild) => ({
     head: '<script src="/ext/segqc-labelstudio.js"></script>',
     setup: editorSetup({ attach: attachScript.replace("panel: '#segqc-panel-host' }", "panel: '#segqc-panel-host', debounceMs: 600000 }") }),
   }),
+  // A page without Web Workers: the live check runs on the page's thread, as before workers.
+  '/noworker.html': editorPage({
+    head: '<script>delete window.Worker;</script><script src="/ext/segqc-labelstudio.js"></script>',
+    setup: editorSetup({ attach: attachScript }),
+  }),
   // The README's embedding snippet as written, with what it says the page provides: the config, the guideline, #qc.
   '/readme.html': editorPage({
     head: '<script src="/ext/segqc-labelstudio.js"></script>',
@@ -448,6 +453,72 @@ describe.each(EDITOR_BUILDS)('segqc in the Label Studio editor ($name)', (build)
     }
   });
 
+  test('Submit while the worker has not answered for the stroke yet is blocked: the gate checks the annotation itself', async () => {
+    const { page, log } = await openEditor('/gated.html');
+    try {
+      await page.waitForFunction(() => (window as any).segqc.liveCheck.mode === 'worker', null, { timeout: 60_000 });
+      expect(await panelText(page, 'debug')).toBe('Live check: in a Web Worker.');
+      await page.evaluate(() => (window as any).Htx.annotationStore.selected.regionStore.regions.find((r: any) => r.type === 'polygonregion').deleteRegion());
+      // The worker's answer after the deletion is what the panel shows: no containment finding.
+      await page.waitForFunction(() => !(document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 30_000 });
+      expect(await page.evaluate(() => (window as any).segqc.liveCheck.pending)).toBe(false);
+      const answered = await page.evaluate(() => (window as any).segqc.liveCheck.answers);
+      // From here the worker holds every check: its answers stay pending.
+      await page.evaluate(() => (window as any).segqc.liveCheck.hold(true));
+      await paintStroke(page, 'Liver tumour', [125, 30], [150, 30]);
+      await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.regionStore.regions.some((r: any) => r.type === 'brushregion' && r.labels?.includes?.('Liver tumour')), null, {
+        timeout: 30_000,
+      });
+      // The live check of the stroke has been posted and not answered: the panel still shows the state before it.
+      await page.waitForFunction(() => (window as any).segqc.liveCheck.pending, null, { timeout: 30_000 });
+      expect(await page.evaluate(() => (window as any).segqc.liveCheck.answers)).toBe(answered);
+      expect(await panelText(page, 'findings')).not.toContain('containment.outside');
+      await page.getByRole('button', { name: 'Submit' }).click();
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 30_000 });
+      expect(await page.evaluate(() => (window as any).__submitted.length)).toBe(0);
+      expect(await panelText(page, 'findings')).toContain('containment.outside');
+      // Released, the worker answers for the read before the gate's: that answer is dropped, the panel keeps the gate's check.
+      const dropped = await page.evaluate(() => (window as any).segqc.liveCheck.dropped);
+      await page.evaluate(() => (window as any).segqc.liveCheck.hold(false));
+      await page.waitForFunction((d) => (window as any).segqc.liveCheck.dropped > d && !(window as any).segqc.liveCheck.pending, dropped, { timeout: 30_000 });
+      expect(await panelText(page, 'findings')).toContain('containment.outside');
+      // A live check through the worker now sees the stroke too.
+      const rules = await page.evaluate(async () => ((await (window as any).segqc.checkNow()).findings as any[]).map((f) => f.rule));
+      expect(rules).toContain('containment.outside');
+      expect(await page.evaluate(() => (window as any).segqc.liveCheck.mode)).toBe('worker');
+    } catch (e) {
+      await page.screenshot({ path: shot('pending-gate-failure.png') }).catch(() => {});
+      throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).map((l) => l.slice(0, 300)).join('\n')}`);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('without Web Workers the live check runs on the page\'s thread, the panel says so, and it still checks and gates', async () => {
+    const { page, log } = await openEditor('/noworker.html');
+    try {
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 60_000 });
+      expect(await page.evaluate(() => typeof (window as any).Worker)).toBe('undefined');
+      expect(await page.evaluate(() => (window as any).segqc.liveCheck.mode)).toBe('main-thread');
+      expect(await panelText(page, 'debug')).toBe("Live check: on the page's thread (this page has no Web Worker).");
+      // A stroke outside the liver, then the live check (answered at once on this thread) finds it.
+      await page.evaluate(() => (window as any).Htx.annotationStore.selected.regionStore.regions.find((r: any) => r.type === 'polygonregion').deleteRegion());
+      await page.waitForFunction(() => !(document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 30_000 });
+      await paintStroke(page, 'Liver tumour', [125, 30], [150, 30]);
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 30_000 });
+      await page.getByRole('button', { name: 'Submit' }).click();
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 30_000 });
+      expect(await page.evaluate(() => (window as any).__submitted.length)).toBe(0);
+      expect(await page.evaluate(() => (window as any).segqc.liveCheck.requests)).toBe(0);
+      await page.screenshot({ path: shot('no-worker.png') });
+    } catch (e) {
+      await page.screenshot({ path: shot('no-worker-failure.png') }).catch(() => {});
+      throw new Error(`${(e as Error).message}\n--- page log ---\n${log.slice(-30).map((l) => l.slice(0, 300)).join('\n')}`);
+    } finally {
+      await page.close();
+    }
+  });
+
   test('attached to the store alone (window.Htx): live findings and the gate work without the editor instance', async () => {
     const { page, log } = await openEditor('/htx.html');
     try {
@@ -472,6 +543,9 @@ describe.each(EDITOR_BUILDS)('segqc in the Label Studio editor ($name)', (build)
       expect(await panelText(page, 'notes')).toContain('Content-Security-Policy');
       // The policy really refuses compiled code on this page.
       expect(await page.evaluate(() => (window as any).__eval)).toBe('EvalError');
+      // Nor does it allow blob: workers (worker-src falls back to script-src): the live check runs on the page's thread.
+      await page.waitForFunction(() => (window as any).segqc.liveCheck.mode === 'main-thread', null, { timeout: 30_000 });
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="debug"]')?.textContent ?? '').startsWith("Live check: on the page's thread (the Web Worker"), null, { timeout: 30_000 });
       await tickInPanel(page, 'veins_excluded');
       await page.getByRole('button', { name: 'Submit' }).click();
       await page.waitForFunction(() => (document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 30_000 });

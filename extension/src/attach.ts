@@ -8,7 +8,9 @@ import { labelStudioMaskSha256 } from '../../shared/review/reader.js';
 import { decide, reviewSaveDecision, saveDecision } from './decide.js';
 import { control, currentUser, editorOptions, findEvents, findStore, selectRegions, selectedAnnotation, setChoice, setText } from './editor.js';
 import { resolveGuidelineDetailed } from './guideline-input.js';
-import { LiveChecker } from './live.js';
+import { LiveChecker, type LiveState } from './live.js';
+import { LiveClient, type LiveMode } from './live-client.js';
+import { guidelineSha256 } from '../../shared/guideline/hash.js';
 import { warmUp } from './warm-up.js';
 import { regionsOfFinding } from './locate.js';
 import { Panel } from './panel.js';
@@ -45,6 +47,40 @@ export interface AttachOptions {
   onCheck?: (report: CheckReport) => void;
   /** A line the panel shows above its notes (the browser extension: where the guideline came from). */
   note?: string | null;
+  /**
+   * Where the live check runs: `worker` (default) in a Web Worker of its own, falling back to the page's thread when
+   * none can be started; `main-thread` on the page's thread, as before workers (for comparison).
+   */
+  liveCheck?: 'worker' | 'main-thread';
+}
+
+/** Timing of the last live check answered: on the page's thread, and until the panel showed it. */
+export interface LiveTiming {
+  version: number;
+  /** Reading the editor and posting to the worker (or the whole check, on the page's thread). */
+  readPostMs: number;
+  /** Deciding and drawing the panel once the answer came. */
+  applyMs: number;
+  /** From the read to the panel showing the answer. */
+  latencyMs: number;
+  /** The check itself, where it ran. */
+  checkMs: number;
+}
+
+/** Where the live check runs and how it went (the panel's debug line says the same). */
+export interface LiveCheckInfo {
+  readonly mode: LiveMode;
+  /** Why it runs on the page's thread, when a worker was wanted. */
+  readonly reason: string | null;
+  readonly requests: number;
+  readonly answers: number;
+  /** Answers dropped because a newer read (or the gate's own check) came after theirs. */
+  readonly dropped: number;
+  /** A check was posted and its answer has not come. */
+  readonly pending: boolean;
+  readonly last: LiveTiming | null;
+  /** Test hook: holds the worker's checks (their answers stay pending) until released. */
+  hold(on: boolean): void;
 }
 
 /** What `attach` returns. */
@@ -55,6 +91,10 @@ export interface SegQCHandle {
    * (the live check reuses what did not change and paints fresh brush strokes itself).
    */
   check(opts?: { exact?: boolean }): CheckReport;
+  /** Checks the selected annotation as the live check does (in the worker) and resolves once the panel shows it. */
+  checkNow(): Promise<CheckReport>;
+  /** Where the live check runs, and its last timing. */
+  readonly liveCheck: LiveCheckInfo;
   /** The gate: false (and the panel says why) when saving must not happen; else writes the attestation and returns true. */
   beforeSave(): boolean;
   /** Records an override with a typed reason (the panel's Override button does the same). */
@@ -81,9 +121,11 @@ function debounce(fn: () => void, ms: number) {
 /** Attaches segqc to an editor instance (`new LabelStudio(...)`), its store, or the page's `window.Htx`. */
 export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandle {
   const { guideline, schemaChecked } = resolveGuidelineDetailed(options.guideline);
-  const checker = new LiveChecker(guideline, { spacingField: options.spacingField });
-  warmUp(guideline, checker.sha256);
-  const setup: Setup = { guideline, sha256: checker.sha256, schemaChecked };
+  const sha256 = guidelineSha256(guideline);
+  let threadChecker: LiveChecker | null = null;
+  /** The page thread's checker: the gate's exact checks, `check()`, and the live check without a worker. */
+  const inThread = () => (threadChecker ??= new LiveChecker(guideline, { spacingField: options.spacingField, sha256 }));
+  const setup: Setup = { guideline, sha256, schemaChecked };
   const doc: Document | null = typeof document === 'undefined' ? null : document;
   const events = findEvents(labelStudio);
   const s = initialState();
@@ -103,7 +145,7 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
   let panel: Panel | null = null;
   let note: GateNote | null = null;
   const render = () => {
-    const view = panelView(setup, s, options.note ? [options.note, ...notesOf(setup, s)] : notesOf(setup, s));
+    const view = panelView(setup, s, options.note ? [options.note, ...notesOf(setup, s)] : notesOf(setup, s), debugLine());
     if (panel && view) panel.render(view);
   };
   const showGate = (lines: string[] | null) => {
@@ -112,20 +154,108 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
     note?.show(s.gateShown ? (gateSummary(setup, s) ?? 'Not saved: see the segqc panel.') : null);
   };
 
-  const later = debounce(() => check(), options.debounceMs ?? 150);
-  const check = (exact = false): CheckReport => {
-    later.cancel();
-    const input = readEditor(s, store(), guideline, exact);
-    if (input) readReview(s, guideline, input, { user: userName(), userId: userId() });
-    s.live = input ? checker.check(input.result, { task: input.task, item: input.item, annotation: input.annotation, author: userName(), answers: input.answers }) : null;
+  const later = debounce(() => request(), options.debounceMs ?? 150);
+  /** The version of the last read of the editor, and of the check the state holds: an answer for an older read is dropped. */
+  let version = 0;
+  let applied = 0;
+  const waiters: Array<{ v: number; ok: (r: CheckReport) => void }> = [];
+  const sent = new Map<number, { t0: number; readPostMs: number }>();
+  const stats = { requests: 0, answers: 0, dropped: 0, last: null as LiveTiming | null };
+
+  const apply = (v: number, live: LiveState | null): CheckReport => {
+    applied = v;
+    s.live = live;
     s.verdict = decide(setup, s);
     render();
     // A gate message on screen follows the annotation: it shrinks as things get fixed and goes when nothing is left.
     if (s.gateShown && s.verdict) showGate(s.verdict.blocked ? s.verdict.missing : null);
     const r = reportOf(setup, s);
     options.onCheck?.(r);
+    for (const w of waiters.splice(0)) {
+      if (w.v <= v) w.ok(r);
+      else waiters.push(w);
+    }
     return r;
   };
+
+  /** Reads the selected annotation (null: none); `exact` serializes every region as saving does. */
+  const read = (exact: boolean) => {
+    const input = readEditor(s, store(), guideline, exact);
+    if (input) readReview(s, guideline, input, { user: userName(), userId: userId() });
+    return input;
+  };
+  const ctxOf = (input: NonNullable<ReturnType<typeof read>>) => ({ task: input.task, item: input.item, annotation: input.annotation, author: userName(), answers: input.answers });
+
+  /** The check on the page's thread, answered at once: the gate's, `check()`'s, and the live check's without a worker. */
+  const check = (exact = false): CheckReport => {
+    later.cancel();
+    const v = ++version;
+    const t0 = performance.now();
+    const input = read(exact);
+    const live = input ? inThread().check(input.result, ctxOf(input)) : null;
+    const t1 = performance.now();
+    const r = apply(v, live);
+    stats.last = { version: v, readPostMs: t1 - t0, applyMs: performance.now() - t1, latencyMs: performance.now() - t0, checkMs: live?.ms ?? 0 };
+    return r;
+  };
+
+  /** The live check: the editor read here, checked in the worker; the panel follows when the answer comes. */
+  const request = (): number => {
+    later.cancel();
+    if (client.mode === 'main-thread') {
+      check();
+      return version;
+    }
+    const v = ++version;
+    const t0 = performance.now();
+    stats.requests++;
+    const input = read(false);
+    if (!input) {
+      apply(v, null);
+      return v;
+    }
+    const { task, item, annotation, author, answers } = ctxOf(input);
+    if (!client.post(v, { result: input.result, task, item, annotation, author, answers })) return version;
+    sent.clear();
+    sent.set(v, { t0, readPostMs: performance.now() - t0 });
+    return v;
+  };
+
+  const client = new LiveClient(
+    { guideline, sha256, spacingField: options.spacingField },
+    {
+      answer(v, live) {
+        stats.answers++;
+        const at = sent.get(v);
+        sent.delete(v);
+        if (s.detached || v !== version || !at) {
+          stats.dropped++;
+          return;
+        }
+        const t1 = performance.now();
+        apply(v, live);
+        const t2 = performance.now();
+        stats.last = { version: v, readPostMs: at.readPostMs, applyMs: t2 - t1, latencyMs: t2 - at.t0, checkMs: live.ms };
+      },
+      fallback() {
+        // From now on every check runs here: the read the worker did not answer is checked again.
+        sent.clear();
+        queueMicrotask(() => {
+          if (s.detached) return;
+          warmUp(guideline, sha256);
+          if (version > applied || waiters.length > 0) check();
+          else render();
+        });
+      },
+    },
+    { disabled: options.liveCheck === 'main-thread' ? 'asked for (liveCheck: main-thread)' : null },
+  );
+  const debugLine = () =>
+    client.mode === 'worker'
+      ? 'Live check: in a Web Worker.'
+      : client.mode === 'starting'
+        ? 'Live check: starting its Web Worker.'
+        : `Live check: on the page's thread (${client.reason ?? 'no Web Worker'}).`;
   const schedule = () => {
     if (!s.detached) later.schedule();
   };
@@ -134,7 +264,7 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
     const ctrl = s.annotation && s.fields.checklist ? control(s.annotation, `${CHECKLIST_FROM_NAME_PREFIX}${itemId}`) : null;
     if (ctrl) setChoice(ctrl, CHECKLIST_YES, yes);
     else s.localAnswers = { ...s.localAnswers, [itemId]: yes };
-    check();
+    request();
   };
 
   const addOverride = (rule: Finding['rule'], label: string | null, reason: string): boolean => {
@@ -142,7 +272,7 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
     const next = recordOverride(guideline, s.overrides, { rule, label, reason, by: userName() });
     if (!next) return false;
     s.overrides = next;
-    check();
+    request();
     return true;
   };
 
@@ -150,12 +280,19 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
     const host = typeof options.panel === 'string' ? doc.querySelector<HTMLElement>(options.panel) : (options.panel ?? null);
     panel = new Panel(host, {
       selectFinding: (i) => {
-        const f = s.live?.findings[i];
-        if (!s.annotation || !s.live || !f) return;
-        selectRegions(s.annotation, regionsOfFinding(f, s.live.regions, s.live.segmentation));
-        const b = f.location?.bbox;
-        const obj = b ? zoomableObject(s.annotation) : null;
-        if (b && obj) zoomToBox(obj, [b[0], b[1], b[3], b[4]]);
+        const live = s.live;
+        const f = live?.findings[i];
+        if (!s.annotation || !live || !f) return;
+        const select = (ids: string[]) => {
+          if (s.detached || !s.annotation) return;
+          selectRegions(s.annotation, ids);
+          const b = f.location?.bbox;
+          const obj = b ? zoomableObject(s.annotation) : null;
+          if (b && obj) zoomToBox(obj, [b[0], b[1], b[3], b[4]]);
+        };
+        // The region arrays of a worker's check stay in the worker: it says which regions have pixels in the box.
+        if (live.segmentation || client.mode !== 'worker') select(regionsOfFinding(f, live.regions, live.segmentation));
+        else void client.locate(f).then((ids) => select(ids.length > 0 ? ids : regionsOfFinding(f, live.regions, null)));
       },
       answer,
       openOverride: (key) => {
@@ -169,24 +306,24 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
       },
       withdraw: (i) => {
         s.overrides = s.overrides.filter((_, k) => k !== i);
-        check();
+        request();
       },
       confirmFeedback: (key, yes) => {
         s.review.confirmed = { ...s.review.confirmed, [key]: yes };
-        check();
+        request();
       },
       reviewStage: (id) => {
         s.review.draft = { ...s.review.draft, stage: id, reasons: [] };
-        check();
+        request();
       },
       reviewVerdict: (verdict) => {
         s.review.draft = { ...s.review.draft, verdict, reasons: verdict === 'accept' ? [] : s.review.draft.reasons };
-        check();
+        request();
       },
       reviewReason: (id, on) => {
         const reasons = s.review.draft.reasons.filter((r) => r !== id);
         s.review.draft = { ...s.review.draft, reasons: on ? [...reasons, id] : reasons };
-        check();
+        request();
       },
       // Typing does not redraw the panel (the comment box keeps its caret); the next check carries it.
       reviewComment: (text) => {
@@ -256,16 +393,51 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
   cleanups.push(() => clearInterval(poll));
 
   installGate();
-  if (selectedAnnotation(store())) check();
+  if (selectedAnnotation(store())) request();
+
+  const liveCheck: LiveCheckInfo = {
+    get mode() {
+      return client.mode;
+    },
+    get reason() {
+      return client.reason;
+    },
+    get requests() {
+      return stats.requests;
+    },
+    get answers() {
+      return stats.answers;
+    },
+    get dropped() {
+      return stats.dropped;
+    },
+    get pending() {
+      return sent.size > 0;
+    },
+    get last() {
+      return stats.last;
+    },
+    hold: (on) => client.hold(on),
+  };
 
   return {
     guideline,
     check: (opts) => check(opts?.exact === true),
+    checkNow: () =>
+      new Promise<CheckReport>((ok) => {
+        if (s.detached) return ok(reportOf(setup, s));
+        const v = request();
+        if (applied >= v) ok(reportOf(setup, s));
+        else waiters.push({ v, ok });
+      }),
+    liveCheck,
     beforeSave,
     override: addOverride,
     detach() {
       s.detached = true;
       later.cancel();
+      client.destroy();
+      for (const w of waiters.splice(0)) w.ok(reportOf(setup, s));
       for (const c of cleanups.splice(0)) c();
       panel?.destroy();
       panel = null;

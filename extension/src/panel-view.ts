@@ -64,6 +64,8 @@ export interface PanelModel {
   checklist: ChecklistItemView[];
   /** Overrides recorded, in the order withdrawing refers to them. */
   overrides: Array<{ rule: RuleCode; text: string }>;
+  /** Where the live check runs (a Web Worker, or the page's thread and why). */
+  debug: string;
 }
 
 /** `rule|label`, the key of a finding for overrides. */
@@ -103,7 +105,7 @@ export function reviewViews(setup: Setup, s: SegQCState): Pick<PanelModel, 'feed
 }
 
 /** The panel for the state's last check, or null while there is none (the panel keeps what it shows). */
-export function panelView(setup: Setup, s: SegQCState, notes: string[]): PanelModel | null {
+export function panelView(setup: Setup, s: SegQCState, notes: string[], debug = ''): PanelModel | null {
   const { live, verdict } = s;
   if (!live || !verdict) return null;
   const g = setup.guideline;
@@ -145,6 +147,7 @@ export function panelView(setup: Setup, s: SegQCState, notes: string[]): PanelMo
       .filter((r) => r.visible)
       .map((r) => ({ id: r.item.id, text: ` ${r.item.prompt}${r.required ? '' : ' (optional)'}`, checked: r.answered, help: r.item.help ?? null })),
     overrides: s.overrides.map((o) => ({ rule: o.rule, text: `Overridden ${o.rule}${o.label ? ` (${o.label})` : ''}: “${o.reason}” ` })),
+    debug,
   };
 }
 

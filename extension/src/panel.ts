@@ -38,6 +38,7 @@ const CSS = `
 .segqc-panel .segqc-feedback{background:#fdecea;border:1px solid #e57373;border-radius:4px;padding:6px;margin:4px 0}
 .segqc-panel .segqc-review fieldset{border:1px solid #c9c9cf;border-radius:4px;margin:4px 0;padding:4px 6px}
 .segqc-panel .segqc-review textarea{width:100%;box-sizing:border-box}
+.segqc-panel .segqc-debug{color:#777;font-size:11px;margin:8px 0 0}
 .segqc-panel .segqc-why-not{display:block;color:#666;font-size:12px;margin:2px 0 4px 6px}
 .segqc-checklist{display:none!important}
 .segqc-floating{position:fixed;right:12px;bottom:12px;width:360px;max-height:70vh;z-index:2147483000;box-shadow:0 4px 16px rgba(0,0,0,.2)}
@@ -51,7 +52,7 @@ export class Panel {
   readonly root: HTMLElement;
   private readonly doc: Document;
   private readonly style: HTMLStyleElement;
-  private readonly parts: Record<'title' | 'notes' | 'status' | 'findings' | 'checklistHeading' | 'checklist' | 'overrides' | 'gate', HTMLElement>;
+  private readonly parts: Record<'title' | 'notes' | 'status' | 'findings' | 'checklistHeading' | 'checklist' | 'overrides' | 'gate' | 'debug', HTMLElement>;
   private readonly review: ReviewParts;
   private lastSig = '';
   private gateSig = '';
@@ -75,8 +76,9 @@ export class Panel {
     const { feedback, form: review } = this.review;
     const overrides = el(doc, 'ul', { 'data-segqc': 'overrides', 'aria-label': 'Overrides' });
     const gate = el(doc, 'div', { 'data-segqc': 'gate', class: 'segqc-gate', role: 'alert' });
-    this.root.append(title, notes, feedback, el(doc, 'h3', {}, 'Findings'), status, findings, checklistHeading, checklist, review, overrides, gate);
-    this.parts = { title, notes, status, findings, checklistHeading, checklist, overrides, gate };
+    const debug = el(doc, 'p', { 'data-segqc': 'debug', class: 'segqc-debug' });
+    this.root.append(title, notes, feedback, el(doc, 'h3', {}, 'Findings'), status, findings, checklistHeading, checklist, review, overrides, gate, debug);
+    this.parts = { title, notes, status, findings, checklistHeading, checklist, overrides, gate, debug };
     (host ?? doc.body).appendChild(this.root);
   }
 
@@ -102,6 +104,7 @@ export class Panel {
     this.parts.checklistHeading.hidden = m.review !== null;
     this.parts.checklist.hidden = m.review !== null;
     this.review.render(m.feedback, m.review);
+    this.parts.debug.textContent = neutralize(m.debug);
 
     if (draftValue) {
       const again = this.root.querySelector<HTMLInputElement>(`input[data-key="${CSS_escape(draftValue[0] ?? '')}"]`);
