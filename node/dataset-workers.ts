@@ -14,6 +14,7 @@ import { picturesConfig } from '../shared/guideline/config.js';
 import { useNodeInflate } from './inflate.js';
 import { KEPT_EXPORT_BYTES, KeptExports, exportKey, exportsRead, firstUnheld, names, testFault } from './worker-tasks.js';
 import { serveDiff, type DiffWorkerData } from './diff-workers.js';
+import { MaskRecycler } from '../shared/formats/mask-recycler.js';
 
 /** What a check worker opens by itself: the dataset directory; its config as the main thread read it, and whether to sample pictures. */
 interface CheckWorkerData {
@@ -113,6 +114,8 @@ function serveCheck(data: CheckWorkerData): void {
   const tree = fsTree(data.root);
   const ctx = data.context;
   const pictures = data.pictures ? pageCollector(picturesConfig(ctx.config), ctx.guideline) : null;
+  // The page's pictures keep masks of the items they sample; without them an item's masks die with it.
+  const masks = pictures ? undefined : new MaskRecycler();
   const kept = new KeptExports(KEPT_EXPORT_BYTES / Math.max(1, data.jobs));
   const sources = ctx.config.sources as SourceSpec[];
   const exportItems = (file: string, source: number) => kept.get(exportKey(source, file));
@@ -138,6 +141,7 @@ function serveCheck(data: CheckWorkerData): void {
           post({ kind: 'item', index: b.index, report: checked.report });
         },
         exportItems,
+        masks,
       );
     },
     () => ({ message: pictures?.keptItems() ?? null }),

@@ -141,6 +141,25 @@ describe('segqc check --jobs', () => {
     }
   });
 
+  it('without --html (masks reused from item to item): the report of a check with --html (fresh masks), on 1 and 2 threads', () => {
+    const dir = join(tmp, 'generated-reuse');
+    generated(dir);
+    const W = 48, H = 40;
+    // Masks of every size after one another in one export, and a mask that does not decode between them.
+    const sizes = [30, 4, 22, 1, 12];
+    const tasks = sizes.map((n, i) => task(200 + i, `tile_${200 + i}`, i === 2 ? 'garbage' : encodeBrushRle(square(W, H, i, i, n), W, H), i % 2 === 0));
+    writeFileSync(join(dir, 'exports', 'export_6.json'), JSON.stringify(tasks));
+    const fresh = check(dir, 1).json;
+    const voxels = (id: string) => JSON.parse(fresh).items.find((i: { id: string }) => i.id === id).annotations[0]?.labels.find((l: { label: string }) => l.label === 'Liver')?.voxels;
+    expect(['tile_200', 'tile_201', 'tile_203', 'tile_204'].map(voxels)).toEqual([30 * 30, 16, 1, 12 * 12]);
+    for (const jobs of [1, 2]) {
+      const out = mkdtempSync(join(tmp, 'out-'));
+      const r = segqc(['check', dir, '--jobs', String(jobs), '--json', join(out, 'r.json'), '--quiet']);
+      expect(r.code, r.stderr).toBe(1);
+      expect(readFileSync(join(out, 'r.json'), 'utf8'), `--jobs ${jobs}`).toBe(fresh);
+    }
+  });
+
   it('a worker that throws, or exits, fails the run with a message naming the item, and exit code 2', () => {
     const dir = join(root, 'examples', 'liver-ct');
     const thrown = segqc(['check', dir, '--jobs', '2', '--quiet'], { SEGQC_TEST_WORKER_FAULT: 'throw:ct_002' });

@@ -16,7 +16,9 @@ import { openRejections, reviewProgress, type OpenRejection } from '../review/st
 import { sizeOf, sizeUnits } from '../metrics/size.js';
 import { BRUSH_ALPHA_THRESHOLD } from '../formats/brush-rle.js';
 import { readEntry, type DatasetTree } from './tree.js';
-import { discoverItems, type DiscoverOptions, type PendingItem, type SourceSpec } from './items.js';
+import { discoverItems, type DiscoverOptions, type PendingAnnotation, type PendingItem, type SourceSpec } from './items.js';
+import type { MaskAllocator } from '../formats/labelstudio.js';
+import { MaskRecycler } from '../formats/mask-recycler.js';
 import { itemBatches, scopedTree } from './scope.js';
 import { itemInputs } from './unchanged.js';
 import { readImageGeometry } from '../formats/image-geometry.js';
@@ -119,6 +121,8 @@ export function checkPendingItem(
 export interface ItemCheckOptions {
   /** The dataset's audit sample (review stages with `items: audit` cover these items); none when absent. */
   audit?: ReadonlySet<string>;
+  /** Zeroed arrays for the item's Label Studio brush masks; new ones when absent. */
+  allocate?: MaskAllocator;
 }
 
 /** The `annotator` an attestation names, if it is an object that names one. */
@@ -155,9 +159,9 @@ function checkLoadedItem(
   for (const u of pending.unreadable) {
     findings.push(...unreadable(ctx, u.file, u.detail, { reason: u.reason ?? null }));
   }
-  const load = (p: { file: string; load(): AnnotationInput }): AnnotationInput | null => {
+  const load = (p: PendingAnnotation): AnnotationInput | null => {
     try {
-      return p.load();
+      return p.load(opts.allocate);
     } catch (e) {
       const err = asSegqcError(e);
       findings.push(...unreadable(ctx, err.file ?? p.file, `${err.detail} (${err.code})`, { reason: err.reason }));
@@ -352,9 +356,12 @@ export function checkReport(reports: ItemReport[], config: DatasetConfig, guidel
 export function checkDataset(tree: DatasetTree, config: DatasetConfig, guideline: Guideline, opts: CheckOptions): DatasetReport {
   const plan = planCheck(tree, config, guideline, opts);
   const reports: ItemReport[] = [];
+  // An item's masks die with it unless `onItem` sees them.
+  const masks = opts.onItem ? null : new MaskRecycler();
   plan.items.forEach((p, idx) => {
     let loaded: LoadedAnnotations = { annotations: [], reference: null };
-    const report = checkPendingItem(guideline, tree, p, plan.orphans.has(p.id), opts.onItem ? (l) => (loaded = l) : undefined, { audit: plan.audit });
+    const report = checkPendingItem(guideline, tree, p, plan.orphans.has(p.id), opts.onItem ? (l) => (loaded = l) : undefined, { audit: plan.audit, allocate: masks?.allocate });
+    masks?.recycle();
     reports.push(report);
     opts.onItem?.({ pending: p, loaded, report });
     opts.onProgress?.(idx + 1, plan.items.length, p.id);
@@ -381,7 +388,8 @@ export function checkBatches(plan: CheckPlan, sharedMax: number, soloMax: number
 /**
  * Checks a batch of items on a tree that lists only their files (a worker thread's share of a check): the reports are
  * those of the whole dataset's check. `each` gets every item as checked, masks included, in batch order;
- * `exportItems` gives the items of exports this thread has read already.
+ * `exportItems` gives the items of exports this thread has read already. Given `masks`, an item's masks are taken
+ * back for the next once `each` returns: `each` must then keep none.
  */
 export function checkBatch(
   tree: DatasetTree,
@@ -391,6 +399,7 @@ export function checkBatch(
   maxVoxels: number | undefined,
   each: (item: BatchItem, checked: CheckedItem) => void,
   exportItems?: DiscoverOptions['exportItems'],
+  masks?: MaskRecycler,
 ): void {
   const scoped = scopedTree(tree, batch.scope);
   const found = new Map(discoverItems(scoped, config.sources as SourceSpec[], discoveryOptions(config, guideline, maxVoxels, exportItems)).items.map((p) => [p.id, p]));
@@ -399,7 +408,8 @@ export function checkBatch(
     const pending = found.get(b.id);
     if (!pending) throw new SegqcError('internal', `item ${b.id} is not among the items of its files ${batch.scope.join(', ')}`, {}, 'internal');
     let loaded: LoadedAnnotations = { annotations: [], reference: null };
-    const report = checkPendingItem(guideline, scoped, pending, b.orphan, (l) => (loaded = l), { audit });
+    const report = checkPendingItem(guideline, scoped, pending, b.orphan, (l) => (loaded = l), { audit, allocate: masks?.allocate });
     each(b, { pending, loaded, report });
+    masks?.recycle();
   }
 }

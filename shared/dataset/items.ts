@@ -8,7 +8,7 @@ import { ATTESTATION_FROM_NAME, CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES } from
 import { readEntry, type DatasetTree, type TreeDirectory } from './tree.js';
 import { globReachesInto, globToRegExp } from './glob.js';
 import { readSegmentation } from '../formats/read.js';
-import { annotationAuthor, readLabelStudioResult, scalarText, type LabelStudioAnnotation } from '../formats/labelstudio.js';
+import { annotationAuthor, readLabelStudioResult, scalarText, type LabelStudioAnnotation, type MaskAllocator } from '../formats/labelstudio.js';
 import type { ReviewRecord } from '../review/record.js';
 import { isReviewCarrier, labelStudioMaskSha256, maskFileSha256, readLabelStudioReviews, readReviewSidecar } from '../review/reader.js';
 
@@ -18,8 +18,11 @@ export type SourceSpec = SourceConfig;
 /** An annotation not yet read: reading happens when its item is checked, so a dataset is streamed. */
 export interface PendingAnnotation {
   file: string;
-  /** Reads the segmentation; a failure becomes a `format.unreadable` finding of the item. */
-  load(): AnnotationInput;
+  /**
+   * Reads the segmentation; a failure becomes a `format.unreadable` finding of the item. `allocate` gives the zeroed
+   * arrays of Label Studio brush masks (a check reuses those of items done); new ones when absent.
+   */
+  load(allocate?: MaskAllocator): AnnotationInput;
 }
 
 /** One image and its annotations, before reading. */
@@ -214,7 +217,7 @@ export function labelStudioExportItems(file: string, read: ExportRead, src: Sour
       annotationIds.add(annId);
       const pending: PendingAnnotation = {
         file,
-        load: () => {
+        load: (allocate) => {
           if (!Array.isArray(raw.result)) {
             throw new SegqcError('format.unreadable', `annotation ${annId} has no "result" array`, { file, item: id });
           }
@@ -226,6 +229,7 @@ export function labelStudioExportItems(file: string, read: ExportRead, src: Sour
             labelValues: opts.labelValues,
             spacingField: src.spacing ?? null,
             limits: opts.limits ?? DEFAULT_LIMITS,
+            allocateBrush: allocate,
           });
           const input = labelStudioAnnotationInput(ann);
           const records = reviews.get(annId);

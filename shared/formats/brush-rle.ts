@@ -120,7 +120,7 @@ export function decodeBrushRle(rle: BrushRle, width: number, height: number, fil
   return decodeInto(rle, width, height, file, threshold, 1, bytes).mask as Uint8Array;
 }
 
-/** Decodes a brush RLE straight into a label layer: `value` where alpha ≥ `threshold`, else 0. */
+/** Decodes a brush RLE straight into a label layer: `value` where alpha ≥ `threshold`, else 0 (into a zeroed array from `allocate`, if given). */
 export function decodeBrushLayer(
   rle: BrushRle,
   width: number,
@@ -128,8 +128,9 @@ export function decodeBrushLayer(
   file: string,
   value: number,
   threshold = BRUSH_ALPHA_THRESHOLD,
+  allocate?: (length: number, maxValue: number) => Mask,
 ): { data: Uint8Array | Uint16Array | Uint32Array; any: boolean } {
-  const alloc = (n: number): Mask => (value <= 0xff ? new Uint8Array(n) : value <= 0xffff ? new Uint16Array(n) : new Uint32Array(n));
+  const alloc = allocate ? (n: number) => allocate(n, value) : (n: number): Mask => (value <= 0xff ? new Uint8Array(n) : value <= 0xffff ? new Uint16Array(n) : new Uint32Array(n));
   const { mask, any } = decodeInto(rle, width, height, file, threshold, value, alloc);
   return { data: mask, any };
 }

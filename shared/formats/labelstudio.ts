@@ -64,6 +64,8 @@ export interface ResultOptions {
   brushThreshold?: number;
   /** Zeroed mask arrays for polygons and rectangles (the editor's live check reuses dropped ones). */
   allocate?: MaskAllocator;
+  /** Zeroed mask arrays for brush regions (a dataset check reuses those of the items checked before); new ones when absent. */
+  allocateBrush?: MaskAllocator;
 }
 
 /** A zeroed mask array of `length` voxels that holds `maxValue`. */
@@ -244,8 +246,14 @@ function shapeKey(r: RegionShape): string {
   return [r.x, r.y, r.width, r.height, r.rotation].join(',');
 }
 
-function regionLayer(shape: RegionShape, w: number, h: number, lv: number, ctx: { file: string; threshold: number; allocate: MaskAllocator }): { data: MaskLayer['data']; any: boolean } {
-  if (shape.type === 'brush') return decodeBrushLayer(shape.rle, w, h, ctx.file, lv, ctx.threshold);
+function regionLayer(
+  shape: RegionShape,
+  w: number,
+  h: number,
+  lv: number,
+  ctx: { file: string; threshold: number; allocate: MaskAllocator; allocateBrush?: MaskAllocator },
+): { data: MaskLayer['data']; any: boolean } {
+  if (shape.type === 'brush') return decodeBrushLayer(shape.rle, w, h, ctx.file, lv, ctx.threshold, ctx.allocateBrush);
   const data = ctx.allocate(w * h, lv);
   const pts = shape.type === 'polygon' ? shape.points.map(([x, y]) => [(x / 100) * w, (y / 100) * h] as [number, number]) : rectanglePoints(shape, w, h);
   return { data, any: rasterizePolygon(pts, w, h, data, lv) > 0 };
@@ -336,7 +344,7 @@ export function readLabelStudioResult(result: unknown[], opts: ResultOptions): L
     let entry = opts.cache?.get(cacheId);
     if (!entry || entry.key !== key) {
       try {
-        entry = { key, ...regionLayer(shape, width, height, lv, { file, threshold, allocate: opts.allocate ?? newMask }) };
+        entry = { key, ...regionLayer(shape, width, height, lv, { file, threshold, allocate: opts.allocate ?? newMask, allocateBrush: opts.allocateBrush }) };
       } catch (e) {
         if (e instanceof SegqcError) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item });
         throw e;

@@ -43,7 +43,35 @@ export function connectedComponents(
 ): Components {
   const box = opts.bbox === undefined ? boundingBox(mask, shape) : opts.bbox;
   if (box === null) return { count: 0, sizes: [] };
-  const conn = opts.connectivity ?? (is2D({ shape }) ? 8 : 26);
+  const { rowStart, rs, re, sizes, compOf } = componentRuns(mask, shape, box, opts.connectivity);
+  const bx = box[3] - box[0] + 1, by = box[4] - box[1] + 1, bz = box[5] - box[2] + 1;
+  const rows = by * bz;
+  const out: Components = { count: sizes.length, sizes: [...sizes].sort((x, y) => y - x) };
+  if (opts.labels) {
+    const labels = new Int32Array(bx * by * bz);
+    for (let r = 0; r < rows; r++) {
+      for (let t = rowStart[r]; t < rowStart[r + 1]; t++) labels.fill(compOf[t], r * bx + rs[t], r * bx + re[t] + 1);
+    }
+    out.labels = labels;
+    out.box = box;
+  }
+  return out;
+}
+
+/** A mask's runs on its box (row r = k·by + j of the box, runs rowStart[r] .. rowStart[r + 1] - 1, inclusive [rs, re] in box i) and the component of each. */
+export interface ComponentRuns {
+  rowStart: Int32Array;
+  rs: Int32Array;
+  re: Int32Array;
+  /** Voxels per component, in order of first run. */
+  sizes: number[];
+  /** The component (1-based) of each run. */
+  compOf: Int32Array;
+}
+
+/** The runs of the voxels equal to `mask.value` within `box` (not null), with their components (default connectivity: full). */
+export function componentRuns(mask: MaskRef, shape: Vec3, box: Box, connectivity?: Connectivity): ComponentRuns {
+  const conn = connectivity ?? (is2D({ shape }) ? 8 : 26);
   const [nx, ny] = shape;
   const { data, value } = mask;
   const bx = box[3] - box[0] + 1, by = box[4] - box[1] + 1, bz = box[5] - box[2] + 1;
@@ -82,16 +110,7 @@ export function connectedComponents(
   }
   rowStart[rows] = nr;
   const { sizes, compOf } = componentsOfRuns(rowStart, rs, re, by, bz, conn);
-  const out: Components = { count: sizes.length, sizes: [...sizes].sort((x, y) => y - x) };
-  if (opts.labels) {
-    const labels = new Int32Array(bx * by * bz);
-    for (let r = 0; r < rows; r++) {
-      for (let t = rowStart[r]; t < rowStart[r + 1]; t++) labels.fill(compOf[t], r * bx + rs[t], r * bx + re[t] + 1);
-    }
-    out.labels = labels;
-    out.box = box;
-  }
-  return out;
+  return { rowStart, rs, re, sizes, compOf };
 }
 
 /**

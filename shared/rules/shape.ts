@@ -2,7 +2,7 @@
 import type { Geometry } from '../model.js';
 import { boundingBox } from '../metrics/bbox.js';
 import type { Box, MaskRef } from '../metrics/bbox.js';
-import { connectedComponents } from '../metrics/components.js';
+import { componentRuns } from '../metrics/components.js';
 import type { IncrementalComponents } from '../metrics/components-incremental.js';
 
 /** One connected component. */
@@ -25,43 +25,37 @@ export interface LabelShape {
 export function labelShape(mask: MaskRef, geometry: Geometry): LabelShape {
   const bbox = boundingBox(mask, geometry.shape);
   if (bbox === null) return { voxels: 0, bbox: null, components: [], slices: [] };
-  const cc = connectedComponents(mask, geometry.shape, { bbox, labels: true });
-  const labels = cc.labels as Int32Array;
-  const n = cc.count;
-  const sizes = new Float64Array(n + 1);
+  const { rowStart, rs, re, sizes, compOf } = componentRuns(mask, geometry.shape, bbox);
+  const n = sizes.length;
   const boxes = new Int32Array(6 * (n + 1));
   for (let c = 1; c <= n; c++) boxes.set([2 ** 30, 2 ** 30, 2 ** 30, -1, -1, -1], 6 * c);
-  const bx = bbox[3] - bbox[0] + 1;
   const by = bbox[4] - bbox[1] + 1;
   const bz = bbox[5] - bbox[2] + 1;
   const slices: number[] = [];
   let voxels = 0;
-  let t = 0;
   for (let k = 0; k < bz; k++) {
-    let inSlice = 0;
+    let inSlice = false;
     for (let j = 0; j < by; j++) {
-      for (let i = 0; i < bx; i++, t++) {
-        const c = labels[t];
-        if (c === 0) continue;
-        inSlice++;
-        sizes[c]++;
-        const o = 6 * c;
-        if (i < boxes[o]) boxes[o] = i;
+      const r = k * by + j;
+      for (let t = rowStart[r]; t < rowStart[r + 1]; t++) {
+        inSlice = true;
+        const o = 6 * compOf[t];
+        if (rs[t] < boxes[o]) boxes[o] = rs[t];
         if (j < boxes[o + 1]) boxes[o + 1] = j;
         if (k < boxes[o + 2]) boxes[o + 2] = k;
-        if (i > boxes[o + 3]) boxes[o + 3] = i;
+        if (re[t] > boxes[o + 3]) boxes[o + 3] = re[t];
         if (j > boxes[o + 4]) boxes[o + 4] = j;
         if (k > boxes[o + 5]) boxes[o + 5] = k;
       }
     }
-    if (inSlice > 0) slices.push(k + bbox[2]);
-    voxels += inSlice;
+    if (inSlice) slices.push(k + bbox[2]);
   }
+  for (const v of sizes) voxels += v;
   const components: Component[] = [];
   for (let c = 1; c <= n; c++) {
     const o = 6 * c;
     components.push({
-      voxels: sizes[c],
+      voxels: sizes[c - 1],
       bbox: [
         boxes[o] + bbox[0],
         boxes[o + 1] + bbox[1],
