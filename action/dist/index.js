@@ -44661,8 +44661,8 @@ function decodeInto(rle, width, height, file, threshold, fg, alloc) {
   }
   return { mask, any };
 }
-function decodeBrushLayer(rle, width, height, file, value2, threshold = BRUSH_ALPHA_THRESHOLD) {
-  const alloc = (n2) => value2 <= 255 ? new Uint8Array(n2) : value2 <= 65535 ? new Uint16Array(n2) : new Uint32Array(n2);
+function decodeBrushLayer(rle, width, height, file, value2, threshold = BRUSH_ALPHA_THRESHOLD, allocate) {
+  const alloc = allocate ? (n2) => allocate(n2, value2) : (n2) => value2 <= 255 ? new Uint8Array(n2) : value2 <= 65535 ? new Uint16Array(n2) : new Uint32Array(n2);
   const { mask, any } = decodeInto(rle, width, height, file, threshold, value2, alloc);
   return { data: mask, any };
 }
@@ -44839,7 +44839,7 @@ function shapeKey(r) {
   return [r.x, r.y, r.width, r.height, r.rotation].join(",");
 }
 function regionLayer(shape, w, h3, lv, ctx) {
-  if (shape.type === "brush") return decodeBrushLayer(shape.rle, w, h3, ctx.file, lv, ctx.threshold);
+  if (shape.type === "brush") return decodeBrushLayer(shape.rle, w, h3, ctx.file, lv, ctx.threshold, ctx.allocateBrush);
   const data2 = ctx.allocate(w * h3, lv);
   const pts = shape.type === "polygon" ? shape.points.map(([x2, y]) => [x2 / 100 * w, y / 100 * h3]) : rectanglePoints(shape, w, h3);
   return { data: data2, any: rasterizePolygon(pts, w, h3, data2, lv) > 0 };
@@ -44928,7 +44928,7 @@ function readLabelStudioResult(result, opts) {
     let entry = opts.cache?.get(cacheId);
     if (!entry || entry.key !== key) {
       try {
-        entry = { key, ...regionLayer(shape, width, height, lv, { file, threshold, allocate: opts.allocate ?? newMask }) };
+        entry = { key, ...regionLayer(shape, width, height, lv, { file, threshold, allocate: opts.allocate ?? newMask, allocateBrush: opts.allocateBrush }) };
       } catch (e2) {
         if (e2 instanceof SegqcError) throw new SegqcError(e2.code, `region ${rid}: ${e2.detail}`, { file, item: item2 });
         throw e2;
@@ -61484,7 +61484,7 @@ function labelStudioExportItems(file, read, src, opts) {
       annotationIds.add(annId);
       const pending = {
         file,
-        load: () => {
+        load: (allocate) => {
           if (!Array.isArray(raw.result)) {
             throw new SegqcError("format.unreadable", `annotation ${annId} has no "result" array`, { file, item: id });
           }
@@ -61495,7 +61495,8 @@ function labelStudioExportItems(file, read, src, opts) {
             author: annotationAuthor(raw),
             labelValues: opts.labelValues,
             spacingField: src.spacing ?? null,
-            limits: opts.limits ?? DEFAULT_LIMITS
+            limits: opts.limits ?? DEFAULT_LIMITS,
+            allocateBrush: allocate
           });
           const input = labelStudioAnnotationInput(ann);
           const records = reviews.get(annId);
@@ -61714,7 +61715,22 @@ function union(parent, a, b) {
 function connectedComponents(mask, shape, opts = {}) {
   const box = opts.bbox === void 0 ? boundingBox(mask, shape) : opts.bbox;
   if (box === null) return { count: 0, sizes: [] };
-  const conn = opts.connectivity ?? (is2D({ shape }) ? 8 : 26);
+  const { rowStart, rs, re, sizes, compOf } = componentRuns(mask, shape, box, opts.connectivity);
+  const bx = box[3] - box[0] + 1, by = box[4] - box[1] + 1, bz = box[5] - box[2] + 1;
+  const rows = by * bz;
+  const out = { count: sizes.length, sizes: [...sizes].sort((x2, y) => y - x2) };
+  if (opts.labels) {
+    const labels = new Int32Array(bx * by * bz);
+    for (let r = 0; r < rows; r++) {
+      for (let t = rowStart[r]; t < rowStart[r + 1]; t++) labels.fill(compOf[t], r * bx + rs[t], r * bx + re[t] + 1);
+    }
+    out.labels = labels;
+    out.box = box;
+  }
+  return out;
+}
+function componentRuns(mask, shape, box, connectivity) {
+  const conn = connectivity ?? (is2D({ shape }) ? 8 : 26);
   const [nx, ny] = shape;
   const { data: data2, value: value2 } = mask;
   const bx = box[3] - box[0] + 1, by = box[4] - box[1] + 1, bz = box[5] - box[2] + 1;
@@ -61752,16 +61768,7 @@ function connectedComponents(mask, shape, opts = {}) {
   }
   rowStart[rows] = nr;
   const { sizes, compOf } = componentsOfRuns(rowStart, rs, re, by, bz, conn);
-  const out = { count: sizes.length, sizes: [...sizes].sort((x2, y) => y - x2) };
-  if (opts.labels) {
-    const labels = new Int32Array(bx * by * bz);
-    for (let r = 0; r < rows; r++) {
-      for (let t = rowStart[r]; t < rowStart[r + 1]; t++) labels.fill(compOf[t], r * bx + rs[t], r * bx + re[t] + 1);
-    }
-    out.labels = labels;
-    out.box = box;
-  }
-  return out;
+  return { rowStart, rs, re, sizes, compOf };
 }
 function componentsOfRuns(rowStart, rs, re, by, bz, conn) {
   const nr = rowStart[by * bz];
@@ -64807,43 +64814,37 @@ var init_overlap2 = __esm({
 function labelShape(mask, geometry) {
   const bbox = boundingBox(mask, geometry.shape);
   if (bbox === null) return { voxels: 0, bbox: null, components: [], slices: [] };
-  const cc = connectedComponents(mask, geometry.shape, { bbox, labels: true });
-  const labels = cc.labels;
-  const n2 = cc.count;
-  const sizes = new Float64Array(n2 + 1);
+  const { rowStart, rs, re, sizes, compOf } = componentRuns(mask, geometry.shape, bbox);
+  const n2 = sizes.length;
   const boxes = new Int32Array(6 * (n2 + 1));
   for (let c = 1; c <= n2; c++) boxes.set([2 ** 30, 2 ** 30, 2 ** 30, -1, -1, -1], 6 * c);
-  const bx = bbox[3] - bbox[0] + 1;
   const by = bbox[4] - bbox[1] + 1;
   const bz = bbox[5] - bbox[2] + 1;
   const slices = [];
   let voxels = 0;
-  let t = 0;
   for (let k = 0; k < bz; k++) {
-    let inSlice = 0;
+    let inSlice = false;
     for (let j = 0; j < by; j++) {
-      for (let i2 = 0; i2 < bx; i2++, t++) {
-        const c = labels[t];
-        if (c === 0) continue;
-        inSlice++;
-        sizes[c]++;
-        const o = 6 * c;
-        if (i2 < boxes[o]) boxes[o] = i2;
+      const r = k * by + j;
+      for (let t = rowStart[r]; t < rowStart[r + 1]; t++) {
+        inSlice = true;
+        const o = 6 * compOf[t];
+        if (rs[t] < boxes[o]) boxes[o] = rs[t];
         if (j < boxes[o + 1]) boxes[o + 1] = j;
         if (k < boxes[o + 2]) boxes[o + 2] = k;
-        if (i2 > boxes[o + 3]) boxes[o + 3] = i2;
+        if (re[t] > boxes[o + 3]) boxes[o + 3] = re[t];
         if (j > boxes[o + 4]) boxes[o + 4] = j;
         if (k > boxes[o + 5]) boxes[o + 5] = k;
       }
     }
-    if (inSlice > 0) slices.push(k + bbox[2]);
-    voxels += inSlice;
+    if (inSlice) slices.push(k + bbox[2]);
   }
+  for (const v3 of sizes) voxels += v3;
   const components = [];
   for (let c = 1; c <= n2; c++) {
     const o = 6 * c;
     components.push({
-      voxels: sizes[c],
+      voxels: sizes[c - 1],
       bbox: [
         boxes[o] + bbox[0],
         boxes[o + 1] + bbox[1],
@@ -65198,6 +65199,48 @@ var init_status = __esm({
   }
 });
 
+// shared/formats/mask-recycler.ts
+var KEPT_BYTES, typeFor, MaskRecycler;
+var init_mask_recycler = __esm({
+  "shared/formats/mask-recycler.ts"() {
+    "use strict";
+    KEPT_BYTES = 64 * 1024 * 1024;
+    typeFor = (maxValue) => maxValue <= 255 ? Uint8Array : maxValue <= 65535 ? Uint16Array : Uint32Array;
+    MaskRecycler = class {
+      constructor(keptBytes = KEPT_BYTES) {
+        this.keptBytes = keptBytes;
+      }
+      keptBytes;
+      free = [];
+      lent = [];
+      allocate = (length2, maxValue) => {
+        const type = typeFor(maxValue);
+        const i2 = this.free.findIndex((a2) => a2.length === length2 && a2.constructor === type);
+        let a;
+        if (i2 >= 0) {
+          a = this.free[i2];
+          this.free.splice(i2, 1);
+          a.fill(0);
+        } else a = new type(length2);
+        this.lent.push(a);
+        return a;
+      };
+      /** Takes back every array handed out since the last call (within the byte budget, the latest first). */
+      recycle() {
+        const all = [...this.lent.reverse(), ...this.free];
+        this.lent = [];
+        this.free = [];
+        let bytes = 0;
+        for (const a of all) {
+          if (bytes + a.byteLength > this.keptBytes) continue;
+          bytes += a.byteLength;
+          this.free.push(a);
+        }
+      }
+    };
+  }
+});
+
 // shared/dataset/scope.ts
 function scopedTree(tree, paths) {
   const wanted = new Set(paths);
@@ -65498,7 +65541,7 @@ function checkLoadedItem(guideline, tree, pending, orphan, onLoaded, opts) {
   }
   const load = (p) => {
     try {
-      return p.load();
+      return p.load(opts.allocate);
     } catch (e2) {
       const err2 = asSegqcError(e2);
       findings.push(...unreadable(ctx, err2.file ?? p.file, `${err2.detail} (${err2.code})`, { reason: err2.reason }));
@@ -65655,7 +65698,7 @@ function checkBatches(plan, sharedMax, soloMax) {
     scope: [...new Set(idx.flatMap((i2) => itemInputs(plan.items[i2])))]
   }));
 }
-function checkBatch(tree, config, guideline, batch, maxVoxels, each, exportItems) {
+function checkBatch(tree, config, guideline, batch, maxVoxels, each, exportItems, masks) {
   const scoped = scopedTree(tree, batch.scope);
   const found = new Map(discoverItems(scoped, config.sources, discoveryOptions(config, guideline, maxVoxels, exportItems)).items.map((p) => [p.id, p]));
   const audit = new Set(batch.items.filter((b) => b.audit).map((b) => b.id));
@@ -65663,8 +65706,9 @@ function checkBatch(tree, config, guideline, batch, maxVoxels, each, exportItems
     const pending = found.get(b.id);
     if (!pending) throw new SegqcError("internal", `item ${b.id} is not among the items of its files ${batch.scope.join(", ")}`, {}, "internal");
     let loaded = { annotations: [], reference: null };
-    const report = checkPendingItem(guideline, scoped, pending, b.orphan, (l) => loaded = l, { audit });
+    const report = checkPendingItem(guideline, scoped, pending, b.orphan, (l) => loaded = l, { audit, allocate: masks?.allocate });
     each(b, { pending, loaded, report });
+    masks?.recycle();
   }
 }
 var attestedBy, datasetAudit;
@@ -65684,6 +65728,7 @@ var init_check = __esm({
     init_brush_rle();
     init_tree();
     init_items();
+    init_mask_recycler();
     init_scope();
     init_unchanged();
     init_image_geometry();
@@ -68742,6 +68787,7 @@ function serveCheck(data2) {
   const tree = fsTree(data2.root);
   const ctx = data2.context;
   const pictures = data2.pictures ? pageCollector(picturesConfig(ctx.config), ctx.guideline) : null;
+  const masks = pictures ? void 0 : new MaskRecycler();
   const kept = new KeptExports(KEPT_EXPORT_BYTES / Math.max(1, data2.jobs));
   const sources = ctx.config.sources;
   const exportItems = (file, source) => kept.get(exportKey(source, file));
@@ -68766,7 +68812,8 @@ function serveCheck(data2) {
           pictures?.addCheckItem({ ...checked, tree });
           post({ kind: "item", index: b.index, report: checked.report });
         },
-        exportItems
+        exportItems,
+        masks
       );
     },
     () => ({ message: pictures?.keptItems() ?? null })
@@ -68793,6 +68840,7 @@ var init_dataset_workers = __esm({
     init_inflate();
     init_worker_tasks();
     init_diff_workers();
+    init_mask_recycler();
   }
 });
 
