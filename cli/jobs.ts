@@ -9,7 +9,8 @@ export interface RunOptions {
 /** `segqc check`'s `--jobs`: with N > 1 the items are checked on N worker threads, this thread plans and gathers. */
 export const checkJobsHelp = '  --jobs N                 check items on N worker threads while this one plans and gathers the reports (default: the number of cores; 1: this thread only)\n';
 
-export const jobsHelp = '  --jobs N                 check items on N threads, this one and N-1 worker threads (default: the number of cores; 1: this thread only)\n';
+/** `segqc diff`'s `--jobs`: as for check, N worker threads diff the items while this thread plans and gathers them. */
+export const jobsHelp = '  --jobs N                 check items on N worker threads while this one plans and gathers the results (default: the number of cores; 1: no worker thread, this one checks them)\n';
 
 /** The worker threads a command asks for: `--jobs`, else the number of cores. */
 export const jobsFromFlags = (flags: Record<string, string | boolean | undefined>): number => (flags.jobs !== undefined ? parseJobs(String(flags.jobs)) : defaultJobs());

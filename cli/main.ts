@@ -2,7 +2,7 @@
 import { isSegqcError } from '../shared/errors.js';
 import { VERSION } from '../node/version.js';
 import { neutralize } from '../shared/report/escape.js';
-import { workerRole } from '../node/worker-pool.js';
+import { testWorkerLog, workerRole } from '../node/worker-pool.js';
 
 const help = `segqc ${VERSION} — guidelines-as-code quality control for medical image segmentation
 
@@ -104,6 +104,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 const role = workerRole();
+if (role) testWorkerLog(role);
 if (role?.segqcWorker === 'history') (await import('../node/history-workers.js')).serveHistoryWorker();
 else if (role) (await import('../node/dataset-workers.js')).serveDatasetWorker(role);
 else {

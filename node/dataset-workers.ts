@@ -150,10 +150,8 @@ function serveCheck(data: CheckWorkerData): void {
 
 /** Serves the work of a segqc worker thread (called by the bundle's entry when `workerRole()` gives a role). */
 export function serveDatasetWorker(role: WorkerRole): void {
-  if (role.segqcWorker === 'check') {
-    testFault('(start)');
-    withRoleData(role, (data) => serveCheck(data as CheckWorkerData));
-  }
-  else if (role.segqcWorker === 'diff') serveDiff(role.data as DiffWorkerData);
+  testFault('(start)');
+  if (role.segqcWorker === 'check') withRoleData(role, (data) => serveCheck(data as CheckWorkerData));
+  else if (role.segqcWorker === 'diff') withRoleData(role, (data) => serveDiff(data as DiffWorkerData));
   else throw new Error(`unknown segqc worker "${role.segqcWorker}"`);
 }

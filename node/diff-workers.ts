@@ -1,8 +1,7 @@
 /** Pull-request diffs on worker threads: batches of items diffed where their exports are read, the analysis in the plan's order. */
 import { createHash } from 'node:crypto';
-import type { MessagePort } from 'node:worker_threads';
 import { fsTree } from './fs-tree.js';
-import { runPool, serveWorker } from './worker-pool.js';
+import { runPool, serveWorker, type StartedWorkers } from './worker-pool.js';
 import { SegqcError } from '../shared/errors.js';
 import { discoveryOptions } from '../shared/dataset/check.js';
 import { labelStudioExportItems, readLabelStudioExport, type SourceSpec } from '../shared/dataset/items.js';
@@ -67,6 +66,22 @@ function sideExportKey(side: Side, tree: DatasetTree, source: number, file: stri
 const digests = (texts: Map<string, string> | null): Array<[string, string]> | null =>
   texts && [...texts].map(([id, text]) => [id, createHash('sha256').update(text).digest('hex')]);
 
+/**
+ * The scans largest first, each given to the worker with the least to read so far: an edited export (both sides) is
+ * read by one worker and diffed there, so spreading them spreads the items the pull request changed.
+ */
+function spreadScans(scans: DiffScan[], jobs: number, prefer: Map<DiffTask, number>): DiffScan[] {
+  const weight = (s: DiffScan) => 2 * s.sides.length + (s.digest ? 1 : 0);
+  const sorted = [...scans].sort((a, b) => weight(b) - weight(a));
+  const load = new Array<number>(Math.max(1, jobs)).fill(0);
+  for (const s of sorted) {
+    const w = load.indexOf(Math.min(...load));
+    load[w] += weight(s);
+    prefer.set(s, w);
+  }
+  return sorted;
+}
+
 /** Options of a pull request's analysis on worker threads. */
 export interface ParallelDiffOptions {
   jobs: number;
@@ -75,13 +90,16 @@ export interface ParallelDiffOptions {
   sources: { base: TreeSource; head: TreeSource };
   /** Collects the pictures of the review page (workers sample them; `input.onItem` is not called). */
   pictures?: PictureCollector | null;
+  /** Worker threads started ahead (role `diff`), loading while this thread read the config and the changed files. */
+  started?: StartedWorkers;
 }
 
 /**
  * Analyses a pull request on `jobs` worker threads: the same analysis, in the same order, as `analyzePullRequest`. The
  * workers read the Label Studio exports of both sides (each once) and send back what the plan needs; each item is
- * then diffed by the worker holding its exports, when it is free. A pull request that edits the guideline is planned
- * on this thread (the guideline change checks every item here).
+ * then diffed by the worker holding its exports, when it is free. This thread diffs no item: it plans, hands out the
+ * batches and gathers the results. A pull request that edits the guideline is planned on this thread (the guideline
+ * change checks every item here).
  */
 export async function analyzePullRequestInWorkers(input: PullRequestInput, opts: ParallelDiffOptions): Promise<PullRequestAnalysis> {
   let plan: PullRequestPlan | null = null;
@@ -138,7 +156,7 @@ export async function analyzePullRequestInWorkers(input: PullRequestInput, opts:
     script: opts.script,
     jobs: opts.jobs,
     role: { segqcWorker: 'diff', data },
-    local: (port) => serveDiff(data, port),
+    started: opts.started,
     tasks: () => {
       if (guidelineEdited) return makePlan();
       const edited = new Set(input.changed.filter((c) => c.status === 'M').map((c) => c.path));
@@ -157,7 +175,7 @@ export async function analyzePullRequestInWorkers(input: PullRequestInput, opts:
           scans.set(at, scan);
         }
       }
-      return scans.size > 0 ? [...scans.values()] : makePlan(known());
+      return scans.size > 0 ? spreadScans([...scans.values()], opts.jobs, prefer) : makePlan(known());
     },
     more: () => (plan ? (drawing ? [] : draw()) : makePlan(known())),
     affinity: (t) => prefer.get(t) ?? null,
@@ -218,8 +236,8 @@ function openSources(sources: Record<Side, TreeSource>): { trees: Record<Side, D
   };
 }
 
-/** Serves a pull request's scans, diffs and drawings in a worker thread (or, given `local`, in this one). */
-export function serveDiff(data: DiffWorkerData, local?: MessagePort): void {
+/** Serves a pull request's scans, diffs and drawings in a worker thread. */
+export function serveDiff(data: DiffWorkerData): void {
   useNodeInflate();
   const { trees, load, close } = openSources(data);
   // Exports this worker holds parsed, by side: their files are not read again.
@@ -268,7 +286,6 @@ export function serveDiff(data: DiffWorkerData, local?: MessagePort): void {
       );
     },
     () => ({ message: pictures?.keptItems() ?? null }),
-    local,
     close,
   );
 }

@@ -76,10 +76,9 @@ export interface Judge {
 const describe = (t: JudgeTask) => `${t.ids.length <= 3 ? t.ids.join(', ') : `${t.ids[0]} … ${t.ids[t.ids.length - 1]} (${t.ids.length} items)`} at commit ${t.commit.sha.slice(0, 7)}`;
 
 /**
- * Judges batches in this thread (`jobs` 1, or no worker script), else on `jobs` - 1 worker threads, as `--jobs` means
- * for the other dataset commands (this thread walks the history meanwhile). The first
- * `inThread` items are judged here all the same: a worker costs its start and its own guideline schemas, more than a
- * run after one more commit judges.
+ * Judges batches in this thread (`jobs` 1, or no worker script), else on `jobs` worker threads, as `--jobs` means for
+ * the other dataset commands (this thread walks the history meanwhile). The first `inThread` items are judged here all
+ * the same: a worker costs its start and its own guideline schemas, more than a run after one more commit judges.
  */
 export function historyJudge(opts: { jobs: number; script?: URL | null; contexts: Map<string, DatasetContext>; inThread?: number }): Judge {
   const script = opts.script;
@@ -96,7 +95,7 @@ export function historyJudge(opts: { jobs: number; script?: URL | null; contexts
       }
       feed ??= startPool<JudgeTask, JudgeResult>({
         script,
-        jobs: opts.jobs - 1,
+        jobs: opts.jobs,
         role: { segqcWorker: 'history', data: null },
         describe,
         onMessage: (m, t) => {

@@ -4,7 +4,8 @@
  * naming the task, never a hang. Workers run the bundle that started them (`script`), which hands them to
  * `serveWorker` when `workerRole()` says it is one.
  */
-import { MessageChannel, Worker, isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { Worker, isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
+import { appendFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { SegqcError } from '../shared/errors.js';
 
@@ -20,6 +21,12 @@ export function workerRole(): WorkerRole | null {
   if (isMainThread) return null;
   const d = workerData as Partial<WorkerRole> | null;
   return d && typeof d.segqcWorker === 'string' ? (d as WorkerRole) : null;
+}
+
+/** A test hook: with `SEGQC_TEST_WORKER_LOG=FILE` each segqc worker thread appends its role and thread id to FILE as it starts. */
+export function testWorkerLog(role: WorkerRole): void {
+  const file = process.env.SEGQC_TEST_WORKER_LOG;
+  if (file) appendFileSync(file, `${role.segqcWorker} ${threadId}\n`);
 }
 
 /** The number of cores Node may use (the default of `--jobs`). */
@@ -78,13 +85,6 @@ type FromWorker =
   | { type: 'failed'; id: number | null; detail: string }
   | { type: 'stopped'; id: number | null; code: number };
 
-/** Thrown by a task served in the main thread where a worker thread would exit with `code` (a test's fault). */
-export class WorkerExit extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
-
 /** A pool's work: the tasks, in the order they are handed out, and where the workers' messages go. */
 export interface PoolOptions<Task, Message, Final> {
   /** The entry file workers run: the bundle itself (its `import.meta.url`). */
@@ -109,43 +109,14 @@ export interface PoolOptions<Task, Message, Final> {
    * task that is its own or anyone's, else the last task left (the smallest, when tasks come largest first).
    */
   affinity?: (task: Task) => number | null;
-  /**
-   * Serves tasks in this thread on `port`, as a worker thread serves them (`serveWorker` with that port): this thread
-   * is then worker 0, and `jobs - 1` worker threads start.
-   */
-  local?: (port: MessagePort) => void;
   /** Worker threads started ahead (with this `role`'s name): the pool sends them the role's data, and starts more if it needs them. */
   started?: StartedWorkers;
-}
-
-/** What the pool talks to: a worker thread, or the port this thread serves tasks on. */
-interface Endpoint {
-  postMessage(m: ToWorker): void;
-  on(event: 'message', f: (m: FromWorker) => void): void;
-  on(event: 'error', f: (e: unknown) => void): void;
-  on(event: 'exit', f: (code: number) => void): void;
-  terminate(): unknown;
-}
-
-function localEndpoint(serve: (port: MessagePort) => void): Endpoint {
-  const { port1, port2 } = new MessageChannel();
-  serve(port2);
-  return {
-    postMessage: (m) => port1.postMessage(m),
-    on: ((event: string, f: (m: FromWorker) => void) => {
-      if (event === 'message') port1.on('message', f);
-    }) as Endpoint['on'],
-    terminate: () => {
-      port1.close();
-      port2.close();
-    },
-  };
 }
 
 /** Runs tasks on `jobs` worker threads; rejects with an `internal` error naming the task when a worker fails. */
 export function runPool<Task, Message, Final = unknown>(opts: PoolOptions<Task, Message, Final>): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const workers: Array<{ worker: Endpoint; give: () => void; idle: () => boolean; finish: () => void }> = [];
+    const workers: Array<{ worker: Worker; give: () => void; idle: () => boolean; finish: () => void }> = [];
     const tasks: Task[] = [];
     const taken: boolean[] = [];
     let left = 0;
@@ -194,15 +165,14 @@ export function runPool<Task, Message, Final = unknown>(opts: PoolOptions<Task, 
       } else for (const w of workers) w.finish();
     };
     const start = (index: number) => {
-      const local = index === 0 && opts.local !== undefined;
-      const early = local ? undefined : opts.started?.take();
+      const early = opts.started?.take();
       if (early) {
         early.worker.ref();
         early.worker.postMessage({ type: 'data', data: opts.role.data } satisfies ToWorker);
       }
-      const w: Endpoint = local ? localEndpoint(opts.local!) : (early?.worker ?? new Worker(opts.script, workerOptions(opts.role)));
-      // A worker thread holds a second task while it runs one, so it never waits for this thread; this thread, one.
-      const depth = local ? 1 : 2;
+      const w = early?.worker ?? new Worker(opts.script, workerOptions(opts.role));
+      // A worker thread holds a second task while it runs one, so it never waits for this thread.
+      const depth = 2;
       const held: number[] = [];
       let given = false;
       let done = false;
@@ -266,17 +236,15 @@ export function runPool<Task, Message, Final = unknown>(opts: PoolOptions<Task, 
 /**
  * Serves tasks in a worker thread: `handle` runs each (one at a time, in the order given: a handler may be async),
  * posting messages with `post` (typed arrays may be transferred); `finish` gives the worker's last message when the
- * main thread has no task left. A task that throws or rejects fails the pool, naming the task. Given `local` (the port
- * of a pool's `local` option), it serves them in this thread. `dispose` runs once when the port closes (the pool is
- * over, or failed): what the handlers hold open (a git process) ends there.
+ * main thread has no task left. A task that throws or rejects fails the pool, naming the task. `dispose` runs once
+ * when the port closes (the pool is over, or failed): what the handlers hold open (a git process) ends there.
  */
 export function serveWorker<Task, Message, Final>(
   handle: (task: Task, post: (message: Message, transfer?: ArrayBuffer[]) => void) => void | Promise<void>,
   finish: () => { message: Final; transfer?: ArrayBuffer[] } = () => ({ message: null as Final }),
-  local?: MessagePort,
   dispose?: () => void,
 ): void {
-  const port = local ?? parentPort;
+  const port = parentPort;
   if (!port) throw new Error('serveWorker runs in a worker thread');
   let open = true;
   const end = () => {
@@ -300,7 +268,7 @@ export function serveWorker<Task, Message, Final>(
     queue = queue.then(() =>
       serve(m).catch((e) => {
         const id = m.type === 'task' ? m.id : null;
-        port.postMessage((e instanceof WorkerExit ? { type: 'stopped', id, code: e.code } : { type: 'failed', id, detail: (e as Error)?.message ?? String(e) }) satisfies FromWorker);
+        port.postMessage({ type: 'failed', id, detail: (e as Error)?.message ?? String(e) } satisfies FromWorker);
       }),
     );
   });

@@ -1,20 +1,15 @@
 /** What the check and diff workers share: the exports they keep parsed, the order of their batches, the test fault hook. */
-import { isMainThread } from 'node:worker_threads';
-import { WorkerExit } from './worker-pool.js';
 import type { DiscoverOptions, PendingItem } from '../shared/dataset/items.js';
 
 /**
  * A test hook: `SEGQC_TEST_WORKER_FAULT=throw:ID` (or `exit:ID`) makes the worker checking item ID, or reading export ID
- * (its path), fail that way; ID `(start)`: a check worker as it starts, before its data.
+ * (its path), fail that way; ID `(start)`: a check or diff worker as it starts, before its data.
  */
 export function testFault(id: string): void {
   const fault = process.env.SEGQC_TEST_WORKER_FAULT;
   if (!fault) return;
   if (fault === `throw:${id}`) throw new Error(`test fault while checking ${id}`);
-  if (fault === `exit:${id}`) {
-    if (isMainThread) throw new WorkerExit(70);
-    process.exit(70);
-  }
+  if (fault === `exit:${id}`) process.exit(70);
 }
 
 /** Names a batch's items in an error message. */

@@ -38,6 +38,8 @@ export interface RunOptions {
   scratch?: string;
   /** The action bundle to run; this checkout's `action/dist/index.js` when absent. */
   action?: string;
+  /** Environment variables beyond the runner's (test hooks). */
+  env?: Record<string, string>;
 }
 
 /** Parses `name<<delimiter` blocks of a GITHUB_OUTPUT file. */
@@ -87,6 +89,7 @@ export async function runAction(o: RunOptions): Promise<ActionRun> {
     GIT_CEILING_DIRECTORIES: o.scratch ?? tmpdir(),
   };
   for (const [k, v] of Object.entries(inputs)) env[inputEnvName(k)] = v;
+  Object.assign(env, o.env);
   const child = spawn(process.execPath, [o.action ?? ACTION], { cwd: o.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '', stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

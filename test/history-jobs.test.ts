@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { encodeNifti } from '../shared/formats/nifti-write.js';
@@ -181,6 +181,21 @@ describe('segqc history --jobs', () => {
       expect(r.signal, how).toBeNull();
       expect(r.status, how).toBe(2);
       expect(r.stderr, how).toMatch(/a worker thread (failed|stopped \(exit code 70\)) while checking case_\d+ … case_\d+ \(\d+ items\) at commit [0-9a-f]{7}/);
+    }
+  });
+
+  it('--jobs N judges on N worker threads, --jobs 1 on none', () => {
+    for (const jobs of [1, 2, 3]) {
+      const log = join(mkdtempSync(join(tmp, 'log-')), 'workers');
+      const r = spawnSync(process.execPath, [join(root, 'bin/segqc.js'), 'history', dir, '--no-cache', '--quiet', '--jobs', String(jobs)], {
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, SEGQC_TEST_WORKER_LOG: log },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const lines = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
+      expect(new Set(lines).size, 'one line per thread').toBe(lines.length);
+      expect(lines.map((l) => l.split(' ')[0]), `--jobs ${jobs}`).toEqual(new Array(jobs === 1 ? 0 : jobs).fill('history'));
     }
   });
 

@@ -1,7 +1,7 @@
 /** `--jobs N`: worker threads give the same reports, byte for byte and in the same order, as checking in one thread. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNifti } from '../shared/formats/nifti-write.js';
@@ -17,6 +17,14 @@ let tmp: string;
 function segqc(args: string[], env: Record<string, string> = {}, cwd = root) {
   const r = spawnSync(process.execPath, [join(root, 'bin/segqc.js'), ...args], { cwd, encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
+}
+
+/** The roles of the worker threads a run started, one per thread, as each logged itself (`SEGQC_TEST_WORKER_LOG`). */
+function workersIn(log: string): string[] {
+  if (!existsSync(log)) return [];
+  const lines = readFileSync(log, 'utf8').trim().split('\n');
+  expect(new Set(lines).size, 'one line per thread').toBe(lines.length);
+  return lines.map((l) => l.split(' ')[0]);
 }
 
 /** The JSON report of `segqc check` with `--jobs N`, as written, and the review page. */
@@ -208,6 +216,14 @@ describe('segqc check --jobs', () => {
     expect(died.stderr).toMatch(/^segqc check: error \[internal\] a worker thread stopped \(exit code 70\) (before its first task|while checking exports\/export_\d\.json)\n$/);
   });
 
+  it('--jobs N starts N worker threads, --jobs 1 none', () => {
+    for (const jobs of [1, 2, 3]) {
+      const log = join(mkdtempSync(join(tmp, 'log-')), 'workers');
+      check(join(root, 'examples', 'liver-ct'), jobs, { SEGQC_TEST_WORKER_LOG: log });
+      expect(workersIn(log), `--jobs ${jobs}`).toEqual(new Array(jobs === 1 ? 0 : jobs).fill('check'));
+    }
+  });
+
   it('--jobs takes a positive integer', () => {
     for (const bad of ['0', '-1', 'two', '1.5']) {
       const r = segqc(['check', join(root, 'examples', 'liver-ct'), '--jobs', bad]);
@@ -346,6 +362,31 @@ describe('segqc diff --jobs', () => {
     const r = segqc(['diff', '--base', 'main', '--head', 'pr', '--jobs', '2', '--quiet', repo], { PATH: `${bin}:${process.env.PATH}` }, repo);
     expect([r.code, r.signal]).toEqual([2, null]);
     expect(r.stderr).toBe(`segqc diff: error [internal] a worker thread failed while checking ct_002: git cat-file failed: fatal: test failure reading ${bad}\n`);
+  });
+
+  it('--jobs N starts N worker threads (segqc diff and the Action), --jobs 1 none; a worker that dies as it starts fails the diff', async () => {
+    for (const jobs of [1, 2, 3]) {
+      const log = join(mkdtempSync(join(tmp, 'log-')), 'workers');
+      const r = segqc(['diff', '--base', 'main', '--head', 'pr', '--jobs', String(jobs), '--quiet', repo], { SEGQC_TEST_WORKER_LOG: log }, repo);
+      expect([0, 1], r.stderr).toContain(r.code);
+      expect(workersIn(log), `--jobs ${jobs}`).toEqual(new Array(jobs === 1 ? 0 : jobs).fill('diff'));
+    }
+    const sha = (ref: string) => git('rev-parse', ref).trim();
+    for (const jobs of [1, 2]) {
+      const log = join(mkdtempSync(join(tmp, 'log-')), 'workers');
+      const fake = new FakeGitHub();
+      await fake.start();
+      try {
+        const r = await runAction({ workspace: repo, event: pullRequestEvent(7, sha('main'), sha('pr')), apiUrl: fake.url, inputs: { jobs: String(jobs) }, scratch: tmp, env: { SEGQC_TEST_WORKER_LOG: log } });
+        expect(r.code, r.stdout + r.stderr).toBe(1);
+      } finally {
+        await fake.stop();
+      }
+      expect(workersIn(log), `jobs: ${jobs}`).toEqual(new Array(jobs === 1 ? 0 : jobs).fill('diff'));
+    }
+    const died = segqc(['diff', '--base', 'main', '--head', 'pr', '--jobs', '2', '--quiet', repo], { SEGQC_TEST_WORKER_FAULT: 'exit:(start)' }, repo);
+    expect([died.code, died.signal]).toEqual([2, null]);
+    expect(died.stderr).toMatch(/^segqc diff: error \[internal\] a worker thread stopped \(exit code 70\) (before its first task|while checking exports\/export_\d\.json)\n$/);
   });
 
   it('a worker that throws fails the diff with exit code 2 and a message naming the item', () => {

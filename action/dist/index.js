@@ -19342,12 +19342,18 @@ var init_shard = __esm({
 });
 
 // node/worker-pool.ts
-import { MessageChannel, Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+import { Worker, isMainThread, parentPort, threadId, workerData } from "node:worker_threads";
+import { appendFileSync as appendFileSync2 } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 function workerRole() {
   if (isMainThread) return null;
   const d = workerData;
   return d && typeof d.segqcWorker === "string" ? d : null;
+}
+function testWorkerLog(role2) {
+  const file = process.env.SEGQC_TEST_WORKER_LOG;
+  if (file) appendFileSync2(file, `${role2.segqcWorker} ${threadId}
+`);
 }
 function parseJobs(text, what = "--jobs") {
   const n2 = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
@@ -19361,20 +19367,6 @@ function withRoleData(role2, serve) {
     if (m.type !== "data") throw new Error(`a worker started ahead of its work got "${m.type}" before its data`);
     serve(m.data);
   });
-}
-function localEndpoint(serve) {
-  const { port1, port2 } = new MessageChannel();
-  serve(port2);
-  return {
-    postMessage: (m) => port1.postMessage(m),
-    on: ((event, f) => {
-      if (event === "message") port1.on("message", f);
-    }),
-    terminate: () => {
-      port1.close();
-      port2.close();
-    }
-  };
 }
 function runPool(opts) {
   return new Promise((resolve4, reject) => {
@@ -19425,14 +19417,13 @@ function runPool(opts) {
       } else for (const w of workers) w.finish();
     };
     const start = (index) => {
-      const local = index === 0 && opts.local !== void 0;
-      const early = local ? void 0 : opts.started?.take();
+      const early = opts.started?.take();
       if (early) {
         early.worker.ref();
         early.worker.postMessage({ type: "data", data: opts.role.data });
       }
-      const w = local ? localEndpoint(opts.local) : early?.worker ?? new Worker(opts.script, workerOptions(opts.role));
-      const depth = local ? 1 : 2;
+      const w = early?.worker ?? new Worker(opts.script, workerOptions(opts.role));
+      const depth = 2;
       const held = [];
       let given = false;
       let done = false;
@@ -19492,8 +19483,8 @@ function runPool(opts) {
     for (const w of workers) w.give();
   });
 }
-function serveWorker(handle, finish = () => ({ message: null }), local, dispose) {
-  const port = local ?? parentPort;
+function serveWorker(handle, finish = () => ({ message: null }), dispose) {
+  const port = parentPort;
   if (!port) throw new Error("serveWorker runs in a worker thread");
   let open2 = true;
   const end = () => {
@@ -19516,7 +19507,7 @@ function serveWorker(handle, finish = () => ({ message: null }), local, dispose)
     queue = queue.then(
       () => serve(m).catch((e2) => {
         const id = m.type === "task" ? m.id : null;
-        port.postMessage(e2 instanceof WorkerExit ? { type: "stopped", id, code: e2.code } : { type: "failed", id, detail: e2?.message ?? String(e2) });
+        port.postMessage({ type: "failed", id, detail: e2?.message ?? String(e2) });
       })
     );
   });
@@ -19610,19 +19601,28 @@ function startPool(opts) {
     }
   };
 }
-var defaultJobs, workerOptions, WorkerExit;
+var defaultJobs, workerOptions, StartedWorkers;
 var init_worker_pool = __esm({
   "node/worker-pool.ts"() {
     "use strict";
     init_errors();
     defaultJobs = () => (typeof availableParallelism === "function" ? availableParallelism() : cpus().length) || 1;
     workerOptions = (role2) => ({ workerData: role2, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
-    WorkerExit = class extends Error {
-      constructor(code) {
-        super(`exit ${code}`);
-        this.code = code;
+    StartedWorkers = class {
+      waiting;
+      constructor(script, segqcWorker, jobs) {
+        this.waiting = Array.from({ length: Math.max(1, jobs) }, () => {
+          const w = { worker: new Worker(script, workerOptions({ segqcWorker, data: void 0, later: true })), error: null, exit: null };
+          w.worker.unref();
+          w.worker.on("error", (e2) => w.error ??= e2);
+          w.worker.on("exit", (code) => w.exit ??= code);
+          return w;
+        });
       }
-      code;
+      /** A worker for the pool, with what befell it meanwhile; none left: undefined. */
+      take() {
+        return this.waiting.shift();
+      }
     };
   }
 });
@@ -68466,15 +68466,11 @@ var init_inflate = __esm({
 });
 
 // node/worker-tasks.ts
-import { isMainThread as isMainThread2 } from "node:worker_threads";
 function testFault(id) {
   const fault = process.env.SEGQC_TEST_WORKER_FAULT;
   if (!fault) return;
   if (fault === `throw:${id}`) throw new Error(`test fault while checking ${id}`);
-  if (fault === `exit:${id}`) {
-    if (isMainThread2) throw new WorkerExit(70);
-    process.exit(70);
-  }
+  if (fault === `exit:${id}`) process.exit(70);
 }
 function exportsRead(discoverOn) {
   const out = [];
@@ -68488,7 +68484,6 @@ var names, KEPT_EXPORT_BYTES, KeptExports, firstUnheld, exportKey;
 var init_worker_tasks = __esm({
   "node/worker-tasks.ts"() {
     "use strict";
-    init_worker_pool();
     names = (items3) => items3.length <= 3 ? items3.map((i2) => i2.id).join(", ") : `${items3[0].id} \u2026 ${items3[items3.length - 1].id} (${items3.length} items)`;
     KEPT_EXPORT_BYTES = 512 * 1024 * 1024;
     KeptExports = class {
@@ -68518,6 +68513,17 @@ import { createHash } from "node:crypto";
 function sideExportKey(side, tree, source, file) {
   const id = tree.objectId?.(file) ?? null;
   return id ? `${source}\0${file}\0${id}` : `${source}\0${side}\0${file}`;
+}
+function spreadScans(scans, jobs, prefer) {
+  const weight = (s) => 2 * s.sides.length + (s.digest ? 1 : 0);
+  const sorted = [...scans].sort((a, b) => weight(b) - weight(a));
+  const load = new Array(Math.max(1, jobs)).fill(0);
+  for (const s of sorted) {
+    const w = load.indexOf(Math.min(...load));
+    load[w] += weight(s);
+    prefer.set(s, w);
+  }
+  return sorted;
 }
 async function analyzePullRequestInWorkers(input, opts) {
   let plan = null;
@@ -68570,7 +68576,7 @@ async function analyzePullRequestInWorkers(input, opts) {
     script: opts.script,
     jobs: opts.jobs,
     role: { segqcWorker: "diff", data: data2 },
-    local: (port) => serveDiff(data2, port),
+    started: opts.started,
     tasks: () => {
       if (guidelineEdited) return makePlan();
       const edited = new Set(input.changed.filter((c) => c.status === "M").map((c) => c.path));
@@ -68588,7 +68594,7 @@ async function analyzePullRequestInWorkers(input, opts) {
           scans.set(at, scan);
         }
       }
-      return scans.size > 0 ? [...scans.values()] : makePlan(known());
+      return scans.size > 0 ? spreadScans([...scans.values()], opts.jobs, prefer) : makePlan(known());
     },
     more: () => plan ? drawing ? [] : draw() : makePlan(known()),
     affinity: (t) => prefer.get(t) ?? null,
@@ -68642,7 +68648,7 @@ function openSources(sources) {
     close: () => repos.forEach((r) => r.stream.close())
   };
 }
-function serveDiff(data2, local) {
+function serveDiff(data2) {
   useNodeInflate();
   const { trees: trees2, load, close: close2 } = openSources(data2);
   const held = { base: /* @__PURE__ */ new Set(), head: /* @__PURE__ */ new Set() };
@@ -68690,7 +68696,6 @@ function serveDiff(data2, local) {
       );
     },
     () => ({ message: pictures?.keptItems() ?? null }),
-    local,
     close2
   );
 }
@@ -68820,10 +68825,9 @@ function serveCheck(data2) {
   );
 }
 function serveDatasetWorker(role2) {
-  if (role2.segqcWorker === "check") {
-    testFault("(start)");
-    withRoleData(role2, (data2) => serveCheck(data2));
-  } else if (role2.segqcWorker === "diff") serveDiff(role2.data);
+  testFault("(start)");
+  if (role2.segqcWorker === "check") withRoleData(role2, (data2) => serveCheck(data2));
+  else if (role2.segqcWorker === "diff") withRoleData(role2, (data2) => serveDiff(data2));
   else throw new Error(`unknown segqc worker "${role2.segqcWorker}"`);
 }
 var init_dataset_workers = __esm({
@@ -73780,7 +73784,7 @@ function writeFileAtomic(path, content) {
 var version = "0.1.0";
 
 // action/src/publish.ts
-import { appendFileSync as appendFileSync2 } from "node:fs";
+import { appendFileSync as appendFileSync3 } from "node:fs";
 
 // shared/report/render-diff.ts
 init_escape();
@@ -74386,7 +74390,7 @@ function gateFailure(r) {
 }
 async function publish(o) {
   const r = o.report;
-  if (o.summaryPath) appendFileSync2(o.summaryPath, summaryText(r, o.runUrl, o.note, o.links));
+  if (o.summaryPath) appendFileSync3(o.summaryPath, summaryText(r, o.runUrl, o.note, o.links));
   if (o.annotations) annotate(r.report.items, o.annotations.prefix);
   setOutput("verdict", r.report.verdict);
   setOutput("errors", String(r.report.totals.errors));
@@ -75019,7 +75023,7 @@ function historyJudge(opts) {
       }
       feed ??= startPool({
         script,
-        jobs: opts.jobs - 1,
+        jobs: opts.jobs,
         role: { segqcWorker: "history", data: null },
         describe: describe2,
         onMessage: (m, t) => {
@@ -75798,6 +75802,7 @@ function startHistoryTrends(dir, opts) {
 
 // action/src/modes/check.ts
 init_inflate();
+init_worker_pool();
 function openRepository(dir) {
   try {
     return openGitRepository(dir);
@@ -75820,6 +75825,8 @@ async function runCheckMode(ctx) {
   if (!baseRef || !headRef) {
     throw new SegqcError("usage", "no base and head commits: run on a pull_request event, or set the inputs base and head");
   }
+  const workerScript = inputs.jobs > 1 ? ctx.workerScript : void 0;
+  const started = workerScript ? new StartedWorkers(workerScript, "diff", inputs.jobs) : void 0;
   let probe = dirname(resolve(ctx.workspace, inputs.config));
   while (!existsSync6(probe) && dirname(probe) !== probe) probe = dirname(probe);
   const repo = openRepository(probe);
@@ -75841,7 +75848,6 @@ async function runCheckMode(ctx) {
   const since = repo.mergeBase(baseSha, headSha);
   if (!since) warning(`${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)} share no history; comparing the two commits directly`);
   const changed = repo.changedFiles(since ?? baseSha, headSha, prefix);
-  const workerScript = inputs.jobs > 1 ? ctx.workerScript : void 0;
   if (!workerScript) {
     base.prefetch(changed.map((c) => c.oldPath ?? c.path));
     head.prefetch(changed.map((c) => c.path));
@@ -75867,6 +75873,7 @@ async function runCheckMode(ctx) {
     jobs: inputs.jobs,
     script: workerScript,
     pictures,
+    started,
     sources: { base: { kind: "commit", dir: top, sha: baseSha, prefix }, head: { kind: "commit", dir: top, sha: headSha, prefix } }
   }) : analyzePullRequest(input);
   const analysis = { ...analyzed, diff: withCommitters(analyzed.diff, repo.committers(since ?? baseSha, headSha, prefix)) };
@@ -77730,6 +77737,7 @@ async function main() {
   }
 }
 var role = workerRole();
+if (role) testWorkerLog(role);
 if (role) (await Promise.resolve().then(() => (init_dataset_workers(), dataset_workers_exports))).serveDatasetWorker(role);
 else {
   main().then((code) => {

@@ -12,7 +12,7 @@ import { runCheckMode } from './modes/check.js';
 import { runCommentMode } from './modes/comment.js';
 import { runMergeMode } from './modes/merge.js';
 import { inert } from './publish.js';
-import { workerRole } from '../../node/worker-pool.js';
+import { testWorkerLog, workerRole } from '../../node/worker-pool.js';
 
 /** This bundle: worker threads run it again, and it serves them (see the end of this file). */
 const self = new URL(import.meta.url);
@@ -65,6 +65,7 @@ async function main(): Promise<number> {
 }
 
 const role = workerRole();
+if (role) testWorkerLog(role);
 if (role) (await import('../../node/dataset-workers.js')).serveDatasetWorker(role);
 else {
   main().then((code) => {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { SegqcError } from '../../shared/errors.js';
 import { analyzePullRequest, requireBaseConfig, type PullRequestInput } from '../../shared/dataset/pull-request.js';
 import { analyzePullRequestInWorkers } from '../../node/diff-workers.js';
+import { StartedWorkers } from '../../node/worker-pool.js';
 import { jobsFromFlags, jobsHelp, type RunOptions } from '../jobs.js';
 import { historyTrends, startHistoryTrends } from '../../node/history-trends.js';
 import { changedBy } from '../../shared/history/trends.js';
@@ -66,6 +67,10 @@ export async function runDiff(
   }
   if (!flags.base) throw new SegqcError('usage', `diff needs --base REF\n\n${diffHelp}`);
   const jobs = jobsFromFlags(flags);
+  // Workers open the repository themselves, so only a real one (not a test's in-memory repository) is spread over them.
+  const parallel = jobs > 1 && run.workerScript !== undefined && open === openGitRepository;
+  // The worker threads load the bundle while this thread reads git and the config.
+  const started = parallel && run.workerScript ? new StartedWorkers(run.workerScript, 'diff', jobs) : undefined;
   const dir = resolve(positional[0] ?? '.');
   const repo = open(dir);
   const prefix = repo.prefix;
@@ -82,8 +87,6 @@ export async function runDiff(
   // What the head changed since it branched off the base, as the action and GitHub's "Files changed" see it.
   const since = repo.mergeBase(baseSha, headSha ?? repo.resolveCommit('HEAD')) ?? baseSha;
   const changed = repo.changedFiles(since, headSha, prefix);
-  // Workers open the repository themselves, so only a real one (not a test's in-memory repository) is spread over them.
-  const parallel = jobs > 1 && run.workerScript !== undefined && open === openGitRepository;
   // Each worker fetches the files of its own items; this thread reads only what it plans with.
   if (!parallel) {
     base.prefetch(changed.map((c) => c.oldPath ?? c.path));
@@ -114,6 +117,7 @@ export async function runDiff(
           jobs,
           script: run.workerScript,
           pictures,
+          started,
           sources: {
             base: { kind: 'commit', dir, sha: baseSha, prefix },
             head: headSha ? { kind: 'commit', dir, sha: headSha, prefix } : { kind: 'directory', root: dir },

@@ -28,7 +28,7 @@ Options:
   --html FILE              write a self-contained HTML page with charts
   --cache DIR              the result cache (default DIR/.segqc/cache, ignored by git)
   --no-cache               compute everything, keep nothing
-  --jobs N                 judge items on N threads, this one and N-1 worker threads (default: the number of cores; 1: this thread only)
+  --jobs N                 judge items on N worker threads while this one walks the history (default: the number of cores; 1: no worker thread, this one judges them)
 Exit codes: 0 done, 2 usage error.
 `;
 

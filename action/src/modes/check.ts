@@ -20,6 +20,7 @@ import { historyTrends, startHistoryTrends } from '../../../node/history-trends.
 import { changedBy } from '../../../shared/history/trends.js';
 import { trendsShallowNote } from '../../../shared/report/render-diff.js';
 import { useNodeInflate } from '../../../node/inflate.js';
+import { StartedWorkers } from '../../../node/worker-pool.js';
 
 /** The repository holding `dir`, with a clear message when the workspace is not a checkout. */
 function openRepository(dir: string): GitRepository {
@@ -47,6 +48,9 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
   if (!baseRef || !headRef) {
     throw new SegqcError('usage', 'no base and head commits: run on a pull_request event, or set the inputs base and head');
   }
+  const workerScript = inputs.jobs > 1 ? ctx.workerScript : undefined;
+  // The worker threads load the bundle while this thread reads git and the config.
+  const started = workerScript ? new StartedWorkers(workerScript, 'diff', inputs.jobs) : undefined;
   // The repository is the one holding the config (actions/checkout `path:` may put it below the workspace).
   let probe = dirname(resolve(ctx.workspace, inputs.config));
   while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
@@ -70,7 +74,6 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
   const since = repo.mergeBase(baseSha, headSha);
   if (!since) core.warning(`${baseSha.slice(0, 7)} and ${headSha.slice(0, 7)} share no history; comparing the two commits directly`);
   const changed = repo.changedFiles(since ?? baseSha, headSha, prefix);
-  const workerScript = inputs.jobs > 1 ? ctx.workerScript : undefined;
   // Each worker fetches the files of its own items; this thread reads only what it plans with.
   if (!workerScript) {
     base.prefetch(changed.map((c) => c.oldPath ?? c.path));
@@ -100,6 +103,7 @@ export async function runCheckMode(ctx: ActionContext): Promise<number> {
         jobs: inputs.jobs,
         script: workerScript,
         pictures,
+        started,
         sources: { base: { kind: 'commit', dir: top, sha: baseSha, prefix }, head: { kind: 'commit', dir: top, sha: headSha, prefix } },
       })
     : analyzePullRequest(input);
