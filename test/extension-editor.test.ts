@@ -456,15 +456,22 @@ describe.each(EDITOR_BUILDS)('segqc in the Label Studio editor ($name)', (build)
   test('Submit while the worker has not answered for the stroke yet is blocked: the gate checks the annotation itself', async () => {
     const { page, log } = await openEditor('/gated.html');
     try {
-      await page.waitForFunction(() => (window as any).segqc.liveCheck.mode === 'worker', null, { timeout: 60_000 });
-      expect(await panelText(page, 'debug')).toBe('Live check: in a Web Worker.');
+      await page.waitForFunction(() => (document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 60_000 });
+      await page.waitForFunction(() => document.querySelector('[data-segqc="debug"]')?.textContent === 'Live check: in a Web Worker.', null, { timeout: 30_000 });
+      expect(await page.evaluate(() => (window as any).segqc.liveCheck.mode)).toBe('worker');
       await page.evaluate(() => (window as any).Htx.annotationStore.selected.regionStore.regions.find((r: any) => r.type === 'polygonregion').deleteRegion());
       // The worker's answer after the deletion is what the panel shows: no containment finding.
-      await page.waitForFunction(() => !(document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 30_000 });
-      expect(await page.evaluate(() => (window as any).segqc.liveCheck.pending)).toBe(false);
-      const answered = await page.evaluate(() => (window as any).segqc.liveCheck.answers);
-      // From here the worker holds every check: its answers stay pending.
-      await page.evaluate(() => (window as any).segqc.liveCheck.hold(true));
+      await page.waitForFunction(() => !(document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside') && !(window as any).segqc.liveCheck.pending, null, {
+        timeout: 30_000,
+      });
+      // From here the worker holds every check: its answers stay pending (none was on its way when the hold began).
+      await page.waitForFunction(() => !(window as any).segqc.liveCheck.pending, null, { timeout: 30_000 });
+      const { answered, pendingAtHold } = await page.evaluate(() => {
+        const lc = (window as any).segqc.liveCheck;
+        lc.hold(true);
+        return { answered: lc.answers, pendingAtHold: lc.pending };
+      });
+      expect(pendingAtHold).toBe(false);
       await paintStroke(page, 'Liver tumour', [125, 30], [150, 30]);
       await page.waitForFunction(() => (window as any).Htx.annotationStore.selected.regionStore.regions.some((r: any) => r.type === 'brushregion' && r.labels?.includes?.('Liver tumour')), null, {
         timeout: 30_000,
