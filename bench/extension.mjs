@@ -129,20 +129,33 @@ try {
   await p.waitForFunction(() => window.segqc.liveCheck.mode !== 'starting', null, { timeout: 180_000 });
   const mode = await p.evaluate(() => ({ mode: window.segqc.liveCheck.mode, reason: window.segqc.liveCheck.reason }));
   if (!IN_THREAD && mode.mode !== 'worker') throw new Error(`bench/extension: no live-check worker (${mode.reason})`);
+  // The page thread's CPU time (Chrome's ThreadTime), steadier than wall time on a loaded machine: taken around each
+  // measurement, from the read until the panel shows the answer (with whatever else the page thread did meanwhile).
+  const perf = await context.newCDPSession(p);
+  await perf.send('Performance.enable');
+  const metrics = async () => Object.fromEntries((await perf.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value * 1000]));
+  /** `__measure()` in the page, with the page thread's CPU ms over it, and the layout and style time in it. */
+  const measured = async () => {
+    const c0 = await metrics();
+    const m = await p.evaluate(() => window.__measure());
+    const c1 = await metrics();
+    return { ...m, cpu: c1.ThreadTime - c0.ThreadTime, layout: c1.LayoutDuration + c1.RecalcStyleDuration - c0.LayoutDuration - c0.RecalcStyleDuration };
+  };
+  const cold = await measured();
+  const edited = [];
+  for (let i = 0; i < WARMUP + EDITS; i++) {
+    await p.evaluate((i) => {
+      const polys = window.Htx.annotationStore.selected.regionStore.regions.filter((r) => r.type === 'polygonregion');
+      const poly = polys[i % polys.length];
+      poly.points[i % poly.points.length].movePoint(i % 2 ? 1.5 : -1.5, i % 3 ? 1 : -1);
+    }, i);
+    const m = await measured();
+    if (PACE > 0) await p.evaluate((pace) => new Promise((ok) => setTimeout(ok, pace)), PACE);
+    if (i >= WARMUP) edited.push(m);
+  }
   const out = await p.evaluate(
-    async ({ edits, warmup, pace }) => {
+    async () => {
       const ann = window.Htx.annotationStore.selected;
-      const polys = ann.regionStore.regions.filter((r) => r.type === 'polygonregion');
-      const cold = await window.__measure();
-      const edited = [];
-      for (let i = 0; i < warmup + edits; i++) {
-        const poly = polys[i % polys.length];
-        const pt = poly.points[i % poly.points.length];
-        pt.movePoint(i % 2 ? 1.5 : -1.5, i % 3 ? 1 : -1);
-        const m = await window.__measure();
-        if (pace > 0) await new Promise((ok) => setTimeout(ok, pace));
-        if (i >= warmup) edited.push(m);
-      }
       const exact = [];
       const editorSerialize = [];
       for (let i = 0; i < 5; i++) {
@@ -154,10 +167,10 @@ try {
         ann.serializeAnnotation();
         editorSerialize.push(performance.now() - e);
       }
-      return { cold, edited, exact, editorSerialize, findings: cold.findings };
+      return { exact, editorSerialize };
     },
-    { edits: EDITS, warmup: WARMUP, pace: PACE },
   );
+  Object.assign(out, { cold, edited, findings: cold.findings });
   // Brush strokes painted with the mouse, each a new tumour region inside the liver: the editor exports the stroke's
   // canvas (its own serialization), segqc decodes and checks it.
   const STROKES = Number(opt('--strokes', '12'));
@@ -170,7 +183,6 @@ try {
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
   }
-  if (cdp) await p.evaluate(() => (window.segqcProfile = true));
   /**
    * Paints `STROKES` strokes, the k-th from (x0 + dx·(k mod 12), y + rowStep·⌊k/12⌋) in image pixels (rows of 12, so
    * that `--strokes 48` gives a p95 that is not simply the slowest stroke); their check times.
@@ -215,18 +227,16 @@ try {
       await p.screenshot({ path: 'test-artifacts/bench-stroke-failure.png' });
       throw e;
     });
-    brush.push(
-      await p.evaluate(async (pace) => {
-        const regs = window.Htx.annotationStore.selected.regionStore.regions;
-        const last = regs[regs.length - 1];
-        const state = `touches=${last.touches?.length ?? '-'} rle=${Array.isArray(last.rle) ? last.rle.length : typeof last.rle} mask=${!!last.maskDataURL} points=${last.touches?.at(-1)?.relativePoints?.length ?? '-'} width=${last.touches?.at(-1)?.relativeStrokeWidth?.toFixed(3) ?? '-'}%`;
-        if (window.segqcProfile) console.profile('check');
-        const m = await window.__measure();
-        if (window.segqcProfile) console.profileEnd('check');
-        await new Promise((ok) => setTimeout(ok, pace));
-        return { ...m, state, findings: m.findings.join(',') };
-      }, PACE),
-    );
+    const state = await p.evaluate(() => {
+      const regs = window.Htx.annotationStore.selected.regionStore.regions;
+      const last = regs[regs.length - 1];
+      return `touches=${last.touches?.length ?? '-'} rle=${Array.isArray(last.rle) ? last.rle.length : typeof last.rle} mask=${!!last.maskDataURL} points=${last.touches?.at(-1)?.relativePoints?.length ?? '-'} width=${last.touches?.at(-1)?.relativeStrokeWidth?.toFixed(3) ?? '-'}%`;
+    });
+    if (cdp) await p.evaluate(() => console.profile('check'));
+    const m = await measured();
+    if (cdp) await p.evaluate(() => console.profileEnd('check'));
+    await p.evaluate((pace) => new Promise((ok) => setTimeout(ok, pace)), PACE);
+    brush.push({ ...m, state, findings: m.findings.join(',') });
   }
   return brush;
   };
@@ -266,7 +276,7 @@ try {
     summarize('strokes far outside', profiles.slice(STROKES, 2 * STROKES));
     summarize('strokes growing one region', profiles.slice(2 * STROKES));
   }
-  if (process.env.SEGQC_BENCH_VERBOSE) for (const b of [...brush, ...farBrush, ...moreBrush]) console.log(`    stroke: page thread ${b.main.toFixed(1)} ms (read + post ${b.readPost.toFixed(1)}, panel ${b.apply.toFixed(1)}), shown after ${b.latency.toFixed(1)} ms (reading + rules ${b.engine.toFixed(1)} ms) ${b.state} ${b.findings}`);
+  if (process.env.SEGQC_BENCH_VERBOSE) for (const b of [...brush, ...farBrush, ...moreBrush]) console.log(`    stroke: page thread ${b.main.toFixed(1)} ms, CPU ${b.cpu.toFixed(1)} ms, layout+style ${b.layout.toFixed(1)} ms (read + post ${b.readPost.toFixed(1)}, panel ${b.apply.toFixed(1)}), shown after ${b.latency.toFixed(1)} ms (reading + rules ${b.engine.toFixed(1)} ms) ${b.state} ${b.findings}`);
   const q = (xs, p) => {
     const s = [...xs].sort((a, b) => a - b);
     return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
@@ -283,6 +293,8 @@ try {
           panel_ms: dist(xs.map((b) => b.apply)),
           latency_ms: dist(xs.map((b) => b.latency)),
           reader_and_rules_ms: dist(xs.map((b) => b.engine)),
+          page_thread_cpu_ms: dist(xs.map((b) => b.cpu)),
+          layout_and_style_ms: dist(xs.map((b) => b.layout)),
         }
       : null;
   const summary = {
@@ -309,6 +321,7 @@ try {
     console.log(`    page thread (read + post, then panel): ${d(c.main_thread_ms)}   (target p95 ≤ 16 ms: ${c.main_thread_ms.p95 <= 16 ? 'met' : 'NOT met'})`);
     if (!IN_THREAD) console.log(`      of which read + post ${d(c.read_post_ms)}; panel ${d(c.panel_ms)}`);
     console.log(`    until the panel shows it: ${d(c.latency_ms)}; reading + rules ${d(c.reader_and_rules_ms)}`);
+    console.log(`    page thread CPU from the read to the panel shown: ${d(c.page_thread_cpu_ms)}; layout and style in it ${d(c.layout_and_style_ms)}`);
   };
   line('after an edit', summary.after_edit);
   line('after a brush stroke, new regions', summary.brush_stroke);

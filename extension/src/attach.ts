@@ -181,10 +181,11 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
   /** Reads the selected annotation (null: none); `exact` serializes every region as saving does. */
   const read = (exact: boolean) => {
     const input = readEditor(s, store(), guideline, exact);
-    if (input) readReview(s, guideline, input, { user: userName(), userId: userId() });
-    return input;
+    const user = userName();
+    if (input) readReview(s, guideline, input, { user, userId: userId() });
+    return input ? { ...input, user } : null;
   };
-  const ctxOf = (input: NonNullable<ReturnType<typeof read>>) => ({ task: input.task, item: input.item, annotation: input.annotation, author: userName(), answers: input.answers });
+  const ctxOf = (input: NonNullable<ReturnType<typeof read>>) => ({ task: input.task, item: input.item, annotation: input.annotation, author: input.user, answers: input.answers });
 
   /** The check on the page's thread, answered at once: the gate's, `check()`'s, and the live check's without a worker. */
   const check = (exact = false): CheckReport => {
