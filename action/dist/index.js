@@ -68746,13 +68746,13 @@ async function checkDatasetInWorkers(tree, ctx, opts) {
     const p = planCheck(tree, ctx.config, ctx.guideline, { ...opts, exportItems });
     ids = p.items.map((i2) => i2.id);
     reports = new Array(ids.length);
-    const batches = checkBatches(p, Math.ceil(ids.length / (opts.jobs * 4)), Math.ceil(ids.length / (opts.jobs * 256))).map((b) => ({ kind: "check", ...b }));
+    const batches = checkBatches(p, Math.ceil(ids.length / (opts.jobs * 4)), Math.ceil(ids.length / (opts.jobs * 512))).map((b) => ({ kind: "check", ...b }));
     for (const b of batches) {
       if (b.kind !== "check") continue;
       const holder = b.scope.map((f) => holders.get(f)).find((w) => w !== void 0);
       if (holder !== void 0) prefer.set(b, holder);
     }
-    return firstUnheld(batches, prefer);
+    return [...batches.filter((b) => prefer.has(b)), ...batches.filter((b) => !prefer.has(b))];
   };
   await runPool({
     script: opts.script,
