@@ -29,6 +29,7 @@ import {
 import { diffBatch, pullRequestBatches, type DiffBatch } from '../shared/dataset/pull-request-batch.js';
 import type { ItemDiff } from '../shared/report/diff.js';
 import { useNodeInflate } from './inflate.js';
+import { MaskRecycler } from '../shared/formats/mask-recycler.js';
 import { KEPT_EXPORT_BYTES, KeptExports, exportKey, exportsRead, firstUnheld, names, testFault } from './worker-tasks.js';
 
 /** Where a worker opens one side of a pull request: a commit of the repository holding `dir`, or a directory. */
@@ -245,6 +246,8 @@ export function serveDiff(data: DiffWorkerData): void {
   const unheld = (side: Side, paths: string[]) => paths.filter((p) => !held[side].has(p));
   const ctx = data.context;
   const pictures = data.pictures ? pageCollector(picturesConfig(ctx.config), ctx.guideline) : null;
+  // The page's pictures keep what they sample of an item's masks, not the masks (jobs 1 gives the same page without this).
+  const masks = new MaskRecycler();
   const kept = new KeptExports(KEPT_EXPORT_BYTES / Math.max(1, data.jobs));
   const sources = ctx.config.sources as SourceSpec[];
   const options = discoveryOptions(ctx.config, ctx.guideline);
@@ -283,6 +286,7 @@ export function serveDiff(data: DiffWorkerData): void {
           post({ kind: 'item', pictured, index: b.index, entry: d.entry, base: d.base?.report ?? null, head: d.head?.report ?? null });
         },
         { base: exportItems('base'), head: exportItems('head') },
+        masks,
       );
     },
     () => ({ message: pictures?.keptItems() ?? null }),

@@ -20456,6 +20456,48 @@ var require_lib = __commonJS({
   }
 });
 
+// shared/formats/mask-recycler.ts
+var KEPT_BYTES, typeFor, MaskRecycler;
+var init_mask_recycler = __esm({
+  "shared/formats/mask-recycler.ts"() {
+    "use strict";
+    KEPT_BYTES = 64 * 1024 * 1024;
+    typeFor = (maxValue) => maxValue <= 255 ? Uint8Array : maxValue <= 65535 ? Uint16Array : Uint32Array;
+    MaskRecycler = class {
+      constructor(keptBytes = KEPT_BYTES) {
+        this.keptBytes = keptBytes;
+      }
+      keptBytes;
+      free = [];
+      lent = [];
+      allocate = (length2, maxValue) => {
+        const type = typeFor(maxValue);
+        const i2 = this.free.findIndex((a2) => a2.length === length2 && a2.constructor === type);
+        let a;
+        if (i2 >= 0) {
+          a = this.free[i2];
+          this.free.splice(i2, 1);
+          a.fill(0);
+        } else a = new type(length2);
+        this.lent.push(a);
+        return a;
+      };
+      /** Takes back every array handed out since the last call (within the byte budget, the latest first). */
+      recycle() {
+        const all = [...this.lent.reverse(), ...this.free];
+        this.lent = [];
+        this.free = [];
+        let bytes = 0;
+        for (const a of all) {
+          if (bytes + a.byteLength > this.keptBytes) continue;
+          bytes += a.byteLength;
+          this.free.push(a);
+        }
+      }
+    };
+  }
+});
+
 // shared/model.ts
 function labelLayer(seg, value2) {
   const holders = seg.layers.filter((l) => l.values.includes(value2));
@@ -65199,48 +65241,6 @@ var init_status = __esm({
   }
 });
 
-// shared/formats/mask-recycler.ts
-var KEPT_BYTES, typeFor, MaskRecycler;
-var init_mask_recycler = __esm({
-  "shared/formats/mask-recycler.ts"() {
-    "use strict";
-    KEPT_BYTES = 64 * 1024 * 1024;
-    typeFor = (maxValue) => maxValue <= 255 ? Uint8Array : maxValue <= 65535 ? Uint16Array : Uint32Array;
-    MaskRecycler = class {
-      constructor(keptBytes = KEPT_BYTES) {
-        this.keptBytes = keptBytes;
-      }
-      keptBytes;
-      free = [];
-      lent = [];
-      allocate = (length2, maxValue) => {
-        const type = typeFor(maxValue);
-        const i2 = this.free.findIndex((a2) => a2.length === length2 && a2.constructor === type);
-        let a;
-        if (i2 >= 0) {
-          a = this.free[i2];
-          this.free.splice(i2, 1);
-          a.fill(0);
-        } else a = new type(length2);
-        this.lent.push(a);
-        return a;
-      };
-      /** Takes back every array handed out since the last call (within the byte budget, the latest first). */
-      recycle() {
-        const all = [...this.lent.reverse(), ...this.free];
-        this.lent = [];
-        this.free = [];
-        let bytes = 0;
-        for (const a of all) {
-          if (bytes + a.byteLength > this.keptBytes) continue;
-          bytes += a.byteLength;
-          this.free.push(a);
-        }
-      }
-    };
-  }
-});
-
 // shared/dataset/scope.ts
 function scopedTree(tree, paths) {
   const wanted = new Set(paths);
@@ -65944,12 +65944,12 @@ function changedTasks(base, head, path, known) {
   if (!b || !h3) return null;
   return [.../* @__PURE__ */ new Set([...b.keys(), ...h3.keys()])].filter((id) => b.get(id) !== h3.get(id));
 }
-function diffItem(guideline, toleranceMm, id, base, head, changed) {
+function diffItem(guideline, toleranceMm, id, base, head, changed, allocate) {
   const names2 = new Map(guideline.labels.map((l) => [l.value, l.name]));
   const side = (s) => {
     if (!s) return null;
     let loaded = { annotations: [], reference: null };
-    const report = checkPendingItem(guideline, s.tree, s.pending, s.orphan, (l) => loaded = l, { audit: s.audit ? /* @__PURE__ */ new Set([s.pending.id]) : /* @__PURE__ */ new Set() });
+    const report = checkPendingItem(guideline, s.tree, s.pending, s.orphan, (l) => loaded = l, { audit: s.audit ? /* @__PURE__ */ new Set([s.pending.id]) : /* @__PURE__ */ new Set(), allocate });
     return { pending: s.pending, loaded, report };
   };
   const b = side(base);
@@ -66030,9 +66030,11 @@ function analyzePullRequest(input) {
   const planned = plan.selected.map((id) => planSides(plan, trees2, id));
   input.base.prefetch?.(planned.flatMap((s) => s.base ? itemInputs(s.base.pending) : []));
   input.head.prefetch?.(planned.flatMap((s) => s.head && !(s.base && sameItemInputs(s.base, s.head)) ? itemInputs(s.head.pending) : []));
+  const masks = input.onItem ? null : new MaskRecycler();
   for (const [n2, id] of plan.selected.entries()) {
     const sides = planned[n2];
-    const d = diffItem(input.context.guideline, plan.toleranceMm, id, sides.base, sides.head, plan.changedIds.has(id));
+    const d = diffItem(input.context.guideline, plan.toleranceMm, id, sides.base, sides.head, plan.changedIds.has(id), masks?.allocate);
+    masks?.recycle();
     diffs.push({ entry: d.entry, base: d.base?.report ?? null, head: d.head?.report ?? null });
     input.onItem?.(d.entry, d.base, d.head);
     input.onProgress?.(diffs.length, plan.selected.length);
@@ -66121,6 +66123,7 @@ var labelValuesOf, masksOf, matchGlobs, countsOf, pullRequestTolerance;
 var init_pull_request = __esm({
   "shared/dataset/pull-request.ts"() {
     "use strict";
+    init_mask_recycler();
     init_errors();
     init_tree();
     init_load();
@@ -68423,7 +68426,7 @@ function pullRequestBatches(plan, sharedMax, soloMax) {
     headScope: [...new Set(idx.flatMap((i2) => sides[i2].head ? itemInputs(sides[i2].head) : []))]
   }));
 }
-function diffBatch(ctx, trees2, batch, toleranceMm, each, exportItems) {
+function diffBatch(ctx, trees2, batch, toleranceMm, each, exportItems, masks) {
   const base = scopedTree(trees2.base, batch.baseScope);
   const head = scopedTree(trees2.head, batch.headScope);
   const found = { base: discover(base, ctx, ctx.guideline, exportItems?.base), head: discover(head, ctx, ctx.guideline, exportItems?.head) };
@@ -68436,7 +68439,8 @@ function diffBatch(ctx, trees2, batch, toleranceMm, each, exportItems) {
       if (!pending) throw new SegqcError("internal", `item ${b.id} is not among the ${which2} items of its files`, {}, "internal");
       return { tree, listed: listed[which2], pending, ...facts };
     };
-    each(b, diffItem(ctx.guideline, toleranceMm, b.id, side("base", base), side("head", head), b.changed));
+    each(b, diffItem(ctx.guideline, toleranceMm, b.id, side("base", base), side("head", head), b.changed, masks?.allocate));
+    masks?.recycle();
   }
 }
 var init_pull_request_batch = __esm({
@@ -68655,6 +68659,7 @@ function serveDiff(data2) {
   const unheld = (side, paths) => paths.filter((p) => !held[side].has(p));
   const ctx = data2.context;
   const pictures = data2.pictures ? pageCollector(picturesConfig(ctx.config), ctx.guideline) : null;
+  const masks = new MaskRecycler();
   const kept = new KeptExports(KEPT_EXPORT_BYTES / Math.max(1, data2.jobs));
   const sources = ctx.config.sources;
   const options = discoveryOptions(ctx.config, ctx.guideline);
@@ -68692,7 +68697,8 @@ function serveDiff(data2) {
           const pictured = pictures?.addDiffItem(d.entry, d.base && { ...d.base, tree: trees2.base }, d.head && { ...d.head, tree: trees2.head }) ?? null;
           post({ kind: "item", pictured, index: b.index, entry: d.entry, base: d.base?.report ?? null, head: d.head?.report ?? null });
         },
-        { base: exportItems("base"), head: exportItems("head") }
+        { base: exportItems("base"), head: exportItems("head") },
+        masks
       );
     },
     () => ({ message: pictures?.keptItems() ?? null }),
@@ -68717,6 +68723,7 @@ var init_diff_workers = __esm({
     init_pull_request();
     init_pull_request_batch();
     init_inflate();
+    init_mask_recycler();
     init_worker_tasks();
     digests = (texts) => texts && [...texts].map(([id, text]) => [id, createHash("sha256").update(text).digest("hex")]);
   }

@@ -4,6 +4,7 @@ import type { DatasetTree } from './tree.js';
 import { itemBatches, scopedTree } from './scope.js';
 import { itemInputs } from './unchanged.js';
 import type { DiscoverOptions } from './items.js';
+import type { MaskRecycler } from '../formats/mask-recycler.js';
 import { diffItem, discover, type BaseContext, type DiffSide, type DiffedItem, type PullRequestPlan } from './pull-request.js';
 
 /** What only a whole side knows of an item: whether its image is missing, whether it is in the audit sample. */
@@ -51,7 +52,8 @@ export function pullRequestBatches(plan: PullRequestPlan, sharedMax: number, sol
 /**
  * Diffs a batch on trees that list only its files: the entries and reports of the whole pull request's analysis.
  * `each` gets every item as diffed, masks included, in batch order; `exportItems` gives the items of exports this
- * thread has read already, on each side.
+ * thread has read already, on each side. Given `masks`, an item's brush masks are taken back for the next once `each`
+ * returns: `each` must then keep none.
  */
 export function diffBatch(
   ctx: BaseContext,
@@ -60,6 +62,7 @@ export function diffBatch(
   toleranceMm: number,
   each: (item: DiffBatchItem, diffed: DiffedItem) => void,
   exportItems?: Record<'base' | 'head', DiscoverOptions['exportItems']>,
+  masks?: MaskRecycler,
 ): void {
   const base = scopedTree(trees.base, batch.baseScope);
   const head = scopedTree(trees.head, batch.headScope);
@@ -73,6 +76,7 @@ export function diffBatch(
       if (!pending) throw new SegqcError('internal', `item ${b.id} is not among the ${which} items of its files`, {}, 'internal');
       return { tree, listed: listed[which], pending, ...facts };
     };
-    each(b, diffItem(ctx.guideline, toleranceMm, b.id, side('base', base), side('head', head), b.changed));
+    each(b, diffItem(ctx.guideline, toleranceMm, b.id, side('base', base), side('head', head), b.changed, masks?.allocate));
+    masks?.recycle();
   }
 }

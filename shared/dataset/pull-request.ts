@@ -1,4 +1,6 @@
 /** A dataset pull request judged with the base commit's guideline: items it touches, checked on both sides and diffed. */
+import type { MaskAllocator } from '../formats/labelstudio.js';
+import { MaskRecycler } from '../formats/mask-recycler.js';
 import type { Segmentation } from '../model.js';
 import type { AnnotatorTrend } from '../history/trends.js';
 import { SegqcError, isSegqcError } from '../errors.js';
@@ -165,13 +167,16 @@ export interface DiffedItem {
   head: CheckedItem | null;
 }
 
-/** Checks an item on both sides with the base guideline and diffs them; `changed`: the PR touches it. */
-export function diffItem(guideline: Guideline, toleranceMm: number, id: string, base: DiffSide | null, head: DiffSide | null, changed: boolean): DiffedItem {
+/**
+ * Checks an item on both sides with the base guideline and diffs them; `changed`: the PR touches it. `allocate` gives
+ * the zeroed arrays of its Label Studio brush masks; new ones when absent.
+ */
+export function diffItem(guideline: Guideline, toleranceMm: number, id: string, base: DiffSide | null, head: DiffSide | null, changed: boolean, allocate?: MaskAllocator): DiffedItem {
   const names = new Map(guideline.labels.map((l) => [l.value, l.name]));
   const side = (s: DiffSide | null): CheckedItem | null => {
     if (!s) return null;
     let loaded: LoadedAnnotations = { annotations: [], reference: null };
-    const report = checkPendingItem(guideline, s.tree, s.pending, s.orphan, (l) => (loaded = l), { audit: s.audit ? new Set([s.pending.id]) : new Set() });
+    const report = checkPendingItem(guideline, s.tree, s.pending, s.orphan, (l) => (loaded = l), { audit: s.audit ? new Set([s.pending.id]) : new Set(), allocate });
     return { pending: s.pending, loaded, report };
   };
   const b = side(base);
@@ -298,9 +303,12 @@ export function analyzePullRequest(input: PullRequestInput): PullRequestAnalysis
   const planned = plan.selected.map((id) => planSides(plan, trees, id));
   input.base.prefetch?.(planned.flatMap((s) => (s.base ? itemInputs(s.base.pending) : [])));
   input.head.prefetch?.(planned.flatMap((s) => (s.head && !(s.base && sameItemInputs(s.base, s.head)) ? itemInputs(s.head.pending) : [])));
+  // An item's masks die with it unless `onItem` sees them.
+  const masks = input.onItem ? null : new MaskRecycler();
   for (const [n, id] of plan.selected.entries()) {
     const sides = planned[n];
-    const d = diffItem(input.context.guideline, plan.toleranceMm, id, sides.base, sides.head, plan.changedIds.has(id));
+    const d = diffItem(input.context.guideline, plan.toleranceMm, id, sides.base, sides.head, plan.changedIds.has(id), masks?.allocate);
+    masks?.recycle();
     diffs.push({ entry: d.entry, base: d.base?.report ?? null, head: d.head?.report ?? null });
     input.onItem?.(d.entry, d.base, d.head);
     input.onProgress?.(diffs.length, plan.selected.length);
