@@ -338,7 +338,8 @@ export function readLabelStudioResult(result: unknown[], opts: ResultOptions): L
       if (e instanceof SegqcError) throw new SegqcError(e.code, `region ${rid}: ${e.detail}`, { file, item });
       throw e;
     }
-    const key = `${type}|${width}x${height}|${threshold}|${lv}|${shapeKey(shape)}`;
+    // Only a cache compares keys: hashing a brush RLE costs a pass over it.
+    const key = opts.cache ? `${type}|${width}x${height}|${threshold}|${lv}|${shapeKey(shape)}` : '';
     const cacheId = seen.has(rid) ? `${rid}#${layers.length}` : rid;
     seen.add(rid);
     let entry = opts.cache?.get(cacheId);
