@@ -44964,7 +44964,7 @@ function readLabelStudioResult(result, opts) {
       if (e2 instanceof SegqcError) throw new SegqcError(e2.code, `region ${rid}: ${e2.detail}`, { file, item: item2 });
       throw e2;
     }
-    const key = `${type}|${width}x${height}|${threshold}|${lv}|${shapeKey(shape)}`;
+    const key = opts.cache ? `${type}|${width}x${height}|${threshold}|${lv}|${shapeKey(shape)}` : "";
     const cacheId = seen.has(rid) ? `${rid}#${layers.length}` : rid;
     seen.add(rid);
     let entry = opts.cache?.get(cacheId);
