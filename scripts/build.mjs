@@ -60,9 +60,20 @@ async function main() {
   });
 
   const ext = join(root, 'extension/src');
-  // The live-check worker goes into the page bundles as a string, started from a Blob URL: one file to load or paste.
+  // The script bundles wrap their code in `__segqcBundle(worker)`: the live-check worker runs that function's source
+  // from a Blob URL (extension/src/live-client.ts), so each file holds the checker once and works pasted or loaded.
+  // The ESM build cannot wrap itself: it embeds the worker as a string, without the schema validator and the YAML
+  // parser (the live check uses neither; were they reached, the worker would fail and the check fall back).
+  const unused = {
+    name: 'segqc-worker-unused',
+    setup(b) {
+      b.onResolve({ filter: /^(ajv|yaml)(\/|$)/ }, (a) => ({ path: a.path, namespace: 'segqc-unused' }));
+      b.onLoad({ filter: /.*/, namespace: 'segqc-unused' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+    },
+  };
   const worker = await build({
-    entryPoints: [join(ext, 'live-worker.ts')],
+    entryPoints: [join(ext, 'live-worker-entry.ts')],
+    plugins: [unused],
     write: false,
     bundle: true,
     platform: 'browser',
@@ -84,6 +95,15 @@ async function main() {
   ];
   for (const [src, out, format, globalName] of browserEntries) {
     if (!existsSync(join(ext, src))) continue;
+    const wrap =
+      format === 'iife' && ['index.ts', 'plugin.ts', 'browser/content.ts'].includes(src)
+        ? {
+            banner: { js: `${globalName ? `var ${globalName} = ` : ''}(function () {\nfunction __segqcBundle(__segqcWorker) {` },
+            footer: { js: `${globalName ? `return ${globalName};\n` : ''}}\nreturn __segqcBundle(false);\n})();` },
+          }
+        : format === 'esm'
+          ? { define: { __SEGQC_LIVE_WORKER__: JSON.stringify(workerSource) } }
+          : {};
     await build({
       entryPoints: [join(ext, src)],
       outfile: join(root, 'extension/dist', out),
@@ -93,7 +113,8 @@ async function main() {
       ...(globalName ? { globalName } : {}),
       target: 'es2022',
       logLevel: 'warning',
-      define: { 'process.env.NODE_ENV': '"production"', __SEGQC_LIVE_WORKER__: JSON.stringify(workerSource) },
+      ...wrap,
+      define: { 'process.env.NODE_ENV': '"production"', ...wrap.define },
     });
   }
   const staticDir = join(ext, 'browser/static');

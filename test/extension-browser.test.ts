@@ -165,6 +165,8 @@ describe.each(EDITOR_BUILDS)('the Chromium extension in a page hosting the edito
       await attached(page, log, '1.2.0');
       expect(await page.evaluate(() => (window as any).SegQCExtension.status)).toBe('attached');
       expect(await page.locator('[data-segqc="notes"]').innerText()).toContain(`Guideline 1.2.0 from ${origin}/guideline.yaml, checked`);
+      // The content script starts the live-check worker from its own source, in the page.
+      await page.waitForFunction(() => document.querySelector('[data-segqc="debug"]')?.textContent === 'Live check: in a Web Worker.', null, { timeout: 30_000 });
       // The gate is live: submitting with the checklist empty is refused.
       await page.getByRole('button', { name: 'Submit' }).click();
       await page.waitForFunction(() => (document.querySelector('[data-segqc="gate"]')?.textContent ?? '').includes('not confirmed'), null, { timeout: 30_000 });

@@ -415,6 +415,15 @@ describe.each(EDITOR_BUILDS)('segqc in the Label Studio editor ($name)', (build)
       expect(typeof live).toBe('number');
       expect(typeof exact).toBe('number');
       expect(Math.abs(live - exact) / exact).toBeLessThan(0.2);
+      // The worker's live check of the same reading finds what the page thread's does, word for word.
+      const [viaWorker, here, mode] = await page.evaluate(async () => {
+        const qc = (window as any).segqc;
+        const w = await qc.checkNow();
+        return [w.findings, qc.check().findings, qc.liveCheck.mode];
+      });
+      expect(mode).toBe('worker');
+      expect(viaWorker.map((f: any) => f.rule)).toContain('containment.outside');
+      expect(viaWorker).toEqual(here);
       await page.screenshot({ path: shot('brush-stroke.png') });
     } catch (e) {
       await page.screenshot({ path: shot('brush-failure.png') }).catch(() => {});

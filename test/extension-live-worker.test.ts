@@ -2,9 +2,10 @@
  * The live check's worker in Node: the entry numbering between page and worker, the worker's messages (through
  * structuredClone, as postMessage copies them) against an in-thread check, its hold hook, and the client's fallbacks.
  */
-import { afterEach, describe, expect, test, vi } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { EntrySender, EntryStore, type FromWorker, type ToWorker } from '../extension/src/live-protocol.js';
 import { LiveClient } from '../extension/src/live-client.js';
+import { startLiveWorker, type WorkerScope } from '../extension/src/live-worker.js';
 import { LiveChecker } from '../extension/src/live.js';
 import { guidelineSha256 } from '../shared/guideline/hash.js';
 import type { ResultEntry } from '../extension/src/editor.js';
@@ -46,27 +47,21 @@ describe('entry numbering', () => {
   });
 });
 
-/** The worker module, loaded with a fake worker scope that collects what it posts. */
-async function loadWorker() {
+/** The worker's side, started on a fake worker scope that collects what it posts. */
+function loadWorker() {
   const posted: FromWorker[] = [];
   const scope: { postMessage(m: FromWorker): void; onmessage: ((e: { data: ToWorker }) => void) | null } = { postMessage: (m) => posted.push(structuredClone(m)), onmessage: null };
-  (globalThis as { self?: unknown }).self = scope;
-  vi.resetModules();
-  await import('../extension/src/live-worker.js');
+  startLiveWorker(scope as unknown as WorkerScope);
   const send = (m: ToWorker) => scope.onmessage?.({ data: structuredClone(m) });
   return { posted, send };
 }
-
-afterEach(() => {
-  delete (globalThis as { self?: unknown }).self;
-});
 
 describe('the worker', () => {
   const sha256 = guidelineSha256(GUIDELINE);
   const ctx = { task: TASK.data as Record<string, unknown>, item: 'task 1', annotation: 'a1', author: 'ann' };
 
   test('answers each version with what a check on the page thread finds, held checks wait, and it locates findings', async () => {
-    const { posted, send } = await loadWorker();
+    const { posted, send } = loadWorker();
     send({ type: 'init', guideline: GUIDELINE, sha256 });
     expect(posted[0]).toMatchObject({ type: 'ready' });
     const result = preAnnotation() as ResultEntry[];
@@ -103,7 +98,7 @@ describe('the worker', () => {
   });
 
   test('a check before init, or with entries it never got, says so instead of answering', async () => {
-    const { posted, send } = await loadWorker();
+    const { posted, send } = loadWorker();
     send({ type: 'check', version: 1, entries: [], ...ctx });
     expect(posted).toEqual([{ type: 'failed', message: 'segqc live worker: a check came before init' }]);
     send({ type: 'init', guideline: GUIDELINE, sha256 });

@@ -107,6 +107,9 @@ describe.each(EDITOR_BUILDS)('the Enterprise plugin ($name)', (build) => {
         timeout: 90_000,
       });
       expect(await page.evaluate(() => (window as any).__lsi.handlers.beforeSaveAnnotation.length)).toBe(1);
+      // Pasted plugin code starts its live-check worker from its own source.
+      await page.waitForFunction(() => document.querySelector('[data-segqc="debug"]')?.textContent === 'Live check: in a Web Worker.', null, { timeout: 30_000 });
+      expect(await page.evaluate(() => (window as any).__plugin.liveCheck.mode)).toBe('worker');
       // In plugin mode segqc leaves the editor's own save actions alone: the host decides, through the hook.
       expect(await page.evaluate(() => Object.getOwnPropertyDescriptor((window as any).Htx, 'submitAnnotation')?.writable)).toBe(false);
 

@@ -1,18 +1,29 @@
 /**
- * The page's side of the live-check worker: starts it from the worker bundle embedded in this bundle (a Blob URL,
- * which works for a script tag, the Enterprise plugin editor and the browser extension alike), posts what changed,
- * and hands back answers. When no worker can be had (no `Worker`, a Content-Security-Policy without `blob:`
- * workers, a message the browser cannot copy) it says why, and the caller checks on the page's thread.
+ * The page's side of the live-check worker: starts it from a Blob URL (which works for a script tag, the Enterprise
+ * plugin editor and the browser extension alike), posts what changed, and hands back answers. The script bundles
+ * (scripts/build.mjs) wrap their code in a function, `__segqcBundle(worker)`: the worker runs that function's own
+ * source with `worker` true, so the bundle holds the checker once; the ESM build embeds a worker bundle as a string.
+ * When no worker can be had (no `Worker`, a Content-Security-Policy without `blob:` workers, a message the browser
+ * cannot copy) it says why, and the caller checks on the page's thread.
  */
 import type { Guideline } from '../../shared/guideline/types.js';
 import type { ChecklistAnswers, Finding } from '../../shared/rules/types.js';
 import type { ResultEntry } from './editor.js';
 import { EntrySender, type FromWorker, type LiveAnswer, type ToWorker } from './live-protocol.js';
+import { startLiveWorker } from './live-worker.js';
 
 declare const __SEGQC_LIVE_WORKER__: string | undefined;
+declare const __segqcBundle: ((worker: boolean) => unknown) | undefined;
+declare const __segqcWorker: boolean | undefined;
 
-/** The worker bundle's source, when this bundle was built with it (scripts/build.mjs); undefined under tests in Node. */
-export const embeddedWorkerSource = (): string | undefined => (typeof __SEGQC_LIVE_WORKER__ === 'string' ? __SEGQC_LIVE_WORKER__ : undefined);
+/** The worker's source: this script bundle run as a worker, or the embedded worker bundle; undefined under tests in Node. */
+export function workerSource(): string | undefined {
+  if (typeof __segqcBundle === 'function') return `(${__segqcBundle.toString()})(true);`;
+  return typeof __SEGQC_LIVE_WORKER__ === 'string' ? __SEGQC_LIVE_WORKER__ : undefined;
+}
+
+// This bundle, started as the live-check worker.
+if (typeof __segqcWorker === 'boolean' && __segqcWorker) startLiveWorker();
 
 /** Where the live check runs: starting the worker, in it, or on the page's thread (with why). */
 export type LiveMode = 'starting' | 'worker' | 'main-thread';
@@ -51,7 +62,7 @@ export class LiveClient {
     private readonly events: LiveClientEvents,
     opts: { source?: string; disabled?: string | null } = {},
   ) {
-    const source = opts.source ?? embeddedWorkerSource();
+    const source = opts.source ?? workerSource();
     const why = opts.disabled ?? (typeof Worker !== 'function' ? 'this page has no Web Worker' : typeof Blob !== 'function' || typeof URL?.createObjectURL !== 'function' ? 'this page cannot make Blob URLs' : !source ? 'this build has no worker bundle' : null);
     if (why) {
       this.fail(why);
