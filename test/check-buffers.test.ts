@@ -128,6 +128,11 @@ describe('reused mask arrays', () => {
     expect(r.allocate(1000, 300)).toBe(wide);
     expect(r.allocate(999, 1)).toBe(odd);
     expect([a, a2]).not.toContain(r.allocate(1000, 1));
+    const few = new MaskRecycler(1e9, 2);
+    const three = [few.allocate(10, 1), few.allocate(10, 1), few.allocate(10, 1)];
+    few.recycle();
+    const next = [few.allocate(10, 1), few.allocate(10, 1), few.allocate(10, 1)];
+    expect(next.filter((x) => three.includes(x))).toHaveLength(2);
   });
 });
 

@@ -4,6 +4,8 @@ import type { MaskAllocator } from './labelstudio.js';
 
 /** Arrays kept for reuse at most (bytes): a few items' masks of the largest Label Studio image. */
 const KEPT_BYTES = 64 * 1024 * 1024;
+/** And at most this many (each `allocate` looks through them). */
+const KEPT_ARRAYS = 16;
 
 const typeFor = (maxValue: number) => (maxValue <= 0xff ? Uint8Array : maxValue <= 0xffff ? Uint16Array : Uint32Array);
 
@@ -14,7 +16,10 @@ const typeFor = (maxValue: number) => (maxValue <= 0xff ? Uint8Array : maxValue 
 export class MaskRecycler {
   private free: Array<MaskLayer['data']> = [];
   private lent: Array<MaskLayer['data']> = [];
-  constructor(private readonly keptBytes = KEPT_BYTES) {}
+  constructor(
+    private readonly keptBytes = KEPT_BYTES,
+    private readonly keptArrays = KEPT_ARRAYS,
+  ) {}
 
   readonly allocate: MaskAllocator = (length, maxValue) => {
     const type = typeFor(maxValue);
@@ -29,14 +34,14 @@ export class MaskRecycler {
     return a;
   };
 
-  /** Takes back every array handed out since the last call (within the byte budget, the latest first). */
+  /** Takes back every array handed out since the last call (within the budgets, the latest first). */
   recycle(): void {
     const all = [...this.lent.reverse(), ...this.free];
     this.lent = [];
     this.free = [];
     let bytes = 0;
     for (const a of all) {
-      if (bytes + a.byteLength > this.keptBytes) continue;
+      if (bytes + a.byteLength > this.keptBytes || this.free.length === this.keptArrays) continue;
       bytes += a.byteLength;
       this.free.push(a);
     }
