@@ -20457,17 +20457,20 @@ var require_lib = __commonJS({
 });
 
 // shared/formats/mask-recycler.ts
-var KEPT_BYTES, typeFor, MaskRecycler;
+var KEPT_BYTES, KEPT_ARRAYS, typeFor, MaskRecycler;
 var init_mask_recycler = __esm({
   "shared/formats/mask-recycler.ts"() {
     "use strict";
     KEPT_BYTES = 64 * 1024 * 1024;
+    KEPT_ARRAYS = 16;
     typeFor = (maxValue) => maxValue <= 255 ? Uint8Array : maxValue <= 65535 ? Uint16Array : Uint32Array;
     MaskRecycler = class {
-      constructor(keptBytes = KEPT_BYTES) {
+      constructor(keptBytes = KEPT_BYTES, keptArrays = KEPT_ARRAYS) {
         this.keptBytes = keptBytes;
+        this.keptArrays = keptArrays;
       }
       keptBytes;
+      keptArrays;
       free = [];
       lent = [];
       allocate = (length2, maxValue) => {
@@ -20482,14 +20485,14 @@ var init_mask_recycler = __esm({
         this.lent.push(a);
         return a;
       };
-      /** Takes back every array handed out since the last call (within the byte budget, the latest first). */
+      /** Takes back every array handed out since the last call (within the budgets, the latest first). */
       recycle() {
         const all = [...this.lent.reverse(), ...this.free];
         this.lent = [];
         this.free = [];
         let bytes = 0;
         for (const a of all) {
-          if (bytes + a.byteLength > this.keptBytes) continue;
+          if (bytes + a.byteLength > this.keptBytes || this.free.length === this.keptArrays) continue;
           bytes += a.byteLength;
           this.free.push(a);
         }
