@@ -30,7 +30,7 @@ import { diffBatch, pullRequestBatches, type DiffBatch } from '../shared/dataset
 import type { ItemDiff } from '../shared/report/diff.js';
 import { useNodeInflate } from './inflate.js';
 import { MaskRecycler } from '../shared/formats/mask-recycler.js';
-import { KEPT_EXPORT_BYTES, KeptExports, exportKey, exportsRead, firstUnheld, names, testFault } from './worker-tasks.js';
+import { KEPT_EXPORT_BYTES, KeptExports, exportKey, exportsRead, names, testFault } from './worker-tasks.js';
 
 /** Where a worker opens one side of a pull request: a commit of the repository holding `dir`, or a directory. */
 export type TreeSource = { kind: 'commit'; dir: string; sha: string; prefix: string } | { kind: 'directory'; root: string };
@@ -117,16 +117,18 @@ export async function analyzePullRequestInWorkers(input: PullRequestInput, opts:
     const p = (plan = planPullRequest(input, known));
     results = new Array(p.selected.length);
     const n = p.selected.length;
-    // Batches of an export's items a few per thread, so that a thread done with its own can take a share of another's;
-    // items of their own files (3D maps, the costliest) a few at a time, so the run ends evenly. A worker reads a
-    // batch's files through its one `git cat-file` process, so a batch costs no process of its own.
-    const batches: DiffTask[] = pullRequestBatches(p, Math.ceil(n / (opts.jobs * 8)), Math.ceil(n / (opts.jobs * 32))).map((b) => ({ kind: 'diff', ...b }));
+    // Batches of an export's items a few per thread, each worker diffing those of the exports it holds; items of their
+    // own files (3D maps, the costliest) last and one at a time (up to 512 per thread): any worker takes them at no extra
+    // cost, so the one whose exports hold fewer items takes more of them, and a worker seldom takes another's export
+    // batch (reading both sides of that export again). A worker reads a batch's files through its one `git cat-file`
+    // process, so a batch costs no process of its own.
+    const batches: DiffTask[] = pullRequestBatches(p, Math.ceil(n / (opts.jobs * 8)), Math.ceil(n / (opts.jobs * 512))).map((b) => ({ kind: 'diff', ...b }));
     for (const b of batches) {
       if (b.kind !== 'diff') continue;
       const holder = [...b.baseScope, ...b.headScope].map((f) => holders.get(f)).find((w) => w !== undefined);
       if (holder !== undefined) prefer.set(b, holder);
     }
-    return firstUnheld(batches, prefer);
+    return [...batches.filter((b) => prefer.has(b)), ...batches.filter((b) => !prefer.has(b))];
   };
   const known = (): PlanKnown => {
     const side = (which: Side) => ({

@@ -47,8 +47,5 @@ export class KeptExports {
   }
 }
 
-/** Batches no worker holds first (items of their own files: 3D maps, the costliest), then the exports' batches. */
-export const firstUnheld = <T>(batches: T[], prefer: Map<T, number>): T[] => [...batches.filter((b) => !prefer.has(b)), ...batches.filter((b) => prefer.has(b))];
-
 /** The key of an export's items: its source and file. */
 export const exportKey = (source: number, file: string) => `${source}\0${file}`;

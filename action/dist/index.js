@@ -68487,7 +68487,7 @@ function exportsRead(discoverOn) {
   });
   return out;
 }
-var names, KEPT_EXPORT_BYTES, KeptExports, firstUnheld, exportKey;
+var names, KEPT_EXPORT_BYTES, KeptExports, exportKey;
 var init_worker_tasks = __esm({
   "node/worker-tasks.ts"() {
     "use strict";
@@ -68510,7 +68510,6 @@ var init_worker_tasks = __esm({
         return this.kept.get(key);
       }
     };
-    firstUnheld = (batches, prefer) => [...batches.filter((b) => !prefer.has(b)), ...batches.filter((b) => prefer.has(b))];
     exportKey = (source, file) => `${source}\0${file}`;
   }
 });
@@ -68547,13 +68546,13 @@ async function analyzePullRequestInWorkers(input, opts) {
     const p2 = plan = planPullRequest(input, known2);
     results = new Array(p2.selected.length);
     const n2 = p2.selected.length;
-    const batches = pullRequestBatches(p2, Math.ceil(n2 / (opts.jobs * 8)), Math.ceil(n2 / (opts.jobs * 32))).map((b) => ({ kind: "diff", ...b }));
+    const batches = pullRequestBatches(p2, Math.ceil(n2 / (opts.jobs * 8)), Math.ceil(n2 / (opts.jobs * 512))).map((b) => ({ kind: "diff", ...b }));
     for (const b of batches) {
       if (b.kind !== "diff") continue;
       const holder = [...b.baseScope, ...b.headScope].map((f) => holders.get(f)).find((w) => w !== void 0);
       if (holder !== void 0) prefer.set(b, holder);
     }
-    return firstUnheld(batches, prefer);
+    return [...batches.filter((b) => prefer.has(b)), ...batches.filter((b) => !prefer.has(b))];
   };
   const known = () => {
     const side = (which2) => ({
