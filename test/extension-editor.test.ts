@@ -468,6 +468,9 @@ describe.each(EDITOR_BUILDS)('segqc in the Label Studio editor ($name)', (build)
       await page.waitForFunction(() => (document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside'), null, { timeout: 60_000 });
       await page.waitForFunction(() => document.querySelector('[data-segqc="debug"]')?.textContent === 'Live check: in a Web Worker.', null, { timeout: 30_000 });
       expect(await page.evaluate(() => (window as any).segqc.liveCheck.mode)).toBe('worker');
+      // Nothing has checked on the page's thread yet; after the worker's first answer it checks once in idle time, so
+      // the first Submit is not a cold check.
+      await page.waitForFunction(() => (window as any).segqc.liveCheck.pageThreadReady === true, null, { timeout: 30_000 });
       await page.evaluate(() => (window as any).Htx.annotationStore.selected.regionStore.regions.find((r: any) => r.type === 'polygonregion').deleteRegion());
       // The worker's answer after the deletion is what the panel shows: no containment finding.
       await page.waitForFunction(() => !(document.querySelector('[data-segqc="findings"]')?.textContent ?? '').includes('containment.outside') && !(window as any).segqc.liveCheck.pending, null, {

@@ -79,6 +79,11 @@ export interface LiveCheckInfo {
   /** A check was posted and its answer has not come. */
   readonly pending: boolean;
   readonly last: LiveTiming | null;
+  /**
+   * The page thread's checker has checked the annotation once, so the gate's first exact check at Submit is warm: any
+   * check on the page's thread, or one in idle time after the worker's first answer.
+   */
+  readonly pageThreadReady: boolean;
   /** Test hook: holds the worker's checks (their answers stay pending) until released. */
   hold(on: boolean): void;
 }
@@ -190,6 +195,7 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
   /** The check on the page's thread, answered at once: the gate's, `check()`'s, and the live check's without a worker. */
   const check = (exact = false): CheckReport => {
     later.cancel();
+    pageThreadReady = true;
     const v = ++version;
     const t0 = performance.now();
     const input = read(exact);
@@ -222,6 +228,26 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
     return v;
   };
 
+  let pageThreadReady = false;
+  let readying = false;
+  /**
+   * Once the worker has answered, the page thread's checker checks the annotation once in idle time (before the worker
+   * this cold check ran at attach): otherwise the first Submit would wait for it, hundreds of ms on a large task.
+   */
+  const readyPageThread = () => {
+    if (pageThreadReady || readying) return;
+    readying = true;
+    const run = () => {
+      if (s.detached || pageThreadReady) return;
+      const input = read(false);
+      if (input) inThread().check(input.result, ctxOf(input));
+      pageThreadReady = true;
+    };
+    const idle = (globalThis as { requestIdleCallback?: (fn: () => void, opts: { timeout: number }) => number }).requestIdleCallback;
+    if (idle) idle(run, { timeout: 2000 });
+    else setTimeout(run, 0);
+  };
+
   const client = new LiveClient(
     { guideline, sha256, spacingField: options.spacingField },
     {
@@ -237,6 +263,7 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
         apply(v, live);
         const t2 = performance.now();
         stats.last = { version: v, readPostMs: at.readPostMs, applyMs: t2 - t1, latencyMs: t2 - at.t0, checkMs: live.ms };
+        readyPageThread();
       },
       fallback() {
         // From now on every check runs here: the read the worker did not answer is checked again.
@@ -417,6 +444,9 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
     },
     get last() {
       return stats.last;
+    },
+    get pageThreadReady() {
+      return pageThreadReady;
     },
     hold: (on) => client.hold(on),
   };
