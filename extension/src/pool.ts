@@ -3,7 +3,7 @@
  * moved polygon on a 2048² image then allocates no 4 MB array (and brings the collector no closer to a pause).
  */
 import type { MaskLayer } from '../../shared/model.js';
-import { newMask, type MaskAllocator } from '../../shared/formats/labelstudio.js';
+import { maskArrayType, newMask, type MaskAllocator } from '../../shared/formats/labelstudio.js';
 
 type Data = MaskLayer['data'];
 
@@ -16,7 +16,7 @@ export class MaskPool {
 
   /** A zeroed array of `length` voxels that holds `maxValue`: a fresh view of a pooled buffer, or a new one. */
   readonly take: MaskAllocator = (length, maxValue) => {
-    const bytes = maxValue <= 0xff ? 1 : maxValue <= 0xffff ? 2 : 4;
+    const bytes = maskArrayType(maxValue).BYTES_PER_ELEMENT;
     const k = this.free.findIndex((d) => d.length === length && d.BYTES_PER_ELEMENT === bytes);
     if (k < 0) return newMask(length, maxValue);
     const { buffer } = this.free.splice(k, 1)[0];

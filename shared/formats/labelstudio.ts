@@ -72,7 +72,10 @@ export interface ResultOptions {
 export type MaskAllocator = (length: number, maxValue: number) => MaskLayer['data'];
 
 /** Allocates a new zeroed mask array, of the narrowest type that holds `maxValue`. */
-export const newMask: MaskAllocator = (length, maxValue) => (maxValue <= 0xff ? new Uint8Array(length) : maxValue <= 0xffff ? new Uint16Array(length) : new Uint32Array(length));
+export const newMask: MaskAllocator = (length, maxValue) => new (maskArrayType(maxValue))(length);
+
+/** The narrowest mask array type that holds `maxValue`. */
+export const maskArrayType = (maxValue: number) => (maxValue <= 0xff ? Uint8Array : maxValue <= 0xffff ? Uint16Array : Uint32Array);
 
 const REGION_KEYS: Record<string, LabelStudioRegion['type']> = { brushlabels: 'brush', polygonlabels: 'polygon', rectanglelabels: 'rectangle' };
 

@@ -1,13 +1,11 @@
 /** Mask arrays reused from one item to the next: a dataset check's masks die with their item, their memory need not. */
 import type { MaskLayer } from '../model.js';
-import type { MaskAllocator } from './labelstudio.js';
+import { maskArrayType, type MaskAllocator } from './labelstudio.js';
 
 /** Arrays kept for reuse at most (bytes): a few items' masks of the largest Label Studio image. */
 const KEPT_BYTES = 64 * 1024 * 1024;
 /** And at most this many (each `allocate` looks through them). */
 const KEPT_ARRAYS = 16;
-
-const typeFor = (maxValue: number) => (maxValue <= 0xff ? Uint8Array : maxValue <= 0xffff ? Uint16Array : Uint32Array);
 
 /**
  * Hands out zeroed mask arrays (`allocate`), reusing those taken back by `recycle`: its caller calls `recycle` only
@@ -22,7 +20,7 @@ export class MaskRecycler {
   ) {}
 
   readonly allocate: MaskAllocator = (length, maxValue) => {
-    const type = typeFor(maxValue);
+    const type = maskArrayType(maxValue);
     const i = this.free.findIndex((a) => a.length === length && a.constructor === type);
     let a: MaskLayer['data'];
     if (i >= 0) {
