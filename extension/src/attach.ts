@@ -164,7 +164,8 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
   let version = 0;
   let applied = 0;
   const waiters: Array<{ v: number; ok: (r: CheckReport) => void }> = [];
-  const sent = new Map<number, { t0: number; readPostMs: number }>();
+  /** The check posted last and not yet answered. */
+  let inFlight: { v: number; t0: number; readPostMs: number } | null = null;
   const stats = { requests: 0, answers: 0, dropped: 0, last: null as LiveTiming | null };
 
   const apply = (v: number, live: LiveState | null): CheckReport => {
@@ -223,8 +224,7 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
     }
     const { task, item, annotation, author, answers } = ctxOf(input);
     if (!client.post(v, { result: input.result, task, item, annotation, author, answers })) return version;
-    sent.clear();
-    sent.set(v, { t0, readPostMs: performance.now() - t0 });
+    inFlight = { v, t0, readPostMs: performance.now() - t0 };
     return v;
   };
 
@@ -253,8 +253,8 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
     {
       answer(v, live) {
         stats.answers++;
-        const at = sent.get(v);
-        sent.delete(v);
+        const at = inFlight?.v === v ? inFlight : null;
+        if (at) inFlight = null;
         if (s.detached || v !== version || !at) {
           stats.dropped++;
           return;
@@ -267,7 +267,7 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
       },
       fallback() {
         // From now on every check runs here: the read the worker did not answer is checked again.
-        sent.clear();
+        inFlight = null;
         queueMicrotask(() => {
           if (s.detached) return;
           warmUp(guideline, sha256);
@@ -440,7 +440,7 @@ export function attach(labelStudio: unknown, options: AttachOptions): SegQCHandl
       return stats.dropped;
     },
     get pending() {
-      return sent.size > 0;
+      return inFlight !== null;
     },
     get last() {
       return stats.last;
