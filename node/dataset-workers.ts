@@ -12,7 +12,7 @@ import type { KeptPictures, PictureCollector } from '../shared/pictures/item-pic
 import { pageCollector } from '../shared/pictures/page.js';
 import { picturesConfig } from '../shared/guideline/config.js';
 import { useNodeInflate } from './inflate.js';
-import { KEPT_EXPORT_BYTES, KeptExports, exportKey, exportsRead, names, testFault } from './worker-tasks.js';
+import { KEPT_EXPORT_BYTES, KeptExports, exportKey, exportsRead, heldFirst, names, testFault } from './worker-tasks.js';
 import { serveDiff, type DiffWorkerData } from './diff-workers.js';
 import { MaskRecycler } from '../shared/formats/mask-recycler.js';
 
@@ -68,13 +68,8 @@ export async function checkDatasetInWorkers(tree: DatasetTree, ctx: DatasetConte
     // A few batches of exports' tasks per worker, so that a worker done with its own can take a share of another's;
     // items of their own files (3D maps, the costliest) last and one at a time (up to 512 per thread): any worker takes
     // them at no extra cost, so the one whose exports hold fewer items takes more of them and the run ends evenly.
-    const batches: CheckTask[] = checkBatches(p, Math.ceil(ids.length / (opts.jobs * 4)), Math.ceil(ids.length / (opts.jobs * 512))).map((b) => ({ kind: 'check', ...b }));
-    for (const b of batches) {
-      if (b.kind !== 'check') continue;
-      const holder = b.scope.map((f) => holders.get(f)).find((w) => w !== undefined);
-      if (holder !== undefined) prefer.set(b, holder);
-    }
-    return [...batches.filter((b) => prefer.has(b)), ...batches.filter((b) => !prefer.has(b))];
+    const batches = checkBatches(p, Math.ceil(ids.length / (opts.jobs * 4)), Math.ceil(ids.length / (opts.jobs * 512))).map((b) => ({ kind: 'check' as const, ...b }));
+    return heldFirst(batches, (b: (typeof batches)[number]) => b.scope, holders, prefer);
   };
   await runPool<CheckTask, CheckMessage, KeptPictures | null>({
     script: opts.script,

@@ -30,7 +30,7 @@ import { diffBatch, pullRequestBatches, type DiffBatch } from '../shared/dataset
 import type { ItemDiff } from '../shared/report/diff.js';
 import { useNodeInflate } from './inflate.js';
 import { MaskRecycler } from '../shared/formats/mask-recycler.js';
-import { KEPT_EXPORT_BYTES, KeptExports, exportKey, exportsRead, names, testFault } from './worker-tasks.js';
+import { KEPT_EXPORT_BYTES, KeptExports, exportKey, exportsRead, heldFirst, names, testFault } from './worker-tasks.js';
 
 /** Where a worker opens one side of a pull request: a commit of the repository holding `dir`, or a directory. */
 export type TreeSource = { kind: 'commit'; dir: string; sha: string; prefix: string } | { kind: 'directory'; root: string };
@@ -122,13 +122,8 @@ export async function analyzePullRequestInWorkers(input: PullRequestInput, opts:
     // cost, so the one whose exports hold fewer items takes more of them, and a worker seldom takes another's export
     // batch (reading both sides of that export again). A worker reads a batch's files through its one `git cat-file`
     // process, so a batch costs no process of its own.
-    const batches: DiffTask[] = pullRequestBatches(p, Math.ceil(n / (opts.jobs * 8)), Math.ceil(n / (opts.jobs * 512))).map((b) => ({ kind: 'diff', ...b }));
-    for (const b of batches) {
-      if (b.kind !== 'diff') continue;
-      const holder = [...b.baseScope, ...b.headScope].map((f) => holders.get(f)).find((w) => w !== undefined);
-      if (holder !== undefined) prefer.set(b, holder);
-    }
-    return [...batches.filter((b) => prefer.has(b)), ...batches.filter((b) => !prefer.has(b))];
+    const batches = pullRequestBatches(p, Math.ceil(n / (opts.jobs * 8)), Math.ceil(n / (opts.jobs * 512))).map((b) => ({ kind: 'diff' as const, ...b }));
+    return heldFirst(batches, (b: (typeof batches)[number]) => [...b.baseScope, ...b.headScope], holders, prefer);
   };
   const known = (): PlanKnown => {
     const side = (which: Side) => ({

@@ -49,3 +49,15 @@ export class KeptExports {
 
 /** The key of an export's items: its source and file. */
 export const exportKey = (source: number, file: string) => `${source}\0${file}`;
+
+/**
+ * Batches whose files a worker has read first, each marked in `prefer` for that worker (the first holder of its files),
+ * then the others, for any worker.
+ */
+export function heldFirst<B>(batches: B[], filesOf: (b: B) => string[], holders: ReadonlyMap<string, number>, prefer: { set(b: B, worker: number): unknown; has(b: B): boolean }): B[] {
+  for (const b of batches) {
+    const holder = filesOf(b).map((f) => holders.get(f)).find((w) => w !== undefined);
+    if (holder !== undefined) prefer.set(b, holder);
+  }
+  return [...batches.filter((b) => prefer.has(b)), ...batches.filter((b) => !prefer.has(b))];
+}
