@@ -20456,51 +20456,6 @@ var require_lib = __commonJS({
   }
 });
 
-// shared/formats/mask-recycler.ts
-var KEPT_BYTES, KEPT_ARRAYS, typeFor, MaskRecycler;
-var init_mask_recycler = __esm({
-  "shared/formats/mask-recycler.ts"() {
-    "use strict";
-    KEPT_BYTES = 64 * 1024 * 1024;
-    KEPT_ARRAYS = 16;
-    typeFor = (maxValue) => maxValue <= 255 ? Uint8Array : maxValue <= 65535 ? Uint16Array : Uint32Array;
-    MaskRecycler = class {
-      constructor(keptBytes = KEPT_BYTES, keptArrays = KEPT_ARRAYS) {
-        this.keptBytes = keptBytes;
-        this.keptArrays = keptArrays;
-      }
-      keptBytes;
-      keptArrays;
-      free = [];
-      lent = [];
-      allocate = (length2, maxValue) => {
-        const type = typeFor(maxValue);
-        const i2 = this.free.findIndex((a2) => a2.length === length2 && a2.constructor === type);
-        let a;
-        if (i2 >= 0) {
-          a = this.free[i2];
-          this.free.splice(i2, 1);
-          a.fill(0);
-        } else a = new type(length2);
-        this.lent.push(a);
-        return a;
-      };
-      /** Takes back every array handed out since the last call (within the budgets, the latest first). */
-      recycle() {
-        const all = [...this.lent.reverse(), ...this.free];
-        this.lent = [];
-        this.free = [];
-        let bytes = 0;
-        for (const a of all) {
-          if (bytes + a.byteLength > this.keptBytes || this.free.length === this.keptArrays) continue;
-          bytes += a.byteLength;
-          this.free.push(a);
-        }
-      }
-    };
-  }
-});
-
 // shared/model.ts
 function labelLayer(seg, value2) {
   const holders = seg.layers.filter((l) => l.values.includes(value2));
@@ -20537,6 +20492,104 @@ var init_model = __esm({
     });
     voxelCount = (g) => g.shape[0] * g.shape[1] * g.shape[2];
     DEFAULT_LIMITS = { maxVoxels: 1024 * 1024 * 1024 };
+  }
+});
+
+// shared/formats/brush-rle.ts
+function readHeader(r) {
+  const words = r.read(32);
+  const wordSize = r.read(5) + 1;
+  const rleSizes = [r.read(4) + 1, r.read(4) + 1, r.read(4) + 1, r.read(4) + 1];
+  return { words, wordSize, rleSizes };
+}
+function decodeInto(rle, width, height, file, threshold, fg, alloc) {
+  if (!(rle instanceof Uint8Array)) {
+    for (let i2 = 0; i2 < rle.length; i2++) {
+      const v3 = rle[i2];
+      if (!(Number.isInteger(v3) && v3 >= 0 && v3 <= 255)) throw new SegqcError("format.unreadable", `brush RLE value ${i2} is ${String(v3)}; RLE values are integers 0 to 255`, { file });
+    }
+  }
+  const r = new BitReader(rle, file);
+  const h3 = readHeader(r);
+  const want = width * height * 4;
+  if (h3.words !== want) {
+    throw new SegqcError("format.rle_length", `brush RLE holds ${h3.words} values, but a ${width}x${height} RGBA image needs ${want}`, { file });
+  }
+  if (h3.wordSize !== 8) throw new SegqcError("format.unreadable", `brush RLE uses ${h3.wordSize}-bit words; Label Studio writes 8-bit RGBA`, { file });
+  const sizes = h3.rleSizes;
+  const bitsPerWord = Math.min(...sizes.map((s) => (11 + s) / 2 ** s));
+  const bits = rle.length * 8 - 53;
+  if (bits < want * bitsPerWord - 1e-9) {
+    throw new SegqcError("format.rle_length", `brush RLE of ${rle.length} bytes is too short for the ${want} values of a ${width}x${height} RGBA image`, { file });
+  }
+  const mask = alloc(width * height);
+  let any = false;
+  for (let i2 = 0; i2 < want; ) {
+    const repeat = r.read(1);
+    const j = i2 + 1 + r.read(sizes[r.read(2)]);
+    if (j > want) throw new SegqcError("format.rle_length", `brush RLE runs past the end of the ${width}x${height} image`, { file });
+    if (repeat) {
+      const v3 = r.read(8);
+      const m = threshold === null ? v3 : v3 >= threshold ? fg : 0;
+      if (m !== 0 && j >> 2 > i2 >> 2) {
+        mask.fill(m, i2 >> 2, j >> 2);
+        any = true;
+      }
+      i2 = j;
+    } else {
+      for (; i2 < j; i2++) {
+        const v3 = r.read(8);
+        if ((i2 & 3) === 3) {
+          const m = threshold === null ? v3 : v3 >= threshold ? fg : 0;
+          mask[i2 >> 2] = m;
+          if (m !== 0) any = true;
+        }
+      }
+    }
+  }
+  return { mask, any };
+}
+function decodeBrushLayer(rle, width, height, file, value2, threshold = BRUSH_ALPHA_THRESHOLD, allocate) {
+  const alloc = allocate ? (n2) => allocate(n2, value2) : (n2) => value2 <= 255 ? new Uint8Array(n2) : value2 <= 65535 ? new Uint16Array(n2) : new Uint32Array(n2);
+  const { mask, any } = decodeInto(rle, width, height, file, threshold, value2, alloc);
+  return { data: mask, any };
+}
+var BRUSH_ALPHA_THRESHOLD, BitReader;
+var init_brush_rle = __esm({
+  "shared/formats/brush-rle.ts"() {
+    "use strict";
+    init_errors();
+    BRUSH_ALPHA_THRESHOLD = 128;
+    BitReader = class {
+      constructor(src, file) {
+        this.src = src;
+        this.file = file;
+        this.bits = src.length * 8;
+      }
+      src;
+      file;
+      pos = 0;
+      bits;
+      read(n2) {
+        if (this.pos + n2 > this.bits) {
+          throw new SegqcError("format.rle_length", `brush RLE ends early (needs bit ${this.pos + n2} of ${this.bits})`, { file: this.file });
+        }
+        let v3 = 0;
+        let pos = this.pos;
+        let left = n2;
+        while (left > 0) {
+          const byte = this.src[pos >>> 3] & 255;
+          const off = pos & 7;
+          const take = Math.min(8 - off, left);
+          const bits = byte >>> 8 - off - take & (1 << take) - 1;
+          v3 = v3 * (1 << take) + bits;
+          pos += take;
+          left -= take;
+        }
+        this.pos = pos;
+        return v3;
+      }
+    };
   }
 });
 
@@ -20963,6 +21016,647 @@ var init_gzip = __esm({
         this.bitbuf = bitbuf;
         this.bitcnt = bitcnt;
         this.pos = pos;
+      }
+    };
+  }
+});
+
+// shared/formats/crc32.ts
+function crc32(b, from, to) {
+  let c = -1;
+  for (let i2 = from; i2 < to; i2++) c = CRC_TABLE[(c ^ b[i2]) & 255] ^ c >>> 8;
+  return (c ^ -1) >>> 0;
+}
+var CRC_TABLE;
+var init_crc32 = __esm({
+  "shared/formats/crc32.ts"() {
+    "use strict";
+    CRC_TABLE = (() => {
+      const t = new Int32Array(256);
+      for (let n2 = 0; n2 < 256; n2++) {
+        let c = n2;
+        for (let k = 0; k < 8; k++) c = c & 1 ? 3988292384 ^ c >>> 1 : c >>> 1;
+        t[n2] = c;
+      }
+      return t;
+    })();
+  }
+});
+
+// shared/formats/png.ts
+function brief(v3) {
+  if (typeof v3 === "string") return JSON.stringify(v3.length > 60 ? `${v3.slice(0, 60)}\u2026` : v3);
+  if (Array.isArray(v3)) return `[${v3.slice(0, 4).map((x2) => typeof x2 === "number" || typeof x2 === "string" ? brief(x2) : Array.isArray(x2) ? "an array" : typeof x2).join(", ")}${v3.length > 4 ? ", \u2026" : ""}]`;
+  return typeof v3 === "number" || typeof v3 === "boolean" || v3 === null ? String(v3) : typeof v3;
+}
+function parsePixelSpacing(v3, where) {
+  if (v3 === void 0 || v3 === null || v3 === "") return null;
+  let x2 = v3;
+  if (typeof x2 === "string") {
+    const s = x2.trim();
+    try {
+      x2 = s.startsWith("[") ? JSON.parse(s) : s.includes(",") || s.includes("\\") ? s.split(/[,\\]/) : s;
+    } catch {
+      x2 = NaN;
+    }
+  }
+  const num3 = (p) => typeof p === "number" ? p : typeof p === "string" && p.trim() !== "" ? Number(p) : NaN;
+  const pair = Array.isArray(x2) ? x2.length === 2 ? [num3(x2[0]), num3(x2[1])] : x2.length === 1 ? [num3(x2[0]), num3(x2[0])] : null : [num3(x2), num3(x2)];
+  if (!pair || pair.some((p) => !(Number.isFinite(p) && p > 0))) {
+    throw new SegqcError("format.unreadable", `pixel spacing ${brief(v3)} in ${where} is not a positive number or [row, column] mm`);
+  }
+  return [pair[0], pair[1]];
+}
+function planarGeometry(width, height, spacing) {
+  const s = spacing ? [spacing[1], spacing[0], 1] : [1, 1, 1];
+  return { ...axisGeometry([width, height, 1], s), spacingKnown: spacing !== null };
+}
+function pngHeader(b, file) {
+  if (!isPng(b)) throw new SegqcError("format.unreadable", "not a PNG file", { file });
+  if (b.length < 33) throw new SegqcError("format.truncated", "PNG ends inside its header", { file });
+  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (v3.getUint32(8) !== 13 || String.fromCharCode(b[12], b[13], b[14], b[15]) !== "IHDR") throw new SegqcError("format.unreadable", "PNG does not start with its IHDR chunk", { file });
+  const width = v3.getUint32(16);
+  const height = v3.getUint32(20);
+  if (width < 1 || height < 1 || width > MAX_DIMENSION || height > MAX_DIMENSION) {
+    throw new SegqcError("format.unreadable", `PNG header says ${width}x${height} pixels; width and height must be 1 to ${MAX_DIMENSION}`, { file });
+  }
+  return { width, height, depth: b[24], colorType: b[25], interlaced: b[28] === 1 };
+}
+function pngSize(b, file) {
+  const { width, height } = pngHeader(b, file);
+  return { width, height };
+}
+function imageData(b, file) {
+  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const parts = [];
+  let total = 0;
+  let p = 8;
+  let ended = false;
+  while (p < b.length) {
+    if (p + 12 > b.length) throw new SegqcError("format.truncated", `PNG ends inside the chunk at byte ${p}`, { file });
+    const len2 = v3.getUint32(p);
+    const type = String.fromCharCode(b[p + 4], b[p + 5], b[p + 6], b[p + 7]);
+    if (len2 > b.length - p - 12) throw new SegqcError("format.truncated", `PNG ends inside its ${JSON.stringify(type)} chunk (${len2} bytes at byte ${p})`, { file });
+    if (crc32(b, p + 4, p + 8 + len2) !== v3.getUint32(p + 8 + len2)) {
+      throw new SegqcError("format.unreadable", `PNG chunk ${JSON.stringify(type)} at byte ${p} is damaged (its CRC does not match)`, { file });
+    }
+    if (type === "IDAT") {
+      parts.push([p + 8, len2]);
+      total += len2;
+    } else if (type === "IEND") {
+      ended = true;
+      break;
+    }
+    p += 12 + len2;
+  }
+  if (parts.length === 0) throw new SegqcError(ended ? "format.unreadable" : "format.truncated", "PNG has no image data (IDAT chunk)", { file });
+  if (parts.length === 1) return b.subarray(parts[0][0], parts[0][0] + parts[0][1]);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const [at, len2] of parts) {
+    out.set(b.subarray(at, at + len2), o);
+    o += len2;
+  }
+  return out;
+}
+function passesOf(h3, bitsPerPixel) {
+  const list = h3.interlaced ? ADAM7 : [[0, 0, 1, 1]];
+  return list.map(([x0, y0, dx2, dy]) => {
+    const w = h3.width > x0 ? Math.ceil((h3.width - x0) / dx2) : 0;
+    const rows = h3.height > y0 ? Math.ceil((h3.height - y0) / dy) : 0;
+    return { x0, y0, dx: dx2, dy, w, rows, stride: Math.ceil(w * bitsPerPixel / 8) };
+  }).filter((q) => q.w > 0 && q.rows > 0);
+}
+function unfilter(raw, at, rows, stride, bpp, file) {
+  for (let y = 0; y < rows; y++) {
+    const f = at + y * (stride + 1);
+    const type = raw[f];
+    const row = f + 1;
+    const prev = y > 0 ? row - stride - 1 : -1;
+    if (type === 0) continue;
+    if (type === 1) {
+      for (let i2 = bpp; i2 < stride; i2++) raw[row + i2] = raw[row + i2] + raw[row + i2 - bpp] & 255;
+    } else if (type === 2) {
+      if (prev >= 0) for (let i2 = 0; i2 < stride; i2++) raw[row + i2] = raw[row + i2] + raw[prev + i2] & 255;
+    } else if (type === 3) {
+      for (let i2 = 0; i2 < stride; i2++) {
+        const a = i2 >= bpp ? raw[row + i2 - bpp] : 0;
+        const b = prev >= 0 ? raw[prev + i2] : 0;
+        raw[row + i2] = raw[row + i2] + (a + b >> 1) & 255;
+      }
+    } else if (type === 4) {
+      for (let i2 = 0; i2 < stride; i2++) {
+        const a = i2 >= bpp ? raw[row + i2 - bpp] : 0;
+        const b = prev >= 0 ? raw[prev + i2] : 0;
+        const c = i2 >= bpp && prev >= 0 ? raw[prev + i2 - bpp] : 0;
+        const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+        raw[row + i2] = raw[row + i2] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c) & 255;
+      }
+    } else throw new SegqcError("format.unreadable", `PNG row ${y} has filter type ${type}; PNG defines 0 to 4`, { file });
+  }
+}
+function readPng(bytes, file, opts = {}) {
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const h3 = pngHeader(bytes, file);
+  const { width, height, depth } = h3;
+  if (width * height > limits.maxVoxels) {
+    throw new SegqcError("format.too_large", `header claims ${width}x${height} pixels, over the limit of ${limits.maxVoxels}`, { file });
+  }
+  const ct = COLOR_TYPES[h3.colorType];
+  if (!ct) throw new SegqcError("format.unreadable", `PNG colour type ${h3.colorType} does not exist (0, 2, 3, 4 or 6)`, { file });
+  if (!ct.depths.includes(depth)) throw new SegqcError("format.unreadable", `PNG colour type ${h3.colorType} cannot have bit depth ${depth} (${ct.depths.join(", ")})`, { file });
+  if (bytes[26] !== 0 || bytes[27] !== 0 || bytes[28] > 1) {
+    throw new SegqcError("format.unreadable", `PNG header has compression ${bytes[26]}, filter ${bytes[27]}, interlace ${bytes[28]}; PNG defines 0, 0 and 0 or 1`, { file });
+  }
+  const ch = ct.channels;
+  const bitsPerPixel = ch * depth;
+  const bpp = Math.max(1, bitsPerPixel >> 3);
+  const passes = passesOf(h3, bitsPerPixel);
+  const size2 = passes.reduce((s, q) => s + q.rows * (q.stride + 1), 0);
+  const raw = inflateZlibExact(imageData(bytes, file), file, size2, "PNG image data");
+  const n2 = width * height;
+  const data2 = depth === 16 ? new Uint16Array(n2) : new Uint8Array(n2);
+  const mask = (1 << depth) - 1;
+  let at = 0;
+  for (const q of passes) {
+    unfilter(raw, at, q.rows, q.stride, bpp, file);
+    for (let r = 0; r < q.rows; r++) {
+      const row = at + r * (q.stride + 1) + 1;
+      const y = q.y0 + r * q.dy;
+      const base = y * width + q.x0;
+      if (depth < 8) {
+        for (let c = 0; c < q.w; c++) {
+          const bit2 = c * depth;
+          data2[base + c * q.dx] = raw[row + (bit2 >> 3)] >> 8 - depth - (bit2 & 7) & mask;
+        }
+      } else if (depth === 8) {
+        if (ch === 1 && q.dx === 1) data2.set(raw.subarray(row, row + q.w), base);
+        else for (let c = 0, o = row; c < q.w; c++, o += ch) data2[base + c * q.dx] = raw[o];
+      } else for (let c = 0, o = row; c < q.w; c++, o += 2 * ch) data2[base + c * q.dx] = raw[o] << 8 | raw[o + 1];
+      if (ch >= 3) {
+        const step = (depth >> 3) * ch;
+        for (let c = 0, o = row; c < q.w; c++, o += step) {
+          const same2 = depth === 8 ? raw[o + 1] === raw[o] && raw[o + 2] === raw[o] : raw[o + 2] === raw[o] && raw[o + 3] === raw[o + 1] && raw[o + 4] === raw[o] && raw[o + 5] === raw[o + 1];
+          if (!same2) {
+            const x2 = q.x0 + c * q.dx;
+            throw new SegqcError("format.unsupported", `is a colour image (pixel ${x2},${y} is not grey): store label values as grey levels or palette indices`, { file });
+          }
+        }
+      }
+    }
+    at += q.rows * (q.stride + 1);
+  }
+  const seen = new Uint8Array(depth === 16 ? 65536 : 256);
+  for (let i2 = 0; i2 < n2; i2++) seen[data2[i2]] = 1;
+  const values = [];
+  for (let v3 = 1; v3 < seen.length; v3++) if (seen[v3]) values.push(v3);
+  const labels = values.map((value2) => ({ value: value2, name: null }));
+  const spacing = normSpacing(opts.spacing ?? null);
+  const warnings = spacing ? [] : [`${file}: no pixel spacing given; sizes are in pixels`];
+  return { path: file, format: "png", geometry: planarGeometry(width, height, spacing), layers: [{ data: data2, values }], labels, warnings };
+}
+function paletteOf(b, file) {
+  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let p = 8; p + 12 <= b.length; ) {
+    const len2 = v3.getUint32(p);
+    const type = String.fromCharCode(b[p + 4], b[p + 5], b[p + 6], b[p + 7]);
+    if (type === "PLTE") return b.subarray(p + 8, Math.min(b.length, p + 8 + len2));
+    if (type === "IDAT" || type === "IEND") break;
+    p += 12 + len2;
+  }
+  throw new SegqcError("format.unreadable", "palette PNG without a PLTE chunk", { file });
+}
+function readPngImage(bytes, file, limits = DEFAULT_LIMITS) {
+  const h3 = pngHeader(bytes, file);
+  const { width, height, depth } = h3;
+  if (width * height > limits.maxVoxels) throw new SegqcError("format.too_large", `header claims ${width}x${height} pixels, over the limit of ${limits.maxVoxels}`, { file });
+  const ct = COLOR_TYPES[h3.colorType];
+  if (!ct || !ct.depths.includes(depth)) throw new SegqcError("format.unreadable", `PNG colour type ${h3.colorType} with bit depth ${depth} does not exist`, { file });
+  const ch = ct.channels;
+  const bitsPerPixel = ch * depth;
+  const passes = passesOf(h3, bitsPerPixel);
+  const raw = inflateZlibExact(imageData(bytes, file), file, passes.reduce((s, q) => s + q.rows * (q.stride + 1), 0), "PNG image data");
+  const palette = h3.colorType === 3 ? paletteOf(bytes, file) : null;
+  const colour = h3.colorType === 2 || h3.colorType === 6 || palette !== null;
+  const out = new Float32Array(width * height * (colour ? 3 : 1));
+  const mask = (1 << depth) - 1;
+  let at = 0;
+  for (const q of passes) {
+    unfilter(raw, at, q.rows, q.stride, Math.max(1, bitsPerPixel >> 3), file);
+    for (let r = 0; r < q.rows; r++) {
+      const row = at + r * (q.stride + 1) + 1;
+      const y = q.y0 + r * q.dy;
+      for (let c = 0; c < q.w; c++) {
+        const p = y * width + q.x0 + c * q.dx;
+        const sample = (s) => {
+          if (depth < 8) {
+            const bit2 = c * depth;
+            return raw[row + (bit2 >> 3)] >> 8 - depth - (bit2 & 7) & mask;
+          }
+          const o = row + (c * ch + s) * (depth >> 3);
+          return depth === 8 ? raw[o] : raw[o] << 8 | raw[o + 1];
+        };
+        if (palette) {
+          const e2 = sample(0) * 3;
+          for (let s = 0; s < 3; s++) out[p * 3 + s] = palette[e2 + s] ?? 0;
+        } else if (colour) {
+          for (let s = 0; s < 3; s++) out[p * 3 + s] = depth === 16 ? sample(s) / 257 : sample(s);
+        } else out[p] = sample(0);
+      }
+    }
+    at += q.rows * (q.stride + 1);
+  }
+  return { width, height, channels: colour ? 3 : 1, samples: out };
+}
+var SIGNATURE, isPng, COLOR_TYPES, MAX_DIMENSION, normSpacing, ADAM7;
+var init_png = __esm({
+  "shared/formats/png.ts"() {
+    "use strict";
+    init_model();
+    init_errors();
+    init_gzip();
+    init_crc32();
+    SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
+    isPng = (b) => b.length >= 8 && SIGNATURE.every((x2, i2) => b[i2] === x2);
+    COLOR_TYPES = {
+      0: { depths: [1, 2, 4, 8, 16], channels: 1 },
+      2: { depths: [8, 16], channels: 3 },
+      3: { depths: [1, 2, 4, 8], channels: 1 },
+      4: { depths: [8, 16], channels: 2 },
+      6: { depths: [8, 16], channels: 4 }
+    };
+    MAX_DIMENSION = 2 ** 31 - 1;
+    normSpacing = (s) => s === null ? null : typeof s === "number" ? [s, s] : s;
+    ADAM7 = [
+      [0, 0, 8, 8],
+      [4, 0, 8, 8],
+      [0, 4, 4, 8],
+      [2, 0, 4, 4],
+      [0, 2, 2, 4],
+      [1, 0, 2, 2],
+      [0, 1, 1, 2]
+    ];
+  }
+});
+
+// shared/formats/labelstudio.ts
+function scalarText(v3, fallback) {
+  return typeof v3 === "string" ? v3 : typeof v3 === "number" || typeof v3 === "boolean" ? String(v3) : fallback;
+}
+function hashNumbers(xs) {
+  let h3 = 2166136261;
+  for (let i2 = 0; i2 < xs.length; i2++) {
+    h3 ^= xs[i2] & 255;
+    h3 = Math.imul(h3, 16777619);
+    h3 ^= xs[i2] >>> 8 & 255;
+    h3 = Math.imul(h3, 16777619);
+  }
+  return `${xs.length}:${(h3 >>> 0).toString(16)}`;
+}
+function regionType(r, value2) {
+  const t = typeof r.type === "string" ? r.type.toLowerCase() : "";
+  if (REGION_KEYS[t]) return REGION_KEYS[t];
+  if (t === "labels" || t === "") {
+    if (Array.isArray(value2.rle) || value2.rle instanceof Uint8Array) return "brush";
+    if (Array.isArray(value2.points)) return "polygon";
+    if (typeof value2.width === "number" && typeof value2.height === "number") return "rectangle";
+  }
+  return null;
+}
+function labelOf(value2) {
+  for (const k of ["brushlabels", "polygonlabels", "rectanglelabels", "labels"]) {
+    const v3 = value2[k];
+    if (Array.isArray(v3) && typeof v3[0] === "string") return v3[0];
+  }
+  return null;
+}
+function rasterizePolygon(points, width, height, out, value2 = 1) {
+  const n2 = points.length;
+  const xa = new Float64Array(n2), ya = new Float64Array(n2), xb = new Float64Array(n2), yb = new Float64Array(n2);
+  const first = new Int32Array(n2);
+  const last = new Int32Array(n2);
+  const order = [];
+  for (let a = 0, b = n2 - 1; a < n2; b = a++) {
+    xa[a] = points[a][0];
+    ya[a] = points[a][1];
+    xb[a] = points[b][0];
+    yb[a] = points[b][1];
+    const lo = Math.min(ya[a], yb[a]), hi = Math.max(ya[a], yb[a]);
+    const j0 = Math.max(0, Math.ceil(lo - 0.5));
+    const j1 = Math.min(height - 1, Math.ceil(hi - 0.5) - 1);
+    if (j1 < j0) continue;
+    first[a] = j0;
+    last[a] = j1;
+    order.push(a);
+  }
+  order.sort((p, q) => first[p] - first[q]);
+  const active = new Int32Array(order.length);
+  const xs = new Float64Array(order.length);
+  let na = 0;
+  let filled = 0;
+  let next = 0;
+  for (let j = order.length ? first[order[0]] : height; j < height; j++) {
+    if (na === 0) {
+      if (next >= order.length) break;
+      if (first[order[next]] > j) j = first[order[next]];
+    }
+    while (next < order.length && first[order[next]] === j) active[na++] = order[next++];
+    const cy = j + 0.5;
+    let nx = 0;
+    for (let k = 0; k < na; k++) {
+      const e2 = active[k];
+      xs[nx++] = xa[e2] + (cy - ya[e2]) * (xb[e2] - xa[e2]) / (yb[e2] - ya[e2]);
+    }
+    const row = xs.subarray(0, nx).sort();
+    for (let k = 0; k + 1 < nx; k += 2) {
+      const i0 = Math.max(0, Math.ceil(row[k] - 0.5));
+      const i1 = Math.min(width - 1, Math.ceil(row[k + 1] - 0.5) - 1);
+      if (i1 >= i0) {
+        out.fill(value2, j * width + i0, j * width + i1 + 1);
+        filled += i1 - i0 + 1;
+      }
+    }
+    let keep = 0;
+    for (let k = 0; k < na; k++) if (last[active[k]] > j) active[keep++] = active[k];
+    na = keep;
+  }
+  return filled;
+}
+function regionShape(type, value2, where) {
+  if (type === "brush") {
+    const rle = value2.rle;
+    if (rle instanceof Uint8Array) return { type, rle };
+    if (!Array.isArray(rle)) throw new SegqcError("format.unsupported", 'brush region without an "rle" array (only the RLE brush format is read)', where);
+    for (let i2 = 0; i2 < rle.length; i2++) {
+      const v3 = rle[i2];
+      if (!(typeof v3 === "number" && Number.isInteger(v3) && v3 >= 0 && v3 <= 255)) {
+        throw new SegqcError("format.unreadable", `brush RLE value ${i2} is ${shown(v3)}; RLE values are integers 0 to 255`, where);
+      }
+    }
+    return { type, rle };
+  }
+  if (type === "polygon") {
+    const pts = value2.points;
+    if (!Array.isArray(pts) || pts.length < 3) {
+      throw new SegqcError("format.polygon", `polygon has ${Array.isArray(pts) ? pts.length : 0} point(s); at least 3 are needed`, where);
+    }
+    const points = pts.map((p, i2) => {
+      if (!(Array.isArray(p) && p.length === 2 && isNumber(p[0]) && isNumber(p[1]))) {
+        throw new SegqcError("format.polygon", `polygon point ${i2} is ${shown(p)}; points must be [x, y] pairs of numbers`, where);
+      }
+      if (!isPercent(p[0]) || !isPercent(p[1])) {
+        throw new SegqcError("format.polygon", `polygon point ${i2} is [${p[0]}, ${p[1]}]; coordinates are percent of the image, within \xB1${MAX_PERCENT}`, where);
+      }
+      return [p[0], p[1]];
+    });
+    return { type, points };
+  }
+  const r = { x: value2.x, y: value2.y, width: value2.width, height: value2.height, rotation: value2.rotation ?? 0 };
+  for (const [k, v3] of Object.entries(r)) {
+    if (!isNumber(v3)) throw new SegqcError("format.unreadable", `rectangle "${k}" is ${shown(v3)}, not a number`, where);
+    if (k !== "rotation" && !isPercent(v3)) throw new SegqcError("format.unreadable", `rectangle "${k}" is ${v3}; coordinates are percent of the image, within \xB1${MAX_PERCENT}`, where);
+  }
+  return { type, ...r };
+}
+function rectanglePoints(r, w, h3) {
+  const x2 = r.x / 100 * w;
+  const y = r.y / 100 * h3;
+  const rw = r.width / 100 * w;
+  const rh = r.height / 100 * h3;
+  const rot = r.rotation * Math.PI / 180;
+  const c = Math.cos(rot), s = Math.sin(rot);
+  return [[0, 0], [rw, 0], [rw, rh], [0, rh]].map(([dx2, dy]) => [x2 + dx2 * c - dy * s, y + dx2 * s + dy * c]);
+}
+function shapeKey(r) {
+  if (r.type === "brush") return hashNumbers(r.rle);
+  if (r.type === "polygon") return r.points.join(";");
+  return [r.x, r.y, r.width, r.height, r.rotation].join(",");
+}
+function regionLayer(shape, w, h3, lv, ctx) {
+  if (shape.type === "brush") return decodeBrushLayer(shape.rle, w, h3, ctx.file, lv, ctx.threshold, ctx.allocateBrush);
+  const data2 = ctx.allocate(w * h3, lv);
+  const pts = shape.type === "polygon" ? shape.points.map(([x2, y]) => [x2 / 100 * w, y / 100 * h3]) : rectanglePoints(shape, w, h3);
+  return { data: data2, any: rasterizePolygon(pts, w, h3, data2, lv) > 0 };
+}
+function readLabelStudioResult(result, opts) {
+  const file = opts.file;
+  const item2 = opts.id;
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const threshold = opts.brushThreshold ?? BRUSH_ALPHA_THRESHOLD;
+  const labelValues = { ...opts.labelValues ?? {} };
+  let nextValue = Math.max(0, ...Object.values(labelValues)) + 1;
+  const choices = {};
+  const texts = {};
+  const warnings = [];
+  const regionResults = [];
+  let width = 0, height = 0;
+  for (const [idx, raw] of result.entries()) {
+    if (!isObj(raw) || !isObj(raw.value)) throw new SegqcError("format.unreadable", `result ${idx} has no "value" object`, { file, item: item2 });
+    const value2 = raw.value;
+    const from = typeof raw.from_name === "string" ? raw.from_name : `result_${idx}`;
+    if (raw.type === "choices" && Array.isArray(value2.choices)) {
+      choices[from] = [...choices[from] ?? [], ...value2.choices.map((c) => scalarText(c, ""))];
+      continue;
+    }
+    if (raw.type === "textarea" && Array.isArray(value2.text)) {
+      texts[from] = [...texts[from] ?? [], ...value2.text.map((t) => scalarText(t, ""))];
+      continue;
+    }
+    const type = regionType(raw, value2);
+    if (!type) continue;
+    const rid = scalarText(raw.id, String(idx));
+    const w = raw.original_width, h3 = raw.original_height;
+    if (!(typeof w === "number" && Number.isInteger(w) && w > 0 && typeof h3 === "number" && Number.isInteger(h3) && h3 > 0)) {
+      throw new SegqcError("format.unreadable", `region ${rid}: original_width ${shown(w)} and original_height ${shown(h3)} must be positive whole numbers`, { file, item: item2 });
+    }
+    if (width && (w !== width || h3 !== height)) {
+      throw new SegqcError("format.unreadable", `region ${rid} is on a ${w}x${h3} image, others on ${width}x${height}`, { file, item: item2 });
+    }
+    const maxPixels = Math.min(limits.maxVoxels, MAX_LABELSTUDIO_PIXELS);
+    if (w * h3 > maxPixels) {
+      throw new SegqcError("format.too_large", `region ${rid} is on a ${w}x${h3} image (${w * h3} pixels), over the limit of ${maxPixels} pixels for one Label Studio image`, { file, item: item2 });
+    }
+    width = w;
+    height = h3;
+    if (isNumber(raw.image_rotation) && raw.image_rotation % 360 !== 0) {
+      warnings.push(`${file} [${item2}]: image_rotation ${raw.image_rotation} is ignored; regions are read in image coordinates`);
+    }
+    regionResults.push({ r: raw, value: value2, type });
+  }
+  if (width * height * Math.max(1, regionResults.length) > limits.maxVoxels) {
+    throw new SegqcError("format.too_large", `${regionResults.length} region(s) of ${width}x${height} pixels exceed the limit of ${limits.maxVoxels}`, { file, item: item2 });
+  }
+  let spacing = null;
+  if (opts.spacingField) {
+    spacing = parsePixelSpacing(opts.task?.[opts.spacingField], `task field "${opts.spacingField}" of ${item2}`);
+    if (!spacing) warnings.push(`${file} [${item2}]: task field "${opts.spacingField}" is missing; sizes are in pixels`);
+  } else warnings.push(`${file} [${item2}]: no pixel spacing field configured; sizes are in pixels`);
+  if (regionResults.length === 0) {
+    width = 1;
+    height = 1;
+  }
+  const layers = [];
+  const regions = [];
+  const labels = /* @__PURE__ */ new Map();
+  const seen = /* @__PURE__ */ new Set();
+  for (const { r, value: value2, type } of regionResults) {
+    const name = labelOf(value2);
+    const rid = scalarText(r.id, `region_${layers.length}`);
+    if (name === null) {
+      warnings.push(`${file} [${item2}]: region ${rid} has no label and is ignored`);
+      continue;
+    }
+    if (!(name in labelValues)) labelValues[name] = nextValue++;
+    const lv = labelValues[name];
+    if (!labels.has(name)) labels.set(name, { value: lv, name });
+    let shape;
+    try {
+      shape = regionShape(type, value2, { file, item: item2 });
+    } catch (e2) {
+      if (e2 instanceof SegqcError) throw new SegqcError(e2.code, `region ${rid}: ${e2.detail}`, { file, item: item2 });
+      throw e2;
+    }
+    const key = opts.cache ? `${type}|${width}x${height}|${threshold}|${lv}|${shapeKey(shape)}` : "";
+    const cacheId = seen.has(rid) ? `${rid}#${layers.length}` : rid;
+    seen.add(rid);
+    let entry = opts.cache?.get(cacheId);
+    if (!entry || entry.key !== key) {
+      try {
+        entry = { key, ...regionLayer(shape, width, height, lv, { file, threshold, allocate: opts.allocate ?? newMask, allocateBrush: opts.allocateBrush }) };
+      } catch (e2) {
+        if (e2 instanceof SegqcError) throw new SegqcError(e2.code, `region ${rid}: ${e2.detail}`, { file, item: item2 });
+        throw e2;
+      }
+      opts.cache?.set(cacheId, entry);
+    }
+    const { data: data2, any } = entry;
+    regions.push({ id: rid, type, label: name, layer: layers.length });
+    layers.push({ data: data2, values: any ? [lv] : [], id: rid });
+  }
+  const segmentation = {
+    path: file,
+    format: "labelstudio",
+    geometry: planarGeometry(width, height, spacing),
+    layers,
+    labels: [...labels.values()].sort((a, b) => a.value - b.value),
+    warnings
+  };
+  return {
+    id: opts.id,
+    author: opts.author ?? null,
+    createdAt: opts.createdAt ?? null,
+    updatedAt: opts.updatedAt ?? null,
+    segmentation,
+    choices,
+    texts,
+    regions
+  };
+}
+function annotationAuthor(a) {
+  const c = a.completed_by;
+  if (c === null || c === void 0) return typeof a.model_version === "string" ? `model:${a.model_version}` : null;
+  if (isObj(c)) return scalarText(c.email ?? c.username ?? c.id, "unknown");
+  return scalarText(c, "unknown");
+}
+function parseLabelStudioExport(text, file, opts = {}) {
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e2) {
+    throw new SegqcError("format.unreadable", `not valid JSON: ${e2.message}`, { file });
+  }
+  const tasks = Array.isArray(parsed) ? parsed : [parsed];
+  return tasks.map((t, index) => {
+    if (!isObj(t)) throw new SegqcError("format.unreadable", `task ${index} is not an object`, { file });
+    const data2 = isObj(t.data) ? t.data : {};
+    const taskId = t.id === void 0 || t.id === null ? null : scalarText(t.id, String(index));
+    const read = (list, kind) => {
+      if (list === void 0 || list === null) return [];
+      if (!Array.isArray(list)) throw new SegqcError("format.unreadable", `task ${taskId ?? index}: "${kind}" is not an array`, { file });
+      return list.filter((a) => isObj(a) && a.was_cancelled !== true).map((a, k) => {
+        const id = scalarText(a.id, `${kind}-${k}`);
+        if (!Array.isArray(a.result)) throw new SegqcError("format.unreadable", `${kind.slice(0, -1)} ${id} has no "result" array`, { file, item: `task ${taskId ?? index}` });
+        return readLabelStudioResult(a.result, {
+          file,
+          task: data2,
+          id,
+          author: annotationAuthor(a),
+          createdAt: typeof a.created_at === "string" ? a.created_at : null,
+          updatedAt: typeof a.updated_at === "string" ? a.updated_at : null,
+          labelValues: opts.labelValues,
+          spacingField: opts.spacingField ?? null,
+          limits: opts.limits
+        });
+      });
+    };
+    return { id: taskId, data: data2, annotations: read(t.annotations, "annotations"), predictions: read(t.predictions, "predictions") };
+  });
+}
+var newMask, maskArrayType, REGION_KEYS, isObj, isNumber, MAX_PERCENT, isPercent, MAX_LABELSTUDIO_PIXELS, shown, CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES, ATTESTATION_FROM_NAME, REVIEW_FROM_NAME;
+var init_labelstudio = __esm({
+  "shared/formats/labelstudio.ts"() {
+    "use strict";
+    init_model();
+    init_errors();
+    init_brush_rle();
+    init_png();
+    newMask = (length2, maxValue) => new (maskArrayType(maxValue))(length2);
+    maskArrayType = (maxValue) => maxValue <= 255 ? Uint8Array : maxValue <= 65535 ? Uint16Array : Uint32Array;
+    REGION_KEYS = { brushlabels: "brush", polygonlabels: "polygon", rectanglelabels: "rectangle" };
+    isObj = (v3) => typeof v3 === "object" && v3 !== null && !Array.isArray(v3);
+    isNumber = (v3) => typeof v3 === "number" && Number.isFinite(v3);
+    MAX_PERCENT = 1e6;
+    isPercent = (v3) => isNumber(v3) && Math.abs(v3) <= MAX_PERCENT;
+    MAX_LABELSTUDIO_PIXELS = 2 ** 29;
+    shown = (v3) => v3 === void 0 ? "missing" : v3 === null || typeof v3 !== "object" ? JSON.stringify(v3) : Array.isArray(v3) ? "an array" : "an object";
+    CHECKLIST_FROM_NAME_PREFIX = "segqc_checklist_";
+    CHECKLIST_YES = "yes";
+    ATTESTATION_FROM_NAME = "segqc_attestation";
+    REVIEW_FROM_NAME = "segqc_review";
+  }
+});
+
+// shared/formats/mask-recycler.ts
+var KEPT_BYTES, KEPT_ARRAYS, MaskRecycler;
+var init_mask_recycler = __esm({
+  "shared/formats/mask-recycler.ts"() {
+    "use strict";
+    init_labelstudio();
+    KEPT_BYTES = 64 * 1024 * 1024;
+    KEPT_ARRAYS = 16;
+    MaskRecycler = class {
+      constructor(keptBytes = KEPT_BYTES, keptArrays = KEPT_ARRAYS) {
+        this.keptBytes = keptBytes;
+        this.keptArrays = keptArrays;
+      }
+      keptBytes;
+      keptArrays;
+      free = [];
+      lent = [];
+      allocate = (length2, maxValue) => {
+        const type = maskArrayType(maxValue);
+        const i2 = this.free.findIndex((a2) => a2.length === length2 && a2.constructor === type);
+        let a;
+        if (i2 >= 0) {
+          a = this.free[i2];
+          this.free.splice(i2, 1);
+          a.fill(0);
+        } else a = new type(length2);
+        this.lent.push(a);
+        return a;
+      };
+      /** Takes back every array handed out since the last call (within the budgets, the latest first). */
+      recycle() {
+        const all = [...this.lent.reverse(), ...this.free];
+        this.lent = [];
+        this.free = [];
+        let bytes = 0;
+        for (const a of all) {
+          if (bytes + a.byteLength > this.keptBytes || this.free.length === this.keptArrays) continue;
+          bytes += a.byteLength;
+          this.free.push(a);
+        }
       }
     };
   }
@@ -21869,285 +22563,6 @@ var init_nifti = __esm({
     det3 = (m) => m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
     headerOf = (b, file) => checkHeader(rawHeader(b, file), file);
     littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-  }
-});
-
-// shared/formats/crc32.ts
-function crc32(b, from, to) {
-  let c = -1;
-  for (let i2 = from; i2 < to; i2++) c = CRC_TABLE[(c ^ b[i2]) & 255] ^ c >>> 8;
-  return (c ^ -1) >>> 0;
-}
-var CRC_TABLE;
-var init_crc32 = __esm({
-  "shared/formats/crc32.ts"() {
-    "use strict";
-    CRC_TABLE = (() => {
-      const t = new Int32Array(256);
-      for (let n2 = 0; n2 < 256; n2++) {
-        let c = n2;
-        for (let k = 0; k < 8; k++) c = c & 1 ? 3988292384 ^ c >>> 1 : c >>> 1;
-        t[n2] = c;
-      }
-      return t;
-    })();
-  }
-});
-
-// shared/formats/png.ts
-function brief(v3) {
-  if (typeof v3 === "string") return JSON.stringify(v3.length > 60 ? `${v3.slice(0, 60)}\u2026` : v3);
-  if (Array.isArray(v3)) return `[${v3.slice(0, 4).map((x2) => typeof x2 === "number" || typeof x2 === "string" ? brief(x2) : Array.isArray(x2) ? "an array" : typeof x2).join(", ")}${v3.length > 4 ? ", \u2026" : ""}]`;
-  return typeof v3 === "number" || typeof v3 === "boolean" || v3 === null ? String(v3) : typeof v3;
-}
-function parsePixelSpacing(v3, where) {
-  if (v3 === void 0 || v3 === null || v3 === "") return null;
-  let x2 = v3;
-  if (typeof x2 === "string") {
-    const s = x2.trim();
-    try {
-      x2 = s.startsWith("[") ? JSON.parse(s) : s.includes(",") || s.includes("\\") ? s.split(/[,\\]/) : s;
-    } catch {
-      x2 = NaN;
-    }
-  }
-  const num3 = (p) => typeof p === "number" ? p : typeof p === "string" && p.trim() !== "" ? Number(p) : NaN;
-  const pair = Array.isArray(x2) ? x2.length === 2 ? [num3(x2[0]), num3(x2[1])] : x2.length === 1 ? [num3(x2[0]), num3(x2[0])] : null : [num3(x2), num3(x2)];
-  if (!pair || pair.some((p) => !(Number.isFinite(p) && p > 0))) {
-    throw new SegqcError("format.unreadable", `pixel spacing ${brief(v3)} in ${where} is not a positive number or [row, column] mm`);
-  }
-  return [pair[0], pair[1]];
-}
-function planarGeometry(width, height, spacing) {
-  const s = spacing ? [spacing[1], spacing[0], 1] : [1, 1, 1];
-  return { ...axisGeometry([width, height, 1], s), spacingKnown: spacing !== null };
-}
-function pngHeader(b, file) {
-  if (!isPng(b)) throw new SegqcError("format.unreadable", "not a PNG file", { file });
-  if (b.length < 33) throw new SegqcError("format.truncated", "PNG ends inside its header", { file });
-  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (v3.getUint32(8) !== 13 || String.fromCharCode(b[12], b[13], b[14], b[15]) !== "IHDR") throw new SegqcError("format.unreadable", "PNG does not start with its IHDR chunk", { file });
-  const width = v3.getUint32(16);
-  const height = v3.getUint32(20);
-  if (width < 1 || height < 1 || width > MAX_DIMENSION || height > MAX_DIMENSION) {
-    throw new SegqcError("format.unreadable", `PNG header says ${width}x${height} pixels; width and height must be 1 to ${MAX_DIMENSION}`, { file });
-  }
-  return { width, height, depth: b[24], colorType: b[25], interlaced: b[28] === 1 };
-}
-function pngSize(b, file) {
-  const { width, height } = pngHeader(b, file);
-  return { width, height };
-}
-function imageData(b, file) {
-  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const parts = [];
-  let total = 0;
-  let p = 8;
-  let ended = false;
-  while (p < b.length) {
-    if (p + 12 > b.length) throw new SegqcError("format.truncated", `PNG ends inside the chunk at byte ${p}`, { file });
-    const len2 = v3.getUint32(p);
-    const type = String.fromCharCode(b[p + 4], b[p + 5], b[p + 6], b[p + 7]);
-    if (len2 > b.length - p - 12) throw new SegqcError("format.truncated", `PNG ends inside its ${JSON.stringify(type)} chunk (${len2} bytes at byte ${p})`, { file });
-    if (crc32(b, p + 4, p + 8 + len2) !== v3.getUint32(p + 8 + len2)) {
-      throw new SegqcError("format.unreadable", `PNG chunk ${JSON.stringify(type)} at byte ${p} is damaged (its CRC does not match)`, { file });
-    }
-    if (type === "IDAT") {
-      parts.push([p + 8, len2]);
-      total += len2;
-    } else if (type === "IEND") {
-      ended = true;
-      break;
-    }
-    p += 12 + len2;
-  }
-  if (parts.length === 0) throw new SegqcError(ended ? "format.unreadable" : "format.truncated", "PNG has no image data (IDAT chunk)", { file });
-  if (parts.length === 1) return b.subarray(parts[0][0], parts[0][0] + parts[0][1]);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const [at, len2] of parts) {
-    out.set(b.subarray(at, at + len2), o);
-    o += len2;
-  }
-  return out;
-}
-function passesOf(h3, bitsPerPixel) {
-  const list = h3.interlaced ? ADAM7 : [[0, 0, 1, 1]];
-  return list.map(([x0, y0, dx2, dy]) => {
-    const w = h3.width > x0 ? Math.ceil((h3.width - x0) / dx2) : 0;
-    const rows = h3.height > y0 ? Math.ceil((h3.height - y0) / dy) : 0;
-    return { x0, y0, dx: dx2, dy, w, rows, stride: Math.ceil(w * bitsPerPixel / 8) };
-  }).filter((q) => q.w > 0 && q.rows > 0);
-}
-function unfilter(raw, at, rows, stride, bpp, file) {
-  for (let y = 0; y < rows; y++) {
-    const f = at + y * (stride + 1);
-    const type = raw[f];
-    const row = f + 1;
-    const prev = y > 0 ? row - stride - 1 : -1;
-    if (type === 0) continue;
-    if (type === 1) {
-      for (let i2 = bpp; i2 < stride; i2++) raw[row + i2] = raw[row + i2] + raw[row + i2 - bpp] & 255;
-    } else if (type === 2) {
-      if (prev >= 0) for (let i2 = 0; i2 < stride; i2++) raw[row + i2] = raw[row + i2] + raw[prev + i2] & 255;
-    } else if (type === 3) {
-      for (let i2 = 0; i2 < stride; i2++) {
-        const a = i2 >= bpp ? raw[row + i2 - bpp] : 0;
-        const b = prev >= 0 ? raw[prev + i2] : 0;
-        raw[row + i2] = raw[row + i2] + (a + b >> 1) & 255;
-      }
-    } else if (type === 4) {
-      for (let i2 = 0; i2 < stride; i2++) {
-        const a = i2 >= bpp ? raw[row + i2 - bpp] : 0;
-        const b = prev >= 0 ? raw[prev + i2] : 0;
-        const c = i2 >= bpp && prev >= 0 ? raw[prev + i2 - bpp] : 0;
-        const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
-        raw[row + i2] = raw[row + i2] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c) & 255;
-      }
-    } else throw new SegqcError("format.unreadable", `PNG row ${y} has filter type ${type}; PNG defines 0 to 4`, { file });
-  }
-}
-function readPng(bytes, file, opts = {}) {
-  const limits = opts.limits ?? DEFAULT_LIMITS;
-  const h3 = pngHeader(bytes, file);
-  const { width, height, depth } = h3;
-  if (width * height > limits.maxVoxels) {
-    throw new SegqcError("format.too_large", `header claims ${width}x${height} pixels, over the limit of ${limits.maxVoxels}`, { file });
-  }
-  const ct = COLOR_TYPES[h3.colorType];
-  if (!ct) throw new SegqcError("format.unreadable", `PNG colour type ${h3.colorType} does not exist (0, 2, 3, 4 or 6)`, { file });
-  if (!ct.depths.includes(depth)) throw new SegqcError("format.unreadable", `PNG colour type ${h3.colorType} cannot have bit depth ${depth} (${ct.depths.join(", ")})`, { file });
-  if (bytes[26] !== 0 || bytes[27] !== 0 || bytes[28] > 1) {
-    throw new SegqcError("format.unreadable", `PNG header has compression ${bytes[26]}, filter ${bytes[27]}, interlace ${bytes[28]}; PNG defines 0, 0 and 0 or 1`, { file });
-  }
-  const ch = ct.channels;
-  const bitsPerPixel = ch * depth;
-  const bpp = Math.max(1, bitsPerPixel >> 3);
-  const passes = passesOf(h3, bitsPerPixel);
-  const size2 = passes.reduce((s, q) => s + q.rows * (q.stride + 1), 0);
-  const raw = inflateZlibExact(imageData(bytes, file), file, size2, "PNG image data");
-  const n2 = width * height;
-  const data2 = depth === 16 ? new Uint16Array(n2) : new Uint8Array(n2);
-  const mask = (1 << depth) - 1;
-  let at = 0;
-  for (const q of passes) {
-    unfilter(raw, at, q.rows, q.stride, bpp, file);
-    for (let r = 0; r < q.rows; r++) {
-      const row = at + r * (q.stride + 1) + 1;
-      const y = q.y0 + r * q.dy;
-      const base = y * width + q.x0;
-      if (depth < 8) {
-        for (let c = 0; c < q.w; c++) {
-          const bit2 = c * depth;
-          data2[base + c * q.dx] = raw[row + (bit2 >> 3)] >> 8 - depth - (bit2 & 7) & mask;
-        }
-      } else if (depth === 8) {
-        if (ch === 1 && q.dx === 1) data2.set(raw.subarray(row, row + q.w), base);
-        else for (let c = 0, o = row; c < q.w; c++, o += ch) data2[base + c * q.dx] = raw[o];
-      } else for (let c = 0, o = row; c < q.w; c++, o += 2 * ch) data2[base + c * q.dx] = raw[o] << 8 | raw[o + 1];
-      if (ch >= 3) {
-        const step = (depth >> 3) * ch;
-        for (let c = 0, o = row; c < q.w; c++, o += step) {
-          const same2 = depth === 8 ? raw[o + 1] === raw[o] && raw[o + 2] === raw[o] : raw[o + 2] === raw[o] && raw[o + 3] === raw[o + 1] && raw[o + 4] === raw[o] && raw[o + 5] === raw[o + 1];
-          if (!same2) {
-            const x2 = q.x0 + c * q.dx;
-            throw new SegqcError("format.unsupported", `is a colour image (pixel ${x2},${y} is not grey): store label values as grey levels or palette indices`, { file });
-          }
-        }
-      }
-    }
-    at += q.rows * (q.stride + 1);
-  }
-  const seen = new Uint8Array(depth === 16 ? 65536 : 256);
-  for (let i2 = 0; i2 < n2; i2++) seen[data2[i2]] = 1;
-  const values = [];
-  for (let v3 = 1; v3 < seen.length; v3++) if (seen[v3]) values.push(v3);
-  const labels = values.map((value2) => ({ value: value2, name: null }));
-  const spacing = normSpacing(opts.spacing ?? null);
-  const warnings = spacing ? [] : [`${file}: no pixel spacing given; sizes are in pixels`];
-  return { path: file, format: "png", geometry: planarGeometry(width, height, spacing), layers: [{ data: data2, values }], labels, warnings };
-}
-function paletteOf(b, file) {
-  const v3 = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  for (let p = 8; p + 12 <= b.length; ) {
-    const len2 = v3.getUint32(p);
-    const type = String.fromCharCode(b[p + 4], b[p + 5], b[p + 6], b[p + 7]);
-    if (type === "PLTE") return b.subarray(p + 8, Math.min(b.length, p + 8 + len2));
-    if (type === "IDAT" || type === "IEND") break;
-    p += 12 + len2;
-  }
-  throw new SegqcError("format.unreadable", "palette PNG without a PLTE chunk", { file });
-}
-function readPngImage(bytes, file, limits = DEFAULT_LIMITS) {
-  const h3 = pngHeader(bytes, file);
-  const { width, height, depth } = h3;
-  if (width * height > limits.maxVoxels) throw new SegqcError("format.too_large", `header claims ${width}x${height} pixels, over the limit of ${limits.maxVoxels}`, { file });
-  const ct = COLOR_TYPES[h3.colorType];
-  if (!ct || !ct.depths.includes(depth)) throw new SegqcError("format.unreadable", `PNG colour type ${h3.colorType} with bit depth ${depth} does not exist`, { file });
-  const ch = ct.channels;
-  const bitsPerPixel = ch * depth;
-  const passes = passesOf(h3, bitsPerPixel);
-  const raw = inflateZlibExact(imageData(bytes, file), file, passes.reduce((s, q) => s + q.rows * (q.stride + 1), 0), "PNG image data");
-  const palette = h3.colorType === 3 ? paletteOf(bytes, file) : null;
-  const colour = h3.colorType === 2 || h3.colorType === 6 || palette !== null;
-  const out = new Float32Array(width * height * (colour ? 3 : 1));
-  const mask = (1 << depth) - 1;
-  let at = 0;
-  for (const q of passes) {
-    unfilter(raw, at, q.rows, q.stride, Math.max(1, bitsPerPixel >> 3), file);
-    for (let r = 0; r < q.rows; r++) {
-      const row = at + r * (q.stride + 1) + 1;
-      const y = q.y0 + r * q.dy;
-      for (let c = 0; c < q.w; c++) {
-        const p = y * width + q.x0 + c * q.dx;
-        const sample = (s) => {
-          if (depth < 8) {
-            const bit2 = c * depth;
-            return raw[row + (bit2 >> 3)] >> 8 - depth - (bit2 & 7) & mask;
-          }
-          const o = row + (c * ch + s) * (depth >> 3);
-          return depth === 8 ? raw[o] : raw[o] << 8 | raw[o + 1];
-        };
-        if (palette) {
-          const e2 = sample(0) * 3;
-          for (let s = 0; s < 3; s++) out[p * 3 + s] = palette[e2 + s] ?? 0;
-        } else if (colour) {
-          for (let s = 0; s < 3; s++) out[p * 3 + s] = depth === 16 ? sample(s) / 257 : sample(s);
-        } else out[p] = sample(0);
-      }
-    }
-    at += q.rows * (q.stride + 1);
-  }
-  return { width, height, channels: colour ? 3 : 1, samples: out };
-}
-var SIGNATURE, isPng, COLOR_TYPES, MAX_DIMENSION, normSpacing, ADAM7;
-var init_png = __esm({
-  "shared/formats/png.ts"() {
-    "use strict";
-    init_model();
-    init_errors();
-    init_gzip();
-    init_crc32();
-    SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
-    isPng = (b) => b.length >= 8 && SIGNATURE.every((x2, i2) => b[i2] === x2);
-    COLOR_TYPES = {
-      0: { depths: [1, 2, 4, 8, 16], channels: 1 },
-      2: { depths: [8, 16], channels: 3 },
-      3: { depths: [1, 2, 4, 8], channels: 1 },
-      4: { depths: [8, 16], channels: 2 },
-      6: { depths: [8, 16], channels: 4 }
-    };
-    MAX_DIMENSION = 2 ** 31 - 1;
-    normSpacing = (s) => s === null ? null : typeof s === "number" ? [s, s] : s;
-    ADAM7 = [
-      [0, 0, 8, 8],
-      [4, 0, 8, 8],
-      [0, 4, 4, 8],
-      [2, 0, 4, 4],
-      [0, 2, 2, 4],
-      [1, 0, 2, 2],
-      [0, 1, 1, 2]
-    ];
   }
 });
 
@@ -44394,7 +44809,7 @@ function readDicomSegDetailed(bytes, file, limits = DEFAULT_LIMITS) {
       if (found) present.add(s);
     }
     layers = layerNumbers.map((s) => ({ data: data2.get(s), values: present.has(s) ? [s] : [], id: String(s) }));
-    labels = segments.map((s) => labelOf(s));
+    labels = segments.map((s) => labelOf2(s));
   }
   const refSeries = items(ds, "ReferencedSeriesSequence");
   const referencedSeriesUIDs = [...new Set(refSeries.map((r) => str3(r, "SeriesInstanceUID")).filter((u) => !!u))];
@@ -44493,7 +44908,7 @@ function parseSegment(s) {
   if (lab && lab.length === 3) seg.color = dicomLabToHex(lab);
   return seg;
 }
-function labelOf(s) {
+function labelOf2(s) {
   const l = { value: s.number, name: s.label };
   if (s.color) l.color = s.color;
   if (s.type) l.concept = s.type;
@@ -44550,7 +44965,7 @@ function decodeLabelMap(ds, segments, pixels, bitsAllocated, sliceOfFrame, frame
   if (undescribed.length > 0) warnings.push(`pixel values ${undescribed.join(", ")} are not described in SegmentSequence`);
   return {
     layers: [{ data: data2, values: [...present].sort((a, b) => a - b) }],
-    labels: segments.filter((s) => !isBackground(s)).map(labelOf)
+    labels: segments.filter((s) => !isBackground(s)).map(labelOf2)
   };
 }
 function checkVolume(volume, layers, limits, file) {
@@ -44649,420 +45064,6 @@ var init_dicom_seg = __esm({
     GAP_NOTE = "the SEG may cover only some slices of its source series, with gaps between them";
     MAX_SEGMENT_NUMBER = 4294967295;
     isBackground = (s) => s.number === 0 || s.type?.scheme === "DCM" && s.type.code === "125040";
-  }
-});
-
-// shared/formats/brush-rle.ts
-function readHeader(r) {
-  const words = r.read(32);
-  const wordSize = r.read(5) + 1;
-  const rleSizes = [r.read(4) + 1, r.read(4) + 1, r.read(4) + 1, r.read(4) + 1];
-  return { words, wordSize, rleSizes };
-}
-function decodeInto(rle, width, height, file, threshold, fg, alloc) {
-  if (!(rle instanceof Uint8Array)) {
-    for (let i2 = 0; i2 < rle.length; i2++) {
-      const v3 = rle[i2];
-      if (!(Number.isInteger(v3) && v3 >= 0 && v3 <= 255)) throw new SegqcError("format.unreadable", `brush RLE value ${i2} is ${String(v3)}; RLE values are integers 0 to 255`, { file });
-    }
-  }
-  const r = new BitReader(rle, file);
-  const h3 = readHeader(r);
-  const want = width * height * 4;
-  if (h3.words !== want) {
-    throw new SegqcError("format.rle_length", `brush RLE holds ${h3.words} values, but a ${width}x${height} RGBA image needs ${want}`, { file });
-  }
-  if (h3.wordSize !== 8) throw new SegqcError("format.unreadable", `brush RLE uses ${h3.wordSize}-bit words; Label Studio writes 8-bit RGBA`, { file });
-  const sizes = h3.rleSizes;
-  const bitsPerWord = Math.min(...sizes.map((s) => (11 + s) / 2 ** s));
-  const bits = rle.length * 8 - 53;
-  if (bits < want * bitsPerWord - 1e-9) {
-    throw new SegqcError("format.rle_length", `brush RLE of ${rle.length} bytes is too short for the ${want} values of a ${width}x${height} RGBA image`, { file });
-  }
-  const mask = alloc(width * height);
-  let any = false;
-  for (let i2 = 0; i2 < want; ) {
-    const repeat = r.read(1);
-    const j = i2 + 1 + r.read(sizes[r.read(2)]);
-    if (j > want) throw new SegqcError("format.rle_length", `brush RLE runs past the end of the ${width}x${height} image`, { file });
-    if (repeat) {
-      const v3 = r.read(8);
-      const m = threshold === null ? v3 : v3 >= threshold ? fg : 0;
-      if (m !== 0 && j >> 2 > i2 >> 2) {
-        mask.fill(m, i2 >> 2, j >> 2);
-        any = true;
-      }
-      i2 = j;
-    } else {
-      for (; i2 < j; i2++) {
-        const v3 = r.read(8);
-        if ((i2 & 3) === 3) {
-          const m = threshold === null ? v3 : v3 >= threshold ? fg : 0;
-          mask[i2 >> 2] = m;
-          if (m !== 0) any = true;
-        }
-      }
-    }
-  }
-  return { mask, any };
-}
-function decodeBrushLayer(rle, width, height, file, value2, threshold = BRUSH_ALPHA_THRESHOLD, allocate) {
-  const alloc = allocate ? (n2) => allocate(n2, value2) : (n2) => value2 <= 255 ? new Uint8Array(n2) : value2 <= 65535 ? new Uint16Array(n2) : new Uint32Array(n2);
-  const { mask, any } = decodeInto(rle, width, height, file, threshold, value2, alloc);
-  return { data: mask, any };
-}
-var BRUSH_ALPHA_THRESHOLD, BitReader;
-var init_brush_rle = __esm({
-  "shared/formats/brush-rle.ts"() {
-    "use strict";
-    init_errors();
-    BRUSH_ALPHA_THRESHOLD = 128;
-    BitReader = class {
-      constructor(src, file) {
-        this.src = src;
-        this.file = file;
-        this.bits = src.length * 8;
-      }
-      src;
-      file;
-      pos = 0;
-      bits;
-      read(n2) {
-        if (this.pos + n2 > this.bits) {
-          throw new SegqcError("format.rle_length", `brush RLE ends early (needs bit ${this.pos + n2} of ${this.bits})`, { file: this.file });
-        }
-        let v3 = 0;
-        let pos = this.pos;
-        let left = n2;
-        while (left > 0) {
-          const byte = this.src[pos >>> 3] & 255;
-          const off = pos & 7;
-          const take = Math.min(8 - off, left);
-          const bits = byte >>> 8 - off - take & (1 << take) - 1;
-          v3 = v3 * (1 << take) + bits;
-          pos += take;
-          left -= take;
-        }
-        this.pos = pos;
-        return v3;
-      }
-    };
-  }
-});
-
-// shared/formats/labelstudio.ts
-function scalarText(v3, fallback) {
-  return typeof v3 === "string" ? v3 : typeof v3 === "number" || typeof v3 === "boolean" ? String(v3) : fallback;
-}
-function hashNumbers(xs) {
-  let h3 = 2166136261;
-  for (let i2 = 0; i2 < xs.length; i2++) {
-    h3 ^= xs[i2] & 255;
-    h3 = Math.imul(h3, 16777619);
-    h3 ^= xs[i2] >>> 8 & 255;
-    h3 = Math.imul(h3, 16777619);
-  }
-  return `${xs.length}:${(h3 >>> 0).toString(16)}`;
-}
-function regionType(r, value2) {
-  const t = typeof r.type === "string" ? r.type.toLowerCase() : "";
-  if (REGION_KEYS[t]) return REGION_KEYS[t];
-  if (t === "labels" || t === "") {
-    if (Array.isArray(value2.rle) || value2.rle instanceof Uint8Array) return "brush";
-    if (Array.isArray(value2.points)) return "polygon";
-    if (typeof value2.width === "number" && typeof value2.height === "number") return "rectangle";
-  }
-  return null;
-}
-function labelOf2(value2) {
-  for (const k of ["brushlabels", "polygonlabels", "rectanglelabels", "labels"]) {
-    const v3 = value2[k];
-    if (Array.isArray(v3) && typeof v3[0] === "string") return v3[0];
-  }
-  return null;
-}
-function rasterizePolygon(points, width, height, out, value2 = 1) {
-  const n2 = points.length;
-  const xa = new Float64Array(n2), ya = new Float64Array(n2), xb = new Float64Array(n2), yb = new Float64Array(n2);
-  const first = new Int32Array(n2);
-  const last = new Int32Array(n2);
-  const order = [];
-  for (let a = 0, b = n2 - 1; a < n2; b = a++) {
-    xa[a] = points[a][0];
-    ya[a] = points[a][1];
-    xb[a] = points[b][0];
-    yb[a] = points[b][1];
-    const lo = Math.min(ya[a], yb[a]), hi = Math.max(ya[a], yb[a]);
-    const j0 = Math.max(0, Math.ceil(lo - 0.5));
-    const j1 = Math.min(height - 1, Math.ceil(hi - 0.5) - 1);
-    if (j1 < j0) continue;
-    first[a] = j0;
-    last[a] = j1;
-    order.push(a);
-  }
-  order.sort((p, q) => first[p] - first[q]);
-  const active = new Int32Array(order.length);
-  const xs = new Float64Array(order.length);
-  let na = 0;
-  let filled = 0;
-  let next = 0;
-  for (let j = order.length ? first[order[0]] : height; j < height; j++) {
-    if (na === 0) {
-      if (next >= order.length) break;
-      if (first[order[next]] > j) j = first[order[next]];
-    }
-    while (next < order.length && first[order[next]] === j) active[na++] = order[next++];
-    const cy = j + 0.5;
-    let nx = 0;
-    for (let k = 0; k < na; k++) {
-      const e2 = active[k];
-      xs[nx++] = xa[e2] + (cy - ya[e2]) * (xb[e2] - xa[e2]) / (yb[e2] - ya[e2]);
-    }
-    const row = xs.subarray(0, nx).sort();
-    for (let k = 0; k + 1 < nx; k += 2) {
-      const i0 = Math.max(0, Math.ceil(row[k] - 0.5));
-      const i1 = Math.min(width - 1, Math.ceil(row[k + 1] - 0.5) - 1);
-      if (i1 >= i0) {
-        out.fill(value2, j * width + i0, j * width + i1 + 1);
-        filled += i1 - i0 + 1;
-      }
-    }
-    let keep = 0;
-    for (let k = 0; k < na; k++) if (last[active[k]] > j) active[keep++] = active[k];
-    na = keep;
-  }
-  return filled;
-}
-function regionShape(type, value2, where) {
-  if (type === "brush") {
-    const rle = value2.rle;
-    if (rle instanceof Uint8Array) return { type, rle };
-    if (!Array.isArray(rle)) throw new SegqcError("format.unsupported", 'brush region without an "rle" array (only the RLE brush format is read)', where);
-    for (let i2 = 0; i2 < rle.length; i2++) {
-      const v3 = rle[i2];
-      if (!(typeof v3 === "number" && Number.isInteger(v3) && v3 >= 0 && v3 <= 255)) {
-        throw new SegqcError("format.unreadable", `brush RLE value ${i2} is ${shown(v3)}; RLE values are integers 0 to 255`, where);
-      }
-    }
-    return { type, rle };
-  }
-  if (type === "polygon") {
-    const pts = value2.points;
-    if (!Array.isArray(pts) || pts.length < 3) {
-      throw new SegqcError("format.polygon", `polygon has ${Array.isArray(pts) ? pts.length : 0} point(s); at least 3 are needed`, where);
-    }
-    const points = pts.map((p, i2) => {
-      if (!(Array.isArray(p) && p.length === 2 && isNumber(p[0]) && isNumber(p[1]))) {
-        throw new SegqcError("format.polygon", `polygon point ${i2} is ${shown(p)}; points must be [x, y] pairs of numbers`, where);
-      }
-      if (!isPercent(p[0]) || !isPercent(p[1])) {
-        throw new SegqcError("format.polygon", `polygon point ${i2} is [${p[0]}, ${p[1]}]; coordinates are percent of the image, within \xB1${MAX_PERCENT}`, where);
-      }
-      return [p[0], p[1]];
-    });
-    return { type, points };
-  }
-  const r = { x: value2.x, y: value2.y, width: value2.width, height: value2.height, rotation: value2.rotation ?? 0 };
-  for (const [k, v3] of Object.entries(r)) {
-    if (!isNumber(v3)) throw new SegqcError("format.unreadable", `rectangle "${k}" is ${shown(v3)}, not a number`, where);
-    if (k !== "rotation" && !isPercent(v3)) throw new SegqcError("format.unreadable", `rectangle "${k}" is ${v3}; coordinates are percent of the image, within \xB1${MAX_PERCENT}`, where);
-  }
-  return { type, ...r };
-}
-function rectanglePoints(r, w, h3) {
-  const x2 = r.x / 100 * w;
-  const y = r.y / 100 * h3;
-  const rw = r.width / 100 * w;
-  const rh = r.height / 100 * h3;
-  const rot = r.rotation * Math.PI / 180;
-  const c = Math.cos(rot), s = Math.sin(rot);
-  return [[0, 0], [rw, 0], [rw, rh], [0, rh]].map(([dx2, dy]) => [x2 + dx2 * c - dy * s, y + dx2 * s + dy * c]);
-}
-function shapeKey(r) {
-  if (r.type === "brush") return hashNumbers(r.rle);
-  if (r.type === "polygon") return r.points.join(";");
-  return [r.x, r.y, r.width, r.height, r.rotation].join(",");
-}
-function regionLayer(shape, w, h3, lv, ctx) {
-  if (shape.type === "brush") return decodeBrushLayer(shape.rle, w, h3, ctx.file, lv, ctx.threshold, ctx.allocateBrush);
-  const data2 = ctx.allocate(w * h3, lv);
-  const pts = shape.type === "polygon" ? shape.points.map(([x2, y]) => [x2 / 100 * w, y / 100 * h3]) : rectanglePoints(shape, w, h3);
-  return { data: data2, any: rasterizePolygon(pts, w, h3, data2, lv) > 0 };
-}
-function readLabelStudioResult(result, opts) {
-  const file = opts.file;
-  const item2 = opts.id;
-  const limits = opts.limits ?? DEFAULT_LIMITS;
-  const threshold = opts.brushThreshold ?? BRUSH_ALPHA_THRESHOLD;
-  const labelValues = { ...opts.labelValues ?? {} };
-  let nextValue = Math.max(0, ...Object.values(labelValues)) + 1;
-  const choices = {};
-  const texts = {};
-  const warnings = [];
-  const regionResults = [];
-  let width = 0, height = 0;
-  for (const [idx, raw] of result.entries()) {
-    if (!isObj(raw) || !isObj(raw.value)) throw new SegqcError("format.unreadable", `result ${idx} has no "value" object`, { file, item: item2 });
-    const value2 = raw.value;
-    const from = typeof raw.from_name === "string" ? raw.from_name : `result_${idx}`;
-    if (raw.type === "choices" && Array.isArray(value2.choices)) {
-      choices[from] = [...choices[from] ?? [], ...value2.choices.map((c) => scalarText(c, ""))];
-      continue;
-    }
-    if (raw.type === "textarea" && Array.isArray(value2.text)) {
-      texts[from] = [...texts[from] ?? [], ...value2.text.map((t) => scalarText(t, ""))];
-      continue;
-    }
-    const type = regionType(raw, value2);
-    if (!type) continue;
-    const rid = scalarText(raw.id, String(idx));
-    const w = raw.original_width, h3 = raw.original_height;
-    if (!(typeof w === "number" && Number.isInteger(w) && w > 0 && typeof h3 === "number" && Number.isInteger(h3) && h3 > 0)) {
-      throw new SegqcError("format.unreadable", `region ${rid}: original_width ${shown(w)} and original_height ${shown(h3)} must be positive whole numbers`, { file, item: item2 });
-    }
-    if (width && (w !== width || h3 !== height)) {
-      throw new SegqcError("format.unreadable", `region ${rid} is on a ${w}x${h3} image, others on ${width}x${height}`, { file, item: item2 });
-    }
-    const maxPixels = Math.min(limits.maxVoxels, MAX_LABELSTUDIO_PIXELS);
-    if (w * h3 > maxPixels) {
-      throw new SegqcError("format.too_large", `region ${rid} is on a ${w}x${h3} image (${w * h3} pixels), over the limit of ${maxPixels} pixels for one Label Studio image`, { file, item: item2 });
-    }
-    width = w;
-    height = h3;
-    if (isNumber(raw.image_rotation) && raw.image_rotation % 360 !== 0) {
-      warnings.push(`${file} [${item2}]: image_rotation ${raw.image_rotation} is ignored; regions are read in image coordinates`);
-    }
-    regionResults.push({ r: raw, value: value2, type });
-  }
-  if (width * height * Math.max(1, regionResults.length) > limits.maxVoxels) {
-    throw new SegqcError("format.too_large", `${regionResults.length} region(s) of ${width}x${height} pixels exceed the limit of ${limits.maxVoxels}`, { file, item: item2 });
-  }
-  let spacing = null;
-  if (opts.spacingField) {
-    spacing = parsePixelSpacing(opts.task?.[opts.spacingField], `task field "${opts.spacingField}" of ${item2}`);
-    if (!spacing) warnings.push(`${file} [${item2}]: task field "${opts.spacingField}" is missing; sizes are in pixels`);
-  } else warnings.push(`${file} [${item2}]: no pixel spacing field configured; sizes are in pixels`);
-  if (regionResults.length === 0) {
-    width = 1;
-    height = 1;
-  }
-  const layers = [];
-  const regions = [];
-  const labels = /* @__PURE__ */ new Map();
-  const seen = /* @__PURE__ */ new Set();
-  for (const { r, value: value2, type } of regionResults) {
-    const name = labelOf2(value2);
-    const rid = scalarText(r.id, `region_${layers.length}`);
-    if (name === null) {
-      warnings.push(`${file} [${item2}]: region ${rid} has no label and is ignored`);
-      continue;
-    }
-    if (!(name in labelValues)) labelValues[name] = nextValue++;
-    const lv = labelValues[name];
-    if (!labels.has(name)) labels.set(name, { value: lv, name });
-    let shape;
-    try {
-      shape = regionShape(type, value2, { file, item: item2 });
-    } catch (e2) {
-      if (e2 instanceof SegqcError) throw new SegqcError(e2.code, `region ${rid}: ${e2.detail}`, { file, item: item2 });
-      throw e2;
-    }
-    const key = opts.cache ? `${type}|${width}x${height}|${threshold}|${lv}|${shapeKey(shape)}` : "";
-    const cacheId = seen.has(rid) ? `${rid}#${layers.length}` : rid;
-    seen.add(rid);
-    let entry = opts.cache?.get(cacheId);
-    if (!entry || entry.key !== key) {
-      try {
-        entry = { key, ...regionLayer(shape, width, height, lv, { file, threshold, allocate: opts.allocate ?? newMask, allocateBrush: opts.allocateBrush }) };
-      } catch (e2) {
-        if (e2 instanceof SegqcError) throw new SegqcError(e2.code, `region ${rid}: ${e2.detail}`, { file, item: item2 });
-        throw e2;
-      }
-      opts.cache?.set(cacheId, entry);
-    }
-    const { data: data2, any } = entry;
-    regions.push({ id: rid, type, label: name, layer: layers.length });
-    layers.push({ data: data2, values: any ? [lv] : [], id: rid });
-  }
-  const segmentation = {
-    path: file,
-    format: "labelstudio",
-    geometry: planarGeometry(width, height, spacing),
-    layers,
-    labels: [...labels.values()].sort((a, b) => a.value - b.value),
-    warnings
-  };
-  return {
-    id: opts.id,
-    author: opts.author ?? null,
-    createdAt: opts.createdAt ?? null,
-    updatedAt: opts.updatedAt ?? null,
-    segmentation,
-    choices,
-    texts,
-    regions
-  };
-}
-function annotationAuthor(a) {
-  const c = a.completed_by;
-  if (c === null || c === void 0) return typeof a.model_version === "string" ? `model:${a.model_version}` : null;
-  if (isObj(c)) return scalarText(c.email ?? c.username ?? c.id, "unknown");
-  return scalarText(c, "unknown");
-}
-function parseLabelStudioExport(text, file, opts = {}) {
-  let parsed;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e2) {
-    throw new SegqcError("format.unreadable", `not valid JSON: ${e2.message}`, { file });
-  }
-  const tasks = Array.isArray(parsed) ? parsed : [parsed];
-  return tasks.map((t, index) => {
-    if (!isObj(t)) throw new SegqcError("format.unreadable", `task ${index} is not an object`, { file });
-    const data2 = isObj(t.data) ? t.data : {};
-    const taskId = t.id === void 0 || t.id === null ? null : scalarText(t.id, String(index));
-    const read = (list, kind) => {
-      if (list === void 0 || list === null) return [];
-      if (!Array.isArray(list)) throw new SegqcError("format.unreadable", `task ${taskId ?? index}: "${kind}" is not an array`, { file });
-      return list.filter((a) => isObj(a) && a.was_cancelled !== true).map((a, k) => {
-        const id = scalarText(a.id, `${kind}-${k}`);
-        if (!Array.isArray(a.result)) throw new SegqcError("format.unreadable", `${kind.slice(0, -1)} ${id} has no "result" array`, { file, item: `task ${taskId ?? index}` });
-        return readLabelStudioResult(a.result, {
-          file,
-          task: data2,
-          id,
-          author: annotationAuthor(a),
-          createdAt: typeof a.created_at === "string" ? a.created_at : null,
-          updatedAt: typeof a.updated_at === "string" ? a.updated_at : null,
-          labelValues: opts.labelValues,
-          spacingField: opts.spacingField ?? null,
-          limits: opts.limits
-        });
-      });
-    };
-    return { id: taskId, data: data2, annotations: read(t.annotations, "annotations"), predictions: read(t.predictions, "predictions") };
-  });
-}
-var newMask, REGION_KEYS, isObj, isNumber, MAX_PERCENT, isPercent, MAX_LABELSTUDIO_PIXELS, shown, CHECKLIST_FROM_NAME_PREFIX, CHECKLIST_YES, ATTESTATION_FROM_NAME, REVIEW_FROM_NAME;
-var init_labelstudio = __esm({
-  "shared/formats/labelstudio.ts"() {
-    "use strict";
-    init_model();
-    init_errors();
-    init_brush_rle();
-    init_png();
-    newMask = (length2, maxValue) => maxValue <= 255 ? new Uint8Array(length2) : maxValue <= 65535 ? new Uint16Array(length2) : new Uint32Array(length2);
-    REGION_KEYS = { brushlabels: "brush", polygonlabels: "polygon", rectanglelabels: "rectangle" };
-    isObj = (v3) => typeof v3 === "object" && v3 !== null && !Array.isArray(v3);
-    isNumber = (v3) => typeof v3 === "number" && Number.isFinite(v3);
-    MAX_PERCENT = 1e6;
-    isPercent = (v3) => isNumber(v3) && Math.abs(v3) <= MAX_PERCENT;
-    MAX_LABELSTUDIO_PIXELS = 2 ** 29;
-    shown = (v3) => v3 === void 0 ? "missing" : v3 === null || typeof v3 !== "object" ? JSON.stringify(v3) : Array.isArray(v3) ? "an array" : "an object";
-    CHECKLIST_FROM_NAME_PREFIX = "segqc_checklist_";
-    CHECKLIST_YES = "yes";
-    ATTESTATION_FROM_NAME = "segqc_attestation";
-    REVIEW_FROM_NAME = "segqc_review";
   }
 });
 
@@ -68487,6 +68488,13 @@ function exportsRead(discoverOn) {
   });
   return out;
 }
+function heldFirst(batches, filesOf, holders, prefer) {
+  for (const b of batches) {
+    const holder = filesOf(b).map((f) => holders.get(f)).find((w) => w !== void 0);
+    if (holder !== void 0) prefer.set(b, holder);
+  }
+  return [...batches.filter((b) => prefer.has(b)), ...batches.filter((b) => !prefer.has(b))];
+}
 var names, KEPT_EXPORT_BYTES, KeptExports, exportKey;
 var init_worker_tasks = __esm({
   "node/worker-tasks.ts"() {
@@ -68547,12 +68555,7 @@ async function analyzePullRequestInWorkers(input, opts) {
     results = new Array(p2.selected.length);
     const n2 = p2.selected.length;
     const batches = pullRequestBatches(p2, Math.ceil(n2 / (opts.jobs * 8)), Math.ceil(n2 / (opts.jobs * 512))).map((b) => ({ kind: "diff", ...b }));
-    for (const b of batches) {
-      if (b.kind !== "diff") continue;
-      const holder = [...b.baseScope, ...b.headScope].map((f) => holders.get(f)).find((w) => w !== void 0);
-      if (holder !== void 0) prefer.set(b, holder);
-    }
-    return [...batches.filter((b) => prefer.has(b)), ...batches.filter((b) => !prefer.has(b))];
+    return heldFirst(batches, (b) => [...b.baseScope, ...b.headScope], holders, prefer);
   };
   const known = () => {
     const side = (which2) => ({
@@ -68756,12 +68759,7 @@ async function checkDatasetInWorkers(tree, ctx, opts) {
     ids = p.items.map((i2) => i2.id);
     reports = new Array(ids.length);
     const batches = checkBatches(p, Math.ceil(ids.length / (opts.jobs * 4)), Math.ceil(ids.length / (opts.jobs * 512))).map((b) => ({ kind: "check", ...b }));
-    for (const b of batches) {
-      if (b.kind !== "check") continue;
-      const holder = b.scope.map((f) => holders.get(f)).find((w) => w !== void 0);
-      if (holder !== void 0) prefer.set(b, holder);
-    }
-    return [...batches.filter((b) => prefer.has(b)), ...batches.filter((b) => !prefer.has(b))];
+    return heldFirst(batches, (b) => b.scope, holders, prefer);
   };
   await runPool({
     script: opts.script,
